@@ -1,0 +1,1 @@
+"""The ``hiprom`` command line: one module per command, loaded on demand."""

@@ -1,0 +1,78 @@
+"""Entry point of the ``hiprom`` command.
+
+Each command lives in its own module and is imported only when it runs, so
+``hiprom --help`` stays fast and a command never pays for another's imports.
+Every ``HipromError`` ends as one line on stderr and the error's exit code;
+a traceback is shown only for a real bug (or with ``--debug``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from hiprom import __version__
+from hiprom.errors import HipromError
+
+# command name -> "module:attribute" of its click command.
+COMMANDS: dict[str, str] = {
+    "models": "hiprom.cli.models_cmd:models",
+    "track": "hiprom.cli.track_cmd:track",
+    "analyze": "hiprom.cli.analyze_cmd:analyze",
+    "serve": "hiprom.cli.serve_cmd:serve",
+    "batch": "hiprom.cli.batch_cmd:batch",
+    "report": "hiprom.cli.report_cmd:report",
+    "subjects": "hiprom.cli.store_cmd:subjects",
+    "sessions": "hiprom.cli.store_cmd:sessions",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported when first used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        return getattr(importlib.import_module(module_name), attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hiprom")
+@click.option("--debug", is_flag=True, help="Show full tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Measure seated hip internal and external rotation from a camera or video."""
+    ctx.obj = {"debug": debug}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; turn user errors into one line and a trustworthy exit code."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        cli.main(args=argv, prog_name="hiprom", standalone_mode=False)
+    except HipromError as exc:
+        if debug:
+            raise
+        click.secho(f"hiprom: error: {exc}", fg="red", err=True)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("hiprom: interrupted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("hiprom: interrupted", err=True)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

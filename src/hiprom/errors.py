@@ -1,0 +1,53 @@
+"""The one exception family of hiprom.
+
+Every error a user can cause (a bad file, a missing model, no camera) is a
+``HipromError`` whose message is one plain sentence: what went wrong, which
+value, and what to do. Only the CLI and the web layer turn them into exit codes
+or HTTP statuses; nothing below them prints.
+"""
+
+from __future__ import annotations
+
+
+class HipromError(Exception):
+    """Base class: a problem the user can understand and act on."""
+
+    exit_code: int = 1
+
+
+class InputError(HipromError):
+    """An input file or argument is missing, unreadable or of the wrong kind."""
+
+    exit_code = 2
+
+
+class SourceError(InputError):
+    """A frame source (video file, camera, image folder) cannot be opened or read."""
+
+
+class ModelError(HipromError):
+    """The pose model file cannot be found, downloaded or loaded."""
+
+    exit_code = 3
+
+
+class RecordingError(InputError):
+    """A ``.landmarks.npz`` recording is missing fields or has wrong shapes."""
+
+
+class NotMeasurableError(HipromError):
+    """The input holds nothing that can be measured (no person, legs never seen)."""
+
+    exit_code = 4
+
+
+class StoreError(HipromError):
+    """The session store cannot be opened, migrated or written."""
+
+    exit_code = 5
+
+
+class ConfigError(HipromError):
+    """A configuration file or setting has a wrong value."""
+
+    exit_code = 2

@@ -1,0 +1,138 @@
+"""Landmark recordings: pose tracks saved without the video (``.landmarks.npz``).
+
+A recording lets a clinic keep movement data without keeping video, and lets
+an analysis be re-run with no model. The format is documented in
+``docs/formats.md``; ``FORMAT`` names its version.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from hiprom import __version__
+from hiprom.atomic import atomic_write
+from hiprom.errors import RecordingError
+from hiprom.landmarks import check_landmarks
+
+FORMAT = "hiprom.landmarks/1"
+SUFFIX = ".landmarks.npz"
+
+
+@dataclass(frozen=True)
+class LandmarkRecording:
+    """Pose landmarks of every frame of one source.
+
+    Attributes:
+        t_ms (np.ndarray): (n_frames,) float64, frame time in milliseconds from the
+            source (file timestamps, or a monotonic clock for cameras), increasing.
+        image (np.ndarray): (n_frames, 33, 4), x and y normalised to the frame,
+            z relative, visibility 0-1; NaN rows where no person was found.
+        world (np.ndarray): (n_frames, 33, 4), metres from the hip midpoint
+            (x right, y down, z away from camera), visibility 0-1; NaN likewise.
+        width, height (int): frame size in pixels.
+        fps (float): nominal frame rate of the source.
+        mirrored (bool): True when the picture is left-right flipped (selfie view).
+        n_people (np.ndarray): (n_frames,) int, people the model saw in each frame.
+        model (str): pose model variant or file name that made the landmarks.
+        source (str): where the frames came from (file name or camera).
+        hiprom_version (str): version that wrote the recording.
+    """
+
+    t_ms: np.ndarray
+    image: np.ndarray
+    world: np.ndarray
+    width: int
+    height: int
+    fps: float
+    mirrored: bool = False
+    n_people: np.ndarray | None = None
+    model: str = ""
+    source: str = ""
+    hiprom_version: str = field(default=__version__)
+
+    def __post_init__(self) -> None:
+        t = np.asarray(self.t_ms, dtype=np.float64)
+        if t.ndim != 1:
+            raise ValueError(f"t_ms must be an array of shape (n_frames,), but got shape {t.shape}")
+        n = t.shape[0]
+        object.__setattr__(self, "t_ms", t)
+        object.__setattr__(self, "image", check_landmarks(self.image, "image", n))
+        object.__setattr__(self, "world", check_landmarks(self.world, "world", n))
+        people = (
+            np.asarray(self.n_people, dtype=np.int64)
+            if self.n_people is not None
+            else (~np.isnan(self.image[:, 0, 0])).astype(np.int64)
+        )
+        if people.shape != (n,):
+            raise ValueError(f"n_people must have shape ({n},), but got shape {people.shape}")
+        object.__setattr__(self, "n_people", people)
+        if self.width <= 0 or self.height <= 0:
+            raise ValueError(f"width and height must be positive, but got {self.width}x{self.height}")
+        if n > 1 and np.any(np.diff(t) <= 0):
+            raise ValueError("t_ms must be strictly increasing")
+
+    @property
+    def n_frames(self) -> int:
+        """Number of frames."""
+        return int(self.t_ms.shape[0])
+
+    @property
+    def size_wh(self) -> tuple[int, int]:
+        """Frame (width, height) in pixels."""
+        return (int(self.width), int(self.height))
+
+    def save(self, path: str | Path) -> Path:
+        """Write the recording as a compressed npz, atomically; returns the path."""
+        target = Path(path)
+        with atomic_write(target) as fh:
+            np.savez_compressed(
+                fh,
+                format=np.array(FORMAT),
+                t_ms=self.t_ms,
+                image=self.image.astype(np.float32),
+                world=self.world.astype(np.float32),
+                width=np.array(self.width),
+                height=np.array(self.height),
+                fps=np.array(float(self.fps)),
+                mirrored=np.array(bool(self.mirrored)),
+                n_people=self.n_people.astype(np.int8),
+                model=np.array(self.model),
+                source=np.array(self.source),
+                hiprom_version=np.array(self.hiprom_version),
+            )
+        return target
+
+    @classmethod
+    def load(cls, path: str | Path) -> "LandmarkRecording":
+        """Read a recording, with a one-line ``RecordingError`` for any defect."""
+        p = Path(path)
+        if not p.is_file():
+            raise RecordingError(f"{p}: no such file; check the path")
+        try:
+            with np.load(p, allow_pickle=False) as data:
+                fields = {k: data[k] for k in data.files}
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+            raise RecordingError(f"{p}: not a readable landmarks recording ({exc})") from None
+        missing = [k for k in ("t_ms", "image", "world", "width", "height", "fps") if k not in fields]
+        if missing:
+            raise RecordingError(f"{p}: not a hiprom landmarks recording, missing {', '.join(missing)}")
+        try:
+            return cls(
+                t_ms=fields["t_ms"],
+                image=fields["image"],
+                world=fields["world"],
+                width=int(fields["width"]),
+                height=int(fields["height"]),
+                fps=float(fields["fps"]),
+                mirrored=bool(fields.get("mirrored", False)),
+                n_people=fields.get("n_people"),
+                model=str(fields.get("model", "")),
+                source=str(fields.get("source", p.name)),
+                hiprom_version=str(fields.get("hiprom_version", "")),
+            )
+        except (ValueError, TypeError) as exc:
+            raise RecordingError(f"{p}: {exc}") from None

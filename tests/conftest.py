@@ -1,0 +1,52 @@
+"""Shared fixtures: where the shared footage and model live, and synthetic poses.
+
+Tests that need ``../shared`` (real footage, the model bundle) skip with a
+message saying exactly what is missing, instead of failing obscurely.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("HIPROM_SHARED_DIR", REPO.parent / "shared"))
+FOOTAGE = SHARED / "footage"
+RENDERED = FOOTAGE / "rendered"
+
+
+def _need(path: Path, what: str) -> Path:
+    if not path.exists():
+        pytest.skip(f"{what} not found at {path}: put the shared folder beside the repo or set HIPROM_SHARED_DIR")
+    return path
+
+
+@pytest.fixture(scope="session")
+def footage_dir() -> Path:
+    """The folder of real clips (``../shared/footage``)."""
+    return _need(FOOTAGE, "shared footage")
+
+
+@pytest.fixture(scope="session")
+def provenance(footage_dir: Path) -> dict[str, dict]:
+    """``provenance.json`` of the shared footage, keyed by file name."""
+    data = json.loads((footage_dir / "provenance.json").read_text())
+    return {entry["file"]: entry for entry in data["files"]}
+
+
+@pytest.fixture(scope="session")
+def rendered_truth() -> dict[str, dict]:
+    """``truth.json`` of the rendered clips, keyed by clip id."""
+    path = _need(RENDERED / "truth.json", "rendered clips' truth.json")
+    return json.loads(path.read_text())
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    """The pose model file the tests use (HIPROM_MODEL_DIR or ../shared/models)."""
+    model_dir = Path(os.environ.get("HIPROM_MODEL_DIR", SHARED / "models"))
+    path = model_dir / "pose_landmarker_full.task"
+    return _need(path, "pose model (set HIPROM_MODEL_DIR)")
