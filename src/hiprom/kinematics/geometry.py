@@ -1,0 +1,179 @@
+"""Per-frame geometry of the seated hip-rotation test, vectorised over frames.
+
+Every function takes whole recordings, ``image`` or ``world`` arrays of shape
+(n_frames, 33, 4) (see :mod:`hiprom.landmarks`), and returns (n_frames, 2)
+arrays with columns (left, right). No loops over frames; NaN in, NaN out.
+
+Sign conventions (``docs/conventions.md``): ``+`` = internal rotation (foot
+swings laterally), for the subject's own sides, in a non-mirrored picture.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hiprom.landmarks import Landmark as L
+
+HIP = np.array([L.LEFT_HIP, L.RIGHT_HIP])
+KNEE = np.array([L.LEFT_KNEE, L.RIGHT_KNEE])
+ANKLE = np.array([L.LEFT_ANKLE, L.RIGHT_ANKLE])
+HEEL = np.array([L.LEFT_HEEL, L.RIGHT_HEEL])
+TOE = np.array([L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX])
+SHOULDER = np.array([L.LEFT_SHOULDER, L.RIGHT_SHOULDER])
+
+LATERAL_SIGN = np.array([1.0, -1.0])
+"""Facing a plain (non-mirrored) camera, the subject's left leg is on image right: image +x
+(and world +x) is lateral for the left leg and medial for the right one."""
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def wrap_deg(a: np.ndarray) -> np.ndarray:
+    """Angles into [-180, 180)."""
+    return (a + 180.0) % 360.0 - 180.0
+
+
+def to_pixels(image: np.ndarray, size_wh: tuple[int, int], index: np.ndarray | None = None) -> np.ndarray:
+    """(n, m, 2) pixel coordinates (x right, y down) of landmarks ``index`` (default all 33).
+
+    Normalised x, y times (width, height), so distances and angles are true on screen.
+    """
+    xy = image[..., :2] if index is None else image[:, np.asarray(index).ravel(), :2]
+    return xy * np.asarray(size_wh, dtype=np.float64)
+
+
+def shank_direction_deg(
+    image: np.ndarray,
+    size_wh: tuple[int, int],
+    knee_offset_px: np.ndarray | None = None,
+    knee_anchor: float = 0.0,
+) -> np.ndarray:
+    """(n, 2) image angle of each shank (knee -> ankle) from image-down, ``+`` toward image right.
+
+    In pixels, so a non-square frame does not bend the angle:
+    ``v = (ankle - knee) * (W, H)``, ``phi = atan2(v_x, v_y)``.
+
+    With ``knee_anchor`` ``a`` > 0 and ``knee_offset_px`` (2 sides, 2 xy), the
+    resting offset ``knee - hip`` of each knee from its own hip, the top of the
+    shank is ``(1 - a) knee + a (hip + offset)``: the knee landmark pulled back
+    toward where that knee rests. The test keeps the knee still (a knee that
+    slides is flagged KNEE_DRIFT), while MediaPipe's knee landmark follows the
+    foot. A side whose offset is NaN uses the knee landmark alone.
+    """
+    px = to_pixels(image, size_wh, np.concatenate([KNEE, ANKLE, HIP]))
+    knee, ankle, hip = px[:, 0:2], px[:, 2:4], px[:, 4:6]  # (n, 2 sides, 2 xy) each
+    if knee_anchor > 0.0 and knee_offset_px is not None:
+        offset = np.asarray(knee_offset_px, dtype=np.float64)
+        anchored = (1.0 - knee_anchor) * knee + knee_anchor * (hip + offset)
+        knee = np.where(np.isfinite(offset), anchored, knee)
+    v = ankle - knee
+    return np.degrees(np.arctan2(v[..., 0], v[..., 1]))
+
+
+def frontal_rotation_deg(
+    image: np.ndarray,
+    size_wh: tuple[int, int],
+    reference_deg: float,
+    knee_offset_px: np.ndarray | None = None,
+    knee_anchor: float = 0.0,
+) -> np.ndarray:
+    """(n, 2) hip rotation from the image: the shank's swing away from true vertical.
+
+    ``reference_deg`` is the image angle of true "down" (camera roll). The left
+    leg's lateral is image right, so ``IR_left = phi_left - ref`` and
+    ``IR_right = -(phi_right - ref)``. Exact when the thigh points at the camera
+    (the swing plane is then parallel to the image plane, where a pinhole
+    projection keeps angles). ``knee_offset_px`` and ``knee_anchor``: see
+    :func:`shank_direction_deg`.
+    """
+    phi = shank_direction_deg(image, size_wh, knee_offset_px, knee_anchor)
+    return LATERAL_SIGN * wrap_deg(phi - reference_deg)
+
+
+def thigh_axis(world: np.ndarray) -> np.ndarray:
+    """(n, 2, 3) unit thigh axes (hip -> knee) in world coordinates."""
+    xyz = world[..., :3]
+    return _unit(xyz[:, KNEE] - xyz[:, HIP])
+
+
+def world_rotation_deg(world: np.ndarray, down: np.ndarray) -> np.ndarray:
+    """(n, 2) hip rotation in 3-D: the shank's turn about the thigh axis, from "down".
+
+    With thigh axis ``u`` (unit, hip -> knee), shank ``s`` (knee -> ankle) and
+    the world's downward reference ``g`` (3,), both projected onto the plane
+    perpendicular to ``u``: ``s_p = s - (s.u)u``, ``g_p = g - (g.u)u``; the
+    angle is ``atan2(u . (g_p x s_p), g_p . s_p)``, positive when the shank
+    turns toward world +x (lateral for the left leg), then signed per side so
+    that lateral = internal. Independent of where the camera stands.
+    """
+    xyz = world[..., :3]
+    u = thigh_axis(world)
+    s = xyz[:, ANKLE] - xyz[:, KNEE]
+    g = np.broadcast_to(np.asarray(down, dtype=np.float64), s.shape)
+    s_p = s - np.sum(s * u, axis=-1, keepdims=True) * u
+    g_p = g - np.sum(g * u, axis=-1, keepdims=True) * u
+    sin = np.sum(u * np.cross(g_p, s_p), axis=-1)
+    cos = np.sum(g_p * s_p, axis=-1)
+    return LATERAL_SIGN * np.degrees(np.arctan2(sin, cos))
+
+
+def knee_flexion_deg(world: np.ndarray) -> np.ndarray:
+    """(n, 2) knee flexion in 3-D: 0 = straight leg, 90 = shank perpendicular to thigh."""
+    xyz = world[..., :3]
+    u = thigh_axis(world)
+    s = _unit(xyz[:, ANKLE] - xyz[:, KNEE])
+    return np.degrees(np.arccos(np.clip(np.sum(u * s, axis=-1), -1.0, 1.0)))
+
+
+def thigh_heading_deg(world: np.ndarray) -> np.ndarray:
+    """(n, 2) horizontal heading of each thigh from the direction toward the camera (world -z).
+
+    ``atan2(u_x, -u_z)``: 0 = pointing at the camera, ``+`` toward image right.
+    The thigh's up-down tilt is left out on purpose: MediaPipe world hips sit
+    well above the knees of a seated person (~25 deg), which is not the camera's fault.
+    """
+    u = thigh_axis(world)
+    return np.degrees(np.arctan2(u[..., 0], -u[..., 2]))
+
+
+def camera_yaw_deg(world: np.ndarray) -> np.ndarray:
+    """(n,) camera yaw from the hip line: 0 = square on, ``+`` = camera toward the subject's right.
+
+    The hip line ``d = hip_left - hip_right`` runs along world +x for a camera
+    straight in front; a camera moved toward the subject's right sees the left
+    hip farther away (+z): ``yaw = atan2(d_z, d_x)``.
+    """
+    d = world[:, L.LEFT_HIP, :3] - world[:, L.RIGHT_HIP, :3]
+    return np.degrees(np.arctan2(d[:, 2], d[:, 0]))
+
+
+def posture_px(image: np.ndarray, size_wh: tuple[int, int], reference_deg: float) -> dict[str, np.ndarray]:
+    """Raw posture signals in pixels, in a frame turned so that "down" is true down.
+
+    Returns a dict of arrays:
+        hike_px (n,): hip height difference, ``+`` = left hip higher.
+        lean_deg (n,): hip-midpoint -> shoulder-midpoint line from true up, ``+`` toward image right
+            (the subject's left).
+        knee_px (n, 2): each knee's sideways offset from its own hip, ``+`` = lateral (its own
+            hip, not the midpoint, so the other leg's hip landmark, which MediaPipe drags along
+            when that leg rotates, does not move it).
+        shank_px (n, 2): knee -> ankle length on screen (the scale of the other two).
+        knee_offset_px (n, 2, 2): knee - own hip in pixels (unrotated), for the knee anchor.
+    """
+    px = to_pixels(image, size_wh, np.concatenate([HIP, KNEE, ANKLE, SHOULDER]))
+    hip, knee, ankle, shoulder = px[:, 0:2], px[:, 2:4], px[:, 4:6], px[:, 6:8]  # (n, 2 sides, 2 xy)
+    r = np.radians(reference_deg)
+    down = np.array([np.sin(r), np.cos(r)])  # true down in the image
+    right = np.array([np.cos(r), -np.sin(r)])  # true horizontal, toward image right
+    hip_down, hip_right = hip @ down, hip @ right  # (n, 2) each
+    trunk = shoulder.mean(axis=1) - hip.mean(axis=1)  # hip midpoint -> shoulder midpoint
+    return {
+        "hike_px": hip_down[:, 1] - hip_down[:, 0],
+        "lean_deg": np.degrees(np.arctan2(trunk @ right, -(trunk @ down))),
+        "knee_px": (knee @ right - hip_right) * LATERAL_SIGN,
+        "shank_px": np.linalg.norm(ankle - knee, axis=-1),
+        "knee_offset_px": knee - hip,
+    }

@@ -1,0 +1,165 @@
+"""The subject's neutral: camera roll, world "down", camera yaw and posture baselines.
+
+Everything the kernel compares against is taken from the *quiet* frames, where
+both legs rest in their own most common position. A seated rotation test
+spends most of its time there (lead-in, rests, and the other leg's trials), so
+the most common shank direction per side is the neutral one, and its mean over
+both sides is true vertical: a symmetric splay of the shanks cancels, and so
+does the slight convergence of verticals in a tilted camera. The live page
+can instead take a neutral on request (``LiveMeter.calibrate``), with the same
+function run on its recent frames.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+
+from hiprom.kinematics import geometry as geo
+from hiprom.kinematics.quality import unmeasurable_flags
+from hiprom.kinematics.settings import KinematicsSettings
+
+_NAN2 = (float("nan"), float("nan"))
+MAX_FRAMES = 20_000
+"""Most frames the neutral is estimated from (longer recordings are sampled evenly)."""
+
+
+@dataclass(frozen=True)
+class Neutral:
+    """What "no rotation, no compensation" looks like for one subject and camera.
+
+    Attributes:
+        reference_deg: image angle of true down (camera roll), ``+`` toward image right.
+        down_world (np.ndarray): (3,) unit vector of "down" in world coordinates.
+        camera_yaw_deg: camera yaw from the hip line, ``+`` = camera toward the subject's right.
+        hike_px, lean_deg, knee_px (2,), shank_px: posture baselines, see
+            :func:`hiprom.kinematics.geometry.posture_px`; NaN = unknown (no compensation flags).
+        knee_offset_px (np.ndarray): (2 sides, 2 xy) resting ``knee - hip`` in pixels, for the
+            knee anchor of the frontal method; NaN = unknown (knee landmark used as is).
+        n_frames: how many quiet frames it was taken from; 0 = assumed, not measured.
+        quiet_fraction: share of the frames examined in which both legs rested
+            near their resting direction; low when the pose track is unsteady.
+    """
+
+    reference_deg: float = 0.0
+    down_world: np.ndarray = field(default_factory=lambda: np.array([0.0, 1.0, 0.0]))
+    camera_yaw_deg: float = 0.0
+    hike_px: float = float("nan")
+    lean_deg: float = float("nan")
+    knee_px: np.ndarray = field(default_factory=lambda: np.array(_NAN2))
+    shank_px: float = float("nan")
+    knee_offset_px: np.ndarray = field(default_factory=lambda: np.full((2, 2), np.nan))
+    n_frames: int = 0
+    quiet_fraction: float = 0.0
+
+    def __post_init__(self) -> None:
+        down = np.asarray(self.down_world, dtype=np.float64)
+        if down.shape != (3,) or not np.all(np.isfinite(down)) or np.linalg.norm(down) == 0:
+            raise ValueError(f"down_world must be a finite non-zero vector of shape (3,), but got {down!r}")
+        object.__setattr__(self, "down_world", down / np.linalg.norm(down))
+        object.__setattr__(self, "knee_px", np.broadcast_to(np.asarray(self.knee_px, dtype=np.float64), (2,)))
+        offset = np.broadcast_to(np.asarray(self.knee_offset_px, dtype=np.float64), (2, 2))
+        object.__setattr__(self, "knee_offset_px", offset)
+
+    @classmethod
+    def from_reference(cls, reference_deg: float) -> "Neutral":
+        """A neutral from a known camera roll alone (world down turned by the same roll)."""
+        r = np.radians(reference_deg)
+        return cls(reference_deg=float(reference_deg), down_world=np.array([np.sin(r), np.cos(r), 0.0]))
+
+
+def robust_mode(values: np.ndarray, bandwidth: float) -> float:
+    """The most common value of ``values`` (NaN ignored); NaN if there are none.
+
+    A histogram smoothed with a Gaussian of ``bandwidth`` finds the densest
+    place, then the median of the values within ``bandwidth`` of it refines it
+    (exact when more than half of those values are identical, as in a resting
+    leg of a synthetic subject).
+    """
+    v = np.asarray(values, dtype=np.float64).ravel()
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return float("nan")
+    step = bandwidth / 4.0
+    lo = v.min()
+    bins = np.minimum(((v - lo) / step).astype(np.int64), 100_000)
+    density = gaussian_filter1d(np.bincount(bins).astype(np.float64), sigma=4.0, mode="constant")
+    centre = lo + (np.argmax(density) + 0.5) * step
+    for _ in range(3):
+        near = v[np.abs(v - centre) <= bandwidth]
+        if near.size == 0:
+            break
+        centre = float(np.median(near))
+    return float(centre)
+
+
+def _median(values: np.ndarray, axis: int | None = None) -> np.ndarray:
+    """NaN-ignoring median that returns NaN (without a warning) for all-NaN input."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(values, axis=axis)
+
+
+def estimate_neutral(
+    image: np.ndarray,
+    world: np.ndarray,
+    size_wh: tuple[int, int],
+    settings: KinematicsSettings = KinematicsSettings(),
+    reference_deg: float | None = None,
+) -> Neutral:
+    """Estimate the :class:`Neutral` of a recording (arrays (n, 33, 4), already un-mirrored).
+
+    ``reference_deg`` fixes the camera roll (e.g. from a level or a previous
+    calibration) instead of estimating it; the rest is still measured. Long
+    recordings are sampled evenly down to ``MAX_FRAMES`` frames: plenty for a
+    mode and a few medians.
+    """
+    stride = max(1, -(-image.shape[0] // MAX_FRAMES))
+    image, world = image[::stride], world[::stride]
+    measurable = unmeasurable_flags(image, size_wh, settings) == 0  # (n, 2)
+    phi = np.where(measurable, geo.shank_direction_deg(image, size_wh), np.nan)
+    modes = np.array([robust_mode(phi[:, side], settings.mode_bandwidth_deg) for side in range(2)])
+    if reference_deg is not None:
+        ref = float(reference_deg)
+    elif np.any(np.isfinite(modes)):
+        ref = float(np.nanmean(modes))  # symmetric splay cancels in the mean of both sides
+    else:
+        ref = 0.0
+    if not np.all(np.isfinite(modes)):
+        modes = np.where(np.isfinite(modes), modes, ref)
+
+    near = np.abs(phi - modes) <= settings.neutral_tolerance_deg  # NaN compares False
+    quiet = near.all(axis=1)
+    quiet_fraction = float(quiet.mean()) if quiet.size else 0.0
+    if quiet.sum() < settings.min_neutral_frames:
+        quiet = measurable.all(axis=1)
+    n_quiet = int(quiet.sum())
+    if n_quiet == 0:
+        return Neutral.from_reference(ref)
+
+    # World "down": the mean direction of both resting shanks.
+    xyz = world[quiet][..., :3]
+    shanks = xyz[:, geo.ANKLE] - xyz[:, geo.KNEE]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shanks = shanks / np.linalg.norm(shanks, axis=-1, keepdims=True)
+    down = _median(shanks.mean(axis=1), axis=0)
+    if not np.all(np.isfinite(down)) or np.linalg.norm(down) < 1e-6:
+        down = Neutral.from_reference(ref).down_world
+
+    yaw = _median(geo.camera_yaw_deg(world[quiet]))
+    posture = geo.posture_px(image[quiet], size_wh, ref)
+    return Neutral(
+        reference_deg=ref,
+        down_world=down,
+        camera_yaw_deg=float(yaw) if np.isfinite(yaw) else 0.0,
+        hike_px=float(_median(posture["hike_px"])),
+        lean_deg=float(_median(posture["lean_deg"])),
+        knee_px=_median(posture["knee_px"], axis=0),
+        shank_px=float(_median(posture["shank_px"])),
+        knee_offset_px=_median(posture["knee_offset_px"], axis=0),
+        n_frames=n_quiet,
+        quiet_fraction=quiet_fraction,
+    )

@@ -1,0 +1,125 @@
+"""The per-frame core shared by :func:`measure` and :class:`LiveMeter`.
+
+Everything here depends on one frame and the :class:`Neutral` only, so the
+offline and live paths give identical raw numbers; smoothing (offline
+zero-phase, live causal) is the only thing they do differently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hiprom.kinematics import geometry as geo
+from hiprom.kinematics import quality
+from hiprom.kinematics.flags import METHOD_FRONTAL, METHOD_NONE, METHOD_WORLD, UNMEASURABLE, QualityFlag
+from hiprom.kinematics.neutral import Neutral
+from hiprom.kinematics.settings import KinematicsSettings
+
+
+@dataclass(frozen=True)
+class FrameReadings:
+    """Unsmoothed per-frame results; per-side arrays are (n, 2), columns (left, right).
+
+    Attributes:
+        frontal_deg, world_deg: the two methods, NaN where unmeasurable.
+        raw_deg: the chosen method's number, NaN where unmeasurable.
+        method: int8 index into ``METHODS``.
+        flags: uint32 bits, everything except the compensation flags (which need smoothing).
+        hike (n,), lean_deg (n,), knee (n, 2): posture change from neutral (see ``quality.posture_change``).
+        swing_deg: the shank's turn about the knee *landmark* (frontal, no knee anchor), whose
+            sign tells KNEE_DRIFT which way the foot swings.
+        visibility: worst visibility of hip, knee and ankle, 0-1.
+    """
+
+    frontal_deg: np.ndarray
+    world_deg: np.ndarray
+    raw_deg: np.ndarray
+    method: np.ndarray
+    flags: np.ndarray
+    hike: np.ndarray
+    lean_deg: np.ndarray
+    knee: np.ndarray
+    swing_deg: np.ndarray
+    visibility: np.ndarray
+
+
+def prefers_world(neutral: Neutral, settings: KinematicsSettings) -> bool:
+    """Method policy: 3-D when forced, or in 'auto' when the camera is oblique; frontal otherwise.
+
+    The frontal method is exact for a square-on camera and uses the image
+    landmarks, which are far steadier than MediaPipe's world depth; the 3-D
+    method does not care where the camera stands. One decision per recording
+    (from the neutral's camera yaw), so the series never jumps between methods.
+    """
+    if settings.method_policy == "auto":
+        return abs(neutral.camera_yaw_deg) > settings.oblique_yaw_deg
+    return settings.method_policy == "world"
+
+
+def read_frames(
+    image: np.ndarray,
+    world: np.ndarray,
+    size_wh: tuple[int, int],
+    n_people: np.ndarray,
+    neutral: Neutral,
+    settings: KinematicsSettings,
+) -> FrameReadings:
+    """Angles, method and per-frame flags of (n, 33, 4) ``image`` and ``world`` (un-mirrored)."""
+    flags = (
+        quality.unmeasurable_flags(image, size_wh, settings, n_people)
+        | quality.posture_flags(world, neutral, settings)
+        | quality.crowd_flags(n_people)
+    )
+    unmeasurable = (flags & np.uint32(UNMEASURABLE)) != 0
+    with np.errstate(invalid="ignore"):
+        swing = np.where(unmeasurable, np.nan, geo.frontal_rotation_deg(image, size_wh, neutral.reference_deg))
+        frontal = swing
+        if settings.knee_anchor > 0.0 and neutral.quiet_fraction >= settings.anchor_min_quiet_fraction:
+            anchored = geo.frontal_rotation_deg(
+                image, size_wh, neutral.reference_deg, neutral.knee_offset_px, settings.knee_anchor
+            )
+            frontal = np.where(unmeasurable, np.nan, anchored)
+        world_deg = np.where(unmeasurable, np.nan, geo.world_rotation_deg(world, neutral.down_world))
+        disagree = np.abs(frontal - world_deg) > settings.methods_disagree_deg
+    flags |= np.where(disagree, np.uint32(QualityFlag.METHODS_DISAGREE), np.uint32(0))
+
+    # Chosen method first, the other one where the chosen one has no number.
+    if prefers_world(neutral, settings):
+        (first, first_id), (second, second_id) = (world_deg, METHOD_WORLD), (frontal, METHOD_FRONTAL)
+    else:
+        (first, first_id), (second, second_id) = (frontal, METHOD_FRONTAL), (world_deg, METHOD_WORLD)
+    raw = np.where(np.isfinite(first), first, second)
+    method = np.where(np.isfinite(first), first_id, np.where(np.isfinite(second), second_id, METHOD_NONE))
+
+    posture = quality.posture_change(image, size_wh, neutral)
+    return FrameReadings(
+        frontal_deg=frontal,
+        world_deg=world_deg,
+        raw_deg=raw,
+        method=method.astype(np.int8),
+        flags=flags.astype(np.uint32),
+        hike=posture["hike"],
+        lean_deg=posture["lean_deg"],
+        knee=posture["knee"],
+        swing_deg=swing,
+        visibility=image[:, np.stack([geo.HIP, geo.KNEE, geo.ANKLE], axis=1), 3].min(axis=2),
+    )
+
+
+def uncertainty_deg(
+    jitter_deg: np.ndarray, visibility: np.ndarray, disagreement_deg: np.ndarray, settings: KinematicsSettings
+) -> np.ndarray:
+    """One standard uncertainty (deg) per reading, terms added in quadrature.
+
+    ``u = sqrt(jitter^2 + (k_vis (1 - visibility))^2 + (k_dis * disagreement)^2 + floor^2)``:
+    jitter = RMS of raw minus smoothed around the frame (the landmark noise);
+    visibility = the worst of hip, knee, ankle (a half-hidden leg is a guess);
+    disagreement = RMS difference of the two methods (they see different errors).
+    Missing (NaN) or degenerate (infinite) terms count as zero.
+    """
+    vis = settings.uncertainty_visibility_deg * (1.0 - np.clip(visibility, 0.0, 1.0))
+    dis = settings.uncertainty_disagreement * disagreement_deg
+    terms = [np.where(np.isfinite(t), t, 0.0) ** 2 for t in (jitter_deg, vis, dis)]
+    return np.sqrt(sum(terms) + settings.uncertainty_floor_deg**2)

@@ -1,0 +1,115 @@
+"""Every threshold and time constant of the kinematics kernel, in one frozen dataclass.
+
+Each number carries a one-line justification. Lengths in the image are in
+units of the subject's own shank length on screen (the shank hangs in the image
+plane in a frontal view, so this is scale free and about 0.42 m on an adult).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hiprom.errors import ConfigError
+
+_POLICIES = ("auto", "frontal", "world")
+
+
+@dataclass(frozen=True)
+class KinematicsSettings:
+    """Thresholds, smoothing and uncertainty parameters of :func:`~hiprom.kinematics.measure`."""
+
+    # --- measurability -------------------------------------------------------
+    min_visibility: float = 0.5
+    """Hip/knee/ankle visibility below this is LOW_VISIBILITY: MediaPipe's own 'probably visible' cut."""
+    min_foot_visibility: float = 0.3
+    """Heel and toe both below this is LOW_VISIBILITY: the foot is lost, so the ankle is a guess."""
+
+    # --- posture -------------------------------------------------------------
+    knee_flexion_range_deg: tuple[float, float] = (35.0, 145.0)
+    """3-D knee flexion outside this is not the seated 90 deg posture. Wide on purpose: MediaPipe
+    world hips sit high when seated, so a true 90 reads 70-80 and dips to ~45 mid-rotation
+    (rendered clips); a straightened (<30) or tucked leg still fails."""
+    thigh_camera_max_deg: float = 45.0
+    """Thigh heading (horizontal) more than 45 deg off the camera axis: the swing is foreshortened > 30 %."""
+    oblique_yaw_deg: float = 15.0
+    """Camera yaw above 15 deg: the frontal method under-reads a 45 deg rotation by > 1.5 deg."""
+
+    # --- methods -------------------------------------------------------------
+    knee_anchor: float = 0.5
+    """Frontal method: top of the shank = (1 - a) knee landmark + a (its resting place beside the hip).
+    MediaPipe's knee follows the foot (~0.2 shank lengths at 35 deg); 0.5 cut the held-peak error on the
+    rendered clips from 2.6 to 1.2 deg (mean absolute); 0 = the knee landmark as is. Exact data: no effect."""
+    anchor_min_quiet_fraction: float = 0.10
+    """The knee anchor needs a trustworthy resting knee: with both legs quiet in under 10 % of the
+    frames (an unsteady pose track) the knee landmark is used as is. On a rendered clip the pose model
+    tracked badly (7 % quiet) the anchor doubled the peak error (5 -> 12 deg); good clips are 20-48 %."""
+    method_policy: str = "auto"
+    """'auto' = frontal unless CAMERA_OBLIQUE, then 3-D; 'frontal' or 'world' force one method."""
+    methods_disagree_deg: float = 20.0
+    """Frontal vs 3-D difference beyond MediaPipe world-landmark error (up to ~16 deg at 30-40 deg holds
+    on rendered clips, where the frontal method was within ~4 deg)."""
+
+    # --- reference (neutral) -------------------------------------------------
+    mode_bandwidth_deg: float = 1.5
+    """Kernel width for the most common shank direction: about the frame-to-frame landmark jitter."""
+    neutral_tolerance_deg: float = 4.0
+    """A leg within 4 deg of its own neutral direction counts as resting (quiet frame)."""
+    min_neutral_frames: int = 5
+    """Fewer quiet frames than this and the baselines fall back to all measurable frames."""
+
+    # --- compensation (relative to the subject's own neutral) ----------------
+    pelvis_hike_ratio: float = 0.055
+    """Hip height difference change, in shank lengths: ~2.5-3 cm, a visible one-sided hike."""
+    trunk_lean_deg: float = 8.0
+    """Sideways trunk lean change: beyond normal postural sway (a few degrees) while seated."""
+    knee_drift_ratio: float = 0.10
+    """Sideways knee slide that inflates the reading, in shank lengths: ~4 cm (a resting leg's
+    MediaPipe knee wanders up to ~0.08 on rendered clips)."""
+    compensation_smooth_s: float = 0.15
+    """Posture signals are averaged (Gaussian sigma; live: time constant) before thresholding:
+    compensations are slow, jitter is not (1.5 px jitter then stays below 0.35 of every threshold)."""
+
+    # --- smoothing -----------------------------------------------------------
+    smooth_sigma_s: float = 0.1
+    """Offline smoother width (Gaussian sigma of a local quadratic fit): a 1.2 s hold keeps its peak."""
+    smooth_min_sigma_frames: float = 1.0
+    """At low frame rates the smoother still spans at least this many frames."""
+    outlier_k: float = 4.0
+    """Frames off the smooth curve by more than 4 robust SDs (floor below) are ignored by the smoother."""
+    outlier_floor_deg: float = 1.0
+    """Lower bound of that robust SD, so exact synthetic data is never treated as outliers."""
+    one_euro_min_cutoff_hz: float = 0.7
+    """Live filter cutoff at rest (Casiez et al. 2012): removes ~80 % of frame-to-frame jitter at 30 fps."""
+    one_euro_beta: float = 0.2
+    """Live filter speed coefficient (per deg/s): at 100 deg/s the cutoff is ~20 Hz, so ramps lag < 4 deg."""
+    one_euro_d_cutoff_hz: float = 1.0
+    """Live filter cutoff of the speed estimate (the paper's default)."""
+
+    # --- uncertainty ---------------------------------------------------------
+    uncertainty_floor_deg: float = 1.5
+    """Landmark placement bias that no amount of averaging removes (MediaPipe joint centres)."""
+    uncertainty_visibility_deg: float = 10.0
+    """Added in quadrature, scaled by (1 - worst visibility): a half-visible leg adds 5 deg."""
+    uncertainty_disagreement: float = 0.25
+    """A quarter of the frontal-3-D RMS difference is added in quadrature: on rendered clips that
+    matched the frontal method's actual error (2-4 deg at internal-rotation holds)."""
+    uncertainty_window_s: float = 1.0
+    """Window for the jitter and disagreement RMS (centred offline; live, an exponential average of
+    half that time constant): about one held peak."""
+
+    def __post_init__(self) -> None:
+        if self.method_policy not in _POLICIES:
+            raise ConfigError(
+                f"Invalid method_policy {self.method_policy!r}, expecting one of {set(_POLICIES)}"
+            )
+        lo, hi = self.knee_flexion_range_deg
+        if not 0.0 <= lo < hi <= 180.0:
+            raise ConfigError(f"knee_flexion_range_deg must satisfy 0 <= low < high <= 180, but got {(lo, hi)}")
+        for name in ("min_visibility", "min_foot_visibility", "knee_anchor", "anchor_min_quiet_fraction"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ConfigError(f"{name} must be between 0 and 1, but got {value}")
+        for name in ("smooth_sigma_s", "compensation_smooth_s", "uncertainty_window_s", "mode_bandwidth_deg"):
+            value = getattr(self, name)
+            if not value > 0.0:
+                raise ConfigError(f"{name} must be positive, but got {value}")

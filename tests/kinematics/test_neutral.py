@@ -1,0 +1,73 @@
+"""The neutral: camera roll, world down, yaw and posture baselines from the quiet frames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hiprom.kinematics import KinematicsSettings, Neutral, estimate_neutral, measure
+from hiprom.kinematics.neutral import robust_mode
+from hiprom.synthetic import Camera, seated_recording
+
+from .conftest import LEVEL
+
+
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        ([0.0] * 10 + [5.0, 20.0, 30.0], 0.0),  # exact when most values agree
+        ([3.0] * 6 + [2.5, 3.5] + [-40.0] * 5, 3.0),  # the densest place, not the median
+        ([np.nan, 7.0, 7.0, np.nan], 7.0),
+    ],
+)
+def test_robust_mode(values, expected):
+    assert robust_mode(np.array(values), bandwidth=1.5) == pytest.approx(expected, abs=1e-9)
+
+
+def test_robust_mode_of_nothing_is_nan():
+    assert np.isnan(robust_mode(np.array([np.nan, np.nan]), bandwidth=1.5))
+
+
+@pytest.mark.parametrize("roll_deg", [-10.0, -3.0, 0.0, 4.5, 10.0])
+def test_reference_is_the_camera_roll_on_a_protocol(four_trials, roll_deg):
+    _, rot = four_trials
+    kin = measure(seated_recording(rot, camera=Camera(roll_deg=roll_deg, **LEVEL), image_noise_px=1.0, seed=3))
+    assert kin.reference_deg == pytest.approx(roll_deg, abs=0.3)
+    # world down follows the roll too (world axes turn with the camera)
+    r = np.radians(roll_deg)
+    np.testing.assert_allclose(kin.neutral.down_world, [np.sin(r), np.cos(r), 0.0], atol=1e-9)
+
+
+def test_symmetric_splay_cancels_in_the_reference(four_trials):
+    # A subject whose resting shanks both point 6 deg outward: the roll is still 0 and each
+    # side reads the splay as its own (internal) rotation, as a goniometer would.
+    _, rot = four_trials
+    kin = measure(seated_recording(rot + 6.0, camera=Camera(**LEVEL)))
+    assert kin.reference_deg == pytest.approx(0.0, abs=1e-9)
+    np.testing.assert_allclose(kin.frontal_deg, rot + 6.0, atol=0.5)
+
+
+def test_explicit_reference_overrides_the_estimate(four_trials):
+    _, rot = four_trials
+    rec = seated_recording(rot, camera=Camera(roll_deg=5.0, **LEVEL))
+    assert measure(rec, reference=5.0).reference_deg == 5.0
+    np.testing.assert_allclose(measure(rec, reference=5.0).frontal_deg, rot, atol=0.5)
+    # a wrong reference shifts the two sides in opposite directions
+    off = measure(rec, reference=0.0).frontal_deg - rot
+    np.testing.assert_allclose(off.mean(axis=0), [5.0, -5.0], atol=0.5)
+    given = Neutral.from_reference(5.0)
+    assert measure(rec, reference=given).neutral is given
+
+
+def test_no_measurable_frame_gives_the_default_neutral():
+    rec = seated_recording(np.zeros((20, 2)), visibility=0.1)
+    neutral = estimate_neutral(rec.image, rec.world, rec.size_wh, KinematicsSettings())
+    assert neutral.n_frames == 0
+    assert neutral.reference_deg == 0.0
+    assert np.isnan(neutral.shank_px)
+
+
+def test_neutral_validates_its_down_vector():
+    with pytest.raises(ValueError, match="down_world"):
+        Neutral(down_world=np.zeros(3))
+    np.testing.assert_allclose(Neutral(down_world=np.array([0.0, 2.0, 0.0])).down_world, [0.0, 1.0, 0.0])

@@ -1,0 +1,83 @@
+"""The offline smoother and the live One Euro filter."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hiprom.kinematics.smoothing import OneEuroFilter, local_quadratic, one_euro, robust_smooth, rolling_rms
+
+
+@pytest.mark.parametrize("coeffs", [(3.0, 0.0, 0.0), (-2.0, 0.7, 0.0), (1.0, -0.3, 0.02)])
+@pytest.mark.parametrize("sigma", [1.0, 2.5])
+def test_local_quadratic_reproduces_quadratics_exactly(coeffs, sigma):
+    k = np.arange(60, dtype=float)
+    x = (coeffs[0] + coeffs[1] * k + coeffs[2] * k**2)[:, None]
+    np.testing.assert_allclose(local_quadratic(x, sigma), x, atol=1e-8)
+
+
+def test_gaps_stay_gaps_and_ends_are_fitted():
+    x = np.linspace(0.0, 10.0, 50)[:, None].copy()
+    x[20:25] = np.nan
+    out = local_quadratic(x, 2.0)
+    assert np.isnan(out[20:25]).all()
+    np.testing.assert_allclose(out[np.isfinite(x)], x[np.isfinite(x)], atol=1e-8)
+    lone = np.full((9, 1), np.nan)
+    lone[4] = 7.0
+    np.testing.assert_allclose(local_quadratic(lone, 2.0)[4], 7.0)
+
+
+def test_robust_smooth_ignores_a_glitch_and_keeps_a_held_peak():
+    t = np.arange(120, dtype=float)
+    clean = 45.0 * (np.clip((t - 30) / 10.0, 0.0, 1.0) - np.clip((t - 80) / 10.0, 0.0, 1.0))  # ramp, hold, back
+    rng = np.random.default_rng(0)
+    x = (clean + rng.normal(0.0, 0.8, t.size))[:, None]
+    x[60] = 90.0  # a one-frame landmark glitch
+    out = robust_smooth(x, 3.0)[:, 0]
+    assert abs(out[60] - 45.0) < 1.0
+    hold = np.r_[45:60, 61:75]
+    assert abs(out[hold].mean() - x[hold, 0].mean()) < 0.2  # the hold keeps its level: no shaving
+    assert out.max() < 45.0 + 2.0  # no overshoot beyond the noise
+    jitter_raw = np.median(np.abs(np.diff(x[:, 0])))
+    jitter = np.median(np.abs(np.diff(out)))
+    assert jitter < 0.3 * jitter_raw
+
+
+def test_no_overshoot_where_a_ramp_meets_a_hold():
+    t = np.arange(100, dtype=float)
+    x = (45.0 * np.clip((t - 20) / 8.0, 0.0, 1.0))[:, None]  # a fast ramp into a hold
+    out = robust_smooth(x, 3.0)
+    assert out.max() <= 45.0 + 1e-12
+    assert out.min() >= -1e-12
+
+
+def test_rolling_rms_of_white_noise():
+    rng = np.random.default_rng(1)
+    x = rng.normal(0.0, 2.0, (4000, 1))
+    assert np.median(rolling_rms(x, 31.0)) == pytest.approx(2.0, rel=0.1)
+
+
+def test_one_euro_function_and_class_agree():
+    rng = np.random.default_rng(2)
+    t = np.cumsum(rng.uniform(0.02, 0.05, 300))
+    x = np.column_stack([np.sin(t * 3) * 30 + rng.normal(0, 1, 300), rng.normal(0, 1, 300)])
+    x[100:105, 1] = np.nan
+    filt = OneEuroFilter(2, 0.7, 0.2, 1.0)
+    stepwise = np.array([filt(ti, xi) for ti, xi in zip(t, x)])
+    np.testing.assert_allclose(one_euro(t, x, 0.7, 0.2, 1.0), stepwise, rtol=0, atol=1e-12)
+    assert np.isnan(stepwise[100:105, 1]).all()
+    assert stepwise[105, 1] == x[105, 1]  # restarts after a gap
+
+
+def test_one_euro_holds_a_constant_and_follows_a_step():
+    t = np.arange(200) / 30.0
+    x = np.where(t < 3.0, 0.0, 40.0)[:, None]
+    out = one_euro(t, x, 0.7, 0.2, 1.0)
+    assert np.all(out[:90] == 0.0)
+    assert abs(out[-1, 0] - 40.0) < 0.05
+    assert np.all(np.diff(out[:, 0]) >= 0)  # first order: no overshoot
+
+
+def test_one_euro_rejects_bad_parameters():
+    with pytest.raises(ValueError, match="min_cutoff_hz"):
+        OneEuroFilter(1, 0.0, 0.1, 1.0)
