@@ -1,0 +1,281 @@
+"""The analysis result: kinematics in, a ``hiprom.analysis/1`` dict out.
+
+The dict is the one currency of store, report, server and batch; its fields
+are documented in ``docs/formats.md``. It is plain JSON data: numbers are
+rounded, and every NaN has become ``null`` with a field saying why.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hiprom import __version__
+from hiprom.assessment.norms import Norms
+from hiprom.assessment.summary import asymmetry, empty_side, side_summary
+from hiprom.assessment.trials import FlagRules, Trial, find_trials, frame_interval_s, rest_offset_deg
+from hiprom.assessment.verdict import verdict
+from hiprom.kinematics import COMPENSATION, METHODS, QualityFlag, flag_names
+from hiprom.landmarks import SIDES
+
+if TYPE_CHECKING:
+    from hiprom.kinematics import Kinematics
+
+SCHEMA = "hiprom.analysis/1"
+
+# Flags that make a trial invalid when present during its hold: compensation
+# (the angle was reached by moving something else) or a leg not seen well.
+# Posture flags (knee far from 90 deg, thigh not toward the camera) come from
+# MediaPipe's depth estimates, which wander while a foot swings out: on the
+# rendered clips with known angles they covered whole holds of good trials.
+# So they are listed on a trial as warnings, and rule out a whole side only
+# when they cover most of its frames (the footage is not the seated test).
+# The others (methods_disagree, camera_oblique, multiple_people) are only
+# reported; the kernel's uncertainty already grows with them.
+POSTURE = int(QualityFlag.KNEE_NOT_FLEXED | QualityFlag.THIGH_NOT_TOWARD_CAMERA)
+INVALIDATING = int(COMPENSATION | QualityFlag.LOW_VISIBILITY | QualityFlag.LEG_OUT_OF_FRAME | QualityFlag.NO_PERSON)
+_VISIBILITY = int(QualityFlag.LOW_VISIBILITY | QualityFlag.LEG_OUT_OF_FRAME)
+
+
+def _names(bits: int) -> list[str]:
+    return list(flag_names(int(bits)))
+
+
+FLAG_RULES = FlagRules(invalidating=INVALIDATING, names=_names, method_names=tuple(METHODS))
+
+
+def _json_list(x: np.ndarray, nd: int) -> list[float | None]:
+    """A float array as a JSON list: rounded, ``None`` for NaN and infinities."""
+    return [round(float(v), nd) if math.isfinite(v) else None for v in np.asarray(x, dtype=np.float64)]
+
+
+def _flag_lists(bits: np.ndarray) -> list[list[str]]:
+    """Per-frame flag names (each distinct bit set is decoded once)."""
+    codes = np.asarray(bits).astype(np.int64)
+    decoded = {int(c): _names(int(c)) for c in np.unique(codes)}
+    return [decoded[int(c)] for c in codes]
+
+
+def _why_side_unmeasurable(side: str, bits: np.ndarray, all_flags: np.ndarray) -> str:
+    """A plain reason for a side with no measurable frame, from its commonest flags.
+
+    ``bits`` are the side's flags (n,), ``all_flags`` both sides' (n, 2).
+    """
+    codes = bits.astype(np.int64)
+    if all_flags.size and np.all(all_flags.astype(np.int64) & int(QualityFlag.NO_PERSON)):
+        return "no person found in any frame"
+    if codes.size and np.mean((codes & (_VISIBILITY | int(QualityFlag.NO_PERSON))) != 0) >= 0.5:
+        return f"{side} leg never visible"
+    counts: Counter[str] = Counter()
+    for code in np.unique(codes):
+        counts.update({name: int(np.sum(codes == code)) for name in _names(int(code))})
+    common = ", ".join(name for name, _ in counts.most_common(3)) or "no usable landmarks"
+    return f"{side} leg never measurable ({common})"
+
+
+def _off_posture_fraction(angle: np.ndarray, bits: np.ndarray) -> float:
+    """Share of a side's measurable frames (n,) that carry a posture flag."""
+    measurable = np.isfinite(angle)
+    if not measurable.any():
+        return 0.0
+    return float(np.mean((bits[measurable].astype(np.int64) & POSTURE) != 0))
+
+
+def _series(t_s: np.ndarray, angle: np.ndarray, raw: np.ndarray, unc: np.ndarray, flags: np.ndarray) -> dict[str, Any]:
+    """The ``series`` block: per-frame lists, columns split by side."""
+    out: dict[str, Any] = {"t_s": _json_list(t_s, 3)}
+    for col, side in enumerate(SIDES):
+        out[f"{side}_deg"] = _json_list(angle[:, col], 2)
+        out[f"{side}_raw_deg"] = _json_list(raw[:, col], 2)
+        out[f"{side}_unc_deg"] = _json_list(unc[:, col], 2)
+        out[f"{side}_flags"] = _flag_lists(flags[:, col])
+    return out
+
+
+def _notes(trials: list[Trial], fraction: dict[str, float], rest: dict[str, float], sides: dict[str, Any]) -> list[str]:
+    notes: list[str] = []
+    for side in SIDES:
+        if sides[side]["not_measurable"]:
+            notes.append(f"{side}: {sides[side]['not_measurable']}")
+            continue
+        if fraction[side] < 0.9:
+            notes.append(f"{side}: measurable in {100 * fraction[side]:.0f}% of frames")
+        if abs(rest[side]) >= 2.0:
+            notes.append(f"{side}: rest position {rest[side]:+.1f} deg from vertical")
+        reasons = Counter(r for tr in trials if tr.side == side for r in tr.reasons)
+        for reason, count in reasons.items():
+            notes.append(f"{side}: {reason.replace('_', ' ')} during {count} trial{'s' if count > 1 else ''}")
+        if not any(tr.side == side for tr in trials):
+            notes.append(f"{side}: no trial found")
+    return notes
+
+
+def too_few_frames(n: int, min_frames: int) -> str | None:
+    """The not-measurable reason for a recording of ``n`` frames, or None if enough."""
+    if n >= min_frames:
+        return None
+    return f"only {n} frame{'s' if n != 1 else ''}; at least {min_frames} are needed to measure a trial"
+
+
+def assess(
+    kin: Kinematics,
+    norms: Norms = Norms(),
+    source: str = "",
+    fps: float | None = None,
+    *,
+    mirrored: bool = False,
+    model: str = "",
+    created_utc: str | None = None,
+) -> dict[str, Any]:
+    """Find trials, summarise each side, compare the sides; the ``hiprom.analysis/1`` dict.
+
+    Args:
+        kin: per-frame angles, uncertainties and flags of one recording.
+        norms: norm values and trial settings (``load_norms()`` for the clinic's).
+        source: where the frames came from; only its file name is kept.
+        fps: nominal frame rate; estimated from ``kin.t_s`` when ``None``.
+        mirrored, model: copied into the result.
+        created_utc: ISO timestamp to record (now, when ``None``).
+
+    Returns:
+        A JSON-ready dict; a recording with nothing measurable still gives a
+        full dict, with ``measurable = false`` and the reason.
+    """
+    t_s = np.asarray(kin.t_s, dtype=np.float64)
+    n = int(t_s.shape[0])
+    dt = frame_interval_s(t_s)
+    fps = float(fps) if fps and fps > 0 else 1.0 / dt
+    settings = norms.trials
+    angle = np.asarray(kin.angle_deg, dtype=np.float64).reshape(n, 2)
+    flags = np.asarray(kin.flags).reshape(n, 2)
+    unc = np.asarray(kin.uncertainty_deg, dtype=np.float64).reshape(n, 2)
+    method = np.asarray(kin.method).reshape(n, 2)
+
+    fraction = {side: float(np.mean(np.isfinite(angle[:, c]))) if n else 0.0 for c, side in enumerate(SIDES)}
+    rest = {side: rest_offset_deg(angle[:, c], settings) for c, side in enumerate(SIDES)}
+    trials: list[Trial] = []
+    sides: dict[str, dict[str, Any]] = {}
+    overall_reason = too_few_frames(n, settings.min_frames)
+    if overall_reason is not None:
+        sides = {side: empty_side(overall_reason) for side in SIDES}
+    else:
+        for c, side in enumerate(SIDES):
+            if fraction[side] == 0.0:
+                sides[side] = empty_side(_why_side_unmeasurable(side, flags[:, c], flags))
+                continue
+            off_posture = _off_posture_fraction(angle[:, c], flags[:, c])
+            if off_posture >= settings.posture_fraction:
+                sides[side] = empty_side(
+                    f"{side} leg not in the seated test position in {100 * off_posture:.0f}% of frames "
+                    "(knee not bent about 90 deg or thigh not toward the camera)"
+                )
+                continue
+            found = find_trials(t_s, angle[:, c], unc[:, c], flags[:, c], method[:, c], side, settings, FLAG_RULES)
+            trials.extend(found)
+            sides[side] = side_summary(side, found, norms)
+        if all(sides[side]["not_measurable"] for side in SIDES):
+            reasons = [sides[side]["not_measurable"] for side in SIDES]
+            if reasons[0] == reasons[1]:
+                overall_reason = reasons[0]  # e.g. "no person found in any frame"
+            else:
+                overall_reason = "neither leg could be measured: " + "; ".join(reasons)
+    trials.sort(key=lambda tr: (tr.start_s, tr.side))
+
+    raw = np.asarray(kin.raw_deg, dtype=np.float64).reshape(n, 2)
+    return _assemble(
+        _header(n, fps, norms, source, mirrored, model, created_utc),
+        overall_reason,
+        sides,
+        trials,
+        {
+            "measurable_fraction": {side: round(fraction[side], 3) for side in SIDES},
+            "rest_offset_deg": {side: round(rest[side], 1) + 0.0 for side in SIDES},
+            "notes": _notes(trials, fraction, rest, sides) if overall_reason is None else [overall_reason],
+        },
+        _series(t_s, angle, raw, unc, flags),
+        norms,
+    )
+
+
+def not_measurable(
+    reason: str,
+    t_s: np.ndarray | None = None,
+    norms: Norms = Norms(),
+    source: str = "",
+    fps: float | None = None,
+    *,
+    mirrored: bool = False,
+    model: str = "",
+    created_utc: str | None = None,
+) -> dict[str, Any]:
+    """A complete ``hiprom.analysis/1`` dict for input with nothing to measure.
+
+    Used when the kernel cannot even run (e.g. it raised ``NotMeasurableError``);
+    every figure is null, every frame of the series unmeasurable, and
+    ``not_measurable_reason`` says why.
+    """
+    t = np.zeros(0) if t_s is None else np.asarray(t_s, dtype=np.float64)
+    n = int(t.shape[0])
+    fps = float(fps) if fps and fps > 0 else 1.0 / frame_interval_s(t)
+    nan = np.full((n, 2), np.nan)
+    return _assemble(
+        _header(n, fps, norms, source, mirrored, model, created_utc),
+        reason,
+        {side: empty_side(reason) for side in SIDES},
+        [],
+        {
+            "measurable_fraction": {side: 0.0 for side in SIDES},
+            "rest_offset_deg": {side: 0.0 for side in SIDES},
+            "notes": [reason],
+        },
+        _series(t, nan, nan, nan, np.zeros((n, 2), dtype=np.uint32)),
+        norms,
+    )
+
+
+def _header(
+    n: int, fps: float, norms: Norms, source: str, mirrored: bool, model: str, created_utc: str | None
+) -> dict[str, Any]:
+    """The identifying fields at the top of a result."""
+    return {
+        "schema": SCHEMA,
+        "hiprom_version": __version__,
+        "created_utc": created_utc or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "source": PurePath(str(source)).name if source else "",
+        "frames": n,
+        "fps": round(fps, 3),
+        "duration_s": round(n / fps, 3),
+        "mirrored": bool(mirrored),
+        "model": model,
+        "norm_deg": norms.norm_deg,
+        "norms": norms.to_dict(),
+    }
+
+
+def _assemble(
+    header: dict[str, Any],
+    reason: str | None,
+    sides: dict[str, dict[str, Any]],
+    trials: list[Trial],
+    quality: dict[str, Any],
+    series: dict[str, Any],
+    norms: Norms,
+) -> dict[str, Any]:
+    """Put the blocks together in the documented order and add the verdict."""
+    result: dict[str, Any] = {
+        **header,
+        "measurable": reason is None,
+        "not_measurable_reason": reason,
+        "sides": sides,
+        "asymmetry": asymmetry(sides, norms),
+        "trials": [tr.to_dict() for tr in trials],
+        "quality": quality,
+        "series": series,
+    }
+    result["verdict"] = verdict(result)
+    return result

@@ -1,0 +1,193 @@
+"""Per-side figures (best IR and ER, total arc) and left-right asymmetry.
+
+Figure of a side and direction = the best (largest) valid held peak. When a
+direction has no valid trial, the best trial that was truly held (invalid only
+for compensation or visibility flags) gives the figure with
+``<direction>_rotation_confirmed = false`` and the reasons; a trial that was too
+short or too small never does. Its uncertainty combines the peak's own uncertainty with the trial-to-trial
+scatter when there are repeats::
+
+    u = sqrt(u_peak^2 + s^2),  s = sample standard deviation of the valid peaks
+
+The total arc is IR + ER with ``u_arc = sqrt(u_IR^2 + u_ER^2)`` (the two are
+measured at different times, so their errors are taken as independent).
+Percent of norm: ``100 * figure / norm_deg`` (per direction) and
+``100 * arc / (2 * norm_deg)``.
+
+Asymmetry is ``left - right`` in degrees and ``|left - right| / max(left, right)``
+in percent, flagged when ``|left - right| > asymmetry_threshold_deg``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from hiprom.assessment.norms import Norms
+from hiprom.assessment.trials import BELOW_MIN_EXCURSION, HOLD_TOO_SHORT, Trial
+from hiprom.landmarks import SIDES
+
+NOT_HELD = {HOLD_TOO_SHORT, BELOW_MIN_EXCURSION}
+"""Trial reasons that mean no held peak was reached: such a trial never gives a figure."""
+
+MEASURES: tuple[str, str, str] = ("internal_rotation", "external_rotation", "total_arc")
+"""Names of the three figures of a side, as used in result field names."""
+
+
+def _r(x: float | None, nd: int = 1) -> float | None:
+    """Round for the result; ``None`` for missing or non-finite values."""
+    return round(float(x), nd) if x is not None and math.isfinite(x) else None
+
+
+def _why_missing(side: str, direction: str, trials: Sequence[Trial]) -> str:
+    """Why a side has no figure for ``direction``: no trial, or only invalid ones."""
+    if not trials:
+        return f"no {direction} rotation trial found for the {side} side"
+    reasons: dict[str, int] = {}
+    for tr in trials:
+        for reason in tr.reasons or ("invalid",):
+            reasons[reason] = reasons.get(reason, 0) + 1
+    listed = ", ".join(f"{name} x{count}" if count > 1 else name for name, count in reasons.items())
+    return f"no valid {direction} rotation trial for the {side} side ({len(trials)} invalid: {listed})"
+
+
+def empty_side(reason: str) -> dict[str, Any]:
+    """The fields of a side that cannot be measured at all, every figure null."""
+    out: dict[str, Any] = {}
+    for direction in ("internal", "external"):
+        out.update(
+            {
+                f"{direction}_rotation_deg": None,
+                f"{direction}_rotation_unc_deg": None,
+                f"{direction}_rotation_pct_norm": None,
+                f"{direction}_rotation_reason": reason,
+                f"{direction}_rotation_confirmed": False,
+                f"{direction}_trials": 0,
+                f"{direction}_invalid_trials": 0,
+                f"{direction}_spread_deg": None,
+                f"{direction}_peak_t_s": None,
+            }
+        )
+    out.update(
+        {"total_arc_deg": None, "total_arc_unc_deg": None, "total_arc_pct_norm": None, "total_arc_reason": reason}
+    )
+    out["not_measurable"] = reason
+    return out
+
+
+def side_summary(side: str, trials: Sequence[Trial], norms: Norms) -> dict[str, Any]:
+    """Best valid IR and ER, total arc, percent of norm, spread and uncertainty of one side.
+
+    Args:
+        side: "left" or "right".
+        trials: every trial found (any side; only ``side``'s are used).
+        norms: the norm values.
+
+    Returns:
+        The ``sides[side]`` block of ``hiprom.analysis/1``.
+    """
+    out: dict[str, Any] = {}
+    figure: dict[str, tuple[float, float] | None] = {}
+    for direction in ("internal", "external"):
+        mine = [tr for tr in trials if tr.side == side and tr.direction == direction]
+        valid = [tr for tr in mine if tr.valid]
+        key = f"{direction}_rotation"
+        # With no valid trial, the best trial that was truly held (only flagged
+        # for compensation or visibility) still gives a figure, marked
+        # unconfirmed with its reasons: better a number to question than none.
+        held = [tr for tr in mine if not set(tr.reasons) & NOT_HELD]
+        used = valid or held
+        if not used:
+            figure[direction] = None
+            out.update(
+                {
+                    f"{key}_deg": None,
+                    f"{key}_unc_deg": None,
+                    f"{key}_pct_norm": None,
+                    f"{key}_reason": _why_missing(side, direction, mine),
+                    f"{key}_confirmed": False,
+                    f"{direction}_trials": 0,
+                    f"{direction}_invalid_trials": len(mine),
+                    f"{direction}_spread_deg": None,
+                    f"{direction}_peak_t_s": None,
+                }
+            )
+            continue
+        best = max(used, key=lambda tr: tr.peak_deg)
+        peaks = np.array([tr.peak_deg for tr in valid])
+        spread = float(peaks.max() - peaks.min()) if peaks.size >= 2 else None
+        scatter = float(np.std(peaks, ddof=1)) if peaks.size >= 2 else 0.0
+        unc = math.hypot(best.peak_unc_deg, scatter) if math.isfinite(best.peak_unc_deg) else scatter
+        figure[direction] = (best.peak_deg, unc)
+        out.update(
+            {
+                f"{key}_deg": _r(best.peak_deg),
+                f"{key}_unc_deg": _r(unc),
+                f"{key}_pct_norm": _r(100.0 * best.peak_deg / norms.norm_deg),
+                f"{key}_reason": None if valid else "unconfirmed: " + _why_missing(side, direction, mine),
+                f"{key}_confirmed": bool(valid),
+                f"{direction}_trials": len(valid),
+                f"{direction}_invalid_trials": len(mine) - len(valid),
+                f"{direction}_spread_deg": _r(spread),
+                f"{direction}_peak_t_s": _r(best.peak_t_s, 3),
+            }
+        )
+    ir, er = figure["internal"], figure["external"]
+    if ir is not None and er is not None:
+        arc, arc_unc = ir[0] + er[0], math.hypot(ir[1], er[1])
+        out.update(
+            {
+                "total_arc_deg": _r(arc),
+                "total_arc_unc_deg": _r(arc_unc),
+                "total_arc_pct_norm": _r(100.0 * arc / norms.arc_norm_deg),
+                "total_arc_reason": None,
+            }
+        )
+    else:
+        missing = " and ".join(d for d in ("internal", "external") if figure[d] is None)
+        out.update(
+            {
+                "total_arc_deg": None,
+                "total_arc_unc_deg": None,
+                "total_arc_pct_norm": None,
+                "total_arc_reason": f"needs both directions; {missing} rotation not measured",
+            }
+        )
+    out["not_measurable"] = None
+    return out
+
+
+def asymmetry(sides: dict[str, dict[str, Any]], norms: Norms) -> dict[str, Any]:
+    """Left-right differences of IR, ER and total arc, flagged above the threshold.
+
+    ``<measure>_deg = left - right``; ``<measure>_pct = |left - right| / max(left, right) * 100``;
+    ``<measure>_unc_deg = sqrt(u_left^2 + u_right^2)``. A measure is flagged when
+    ``|left - right| > threshold_deg``; ``flagged`` is true when any is.
+    """
+    out: dict[str, Any] = {}
+    flagged: list[str] = []
+    left, right = (sides[s] for s in SIDES)
+    for measure in MEASURES:
+        lv, rv = left.get(f"{measure}_deg"), right.get(f"{measure}_deg")
+        if lv is None or rv is None:
+            out.update({f"{measure}_deg": None, f"{measure}_pct": None, f"{measure}_unc_deg": None})
+            continue
+        diff = lv - rv
+        larger = max(abs(lv), abs(rv))
+        lu, ru = left.get(f"{measure}_unc_deg") or 0.0, right.get(f"{measure}_unc_deg") or 0.0
+        out.update(
+            {
+                f"{measure}_deg": _r(diff),
+                f"{measure}_pct": _r(100.0 * abs(diff) / larger) if larger > 0 else None,
+                f"{measure}_unc_deg": _r(math.hypot(lu, ru)),
+            }
+        )
+        if abs(diff) > norms.asymmetry_threshold_deg:
+            flagged.append(measure)
+    out["threshold_deg"] = norms.asymmetry_threshold_deg
+    out["flagged"] = bool(flagged)
+    out["flagged_measures"] = flagged
+    return out

@@ -1,0 +1,441 @@
+"""Trials and held peaks, found in one side's per-frame angle series.
+
+A **trial** is one excursion from neutral (rest, about 0 deg) to an extreme
+and back, in one direction: internal (angle > 0) or external (angle < 0). Its
+**held peak** is the extreme the subject *sustained* for at least
+``min_hold_s``, so that a one-frame spike, or a flick that is not held, never
+counts:
+
+1. ``m(t) = s * angle(t)``, with ``s = +1`` for internal and ``-1`` for external.
+2. Sustained level ``L = max_i min_{j in W_i} m_j``: the highest level the angle
+   stayed above for a whole window ``W_i`` of ``k = ceil(min_hold_s / dt)`` frames.
+   A single high frame cannot lift any window's minimum.
+3. The hold is the contiguous stretch around the best window where
+   ``m >= L - tol``; the held peak is the robust centre of the hold's samples
+   (their interquartile mean). ``L`` alone is biased by noise (low
+   for long windows: a minimum of noisy samples; high for short ones: a
+   maximum over many windows); the centre of the whole hold is not.
+
+One-frame spikes are replaced by their neighbours' median first
+(:func:`despike`), so they never start a trial or move a peak; longer
+blips cannot lift a window's minimum, and the interquartile mean trims them.
+
+Everything works on time, not frame counts alone (5-60 fps), ignores NaN
+frames (unmeasurable) and never looks at the other side, so one leg at a time
+and both legs at once are the same problem.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from hiprom.assessment.norms import TrialSettings
+
+DIRECTIONS: tuple[str, str] = ("internal", "external")
+"""Trial directions; ``internal`` is the positive angle."""
+
+MAX_UNSEEN_S = 1.0
+"""Two excursions in the same direction separated only by unmeasured frames
+for up to this long are one trial (the leg was briefly lost, not rested)."""
+
+# Reasons the assessment itself adds (beside the kernel's flag names).
+HOLD_TOO_SHORT = "hold_too_short"
+BELOW_MIN_EXCURSION = "below_min_excursion"
+GAP_AT_PEAK = "unmeasured_at_peak"
+
+
+@dataclass(frozen=True)
+class FlagRules:
+    """How the kernel's per-frame flag bits bear on a trial.
+
+    Attributes:
+        invalidating: bits that make a trial invalid when present during the hold
+            (compensation, poor visibility, leg out of frame, no person); other
+            bits set on the hold are listed on the trial as warnings.
+        names: turns a bit set into flag names, e.g. ``["pelvis_hike"]``.
+        method_names: names of the kernel's method codes (index = code).
+    """
+
+    invalidating: int = 0
+    names: Callable[[int], list[str]] = field(default=lambda bits: [f"flag_{bits:#x}"] if bits else [])
+    method_names: Sequence[str] = ("none", "frontal", "world")
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One detected trial of one side and direction.
+
+    Times are seconds from the first frame; angles are degrees, peaks positive
+    magnitudes measured from 0 deg (shank vertical). ``*_index`` are frame
+    indices into the series the trial was found in (inclusive).
+    """
+
+    side: str
+    direction: str
+    peak_deg: float
+    peak_unc_deg: float
+    peak_t_s: float
+    start_s: float
+    end_s: float
+    hold_s: float
+    hold_start_s: float
+    hold_end_s: float
+    valid: bool
+    flags: tuple[str, ...]
+    reasons: tuple[str, ...]
+    method: str
+    start_index: int
+    end_index: int
+    hold_start_index: int
+    hold_end_index: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The trial as a ``hiprom.analysis/1`` trial entry (rounded, JSON-safe)."""
+        return {
+            "side": self.side,
+            "direction": self.direction,
+            "peak_deg": _round(self.peak_deg, 1),
+            "peak_unc_deg": _round(self.peak_unc_deg, 1),
+            "peak_t_s": _round(self.peak_t_s, 3),
+            "start_s": _round(self.start_s, 3),
+            "end_s": _round(self.end_s, 3),
+            "hold_s": _round(self.hold_s, 3),
+            "hold_start_s": _round(self.hold_start_s, 3),
+            "hold_end_s": _round(self.hold_end_s, 3),
+            "valid": bool(self.valid),
+            "flags": list(self.flags),
+            "reasons": list(self.reasons),
+            "method": self.method,
+        }
+
+
+def _round(x: float, nd: int) -> float | None:
+    return round(float(x), nd) if x is not None and math.isfinite(x) else None
+
+
+def frame_interval_s(t_s: np.ndarray) -> float:
+    """Typical time between frames (median of the differences); 1/30 s for < 2 frames."""
+    if t_s.shape[0] < 2:
+        return 1.0 / 30.0
+    dt = float(np.median(np.diff(t_s)))
+    return dt if dt > 0 else 1.0 / 30.0
+
+
+def rest_offset_deg(angle_deg: np.ndarray, settings: TrialSettings) -> float:
+    """Robust rest level of one side: the median of the frames near 0 deg.
+
+    Only frames within ``max_rest_offset_deg`` of 0 count, so the excursions do
+    not pull it; with too few such frames the rest level is taken as 0.
+    """
+    a = angle_deg[np.isfinite(angle_deg)]
+    near = a[np.abs(a) <= settings.max_rest_offset_deg]
+    if near.size < max(3, 0.1 * a.size):
+        return 0.0
+    return float(np.median(near))
+
+
+def despike(angle_deg: np.ndarray, min_jump_deg: float = 5.0) -> np.ndarray:
+    """Replace one-frame spikes by the median of the frame and its two neighbours.
+
+    A frame further than ``min_jump_deg`` from ``median(a[i-1], a[i], a[i+1])``
+    sticks out above (or below) both neighbours: a spike. A monotonic stretch
+    (a ramp) is untouched, since its middle frame *is* the median, and so is
+    any extreme that lasts two frames or more. Frames beside a NaN (and the
+    first and last) are kept as they are.
+    """
+    a = np.asarray(angle_deg, dtype=np.float64)
+    if a.shape[0] < 3:
+        return a.copy()
+    local = a.copy()
+    local[1:-1] = np.median(sliding_window_view(a, 3), axis=1)  # NaN wherever a neighbour is NaN
+    spike = np.isfinite(local) & (np.abs(a - local) > min_jump_deg)
+    return np.where(spike, local, a)
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """Inclusive (first, last) index of every run of True in ``mask``."""
+    padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def _sustained(m: np.ndarray, k: int) -> np.ndarray:
+    """Per window start, the minimum of ``m`` over ``k`` frames (-inf if too sparse).
+
+    ``L_i = min(m_i .. m_{i+k-1})`` over the finite samples; a window needs at
+    least 3/4 of its frames (and 2) measured to count.
+    """
+    n = m.shape[0]
+    if n < k:
+        return np.full(0, -np.inf)
+    finite = np.isfinite(m)
+    filled = np.where(finite, m, np.inf)
+    level = sliding_window_view(filled, k).min(axis=1)
+    count = sliding_window_view(finite, k).sum(axis=1)
+    level[(count < max(2, math.ceil(0.75 * k))) | ~np.isfinite(level)] = -np.inf
+    return level
+
+
+def _robust_sd(x: np.ndarray) -> float:
+    """Standard deviation from the median absolute deviation (1.4826 * MAD)."""
+    if x.size < 2:
+        return 0.0
+    return float(1.4826 * np.median(np.abs(x - np.median(x))))
+
+
+def _merge_runs(
+    runs: list[tuple[int, int]], sd: np.ndarray, finite: np.ndarray, t_s: np.ndarray, dt: float, s: TrialSettings
+) -> list[tuple[int, int]]:
+    """Join same-direction runs split by a short dip or a short unmeasured stretch."""
+    merged: list[tuple[int, int]] = []
+    for run in runs:
+        if merged:
+            a, b = merged[-1][1], run[0]
+            gap = slice(a + 1, b)
+            dur = float(t_s[b] - t_s[a]) - dt
+            opposite = bool(np.any(finite[gap] & (sd[gap] < -s.active_deg)))
+            unseen = not np.any(finite[gap])
+            if not opposite and (dur <= s.merge_gap_s + 1e-9 or (unseen and dur <= MAX_UNSEEN_S + 1e-9)):
+                merged[-1] = (merged[-1][0], run[1])
+                continue
+        merged.append(run)
+    return merged
+
+
+def _extend(
+    run: tuple[int, int], sd: np.ndarray, finite: np.ndarray, lo_bound: int, hi_bound: int, thr: float
+) -> tuple[int, int]:
+    """Widen a run to where the angle left / came back to neutral (within ``thr``)."""
+    i0, i1 = run
+    while i0 - 1 >= lo_bound and finite[i0 - 1] and sd[i0 - 1] > thr:
+        i0 -= 1
+    while i1 + 1 <= hi_bound and finite[i1 + 1] and sd[i1 + 1] > thr:
+        i1 += 1
+    return i0, i1
+
+
+def _hold_region(m: np.ndarray, first: int, last: int, lo: float, w0: int, w1: int) -> tuple[int, int, int]:
+    """Grow [first, last] while samples stay >= ``lo``; NaN frames are bridged.
+
+    Returns (r0, r1, unseen): the hold's inclusive bounds and how many
+    unmeasured frames lie inside it or right beside it (where the angle might
+    have gone higher unseen).
+    """
+    unseen = int(np.sum(~np.isfinite(m[first : last + 1])))
+    r0, r1 = first, last
+    for step, bound in ((-1, w0), (1, w1)):
+        i = (r0 if step < 0 else r1) + step
+        pending = 0
+        while (i >= bound if step < 0 else i <= bound):
+            if not np.isfinite(m[i]):
+                pending += 1
+            elif m[i] >= lo:
+                if step < 0:
+                    r0 = i
+                else:
+                    r1 = i
+                unseen += pending
+                pending = 0
+            else:
+                break
+            i += step
+        unseen += pending
+    return r0, r1, unseen
+
+
+def find_trials(
+    t_s: np.ndarray,
+    angle_deg: np.ndarray,
+    uncertainty_deg: np.ndarray,
+    flags: np.ndarray,
+    method: np.ndarray | None,
+    side: str,
+    settings: TrialSettings = TrialSettings(),
+    rules: FlagRules = FlagRules(),
+) -> list[Trial]:
+    """Find the trials of one side.
+
+    Args:
+        t_s: (n,) seconds, increasing.
+        angle_deg: (n,) signed angle, ``+`` internal, NaN where unmeasurable.
+        uncertainty_deg: (n,) one standard uncertainty of each angle.
+        flags: (n,) unsigned bit set of quality flags per frame.
+        method: (n,) int method code per frame, or None.
+        side: "left" or "right", copied into the trials.
+        settings: hold, excursion and merge thresholds.
+        rules: which flag bits invalidate a trial and how to name them.
+
+    Returns:
+        Trials of both directions, sorted by start time.
+    """
+    t_s = np.asarray(t_s, dtype=np.float64)
+    a = np.asarray(angle_deg, dtype=np.float64)
+    n = t_s.shape[0]
+    if a.shape != (n,):
+        raise ValueError(f"angle_deg must have shape ({n},), but got shape {a.shape}")
+    a = despike(a)  # a one-frame spike must never make or change a trial
+    unc = np.broadcast_to(np.asarray(uncertainty_deg, dtype=np.float64), (n,))
+    bits = np.broadcast_to(np.asarray(flags).astype(np.int64), (n,))
+    codes = None if method is None else np.broadcast_to(np.asarray(method).astype(np.int64), (n,))
+    finite = np.isfinite(a)
+    if n < 2 or not finite.any():
+        return []
+    dt = frame_interval_s(t_s)
+    k = max(2, math.ceil(settings.min_hold_s / dt - 1e-6))  # frames that span the minimum hold
+    k_short = max(2, math.ceil(k / 3))  # a brief extreme: longer than any spike
+    rest = float(np.clip(rest_offset_deg(a, settings), -settings.max_rest_offset_deg, settings.max_rest_offset_deg))
+    found: list[Trial] = []
+    for direction, sign in (("internal", 1.0), ("external", -1.0)):
+        sd = sign * (a - rest)  # deviation from rest toward this direction
+        m = sign * a  # the angle in this direction, from 0 deg
+        runs = _runs(finite & (sd > settings.active_deg))
+        runs = _merge_runs(runs, sd, finite, t_s, dt, settings)
+        prev_end = -1
+        for idx, run in enumerate(runs):
+            next_start = runs[idx + 1][0] - 1 if idx + 1 < len(runs) else n - 1
+            w0, w1 = _extend(run, sd, finite, prev_end + 1, next_start, 0.5 * settings.active_deg)
+            prev_end = w1
+            trial = _measure_trial(
+                t_s, m, -sign * rest, unc, bits, codes, (w0, w1), (k, k_short), dt, side, direction, settings, rules
+            )
+            if trial is not None:
+                found.append(trial)
+    return sorted(found, key=lambda tr: tr.start_s)
+
+
+def _measure_trial(
+    t_s: np.ndarray,
+    m: np.ndarray,
+    shift: float,
+    unc: np.ndarray,
+    bits: np.ndarray,
+    codes: np.ndarray | None,
+    bounds: tuple[int, int],
+    windows: tuple[int, int],
+    dt: float,
+    side: str,
+    direction: str,
+    settings: TrialSettings,
+    rules: FlagRules,
+) -> Trial | None:
+    """Held peak, hold, validity and flags of the excursion in frames ``bounds``.
+
+    ``m`` is the angle toward this direction from 0 deg; ``m + shift`` is the
+    same from the side's rest level. ``windows`` = (k, k_short) frames.
+    """
+    w0, w1 = bounds
+    k, k_short = windows
+    seg = m[w0 : w1 + 1]
+    brief = _sustained(seg, min(k_short, seg.shape[0]))
+    if brief.size == 0 or not np.isfinite(brief.max()) or brief.max() + shift < settings.min_excursion_deg:
+        return None  # noise or a spike: never reached the noise floor for longer than a blink
+    held = _sustained(seg, k)
+    reasons: list[str] = []
+    if held.size and np.isfinite(held.max()) and held.max() + shift >= settings.min_excursion_deg:
+        best = int(np.argmax(held))
+        first, last = w0 + best, w0 + best + k - 1
+        level = float(held[best])
+    else:
+        # The extreme was reached but not held for min_hold_s: report the brief
+        # extreme, and say why the trial does not count.
+        best = int(np.argmax(brief))
+        kb = min(k_short, seg.shape[0])
+        first, last = w0 + best, w0 + best + kb - 1
+        level = float(brief[best])
+        held_level = float(held.max()) if held.size else -np.inf
+        # A small excursion that *was* held is "below the noise floor", not "too short".
+        small_but_held = np.isfinite(held_level) and level - held_level <= settings.hold_tolerance_deg
+        reasons.append(BELOW_MIN_EXCURSION if small_but_held else HOLD_TOO_SHORT)
+    window = m[first : last + 1]
+    tol = max(settings.hold_tolerance_deg, 3.0 * _robust_sd(window[np.isfinite(window)]))
+    r0, r1, unseen = _hold_region(m, first, last, level - tol, w0, w1)
+    hold = m[r0 : r1 + 1]
+    vals = hold[np.isfinite(hold)]
+    peak = _central_level(vals)
+    hold_s = float(t_s[r1] - t_s[r0]) + dt
+    if not reasons and hold_s < settings.min_hold_s - 1e-6:
+        reasons.append(HOLD_TOO_SHORT)
+
+    # Flags during the hold: one is listed when set on >= flag_fraction of its
+    # frames, and invalidates from there when it is an invalidating flag.
+    hold_bits = bits[r0 : r1 + 1]
+    seen = 0
+    for bit in _bits_present(hold_bits):
+        if np.mean((hold_bits & bit) != 0) >= settings.flag_fraction - 1e-9:
+            seen |= bit
+    counted = seen
+    # Unmeasured frames at the extreme: the true peak may have been missed.
+    lo_i, hi_i = max(w0, r0 - k_short), min(w1, r1 + k_short)
+    near = slice(lo_i, hi_i + 1)
+    unseen_bits = 0
+    if unseen >= k_short:
+        nan_near = ~np.isfinite(m[near])
+        for b in bits[near][nan_near]:
+            unseen_bits |= int(b)
+        unseen_bits &= rules.invalidating
+        if not unseen_bits:
+            reasons.append(GAP_AT_PEAK)
+    invalid_bits = (counted | unseen_bits) & rules.invalidating
+    reasons = rules.names(invalid_bits) + reasons
+    flag_list = sorted(set(rules.names(seen | unseen_bits)) | set(reasons))
+
+    u_frame = float(np.nanmedian(unc[r0 : r1 + 1])) if np.isfinite(unc[r0 : r1 + 1]).any() else math.nan
+    u_stat = 1.2533 * _robust_sd(vals) / math.sqrt(max(vals.size, 1))  # standard error of a median
+    peak_unc = math.hypot(u_frame, u_stat) if math.isfinite(u_frame) else u_stat
+    method_name = _mode_name(codes[r0 : r1 + 1][np.isfinite(hold)] if codes is not None else None, rules.method_names)
+    mid = (r0 + r1) // 2
+    return Trial(
+        side=side,
+        direction=direction,
+        peak_deg=peak,
+        peak_unc_deg=peak_unc,
+        peak_t_s=float(t_s[mid]),
+        start_s=float(t_s[w0]),
+        end_s=float(t_s[w1]),
+        hold_s=hold_s,
+        hold_start_s=float(t_s[r0]),
+        hold_end_s=float(t_s[r1]),
+        valid=not reasons,
+        flags=tuple(flag_list),
+        reasons=tuple(reasons),
+        method=method_name,
+        start_index=w0,
+        end_index=w1,
+        hold_start_index=r0,
+        hold_end_index=r1,
+    )
+
+
+def _central_level(vals: np.ndarray) -> float:
+    """The hold's level: the interquartile mean of its samples.
+
+    The mean of the middle half of the sorted samples ignores the tops of the
+    ramps that reach into the hold (low tail) and stray high frames (high
+    tail), is exact on a clean plateau, and moves by only ``change / (n/2)``
+    when one sample changes (a median can jump by a whole gap between samples).
+    """
+    ordered = np.sort(vals)
+    quarter = ordered.size // 4
+    middle = ordered[quarter : ordered.size - quarter]
+    return float(np.mean(middle))
+
+
+def _bits_present(bits: np.ndarray) -> list[int]:
+    """The single bits set anywhere in ``bits``."""
+    union = int(np.bitwise_or.reduce(bits)) if bits.size else 0
+    return [1 << i for i in range(union.bit_length()) if union >> i & 1]
+
+
+def _mode_name(codes: np.ndarray | None, names: Sequence[str]) -> str:
+    """Name of the most common method code (``"none"`` when there is none)."""
+    if codes is None or codes.size == 0:
+        return names[0] if names else "none"
+    values, counts = np.unique(codes, return_counts=True)
+    code = int(values[np.argmax(counts)])
+    return names[code] if 0 <= code < len(names) else str(code)

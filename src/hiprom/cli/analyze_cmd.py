@@ -1,0 +1,179 @@
+"""``hiprom analyze SOURCE``: measure a video or a landmarks recording.
+
+Prints a short summary (per side IR / ER / total arc against the norm,
+asymmetry, the trials and a one-line verdict) and writes the full result as
+JSON (``--json``) and the per-frame series as CSV (``--csv``), atomically.
+A recording in which nothing can be measured still gets its summary and
+files, then ends with exit code 4 (``NotMeasurableError``).
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from hiprom.atomic import atomic_write
+from hiprom.errors import NotMeasurableError
+
+FILE = click.Path(dir_okay=False, path_type=Path)
+
+MAX_TRIAL_ROWS = 20
+"""Trials listed in the printed summary; the JSON has them all."""
+
+
+def _deg(value: float | None, unc: float | None = None, pct: float | None = None) -> str:
+    """``32.1° ±1.8 (71%)``, or ``—`` when not measured."""
+    if value is None:
+        return "—"
+    text = f"{value:.1f}°"
+    if unc is not None:
+        text += f" ±{unc:.1f}"
+    if pct is not None:
+        text += f" ({pct:.0f}%)"
+    return text
+
+
+def summary_tables(result: dict[str, Any]) -> list[Table | str]:
+    """The renderables of the printed summary, in order."""
+    out: list[Table | str] = []
+    norms = result["norms"]
+    head = (
+        f"[bold]{escape(result['source'] or 'recording')}[/]: {result['frames']} frames, "
+        f"{result['duration_s']:.1f} s at {result['fps']:g} fps"
+        + (", mirrored" if result.get("mirrored") else "")
+    )
+    out.append(head)
+    if not result["measurable"]:
+        out.append(f"[bold red]{escape(result['verdict'])}[/]")
+        return out
+    figures = Table(show_edge=False, header_style="bold")
+    for col in ("side", "IR", "ER", "total arc"):
+        figures.add_column(col, justify="left" if col == "side" else "right")
+    for side, s in result["sides"].items():
+        if s.get("not_measurable"):
+            figures.add_row(side, f"[yellow]not measurable: {escape(s['not_measurable'])}[/]", "", "")
+            continue
+        cells = [
+            _deg(s[f"{m}_deg"], s[f"{m}_unc_deg"], s[f"{m}_pct_norm"])
+            for m in ("internal_rotation", "external_rotation", "total_arc")
+        ]
+        figures.add_row(side, *cells)
+    asym = result["asymmetry"]
+    marks = set(asym.get("flagged_measures", []))
+    cells = []
+    for m in ("internal_rotation", "external_rotation", "total_arc"):
+        d = asym.get(f"{m}_deg")
+        cell = "—" if d is None else f"{d:+.1f}° ({asym[f'{m}_pct']:.0f}%)"
+        cells.append(f"[bold red]{cell} ![/]" if m in marks else cell)
+    figures.add_row("L−R", *cells)
+    out.append(figures)
+    bands = norms["bands"]
+    mdc = norms["mdc_deg"]
+    out.append(
+        f"[dim]% of norm {norms['norm_deg']:g}° per direction, {2 * norms['norm_deg']:g}° arc "
+        f"(AMA normal: IR {bands['internal'][0]:g}–{bands['internal'][1]:g}°, "
+        f"ER {bands['external'][0]:g}–{bands['external'][1]:g}°); "
+        f"L−R flagged (!) above {asym['threshold_deg']:g}°; seated MDC {mdc[0]:g}–{mdc[1]:g}°[/]"
+    )
+
+    if result["trials"]:
+        trials = Table(show_edge=False, header_style="bold")
+        for col, just in (("#", "right"), ("side", "left"), ("direction", "left"), ("peak", "right"),
+                          ("hold", "right"), ("time", "right"), ("valid", "left")):
+            trials.add_column(col, justify=just)  # type: ignore[arg-type]
+        for i, tr in enumerate(result["trials"][:MAX_TRIAL_ROWS], start=1):
+            valid = "[green]yes[/]" if tr["valid"] else f"[red]no[/]: {escape(', '.join(tr['reasons']))}"
+            trials.add_row(
+                str(i), tr["side"], tr["direction"], _deg(tr["peak_deg"], tr["peak_unc_deg"]),
+                f"{tr['hold_s']:.1f} s", f"{tr['start_s']:.1f}–{tr['end_s']:.1f} s", valid,
+            )
+        out.append(trials)
+        more = len(result["trials"]) - MAX_TRIAL_ROWS
+        if more > 0:
+            out.append(f"[dim]… and {more} more trial{'s' if more > 1 else ''} (all are in --json)[/]")
+    for note in result["quality"]["notes"]:
+        out.append(f"[dim]note: {escape(note)}[/]")
+    style = "bold red" if (not result["measurable"] or result["asymmetry"]["flagged"]) else "bold"
+    out.append(f"[{style}]{escape(result['verdict'])}[/]")
+    return out
+
+
+def print_summary(result: dict[str, Any], console: Console | None = None) -> None:
+    """Print the short human summary of a result."""
+    console = console or Console()
+    for item in summary_tables(result):
+        console.print(item)
+
+
+def _write_text(path: Path, text: str) -> None:
+    with atomic_write(path, "w") as fh:
+        fh.write(text)
+
+
+@click.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--json", "json_path", type=FILE, help="Write the full result (hiprom.analysis/1) here.")
+@click.option("--csv", "csv_path", type=FILE, help="Write the per-frame series here.")
+@click.option(
+    "--mirrored/--not-mirrored",
+    default=None,
+    help="The video is left-right flipped (selfie view); default: as recorded.",
+)
+@click.option("--model", default=None, help="Pose model variant or .task file (video input only).")
+@click.option("--norms", "norms_path", type=FILE, default=None,
+              help="TOML file overriding norms and thresholds (default: $HIPROM_NORMS, else built-in).")
+@click.option("--save-landmarks", type=FILE, default=None,
+              help="Also save the tracked landmarks as a .landmarks.npz recording.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+def analyze(
+    source: Path,
+    json_path: Path | None,
+    csv_path: Path | None,
+    mirrored: bool | None,
+    model: str | None,
+    norms_path: Path | None,
+    save_landmarks: Path | None,
+    quiet: bool,
+) -> None:
+    """Measure seated hip rotation in SOURCE (a video file or a .landmarks.npz recording)."""
+    # Heavy imports here, so `hiprom --help` stays fast.
+    from hiprom.assessment import load_norms, result_json, series_csv
+    from hiprom.pipeline import analyze_recording, is_recording, load_or_track
+
+    norms = load_norms(norms_path)  # a bad config fails before any tracking
+    err = Console(stderr=True)
+    tracking = not is_recording(source) and source.exists() and not quiet
+    progress_ctx = (
+        Progress(TextColumn("tracking {task.description}"), BarColumn(), TextColumn("{task.completed} frames"),
+                 TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal)
+        if tracking
+        else nullcontext()
+    )
+    with progress_ctx as bar:
+        on_frame = None
+        if bar is not None:
+            task = bar.add_task(escape(source.name), total=None)
+            on_frame = lambda done: bar.update(task, completed=done)  # noqa: E731
+        rec = load_or_track(source, model=model, mirrored=mirrored, progress=on_frame)
+    if save_landmarks is not None:
+        rec.save(save_landmarks)
+        if not quiet:
+            err.print(f"saved landmarks to {escape(str(save_landmarks))}")
+    result = analyze_recording(rec, norms, source=source.name)
+
+    # Outputs. (`--save` to the session store will go here, beside the files.)
+    if json_path is not None:
+        _write_text(json_path, result_json(result))
+    if csv_path is not None:
+        _write_text(csv_path, series_csv(result))
+    if not quiet:
+        print_summary(result)
+    if not result["measurable"]:
+        raise NotMeasurableError(f"{source.name}: not measurable: {result['not_measurable_reason']}")

@@ -1,0 +1,126 @@
+"""Path -> recording -> kinematics -> analysis result; used by cli, server and batch.
+
+A ``.landmarks.npz`` recording is loaded; anything else is opened as a frame
+source (video file or image folder) and tracked with the pose model. A
+tracked recording is passed through the same float32 rounding as a saved
+one, so a video and the recording saved from it give identical results.
+OpenCV and MediaPipe are imported only when a video is tracked.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hiprom.assessment import Norms, assess, load_norms, not_measurable
+from hiprom.assessment.result import too_few_frames
+from hiprom.errors import InputError, NotMeasurableError
+from hiprom.kinematics import measure
+from hiprom.recording import SUFFIX, LandmarkRecording
+
+Progress = Callable[[int], None]
+"""Called with the number of frames tracked so far (video input only)."""
+
+
+def is_recording(path: str | Path) -> bool:
+    """True when ``path`` names a landmarks recording (``.landmarks.npz`` or ``.npz``)."""
+    name = Path(path).name.lower()
+    return name.endswith(SUFFIX) or name.endswith(".npz")
+
+
+def as_saved(rec: LandmarkRecording) -> LandmarkRecording:
+    """The recording exactly as ``save`` then ``load`` would return it (float32 landmarks)."""
+    return dataclasses.replace(
+        rec,
+        image=rec.image.astype(np.float32).astype(np.float64),
+        world=rec.world.astype(np.float32).astype(np.float64),
+        n_people=np.asarray(rec.n_people).astype(np.int8).astype(np.int64),
+    )
+
+
+def load_or_track(
+    path: str | Path,
+    model: str | Path | None = None,
+    mirrored: bool | None = None,
+    progress: Progress | None = None,
+) -> LandmarkRecording:
+    """Load a ``.landmarks.npz`` recording, or track a video file / image folder.
+
+    Args:
+        path: the recording, video file or image folder.
+        model: pose model variant or ``.task`` file (video only; see ``docs/models.md``).
+        mirrored: override the recording's / video's mirrored flag; ``None`` keeps it.
+        progress: called with the number of frames tracked so far.
+
+    Raises:
+        InputError: the path does not exist.
+        RecordingError: a recording is unreadable or has wrong shapes.
+        SourceError: a video cannot be opened or decoded.
+        ModelError: the pose model cannot be found.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: no such file or folder; check the path")
+    if is_recording(p):
+        rec = LandmarkRecording.load(p)
+    else:
+        from hiprom.capture import open_source  # OpenCV: only for video input
+        from hiprom.pose import PoseTracker, track  # MediaPipe: only for video input
+
+        with open_source(p) as source, PoseTracker(model) as tracker:
+            rec = as_saved(track(source, tracker, progress=progress, mirrored=bool(mirrored)))
+    if mirrored is not None and bool(mirrored) != bool(rec.mirrored):
+        rec = dataclasses.replace(rec, mirrored=bool(mirrored))
+    return rec
+
+
+def _seconds(rec: LandmarkRecording) -> np.ndarray:
+    """Frame times in seconds from the first frame."""
+    return (rec.t_ms - rec.t_ms[0]) / 1000.0 if rec.n_frames else np.zeros(0)
+
+
+def analyze_recording(
+    rec: LandmarkRecording, norms: Norms | None = None, source: str | None = None
+) -> dict[str, Any]:
+    """The ``hiprom.analysis/1`` dict of a recording.
+
+    Args:
+        rec: the landmarks.
+        norms: norm values; ``load_norms()`` (defaults or ``HIPROM_NORMS``) when ``None``.
+        source: name to record as the source; the recording's own when ``None``.
+
+    A recording with nothing to measure gives a result with ``measurable`` false
+    and the reason, never an exception.
+    """
+    norms = norms if norms is not None else load_norms()
+    name = source if source is not None else rec.source
+    common: dict[str, Any] = {"source": name, "fps": rec.fps, "mirrored": rec.mirrored, "model": rec.model}
+    reason = too_few_frames(rec.n_frames, norms.trials.min_frames)
+    if reason is not None:  # too short for the kernel's neutral estimate, let alone a trial
+        return not_measurable(reason, _seconds(rec), norms, **common)
+    try:
+        kin = measure(rec, mirrored=rec.mirrored)
+    except NotMeasurableError as exc:
+        return not_measurable(str(exc), _seconds(rec), norms, **common)
+    return assess(kin, norms, **common)
+
+
+def analyze_path(
+    path: str | Path,
+    model: str | Path | None = None,
+    mirrored: bool | None = None,
+    norms: Norms | None = None,
+    progress: Progress | None = None,
+) -> tuple[LandmarkRecording, dict[str, Any]]:
+    """Load or track ``path`` and analyse it: ``(recording, result)``.
+
+    Same arguments and errors as :func:`load_or_track`; ``norms`` as in
+    :func:`analyze_recording`. The result's ``source`` is the file name.
+    """
+    norms = norms if norms is not None else load_norms()  # a bad config fails before tracking
+    rec = load_or_track(path, model=model, mirrored=mirrored, progress=progress)
+    return rec, analyze_recording(rec, norms, source=Path(path).name)

@@ -1,0 +1,164 @@
+"""``hiprom analyze`` as a user runs it: a subprocess, its output, files and exit code."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hiprom.errors import InputError, NotMeasurableError
+from hiprom.landmarks import Landmark
+from hiprom.synthetic import Trial, protocol, seated_recording
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO = REPO / "samples" / "demo_seated_test.landmarks.npz"
+
+
+def hiprom(*args: str | Path, model_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "HIPROM_NORMS"}
+    env["COLUMNS"] = "120"
+    if model_dir is not None:
+        env["HIPROM_MODEL_DIR"] = str(model_dir)
+    return subprocess.run(
+        [sys.executable, "-m", "hiprom.cli.main", *map(str, args)],
+        capture_output=True, text=True, env=env, timeout=240,
+    )
+
+
+def strict_json(path: Path) -> dict:
+    def no_constants(name: str) -> None:
+        raise AssertionError(f"{path.name}: JSON holds {name}")
+
+    return json.loads(path.read_text(encoding="utf-8"), parse_constant=no_constants)
+
+
+def test_demo_sample_shows_the_whole_analysis(tmp_path):
+    out_json, out_csv = tmp_path / "out" / "demo.json", tmp_path / "demo.csv"
+    run = hiprom("analyze", DEMO, "--json", out_json, "--csv", out_csv)
+    assert run.returncode == 0, run.stderr
+    for text in ("IR", "ER", "total arc", "L−R", "pelvis_hike", "1 invalid trial ignored", "±"):
+        assert text in run.stdout
+    result = strict_json(out_json)
+    assert result["schema"] == "hiprom.analysis/1" and result["source"] == DEMO.name
+    assert abs(result["sides"]["left"]["internal_rotation_deg"] - 32.0) <= 1.0
+    lines = out_csv.read_text().splitlines()
+    assert lines[0].startswith("t_s,left_deg") and len(lines) == result["frames"] + 1
+    assert not list(tmp_path.rglob("*.part"))  # atomic writes leave no temporary files
+
+
+# --- bad input: one clear line or a not-measurable result, never a traceback ---------------
+
+
+def _recording(path: Path, n: int | None = None, hide_left_leg: bool = False, no_person: bool = False) -> Path:
+    _, rot = protocol([Trial("right", "internal", 35.0), Trial("right", "external", 25.0)], fps=30.0)
+    rec = seated_recording(rot, fps=30.0, image_noise_px=1.0)
+    image, world = rec.image.copy(), rec.world.copy()
+    if hide_left_leg:
+        for lm in (Landmark.LEFT_KNEE, Landmark.LEFT_ANKLE, Landmark.LEFT_HEEL, Landmark.LEFT_FOOT_INDEX):
+            image[:, lm, 1] += 1.0  # below the bottom edge of the picture
+            image[:, lm, 3] = world[:, lm, 3] = 0.02
+    if no_person:
+        image[:], world[:] = np.nan, np.nan
+    rec = dataclasses.replace(rec, image=image, world=world, n_people=np.zeros(rec.n_frames) if no_person else None)
+    if n is not None:
+        rec = dataclasses.replace(
+            rec, t_ms=rec.t_ms[:n], image=rec.image[:n], world=rec.world[:n], n_people=rec.n_people[:n]
+        )
+    return rec.save(path)
+
+
+def _bad_shapes(path: Path) -> Path:
+    wrong = np.zeros((5, 17, 3))  # 17 COCO points, no visibility: not BlazePose
+    np.savez(path, t_ms=np.arange(5.0), image=wrong, world=wrong, width=640, height=480, fps=30.0)
+    return path
+
+
+def _text(path: Path) -> Path:
+    path.write_text("this is not a video\n")
+    return path
+
+
+def _bad_norms(tmp: Path) -> list[str | Path]:
+    config = tmp / "bad.toml"
+    config.write_text("norm_deg = 'lots'\n")
+    return [DEMO, "--norms", config]
+
+
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (lambda p: [_recording(p / "three.landmarks.npz", n=3)], NotMeasurableError.exit_code,
+         "not measurable: only 3 frames"),
+        (lambda p: [_recording(p / "empty.landmarks.npz", no_person=True)], NotMeasurableError.exit_code,
+         "not measurable: no person found in any frame"),
+        (lambda p: [_bad_shapes(p / "shapes.landmarks.npz")], InputError.exit_code,
+         "must be an array of shape (n_frames, 33, 4)"),
+        (lambda p: [_text(p / "notes.mp4")], InputError.exit_code, "not a readable video"),
+        (lambda p: [p / "missing.mp4"], InputError.exit_code, "no such file"),
+        (_bad_norms, InputError.exit_code, "norm_deg must be a number"),
+    ],
+    ids=["3-frames", "no-person", "wrong-shapes", "non-video", "missing", "bad-norms"],
+)
+def test_bad_input_ends_with_one_clear_line(tmp_path, args, code, message):
+    run = hiprom("analyze", *args(tmp_path), "--json", tmp_path / "r.json")
+    assert "Traceback" not in run.stderr
+    assert run.returncode == code, run.stderr
+    errors = [line for line in run.stderr.splitlines() if line.startswith("hiprom: error:")]
+    assert len(errors) == 1 and message in errors[0], run.stderr
+    if code == NotMeasurableError.exit_code:  # the result is still written, saying why
+        result = strict_json(tmp_path / "r.json")
+        assert result["measurable"] is False and result["not_measurable_reason"] in errors[0]
+
+
+def test_one_leg_never_visible_is_a_result_that_says_so(tmp_path):
+    source = _recording(tmp_path / "oneleg.landmarks.npz", hide_left_leg=True)
+    run = hiprom("analyze", source, "--json", tmp_path / "r.json")
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+    result = strict_json(tmp_path / "r.json")
+    left = result["sides"]["left"]
+    assert left["not_measurable"] == "left leg never visible" and left["internal_rotation_deg"] is None
+    assert abs(result["sides"]["right"]["internal_rotation_deg"] - 35.0) <= 1.0
+    assert "left leg never visible" in run.stdout
+
+
+# --- real footage --------------------------------------------------------------------------
+
+
+@pytest.mark.footage
+@pytest.mark.model
+@pytest.mark.slow
+def test_video_then_its_saved_landmarks_give_the_same_result(footage_dir, model_path, tmp_path):
+    video = footage_dir / "rendered" / "gt01.mp4"
+    marks = tmp_path / "gt01.landmarks.npz"
+    first = hiprom(
+        "analyze", video, "--json", tmp_path / "video.json", "--save-landmarks", marks, model_dir=model_path.parent
+    )
+    assert first.returncode == 0, first.stderr
+    second = hiprom("analyze", marks, "--json", tmp_path / "marks.json")
+    assert second.returncode == 0, second.stderr
+    a, b = strict_json(tmp_path / "video.json"), strict_json(tmp_path / "marks.json")
+    for key in ("created_utc", "source"):
+        a.pop(key), b.pop(key)
+    assert a == b
+
+
+@pytest.mark.footage
+@pytest.mark.model
+@pytest.mark.parametrize(
+    "clip, code, message",
+    [
+        ("d_nonvideo_still_image_tfjs.jpg", InputError.exit_code, "not a video"),
+        ("d_nonvideo_truncated_squats.mp4", InputError.exit_code, "not a readable video"),
+        ("d_empty_room_kalininator.mp4", NotMeasurableError.exit_code, "no person found in any frame"),
+    ],
+)
+def test_real_bad_footage(footage_dir, model_path, clip, code, message):
+    run = hiprom("analyze", footage_dir / clip, model_dir=model_path.parent)
+    assert "Traceback" not in run.stderr
+    assert run.returncode == code and message in run.stderr, run.stderr
