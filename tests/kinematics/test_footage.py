@@ -49,8 +49,13 @@ def tracked(footage_dir: Path, model_path: Path):
 
 
 def _jitter(angle: np.ndarray) -> np.ndarray:
-    """Median absolute frame-to-frame change per side (deg/frame), over measurable pairs."""
-    return np.nanmedian(np.abs(np.diff(angle, axis=0)), axis=0)
+    """Median absolute second difference per side (deg/frame), over measurable frames.
+
+    ``a[i+1] - 2 a[i] + a[i-1]`` is zero for steady movement (a knee extension,
+    a ramp toward a peak) and carries the frame-to-frame noise, so this is
+    jitter rather than motion.
+    """
+    return np.nanmedian(np.abs(np.diff(angle, n=2, axis=0)), axis=0)
 
 
 def _clearly_visible(rec: LandmarkRecording) -> np.ndarray:

@@ -100,18 +100,19 @@ def test_world_method_is_within_1_degree_for_any_camera_yaw(left, right, roll_de
     assert abs(kin.neutral.camera_yaw_deg - yaw_deg) < 0.5
 
 
-def test_oblique_camera_is_flagged_and_measured_in_3d(four_trials):
+def test_oblique_camera_is_flagged_and_corrected_for_yaw(four_trials):
     _, rot = four_trials
-    oblique = measure(seated_recording(rot, camera=Camera(yaw_deg=30)))
+    oblique = measure(seated_recording(rot, camera=Camera(yaw_deg=30, **LEVEL)))
     square = measure(seated_recording(rot))
     assert np.all(oblique.flags & QualityFlag.CAMERA_OBLIQUE)
     assert not np.any(square.flags & QualityFlag.CAMERA_OBLIQUE)
-    assert np.all(oblique.method == METHODS.index("world"))
-    assert np.all(square.method == METHODS.index("frontal"))
-    # The frontal method's error at yaw 30 is material (foreshortened swing); the 3-D one is not.
-    frontal_error = np.abs(oblique.frontal_deg - rot).max()
-    assert frontal_error > 3.0
-    assert np.abs(oblique.raw_deg - rot).max() < 1.0
+    assert np.all(oblique.method == METHODS.index("frontal"))
+    # Uncorrected, the swing seen at yaw 30 is foreshortened by cos 30: a material error.
+    rec = seated_recording(rot, camera=Camera(yaw_deg=30, **LEVEL))
+    uncorrected = frontal_rotation_deg(rec.image, rec.size_wh, oblique.reference_deg)
+    assert np.abs(uncorrected - rot).max() > 3.0
+    assert np.abs(oblique.raw_deg - rot).max() < 1.2
+    assert np.abs(oblique.world_deg - rot).max() < 1.0
 
 
 def test_default_elevated_camera_bias_is_small(four_trials):

@@ -79,6 +79,7 @@ def frontal_rotation_deg(
     reference_deg: float,
     knee_offset_px: np.ndarray | None = None,
     knee_anchor: float = 0.0,
+    yaw_deg: float = 0.0,
 ) -> np.ndarray:
     """(n, 2) hip rotation from the image: the shank's swing away from true vertical.
 
@@ -88,9 +89,16 @@ def frontal_rotation_deg(
     (the swing plane is then parallel to the image plane, where a pinhole
     projection keeps angles). ``knee_offset_px`` and ``knee_anchor``: see
     :func:`shank_direction_deg`.
+
+    A camera yawed by ``yaw_deg`` about the vertical sees the swing plane
+    obliquely: the shank's sideways part shrinks by ``cos(yaw)`` while its
+    vertical part does not, so ``tan(phi) = tan(theta) cos(yaw)`` and
+    ``theta = atan2(sin(phi), cos(phi) cos(yaw))`` undoes it (exact for a distant
+    camera; the sign of the yaw does not matter).
     """
-    phi = shank_direction_deg(image, size_wh, knee_offset_px, knee_anchor)
-    return LATERAL_SIGN * wrap_deg(phi - reference_deg)
+    phi = np.radians(wrap_deg(shank_direction_deg(image, size_wh, knee_offset_px, knee_anchor) - reference_deg))
+    theta = np.degrees(np.arctan2(np.sin(phi), np.cos(phi) * np.cos(np.radians(yaw_deg))))
+    return LATERAL_SIGN * theta
 
 
 def thigh_axis(world: np.ndarray) -> np.ndarray:

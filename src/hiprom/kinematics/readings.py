@@ -45,16 +45,13 @@ class FrameReadings:
     visibility: np.ndarray
 
 
-def prefers_world(neutral: Neutral, settings: KinematicsSettings) -> bool:
-    """Method policy: 3-D when forced, or in 'auto' when the camera is oblique; frontal otherwise.
+def prefers_world(settings: KinematicsSettings) -> bool:
+    """Method policy: the 3-D method first only when asked for ('world').
 
-    The frontal method is exact for a square-on camera and uses the image
-    landmarks, which are far steadier than MediaPipe's world depth; the 3-D
-    method does not care where the camera stands. One decision per recording
-    (from the neutral's camera yaw), so the series never jumps between methods.
+    The yaw-corrected frontal method uses the image landmarks, far steadier
+    than MediaPipe's world depth, and one yaw per recording; the 3-D method
+    fills the frames where the frontal one has no number.
     """
-    if settings.method_policy == "auto":
-        return abs(neutral.camera_yaw_deg) > settings.oblique_yaw_deg
     return settings.method_policy == "world"
 
 
@@ -74,11 +71,12 @@ def read_frames(
     )
     unmeasurable = (flags & np.uint32(UNMEASURABLE)) != 0
     with np.errstate(invalid="ignore"):
-        swing = np.where(unmeasurable, np.nan, geo.frontal_rotation_deg(image, size_wh, neutral.reference_deg))
+        yaw = neutral.camera_yaw_deg
+        swing = np.where(unmeasurable, np.nan, geo.frontal_rotation_deg(image, size_wh, neutral.reference_deg, yaw_deg=yaw))
         frontal = swing
         if settings.knee_anchor > 0.0 and neutral.quiet_fraction >= settings.anchor_min_quiet_fraction:
             anchored = geo.frontal_rotation_deg(
-                image, size_wh, neutral.reference_deg, neutral.knee_offset_px, settings.knee_anchor
+                image, size_wh, neutral.reference_deg, neutral.knee_offset_px, settings.knee_anchor, yaw
             )
             frontal = np.where(unmeasurable, np.nan, anchored)
         world_deg = np.where(unmeasurable, np.nan, geo.world_rotation_deg(world, neutral.down_world))
@@ -86,7 +84,7 @@ def read_frames(
     flags |= np.where(disagree, np.uint32(QualityFlag.METHODS_DISAGREE), np.uint32(0))
 
     # Chosen method first, the other one where the chosen one has no number.
-    if prefers_world(neutral, settings):
+    if prefers_world(settings):
         (first, first_id), (second, second_id) = (world_deg, METHOD_WORLD), (frontal, METHOD_FRONTAL)
     else:
         (first, first_id), (second, second_id) = (frontal, METHOD_FRONTAL), (world_deg, METHOD_WORLD)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from hiprom.errors import ConfigError
 
-_POLICIES = ("auto", "frontal", "world")
+_POLICIES = ("frontal", "world")
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,9 @@ class KinematicsSettings:
     """The knee anchor needs a trustworthy resting knee: with both legs quiet in under 10 % of the
     frames (an unsteady pose track) the knee landmark is used as is. On a rendered clip the pose model
     tracked badly (7 % quiet) the anchor doubled the peak error (5 -> 12 deg); good clips are 20-48 %."""
-    method_policy: str = "auto"
-    """'auto' = frontal unless CAMERA_OBLIQUE, then 3-D; 'frontal' or 'world' force one method."""
+    method_policy: str = "frontal"
+    """'frontal' = the yaw-corrected frontal method first (MediaPipe's depth erred 4-10 deg on the
+    rendered clips, the frontal method ~1); 'world' = the 3-D method first. The other fills gaps."""
     methods_disagree_deg: float = 20.0
     """Frontal vs 3-D difference beyond MediaPipe world-landmark error (up to ~16 deg at 30-40 deg holds
     on rendered clips, where the frontal method was within ~4 deg)."""
