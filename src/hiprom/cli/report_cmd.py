@@ -1,0 +1,121 @@
+"""``hiprom report SESSION_OR_ANALYSIS_JSON``: the PDF report, and CSV/JSON exports.
+
+The argument is a stored session's number (``12`` or ``#12``) or an analysis
+file written by ``hiprom analyze --json``. A stored session's report shows
+the subject, the operator and the subject's earlier sessions; a file's report
+shows what the analysis holds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tempfile
+from pathlib import Path
+
+import click
+
+from hiprom.cli.store_cmd import db_option, open_store, write_text
+from hiprom.errors import InputError
+from hiprom.landmarks import SIDES
+
+
+def _snapshots(specs: tuple[str, ...]) -> dict[str, bytes]:
+    """``left=peak_left.png`` options -> {side: PNG bytes}."""
+    out: dict[str, bytes] = {}
+    for spec in specs:
+        side, sep, path = spec.partition("=")
+        if not sep or side not in SIDES:
+            raise InputError(f"--snapshot {spec!r}: expecting SIDE=PNG_FILE with SIDE left or right")
+        p = Path(path)
+        try:
+            data = p.read_bytes()
+        except OSError as exc:
+            raise InputError(f"--snapshot {p}: cannot read ({exc.strerror})") from None
+        if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+            raise InputError(f"--snapshot {p}: not a PNG image")
+        out[side] = data
+    return out
+
+
+def _peak_pictures(analysis: dict, video: Path | None, landmarks_path: Path | None,
+                   stored: bytes | None) -> dict[str, bytes]:
+    """Each side's peaks drawn from the landmarks, over the video's frames when given."""
+    from hiprom.recording import LandmarkRecording
+    from hiprom.report.snapshots import peak_snapshots
+
+    if landmarks_path is not None:
+        recording = LandmarkRecording.load(landmarks_path)
+    elif stored is not None:
+        with tempfile.TemporaryDirectory(prefix="hiprom-") as tmp:
+            (Path(tmp) / "session.landmarks.npz").write_bytes(stored)
+            recording = LandmarkRecording.load(Path(tmp) / "session.landmarks.npz")
+    else:
+        raise InputError("--video: the peaks' skeleton needs the landmarks; give --landmarks FILE "
+                         "(this session was stored without them)")
+    frames = analysis.get("frames")
+    if isinstance(frames, int) and frames != recording.n_frames:
+        raise InputError(f"landmarks have {recording.n_frames} frames but the analysis has {frames}; "
+                         "give the recording the analysis was made from")
+    if video is None:
+        return peak_snapshots(analysis, recording)
+    from hiprom.capture import open_source
+
+    with open_source(video) as source:
+        return peak_snapshots(analysis, recording, source)
+
+
+@click.command()
+@click.argument("target")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="PDF to write (default: session-N.pdf, or the analysis file's name with .pdf).")
+@click.option("--csv", "csv_prefix", type=click.Path(path_type=Path), default=None,
+              help="Also write PREFIX.summary.csv, PREFIX.trials.csv and PREFIX.series.csv.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the JSON export (hiprom.export/1).")
+@click.option("--no-pdf", is_flag=True, help="Write only the --csv/--json exports.")
+@click.option("--video", type=click.Path(exists=True, path_type=Path), default=None,
+              help="The session's video: show each side's peaks with the skeleton drawn over it.")
+@click.option("--landmarks", "landmarks_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The session's .landmarks.npz (default: the one stored with the session); "
+                   "alone, draws the peaks' skeleton without the video.")
+@click.option("--snapshot", "snapshot_specs", multiple=True, metavar="SIDE=PNG",
+              help="A ready-made picture of a side's peak (repeat for left and right).")
+@db_option
+def report(target: str, output: Path | None, csv_prefix: Path | None, json_path: Path | None, no_pdf: bool,
+           video: Path | None, landmarks_path: Path | None, snapshot_specs: tuple[str, ...], db: str | None) -> None:
+    """Write the PDF report of a stored session (TARGET = its number) or an analysis JSON file."""
+    from hiprom.report import ReportData, export_json, write_csv
+
+    snapshots = _snapshots(snapshot_specs)
+    path = Path(target)
+    number = target.strip().lstrip("#")
+    stored_landmarks: bytes | None = None
+    if path.is_file():
+        data = ReportData.from_file(path)
+        default_pdf = path.with_name(path.name.removesuffix(".json") + ".pdf")
+    elif number.isdigit():
+        with open_store(db) as store:
+            data = ReportData.from_store(store, number)
+            if video is not None and landmarks_path is None:
+                stored_landmarks = store.landmarks(number)
+        default_pdf = Path(f"session-{number}.pdf")
+    else:
+        raise InputError(f"{target}: neither a session number nor an analysis JSON file; "
+                         "see 'hiprom sessions list'")
+    if video is not None or landmarks_path is not None:
+        drawn = _peak_pictures(data.analysis, video, landmarks_path, stored_landmarks)
+        snapshots = {**drawn, **snapshots}
+    if snapshots:
+        data = dataclasses.replace(data, snapshots=snapshots)
+    written: list[Path] = []
+    if json_path is not None:
+        written.append(write_text(json_path, json.dumps(export_json([data]), indent=2, ensure_ascii=False) + "\n"))
+    if csv_prefix is not None:
+        written.extend(write_csv([data], csv_prefix).values())
+    if not no_pdf:
+        from hiprom.report import write_pdf
+
+        written.append(write_pdf(data, output or default_pdf))
+    for p in written:
+        click.echo(f"Wrote {p}")

@@ -1,0 +1,348 @@
+"""``hiprom subjects ...`` and ``hiprom sessions ...``: the clinician's records.
+
+Every command takes ``--db`` (an SQLite file or SQLAlchemy URL; default
+``HIPROM_DB_URL``, else ``hiprom.db`` in the data folder). Lists and details
+print Rich tables, or JSON with ``--json``. Values a user typed are printed as
+plain text (never as Rich markup) with control characters replaced, so a name
+cannot restyle or drive the terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from hiprom.atomic import atomic_write
+from hiprom.errors import InputError
+from hiprom.report.figures import fmt
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# -- helpers shared with ``hiprom report`` -------------------------------------
+
+
+def db_option(func: F) -> F:
+    """The ``--db`` option of every store command."""
+    return click.option(
+        "--db", "db", metavar="URL_OR_PATH", default=None,
+        help="SQLite file or SQLAlchemy URL (default: HIPROM_DB_URL, else hiprom.db in the data folder).",
+    )(func)
+
+
+def json_option(func: F) -> F:
+    """``--json``: print JSON instead of a table."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(func)
+
+
+def open_store(db: str | None) -> Any:
+    """Open the store (imported late so ``hiprom --help`` stays fast)."""
+    from hiprom.store import Store
+
+    return Store(db)
+
+
+def console() -> Console:
+    """A stdout console; 200 columns wide when writing to a file or pipe so rows are not cut."""
+    return Console(width=None if sys.stdout.isatty() else 200, highlight=False)
+
+
+def safe(value: Any, missing: str = "—") -> Text:
+    """User text as a Rich ``Text`` (never markup), control characters shown as '?'."""
+    if value is None or value == "":
+        return Text(missing, style="dim")
+    return Text("".join("?" if (ord(c) < 32 or 127 <= ord(c) < 160) else c for c in str(value)))
+
+
+def num(value: Any, suffix: str = "") -> Text:
+    """A figure rounded as in the report (``32.1``), or a dim dash."""
+    text = fmt(value)
+    return Text("—", style="dim") if text == "—" else Text(text + suffix)
+
+
+def make_table(title: str | None, columns: Iterable[str | tuple[str, str]]) -> Table:
+    """A Rich table; a column given as ``(name, "right")`` is right-aligned."""
+    table = Table(title=title, title_justify="left", title_style="bold", header_style="bold",
+                  show_edge=False, pad_edge=False)
+    for col in columns:
+        name, justify = col if isinstance(col, tuple) else (col, "left")
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    return table
+
+
+def print_json(value: Any) -> None:
+    """JSON on stdout, UTF-8 (names read as typed)."""
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` atomically as UTF-8."""
+    with atomic_write(path, "w") as fh:
+        fh.write(text)
+    return Path(path)
+
+
+def require_yes(yes: bool, what: str) -> None:
+    """Ask before deleting; without a terminal to ask, insist on ``--yes``."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise InputError(f"deleting {what} needs --yes when not run from a terminal")
+    click.confirm(f"Delete {what}? This cannot be undone", abort=True)
+
+
+# -- subjects ------------------------------------------------------------------
+
+
+@click.group()
+def subjects() -> None:
+    """List, add, show and delete subjects (people assessed, by pseudonym)."""
+
+
+@subjects.command("list")
+@db_option
+@json_option
+def subjects_list(db: str | None, as_json: bool) -> None:
+    """List every subject with its number of sessions."""
+    with open_store(db) as store:
+        rows = store.subjects()
+        where = store.where
+    if as_json:
+        print_json([r.to_dict() for r in rows])
+        return
+    table = make_table(f"Subjects in {where}", ["pseudonym", "name", "born", ("sessions", "right"), "added"])
+    for r in rows:
+        table.add_row(safe(r.pseudonym), safe(r.name), safe(r.date_of_birth), str(r.n_sessions),
+                      r.created_utc[:10])
+    console().print(table if rows else f"No subjects yet in {where}; add one with 'hiprom subjects add'.")
+
+
+@subjects.command("add")
+@click.argument("pseudonym", required=False)
+@click.option("--name", default=None, help="Full name (optional; reports show it).")
+@click.option("--dob", "date_of_birth", default=None, metavar="YYYY-MM-DD", help="Date of birth (optional).")
+@click.option("--notes", default=None, help="Free-text notes.")
+@db_option
+@json_option
+def subjects_add(pseudonym: str | None, name: str | None, date_of_birth: str | None, notes: str | None,
+                 db: str | None, as_json: bool) -> None:
+    """Add a subject; without PSEUDONYM one like S-3F9A1C is made."""
+    with open_store(db) as store:
+        record = store.add_subject(pseudonym, name=name, date_of_birth=date_of_birth, notes=notes)
+    if as_json:
+        print_json(record.to_dict())
+        return
+    console().print(Text.assemble("Added subject ", (record.pseudonym, "bold"), f" (#{record.id})."))
+
+
+@subjects.command("show")
+@click.argument("subject")
+@db_option
+@json_option
+def subjects_show(subject: str, db: str | None, as_json: bool) -> None:
+    """Show a subject (by pseudonym or number) and its sessions."""
+    with open_store(db) as store:
+        record = store.subject(subject)
+        sessions = store.sessions(record.id)
+    if as_json:
+        print_json({**record.to_dict(), "sessions": [s.to_dict(with_analysis=False) for s in sessions]})
+        return
+    out = console()
+    details = make_table(None, ["", ""])
+    details.show_header = False
+    for label, value in (("pseudonym", record.pseudonym), ("name", record.name),
+                         ("date of birth", record.date_of_birth), ("notes", record.notes),
+                         ("added", record.created_utc)):
+        details.add_row(Text(label, style="dim"), safe(value))
+    out.print(details)
+    out.print(_sessions_table(f"Sessions of {record.pseudonym}", sessions))
+
+
+@subjects.command("delete")
+@click.argument("subject")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@db_option
+def subjects_delete(subject: str, yes: bool, db: str | None) -> None:
+    """Delete a subject and ALL its sessions."""
+    with open_store(db) as store:
+        record = store.subject(subject)
+        require_yes(yes, f"subject {record.pseudonym!r} and its {record.n_sessions} session(s)")
+        n = store.delete_subject(record.id)
+    console().print(Text(f"Deleted subject {record.pseudonym} and {n} session(s)."))
+
+
+# -- sessions ------------------------------------------------------------------
+
+
+@click.group()
+def sessions() -> None:
+    """List, show, export, add and delete stored sessions."""
+
+
+def _sessions_table(title: str, rows: list[Any]) -> Table:
+    table = make_table(title, [("#", "right"), "date", "subject", "operator", ("L IR", "right"),
+                               ("L ER", "right"), ("R IR", "right"), ("R ER", "right"),
+                               ("L−R arc", "right"), "flag", "source"])
+    for r in rows:
+        table.add_row(str(r.id), r.recorded_utc[:16].replace("T", " "), safe(r.subject), safe(r.operator),
+                      num(r.left_ir_deg), num(r.left_er_deg), num(r.right_ir_deg), num(r.right_er_deg),
+                      num(r.asymmetry_arc_deg), Text("flagged", style="bold red") if r.asymmetry_flagged else "",
+                      safe(r.source))
+    return table
+
+
+@sessions.command("list")
+@click.option("--subject", default=None, help="Only this subject's sessions (pseudonym or number).")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many (newest first).")
+@db_option
+@json_option
+def sessions_list(subject: str | None, limit: int | None, db: str | None, as_json: bool) -> None:
+    """List sessions, newest first (figures in degrees)."""
+    with open_store(db) as store:
+        rows = store.sessions(subject, limit=limit)
+        where = store.where
+    if as_json:
+        print_json([r.to_dict(with_analysis=False) for r in rows])
+        return
+    if not rows:
+        console().print(f"No sessions in {where}; save one with 'hiprom sessions add' or 'hiprom analyze --save'.")
+        return
+    console().print(_sessions_table(f"Sessions in {where}", rows))
+
+
+@sessions.command("show")
+@click.argument("session_id")
+@db_option
+@json_option
+def sessions_show(session_id: str, db: str | None, as_json: bool) -> None:
+    """Show a session: details, figures per side, asymmetry and trials."""
+    from hiprom.report.figures import MEASURE_LABELS, MEASURES, summary
+
+    with open_store(db) as store:
+        record = store.session(session_id)
+        subject = store.subject(record.subject_id) if record.subject_id is not None else None
+    if as_json:
+        print_json({**record.to_dict(), "subject": subject.to_dict() if subject else None})
+        return
+    assert record.analysis is not None
+    fig = summary(record.analysis)
+    out = console()
+    details = make_table(f"Session #{record.id}", ["", ""])
+    details.show_header = False
+    for label, value in (
+        ("subject", subject.pseudonym if subject else None), ("name", subject.name if subject else None),
+        ("date of birth", subject.date_of_birth if subject else None),
+        ("assessed", record.recorded_utc), ("operator", record.operator), ("source", record.source),
+        ("model", record.model), ("camera", record.camera), ("notes", record.notes),
+        ("summary", fig.get("verdict")),
+    ):
+        details.add_row(Text(label, style="dim"), safe(value))
+    out.print(details)
+    figures = make_table(None, ["measure", ("left", "right"), ("±", "right"), ("% norm", "right"),
+                                ("right", "right"), ("±", "right"), ("% norm", "right"),
+                                ("L−R", "right"), ("% larger", "right")])
+    asym = fig["asymmetry"]
+    for m in MEASURES:
+        cells: list[Text | str] = [MEASURE_LABELS[m]]
+        for side in ("left", "right"):
+            s = fig["sides"][side]
+            cells += [num(s.get(f"{m}_deg")), num(s.get(f"{m}_unc_deg")), num(s.get(f"{m}_pct_norm"))]
+        flagged = m in (asym.get("flagged_measures") or [])
+        diff = num(asym.get(f"{m}_deg"))
+        if flagged:
+            diff.stylize("bold red")
+        cells += [diff, num(asym.get(f"{m}_pct"))]
+        figures.add_row(*cells)
+    out.print(figures)
+    flag = "FLAGGED" if asym.get("flagged") else "not flagged"
+    out.print(Text(f"Asymmetry {flag} (threshold {fmt(fig['asymmetry_threshold_deg'])}°).",
+                   style="bold red" if asym.get("flagged") else ""))
+    if fig["trials"]:
+        trials = make_table("Trials", [("#", "right"), "side", "direction", ("peak", "right"),
+                                       ("at s", "right"), ("hold s", "right"), "counted", "flags"])
+        for i, t in enumerate(fig["trials"], start=1):
+            why = (t.get("reasons") if not t.get("valid") and t.get("reasons") else t.get("flags")) or []
+            trials.add_row(str(i), safe(t.get("side")), safe(t.get("direction")), num(t.get("peak_deg")),
+                           num(t.get("peak_t_s")), num(t.get("hold_s")), "yes" if t.get("valid") else "no",
+                           safe(", ".join(map(str, why)), missing=""))
+        out.print(trials)
+
+
+@sessions.command("add")
+@click.argument("analysis_json", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--subject", default=None, help="Pseudonym (added if new) or number of the subject.")
+@click.option("--operator", default=None, help="Who ran the assessment.")
+@click.option("--notes", default=None, help="Free-text notes on the session.")
+@click.option("--camera", default=None, help="Camera used (make, model, resolution).")
+@click.option("--landmarks", "landmarks_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Keep the .landmarks.npz the analysis was made from (for peak pictures in reports).")
+@db_option
+@json_option
+def sessions_add(analysis_json: Path, subject: str | None, operator: str | None, notes: str | None,
+                 camera: str | None, landmarks_path: Path | None, db: str | None, as_json: bool) -> None:
+    """Store an analysis file (from 'hiprom analyze --json') as a session."""
+    from hiprom.recording import LandmarkRecording
+    from hiprom.report.data import load_analysis_file
+
+    analysis = load_analysis_file(analysis_json)
+    landmarks = LandmarkRecording.load(landmarks_path) if landmarks_path is not None else None
+    with open_store(db) as store:
+        record = store.save_analysis(analysis, subject=subject, operator=operator, notes=notes, camera=camera,
+                                     landmarks=landmarks)
+    if as_json:
+        print_json(record.to_dict(with_analysis=False))
+        return
+    who = f" for {record.subject}" if record.subject else ""
+    console().print(Text(f"Saved session #{record.id}{who} ({record.n_trials} trials)."))
+
+
+@sessions.command("export")
+@click.argument("session_ids", nargs=-1, required=True)
+@click.option("--format", "fmt_", type=click.Choice(["json", "csv"]), default="json", show_default=True,
+              help="JSON (everything) or CSV (tables).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="JSON: the file. CSV: a path prefix; writes PREFIX.summary.csv, PREFIX.trials.csv, "
+                   "PREFIX.series.csv. Default: print to stdout.")
+@click.option("--table", type=click.Choice(["summary", "trials", "series"]), default="summary",
+              show_default=True, help="CSV to stdout: which table.")
+@db_option
+def sessions_export(session_ids: tuple[str, ...], fmt_: str, output: Path | None, table: str,
+                    db: str | None) -> None:
+    """Export sessions as JSON or CSV (one row per session in the CSV summary)."""
+    from hiprom.report import ReportData, csv_text, export_json, write_csv
+
+    with open_store(db) as store:
+        items = [ReportData.from_store(store, sid) for sid in session_ids]
+    if fmt_ == "json":
+        text = json.dumps(export_json(items), indent=2, ensure_ascii=False) + "\n"
+        if output is None:
+            click.echo(text, nl=False)
+        else:
+            write_text(output, text)
+            click.echo(f"Wrote {output}", err=True)
+        return
+    if output is None:
+        click.echo(csv_text(items, table), nl=False)
+        return
+    for path in write_csv(items, output).values():
+        click.echo(f"Wrote {path}", err=True)
+
+
+@sessions.command("delete")
+@click.argument("session_id")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@db_option
+def sessions_delete(session_id: str, yes: bool, db: str | None) -> None:
+    """Delete a session with its trials and series."""
+    with open_store(db) as store:
+        record = store.session(session_id, with_analysis=False)
+        require_yes(yes, f"session #{record.id}")
+        store.delete_session(record.id)
+    console().print(Text(f"Deleted session #{record.id}."))

@@ -1,0 +1,211 @@
+"""The report's charts, drawn with matplotlib as SVG text (vector, sharp in print).
+
+Each function takes plain analysis data and returns an SVG document, or
+``None`` when there is nothing to draw. Figures are made with the
+object-oriented API (no pyplot state), so charts can be drawn from several
+threads of the server. Left is blue and right is orange in every chart.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from matplotlib import rc_context
+from matplotlib.figure import Figure
+
+from hiprom.landmarks import SIDES
+from hiprom.report.figures import number
+
+SIDE_COLORS = {"left": "#1f5fa8", "right": "#d9480f"}
+SIDE_LABELS = {"left": "Left", "right": "Right"}
+NORM_COLOR = "#333333"
+BAND_COLOR = "#2f9e44"
+MM = 1 / 25.4  # inches per millimetre
+MAX_TREND_SESSIONS = 10
+"""The trend chart shows at most this many of the latest sessions."""
+
+_RC = {
+    "font.family": ["DejaVu Sans"],
+    "font.size": 7.5,
+    "axes.titlesize": 8,
+    "axes.labelsize": 7.5,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.linewidth": 0.6,
+    "xtick.major.width": 0.6,
+    "ytick.major.width": 0.6,
+    "legend.fontsize": 7,
+    "legend.frameon": False,
+    "svg.fonttype": "path",
+    "svg.hashsalt": "hiprom",
+}
+
+
+def _svg(fig: Figure) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": "hiprom"})
+    return buf.getvalue()
+
+
+def side_bars(summary: dict[str, Any], width_mm: float = 180, height_mm: float = 45) -> str:
+    """Bars of IR and ER per side against the norm and the AMA bands; total arc beside.
+
+    Args:
+        summary: :func:`hiprom.report.figures.summary` of the analysis.
+    """
+    norm = summary["norm_deg"]
+    arc_norm = summary["arc_norm_deg"]
+    bands = summary["bands"]
+    with rc_context(_RC):
+        fig = Figure(figsize=(width_mm * MM, height_mm * MM), layout="constrained")
+        ax_rot, ax_arc = fig.subplots(1, 2, width_ratios=[2.2, 1])
+        groups = (("internal", "internal_rotation"), ("external", "external_rotation"))
+        top = max(
+            [norm * 1.25, *(bands["internal"] + bands["external"])]
+            + [_v(summary, s, f"{m}_deg") + (_v(summary, s, f"{m}_unc_deg")) for s in SIDES for _, m in groups]
+        ) * 1.08
+        for gi, (band_key, measure) in enumerate(groups):
+            lo, hi = bands[band_key]
+            ax_rot.fill_between([gi - 0.42, gi + 0.42], lo, hi, color=BAND_COLOR, alpha=0.14, lw=0,
+                                label="AMA normal band" if gi == 0 else None)
+            for si, side in enumerate(SIDES):
+                _bar(ax_rot, gi + (si - 0.5) * 0.36, summary, side, measure, top)
+        ax_rot.axhline(norm, color=NORM_COLOR, ls="--", lw=0.9, label=f"Norm {norm:g}°")
+        ax_rot.set_xticks([0, 1], ["Internal rotation", "External rotation"])
+        ax_rot.set_ylim(0, top)
+        ax_rot.set_ylabel("degrees")
+        ax_rot.set_xlim(-0.6, 1.6)
+        ax_rot.legend(loc="upper left", ncols=2)
+        arc_top = max(arc_norm * 1.3, *(_v(summary, s, "total_arc_deg") + _v(summary, s, "total_arc_unc_deg")
+                                         for s in SIDES)) * 1.08
+        for si, side in enumerate(SIDES):
+            _bar(ax_arc, (si - 0.5) * 0.36, summary, side, "total_arc", arc_top, label=SIDE_LABELS[side])
+        ax_arc.axhline(arc_norm, color=NORM_COLOR, ls="--", lw=0.9)
+        ax_arc.text(0.6, arc_norm, f" {arc_norm:g}°", va="center", ha="left", fontsize=7, color=NORM_COLOR)
+        ax_arc.set_xticks([0], ["Total arc"])
+        ax_arc.set_xlim(-0.6, 0.75)
+        ax_arc.set_ylim(0, arc_top)
+        ax_arc.legend(loc="upper left", ncols=2)
+        return _svg(fig)
+
+
+def _v(summary: dict[str, Any], side: str, key: str) -> float:
+    return number(summary["sides"][side].get(key)) or 0.0
+
+
+def _bar(ax: Any, x: float, summary: dict[str, Any], side: str, measure: str, top: float,
+         label: str | None = None) -> None:
+    value = number(summary["sides"][side].get(f"{measure}_deg"))
+    color = SIDE_COLORS[side]
+    if value is None:
+        ax.bar(x, top * 0.02, width=0.34, color="#bbbbbb", label=label)
+        ax.text(x, top * 0.04, "not\nmeasurable", ha="center", va="bottom", fontsize=6, color="#666666")
+        return
+    unc = number(summary["sides"][side].get(f"{measure}_unc_deg"))
+    ax.bar(x, value, width=0.34, color=color, label=label, zorder=2)
+    if unc:
+        ax.errorbar(x, value, yerr=unc, color="#222222", lw=0.8, capsize=2.5, zorder=3)
+    ax.text(x, value + (unc or 0) + top * 0.015, f"{value:.1f}°", ha="center", va="bottom", fontsize=6.5)
+
+
+def angle_over_time(analysis: dict[str, Any], width_mm: float = 180, height_mm: float = 44) -> str | None:
+    """Signed angle of each side over time, trial windows shaded, held peaks marked.
+
+    ``+`` is internal and ``-`` external rotation; gaps are unmeasurable
+    frames; a hollow marker is a trial that did not count (compensation,
+    too short a hold). Returns ``None`` when the analysis has no series.
+    """
+    series = analysis.get("series") or {}
+    t = _array(series.get("t_s"))
+    if t.size < 2:
+        return None
+    norm = number(analysis.get("norm_deg")) or 45.0
+    with rc_context(_RC):
+        fig = Figure(figsize=(width_mm * MM, height_mm * MM), layout="constrained")
+        ax = fig.add_subplot()
+        for trial in analysis.get("trials") or []:
+            start, end = number(trial.get("start_s")), number(trial.get("end_s"))
+            if start is not None and end is not None:
+                ax.axvspan(start, end, color="#e9ecef" if trial.get("valid") else "#fff0e6", lw=0, zorder=0)
+        for side in SIDES:
+            y = _array(series.get(f"{side}_deg"), t.size)
+            unc = _array(series.get(f"{side}_unc_deg"), t.size)
+            color = SIDE_COLORS[side]
+            if np.isfinite(unc).any():
+                ax.fill_between(t, y - unc, y + unc, color=color, alpha=0.15, lw=0, zorder=1)
+            ax.plot(t, y, color=color, lw=1.1, label=SIDE_LABELS[side], zorder=2)
+        for trial in analysis.get("trials") or []:
+            peak, when = number(trial.get("peak_deg")), number(trial.get("peak_t_s"))
+            side = trial.get("side")
+            if peak is None or when is None or side not in SIDE_COLORS:
+                continue
+            signed = peak if trial.get("direction") == "internal" else -peak
+            valid = bool(trial.get("valid"))
+            ax.plot([when], [signed], marker="v" if signed >= 0 else "^", ms=5.5, zorder=4,
+                    color=SIDE_COLORS[side], mfc=SIDE_COLORS[side] if valid else "white", mew=1.0)
+        for level in (norm, -norm):
+            ax.axhline(level, color=NORM_COLOR, ls="--", lw=0.7, zorder=1)
+        ax.axhline(0, color="#888888", lw=0.5, zorder=1)
+        ax.text(t[-1], norm, f"+{norm:g}° internal norm", ha="right", va="bottom", fontsize=6, color=NORM_COLOR)
+        ax.text(t[-1], -norm, f"-{norm:g}° external norm", ha="right", va="top", fontsize=6, color=NORM_COLOR)
+        ax.set_xlim(t[0], t[-1])
+        finite = [abs(v) for s in SIDES for v in _array(series.get(f"{s}_deg"), t.size) if math.isfinite(v)]
+        lim = max([norm * 1.25, *finite]) * 1.1
+        ax.set_ylim(-lim, lim)
+        ax.set_xlabel("time (s)")
+        ax.set_ylabel("degrees (+ IR, - ER)")
+        handles, labels = ax.get_legend_handles_labels()
+        ax.legend(handles, labels, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, borderaxespad=0.1)
+        return _svg(fig)
+
+
+def trend(history: Sequence[Any], current_id: int | None, width_mm: float = 180,
+          height_mm: float = 36) -> str | None:
+    """IR, ER and total arc of each side over the subject's latest sessions (oldest first).
+
+    Args:
+        history: session records (``hiprom.store.SessionRecord``) with the
+            ``left_ir_deg`` ... ``right_arc_deg`` summary figures.
+        current_id: the session of this report, drawn with a larger marker.
+
+    Returns ``None`` with fewer than two sessions.
+    """
+    if len(history) < 2:
+        return None
+    history = list(history)[-MAX_TREND_SESSIONS:]
+    x = np.arange(len(history))
+    many = len(history) > 5
+    ticks = [h.recorded_utc[2:10] if many else f"{h.recorded_utc[:10]}\n#{h.id}" for h in history]
+    panels = (("ir", "Internal rotation"), ("er", "External rotation"), ("arc", "Total arc"))
+    with rc_context(_RC):
+        fig = Figure(figsize=(width_mm * MM, height_mm * MM), layout="constrained")
+        axes = fig.subplots(1, 3, sharex=True)
+        for ax, (key, title) in zip(axes, panels):
+            for side in SIDES:
+                y = np.array([number(getattr(h, f"{side}_{key}_deg")) for h in history], dtype=float)
+                ax.plot(x, y, color=SIDE_COLORS[side], lw=1.0, marker="o", ms=3, label=SIDE_LABELS[side])
+                now = [i for i, h in enumerate(history) if h.id == current_id]
+                if now:
+                    ax.plot(x[now], y[now], "o", ms=6, color=SIDE_COLORS[side], mfc="white", mew=1.4)
+            ax.set_title(title)
+            ax.set_xticks(x, ticks, fontsize=5.5, rotation=50 if many else 0, ha="right" if many else "center")
+            ax.margins(x=0.12, y=0.25)
+            ax.set_ylabel("degrees" if key == "ir" else None)
+        axes[0].legend(loc="best", ncols=2)
+        return _svg(fig)
+
+
+def _array(values: Any, n: int | None = None) -> np.ndarray:
+    """A float array of a JSON list, ``None`` as NaN; all-NaN of length ``n`` if absent."""
+    if values is None:
+        return np.full(n or 0, np.nan)
+    out = np.array([np.nan if v is None else v for v in values], dtype=float)
+    if n is not None and out.size != n:
+        fixed = np.full(n, np.nan)
+        fixed[: min(n, out.size)] = out[:n]
+        return fixed
+    return out

@@ -1,0 +1,96 @@
+"""What a report is made from: one analysis, and what the store knows around it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from hiprom.errors import InputError
+from hiprom.landmarks import SIDES
+from hiprom.store import SessionRecord, Store, SubjectRecord, check_analysis
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything one report (PDF, CSV or JSON export) shows.
+
+    Attributes:
+        analysis: the ``hiprom.analysis/1`` dict, series included.
+        subject: the subject, when the session is stored with one.
+        session: the stored session (operator, notes, date), if stored.
+        history: the subject's sessions up to and including this one, oldest
+            first (empty or one long when there is no earlier session).
+        snapshots: optional PNG bytes of the peak frame of each side, with the
+            skeleton drawn (``{"left": b"...", "right": b"..."}``).
+    """
+
+    analysis: dict[str, Any]
+    subject: SubjectRecord | None = None
+    session: SessionRecord | None = None
+    history: tuple[SessionRecord, ...] = ()
+    snapshots: Mapping[str, bytes] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_analysis(self.analysis)
+        bad = sorted(set(self.snapshots) - set(SIDES))
+        if bad:
+            raise InputError(f"snapshots: unknown side {bad[0]!r}, expecting one of {{left, right}}")
+
+    @classmethod
+    def from_store(cls, store: Store, session_id: int | str,
+                   snapshots: Mapping[str, bytes] | None = None) -> ReportData:
+        """The report data of a stored session (``RecordNotFound`` if unknown)."""
+        session = store.session(session_id)
+        subject = store.subject(session.subject_id) if session.subject_id is not None else None
+        assert session.analysis is not None
+        return cls(analysis=session.analysis, subject=subject, session=session,
+                   history=tuple(store.history(session.id)), snapshots=dict(snapshots or {}))
+
+    @classmethod
+    def from_file(cls, path: str | Path, snapshots: Mapping[str, bytes] | None = None) -> ReportData:
+        """The report data of an analysis JSON file (``hiprom analyze --json``)."""
+        return cls(analysis=load_analysis_file(path), snapshots=dict(snapshots or {}))
+
+    @property
+    def earlier(self) -> tuple[SessionRecord, ...]:
+        """Sessions of the subject before this one (the trend chart's history)."""
+        return tuple(h for h in self.history if self.session is None or h.id != self.session.id)
+
+    @property
+    def session_date(self) -> date | None:
+        """Date of the assessment (stored date, else the analysis's ``created_utc``)."""
+        text = self.session.recorded_utc if self.session else self.analysis.get("created_utc")
+        try:
+            return datetime.fromisoformat(str(text).replace("Z", "+00:00")).date()
+        except ValueError:
+            return None
+
+    @property
+    def age_years(self) -> int | None:
+        """Age of the subject on the session date, when the birth date is known."""
+        if self.subject is None or not self.subject.date_of_birth or self.session_date is None:
+            return None
+        born = date.fromisoformat(self.subject.date_of_birth)
+        on = self.session_date
+        return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def load_analysis_file(path: str | Path) -> dict[str, Any]:
+    """Read and check an analysis JSON file; one-line ``InputError`` for any defect."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: no such file; give a session number or an analysis JSON file")
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{p}: not a readable JSON file ({exc})") from None
+    return check_analysis(data, where=str(p))
+
+
+def utc_stamp() -> str:
+    """Now, as ``2026-11-21T21:00:00Z``."""
+    return datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None).isoformat() + "Z"

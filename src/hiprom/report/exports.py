@@ -1,0 +1,179 @@
+"""CSV and JSON exports of the data a report shows, for spreadsheets and research.
+
+JSON (``hiprom.export/1``): one object per session with ``subject``,
+``session``, ``summary`` (the figures exactly as the PDF prints them),
+``history`` and the full ``analysis``; several sessions make a JSON list.
+
+CSV: three rectangular tables, so they open cleanly in a spreadsheet and
+concatenate across sessions:
+
+- ``summary``: one row per session (both sides and the asymmetry, rounded as in the PDF);
+- ``trials``: one row per trial;
+- ``series``: one row per frame (as stored, not rounded).
+
+Every row starts with ``session_id`` and ``subject`` (the pseudonym only:
+CSV files carry no names or birth dates). Text cells that a spreadsheet
+would run as a formula (starting with ``= + - @``) get a leading ``'``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from hiprom import __version__
+from hiprom.atomic import atomic_write
+from hiprom.errors import InputError
+from hiprom.landmarks import SIDES
+from hiprom.report.data import ReportData, utc_stamp
+from hiprom.report.figures import ASYMMETRY_FIELDS, SIDE_FIELDS, TRIAL_FIELDS, summary
+
+EXPORT_SCHEMA = "hiprom.export/1"
+TABLES: tuple[str, ...] = ("summary", "trials", "series")
+
+_SERIES_FIRST = ("t_s", "left_deg", "right_deg", "left_raw_deg", "right_raw_deg",
+                 "left_unc_deg", "right_unc_deg", "left_flags", "right_flags")
+_SESSION_COLUMNS = ("session_id", "subject", "age_years", "recorded_utc", "operator", "source", "model",
+                    "fps", "frames", "mirrored", "measurable", "not_measurable_reason", "norm_deg")
+
+
+def export_dict(data: ReportData, exported_utc: str | None = None) -> dict[str, Any]:
+    """The JSON export of one session (``hiprom.export/1``)."""
+    return {
+        "schema": EXPORT_SCHEMA,
+        "hiprom_version": __version__,
+        "exported_utc": exported_utc or utc_stamp(),
+        "subject": data.subject.to_dict() if data.subject else None,
+        "session": data.session.to_dict(with_analysis=False) if data.session else None,
+        "summary": summary(data.analysis),
+        "history": [h.to_dict(with_analysis=False) for h in data.earlier],
+        "analysis": data.analysis,
+    }
+
+
+def export_json(items: Sequence[ReportData], exported_utc: str | None = None) -> Any:
+    """The JSON export: one object for one session, a list for several."""
+    stamp = exported_utc or utc_stamp()
+    out = [export_dict(item, stamp) for item in items]
+    return out[0] if len(out) == 1 else out
+
+
+def table_rows(items: Iterable[ReportData], table: str) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows of one CSV table (``summary``, ``trials`` or ``series``)."""
+    items = list(items)
+    if table == "summary":
+        return _summary_table(items)
+    if table == "trials":
+        return _trials_table(items)
+    if table == "series":
+        return _series_table(items)
+    raise InputError(f"CSV table {table!r} is unknown, expecting one of {{{', '.join(TABLES)}}}")
+
+
+def csv_text(items: Iterable[ReportData], table: str) -> str:
+    """One CSV table as text (UTF-8, comma-separated, header first)."""
+    header, rows = table_rows(items, table)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([[_cell(v) for v in row] for row in rows])
+    return buf.getvalue()
+
+
+def csv_paths(prefix: str | Path) -> dict[str, Path]:
+    """Where :func:`write_csv` puts each table: ``PREFIX.summary.csv`` and so on."""
+    p = Path(prefix)
+    if p.suffix.lower() == ".csv":
+        p = p.with_suffix("")
+    return {table: p.with_name(f"{p.name}.{table}.csv") for table in TABLES}
+
+
+def write_csv(items: Iterable[ReportData], prefix: str | Path) -> dict[str, Path]:
+    """Write the three CSV tables atomically beside ``prefix``; returns their paths."""
+    items = list(items)
+    paths = csv_paths(prefix)
+    for table, path in paths.items():
+        text = csv_text(items, table)
+        with atomic_write(path, "w") as fh:
+            fh.write(text)
+    return paths
+
+
+def _ids(item: ReportData) -> list[Any]:
+    return [item.session.id if item.session else None, item.subject.pseudonym if item.subject else None]
+
+
+def _union(records: Iterable[dict[str, Any]]) -> list[str]:
+    """Keys of all records, in first-seen order (the fixed fields come first in each)."""
+    keys: dict[str, None] = {}
+    for record in records:
+        keys.update(dict.fromkeys(record))
+    return list(keys)
+
+
+def _summary_table(items: list[ReportData]) -> tuple[list[str], list[list[Any]]]:
+    figs = [summary(item.analysis) for item in items]
+    side_keys = _union(f["sides"][side] for f in figs for side in SIDES) or list(SIDE_FIELDS)
+    asym_keys = _union(f["asymmetry"] for f in figs) or list(ASYMMETRY_FIELDS)
+    header = [*_SESSION_COLUMNS, *(f"{side}_{k}" for side in SIDES for k in side_keys),
+              *(f"asymmetry_{k}" for k in asym_keys), "verdict", "quality_notes"]
+    rows = []
+    for item, fig in zip(items, figs):
+        a = item.analysis
+        meta = [
+            *_ids(item),
+            item.age_years,
+            item.session.recorded_utc if item.session else a.get("created_utc"),
+            item.session.operator if item.session else None,
+            a.get("source"), a.get("model"), a.get("fps"), a.get("frames"), a.get("mirrored"),
+            fig["measurable"], fig["not_measurable_reason"], fig["norm_deg"],
+        ]
+        sides = [fig["sides"][side].get(k) for side in SIDES for k in side_keys]
+        asym = [fig["asymmetry"].get(k) for k in asym_keys]
+        notes = "; ".join(str(n) for n in ((a.get("quality") or {}).get("notes") or []))
+        rows.append([*meta, *sides, *asym, fig["verdict"], notes])
+    return header, rows
+
+
+def _trials_table(items: list[ReportData]) -> tuple[list[str], list[list[Any]]]:
+    trials = [summary(item.analysis)["trials"] for item in items]
+    keys = _union(t for ts in trials for t in ts) or list(TRIAL_FIELDS)
+    header = ["session_id", "subject", "trial", *keys]
+    rows = []
+    for item, ts in zip(items, trials):
+        for i, trial in enumerate(ts, start=1):
+            rows.append([*_ids(item), i, *(trial.get(k) for k in keys)])
+    return header, rows
+
+
+def _series_table(items: list[ReportData]) -> tuple[list[str], list[list[Any]]]:
+    keys: list[str] = list(_SERIES_FIRST)
+    for item in items:
+        for key, values in (item.analysis.get("series") or {}).items():
+            if key not in keys and isinstance(values, list):
+                keys.append(key)
+    header = ["session_id", "subject", "frame", *keys]
+    rows = []
+    for item in items:
+        series = item.analysis.get("series") or {}
+        n = max((len(v) for v in series.values() if isinstance(v, list)), default=0)
+        columns = [series.get(k) or [] for k in keys]
+        for i in range(n):
+            rows.append([*_ids(item), i, *(col[i] if i < len(col) else None for col in columns)])
+    return header, rows
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell: '' for None, lists joined by ';', bools as true/false, formulas defused."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        value = ";".join(str(v) for v in value)
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

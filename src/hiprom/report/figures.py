@@ -1,0 +1,113 @@
+"""The figures of a report, rounded once, so the PDF, the CSV and the JSON agree.
+
+Every angle and percentage a person reads (PDF text, the export's
+``summary``, the CSV summary and trials) goes through :func:`rnd` with
+:data:`DECIMALS` and is printed by :func:`fmt`; the per-frame series are
+exported as stored.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from hiprom.landmarks import SIDES
+
+DECIMALS = 1
+"""Decimals of every angle and percentage shown (0.1 deg is below any clinical resolution)."""
+
+MEASURES: tuple[str, ...] = ("internal_rotation", "external_rotation", "total_arc")
+"""Measures of each side, in report order (prefixes of the ``sides`` fields)."""
+
+MEASURE_LABELS = {
+    "internal_rotation": "Internal rotation",
+    "external_rotation": "External rotation",
+    "total_arc": "Total arc (IR + ER)",
+}
+
+# Fields of analysis["sides"][side] (docs/formats.md), in export column order.
+SIDE_FIELDS: tuple[str, ...] = (
+    "internal_rotation_deg", "internal_rotation_unc_deg", "internal_rotation_pct_norm",
+    "internal_rotation_confirmed", "internal_trials", "internal_spread_deg", "internal_peak_t_s",
+    "external_rotation_deg", "external_rotation_unc_deg", "external_rotation_pct_norm",
+    "external_rotation_confirmed", "external_trials", "external_spread_deg", "external_peak_t_s",
+    "total_arc_deg", "total_arc_unc_deg", "total_arc_pct_norm",
+    "not_measurable",
+)
+ASYMMETRY_FIELDS: tuple[str, ...] = (
+    "internal_rotation_deg", "external_rotation_deg", "total_arc_deg",
+    "internal_rotation_pct", "external_rotation_pct", "total_arc_pct",
+    "threshold_deg", "flagged", "flagged_measures",
+)
+TRIAL_FIELDS: tuple[str, ...] = (
+    "side", "direction", "peak_deg", "peak_unc_deg", "peak_t_s", "start_s", "end_s", "hold_s",
+    "valid", "flags", "reasons", "method",
+)
+def number(value: Any) -> float | None:
+    """``value`` as a finite float, or ``None`` (null, NaN, text)."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def rnd(value: Any, decimals: int = DECIMALS) -> float | None:
+    """``value`` rounded for display and export; ``None`` stays ``None``."""
+    x = number(value)
+    if x is None:
+        return None
+    y = round(x, decimals)
+    return 0.0 if y == 0 else y  # never "-0.0"
+
+
+def fmt(value: Any, decimals: int = DECIMALS, missing: str = "—") -> str:
+    """The text of a rounded figure (``32.1``), or ``missing`` when not measurable.
+
+    Uses an ASCII hyphen-minus for negative values, so the PDF's text can be
+    compared with the JSON by a program.
+    """
+    x = rnd(value, decimals)
+    return missing if x is None else f"{x:.{decimals}f}"
+
+
+def rounded(record: dict[str, Any], fields: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``record`` with every float rounded by :func:`rnd`; ``fields`` first, then any others.
+
+    Counts, flags and text are kept as they are; a listed field the record
+    lacks is ``None``, so tables keep their columns.
+    """
+    keys = list(fields) + [k for k in record if k not in fields]
+    return {k: _round_value(record.get(k)) for k in keys}
+
+
+def _round_value(value: Any) -> Any:
+    return rnd(value) if isinstance(value, float) else value
+
+
+def summary(analysis: dict[str, Any]) -> dict[str, Any]:
+    """The figures a report shows: norms, both sides, the asymmetry, trials (rounded)."""
+    norms = analysis.get("norms") or {}
+    norm = number(analysis.get("norm_deg")) or number(norms.get("norm_deg")) or 45.0
+    bands = norms.get("bands") or {}
+    return {
+        "norm_deg": rnd(norm),
+        "arc_norm_deg": rnd(number(norms.get("arc_norm_deg")) or 2 * norm),
+        "asymmetry_threshold_deg": rnd(
+            number((analysis.get("asymmetry") or {}).get("threshold_deg"))
+            or number(norms.get("asymmetry_threshold_deg")) or 10.0
+        ),
+        "mdc_deg": [rnd(v) for v in (norms.get("mdc_deg") or [6.0, 9.0])],
+        "bands": {
+            "internal": [rnd(v) for v in (bands.get("internal") or [30.0, 40.0])],
+            "external": [rnd(v) for v in (bands.get("external") or [40.0, 60.0])],
+        },
+        "measurable": bool(analysis.get("measurable", True)),
+        "not_measurable_reason": analysis.get("not_measurable_reason"),
+        "verdict": analysis.get("verdict"),
+        "sides": {side: rounded(analysis["sides"].get(side) or {}, SIDE_FIELDS) for side in SIDES},
+        "asymmetry": rounded(analysis.get("asymmetry") or {}, ASYMMETRY_FIELDS),
+        "trials": [rounded(t, TRIAL_FIELDS) for t in analysis.get("trials") or []],
+    }

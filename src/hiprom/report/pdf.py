@@ -1,0 +1,218 @@
+"""The PDF report: a Jinja2 HTML template (autoescaped) rendered by WeasyPrint.
+
+``render_html`` needs only Jinja2 and matplotlib; ``render_pdf`` imports
+WeasyPrint (the ``report`` extra) when called. The page loads nothing from
+the network or the disk: charts are inline SVG, snapshots inline PNG, and a
+URL fetcher refuses anything but these and installed font files, so text a
+user typed can never pull in a resource.
+"""
+
+from __future__ import annotations
+
+import base64
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from hiprom import __version__
+from hiprom.atomic import atomic_write
+from hiprom.errors import HipromError
+from hiprom.landmarks import SIDES
+from hiprom.report import charts
+from hiprom.report.data import ReportData, utc_stamp
+from hiprom.report.figures import MEASURE_LABELS, MEASURES, fmt, number, summary
+
+MAX_PAGES = 2
+"""A report longer than this is laid out again in the compact layout."""
+
+# What each layout lists at most (everything is in the CSV and JSON exports):
+# trials, earlier sessions in the history table, quality notes, characters of notes.
+LIMITS = {
+    False: {"trials": 12, "history": 4, "quality_notes": 8, "invalid_trials": 6, "notes_chars": 700},
+    True: {"trials": 6, "history": 0, "quality_notes": 3, "invalid_trials": 3, "notes_chars": 240},
+}
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("hiprom.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["fmt"] = fmt
+    env.filters["textdir"] = text_direction
+    env.filters["plain"] = lambda v: "—" if v is None or v == "" else v
+    return env
+
+
+def text_direction(value: Any) -> str:
+    """``"rtl"`` or ``"ltr"`` from the first strong character (the HTML ``dir="auto"`` rule)."""
+    for char in str(value or ""):
+        kind = unicodedata.bidirectional(char)
+        if kind in ("R", "AL"):
+            return "rtl"
+        if kind == "L":
+            return "ltr"
+    return "ltr"
+
+
+def _data_uri(mime: str, payload: bytes | str) -> str:
+    raw = payload.encode("utf-8") if isinstance(payload, str) else payload
+    return f"data:{mime};base64,{base64.b64encode(raw).decode('ascii')}"
+
+
+def _confirmed(side: dict[str, Any], measure: str) -> bool:
+    """Whether a side's figure comes from valid trials (the arc: both directions do)."""
+    if measure == "total_arc":
+        return all(side.get(f"{m}_confirmed", True) is not False for m in ("internal_rotation", "external_rotation"))
+    return side.get(f"{measure}_confirmed", True) is not False
+
+
+def build_context(data: ReportData, generated_utc: str | None = None, compact: bool = False) -> dict[str, Any]:
+    """Everything the template shows, as plain values (figures rounded by ``figures.summary``).
+
+    ``compact`` lists fewer trials, notes and earlier sessions (see :data:`LIMITS`).
+    """
+    limit = LIMITS[compact]
+    a = data.analysis
+    fig = summary(a)
+    asym = fig["asymmetry"]
+    threshold = fig["asymmetry_threshold_deg"]
+    mdc_lo, mdc_hi = fig["mdc_deg"]
+    rows = []
+    for m in MEASURES:
+        sides = {}
+        for side in SIDES:
+            s = fig["sides"][side]
+            trials = s.get(f"{m.split('_')[0]}_trials") if m != "total_arc" else None
+            sides[side] = {
+                "deg": s.get(f"{m}_deg"), "unc": s.get(f"{m}_unc_deg"), "pct": s.get(f"{m}_pct_norm"),
+                "trials": trials, "spread": s.get(f"{m.split('_')[0]}_spread_deg") if m != "total_arc" else None,
+                "confirmed": _confirmed(s, m),
+            }
+        band = fig["bands"].get(m.split("_")[0]) if m != "total_arc" else [
+            fig["bands"]["internal"][0] + fig["bands"]["external"][0],
+            fig["bands"]["internal"][1] + fig["bands"]["external"][1],
+        ]
+        diff = asym.get(f"{m}_deg")
+        rows.append({
+            "key": m, "label": MEASURE_LABELS[m], "words": m.replace("_", " "), "sides": sides, "band": band,
+            "norm": fig["arc_norm_deg"] if m == "total_arc" else fig["norm_deg"],
+            "diff": diff, "diff_pct": asym.get(f"{m}_pct"), "diff_unc": asym.get(f"{m}_unc_deg"),
+            "larger": None if not diff else ("left" if diff > 0 else "right"),
+            "flagged": m in (asym.get("flagged_measures") or []) or (
+                diff is not None and abs(diff) > threshold and asym.get("flagged_measures") is None),
+            "within_mdc": diff is not None and abs(diff) < mdc_lo,
+        })
+    quality = a.get("quality") or {}
+    invalid = [t for t in fig["trials"] if not t.get("valid")]
+    snapshots = {side: _data_uri("image/png", png) for side, png in data.snapshots.items() if png}
+    earlier = data.earlier
+    history = data.history if earlier else ()
+    chart_uris = {
+        "bars": _data_uri("image/svg+xml", charts.side_bars(fig)),
+        "time": _maybe_svg(charts.angle_over_time(a)),
+        "trend": _maybe_svg(charts.trend(history, data.session.id if data.session else None)),
+    }
+    return {
+        "a": a,
+        "fig": fig,
+        "rows": rows,
+        "asym": asym,
+        "threshold": threshold,
+        "mdc": (mdc_lo, mdc_hi),
+        "flagged": bool(asym.get("flagged")),
+        "subject": data.subject,
+        "session": data.session,
+        "age": data.age_years,
+        "session_date": data.session_date.isoformat() if data.session_date else None,
+        "quality_notes": list(quality.get("notes") or [])[: limit["quality_notes"]],
+        "notes_chars": limit["notes_chars"],
+        "compact": compact,
+        "measurable_fraction": {s: number((quality.get("measurable_fraction") or {}).get(s)) for s in SIDES},
+        "not_measurable": {s: fig["sides"][s].get("not_measurable") for s in SIDES},
+        "trials": fig["trials"][: limit["trials"]],
+        "more_trials": max(0, len(fig["trials"]) - limit["trials"]),
+        "invalid_trials": invalid[: limit["invalid_trials"]],
+        "more_invalid": max(0, len(invalid) - limit["invalid_trials"]),
+        "snapshots": snapshots,
+        "charts": chart_uris,
+        "history": list(history)[-limit["history"]:] if limit["history"] else [],
+        "sources": list((a.get("norms") or {}).get("sources") or []),
+        "version": __version__,
+        "generated_utc": generated_utc or utc_stamp(),
+        "sides": SIDES,
+    }
+
+
+def _maybe_svg(svg: str | None) -> str | None:
+    return None if svg is None else _data_uri("image/svg+xml", svg)
+
+
+def render_html(data: ReportData, generated_utc: str | None = None, compact: bool = False) -> str:
+    """The report as one self-contained HTML page (every user text escaped)."""
+    context = build_context(data, generated_utc, compact=compact)
+    return _environment().get_template("report.html").render(**context)
+
+
+FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".woff", ".woff2")
+
+
+def _allowed(url: str) -> bool:
+    """Inline data, or a font file (the stylesheet's ``local()`` fonts resolve to ``file:`` URLs)."""
+    return url.startswith("data:") or (url.startswith("file:") and url.lower().endswith(FONT_SUFFIXES))
+
+
+def _data_only_fetcher(weasyprint: Any) -> Any:
+    """A URL fetcher that serves only inline data and installed font files: no network, no documents."""
+    urls = weasyprint.urls
+    if hasattr(urls, "URLFetcher"):  # WeasyPrint >= 68
+
+        class Fetcher(urls.URLFetcher):
+            def fetch(self, url: str, headers: Any = None) -> Any:
+                if not _allowed(url):
+                    raise ValueError(f"hiprom reports load no external resources (refused {url[:60]!r})")
+                return super().fetch(url, headers)
+
+        return Fetcher()
+
+    def fetch(url: str, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - older WeasyPrint
+        if not _allowed(url):
+            raise ValueError(f"hiprom reports load no external resources (refused {url[:60]!r})")
+        return weasyprint.default_url_fetcher(url, *args, **kwargs)
+
+    return fetch
+
+
+def render_pdf(data: ReportData, generated_utc: str | None = None) -> bytes:
+    """The report as PDF bytes (A4, one or two pages).
+
+    Raises:
+        HipromError: WeasyPrint is not installed.
+    """
+    try:
+        import weasyprint
+    except ImportError:
+        raise HipromError("PDF reports need: pip install 'hiprom[report]'") from None
+    except OSError as exc:  # WeasyPrint installed but Pango missing
+        raise HipromError(f"PDF reports need the Pango library ({exc}); see docs/reports.md") from None
+    stamp = generated_utc or utc_stamp()
+    fetcher = _data_only_fetcher(weasyprint)
+    for compact in (False, True):
+        html = render_html(data, stamp, compact=compact)
+        document = weasyprint.HTML(string=html, url_fetcher=fetcher).render()
+        if len(document.pages) <= MAX_PAGES:
+            break
+    return document.write_pdf()
+
+
+def write_pdf(data: ReportData, path: str | Path, generated_utc: str | None = None) -> Path:
+    """Render the report and write it atomically to ``path``; returns the path."""
+    pdf = render_pdf(data, generated_utc)
+    with atomic_write(path) as fh:
+        fh.write(pdf)
+    return Path(path)

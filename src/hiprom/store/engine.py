@@ -1,0 +1,77 @@
+"""The SQLAlchemy engine of a store, set up for safe concurrent writing.
+
+SQLite (the default):
+
+- ``journal_mode=WAL``: readers never block the writer and a crash or a full
+  disk rolls back to the last committed transaction;
+- ``synchronous=FULL``: a committed session survives a power cut;
+- ``busy_timeout``: a process that finds the store locked waits (up to
+  :data:`BUSY_TIMEOUT_MS`) instead of failing;
+- ``foreign_keys=ON`` so deleting a session deletes its trials and series;
+- write transactions start with ``BEGIN IMMEDIATE`` (the connection option
+  ``hiprom_write=True``), so two writers queue on the lock up front instead of
+  one failing when it upgrades a read lock (``SQLITE_BUSY`` that no timeout
+  retries). The Python driver's own transaction handling is turned off so
+  these ``BEGIN`` statements are the ones that count.
+
+PostgreSQL needs nothing of this; its driver is psycopg 3 (``hiprom[postgres]``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, Engine
+
+from hiprom.errors import StoreError
+from hiprom.store.location import display_url
+
+BUSY_TIMEOUT_MS = 30_000
+"""How long a writer waits for another process's transaction on SQLite."""
+
+
+def make_engine(url: URL) -> Engine:
+    """An engine for ``url``; SQLite files get their folder created and the pragmas above.
+
+    Raises:
+        StoreError: the database driver is not installed, or the folder cannot be made.
+    """
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(url)
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except ModuleNotFoundError as exc:
+        hint = "pip install 'hiprom[postgres]'" if backend == "postgresql" else f"install the {exc.name} package"
+        raise StoreError(f"{display_url(url)}: the {backend} driver is missing ({exc.name}); {hint}") from None
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    from pathlib import Path
+
+    if url.database and url.database != ":memory:":
+        folder = Path(url.database).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{folder}: cannot create the store's folder ({exc.strerror}); "
+                             "set HIPROM_DATA_DIR or --db") from None
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # the driver emits no BEGIN; _on_begin does
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = FULL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        write = conn.get_execution_options().get("hiprom_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine

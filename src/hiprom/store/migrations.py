@@ -1,0 +1,114 @@
+"""Schema versions and the migration runner.
+
+The store records its version in ``schema_version`` (one row per step
+applied). Opening a store:
+
+- a fresh database gets the current tables and the current version;
+- an older store is upgraded by the steps in :data:`MIGRATIONS`, in order,
+  each in the same transaction as its version row (a crash mid-upgrade leaves
+  the old version, on PostgreSQL and SQLite alike, since both have
+  transactional DDL);
+- a store written by a newer hiprom is refused with a ``StoreError``.
+
+Each step uses its own frozen table definitions, never the current ORM
+classes, so that it still does what it did when it was written.
+
+History:
+
+- v1: subjects, sessions, trials, series.
+- v2: ``landmarks``, the optional ``.landmarks.npz`` of a session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from sqlalchemy import Column, ForeignKey, Integer, LargeBinary, MetaData, String, Table, inspect, text
+from sqlalchemy.engine import Connection, Engine
+
+from hiprom import __version__
+from hiprom.errors import StoreError
+from hiprom.store.schema import SCHEMA_VERSION, Base, SchemaVersionRow
+
+
+def _v2_landmarks(conn: Connection) -> None:
+    """v2: a table for the optional landmark recording of each session."""
+    frozen = MetaData()
+    Table("sessions", frozen, Column("id", Integer, primary_key=True))
+    Table(
+        "landmarks",
+        frozen,
+        Column("session_id", Integer, ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
+        Column("format", String(40), nullable=False),
+        Column("n_frames", Integer, nullable=False),
+        Column("data", LargeBinary, nullable=False),
+    ).create(conn)
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _v2_landmarks}
+"""Step that takes a store from version ``n - 1`` to ``n``."""
+
+if sorted(MIGRATIONS) != list(range(2, SCHEMA_VERSION + 1)):  # pragma: no cover - a developer slip
+    raise RuntimeError("hiprom.store.migrations: MIGRATIONS must hold one step per version from 2")
+
+_PG_LOCK_KEY = 0x6869_7072  # "hipr": serialises migrations of one PostgreSQL database
+
+
+def stored_version(conn: Connection) -> int | None:
+    """The store's schema version, or ``None`` for a database without hiprom tables."""
+    if not inspect(conn).has_table(SchemaVersionRow.__tablename__):
+        return None
+    return conn.execute(text("SELECT MAX(version) FROM schema_version")).scalar()
+
+
+def migrate(engine: Engine, where: str) -> int:
+    """Bring the database to :data:`SCHEMA_VERSION`; returns the version found before.
+
+    Args:
+        engine: an engine made by :func:`hiprom.store.engine.make_engine`.
+        where: the store's location, for messages.
+
+    Raises:
+        StoreError: the store is newer than this hiprom, or holds tables that
+            are not a hiprom store's.
+    """
+    with engine.connect() as conn:
+        found = stored_version(conn)
+    if found == SCHEMA_VERSION:
+        return found
+    _check_not_newer(found, where)
+    with engine.connect().execution_options(hiprom_write=True) as conn, conn.begin():
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+        found = stored_version(conn)  # another process may have migrated meanwhile
+        _check_not_newer(found, where)
+        if found is None:
+            if inspect(conn).has_table("sessions"):
+                raise StoreError(f"{where}: holds a 'sessions' table but no hiprom schema version; "
+                                 "point --db at another database")
+            Base.metadata.create_all(conn)
+            _stamp(conn, SCHEMA_VERSION)
+        else:
+            for version in range(found + 1, SCHEMA_VERSION + 1):
+                MIGRATIONS[version](conn)
+                _stamp(conn, version)
+    return 0 if found is None else found
+
+
+def _check_not_newer(found: int | None, where: str) -> None:
+    if found is not None and found > SCHEMA_VERSION:
+        raise StoreError(
+            f"{where}: store schema version {found} is newer than this hiprom understands "
+            f"({SCHEMA_VERSION}); upgrade hiprom (pip install -U hiprom)"
+        )
+
+
+def _stamp(conn: Connection, version: int) -> None:
+    conn.execute(
+        SchemaVersionRow.__table__.insert().values(
+            version=version,
+            applied_utc=datetime.now(timezone.utc).replace(tzinfo=None),
+            hiprom_version=__version__,
+        )
+    )

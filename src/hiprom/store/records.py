@@ -1,0 +1,195 @@
+"""Plain records the store hands out, and the checks on what goes in.
+
+The store never hands out ORM objects: callers (CLI, REST routes, report)
+get frozen dataclasses of plain values that stay valid after the database
+transaction ends and turn into JSON with ``to_dict()``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any
+
+from hiprom.errors import InputError, StoreError
+from hiprom.landmarks import SIDES
+
+ANALYSIS_SCHEMA = "hiprom.analysis/1"
+PSEUDONYM_MAX = 64
+
+
+class RecordNotFound(StoreError):
+    """No subject or session has the id the user gave."""
+
+
+def check_analysis(analysis: Any, where: str = "analysis") -> dict[str, Any]:
+    """Return ``analysis`` if it looks like a ``hiprom.analysis/1`` dict, else raise ``InputError``.
+
+    Only the structure the store and the report rely on is checked: the
+    schema name, ``sides`` with both sides, ``asymmetry`` and ``trials``.
+    """
+    if not isinstance(analysis, dict):
+        raise InputError(f"{where}: expecting a JSON object (an analysis result), but got {type(analysis).__name__}")
+    schema = analysis.get("schema")
+    if schema != ANALYSIS_SCHEMA:
+        raise InputError(f"{where}: schema is {schema!r}, expecting {ANALYSIS_SCHEMA!r}; "
+                         "give the JSON written by 'hiprom analyze --json'")
+    sides = analysis.get("sides")
+    if not isinstance(sides, dict) or not all(isinstance(sides.get(s), dict) for s in SIDES):
+        raise InputError(f"{where}: 'sides' must hold 'left' and 'right' objects")
+    if not isinstance(analysis.get("asymmetry"), dict):
+        raise InputError(f"{where}: 'asymmetry' must be an object")
+    trials = analysis.get("trials")
+    if not isinstance(trials, list) or not all(isinstance(t, dict) for t in trials):
+        raise InputError(f"{where}: 'trials' must be a list of objects")
+    series = analysis.get("series", {})
+    if not isinstance(series, dict):
+        raise InputError(f"{where}: 'series' must be an object of per-frame lists")
+    return analysis
+
+
+def clean_json(value: Any) -> Any:
+    """``value`` with NaN/inf as ``None`` and numpy scalars and arrays as Python values."""
+    if isinstance(value, dict):
+        return {str(k): clean_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean_json(v) for v in value]
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):  # numpy array or scalar
+        return clean_json(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def dumps(value: Any) -> str:
+    """Strict JSON text (no NaN) of ``value``."""
+    return json.dumps(clean_json(value), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def check_pseudonym(pseudonym: str) -> str:
+    """The pseudonym stripped; ``InputError`` if empty, too long or with control characters."""
+    text = str(pseudonym).strip()
+    if not text:
+        raise InputError("pseudonym: must not be empty")
+    if len(text) > PSEUDONYM_MAX:
+        raise InputError(f"pseudonym: at most {PSEUDONYM_MAX} characters, but got {len(text)}")
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise InputError(f"pseudonym: {text!r} holds control characters")
+    return text
+
+
+def parse_date_of_birth(value: date | str | None) -> date | None:
+    """A birth date from a ``date`` or ``YYYY-MM-DD``; ``InputError`` if malformed or in the future."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        value = value.date()
+    if not isinstance(value, date):
+        try:
+            value = date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise InputError(f"date of birth: {value!r} is not a date; use YYYY-MM-DD") from None
+    if value > datetime.now(timezone.utc).date():
+        raise InputError(f"date of birth: {value.isoformat()} is in the future")
+    return value
+
+
+def parse_utc(value: Any) -> datetime | None:
+    """A naive UTC datetime from an ISO string (``...Z`` or with offset); ``None`` if absent or bad."""
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, str) and value.strip():
+        try:
+            dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    else:
+        return None
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+    return dt
+
+
+def iso_utc(dt: datetime | None) -> str | None:
+    """``2026-11-21T21:00:00Z`` from a naive UTC datetime."""
+    return None if dt is None else dt.replace(microsecond=0).isoformat() + "Z"
+
+
+def utc_now() -> datetime:
+    """Now, as the naive UTC datetime the tables hold."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class SubjectRecord:
+    """A subject as stored.
+
+    Attributes:
+        id: the store's number for the subject.
+        pseudonym: the subject's code, unique in the store (what reports show first).
+        name, date_of_birth (ISO date), notes: optional, as the user typed them.
+        created_utc: ISO time the subject was added.
+        n_sessions: number of sessions stored for the subject.
+    """
+
+    id: int
+    pseudonym: str
+    name: str | None
+    date_of_birth: str | None
+    notes: str | None
+    created_utc: str
+    n_sessions: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict of the fields."""
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """A session as stored; ``analysis`` is filled only when asked for (``Store.session``).
+
+    Angles in degrees; ``None`` means not measurable. ``asymmetry_arc_deg``
+    is left minus right total arc.
+    """
+
+    id: int
+    subject_id: int | None
+    subject: str | None
+    recorded_utc: str
+    saved_utc: str
+    operator: str | None
+    notes: str | None
+    source: str | None
+    camera: str | None
+    model: str | None
+    fps: float | None
+    frames: int | None
+    duration_s: float | None
+    mirrored: bool
+    hiprom_version: str | None
+    norm_deg: float | None
+    measurable: bool
+    not_measurable_reason: str | None
+    left_ir_deg: float | None
+    left_er_deg: float | None
+    left_arc_deg: float | None
+    right_ir_deg: float | None
+    right_er_deg: float | None
+    right_arc_deg: float | None
+    asymmetry_arc_deg: float | None
+    asymmetry_flagged: bool
+    n_trials: int = 0
+    has_landmarks: bool = False
+    settings: dict[str, Any] = field(default_factory=dict)
+    analysis: dict[str, Any] | None = None
+
+    def to_dict(self, with_analysis: bool = True) -> dict[str, Any]:
+        """Plain JSON-ready dict; ``with_analysis=False`` leaves the (large) analysis out."""
+        out = dataclasses.asdict(self)
+        if not with_analysis:
+            out.pop("analysis")
+        return out

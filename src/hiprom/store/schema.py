@@ -1,0 +1,152 @@
+"""Tables of the store (SQLAlchemy 2 ORM), at the current schema version.
+
+A subject has sessions; a session has trials, one per-frame series and, when
+kept, one landmark recording. Deleting a subject deletes its sessions, and
+deleting a session deletes its trials, series and landmarks (``ON DELETE
+CASCADE``). Video is never stored.
+
+Times are naive UTC ``datetime`` values (SQLite has no time zones); the
+records in :mod:`hiprom.store.records` turn them into ISO strings ending in Z.
+The full analysis (``hiprom.analysis/1`` without its ``series``) is kept as
+JSON in ``sessions.analysis_json``; the columns beside it copy the figures a
+list or a query needs, so listing never parses JSON.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+SCHEMA_VERSION = 2
+"""Version of the tables below; :mod:`hiprom.store.migrations` upgrades older stores."""
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every hiprom table."""
+
+
+class SchemaVersionRow(Base):
+    """One row per migration applied; the highest ``version`` is the store's."""
+
+    __tablename__ = "schema_version"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    applied_utc: Mapped[datetime] = mapped_column(DateTime)
+    hiprom_version: Mapped[str] = mapped_column(String(40))
+
+
+class SubjectRow(Base):
+    """A person assessed, known by a pseudonym; name and birth date are optional."""
+
+    __tablename__ = "subjects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pseudonym: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_utc: Mapped[datetime] = mapped_column(DateTime)
+
+    sessions: Mapped[list[SessionRow]] = relationship(back_populates="subject", passive_deletes=True)
+
+
+class SessionRow(Base):
+    """One assessment: the analysis of one recording, with who, when and how."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("subjects.id", ondelete="CASCADE"))
+    recorded_utc: Mapped[datetime] = mapped_column(DateTime)
+    saved_utc: Mapped[datetime] = mapped_column(DateTime)
+    operator: Mapped[str | None] = mapped_column(String(200))
+    notes: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(500))
+    camera: Mapped[str | None] = mapped_column(String(200))
+    model: Mapped[str | None] = mapped_column(String(200))
+    fps: Mapped[float | None] = mapped_column(Float)
+    frames: Mapped[int | None] = mapped_column(Integer)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    mirrored: Mapped[bool] = mapped_column(Boolean, default=False)
+    hiprom_version: Mapped[str | None] = mapped_column(String(40))
+    analysis_schema: Mapped[str] = mapped_column(String(40))
+    settings_json: Mapped[str] = mapped_column(Text, default="{}")
+    norms_json: Mapped[str] = mapped_column(Text, default="{}")
+    norm_deg: Mapped[float | None] = mapped_column(Float)
+    measurable: Mapped[bool] = mapped_column(Boolean, default=True)
+    not_measurable_reason: Mapped[str | None] = mapped_column(Text)
+    # Summary figures (degrees; None = not measurable), copied from the analysis.
+    left_ir_deg: Mapped[float | None] = mapped_column(Float)
+    left_er_deg: Mapped[float | None] = mapped_column(Float)
+    left_arc_deg: Mapped[float | None] = mapped_column(Float)
+    right_ir_deg: Mapped[float | None] = mapped_column(Float)
+    right_er_deg: Mapped[float | None] = mapped_column(Float)
+    right_arc_deg: Mapped[float | None] = mapped_column(Float)
+    asymmetry_arc_deg: Mapped[float | None] = mapped_column(Float)
+    asymmetry_flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    analysis_json: Mapped[str] = mapped_column(Text)
+
+    subject: Mapped[SubjectRow | None] = relationship(back_populates="sessions")
+    trials: Mapped[list[TrialRow]] = relationship(
+        back_populates="session", order_by="TrialRow.position", passive_deletes=True
+    )
+
+    __table_args__ = (Index("ix_sessions_subject_recorded", "subject_id", "recorded_utc"),)
+
+
+class TrialRow(Base):
+    """One trial of a session (a copy of ``analysis["trials"][position]`` for queries)."""
+
+    __tablename__ = "trials"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    side: Mapped[str] = mapped_column(String(8))
+    direction: Mapped[str] = mapped_column(String(10))
+    peak_deg: Mapped[float | None] = mapped_column(Float)
+    peak_unc_deg: Mapped[float | None] = mapped_column(Float)
+    peak_t_s: Mapped[float | None] = mapped_column(Float)
+    start_s: Mapped[float | None] = mapped_column(Float)
+    end_s: Mapped[float | None] = mapped_column(Float)
+    hold_s: Mapped[float | None] = mapped_column(Float)
+    valid: Mapped[bool] = mapped_column(Boolean)
+    flags_json: Mapped[str] = mapped_column(Text, default="[]")
+    method: Mapped[str | None] = mapped_column(String(20))
+
+    session: Mapped[SessionRow] = relationship(back_populates="trials")
+
+
+class SeriesRow(Base):
+    """The per-frame series of a session: ``analysis["series"]`` as gzip-compressed JSON."""
+
+    __tablename__ = "series"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
+    encoding: Mapped[str] = mapped_column(String(20))
+    n_frames: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LandmarksRow(Base):
+    """Optional: the session's ``.landmarks.npz`` recording (schema version 2)."""
+
+    __tablename__ = "landmarks"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
+    format: Mapped[str] = mapped_column(String(40))
+    n_frames: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

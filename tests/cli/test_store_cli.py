@@ -1,0 +1,178 @@
+"""``hiprom subjects``, ``hiprom sessions`` and ``hiprom report`` run as a user would (subprocesses).
+
+Each command runs in its own process with ``HIPROM_DATA_DIR`` pointing at a
+temporary folder, so the default store location is exercised too.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE = REPO / "samples" / "demo_seated_test.landmarks.npz"
+NAME = 'Dana "DJ" O\'Neil <script>alert(1)</script> 😀 שלום'
+MEASURES = {"internal_rotation": "Internal rotation", "external_rotation": "External rotation",
+            "total_arc": "Total arc (IR + ER)"}
+BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def hiprom(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HIPROM_DATA_DIR": str(home / "data"), "COLUMNS": "250"}
+    env.pop("HIPROM_DB_URL", None)
+    proc = subprocess.run([sys.executable, "-m", "hiprom.cli.main", *args], cwd=home, env=env,
+                          capture_output=True, text=True, encoding="utf-8", timeout=120)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def fmt(value) -> str:
+    return "—" if value is None else f"{round(value, 1):.1f}"
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with an analysis file and a store holding one session of subject P-1."""
+    from hiprom.pipeline import analyze_path
+
+    home = tmp_path_factory.mktemp("clinic")
+    _, analysis = analyze_path(SAMPLE)
+    (home / "analysis.json").write_text(json.dumps(analysis), encoding="utf-8")
+    hiprom(home, "subjects", "add", "P-1", "--name", NAME, "--dob", "1984-05-17", "--notes", "شكرا <b>x</b>")
+    saved = hiprom(home, "sessions", "add", "analysis.json", "--subject", "P-1", "--operator", "J. Smith",
+                   "--json")
+    assert json.loads(saved.stdout)["id"] == 1
+    assert (home / "data" / "hiprom.db").is_file()
+    return home
+
+
+def test_list_and_show(home: Path) -> None:
+    analysis = json.loads((home / "analysis.json").read_text(encoding="utf-8"))
+    sessions = json.loads(hiprom(home, "sessions", "list", "--json").stdout)
+    assert [s["id"] for s in sessions] == [1] and sessions[0]["subject"] == "P-1"
+    assert sessions[0]["n_trials"] == len(analysis["trials"])
+    table = hiprom(home, "sessions", "list").stdout
+    assert "P-1" in table and fmt(analysis["sides"]["left"]["internal_rotation_deg"]) in table
+    subjects = json.loads(hiprom(home, "subjects", "list", "--json").stdout)
+    assert subjects[0]["name"] == NAME and subjects[0]["n_sessions"] == 1
+
+    shown = json.loads(hiprom(home, "sessions", "show", "1", "--json").stdout)
+    assert shown["subject"]["name"] == NAME and shown["operator"] == "J. Smith"
+    assert shown["analysis"]["sides"] == analysis["sides"]
+    text = hiprom(home, "sessions", "show", "1").stdout
+    assert NAME in text  # printed as typed: no markup, no escaping
+    assert fmt(analysis["asymmetry"]["total_arc_deg"]) in text
+    subject = hiprom(home, "subjects", "show", "P-1").stdout
+    assert NAME in subject and "شكرا <b>x</b>" in subject
+
+
+def test_export_json_and_csv(home: Path) -> None:
+    analysis = json.loads((home / "analysis.json").read_text(encoding="utf-8"))
+    hiprom(home, "sessions", "export", "1", "--format", "json", "-o", "out/s1.json")
+    exported = json.loads((home / "out" / "s1.json").read_text(encoding="utf-8"))
+    assert exported["subject"]["name"] == NAME and exported["analysis"]["trials"] == analysis["trials"]
+    hiprom(home, "sessions", "export", "1", "--format", "csv", "-o", "out/s1")
+    files = sorted(p.name for p in (home / "out").glob("s1.*.csv"))
+    assert files == ["s1.series.csv", "s1.summary.csv", "s1.trials.csv"]
+    summary = list(csv.DictReader(io.StringIO((home / "out" / "s1.summary.csv").read_text(encoding="utf-8"))))
+    assert summary[0]["left_total_arc_deg"] == fmt(analysis["sides"]["left"]["total_arc_deg"])
+    series = (home / "out" / "s1.series.csv").read_text(encoding="utf-8").splitlines()
+    assert len(series) == len(analysis["series"]["t_s"]) + 1
+    stdout = hiprom(home, "sessions", "export", "1", "--format", "csv", "--table", "trials").stdout
+    assert len(stdout.strip().splitlines()) == len(analysis["trials"]) + 1
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
+def test_report_pdf_has_the_exported_figures_and_renders(home: Path) -> None:
+    pytest.importorskip("weasyprint")
+    out = hiprom(home, "report", "1", "-o", "out/report.pdf", "--json", "out/report.json", "--csv", "out/r").stdout
+    assert "out/report.pdf" in out and "out/r.summary.csv" in out
+    pdf = home / "out" / "report.pdf"
+    summary = json.loads((home / "out" / "report.json").read_text(encoding="utf-8"))["summary"]
+    text = BIDI.sub("", subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                                       text=True, check=True).stdout)
+    rows = {label: [line.split(label, 1)[1].split() for line in text.splitlines()
+                    if line.strip().startswith(label)] for label in MEASURES.values()}
+    for measure, label in MEASURES.items():
+        figures, asym = rows[label][0], rows[label][1]
+        for side, offset in (("left", 0), ("right", 5 if measure != "total_arc" else 4)):
+            s = summary["sides"][side]
+            assert figures[offset:offset + 3] == [fmt(s[f"{measure}_deg"]), fmt(s[f"{measure}_unc_deg"]),
+                                                  fmt(s[f"{measure}_pct_norm"])]
+        assert asym[0] == fmt(summary["asymmetry"][f"{measure}_deg"])
+    reading = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    flat = re.sub(r"\s+", "", BIDI.sub("", reading))
+    assert re.sub(r"\s+", "", NAME.replace("שלום", "")) in flat and "שלום" in flat
+
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(home / "out" / "page")], check=True)
+    pages = sorted((home / "out").glob("page-*.png"))
+    assert 1 <= len(pages) <= 2
+    first = np.asarray(Image.open(pages[0]).convert("RGB")).astype(int)
+    blue = (np.abs(first - [31, 95, 168]).max(axis=2) < 30).mean()
+    orange = (np.abs(first - [217, 72, 15]).max(axis=2) < 30).mean()
+    assert blue > 0.003 and orange > 0.003  # the charts are drawn
+
+
+def test_report_of_an_analysis_file(home: Path) -> None:
+    pytest.importorskip("weasyprint")
+    out = hiprom(home, "report", "analysis.json", "--no-pdf", "--json", "file.json").stdout
+    assert "file.json" in out
+    exported = json.loads((home / "file.json").read_text(encoding="utf-8"))
+    assert exported["session"] is None and exported["subject"] is None
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["sessions", "show", "99"], 5, "no session '99'"),
+        (["sessions", "export", "1", "42"], 5, "no session '42'"),
+        (["subjects", "show", "nobody"], 5, "no subject 'nobody'"),
+        (["report", "nope"], 2, "neither a session number nor an analysis JSON file"),
+        (["report", "77"], 5, "no session '77'"),
+        (["sessions", "delete", "1"], 2, "needs --yes"),
+        (["subjects", "add", "P-1"], 5, "already exists"),
+        (["subjects", "add", "P-2", "--dob", "17/05/1984"], 2, "use YYYY-MM-DD"),
+        (["sessions", "add", "missing.json"], 2, "no such file"),
+        (["report", "1", "--snapshot", "middle=x.png", "--no-pdf"], 2, "SIDE=PNG_FILE"),
+    ],
+)
+def test_errors_are_one_line_with_an_exit_code(home: Path, args: list[str], code: int, message: str) -> None:
+    proc = hiprom(home, *args, check=False)
+    assert proc.returncode == code
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("hiprom: error:") and message in lines[0], proc.stderr
+
+
+def test_delete_with_yes(home: Path) -> None:
+    hiprom(home, "sessions", "add", "analysis.json", "--subject", "P-del")
+    sessions = json.loads(hiprom(home, "sessions", "list", "--subject", "P-del", "--json").stdout)
+    assert len(sessions) == 1
+    hiprom(home, "sessions", "delete", str(sessions[0]["id"]), "--yes")
+    assert json.loads(hiprom(home, "sessions", "list", "--subject", "P-del", "--json").stdout) == []
+    assert "and 0 session(s)" in hiprom(home, "subjects", "delete", "P-del", "--yes").stdout
+    assert hiprom(home, "subjects", "show", "P-del", check=False).returncode == 5
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
+def test_landmarks_kept_with_a_session_give_peak_pictures(home: Path) -> None:
+    pytest.importorskip("weasyprint")
+    saved = json.loads(hiprom(home, "sessions", "add", "analysis.json", "--subject", "P-lm", "--landmarks",
+                              str(SAMPLE), "--json").stdout)
+    assert saved["has_landmarks"] is True
+    hiprom(home, "report", str(saved["id"]), "-o", "lm.pdf", "--landmarks", str(SAMPLE))
+    text = subprocess.run(["pdftotext", str(home / "lm.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "Peak positions" in text
+    missing = hiprom(home, "report", "1", "--video", str(SAMPLE), check=False)
+    assert missing.returncode == 2 and "needs the landmarks" in missing.stderr

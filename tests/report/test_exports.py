@@ -1,0 +1,117 @@
+"""CSV and JSON exports: the same figures as the report, in shapes spreadsheets read."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from hiprom.errors import InputError
+from hiprom.report import EXPORT_SCHEMA, ReportData, csv_text, export_json, write_csv
+from hiprom.report.exports import csv_paths
+from hiprom.report.figures import fmt
+from hiprom.store import Store
+
+
+def _rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+@pytest.fixture
+def stored(store: Store, analysis: dict) -> ReportData:
+    store.add_subject("P-9", name="Ann O'Neil", date_of_birth="1980-01-01")
+    store.save_analysis(analysis, subject="P-9", operator="op", recorded_utc="2026-01-01T10:00:00Z")
+    record = store.save_analysis(analysis, subject="P-9", operator="op", recorded_utc="2026-02-01T10:00:00Z")
+    return ReportData.from_store(store, record.id)
+
+
+def test_json_export_holds_the_record_the_rounded_figures_and_the_analysis(stored: ReportData,
+                                                                          analysis: dict) -> None:
+    out = json.loads(json.dumps(export_json([stored])))
+    assert out["schema"] == EXPORT_SCHEMA
+    assert out["subject"]["name"] == "Ann O'Neil" and out["session"]["operator"] == "op"
+    assert "analysis" not in out["session"]
+    assert out["analysis"]["series"]["t_s"] == analysis["series"]["t_s"]
+    assert [h["recorded_utc"][:10] for h in out["history"]] == ["2026-01-01"]
+    for side in ("left", "right"):
+        for key in ("internal_rotation_deg", "external_rotation_deg", "total_arc_deg", "total_arc_pct_norm"):
+            assert out["summary"]["sides"][side][key] == round(analysis["sides"][side][key], 1)
+    assert out["summary"]["asymmetry"]["flagged"] == analysis["asymmetry"]["flagged"]
+
+
+def test_several_sessions_make_a_json_list(stored: ReportData) -> None:
+    out = export_json([stored, stored])
+    assert isinstance(out, list) and len(out) == 2
+
+
+def test_csv_summary_is_one_row_per_session_with_the_report_figures(stored: ReportData, analysis: dict) -> None:
+    rows = _rows(csv_text([stored, stored], "summary"))
+    assert len(rows) == 2
+    row = rows[0]
+    assert row["session_id"] == str(stored.session.id) and row["subject"] == "P-9" and row["age_years"] == "46"
+    assert "name" not in row and "date_of_birth" not in row  # CSV carries the pseudonym only
+    for side in ("left", "right"):
+        for key in ("internal_rotation_deg", "external_rotation_unc_deg", "total_arc_pct_norm"):
+            assert row[f"{side}_{key}"] == fmt(analysis["sides"][side][key])
+    assert row["asymmetry_total_arc_deg"] == fmt(analysis["asymmetry"]["total_arc_deg"])
+    assert row["asymmetry_flagged"] == str(analysis["asymmetry"]["flagged"]).lower()
+
+
+def test_csv_trials_and_series(stored: ReportData, analysis: dict) -> None:
+    trials = _rows(csv_text([stored], "trials"))
+    assert len(trials) == len(analysis["trials"])
+    assert [t["side"] for t in trials] == [t["side"] for t in analysis["trials"]]
+    assert [t["valid"] for t in trials] == [str(t["valid"]).lower() for t in analysis["trials"]]
+    series = _rows(csv_text([stored], "series"))
+    assert len(series) == len(analysis["series"]["t_s"])
+    first = next(i for i, v in enumerate(analysis["series"]["left_deg"]) if v is not None)
+    assert float(series[first]["left_deg"]) == analysis["series"]["left_deg"][first]
+    assert list(series[0])[:5] == ["session_id", "subject", "frame", "t_s", "left_deg"]
+
+
+def test_unknown_table_is_an_input_error(stored: ReportData) -> None:
+    with pytest.raises(InputError, match="expecting one of"):
+        csv_text([stored], "landmarks")
+
+
+def test_write_csv_writes_three_files_beside_the_prefix(stored: ReportData, tmp_path: Path) -> None:
+    paths = write_csv([stored], tmp_path / "out" / "visit.csv")
+    assert sorted(p.name for p in paths.values()) == ["visit.series.csv", "visit.summary.csv", "visit.trials.csv"]
+    assert all(p.read_text(encoding="utf-8").startswith("session_id,subject,") for p in paths.values())
+    assert csv_paths("a/b")["trials"] == Path("a/b.trials.csv")
+
+
+@pytest.mark.parametrize("pseudonym", ["=HYPERLINK(\"http://x\")", "+1", "@SUM(A1)", "-2"])
+def test_spreadsheet_formulas_in_user_text_are_defused(store: Store, fixture_analysis: dict,
+                                                        pseudonym: str) -> None:
+    record = store.save_analysis(fixture_analysis, subject=pseudonym)
+    row = _rows(csv_text([ReportData.from_store(store, record.id)], "summary"))[0]
+    assert row["subject"] == "'" + pseudonym
+    assert row["asymmetry_internal_rotation_deg"] == "-6.1"  # numbers are not touched
+
+
+def test_analysis_file_without_store(tmp_path: Path, fixture_analysis: dict) -> None:
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps(fixture_analysis))
+    data = ReportData.from_file(path)
+    out = export_json([data])
+    assert out["subject"] is None and out["session"] is None and out["history"] == []
+    row = _rows(csv_text([data], "summary"))[0]
+    assert row["session_id"] == "" and row["recorded_utc"] == fixture_analysis["created_utc"]
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [("{not json", "not a readable JSON file"), ('{"schema": "other"}', "expecting 'hiprom.analysis/1'"),
+     ("[1, 2]", "expecting a JSON object")],
+)
+def test_bad_analysis_files_are_input_errors(tmp_path: Path, content: str, match: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    with pytest.raises(InputError, match=match):
+        ReportData.from_file(path)
+    with pytest.raises(InputError, match="no such file"):
+        ReportData.from_file(tmp_path / "missing.json")

@@ -1,0 +1,52 @@
+"""Rounding: one function rounds every figure the PDF, the CSV and the JSON show."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from hiprom.report.figures import fmt, rnd, rounded, summary
+
+
+@pytest.mark.parametrize(
+    ("value", "rounded_", "text"),
+    [
+        (32.1, 32.1, "32.1"),
+        (32.149, 32.1, "32.1"),
+        (2.467, 2.5, "2.5"),
+        (-6.06, -6.1, "-6.1"),
+        (-0.04, 0.0, "0.0"),
+        (45, 45.0, "45.0"),
+        (None, None, "—"),
+        (math.nan, None, "—"),
+        ("n/a", None, "—"),
+        (True, None, "—"),
+    ],
+)
+def test_rounding_and_text(value, rounded_, text) -> None:
+    assert rnd(value) == rounded_
+    assert fmt(value) == text
+
+
+def test_rounded_keeps_counts_and_text_and_lists_missing_fields() -> None:
+    out = rounded({"a_deg": 1.26, "n": 2, "flags": ["pelvis_hike"], "extra": 0.333}, ("a_deg", "missing"))
+    assert out == {"a_deg": 1.3, "missing": None, "n": 2, "flags": ["pelvis_hike"], "extra": 0.3}
+    assert list(out) == ["a_deg", "missing", "n", "flags", "extra"]
+
+
+def test_summary_of_the_formats_fixture(fixture_analysis: dict) -> None:
+    s = summary(fixture_analysis)
+    assert s["norm_deg"] == 45.0 and s["arc_norm_deg"] == 90.0 and s["asymmetry_threshold_deg"] == 10.0
+    assert s["bands"] == {"internal": [30.0, 40.0], "external": [40.0, 60.0]} and s["mdc_deg"] == [6.0, 9.0]
+    assert s["sides"]["left"]["internal_rotation_deg"] == 32.1
+    assert s["asymmetry"]["total_arc_deg"] == -8.5 and s["asymmetry"]["flagged"] is False
+    assert len(s["trials"]) == len(fixture_analysis["trials"])
+
+
+def test_summary_of_a_real_analysis_matches_its_figures(analysis: dict) -> None:
+    s = summary(analysis)
+    for side in ("left", "right"):
+        for key, value in analysis["sides"][side].items():
+            if isinstance(value, float):
+                assert s["sides"][side][key] == round(value, 1)

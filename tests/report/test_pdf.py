@@ -1,0 +1,208 @@
+"""The PDF report: figures equal to the export, one or two A4 pages, charts drawn, user text intact."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import re
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from hiprom.errors import HipromError
+from hiprom.report import ReportData, export_json, render_html, render_pdf, write_pdf
+from hiprom.report.charts import SIDE_COLORS
+from hiprom.report.figures import MEASURE_LABELS, MEASURES, fmt
+from hiprom.store import Store
+
+from .pdftools import colour_fraction, need_poppler, page_images, pdf_text, squeeze, table_row
+
+pytest.importorskip("weasyprint")
+
+BLUE = tuple(int(SIDE_COLORS["left"][i:i + 2], 16) for i in (1, 3, 5))
+ORANGE = tuple(int(SIDE_COLORS["right"][i:i + 2], 16) for i in (1, 3, 5))
+TRICKY_NAME = 'Dana "DJ" O\'Neil <script>alert(1)</script> 😀 שלום עולם مرحبا'
+
+
+def _png(rgb: tuple[int, int, int], size: tuple[int, int] = (320, 240)) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, rgb).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _save_history(store: Store, analysis: dict, subject: str, n: int) -> int:
+    """``n`` sessions of ``subject`` a month apart; returns the id of the last."""
+    for i in range(n):
+        a = copy.deepcopy(analysis)
+        a["sides"]["left"]["internal_rotation_deg"] = 25.0 + i
+        last = store.save_analysis(a, subject=subject, operator="J. Smith",
+                                   recorded_utc=f"2026-{i % 12 + 1:02d}-0{i // 12 + 1}T09:00:00Z")
+    return last.id
+
+
+def test_pdf_figures_equal_the_json_export_and_it_renders(store: Store, analysis: dict, tmp_path: Path) -> None:
+    need_poppler()
+    store.add_subject("P-0042", name="Ann Example", date_of_birth="1984-05-17")
+    record = store.save_analysis(analysis, subject="P-0042", operator="J. Smith, PT")
+    data = ReportData.from_store(store, record.id)
+    pdf = write_pdf(data, tmp_path / "report.pdf")
+    exported = json.loads(json.dumps(export_json([data])))["summary"]
+    text = pdf_text(pdf)
+
+    for m in MEASURES:
+        row = table_row(text, MEASURE_LABELS[m], 0)  # the range-of-motion table
+        expected = []
+        for side in ("left", "right"):
+            s = exported["sides"][side]
+            expected += [fmt(s[f"{m}_deg"]), fmt(s[f"{m}_unc_deg"]), fmt(s[f"{m}_pct_norm"]), "%"]
+            if m != "total_arc":
+                expected.append(str(s[f"{m.split('_')[0]}_trials"]))
+        assert [t for t in row if t not in ("45°", "90°") and "–" not in t] == expected
+        asym = table_row(text, MEASURE_LABELS[m], 1)  # the asymmetry table
+        a_ = exported["asymmetry"]
+        assert asym[:4] == [fmt(a_[f"{m}_deg"]), fmt(a_.get(f"{m}_unc_deg")), fmt(a_[f"{m}_pct"]), "%"]
+    assert ("Asymmetry flagged" in text) == exported["asymmetry"]["flagged"]
+    assert "P-0042" in text and "Ann Example" in text and "1984-05-17" in text and "J. Smith, PT" in text
+
+    pages = page_images(pdf)
+    assert 1 <= len(pages) <= 2
+    assert pages[0].shape[0] > pages[0].shape[1]  # portrait
+    # the bar chart and the angle-over-time chart draw both sides' colours on page 1
+    assert colour_fraction(pages[0], BLUE, 30) > 0.004 and colour_fraction(pages[0], ORANGE, 30) > 0.004
+    html = render_html(data)
+    assert 'id="chart-sides"' in html and 'id="chart-time"' in html and 'id="chart-trend"' not in html
+
+
+def test_history_of_earlier_sessions_adds_the_trend_chart(store: Store, analysis: dict, tmp_path: Path) -> None:
+    need_poppler()
+    last = _save_history(store, analysis, "H-1", 3)
+    data = ReportData.from_store(store, last)
+    assert [h.id for h in data.earlier] == [last - 2, last - 1]
+    assert 'id="chart-trend"' in render_html(data)
+    pdf = write_pdf(data, tmp_path / "history.pdf")
+    text = pdf_text(pdf)
+    assert "History of this subject" in text
+    assert "2026-01-01" in text and "2026-02-01" in text  # earlier sessions in the table
+    pages = page_images(pdf)
+    assert len(pages) == 2
+    assert colour_fraction(pages[1], BLUE, 30) > 0.0005  # trend lines on page 2
+
+
+def test_user_text_with_quotes_html_emoji_and_rtl_appears_as_typed(
+    store: Store, analysis: dict, tmp_path: Path
+) -> None:
+    need_poppler()
+    store.add_subject("רות-1", name=TRICKY_NAME, notes="مرحبا بكم: <b>not bold</b> & \"quoted\" 🦄")
+    record = store.save_analysis(analysis, subject="רות-1", operator="أحمد <i>op</i>",
+                                 notes="Re-test «soon» 'ok' </div></body>")
+    data = ReportData.from_store(store, record.id)
+    html = render_html(data)
+    assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<b>not bold</b>" not in html and "&lt;/div&gt;&lt;/body&gt;" in html
+    assert 'dir="rtl">רות-1<' in html and 'dir="ltr">Dana' in html  # the dir="auto" rule, computed
+    pdf = write_pdf(data, tmp_path / "tricky.pdf")
+    flat = squeeze(pdf_text(pdf, layout=False))
+    # (no lam-alef in the Arabic: text extraction splits that ligature in reverse order)
+    typed_texts = (TRICKY_NAME, "רות-1", "أحمد <i>op</i>", "Re-test «soon» 'ok' </div></body>",
+                   "مرحبا بكم: <b>not bold</b> & \"quoted\" 🦄")
+    for typed in typed_texts:
+        if any(unicodedata.bidirectional(c) in ("R", "AL") for c in typed):
+            # Right-to-left text is laid out right to left; text extraction returns its runs in
+            # visual order, so check every word (letters in reading order) and every emoji.
+            for word in re.findall(r"\w+|[\U0001F300-\U0001FAFF]", typed):
+                assert word in flat, (word, typed)
+        else:
+            assert squeeze(typed) in flat, typed
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "Noto-Color-Emoji" in fonts  # emoji drawn from the colour emoji font
+    assert len(page_images(pdf)) <= 2
+
+
+def test_report_from_an_analysis_alone_without_series(tmp_path: Path, fixture_analysis: dict) -> None:
+    need_poppler()
+    del fixture_analysis["series"]
+    data = ReportData(analysis=fixture_analysis)
+    html = render_html(data)
+    assert 'id="chart-time"' not in html and 'id="chart-trend"' not in html
+    pdf = write_pdf(data, tmp_path / "plain.pdf")
+    text = pdf_text(pdf)
+    assert "32.1" in text and "demo_seated_test.landmarks.npz" in text
+    assert len(page_images(pdf)) in (1, 2)
+
+
+def test_not_measurable_side_is_said_not_hidden(tmp_path: Path, fixture_analysis: dict) -> None:
+    need_poppler()
+    right = fixture_analysis["sides"]["right"]
+    for key in list(right):
+        right[key] = None
+    right["not_measurable"] = "right leg never visible"
+    for key in ("internal_rotation_deg", "external_rotation_deg", "total_arc_deg"):
+        fixture_analysis["asymmetry"][key] = None
+    fixture_analysis["trials"] = [t for t in fixture_analysis["trials"] if t["side"] == "left"]
+    text = pdf_text(write_pdf(ReportData(analysis=fixture_analysis), tmp_path / "nm.pdf"))
+    assert "Right side not measurable: right leg never visible" in text
+    assert table_row(text, "Internal rotation", 0)[:5] == ["32.1", "1.8", "71.3", "%", "1"]
+
+
+def test_peak_snapshots_are_shown_when_given(tmp_path: Path, fixture_analysis: dict) -> None:
+    need_poppler()
+    magenta = (230, 20, 200)
+    data = ReportData(analysis=fixture_analysis, snapshots={"left": _png(magenta), "right": _png(magenta)})
+    assert render_html(data).count("data:image/png;base64,") == 2
+    pages = page_images(write_pdf(data, tmp_path / "snap.pdf"))
+    assert sum(colour_fraction(p, magenta, 12) for p in pages) > 0.01
+    with pytest.raises(Exception, match="unknown side 'middle'"):
+        ReportData(analysis=fixture_analysis, snapshots={"middle": _png(magenta)})
+
+
+def test_everything_at_once_still_fits_two_pages(store: Store, fixture_analysis: dict, tmp_path: Path) -> None:
+    need_poppler()
+    a = fixture_analysis
+    a["trials"] = [dict(a["trials"][i % len(a["trials"])]) for i in range(30)]
+    a["quality"]["notes"] = [f"note {i}: a rather long description of a quality problem" for i in range(15)]
+    store.add_subject("W-1", name="A very long name " * 8, notes="Subject notes. " * 300)
+    last = _save_history(store, a, "W-1", 10)
+    with store._tx(write=True) as s:  # a long session note as well
+        from hiprom.store.schema import SessionRow
+
+        s.get(SessionRow, last).notes = "Session notes go on. " * 300
+    data = ReportData.from_store(store, last, snapshots={"left": _png((0, 0, 0), (480, 640)),
+                                                          "right": _png((0, 0, 0), (480, 640))})
+    pdf = write_pdf(data, tmp_path / "full.pdf")
+    assert len(page_images(pdf)) <= 2
+    assert "more trials, listed in the CSV" in pdf_text(pdf)
+
+
+def test_missing_weasyprint_says_what_to_install(monkeypatch: pytest.MonkeyPatch, fixture_analysis: dict) -> None:
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # import weasyprint -> ImportError
+    with pytest.raises(HipromError, match=r"pip install 'hiprom\[report\]'"):
+        render_pdf(ReportData(analysis=fixture_analysis))
+
+
+def test_the_page_loads_nothing_but_inline_data(fixture_analysis: dict) -> None:
+    import re
+
+    html = render_html(ReportData(analysis=fixture_analysis))
+    sources = re.findall(r'(?:src|href)="([^"]*)"', html)
+    assert sources and all(s.startswith("data:") for s in sources)
+    assert "@import" not in html and "url(http" not in html
+
+
+def test_pdf_is_deterministic_apart_from_the_stamp(fixture_analysis: dict) -> None:
+    data = ReportData(analysis=fixture_analysis)
+    assert render_html(data, "2026-01-01T00:00:00Z") == render_html(data, "2026-01-01T00:00:00Z")
+    assert np.isfinite(len(render_pdf(data, "2026-01-01T00:00:00Z")))
+
+
+def test_a_flagged_asymmetry_is_shown_with_its_measure(fixture_analysis: dict) -> None:
+    asym = fixture_analysis["asymmetry"]
+    asym.update(total_arc_deg=-12.3, flagged=True, flagged_measures=["total_arc"])
+    html = render_html(ReportData(analysis=fixture_analysis))
+    assert "Asymmetry flagged</strong>: total arc differs by -12.3°" in html
+    assert html.count("⚑ exceeds") == 1

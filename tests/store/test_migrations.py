@@ -1,0 +1,85 @@
+"""Schema versions: a fresh store records its version, old stores are upgraded, newer ones refused."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from hiprom.errors import StoreError
+from hiprom.store import SCHEMA_VERSION, Store
+from hiprom.store.migrations import MIGRATIONS
+
+SCHEMA_V1 = Path(__file__).with_name("data") / "schema_v1.sql"
+
+
+def _versions(path: Path) -> list[int]:
+    with sqlite3.connect(path) as conn:
+        return [v for (v,) in conn.execute("SELECT version FROM schema_version ORDER BY version")]
+
+
+def test_fresh_store_records_the_current_version(tmp_path: Path) -> None:
+    with Store(tmp_path / "new.db") as store:
+        assert store.migrated_from == 0
+    assert _versions(tmp_path / "new.db") == [SCHEMA_VERSION]
+    with Store(tmp_path / "new.db") as again:  # opening again changes nothing
+        assert again.migrated_from == SCHEMA_VERSION
+    assert _versions(tmp_path / "new.db") == [SCHEMA_VERSION]
+
+
+def test_every_version_after_the_first_has_a_migration() -> None:
+    assert sorted(MIGRATIONS) == list(range(2, SCHEMA_VERSION + 1))
+
+
+def test_version_1_store_is_upgraded_and_keeps_its_records(tmp_path: Path, fixture_analysis: dict) -> None:
+    path = tmp_path / "v1.db"
+    series = fixture_analysis.pop("series")
+    with sqlite3.connect(path) as conn:
+        conn.executescript(SCHEMA_V1.read_text())
+        conn.execute("INSERT INTO subjects VALUES (1, 'OLD-1', 'Old Name', '1950-06-07', NULL, '2026-01-02 03:04:05')")
+        conn.execute(
+            "INSERT INTO sessions (id, subject_id, recorded_utc, saved_utc, mirrored, analysis_schema, settings_json,"
+            " norms_json, measurable, asymmetry_flagged, analysis_json, left_ir_deg)"
+            " VALUES (1, 1, '2026-01-02 03:04:05', '2026-01-02 03:04:05', 0, 'hiprom.analysis/1',"
+            " '{}', '{}', 1, 0, ?, 32.1)",
+            (json.dumps(fixture_analysis),),
+        )
+        conn.execute("INSERT INTO series VALUES (1, 'json+gzip', ?, ?)",
+                     (len(series["t_s"]), gzip.compress(json.dumps(series).encode())))
+    assert _versions(path) == [1]
+
+    with Store(path) as store:
+        assert store.migrated_from == 1
+        assert store.subject("OLD-1").name == "Old Name"
+        old = store.session(1)
+        assert old.left_ir_deg == 32.1 and old.analysis["series"] == series and not old.has_landmarks
+        new = store.save_analysis({**fixture_analysis, "series": series}, subject="OLD-1", landmarks=b"npz")
+        assert store.landmarks(new.id) == b"npz"
+    assert _versions(path) == list(range(1, SCHEMA_VERSION + 1))
+
+
+def test_store_from_a_newer_hiprom_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    Store(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO schema_version VALUES (?, '2030-01-01 00:00:00', '9.0.0')", (SCHEMA_VERSION + 1,))
+    with pytest.raises(StoreError, match=rf"schema version {SCHEMA_VERSION + 1} is newer .* upgrade hiprom"):
+        Store(path)
+
+
+def test_a_database_that_is_not_a_hiprom_store_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE sessions (id INTEGER PRIMARY KEY, what TEXT)")
+    with pytest.raises(StoreError, match="no hiprom schema version"):
+        Store(path)
+
+
+def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_text("these are my notes, not a database\n" * 100)
+    with pytest.raises(StoreError, match="notes.db: cannot open the store"):
+        Store(path)

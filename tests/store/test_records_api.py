@@ -1,0 +1,113 @@
+"""REST endpoints of the records store, on an app built here around a temporary store."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from hiprom.report.figures import fmt
+from hiprom.server.routes.records import router
+from hiprom.store import Store
+
+NAME = 'Zoë "Z" <img src=x onerror=alert(1)> 🦄 שלום'
+
+
+@pytest.fixture
+def client(store: Store) -> TestClient:
+    app = FastAPI()
+    app.include_router(router)
+    app.state.store = store
+    return TestClient(app)
+
+
+def test_subject_and_session_lifecycle(client: TestClient, analysis: dict, tmp_path: Path) -> None:
+    r = client.post("/api/subjects", json={"pseudonym": "P-1", "name": NAME, "date_of_birth": "1990-02-03"})
+    assert r.status_code == 201 and r.json()["name"] == NAME
+    assert client.post("/api/subjects", json={"pseudonym": "P-1"}).status_code == 409
+
+    r = client.post("/api/sessions", json={"analysis": analysis, "subject": "P-1", "operator": NAME})
+    assert r.status_code == 201
+    created = r.json()
+    sid = created["id"]
+    assert created["report_url"] == f"/api/sessions/{sid}/report.pdf" and created["n_trials"] == len(analysis["trials"])
+
+    listed = client.get("/api/sessions").json()
+    assert [s["id"] for s in listed] == [sid] and listed[0]["subject"] == "P-1"
+    assert client.get("/api/sessions", params={"subject": "P-1"}).json()[0]["operator"] == NAME
+    assert client.get("/api/subjects").json()[0]["n_sessions"] == 1
+    subject = client.get("/api/subjects/P-1").json()
+    assert subject["name"] == NAME and [s["id"] for s in subject["sessions"]] == [sid]
+
+    shown = client.get(f"/api/sessions/{sid}").json()
+    assert shown["analysis"] == json.loads(json.dumps(analysis))
+    assert shown["subject_record"]["name"] == NAME
+
+    exported = client.get(f"/api/sessions/{sid}/export.json")
+    assert exported.headers["content-type"].startswith("application/json")
+    assert "attachment" in exported.headers["content-disposition"]
+    summary = exported.json()["summary"]
+    assert summary["sides"]["left"]["total_arc_deg"] == round(analysis["sides"]["left"]["total_arc_deg"], 1)
+
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/api/sessions/{sid}/export.csv").text)))
+    assert rows[0]["left_internal_rotation_deg"] == fmt(analysis["sides"]["left"]["internal_rotation_deg"])
+    trials = client.get(f"/api/sessions/{sid}/export.csv", params={"table": "trials"}).text
+    assert len(trials.strip().splitlines()) == len(analysis["trials"]) + 1
+    assert client.get(f"/api/sessions/{sid}/export.csv", params={"table": "x"}).status_code == 422
+
+    pdf = client.get(f"/api/sessions/{sid}/report.pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF") and "inline" in pdf.headers["content-disposition"]
+    if shutil.which("pdftotext"):
+        path = tmp_path / "api.pdf"
+        path.write_bytes(pdf.content)
+        text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True).stdout
+        row = next(line for line in text.splitlines() if line.strip().startswith("Total arc"))
+        assert fmt(summary["sides"]["left"]["total_arc_deg"]) in row.split()
+
+    assert client.delete(f"/api/sessions/{sid}").json() == {"deleted": sid}
+    assert client.get(f"/api/sessions/{sid}").status_code == 404
+    assert client.delete("/api/subjects/P-1").json() == {"deleted": "P-1", "sessions_deleted": 0}
+    assert client.get("/api/subjects").json() == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("get", "/api/sessions/999", None, 404),
+        ("get", "/api/sessions/999/report.pdf", None, 404),
+        ("get", "/api/sessions/999/export.json", None, 404),
+        ("delete", "/api/sessions/999", None, 404),
+        ("get", "/api/subjects/nobody", None, 404),
+        ("delete", "/api/subjects/nobody", None, 404),
+        ("post", "/api/sessions", {"analysis": {"schema": "other"}}, 422),
+        ("post", "/api/subjects", {"pseudonym": "P", "date_of_birth": "2999-01-01"}, 422),
+        ("post", "/api/subjects", {"pseudonym": "x" * 65}, 422),
+        ("get", "/api/sessions/abc", None, 422),
+    ],
+)
+def test_errors_have_http_statuses_and_one_line_details(client: TestClient, method: str, path: str,
+                                                         body: dict | None, status: int) -> None:
+    r = getattr(client, method)(path, **({"json": body} if body is not None else {}))
+    assert r.status_code == status
+    detail = r.json()["detail"]
+    assert isinstance(detail, list) or "\n" not in detail
+
+
+def test_no_store_on_the_app_is_503() -> None:
+    app = FastAPI()
+    app.include_router(router)
+    assert TestClient(app).get("/api/sessions").status_code == 503
+
+
+def test_session_without_subject(client: TestClient, analysis: dict) -> None:
+    r = client.post("/api/sessions", json={"analysis": analysis})
+    assert r.status_code == 201 and r.json()["subject"] is None
+    assert client.get("/api/subjects").json() == []

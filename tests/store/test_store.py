@@ -1,0 +1,211 @@
+"""The store: subjects, sessions, trials and series saved and read back."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from hiprom.errors import InputError, StoreError
+from hiprom.recording import LandmarkRecording
+from hiprom.store import RecordNotFound, Store, save_analysis
+
+SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "demo_seated_test.landmarks.npz"
+
+TRICKY = [
+    'O\'Brien "the hip" <script>alert(1)</script> & co',
+    "Dana 😀👍🏽 🦄",
+    "שלום עולם",  # Hebrew
+    "مرحبا بالعالم",  # Arabic
+    "[bold red]not markup[/]",
+]
+
+
+def test_session_round_trips_the_analysis_exactly(store: Store, analysis: dict) -> None:
+    record = store.save_analysis(analysis, subject="P-1", operator="J. Smith", notes="first")
+    assert record.id == 1 and record.subject == "P-1" and record.n_trials == len(analysis["trials"])
+    assert store.analysis(record.id) == json.loads(json.dumps(analysis))
+    left = analysis["sides"]["left"]
+    assert (record.left_ir_deg, record.left_er_deg, record.left_arc_deg) == (
+        left["internal_rotation_deg"], left["external_rotation_deg"], left["total_arc_deg"])
+    assert record.asymmetry_arc_deg == analysis["asymmetry"]["total_arc_deg"]
+
+
+def test_nan_and_numpy_values_are_stored_as_json(store: Store, fixture_analysis: dict) -> None:
+    import numpy as np
+
+    fixture_analysis["series"]["left_deg"][3] = float("nan")
+    fixture_analysis["sides"]["left"]["internal_spread_deg"] = np.float64(1.25)
+    fixture_analysis["frames"] = np.int64(fixture_analysis["frames"])
+    record = store.save_analysis(fixture_analysis)
+    back = store.analysis(record.id)
+    assert back["series"]["left_deg"][3] is None
+    assert back["sides"]["left"]["internal_spread_deg"] == 1.25
+    assert record.frames == fixture_analysis["frames"]
+
+
+def test_series_are_stored_compressed_in_their_own_table(store: Store, analysis: dict, tmp_path: Path) -> None:
+    record = store.save_analysis(analysis)
+    with store.engine.connect() as conn:
+        blob, n = conn.execute(text("SELECT data, n_frames FROM series WHERE session_id = :i"),
+                               {"i": record.id}).one()
+        stored = conn.execute(text("SELECT analysis_json FROM sessions")).scalar_one()
+    assert n == len(analysis["series"]["t_s"])
+    assert json.loads(gzip.decompress(blob)) == json.loads(json.dumps(analysis["series"]))
+    assert "series" not in json.loads(stored)
+    assert len(blob) < len(json.dumps(analysis["series"])) / 3
+
+
+def test_subjects_add_list_show_delete(store: Store, analysis: dict) -> None:
+    a = store.add_subject("A-1", name="Ann", date_of_birth="1970-03-04", notes="knee")
+    auto = store.add_subject()
+    assert auto.pseudonym.startswith("S-") and len(auto.pseudonym) == 8
+    store.save_analysis(analysis, subject="A-1")
+    store.save_analysis(analysis, subject=a.id)
+    listed = {s.pseudonym: s for s in store.subjects()}
+    assert listed["A-1"].n_sessions == 2 and listed[auto.pseudonym].n_sessions == 0
+    assert store.subject("A-1") == store.subject(str(a.id)) == listed["A-1"]
+    assert store.subject("A-1").date_of_birth == "1970-03-04"
+    assert store.delete_subject("A-1") == 2
+    assert store.counts() == {"subjects": 1, "sessions": 0, "trials": 0, "series": 0, "landmarks": 0}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"pseudonym": ""}, InputError, "must not be empty"),
+        ({"pseudonym": "x" * 65}, InputError, "at most 64"),
+        ({"pseudonym": "a\x1b[31mb"}, InputError, "control characters"),
+        ({"pseudonym": "P", "date_of_birth": "31/12/1980"}, InputError, "use YYYY-MM-DD"),
+        ({"pseudonym": "P", "date_of_birth": "2999-01-01"}, InputError, "in the future"),
+    ],
+)
+def test_bad_subject_input_is_refused(store: Store, kwargs: dict, error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        store.add_subject(**kwargs)
+
+
+def test_duplicate_pseudonym_is_a_clear_error(store: Store) -> None:
+    store.add_subject("P-7")
+    with pytest.raises(StoreError, match="'P-7' already exists"):
+        store.add_subject("P-7")
+
+
+@pytest.mark.parametrize("name", TRICKY)
+def test_user_text_survives_unchanged(store: Store, analysis: dict, name: str) -> None:
+    subject = store.add_subject(name[:64], name=name, notes=name)
+    record = store.save_analysis(analysis, subject=subject.pseudonym, operator=name, notes=name)
+    back = store.subject(name[:64])
+    assert (back.name, back.notes) == (name, name)
+    shown = store.session(record.id)
+    assert (shown.operator, shown.notes, shown.subject) == (name, name, name[:64])
+
+
+def test_unknown_ids_are_record_not_found(store: Store, analysis: dict) -> None:
+    for call in (lambda: store.session(5), lambda: store.session("abc"), lambda: store.session("9" * 40),
+                 lambda: store.subject("nobody"), lambda: store.subject("9" * 30),
+                 lambda: store.delete_session(5), lambda: store.delete_subject("nobody"),
+                 lambda: store.save_analysis(analysis, subject=42)):
+        with pytest.raises(RecordNotFound, match="no (session|subject)"):
+            call()
+    with pytest.raises(RecordNotFound):
+        store.save_analysis(analysis, subject="new-one", create_subject=False)
+    assert store.counts()["sessions"] == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (lambda a: a.update(schema="hiprom.analysis/9"), "expecting 'hiprom.analysis/1'"),
+        (lambda a: a["sides"].pop("right"), "'left' and 'right'"),
+        (lambda a: a.update(trials="none"), "'trials' must be a list"),
+        (lambda a: a.update(asymmetry=None), "'asymmetry' must be an object"),
+    ],
+)
+def test_not_an_analysis_is_refused_before_writing(store: Store, analysis: dict, change, match: str) -> None:
+    change(analysis)
+    with pytest.raises(InputError, match=match):
+        store.save_analysis(analysis, subject="P")
+    assert store.counts()["subjects"] == 0
+
+
+def test_sessions_list_newest_first_and_history_oldest_first(store: Store, fixture_analysis: dict) -> None:
+    ids = {}
+    for day in ("2026-03-01", "2026-01-01", "2026-02-01"):
+        ids[day] = store.save_analysis(fixture_analysis, subject="H", recorded_utc=f"{day}T09:00:00Z").id
+    other = store.save_analysis(fixture_analysis, subject="other", recorded_utc="2026-02-15T00:00:00Z")
+    assert [s.recorded_utc[:10] for s in store.sessions("H")] == ["2026-03-01", "2026-02-01", "2026-01-01"]
+    assert len(store.sessions()) == 4 and len(store.sessions(limit=2)) == 2
+    history = store.history(ids["2026-02-01"])
+    assert [h.id for h in history] == [ids["2026-01-01"], ids["2026-02-01"]]
+    assert [h.id for h in store.history(other.id)] == [other.id]
+
+
+def test_session_without_subject_and_with_settings(store: Store, fixture_analysis: dict) -> None:
+    record = store.save_analysis(fixture_analysis, camera="C920 1280x720", settings={"mirrored": True})
+    shown = store.session(record.id)
+    assert shown.subject is None and shown.camera == "C920 1280x720" and shown.settings == {"mirrored": True}
+    assert [h.id for h in store.history(record.id)] == [record.id]
+
+
+def test_landmarks_are_optional_and_round_trip(store: Store, analysis: dict) -> None:
+    rec = LandmarkRecording.load(SAMPLE)
+    with_lm = save_analysis(store, analysis, subject="L", landmarks=rec)
+    without = save_analysis(store, analysis, subject="L")
+    assert with_lm.has_landmarks and not without.has_landmarks
+    assert store.landmarks(without.id) is None
+    blob = store.landmarks(with_lm.id)
+    path = Path(store.where).with_name("back.landmarks.npz")
+    path.write_bytes(blob)
+    back = LandmarkRecording.load(path)
+    assert back.n_frames == rec.n_frames
+    assert math.isclose(float(back.t_ms[-1]), float(rec.t_ms[-1]))
+
+
+def test_deleting_a_session_deletes_its_trials_series_and_landmarks(store: Store, analysis: dict) -> None:
+    keep = store.save_analysis(analysis, subject="D")
+    gone = store.save_analysis(analysis, subject="D", landmarks=b"npz-bytes")
+    store.delete_session(gone.id)
+    n = len(analysis["trials"])
+    assert store.counts() == {"subjects": 1, "sessions": 1, "trials": n, "series": 1, "landmarks": 0}
+    assert store.session(keep.id).n_trials == n
+
+
+def test_a_failure_inside_the_transaction_leaves_nothing(
+    store: Store, analysis: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hiprom.store.store as module
+
+    def boom(*args, **kwargs):
+        raise OSError("disk unplugged")
+
+    monkeypatch.setattr(module, "SeriesRow", boom)
+    with pytest.raises(OSError):
+        store.save_analysis(analysis, subject="new")  # after the subject, session and trials were added
+    monkeypatch.undo()
+    assert store.counts() == {"subjects": 0, "sessions": 0, "trials": 0, "series": 0, "landmarks": 0}
+
+
+def test_a_full_disk_is_a_clear_error_and_leaves_nothing(tmp_path: Path, analysis: dict) -> None:
+    from sqlalchemy import event
+
+    path = tmp_path / "small.db"
+    Store(path).close()
+    store = Store(path)
+    store.engine.dispose()
+
+    @event.listens_for(store.engine, "connect")
+    def _limit(dbapi_conn, _record):  # the database may not grow: like a full disk
+        pages = dbapi_conn.execute("PRAGMA page_count").fetchone()[0]
+        dbapi_conn.execute(f"PRAGMA max_page_count = {pages}")
+
+    analysis["series"]["pad"] = ["x" * 200] * 2000  # larger than any free page
+    with pytest.raises(StoreError, match="full.*free some disk space"):
+        store.save_analysis(analysis, subject="P")
+    store.close()
+    with Store(path) as again:
+        assert again.counts()["sessions"] == 0 and again.counts()["subjects"] == 0
