@@ -1,0 +1,118 @@
+"""Frames of a live camera, timed by a monotonic clock."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import cv2
+import numpy as np
+
+from hiprom.capture._opencv import opencv_silent
+from hiprom.capture.base import Frame, FrameSource
+from hiprom.errors import SourceError
+
+DEFAULT_FPS = 30.0
+FIRST_FRAME_TIMEOUT_S = 5.0
+"""How long a camera that opened may take to deliver its first picture."""
+
+
+def _cannot_open(index: int, what: str) -> SourceError:
+    return SourceError(
+        f"camera {index} {what}; check that the camera index is right (0 is usually the built-in camera), "
+        "that this program is allowed to use the camera (system privacy settings, or membership of the "
+        "'video' group on Linux), that no other app (video call, browser tab) is using it, "
+        "or give a video file instead of a camera index"
+    )
+
+
+class CameraSource(FrameSource):
+    """Frames of a webcam, as they arrive.
+
+    ``t_ms`` is a monotonic clock in milliseconds since the first frame
+    (time of grabbing), so it is strictly increasing even if the driver's
+    timestamps are missing or jump.
+
+    Args:
+        index: OpenCV camera index (0 is usually the built-in camera).
+        duration_s: stop after this many seconds; ``None`` runs until closed.
+
+    Raises:
+        SourceError: the camera cannot be opened or gives no picture.
+    """
+
+    is_live = True
+
+    def __init__(self, index: int, duration_s: float | None = None) -> None:
+        if index < 0:
+            raise SourceError(f"camera index must be 0 or more, but got {index}")
+        if duration_s is not None and not (math.isfinite(duration_s) and duration_s > 0):
+            raise SourceError(f"duration must be a positive number of seconds, but got {duration_s}")
+        self.index = int(index)
+        self.name = f"camera {self.index}"
+        self.duration_s = duration_s
+        self.n_frames = None
+        self._index = 0
+        self._t0_ns: int | None = None
+        self._last_t_ms: float | None = None
+        self._bgr: np.ndarray | None = None
+        with opencv_silent():
+            cap = cv2.VideoCapture(self.index)
+            opened = cap.isOpened()
+        if not opened:
+            cap.release()
+            raise _cannot_open(self.index, "could not be opened")
+        self._cap: cv2.VideoCapture | None = cap
+        fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        self.fps = fps if math.isfinite(fps) and 0.0 < fps <= 1000.0 else DEFAULT_FPS
+        self._pending = self._first_frame()
+        self.size_wh = self._pending.size_wh
+
+    def _first_frame(self) -> Frame:
+        deadline = time.monotonic() + FIRST_FRAME_TIMEOUT_S
+        while time.monotonic() < deadline:
+            frame = self._grab()
+            if frame is not None:
+                return frame
+            time.sleep(0.05)
+        self.close()
+        raise _cannot_open(self.index, f"opened but gave no picture within {FIRST_FRAME_TIMEOUT_S:g} s")
+
+    def _grab(self) -> Frame | None:
+        cap = self._cap
+        if cap is None:
+            return None
+        ok, bgr = cap.read(self._bgr)
+        now_ns = time.monotonic_ns()
+        if not ok or bgr is None or bgr.ndim != 3:
+            return None
+        self._bgr = bgr
+        if self._t0_ns is None:
+            self._t0_ns = now_ns
+        t_ms = (now_ns - self._t0_ns) / 1e6
+        if self._last_t_ms is not None and t_ms <= self._last_t_ms:
+            t_ms = self._last_t_ms + 1e-3
+        self._last_t_ms = t_ms
+        frame = Frame(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), t_ms, self._index)
+        self._index += 1
+        return frame
+
+    def read(self) -> Frame | None:
+        if self._pending is not None:
+            frame, self._pending = self._pending, None
+            return frame
+        frame = self._grab()
+        if frame is None:
+            if self._cap is not None:
+                raise SourceError(f"{self.name} stopped giving pictures (unplugged, or taken by another app)")
+            return None
+        if self.duration_s is not None and frame.t_ms > self.duration_s * 1000.0:
+            self.close()
+            return None
+        return frame
+
+    def close(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+        self._pending = None

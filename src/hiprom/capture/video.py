@@ -1,0 +1,134 @@
+"""Frames of a video file, timed by the file's own timestamps."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from hiprom.capture._opencv import opencv_silent
+from hiprom.capture.base import Frame, FrameSource, next_timestamp_ms
+from hiprom.errors import SourceError
+
+DEFAULT_FPS = 30.0
+"""Frame rate assumed when a container states none (or nonsense)."""
+
+MAX_FPS = 1000.0
+
+
+def _is_still_image(path: Path) -> bool:
+    """True when OpenCV recognises the file's content as a picture format (JPEG, PNG...)."""
+    try:
+        return bool(cv2.haveImageReader(str(path)))
+    except cv2.error:
+        return False
+
+
+class VideoFileSource(FrameSource):
+    """Frames of a video file (anything FFmpeg can decode: .mp4, .mov, .avi, .mkv ...).
+
+    Timestamps come from the container (``CAP_PROP_POS_MSEC``); where it
+    gives none, repeats or goes backwards, the frame is placed one nominal
+    step (1000 / fps ms) after the previous, so ``t_ms`` is always strictly
+    increasing. The first frame is decoded on opening, so a file that is not a
+    video fails here, with a ``SourceError`` naming it, not halfway through.
+
+    Args:
+        path: the video file.
+
+    Raises:
+        SourceError: the file is missing, empty, a still image, or cannot be decoded.
+    """
+
+    is_live = False
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.name = self.path.name
+        self._cap: cv2.VideoCapture | None = None
+        self._bgr: np.ndarray | None = None  # decode buffer, reused for every frame
+        self._pending: Frame | None = None
+        self._index = 0
+        self._last_t_ms: float | None = None
+        self._open()
+
+    def _open(self) -> None:
+        p = self.path
+        if not p.exists():
+            raise SourceError(f"{p}: no such file; check the path")
+        if p.is_dir():
+            raise SourceError(f"{p}: is a folder, not a video file; pass the folder itself to read its images as frames")
+        try:
+            size = p.stat().st_size
+        except OSError as exc:
+            raise SourceError(f"{p}: cannot be read ({exc.strerror or exc})") from None
+        if size == 0:
+            raise SourceError(f"{p}: is empty (0 bytes); it is not a video")
+        if not os.access(p, os.R_OK):
+            raise SourceError(f"{p}: cannot be read (permission denied); check the file's permissions")
+        if _is_still_image(p):
+            raise SourceError(
+                f"{p}: is a still image, not a video; to track a sequence of pictures, "
+                "put them in a folder and pass the folder"
+            )
+        with opencv_silent():
+            cap = cv2.VideoCapture(str(p), cv2.CAP_FFMPEG)
+            if not cap.isOpened():  # another backend (e.g. Media Foundation) may still read it
+                cap.release()
+                cap = cv2.VideoCapture(str(p))
+        if not cap.isOpened():
+            cap.release()
+            raise SourceError(
+                f"{p}: not a readable video (corrupt, incomplete, or not a video at all); "
+                "check that it plays in a video player, or re-export it as .mp4"
+            )
+        self._cap = cap
+        fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        self.fps = fps if math.isfinite(fps) and 0.0 < fps <= MAX_FPS else DEFAULT_FPS
+        count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        self.n_frames = count if count > 0 else None
+        first = self._decode()
+        if first is None:
+            self.close()
+            raise SourceError(f"{p}: no frame could be decoded; the file is corrupt or not a video")
+        self.size_wh = first.size_wh
+        self._pending = first
+
+    def _decode(self) -> Frame | None:
+        """Decode the next frame into the reused buffer; return it as RGB."""
+        cap = self._cap
+        if cap is None:
+            return None
+        try:
+            ok, bgr = cap.read(self._bgr)
+        except cv2.error:
+            ok, bgr = False, None
+        if not ok or bgr is None or bgr.ndim != 3:
+            return None
+        self._bgr = bgr
+        if self._index > 0 and (bgr.shape[1], bgr.shape[0]) != self.size_wh:
+            w, h = self.size_wh
+            raise SourceError(
+                f"{self.path}: frame {self._index} is {bgr.shape[1]}x{bgr.shape[0]} but the video "
+                f"started at {w}x{h}; re-encode the video at one size"
+            )
+        t_ms = next_timestamp_ms(cap.get(cv2.CAP_PROP_POS_MSEC), self._last_t_ms, 1000.0 / self.fps)
+        self._last_t_ms = t_ms
+        frame = Frame(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), t_ms, self._index)
+        self._index += 1
+        return frame
+
+    def read(self) -> Frame | None:
+        if self._pending is not None:
+            frame, self._pending = self._pending, None
+            return frame
+        return self._decode()
+
+    def close(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+        self._pending = None

@@ -1,0 +1,96 @@
+"""``hiprom track SOURCE -o OUT.landmarks.npz``: pose landmarks of a video, folder or camera."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import click
+import numpy as np
+
+from hiprom.errors import HipromError, InputError
+
+
+@contextlib.contextmanager
+def _frame_progress(total: int | None, label: str, enabled: bool) -> Iterator[Callable[[int], None]]:
+    """A rich progress bar on stderr; yields ``progress(frames_done)``."""
+    if not enabled:
+        yield lambda done: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    columns = (
+        [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
+        if total
+        else [SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed} frames"), TimeElapsedColumn()]
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda done: bar.update(task, completed=done)
+
+
+def _check_output(output: Path, source: str) -> None:
+    if output.is_dir():
+        raise InputError(f"{output}: is a folder; give a file name such as {output / 'clip.landmarks.npz'}")
+    with contextlib.suppress(OSError):
+        if Path(source).exists() and output.exists() and output.resolve() == Path(source).resolve():
+            raise InputError(f"{output}: is the source itself; choose another output name (e.g. ending .landmarks.npz)")
+    parent = output.parent if str(output.parent) else Path(".")
+    existing = next((p for p in (parent, *parent.parents) if p.exists()), None)
+    if existing is not None and not os.access(existing, os.W_OK):
+        raise InputError(f"{output}: cannot be written ({existing} is not writable); choose another place")
+
+
+@click.command()
+@click.argument("source")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="Where to write the landmarks recording (e.g. clip.landmarks.npz).")
+@click.option("--model", default=None, metavar="VARIANT|PATH",
+              help="Pose model: lite, full (default) or heavy, or a path to a .task file.")
+@click.option("--mirrored", is_flag=True, help="The picture is left-right flipped (selfie view).")
+@click.option("--duration", type=float, default=None, metavar="S",
+              help="Seconds to record when SOURCE is a camera index.")
+@click.option("--fps", type=float, default=None,
+              help="Frame rate of an image folder (default 30); videos carry their own.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.pass_context
+def track(ctx: click.Context, source: str, output: Path, model: str | None, mirrored: bool,
+          duration: float | None, fps: float | None, quiet: bool) -> None:
+    """Track the pose in SOURCE and save the landmarks (no video) to OUTPUT.
+
+    SOURCE is a video file, a folder of images (in name order), or a camera
+    index such as 0 (then give --duration).
+    """
+    from hiprom.capture import open_source, parse_camera_index
+    from hiprom.pose import PoseTracker
+    from hiprom.pose import track as track_source
+    from hiprom.pose._native import native_stderr_silenced
+
+    camera = parse_camera_index(source)
+    if camera is not None and duration is None:
+        raise InputError(f"recording from camera {camera} needs --duration SECONDS")
+    _check_output(output, source)
+    debug = bool((ctx.obj or {}).get("debug"))
+    quiet_native = contextlib.nullcontext() if debug else native_stderr_silenced(keep_python=True)
+    with quiet_native, open_source(source, fps=fps, duration_s=duration) as frames:
+        with PoseTracker(model) as tracker:
+            total = frames.n_frames if not frames.is_live else None
+            label = f"tracking {frames.name}" if not frames.is_live else f"recording {frames.name} for {duration:g} s"
+            with _frame_progress(total, label, enabled=not quiet) as progress:
+                recording = track_source(frames, tracker, progress, mirrored=mirrored)
+        try:
+            recording.save(output)
+        except OSError as exc:
+            raise HipromError(f"{output}: cannot be written ({exc.strerror or exc}); check the folder and free space") from None
+    found = 100.0 * float((recording.n_people > 0).mean())
+    subject = 100.0 * float((~np.isnan(recording.image[:, 0, 0])).mean())
+    span_s = (recording.t_ms[-1] - recording.t_ms[0]) / 1000.0 if recording.n_frames > 1 else 0.0
+    w, h = recording.size_wh
+    click.echo(
+        f"{output}: {recording.n_frames} frames ({span_s:.1f} s, {recording.fps:.3g} fps, {w}x{h}), "
+        f"subject's pose in {subject:.0f}% of frames (someone seen in {found:.0f}%), model {recording.model}"
+    )
+

@@ -1,0 +1,61 @@
+"""Keep native (C++) log lines of MediaPipe and TensorFlow Lite out of the terminal.
+
+MediaPipe writes "INFO: Created TensorFlow Lite XNNPACK delegate" and glog
+warnings straight to file descriptor 2, some of them later from its own
+threads. They say nothing a user can act on, and they would break hiprom's
+promise of one plain line per error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+from collections.abc import Iterator
+
+
+def _fd2_is_python_stderr() -> bool:
+    try:
+        return sys.stderr is not None and sys.stderr.fileno() == 2
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return False
+
+
+@contextlib.contextmanager
+def native_stderr_silenced(keep_python: bool = False) -> Iterator[None]:
+    """Send what native code writes to file descriptor 2 to the null device.
+
+    Args:
+        keep_python: also give Python's ``sys.stderr`` a copy of the real
+            stderr meanwhile, so Python messages (progress bars, errors)
+            still show. Use it around a whole command; leave it False around
+            a short native call.
+    """
+    try:
+        saved = os.dup(2)
+    except OSError:  # no fd 2 at all (e.g. a service without a console)
+        yield
+        return
+    python_stderr = sys.stderr
+    replaced = False
+    try:
+        if python_stderr is not None:
+            with contextlib.suppress(Exception):
+                python_stderr.flush()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+        if keep_python and _fd2_is_python_stderr():
+            encoding = getattr(python_stderr, "encoding", None) or "utf-8"
+            sys.stderr = open(os.dup(saved), "w", buffering=1, encoding=encoding, errors="backslashreplace")  # noqa: SIM115
+            replaced = True
+        yield
+    finally:
+        if replaced:
+            with contextlib.suppress(Exception):
+                sys.stderr.flush()
+                sys.stderr.close()
+            sys.stderr = python_stderr
+        os.dup2(saved, 2)
+        os.close(saved)

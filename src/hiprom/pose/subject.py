@@ -1,0 +1,154 @@
+"""Follow one subject when the model sees several people (pure numpy).
+
+Each candidate person is an ``image`` array (33, 4): x, y normalised to the
+frame width and height, z, visibility. Geometry is measured in units of the
+frame height (x is scaled by width / height) so distances mean the same
+horizontally and vertically:
+
+- centre: mean of both shoulders and both hips (the torso centre);
+- box: the landmarks' bounding box clipped to the frame (x0, y0, x1, y1);
+- size: the box diagonal.
+
+At the start the subject is the person with the highest
+``size - distance(centre, frame centre)``: the largest, most central one.
+After that, each frame takes the candidate whose torso centre and box are
+nearest the subject's last ones, and only within a gate of
+``size * (GATE_BASE + GATE_GROWTH_PER_S * seconds since last seen)``. Once
+a second person has been seen the gate stops growing at ``GATE_CAP`` body
+sizes: a lone person far from where the subject was is taken for the other
+person, and the frame is left empty rather than jumping to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from hiprom.landmarks import Landmark
+
+TORSO = np.array([Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER, Landmark.LEFT_HIP, Landmark.RIGHT_HIP])
+GATE_BASE = 0.5
+"""Body sizes the torso centre may move between consecutive frames."""
+GATE_GROWTH_PER_S = 1.0
+"""Extra body sizes allowed per second the subject was not seen."""
+GATE_CAP = 1.0
+"""Largest gate, in body sizes, once another person has been in view."""
+SAME_PERSON_CENTRE = 0.3
+"""Two poses whose centres are closer than this many body sizes are one person."""
+SAME_PERSON_OVERLAP = 0.6
+"""...as are two poses whose boxes overlap by this fraction of the smaller box."""
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Where a person is, in frame-height units (x scaled by width / height).
+
+    Attributes:
+        centre (np.ndarray): (2,) torso centre x, y.
+        box (np.ndarray): (4,) x0, y0, x1, y1 of the landmarks, clipped to the frame.
+        size (float): box diagonal (never below a small floor).
+    """
+
+    centre: np.ndarray
+    box: np.ndarray
+    size: float
+
+
+def geometry(image: np.ndarray, size_wh: tuple[int, int]) -> Geometry:
+    """Torso centre, clipped box and size of one pose ``image`` (33, 4)."""
+    aspect = size_wh[0] / size_wh[1]
+    scale = np.array([aspect, 1.0])
+    xy = image[:, :2]
+    centre = xy[TORSO].mean(axis=0) * scale
+    lo = np.clip(xy.min(axis=0), 0.0, 1.0) * scale
+    hi = np.clip(xy.max(axis=0), 0.0, 1.0) * scale
+    size = max(float(np.hypot(*(hi - lo))), 0.02)
+    return Geometry(centre=centre, box=np.concatenate([lo, hi]), size=size)
+
+
+def _overlap_of_smaller(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection area of boxes ``a`` and ``b`` over the smaller box's area."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return float(w * h / smaller) if smaller > 0 else 0.0
+
+
+def same_person(a: Geometry, b: Geometry) -> bool:
+    """True when two poses are (almost surely) the model seeing one person twice."""
+    near = np.hypot(*(a.centre - b.centre)) < SAME_PERSON_CENTRE * max(a.size, b.size)
+    return bool(near or _overlap_of_smaller(a.box, b.box) > SAME_PERSON_OVERLAP)
+
+
+def count_people(people: Sequence[Geometry]) -> int:
+    """Distinct people among the poses (duplicate poses of one person count once)."""
+    distinct: list[Geometry] = []
+    for g in people:
+        if not any(same_person(g, d) for d in distinct):
+            distinct.append(g)
+    return len(distinct)
+
+
+class SubjectFollower:
+    """Chooses, frame after frame, the pose that belongs to the one subject.
+
+    ``choose`` returns the index of the subject's pose among the candidates,
+    or ``None`` when none of them can be the subject.
+    """
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the subject (the next frame with people picks a new one)."""
+        self._last: Geometry | None = None
+        self._last_t_ms = 0.0
+        self._others_seen = False
+
+    @property
+    def has_subject(self) -> bool:
+        return self._last is not None
+
+    def choose(self, people: Sequence[Geometry], t_ms: float, size_wh: tuple[int, int]) -> int | None:
+        """Index of the subject in ``people`` (geometries of this frame's poses), or ``None``.
+
+        Args:
+            people: ``geometry()`` of each pose the model returned for this frame.
+            t_ms: the frame's time in milliseconds.
+            size_wh: (width, height) of the frame in pixels.
+        """
+        if not people:
+            return None
+        if count_people(people) > 1:
+            self._others_seen = True
+        last = self._last
+        if last is None:
+            # Largest and most central: body size minus distance of the torso from the frame centre.
+            frame_centre = np.array([0.5 * size_wh[0] / size_wh[1], 0.5])
+            scores = [g.size - float(np.hypot(*(g.centre - frame_centre))) for g in people]
+            pick = int(np.argmax(scores))
+        else:
+            dt_s = max(0.0, (t_ms - self._last_t_ms) / 1000.0)
+            reach = GATE_BASE + GATE_GROWTH_PER_S * dt_s
+            if self._others_seen:
+                reach = min(reach, GATE_CAP)
+            gate = last.size * reach
+            best, best_cost = None, np.inf
+            for i, g in enumerate(people):
+                dist = float(np.hypot(*(g.centre - last.centre)))
+                if dist > gate:
+                    continue
+                # Torso displacement plus how much the outline changed (mean corner shift).
+                cost = dist + float(np.mean(np.abs(g.box - last.box)))
+                if cost < best_cost:
+                    best, best_cost = i, cost
+            if best is None:
+                return None
+            pick = best
+        self._last = people[pick]
+        self._last_t_ms = t_ms
+        return pick

@@ -1,0 +1,150 @@
+"""``track``: run a frame source through a ``PoseTracker`` into a ``LandmarkRecording``.
+
+Decoding runs in a background thread that keeps a few frames ready in a
+bounded queue, so the next frame is decoded (OpenCV releases the GIL) while
+MediaPipe works on the current one.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from hiprom.capture.base import Frame, FrameSource
+from hiprom.errors import SourceError
+from hiprom.pose.tracker import PoseTracker
+from hiprom.recording import LandmarkRecording
+
+QUEUE_FRAMES = 4
+"""Decoded frames kept ready ahead of the model (memory: a few frames)."""
+
+_END = object()
+
+
+@dataclass(frozen=True)
+class _Failure:
+    error: BaseException
+
+
+class _Decoder:
+    """Reads ``source`` in a daemon thread into a bounded queue; stoppable at any time."""
+
+    def __init__(self, source: FrameSource, depth: int) -> None:
+        self.source = source
+        self.queue: queue.Queue[object] = queue.Queue(maxsize=depth)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"hiprom-decode {source.name}", daemon=True)
+
+    def _put(self, item: object) -> bool:
+        while not self.stop.is_set():
+            try:
+                self.queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        try:
+            for frame in self.source:
+                if not self._put(frame):
+                    return
+            self._put(_END)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread
+            self._put(_Failure(exc))
+
+    def __enter__(self) -> _Decoder:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        while self.thread.is_alive():
+            try:  # unblock a producer waiting on a full queue
+                while True:
+                    self.queue.get_nowait()
+            except queue.Empty:
+                pass
+            self.thread.join(0.05)
+
+    def frames(self) -> Iterator[Frame]:
+        """The decoded frames, in order; re-raises whatever the decoding thread raised."""
+        while True:
+            try:  # a timeout keeps Ctrl-C responsive on every platform
+                item = self.queue.get(timeout=0.5)
+            except queue.Empty:
+                if not self.thread.is_alive() and self.queue.empty():
+                    raise RuntimeError("the frame reader stopped without saying why") from None
+                continue
+            if item is _END:
+                return
+            if isinstance(item, _Failure):
+                raise item.error
+            yield item  # type: ignore[misc]
+
+
+def track(
+    source: FrameSource,
+    tracker: PoseTracker,
+    progress: Callable[[int], None] | None = None,
+    *,
+    mirrored: bool = False,
+) -> LandmarkRecording:
+    """Pose landmarks of every frame of ``source``.
+
+    Args:
+        source: an open frame source (not closed here; its owner closes it).
+        tracker: the pose tracker; restarted first if it has seen frames, so
+            no state carries over from an earlier source.
+        progress: called after each frame with the number of frames done so
+            far; whatever it raises stops tracking and propagates.
+        mirrored: record that the picture is left-right flipped (selfie view).
+
+    Returns:
+        LandmarkRecording with ``t_ms`` (n,), ``image`` and ``world`` (n, 33, 4)
+        (NaN rows where no subject was found), ``n_people`` (n,), the frame
+        size, the source's fps (for a live source, the rate actually
+        achieved), the model variant and the source name.
+
+    Raises:
+        SourceError: the source gave no frame, or failed while being read.
+    """
+    tracker.restart()
+    t_ms: list[float] = []
+    image: list[np.ndarray] = []
+    world: list[np.ndarray] = []
+    people: list[int] = []
+    with _Decoder(source, QUEUE_FRAMES) as decoder:
+        for frame in decoder.frames():
+            result = tracker.process(frame.image, frame.t_ms)
+            t_ms.append(frame.t_ms)
+            image.append(result.image)
+            world.append(result.world)
+            people.append(result.n_people)
+            if progress is not None:
+                progress(len(t_ms))
+    if not t_ms:
+        raise SourceError(f"{source.name}: gave no frames; check that it is not empty")
+    fps = float(source.fps)
+    if source.is_live and len(t_ms) > 1 and t_ms[-1] > t_ms[0]:
+        fps = (len(t_ms) - 1) * 1000.0 / (t_ms[-1] - t_ms[0])
+    width, height = source.size_wh
+    # float32 as in the saved file, so a recording analysed straight away and
+    # one loaded back from disk give the very same numbers.
+    return LandmarkRecording(
+        t_ms=np.asarray(t_ms, dtype=np.float64),
+        image=np.stack(image).astype(np.float32),
+        world=np.stack(world).astype(np.float32),
+        width=int(width),
+        height=int(height),
+        fps=fps,
+        mirrored=bool(mirrored),
+        n_people=np.asarray(people, dtype=np.int64),
+        model=tracker.model_name,
+        source=source.name,
+    )
+

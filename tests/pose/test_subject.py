@@ -1,0 +1,76 @@
+"""Following one subject among several people (pure geometry, synthetic poses)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hiprom.pose.subject import SubjectFollower, count_people, geometry
+from hiprom.synthetic import seated_recording
+
+SIZE_WH = (1280, 720)
+
+
+@pytest.fixture(scope="module")
+def pose() -> np.ndarray:
+    """One synthetic seated subject's image landmarks (33, 4)."""
+    return seated_recording(np.zeros((1, 2))).image[0]
+
+
+def placed(pose: np.ndarray, centre_x: float, scale: float = 1.0) -> np.ndarray:
+    """``pose`` scaled about its torso and moved so the torso centre is at ``centre_x`` (0-1)."""
+    out = pose.copy()
+    xy = out[:, :2]
+    c = xy[[11, 12, 23, 24]].mean(axis=0)
+    out[:, :2] = (xy - c) * scale + [centre_x, 0.5]
+    return out
+
+
+def test_start_picks_the_largest_most_central_person(pose):
+    follower = SubjectFollower()
+    people = [placed(pose, 0.15, 0.6), placed(pose, 0.5, 1.0), placed(pose, 0.85, 0.6)]
+    assert follower.choose([geometry(p, SIZE_WH) for p in people], 0.0, SIZE_WH) == 1
+    follower.reset()
+    # Equal sizes: the central one.
+    people = [placed(pose, 0.2), placed(pose, 0.55)]
+    assert follower.choose([geometry(p, SIZE_WH) for p in people], 0.0, SIZE_WH) == 1
+
+
+def test_subject_is_followed_whatever_order_the_model_lists_people(pose):
+    rng = np.random.default_rng(5)
+    follower = SubjectFollower()
+    subject_x, other_x = 0.45, 0.75
+    for frame in range(30):
+        subject_x += 0.004  # the subject drifts right, toward the other person
+        other_x -= 0.004
+        people = [placed(pose, subject_x), placed(pose, other_x, 0.9)]
+        order = rng.permutation(2)
+        pick = follower.choose([geometry(people[i], SIZE_WH) for i in order], frame * 33.3, SIZE_WH)
+        assert order[pick] == 0
+
+
+def test_lone_other_person_is_not_taken_for_the_lost_subject(pose):
+    follower = SubjectFollower()
+    both = [geometry(placed(pose, 0.3), SIZE_WH), geometry(placed(pose, 0.8), SIZE_WH)]
+    assert follower.choose(both, 0.0, SIZE_WH) == 0
+    other_only = [geometry(placed(pose, 0.8), SIZE_WH)]
+    for frame in range(1, 90):  # three seconds without the subject
+        assert follower.choose(other_only, frame * 33.3, SIZE_WH) is None
+    back = [geometry(placed(pose, 0.8), SIZE_WH), geometry(placed(pose, 0.33), SIZE_WH)]
+    assert follower.choose(back, 3000.0, SIZE_WH) == 1
+
+
+def test_single_subject_is_found_again_after_moving_unseen(pose):
+    follower = SubjectFollower()
+    assert follower.choose([geometry(placed(pose, 0.3), SIZE_WH)], 0.0, SIZE_WH) == 0
+    # Nobody else was ever in view: after a second away, the one person is the subject.
+    assert follower.choose([geometry(placed(pose, 0.6), SIZE_WH)], 1000.0, SIZE_WH) == 0
+
+
+def test_a_person_detected_twice_counts_once(pose):
+    a = geometry(placed(pose, 0.5), SIZE_WH)
+    a_again = geometry(placed(pose, 0.51, 0.95), SIZE_WH)
+    b = geometry(placed(pose, 0.85), SIZE_WH)
+    assert count_people([a, a_again]) == 1
+    assert count_people([a, a_again, b]) == 2
+    assert count_people([]) == 0
