@@ -162,3 +162,20 @@ def test_real_bad_footage(footage_dir, model_path, clip, code, message):
     run = hiprom("analyze", footage_dir / clip, model_dir=model_path.parent)
     assert "Traceback" not in run.stderr
     assert run.returncode == code and message in run.stderr, run.stderr
+
+
+def test_save_stores_the_session_with_the_same_figures(tmp_path):
+    db = tmp_path / "clinic.db"
+    out = tmp_path / "result.json"
+    saved = hiprom("analyze", DEMO, "--json", out, "--save", "--subject", "P-7", "--operator", "Dr. O'Neil",
+                   "--db", db)
+    assert saved.returncode == 0, saved.stderr
+    assert "saved as session 1 of P-7" in saved.stderr
+    shown = hiprom("sessions", "show", "1", "--db", db, "--json")
+    assert shown.returncode == 0, shown.stderr
+    session = json.loads(shown.stdout)
+    result = strict_json(out)
+    text = json.dumps(session)
+    assert "P-7" in text and "Dr. O'Neil" in text
+    for side in ("left", "right"):
+        assert str(result["sides"][side]["internal_rotation_deg"]) in text

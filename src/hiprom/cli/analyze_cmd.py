@@ -131,6 +131,12 @@ def _write_text(path: Path, text: str) -> None:
               help="TOML file overriding norms and thresholds (default: $HIPROM_NORMS, else built-in).")
 @click.option("--save-landmarks", type=FILE, default=None,
               help="Also save the tracked landmarks as a .landmarks.npz recording.")
+@click.option("--save", is_flag=True, help="Store the analysis (and its landmarks) as a session in the records.")
+@click.option("--subject", default=None, help="With --save: the subject's pseudonym (added if new).")
+@click.option("--operator", default=None, help="With --save: who ran the assessment.")
+@click.option("--notes", default=None, help="With --save: free-text notes for the session.")
+@click.option("--db", default=None, metavar="URL_OR_PATH",
+              help="With --save: SQLite file or SQLAlchemy URL (default: HIPROM_DB_URL, else the data folder).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def analyze(
     source: Path,
@@ -140,6 +146,11 @@ def analyze(
     model: str | None,
     norms_path: Path | None,
     save_landmarks: Path | None,
+    save: bool,
+    subject: str | None,
+    operator: str | None,
+    notes: str | None,
+    db: str | None,
     quiet: bool,
 ) -> None:
     """Measure seated hip rotation in SOURCE (a video file or a .landmarks.npz recording)."""
@@ -168,11 +179,17 @@ def analyze(
             err.print(f"saved landmarks to {escape(str(save_landmarks))}")
     result = analyze_recording(rec, norms, source=source.name)
 
-    # Outputs. (`--save` to the session store will go here, beside the files.)
     if json_path is not None:
         _write_text(json_path, result_json(result))
     if csv_path is not None:
         _write_text(csv_path, series_csv(result))
+    if save:
+        from hiprom.store import Store, save_analysis
+
+        with Store(db) as store:
+            record = save_analysis(store, result, subject=subject, operator=operator, notes=notes, landmarks=rec)
+        if not quiet:
+            err.print(f"saved as session {record.id}" + (f" of {escape(subject)}" if subject else ""))
     if not quiet:
         print_summary(result)
     if not result["measurable"]:
