@@ -1,0 +1,104 @@
+"""``hiprom serve``: the live page on this machine (uvicorn + FastAPI)."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import socket
+import sys
+
+import click
+
+
+def access_token(host: str, token: str | None) -> str | None:
+    """The token to require: the one given, a new one for a non-loopback host, else None."""
+    from hiprom.server.settings import is_loopback
+
+    if token:
+        return token
+    return None if is_loopback(host) else secrets.token_urlsafe(18)
+
+
+def _setup_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s hiprom %(levelname)s %(message)s", "%H:%M:%S"))
+    logger = logging.getLogger("hiprom")
+    logger.handlers[:] = [handler]
+    logger.setLevel(level.upper())
+    logger.propagate = False
+
+
+@click.command()
+@click.option("--host", envvar="HIPROM_SERVE_HOST", default="127.0.0.1", show_default=True, help="Address to listen on; anything but loopback needs a token.")
+@click.option("--port", envvar="HIPROM_SERVE_PORT", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port (0 = any free port).")
+@click.option(
+    "--source",
+    default="0",
+    show_default=True,
+    help="Camera index, video file, REC.landmarks.npz recording, or 'demo' (a synthetic guided test).",
+)
+@click.option("--loop", envvar="HIPROM_SERVE_LOOP", is_flag=True, help="Start a video or recording again when it ends.")
+@click.option("--model", envvar="HIPROM_SERVE_MODEL", default=None, help="Pose model variant (lite, full, heavy) or .task file.")
+@click.option("--mirrored", envvar="HIPROM_SERVE_MIRRORED", is_flag=True, help="The camera picture is left-right flipped (selfie view).")
+@click.option("--token", envvar="HIPROM_SERVE_TOKEN", default=None, help="Access token for pages and API; generated when needed and not given.")
+@click.option("--db", envvar="HIPROM_SERVE_DB", default=None, help="Records store: database URL or SQLite file (default: HIPROM_DB_URL or the data folder).")
+@click.option("--web-dir", envvar="HIPROM_SERVE_WEB_DIR", default=None, type=click.Path(file_okay=False), help="Folder of the page (default: web/ of the checkout or the installed copy).")
+@click.option("--speed", envvar="HIPROM_SERVE_SPEED", default=1.0, show_default=True, type=click.FloatRange(0.01, 100), help="Play files this many times faster than real time.")
+@click.option("--log-level", default="info", show_default=True, type=click.Choice(["debug", "info", "warning", "error"]))
+def serve(
+    host: str,
+    port: int,
+    source: str,
+    loop: bool,
+    model: str | None,
+    mirrored: bool,
+    token: str | None,
+    db: str | None,
+    web_dir: str | None,
+    speed: float,
+    log_level: str,
+) -> None:
+    """Serve the live page and the guided self-test (opens nothing by itself).
+
+    Health data stays on this machine: by default the server listens on
+    127.0.0.1 only. Listening on another address needs a token, which is
+    printed with the address to open.
+    """
+    import uvicorn
+
+    from hiprom.server.app import create_app
+    from hiprom.server.feeds import SourceSpec
+    from hiprom.server.runner import bind_socket, uvicorn_config
+    from hiprom.server.settings import ServerSettings, is_loopback
+
+    SourceSpec.parse(source).check()
+    token = access_token(host, token)
+    settings = ServerSettings(
+        host=host,
+        port=port,
+        source=source,
+        loop=loop,
+        model=model,
+        mirrored=mirrored,
+        token=token,
+        db=db,
+        web_dir=web_dir,
+        replay_speed=speed,
+    )
+    _setup_logging(log_level)
+    app = create_app(settings)
+    sock = bind_socket(host, port)
+    bound_port = sock.getsockname()[1]
+    shown = host if is_loopback(host) or host not in ("0.0.0.0", "::") else socket.gethostname()
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    url = f"http://{shown}:{bound_port}/"
+    click.echo(f"hiprom: live page at {url}{'?token=' + token if token else ''}")
+    if token:
+        click.echo(f"hiprom: access token {token} (needed by every page and API call from other machines)")
+    click.echo(f"hiprom: source {SourceSpec.parse(source).label}; press Ctrl+C to stop")
+    try:
+        uvicorn.Server(uvicorn_config(app, log_level)).run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl+C after a clean shutdown: that is the normal stop
+        pass
+    click.echo("hiprom: server stopped")

@@ -1,0 +1,97 @@
+"""The app factory: ``create_app(settings)`` builds the FastAPI app, nothing else.
+
+The live engine (threads) and the records store are made in the lifespan,
+when the server starts, and torn down when it stops; nothing is built at
+import time, so tests can make as many apps as they like.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from hiprom import __version__
+from hiprom.errors import HipromError
+from hiprom.server.engine import LiveEngine
+from hiprom.server.processing import ResultRegistry
+from hiprom.server.routes import camera, guide, health, live, pages, results
+from hiprom.server.security import AccessGuard
+from hiprom.server.settings import ServerSettings
+from hiprom.server.webdir import find_web_dir
+
+log = logging.getLogger("hiprom.server")
+
+
+def create_app(settings: ServerSettings | None = None) -> FastAPI:
+    """Build the app for ``settings`` (defaults: camera 0 on 127.0.0.1).
+
+    Raises ``ConfigError`` when the settings would expose health data (a
+    non-loopback host without a token) or the page cannot be found.
+    """
+    settings = (settings if settings is not None else ServerSettings()).check()
+    web_dir = find_web_dir(settings.web_dir)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        loop = asyncio.get_running_loop()
+        app.state.store = _open_store(settings) if app.state.records else None
+        if settings.start_source:
+            from hiprom.server.demo import guided_demo_recording
+
+            engine = LiveEngine(settings, loop, app.state.results, demo=guided_demo_recording)
+            engine.start()
+            app.state.engine = engine
+        try:
+            yield
+        finally:
+            if app.state.engine is not None:
+                await asyncio.to_thread(app.state.engine.stop)
+            if app.state.store is not None:
+                app.state.store.close()
+
+    app = FastAPI(
+        title="hiprom live",
+        version=__version__,
+        summary="Seated hip rotation, measured live from a camera.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.results = ResultRegistry()
+    app.state.camera_clients = 0
+    app.state.engine = None
+    app.state.store = None
+    app.add_middleware(AccessGuard, token=settings.token, loopback_only=not settings.needs_token)
+    for module in (health, live, camera, guide, results, pages):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=web_dir), name="static")
+    app.state.records = settings.records and _include_records(app)
+    return app
+
+
+def _include_records(app: FastAPI) -> bool:
+    """Mount the records router (sessions, reports) when that part is installed."""
+    try:
+        records = importlib.import_module("hiprom.server.routes.records")
+    except ImportError as exc:
+        log.warning("records API not available (%s): the page cannot save sessions", exc)
+        return False
+    app.include_router(records.router)
+    return True
+
+
+def _open_store(settings: ServerSettings):
+    """The records store, or None (with the reason in the log) when it cannot be opened."""
+    from hiprom.store import Store
+
+    try:
+        store = Store(settings.db)
+    except HipromError as exc:
+        log.error("the records store cannot be opened, so sessions cannot be saved: %s", exc)
+        return None
+    log.info("records store: %s", store.where)
+    return store

@@ -1,0 +1,275 @@
+"""The server's own live loop: feed -> pose -> LiveMeter -> guide -> clients.
+
+``LiveEngine`` owns a ``Feed`` (grabber thread) and a worker thread that takes
+the newest frame, runs the ``LiveProcessor`` and publishes one JSON message
+per processed frame to ``hub`` (and a JPEG of the frame to ``preview`` when a
+page is watching it). Neither thread ever runs on the event loop, so the web
+server stays responsive however slow inference is.
+
+Guide commands arrive from the event loop and are queued to the worker, the
+only thread that touches the guide and the meter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import queue
+import threading
+import time
+
+from hiprom.errors import HipromError
+from hiprom.server.broadcast import Hub
+from hiprom.server.feeds import Feed, FeedItem, SourceSpec
+from hiprom.server.guide import GuideConfig
+from hiprom.server.processing import LiveProcessor, ResultRegistry, Status
+from hiprom.server.settings import ServerSettings
+
+log = logging.getLogger("hiprom.server")
+
+
+def guide_config(settings: ServerSettings) -> GuideConfig:
+    """The guide's timings from the server settings."""
+    return GuideConfig(setup_s=settings.guide_setup_s, calibrate_s=settings.guide_calibrate_s, hold_s=settings.guide_hold_s)
+
+
+def tracker_factory(settings: ServerSettings):
+    """A function that builds the pose tracker (imports MediaPipe only when called)."""
+
+    def build():
+        from hiprom.pose import PoseTracker
+
+        return PoseTracker(model=settings.model, num_poses=2)
+
+    return build
+
+
+def model_name(settings: ServerSettings) -> str:
+    """A short name of the model in use, for the analysis record."""
+    if settings.model:
+        name = str(settings.model).replace("\\", "/").rsplit("/", 1)[-1]
+        return name.removesuffix(".task")
+    return "pose_landmarker_full"
+
+
+class LiveEngine:
+    """Background capture -> pose -> kernel loop feeding any number of clients.
+
+    Args:
+        settings: server settings (source, loop, speed, model...).
+        loop: the event loop the clients live on.
+        results: where finished guided tests are kept.
+        demo: builds the demo recording for ``--source demo``.
+    """
+
+    def __init__(self, settings: ServerSettings, loop: asyncio.AbstractEventLoop, results: ResultRegistry, demo=None) -> None:
+        self.settings = settings
+        self.spec = SourceSpec.parse(settings.source)
+        self.hub: Hub[str] = Hub(loop, maxsize=settings.client_queue)
+        self.preview: Hub[bytes] = Hub(loop, maxsize=2)
+        self.results = results
+        self.feed = Feed(
+            self.spec,
+            status=self._on_source_status,
+            loop=settings.loop,
+            speed=settings.replay_speed,
+            retry_s=settings.camera_retry_s,
+            demo=demo,
+        )
+        self.source_status = Status("starting", "info", f"Opening {self.spec.label}...")
+        self._commands: queue.SimpleQueue[str | Status] = queue.SimpleQueue()  # guide commands and feed events
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.processor: LiveProcessor | None = None
+        self.processed = 0
+        self.last_latency_ms: float | None = None
+        self._last_preview = 0.0
+        self._model_error: Status | None = None  # sticky: no frame can be measured until a restart
+        self._passes_seen = 0
+        self._last_rgb = None  # the newest picture, for a preview opened between frames
+        self._failures = 0
+
+    # -- lifecycle ---------------------------------------------------------
+    def start(self) -> None:
+        self.feed.start()
+        self._thread = threading.Thread(target=self._run, name="hiprom-live", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.feed.stop()
+        if self._thread is not None:
+            self._thread.join(10.0)
+        self.hub.close()
+        self.preview.close()
+
+    def snapshot_jpeg(self) -> bytes | None:
+        """The newest picture as JPEG (None before the first one, or for recordings)."""
+        rgb = self._last_rgb
+        return None if rgb is None else encode_jpeg(rgb, self.settings.jpeg_quality)
+
+    def command(self, action: str) -> None:
+        """Queue a guide command for the worker (any thread)."""
+        self._commands.put(action)
+
+    def describe(self) -> dict:
+        """Source and loop figures for ``/api/live`` and the messages."""
+        return {
+            "kind": self.spec.kind,
+            "label": self.spec.label,
+            "preview": self.feed.has_video,
+            "size_wh": list(self.feed.size_wh) if self.feed.size_wh else None,
+            "fps": round(self.feed.fps, 2),
+            "mirrored": bool(self.feed.mirrored) if self.feed.mirrored is not None else self.settings.mirrored,
+        }
+
+    # -- status ------------------------------------------------------------
+    def _on_source_status(self, code: str, level: str, text: str) -> None:
+        """A feed event: logged now, published by the worker after any frame still pending."""
+        (log.warning if level in ("warn", "error") else log.info)("%s: %s", code, text)
+        self._commands.put(Status(code, level, text))
+
+    def _set_status(self, status: Status) -> None:
+        self.source_status = status
+        self._publish_status()
+
+    @property
+    def status(self) -> Status:
+        """What the page should say now: a model that cannot load outweighs all but source errors."""
+        if self._model_error is not None and self.source_status.level != "error":
+            return self._model_error
+        return self.source_status
+
+    def _model_failed(self, exc: Exception) -> None:
+        log.error("the pose model cannot be loaded: %s", exc)
+        self._model_error = Status("model_missing", "error", f"The pose model cannot be loaded: {exc}")
+        self._publish_status()
+
+    def _publish_status(self) -> None:
+        proc = self.processor
+        msg = {
+            "type": "status",
+            "t_ms": None,
+            "sides": None,
+            "status": self.status.as_dict(),
+            "state": proc.guide.state() if proc is not None else None,
+            "source": self.describe(),
+            "landmarks": None,
+        }
+        self.hub.publish(json.dumps(msg))
+
+    # -- the worker thread -------------------------------------------------
+    def _make_processor(self) -> LiveProcessor:
+        return LiveProcessor(
+            source_label=self.spec.label,
+            mirrored=self.settings.mirrored,
+            tracker_factory=tracker_factory(self.settings) if self.feed.has_video else None,
+            guide_config=guide_config(self.settings),
+            results=self.results,
+            model_name=model_name(self.settings),
+        )
+
+    def _run(self) -> None:
+        try:
+            self.processor = self._make_processor()
+        except Exception as exc:  # noqa: BLE001 - e.g. the kernel is missing: say so, keep serving
+            log.exception("cannot start the live loop")
+            self._set_status(Status("engine_error", "error", f"The live loop cannot start: {exc}"))
+            return
+        proc = self.processor
+        if self.feed.has_video:
+            try:
+                proc.warm_up()
+            except HipromError as exc:
+                self._model_failed(exc)
+        try:
+            while not self._stop.is_set():
+                item = self.feed.slot.get(timeout=0.1)
+                if item is not None:
+                    try:
+                        self._handle(proc, item)
+                    except Exception:  # noqa: BLE001 - a bug on one frame must not end the live loop
+                        self._frame_failed()
+                self._drain_commands(proc)
+        finally:
+            proc.close()
+
+    def _frame_failed(self) -> None:
+        self._failures += 1
+        if self._failures == 1 or self._failures % 100 == 0:  # the log must not drown in one repeated bug
+            log.exception("processing a frame failed (%d so far)", self._failures)
+        if self._failures == 1:
+            self._set_status(Status("engine_error", "error", "A frame could not be processed because of an internal error; see the server log."))
+
+    def _drain_commands(self, proc: LiveProcessor) -> None:
+        changed = False
+        while True:
+            try:
+                action = self._commands.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(action, Status):
+                self._set_status(action)
+                continue
+            try:
+                restarted = proc.command(action)
+            except ValueError as exc:
+                log.warning("%s", exc)
+                continue
+            if restarted and self.settings.rewind_on_start and self.spec.kind != "camera":
+                self.feed.slot.clear()
+                self.feed.rewind()
+            changed = True
+        if changed:  # show the new guide state at once, even with no frames coming
+            self._publish_status()
+
+    def _handle(self, proc: LiveProcessor, item: FeedItem) -> None:
+        if self.feed.passes != self._passes_seen:
+            if self._passes_seen:
+                proc.new_stream()
+            self._passes_seen = self.feed.passes
+        if self.feed.mirrored is not None:
+            proc.mirrored = self.feed.mirrored
+        t0 = time.monotonic()
+        if item.landmarks is not None:
+            image, world = item.landmarks
+            n_people = item.n_people
+        else:
+            if self._model_error is not None:
+                return
+            try:
+                image, world, n_people = proc.pose(item.image_rgb, item.t_ms)
+            except HipromError as exc:
+                self._model_failed(exc)
+                return
+        msg = proc.process(item.t_ms, image, world, item.size_wh, n_people)
+        self.processed += 1
+        msg["source"] = self.describe()
+        msg["quality"]["fps"] = round(proc.fps, 1)
+        msg["quality"]["dropped"] = self.feed.slot.dropped
+        sent_unix_ms = time.time() * 1000.0
+        latency_ms = sent_unix_ms - item.captured_unix_ms
+        self.last_latency_ms = latency_ms
+        msg["timing"] = {
+            "captured_unix_ms": round(item.captured_unix_ms, 1),
+            "sent_unix_ms": round(sent_unix_ms, 1),
+            "latency_ms": round(latency_ms, 1),
+            "process_ms": round((time.monotonic() - t0) * 1000.0, 1),
+        }
+        self.hub.publish(json.dumps(msg, allow_nan=False))
+        if item.image_rgb is not None:
+            self._last_rgb = item.image_rgb
+        if item.image_rgb is not None and self.preview.n_clients > 0:
+            now = time.monotonic()
+            if now - self._last_preview >= 1.0 / self.settings.preview_fps:
+                self._last_preview = now
+                self.preview.publish(encode_jpeg(item.image_rgb, self.settings.jpeg_quality))
+
+
+def encode_jpeg(image_rgb, quality: int) -> bytes:
+    """JPEG bytes of an RGB picture."""
+    import cv2
+
+    ok, buf = cv2.imencode(".jpg", image_rgb[:, :, ::-1], [int(cv2.IMWRITE_JPEG_QUALITY), int(quality)])
+    return buf.tobytes() if ok else b""

@@ -1,0 +1,350 @@
+"""Frame feeds for the live loop: camera, video file or landmark recording.
+
+A feed runs a *grabber* thread that reads its source as if live and leaves
+only the newest item in a one-place mailbox (``LatestSlot``). The worker takes
+whatever is newest when it is ready, so when pose inference is slower than the
+source, stale frames are dropped instead of queueing up: the page always shows
+what is happening now.
+
+- Cameras pace themselves; when one is missing or unplugged the grabber says
+  so and tries again every ``retry_s`` until it comes back.
+- Video files and recordings are paced by their own timestamps (``speed``
+  times real time); at the end they stop with a message, or start over with
+  ``loop``.
+- Recordings carry landmarks, not pictures, so they need no model (demo mode).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hiprom.errors import HipromError, InputError, SourceError
+from hiprom.recording import SUFFIX, LandmarkRecording
+
+log = logging.getLogger("hiprom.server")
+
+StatusFn = Callable[[str, str, str], None]
+"""``status(code, level, text)``: level is ``ok``, ``info``, ``warn`` or ``error``."""
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """What ``--source`` names.
+
+    Attributes:
+        kind: ``camera``, ``video`` (a file or image folder), ``recording`` or ``demo``.
+        value: the camera index, or the path.
+    """
+
+    kind: str
+    value: int | Path | None
+
+    @classmethod
+    def parse(cls, spec: str | int | Path) -> "SourceSpec":
+        """Read a ``--source`` value: ``0`` (camera), ``demo``, ``X.landmarks.npz`` or a video."""
+        text = str(spec).strip()
+        if text.isdigit():
+            return cls("camera", int(text))
+        if text.lower() == "demo":
+            return cls("demo", None)
+        path = Path(text).expanduser()
+        if text.endswith(SUFFIX):
+            return cls("recording", path)
+        return cls("video", path)
+
+    @property
+    def label(self) -> str:
+        """Short name for the page and log (never a full path)."""
+        if self.kind == "camera":
+            return f"camera {self.value}"
+        if self.kind == "demo":
+            return "demo recording"
+        return Path(str(self.value)).name
+
+    def check(self) -> "SourceSpec":
+        """Fail early, with a clear message, for a file that does not exist."""
+        if self.kind in ("video", "recording") and not Path(str(self.value)).exists():
+            raise InputError(f"source {self.value}: no such file or folder; check the path")
+        return self
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """One frame from a feed.
+
+    Attributes:
+        t_ms: time of the frame in ms, strictly increasing across loops and rewinds.
+        index: frame number within the current pass of the source.
+        captured_s: ``time.monotonic()`` when the frame was grabbed.
+        captured_unix_ms: wall-clock ms when it was grabbed (for latency figures).
+        size_wh: frame (width, height) in pixels.
+        image_rgb: (h, w, 3) uint8 RGB picture, or None for a recording.
+        landmarks: (image (33, 4), world (33, 4)) for a recording, else None.
+        n_people: people seen (recordings only; -1 when unknown).
+    """
+
+    t_ms: float
+    index: int
+    captured_s: float
+    captured_unix_ms: float
+    size_wh: tuple[int, int]
+    image_rgb: np.ndarray | None = None
+    landmarks: tuple[np.ndarray, np.ndarray] | None = None
+    n_people: int = -1
+
+
+class LatestSlot:
+    """A one-place mailbox: ``put`` replaces what is there, counting it as dropped."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._item: FeedItem | None = None
+        self.dropped = 0
+        self.grabbed = 0
+
+    def put(self, item: FeedItem) -> None:
+        with self._cond:
+            if self._item is not None:
+                self.dropped += 1
+            self._item = item
+            self.grabbed += 1
+            self._cond.notify_all()
+
+    def get(self, timeout: float) -> FeedItem | None:
+        """The newest item, waiting up to ``timeout`` seconds; None if nothing came."""
+        with self._cond:
+            if self._item is None:
+                self._cond.wait(timeout)
+            item, self._item = self._item, None
+            return item
+
+    def clear(self) -> None:
+        with self._cond:
+            self._item = None
+
+
+class Feed:
+    """A source read by a background thread into a ``LatestSlot``.
+
+    Args:
+        spec: what to read.
+        status: called on every change of state (opened, missing, ended...).
+        loop: start again when a file or recording ends.
+        speed: play files and recordings this many times faster than real time.
+        retry_s: wait between attempts to open a camera.
+        demo: builds the demo recording (for ``spec.kind == "demo"``).
+    """
+
+    def __init__(
+        self,
+        spec: SourceSpec,
+        status: StatusFn,
+        loop: bool = False,
+        speed: float = 1.0,
+        retry_s: float = 2.0,
+        demo: Callable[[], LandmarkRecording] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.slot = LatestSlot()
+        self._status = status
+        self._loop = loop
+        self._speed = speed
+        self._retry_s = retry_s
+        self._demo = demo
+        self._stop = threading.Event()
+        self._rewind = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._t_next_ms = 0.0  # first timestamp allowed for the next frame
+        self._t_base_ms = 0.0  # feed time of the current pass's first frame
+        self._last_t_ms = -1.0
+        self.fps: float = 0.0
+        self.size_wh: tuple[int, int] | None = None
+        self.has_video = spec.kind in ("camera", "video")
+        self.mirrored: bool | None = None  # a recording's own flag, once opened
+        self.model_name: str = ""
+        self.running_source = False
+        self.passes = 0  # how many times the source was (re)started
+
+    # -- control -----------------------------------------------------------
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="hiprom-grabber", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def rewind(self) -> None:
+        """Start a file or recording again from its first frame (no-op for cameras)."""
+        if self.spec.kind != "camera":
+            self._rewind.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    # -- the grabber thread ------------------------------------------------
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                self._rewind.clear()
+                try:
+                    frames = self._open()
+                except SourceError as exc:
+                    if self.spec.kind == "camera":
+                        self._say("camera_missing", "error", f"{exc} Trying again every {self._retry_s:g} s.")
+                        self._stop.wait(self._retry_s)
+                        continue
+                    self._say("source_error", "error", str(exc))
+                    return
+                except HipromError as exc:
+                    self._say("source_error", "error", str(exc))
+                    return
+                self.passes += 1
+                self.running_source = True
+                failed = self._pump(frames)
+                self.running_source = False
+                if self._stop.is_set():
+                    return
+                if self._rewind.is_set():
+                    self._say("rewind", "info", f"Playing {self.spec.label} from the start.")
+                    continue
+                if self.spec.kind == "camera":
+                    why = f" ({failed})" if failed else ""
+                    self._say(
+                        "camera_lost",
+                        "error",
+                        f"{self.spec.label} stopped sending pictures{why}: is it unplugged? "
+                        f"Trying again every {self._retry_s:g} s.",
+                    )
+                    self._stop.wait(self._retry_s)
+                    continue
+                if failed:
+                    self._say("source_error", "error", failed)
+                    return
+                if self._loop:
+                    self._say("source_looped", "info", f"{self.spec.label} ended; playing it again.")
+                    continue
+                self._say(
+                    "source_ended",
+                    "warn",
+                    f"{self.spec.label} has ended. Start the guided test to play it again, "
+                    "or restart the server with --loop.",
+                )
+                # Wait for a rewind (the guided test restarting it) or for shutdown.
+                while not self._stop.is_set() and not self._rewind.is_set():
+                    self._rewind.wait(0.2)
+        except Exception:  # pragma: no cover - a bug; keep the server alive and say so
+            log.exception("frame grabber crashed")
+            self._say("source_error", "error", "The frame reader stopped because of an internal error; see the log.")
+
+    def _say(self, code: str, level: str, text: str) -> None:
+        self._status(code, level, text)
+
+    def _open(self) -> Iterator[FeedItem]:
+        kind = self.spec.kind
+        if kind in ("recording", "demo"):
+            rec = self._demo() if kind == "demo" and self._demo else LandmarkRecording.load(self.spec.value)
+            self.fps = float(rec.fps)
+            self.size_wh = rec.size_wh
+            self.mirrored = bool(rec.mirrored)
+            self.model_name = rec.model
+            self._say("source_open", "ok", f"Replaying {self.spec.label} ({rec.n_frames} frames, {rec.fps:g} fps).")
+            return self._recording_items(rec)
+        from hiprom.capture import open_source  # imported here: OpenCV is only needed for pictures
+
+        source = open_source(self.spec.value)
+        try:
+            self.fps = float(source.fps or 0.0)
+            self.size_wh = tuple(int(v) for v in source.size_wh)  # type: ignore[assignment]
+        except Exception:  # noqa: BLE001 - a best-effort description only
+            pass
+        what = "Camera" if kind == "camera" else "Playing"
+        self._say("source_open", "ok", f"{what} {self.spec.label} ({self.fps:g} fps).")
+        return self._video_items(source)
+
+    def _stamp(self, t_rel_ms: float) -> float:
+        """Map a source time to the feed's strictly increasing clock."""
+        t = self._t_base_ms + t_rel_ms
+        if t <= self._last_t_ms:
+            t = self._last_t_ms + 1e-3
+        self._last_t_ms = t
+        return t
+
+    def _paced(self, pairs: Iterator[tuple[float, object]], live: bool) -> Iterator[tuple[float, object]]:
+        """Yield (t_rel_ms, payload), sleeping so files play at their own rate."""
+        t0_wall: float | None = None
+        t_first: float | None = None
+        for t_ms, payload in pairs:
+            if self._stop.is_set() or self._rewind.is_set():
+                return
+            if t_first is None:
+                t_first = t_ms
+            if not live:
+                due = (t_ms - t_first) / 1000.0 / self._speed
+                if t0_wall is None:
+                    t0_wall = time.monotonic()
+                delay = t0_wall + due - time.monotonic()
+                if delay > 0 and self._stop.wait(delay):
+                    return
+                if self._rewind.is_set():
+                    return
+            yield t_ms - t_first, payload
+
+    def _begin_pass(self, frame_ms: float) -> None:
+        self._t_base_ms = max(self._t_next_ms, self._last_t_ms + frame_ms)
+
+    def _recording_items(self, rec: LandmarkRecording) -> Iterator[FeedItem]:
+        frame_ms = 1000.0 / rec.fps if rec.fps > 0 else 33.3
+        self._begin_pass(frame_ms)
+        pairs = ((float(rec.t_ms[i]), i) for i in range(rec.n_frames))
+        for t_rel, i in self._paced(pairs, live=False):
+            yield FeedItem(
+                t_ms=self._stamp(t_rel),
+                index=int(i),
+                captured_s=time.monotonic(),
+                captured_unix_ms=time.time() * 1000.0,
+                size_wh=rec.size_wh,
+                landmarks=(rec.image[i], rec.world[i]),
+                n_people=int(rec.n_people[i]),
+            )
+        self._t_next_ms = self._last_t_ms + frame_ms
+
+    def _video_items(self, source) -> Iterator[FeedItem]:
+        frame_ms = 1000.0 / self.fps if self.fps > 0 else 33.3
+        self._begin_pass(frame_ms)
+        with source:
+            live = bool(getattr(source, "is_live", self.spec.kind == "camera"))
+            pairs = ((float(f.t_ms), f) for f in source)
+            for t_rel, frame in self._paced(pairs, live=live):
+                h, w = frame.image.shape[:2]
+                yield FeedItem(
+                    t_ms=self._stamp(t_rel),
+                    index=int(frame.index),
+                    captured_s=time.monotonic(),
+                    captured_unix_ms=time.time() * 1000.0,
+                    size_wh=(int(w), int(h)),
+                    image_rgb=frame.image,
+                )
+        self._t_next_ms = self._last_t_ms + frame_ms
+
+    def _pump(self, items: Iterator[FeedItem]) -> str | None:
+        """Move items into the slot until the source ends; returns an error text or None."""
+        try:
+            for item in items:
+                self.size_wh = item.size_wh
+                self.slot.put(item)
+        except HipromError as exc:
+            return str(exc)
+        except Exception as exc:  # noqa: BLE001 - OpenCV can raise anything on an unplugged device
+            log.warning("reading %s failed: %s", self.spec.label, exc)
+            return f"{type(exc).__name__}: {exc}"
+        return None

@@ -1,0 +1,510 @@
+"""The guided seated self-test: a small state machine fed one reading at a time.
+
+It knows nothing of FastAPI, cameras or the pose model, so it is tested in
+plain Python: feed it ``GuideInput`` frames (time, per-side angle and flags,
+image landmarks) and commands, and read ``state()``, the dict the page shows.
+
+Phases, in order::
+
+    idle -> setup -> calibrate -> trial (4 steps) -> analyzing -> results
+                 (any phase) --cancel--> idle
+
+- **setup**: knees and ankles in view, sitting square, a sensible distance,
+  one person; all must hold for ``setup_s`` seconds.
+- **calibrate**: both shins still (and vertical) for ``calibrate_s`` seconds,
+  then ``calibrate()`` is called (``LiveMeter.calibrate``).
+- **trial**: each side and direction in ``STEPS`` order. Within a step:
+  ``move`` (prompt), ``hold`` (countdown while the angle stays within
+  ``hold_band_deg``; a tick when the trial counts), ``return`` (back to
+  neutral). A step ends when two valid trials agree within ``stable_deg``
+  (or after ``max_valid`` valid trials / ``max_attempts`` attempts).
+- **analyzing**: the owner runs the assessment on the frames it collected
+  and calls ``set_results``.
+
+Angles are signed, ``+`` internal, ``-`` external, per the subject's own side.
+Times come from the frames (``t_ms``), never from the wall clock, so a
+recording replayed at any speed walks the same path.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hiprom.errors import HipromError
+from hiprom.landmarks import SIDES, Landmark
+
+STEPS: tuple[tuple[str, str], ...] = (
+    ("right", "internal"),
+    ("right", "external"),
+    ("left", "internal"),
+    ("left", "external"),
+)
+"""Order of the guided trials: side, direction."""
+
+COMMANDS = ("start", "next", "redo", "cancel")
+
+_SIGN = {"internal": 1.0, "external": -1.0}
+_FOOT_WAY = {"internal": "outward, away from the other leg", "external": "inward, toward the other leg"}
+_SHORT = {"internal": "IR", "external": "ER"}
+
+
+@dataclass(frozen=True)
+class GuideConfig:
+    """Timings (seconds) and thresholds (degrees, fractions) of the guide."""
+
+    setup_s: float = 1.0
+    calibrate_s: float = 2.0
+    hold_s: float = 1.0
+    still_band_deg: float = 4.0  # calibration: each shin moves less than this
+    calibrate_max_deg: float = 12.0  # ...and hangs near vertical (before calibration, camera roll still adds to it)
+    neutral_deg: float = 8.0  # |angle| below this counts as back at neutral
+    move_deg: float = 12.0  # beyond this in the asked direction counts as moving
+    hold_band_deg: float = 4.0  # a hold: the angle stays within this band
+    stable_deg: float = 5.0  # two valid trials within this are "stable" (MDC of goniometry is 6-9 deg)
+    min_valid: int = 2
+    max_valid: int = 3
+    max_attempts: int = 5
+    compensation_fraction: float = 0.3  # a compensation flag on this share of the hold voids the trial
+    visibility: float = 0.5
+    min_body_frac: float = 0.30  # shoulders-to-ankles height / frame height: closer than this is too far
+    max_body_frac: float = 0.95
+    max_tilt_deg: float = 10.0  # hip or shoulder line tilt in the picture
+
+
+@dataclass(frozen=True)
+class GuideInput:
+    """One processed frame, as the guide needs it.
+
+    Attributes:
+        t_ms: frame time in ms, increasing.
+        angle_deg: (2,) current angle per side (left, right), + internal; NaN = unmeasurable.
+        flags: per side (left, right), the quality flag names of this frame.
+        image: (33, 4) image landmarks, x and y normalised to the frame; NaN = no person.
+        size_wh: frame (width, height) in pixels.
+        n_people: people in view (-1 when unknown).
+    """
+
+    t_ms: float
+    angle_deg: np.ndarray
+    flags: tuple[list[str], list[str]] = ([], [])
+    image: np.ndarray | None = None
+    size_wh: tuple[int, int] = (640, 480)
+    n_people: int = -1
+
+
+@dataclass
+class TrialRecord:
+    """One attempt at a step: the held angle (a positive magnitude) and whether it counts."""
+
+    peak_deg: float
+    valid: bool
+    reason: str = ""
+    t_s: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {"peak_deg": round(self.peak_deg, 1), "valid": self.valid, "reason": self.reason, "t_s": round(self.t_s, 2)}
+
+
+@dataclass
+class StepRecord:
+    side: str
+    direction: str
+    trials: list[TrialRecord] = field(default_factory=list)
+    done: bool = False
+    note: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.side.capitalize()} {self.direction} rotation"
+
+    @property
+    def valid_peaks(self) -> list[float]:
+        return [t.peak_deg for t in self.trials if t.valid]
+
+    def stable_pair(self, within_deg: float) -> tuple[float, float] | None:
+        """The two valid peaks closest to each other, if they agree within ``within_deg``."""
+        peaks = sorted(self.valid_peaks)
+        best: tuple[float, float] | None = None
+        for a, b in zip(peaks, peaks[1:]):
+            if b - a <= within_deg and (best is None or b - a < best[1] - best[0]):
+                best = (a, b)
+        return best
+
+    @property
+    def value_deg(self) -> float | None:
+        peaks = self.valid_peaks
+        return max(peaks) if peaks else None
+
+    def as_dict(self) -> dict:
+        value = self.value_deg
+        return {
+            "side": self.side,
+            "direction": self.direction,
+            "label": self.label,
+            "short": f"{self.side[0].upper()} {_SHORT[self.direction]}",
+            "trials": [t.as_dict() for t in self.trials],
+            "done": self.done,
+            "value_deg": None if value is None else round(value, 1),
+            "note": self.note,
+        }
+
+
+def setup_checks(inp: GuideInput, cfg: GuideConfig) -> list[dict]:
+    """The camera set-up checklist for one frame: id, label, ok, hint."""
+    img = inp.image
+    checks: list[dict] = []
+
+    def add(cid: str, label: str, ok: bool, hint: str = "") -> None:
+        checks.append({"id": cid, "label": label, "ok": bool(ok), "hint": "" if ok else hint})
+
+    if img is None or not np.isfinite(img[Landmark.LEFT_HIP, 0]):
+        add("person", "One person in view", False, "Nobody in view: sit facing the camera.")
+        add("legs", "Knees and ankles in view", False, "Knees and feet must be visible.")
+        add("square", "Sitting square to the camera", False, "Sit facing the camera.")
+        add("distance", "Distance to the camera", False, "Sit where the camera sees you from shoulders to feet.")
+        return checks
+    add("person", "One person in view", inp.n_people <= 1, "More than one person in view: ask others to step out.")
+
+    legs = [Landmark.LEFT_KNEE, Landmark.RIGHT_KNEE, Landmark.LEFT_ANKLE, Landmark.RIGHT_ANKLE]
+    pts = img[legs]
+    inside = np.all((pts[:, 0] > 0.01) & (pts[:, 0] < 0.99) & (pts[:, 1] > 0.01) & (pts[:, 1] < 0.99))
+    seen = np.all(pts[:, 3] >= cfg.visibility)
+    add("legs", "Knees and ankles in view", bool(inside and seen), "Move the camera or chair so both knees and feet are in the picture.")
+
+    w, h = inp.size_wh
+
+    def tilt_deg(a: Landmark, b: Landmark) -> float:
+        dx = (img[a, 0] - img[b, 0]) * w
+        dy = (img[a, 1] - img[b, 1]) * h
+        return abs(math.degrees(math.atan2(dy, dx))) if dx != 0 or dy != 0 else 0.0
+
+    hips = tilt_deg(Landmark.LEFT_HIP, Landmark.RIGHT_HIP)
+    shoulders = tilt_deg(Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER)
+    hips = min(hips, 180 - hips)
+    shoulders = min(shoulders, 180 - shoulders) if np.isfinite(shoulders) else 0.0
+    leaning = hips > cfg.max_tilt_deg or shoulders > cfg.max_tilt_deg
+    oblique = any("camera_oblique" in f or "thigh_not_toward_camera" in f for f in inp.flags)
+    add(
+        "square",
+        "Sitting square to the camera",
+        not leaning and not oblique,
+        "Turn the chair to face the camera and sit up straight." if oblique else "Sit level: both hips on the seat, shoulders level.",
+    )
+
+    top = np.nanmean(img[[Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER], 1])
+    bottom = np.nanmean(img[[Landmark.LEFT_ANKLE, Landmark.RIGHT_ANKLE], 1])
+    frac = float(bottom - top) if np.isfinite(top) and np.isfinite(bottom) else float("nan")
+    if not np.isfinite(frac):
+        add("distance", "Distance to the camera", False, "Move back until shoulders and feet are in the picture.")
+    elif frac < cfg.min_body_frac:
+        add("distance", "Distance to the camera", False, "Too far: move the chair closer to the camera.")
+    elif frac > cfg.max_body_frac:
+        add("distance", "Distance to the camera", False, "Too close: move the chair back a little.")
+    else:
+        add("distance", "Distance to the camera", True)
+    return checks
+
+
+class Guide:
+    """The guided self-test state machine (see the module docstring).
+
+    Args:
+        config: timings and thresholds.
+        calibrate: called once when the neutral calibration is taken.
+        compensation_flags: names of flags that void a trial (``kinematics.COMPENSATION``).
+    """
+
+    def __init__(
+        self,
+        config: GuideConfig = GuideConfig(),
+        calibrate: Callable[[], None] | None = None,
+        compensation_flags: frozenset[str] = frozenset({"pelvis_hike", "trunk_lean", "knee_drift"}),
+    ) -> None:
+        self.cfg = config
+        self._calibrate = calibrate
+        self._compensation = compensation_flags
+        self.tick_seq = 0  # +1 each time a trial counts; the page plays a tick
+        self.version = 0  # +1 on every phase change (start, cancel...)
+        self._reset("idle")
+
+    # -- commands ----------------------------------------------------------
+    def command(self, action: str) -> None:
+        """Apply a user command: ``start``, ``next``, ``redo`` or ``cancel``."""
+        if action not in COMMANDS:
+            raise ValueError(f"Invalid guide command {action!r}, expecting one of {COMMANDS}")
+        if action == "cancel":
+            self._reset("idle")
+        elif action == "start":
+            if self.phase in ("idle", "results", "cancelled"):
+                self._reset("setup")
+        elif action == "next":
+            if self.phase in ("idle", "results"):
+                self._reset("setup")
+            elif self.phase == "setup":
+                self._enter("calibrate")
+            elif self.phase == "calibrate":
+                self._do_calibrate()
+            elif self.phase == "trial":
+                step = self.steps[self.step_index]
+                step.note = step.note or "skipped"
+                self._finish_step()
+        elif action == "redo":
+            if self.phase == "trial":
+                step = self.steps[self.step_index]
+                step.trials.clear()
+                step.note = ""
+                self._sub("move")
+                self.detail = "Starting this movement again."
+            elif self.phase in ("results", "calibrate", "setup"):
+                self._reset("setup")
+
+    @property
+    def active(self) -> bool:
+        """True while the test is collecting frames (calibration to the last trial)."""
+        return self.phase in ("calibrate", "trial")
+
+    @property
+    def wants_analysis(self) -> bool:
+        """True once every step is done and the owner should call ``set_results``."""
+        return self.phase == "analyzing"
+
+    def set_results(self, results: dict | None, error: str = "") -> None:
+        """Hand over the analysis summary (or say why there is none)."""
+        self.results = results
+        self.error = error
+        self._enter("results")
+        self.prompt = "Results" if results else "No result"
+        self.detail = error or "Press Space to run the test again."
+
+    # -- frames ------------------------------------------------------------
+    def update(self, inp: GuideInput) -> None:
+        """Advance the state machine by one frame."""
+        t_s = inp.t_ms / 1000.0
+        self.t_s = t_s
+        if self.phase == "setup":
+            self._update_setup(inp, t_s)
+        elif self.phase == "calibrate":
+            self._update_calibrate(inp, t_s)
+        elif self.phase == "trial":
+            self._update_trial(inp, t_s)
+
+    def _update_setup(self, inp: GuideInput, t_s: float) -> None:
+        self.checks = setup_checks(inp, self.cfg)
+        if all(c["ok"] for c in self.checks):
+            if self._since is None:
+                self._since = t_s
+            held = t_s - self._since
+            self.countdown_s = max(0.0, self.cfg.setup_s - held)
+            self.detail = "Good. Keep still."
+            if held >= self.cfg.setup_s:
+                self._enter("calibrate")
+        else:
+            self._since = None
+            self.countdown_s = None
+            self.detail = next(c["hint"] for c in self.checks if not c["ok"])
+
+    def _update_calibrate(self, inp: GuideInput, t_s: float) -> None:
+        a = np.asarray(inp.angle_deg, dtype=float)
+        if not np.all(np.isfinite(a)):
+            self._window.clear()
+            self.countdown_s = None
+            self.detail = "Both legs must be visible: knees and feet in the picture."
+            return
+        if np.any(np.abs(a) > self.cfg.calibrate_max_deg):
+            self._window.clear()
+            self.countdown_s = None
+            self.detail = "Let both shins hang straight down, feet flat, and keep still."
+            return
+        self._window.append((t_s, a.copy()))
+        # Keep the run of frames over which both shins stayed within the band.
+        vals = np.array([v for _, v in self._window])
+        while len(self._window) > 1 and np.any(vals.max(axis=0) - vals.min(axis=0) > self.cfg.still_band_deg):
+            self._window.pop(0)
+            vals = vals[1:]
+        held = t_s - self._window[0][0]
+        self.countdown_s = max(0.0, self.cfg.calibrate_s - held)
+        self.detail = "Hold still: shins vertical, feet flat."
+        if held >= self.cfg.calibrate_s:
+            self._do_calibrate()
+
+    def _do_calibrate(self) -> None:
+        if self._calibrate is not None:
+            try:
+                self._calibrate()
+            except HipromError as exc:  # e.g. no recent frame shows both legs
+                self._window.clear()
+                self.countdown_s = None
+                self.detail = f"Calibration failed: {exc}"
+                return
+        self.calibrated = True
+        self.tick_seq += 1
+        self.step_index = 0
+        self._enter("trial")
+        self._sub("move")
+
+    def _update_trial(self, inp: GuideInput, t_s: float) -> None:
+        step = self.steps[self.step_index]
+        col = SIDES.index(step.side)
+        angle = float(np.asarray(inp.angle_deg, dtype=float)[col])
+        value = angle * _SIGN[step.direction]  # + = toward the asked direction
+        side_flags = list(inp.flags[col]) if len(inp.flags) > col else []
+        self.current_deg = None if not math.isfinite(angle) else round(value, 1)
+        cfg = self.cfg
+        if not math.isfinite(angle):
+            self.detail = f"{step.side.capitalize()} leg not visible: keep knee and foot in the picture."
+            if self.sub == "hold":
+                self._sub("move")
+            return
+        if self.sub == "move":
+            if value >= cfg.move_deg:
+                self._sub("hold")
+                self._hold = [(t_s, value, side_flags)]
+                self.detail = "Hold it there."
+            elif value <= -cfg.move_deg:
+                self.detail = f"That is the other way: turn your {step.side} foot {_FOOT_WAY[step.direction]}."
+            else:
+                self.detail = ""
+        elif self.sub == "hold":
+            if value < cfg.move_deg * 0.5:
+                self.detail = "Came back too soon: hold the end position until the tick."
+                self._sub("move")
+                return
+            self._hold.append((t_s, value, side_flags))
+            times = np.array([h[0] for h in self._hold])
+            vals = np.array([h[1] for h in self._hold])
+            # The stable run: the latest samples whose spread stays within the band.
+            j = len(vals) - 1
+            lo = hi = vals[j]
+            while j > 0 and max(hi, vals[j - 1]) - min(lo, vals[j - 1]) <= cfg.hold_band_deg:
+                j -= 1
+                lo, hi = min(lo, vals[j]), max(hi, vals[j])
+            held = times[-1] - times[j]
+            self.countdown_s = max(0.0, cfg.hold_s - held)
+            self.detail = "Hold still at the end of the movement until the tick."
+            if held >= cfg.hold_s:
+                self._count_trial(step, vals[j:], [h[2] for h in self._hold[j:]], t_s)
+        elif self.sub == "return":
+            if abs(angle) < cfg.neutral_deg:
+                if self._step_complete(step):
+                    self._finish_step()
+                else:
+                    self._sub("move")
+                    self.detail = "Once more, the same movement."
+
+    def _count_trial(self, step: StepRecord, vals: np.ndarray, flags: list[list[str]], t_s: float) -> None:
+        peak = float(np.median(vals))
+        n = len(flags)
+        counts = {name: sum(name in f for f in flags) for name in self._compensation}
+        bad = sorted(name for name, k in counts.items() if k > 0 and k >= self.cfg.compensation_fraction * n)
+        valid = not bad
+        reason = ", ".join(b.replace("_", " ") for b in bad)
+        step.trials.append(TrialRecord(peak_deg=peak, valid=valid, reason=reason, t_s=t_s))
+        if valid:
+            self.tick_seq += 1
+            self.last_trial = f"\u2713 {peak:.0f}\u00b0 counted"
+        else:
+            self.last_trial = f"\u2717 not counted: {reason}"
+        self.countdown_s = None
+        self._sub("return")
+        self.detail = "Now back to the middle, shin vertical."
+
+    def _step_complete(self, step: StepRecord) -> bool:
+        cfg = self.cfg
+        valid = step.valid_peaks
+        if len(valid) >= cfg.min_valid and step.stable_pair(cfg.stable_deg) is not None:
+            return True
+        if len(valid) >= cfg.max_valid:
+            step.note = f"trials differ by more than {cfg.stable_deg:g}\u00b0"
+            return True
+        if len(step.trials) >= cfg.max_attempts:
+            step.note = "not enough valid trials"
+            return True
+        return False
+
+    def _finish_step(self) -> None:
+        self.steps[self.step_index].done = True
+        if self.step_index + 1 < len(self.steps):
+            self.step_index += 1
+            self._sub("move")
+            self.detail = ""
+        else:
+            self._enter("analyzing")
+            self.prompt = "Working out the results..."
+            self.detail = ""
+
+    # -- state -------------------------------------------------------------
+    def _reset(self, phase: str) -> None:
+        self.steps = [StepRecord(side, direction) for side, direction in STEPS]
+        self.step_index = 0
+        self.results: dict | None = None
+        self.error = ""
+        self.calibrated = False
+        self.checks: list[dict] = []
+        self.last_trial = ""
+        self.t_s = 0.0
+        self._enter(phase)
+
+    def _enter(self, phase: str) -> None:
+        self.phase = phase
+        self.version += 1
+        self.sub = ""
+        self._since: float | None = None
+        self._window: list[tuple[float, np.ndarray]] = []
+        self._hold: list[tuple[float, float, list[str]]] = []
+        self.countdown_s: float | None = None
+        self.current_deg: float | None = None
+        self.detail = ""
+        self.prompt = {
+            "idle": "Press Space to start the guided test",
+            "setup": "Camera set-up",
+            "calibrate": "Sit still: neutral calibration",
+            "analyzing": "Working out the results...",
+            "results": "Results",
+        }.get(phase, "")
+
+    def _sub(self, sub: str) -> None:
+        self.sub = sub
+        self._hold = []
+        self.countdown_s = None
+        if self.phase != "trial":
+            return
+        step = self.steps[self.step_index]
+        n = len(step.trials) + 1
+        side = step.side
+        if sub == "move":
+            self.prompt = f"{side.capitalize()} leg: turn your foot {_FOOT_WAY[step.direction]}, as far as is comfortable"
+            if n > 1:
+                self.prompt += f" (trial {n})"
+        elif sub == "hold":
+            self.prompt = "Hold"
+        elif sub == "return":
+            self.prompt = "Back to neutral"
+
+    def state(self) -> dict:
+        """The JSON-ready state the page mirrors."""
+        step = self.steps[self.step_index] if self.phase == "trial" else None
+        return {
+            "phase": self.phase,
+            "sub": self.sub,
+            "version": self.version,
+            "prompt": self.prompt,
+            "detail": self.detail,
+            "countdown_s": None if self.countdown_s is None else round(self.countdown_s, 1),
+            "hold_s": self.cfg.hold_s if self.sub == "hold" else (
+                self.cfg.calibrate_s if self.phase == "calibrate" else self.cfg.setup_s if self.phase == "setup" else None
+            ),
+            "step_index": self.step_index if step else None,
+            "step": None if step is None else {"side": step.side, "direction": step.direction, "label": step.label},
+            "current_deg": self.current_deg,
+            "checks": self.checks if self.phase == "setup" else [],
+            "calibrated": self.calibrated,
+            "steps": [s.as_dict() for s in self.steps],
+            "tick_seq": self.tick_seq,
+            "last_trial": self.last_trial,
+            "results": self.results if self.phase == "results" else None,
+            "error": self.error,
+        }

@@ -1,0 +1,195 @@
+"""Browser-camera mode: the page sends JPEG frames, the server answers with messages.
+
+Protocol of ``/ws/camera`` (``?mirrored=1`` when the pictures are flipped):
+
+- client -> server, binary: one JPEG picture per message;
+- client -> server, text: ``{"type": "command", "action": "start" | ...}``;
+- server -> client, text: the same JSON messages as ``/ws/live``, one per
+  processed picture, ``source.kind == "browser"``.
+
+Each connection gets its own ``PoseTracker`` + ``LiveMeter`` + guide, run on a
+private thread so the event loop never waits for inference. Only the newest
+picture is kept: when the server is slower than the camera, older pictures
+are dropped (and the page is told how many).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from fastapi import APIRouter, WebSocket
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from hiprom.errors import HipromError
+from hiprom.server.deps import ResultsDep, SettingsDep
+from hiprom.server.engine import guide_config, model_name, tracker_factory
+from hiprom.server.processing import LiveProcessor
+from hiprom.server.routes.live import parse_command
+
+router = APIRouter(tags=["live"])
+log = logging.getLogger("hiprom.server")
+
+MAX_JPEG_BYTES = 4 * 1024 * 1024
+SOURCE = {"kind": "browser", "label": "browser camera", "preview": False}
+
+
+def _status(code: str, level: str, text: str, state: dict | None = None) -> str:
+    return json.dumps(
+        {
+            "type": "status",
+            "t_ms": None,
+            "sides": None,
+            "status": {"code": code, "level": level, "text": text},
+            "state": state,
+            "source": SOURCE,
+            "landmarks": None,
+        }
+    )
+
+
+def decode_jpeg(data: bytes) -> np.ndarray | None:
+    """RGB picture from JPEG (or PNG) bytes; None when they are not a picture."""
+    import cv2
+
+    bgr = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    return None if bgr is None else np.ascontiguousarray(bgr[:, :, ::-1])
+
+
+@router.websocket("/ws/camera")
+async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: ResultsDep) -> None:
+    """Measure pictures streamed from the page's own camera."""
+    app_state = websocket.app.state
+    await websocket.accept()
+    if app_state.camera_clients >= settings.max_camera_clients:
+        await websocket.send_text(
+            _status("busy", "error", f"The server already measures {settings.max_camera_clients} browser cameras; try later.")
+        )
+        await websocket.close(code=1013)
+        return
+    app_state.camera_clients += 1
+    mirrored = websocket.query_params.get("mirrored", "0") in ("1", "true", "yes")
+    loop = asyncio.get_running_loop()
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hiprom-camera")
+    proc: LiveProcessor | None = None
+    latest: dict = {}
+    commands: list[str] = []
+    wake = asyncio.Event()
+    counts = {"received": 0, "dropped": 0}
+
+    def build() -> LiveProcessor:
+        p = LiveProcessor(
+            source_label="browser camera",
+            mirrored=mirrored,
+            tracker_factory=tracker_factory(settings),
+            guide_config=guide_config(settings),
+            results=results,
+            model_name=model_name(settings),
+        )
+        try:
+            p.warm_up()
+        except BaseException:
+            p.close()
+            raise
+        return p
+
+    last_t = [0.0]
+
+    def handle(frame: dict) -> str:
+        assert proc is not None
+        t0 = time.monotonic()
+        rgb = decode_jpeg(frame["data"])
+        if rgb is None:
+            return _status("bad_frame", "warn", "A picture from the camera could not be decoded.", proc.guide.state())
+        t_ms = max(frame["t_ms"], last_t[0] + 1.0)
+        last_t[0] = t_ms
+        image, world, n_people = proc.pose(rgb, t_ms)
+        h, w = rgb.shape[:2]
+        msg = proc.process(t_ms, image, world, (w, h), n_people)
+        sent = time.time() * 1000.0
+        msg["source"] = {**SOURCE, "size_wh": [w, h], "mirrored": mirrored}
+        msg["quality"]["fps"] = round(proc.fps, 1)
+        msg["quality"]["dropped"] = counts["dropped"]
+        msg["timing"] = {
+            "captured_unix_ms": round(frame["unix_ms"], 1),
+            "sent_unix_ms": round(sent, 1),
+            "latency_ms": round(sent - frame["unix_ms"], 1),
+            "process_ms": round((time.monotonic() - t0) * 1000.0, 1),
+        }
+        return json.dumps(msg, allow_nan=False)
+
+    def run_commands(actions: list[str]) -> str:
+        assert proc is not None
+        for action in actions:
+            proc.command(action)
+        return _status("ok", "ok", "Browser camera connected.", proc.guide.state())
+
+    async def receiver() -> None:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            data = message.get("bytes")
+            if data:
+                if len(data) > MAX_JPEG_BYTES:
+                    continue
+                counts["received"] += 1
+                if latest:
+                    counts["dropped"] += 1
+                latest.clear()
+                latest.update(data=data, t_ms=time.monotonic() * 1000.0, unix_ms=time.time() * 1000.0)
+                wake.set()
+            elif message.get("text"):
+                action = parse_command(message["text"])
+                if action:
+                    commands.append(action)
+                    wake.set()
+
+    async def worker() -> None:
+        while True:
+            await wake.wait()
+            wake.clear()
+            if commands:
+                actions = commands[:]
+                commands.clear()
+                await websocket.send_text(await loop.run_in_executor(executor, run_commands, actions))
+            if latest:
+                frame = dict(latest)
+                latest.clear()
+                await websocket.send_text(await loop.run_in_executor(executor, handle, frame))
+
+    try:
+        await websocket.send_text(_status("loading", "info", "Loading the pose model..."))
+        try:
+            proc = await loop.run_in_executor(executor, build)
+        except HipromError as exc:
+            await websocket.send_text(_status("model_missing", "error", f"The pose model cannot be loaded: {exc}"))
+            return
+        await websocket.send_text(_status("ok", "ok", "Browser camera connected.", proc.guide.state()))
+        tasks = [asyncio.create_task(receiver()), asyncio.create_task(worker())]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                exc = task.exception()
+                if exc is not None and not isinstance(exc, (WebSocketDisconnect, RuntimeError)):
+                    log.error("browser camera connection failed", exc_info=exc)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        app_state.camera_clients -= 1
+        if proc is not None:
+            executor.submit(proc.close)
+        executor.shutdown(wait=False)
+        if websocket.client_state == WebSocketState.CONNECTED:
+            try:
+                await websocket.close()
+            except (RuntimeError, WebSocketDisconnect):
+                pass

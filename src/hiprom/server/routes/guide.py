@@ -1,0 +1,27 @@
+"""The guided test of the server's own source, over plain HTTP (for scripts and tests)."""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+from fastapi import APIRouter
+
+from hiprom.server.deps import EngineDep
+
+router = APIRouter(prefix="/api/guide", tags=["guide"])
+
+
+@router.get("")
+def guide_state(engine: EngineDep) -> dict:
+    """The guide state as last sent to the pages."""
+    last = engine.hub.last
+    state = json.loads(last).get("state") if last else None
+    return state or {"phase": "idle"}
+
+
+@router.post("/{action}", status_code=202)
+def guide_command(action: Literal["start", "next", "redo", "cancel"], engine: EngineDep) -> dict:
+    """Queue a command (Space/Enter = next, R = redo, Esc = cancel on the page)."""
+    engine.command(action)
+    return {"queued": action}

@@ -1,0 +1,114 @@
+"""The server's own source: the ``/ws/live`` message stream and the MJPEG preview.
+
+``/ws/live`` sends one JSON text message per processed frame (see
+docs/server.md) and accepts JSON commands ``{"type": "command", "action":
+"start" | "next" | "redo" | "cancel"}`` for the guided test. Each client has
+its own bounded queue, so a slow or vanished client never holds up the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+from fastapi import APIRouter, WebSocket
+from fastapi.responses import StreamingResponse
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from hiprom.server.deps import EngineDep
+from hiprom.server.guide import COMMANDS
+
+router = APIRouter(tags=["live"])
+log = logging.getLogger("hiprom.server")
+
+
+def parse_command(text: str) -> str | None:
+    """The guide action in a client's text message, or None."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if isinstance(data, dict) and data.get("type") == "command" and data.get("action") in COMMANDS:
+        return data["action"]
+    return None
+
+
+NO_SOURCE = {
+    "type": "status",
+    "t_ms": None,
+    "sides": None,
+    "status": {
+        "code": "no_source",
+        "level": "error",
+        "text": "This server was started without a camera or video of its own: use this device's camera.",
+    },
+    "state": None,
+    "landmarks": None,
+}
+
+
+@router.websocket("/ws/live")
+async def live_ws(websocket: WebSocket) -> None:
+    """Stream the live messages; accept guide commands."""
+    engine = getattr(websocket.app.state, "engine", None)
+    await websocket.accept()
+    if engine is None:
+        await websocket.send_text(json.dumps(NO_SOURCE))
+        await websocket.close(code=1013)
+        return
+    sub = engine.hub.subscribe()
+
+    async def sender() -> None:
+        async for text in sub:
+            await websocket.send_text(text)
+
+    async def receiver() -> None:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            action = parse_command(message.get("text") or "")
+            if action:
+                engine.command(action)
+
+    tasks = [asyncio.create_task(sender()), asyncio.create_task(receiver())]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        sub.close()
+        if websocket.client_state == WebSocketState.CONNECTED:
+            try:
+                await websocket.close()
+            except (RuntimeError, WebSocketDisconnect):
+                pass
+
+
+BOUNDARY = "hipromframe"
+
+
+@router.get("/video.mjpg", response_class=StreamingResponse)
+async def video_mjpg(engine: EngineDep) -> StreamingResponse:
+    """The camera or video picture as MJPEG (multipart JPEG), at most ``preview_fps``."""
+
+    def part(jpeg: bytes) -> bytes:
+        head = f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n"
+        return head.encode() + jpeg + b"\r\n"
+
+    async def frames():
+        with engine.preview.subscribe() as sub:
+            if sub.queue.empty():  # show the newest picture at once, even if the source has paused
+                first = await asyncio.to_thread(engine.snapshot_jpeg)
+                if first:
+                    yield part(first)
+            async for jpeg in sub:
+                yield part(jpeg)
+
+    return StreamingResponse(
+        frames(),
+        media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
+        headers={"Cache-Control": "no-store"},
+    )

@@ -1,0 +1,18 @@
+"""Finished guided tests: fetch the full analysis, save it to the records store."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+
+from hiprom.server.deps import ResultsDep
+
+router = APIRouter(prefix="/api/results", tags=["results"])
+
+
+@router.get("/{result_id}")
+def get_result(result_id: str, results: ResultsDep) -> dict:
+    """The analysis (``hiprom.analysis/1``) of a finished guided test."""
+    analysis = results.get(result_id)
+    if analysis is None:
+        raise HTTPException(404, f"no finished test {result_id!r} (results are kept in memory until the server stops)")
+    return analysis

@@ -1,0 +1,81 @@
+"""Run the app under uvicorn: on a bound socket (``hiprom serve``) or in a thread (tests, benchmarks)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from hiprom.errors import InputError
+from hiprom.server.settings import ServerSettings
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Bind and listen first, so a busy port is one clear message before anything starts."""
+    name = host.strip("[]")
+    family = socket.AF_INET6 if ":" in name else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((name, port))
+    except OSError as exc:
+        sock.close()
+        raise InputError(f"cannot listen on {host}:{port} ({exc.strerror}); choose another --port") from None
+    sock.listen(128)  # connections wait in the backlog until uvicorn has started: the printed address works at once
+    sock.set_inheritable(True)
+    return sock
+
+
+def uvicorn_config(app, log_level: str = "info"):
+    """The uvicorn settings hiprom uses (short graceful shutdown: the MJPEG stream never ends)."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        log_level=log_level,
+        access_log=log_level == "debug",
+        timeout_graceful_shutdown=2,
+        ws_ping_interval=20.0,
+        lifespan="on",
+    )
+
+
+@contextmanager
+def serve_in_thread(
+    settings: ServerSettings,
+    bind_host: str = "127.0.0.1",
+    log_level: str = "warning",
+    send_buffer_bytes: int | None = None,
+) -> Iterator[str]:
+    """Run ``create_app(settings)`` under uvicorn on a free port in a thread; yields its base URL.
+
+    ``bind_host`` is where it really listens (loopback), whatever ``settings.host``
+    says, so tests can check the non-loopback rules without exposing anything.
+    ``send_buffer_bytes`` shrinks the kernel's send buffer of every connection
+    (a slow network in miniature, for the slow-client tests).
+    """
+    import uvicorn
+
+    from hiprom.server.app import create_app
+
+    app = create_app(settings)
+    sock = bind_socket(bind_host, 0)
+    if send_buffer_bytes:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer_bytes)  # accepted sockets inherit it
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn_config(app, log_level))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="hiprom-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30.0
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://{bind_host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(20.0)
+        sock.close()

@@ -1,0 +1,124 @@
+"""Who may talk to the server: this machine by default, a token beyond it.
+
+``AccessGuard`` is a plain ASGI middleware (so it covers WebSockets too):
+
+- **Host check** when bound to loopback: the ``Host`` header must name this
+  machine, which stops DNS-rebinding pages from reading health data through a
+  name that resolves to 127.0.0.1.
+- **Origin check**: a browser request from another site (``Origin`` that is
+  not this server) may not open a WebSocket or change anything (POST, PUT,
+  DELETE). Browsers do not apply the same-origin rule to WebSockets, so
+  without this any web page could watch the live stream.
+- **Token** (required when bound to a non-loopback address): given as
+  ``Authorization: Bearer T``, ``X-Hiprom-Token: T``, ``?token=T`` or the
+  ``hiprom_token`` cookie, which a page opened with ``?token=T`` receives so
+  that its scripts, preview and WebSockets carry it. ``/health`` stays open.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from http.cookies import SimpleCookie
+from urllib.parse import parse_qs, urlsplit
+
+from hiprom.server.settings import is_loopback
+
+COOKIE = "hiprom_token"
+PUBLIC_PATHS = frozenset({"/health"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _headers(scope) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+
+
+def _hostname(host: str) -> str:
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[: host.find("]") + 1]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def supplied_token(scope, headers: dict[str, str]) -> tuple[str | None, bool]:
+    """The token a request carries, and whether it came in the query string."""
+    auth = headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip(), False
+    if "x-hiprom-token" in headers:
+        return headers["x-hiprom-token"].strip(), False
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    if query.get("token"):
+        return query["token"][0], True
+    if "cookie" in headers:
+        jar = SimpleCookie()
+        try:
+            jar.load(headers["cookie"])
+        except Exception:  # noqa: BLE001 - a malformed cookie is just no token
+            return None, False
+        if COOKIE in jar:
+            return jar[COOKIE].value, False
+    return None, False
+
+
+class AccessGuard:
+    """ASGI middleware: host, origin and token checks (see the module docstring).
+
+    Args:
+        app: the wrapped ASGI app.
+        token: required token, or None for no token (loopback only).
+        loopback_only: the server is bound to loopback; check the Host header.
+    """
+
+    def __init__(self, app, token: str | None = None, loopback_only: bool = True) -> None:
+        self.app = app
+        self.token = token
+        self.loopback_only = loopback_only
+
+    async def __call__(self, scope, receive, send) -> None:
+        kind = scope["type"]
+        if kind not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = _headers(scope)
+        host = headers.get("host", "")
+        if self.loopback_only and not is_loopback(_hostname(host)):
+            await self._deny(scope, send, 403, f"host {host!r} is not this machine; open http://127.0.0.1 instead")
+            return
+        origin = headers.get("origin")
+        unsafe = kind == "websocket" or scope.get("method", "GET") not in SAFE_METHODS
+        if origin is not None and unsafe and urlsplit(origin).netloc.lower() != host.lower():
+            await self._deny(scope, send, 403, f"requests from {origin!r} are not allowed")
+            return
+        set_cookie = False
+        if self.token is not None and scope["path"] not in PUBLIC_PATHS:
+            token, from_query = supplied_token(scope, headers)
+            if token is None or not hmac.compare_digest(token.encode(), self.token.encode()):
+                await self._deny(scope, send, 401, "a valid access token is required (open the address printed by 'hiprom serve')")
+                return
+            set_cookie = from_query and kind == "http"
+        if not set_cookie:
+            await self.app(scope, receive, send)
+            return
+
+        cookie = f"{COOKIE}={self.token}; HttpOnly; SameSite=Strict; Path=/".encode("latin-1")
+
+        async def send_with_cookie(message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", cookie)]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+    @staticmethod
+    async def _deny(scope, send, status: int, detail: str) -> None:
+        if scope["type"] == "websocket":
+            # Closing before accepting makes the server answer the handshake with 403.
+            await send({"type": "websocket.close", "code": 1008, "reason": detail[:120]})
+            return
+        body = json.dumps({"detail": detail}).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        if status == 401:
+            headers.append((b"www-authenticate", b"Bearer"))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,55 @@
+"""Helpers of the server and browser tests: WebSocket reading and the message shape."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+
+def ws_url(base: str, path: str) -> str:
+    return base.replace("http://", "ws://", 1) + path
+
+
+def recv_json(ws, timeout: float = 10.0) -> dict:
+    return json.loads(ws.recv(timeout=timeout))
+
+
+def recv_until(ws, predicate: Callable[[dict], bool], timeout: float = 15.0) -> tuple[dict, list[dict]]:
+    """Read messages until ``predicate`` holds; returns (that message, all read)."""
+    deadline = time.monotonic() + timeout
+    seen: list[dict] = []
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            if left <= 0:
+                raise TimeoutError
+            msg = recv_json(ws, timeout=left)
+        except TimeoutError:
+            codes = [m.get("status", {}).get("code") for m in seen]
+            raise AssertionError(
+                f"no matching message within {timeout} s; {len(seen)} read, status codes {codes[:5]}...{codes[-5:]}, "
+                f"last: {str(seen[-1] if seen else None)[:300]}"
+            ) from None
+        seen.append(msg)
+        if predicate(msg):
+            return msg, seen
+
+
+def assert_frame_message(msg: dict) -> None:
+    """The documented shape of one ``/ws/live`` frame message (docs/server.md)."""
+    assert msg["type"] == "frame"
+    assert isinstance(msg["t_ms"], float | int)
+    assert set(msg["sides"]) == {"left", "right"}
+    for side in ("left", "right"):
+        s = msg["sides"][side]
+        assert set(s) >= {"angle_deg", "uncertainty_deg", "flags", "method"}
+        assert s["angle_deg"] is None or -180.0 <= s["angle_deg"] <= 180.0
+        assert isinstance(s["flags"], list) and all(isinstance(f, str) for f in s["flags"])
+    assert set(msg["quality"]) >= {"person", "n_people", "measurable", "fps", "dropped", "calibrated"}
+    assert set(msg["status"]) == {"code", "level", "text"} and msg["status"]["text"]
+    assert msg["state"]["phase"] in ("idle", "setup", "calibrate", "trial", "analyzing", "results")
+    assert set(msg["source"]) >= {"kind", "label", "preview", "size_wh"}
+    if msg["landmarks"] is not None:
+        assert len(msg["landmarks"]) == 33 and all(len(p) == 3 for p in msg["landmarks"])
+    assert msg["timing"]["latency_ms"] >= 0

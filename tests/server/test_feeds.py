@@ -1,0 +1,143 @@
+"""Frame feeds: pacing files as if live, dropping stale frames, a camera that goes and comes back."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import hiprom.capture
+from hiprom.capture import Frame
+from hiprom.errors import InputError, SourceError
+from hiprom.server.feeds import Feed, SourceSpec
+
+
+@pytest.mark.parametrize(
+    ("spec", "kind", "value"),
+    [
+        ("0", "camera", 0),
+        (2, "camera", 2),
+        ("demo", "demo", None),
+        ("a/b/rec.landmarks.npz", "recording", Path("a/b/rec.landmarks.npz")),
+        ("clip.mp4", "video", Path("clip.mp4")),
+    ],
+)
+def test_source_spec(spec, kind, value):
+    parsed = SourceSpec.parse(spec)
+    assert (parsed.kind, parsed.value) == (kind, value)
+    assert "/" not in parsed.label  # never a full path on the page
+
+
+def test_a_missing_file_fails_early_with_its_name():
+    with pytest.raises(InputError, match="nope.mp4: no such file"):
+        SourceSpec.parse("nope.mp4").check()
+
+
+class FakeSource:
+    """A frame source of ``n`` tiny frames, ``dt_ms`` apart, that may fail after them."""
+
+    def __init__(self, n: int | None, dt_ms: float = 33.3, live: bool = True, fail: bool = False) -> None:
+        self.n, self.dt_ms, self.is_live, self.fail = n, dt_ms, live, fail
+        self.fps, self.size_wh, self.name = 1000.0 / dt_ms, (8, 6), "fake"
+        self.i = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> Frame:
+        if self.n is not None and self.i >= self.n:
+            if self.fail:
+                raise SourceError("camera 0 stopped giving pictures (unplugged, or taken by another app)")
+            raise StopIteration
+        if self.is_live:
+            time.sleep(self.dt_ms / 1000.0)
+        frame = Frame(np.zeros((6, 8, 3), np.uint8), self.i * self.dt_ms, self.i)
+        self.i += 1
+        return frame
+
+
+def run_feed(feed: Feed, until, timeout: float = 10.0) -> list:
+    """Take items from the feed until ``until(items)``; returns them."""
+    items = []
+    feed.start()
+    deadline = time.monotonic() + timeout
+    try:
+        while not until(items):
+            assert time.monotonic() < deadline, "the feed did not get there in time"
+            item = feed.slot.get(timeout=0.1)
+            if item is not None:
+                items.append(item)
+    finally:
+        feed.stop()
+    return items
+
+
+def test_an_unplugged_camera_is_reported_retried_and_recovers(monkeypatch):
+    opened = []
+
+    def fake_open(spec):
+        opened.append(spec)
+        if len(opened) == 1:
+            return FakeSource(5, fail=True)  # 5 frames, then unplugged
+        if len(opened) == 2:
+            raise SourceError("camera 0 could not be opened; check that the camera index is right")
+        return FakeSource(None)  # plugged back in
+
+    monkeypatch.setattr(hiprom.capture, "open_source", fake_open)
+    statuses: list[tuple[str, str, str]] = []
+    feed = Feed(SourceSpec.parse("0"), status=lambda *s: statuses.append(s), retry_s=0.1)
+    items = run_feed(feed, lambda got: sum(1 for s in statuses if s[0] == "source_open") >= 2 and len(got) >= 8)
+    codes = [s[0] for s in statuses]
+    assert codes[:4] == ["source_open", "camera_lost", "camera_missing", "source_open"]
+    lost = statuses[1]
+    assert lost[1] == "error" and "unplugged" in lost[2] and "Trying again" in lost[2]
+    t = [i.t_ms for i in items]
+    assert all(b > a for a, b in zip(t, t[1:])), "time keeps increasing across the reconnection"
+    assert feed.passes >= 2
+
+
+def test_a_file_plays_at_its_own_rate_and_a_slow_reader_gets_only_fresh_frames(monkeypatch):
+    monkeypatch.setattr(hiprom.capture, "open_source", lambda spec: FakeSource(31, dt_ms=33.3, live=False))
+    statuses: list[tuple[str, str, str]] = []
+    feed = Feed(SourceSpec("video", Path("clip.mp4")), status=lambda *s: statuses.append(s), speed=1.0)
+    t0 = time.monotonic()
+    got = []
+
+    def slow_reader():  # a worker that needs 150 ms a frame (pose inference on a slow machine)
+        while not any(s[0] == "source_ended" for s in statuses):
+            item = feed.slot.get(timeout=0.1)
+            if item is not None:
+                got.append((time.monotonic(), item))
+                time.sleep(0.15)
+
+    feed.start()
+    reader = threading.Thread(target=slow_reader)
+    reader.start()
+    reader.join(10)
+    feed.stop()
+    elapsed = time.monotonic() - t0
+    assert 0.9 < elapsed < 2.5  # 1 s of video takes about 1 s
+    assert 4 <= len(got) <= 10 and feed.slot.dropped >= 20  # stale frames dropped, not queued
+    # Each frame taken is the newest: it was grabbed moments before the reader took it.
+    assert all(taken - item.captured_s < 0.1 for taken, item in got)
+    assert statuses[-1][0] == "source_ended"
+
+
+def test_a_looping_file_starts_again_and_rewind_restarts_it(monkeypatch):
+    monkeypatch.setattr(hiprom.capture, "open_source", lambda spec: FakeSource(10, dt_ms=10.0, live=False))
+    statuses: list[tuple[str, str, str]] = []
+    feed = Feed(SourceSpec("video", Path("clip.mp4")), status=lambda *s: statuses.append(s), loop=True, speed=2.0)
+    items = run_feed(feed, lambda got: feed.passes >= 3 and len(got) >= 15)
+    assert "source_looped" in [s[0] for s in statuses]
+    t = [i.t_ms for i in items]
+    assert all(b > a for a, b in zip(t, t[1:]))
+    assert {i.index for i in items} <= set(range(10))

@@ -1,0 +1,232 @@
+"""The guided test's state machine, in plain Python (no server, no browser)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hiprom.landmarks import Landmark
+from hiprom.server.demo import DEMO_TRIALS, HIKED_TRIAL, guided_demo_recording
+from hiprom.server.guide import STEPS, Guide, GuideConfig, GuideInput, setup_checks
+from hiprom.server.processing import LiveProcessor
+from hiprom.synthetic import Camera, seated_recording
+
+
+def feed(guide: Guide, t_s: np.ndarray, angles: np.ndarray, flags=None, image=None) -> list[dict]:
+    """Feed (n,) times and (n, 2) angles (left, right); returns the state after each frame."""
+    states = []
+    for i, t in enumerate(t_s):
+        f = flags[i] if flags is not None else ([], [])
+        guide.update(GuideInput(t_ms=float(t) * 1000.0, angle_deg=angles[i], flags=f, image=image))
+        states.append(guide.state())
+    return states
+
+
+def trial_curve(t0: float, peak: float, side: str, fps: float = 30.0, hold_s: float = 1.6) -> tuple[np.ndarray, np.ndarray]:
+    """Ramp to ``peak`` (signed), hold, return, rest: (t_s, (n, 2) angles)."""
+    t = np.arange(0.0, 0.4 + hold_s + 0.4 + 1.0, 1.0 / fps)
+    shape = np.clip(t / 0.4, 0, 1) - np.clip((t - 0.4 - hold_s) / 0.4, 0, 1)
+    angles = np.zeros((t.size, 2))
+    angles[:, 0 if side == "left" else 1] = peak * shape
+    return t0 + t, angles
+
+
+@pytest.fixture(scope="module")
+def demo_walk() -> tuple[LiveProcessor, list[dict]]:
+    """The demo recording fed frame by frame through a LiveProcessor with the test started."""
+    rec = guided_demo_recording()
+    proc = LiveProcessor("demo")
+    assert proc.command("start")
+    messages = [
+        proc.process(rec.t_ms[i], rec.image[i], rec.world[i], rec.size_wh, int(rec.n_people[i])) for i in range(rec.n_frames)
+    ]
+    return proc, messages
+
+
+def test_demo_walks_through_every_phase_to_the_results(demo_walk):
+    proc, messages = demo_walk
+    phases = [m["state"]["phase"] for m in messages]
+    order = [p for i, p in enumerate(phases) if i == 0 or phases[i - 1] != p]
+    assert order == ["setup", "calibrate", "trial", "results"]
+    state = messages[-1]["state"]
+    assert [(s["side"], s["direction"]) for s in state["steps"]] == list(STEPS)
+    assert all(s["done"] for s in state["steps"])
+    assert proc.meter.calibrated
+
+
+def test_demo_trials_match_the_truth_and_the_hiked_trial_is_refused(demo_walk):
+    _, messages = demo_walk
+    steps = messages[-1]["state"]["steps"]
+    by_step = {(s["side"], s["direction"]): s for s in steps}
+    for i, truth in enumerate(DEMO_TRIALS):
+        trials = by_step[(truth.side, truth.direction)]["trials"]
+        index = [j for j, t in enumerate(DEMO_TRIALS[: i + 1]) if (t.side, t.direction) == (truth.side, truth.direction)]
+        got = trials[len(index) - 1]
+        assert got["peak_deg"] == pytest.approx(truth.peak_deg, abs=1.5), (truth, got)
+        assert got["valid"] == (i != HIKED_TRIAL), got
+    hiked = by_step[("right", "external")]["trials"][0]
+    assert "pelvis hike" in hiked["reason"]
+
+
+def test_demo_results_come_from_the_assessment_with_asymmetry(demo_walk):
+    proc, messages = demo_walk
+    results = messages[-1]["state"]["results"]
+    assert results["measurable"] is True
+    right, left = results["sides"]["right"], results["sides"]["left"]
+    assert right["internal_rotation_deg"] == pytest.approx(38.0, abs=1.5)
+    assert right["external_rotation_deg"] == pytest.approx(31.0, abs=1.5)
+    assert left["internal_rotation_deg"] == pytest.approx(33.0, abs=1.5)
+    assert left["external_rotation_deg"] == pytest.approx(27.0, abs=1.5)
+    assert results["asymmetry"]["internal_rotation_deg"] == pytest.approx(-5.0, abs=2.0)
+    assert results["asymmetry"]["flagged"] is False
+    full = proc.results.get(results["result_id"])
+    assert full["schema"] == "hiprom.analysis/1"
+    assert sum(not t["valid"] for t in full["trials"]) == 1  # the assessment also refuses the hiked trial
+    # A tick for the calibration and for every counted trial.
+    assert messages[-1]["state"]["tick_seq"] == 1 + sum(1 for i in range(len(DEMO_TRIALS)) if i != HIKED_TRIAL)
+
+
+def started_guide(**cfg) -> tuple[Guide, list[int]]:
+    """A guide already past set-up and calibration, at the first step."""
+    calls: list[int] = []
+    guide = Guide(GuideConfig(**cfg), calibrate=lambda: calls.append(1))
+    guide.command("start")
+    guide.command("next")  # skip the set-up check
+    guide.command("next")  # calibrate now
+    assert guide.phase == "trial" and calls == [1]
+    return guide, calls
+
+
+def test_two_agreeing_trials_finish_a_step_and_a_disagreeing_pair_asks_for_a_third():
+    guide, _ = started_guide()
+    t, a = trial_curve(0.0, 38.0, "right")
+    feed(guide, t, a)
+    assert guide.step_index == 0 and len(guide.steps[0].trials) == 1
+    t, a = trial_curve(4.0, 30.0, "right")  # 8 degrees off: not stable yet
+    feed(guide, t, a)
+    assert guide.step_index == 0 and len(guide.steps[0].trials) == 2
+    t, a = trial_curve(8.0, 37.0, "right")
+    feed(guide, t, a)
+    assert guide.step_index == 1 and guide.steps[0].done
+    assert guide.steps[0].stable_pair(5.0) == pytest.approx((37.0, 38.0), abs=0.3)
+
+
+def test_three_unstable_trials_end_the_step_with_a_note():
+    guide, _ = started_guide()
+    for k, peak in enumerate([20.0, 30.0, 40.0]):
+        t, a = trial_curve(4.0 * k, peak, "right")
+        feed(guide, t, a)
+    assert guide.step_index == 1
+    assert "differ" in guide.steps[0].note
+
+
+@pytest.mark.parametrize(
+    ("peak", "expect"),
+    [(-30.0, "other way"), (0.0, "")],
+    ids=["wrong-direction", "no-movement"],
+)
+def test_movement_in_the_wrong_direction_is_not_a_trial(peak, expect):
+    guide, _ = started_guide()
+    t, a = trial_curve(0.0, peak, "right")
+    states = feed(guide, t, a)
+    assert not guide.steps[0].trials
+    assert any(expect in s["detail"] for s in states)
+
+
+def test_coming_back_before_the_hold_is_not_counted():
+    guide, _ = started_guide(hold_s=1.0)
+    t, a = trial_curve(0.0, 35.0, "right", hold_s=0.4)
+    states = feed(guide, t, a)
+    assert not guide.steps[0].trials
+    assert any("too soon" in s["detail"] for s in states)
+    assert any(s["sub"] == "hold" and s["countdown_s"] is not None for s in states)
+
+
+def test_compensation_during_the_hold_voids_the_trial():
+    guide, _ = started_guide()
+    t, a = trial_curve(0.0, 35.0, "right")
+    flags = [([], ["pelvis_hike"]) for _ in t]
+    feed(guide, t, a, flags=flags)
+    trial = guide.steps[0].trials[0]
+    assert not trial.valid and trial.reason == "pelvis hike"
+    assert guide.tick_seq == 1  # only the calibration's
+
+
+def test_commands_cancel_redo_skip():
+    guide, _ = started_guide()
+    t, a = trial_curve(0.0, 35.0, "right")
+    feed(guide, t, a)
+    guide.command("redo")
+    assert guide.phase == "trial" and guide.steps[0].trials == []
+    guide.command("next")
+    assert guide.step_index == 1 and guide.steps[0].note == "skipped"
+    guide.command("cancel")
+    assert guide.phase == "idle" and guide.state()["results"] is None
+    with pytest.raises(ValueError, match="Invalid guide command 'jump'"):
+        guide.command("jump")
+
+
+def test_the_last_step_asks_for_the_analysis():
+    guide, _ = started_guide()
+    for _ in STEPS:
+        guide.command("next")
+    assert guide.wants_analysis and guide.phase == "analyzing"
+    guide.set_results(None, error="nothing measurable")
+    assert guide.phase == "results" and guide.state()["error"] == "nothing measurable"
+
+
+def test_calibration_waits_for_stillness_then_calibrates_once():
+    calls: list[int] = []
+    guide = Guide(GuideConfig(calibrate_s=2.0), calibrate=lambda: calls.append(1))
+    guide.command("start")
+    guide.command("next")
+    assert guide.phase == "calibrate"
+    t = np.arange(0, 1.5, 1 / 30)
+    wobble = np.stack([10 * np.sin(3 * t), np.zeros_like(t)], axis=1)  # moving: no calibration
+    feed(guide, t, wobble)
+    assert guide.phase == "calibrate" and not calls
+    t = np.arange(1.5, 4.0, 1 / 30)
+    held_out = np.tile([0.0, -30.0], (t.size, 1))  # still, but the right leg held in external rotation
+    states = feed(guide, t, held_out)
+    assert guide.phase == "calibrate" and not calls and "hang straight down" in states[-1]["detail"]
+    t = t + 3.0
+    states = feed(guide, t, np.zeros((t.size, 2)))
+    assert guide.phase == "trial" and calls == [1]
+    assert any(s["countdown_s"] is not None and 0 < s["countdown_s"] < 2.0 for s in states)
+
+
+def one_frame(camera: Camera = Camera(), visibility: float = 0.99) -> np.ndarray:
+    return seated_recording(np.zeros((1, 2)), camera=camera, visibility=visibility).image[0]
+
+
+@pytest.mark.parametrize(
+    ("image", "failing"),
+    [
+        (one_frame(), set()),
+        (one_frame(Camera(distance_m=9.0)), {"distance"}),
+        (one_frame(Camera(distance_m=0.9)), {"legs", "distance"}),
+        (one_frame(Camera(roll_deg=20.0)), {"square"}),
+        (one_frame(visibility=0.2), {"legs"}),
+        (np.full((33, 4), np.nan), {"person", "legs", "square", "distance"}),
+    ],
+    ids=["good", "too-far", "too-close", "tilted", "legs-hidden", "nobody"],
+)
+def test_setup_checks(image, failing):
+    checks = setup_checks(GuideInput(t_ms=0.0, angle_deg=np.zeros(2), image=image, n_people=1), GuideConfig())
+    assert {c["id"] for c in checks if not c["ok"]} == failing
+    assert all(c["hint"] for c in checks if not c["ok"])  # every failing check says what to do
+
+
+def test_setup_passes_after_the_checks_hold():
+    guide = Guide(GuideConfig(setup_s=1.0))
+    guide.command("start")
+    image = one_frame()
+    t = np.arange(0, 1.2, 1 / 30)
+    feed(guide, t, np.zeros((t.size, 2)), image=image)
+    assert guide.phase == "calibrate"
+    guide.command("cancel")
+    guide.command("start")
+    hidden = image.copy()
+    hidden[Landmark.LEFT_ANKLE, 3] = 0.1
+    states = feed(guide, t + 2, np.zeros((t.size, 2)), image=hidden)
+    assert guide.phase == "setup" and "knees and feet" in states[-1]["detail"]

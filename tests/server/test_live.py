@@ -1,0 +1,179 @@
+"""The live stream on a real server: /ws/live, many clients, sources that end or are missing."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import socket
+import threading
+import time
+from urllib.parse import urlsplit
+
+import httpx
+import numpy as np
+import pytest
+from websockets.sync.client import connect
+
+from hiprom.recording import LandmarkRecording
+
+from .helpers import assert_frame_message, recv_json, recv_until, ws_url
+
+pytestmark = pytest.mark.slow
+
+
+def is_frame(msg: dict) -> bool:
+    return msg["type"] == "frame"
+
+
+def test_recording_source_sends_well_formed_messages_within_seconds(live_server, sample_recording):
+    with live_server(source=str(sample_recording), loop=True) as url:
+        t0 = time.monotonic()
+        with connect(ws_url(url, "/ws/live"), open_timeout=5) as ws:
+            first, _ = recv_until(ws, is_frame, timeout=5)
+            assert time.monotonic() - t0 < 5
+            frames = [first] + [m for m in (recv_json(ws) for _ in range(60)) if is_frame(m)]
+        for msg in frames:
+            assert_frame_message(msg)
+        assert frames[0]["source"] == {**frames[0]["source"], "kind": "recording", "preview": False}
+        t = [m["t_ms"] for m in frames]
+        assert all(b > a for a, b in zip(t, t[1:])), "t_ms must increase"
+        assert any(m["sides"]["right"]["angle_deg"] is not None for m in frames)
+        assert all(m["landmarks"] is not None for m in frames)  # the page draws them on a blank canvas
+        info = httpx.get(url + "/api/live").json()
+        assert info["processed"] > 0 and info["status"]["level"] == "ok"
+
+
+def raw_ws_that_never_reads(url: str) -> socket.socket:
+    """Open /ws/live over a raw socket with a tiny receive buffer, then never read."""
+    host, port = urlsplit(url).hostname, urlsplit(url).port
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+    sock.connect((host, port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        (
+            f"GET /ws/live HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
+    assert b"101" in sock.recv(64)
+    return sock
+
+
+def test_a_client_that_stops_reading_does_not_stall_the_others(live_server):
+    # The demo at 4x speed: about 120 messages a second, enough to fill a stalled socket quickly.
+    # Small kernel buffers, so the stalled connection fills up within a fraction of a second.
+    with live_server(source="demo", loop=True, replay_speed=4.0, client_queue=4, send_buffer_bytes=8192) as url:
+        stalled = raw_ws_that_never_reads(url)
+        try:
+            with connect(ws_url(url, "/ws/live"), open_timeout=5) as a, connect(ws_url(url, "/ws/live"), open_timeout=5) as b:
+                counts = {"a": 0, "b": 0}
+
+                def read(ws, name):
+                    deadline = time.monotonic() + 4.0
+                    while time.monotonic() < deadline:
+                        if is_frame(recv_json(ws, timeout=3)):
+                            counts[name] += 1
+
+                threads = [threading.Thread(target=read, args=(a, "a")), threading.Thread(target=read, args=(b, "b"))]
+                for th in threads:
+                    th.start()
+                for th in threads:
+                    th.join(10)
+                info = httpx.get(url + "/api/live").json()
+            assert info["clients"] == 3
+            assert max(info["client_drops"]) > 0, info  # the stalled client lost old messages...
+            # ...while both readers kept up with the stream (~120 messages/s) despite the stalled one.
+            assert counts["a"] > 200 and counts["b"] > 200, counts
+        finally:
+            stalled.close()
+
+
+def test_a_source_that_ends_says_so_and_the_server_keeps_serving(live_server, short_recording):
+    with live_server(source=str(short_recording)) as url:
+        with connect(ws_url(url, "/ws/live"), open_timeout=5) as ws:
+            end, seen = recv_until(ws, lambda m: m["status"]["code"] == "source_ended", timeout=10)
+        assert any(is_frame(m) for m in seen)
+        assert end["type"] == "status" and end["status"]["level"] == "warn"
+        assert "has ended" in end["status"]["text"]
+        assert httpx.get(url + "/health").json()["status"] == "ok"
+        # A page opened later learns it at once.
+        with connect(ws_url(url, "/ws/live"), open_timeout=5) as ws:
+            assert recv_json(ws)["status"]["code"] == "source_ended"
+        # Starting the guided test plays it again.
+        assert httpx.post(url + "/api/guide/start").status_code == 202
+        with connect(ws_url(url, "/ws/live"), open_timeout=5) as ws:
+            msg, _ = recv_until(ws, lambda m: is_frame(m) and m["state"]["phase"] == "setup", timeout=10)
+
+
+def test_a_looping_source_starts_again_with_increasing_time(live_server, short_recording):
+    with live_server(source=str(short_recording), loop=True, replay_speed=2.0) as url:
+        with connect(ws_url(url, "/ws/live"), open_timeout=5) as ws:
+            _, seen = recv_until(ws, lambda m: m["status"]["code"] == "source_looped", timeout=10)
+            after, _ = recv_until(ws, is_frame, timeout=5)
+        frames = [m for m in seen if is_frame(m)]
+        assert after["t_ms"] > frames[-1]["t_ms"] >= 1400
+
+
+def test_a_missing_camera_is_reported_and_retried_while_the_server_keeps_serving(live_server, caplog):
+    caplog.set_level("WARNING", logger="hiprom.server")
+    with live_server(source="7", camera_retry_s=0.3) as url:
+        with connect(ws_url(url, "/ws/live"), open_timeout=5) as ws:
+            msg, _ = recv_until(ws, lambda m: m["status"]["code"] == "camera_missing", timeout=15)
+            assert msg["status"]["level"] == "error"
+            assert "camera 7" in msg["status"]["text"] and "Trying again" in msg["status"]["text"]
+            # It keeps trying (another report arrives) and the web server answers meanwhile.
+            recv_until(ws, lambda m: m["status"]["code"] == "camera_missing", timeout=15)
+        assert httpx.get(url + "/health").status_code == 200
+        assert httpx.get(url + "/").status_code == 200
+        assert httpx.get(url + "/api/live").json()["status"]["code"] == "camera_missing"
+    assert any("camera 7" in r.getMessage() for r in caplog.records)
+
+
+def test_guide_commands_over_the_websocket_reach_the_results(live_server):
+    with live_server(source="demo", replay_speed=5.0) as url:
+        with connect(ws_url(url, "/ws/live"), open_timeout=5) as ws:
+            recv_until(ws, is_frame, timeout=5)
+            ws.send(json.dumps({"type": "command", "action": "start"}))
+            msg, seen = recv_until(ws, lambda m: (m.get("state") or {}).get("phase") == "results", timeout=30)
+        phases = [m["state"]["phase"] for m in seen if m.get("state")]
+        assert {"setup", "calibrate", "trial"} <= set(phases)
+        results = msg["state"]["results"]
+        assert results["sides"]["right"]["internal_rotation_deg"] == pytest.approx(38.0, abs=2.0)
+        full = httpx.get(f"{url}/api/results/{results['result_id']}").json()
+        assert full["schema"] == "hiprom.analysis/1" and len(full["trials"]) >= 8
+        assert httpx.get(url + "/api/guide").json()["phase"] == "results"
+        assert httpx.get(f"{url}/api/results/nope").status_code == 404
+        # Saved through the records API, as the page's "Save session" button does.
+        assert httpx.get(url + "/api/info").json()["records"] is True
+        saved = httpx.post(url + "/api/sessions", json={"analysis": full, "subject": "S-TEST1", "camera": "demo recording"})
+        assert saved.status_code == 201, saved.text
+        session = saved.json()
+        assert session["right_ir_deg"] == pytest.approx(results["sides"]["right"]["internal_rotation_deg"])
+        assert session["report_url"] == f"/api/sessions/{session['id']}/report.pdf"
+
+
+def test_health_and_openapi(live_server, short_recording):
+    with live_server(source=str(short_recording), loop=True) as url:
+        assert httpx.get(url + "/health").json() == {"status": "ok", "version": httpx.get(url + "/api/info").json()["version"]}
+        paths = httpx.get(url + "/openapi.json").json()["paths"]
+        assert {"/health", "/api/live", "/api/info", "/video.mjpg", "/api/guide/{action}"} <= set(paths)
+
+
+def test_nobody_in_view_is_a_clear_state(live_server, tmp_path):
+    from hiprom.synthetic import seated_recording
+
+    rec = seated_recording(np.zeros((60, 2)))
+    image, world = rec.image.copy(), rec.world.copy()
+    image[20:] = np.nan  # the subject walks out of view after 20 frames
+    world[20:] = np.nan
+    empty = LandmarkRecording(t_ms=rec.t_ms, image=image, world=world, width=rec.width, height=rec.height, fps=rec.fps)
+    path = empty.save(tmp_path / "walks_out.landmarks.npz")
+    with live_server(source=str(path), loop=True) as url:
+        with connect(ws_url(url, "/ws/live"), open_timeout=5) as ws:
+            msg, _ = recv_until(ws, lambda m: m["status"]["code"] == "no_person", timeout=10)
+    assert_frame_message(msg)
+    assert msg["status"]["level"] == "warn" and "No one in view" in msg["status"]["text"]
+    assert msg["quality"]["person"] is False and msg["landmarks"] is None
+    assert msg["sides"]["left"]["angle_deg"] is None and "no_person" in msg["sides"]["left"]["flags"]

@@ -1,0 +1,104 @@
+"""Health data stays on this machine: loopback by default, a token beyond it."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+from hiprom.errors import ConfigError
+from hiprom.server import ServerSettings, create_app
+from hiprom.server.runner import serve_in_thread
+from hiprom.server.settings import is_loopback
+
+from .helpers import recv_json, ws_url
+
+TOKEN = "s3cret-token-for-tests"
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [("127.0.0.1", True), ("localhost", True), ("::1", True), ("127.0.0.2", True), ("0.0.0.0", False), ("192.168.1.20", False), ("::", False)],
+)
+def test_is_loopback(host, loopback):
+    assert is_loopback(host) is loopback
+
+
+def test_a_non_loopback_host_without_a_token_is_refused():
+    with pytest.raises(ConfigError, match="token is required"):
+        create_app(ServerSettings(host="0.0.0.0", start_source=False))
+    with pytest.raises(ConfigError, match="at least 8"):
+        create_app(ServerSettings(host="0.0.0.0", token="short", start_source=False))
+
+
+@pytest.fixture(scope="module")
+def token_server():
+    """A server configured for a non-loopback host (it really listens on 127.0.0.1)."""
+    with serve_in_thread(ServerSettings(host="0.0.0.0", token=TOKEN, start_source=False)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def local_server():
+    with serve_in_thread(ServerSettings(start_source=False)) as url:
+        yield url
+
+
+@pytest.mark.parametrize(
+    ("how", "status"),
+    [
+        ({}, 401),
+        ({"headers": {"Authorization": "Bearer wrong-token-xx"}}, 401),
+        ({"headers": {"Authorization": f"Bearer {TOKEN}"}}, 200),
+        ({"headers": {"X-Hiprom-Token": TOKEN}}, 200),
+        ({"params": {"token": TOKEN}}, 200),
+        ({"cookies": {"hiprom_token": TOKEN}}, 200),
+    ],
+    ids=["none", "wrong", "bearer", "header", "query", "cookie"],
+)
+def test_the_token_is_required_on_http_when_bound_beyond_loopback(token_server, how, status):
+    headers = {"Host": "10.1.2.3:8000", **how.get("headers", {})}
+    with httpx.Client(base_url=token_server, headers=headers, cookies=how.get("cookies")) as c:
+        for path in ("/api/info", "/", "/static/app.js", "/openapi.json"):
+            assert c.get(path, params=how.get("params")).status_code == status, path
+        assert c.get("/health").status_code == 200  # liveness only, no health data
+
+
+def test_a_page_opened_with_the_token_gets_it_as_a_strict_cookie(token_server):
+    with httpx.Client(base_url=token_server) as c:
+        r = c.get("/", params={"token": TOKEN})
+        assert r.status_code == 200
+        cookie = r.headers["set-cookie"]
+        assert f"hiprom_token={TOKEN}" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        assert c.get("/static/app.js").status_code == 200  # the cookie carries the token now
+
+
+def test_loopback_rejects_foreign_host_names_and_cross_site_writes(local_server):
+    with httpx.Client(base_url=local_server) as c:
+        assert c.get("/api/info").status_code == 200
+        # DNS rebinding: a page of evil.example that resolves to 127.0.0.1.
+        assert c.get("/api/info", headers={"Host": "evil.example:8000"}).status_code == 403
+        assert c.post("/api/guide/start", headers={"Origin": "http://evil.example"}).status_code == 403
+        assert c.get("/health", headers={"Host": "localhost:8000"}).status_code == 200
+
+
+def test_the_token_is_required_on_websockets(live_server, short_recording):
+    with live_server(host="0.0.0.0", token=TOKEN, source=str(short_recording), loop=True) as url:
+        with pytest.raises(InvalidStatus) as info:
+            connect(ws_url(url, "/ws/live"), open_timeout=5)
+        assert info.value.response.status_code == 403
+        with connect(ws_url(url, f"/ws/live?token={TOKEN}"), open_timeout=5) as ws:
+            assert recv_json(ws)["type"] in ("frame", "status")
+        with connect(ws_url(url, "/ws/live"), additional_headers={"Authorization": f"Bearer {TOKEN}"}, open_timeout=5) as ws:
+            assert recv_json(ws)["type"] in ("frame", "status")
+        assert httpx.get(url + "/api/live").status_code == 401
+
+
+def test_a_cross_site_page_cannot_open_the_live_websocket(live_server, short_recording):
+    with live_server(source=str(short_recording), loop=True) as url:
+        with pytest.raises(InvalidStatus):
+            connect(ws_url(url, "/ws/live"), origin="http://evil.example", open_timeout=5)
+        host = url.split("//", 1)[1]
+        with connect(ws_url(url, "/ws/live"), origin=f"http://{host}", open_timeout=5) as ws:
+            assert recv_json(ws)["type"] in ("frame", "status")

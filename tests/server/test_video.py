@@ -1,0 +1,105 @@
+"""Real footage through the real model: a video source, the MJPEG preview, the browser-camera socket."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import cv2
+import httpx
+import numpy as np
+import pytest
+from websockets.sync.client import connect
+
+from .helpers import assert_frame_message, recv_json, recv_until, ws_url
+
+pytestmark = [pytest.mark.footage, pytest.mark.model, pytest.mark.slow]
+
+
+@pytest.fixture()
+def model_env(model_path, monkeypatch):
+    monkeypatch.setenv("HIPROM_MODEL_DIR", str(model_path.parent))
+    return model_path
+
+
+@pytest.fixture(scope="module")
+def gt01(footage_dir):
+    return footage_dir / "rendered" / "gt01.mp4"
+
+
+def test_video_source_streams_measured_frames_and_a_preview(live_server, model_env, gt01):
+    with live_server(source=str(gt01), loop=True) as url:
+        t0 = time.monotonic()
+        with connect(ws_url(url, "/ws/live"), open_timeout=5) as ws:
+            first, _ = recv_until(ws, lambda m: m["type"] == "frame", timeout=15)
+            assert time.monotonic() - t0 < 15
+            wall0 = time.monotonic()
+            frames = [first]
+            while frames[-1]["t_ms"] - first["t_ms"] < 4000:  # 4 s of the clip: the first trial (right IR) is in it
+                msg = recv_json(ws, timeout=5)
+                if msg["type"] == "frame":
+                    frames.append(msg)
+            wall_s = time.monotonic() - wall0
+        for msg in frames:
+            assert_frame_message(msg)
+        assert frames[0]["source"]["kind"] == "video" and frames[0]["source"]["preview"] is True
+        assert frames[0]["size_wh"] == [640, 480]
+        # Played at its own rate (10 fps), as if live: 4 s of clip take about 4 s; frames the
+        # model could not keep up with are dropped, not queued.
+        assert 3.0 < wall_s < 5.5, wall_s
+        assert len(frames) >= 15
+        right = [m["sides"]["right"]["angle_deg"] for m in frames if m["sides"]["right"]["angle_deg"] is not None]
+        assert len(right) >= 0.8 * len(frames) and max(right) > 20.0  # the right hip's internal rotation shows up
+        assert all(m["timing"]["latency_ms"] < 2000 for m in frames)
+
+        with httpx.stream("GET", url + "/video.mjpg", timeout=10) as r:
+            assert r.headers["content-type"].startswith("multipart/x-mixed-replace")
+            buf = b""
+            for chunk in r.iter_bytes():
+                buf += chunk
+                if buf.count(b"\xff\xd9") >= 2:
+                    break
+        start = buf.index(b"\xff\xd8")
+        jpeg = buf[start : buf.index(b"\xff\xd9", start) + 2]
+        image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+        assert image.shape == (480, 640, 3)
+
+
+def test_browser_camera_socket_answers_jpeg_frames_with_the_same_messages(live_server, model_env, gt01):
+    cap = cv2.VideoCapture(str(gt01))
+    jpegs = []
+    while len(jpegs) < 30:
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        jpegs.append(cv2.imencode(".jpg", bgr)[1].tobytes())
+    cap.release()
+    with live_server(start_source=False) as url:
+        with connect(ws_url(url, "/ws/camera"), open_timeout=5, max_size=None) as ws:
+            recv_until(ws, lambda m: m["status"]["code"] == "ok", timeout=20)  # the model is loaded
+            ws.send(json.dumps({"type": "command", "action": "start"}))
+            recv_until(ws, lambda m: (m.get("state") or {}).get("phase") == "setup", timeout=5)
+            frames = []
+            for jpeg in jpegs:  # one picture at a time, as the page does when the server is busy
+                ws.send(jpeg)
+                msg, _ = recv_until(ws, lambda m: m["type"] == "frame", timeout=10)
+                frames.append(msg)
+            ws.send(b"not a picture")
+            bad, _ = recv_until(ws, lambda m: m["status"]["code"] == "bad_frame", timeout=5)
+        for msg in frames:
+            assert_frame_message(msg)
+            assert msg["source"]["kind"] == "browser"
+        assert sum(m["quality"]["person"] for m in frames) >= 25
+        assert any(m["sides"]["right"]["angle_deg"] is not None for m in frames)
+        assert frames[-1]["state"]["phase"] in ("setup", "calibrate", "trial")
+        assert httpx.get(url + "/api/info").json()["server_source"] is False
+
+
+def test_a_missing_model_is_a_clear_status_not_a_crash(live_server, gt01, tmp_path, monkeypatch):
+    monkeypatch.setenv("HIPROM_MODEL_DIR", str(tmp_path))
+    missing = tmp_path / "nothing_here.task"
+    with live_server(source=str(gt01), model=str(missing)) as url:
+        with connect(ws_url(url, "/ws/live"), open_timeout=5) as ws:
+            msg, _ = recv_until(ws, lambda m: m["status"]["code"] == "model_missing", timeout=15)
+        assert "pose model" in msg["status"]["text"] and msg["status"]["level"] == "error"
+        assert httpx.get(url + "/health").status_code == 200
