@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hiprom.landmarks import Landmark
-from hiprom.server.demo import DEMO_TRIALS, HIKED_TRIAL, guided_demo_recording
+from hiprom.demo import DEMO_TRIALS, HIKED_TRIAL, demo_recording
 from hiprom.server.guide import STEPS, Guide, GuideConfig, GuideInput, setup_checks
 from hiprom.server.processing import LiveProcessor
 from hiprom.synthetic import Camera, seated_recording
@@ -34,7 +34,7 @@ def trial_curve(t0: float, peak: float, side: str, fps: float = 30.0, hold_s: fl
 @pytest.fixture(scope="module")
 def demo_walk() -> tuple[LiveProcessor, list[dict]]:
     """The demo recording fed frame by frame through a LiveProcessor with the test started."""
-    rec = guided_demo_recording()
+    rec = demo_recording()
     proc = LiveProcessor("demo")
     assert proc.command("start")
     messages = [

@@ -41,9 +41,9 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         loop = asyncio.get_running_loop()
         app.state.store = _open_store(settings) if app.state.records else None
         if settings.start_source:
-            from hiprom.server.demo import guided_demo_recording
+            from hiprom.demo import demo_recording
 
-            engine = LiveEngine(settings, loop, app.state.results, demo=guided_demo_recording)
+            engine = LiveEngine(settings, loop, app.state.results, demo=demo_recording)
             engine.start()
             app.state.engine = engine
         try:

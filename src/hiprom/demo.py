@@ -1,8 +1,11 @@
-"""The guided demo: a synthetic subject doing the guided test in the guide's order.
+"""The demo: a synthetic subject doing the whole seated test in the guide's order.
 
-``hiprom serve --source demo`` replays it live, so the page and the whole
-guided test can be tried on a machine with no camera and no model; the
-browser tests walk the guide to its results table on it. It is made with the
+One recording serves every demo: ``samples/demo_seated_test.landmarks.npz``
+is this recording (``samples/make_demo.py`` writes it), so
+``hiprom analyze`` shows the whole analysis and ``hiprom serve --source demo``
+(or the sample file) replays it live, so the page and the whole guided test
+can be tried with no camera and no model; the browser tests walk the guide to
+its results table on it. It is made with the
 one synthetic-subject factory (``hiprom.synthetic``), so its true peaks are
 known: see ``DEMO_TRIALS``. One trial (the first right external rotation) is
 done with the right hip lifted off the seat, so the guide rejects it and
@@ -46,7 +49,7 @@ def trial_windows_s() -> np.ndarray:
     return np.stack([start, start + RAMP_S * 2 + HOLD_S], axis=1)
 
 
-def guided_demo_recording(fps: float = 30.0, seed: int = 7, image_noise_px: float = 0.6) -> LandmarkRecording:
+def demo_recording(fps: float = 30.0, seed: int = 7, image_noise_px: float = 0.6) -> LandmarkRecording:
     """A recording of the whole guided test (about 43 s), with mild landmark jitter."""
     t_s, rotation_deg = protocol(list(DEMO_TRIALS), fps=fps, lead_s=LEAD_S, ramp_s=RAMP_S, hold_s=HOLD_S, rest_s=REST_S)
     hike = np.zeros_like(rotation_deg)

@@ -1,0 +1,39 @@
+"""Fixtures of the batch tests: synthetic recordings and the stand-in analyser."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from . import fakes
+
+FAKE_ANALYZER = f"{fakes.__name__}:analyze_by_name"
+"""``run_batch(analyzer=...)`` value of the stand-in analyser (importable by spawned workers)."""
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def recordings(tmp_path: Path) -> Path:
+    """A folder of four synthetic recordings, two of them same-named in sub-folders."""
+    folder = tmp_path / "in"
+    fakes.make_recordings(folder, ["a.landmarks.npz", "b.landmarks.npz", "x/c.landmarks.npz", "y/c.landmarks.npz"])
+    return folder
+
+
+def python_subprocess(argv: list[str], cwd: Path) -> subprocess.Popen:
+    """``python ARGV`` with the tests importable as in pytest (for the fakes); pipes for output."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(REPO / "tests"), str(REPO), str(REPO / "src"), env.get("PYTHONPATH", "")])
+    return subprocess.Popen([sys.executable, *argv], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def hiprom_subprocess(args: list[str], cwd: Path) -> subprocess.Popen:
+    """The ``hiprom`` command (``python -m hiprom.cli.main ARGS``) as a subprocess."""
+    return python_subprocess(["-m", "hiprom.cli.main", *args], cwd)

@@ -1,0 +1,65 @@
+"""Stand-in analysers for machinery tests (no pose model, no pipeline needed).
+
+Each has the signature of ``hiprom.pipeline.analyze_path`` and is passed to
+``run_batch(analyzer="tests.batch.fakes:...")``; spawned workers import it by
+name. What it does depends on the input's file name:
+
+- ``*crash*``: the worker process dies at once (like a decoder segfault);
+- ``*boom*``: an unexpected exception (a bug);
+- ``*slow*``: ``SLOW_FRAMES`` frames at ``SLOW_FRAME_S`` each, reporting progress;
+- ``*.landmarks.npz``: the real pipeline (no model needed);
+- anything else: ``SourceError`` (not a readable video).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from hiprom.errors import SourceError
+from hiprom.pipeline import analyze_path, analyze_recording
+from hiprom.synthetic import Trial, protocol, seated_recording
+
+SLOW_FRAMES = 30
+SLOW_FRAME_S = 0.03
+
+
+def analyze_by_name(path, model=None, mirrored=None, norms=None, progress=None):
+    name = Path(path).name
+    if "crash" in name:
+        os._exit(70)
+    if "boom" in name:
+        raise RuntimeError("unexpected")
+    if "slow" in name:
+        for i in range(SLOW_FRAMES):
+            time.sleep(SLOW_FRAME_S)
+            if progress is not None:
+                progress(i + 1)
+        rec = seated_recording(np.zeros((SLOW_FRAMES, 2)), fps=10.0, source=name)
+        return rec, analyze_recording(rec, norms, source=name)
+    if name.endswith(".landmarks.npz"):
+        return analyze_path(path, model=model, mirrored=mirrored, norms=norms, progress=progress)
+    raise SourceError(f"{path}: not a readable video")
+
+
+def make_recordings(folder: Path, names: list[str], seed: int = 0) -> list[Path]:
+    """Write synthetic seated-test ``.landmarks.npz`` recordings, one per name.
+
+    Each has the four trials (left/right, internal/external) with peaks drawn
+    from a seeded generator, so every recording has different figures.
+    """
+    rng = np.random.default_rng(seed)
+    out = []
+    for name in names:
+        peaks = rng.uniform(20.0, 45.0, size=4).round(1)
+        trials = [Trial(side, direction, float(peak)) for (side, direction), peak in zip(
+            [("left", "internal"), ("left", "external"), ("right", "internal"), ("right", "external")], peaks)]
+        _, rot = protocol(trials, fps=15.0)
+        p = folder / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        seated_recording(rot, fps=15.0, source=name, image_noise_px=0.5, seed=int(rng.integers(1000))).save(p)
+        out.append(p)
+    return out

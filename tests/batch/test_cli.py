@@ -1,0 +1,61 @@
+"""``hiprom batch``: exit codes and messages (recordings only: no pose model needed)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from hiprom.batch import read_summary
+from hiprom.cli.main import main
+
+
+def _batch(capsys, *args: str) -> tuple[int, str]:
+    code = main(["batch", *args])
+    return code, capsys.readouterr().err
+
+
+def test_all_ok_exits_0_and_reports_counts(recordings: Path, tmp_path: Path, capsys) -> None:
+    code, err = _batch(capsys, str(recordings), "-o", str(tmp_path / "out"), "--workers", "2")
+    assert code == 0, err
+    assert "4 inputs: 4 ok, 0 already done, 0 failed" in err
+    assert len(read_summary(tmp_path / "out" / "summary.csv")) == 4
+    code, err = _batch(capsys, str(recordings), "-o", str(tmp_path / "out"), "--no-progress")
+    assert code == 0 and "0 ok, 4 already done" in err
+
+
+def test_any_failed_input_exits_1_with_the_summary_path(recordings: Path, tmp_path: Path, capsys) -> None:
+    (recordings / "empty.landmarks.npz").write_bytes(b"")
+    code, err = _batch(capsys, str(recordings), "-o", str(tmp_path / "out"), "--workers", "1")
+    assert code == 1
+    assert "1 of 5 inputs failed; the reasons are in" in err
+    assert "failed empty.landmarks.npz" in err  # printed as it happens
+    row = next(r for r in read_summary(tmp_path / "out" / "summary.csv") if r["file"] == "empty.landmarks.npz")
+    assert row["status"] == "failed" and "not a readable landmarks recording" in row["error"]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["{empty}"], 2, "no videos or .landmarks.npz recordings found"),
+        (["{missing}"], 2, "no such file or folder"),
+        (["{rec}", "--workers", "0"], 2, "0 is not in the range x>=1"),
+        (["{rec}", "--norms", "{missing}"], 2, "norms file not found"),
+    ],
+    ids=["no-inputs", "missing-input", "zero-workers", "missing-norms"],
+)
+def test_usage_errors_are_one_line(recordings: Path, tmp_path: Path, capsys, args: list[str], code: int, message: str) -> None:
+    (tmp_path / "empty").mkdir()
+    subs = {"empty": tmp_path / "empty", "missing": tmp_path / "missing", "rec": recordings}
+    got, err = _batch(capsys, *[a.format(**subs) for a in args], "-o", str(tmp_path / "out"))
+    assert got == code
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_scheduler_without_dask_says_what_to_install(recordings: Path, tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    code, err = _batch(capsys, str(recordings), "-o", str(tmp_path / "out"), "--scheduler", "tcp://127.0.0.1:8786")
+    assert code == 2
+    assert "pip install 'hiprom[cluster]'" in err

@@ -1,0 +1,47 @@
+"""The Dask backend gives the same summary as the local pool (a LocalCluster here)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from hiprom.batch import dask_backend, read_summary, run_batch
+from hiprom.errors import ConfigError
+
+distributed = pytest.importorskip("distributed", reason="the Dask backend needs hiprom[cluster]")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A two-process Dask cluster on this machine."""
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=50) as c:
+        yield c
+
+
+def test_dask_summary_equals_local_summary(recordings: Path, tmp_path: Path, cluster) -> None:
+    (recordings / "broken.landmarks.npz").write_bytes(b"not a zip")
+    local = run_batch([recordings], tmp_path / "local", workers=2, progress=False)
+    remote = run_batch([recordings], tmp_path / "dask", scheduler=cluster.scheduler_address, progress=False)
+    assert [r.status for r in local.rows].count("failed") == 1
+    local_rows = read_summary(local.summary_path)
+    remote_rows = read_summary(remote.summary_path)
+    assert len(local_rows) == 5
+    assert remote_rows == local_rows
+    # Outputs written by the client, and resumable like the local ones.
+    again = run_batch([recordings], tmp_path / "dask", scheduler=cluster.scheduler_address, progress=False)
+    assert [r.status for r in again.rows] == ["skipped" if r.status == "ok" else r.status for r in local.rows]
+
+
+def test_unreachable_scheduler_is_a_plain_error(recordings: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(dask_backend, "CONNECT_TIMEOUT_S", 2)
+    with pytest.raises(ConfigError, match="cannot connect to the Dask scheduler"):
+        run_batch([recordings], tmp_path / "out", scheduler="tcp://127.0.0.1:9", progress=False)
+
+
+def test_missing_dask_says_what_to_install(recordings: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
+    with pytest.raises(ConfigError, match=r"pip install 'hiprom\[cluster\]'"):
+        run_batch([recordings], tmp_path / "out", scheduler="tcp://127.0.0.1:8786", progress=False)

@@ -1,0 +1,78 @@
+"""Finding a batch's inputs and naming their outputs without collisions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hiprom.batch import discover
+from hiprom.errors import InputError
+
+
+def _touch(root: Path, names: list[str]) -> None:
+    for name in names:
+        p = root / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(b"x")
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        # rel path -> output stem
+        (["a.mp4", "b.MOV", "c.landmarks.npz", "notes.txt", "d.jpg"],
+         {"a.mp4": "a", "b.MOV": "b", "c.landmarks.npz": "c"}),
+        (["x/clip.mp4", "y/clip.mp4"], {"x/clip.mp4": "x/clip", "y/clip.mp4": "y/clip"}),
+        (["clip.mp4", "clip.mov"], {"clip.mp4": "clip.mp4", "clip.mov": "clip.mov"}),
+        (["clip.mp4", "clip.landmarks.npz"], {"clip.mp4": "clip.mp4", "clip.landmarks.npz": "clip.landmarks.npz"}),
+        (["Clip.mp4", "clip.mkv"], {"Clip.mp4": "Clip.mp4", "clip.mkv": "clip.mkv"}),
+        (["v.avi", "v2.webm", "v3.m4v", "v4.mkv"], {"v.avi": "v", "v2.webm": "v2", "v3.m4v": "v3", "v4.mkv": "v4"}),
+        ([".hidden.mp4", "._a.mp4", ".cache/b.mp4", "ok.mp4", ".x.analysis.json.abc.part"], {"ok.mp4": "ok"}),
+    ],
+    ids=["endings", "same-name-other-folders", "same-stem", "video-beside-recording", "case-insensitive",
+         "all-video-endings", "hidden-left-out"],
+)
+def test_folder_search_and_names(tmp_path: Path, files: list[str], expected: dict[str, str]) -> None:
+    _touch(tmp_path / "in", files)
+    jobs = discover([tmp_path / "in"])
+    assert {j.rel: j.stem for j in jobs} == expected
+    assert all(j.path.is_absolute() and j.path.is_file() for j in jobs)
+
+
+def test_outputs_mirror_paths_below_the_common_folder(tmp_path: Path) -> None:
+    _touch(tmp_path, ["site1/day1/a.mp4", "site2/a.mp4"])
+    jobs = discover([tmp_path / "site1", tmp_path / "site2"])
+    assert [j.stem for j in jobs] == ["site1/day1/a", "site2/a"]
+
+
+def test_named_file_taken_whatever_its_ending(tmp_path: Path) -> None:
+    _touch(tmp_path, ["notes.txt", "v.mp4"])
+    jobs = discover([tmp_path / "notes.txt", tmp_path / "v.mp4", tmp_path / "v.mp4"])
+    assert [j.rel for j in jobs] == ["notes.txt", "v.mp4"]  # duplicates dropped
+
+
+def test_glob_replaces_the_default_endings(tmp_path: Path) -> None:
+    _touch(tmp_path, ["a.MTS", "b.mp4", "sub/c.MTS"])
+    jobs = discover([tmp_path], patterns=["*.MTS"])
+    assert [j.rel for j in jobs] == ["a.MTS", "sub/c.MTS"]
+
+
+def test_out_dir_inside_an_input_folder_is_not_searched(tmp_path: Path) -> None:
+    _touch(tmp_path, ["a.mp4", "out/a.landmarks.npz"])
+    jobs = discover([tmp_path], out_dir=tmp_path / "out")
+    assert [j.rel for j in jobs] == ["a.mp4"]
+
+
+@pytest.mark.parametrize(
+    ("inputs", "out", "message"),
+    [
+        (["missing"], None, "no such file or folder"),
+        (["empty"], None, "no videos or .landmarks.npz recordings found"),
+        (["empty"], "empty", "output folder cannot also be an input folder"),
+    ],
+)
+def test_bad_inputs_say_what_is_wrong(tmp_path: Path, inputs: list[str], out: str | None, message: str) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match=message):
+        discover([tmp_path / i for i in inputs], out_dir=None if out is None else tmp_path / out)

@@ -1,0 +1,146 @@
+"""The local process pool: outputs, bad inputs, crashes, resume, interruption.
+
+These use synthetic recordings (the real pipeline, no pose model) and the
+stand-in analyser of ``fakes.py`` for inputs that crash, raise or are slow.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from hiprom.batch import OutputPaths, read_summary, run_batch
+from hiprom.batch.local import CRASH_MESSAGE
+from hiprom.pipeline import analyze_path
+
+from .conftest import FAKE_ANALYZER, python_subprocess
+
+
+def _run(inputs, out, **kw):
+    kw.setdefault("analyzer", FAKE_ANALYZER)
+    kw.setdefault("progress", False)
+    kw.setdefault("workers", 1)  # parallelism is not the point of most tests; spawning costs
+    return run_batch(inputs if isinstance(inputs, list) else [inputs], out, **kw)
+
+
+def _status(result) -> dict[str, str]:
+    return {r.file: r.status for r in result.rows}
+
+
+def test_outputs_match_the_single_file_pipeline(recordings: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = _run(recordings, out, workers=2)
+    assert _status(result) == dict.fromkeys(["a.landmarks.npz", "b.landmarks.npz", "x/c.landmarks.npz", "y/c.landmarks.npz"], "ok")
+    assert not result.interrupted and not result.failed
+    for row in result.rows:
+        stem = row.file.removesuffix(".landmarks.npz")
+        paths = OutputPaths.of(out, stem)
+        assert all(p.is_file() for p in (*paths.data, paths.marker))
+        written = json.loads(paths.analysis.read_text())
+        _, expected = analyze_path(recordings / row.file)
+        for a in (written, expected):
+            a.pop("created_utc", None)
+        assert written == expected
+        assert row.left_ir_deg == expected["sides"]["left"]["internal_rotation_deg"]
+        assert row.asym_arc_deg == expected["asymmetry"]["total_arc_deg"]
+        header = paths.series.read_text().splitlines()[0]
+        assert header.startswith("t_s,")
+    summary = read_summary(out / "summary.csv")
+    assert [r["file"] for r in summary] == [r.file for r in result.rows]
+    assert {r["status"] for r in summary} == {"ok"}
+    assert not list(out.rglob("*.part"))
+
+
+def test_bad_inputs_fail_alone_with_a_reason(recordings: Path, tmp_path: Path) -> None:
+    (recordings / "text.mp4").write_text("not a video\n")
+    (recordings / "broken.landmarks.npz").write_bytes(b"PK\x03\x04 truncated")
+    (recordings / "bug_boom.mp4").write_bytes(b"x")
+    (recordings / "seg_crash.mp4").write_bytes(b"x")
+    result = _run(recordings, tmp_path / "out")
+    rows = {r.file: r for r in result.rows}
+    assert {f for f, r in rows.items() if r.status == "ok"} == {
+        "a.landmarks.npz", "b.landmarks.npz", "x/c.landmarks.npz", "y/c.landmarks.npz"}
+    assert "not a readable video" in rows["text.mp4"].error
+    assert "not a readable landmarks recording" in rows["broken.landmarks.npz"].error
+    assert rows["bug_boom.mp4"].error.startswith("internal error (RuntimeError")
+    assert rows["seg_crash.mp4"].error == CRASH_MESSAGE
+    assert not OutputPaths.of(tmp_path / "out", "text").marker.exists()
+
+
+def test_second_run_skips_what_is_done_and_redoes_what_changed(recordings: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _run(recordings, out)
+    # One input changed, one output lost, one input new.
+    shutil.copy(recordings / "b.landmarks.npz", recordings / "a.landmarks.npz")
+    OutputPaths.of(out, "x/c").series.unlink()
+    shutil.copy(recordings / "b.landmarks.npz", recordings / "new.landmarks.npz")
+    again = _run(recordings, out)
+    assert _status(again) == {"a.landmarks.npz": "ok", "b.landmarks.npz": "skipped", "new.landmarks.npz": "ok",
+                              "x/c.landmarks.npz": "ok", "y/c.landmarks.npz": "skipped"}
+    skipped = next(r for r in again.rows if r.file == "b.landmarks.npz")
+    assert skipped.left_ir_deg is not None  # figures carried over from the marker
+    assert {r.status for r in _run(recordings, out).rows} == {"skipped"}
+    assert {r.status for r in _run(recordings, out, redo=True).rows} == {"ok"}
+
+
+def test_changed_settings_redo_everything(recordings: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _run(recordings, out)
+    norms = tmp_path / "norms.toml"
+    norms.write_text("asymmetry_threshold_deg = 5.0\n")
+    result = _run(recordings, out, norms=norms)
+    assert {r.status for r in result.rows} == {"ok"}
+    assert {r.status for r in _run(recordings, out, norms=norms).rows} == {"skipped"}
+
+
+def test_a_crash_among_several_workers_names_only_the_culprit(recordings: Path, tmp_path: Path) -> None:
+    (recordings / "s1_slow.mp4").write_bytes(b"x")
+    (recordings / "z_crash.mp4").write_bytes(b"x")
+    result = _run(recordings, tmp_path / "out", workers=2)
+    status = _status(result)
+    assert status.pop("z_crash.mp4") == "failed"
+    assert set(status.values()) == {"ok"}
+
+
+_SCRIPT = textwrap.dedent("""
+    import sys
+    from hiprom.batch import run_batch
+    if __name__ == "__main__":
+        r = run_batch([sys.argv[1]], sys.argv[2], workers=1, progress=False, analyzer=sys.argv[3])
+        sys.exit(130 if r.interrupted else (1 if r.failed else 0))
+""")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill"])
+def test_interrupted_batch_continues_where_it_stopped(tmp_path: Path, sig: signal.Signals) -> None:
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    names = [f"{i}_slow.mp4" for i in range(4)]
+    for name in names:
+        (inputs / name).write_bytes(b"x")
+    out = tmp_path / "out"
+    script = tmp_path / "run.py"
+    script.write_text(_SCRIPT)
+    proc = python_subprocess([str(script), str(inputs), str(out), FAKE_ANALYZER], tmp_path)
+    deadline = time.monotonic() + 60
+    while not list(out.glob("*.done.json")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    done_first = {p.name.removesuffix(".done.json") + ".mp4" for p in out.glob("*.done.json")}
+    assert 1 <= len(done_first) < len(names), err
+    if sig == signal.SIGINT:
+        assert proc.returncode == 130, err
+        summary = {r["file"]: r["status"] for r in read_summary(out / "summary.csv")}
+        assert {f for f, s in summary.items() if s == "ok"} == done_first
+        assert {f for f, s in summary.items() if s == "interrupted"} == set(names) - done_first
+    again = _run(inputs, out, workers=2)
+    assert {r.file for r in again.rows if r.status == "skipped"} == done_first
+    assert {r.file for r in again.rows if r.status == "ok"} == set(names) - done_first
+    assert not list(out.rglob("*.part"))

@@ -1,0 +1,113 @@
+"""Output files, resume markers and summary rows of single inputs."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from hiprom.assessment import Norms
+from hiprom.batch import BatchOptions, OutputPaths, SummaryRow, discover, read_summary, write_summary
+from hiprom.batch.outputs import finished_row, input_fingerprint, remove_stale_parts, write_outputs
+from hiprom.pipeline import analyze_path
+
+
+@pytest.fixture
+def done(recordings: Path, tmp_path: Path):
+    """One recording analysed and written: (job, out_dir, options, row)."""
+    job = next(j for j in discover([recordings]) if j.rel == "a.landmarks.npz")
+    out = tmp_path / "out"
+    options = BatchOptions.create()
+    rec, analysis = analyze_path(job.path)
+    row = write_outputs(job, out, options, input_fingerprint(job.path), rec, analysis)
+    return job, out, options, row, analysis
+
+
+def test_row_copies_the_analysis_figures(done) -> None:
+    job, _, _, row, analysis = done
+    assert row.status == "ok" and row.file == "a.landmarks.npz" and row.analysis == "a.analysis.json"
+    assert row.frames == analysis["frames"]
+    for side in ("left", "right"):
+        s = analysis["sides"][side]
+        assert getattr(row, f"{side}_ir_deg") == s["internal_rotation_deg"]
+        assert getattr(row, f"{side}_er_deg") == s["external_rotation_deg"]
+        assert getattr(row, f"{side}_arc_deg") == s["total_arc_deg"]
+    assert row.asym_ir_deg == analysis["asymmetry"]["internal_rotation_deg"]
+    assert row.flagged == analysis["asymmetry"]["flagged"]
+    assert row.flags == ";".join(analysis["asymmetry"]["flagged_measures"])
+
+
+def test_finished_input_is_skipped_with_its_row(done) -> None:
+    job, out, options, row, _ = done
+    skipped = finished_row(job, out, options)
+    assert skipped is not None and skipped.status == "skipped"
+    assert {**skipped.as_dict(), "status": "ok"} == row.as_dict()
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["touch_input", "grow_input", "drop_output", "truncate_output", "corrupt_marker", "other_norms", "mirrored"],
+)
+def test_anything_changed_means_not_done(done, change: str) -> None:
+    job, out, options, _, _ = done
+    paths = OutputPaths.of(out, job.stem)
+    if change == "touch_input":
+        st = job.path.stat()
+        os.utime(job.path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    elif change == "grow_input":
+        with open(job.path, "ab") as fh:
+            fh.write(b"\0")
+    elif change == "drop_output":
+        paths.landmarks.unlink()
+    elif change == "truncate_output":
+        paths.analysis.write_text("{}")
+    elif change == "corrupt_marker":
+        paths.marker.write_text("{not json")
+    elif change == "other_norms":
+        options = BatchOptions.create(norms=Norms(asymmetry_threshold_deg=5.0))
+    elif change == "mirrored":
+        options = BatchOptions.create(mirrored=True)
+    assert finished_row(job, out, options) is None
+
+
+def test_recordings_do_not_depend_on_the_model_setting(done, tmp_path: Path) -> None:
+    job, out, _, _, _ = done
+    model = tmp_path / "m.task"
+    model.write_bytes(b"1234")
+    assert finished_row(job, out, BatchOptions.create(model=model)) is not None
+
+
+def test_stale_temporary_files_are_removed(done) -> None:
+    job, out, _, _, _ = done
+    stale = out / ".a.analysis.json.x1y2.part"
+    stale.write_text("half")
+    other = out / ".b.analysis.json.x1y2.part"
+    other.write_text("another input's")
+    remove_stale_parts(out, job.stem)
+    assert not stale.exists() and other.exists()
+
+
+def test_marker_is_plain_json_naming_the_input(done) -> None:
+    job, out, _, _, _ = done
+    marker = json.loads(OutputPaths.of(out, job.stem).marker.read_text())
+    assert marker["format"] == "hiprom.batch-done/1"
+    assert marker["input"]["file"] == "a.landmarks.npz"
+    assert set(marker["outputs"]) == {"a.landmarks.npz", "a.series.csv", "a.analysis.json"}
+
+
+def test_summary_csv_round_trip(tmp_path: Path) -> None:
+    rows = [
+        SummaryRow(file="a.mp4", status="ok", frames=10, left_ir_deg=31.5, flagged=True, flags="internal_rotation"),
+        SummaryRow.failed("b.mp4", "b.mp4: is empty\n(0 bytes)"),
+    ]
+    path = write_summary(tmp_path / "summary.csv", rows)
+    got = read_summary(path)
+    assert got[0]["left_ir_deg"] == "31.5" and got[0]["flagged"] == "true" and got[0]["right_ir_deg"] == ""
+    assert got[1]["status"] == "failed" and got[1]["error"] == "b.mp4: is empty (0 bytes)"
+
+
+def test_status_is_checked() -> None:
+    with pytest.raises(ValueError, match="status must be one of"):
+        SummaryRow(file="a", status="done")  # type: ignore[arg-type]
