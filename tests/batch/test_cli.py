@@ -45,7 +45,8 @@ def test_any_failed_input_exits_1_with_the_summary_path(recordings: Path, tmp_pa
     ],
     ids=["no-inputs", "missing-input", "zero-workers", "missing-norms"],
 )
-def test_usage_errors_are_one_line(recordings: Path, tmp_path: Path, capsys, args: list[str], code: int, message: str) -> None:
+def test_usage_errors_are_one_line(recordings: Path, tmp_path: Path, capsys,
+                                   args: list[str], code: int, message: str) -> None:
     (tmp_path / "empty").mkdir()
     subs = {"empty": tmp_path / "empty", "missing": tmp_path / "missing", "rec": recordings}
     got, err = _batch(capsys, *[a.format(**subs) for a in args], "-o", str(tmp_path / "out"))

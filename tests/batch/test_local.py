@@ -22,6 +22,9 @@ from hiprom.pipeline import analyze_path
 from .conftest import FAKE_ANALYZER, python_subprocess
 
 
+ALL = ["a.landmarks.npz", "b.landmarks.npz", "x/c.landmarks.npz", "y/c.landmarks.npz"]  # the `recordings` fixture
+
+
 def _run(inputs, out, **kw):
     kw.setdefault("analyzer", FAKE_ANALYZER)
     kw.setdefault("progress", False)
@@ -36,7 +39,7 @@ def _status(result) -> dict[str, str]:
 def test_outputs_match_the_single_file_pipeline(recordings: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = _run(recordings, out, workers=2)
-    assert _status(result) == dict.fromkeys(["a.landmarks.npz", "b.landmarks.npz", "x/c.landmarks.npz", "y/c.landmarks.npz"], "ok")
+    assert _status(result) == dict.fromkeys(ALL, "ok")
     assert not result.interrupted and not result.failed
     for row in result.rows:
         stem = row.file.removesuffix(".landmarks.npz")
@@ -64,8 +67,7 @@ def test_bad_inputs_fail_alone_with_a_reason(recordings: Path, tmp_path: Path) -
     (recordings / "seg_crash.mp4").write_bytes(b"x")
     result = _run(recordings, tmp_path / "out")
     rows = {r.file: r for r in result.rows}
-    assert {f for f, r in rows.items() if r.status == "ok"} == {
-        "a.landmarks.npz", "b.landmarks.npz", "x/c.landmarks.npz", "y/c.landmarks.npz"}
+    assert {f for f, r in rows.items() if r.status == "ok"} == set(ALL)
     assert "not a readable video" in rows["text.mp4"].error
     assert "not a readable landmarks recording" in rows["broken.landmarks.npz"].error
     assert rows["bug_boom.mp4"].error.startswith("internal error (RuntimeError")

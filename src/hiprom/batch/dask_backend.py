@@ -1,0 +1,111 @@
+"""Run batch jobs on a Dask distributed cluster (``--scheduler ADDRESS``).
+
+One task per input. Each task runs the same analysis as a local worker
+(:func:`hiprom.batch.worker.compute`) on a Dask worker and *returns* the
+recording and the analysis result; this client writes every output and the
+resume markers. So:
+
+- Dask workers must read each input at the path the client found it
+  (a shared or identically mounted filesystem), and need the pose model
+  (``HIPROM_MODEL_DIR`` or the model cache on each worker machine);
+- Dask workers need no access to OUT_DIR: only the client writes, atomically,
+  and only the client decides what is already done.
+
+Needs the optional extra ``hiprom[cluster]`` (``dask[distributed]``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from hiprom.batch.discover import Job
+from hiprom.batch.local import CRASH_MESSAGE
+from hiprom.batch.outputs import BatchOptions, input_fingerprint, remove_stale_parts, write_outputs
+from hiprom.batch.progress import Reporter
+from hiprom.batch.summary import SummaryRow
+from hiprom.batch.worker import compute, failure_message
+from hiprom.errors import ConfigError
+
+CONNECT_TIMEOUT_S = 20
+
+
+def remote_analyze(job: Job, options: BatchOptions) -> tuple[str, Any, Any]:
+    """The task run on a Dask worker: ``("ok", recording, analysis)`` or ``("failed", message, None)``."""
+    try:
+        recording, analysis = compute(job, options)
+    except Exception as exc:  # one bad input must never fail the whole graph
+        return ("failed", failure_message(exc), None)
+    return ("ok", recording, analysis)
+
+
+def _import_distributed() -> Any:
+    try:
+        import distributed
+    except ImportError:
+        raise ConfigError(
+            "--scheduler needs Dask distributed, which is not installed; "
+            "install it with: pip install 'hiprom[cluster]'"
+        ) from None
+    return distributed
+
+
+def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address: str,
+             reporter: Reporter, rows: dict[str, SummaryRow]) -> None:
+    """Analyse ``jobs`` on the cluster at ``address``, filling ``rows`` (by ``Job.rel``).
+
+    On Ctrl-C the tasks are cancelled, unfinished jobs get ``interrupted``
+    rows and the ``KeyboardInterrupt`` is re-raised.
+    """
+    distributed = _import_distributed()
+    if not jobs:
+        return
+    try:
+        client = distributed.Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ConfigError(
+            f"cannot connect to the Dask scheduler at {address!r} ({exc}); "
+            "check the address (e.g. tcp://host:8786) and that the scheduler is running"
+        ) from None
+    run_id = uuid.uuid4().hex[:8]
+    futures: dict[Any, Job] = {}
+    fingerprints: dict[str, dict[str, int]] = {}
+    try:
+        for i, job in enumerate(jobs):
+            try:
+                fingerprints[job.rel] = input_fingerprint(job.path)
+            except OSError as exc:
+                rows[job.rel] = SummaryRow.failed(job.rel, failure_message(exc))
+                reporter.finished(job, rows[job.rel])
+                continue
+            fut = client.submit(remote_analyze, job, options, pure=False, key=f"hiprom-batch-{run_id}-{i}")
+            futures[fut] = job
+            reporter.started(job)
+        for fut in distributed.as_completed(list(futures), loop=client.loop):
+            job = futures[fut]
+            try:
+                status, payload, analysis = fut.result()
+                if status == "ok":
+                    remove_stale_parts(out_dir, job.stem)
+                    row = write_outputs(job, out_dir, options, fingerprints[job.rel], payload, analysis)
+                else:
+                    row = SummaryRow.failed(job.rel, payload)
+            except distributed.KilledWorker:
+                row = SummaryRow.failed(job.rel, CRASH_MESSAGE)
+            except Exception as exc:
+                row = SummaryRow.failed(job.rel, failure_message(exc))
+            rows[job.rel] = row
+            reporter.finished(job, row)
+            fut.release()
+    except KeyboardInterrupt:
+        client.cancel(list(futures))
+        for job in jobs:
+            rows.setdefault(job.rel, SummaryRow.interrupted(job.rel))
+        raise
+    finally:
+        try:
+            client.close(timeout=10)
+        except Exception:  # closing a client of a dead cluster must not hide the real outcome
+            pass

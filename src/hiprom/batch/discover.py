@@ -1,0 +1,139 @@
+"""Find the inputs of a batch and give each one collision-free output names.
+
+Output names mirror each input's path relative to the deepest folder that
+holds every input, so ``a/clip.mp4`` and ``b/clip.mp4`` never overwrite each
+other (``OUT/a/clip.*`` and ``OUT/b/clip.*``). Two inputs of one folder that
+share a stem (``clip.mp4`` beside ``clip.mov`` or ``clip.landmarks.npz``) keep
+their whole file name as the stem instead (``OUT/clip.mp4.analysis.json``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from hiprom.errors import InputError
+from hiprom.recording import SUFFIX as RECORDING_SUFFIX
+
+VIDEO_SUFFIXES: tuple[str, ...] = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
+"""File endings taken as videos when a folder is searched (case-insensitive)."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One input of a batch.
+
+    Attributes:
+        path (Path): absolute path of the input file.
+        rel (str): the input's path relative to the batch root, POSIX style; the
+            ``file`` column of the summary.
+        stem (str): output path without extension, relative to OUT_DIR, POSIX
+            style (``rendered/gt01`` -> ``OUT/rendered/gt01.analysis.json``).
+    """
+
+    path: Path
+    rel: str
+    stem: str
+
+    @property
+    def is_recording(self) -> bool:
+        """True for a ``.landmarks.npz`` input, which needs no pose model."""
+        return self.path.name.lower().endswith(RECORDING_SUFFIX)
+
+
+def input_kind(name: str) -> str | None:
+    """``"video"``, ``"recording"`` or ``None`` for a file name, by its ending."""
+    low = name.lower()
+    if low.endswith(RECORDING_SUFFIX):
+        return "recording"
+    if low.endswith(VIDEO_SUFFIXES):
+        return "video"
+    return None
+
+
+def _strip_suffix(rel: str) -> str:
+    low = rel.lower()
+    if low.endswith(RECORDING_SUFFIX):
+        return rel[: -len(RECORDING_SUFFIX)]
+    return str(PurePosixPath(rel).with_suffix("")) if input_kind(rel) == "video" else rel
+
+
+def _wanted(rel: str, name: str, patterns: Sequence[str]) -> bool:
+    if name.startswith("."):  # hidden files, temp files, macOS "._clip.mp4" forks
+        return False
+    if patterns:
+        return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(rel, p) for p in patterns)
+    return input_kind(name) is not None
+
+
+def _walk(folder: Path, exclude: Path | None, patterns: Sequence[str]) -> Iterable[Path]:
+    for root, dirs, files in os.walk(folder):
+        here = Path(root)
+        dirs[:] = sorted(
+            d for d in dirs if not d.startswith(".") and (exclude is None or (here / d) != exclude)
+        )
+        for name in sorted(files):
+            rel = (here / name).relative_to(folder).as_posix()
+            if _wanted(rel, name, patterns):
+                yield here / name
+
+
+def discover(
+    inputs: Sequence[str | os.PathLike[str]],
+    out_dir: str | os.PathLike[str] | None = None,
+    patterns: Sequence[str] = (),
+) -> list[Job]:
+    """List the jobs of a batch, in a stable order.
+
+    Args:
+        inputs: files and folders. Folders are searched recursively for videos
+            (``VIDEO_SUFFIXES``) and ``.landmarks.npz`` recordings, or for files
+            whose name or relative path matches one of ``patterns``; hidden
+            files and folders are left out. A file named directly is always
+            taken, whatever its ending (it fails in the summary if unreadable).
+        out_dir: the batch's output folder, never searched (so that re-running
+            with the output inside an input folder does not analyse outputs).
+        patterns: shell patterns (``*.MTS``, ``2024-*/*.mp4``) replacing the
+            default file endings in folders.
+
+    Raises:
+        InputError: an input does not exist, or no input was found.
+    """
+    exclude = Path(out_dir).resolve() if out_dir is not None else None
+    found: dict[Path, None] = {}  # ordered set
+    for item in inputs:
+        p = Path(item).expanduser()
+        if not p.exists():
+            raise InputError(f"{item}: no such file or folder; check the path")
+        p = p.resolve()
+        if p.is_dir() and p == exclude:
+            raise InputError(f"{item}: the output folder cannot also be an input folder; choose another -o")
+        if p.is_dir():
+            for f in _walk(p, exclude, patterns):
+                found.setdefault(f, None)
+        else:
+            found.setdefault(p, None)
+    if not found:
+        what = f"matching {', '.join(patterns)}" if patterns else "videos or .landmarks.npz recordings"
+        raise InputError(f"no {what} found in {', '.join(map(str, inputs))}; check the paths")
+    paths = list(found)
+    root = Path(os.path.commonpath([str(p.parent) for p in paths]))
+    rels = [p.relative_to(root).as_posix() for p in paths]
+    stems = [_strip_suffix(r) for r in rels]
+    # Case-folded, so that Clip.mp4 and clip.mov do not clash on macOS either.
+    counts: dict[str, int] = {}
+    for s in stems:
+        counts[s.casefold()] = counts.get(s.casefold(), 0) + 1
+    jobs: list[Job] = []
+    taken: set[str] = set()
+    for p, r, s in zip(paths, rels, stems):
+        stem = r if counts[s.casefold()] > 1 else s
+        base, k = stem, 2
+        while stem.casefold() in taken:  # e.g. "clip.mp4" beside "clip.mp4.mov"
+            stem, k = f"{base}-{k}", k + 1
+        taken.add(stem.casefold())
+        jobs.append(Job(path=p, rel=r, stem=stem))
+    return jobs

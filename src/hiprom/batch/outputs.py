@@ -1,0 +1,190 @@
+"""The files a batch writes per input, and the marker that makes a batch resumable.
+
+Per input (``stem`` from :mod:`hiprom.batch.discover`)::
+
+    OUT/<stem>.landmarks.npz    the pose track (re-analysis needs no model)
+    OUT/<stem>.series.csv       per-frame angles, uncertainties and flags
+    OUT/<stem>.analysis.json    the analysis result (hiprom.analysis/1)
+    OUT/<stem>.done.json        written last: input size + mtime, settings,
+                                output sizes and the summary row
+
+Every file is written atomically. The marker is deleted before and written
+after the others, so a marker always describes a complete, matching set: an
+input counts as done when its marker exists, the input's size and mtime and
+the batch settings are those recorded, and every output has its recorded size.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from hiprom import __version__
+from hiprom.assessment import Norms, result_json, series_csv
+from hiprom.atomic import atomic_write
+from hiprom.batch.discover import Job
+from hiprom.batch.summary import SummaryRow
+from hiprom.recording import LandmarkRecording
+
+MARKER_FORMAT = "hiprom.batch-done/1"
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """What every input of a batch is analysed with (picklable, sent to workers).
+
+    Attributes:
+        model: pose model file (resolved by ``hiprom.pose.resolve_model`` in
+            the batch process), or ``None`` when every input is a recording.
+        model_spec: what the user asked for (``--model``); a Dask worker on
+            which ``model`` does not exist resolves this itself.
+        mirrored: force the picture to be taken as mirrored (``True``) or not
+            (``False``); ``None`` lets the pipeline decide (recording metadata).
+        norms: the norms every input is compared with (loaded once by the
+            parent from ``--norms`` or ``HIPROM_NORMS``, so workers, even
+            remote ones, need no norms file); ``None`` for the built-in ones.
+        settings: fingerprint of the above stored in each marker; a change
+            re-runs every input. Made by :meth:`create`.
+        analyzer: ``"module:function"`` with the signature of
+            ``hiprom.pipeline.analyze_path``; tests replace it to make inputs
+            crash or hang on purpose.
+    """
+
+    model: str | None = None
+    model_spec: str | None = None
+    mirrored: bool | None = None
+    norms: Norms | None = None
+    settings: tuple[tuple[str, Any], ...] = ()
+    analyzer: str = "hiprom.pipeline:analyze_path"
+
+    @classmethod
+    def create(cls, model: str | os.PathLike[str] | None = None, mirrored: bool | None = None,
+               norms: Norms | None = None, model_spec: str | os.PathLike[str] | None = None,
+               **extra: Any) -> "BatchOptions":
+        """Options with their settings fingerprint (model name and size, norms values)."""
+        settings: dict[str, Any] = {"mirrored": mirrored}
+        if model is not None:
+            m = Path(model)
+            settings["model"] = f"{m.name}:{m.stat().st_size}" if m.is_file() else str(model)
+        settings["norms_sha256"] = hashlib.sha256(repr(norms or Norms()).encode()).hexdigest()[:16]
+        return cls(
+            model=None if model is None else str(model),
+            model_spec=None if model_spec is None else str(model_spec),
+            mirrored=mirrored,
+            norms=norms,
+            settings=tuple(sorted(settings.items())),
+            **extra,
+        )
+
+    def model_here(self) -> str | None:
+        """The model to load in this process: the resolved file if it exists here, else the spec."""
+        if self.model is not None and Path(self.model).is_file():
+            return self.model
+        return self.model_spec
+
+    def settings_for(self, job: Job) -> dict[str, Any]:
+        """The settings that matter for ``job`` (a recording ignores the model)."""
+        s = dict(self.settings)
+        if job.is_recording:
+            s.pop("model", None)
+        return s
+
+
+@dataclass(frozen=True)
+class OutputPaths:
+    """Where one input's outputs go."""
+
+    landmarks: Path
+    series: Path
+    analysis: Path
+    marker: Path
+
+    @classmethod
+    def of(cls, out_dir: str | os.PathLike[str], stem: str) -> "OutputPaths":
+        base = Path(out_dir) / stem
+        return cls(*(base.with_name(base.name + sfx) for sfx in
+                     (".landmarks.npz", ".series.csv", ".analysis.json", ".done.json")))
+
+    @property
+    def data(self) -> tuple[Path, ...]:
+        """The three data files (not the marker)."""
+        return (self.landmarks, self.series, self.analysis)
+
+
+def input_fingerprint(path: Path) -> dict[str, int]:
+    """Size and modification time of an input: what "unchanged" means on resume.
+
+    Raises ``OSError`` when the file cannot be stat'ed.
+    """
+    st = path.stat()
+    return {"size": int(st.st_size), "mtime_ns": int(st.st_mtime_ns)}
+
+
+def write_outputs(job: Job, out_dir: Path, options: BatchOptions, fingerprint: dict[str, int],
+                  recording: LandmarkRecording, analysis: dict[str, Any]) -> SummaryRow:
+    """Write one input's outputs and, last, its marker; return its summary row."""
+    paths = OutputPaths.of(out_dir, job.stem)
+    with contextlib.suppress(FileNotFoundError):
+        paths.marker.unlink()
+    # The same texts as `hiprom analyze --json/--csv` writes.
+    recording.save(paths.landmarks)
+    with atomic_write(paths.series, "w") as fh:
+        fh.write(series_csv(analysis))
+    with atomic_write(paths.analysis, "w") as fh:
+        fh.write(result_json(analysis))
+    row = SummaryRow.from_analysis(job.rel, analysis, paths.analysis.relative_to(out_dir).as_posix())
+    marker = {
+        "format": MARKER_FORMAT,
+        "input": {"file": job.rel, **fingerprint},
+        "settings": options.settings_for(job),
+        "outputs": {p.name: p.stat().st_size for p in paths.data},
+        "row": row.as_dict(),
+        "hiprom_version": __version__,
+        "finished_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    with atomic_write(paths.marker, "w") as fh:
+        json.dump(marker, fh, indent=1)
+    return row
+
+
+def finished_row(job: Job, out_dir: Path, options: BatchOptions) -> SummaryRow | None:
+    """The ``skipped`` row of an input already done by an earlier run, else ``None``."""
+    paths = OutputPaths.of(out_dir, job.stem)
+    try:
+        marker = json.loads(paths.marker.read_text(encoding="utf-8"))
+        if marker.get("format") != MARKER_FORMAT:
+            return None
+        if marker["input"] != {"file": job.rel, **input_fingerprint(job.path)}:
+            return None
+        if marker["settings"] != json.loads(json.dumps(options.settings_for(job))):
+            return None
+        for p in paths.data:
+            if marker["outputs"].get(p.name) != p.stat().st_size:
+                return None
+        row = dict(marker["row"], status="skipped")
+        return SummaryRow(**row)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def remove_stale_parts(out_dir: Path, stem: str) -> None:
+    """Delete temporary files a killed run left for this input (``.<name>.*.part``)."""
+    paths = OutputPaths.of(out_dir, stem)
+    folder = paths.analysis.parent
+    if not folder.is_dir():
+        return
+    for p in (*paths.data, paths.marker):
+        for part in folder.glob(f".{glob_escape(p.name)}.*.part"):
+            with contextlib.suppress(OSError):
+                part.unlink()
+
+
+def glob_escape(name: str) -> str:
+    """Escape glob metacharacters in a file name."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)

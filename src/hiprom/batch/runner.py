@@ -1,0 +1,167 @@
+"""``run_batch``: discover inputs, skip what is done, analyse the rest, write the summary."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hiprom.batch.discover import Job, discover
+from hiprom.batch.local import LocalPool, available_cores
+from hiprom.batch.outputs import BatchOptions, finished_row
+from hiprom.batch.progress import Reporter, RichReporter
+from hiprom.batch.summary import SummaryRow, write_summary
+from hiprom.errors import HipromError, InputError
+
+SUMMARY_NAME = "summary.csv"
+DEFAULT_ANALYZER = BatchOptions.analyzer
+LOCK_NAME = ".hiprom-batch.lock"
+
+
+class BatchFailedError(HipromError):
+    """Some inputs of a batch failed (the others were analysed); exit code 1."""
+
+    exit_code = 1
+
+
+@dataclass
+class BatchResult:
+    """What a batch did.
+
+    Attributes:
+        rows: one row per discovered input, in discovery order.
+        summary_path: the ``summary.csv`` written.
+        interrupted: the batch was stopped by Ctrl-C before finishing.
+        frames: frames analysed in this run (skipped inputs not counted).
+        seconds: wall time of the analysis part of this run.
+    """
+
+    rows: list[SummaryRow]
+    summary_path: Path
+    interrupted: bool = False
+    frames: int = 0
+    seconds: float = 0.0
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.counts = {s: 0 for s in ("ok", "skipped", "failed", "interrupted")}
+        for row in self.rows:
+            self.counts[row.status] += 1
+
+    @property
+    def failed(self) -> list[SummaryRow]:
+        """The rows of inputs that failed."""
+        return [r for r in self.rows if r.status == "failed"]
+
+
+@contextlib.contextmanager
+def _out_dir_lock(out_dir: Path) -> Iterator[None]:
+    """Refuse a second batch writing into the same OUT_DIR at the same time."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks, no check
+        yield
+        return
+    with open(out_dir / LOCK_NAME, "a") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise InputError(
+                f"{out_dir}: another hiprom batch is writing to this folder; wait for it or choose another -o"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def make_options(jobs: Sequence[Job], model: str | os.PathLike[str] | None, mirrored: bool | None,
+                 norms: str | os.PathLike[str] | None, analyzer: str = DEFAULT_ANALYZER) -> BatchOptions:
+    """Batch options: norms loaded and the pose model resolved once, here.
+
+    The model is resolved only when a video needs it, so a batch of
+    recordings runs without any model. Raises ``ConfigError`` / ``ModelError``.
+    """
+    from hiprom.assessment import load_norms
+
+    norms_values = load_norms(norms)  # --norms, else HIPROM_NORMS, else built-in
+    model_path: str | os.PathLike[str] | None = model
+    if analyzer == DEFAULT_ANALYZER and any(not job.is_recording for job in jobs):
+        from hiprom.pose import resolve_model
+
+        model_path = resolve_model(model)
+    return BatchOptions.create(model=model_path, mirrored=mirrored, norms=norms_values, model_spec=model,
+                               analyzer=analyzer)
+
+
+def run_batch(
+    inputs: Sequence[str | os.PathLike[str]],
+    out_dir: str | os.PathLike[str],
+    *,
+    model: str | os.PathLike[str] | None = None,
+    mirrored: bool | None = None,
+    norms: str | os.PathLike[str] | None = None,
+    workers: int | None = None,
+    redo: bool = False,
+    scheduler: str | None = None,
+    patterns: Sequence[str] = (),
+    progress: bool = True,
+    analyzer: str = DEFAULT_ANALYZER,
+) -> BatchResult:
+    """Analyse every input under ``inputs`` into ``out_dir``; see ``docs/batch.md``.
+
+    Args:
+        inputs: files and folders (searched recursively).
+        out_dir: output folder (created).
+        model, mirrored, norms: as for ``hiprom analyze``.
+        workers: local worker processes; default: the cores available.
+        redo: analyse every input again, even those already done.
+        scheduler: a Dask scheduler address: run on that cluster instead.
+        patterns: shell patterns choosing files in folders (default: videos
+            and ``.landmarks.npz``).
+        progress: draw a progress bar on stderr.
+        analyzer: ``"module:function"`` analysing one path (tests use fakes).
+
+    Returns:
+        The rows and where the summary went. Failed inputs do not raise; the
+        caller decides (the CLI exits 1). A Ctrl-C does not raise either:
+        ``interrupted`` is set and the summary still lists every input.
+    """
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers must be at least 1, but got {workers}")
+    out = Path(out_dir).expanduser().resolve()
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: exists and is not a folder; choose another -o")
+    jobs = discover(inputs, out, patterns)
+    options = make_options(jobs, model, mirrored, norms, analyzer)
+    out.mkdir(parents=True, exist_ok=True)
+    rows: dict[str, SummaryRow] = {}
+    interrupted = False
+    with _out_dir_lock(out):
+        todo: list[Job] = []
+        for job in jobs:
+            row = None if redo else finished_row(job, out, options)
+            if row is None:
+                todo.append(job)
+            else:
+                rows[job.rel] = row
+        reporter = RichReporter(todo, skipped=len(rows)) if progress else Reporter()
+        t0 = time.monotonic()
+        with reporter:
+            try:
+                if scheduler:
+                    from hiprom.batch.dask_backend import run_dask
+
+                    run_dask(todo, out, options, scheduler, reporter, rows)
+                else:
+                    LocalPool(out, options, workers or available_cores(), reporter).run(todo, rows)
+            except KeyboardInterrupt:
+                interrupted = True
+        seconds = time.monotonic() - t0
+        ordered = [rows.get(job.rel) or SummaryRow.interrupted(job.rel) for job in jobs]
+        summary = write_summary(out / SUMMARY_NAME, ordered)
+    return BatchResult(rows=ordered, summary_path=summary, interrupted=interrupted,
+                       frames=reporter.frames_total, seconds=seconds)

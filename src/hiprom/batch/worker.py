@@ -1,0 +1,175 @@
+"""What runs in a batch worker process: analyse one input, write its outputs.
+
+Workers are started with the ``spawn`` method (MediaPipe and OpenCV keep
+threads that a ``fork`` would copy in a broken state). Nothing heavy is
+imported at module level: :func:`init_worker` first sets the thread limits and
+only then are OpenCV and MediaPipe imported, by the pipeline, on first use.
+
+The analysis itself is ``hiprom.pipeline.analyze_path``, the same call as
+``hiprom analyze``, so a batch gives the same numbers as one file at a time.
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from hiprom.batch.discover import Job
+from hiprom.batch.outputs import BatchOptions, input_fingerprint, remove_stale_parts, write_outputs
+from hiprom.batch.summary import SummaryRow
+from hiprom.errors import HipromError
+from hiprom.recording import LandmarkRecording
+
+# Set by init_worker in a worker process; None in the parent or a Dask worker.
+_events: Any = None  # multiprocessing queue of progress events
+_stop: Any = None  # multiprocessing event: the batch is being interrupted
+_busy = False  # an analysis is running in this process
+_PROGRESS_EVERY_S = 0.25
+_ORPHAN_GRACE_S = 2.0
+
+THREAD_ENV_VARS: tuple[str, ...] = (
+    "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
+    "OPENCV_FFMPEG_THREADS",  # FFmpeg's decoder threads inside cv2.VideoCapture
+)
+
+
+class BatchStopped(BaseException):
+    """Raised inside a worker when the batch is interrupted (Ctrl-C).
+
+    A ``BaseException`` so that no ``except Exception`` in a lower stage
+    swallows it; the atomic writers remove their temporary files on the way out.
+    """
+
+
+def limit_threads(threads: int) -> None:
+    """Cap the math and OpenCV thread pools of this process at ``threads``.
+
+    Only effective before numpy/OpenCV start their pools, i.e. first thing in a
+    fresh worker process. MediaPipe's TFLite/XNNPACK inference for the pose
+    model runs on one thread here (measured: CPU time / wall time = 1.0), so it
+    needs no limit; see docs/batch.md.
+    """
+    n = str(max(1, int(threads)))
+    for var in THREAD_ENV_VARS:
+        os.environ[var] = n
+    import cv2  # after the environment, so its pool obeys it
+
+    cv2.setNumThreads(max(1, int(threads)))
+
+
+def init_worker(events: Any, stop: Any, threads: int) -> None:
+    """Initialiser of each pool process: signals, thread limits, progress channel."""
+    global _events, _stop
+    # Ctrl-C goes to the whole process group; the parent decides what to do
+    # and tells workers through ``stop``. SIGTERM (the parent giving up on a
+    # worker) unwinds an analysis so its temporary files are removed.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_end_with_parent, args=(parent,), name="hiprom-parent-watch", daemon=True).start()
+    _events, _stop = events, stop
+    _silence_native_stderr()
+    limit_threads(threads)
+
+
+def _end_with_parent(parent: Any) -> None:
+    """Stop this worker when the batch process dies (e.g. ``kill -9``): no orphans."""
+    parent.join()  # returns once the parent has ended
+    os.kill(os.getpid(), signal.SIGTERM)  # unwind a running analysis (temporary files)
+    time.sleep(_ORPHAN_GRACE_S)
+    os._exit(128 + signal.SIGTERM)
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    if _busy:
+        raise BatchStopped()
+    os._exit(128 + signum)  # idle: nothing to clean up
+
+
+def _silence_native_stderr() -> None:
+    """Send MediaPipe's and FFmpeg's native log lines (fd 2) to the null device.
+
+    Python's ``sys.stderr`` keeps a copy of the real stderr, so a Python
+    traceback from a worker still shows; the native lines ("Created TensorFlow
+    Lite XNNPACK delegate", decoder warnings) would only garble the progress bar.
+    """
+    try:
+        saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+        sys.stderr = open(saved, "w", buffering=1, encoding="utf-8", errors="backslashreplace")  # noqa: SIM115
+    except OSError:  # no fd 2 at all: nothing to silence
+        pass
+
+
+def _progress_for(job: Job) -> Callable[[int], None] | None:
+    """A per-frame callback that reports progress and honours a stop request."""
+    if _events is None and _stop is None:
+        return None
+    last = [0.0, 0]
+
+    def progress(frames_done: int) -> None:
+        if _stop is not None and _stop.is_set():
+            raise BatchStopped()
+        now = time.monotonic()
+        if _events is not None and now - last[0] >= _PROGRESS_EVERY_S:
+            _events.put(("frames", job.rel, int(frames_done) - last[1]))
+            last[0], last[1] = now, int(frames_done)
+
+    return progress
+
+
+def compute(job: Job, options: BatchOptions,
+            progress: Callable[[int], None] | None = None) -> tuple[LandmarkRecording, dict[str, Any]]:
+    """Recording and analysis result of one input, exactly as ``hiprom analyze`` makes them."""
+    module, _, name = options.analyzer.partition(":")
+    analyze_path = getattr(importlib.import_module(module), name)
+    return analyze_path(job.path, model=options.model_here(), mirrored=options.mirrored,
+                        norms=options.norms, progress=progress)
+
+
+def failure_message(exc: BaseException) -> str:
+    """One plain sentence for the summary's ``error`` column."""
+    if isinstance(exc, HipromError):
+        return str(exc)
+    if isinstance(exc, MemoryError):
+        return "ran out of memory while analysing this file"
+    if isinstance(exc, OSError):
+        return f"cannot read the file ({exc.strerror or exc})"
+    return f"internal error ({type(exc).__name__}: {exc}); please report it with this file"
+
+
+def analyze_one(job: Job, out_dir: str | os.PathLike[str], options: BatchOptions) -> SummaryRow:
+    """Analyse one input and write its outputs; never raises for a bad input.
+
+    Returns the ``ok`` row, or a ``failed`` row whose ``error`` says why (an
+    unreadable, empty, corrupt or not-a-video file, nothing measurable, ...).
+    Raises only :class:`BatchStopped` when the batch is being interrupted.
+    """
+    global _busy
+    out = Path(out_dir)
+    progress = _progress_for(job)
+    _busy = True
+    try:
+        # Stat before reading: if the file changes while we work, the recorded
+        # fingerprint no longer matches and the next run redoes it.
+        fingerprint = input_fingerprint(job.path)
+        remove_stale_parts(out, job.stem)
+        recording, analysis = compute(job, options, progress)
+        return write_outputs(job, out, options, fingerprint, recording, analysis)
+    except BatchStopped:
+        raise
+    except Exception as exc:  # one bad input must never stop the batch
+        return SummaryRow.failed(job.rel, failure_message(exc))
+    finally:
+        _busy = False

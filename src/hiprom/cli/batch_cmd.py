@@ -1,0 +1,53 @@
+"""``hiprom batch``: analyse many videos and recordings, in parallel, resumably."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command(context_settings={"show_default": True})
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder: per input <stem>.analysis.json, .series.csv, .landmarks.npz; and summary.csv.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, show_default="the cores available",
+              help="Worker processes, one pose model each.")
+@click.option("--redo", is_flag=True, help="Analyse every input again, even those already done.")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="Run on a Dask cluster (e.g. tcp://host:8786); needs hiprom[cluster].")
+@click.option("--model", default=None, help="Pose model variant or .task file (see docs/models.md).")
+@click.option("--mirrored/--not-mirrored", default=None, show_default="as recorded",
+              help="The videos are left-right flipped (selfie view).")
+@click.option("--norms", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              show_default="$HIPROM_NORMS, else built-in", help="TOML file overriding norms and thresholds.")
+@click.option("--glob", "patterns", multiple=True, metavar="PATTERN",
+              help="Take files in folders matching this pattern (repeatable) instead of the video endings.")
+@click.option("--progress/--no-progress", default=True, help="Show the progress bar.")
+def batch(inputs: tuple[Path, ...], out_dir: Path, workers: int | None, redo: bool, scheduler: str | None,
+          model: str | None, mirrored: bool | None, norms: Path | None, patterns: tuple[str, ...],
+          progress: bool) -> None:
+    """Analyse every video and .landmarks.npz in INPUT files and folders (recursively).
+
+    Inputs already done by an earlier run into the same folder are skipped
+    unless --redo. Exit code 0 when every input is ok, 1 when any failed (see
+    summary.csv), 130 when interrupted (finished outputs are kept).
+    """
+    from hiprom.batch.runner import BatchFailedError, run_batch
+
+    result = run_batch(inputs, out_dir, model=model, mirrored=mirrored, norms=norms,
+                       workers=workers, redo=redo, scheduler=scheduler, patterns=patterns, progress=progress)
+    c = result.counts
+    parts = [f"{c['ok']} ok", f"{c['skipped']} already done", f"{c['failed']} failed"]
+    if c["interrupted"]:
+        parts.append(f"{c['interrupted']} not finished")
+    rate = f", {result.frames / result.seconds:.1f} frames/s" if result.seconds > 0 and result.frames else ""
+    click.echo(f"{len(result.rows)} inputs: {', '.join(parts)}{rate} -> {result.summary_path}", err=True)
+    if result.interrupted:
+        raise KeyboardInterrupt
+    if result.failed:
+        n = len(result.failed)
+        raise BatchFailedError(
+            f"{n} of {len(result.rows)} input{'s' if len(result.rows) != 1 else ''} failed; "
+            f"the reasons are in {result.summary_path}"
+        )
