@@ -15,6 +15,7 @@ import click
 
 from hiprom import __version__
 from hiprom.errors import HipromError
+from hiprom.native_stderr import silence_native_stderr_for_good
 
 # command name -> "module:attribute" of its click command.
 COMMANDS: dict[str, str] = {
@@ -55,6 +56,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; turn user errors into one line and a trustworthy exit code."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    if not debug:
+        # MediaPipe's native log lines go straight to fd 2: off the terminal.
+        silence_native_stderr_for_good()
     try:
         cli.main(args=argv, prog_name="hiprom", standalone_mode=False)
     except HipromError as exc:

@@ -67,15 +67,12 @@ def track(ctx: click.Context, source: str, output: Path, model: str | None, mirr
     from hiprom.capture import open_source, parse_camera_index
     from hiprom.pose import PoseTracker
     from hiprom.pose import track as track_source
-    from hiprom.pose._native import native_stderr_silenced
 
     camera = parse_camera_index(source)
     if camera is not None and duration is None:
         raise InputError(f"recording from camera {camera} needs --duration SECONDS")
     _check_output(output, source)
-    debug = bool((ctx.obj or {}).get("debug"))
-    quiet_native = contextlib.nullcontext() if debug else native_stderr_silenced(keep_python=True)
-    with quiet_native, open_source(source, fps=fps, duration_s=duration) as frames:
+    with open_source(source, fps=fps, duration_s=duration) as frames:
         with PoseTracker(model) as tracker:
             total = frames.n_frames if not frames.is_live else None
             label = f"tracking {frames.name}" if not frames.is_live else f"recording {frames.name} for {duration:g} s"

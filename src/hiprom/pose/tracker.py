@@ -18,7 +18,7 @@ import numpy as np
 
 from hiprom.errors import ModelError
 from hiprom.landmarks import N_LANDMARKS
-from hiprom.pose._native import native_stderr_silenced
+from hiprom.native_stderr import native_stderr_silenced
 from hiprom.pose.models import model_name, resolve_model
 from hiprom.pose.subject import SubjectFollower, count_people, geometry
 

@@ -59,3 +59,26 @@ def native_stderr_silenced(keep_python: bool = False) -> Iterator[None]:
             sys.stderr = python_stderr
         os.dup2(saved, 2)
         os.close(saved)
+
+
+def silence_native_stderr_for_good() -> None:
+    """Point file descriptor 2 at the null device for the rest of the process.
+
+    For a command-line run: MediaPipe flushes some log lines during native
+    teardown, after every Python exit handler, so no context manager can
+    catch them. Python's ``sys.stderr`` is rebound to a copy of the real
+    stderr first, so hiprom's messages, progress bars and any traceback of a
+    real bug still reach the terminal.
+    """
+    if not _fd2_is_python_stderr():
+        return
+    try:
+        real = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    sys.stderr.flush()
+    encoding = getattr(sys.stderr, "encoding", None) or "utf-8"
+    sys.stderr = open(real, "w", buffering=1, encoding=encoding, errors="backslashreplace")  # noqa: SIM115
+    os.dup2(devnull, 2)
+    os.close(devnull)
