@@ -6,8 +6,10 @@ message saying exactly what is missing, instead of failing obscurely.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,8 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("HIPROM_SHARED_DIR", REPO.parent / "shared"))
 FOOTAGE = SHARED / "footage"
 RENDERED = FOOTAGE / "rendered"
+SAMPLE = REPO / "samples" / "demo_seated_test.landmarks.npz"
+ANALYSIS_FIXTURE = REPO / "tests" / "store" / "data" / "analysis.json"
 
 
 def _need(path: Path, what: str) -> Path:
@@ -50,3 +54,32 @@ def model_path() -> Path:
     model_dir = Path(os.environ.get("HIPROM_MODEL_DIR", SHARED / "models"))
     path = model_dir / "pose_landmarker_full.task"
     return _need(path, "pose model (set HIPROM_MODEL_DIR)")
+
+
+@pytest.fixture(scope="session")
+def _demo_analysis() -> dict:
+    from hiprom.pipeline import analyze_path
+
+    _, result = analyze_path(SAMPLE)
+    return result
+
+
+@pytest.fixture
+def analysis(_demo_analysis: dict) -> dict:
+    """The analysis of samples/demo_seated_test.landmarks.npz (a fresh copy per test)."""
+    return copy.deepcopy(_demo_analysis)
+
+
+@pytest.fixture
+def fixture_analysis() -> dict:
+    """A hand-made analysis that follows docs/formats.md field by field (fixed dates, odd cases)."""
+    return json.loads(ANALYSIS_FIXTURE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator:
+    """An empty SQLite store in the test's folder."""
+    from hiprom.store import Store
+
+    with Store(tmp_path / "hiprom.db") as s:
+        yield s
