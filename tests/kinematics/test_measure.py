@@ -177,3 +177,10 @@ def test_flag_sets_and_names():
     assert COMPENSATION == Q.PELVIS_HIKE | Q.TRUNK_LEAN | Q.KNEE_DRIFT
     assert len({int(f) for f in Q}) == len(Q) == 11
     assert max(int(f) for f in Q) < 2**32
+
+
+def test_a_camera_far_to_the_side_is_measured_in_3d(four_trials):
+    _, rot = four_trials
+    kin = measure(seated_recording(rot, camera=Camera(yaw_deg=60.0)))
+    assert (kin.method == METHODS.index("world")).all()
+    np.testing.assert_allclose(kin.raw_deg, rot, atol=1.0)

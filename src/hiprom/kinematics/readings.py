@@ -45,14 +45,17 @@ class FrameReadings:
     visibility: np.ndarray
 
 
-def prefers_world(settings: KinematicsSettings) -> bool:
-    """Method policy: the 3-D method first only when asked for ('world').
+def prefers_world(neutral: Neutral, settings: KinematicsSettings) -> bool:
+    """Method policy: the 3-D method first when asked for ('world'), or when the
+    camera is so far to the side (``frontal_max_yaw_deg``) that the image barely
+    sees the swing; the yaw-corrected frontal method otherwise.
 
-    The yaw-corrected frontal method uses the image landmarks, far steadier
-    than MediaPipe's world depth, and one yaw per recording; the 3-D method
-    fills the frames where the frontal one has no number.
+    The frontal method uses the image landmarks, far steadier than MediaPipe's
+    world depth, and one yaw per recording; the other method fills the frames
+    where the first has no number. One decision per recording, so a series
+    never jumps between methods.
     """
-    return settings.method_policy == "world"
+    return settings.method_policy == "world" or abs(neutral.camera_yaw_deg) > settings.frontal_max_yaw_deg
 
 
 def read_frames(
@@ -84,7 +87,7 @@ def read_frames(
     flags |= np.where(disagree, np.uint32(QualityFlag.METHODS_DISAGREE), np.uint32(0))
 
     # Chosen method first, the other one where the chosen one has no number.
-    if prefers_world(settings):
+    if prefers_world(neutral, settings):
         (first, first_id), (second, second_id) = (world_deg, METHOD_WORLD), (frontal, METHOD_FRONTAL)
     else:
         (first, first_id), (second, second_id) = (frontal, METHOD_FRONTAL), (world_deg, METHOD_WORLD)

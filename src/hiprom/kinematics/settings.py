@@ -31,6 +31,9 @@ class KinematicsSettings:
     (rendered clips); a straightened (<30) or tucked leg still fails."""
     thigh_camera_max_deg: float = 45.0
     """Thigh heading (horizontal) more than 45 deg off the camera axis: the swing is foreshortened > 30 %."""
+    frontal_max_yaw_deg: float = 50.0
+    """Beyond 50 deg of camera yaw the sideways swing is foreshortened below cos 50 = 0.64 and the
+    yaw correction would magnify landmark noise past 1.5x: the 3-D method leads there instead."""
     oblique_yaw_deg: float = 15.0
     """Camera yaw above 15 deg: the frontal method under-reads a 45 deg rotation by > 1.5 deg."""
 
