@@ -6,10 +6,9 @@ import math
 import time
 
 import cv2
-import numpy as np
 
-from hiprom.capture._opencv import opencv_silent
-from hiprom.capture.base import Frame, FrameSource
+from hiprom.capture._opencv import OpenCVSource, opencv_silent
+from hiprom.capture.base import Frame
 from hiprom.errors import SourceError
 
 DEFAULT_FPS = 30.0
@@ -26,7 +25,7 @@ def _cannot_open(index: int, what: str) -> SourceError:
     )
 
 
-class CameraSource(FrameSource):
+class CameraSource(OpenCVSource):
     """Frames of a webcam, as they arrive.
 
     ``t_ms`` is a monotonic clock in milliseconds since the first frame
@@ -48,21 +47,19 @@ class CameraSource(FrameSource):
             raise SourceError(f"camera index must be 0 or more, but got {index}")
         if duration_s is not None and not (math.isfinite(duration_s) and duration_s > 0):
             raise SourceError(f"duration must be a positive number of seconds, but got {duration_s}")
+        super().__init__()
         self.index = int(index)
         self.name = f"camera {self.index}"
         self.duration_s = duration_s
         self.n_frames = None
-        self._index = 0
         self._t0_ns: int | None = None
-        self._last_t_ms: float | None = None
-        self._bgr: np.ndarray | None = None
         with opencv_silent():
             cap = cv2.VideoCapture(self.index)
             opened = cap.isOpened()
         if not opened:
             cap.release()
             raise _cannot_open(self.index, "could not be opened")
-        self._cap: cv2.VideoCapture | None = cap
+        self._cap = cap
         fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
         self.fps = fps if math.isfinite(fps) and 0.0 < fps <= 1000.0 else DEFAULT_FPS
         self._pending = self._first_frame()
@@ -79,28 +76,20 @@ class CameraSource(FrameSource):
         raise _cannot_open(self.index, f"opened but gave no picture within {FIRST_FRAME_TIMEOUT_S:g} s")
 
     def _grab(self) -> Frame | None:
-        cap = self._cap
-        if cap is None:
-            return None
-        ok, bgr = cap.read(self._bgr)
+        bgr = self._read_bgr()
         now_ns = time.monotonic_ns()
-        if not ok or bgr is None or bgr.ndim != 3:
+        if bgr is None:
             return None
-        self._bgr = bgr
         if self._t0_ns is None:
             self._t0_ns = now_ns
         t_ms = (now_ns - self._t0_ns) / 1e6
         if self._last_t_ms is not None and t_ms <= self._last_t_ms:
             t_ms = self._last_t_ms + 1e-3
-        self._last_t_ms = t_ms
-        frame = Frame(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), t_ms, self._index)
-        self._index += 1
-        return frame
+        return self._frame(bgr, t_ms)
 
     def read(self) -> Frame | None:
         if self._pending is not None:
-            frame, self._pending = self._pending, None
-            return frame
+            return self._take_pending()
         frame = self._grab()
         if frame is None:
             if self._cap is not None:
@@ -110,9 +99,3 @@ class CameraSource(FrameSource):
             self.close()
             return None
         return frame
-
-    def close(self) -> None:
-        if self._cap is not None:
-            self._cap.release()
-            self._cap = None
-        self._pending = None

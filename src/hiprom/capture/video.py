@@ -7,10 +7,9 @@ import os
 from pathlib import Path
 
 import cv2
-import numpy as np
 
-from hiprom.capture._opencv import opencv_silent
-from hiprom.capture.base import Frame, FrameSource, next_timestamp_ms
+from hiprom.capture._opencv import OpenCVSource, opencv_silent
+from hiprom.capture.base import Frame, next_timestamp_ms
 from hiprom.errors import SourceError
 
 DEFAULT_FPS = 30.0
@@ -27,7 +26,7 @@ def _is_still_image(path: Path) -> bool:
         return False
 
 
-class VideoFileSource(FrameSource):
+class VideoFileSource(OpenCVSource):
     """Frames of a video file (anything FFmpeg can decode: .mp4, .mov, .avi, .mkv ...).
 
     Timestamps come from the container (``CAP_PROP_POS_MSEC``); where it
@@ -46,13 +45,9 @@ class VideoFileSource(FrameSource):
     is_live = False
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
+        super().__init__()
         self.path = Path(path)
         self.name = self.path.name
-        self._cap: cv2.VideoCapture | None = None
-        self._bgr: np.ndarray | None = None  # decode buffer, reused for every frame
-        self._pending: Frame | None = None
-        self._index = 0
-        self._last_t_ms: float | None = None
         self._open()
 
     def _open(self) -> None:
@@ -99,36 +94,19 @@ class VideoFileSource(FrameSource):
 
     def _decode(self) -> Frame | None:
         """Decode the next frame into the reused buffer; return it as RGB."""
-        cap = self._cap
-        if cap is None:
+        bgr = self._read_bgr()
+        if bgr is None:
             return None
-        try:
-            ok, bgr = cap.read(self._bgr)
-        except cv2.error:
-            ok, bgr = False, None
-        if not ok or bgr is None or bgr.ndim != 3:
-            return None
-        self._bgr = bgr
         if self._index > 0 and (bgr.shape[1], bgr.shape[0]) != self.size_wh:
             w, h = self.size_wh
             raise SourceError(
                 f"{self.path}: frame {self._index} is {bgr.shape[1]}x{bgr.shape[0]} but the video "
                 f"started at {w}x{h}; re-encode the video at one size"
             )
-        t_ms = next_timestamp_ms(cap.get(cv2.CAP_PROP_POS_MSEC), self._last_t_ms, 1000.0 / self.fps)
-        self._last_t_ms = t_ms
-        frame = Frame(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), t_ms, self._index)
-        self._index += 1
-        return frame
+        t_ms = next_timestamp_ms(self._cap.get(cv2.CAP_PROP_POS_MSEC), self._last_t_ms, 1000.0 / self.fps)
+        return self._frame(bgr, t_ms)
 
     def read(self) -> Frame | None:
         if self._pending is not None:
-            frame, self._pending = self._pending, None
-            return frame
+            return self._take_pending()
         return self._decode()
-
-    def close(self) -> None:
-        if self._cap is not None:
-            self._cap.release()
-            self._cap = None
-        self._pending = None

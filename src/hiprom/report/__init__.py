@@ -22,6 +22,7 @@ __all__ = [
     "csv_text",
     "export_json",
     "load_analysis_file",
+    "write_csv",
     *_PDF,
 ]
 
