@@ -1,0 +1,271 @@
+"""Agreement and reliability statistics of paired readings; pure numpy/scipy, no I/O.
+
+Two readings of the same thing (hiprom and a goniometer, or hiprom today and
+hiprom again an hour later) are compared in two ways a clinic knows:
+
+- **Bland-Altman** (Bland & Altman, Lancet 1986;1:307-310; Stat Methods Med
+  Res 1999;8:135-160): the bias (mean of ``a - b``), the 95 % limits of
+  agreement (bias +- 1.96 SD of the differences), their 95 % confidence
+  intervals (SE of the bias ``SD/sqrt(n)``, of each limit ``sqrt(3 SD^2/n)``,
+  both with Student's t on n - 1 df), and proportional bias: the slope of the
+  least-squares regression of the difference on the mean.
+- **Intraclass correlation** from the two-way ANOVA of the (n targets x k
+  readers) table (Shrout & Fleiss, Psychol Bull 1979;86:420-428): ICC(2,1),
+  absolute agreement of single readings (a systematic bias lowers it), and
+  ICC(3,1), consistency (a bias does not). 95 % CIs by McGraw & Wong
+  (Psychol Methods 1996;1:30-46), the same formulas as R ``psych::ICC``.
+- **SEM and MDC95** (de Vet et al., J Clin Epidemiol 2006;59:1033-1039;
+  Weir, J Strength Cond Res 2005;19:231-240): the standard error of
+  measurement of a single reading, ``SEM = sqrt(sigma^2_readers +
+  sigma^2_error)`` (agreement, includes the bias) and ``sqrt(MSE)``
+  (consistency), and the minimal detectable change ``MDC95 = 1.96 sqrt(2) SEM``:
+  the smallest change between two readings that is real with 95 % confidence.
+
+Why scipy and not pingouin: the ANOVA behind every figure above is a few
+lines of numpy, and scipy (already a hiprom dependency) provides the F and t
+distributions; pingouin would add pandas, statsmodels, scikit-learn and
+seaborn for the same formulas. The tests check the published worked example
+(Shrout & Fleiss's six targets x four judges) and hand-computed figures.
+
+Every angle is in degrees; differences are ``a - b`` (hiprom minus reference).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+Z95 = 1.959963984540054
+"""Two-sided 95 % normal quantile: limits of agreement and MDC95."""
+
+MIN_PAIRS = 3
+"""Fewest pairs any figure is computed from (n - 1 degrees of freedom must leave room for a spread)."""
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A 95 % confidence interval ``[low, high]`` (``nan`` when it cannot be computed)."""
+
+    low: float
+    high: float
+
+    def contains(self, value: float) -> bool:
+        """Whether ``value`` lies in the interval (ends included)."""
+        return bool(self.low <= value <= self.high)
+
+
+@dataclass(frozen=True)
+class IccResult:
+    """Intraclass correlations of an (n targets x k readers) table, single readings.
+
+    Attributes:
+        icc_2_1: ICC(2,1), two-way random effects, absolute agreement.
+        icc_3_1: ICC(3,1), two-way mixed effects, consistency.
+        ci_2_1, ci_3_1: their 95 % confidence intervals (McGraw & Wong 1996).
+        ms_rows, ms_cols, ms_error: ANOVA mean squares of targets, readers, residual.
+        n, k: targets and readers.
+    """
+
+    icc_2_1: float
+    icc_3_1: float
+    ci_2_1: Interval
+    ci_3_1: Interval
+    ms_rows: float
+    ms_cols: float
+    ms_error: float
+    n: int
+    k: int
+
+    @property
+    def sem_agreement(self) -> float:
+        """SEM of one reading including systematic reader differences: ``sqrt(sigma^2_cols + MSE)``."""
+        var_cols = max((self.ms_cols - self.ms_error) / self.n, 0.0)
+        return math.sqrt(var_cols + self.ms_error)
+
+    @property
+    def sem_consistency(self) -> float:
+        """SEM of one reading without systematic reader differences: ``sqrt(MSE)``."""
+        return math.sqrt(self.ms_error)
+
+
+@dataclass(frozen=True)
+class BlandAltman:
+    """Bland-Altman figures of paired readings ``a`` and ``b`` (degrees, ``a - b``).
+
+    Attributes:
+        n: pairs.
+        bias: mean difference; ``bias_ci`` its 95 % CI.
+        sd: standard deviation of the differences (n - 1 in the denominator).
+        loa_low, loa_high: 95 % limits of agreement, ``bias -+ 1.96 sd``;
+            ``loa_low_ci``, ``loa_high_ci`` their 95 % CIs.
+        slope: proportional bias, slope of the difference on the mean
+            (0 = none); ``slope_ci`` its 95 % CI, ``slope_p`` the p-value of slope = 0.
+    """
+
+    n: int
+    bias: float
+    bias_ci: Interval
+    sd: float
+    loa_low: float
+    loa_high: float
+    loa_low_ci: Interval
+    loa_high_ci: Interval
+    slope: float
+    slope_ci: Interval
+    slope_p: float
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """Everything reported for one set of pairs: Bland-Altman, both ICCs, SEM and MDC95."""
+
+    bland_altman: BlandAltman
+    icc: IccResult
+    sem: float
+    sem_consistency: float
+    mdc95: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON figures: the issue's keys first, then CIs and regression (degrees; ``None`` for nan)."""
+        ba, icc = self.bland_altman, self.icc
+        out = {
+            "n": ba.n,
+            "bias_deg": ba.bias,
+            "loa_low_deg": ba.loa_low,
+            "loa_high_deg": ba.loa_high,
+            "icc_2_1": icc.icc_2_1,
+            "icc_3_1": icc.icc_3_1,
+            "sem_deg": self.sem,
+            "mdc95_deg": self.mdc95,
+            "bias_ci_deg": [ba.bias_ci.low, ba.bias_ci.high],
+            "loa_low_ci_deg": [ba.loa_low_ci.low, ba.loa_low_ci.high],
+            "loa_high_ci_deg": [ba.loa_high_ci.low, ba.loa_high_ci.high],
+            "sd_diff_deg": ba.sd,
+            "proportional_bias_slope": ba.slope,
+            "proportional_bias_slope_ci": [ba.slope_ci.low, ba.slope_ci.high],
+            "proportional_bias_p": ba.slope_p,
+            "icc_2_1_ci": [icc.ci_2_1.low, icc.ci_2_1.high],
+            "icc_3_1_ci": [icc.ci_3_1.low, icc.ci_3_1.high],
+            "sem_consistency_deg": self.sem_consistency,
+        }
+        return _finite(out)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _table(ratings: np.ndarray) -> np.ndarray:
+    x = np.asarray(ratings, dtype=float)
+    if x.ndim != 2 or x.shape[1] < 2:
+        raise ValueError(f"ratings must be a 2D array of shape (n_targets, k_readers >= 2), but got shape {x.shape}")
+    if x.shape[0] < MIN_PAIRS:
+        raise ValueError(f"ratings need at least {MIN_PAIRS} targets, but got {x.shape[0]}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("ratings must all be finite (drop incomplete targets first)")
+    return x
+
+
+def icc(ratings: np.ndarray, alpha: float = 0.05) -> IccResult:
+    """ICC(2,1) and ICC(3,1) with CIs of a complete (n targets x k readers) table.
+
+    Args:
+        ratings: (n, k) readings, one row per target (subject and measure),
+            one column per reader (instrument, rater or session); n >= 3, k >= 2.
+        alpha: 1 - confidence level of the intervals.
+    """
+    x = _table(ratings)
+    n, k = x.shape
+    grand = x.mean()
+    # Two-way ANOVA without replication: targets (rows), readers (columns), residual.
+    ss_rows = k * np.sum((x.mean(axis=1) - grand) ** 2)
+    ss_cols = n * np.sum((x.mean(axis=0) - grand) ** 2)
+    ss_error = np.sum((x - grand) ** 2) - ss_rows - ss_cols
+    df_rows, df_cols, df_error = n - 1, k - 1, (n - 1) * (k - 1)
+    msr, msc, mse = ss_rows / df_rows, ss_cols / df_cols, max(ss_error / df_error, 0.0)
+
+    # Shrout & Fleiss 1979, Table 2: single-reading forms of Cases 2 and 3.
+    icc2 = _ratio(msr - mse, msr + (k - 1) * mse + k * (msc - mse) / n)
+    icc3 = _ratio(msr - mse, msr + (k - 1) * mse)
+
+    q = 1 - alpha / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # ICC(3,1): F = MSR/MSE is F(n-1, (n-1)(k-1)) distributed (McGraw & Wong 1996, case 3 C,1).
+        f_obs = msr / mse if mse > 0 else math.inf
+        f_low = f_obs / stats.f.ppf(q, df_rows, df_error)
+        f_high = f_obs * stats.f.ppf(q, df_error, df_rows)
+        ci3 = Interval(_ratio(f_low - 1, f_low + k - 1), _ratio(f_high - 1, f_high + k - 1))
+        # ICC(2,1): Satterthwaite df of the denominator (McGraw & Wong 1996, case 2 A,1).
+        a = k * icc2 / (n * (1 - icc2))
+        b = 1 + k * icc2 * (n - 1) / (n * (1 - icc2))
+        v = (a * msc + b * mse) ** 2 / ((a * msc) ** 2 / df_cols + (b * mse) ** 2 / df_error)
+        fl = stats.f.ppf(q, df_rows, v)
+        fu = stats.f.ppf(q, v, df_rows)
+        denom = k * msc + (k * n - k - n) * mse
+        ci2 = Interval(_ratio(n * (msr - fl * mse), fl * denom + n * msr),
+                       _ratio(n * (fu * msr - mse), denom + n * fu * msr))
+    return IccResult(float(icc2), float(icc3), ci2, ci3, float(msr), float(msc), float(mse), n, k)
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num / den) if den != 0 and math.isfinite(num) and math.isfinite(den) else math.nan
+
+
+def bland_altman(a: np.ndarray, b: np.ndarray, alpha: float = 0.05) -> BlandAltman:
+    """Bias, 95 % limits of agreement with CIs, and proportional bias of ``a - b``.
+
+    Args:
+        a, b: (n,) paired readings in degrees (hiprom, reference), n >= 3, finite.
+        alpha: 1 - confidence level of the CIs (the limits themselves are always 95 %).
+    """
+    x = _table(np.column_stack([np.asarray(a, dtype=float), np.asarray(b, dtype=float)]))
+    diff = x[:, 0] - x[:, 1]
+    mean = x.mean(axis=1)
+    n = diff.size
+    bias = float(diff.mean())
+    sd = float(diff.std(ddof=1))
+    t = float(stats.t.ppf(1 - alpha / 2, n - 1))
+    se_bias = sd / math.sqrt(n)
+    se_loa = math.sqrt(3 * sd**2 / n)  # Bland & Altman 1986: var(LoA) ~ 3 sd^2 / n
+    lo, hi = bias - Z95 * sd, bias + Z95 * sd
+    slope, slope_ci, slope_p = _slope(mean, diff, alpha)
+    return BlandAltman(
+        n=n, bias=bias, bias_ci=Interval(bias - t * se_bias, bias + t * se_bias), sd=sd,
+        loa_low=lo, loa_high=hi,
+        loa_low_ci=Interval(lo - t * se_loa, lo + t * se_loa),
+        loa_high_ci=Interval(hi - t * se_loa, hi + t * se_loa),
+        slope=slope, slope_ci=slope_ci, slope_p=slope_p,
+    )
+
+
+def _slope(mean: np.ndarray, diff: np.ndarray, alpha: float) -> tuple[float, Interval, float]:
+    """Least-squares slope of ``diff`` on ``mean`` with its CI and p-value (nan if the means do not vary)."""
+    if np.ptp(mean) == 0:
+        return math.nan, Interval(math.nan, math.nan), math.nan
+    fit = stats.linregress(mean, diff)
+    t = float(stats.t.ppf(1 - alpha / 2, mean.size - 2)) if mean.size > 2 else math.nan
+    slope, se = float(fit.slope), float(fit.stderr)
+    return slope, Interval(slope - t * se, slope + t * se), float(fit.pvalue)
+
+
+def mdc95(sem: float) -> float:
+    """Minimal detectable change at 95 % confidence of a difference of two readings: ``1.96 sqrt(2) SEM``."""
+    return Z95 * math.sqrt(2.0) * sem
+
+
+def agreement(a: np.ndarray, b: np.ndarray, alpha: float = 0.05) -> Agreement:
+    """Bland-Altman, ICC(2,1), ICC(3,1), SEM (agreement) and MDC95 of paired readings ``a`` and ``b``."""
+    ba = bland_altman(a, b, alpha)
+    result = icc(np.column_stack([np.asarray(a, dtype=float), np.asarray(b, dtype=float)]), alpha)
+    sem = result.sem_agreement
+    return Agreement(bland_altman=ba, icc=result, sem=sem, sem_consistency=result.sem_consistency, mdc95=mdc95(sem))

@@ -1,0 +1,124 @@
+"""Agreement statistics against published worked examples, hand computation and known truth."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from hiprom.validation.stats import Z95, agreement, bland_altman, icc, mdc95
+
+# Shrout & Fleiss 1979, Table 2: six targets rated by four judges.
+SHROUT_FLEISS = np.array([
+    [9, 2, 5, 8],
+    [6, 1, 3, 2],
+    [8, 4, 6, 8],
+    [7, 1, 2, 6],
+    [10, 5, 6, 9],
+    [6, 2, 4, 7],
+])
+
+
+def test_shrout_fleiss_worked_example_reproduces_to_two_decimals() -> None:
+    r = icc(SHROUT_FLEISS)
+    assert round(r.icc_2_1, 2) == 0.29 and round(r.icc_3_1, 2) == 0.71
+    # The same table in R psych::ICC: ICC2 CI 0.019-0.76, ICC3 CI 0.342-0.95.
+    assert (round(r.ci_2_1.low, 2), round(r.ci_2_1.high, 2)) == (0.02, 0.76)
+    assert (round(r.ci_3_1.low, 2), round(r.ci_3_1.high, 2)) == (0.34, 0.95)
+    # Shrout & Fleiss's Table 2 mean squares: BMS 11.24, JMS 32.49, EMS 1.02.
+    assert (round(r.ms_rows, 2), round(r.ms_cols, 2), round(r.ms_error, 2)) == (11.24, 32.49, 1.02)
+
+
+def test_bland_altman_matches_a_hand_computation() -> None:
+    a = np.array([30.0, 35.0, 40.0, 28.0, 33.0])
+    b = np.array([28.0, 34.0, 36.0, 27.0, 30.0])
+    # differences 2, 1, 4, 1, 3: mean 2.2, sum of squared deviations 0.04+1.44+3.24+1.44+0.64 = 6.8,
+    # sd = sqrt(6.8 / 4) = 1.30384; LoA = 2.2 -+ 1.96 * 1.30384 = -0.3555, 4.7555;
+    # t(0.975, 4) = 2.776445; bias CI 2.2 -+ 2.776445 * 1.30384 / sqrt(5) = 0.5811, 3.8189;
+    # LoA SE = sqrt(3 * 1.7 / 5) = 1.00995, low-limit CI -0.3555 -+ 2.776445 * 1.00995.
+    ba = bland_altman(a, b)
+    sd = math.sqrt(6.8 / 4)
+    assert ba.n == 5 and ba.bias == pytest.approx(2.2) and ba.sd == pytest.approx(sd)
+    assert (ba.loa_low, ba.loa_high) == pytest.approx((2.2 - Z95 * sd, 2.2 + Z95 * sd))
+    assert (round(ba.loa_low, 2), round(ba.loa_high, 2)) == (-0.36, 4.76)
+    assert (round(ba.bias_ci.low, 2), round(ba.bias_ci.high, 2)) == (0.58, 3.82)
+    half = 2.776445 * math.sqrt(3 * 1.7 / 5)
+    assert (ba.loa_low_ci.low, ba.loa_low_ci.high) == pytest.approx((ba.loa_low - half, ba.loa_low + half), abs=1e-5)
+    # Proportional bias: means 29, 34.5, 38, 27.5, 31.5 against differences 2, 1, 4, 1, 3.
+    means = (a + b) / 2
+    slope = np.sum((means - means.mean()) * (a - b - 2.2)) / np.sum((means - means.mean()) ** 2)
+    assert ba.slope == pytest.approx(slope)
+
+
+def test_two_readers_sem_and_mdc_follow_from_the_differences() -> None:
+    # With two readers and no bias, MSE = var(diff) / 2, so MDC95 = 1.96 sd(diff).
+    rng = np.random.default_rng(7)
+    truth = rng.uniform(20, 50, 60)
+    noise = rng.normal(0, 2, (60, 2))
+    result = agreement(truth + noise[:, 0], truth + noise[:, 1])
+    sd = result.bland_altman.sd
+    assert result.sem_consistency == pytest.approx(sd / math.sqrt(2))
+    assert mdc95(result.sem_consistency) == pytest.approx(Z95 * sd)
+    assert result.sem >= result.sem_consistency
+
+
+@pytest.mark.parametrize(
+    ("bias", "noise_sd", "seed"),
+    [(0.0, 2.0, 1), (3.0, 2.0, 2), (-4.0, 3.0, 3), (5.0, 1.0, 4), (1.5, 4.0, 5)],
+)
+def test_synthetic_pairs_bias_and_limits_contain_the_truth(bias: float, noise_sd: float, seed: int) -> None:
+    """hiprom = truth + bias + N(0, noise); reference = truth + N(0, noise): the difference has sd noise*sqrt(2)."""
+    rng = np.random.default_rng(seed)
+    n = 80
+    truth = rng.uniform(15, 55, n)
+    hiprom = truth + bias + rng.normal(0, noise_sd, n)
+    reference = truth + rng.normal(0, noise_sd, n)
+    ba = agreement(hiprom, reference).bland_altman
+    sd_true = noise_sd * math.sqrt(2)
+    assert ba.bias_ci.contains(bias)
+    assert ba.loa_low_ci.contains(bias - Z95 * sd_true)
+    assert ba.loa_high_ci.contains(bias + Z95 * sd_true)
+
+
+def test_bias_interval_covers_the_truth_95_percent_of_the_time() -> None:
+    rng = np.random.default_rng(2026)
+    hits = 0
+    for _ in range(400):
+        truth = rng.uniform(15, 55, 30)
+        ba = bland_altman(truth + 2.0 + rng.normal(0, 3, 30), truth + rng.normal(0, 3, 30))
+        hits += ba.bias_ci.contains(2.0)
+    assert 0.92 <= hits / 400 <= 0.98
+
+
+def test_proportional_bias_is_found_when_hiprom_reads_large_angles_larger() -> None:
+    rng = np.random.default_rng(1)
+    truth = rng.uniform(15, 55, 80)
+    reference = truth + rng.normal(0, 1.0, 80)
+    hiprom = 1.2 * truth + rng.normal(0, 1.0, 80)
+    ba = bland_altman(hiprom, reference)
+    # difference 0.2 t against mean 1.1 t: slope 0.2 / 1.1 = 0.18
+    assert ba.slope_ci.contains(0.2 / 1.1) and ba.slope_p < 0.001
+
+
+def test_bias_lowers_absolute_agreement_but_not_consistency() -> None:
+    rng = np.random.default_rng(11)
+    truth = rng.uniform(20, 50, 40)
+    noise = rng.normal(0, 1.5, (40, 2))
+    fair = agreement(truth + noise[:, 0], truth + noise[:, 1]).icc
+    shifted = agreement(truth + noise[:, 0] + 8, truth + noise[:, 1]).icc
+    assert shifted.icc_3_1 == pytest.approx(fair.icc_3_1)
+    assert shifted.icc_2_1 < fair.icc_2_1 - 0.1
+
+
+@pytest.mark.parametrize(
+    ("ratings", "message"),
+    [
+        (np.ones((2, 2)), "at least 3 targets"),
+        (np.ones((5,)), "shape"),
+        (np.array([[1.0, np.nan], [2, 3], [4, 5]]), "finite"),
+    ],
+)
+def test_bad_tables_are_refused_with_a_reason(ratings: np.ndarray, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        icc(ratings)
