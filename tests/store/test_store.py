@@ -71,7 +71,8 @@ def test_subjects_add_list_show_delete(store: Store, analysis: dict) -> None:
     assert store.subject("A-1") == store.subject(str(a.id)) == listed["A-1"]
     assert store.subject("A-1").date_of_birth == "1970-03-04"
     assert store.delete_subject("A-1") == 2
-    assert store.counts() == {"subjects": 1, "sessions": 0, "trials": 0, "series": 0, "landmarks": 0}
+    assert store.counts() == {"subjects": 1, "sessions": 0, "trials": 0, "series": 0, "landmarks": 0,
+                              "reference_readings": 0}
 
 
 @pytest.mark.parametrize(
@@ -171,7 +172,8 @@ def test_deleting_a_session_deletes_its_trials_series_and_landmarks(store: Store
     gone = store.save_analysis(analysis, subject="D", landmarks=b"npz-bytes")
     store.delete_session(gone.id)
     n = len(analysis["trials"])
-    assert store.counts() == {"subjects": 1, "sessions": 1, "trials": n, "series": 1, "landmarks": 0}
+    assert store.counts() == {"subjects": 1, "sessions": 1, "trials": n, "series": 1, "landmarks": 0,
+                              "reference_readings": 0}
     assert store.session(keep.id).n_trials == n
 
 
@@ -187,7 +189,8 @@ def test_a_failure_inside_the_transaction_leaves_nothing(
     with pytest.raises(OSError):
         store.save_analysis(analysis, subject="new")  # after the subject, session and trials were added
     monkeypatch.undo()
-    assert store.counts() == {"subjects": 0, "sessions": 0, "trials": 0, "series": 0, "landmarks": 0}
+    assert store.counts() == {"subjects": 0, "sessions": 0, "trials": 0, "series": 0, "landmarks": 0,
+                              "reference_readings": 0}
 
 
 def test_a_full_disk_is_a_clear_error_and_leaves_nothing(tmp_path: Path, analysis: dict) -> None:

@@ -228,8 +228,10 @@ def sessions_show(session_id: str, db: str | None, as_json: bool) -> None:
     with open_store(db) as store:
         record = store.session(session_id)
         subject = store.subject(record.subject_id) if record.subject_id is not None else None
+        refs = store.references(record.id)
     if as_json:
-        print_json({**record.to_dict(), "subject": subject.to_dict() if subject else None})
+        print_json({**record.to_dict(), "subject": subject.to_dict() if subject else None,
+                    "references": [r.to_dict() for r in refs]})
         return
     assert record.analysis is not None
     fig = summary(record.analysis)
@@ -273,6 +275,10 @@ def sessions_show(session_id: str, db: str | None, as_json: bool) -> None:
                            num(t.get("peak_t_s")), num(t.get("hold_s")), "yes" if t.get("valid") else "no",
                            safe(", ".join(map(str, why)), missing=""))
         out.print(trials)
+    if refs:
+        from hiprom.cli.reference_cmd import references_table
+
+        out.print(references_table("Reference readings (your instrument)", refs))
 
 
 @sessions.command("add")
@@ -340,9 +346,20 @@ def sessions_export(session_ids: tuple[str, ...], fmt_: str, output: Path | None
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @db_option
 def sessions_delete(session_id: str, yes: bool, db: str | None) -> None:
-    """Delete a session with its trials and series."""
+    """Delete a session with its trials, series and reference readings."""
     with open_store(db) as store:
         record = store.session(session_id, with_analysis=False)
         require_yes(yes, f"session #{record.id}")
         store.delete_session(record.id)
     console().print(Text(f"Deleted session #{record.id}."))
+
+
+def _register_reference_commands() -> None:
+    """Add ``reference``, ``references`` and ``delete-reference`` (in their own module) to ``sessions``."""
+    from hiprom.cli import reference_cmd
+
+    for command in (reference_cmd.reference, reference_cmd.references, reference_cmd.delete_reference):
+        sessions.add_command(command)
+
+
+_register_reference_commands()

@@ -13,6 +13,7 @@ from hiprom.store.records import (
     SubjectRecord,
     check_analysis,
 )
+from hiprom.store.references import INSTRUMENTS, MEASURES, ReferenceInput, ReferenceRecord
 from hiprom.store.schema import SCHEMA_VERSION
 from hiprom.store.store import Store, save_analysis
 
@@ -20,8 +21,12 @@ __all__ = [
     "ANALYSIS_SCHEMA",
     "DATA_DIR_ENV",
     "DB_URL_ENV",
+    "INSTRUMENTS",
+    "MEASURES",
     "SCHEMA_VERSION",
     "RecordNotFound",
+    "ReferenceInput",
+    "ReferenceRecord",
     "SessionRecord",
     "Store",
     "SubjectRecord",

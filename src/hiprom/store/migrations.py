@@ -17,6 +17,7 @@ History:
 
 - v1: subjects, sessions, trials, series.
 - v2: ``landmarks``, the optional ``.landmarks.npz`` of a session.
+- v3: ``reference_readings``, a clinician's own instrument readings of a session.
 """
 
 from __future__ import annotations
@@ -24,7 +25,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-from sqlalchemy import Column, ForeignKey, Integer, LargeBinary, MetaData, String, Table, inspect, text
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    inspect,
+    text,
+)
 from sqlalchemy.engine import Connection, Engine
 
 from hiprom import __version__
@@ -46,7 +61,29 @@ def _v2_landmarks(conn: Connection) -> None:
     ).create(conn)
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _v2_landmarks}
+def _v3_reference_readings(conn: Connection) -> None:
+    """v3: a table of reference readings (goniometer, inclinometer) beside each session."""
+    frozen = MetaData()
+    Table("sessions", frozen, Column("id", Integer, primary_key=True))
+    table = Table(
+        "reference_readings",
+        frozen,
+        Column("id", Integer, primary_key=True),
+        Column("session_id", Integer, ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False),
+        Column("instrument", String(20), nullable=False),
+        Column("rater", String(200)),
+        Column("left_ir_deg", Float),
+        Column("left_er_deg", Float),
+        Column("right_ir_deg", Float),
+        Column("right_er_deg", Float),
+        Column("notes", Text),
+        Column("created_utc", DateTime, nullable=False),
+    )
+    Index("ix_reference_readings_session_id", table.c.session_id)
+    table.create(conn)
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _v2_landmarks, 3: _v3_reference_readings}
 """Step that takes a store from version ``n - 1`` to ``n``."""
 
 if sorted(MIGRATIONS) != list(range(2, SCHEMA_VERSION + 1)):  # pragma: no cover - a developer slip

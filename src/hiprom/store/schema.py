@@ -1,9 +1,10 @@
 """Tables of the store (SQLAlchemy 2 ORM), at the current schema version.
 
-A subject has sessions; a session has trials, one per-frame series and, when
-kept, one landmark recording. Deleting a subject deletes its sessions, and
-deleting a session deletes its trials, series and landmarks (``ON DELETE
-CASCADE``). Video is never stored.
+A subject has sessions; a session has trials, one per-frame series, when
+kept one landmark recording, and any number of reference readings (a
+clinician's own goniometer or inclinometer figures). Deleting a subject
+deletes its sessions, and deleting a session deletes its trials, series,
+landmarks and reference readings (``ON DELETE CASCADE``). Video is never stored.
 
 Times are naive UTC ``datetime`` values (SQLite has no time zones); the
 records in :mod:`hiprom.store.records` turn them into ISO strings ending in Z.
@@ -30,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Version of the tables below; :mod:`hiprom.store.migrations` upgrades older stores."""
 
 
@@ -150,3 +151,24 @@ class LandmarksRow(Base):
     format: Mapped[str] = mapped_column(String(40))
     n_frames: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ReferenceRow(Base):
+    """A clinician's own reading of a session's hip rotation with another instrument (schema version 3).
+
+    Angles in degrees as the instrument showed them (internal and external
+    rotation per side, any subset); ``None`` = not measured.
+    """
+
+    __tablename__ = "reference_readings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    instrument: Mapped[str] = mapped_column(String(20))
+    rater: Mapped[str | None] = mapped_column(String(200))
+    left_ir_deg: Mapped[float | None] = mapped_column(Float)
+    left_er_deg: Mapped[float | None] = mapped_column(Float)
+    right_ir_deg: Mapped[float | None] = mapped_column(Float)
+    right_er_deg: Mapped[float | None] = mapped_column(Float)
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_utc: Mapped[datetime] = mapped_column(DateTime)

@@ -32,6 +32,7 @@ from hiprom.landmarks import SIDES
 from hiprom.store.engine import make_engine
 from hiprom.store.location import display_url, resolve_url
 from hiprom.store.migrations import migrate
+from hiprom.store.references import ReferenceStore
 from hiprom.store.records import (
     RecordNotFound,
     SessionRecord,
@@ -44,7 +45,7 @@ from hiprom.store.records import (
     parse_utc,
     utc_now,
 )
-from hiprom.store.schema import LandmarksRow, SeriesRow, SessionRow, SubjectRow, TrialRow
+from hiprom.store.schema import LandmarksRow, ReferenceRow, SeriesRow, SessionRow, SubjectRow, TrialRow
 
 SERIES_ENCODING = "json+gzip"
 LANDMARKS_FORMAT = "hiprom.landmarks/1"
@@ -57,8 +58,8 @@ _SUMMARY_COLUMNS = {
 }
 
 
-class Store:
-    """A hiprom database of subjects and sessions.
+class Store(ReferenceStore):
+    """A hiprom database of subjects, sessions and their reference readings.
 
     Args:
         db: an SQLAlchemy URL or an SQLite file path; ``None`` for
@@ -329,7 +330,7 @@ class Store:
             return [_record(*r) for r in s.execute(query)]
 
     def delete_session(self, session_id: int | str) -> None:
-        """Delete a session with its trials, series and landmarks."""
+        """Delete a session with its trials, series, landmarks and reference readings."""
         with self._tx(write=True) as s:
             row = self._find_session(s, session_id)
             s.execute(delete(SessionRow).where(SessionRow.id == row.id))
@@ -339,7 +340,7 @@ class Store:
         with self._tx() as s:
             return {
                 table.__tablename__: s.scalar(select(func.count()).select_from(table)) or 0
-                for table in (SubjectRow, SessionRow, TrialRow, SeriesRow, LandmarksRow)
+                for table in (SubjectRow, SessionRow, TrialRow, SeriesRow, LandmarksRow, ReferenceRow)
             }
 
     def _find_session(self, s: Session, session_id: int | str) -> SessionRow:

@@ -1,0 +1,96 @@
+"""Reference readings from a CSV file: every bad row named, nothing stored if any is bad.
+
+Columns (header row, any order, case-insensitive; ``_deg`` may be left off
+the angle names): ``session`` (the session number), ``instrument``
+(goniometer, inclinometer, other), ``rater``, ``left_ir_deg``,
+``left_er_deg``, ``right_ir_deg``, ``right_er_deg``, ``notes``. Blank angle
+cells mean "not measured"; each row needs at least one angle.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import TYPE_CHECKING
+
+from hiprom.errors import HipromError, InputError
+from hiprom.store.references import COLUMNS, ReferenceInput, ReferenceRecord
+
+if TYPE_CHECKING:
+    from hiprom.store.store import Store
+
+REQUIRED = ("session", "instrument")
+OPTIONAL = ("rater", *COLUMNS.values(), "notes")
+MAX_ROW_ERRORS = 20
+"""A message lists at most this many bad rows (then says how many more)."""
+
+
+def _parse(text: str, where: str) -> tuple[list[tuple[int, str, ReferenceInput]], list[tuple[int, str]]]:
+    """Good rows and (row number, message) of bad ones; ``InputError`` for a bad header or no rows."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InputError(f"{where}: the file is empty; expecting a header row with {', '.join(REQUIRED)}") from None
+    except csv.Error as exc:
+        raise InputError(f"{where}: not a readable CSV file ({exc})") from None
+    names = [_column_name(h) for h in header]
+    missing = [c for c in REQUIRED if c not in names]
+    if missing:
+        raise InputError(f"{where}: missing column(s) {', '.join(missing)}; "
+                         f"expecting {', '.join(REQUIRED + OPTIONAL)}")
+    unknown = [h for h, n in zip(header, names) if n not in REQUIRED + OPTIONAL]
+    if unknown:
+        raise InputError(f"{where}: unknown column {unknown[0]!r}; expecting {', '.join(REQUIRED + OPTIONAL)}")
+    out: list[tuple[int, str, ReferenceInput]] = []
+    errors: list[tuple[int, str]] = []
+    try:
+        for line, cells in enumerate(reader, start=2):
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) != len(names):
+                errors.append((line, f"row {line}: {len(cells)} cells, expecting {len(names)} as in the header"))
+                continue
+            row = dict(zip(names, cells))
+            session = row["session"].strip().lstrip("#")
+            if not (session.isascii() and session.isdigit()):
+                errors.append((line, f"row {line}: session {row['session']!r} is not a session number"))
+                continue
+            try:
+                reading = ReferenceInput(**{k: row.get(k) for k in ("instrument", *OPTIONAL) if k in row})
+            except HipromError as exc:
+                errors.append((line, f"row {line}: {exc}"))
+                continue
+            out.append((line, session, reading))
+    except csv.Error as exc:
+        errors.append((reader.line_num, f"row {reader.line_num}: not readable CSV ({exc})"))
+    if not out and not errors:
+        raise InputError(f"{where}: no readings below the header; nothing stored")
+    return out, errors
+
+
+def import_reference_csv(store: Store, text: str, where: str = "CSV") -> list[ReferenceRecord]:
+    """Check every row (format and that its session exists), then store all readings in one transaction.
+
+    Raises:
+        InputError: any row is bad; nothing is stored.
+    """
+    rows, errors = _parse(text, where)
+    missing = store.missing_sessions([session for _, session, _ in rows])
+    errors += [(line, f"row {line}: no session {session} in {store.where}")
+               for line, session, _ in rows if session in missing]
+    if errors:
+        raise InputError(_summary(where, [e for _, e in sorted(errors)]))
+    return store.add_references([(session, reading) for _, session, reading in rows])
+
+
+def _column_name(header: str) -> str:
+    name = header.strip().lower().replace(" ", "_")
+    return name + "_deg" if name + "_deg" in COLUMNS.values() else name
+
+
+def _summary(where: str, errors: list[str]) -> str:
+    shown = errors[:MAX_ROW_ERRORS]
+    more = f"\n  ... and {len(errors) - len(shown)} more" if len(errors) > len(shown) else ""
+    return (f"{where}: {len(errors)} bad row(s), nothing stored; fix them and import again:\n  "
+            + "\n  ".join(shown) + more)
