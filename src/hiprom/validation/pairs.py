@@ -1,0 +1,165 @@
+"""Paired readings for ``hiprom validate``: from the store, from a CSV file, or hiprom re-tests.
+
+A :class:`Pair` is two readings of one measure of one subject at one visit:
+``a_deg`` is hiprom's figure, ``b_deg`` the reference instrument's (for a
+re-test: ``a_deg`` the first session of the day, ``b_deg`` the second).
+Measures are named as in :data:`hiprom.store.MEASURES` (``left_internal``,
+``right_external`` ...).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from hiprom.errors import HipromError, InputError
+from hiprom.store import MEASURES, ReferenceRecord, SessionRecord, Store
+from hiprom.store.references import COLUMNS, parse_angle
+
+PAIR_COLUMNS = ("measure", "hiprom_deg", "reference_deg")
+PAIR_OPTIONAL = ("subject", "session", "rater", "instrument")
+MAX_ROW_ERRORS = 20
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two readings of one measure, in degrees (``a_deg``: hiprom or first session; ``b_deg``: reference or re-test).
+
+    ``subject``, ``session``, ``rater`` and ``instrument`` say where the pair
+    came from (any may be ``None`` for a CSV that leaves them out).
+    """
+
+    measure: str
+    a_deg: float
+    b_deg: float
+    subject: str | None = None
+    session: str | None = None
+    rater: str | None = None
+    instrument: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict."""
+        return asdict(self)
+
+
+def stored_pairs(
+    store: Store,
+    *,
+    subject: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    instrument: str | None = None,
+    rater: str | None = None,
+) -> list[Pair]:
+    """Every (hiprom, reference) pair of the store's reference readings that match the filters.
+
+    A reading pairs with its session's summary figure of the same measure;
+    a measure either side lacks (not measured) gives no pair.
+    """
+    readings = store.references(subject=subject, since=since, until=until, instrument=instrument, rater=rater)
+    sessions = {s.id: s for s in store.sessions(subject)} if readings else {}
+    return list(_reading_pairs(readings, sessions))
+
+
+def _reading_pairs(readings: Iterable[ReferenceRecord], sessions: dict[int, SessionRecord]) -> Iterable[Pair]:
+    for reading in readings:
+        session = sessions.get(reading.session_id)
+        if session is None:
+            continue
+        for measure, ref in reading.angles().items():
+            ours = getattr(session, COLUMNS[measure])
+            if ref is not None and ours is not None:
+                yield Pair(measure, float(ours), float(ref), reading.subject, str(reading.session_id),
+                           reading.rater, reading.instrument)
+
+
+def retest_pairs(sessions: Sequence[SessionRecord]) -> list[Pair]:
+    """(first, second) pairs of hiprom sessions of one subject on one day (UTC date), per measure.
+
+    Sessions without a subject cannot be paired. When a subject has more
+    than two sessions on a day, the first two (by time) count, so each
+    subject-day contributes one pair per measure.
+    """
+    by_day: dict[tuple[str, str], list[SessionRecord]] = defaultdict(list)
+    for s in sessions:
+        if s.subject:
+            by_day[(s.subject, s.recorded_utc[:10])].append(s)
+    out = []
+    for (subject, _day), group in sorted(by_day.items()):
+        if len(group) < 2:
+            continue
+        first, second = sorted(group, key=lambda s: (s.recorded_utc, s.id))[:2]
+        for measure in MEASURES:
+            a, b = getattr(first, COLUMNS[measure]), getattr(second, COLUMNS[measure])
+            if a is not None and b is not None:
+                out.append(Pair(measure, float(a), float(b), subject, f"{first.id}+{second.id}"))
+    return out
+
+
+def read_pairs_csv(path: str | Path) -> list[Pair]:
+    """Pairs from a CSV with columns ``measure, hiprom_deg, reference_deg`` (+ optional ``subject, session, rater, instrument``).
+
+    Raises:
+        InputError: the file is unreadable, a column is missing, or rows are
+            bad (one line per bad row, header = row 1).
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"{p}: no such file; give a CSV of pairs (docs/validation.md)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{p}: cannot read it as UTF-8 text ({exc})") from None
+    return parse_pairs_csv(text, str(p))
+
+
+def parse_pairs_csv(text: str, where: str = "CSV") -> list[Pair]:
+    """Pairs from CSV text; see :func:`read_pairs_csv`."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration:
+        raise InputError(f"{where}: the file is empty; expecting columns {', '.join(PAIR_COLUMNS)}") from None
+    except csv.Error as exc:
+        raise InputError(f"{where}: not a readable CSV file ({exc})") from None
+    missing = [c for c in PAIR_COLUMNS if c not in header]
+    if missing:
+        raise InputError(f"{where}: missing column(s) {', '.join(missing)}; expecting "
+                         f"{', '.join(PAIR_COLUMNS)} and optionally {', '.join(PAIR_OPTIONAL)}")
+    pairs, errors = [], []
+    try:
+        for line, cells in enumerate(reader, start=2):
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) != len(header):
+                errors.append(f"row {line}: {len(cells)} cells, expecting {len(header)} as in the header")
+                continue
+            row = {k: v.strip() for k, v in zip(header, cells)}
+            try:
+                pairs.append(_pair(row))
+            except HipromError as exc:
+                errors.append(f"row {line}: {exc}")
+    except csv.Error as exc:
+        errors.append(f"row {reader.line_num}: not readable CSV ({exc})")
+    if errors:
+        shown = errors[:MAX_ROW_ERRORS]
+        more = f"\n  ... and {len(errors) - len(shown)} more" if len(errors) > len(shown) else ""
+        raise InputError(f"{where}: {len(errors)} bad row(s); fix them and run again:\n  " + "\n  ".join(shown) + more)
+    return pairs
+
+
+def _pair(row: dict[str, str]) -> Pair:
+    measure = row["measure"].lower()
+    if measure not in MEASURES:
+        raise InputError(f"measure {row['measure']!r} is unknown, expecting one of {{{', '.join(MEASURES)}}}")
+    a = parse_angle(row["hiprom_deg"], "hiprom_deg")
+    b = parse_angle(row["reference_deg"], "reference_deg")
+    if a is None or b is None:
+        raise InputError("hiprom_deg and reference_deg are both needed")
+    return Pair(measure, a, b, *(row.get(k) or None for k in PAIR_OPTIONAL))

@@ -1,0 +1,140 @@
+"""The validation report: the study's figures, plots and plain words, as PDF (WeasyPrint).
+
+Uses the session report's machinery (:mod:`hiprom.report.pdf`): the same
+rounding filter, inline-only resources and a URL fetcher that loads nothing
+from outside.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from hiprom import __version__
+from hiprom.atomic import atomic_write
+from hiprom.errors import HipromError
+from hiprom.report.data import utc_stamp
+from hiprom.report.figures import fmt
+from hiprom.report.pdf import _data_only_fetcher, _data_uri
+from hiprom.store import MEASURES
+from hiprom.validation.charts import agreement_chart
+from hiprom.validation.stats import MIN_PAIRS
+from hiprom.validation.study import MEASURE_WORDS, RECOMMENDED_SUBJECTS, loa_ci_half_width
+
+SAMPLE_SIZES = (10, 20, 30, 50, 100)
+
+
+def labels(study: Mapping[str, Any]) -> tuple[str, str]:
+    """Names of the two readings: ``("hiprom", "goniometer")``, or the sessions of a re-test."""
+    if study["kind"] == "retest":
+        return "first session", "re-test"
+    instruments = {p.get("instrument") for p in study["pairs"]} - {None}
+    return "hiprom", instruments.pop() if len(instruments) == 1 else "reference"
+
+
+def meaning(study: Mapping[str, Any]) -> list[str]:
+    """Plain sentences on what the pooled figures say."""
+    a, b = labels(study)
+    f = study["pooled"]
+    if f["bias_deg"] is None:
+        return ["Too few pairs for any figure yet."]
+    lines = [
+        f"On average {a} reads {fmt(abs(f['bias_deg']))}° {'more' if f['bias_deg'] >= 0 else 'less'} than {b} "
+        f"(95 % confidence: {fmt(f['bias_ci_deg'][0])} to {fmt(f['bias_ci_deg'][1])}°).",
+        f"For 95 % of people, {a} reads between {fmt(f['loa_low_deg'])}° and {fmt(f['loa_high_deg'])}° "
+        f"from {b}: a difference inside these limits is what the two normally disagree by.",
+        f"A change between two readings must exceed the MDC95 of {fmt(f['mdc95_deg'])}° before it can be called "
+        "real rather than measurement error.",
+        f"ICC(2,1) of {fmt(f['icc_2_1'], 2)}: 1 is perfect agreement, above 0.75 is usually called good and above "
+        "0.9 excellent (Koo & Li 2016); the confidence interval, not the single figure, says what the data support.",
+    ]
+    if study["kind"] == "agreement":
+        lines.append("Published seated goniometry of hip rotation reaches ICC 0.64–0.93 and an MDC of 5–9° between "
+                     "raters; figures in that range mean hiprom agrees with the instrument about as well as two "
+                     "clinicians agree with each other.")
+    p = f.get("proportional_bias_p")
+    if p is not None and p < 0.05:
+        lines.append(f"The difference changes with the size of the angle (slope {fmt(f['proportional_bias_slope'], 2)}, "
+                     f"p {fmt(p, 3)}): a single bias does not describe the agreement across the range.")
+    return lines
+
+
+def sample_size(study: Mapping[str, Any]) -> list[str]:
+    """Plain sentences on whether n is enough and how many pairs would be."""
+    f = study["pooled"]
+    n, subjects = f["n"], study["n_subjects"]
+    lines = [
+        f"This study has {n} pairs from {subjects} subject(s). Each limit of agreement is itself uncertain: with n "
+        f"pairs it is known to about ± t × √(3/n) standard deviations of the differences "
+        f"(Bland & Altman 1986), ± {fmt(loa_ci_half_width(n), 2)} SD here"
+        + (f", that is ± {fmt(f['loa_ci_half_width_deg'])}°." if f.get("loa_ci_half_width_deg") is not None else "."),
+        f"Quadrupling the pairs halves that uncertainty. An agreement study needs at least {RECOMMENDED_SUBJECTS} "
+        "subjects covering the range of hips the clinic sees (Koo & Li 2016); 50–100 pairs give limits of agreement "
+        "known to about ± 0.5 SD or better.",
+    ]
+    if subjects < RECOMMENDED_SUBJECTS:
+        lines.append(f"With fewer than {RECOMMENDED_SUBJECTS} subjects, treat these figures as a pilot.")
+    return lines
+
+
+def build_context(study: Mapping[str, Any], generated_utc: str | None = None) -> dict[str, Any]:
+    """Everything the template shows."""
+    names = labels(study)
+    rows = []
+    for key in (*MEASURES, "pooled"):
+        f = study["pooled"] if key == "pooled" else study["measures"][key]
+        pairs = [p for p in study["pairs"] if key == "pooled" or p["measure"] == key]
+        chart = None
+        if f["bias_deg"] is not None:
+            chart = _data_uri("image/svg+xml", agreement_chart(pairs, f, names))
+        rows.append({"key": key, "label": MEASURE_WORDS[key], "f": f, "chart": chart})
+    retest = study["kind"] == "retest"
+    return {
+        "study": study,
+        "title": "Repeatability of hiprom: same-day re-test" if retest else f"Agreement of hiprom with the {names[1]}",
+        "subtitle": ("Two hiprom sessions of the same person on the same day" if retest else
+                     "hiprom's reading of each hip against the clinic's own instrument, for the same visit"),
+        "labels": names,
+        "rows": rows,
+        "meaning": meaning(study),
+        "sample_size": sample_size(study),
+        "loa_table": [(n, loa_ci_half_width(n)) for n in SAMPLE_SIZES],
+        "min_pairs": MIN_PAIRS,
+        "version": __version__,
+        "generated_utc": generated_utc or utc_stamp(),
+    }
+
+
+def render_html(study: Mapping[str, Any], generated_utc: str | None = None) -> str:
+    """The validation report as one self-contained HTML page."""
+    env = jinja2.Environment(loader=jinja2.PackageLoader("hiprom.validation", "templates"), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["fmt"] = fmt
+    return env.get_template("validation.html").render(**build_context(study, generated_utc))
+
+
+def render_pdf(study: Mapping[str, Any], generated_utc: str | None = None) -> bytes:
+    """The validation report as PDF bytes.
+
+    Raises:
+        HipromError: WeasyPrint is not installed.
+    """
+    try:
+        import weasyprint
+    except ImportError:
+        raise HipromError("PDF reports need: pip install 'hiprom[report]'") from None
+    except OSError as exc:
+        raise HipromError(f"PDF reports need the Pango library ({exc}); see docs/reports.md") from None
+    html = render_html(study, generated_utc)
+    return weasyprint.HTML(string=html, url_fetcher=_data_only_fetcher(weasyprint)).write_pdf()
+
+
+def write_pdf(study: Mapping[str, Any], path: str | Path, generated_utc: str | None = None) -> Path:
+    """Render the validation report and write it atomically to ``path``."""
+    pdf = render_pdf(study, generated_utc)
+    with atomic_write(path) as fh:
+        fh.write(pdf)
+    return Path(path)

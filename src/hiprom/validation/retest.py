@@ -1,0 +1,81 @@
+"""The minimal detectable change (MDC) in force: the clinic's own once it has re-tested enough subjects.
+
+A change between two sessions, or a left-right difference, smaller than the
+MDC may be measurement error. Until a clinic has re-tested
+:data:`MIN_RETEST_SUBJECTS` subjects (two hiprom sessions of one subject on
+one day), the published MDC of seated goniometry from the norms is used;
+from then on, hiprom's own MDC95 measured at that clinic. Every caller says
+which one it used (``MdcInForce.text``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from hiprom.assessment.norms import Norms
+from hiprom.report.figures import fmt
+from hiprom.store import MEASURES, SessionRecord, Store
+from hiprom.validation.pairs import retest_pairs
+from hiprom.validation.stats import MIN_PAIRS
+from hiprom.validation.study import figures
+
+MIN_RETEST_SUBJECTS = 20
+"""Re-tested subjects a clinic needs before its own MDC replaces the published one."""
+
+
+@dataclass(frozen=True)
+class MdcInForce:
+    """The MDC to judge a change or an asymmetry with, and where it comes from.
+
+    Attributes:
+        low_deg, high_deg: the MDC95 in degrees; a range for the published
+            figure (6-9 deg), equal ends for the clinic's own.
+        source: ``"clinic"`` (this clinic's re-tests) or ``"published"`` (the norms).
+        n_subjects: re-tested subjects at this clinic so far.
+        per_measure: the clinic's MDC95 per measure (``left_internal`` ...),
+            empty when the published figure is in force.
+        text: one sentence for a page or a PDF saying which MDC was used.
+    """
+
+    low_deg: float
+    high_deg: float
+    source: str
+    n_subjects: int
+    per_measure: dict[str, float] = field(default_factory=dict)
+    text: str = ""
+
+    def for_measure(self, measure: str) -> float:
+        """The MDC of one measure (the clinic's per-measure figure when known, else ``low_deg``)."""
+        return self.per_measure.get(measure, self.low_deg)
+
+
+def mdc_from_sessions(sessions: Sequence[SessionRecord], norms: Norms | None = None,
+                      min_subjects: int = MIN_RETEST_SUBJECTS) -> MdcInForce:
+    """The MDC in force given a clinic's stored sessions (pure: no database)."""
+    published = (norms or Norms()).mdc_deg
+    pairs = retest_pairs(sessions)
+    subjects = len({p.subject for p in pairs})
+    if subjects < min_subjects:
+        return MdcInForce(
+            low_deg=published[0], high_deg=published[1], source="published", n_subjects=subjects,
+            text=(f"Published minimal detectable change of seated goniometry, {fmt(published[0], 0)}–"
+                  f"{fmt(published[1], 0)}° (this clinic has re-tested {subjects} of the {min_subjects} "
+                  "subjects needed to use its own)."),
+        )
+    pooled = figures(pairs)["mdc95_deg"]
+    per_measure = {}
+    for m in MEASURES:
+        of_m = [p for p in pairs if p.measure == m]
+        if len(of_m) >= MIN_PAIRS:
+            per_measure[m] = figures(of_m)["mdc95_deg"]
+    return MdcInForce(
+        low_deg=pooled, high_deg=pooled, source="clinic", n_subjects=subjects, per_measure=per_measure,
+        text=(f"This clinic's own minimal detectable change of hiprom, {fmt(pooled)}°, "
+              f"from same-day re-tests of {subjects} subjects."),
+    )
+
+
+def mdc_in_force(store: Store, norms: Norms | None = None, min_subjects: int = MIN_RETEST_SUBJECTS) -> MdcInForce:
+    """The MDC in force for the clinic whose records are in ``store`` (see :func:`mdc_from_sessions`)."""
+    return mdc_from_sessions(store.sessions(), norms, min_subjects)
