@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "report": "hiprom.cli.report_cmd:report",
     "subjects": "hiprom.cli.store_cmd:subjects",
     "sessions": "hiprom.cli.store_cmd:sessions",
+    "validate": "hiprom.cli.validate_cmd:validate",
 }
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from hiprom.errors import InputError
 from hiprom.landmarks import SIDES
-from hiprom.store import SessionRecord, Store, SubjectRecord, check_analysis
+from hiprom.store import ReferenceRecord, SessionRecord, Store, SubjectRecord, check_analysis
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class ReportData:
             first (empty or one long when there is no earlier session).
         snapshots: optional PNG bytes of the peak frame of each side, with the
             skeleton drawn (``{"left": b"...", "right": b"..."}``).
+        references: the clinic's own instrument readings of this session
+            (``hiprom sessions reference``), oldest first.
     """
 
     analysis: dict[str, Any]
@@ -33,6 +35,7 @@ class ReportData:
     session: SessionRecord | None = None
     history: tuple[SessionRecord, ...] = ()
     snapshots: Mapping[str, bytes] = field(default_factory=dict)
+    references: tuple[ReferenceRecord, ...] = ()
 
     def __post_init__(self) -> None:
         check_analysis(self.analysis)
@@ -48,7 +51,8 @@ class ReportData:
         subject = store.subject(session.subject_id) if session.subject_id is not None else None
         assert session.analysis is not None
         return cls(analysis=session.analysis, subject=subject, session=session,
-                   history=tuple(store.history(session.id)), snapshots=dict(snapshots or {}))
+                   history=tuple(store.history(session.id)), snapshots=dict(snapshots or {}),
+                   references=tuple(store.references(session.id)))
 
     @classmethod
     def from_file(cls, path: str | Path, snapshots: Mapping[str, bytes] | None = None) -> ReportData:

@@ -2,7 +2,8 @@
 
 JSON (``hiprom.export/1``): one object per session with ``subject``,
 ``session``, ``summary`` (the figures exactly as the PDF prints them),
-``history`` and the full ``analysis``; several sessions make a JSON list.
+``history``, ``references`` (the clinic's own instrument readings) and the
+full ``analysis``; several sessions make a JSON list.
 
 CSV: three rectangular tables, so they open cleanly in a spreadsheet and
 concatenate across sessions:
@@ -50,6 +51,7 @@ def export_dict(data: ReportData, exported_utc: str | None = None) -> dict[str, 
         "session": data.session.to_dict(with_analysis=False) if data.session else None,
         "summary": summary(data.analysis),
         "history": [h.to_dict(with_analysis=False) for h in data.earlier],
+        "references": [r.to_dict() for r in data.references],
         "analysis": data.analysis,
     }
 

@@ -30,8 +30,8 @@ MAX_PAGES = 2
 # What each layout lists at most (everything is in the CSV and JSON exports):
 # trials, earlier sessions in the history table, quality notes, characters of notes.
 LIMITS = {
-    False: {"trials": 12, "history": 4, "quality_notes": 8, "invalid_trials": 6, "notes_chars": 700},
-    True: {"trials": 6, "history": 0, "quality_notes": 3, "invalid_trials": 3, "notes_chars": 240},
+    False: {"trials": 12, "history": 4, "quality_notes": 8, "invalid_trials": 6, "notes_chars": 700, "references": 6},
+    True: {"trials": 6, "history": 0, "quality_notes": 3, "invalid_trials": 3, "notes_chars": 240, "references": 3},
 }
 
 
@@ -140,6 +140,8 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: b
         "invalid_trials": invalid[: limit["invalid_trials"]],
         "more_invalid": max(0, len(invalid) - limit["invalid_trials"]),
         "snapshots": snapshots,
+        "references": list(data.references)[-limit["references"]:],
+        "more_references": max(0, len(data.references) - limit["references"]),
         "charts": chart_uris,
         "history": list(history)[-limit["history"]:] if limit["history"] else [],
         "sources": list((a.get("norms") or {}).get("sources") or []),

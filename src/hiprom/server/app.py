@@ -74,13 +74,14 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
 
 
 def _include_records(app: FastAPI) -> bool:
-    """Mount the records router (sessions, reports) when that part is installed."""
+    """Mount the records routers (sessions, reports, reference readings) when that part is installed."""
     try:
-        records = importlib.import_module("hiprom.server.routes.records")
+        routers = [importlib.import_module(f"hiprom.server.routes.{name}").router for name in ("records", "references")]
     except ImportError as exc:
         log.warning("records API not available (%s): the page cannot save sessions", exc)
         return False
-    app.include_router(records.router)
+    for router in routers:
+        app.include_router(router)
     return True
 
 

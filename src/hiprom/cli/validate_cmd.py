@@ -1,0 +1,110 @@
+"""``hiprom validate``: agreement of hiprom with the clinic's own instrument, or hiprom's own repeatability.
+
+Pairs come from the store's reference readings (filtered by subject, dates,
+instrument, rater), from ``--pairs FILE.csv``, or with ``--retest`` from
+same-day pairs of hiprom sessions. Prints the figures per measure and pooled;
+``--json`` and ``-o`` write them (``hiprom.validation/1``) and the PDF.
+See ``docs/validation.md``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.text import Text
+
+from hiprom.cli.store_cmd import console, db_option, make_table, num, open_store, write_text
+from hiprom.errors import InputError
+
+INSTRUMENT_CHOICES = ("goniometer", "inclinometer", "other")
+
+
+@click.command()
+@click.option("--pairs", "pairs_csv", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A CSV of pairs (measure, hiprom_deg, reference_deg[, subject, session, rater]) instead of the store.")
+@click.option("--retest", is_flag=True,
+              help="hiprom's own repeatability: two sessions of one subject on one day (from the store).")
+@click.option("--subject", default=None, help="Only this subject (pseudonym).")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Sessions on or after YYYY-MM-DD.")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Sessions on or before YYYY-MM-DD.")
+@click.option("--instrument", type=click.Choice(INSTRUMENT_CHOICES, case_sensitive=False), default=None,
+              help="Only readings of this instrument.")
+@click.option("--rater", default=None, help="Only readings of this rater.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the figures as JSON (hiprom.validation/1); '-' for stdout.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the validation report PDF.")
+@db_option
+def validate(pairs_csv: Path | None, retest: bool, subject: str | None, since: Any, until: Any,
+             instrument: str | None, rater: str | None, json_out: Path | None, output: Path | None,
+             db: str | None) -> None:
+    """Bias, limits of agreement, ICC, SEM and MDC95 of hiprom against a reference (or a re-test)."""
+    from hiprom.validation import read_pairs_csv, stored_pairs, stored_retest_pairs, summarize
+
+    filters = {"subject": subject, "since": _iso(since), "until": _iso(until), "instrument": instrument,
+               "rater": rater}
+    if pairs_csv is not None:
+        if retest or any(v is not None for v in filters.values()) or db is not None:
+            raise InputError("--pairs reads every pair from the file; give no --retest, filters or --db with it")
+        pairs, source, kind = read_pairs_csv(pairs_csv), str(pairs_csv), "agreement"
+    elif retest:
+        if instrument is not None or rater is not None:
+            raise InputError("--retest pairs hiprom sessions with each other; --instrument and --rater do not apply")
+        with open_store(db) as store:
+            pairs = stored_retest_pairs(store, subject=subject, since=_day(since), until=_day(until))
+            source = store.where
+        kind = "retest"
+    else:
+        with open_store(db) as store:
+            pairs = stored_pairs(store, subject=subject, since=_day(since), until=_day(until),
+                                 instrument=instrument, rater=rater)
+            source = store.where
+        kind = "agreement"
+    study = summarize(pairs, kind=kind, filters=filters, source=source)
+    if json_out is not None:
+        text = json.dumps(study, indent=2, ensure_ascii=False) + "\n"
+        if str(json_out) == "-":
+            click.echo(text, nl=False)
+        else:
+            write_text(json_out, text)
+            click.echo(f"Wrote {json_out}", err=True)
+    if output is not None:
+        from hiprom.validation.pdf import write_pdf
+
+        write_pdf(study, output)
+        click.echo(f"Wrote {output}", err=True)
+    if str(json_out) != "-":
+        _print(study)
+
+
+def _print(study: dict[str, Any]) -> None:
+    from hiprom.validation.study import MEASURE_WORDS
+
+    what = "Re-test of hiprom" if study["kind"] == "retest" else "hiprom against the reference"
+    table = make_table(f"{what}: {study['n_pairs']} pairs, {study['n_subjects']} subject(s) (degrees)",
+                       ["measure", ("n", "right"), ("bias", "right"), ("LoA low", "right"), ("LoA high", "right"),
+                        ("ICC(2,1)", "right"), ("ICC(3,1)", "right"), ("SEM", "right"), ("MDC95", "right")])
+    for key, f in (*study["measures"].items(), ("pooled", study["pooled"])):
+        table.add_row(MEASURE_WORDS[key], str(f["n"]), num(f["bias_deg"]), num(f["loa_low_deg"]),
+                      num(f["loa_high_deg"]), _icc(f["icc_2_1"]), _icc(f["icc_3_1"]), num(f["sem_deg"]),
+                      num(f["mdc95_deg"]))
+    out = console()
+    out.print(table)
+    order = "first session minus re-test" if study["kind"] == "retest" else "hiprom minus reference"
+    out.print(Text(f"Bias and limits of agreement: {order}. A measure needs at least 3 pairs; "
+                   "a study at least 30 subjects (docs/validation.md).", style="dim"))
+
+
+def _icc(value: float | None) -> Text:
+    return Text("—", style="dim") if value is None else Text(f"{value:.2f}")
+
+
+def _iso(value: Any) -> str | None:
+    return None if value is None else value.date().isoformat()
+
+
+def _day(value: Any) -> Any:
+    return None if value is None else value.date()

@@ -1,0 +1,114 @@
+"""REST endpoints of reference readings and the validation figures built from them.
+
+Mounted beside :mod:`hiprom.server.routes.records` (same store, same error
+statuses: unknown id 404, bad input 422, store unreachable 503). The page's
+"your instrument's readings" form posts to ``/api/sessions/{id}/references``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, HTTPException
+from pydantic import BaseModel, Field
+
+from hiprom.errors import NotMeasurableError
+from hiprom.server.routes.records import StoreDep, _http_errors
+from hiprom.store import ReferenceInput
+
+router = APIRouter(prefix="/api", tags=["references"])
+
+MAX_CSV_CHARS = 2_000_000
+"""Largest CSV import accepted (about 20 000 rows)."""
+
+
+class ReferenceCreate(BaseModel):
+    """One reading of the clinic's own instrument for a session (degrees; any subset of the four angles)."""
+
+    instrument: Literal["goniometer", "inclinometer", "other"]
+    rater: str | None = Field(None, max_length=200)
+    left_ir_deg: float | None = None
+    left_er_deg: float | None = None
+    right_ir_deg: float | None = None
+    right_er_deg: float | None = None
+    notes: str | None = Field(None, max_length=2000)
+
+
+class ReferencePublic(BaseModel):
+    id: int
+    session_id: int
+    subject: str | None
+    recorded_utc: str
+    instrument: str
+    rater: str | None
+    left_ir_deg: float | None
+    left_er_deg: float | None
+    right_ir_deg: float | None
+    right_er_deg: float | None
+    notes: str | None
+    created_utc: str
+
+
+@router.get("/sessions/{session_id}/references", response_model=list[ReferencePublic])
+def list_session_references(session_id: int, store: StoreDep) -> list[dict[str, Any]]:
+    """The reference readings stored with a session."""
+    with _http_errors():
+        return [r.to_dict() for r in store.references(session_id)]
+
+
+@router.post("/sessions/{session_id}/references", response_model=ReferencePublic, status_code=201)
+def add_session_reference(session_id: int, body: ReferenceCreate, store: StoreDep) -> dict[str, Any]:
+    """Store one reading of the clinic's own instrument beside a session."""
+    with _http_errors():
+        return store.add_reference(session_id, ReferenceInput(**body.model_dump())).to_dict()
+
+
+@router.get("/references", response_model=list[ReferencePublic])
+def list_references(store: StoreDep, subject: str | None = None, since: date | None = None,
+                    until: date | None = None, instrument: str | None = None,
+                    rater: str | None = None) -> list[dict[str, Any]]:
+    """Every stored reading, oldest session first, filtered like ``hiprom validate``."""
+    with _http_errors():
+        rows = store.references(subject=subject, since=since, until=until, instrument=instrument, rater=rater)
+    return [r.to_dict() for r in rows]
+
+
+@router.post("/references/import", response_model=list[ReferencePublic], status_code=201)
+def import_references(store: StoreDep,
+                      csv_text: Annotated[str, Body(media_type="text/csv", max_length=MAX_CSV_CHARS)]
+                      ) -> list[dict[str, Any]]:
+    """Store every reading of a CSV (``text/csv`` body); 422 naming each bad row, and nothing stored, if any is bad."""
+    from hiprom.store.reference_csv import import_reference_csv
+
+    with _http_errors():
+        return [r.to_dict() for r in import_reference_csv(store, csv_text, where="CSV")]
+
+
+@router.delete("/references/{reference_id}")
+def delete_reference(reference_id: int, store: StoreDep) -> dict[str, Any]:
+    """Delete one reading."""
+    with _http_errors():
+        store.delete_reference(reference_id)
+    return {"deleted": reference_id}
+
+
+@router.get("/validation")
+def validation(store: StoreDep, retest: bool = False, subject: str | None = None, since: date | None = None,
+               until: date | None = None, instrument: str | None = None,
+               rater: str | None = None) -> dict[str, Any]:
+    """The figures of ``hiprom validate`` (``hiprom.validation/1``) over the stored pairs; 409 with too few pairs."""
+    from hiprom.validation import stored_pairs, stored_retest_pairs, summarize
+
+    filters = {"subject": subject, "since": since and since.isoformat(), "until": until and until.isoformat(),
+               "instrument": instrument, "rater": rater}
+    with _http_errors():
+        if retest:
+            pairs, kind = stored_retest_pairs(store, subject=subject, since=since, until=until), "retest"
+        else:
+            pairs, kind = stored_pairs(store, subject=subject, since=since, until=until, instrument=instrument,
+                                       rater=rater), "agreement"
+        try:
+            return summarize(pairs, kind, filters, store.where)
+        except NotMeasurableError as exc:
+            raise HTTPException(409, str(exc)) from None
