@@ -1,0 +1,103 @@
+"""Study figures per measure and pooled, same-day re-test pairs, and the MDC in force."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import numpy as np
+import pytest
+
+from hiprom.errors import InputError, NotMeasurableError
+from hiprom.store import MEASURES, ReferenceInput, Store
+from hiprom.validation import (
+    FIGURE_KEYS,
+    MIN_RETEST_SUBJECTS,
+    Pair,
+    mdc_in_force,
+    stored_pairs,
+    stored_retest_pairs,
+    summarize,
+)
+from hiprom.validation.pairs import parse_pairs_csv
+from hiprom.validation.stats import Z95
+
+from .conftest import synthetic_pairs
+
+
+def test_every_measure_and_the_pool_have_the_issue_keys_and_contain_the_truth() -> None:
+    study = summarize(synthetic_pairs(n_subjects=40, bias=3.0, noise_sd=1.5, seed=4))
+    assert set(study["measures"]) == set(MEASURES)
+    sd = 1.5 * math.sqrt(2)
+    for figs in study["measures"].values():  # n = 40: within about 3 standard errors of the truth
+        assert set(FIGURE_KEYS) <= set(figs) and figs["n"] == 40
+        assert figs["bias_deg"] == pytest.approx(3.0, abs=1.0)
+        assert (figs["loa_low_deg"], figs["loa_high_deg"]) == pytest.approx((3.0 - Z95 * sd, 3.0 + Z95 * sd), abs=2.0)
+    pooled = study["pooled"]
+    assert pooled["bias_ci_deg"][0] <= 3.0 <= pooled["bias_ci_deg"][1]
+    assert pooled["loa_low_ci_deg"][0] <= 3.0 - Z95 * sd <= pooled["loa_low_ci_deg"][1]
+    assert pooled["loa_high_ci_deg"][0] <= 3.0 + Z95 * sd <= pooled["loa_high_ci_deg"][1]
+    assert study["pooled"]["n"] == 160 and study["n_subjects"] == 40
+
+
+def test_a_measure_with_too_few_pairs_says_so_and_too_few_in_all_is_an_error() -> None:
+    pairs = synthetic_pairs(n_subjects=10)
+    few = [p for p in pairs if p.measure != "right_external"] + [p for p in pairs if p.measure == "right_external"][:2]
+    study = summarize(few)
+    assert study["measures"]["right_external"]["n"] == 2
+    assert study["measures"]["right_external"]["bias_deg"] is None
+    assert study["measures"]["left_internal"]["bias_deg"] is not None
+    with pytest.raises(NotMeasurableError, match="2 pairs of hiprom and reference readings found; at least 3"):
+        summarize(pairs[:2])
+
+
+def test_stored_readings_pair_with_their_sessions_and_filters_apply(store: Store, save_session) -> None:
+    a = save_session("A", "2026-03-01T09:00:00Z", 30, 40, 31, 41)
+    b = save_session("B", "2026-04-01T09:00:00Z", 20, 35, 22, None)
+    store.add_reference(a, ReferenceInput("goniometer", rater="X", left_ir_deg=28, right_er_deg=44))
+    store.add_reference(b, ReferenceInput("inclinometer", rater="Y", left_ir_deg=21, right_er_deg=30))
+    pairs = stored_pairs(store)
+    # session B's right ER was not measurable: that reading gives no pair
+    assert [(p.measure, p.a_deg, p.b_deg, p.subject) for p in pairs] == [
+        ("left_internal", 30, 28, "A"), ("right_external", 41, 44, "A"), ("left_internal", 20, 21, "B")]
+    assert [p.subject for p in stored_pairs(store, instrument="inclinometer")] == ["B"]
+    assert stored_pairs(store, rater="nobody") == []
+
+
+def test_retest_pairs_are_the_first_two_sessions_of_a_subject_on_one_day(store: Store, save_session) -> None:
+    save_session("A", "2026-03-01T09:00:00Z", 30, 40, 31, 41)
+    save_session("A", "2026-03-01T09:30:00Z", 32, 39, 30, 43)
+    save_session("A", "2026-03-01T10:00:00Z", 50, 50, 50, 50)  # a third session that day does not count
+    save_session("A", "2026-03-02T09:00:00Z", 10, 10, 10, 10)  # another day: no partner
+    save_session("B", "2026-03-01T11:00:00Z", 25, 35, 26, 36)  # one session: no partner
+    pairs = stored_retest_pairs(store)
+    assert [(p.measure, p.a_deg, p.b_deg) for p in pairs] == [
+        ("left_internal", 30, 32), ("left_external", 40, 39), ("right_internal", 31, 30), ("right_external", 41, 43)]
+    assert stored_retest_pairs(store, since=date(2026, 3, 2)) == []
+
+
+def test_the_clinic_mdc_replaces_the_published_one_from_20_retested_subjects(store: Store, save_session) -> None:
+    rng = np.random.default_rng(9)
+    for i in range(MIN_RETEST_SUBJECTS):
+        truth = rng.uniform(20, 50, 4)
+        for minute in (0, 30):
+            save_session(f"R-{i}", f"2026-05-01T09:{minute:02d}:00Z", *(truth + rng.normal(0, 1.0, 4)))
+        if i == MIN_RETEST_SUBJECTS - 2:
+            before = mdc_in_force(store)
+    assert before.source == "published" and (before.low_deg, before.high_deg) == (6.0, 9.0)
+    assert "re-tested 19 of the 20 subjects" in before.text
+    now = mdc_in_force(store)
+    assert now.source == "clinic" and now.n_subjects == 20
+    # noise 1 deg per session: the difference has sd sqrt(2), MDC95 = 1.96 * sqrt(2) ~ 2.8 deg
+    assert 1.8 < now.low_deg < 4.0 and now.low_deg == now.high_deg
+    assert set(now.per_measure) == set(MEASURES) and now.for_measure("left_internal") == now.per_measure["left_internal"]
+    assert "This clinic's own minimal detectable change" in now.text and "20 subjects" in now.text
+
+
+def test_pairs_csv_reads_optional_columns_and_names_bad_rows() -> None:
+    pairs = parse_pairs_csv("Measure,hiprom_deg,reference_deg,subject,rater\nleft_internal,30,28.5,S1,A\n")
+    assert pairs == [Pair("left_internal", 30.0, 28.5, "S1", None, "A", None)]
+    with pytest.raises(InputError, match="row 2: measure 'left_ir' is unknown.*\n  row 3: hiprom_deg and reference_deg are both needed"):
+        parse_pairs_csv("measure,hiprom_deg,reference_deg\nleft_ir,1,2\nleft_internal,3,\n")
+    with pytest.raises(InputError, match="missing column\\(s\\) reference_deg"):
+        parse_pairs_csv("measure,hiprom_deg\nleft_internal,3\n")
