@@ -1,0 +1,126 @@
+"""``hiprom sessions reference`` and ``hiprom validate`` run as a clinic would (subprocesses, real SQLite).
+
+The acceptance path: readings entered beside stored sessions survive into
+the JSON export and the session PDF, feed ``hiprom validate``, and a CSV with
+a bad row stores nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hiprom.store import MEASURES, Store
+from hiprom.validation import FIGURE_KEYS
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURE = REPO / "tests" / "store" / "data" / "analysis.json"
+
+
+def hiprom(home: Path, *args: str, code: int = 0) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HIPROM_DATA_DIR": str(home / "data"), "COLUMNS": "200"}
+    env.pop("HIPROM_DB_URL", None)
+    proc = subprocess.run([sys.executable, "-m", "hiprom.cli.main", *args], cwd=home, env=env,
+                          capture_output=True, text=True, encoding="utf-8", timeout=120)
+    assert proc.returncode == code, proc.stderr
+    return proc
+
+
+@pytest.fixture(scope="module")
+def clinic(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store of 12 subjects' sessions (figures drawn around a truth) and the truth kept beside it."""
+    home = tmp_path_factory.mktemp("clinic")
+    base = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    rng = np.random.default_rng(14)
+    truth = {}
+    with Store(home / "data" / "hiprom.db") as store:
+        for i in range(12):
+            t = rng.uniform(20, 50, 4)
+            a = copy.deepcopy(base)
+            for (side, d), value in zip([(s, d) for s in ("left", "right") for d in ("internal", "external")],
+                                        t + 2.0 + rng.normal(0, 1.5, 4)):
+                a["sides"][side][f"{d}_rotation_deg"] = float(value)
+            store.save_analysis(a, subject=f"C-{i:02d}", recorded_utc=f"2026-06-{i + 1:02d}T10:00:00Z")
+            truth[i + 1] = t
+    with (home / "refs.csv").open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["session", "instrument", "rater", "left_ir", "left_er", "right_ir", "right_er"])
+        for sid, t in list(truth.items())[1:]:
+            w.writerow([sid, "goniometer", "B", *np.round(t + rng.normal(0, 1.5, 4), 1)])
+    return home
+
+
+def test_reference_readings_survive_store_export_and_pdf(clinic: Path) -> None:
+    out = hiprom(clinic, "sessions", "reference", "1", "--left-ir", "32", "--right-er", "41",
+                 "--instrument", "goniometer", "--rater", "A", "--json")
+    made = json.loads(out.stdout)[0]
+    assert (made["session_id"], made["left_ir_deg"], made["right_er_deg"], made["left_er_deg"]) == (1, 32.0, 41.0, None)
+
+    shown = json.loads(hiprom(clinic, "sessions", "show", "1", "--json").stdout)
+    assert [r["rater"] for r in shown["references"]] == ["A"]
+    exported = json.loads(hiprom(clinic, "sessions", "export", "1", "--format", "json").stdout)
+    assert exported["references"][0]["right_er_deg"] == 41.0
+    hiprom(clinic, "report", "1", "-o", "s1.pdf")
+    text = subprocess.run(["pdftotext", "-layout", "s1.pdf", "-"], cwd=clinic, capture_output=True, text=True,
+                          check=True).stdout
+    row = next(line for line in text.splitlines() if line.strip().startswith("Goniometer"))
+    assert row.split()[1:] == ["A", "32.0", "—", "—", "41.0"]
+
+
+def test_a_bad_csv_stores_nothing_and_a_good_one_everything(clinic: Path) -> None:
+    good = (clinic / "refs.csv").read_text()
+    lines = good.splitlines()
+    bad = "\n".join([lines[0], lines[1], "3,goniometer,B,3O,,,", lines[2], "99,goniometer,B,30,,,"]) + "\n"
+    (clinic / "bad.csv").write_text(bad)
+    before = json.loads(hiprom(clinic, "sessions", "references", "--json").stdout)
+    err = hiprom(clinic, "sessions", "reference", "--import", "bad.csv", code=2).stderr
+    assert "2 bad row(s), nothing stored" in err and "row 3: left_ir_deg: '3O'" in err
+    assert "row 5: no session 99" in err and "Traceback" not in err
+    assert json.loads(hiprom(clinic, "sessions", "references", "--json").stdout) == before
+
+    hiprom(clinic, "sessions", "reference", "--import", "refs.csv")
+    after = json.loads(hiprom(clinic, "sessions", "references", "--json").stdout)
+    assert len(after) == len(before) + len(lines) - 1
+
+
+def test_validate_over_stored_pairs_writes_json_and_pdf(clinic: Path) -> None:
+    hiprom(clinic, "validate", "--instrument", "goniometer", "--rater", "B", "--json", "v.json", "-o", "v.pdf")
+    study = json.loads((clinic / "v.json").read_text())
+    assert study["schema"] == "hiprom.validation/1" and study["filters"] == {"instrument": "goniometer", "rater": "B"}
+    assert set(study["measures"]) == set(MEASURES)
+    for figs in (*study["measures"].values(), study["pooled"]):
+        assert set(FIGURE_KEYS) <= set(figs)
+    assert study["pooled"]["n"] == 44 and study["n_subjects"] == 11
+    # hiprom was made to read 2 deg high: the pooled bias says so
+    assert study["pooled"]["bias_ci_deg"][0] < 2.0 < study["pooled"]["bias_ci_deg"][1]
+    text = subprocess.run(["pdftotext", "-layout", "v.pdf", "-"], cwd=clinic, capture_output=True, text=True,
+                          check=True).stdout
+    assert "Agreement of hiprom with the goniometer" in text
+    assert f"{study['pooled']['bias_deg']:.1f} [" in text and "How many pairs are needed" in text
+    assert "treat these figures as a pilot" in text
+
+
+def test_validate_from_a_pairs_csv_and_its_errors(clinic: Path) -> None:
+    study = json.loads((clinic / "v.json").read_text())
+    with (clinic / "pairs.csv").open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["measure", "hiprom_deg", "reference_deg", "subject"])
+        for p in study["pairs"]:
+            w.writerow([p["measure"], p["a_deg"], p["b_deg"], p["subject"]])
+    again = json.loads(hiprom(clinic, "validate", "--pairs", "pairs.csv", "--json", "-").stdout)
+    assert again["pooled"] == pytest.approx(study["pooled"])
+
+    (clinic / "bad-pairs.csv").write_text("measure,hiprom_deg,reference_deg\nleft_ir,1,2\n")
+    err = hiprom(clinic, "validate", "--pairs", "bad-pairs.csv", code=2).stderr
+    assert err.count("\n") == 2 and "row 2: measure 'left_ir' is unknown" in err
+    assert "no such file" in hiprom(clinic, "validate", "--pairs", "nope.csv", code=2).stderr
+    assert "0 re-test pairs" in hiprom(clinic, "validate", "--retest", code=4).stderr
+    assert "0 pairs" in hiprom(clinic, "validate", "--rater", "nobody", code=4).stderr

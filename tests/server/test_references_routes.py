@@ -1,0 +1,94 @@
+"""REST endpoints of reference readings and validation figures, on an app around a temporary store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from hiprom.server import ServerSettings, create_app
+from hiprom.server.routes import records, references
+from hiprom.store import Store
+
+FIXTURE = Path(__file__).resolve().parents[1] / "store" / "data" / "analysis.json"
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> TestClient:
+    app = FastAPI()
+    app.include_router(records.router)
+    app.include_router(references.router)
+    app.state.store = Store(tmp_path / "hiprom.db")
+    yield TestClient(app)
+    app.state.store.close()
+
+
+def _session(client: TestClient, subject: str = "P-1") -> int:
+    analysis = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    r = client.post("/api/sessions", json={"analysis": analysis, "subject": subject})
+    assert r.status_code == 201
+    return r.json()["id"]
+
+
+def test_the_app_mounts_the_reference_routes() -> None:
+    app = create_app(ServerSettings(start_source=False))
+    paths = set(app.openapi()["paths"])
+    assert {"/api/sessions/{session_id}/references", "/api/references/import", "/api/validation"} <= paths
+
+
+def test_a_reading_is_added_listed_and_deleted(client: TestClient) -> None:
+    sid = _session(client)
+    r = client.post(f"/api/sessions/{sid}/references",
+                    json={"instrument": "goniometer", "rater": "A", "left_ir_deg": 32, "right_er_deg": 41})
+    assert r.status_code == 201
+    made = r.json()
+    assert (made["session_id"], made["subject"], made["left_ir_deg"], made["left_er_deg"]) == (sid, "P-1", 32.0, None)
+    assert [x["id"] for x in client.get(f"/api/sessions/{sid}/references").json()] == [made["id"]]
+    assert [x["id"] for x in client.get("/api/references", params={"rater": "A"}).json()] == [made["id"]]
+    assert client.get("/api/references", params={"instrument": "inclinometer"}).json() == []
+    assert client.delete(f"/api/references/{made['id']}").json() == {"deleted": made["id"]}
+    assert client.delete(f"/api/references/{made['id']}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("session", "body", "status", "detail"),
+    [
+        (None, {"instrument": "goniometer"}, 422, "at least one angle"),
+        (None, {"instrument": "goniometer", "left_ir_deg": 500}, 422, "outside -30 to 120"),
+        (None, {"instrument": "ruler", "left_ir_deg": 30}, 422, None),
+        (999, {"instrument": "goniometer", "left_ir_deg": 30}, 404, "no session '999'"),
+    ],
+)
+def test_bad_readings_are_refused_with_a_reason(client: TestClient, session: int | None, body: dict, status: int,
+                                                detail: str | None) -> None:
+    sid = session or _session(client)
+    r = client.post(f"/api/sessions/{sid}/references", json=body)
+    assert r.status_code == status
+    if detail:
+        assert detail in r.json()["detail"]
+    assert client.get("/api/references").json() == []
+
+
+def test_csv_import_is_all_or_nothing(client: TestClient) -> None:
+    sid = _session(client)
+    bad = f"session,instrument,left_ir\n{sid},goniometer,30\n{sid},goniometer,abc\n"
+    r = client.post("/api/references/import", content=bad, headers={"content-type": "text/csv"})
+    assert r.status_code == 422 and "row 3: left_ir_deg: 'abc'" in r.json()["detail"]
+    assert client.get("/api/references").json() == []
+    good = f"session,instrument,left_ir\n{sid},goniometer,30\n{sid},inclinometer,31\n"
+    r = client.post("/api/references/import", content=good, headers={"content-type": "text/csv"})
+    assert r.status_code == 201 and [x["instrument"] for x in r.json()] == ["goniometer", "inclinometer"]
+
+
+def test_validation_figures_come_from_stored_pairs(client: TestClient) -> None:
+    assert client.get("/api/validation").status_code == 409
+    for i, ir in enumerate((30, 35, 40, 28)):
+        sid = _session(client, f"S-{i}")
+        client.post(f"/api/sessions/{sid}/references", json={"instrument": "goniometer", "left_ir_deg": ir})
+    study = client.get("/api/validation", params={"instrument": "goniometer"}).json()
+    assert study["kind"] == "agreement" and study["pooled"]["n"] == 4
+    assert study["measures"]["left_internal"]["n"] == 4 and study["measures"]["right_internal"]["n"] == 0
+    assert client.get("/api/validation", params={"retest": True}).status_code == 409
