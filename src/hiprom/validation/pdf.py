@@ -38,6 +38,7 @@ def labels(study: Mapping[str, Any]) -> tuple[str, str]:
 def meaning(study: Mapping[str, Any]) -> list[str]:
     """Plain sentences on what the pooled figures say."""
     a, b = labels(study)
+    a, b = (f"the {a}" if study["kind"] == "retest" else a), f"the {b}"
     f = study["pooled"]
     if f["bias_deg"] is None:
         return ["Too few pairs for any figure yet."]
