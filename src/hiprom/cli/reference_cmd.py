@@ -79,8 +79,11 @@ def reference(session_id: str | None, instrument: str | None, rater: str | None,
             raise InputError("give a session number (see 'hiprom sessions list') or --import FILE.csv")
         if instrument is None:
             raise InputError("--instrument is required: goniometer, inclinometer or other")
-        reading = ReferenceInput(instrument=instrument, rater=rater, left_ir_deg=left_ir, left_er_deg=left_er,
-                                 right_ir_deg=right_ir, right_er_deg=right_er, notes=notes)
+        try:
+            reading = ReferenceInput(instrument=instrument, rater=rater, left_ir_deg=left_ir, left_er_deg=left_er,
+                                     right_ir_deg=right_ir, right_er_deg=right_er, notes=notes)
+        except InputError as exc:
+            raise InputError(_option_names(str(exc))) from None
         with open_store(db) as store:
             records = [store.add_reference(session_id, reading)]
     if as_json:
@@ -91,6 +94,13 @@ def reference(session_id: str | None, instrument: str | None, rater: str | None,
         console().print(Text(f"Stored reference reading #{r.id} ({r.instrument}) with session #{r.session_id}."))
     else:
         console().print(Text(f"Stored {len(records)} reference readings from {import_csv}."))
+
+
+def _option_names(message: str) -> str:
+    """A reading's message with its field names as the options the user typed (``left_ir_deg`` -> ``--left-ir``)."""
+    for field in ("left_ir", "left_er", "right_ir", "right_er"):
+        message = message.replace(f"{field}_deg:", f"--{field.replace('_', '-')}:")
+    return message
 
 
 def _read_text(path: Path) -> str:
