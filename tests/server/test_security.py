@@ -60,7 +60,7 @@ def local_server():
 def test_the_token_is_required_on_http_when_bound_beyond_loopback(token_server, how, status):
     headers = {"Host": "10.1.2.3:8000", **how.get("headers", {})}
     with httpx.Client(base_url=token_server, headers=headers, cookies=how.get("cookies")) as c:
-        for path in ("/api/info", "/", "/static/app.js", "/openapi.json"):
+        for path in ("/api/info", "/", "/static/main.js", "/openapi.json"):
             assert c.get(path, params=how.get("params")).status_code == status, path
         assert c.get("/health").status_code == 200  # liveness only, no health data
 
@@ -71,7 +71,7 @@ def test_a_page_opened_with_the_token_gets_it_as_a_strict_cookie(token_server):
         assert r.status_code == 200
         cookie = r.headers["set-cookie"]
         assert f"hiprom_token={TOKEN}" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
-        assert c.get("/static/app.js").status_code == 200  # the cookie carries the token now
+        assert c.get("/static/main.js").status_code == 200  # the cookie carries the token now
 
 
 def test_loopback_rejects_foreign_host_names_and_cross_site_writes(local_server):

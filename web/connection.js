@@ -1,0 +1,71 @@
+/* The link to the server: URLs carrying the token, one WebSocket that reconnects. */
+
+import { app, params } from "./state.js";
+import { setConn, setStatus } from "./status.js";
+
+const TOKEN = params.get("token");
+const handlers = { message: () => {}, reconnect: () => {} };
+
+/** What to do with each message, and how to start again after the link drops. */
+export function setHandlers({ message, reconnect }) {
+  handlers.message = message;
+  handlers.reconnect = reconnect;
+}
+
+export function httpUrl(path) {
+  const u = new URL(path, location.href);
+  if (TOKEN) u.searchParams.set("token", TOKEN);
+  return u.toString();
+}
+
+export function wsUrl(path, extra) {
+  const u = new URL(path, location.href);
+  u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
+  if (TOKEN) u.searchParams.set("token", TOKEN);
+  for (const [k, v] of Object.entries(extra || {})) u.searchParams.set(k, v);
+  return u.toString();
+}
+
+export function closeSocket() {
+  if (app.retryTimer) { clearTimeout(app.retryTimer); app.retryTimer = null; }
+  if (app.ws) {
+    const ws = app.ws;
+    app.ws = null;
+    ws.onclose = null; ws.onmessage = null; ws.onerror = null;
+    try { ws.close(); } catch (e) { /* already closed */ }
+  }
+}
+
+export function openSocket(url, onOpen) {
+  closeSocket();
+  setConn("", "connecting…");
+  const ws = new WebSocket(url);
+  ws.binaryType = "arraybuffer";
+  app.ws = ws;
+  ws.onopen = () => {
+    app.retry = 0;
+    setConn("up", app.mode === "server" ? "live" : "device camera");
+    if (onOpen) onOpen(ws);
+  };
+  ws.onmessage = (ev) => {
+    if (typeof ev.data !== "string") return;
+    let msg;
+    try { msg = JSON.parse(ev.data); } catch (e) { return; }
+    handlers.message(msg);
+  };
+  ws.onclose = () => {
+    if (app.ws !== ws) return;
+    app.ws = null;
+    setConn("down", "disconnected");
+    setStatus({ level: "error", code: "disconnected", text: "Connection to the hiprom server lost: reconnecting…" });
+    const delay = Math.min(5000, 500 * 2 ** app.retry++);
+    app.retryTimer = setTimeout(() => handlers.reconnect(), delay);
+  };
+}
+
+/** Send a JSON message when the link is open; dropped otherwise. */
+export function send(message) {
+  if (app.ws && app.ws.readyState === WebSocket.OPEN) {
+    app.ws.send(JSON.stringify(message));
+  }
+}

@@ -1,0 +1,124 @@
+/* The two hip dials: needle, sweep, norm marks, peak marks and quality flags. */
+
+import { $, app, NORM_DEG } from "./state.js";
+
+const DIAL_LIMIT = 70;          // the dial shows -70..+70 degrees
+const PIVOT = { x: 150, y: 22 }; // the knee: the shin swings below it
+const SVG = "http://www.w3.org/2000/svg";
+
+const rad = (deg) => (deg * Math.PI) / 180;
+function dialPoint(screenDeg, r) {
+  // screenDeg: 0 = straight down, + = toward the screen's right.
+  return { x: PIVOT.x + r * Math.sin(rad(screenDeg)), y: PIVOT.y + r * Math.cos(rad(screenDeg)) };
+}
+function arcPath(fromDeg, toDeg, r) {
+  const a = Math.min(fromDeg, toDeg), b = Math.max(fromDeg, toDeg);
+  const p = dialPoint(a, r), q = dialPoint(b, r);
+  return `M ${p.x.toFixed(1)} ${p.y.toFixed(1)} A ${r} ${r} 0 ${b - a > 180 ? 1 : 0} 0 ${q.x.toFixed(1)} ${q.y.toFixed(1)}`;
+}
+// Seen from a camera in front, the subject's right leg is on the screen's left:
+// internal rotation swings the right foot to the screen's left, the left foot to the right.
+const screenSign = (side) => (side === "right" ? -1 : 1);
+function svgEl(tag, attrs, parent) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  if (parent) parent.appendChild(el);
+  return el;
+}
+function buildDial(side) {
+  const face = document.querySelector(`#side-${side} .dial-face`);
+  const s = screenSign(side);
+  svgEl("path", { class: "arc", d: arcPath(-DIAL_LIMIT, DIAL_LIMIT, 128) }, face);
+  for (let d = -60; d <= 60; d += 15) {
+    const p = dialPoint(d, 120), q = dialPoint(d, 136);
+    svgEl("line", { class: "tick-mark", x1: p.x, y1: p.y, x2: q.x, y2: q.y }, face);
+  }
+  for (const dir of [1, -1]) {
+    const deg = s * dir * NORM_DEG;
+    const p = dialPoint(deg, 100), q = dialPoint(deg, 152);
+    svgEl("line", { class: "norm-mark", x1: p.x, y1: p.y, x2: q.x, y2: q.y }, face);
+    const t = dialPoint(deg, 166);
+    const label = svgEl("text", { class: "norm-label", x: t.x, y: t.y + 5, "text-anchor": "middle" }, face);
+    label.textContent = "45°";
+    const e = dialPoint(s * dir * (DIAL_LIMIT + 9), 110);
+    const dl = svgEl("text", { class: "dir-label", x: e.x, y: e.y, "text-anchor": "middle" }, face);
+    dl.textContent = dir > 0 ? "IR" : "ER";
+  }
+  const dial = face.parentNode;
+  const sweep = svgEl("path", { class: "sweep", d: "" });
+  dial.insertBefore(sweep, face.nextSibling);
+  const peakIr = svgEl("line", { class: "peak", x1: 0, y1: 0, x2: 0, y2: 0, visibility: "hidden" }, face);
+  const peakEr = svgEl("line", { class: "peak", x1: 0, y1: 0, x2: 0, y2: 0, visibility: "hidden" }, face);
+  return { sweep, needle: dial.querySelector(".needle"), peakIr, peakEr };
+}
+
+let dials = null;
+
+/** Draw the dials' faces once the page is there. */
+export function buildDials() {
+  dials = { right: buildDial("right"), left: buildDial("left") };
+}
+
+/** Forget the peak marks (a new test starts). */
+export function resetPeaks() {
+  app.peaks = { left: { ir: null, er: null }, right: { ir: null, er: null } };
+}
+
+function setLine(line, deg, r0, r1) {
+  const p = dialPoint(deg, r0), q = dialPoint(deg, r1);
+  line.setAttribute("x1", p.x.toFixed(1)); line.setAttribute("y1", p.y.toFixed(1));
+  line.setAttribute("x2", q.x.toFixed(1)); line.setAttribute("y2", q.y.toFixed(1));
+}
+
+function fmtAngle(a) {
+  if (a === null || a === undefined) return "–";
+  const r = Math.round(a);
+  return (r > 0 ? "+" : r < 0 ? "−" : "") + Math.abs(r) + "°";
+}
+
+/** Show one side's reading (or none) on its dial; ``active`` highlights the side being tested. */
+export function updateSide(side, reading, active) {
+  const d = dials[side];
+  const angle = reading ? reading.angle_deg : null;
+  const card = $(`side-${side}`);
+  card.classList.toggle("active", !!active);
+  $(`angle-${side}`).textContent = fmtAngle(angle);
+  if (angle === null || angle === undefined) {
+    $(`dir-${side}`).textContent = reading ? "not measurable" : "\u00a0";
+    $(`unc-${side}`).textContent = "\u00a0";
+    d.needle.setAttribute("visibility", "hidden");
+    d.sweep.setAttribute("d", "");
+  } else {
+    const clamped = Math.max(-DIAL_LIMIT, Math.min(DIAL_LIMIT, angle));
+    const deg = screenSign(side) * clamped;
+    d.needle.setAttribute("visibility", "visible");
+    setLine(d.needle, deg, 0, 150);
+    d.sweep.setAttribute("d", Math.abs(clamped) > 0.5 ? arcPath(0, deg, 128) : "");
+    const pct = Math.round((Math.abs(angle) / NORM_DEG) * 100);
+    $(`dir-${side}`).textContent = Math.abs(angle) < 1 ? "neutral" : angle > 0 ? "internal" : "external";
+    const unc = reading.uncertainty_deg;
+    $(`unc-${side}`).textContent = (unc !== null && unc !== undefined ? `± ${unc.toFixed(1)}°  ·  ` : "") + `${pct}% of 45°`;
+    const pk = app.peaks[side];
+    if (angle > 0 && (pk.ir === null || angle > pk.ir)) pk.ir = angle;
+    if (angle < 0 && (pk.er === null || -angle > pk.er)) pk.er = -angle;
+  }
+  const pk = app.peaks[side];
+  for (const [key, line, sign] of [["ir", d.peakIr, 1], ["er", d.peakEr, -1]]) {
+    if (pk[key] !== null && pk[key] > 3) {
+      line.setAttribute("visibility", "visible");
+      setLine(line, screenSign(side) * sign * Math.min(pk[key], DIAL_LIMIT), 112, 146);
+    } else line.setAttribute("visibility", "hidden");
+  }
+  const list = $(`flags-${side}`);
+  const flags = reading ? reading.flags || [] : [];
+  const key = flags.join(",");
+  if (list.dataset.key !== key) {
+    list.dataset.key = key;
+    list.replaceChildren(...flags.map((f) => {
+      const li = document.createElement("li");
+      li.textContent = f.replace(/_/g, " ");
+      if (["pelvis_hike", "trunk_lean", "knee_drift", "no_person", "leg_out_of_frame", "low_visibility"].includes(f)) li.classList.add("bad");
+      return li;
+    }));
+  }
+}

@@ -1,0 +1,109 @@
+/* hiprom live page: small ES modules, no build step, no outside resources.
+ *
+ * Two modes:
+ *  - server camera: messages from /ws/live, picture from /video.mjpg (or none
+ *    for a landmark recording: the skeleton is drawn on a blank canvas);
+ *  - this device's camera: getUserMedia, JPEG frames sent to /ws/camera,
+ *    which answers with the same messages.
+ * Message format: docs/server.md. Angles: + internal, - external, degrees,
+ * per the subject's own side.
+ */
+
+import { $, app, ui, SIDES } from "./state.js";
+import { httpUrl, openSocket, setHandlers, wsUrl } from "./connection.js";
+import { setConn, setStatus } from "./status.js";
+import { buildDials, updateSide } from "./dials.js";
+import { drawSkeleton, fitCanvas } from "./skeleton.js";
+import { fitPreview, setSource } from "./preview.js";
+import { updateGuide } from "./guide.js";
+import { frameAnswered, startBrowserMode, stopBrowserCamera } from "./camera.js";
+import { bindInput } from "./keys.js";
+
+function onMessage(msg) {
+  if (app.mode === "browser" && msg.type === "frame") frameAnswered();
+  if (msg.source) setSource(msg.source);
+  if (msg.type === "frame") {
+    app.lastFrameAt = performance.now();
+    const activeSide = msg.state && msg.state.phase === "trial" && msg.state.step ? msg.state.step.side : null;
+    for (const side of SIDES) updateSide(side, msg.sides[side], side === activeSide);
+    drawSkeleton(msg.landmarks, msg.size_wh, activeSide);
+    setStatus(msg.status);
+    const q = msg.quality || {};
+    const t = msg.timing || {};
+    ui.statusMeta.textContent = [
+      q.fps ? `${q.fps.toFixed(0)} fps` : "",
+      t.latency_ms !== undefined ? `${Math.round(t.latency_ms)} ms` : "",
+      q.calibrated ? "calibrated" : "",
+    ].filter(Boolean).join(" · ");
+    document.body.dataset.frames = String((Number(document.body.dataset.frames) || 0) + 1);
+  } else {
+    setStatus(msg.status);
+    if (msg.sides === null && performance.now() - app.lastFrameAt > 1500) {
+      for (const side of SIDES) updateSide(side, null, false);
+      drawSkeleton(null);
+    }
+  }
+  if (msg.state) updateGuide(msg.state);
+}
+
+function startServerMode() {
+  stopBrowserCamera();
+  app.source = null;
+  ui.caption.textContent = "";
+  openSocket(wsUrl("ws/live"));
+}
+
+function start() {
+  $("mode-server").setAttribute("aria-pressed", String(app.mode === "server"));
+  $("mode-browser").setAttribute("aria-pressed", String(app.mode === "browser"));
+  document.body.dataset.mode = app.mode;
+  if (app.mode === "browser") startBrowserMode(); else startServerMode();
+}
+
+function setMode(mode) {
+  if (mode === app.mode && app.ws) return;
+  app.mode = mode;
+  localStorage.setItem("hiprom.mode", mode);
+  app.state = null; app.tickSeq = null;
+  start();
+}
+
+buildDials();
+setHandlers({ message: onMessage, reconnect: start });
+bindInput({ setMode });
+window.addEventListener("resize", () => { fitPreview(); fitCanvas(); });
+if (window.ResizeObserver) new ResizeObserver(() => fitPreview()).observe(ui.wrap);
+setInterval(() => {
+  if (app.lastFrameAt && performance.now() - app.lastFrameAt > 3000) {
+    for (const side of SIDES) $(`side-${side}`).classList.add("stale");
+  } else {
+    for (const side of SIDES) $(`side-${side}`).classList.remove("stale");
+  }
+}, 1000);
+
+fetch(httpUrl("api/info"), { credentials: "same-origin" })
+  .then((r) => {
+    if (r.status === 401) app.needsToken = true;
+    return r.ok ? r.json() : {};
+  })
+  .catch(() => ({}))
+  .then((info) => {
+    if (app.needsToken) {
+      setConn("down", "no access");
+      setStatus({ level: "error", code: "token", text: "This server needs its access token: open the full address 'hiprom serve' printed (…/?token=…)." });
+      return;
+    }
+    app.info = Object.assign(app.info, info);
+    ui.footMeta.textContent = info.version ? `hiprom ${info.version}` : "";
+    if (info.server_source === false) {
+      // Started for browser cameras only: there is no server camera to watch.
+      $("mode-server").disabled = true;
+      $("mode-server").title = "This server was started without a camera or video of its own.";
+      app.mode = "browser";
+    }
+    if (info.browser_camera === false) {
+      $("mode-browser").disabled = true;
+      if (info.server_source !== false) app.mode = "server";
+    }
+    start();
+  });
