@@ -36,6 +36,7 @@ export async function saveSession() {
         subject,
         camera: app.source ? app.source.label : null,
         settings: { mode: app.mode === "browser" ? "browser camera" : "server source", guided_test: steps },
+        result_id: res.result_id,
       }),
     });
     const body = await r.json().catch(() => ({}));

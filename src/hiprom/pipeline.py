@@ -19,17 +19,18 @@ import numpy as np
 from hiprom.assessment import Norms, assess, load_norms, not_measurable
 from hiprom.assessment.result import too_few_frames
 from hiprom.errors import InputError, NotMeasurableError
-from hiprom.kinematics import measure
-from hiprom.recording import SUFFIX, LandmarkRecording
+from hiprom.kinematics import Kinematics, measure
+from hiprom.kinematics.neutral import Neutral
+from hiprom.recording import LandmarkRecording
+from hiprom.source import SourceSpec
 
 Progress = Callable[[int], None]
 """Called with the number of frames tracked so far (video input only)."""
 
 
 def is_recording(path: str | Path) -> bool:
-    """True when ``path`` names a landmarks recording (``.landmarks.npz`` or ``.npz``)."""
-    name = Path(path).name.lower()
-    return name.endswith(SUFFIX) or name.endswith(".npz")
+    """True when ``path`` names a landmarks recording (the rule of ``hiprom.source``)."""
+    return SourceSpec.parse(path).kind == "recording"
 
 
 def as_saved(rec: LandmarkRecording) -> LandmarkRecording:
@@ -83,6 +84,15 @@ def _seconds(rec: LandmarkRecording) -> np.ndarray:
     return (rec.t_ms - rec.t_ms[0]) / 1000.0 if rec.n_frames else np.zeros(0)
 
 
+def kinematics_of(rec: LandmarkRecording) -> Kinematics:
+    """The kernel over ``rec``: against its calibrated neutral when it carries one, else an estimated one.
+
+    Raises ``NotMeasurableError`` when there is nothing to measure.
+    """
+    neutral = Neutral.from_dict(rec.neutral) if rec.neutral is not None else None
+    return measure(rec, mirrored=rec.mirrored, reference=neutral)
+
+
 def analyze_recording(
     rec: LandmarkRecording, norms: Norms | None = None, source: str | None = None
 ) -> dict[str, Any]:
@@ -94,7 +104,8 @@ def analyze_recording(
         source: name to record as the source; the recording's own when ``None``.
 
     A recording with nothing to measure gives a result with ``measurable`` false
-    and the reason, never an exception.
+    and the reason, never an exception. A recording that carries a neutral
+    calibrated live (``rec.neutral``) is measured against it.
     """
     norms = norms if norms is not None else load_norms()
     name = source if source is not None else rec.source
@@ -103,7 +114,7 @@ def analyze_recording(
     if reason is not None:  # too short for the kernel's neutral estimate, let alone a trial
         return not_measurable(reason, _seconds(rec), norms, **common)
     try:
-        kin = measure(rec, mirrored=rec.mirrored)
+        kin = kinematics_of(rec)
     except NotMeasurableError as exc:
         return not_measurable(str(exc), _seconds(rec), norms, **common)
     return assess(kin, norms, **common)

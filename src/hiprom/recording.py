@@ -7,9 +7,11 @@ an analysis be re-run with no model. The format is documented in
 
 from __future__ import annotations
 
+import json
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -40,6 +42,8 @@ class LandmarkRecording:
         model (str): pose model variant or file name that made the landmarks.
         source (str): where the frames came from (file name or camera).
         hiprom_version (str): version that wrote the recording.
+        neutral (dict | None): the neutral calibrated live (``Neutral.to_dict()``: plain
+            numbers and lists); when given, the analysis uses it instead of estimating one.
     """
 
     t_ms: np.ndarray
@@ -53,6 +57,7 @@ class LandmarkRecording:
     model: str = ""
     source: str = ""
     hiprom_version: str = field(default=__version__)
+    neutral: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         t = np.asarray(self.t_ms, dtype=np.float64)
@@ -103,6 +108,7 @@ class LandmarkRecording:
                 model=np.array(self.model),
                 source=np.array(self.source),
                 hiprom_version=np.array(self.hiprom_version),
+                **({} if self.neutral is None else {"neutral": np.array(json.dumps(self.neutral))}),
             )
         return target
 
@@ -133,6 +139,7 @@ class LandmarkRecording:
                 model=str(fields.get("model", "")),
                 source=str(fields.get("source", p.name)),
                 hiprom_version=str(fields.get("hiprom_version", "")),
+                neutral=json.loads(str(fields["neutral"])) if "neutral" in fields else None,
             )
         except (ValueError, TypeError) as exc:
             raise RecordingError(f"{p}: {exc}") from None

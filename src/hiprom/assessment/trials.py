@@ -439,3 +439,72 @@ def _mode_name(codes: np.ndarray | None, names: Sequence[str]) -> str:
     values, counts = np.unique(codes, return_counts=True)
     code = int(values[np.argmax(counts)])
     return names[code] if 0 <= code < len(names) else str(code)
+
+
+class TrialTracker:
+    """The incremental form of :func:`find_trials`: trials reported as they close.
+
+    Feed it one side's series as it grows (``update``); each call returns the
+    trials that have *closed* since the last call: the angle came back to
+    neutral and stayed there longer than any gap :func:`find_trials` would
+    bridge (``merge_gap_s``, and ``MAX_UNSEEN_S`` for unmeasured frames), so
+    no later frame can merge into them. A reported trial is frozen; ``finish``
+    reports what is still open when the series ends. Fed a whole recording,
+    the reported trials are those of ``find_trials`` on it (tested equal).
+
+    The series may be revised as it grows (a zero-phase smoother looks a few
+    frames ahead), so ``update`` takes the whole series so far, not only the
+    new frames.
+
+    Args:
+        side: "left" or "right", copied into the trials.
+        settings, rules: as for :func:`find_trials`.
+    """
+
+    def __init__(self, side: str, settings: TrialSettings = TrialSettings(), rules: FlagRules = FlagRules()) -> None:
+        self.side = side
+        self.settings = settings
+        self.rules = rules
+        self.trials: list[Trial] = []  # reported so far, in closing order
+
+    def _settle_s(self) -> float:
+        """How long the angle must stay back at neutral before a trial is closed."""
+        return max(self.settings.merge_gap_s, MAX_UNSEEN_S)
+
+    def update(
+        self,
+        t_s: np.ndarray,
+        angle_deg: np.ndarray,
+        uncertainty_deg: np.ndarray,
+        flags: np.ndarray,
+        method: np.ndarray | None = None,
+        *,
+        final: bool = False,
+    ) -> list[Trial]:
+        """Trials of the series so far that closed since the last call (all that remain when ``final``)."""
+        t = np.asarray(t_s, dtype=np.float64)
+        if t.shape[0] == 0:
+            return []
+        found = find_trials(t, angle_deg, uncertainty_deg, flags, method, self.side, self.settings, self.rules)
+        cutoff = np.inf if final else float(t[-1]) - self._settle_s() - frame_interval_s(t)
+        new = [tr for tr in found if tr.end_s < cutoff and not self._reported(tr)]
+        self.trials.extend(new)
+        return new
+
+    def _reported(self, trial: Trial) -> bool:
+        """An already reported trial of the same direction covers part of the same time."""
+        return any(
+            old.direction == trial.direction and trial.start_s <= old.end_s and old.start_s <= trial.end_s
+            for old in self.trials
+        )
+
+    def finish(
+        self,
+        t_s: np.ndarray,
+        angle_deg: np.ndarray,
+        uncertainty_deg: np.ndarray,
+        flags: np.ndarray,
+        method: np.ndarray | None = None,
+    ) -> list[Trial]:
+        """The series has ended: report every trial not reported yet."""
+        return self.update(t_s, angle_deg, uncertainty_deg, flags, method, final=True)

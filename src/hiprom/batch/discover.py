@@ -17,9 +17,8 @@ from pathlib import Path, PurePosixPath
 
 from hiprom.errors import InputError
 from hiprom.recording import SUFFIX as RECORDING_SUFFIX
+from hiprom.source import VIDEO_SUFFIXES, file_kind
 
-VIDEO_SUFFIXES: tuple[str, ...] = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
-"""File endings taken as videos when a folder is searched (case-insensitive)."""
 
 
 @dataclass(frozen=True)
@@ -41,17 +40,12 @@ class Job:
     @property
     def is_recording(self) -> bool:
         """True for a ``.landmarks.npz`` input, which needs no pose model."""
-        return self.path.name.lower().endswith(RECORDING_SUFFIX)
+        return file_kind(self.path.name) == "recording"
 
 
 def input_kind(name: str) -> str | None:
-    """``"video"``, ``"recording"`` or ``None`` for a file name, by its ending."""
-    low = name.lower()
-    if low.endswith(RECORDING_SUFFIX):
-        return "recording"
-    if low.endswith(VIDEO_SUFFIXES):
-        return "video"
-    return None
+    """``"video"``, ``"recording"`` or ``None`` for a file name, by its ending (``hiprom.source``)."""
+    return file_kind(name)
 
 
 def _strip_suffix(rel: str) -> str:

@@ -9,21 +9,15 @@ from hiprom.capture.camera import CameraSource
 from hiprom.capture.images import DEFAULT_FPS, ImageFolderSource
 from hiprom.capture.video import VideoFileSource
 from hiprom.errors import InputError
+from hiprom.source import SourceSpec
 
 
 def parse_camera_index(spec: str | int | Path) -> int | None:
-    """The camera index ``spec`` names (``0``, ``"1"``), or ``None`` for a path.
-
-    A string of digits names a camera unless a file or folder of that name
-    exists (then it is the path).
-    """
+    """The camera index ``spec`` names (``0``, ``"1"``), or ``None`` for a path (see ``hiprom.source``)."""
     if isinstance(spec, bool):
         return None
-    if isinstance(spec, int):
-        return spec
-    if isinstance(spec, str) and spec.strip().isdigit() and not Path(spec).exists():
-        return int(spec.strip())
-    return None
+    parsed = SourceSpec.parse(spec)
+    return parsed.value if parsed.kind == "camera" else None  # type: ignore[return-value]
 
 
 def open_source(

@@ -67,7 +67,7 @@ def serve(
     import uvicorn
 
     from hiprom.server.app import create_app
-    from hiprom.server.feeds import SourceSpec
+    from hiprom.source import SourceSpec
     from hiprom.server.runner import bind_socket, uvicorn_config
     from hiprom.server.settings import ServerSettings, is_loopback
 

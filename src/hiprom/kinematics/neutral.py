@@ -13,7 +13,8 @@ function run on its recent frames.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
@@ -64,11 +65,47 @@ class Neutral:
         offset = np.broadcast_to(np.asarray(self.knee_offset_px, dtype=np.float64), (2, 2))
         object.__setattr__(self, "knee_offset_px", offset)
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain numbers and lists (JSON-ready; NaN as None), for a recording to carry."""
+
+        def plain(v: Any) -> Any:
+            arr = np.asarray(v, dtype=np.float64)
+            out = np.where(np.isfinite(arr), arr, np.nan).tolist()
+            return _none_for_nan(out)
+
+        return {f.name: (getattr(self, f.name) if f.name == "n_frames" else plain(getattr(self, f.name))) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Neutral":
+        """The neutral ``to_dict`` wrote (None read back as NaN)."""
+
+        def num(v: Any) -> Any:
+            return np.asarray(_nan_for_none(v), dtype=np.float64)
+
+        known = {f.name for f in fields(cls)}
+        values = {k: (int(v) if k == "n_frames" else num(v)) for k, v in data.items() if k in known}
+        for k in ("reference_deg", "camera_yaw_deg", "hike_px", "lean_deg", "shank_px", "quiet_fraction"):
+            if k in values:
+                values[k] = float(values[k])
+        return cls(**values)
+
     @classmethod
     def from_reference(cls, reference_deg: float) -> "Neutral":
         """A neutral from a known camera roll alone (world down turned by the same roll)."""
         r = np.radians(reference_deg)
         return cls(reference_deg=float(reference_deg), down_world=np.array([np.sin(r), np.cos(r), 0.0]))
+
+
+def _none_for_nan(v: Any) -> Any:
+    if isinstance(v, list):
+        return [_none_for_nan(x) for x in v]
+    return None if isinstance(v, float) and v != v else v
+
+
+def _nan_for_none(v: Any) -> Any:
+    if isinstance(v, list):
+        return [_nan_for_none(x) for x in v]
+    return float("nan") if v is None else v
 
 
 def robust_mode(values: np.ndarray, bandwidth: float) -> float:

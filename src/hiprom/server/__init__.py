@@ -1,4 +1,4 @@
-"""The live server: FastAPI app factory, live loop, guided test and routes.
+"""The live server: FastAPI app factory, HTTP and WebSocket routes over the live stage (``hiprom.live``).
 
 ``create_app(settings)`` builds the app; ``hiprom serve`` runs it with
 uvicorn. See docs/server.md.

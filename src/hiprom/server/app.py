@@ -17,8 +17,8 @@ from fastapi.staticfiles import StaticFiles
 
 from hiprom import __version__
 from hiprom.errors import HipromError
-from hiprom.server.engine import LiveEngine
-from hiprom.server.processing import ResultRegistry
+from hiprom.live.engine import LiveEngine
+from hiprom.live.processor import ResultRegistry
 from hiprom.server.routes import camera, guide, health, live, pages, results
 from hiprom.server.security import AccessGuard
 from hiprom.server.settings import ServerSettings
@@ -43,7 +43,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         if settings.start_source:
             from hiprom.demo import demo_recording
 
-            engine = LiveEngine(settings, loop, app.state.results, demo=demo_recording)
+            engine = LiveEngine(settings.live_config(), loop, app.state.results, demo=demo_recording)
             engine.start()
             app.state.engine = engine
         try:

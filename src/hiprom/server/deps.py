@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException
 from starlette.requests import HTTPConnection
 
-from hiprom.server.engine import LiveEngine
-from hiprom.server.processing import ResultRegistry
+from hiprom.live.engine import LiveEngine
+from hiprom.live.processor import ResultRegistry
 from hiprom.server.settings import ServerSettings
 
 

@@ -15,6 +15,8 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hiprom.errors import ConfigError
+from hiprom.live.engine import LiveConfig
+from hiprom.live.guide import GuideConfig
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
@@ -60,6 +62,22 @@ class ServerSettings(BaseSettings):
     guide_setup_s: float = Field(1.0, gt=0.0)
     guide_calibrate_s: float = Field(2.0, gt=0.0)
     guide_hold_s: float = Field(1.0, gt=0.0)
+
+    def live_config(self) -> LiveConfig:
+        """What the live loop (and each browser camera) needs of these settings."""
+        return LiveConfig(
+            source=self.source,
+            model=self.model,
+            mirrored=self.mirrored,
+            loop=self.loop,
+            replay_speed=self.replay_speed,
+            camera_retry_s=self.camera_retry_s,
+            client_queue=self.client_queue,
+            preview_fps=self.preview_fps,
+            jpeg_quality=self.jpeg_quality,
+            rewind_on_start=self.rewind_on_start,
+            guide=GuideConfig(setup_s=self.guide_setup_s, calibrate_s=self.guide_calibrate_s, hold_s=self.guide_hold_s),
+        )
 
     @property
     def needs_token(self) -> bool:

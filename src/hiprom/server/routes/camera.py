@@ -16,7 +16,6 @@ are dropped (and the page is told how many).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -26,30 +25,19 @@ from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from hiprom.errors import HipromError
+from hiprom.live.messages import SourceInfo, Status, encode, frame_message, parse_command, status_message, timing
+from hiprom.live.processor import LiveProcessor
 from hiprom.server.deps import ResultsDep, SettingsDep
-from hiprom.server.engine import guide_config, model_name, tracker_factory
-from hiprom.server.processing import LiveProcessor
-from hiprom.server.routes.live import parse_command
 
 router = APIRouter(tags=["live"])
 log = logging.getLogger("hiprom.server")
 
 MAX_JPEG_BYTES = 4 * 1024 * 1024
-SOURCE = {"kind": "browser", "label": "browser camera", "preview": False}
+SOURCE: SourceInfo = {"kind": "browser", "label": "browser camera", "preview": False}
 
 
 def _status(code: str, level: str, text: str, state: dict | None = None) -> str:
-    return json.dumps(
-        {
-            "type": "status",
-            "t_ms": None,
-            "sides": None,
-            "status": {"code": code, "level": level, "text": text},
-            "state": state,
-            "source": SOURCE,
-            "landmarks": None,
-        }
-    )
+    return encode(status_message(Status(code, level, text), state, SOURCE))  # type: ignore[arg-type]
 
 
 def decode_jpeg(data: bytes) -> np.ndarray | None:
@@ -81,14 +69,16 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
     wake = asyncio.Event()
     counts = {"received": 0, "dropped": 0}
 
+    live = settings.live_config()
+
     def build() -> LiveProcessor:
         p = LiveProcessor(
             source_label="browser camera",
             mirrored=mirrored,
-            tracker_factory=tracker_factory(settings),
-            guide_config=guide_config(settings),
+            tracker_factory=live.tracker_factory(),
+            guide_config=live.guide,
             results=results,
-            model_name=model_name(settings),
+            model_name=live.model_name,
         )
         try:
             p.warm_up()
@@ -109,18 +99,10 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
         last_t[0] = t_ms
         image, world, n_people = proc.pose(rgb, t_ms)
         h, w = rgb.shape[:2]
-        msg = proc.process(t_ms, image, world, (w, h), n_people)
-        sent = time.time() * 1000.0
-        msg["source"] = {**SOURCE, "size_wh": [w, h], "mirrored": mirrored}
-        msg["quality"]["fps"] = round(proc.fps, 1)
-        msg["quality"]["dropped"] = counts["dropped"]
-        msg["timing"] = {
-            "captured_unix_ms": round(frame["unix_ms"], 1),
-            "sent_unix_ms": round(sent, 1),
-            "latency_ms": round(sent - frame["unix_ms"], 1),
-            "process_ms": round((time.monotonic() - t0) * 1000.0, 1),
-        }
-        return json.dumps(msg, allow_nan=False)
+        reading = proc.process(t_ms, image, world, (w, h), n_people)
+        when = timing(frame["unix_ms"], time.time() * 1000.0, (time.monotonic() - t0) * 1000.0)
+        source: SourceInfo = {**SOURCE, "size_wh": [w, h], "mirrored": mirrored}
+        return encode(frame_message(reading, proc.guide.state(), source, counts["dropped"], when))
 
     def run_commands(actions: list[str]) -> str:
         assert proc is not None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Literal
 
 from fastapi import APIRouter
@@ -15,9 +14,7 @@ router = APIRouter(prefix="/api/guide", tags=["guide"])
 @router.get("")
 def guide_state(engine: EngineDep) -> dict:
     """The guide state as last sent to the pages."""
-    last = engine.hub.last
-    state = json.loads(last).get("state") if last else None
-    return state or {"phase": "idle"}
+    return engine.guide_state
 
 
 @router.post("/{action}", status_code=202)

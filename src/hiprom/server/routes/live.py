@@ -9,43 +9,21 @@ its own bounded queue, so a slow or vanished client never holds up the others.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 
 from fastapi import APIRouter, WebSocket
 from fastapi.responses import StreamingResponse
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
+from hiprom.live.messages import Status, encode, parse_command, status_message
 from hiprom.server.deps import EngineDep
-from hiprom.server.guide import COMMANDS
 
 router = APIRouter(tags=["live"])
 log = logging.getLogger("hiprom.server")
 
-
-def parse_command(text: str) -> str | None:
-    """The guide action in a client's text message, or None."""
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return None
-    if isinstance(data, dict) and data.get("type") == "command" and data.get("action") in COMMANDS:
-        return data["action"]
-    return None
-
-
-NO_SOURCE = {
-    "type": "status",
-    "t_ms": None,
-    "sides": None,
-    "status": {
-        "code": "no_source",
-        "level": "error",
-        "text": "This server was started without a camera or video of its own: use this device's camera.",
-    },
-    "state": None,
-    "landmarks": None,
-}
+NO_SOURCE = Status(
+    "no_source", "error", "This server was started without a camera or video of its own: use this device's camera."
+)
 
 
 @router.websocket("/ws/live")
@@ -54,7 +32,7 @@ async def live_ws(websocket: WebSocket) -> None:
     engine = getattr(websocket.app.state, "engine", None)
     await websocket.accept()
     if engine is None:
-        await websocket.send_text(json.dumps(NO_SOURCE))
+        await websocket.send_text(encode(status_message(NO_SOURCE, None, None)))
         await websocket.close(code=1013)
         return
     sub = engine.hub.subscribe()

@@ -23,6 +23,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from hiprom.errors import HipromError, InputError, StoreError
+from hiprom.server.deps import ResultsDep
 from hiprom.store import RecordNotFound, Store
 
 router = APIRouter(prefix="/api", tags=["records"])
@@ -85,6 +86,9 @@ class SessionCreate(BaseModel):
     notes: str | None = Field(None, max_length=20_000)
     camera: str | None = Field(None, max_length=200)
     settings: dict[str, Any] | None = None
+    result_id: str | None = Field(
+        None, max_length=64, description="the finished guided test the analysis came from: its landmarks are kept too"
+    )
 
 
 class SessionPublic(BaseModel):
@@ -185,11 +189,15 @@ def list_sessions(store: StoreDep, subject: str | None = None,
 
 
 @router.post("/sessions", response_model=SessionPublic, status_code=201)
-def create_session(body: SessionCreate, store: StoreDep) -> dict[str, Any]:
-    """Store an analysis as a session (one transaction)."""
+def create_session(body: SessionCreate, store: StoreDep, results: ResultsDep) -> dict[str, Any]:
+    """Store an analysis as a session (one transaction), with the guided test's landmarks when named."""
+    test = results.get(body.result_id) if body.result_id else None
+    if body.result_id and test is None:
+        raise HTTPException(404, f"no finished test {body.result_id!r} (results are kept in memory until the server stops)")
     with _http_errors():
         record = store.save_analysis(body.analysis, subject=body.subject, operator=body.operator,
-                                     notes=body.notes, camera=body.camera, settings=body.settings)
+                                     notes=body.notes, camera=body.camera, settings=body.settings,
+                                     landmarks=test.recording if test is not None else None)
     return _session_public(record)
 
 

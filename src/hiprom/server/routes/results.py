@@ -12,7 +12,7 @@ router = APIRouter(prefix="/api/results", tags=["results"])
 @router.get("/{result_id}")
 def get_result(result_id: str, results: ResultsDep) -> dict:
     """The analysis (``hiprom.analysis/1``) of a finished guided test."""
-    analysis = results.get(result_id)
-    if analysis is None:
+    test = results.get(result_id)
+    if test is None:
         raise HTTPException(404, f"no finished test {result_id!r} (results are kept in memory until the server stops)")
-    return analysis
+    return test.analysis

@@ -15,8 +15,11 @@ Phases, in order::
   then ``calibrate()`` is called (``LiveMeter.calibrate``).
 - **trial**: each side and direction in ``STEPS`` order. Within a step:
   ``move`` (prompt), ``hold`` (countdown while the angle stays within
-  ``hold_band_deg``; a tick when the trial counts), ``return`` (back to
-  neutral). A step ends when two valid trials agree within ``stable_deg``
+  ``hold_band_deg``), ``return`` (back to neutral). What a trial is, its
+  held value and whether it counts are decided by the one held-trial
+  detector of the assessment (``assessment.trials.TrialTracker``), whose
+  closed trials the owner hands over with ``add_trials``; a tick when one
+  counts. A step ends when two valid trials agree within ``stable_deg``
   (or after ``max_valid`` valid trials / ``max_attempts`` attempts).
 - **analyzing**: the owner runs the assessment on the frames it collected
   and calls ``set_results``.
@@ -34,6 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from hiprom.assessment.trials import Trial
 from hiprom.errors import HipromError
 from hiprom.landmarks import SIDES, Landmark
 
@@ -68,7 +72,7 @@ class GuideConfig:
     min_valid: int = 2
     max_valid: int = 3
     max_attempts: int = 5
-    compensation_fraction: float = 0.3  # a compensation flag on this share of the hold voids the trial
+    no_trial_s: float = 3.0  # back at neutral this long with no trial detected: ask again
     visibility: float = 0.5
     min_body_frac: float = 0.30  # shoulders-to-ankles height / frame height: closer than this is too far
     max_body_frac: float = 0.95
@@ -215,18 +219,15 @@ class Guide:
     Args:
         config: timings and thresholds.
         calibrate: called once when the neutral calibration is taken.
-        compensation_flags: names of flags that void a trial (``kinematics.COMPENSATION``).
     """
 
     def __init__(
         self,
         config: GuideConfig = GuideConfig(),
         calibrate: Callable[[], None] | None = None,
-        compensation_flags: frozenset[str] = frozenset({"pelvis_hike", "trunk_lean", "knee_drift"}),
     ) -> None:
         self.cfg = config
         self._calibrate = calibrate
-        self._compensation = compensation_flags
         self.tick_seq = 0  # +1 each time a trial counts; the page plays a tick
         self.version = 0  # +1 on every phase change (start, cancel...)
         self._reset("idle")
@@ -239,7 +240,7 @@ class Guide:
         if action == "cancel":
             self._reset("idle")
         elif action == "start":
-            if self.phase in ("idle", "results", "cancelled"):
+            if self.phase in ("idle", "results"):
                 self._reset("setup")
         elif action == "next":
             if self.phase in ("idle", "results"):
@@ -351,7 +352,6 @@ class Guide:
         col = SIDES.index(step.side)
         angle = float(np.asarray(inp.angle_deg, dtype=float)[col])
         value = angle * _SIGN[step.direction]  # + = toward the asked direction
-        side_flags = list(inp.flags[col]) if len(inp.flags) > col else []
         self.current_deg = None if not math.isfinite(angle) else round(value, 1)
         cfg = self.cfg
         if not math.isfinite(angle):
@@ -362,21 +362,19 @@ class Guide:
         if self.sub == "move":
             if value >= cfg.move_deg:
                 self._sub("hold")
-                self._hold = [(t_s, value, side_flags)]
+                self._hold = [(t_s, value)]
                 self.detail = "Hold it there."
             elif value <= -cfg.move_deg:
                 self.detail = f"That is the other way: turn your {step.side} foot {_FOOT_WAY[step.direction]}."
-            else:
-                self.detail = ""
         elif self.sub == "hold":
             if value < cfg.move_deg * 0.5:
-                self.detail = "Came back too soon: hold the end position until the tick."
-                self._sub("move")
+                self.detail = "Came back too soon: hold the end position until the countdown ends."
+                self._sub("return")
                 return
-            self._hold.append((t_s, value, side_flags))
+            self._hold.append((t_s, value))
+            # The countdown only: how long the latest samples stayed within the band.
             times = np.array([h[0] for h in self._hold])
             vals = np.array([h[1] for h in self._hold])
-            # The stable run: the latest samples whose spread stays within the band.
             j = len(vals) - 1
             lo = hi = vals[j]
             while j > 0 and max(hi, vals[j - 1]) - min(lo, vals[j - 1]) <= cfg.hold_band_deg:
@@ -384,33 +382,40 @@ class Guide:
                 lo, hi = min(lo, vals[j]), max(hi, vals[j])
             held = times[-1] - times[j]
             self.countdown_s = max(0.0, cfg.hold_s - held)
-            self.detail = "Hold still at the end of the movement until the tick."
+            self.detail = "Hold still at the end of the movement."
             if held >= cfg.hold_s:
-                self._count_trial(step, vals[j:], [h[2] for h in self._hold[j:]], t_s)
+                self._sub("return")
+                self.detail = "Now back to the middle, shin vertical."
         elif self.sub == "return":
-            if abs(angle) < cfg.neutral_deg:
-                if self._step_complete(step):
-                    self._finish_step()
-                else:
-                    self._sub("move")
-                    self.detail = "Once more, the same movement."
+            self._at_neutral = abs(angle) < cfg.neutral_deg
+            if not self._at_neutral:
+                self._back_since = None
+            elif self._back_since is None:
+                self._back_since = t_s
+            elif t_s - self._back_since >= cfg.no_trial_s:
+                self._sub("move")
+                self.detail = "That movement was not measured: turn, hold still until the countdown ends, then come back."
 
-    def _count_trial(self, step: StepRecord, vals: np.ndarray, flags: list[list[str]], t_s: float) -> None:
-        peak = float(np.median(vals))
-        n = len(flags)
-        counts = {name: sum(name in f for f in flags) for name in self._compensation}
-        bad = sorted(name for name, k in counts.items() if k > 0 and k >= self.cfg.compensation_fraction * n)
-        valid = not bad
-        reason = ", ".join(b.replace("_", " ") for b in bad)
-        step.trials.append(TrialRecord(peak_deg=peak, valid=valid, reason=reason, t_s=t_s))
-        if valid:
-            self.tick_seq += 1
-            self.last_trial = f"\u2713 {peak:.0f}\u00b0 counted"
-        else:
-            self.last_trial = f"\u2717 not counted: {reason}"
-        self.countdown_s = None
-        self._sub("return")
-        self.detail = "Now back to the middle, shin vertical."
+    def add_trials(self, trials: list[Trial]) -> None:
+        """Closed trials from the detector; those of the current step are recorded (the rest ignored)."""
+        if self.phase != "trial":
+            return
+        step = self.steps[self.step_index]
+        for tr in trials:
+            if (tr.side, tr.direction) != (step.side, step.direction):
+                continue
+            reason = ", ".join(r.replace("_", " ") for r in tr.reasons)
+            step.trials.append(TrialRecord(peak_deg=tr.peak_deg, valid=tr.valid, reason=reason, t_s=tr.peak_t_s))
+            if tr.valid:
+                self.tick_seq += 1
+                self.last_trial = f"\u2713 {tr.peak_deg:.0f}\u00b0 counted"
+            else:
+                self.last_trial = f"\u2717 not counted: {reason}"
+            if self._step_complete(step):
+                self._finish_step()
+                return
+            self._sub("move")
+            self.detail = f"{self.last_trial}. Once more, the same movement."
 
     def _step_complete(self, step: StepRecord) -> bool:
         cfg = self.cfg
@@ -454,7 +459,9 @@ class Guide:
         self.sub = ""
         self._since: float | None = None
         self._window: list[tuple[float, np.ndarray]] = []
-        self._hold: list[tuple[float, float, list[str]]] = []
+        self._hold: list[tuple[float, float]] = []
+        self._back_since: float | None = None
+        self._at_neutral = False
         self.countdown_s: float | None = None
         self.current_deg: float | None = None
         self.detail = ""
@@ -469,6 +476,7 @@ class Guide:
     def _sub(self, sub: str) -> None:
         self.sub = sub
         self._hold = []
+        self._back_since = None
         self.countdown_s = None
         if self.phase != "trial":
             return

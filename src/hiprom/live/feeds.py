@@ -25,54 +25,14 @@ from pathlib import Path
 
 import numpy as np
 
-from hiprom.errors import HipromError, InputError, SourceError
-from hiprom.recording import SUFFIX, LandmarkRecording
+from hiprom.errors import HipromError, SourceError
+from hiprom.recording import LandmarkRecording
+from hiprom.source import SourceSpec
 
-log = logging.getLogger("hiprom.server")
+log = logging.getLogger("hiprom.live")
 
 StatusFn = Callable[[str, str, str], None]
 """``status(code, level, text)``: level is ``ok``, ``info``, ``warn`` or ``error``."""
-
-
-@dataclass(frozen=True)
-class SourceSpec:
-    """What ``--source`` names.
-
-    Attributes:
-        kind: ``camera``, ``video`` (a file or image folder), ``recording`` or ``demo``.
-        value: the camera index, or the path.
-    """
-
-    kind: str
-    value: int | Path | None
-
-    @classmethod
-    def parse(cls, spec: str | int | Path) -> "SourceSpec":
-        """Read a ``--source`` value: ``0`` (camera), ``demo``, ``X.landmarks.npz`` or a video."""
-        text = str(spec).strip()
-        if text.isdigit():
-            return cls("camera", int(text))
-        if text.lower() == "demo":
-            return cls("demo", None)
-        path = Path(text).expanduser()
-        if text.endswith(SUFFIX):
-            return cls("recording", path)
-        return cls("video", path)
-
-    @property
-    def label(self) -> str:
-        """Short name for the page and log (never a full path)."""
-        if self.kind == "camera":
-            return f"camera {self.value}"
-        if self.kind == "demo":
-            return "demo recording"
-        return Path(str(self.value)).name
-
-    def check(self) -> "SourceSpec":
-        """Fail early, with a clear message, for a file that does not exist."""
-        if self.kind in ("video", "recording") and not Path(str(self.value)).exists():
-            raise InputError(f"source {self.value}: no such file or folder; check the path")
-        return self
 
 
 @dataclass(frozen=True)
@@ -82,7 +42,6 @@ class FeedItem:
     Attributes:
         t_ms: time of the frame in ms, strictly increasing across loops and rewinds.
         index: frame number within the current pass of the source.
-        captured_s: ``time.monotonic()`` when the frame was grabbed.
         captured_unix_ms: wall-clock ms when it was grabbed (for latency figures).
         size_wh: frame (width, height) in pixels.
         image_rgb: (h, w, 3) uint8 RGB picture, or None for a recording.
@@ -92,7 +51,6 @@ class FeedItem:
 
     t_ms: float
     index: int
-    captured_s: float
     captured_unix_ms: float
     size_wh: tuple[int, int]
     image_rgb: np.ndarray | None = None
@@ -166,10 +124,9 @@ class Feed:
         self._last_t_ms = -1.0
         self.fps: float = 0.0
         self.size_wh: tuple[int, int] | None = None
-        self.has_video = spec.kind in ("camera", "video")
+        self.has_video = not spec.is_recording
         self.mirrored: bool | None = None  # a recording's own flag, once opened
-        self.model_name: str = ""
-        self.running_source = False
+        self.model_name: str = ""  # a recording's own pose model, once opened
         self.passes = 0  # how many times the source was (re)started
 
     # -- control -----------------------------------------------------------
@@ -209,9 +166,7 @@ class Feed:
                     self._say("source_error", "error", str(exc))
                     return
                 self.passes += 1
-                self.running_source = True
                 failed = self._pump(frames)
-                self.running_source = False
                 if self._stop.is_set():
                     return
                 if self._rewind.is_set():
@@ -251,7 +206,7 @@ class Feed:
 
     def _open(self) -> Iterator[FeedItem]:
         kind = self.spec.kind
-        if kind in ("recording", "demo"):
+        if self.spec.is_recording:
             rec = self._demo() if kind == "demo" and self._demo else LandmarkRecording.load(self.spec.value)
             self.fps = float(rec.fps)
             self.size_wh = rec.size_wh
@@ -310,7 +265,6 @@ class Feed:
             yield FeedItem(
                 t_ms=self._stamp(t_rel),
                 index=int(i),
-                captured_s=time.monotonic(),
                 captured_unix_ms=time.time() * 1000.0,
                 size_wh=rec.size_wh,
                 landmarks=(rec.image[i], rec.world[i]),
@@ -329,8 +283,7 @@ class Feed:
                 yield FeedItem(
                     t_ms=self._stamp(t_rel),
                     index=int(frame.index),
-                    captured_s=time.monotonic(),
-                    captured_unix_ms=time.time() * 1000.0,
+                        captured_unix_ms=time.time() * 1000.0,
                     size_wh=(int(w), int(h)),
                     image_rgb=frame.image,
                 )

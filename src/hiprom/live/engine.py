@@ -13,57 +13,89 @@ only thread that touches the guide and the meter.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from hiprom.errors import HipromError
-from hiprom.server.broadcast import Hub
-from hiprom.server.feeds import Feed, FeedItem, SourceSpec
-from hiprom.server.guide import GuideConfig
-from hiprom.server.processing import LiveProcessor, ResultRegistry, Status
-from hiprom.server.settings import ServerSettings
+from hiprom.live.feeds import Feed, FeedItem
+from hiprom.live.guide import GuideConfig
+from hiprom.live.hub import Hub
+from hiprom.live.messages import SourceInfo, Status, encode, frame_message, status_message, timing
+from hiprom.live.processor import LiveProcessor, ResultRegistry
+from hiprom.recording import LandmarkRecording
+from hiprom.source import SourceSpec
 
-log = logging.getLogger("hiprom.server")
-
-
-def guide_config(settings: ServerSettings) -> GuideConfig:
-    """The guide's timings from the server settings."""
-    return GuideConfig(setup_s=settings.guide_setup_s, calibrate_s=settings.guide_calibrate_s, hold_s=settings.guide_hold_s)
+log = logging.getLogger("hiprom.live")
 
 
-def tracker_factory(settings: ServerSettings):
-    """A function that builds the pose tracker (imports MediaPipe only when called)."""
+@dataclass(frozen=True)
+class LiveConfig:
+    """What the live loop needs (the server builds it from its settings).
 
-    def build():
-        from hiprom.pose import PoseTracker
+    Attributes:
+        source: camera index, video file, image folder, landmark recording or ``demo``.
+        model: pose model variant or file (None = the default).
+        mirrored: the pictures are left-right flipped.
+        loop, replay_speed, camera_retry_s: how the feed reads its source.
+        client_queue: messages kept per slow client.
+        preview_fps, jpeg_quality: the MJPEG preview.
+        rewind_on_start: restart a file or recording when the guided test starts.
+        guide: the guide's timings.
+    """
 
-        return PoseTracker(model=settings.model, num_poses=2)
+    source: str = "0"
+    model: str | None = None
+    mirrored: bool = False
+    loop: bool = False
+    replay_speed: float = 1.0
+    camera_retry_s: float = 2.0
+    client_queue: int = 8
+    preview_fps: float = 15.0
+    jpeg_quality: int = 75
+    rewind_on_start: bool = True
+    guide: GuideConfig = field(default_factory=GuideConfig)
 
-    return build
+    def tracker_factory(self) -> Callable[[], object]:
+        """A function that builds the pose tracker (imports MediaPipe only when called)."""
+        model = self.model
 
+        def build():
+            from hiprom.pose import PoseTracker
 
-def model_name(settings: ServerSettings) -> str:
-    """A short name of the model in use, for the analysis record."""
-    if settings.model:
-        name = str(settings.model).replace("\\", "/").rsplit("/", 1)[-1]
-        return name.removesuffix(".task")
-    return "pose_landmarker_full"
+            return PoseTracker(model=model, num_poses=2)
+
+        return build
+
+    @property
+    def model_name(self) -> str:
+        """A short name of the model in use, for the analysis record."""
+        if self.model:
+            name = str(self.model).replace("\\", "/").rsplit("/", 1)[-1]
+            return name.removesuffix(".task")
+        return "pose_landmarker_full"
 
 
 class LiveEngine:
     """Background capture -> pose -> kernel loop feeding any number of clients.
 
     Args:
-        settings: server settings (source, loop, speed, model...).
+        settings: what to read and how (source, loop, speed, model...).
         loop: the event loop the clients live on.
         results: where finished guided tests are kept.
         demo: builds the demo recording for ``--source demo``.
     """
 
-    def __init__(self, settings: ServerSettings, loop: asyncio.AbstractEventLoop, results: ResultRegistry, demo=None) -> None:
+    def __init__(
+        self,
+        settings: LiveConfig,
+        loop: asyncio.AbstractEventLoop,
+        results: ResultRegistry,
+        demo: Callable[[], LandmarkRecording] | None = None,
+    ) -> None:
         self.settings = settings
         self.spec = SourceSpec.parse(settings.source)
         self.hub: Hub[str] = Hub(loop, maxsize=settings.client_queue)
@@ -79,6 +111,7 @@ class LiveEngine:
         )
         self.source_status = Status("starting", "info", f"Opening {self.spec.label}...")
         self._commands: queue.SimpleQueue[str | Status] = queue.SimpleQueue()  # guide commands and feed events
+        self.guide_state: dict = {"phase": "idle"}  # as last published (read by other threads)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.processor: LiveProcessor | None = None
@@ -113,7 +146,7 @@ class LiveEngine:
         """Queue a guide command for the worker (any thread)."""
         self._commands.put(action)
 
-    def describe(self) -> dict:
+    def describe(self) -> SourceInfo:
         """Source and loop figures for ``/api/live`` and the messages."""
         return {
             "kind": self.spec.kind,
@@ -148,26 +181,20 @@ class LiveEngine:
 
     def _publish_status(self) -> None:
         proc = self.processor
-        msg = {
-            "type": "status",
-            "t_ms": None,
-            "sides": None,
-            "status": self.status.as_dict(),
-            "state": proc.guide.state() if proc is not None else None,
-            "source": self.describe(),
-            "landmarks": None,
-        }
-        self.hub.publish(json.dumps(msg))
+        state = proc.guide.state() if proc is not None else None
+        if state is not None:
+            self.guide_state = state
+        self.hub.publish(encode(status_message(self.status, state, self.describe())))
 
     # -- the worker thread -------------------------------------------------
     def _make_processor(self) -> LiveProcessor:
         return LiveProcessor(
             source_label=self.spec.label,
             mirrored=self.settings.mirrored,
-            tracker_factory=tracker_factory(self.settings) if self.feed.has_video else None,
-            guide_config=guide_config(self.settings),
+            tracker_factory=self.settings.tracker_factory() if self.feed.has_video else None,
+            guide_config=self.settings.guide,
             results=self.results,
-            model_name=model_name(self.settings),
+            model_name=self.settings.model_name,
         )
 
     def _run(self) -> None:
@@ -231,6 +258,8 @@ class LiveEngine:
             self._passes_seen = self.feed.passes
         if self.feed.mirrored is not None:
             proc.mirrored = self.feed.mirrored
+        if self.feed.model_name:  # a recording: the model that made its landmarks
+            proc.model_name = self.feed.model_name
         t0 = time.monotonic()
         if item.landmarks is not None:
             image, world = item.landmarks
@@ -243,21 +272,13 @@ class LiveEngine:
             except HipromError as exc:
                 self._model_failed(exc)
                 return
-        msg = proc.process(item.t_ms, image, world, item.size_wh, n_people)
+        reading = proc.process(item.t_ms, image, world, item.size_wh, n_people)
         self.processed += 1
-        msg["source"] = self.describe()
-        msg["quality"]["fps"] = round(proc.fps, 1)
-        msg["quality"]["dropped"] = self.feed.slot.dropped
         sent_unix_ms = time.time() * 1000.0
-        latency_ms = sent_unix_ms - item.captured_unix_ms
-        self.last_latency_ms = latency_ms
-        msg["timing"] = {
-            "captured_unix_ms": round(item.captured_unix_ms, 1),
-            "sent_unix_ms": round(sent_unix_ms, 1),
-            "latency_ms": round(latency_ms, 1),
-            "process_ms": round((time.monotonic() - t0) * 1000.0, 1),
-        }
-        self.hub.publish(json.dumps(msg, allow_nan=False))
+        self.last_latency_ms = sent_unix_ms - item.captured_unix_ms
+        self.guide_state = proc.guide.state()
+        when = timing(item.captured_unix_ms, sent_unix_ms, (time.monotonic() - t0) * 1000.0)
+        self.hub.publish(encode(frame_message(reading, self.guide_state, self.describe(), self.feed.slot.dropped, when)))
         if item.image_rgb is not None:
             self._last_rgb = item.image_rgb
         if item.image_rgb is not None and self.preview.n_clients > 0:

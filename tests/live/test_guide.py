@@ -5,26 +5,58 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hiprom.landmarks import Landmark
+from hiprom.assessment import load_norms
+from hiprom.assessment.result import FLAG_RULES
+from hiprom.assessment.trials import TrialTracker
 from hiprom.demo import DEMO_TRIALS, HIKED_TRIAL, demo_recording
-from hiprom.server.guide import STEPS, Guide, GuideConfig, GuideInput, setup_checks
-from hiprom.server.processing import LiveProcessor
+from hiprom.kinematics import QualityFlag
+from hiprom.landmarks import SIDES, Landmark
+from hiprom.live.guide import STEPS, Guide, GuideConfig, GuideInput, setup_checks
+from hiprom.live.processor import LiveProcessor
 from hiprom.synthetic import Camera, seated_recording
 
 
+class Series:
+    """The angle series fed to a guide so far, cut into trials by the detector, as the processor does."""
+
+    def __init__(self) -> None:
+        self.t: list[float] = []
+        self.a: list[np.ndarray] = []
+        self.bits: list[list[int]] = []
+        self.trackers = {side: TrialTracker(side, load_norms().trials, FLAG_RULES) for side in SIDES}
+
+    def add(self, t_s: float, angle: np.ndarray, flags) -> list:
+        self.t.append(t_s)
+        self.a.append(np.asarray(angle, dtype=float))
+        self.bits.append([sum(int(QualityFlag[n.upper()]) for n in side) for side in flags])
+        a, b = np.array(self.a), np.array(self.bits)
+        found = []
+        for c, side in enumerate(SIDES):
+            found += self.trackers[side].update(np.array(self.t), a[:, c], np.full(len(self.t), 1.0), b[:, c])
+        return found
+
+
+SERIES: dict[int, Series] = {}
+
+
 def feed(guide: Guide, t_s: np.ndarray, angles: np.ndarray, flags=None, image=None) -> list[dict]:
-    """Feed (n,) times and (n, 2) angles (left, right); returns the state after each frame."""
+    """Feed (n,) times and (n, 2) angles (left, right); returns the state after each frame.
+
+    The guide's trials come from the one held-trial detector run over everything fed so far.
+    """
+    series = SERIES.setdefault(id(guide), Series())
     states = []
     for i, t in enumerate(t_s):
         f = flags[i] if flags is not None else ([], [])
         guide.update(GuideInput(t_ms=float(t) * 1000.0, angle_deg=angles[i], flags=f, image=image))
+        guide.add_trials(series.add(float(t), angles[i], f))
         states.append(guide.state())
     return states
 
 
 def trial_curve(t0: float, peak: float, side: str, fps: float = 30.0, hold_s: float = 1.6) -> tuple[np.ndarray, np.ndarray]:
     """Ramp to ``peak`` (signed), hold, return, rest: (t_s, (n, 2) angles)."""
-    t = np.arange(0.0, 0.4 + hold_s + 0.4 + 1.0, 1.0 / fps)
+    t = np.arange(0.0, 0.4 + hold_s + 0.4 + 1.6, 1.0 / fps)
     shape = np.clip(t / 0.4, 0, 1) - np.clip((t - 0.4 - hold_s) / 0.4, 0, 1)
     angles = np.zeros((t.size, 2))
     angles[:, 0 if side == "left" else 1] = peak * shape
@@ -37,9 +69,10 @@ def demo_walk() -> tuple[LiveProcessor, list[dict]]:
     rec = demo_recording()
     proc = LiveProcessor("demo")
     assert proc.command("start")
-    messages = [
-        proc.process(rec.t_ms[i], rec.image[i], rec.world[i], rec.size_wh, int(rec.n_people[i])) for i in range(rec.n_frames)
-    ]
+    messages = []
+    for i in range(rec.n_frames):
+        reading = proc.process(rec.t_ms[i], rec.image[i], rec.world[i], rec.size_wh, int(rec.n_people[i]))
+        messages.append({"reading": reading, "state": proc.guide.state()})
     return proc, messages
 
 
@@ -79,7 +112,7 @@ def test_demo_results_come_from_the_assessment_with_asymmetry(demo_walk):
     assert left["external_rotation_deg"] == pytest.approx(27.0, abs=1.5)
     assert results["asymmetry"]["internal_rotation_deg"] == pytest.approx(-5.0, abs=2.0)
     assert results["asymmetry"]["flagged"] is False
-    full = proc.results.get(results["result_id"])
+    full = proc.results.get(results["result_id"]).analysis
     assert full["schema"] == "hiprom.analysis/1"
     assert sum(not t["valid"] for t in full["trials"]) == 1  # the assessment also refuses the hiked trial
     # A tick for the calibration and for every counted trial.
@@ -135,11 +168,12 @@ def test_movement_in_the_wrong_direction_is_not_a_trial(peak, expect):
 
 def test_coming_back_before_the_hold_is_not_counted():
     guide, _ = started_guide(hold_s=1.0)
-    t, a = trial_curve(0.0, 35.0, "right", hold_s=0.4)
+    t, a = trial_curve(0.0, 35.0, "right", hold_s=0.1)
     states = feed(guide, t, a)
-    assert not guide.steps[0].trials
     assert any("too soon" in s["detail"] for s in states)
     assert any(s["sub"] == "hold" and s["countdown_s"] is not None for s in states)
+    # The detector counts only what was held for its minimum hold: well below the flick's top.
+    assert [tr.peak_deg < 35.0 - 5.0 for tr in guide.steps[0].trials] == [True]
 
 
 def test_compensation_during_the_hold_voids_the_trial():

@@ -1,4 +1,4 @@
-"""Fan one stream of messages out to any number of clients without stalling.
+"""The hub: fan one stream of messages out to any number of clients without stalling.
 
 The live loop runs in its own thread and calls ``Hub.publish`` (thread-safe);
 each client (a WebSocket, an MJPEG response) owns a small bounded queue on the

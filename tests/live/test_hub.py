@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from hiprom.server.broadcast import Hub
+from hiprom.live.hub import Hub
 
 
 def test_a_slow_client_keeps_only_the_newest_and_a_fast_one_gets_everything():

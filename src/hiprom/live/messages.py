@@ -1,0 +1,199 @@
+"""The live messages: one typed builder for what ``/ws/live`` and ``/ws/camera`` send.
+
+Two message types (docs/server.md): ``frame`` (a processed frame) and
+``status`` (a change of the source's state or of the guide, with ``sides``,
+``t_ms`` and ``landmarks`` null). Both are built here and nowhere else; the
+servers only add nothing and send ``encode(message)``. Commands from a page
+are read by :func:`parse_command`.
+
+Angles: degrees, ``+`` internal, ``-`` external, per the subject's own side.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any, Literal, TypedDict
+
+from hiprom.landmarks import SIDES
+from hiprom.live.guide import COMMANDS
+
+Level = Literal["ok", "info", "warn", "error"]
+
+
+@dataclass(frozen=True)
+class Status:
+    """What the page shows in its status line.
+
+    Attributes:
+        code: machine-readable (``ok``, ``no_person``, ``camera_missing``, ``source_ended``...).
+        level: ``ok``, ``info``, ``warn`` or ``error``.
+        text: one plain sentence for the user.
+    """
+
+    code: str
+    level: Level
+    text: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+class SourceInfo(TypedDict, total=False):
+    """The source a message came from: kind, label, preview (a picture stream), size_wh, fps, mirrored."""
+
+    kind: str
+    label: str
+    preview: bool
+    size_wh: list[int] | None
+    fps: float
+    mirrored: bool
+
+
+class SideReading(TypedDict):
+    """One side's reading in a frame message; ``angle_deg`` None = not measurable."""
+
+    angle_deg: float | None
+    uncertainty_deg: float | None
+    flags: list[str]
+    method: str
+
+
+class Peaks(TypedDict):
+    """The best valid held peak of each direction so far in the test (positive degrees), for the dial marks."""
+
+    internal_deg: float | None
+    external_deg: float | None
+
+
+@dataclass(frozen=True)
+class FrameReading:
+    """What the processor measured in one frame (the frame message's own part).
+
+    Attributes:
+        seq: frames processed by this processor.
+        t_ms: frame time in ms.
+        sides: per side (``SIDES`` order), the reading.
+        person, n_people, calibrated: for ``quality``.
+        status: the sentence about this frame.
+        landmarks: 33 x [x, y, visibility] in picture positions (None = nobody).
+        size_wh: picture (width, height) in pixels.
+        peaks: per side, the test's held peaks so far (from the guide's trials).
+        fps: frames processed per second (smoothed).
+    """
+
+    seq: int
+    t_ms: float
+    sides: dict[str, SideReading]
+    person: bool
+    n_people: int
+    calibrated: bool
+    status: Status
+    landmarks: list[list[float | None]] | None
+    size_wh: tuple[int, int]
+    peaks: dict[str, Peaks]
+    fps: float
+
+
+class Timing(TypedDict):
+    """Wall-clock figures of one frame, ms."""
+
+    captured_unix_ms: float
+    sent_unix_ms: float
+    latency_ms: float
+    process_ms: float
+
+
+def timing(captured_unix_ms: float, sent_unix_ms: float, process_ms: float) -> Timing:
+    """The timing block: when the frame was grabbed and sent, and how long it took."""
+    return {
+        "captured_unix_ms": round(captured_unix_ms, 1),
+        "sent_unix_ms": round(sent_unix_ms, 1),
+        "latency_ms": round(sent_unix_ms - captured_unix_ms, 1),
+        "process_ms": round(process_ms, 1),
+    }
+
+
+def frame_message(
+    reading: FrameReading, state: dict[str, Any], source: SourceInfo, dropped: int, timing: Timing
+) -> dict[str, Any]:
+    """The ``frame`` message of one processed frame."""
+    return {
+        "type": "frame",
+        "seq": reading.seq,
+        "t_ms": round(float(reading.t_ms), 1),
+        "sides": {side: reading.sides[side] for side in SIDES},
+        "peaks": {side: reading.peaks[side] for side in SIDES},
+        "quality": {
+            "person": reading.person,
+            "n_people": reading.n_people,
+            "measurable": {side: reading.sides[side]["angle_deg"] is not None for side in SIDES},
+            "calibrated": reading.calibrated,
+            "fps": round(reading.fps, 1),
+            "dropped": int(dropped),
+        },
+        "state": state,
+        "status": reading.status.as_dict(),
+        "landmarks": reading.landmarks,
+        "size_wh": list(reading.size_wh),
+        "source": source,
+        "timing": timing,
+    }
+
+
+def status_message(status: Status, state: dict[str, Any] | None, source: SourceInfo | None) -> dict[str, Any]:
+    """The ``status`` message: the source's or the guide's state changed, no frame with it."""
+    return {
+        "type": "status",
+        "t_ms": None,
+        "sides": None,
+        "status": status.as_dict(),
+        "state": state,
+        "source": source,
+        "landmarks": None,
+    }
+
+
+RESULT_SIDE_FIELDS = (
+    "internal_rotation_deg", "internal_rotation_unc_deg", "internal_rotation_pct_norm", "internal_trials",
+    "external_rotation_deg", "external_rotation_unc_deg", "external_rotation_pct_norm", "external_trials",
+    "total_arc_deg", "total_arc_unc_deg", "total_arc_pct_norm", "not_measurable",
+)
+"""The per-side fields of an analysis the page's results table shows."""
+
+
+def results_summary(analysis: dict[str, Any], result_id: str) -> dict[str, Any]:
+    """The part of an analysis (``hiprom.analysis/1``) the results table needs, with its id for saving."""
+    sides = {}
+    for side in SIDES:
+        s = analysis.get("sides", {}).get(side, {}) or {}
+        sides[side] = {k: s.get(k) for k in RESULT_SIDE_FIELDS}
+    return {
+        "result_id": result_id,
+        "norm_deg": analysis.get("norm_deg"),
+        "norms": {k: (analysis.get("norms") or {}).get(k) for k in ("asymmetry_threshold_deg", "mdc_deg", "bands")},
+        "measurable": analysis.get("measurable"),
+        "not_measurable_reason": analysis.get("not_measurable_reason"),
+        "sides": sides,
+        "asymmetry": analysis.get("asymmetry"),
+        "notes": (analysis.get("quality") or {}).get("notes", []),
+        "trials": [
+            {k: t.get(k) for k in ("side", "direction", "peak_deg", "valid", "flags")} for t in analysis.get("trials", [])
+        ],
+    }
+
+
+def encode(message: dict[str, Any]) -> str:
+    """The message as JSON text (NaN is a bug here: the builders give None)."""
+    return json.dumps(message, allow_nan=False)
+
+
+def parse_command(text: str) -> str | None:
+    """The guide action in a page's text message ``{"type": "command", "action": ...}``, or None."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if isinstance(data, dict) and data.get("type") == "command" and data.get("action") in COMMANDS:
+        return data["action"]
+    return None
