@@ -1,6 +1,6 @@
 /* The two hip dials: needle, sweep, norm marks, peak marks and quality flags. */
 
-import { $, app, NORM_DEG } from "./state.js";
+import { $, facts } from "./state.js";
 
 const DIAL_LIMIT = 70;          // the dial shows -70..+70 degrees
 const PIVOT = { x: 150, y: 22 }; // the knee: the shin swings below it
@@ -25,7 +25,7 @@ function svgEl(tag, attrs, parent) {
   if (parent) parent.appendChild(el);
   return el;
 }
-function buildDial(side) {
+function buildDial(side, normDeg) {
   const face = document.querySelector(`#side-${side} .dial-face`);
   const s = screenSign(side);
   svgEl("path", { class: "arc", d: arcPath(-DIAL_LIMIT, DIAL_LIMIT, 128) }, face);
@@ -34,12 +34,12 @@ function buildDial(side) {
     svgEl("line", { class: "tick-mark", x1: p.x, y1: p.y, x2: q.x, y2: q.y }, face);
   }
   for (const dir of [1, -1]) {
-    const deg = s * dir * NORM_DEG;
+    const deg = s * dir * normDeg;
     const p = dialPoint(deg, 100), q = dialPoint(deg, 152);
     svgEl("line", { class: "norm-mark", x1: p.x, y1: p.y, x2: q.x, y2: q.y }, face);
     const t = dialPoint(deg, 166);
     const label = svgEl("text", { class: "norm-label", x: t.x, y: t.y + 5, "text-anchor": "middle" }, face);
-    label.textContent = "45°";
+    label.textContent = `${normDeg}°`;
     const e = dialPoint(s * dir * (DIAL_LIMIT + 9), 110);
     const dl = svgEl("text", { class: "dir-label", x: e.x, y: e.y, "text-anchor": "middle" }, face);
     dl.textContent = dir > 0 ? "IR" : "ER";
@@ -54,14 +54,10 @@ function buildDial(side) {
 
 let dials = null;
 
-/** Draw the dials' faces once the page is there. */
+/** Draw the dials' faces, with the server's norm marked both ways. */
 export function buildDials() {
-  dials = { right: buildDial("right"), left: buildDial("left") };
-}
-
-/** Forget the peak marks (a new test starts). */
-export function resetPeaks() {
-  app.peaks = { left: { ir: null, er: null }, right: { ir: null, er: null } };
+  dials = {};
+  for (const side of facts.sides) dials[side] = buildDial(side, facts.norms.norm_deg);
 }
 
 function setLine(line, deg, r0, r1) {
@@ -76,8 +72,9 @@ function fmtAngle(a) {
   return (r > 0 ? "+" : r < 0 ? "−" : "") + Math.abs(r) + "°";
 }
 
-/** Show one side's reading (or none) on its dial; ``active`` highlights the side being tested. */
-export function updateSide(side, reading, active) {
+/** Show one side's reading (or none) on its dial; ``active`` highlights the side being tested;
+ * ``peaks`` are the test's held peaks so far, as the server found them ({internal_deg, external_deg}). */
+export function updateSide(side, reading, active, peaks) {
   const d = dials[side];
   const angle = reading ? reading.angle_deg : null;
   const card = $(`side-${side}`);
@@ -94,19 +91,17 @@ export function updateSide(side, reading, active) {
     d.needle.setAttribute("visibility", "visible");
     setLine(d.needle, deg, 0, 150);
     d.sweep.setAttribute("d", Math.abs(clamped) > 0.5 ? arcPath(0, deg, 128) : "");
-    const pct = Math.round((Math.abs(angle) / NORM_DEG) * 100);
+    const normDeg = facts.norms.norm_deg;
+    const pct = Math.round((Math.abs(angle) / normDeg) * 100);
     $(`dir-${side}`).textContent = Math.abs(angle) < 1 ? "neutral" : angle > 0 ? "internal" : "external";
     const unc = reading.uncertainty_deg;
-    $(`unc-${side}`).textContent = (unc !== null && unc !== undefined ? `± ${unc.toFixed(1)}°  ·  ` : "") + `${pct}% of 45°`;
-    const pk = app.peaks[side];
-    if (angle > 0 && (pk.ir === null || angle > pk.ir)) pk.ir = angle;
-    if (angle < 0 && (pk.er === null || -angle > pk.er)) pk.er = -angle;
+    $(`unc-${side}`).textContent = (unc !== null && unc !== undefined ? `± ${unc.toFixed(1)}°  ·  ` : "") + `${pct}% of ${normDeg}°`;
   }
-  const pk = app.peaks[side];
-  for (const [key, line, sign] of [["ir", d.peakIr, 1], ["er", d.peakEr, -1]]) {
-    if (pk[key] !== null && pk[key] > 3) {
+  for (const [key, line, sign] of [["internal_deg", d.peakIr, 1], ["external_deg", d.peakEr, -1]]) {
+    const value = peaks ? peaks[key] : null;
+    if (value !== null && value !== undefined) {
       line.setAttribute("visibility", "visible");
-      setLine(line, screenSign(side) * sign * Math.min(pk[key], DIAL_LIMIT), 112, 146);
+      setLine(line, screenSign(side) * sign * Math.min(value, DIAL_LIMIT), 112, 146);
     } else line.setAttribute("visibility", "hidden");
   }
   const list = $(`flags-${side}`);
@@ -117,7 +112,7 @@ export function updateSide(side, reading, active) {
     list.replaceChildren(...flags.map((f) => {
       const li = document.createElement("li");
       li.textContent = f.replace(/_/g, " ");
-      if (["pelvis_hike", "trunk_lean", "knee_drift", "no_person", "leg_out_of_frame", "low_visibility"].includes(f)) li.classList.add("bad");
+      if (facts.flags[f] === "invalidating") li.classList.add("bad");
       return li;
     }));
   }

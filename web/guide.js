@@ -2,16 +2,14 @@
 
 import { app, ui } from "./state.js";
 import { send } from "./connection.js";
-import { resetPeaks } from "./dials.js";
 import { renderResults } from "./results.js";
 
 /** Phases after which the main button starts a new test. */
-export const RESTART_PHASES = ["idle", "results", "cancelled"];
+export const RESTART_PHASES = ["idle", "results"];
 
 /** Send a guide command (start, next, redo, cancel) to the server. */
 export function command(action) {
   if (action === "start" || (action === "next" && app.state && RESTART_PHASES.includes(app.state.phase))) {
-    resetPeaks();
     ensureAudio();
   }
   send({ type: "command", action });
@@ -60,7 +58,7 @@ export function updateGuide(state) {
   ui.detail.textContent = state.last_trial && state.sub === "return" ? `${state.last_trial}. ${state.detail || ""}` : state.detail || "";
   renderChecks(state.checks || []);
   renderSteps(state);
-  const label = { idle: "Start test", results: "Run again", cancelled: "Start test" }[state.phase]
+  const label = { idle: "Start test", results: "Run again" }[state.phase]
     || { setup: "Skip check", calibrate: "Calibrate now", trial: "Skip step", analyzing: "Next" }[state.phase] || "Next";
   ui.nextLabel.textContent = label;
   ui.redo.disabled = !["setup", "calibrate", "trial", "results"].includes(state.phase);

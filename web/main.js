@@ -9,7 +9,7 @@
  * per the subject's own side.
  */
 
-import { $, app, ui, SIDES } from "./state.js";
+import { $, app, facts, setFacts, ui } from "./state.js";
 import { httpUrl, openSocket, setHandlers, wsUrl } from "./connection.js";
 import { setConn, setStatus } from "./status.js";
 import { buildDials, updateSide } from "./dials.js";
@@ -25,7 +25,7 @@ function onMessage(msg) {
   if (msg.type === "frame") {
     app.lastFrameAt = performance.now();
     const activeSide = msg.state && msg.state.phase === "trial" && msg.state.step ? msg.state.step.side : null;
-    for (const side of SIDES) updateSide(side, msg.sides[side], side === activeSide);
+    for (const side of facts.sides) updateSide(side, msg.sides[side], side === activeSide, (msg.peaks || {})[side]);
     drawSkeleton(msg.landmarks, msg.size_wh, activeSide);
     setStatus(msg.status);
     const q = msg.quality || {};
@@ -39,7 +39,7 @@ function onMessage(msg) {
   } else {
     setStatus(msg.status);
     if (msg.sides === null && performance.now() - app.lastFrameAt > 1500) {
-      for (const side of SIDES) updateSide(side, null, false);
+      for (const side of facts.sides) updateSide(side, null, false, null);
       drawSkeleton(null);
     }
   }
@@ -68,16 +68,15 @@ function setMode(mode) {
   start();
 }
 
-buildDials();
 setHandlers({ message: onMessage, reconnect: start });
 bindInput({ setMode });
 window.addEventListener("resize", () => { fitPreview(); fitCanvas(); });
 if (window.ResizeObserver) new ResizeObserver(() => fitPreview()).observe(ui.wrap);
 setInterval(() => {
   if (app.lastFrameAt && performance.now() - app.lastFrameAt > 3000) {
-    for (const side of SIDES) $(`side-${side}`).classList.add("stale");
+    for (const side of facts.sides) $(`side-${side}`).classList.add("stale");
   } else {
-    for (const side of SIDES) $(`side-${side}`).classList.remove("stale");
+    for (const side of facts.sides) $(`side-${side}`).classList.remove("stale");
   }
 }, 1000);
 
@@ -93,7 +92,16 @@ fetch(httpUrl("api/info"), { credentials: "same-origin" })
       setStatus({ level: "error", code: "token", text: "This server needs its access token: open the full address 'hiprom serve' printed (…/?token=…)." });
       return;
     }
+    if (!info.norms) {
+      setConn("down", "no answer");
+      setStatus({ level: "error", code: "no_info", text: "The hiprom server did not answer: reload the page." });
+      return;
+    }
     app.info = Object.assign(app.info, info);
+    setFacts(info);
+    buildDials();
+    const norm = facts.norms.norm_deg;
+    $("foot-norm").textContent = `Norm: ${norm}° internal and ${norm}° external rotation. Sides are the subject's own; + internal, − external.`;
     ui.footMeta.textContent = info.version ? `hiprom ${info.version}` : "";
     if (info.server_source === false) {
       // Started for browser cameras only: there is no server camera to watch.

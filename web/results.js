@@ -1,6 +1,6 @@
 /* The results table of a finished test: both sides, their difference and the asymmetry badge. */
 
-import { app, ui, SIDES } from "./state.js";
+import { facts, ui } from "./state.js";
 import { resetSave } from "./records.js";
 
 function cell(value, unc, pct, reason) {
@@ -44,7 +44,7 @@ export function renderResults(res) {
     const th = document.createElement("th");
     th.scope = "row"; th.textContent = label;
     tr.appendChild(th);
-    for (const side of SIDES) {
+    for (const side of facts.sides) {
       const s = res.sides[side] || {};
       const td = cell(s[`${key}_deg`], s[`${key}_unc_deg`], s[`${key}_pct_norm`], s.not_measurable);
       const unconfirmed = key === "total_arc"
@@ -76,7 +76,7 @@ export function renderResults(res) {
     tr.appendChild(td);
     return tr;
   }));
-  const thr = asym.threshold_deg ?? (res.norms || {}).asymmetry_threshold_deg ?? 10;
+  const thr = asym.threshold_deg ?? (res.norms || {}).asymmetry_threshold_deg ?? facts.norms.asymmetry_threshold_deg;
   if (asym.flagged) {
     ui.asymBadge.className = "badge flagged";
     ui.asymBadge.textContent = `Asymmetry above ${thr}°`;
@@ -89,6 +89,7 @@ export function renderResults(res) {
   }
   const notes = [...(res.notes || [])];
   if (res.not_measurable_reason) notes.unshift(res.not_measurable_reason);
-  ui.resultsNotes.textContent = notes.length ? notes.join(" · ") : `Norm ${res.norm_deg ?? 45}° each way; total arc norm ${2 * (res.norm_deg ?? 45)}°.`;
+  const norm = res.norm_deg ?? facts.norms.norm_deg;
+  ui.resultsNotes.textContent = notes.length ? notes.join(" · ") : `Norm ${norm}° each way; total arc norm ${2 * norm}°.`;
   resetSave();
 }

@@ -1,16 +1,20 @@
 /* The skeleton drawn over the picture (or on a blank canvas for a landmark recording). */
 
-import { ui } from "./state.js";
+import { facts, ui } from "./state.js";
 
-// BlazePose connections drawn as the skeleton.
-const BONES = [
-  [11, 12], [11, 23], [12, 24], [23, 24],
-  [11, 13], [13, 15], [12, 14], [14, 16],
-  [23, 25], [25, 27], [27, 29], [29, 31], [27, 31],
-  [24, 26], [26, 28], [28, 30], [30, 32], [28, 32],
-];
-const LEG = { left: [23, 25, 27, 29, 31], right: [24, 26, 28, 30, 32] };
 const COLORS = { left: "#4cc9f0", right: "#ff9f43", mid: "#f3f6fa" };
+
+/** The skeleton by landmark index, from the server's names: bones, legs, each point's side. */
+function body() {
+  const at = facts.landmarks;
+  const sideOf = {};
+  for (const [name, i] of Object.entries(at)) {
+    sideOf[i] = facts.sides.find((side) => name.startsWith(`${side}_`)) || "mid";
+  }
+  const legs = {};
+  for (const side of facts.sides) legs[side] = facts.legs[side].map((name) => at[name]);
+  return { at, sideOf, legs, bones: facts.bones.map(([a, b]) => [at[a], at[b]]) };
+}
 
 /** Match the canvas's pixels to its box on screen. */
 export function fitCanvas() {
@@ -35,13 +39,14 @@ export function drawSkeleton(landmarks, sizeWh, activeSide) {
     if (!l || l[0] === null || l[1] === null || (l[2] !== null && l[2] < 0.3)) return null;
     return [ox + l[0] * W * scale, oy + l[1] * H * scale];
   };
-  const sideOf = (i) => (i >= 11 ? (i % 2 === 1 ? "left" : "right") : "mid");
+  const { at, sideOf: sides, legs, bones } = body();
+  const sideOf = (i) => sides[i] || "mid";
   ctx.lineCap = "round";
-  for (const [a, b] of BONES) {
+  for (const [a, b] of bones) {
     const p = pt(a), q = pt(b);
     if (!p || !q) continue;
     const side = sideOf(a) === sideOf(b) ? sideOf(a) : "mid";
-    const isLeg = side !== "mid" && LEG[side].includes(a) && LEG[side].includes(b);
+    const isLeg = side !== "mid" && legs[side].includes(a) && legs[side].includes(b);
     const active = isLeg && side === activeSide;
     ctx.strokeStyle = COLORS[side];
     ctx.lineWidth = (active ? 9 : isLeg ? 6 : 4) * dpr;
@@ -51,14 +56,15 @@ export function drawSkeleton(landmarks, sizeWh, activeSide) {
     ctx.beginPath(); ctx.moveTo(p[0], p[1]); ctx.lineTo(q[0], q[1]); ctx.stroke();
   }
   ctx.shadowBlur = 0; ctx.globalAlpha = 1;
-  for (let i = 11; i < 33; i++) {
-    if (i >= 17 && i <= 22) continue;
+  const knees = Object.values(legs).map((leg) => leg[1]); // each leg runs hip, knee, ankle, ...
+  for (const i of Object.values(at)) {
+    if (i === at.nose) continue;
     const p = pt(i);
     if (!p) continue;
     ctx.fillStyle = COLORS[sideOf(i)];
-    ctx.beginPath(); ctx.arc(p[0], p[1], ([25, 26].includes(i) ? 7 : 4.5) * dpr, 0, 2 * Math.PI); ctx.fill();
+    ctx.beginPath(); ctx.arc(p[0], p[1], (knees.includes(i) ? 7 : 4.5) * dpr, 0, 2 * Math.PI); ctx.fill();
   }
-  const nose = pt(0);
+  const nose = pt(at.nose);
   if (nose) {
     ctx.strokeStyle = COLORS.mid; ctx.lineWidth = 3 * dpr;
     ctx.beginPath(); ctx.arc(nose[0], nose[1], 16 * dpr, 0, 2 * Math.PI); ctx.stroke();

@@ -6,8 +6,16 @@
 
 export const $ = (id) => document.getElementById(id);
 export const params = new URLSearchParams(location.search);
-export const SIDES = ["right", "left"];
-export const NORM_DEG = 45;
+
+/** Domain facts from the server's /api/info (filled before anything is shown): the sides in
+ * the server's order, the norms, what each quality flag does to a trial, the landmarks by name,
+ * the skeleton's bones and each leg hip to toe. */
+export const facts = { sides: [], norms: null, flags: {}, landmarks: {}, bones: [], legs: {} };
+
+/** Take the facts from /api/info. */
+export function setFacts(info) {
+  for (const key of Object.keys(facts)) if (info[key] !== undefined) facts[key] = info[key];
+}
 
 export const ui = {
   status: $("status"), statusText: $("status-text"), statusMeta: $("status-meta"),
@@ -33,8 +41,6 @@ export const app = {
   source: null,
   state: null,
   tickSeq: null,
-  peaks: { left: { ir: null, er: null }, right: { ir: null, er: null } },
-  peaksVersion: null,
   stream: null,
   sendTimer: null,
   inFlight: 0,

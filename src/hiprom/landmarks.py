@@ -46,6 +46,27 @@ class Landmark(IntEnum):
     RIGHT_FOOT_INDEX = 32
 
 
+L = Landmark
+BONES: tuple[tuple[Landmark, Landmark], ...] = (
+    (L.LEFT_SHOULDER, L.RIGHT_SHOULDER), (L.LEFT_SHOULDER, L.LEFT_HIP), (L.RIGHT_SHOULDER, L.RIGHT_HIP),
+    (L.LEFT_HIP, L.RIGHT_HIP),
+    (L.LEFT_SHOULDER, L.LEFT_ELBOW), (L.LEFT_ELBOW, L.LEFT_WRIST),
+    (L.RIGHT_SHOULDER, L.RIGHT_ELBOW), (L.RIGHT_ELBOW, L.RIGHT_WRIST),
+    (L.LEFT_HIP, L.LEFT_KNEE), (L.LEFT_KNEE, L.LEFT_ANKLE), (L.LEFT_ANKLE, L.LEFT_HEEL),
+    (L.LEFT_HEEL, L.LEFT_FOOT_INDEX), (L.LEFT_ANKLE, L.LEFT_FOOT_INDEX),
+    (L.RIGHT_HIP, L.RIGHT_KNEE), (L.RIGHT_KNEE, L.RIGHT_ANKLE), (L.RIGHT_ANKLE, L.RIGHT_HEEL),
+    (L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX), (L.RIGHT_ANKLE, L.RIGHT_FOOT_INDEX),
+)
+"""The body drawn as the live page's skeleton: trunk, arms, legs and feet."""
+
+LEGS: dict[str, tuple[Landmark, ...]] = {
+    "left": (L.LEFT_HIP, L.LEFT_KNEE, L.LEFT_ANKLE, L.LEFT_HEEL, L.LEFT_FOOT_INDEX),
+    "right": (L.RIGHT_HIP, L.RIGHT_KNEE, L.RIGHT_ANKLE, L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX),
+}
+"""Each leg's landmarks, hip to toe (the page highlights the leg under test)."""
+del L
+
+
 def _left_right_permutation() -> np.ndarray:
     """Index permutation that swaps every left landmark with its right twin."""
     perm = np.arange(N_LANDMARKS)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from hiprom.landmarks import SIDES
 from hiprom.server.runner import serve_in_thread
 from hiprom.server.settings import ServerSettings
 
@@ -88,7 +89,7 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
     assert rows.count() == 3
     text = table.inner_text()
     assert "Internal rotation" in text and "External rotation" in text and "Total arc" in text
-    ir_right = rows.nth(0).locator("td").nth(0).inner_text()
+    ir_right = rows.nth(0).locator("td").nth(SIDES.index("right")).inner_text()  # columns in SIDES order
     assert re.match(r"3[6-9]°", ir_right), ir_right  # the demo's right IR is 37-38 degrees
     assert "Sides within 10°" in page.locator("#asym-badge").inner_text()
     steps = page.locator("#steps").inner_text()

@@ -22,6 +22,7 @@ from hiprom.assessment.trials import FlagRules, Trial, find_trials, frame_interv
 from hiprom.assessment.verdict import verdict
 from hiprom.kinematics import COMPENSATION, METHODS, QualityFlag, flag_names
 from hiprom.landmarks import SIDES
+from hiprom.rounding import rounded_list
 
 if TYPE_CHECKING:
     from hiprom.kinematics import Kinematics
@@ -49,9 +50,13 @@ def _names(bits: int) -> list[str]:
 FLAG_RULES = FlagRules(invalidating=INVALIDATING, names=_names, method_names=tuple(METHODS))
 
 
-def _json_list(x: np.ndarray, nd: int) -> list[float | None]:
-    """A float array as a JSON list: rounded, ``None`` for NaN and infinities."""
-    return [round(float(v), nd) if math.isfinite(v) else None for v in np.asarray(x, dtype=np.float64)]
+def flag_severities() -> dict[str, str]:
+    """Each quality flag's name and what it does to a trial: ``invalidating`` or ``warning``."""
+    return {
+        flag.name.lower(): "invalidating" if flag.value & INVALIDATING else "warning"
+        for flag in QualityFlag
+        if flag.name
+    }
 
 
 def _flag_lists(bits: np.ndarray) -> list[list[str]]:
@@ -88,11 +93,11 @@ def _off_posture_fraction(angle: np.ndarray, bits: np.ndarray) -> float:
 
 def _series(t_s: np.ndarray, angle: np.ndarray, raw: np.ndarray, unc: np.ndarray, flags: np.ndarray) -> dict[str, Any]:
     """The ``series`` block: per-frame lists, columns split by side."""
-    out: dict[str, Any] = {"t_s": _json_list(t_s, 3)}
+    out: dict[str, Any] = {"t_s": rounded_list(t_s, 3)}
     for col, side in enumerate(SIDES):
-        out[f"{side}_deg"] = _json_list(angle[:, col], 2)
-        out[f"{side}_raw_deg"] = _json_list(raw[:, col], 2)
-        out[f"{side}_unc_deg"] = _json_list(unc[:, col], 2)
+        out[f"{side}_deg"] = rounded_list(angle[:, col], 2)
+        out[f"{side}_raw_deg"] = rounded_list(raw[:, col], 2)
+        out[f"{side}_unc_deg"] = rounded_list(unc[:, col], 2)
         out[f"{side}_flags"] = _flag_lists(flags[:, col])
     return out
 

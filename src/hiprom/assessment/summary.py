@@ -29,17 +29,13 @@ import numpy as np
 from hiprom.assessment.norms import Norms
 from hiprom.assessment.trials import BELOW_MIN_EXCURSION, HOLD_TOO_SHORT, Trial
 from hiprom.landmarks import SIDES
+from hiprom.rounding import rounded
 
 NOT_HELD = {HOLD_TOO_SHORT, BELOW_MIN_EXCURSION}
 """Trial reasons that mean no held peak was reached: such a trial never gives a figure."""
 
 MEASURES: tuple[str, str, str] = ("internal_rotation", "external_rotation", "total_arc")
 """Names of the three figures of a side, as used in result field names."""
-
-
-def _r(x: float | None, nd: int = 1) -> float | None:
-    """Round for the result; ``None`` for missing or non-finite values."""
-    return round(float(x), nd) if x is not None and math.isfinite(x) else None
 
 
 def _why_missing(side: str, direction: str, trials: Sequence[Trial]) -> str:
@@ -124,15 +120,15 @@ def side_summary(side: str, trials: Sequence[Trial], norms: Norms) -> dict[str, 
         figure[direction] = (best.peak_deg, unc)
         out.update(
             {
-                f"{key}_deg": _r(best.peak_deg),
-                f"{key}_unc_deg": _r(unc),
-                f"{key}_pct_norm": _r(100.0 * best.peak_deg / norms.norm_deg),
+                f"{key}_deg": rounded(best.peak_deg),
+                f"{key}_unc_deg": rounded(unc),
+                f"{key}_pct_norm": rounded(100.0 * best.peak_deg / norms.norm_deg),
                 f"{key}_reason": None if valid else "unconfirmed: " + _why_missing(side, direction, mine),
                 f"{key}_confirmed": bool(valid),
                 f"{direction}_trials": len(valid),
                 f"{direction}_invalid_trials": len(mine) - len(valid),
-                f"{direction}_spread_deg": _r(spread),
-                f"{direction}_peak_t_s": _r(best.peak_t_s, 3),
+                f"{direction}_spread_deg": rounded(spread),
+                f"{direction}_peak_t_s": rounded(best.peak_t_s, 3),
             }
         )
     ir, er = figure["internal"], figure["external"]
@@ -140,9 +136,9 @@ def side_summary(side: str, trials: Sequence[Trial], norms: Norms) -> dict[str, 
         arc, arc_unc = ir[0] + er[0], math.hypot(ir[1], er[1])
         out.update(
             {
-                "total_arc_deg": _r(arc),
-                "total_arc_unc_deg": _r(arc_unc),
-                "total_arc_pct_norm": _r(100.0 * arc / norms.arc_norm_deg),
+                "total_arc_deg": rounded(arc),
+                "total_arc_unc_deg": rounded(arc_unc),
+                "total_arc_pct_norm": rounded(100.0 * arc / norms.arc_norm_deg),
                 "total_arc_reason": None,
             }
         )
@@ -180,9 +176,9 @@ def asymmetry(sides: dict[str, dict[str, Any]], norms: Norms) -> dict[str, Any]:
         lu, ru = left.get(f"{measure}_unc_deg") or 0.0, right.get(f"{measure}_unc_deg") or 0.0
         out.update(
             {
-                f"{measure}_deg": _r(diff),
-                f"{measure}_pct": _r(100.0 * abs(diff) / larger) if larger > 0 else None,
-                f"{measure}_unc_deg": _r(math.hypot(lu, ru)),
+                f"{measure}_deg": rounded(diff),
+                f"{measure}_pct": rounded(100.0 * abs(diff) / larger) if larger > 0 else None,
+                f"{measure}_unc_deg": rounded(math.hypot(lu, ru)),
             }
         )
         if abs(diff) > norms.asymmetry_threshold_deg:

@@ -36,6 +36,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from hiprom.assessment.norms import TrialSettings
+from hiprom.rounding import rounded
 
 DIRECTIONS: tuple[str, str] = ("internal", "external")
 """Trial directions; ``internal`` is the positive angle."""
@@ -100,23 +101,19 @@ class Trial:
         return {
             "side": self.side,
             "direction": self.direction,
-            "peak_deg": _round(self.peak_deg, 1),
-            "peak_unc_deg": _round(self.peak_unc_deg, 1),
-            "peak_t_s": _round(self.peak_t_s, 3),
-            "start_s": _round(self.start_s, 3),
-            "end_s": _round(self.end_s, 3),
-            "hold_s": _round(self.hold_s, 3),
-            "hold_start_s": _round(self.hold_start_s, 3),
-            "hold_end_s": _round(self.hold_end_s, 3),
+            "peak_deg": rounded(self.peak_deg, 1),
+            "peak_unc_deg": rounded(self.peak_unc_deg, 1),
+            "peak_t_s": rounded(self.peak_t_s, 3),
+            "start_s": rounded(self.start_s, 3),
+            "end_s": rounded(self.end_s, 3),
+            "hold_s": rounded(self.hold_s, 3),
+            "hold_start_s": rounded(self.hold_start_s, 3),
+            "hold_end_s": rounded(self.hold_end_s, 3),
             "valid": bool(self.valid),
             "flags": list(self.flags),
             "reasons": list(self.reasons),
             "method": self.method,
         }
-
-
-def _round(x: float, nd: int) -> float | None:
-    return round(float(x), nd) if x is not None and math.isfinite(x) else None
 
 
 def frame_interval_s(t_s: np.ndarray) -> float:

@@ -21,6 +21,7 @@ from hiprom.kinematics.readings import read_frames, uncertainty_deg
 from hiprom.kinematics.settings import KinematicsSettings
 from hiprom.kinematics.smoothing import OneEuroFilter
 from hiprom.landmarks import SIDES, check_landmarks, mirror_landmarks
+from hiprom.rounding import rounded
 
 
 @dataclass(frozen=True)
@@ -50,15 +51,12 @@ class LiveReading:
     def to_dict(self) -> dict:
         """JSON-ready: ``{"t_ms", "calibrated", "left": {...}, "right": {...}}``, NaN as None."""
 
-        def num(x: float) -> float | None:
-            return None if not math.isfinite(x) else round(float(x), 2)
-
         out: dict = {"t_ms": float(self.t_ms), "calibrated": self.calibrated}
         for i, side in enumerate(SIDES):
             out[side] = {
-                "angle_deg": num(self.angle_deg[i]),
-                "raw_deg": num(self.raw_deg[i]),
-                "uncertainty_deg": num(self.uncertainty_deg[i]),
+                "angle_deg": rounded(self.angle_deg[i], 2),
+                "raw_deg": rounded(self.raw_deg[i], 2),
+                "uncertainty_deg": rounded(self.uncertainty_deg[i], 2),
                 "method": METHODS[int(self.method[i])],
                 "flags": flag_names(int(self.flags[i])),
             }

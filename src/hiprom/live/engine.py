@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from hiprom.assessment import Norms
 from hiprom.errors import HipromError
 from hiprom.live.feeds import Feed, FeedItem
 from hiprom.live.guide import GuideConfig
@@ -45,6 +46,7 @@ class LiveConfig:
         preview_fps, jpeg_quality: the MJPEG preview.
         rewind_on_start: restart a file or recording when the guided test starts.
         guide: the guide's timings.
+        norms: norms and trial settings of every analysis (the clinic's, ``load_norms()``).
     """
 
     source: str = "0"
@@ -58,6 +60,7 @@ class LiveConfig:
     jpeg_quality: int = 75
     rewind_on_start: bool = True
     guide: GuideConfig = field(default_factory=GuideConfig)
+    norms: Norms = field(default_factory=Norms)
 
     def tracker_factory(self) -> Callable[[], object]:
         """A function that builds the pose tracker (imports MediaPipe only when called)."""
@@ -195,6 +198,7 @@ class LiveEngine:
             guide_config=self.settings.guide,
             results=self.results,
             model_name=self.settings.model_name,
+            norms=self.settings.norms,
         )
 
     def _run(self) -> None:

@@ -269,6 +269,11 @@ class Guide:
         return self.phase in ("calibrate", "trial")
 
     @property
+    def wants_trials(self) -> bool:
+        """True while a trial of the current step may just have closed: its leg is back at neutral."""
+        return self.phase == "trial" and self.sub in ("move", "return") and self._at_neutral
+
+    @property
     def wants_analysis(self) -> bool:
         """True once every step is done and the owner should call ``set_results``."""
         return self.phase == "analyzing"
@@ -354,6 +359,7 @@ class Guide:
         value = angle * _SIGN[step.direction]  # + = toward the asked direction
         self.current_deg = None if not math.isfinite(angle) else round(value, 1)
         cfg = self.cfg
+        self._at_neutral = math.isfinite(angle) and abs(angle) < cfg.neutral_deg
         if not math.isfinite(angle):
             self.detail = f"{step.side.capitalize()} leg not visible: keep knee and foot in the picture."
             if self.sub == "hold":
@@ -387,7 +393,6 @@ class Guide:
                 self._sub("return")
                 self.detail = "Now back to the middle, shin vertical."
         elif self.sub == "return":
-            self._at_neutral = abs(angle) < cfg.neutral_deg
             if not self._at_neutral:
                 self._back_since = None
             elif self._back_since is None:

@@ -178,7 +178,7 @@ class LiveProcessor:
         elif self.guide.phase in ("idle", "setup"):
             self.recorder.clear()
         self.guide.update(GuideInput(t_ms=t_ms, angle_deg=angle, flags=flags, image=image, size_wh=self._size_wh, n_people=n_people))
-        if self.guide.phase == "trial" and self.guide.sub in ("move", "return"):
+        if self.guide.wants_trials:
             self.guide.add_trials(self.recorder.closed_trials(self._recording, self.guide.steps[self.guide.step_index].side))
         if self.guide.wants_analysis:
             self._finish_test()

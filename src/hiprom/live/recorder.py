@@ -31,7 +31,7 @@ class GuidedRecorder:
             each look measures every frame collected so far.
     """
 
-    def __init__(self, settings: TrialSettings, every_s: float = 0.25) -> None:
+    def __init__(self, settings: TrialSettings, every_s: float = 0.5) -> None:
         self.settings = settings
         self.every_s = every_s
         self.clear()

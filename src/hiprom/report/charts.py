@@ -17,6 +17,7 @@ import numpy as np
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 
+from hiprom.assessment import Norms
 from hiprom.landmarks import SIDES
 from hiprom.report.figures import number
 
@@ -123,7 +124,7 @@ def angle_over_time(analysis: dict[str, Any], width_mm: float = 180, height_mm: 
     t = _array(series.get("t_s"))
     if t.size < 2:
         return None
-    norm = number(analysis.get("norm_deg")) or 45.0
+    norm = number(analysis.get("norm_deg")) or Norms().norm_deg
     with rc_context(_RC):
         fig = Figure(figsize=(width_mm * MM, height_mm * MM), layout="constrained")
         ax = fig.add_subplot()

@@ -11,7 +11,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from hiprom.assessment import Norms
 from hiprom.landmarks import SIDES
+from hiprom.rounding import rounded as rounded_number
 
 DECIMALS = 1
 """Decimals of every angle and percentage shown (0.1 deg is below any clinical resolution)."""
@@ -55,12 +57,8 @@ def number(value: Any) -> float | None:
 
 
 def rnd(value: Any, decimals: int = DECIMALS) -> float | None:
-    """``value`` rounded for display and export; ``None`` stays ``None``."""
-    x = number(value)
-    if x is None:
-        return None
-    y = round(x, decimals)
-    return 0.0 if y == 0 else y  # never "-0.0"
+    """``value`` rounded for display and export (``hiprom.rounding``); ``None`` stays ``None``."""
+    return rounded_number(number(value), decimals)
 
 
 def fmt(value: Any, decimals: int = DECIMALS, missing: str = "—") -> str:
@@ -90,7 +88,7 @@ def _round_value(value: Any) -> Any:
 def summary(analysis: dict[str, Any]) -> dict[str, Any]:
     """The figures a report shows: norms, both sides, the asymmetry, trials (rounded)."""
     norms = analysis.get("norms") or {}
-    norm = number(analysis.get("norm_deg")) or number(norms.get("norm_deg")) or 45.0
+    norm = number(analysis.get("norm_deg")) or number(norms.get("norm_deg")) or Norms().norm_deg
     bands = norms.get("bands") or {}
     return {
         "norm_deg": rnd(norm),

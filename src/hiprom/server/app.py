@@ -43,7 +43,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         if settings.start_source:
             from hiprom.demo import demo_recording
 
-            engine = LiveEngine(settings.live_config(), loop, app.state.results, demo=demo_recording)
+            engine = LiveEngine(app.state.live, loop, app.state.results, demo=demo_recording)
             engine.start()
             app.state.engine = engine
         try:
@@ -61,6 +61,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.live = settings.live_config()  # a clinic's bad norms file fails here, before serving
     app.state.results = ResultRegistry()
     app.state.camera_clients = 0
     app.state.engine = None

@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hiprom.assessment import load_norms
 from hiprom.errors import ConfigError
 from hiprom.live.engine import LiveConfig
 from hiprom.live.guide import GuideConfig
@@ -64,7 +65,7 @@ class ServerSettings(BaseSettings):
     guide_hold_s: float = Field(1.0, gt=0.0)
 
     def live_config(self) -> LiveConfig:
-        """What the live loop (and each browser camera) needs of these settings."""
+        """What the live loop (and each browser camera) needs of these settings; reads the norms file."""
         return LiveConfig(
             source=self.source,
             model=self.model,
@@ -77,6 +78,7 @@ class ServerSettings(BaseSettings):
             jpeg_quality=self.jpeg_quality,
             rewind_on_start=self.rewind_on_start,
             guide=GuideConfig(setup_s=self.guide_setup_s, calibrate_s=self.guide_calibrate_s, hold_s=self.guide_hold_s),
+            norms=load_norms(),
         )
 
     @property

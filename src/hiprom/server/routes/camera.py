@@ -69,7 +69,7 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
     wake = asyncio.Event()
     counts = {"received": 0, "dropped": 0}
 
-    live = settings.live_config()
+    live = app_state.live
 
     def build() -> LiveProcessor:
         p = LiveProcessor(
@@ -79,6 +79,7 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
             guide_config=live.guide,
             results=results,
             model_name=live.model_name,
+            norms=live.norms,
         )
         try:
             p.warm_up()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from hiprom import __version__
+from hiprom.assessment.result import flag_severities
+from hiprom.landmarks import BONES, LEGS, SIDES, Landmark
 
 router = APIRouter(tags=["health"])
 
@@ -37,13 +39,26 @@ def live_info(request: Request) -> dict:
 
 @router.get("/api/info")
 def info(request: Request) -> dict:
-    """What this server offers the page: version, records store, modes."""
+    """What this server offers the page, and the domain facts it shows: norms, flags, landmarks, sides."""
     state = request.app.state
     settings = state.settings
+    norms = state.live.norms
     return {
         "version": __version__,
         "records": getattr(state, "store", None) is not None,
         "server_source": getattr(state, "engine", None) is not None,
         "browser_camera": settings.max_camera_clients > 0,
         "token_required": settings.token is not None,
+        "sides": list(SIDES),
+        "norms": {
+            "norm_deg": norms.norm_deg,
+            "arc_norm_deg": norms.arc_norm_deg,
+            "asymmetry_threshold_deg": norms.asymmetry_threshold_deg,
+            "mdc_deg": list(norms.mdc_deg),
+            "bands": {"internal": list(norms.internal_band_deg), "external": list(norms.external_band_deg)},
+        },
+        "flags": flag_severities(),
+        "landmarks": {lm.name.lower(): int(lm) for lm in Landmark},
+        "bones": [[a.name.lower(), b.name.lower()] for a, b in BONES],
+        "legs": {side: [lm.name.lower() for lm in LEGS[side]] for side in SIDES},
     }
