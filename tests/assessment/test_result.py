@@ -219,7 +219,7 @@ def test_series_csv(make_kin, noisy_protocol, full_test):
     result = assess(make_kin(t, angle, flags))
     rows = list(csv.DictReader(io.StringIO(series_csv(result))))
     assert len(rows) == result["frames"] and tuple(rows[0]) == SERIES_COLUMNS
-    assert rows[3]["right_deg"] == "" and rows[3]["right_flags"] == "low_visibility|leg_out_of_frame"
+    assert rows[3]["right_deg"] == "" and rows[3]["right_flags"] == "low_visibility;leg_out_of_frame"
     assert float(rows[20]["right_deg"]) == result["series"]["right_deg"][20]
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Any
 
 from hiprom.landmarks import SIDES
+from hiprom.tables import csv_text
 
 SERIES_COLUMNS: tuple[str, ...] = ("t_s",) + tuple(
     f"{side}_{kind}" for side in SIDES for kind in ("deg", "raw_deg", "unc_deg", "flags")
@@ -50,19 +49,8 @@ def _pretty(value: Any, level: int, indent: int) -> str:
 def series_csv(result: dict[str, Any]) -> str:
     """The per-frame series as CSV: one row per frame, empty cells where unmeasurable.
 
-    Flag cells hold the frame's flag names joined by ``|``.
+    Flag cells hold the frame's flag names joined by ``;`` (the one CSV writer, ``hiprom.tables``).
     """
     series = result["series"]
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(SERIES_COLUMNS)
-    for i, t in enumerate(series["t_s"]):
-        row: list[Any] = [t]
-        for col in SERIES_COLUMNS[1:]:
-            value = series[col][i]
-            if col.endswith("_flags"):
-                row.append("|".join(value))
-            else:
-                row.append("" if value is None else value)
-        writer.writerow(row)
-    return buf.getvalue()
+    columns = [series[col] for col in SERIES_COLUMNS]
+    return csv_text(SERIES_COLUMNS, zip(*columns))

@@ -7,7 +7,6 @@ rounded, and every NaN has become ``null`` with a field saying why.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import PurePath

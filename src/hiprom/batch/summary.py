@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from hiprom.atomic import atomic_write
+from hiprom.tables import write_csv
 
 Status = Literal["ok", "failed", "skipped", "interrupted"]
 STATUSES: tuple[str, ...] = ("ok", "failed", "skipped", "interrupted")
@@ -125,23 +125,9 @@ COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(SummaryRow))
 """Column order of ``summary.csv``."""
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 def write_summary(path: str | os.PathLike[str], rows: Iterable[SummaryRow]) -> Path:
     """Write ``summary.csv`` atomically, one row per input in the given order."""
-    target = Path(path)
-    with atomic_write(target, "w") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(COLUMNS)
-        for row in rows:
-            writer.writerow([_cell(getattr(row, c)) for c in COLUMNS])
-    return target
+    return write_csv(path, COLUMNS, ([getattr(row, c) for c in COLUMNS] for row in rows))
 
 
 def read_summary(path: str | os.PathLike[str]) -> list[dict[str, str]]:

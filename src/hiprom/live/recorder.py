@@ -8,6 +8,7 @@ the one held-trial detector (``assessment.trials.TrialTracker``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -29,11 +30,15 @@ class GuidedRecorder:
         settings: the trial settings of the norms in use.
         every_s: look for closed trials at most this often (stream time), since
             each look measures every frame collected so far.
+        busy_share: at most this share of the wall-clock time goes to looking
+            (a slow or loaded machine looks less often rather than drop frames).
     """
 
-    def __init__(self, settings: TrialSettings, every_s: float = 0.5) -> None:
+    def __init__(self, settings: TrialSettings, every_s: float = 0.5, busy_share: float = 0.25) -> None:
         self.settings = settings
         self.every_s = every_s
+        self.busy_share = busy_share
+        self._next_look_wall = 0.0
         self.clear()
 
     def clear(self) -> None:
@@ -80,13 +85,17 @@ class GuidedRecorder:
         if self.neutral is None or len(self._frames) < self.settings.min_frames:
             return []
         now = self._frames[-1][0]
-        if now - self._last_look_ms < 1000.0 * self.every_s:
+        if now - self._last_look_ms < 1000.0 * self.every_s or time.monotonic() < self._next_look_wall:
             return []
         self._last_look_ms = now
+        started = time.monotonic()
         try:
             kin = kinematics_of(make_recording())
         except HipromError:
             return []
+        finally:
+            cost = time.monotonic() - started
+            self._next_look_wall = started + cost / self.busy_share
         c = SIDES.index(side)
         return self._trackers[side].update(
             kin.t_s, kin.angle_deg[:, c], kin.uncertainty_deg[:, c], kin.flags[:, c], kin.method[:, c]

@@ -19,14 +19,11 @@ would run as a formula (starting with ``= + - @``) get a leading ``'``.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from hiprom import __version__
-from hiprom.atomic import atomic_write
+from hiprom import __version__, tables
 from hiprom.errors import InputError
 from hiprom.landmarks import SIDES
 from hiprom.report.data import ReportData, utc_stamp
@@ -76,13 +73,8 @@ def table_rows(items: Iterable[ReportData], table: str) -> tuple[list[str], list
 
 
 def csv_text(items: Iterable[ReportData], table: str) -> str:
-    """One CSV table as text (UTF-8, comma-separated, header first)."""
-    header, rows = table_rows(items, table)
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows([[_cell(v) for v in row] for row in rows])
-    return buf.getvalue()
+    """One CSV table as text (UTF-8, comma-separated, header first; ``hiprom.tables``)."""
+    return tables.csv_text(*table_rows(items, table))
 
 
 def csv_paths(prefix: str | Path) -> dict[str, Path]:
@@ -98,9 +90,7 @@ def write_csv(items: Iterable[ReportData], prefix: str | Path) -> dict[str, Path
     items = list(items)
     paths = csv_paths(prefix)
     for table, path in paths.items():
-        text = csv_text(items, table)
-        with atomic_write(path, "w") as fh:
-            fh.write(text)
+        tables.write_csv(path, *table_rows(items, table))
     return paths
 
 
@@ -166,16 +156,3 @@ def _series_table(items: list[ReportData]) -> tuple[list[str], list[list[Any]]]:
         for i in range(n):
             rows.append([*_ids(item), i, *(col[i] if i < len(col) else None for col in columns)])
     return header, rows
-
-
-def _cell(value: Any) -> Any:
-    """A CSV cell: '' for None, lists joined by ';', bools as true/false, formulas defused."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        value = ";".join(str(v) for v in value)
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
