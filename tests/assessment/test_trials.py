@@ -225,3 +225,26 @@ def test_posture_flags_on_a_hold_are_warnings(noisy_protocol, full_test, fractio
     flags[hold[: int(fraction * hold.size)], 1] = int(QualityFlag.KNEE_NOT_FLEXED)
     tr = by_key(trials_of(t, angle, flags))[("right", "internal")]
     assert tr.valid and "knee_not_flexed" in tr.flags
+
+
+@pytest.mark.parametrize("chunk", [2, 11])
+def test_the_incremental_detector_reports_exactly_the_batch_trials_on_the_demo(chunk):
+    """``TrialTracker`` (the guide's) and ``find_trials`` (the analysis') are one detector."""
+    from hiprom.assessment import load_norms
+    from hiprom.assessment.trials import TrialTracker
+    from hiprom.demo import demo_recording
+    from hiprom.kinematics import measure
+
+    kin = measure(demo_recording())
+    trial_settings = load_norms().trials
+    for c, side in enumerate(SIDES):
+        series = (kin.t_s, kin.angle_deg[:, c], kin.uncertainty_deg[:, c], kin.flags[:, c], kin.method[:, c])
+        batch = find_trials(*series, side, trial_settings, FLAG_RULES)
+        tracker = TrialTracker(side, trial_settings, FLAG_RULES)
+        closed_before_end = []
+        for n in range(chunk, kin.t_s.size + 1, chunk):
+            closed_before_end += tracker.update(*(a[:n] for a in series))
+        tracker.finish(*series)
+        assert len(batch) >= 4
+        assert sorted(tracker.trials, key=lambda tr: tr.start_s) == batch  # equal field by field
+        assert len(closed_before_end) == len(batch)  # each closed while the series went on

@@ -147,9 +147,11 @@ def test_guide_commands_over_the_websocket_reach_the_results(live_server):
         assert httpx.get(f"{url}/api/results/nope").status_code == 404
         # Saved through the records API, as the page's "Save session" button does.
         assert httpx.get(url + "/api/info").json()["records"] is True
-        saved = httpx.post(url + "/api/sessions", json={"analysis": full, "subject": "S-TEST1", "camera": "demo recording"})
+        saved = httpx.post(url + "/api/sessions", json={"analysis": full, "subject": "S-TEST1", "camera": "demo recording",
+                                                         "result_id": results["result_id"]})
         assert saved.status_code == 201, saved.text
         session = saved.json()
+        assert session["has_landmarks"] is True  # the guided test's landmarks are kept with it
         assert session["right_ir_deg"] == pytest.approx(results["sides"]["right"]["internal_rotation_deg"])
         assert session["report_url"] == f"/api/sessions/{session['id']}/report.pdf"
 

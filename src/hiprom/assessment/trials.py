@@ -444,8 +444,8 @@ class TrialTracker:
     Feed it one side's series as it grows (``update``); each call returns the
     trials that have *closed* since the last call: the angle came back to
     neutral and stayed there longer than any gap :func:`find_trials` would
-    bridge (``merge_gap_s``, and ``MAX_UNSEEN_S`` for unmeasured frames), so
-    no later frame can merge into them. A reported trial is frozen; ``finish``
+    bridge (``merge_gap_s`` of measured frames, ``MAX_UNSEEN_S`` when none
+    after the trial was measured), so no later frame can merge into them. A reported trial is frozen; ``finish``
     reports what is still open when the series ends. Fed a whole recording,
     the reported trials are those of ``find_trials`` on it (tested equal).
 
@@ -464,10 +464,6 @@ class TrialTracker:
         self.rules = rules
         self.trials: list[Trial] = []  # reported so far, in closing order
 
-    def _settle_s(self) -> float:
-        """How long the angle must stay back at neutral before a trial is closed."""
-        return max(self.settings.merge_gap_s, MAX_UNSEEN_S)
-
     def update(
         self,
         t_s: np.ndarray,
@@ -483,10 +479,15 @@ class TrialTracker:
         if t.shape[0] == 0:
             return []
         found = find_trials(t, angle_deg, uncertainty_deg, flags, method, self.side, self.settings, self.rules)
-        cutoff = np.inf if final else float(t[-1]) - self._settle_s() - frame_interval_s(t)
-        new = [tr for tr in found if tr.end_s < cutoff and not self._reported(tr)]
+        new = [tr for tr in found if (final or self._closed(tr, t, angle_deg)) and not self._reported(tr)]
         self.trials.extend(new)
         return new
+
+    def _closed(self, trial: Trial, t_s: np.ndarray, angle_deg: np.ndarray) -> bool:
+        """No later frame can join ``trial``: the angle has been back long enough, measured or not."""
+        after = np.isfinite(np.asarray(angle_deg, dtype=np.float64)[trial.end_index + 1 :])
+        settle_s = self.settings.merge_gap_s if after.any() else MAX_UNSEEN_S
+        return float(t_s[-1]) - trial.end_s > settle_s + frame_interval_s(t_s)
 
     def _reported(self, trial: Trial) -> bool:
         """An already reported trial of the same direction covers part of the same time."""

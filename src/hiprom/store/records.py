@@ -148,15 +148,18 @@ class SubjectRecord:
         return dataclasses.asdict(self)
 
 
-@dataclass(frozen=True)
-class SessionRecord:
-    """A session as stored; ``analysis`` is filled only when asked for (``Store.session``).
+@dataclass(frozen=True, kw_only=True)
+class SessionBase:
+    """A session's own fields, the one definition its forms derive from.
 
-    Angles in degrees; ``None`` means not measurable. ``asymmetry_arc_deg``
-    is left minus right total arc.
+    ``SessionRecord`` (the store's) adds the id and the analysis; the REST
+    API's ``SessionPublic`` adds its links; the table (``schema.SessionRow``)
+    has a column for each field but the derived ones (``subject``,
+    ``n_trials``, ``has_landmarks``, ``settings``). Angles in degrees;
+    ``None`` means not measurable. ``asymmetry_arc_deg`` is left minus right
+    total arc.
     """
 
-    id: int
     subject_id: int | None
     subject: str | None
     recorded_utc: str
@@ -185,6 +188,17 @@ class SessionRecord:
     n_trials: int = 0
     has_landmarks: bool = False
     settings: dict[str, Any] = field(default_factory=dict)
+
+
+SESSION_DERIVED: tuple[str, ...] = ("subject", "n_trials", "has_landmarks", "settings")
+"""Fields of ``SessionBase`` that are not table columns (joined, counted or decoded)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionRecord(SessionBase):
+    """A session as stored; ``analysis`` is filled only when asked for (``Store.session``)."""
+
+    id: int
     analysis: dict[str, Any] | None = None
 
     def to_dict(self, with_analysis: bool = True) -> dict[str, Any]:

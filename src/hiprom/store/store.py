@@ -13,6 +13,7 @@ matches (``"12"``); sessions by number.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gzip
 import json
 import os
@@ -34,7 +35,9 @@ from hiprom.store.location import display_url, resolve_url
 from hiprom.store.migrations import migrate
 from hiprom.store.references import ReferenceStore
 from hiprom.store.records import (
+    SESSION_DERIVED,
     RecordNotFound,
+    SessionBase,
     SessionRecord,
     SubjectRecord,
     check_analysis,
@@ -374,35 +377,20 @@ def _listing() -> Select:
     )
 
 
+_TIMES = ("recorded_utc", "saved_utc")
+_COPIED = tuple(
+    f.name for f in dataclasses.fields(SessionBase) if f.name not in SESSION_DERIVED and f.name not in _TIMES
+)
+"""``SessionBase`` fields copied from the row as they are."""
+
+
 def _record(row: SessionRow, n_trials: int | None, has_landmarks: bool | None, pseudonym: str | None,
             analysis: dict[str, Any] | None = None) -> SessionRecord:
     return SessionRecord(
         id=row.id,
-        subject_id=row.subject_id,
         subject=pseudonym,
-        recorded_utc=iso_utc(row.recorded_utc) or "",
-        saved_utc=iso_utc(row.saved_utc) or "",
-        operator=row.operator,
-        notes=row.notes,
-        source=row.source,
-        camera=row.camera,
-        model=row.model,
-        fps=row.fps,
-        frames=row.frames,
-        duration_s=row.duration_s,
-        mirrored=row.mirrored,
-        hiprom_version=row.hiprom_version,
-        norm_deg=row.norm_deg,
-        measurable=row.measurable,
-        not_measurable_reason=row.not_measurable_reason,
-        left_ir_deg=row.left_ir_deg,
-        left_er_deg=row.left_er_deg,
-        left_arc_deg=row.left_arc_deg,
-        right_ir_deg=row.right_ir_deg,
-        right_er_deg=row.right_er_deg,
-        right_arc_deg=row.right_arc_deg,
-        asymmetry_arc_deg=row.asymmetry_arc_deg,
-        asymmetry_flagged=row.asymmetry_flagged,
+        **{name: iso_utc(getattr(row, name)) or "" for name in _TIMES},
+        **{name: getattr(row, name) for name in _COPIED},
         n_trials=int(n_trials or 0),
         has_landmarks=bool(has_landmarks),
         settings=json.loads(row.settings_json or "{}"),

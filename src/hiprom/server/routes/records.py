@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -23,8 +24,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from hiprom.errors import HipromError, InputError, StoreError
-from hiprom.server.deps import ResultsDep
 from hiprom.store import RecordNotFound, Store
+from hiprom.store.records import SessionBase
 
 router = APIRouter(prefix="/api", tags=["records"])
 
@@ -91,40 +92,16 @@ class SessionCreate(BaseModel):
     )
 
 
-class SessionPublic(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class SessionPublic(SessionBase):
+    """A session as the API shows it: its fields (``store.SessionBase``) and its links."""
+
     id: int
-    subject_id: int | None
-    subject: str | None
-    recorded_utc: str
-    saved_utc: str
-    operator: str | None
-    notes: str | None
-    source: str | None
-    camera: str | None
-    model: str | None
-    fps: float | None
-    frames: int | None
-    duration_s: float | None
-    mirrored: bool
-    hiprom_version: str | None
-    norm_deg: float | None
-    measurable: bool
-    not_measurable_reason: str | None
-    left_ir_deg: float | None
-    left_er_deg: float | None
-    left_arc_deg: float | None
-    right_ir_deg: float | None
-    right_er_deg: float | None
-    right_arc_deg: float | None
-    asymmetry_arc_deg: float | None
-    asymmetry_flagged: bool
-    n_trials: int
-    has_landmarks: bool
-    settings: dict[str, Any]
     report_url: str
     export_url: str
 
 
+@dataclass(frozen=True, kw_only=True)
 class SessionDetail(SessionPublic):
     analysis: dict[str, Any]
     subject_record: SubjectPublic | None
@@ -189,9 +166,10 @@ def list_sessions(store: StoreDep, subject: str | None = None,
 
 
 @router.post("/sessions", response_model=SessionPublic, status_code=201)
-def create_session(body: SessionCreate, store: StoreDep, results: ResultsDep) -> dict[str, Any]:
+def create_session(body: SessionCreate, store: StoreDep, request: Request) -> dict[str, Any]:
     """Store an analysis as a session (one transaction), with the guided test's landmarks when named."""
-    test = results.get(body.result_id) if body.result_id else None
+    results = getattr(request.app.state, "results", None)  # finished guided tests (the live app only)
+    test = results.get(body.result_id) if body.result_id and results is not None else None
     if body.result_id and test is None:
         raise HTTPException(404, f"no finished test {body.result_id!r} (results are kept in memory until the server stops)")
     with _http_errors():
