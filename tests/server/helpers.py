@@ -29,11 +29,21 @@ def recv_until(ws, predicate: Callable[[dict], bool], timeout: float = 15.0) -> 
             codes = [m.get("status", {}).get("code") for m in seen]
             raise AssertionError(
                 f"no matching message within {timeout} s; {len(seen)} read, status codes {codes[:5]}...{codes[-5:]}, "
-                f"last: {str(seen[-1] if seen else None)[:300]}"
+                f"last: {str(seen[-1] if seen else None)[:300]}, guide: {_guide(seen)}"
             ) from None
         seen.append(msg)
         if predicate(msg):
             return msg, seen
+
+
+def _guide(seen: list[dict]) -> str:
+    """The last guide state read, in short: phase, sub, and each step's trials."""
+    states = [m["state"] for m in seen if m.get("state")]
+    if not states:
+        return "none"
+    st = states[-1]
+    steps = [(s["short"], [(t["peak_deg"], t["valid"]) for t in s["trials"]]) for s in st["steps"]]
+    return f"{st['phase']}/{st['sub']} step {st['step_index']}: {steps} ({st['detail']})"
 
 
 def assert_frame_message(msg: dict) -> None:
