@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from hiprom.assessment import Norms
 from hiprom.errors import HipromError
 from hiprom.live.feeds import Feed, FeedItem
-from hiprom.live.guide import GuideConfig
+from hiprom.live.guide import COMMANDS, GuideConfig
 from hiprom.live.hub import Hub
 from hiprom.live.messages import SourceInfo, Status, encode, frame_message, status_message, timing
 from hiprom.live.processor import LiveProcessor, ResultRegistry
@@ -146,7 +146,9 @@ class LiveEngine:
         return None if rgb is None else encode_jpeg(rgb, self.settings.jpeg_quality)
 
     def command(self, action: str) -> None:
-        """Queue a guide command for the worker (any thread)."""
+        """Queue a guide command for the worker (any thread); ``ValueError`` for an unknown one."""
+        if action not in COMMANDS:
+            raise ValueError(f"Invalid guide command {action!r}, expecting one of {COMMANDS}")
         self._commands.put(action)
 
     def describe(self) -> SourceInfo:
@@ -243,11 +245,7 @@ class LiveEngine:
             if isinstance(action, Status):
                 self._set_status(action)
                 continue
-            try:
-                restarted = proc.command(action)
-            except ValueError as exc:
-                log.warning("%s", exc)
-                continue
+            restarted = proc.command(action)
             if restarted and self.settings.rewind_on_start and self.spec.kind != "camera":
                 self.feed.slot.clear()
                 self.feed.rewind()

@@ -216,11 +216,8 @@ class Feed:
         from hiprom.capture import open_source  # imported here: OpenCV is only needed for pictures
 
         source = open_source(self.spec.value)
-        try:
-            self.fps = float(source.fps or 0.0)
-            self.size_wh = tuple(int(v) for v in source.size_wh)  # type: ignore[assignment]
-        except Exception:  # noqa: BLE001 - a best-effort description only
-            pass
+        self.fps = float(source.fps or 0.0)
+        self.size_wh = (int(source.size_wh[0]), int(source.size_wh[1]))
         what = "Camera" if kind == "camera" else "Playing"
         self._say("source_open", "ok", f"{what} {self.spec.label} ({self.fps:g} fps).")
         return self._video_items(source)
