@@ -244,7 +244,7 @@ def test_the_incremental_detector_reports_exactly_the_batch_trials_on_the_demo(c
         closed_before_end = []
         for n in range(chunk, kin.t_s.size + 1, chunk):
             closed_before_end += tracker.update(*(a[:n] for a in series))
-        tracker.finish(*series)
+        tracker.update(*series, final=True)
         assert len(batch) >= 4
         assert sorted(tracker.trials, key=lambda tr: tr.start_s) == batch  # equal field by field
         assert len(closed_before_end) == len(batch)  # each closed while the series went on

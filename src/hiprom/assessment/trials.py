@@ -445,9 +445,10 @@ class TrialTracker:
     trials that have *closed* since the last call: the angle came back to
     neutral and stayed there longer than any gap :func:`find_trials` would
     bridge (``merge_gap_s`` of measured frames, ``MAX_UNSEEN_S`` when none
-    after the trial was measured), so no later frame can merge into them. A reported trial is frozen; ``finish``
-    reports what is still open when the series ends. Fed a whole recording,
-    the reported trials are those of ``find_trials`` on it (tested equal).
+    after the trial was measured), so no later frame can merge into them. A
+    reported trial is frozen; ``update(..., final=True)`` reports what is
+    still open when the series ends. Fed a whole recording, the reported
+    trials are those of ``find_trials`` on it (tested equal).
 
     The series may be revised as it grows (a zero-phase smoother looks a few
     frames ahead), so ``update`` takes the whole series so far, not only the
@@ -495,14 +496,3 @@ class TrialTracker:
             old.direction == trial.direction and trial.start_s <= old.end_s and old.start_s <= trial.end_s
             for old in self.trials
         )
-
-    def finish(
-        self,
-        t_s: np.ndarray,
-        angle_deg: np.ndarray,
-        uncertainty_deg: np.ndarray,
-        flags: np.ndarray,
-        method: np.ndarray | None = None,
-    ) -> list[Trial]:
-        """The series has ended: report every trial not reported yet."""
-        return self.update(t_s, angle_deg, uncertainty_deg, flags, method, final=True)
