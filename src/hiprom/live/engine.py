@@ -243,6 +243,8 @@ class LiveEngine:
             except queue.Empty:
                 break
             if isinstance(action, Status):
+                if action.code == "source_ended":
+                    proc.stream_ended()
                 self._set_status(action)
                 continue
             restarted = proc.command(action)

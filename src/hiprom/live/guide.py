@@ -403,10 +403,10 @@ class Guide:
 
     def add_trials(self, trials: list[Trial]) -> None:
         """Closed trials from the detector; those of the current step are recorded (the rest ignored)."""
-        if self.phase != "trial":
-            return
-        step = self.steps[self.step_index]
         for tr in trials:
+            if self.phase != "trial":
+                return
+            step = self.steps[self.step_index]  # a trial may finish a step: the next ones are the next step's
             if (tr.side, tr.direction) != (step.side, step.direction):
                 continue
             reason = ", ".join(r.replace("_", " ") for r in tr.reasons)
@@ -418,7 +418,7 @@ class Guide:
                 self.last_trial = f"\u2717 not counted: {reason}"
             if self._step_complete(step):
                 self._finish_step()
-                return
+                continue
             self._sub("move")
             self.detail = f"{self.last_trial}. Once more, the same movement."
 

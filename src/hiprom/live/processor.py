@@ -212,6 +212,14 @@ class LiveProcessor:
             fps=self.fps,
         )
 
+    def stream_ended(self) -> None:
+        """The source ended (a file or recording): trials still open are closed and counted."""
+        if self.guide.phase == "trial":
+            side = self.guide.steps[self.guide.step_index].side
+            self.guide.add_trials(self.recorder.closed_trials(self._recording, side, final=True))
+            if self.guide.wants_analysis:
+                self._finish_test()
+
     def peaks(self) -> dict[str, Peaks]:
         """Per side, the best valid held peak of each direction in this test (the guide's step values)."""
         out: dict[str, Peaks] = {side: {"internal_deg": None, "external_deg": None} for side in SIDES}
@@ -220,9 +228,9 @@ class LiveProcessor:
             out[step.side][f"{step.direction}_deg"] = rounded(value)  # type: ignore[literal-required]
         return out
 
-    def _recording(self) -> LandmarkRecording:
+    def _recording(self, first: int = 0) -> LandmarkRecording:
         return self.recorder.recording(
-            self._size_wh, mirrored=self.mirrored, model=self.model_name, source=self.source_label
+            self._size_wh, mirrored=self.mirrored, model=self.model_name, source=self.source_label, first=first
         )
 
     def _finish_test(self) -> None:

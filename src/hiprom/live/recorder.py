@@ -32,11 +32,17 @@ class GuidedRecorder:
             each look measures every frame collected so far.
         busy_share: at most this share of the wall-clock time goes to looking
             (a slow or loaded machine looks less often rather than drop frames).
+        window_s: each look measures the frames from this many seconds before
+            the previous look on (plenty for a trial), so its cost does not grow
+            with the test.
     """
 
-    def __init__(self, settings: TrialSettings, every_s: float = 0.5, busy_share: float = 0.25) -> None:
+    def __init__(
+        self, settings: TrialSettings, every_s: float = 0.5, busy_share: float = 0.25, window_s: float = 20.0
+    ) -> None:
         self.settings = settings
         self.every_s = every_s
+        self.window_s = window_s
         self.busy_share = busy_share
         self._next_look_wall = 0.0
         self.clear()
@@ -59,44 +65,63 @@ class GuidedRecorder:
         """The neutral the guide's calibration took; the analysis is measured against it."""
         self.neutral = neutral
 
-    def recording(self, size_wh: tuple[int, int], *, mirrored: bool, model: str, source: str) -> LandmarkRecording:
-        """The frames so far as a recording (times from its first frame) carrying the neutral."""
+    def recording(
+        self, size_wh: tuple[int, int], *, mirrored: bool, model: str, source: str, first: int = 0
+    ) -> LandmarkRecording:
+        """The frames from ``first`` on as a recording (times from the test's first frame) carrying the neutral.
+
+        The frame rate is always the whole test's, so a part is smoothed as the whole is.
+        """
         if not self._frames:
             raise HipromError("the guided test collected no frames to measure")
         t_ms = np.array([f[0] for f in self._frames])
         duration_s = (t_ms[-1] - t_ms[0]) / 1000.0
         fps = (len(self._frames) - 1) / duration_s if duration_s > 0 else 30.0
+        frames = self._frames[first:]
         return LandmarkRecording(
-            t_ms=t_ms - t_ms[0],
-            image=np.stack([f[1] for f in self._frames]),
-            world=np.stack([f[2] for f in self._frames]),
+            t_ms=t_ms[first:] - t_ms[0],
+            image=np.stack([f[1] for f in frames]),
+            world=np.stack([f[2] for f in frames]),
             width=int(size_wh[0]),
             height=int(size_wh[1]),
             fps=fps,
             mirrored=mirrored,
-            n_people=np.array([max(f[3], 0) for f in self._frames]),
+            n_people=np.array([max(f[3], 0) for f in frames]),
             model=model,
             source=source,
             neutral=None if self.neutral is None else self.neutral.to_dict(),
         )
 
-    def closed_trials(self, make_recording: Callable[[], LandmarkRecording], side: str) -> list[Trial]:
-        """Trials of ``side`` that closed since the last look (none while too few frames or too soon)."""
+    def closed_trials(
+        self, make_recording: Callable[[int], LandmarkRecording], side: str, *, final: bool = False
+    ) -> list[Trial]:
+        """Trials of ``side`` that closed since the last look (none while too few frames or too soon).
+
+        ``make_recording(first)``: the frames from index ``first`` on, as :meth:`recording` gives them.
+        ``final``: the stream has ended: look now, and close every trial still open.
+        """
         if self.neutral is None or len(self._frames) < self.settings.min_frames:
             return []
         now = self._frames[-1][0]
-        if now - self._last_look_ms < 1000.0 * self.every_s or time.monotonic() < self._next_look_wall:
+        too_soon = now - self._last_look_ms < 1000.0 * self.every_s or time.monotonic() < self._next_look_wall
+        if too_soon and not final:
             return []
+        # From window_s before the previous look: nothing that closed since then is missed.
+        since_ms = min(now, self._last_look_ms) - 1000.0 * self.window_s
         self._last_look_ms = now
         started = time.monotonic()
+        first = int(np.searchsorted([f[0] for f in self._frames], since_ms))
         try:
-            kin = kinematics_of(make_recording())
+            rec = make_recording(first)
+            kin = kinematics_of(rec)
+            # Times from the test's first frame, so trials of successive looks line up.
+            t_s = kin.t_s + rec.t_ms[0] / 1000.0
+            c = SIDES.index(side)
+            return self._trackers[side].update(
+                t_s, kin.angle_deg[:, c], kin.uncertainty_deg[:, c], kin.flags[:, c], kin.method[:, c], final=final
+            )
         except HipromError:
             return []
         finally:
             cost = time.monotonic() - started
             self._next_look_wall = started + cost / self.busy_share
-        c = SIDES.index(side)
-        return self._trackers[side].update(
-            kin.t_s, kin.angle_deg[:, c], kin.uncertainty_deg[:, c], kin.flags[:, c], kin.method[:, c]
-        )
