@@ -6,6 +6,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 
 import httpx
 import pytest
@@ -36,15 +37,51 @@ def test_serve_prints_its_loopback_address_serves_and_stops_on_ctrl_c():
     assert "Traceback" not in err
 
 
-def test_serve_with_a_missing_file_is_one_clear_line():
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("no/such/clip.mp4", "source no/such/clip.mp4: no such file or folder; check the path"),
+        ("NOTES", "source notes.txt: not a video (.mp4, .mov, .avi, .mkv, .webm, .m4v), a landmark recording "
+                  "(.landmarks.npz), an image folder or a camera number; check the name"),
+    ],
+    ids=["missing", "unknown-kind"],
+)
+def test_serve_with_a_bad_source_is_one_clear_line(name, message, tmp_path):
+    if name == "NOTES":
+        name = str(tmp_path / "notes.txt")
+        (tmp_path / "notes.txt").write_text("not a video")
     r = subprocess.run(
-        [sys.executable, "-m", "hiprom.cli.main", "serve", "--source", "no/such/clip.mp4", "--port", "0"],
+        [sys.executable, "-m", "hiprom.cli.main", "serve", "--source", name, "--port", "0"],
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert r.returncode == 2
-    assert r.stderr.strip().splitlines() == ["hiprom: error: source no/such/clip.mp4: no such file or folder; check the path"]
+    assert r.stderr.strip().splitlines() == [f"hiprom: error: {message}"]
+
+
+def test_serve_replays_any_npz_landmark_recording(sample_recording, tmp_path):
+    any_npz = tmp_path / "session 12.npz"  # not named .landmarks.npz: still a recording, as for 'hiprom analyze'
+    any_npz.write_bytes(sample_recording.read_bytes())
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hiprom.cli.main", "serve", "--source", str(any_npz), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = re.search(r"live page at (http://127\.0\.0\.1:\d+/)$", proc.stdout.readline().strip()).group(1)
+        deadline = time.monotonic() + 20
+        live = httpx.get(url + "api/live", timeout=10).json()
+        while live["processed"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            live = httpx.get(url + "api/live", timeout=10).json()
+        assert live["source"]["kind"] == "recording" and live["source"]["label"] == "session 12.npz"
+        assert live["processed"] > 0 and live["status"]["level"] != "error", live
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    assert "Traceback" not in err
 
 
 @pytest.mark.parametrize(
