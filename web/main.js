@@ -53,10 +53,14 @@ function startServerMode() {
   openSocket(wsUrl("ws/live"));
 }
 
-function start() {
+function showMode() {
   $("mode-server").setAttribute("aria-pressed", String(app.mode === "server"));
   $("mode-browser").setAttribute("aria-pressed", String(app.mode === "browser"));
   document.body.dataset.mode = app.mode;
+}
+
+function start() {
+  showMode();
   if (app.mode === "browser") startBrowserMode(); else startServerMode();
 }
 
@@ -68,6 +72,7 @@ function setMode(mode) {
   start();
 }
 
+showMode(); // the mode asked for, at once; the server's facts may still change it
 setHandlers({ message: onMessage, reconnect: start });
 bindInput({ setMode });
 window.addEventListener("resize", () => { fitPreview(); fitCanvas(); });
