@@ -40,6 +40,8 @@ class LandmarkRecording:
         model (str): pose model variant or file name that made the landmarks.
         source (str): where the frames came from (file name or camera).
         hiprom_version (str): version that wrote the recording.
+        notes (tuple[str, ...]): what was wrong with the source (e.g. a
+            truncated video), in plain words; copied into the analysis.
     """
 
     t_ms: np.ndarray
@@ -53,6 +55,7 @@ class LandmarkRecording:
     model: str = ""
     source: str = ""
     hiprom_version: str = field(default=__version__)
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         t = np.asarray(self.t_ms, dtype=np.float64)
@@ -103,6 +106,7 @@ class LandmarkRecording:
                 model=np.array(self.model),
                 source=np.array(self.source),
                 hiprom_version=np.array(self.hiprom_version),
+                notes=np.array(self.notes, dtype=str),
             )
         return target
 
@@ -133,6 +137,7 @@ class LandmarkRecording:
                 model=str(fields.get("model", "")),
                 source=str(fields.get("source", p.name)),
                 hiprom_version=str(fields.get("hiprom_version", "")),
+                notes=tuple(str(n) for n in fields.get("notes", ())),
             )
         except (ValueError, TypeError) as exc:
             raise RecordingError(f"{p}: {exc}") from None
