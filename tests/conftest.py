@@ -83,3 +83,57 @@ def store(tmp_path: Path) -> Iterator:
 
     with Store(tmp_path / "hiprom.db") as s:
         yield s
+
+
+def _mount_tmpfs(where: Path, options: str) -> None:
+    import subprocess
+
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root (.ci/run runs as root)")
+    where.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip()})")
+
+
+def _umount(where: Path) -> None:
+    import subprocess
+
+    subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Iterator[Path]:
+    """A folder on a real, full file system: a 256 KiB tmpfs filled up (needs root)."""
+    where = tmp_path / "full"
+    _mount_tmpfs(where, "size=256k,mode=0700")
+    try:
+        fd = os.open(where / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            while os.write(fd, b"\0" * 4096):
+                pass
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        yield where
+    finally:
+        _umount(where)
+
+
+@pytest.fixture
+def read_only_dir(tmp_path: Path) -> Iterator[Path]:
+    """A folder no one may write to: a read-only tmpfs as root, else a 0500 folder."""
+    where = tmp_path / "read-only"
+    if os.geteuid() == 0:
+        _mount_tmpfs(where, "ro,size=64k")
+        try:
+            yield where
+        finally:
+            _umount(where)
+    else:
+        where.mkdir(mode=0o500)
+        try:
+            yield where
+        finally:
+            where.chmod(0o700)

@@ -1,13 +1,63 @@
-"""Write files so that a crash or a full disk never leaves a half file behind."""
+"""Write files so that a crash or a full disk never leaves a half file behind.
+
+Everything hiprom writes is health data, so files are created readable by
+their owner only (0600) and the folders it creates are 0700. A failure to
+write is an :class:`~hiprom.errors.OutputError` naming the output.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
+
+from hiprom.errors import OutputError
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+def output_error(path: str | os.PathLike[str], exc: OSError) -> OutputError:
+    """One line saying which output cannot be written, why, and what to do."""
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        hint = "free some disk space or choose another place"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        hint = "choose a place you can write to"
+    else:
+        hint = "check the folder, or choose another place"
+    return OutputError(f"{path}: cannot write ({reason}); {hint}")
+
+
+def private_dir(path: str | os.PathLike[str]) -> Path:
+    """Create ``path`` and its missing parents as 0700 folders; returns it.
+
+    Existing folders keep their mode (they may be shared on purpose).
+
+    Raises:
+        OutputError: a folder cannot be created.
+    """
+    folder = Path(path)
+    missing = []
+    for p in (folder, *folder.parents):
+        if p.is_dir():
+            break
+        missing.append(p)
+    for p in reversed(missing):
+        try:
+            p.mkdir(mode=DIR_MODE)
+        except FileExistsError:
+            if not p.is_dir():
+                raise output_error(p, FileExistsError(errno.EEXIST, "exists and is not a folder")) from None
+        except OSError as exc:
+            raise output_error(p, exc) from None
+        else:
+            os.chmod(p, DIR_MODE)  # mkdir's mode is masked by the umask
+    return folder
 
 
 @contextlib.contextmanager
@@ -15,19 +65,25 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]
     """Open a temporary file beside ``path``; rename it over ``path`` on success.
 
     The data is flushed and fsynced before the rename, so readers see either
-    the old file or the complete new one. On any error the temporary file is
-    removed and the exception propagates (an ``OSError`` for a full disk).
+    the old file or the complete new one; the file is 0600. On any error the
+    temporary file is removed; an ``OSError`` (read-only place, full disk)
+    becomes an :class:`OutputError` naming ``path``, other errors propagate.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    private_dir(target.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    except OSError as exc:
+        raise output_error(target, exc) from None
     try:
         with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""})) as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise output_error(target, exc) from None
         raise

@@ -51,3 +51,9 @@ class ConfigError(HipromError):
     """A configuration file or setting has a wrong value."""
 
     exit_code = 2
+
+
+class OutputError(HipromError):
+    """An output file or folder cannot be written (read-only place, full disk)."""
+
+    exit_code = 6

@@ -73,10 +73,17 @@ def load_or_track(
         from hiprom.pose import PoseTracker, track  # MediaPipe: only for video input
 
         with open_source(p) as source, PoseTracker(model) as tracker:
-            rec = as_saved(track(source, tracker, progress=progress, mirrored=bool(mirrored)))
+            rec = with_source_notes(as_saved(track(source, tracker, progress=progress, mirrored=bool(mirrored))),
+                                    source)
     if mirrored is not None and bool(mirrored) != bool(rec.mirrored):
         rec = dataclasses.replace(rec, mirrored=bool(mirrored))
     return rec
+
+
+def with_source_notes(rec: LandmarkRecording, source: Any) -> LandmarkRecording:
+    """``rec`` with what its frame source noted while being read (e.g. a truncated video)."""
+    notes = tuple(getattr(source, "notes", ()) or ())
+    return dataclasses.replace(rec, notes=rec.notes + notes) if notes else rec
 
 
 def _seconds(rec: LandmarkRecording) -> np.ndarray:
@@ -112,12 +119,19 @@ def analyze_recording(
     common: dict[str, Any] = {"source": name, "fps": rec.fps, "mirrored": rec.mirrored, "model": rec.model}
     reason = too_few_frames(rec.n_frames, norms.trials.min_frames)
     if reason is not None:  # too short for the kernel's neutral estimate, let alone a trial
-        return not_measurable(reason, _seconds(rec), norms, **common)
+        return _with_notes(not_measurable(reason, _seconds(rec), norms, **common), rec)
     try:
         kin = kinematics_of(rec)
     except NotMeasurableError as exc:
-        return not_measurable(str(exc), _seconds(rec), norms, **common)
-    return assess(kin, norms, **common)
+        return _with_notes(not_measurable(str(exc), _seconds(rec), norms, **common), rec)
+    return _with_notes(assess(kin, norms, **common), rec)
+
+
+def _with_notes(result: dict[str, Any], rec: LandmarkRecording) -> dict[str, Any]:
+    """The recording's notes (a truncated video...) first among the result's quality notes."""
+    if rec.notes:
+        result["quality"]["notes"] = [*rec.notes, *result["quality"]["notes"]]
+    return result
 
 
 def analyze_path(

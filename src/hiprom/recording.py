@@ -44,6 +44,8 @@ class LandmarkRecording:
         hiprom_version (str): version that wrote the recording.
         neutral (dict | None): the neutral calibrated live (``Neutral.to_dict()``: plain
             numbers and lists); when given, the analysis uses it instead of estimating one.
+        notes (tuple[str, ...]): what was wrong with the source (e.g. a
+            truncated video), in plain words; copied into the analysis.
     """
 
     t_ms: np.ndarray
@@ -58,6 +60,7 @@ class LandmarkRecording:
     source: str = ""
     hiprom_version: str = field(default=__version__)
     neutral: dict[str, Any] | None = None
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         t = np.asarray(self.t_ms, dtype=np.float64)
@@ -109,6 +112,7 @@ class LandmarkRecording:
                 source=np.array(self.source),
                 hiprom_version=np.array(self.hiprom_version),
                 **({} if self.neutral is None else {"neutral": np.array(json.dumps(self.neutral))}),
+                notes=np.array(self.notes, dtype=str),
             )
         return target
 
@@ -140,6 +144,7 @@ class LandmarkRecording:
                 source=str(fields.get("source", p.name)),
                 hiprom_version=str(fields.get("hiprom_version", "")),
                 neutral=json.loads(str(fields["neutral"])) if "neutral" in fields else None,
+                notes=tuple(str(n) for n in fields.get("notes", ())),
             )
         except (ValueError, TypeError) as exc:
             raise RecordingError(f"{p}: {exc}") from None

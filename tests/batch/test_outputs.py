@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -48,7 +49,8 @@ def test_finished_input_is_skipped_with_its_row(done) -> None:
 
 @pytest.mark.parametrize(
     "change",
-    ["touch_input", "grow_input", "drop_output", "truncate_output", "corrupt_marker", "other_norms", "mirrored"],
+    ["touch_input", "grow_input", "drop_output", "truncate_output", "corrupt_marker", "other_norms", "mirrored",
+     "one_digit_of_analysis", "one_byte_of_landmarks", "old_size_only_marker"],
 )
 def test_anything_changed_means_not_done(done, change: str) -> None:
     job, out, options, _, _ = done
@@ -65,11 +67,54 @@ def test_anything_changed_means_not_done(done, change: str) -> None:
         paths.analysis.write_text("{}")
     elif change == "corrupt_marker":
         paths.marker.write_text("{not json")
+    elif change == "one_digit_of_analysis":  # same size, same mtime: only the content differs
+        _same_size_edit(paths.analysis, lambda data: _bump_a_digit(data, b'"internal_rotation_deg": '))
+    elif change == "one_byte_of_landmarks":
+        _same_size_edit(paths.landmarks, lambda data: data[:100] + bytes([data[100] ^ 1]) + data[101:])
+    elif change == "old_size_only_marker":  # a marker of an older hiprom: sizes, no hashes
+        marker = json.loads(paths.marker.read_text())
+        marker["format"] = "hiprom.batch-done/1"
+        marker["outputs"] = {name: o["size"] for name, o in marker["outputs"].items()}
+        paths.marker.write_text(json.dumps(marker))
     elif change == "other_norms":
         options = BatchOptions.create(norms=Norms(asymmetry_threshold_deg=5.0))
     elif change == "mirrored":
         options = BatchOptions.create(mirrored=True)
     assert finished_row(job, out, options) is None
+
+
+def _same_size_edit(path: Path, edit) -> None:
+    st = path.stat()
+    data = path.read_bytes()
+    changed = edit(data)
+    assert len(changed) == len(data) and changed != data
+    path.write_bytes(changed)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def _bump_a_digit(data: bytes, after: bytes) -> bytes:
+    i = data.index(after) + len(after)
+    while not data[i:i + 1].isdigit():
+        i += 1
+    digit = (int(data[i:i + 1]) + 1) % 10
+    return data[:i] + str(digit).encode() + data[i + 1:]
+
+
+def test_same_size_edit_of_an_output_is_redone_and_summary_agrees(recordings: Path, tmp_path: Path) -> None:
+    """Issue 12 #4: edit one digit of an analysis.json; the rerun redoes it and summary.csv matches it again."""
+    from hiprom.batch import run_batch
+
+    out = tmp_path / "out"
+    run_batch([recordings], out, workers=1, progress=False)
+    analysis = out / "a.analysis.json"
+    original = json.loads(analysis.read_text())["sides"]["left"]["internal_rotation_deg"]
+    _same_size_edit(analysis, lambda data: _bump_a_digit(data, b'"internal_rotation_deg": '))
+    again = run_batch([recordings], out, workers=1, progress=False)
+    status = {r.file: r.status for r in again.rows}
+    assert status["a.landmarks.npz"] == "ok" and status["b.landmarks.npz"] == "skipped"
+    assert json.loads(analysis.read_text())["sides"]["left"]["internal_rotation_deg"] == original
+    row = next(r for r in read_summary(again.summary_path) if r["file"] == "a.landmarks.npz")
+    assert float(row["left_ir_deg"]) == original
 
 
 def test_recordings_do_not_depend_on_the_model_setting(done, tmp_path: Path) -> None:
@@ -92,9 +137,12 @@ def test_stale_temporary_files_are_removed(done) -> None:
 def test_marker_is_plain_json_naming_the_input(done) -> None:
     job, out, _, _, _ = done
     marker = json.loads(OutputPaths.of(out, job.stem).marker.read_text())
-    assert marker["format"] == "hiprom.batch-done/1"
+    assert marker["format"] == "hiprom.batch-done/2"
     assert marker["input"]["file"] == "a.landmarks.npz"
     assert set(marker["outputs"]) == {"a.landmarks.npz", "a.series.csv", "a.analysis.json"}
+    analysis = OutputPaths.of(out, job.stem).analysis
+    assert marker["outputs"]["a.analysis.json"] == {
+        "size": analysis.stat().st_size, "sha256": hashlib.sha256(analysis.read_bytes()).hexdigest()}
 
 
 def test_summary_csv_round_trip(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from hiprom.report.charts import SIDE_COLORS
 from hiprom.report.figures import MEASURE_LABELS, MEASURES, fmt
 from hiprom.store import Store
 
-from .pdftools import colour_fraction, need_poppler, page_images, pdf_text, squeeze, table_row
+from .pdftools import colour_fraction, need_fonts, need_poppler, page_images, pdf_text, squeeze, table_row
 
 pytest.importorskip("weasyprint")
 
@@ -98,6 +98,7 @@ def test_user_text_with_quotes_html_emoji_and_rtl_appears_as_typed(
     store: Store, analysis: dict, tmp_path: Path
 ) -> None:
     need_poppler()
+    need_fonts("Noto Color Emoji", "Noto Sans Arabic", "Noto Sans Hebrew")
     store.add_subject("רות-1", name=TRICKY_NAME, notes="مرحبا بكم: <b>not bold</b> & \"quoted\" 🦄")
     record = store.save_analysis(analysis, subject="רות-1", operator="أحمد <i>op</i>",
                                  notes="Re-test «soon» 'ok' </div></body>")

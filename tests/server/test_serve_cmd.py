@@ -95,3 +95,49 @@ def test_access_token(host, given, expect):
 def test_a_token_is_generated_for_a_non_loopback_host():
     first, second = access_token("0.0.0.0", None), access_token("192.168.1.5", None)
     assert first and second and first != second and len(first) >= 20
+
+
+def test_ctrl_c_with_an_open_mjpeg_preview_stops_at_once_without_a_traceback():
+    """Issue 12 #9: the never-ending /video.mjpg used to be cancelled after the grace time, with an ASGI traceback."""
+    import threading
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hiprom.cli.main", "serve", "--source", "demo", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    streaming = threading.Event()
+    ended: list[str] = []
+
+    def watch(url: str) -> None:
+        try:
+            with httpx.stream("GET", url + "video.mjpg", timeout=30) as r:
+                assert r.status_code == 200
+                streaming.set()  # open (the demo recording has no picture to send: it just stays open)
+                for _ in r.iter_bytes():
+                    pass
+            ended.append("cleanly")
+        except httpx.HTTPError as exc:
+            ended.append(type(exc).__name__)
+
+    try:
+        line = proc.stdout.readline()
+        match = re.search(r"live page at (http://127\.0\.0\.1:\d+/)$", line.strip())
+        assert match, line
+        viewer = threading.Thread(target=watch, args=(match.group(1),), daemon=True)
+        viewer.start()
+        assert streaming.wait(30), "the preview did not open"
+        time.sleep(0.5)
+    finally:
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    stop_s = time.monotonic() - t0
+    viewer.join(5)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err and "Exception in ASGI application" not in err, err
+    assert "timeout graceful shutdown exceeded" not in err
+    assert ended == ["cleanly"]  # the viewer saw the stream end, not a broken connection
+    assert stop_s < 10, stop_s

@@ -64,7 +64,7 @@ def setup(tmp_path: Path, analysis: dict) -> tuple[Path, Path, Path, int]:
     return script, data, tmp_path / "hiprom.db", len(analysis["trials"])
 
 
-def _start(script: Path, db: Path, data: Path, subject: str, count: int, stall: str = "-") -> subprocess.Popen:
+def _start(script: Path, db: Path | str, data: Path, subject: str, count: int, stall: str = "-") -> subprocess.Popen:
     return subprocess.Popen([sys.executable, str(script), str(db), str(data), subject, str(count), stall],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -124,9 +124,38 @@ def test_kill_at_random_moments_leaves_every_session_whole_or_absent(setup) -> N
         saved_before = n
 
 
-def test_two_processes_writing_at_once(setup) -> None:
-    script, data, db, n_trials = setup
-    Store(db).close()  # both find the schema made (creating it at once is covered by the lock too)
+def _count_whole(url: str, n_trials: int) -> tuple[int, int]:
+    """Sessions (each checked whole) and those of subject 'shared', on any backend, through SQLAlchemy."""
+    from sqlalchemy import create_engine, text
+
+    from hiprom.store.location import resolve_url
+
+    engine = create_engine(resolve_url(url))
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT s.id, (SELECT COUNT(*) FROM trials t WHERE t.session_id = s.id),"
+            " (SELECT COUNT(*) FROM series r WHERE r.session_id = s.id),"
+            " (SELECT COUNT(*) FROM subjects j WHERE j.id = s.subject_id) FROM sessions s")).all()
+        shared = conn.execute(text(
+            "SELECT COUNT(*) FROM sessions WHERE subject_id = (SELECT id FROM subjects WHERE pseudonym = 'shared')"
+        )).scalar()
+        subjects = conn.execute(text("SELECT COUNT(*) FROM subjects WHERE pseudonym = 'shared'")).scalar()
+    engine.dispose()
+    assert subjects == 1
+    for session_id, trials, series, subjects in rows:
+        assert (trials, series, subjects) == (n_trials, 1, 1), f"session {session_id} is partial"
+    return len(rows), shared
+
+
+def test_two_processes_writing_at_once_on_postgresql(setup, pg_url: str) -> None:
+    """The same race on a PostgreSQL server: the shared subject is created once, no save fails."""
+    script, data, _, n_trials = setup
+    Store(pg_url).close()
+    _race(script, pg_url, data)
+    assert _count_whole(pg_url, n_trials) == (60, 30)
+
+
+def _race(script: Path, db: Path | str, data: Path) -> None:
     procs = [_start(script, db, data, "shared", 30, stall="wait") for _ in range(2)]
     for proc in procs:
         _wait_for(proc, "READY")
@@ -137,6 +166,12 @@ def test_two_processes_writing_at_once(setup) -> None:
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
         assert out.count("saved") == 30
+
+
+def test_two_processes_writing_at_once(setup) -> None:
+    script, data, db, n_trials = setup
+    Store(db).close()  # both find the schema made (creating it at once is covered by the lock too)
+    _race(script, db, data)
     assert _check_whole(db, n_trials) == 60
     with sqlite3.connect(db) as conn:
         # odd-numbered saves of both processes went to the one shared subject, created once

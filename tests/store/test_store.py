@@ -153,14 +153,14 @@ def test_session_without_subject_and_with_settings(store: Store, fixture_analysi
     assert [h.id for h in store.history(record.id)] == [record.id]
 
 
-def test_landmarks_are_optional_and_round_trip(store: Store, analysis: dict) -> None:
+def test_landmarks_are_optional_and_round_trip(store: Store, analysis: dict, tmp_path: Path) -> None:
     rec = LandmarkRecording.load(SAMPLE)
     with_lm = save_analysis(store, analysis, subject="L", landmarks=rec)
     without = save_analysis(store, analysis, subject="L")
     assert with_lm.has_landmarks and not without.has_landmarks
     assert store.landmarks(without.id) is None
     blob = store.landmarks(with_lm.id)
-    path = Path(store.where).with_name("back.landmarks.npz")
+    path = tmp_path / "back.landmarks.npz"
     path.write_bytes(blob)
     back = LandmarkRecording.load(path)
     assert back.n_frames == rec.n_frames

@@ -192,7 +192,7 @@ def assess(
 
     raw = np.asarray(kin.raw_deg, dtype=np.float64).reshape(n, 2)
     return _assemble(
-        _header(n, fps, norms, source, mirrored, model, created_utc),
+        _header(t_s, fps, norms, source, mirrored, model, created_utc),
         overall_reason,
         sides,
         trials,
@@ -228,7 +228,7 @@ def not_measurable(
     fps = float(fps) if fps and fps > 0 else 1.0 / frame_interval_s(t)
     nan = np.full((n, 2), np.nan)
     return _assemble(
-        _header(n, fps, norms, source, mirrored, model, created_utc),
+        _header(t, fps, norms, source, mirrored, model, created_utc),
         reason,
         {side: empty_side(reason) for side in SIDES},
         [],
@@ -242,10 +242,24 @@ def not_measurable(
     )
 
 
+def duration_s(t_s: np.ndarray, fps: float) -> float:
+    """How long the recording lasts: its timestamps' span plus one typical frame (s).
+
+    Equal to frames / fps at a constant rate, and true for a variable frame
+    rate (a camera that slowed down, a recorder that paused) where frames /
+    fps is not. ``n / fps`` for fewer than two frames.
+    """
+    n = int(t_s.shape[0])
+    if n < 2:
+        return n / fps
+    return float(t_s[-1] - t_s[0]) + frame_interval_s(t_s)
+
+
 def _header(
-    n: int, fps: float, norms: Norms, source: str, mirrored: bool, model: str, created_utc: str | None
+    t_s: np.ndarray, fps: float, norms: Norms, source: str, mirrored: bool, model: str, created_utc: str | None
 ) -> dict[str, Any]:
     """The identifying fields at the top of a result."""
+    n = int(t_s.shape[0])
     return {
         "schema": SCHEMA,
         "hiprom_version": __version__,
@@ -253,7 +267,7 @@ def _header(
         "source": PurePath(str(source)).name if source else "",
         "frames": n,
         "fps": round(fps, 3),
-        "duration_s": round(n / fps, 3),
+        "duration_s": round(duration_s(t_s, fps), 3),
         "mirrored": bool(mirrored),
         "model": model,
         "norm_deg": norms.norm_deg,

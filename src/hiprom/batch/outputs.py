@@ -6,12 +6,15 @@ Per input (``stem`` from :mod:`hiprom.batch.discover`)::
     OUT/<stem>.series.csv       per-frame angles, uncertainties and flags
     OUT/<stem>.analysis.json    the analysis result (hiprom.analysis/1)
     OUT/<stem>.done.json        written last: input size + mtime, settings,
-                                output sizes and the summary row
+                                each output's size and SHA-256, the summary row
 
 Every file is written atomically. The marker is deleted before and written
 after the others, so a marker always describes a complete, matching set: an
 input counts as done when its marker exists, the input's size and mtime and
-the batch settings are those recorded, and every output has its recorded size.
+the batch settings are those recorded, and every output has its recorded size
+and SHA-256, so any change to an output (even one digit, same size) makes the
+next run redo that input. Markers of the older format (sizes only) count as
+not done.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ from hiprom.batch.discover import Job
 from hiprom.batch.summary import SummaryRow
 from hiprom.recording import LandmarkRecording
 
-MARKER_FORMAT = "hiprom.batch-done/1"
+MARKER_FORMAT = "hiprom.batch-done/2"
+_HASH_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,17 @@ def input_fingerprint(path: Path) -> dict[str, int]:
     return {"size": int(st.st_size), "mtime_ns": int(st.st_mtime_ns)}
 
 
+def file_digest(path: Path) -> dict[str, Any]:
+    """Size and SHA-256 (hex) of a file, as recorded in a marker. Raises ``OSError``."""
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_HASH_CHUNK):
+            h.update(chunk)
+            size += len(chunk)
+    return {"size": size, "sha256": h.hexdigest()}
+
+
 def write_outputs(job: Job, out_dir: Path, options: BatchOptions, fingerprint: dict[str, int],
                   recording: LandmarkRecording, analysis: dict[str, Any]) -> SummaryRow:
     """Write one input's outputs and, last, its marker; return its summary row."""
@@ -143,7 +158,7 @@ def write_outputs(job: Job, out_dir: Path, options: BatchOptions, fingerprint: d
         "format": MARKER_FORMAT,
         "input": {"file": job.rel, **fingerprint},
         "settings": options.settings_for(job),
-        "outputs": {p.name: p.stat().st_size for p in paths.data},
+        "outputs": {p.name: file_digest(p) for p in paths.data},
         "row": row.as_dict(),
         "hiprom_version": __version__,
         "finished_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -165,7 +180,10 @@ def finished_row(job: Job, out_dir: Path, options: BatchOptions) -> SummaryRow |
         if marker["settings"] != json.loads(json.dumps(options.settings_for(job))):
             return None
         for p in paths.data:
-            if marker["outputs"].get(p.name) != p.stat().st_size:
+            recorded = marker["outputs"].get(p.name)
+            if not isinstance(recorded, dict) or recorded.get("size") != p.stat().st_size:
+                return None  # cheap check first: most changes change the size
+            if recorded != file_digest(p):
                 return None
         row = dict(marker["row"], status="skipped")
         return SummaryRow(**row)

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hiprom.atomic import output_error, private_dir
 from hiprom.batch.discover import Job, discover
 from hiprom.batch.local import LocalPool, available_cores
 from hiprom.batch.outputs import BatchOptions, finished_row
@@ -65,7 +66,12 @@ def _out_dir_lock(out_dir: Path) -> Iterator[None]:
     except ImportError:  # Windows: no advisory locks, no check
         yield
         return
-    with open(out_dir / LOCK_NAME, "a") as fh:
+    lock = out_dir / LOCK_NAME
+    try:
+        fh = os.fdopen(os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a")
+    except OSError as exc:
+        raise output_error(lock, exc) from None
+    with fh:
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -137,7 +143,7 @@ def run_batch(
         raise InputError(f"{out}: exists and is not a folder; choose another -o")
     jobs = discover(inputs, out, patterns)
     options = make_options(jobs, model, mirrored, norms, analyzer)
-    out.mkdir(parents=True, exist_ok=True)
+    private_dir(out)
     rows: dict[str, SummaryRow] = {}
     interrupted = False
     with _out_dir_lock(out):

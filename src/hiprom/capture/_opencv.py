@@ -49,6 +49,7 @@ class OpenCVSource(FrameSource):
         self._pending: Frame | None = None  # the frame read at open, handed out first
         self._index = 0
         self._last_t_ms: float | None = None
+        self.notes: list[str] = []
 
     def _read_bgr(self) -> np.ndarray | None:
         """Decode the next picture into the reused buffer (BGR); ``None`` when there is none."""

@@ -49,6 +49,9 @@ class FrameSource(ABC):
         name (str): what to call the source in messages and recordings (a
             file or folder name, or ``camera 0``); never a full path.
         is_live (bool): True for cameras (frames arrive in real time).
+        notes (list[str]): what the source found wrong while it was read, in
+            plain words (e.g. a video that ends before the frames it
+            announces); carried into the recording and the analysis.
     """
 
     fps: float
@@ -56,6 +59,7 @@ class FrameSource(ABC):
     n_frames: int | None
     name: str
     is_live: bool = False
+    notes: list[str]
 
     @abstractmethod
     def read(self) -> Frame | None:

@@ -66,6 +66,7 @@ class ImageFolderSource(FrameSource):
 
     def __init__(self, folder: str | os.PathLike[str], fps: float = DEFAULT_FPS) -> None:
         self.folder = Path(folder)
+        self.notes: list[str] = []
         if not (math.isfinite(fps) and 0.0 < fps <= 1000.0):
             raise SourceError(f"fps of an image folder must be between 0 and 1000, but got {fps}")
         if not self.folder.is_dir():

@@ -17,6 +17,11 @@ DEFAULT_FPS = 30.0
 
 MAX_FPS = 1000.0
 
+MISSING_FRAMES_TOLERATED = 2
+"""Frames a file may hold fewer than it announces before it counts as truncated.
+
+Containers without a frame index announce duration x fps, which can be off by a frame or two."""
+
 
 def _is_still_image(path: Path) -> bool:
     """True when OpenCV recognises the file's content as a picture format (JPEG, PNG...)."""
@@ -28,6 +33,10 @@ def _is_still_image(path: Path) -> bool:
 
 class VideoFileSource(OpenCVSource):
     """Frames of a video file (anything FFmpeg can decode: .mp4, .mov, .avi, .mkv ...).
+
+    A file that ends before the frames it announces (``n_frames``, an
+    interrupted copy or download) is read to its last decodable frame and
+    says so in ``notes``.
 
     Timestamps come from the container (``CAP_PROP_POS_MSEC``); where it
     gives none, repeats or goes backwards, the frame is placed one nominal
@@ -109,4 +118,18 @@ class VideoFileSource(OpenCVSource):
     def read(self) -> Frame | None:
         if self._pending is not None:
             return self._take_pending()
-        return self._decode()
+        frame = self._decode()
+        if frame is None:
+            self._note_if_truncated()
+        return frame
+
+    def _note_if_truncated(self) -> None:
+        """At the end: note a file that decodes fewer frames than it announces (a cut-off copy)."""
+        announced = self.n_frames
+        if announced is None or self.notes or announced - self._index <= MISSING_FRAMES_TOLERATED:
+            return
+        seconds = (self._last_t_ms or 0.0) / 1000.0 + 1.0 / self.fps
+        self.notes.append(
+            f"{self.name} is truncated: it announces {announced} frames but only {self._index} could be decoded "
+            f"(the first {seconds:.1f} s); the analysis covers those only, so copy or export the video again"
+        )

@@ -173,6 +173,8 @@ def analyze(
             task = bar.add_task(escape(source.name), total=None)
             on_frame = lambda done: bar.update(task, completed=done)  # noqa: E731
         rec = load_or_track(source, model=model, mirrored=mirrored, progress=on_frame)
+    for note in rec.notes:  # e.g. a truncated video: analysed, but the user must know, even with -q
+        click.echo(f"hiprom: warning: {note}", err=True)
     if save_landmarks is not None:
         rec.save(save_landmarks)
         if not quiet:

@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "subjects": "hiprom.cli.store_cmd:subjects",
     "sessions": "hiprom.cli.store_cmd:sessions",
     "validate": "hiprom.cli.validate_cmd:validate",
+    "backup": "hiprom.cli.store_cmd:backup",
 }
 
 

@@ -64,11 +64,9 @@ def serve(
     127.0.0.1 only. Listening on another address needs a token, which is
     printed with the address to open.
     """
-    import uvicorn
-
     from hiprom.server.app import create_app
     from hiprom.source import SourceSpec
-    from hiprom.server.runner import bind_socket, uvicorn_config
+    from hiprom.server.runner import bind_socket, make_server
     from hiprom.server.settings import ServerSettings, is_loopback
 
     SourceSpec.parse(source).check()
@@ -98,7 +96,7 @@ def serve(
         click.echo(f"hiprom: access token {token} (needed by every page and API call from other machines)")
     click.echo(f"hiprom: source {SourceSpec.parse(source).label}; press Ctrl+C to stop")
     try:
-        uvicorn.Server(uvicorn_config(app, log_level)).run(sockets=[sock])
+        make_server(app, log_level).run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn re-raises Ctrl+C after a clean shutdown: that is the normal stop
         pass
     click.echo("hiprom: server stopped")

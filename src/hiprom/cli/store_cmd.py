@@ -354,6 +354,23 @@ def sessions_delete(session_id: str, yes: bool, db: str | None) -> None:
     console().print(Text(f"Deleted session #{record.id}."))
 
 
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@db_option
+def backup(file: Path, db: str | None) -> None:
+    """Copy the SQLite store to FILE, consistently, even while hiprom is using it.
+
+    Uses SQLite's online backup API, so sessions still in the write-ahead log
+    (hiprom.db-wal) are included; FILE must not exist and is made readable by
+    you only. For a PostgreSQL store use pg_dump.
+    """
+    from hiprom.store.backup import backup as run_backup
+
+    done = run_backup(file, db)
+    click.echo(f"Backed up {done.sessions} session{'s' if done.sessions != 1 else ''} of "
+               f"{done.subjects} subject{'s' if done.subjects != 1 else ''} to {done.path}")
+
+
 def _register_reference_commands() -> None:
     """Add ``reference``, ``references`` and ``delete-reference`` (in their own module) to ``sessions``."""
     from hiprom.cli import reference_cmd

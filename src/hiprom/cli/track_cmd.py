@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from hiprom.errors import HipromError, InputError
+from hiprom.errors import InputError
 
 
 @contextlib.contextmanager
@@ -66,6 +66,7 @@ def track(ctx: click.Context, source: str, output: Path, model: str | None, mirr
     """
     from hiprom.capture import open_source, parse_camera_index
     from hiprom.pose import PoseTracker
+    from hiprom.pipeline import with_source_notes
     from hiprom.pose import track as track_source
 
     camera = parse_camera_index(source)
@@ -77,11 +78,10 @@ def track(ctx: click.Context, source: str, output: Path, model: str | None, mirr
             total = frames.n_frames if not frames.is_live else None
             label = f"tracking {frames.name}" if not frames.is_live else f"recording {frames.name} for {duration:g} s"
             with _frame_progress(total, label, enabled=not quiet) as progress:
-                recording = track_source(frames, tracker, progress, mirrored=mirrored)
-        try:
-            recording.save(output)
-        except OSError as exc:
-            raise HipromError(f"{output}: cannot be written ({exc.strerror or exc}); check the folder and free space") from None
+                recording = with_source_notes(track_source(frames, tracker, progress, mirrored=mirrored), frames)
+        recording.save(output)
+    for note in recording.notes:
+        click.echo(f"hiprom: warning: {note}", err=True)
     found = 100.0 * float((recording.n_people > 0).mean())
     subject = 100.0 * float((~np.isnan(recording.image[:, 0, 0])).mean())
     span_s = (recording.t_ms[-1] - recording.t_ms[0]) / 1000.0 if recording.n_frames > 1 else 0.0

@@ -74,6 +74,13 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     return app
 
 
+def end_streams(app: FastAPI) -> None:
+    """End the responses that never end by themselves (the MJPEG preview): the server is stopping."""
+    engine = getattr(app.state, "engine", None)
+    if engine is not None:
+        engine.preview.close()
+
+
 def _include_records(app: FastAPI) -> bool:
     """Mount the records routers (sessions, reports, reference readings) when that part is installed."""
     try:

@@ -28,6 +28,26 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def make_server(app, log_level: str = "info"):
+    """A uvicorn server for ``app`` that ends the endless streams first when it stops.
+
+    The MJPEG preview (``/video.mjpg``) never ends by itself, so uvicorn's
+    graceful shutdown would wait for it and then cancel it, logging an ASGI
+    traceback on every Ctrl+C. Here the preview is closed as soon as the
+    shutdown begins: open previews end cleanly and the server stops at once.
+    """
+    import uvicorn
+
+    from hiprom.server.app import end_streams
+
+    class _Server(uvicorn.Server):
+        async def shutdown(self, sockets=None) -> None:
+            end_streams(app)
+            await super().shutdown(sockets)
+
+    return _Server(uvicorn_config(app, log_level))
+
+
 def uvicorn_config(app, log_level: str = "info"):
     """The uvicorn settings hiprom uses (short graceful shutdown: the MJPEG stream never ends)."""
     import uvicorn
@@ -56,8 +76,6 @@ def serve_in_thread(
     ``send_buffer_bytes`` shrinks the kernel's send buffer of every connection
     (a slow network in miniature, for the slow-client tests).
     """
-    import uvicorn
-
     from hiprom.server.app import create_app
 
     app = create_app(settings)
@@ -65,7 +83,7 @@ def serve_in_thread(
     if send_buffer_bytes:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer_bytes)  # accepted sockets inherit it
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn_config(app, log_level))
+    server = make_server(app, log_level)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="hiprom-uvicorn", daemon=True)
     thread.start()
     deadline = time.monotonic() + 30.0

@@ -19,12 +19,15 @@ PostgreSQL needs nothing of this; its driver is psycopg 3 (``hiprom[postgres]``)
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Engine
 
-from hiprom.errors import StoreError
+from hiprom.atomic import FILE_MODE, private_dir
+from hiprom.errors import OutputError, StoreError
 from hiprom.store.location import display_url
 
 BUSY_TIMEOUT_MS = 30_000
@@ -47,16 +50,27 @@ def make_engine(url: URL) -> Engine:
         raise StoreError(f"{display_url(url)}: the {backend} driver is missing ({exc.name}); {hint}") from None
 
 
-def _sqlite_engine(url: URL) -> Engine:
-    from pathlib import Path
+def _private_file(path: Path) -> None:
+    """Create the SQLite file's folder (0700) and the empty file (0600) if missing.
 
+    SQLite gives its ``-wal`` and ``-shm`` files the database file's mode, so
+    health data is never readable by other users. Existing files keep their mode.
+    """
+    try:
+        private_dir(path.parent)
+    except OutputError as exc:
+        raise StoreError(f"{exc}; set HIPROM_DATA_DIR or --db") from None
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))  # empty = a new database
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot create the store ({exc.strerror}); set HIPROM_DATA_DIR or --db") from None
+
+
+def _sqlite_engine(url: URL) -> Engine:
     if url.database and url.database != ":memory:":
-        folder = Path(url.database).parent
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"{folder}: cannot create the store's folder ({exc.strerror}); "
-                             "set HIPROM_DATA_DIR or --db") from None
+        _private_file(Path(url.database))
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")

@@ -1,0 +1,135 @@
+"""A real Dask cluster: a ``dask scheduler`` and two ``dask worker`` processes on 127.0.0.1.
+
+The summary must equal the local pool's, also when one worker is killed
+(SIGKILL) while it analyses an input: the scheduler gives that input to the
+other worker and nothing is lost or counted twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hiprom.batch import read_summary, run_batch
+
+from .conftest import FAKE_ANALYZER, REPO
+
+distributed = pytest.importorskip("distributed", reason="the Dask backend needs hiprom[cluster]")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")]
+
+SLOW = [f"slow{i}.landmarks.npz" for i in range(6)]
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "tests"), str(REPO), str(REPO / "src"), env.get("PYTHONPATH", "")])
+    return env
+
+
+class Cluster:
+    """A scheduler process and worker processes (no nanny: killing one kills the worker)."""
+
+    def __init__(self, folder: Path, n_workers: int = 2) -> None:
+        self.file = folder / "scheduler.json"
+        self.logs = folder / "dask-logs"
+        self.logs.mkdir()
+        self.scheduler = self._spawn("scheduler", ["scheduler", "--host", "127.0.0.1", "--port", "0",
+                                                    "--no-dashboard", "--scheduler-file", str(self.file)])
+        self._wait(lambda: self.file.is_file() and self.file.stat().st_size > 0, "the scheduler file")
+        self.address = json.loads(self.file.read_text())["address"]
+        self.workers = [
+            self._spawn(f"worker{i}", ["worker", self.address, "--host", "127.0.0.1", "--nthreads", "1",
+                                       "--no-nanny", "--no-dashboard", "--name", f"w{i}"])
+            for i in range(n_workers)
+        ]
+        with distributed.Client(self.address, timeout=30) as client:
+            client.wait_for_workers(n_workers, timeout=60)
+
+    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
+        log = open(self.logs / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
+        return subprocess.Popen([sys.executable, "-m", "dask", *args], env=_env(), stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+    def _wait(self, ready, what: str, timeout_s: float = 60) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not ready():
+            if self.scheduler.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"no {what}: {(self.logs / 'scheduler.log').read_text()[-2000:]}")
+            time.sleep(0.1)
+
+    def busy_worker(self, client) -> subprocess.Popen | None:
+        """The process of a worker running a task now, if any (workers are named by their index)."""
+        info = client.scheduler_info()["workers"]
+        for address, tasks in client.processing().items():
+            if tasks and address in info:
+                return self.workers[int(str(info[address]["name"]).removeprefix("w"))]
+        return None
+
+    def stop(self) -> None:
+        for proc in (*self.workers, self.scheduler):
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in (*self.workers, self.scheduler):
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[Cluster]:
+    c = Cluster(tmp_path)
+    try:
+        yield c
+    finally:
+        c.stop()
+
+
+@pytest.fixture
+def inputs(recordings: Path) -> Path:
+    """The four recordings, one broken file and six slow ones (about 1 s each)."""
+    (recordings / "broken.landmarks.npz").write_bytes(b"not a zip")
+    for name in SLOW:
+        (recordings / name).write_bytes(b"slow")
+    return recordings
+
+
+def test_separate_processes_give_the_local_summary(inputs: Path, tmp_path: Path, cluster: Cluster) -> None:
+    local = run_batch([inputs], tmp_path / "local", workers=2, progress=False, analyzer=FAKE_ANALYZER)
+    remote = run_batch([inputs], tmp_path / "dask", scheduler=cluster.address, progress=False, analyzer=FAKE_ANALYZER)
+    local_rows = read_summary(local.summary_path)
+    assert len(local_rows) == 11 and [r["status"] for r in local_rows].count("failed") == 1
+    assert read_summary(remote.summary_path) == local_rows
+    for name in ("a.analysis.json", "slow0.analysis.json"):
+        remote_analysis, local_analysis = (json.loads((tmp_path / where / name).read_text()) for where in ("dask", "local"))
+        assert {**remote_analysis, "created_utc": None} == {**local_analysis, "created_utc": None}
+
+
+def test_a_worker_killed_mid_batch_loses_nothing(inputs: Path, tmp_path: Path, cluster: Cluster) -> None:
+    local = run_batch([inputs], tmp_path / "local", workers=2, progress=False, analyzer=FAKE_ANALYZER)
+    result: dict = {}
+    batch = threading.Thread(target=lambda: result.update(r=run_batch(
+        [inputs], tmp_path / "dask", scheduler=cluster.address, progress=False, analyzer=FAKE_ANALYZER)))
+    batch.start()
+    deadline = time.monotonic() + 60
+    busy = None
+    with distributed.Client(cluster.address, timeout=30) as client:
+        while busy is None and batch.is_alive() and time.monotonic() < deadline:
+            busy = cluster.busy_worker(client)
+            time.sleep(0.05)
+    assert busy is not None, "no worker was ever busy"
+    busy.send_signal(signal.SIGKILL)
+    assert busy.wait(timeout=10) == -signal.SIGKILL
+    batch.join(timeout=240)
+    assert not batch.is_alive()
+    assert read_summary(result["r"].summary_path) == read_summary(local.summary_path)

@@ -1,0 +1,134 @@
+"""Issue 12 #7: ``hiprom backup`` is consistent with the WAL; the store and outputs are private.
+
+After a crash, committed sessions may sit only in ``hiprom.db-wal``: a plain
+copy of ``hiprom.db`` misses them, the online backup has them all.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from hiprom.errors import OutputError, StoreError
+from hiprom.store import Store
+from hiprom.store.backup import backup
+
+CRASH_AFTER_SAVING = textwrap.dedent(
+    """
+    import json, os, sys
+    from hiprom.store import Store
+    store = Store(sys.argv[1])
+    analysis = json.load(open(sys.argv[2]))
+    for i in range(3):
+        store.save_analysis(analysis, subject=f"P-{i}")
+    os._exit(0)  # like a crash: no checkpoint, the sessions are only in the WAL
+    """
+)
+
+
+def _hiprom(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "hiprom.cli.main", *map(str, args)],
+                          capture_output=True, text=True, timeout=120)
+
+
+def _sessions(path: Path) -> int:
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        return conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def crashed_store(tmp_path: Path, analysis: dict) -> Path:
+    db = tmp_path / "clinic" / "hiprom.db"
+    data = tmp_path / "analysis.json"
+    data.write_text(json.dumps(analysis))
+    subprocess.run([sys.executable, "-c", CRASH_AFTER_SAVING, str(db), str(data)], check=True, timeout=120)
+    assert db.with_name("hiprom.db-wal").stat().st_size > 0
+    return db
+
+
+def test_backup_has_the_sessions_a_file_copy_misses(crashed_store: Path, tmp_path: Path) -> None:
+    naive = tmp_path / "naive.db"
+    shutil.copy(crashed_store, naive)
+    with sqlite3.connect(naive) as conn:  # the copy without its WAL: the sessions are not there
+        tables = conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'sessions'").fetchone()[0]
+        assert tables == 0 or conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] < 3
+
+    copy = tmp_path / "backups" / "monday.db"
+    done = _hiprom("backup", copy, "--db", crashed_store)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"Backed up 3 sessions of 3 subjects to {copy}"
+    assert _sessions(copy) == 3
+    assert not copy.with_name("monday.db-wal").exists()  # one self-contained file
+    assert _mode(copy) == 0o600 and _mode(copy.parent) == 0o700
+    with Store(copy) as restored:
+        assert [s.subject for s in restored.sessions()] == ["P-2", "P-1", "P-0"]
+
+
+def test_backup_while_another_process_writes(tmp_path: Path, analysis: dict) -> None:
+    db = tmp_path / "hiprom.db"
+    with Store(db) as store:
+        store.save_analysis(analysis, subject="A")
+        with sqlite3.connect(db) as writer:  # an open write transaction while the backup runs
+            writer.execute("BEGIN IMMEDIATE")
+            writer.execute("UPDATE subjects SET notes = 'uncommitted'")
+            result = backup(tmp_path / "copy.db", db)
+            writer.rollback()
+    assert result.sessions == 1 and _sessions(tmp_path / "copy.db") == 1
+    with sqlite3.connect(tmp_path / "copy.db") as conn:
+        assert conn.execute("SELECT notes FROM subjects").fetchone()[0] is None  # only what was committed
+
+
+@pytest.mark.parametrize(
+    ("db", "dest", "error", "match"),
+    [
+        ("postgresql://clinic:secret@db.example/hiprom", "x.db", StoreError, "pg_dump"),
+        ("{tmp}/missing.db", "x.db", StoreError, "no store here"),
+        ("{tmp}/hiprom.db", "{tmp}/hiprom.db", OutputError, "exists; give a new file name"),
+    ],
+)
+def test_backup_refusals_are_one_line(tmp_path: Path, db: str, dest: str, error: type, match: str) -> None:
+    Store(tmp_path / "hiprom.db").close()
+    with pytest.raises(error, match=match) as err:
+        backup(tmp_path / dest.format(tmp=tmp_path), db.format(tmp=tmp_path))
+    assert "secret" not in str(err.value) and "\n" not in str(err.value)
+
+
+def test_backup_to_a_full_disk_names_the_file(full_disk: Path, tmp_path: Path, analysis: dict) -> None:
+    db = tmp_path / "hiprom.db"
+    with Store(db) as store:
+        store.save_analysis(analysis, subject="A")
+    done = _hiprom("backup", full_disk / "copy.db", "--db", db)
+    assert done.returncode == OutputError.exit_code and "Traceback" not in done.stderr, done.stderr
+    assert f"{full_disk / 'copy.db'}: cannot write" in done.stderr
+    assert not list(full_disk.glob("*copy.db*"))
+
+
+def test_new_store_and_its_folder_are_private(tmp_path: Path, analysis: dict) -> None:
+    db = tmp_path / "new" / "deeper" / "hiprom.db"
+    with Store(db) as store:
+        store.save_analysis(analysis, subject="A")
+        assert _mode(db) == 0o600
+        assert _mode(db.with_name("hiprom.db-wal")) == 0o600
+    assert _mode(db.parent) == 0o700 and _mode(db.parent.parent) == 0o700
+
+
+def test_outputs_are_private(tmp_path: Path) -> None:
+    out = tmp_path / "results" / "visit.json"
+    from hiprom.atomic import atomic_write
+
+    with atomic_write(out, "w") as fh:
+        fh.write("{}")
+    assert _mode(out) == 0o600 and _mode(out.parent) == 0o700
