@@ -2,6 +2,7 @@
 
 import { $, app, ui } from "./state.js";
 import { httpUrl } from "./connection.js";
+import { offerReference, withdrawReference } from "./reference.js";
 
 /** New results: nothing saved yet; saving offered when the server keeps records. */
 export function resetSave() {
@@ -12,6 +13,7 @@ export function resetSave() {
   ui.save.title = app.info.records ? "" : "Saving is not available on this server (no records store).";
   ui.report.setAttribute("aria-disabled", "true");
   ui.report.href = "#";
+  withdrawReference();
 }
 
 /** Save the finished test: its full analysis, then a new session in the records store. */
@@ -44,6 +46,7 @@ export async function saveSession() {
     app.savedFor = res.result_id;
     ui.saveStatus.className = "save-status ok";
     ui.saveStatus.textContent = `Saved as session ${body.id}${body.subject ? ` of ${body.subject}` : ""}`;
+    offerReference(body.id);
     if (body.report_url) {
       ui.report.href = httpUrl(body.report_url.replace(/^\//, "") + "?download=1");
       ui.report.setAttribute("aria-disabled", "false");

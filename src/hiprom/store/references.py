@@ -75,7 +75,7 @@ def parse_angle(value: Any, name: str) -> float | None:
             raise InputError(f"{name}: expecting degrees, but got {value!r}") from None
     low, high = ANGLE_RANGE_DEG
     if not math.isfinite(number) or not low <= number <= high:
-        raise InputError(f"{name}: {value} deg is outside {low:g} to {high:g} deg; check the reading")
+        raise InputError(f"{name}: {number:g} deg is outside {low:g} to {high:g} deg; check the reading")
     return number
 
 

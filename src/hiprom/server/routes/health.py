@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from hiprom import __version__
 from hiprom.assessment.result import flag_severities
 from hiprom.landmarks import BONES, LEGS, SIDES, Landmark
+from hiprom.store import INSTRUMENTS
 
 router = APIRouter(tags=["health"])
 
@@ -39,7 +40,7 @@ def live_info(request: Request) -> dict:
 
 @router.get("/api/info")
 def info(request: Request) -> dict:
-    """What this server offers the page, and the domain facts it shows: norms, flags, landmarks, sides."""
+    """What this server offers the page, and the domain facts it shows: norms, flags, landmarks, sides, instruments."""
     state = request.app.state
     settings = state.settings
     norms = state.live.norms
@@ -61,4 +62,5 @@ def info(request: Request) -> dict:
         "landmarks": {lm.name.lower(): int(lm) for lm in Landmark},
         "bones": [[a.name.lower(), b.name.lower()] for a, b in BONES],
         "legs": {side: [lm.name.lower() for lm in LEGS[side]] for side in SIDES},
+        "instruments": list(INSTRUMENTS),
     }

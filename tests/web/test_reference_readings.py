@@ -1,0 +1,132 @@
+"""The page's reference readings form: typed after a saved demo test, seen as pairs by ``hiprom validate``."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from hiprom.server.runner import serve_in_thread
+from hiprom.server.settings import ServerSettings
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+READINGS = {"left_ir_deg": "33", "left_er_deg": "41.5", "right_ir_deg": "35", "right_er_deg": "40"}
+"""What the clinician typed, in Tab order (left hip before right hip, internal before external)."""
+MEASURE = {"left_ir_deg": "left_internal", "left_er_deg": "left_external",
+           "right_ir_deg": "right_internal", "right_er_deg": "right_external"}
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    return tmp_path_factory.mktemp("db") / "records.db"
+
+
+@pytest.fixture(scope="module")
+def saved(launch, db):
+    """A page whose guided demo test ran to the results and was saved; yields (page, session id)."""
+    settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(db))
+    with serve_in_thread(settings) as url:
+        context = launch().new_context(viewport={"width": 1366, "height": 800})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(url + "/")
+        page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=15_000)
+        assert page.locator("#reference").is_hidden()  # nothing saved: nothing to attach readings to
+        page.locator("body").press("Space")
+        page.wait_for_selector("#results:not([hidden])", timeout=60_000)
+        assert page.locator("#reference").is_hidden()
+        page.locator("#subject").fill("S-REF1")
+        page.locator("#btn-save").click()
+        page.wait_for_function("() => document.getElementById('save-status').textContent.startsWith('Saved')",
+                               timeout=15_000)
+        session_id = int(re.search(r"session (\d+)", page.locator("#save-status").inner_text()).group(1))
+        yield page, session_id
+        context.close()
+        assert not errors, errors
+
+
+def open_form(page) -> None:
+    """The form shown (opened from the keyboard by its button, which moves focus to the form) with every field empty."""
+    page.evaluate("() => { for (const i of document.querySelectorAll('#ref-form input')) i.value = ''; }")
+    if page.locator("#ref-form").is_hidden():
+        page.locator("#ref-toggle").focus()
+        page.keyboard.press("Enter")
+    page.wait_for_selector("#ref-form:not([hidden])")
+
+
+def stored(page, session_id: int) -> list[dict]:
+    answer = page.request.get(page.url.split("?")[0] + f"api/sessions/{session_id}/references")
+    assert answer.status == 200, answer.text()
+    return answer.json()
+
+
+def validate(db) -> dict:
+    proc = subprocess.run([sys.executable, "-m", "hiprom.cli.main", "validate", "--db", str(db), "--json", "-"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_readings_typed_on_the_page_are_pairs_in_hiprom_validate(saved, db):
+    page, session_id = saved
+    if page.locator("#ref-form").is_visible():
+        page.locator("#ref-toggle").click()  # closed, as after saving
+    open_form(page)
+    assert page.evaluate("document.activeElement.id") == "ref-instrument"  # the form opens at its first field
+    page.keyboard.press("ArrowDown")  # goniometer -> inclinometer, by keyboard
+    assert page.locator("#ref-instrument").input_value() == "inclinometer"
+    order = []
+    page.keyboard.press("Tab")
+    order.append(page.evaluate("document.activeElement.id"))
+    page.keyboard.type("RB")
+    for value in READINGS.values():
+        page.keyboard.press("Tab")
+        order.append(page.evaluate("document.activeElement.id"))
+        page.keyboard.type(value)
+    page.keyboard.press("Tab")
+    order.append(page.evaluate("document.activeElement.id"))
+    page.keyboard.type("same chair as hiprom")
+    assert order == ["ref-rater", *(f"ref-{n}" for n in READINGS), "ref-notes"]
+    page.keyboard.press("Enter")  # Enter in a field submits
+    page.wait_for_selector("#ref-stored li", timeout=10_000)
+
+    confirmation = page.locator("#ref-stored li").last.inner_text()
+    assert confirmation.startswith("Inclinometer, measured by RB"), confirmation
+    assert confirmation.index("Left hip") < confirmation.index("Right hip")
+    for text in ("internal rotation 33°", "external rotation 41.5°", "internal rotation 35°",
+                 "external rotation 40°", "same chair as hiprom"):
+        assert text in confirmation, confirmation
+    assert page.locator("#ref-status").inner_text() == f"Stored with session {session_id}."
+    assert page.locator("#ref-left_ir_deg").input_value() == ""  # ready for another rater's reading
+
+    out = validate(db)
+    ours = {p["measure"]: p["b_deg"] for p in out["pairs"] if p["session"] == str(session_id) and p["rater"] == "RB"}
+    assert ours == {MEASURE[name]: float(value) for name, value in READINGS.items()}
+    assert all(p["instrument"] == "inclinometer" for p in out["pairs"] if p["rater"] == "RB")
+    assert out["pooled"]["n"] >= 4 and out["pooled"]["bias_deg"] is not None
+
+
+@pytest.mark.parametrize(("name", "typed", "says"), [
+    ("left_ir_deg", "150", "150° is outside"),      # the server's range check (422), shown at its field
+    ("right_er_deg", "-45", "-45° is outside"),
+    ("left_er_deg", "abc", "not a number of degrees"),  # caught before sending
+])
+def test_a_bad_value_is_shown_at_its_field_and_nothing_is_stored(saved, name, typed, says):
+    page, session_id = saved
+    before = stored(page, session_id)
+    open_form(page)
+    page.locator("#ref-right_ir_deg" if name != "right_ir_deg" else "#ref-left_ir_deg").fill("30")
+    page.locator(f"#ref-{name}").fill(typed)
+    page.locator("#ref-submit").click()
+    error = page.locator(f"#ref-{name}-error")
+    error.wait_for(state="visible", timeout=10_000)
+    assert says in error.inner_text(), error.inner_text()
+    assert page.locator(f"#ref-{name}").get_attribute("aria-invalid") == "true"
+    assert page.evaluate("document.activeElement.id") == f"ref-{name}"  # focus on the field to correct
+    assert page.locator(".ref-error:not(:empty)").count() == 1  # one message
+    assert stored(page, session_id) == before
