@@ -130,3 +130,17 @@ def test_a_bad_value_is_shown_at_its_field_and_nothing_is_stored(saved, name, ty
     assert page.evaluate("document.activeElement.id") == f"ref-{name}"  # focus on the field to correct
     assert page.locator(".ref-error:not(:empty)").count() == 1  # one message
     assert stored(page, session_id) == before
+
+
+def test_no_angle_at_all_is_one_line_under_the_form_and_nothing_is_stored(saved):
+    page, session_id = saved
+    before = stored(page, session_id)
+    open_form(page)
+    page.locator("#ref-rater").fill("A")
+    page.locator("#ref-rater").press("Enter")
+    status = page.locator("#ref-status")
+    page.wait_for_function("() => document.getElementById('ref-status').textContent.startsWith('Not stored')",
+                           timeout=10_000)
+    assert "at least one angle" in status.inner_text(), status.inner_text()
+    assert page.locator(".ref-error:not(:empty)").count() == 0
+    assert stored(page, session_id) == before
