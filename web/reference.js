@@ -59,8 +59,8 @@ function build() {
     el("div", { id: "ref-done", hidden: "" }, el("p", { class: "ref-done-text" }, "Readings stored with this session:"),
       el("ul", { id: "ref-stored", class: "ref-stored", "aria-label": "Readings stored with this session" })));
   form.addEventListener("submit", (ev) => { ev.preventDefault(); store(); });
-  const toggle = el("button", { type: "button", id: "ref-toggle", "aria-expanded": "false", "aria-controls": "ref-form" },
-    "Add your instrument's readings");
+  const toggle = el("button", { type: "button", id: "ref-toggle", "aria-expanded": "false",
+    "aria-controls": "ref-form" }, "Add your instrument's readings");
   toggle.addEventListener("click", () => {
     const open = form.hidden;
     form.hidden = !open;
@@ -126,8 +126,8 @@ function body() {
 /** What was stored, in words: instrument, who, and each angle per side (left before right). */
 function describe(reading) {
   const parts = facts.sides.map((side) => {
-    const got = ANGLES.filter(([d]) => reading[`${side}_${d}_deg`] !== null && reading[`${side}_${d}_deg`] !== undefined)
-      .map(([d, words]) => `${words.toLowerCase()} ${deg(reading[`${side}_${d}_deg`])}`);
+    const got = ANGLES.map(([d, words]) => [words.toLowerCase(), reading[`${side}_${d}_deg`]])
+      .filter(([, v]) => v !== null && v !== undefined).map(([words, v]) => `${words} ${deg(v)}`);
     return got.length ? `${cap(side)} hip: ${got.join(", ")}` : "";
   }).filter(Boolean);
   const who = [cap(reading.instrument), reading.rater ? `measured by ${reading.rater}` : ""].filter(Boolean).join(", ");
@@ -149,7 +149,10 @@ async function store() {
     });
     const answer = await r.json().catch(() => ({}));
     if (r.status === 422) { showError(...fieldError(answer.detail)); return; }
-    if (!r.ok) { showError("", typeof answer.detail === "string" ? answer.detail : `the server answered ${r.status}`); return; }
+    if (!r.ok) {
+      showError("", typeof answer.detail === "string" ? answer.detail : `the server answered ${r.status}`);
+      return;
+    }
     $("ref-stored").append(el("li", {}, describe(answer)));
     $("ref-done").hidden = false;
     $("ref-status").className = "save-status ok";
