@@ -102,6 +102,15 @@ def check_text(text: str, what: str) -> str:
     return text
 
 
+def check_text_ok(text: str) -> bool:
+    """Whether ``text`` is valid Unicode (no lone surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _check_text(text: str, where: str, path: str) -> None:
     if text.isascii():
         return

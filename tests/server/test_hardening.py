@@ -147,8 +147,8 @@ def test_unicode_digits_are_not_numbers(server):
         (lambda a: {"analysis": {**a, "created_utc": "9999-12-31T23:59:59-23:59"}}, 422, "created_utc"),
         (lambda a: {"analysis": a, "settings": _nested(500)}, 422, "nested more than 32 levels"),
         (lambda a: {"analysis": {**a, "extra": _nested(500)}}, 422, "nested more than 32 levels"),
-        (lambda a: {"analysis": a, "subject": "P\ud800x"}, 422, "body.subject: "),
-        (lambda a: {"analysis": a, "operator": "\udcff"}, 422, "body.operator: "),
+        (lambda a: {"analysis": a, "subject": "P\ud800x"}, 422, "subject: must be valid Unicode text"),
+        (lambda a: {"analysis": a, "operator": "\udcff"}, 422, "operator: must be valid Unicode text"),
         (lambda a: {"analysis": {**a, "source": "clip\ud800.mp4"}}, 422, "source: text holds '\\ud800', a lone surrogate"),
     ],
     ids=["created-overflow", "deep-settings", "deep-analysis", "surrogate-subject", "surrogate-operator",
@@ -164,7 +164,7 @@ def test_odd_text_in_a_session_is_a_422(server, analysis, body, status, words):
 def test_a_lone_surrogate_pseudonym_and_deep_raw_json_are_4xx(server):
     r = httpx.post(server + "/api/subjects", content=b'{"pseudonym": "P\\ud800x", "name": "\\udcff"}',
                    headers={"Content-Type": "application/json"})
-    assert r.status_code == 422 and r.json()["detail"].startswith("body.pseudonym: ")
+    assert r.status_code == 422 and r.json()["detail"].startswith("pseudonym: must be valid Unicode text")
     deep = b"[" * 100_000 + b"]" * 100_000
     r = httpx.post(server + "/api/sessions", content=deep, headers={"Content-Type": "application/json"})
     assert 400 <= r.status_code < 500
@@ -213,7 +213,7 @@ def test_openapi_lists_the_error_statuses_with_the_shape_sent(server, analysis):
         assert post[status]["content"]["application/json"]["schema"] == error, status
     assert "HTTPValidationError" not in spec["components"]["schemas"]
     r = httpx.post(server + "/api/sessions", json={"analysis": analysis, "subject": "x" * 65})
-    assert r.status_code == 422 and isinstance(r.json()["detail"], str) and "subject" in r.json()["detail"]
+    assert r.status_code == 422 and r.json()["detail"].startswith("subject: String should have at most 64 characters")
 
 
 @pytest.mark.model

@@ -28,7 +28,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hiprom.errors import InputError
-from hiprom.parsing import check_json_tree
+from hiprom.parsing import check_json_tree, check_text_ok
 
 SCHEMA = "hiprom.analysis/1"
 MAX_TRIALS = 1000
@@ -219,9 +219,16 @@ _PLAIN = {
     "float_type": "must be a number",
     "int_type": "must be a whole number",
     "string_type": "must be text",
+    "string_unicode": "must be valid Unicode text (it holds a lone surrogate)",
     "bool_type": "must be true or false",
     "missing": "is required",
 }
+
+
+def plain_error(err: Mapping[str, Any]) -> str:
+    """One pydantic error in JSON's words, with what was given: ``must be a number (got 'x')``."""
+    got = "" if err["type"] == "missing" or "input" not in err else f" (got {_short(err['input'])})"
+    return _PLAIN.get(err["type"], str(err["msg"]).removeprefix("Value error, ")) + got
 
 
 def _describe(exc: ValidationError, limit: int = 3) -> str:
@@ -229,14 +236,14 @@ def _describe(exc: ValidationError, limit: int = 3) -> str:
     parts = []
     for err in exc.errors(include_url=False)[:limit]:
         path = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        got = "" if err["type"] == "missing" else f" (got {_short(err.get('input'))})"
-        message = _PLAIN.get(err["type"], err["msg"].removeprefix("Value error, "))
-        parts.append(f"{path}: {message}{got}")
+        parts.append(f"{path}: {plain_error(err)}")
     more = exc.error_count() - limit
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
 
 def _short(value: Any) -> str:
+    if isinstance(value, str) and not check_text_ok(value):
+        return "text that is not valid Unicode"
     if isinstance(value, (dict, list)):
         return f"a {'list' if isinstance(value, list) else 'JSON object'}"
     text = repr(value)
@@ -271,4 +278,4 @@ def validate_analysis(analysis: Any, where: str = "analysis",
     return dict(analysis)
 
 
-__all__ = ["MAX_TRIALS", "SCHEMA", "Analysis", "parse_iso_utc", "validate_analysis"]
+__all__ = ["MAX_TRIALS", "SCHEMA", "Analysis", "parse_iso_utc", "plain_error", "validate_analysis"]

@@ -20,7 +20,13 @@ from hiprom import __version__
 from hiprom.errors import HipromError
 from hiprom.live.engine import LiveEngine
 from hiprom.live.processor import ResultRegistry
-from hiprom.server.errors import GUARDED, one_error_shape, one_line_validation_error, responses
+from hiprom.server.errors import (
+    GUARDED,
+    method_not_allowed,
+    one_error_shape,
+    one_line_validation_error,
+    responses,
+)
 from hiprom.server.limits import BodyLimit, ContainErrors
 from hiprom.server.routes import camera, guide, health, live, pages, results
 from hiprom.server.security import AccessGuard
@@ -74,6 +80,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, limit_bytes=int(settings.max_body_mb * 1024 * 1024))
     app.add_middleware(AccessGuard, token=settings.token, loopback_only=not settings.needs_token)
     app.add_exception_handler(RequestValidationError, one_line_validation_error)
+    app.add_exception_handler(405, method_not_allowed)
     app.include_router(health.router)
     for module in (live, camera, guide, results):
         app.include_router(module.router, responses=responses(*GUARDED))

@@ -17,6 +17,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from hiprom.assessment.schema import plain_error
+
 
 class ErrorBody(BaseModel):
     """An error answer: what went wrong and what to do, in one sentence."""
@@ -47,16 +49,26 @@ GUARDED = (401, 403)
 
 
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
-    return ".".join(str(part) for part in loc) or "request"
+    """``analysis: sides.left.total_arc_deg`` from ``("body", "analysis", "sides", "left", ...)``.
+
+    The same words ``hiprom sessions add`` uses for the same mistake.
+    """
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    if not parts:
+        return "request"
+    return parts[0] + (f": {'.'.join(parts[1:])}" if len(parts) > 1 else "")
 
 
 async def one_line_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     """422 with ``{"detail": "field: message"}`` instead of FastAPI's list of error objects."""
     errors = exc.errors()
-    first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+    if not errors:
+        return JSONResponse({"detail": "request: invalid"}, status_code=422)
+    first = errors[0]
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
-    return JSONResponse({"detail": f"{_field(first.get('loc', ()))}: {message}{more}"}, status_code=422)
+    return JSONResponse({"detail": f"{_field(first.get('loc', ()))}: {plain_error(first)}{more}"}, status_code=422)
 
 
 def one_error_shape(app: FastAPI) -> None:
@@ -86,3 +98,12 @@ def one_error_shape(app: FastAPI) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+async def method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
+    """405 whose ``Allow`` lists every method of the path (Starlette names only the first route's)."""
+    path = request.url.path
+    allowed = sorted({m for route in request.app.routes
+                      if getattr(route, "methods", None) and route.path_regex.match(path) for m in route.methods})
+    return JSONResponse({"detail": f"{request.method} is not allowed here; use {', '.join(allowed)}"},
+                        status_code=405, headers={"Allow": ", ".join(allowed)})

@@ -30,8 +30,9 @@ from typing import Annotated, Any, Literal
 
 import anyio
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from hiprom.assessment.schema import Analysis
 from hiprom.errors import HipromError, InputError, StoreError
 from hiprom.server.errors import responses
 from hiprom.store import RecordNotFound, Store
@@ -72,10 +73,16 @@ def _http_errors() -> Iterator[None]:
 # -- schemas (one per direction) ------------------------------------------------
 
 
+PSEUDONYM_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+"""At least one visible character and no control characters (``store.records.check_pseudonym``)."""
+
+
 class SubjectCreate(BaseModel):
     """A new subject; a pseudonym like ``S-3F9A1C`` is made when none is given."""
 
-    pseudonym: str | None = Field(None, max_length=64)
+    model_config = ConfigDict(strict=True)  # 0 is not a birth date, 5 is not a name
+
+    pseudonym: str | None = Field(None, max_length=64, pattern=PSEUDONYM_PATTERN)
     name: str | None = Field(None, max_length=200)
     date_of_birth: date | None = None
     notes: str | None = Field(None, max_length=20_000)
@@ -94,7 +101,9 @@ class SubjectPublic(BaseModel):
 class SessionCreate(BaseModel):
     """A session from an analysis (``hiprom.analysis/1``, as ``/api/results/{id}`` returns it)."""
 
-    analysis: dict[str, Any]
+    model_config = ConfigDict(strict=True)
+
+    analysis: Analysis
     subject: str | None = Field(None, max_length=64, description="pseudonym (added if new) or number")
     operator: str | None = Field(None, max_length=200)
     notes: str | None = Field(None, max_length=20_000)
@@ -196,7 +205,8 @@ def create_session(body: SessionCreate, store: StoreDep, request: Request) -> di
     if body.result_id and test is None:
         raise HTTPException(404, f"no finished test {body.result_id!r} (results are kept in memory until the server stops)")
     with _http_errors():
-        record = store.save_analysis(body.analysis, subject=body.subject, operator=body.operator,
+        analysis = body.analysis.model_dump(by_alias=True, exclude_unset=True)  # unknown keys included
+        record = store.save_analysis(analysis, subject=body.subject, operator=body.operator,
                                      notes=body.notes, camera=body.camera, settings=body.settings,
                                      landmarks=test.recording if test is not None else None)
     return _session_public(record)
