@@ -18,7 +18,6 @@ import pytest
 
 from hiprom.server import ServerSettings
 from hiprom.server.runner import serve_in_thread
-from hiprom.server.security import PAGE_CSP
 
 
 @pytest.fixture(scope="module")
@@ -188,6 +187,8 @@ def test_a_500_answers_in_one_line_and_the_connection_serves_the_next_request(se
 
 
 def test_the_page_sends_security_headers(server):
+    from hiprom.server.security import PAGE_CSP
+
     r = httpx.get(server + "/")
     assert r.status_code == 200
     assert r.headers["content-security-policy"] == PAGE_CSP and "frame-ancestors 'none'" in PAGE_CSP
