@@ -126,7 +126,8 @@ class AccessGuard:
             set_cookie = from_query and kind == "http"
         added = list(SECURITY_HEADERS) if kind == "http" else []
         if set_cookie:
-            added.append((b"set-cookie", f"{COOKIE}={self.token}; HttpOnly; SameSite=Strict; Path=/".encode("latin-1")))
+            cookie = f"{COOKIE}={self.token}; HttpOnly; SameSite=Strict; Path=/"
+            added.append((b"set-cookie", cookie.encode("latin-1")))
         if not added:
             await self.app(scope, receive, send)
             return
