@@ -7,11 +7,11 @@ Bounded: ``MAX_EXAMPLES`` generated cases per operation plus schemathesis's
 coverage variants (most of them of the analysis body), some 1,400 requests
 and a minute in all, derandomized so a failure repeats.
 
-Left out: ``/video.mjpg`` (an endless stream, by design) and the
-"schema-valid data must be accepted" check, which assumes the description
-states every rule; some cannot be stated in JSON Schema (a birth date not in
-the future, series columns as long as ``t_s``, a time zone offset that keeps
-the date in range) and are answered with a documented 422.
+Left out: ``/video.mjpg`` (an endless stream, by design), and for
+``POST /api/sessions`` the "schema-valid data must be accepted" check: some
+rules of an analysis cannot be stated in JSON Schema (series columns as long
+as ``t_s``, a time zone offset that keeps the date in range) and are answered
+with a documented 422.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from hiprom.server import ServerSettings  # noqa: E402
 from hiprom.server.runner import serve_in_thread  # noqa: E402
 
 MAX_EXAMPLES = 8
+RULES_BEYOND_JSON_SCHEMA = {"POST /api/sessions"}
+"""Operations whose 422s follow rules JSON Schema cannot state (see above); elsewhere valid data must pass."""
 CASES: list[str] = []
 
 
@@ -43,7 +45,8 @@ schema = schemathesis.pytest.from_fixture("api_schema").exclude(path="/video.mjp
 @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_every_operation_answers_as_its_description_says(case):
     CASES.append(case.operation.label)
-    case.call_and_validate(excluded_checks=[schemathesis.checks.positive_data_acceptance])
+    lenient = case.operation.label in RULES_BEYOND_JSON_SCHEMA
+    case.call_and_validate(excluded_checks=[schemathesis.checks.positive_data_acceptance] if lenient else [])
 
 
 def test_the_run_covered_every_operation_with_a_few_hundred_cases(api_schema):

@@ -80,11 +80,10 @@ PSEUDONYM_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
 class SubjectCreate(BaseModel):
     """A new subject; a pseudonym like ``S-3F9A1C`` is made when none is given."""
 
-    model_config = ConfigDict(strict=True)  # 0 is not a birth date, 5 is not a name
-
     pseudonym: str | None = Field(None, max_length=64, pattern=PSEUDONYM_PATTERN)
     name: str | None = Field(None, max_length=200)
-    date_of_birth: date | None = None
+    date_of_birth: str | None = Field(None, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", examples=["1984-05-17"],
+                                      description="YYYY-MM-DD, not in the future", json_schema_extra={"format": "date"})
     notes: str | None = Field(None, max_length=20_000)
 
 
