@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from typing import Annotated, Any, Literal
 
 import anyio
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from hiprom.assessment.schema import Analysis
 from hiprom.errors import HipromError, InputError, StoreError
@@ -72,6 +73,15 @@ def _http_errors() -> Iterator[None]:
 
 # -- schemas (one per direction) ------------------------------------------------
 
+
+def _iso_date_text(value: Any) -> Any:
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_text), WithJsonSchema({"type": "string", "format": "date"})]
+"""A date given as ``YYYY-MM-DD`` only (pydantic alone would read ``0`` as 1970-01-01)."""
 
 PSEUDONYM_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
 """At least one visible character and no control characters (``store.records.check_pseudonym``)."""
