@@ -1,9 +1,9 @@
-/* The link to the server: URLs carrying the token, one WebSocket that reconnects. */
+/* The link to the server: its URLs (never carrying the token: the server's HttpOnly cookie does),
+   one WebSocket that reconnects. */
 
-import { app, params } from "./state.js";
+import { app } from "./state.js";
 import { setConn, setStatus } from "./status.js";
 
-const TOKEN = params.get("token");
 const handlers = { message: () => {}, reconnect: () => {} };
 
 /** What to do with each message, and how to start again after the link drops. */
@@ -13,15 +13,12 @@ export function setHandlers({ message, reconnect }) {
 }
 
 export function httpUrl(path) {
-  const u = new URL(path, location.href);
-  if (TOKEN) u.searchParams.set("token", TOKEN);
-  return u.toString();
+  return new URL(path, location.href).toString();
 }
 
 export function wsUrl(path, extra) {
   const u = new URL(path, location.href);
   u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
-  if (TOKEN) u.searchParams.set("token", TOKEN);
   for (const [k, v] of Object.entries(extra || {})) u.searchParams.set(k, v);
   return u.toString();
 }

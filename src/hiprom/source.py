@@ -2,7 +2,7 @@
 
 ``SourceSpec.parse`` reads a ``--source`` or input argument:
 
-- a string of digits, when no file or folder of that name exists: a camera index;
+- a string of ASCII digits, when no file or folder of that name exists: a camera index;
 - ``demo``: the built-in demo recording (where a command offers it);
 - a name ending ``.npz`` (``.landmarks.npz`` or any ``.npz``): a landmark recording;
 - an existing folder: a folder of images;
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 from hiprom.errors import InputError
+from hiprom.parsing import ascii_int
 from hiprom.recording import SUFFIX as RECORDING_SUFFIX
 
 SourceKind = Literal["camera", "demo", "recording", "folder", "video"]
@@ -59,8 +60,9 @@ class SourceSpec:
             return cls("camera", spec)
         text = str(spec).strip()
         path = Path(text).expanduser()
-        if text.isdigit() and not path.exists():
-            return cls("camera", int(text))
+        index = ascii_int(text, max_digits=4)  # "¹²³" is a name, not camera 123
+        if index is not None and not path.exists():
+            return cls("camera", index)
         if text.lower() == "demo" and not path.exists():
             return cls("demo", None)
         if file_kind(text) == "recording":

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -146,6 +147,14 @@ def test_report_of_an_analysis_file(home: Path) -> None:
         (["subjects", "add", "P-2", "--dob", "17/05/1984"], 2, "use YYYY-MM-DD"),
         (["sessions", "add", "missing.json"], 2, "no such file"),
         (["report", "1", "--snapshot", "middle=x.png", "--no-pdf"], 2, "SIDE=PNG_FILE"),
+        # Issue 12, item 5: digits that are not ASCII are not numbers (they were tracebacks).
+        (["subjects", "show", "¹²³"], 5, "no subject '¹²³'"),
+        (["sessions", "show", "¹²³"], 5, "no session '¹²³'"),
+        (["sessions", "list", "--subject", "¹²³"], 5, "no subject '¹²³'"),
+        (["sessions", "delete", "#¹²³", "--yes"], 5, "no session '#¹²³'"),
+        (["report", "¹²³"], 2, "neither a session number nor an analysis JSON file"),
+        (["serve", "--source", "¹²³"], 2, "¹²³"),
+        (["track", "¹²³", "-o", "x.landmarks.npz"], 2, "¹²³"),
     ],
 )
 def test_errors_are_one_line_with_an_exit_code(home: Path, args: list[str], code: int, message: str) -> None:
@@ -176,3 +185,17 @@ def test_landmarks_kept_with_a_session_give_peak_pictures(home: Path) -> None:
     assert "Peak positions" in text
     missing = hiprom(home, "report", "1", "--video", str(SAMPLE), check=False)
     assert missing.returncode == 2 and "needs the landmarks" in missing.stderr
+
+
+def test_report_of_a_malformed_stored_analysis_is_one_line(home: Path) -> None:
+    """Issue 12, item 3: a session stored before the schema check gave an AttributeError traceback."""
+    saved = json.loads(hiprom(home, "sessions", "add", "analysis.json", "--subject", "P-bad", "--json").stdout)
+    with sqlite3.connect(home / "data" / "hiprom.db") as db:
+        db.execute("UPDATE sessions SET analysis_json = json_set(analysis_json, '$.quality', 'x') WHERE id = ?",
+                   (saved["id"],))
+    proc = hiprom(home, "report", str(saved["id"]), "-o", "bad.pdf", check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (f"hiprom: error: session {saved['id']}: quality: must be a JSON object "
+                                   "(got 'x')"), proc.stderr
+    assert not (home / "bad.pdf").exists()
+    hiprom(home, "subjects", "delete", "P-bad", "--yes")

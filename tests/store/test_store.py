@@ -118,13 +118,34 @@ def test_unknown_ids_are_record_not_found(store: Store, analysis: dict) -> None:
     assert store.counts()["sessions"] == 0
 
 
+def _nested(depth: int) -> dict:
+    value: dict = {}
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
 @pytest.mark.parametrize(
     ("change", "match"),
     [
         (lambda a: a.update(schema="hiprom.analysis/9"), "expecting 'hiprom.analysis/1'"),
-        (lambda a: a["sides"].pop("right"), "'left' and 'right'"),
-        (lambda a: a.update(trials="none"), "'trials' must be a list"),
-        (lambda a: a.update(asymmetry=None), "'asymmetry' must be an object"),
+        (lambda a: a["sides"].pop("right"), "sides.right: is required"),
+        (lambda a: a.update(trials="none"), "trials: must be a list"),
+        (lambda a: a.update(asymmetry=None), "asymmetry: must be a JSON object"),
+        # Issue 12, item 3: each was stored (201) and then broke its report for ever.
+        (lambda a: a.update(quality="x"), "quality: must be a JSON object"),
+        (lambda a: a.update(norms="x"), "norms: must be a JSON object"),
+        (lambda a: a["asymmetry"].update(total_arc_deg="x"), r"asymmetry.total_arc_deg: must be a number \(got 'x'\)"),
+        (lambda a: a["asymmetry"].update(flagged_measures=5), "asymmetry.flagged_measures: must be a list"),
+        (lambda a: a["series"].update(t_s="abc"), "series.t_s: must be a list"),
+        (lambda a: a["series"].update(t_s=[0.0]), "series: .*left_deg has \\d+ frames but t_s has 1"),
+        (lambda a: a["trials"][0].update(side="middle"), "trials.0.side: Input should be 'left' or 'right'"),
+        (lambda a: a["sides"]["left"].update(internal_trials=True), "sides.left.internal_trials: must be a whole number"),
+        # Issue 12, items 1 and 5: unbounded work and odd text.
+        (lambda a: a.update(trials=a["trials"] * 1001), "trials: \\d+ trials, at most 1000"),
+        (lambda a: a.update(created_utc="9999-12-31T23:59:59-23:59"), "created_utc: .*ISO 8601"),
+        (lambda a: a.update(source="clip\udc80.mp4"), "source: text holds .* lone surrogate"),
+        (lambda a: a.update(extra=_nested(500)), "extra.a.a.*nested more than 32 levels"),
     ],
 )
 def test_not_an_analysis_is_refused_before_writing(store: Store, analysis: dict, change, match: str) -> None:

@@ -157,7 +157,15 @@ def test_with_a_token_the_page_works_when_opened_with_it_and_not_without(launch,
         context = launch().new_context()
         page = context.new_page()
         assert page.goto(url + "/").status == 401
+        sockets: list[str] = []
+        requests: list[str] = []
+        page.on("websocket", lambda ws: sockets.append(ws.url))
+        page.on("request", lambda request: requests.append(request.url))
         page.goto(f"{url}/?token={token}")
         page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=15_000)
         assert page.locator("#conn-text").inner_text() == "live"
+        # Issue 12, item 2: the token left the address bar, and no URL the page opens carries it (the cookie does).
+        assert page.url == url + "/"
+        assert sockets and not any("token" in u for u in sockets), sockets
+        assert requests[1:] and not any("token" in u for u in requests[1:]), requests
         context.close()

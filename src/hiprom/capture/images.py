@@ -21,7 +21,7 @@ DEFAULT_FPS = 30.0
 
 def natural_key(path: Path) -> list[object]:
     """Sort key that puts ``frame2.png`` before ``frame10.png``."""
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.name)]
+    return [int(part) if i % 2 else part.lower() for i, part in enumerate(re.split(r"([0-9]+)", path.name))]
 
 
 def list_images(folder: Path) -> list[Path]:

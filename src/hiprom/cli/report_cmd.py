@@ -18,6 +18,7 @@ import click
 from hiprom.cli.store_cmd import db_option, open_store, write_text
 from hiprom.errors import InputError
 from hiprom.landmarks import SIDES
+from hiprom.parsing import record_id
 
 
 def _snapshots(specs: tuple[str, ...]) -> dict[str, bytes]:
@@ -89,12 +90,12 @@ def report(target: str, output: Path | None, csv_prefix: Path | None, json_path:
 
     snapshots = _snapshots(snapshot_specs)
     path = Path(target)
-    number = target.strip().lstrip("#")
+    number = record_id(target)
     stored_landmarks: bytes | None = None
     if path.is_file():
         data = ReportData.from_file(path)
         default_pdf = path.with_name(path.name.removesuffix(".json") + ".pdf")
-    elif number.isdigit():
+    elif number is not None:
         with open_store(db) as store:
             data = ReportData.from_store(store, number)
             if video is not None and landmarks_path is None:

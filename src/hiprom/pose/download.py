@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 
 from hiprom.errors import ModelError
+from hiprom.parsing import ascii_int
 from hiprom.pose.models import ModelVariant
 
 CHUNK_BYTES = 1 << 16
@@ -60,7 +61,7 @@ def _fetch(variant: ModelVariant, part: Path, show_progress: bool, timeout_s: fl
             if response.status_code != 200:
                 raise _Failed(f"the server answered HTTP {response.status_code} {response.reason_phrase}".rstrip())
             declared = response.headers.get("content-length")
-            if declared is not None and declared.isdigit() and int(declared) != variant.size:
+            if declared is not None and ascii_int(declared, max_digits=15) not in (None, variant.size):
                 raise _Failed(f"the server offers {int(declared):,} bytes but the official file has {variant.size:,}")
             with part.open("wb") as fh, _progress_bar(variant.size, f"downloading {variant.file}", show_progress) as advance:
                 for chunk in response.iter_bytes(CHUNK_BYTES):

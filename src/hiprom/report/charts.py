@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -128,25 +129,31 @@ def angle_over_time(analysis: dict[str, Any], width_mm: float = 180, height_mm: 
     with rc_context(_RC):
         fig = Figure(figsize=(width_mm * MM, height_mm * MM), layout="constrained")
         ax = fig.add_subplot()
-        for trial in analysis.get("trials") or []:
-            start, end = number(trial.get("start_s")), number(trial.get("end_s"))
-            if start is not None and end is not None:
-                ax.axvspan(start, end, color="#e9ecef" if trial.get("valid") else "#fff0e6", lw=0, zorder=0)
+        trials = analysis.get("trials") or []
+        for valid, color in ((True, "#e9ecef"), (False, "#fff0e6")):
+            spans = [(start, end - start) for tr in trials if bool(tr.get("valid")) is valid
+                     for start, end in [(number(tr.get("start_s")), number(tr.get("end_s")))]
+                     if start is not None and end is not None]
+            if spans:  # one artist for all windows: a session's work stays bounded
+                ax.broken_barh(spans, (-1e4, 2e4), color=color, lw=0, zorder=0)
         for side in SIDES:
-            y = _array(series.get(f"{side}_deg"), t.size)
-            unc = _array(series.get(f"{side}_unc_deg"), t.size)
+            ts, y, unc = _envelope(t, _array(series.get(f"{side}_deg"), t.size),
+                                   _array(series.get(f"{side}_unc_deg"), t.size))
             color = SIDE_COLORS[side]
             if np.isfinite(unc).any():
-                ax.fill_between(t, y - unc, y + unc, color=color, alpha=0.15, lw=0, zorder=1)
-            ax.plot(t, y, color=color, lw=1.1, label=SIDE_LABELS[side], zorder=2)
-        for trial in analysis.get("trials") or []:
+                ax.fill_between(ts, y - unc, y + unc, color=color, alpha=0.15, lw=0, zorder=1)
+            ax.plot(ts, y, color=color, lw=1.1, label=SIDE_LABELS[side], zorder=2)
+        peaks: dict[tuple[str, bool, bool], list[tuple[float, float]]] = {}
+        for trial in trials:
             peak, when = number(trial.get("peak_deg")), number(trial.get("peak_t_s"))
             side = trial.get("side")
             if peak is None or when is None or side not in SIDE_COLORS:
                 continue
             signed = peak if trial.get("direction") == "internal" else -peak
-            valid = bool(trial.get("valid"))
-            ax.plot([when], [signed], marker="v" if signed >= 0 else "^", ms=5.5, zorder=4,
+            peaks.setdefault((side, signed >= 0, bool(trial.get("valid"))), []).append((when, signed))
+        for (side, up, valid), points in peaks.items():
+            xs, ys = zip(*points)
+            ax.plot(xs, ys, ls="none", marker="v" if up else "^", ms=5.5, zorder=4,
                     color=SIDE_COLORS[side], mfc=SIDE_COLORS[side] if valid else "white", mew=1.0)
         for level in (norm, -norm):
             ax.axhline(level, color=NORM_COLOR, ls="--", lw=0.7, zorder=1)
@@ -198,6 +205,37 @@ def trend(history: Sequence[Any], current_id: int | None, width_mm: float = 180,
             ax.set_ylabel("degrees" if key == "ir" else None)
         axes[0].legend(loc="best", ncols=2)
         return _svg(fig)
+
+
+MAX_CHART_POINTS = 2000
+"""Points drawn per curve at most; longer series are drawn as their min/max envelope."""
+
+
+def _envelope(t: np.ndarray, y: np.ndarray, unc: np.ndarray,
+              max_points: int = MAX_CHART_POINTS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Series (n,) thinned to at most ``max_points``: each bucket of frames keeps its lowest and highest angle.
+
+    Peaks stay visible at any length while the chart's work stays bounded;
+    the uncertainty band takes each bucket's largest value.
+    """
+    n = t.size
+    per = int(np.ceil(2 * n / max_points))
+    if per <= 1:
+        return t, y, unc
+    pad = (-n) % per
+    buckets = n // per + (pad > 0)
+
+    def grid(a: np.ndarray) -> np.ndarray:
+        return np.concatenate([a, np.full(pad, np.nan)]).reshape(buckets, per)
+
+    ty, yy, uy = grid(t), grid(y), grid(unc)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN bucket is a gap in the curve
+        lo, hi, u = np.nanmin(yy, axis=1), np.nanmax(yy, axis=1), np.nanmax(uy, axis=1)
+        t0, t1 = np.nanmin(ty, axis=1), np.nanmax(ty, axis=1)
+    # (t0, min), (t1, max) per bucket, interleaved: 2 points per bucket.
+    return (np.column_stack([t0, t1]).ravel(), np.column_stack([lo, hi]).ravel(),
+            np.column_stack([u, u]).ravel())
 
 
 def _array(values: Any, n: int | None = None) -> np.ndarray:

@@ -38,7 +38,8 @@ class ReportData:
     references: tuple[ReferenceRecord, ...] = ()
 
     def __post_init__(self) -> None:
-        check_analysis(self.analysis)
+        # Checked again here: a session stored by an older hiprom may not follow the schema.
+        check_analysis(self.analysis, where=f"session {self.session.id}" if self.session else "analysis")
         bad = sorted(set(self.snapshots) - set(SIDES))
         if bad:
             raise InputError(f"snapshots: unknown side {bad[0]!r}, expecting one of {{left, right}}")

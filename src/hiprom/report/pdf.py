@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import unicodedata
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import jinja2
@@ -190,12 +191,27 @@ def _data_only_fetcher(weasyprint: Any) -> Any:
     return fetch
 
 
-def render_pdf(data: ReportData, generated_utc: str | None = None) -> bytes:
+class RenderCancelled(Exception):
+    """``render_pdf`` stopped because its ``cancelled`` check said so (the client has gone)."""
+
+
+def render_pdf(data: ReportData, generated_utc: str | None = None,
+               cancelled: Callable[[], bool] | None = None) -> bytes:
     """The report as PDF bytes (A4, one or two pages).
+
+    ``cancelled`` is asked between the stages (charts and page, layout,
+    compact layout, PDF writing); when it returns true, rendering stops with
+    ``RenderCancelled``, so a server never finishes a report nobody will read.
 
     Raises:
         HipromError: WeasyPrint is not installed.
+        RenderCancelled: ``cancelled()`` became true.
     """
+
+    def checkpoint() -> None:
+        if cancelled is not None and cancelled():
+            raise RenderCancelled
+
     try:
         import weasyprint
     except ImportError:
@@ -205,10 +221,13 @@ def render_pdf(data: ReportData, generated_utc: str | None = None) -> bytes:
     stamp = generated_utc or utc_stamp()
     fetcher = _data_only_fetcher(weasyprint)
     for compact in (False, True):
+        checkpoint()
         html = render_html(data, stamp, compact=compact)
+        checkpoint()
         document = weasyprint.HTML(string=html, url_fetcher=fetcher).render()
         if len(document.pages) <= MAX_PAGES:
             break
+    checkpoint()
     return document.write_pdf()
 
 

@@ -13,12 +13,21 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
 from hiprom import __version__
 from hiprom.errors import HipromError
 from hiprom.live.engine import LiveEngine
 from hiprom.live.processor import ResultRegistry
+from hiprom.server.errors import (
+    GUARDED,
+    method_not_allowed,
+    one_error_shape,
+    one_line_validation_error,
+    responses,
+)
+from hiprom.server.limits import BodyLimit, ContainErrors
 from hiprom.server.routes import camera, guide, health, live, pages, results
 from hiprom.server.security import AccessGuard
 from hiprom.server.settings import ServerSettings
@@ -66,11 +75,19 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.state.camera_clients = 0
     app.state.engine = None
     app.state.store = None
+    # Outermost last: the guard answers first, then bodies are bounded, then failures contained.
+    app.add_middleware(ContainErrors)
+    app.add_middleware(BodyLimit, limit_bytes=int(settings.max_body_mb * 1024 * 1024))
     app.add_middleware(AccessGuard, token=settings.token, loopback_only=not settings.needs_token)
-    for module in (health, live, camera, guide, results, pages):
-        app.include_router(module.router)
+    app.add_exception_handler(RequestValidationError, one_line_validation_error)
+    app.add_exception_handler(405, method_not_allowed)
+    app.include_router(health.router)
+    for module in (live, camera, guide, results):
+        app.include_router(module.router, responses=responses(*GUARDED))
+    app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=web_dir), name="static")
     app.state.records = settings.records and _include_records(app)
+    one_error_shape(app)
     return app
 
 
@@ -89,7 +106,7 @@ def _include_records(app: FastAPI) -> bool:
         log.warning("records API not available (%s): the page cannot save sessions", exc)
         return False
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, responses=responses(*GUARDED))
     return True
 
 

@@ -52,7 +52,9 @@ def uvicorn_config(app, log_level: str = "info"):
     """The uvicorn settings hiprom uses (short graceful shutdown: the MJPEG stream never ends)."""
     import uvicorn
 
-    return uvicorn.Config(
+    from hiprom.server.security import redact_tokens_in
+
+    config = uvicorn.Config(
         app,
         log_level=log_level,
         access_log=log_level == "debug",
@@ -60,6 +62,9 @@ def uvicorn_config(app, log_level: str = "info"):
         ws_ping_interval=20.0,
         lifespan="on",
     )
+    # After uvicorn has set up its loggers: their lines print paths with query strings.
+    redact_tokens_in("uvicorn", "uvicorn.error", "uvicorn.access")
+    return config
 
 
 @contextmanager

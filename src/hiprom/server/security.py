@@ -5,20 +5,27 @@
 - **Host check** when bound to loopback: the ``Host`` header must name this
   machine, which stops DNS-rebinding pages from reading health data through a
   name that resolves to 127.0.0.1.
-- **Origin check**: a browser request from another site (``Origin`` that is
-  not this server) may not open a WebSocket or change anything (POST, PUT,
-  DELETE). Browsers do not apply the same-origin rule to WebSockets, so
-  without this any web page could watch the live stream.
+- **Origin check**: a browser request from another origin (``Origin`` whose
+  scheme, host or port is not this server's) may not open a WebSocket or
+  change anything (POST, PUT, DELETE). Browsers do not apply the same-origin
+  rule to WebSockets, so without this any web page could watch the live stream.
 - **Token** (required when bound to a non-loopback address): given as
   ``Authorization: Bearer T``, ``X-Hiprom-Token: T``, ``?token=T`` or the
   ``hiprom_token`` cookie, which a page opened with ``?token=T`` receives so
-  that its scripts, preview and WebSockets carry it. ``/health`` stays open.
+  that its scripts, preview and WebSockets carry it without putting it in a
+  URL. ``/health`` stays open.
+
+Every HTTP answer carries ``nosniff``, ``X-Frame-Options: DENY`` and
+``Referrer-Policy: no-referrer`` (the page adds its Content-Security-Policy),
+and :class:`RedactTokens` keeps ``token=...`` out of uvicorn's log lines.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
+import logging
+import re
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs, urlsplit
 
@@ -38,6 +45,26 @@ def _hostname(host: str) -> str:
     if host.startswith("["):
         return host[: host.find("]") + 1]
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+)
+PAGE_CSP = (
+    "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'; "
+    "style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+"""The page's Content-Security-Policy: its own files only, never framed by another site."""
+
+
+def same_origin(origin: str, scope, host: str) -> bool:
+    """Whether a browser's ``Origin`` is this server: same scheme, host and port."""
+    scheme = "https" if scope.get("scheme") in ("https", "wss") else "http"
+    parts = urlsplit(origin.strip())
+    return parts.scheme.lower() == scheme and parts.netloc.lower() == host.lower()
 
 
 def supplied_token(scope, headers: dict[str, str]) -> tuple[str | None, bool]:
@@ -87,7 +114,7 @@ class AccessGuard:
             return
         origin = headers.get("origin")
         unsafe = kind == "websocket" or scope.get("method", "GET") not in SAFE_METHODS
-        if origin is not None and unsafe and urlsplit(origin).netloc.lower() != host.lower():
+        if origin is not None and unsafe and not same_origin(origin, scope, host):
             await self._deny(scope, send, 403, f"requests from {origin!r} are not allowed")
             return
         set_cookie = False
@@ -97,18 +124,22 @@ class AccessGuard:
                 await self._deny(scope, send, 401, "a valid access token is required (open the address printed by 'hiprom serve')")
                 return
             set_cookie = from_query and kind == "http"
-        if not set_cookie:
+        added = list(SECURITY_HEADERS) if kind == "http" else []
+        if set_cookie:
+            cookie = f"{COOKIE}={self.token}; HttpOnly; SameSite=Strict; Path=/"
+            added.append((b"set-cookie", cookie.encode("latin-1")))
+        if not added:
             await self.app(scope, receive, send)
             return
 
-        cookie = f"{COOKIE}={self.token}; HttpOnly; SameSite=Strict; Path=/".encode("latin-1")
-
-        async def send_with_cookie(message) -> None:
+        async def send_with_headers(message) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", cookie)]}
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in added if k not in present or k == b"set-cookie"]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
-        await self.app(scope, receive, send_with_cookie)
+        await self.app(scope, receive, send_with_headers)
 
     @staticmethod
     async def _deny(scope, send, status: int, detail: str) -> None:
@@ -122,3 +153,34 @@ class AccessGuard:
             headers.append((b"www-authenticate", b"Bearer"))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+_TOKEN_IN_TEXT = re.compile(r"(token=)[^&\s\"']+", re.IGNORECASE)
+
+
+class RedactTokens(logging.Filter):
+    """A log filter that replaces the value of every ``token=`` in a message by ``[redacted]``.
+
+    Installed on uvicorn's loggers, whose access and WebSocket lines print the
+    request's path with its query string.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # Arguments are redacted one by one: uvicorn's access formatter unpacks them.
+        if isinstance(record.args, tuple):
+            record.args = tuple(_redact(a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.msg, str):
+            record.msg = _redact(record.msg)
+        return True
+
+
+def _redact(text: str) -> str:
+    return _TOKEN_IN_TEXT.sub(r"\1[redacted]", text) if "token=" in text.lower() else text
+
+
+def redact_tokens_in(*logger_names: str) -> None:
+    """Install one :class:`RedactTokens` on each named logger (once, however often called)."""
+    for name in logger_names:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactTokens) for f in logger.filters):
+            logger.addFilter(RedactTokens())

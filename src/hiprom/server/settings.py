@@ -48,6 +48,9 @@ class ServerSettings(BaseSettings):
     web_dir: Path | None = Field(None, description="folder of the page (default: the checkout's web/)")
     db: str | None = Field(None, description="records store: SQLAlchemy URL or SQLite file (default: see docs/store.md)")
     records: bool = Field(True, description="mount the records API (save sessions, PDF reports) when installed")
+    max_body_mb: float = Field(
+        8.0, gt=0.0, le=1024.0, description="largest request body accepted, 413 above (an hour at 30 fps: 2-5 MB)"
+    )
 
     # Live loop.
     replay_speed: float = Field(1.0, gt=0.0, le=100.0, description="play files faster than real time (tests)")

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
+from hiprom.assessment.schema import SCHEMA, parse_iso_utc, validate_analysis
 from hiprom.errors import InputError, StoreError
-from hiprom.landmarks import SIDES
+from hiprom.parsing import check_text
 
-ANALYSIS_SCHEMA = "hiprom.analysis/1"
+ANALYSIS_SCHEMA = SCHEMA
 PSEUDONYM_MAX = 64
 
 
@@ -26,29 +27,13 @@ class RecordNotFound(StoreError):
 
 
 def check_analysis(analysis: Any, where: str = "analysis") -> dict[str, Any]:
-    """Return ``analysis`` if it looks like a ``hiprom.analysis/1`` dict, else raise ``InputError``.
+    """Return ``analysis`` if it follows ``hiprom.analysis/1``, else raise ``InputError`` naming the field.
 
-    Only the structure the store and the report rely on is checked: the
-    schema name, ``sides`` with both sides, ``asymmetry`` and ``trials``.
+    The one schema (:mod:`hiprom.assessment.schema`) checked on every save and
+    every report, so nothing stored can break its report later. NumPy values
+    and NaN (as ``assess`` callers may pass them) are made plain JSON first.
     """
-    if not isinstance(analysis, dict):
-        raise InputError(f"{where}: expecting a JSON object (an analysis result), but got {type(analysis).__name__}")
-    schema = analysis.get("schema")
-    if schema != ANALYSIS_SCHEMA:
-        raise InputError(f"{where}: schema is {schema!r}, expecting {ANALYSIS_SCHEMA!r}; "
-                         "give the JSON written by 'hiprom analyze --json'")
-    sides = analysis.get("sides")
-    if not isinstance(sides, dict) or not all(isinstance(sides.get(s), dict) for s in SIDES):
-        raise InputError(f"{where}: 'sides' must hold 'left' and 'right' objects")
-    if not isinstance(analysis.get("asymmetry"), dict):
-        raise InputError(f"{where}: 'asymmetry' must be an object")
-    trials = analysis.get("trials")
-    if not isinstance(trials, list) or not all(isinstance(t, dict) for t in trials):
-        raise InputError(f"{where}: 'trials' must be a list of objects")
-    series = analysis.get("series", {})
-    if not isinstance(series, dict):
-        raise InputError(f"{where}: 'series' must be an object of per-frame lists")
-    return analysis
+    return validate_analysis(analysis, where, prepare=clean_json)
 
 
 def clean_json(value: Any) -> Any:
@@ -78,7 +63,7 @@ def check_pseudonym(pseudonym: str) -> str:
         raise InputError(f"pseudonym: at most {PSEUDONYM_MAX} characters, but got {len(text)}")
     if any(ord(c) < 32 or ord(c) == 127 for c in text):
         raise InputError(f"pseudonym: {text!r} holds control characters")
-    return text
+    return check_text(text, "pseudonym")
 
 
 def parse_date_of_birth(value: date | str | None) -> date | None:
@@ -102,14 +87,14 @@ def parse_utc(value: Any) -> datetime | None:
     if isinstance(value, datetime):
         dt = value
     elif isinstance(value, str) and value.strip():
-        try:
-            dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            return None
+        return parse_iso_utc(value)
     else:
         return None
     if dt.tzinfo is not None:
-        dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+        try:
+            dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+        except OverflowError:
+            return None
     return dt
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import delete, select
 
 from hiprom.errors import InputError
 from hiprom.landmarks import SIDES
+from hiprom.parsing import ascii_int
 from hiprom.store.records import RecordNotFound, iso_utc, utc_now
 from hiprom.store.schema import ReferenceRow, SessionRow, SubjectRow
 
@@ -252,7 +253,8 @@ class ReferenceStore:
         """Delete one reading (``RecordNotFound`` if unknown)."""
         text = str(reference_id).strip()
         with self._tx(write=True) as s:
-            row = s.get(ReferenceRow, int(text)) if text.isdigit() and len(text) <= 18 else None
+            number = ascii_int(text)
+            row = s.get(ReferenceRow, number) if number is not None else None
             if row is None:
                 raise RecordNotFound(f"no reference reading {text!r} in {self.where}; "
                                      "see 'hiprom sessions show SESSION'")

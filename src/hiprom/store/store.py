@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, defer, sessionmaker
 
 from hiprom.errors import HipromError, StoreError
 from hiprom.landmarks import SIDES
+from hiprom.parsing import ascii_int, check_json_tree, check_text, record_id
 from hiprom.store.engine import make_engine
 from hiprom.store.location import display_url, resolve_url
 from hiprom.store.migrations import migrate
@@ -146,8 +147,8 @@ class Store(ReferenceStore):
         with self._tx(write=True) as s:
             if s.scalar(select(SubjectRow.id).where(SubjectRow.pseudonym == code)) is not None:
                 raise StoreError(f"subject {code!r} already exists; choose another pseudonym")
-            row = SubjectRow(pseudonym=code, name=_text(name), date_of_birth=dob, notes=_text(notes),
-                             created_utc=utc_now())
+            row = SubjectRow(pseudonym=code, name=_text(name, "name"), date_of_birth=dob,
+                             notes=_text(notes, "notes"), created_utc=utc_now())
             s.add(row)
             s.flush()
             return _subject_record(row, 0)
@@ -185,9 +186,10 @@ class Store(ReferenceStore):
     def _find_subject(self, s: Session, ref: str | int) -> SubjectRow:
         row = None
         if isinstance(ref, str):
-            row = s.scalar(select(SubjectRow).where(SubjectRow.pseudonym == ref.strip()))
-        if row is None and str(ref).strip().isdigit() and len(str(ref).strip()) <= 18:
-            row = s.get(SubjectRow, int(str(ref).strip()))
+            row = s.scalar(select(SubjectRow).where(SubjectRow.pseudonym == check_text(ref.strip(), "subject")))
+        number = ascii_int(str(ref))
+        if row is None and number is not None:
+            row = s.get(SubjectRow, number)
         if row is None:
             raise RecordNotFound(f"no subject {str(ref)!r} in {self.where}; see 'hiprom subjects list'")
         return row
@@ -224,8 +226,9 @@ class Store(ReferenceStore):
             InputError: ``analysis`` is not an analysis result.
             RecordNotFound: ``subject`` is unknown and ``create_subject`` is false.
         """
-        check_analysis(analysis)
-        analysis = dict(analysis)
+        analysis = check_analysis(analysis)
+        if settings is not None:
+            check_json_tree(settings, "settings")
         series = analysis.pop("series", None) or {}
         landmark_blob = _landmark_bytes(landmarks)
         sides = analysis["sides"]
@@ -239,10 +242,10 @@ class Store(ReferenceStore):
                 subject_id=subject_row.id if subject_row is not None else None,
                 recorded_utc=when,
                 saved_utc=utc_now(),
-                operator=_text(operator),
-                notes=_text(notes),
+                operator=_text(operator, "operator"),
+                notes=_text(notes, "notes"),
                 source=_text(analysis.get("source")),
-                camera=_text(camera or analysis.get("camera")),
+                camera=_text(camera or analysis.get("camera"), "camera"),
                 model=_text(analysis.get("model")),
                 fps=_float(analysis.get("fps")),
                 frames=frames,
@@ -347,8 +350,8 @@ class Store(ReferenceStore):
             }
 
     def _find_session(self, s: Session, session_id: int | str) -> SessionRow:
-        text = str(session_id).strip().lstrip("#")
-        row = s.get(SessionRow, int(text)) if text.isdigit() and len(text) <= 18 else None
+        number = record_id(session_id)
+        row = s.get(SessionRow, number) if number is not None else None
         if row is None:
             raise RecordNotFound(f"no session {str(session_id)!r} in {self.where}; see 'hiprom sessions list'")
         return row
@@ -464,10 +467,11 @@ def _landmark_bytes(landmarks: Any) -> bytes | None:
         return path.read_bytes()
 
 
-def _text(value: Any) -> str | None:
+def _text(value: Any, what: str = "text") -> str | None:
+    """Stripped text or ``None``; ``InputError`` naming ``what`` when it is not valid Unicode."""
     if value is None:
         return None
-    text = str(value).strip()
+    text = check_text(str(value).strip(), what)
     return text or None
 
 

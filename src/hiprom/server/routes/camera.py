@@ -2,7 +2,8 @@
 
 Protocol of ``/ws/camera`` (``?mirrored=1`` when the pictures are flipped):
 
-- client -> server, binary: one JPEG picture per message;
+- client -> server, binary: one JPEG picture per message, at most 4 MB (a
+  larger one gets a ``frame_too_large`` status and the close code 1009);
 - client -> server, text: ``{"type": "command", "action": "start" | ...}``;
 - server -> client, text: the same JSON messages as ``/ws/live``, one per
   processed picture, ``source.kind == "browser"``.
@@ -118,8 +119,13 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
                 return
             data = message.get("bytes")
             if data:
-                if len(data) > MAX_JPEG_BYTES:
-                    continue
+                if len(data) > MAX_JPEG_BYTES:  # refused out loud: the page would otherwise wait for ever
+                    await websocket.send_text(_status(
+                        "frame_too_large", "error",
+                        f"A picture of {len(data) / 1048576:.1f} MB was refused (at most "
+                        f"{MAX_JPEG_BYTES // 1048576} MB): lower the camera resolution or the JPEG quality."))
+                    await websocket.close(code=1009, reason=f"picture larger than {MAX_JPEG_BYTES // 1048576} MB")
+                    return
                 counts["received"] += 1
                 if latest:
                     counts["dropped"] += 1

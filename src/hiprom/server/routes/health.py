@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from hiprom import __version__
 from hiprom.assessment.result import flag_severities
 from hiprom.landmarks import BONES, LEGS, SIDES, Landmark
+from hiprom.server.errors import GUARDED, responses
 from hiprom.store import INSTRUMENTS
 
 router = APIRouter(tags=["health"])
@@ -18,7 +19,7 @@ def health() -> dict:
     return {"status": "ok", "version": __version__}
 
 
-@router.get("/api/live")
+@router.get("/api/live", responses=responses(*GUARDED))
 def live_info(request: Request) -> dict:
     """The server-side source, its status, and how fast it is processed."""
     engine = getattr(request.app.state, "engine", None)
@@ -38,7 +39,7 @@ def live_info(request: Request) -> dict:
     }
 
 
-@router.get("/api/info")
+@router.get("/api/info", responses=responses(*GUARDED))
 def info(request: Request) -> dict:
     """What this server offers the page, and the domain facts it shows: norms, flags, landmarks, sides, instruments."""
     state = request.app.state

@@ -17,6 +17,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from hiprom.live.messages import Status, encode, parse_command, status_message
 from hiprom.server.deps import EngineDep
+from hiprom.server.errors import responses
 
 router = APIRouter(tags=["live"])
 log = logging.getLogger("hiprom.server")
@@ -68,7 +69,10 @@ async def live_ws(websocket: WebSocket) -> None:
 BOUNDARY = "hipromframe"
 
 
-@router.get("/video.mjpg", response_class=StreamingResponse)
+@router.get("/video.mjpg", response_class=StreamingResponse, responses={
+    200: {"content": {f"multipart/x-mixed-replace; boundary={BOUNDARY}": {"schema": {"type": "string"}}},
+          "description": "The picture as an endless MJPEG stream."},
+    **responses(503)})
 async def video_mjpg(engine: EngineDep) -> StreamingResponse:
     """The camera or video picture as MJPEG (multipart JPEG), at most ``preview_fps``."""
 

@@ -6,28 +6,43 @@ app factory decides which database is used. Handlers are plain functions:
 FastAPI runs them in its thread pool, so database work and PDF rendering
 never block the event loop.
 
-Errors: unknown id -> 404; bad input (not an analysis, a malformed birth
-date) -> 422; a pseudonym already taken -> 409; the store unreachable -> 503;
-PDF rendering not installed -> 501.
+Errors (all ``{"detail": "one sentence"}``, listed per route in the OpenAPI
+description): unknown id -> 404; bad input (an analysis that does not follow
+``hiprom.analysis/1``, more than 1000 trials, a malformed birth date) -> 422
+naming the field; a pseudonym already taken -> 409; a body over the server's
+limit -> 413; the store unreachable -> 503; PDF rendering not installed -> 501.
+
+The PDF report is rendered in a worker thread, at most two at a time; when
+the client goes away (closes the tab, times out) rendering stops at the next
+stage instead of finishing a report nobody will read.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
+import anyio
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+from hiprom.assessment.schema import Analysis
 from hiprom.errors import HipromError, InputError, StoreError
+from hiprom.server.errors import responses
 from hiprom.store import RecordNotFound, Store
 from hiprom.store.records import SessionBase
 
-router = APIRouter(prefix="/api", tags=["records"])
+router = APIRouter(prefix="/api", tags=["records"], responses=responses(503))
+log = logging.getLogger("hiprom.server")
+REPORTS_AT_ONCE = 2
+"""PDF reports rendered at the same time (each takes a CPU and some 100 MB)."""
 
 
 def get_store(request: Request) -> Store:
@@ -59,12 +74,26 @@ def _http_errors() -> Iterator[None]:
 # -- schemas (one per direction) ------------------------------------------------
 
 
+def _iso_date_text(value: Any) -> Any:
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_text), WithJsonSchema({"type": "string", "format": "date"})]
+"""A date given as ``YYYY-MM-DD`` only (pydantic alone would read ``0`` as 1970-01-01)."""
+
+PSEUDONYM_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+"""At least one visible character and no control characters (``store.records.check_pseudonym``)."""
+
+
 class SubjectCreate(BaseModel):
     """A new subject; a pseudonym like ``S-3F9A1C`` is made when none is given."""
 
-    pseudonym: str | None = Field(None, max_length=64)
+    pseudonym: str | None = Field(None, max_length=64, pattern=PSEUDONYM_PATTERN)
     name: str | None = Field(None, max_length=200)
-    date_of_birth: date | None = None
+    date_of_birth: str | None = Field(None, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", examples=["1984-05-17"],
+                                      description="YYYY-MM-DD, not in the future", json_schema_extra={"format": "date"})
     notes: str | None = Field(None, max_length=20_000)
 
 
@@ -81,7 +110,9 @@ class SubjectPublic(BaseModel):
 class SessionCreate(BaseModel):
     """A session from an analysis (``hiprom.analysis/1``, as ``/api/results/{id}`` returns it)."""
 
-    analysis: dict[str, Any]
+    model_config = ConfigDict(strict=True)
+
+    analysis: Analysis
     subject: str | None = Field(None, max_length=64, description="pseudonym (added if new) or number")
     operator: str | None = Field(None, max_length=200)
     notes: str | None = Field(None, max_length=20_000)
@@ -111,6 +142,15 @@ class SubjectDetail(SubjectPublic):
     sessions: list[SessionPublic]
 
 
+class SubjectDeleted(BaseModel):
+    deleted: str
+    sessions_deleted: int
+
+
+class SessionDeleted(BaseModel):
+    deleted: int
+
+
 def _session_public(record: Any) -> dict[str, Any]:
     out = record.to_dict(with_analysis=False)
     out["report_url"] = f"/api/sessions/{record.id}/report.pdf"
@@ -128,7 +168,7 @@ def list_subjects(store: StoreDep) -> list[dict[str, Any]]:
         return [s.to_dict() for s in store.subjects()]
 
 
-@router.post("/subjects", response_model=SubjectPublic, status_code=201)
+@router.post("/subjects", response_model=SubjectPublic, status_code=201, responses=responses(400, 409, 413, 422))
 def create_subject(body: SubjectCreate, store: StoreDep) -> dict[str, Any]:
     """Add a subject."""
     with _http_errors():
@@ -136,7 +176,7 @@ def create_subject(body: SubjectCreate, store: StoreDep) -> dict[str, Any]:
                                  notes=body.notes).to_dict()
 
 
-@router.get("/subjects/{subject}", response_model=SubjectDetail)
+@router.get("/subjects/{subject}", response_model=SubjectDetail, responses=responses(404))
 def show_subject(subject: str, store: StoreDep) -> dict[str, Any]:
     """A subject (by pseudonym or number) with its sessions, newest first."""
     with _http_errors():
@@ -145,7 +185,7 @@ def show_subject(subject: str, store: StoreDep) -> dict[str, Any]:
     return {**record.to_dict(), "sessions": [_session_public(s) for s in sessions]}
 
 
-@router.delete("/subjects/{subject}")
+@router.delete("/subjects/{subject}", response_model=SubjectDeleted, responses=responses(404))
 def delete_subject(subject: str, store: StoreDep) -> dict[str, Any]:
     """Delete a subject and all its sessions."""
     with _http_errors():
@@ -157,7 +197,7 @@ def delete_subject(subject: str, store: StoreDep) -> dict[str, Any]:
 # -- sessions ----------------------------------------------------------------------
 
 
-@router.get("/sessions", response_model=list[SessionPublic])
+@router.get("/sessions", response_model=list[SessionPublic], responses=responses(404, 422))
 def list_sessions(store: StoreDep, subject: str | None = None,
                   limit: Annotated[int | None, Query(ge=1, le=10_000)] = None) -> list[dict[str, Any]]:
     """Sessions, newest first, of one subject or of all."""
@@ -165,7 +205,8 @@ def list_sessions(store: StoreDep, subject: str | None = None,
         return [_session_public(s) for s in store.sessions(subject, limit=limit)]
 
 
-@router.post("/sessions", response_model=SessionPublic, status_code=201)
+@router.post("/sessions", response_model=SessionPublic, status_code=201,
+             responses=responses(400, 404, 409, 413, 422))
 def create_session(body: SessionCreate, store: StoreDep, request: Request) -> dict[str, Any]:
     """Store an analysis as a session (one transaction), with the guided test's landmarks when named."""
     results = getattr(request.app.state, "results", None)  # finished guided tests (the live app only)
@@ -173,13 +214,14 @@ def create_session(body: SessionCreate, store: StoreDep, request: Request) -> di
     if body.result_id and test is None:
         raise HTTPException(404, f"no finished test {body.result_id!r} (results are kept in memory until the server stops)")
     with _http_errors():
-        record = store.save_analysis(body.analysis, subject=body.subject, operator=body.operator,
+        analysis = body.analysis.model_dump(by_alias=True, exclude_unset=True)  # unknown keys included
+        record = store.save_analysis(analysis, subject=body.subject, operator=body.operator,
                                      notes=body.notes, camera=body.camera, settings=body.settings,
                                      landmarks=test.recording if test is not None else None)
     return _session_public(record)
 
 
-@router.get("/sessions/{session_id}", response_model=SessionDetail)
+@router.get("/sessions/{session_id}", response_model=SessionDetail, responses=responses(404, 422))
 def show_session(session_id: int, store: StoreDep) -> dict[str, Any]:
     """A session with its full analysis and its subject."""
     with _http_errors():
@@ -189,7 +231,7 @@ def show_session(session_id: int, store: StoreDep) -> dict[str, Any]:
             "subject_record": subject.to_dict() if subject else None}
 
 
-@router.delete("/sessions/{session_id}")
+@router.delete("/sessions/{session_id}", response_model=SessionDeleted, responses=responses(404, 422))
 def delete_session(session_id: int, store: StoreDep) -> dict[str, Any]:
     """Delete a session with its trials and series."""
     with _http_errors():
@@ -197,7 +239,10 @@ def delete_session(session_id: int, store: StoreDep) -> dict[str, Any]:
     return {"deleted": session_id}
 
 
-@router.get("/sessions/{session_id}/export.json")
+@router.get("/sessions/{session_id}/export.json", response_class=Response, responses={
+    200: {"content": {"application/json": {"schema": {"type": "object"}}},
+          "description": "The JSON export (hiprom.export/1) as a download."},
+    **responses(404, 422)})
 def export_session_json(session_id: int, store: StoreDep) -> Response:
     """The JSON export of a session (``hiprom.export/1``), as a download."""
     from hiprom.report import ReportData, export_json
@@ -209,7 +254,9 @@ def export_session_json(session_id: int, store: StoreDep) -> Response:
                     headers=_attachment(f"hiprom-session-{session_id}.json"))
 
 
-@router.get("/sessions/{session_id}/export.csv")
+@router.get("/sessions/{session_id}/export.csv", response_class=Response, responses={
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "One CSV table, as a download."},
+    **responses(404, 422)})
 def export_session_csv(session_id: int, store: StoreDep,
                        table: Literal["summary", "trials", "series"] = "summary") -> Response:
     """One CSV table of a session (``summary``, ``trials`` or ``series``), as a download."""
@@ -221,16 +268,64 @@ def export_session_csv(session_id: int, store: StoreDep,
                     headers=_attachment(f"hiprom-session-{session_id}.{table}.csv"))
 
 
-@router.get("/sessions/{session_id}/report.pdf")
-def session_report(session_id: int, store: StoreDep, download: bool = False) -> Response:
+@router.get("/sessions/{session_id}/report.pdf", response_class=Response, responses={
+    200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+          "description": "The PDF report (inline; ?download=1 as an attachment)."},
+    **responses(404, 422, 501)})
+async def session_report(session_id: int, request: Request, store: StoreDep, download: bool = False) -> Response:
     """The PDF report of a session (shown in the browser; ``?download=1`` to save it)."""
     from hiprom.report import ReportData, render_pdf
 
-    with _http_errors():
-        pdf = render_pdf(ReportData.from_store(store, session_id))
+    def render(cancelled: Callable[[], bool]) -> bytes:
+        with _http_errors():
+            return render_pdf(ReportData.from_store(store, session_id), cancelled=cancelled)
+
+    pdf = await _while_connected(request, render)
+    if pdf is None:
+        log.info("stopped rendering the report of session %d: the client has gone", session_id)
+        return Response(status_code=204)  # nobody reads it; sent only if the socket still takes it
     disposition = "attachment" if download else "inline"
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'{disposition}; filename="hiprom-session-{session_id}.pdf"'})
+
+
+async def _while_connected(request: Request, work: Callable[[Callable[[], bool]], bytes]) -> bytes | None:
+    """Run ``work(cancelled)`` in a worker thread (a few at a time); ``None`` if the client left before it ended.
+
+    A watcher polls for the client's disconnect; when it comes, ``cancelled()``
+    turns true, so the work stops at its next check, and a request still
+    waiting for its turn stops waiting.
+    """
+    from hiprom.report.pdf import RenderCancelled
+
+    state = request.app.state
+    if getattr(state, "report_limiter", None) is None:
+        state.report_limiter = anyio.CapacityLimiter(REPORTS_AT_ONCE)
+    gone = threading.Event()
+    outcome: dict[str, object] = {}
+
+    async with anyio.create_task_group() as tasks:
+
+        async def watch() -> None:
+            while not await request.is_disconnected():
+                await anyio.sleep(0.2)
+            gone.set()
+            tasks.cancel_scope.cancel()
+
+        async def run() -> None:
+            try:
+                outcome["pdf"] = await anyio.to_thread.run_sync(work, gone.is_set, limiter=state.report_limiter)
+            except RenderCancelled:
+                outcome["cancelled"] = True
+            except Exception as exc:  # noqa: BLE001 - re-raised below, outside the task group
+                outcome["error"] = exc
+            tasks.cancel_scope.cancel()
+
+        tasks.start_soon(watch)
+        tasks.start_soon(run)
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome.get("pdf")  # type: ignore[return-value]
 
 
 def _attachment(filename: str) -> dict[str, str]:

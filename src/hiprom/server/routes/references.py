@@ -14,10 +14,11 @@ from fastapi import APIRouter, Body, HTTPException
 from pydantic import BaseModel, Field
 
 from hiprom.errors import NotMeasurableError
-from hiprom.server.routes.records import StoreDep, _http_errors
+from hiprom.server.errors import responses
+from hiprom.server.routes.records import IsoDate, StoreDep, _http_errors
 from hiprom.store import ReferenceInput
 
-router = APIRouter(prefix="/api", tags=["references"])
+router = APIRouter(prefix="/api", tags=["references"], responses=responses(503))
 
 MAX_CSV_CHARS = 2_000_000
 """Largest CSV import accepted (about 20 000 rows)."""
@@ -35,6 +36,10 @@ class ReferenceCreate(BaseModel):
     notes: str | None = Field(None, max_length=2000)
 
 
+class ReferenceDeleted(BaseModel):
+    deleted: int
+
+
 class ReferencePublic(BaseModel):
     id: int
     session_id: int
@@ -50,23 +55,24 @@ class ReferencePublic(BaseModel):
     created_utc: str
 
 
-@router.get("/sessions/{session_id}/references", response_model=list[ReferencePublic])
+@router.get("/sessions/{session_id}/references", response_model=list[ReferencePublic], responses=responses(404, 422))
 def list_session_references(session_id: int, store: StoreDep) -> list[dict[str, Any]]:
     """The reference readings stored with a session."""
     with _http_errors():
         return [r.to_dict() for r in store.references(session_id)]
 
 
-@router.post("/sessions/{session_id}/references", response_model=ReferencePublic, status_code=201)
+@router.post("/sessions/{session_id}/references", response_model=ReferencePublic, status_code=201,
+             responses=responses(400, 404, 413, 422))
 def add_session_reference(session_id: int, body: ReferenceCreate, store: StoreDep) -> dict[str, Any]:
     """Store one reading of the clinic's own instrument beside a session."""
     with _http_errors():
         return store.add_reference(session_id, ReferenceInput(**body.model_dump())).to_dict()
 
 
-@router.get("/references", response_model=list[ReferencePublic])
-def list_references(store: StoreDep, subject: str | None = None, since: date | None = None,
-                    until: date | None = None, instrument: str | None = None,
+@router.get("/references", response_model=list[ReferencePublic], responses=responses(404, 422))
+def list_references(store: StoreDep, subject: str | None = None, since: IsoDate | None = None,
+                    until: IsoDate | None = None, instrument: str | None = None,
                     rater: str | None = None) -> list[dict[str, Any]]:
     """Every stored reading, oldest session first, filtered like ``hiprom validate``."""
     with _http_errors():
@@ -74,7 +80,8 @@ def list_references(store: StoreDep, subject: str | None = None, since: date | N
     return [r.to_dict() for r in rows]
 
 
-@router.post("/references/import", response_model=list[ReferencePublic], status_code=201)
+@router.post("/references/import", response_model=list[ReferencePublic], status_code=201,
+             responses=responses(400, 404, 409, 413, 422))
 def import_references(store: StoreDep,
                       csv_text: Annotated[str, Body(media_type="text/csv", max_length=MAX_CSV_CHARS)]
                       ) -> list[dict[str, Any]]:
@@ -85,7 +92,7 @@ def import_references(store: StoreDep,
         return [r.to_dict() for r in import_reference_csv(store, csv_text, where="CSV")]
 
 
-@router.delete("/references/{reference_id}")
+@router.delete("/references/{reference_id:int}", response_model=ReferenceDeleted, responses=responses(404, 422))
 def delete_reference(reference_id: int, store: StoreDep) -> dict[str, Any]:
     """Delete one reading."""
     with _http_errors():
@@ -93,9 +100,9 @@ def delete_reference(reference_id: int, store: StoreDep) -> dict[str, Any]:
     return {"deleted": reference_id}
 
 
-@router.get("/validation")
-def validation(store: StoreDep, retest: bool = False, subject: str | None = None, since: date | None = None,
-               until: date | None = None, instrument: str | None = None,
+@router.get("/validation", responses=responses(404, 409, 422))
+def validation(store: StoreDep, retest: bool = False, subject: str | None = None, since: IsoDate | None = None,
+               until: IsoDate | None = None, instrument: str | None = None,
                rater: str | None = None) -> dict[str, Any]:
     """The figures of ``hiprom validate`` (``hiprom.validation/1``) over the stored pairs; 409 with too few pairs."""
     from hiprom.validation import stored_pairs, stored_retest_pairs, summarize

@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 
 from hiprom.server.deps import ResultsDep
+from hiprom.server.errors import responses
 
 router = APIRouter(prefix="/api/results", tags=["results"])
 
 
-@router.get("/{result_id}")
+@router.get("/{result_id}", responses=responses(404))
 def get_result(result_id: str, results: ResultsDep) -> dict:
     """The analysis (``hiprom.analysis/1``) of a finished guided test."""
     test = results.get(result_id)

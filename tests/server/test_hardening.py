@@ -1,0 +1,255 @@
+"""Issue 12 against a real uvicorn server: bounded requests, odd text, headers, origins, contained errors.
+
+Every test here reproduces one finding of the hardening review (an attacker
+or a clumsy user on 127.0.0.1) and checks what a user now sees instead.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import socket
+import time
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from hiprom.server import ServerSettings
+from hiprom.server.runner import serve_in_thread
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A server with a records store and no live source (what the records API needs)."""
+    db = tmp_path_factory.mktemp("records") / "records.db"
+    with serve_in_thread(ServerSettings(start_source=False, db=str(db))) as url:
+        yield url
+
+
+def raw_exchange(url: str, requests: list[bytes], timeout: float = 20.0) -> list[bytes]:
+    """Send each request on ONE keep-alive connection and read each answer (status line and body)."""
+    parts = urlsplit(url)
+    answers = []
+    with socket.create_connection((parts.hostname, parts.port), timeout=timeout) as sock:
+        reader = sock.makefile("rb")
+        for request in requests:
+            sock.sendall(request)
+            status = reader.readline()
+            headers = {}
+            while (line := reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.decode("latin-1").partition(":")
+                headers[name.strip().lower()] = value.strip()
+            body = reader.read(int(headers.get("content-length", "0")))
+            answers.append(status + body)
+    return answers
+
+
+def n_sessions(url: str) -> int:
+    return len(httpx.get(url + "/api/sessions").json())
+
+
+def get(path: str, host: str) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+
+
+# -- item 1: request bodies and trials are bounded --------------------------------------
+
+
+def test_a_body_over_the_limit_is_refused_with_413_before_it_is_read(server):
+    host = urlsplit(server).netloc
+    for size_mb in (10, 50, 200):  # the review's bodies: all were accepted, memory 220 -> 798 MB
+        head = (f"POST /api/sessions HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {size_mb * 1024 * 1024}\r\n\r\n").encode()
+        (answer,) = raw_exchange(server, [head])
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:80]
+        detail = json.loads(answer.split(b"\r\n", 1)[1])["detail"]
+        assert "larger than 8 MB" in detail and "\n" not in detail
+    assert httpx.get(server + "/health").status_code == 200
+
+
+def test_a_chunked_body_is_cut_off_at_the_limit(server):
+    def chunks():
+        block = b" " * (1024 * 1024)
+        for _ in range(9):  # 9 MB of JSON whitespace, no Content-Length
+            yield block
+
+    r = httpx.post(server + "/api/sessions", content=chunks(), headers={"Content-Type": "application/json"})
+    assert r.status_code == 413 and "larger than 8 MB" in r.json()["detail"]
+
+
+def test_an_analysis_with_more_than_1000_trials_is_refused(server, analysis):
+    analysis["trials"] = analysis["trials"] * (1001 // len(analysis["trials"]) + 1)
+    before = n_sessions(server)
+    r = httpx.post(server + "/api/sessions", json={"analysis": analysis})
+    assert r.status_code == 422
+    assert r.json()["detail"].startswith(f"analysis: trials: {len(analysis['trials'])} trials, at most 1000")
+    assert n_sessions(server) == before
+
+
+# -- item 3: a malformed analysis is refused with the field named -------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda a: a.update(quality="x"), "quality"),
+        (lambda a: a.update(norms="x"), "norms"),
+        (lambda a: a["asymmetry"].update(total_arc_deg="x"), "asymmetry.total_arc_deg"),
+        (lambda a: a["asymmetry"].update(flagged_measures=5), "asymmetry.flagged_measures"),
+        (lambda a: a["series"].update(t_s="abc"), "series.t_s"),
+    ],
+    ids=["quality", "norms", "asymmetry-arc", "flagged-measures", "series-t"],
+)
+def test_a_malformed_analysis_is_422_naming_the_field_and_nothing_is_stored(server, analysis, change, field):
+    change(analysis)
+    before = n_sessions(server)
+    r = httpx.post(server + "/api/sessions", json={"analysis": analysis})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"].startswith(f"analysis: {field}: ")
+    assert n_sessions(server) == before
+
+
+def test_added_fields_of_later_versions_pass_and_are_kept(server, analysis):
+    analysis["camera"] = {"position": "front", "height_m": 0.8}
+    analysis["recommendations"] = [{"exercise": "clamshell"}]
+    analysis["asymmetry"]["verdicts"] = {"total_arc": "different"}
+    r = httpx.post(server + "/api/sessions", json={"analysis": analysis, "subject": "EXTRA"})
+    assert r.status_code == 201, r.text
+    shown = httpx.get(f"{server}/api/sessions/{r.json()['id']}").json()["analysis"]
+    assert shown["recommendations"] == [{"exercise": "clamshell"}]
+    assert shown["asymmetry"]["verdicts"] == {"total_arc": "different"}
+    httpx.delete(server + "/api/subjects/EXTRA")
+
+
+# -- item 5: odd text is a 4xx, never a 500 ----------------------------------------------
+
+
+def _nested(depth: int) -> dict:
+    value: dict = {}
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+def test_unicode_digits_are_not_numbers(server):
+    assert httpx.get(server + "/api/subjects/¹²³").status_code == 404
+    assert httpx.get(server + "/api/sessions", params={"subject": "¹²³"}).status_code == 404
+    assert httpx.get(server + "/api/sessions/¹²³").status_code == 422
+    assert httpx.delete(server + "/api/subjects/١٢٣").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "words"),
+    [
+        (lambda a: {"analysis": {**a, "created_utc": "9999-12-31T23:59:59-23:59"}}, 422, "created_utc"),
+        (lambda a: {"analysis": a, "settings": _nested(500)}, 422, "nested more than 32 levels"),
+        (lambda a: {"analysis": {**a, "extra": _nested(500)}}, 422, "nested more than 32 levels"),
+        (lambda a: {"analysis": a, "subject": "P\ud800x"}, 422, "subject: must be valid Unicode text"),
+        (lambda a: {"analysis": a, "operator": "\udcff"}, 422, "operator: must be valid Unicode text"),
+        (lambda a: {"analysis": {**a, "source": "clip\ud800.mp4"}}, 422, "source: text holds '\\ud800', a lone surrogate"),
+    ],
+    ids=["created-overflow", "deep-settings", "deep-analysis", "surrogate-subject", "surrogate-operator",
+         "surrogate-in-analysis"],
+)
+def test_odd_text_in_a_session_is_a_422(server, analysis, body, status, words):
+    payload = json.dumps(body(analysis), ensure_ascii=True)  # lone surrogates travel as \ud800 escapes
+    r = httpx.post(server + "/api/sessions", content=payload, headers={"Content-Type": "application/json"})
+    assert r.status_code == status, r.text
+    assert words in r.json()["detail"]
+
+
+def test_a_lone_surrogate_pseudonym_and_deep_raw_json_are_4xx(server):
+    r = httpx.post(server + "/api/subjects", content=b'{"pseudonym": "P\\ud800x", "name": "\\udcff"}',
+                   headers={"Content-Type": "application/json"})
+    assert r.status_code == 422 and r.json()["detail"].startswith("pseudonym: must be valid Unicode text")
+    deep = b"[" * 100_000 + b"]" * 100_000
+    r = httpx.post(server + "/api/sessions", content=deep, headers={"Content-Type": "application/json"})
+    assert 400 <= r.status_code < 500
+
+
+def test_a_500_answers_in_one_line_and_the_connection_serves_the_next_request(server, monkeypatch):
+    from hiprom.store import Store
+
+    def broken(self):
+        raise RuntimeError("a bug the tests put here")
+
+    monkeypatch.setattr(Store, "subjects", broken)
+    host = urlsplit(server).netloc
+    failed, after = raw_exchange(server, [get("/api/subjects", host), get("/health", host)])
+    assert failed.startswith(b"HTTP/1.1 500")
+    assert b"internal error" in failed and b"RuntimeError" not in failed
+    assert after.startswith(b"HTTP/1.1 200") and b'"status":"ok"' in after
+
+
+# -- item 9: headers, origins, /ws/camera, OpenAPI ----------------------------------------
+
+
+def test_the_page_sends_security_headers(server):
+    from hiprom.server.security import PAGE_CSP
+
+    r = httpx.get(server + "/")
+    assert r.status_code == 200
+    assert r.headers["content-security-policy"] == PAGE_CSP and "frame-ancestors 'none'" in PAGE_CSP
+    assert r.headers["x-frame-options"] == "DENY"
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["referrer-policy"] == "no-referrer"
+    assert httpx.get(server + "/api/info").headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_origin_check_includes_the_scheme(server):
+    host = urlsplit(server).netloc
+    body = {"pseudonym": "ORIGIN-1"}
+    assert httpx.post(server + "/api/subjects", json=body, headers={"Origin": f"https://{host}"}).status_code == 403
+    assert httpx.post(server + "/api/subjects", json=body, headers={"Origin": f"http://{host}"}).status_code == 201
+    assert httpx.delete(server + "/api/subjects/ORIGIN-1", headers={"Origin": f"ftp://{host}"}).status_code == 403
+
+
+def test_openapi_lists_the_error_statuses_with_the_shape_sent(server, analysis):
+    spec = httpx.get(server + "/openapi.json").json()
+    error = {"$ref": "#/components/schemas/ErrorBody"}
+    post = spec["paths"]["/api/sessions"]["post"]["responses"]
+    for status in ("400", "401", "403", "404", "409", "413", "422", "503"):
+        assert post[status]["content"]["application/json"]["schema"] == error, status
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    r = httpx.post(server + "/api/sessions", json={"analysis": analysis, "subject": "x" * 65})
+    assert r.status_code == 422 and r.json()["detail"].startswith("subject: String should have at most 64 characters")
+
+
+@pytest.mark.model
+def test_a_camera_picture_over_4_mb_closes_the_socket_with_1009_and_says_why(live_server, model_path):
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    from .helpers import recv_until, ws_url
+
+    with live_server(start_source=False) as url, connect(ws_url(url, "/ws/camera"), max_size=None,
+                                                        open_timeout=10) as ws:
+        recv_until(ws, lambda m: m["status"]["code"] == "ok", timeout=120)
+        ws.send(b"\xff\xd8" + b"\0" * (5 * 1024 * 1024))  # 5 MB: was dropped without a word
+        msg, _ = recv_until(ws, lambda m: m["status"]["code"] == "frame_too_large", timeout=30)
+        assert "at most 4 MB" in msg["status"]["text"]
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=10)
+        assert closed.value.rcvd.code == 1009
+
+
+# -- item 1: a report stops when its client goes ----------------------------------------------
+
+
+def test_a_report_stops_rendering_when_the_client_goes(server, analysis, caplog):
+    pytest.importorskip("weasyprint")
+    big = copy.deepcopy(analysis)
+    big["trials"] = (big["trials"] * 1000)[:1000]
+    sid = httpx.post(server + "/api/sessions", json={"analysis": big}).json()["id"]
+    caplog.set_level(logging.INFO, logger="hiprom.server")
+    with pytest.raises(httpx.TimeoutException):
+        httpx.get(f"{server}/api/sessions/{sid}/report.pdf", timeout=0.3)
+    deadline = time.monotonic() + 120
+    wanted = f"stopped rendering the report of session {sid}: the client has gone"
+    while wanted not in caplog.text and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert wanted in caplog.text
+    r = httpx.get(f"{server}/api/sessions/{sid}/report.pdf", timeout=300)  # a patient client still gets it
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
