@@ -8,6 +8,7 @@ import threading
 import zipfile
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -149,3 +150,74 @@ def test_unreadable_image_midway_stops_with_its_name(tracker, gt01_folder, tmp_p
     with ImageFolderSource(tmp_path, fps=10) as source, pytest.raises(SourceError, match="002.png: not a readable image"):
         track(source, tracker)
     assert _decoders() == []
+
+
+# -- one subject among two people (real model, composed real frames) -------------------------
+
+
+def _scene(subject: np.ndarray | None, other: np.ndarray | None) -> np.ndarray:
+    """A 1280x480 RGB frame: ``subject`` (640x480) at the left, ``other`` at 0.8 size at the right."""
+    canvas = np.full((480, 1280, 3), 40, np.uint8)
+    if subject is not None:
+        canvas[:, :640] = subject
+    if other is not None:
+        small = cv2.resize(other[:, ::-1], (512, 384), interpolation=cv2.INTER_AREA)  # mirrored: another person
+        canvas[96:, 704:1216] = small
+    return canvas
+
+
+def _hip_x(result) -> float:
+    return float(result.image[HIPS, 0].mean())
+
+
+@pytest.fixture(scope="module")
+def scenes(gt01_frames):
+    """Scripted scenes at 30 fps: (t_ms, frame, subject in view, other in view)."""
+    frames = gt01_frames + gt01_frames[::-1]
+    script = [(True, False)] * 30 + [(True, True)] * 45 + [(False, True)] * 30 + [(True, True)] * 30
+    return [
+        (i * 1000.0 / 30, _scene(frames[i % len(frames)] if s else None, frames[(i + 3) % len(frames)] if o else None), s, o)
+        for i, (s, o) in enumerate(script)
+    ]
+
+
+def test_subject_is_followed_and_the_other_person_counted(tracker, scenes):
+    tracker.restart()
+    results = [tracker.process(frame, t_ms) for t_ms, frame, _, _ in scenes]
+    subject_in = np.array([s for _, _, s, _ in scenes])
+    both_in = subject_in & np.array([o for _, _, _, o in scenes])
+    found = np.array([r.found for r in results])
+    n_people = np.array([r.n_people for r in results])
+    # Never the other person: every pose found is at the left, where the subject sits.
+    assert all(_hip_x(r) < 0.5 for r in results if r.found)
+    # Found whenever in view, except at most the first half second back after leaving.
+    assert found[:75].all() and not found[75:105].any()
+    assert found[105 + 15:].all()
+    # Alone: one person. Someone walking in is counted within the look interval (500 ms = 15 frames).
+    assert (n_people[:30] == 1).all()
+    assert (n_people[30 + 15:75] == 2).all() and (n_people[105 + 15:] == 2).all()
+    # While the subject is away the other person is seen, and not taken for the subject.
+    assert (n_people[75 + 15:105] == 1).all()
+    assert both_in.sum() == 75
+
+
+def test_one_person_costs_one_inference_per_frame_and_a_look_per_half_second(tracker, scenes):
+    tracker.restart()
+    alone = [(t_ms, frame) for t_ms, frame, s, o in scenes if s and not o]  # 30 frames, 1 s
+    for t_ms, frame in alone:
+        assert tracker.process(frame, t_ms).n_people == 1
+    # The first frame (subject found) and one look each 500 ms; no person detector per frame.
+    assert tracker.frames_done == 30 and tracker.looks_done <= 3
+
+
+def test_num_poses_1_is_the_bare_one_person_landmarker(model_path, scenes):
+    with PoseTracker(model_path, num_poses=1) as bare:
+        results = [bare.process(frame, t_ms) for t_ms, frame, _, _ in scenes[:75]]
+        assert bare.looks_done == 0
+    assert all(r.found and r.n_people == 1 for r in results)
+
+
+@pytest.mark.parametrize("num_poses", [0, 3])
+def test_num_poses_other_than_1_or_2_is_refused(model_path, num_poses):
+    with pytest.raises(ValueError, match="num_poses must be 1 or 2"):
+        PoseTracker(model_path, num_poses=num_poses)
