@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -116,8 +117,14 @@ def analyze_process(clip: Path, model: str, frames: int) -> float:
     return frames / wall
 
 
-def batch(clip: Path, model: str, workers: int, copies: int) -> tuple[float, float, int]:
-    """(frames/s, seconds, frames) of ``run_batch`` over ``copies`` copies of ``clip``."""
+def children_cpu_s() -> float:
+    """CPU seconds used so far by this process's finished child processes."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def batch(clip: Path, model: str, workers: int, copies: int) -> tuple[float, float, int, float]:
+    """(frames/s, seconds, frames, worker CPU seconds) of ``run_batch`` over ``copies`` copies of ``clip``."""
     from hiprom.batch import run_batch
 
     with tempfile.TemporaryDirectory(prefix="hiprom-bench-") as tmp:
@@ -125,10 +132,12 @@ def batch(clip: Path, model: str, workers: int, copies: int) -> tuple[float, flo
         folder.mkdir()
         for k in range(copies):
             shutil.copy(clip, folder / f"copy{k}{clip.suffix}")
+        cpu0 = children_cpu_s()
         result = run_batch([folder], Path(tmp) / "out", model=model, workers=workers, progress=False)
+        cpu = children_cpu_s() - cpu0
         if result.failed:
             sys.exit(f"bench_throughput: batch failed: {[(r.file, r.error) for r in result.failed]}")
-        return result.frames / result.seconds, result.seconds, result.frames
+        return result.frames / result.seconds, result.seconds, result.frames, cpu
 
 
 def live(clip: Path, model: str, seconds: float) -> dict:
@@ -171,9 +180,15 @@ def main() -> None:
         limit_fps = cores / (decode_s + infer_s)
         print(f"{'machine limit':34s} {limit_fps:9.1f} {limit_fps / bare_fps:7.2f}  "
               f"({cores} cores / ({1000 * decode_s:.1f} decode + {1000 * infer_s:.1f} inference) CPU-ms)", flush=True)
-        batch_fps, batch_s, batch_frames = batch(args.clip, model, args.workers, args.copies)
+        batch_fps, batch_s, batch_frames, batch_cpu = batch(args.clip, model, args.workers, args.copies)
         print(f"{f'batch, {args.workers} workers, {args.copies} copies':34s} {batch_fps:9.1f} {batch_fps / bare_fps:7.2f}  "
               f"batch/limit = {batch_fps / limit_fps:.2f} (>= 0.9); {batch_frames} frames in {batch_s:.1f} s", flush=True)
+        # On a busy machine the workers get fewer cores than it has: compare with what they got.
+        got = batch_cpu / batch_s
+        print(f"{'  for the CPU it got':34s} {'':9s} {'':7s}  {got:.2f} cores on average; "
+              f"{1000 * batch_cpu / batch_frames:.1f} CPU-ms per frame vs {1000 * (decode_s + infer_s):.1f} "
+              f"decode + inference: batch/limit at {got:.2f} cores = "
+              f"{batch_fps / (got / (decode_s + infer_s)):.2f}", flush=True)
         lv = live(args.clip, model, args.live_seconds)
     every = lv["dropped"] == 0 and lv["processed_fps"] >= 0.98 * lv["offered_fps"]
     print(f"{'live loop, offered at 30 fps':34s} {lv['processed_fps']:9.1f} {lv['processed_fps'] / bare_fps:7.2f}  "
