@@ -93,8 +93,10 @@ def test_two_people_clip_follows_one_subject_without_jumps(tracked_clips):
     # Nor across the frames where he is lost: he comes back where he was heading, not on the other man.
     seen = np.flatnonzero(found)
     assert np.hypot(*np.diff(hip[seen], axis=0).T).max() < 0.45
-    # The other man is counted from soon after he comes in until the subject leaves (frames ~60-200).
-    assert (rec.n_people[90:170] >= 2).mean() > 0.9
+    # The other man walks in at frame ~60: he is counted within ~1.3 s, then until the subject leaves (~170).
+    first = int(np.argmax(rec.n_people >= 2))
+    assert 55 < first < 100
+    assert (rec.n_people[first:170] >= 2).mean() > 0.85
 
 
 def test_duplicate_detections_of_one_person_are_not_counted_as_two(tracked_clips, provenance):

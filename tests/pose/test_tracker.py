@@ -16,6 +16,7 @@ from hiprom.capture import ImageFolderSource
 from hiprom.errors import ModelError, SourceError
 from hiprom.landmarks import Landmark
 from hiprom.pose import PoseTracker, track
+from hiprom.pose.tracker import LOOK_EVERY_MS
 
 pytestmark = [pytest.mark.model, pytest.mark.footage]
 
@@ -170,49 +171,50 @@ def _hip_x(result) -> float:
     return float(result.image[HIPS, 0].mean())
 
 
+FPS = 30
+LOOK = int(LOOK_EVERY_MS * FPS / 1000)  # frames between two looks for other people
+SCRIPT = [(True, False)] * (2 * LOOK) + [(True, True)] * (2 * LOOK) + [(False, True)] * (2 * LOOK) + [(True, True)] * (2 * LOOK)
+ALONE, BOTH, AWAY, BACK = (k * 2 * LOOK for k in range(4))  # first frame of each part of SCRIPT
+
+
 @pytest.fixture(scope="module")
 def scenes(gt01_frames):
-    """Scripted scenes at 30 fps: (t_ms, frame, subject in view, other in view)."""
+    """Scripted scenes at 30 fps: (t_ms, frame); the subject alone, joined, away, back."""
     frames = gt01_frames + gt01_frames[::-1]
-    script = [(True, False)] * 30 + [(True, True)] * 45 + [(False, True)] * 30 + [(True, True)] * 30
     return [
-        (i * 1000.0 / 30, _scene(frames[i % len(frames)] if s else None, frames[(i + 3) % len(frames)] if o else None), s, o)
-        for i, (s, o) in enumerate(script)
+        (i * 1000.0 / FPS, _scene(frames[i % len(frames)] if s else None, frames[(i + 3) % len(frames)] if o else None))
+        for i, (s, o) in enumerate(SCRIPT)
     ]
 
 
 def test_subject_is_followed_and_the_other_person_counted(tracker, scenes):
     tracker.restart()
-    results = [tracker.process(frame, t_ms) for t_ms, frame, _, _ in scenes]
-    subject_in = np.array([s for _, _, s, _ in scenes])
-    both_in = subject_in & np.array([o for _, _, _, o in scenes])
+    results = [tracker.process(frame, t_ms) for t_ms, frame in scenes]
     found = np.array([r.found for r in results])
     n_people = np.array([r.n_people for r in results])
     # Never the other person: every pose found is at the left, where the subject sits.
     assert all(_hip_x(r) < 0.5 for r in results if r.found)
-    # Found whenever in view, except at most the first half second back after leaving.
-    assert found[:75].all() and not found[75:105].any()
-    assert found[105 + 15:].all()
-    # Alone: one person. Someone walking in is counted within the look interval (500 ms = 15 frames).
-    assert (n_people[:30] == 1).all()
-    assert (n_people[30 + 15:75] == 2).all() and (n_people[105 + 15:] == 2).all()
+    # Found whenever in view (back within a few frames after being away), never while away.
+    assert found[:AWAY].all() and not found[AWAY:BACK].any()
+    assert found[BACK + 5:].all()
+    # Alone: one person. Someone walking in is counted by the next look (one per LOOK frames).
+    assert (n_people[:BOTH] == 1).all()
+    assert (n_people[BOTH + LOOK:AWAY] == 2).all() and (n_people[BACK + 5:] == 2).all()
     # While the subject is away the other person is seen, and not taken for the subject.
-    assert (n_people[75 + 15:105] == 1).all()
-    assert both_in.sum() == 75
+    assert (n_people[AWAY + 5:BACK] == 1).all()
 
 
-def test_one_person_costs_one_inference_per_frame_and_a_look_per_half_second(tracker, scenes):
+def test_one_person_costs_one_inference_per_frame_and_a_look_per_second(tracker, scenes):
     tracker.restart()
-    alone = [(t_ms, frame) for t_ms, frame, s, o in scenes if s and not o]  # 30 frames, 1 s
-    for t_ms, frame in alone:
+    for t_ms, frame in scenes[:BOTH]:  # two seconds alone
         assert tracker.process(frame, t_ms).n_people == 1
-    # The first frame (subject found) and one look each 500 ms; no person detector per frame.
-    assert tracker.frames_done == 30 and tracker.looks_done <= 3
+    # The first frame (the subject is chosen) and one look per second; no person detector per frame.
+    assert tracker.frames_done == BOTH and tracker.looks_done <= 3
 
 
 def test_num_poses_1_is_the_bare_one_person_landmarker(model_path, scenes):
     with PoseTracker(model_path, num_poses=1) as bare:
-        results = [bare.process(frame, t_ms) for t_ms, frame, _, _ in scenes[:75]]
+        results = [bare.process(frame, t_ms) for t_ms, frame in scenes[:AWAY]]
         assert bare.looks_done == 0
     assert all(r.found and r.n_people == 1 for r in results)
 

@@ -8,10 +8,11 @@ Speed and the one-subject promise come from two one-person landmarkers:
   than asking for two people (then the detector runs on every frame in
   which fewer than two are tracked);
 - the *side* one looks for anybody else: it sees the frame with the main
-  pose's region blacked out, every ``LOOK_EVERY_MS`` and at once when the
-  main landmarker's state changes (it finds, loses, or leaves the
-  subject) or the side one loses the person it had, more often
-  (``LOOK_LOST_MS``) while the main one is on somebody else.
+  pose's region blacked out, every ``LOOK_EVERY_MS`` (and
+  ``LOOK_MIN_FRAMES``); every ``LOOK_EVENT_MS`` for ``LOOK_EVERY_MS``
+  after the side one lost the person it had, and when the main one finds
+  the subject again; on every frame while the main one is on somebody else
+  (having lost the subject, its detector took the most confident person).
 
 ``SubjectFollower`` chooses the subject among the poses of a frame. When the
 main landmarker has moved to another person (after losing the subject, its
@@ -41,14 +42,18 @@ from hiprom.native_stderr import native_stderr_silenced
 from hiprom.pose.models import model_name, resolve_model
 from hiprom.pose.subject import Geometry, SubjectFollower, count_people, geometry
 
-LOOK_EVERY_MS = 500.0
+LOOK_EVERY_MS = 1000.0
 """Time between two looks for other people while the subject is tracked (ms).
 
-The cost: one look per this many ms (an inference on a masked frame, mostly
-MediaPipe's person detector); the benefit: someone who walks in is counted
-in ``n_people`` (the guide's one-person check) within this time."""
-LOOK_LOST_MS = 100.0
-"""Time between looks while the main landmarker is on someone else (ms)."""
+The cost: one look (MediaPipe's person detector on a masked frame, about
+0.8 of an inference) per this many ms, about 3% at 30 fps; the benefit:
+someone who walks in is counted in ``n_people`` (the guide's one-person
+check) at the first look at which the detector finds them."""
+LOOK_MIN_FRAMES = 10
+"""...and at least this many frames between two such looks, so that a video at
+a low frame rate pays at most one look per ten frames."""
+LOOK_EVENT_MS = 100.0
+"""Shortest time between two looks made on events (ms), however often the subject flickers in and out."""
 MASK_MARGIN = 0.1
 """Margin around the main pose's box, in body sizes, blacked out for the side landmarker."""
 
@@ -235,8 +240,9 @@ class PoseTracker:
         self._follower = SubjectFollower()
         self._state: str | None = None  # main landmarker: "none", "subject" or "other"
         self._last_look_ms = -np.inf
+        self._last_look_frame = -LOOK_MIN_FRAMES
         self._other: Geometry | None = None  # the side landmarker's person at the latest look
-        self._recheck = False
+        self._other_lost_ms = -np.inf
 
     @property
     def closed(self) -> bool:
@@ -255,10 +261,15 @@ class PoseTracker:
         """Whether the side landmarker looks at this frame (see the module docstring)."""
         if self._side is None:
             return False
-        if state != self._state or self._recheck:
+        if state == "other" or (state == "subject" and not self._follower.has_subject):
+            # The main landmarker is on somebody else: the subject can only come back through a
+            # look. Or this is the first subject: it is chosen among everybody in view.
             return True
-        wait = LOOK_LOST_MS if state == "other" else LOOK_EVERY_MS
-        return t_ms - self._last_look_ms >= wait
+        since_ms = t_ms - self._last_look_ms
+        other_just_lost = t_ms - self._other_lost_ms < LOOK_EVERY_MS
+        if other_just_lost or (state == "subject" and self._state != "subject"):
+            return since_ms >= LOOK_EVENT_MS
+        return since_ms >= LOOK_EVERY_MS and self.frames_done - self._last_look_frame >= LOOK_MIN_FRAMES
 
     def process(self, image_rgb: np.ndarray, t_ms: float) -> PoseResult:
         """Pose of the subject in one RGB frame.
@@ -300,9 +311,11 @@ class PoseTracker:
             side = self._detect(self._side, masked_data, ts)
             self.looks_done += 1
             self._last_look_ms = float(t_ms)
-            # Someone seen at the previous look and not now may only have moved
-            # away from where the side landmarker tracked them: look again at once.
-            self._recheck = side is None and self._other is not None
+            self._last_look_frame = self.frames_done
+            # Someone seen at the previous look and not now may only have moved away from where
+            # the side landmarker tracked them, and its detector may miss them a few times.
+            if side is None and self._other is not None:
+                self._other_lost_ms = float(t_ms)
             self._other = geometry(side[0], size_wh) if side is not None else None
             if side is not None:
                 poses.append(side)
