@@ -7,12 +7,13 @@ Speed and the one-subject promise come from two one-person landmarkers:
   detector only when it has lost them, which makes it about 1.5x faster
   than asking for two people (then the detector runs on every frame in
   which fewer than two are tracked);
-- the *side* one looks for anybody else: it sees the frame with the main
-  pose's region blacked out, every ``LOOK_EVERY_MS`` (and
-  ``LOOK_MIN_FRAMES``); every ``LOOK_EVENT_MS`` for ``LOOK_EVERY_MS``
-  after the side one lost the person it had, and when the main one finds
-  the subject again; on every frame while the main one is on somebody else
-  (having lost the subject, its detector took the most confident person).
+- the *side* one looks for anybody else in the frame with the main pose's
+  box blacked out: once a second (``LOOK_EVERY_MS``, at least
+  ``LOOK_MIN_FRAMES`` apart); every ``LOOK_EVENT_MS`` for a second after
+  it lost the person it had (the detector often misses a moving person)
+  and when the main one finds the subject again; and on every frame while
+  the main one is on somebody else (having lost the subject, its detector
+  took the most confident person in view).
 
 ``SubjectFollower`` chooses the subject among the poses of a frame. When the
 main landmarker has moved to another person (after losing the subject, its
