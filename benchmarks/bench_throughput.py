@@ -106,15 +106,15 @@ def bare(clip: Path, model: str) -> tuple[float, float]:
     return n / wall, cpu / n
 
 
-def analyze_process(clip: Path, model: str, frames: int) -> float:
-    """Frames/s of ``hiprom analyze CLIP`` as a whole process, start-up included."""
+def analyze_process(clip: Path, model: str, frames: int) -> tuple[float, float]:
+    """(frames/s, CPU seconds per frame) of ``hiprom analyze CLIP`` as a whole process, start-up included."""
     cmd = [sys.executable, "-m", "hiprom.cli.main", "analyze", str(clip), "--model", model, "--quiet"]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), children_cpu_s()
     run = subprocess.run(cmd, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, children_cpu_s() - c0
     if run.returncode not in (0, 4):  # 4: analysed, nothing measurable (fine for a speed test)
         sys.exit(f"bench_throughput: hiprom analyze failed ({run.returncode}): {run.stderr.strip()[-500:]}")
-    return frames / wall
+    return frames / wall, cpu / frames
 
 
 def children_cpu_s() -> float:
@@ -158,6 +158,7 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="pose model variant or .task file")
     parser.add_argument("--workers", type=int, default=2, help="batch workers (default 2)")
     parser.add_argument("--copies", type=int, default=4, help="copies of the clip in the batch (default 4)")
+    parser.add_argument("--repeat", type=int, default=2, help="bare and analyze runs, alternated, best kept (default 2)")
     parser.add_argument("--live-seconds", type=float, default=15.0, help="measuring time of the live loop")
     args = parser.parse_args()
     if not args.clip.is_file():
@@ -169,14 +170,17 @@ def main() -> None:
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     with native_stderr_silenced(keep_python=True):
         decode_s, frames = decode_cost(args.clip)
-        bare_fps, infer_s = bare(args.clip, model)
+        # Alternated and best of --repeat: a busy machine only ever slows a run down.
+        runs = [(bare(args.clip, model), analyze_process(args.clip, model, frames)) for _ in range(args.repeat)]
+        bare_fps, infer_s = max(r[0] for r in runs)
+        analyze_fps, analyze_cpu_s = max(r[1] for r in runs)
         inference_ms = 1000.0 / bare_fps
         print(f"{'':34s} {'frames/s':>9s} {'ratio':>7s}  target")
         print(f"{'bare model (1 person, decoded)':34s} {bare_fps:9.1f} {1.0:7.2f}  "
               f"({inference_ms:.1f} ms, {1000 * infer_s:.1f} CPU-ms per frame)", flush=True)
-        analyze_fps = analyze_process(args.clip, model, frames)
         print(f"{'hiprom analyze (whole process)':34s} {analyze_fps:9.1f} {analyze_fps / bare_fps:7.2f}  "
-              ">= 0.90 of bare (goal 0.95)", flush=True)
+              f">= 0.90 of bare (goal 0.95); {1000 * analyze_cpu_s:.1f} CPU-ms per frame = "
+              f"{analyze_cpu_s / (decode_s + infer_s):.2f}x decode + inference", flush=True)
         limit_fps = cores / (decode_s + infer_s)
         print(f"{'machine limit':34s} {limit_fps:9.1f} {limit_fps / bare_fps:7.2f}  "
               f"({cores} cores / ({1000 * decode_s:.1f} decode + {1000 * infer_s:.1f} inference) CPU-ms)", flush=True)
