@@ -223,3 +223,14 @@ def test_num_poses_1_is_the_bare_one_person_landmarker(model_path, scenes):
 def test_num_poses_other_than_1_or_2_is_refused(model_path, num_poses):
     with pytest.raises(ValueError, match="num_poses must be 1 or 2"):
         PoseTracker(model_path, num_poses=num_poses)
+
+
+def test_alone_the_subject_gets_exactly_the_one_person_landmarkers_pose(tracker, model_path, gt01_folder):
+    # Looking for others never changes the subject's landmarks: accuracy is the one-person model's.
+    with ImageFolderSource(gt01_folder, fps=10) as source:
+        looking = track(source, tracker)
+    with ImageFolderSource(gt01_folder, fps=10) as source, PoseTracker(model_path, num_poses=1) as bare:
+        alone = track(source, bare)
+    assert tracker.looks_done >= 1
+    np.testing.assert_array_equal(looking.image, alone.image)
+    np.testing.assert_array_equal(looking.world, alone.world)
