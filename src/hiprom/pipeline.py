@@ -24,8 +24,8 @@ from hiprom.kinematics.neutral import Neutral
 from hiprom.recording import LandmarkRecording
 from hiprom.source import SourceSpec
 
-Progress = Callable[[int], None]
-"""Called with the number of frames tracked so far (video input only)."""
+Progress = Callable[[int, int | None], None]
+"""Called with the frames tracked so far and the total when the source knows it (video input only)."""
 
 
 def is_recording(path: str | Path) -> bool:
@@ -55,7 +55,7 @@ def load_or_track(
         path: the recording, video file or image folder.
         model: pose model variant or ``.task`` file (video only; see ``docs/models.md``).
         mirrored: override the recording's / video's mirrored flag; ``None`` keeps it.
-        progress: called with the number of frames tracked so far.
+        progress: called with the frames tracked so far and the total (``None`` when unknown).
 
     Raises:
         InputError: the path does not exist.

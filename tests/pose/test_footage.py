@@ -84,12 +84,19 @@ def test_two_people_clip_follows_one_subject_without_jumps(tracked_clips):
     rec = tracked_clips["c_d_two_people_outdoor_sports2d.mp4"].recording
     found = _found(rec)
     assert (rec.n_people >= 2).mean() > 0.4  # both really are in view for long stretches
-    assert found.mean() > 0.8  # the subject (the man on the box) is lost only mid-somersault
+    assert found.mean() >= 0.86  # the subject (the man on the box) is lost only mid-somersault
     # Hip centre in frame-height units; the two people are >= 0.45 apart whenever both are seen.
     hip = rec.image[:, HIPS, :2].mean(axis=1) * [rec.width / rec.height, 1.0]
     both = found[1:] & found[:-1]
     jumps = np.hypot(*np.diff(hip, axis=0).T)[both]
     assert jumps.max() < 0.2
+    # Nor across the frames where he is lost: he comes back where he was heading, not on the other man.
+    seen = np.flatnonzero(found)
+    assert np.hypot(*np.diff(hip[seen], axis=0).T).max() < 0.45
+    # The other man walks in at frame ~60: he is counted within ~1.3 s, then until the subject leaves (~170).
+    first = int(np.argmax(rec.n_people >= 2))
+    assert 55 < first < 100
+    assert (rec.n_people[first:170] >= 2).mean() > 0.85
 
 
 def test_duplicate_detections_of_one_person_are_not_counted_as_two(tracked_clips, provenance):

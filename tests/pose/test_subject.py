@@ -74,3 +74,22 @@ def test_a_person_detected_twice_counts_once(pose):
     assert count_people([a, a_again]) == 1
     assert count_people([a, a_again, b]) == 2
     assert count_people([]) == 0
+
+
+def test_peek_answers_like_choose_without_remembering(pose):
+    follower = SubjectFollower()
+    here = [geometry(placed(pose, 0.3), SIZE_WH)]
+    there = [geometry(placed(pose, 0.8), SIZE_WH)]
+    assert follower.peek(here, 0.0, SIZE_WH) == 0 and not follower.has_subject
+    assert follower.choose(here, 0.0, SIZE_WH) == 0
+    # Far from the subject a frame later: not the subject, and peeking leaves the subject where it was.
+    assert follower.peek(there, 33.3, SIZE_WH) is None
+    assert follower.peek(here, 66.7, SIZE_WH) == 0
+
+
+def test_one_look_with_two_people_caps_the_gate_for_later_lone_poses(pose):
+    follower = SubjectFollower()
+    both = [geometry(placed(pose, 0.3), SIZE_WH), geometry(placed(pose, 0.8), SIZE_WH)]
+    assert follower.choose(both, 0.0, SIZE_WH) == 0
+    # Seconds later only the other person is returned (a one-person landmarker took them): never the subject.
+    assert follower.choose([both[1]], 5000.0, SIZE_WH) is None

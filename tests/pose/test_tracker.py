@@ -8,6 +8,7 @@ import threading
 import zipfile
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -15,6 +16,7 @@ from hiprom.capture import ImageFolderSource
 from hiprom.errors import ModelError, SourceError
 from hiprom.landmarks import Landmark
 from hiprom.pose import PoseTracker, track
+from hiprom.pose.tracker import LOOK_EVERY_MS
 
 pytestmark = [pytest.mark.model, pytest.mark.footage]
 
@@ -105,8 +107,8 @@ def test_tracker_left_open_exits_cleanly(model_path):
 def test_track_an_image_folder(tracker, gt01_folder):
     seen = []
     with ImageFolderSource(gt01_folder, fps=10) as source:
-        rec = track(source, tracker, progress=seen.append)
-    assert rec.n_frames == 8 and seen == list(range(1, 9))
+        rec = track(source, tracker, progress=lambda done, total: seen.append((done, total)))
+    assert rec.n_frames == 8 and seen == [(i, 8) for i in range(1, 9)]  # the bar can show 8 frames in all
     np.testing.assert_allclose(rec.t_ms, np.arange(8) * 100.0)
     assert rec.size_wh == (640, 480) and rec.fps == 10.0
     assert rec.model == "pose_landmarker_full" and rec.source == gt01_folder.name
@@ -133,7 +135,7 @@ def test_stopping_from_progress_stops_the_reader(tracker, gt01_folder):
     class Stop(Exception):
         pass
 
-    def progress(done: int) -> None:
+    def progress(done: int, total: int | None) -> None:
         if done == 3:
             raise Stop
 
@@ -149,3 +151,86 @@ def test_unreadable_image_midway_stops_with_its_name(tracker, gt01_folder, tmp_p
     with ImageFolderSource(tmp_path, fps=10) as source, pytest.raises(SourceError, match="002.png: not a readable image"):
         track(source, tracker)
     assert _decoders() == []
+
+
+# -- one subject among two people (real model, composed real frames) -------------------------
+
+
+def _scene(subject: np.ndarray | None, other: np.ndarray | None) -> np.ndarray:
+    """A 1280x480 RGB frame: ``subject`` (640x480) at the left, ``other`` at 0.8 size at the right."""
+    canvas = np.full((480, 1280, 3), 40, np.uint8)
+    if subject is not None:
+        canvas[:, :640] = subject
+    if other is not None:
+        small = cv2.resize(other[:, ::-1], (512, 384), interpolation=cv2.INTER_AREA)  # mirrored: another person
+        canvas[96:, 704:1216] = small
+    return canvas
+
+
+def _hip_x(result) -> float:
+    return float(result.image[HIPS, 0].mean())
+
+
+FPS = 30
+LOOK = int(LOOK_EVERY_MS * FPS / 1000)  # frames between two looks for other people
+SCRIPT = [(True, False)] * (2 * LOOK) + [(True, True)] * (2 * LOOK) + [(False, True)] * (2 * LOOK) + [(True, True)] * (2 * LOOK)
+ALONE, BOTH, AWAY, BACK = (k * 2 * LOOK for k in range(4))  # first frame of each part of SCRIPT
+
+
+@pytest.fixture(scope="module")
+def scenes(gt01_frames):
+    """Scripted scenes at 30 fps: (t_ms, frame); the subject alone, joined, away, back."""
+    frames = gt01_frames + gt01_frames[::-1]
+    return [
+        (i * 1000.0 / FPS, _scene(frames[i % len(frames)] if s else None, frames[(i + 3) % len(frames)] if o else None))
+        for i, (s, o) in enumerate(SCRIPT)
+    ]
+
+
+def test_subject_is_followed_and_the_other_person_counted(tracker, scenes):
+    tracker.restart()
+    results = [tracker.process(frame, t_ms) for t_ms, frame in scenes]
+    found = np.array([r.found for r in results])
+    n_people = np.array([r.n_people for r in results])
+    # Never the other person: every pose found is at the left, where the subject sits.
+    assert all(_hip_x(r) < 0.5 for r in results if r.found)
+    # Found whenever in view (back within a few frames after being away), never while away.
+    assert found[:AWAY].all() and not found[AWAY:BACK].any()
+    assert found[BACK + 5:].all()
+    # Alone: one person. Someone walking in is counted by the next look (one per LOOK frames).
+    assert (n_people[:BOTH] == 1).all()
+    assert (n_people[BOTH + LOOK:AWAY] == 2).all() and (n_people[BACK + 5:] == 2).all()
+    # While the subject is away the other person is seen, and not taken for the subject.
+    assert (n_people[AWAY + 5:BACK] == 1).all()
+
+
+def test_one_person_costs_one_inference_per_frame_and_a_look_per_second(tracker, scenes):
+    tracker.restart()
+    for t_ms, frame in scenes[:BOTH]:  # two seconds alone
+        assert tracker.process(frame, t_ms).n_people == 1
+    # The first frame (the subject is chosen) and one look per second; no person detector per frame.
+    assert tracker.frames_done == BOTH and tracker.looks_done <= 3
+
+
+def test_num_poses_1_is_the_bare_one_person_landmarker(model_path, scenes):
+    with PoseTracker(model_path, num_poses=1) as bare:
+        results = [bare.process(frame, t_ms) for t_ms, frame in scenes[:AWAY]]
+        assert bare.looks_done == 0
+    assert all(r.found and r.n_people == 1 for r in results)
+
+
+@pytest.mark.parametrize("num_poses", [0, 3])
+def test_num_poses_other_than_1_or_2_is_refused(model_path, num_poses):
+    with pytest.raises(ValueError, match="num_poses must be 1 or 2"):
+        PoseTracker(model_path, num_poses=num_poses)
+
+
+def test_alone_the_subject_gets_exactly_the_one_person_landmarkers_pose(tracker, model_path, gt01_folder):
+    # Looking for others never changes the subject's landmarks: accuracy is the one-person model's.
+    with ImageFolderSource(gt01_folder, fps=10) as source:
+        looking = track(source, tracker)
+    with ImageFolderSource(gt01_folder, fps=10) as source, PoseTracker(model_path, num_poses=1) as bare:
+        alone = track(source, bare)
+    assert tracker.looks_done >= 1
+    np.testing.assert_array_equal(looking.image, alone.image)
+    np.testing.assert_array_equal(looking.world, alone.world)

@@ -49,8 +49,17 @@ def test_video_source_streams_measured_frames_and_a_preview(live_server, model_e
         assert 3.0 < wall_s < 5.5, wall_s
         assert len(frames) >= 15
         right = [m["sides"]["right"]["angle_deg"] for m in frames if m["sides"]["right"]["angle_deg"] is not None]
-        assert len(right) >= 0.8 * len(frames) and max(right) > 20.0  # the right hip's internal rotation shows up
+        assert len(right) >= 0.8 * len(frames)
         assert all(m["timing"]["latency_ms"] < 2000 for m in frames)
+        # The right hip's internal rotation (1.5-3 s into the clip) shows up: in these frames, or, when
+        # loading the model on a busy machine took the feed past it, within one more pass of the clip.
+        with connect(ws_url(url, "/ws/live"), open_timeout=5) as ws:
+            rotated = max(right) > 20.0
+            deadline = time.monotonic() + 20
+            while not rotated and time.monotonic() < deadline:
+                msg = recv_json(ws, timeout=5)
+                rotated = msg["type"] == "frame" and (msg["sides"]["right"]["angle_deg"] or 0.0) > 20.0
+        assert rotated
 
         with httpx.stream("GET", url + "/video.mjpg", timeout=10) as r:
             assert r.headers["content-type"].startswith("multipart/x-mixed-replace")

@@ -112,13 +112,13 @@ def _silence_native_stderr() -> None:
         pass
 
 
-def _progress_for(job: Job) -> Callable[[int], None] | None:
+def _progress_for(job: Job) -> Callable[[int, int | None], None] | None:
     """A per-frame callback that reports progress and honours a stop request."""
     if _events is None and _stop is None:
         return None
     last = [0.0, 0]
 
-    def progress(frames_done: int) -> None:
+    def progress(frames_done: int, total: int | None = None) -> None:
         if _stop is not None and _stop.is_set():
             raise BatchStopped()
         now = time.monotonic()
@@ -130,7 +130,7 @@ def _progress_for(job: Job) -> Callable[[int], None] | None:
 
 
 def compute(job: Job, options: BatchOptions,
-            progress: Callable[[int], None] | None = None) -> tuple[LandmarkRecording, dict[str, Any]]:
+            progress: Callable[[int, int | None], None] | None = None) -> tuple[LandmarkRecording, dict[str, Any]]:
     """Recording and analysis result of one input, exactly as ``hiprom analyze`` makes them."""
     module, _, name = options.analyzer.partition(":")
     analyze_path = getattr(importlib.import_module(module), name)

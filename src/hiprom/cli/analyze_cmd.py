@@ -9,17 +9,16 @@ files, then ends with exit code 4 (``NotMeasurableError``).
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from hiprom.atomic import atomic_write
+from hiprom.cli.progress import frame_progress
 from hiprom.errors import NotMeasurableError
 
 FILE = click.Path(dir_okay=False, path_type=Path)
@@ -161,17 +160,7 @@ def analyze(
     norms = load_norms(norms_path)  # a bad config fails before any tracking
     err = Console(stderr=True)
     tracking = not is_recording(source) and source.exists() and not quiet
-    progress_ctx = (
-        Progress(TextColumn("tracking {task.description}"), BarColumn(), TextColumn("{task.completed} frames"),
-                 TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal)
-        if tracking
-        else nullcontext()
-    )
-    with progress_ctx as bar:
-        on_frame = None
-        if bar is not None:
-            task = bar.add_task(escape(source.name), total=None)
-            on_frame = lambda done: bar.update(task, completed=done)  # noqa: E731
+    with frame_progress(f"tracking {source.name}", enabled=tracking) as on_frame:
         rec = load_or_track(source, model=model, mirrored=mirrored, progress=on_frame)
     for note in rec.notes:  # e.g. a truncated video: analysed, but the user must know, even with -q
         click.echo(f"hiprom: warning: {note}", err=True)

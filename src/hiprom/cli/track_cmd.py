@@ -4,32 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
 import numpy as np
 
 from hiprom.errors import InputError
-
-
-@contextlib.contextmanager
-def _frame_progress(total: int | None, label: str, enabled: bool) -> Iterator[Callable[[int], None]]:
-    """A rich progress bar on stderr; yields ``progress(frames_done)``."""
-    if not enabled:
-        yield lambda done: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-    columns = (
-        [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
-        if total
-        else [SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed} frames"), TimeElapsedColumn()]
-    )
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda done: bar.update(task, completed=done)
 
 
 def _check_output(output: Path, source: str) -> None:
@@ -65,6 +45,7 @@ def track(ctx: click.Context, source: str, output: Path, model: str | None, mirr
     index such as 0 (then give --duration).
     """
     from hiprom.capture import open_source, parse_camera_index
+    from hiprom.cli.progress import frame_progress
     from hiprom.pose import PoseTracker
     from hiprom.pipeline import with_source_notes
     from hiprom.pose import track as track_source
@@ -75,9 +56,8 @@ def track(ctx: click.Context, source: str, output: Path, model: str | None, mirr
     _check_output(output, source)
     with open_source(source, fps=fps, duration_s=duration) as frames:
         with PoseTracker(model) as tracker:
-            total = frames.n_frames if not frames.is_live else None
             label = f"tracking {frames.name}" if not frames.is_live else f"recording {frames.name} for {duration:g} s"
-            with _frame_progress(total, label, enabled=not quiet) as progress:
+            with frame_progress(label, enabled=not quiet) as progress:
                 recording = with_source_notes(track_source(frames, tracker, progress, mirrored=mirrored), frames)
         recording.save(output)
     for note in recording.notes:

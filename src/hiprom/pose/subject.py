@@ -116,39 +116,44 @@ class SubjectFollower:
     def choose(self, people: Sequence[Geometry], t_ms: float, size_wh: tuple[int, int]) -> int | None:
         """Index of the subject in ``people`` (geometries of this frame's poses), or ``None``.
 
+        Remembers the pick as the subject's latest place, and whether
+        another person was ever in view alongside.
+
         Args:
             people: ``geometry()`` of each pose the model returned for this frame.
             t_ms: the frame's time in milliseconds.
             size_wh: (width, height) of the frame in pixels.
         """
-        if not people:
-            return None
+        pick = self.peek(people, t_ms, size_wh)
         if count_people(people) > 1:
             self._others_seen = True
+        if pick is not None:
+            self._last = people[pick]
+            self._last_t_ms = t_ms
+        return pick
+
+    def peek(self, people: Sequence[Geometry], t_ms: float, size_wh: tuple[int, int]) -> int | None:
+        """What ``choose`` would return, without remembering anything."""
+        if not people:
+            return None
         last = self._last
         if last is None:
             # Largest and most central: body size minus distance of the torso from the frame centre.
             frame_centre = np.array([0.5 * size_wh[0] / size_wh[1], 0.5])
             scores = [g.size - float(np.hypot(*(g.centre - frame_centre))) for g in people]
-            pick = int(np.argmax(scores))
-        else:
-            dt_s = max(0.0, (t_ms - self._last_t_ms) / 1000.0)
-            reach = GATE_BASE + GATE_GROWTH_PER_S * dt_s
-            if self._others_seen:
-                reach = min(reach, GATE_CAP)
-            gate = last.size * reach
-            best, best_cost = None, np.inf
-            for i, g in enumerate(people):
-                dist = float(np.hypot(*(g.centre - last.centre)))
-                if dist > gate:
-                    continue
-                # Torso displacement plus how much the outline changed (mean corner shift).
-                cost = dist + float(np.mean(np.abs(g.box - last.box)))
-                if cost < best_cost:
-                    best, best_cost = i, cost
-            if best is None:
-                return None
-            pick = best
-        self._last = people[pick]
-        self._last_t_ms = t_ms
-        return pick
+            return int(np.argmax(scores))
+        dt_s = max(0.0, (t_ms - self._last_t_ms) / 1000.0)
+        reach = GATE_BASE + GATE_GROWTH_PER_S * dt_s
+        if self._others_seen or count_people(people) > 1:
+            reach = min(reach, GATE_CAP)
+        gate = last.size * reach
+        best, best_cost = None, np.inf
+        for i, g in enumerate(people):
+            dist = float(np.hypot(*(g.centre - last.centre)))
+            if dist > gate:
+                continue
+            # Torso displacement plus how much the outline changed (mean corner shift).
+            cost = dist + float(np.mean(np.abs(g.box - last.box)))
+            if cost < best_cost:
+                best, best_cost = i, cost
+        return best

@@ -90,7 +90,7 @@ class _Decoder:
 def track(
     source: FrameSource,
     tracker: PoseTracker,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
     *,
     mirrored: bool = False,
 ) -> LandmarkRecording:
@@ -101,7 +101,9 @@ def track(
         tracker: the pose tracker; restarted first if it has seen frames, so
             no state carries over from an earlier source.
         progress: called after each frame with the number of frames done so
-            far; whatever it raises stops tracking and propagates.
+            far and the total (``source.n_frames``: the container's count
+            for a video, ``None`` when unknown or live); whatever it raises
+            stops tracking and propagates.
         mirrored: record that the picture is left-right flipped (selfie view).
 
     Returns:
@@ -114,6 +116,7 @@ def track(
         SourceError: the source gave no frame, or failed while being read.
     """
     tracker.restart()
+    total = None if source.is_live else source.n_frames
     t_ms: list[float] = []
     image: list[np.ndarray] = []
     world: list[np.ndarray] = []
@@ -126,7 +129,7 @@ def track(
             world.append(result.world)
             people.append(result.n_people)
             if progress is not None:
-                progress(len(t_ms))
+                progress(len(t_ms), total)
     if not t_ms:
         raise SourceError(f"{source.name}: gave no frames; check that it is not empty")
     fps = float(source.fps)

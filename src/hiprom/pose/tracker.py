@@ -1,5 +1,26 @@
 """``PoseTracker``: MediaPipe's PoseLandmarker (VIDEO mode) following one subject.
 
+Speed and the one-subject promise come from two one-person landmarkers:
+
+- the *main* one sees every frame. With ``num_poses=1`` MediaPipe tracks
+  the person from the previous frame's landmarks and runs its person
+  detector only when it has lost them, which makes it about 1.5x faster
+  than asking for two people (then the detector runs on every frame in
+  which fewer than two are tracked);
+- the *side* one looks for anybody else in the frame with the main pose's
+  box blacked out: once a second (``LOOK_EVERY_MS``, at least
+  ``LOOK_MIN_FRAMES`` apart); every ``LOOK_EVENT_MS`` for a second after
+  it lost the person it had (the detector often misses a moving person)
+  and when the main one finds the subject again; and on every frame while
+  the main one is on somebody else (having lost the subject, its detector
+  took the most confident person in view).
+
+``SubjectFollower`` chooses the subject among the poses of a frame. When the
+main landmarker has moved to another person (after losing the subject, its
+detector takes the most confident person in view) and the side one finds
+the subject, the two swap roles, so the subject is tracked again at once.
+``n_people`` is refreshed at every look and held in between.
+
 MediaPipe is imported only here, and only when a tracker is built, so the
 rest of hiprom (and ``hiprom --help``) does not pay for it.
 """
@@ -20,7 +41,22 @@ from hiprom.errors import ModelError
 from hiprom.landmarks import N_LANDMARKS
 from hiprom.native_stderr import native_stderr_silenced
 from hiprom.pose.models import model_name, resolve_model
-from hiprom.pose.subject import SubjectFollower, count_people, geometry
+from hiprom.pose.subject import Geometry, SubjectFollower, count_people, geometry
+
+LOOK_EVERY_MS = 1000.0
+"""Time between two looks for other people while the subject is tracked (ms).
+
+The cost: one look (MediaPipe's person detector on a masked frame, about
+0.8 of an inference) per this many ms, about 3% at 30 fps; the benefit:
+someone who walks in is counted in ``n_people`` (the guide's one-person
+check) at the first look at which the detector finds them."""
+LOOK_MIN_FRAMES = 10
+"""...and at least this many frames between two such looks, so that a video at
+a low frame rate pays at most one look per ten frames."""
+LOOK_EVENT_MS = 100.0
+"""Shortest time between two looks made on events (ms), however often the subject flickers in and out."""
+MASK_MARGIN = 0.1
+"""Margin around the main pose's box, in body sizes, blacked out for the side landmarker."""
 
 
 def _nan_rows() -> np.ndarray:
@@ -66,11 +102,24 @@ def _landmarks_array(landmarks: Any) -> np.ndarray:
     )
 
 
-def _close_landmarker(landmarker: Any) -> None:
-    try:
-        landmarker.close()
-    except Exception:  # noqa: BLE001 - already closed or the runtime is shutting down
-        pass
+def _close_landmarkers(landmarkers: list[Any]) -> None:
+    for landmarker in landmarkers:
+        try:
+            landmarker.close()
+        except Exception:  # noqa: BLE001 - already closed or the runtime is shutting down
+            pass
+
+
+def masked(image_rgb: np.ndarray, box: np.ndarray, size: float) -> np.ndarray:
+    """A copy of ``image_rgb`` with ``box`` (x0, y0, x1, y1 in frame heights, see
+    ``subject.geometry``), grown by ``MASK_MARGIN * size`` on each side, black."""
+    h, w = image_rgb.shape[:2]
+    grown = (box + np.array([-1.0, -1.0, 1.0, 1.0]) * MASK_MARGIN * size) * h
+    x0, y0 = (max(0, int(np.floor(v))) for v in grown[:2])
+    x1, y1 = min(w, int(np.ceil(grown[2]))), min(h, int(np.ceil(grown[3])))
+    out = image_rgb.copy()
+    out[y0:y1, x0:x1] = 0
+    return out
 
 
 _open_trackers: weakref.WeakSet[PoseTracker] = weakref.WeakSet()
@@ -112,14 +161,17 @@ class PoseTracker:
     """MediaPipe pose landmarks of one subject, frame after frame.
 
     Runs MediaPipe's ``PoseLandmarker`` in VIDEO mode (which tracks between
-    frames) with up to ``num_poses`` people, and follows one subject among
-    them (see ``hiprom.pose.subject``). Use it as a context manager, or call
-    ``close()``: it holds native resources.
+    frames) at its one-person speed and follows one subject, keeping an eye
+    out for other people (see the module docstring). Use it as a context
+    manager, or call ``close()``: it holds native resources.
 
     Args:
         model: variant name, path to a ``.task`` file, or ``None`` for the
             default variant; resolved by ``resolve_model``.
-        num_poses: most people the model looks for in a frame.
+        num_poses: most people counted in a frame: 2 (the default) looks for
+            a second person, which also keeps the subject from being
+            confused with them; 1 is the bare landmarker (``n_people`` is at
+            most 1 and nothing stops it from moving to another person).
         min_confidence: MediaPipe's detection, presence and tracking confidence.
 
     Raises:
@@ -127,55 +179,98 @@ class PoseTracker:
     """
 
     def __init__(self, model: str | os.PathLike[str] | None = None, num_poses: int = 2, min_confidence: float = 0.5) -> None:
-        if num_poses < 1:
-            raise ValueError(f"num_poses must be 1 or more, but got {num_poses}")
+        if num_poses not in (1, 2):
+            raise ValueError(f"num_poses must be 1 or 2, but got {num_poses}")
         if not 0.0 <= min_confidence <= 1.0:
             raise ValueError(f"min_confidence must be between 0 and 1, but got {min_confidence}")
         self.model_path: Path = resolve_model(model)
         self.model_name: str = model_name(self.model_path)
         self.num_poses = num_poses
         self.min_confidence = min_confidence
-        self._landmarker: Any = None
+        self._main: Any = None
+        self._side: Any = None
         self._finalizer: weakref.finalize | None = None
         self.frames_done = 0
+        self.looks_done = 0
         self._open()
 
-    def _open(self) -> None:
-        try:
-            from mediapipe import Image, ImageFormat
-            from mediapipe.tasks.python import BaseOptions, vision
-        except ImportError as exc:
-            raise ModelError(f"MediaPipe is not installed or broken ({exc}); install it with: pip install mediapipe") from None
-        self._image_cls, self._srgb = Image, ImageFormat.SRGB
+    def _create(self) -> Any:
+        """One MediaPipe ``PoseLandmarker`` for one person, VIDEO mode."""
+        from mediapipe.tasks.python import BaseOptions, vision
+
         options = vision.PoseLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(self.model_path)),
             running_mode=vision.RunningMode.VIDEO,
-            num_poses=self.num_poses,
+            num_poses=1,
             min_pose_detection_confidence=self.min_confidence,
             min_pose_presence_confidence=self.min_confidence,
             min_tracking_confidence=self.min_confidence,
         )
         try:
             with native_stderr_silenced():
-                landmarker = vision.PoseLandmarker.create_from_options(options)
+                return vision.PoseLandmarker.create_from_options(options)
         except Exception as exc:  # noqa: BLE001 - MediaPipe raises RuntimeError, ValueError, OSError...
             reason = " ".join(str(exc).split()) or type(exc).__name__
             raise ModelError(
                 f"{self.model_path}: MediaPipe could not load this model ({reason}); replace it "
                 "(hiprom models fetch full) or pass another .task file with --model PATH"
             ) from None
-        self._landmarker = landmarker
-        # Closes the native graph when this tracker is garbage-collected, or at
+
+    def _open(self) -> None:
+        try:
+            from mediapipe import Image, ImageFormat
+            from mediapipe.tasks.python import vision  # noqa: F401 - fails here if MediaPipe is broken
+        except ImportError as exc:
+            raise ModelError(f"MediaPipe is not installed or broken ({exc}); install it with: pip install mediapipe") from None
+        self._image_cls, self._srgb = Image, ImageFormat.SRGB
+        landmarkers = [self._create()]
+        if self.num_poses > 1:
+            try:
+                landmarkers.append(self._create())
+            except ModelError:
+                _close_landmarkers(landmarkers)
+                raise
+        self._main = landmarkers[0]
+        self._side = landmarkers[1] if len(landmarkers) > 1 else None
+        # Closes the native graphs when this tracker is garbage-collected, or at
         # interpreter exit (see _register_exit_hook) if the owner forgot.
-        self._finalizer = weakref.finalize(self, _close_landmarker, landmarker)
+        self._finalizer = weakref.finalize(self, _close_landmarkers, landmarkers)
         _open_trackers.add(self)
         _register_exit_hook()
         self._last_ts = -1
         self._follower = SubjectFollower()
+        self._state: str | None = None  # main landmarker: "none", "subject" or "other"
+        self._last_look_ms = -np.inf
+        self._last_look_frame = -LOOK_MIN_FRAMES
+        self._other: Geometry | None = None  # the side landmarker's person at the latest look
+        self._other_lost_ms = -np.inf
 
     @property
     def closed(self) -> bool:
-        return self._landmarker is None
+        return self._main is None
+
+    def _detect(self, landmarker: Any, image_rgb: np.ndarray, ts: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """(image, world) landmarks of the one person ``landmarker`` sees, or ``None``."""
+        result = landmarker.detect_for_video(self._image_cls(image_format=self._srgb, data=image_rgb), ts)
+        if not result.pose_landmarks:
+            return None
+        worlds = result.pose_world_landmarks or []
+        world = _landmarks_array(worlds[0]) if worlds else _nan_rows()
+        return _landmarks_array(result.pose_landmarks[0]), world
+
+    def _look_due(self, state: str, t_ms: float) -> bool:
+        """Whether the side landmarker looks at this frame (see the module docstring)."""
+        if self._side is None:
+            return False
+        if state == "other" or (state == "subject" and not self._follower.has_subject):
+            # The main landmarker is on somebody else: the subject can only come back through a
+            # look. Or this is the first subject: it is chosen among everybody in view.
+            return True
+        since_ms = t_ms - self._last_look_ms
+        other_just_lost = t_ms - self._other_lost_ms < LOOK_EVERY_MS
+        if other_just_lost or (state == "subject" and self._state != "subject"):
+            return since_ms >= LOOK_EVENT_MS
+        return since_ms >= LOOK_EVERY_MS and self.frames_done - self._last_look_frame >= LOOK_MIN_FRAMES
 
     def process(self, image_rgb: np.ndarray, t_ms: float) -> PoseResult:
         """Pose of the subject in one RGB frame.
@@ -189,7 +284,7 @@ class PoseTracker:
         Returns:
             PoseResult with NaN rows when no subject is in the frame.
         """
-        if self._landmarker is None:
+        if self._main is None:
             raise RuntimeError("PoseTracker is closed")
         if not isinstance(image_rgb, np.ndarray) or image_rgb.ndim != 3 or image_rgb.shape[2] != 3 or image_rgb.dtype != np.uint8:
             raise ValueError(
@@ -201,21 +296,43 @@ class PoseTracker:
             ts = self._last_ts + 1
         self._last_ts = ts
         data = image_rgb if image_rgb.flags.c_contiguous else np.ascontiguousarray(image_rgb)
-        result = self._landmarker.detect_for_video(self._image_cls(image_format=self._srgb, data=data), ts)
+        size_wh = (int(data.shape[1]), int(data.shape[0]))
+        main = self._detect(self._main, data, ts)
         self.frames_done += 1
-        poses = result.pose_landmarks or []
-        if not poses:
-            return PoseResult(_nan_rows(), _nan_rows(), 0)
-        size_wh = (int(image_rgb.shape[1]), int(image_rgb.shape[0]))
-        images = [_landmarks_array(p) for p in poses]
-        people = [geometry(img, size_wh) for img in images]
+        poses = [main] if main is not None else []
+        people = [geometry(main[0], size_wh)] if main is not None else []
+        if main is None:
+            state = "none"
+        else:
+            state = "subject" if self._follower.peek(people, float(t_ms), size_wh) == 0 else "other"
+        looked = self._look_due(state, float(t_ms))
+        side = None
+        if looked:
+            masked_data = masked(data, people[0].box, people[0].size) if people else data
+            side = self._detect(self._side, masked_data, ts)
+            self.looks_done += 1
+            self._last_look_ms = float(t_ms)
+            self._last_look_frame = self.frames_done
+            # Someone seen at the previous look and not now may only have moved away from where
+            # the side landmarker tracked them, and its detector may miss them a few times.
+            if side is None and self._other is not None:
+                self._other_lost_ms = float(t_ms)
+            self._other = geometry(side[0], size_wh) if side is not None else None
+            if side is not None:
+                poses.append(side)
+                people.append(self._other)
         pick = self._follower.choose(people, float(t_ms), size_wh)
-        n_people = count_people(people)
+        if pick is not None and pick == len(people) - 1 and looked and side is not None:
+            # The side landmarker holds the subject: it becomes the main one.
+            self._main, self._side = self._side, self._main
+            self._other = people[0] if main is not None else None
+            state = "subject"
+        self._state = state
+        seen = people if looked else [*people, *([self._other] if self._other is not None else [])]
+        n_people = count_people(seen)
         if pick is None:
             return PoseResult(_nan_rows(), _nan_rows(), n_people)
-        worlds = result.pose_world_landmarks or []
-        world = _landmarks_array(worlds[pick]) if pick < len(worlds) else _nan_rows()
-        return PoseResult(images[pick], world, n_people)
+        return PoseResult(poses[pick][0], poses[pick][1], n_people)
 
     def restart(self) -> None:
         """Start a new stream: fresh MediaPipe state, timestamps and subject.
@@ -223,18 +340,19 @@ class PoseTracker:
         MediaPipe's VIDEO mode carries tracking and smoothing from frame to
         frame; a new video must not inherit them from the previous one.
         """
-        if self.frames_done == 0 and self._landmarker is not None:
+        if self.frames_done == 0 and self._main is not None:
             return
         self.close()
         self.frames_done = 0
+        self.looks_done = 0
         self._open()
 
     def close(self) -> None:
         """Release MediaPipe's native resources; safe to call more than once."""
         if self._finalizer is not None:
-            self._finalizer()  # calls landmarker.close() once
+            self._finalizer()  # closes the landmarkers once
             self._finalizer = None
-        self._landmarker = None
+        self._main = self._side = None
         _open_trackers.discard(self)
 
     def __enter__(self) -> PoseTracker:
