@@ -31,7 +31,7 @@ function guarded(key, what, action) {
 }
 
 function next() {
-  const restart = app.state && RESTART_PHASES.includes(app.state.phase);
+  const restart = !app.state || RESTART_PHASES.includes(app.state.phase);
   if (restart) guarded("Space", "start a new test", () => command("start"));
   else command("next");
 }
