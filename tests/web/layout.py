@@ -77,10 +77,45 @@ MEASURE_JS = r"""
 
 BOX_JS = "(id) => { const r = document.getElementById(id).getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; }"
 
+# Resolves, in the page, at the first change of the guide that makes ``cond(guide)`` true, with the
+# measurements taken in that same moment (a set-up or a hold lasts a fraction of a second at 3x).
+ARM_JS = """
+([name, cond]) => {
+  const g = document.getElementById("guide");
+  const test = new Function("g", "return " + cond);
+  window.__hipromAt = window.__hipromAt || {};
+  window.__hipromAt[name] = new Promise((resolve) => {
+    const done = () => resolve({ m: (%s)(), box: (%s)("side-left") });
+    if (test(g)) { done(); return; }
+    const obs = new MutationObserver(() => { if (test(g)) { obs.disconnect(); done(); } });
+    obs.observe(g, { attributes: true });
+  });
+}
+""" % (MEASURE_JS, BOX_JS)
+
+
+def arm(page, name: str, cond: str) -> None:
+    """Measure the page when ``cond`` (JS, of the guide element ``g``) first holds; read it with :func:`measured`."""
+    page.evaluate(ARM_JS, [name, cond])
+
+
+def measured(page, name: str, timeout_ms: int = 60_000) -> tuple[list[str], list[float]]:
+    """The problems and the left dial's box measured when ``name``'s condition held."""
+    out = page.evaluate(
+        "([name, ms]) => Promise.race([window.__hipromAt[name],"
+        " new Promise((_, no) => setTimeout(() => no(new Error(name + ' never came')), ms))])",
+        [name, timeout_ms],
+    )
+    return problems_of(out["m"]), out["box"]
+
 
 def layout_problems(page) -> list[str]:
     """Overlapping, cut-off, off-screen or too-small text and sideways scroll, as readable lines (none = fine)."""
-    m = page.evaluate(MEASURE_JS)
+    return problems_of(page.evaluate(MEASURE_JS))
+
+
+def problems_of(m: dict) -> list[str]:
+    """Readable lines from the page's measurements."""
     problems = [f"overlap: {o}" for o in m["overlaps"]]
     problems += [f"off screen sideways: {o}" for o in m["outside"]]
     problems += [f"cut off: {o}" for o in m["clipped"]]

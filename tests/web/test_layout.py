@@ -14,7 +14,7 @@ import pytest
 from hiprom.server.runner import serve_in_thread
 from hiprom.server.settings import ServerSettings
 
-from .layout import BOX_JS, layout_problems
+from .layout import arm, layout_problems, measured
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -30,13 +30,15 @@ def demo_url(tmp_path_factory):
         yield url
 
 
-def start_test(page) -> None:
+def start_test(page, before_start=None) -> None:
     """Space starts the guided test (closing, with its second press, what an earlier test left)."""
     page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=10_000)
     if page.evaluate(PHASE) == "results":
         page.locator("body").press("Escape")
         page.locator("body").press("Escape")
         page.wait_for_selector("#guide[data-phase='idle']", timeout=5_000)
+    if before_start:
+        before_start()
     page.locator("body").press("Space")
 
 
@@ -47,16 +49,18 @@ def test_every_step_is_readable_and_still_at_this_size(launch, demo_url, width, 
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(demo_url + "/")
-    start_test(page)
+    def arm_all():
+        arm(page, "setup", "g.dataset.phase === 'setup'")
+        arm(page, "hold", "g.dataset.phase === 'trial' && g.dataset.sub === 'hold'")
 
-    page.wait_for_selector("#guide[data-phase='setup']", timeout=15_000)
-    assert layout_problems(page) == [], "set-up"
-    dial_at_setup = page.evaluate(BOX_JS, "side-left")
+    start_test(page, arm_all)
+    problems, dial_at_setup = measured(page, "setup")
+    assert problems == [], "set-up"
     assert any("Camera set-up" in s for s in page.evaluate(SPOKEN))
 
-    page.wait_for_selector("#guide[data-phase='trial'][data-sub='hold']", timeout=20_000)
-    assert layout_problems(page) == [], "trial"
-    assert page.evaluate(BOX_JS, "side-left") == dial_at_setup  # the dials do not jump between steps
+    problems, dial_at_trial = measured(page, "hold")
+    assert problems == [], "trial"
+    assert dial_at_trial == dial_at_setup  # the dials do not jump between steps
     spoken = page.evaluate(SPOKEN)
     assert any("turn your foot" in s for s in spoken) and "Hold" in spoken
 
