@@ -50,7 +50,7 @@ def verdict(result: dict[str, Any]) -> str:
     else:
         parts.append("asymmetry not assessable (a figure is missing on one side)")
     below = [
-        f"{side} {_LABEL[m]} {sides[side][f'{m}_deg']:.0f}° (band {bands[m.split('_')[0]][0]:g}-{bands[m.split('_')[0]][1]:g}°)"
+        f"{side} {_LABEL[m]} {sides[side][f'{m}_deg']:.0f}°"
         for side in SIDES
         if side in sides
         for m in ("internal_rotation", "external_rotation")
