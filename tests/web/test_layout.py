@@ -51,6 +51,8 @@ def test_every_step_is_readable_and_still_at_this_size(launch, demo_url, width, 
     page.goto(demo_url + "/")
     def arm_all():
         arm(page, "setup", "g.dataset.phase === 'setup'")
+        arm(page, "calibrate", "g.dataset.phase === 'calibrate'")
+        arm(page, "move", "g.dataset.phase === 'trial' && g.dataset.sub === 'move'")  # the longest prompt
         arm(page, "hold", "g.dataset.phase === 'trial' && g.dataset.sub === 'hold'")
 
     start_test(page, arm_all)
@@ -58,9 +60,10 @@ def test_every_step_is_readable_and_still_at_this_size(launch, demo_url, width, 
     assert problems == [], "set-up"
     assert any("Camera set-up" in s for s in page.evaluate(SPOKEN))
 
-    problems, dial_at_trial = measured(page, "hold")
-    assert problems == [], "trial"
-    assert dial_at_trial == dial_at_setup  # the dials do not jump between steps
+    for moment in ("calibrate", "move", "hold"):
+        problems, dial_at_trial = measured(page, moment)
+        assert problems == [], moment
+        assert dial_at_trial == dial_at_setup, moment  # the dials do not jump between steps
     spoken = page.evaluate(SPOKEN)
     assert any("turn your foot" in s for s in spoken) and "Hold" in spoken
 

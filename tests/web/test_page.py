@@ -161,3 +161,27 @@ def test_with_a_token_the_page_works_when_opened_with_it_and_not_without(launch,
         page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=15_000)
         assert page.locator("#conn-text").inner_text() == "live"
         context.close()
+
+
+@pytest.mark.footage
+def test_a_missing_model_is_one_line_a_red_dot_and_a_guide_that_does_not_start(launch, footage_dir, tmp_path):
+    settings = ServerSettings(source=str(footage_dir / "rendered" / "gt01.mp4"), loop=True,
+                              model=str(tmp_path / "nothing_here.task"), db=str(tmp_path / "r.db"))
+    with serve_in_thread(settings) as url:
+        context = launch().new_context(viewport={"width": 1366, "height": 768})
+        page = context.new_page()
+        page.goto(url + "/")
+        page.wait_for_selector("#status[data-code='model_missing']", timeout=20_000)
+        status = page.locator("#status-text")
+        assert status.evaluate("(e) => e.getClientRects().length") == 1  # one line, not a 7-line banner
+        assert page.locator("#status-help").get_attribute("href").endswith("help.html#model")
+        assert page.locator("#conn-text").inner_text() == "not measuring"
+        dot = page.evaluate("getComputedStyle(document.querySelector('#conn .dot')).backgroundColor")
+        assert dot != "rgb(70, 209, 96)"  # not the green of "live"
+        page.locator("body").press("Space")
+        assert "cannot start" in page.locator("#detail").inner_text() and "pose model" in page.locator("#detail").inner_text()
+        page.wait_for_timeout(500)
+        assert page.locator("#guide").get_attribute("data-phase") == "idle"
+        help_page = page.request.get(url + "/static/help.html")
+        assert help_page.status == 200 and 'id="model"' in help_page.text()
+        context.close()
