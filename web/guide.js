@@ -113,8 +113,12 @@ export function updateGuide(state) {
   } else {
     ui.countdown.classList.remove("on");
   }
-  if (prev && prev.phase !== state.phase) ui.tick.classList.remove("show"); // no tick lingers into the next phase
-  if (app.tickSeq !== null && state.tick_seq > app.tickSeq) showTick();
+  const phaseChanged = prev && prev.phase !== state.phase;
+  if (phaseChanged) ui.tick.classList.remove("show"); // no tick lingers into the next phase
+  if (app.tickSeq !== null && state.tick_seq > app.tickSeq) {
+    // The calibration's tick comes with the first trial's prompt: a beep only, the picture stays clear.
+    if (phaseChanged) beep(); else showTick();
+  }
   app.tickSeq = state.tick_seq;
   if (state.phase === "results" && state.results) {
     if (!app.last || app.last.results.result_id !== state.results.result_id) {
