@@ -1,15 +1,79 @@
-/* This device's camera: getUserMedia, JPEG pictures sent to /ws/camera at most SEND_FPS a second. */
+/* This device's camera: getUserMedia, JPEG pictures sent to /ws/camera at most SEND_FPS a second.
+ *
+ * While this mode is chosen the server's own feed is closed. A camera that
+ * cannot be used (none, permission refused, unplugged) is shown over the
+ * picture with what to do, and stays there until the user acts. */
 
 import { app, ui } from "./state.js";
-import { openSocket, wsUrl } from "./connection.js";
+import { closeSocket, openSocket, wsUrl } from "./connection.js";
 import { setStatus } from "./status.js";
+import { say } from "./speech.js";
 
 const SEND_FPS = 15;            // pictures per second sent at most
 const SEND_WIDTH = 640;
 
+/** What went wrong, what to do: by the browser's error name. */
+const PROBLEMS = {
+  denied: {
+    code: "camera_denied",
+    title: "Camera permission refused",
+    text: "Allow the camera for this page (the camera icon in the address bar, or the browser's site settings), then press Try again. Or use the server camera.",
+  },
+  none: {
+    code: "no_camera",
+    title: "No camera found",
+    text: "Plug in a camera (or close the program that is using it), then press Try again. Or use the server camera.",
+  },
+  busy: {
+    code: "no_camera",
+    title: "The camera cannot be opened",
+    text: "Another program may be using it: close that program, then press Try again. Or use the server camera.",
+  },
+  lost: {
+    code: "camera_lost",
+    title: "The camera stopped",
+    text: "It was unplugged or switched off. Plug it back in, then press Try again. Or use the server camera.",
+  },
+  api: {
+    code: "no_camera_api",
+    title: "This browser cannot share its camera here",
+    text: "Open the page as http://127.0.0.1 on this computer, or over https. Or use the server camera.",
+  },
+};
+
+function kindOf(err) {
+  const name = (err && err.name) || "";
+  if (["NotAllowedError", "SecurityError", "PermissionDeniedError"].includes(name)) return "denied";
+  if (["NotReadableError", "TrackStartError", "AbortError"].includes(name)) return "busy";
+  return "none";
+}
+
+/** Show a camera problem over the picture and in the status line; it stays until the user acts. */
+function showProblem(kind, err) {
+  const p = PROBLEMS[kind];
+  stopBrowserCamera();
+  closeSocket();
+  app.cameraError = p.code;
+  ui.cameraErrorTitle.textContent = p.title;
+  ui.cameraErrorText.textContent = p.text;
+  ui.cameraError.hidden = false;
+  ui.caption.textContent = "this device's camera: not available";
+  setStatus({ level: "error", code: p.code, text: `${p.title}.`, detail: err ? `${err.name || ""} ${err.message || ""}`.trim() : "", blocking: true });
+  say(`${p.title}.`);
+  ui.cameraRetry.focus();
+}
+
+export function clearProblem() {
+  app.cameraError = null;
+  ui.cameraError.hidden = true;
+}
+
 export function stopBrowserCamera() {
   if (app.sendTimer) { clearInterval(app.sendTimer); app.sendTimer = null; }
-  if (app.stream) { for (const t of app.stream.getTracks()) t.stop(); app.stream = null; }
+  if (app.stream) {
+    for (const t of app.stream.getTracks()) { t.onended = null; t.stop(); }
+    app.stream = null;
+  }
   ui.video.srcObject = null;
   ui.video.hidden = true;
 }
@@ -21,28 +85,28 @@ export function frameAnswered() {
 }
 
 export async function startBrowserMode() {
+  closeSocket(); // the server's own feed stops showing at once
   ui.mjpeg.removeAttribute("src");
   ui.mjpeg.hidden = true;
+  clearProblem();
+  app.source = { kind: "browser", preview: true, mirrored: false };
+  ui.caption.textContent = "this device's camera";
   if (!app.stream) {
-    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      setStatus({ level: "error", code: "no_camera_api", text: "This browser cannot share its camera here (it needs http://127.0.0.1 or https)." });
-      return;
-    }
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { showProblem("api"); return; }
     setStatus({ level: "info", code: "asking", text: "Asking for the camera…" });
     try {
       app.stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 480 } }, audio: false });
     } catch (e) {
-      setStatus({ level: "error", code: "camera_denied", text: `No camera: ${e.message || e.name}. Allow the camera, or use the server camera.` });
+      if (app.mode === "browser") showProblem(kindOf(e), e);
       return;
     }
+    if (app.mode !== "browser") { stopBrowserCamera(); return; } // switched back while asking
     const track = app.stream.getVideoTracks()[0];
-    if (track) track.onended = () => setStatus({ level: "error", code: "camera_lost", text: "This device's camera stopped (unplugged?). Switch modes to try again." });
+    if (track) track.onended = () => { if (app.mode === "browser") showProblem("lost"); };
   }
   ui.video.srcObject = app.stream;
   ui.video.hidden = false;
   await ui.video.play().catch(() => {});
-  ui.caption.textContent = "this device's camera";
-  app.source = { kind: "browser", preview: false };
   const grab = document.createElement("canvas");
   openSocket(wsUrl("ws/camera"), (ws) => {
     app.inFlight = 0;

@@ -16,17 +16,18 @@ function arcPath(fromDeg, toDeg, r) {
   const p = dialPoint(a, r), q = dialPoint(b, r);
   return `M ${p.x.toFixed(1)} ${p.y.toFixed(1)} A ${r} ${r} 0 ${b - a > 180 ? 1 : 0} 0 ${q.x.toFixed(1)} ${q.y.toFixed(1)}`;
 }
-// Seen from a camera in front, the subject's right leg is on the screen's left:
-// internal rotation swings the right foot to the screen's left, the left foot to the right.
-const screenSign = (side) => (side === "right" ? -1 : 1);
+// The picture is shown as in a mirror: the subject's left leg is on the screen's left.
+// Internal rotation swings the foot outward: the left foot to the screen's left, the right foot to the right.
+const screenSign = (side) => (side === "left" ? -1 : 1);
 function svgEl(tag, attrs, parent) {
   const el = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
   if (parent) parent.appendChild(el);
   return el;
 }
-function buildDial(side, normDeg) {
+function buildDial(side, NORM_DEG) {
   const face = document.querySelector(`#side-${side} .dial-face`);
+  face.replaceChildren();
   const s = screenSign(side);
   svgEl("path", { class: "arc", d: arcPath(-DIAL_LIMIT, DIAL_LIMIT, 128) }, face);
   for (let d = -60; d <= 60; d += 15) {
@@ -34,17 +35,18 @@ function buildDial(side, normDeg) {
     svgEl("line", { class: "tick-mark", x1: p.x, y1: p.y, x2: q.x, y2: q.y }, face);
   }
   for (const dir of [1, -1]) {
-    const deg = s * dir * normDeg;
+    const deg = s * dir * NORM_DEG;
     const p = dialPoint(deg, 100), q = dialPoint(deg, 152);
     svgEl("line", { class: "norm-mark", x1: p.x, y1: p.y, x2: q.x, y2: q.y }, face);
     const t = dialPoint(deg, 166);
     const label = svgEl("text", { class: "norm-label", x: t.x, y: t.y + 5, "text-anchor": "middle" }, face);
-    label.textContent = `${normDeg}°`;
+    label.textContent = `${NORM_DEG}°`;
     const e = dialPoint(s * dir * (DIAL_LIMIT + 9), 110);
     const dl = svgEl("text", { class: "dir-label", x: e.x, y: e.y, "text-anchor": "middle" }, face);
     dl.textContent = dir > 0 ? "IR" : "ER";
   }
   const dial = face.parentNode;
+  for (const old of dial.querySelectorAll(".sweep")) old.remove();
   const sweep = svgEl("path", { class: "sweep", d: "" });
   dial.insertBefore(sweep, face.nextSibling);
   const peakIr = svgEl("line", { class: "peak", x1: 0, y1: 0, x2: 0, y2: 0, visibility: "hidden" }, face);
@@ -54,7 +56,7 @@ function buildDial(side, normDeg) {
 
 let dials = null;
 
-/** Draw the dials' faces, with the server's norm marked both ways. */
+/** Draw the dials' faces, with the server's reference marked both ways. */
 export function buildDials() {
   dials = {};
   for (const side of facts.sides) dials[side] = buildDial(side, facts.norms.norm_deg);
@@ -91,11 +93,11 @@ export function updateSide(side, reading, active, peaks) {
     d.needle.setAttribute("visibility", "visible");
     setLine(d.needle, deg, 0, 150);
     d.sweep.setAttribute("d", Math.abs(clamped) > 0.5 ? arcPath(0, deg, 128) : "");
-    const normDeg = facts.norms.norm_deg;
-    const pct = Math.round((Math.abs(angle) / normDeg) * 100);
+    const ref = facts.norms.norm_deg;
+    const pct = Math.round((Math.abs(angle) / ref) * 100);
     $(`dir-${side}`).textContent = Math.abs(angle) < 1 ? "neutral" : angle > 0 ? "internal" : "external";
     const unc = reading.uncertainty_deg;
-    $(`unc-${side}`).textContent = (unc !== null && unc !== undefined ? `± ${unc.toFixed(1)}°  ·  ` : "") + `${pct}% of ${normDeg}°`;
+    $(`unc-${side}`).textContent = (unc !== null && unc !== undefined ? `± ${unc.toFixed(1)}°  ·  ` : "") + `${pct}% of ${ref}°`;
   }
   for (const [key, line, sign] of [["internal_deg", d.peakIr, 1], ["external_deg", d.peakEr, -1]]) {
     const value = peaks ? peaks[key] : null;
@@ -112,7 +114,7 @@ export function updateSide(side, reading, active, peaks) {
     list.replaceChildren(...flags.map((f) => {
       const li = document.createElement("li");
       li.textContent = f.replace(/_/g, " ");
-      if (facts.flags[f] === "invalidating") li.classList.add("bad");
+      if (facts.flags[f] === "invalidating") li.classList.add("bad"); // what the flag does: from /api/info
       return li;
     }));
   }

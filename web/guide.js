@@ -1,16 +1,31 @@
-/* The guided self-test: steps, prompt, checks, countdown ring and the tick with its beep. */
+/* The guided self-test: steps, prompt, checks, countdown ring, the tick with its beep,
+ * and which view the stage shows (live dials, or the results). */
 
 import { app, ui } from "./state.js";
 import { send } from "./connection.js";
 import { renderResults } from "./results.js";
+import { speakGuide, say } from "./speech.js";
 
 /** Phases after which the main button starts a new test. */
 export const RESTART_PHASES = ["idle", "results"];
 
-/** Send a guide command (start, next, redo, cancel) to the server. */
+/** Whether a finished test is on screen and not saved yet. */
+export function unsavedShown() {
+  return document.body.dataset.view === "results" && app.last && app.savedFor !== app.last.results.result_id;
+}
+
+/** Send a guide command (start, next, redo, cancel) to the server; refused while nothing can be measured. */
 export function command(action) {
-  if (action === "start" || (action === "next" && app.state && RESTART_PHASES.includes(app.state.phase))) {
+  const starting = action === "start" || (action === "next" && app.state && RESTART_PHASES.includes(app.state.phase));
+  if (starting && app.blocked) {
+    ui.detail.textContent = `The test cannot start: ${app.blocked.text}`;
+    ui.detail.className = "detail confirm";
+    say("The test cannot start. " + app.blocked.text);
+    return;
+  }
+  if (starting) {
     ensureAudio();
+    app.showingLast = false;
   }
   send({ type: "command", action });
 }
@@ -47,6 +62,19 @@ function renderChecks(checks) {
   }));
 }
 
+/** Show the live dials, or the results of ``app.last`` (the server's newest, or kept from before). */
+export function showView() {
+  const phase = app.state ? app.state.phase : "idle";
+  const results = (phase === "results" && app.state.results) || app.showingLast;
+  document.body.dataset.view = results && app.last ? "results" : "live";
+  ui.results.hidden = document.body.dataset.view !== "results";
+  ui.last.hidden = !app.last || phase === "results" || app.showingLast;
+  ui.resultsTitle.textContent = phase === "results" ? "Results" : "Last result";
+  if (phase !== "results") {
+    ui.cancelLabel.textContent = app.showingLast ? "Back" : "Cancel";
+  }
+}
+
 /** Show the guide's state as the server sent it. */
 export function updateGuide(state) {
   if (!state) return;
@@ -54,16 +82,28 @@ export function updateGuide(state) {
   app.state = state;
   ui.guide.dataset.phase = state.phase;
   ui.guide.dataset.sub = state.sub || "";
+  const subChanged = !prev || prev.phase !== state.phase || prev.sub !== state.sub || prev.step_index !== state.step_index;
+  if (subChanged) app.confirm = null;
   ui.prompt.textContent = state.prompt || "";
-  ui.detail.textContent = state.last_trial && state.sub === "return" ? `${state.last_trial}. ${state.detail || ""}` : state.detail || "";
+  if (!app.confirm) {
+    ui.detail.className = "detail";
+    ui.detail.textContent = state.last_trial && state.sub === "return" ? `${state.last_trial}. ${state.detail || ""}` : state.detail || "";
+    if (state.phase === "results" && !state.results && state.error) ui.detail.textContent = state.error;
+    if (state.phase === "results" && state.results && !state.error) {
+      ui.detail.textContent = app.savedFor === state.results.result_id
+        ? "Saved. Space runs the test again."
+        : "Save the session (S) before running the test again (Space).";
+    }
+  }
   renderChecks(state.checks || []);
   renderSteps(state);
   const label = { idle: "Start test", results: "Run again" }[state.phase]
     || { setup: "Skip check", calibrate: "Calibrate now", trial: "Skip step", analyzing: "Next" }[state.phase] || "Next";
   ui.nextLabel.textContent = label;
+  ui.cancelLabel.textContent = state.phase === "results" ? "Close" : "Cancel";
   ui.redo.disabled = !["setup", "calibrate", "trial", "results"].includes(state.phase);
-  ui.cancel.disabled = state.phase === "idle";
-  // Countdown ring: hold, calibration and set-up.
+  ui.cancel.disabled = state.phase === "idle" && !app.showingLast;
+  // Countdown ring: hold, calibration and set-up (hidden at once when the phase moves on).
   const total = state.hold_s;
   if (state.countdown_s !== null && state.countdown_s !== undefined && total) {
     ui.countdown.classList.add("on");
@@ -73,20 +113,23 @@ export function updateGuide(state) {
   } else {
     ui.countdown.classList.remove("on");
   }
-  if (app.tickSeq !== null && state.tick_seq > app.tickSeq) showTick();
+  const phaseChanged = prev && prev.phase !== state.phase;
+  if (phaseChanged) ui.tick.classList.remove("show"); // no tick lingers into the next phase
+  if (app.tickSeq !== null && state.tick_seq > app.tickSeq) {
+    // The calibration's tick comes with the first trial's prompt: a beep only, the picture stays clear.
+    if (phaseChanged) beep(); else showTick();
+  }
   app.tickSeq = state.tick_seq;
   if (state.phase === "results" && state.results) {
-    if (!prev || prev.phase !== "results" || !ui.results.dataset.rid || ui.results.dataset.rid !== state.results.result_id) {
+    if (!app.last || app.last.results.result_id !== state.results.result_id) {
+      // A new test finished: it replaces the kept one.
+      app.last = { results: state.results, steps: state.steps };
+      app.showingLast = false;
       renderResults(state.results);
     }
-    ui.results.hidden = false;
-    ui.guide.classList.add("has-results");
-  } else {
-    ui.results.hidden = true;
-    ui.results.dataset.rid = "";
-    ui.guide.classList.remove("has-results");
   }
-  if (state.phase === "results" && !state.results && state.error) ui.detail.textContent = state.error;
+  showView();
+  speakGuide(prev, state);
 }
 
 function showTick() {
@@ -95,11 +138,13 @@ function showTick() {
   ui.tick.classList.add("show");
   beep();
 }
-function ensureAudio() {
-  try {
-    if (!app.audio) app.audio = new (window.AudioContext || window.webkitAudioContext)();
-    if (app.audio.state === "suspended") app.audio.resume();
-  } catch (e) { app.audio = null; }
+
+/** The beep needs an AudioContext made after a user gesture. */
+export function ensureAudio() {
+  if (!app.audio && (window.AudioContext || window.webkitAudioContext)) {
+    try { app.audio = new (window.AudioContext || window.webkitAudioContext)(); } catch (e) { app.audio = null; }
+  }
+  if (app.audio && app.audio.state === "suspended") app.audio.resume().catch(() => {});
 }
 function beep() {
   const ctx = app.audio;

@@ -1,18 +1,68 @@
-/* Buttons and keys: Space/Enter = next, R = redo, Escape = cancel. */
+/* Buttons and keys: Space/Enter = next, R = redo, Esc = cancel, S = save, D = download,
+ * L = last result, M = voice on/off. Discarding unsaved results takes a second press. */
 
 import { $, app, ui } from "./state.js";
-import { command, RESTART_PHASES } from "./guide.js";
-import { saveSession } from "./records.js";
+import { command, RESTART_PHASES, showView, unsavedShown } from "./guide.js";
+import { downloadReport, saveSession } from "./records.js";
+import { say, toggleSpeech } from "./speech.js";
+
+const CONFIRM_MS = 8000;
+
+/** Run ``action`` now, or, with unsaved results on screen, only on the second press within CONFIRM_MS. */
+function guarded(key, what, action) {
+  if (!unsavedShown()) { app.confirm = null; action(); return; }
+  const now = performance.now();
+  if (app.confirm && app.confirm.key === key && now < app.confirm.until) {
+    app.confirm = null;
+    action();
+    return;
+  }
+  app.confirm = { key, until: now + CONFIRM_MS };
+  ui.detail.className = "detail confirm";
+  ui.detail.textContent = `These results are not saved. Press ${key} again to ${what}, or S to save them first.`;
+  say(`The results are not saved. Press ${key === "Esc" ? "Escape" : key} again to ${what}.`);
+  setTimeout(() => {
+    if (app.confirm && performance.now() >= app.confirm.until) {
+      app.confirm = null;
+      ui.detail.className = "detail";
+      if (app.state) ui.detail.textContent = "Save the session (S) before running the test again (Space).";
+    }
+  }, CONFIRM_MS + 50);
+}
+
+function next() {
+  const restart = !app.state || RESTART_PHASES.includes(app.state.phase);
+  if (restart) guarded("Space", "start a new test", () => command("start"));
+  else command("next");
+}
+
+function cancel() {
+  if (app.showingLast && (!app.state || app.state.phase !== "results")) {
+    guarded("Esc", "leave them", () => { app.showingLast = false; showView(); });
+    return;
+  }
+  // Closing keeps the results: "Last result" (L) shows them again until a new test finishes.
+  guarded("Esc", "close them", () => command("cancel"));
+}
+
+function showLast() {
+  if (!app.last || (app.state && app.state.phase === "results")) return;
+  app.showingLast = true;
+  showView();
+}
 
 /** Wire the buttons and the keyboard; ``setMode`` switches between server and device camera. */
 export function bindInput({ setMode }) {
-  ui.next.addEventListener("click", () => command(app.state && RESTART_PHASES.includes(app.state.phase) ? "start" : "next"));
+  ui.next.addEventListener("click", next);
   ui.redo.addEventListener("click", () => command("redo"));
-  ui.cancel.addEventListener("click", () => command("cancel"));
+  ui.cancel.addEventListener("click", cancel);
+  ui.last.addEventListener("click", showLast);
   ui.save.addEventListener("click", saveSession);
-  ui.again.addEventListener("click", () => command("start"));
-  ui.close.addEventListener("click", () => command("cancel"));
-  ui.report.addEventListener("click", (ev) => { if (ui.report.getAttribute("aria-disabled") === "true") ev.preventDefault(); });
+  ui.speech.addEventListener("click", toggleSpeech);
+  ui.report.addEventListener("click", (ev) => { ev.preventDefault(); downloadReport(); });
+  ui.subject.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter") { ev.preventDefault(); saveSession(); }
+  });
   $("mode-server").addEventListener("click", () => setMode("server"));
   $("mode-browser").addEventListener("click", () => setMode("browser"));
   document.addEventListener("keydown", (ev) => {
@@ -20,16 +70,15 @@ export function bindInput({ setMode }) {
     const tag = (ev.target && ev.target.tagName) || "";
     if (["INPUT", "SELECT", "TEXTAREA"].includes(tag)) return; // typing, not commands
     const onControl = ["BUTTON", "A"].includes(tag);
-    if (ev.key === " " || ev.key === "Enter") {
-      if (onControl) return; // the focused control handles its own activation
-      ev.preventDefault();
-      ui.next.click();
-    } else if (ev.key === "r" || ev.key === "R") {
-      ev.preventDefault();
-      command("redo");
-    } else if (ev.key === "Escape") {
-      ev.preventDefault();
-      command("cancel");
-    }
+    const k = ev.key.length === 1 ? ev.key.toLowerCase() : ev.key;
+    const actions = {
+      " ": next, Enter: next, r: () => command("redo"), Escape: cancel,
+      s: saveSession, d: downloadReport, l: showLast, m: toggleSpeech,
+    };
+    if ((k === " " || k === "Enter") && onControl) return; // the focused control handles its own activation
+    if (!actions[k]) return;
+    ev.preventDefault();
+    if (k === "s" || k === "d") { if (document.body.dataset.view === "results") actions[k](); return; }
+    actions[k]();
   });
 }

@@ -6,7 +6,7 @@
  *  - this device's camera: getUserMedia, JPEG frames sent to /ws/camera,
  *    which answers with the same messages.
  * Message format: docs/server.md. Angles: + internal, - external, degrees,
- * per the subject's own side.
+ * per the subject's own side. The picture is shown as in a mirror.
  */
 
 import { $, app, facts, setFacts, ui } from "./state.js";
@@ -14,10 +14,15 @@ import { httpUrl, openSocket, setHandlers, wsUrl } from "./connection.js";
 import { setConn, setStatus } from "./status.js";
 import { buildDials, updateSide } from "./dials.js";
 import { drawSkeleton, fitCanvas } from "./skeleton.js";
-import { fitPreview, setSource } from "./preview.js";
+import { fitPreview, setMirror, setSource } from "./preview.js";
 import { updateGuide } from "./guide.js";
-import { frameAnswered, startBrowserMode, stopBrowserCamera } from "./camera.js";
+import { clearProblem, frameAnswered, startBrowserMode, stopBrowserCamera } from "./camera.js";
 import { bindInput } from "./keys.js";
+
+function clearLive() {
+  for (const side of facts.sides) updateSide(side, null, false, null);
+  drawSkeleton(null);
+}
 
 function onMessage(msg) {
   if (app.mode === "browser" && msg.type === "frame") frameAnswered();
@@ -38,18 +43,17 @@ function onMessage(msg) {
     document.body.dataset.frames = String((Number(document.body.dataset.frames) || 0) + 1);
   } else {
     setStatus(msg.status);
-    if (msg.sides === null && performance.now() - app.lastFrameAt > 1500) {
-      for (const side of facts.sides) updateSide(side, null, false, null);
-      drawSkeleton(null);
-    }
+    if (msg.sides === null && performance.now() - app.lastFrameAt > 1500) clearLive();
   }
   if (msg.state) updateGuide(msg.state);
 }
 
 function startServerMode() {
   stopBrowserCamera();
+  clearProblem();
   app.source = null;
   ui.caption.textContent = "";
+  setMirror(false);
   openSocket(wsUrl("ws/live"));
 }
 
@@ -65,24 +69,24 @@ function start() {
 }
 
 function setMode(mode) {
-  if (mode === app.mode && app.ws) return;
+  if (mode === app.mode && app.ws && !app.cameraError) return;
   app.mode = mode;
   localStorage.setItem("hiprom.mode", mode);
-  app.state = null; app.tickSeq = null;
+  app.state = null; app.tickSeq = null; app.lastFrameAt = 0;
+  clearLive();
   start();
 }
 
 showMode(); // the mode asked for, at once; the server's facts may still change it
 setHandlers({ message: onMessage, reconnect: start });
 bindInput({ setMode });
+ui.cameraRetry.addEventListener("click", () => setMode("browser"));
+ui.cameraServer.addEventListener("click", () => setMode("server"));
 window.addEventListener("resize", () => { fitPreview(); fitCanvas(); });
 if (window.ResizeObserver) new ResizeObserver(() => fitPreview()).observe(ui.wrap);
 setInterval(() => {
-  if (app.lastFrameAt && performance.now() - app.lastFrameAt > 3000) {
-    for (const side of facts.sides) $(`side-${side}`).classList.add("stale");
-  } else {
-    for (const side of facts.sides) $(`side-${side}`).classList.remove("stale");
-  }
+  const stale = app.lastFrameAt && performance.now() - app.lastFrameAt > 3000;
+  for (const side of facts.sides) $(`side-${side}`).classList.toggle("stale", !!stale);
 }, 1000);
 
 fetch(httpUrl("api/info"), { credentials: "same-origin" })
@@ -105,13 +109,15 @@ fetch(httpUrl("api/info"), { credentials: "same-origin" })
     app.info = Object.assign(app.info, info);
     setFacts(info);
     buildDials();
-    const norm = facts.norms.norm_deg;
-    $("foot-norm").textContent = `Norm: ${norm}° internal and ${norm}° external rotation. Sides are the subject's own; + internal, − external.`;
     ui.footMeta.textContent = info.version ? `hiprom ${info.version}` : "";
+    const n = facts.norms;
+    ui.footNorm.textContent = `Reference ${n.norm_deg}° each way · normal band ${n.bands.internal[0]}–${n.bands.internal[1]}° internal, `
+      + `${n.bands.external[0]}–${n.bands.external[1]}° external`;
     if (info.server_source === false) {
       // Started for browser cameras only: there is no server camera to watch.
       $("mode-server").disabled = true;
       $("mode-server").title = "This server was started without a camera or video of its own.";
+      ui.cameraServer.hidden = true;
       app.mode = "browser";
     }
     if (info.browser_camera === false) {

@@ -1,34 +1,40 @@
-/* Saving a finished test as a session in the records store, and its PDF report link. */
+/* Saving a finished test as a session in the records store, and downloading its PDF report. */
 
-import { $, app, ui } from "./state.js";
+import { app, ui } from "./state.js";
 import { httpUrl } from "./connection.js";
 import { offerReference, withdrawReference } from "./reference.js";
+
+function saveStatus(kind, text) {
+  ui.saveStatus.className = `save-status ${kind}`;
+  ui.saveStatus.textContent = text;
+}
 
 /** New results: nothing saved yet; saving offered when the server keeps records. */
 export function resetSave() {
   app.savedFor = null;
-  ui.saveStatus.textContent = "";
-  ui.saveStatus.className = "save-status";
+  app.reportUrl = null;
+  saveStatus("", "");
   ui.save.disabled = !app.info.records;
-  ui.save.title = app.info.records ? "" : "Saving is not available on this server (no records store).";
+  ui.save.title = app.info.records ? "Save session (S, or Enter in the Subject field)" : "Saving is not available on this server (no records store).";
   ui.report.setAttribute("aria-disabled", "true");
+  ui.report.title = "Save the session first";
   ui.report.href = "#";
   withdrawReference();
 }
 
-/** Save the finished test: its full analysis, then a new session in the records store. */
+/** Save the shown test: its full analysis, then a new session in the records store. */
 export async function saveSession() {
-  const res = app.state && app.state.results;
-  if (!res || ui.save.disabled) return;
+  const shown = app.last;
+  if (!shown || ui.save.disabled) return;
+  const res = shown.results;
   ui.save.disabled = true;
-  ui.saveStatus.className = "save-status";
-  ui.saveStatus.textContent = "Saving…";
+  saveStatus("", "Saving…");
   try {
     const a = await fetch(httpUrl(`api/results/${res.result_id}`), { credentials: "same-origin" });
     if (!a.ok) throw new Error((await a.json().catch(() => ({}))).detail || `HTTP ${a.status}`);
     const analysis = await a.json();
-    const subject = $("subject").value.trim() || null;
-    const steps = (app.state.steps || []).map((s) => ({ side: s.side, direction: s.direction, trials: s.trials, note: s.note }));
+    const subject = ui.subject.value.trim() || null;
+    const steps = (shown.steps || []).map((s) => ({ side: s.side, direction: s.direction, trials: s.trials, note: s.note }));
     const r = await fetch(httpUrl("api/sessions"), {
       method: "POST",
       credentials: "same-origin",
@@ -44,17 +50,55 @@ export async function saveSession() {
     const body = await r.json().catch(() => ({}));
     if (!r.ok) throw new Error(typeof body.detail === "string" ? body.detail : `HTTP ${r.status}`);
     app.savedFor = res.result_id;
-    ui.saveStatus.className = "save-status ok";
-    ui.saveStatus.textContent = `Saved as session ${body.id}${body.subject ? ` of ${body.subject}` : ""}`;
+    saveStatus("ok", `Saved as session ${body.id}${body.subject ? ` of ${body.subject}` : ""}. D downloads the PDF.`);
     offerReference(body.id);
     if (body.report_url) {
-      ui.report.href = httpUrl(body.report_url.replace(/^\//, "") + "?download=1");
+      app.reportUrl = httpUrl(body.report_url.replace(/^\//, "") + "?download=1");
+      app.reportName = `hiprom-session-${body.id}.pdf`;
+      ui.report.href = app.reportUrl;
       ui.report.setAttribute("aria-disabled", "false");
+      ui.report.title = "Download the PDF report (D)";
       ui.report.focus();
     }
   } catch (e) {
     ui.save.disabled = false;
-    ui.saveStatus.className = "save-status error";
-    ui.saveStatus.textContent = `Not saved: ${e.message}`;
+    saveStatus("error", `Not saved: ${e.message}`);
+  }
+}
+
+let making = false;
+
+/** Fetch the PDF with a running "making it" line (it takes seconds), then hand it to the browser. */
+export async function downloadReport() {
+  if (!app.last) return;
+  if (!app.reportUrl) {
+    saveStatus("warn", app.info.records ? "Save the session first (S), then download the PDF (D)." : "No PDF: this server keeps no records.");
+    return;
+  }
+  if (making) return;
+  making = true;
+  ui.report.classList.add("busy");
+  ui.report.setAttribute("aria-busy", "true");
+  const t0 = performance.now();
+  const tick = () => saveStatus("", `Making the PDF… ${Math.round((performance.now() - t0) / 1000)} s`);
+  tick();
+  const timer = setInterval(tick, 1000);
+  try {
+    const r = await fetch(app.reportUrl, { credentials: "same-origin" });
+    if (!r.ok) throw new Error((await r.json().catch(() => ({}))).detail || `HTTP ${r.status}`);
+    const blob = await r.blob();
+    const url = URL.createObjectURL(blob);
+    const a = document.createElement("a");
+    a.href = url; a.download = app.reportName || "hiprom-report.pdf";
+    document.body.appendChild(a); a.click(); a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    saveStatus("ok", `PDF ready (${Math.round(blob.size / 1024)} kB): see your downloads.`);
+  } catch (e) {
+    saveStatus("error", `No PDF: ${e.message}`);
+  } finally {
+    clearInterval(timer);
+    making = false;
+    ui.report.classList.remove("busy");
+    ui.report.removeAttribute("aria-busy");
   }
 }

@@ -1,95 +1,116 @@
-/* The results table of a finished test: both sides, their difference and the asymmetry badge. */
+/* The results table of a finished test: both sides (left, right), their difference,
+ * the asymmetry and the badge. Words: "reference 45°" is the product's one number;
+ * the "normal band" (e.g. 30–40° internal) is the range healthy hips show. */
 
 import { facts, ui } from "./state.js";
 import { resetSave } from "./records.js";
 
-function cell(value, unc, pct, reason) {
+const ROWS = [
+  ["Internal rotation", "internal_rotation", "internal"],
+  ["External rotation", "external_rotation", "external"],
+  ["Total arc", "total_arc", "arc"],
+];
+const SIDE_LABEL = { left: "Left", right: "Right" };
+
+function span(cls, text) {
+  const s = document.createElement("span");
+  s.className = cls;
+  s.textContent = text;
+  return s;
+}
+
+/** The normal band of a measure (the arc's is the sum of both directions' bands). */
+function bandOf(which) {
+  const b = facts.norms.bands;
+  if (which === "arc") return [b.internal[0] + b.external[0], b.internal[1] + b.external[1]];
+  return b[which];
+}
+
+function cell(label, value, unc, band, reason) {
   const td = document.createElement("td");
+  td.dataset.label = label;
   if (value === null || value === undefined) {
-    td.textContent = "not measurable";
+    td.appendChild(span("sub", "not measurable"));
     if (reason) td.title = reason;
     return td;
   }
-  const big = document.createElement("span");
-  big.className = "big";
-  big.textContent = `${value.toFixed(0)}°`;
-  td.appendChild(big);
-  if (unc !== null && unc !== undefined) {
-    const u = document.createElement("span");
-    u.className = "unc";
-    u.textContent = `± ${unc.toFixed(0)}°`;
-    td.appendChild(u);
-  }
-  if (pct !== null && pct !== undefined) {
-    const p = document.createElement("span");
-    p.className = "pct" + (pct < 75 ? " low" : "");
-    p.textContent = `${pct.toFixed(0)}% of norm`;
-    td.appendChild(p);
+  const box = document.createElement("div");
+  box.appendChild(span("big", `${value.toFixed(0)}°`));
+  if (unc !== null && unc !== undefined) box.appendChild(span("unc", `± ${unc.toFixed(0)}°`));
+  td.appendChild(box);
+  if (band) {
+    const [lo, hi] = band;
+    const where = value < lo ? "low" : value > hi ? "high" : "in";
+    const words = { low: "below normal", high: "above normal", in: "normal" }[where];
+    const b = span(`band ${where}`, words);
+    b.title = `The normal band (AMA) is ${lo}–${hi}°; the reference is ${facts.norms.norm_deg}° each way.`;
+    td.appendChild(b);
   }
   return td;
 }
 
+const signed = (d) => `${d > 0 ? "+" : d < 0 ? "−" : ""}${Math.abs(d).toFixed(0)}°`;
+
 /** Fill the table from the guide's results (the summary of the final analysis). */
 export function renderResults(res) {
   ui.results.dataset.rid = res.result_id;
-  const rows = [
-    ["Internal rotation", "internal_rotation"],
-    ["External rotation", "external_rotation"],
-    ["Total arc", "total_arc"],
-  ];
   const asym = res.asymmetry || {};
   const flagged = new Set(asym.flagged_measures || []);
-  ui.resultsBody.replaceChildren(...rows.map(([label, key]) => {
+  ui.resultsBody.replaceChildren(...ROWS.map(([label, key, which]) => {
     const tr = document.createElement("tr");
     const th = document.createElement("th");
     th.scope = "row"; th.textContent = label;
+    const [lo, hi] = bandOf(which);
+    th.appendChild(span("sub", `normal band ${lo}–${hi}°`));
     tr.appendChild(th);
     for (const side of facts.sides) {
       const s = res.sides[side] || {};
-      const td = cell(s[`${key}_deg`], s[`${key}_unc_deg`], s[`${key}_pct_norm`], s.not_measurable);
+      const td = cell(SIDE_LABEL[side], s[`${key}_deg`], s[`${key}_unc_deg`], bandOf(which), s.not_measurable);
       const unconfirmed = key === "total_arc"
         ? s.internal_rotation_confirmed === false || s.external_rotation_confirmed === false
         : s[`${key}_confirmed`] === false;
       if (unconfirmed && s[`${key}_deg`] !== null && s[`${key}_deg`] !== undefined) {
-        const mark = document.createElement("span");
-        mark.className = "unconfirmed";
-        mark.textContent = "unconfirmed";
+        const mark = span("unconfirmed", "unconfirmed");
         mark.title = s[`${key}_reason`] || "no valid trial: repeat it to confirm";
         td.appendChild(mark);
       }
       tr.appendChild(td);
     }
     const diff = asym[`${key}_deg`];
-    const td = document.createElement("td");
-    if (diff === null || diff === undefined) td.textContent = "–";
-    else {
-      const big = document.createElement("span");
-      big.className = "big";
-      big.textContent = `${diff > 0 ? "+" : diff < 0 ? "−" : ""}${Math.abs(diff).toFixed(0)}°`;
-      td.appendChild(big);
+    const isFlagged = flagged.has(`${key}_deg`) || flagged.has(key);
+    const tdDiff = document.createElement("td");
+    tdDiff.dataset.label = "Left − right";
+    const tdPct = document.createElement("td");
+    tdPct.dataset.label = "Asymmetry";
+    if (diff === null || diff === undefined) {
+      tdDiff.appendChild(span("sub", "–"));
+      tdPct.appendChild(span("sub", "–"));
+    } else {
+      tdDiff.appendChild(span("big", signed(diff)));
+      if (Math.abs(diff) >= 1) tdDiff.appendChild(span("sub", `${diff > 0 ? "left" : "right"} larger`));
       const pct = asym[`${key}_pct`];
-      if (pct !== null && pct !== undefined) {
-        const p = document.createElement("span"); p.className = "pct"; p.textContent = `${pct.toFixed(0)}%`; p.title = "of the larger side"; td.appendChild(p);
-      }
-      if (flagged.has(`${key}_deg`) || flagged.has(key)) td.classList.add("flagged");
+      tdPct.appendChild(span("big", pct !== null && pct !== undefined ? `${pct.toFixed(0)}%` : "–"));
+      tdPct.title = "The difference as a share of the larger side";
+      if (isFlagged) { tdDiff.classList.add("flagged"); tdPct.classList.add("flagged"); }
     }
-    tr.appendChild(td);
+    tr.append(tdDiff, tdPct);
     return tr;
   }));
-  const thr = asym.threshold_deg ?? (res.norms || {}).asymmetry_threshold_deg ?? facts.norms.asymmetry_threshold_deg;
-  if (asym.flagged) {
-    ui.asymBadge.className = "badge flagged";
-    ui.asymBadge.textContent = `Asymmetry above ${thr}°`;
-  } else if (res.measurable === false) {
+  const thr = asym.threshold_deg ?? facts.norms.asymmetry_threshold_deg;
+  if (res.measurable === false) {
     ui.asymBadge.className = "badge flagged";
     ui.asymBadge.textContent = "Not measurable";
+  } else if (asym.flagged) {
+    ui.asymBadge.className = "badge flagged";
+    ui.asymBadge.textContent = `Sides differ by more than ${thr}°`;
   } else {
     ui.asymBadge.className = "badge ok";
     ui.asymBadge.textContent = `Sides within ${thr}°`;
   }
   const notes = [...(res.notes || [])];
   if (res.not_measurable_reason) notes.unshift(res.not_measurable_reason);
-  const norm = res.norm_deg ?? facts.norms.norm_deg;
-  ui.resultsNotes.textContent = notes.length ? notes.join(" · ") : `Norm ${norm}° each way; total arc norm ${2 * norm}°.`;
+  const n = facts.norms;
+  notes.push(`Reference ${res.norm_deg ?? n.norm_deg}° each way. Normal band: internal ${n.bands.internal[0]}–${n.bands.internal[1]}°, external ${n.bands.external[0]}–${n.bands.external[1]}°.`);
+  ui.resultsNotes.textContent = notes.join(" · ");
   resetSave();
 }

@@ -1,6 +1,7 @@
 /* The page's shared state and the elements it writes to.
  *
  * Angles: + internal, - external, degrees, per the subject's own side.
+ * Sides are listed left, then right (hiprom.landmarks.SIDES), everywhere.
  * Message format: docs/server.md.
  */
 
@@ -8,8 +9,8 @@ export const $ = (id) => document.getElementById(id);
 export const params = new URLSearchParams(location.search);
 
 /** Domain facts from the server's /api/info (filled before anything is shown): the sides in
- * the server's order, the norms, what each quality flag does to a trial, the landmarks by name,
- * the skeleton's bones and each leg hip to toe. */
+ * the server's order (left, right), the norms and normal bands, what each quality flag does to
+ * a trial, the landmarks by name, the skeleton's bones and each leg hip to toe. */
 export const facts = { sides: [], norms: null, flags: {}, landmarks: {}, bones: [], legs: {} };
 
 /** Take the facts from /api/info. */
@@ -18,18 +19,20 @@ export function setFacts(info) {
 }
 
 export const ui = {
-  status: $("status"), statusText: $("status-text"), statusMeta: $("status-meta"),
-  conn: $("conn"), connText: $("conn-text"),
+  status: $("status"), statusText: $("status-text"), statusMeta: $("status-meta"), statusHelp: $("status-help"),
+  conn: $("conn"), connText: $("conn-text"), speech: $("btn-speech"), speechLabel: $("speech-label"),
   mjpeg: $("mjpeg"), video: $("local-video"), canvas: $("skeleton"), preview: $("preview"),
   caption: $("caption"), tick: $("tick"),
+  cameraError: $("camera-error"), cameraErrorTitle: $("camera-error-title"), cameraErrorText: $("camera-error-text"),
+  cameraRetry: $("btn-camera-retry"), cameraServer: $("btn-camera-server"),
   guide: $("guide"), steps: $("steps"), prompt: $("prompt"), detail: $("detail"), checks: $("checks"),
   countdown: $("countdown"), ring: $("ring"), countdownText: $("countdown-text"),
   next: $("btn-next"), nextLabel: $("btn-next-label"), redo: $("btn-redo"), cancel: $("btn-cancel"),
-  results: $("results"), resultsBody: document.querySelector("#results-table tbody"),
+  cancelLabel: $("btn-cancel-label"), last: $("btn-last"),
+  results: $("results"), resultsTitle: $("results-title"), resultsBody: document.querySelector("#results-table tbody"),
   resultsNotes: $("results-notes"), asymBadge: $("asym-badge"),
-  save: $("btn-save"), report: $("btn-report"), saveStatus: $("save-status"),
-  again: $("btn-again"), close: $("btn-close"), wrap: document.querySelector(".preview-wrap"),
-  footMeta: $("foot-meta"),
+  subject: $("subject"), save: $("btn-save"), report: $("btn-report"), saveStatus: $("save-status"),
+  wrap: document.querySelector(".preview-wrap"), footMeta: $("foot-meta"), footNorm: $("foot-norm"),
 };
 
 export const app = {
@@ -46,6 +49,16 @@ export const app = {
   inFlight: 0,
   lastReplyAt: 0,
   info: { records: false },
+  /** The newest finished test ({results, steps}), kept until a newer one finishes. */
+  last: null,
+  /** Whether the results view shows ``last`` while the server's guide is elsewhere. */
+  showingLast: false,
   savedFor: null,
+  reportUrl: null,
+  /** A discard waiting for its second key press: {action, until}. */
+  confirm: null,
+  /** The server's status when it says nothing can be measured (model or camera missing). */
+  blocked: null,
+  cameraError: null,
   audio: null,
 };

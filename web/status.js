@@ -1,15 +1,46 @@
-/* The status line under the bar and the connection badge. */
+/* The status line under the bar, its "What to do" link, and the connection badge. */
 
-import { ui } from "./state.js";
+import { app, ui } from "./state.js";
 
+/** Where the page's help says what to do, per status code. */
+const HELP = {
+  model_missing: "model",
+  camera_missing: "camera",
+  source_error: "camera",
+  no_source: "camera",
+  no_camera: "device-camera",
+  camera_denied: "device-camera",
+  camera_lost: "device-camera",
+  no_camera_api: "device-camera",
+  token: "token",
+  disconnected: "server",
+};
+
+let connKind = "";
+let connText = "";
+
+/** Show the server's (or the page's) status; an error that blocks measuring also blocks the guide. */
 export function setStatus(status) {
   if (!status) return;
   ui.status.className = `status ${status.level || "info"}`;
   ui.statusText.textContent = status.text || "";
+  ui.statusText.title = status.detail || "";
   ui.status.dataset.code = status.code || "";
+  const anchor = HELP[status.code];
+  ui.statusHelp.hidden = !anchor;
+  if (anchor) ui.statusHelp.href = `static/help.html#${anchor}`;
+  app.blocked = status.blocking ? status : null;
+  paintConn();
 }
 
 export function setConn(kind, text) {
-  ui.conn.className = `conn ${kind}`;
-  ui.connText.textContent = text;
+  connKind = kind; connText = text;
+  paintConn();
+}
+
+function paintConn() {
+  // Connected to a server that cannot measure is not "live": the dot says so.
+  const blocked = connKind === "up" && app.blocked;
+  ui.conn.className = `conn ${blocked ? "blocked" : connKind}`;
+  ui.connText.textContent = blocked ? "not measuring" : connText;
 }

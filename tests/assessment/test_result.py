@@ -77,7 +77,7 @@ def test_full_test_figures(make_kin, noisy_protocol, full_test):
     assert not asym["flagged"] and asym["flagged_measures"] == []
     assert result["series"]["left_deg"][0] is None
     assert [tr["side"] + tr["direction"][0] for tr in result["trials"]] == ["righti", "righte", "lefti", "lefte"]
-    assert "No left-right difference above 10 deg" in result["verdict"]
+    assert "No left-right difference above 10°" in result["verdict"]
 
 
 def test_repeats_give_spread_and_larger_uncertainty(make_kin, noisy_protocol):
@@ -103,7 +103,7 @@ def test_asymmetry_flag_and_threshold_override(make_kin, noisy_protocol):
     relaxed = assess(kin, Norms(asymmetry_threshold_deg=20.0))
     assert not relaxed["asymmetry"]["flagged"] and relaxed["asymmetry"]["threshold_deg"] == 20.0
     assert relaxed["norms"]["asymmetry_threshold_deg"] == 20.0
-    assert "Asymmetry above 10 deg: IR 14 deg (right larger)" in assess(kin)["verdict"]
+    assert "Asymmetry above 10°: IR 14° (right larger)" in assess(kin)["verdict"]
 
 
 def test_invalid_trial_is_listed_but_not_counted(make_kin, noisy_protocol, full_test):

@@ -57,7 +57,8 @@ def assert_frame_message(msg: dict) -> None:
         assert s["angle_deg"] is None or -180.0 <= s["angle_deg"] <= 180.0
         assert isinstance(s["flags"], list) and all(isinstance(f, str) for f in s["flags"])
     assert set(msg["quality"]) >= {"person", "n_people", "measurable", "fps", "dropped", "calibrated"}
-    assert set(msg["status"]) == {"code", "level", "text"} and msg["status"]["text"]
+    assert {"code", "level", "text", "blocking"} <= set(msg["status"]) <= {"code", "level", "text", "blocking", "detail"}
+    assert msg["status"]["text"] and msg["status"]["blocking"] == (msg["status"]["level"] == "error")
     assert msg["state"]["phase"] in ("idle", "setup", "calibrate", "trial", "analyzing", "results")
     assert set(msg["source"]) >= {"kind", "label", "preview", "size_wh"}
     if msg["landmarks"] is not None:

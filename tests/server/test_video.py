@@ -110,5 +110,11 @@ def test_a_missing_model_is_a_clear_status_not_a_crash(live_server, gt01, tmp_pa
     with live_server(source=str(gt01), model=str(missing)) as url:
         with connect(ws_url(url, "/ws/live"), open_timeout=5) as ws:
             msg, _ = recv_until(ws, lambda m: m["status"]["code"] == "model_missing", timeout=15)
-        assert "pose model" in msg["status"]["text"] and msg["status"]["level"] == "error"
+            # One line for the page; what was tried and how to fix it in the detail.
+            assert "pose model" in msg["status"]["text"] and msg["status"]["level"] == "error"
+            assert "\n" not in msg["status"]["text"] and len(msg["status"]["text"]) < 100
+            assert msg["status"]["blocking"] is True and "nothing_here.task" in msg["status"]["detail"]
+            ws.send(json.dumps({"type": "command", "action": "start"}))  # the guide cannot finish: it does not start
+            time.sleep(1.0)
+        assert httpx.get(url + "/api/guide").json()["phase"] == "idle"
         assert httpx.get(url + "/health").status_code == 200

@@ -105,13 +105,6 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
 
     page.locator("#btn-report").blur()
     page.mouse.move(0, 0)
-    # The demo plays on (it loops) under the results: catch the right hip's internal
-    # rotation for the README's screenshot, so it shows the live dial and the results together.
-    page.wait_for_function(
-        "() => { const t = document.getElementById('angle-right').textContent; return /^\\+\\d+°$/.test(t) && parseInt(t.slice(1)) >= 34; }",
-        timeout=30_000,
-        polling=30,
-    )
     shot = README_SCREENSHOT if os.environ.get("HIPROM_UPDATE_SCREENSHOT") == "1" else tmp_path / "screenshot.png"
     page.screenshot(path=str(shot))
     assert shot.stat().st_size > 20_000  # a real rendered page, not a blank one
@@ -146,7 +139,14 @@ def test_a_missing_camera_is_a_clear_message_on_the_page(launch, tmp_path):
         page.wait_for_selector("#status.error", timeout=15_000)
         text = page.locator("#status-text").inner_text()
         assert "camera 7" in text and "Trying again" in text, text
-        assert page.locator("#conn-text").inner_text() == "live"  # the server is up, the camera is not
+        # The server is up, the camera is not: the dot is not green, and the guide refuses to start.
+        assert page.locator("#conn-text").inner_text() == "not measuring"
+        assert "blocked" in page.locator("#conn").get_attribute("class")
+        assert page.locator("#status-help").get_attribute("href").endswith("help.html#camera")
+        page.locator("body").press("Space")
+        assert "cannot start" in page.locator("#detail").inner_text()
+        page.wait_for_timeout(500)
+        assert page.locator("#guide").get_attribute("data-phase") == "idle"
         context.close()
 
 
@@ -168,4 +168,28 @@ def test_with_a_token_the_page_works_when_opened_with_it_and_not_without(launch,
         assert page.url == url + "/"
         assert sockets and not any("token" in u for u in sockets), sockets
         assert requests[1:] and not any("token" in u for u in requests[1:]), requests
+        context.close()
+
+
+@pytest.mark.footage
+def test_a_missing_model_is_one_line_a_red_dot_and_a_guide_that_does_not_start(launch, footage_dir, tmp_path):
+    settings = ServerSettings(source=str(footage_dir / "rendered" / "gt01.mp4"), loop=True,
+                              model=str(tmp_path / "nothing_here.task"), db=str(tmp_path / "r.db"))
+    with serve_in_thread(settings) as url:
+        context = launch().new_context(viewport={"width": 1366, "height": 768})
+        page = context.new_page()
+        page.goto(url + "/")
+        page.wait_for_selector("#status[data-code='model_missing']", timeout=20_000)
+        status = page.locator("#status-text")
+        assert status.evaluate("(e) => e.getClientRects().length") == 1  # one line, not a 7-line banner
+        assert page.locator("#status-help").get_attribute("href").endswith("help.html#model")
+        assert page.locator("#conn-text").inner_text() == "not measuring"
+        dot = page.evaluate("getComputedStyle(document.querySelector('#conn .dot')).backgroundColor")
+        assert dot != "rgb(70, 209, 96)"  # not the green of "live"
+        page.locator("body").press("Space")
+        assert "cannot start" in page.locator("#detail").inner_text() and "pose model" in page.locator("#detail").inner_text()
+        page.wait_for_timeout(500)
+        assert page.locator("#guide").get_attribute("data-phase") == "idle"
+        help_page = page.request.get(url + "/static/help.html")
+        assert help_page.status == 200 and 'id="model"' in help_page.text()
         context.close()

@@ -42,12 +42,12 @@ NORMS_ENV = "HIPROM_NORMS"
 SOURCES: tuple[str, ...] = (
     "Ellison JB, Rose SJ, Sahrmann SA. Patterns of hip rotation range of motion: a comparison "
     "between healthy subjects and patients with low back pain. Phys Ther. 1990;70(9):537-541 "
-    "(left and right commonly equal within 10 deg)",
+    "(left and right commonly equal within 10°)",
     "Gradoz MC, Bauer LE, Grindstaff TL, Bagwell JJ. Reliability of hip rotation range of motion "
     "in supine and seated positions. J Sport Rehabil. 2018;27(4) (MDC of supine and seated IR/ER "
-    "goniometry 6.1-8.6 deg)",
-    "AMA Guides to the Evaluation of Permanent Impairment (normal hip IR 30-40 deg, ER 40-60 deg)",
-    "hiprom product norm: 45 deg for each direction, 90 deg total arc",
+    "goniometry 6.1–8.6°)",
+    "AMA Guides to the Evaluation of Permanent Impairment (normal hip IR 30–40°, ER 40–60°)",
+    "hiprom reference: 45° for each direction, 90° total arc",
 )
 
 

@@ -110,7 +110,7 @@ def _notes(trials: list[Trial], fraction: dict[str, float], rest: dict[str, floa
         if fraction[side] < 0.9:
             notes.append(f"{side}: measurable in {100 * fraction[side]:.0f}% of frames")
         if abs(rest[side]) >= 2.0:
-            notes.append(f"{side}: rest position {rest[side]:+.1f} deg from vertical")
+            notes.append(f"{side}: rest position {rest[side]:+.1f}° from vertical")
         reasons = Counter(r for tr in trials if tr.side == side for r in tr.reasons)
         for reason, count in reasons.items():
             notes.append(f"{side}: {reason.replace('_', ' ')} during {count} trial{'s' if count > 1 else ''}")
@@ -176,7 +176,7 @@ def assess(
             if off_posture >= settings.posture_fraction:
                 sides[side] = empty_side(
                     f"{side} leg not in the seated test position in {100 * off_posture:.0f}% of frames "
-                    "(knee not bent about 90 deg or thigh not toward the camera)"
+                    "(knee not bent about 90° or thigh not toward the camera)"
                 )
                 continue
             found = find_trials(t_s, angle[:, c], unc[:, c], flags[:, c], method[:, c], side, settings, FLAG_RULES)

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from hiprom.assessment.norms import Norms
+from hiprom.landmarks import SIDES
+
 _LABEL = {"internal_rotation": "IR", "external_rotation": "ER", "total_arc": "total arc"}
 
 
@@ -12,7 +15,9 @@ def verdict(result: dict[str, Any]) -> str:
     """The one-line conclusion of a ``hiprom.analysis/1`` result.
 
     Says whether the test was measurable, whether a left-right difference
-    exceeds the threshold (and which), and how the figures compare with the norm.
+    exceeds the threshold (and which), and which figures fall below the normal
+    band (``norms.bands``, AMA: IR 30-40°, ER 40-60°). The band, not the 45°
+    reference, decides "below": 33° IR is inside 30-40°, so it is not "below" anything.
     """
     if not result.get("measurable"):
         return f"Not measurable: {result.get('not_measurable_reason')}."
@@ -29,31 +34,32 @@ def verdict(result: dict[str, Any]) -> str:
         reasons = Counter(r for tr in invalid for r in tr["reasons"])
         common = ", ".join(name for name, _ in reasons.most_common(2))
         return f"No valid trial on either side: {len(invalid)} invalid (most often {common})."
-    norm = result["norm_deg"]
+    bands = (result.get("norms") or {}).get("bands") or Norms().to_dict()["bands"]
     parts: list[str] = []
     missing = [side for side, s in sides.items() if s.get("not_measurable")]
     if missing:
         parts.append(f"{' and '.join(missing).capitalize()} side not measurable")
     if asym.get("flagged"):
         diffs = ", ".join(
-            f"{_LABEL[m]} {abs(asym[f'{m}_deg']):.0f} deg ({'left' if asym[f'{m}_deg'] > 0 else 'right'} larger)"
+            f"{_LABEL[m]} {abs(asym[f'{m}_deg']):.0f}° ({'left' if asym[f'{m}_deg'] > 0 else 'right'} larger)"
             for m in asym["flagged_measures"]
         )
-        parts.append(f"asymmetry above {asym['threshold_deg']:g} deg: {diffs}")
+        parts.append(f"asymmetry above {asym['threshold_deg']:g}°: {diffs}")
     elif any(asym.get(f"{m}_deg") is not None for m in _LABEL):
-        parts.append(f"no left-right difference above {asym['threshold_deg']:g} deg")
+        parts.append(f"no left-right difference above {asym['threshold_deg']:g}°")
     else:
         parts.append("asymmetry not assessable (a figure is missing on one side)")
     below = [
-        f"{side[0].upper()} {_LABEL[m]}"
-        for side, s in sides.items()
+        f"{side} {_LABEL[m]} {sides[side][f'{m}_deg']:.0f}°"
+        for side in SIDES
+        if side in sides
         for m in ("internal_rotation", "external_rotation")
-        if s.get(f"{m}_deg") is not None and s[f"{m}_deg"] < norm
+        if sides[side].get(f"{m}_deg") is not None and sides[side][f"{m}_deg"] < bands[m.split("_")[0]][0]
     ]
     if below:
-        parts.append(f"below the {norm:g} deg norm: {', '.join(below)}")
+        parts.append(f"below the normal band: {', '.join(below)}")
     elif any(s.get(f"{m}_deg") is not None for s in sides.values() for m in ("internal_rotation", "external_rotation")):
-        parts.append(f"all figures at or above the {norm:g} deg norm")
+        parts.append("no figure below the normal band")
     if invalid:
         parts.append(f"{len(invalid)} invalid trial{'s' if len(invalid) > 1 else ''} ignored")
     text = "; ".join(parts) + "."

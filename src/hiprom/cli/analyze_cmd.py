@@ -76,10 +76,11 @@ def summary_tables(result: dict[str, Any]) -> list[Table | str]:
     bands = norms["bands"]
     mdc = norms["mdc_deg"]
     out.append(
-        f"[dim]% of norm {norms['norm_deg']:g}° per direction, {2 * norms['norm_deg']:g}° arc "
-        f"(AMA normal: IR {bands['internal'][0]:g}–{bands['internal'][1]:g}°, "
-        f"ER {bands['external'][0]:g}–{bands['external'][1]:g}°); "
-        f"L−R flagged (!) above {asym['threshold_deg']:g}°; seated MDC {mdc[0]:g}–{mdc[1]:g}°[/]"
+        f"[dim](%) of the reference {norms['norm_deg']:g}° per direction, {2 * norms['norm_deg']:g}° arc; "
+        f"normal band IR {bands['internal'][0]:g}–{bands['internal'][1]:g}°, "
+        f"ER {bands['external'][0]:g}–{bands['external'][1]:g}°; "
+        f"L−R: difference (asymmetry, % of the larger side), flagged (!) above {asym['threshold_deg']:g}°; "
+        f"seated MDC {mdc[0]:g}–{mdc[1]:g}°[/]"
     )
 
     if result["trials"]:

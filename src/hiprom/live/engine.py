@@ -25,7 +25,7 @@ from hiprom.errors import HipromError
 from hiprom.live.feeds import Feed, FeedItem
 from hiprom.live.guide import COMMANDS, GuideConfig
 from hiprom.live.hub import Hub
-from hiprom.live.messages import SourceInfo, Status, encode, frame_message, status_message, timing
+from hiprom.live.messages import MODEL_MISSING_TEXT, SourceInfo, Status, encode, frame_message, status_message, timing
 from hiprom.live.processor import LiveProcessor, ResultRegistry
 from hiprom.recording import LandmarkRecording
 from hiprom.source import SourceSpec
@@ -181,7 +181,7 @@ class LiveEngine:
 
     def _model_failed(self, exc: Exception) -> None:
         log.error("the pose model cannot be loaded: %s", exc)
-        self._model_error = Status("model_missing", "error", f"The pose model cannot be loaded: {exc}")
+        self._model_error = Status("model_missing", "error", MODEL_MISSING_TEXT, detail=str(exc))
         self._publish_status()
 
     def _publish_status(self) -> None:
@@ -246,6 +246,9 @@ class LiveEngine:
                 if action.code == "source_ended":
                     proc.stream_ended()
                 self._set_status(action)
+                continue
+            if action == "start" and self.status.level == "error":
+                log.warning("guided test not started: %s", self.status.text)
                 continue
             restarted = proc.command(action)
             if restarted and self.settings.rewind_on_start and self.spec.kind != "camera":

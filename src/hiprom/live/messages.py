@@ -12,13 +12,16 @@ Angles: degrees, ``+`` internal, ``-`` external, per the subject's own side.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
 
 from hiprom.landmarks import SIDES
 from hiprom.live.guide import COMMANDS
 
 Level = Literal["ok", "info", "warn", "error"]
+
+MODEL_MISSING_TEXT = "The pose model is missing: nothing can be measured until it is installed."
+"""One line for the page; the reason (paths tried, how to fetch) goes in the status's detail."""
 
 
 @dataclass(frozen=True)
@@ -29,14 +32,23 @@ class Status:
         code: machine-readable (``ok``, ``no_person``, ``camera_missing``, ``source_ended``...).
         level: ``ok``, ``info``, ``warn`` or ``error``.
         text: one plain sentence for the user.
+        detail: the technical reason behind ``text`` (for a tooltip and the log), or "".
+
+    An ``error`` means nothing can be measured (no model, no camera, a loop
+    that cannot run): the message says ``blocking`` and the page's guide
+    refuses to start (the engine ignores ``start`` then too).
     """
 
     code: str
     level: Level
     text: str
+    detail: str = ""
 
-    def as_dict(self) -> dict[str, str]:
-        return asdict(self)
+    def as_dict(self) -> dict[str, str | bool]:
+        out: dict[str, str | bool] = {"code": self.code, "level": self.level, "text": self.text, "blocking": self.level == "error"}
+        if self.detail:
+            out["detail"] = self.detail
+        return out
 
 
 class SourceInfo(TypedDict, total=False):

@@ -76,7 +76,7 @@ def side_bars(summary: dict[str, Any], width_mm: float = 180, height_mm: float =
                                 label="AMA normal band" if gi == 0 else None)
             for si, side in enumerate(SIDES):
                 _bar(ax_rot, gi + (si - 0.5) * 0.36, summary, side, measure, top)
-        ax_rot.axhline(norm, color=NORM_COLOR, ls="--", lw=0.9, label=f"Norm {norm:g}°")
+        ax_rot.axhline(norm, color=NORM_COLOR, ls="--", lw=0.9, label=f"Reference {norm:g}°")
         ax_rot.set_xticks([0, 1], ["Internal rotation", "External rotation"])
         ax_rot.set_ylim(0, top)
         ax_rot.set_ylabel("degrees")

@@ -111,6 +111,9 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: b
         })
     quality = a.get("quality") or {}
     invalid = [t for t in fig["trials"] if not t.get("valid")]
+    # "right: pelvis hike during 1 trial" restates a trial listed as not counted: say it once.
+    restated = {f"{t['side']}: {r.replace('_', ' ')} during" for t in invalid for r in (t.get("reasons") or t.get("flags") or [])}
+    notes = [n for n in quality.get("notes") or [] if not any(str(n).startswith(p) for p in restated)]
     snapshots = {side: _data_uri("image/png", png) for side, png in data.snapshots.items() if png}
     earlier = data.earlier
     history = data.history if earlier else ()
@@ -131,7 +134,7 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: b
         "session": data.session,
         "age": data.age_years,
         "session_date": data.session_date.isoformat() if data.session_date else None,
-        "quality_notes": list(quality.get("notes") or [])[: limit["quality_notes"]],
+        "quality_notes": notes[: limit["quality_notes"]],
         "notes_chars": limit["notes_chars"],
         "compact": compact,
         "measurable_fraction": {s: number((quality.get("measurable_fraction") or {}).get(s)) for s in SIDES},
@@ -149,7 +152,32 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: b
         "version": __version__,
         "generated_utc": generated_utc or utc_stamp(),
         "sides": SIDES,
+        "details": _details(data, a),
+        "replayed_demo": a.get("model") == "synthetic",
     }
+
+
+def _details(data: ReportData, a: dict[str, Any]) -> list[tuple[str, str]]:
+    """The header's label/value pairs that have a value (no empty Name or Operator rows)."""
+    subject, session = data.subject, data.session
+    rows: list[tuple[str, str]] = []
+    if subject and getattr(subject, "name", None):
+        rows.append(("Name", subject.name))
+    if subject and getattr(subject, "date_of_birth", None):
+        age = f" (age {data.age_years})" if data.age_years is not None else ""
+        rows.append(("Date of birth", f"{subject.date_of_birth}{age}"))
+    if session and getattr(session, "operator", None):
+        rows.append(("Operator", session.operator))
+    if a.get("source"):
+        rows.append(("Source", str(a["source"])))
+    if session and getattr(session, "camera", None):
+        rows.append(("Camera", str(session.camera)))
+    model = a.get("model")
+    if model == "synthetic":
+        rows.append(("Landmarks", "demo subject (synthetic, no pose model)"))
+    elif model:
+        rows.append(("Pose model", str(model)))
+    return rows
 
 
 def _maybe_svg(svg: str | None) -> str | None:

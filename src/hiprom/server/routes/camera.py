@@ -26,7 +26,7 @@ from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from hiprom.errors import HipromError
-from hiprom.live.messages import SourceInfo, Status, encode, frame_message, parse_command, status_message, timing
+from hiprom.live.messages import MODEL_MISSING_TEXT, SourceInfo, Status, encode, frame_message, parse_command, status_message, timing
 from hiprom.live.processor import LiveProcessor
 from hiprom.server.deps import ResultsDep, SettingsDep
 
@@ -37,8 +37,8 @@ MAX_JPEG_BYTES = 4 * 1024 * 1024
 SOURCE: SourceInfo = {"kind": "browser", "label": "browser camera", "preview": False}
 
 
-def _status(code: str, level: str, text: str, state: dict | None = None) -> str:
-    return encode(status_message(Status(code, level, text), state, SOURCE))  # type: ignore[arg-type]
+def _status(code: str, level: str, text: str, state: dict | None = None, detail: str = "") -> str:
+    return encode(status_message(Status(code, level, text, detail), state, SOURCE))  # type: ignore[arg-type]
 
 
 def decode_jpeg(data: bytes) -> np.ndarray | None:
@@ -156,7 +156,7 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
         try:
             proc = await loop.run_in_executor(executor, build)
         except HipromError as exc:
-            await websocket.send_text(_status("model_missing", "error", f"The pose model cannot be loaded: {exc}"))
+            await websocket.send_text(_status("model_missing", "error", MODEL_MISSING_TEXT, detail=str(exc)))
             return
         await websocket.send_text(_status("ok", "ok", "Browser camera connected.", proc.guide.state()))
         tasks = [asyncio.create_task(receiver()), asyncio.create_task(worker())]

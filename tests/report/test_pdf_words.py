@@ -1,0 +1,45 @@
+"""The PDF in words a patient understands, with the page's vocabulary: degrees as °, reference vs normal band."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from hiprom.report import ReportData, write_pdf
+from hiprom.store import Store
+
+from .pdftools import need_poppler, pdf_text
+
+
+def page_one(text: str) -> str:
+    return text.split("\f")[0]
+
+
+def test_page_one_explains_the_numbers_in_plain_words(analysis: dict, tmp_path: Path) -> None:
+    need_poppler()
+    text = pdf_text(write_pdf(ReportData(analysis=analysis), tmp_path / "r.pdf"))
+    first = " ".join(page_one(text).split())
+    assert "What this report means." in first
+    for words in ("internal rotation", "external rotation", "normal band", "reference", "measurement error", "Repeat the test"):
+        assert words in first, words
+    assert not re.search(r"\bdeg\b", text), "degrees are written as °"
+    assert "MDC: the smallest change" in " ".join(text.split())  # jargon is explained where it is used
+
+
+def test_a_demo_has_no_pose_model_and_no_empty_rows(analysis: dict, tmp_path: Path) -> None:
+    need_poppler()
+    analysis["model"] = "synthetic"  # the replayed demo subject: no pose model ran
+    text = " ".join(pdf_text(write_pdf(ReportData(analysis=analysis), tmp_path / "demo.pdf")).split())
+    assert "Pose model" not in text and "demo subject (synthetic, no pose model)" in text
+    for label in ("Name", "Date of birth", "Operator"):  # unknown for an unsaved analysis: not printed empty
+        assert f"{label} —" not in text and f"{label}—" not in text
+
+
+def test_a_compensation_is_said_once(store: Store, analysis: dict, tmp_path: Path) -> None:
+    need_poppler()
+    invalid = [t for t in analysis["trials"] if not t["valid"]]
+    assert invalid, "the demo subject hikes its pelvis once"
+    record = store.save_analysis(analysis, subject="P-1")
+    text = " ".join(pdf_text(write_pdf(ReportData.from_store(store, record.id), tmp_path / "s.pdf")).split())
+    assert text.count("pelvis hike during") == 0  # the quality note that restated the trial is dropped
+    assert text.lower().count("did not count: pelvis hike") == 1

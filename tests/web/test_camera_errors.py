@@ -1,0 +1,80 @@
+"""This device's camera: the server's feed stops showing, and a camera that cannot be used stays explained."""
+
+from __future__ import annotations
+
+import pytest
+
+from hiprom.server.runner import serve_in_thread
+from hiprom.server.settings import ServerSettings
+
+from .conftest import write_y4m
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+FAKE_UI = "--use-fake-ui-for-media-stream"
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory):
+    settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(tmp_path_factory.mktemp("db") / "r.db"))
+    with serve_in_thread(settings) as url:
+        yield url
+
+
+def open_device_mode(browser, url):
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    page.goto(url + "/")
+    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=10_000)
+    page.locator("#mode-browser").click()
+    return context, page
+
+
+def frames_after(page, ms: int) -> int:
+    before = page.evaluate("Number(document.body.dataset.frames || 0)")
+    page.wait_for_timeout(ms)
+    return page.evaluate("Number(document.body.dataset.frames || 0)") - before
+
+
+@pytest.mark.parametrize(
+    "args,title",
+    [
+        (["--use-fake-device-for-media-stream"], "Camera permission refused"),  # a camera, and no one to allow it
+        ([], "No camera found"),  # this machine has no camera
+    ],
+    ids=["permission-refused", "no-camera"],
+)
+def test_a_camera_error_stays_on_screen_with_what_to_do(launch, demo_url, args, title):
+    context, page = open_device_mode(launch(*args), demo_url)
+    page.wait_for_selector("#camera-error:not([hidden])", timeout=10_000)
+    page.wait_for_timeout(5000)  # 5 s later, with the demo still playing on the server
+    assert page.locator("#camera-error").is_visible()
+    assert page.locator("#camera-error-title").inner_text() == title
+    assert "Try again" in page.locator("#camera-error-text").inner_text()
+    assert page.locator("#status").get_attribute("class").split()[-1] == "error"
+    assert page.locator("#status-help").is_visible()
+    assert frames_after(page, 1000) == 0  # the server's stream no longer shows
+    assert page.evaluate("document.getElementById('angle-left').textContent") == "–"
+    page.evaluate("document.activeElement.blur()")  # (focus starts on "Try again")
+    page.locator("body").press("Space")  # the guide refuses, saying why
+    assert "cannot start" in page.locator("#detail").inner_text()
+    page.locator("#btn-camera-server").click()  # the user acts: back to the server camera
+    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 0", timeout=10_000)
+    assert page.locator("#camera-error").is_hidden()
+    context.close()
+
+
+@pytest.mark.footage
+def test_an_unplugged_camera_stays_explained(launch, demo_url, footage_dir, tmp_path):
+    y4m = write_y4m(footage_dir / "rendered" / "gt01.mp4", tmp_path / "gt01.y4m", max_frames=30)
+    browser = launch("--use-fake-device-for-media-stream", FAKE_UI, f"--use-file-for-fake-video-capture={y4m}")
+    context, page = open_device_mode(browser, demo_url)
+    page.wait_for_function("() => document.getElementById('local-video').videoWidth > 0", timeout=15_000)
+    assert page.locator("#mjpeg").is_hidden()
+    # What the browser does when the camera is unplugged: its track ends.
+    page.evaluate("document.getElementById('local-video').srcObject.getVideoTracks()[0].dispatchEvent(new Event('ended'))")
+    page.wait_for_timeout(5000)
+    assert page.locator("#camera-error").is_visible()
+    assert page.locator("#camera-error-title").inner_text() == "The camera stopped"
+    assert "Plug it back in" in page.locator("#camera-error-text").inner_text()
+    context.close()

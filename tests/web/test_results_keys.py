@@ -1,0 +1,82 @@
+"""Finished tests are never lost by one key, and are saved and downloaded by keyboard."""
+
+from __future__ import annotations
+
+import pytest
+
+from hiprom.server.runner import serve_in_thread
+from hiprom.server.settings import ServerSettings
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+TABLE = "document.querySelector('#results-table tbody').innerText"
+
+
+@pytest.fixture()
+def results_page(launch, tmp_path):
+    """A page showing the results of a whole guided test of the demo subject."""
+    settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(tmp_path / "r.db"))
+    with serve_in_thread(settings) as url:
+        context = launch().new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(url + "/")
+        page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=10_000)
+        page.locator("body").press("Space")
+        page.wait_for_selector("#results:not([hidden])", timeout=60_000)
+        yield page
+        context.close()
+    assert not errors, errors
+
+
+@pytest.mark.parametrize("key,what", [("Escape", "Esc"), ("Space", "Space")])
+def test_one_key_on_unsaved_results_asks_first_and_keeps_them(results_page, key, what):
+    page = results_page
+    table = page.evaluate(TABLE)
+    page.locator("body").press(key)
+    page.wait_for_timeout(1000)
+    assert page.locator("#results").is_visible()
+    assert page.evaluate(TABLE) == table
+    assert page.locator("#guide").get_attribute("data-phase") == "results"
+    assert f"Press {what} again" in page.locator("#detail").inner_text()
+    page.wait_for_timeout(4000)  # still there 5 s later: nothing happens by itself
+    assert page.locator("#results").is_visible()
+
+
+def test_the_last_result_stays_available_after_closing(results_page):
+    page = results_page
+    table = page.evaluate(TABLE)
+    page.locator("body").press("Escape")
+    page.locator("body").press("Escape")  # the second press closes
+    page.wait_for_selector("#guide[data-phase='idle']", timeout=5_000)
+    assert page.locator("#results").is_hidden()
+    assert page.locator("#btn-last").is_visible()
+    page.locator("body").press("l")
+    assert page.locator("#results").is_visible()
+    assert page.evaluate(TABLE) == table
+    assert page.locator("#results-title").inner_text() == "Last result"
+
+
+def test_save_by_enter_and_download_by_d_with_progress(results_page):
+    page = results_page
+    page.locator("body").press("d")  # not saved yet: a hint, no download
+    assert "Save the session first" in page.locator("#save-status").inner_text()
+    assert "S" in page.locator("#btn-save kbd").inner_text() and "D" in page.locator("#btn-report kbd").inner_text()
+    page.locator("#subject").fill("S-KEYS")
+    page.locator("#subject").press("Enter")
+    page.wait_for_function("() => document.getElementById('save-status').textContent.startsWith('Saved')", timeout=15_000)
+    assert "S-KEYS" in page.locator("#save-status").inner_text()
+    page.locator("body").click(position={"x": 5, "y": 5})
+    with page.expect_download(timeout=90_000) as download:
+        page.locator("body").press("d")
+        page.wait_for_function(
+            "() => /Making the PDF|PDF ready/.test(document.getElementById('save-status').textContent)", timeout=5_000
+        )
+    path = download.value.path()
+    with open(path, "rb") as fh:
+        assert fh.read(5) == b"%PDF-"
+    assert download.value.suggested_filename.endswith(".pdf")
+    # Saved results close with one key.
+    page.locator("body").press("Escape")
+    page.wait_for_selector("#guide[data-phase='idle']", timeout=5_000)

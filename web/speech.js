@@ -1,0 +1,101 @@
+/* Spoken guidance: the person sitting two metres away hears what to do next.
+ *
+ * Uses the browser's speech synthesis, which queues and speaks on its own:
+ * nothing here waits for it, so speech never holds up the page. On by
+ * default; the toggle (button or M) is remembered in localStorage.
+ * Every request is also recorded in ``window.hiprom.spoken`` ({text, t_ms}),
+ * so tests can check that the page asked to speak at each step.
+ */
+
+import { ui } from "./state.js";
+
+const KEY = "hiprom.speech";
+const spoken = [];
+window.hiprom = Object.assign(window.hiprom || {}, { spoken });
+
+let on = localStorage.getItem(KEY) !== "off";
+let lastKey = "";
+let lastHintAt = 0;
+let lastCount = null;
+
+function paint() {
+  ui.speech.setAttribute("aria-pressed", String(on));
+  ui.speechLabel.textContent = on ? "Voice on" : "Voice off";
+}
+
+/** Switch spoken guidance on or off (remembered). */
+export function toggleSpeech() {
+  on = !on;
+  localStorage.setItem(KEY, on ? "on" : "off");
+  if (!on && window.speechSynthesis) window.speechSynthesis.cancel();
+  paint();
+}
+
+/** Words for the ear: symbols read out. */
+function forEar(text) {
+  return text.replace(/[✓✗]/g, "").replace(/°/g, " degrees").replace(/\.\.\.|…/g, "").replace(/\s+/g, " ").trim();
+}
+
+/** Ask the browser to speak ``text``; ``interrupt`` drops what is still queued (it is out of date). */
+export function say(text, interrupt = true) {
+  if (!on || !text) return;
+  const words = forEar(text);
+  spoken.push({ text: words, t_ms: Math.round(performance.now()) });
+  const synth = window.speechSynthesis;
+  if (!synth || !window.SpeechSynthesisUtterance) return;
+  try {
+    if (interrupt) synth.cancel();
+    const u = new SpeechSynthesisUtterance(words);
+    u.lang = document.documentElement.lang || "en";
+    synth.speak(u);
+  } catch (e) { /* speech is a help, never a reason to stop */ }
+}
+
+/** What to say about a trial that did not count: the advice for its flag, else its reason. */
+function notCounted(lastTrial) {
+  const reason = lastTrial.replace(/^.*not counted:\s*/, "");
+  const advice = {
+    "pelvis hike": "keep your pelvis level",
+    "trunk lean": "keep your trunk upright",
+    "knee drift": "keep your knee in place",
+  };
+  const parts = reason.split(/,\s*/).map((r) => advice[r] || r);
+  return `Not counted: ${parts.join(", and ")}.`;
+}
+
+/** Speak what changed in the guide's state: a new step, the countdown, counted or not. */
+export function speakGuide(prev, state) {
+  const key = `${state.phase}|${state.step_index}|${state.sub}`;
+  const changed = key !== lastKey;
+  lastKey = key;
+  if (changed) {
+    lastCount = null;
+    if (state.phase === "trial" && state.sub === "return" && state.last_trial) {
+      const ok = state.last_trial.startsWith("\u2713");
+      say(ok ? "Counted. Back to the middle." : `${notCounted(state.last_trial)} Back to the middle.`);
+    } else if (state.phase === "results") {
+      say(state.results ? "Test finished. Your results are on the screen." : state.prompt);
+    } else if (state.phase === "setup") {
+      say("Camera set-up. Sit facing the camera, knees and feet in the picture.");
+      lastHintAt = performance.now();
+    } else if (state.phase === "calibrate") {
+      say("Sit still, shins straight down, for the calibration.");
+    } else if (state.phase !== "idle" || (prev && prev.phase !== "idle")) {
+      say(state.prompt);
+    }
+    return;
+  }
+  const now = performance.now();
+  if (state.phase === "setup" && state.detail && (state.checks || []).some((c) => !c.ok) && now - lastHintAt > 8000) {
+    lastHintAt = now;
+    say(state.detail, false);
+  }
+  // Whole seconds of a countdown of two seconds or more (the calibration), read out.
+  if (state.countdown_s !== null && state.countdown_s !== undefined && state.hold_s >= 2) {
+    const n = Math.ceil(state.countdown_s);
+    if (n > 0 && lastCount !== null && n < lastCount) say(String(n), false);
+    lastCount = n;
+  }
+}
+
+paint();
