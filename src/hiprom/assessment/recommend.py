@@ -9,7 +9,7 @@ Two rules, applied to a ``hiprom.analysis/1`` dict (``docs/exercises.md``):
    left-right comparison whose verdict is ``exceeds`` (``asymmetry.verdicts``
    when the result has them; older results: the measures in
    ``asymmetry.flagged_measures``), the smaller side gets exercises for that
-   direction; for the total arc, for each direction in which it is behind.
+   direction; for the total arc, the direction in which it is furthest behind.
    ``inconclusive`` and ``within`` suggest nothing.
 
 Every exercise of the catalogue that targets a direction is suggested for it,
@@ -82,10 +82,9 @@ def findings(result: Mapping[str, Any]) -> list[dict[str, str]]:
             continue
         smaller, larger = ("right", "left") if diff > 0 else ("left", "right")
         if measure == "total_arc":
-            behind = [
-                d for d in DIRECTIONS
-                if (sides[smaller].get(f"{d}_rotation_deg") or 0.0) < (sides[larger].get(f"{d}_rotation_deg") or 0.0)
-            ]
+            # The direction in which the smaller side is furthest behind (IR and ER are both measured here).
+            gap = {d: sides[larger][f"{d}_rotation_deg"] - sides[smaller][f"{d}_rotation_deg"] for d in DIRECTIONS}
+            behind = [max(DIRECTIONS, key=lambda d: gap[d])]
             text = f"{smaller} total rotation {abs(diff):.0f} deg less than the {larger} side"
         else:
             behind = [measure.split("_")[0]]
