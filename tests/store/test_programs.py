@@ -99,3 +99,13 @@ def test_version_2_store_is_upgraded_and_keeps_its_records(tmp_path: Path, fixtu
         assert store.exercise_results(1)[0]["reps_done"] == 7
     with sqlite3.connect(path) as conn:
         assert [v for (v,) in conn.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2, 3]
+
+
+def test_a_retest_is_the_same_subjects_next_session_that_day(store: Store, fixture_analysis: dict) -> None:
+    old = store.save_analysis(fixture_analysis, subject="P-1", recorded_utc="2026-03-01T09:00:00Z")
+    test = store.save_analysis(fixture_analysis, subject="P-1", recorded_utc="2026-03-02T09:00:00Z")
+    retest = store.save_analysis(fixture_analysis, subject="P-1", recorded_utc="2026-03-02T09:20:00Z")
+    other = store.save_analysis(fixture_analysis, subject="P-2", recorded_utc="2026-03-02T09:30:00Z")
+    assert store.retest_baseline(retest.id) == test.id
+    assert store.retest_baseline(test.id) is None  # the day before is another visit
+    assert store.retest_baseline(old.id) is None and store.retest_baseline(other.id) is None

@@ -16,7 +16,13 @@ Pure numpy, like the kernel below it: no OpenCV, MediaPipe or FastAPI.
 from hiprom.assessment.exercises import EXERCISES_ENV, Catalogue, Dose, Exercise, load_catalogue
 from hiprom.assessment.export import result_json, series_csv
 from hiprom.assessment.norms import NORMS_ENV, Norms, TrialSettings, load_norms
-from hiprom.assessment.program import PROGRAM_SCHEMA, check_program, edit_program, program_from_recommendations
+from hiprom.assessment.program import (
+    PROGRAM_SCHEMA,
+    check_program,
+    current_program,
+    edit_program,
+    program_from_recommendations,
+)
 from hiprom.assessment.recommend import asymmetry_verdicts, findings, recommend
 from hiprom.assessment.reps import Rep, RepCounter, RepSettings, exercise_result, find_reps
 from hiprom.assessment.result import SCHEMA, assess, not_measurable
@@ -44,6 +50,7 @@ __all__ = [
     "asymmetry_verdicts",
     "check_program",
     "compare",
+    "current_program",
     "edit_program",
     "exercise_result",
     "find_reps",

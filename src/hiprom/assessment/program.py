@@ -111,7 +111,7 @@ def check_program(program: Any, catalogue: Catalogue) -> dict[str, Any]:
     schema = program.get("schema", PROGRAM_SCHEMA)
     if schema != PROGRAM_SCHEMA:
         raise InputError(f"program: schema is {schema!r}, expecting {PROGRAM_SCHEMA!r}")
-    extra = sorted(set(program) - {"schema", "items", "notes", "edited"})
+    extra = sorted(set(program) - {"schema", "items", "notes", "edited", "updated_utc"})
     if extra:
         raise InputError(f"program: unknown field {extra[0]!r}, expecting items and notes")
     items = program.get("items")
@@ -168,3 +168,26 @@ def edit_program(
         for it in matched:
             it["dose"] = {**it["dose"], **dose}
     return check_program({"items": items, "notes": program.get("notes") if notes is None else notes}, catalogue)
+
+
+def current_program(
+    analysis: Mapping[str, Any], stored: Mapping[str, Any] | None, catalogue: Catalogue
+) -> dict[str, Any]:
+    """The program in force for a session: the clinician's (``stored``), else the starting one.
+
+    The starting program is made from the analysis's ``recommendations``
+    (recomputed for results saved before suggestions existed); ``edited``
+    says which it is. Suggestions of exercises a clinic has since removed from
+    its catalogue are left out.
+    """
+    if stored is not None:
+        return {**stored, "edited": True}
+    if "recommendations" in analysis:
+        recs = analysis["recommendations"]
+    else:
+        from hiprom.assessment.recommend import recommend
+
+        recs = recommend(analysis, catalogue)
+    known = {ex.id for ex in catalogue.exercises}
+    program = program_from_recommendations([r for r in recs if r.get("exercise") in known], catalogue)
+    return {**program, "edited": False}

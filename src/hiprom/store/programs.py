@@ -120,6 +120,25 @@ class ProgramStore:
             results[row.session_id].append(_result(row))
         return programs, results
 
+    def retest_baseline(self, session_id: int | str) -> int | None:
+        """The test a session re-tests: the subject's latest earlier session on the same (UTC) day, if any.
+
+        "Test again" after the exercises happens in the same visit, so the
+        baseline of a re-test is found without a stored link.
+        """
+        with self._tx() as s:
+            row = self._find_session(s, session_id)
+            if row.subject_id is None:
+                return None
+            day = row.recorded_utc.date()
+            earlier = s.scalars(
+                select(SessionRow).where(SessionRow.subject_id == row.subject_id)
+                .where((SessionRow.recorded_utc < row.recorded_utc)
+                       | ((SessionRow.recorded_utc == row.recorded_utc) & (SessionRow.id < row.id)))
+                .order_by(SessionRow.recorded_utc.desc(), SessionRow.id.desc()).limit(1)
+            ).first()
+            return earlier.id if earlier is not None and earlier.recorded_utc.date() == day else None
+
     def visits(self, subject: str | int) -> list[dict[str, Any]]:
         """A subject's sessions, oldest first, with analysis (no series), program and exercises.
 
