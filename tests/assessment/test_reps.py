@@ -88,6 +88,12 @@ def test_live_hold_timer_runs_during_the_hold() -> None:
     for t in np.arange(0, 3, 0.1):
         counter.update(float(t), 30.0 if t >= 1.0 else 0.0)
     assert counter.in_rep and math.isclose(counter.hold_so_far_s(2.9), 1.9, abs_tol=0.11)
+    status = counter.status(2.9)
+    assert status["in_rep"] and status["reps_done"] == 0 and status["hold_target_s"] == 3.0
+    counter.update(3.0, 0.0)  # released after 2 s of a 3 s hold
+    status = counter.status(3.0)
+    assert not status["in_rep"] and status["reps_refused"] == 1
+    assert status["last_rep"]["reasons"] == ["released_early"]
 
 
 def test_exercise_record_from_a_recording() -> None:

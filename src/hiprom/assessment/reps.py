@@ -287,6 +287,22 @@ class RepCounter:
         """How long the angle has stayed near its highest level in this rep (0 at rest)."""
         return 0.0 if self._hold_since is None else max(0.0, t_s - self._hold_since)
 
+    def status(self, t_s: float) -> dict[str, Any]:
+        """What the live page shows and says now: the count, the hold running, the last rep.
+
+        ``{"direction", "reps_done", "reps_refused", "in_rep", "hold_s", "hold_target_s",
+        "last_rep"}``; ``last_rep`` is the last finished rep (``Rep.to_dict``) or None.
+        """
+        return {
+            "direction": self.direction,
+            "reps_done": self.reps_done,
+            "reps_refused": len(self.reps) - self.reps_done,
+            "in_rep": self.in_rep,
+            "hold_s": round(self.hold_so_far_s(t_s), 1),
+            "hold_target_s": self.hold_target_s,
+            "last_rep": self.reps[-1].to_dict() if self.reps else None,
+        }
+
     def update(self, t_s: float, angle_deg: float, flags: int = 0) -> Rep | None:
         """Take one frame; returns the rep this frame closed, if any."""
         m = self._sign * float(angle_deg) if math.isfinite(angle_deg) else math.nan
