@@ -39,6 +39,7 @@ def test_a_clinician_removes_adds_and_doses() -> None:
     ("program", "message"),
     [
         ({"items": [{"exercise": "jumping", "side": "left"}]}, "program item 1: unknown exercise 'jumping'"),
+        ({"items": [{"exercise": ["a"], "side": "left"}]}, "program item 1: unknown exercise"),
         ({"items": [{"exercise": "knee_to_knee", "side": "middle"}]}, "side must be one of"),
         ({"items": [{"exercise": "knee_to_knee", "dose": {"reps": 0}}]}, "dose reps must be a whole number from 1"),
         ({"items": [{"exercise": "knee_to_knee", "dose": {"hold_s": "3"}}]}, "dose hold_s must be a whole number"),

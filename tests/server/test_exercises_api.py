@@ -73,6 +73,7 @@ def test_counted_exercise_retest_and_trend(client: TestClient, analysis: dict) -
 
     assert client.post(f"/api/sessions/{test}/exercise-results", json=RESULT).status_code == 201
     assert client.post(f"/api/sessions/{test}/exercise-results", json={**RESULT, "exercise": "x"}).status_code == 422
+    assert client.post(f"/api/sessions/{test}/exercise-results", json={**RESULT, "exercise": [1]}).status_code == 422
     assert client.post(f"/api/sessions/{test}/exercise-results", json={**RESULT, "schema": "y"}).status_code == 422
     done = client.get(f"/api/sessions/{test}/exercise-results").json()
     assert [r["reps_done"] for r in done] == [7]

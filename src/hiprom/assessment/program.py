@@ -80,7 +80,7 @@ def check_item(item: Any, catalogue: Catalogue, where: str = "item") -> dict[str
         raise InputError(f"{where}: unknown field {extra[0]!r}")
     ex_id = item.get("exercise")
     known = {ex.id: ex for ex in catalogue.exercises}
-    if ex_id not in known:
+    if not isinstance(ex_id, str) or ex_id not in known:
         raise InputError(f"{where}: unknown exercise {ex_id!r}, expecting one of {{{', '.join(known)}}}")
     ex = known[ex_id]
     side = item.get("side", "both" if ex.sides == "both" else None)
@@ -149,8 +149,7 @@ def edit_program(
         notes: new program notes (None keeps them).
     """
     items = [dict(item) for item in program.get("items", [])]
-    for ex_id, side in remove:
-        catalogue.get(ex_id)
+    for ex_id, side in remove:  # no catalogue check: an exercise a clinic dropped can still be removed
         before = len(items)
         items = [it for it in items if not (it["exercise"] == ex_id and side in (None, it["side"]))]
         if len(items) == before:

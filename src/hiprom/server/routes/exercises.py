@@ -104,7 +104,7 @@ def list_exercise_results(session_id: int, store: StoreDep) -> list[dict[str, An
 def add_exercise_result(session_id: int, body: dict[str, Any], store: StoreDep) -> dict[str, Any]:
     """Store one counted exercise (as ``exercise_result`` / the live ``RepCounter`` make it)."""
     known = {ex.id for ex in load_catalogue().exercises}
-    if body.get("exercise") not in known:
+    if not isinstance(body.get("exercise"), str) or body["exercise"] not in known:
         raise HTTPException(422, f"unknown exercise {body.get('exercise')!r}, expecting one of {{{', '.join(known)}}}")
     with _http_errors():
         return store.add_exercise_result(session_id, body)
