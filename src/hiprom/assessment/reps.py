@@ -161,13 +161,10 @@ def measure_rep(
     best = int(np.argmax(level))
     top = float(level[best]) if np.isfinite(level[best]) else float(np.nanmax(m))
     tol = settings.hold_tolerance_deg
-    # Grow the hold from the best window while samples stay within tol of the level.
-    inside = finite & (m >= top - tol) | ~finite
-    r0, r1 = best, best + k - 1
-    while r0 - 1 >= 0 and inside[r0 - 1]:
-        r0 -= 1
-    while r1 + 1 < m.shape[0] and inside[r1 + 1]:
-        r1 += 1
+    # The hold: the run of samples within tol of the level (unmeasured ones bridged)
+    # that holds the best window (every sample of which is >= top).
+    inside = (finite & (m >= top - tol)) | ~finite
+    r0, r1 = next(((a, b) for a, b in _runs(inside) if a <= best <= b), (best, best + k - 1))
     vals = m[r0 : r1 + 1][finite[r0 : r1 + 1]]
     peak = _central_level(vals) if vals.size else top
     edge = peak - tol
