@@ -45,8 +45,14 @@ def program_context(data: ReportData, catalogue: Catalogue | None = None) -> dic
         })
     if not items:
         return None
+    # One reason for every exercise (the usual case): said once, above them.
+    reasons = list(dict.fromkeys(item["reason"] for item in items if item["reason"]))
+    shared = reasons if len(reasons) == 1 and all(item["reason"] for item in items) else []
+    if shared:
+        for item in items:
+            item["reason"] = None
     return {"items": items, "notes": program.get("notes"), "edited": program["edited"],
-            "safety": list(catalogue.safety)}
+            "safety": list(catalogue.safety), "why": shared[0] if shared else None}
 
 
 def retest_context(data: ReportData) -> dict[str, Any] | None:
