@@ -1,4 +1,4 @@
-"""Home programs and counted exercises kept with a session; the v2 -> v3 upgrade keeps old records."""
+"""Home programs and counted exercises kept with a session; the upgrade from v2 keeps old records."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, text
 
 from hiprom.assessment import check_program, load_catalogue, program_from_recommendations
 from hiprom.errors import InputError
-from hiprom.store import RecordNotFound, Store
+from hiprom.store import SCHEMA_VERSION, RecordNotFound, Store
 from hiprom.store.migrations import MIGRATIONS, _stamp
 
 SCHEMA_V1 = Path(__file__).with_name("data") / "schema_v1.sql"
@@ -98,7 +98,8 @@ def test_version_2_store_is_upgraded_and_keeps_its_records(tmp_path: Path, fixtu
         store.add_exercise_result(1, RESULT)
         assert store.exercise_results(1)[0]["reps_done"] == 7
     with sqlite3.connect(path) as conn:
-        assert [v for (v,) in conn.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2, 3]
+        assert [v for (v,) in conn.execute("SELECT version FROM schema_version ORDER BY version")] == list(
+            range(1, SCHEMA_VERSION + 1))
 
 
 def test_a_retest_is_the_same_subjects_next_session_that_day(store: Store, fixture_analysis: dict) -> None:
