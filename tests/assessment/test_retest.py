@@ -24,8 +24,8 @@ def _row(table: dict, side: str, measure: str) -> dict:
 @pytest.mark.parametrize(
     ("before", "after", "unc", "verdict"),
     [
-        (24.0, 34.0, 1.5, IMPROVED),  # +10 > MDC 9 and > 1.96 * 2.1
-        (24.0, 32.0, 1.5, NO_CHANGE),  # +8: inside the MDC
+        (24.0, 34.0, 1.5, IMPROVED),  # +10 > MDC 6 and > 1.96 * 2.1
+        (24.0, 29.0, 1.5, NO_CHANGE),  # +5: inside the MDC
         (34.0, 24.0, 1.5, DECREASED),
         (24.0, 34.0, 4.0, NO_CHANGE),  # +10 but the pair's own error (1.96 * 5.7 = 11.1) is larger
         (24.0, 36.0, 4.0, IMPROVED),
@@ -35,16 +35,19 @@ def test_change_verdicts(before: float, after: float, unc: float, verdict: str) 
     table = compare(_result(before, unc), _result(after, unc))
     row = _row(table, "left", "internal_rotation")
     assert row["verdict"] == verdict and row["change_deg"] == after - before
-    assert row["limit_deg"] == pytest.approx(max(9.0, 1.96 * (2 * unc**2) ** 0.5), abs=0.05)
+    assert row["limit_deg"] == pytest.approx(max(6.0, 1.96 * (2 * unc**2) ** 0.5), abs=0.05)
     assert _row(table, "left", "external_rotation")["verdict"] == NO_CHANGE
-    assert table["mdc_deg"]["internal_rotation"] == 9.0 and "mdc_deg" in table["mdc_source"]
+    assert table["mdc_deg"]["left_internal"] == 6.0 and "published" in table["mdc_source"]
+    assert _row(table, "left", "total_arc")["mdc_deg"] == pytest.approx(8.5, abs=0.05)  # sqrt(6^2 + 6^2)
 
 
 def test_a_clinic_mdc_is_used_and_named() -> None:
-    table = compare(_result(24.0), _result(32.0), mdc_deg={"internal_rotation": 5.0}, mdc_source="clinic re-test, n=24")
-    assert _row(table, "left", "internal_rotation")["verdict"] == IMPROVED
+    table = compare(_result(24.0), _result(33.0), mdc_deg={"left_internal": 10.0, "right_internal": 4.0},
+                    mdc_source="clinic re-test, n=24")
+    assert _row(table, "left", "internal_rotation")["verdict"] == NO_CHANGE  # +9 within the clinic's 10
+    assert _row(table, "right", "internal_rotation")["verdict"] == IMPROVED
     assert table["mdc_source"] == "clinic re-test, n=24"
-    assert table["summary"].startswith("Improved: left internal rotation (+8 deg)")
+    assert table["summary"].startswith("Improved: right internal rotation (+9 deg)")
 
 
 def test_a_figure_missing_on_one_test_has_no_verdict() -> None:

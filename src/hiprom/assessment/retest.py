@@ -11,10 +11,13 @@ and the verdict is ``improved`` when ``change > limit``, ``decreased`` when
 exceed both the minimal detectable change of the method and the 95 % interval
 of this pair's own measurement error.
 
-MDC: given per measure by the caller (a clinic's own, from its re-test
-pairs), else the upper end of the norms' ``mdc_deg`` (9 deg: Gradoz et al.
-2018, seated IR/ER goniometry) per direction and that times sqrt(2) for the
-total arc (the sum of two figures). The result says which MDC was used.
+MDC of each side and direction: given by the caller, keyed ``left_internal``
+... (the clinic's own once it has re-tested enough subjects, as
+``hiprom.validation.mdc_in_force`` says), else the low end of the norms'
+``mdc_deg`` (6 deg, Gradoz et al. 2018, seated IR/ER goniometry; the same
+figure ``mdc_in_force`` uses while the published MDC is in force). The total
+arc is the sum of two figures: its MDC is ``sqrt(MDC_IR^2 + MDC_ER^2)``. The
+result says which MDC was used.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 
 from hiprom.assessment.norms import Norms
 from hiprom.assessment.summary import MEASURES
+from hiprom.assessment.trials import DIRECTIONS
 from hiprom.landmarks import SIDES
 
 RETEST_SCHEMA = "hiprom.retest/1"
@@ -35,11 +39,18 @@ Z95 = 1.96
 
 
 def default_mdc(norms: Mapping[str, Any] | None = None) -> tuple[dict[str, float], str]:
-    """Per-measure MDC from a result's ``norms`` block (its upper ``mdc_deg``), and where it came from."""
+    """Per side and direction MDC from a result's ``norms`` block (its low ``mdc_deg``), and where it came from."""
     pair = (norms or {}).get("mdc_deg") or list(Norms().mdc_deg)
-    high = float(max(pair))
-    mdc = {"internal_rotation": high, "external_rotation": high, "total_arc": round(high * math.sqrt(2.0), 1)}
-    return mdc, f"norms: upper end of mdc_deg {pair[0]:g}-{pair[1]:g} deg (arc: x sqrt 2)"
+    low = float(min(pair))
+    mdc = {f"{side}_{d}": low for side in SIDES for d in DIRECTIONS}
+    return mdc, f"published minimal detectable change of seated goniometry, {pair[0]:g}-{pair[1]:g} deg (norms)"
+
+
+def _mdc(mdc: Mapping[str, float], side: str, measure: str) -> float:
+    """The MDC of one side's measure; the arc's combines those of its two directions."""
+    if measure == "total_arc":
+        return math.hypot(mdc[f"{side}_internal"], mdc[f"{side}_external"])
+    return mdc[f"{side}_{measure.split('_')[0]}"]
 
 
 def change_verdict(change_deg: float, change_unc_deg: float, mdc_deg: float) -> tuple[str, float]:
@@ -66,17 +77,18 @@ def compare(
 
     Args:
         before, after: the two analyses (e.g. the test and the re-test after the exercises).
-        mdc_deg: MDC per measure (``internal_rotation``, ``external_rotation``,
-            ``total_arc``); default from ``after``'s norms (:func:`default_mdc`).
+        mdc_deg: MDC per side and direction (``left_internal``, ``left_external``,
+            ``right_internal``, ``right_external``; any subset); the rest from
+            ``after``'s norms (:func:`default_mdc`).
         mdc_source: words saying where ``mdc_deg`` came from.
 
     Returns:
         ``{"schema", "mdc_deg", "mdc_source", "rows": [{"side", "measure", "before_deg",
-        "after_deg", "change_deg", "change_unc_deg", "limit_deg", "verdict", "reason"}], "summary"}``;
-        a row with a figure missing has ``verdict: null`` and a ``reason``.
+        "after_deg", "change_deg", "change_unc_deg", "mdc_deg", "limit_deg", "verdict", "reason"}],
+        "summary"}``; a row with a figure missing has ``verdict: null`` and a ``reason``.
     """
     default, source = default_mdc(after.get("norms"))
-    mdc = {**default, **(mdc_deg or {})}
+    mdc = {**default, **{k: float(v) for k, v in (mdc_deg or {}).items() if k in default}}
     if mdc_deg:
         source = mdc_source or "given"
     rows: list[dict[str, Any]] = []
@@ -85,7 +97,8 @@ def compare(
         for measure in MEASURES:
             b, a = b_side.get(f"{measure}_deg"), a_side.get(f"{measure}_deg")
             row: dict[str, Any] = {"side": side, "measure": measure, "before_deg": b, "after_deg": a,
-                                   "change_deg": None, "change_unc_deg": None, "limit_deg": None,
+                                   "change_deg": None, "change_unc_deg": None,
+                                   "mdc_deg": _r(_mdc(mdc, side, measure)), "limit_deg": None,
                                    "verdict": None, "reason": None}
             if b is None or a is None:
                 row["reason"] = "not measured " + ("before" if b is None else "after")
@@ -93,7 +106,7 @@ def compare(
                     row["reason"] = "not measured either time"
             else:
                 u = math.hypot(b_side.get(f"{measure}_unc_deg") or 0.0, a_side.get(f"{measure}_unc_deg") or 0.0)
-                verdict, limit = change_verdict(a - b, u, mdc[measure])
+                verdict, limit = change_verdict(a - b, u, _mdc(mdc, side, measure))
                 row.update({"change_deg": _r(a - b), "change_unc_deg": _r(u), "limit_deg": _r(limit),
                             "verdict": verdict})
             rows.append(row)

@@ -216,12 +216,13 @@ def program_pdf(session_id: str, output: Path | None, db: str | None) -> None:
 def retest(session_id: str, before: str | None, db: str | None, as_json: bool) -> None:
     """Compare a re-test with the test before it: change and verdict per figure."""
     from hiprom.assessment import compare
+    from hiprom.report.exercises import clinic_mdc
 
     with open_store(db) as store:
         baseline = before if before is not None else store.retest_baseline(session_id)
         if baseline is None:
             raise InputError(f"session {session_id} has no earlier test the same day; give --before SESSION")
-        table = {**compare(store.analysis(baseline), store.analysis(session_id)),
+        table = {**compare(store.analysis(baseline), store.analysis(session_id), *clinic_mdc(store)),
                  "before": int(str(baseline).lstrip("#")), "after": int(session_id.strip().lstrip("#"))}
     if as_json:
         print_json(table)
@@ -248,10 +249,11 @@ def retest(session_id: str, before: str | None, db: str | None, as_json: bool) -
 def trend(subject: str, db: str | None, as_json: bool) -> None:
     """A subject's figures across visits, with the program kept and the exercises counted."""
     from hiprom.assessment import trend as make_trend
+    from hiprom.report.exercises import clinic_mdc
 
     with open_store(db) as store:
         visits = store.visits(subject)
-    result = make_trend(visits)
+        result = make_trend(visits, *clinic_mdc(store))
     if as_json:
         print_json(result)
         return

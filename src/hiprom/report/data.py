@@ -68,7 +68,11 @@ class ReportData:
         assert session.analysis is not None
         baseline_id = before if before is not None else store.retest_baseline(session.id)
         baseline = store.session(baseline_id) if baseline_id is not None else None
-        retest = compare(baseline.analysis, session.analysis) if baseline and baseline.analysis else None
+        retest = None
+        if baseline is not None and baseline.analysis is not None:
+            from hiprom.report.exercises import clinic_mdc
+
+            retest = compare(baseline.analysis, session.analysis, *clinic_mdc(store))
         return cls(analysis=session.analysis, subject=subject, session=session,
                    history=tuple(store.history(session.id)), snapshots=dict(snapshots or {}),
                    references=tuple(store.references(session.id)),

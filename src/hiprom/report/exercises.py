@@ -13,9 +13,24 @@ from typing import Any
 from hiprom.assessment import Catalogue, current_program, load_catalogue
 from hiprom.assessment.exercises import Dose
 from hiprom.report.data import ReportData
+from hiprom.store import Store
 from hiprom.report.figures import MEASURE_LABELS
 
 SIDE_WORDS = {"left": "left leg", "right": "right leg", "both": "both legs"}
+
+
+def clinic_mdc(store: Store) -> tuple[dict[str, float], str]:
+    """The MDC in force at this clinic per side and direction, and the sentence saying which it is.
+
+    The clinic's own MDC95 once it has re-tested enough subjects, else the
+    published one (``hiprom.validation.mdc_in_force``): what every re-test
+    verdict of a stored session is judged with.
+    """
+    from hiprom.store import MEASURES
+    from hiprom.validation import mdc_in_force
+
+    mdc = mdc_in_force(store)
+    return {m: mdc.for_measure(m) for m in MEASURES}, mdc.text
 
 
 def program_context(data: ReportData, catalogue: Catalogue | None = None) -> dict[str, Any] | None:

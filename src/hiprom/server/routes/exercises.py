@@ -16,6 +16,7 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from hiprom.assessment import check_program, compare, current_program, load_catalogue, trend
+from hiprom.report.exercises import clinic_mdc
 from hiprom.server.routes.records import StoreDep, _http_errors
 
 router = APIRouter(prefix="/api", tags=["exercises"])
@@ -120,7 +121,7 @@ def retest(session_id: int, store: StoreDep,
         if baseline is None:
             raise HTTPException(404, f"session {session_id} has no earlier test in the same visit; "
                                      "give ?before=SESSION")
-        table = compare(store.analysis(baseline), store.analysis(session_id))
+        table = compare(store.analysis(baseline), store.analysis(session_id), *clinic_mdc(store))
     return {**table, "before": baseline, "after": session_id}
 
 
@@ -128,4 +129,4 @@ def retest(session_id: int, store: StoreDep,
 def subject_trend(subject: str, store: StoreDep) -> dict[str, Any]:
     """The subject's figures across visits, with the program kept and the exercises counted at each."""
     with _http_errors():
-        return trend(store.visits(subject))
+        return trend(store.visits(subject), *clinic_mdc(store))
