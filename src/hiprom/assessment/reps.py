@@ -24,7 +24,8 @@ A **repetition** is one excursion toward the exercise's direction and back:
    is flagged on at least ``flag_fraction`` of the hold, and **not counted**
    when released early: held less than the dose's hold minus ``hold_grace_s``.
 
-Times are seconds, angles degrees (``+`` internal), peaks positive magnitudes.
+Times are seconds, angles degrees (``+`` internal), peaks positive magnitudes;
+``to_dict`` rounds with the one rule (``hiprom.rounding``).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from hiprom.assessment.trials import DIRECTIONS, _central_level, frame_interval_s
 from hiprom.kinematics import COMPENSATION, flag_names
+from hiprom.rounding import rounded, rounded_list
 
 RELEASED_EARLY = "released_early"
 UNFINISHED = "unfinished"
@@ -95,12 +97,12 @@ class Rep:
         """JSON-ready, rounded like the analysis (0.1 deg, 1 ms)."""
         return {
             "number": self.number,
-            "start_s": round(self.start_s, 3),
-            "end_s": round(self.end_s, 3),
-            "peak_deg": round(self.peak_deg, 1),
-            "hold_s": round(self.hold_s, 2),
-            "hold_start_s": round(self.hold_start_s, 3),
-            "hold_end_s": round(self.hold_end_s, 3),
+            "start_s": rounded(self.start_s, 3),
+            "end_s": rounded(self.end_s, 3),
+            "peak_deg": rounded(self.peak_deg, 1),
+            "hold_s": rounded(self.hold_s, 2),
+            "hold_start_s": rounded(self.hold_start_s, 3),
+            "hold_end_s": rounded(self.hold_end_s, 3),
             "counted": self.counted,
             "reasons": list(self.reasons),
         }
@@ -295,7 +297,7 @@ class RepCounter:
             "reps_done": self.reps_done,
             "reps_refused": len(self.reps) - self.reps_done,
             "in_rep": self.in_rep,
-            "hold_s": round(self.hold_so_far_s(t_s), 1),
+            "hold_s": rounded(self.hold_so_far_s(t_s), 1),
             "hold_target_s": self.hold_target_s,
             "last_rep": self.reps[-1].to_dict() if self.reps else None,
         }
@@ -380,7 +382,7 @@ def exercise_result(
         "reps_done": sum(r.counted for r in reps),
         "reps_target": int(dose.get("reps", 0)) * int(dose.get("sets", 1)),
         "reps_refused": sum(not r.counted for r in reps),
-        "holds_s": [round(r.hold_s, 2) for r in reps],
-        "peaks_deg": [round(r.peak_deg, 1) for r in reps],
+        "holds_s": rounded_list((r.hold_s for r in reps), 2),
+        "peaks_deg": rounded_list((r.peak_deg for r in reps), 1),
         "reps": [r.to_dict() for r in reps],
     }

@@ -30,6 +30,7 @@ from hiprom.assessment.norms import Norms
 from hiprom.assessment.summary import MEASURES
 from hiprom.assessment.trials import DIRECTIONS
 from hiprom.landmarks import SIDES
+from hiprom.rounding import rounded
 
 RETEST_SCHEMA = "hiprom.retest/1"
 IMPROVED, NO_CHANGE, DECREASED = "improved", "no detectable change", "decreased"
@@ -63,10 +64,6 @@ def change_verdict(change_deg: float, change_unc_deg: float, mdc_deg: float) -> 
     return NO_CHANGE, limit
 
 
-def _r(x: float | None, nd: int = 1) -> float | None:
-    return None if x is None or not math.isfinite(x) else round(float(x), nd)
-
-
 def compare(
     before: Mapping[str, Any],
     after: Mapping[str, Any],
@@ -98,7 +95,7 @@ def compare(
             b, a = b_side.get(f"{measure}_deg"), a_side.get(f"{measure}_deg")
             row: dict[str, Any] = {"side": side, "measure": measure, "before_deg": b, "after_deg": a,
                                    "change_deg": None, "change_unc_deg": None,
-                                   "mdc_deg": _r(_mdc(mdc, side, measure)), "limit_deg": None,
+                                   "mdc_deg": rounded(_mdc(mdc, side, measure)), "limit_deg": None,
                                    "verdict": None, "reason": None}
             if b is None or a is None:
                 row["reason"] = "not measured " + ("before" if b is None else "after")
@@ -107,7 +104,7 @@ def compare(
             else:
                 u = math.hypot(b_side.get(f"{measure}_unc_deg") or 0.0, a_side.get(f"{measure}_unc_deg") or 0.0)
                 verdict, limit = change_verdict(a - b, u, _mdc(mdc, side, measure))
-                row.update({"change_deg": _r(a - b), "change_unc_deg": _r(u), "limit_deg": _r(limit),
+                row.update({"change_deg": rounded(a - b), "change_unc_deg": rounded(u), "limit_deg": rounded(limit),
                             "verdict": verdict})
             rows.append(row)
     return {
