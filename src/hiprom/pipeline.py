@@ -10,17 +10,27 @@ OpenCV and MediaPipe are imported only when a video is tracked.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from hiprom.assessment import Norms, assess, load_norms, not_measurable
+from hiprom.assessment import (
+    Catalogue,
+    Exercise,
+    Norms,
+    assess,
+    exercise_result,
+    find_reps,
+    load_norms,
+    not_measurable,
+)
 from hiprom.assessment.result import too_few_frames
 from hiprom.errors import InputError, NotMeasurableError
 from hiprom.kinematics import Kinematics, measure
 from hiprom.kinematics.neutral import Neutral
+from hiprom.landmarks import SIDES
 from hiprom.recording import LandmarkRecording
 from hiprom.source import SourceSpec
 
@@ -101,7 +111,8 @@ def kinematics_of(rec: LandmarkRecording) -> Kinematics:
 
 
 def analyze_recording(
-    rec: LandmarkRecording, norms: Norms | None = None, source: str | None = None
+    rec: LandmarkRecording, norms: Norms | None = None, source: str | None = None,
+    catalogue: Catalogue | None = None,
 ) -> dict[str, Any]:
     """The ``hiprom.analysis/1`` dict of a recording.
 
@@ -109,6 +120,7 @@ def analyze_recording(
         rec: the landmarks.
         norms: norm values; ``load_norms()`` (defaults or ``HIPROM_NORMS``) when ``None``.
         source: name to record as the source; the recording's own when ``None``.
+        catalogue: exercises to suggest from; ``load_catalogue()`` when ``None``.
 
     A recording with nothing to measure gives a result with ``measurable`` false
     and the reason, never an exception. A recording that carries a neutral
@@ -124,7 +136,7 @@ def analyze_recording(
         kin = kinematics_of(rec)
     except NotMeasurableError as exc:
         return _with_notes(not_measurable(str(exc), _seconds(rec), norms, **common), rec)
-    return _with_notes(assess(kin, norms, **common), rec)
+    return _with_notes(assess(kin, norms, catalogue=catalogue, **common), rec)
 
 
 def _with_notes(result: dict[str, Any], rec: LandmarkRecording) -> dict[str, Any]:
@@ -132,6 +144,42 @@ def _with_notes(result: dict[str, Any], rec: LandmarkRecording) -> dict[str, Any
     if rec.notes:
         result["quality"]["notes"] = [*rec.notes, *result["quality"]["notes"]]
     return result
+
+
+def count_recording(
+    rec: LandmarkRecording,
+    exercise: Exercise,
+    side: str,
+    direction: str | None = None,
+    dose: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
+    """Count and time the repetitions of a camera-followed exercise in a recording.
+
+    Args:
+        rec: landmarks of the person doing the exercise (seated, facing the camera).
+        exercise: the catalogue entry; it must be ``camera_followed``.
+        side: "left" or "right", the leg exercised.
+        direction: the exercise's first target when ``None``.
+        dose: ``{"hold_s", "reps", "sets"}`` to hold the reps against (the exercise's when ``None``).
+
+    Returns:
+        The ``hiprom.exercise/1`` record (:func:`hiprom.assessment.exercise_result`).
+
+    Raises:
+        InputError: the exercise is not one the camera can follow, or the side is unknown.
+        NotMeasurableError: the recording holds nothing the kernel can measure.
+    """
+    if not exercise.camera_followed:
+        raise InputError(f"{exercise.id}: the camera cannot follow this exercise; "
+                         "choose a camera-followed one (see 'hiprom exercises')")
+    if side not in SIDES:
+        raise InputError(f"side must be one of {{left, right}}, but got {side!r}")
+    direction = direction or exercise.targets[0]
+    dose = dict(dose or exercise.dose.to_dict())
+    kin = kinematics_of(rec)
+    col = SIDES.index(side)
+    reps = find_reps(kin.t_s, kin.angle_deg[:, col], kin.flags[:, col], direction, float(dose.get("hold_s", 0)))
+    return exercise_result(exercise.id, side, direction, reps, dose)
 
 
 def analyze_path(

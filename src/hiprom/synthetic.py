@@ -322,3 +322,58 @@ def seated_recording(
         model="synthetic",
         source=source,
     )
+
+
+@dataclass(frozen=True)
+class Rep:
+    """One planned repetition of a seated exercise (chair rotation).
+
+    Attributes:
+        peak_deg: the held angle, a positive magnitude in the exercise's direction.
+        hold_s: how long the end position is held (the plateau of the trapezoid).
+        pelvis_hike_m: the exercised side's hip lifted off the seat this far during the rep.
+        trunk_lean_deg: sideways trunk lean during the rep, ``+`` toward the subject's left.
+    """
+
+    peak_deg: float
+    hold_s: float
+    pelvis_hike_m: float = 0.0
+    trunk_lean_deg: float = 0.0
+
+
+def exercise_protocol(
+    reps: list[Rep],
+    side: str = "left",
+    direction: str = "internal",
+    fps: float = 30.0,
+    lead_s: float = 3.0,
+    ramp_s: float = 0.5,
+    rest_s: float = 1.5,
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """A seated exercise with known repetitions: ramp, hold ``rep.hold_s``, ramp back, rest.
+
+    Compensation rises and settles with its rep's movement (over the ramps), like a
+    person lifting a hip to reach further. The still ``lead_s`` lets the kernel find
+    the neutral posture.
+
+    Returns ``(t_s, rotation_deg, compensation)``: (n,) seconds, (n, 2) degrees,
+    columns (left, right), ``+`` internal, and the keyword arguments of
+    :func:`seated_pose` (``pelvis_hike_m`` (n, 2), ``trunk_lean_deg`` (n,)), so that
+    ``seated_recording(rotation_deg, fps=fps, **compensation)`` records it.
+    """
+    col = 0 if side == "left" else 1
+    sign = 1.0 if direction == "internal" else -1.0
+    starts = lead_s + np.concatenate([[0.0], np.cumsum([2 * ramp_s + r.hold_s + rest_s for r in reps])])
+    n = int(round((starts[-1] + 1.0) * fps))
+    t = np.arange(n) / fps
+    rot = np.zeros((n, 2))
+    hike = np.zeros((n, 2))
+    lean = np.zeros(n)
+    for rep, t0 in zip(reps, starts[:-1]):
+        up = np.clip((t - t0) / ramp_s, 0.0, 1.0)
+        dn = np.clip((t - (t0 + ramp_s + rep.hold_s)) / ramp_s, 0.0, 1.0)
+        shape = 0.5 - 0.5 * np.cos(np.pi * up) - (0.5 - 0.5 * np.cos(np.pi * dn))
+        rot[:, col] += sign * rep.peak_deg * shape
+        hike[:, col] += rep.pelvis_hike_m * shape
+        lean += rep.trunk_lean_deg * shape
+    return t, rot, {"pelvis_hike_m": hike, "trunk_lean_deg": lean}

@@ -20,7 +20,7 @@ from hiprom.synthetic import Trial
 TOP_FIELDS = {
     "schema", "hiprom_version", "created_utc", "source", "frames", "fps", "duration_s", "mirrored", "model",
     "norm_deg", "norms", "measurable", "not_measurable_reason", "sides", "asymmetry", "trials", "quality",
-    "series", "verdict",
+    "series", "verdict", "recommendations",
 }
 SIDE_FIELDS = {
     f"{d}_{f}"

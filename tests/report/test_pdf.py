@@ -71,7 +71,8 @@ def test_pdf_figures_equal_the_json_export_and_it_renders(store: Store, analysis
     assert "P-0042" in text and "Ann Example" in text and "1984-05-17" in text and "J. Smith, PT" in text
 
     pages = page_images(pdf)
-    assert 1 <= len(pages) <= 2
+    assert 1 <= len(pages) <= 3  # two at most, and the home program page (the demo suggests exercises)
+    assert ("Your home exercise program" in text) == bool(analysis["recommendations"])
     assert pages[0].shape[0] > pages[0].shape[1]  # portrait
     # the bar chart and the angle-over-time chart draw both sides' colours on page 1
     assert colour_fraction(pages[0], BLUE, 30) > 0.004 and colour_fraction(pages[0], ORANGE, 30) > 0.004
@@ -90,7 +91,7 @@ def test_history_of_earlier_sessions_adds_the_trend_chart(store: Store, analysis
     assert "History of this subject" in text
     assert "2026-01-01" in text and "2026-02-01" in text  # earlier sessions in the table
     pages = page_images(pdf)
-    assert len(pages) == 2
+    assert len(pages) == 3  # two, then the home program
     assert colour_fraction(pages[1], BLUE, 30) > 0.0005  # trend lines on page 2
 
 
@@ -122,7 +123,7 @@ def test_user_text_with_quotes_html_emoji_and_rtl_appears_as_typed(
             assert squeeze(typed) in flat, typed
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "Noto-Color-Emoji" in fonts  # emoji drawn from the colour emoji font
-    assert len(page_images(pdf)) <= 2
+    assert len(page_images(pdf)) <= 3  # two at most, and the home program page
 
 
 def test_report_from_an_analysis_alone_without_series(tmp_path: Path, fixture_analysis: dict) -> None:
@@ -134,7 +135,7 @@ def test_report_from_an_analysis_alone_without_series(tmp_path: Path, fixture_an
     pdf = write_pdf(data, tmp_path / "plain.pdf")
     text = pdf_text(pdf)
     assert "32.1" in text and "demo_seated_test.landmarks.npz" in text
-    assert len(page_images(pdf)) in (1, 2)
+    assert len(page_images(pdf)) in (1, 2, 3)  # and the home program page, when exercises are suggested
 
 
 def test_not_measurable_side_is_said_not_hidden(tmp_path: Path, fixture_analysis: dict) -> None:
@@ -176,7 +177,7 @@ def test_everything_at_once_still_fits_two_pages(store: Store, fixture_analysis:
     data = ReportData.from_store(store, last, snapshots={"left": _png((0, 0, 0), (480, 640)),
                                                           "right": _png((0, 0, 0), (480, 640))})
     pdf = write_pdf(data, tmp_path / "full.pdf")
-    assert len(page_images(pdf)) <= 2
+    assert len(page_images(pdf)) <= 3  # two at most, and the home program page
     assert "more trials, listed in the CSV" in pdf_text(pdf)
 
 

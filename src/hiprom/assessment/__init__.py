@@ -6,26 +6,63 @@ Pure numpy, like the kernel below it: no OpenCV, MediaPipe or FastAPI.
   ``hiprom.analysis/1`` dict (``docs/formats.md``).
 - :func:`load_norms` gives the norm values, a clinic's TOML file overriding the defaults.
 - :func:`find_trials` finds the trials and held peaks of one side's angle series.
+- :func:`load_catalogue` gives the exercise catalogue (a clinic's TOML file changing
+  the package's); :func:`recommend` suggests exercises from a result; the home
+  program (:mod:`~hiprom.assessment.program`) is what a clinician keeps of them.
+- :func:`find_reps` / :class:`RepCounter` count and time the repetitions of a
+  camera-followed exercise; :func:`compare` and :func:`trend` judge a re-test.
 """
 
+from hiprom.assessment.exercises import EXERCISES_ENV, Catalogue, Dose, Exercise, load_catalogue
 from hiprom.assessment.export import result_json, series_csv
 from hiprom.assessment.norms import NORMS_ENV, Norms, TrialSettings, load_norms
+from hiprom.assessment.program import (
+    PROGRAM_SCHEMA,
+    check_program,
+    current_program,
+    edit_program,
+    program_from_recommendations,
+)
+from hiprom.assessment.recommend import asymmetry_verdicts, findings, recommend
+from hiprom.assessment.reps import Rep, RepCounter, RepSettings, exercise_result, find_reps
 from hiprom.assessment.result import SCHEMA, assess, not_measurable
+from hiprom.assessment.retest import RETEST_SCHEMA, compare, trend
 from hiprom.assessment.trials import FlagRules, Trial, find_trials
 from hiprom.assessment.verdict import verdict
 
 __all__ = [
+    "EXERCISES_ENV",
     "NORMS_ENV",
+    "PROGRAM_SCHEMA",
+    "RETEST_SCHEMA",
     "SCHEMA",
+    "Catalogue",
+    "Dose",
+    "Exercise",
     "FlagRules",
     "Norms",
+    "Rep",
+    "RepCounter",
+    "RepSettings",
     "Trial",
     "TrialSettings",
     "assess",
+    "asymmetry_verdicts",
+    "check_program",
+    "compare",
+    "current_program",
+    "edit_program",
+    "exercise_result",
+    "find_reps",
     "find_trials",
+    "findings",
+    "load_catalogue",
     "load_norms",
     "not_measurable",
+    "program_from_recommendations",
+    "recommend",
     "result_json",
     "series_csv",
+    "trend",
     "verdict",
 ]

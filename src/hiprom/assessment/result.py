@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hiprom import __version__
+from hiprom.assessment.exercises import Catalogue
 from hiprom.assessment.norms import Norms
+from hiprom.assessment.recommend import recommend
 from hiprom.assessment.summary import asymmetry, empty_side, side_summary
 from hiprom.assessment.trials import FlagRules, Trial, find_trials, frame_interval_s, rest_offset_deg
 from hiprom.assessment.verdict import verdict
@@ -135,6 +137,7 @@ def assess(
     mirrored: bool = False,
     model: str = "",
     created_utc: str | None = None,
+    catalogue: Catalogue | None = None,
 ) -> dict[str, Any]:
     """Find trials, summarise each side, compare the sides; the ``hiprom.analysis/1`` dict.
 
@@ -145,6 +148,8 @@ def assess(
         fps: nominal frame rate; estimated from ``kin.t_s`` when ``None``.
         mirrored, model: copied into the result.
         created_utc: ISO timestamp to record (now, when ``None``).
+        catalogue: exercises the ``recommendations`` are chosen from
+            (``load_catalogue()``: the package's, or ``HIPROM_EXERCISES``, when ``None``).
 
     Returns:
         A JSON-ready dict; a recording with nothing measurable still gives a
@@ -203,6 +208,7 @@ def assess(
         },
         _series(t_s, angle, raw, unc, flags),
         norms,
+        catalogue,
     )
 
 
@@ -283,8 +289,9 @@ def _assemble(
     quality: dict[str, Any],
     series: dict[str, Any],
     norms: Norms,
+    catalogue: Catalogue | None = None,
 ) -> dict[str, Any]:
-    """Put the blocks together in the documented order and add the verdict."""
+    """Put the blocks together in the documented order; add the suggestions and the verdict."""
     result: dict[str, Any] = {
         **header,
         "measurable": reason is None,
@@ -292,8 +299,11 @@ def _assemble(
         "sides": sides,
         "asymmetry": asymmetry(sides, norms),
         "trials": [tr.to_dict() for tr in trials],
+        "recommendations": [],
         "quality": quality,
         "series": series,
     }
+    if reason is None:
+        result["recommendations"] = recommend(result, catalogue)
     result["verdict"] = verdict(result)
     return result

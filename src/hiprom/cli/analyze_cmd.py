@@ -102,6 +102,11 @@ def summary_tables(result: dict[str, Any]) -> list[Table | str]:
         out.append(f"[dim]note: {escape(note)}[/]")
     style = "bold red" if (not result["measurable"] or result["asymmetry"]["flagged"]) else "bold"
     out.append(f"[{style}]{escape(result['verdict'])}[/]")
+    suggested: dict[str, list[str]] = {}
+    for rec in result.get("recommendations") or []:
+        suggested.setdefault(f"{rec['side']} {rec['direction']} rotation", []).append(rec["exercise"])
+    for what, ids in suggested.items():
+        out.append(f"suggested for {what}: {escape(', '.join(ids))} [dim](see 'hiprom exercises')[/]")
     return out
 
 
@@ -129,6 +134,8 @@ def _write_text(path: Path, text: str) -> None:
 @click.option("--model", default=None, help="Pose model variant or .task file (video input only).")
 @click.option("--norms", "norms_path", type=FILE, default=None,
               help="TOML file overriding norms and thresholds (default: $HIPROM_NORMS, else built-in).")
+@click.option("--exercises", "exercises_path", type=FILE, default=None,
+              help="TOML file changing the exercise catalogue suggestions come from (default: $HIPROM_EXERCISES).")
 @click.option("--save-landmarks", type=FILE, default=None,
               help="Also save the tracked landmarks as a .landmarks.npz recording.")
 @click.option("--save", is_flag=True, help="Store the analysis (and its landmarks) as a session in the records.")
@@ -145,6 +152,7 @@ def analyze(
     mirrored: bool | None,
     model: str | None,
     norms_path: Path | None,
+    exercises_path: Path | None,
     save_landmarks: Path | None,
     save: bool,
     subject: str | None,
@@ -155,10 +163,11 @@ def analyze(
 ) -> None:
     """Measure seated hip rotation in SOURCE (a video file or a .landmarks.npz recording)."""
     # Heavy imports here, so `hiprom --help` stays fast.
-    from hiprom.assessment import load_norms, result_json, series_csv
+    from hiprom.assessment import load_catalogue, load_norms, result_json, series_csv
     from hiprom.pipeline import analyze_recording, is_recording, load_or_track
 
     norms = load_norms(norms_path)  # a bad config fails before any tracking
+    catalogue = load_catalogue(exercises_path)
     err = Console(stderr=True)
     tracking = not is_recording(source) and source.exists() and not quiet
     with frame_progress(f"tracking {source.name}", enabled=tracking) as on_frame:
@@ -169,7 +178,7 @@ def analyze(
         rec.save(save_landmarks)
         if not quiet:
             err.print(f"saved landmarks to {escape(str(save_landmarks))}")
-    result = analyze_recording(rec, norms, source=source.name)
+    result = analyze_recording(rec, norms, source=source.name, catalogue=catalogue)
 
     if json_path is not None:
         _write_text(json_path, result_json(result))

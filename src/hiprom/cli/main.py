@@ -29,6 +29,11 @@ COMMANDS: dict[str, str] = {
     "sessions": "hiprom.cli.store_cmd:sessions",
     "validate": "hiprom.cli.validate_cmd:validate",
     "backup": "hiprom.cli.store_cmd:backup",
+    "exercises": "hiprom.cli.exercises_cmd:exercises",
+    "reps": "hiprom.cli.exercises_cmd:reps",
+    "program": "hiprom.cli.exercises_cmd:program",
+    "retest": "hiprom.cli.exercises_cmd:retest",
+    "trend": "hiprom.cli.exercises_cmd:trend",
 }
 
 

@@ -82,9 +82,13 @@ def _peak_pictures(analysis: dict, video: Path | None, landmarks_path: Path | No
                    "alone, draws the peaks' skeleton without the video.")
 @click.option("--snapshot", "snapshot_specs", multiple=True, metavar="SIDE=PNG",
               help="A ready-made picture of a side's peak (repeat for left and right).")
+@click.option("--before", default=None, metavar="SESSION",
+              help="Show the before/after table against this earlier session "
+                   "(default: the subject's earlier session the same day, if any).")
 @db_option
 def report(target: str, output: Path | None, csv_prefix: Path | None, json_path: Path | None, no_pdf: bool,
-           video: Path | None, landmarks_path: Path | None, snapshot_specs: tuple[str, ...], db: str | None) -> None:
+           video: Path | None, landmarks_path: Path | None, snapshot_specs: tuple[str, ...], before: str | None,
+           db: str | None) -> None:
     """Write the PDF report of a stored session (TARGET = its number) or an analysis JSON file."""
     from hiprom.report import ReportData, export_json, write_csv
 
@@ -97,7 +101,7 @@ def report(target: str, output: Path | None, csv_prefix: Path | None, json_path:
         default_pdf = path.with_name(path.name.removesuffix(".json") + ".pdf")
     elif number is not None:
         with open_store(db) as store:
-            data = ReportData.from_store(store, number)
+            data = ReportData.from_store(store, number, before=before)
             if video is not None and landmarks_path is None:
                 stored_landmarks = store.landmarks(number)
         default_pdf = Path(f"session-{number}.pdf")

@@ -13,7 +13,7 @@ from typing import Any
 from hiprom.report.data import ReportData, load_analysis_file
 from hiprom.report.exports import EXPORT_SCHEMA, TABLES, csv_text, export_json, write_csv
 
-_PDF = ("render_html", "render_pdf", "write_pdf")
+_PDF = ("render_html", "render_pdf", "write_pdf", "render_program_html", "render_program_pdf", "write_program_pdf")
 
 __all__ = [
     "EXPORT_SCHEMA",

@@ -9,6 +9,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from hiprom.assessment import compare
 from hiprom.errors import InputError
 from hiprom.landmarks import SIDES
 from hiprom.store import ReferenceRecord, SessionRecord, Store, SubjectRecord, check_analysis
@@ -28,6 +29,12 @@ class ReportData:
             skeleton drawn (``{"left": b"...", "right": b"..."}``).
         references: the clinic's own instrument readings of this session
             (``hiprom sessions reference``), oldest first.
+        program: the home program the clinician kept for the session, if any
+            (otherwise the report prints the one made from the suggestions).
+        exercise_results: exercises counted in the session (``hiprom.exercise/1``).
+        retest: the before/after comparison (``hiprom.retest/1``) when this
+            session re-tests an earlier one.
+        before: the session it re-tests.
     """
 
     analysis: dict[str, Any]
@@ -36,6 +43,10 @@ class ReportData:
     history: tuple[SessionRecord, ...] = ()
     snapshots: Mapping[str, bytes] = field(default_factory=dict)
     references: tuple[ReferenceRecord, ...] = ()
+    program: Mapping[str, Any] | None = None
+    exercise_results: tuple[dict[str, Any], ...] = ()
+    retest: Mapping[str, Any] | None = None
+    before: SessionRecord | None = None
 
     def __post_init__(self) -> None:
         # Checked again here: a session stored by an older hiprom may not follow the schema.
@@ -46,14 +57,27 @@ class ReportData:
 
     @classmethod
     def from_store(cls, store: Store, session_id: int | str,
-                   snapshots: Mapping[str, bytes] | None = None) -> ReportData:
-        """The report data of a stored session (``RecordNotFound`` if unknown)."""
+                   snapshots: Mapping[str, bytes] | None = None, before: int | str | None = None) -> ReportData:
+        """The report data of a stored session (``RecordNotFound`` if unknown).
+
+        ``before``: the session this one re-tests; by default the subject's
+        earlier session of the same day (:meth:`Store.retest_baseline`), if any.
+        """
         session = store.session(session_id)
         subject = store.subject(session.subject_id) if session.subject_id is not None else None
         assert session.analysis is not None
+        baseline_id = before if before is not None else store.retest_baseline(session.id)
+        baseline = store.session(baseline_id) if baseline_id is not None else None
+        retest = None
+        if baseline is not None and baseline.analysis is not None:
+            from hiprom.report.exercises import clinic_mdc
+
+            retest = compare(baseline.analysis, session.analysis, *clinic_mdc(store))
         return cls(analysis=session.analysis, subject=subject, session=session,
                    history=tuple(store.history(session.id)), snapshots=dict(snapshots or {}),
-                   references=tuple(store.references(session.id)))
+                   references=tuple(store.references(session.id)),
+                   program=store.program(session.id), exercise_results=tuple(store.exercise_results(session.id)),
+                   retest=retest, before=baseline)
 
     @classmethod
     def from_file(cls, path: str | Path, snapshots: Mapping[str, bytes] | None = None) -> ReportData:

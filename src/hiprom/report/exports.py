@@ -2,8 +2,9 @@
 
 JSON (``hiprom.export/1``): one object per session with ``subject``,
 ``session``, ``summary`` (the figures exactly as the PDF prints them),
-``history``, ``references`` (the clinic's own instrument readings) and the
-full ``analysis``; several sessions make a JSON list.
+``history``, ``references`` (the clinic's own instrument readings), the kept
+home ``program``, the ``exercise_results`` counted, the ``retest`` table (or null)
+and the full ``analysis``; several sessions make a JSON list.
 
 CSV: three rectangular tables, so they open cleanly in a spreadsheet and
 concatenate across sessions:
@@ -49,6 +50,9 @@ def export_dict(data: ReportData, exported_utc: str | None = None) -> dict[str, 
         "summary": summary(data.analysis),
         "history": [h.to_dict(with_analysis=False) for h in data.earlier],
         "references": [r.to_dict() for r in data.references],
+        "program": dict(data.program) if data.program else None,
+        "exercise_results": list(data.exercise_results),
+        "retest": dict(data.retest) if data.retest else None,
         "analysis": data.analysis,
     }
 

@@ -19,14 +19,15 @@ import jinja2
 
 from hiprom import __version__
 from hiprom.atomic import atomic_write
-from hiprom.errors import HipromError
+from hiprom.errors import HipromError, InputError
 from hiprom.landmarks import SIDES
 from hiprom.report import charts
 from hiprom.report.data import ReportData, utc_stamp
+from hiprom.report.exercises import exercises_done, program_context, retest_context
 from hiprom.report.figures import MEASURE_LABELS, MEASURES, fmt, number, summary
 
 MAX_PAGES = 2
-"""A report longer than this is laid out again in the compact layout."""
+"""A report longer than this (not counting the home program page) is laid out again in the compact layout."""
 
 # What each layout lists at most (everything is in the CSV and JSON exports):
 # trials, earlier sessions in the history table, quality notes, characters of notes.
@@ -154,6 +155,9 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: b
         "sides": SIDES,
         "details": _details(data, a),
         "replayed_demo": a.get("model") == "synthetic",
+        "retest": retest_context(data),
+        "exercises_done": exercises_done(data),
+        "program": program_context(data),
     }
 
 
@@ -248,15 +252,51 @@ def render_pdf(data: ReportData, generated_utc: str | None = None,
         raise HipromError(f"PDF reports need the Pango library ({exc}); see docs/reports.md") from None
     stamp = generated_utc or utc_stamp()
     fetcher = _data_only_fetcher(weasyprint)
+    allowed = MAX_PAGES + (1 if program_context(data) else 0)
     for compact in (False, True):
         checkpoint()
         html = render_html(data, stamp, compact=compact)
         checkpoint()
         document = weasyprint.HTML(string=html, url_fetcher=fetcher).render()
-        if len(document.pages) <= MAX_PAGES:
+        if len(document.pages) <= allowed:
             break
     checkpoint()
     return document.write_pdf()
+
+
+def _weasyprint() -> Any:
+    try:
+        import weasyprint
+    except ImportError:
+        raise HipromError("PDF reports need: pip install 'hiprom[report]'") from None
+    except OSError as exc:  # WeasyPrint installed but Pango missing
+        raise HipromError(f"PDF reports need the Pango library ({exc}); see docs/reports.md") from None
+    return weasyprint
+
+
+def render_program_html(data: ReportData) -> str:
+    """The home program alone as one self-contained HTML page; ``InputError`` if it is empty."""
+    program = program_context(data)
+    if program is None:
+        raise InputError("the home program is empty: no exercise was suggested or kept for this session; "
+                         "add one with 'hiprom program edit'")
+    context = {**build_context(data), "program": program}
+    return _environment().get_template("program_doc.html").render(**context)
+
+
+def render_program_pdf(data: ReportData) -> bytes:
+    """The one-page home program as PDF bytes (A4), to print and hand to the person."""
+    weasyprint = _weasyprint()
+    html = render_program_html(data)
+    return weasyprint.HTML(string=html, url_fetcher=_data_only_fetcher(weasyprint)).write_pdf()
+
+
+def write_program_pdf(data: ReportData, path: str | Path) -> Path:
+    """Render the home program and write it atomically to ``path``; returns the path."""
+    pdf = render_program_pdf(data)
+    with atomic_write(path) as fh:
+        fh.write(pdf)
+    return Path(path)
 
 
 def write_pdf(data: ReportData, path: str | Path, generated_utc: str | None = None) -> Path:

@@ -18,6 +18,7 @@ History:
 - v1: subjects, sessions, trials, series.
 - v2: ``landmarks``, the optional ``.landmarks.npz`` of a session.
 - v3: ``reference_readings``, a clinician's own instrument readings of a session.
+- v4: ``home_programs`` and ``exercise_results``: the exercises kept and counted for a session.
 """
 
 from __future__ import annotations
@@ -83,7 +84,40 @@ def _v3_reference_readings(conn: Connection) -> None:
     table.create(conn)
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _v2_landmarks, 3: _v3_reference_readings}
+def _v4_exercises(conn: Connection) -> None:
+    """v4: the home program and the counted exercises of each session."""
+    frozen = MetaData()
+    Table("sessions", frozen, Column("id", Integer, primary_key=True))
+    Table(
+        "home_programs",
+        frozen,
+        Column("session_id", Integer, ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
+        Column("updated_utc", DateTime, nullable=False),
+        Column("n_items", Integer, nullable=False),
+        Column("program_json", Text, nullable=False),
+    ).create(conn)
+    results = Table(
+        "exercise_results",
+        frozen,
+        Column("id", Integer, primary_key=True),
+        Column("session_id", Integer, ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False),
+        Column("recorded_utc", DateTime, nullable=False),
+        Column("exercise", String(40), nullable=False),
+        Column("side", String(8), nullable=False),
+        Column("direction", String(10), nullable=False),
+        Column("reps_done", Integer, nullable=False),
+        Column("reps_target", Integer, nullable=False),
+        Column("result_json", Text, nullable=False),
+    )
+    results.create(conn)
+    Index("ix_exercise_results_session_id", results.c.session_id).create(conn)
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    2: _v2_landmarks,
+    3: _v3_reference_readings,
+    4: _v4_exercises,
+}
 """Step that takes a store from version ``n - 1`` to ``n``."""
 
 if sorted(MIGRATIONS) != list(range(2, SCHEMA_VERSION + 1)):  # pragma: no cover - a developer slip

@@ -1,10 +1,11 @@
 """Tables of the store (SQLAlchemy 2 ORM), at the current schema version.
 
 A subject has sessions; a session has trials, one per-frame series, when
-kept one landmark recording, and any number of reference readings (a
-clinician's own goniometer or inclinometer figures). Deleting a subject
-deletes its sessions, and deleting a session deletes its trials, series,
-landmarks and reference readings (``ON DELETE CASCADE``). Video is never stored.
+kept one landmark recording, any number of reference readings (a
+clinician's own goniometer or inclinometer figures), one home program and
+the exercises counted. Deleting a subject deletes its sessions, and deleting
+a session deletes its trials, series, landmarks, reference readings, home
+program and counted exercises (``ON DELETE CASCADE``). Video is never stored.
 
 Times are naive UTC ``datetime`` values (SQLite has no time zones); the
 records in :mod:`hiprom.store.records` turn them into ISO strings ending in Z.
@@ -31,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Version of the tables below; :mod:`hiprom.store.migrations` upgrades older stores."""
 
 
@@ -172,3 +173,30 @@ class ReferenceRow(Base):
     right_er_deg: Mapped[float | None] = mapped_column(Float)
     notes: Mapped[str | None] = mapped_column(Text)
     created_utc: Mapped[datetime] = mapped_column(DateTime)
+
+
+class HomeProgramRow(Base):
+    """The home program a clinician kept for a session (``hiprom.program/1`` JSON; schema version 4)."""
+
+    __tablename__ = "home_programs"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
+    updated_utc: Mapped[datetime] = mapped_column(DateTime)
+    n_items: Mapped[int] = mapped_column(Integer)
+    program_json: Mapped[str] = mapped_column(Text)
+
+
+class ExerciseResultRow(Base):
+    """One counted exercise of a session (``hiprom.exercise/1`` JSON; schema version 4)."""
+
+    __tablename__ = "exercise_results"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    recorded_utc: Mapped[datetime] = mapped_column(DateTime)
+    exercise: Mapped[str] = mapped_column(String(40))
+    side: Mapped[str] = mapped_column(String(8))
+    direction: Mapped[str] = mapped_column(String(10))
+    reps_done: Mapped[int] = mapped_column(Integer)
+    reps_target: Mapped[int] = mapped_column(Integer)
+    result_json: Mapped[str] = mapped_column(Text)

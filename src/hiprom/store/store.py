@@ -34,6 +34,7 @@ from hiprom.parsing import ascii_int, check_json_tree, check_text, record_id
 from hiprom.store.engine import make_engine
 from hiprom.store.location import display_url, resolve_url
 from hiprom.store.migrations import migrate
+from hiprom.store.programs import ProgramStore
 from hiprom.store.references import ReferenceStore
 from hiprom.store.records import (
     SESSION_DERIVED,
@@ -62,8 +63,8 @@ _SUMMARY_COLUMNS = {
 }
 
 
-class Store(ReferenceStore):
-    """A hiprom database of subjects, sessions and their reference readings.
+class Store(ReferenceStore, ProgramStore):
+    """A hiprom database of subjects, sessions and their reference readings, programs and exercises.
 
     Args:
         db: an SQLAlchemy URL or an SQLite file path; ``None`` for

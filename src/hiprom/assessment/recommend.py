@@ -1,0 +1,130 @@
+"""Suggestions from a result: which exercises, for which side and direction, and why.
+
+Two rules, applied to a ``hiprom.analysis/1`` dict (``docs/exercises.md``):
+
+1. **Below the band.** A side's internal or external rotation below the low
+   end of its normal band (``norms.bands``, AMA: IR 30-40 deg, ER 40-60 deg)
+   asks for exercises that target that direction, for that side.
+2. **The smaller side of an asymmetry that exceeds the threshold.** For each
+   left-right comparison whose verdict is ``exceeds`` (``asymmetry.verdicts``
+   when the result has them; older results: the measures in
+   ``asymmetry.flagged_measures``), the smaller side gets exercises for that
+   direction; for the total arc, the direction in which it is furthest behind.
+   ``inconclusive`` and ``within`` suggest nothing.
+
+Every exercise of the catalogue that targets a direction is suggested for it,
+in catalogue order; an exercise done with both legs at once (``sides = "both"``)
+is suggested once, with side ``"both"``. Not measurable results suggest nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from hiprom.assessment.exercises import Catalogue, load_catalogue
+from hiprom.assessment.norms import Norms
+from hiprom.assessment.summary import MEASURES
+from hiprom.assessment.trials import DIRECTIONS
+from hiprom.landmarks import SIDES
+
+EXCEEDS = "exceeds"
+
+
+def asymmetry_verdicts(asymmetry: Mapping[str, Any]) -> dict[str, str | None]:
+    """``within`` / ``exceeds`` / ``inconclusive`` (or None: not assessable) per measure.
+
+    Reads ``asymmetry.verdicts`` when present; a result without them (before
+    three-way verdicts existed) is read from ``flagged_measures``.
+    """
+    verdicts = asymmetry.get("verdicts")
+    if isinstance(verdicts, Mapping):
+        return {m: verdicts.get(m) for m in MEASURES}
+    flagged = set(asymmetry.get("flagged_measures") or [])
+    return {
+        m: (EXCEEDS if m in flagged else "within") if asymmetry.get(f"{m}_deg") is not None else None
+        for m in MEASURES
+    }
+
+
+def _bands(result: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
+    bands = ((result.get("norms") or {}).get("bands")) or {}
+    defaults = Norms()
+    return {
+        "internal": tuple(bands.get("internal") or defaults.internal_band_deg),  # type: ignore[dict-item]
+        "external": tuple(bands.get("external") or defaults.external_band_deg),  # type: ignore[dict-item]
+    }
+
+
+def findings(result: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The limited (side, direction) pairs of a result, each with its reasons in plain words.
+
+    Returns ``[{"side", "direction", "reason"}]`` in side order (left, right),
+    then direction order (internal, external); reasons of one pair joined by "; ".
+    """
+    if not result.get("measurable"):
+        return []
+    sides = result["sides"]
+    reasons: dict[tuple[str, str], list[str]] = {}
+    for side in SIDES:
+        for direction in DIRECTIONS:
+            value = sides[side].get(f"{direction}_rotation_deg")
+            low, high = _bands(result)[direction]
+            if value is not None and value < low:
+                unconfirmed = "" if sides[side].get(f"{direction}_rotation_confirmed", True) else " (unconfirmed)"
+                reasons.setdefault((side, direction), []).append(
+                    f"{side} {direction} rotation {value:.0f} deg{unconfirmed}, below the {low:g}-{high:g} deg band"
+                )
+    asym = result.get("asymmetry") or {}
+    for measure, verdict in asymmetry_verdicts(asym).items():
+        diff = asym.get(f"{measure}_deg")
+        if verdict != EXCEEDS or not diff:
+            continue
+        smaller, larger = ("right", "left") if diff > 0 else ("left", "right")
+        if measure == "total_arc":
+            # The direction in which the smaller side is furthest behind (IR and ER are both measured here).
+            gap = {d: sides[larger][f"{d}_rotation_deg"] - sides[smaller][f"{d}_rotation_deg"] for d in DIRECTIONS}
+            behind = [max(DIRECTIONS, key=lambda d: gap[d])]
+            text = f"{smaller} total rotation {abs(diff):.0f} deg less than the {larger} side"
+        else:
+            behind = [measure.split("_")[0]]
+            value = sides[smaller].get(f"{measure}_deg")
+            text = f"{smaller} {measure.replace('_', ' ')} {value:.0f} deg, {abs(diff):.0f} deg less than the {larger} side"
+        for direction in behind:
+            reasons.setdefault((smaller, direction), []).append(text)
+    return [
+        {"side": side, "direction": direction, "reason": "; ".join(reasons[(side, direction)])}
+        for side in SIDES
+        for direction in DIRECTIONS
+        if (side, direction) in reasons
+    ]
+
+
+def recommend(result: Mapping[str, Any], catalogue: Catalogue | None = None) -> list[dict[str, str]]:
+    """The suggested exercises of a result: ``[{"exercise", "side", "direction", "reason"}]``.
+
+    Args:
+        result: a ``hiprom.analysis/1`` dict (its ``sides``, ``asymmetry``, ``norms``).
+        catalogue: the exercises to choose from (``load_catalogue()`` when None).
+
+    Returns:
+        One entry per exercise and limited side and direction, in side, direction
+        and catalogue order; empty when everything is in band and no asymmetry exceeds.
+    """
+    catalogue = catalogue or load_catalogue()
+    out: list[dict[str, str]] = []
+    both: dict[tuple[str, str], dict[str, str]] = {}
+    for finding in findings(result):
+        for ex in catalogue.targeting(finding["direction"]):
+            if ex.sides == "both":
+                key = (ex.id, finding["direction"])
+                if key in both:
+                    both[key]["reason"] += "; " + finding["reason"]
+                    continue
+                entry = {"exercise": ex.id, "side": "both", "direction": finding["direction"],
+                         "reason": finding["reason"]}
+                both[key] = entry
+            else:
+                entry = {"exercise": ex.id, **finding}
+            out.append(entry)
+    return out

@@ -1,0 +1,388 @@
+"""Repetitions of a camera-followed exercise (the seated chair rotation): counted, holds timed.
+
+One side's angle series in, one :class:`Rep` per repetition out, in two forms
+that give the same numbers (a test asserts it): :func:`find_reps` over a whole
+series, and :class:`RepCounter` one frame at a time for the live page.
+
+A **repetition** is one excursion toward the exercise's direction and back:
+
+1. ``m(t) = s * angle(t)`` (``s = +1`` internal, ``-1`` external); unmeasured
+   frames keep the last measured value for this step only (a lost frame does
+   not end a rep).
+2. The rep runs while ``m > rest_deg`` and counts when it went beyond
+   ``start_deg`` at some point (hysteresis: jitter near rest never makes or
+   splits a rep). It is closed by the first frame back within ``rest_deg``,
+   so both forms decide with the same, already seen, frames.
+3. Its **peak** is the level held longest: the best level ``L`` sustained
+   over ``level_window_s``, then the interquartile mean of the samples with
+   ``m >= L - hold_tolerance_deg`` around it (as for a trial's held peak).
+4. Its **hold** runs from where ``m`` rises through ``peak - hold_tolerance_deg``
+   to where it falls back through it, both crossings interpolated between
+   frames (so the time does not step with the frame rate) and continued at
+   the movement's speed to the peak (see :func:`_edge`).
+5. It is **refused** when compensation (pelvis hike, trunk lean, knee drift)
+   is flagged on at least ``flag_fraction`` of the hold, and **not counted**
+   when released early: held less than the dose's hold minus ``hold_grace_s``.
+
+Times are seconds, angles degrees (``+`` internal), peaks positive magnitudes;
+``to_dict`` rounds with the one rule (``hiprom.rounding``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from hiprom.assessment.trials import DIRECTIONS, _central_level, frame_interval_s
+from hiprom.kinematics import COMPENSATION, flag_names
+from hiprom.rounding import rounded, rounded_list
+
+RELEASED_EARLY = "released_early"
+UNFINISHED = "unfinished"
+
+
+@dataclass(frozen=True)
+class RepSettings:
+    """Thresholds of the repetition counter (degrees and seconds).
+
+    Attributes:
+        start_deg: a rep must go this far toward the direction; the trial
+            detector's noise floor (8 deg, inside the 6-9 deg MDC).
+        rest_deg: the rep is over when the angle is back within this of 0 deg.
+        hold_tolerance_deg: samples within this of the peak belong to the hold;
+            small, so the ramps add little to the hold time (about 0.1 s for a
+            0.5 s ramp to 25 deg).
+        level_window_s: the peak level must be sustained this long (a flick is not a hold).
+        hold_grace_s: a hold this much shorter than the dose still meets it.
+        flag_fraction: a compensation flag refuses the rep when set on this share of the hold.
+    """
+
+    start_deg: float = 8.0
+    rest_deg: float = 4.0
+    hold_tolerance_deg: float = 1.5
+    level_window_s: float = 0.3
+    hold_grace_s: float = 0.2
+    flag_fraction: float = 0.25
+
+
+@dataclass(frozen=True)
+class Rep:
+    """One repetition, as the counter saw it.
+
+    Attributes:
+        number: 1, 2, ... in order of time.
+        start_s, end_s: where the angle left rest and came back.
+        peak_deg: the held level (positive, in the exercise's direction).
+        hold_s, hold_start_s, hold_end_s: the hold at the peak.
+        counted: the rep counts toward the dose (no compensation, held long enough).
+        reasons: why not, e.g. ``("pelvis_hike",)``, ``("released_early",)``.
+    """
+
+    number: int
+    start_s: float
+    end_s: float
+    peak_deg: float
+    hold_s: float
+    hold_start_s: float
+    hold_end_s: float
+    counted: bool
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, rounded like the analysis (0.1 deg, 1 ms)."""
+        return {
+            "number": self.number,
+            "start_s": rounded(self.start_s, 3),
+            "end_s": rounded(self.end_s, 3),
+            "peak_deg": rounded(self.peak_deg, 1),
+            "hold_s": rounded(self.hold_s, 2),
+            "hold_start_s": rounded(self.hold_start_s, 3),
+            "hold_end_s": rounded(self.hold_end_s, 3),
+            "counted": self.counted,
+            "reasons": list(self.reasons),
+        }
+
+
+def _sign(direction: str) -> float:
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {DIRECTIONS}, but got {direction!r}")
+    return 1.0 if direction == "internal" else -1.0
+
+
+def _edge(t0: float, t1: float, m0: float, m1: float, level: float, tol: float, rising: bool) -> float:
+    """Where the hold begins (``rising``) or ends, from the two frames around its edge.
+
+    The line from (t0, m0) to (t1, m1) passes ``level = peak - tol`` at ``tc``; the
+    movement, continued at that speed, reaches the peak ``tol / |slope|`` later
+    (rising) or left it that much earlier. The shift is at most one frame: it
+    removes about half of the time a smooth ramp spends within ``tol`` of its end.
+    """
+    dt = t1 - t0
+    if not (math.isfinite(m0) and math.isfinite(m1)) or m1 == m0 or dt <= 0:
+        return t1 if rising else t0
+    tc = t0 + dt * min(1.0, max(0.0, (level - m0) / (m1 - m0)))
+    shift = min(dt, tol * dt / abs(m1 - m0))
+    return tc + shift if rising else tc - shift
+
+
+def measure_rep(
+    t_s: np.ndarray,
+    m: np.ndarray,
+    bits: np.ndarray,
+    number: int,
+    hold_target_s: float,
+    settings: RepSettings,
+    *,
+    lead: bool = True,
+    closed: bool = True,
+) -> Rep:
+    """Peak, hold and verdict of one rep from its frames.
+
+    Args:
+        t_s: (k,) seconds: the frame before the rep, the rep, and the frame that
+            closed it (back at rest) when ``closed``.
+        m: (k,) angle toward the exercise's direction, NaN = unmeasured.
+        bits: (k,) quality flag bits.
+        number: the rep's number.
+        hold_target_s: the dose's hold (0 = any hold).
+        settings: thresholds.
+        lead: the first frame is the one before the rep (at rest), not part of it.
+        closed: False for a rep still under way when the recording ended.
+    """
+    dt = frame_interval_s(t_s)
+    finite = np.isfinite(m)
+    filled = np.where(finite, m, -np.inf)
+    k = max(1, min(m.shape[0], math.ceil(settings.level_window_s / dt - 1e-6)))
+    # Sustained level: the best window minimum (a single high frame lifts no window).
+    level = sliding_window_view(filled, k).min(axis=1)
+    best = int(np.argmax(level))
+    top = float(level[best]) if np.isfinite(level[best]) else float(np.nanmax(m))
+    tol = settings.hold_tolerance_deg
+    # The hold: the run of samples within tol of the level (unmeasured ones bridged)
+    # that holds the best window (every sample of which is >= top).
+    inside = (finite & (m >= top - tol)) | ~finite
+    r0, r1 = next(((a, b) for a, b in _runs(inside) if a <= best <= b), (best, best + k - 1))
+    vals = m[r0 : r1 + 1][finite[r0 : r1 + 1]]
+    peak = _central_level(vals) if vals.size else top
+    edge = peak - tol
+    above = np.flatnonzero(finite & (m >= edge))
+    above = above[(above >= r0) & (above <= r1)]
+    a, b = (int(above[0]), int(above[-1])) if above.size else (r0, r1)
+    start = _edge(t_s[a - 1], t_s[a], m[a - 1], m[a], edge, tol, True) if a > 0 else float(t_s[a])
+    end = _edge(t_s[b], t_s[b + 1], m[b], m[b + 1], edge, tol, False) if b + 1 < m.shape[0] else float(t_s[b])
+    hold_s = max(0.0, end - start)
+
+    hold_bits = bits[a : b + 1].astype(np.int64)
+    reasons: list[str] = []
+    for bit in (int(f) for f in COMPENSATION):
+        if hold_bits.size and np.mean((hold_bits & bit) != 0) >= settings.flag_fraction - 1e-9:
+            reasons.extend(flag_names(bit))
+    if not closed:
+        reasons.append(UNFINISHED)
+    elif hold_target_s > 0 and hold_s < hold_target_s - settings.hold_grace_s:
+        reasons.append(RELEASED_EARLY)
+    first = 1 if lead and t_s.shape[0] > 1 else 0
+    return Rep(
+        number=number,
+        start_s=float(t_s[first]),
+        end_s=float(t_s[-1]),
+        peak_deg=float(peak),
+        hold_s=float(hold_s),
+        hold_start_s=float(start),
+        hold_end_s=float(end),
+        counted=not reasons,
+        reasons=tuple(reasons),
+    )
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """Inclusive (first, last) of every run of True."""
+    padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def _forward_fill(m: np.ndarray) -> np.ndarray:
+    """``m`` with each NaN replaced by the last finite value before it (0 before the first)."""
+    idx = np.where(np.isfinite(m), np.arange(m.shape[0]), -1)
+    last = np.maximum.accumulate(idx) if m.size else idx
+    return np.where(last >= 0, m[np.maximum(last, 0)], 0.0)
+
+
+def find_reps(
+    t_s: np.ndarray,
+    angle_deg: np.ndarray,
+    flags: np.ndarray,
+    direction: str,
+    hold_target_s: float = 0.0,
+    settings: RepSettings = RepSettings(),
+) -> list[Rep]:
+    """Every repetition in one side's series (batch form of :class:`RepCounter`).
+
+    Args:
+        t_s: (n,) seconds, increasing.
+        angle_deg: (n,) signed angle of the exercised side, ``+`` internal, NaN = unmeasured.
+        flags: (n,) quality flag bits of that side.
+        direction: "internal" or "external".
+        hold_target_s: the dose's hold in seconds (0: any hold counts).
+        settings: thresholds.
+    """
+    t = np.asarray(t_s, dtype=np.float64)
+    m = _sign(direction) * np.asarray(angle_deg, dtype=np.float64)
+    bits = np.broadcast_to(np.asarray(flags).astype(np.int64), m.shape)
+    n = m.shape[0]
+    if t.shape != (n,):
+        raise ValueError(f"t_s must have shape ({n},), but got shape {t.shape}")
+    seen = _forward_fill(m)
+    reps: list[Rep] = []
+    for a, b in _runs(seen > settings.rest_deg):
+        if not np.any(seen[a : b + 1] > settings.start_deg):
+            continue
+        closed = b + 1 < n
+        sl = slice(max(a - 1, 0), b + 2 if closed else n)
+        reps.append(measure_rep(t[sl], m[sl], bits[sl], len(reps) + 1, hold_target_s, settings,
+                                lead=a > 0, closed=closed))
+    return reps
+
+
+class RepCounter:
+    """The repetition counter one frame at a time (live form of :func:`find_reps`).
+
+    ``update`` returns a :class:`Rep` on the frame that closes it; ``finish``
+    closes a rep still under way. The same frames give the same reps as
+    :func:`find_reps`.
+    """
+
+    def __init__(self, direction: str, hold_target_s: float = 0.0, settings: RepSettings = RepSettings()) -> None:
+        self.direction = direction
+        self.hold_target_s = float(hold_target_s)
+        self.settings = settings
+        self._sign = _sign(direction)
+        self._last_seen = 0.0
+        self._prev: tuple[float, float, int] | None = None
+        self._buf: list[tuple[float, float, int]] = []
+        self._lead = False
+        self._went_far = False
+        self._hold_since: float | None = None
+        self._best = -math.inf
+        self.reps: list[Rep] = []
+
+    @property
+    def reps_done(self) -> int:
+        """Reps that count so far."""
+        return sum(rep.counted for rep in self.reps)
+
+    @property
+    def in_rep(self) -> bool:
+        """The angle is away from rest (a rep is under way)."""
+        return bool(self._buf)
+
+    def hold_so_far_s(self, t_s: float) -> float:
+        """How long the angle has stayed near its highest level in this rep (0 at rest)."""
+        return 0.0 if self._hold_since is None else max(0.0, t_s - self._hold_since)
+
+    def status(self, t_s: float) -> dict[str, Any]:
+        """What the live page shows and says now: the count, the hold running, the last rep.
+
+        ``{"direction", "reps_done", "reps_refused", "in_rep", "hold_s", "hold_target_s",
+        "last_rep"}``; ``last_rep`` is the last finished rep (``Rep.to_dict``) or None.
+        """
+        return {
+            "direction": self.direction,
+            "reps_done": self.reps_done,
+            "reps_refused": len(self.reps) - self.reps_done,
+            "in_rep": self.in_rep,
+            "hold_s": rounded(self.hold_so_far_s(t_s), 1),
+            "hold_target_s": self.hold_target_s,
+            "last_rep": self.reps[-1].to_dict() if self.reps else None,
+        }
+
+    def update(self, t_s: float, angle_deg: float, flags: int = 0) -> Rep | None:
+        """Take one frame; returns the rep this frame closed, if any."""
+        m = self._sign * float(angle_deg) if math.isfinite(angle_deg) else math.nan
+        if math.isfinite(m):
+            self._last_seen = m
+        frame = (float(t_s), m, int(flags))
+        done: Rep | None = None
+        if self._last_seen > self.settings.rest_deg:
+            if not self._buf:
+                self._lead = self._prev is not None
+                if self._prev is not None:
+                    self._buf.append(self._prev)
+            self._buf.append(frame)
+            self._went_far |= self._last_seen > self.settings.start_deg
+            self._track_hold(frame[0], m)
+        elif self._buf:
+            self._buf.append(frame)
+            done = self._close(closed=True)
+        self._prev = frame
+        return done
+
+    def finish(self) -> Rep | None:
+        """Close a rep still under way (the recording or the exercise ended)."""
+        return self._close(closed=False) if self._buf else None
+
+    def _track_hold(self, t_s: float, m: float) -> None:
+        if not math.isfinite(m):
+            return
+        tol = self.settings.hold_tolerance_deg
+        if m > self._best:
+            self._best = m
+        if m >= self._best - tol:
+            if self._hold_since is None:
+                self._hold_since = t_s
+        else:
+            self._hold_since = None
+
+    def _close(self, closed: bool) -> Rep | None:
+        buf, went_far = self._buf, self._went_far
+        self._buf, self._went_far, self._hold_since, self._best = [], False, None, -math.inf
+        if not went_far:
+            return None
+        t, m, bits = (np.array(col) for col in zip(*buf))
+        rep = measure_rep(t, m.astype(np.float64), bits.astype(np.int64), len(self.reps) + 1,
+                          self.hold_target_s, self.settings, lead=self._lead, closed=closed)
+        self.reps.append(rep)
+        return rep
+
+
+EXERCISE_SCHEMA = "hiprom.exercise/1"
+
+
+def exercise_result(
+    exercise_id: str,
+    side: str,
+    direction: str,
+    reps: list[Rep],
+    dose: Mapping[str, int],
+) -> dict[str, Any]:
+    """The stored record of one counted exercise (``hiprom.exercise/1``).
+
+    Args:
+        exercise_id, side, direction: what was done.
+        reps: the reps found (:func:`find_reps` or ``RepCounter.reps``).
+        dose: ``{"hold_s", "reps", "sets"}`` the reps were held against.
+
+    Returns:
+        ``{"schema", "exercise", "side", "direction", "dose", "reps_done", "reps_target",
+        "reps_refused", "holds_s", "peaks_deg", "reps"}``; ``reps_target`` is
+        ``reps * sets`` of the dose, ``holds_s`` and ``peaks_deg`` are per rep.
+    """
+    return {
+        "schema": EXERCISE_SCHEMA,
+        "exercise": exercise_id,
+        "side": side,
+        "direction": direction,
+        "dose": dict(dose),
+        "reps_done": sum(r.counted for r in reps),
+        "reps_target": int(dose.get("reps", 0)) * int(dose.get("sets", 1)),
+        "reps_refused": sum(not r.counted for r in reps),
+        "holds_s": rounded_list((r.hold_s for r in reps), 2),
+        "peaks_deg": rounded_list((r.peak_deg for r in reps), 1),
+        "reps": [r.to_dict() for r in reps],
+    }

@@ -1,0 +1,175 @@
+"""The re-test: before/after change of each figure, and the subject's trend across visits.
+
+For each side and measure (internal rotation, external rotation, total arc)::
+
+    change = after - before
+    u      = sqrt(u_before^2 + u_after^2)        (the two figures' own standard uncertainties)
+    limit  = max(MDC, 1.96 * u)
+
+and the verdict is ``improved`` when ``change > limit``, ``decreased`` when
+``change < -limit``, else ``no detectable change``. A change must therefore
+exceed both the minimal detectable change of the method and the 95 % interval
+of this pair's own measurement error.
+
+MDC of each side and direction: given by the caller, keyed ``left_internal``
+... (the clinic's own once it has re-tested enough subjects, as
+``hiprom.validation.mdc_in_force`` says), else the low end of the norms'
+``mdc_deg`` (6 deg, Gradoz et al. 2018, seated IR/ER goniometry; the same
+figure ``mdc_in_force`` uses while the published MDC is in force). The total
+arc is the sum of two figures: its MDC is ``sqrt(MDC_IR^2 + MDC_ER^2)``. The
+result says which MDC was used.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from hiprom.assessment.norms import Norms
+from hiprom.assessment.summary import MEASURES
+from hiprom.assessment.trials import DIRECTIONS
+from hiprom.landmarks import SIDES
+from hiprom.rounding import rounded
+
+RETEST_SCHEMA = "hiprom.retest/1"
+IMPROVED, NO_CHANGE, DECREASED = "improved", "no detectable change", "decreased"
+VERDICTS: tuple[str, str, str] = (IMPROVED, NO_CHANGE, DECREASED)
+Z95 = 1.96
+"""Two-sided 95 % coverage factor of a normal error."""
+
+
+def default_mdc(norms: Mapping[str, Any] | None = None) -> tuple[dict[str, float], str]:
+    """Per side and direction MDC from a result's ``norms`` block (its low ``mdc_deg``), and where it came from."""
+    pair = (norms or {}).get("mdc_deg") or list(Norms().mdc_deg)
+    low = float(min(pair))
+    mdc = {f"{side}_{d}": low for side in SIDES for d in DIRECTIONS}
+    return mdc, f"published minimal detectable change of seated goniometry, {pair[0]:g}-{pair[1]:g} deg (norms)"
+
+
+def _mdc(mdc: Mapping[str, float], side: str, measure: str) -> float:
+    """The MDC of one side's measure; the arc's combines those of its two directions."""
+    if measure == "total_arc":
+        return math.hypot(mdc[f"{side}_internal"], mdc[f"{side}_external"])
+    return mdc[f"{side}_{measure.split('_')[0]}"]
+
+
+def change_verdict(change_deg: float, change_unc_deg: float, mdc_deg: float) -> tuple[str, float]:
+    """The verdict of one change and the limit it was judged against (``max(MDC, 1.96 u)``)."""
+    limit = max(mdc_deg, Z95 * change_unc_deg)
+    if change_deg > limit:
+        return IMPROVED, limit
+    if change_deg < -limit:
+        return DECREASED, limit
+    return NO_CHANGE, limit
+
+
+def compare(
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    mdc_deg: Mapping[str, float] | None = None,
+    mdc_source: str | None = None,
+) -> dict[str, Any]:
+    """Before/after table of two results (``hiprom.analysis/1``): change and verdict per figure.
+
+    Args:
+        before, after: the two analyses (e.g. the test and the re-test after the exercises).
+        mdc_deg: MDC per side and direction (``left_internal``, ``left_external``,
+            ``right_internal``, ``right_external``; any subset); the rest from
+            ``after``'s norms (:func:`default_mdc`).
+        mdc_source: words saying where ``mdc_deg`` came from.
+
+    Returns:
+        ``{"schema", "mdc_deg", "mdc_source", "rows": [{"side", "measure", "before_deg",
+        "after_deg", "change_deg", "change_unc_deg", "mdc_deg", "limit_deg", "verdict", "reason"}],
+        "summary"}``; a row with a figure missing has ``verdict: null`` and a ``reason``.
+    """
+    default, source = default_mdc(after.get("norms"))
+    mdc = {**default, **{k: float(v) for k, v in (mdc_deg or {}).items() if k in default}}
+    if mdc_deg:
+        source = mdc_source or "given"
+    rows: list[dict[str, Any]] = []
+    for side in SIDES:
+        b_side, a_side = before["sides"][side], after["sides"][side]
+        for measure in MEASURES:
+            b, a = b_side.get(f"{measure}_deg"), a_side.get(f"{measure}_deg")
+            row: dict[str, Any] = {"side": side, "measure": measure, "before_deg": b, "after_deg": a,
+                                   "change_deg": None, "change_unc_deg": None,
+                                   "mdc_deg": rounded(_mdc(mdc, side, measure)), "limit_deg": None,
+                                   "verdict": None, "reason": None}
+            if b is None or a is None:
+                row["reason"] = "not measured " + ("before" if b is None else "after")
+                if b is None and a is None:
+                    row["reason"] = "not measured either time"
+            else:
+                u = math.hypot(b_side.get(f"{measure}_unc_deg") or 0.0, a_side.get(f"{measure}_unc_deg") or 0.0)
+                verdict, limit = change_verdict(a - b, u, _mdc(mdc, side, measure))
+                row.update({"change_deg": rounded(a - b), "change_unc_deg": rounded(u), "limit_deg": rounded(limit),
+                            "verdict": verdict})
+            rows.append(row)
+    return {
+        "schema": RETEST_SCHEMA,
+        "mdc_deg": mdc,
+        "mdc_source": source,
+        "rows": rows,
+        "summary": summary_sentence(rows),
+    }
+
+
+def summary_sentence(rows: Sequence[Mapping[str, Any]]) -> str:
+    """One plain sentence: which figures improved or decreased beyond the measurement error."""
+    def named(verdict: str) -> list[str]:
+        return [f"{r['side']} {r['measure'].replace('_', ' ')} ({r['change_deg']:+.0f} deg)"
+                for r in rows if r["verdict"] == verdict and r["measure"] != "total_arc"]
+
+    up, down = named(IMPROVED), named(DECREASED)
+    if not any(r["verdict"] for r in rows):
+        return "No figure was measured both times; nothing to compare."
+    parts = []
+    if up:
+        parts.append("improved: " + ", ".join(up))
+    if down:
+        parts.append("decreased: " + ", ".join(down))
+    if not parts:
+        return "No change larger than the measurement error."
+    text = "; ".join(parts) + ". Other changes are within the measurement error."
+    return text[0].upper() + text[1:]
+
+
+def trend(visits: Sequence[Mapping[str, Any]], mdc_deg: Mapping[str, float] | None = None,
+          mdc_source: str | None = None) -> dict[str, Any]:
+    """A subject's figures across visits, with the program followed and each change from the first visit.
+
+    Args:
+        visits: oldest first, each ``{"session_id", "recorded_utc", "analysis",
+            "program" (dict or None), "exercise_results" (list)}``.
+        mdc_deg, mdc_source: as in :func:`compare`.
+
+    Returns:
+        ``{"visits": [{"session_id", "recorded_utc", "figures": {side: {measure: deg}},
+        "program": [{"exercise", "side", "dose"}], "exercises_done": [{"exercise", "side",
+        "direction", "reps_done", "reps_target"}], "since_first": {side: {measure: verdict}}}]}``.
+    """
+    out: list[dict[str, Any]] = []
+    first = visits[0]["analysis"] if visits else None
+    for visit in visits:
+        analysis = visit["analysis"]
+        figures = {side: {m: analysis["sides"][side].get(f"{m}_deg") for m in MEASURES} for side in SIDES}
+        since: dict[str, dict[str, str | None]] | None = None
+        if first is not None and visit is not visits[0]:
+            rows = compare(first, analysis, mdc_deg, mdc_source)["rows"]
+            since = {side: {r["measure"]: r["verdict"] for r in rows if r["side"] == side} for side in SIDES}
+        program = visit.get("program") or {}
+        out.append({
+            "session_id": visit.get("session_id"),
+            "recorded_utc": visit.get("recorded_utc"),
+            "figures": figures,
+            "program": [{"exercise": it["exercise"], "side": it["side"], "dose": it["dose"]}
+                        for it in program.get("items", [])],
+            "exercises_done": [
+                {k: r.get(k) for k in ("exercise", "side", "direction", "reps_done", "reps_target")}
+                for r in visit.get("exercise_results") or []
+            ],
+            "since_first": since,
+        })
+    return {"visits": out}

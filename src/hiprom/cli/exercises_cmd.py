@@ -1,0 +1,270 @@
+"""``hiprom exercises``, ``reps``, ``program``, ``retest`` and ``trend``: what to do about a result.
+
+- ``hiprom exercises [--json]``: the exercise catalogue (a clinic's file applied).
+- ``hiprom reps SOURCE --exercise ID --side SIDE``: count and time the reps of a
+  camera-followed exercise in a video or recording; ``--save SESSION`` keeps them.
+- ``hiprom program show|edit|reset|pdf SESSION``: the session's home program.
+- ``hiprom retest SESSION [--before N]``: the before/after table of a re-test.
+- ``hiprom trend SUBJECT``: figures across visits with the program followed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.text import Text
+
+from hiprom.cli.store_cmd import console, db_option, json_option, make_table, num, open_store, print_json, safe
+from hiprom.errors import InputError
+
+FILE = click.Path(dir_okay=False, path_type=Path)
+
+
+def exercises_option(func: Any) -> Any:
+    """``--exercises FILE``: a clinic's catalogue file."""
+    return click.option("--exercises", "exercises_path", type=FILE, default=None,
+                        help="TOML file changing the exercise catalogue (default: $HIPROM_EXERCISES).")(func)
+
+
+def _catalogue(path: Path | None) -> Any:
+    from hiprom.assessment import load_catalogue
+
+    return load_catalogue(path)
+
+
+@click.command()
+@exercises_option
+@json_option
+def exercises(exercises_path: Path | None, as_json: bool) -> None:
+    """List the exercises hiprom can suggest, with their doses and steps."""
+    catalogue = _catalogue(exercises_path)
+    if as_json:
+        print_json(catalogue.to_dict())
+        return
+    out = console()
+    table = make_table(f"Exercises ({catalogue.source})", ["id", "name", "improves", "position", "dose", "camera"])
+    for ex in catalogue.exercises:
+        table.add_row(ex.id, ex.name, " + ".join(ex.targets), ex.position, ex.dose.words(),
+                      "counts reps" if ex.camera_followed else "")
+    out.print(table)
+    out.print(Text("Safety: " + " ".join(catalogue.safety), style="bold"))
+
+
+def _dose_spec(spec: str) -> tuple[str, dict[str, int]]:
+    """``chair_rotation_internal:hold=5,reps=8`` -> (id, {"hold_s": 5, "reps": 8})."""
+    ex_id, sep, rest = spec.partition(":")
+    keys = {"hold": "hold_s", "hold_s": "hold_s", "reps": "reps", "sets": "sets"}
+    dose: dict[str, int] = {}
+    for part in filter(None, rest.split(",")):
+        key, eq, value = part.partition("=")
+        if not eq or key.strip() not in keys or not value.strip().isdecimal() or not value.strip().isascii():
+            raise InputError(f"--dose {spec!r}: expecting EXERCISE:hold=S,reps=N,sets=N with whole numbers")
+        dose[keys[key.strip()]] = int(value.strip())
+    if not sep or not dose:
+        raise InputError(f"--dose {spec!r}: expecting EXERCISE:hold=S,reps=N,sets=N")
+    return ex_id.strip(), dose
+
+
+@click.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--exercise", "exercise_id", default="chair_rotation_internal", show_default=True,
+              help="A camera-followed exercise of the catalogue.")
+@click.option("--side", type=click.Choice(["left", "right"]), required=True, help="The leg exercised.")
+@click.option("--hold", "hold_s", type=click.IntRange(0, 600), default=None, help="Hold each rep this long (s).")
+@click.option("--reps", type=click.IntRange(1, 100), default=None, help="Reps per set asked for.")
+@click.option("--sets", type=click.IntRange(1, 20), default=None, help="Sets asked for.")
+@click.option("--model", default=None, help="Pose model variant or .task file (video input only).")
+@click.option("--save", "save_session", default=None, metavar="SESSION", help="Store the result with this session.")
+@exercises_option
+@db_option
+@json_option
+def reps(source: Path, exercise_id: str, side: str, hold_s: int | None, reps: int | None, sets: int | None,
+         model: str | None, save_session: str | None, exercises_path: Path | None, db: str | None,
+         as_json: bool) -> None:
+    """Count the repetitions of a seated exercise in SOURCE (video or .landmarks.npz) and time each hold."""
+    from hiprom.pipeline import count_recording, load_or_track
+
+    catalogue = _catalogue(exercises_path)
+    exercise = catalogue.get(exercise_id)
+    dose = exercise.dose.to_dict()
+    dose.update({k: v for k, v in (("hold_s", hold_s), ("reps", reps), ("sets", sets)) if v is not None})
+    rec = load_or_track(source, model=model)
+    result = count_recording(rec, exercise, side, dose=dose)
+    if save_session is not None:
+        with open_store(db) as store:
+            result = store.add_exercise_result(save_session, result)
+    if as_json:
+        print_json(result)
+        return
+    out = console()
+    table = make_table(f"{exercise.name}, {side} leg: {result['reps_done']} of {result['reps_target']} reps "
+                       f"(hold {dose['hold_s']} s)", [("#", "right"), ("peak °", "right"), ("hold s", "right"),
+                                                        "counted"])
+    for rep in result["reps"]:
+        why = ", ".join(r.replace("_", " ") for r in rep["reasons"])
+        table.add_row(str(rep["number"]), num(rep["peak_deg"]), f"{rep['hold_s']:.1f}",
+                      Text("yes", style="green") if rep["counted"] else Text(f"no: {why}", style="red"))
+    out.print(table)
+    if save_session is not None:
+        out.print(f"Saved with session #{result['session_id']}.")
+
+
+@click.group()
+def program() -> None:
+    """Show, edit, reset or print the home program of a stored session."""
+
+
+def _show_program(prog: dict[str, Any], session_id: str, catalogue: Any) -> None:
+    from hiprom.assessment.exercises import Dose
+
+    out = console()
+    names = {ex.id: ex.name for ex in catalogue.exercises}
+    state = "kept by the clinician" if prog["edited"] else "made from the suggestions (not edited yet)"
+    if not prog["items"]:
+        out.print(f"Session #{session_id}: the home program is empty ({state}).")
+        return
+    table = make_table(f"Home program of session #{session_id}, {state}", [("#", "right"), "exercise", "side",
+                                                                             "dose", "why"])
+    for i, item in enumerate(prog["items"], start=1):
+        table.add_row(str(i), Text(f"{names.get(item['exercise'], item['exercise'])} ({item['exercise']})"),
+                      item["side"], Dose(**item["dose"]).words(), safe(item.get("reason")))
+    out.print(table)
+    if prog.get("notes"):
+        out.print(Text.assemble(("notes: ", "dim"), safe(prog["notes"])))
+
+
+@program.command("show")
+@click.argument("session_id")
+@exercises_option
+@db_option
+@json_option
+def program_show(session_id: str, exercises_path: Path | None, db: str | None, as_json: bool) -> None:
+    """Show the program in force: the one kept, else the one made from the suggestions."""
+    from hiprom.assessment import current_program
+
+    catalogue = _catalogue(exercises_path)
+    with open_store(db) as store:
+        prog = current_program(store.analysis(session_id), store.program(session_id), catalogue)
+    if as_json:
+        print_json(prog)
+        return
+    _show_program(prog, session_id, catalogue)
+
+
+@program.command("edit")
+@click.argument("session_id")
+@click.option("--add", "adds", multiple=True, metavar="EXERCISE[:SIDE]",
+              help="Add an exercise (SIDE left, right or both; default: each side, or both for a two-leg one).")
+@click.option("--remove", "removes", multiple=True, metavar="EXERCISE[:SIDE]", help="Remove an exercise.")
+@click.option("--dose", "doses", multiple=True, metavar="EXERCISE:hold=S,reps=N,sets=N",
+              help="Set an exercise's dose (only the parts given change).")
+@click.option("--notes", default=None, help="Notes for the person (printed on the program).")
+@exercises_option
+@db_option
+@json_option
+def program_edit(session_id: str, adds: tuple[str, ...], removes: tuple[str, ...], doses: tuple[str, ...],
+                 notes: str | None, exercises_path: Path | None, db: str | None, as_json: bool) -> None:
+    """Choose, remove and dose the exercises of a session's home program, and keep it."""
+    from hiprom.assessment import current_program, edit_program
+    from hiprom.assessment.program import parse_target
+
+    catalogue = _catalogue(exercises_path)
+    dose_map = dict(_dose_spec(spec) for spec in doses)
+    with open_store(db) as store:
+        prog = current_program(store.analysis(session_id), store.program(session_id), catalogue)
+        edited = edit_program(prog, catalogue, add=[parse_target(a) for a in adds],
+                              remove=[parse_target(r) for r in removes], doses=dose_map, notes=notes)
+        kept = {**store.set_program(session_id, edited), "edited": True}
+    if as_json:
+        print_json(kept)
+        return
+    _show_program(kept, session_id, catalogue)
+
+
+@program.command("reset")
+@click.argument("session_id")
+@db_option
+def program_reset(session_id: str, db: str | None) -> None:
+    """Forget the edits: the session's suggestions are its program again."""
+    with open_store(db) as store:
+        deleted = store.delete_program(session_id)
+    console().print("Program reset to the suggestions." if deleted else "The program had not been edited.")
+
+
+@program.command("pdf")
+@click.argument("session_id")
+@click.option("-o", "--output", type=FILE, default=None, help="PDF to write (default: program-N.pdf).")
+@db_option
+def program_pdf(session_id: str, output: Path | None, db: str | None) -> None:
+    """Write the one-page home program to print for the person."""
+    from hiprom.report import ReportData, write_program_pdf
+
+    with open_store(db) as store:
+        data = ReportData.from_store(store, session_id)
+    path = write_program_pdf(data, output or Path(f"program-{session_id.strip().lstrip('#')}.pdf"))
+    click.echo(f"Wrote {path}")
+
+
+@click.command()
+@click.argument("session_id")
+@click.option("--before", default=None, metavar="SESSION",
+              help="The earlier test (default: the subject's earlier session the same day).")
+@db_option
+@json_option
+def retest(session_id: str, before: str | None, db: str | None, as_json: bool) -> None:
+    """Compare a re-test with the test before it: change and verdict per figure."""
+    from hiprom.assessment import compare
+    from hiprom.report.exercises import clinic_mdc
+
+    with open_store(db) as store:
+        baseline = before if before is not None else store.retest_baseline(session_id)
+        if baseline is None:
+            raise InputError(f"session {session_id} has no earlier test the same day; give --before SESSION")
+        table = {**compare(store.analysis(baseline), store.analysis(session_id), *clinic_mdc(store)),
+                 "before": int(str(baseline).lstrip("#")), "after": int(session_id.strip().lstrip("#"))}
+    if as_json:
+        print_json(table)
+        return
+    out = console()
+    grid = make_table(f"Re-test: session #{table['after']} against #{table['before']}",
+                      ["measure", ("before", "right"), ("after", "right"), ("change", "right"), ("±", "right"),
+                       ("needed", "right"), "verdict"])
+    for row in table["rows"]:
+        change = "—" if row["change_deg"] is None else f"{row['change_deg']:+.1f}"
+        style = {"improved": "green", "decreased": "red"}.get(row["verdict"] or "", "")
+        grid.add_row(f"{row['side']} {row['measure'].replace('_', ' ')}", num(row["before_deg"]),
+                     num(row["after_deg"]), change, num(row["change_unc_deg"]), num(row["limit_deg"]),
+                     Text(row["verdict"] or row["reason"] or "", style=style))
+    out.print(grid)
+    out.print(table["summary"])
+    out.print(Text(f"MDC: {table['mdc_source']}", style="dim"))
+
+
+@click.command()
+@click.argument("subject")
+@db_option
+@json_option
+def trend(subject: str, db: str | None, as_json: bool) -> None:
+    """A subject's figures across visits, with the program kept and the exercises counted."""
+    from hiprom.assessment import trend as make_trend
+    from hiprom.report.exercises import clinic_mdc
+
+    with open_store(db) as store:
+        visits = store.visits(subject)
+        result = make_trend(visits, *clinic_mdc(store))
+    if as_json:
+        print_json(result)
+        return
+    table = make_table(f"Visits of {subject}", [("#", "right"), "date", ("L IR", "right"), ("L ER", "right"),
+                                                ("R IR", "right"), ("R ER", "right"), "program", "reps done"])
+    for v in result["visits"]:
+        f = v["figures"]
+        done = ", ".join(f"{d['exercise']} {d['side']} {d['reps_done']}/{d['reps_target']}"
+                         for d in v["exercises_done"])
+        table.add_row(str(v["session_id"]), (v["recorded_utc"] or "")[:10],
+                      num(f["left"]["internal_rotation"]), num(f["left"]["external_rotation"]),
+                      num(f["right"]["internal_rotation"]), num(f["right"]["external_rotation"]),
+                      f"{len(v['program'])} exercises" if v["program"] else "", done)
+    console().print(table)

@@ -1,0 +1,99 @@
+"""What the PDF shows of the exercises: the home program page and the re-test table.
+
+Plain values for the templates (``program.html``, the re-test section of
+``report.html``), built from :class:`~hiprom.report.data.ReportData` and the
+exercise catalogue; the wording of doses and verdicts is defined once here
+and in :mod:`hiprom.assessment.exercises`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hiprom.assessment import Catalogue, current_program, load_catalogue
+from hiprom.assessment.exercises import Dose
+from hiprom.report.data import ReportData
+from hiprom.store import Store
+from hiprom.report.figures import MEASURE_LABELS
+
+SIDE_WORDS = {"left": "left leg", "right": "right leg", "both": "both legs"}
+
+
+def clinic_mdc(store: Store) -> tuple[dict[str, float], str]:
+    """The MDC in force at this clinic per side and direction, and the sentence saying which it is.
+
+    The clinic's own MDC95 once it has re-tested enough subjects, else the
+    published one (``hiprom.validation.mdc_in_force``): what every re-test
+    verdict of a stored session is judged with.
+    """
+    from hiprom.store import MEASURES
+    from hiprom.validation import mdc_in_force
+
+    mdc = mdc_in_force(store)
+    return {m: mdc.for_measure(m) for m in MEASURES}, mdc.text
+
+
+def program_context(data: ReportData, catalogue: Catalogue | None = None) -> dict[str, Any] | None:
+    """The home program page: each exercise with its side, dose in words, steps and cautions.
+
+    ``None`` when the program is empty (nothing suggested, or the clinician removed everything).
+    """
+    catalogue = catalogue or load_catalogue()
+    program = current_program(data.analysis, data.program, catalogue)
+    known = {ex.id: ex for ex in catalogue.exercises}
+    items = []
+    for item in program["items"]:
+        ex = known.get(item["exercise"])
+        if ex is None:  # removed from the clinic's catalogue since the program was kept
+            continue
+        items.append({
+            "id": ex.id,
+            "name": ex.name,
+            "side": SIDE_WORDS.get(item["side"], item["side"]),
+            "position": ex.position,
+            "dose": Dose(**item["dose"]).words(),
+            "steps": list(ex.steps),
+            "cautions": list(ex.cautions),
+            "reason": (item.get("reason") or "").replace(" deg", "°") or None,
+            "notes": item.get("notes"),
+            "camera": ex.camera_followed,
+        })
+    if not items:
+        return None
+    # One reason for every exercise (the usual case): said once, above them.
+    reasons = list(dict.fromkeys(item["reason"] for item in items if item["reason"]))
+    shared = reasons if len(reasons) == 1 and all(item["reason"] for item in items) else []
+    if shared:
+        for item in items:
+            item["reason"] = None
+    return {"items": items, "notes": program.get("notes"), "edited": program["edited"],
+            "safety": list(catalogue.safety), "why": shared[0] if shared else None}
+
+
+def retest_context(data: ReportData) -> dict[str, Any] | None:
+    """The before/after table of a re-test: rows in side and measure order, with labels."""
+    if not data.retest:
+        return None
+    rows = []
+    for row in data.retest["rows"]:
+        label = MEASURE_LABELS[row["measure"]]
+        rows.append({**row, "label": f"{row['side'].capitalize()} {label[0].lower()}{label[1:]}"})
+    return {
+        "rows": rows,
+        "summary": data.retest.get("summary"),
+        "mdc_source": data.retest.get("mdc_source"),
+        "before_id": data.before.id if data.before else None,
+        "before_time": data.before.recorded_utc[:16].replace("T", " ") if data.before else None,
+    }
+
+
+def exercises_done(data: ReportData) -> list[dict[str, Any]]:
+    """Counted exercises of the session, one line each (name, side, reps done of target, holds)."""
+    catalogue = load_catalogue()
+    names = {ex.id: ex.name for ex in catalogue.exercises}
+    return [
+        {"name": names.get(r["exercise"], r["exercise"]), "side": r["side"], "reps_done": r["reps_done"],
+         "reps_target": r["reps_target"], "refused": r.get("reps_refused", 0),
+         "holds": ", ".join(f"{h:.1f}" for h in r.get("holds_s") or [])}
+        for r in data.exercise_results
+    ]

@@ -1,0 +1,132 @@
+"""REST endpoints of the exercises: catalogue, home program, counted exercises, re-test, trend.
+
+Mounted with the records router (they need the store, except the catalogue).
+Everything the page needs to show suggestions, edit a program, store what the
+camera counted and compare a re-test is here; the maths is in
+``hiprom.assessment`` (``recommend``, ``check_program``, ``find_reps`` /
+``RepCounter``, ``compare``, ``trend``). Errors as in the records router:
+unknown id -> 404, bad input -> 422.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from hiprom.assessment import check_program, compare, current_program, load_catalogue, trend
+from hiprom.report.exercises import clinic_mdc
+from hiprom.server.routes.records import StoreDep, _http_errors
+
+router = APIRouter(prefix="/api", tags=["exercises"])
+
+
+class ProgramIn(BaseModel):
+    """A home program as a clinician edited it: what ``GET .../program`` gave, items changed.
+
+    Other fields (``schema``, ``edited``, ``updated_utc``, ``pdf_url``) are ignored.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    items: list[dict[str, Any]] = Field(..., max_length=30)
+    notes: str | None = Field(None, max_length=1000)
+
+
+def _program_out(session_id: int, program: dict[str, Any]) -> dict[str, Any]:
+    return {**program, "pdf_url": f"/api/sessions/{session_id}/program.pdf"}
+
+
+@router.get("/exercises")
+def list_exercises() -> dict[str, Any]:
+    """The exercise catalogue: ``{"source", "safety", "exercises": [...]}`` (a clinic's file applied)."""
+    with _http_errors():
+        return load_catalogue().to_dict()
+
+
+@router.get("/sessions/{session_id}/recommendations")
+def session_recommendations(session_id: int, store: StoreDep) -> list[dict[str, Any]]:
+    """The session's suggestions, each with the exercise's name and catalogue dose added."""
+    catalogue = load_catalogue()
+    with _http_errors():
+        program = current_program(store.analysis(session_id), None, catalogue)
+    names = {ex.id: ex.name for ex in catalogue.exercises}
+    return [{"exercise": it["exercise"], "side": it["side"], "direction": it["direction"], "reason": it["reason"],
+             "name": names[it["exercise"]], "dose": it["dose"]} for it in program["items"]]
+
+
+@router.get("/sessions/{session_id}/program")
+def show_program(session_id: int, store: StoreDep) -> dict[str, Any]:
+    """The home program in force: the one kept for the session, else the one made from its suggestions."""
+    with _http_errors():
+        stored = store.program(session_id)
+        program = current_program(store.analysis(session_id), stored, load_catalogue())
+    return _program_out(session_id, program)
+
+
+@router.put("/sessions/{session_id}/program")
+def save_program(session_id: int, body: ProgramIn, store: StoreDep) -> dict[str, Any]:
+    """Keep an edited home program with the session (choose, remove, set doses)."""
+    with _http_errors():
+        program = check_program({"items": body.items, "notes": body.notes}, load_catalogue())
+        kept = store.set_program(session_id, program)
+    return _program_out(session_id, {**kept, "edited": True})
+
+
+@router.delete("/sessions/{session_id}/program")
+def reset_program(session_id: int, store: StoreDep) -> dict[str, Any]:
+    """Forget the edited program: the session's suggestions are the program again."""
+    with _http_errors():
+        deleted = store.delete_program(session_id)
+    return {"deleted": deleted}
+
+
+@router.get("/sessions/{session_id}/program.pdf")
+def program_pdf(session_id: int, store: StoreDep, download: bool = False) -> Response:
+    """The one-page home program to print (422 when it is empty)."""
+    from hiprom.report import ReportData, render_program_pdf
+
+    with _http_errors():
+        pdf = render_program_pdf(ReportData.from_store(store, session_id))
+    disposition = "attachment" if download else "inline"
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'{disposition}; filename="hiprom-program-{session_id}.pdf"'})
+
+
+@router.get("/sessions/{session_id}/exercise-results")
+def list_exercise_results(session_id: int, store: StoreDep) -> list[dict[str, Any]]:
+    """Exercises counted in the session (``hiprom.exercise/1`` records with id and time)."""
+    with _http_errors():
+        return store.exercise_results(session_id)
+
+
+@router.post("/sessions/{session_id}/exercise-results", status_code=201)
+def add_exercise_result(session_id: int, body: dict[str, Any], store: StoreDep) -> dict[str, Any]:
+    """Store one counted exercise (as ``exercise_result`` / the live ``RepCounter`` make it)."""
+    known = {ex.id for ex in load_catalogue().exercises}
+    if not isinstance(body.get("exercise"), str) or body["exercise"] not in known:
+        raise HTTPException(422, f"unknown exercise {body.get('exercise')!r}, expecting one of {{{', '.join(known)}}}")
+    with _http_errors():
+        return store.add_exercise_result(session_id, body)
+
+
+@router.get("/sessions/{session_id}/retest")
+def retest(session_id: int, store: StoreDep,
+           before: Annotated[int | None, Query(ge=1, description="the earlier session; default: same visit")] = None
+           ) -> dict[str, Any]:
+    """Before/after table of a re-test (``hiprom.retest/1``) against ``before`` or the same visit's test."""
+    with _http_errors():
+        baseline = before if before is not None else store.retest_baseline(session_id)
+        if baseline is None:
+            raise HTTPException(404, f"session {session_id} has no earlier test in the same visit; "
+                                     "give ?before=SESSION")
+        table = compare(store.analysis(baseline), store.analysis(session_id), *clinic_mdc(store))
+    return {**table, "before": baseline, "after": session_id}
+
+
+@router.get("/subjects/{subject}/trend")
+def subject_trend(subject: str, store: StoreDep) -> dict[str, Any]:
+    """The subject's figures across visits, with the program kept and the exercises counted at each."""
+    with _http_errors():
+        return trend(store.visits(subject), *clinic_mdc(store))

@@ -1,0 +1,162 @@
+"""What the store keeps of the exercises: a session's home program and its counted exercises.
+
+:class:`ProgramStore` is mixed into :class:`~hiprom.store.Store`; each method
+is one transaction, like the store's own. The program and the results are
+checked before they reach the store (``hiprom.assessment.check_program`` and
+:func:`check_exercise_result`), so what is stored is always whole and valid.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, select
+
+from hiprom.errors import InputError
+from hiprom.landmarks import SIDES
+from hiprom.store.records import dumps, iso_utc, utc_now
+from hiprom.store.schema import ExerciseResultRow, HomeProgramRow, SessionRow
+
+if TYPE_CHECKING:
+    import contextlib
+
+    from sqlalchemy.orm import Session
+
+EXERCISE_SCHEMA = "hiprom.exercise/1"
+PROGRAM_SCHEMA = "hiprom.program/1"
+
+
+def check_exercise_result(result: Any) -> dict[str, Any]:
+    """``result`` if it is a ``hiprom.exercise/1`` record (as ``exercise_result`` makes), else ``InputError``."""
+    if not isinstance(result, Mapping) or result.get("schema") != EXERCISE_SCHEMA:
+        raise InputError(f"exercise result: expecting a {EXERCISE_SCHEMA!r} object "
+                         "(as 'hiprom reps --json' or the live counter write it)")
+    if not isinstance(result.get("exercise"), str) or not 0 < len(result["exercise"]) <= 40:
+        raise InputError("exercise result: 'exercise' must be an exercise id")
+    if result.get("side") not in SIDES:
+        raise InputError(f"exercise result: side must be one of {{left, right}}, but got {result.get('side')!r}")
+    if result.get("direction") not in ("internal", "external"):
+        raise InputError("exercise result: direction must be internal or external")
+    for key in ("reps_done", "reps_target"):
+        value = result.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10_000:
+            raise InputError(f"exercise result: {key} must be a whole number from 0 to 10000, but got {value!r}")
+    if not isinstance(result.get("reps"), list):
+        raise InputError("exercise result: 'reps' must be a list")
+    return dict(result)
+
+
+class ProgramStore:
+    """Home programs and counted exercises (methods of :class:`~hiprom.store.Store`)."""
+
+    if TYPE_CHECKING:
+        def _tx(self, write: bool = False) -> contextlib.AbstractContextManager[Session]: ...
+        def _find_session(self, s: Session, session_id: int | str) -> SessionRow: ...
+
+    def program(self, session_id: int | str) -> dict[str, Any] | None:
+        """The home program kept for a session (``hiprom.program/1``), or ``None`` if none was kept."""
+        with self._tx() as s:
+            row = s.get(HomeProgramRow, self._find_session(s, session_id).id)
+            if row is None:
+                return None
+            return {**json.loads(row.program_json), "updated_utc": iso_utc(row.updated_utc)}
+
+    def set_program(self, session_id: int | str, program: Mapping[str, Any]) -> dict[str, Any]:
+        """Keep ``program`` (already checked) as the session's home program, replacing any before."""
+        if program.get("schema") != PROGRAM_SCHEMA or not isinstance(program.get("items"), list):
+            raise InputError(f"program: expecting a checked {PROGRAM_SCHEMA!r} object")
+        body = {k: v for k, v in program.items() if k != "updated_utc"}
+        with self._tx(write=True) as s:
+            sid = self._find_session(s, session_id).id
+            row = s.get(HomeProgramRow, sid)
+            now = utc_now()
+            if row is None:
+                s.add(HomeProgramRow(session_id=sid, updated_utc=now, n_items=len(body["items"]),
+                                     program_json=dumps(body)))
+            else:
+                row.updated_utc, row.n_items, row.program_json = now, len(body["items"]), dumps(body)
+        return {**body, "updated_utc": iso_utc(now)}
+
+    def delete_program(self, session_id: int | str) -> bool:
+        """Forget the session's home program (back to the suggestions); True if there was one."""
+        with self._tx(write=True) as s:
+            sid = self._find_session(s, session_id).id
+            return bool(s.execute(delete(HomeProgramRow).where(HomeProgramRow.session_id == sid)).rowcount)
+
+    def add_exercise_result(self, session_id: int | str, result: Mapping[str, Any],
+                            recorded_utc: Any = None) -> dict[str, Any]:
+        """Store one counted exercise (``hiprom.exercise/1``) with the session; returns it with its id."""
+        from hiprom.store.records import parse_utc
+
+        record = check_exercise_result(result)
+        when = parse_utc(recorded_utc) or utc_now()
+        with self._tx(write=True) as s:
+            sid = self._find_session(s, session_id).id
+            row = ExerciseResultRow(session_id=sid, recorded_utc=when, exercise=record["exercise"],
+                                    side=record["side"], direction=record["direction"],
+                                    reps_done=record["reps_done"], reps_target=record["reps_target"],
+                                    result_json=dumps(record))
+            s.add(row)
+            s.flush()
+            return _result(row)
+
+    def exercise_results(self, session_id: int | str) -> list[dict[str, Any]]:
+        """The exercises counted in a session, in the order they were done."""
+        with self._tx() as s:
+            sid = self._find_session(s, session_id).id
+            rows = s.scalars(select(ExerciseResultRow).where(ExerciseResultRow.session_id == sid)
+                             .order_by(ExerciseResultRow.recorded_utc, ExerciseResultRow.id))
+            return [_result(row) for row in rows]
+
+    def _programs_and_results(self, s: Session, ids: list[int]) -> tuple[dict[int, Any], dict[int, list]]:
+        """Programs and exercise results of several sessions in two queries (for the trend)."""
+        programs = {row.session_id: json.loads(row.program_json)
+                    for row in s.scalars(select(HomeProgramRow).where(HomeProgramRow.session_id.in_(ids)))}
+        results: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+        for row in s.scalars(select(ExerciseResultRow).where(ExerciseResultRow.session_id.in_(ids))
+                             .order_by(ExerciseResultRow.recorded_utc, ExerciseResultRow.id)):
+            results[row.session_id].append(_result(row))
+        return programs, results
+
+    def retest_baseline(self, session_id: int | str) -> int | None:
+        """The test a session re-tests: the subject's latest earlier session on the same (UTC) day, if any.
+
+        "Test again" after the exercises happens in the same visit, so the
+        baseline of a re-test is found without a stored link.
+        """
+        with self._tx() as s:
+            row = self._find_session(s, session_id)
+            if row.subject_id is None:
+                return None
+            day = row.recorded_utc.date()
+            earlier = s.scalars(
+                select(SessionRow).where(SessionRow.subject_id == row.subject_id)
+                .where((SessionRow.recorded_utc < row.recorded_utc)
+                       | ((SessionRow.recorded_utc == row.recorded_utc) & (SessionRow.id < row.id)))
+                .order_by(SessionRow.recorded_utc.desc(), SessionRow.id.desc()).limit(1)
+            ).first()
+            return earlier.id if earlier is not None and earlier.recorded_utc.date() == day else None
+
+    def visits(self, subject: str | int) -> list[dict[str, Any]]:
+        """A subject's sessions, oldest first, with analysis (no series), program and exercises.
+
+        The input of :func:`hiprom.assessment.trend`: ``[{"session_id", "recorded_utc",
+        "analysis", "program", "exercise_results"}]``.
+        """
+        with self._tx() as s:
+            subject_row = self._find_subject(s, subject)  # type: ignore[attr-defined]
+            rows = list(s.scalars(select(SessionRow).where(SessionRow.subject_id == subject_row.id)
+                                  .order_by(SessionRow.recorded_utc, SessionRow.id)))
+            programs, results = self._programs_and_results(s, [r.id for r in rows])
+            return [
+                {"session_id": r.id, "recorded_utc": iso_utc(r.recorded_utc), "analysis": json.loads(r.analysis_json),
+                 "program": programs.get(r.id), "exercise_results": results[r.id]}
+                for r in rows
+            ]
+
+
+def _result(row: ExerciseResultRow) -> dict[str, Any]:
+    return {**json.loads(row.result_json), "id": row.id, "session_id": row.session_id,
+            "recorded_utc": iso_utc(row.recorded_utc)}

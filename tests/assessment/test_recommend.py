@@ -1,0 +1,103 @@
+"""Suggestions from a result: below-band directions and the smaller side of an asymmetry that exceeds."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from hiprom.assessment import assess, load_catalogue, recommend
+from hiprom.kinematics import measure
+from hiprom.synthetic import Trial, protocol, seated_recording
+
+IN_BAND = (
+    Trial("right", "internal", 35.0),
+    Trial("right", "external", 47.0),
+    Trial("left", "internal", 34.0),
+    Trial("left", "external", 45.0),
+)
+
+
+def _analyse(trials) -> dict:
+    _, rot = protocol(list(trials), fps=30.0)
+    rec = seated_recording(rot, fps=30.0, image_noise_px=0.6, world_noise_m=0.002, seed=5)
+    return assess(measure(rec), fps=30.0)
+
+
+@pytest.fixture(scope="module")
+def in_band() -> dict:
+    return _analyse(IN_BAND)
+
+
+@pytest.fixture(scope="module")
+def limited_left_ir() -> dict:
+    trials = [t if (t.side, t.direction) != ("left", "internal") else Trial("left", "internal", 24.0) for t in IN_BAND]
+    return _analyse(trials)
+
+
+def test_everything_in_band_suggests_nothing(in_band: dict) -> None:
+    assert in_band["measurable"] and not in_band["asymmetry"]["flagged"]
+    assert in_band["recommendations"] == []
+
+
+def test_limited_left_internal_rotation_suggests_left_internal_exercises(limited_left_ir: dict) -> None:
+    recs = limited_left_ir["recommendations"]
+    catalogue = load_catalogue()
+    assert recs and all(r["direction"] == "internal" and r["side"] in ("left", "both") for r in recs)
+    assert [r["exercise"] for r in recs] == [ex.id for ex in catalogue.targeting("internal")]
+    chair = next(r for r in recs if r["exercise"] == "chair_rotation_internal")
+    assert chair["side"] == "left"
+    # 24 deg below the 30-40 band, and 11 deg less than the right side (> 10 deg threshold).
+    assert chair["reason"].startswith("left internal rotation 24 deg, below the 30-40 deg band")
+    assert "less than the right side" in chair["reason"]
+    assert set(chair) == {"exercise", "side", "direction", "reason"}
+
+
+def _result(left_ir: float, right_ir: float, verdicts: dict | None = None, flagged: list | None = None) -> dict:
+    side = {"internal_rotation_deg": None, "external_rotation_deg": 50.0, "internal_rotation_confirmed": True}
+    result = {
+        "measurable": True,
+        "norms": {"bands": {"internal": [30.0, 40.0], "external": [40.0, 60.0]}},
+        "sides": {"left": {**side, "internal_rotation_deg": left_ir}, "right": {**side, "internal_rotation_deg": right_ir}},
+        "asymmetry": {"internal_rotation_deg": left_ir - right_ir, "external_rotation_deg": 0.0, "total_arc_deg": None,
+                      "flagged_measures": flagged or []},
+    }
+    if verdicts is not None:
+        result["asymmetry"]["verdicts"] = verdicts
+    return result
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "verdicts", "flagged", "expected"),
+    [
+        # Both in band, the difference exceeds: the smaller side (left) gets internal exercises.
+        (31.0, 39.0, {"internal_rotation": "exceeds"}, None, {("left", "internal")}),
+        # The same without three-way verdicts: read from flagged_measures.
+        (31.0, 39.0, None, ["internal_rotation"], {("left", "internal")}),
+        # Inconclusive or within: nothing, even when flagged_measures (an older field) says otherwise.
+        (31.0, 39.0, {"internal_rotation": "inconclusive"}, ["internal_rotation"], set()),
+        (38.0, 32.0, {"internal_rotation": "within"}, None, set()),
+        # Right smaller: the right side.
+        (39.0, 31.0, {"internal_rotation": "exceeds"}, None, {("right", "internal")}),
+        # Both sides below the band: both.
+        (20.0, 25.0, {"internal_rotation": "within"}, None, {("left", "internal"), ("right", "internal")}),
+    ],
+)
+def test_suggestion_rules(left, right, verdicts, flagged, expected) -> None:
+    recs = recommend(_result(left, right, verdicts, flagged))
+    assert {(r["side"], r["direction"]) for r in recs if r["side"] != "both"} == expected
+
+
+def test_not_measurable_suggests_nothing() -> None:
+    result = _result(10.0, 10.0)
+    result["measurable"] = False
+    assert recommend(result) == []
+
+
+def test_a_both_legs_exercise_is_suggested_once(limited_left_ir: dict) -> None:
+    result = copy.deepcopy(limited_left_ir)
+    result["sides"]["right"]["internal_rotation_deg"] = 20.0
+    recs = recommend(result)
+    knees = [r for r in recs if r["exercise"] == "knee_to_knee"]
+    assert len(knees) == 1 and knees[0]["side"] == "both"
+    assert "left internal" in knees[0]["reason"] and "right internal" in knees[0]["reason"]

@@ -1,0 +1,78 @@
+"""The re-test: a change counts only beyond the MDC and the pair's own 95 % error."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from hiprom.assessment import compare, trend
+from hiprom.assessment.retest import DECREASED, IMPROVED, NO_CHANGE
+
+
+def _result(ir: float, unc: float = 1.5) -> dict:
+    side = {"internal_rotation_deg": ir, "internal_rotation_unc_deg": unc,
+            "external_rotation_deg": 40.0, "external_rotation_unc_deg": unc,
+            "total_arc_deg": ir + 40.0, "total_arc_unc_deg": unc * 2 ** 0.5}
+    return {"sides": {"left": dict(side), "right": dict(side)}, "norms": {"mdc_deg": [6.0, 9.0]}}
+
+
+def _row(table: dict, side: str, measure: str) -> dict:
+    return next(r for r in table["rows"] if r["side"] == side and r["measure"] == measure)
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "unc", "verdict"),
+    [
+        (24.0, 34.0, 1.5, IMPROVED),  # +10 > MDC 6 and > 1.96 * 2.1
+        (24.0, 29.0, 1.5, NO_CHANGE),  # +5: inside the MDC
+        (34.0, 24.0, 1.5, DECREASED),
+        (24.0, 34.0, 4.0, NO_CHANGE),  # +10 but the pair's own error (1.96 * 5.7 = 11.1) is larger
+        (24.0, 36.0, 4.0, IMPROVED),
+    ],
+)
+def test_change_verdicts(before: float, after: float, unc: float, verdict: str) -> None:
+    table = compare(_result(before, unc), _result(after, unc))
+    row = _row(table, "left", "internal_rotation")
+    assert row["verdict"] == verdict and row["change_deg"] == after - before
+    assert row["limit_deg"] == pytest.approx(max(6.0, 1.96 * (2 * unc**2) ** 0.5), abs=0.05)
+    assert _row(table, "left", "external_rotation")["verdict"] == NO_CHANGE
+    assert table["mdc_deg"]["left_internal"] == 6.0 and "published" in table["mdc_source"]
+    assert _row(table, "left", "total_arc")["mdc_deg"] == pytest.approx(8.5, abs=0.05)  # sqrt(6^2 + 6^2)
+
+
+def test_a_clinic_mdc_is_used_and_named() -> None:
+    table = compare(_result(24.0), _result(33.0), mdc_deg={"left_internal": 10.0, "right_internal": 4.0},
+                    mdc_source="clinic re-test, n=24")
+    assert _row(table, "left", "internal_rotation")["verdict"] == NO_CHANGE  # +9 within the clinic's 10
+    assert _row(table, "right", "internal_rotation")["verdict"] == IMPROVED
+    assert table["mdc_source"] == "clinic re-test, n=24"
+    assert table["summary"].startswith("Improved: right internal rotation (+9 deg)")
+
+
+def test_a_figure_missing_on_one_test_has_no_verdict() -> None:
+    after = _result(30.0)
+    after["sides"]["right"]["internal_rotation_deg"] = None
+    row = _row(compare(_result(24.0), after), "right", "internal_rotation")
+    assert row["verdict"] is None and row["reason"] == "not measured after"
+
+
+def test_trend_lists_each_visit_with_its_program_and_change_since_the_first() -> None:
+    program = {"items": [{"exercise": "chair_rotation_internal", "side": "left", "dose": {"hold_s": 3, "reps": 10, "sets": 2}}]}
+    done = [{"exercise": "chair_rotation_internal", "side": "left", "direction": "internal", "reps_done": 8,
+             "reps_target": 20, "reps": []}]
+    visits = [
+        {"session_id": 1, "recorded_utc": "2026-01-01T09:00:00Z", "analysis": _result(22.0), "program": program,
+         "exercise_results": done},
+        {"session_id": 2, "recorded_utc": "2026-02-01T09:00:00Z", "analysis": _result(27.0), "program": None,
+         "exercise_results": []},
+        {"session_id": 3, "recorded_utc": "2026-03-01T09:00:00Z", "analysis": copy.deepcopy(_result(33.0)),
+         "program": program, "exercise_results": []},
+    ]
+    out = trend(visits)["visits"]
+    assert [v["session_id"] for v in out] == [1, 2, 3]
+    assert out[0]["since_first"] is None and out[0]["program"][0]["exercise"] == "chair_rotation_internal"
+    assert out[0]["exercises_done"][0]["reps_done"] == 8
+    assert out[1]["since_first"]["left"]["internal_rotation"] == NO_CHANGE
+    assert out[2]["since_first"]["left"]["internal_rotation"] == IMPROVED
+    assert out[2]["figures"]["left"]["internal_rotation"] == 33.0

@@ -1,0 +1,94 @@
+"""``hiprom exercises``, ``reps``, ``program``, ``retest`` and ``trend`` run as a user would (subprocesses)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE = REPO / "samples" / "demo_seated_test.landmarks.npz"
+
+
+def hiprom(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HIPROM_DATA_DIR": str(home / "data"), "COLUMNS": "250"}
+    for name in ("HIPROM_DB_URL", "HIPROM_EXERCISES"):
+        env.pop(name, None)
+    proc = subprocess.run([sys.executable, "-m", "hiprom.cli.main", *args], cwd=home, env=env,
+                          capture_output=True, text=True, encoding="utf-8", timeout=120)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store with the demo analysed twice the same day (test and re-test) for subject P-1."""
+    home = tmp_path_factory.mktemp("exercises")
+    hiprom(home, "analyze", str(SAMPLE), "--save", "--subject", "P-1", "-q")
+    hiprom(home, "analyze", str(SAMPLE), "--save", "--subject", "P-1", "-q")
+    return home
+
+
+def test_exercises_lists_the_catalogue(tmp_path: Path) -> None:
+    listing = json.loads(hiprom(tmp_path, "exercises", "--json").stdout)
+    assert "chair_rotation_internal" in [ex["id"] for ex in listing["exercises"]] and listing["safety"]
+    table = hiprom(tmp_path, "exercises").stdout
+    assert "Chair rotation, foot outward" in table and "counts reps" in table and "Safety:" in table
+    bad = tmp_path / "bad.toml"
+    bad.write_text('remove = ["nope"]\n')
+    proc = hiprom(tmp_path, "exercises", "--exercises", str(bad), check=False)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "remove lists an exercise" in proc.stderr
+
+
+def test_program_is_shown_edited_printed_and_reset(home: Path) -> None:
+    shown = json.loads(hiprom(home, "program", "show", "1", "--json").stdout)
+    assert shown["edited"] is False and shown["items"]
+    first = shown["items"][0]["exercise"]
+    edited = json.loads(hiprom(home, "program", "edit", "1", "--remove", "knee_fall_out",
+                               "--add", "crossed_leg_stretch:left", "--dose", f"{first}:hold=5,reps=6",
+                               "--notes", "Mornings.", "--json").stdout)
+    assert "knee_fall_out" not in [it["exercise"] for it in edited["items"]]
+    assert ("crossed_leg_stretch", "left") in [(it["exercise"], it["side"]) for it in edited["items"]]
+    assert edited["items"][0]["dose"]["hold_s"] == 5 and edited["notes"] == "Mornings."
+    assert "kept by the clinician" in hiprom(home, "program", "show", "1").stdout
+
+    bad = hiprom(home, "program", "edit", "1", "--dose", f"{first}:hold=lots", check=False)
+    assert bad.returncode == 2 and "expecting EXERCISE:hold=S" in bad.stderr and "Traceback" not in bad.stderr
+    bad = hiprom(home, "program", "edit", "1", "--dose", f"{first}:reps=0", check=False)
+    assert bad.returncode == 2 and "dose reps must be a whole number from 1 to 100" in bad.stderr
+
+    hiprom(home, "program", "pdf", "1", "-o", "program.pdf")
+    assert (home / "program.pdf").read_bytes().startswith(b"%PDF")
+    assert "reset" in hiprom(home, "program", "reset", "1").stdout
+    assert json.loads(hiprom(home, "program", "show", "1", "--json").stdout)["edited"] is False
+
+
+def test_reps_counts_and_saves(home: Path, tmp_path: Path) -> None:
+    from hiprom.synthetic import Rep, exercise_protocol, seated_recording
+
+    _, rot, comp = exercise_protocol([Rep(30.0, 3.0), Rep(30.0, 1.0), Rep(28.0, 3.0)], "left", "internal")
+    seated_recording(rot, image_noise_px=0.6, seed=1, **comp).save(tmp_path / "ex.landmarks.npz")
+    out = json.loads(hiprom(home, "reps", str(tmp_path / "ex.landmarks.npz"), "--side", "left", "--hold", "3",
+                            "--save", "2", "--json").stdout)
+    assert out["reps_done"] == 2 and out["reps"][1]["reasons"] == ["released_early"] and out["session_id"] == 2
+    text = hiprom(home, "reps", str(tmp_path / "ex.landmarks.npz"), "--side", "left").stdout
+    assert "2 of 20 reps" in text and "released early" in text
+    wrong = hiprom(home, "reps", str(tmp_path / "ex.landmarks.npz"), "--side", "left", "--exercise", "knee_to_knee",
+                   check=False)
+    assert wrong.returncode == 2 and "the camera cannot follow this exercise" in wrong.stderr
+
+
+def test_retest_and_trend(home: Path) -> None:
+    table = json.loads(hiprom(home, "retest", "2", "--json").stdout)
+    assert table["before"] == 1 and {r["verdict"] for r in table["rows"]} == {"no detectable change"}
+    assert "No change larger than the measurement error." in hiprom(home, "retest", "2").stdout
+    none = hiprom(home, "retest", "1", check=False)
+    assert none.returncode == 2 and "give --before SESSION" in none.stderr
+    visits = json.loads(hiprom(home, "trend", "P-1", "--json").stdout)["visits"]
+    assert [v["session_id"] for v in visits] == [1, 2]
+    assert "Visits of P-1" in hiprom(home, "trend", "P-1").stdout

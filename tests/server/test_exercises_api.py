@@ -1,0 +1,91 @@
+"""Exercise endpoints on an app around a temporary store: catalogue, program, counted reps, re-test, trend."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from hiprom.server.routes import exercises, records
+from hiprom.store import Store
+
+RESULT = {"schema": "hiprom.exercise/1", "exercise": "chair_rotation_external", "side": "left",
+          "direction": "external", "dose": {"hold_s": 3, "reps": 10, "sets": 2}, "reps_done": 7, "reps_target": 20,
+          "reps_refused": 1, "holds_s": [3.1], "peaks_deg": [30.2], "reps": []}
+
+
+@pytest.fixture
+def client(store: Store) -> TestClient:
+    app = FastAPI()
+    app.include_router(records.router)
+    app.include_router(exercises.router)
+    app.state.store = store
+    return TestClient(app)
+
+
+def test_catalogue(client: TestClient) -> None:
+    body = client.get("/api/exercises").json()
+    assert body["safety"] and {"chair_rotation_internal", "chair_rotation_external"} <= {
+        ex["id"] for ex in body["exercises"] if ex["camera_followed"]}
+
+
+def test_program_suggested_edited_printed_and_reset(client: TestClient, analysis: dict) -> None:
+    sid = client.post("/api/sessions", json={"analysis": analysis, "subject": "P-1"}).json()["id"]
+    recs = client.get(f"/api/sessions/{sid}/recommendations").json()
+    assert [(r["exercise"], r["side"]) for r in recs] == [(r["exercise"], r["side"]) for r in analysis["recommendations"]]
+    assert recs[0]["name"] and recs[0]["dose"]["reps"] >= 1
+
+    program = client.get(f"/api/sessions/{sid}/program").json()
+    assert program["edited"] is False and len(program["items"]) == len(recs)
+    assert program["pdf_url"] == f"/api/sessions/{sid}/program.pdf"
+
+    program["items"] = program["items"][:1]
+    program["items"][0]["dose"] = {"hold_s": 5, "reps": 6, "sets": 1}
+    program["notes"] = "Mornings."
+    saved = client.put(f"/api/sessions/{sid}/program", json=program)
+    assert saved.status_code == 200 and saved.json()["edited"] is True
+    again = client.get(f"/api/sessions/{sid}/program").json()
+    assert again["items"][0]["dose"] == {"hold_s": 5, "reps": 6, "sets": 1} and again["notes"] == "Mornings."
+
+    bad = client.put(f"/api/sessions/{sid}/program", json={"items": [{"exercise": "cartwheel", "side": "left"}]})
+    assert bad.status_code == 422 and "unknown exercise 'cartwheel'" in bad.json()["detail"]
+    assert client.put("/api/sessions/999/program", json={"items": []}).status_code == 404
+
+    pdf = client.get(f"/api/sessions/{sid}/program.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+    assert client.delete(f"/api/sessions/{sid}/program").json() == {"deleted": True}
+    assert client.get(f"/api/sessions/{sid}/program").json()["edited"] is False
+
+    client.put(f"/api/sessions/{sid}/program", json={"items": []})
+    empty = client.get(f"/api/sessions/{sid}/program.pdf")
+    assert empty.status_code == 422 and "home program is empty" in empty.json()["detail"]
+
+
+def test_counted_exercise_retest_and_trend(client: TestClient, analysis: dict) -> None:
+    test = client.post("/api/sessions", json={"analysis": analysis, "subject": "P-2"}).json()["id"]
+    after = copy.deepcopy(analysis)
+    after["created_utc"] = analysis["created_utc"]
+    after["sides"]["left"]["external_rotation_deg"] += 15.0
+    retest_id = client.post("/api/sessions", json={"analysis": after, "subject": "P-2"}).json()["id"]
+
+    assert client.post(f"/api/sessions/{test}/exercise-results", json=RESULT).status_code == 201
+    assert client.post(f"/api/sessions/{test}/exercise-results", json={**RESULT, "exercise": "x"}).status_code == 422
+    assert client.post(f"/api/sessions/{test}/exercise-results", json={**RESULT, "exercise": [1]}).status_code == 422
+    assert client.post(f"/api/sessions/{test}/exercise-results", json={**RESULT, "schema": "y"}).status_code == 422
+    done = client.get(f"/api/sessions/{test}/exercise-results").json()
+    assert [r["reps_done"] for r in done] == [7]
+
+    table = client.get(f"/api/sessions/{retest_id}/retest").json()  # same subject, same day: the test before
+    assert table["before"] == test and table["schema"] == "hiprom.retest/1"
+    row = next(r for r in table["rows"] if (r["side"], r["measure"]) == ("left", "external_rotation"))
+    assert row["verdict"] == "improved" and row["change_deg"] == 15.0
+    assert client.get(f"/api/sessions/{test}/retest").status_code == 404  # nothing earlier that day
+    assert client.get(f"/api/sessions/{test}/retest", params={"before": retest_id}).json()["after"] == test
+
+    visits = client.get("/api/subjects/P-2/trend").json()["visits"]
+    assert [v["session_id"] for v in visits] == [test, retest_id]
+    assert visits[0]["exercises_done"][0]["reps_done"] == 7
+    assert visits[1]["since_first"]["left"]["external_rotation"] == "improved"
