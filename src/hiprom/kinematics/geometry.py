@@ -147,17 +147,6 @@ def thigh_heading_deg(world: np.ndarray) -> np.ndarray:
     return np.degrees(np.arctan2(u[..., 0], -u[..., 2]))
 
 
-def camera_yaw_deg(world: np.ndarray) -> np.ndarray:
-    """(n,) camera yaw from the hip line: 0 = square on, ``+`` = camera toward the subject's right.
-
-    The hip line ``d = hip_left - hip_right`` runs along world +x for a camera
-    straight in front; a camera moved toward the subject's right sees the left
-    hip farther away (+z): ``yaw = atan2(d_z, d_x)``.
-    """
-    d = world[:, L.LEFT_HIP, :3] - world[:, L.RIGHT_HIP, :3]
-    return np.degrees(np.arctan2(d[:, 2], d[:, 0]))
-
-
 def posture_px(image: np.ndarray, size_wh: tuple[int, int], reference_deg: float) -> dict[str, np.ndarray]:
     """Raw posture signals in pixels, in a frame turned so that "down" is true down.
 
