@@ -6,6 +6,7 @@ exports and (through the server) the page say the same thing:
 - :func:`asymmetry_sentence`: one left/right comparison (``within`` /
   ``exceeds`` / ``inconclusive``, see ``summary.difference_verdict``);
 - :func:`band_sentence`: one figure against its reference band;
+- :func:`camera_sentence`: where the camera stood;
 - :func:`camera_advice`: what to move when the camera stands outside the range
   where accuracy was validated (called by the live guide's set-up step);
 - :func:`explain`: all of these for one ``hiprom.analysis/1`` result.
@@ -94,11 +95,28 @@ def camera_advice(yaw_deg: float | None, height_m: float | None, distance_m: flo
     return advice
 
 
+def camera_sentence(camera: dict[str, Any] | None) -> str | None:
+    """Where the camera stood, in words (None when unknown), e.g.
+    "Camera 12° toward the person's left, 1.2 m above the floor, 2.0 m from the knees."."""
+    camera = camera or {}
+    yaw = camera.get("yaw_deg")
+    if yaw is None:
+        return None
+    side = "right" if yaw > 0 else "left"
+    where = "straight in front" if abs(yaw) < 3 else f"{abs(yaw):.0f}{DEG} toward the person's {side}"
+    parts = [where]
+    if camera.get("height_m") is not None:
+        parts.append(f"{camera['height_m']:.1f} m above the floor")
+    if camera.get("distance_m") is not None:
+        parts.append(f"{camera['distance_m']:.1f} m from the knees")
+    return "Camera " + ", ".join(parts) + " (estimated from the resting pose)."
+
+
 def explain(result: dict[str, Any]) -> dict[str, Any]:
     """Every sentence of one ``hiprom.analysis/1`` result, for the page, PDF and exports.
 
     Returns ``{"asymmetry": {measure: sentence}, "bands": {side: {direction: sentence}},
-    "camera": [advice...]}``.
+    "camera": [advice...], "camera_position": sentence or None}``.
     """
     asym = result.get("asymmetry") or {}
     verdicts = asym.get("verdicts") or {}
@@ -120,4 +138,5 @@ def explain(result: dict[str, Any]) -> dict[str, Any]:
             for side in SIDES
         },
         "camera": camera_advice(camera.get("yaw_deg"), camera.get("height_m"), camera.get("distance_m")),
+        "camera_position": camera_sentence(camera),
     }

@@ -113,6 +113,7 @@ def summary(analysis: dict[str, Any]) -> dict[str, Any]:
         "asymmetry": rounded(_flat_asymmetry(analysis, words["asymmetry"]), ASYMMETRY_FIELDS),
         "bands_words": words["bands"],
         "camera": {k: rnd(v, 2) for k, v in (analysis.get("camera") or {}).items()},
+        "camera_position": words["camera_position"],
         "camera_advice": words["camera"],
         "trials": [rounded(t, TRIAL_FIELDS) for t in analysis.get("trials") or []],
     }

@@ -144,7 +144,7 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: b
         "mdc": (mdc_lo, mdc_hi),
         "flagged": bool(asym.get("flagged")),
         "unsure": [row for row in rows if row["verdict"] == "inconclusive"],
-        "camera": fig["camera"],
+        "camera_position": fig["camera_position"],
         "camera_advice": fig["camera_advice"],
         "bands_words": fig["bands_words"],
         "subject": data.subject,
