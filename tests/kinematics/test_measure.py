@@ -43,15 +43,12 @@ def test_shapes_and_types(four_trials):
     assert (kin.uncertainty_deg >= place - 1e-9).all()
 
 
-def test_uncertainty_grows_for_a_small_picture_and_an_oblique_camera(four_trials):
+def test_uncertainty_grows_when_the_leg_is_small_on_screen(four_trials):
     _, rot = four_trials
     peak = np.abs(rot).argmax(axis=0)  # a held frame of each side
     near = measure(seated_recording(rot))
     far = measure(seated_recording(rot, camera=Camera(distance_m=4.4)))  # the shank half as long on screen
-    oblique = measure(seated_recording(rot, camera=Camera(yaw_deg=25.0)))
-    u = {name: k.uncertainty_deg[peak, [0, 1]] for name, k in (("near", near), ("far", far), ("oblique", oblique))}
-    assert (u["far"] > 1.5 * u["near"]).all()
-    assert (u["oblique"] > u["near"] + 0.3).all()
+    assert (far.uncertainty_deg[peak, [0, 1]] > 1.5 * near.uncertainty_deg[peak, [0, 1]]).all()
 
 
 def test_a_shank_turned_beyond_any_hip_rotation_is_not_a_number():

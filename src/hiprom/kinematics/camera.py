@@ -29,7 +29,7 @@ picks, and shared by the offline analysis and the live calibration:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -49,11 +49,14 @@ class CameraEstimate:
         yaw_deg: ``+`` = camera toward the subject's right side, 0 = straight in front.
         height_m: camera height above the floor.
         distance_m: horizontal distance from the knees.
+        swing_axes: (2 sides, 2, 2) how each shank's swing looks on screen (:func:`swing_axes`),
+            for the frontal method; NaN = unknown. Not part of ``to_dict``.
     """
 
     yaw_deg: float = float("nan")
     height_m: float = float("nan")
     distance_m: float = float("nan")
+    swing_axes: np.ndarray = field(default_factory=lambda: np.full((2, 2, 2), np.nan))
 
     def to_dict(self) -> dict[str, float | None]:
         """``{"yaw_deg", "height_m", "distance_m"}`` rounded, None where unknown."""
@@ -143,4 +146,44 @@ def estimate_camera(
     elevation = math.asin(float(np.clip(ray @ (np.asarray(down_world) / np.linalg.norm(down_world)), -1.0, 1.0)))
     knee_height = _median(xyz[:, geo.HEEL, 1] - xyz[:, geo.KNEE, 1]) + SOLE_M
     height = knee_height + distance * math.tan(elevation)
-    return CameraEstimate(yaw_deg=yaw, height_m=height, distance_m=distance)
+    knees = np.stack([[_median(px[:, k, 0]), _median(px[:, k, 1])] for k in geo.KNEE])
+    axes = swing_axes(down_world, yaw, knees, size_wh, focal_px)
+    return CameraEstimate(yaw_deg=yaw, height_m=height, distance_m=distance, swing_axes=axes)
+
+
+def swing_axes(
+    down_world: np.ndarray,
+    yaw_deg: float,
+    knee_px: np.ndarray,
+    size_wh: tuple[int, int],
+    focal_px: float,
+) -> np.ndarray:
+    """(2 sides, 2, 2): on-screen directions ``A`` (across the thigh, horizontal) and ``B`` (down) at each knee.
+
+    In camera coordinates (x right, y down, z away) the thigh of a subject
+    facing a camera yawed by ``yaw`` heads ``(sin yaw, 0, -cos yaw)`` in the
+    level frame (:func:`level_frame`), so across it is ``(cos yaw, 0, sin yaw)``;
+    down is ``down_world``. A small step ``d`` at a point seen at ``(u, v) =
+    (x, y) / f`` from the picture's centre moves on screen along
+    ``(d_x - u d_z, d_y - v d_z)`` (pinhole). Both are turned so that ``B``
+    points straight down, since the frontal method measures from the image's
+    own "down" (the resting shanks, more precise than MediaPipe's depth), and
+    scaled by ``1 / |B|``.
+    """
+    if not (np.isfinite(yaw_deg) and np.all(np.isfinite(knee_px))):
+        return np.full((2, 2, 2), np.nan)
+    level = level_frame(down_world)  # rows: level axes in camera coordinates
+    psi = math.radians(yaw_deg)
+    across = level.T @ np.array([math.cos(psi), 0.0, math.sin(psi)])
+    down = level.T @ np.array([0.0, 1.0, 0.0])
+    w, h = size_wh
+    out = np.empty((2, 2, 2))
+    for side in range(2):  # two sides, two vectors: a fixed handful of numbers, not frames
+        u, v = (knee_px[side, 0] - w / 2.0) / focal_px, (knee_px[side, 1] - h / 2.0) / focal_px
+        a = np.array([across[0] - u * across[2], across[1] - v * across[2]])
+        b = np.array([down[0] - u * down[2], down[1] - v * down[2]])
+        turn = math.atan2(b[0], b[1])  # B's angle from image down
+        c, s = math.cos(turn), math.sin(turn)
+        rot = np.array([[c, -s], [s, c]])  # turns B back onto the measured down
+        out[side] = np.stack([rot @ a, rot @ b]) / np.linalg.norm(b)
+    return out

@@ -75,11 +75,16 @@ def read_frames(
     unmeasurable = (flags & np.uint32(UNMEASURABLE)) != 0
     with np.errstate(invalid="ignore"):
         yaw = neutral.camera_yaw_deg
-        swing = np.where(unmeasurable, np.nan, geo.frontal_rotation_deg(image, size_wh, neutral.reference_deg, yaw_deg=yaw))
+        axes = neutral.camera.swing_axes
+        swing = np.where(
+            unmeasurable,
+            np.nan,
+            geo.frontal_rotation_deg(image, size_wh, neutral.reference_deg, yaw_deg=yaw, swing_axes=axes),
+        )
         frontal = swing
         if settings.knee_anchor > 0.0 and neutral.quiet_fraction >= settings.anchor_min_quiet_fraction:
             anchored = geo.frontal_rotation_deg(
-                image, size_wh, neutral.reference_deg, neutral.knee_offset_px, settings.knee_anchor, yaw
+                image, size_wh, neutral.reference_deg, neutral.knee_offset_px, settings.knee_anchor, yaw, axes
             )
             frontal = np.where(unmeasurable, np.nan, anchored)
         world_deg = np.where(unmeasurable, np.nan, geo.world_rotation_deg(world, neutral.down_world))
@@ -123,14 +128,14 @@ def uncertainty_deg(
 ) -> np.ndarray:
     """One standard uncertainty (deg) per reading, terms added in quadrature.
 
-    ``u = sqrt(jitter^2 + (k_vis (1 - visibility))^2 + (k_dis * disagreement)^2 + place^2 + (k_obl sin|yaw|)^2)``:
+    ``u = sqrt(jitter^2 + (k_vis (1 - visibility))^2 + (k_dis * disagreement)^2 + place^2)``:
     jitter = RMS of raw minus smoothed around the frame (the landmark noise);
     visibility = the worst of hip, knee, ankle (a half-hidden leg is a guess);
     disagreement = RMS difference of the two methods (they see different errors);
     place = the landmark placement error over the shank's length on screen (the
     neutral's ``shank_px``; ``uncertainty_floor_deg`` while unknown), so a small
-    or low-resolution picture is less certain; the oblique term grows with the
-    camera's yaw. Missing (NaN) or degenerate (infinite) terms count as zero.
+    or low-resolution picture is less certain. Missing (NaN) or degenerate
+    (infinite) terms count as zero.
     """
     vis = settings.uncertainty_visibility_deg * (1.0 - np.clip(visibility, 0.0, 1.0))
     dis = settings.uncertainty_disagreement * disagreement_deg
@@ -140,6 +145,4 @@ def uncertainty_deg(
         place = float(np.degrees(settings.uncertainty_placement_px / shank_px))
     else:
         place = settings.uncertainty_floor_deg
-    yaw = neutral.camera_yaw_deg if neutral is not None else 0.0
-    oblique = settings.uncertainty_oblique_deg * abs(np.sin(np.radians(yaw)))
-    return np.sqrt(sum(terms) + place**2 + oblique**2)
+    return np.sqrt(sum(terms) + place**2)

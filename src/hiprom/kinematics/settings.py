@@ -94,16 +94,13 @@ class KinematicsSettings:
     """Live filter cutoff of the speed estimate (the paper's default)."""
 
     # --- uncertainty ---------------------------------------------------------
-    uncertainty_placement_px: float = 2.1
-    """Landmark placement error that no averaging removes (MediaPipe joint centres), in pixels along
-    the knee-ankle line: the angle term is ``placement / shank length on screen`` (1.3 deg on a 95 px
-    shank, 2.6 at 320x240). Fitted over all 30 rendered runs and variants so that 95 % of held peaks
-    lie within 2 u (``docs/accuracy.md``)."""
+    uncertainty_placement_px: float = 2.7
+    """Landmark placement error that no averaging removes (MediaPipe joint centres), in pixels across
+    the knee-ankle line: the angle term is ``placement / shank length on screen`` (1.6 deg on a 95 px
+    shank, 3.3 at 320x240). Fitted over all 30 rendered runs and variants so that 95 % of held peaks
+    lie within 2 u (``docs/accuracy.md``: 97 %, median 2.5 deg)."""
     uncertainty_floor_deg: float = 1.5
     """The placement term when the shank length on screen is unknown (no neutral yet)."""
-    uncertainty_oblique_deg: float = 4.0
-    """Added in quadrature times sin |camera yaw|: the leg farther from an oblique camera is partly
-    hidden behind the other (1.4 deg at 20 deg of yaw, where the rendered far-leg errors reached 4-5)."""
     uncertainty_visibility_deg: float = 10.0
     """Added in quadrature, scaled by (1 - worst visibility): a half-visible leg adds 5 deg."""
     uncertainty_disagreement: float = 0.25
