@@ -10,10 +10,10 @@ picks, and shared by the offline analysis and the live calibration:
   camera roll and pitch do not leak in: the thighs' horizontal heading.
   (2) The image: the knees' sideways offset from the hips, ``T sin(yaw)`` on
   screen, over the shank's length on screen, with the thigh-to-shank length
-  ratio ``T / L`` of the same subject's world landmarks. Over the 26 rendered
-  runs the pose model tracked steadily (0, +20, -12 deg, and variants) the
-  mean erred by 3.3 deg on average and at most 7.6; the hip line alone (the
-  old estimate) by 4.2 and 11.7 (``docs/accuracy.md``).
+  ratio ``T / L`` of the same subject's world landmarks, solved with pinhole
+  geometry. Over the 26 rendered runs the pose model tracked steadily (0, +20,
+  -12 deg, and variants) the mean erred by 3.5 deg on average and at most 7.5;
+  the hip line alone (the old estimate) by 4.2 and 11.7 (``docs/accuracy.md``).
 - **distance** (m, horizontal, camera to knees): the shank's length in metres
   (world landmarks) over its length in pixels, times the focal length in
   pixels. The focal length of a webcam is not known, so a typical laptop
@@ -22,8 +22,11 @@ picks, and shared by the offline analysis and the live calibration:
 - **height** (m above the floor): the knees' height (heel to knee along "down")
   plus the camera's elevation seen from the knees (the ray to the knees against
   the levelled horizontal) times the distance. It inherits the tilt error of
-  MediaPipe's depth, about +-0.35 m on the rendered clips: good enough to tell
-  a camera on the floor from one on a desk, not finer.
+  MediaPipe's depth, 0.23 m on average on the rendered runs (0.35 on a clip,
+  more on failed tracks): enough to tell a camera on the floor from one on a
+  desk, not finer.
+- **swing axes**: how each shank's swing appears on screen, for the frontal
+  method's oblique-camera correction (:func:`swing_axes`).
 """
 
 from __future__ import annotations
