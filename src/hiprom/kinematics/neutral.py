@@ -77,7 +77,15 @@ class Neutral:
             out = np.where(np.isfinite(arr), arr, np.nan).tolist()
             return _none_for_nan(out)
 
-        return {f.name: (getattr(self, f.name) if f.name == "n_frames" else plain(getattr(self, f.name))) for f in fields(self)}
+        def value(name: str) -> Any:
+            v = getattr(self, name)
+            if name == "n_frames":
+                return v
+            if name == "camera":
+                return {f.name: plain(getattr(v, f.name)) for f in fields(v)}
+            return plain(v)
+
+        return {f.name: value(f.name) for f in fields(self)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Neutral":
@@ -86,8 +94,11 @@ class Neutral:
         def num(v: Any) -> Any:
             return np.asarray(_nan_for_none(v), dtype=np.float64)
 
-        known = {f.name for f in fields(cls)}
-        values = {k: (int(v) if k == "n_frames" else num(v)) for k, v in data.items() if k in known}
+        known = {f.name for f in fields(cls)} - {"camera"}
+        values: dict[str, Any] = {k: (int(v) if k == "n_frames" else num(v)) for k, v in data.items() if k in known}
+        if isinstance(data.get("camera"), dict):
+            cam = {k: num(v) for k, v in data["camera"].items() if k in {f.name for f in fields(CameraEstimate)}}
+            values["camera"] = CameraEstimate(**{k: (v if k == "swing_axes" else float(v)) for k, v in cam.items()})
         for k in ("reference_deg", "camera_yaw_deg", "hike_px", "lean_deg", "shank_px", "quiet_fraction"):
             if k in values:
                 values[k] = float(values[k])
