@@ -41,7 +41,7 @@ def verdict(result: dict[str, Any]) -> str:
     if missing:
         parts.append(f"{' and '.join(missing).capitalize()} side not measurable")
     verdicts = asym.get("verdicts") or {}
-    threshold = f"{asym['threshold_deg']:g} deg"
+    threshold = f"{asym['threshold_deg']:g}°"
     exceeds = [m for m in _LABEL if verdicts.get(m) == "exceeds"]
     unsure = [m for m in _LABEL if verdicts.get(m) == "inconclusive"]
     if exceeds:

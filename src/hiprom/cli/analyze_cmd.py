@@ -81,7 +81,8 @@ def summary_tables(result: dict[str, Any]) -> list[Table | str]:
         f"[dim](%) of the reference {norms['norm_deg']:g}° per direction, {2 * norms['norm_deg']:g}° arc; "
         f"normal band IR {bands['internal'][0]:g}–{bands['internal'][1]:g}°, "
         f"ER {bands['external'][0]:g}–{bands['external'][1]:g}°; "
-        f"L−R: difference (asymmetry, % of the larger side), flagged (!) above {asym['threshold_deg']:g}°, (?) cannot tell with this uncertainty; "
+        f"L−R: difference (asymmetry, % of the larger side), flagged (!) above {asym['threshold_deg']:g}°, "
+        "(?) cannot tell with this uncertainty; "
         f"seated MDC {mdc[0]:g}–{mdc[1]:g}°[/]"
     )
     words = explain(result)
