@@ -1,15 +1,26 @@
 """Peak accuracy of ``hiprom analyze`` on clips with ground truth.
 
-Runs the whole pipeline (video -> pose -> kernel -> assessment) on the
-rendered clips of ``../shared/footage/rendered`` and compares the reported
-held peaks, per side and direction, with ``truth.json``::
+Runs the whole pipeline (video -> pose -> kernel -> assessment) on every clip a
+truth file lists (``../shared/footage/rendered/truth.json`` by default) and
+compares the reported held peaks, per side and direction, with the truth::
 
-    HIPROM_MODEL_DIR=../shared/models python benchmarks/bench_accuracy.py [gt01 gt06 ...]
+    HIPROM_MODEL_DIR=../shared/models python benchmarks/bench_accuracy.py \
+        [--truth FILE] [--augment] [--cache DIR] [gt01 gt06 ...]
 
-prints one row per clip, side and direction and the mean absolute error.
-``--augment`` adds variants of every clip made with OpenCV (mirrored, camera
-rolled by +-8 deg, half resolution, half frame rate) whose true peaks are the
-same, to check that accuracy holds for the variations the hidden clips have.
+prints one row per clip, then per condition (camera yaw band, camera height,
+frame rate, transform) the mean absolute error, 90th percentile and largest
+error of the held peaks, the coverage (share of peaks with
+``|error| <= 2 x reported uncertainty``), the median reported uncertainty, the
+missing peaks, the wrong left/right verdicts (an ``exceeds`` where the true
+difference is within the threshold, or ``within`` where it exceeds it) and the
+camera yaw estimate's error; then one summary line.
+
+``--augment`` adds variants of every clip made with OpenCV whose true peaks
+and camera are unchanged: mirrored (analysed as a selfie view), camera rolled
+by +-8 deg, 320x240 with strong JPEG compression, blurred, cropped (a 20 %
+closer view) and, for 30 fps clips, every third frame (10 fps). ``--cache DIR``
+keeps each clip's landmarks (``DIR/<name>.landmarks.npz``) so a second run
+skips the pose model: the kernel can then be compared change by change.
 ``peak_errors`` and ``accuracy_table`` are also used by ``tests/test_pipeline.py``.
 """
 
@@ -18,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -27,6 +39,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 RENDERED = Path(os.environ.get("HIPROM_SHARED_DIR", REPO.parent / "shared")) / "footage" / "rendered"
 KEYS = [(side, direction) for side in ("right", "left") for direction in ("internal", "external")]
+MEASURES = ("internal_rotation", "external_rotation", "total_arc")
+AUGMENTS = ("mirror", "roll+8", "roll-8", "small-jpeg", "blur", "crop", "fps10")
 
 
 def peak_errors(result: dict[str, Any], truth: dict[str, Any]) -> list[dict[str, Any]]:
@@ -37,8 +51,9 @@ def peak_errors(result: dict[str, Any], truth: dict[str, Any]) -> list[dict[str,
         truth: the clip's entry of ``truth.json`` (``peaks[side][direction]`` magnitudes).
 
     Returns:
-        Rows ``{side, direction, true_deg, measured_deg, error_deg}``; ``measured_deg``
-        and ``error_deg`` (measured - true) are None when the side's figure is missing.
+        Rows ``{side, direction, true_deg, measured_deg, error_deg, unc_deg}``;
+        ``measured_deg``, ``error_deg`` (measured - true) and ``unc_deg`` are None
+        when the side's figure is missing.
     """
     rows = []
     for side, direction in KEYS:
@@ -53,9 +68,40 @@ def peak_errors(result: dict[str, Any], truth: dict[str, Any]) -> list[dict[str,
                 "true_deg": float(true),
                 "measured_deg": measured,
                 "error_deg": None if measured is None else round(measured - float(true), 2),
+                "unc_deg": result["sides"][side].get(f"{direction}_rotation_unc_deg"),
             }
         )
     return rows
+
+
+def verdict_errors(result: dict[str, Any], truth: dict[str, Any]) -> list[str]:
+    """The left/right comparisons whose verdict contradicts the truth.
+
+    Wrong = ``exceeds`` where the true ``|left - right|`` is within the
+    threshold, or ``within`` where it exceeds it; ``inconclusive`` is never wrong.
+    A result without ``asymmetry.verdicts`` (older versions) is judged by ``flagged_measures``.
+    """
+    asym = result["asymmetry"]
+    threshold = float(asym["threshold_deg"])
+    peaks = truth["peaks"]
+    wrong = []
+    for measure in MEASURES:
+        true = {
+            side: (peaks[side]["internal"] + peaks[side]["external"]) if measure == "total_arc"
+            else peaks[side][measure.split("_")[0]]
+            for side in ("left", "right")
+        }
+        exceeds = abs(true["left"] - true["right"]) > threshold
+        verdicts = asym.get("verdicts")
+        if verdicts is not None:
+            said = verdicts.get(measure)
+        elif asym.get(f"{measure}_deg") is None:
+            said = None
+        else:
+            said = "exceeds" if measure in asym["flagged_measures"] else "within"
+        if (said == "exceeds" and not exceeds) or (said == "within" and exceeds):
+            wrong.append(measure)
+    return wrong
 
 
 def mean_abs_error(rows: list[dict[str, Any]]) -> float | None:
@@ -66,15 +112,18 @@ def mean_abs_error(rows: list[dict[str, Any]]) -> float | None:
 
 def accuracy_table(per_clip: dict[str, list[dict[str, Any]]]) -> str:
     """A plain-text table of every clip's rows, each clip's MAE and the overall MAE."""
-    lines = [f"{'clip':<16}{'side':<7}{'direction':<10}{'true':>7}{'measured':>10}{'error':>8}"]
+    lines = [f"{'clip':<18}{'side':<7}{'direction':<10}{'true':>7}{'measured':>10}{'error':>8}{'±':>6}"]
     everything: list[dict[str, Any]] = []
     for clip, rows in per_clip.items():
         for r in rows:
             measured = "—" if r["measured_deg"] is None else f"{r['measured_deg']:.1f}"
             error = "missing" if r["error_deg"] is None else f"{r['error_deg']:+.1f}"
-            lines.append(f"{clip:<16}{r['side']:<7}{r['direction']:<10}{r['true_deg']:>7.1f}{measured:>10}{error:>8}")
+            unc = "—" if r.get("unc_deg") is None else f"{r['unc_deg']:.1f}"
+            lines.append(
+                f"{clip:<18}{r['side']:<7}{r['direction']:<10}{r['true_deg']:>7.1f}{measured:>10}{error:>8}{unc:>6}"
+            )
         mae = mean_abs_error(rows)
-        lines.append(f"{clip:<16}{'MAE':<17}{'':>7}{'':>10}{'—' if mae is None else f'{mae:.2f}':>8}")
+        lines.append(f"{clip:<18}{'MAE':<17}{'':>7}{'':>10}{'—' if mae is None else f'{mae:.2f}':>8}")
         everything += rows
     total = mean_abs_error(everything)
     missing = sum(1 for r in everything if r["error_deg"] is None)
@@ -83,36 +132,134 @@ def accuracy_table(per_clip: dict[str, list[dict[str, Any]]]) -> str:
     return "\n".join(lines)
 
 
-AUGMENTS = ("mirror", "roll+8", "roll-8", "half-size", "half-fps")
+def _percentile(values: list[float], q: float) -> float:
+    """The ``q``-quantile (0-1) of ``values`` with linear interpolation."""
+    s = sorted(values)
+    pos = q * (len(s) - 1)
+    lo = int(pos)
+    return s[lo] + (s[min(lo + 1, len(s) - 1)] - s[lo]) * (pos - lo)
 
 
-def augment_clip(src: Path, kind: str, out: Path) -> Path:
-    """Write a variant of ``src`` to ``out`` whose true peaks are unchanged.
+def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """MAE, p90, max, coverage, median ±, missing peaks, wrong verdicts and worst yaw error of ``runs``."""
+    rows = [r for run in runs for r in run["rows"]]
+    errors = [abs(r["error_deg"]) for r in rows if r["error_deg"] is not None]
+    covered = [abs(r["error_deg"]) <= 2.0 * r["unc_deg"] for r in rows if r["error_deg"] is not None and r["unc_deg"]]
+    uncs = [r["unc_deg"] for r in rows if r["unc_deg"] is not None]
+    yaw = [abs(run["yaw_error_deg"]) for run in runs if run["yaw_error_deg"] is not None]
+    return {
+        "runs": len(runs),
+        "peaks": len(rows),
+        "mae": statistics.fmean(errors) if errors else None,
+        "p90": _percentile(errors, 0.9) if errors else None,
+        "max": max(errors) if errors else None,
+        "coverage": sum(covered) / len(covered) if covered else None,
+        "median_unc": statistics.median(uncs) if uncs else None,
+        "missing": sum(1 for r in rows if r["error_deg"] is None),
+        "wrong_verdicts": sum(len(run["wrong_verdicts"]) for run in runs),
+        "verdicts": 3 * len(runs),
+        "inconclusive": sum(run["inconclusive"] for run in runs),
+        "yaw_max_error": max(yaw) if yaw else None,
+        "yaw_missing": sum(1 for run in runs if run["yaw_error_deg"] is None),
+    }
+
+
+def _fmt(x: float | None, spec: str) -> str:
+    return "—" if x is None else format(x, spec)
+
+
+def condition_table(runs: list[dict[str, Any]]) -> str:
+    """One line per condition (yaw band, camera height, fps, transform) and the summary line."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for run in runs:
+        for key in ("yaw", "height", "fps", "transform", "clip"):
+            groups.setdefault((key, run[key]), []).append(run)
+    head = (f"{'condition':<24}{'runs':>5}{'peaks':>6}{'MAE':>6}{'p90':>6}{'max':>6}{'cover':>7}{'med±':>6}"
+            f"{'miss':>5}{'wrong':>6}{'incon':>6}{'yaw err':>8}")
+    lines = [head]
+    for (key, value), group in sorted(groups.items()):
+        s = summarise(group)
+        lines.append(
+            f"{key + ' ' + value:<24}{s['runs']:>5}{s['peaks']:>6}{_fmt(s['mae'], '.2f'):>6}{_fmt(s['p90'], '.1f'):>6}"
+            f"{_fmt(s['max'], '.1f'):>6}{_fmt(None if s['coverage'] is None else 100 * s['coverage'], '.0f') + '%':>7}"
+            f"{_fmt(s['median_unc'], '.1f'):>6}{s['missing']:>5}{s['wrong_verdicts']:>6}{s['inconclusive']:>6}"
+            f"{_fmt(s['yaw_max_error'], '.1f'):>8}"
+        )
+    s = summarise(runs)
+    lines.append(
+        f"SUMMARY {s['runs']} runs, {s['peaks']} peaks: MAE {_fmt(s['mae'], '.2f')} deg, p90 {_fmt(s['p90'], '.1f')}, "
+        f"max {_fmt(s['max'], '.1f')}, coverage {_fmt(None if s['coverage'] is None else 100 * s['coverage'], '.0f')}% "
+        f"(median ± {_fmt(s['median_unc'], '.1f')}), missing {s['missing']}, wrong verdicts "
+        f"{s['wrong_verdicts']}/{s['verdicts']} ({s['inconclusive']} inconclusive), "
+        f"camera yaw error max {_fmt(s['yaw_max_error'], '.1f')} deg ({s['yaw_missing']} unknown)"
+    )
+    return "\n".join(lines)
+
+
+def _band(value: float, edges: tuple[float, ...], labels: tuple[str, ...]) -> str:
+    return next((label for edge, label in zip(edges, labels) if value < edge), labels[-1])
+
+
+def evaluate(name: str, transform: str, result: dict[str, Any], truth: dict[str, Any]) -> dict[str, Any]:
+    """Everything the tables need from one analysed run of a clip with known truth."""
+    camera = truth.get("camera", {})
+    yaw_true = float(camera.get("yaw_deg", 0.0))
+    estimated = (result.get("camera") or {}).get("yaw_deg")
+    fps = 10 * round(float(result.get("fps") or truth["fps"]) / 10)
+    return {
+        "name": name,
+        "clip": name.split("-")[0],
+        "transform": transform,
+        "yaw": _band(abs(yaw_true), (5.0, 15.0, 25.01), ("|yaw|<5", "|yaw|5-15", "|yaw|15-25", "|yaw|>25")),
+        "height": _band(float(camera.get("height_m", 0.8)), (0.7, 1.0), ("<0.7m", "0.7-1.0m", ">=1.0m")),
+        "fps": f"{fps}fps",
+        "rows": peak_errors(result, truth),
+        "wrong_verdicts": verdict_errors(result, truth),
+        "inconclusive": sum(v == "inconclusive" for v in (result["asymmetry"].get("verdicts") or {}).values()),
+        "yaw_error_deg": None if estimated is None else round(estimated - yaw_true, 2),
+    }
+
+
+def augment_clip(src: Path, kind: str, out: Path) -> Path | None:
+    """Write a variant of ``src`` to ``out`` whose true peaks and camera are unchanged.
 
     ``mirror`` flips left-right (analyse it with mirrored=True), ``roll+N``
-    rotates the picture N degrees counter-clockwise about its centre, ``half-size``
-    halves width and height, ``half-fps`` keeps every second frame.
+    rotates the picture N degrees counter-clockwise about its centre,
+    ``small-jpeg`` is 320x240 at JPEG quality 25, ``blur`` a Gaussian blur
+    (sigma 2 px), ``crop`` keeps the middle 80 % scaled back up, ``fps10``
+    keeps every third frame of a 30 fps clip. None when the kind does not
+    apply (``fps10`` of a clip under 20 fps).
     """
     import cv2
 
     cap = cv2.VideoCapture(str(src))
     fps = cap.get(cv2.CAP_PROP_FPS)
     w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-    size = (w // 2, h // 2) if kind == "half-size" else (w, h)
-    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps / 2 if kind == "half-fps" else fps, size)
+    step = round(fps / 10) if kind == "fps10" else 1
+    if kind == "fps10" and fps < 20:
+        cap.release()
+        return None
+    size = (320, 240) if kind == "small-jpeg" else (w, h)
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps / step, size)
     index = 0
     while True:
         ok, frame = cap.read()
         if not ok:
             break
-        if kind == "mirror":
-            frame = cv2.flip(frame, 1)
-        elif kind.startswith("roll"):
-            matrix = cv2.getRotationMatrix2D((w / 2, h / 2), float(kind[4:]), 1.0)
-            frame = cv2.warpAffine(frame, matrix, (w, h), borderMode=cv2.BORDER_REPLICATE)
-        elif kind == "half-size":
-            frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
-        if kind != "half-fps" or index % 2 == 0:
+        if index % step == 0:
+            if kind == "mirror":
+                frame = cv2.flip(frame, 1)
+            elif kind.startswith("roll"):
+                matrix = cv2.getRotationMatrix2D((w / 2, h / 2), float(kind[4:]), 1.0)
+                frame = cv2.warpAffine(frame, matrix, (w, h), borderMode=cv2.BORDER_REPLICATE)
+            elif kind == "small-jpeg":
+                frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+                frame = cv2.imdecode(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 25])[1], cv2.IMREAD_COLOR)
+            elif kind == "blur":
+                frame = cv2.GaussianBlur(frame, (7, 7), 2.0)
+            elif kind == "crop":
+                x0, y0 = int(0.1 * w), int(0.1 * h)
+                frame = cv2.resize(frame[y0:h - y0, x0:w - x0], (w, h), interpolation=cv2.INTER_LINEAR)
             writer.write(frame)
         index += 1
     writer.release()
@@ -120,35 +267,63 @@ def augment_clip(src: Path, kind: str, out: Path) -> Path:
     return out
 
 
+def _landmarks(path: Path, name: str, mirrored: bool, cache: Path | None, model: str | None):
+    """The clip's landmarks: from ``cache`` when there, else tracked (and cached)."""
+    from hiprom.pipeline import load_or_track
+
+    cached = cache / f"{name}.landmarks.npz" if cache else None
+    if cached is not None and cached.exists():
+        return load_or_track(cached, mirrored=mirrored)
+    rec = load_or_track(path, model=model, mirrored=mirrored)
+    if cached is not None:
+        rec.save(cached)
+    return rec
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("clips", nargs="*", help="clip ids of truth.json (default: all)")
-    parser.add_argument("--rendered", type=Path, default=RENDERED, help="folder with the clips and truth.json")
+    parser.add_argument("clips", nargs="*", help="clip ids of the truth file (default: all)")
+    parser.add_argument("--truth", type=Path, default=RENDERED / "truth.json",
+                        help="truth.json listing the clips (files relative to it)")
     parser.add_argument("--model", default=None, help="pose model variant or .task file")
-    parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON here")
-    parser.add_argument("--augment", action="store_true", help="also measure mirrored, rolled, smaller and slower variants")
+    parser.add_argument("--json", type=Path, default=None, help="also write every run's rows as JSON here")
+    parser.add_argument("--augment", action="store_true", help="also measure the OpenCV variants of every clip")
+    parser.add_argument("--cache", type=Path, default=None, help="folder to keep and reuse landmark recordings")
+    parser.add_argument("--rows", action="store_true", help="also print every peak")
     args = parser.parse_args(argv)
 
-    from hiprom.pipeline import analyze_path
+    from hiprom.pipeline import analyze_recording
 
-    truth = json.loads((args.rendered / "truth.json").read_text())
-    per_clip: dict[str, list[dict[str, Any]]] = {}
-    jobs: list[tuple[str, Path, str, bool]] = []
+    truth = json.loads(args.truth.read_text())
+    unknown = [c for c in args.clips if c not in truth]
+    if unknown:
+        print(f"{', '.join(unknown)}: not in {args.truth}; choose from {', '.join(sorted(truth))}", file=sys.stderr)
+        return 2
+    if args.cache:
+        args.cache.mkdir(parents=True, exist_ok=True)
+    runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for clip in args.clips or sorted(truth):
-            src = args.rendered / truth[clip]["file"]
-            jobs.append((clip, src, clip, bool(truth[clip].get("mirrored", False))))
-            for kind in AUGMENTS if args.augment else ():
-                variant = augment_clip(src, kind, Path(tmp) / f"{clip}-{kind}.mp4")
-                jobs.append((f"{clip}-{kind}", variant, clip, kind == "mirror"))
-        for name, path, clip, mirrored in jobs:
-            start = time.perf_counter()
-            _, result = analyze_path(path, model=args.model, mirrored=mirrored)
-            per_clip[name] = peak_errors(result, truth[clip])
-            print(f"{name}: analysed in {time.perf_counter() - start:.1f} s", file=sys.stderr)
-    print(accuracy_table(per_clip))
+            src = args.truth.parent / truth[clip]["file"]
+            jobs: list[tuple[str, str, bool]] = [(clip, "none", bool(truth[clip].get("mirrored", False)))]
+            jobs += [(f"{clip}-{kind}", kind, kind == "mirror") for kind in (AUGMENTS if args.augment else ())]
+            for name, kind, mirrored in jobs:
+                start = time.perf_counter()
+                if kind != "none" and not (args.cache and (args.cache / f"{name}.landmarks.npz").exists()):
+                    path = augment_clip(src, kind, Path(tmp) / f"{name}.mp4")
+                    if path is None:
+                        continue
+                else:
+                    path = src
+                rec = _landmarks(path, name, mirrored, args.cache, args.model)
+                result = analyze_recording(rec, source=path.name)
+                runs.append(evaluate(name, kind, result, truth[clip]))
+                print(f"{name}: analysed in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    if args.rows:
+        print(accuracy_table({run["name"]: run["rows"] for run in runs}))
+    print(condition_table(runs))
     if args.json:
-        args.json.write_text(json.dumps(per_clip, indent=2))
+        args.json.write_text(json.dumps(runs, indent=2))
     return 0
 
 

@@ -20,17 +20,18 @@ from hiprom.synthetic import Trial
 TOP_FIELDS = {
     "schema", "hiprom_version", "created_utc", "source", "frames", "fps", "duration_s", "mirrored", "model",
     "norm_deg", "norms", "measurable", "not_measurable_reason", "sides", "asymmetry", "trials", "quality",
-    "series", "verdict", "recommendations",
+    "series", "verdict", "recommendations", "camera",
 }
 SIDE_FIELDS = {
     f"{d}_{f}"
     for d in ("internal", "external")
-    for f in ("rotation_deg", "rotation_unc_deg", "rotation_pct_norm", "rotation_reason", "rotation_confirmed", "trials",
+    for f in ("rotation_deg", "rotation_unc_deg", "rotation_pct_norm", "rotation_band", "rotation_reason",
+              "rotation_confirmed", "trials",
               "invalid_trials", "spread_deg", "peak_t_s")
 } | {"total_arc_deg", "total_arc_unc_deg", "total_arc_pct_norm", "total_arc_reason", "not_measurable"}
 ASYM_FIELDS = {
     f"{m}_{f}" for m in ("internal_rotation", "external_rotation", "total_arc") for f in ("deg", "pct", "unc_deg")
-} | {"threshold_deg", "flagged", "flagged_measures"}
+} | {"threshold_deg", "flagged", "flagged_measures", "verdicts"}
 TRIAL_FIELDS = {
     "side", "direction", "peak_deg", "peak_unc_deg", "peak_t_s", "start_s", "end_s", "hold_s",
     "hold_start_s", "hold_end_s", "valid", "flags", "reasons", "method",
@@ -75,9 +76,14 @@ def test_full_test_figures(make_kin, noisy_protocol, full_test):
     assert asym["total_arc_deg"] == pytest.approx(59.0 - 68.0, abs=0.8)
     assert asym["internal_rotation_pct"] == pytest.approx(100 * 6 / 38, abs=2)
     assert not asym["flagged"] and asym["flagged_measures"] == []
+    # IR 6 deg and arc 9 deg apart, +-1.96 u of the difference reaches past 10 deg: cannot tell.
+    assert asym["verdicts"] == {"internal_rotation": "inconclusive", "external_rotation": "within",
+                                "total_arc": "inconclusive"}
     assert result["series"]["left_deg"][0] is None
     assert [tr["side"] + tr["direction"][0] for tr in result["trials"]] == ["righti", "righte", "lefti", "lefte"]
-    assert "No left-right difference above 10°" in result["verdict"]
+    assert ("Cannot tell whether the sides differ by more than 10° in IR, total arc; repeat the test"
+            in result["verdict"])
+    assert set(result["camera"]) == {"yaw_deg", "height_m", "distance_m"}
 
 
 def test_repeats_give_spread_and_larger_uncertainty(make_kin, noisy_protocol):
@@ -93,17 +99,18 @@ def test_repeats_give_spread_and_larger_uncertainty(make_kin, noisy_protocol):
 
 def test_asymmetry_flag_and_threshold_override(make_kin, noisy_protocol):
     trials = [Trial("right", "internal", 40.0), Trial("right", "external", 35.0),
-              Trial("left", "internal", 26.0), Trial("left", "external", 33.0)]
+              Trial("left", "internal", 24.0), Trial("left", "external", 33.0)]
     t, angle = noisy_protocol(trials, fps=30.0, sd_deg=0.2)
     kin = make_kin(t, angle)
     asym = assess(kin)["asymmetry"]
     assert asym["flagged"] and asym["flagged_measures"] == ["internal_rotation", "total_arc"]
-    assert asym["internal_rotation_deg"] == pytest.approx(-14.0, abs=0.4)
-    assert asym["internal_rotation_pct"] == pytest.approx(35.0, abs=1.0)
+    assert asym["verdicts"]["internal_rotation"] == "exceeds" and asym["verdicts"]["external_rotation"] == "within"
+    assert asym["internal_rotation_deg"] == pytest.approx(-16.0, abs=0.4)
+    assert asym["internal_rotation_pct"] == pytest.approx(40.0, abs=1.0)
     relaxed = assess(kin, Norms(asymmetry_threshold_deg=20.0))
     assert not relaxed["asymmetry"]["flagged"] and relaxed["asymmetry"]["threshold_deg"] == 20.0
     assert relaxed["norms"]["asymmetry_threshold_deg"] == 20.0
-    assert "Asymmetry above 10°: IR 14° (right larger)" in assess(kin)["verdict"]
+    assert "Asymmetry above 10°: IR 16° (right larger)" in assess(kin)["verdict"]
 
 
 def test_invalid_trial_is_listed_but_not_counted(make_kin, noisy_protocol, full_test):

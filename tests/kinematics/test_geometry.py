@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -113,6 +114,18 @@ def test_oblique_camera_is_flagged_and_corrected_for_yaw(four_trials):
     assert np.abs(uncorrected - rot).max() > 3.0
     assert np.abs(oblique.raw_deg - rot).max() < 1.2
     assert np.abs(oblique.world_deg - rot).max() < 1.0
+
+
+@pytest.mark.parametrize("yaw_deg", [25.0, -25.0])
+def test_desk_camera_to_one_side_is_corrected_for_yaw_and_elevation(four_trials, yaw_deg):
+    """A camera 1.2 m high and 25 deg to the side: the cross term of yaw and elevation
+    (up to 4.4 deg with the yaw correction alone) is undone with the estimated camera."""
+    _, rot = four_trials
+    rec = seated_recording(rot, camera=Camera(yaw_deg=yaw_deg, height_m=1.2))
+    kin = measure(rec)
+    yaw_only = frontal_rotation_deg(rec.image, rec.size_wh, kin.reference_deg, yaw_deg=kin.neutral.camera_yaw_deg)
+    assert np.abs(yaw_only - rot).max() > 3.0
+    assert np.abs(kin.frontal_deg - rot).max() < 1.5
 
 
 def test_default_elevated_camera_bias_is_small(four_trials):

@@ -38,7 +38,25 @@ def test_shapes_and_types(four_trials):
     assert kin.method.dtype == np.int8 and kin.flags.dtype == np.uint32
     assert np.isfinite(kin.angle_deg).all() and not kin.flags.any()
     np.testing.assert_allclose(kin.angle_deg, rot, atol=1.5)
-    assert (kin.uncertainty_deg >= KinematicsSettings().uncertainty_floor_deg).all()
+    # At least the landmark placement error over the shank's length on screen.
+    place = np.degrees(KinematicsSettings().uncertainty_placement_px / kin.neutral.shank_px)
+    assert (kin.uncertainty_deg >= place - 1e-9).all()
+
+
+def test_uncertainty_grows_when_the_leg_is_small_on_screen(four_trials):
+    _, rot = four_trials
+    peak = np.abs(rot).argmax(axis=0)  # a held frame of each side
+    near = measure(seated_recording(rot))
+    far = measure(seated_recording(rot, camera=Camera(distance_m=4.4)))  # the shank half as long on screen
+    assert (far.uncertainty_deg[peak, [0, 1]] > 1.5 * near.uncertainty_deg[peak, [0, 1]]).all()
+
+
+def test_a_shank_turned_beyond_any_hip_rotation_is_not_a_number():
+    rot = np.zeros((60, 2))
+    rot[30:, 0] = 85.0  # a pose track that put the left ankle almost level with the knee
+    kin = measure(seated_recording(rot))
+    assert np.isnan(kin.angle_deg[30:, 0]).all() and np.isfinite(kin.angle_deg[:, 1]).all()
+    assert (kin.flags[30:, 0] & QualityFlag.IMPLAUSIBLE_ANGLE).all()
 
 
 def test_kinematics_checks_shapes():
@@ -173,9 +191,9 @@ def test_flag_sets_and_names():
     assert flag_names(int(Q.PELVIS_HIKE)) == ["pelvis_hike"]
     assert flag_names(int(Q.NO_PERSON | Q.KNEE_DRIFT)) == ["no_person", "knee_drift"]
     assert flag_names(0) == []
-    assert UNMEASURABLE == Q.NO_PERSON | Q.LOW_VISIBILITY | Q.LEG_OUT_OF_FRAME
+    assert UNMEASURABLE == Q.NO_PERSON | Q.LOW_VISIBILITY | Q.LEG_OUT_OF_FRAME | Q.IMPLAUSIBLE_ANGLE
     assert COMPENSATION == Q.PELVIS_HIKE | Q.TRUNK_LEAN | Q.KNEE_DRIFT
-    assert len({int(f) for f in Q}) == len(Q) == 11
+    assert len({int(f) for f in Q}) == len(Q) == 12
     assert max(int(f) for f in Q) < 2**32
 
 

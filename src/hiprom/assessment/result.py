@@ -22,6 +22,7 @@ from hiprom.assessment.summary import asymmetry, empty_side, side_summary
 from hiprom.assessment.trials import FlagRules, Trial, find_trials, frame_interval_s, rest_offset_deg
 from hiprom.assessment.verdict import verdict
 from hiprom.kinematics import COMPENSATION, METHODS, QualityFlag, flag_names
+from hiprom.kinematics.camera import CameraEstimate
 from hiprom.landmarks import SIDES
 from hiprom.rounding import rounded_list
 
@@ -208,6 +209,7 @@ def assess(
         },
         _series(t_s, angle, raw, unc, flags),
         norms,
+        kin.neutral.camera.to_dict() if kin.neutral is not None else CameraEstimate().to_dict(),
         catalogue,
     )
 
@@ -245,6 +247,7 @@ def not_measurable(
         },
         _series(t, nan, nan, nan, np.zeros((n, 2), dtype=np.uint32)),
         norms,
+        CameraEstimate().to_dict(),
     )
 
 
@@ -289,6 +292,7 @@ def _assemble(
     quality: dict[str, Any],
     series: dict[str, Any],
     norms: Norms,
+    camera: dict[str, float | None],
     catalogue: Catalogue | None = None,
 ) -> dict[str, Any]:
     """Put the blocks together in the documented order; add the suggestions and the verdict."""
@@ -298,6 +302,7 @@ def _assemble(
         "not_measurable_reason": reason,
         "sides": sides,
         "asymmetry": asymmetry(sides, norms),
+        "camera": camera,
         "trials": [tr.to_dict() for tr in trials],
         "recommendations": [],
         "quality": quality,

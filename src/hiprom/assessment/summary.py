@@ -15,7 +15,12 @@ Percent of norm: ``100 * figure / norm_deg`` (per direction) and
 ``100 * arc / (2 * norm_deg)``.
 
 Asymmetry is ``left - right`` in degrees and ``|left - right| / max(left, right)``
-in percent, flagged when ``|left - right| > asymmetry_threshold_deg``.
+in percent. Each difference gets a three-way verdict from its 95 % interval
+``d +- 1.96 u`` (``u = sqrt(u_left^2 + u_right^2)``) against the threshold ``T``:
+``exceeds`` when the whole interval lies beyond ``T`` (or beyond ``-T``),
+``within`` when it lies inside ``(-T, T)``, ``inconclusive`` when it straddles
+``T`` or ``-T``. Only ``exceeds`` is flagged. Each figure is likewise placed
+against its reference band (``band_verdict``).
 """
 
 from __future__ import annotations
@@ -36,6 +41,46 @@ NOT_HELD = {HOLD_TOO_SHORT, BELOW_MIN_EXCURSION}
 
 MEASURES: tuple[str, str, str] = ("internal_rotation", "external_rotation", "total_arc")
 """Names of the three figures of a side, as used in result field names."""
+
+Z95 = 1.96
+"""Half-width of a two-sided 95 % interval in standard uncertainties (normal errors)."""
+
+VERDICTS: tuple[str, str, str] = ("within", "exceeds", "inconclusive")
+"""Left/right verdicts of one measure, see :func:`difference_verdict`."""
+BANDS: tuple[str, str, str, str] = ("below", "within", "above", "inconclusive")
+"""Verdicts of one figure against its reference band, see :func:`band_verdict`."""
+
+
+def difference_verdict(diff: float, unc: float, threshold: float) -> str:
+    """``exceeds``, ``within`` or ``inconclusive`` for a difference ``diff`` +- ``unc`` (1 SD) and ``threshold``.
+
+    The 95 % interval ``diff +- 1.96 unc`` decides: wholly beyond the threshold
+    on one side = ``exceeds``, wholly inside ``(-threshold, threshold)`` = ``within``,
+    otherwise ``inconclusive`` (the data cannot tell; repeat the test).
+    """
+    lo, hi = diff - Z95 * unc, diff + Z95 * unc
+    if lo > threshold or hi < -threshold:
+        return "exceeds"
+    if lo >= -threshold and hi <= threshold:
+        return "within"
+    return "inconclusive"
+
+
+def band_verdict(value: float, unc: float, band: tuple[float, float]) -> str:
+    """Where a figure ``value`` +- ``unc`` (1 SD) lies against its reference ``band`` (low, high).
+
+    ``below`` when the 95 % interval is wholly under the band's low end (a
+    restriction beyond doubt), ``above`` when wholly over its high end,
+    ``inconclusive`` when the interval straddles the low end, ``within`` otherwise.
+    """
+    lo, hi = value - Z95 * unc, value + Z95 * unc
+    if hi < band[0]:
+        return "below"
+    if lo > band[1]:
+        return "above"
+    if lo < band[0]:
+        return "inconclusive"
+    return "within"
 
 
 def _why_missing(side: str, direction: str, trials: Sequence[Trial]) -> str:
@@ -59,6 +104,7 @@ def empty_side(reason: str) -> dict[str, Any]:
                 f"{direction}_rotation_deg": None,
                 f"{direction}_rotation_unc_deg": None,
                 f"{direction}_rotation_pct_norm": None,
+                f"{direction}_rotation_band": None,
                 f"{direction}_rotation_reason": reason,
                 f"{direction}_rotation_confirmed": False,
                 f"{direction}_trials": 0,
@@ -72,6 +118,10 @@ def empty_side(reason: str) -> dict[str, Any]:
     )
     out["not_measurable"] = reason
     return out
+
+
+def _band(norms: Norms, direction: str) -> tuple[float, float]:
+    return norms.internal_band_deg if direction == "internal" else norms.external_band_deg
 
 
 def side_summary(side: str, trials: Sequence[Trial], norms: Norms) -> dict[str, Any]:
@@ -103,6 +153,7 @@ def side_summary(side: str, trials: Sequence[Trial], norms: Norms) -> dict[str, 
                     f"{key}_deg": None,
                     f"{key}_unc_deg": None,
                     f"{key}_pct_norm": None,
+                    f"{key}_band": None,
                     f"{key}_reason": _why_missing(side, direction, mine),
                     f"{key}_confirmed": False,
                     f"{direction}_trials": 0,
@@ -123,6 +174,7 @@ def side_summary(side: str, trials: Sequence[Trial], norms: Norms) -> dict[str, 
                 f"{key}_deg": rounded(best.peak_deg),
                 f"{key}_unc_deg": rounded(unc),
                 f"{key}_pct_norm": rounded(100.0 * best.peak_deg / norms.norm_deg),
+                f"{key}_band": band_verdict(best.peak_deg, unc, _band(norms, direction)),
                 f"{key}_reason": None if valid else "unconfirmed: " + _why_missing(side, direction, mine),
                 f"{key}_confirmed": bool(valid),
                 f"{direction}_trials": len(valid),
@@ -157,19 +209,22 @@ def side_summary(side: str, trials: Sequence[Trial], norms: Norms) -> dict[str, 
 
 
 def asymmetry(sides: dict[str, dict[str, Any]], norms: Norms) -> dict[str, Any]:
-    """Left-right differences of IR, ER and total arc, flagged above the threshold.
+    """Left-right differences of IR, ER and total arc, with three-way verdicts.
 
     ``<measure>_deg = left - right``; ``<measure>_pct = |left - right| / max(left, right) * 100``;
-    ``<measure>_unc_deg = sqrt(u_left^2 + u_right^2)``. A measure is flagged when
-    ``|left - right| > threshold_deg``; ``flagged`` is true when any is.
+    ``<measure>_unc_deg = sqrt(u_left^2 + u_right^2)``; ``verdicts[measure]`` from
+    :func:`difference_verdict` (None when a side's figure is missing). A measure
+    is flagged only when its verdict is ``exceeds``; ``flagged`` is true when any is.
     """
     out: dict[str, Any] = {}
     flagged: list[str] = []
+    verdicts: dict[str, str | None] = {}
     left, right = (sides[s] for s in SIDES)
     for measure in MEASURES:
         lv, rv = left.get(f"{measure}_deg"), right.get(f"{measure}_deg")
         if lv is None or rv is None:
             out.update({f"{measure}_deg": None, f"{measure}_pct": None, f"{measure}_unc_deg": None})
+            verdicts[measure] = None
             continue
         diff = lv - rv
         larger = max(abs(lv), abs(rv))
@@ -181,9 +236,11 @@ def asymmetry(sides: dict[str, dict[str, Any]], norms: Norms) -> dict[str, Any]:
                 f"{measure}_unc_deg": rounded(math.hypot(lu, ru)),
             }
         )
-        if abs(diff) > norms.asymmetry_threshold_deg:
+        verdicts[measure] = difference_verdict(diff, math.hypot(lu, ru), norms.asymmetry_threshold_deg)
+        if verdicts[measure] == "exceeds":
             flagged.append(measure)
     out["threshold_deg"] = norms.asymmetry_threshold_deg
+    out["verdicts"] = verdicts
     out["flagged"] = bool(flagged)
     out["flagged_measures"] = flagged
     return out

@@ -15,7 +15,8 @@ def verdict(result: dict[str, Any]) -> str:
     """The one-line conclusion of a ``hiprom.analysis/1`` result.
 
     Says whether the test was measurable, whether a left-right difference
-    exceeds the threshold (and which), and which figures fall below the normal
+    exceeds the threshold (and which), which comparisons cannot be decided
+    with the measured uncertainty, and which figures fall below the normal
     band (``norms.bands``, AMA: IR 30-40°, ER 40-60°). The band, not the 45°
     reference, decides "below": 33° IR is inside 30-40°, so it is not "below" anything.
     """
@@ -39,16 +40,24 @@ def verdict(result: dict[str, Any]) -> str:
     missing = [side for side, s in sides.items() if s.get("not_measurable")]
     if missing:
         parts.append(f"{' and '.join(missing).capitalize()} side not measurable")
-    if asym.get("flagged"):
+    verdicts = asym.get("verdicts") or {}
+    threshold = f"{asym['threshold_deg']:g}°"
+    exceeds = [m for m in _LABEL if verdicts.get(m) == "exceeds"]
+    unsure = [m for m in _LABEL if verdicts.get(m) == "inconclusive"]
+    if exceeds:
         diffs = ", ".join(
             f"{_LABEL[m]} {abs(asym[f'{m}_deg']):.0f}° ({'left' if asym[f'{m}_deg'] > 0 else 'right'} larger)"
-            for m in asym["flagged_measures"]
+            for m in exceeds
         )
-        parts.append(f"asymmetry above {asym['threshold_deg']:g}°: {diffs}")
-    elif any(asym.get(f"{m}_deg") is not None for m in _LABEL):
-        parts.append(f"no left-right difference above {asym['threshold_deg']:g}°")
-    else:
-        parts.append("asymmetry not assessable (a figure is missing on one side)")
+        parts.append(f"asymmetry above {threshold}: {diffs}")
+    if unsure:
+        parts.append(f"cannot tell whether the sides differ by more than {threshold} in "
+                     f"{', '.join(_LABEL[m] for m in unsure)}; repeat the test")
+    if not exceeds and not unsure:
+        if any(verdicts.get(m) == "within" for m in _LABEL):
+            parts.append(f"no left-right difference above {threshold}")
+        else:
+            parts.append("asymmetry not assessable (a figure is missing on one side)")
     below = [
         f"{side} {_LABEL[m]} {sides[side][f'{m}_deg']:.0f}°"
         for side in SIDES

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from hiprom.assessment.wording import explain
 from hiprom.atomic import atomic_write
 from hiprom.cli.progress import frame_progress
 from hiprom.errors import NotMeasurableError
@@ -66,11 +67,12 @@ def summary_tables(result: dict[str, Any]) -> list[Table | str]:
         figures.add_row(side, *cells)
     asym = result["asymmetry"]
     marks = set(asym.get("flagged_measures", []))
+    unsure = {m for m, v in (asym.get("verdicts") or {}).items() if v == "inconclusive"}
     cells = []
     for m in ("internal_rotation", "external_rotation", "total_arc"):
         d = asym.get(f"{m}_deg")
         cell = "—" if d is None else f"{d:+.1f}° ({asym[f'{m}_pct']:.0f}%)"
-        cells.append(f"[bold red]{cell} ![/]" if m in marks else cell)
+        cells.append(f"[bold red]{cell} ![/]" if m in marks else f"[yellow]{cell} ?[/]" if m in unsure else cell)
     figures.add_row("L−R", *cells)
     out.append(figures)
     bands = norms["bands"]
@@ -79,9 +81,13 @@ def summary_tables(result: dict[str, Any]) -> list[Table | str]:
         f"[dim](%) of the reference {norms['norm_deg']:g}° per direction, {2 * norms['norm_deg']:g}° arc; "
         f"normal band IR {bands['internal'][0]:g}–{bands['internal'][1]:g}°, "
         f"ER {bands['external'][0]:g}–{bands['external'][1]:g}°; "
-        f"L−R: difference (asymmetry, % of the larger side), flagged (!) above {asym['threshold_deg']:g}°; "
+        f"L−R: difference (asymmetry, % of the larger side), flagged (!) above {asym['threshold_deg']:g}°, "
+        "(?) cannot tell with this uncertainty; "
         f"seated MDC {mdc[0]:g}–{mdc[1]:g}°[/]"
     )
+    words = explain(result)
+    if words["camera_position"]:
+        out.append(f"[dim]{escape(' '.join([words['camera_position'], *words['camera']]))}[/]")
 
     if result["trials"]:
         trials = Table(show_edge=False, header_style="bold")

@@ -40,9 +40,13 @@ class QualityFlag(enum.IntFlag):
     """This knee slid sideways, compared with its neutral position."""
     MULTIPLE_PEOPLE = 1 << 10
     """The pose model saw more than one person in the frame."""
+    IMPLAUSIBLE_ANGLE = 1 << 11
+    """The shank reads turned further than a seated hip rotates (``max_rotation_deg``): a tracking error."""
 
 
-UNMEASURABLE: QualityFlag = QualityFlag.NO_PERSON | QualityFlag.LOW_VISIBILITY | QualityFlag.LEG_OUT_OF_FRAME
+UNMEASURABLE: QualityFlag = (
+    QualityFlag.NO_PERSON | QualityFlag.LOW_VISIBILITY | QualityFlag.LEG_OUT_OF_FRAME | QualityFlag.IMPLAUSIBLE_ANGLE
+)
 """Flags that force the angle to NaN: there is no number to give."""
 
 COMPENSATION: QualityFlag = QualityFlag.PELVIS_HIKE | QualityFlag.TRUNK_LEAN | QualityFlag.KNEE_DRIFT

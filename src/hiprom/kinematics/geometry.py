@@ -80,6 +80,7 @@ def frontal_rotation_deg(
     knee_offset_px: np.ndarray | None = None,
     knee_anchor: float = 0.0,
     yaw_deg: float = 0.0,
+    swing_axes: np.ndarray | None = None,
 ) -> np.ndarray:
     """(n, 2) hip rotation from the image: the shank's swing away from true vertical.
 
@@ -90,14 +91,26 @@ def frontal_rotation_deg(
     projection keeps angles). ``knee_offset_px`` and ``knee_anchor``: see
     :func:`shank_direction_deg`.
 
-    A camera yawed by ``yaw_deg`` about the vertical sees the swing plane
-    obliquely: the shank's sideways part shrinks by ``cos(yaw)`` while its
-    vertical part does not, so ``tan(phi) = tan(theta) cos(yaw)`` and
-    ``theta = atan2(sin(phi), cos(phi) cos(yaw))`` undoes it (exact for a distant
-    camera; the sign of the yaw does not matter).
+    A shank turned by ``theta`` lies along ``sin(theta) a + cos(theta) b``,
+    with ``a`` the horizontal direction across the thigh and ``b`` true down;
+    on screen, near the knee, these become 2-vectors ``A`` and ``B``, so the
+    image angle ``phi`` (from ``B``) satisfies
+    ``theta = atan2(B_y sin phi - B_x cos phi, A_x cos phi - A_y sin phi)``
+    (``B`` along image down). ``swing_axes`` (2 sides, 2 (A, B), 2 xy) gives
+    them per side (:func:`hiprom.kinematics.camera.swing_axes`: camera yaw,
+    tilt and where the knee is in the picture, so a desk camera to one side is
+    undone too). Without it a distant camera yawed by ``yaw_deg`` is assumed:
+    ``A = (cos yaw, 0)``, ``B = (0, 1)``, i.e. ``tan phi = tan theta cos yaw``
+    (the sign of the yaw does not matter).
     """
     phi = np.radians(wrap_deg(shank_direction_deg(image, size_wh, knee_offset_px, knee_anchor) - reference_deg))
-    theta = np.degrees(np.arctan2(np.sin(phi), np.cos(phi) * np.cos(np.radians(yaw_deg))))
+    if swing_axes is None or not np.all(np.isfinite(swing_axes)):
+        axes = np.array([[[np.cos(np.radians(yaw_deg)), 0.0], [0.0, 1.0]]] * 2)
+    else:
+        axes = np.asarray(swing_axes, dtype=np.float64)
+    a, b = axes[:, 0], axes[:, 1]  # (2 sides, 2 xy) each
+    sin, cos = np.sin(phi), np.cos(phi)
+    theta = np.degrees(np.arctan2(b[:, 1] * sin - b[:, 0] * cos, a[:, 0] * cos - a[:, 1] * sin))
     return LATERAL_SIGN * theta
 
 
@@ -145,17 +158,6 @@ def thigh_heading_deg(world: np.ndarray) -> np.ndarray:
     """
     u = thigh_axis(world)
     return np.degrees(np.arctan2(u[..., 0], -u[..., 2]))
-
-
-def camera_yaw_deg(world: np.ndarray) -> np.ndarray:
-    """(n,) camera yaw from the hip line: 0 = square on, ``+`` = camera toward the subject's right.
-
-    The hip line ``d = hip_left - hip_right`` runs along world +x for a camera
-    straight in front; a camera moved toward the subject's right sees the left
-    hip farther away (+z): ``yaw = atan2(d_z, d_x)``.
-    """
-    d = world[:, L.LEFT_HIP, :3] - world[:, L.RIGHT_HIP, :3]
-    return np.degrees(np.arctan2(d[:, 2], d[:, 0]))
 
 
 def posture_px(image: np.ndarray, size_wh: tuple[int, int], reference_deg: float) -> dict[str, np.ndarray]:

@@ -136,7 +136,8 @@ class LiveMeter:
         flags = fr.flags[0] | compensation[0]
         # Mean squares of raw - smoothed and of frontal - world over ~uncertainty_window_s.
         spread = self._spread(t_s, np.concatenate([fr.raw_deg[0] - angle, fr.frontal_deg[0] - fr.world_deg[0]]) ** 2)
-        u = uncertainty_deg(np.sqrt(spread[:2]), fr.visibility[0], np.sqrt(spread[2:]), s)
+        known = self._neutral if self._calibrated else None
+        u = uncertainty_deg(np.sqrt(spread[:2]), fr.visibility[0], np.sqrt(spread[2:]), s, known)
         unmeasurable = (flags & np.uint32(UNMEASURABLE)) != 0
         return LiveReading(
             t_ms=float(t_ms),

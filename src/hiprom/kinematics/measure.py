@@ -121,6 +121,7 @@ def measure(
         frames.visibility,
         rolling_rms(frames.frontal_deg - frames.world_deg, window_u),
         settings,
+        neutral,
     )
     unmeasurable = (flags & np.uint32(UNMEASURABLE)) != 0
     return Kinematics(

@@ -20,6 +20,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 from hiprom.kinematics import geometry as geo
+from hiprom.kinematics.camera import CameraEstimate, estimate_camera
 from hiprom.kinematics.quality import unmeasurable_flags
 from hiprom.kinematics.settings import KinematicsSettings
 
@@ -35,7 +36,8 @@ class Neutral:
     Attributes:
         reference_deg: image angle of true down (camera roll), ``+`` toward image right.
         down_world (np.ndarray): (3,) unit vector of "down" in world coordinates.
-        camera_yaw_deg: camera yaw from the hip line, ``+`` = camera toward the subject's right.
+        camera_yaw_deg: camera yaw used by the frontal method, ``+`` = camera toward the
+            subject's right (``camera.yaw_deg``, or 0 when that is unknown).
         hike_px, lean_deg, knee_px (2,), shank_px: posture baselines, see
             :func:`hiprom.kinematics.geometry.posture_px`; NaN = unknown (no compensation flags).
         knee_offset_px (np.ndarray): (2 sides, 2 xy) resting ``knee - hip`` in pixels, for the
@@ -43,6 +45,7 @@ class Neutral:
         n_frames: how many quiet frames it was taken from; 0 = assumed, not measured.
         quiet_fraction: share of the frames examined in which both legs rested
             near their resting direction; low when the pose track is unsteady.
+        camera: where the camera stands (:mod:`hiprom.kinematics.camera`); NaN = unknown.
     """
 
     reference_deg: float = 0.0
@@ -55,6 +58,7 @@ class Neutral:
     knee_offset_px: np.ndarray = field(default_factory=lambda: np.full((2, 2), np.nan))
     n_frames: int = 0
     quiet_fraction: float = 0.0
+    camera: CameraEstimate = field(default_factory=CameraEstimate)
 
     def __post_init__(self) -> None:
         down = np.asarray(self.down_world, dtype=np.float64)
@@ -73,7 +77,15 @@ class Neutral:
             out = np.where(np.isfinite(arr), arr, np.nan).tolist()
             return _none_for_nan(out)
 
-        return {f.name: (getattr(self, f.name) if f.name == "n_frames" else plain(getattr(self, f.name))) for f in fields(self)}
+        def value(name: str) -> Any:
+            v = getattr(self, name)
+            if name == "n_frames":
+                return v
+            if name == "camera":
+                return {f.name: plain(getattr(v, f.name)) for f in fields(v)}
+            return plain(v)
+
+        return {f.name: value(f.name) for f in fields(self)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Neutral":
@@ -82,8 +94,11 @@ class Neutral:
         def num(v: Any) -> Any:
             return np.asarray(_nan_for_none(v), dtype=np.float64)
 
-        known = {f.name for f in fields(cls)}
-        values = {k: (int(v) if k == "n_frames" else num(v)) for k, v in data.items() if k in known}
+        known = {f.name for f in fields(cls)} - {"camera"}
+        values: dict[str, Any] = {k: (int(v) if k == "n_frames" else num(v)) for k, v in data.items() if k in known}
+        if isinstance(data.get("camera"), dict):
+            cam = {k: num(v) for k, v in data["camera"].items() if k in {f.name for f in fields(CameraEstimate)}}
+            values["camera"] = CameraEstimate(**{k: (v if k == "swing_axes" else float(v)) for k, v in cam.items()})
         for k in ("reference_deg", "camera_yaw_deg", "hike_px", "lean_deg", "shank_px", "quiet_fraction"):
             if k in values:
                 values[k] = float(values[k])
@@ -186,7 +201,8 @@ def estimate_neutral(
     if not np.all(np.isfinite(down)) or np.linalg.norm(down) < 1e-6:
         down = Neutral.from_reference(ref).down_world
 
-    yaw = _median(geo.camera_yaw_deg(world[quiet]))
+    camera = estimate_camera(image[quiet], world[quiet], size_wh, down, ref)
+    yaw = camera.yaw_deg
     posture = geo.posture_px(image[quiet], size_wh, ref)
     return Neutral(
         reference_deg=ref,
@@ -199,4 +215,5 @@ def estimate_neutral(
         knee_offset_px=_median(posture["knee_offset_px"], axis=0),
         n_frames=n_quiet,
         quiet_fraction=quiet_fraction,
+        camera=camera,
     )

@@ -75,11 +75,16 @@ def read_frames(
     unmeasurable = (flags & np.uint32(UNMEASURABLE)) != 0
     with np.errstate(invalid="ignore"):
         yaw = neutral.camera_yaw_deg
-        swing = np.where(unmeasurable, np.nan, geo.frontal_rotation_deg(image, size_wh, neutral.reference_deg, yaw_deg=yaw))
+        axes = neutral.camera.swing_axes
+        swing = np.where(
+            unmeasurable,
+            np.nan,
+            geo.frontal_rotation_deg(image, size_wh, neutral.reference_deg, yaw_deg=yaw, swing_axes=axes),
+        )
         frontal = swing
         if settings.knee_anchor > 0.0 and neutral.quiet_fraction >= settings.anchor_min_quiet_fraction:
             anchored = geo.frontal_rotation_deg(
-                image, size_wh, neutral.reference_deg, neutral.knee_offset_px, settings.knee_anchor, yaw
+                image, size_wh, neutral.reference_deg, neutral.knee_offset_px, settings.knee_anchor, yaw, axes
             )
             frontal = np.where(unmeasurable, np.nan, anchored)
         world_deg = np.where(unmeasurable, np.nan, geo.world_rotation_deg(world, neutral.down_world))
@@ -93,6 +98,11 @@ def read_frames(
         (first, first_id), (second, second_id) = (frontal, METHOD_FRONTAL), (world_deg, METHOD_WORLD)
     raw = np.where(np.isfinite(first), first, second)
     method = np.where(np.isfinite(first), first_id, np.where(np.isfinite(second), second_id, METHOD_NONE))
+    with np.errstate(invalid="ignore"):
+        implausible = np.abs(raw) > settings.max_rotation_deg
+    flags |= np.where(implausible, np.uint32(QualityFlag.IMPLAUSIBLE_ANGLE), np.uint32(0))
+    raw = np.where(implausible, np.nan, raw)
+    method = np.where(implausible, METHOD_NONE, method)
 
     posture = quality.posture_change(image, size_wh, neutral)
     return FrameReadings(
@@ -110,17 +120,29 @@ def read_frames(
 
 
 def uncertainty_deg(
-    jitter_deg: np.ndarray, visibility: np.ndarray, disagreement_deg: np.ndarray, settings: KinematicsSettings
+    jitter_deg: np.ndarray,
+    visibility: np.ndarray,
+    disagreement_deg: np.ndarray,
+    settings: KinematicsSettings,
+    neutral: Neutral | None = None,
 ) -> np.ndarray:
     """One standard uncertainty (deg) per reading, terms added in quadrature.
 
-    ``u = sqrt(jitter^2 + (k_vis (1 - visibility))^2 + (k_dis * disagreement)^2 + floor^2)``:
+    ``u = sqrt(jitter^2 + (k_vis (1 - visibility))^2 + (k_dis * disagreement)^2 + place^2)``:
     jitter = RMS of raw minus smoothed around the frame (the landmark noise);
     visibility = the worst of hip, knee, ankle (a half-hidden leg is a guess);
-    disagreement = RMS difference of the two methods (they see different errors).
-    Missing (NaN) or degenerate (infinite) terms count as zero.
+    disagreement = RMS difference of the two methods (they see different errors);
+    place = the landmark placement error over the shank's length on screen (the
+    neutral's ``shank_px``; ``uncertainty_floor_deg`` while unknown), so a small
+    or low-resolution picture is less certain. Missing (NaN) or degenerate
+    (infinite) terms count as zero.
     """
     vis = settings.uncertainty_visibility_deg * (1.0 - np.clip(visibility, 0.0, 1.0))
     dis = settings.uncertainty_disagreement * disagreement_deg
     terms = [np.where(np.isfinite(t), t, 0.0) ** 2 for t in (jitter_deg, vis, dis)]
-    return np.sqrt(sum(terms) + settings.uncertainty_floor_deg**2)
+    shank_px = neutral.shank_px if neutral is not None else float("nan")
+    if np.isfinite(shank_px) and shank_px > 0:
+        place = float(np.degrees(settings.uncertainty_placement_px / shank_px))
+    else:
+        place = settings.uncertainty_floor_deg
+    return np.sqrt(sum(terms) + place**2)

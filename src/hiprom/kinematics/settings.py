@@ -24,6 +24,10 @@ class KinematicsSettings:
     min_foot_visibility: float = 0.3
     """Heel and toe both below this is LOW_VISIBILITY: the foot is lost, so the ankle is a guess."""
 
+    max_rotation_deg: float = 75.0
+    """A reading beyond 75 deg is IMPLAUSIBLE_ANGLE (no number): seated hip rotation stays under ~60 deg
+    even in hypermobile people; on the rendered clips only failed pose tracks read beyond it (up to 176)."""
+
     # --- posture -------------------------------------------------------------
     knee_flexion_range_deg: tuple[float, float] = (35.0, 145.0)
     """3-D knee flexion outside this is not the seated 90 deg posture. Wide on purpose: MediaPipe
@@ -90,8 +94,13 @@ class KinematicsSettings:
     """Live filter cutoff of the speed estimate (the paper's default)."""
 
     # --- uncertainty ---------------------------------------------------------
+    uncertainty_placement_px: float = 2.7
+    """Landmark placement error that no averaging removes (MediaPipe joint centres), in pixels across
+    the knee-ankle line: the angle term is ``placement / shank length on screen`` (1.6 deg on a 95 px
+    shank, 3.3 at 320x240). Fitted over all 30 rendered runs and variants so that 95 % of held peaks
+    lie within 2 u (``docs/accuracy.md``: 97 %, median 2.5 deg)."""
     uncertainty_floor_deg: float = 1.5
-    """Landmark placement bias that no amount of averaging removes (MediaPipe joint centres)."""
+    """The placement term when the shank length on screen is unknown (no neutral yet)."""
     uncertainty_visibility_deg: float = 10.0
     """Added in quadrature, scaled by (1 - worst visibility): a half-visible leg adds 5 deg."""
     uncertainty_disagreement: float = 0.25
@@ -109,6 +118,8 @@ class KinematicsSettings:
         lo, hi = self.knee_flexion_range_deg
         if not 0.0 <= lo < hi <= 180.0:
             raise ConfigError(f"knee_flexion_range_deg must satisfy 0 <= low < high <= 180, but got {(lo, hi)}")
+        if not 0.0 < self.max_rotation_deg <= 180.0:
+            raise ConfigError(f"max_rotation_deg must be in (0, 180], but got {self.max_rotation_deg}")
         for name in ("min_visibility", "min_foot_visibility", "knee_anchor", "anchor_min_quiet_fraction"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:

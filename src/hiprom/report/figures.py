@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from hiprom.assessment import Norms
+from hiprom.assessment.wording import explain
 from hiprom.landmarks import SIDES
 from hiprom.rounding import rounded as rounded_number
 
@@ -40,6 +41,8 @@ ASYMMETRY_FIELDS: tuple[str, ...] = (
     "internal_rotation_deg", "external_rotation_deg", "total_arc_deg",
     "internal_rotation_pct", "external_rotation_pct", "total_arc_pct",
     "threshold_deg", "flagged", "flagged_measures",
+    "internal_rotation_verdict", "external_rotation_verdict", "total_arc_verdict",
+    "internal_rotation_words", "external_rotation_words", "total_arc_words",
 )
 TRIAL_FIELDS: tuple[str, ...] = (
     "side", "direction", "peak_deg", "peak_unc_deg", "peak_t_s", "start_s", "end_s", "hold_s",
@@ -88,6 +91,7 @@ def _round_value(value: Any) -> Any:
 def summary(analysis: dict[str, Any]) -> dict[str, Any]:
     """The figures a report shows: norms, both sides, the asymmetry, trials (rounded)."""
     norms = analysis.get("norms") or {}
+    words = explain(analysis)
     norm = number(analysis.get("norm_deg")) or number(norms.get("norm_deg")) or Norms().norm_deg
     bands = norms.get("bands") or {}
     return {
@@ -106,6 +110,21 @@ def summary(analysis: dict[str, Any]) -> dict[str, Any]:
         "not_measurable_reason": analysis.get("not_measurable_reason"),
         "verdict": analysis.get("verdict"),
         "sides": {side: rounded(analysis["sides"].get(side) or {}, SIDE_FIELDS) for side in SIDES},
-        "asymmetry": rounded(analysis.get("asymmetry") or {}, ASYMMETRY_FIELDS),
+        "asymmetry": rounded(_flat_asymmetry(analysis, words["asymmetry"]), ASYMMETRY_FIELDS),
+        "bands_words": words["bands"],
+        "camera": {k: rnd(v, 2) for k, v in (analysis.get("camera") or {}).items()},
+        "camera_position": words["camera_position"],
+        "camera_advice": words["camera"],
         "trials": [rounded(t, TRIAL_FIELDS) for t in analysis.get("trials") or []],
     }
+
+
+def _flat_asymmetry(analysis: dict[str, Any], sentences: dict[str, str]) -> dict[str, Any]:
+    """The asymmetry block with its verdicts as flat ``<measure>_verdict`` / ``<measure>_words``
+    fields (one CSV column each). An analysis saved before verdicts existed keeps None verdicts."""
+    asym = dict(analysis.get("asymmetry") or {})
+    verdicts = asym.pop("verdicts", None) or {}
+    for measure, sentence in sentences.items():
+        asym[f"{measure}_verdict"] = verdicts.get(measure)
+        asym[f"{measure}_words"] = sentence if verdicts else None
+    return asym

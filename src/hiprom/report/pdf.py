@@ -74,6 +74,18 @@ def _confirmed(side: dict[str, Any], measure: str) -> bool:
     return side.get(f"{measure}_confirmed", True) is not False
 
 
+def _verdict(asym: dict[str, Any], measure: str, diff: float | None, threshold: float) -> str | None:
+    """The left/right verdict of ``measure``; an analysis saved before three-way verdicts
+    existed is judged by its flag (or, lacking that, its point difference)."""
+    if diff is None:
+        return None
+    if asym.get(f"{measure}_verdict"):
+        return asym[f"{measure}_verdict"]
+    flagged = asym.get("flagged_measures")
+    exceeds = measure in flagged if flagged is not None else abs(diff) > threshold
+    return "exceeds" if exceeds else "within"
+
+
 def build_context(data: ReportData, generated_utc: str | None = None, compact: bool = False) -> dict[str, Any]:
     """Everything the template shows, as plain values (figures rounded by ``figures.summary``).
 
@@ -106,8 +118,9 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: b
             "norm": fig["arc_norm_deg"] if m == "total_arc" else fig["norm_deg"],
             "diff": diff, "diff_pct": asym.get(f"{m}_pct"), "diff_unc": asym.get(f"{m}_unc_deg"),
             "larger": None if not diff else ("left" if diff > 0 else "right"),
-            "flagged": m in (asym.get("flagged_measures") or []) or (
-                diff is not None and abs(diff) > threshold and asym.get("flagged_measures") is None),
+            "verdict": _verdict(asym, m, diff, threshold),
+            "sentence": asym.get(f"{m}_words"),
+            "flagged": _verdict(asym, m, diff, threshold) == "exceeds",
             "within_mdc": diff is not None and abs(diff) < mdc_lo,
         })
     quality = a.get("quality") or {}
@@ -131,6 +144,10 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: b
         "threshold": threshold,
         "mdc": (mdc_lo, mdc_hi),
         "flagged": bool(asym.get("flagged")),
+        "unsure": [row for row in rows if row["verdict"] == "inconclusive"],
+        "camera_position": fig["camera_position"],
+        "camera_advice": fig["camera_advice"],
+        "bands_words": fig["bands_words"],
         "subject": data.subject,
         "session": data.session,
         "age": data.age_years,

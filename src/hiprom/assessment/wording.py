@@ -1,0 +1,142 @@
+"""Words a patient understands for the verdicts of a result, and camera set-up advice.
+
+One place for these sentences, so the one-line summary, the PDF, the CSV
+exports and (through the server) the page say the same thing:
+
+- :func:`asymmetry_sentence`: one left/right comparison (``within`` /
+  ``exceeds`` / ``inconclusive``, see ``summary.difference_verdict``);
+- :func:`band_sentence`: one figure against its reference band;
+- :func:`camera_sentence`: where the camera stood;
+- :func:`camera_advice`: what to move when the camera stands outside the range
+  where accuracy was validated (called by the live guide's set-up step);
+- :func:`explain`: all of these for one ``hiprom.analysis/1`` result.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from hiprom.landmarks import SIDES
+
+DEG = "°"
+NAMES = {"internal_rotation": "inward turning (IR)", "external_rotation": "outward turning (ER)", "total_arc": "total arc"}
+"""Plain names of the three measures."""
+
+VALIDATED_YAW_DEG = 25.0
+"""Camera up to 25 deg to either side: the range the accuracy benchmark covers (docs/accuracy.md)."""
+VALIDATED_HEIGHT_M = (0.5, 1.25)
+"""Camera 0.5-1.25 m above the floor (below the hips up to a desk looking down)."""
+VALIDATED_DISTANCE_M = (1.6, 3.0)
+"""Camera 1.6-3 m from the knees."""
+HEIGHT_MARGIN_M = 0.35
+"""The height estimate is good to about +-0.35 m (docs/accuracy.md): advise only beyond that margin."""
+DISTANCE_MARGIN = 0.15
+"""The distance estimate assumes a typical lens and is good to about 15 %: advise only beyond that."""
+
+
+def asymmetry_sentence(measure: str, verdict: str | None, diff_deg: float | None, threshold_deg: float) -> str:
+    """One sentence for a left/right comparison of ``measure`` (``left - right`` = ``diff_deg``)."""
+    name = NAMES[measure]
+    t = f"{threshold_deg:g}{DEG}"
+    if verdict is None or diff_deg is None:
+        return f"{name.capitalize()}: cannot compare the sides, one of them was not measured."
+    if verdict == "exceeds":
+        larger = "left" if diff_deg > 0 else "right"
+        return (f"{name.capitalize()}: the sides differ by more than {t} "
+                f"(the {larger} side turns {abs(diff_deg):.0f}{DEG} further).")
+    if verdict == "within":
+        return f"{name.capitalize()}: the sides differ by less than {t}."
+    return (f"{name.capitalize()}: cannot tell whether the sides differ by more than {t} "
+            f"(measured {abs(diff_deg):.0f}{DEG}); repeat the test.")
+
+
+def band_sentence(side: str, direction: str, verdict: str | None, band: tuple[float, float]) -> str:
+    """One sentence for a side's ``direction`` ("internal"/"external") figure against its normal ``band``."""
+    name = NAMES[f"{direction}_rotation"]
+    normal = f"the normal range ({band[0]:g}–{band[1]:g}{DEG})"
+    if verdict is None:
+        return f"{side.capitalize()} {name}: not measured."
+    text = {
+        "below": f"below {normal}",
+        "within": f"within {normal}",
+        "above": f"above {normal}",
+        "inconclusive": f"cannot tell whether it is below {normal}; repeat the test",
+    }[verdict]
+    return f"{side.capitalize()} {name}: {text}."
+
+
+def camera_advice(yaw_deg: float | None, height_m: float | None, distance_m: float | None) -> list[str]:
+    """What to move, in plain words, when the camera stands outside the validated range; [] when it is fine.
+
+    ``yaw_deg`` ``+`` = the camera is toward the subject's right side. Unknown
+    (None or NaN) values give no advice. Height and distance are estimated
+    coarsely, so they are advised on only beyond their estimate's margin.
+    """
+
+    def known(x: float | None) -> bool:
+        return x is not None and math.isfinite(x)
+
+    advice: list[str] = []
+    if known(yaw_deg) and abs(yaw_deg) > VALIDATED_YAW_DEG:  # type: ignore[arg-type]
+        side = "right" if yaw_deg > 0 else "left"  # type: ignore[operator]
+        advice.append(f"The camera is off to your {side}: turn the laptop toward you, "
+                      "or turn your chair to face the camera.")
+    if known(height_m):
+        if height_m < VALIDATED_HEIGHT_M[0] - HEIGHT_MARGIN_M:  # type: ignore[operator]
+            advice.append("The camera is too low: raise the camera to about the height of your hips.")
+        elif height_m > VALIDATED_HEIGHT_M[1] + HEIGHT_MARGIN_M:  # type: ignore[operator]
+            advice.append("The camera is too high: lower the camera to about the height of your hips.")
+    if known(distance_m):
+        if distance_m < VALIDATED_DISTANCE_M[0] * (1 - DISTANCE_MARGIN):  # type: ignore[operator]
+            advice.append("You are too close: move the chair back until your feet and shoulders are in view.")
+        elif distance_m > VALIDATED_DISTANCE_M[1] * (1 + DISTANCE_MARGIN):  # type: ignore[operator]
+            advice.append("You are too far away: move the chair closer to the camera.")
+    return advice
+
+
+def camera_sentence(camera: dict[str, Any] | None) -> str | None:
+    """Where the camera stood, in words (None when unknown), e.g.
+    "Camera 12° toward the person's left, 1.2 m above the floor, 2.0 m from the knees."."""
+    camera = camera or {}
+    yaw = camera.get("yaw_deg")
+    if yaw is None:
+        return None
+    side = "right" if yaw > 0 else "left"
+    where = "straight in front" if abs(yaw) < 3 else f"{abs(yaw):.0f}{DEG} toward the person's {side}"
+    parts = [where]
+    if camera.get("height_m") is not None:
+        parts.append(f"{camera['height_m']:.1f} m above the floor")
+    if camera.get("distance_m") is not None:
+        parts.append(f"{camera['distance_m']:.1f} m from the knees")
+    return "Camera " + ", ".join(parts) + " (estimated from the resting pose)."
+
+
+def explain(result: dict[str, Any]) -> dict[str, Any]:
+    """Every sentence of one ``hiprom.analysis/1`` result, for the page, PDF and exports.
+
+    Returns ``{"asymmetry": {measure: sentence}, "bands": {side: {direction: sentence}},
+    "camera": [advice...], "camera_position": sentence or None}``.
+    """
+    asym = result.get("asymmetry") or {}
+    verdicts = asym.get("verdicts") or {}
+    threshold = float(asym.get("threshold_deg") or 10.0)
+    norms = result.get("norms") or {}
+    given = norms.get("bands") or {}
+    bands = {d: tuple(given.get(d) or default) for d, default in (("internal", (30.0, 40.0)), ("external", (40.0, 60.0)))}
+    sides = result.get("sides") or {}
+    camera = result.get("camera") or {}
+    return {
+        "asymmetry": {
+            m: asymmetry_sentence(m, verdicts.get(m), asym.get(f"{m}_deg"), threshold) for m in NAMES
+        },
+        "bands": {
+            side: {
+                d: band_sentence(side, d, (sides.get(side) or {}).get(f"{d}_rotation_band"), bands[d])  # type: ignore[arg-type]
+                for d in ("internal", "external")
+            }
+            for side in SIDES
+        },
+        "camera": camera_advice(camera.get("yaw_deg"), camera.get("height_m"), camera.get("distance_m")),
+        "camera_position": camera_sentence(camera),
+    }

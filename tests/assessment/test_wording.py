@@ -1,0 +1,80 @@
+"""Three-way verdicts (left/right, reference band) and the words the user reads for them."""
+
+from __future__ import annotations
+
+import pytest
+
+from hiprom.assessment import assess
+from hiprom.assessment.summary import band_verdict, difference_verdict
+from hiprom.assessment.wording import asymmetry_sentence, band_sentence, camera_advice, explain
+from hiprom.synthetic import Trial
+
+
+@pytest.mark.parametrize(
+    "diff, unc, expected",
+    [
+        (0.0, 2.0, "within"),  # 95 % interval -3.9..3.9
+        (-5.0, 2.0, "within"),  # -8.9..-1.1
+        (7.0, 2.0, "inconclusive"),  # 3.1..10.9 straddles 10
+        (11.0, 2.0, "inconclusive"),  # true difference 9-12: the case the old verdict got wrong
+        (15.0, 2.0, "exceeds"),  # 11.1..18.9
+        (-15.0, 2.0, "exceeds"),
+        (12.0, 0.0, "exceeds"),  # no uncertainty: the plain threshold
+        (9.0, 0.0, "within"),
+    ],
+)
+def test_difference_verdict_follows_the_95_percent_interval(diff, unc, expected):
+    assert difference_verdict(diff, unc, 10.0) == expected
+
+
+@pytest.mark.parametrize(
+    "value, unc, expected",
+    [(20.0, 2.0, "below"), (28.0, 2.0, "inconclusive"), (35.0, 2.0, "within"), (41.0, 2.0, "within"),
+     (48.0, 2.0, "above")],
+)
+def test_band_verdict_against_the_ir_band(value, unc, expected):
+    assert band_verdict(value, unc, (30.0, 40.0)) == expected
+
+
+def test_only_exceeds_is_flagged_and_words_say_repeat(make_kin, noisy_protocol):
+    # IR 10 deg apart (inconclusive at +-1.5 deg per side), ER 20 deg apart (exceeds).
+    trials = [Trial("right", "internal", 40.0), Trial("right", "external", 45.0),
+              Trial("left", "internal", 30.0), Trial("left", "external", 25.0)]
+    t, angle = noisy_protocol(trials, fps=30.0, sd_deg=0.2)
+    result = assess(make_kin(t, angle))
+    asym = result["asymmetry"]
+    assert asym["verdicts"]["internal_rotation"] == "inconclusive"
+    assert asym["verdicts"]["external_rotation"] == "exceeds"
+    assert asym["flagged_measures"] == ["external_rotation", "total_arc"]
+    words = explain(result)
+    assert words["asymmetry"]["internal_rotation"].endswith(
+        "cannot tell whether the sides differ by more than 10° (measured 10°); repeat the test.")
+    assert "the right side turns 20° further" in words["asymmetry"]["external_rotation"]
+    assert words["bands"]["left"]["external"] == "Left outward turning (ER): below the normal range (40–60°)."
+    assert "repeat the test" in result["verdict"]
+
+
+def test_missing_side_cannot_be_compared():
+    assert "cannot compare" in asymmetry_sentence("total_arc", None, None, 10.0)
+    assert band_sentence("left", "internal", None, (30.0, 40.0)) == "Left inward turning (IR): not measured."
+
+
+@pytest.mark.parametrize(
+    "camera, expected",
+    [
+        ((0.0, 0.8, 2.2), []),
+        ((20.0, 1.2, 2.0), []),
+        ((35.0, 0.8, 2.2), ["turn the laptop toward you"]),
+        ((-35.0, 0.8, 2.2), ["off to your left"]),
+        ((0.0, 0.05, 2.2), ["raise the camera"]),
+        ((0.0, 1.8, 2.2), ["lower the camera"]),
+        ((0.0, 0.8, 1.0), ["move the chair back"]),
+        ((None, None, None), []),
+        ((float("nan"), 0.8, 2.2), []),
+    ],
+)
+def test_camera_advice_says_what_to_move(camera, expected):
+    advice = camera_advice(*camera)
+    assert len(advice) == len(expected)
+    for text, words in zip(advice, expected):
+        assert words in text

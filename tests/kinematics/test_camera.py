@@ -1,0 +1,46 @@
+"""Where the camera stands, estimated from the resting pose, live and offline alike."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hiprom.kinematics import LiveMeter, measure
+from hiprom.kinematics.camera import CameraEstimate
+from hiprom.synthetic import Camera, seated_recording
+
+REST = np.zeros((40, 2))
+
+
+@pytest.mark.parametrize(
+    "camera",
+    [
+        Camera(),
+        Camera(yaw_deg=20.0, height_m=0.75),
+        Camera(yaw_deg=-12.0, height_m=1.2, distance_m=2.0),
+        Camera(yaw_deg=25.0, height_m=0.5, distance_m=3.0, roll_deg=6.0),
+        Camera(yaw_deg=-25.0, height_m=1.25, distance_m=1.6, mirrored=True),
+    ],
+    ids=["front", "right-20", "desk-left-12", "low-far-rolled", "high-near-mirrored"],
+)
+def test_camera_estimate_on_exact_geometry(camera):
+    est = measure(seated_recording(REST, camera=camera)).neutral.camera
+    assert est.yaw_deg == pytest.approx(camera.yaw_deg, abs=2.6)
+    # The lens is assumed (62 deg): distance and height are coarse, but the right way round.
+    assert est.distance_m == pytest.approx(camera.distance_m, rel=0.35)
+    assert est.height_m == pytest.approx(camera.height_m, abs=0.35)
+
+
+def test_live_calibration_gives_the_offline_camera():
+    rec = seated_recording(REST, camera=Camera(yaw_deg=18.0, height_m=1.1))
+    meter = LiveMeter(calibration_s=10.0)
+    for i in range(rec.n_frames):
+        meter.update(rec.t_ms[i], rec.image[i], rec.world[i], rec.size_wh)
+    live = meter.calibrate().camera
+    offline = measure(rec).neutral.camera
+    assert live.to_dict() == offline.to_dict()
+    assert live.yaw_deg == pytest.approx(18.0, abs=2.0)
+
+
+def test_unknown_camera_is_null_in_json():
+    assert CameraEstimate().to_dict() == {"yaw_deg": None, "height_m": None, "distance_m": None}
