@@ -112,15 +112,30 @@ def test_a_malformed_analysis_is_422_naming_the_field_and_nothing_is_stored(serv
 
 
 def test_added_fields_of_later_versions_pass_and_are_kept(server, analysis):
-    analysis["camera"] = {"position": "front", "height_m": 0.8}
-    analysis["recommendations"] = [{"exercise": "clamshell"}]
-    analysis["asymmetry"]["verdicts"] = {"total_arc": "different"}
+    analysis["camera"] = {"yaw_deg": 12.0, "height_m": 0.8, "distance_m": None, "lens": "wide"}
+    analysis["recommendations"] = [{"exercise": "clamshell", "side": "left", "direction": "internal",
+                                    "reason": "low", "dose": "x"}]
+    analysis["asymmetry"]["verdicts"] = {"total_arc": "inconclusive"}
+    analysis["future_block"] = {"anything": [1, 2]}
     r = httpx.post(server + "/api/sessions", json={"analysis": analysis, "subject": "EXTRA"})
     assert r.status_code == 201, r.text
     shown = httpx.get(f"{server}/api/sessions/{r.json()['id']}").json()["analysis"]
-    assert shown["recommendations"] == [{"exercise": "clamshell"}]
-    assert shown["asymmetry"]["verdicts"] == {"total_arc": "different"}
+    assert shown["recommendations"][0]["dose"] == "x" and shown["camera"]["lens"] == "wide"
+    assert shown["asymmetry"]["verdicts"] == {"total_arc": "inconclusive"}
+    assert shown["future_block"] == {"anything": [1, 2]}
     httpx.delete(server + "/api/subjects/EXTRA")
+
+
+@pytest.mark.parametrize("field, value", [
+    ("camera", {"yaw_deg": "left"}),
+    ("recommendations", [{"exercise": "clamshell"}]),
+    ("asymmetry.verdicts", {"total_arc": "different"}),
+])
+def test_known_new_fields_are_checked(server, analysis, field, value):
+    block, _, key = field.rpartition(".")
+    (analysis[block] if block else analysis)[key] = value
+    r = httpx.post(server + "/api/sessions", json={"analysis": analysis, "subject": "BAD"})
+    assert r.status_code == 422 and key in r.json()["detail"], r.text
 
 
 # -- item 5: odd text is a 4xx, never a 500 ----------------------------------------------

@@ -10,8 +10,7 @@ Rules:
 - Known fields are typed strictly: ``"x"`` is not a number, ``5`` is not a
   list, ``1`` is not ``true`` (an integer is accepted where a float is).
 - Unknown keys are kept, at the top level and inside the blocks, so fields
-  added later (``camera``, ``recommendations``, ``asymmetry.verdicts``) pass
-  through untouched; only the known ones are checked.
+  added later pass through untouched; only the known ones are checked.
 - Figures may be ``null`` (not measurable) and, for analyses written by
   older versions, most fields may be absent; ``schema``, ``sides`` (both),
   ``asymmetry`` and ``trials`` are required.
@@ -36,6 +35,10 @@ MAX_TRIALS = 1000
 
 Side = Literal["left", "right"]
 Measure = Literal["internal_rotation", "external_rotation", "total_arc"]
+Verdict = Literal["within", "exceeds", "inconclusive"]
+"""Left/right verdict: the 95 % interval of the difference is under, over, or straddles the threshold."""
+Band = Literal["below", "within", "above", "inconclusive"]
+"""Where a figure falls against its normal band, given its uncertainty."""
 
 
 class _Block(BaseModel):
@@ -69,6 +72,9 @@ class SideFigures(_Block):
     total_arc_unc_deg: float | None = None
     total_arc_pct_norm: float | None = None
     total_arc_reason: str | None = None
+    internal_rotation_band: Band | None = None
+    external_rotation_band: Band | None = None
+    total_arc_band: Band | None = None
     not_measurable: str | None = None
 
 
@@ -94,6 +100,27 @@ class Asymmetry(_Block):
     threshold_deg: float | None = None
     flagged: bool | None = None
     flagged_measures: list[Measure] | None = None
+    verdicts: dict[Measure, Verdict | None] | None = None
+
+
+class Camera(_Block):
+    """Where the camera stood, estimated from the resting pose (null when unknown).
+
+    ``yaw_deg``: + = moved toward the subject's right side; ``height_m``: above
+    the floor; ``distance_m``: horizontal, from the knees."""
+
+    yaw_deg: float | None = None
+    height_m: float | None = None
+    distance_m: float | None = None
+
+
+class Recommendation(_Block):
+    """One suggested exercise (``docs/exercises.md``) and why."""
+
+    exercise: str
+    side: Literal["left", "right", "both"]
+    direction: Literal["internal", "external"]
+    reason: str
 
 
 class TrialEntry(_Block):
@@ -177,7 +204,9 @@ class Analysis(_Block):
     not_measurable_reason: str | None = None
     sides: Sides
     asymmetry: Asymmetry
+    camera: Camera | None = None
     trials: list[TrialEntry]
+    recommendations: list[Recommendation] | None = None
     quality: Quality | None = None
     series: Series | None = None
     verdict: str | None = None

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hiprom.kinematics import geometry as geo
+from hiprom.rounding import rounded
 
 ASSUMED_HFOV_DEG = 62.0
 """Horizontal field of view assumed for distance (typical built-in laptop camera: 60-65 deg)."""
@@ -64,10 +65,8 @@ class CameraEstimate:
     def to_dict(self) -> dict[str, float | None]:
         """``{"yaw_deg", "height_m", "distance_m"}`` rounded, None where unknown."""
 
-        def num(x: float, nd: int) -> float | None:
-            return round(float(x), nd) if math.isfinite(x) else None
-
-        return {"yaw_deg": num(self.yaw_deg, 1), "height_m": num(self.height_m, 2), "distance_m": num(self.distance_m, 2)}
+        return {"yaw_deg": rounded(self.yaw_deg, 1), "height_m": rounded(self.height_m, 2),
+                "distance_m": rounded(self.distance_m, 2)}
 
 
 def level_frame(down: np.ndarray) -> np.ndarray:

@@ -246,7 +246,7 @@ class Store(ReferenceStore, ProgramStore):
                 operator=_text(operator, "operator"),
                 notes=_text(notes, "notes"),
                 source=_text(analysis.get("source")),
-                camera=_text(camera or analysis.get("camera"), "camera"),
+                camera=_text(camera, "camera"),  # the camera's name; the analysis's `camera` is its estimated position
                 model=_text(analysis.get("model")),
                 fps=_float(analysis.get("fps")),
                 frames=frames,
