@@ -11,7 +11,7 @@ from hiprom.assessment.trials import TrialTracker
 from hiprom.demo import DEMO_TRIALS, HIKED_TRIAL, demo_recording
 from hiprom.kinematics import QualityFlag
 from hiprom.landmarks import SIDES, Landmark
-from hiprom.live.guide import STEPS, Guide, GuideConfig, GuideInput, setup_checks
+from hiprom.live.guide import STEPS, Guide, GuideConfig, GuideInput, TrialRecord, setup_checks
 from hiprom.live.processor import LiveProcessor
 from hiprom.synthetic import Camera, seated_recording
 
@@ -207,6 +207,22 @@ def test_the_last_step_asks_for_the_analysis():
     assert guide.wants_analysis and guide.phase == "analyzing"
     guide.set_results(None, error="nothing measurable")
     assert guide.phase == "results" and guide.state()["error"] == "nothing measurable"
+
+
+def test_the_finished_test_shows_the_analysis_figures_not_the_provisional_ones():
+    """Trials seen during the test come from a window of the frames; the results from all of them."""
+    guide, _ = started_guide()
+    step = guide.steps[0]
+    step.trials.append(TrialRecord(peak_deg=32.2508, valid=True))
+    for _ in STEPS:
+        guide.command("next")
+    sides = {side: {"internal_rotation_deg": 32.2, "external_rotation_deg": None} for side in SIDES}
+    guide.set_results({"sides": sides})
+    values = {(s["side"], s["direction"]): s["value_deg"] for s in guide.state()["steps"]}
+    assert values[(step.side, step.direction)] == 32.2
+    assert all(values[(side, "external")] is None for side in SIDES)
+    guide.command("start")  # a new test forgets the figures
+    assert all(s["value_deg"] is None for s in guide.state()["steps"])
 
 
 def test_calibration_waits_for_stillness_then_calibrates_once():

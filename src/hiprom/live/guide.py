@@ -120,6 +120,9 @@ class StepRecord:
     trials: list[TrialRecord] = field(default_factory=list)
     done: bool = False
     note: str = ""
+    analysed: bool = False
+    """The finished test's analysis has given this step's figure (``final_deg``)."""
+    final_deg: float | None = None
 
     @property
     def label(self) -> str:
@@ -140,6 +143,15 @@ class StepRecord:
 
     @property
     def value_deg(self) -> float | None:
+        """The analysis's figure once the test is analysed; before that the best trial seen so far.
+
+        The trials seen during the test are measured on a window of the frames
+        (each look must stay cheap), the analysis on all of them; the smoother's
+        outlier scale is a statistic of the whole series, so the two can differ
+        by a tenth of a degree. The finished test shows the analysis's figure.
+        """
+        if self.analysed:
+            return self.final_deg
         peaks = self.valid_peaks
         return max(peaks) if peaks else None
 
@@ -282,6 +294,10 @@ class Guide:
         """Hand over the analysis summary (or say why there is none)."""
         self.results = results
         self.error = error
+        if results:
+            for step in self.steps:
+                step.analysed = True
+                step.final_deg = (results.get("sides", {}).get(step.side) or {}).get(f"{step.direction}_rotation_deg")
         self._enter("results")
         self.prompt = "Results" if results else "No result"
         self.detail = error or "Press Space to run the test again."
