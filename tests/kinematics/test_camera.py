@@ -42,5 +42,17 @@ def test_live_calibration_gives_the_offline_camera():
     assert live.yaw_deg == pytest.approx(18.0, abs=2.0)
 
 
+def test_the_set_up_estimate_is_the_calibration_one_and_leaves_the_meter_uncalibrated():
+    rec = seated_recording(REST, camera=Camera(yaw_deg=-30.0))
+    meter = LiveMeter(calibration_s=10.0)
+    assert meter.camera_estimate() is None  # no frame yet
+    for i in range(rec.n_frames):
+        meter.update(rec.t_ms[i], rec.image[i], rec.world[i], rec.size_wh)
+    before = meter.camera_estimate()
+    assert not meter.calibrated
+    assert before.to_dict() == meter.calibrate().camera.to_dict()
+    assert before.yaw_deg == pytest.approx(-30.0, abs=2.6)
+
+
 def test_unknown_camera_is_null_in_json():
     assert CameraEstimate().to_dict() == {"yaw_deg": None, "height_m": None, "distance_m": None}

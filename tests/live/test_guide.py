@@ -280,3 +280,44 @@ def test_setup_passes_after_the_checks_hold():
     hidden[Landmark.LEFT_ANKLE, 3] = 0.1
     states = feed(guide, t + 2, np.zeros((t.size, 2)), image=hidden)
     assert guide.phase == "setup" and "knees and feet" in states[-1]["detail"]
+
+
+def setup_through_processor(camera: Camera) -> dict:
+    """Three resting seconds of a synthetic subject seen by ``camera``, fed to a started test; the guide's state."""
+    rec = seated_recording(np.zeros((90, 2)), camera=camera)
+    proc = LiveProcessor("synthetic")
+    proc.command("start")
+    for i in range(rec.n_frames):
+        proc.process(rec.t_ms[i], rec.image[i], rec.world[i], rec.size_wh, 1)
+    return proc.guide.state()
+
+
+@pytest.mark.parametrize(
+    ("camera", "advice"),
+    [
+        (Camera(yaw_deg=40.0), "off to your right: turn the laptop toward you"),
+        (Camera(yaw_deg=-40.0), "off to your left: turn the laptop toward you"),
+        (Camera(height_m=2.0), "too high: lower the camera"),
+    ],
+    ids=["toward-right", "toward-left", "high"],
+)
+def test_setup_says_what_to_move_when_the_camera_is_outside_the_validated_range(camera, advice):
+    state = setup_through_processor(camera)
+    assert state["phase"] == "setup"  # not measured from there
+    assert advice in state["detail"]  # the sentence the page shows and speaks
+    failing = [c for c in state["checks"] if not c["ok"]]
+    assert [c["id"] for c in failing] == ["camera"] and advice in failing[0]["hint"]
+
+
+def test_a_square_camera_gets_no_advice_and_the_test_moves_on():
+    state = setup_through_processor(Camera())
+    assert state["phase"] == "calibrate"
+    assert "camera" not in state["detail"].lower()
+
+
+def test_no_camera_estimate_no_camera_check():
+    checks = setup_checks(GuideInput(t_ms=0.0, angle_deg=np.zeros(2), image=one_frame(), n_people=1), GuideConfig())
+    assert "camera" not in {c["id"] for c in checks}
+    fine = {"yaw_deg": 5.0, "height_m": 0.8, "distance_m": 2.2}
+    checks = setup_checks(GuideInput(t_ms=0.0, angle_deg=np.zeros(2), image=one_frame(), n_people=1, camera=fine), GuideConfig())
+    assert next(c for c in checks if c["id"] == "camera")["ok"]

@@ -15,6 +15,7 @@ import numpy as np
 
 from hiprom.errors import NotMeasurableError
 from hiprom.kinematics import quality
+from hiprom.kinematics.camera import CameraEstimate
 from hiprom.kinematics.flags import METHODS, UNMEASURABLE, flag_names
 from hiprom.kinematics.neutral import Neutral, estimate_neutral
 from hiprom.kinematics.readings import read_frames, uncertainty_deg
@@ -160,6 +161,20 @@ class LiveMeter:
         self._buffer.append((t_ms, image, world, people))
         while self._buffer and self._buffer[0][0] < t_ms - 1000.0 * self.calibration_s:
             self._buffer.popleft()
+
+    def camera_estimate(self) -> CameraEstimate | None:
+        """Where the camera stands, from the recent frames' resting pose, without calibrating.
+
+        The same estimate :meth:`calibrate` takes (:func:`estimate_neutral`), for
+        the guide's set-up step to coach the camera's place before measuring;
+        None when no recent frame shows both legs.
+        """
+        if self._size_wh is None or not self._buffer:
+            return None
+        images = np.stack([b[1] for b in self._buffer])
+        worlds = np.stack([b[2] for b in self._buffer])
+        neutral = estimate_neutral(images, worlds, self._size_wh, self.settings)
+        return neutral.camera if neutral.n_frames > 0 else None
 
     def calibrate(self) -> Neutral:
         """Take the recent frames (the subject sitting still, shins hanging) as the neutral.

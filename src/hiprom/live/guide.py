@@ -10,7 +10,10 @@ Phases, in order::
                  (any phase) --cancel--> idle
 
 - **setup**: knees and ankles in view, sitting square, a sensible distance,
-  one person; all must hold for ``setup_s`` seconds.
+  one person, and (when the owner passes an estimate of where the camera
+  stands) the camera within the range where accuracy is validated, else what
+  to move (``assessment.wording.camera_advice``); all must hold for
+  ``setup_s`` seconds.
 - **calibrate**: both shins still (and vertical) for ``calibrate_s`` seconds,
   then ``calibrate()`` is called (``LiveMeter.calibrate``).
 - **trial**: each side and direction in ``STEPS`` order. Within a step:
@@ -38,6 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hiprom.assessment.trials import Trial
+from hiprom.assessment.wording import camera_advice
 from hiprom.errors import HipromError
 from hiprom.landmarks import SIDES, Landmark
 
@@ -90,6 +94,9 @@ class GuideInput:
         image: (33, 4) image landmarks, x and y normalised to the frame; NaN = no person.
         size_wh: frame (width, height) in pixels.
         n_people: people in view (-1 when unknown).
+        camera: where the camera stands, ``{"yaw_deg", "height_m", "distance_m"}``
+            (``CameraEstimate.to_dict``) from the recent resting frames; None = unknown
+            (no camera check).
     """
 
     t_ms: float
@@ -98,6 +105,7 @@ class GuideInput:
     image: np.ndarray | None = None
     size_wh: tuple[int, int] = (640, 480)
     n_people: int = -1
+    camera: dict | None = None
 
 
 @dataclass
@@ -222,6 +230,10 @@ def setup_checks(inp: GuideInput, cfg: GuideConfig) -> list[dict]:
         add("distance", "Distance to the camera", False, "Too close: move the chair back a little.")
     else:
         add("distance", "Distance to the camera", True)
+    if inp.camera is not None:
+        cam = inp.camera
+        advice = camera_advice(cam.get("yaw_deg"), cam.get("height_m"), cam.get("distance_m"))
+        add("camera", "Camera where the measurement is accurate", not advice, " ".join(advice))
     return checks
 
 

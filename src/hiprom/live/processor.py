@@ -16,6 +16,7 @@ PDF and ``hiprom analyze`` of the saved landmarks are the same numbers.
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 import threading
 from collections import OrderedDict
@@ -36,6 +37,9 @@ from hiprom.recording import LandmarkRecording
 from hiprom.rounding import rounded
 
 log = logging.getLogger("hiprom.live")
+
+CAMERA_EVERY_S = 0.5
+"""How often (stream time) the set-up step re-estimates where the camera stands."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,8 @@ class LiveProcessor:
         self.seq = 0
         self._last_t_s: float | None = None
         self.fps = 0.0
+        self._camera: dict | None = None
+        self._camera_at_s = -math.inf
 
     # -- lifecycle ---------------------------------------------------------
     def close(self) -> None:
@@ -177,7 +183,10 @@ class LiveProcessor:
             self.recorder.add(t_ms, image, world, n_people)
         elif self.guide.phase in ("idle", "setup"):
             self.recorder.clear()
-        self.guide.update(GuideInput(t_ms=t_ms, angle_deg=angle, flags=flags, image=image, size_wh=self._size_wh, n_people=n_people))
+        camera = self._camera_during_setup(t_ms / 1000.0)
+        self.guide.update(
+            GuideInput(t_ms=t_ms, angle_deg=angle, flags=flags, image=image, size_wh=self._size_wh, n_people=n_people, camera=camera)
+        )
         if self.guide.wants_trials:
             self.guide.add_trials(self.recorder.closed_trials(self._recording, self.guide.steps[self.guide.step_index].side))
         if self.guide.wants_analysis:
@@ -211,6 +220,18 @@ class LiveProcessor:
             peaks=self.peaks(),
             fps=self.fps,
         )
+
+    def _camera_during_setup(self, t_s: float) -> dict | None:
+        """During set-up, where the camera stands (the meter's recent resting frames), refreshed every
+        ``CAMERA_EVERY_S`` of stream time; None outside set-up or while unknown."""
+        if self.guide.phase != "setup":
+            self._camera, self._camera_at_s = None, -math.inf
+            return None
+        if abs(t_s - self._camera_at_s) >= CAMERA_EVERY_S:
+            self._camera_at_s = t_s
+            estimate = self.meter.camera_estimate()
+            self._camera = None if estimate is None else estimate.to_dict()
+        return self._camera
 
     def stream_ended(self) -> None:
         """The source ended (a file or recording): trials still open are closed and counted."""
