@@ -30,6 +30,8 @@ RULES_BEYOND_JSON_SCHEMA = {
     "POST /api/sessions",
     "POST /api/sessions/{session_id}/references",  # at least one of the four angles
     "POST /api/references/import",  # a CSV's header and rows
+    "PUT /api/sessions/{session_id}/program",  # items name exercises of the catalogue in force
+    "POST /api/sessions/{session_id}/exercise-results",  # an exercise of the catalogue, as the counter records it
 }
 """Operations whose 422s follow rules JSON Schema cannot state (see above); elsewhere valid data must pass."""
 CASES: list[str] = []
@@ -57,4 +59,4 @@ def test_every_operation_answers_as_its_description_says(case):
 def test_the_run_covered_every_operation_with_a_few_hundred_cases(api_schema):
     operations = {op.ok().label for op in api_schema.exclude(path="/video.mjpg").get_all_operations()}
     assert set(CASES) == operations
-    assert 200 <= len(CASES) <= 2000, len(CASES)
+    assert 200 <= len(CASES) <= 3000, len(CASES)

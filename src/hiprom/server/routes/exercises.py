@@ -17,9 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hiprom.assessment import check_program, compare, current_program, load_catalogue, trend
 from hiprom.report.exercises import clinic_mdc
+from hiprom.server.errors import responses
 from hiprom.server.routes.records import StoreDep, _http_errors
 
-router = APIRouter(prefix="/api", tags=["exercises"])
+router = APIRouter(prefix="/api", tags=["exercises"], responses=responses(503))
 
 
 class ProgramIn(BaseModel):
@@ -45,7 +46,7 @@ def list_exercises() -> dict[str, Any]:
         return load_catalogue().to_dict()
 
 
-@router.get("/sessions/{session_id}/recommendations")
+@router.get("/sessions/{session_id}/recommendations", responses=responses(404, 422))
 def session_recommendations(session_id: int, store: StoreDep) -> list[dict[str, Any]]:
     """The session's suggestions, each with the exercise's name and catalogue dose added."""
     catalogue = load_catalogue()
@@ -56,7 +57,7 @@ def session_recommendations(session_id: int, store: StoreDep) -> list[dict[str, 
              "name": names[it["exercise"]], "dose": it["dose"]} for it in program["items"]]
 
 
-@router.get("/sessions/{session_id}/program")
+@router.get("/sessions/{session_id}/program", responses=responses(404, 422))
 def show_program(session_id: int, store: StoreDep) -> dict[str, Any]:
     """The home program in force: the one kept for the session, else the one made from its suggestions."""
     with _http_errors():
@@ -65,7 +66,7 @@ def show_program(session_id: int, store: StoreDep) -> dict[str, Any]:
     return _program_out(session_id, program)
 
 
-@router.put("/sessions/{session_id}/program")
+@router.put("/sessions/{session_id}/program", responses=responses(400, 404, 413, 422))
 def save_program(session_id: int, body: ProgramIn, store: StoreDep) -> dict[str, Any]:
     """Keep an edited home program with the session (choose, remove, set doses)."""
     with _http_errors():
@@ -74,7 +75,7 @@ def save_program(session_id: int, body: ProgramIn, store: StoreDep) -> dict[str,
     return _program_out(session_id, {**kept, "edited": True})
 
 
-@router.delete("/sessions/{session_id}/program")
+@router.delete("/sessions/{session_id}/program", responses=responses(404, 422))
 def reset_program(session_id: int, store: StoreDep) -> dict[str, Any]:
     """Forget the edited program: the session's suggestions are the program again."""
     with _http_errors():
@@ -82,7 +83,7 @@ def reset_program(session_id: int, store: StoreDep) -> dict[str, Any]:
     return {"deleted": deleted}
 
 
-@router.get("/sessions/{session_id}/program.pdf")
+@router.get("/sessions/{session_id}/program.pdf", responses=responses(404, 422))
 def program_pdf(session_id: int, store: StoreDep, download: bool = False) -> Response:
     """The one-page home program to print (422 when it is empty)."""
     from hiprom.report import ReportData, render_program_pdf
@@ -94,14 +95,14 @@ def program_pdf(session_id: int, store: StoreDep, download: bool = False) -> Res
                     headers={"Content-Disposition": f'{disposition}; filename="hiprom-program-{session_id}.pdf"'})
 
 
-@router.get("/sessions/{session_id}/exercise-results")
+@router.get("/sessions/{session_id}/exercise-results", responses=responses(404, 422))
 def list_exercise_results(session_id: int, store: StoreDep) -> list[dict[str, Any]]:
     """Exercises counted in the session (``hiprom.exercise/1`` records with id and time)."""
     with _http_errors():
         return store.exercise_results(session_id)
 
 
-@router.post("/sessions/{session_id}/exercise-results", status_code=201)
+@router.post("/sessions/{session_id}/exercise-results", status_code=201, responses=responses(400, 404, 413, 422))
 def add_exercise_result(session_id: int, body: dict[str, Any], store: StoreDep) -> dict[str, Any]:
     """Store one counted exercise (as ``exercise_result`` / the live ``RepCounter`` make it)."""
     known = {ex.id for ex in load_catalogue().exercises}
@@ -111,7 +112,7 @@ def add_exercise_result(session_id: int, body: dict[str, Any], store: StoreDep) 
         return store.add_exercise_result(session_id, body)
 
 
-@router.get("/sessions/{session_id}/retest")
+@router.get("/sessions/{session_id}/retest", responses=responses(404, 422))
 def retest(session_id: int, store: StoreDep,
            before: Annotated[int | None, Query(ge=1, description="the earlier session; default: same visit")] = None
            ) -> dict[str, Any]:
@@ -125,7 +126,7 @@ def retest(session_id: int, store: StoreDep,
     return {**table, "before": baseline, "after": session_id}
 
 
-@router.get("/subjects/{subject}/trend")
+@router.get("/subjects/{subject}/trend", responses=responses(404, 422))
 def subject_trend(subject: str, store: StoreDep) -> dict[str, Any]:
     """The subject's figures across visits, with the program kept and the exercises counted at each."""
     with _http_errors():
