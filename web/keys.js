@@ -5,6 +5,7 @@ import { $, app, ui } from "./state.js";
 import { command, RESTART_PHASES, showView, unsavedShown } from "./guide.js";
 import { downloadReport, saveSession } from "./records.js";
 import { say, toggleSpeech } from "./speech.js";
+import { exerciseKey } from "./exercises.js";
 
 const CONFIRM_MS = 8000;
 
@@ -76,6 +77,7 @@ export function bindInput({ setMode }) {
       s: saveSession, d: downloadReport, l: showLast, m: toggleSpeech,
     };
     if ((k === " " || k === "Enter") && onControl) return; // the focused control handles its own activation
+    if (exerciseKey(k)) { ev.preventDefault(); return; }
     if (!actions[k]) return;
     ev.preventDefault();
     if (k === "s" || k === "d") { if (document.body.dataset.view === "results") actions[k](); return; }

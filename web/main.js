@@ -16,6 +16,7 @@ import { buildDials, updateSide } from "./dials.js";
 import { drawSkeleton, fitCanvas } from "./skeleton.js";
 import { fitPreview, setMirror, setSource } from "./preview.js";
 import { updateGuide } from "./guide.js";
+import { updateExercise } from "./exercises.js";
 import { clearProblem, frameAnswered, startBrowserMode, stopBrowserCamera } from "./camera.js";
 import { bindInput } from "./keys.js";
 
@@ -46,6 +47,7 @@ function onMessage(msg) {
     if (msg.sides === null && performance.now() - app.lastFrameAt > 1500) clearLive();
   }
   if (msg.state) updateGuide(msg.state);
+  if (msg.exercise) updateExercise(msg.exercise);
 }
 
 function startServerMode() {

@@ -3,6 +3,7 @@
 import { app, ui } from "./state.js";
 import { httpUrl } from "./connection.js";
 import { offerReference, withdrawReference } from "./reference.js";
+import { afterSave } from "./exercises.js";
 
 function saveStatus(kind, text) {
   ui.saveStatus.className = `save-status ${kind}`;
@@ -52,6 +53,7 @@ export async function saveSession() {
     app.savedFor = res.result_id;
     saveStatus("ok", `Saved as session ${body.id}${body.subject ? ` of ${body.subject}` : ""}. D downloads the PDF.`);
     offerReference(body.id);
+    afterSave(body.id);
     if (body.report_url) {
       app.reportUrl = httpUrl(body.report_url.replace(/^\//, "") + "?download=1");
       app.reportName = `hiprom-session-${body.id}.pdf`;

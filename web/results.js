@@ -4,6 +4,7 @@
 
 import { facts, ui } from "./state.js";
 import { resetSave } from "./records.js";
+import { renderAdvice } from "./exercises.js";
 
 const ROWS = [
   ["Internal rotation", "internal_rotation", "internal"],
@@ -113,4 +114,5 @@ export function renderResults(res) {
   notes.push(`Reference ${res.norm_deg ?? n.norm_deg}° each way. Normal band: internal ${n.bands.internal[0]}–${n.bands.internal[1]}°, external ${n.bands.external[0]}–${n.bands.external[1]}°.`);
   ui.resultsNotes.textContent = notes.join(" · ");
   resetSave();
+  renderAdvice(res);
 }

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from hiprom.assessment import Norms
 from hiprom.errors import HipromError
+from hiprom.live.exercise import LiveExercise, camera_exercise
 from hiprom.live.feeds import Feed, FeedItem
 from hiprom.live.guide import COMMANDS, GuideConfig
 from hiprom.live.hub import Hub
@@ -31,6 +32,8 @@ from hiprom.recording import LandmarkRecording
 from hiprom.source import SourceSpec
 
 log = logging.getLogger("hiprom.live")
+
+STOP_EXERCISE = "stop_exercise"
 
 
 @dataclass(frozen=True)
@@ -113,8 +116,9 @@ class LiveEngine:
             demo=demo,
         )
         self.source_status = Status("starting", "info", f"Opening {self.spec.label}...")
-        self._commands: queue.SimpleQueue[str | Status] = queue.SimpleQueue()  # guide commands and feed events
+        self._commands: queue.SimpleQueue[str | Status | LiveExercise] = queue.SimpleQueue()  # guide/exercise commands, feed events
         self.guide_state: dict = {"phase": "idle"}  # as last published (read by other threads)
+        self._exercise_state: dict | None = None  # as last published (read by other threads)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.processor: LiveProcessor | None = None
@@ -150,6 +154,20 @@ class LiveEngine:
         if action not in COMMANDS:
             raise ValueError(f"Invalid guide command {action!r}, expecting one of {COMMANDS}")
         self._commands.put(action)
+
+    def start_exercise(self, exercise_id: str, side: str) -> None:
+        """Queue a counted exercise (any thread); ``ExerciseError`` when the camera cannot follow it."""
+        self._commands.put(LiveExercise(camera_exercise(exercise_id, side), side))
+
+    def stop_exercise(self) -> None:
+        """Queue the end of the counted exercise (its record then appears in ``exercise_state``)."""
+        self._commands.put(STOP_EXERCISE)
+
+    @property
+    def exercise_state(self) -> dict | None:
+        """The counted exercise as last published (None when none was started)."""
+        proc = self.processor
+        return None if proc is None else self._exercise_state
 
     def describe(self) -> SourceInfo:
         """Source and loop figures for ``/api/live`` and the messages."""
@@ -189,7 +207,9 @@ class LiveEngine:
         state = proc.guide.state() if proc is not None else None
         if state is not None:
             self.guide_state = state
-        self.hub.publish(encode(status_message(self.status, state, self.describe())))
+        message = status_message(self.status, state, self.describe())
+        message["exercise"] = proc.exercise_state() if proc is not None else None
+        self.hub.publish(encode(message))
 
     # -- the worker thread -------------------------------------------------
     def _make_processor(self) -> LiveProcessor:
@@ -242,6 +262,17 @@ class LiveEngine:
                 action = self._commands.get_nowait()
             except queue.Empty:
                 break
+            if isinstance(action, LiveExercise) or action == STOP_EXERCISE:
+                if isinstance(action, LiveExercise):
+                    proc.start_exercise(action)
+                    if self.spec.kind != "camera":
+                        self.feed.slot.clear()
+                        self.feed.rewind()
+                else:
+                    proc.stop_exercise()
+                self._exercise_state = proc.exercise_state()
+                changed = True
+                continue
             if isinstance(action, Status):
                 if action.code == "source_ended":
                     proc.stream_ended()
@@ -284,8 +315,11 @@ class LiveEngine:
         sent_unix_ms = time.time() * 1000.0
         self.last_latency_ms = sent_unix_ms - item.captured_unix_ms
         self.guide_state = proc.guide.state()
+        self._exercise_state = proc.exercise_state()
         when = timing(item.captured_unix_ms, sent_unix_ms, (time.monotonic() - t0) * 1000.0)
-        self.hub.publish(encode(frame_message(reading, self.guide_state, self.describe(), self.feed.slot.dropped, when)))
+        message = frame_message(reading, self.guide_state, self.describe(), self.feed.slot.dropped, when)
+        message["exercise"] = self._exercise_state
+        self.hub.publish(encode(message))
         if item.image_rgb is not None:
             self._last_rgb = item.image_rgb
         if item.image_rgb is not None and self.preview.n_clients > 0:

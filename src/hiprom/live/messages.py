@@ -189,6 +189,7 @@ def results_summary(analysis: dict[str, Any], result_id: str) -> dict[str, Any]:
         "sides": sides,
         "asymmetry": analysis.get("asymmetry"),
         "notes": (analysis.get("quality") or {}).get("notes", []),
+        "recommendations": analysis.get("recommendations") or [],
         "trials": [
             {k: t.get(k) for k in ("side", "direction", "peak_deg", "valid", "flags")} for t in analysis.get("trials", [])
         ],

@@ -29,6 +29,7 @@ from hiprom.assessment import Norms, load_norms
 from hiprom.errors import HipromError
 from hiprom.kinematics import METHODS, LiveMeter, flag_names
 from hiprom.landmarks import LEFT_RIGHT_SWAP, SIDES
+from hiprom.live.exercise import LiveExercise
 from hiprom.live.guide import Guide, GuideConfig, GuideInput
 from hiprom.live.messages import FrameReading, Peaks, SideReading, Status, results_summary
 from hiprom.live.recorder import GuidedRecorder
@@ -104,6 +105,7 @@ class LiveProcessor:
         self.model_name = model_name
         self.norms = norms if norms is not None else load_norms()
         self.guide = Guide(guide_config, calibrate=self._calibrate)
+        self.exercise: LiveExercise | None = None  # a counted exercise under way or just stopped
         self.recorder = GuidedRecorder(self.norms.trials)
         self._size_wh: tuple[int, int] = (640, 480)
         self.seq = 0
@@ -168,6 +170,11 @@ class LiveProcessor:
     ) -> FrameReading:
         """Measure one frame of landmarks and advance the guide."""
         self._size_wh = (int(size_wh[0]), int(size_wh[1]))
+        if self.exercise is not None and self.exercise.wants_calibration(t_ms / 1000.0):
+            try:
+                self.meter.calibrate()
+            except HipromError as exc:  # nobody still in view: count against the uncalibrated neutral
+                log.info("exercise lead-in not usable as neutral: %s", exc)
         reading = self.meter.update(
             t_ms, image, world, self._size_wh, mirrored=self.mirrored, n_people=n_people if n_people >= 0 else None
         )
@@ -187,6 +194,8 @@ class LiveProcessor:
         self.guide.update(
             GuideInput(t_ms=t_ms, angle_deg=angle, flags=flags, image=image, size_wh=self._size_wh, n_people=n_people, camera=camera)
         )
+        if self.exercise is not None:
+            self.exercise.update(t_ms / 1000.0, angle, np.asarray(reading.flags).reshape(2))
         if self.guide.wants_trials:
             self.guide.add_trials(self.recorder.closed_trials(self._recording, self.guide.steps[self.guide.step_index].side))
         if self.guide.wants_analysis:
@@ -271,12 +280,31 @@ class LiveProcessor:
         rid = self.results.add(FinishedTest(analysis, rec))
         self.guide.set_results(results_summary(analysis, rid))
 
+    def start_exercise(self, exercise: LiveExercise) -> None:
+        """Count ``exercise`` from the next frame on (the guided test is closed first)."""
+        self.guide.command("cancel")
+        self.recorder.clear()
+        self.reset_meter()
+        self.exercise = exercise
+
+    def stop_exercise(self) -> None:
+        """End the counted exercise; its record stays in :meth:`exercise_state` until another starts."""
+        if self.exercise is not None:
+            self.exercise.stop()
+
+    def exercise_state(self) -> dict | None:
+        """The counted exercise as the page shows it (None when none was started)."""
+        return None if self.exercise is None else self.exercise.state()
+
     def command(self, action: str) -> bool:
         """Apply a guide command; True when it (re)started the test (smoothing is reset)."""
         before = self.guide.version
         was = self.guide.phase
         self.guide.command(action)
         restarted = self.guide.phase == "setup" and was in ("idle", "results") and self.guide.version != before
+        if restarted and self.exercise is not None:
+            self.exercise.stop()
+            self.exercise = None
         if restarted:
             self.reset_meter()
             self.recorder.clear()

@@ -84,6 +84,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.include_router(health.router)
     for module in (live, camera, guide, results):
         app.include_router(module.router, responses=responses(*GUARDED))
+    app.include_router(guide.exercise_router, responses=responses(*GUARDED))
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=web_dir), name="static")
     app.state.records = settings.records and _include_records(app)

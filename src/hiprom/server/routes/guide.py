@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field
 
+from hiprom.live.exercise import ExerciseError
 from hiprom.server.deps import EngineDep
 from hiprom.server.errors import responses
 
@@ -23,3 +25,36 @@ def guide_command(action: Literal["start", "next", "redo", "cancel"], engine: En
     """Queue a command (Space/Enter = next, R = redo, Esc = cancel on the page)."""
     engine.command(action)
     return {"queued": action}
+
+
+exercise_router = APIRouter(prefix="/api/exercise", tags=["guide"])
+
+
+class ExerciseStart(BaseModel):
+    """The camera-followed exercise to count, and the side."""
+
+    exercise: str = Field(max_length=64)
+    side: Literal["left", "right"]
+
+
+@exercise_router.get("", responses=responses(503))
+def exercise_state(engine: EngineDep) -> dict | None:
+    """The counted exercise as last sent to the pages (None before one was started)."""
+    return engine.exercise_state
+
+
+@exercise_router.post("/start", status_code=202, responses=responses(422, 503))
+def exercise_start(body: ExerciseStart, engine: EngineDep) -> dict:
+    """Count ``exercise`` on ``side`` from the live source (the guided test is closed; a file restarts)."""
+    try:
+        engine.start_exercise(body.exercise, body.side)
+    except ExerciseError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return {"queued": "start", "exercise": body.exercise, "side": body.side}
+
+
+@exercise_router.post("/stop", status_code=202, responses=responses(503))
+def exercise_stop(engine: EngineDep) -> dict:
+    """End the counted exercise; its record (``hiprom.exercise/1``) then appears in ``GET /api/exercise``."""
+    engine.stop_exercise()
+    return {"queued": "stop"}

@@ -1,0 +1,113 @@
+"""A camera-followed exercise on the live source: reps counted, holds timed, one side.
+
+``LiveExercise`` feeds one side's ``LiveMeter`` readings (angle and
+compensation flags, the same the guided test uses) to the one repetition
+counter, :class:`hiprom.assessment.reps.RepCounter`, and says what the page
+shows and speaks (:meth:`LiveExercise.state`). When the exercise is stopped,
+its record (``hiprom.exercise/1``, :func:`exercise_result`) is kept in the
+state for the page to store with the saved session.
+
+Times in seconds of the source's clock; angles in degrees (+ internal).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from hiprom.assessment.exercises import Catalogue, Exercise, load_catalogue
+from hiprom.assessment.reps import RepCounter, exercise_result
+from hiprom.errors import ConfigError
+from hiprom.landmarks import SIDES
+
+
+class ExerciseError(ValueError):
+    """The exercise cannot be followed by the camera (unknown, not camera-followed, bad side)."""
+
+
+def camera_exercise(exercise_id: str, side: str, catalogue: Catalogue | None = None) -> Exercise:
+    """The catalogue's exercise ``exercise_id`` if the camera can count it for ``side``, else ``ExerciseError``."""
+    cat = catalogue if catalogue is not None else load_catalogue()
+    try:
+        ex = cat.get(exercise_id)
+    except ConfigError as exc:
+        raise ExerciseError(str(exc)) from exc
+    if not ex.camera_followed:
+        raise ExerciseError(f"{ex.name} is not followed by the camera: use its timer instead")
+    if side not in SIDES:
+        raise ExerciseError(f"side must be one of {SIDES}, but got {side!r}")
+    return ex
+
+
+LEAD_IN_S = 2.5
+"""Seconds of sitting still, feet straight, before counting: the meter's neutral is taken then."""
+
+
+class LiveExercise:
+    """One counted exercise in progress (or just stopped) on one side.
+
+    The first ``lead_in_s`` seconds are the still lead-in: the live meter is
+    calibrated at its end (as for the guided test), then reps are counted.
+
+    Args:
+        exercise: a camera-followed exercise of the catalogue.
+        side: ``left`` or ``right``.
+        lead_in_s: the still lead-in, seconds.
+    """
+
+    def __init__(self, exercise: Exercise, side: str, lead_in_s: float = LEAD_IN_S) -> None:
+        self.exercise = exercise
+        self.side = side
+        self.direction = exercise.targets[0]
+        self.counter = RepCounter(self.direction, hold_target_s=float(exercise.dose.hold_s))
+        self._index = SIDES.index(side)
+        self._t_s = 0.0
+        self.lead_in_s = float(lead_in_s)
+        self._t0: float | None = None
+        self.counting = False
+        self.result: dict[str, Any] | None = None
+
+    @property
+    def active(self) -> bool:
+        """Still counting (not stopped)."""
+        return self.result is None
+
+    def wants_calibration(self, t_s: float) -> bool:
+        """True once, on the frame that ends the still lead-in (the caller calibrates its meter, then updates)."""
+        if self._t0 is None:
+            self._t0 = float(t_s)
+        if not self.counting and self.active and t_s - self._t0 >= self.lead_in_s:
+            self.counting = True
+            return True
+        return False
+
+    def update(self, t_s: float, angle_deg: Any, flag_bits: Any) -> None:
+        """Take one frame after the lead-in: ``angle_deg`` and ``flag_bits`` hold both sides (``SIDES`` order)."""
+        self._t_s = float(t_s)
+        if not (self.active and self.counting):
+            return
+        angle = float(angle_deg[self._index])
+        self.counter.update(self._t_s, angle if math.isfinite(angle) else math.nan, int(flag_bits[self._index]))
+
+    def stop(self) -> dict[str, Any]:
+        """End the exercise (a rep under way is closed as unfinished); its stored record."""
+        if self.result is None:
+            self.counter.finish()
+            self.result = exercise_result(
+                self.exercise.id, self.side, self.direction, self.counter.reps, self.exercise.dose.to_dict()
+            )
+        return self.result
+
+    def state(self) -> dict[str, Any]:
+        """What the page shows and says: name, side, dose, count, running hold, last rep, record when done."""
+        dose = self.exercise.dose
+        return {
+            "exercise": self.exercise.id,
+            "name": self.exercise.name,
+            "side": self.side,
+            "active": self.active,
+            "counting": self.counting,
+            "reps_target": dose.reps * dose.sets,
+            **self.counter.status(self._t_s),
+            "result": self.result,
+        }

@@ -1,0 +1,63 @@
+"""The counted exercise on the live chain: LiveProcessor + LiveExercise on synthetic reps with known holds."""
+
+from __future__ import annotations
+
+import pytest
+
+from hiprom.assessment import load_catalogue
+from hiprom.live.exercise import ExerciseError, LiveExercise, camera_exercise
+from hiprom.live.processor import LiveProcessor
+from hiprom.synthetic import Rep, exercise_protocol, seated_recording
+
+PLAN = (
+    Rep(30.0, 3.0),
+    Rep(28.0, 3.2, pelvis_hike_m=0.05),  # refused: hip lifted
+    Rep(32.0, 1.0),  # released too early
+    Rep(35.0, 4.0),
+)
+
+
+@pytest.mark.parametrize(("exercise_id", "side", "direction"), [
+    ("chair_rotation_internal", "left", "internal"),
+    ("chair_rotation_external", "right", "external"),
+])
+def test_live_exercise_counts_reps_refuses_compensation_and_times_holds(exercise_id, side, direction):
+    fps = 15.0
+    t, rot, comp = exercise_protocol(list(PLAN), side, direction, fps=fps)
+    rec = seated_recording(rot, fps=fps, image_noise_px=0.6, world_noise_m=0.002, seed=5, **comp)
+    proc = LiveProcessor(source_label="synthetic")
+    proc.start_exercise(LiveExercise(camera_exercise(exercise_id, side), side))
+    for i in range(rec.n_frames):
+        proc.process(rec.t_ms[i], rec.image[i], rec.world[i], rec.size_wh, int(rec.n_people[i]))
+    live = proc.exercise_state()
+    assert live["active"] and live["counting"] and live["side"] == side
+    proc.stop_exercise()
+    state = proc.exercise_state()
+    result = state["result"]
+    assert not state["active"]
+    assert [r["reasons"] for r in result["reps"]] == [[], ["pelvis_hike"], ["released_early"], []]
+    assert result["reps_done"] == 2 and result["reps_refused"] == 2 and state["reps_done"] == 2
+    for hold, plan in zip(result["holds_s"], PLAN):
+        assert abs(hold - plan.hold_s) <= 0.2
+    for peak, plan in zip(result["peaks_deg"], PLAN):
+        if not plan.pelvis_hike_m:
+            assert abs(peak - plan.peak_deg) <= 1.0
+    dose = load_catalogue().get(exercise_id).dose
+    assert result["reps_target"] == dose.reps * dose.sets and result["direction"] == direction
+
+
+def test_a_new_guided_test_ends_the_exercise():
+    proc = LiveProcessor(source_label="synthetic")
+    proc.start_exercise(LiveExercise(camera_exercise("chair_rotation_internal", "left"), "left"))
+    assert proc.command("start")
+    assert proc.exercise_state() is None and proc.guide.phase == "setup"
+
+
+@pytest.mark.parametrize(("exercise_id", "side", "words"), [
+    ("knee_to_knee", "left", "not followed by the camera"),
+    ("no_such_thing", "left", "unknown exercise"),
+    ("chair_rotation_internal", "middle", "side must be"),
+])
+def test_what_the_camera_cannot_count_is_refused_in_one_line(exercise_id, side, words):
+    with pytest.raises(ExerciseError, match=words):
+        camera_exercise(exercise_id, side)

@@ -1,0 +1,271 @@
+/* What to do about a result: the suggestions under the results table, the exercise the
+ * camera counts (chair rotation) or a timer guides (the others), and "Test again" with its
+ * before/after table. Keys: E = do the first suggestion the camera follows; during an
+ * exercise Space/Enter/Esc = done; T = test again. Words: docs/exercises.md. */
+
+import { $, app, ui } from "./state.js";
+import { httpUrl } from "./connection.js";
+import { command } from "./guide.js";
+import { say } from "./speech.js";
+
+const SIDE = { left: "Left", right: "Right", both: "Both legs" };
+const DIRECTION = { internal: "internal rotation", external: "external rotation" };
+const WHY_NOT = {
+  pelvis_hike: "the hip lifted off the seat", trunk_lean: "the body leaned", knee_drift: "the knee moved",
+  released_early: "let go too soon", unfinished: "not finished",
+};
+const MEASURES = [["internal_rotation", "Internal rotation"], ["external_rotation", "External rotation"], ["total_arc", "Total arc"]];
+
+const el = {
+  advice: $("advice"), list: $("advice-list"), panel: $("exercise"), title: $("exercise-title"),
+  count: $("exercise-count"), hold: $("exercise-hold"), say: $("exercise-say"),
+  done: $("btn-exercise-done"), again: $("btn-test-again"), retest: $("retest"),
+};
+
+let catalogue = null;
+const ex = { shown: null, spokenCount: 0, spokenRep: 0, heldSaid: false, timer: null };
+
+const deg = (text) => String(text).replace(/ deg\b/g, "°").replace(/(\d)-(\d)/g, "$1–$2");
+
+/** The dose as a person reads it: "hold 3 s, 10 times, 2 sets". */
+function doseWords(d) {
+  const parts = d.hold_s ? [`hold ${d.hold_s} s`] : [];
+  parts.push(d.reps === 1 ? "once" : `${d.reps} times`);
+  parts.push(d.sets === 1 ? "1 set" : `${d.sets} sets`);
+  return parts.join(", ");
+}
+
+async function loadCatalogue() {
+  if (catalogue) return catalogue;
+  try {
+    const r = await fetch(httpUrl("api/exercises"), { credentials: "same-origin" });
+    if (r.ok) catalogue = Object.fromEntries((await r.json()).exercises.map((e) => [e.id, e]));
+  } catch (e) { /* without the catalogue the ids are shown */ }
+  return catalogue || {};
+}
+
+function button(text, key, onClick) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.append(text + " ");
+  if (key) { const k = document.createElement("kbd"); k.textContent = key; b.appendChild(k); }
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+/** The suggestions of a finished test, under its table (none: the section is hidden). */
+export async function renderAdvice(res) {
+  const recs = (res && res.recommendations) || [];
+  $("retest-results").hidden = true; // a new test: its own before/after table comes when it is saved
+  el.advice.hidden = recs.length === 0;
+  el.list.replaceChildren();
+  if (!recs.length) return;
+  const cat = await loadCatalogue();
+  let keyed = false;
+  el.list.replaceChildren(...[...recs].sort((a, b) => ["left", "right", "both"].indexOf(a.side) - ["left", "right", "both"].indexOf(b.side)).map((rec) => {
+    const e = cat[rec.exercise] || { name: rec.exercise, dose: null, camera_followed: false };
+    const li = document.createElement("li");
+    li.dataset.exercise = rec.exercise;
+    li.dataset.side = rec.side;
+    const name = document.createElement("strong");
+    name.textContent = `${e.name} — ${SIDE[rec.side] || rec.side}`;
+    const why = document.createElement("span");
+    why.className = "sub";
+    why.textContent = deg(rec.reason);
+    li.append(name, " ", why);
+    if (e.dose) {
+      const dose = document.createElement("span");
+      dose.className = "dose";
+      dose.textContent = doseWords(e.dose);
+      li.append(" ", dose);
+    }
+    const side = rec.side === "both" ? "left" : rec.side;
+    if (e.camera_followed) {
+      const first = !keyed;
+      keyed = true;
+      const b = button("Do it with the camera", first ? "E" : null, () => startCounted(rec.exercise, side));
+      if (first) b.dataset.key = "e";
+      li.appendChild(b);
+    } else if (e.dose) {
+      li.appendChild(button("Timer", null, () => startTimer(e, side)));
+    }
+    return li;
+  }));
+}
+
+function showPanel(title) {
+  el.panel.hidden = false;
+  document.body.dataset.exercise = "on";
+  el.title.textContent = title;
+  el.retest.hidden = true;
+  el.again.hidden = true;
+  el.done.hidden = false;
+}
+
+/** Count a camera-followed exercise on the live source (the session is saved first if it can be). */
+export async function startCounted(exerciseId, side) {
+  const cat = await loadCatalogue();
+  const e = cat[exerciseId] || { name: exerciseId };
+  const r = await fetch(httpUrl("api/exercise/start"), {
+    method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ exercise: exerciseId, side }),
+  });
+  if (!r.ok) { el.say.textContent = (await r.json().catch(() => ({}))).detail || `HTTP ${r.status}`; return; }
+  app.exercise = { id: exerciseId, side, sessionId: app.sessionId, stored: false };
+  Object.assign(ex, { shown: null, spokenCount: 0, spokenRep: 0, heldSaid: false });
+  app.showingLast = false;
+  showPanel(`${e.name} — ${SIDE[side]}`);
+  el.count.textContent = "0";
+  el.hold.textContent = "";
+  el.say.textContent = "Sit still with both feet straight: counting starts in a moment.";
+  say(`${e.name}, ${side} leg. Sit still with both feet straight.`);
+}
+
+/** A timer-only guide for an exercise the camera does not follow: each hold counted down, spoken. */
+function startTimer(e, side) {
+  clearInterval(ex.timer);
+  app.exercise = { id: e.id, side, timer: true };
+  showPanel(`${e.name} — ${SIDE[side]}`);
+  const hold = e.dose.hold_s || 0;
+  const total = e.dose.reps * e.dose.sets;
+  let rep = 0;
+  let left = hold;
+  el.say.textContent = e.steps ? e.steps.join(" ") : "";
+  say(`${e.name}. Hold ${hold} seconds.`);
+  ex.timer = setInterval(() => {
+    left -= 1;
+    el.hold.textContent = hold ? `${Math.max(0, left)} s left` : "";
+    if (left <= 0) {
+      rep += 1;
+      el.count.textContent = String(rep);
+      say(rep >= total ? "Done." : `${rep}. Relax, then again.`);
+      if (rep >= total) { clearInterval(ex.timer); finishTimer(); return; }
+      left = hold + 3; // 3 s to come back and start again
+    }
+  }, 1000);
+}
+
+function finishTimer() {
+  el.done.hidden = true;
+  el.again.hidden = false;
+  app.exercise = null;
+}
+
+/** The exercise state of a live message (``exercise`` in docs/server.md): shown and spoken. */
+export function updateExercise(state) {
+  if (!state || !app.exercise || app.exercise.timer || state.exercise !== app.exercise.id) return;
+  const target = state.reps_target;
+  el.count.textContent = `${state.reps_done} of ${target}`;
+  el.count.dataset.reps = String(state.reps_done);
+  if (state.active && state.counting) {
+    el.hold.textContent = state.in_rep ? `hold ${state.hold_s.toFixed(1)} s of ${state.hold_target_s} s` : "";
+    if (state.in_rep && !ex.heldSaid && state.hold_s >= state.hold_target_s) { ex.heldSaid = true; say("Good. Come back."); }
+    if (!state.in_rep) ex.heldSaid = false;
+    const dir = state.direction === "internal" ? "outward" : "inward";
+    if (!state.last_rep) el.say.textContent = `Turn the foot ${dir}, hold ${state.hold_target_s} s, come back.`;
+  }
+  const last = state.last_rep;
+  if (last && last.number > ex.spokenRep) {
+    ex.spokenRep = last.number;
+    const peak = `${Math.round(last.peak_deg)}°`;
+    if (last.counted) {
+      el.say.textContent = `Rep ${last.number} counted: ${peak}, held ${last.hold_s.toFixed(1)} s.`;
+      say(String(state.reps_done));
+    } else {
+      const why = last.reasons.map((r) => WHY_NOT[r] || r.replace(/_/g, " ")).join(", ");
+      el.say.textContent = `Rep ${last.number} not counted: ${why}.`;
+      say(`Not counted: ${why}.`);
+    }
+  }
+  if (state.result && !app.exercise.stored) {
+    app.exercise.stored = true;
+    storeResult(state.result);
+  }
+}
+
+async function storeResult(result) {
+  el.done.hidden = true;
+  el.again.hidden = false;
+  const id = app.exercise.sessionId;
+  const summary = `${result.reps_done} of ${result.reps_target} done, ${result.reps_refused} not counted.`;
+  if (!id) { el.say.textContent = `${summary} Not stored: save the session first.`; return; }
+  const r = await fetch(httpUrl(`api/sessions/${id}/exercise-results`), {
+    method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(result),
+  });
+  el.say.textContent = r.ok ? `${summary} Stored with session ${id}. T tests again.` : `${summary} Not stored (HTTP ${r.status}).`;
+  el.panel.dataset.stored = r.ok ? "yes" : "no";
+  say(`${result.reps_done} done. Press T to test again.`);
+}
+
+/** End the exercise under way (the server sends its record in the next message). */
+export async function stopExercise() {
+  if (!app.exercise) return;
+  if (app.exercise.timer) { clearInterval(ex.timer); finishTimer(); return; }
+  await fetch(httpUrl("api/exercise/stop"), { method: "POST", credentials: "same-origin" });
+}
+
+/** "Test again": the guided test once more; its saved session is compared with the one before. */
+export function testAgain() {
+  app.retestOf = app.sessionId || null;
+  app.exercise = null;
+  el.panel.hidden = true;
+  delete document.body.dataset.exercise;
+  command("start");
+}
+
+/** After a save: a re-test shows its before/after table (GET /api/sessions/{id}/retest). */
+export async function afterSave(sessionId) {
+  app.sessionId = sessionId;
+  const before = app.retestOf;
+  if (!before || before === sessionId) return;
+  const r = await fetch(httpUrl(`api/sessions/${sessionId}/retest?before=${before}`), { credentials: "same-origin" });
+  if (!r.ok) return;
+  renderRetest(await r.json());
+}
+
+function renderRetest(table) {
+  const box = $("retest-results");
+  const rows = [];
+  for (const side of ["left", "right"]) {
+    for (const [key, label] of MEASURES) {
+      const row = (table.rows || []).find((x) => x.side === side && (x.measure === key || x.measure === `${key}_deg`));
+      if (!row) continue;
+      rows.push({ side, label, ...row });
+    }
+  }
+  const tbl = document.createElement("table");
+  tbl.id = "retest-table";
+  tbl.innerHTML = "<caption>Before and after the exercises</caption><thead><tr><th scope='col'>Measure</th><th scope='col'>Before</th><th scope='col'>After</th><th scope='col'>Change</th><th scope='col'>Verdict</th></tr></thead>";
+  const body = document.createElement("tbody");
+  const fmt = (v) => (v === null || v === undefined ? "–" : `${Math.round(v)}°`);
+  for (const r of rows) {
+    const tr = document.createElement("tr");
+    const change = r.change_deg === null || r.change_deg === undefined ? "–" : `${r.change_deg > 0 ? "+" : r.change_deg < 0 ? "−" : ""}${Math.abs(Math.round(r.change_deg))}°`;
+    for (const [text, lab] of [[`${SIDE[r.side]} ${r.label.toLowerCase()}`, "Measure"], [fmt(r.before_deg), "Before"], [fmt(r.after_deg), "After"], [change, "Change"], [r.verdict || "–", "Verdict"]]) {
+      const td = document.createElement("td");
+      td.dataset.label = lab;
+      td.textContent = text;
+      tr.appendChild(td);
+    }
+    tr.dataset.verdict = r.verdict || "";
+    body.appendChild(tr);
+  }
+  tbl.appendChild(body);
+  box.replaceChildren(tbl);
+  box.hidden = false;
+}
+
+/** Keys of this part; true when the key was used. */
+export function exerciseKey(k) {
+  if (app.exercise && [" ", "Enter", "Escape"].includes(k)) { stopExercise(); return true; }
+  if (k === "t" && !el.again.hidden && !el.panel.hidden) { testAgain(); return true; }
+  if (k === "e" && document.body.dataset.view === "results") {
+    const b = el.list.querySelector("button[data-key='e']");
+    if (b) { b.click(); return true; }
+  }
+  return false;
+}
+
+el.done.addEventListener("click", stopExercise);
+el.again.addEventListener("click", testAgain);
