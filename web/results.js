@@ -57,6 +57,7 @@ export function renderResults(res) {
   ui.results.dataset.rid = res.result_id;
   const asym = res.asymmetry || {};
   const flagged = new Set(asym.flagged_measures || []);
+  const verdicts = asym.verdicts || {};
   ui.resultsBody.replaceChildren(...ROWS.map(([label, key, which]) => {
     const tr = document.createElement("tr");
     const th = document.createElement("th");
@@ -93,6 +94,8 @@ export function renderResults(res) {
       tdPct.appendChild(span("big", pct !== null && pct !== undefined ? `${pct.toFixed(0)}%` : "–"));
       tdPct.title = "The difference as a share of the larger side";
       if (isFlagged) { tdDiff.classList.add("flagged"); tdPct.classList.add("flagged"); }
+      if (verdicts[key] === "inconclusive") tdDiff.appendChild(span("sub undecided", "cannot tell"));
+      tdDiff.title = (res.words && res.words.asymmetry[key]) || "";
     }
     tr.append(tdDiff, tdPct);
     return tr;
@@ -104,6 +107,10 @@ export function renderResults(res) {
   } else if (asym.flagged) {
     ui.asymBadge.className = "badge flagged";
     ui.asymBadge.textContent = `Sides differ by more than ${thr}°`;
+  } else if (Object.values(verdicts).includes("inconclusive")) {
+    // The 95 % interval of a difference straddles the threshold: the test cannot decide.
+    ui.asymBadge.className = "badge undecided";
+    ui.asymBadge.textContent = `Cannot tell if the sides differ by more than ${thr}°: repeat the test`;
   } else {
     ui.asymBadge.className = "badge ok";
     ui.asymBadge.textContent = `Sides within ${thr}°`;

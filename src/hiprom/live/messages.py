@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
 
+from hiprom.assessment.wording import explain
 from hiprom.landmarks import SIDES
 from hiprom.live.guide import COMMANDS
 
@@ -190,6 +191,7 @@ def results_summary(analysis: dict[str, Any], result_id: str) -> dict[str, Any]:
         "asymmetry": analysis.get("asymmetry"),
         "notes": (analysis.get("quality") or {}).get("notes", []),
         "recommendations": analysis.get("recommendations") or [],
+        "words": explain(analysis),
         "trials": [
             {k: t.get(k) for k in ("side", "direction", "peak_deg", "valid", "flags")} for t in analysis.get("trials", [])
         ],
