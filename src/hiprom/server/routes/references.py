@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from hiprom.errors import NotMeasurableError
 from hiprom.server.errors import responses
 from hiprom.server.routes.records import IsoDate, StoreDep, _http_errors
-from hiprom.store import ReferenceInput
+from hiprom.store import ReferenceInput, ReferenceRecord
 
 router = APIRouter(prefix="/api", tags=["references"], responses=responses(503))
 
@@ -40,19 +40,8 @@ class ReferenceDeleted(BaseModel):
     deleted: int
 
 
-class ReferencePublic(BaseModel):
-    id: int
-    session_id: int
-    subject: str | None
-    recorded_utc: str
-    instrument: str
-    rater: str | None
-    left_ir_deg: float | None
-    left_er_deg: float | None
-    right_ir_deg: float | None
-    right_er_deg: float | None
-    notes: str | None
-    created_utc: str
+ReferencePublic = ReferenceRecord
+"""The API form of a stored reading is the store's record itself (one definition of its fields)."""
 
 
 @router.get("/sessions/{session_id}/references", response_model=list[ReferencePublic], responses=responses(404, 422))
