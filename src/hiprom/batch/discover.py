@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 
 from hiprom.errors import InputError
 from hiprom.recording import SUFFIX as RECORDING_SUFFIX
-from hiprom.source import VIDEO_SUFFIXES, file_kind
+from hiprom.source import VIDEO_SUFFIXES, file_kind  # noqa: F401 - re-exported for callers and tests
 
 
 

@@ -7,7 +7,6 @@ statuses: unknown id 404, bad input 422, store unreachable 503). The page's
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, HTTPException
