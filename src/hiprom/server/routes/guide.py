@@ -43,7 +43,7 @@ def exercise_state(engine: EngineDep) -> dict | None:
     return engine.exercise_state
 
 
-@exercise_router.post("/start", status_code=202, responses=responses(422, 503))
+@exercise_router.post("/start", status_code=202, responses=responses(400, 413, 422, 503))
 def exercise_start(body: ExerciseStart, engine: EngineDep) -> dict:
     """Count ``exercise`` on ``side`` from the live source (the guided test is closed; a file restarts)."""
     try:
