@@ -32,7 +32,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from hiprom.assessment.norms import tomllib
+from hiprom.assessment.norms import clinic_file, tomllib
 from hiprom.assessment.trials import DIRECTIONS
 from hiprom.errors import ConfigError
 
@@ -273,12 +273,7 @@ def load_catalogue(path: str | os.PathLike[str] | None = None) -> Catalogue:
     Raises:
         ConfigError: the file is missing, is not TOML, or holds a bad value.
     """
-    if path is None:
-        env = os.environ.get(EXERCISES_ENV, "").strip()
-        if not env:
-            return package_catalogue()
-        path = env
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"{p}: exercise catalogue not found; check --exercises or {EXERCISES_ENV}")
+    p = clinic_file(path, EXERCISES_ENV, "exercise catalogue", "--exercises")
+    if p is None:
+        return package_catalogue()
     return _clinic_catalogue(str(p), p.stat().st_mtime_ns)

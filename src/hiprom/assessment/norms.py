@@ -212,6 +212,22 @@ def norms_from_mapping(data: dict[str, Any], where: str = "norms") -> Norms:
     return dataclasses.replace(Norms(), **changes)
 
 
+def clinic_file(path: str | os.PathLike[str] | None, env: str, what: str, option: str) -> Path | None:
+    """The clinic's override file: ``path``, else the file named by ``env``, else None (the package's own).
+
+    Raises:
+        ConfigError: the file named does not exist (the message names ``option`` and ``env``).
+    """
+    if path is None:
+        path = os.environ.get(env, "").strip() or None
+        if path is None:
+            return None
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"{p}: {what} not found; check {option} or {env}")
+    return p
+
+
 def load_norms(path: str | Path | None = None) -> Norms:
     """Defaults, overridden by a clinic's TOML file.
 
@@ -222,14 +238,9 @@ def load_norms(path: str | Path | None = None) -> Norms:
     Raises:
         ConfigError: the file is missing, is not TOML, or holds a bad value.
     """
-    if path is None:
-        env = os.environ.get(NORMS_ENV, "").strip()
-        if not env:
-            return Norms()
-        path = env
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"{p}: norms file not found; check --norms or {NORMS_ENV}")
+    p = clinic_file(path, NORMS_ENV, "norms file", "--norms")
+    if p is None:
+        return Norms()
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
