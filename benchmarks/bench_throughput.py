@@ -45,8 +45,9 @@ DEFAULT_CLIP = Path(tempfile.gettempdir()) / "hiprom-bench" / "tug_1280x720_30s.
 SIZE_WH = (1280, 720)
 FPS = 30.0
 SECONDS = 30.0
-BARE_FRAMES = 400
-"""Frames decoded beforehand for the bare figure (one forward-backward pass; ~1.1 GB at 720p)."""
+BARE_FRAMES = 900
+"""Frames decoded beforehand for the bare figure: the whole 30 s clip (~2.5 GB at 720p), so bare and
+``analyze`` run over the same frames and equally long (a shorter run's best-of is luckier on a noisy machine)."""
 
 
 def make_clip(target: Path, source: Path = SOURCE_CLIP) -> None:
@@ -158,7 +159,7 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="pose model variant or .task file")
     parser.add_argument("--workers", type=int, default=2, help="batch workers (default 2)")
     parser.add_argument("--copies", type=int, default=4, help="copies of the clip in the batch (default 4)")
-    parser.add_argument("--repeat", type=int, default=2, help="bare and analyze runs, alternated, best kept (default 2)")
+    parser.add_argument("--repeat", type=int, default=3, help="bare and analyze runs, alternated, best kept (default 3)")
     parser.add_argument("--live-seconds", type=float, default=15.0, help="measuring time of the live loop")
     args = parser.parse_args()
     if not args.clip.is_file():

@@ -10,29 +10,26 @@ OpenCV and MediaPipe are imported only when a video is tracked.
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hiprom.assessment import (
-    Catalogue,
-    Exercise,
-    Norms,
-    assess,
-    exercise_result,
-    find_reps,
-    load_norms,
-    not_measurable,
-)
-from hiprom.assessment.result import too_few_frames
+from hiprom.assessment import Catalogue, Exercise, Norms, load_norms
 from hiprom.errors import InputError, NotMeasurableError
-from hiprom.kinematics import Kinematics, measure
-from hiprom.kinematics.neutral import Neutral
 from hiprom.landmarks import SIDES
 from hiprom.recording import LandmarkRecording
 from hiprom.source import SourceSpec
+
+if TYPE_CHECKING:
+    from hiprom.kinematics import Kinematics
+
+ANALYSIS_MODULES = ("hiprom.kinematics", "hiprom.assessment.result", "hiprom.assessment.reps")
+"""The analysis stage (kernel, SciPy's filters, assessment): imported where it is
+used, and while a video is tracked, in the background (see ``_preload``)."""
 
 Progress = Callable[[int, int | None], None]
 """Called with the frames tracked so far and the total when the source knows it (video input only)."""
@@ -82,12 +79,47 @@ def load_or_track(
         from hiprom.capture import open_source  # OpenCV: only for video input
         from hiprom.pose import PoseTracker, track  # MediaPipe: only for video input
 
-        with open_source(p) as source, PoseTracker(model) as tracker:
-            rec = with_source_notes(as_saved(track(source, tracker, progress=progress, mirrored=bool(mirrored))),
-                                    source)
+        preload: threading.Thread | None = None
+
+        def on_frame(done: int, total: int | None) -> None:
+            nonlocal preload
+            if preload is None:
+                preload = _preload(ANALYSIS_MODULES)
+            if progress is not None:
+                progress(done, total)
+
+        try:
+            with open_source(p) as source, PoseTracker(model) as tracker:
+                rec = with_source_notes(as_saved(track(source, tracker, progress=on_frame, mirrored=bool(mirrored))),
+                                        source)
+        finally:
+            if preload is not None:
+                preload.join()  # no import is ever in flight in two threads
     if mirrored is not None and bool(mirrored) != bool(rec.mirrored):
         rec = dataclasses.replace(rec, mirrored=bool(mirrored))
     return rec
+
+
+def _preload(modules: tuple[str, ...]) -> threading.Thread:
+    """Start importing ``modules`` in a daemon thread.
+
+    Started at the first tracked frame: from then on the main thread mostly
+    waits on MediaPipe's native calls, so the analysis stage's imports (about
+    0.3 s of a command's start-up otherwise) run on an idle core while the
+    video is tracked. A failing import is left for the main thread's own
+    import to report.
+    """
+
+    def run() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - reported by the main thread's own import
+                return
+
+    thread = threading.Thread(target=run, name="hiprom-preload", daemon=True)
+    thread.start()
+    return thread
 
 
 def with_source_notes(rec: LandmarkRecording, source: Any) -> LandmarkRecording:
@@ -106,6 +138,9 @@ def kinematics_of(rec: LandmarkRecording) -> Kinematics:
 
     Raises ``NotMeasurableError`` when there is nothing to measure.
     """
+    from hiprom.kinematics import measure
+    from hiprom.kinematics.neutral import Neutral
+
     neutral = Neutral.from_dict(rec.neutral) if rec.neutral is not None else None
     return measure(rec, mirrored=rec.mirrored, reference=neutral)
 
@@ -126,6 +161,9 @@ def analyze_recording(
     and the reason, never an exception. A recording that carries a neutral
     calibrated live (``rec.neutral``) is measured against it.
     """
+    from hiprom.assessment import assess, not_measurable
+    from hiprom.assessment.result import too_few_frames
+
     norms = norms if norms is not None else load_norms()
     name = source if source is not None else rec.source
     common: dict[str, Any] = {"source": name, "fps": rec.fps, "mirrored": rec.mirrored, "model": rec.model}
@@ -169,6 +207,8 @@ def count_recording(
         InputError: the exercise is not one the camera can follow, or the side is unknown.
         NotMeasurableError: the recording holds nothing the kernel can measure.
     """
+    from hiprom.assessment import exercise_result, find_reps
+
     if not exercise.camera_followed:
         raise InputError(f"{exercise.id}: the camera cannot follow this exercise; "
                          "choose a camera-followed one (see 'hiprom exercises')")

@@ -13,6 +13,11 @@ Pure numpy, like the kernel below it: no OpenCV, MediaPipe or FastAPI.
   camera-followed exercise; :func:`compare` and :func:`trend` judge a re-test.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from hiprom.assessment.exercises import EXERCISES_ENV, Catalogue, Dose, Exercise, load_catalogue
 from hiprom.assessment.export import result_json, series_csv
 from hiprom.assessment.norms import NORMS_ENV, Norms, TrialSettings, load_norms
@@ -24,11 +29,34 @@ from hiprom.assessment.program import (
     program_from_recommendations,
 )
 from hiprom.assessment.recommend import asymmetry_verdicts, findings, recommend
-from hiprom.assessment.reps import Rep, RepCounter, RepSettings, exercise_result, find_reps
-from hiprom.assessment.result import SCHEMA, assess, not_measurable
 from hiprom.assessment.retest import RETEST_SCHEMA, compare, trend
 from hiprom.assessment.trials import FlagRules, Trial, find_trials
 from hiprom.assessment.verdict import verdict
+
+if TYPE_CHECKING:
+    from hiprom.assessment.reps import Rep, RepCounter, RepSettings, exercise_result, find_reps
+    from hiprom.assessment.result import SCHEMA, assess, not_measurable
+
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(("Rep", "RepCounter", "RepSettings", "exercise_result", "find_reps"), "reps"),
+    **dict.fromkeys(("SCHEMA", "assess", "not_measurable"), "result"),
+}
+"""Names imported from their submodule on first use (PEP 562): these two need the
+kernel (and SciPy) underneath, which a caller after only the norms, the catalogue
+or the wording (``hiprom analyze`` before it starts tracking) should not pay for."""
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
 
 __all__ = [
     "EXERCISES_ENV",

@@ -7,7 +7,9 @@ MediaPipe works on the current one.
 
 from __future__ import annotations
 
+import os
 import queue
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,12 +24,29 @@ from hiprom.recording import LandmarkRecording
 QUEUE_FRAMES = 4
 """Decoded frames kept ready ahead of the model (memory: a few frames)."""
 
+DECODE_NICENESS = 10
+"""Added to the decoding thread's niceness (Linux): decoding runs ahead of the model
+with frames to spare, so when both want the same core MediaPipe's threads, the
+critical path, should get it first."""
+
 _END = object()
 
 
 @dataclass(frozen=True)
 class _Failure:
     error: BaseException
+
+
+def _lower_priority(niceness: int) -> None:
+    """Make the calling thread nicer by ``niceness`` (Linux, where a thread id names one
+    thread for ``setpriority``); elsewhere, or when not allowed, leave it as it is."""
+    if not sys.platform.startswith("linux"):
+        return
+    tid = threading.get_native_id()
+    try:
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + niceness))
+    except OSError:
+        pass
 
 
 class _Decoder:
@@ -49,6 +68,7 @@ class _Decoder:
         return False
 
     def _run(self) -> None:
+        _lower_priority(DECODE_NICENESS)
         try:
             for frame in self.source:
                 if not self._put(frame):
