@@ -8,8 +8,10 @@ a traceback is shown only for a real bug (or with ``--debug``).
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
+from typing import NoReturn
 
 import click
 
@@ -85,5 +87,18 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def run() -> NoReturn:
+    """The ``hiprom`` console command: :func:`main`, then exit with its code.
+
+    ``gc.freeze()`` first: the interpreter's last garbage collection, over the
+    objects of MediaPipe, matplotlib and SciPy, otherwise adds about 0.2 s to the
+    exit of every command that tracked a video (measured), for memory the
+    operating system frees anyway. Exit handlers still run.
+    """
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
