@@ -25,8 +25,8 @@ BILATERAL_DIAMETER_PX = 5
 """Neighbourhood of the filter (pixels): one JPEG block edge and its neighbours at 320x240."""
 BILATERAL_SIGMA_COLOR = 20.0
 """Grey-level differences well below this are smoothed, larger ones (body outlines) kept: JPEG errors at
-quality 25 are 90 % under 4 and 99 % under 16 grey levels (gt10 at 320x240). A stronger filter (30, 50)
-helped the textured bodies as much (2.0 deg) but wiped the grey figure's faint shading (5.2, 8.9 deg)."""
+quality 25 are 90 % under 4 and 99 % under 16 grey levels (gt10 at 320x240). Stronger filters (30, 50)
+helped the textured bodies as much (2.0, 2.1 deg) but not the grey figure (5.2, 4.7 deg)."""
 BILATERAL_SIGMA_SPACE_PX = 3.0
 """Spatial reach of the smoothing (pixels), within the diameter above."""
 
