@@ -98,7 +98,7 @@ class KinematicsSettings:
     """Landmark placement error that no averaging removes (MediaPipe joint centres), in pixels across
     the knee-ankle line: the angle term is ``placement / shank length on screen`` (1.6 deg on a 95 px
     shank, 3.3 at 320x240). Fitted over all 30 rendered runs and variants so that 95 % of held peaks
-    lie within 2 u (``docs/accuracy.md``: 97 %, median 2.5 deg)."""
+    lie within 2 u; with the visibility and hold-wander terms 100 %, median 2.0 deg (``docs/accuracy.md``)."""
     uncertainty_floor_deg: float = 1.5
     """The placement term when the shank length on screen is unknown (no neutral yet)."""
     uncertainty_visibility_deg: float = 25.0
