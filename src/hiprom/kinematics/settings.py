@@ -46,10 +46,12 @@ class KinematicsSettings:
     """Frontal method: top of the shank = (1 - a) knee landmark + a (its resting place beside the hip).
     MediaPipe's knee follows the foot (~0.2 shank lengths at 35 deg); 0.5 cut the held-peak error on the
     rendered clips from 2.6 to 1.2 deg (mean absolute); 0 = the knee landmark as is. Exact data: no effect."""
-    anchor_min_quiet_fraction: float = 0.10
-    """The knee anchor needs a trustworthy resting knee: with both legs quiet in under 10 % of the
-    frames (an unsteady pose track) the knee landmark is used as is. On a rendered clip the pose model
-    tracked badly (7 % quiet) the anchor doubled the peak error (5 -> 12 deg); good clips are 20-48 %."""
+    min_quiet_fraction: float = 0.10
+    """The resting pose is trusted only when both legs are quiet in at least 10 % of the frames; below
+    that (an unsteady pose track) the knee landmark is used as is (no knee anchor) and the camera's place
+    is unknown. On a rendered clip the pose model tracked badly (7 % quiet) the anchor doubled the peak
+    error (5 -> 12 deg); on gt06 mirrored (5 %) the camera read 9 deg to the side for 0 (its image cue 22);
+    good clips are 20-48 %."""
     method_policy: str = "frontal"
     """'frontal' = the yaw-corrected frontal method first (MediaPipe's depth erred 4-10 deg on the
     rendered clips, the frontal method ~1); 'world' = the 3-D method first. The other fills gaps."""
@@ -121,7 +123,7 @@ class KinematicsSettings:
             raise ConfigError(f"knee_flexion_range_deg must satisfy 0 <= low < high <= 180, but got {(lo, hi)}")
         if not 0.0 < self.max_rotation_deg <= 180.0:
             raise ConfigError(f"max_rotation_deg must be in (0, 180], but got {self.max_rotation_deg}")
-        for name in ("min_visibility", "min_foot_visibility", "knee_anchor", "anchor_min_quiet_fraction"):
+        for name in ("min_visibility", "min_foot_visibility", "knee_anchor", "min_quiet_fraction"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ConfigError(f"{name} must be between 0 and 1, but got {value}")
