@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hiprom.assessment import TrialSettings, find_trials
-from hiprom.assessment.trials import despike
+from hiprom.assessment.trials import HOLD_WANDER, despike
 from hiprom.assessment.result import FLAG_RULES
 from hiprom.kinematics import QualityFlag
 from hiprom.landmarks import SIDES
@@ -54,6 +54,15 @@ def test_trial_times_bracket_the_movement(full_test):
     assert 1.5 <= tr.start_s <= 1.7 and 3.2 <= tr.end_s <= 3.5
     assert 1.75 <= tr.hold_start_s <= 1.95 and 3.05 <= tr.hold_end_s <= 3.25  # plateau + ramp tops
     assert tr.peak_deg == pytest.approx(38.0, abs=1e-9)  # exact data -> exact peak
+
+
+@pytest.mark.parametrize("sd_deg", [0.5, 2.0])
+def test_peak_uncertainty_grows_with_the_holds_wander(noisy_protocol, full_test, sd_deg):
+    # u_peak = hypot(per-frame u, HOLD_WANDER * robust SD of the hold): 1.5 deg and ~1 / ~4 deg here.
+    t, angle = noisy_protocol(full_test, fps=30.0, sd_deg=sd_deg, seed=5)
+    for tr in trials_of(t, angle, unc=1.5):
+        expected = np.hypot(1.5, HOLD_WANDER * sd_deg)
+        assert tr.peak_unc_deg == pytest.approx(expected, rel=0.3), tr
 
 
 @pytest.mark.parametrize("fps", [5.0, 10.0, 30.0, 60.0])

@@ -71,3 +71,21 @@ def test_neutral_validates_its_down_vector():
     with pytest.raises(ValueError, match="down_world"):
         Neutral(down_world=np.zeros(3))
     np.testing.assert_allclose(Neutral(down_world=np.array([0.0, 2.0, 0.0])).down_world, [0.0, 1.0, 0.0])
+
+
+def test_camera_is_unknown_when_the_legs_never_rest(four_trials):
+    # Both legs swinging all the time, out of step (an unsteady pose track looks like this): the legs
+    # rest together in under min_quiet_fraction of the frames, so no camera is claimed from them.
+    t = np.arange(600) / 30.0
+    rot = np.column_stack([25.0 * np.sin(2 * np.pi * 0.37 * t), 25.0 * np.sin(2 * np.pi * 0.53 * t + 1.0)])
+    unsteady = estimate_neutral(*_arrays(seated_recording(rot, camera=Camera(yaw_deg=15.0, **LEVEL))))
+    assert unsteady.quiet_fraction < KinematicsSettings().min_quiet_fraction
+    assert np.isnan([unsteady.camera.yaw_deg, unsteady.camera.height_m, unsteady.camera.distance_m]).all()
+    assert unsteady.camera_yaw_deg == 0.0
+    _, protocol_rot = four_trials
+    steady = estimate_neutral(*_arrays(seated_recording(protocol_rot, camera=Camera(yaw_deg=15.0, **LEVEL))))
+    assert steady.camera.yaw_deg == pytest.approx(15.0, abs=3.0)
+
+
+def _arrays(rec):
+    return rec.image, rec.world, rec.size_wh

@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hiprom.kinematics.smoothing import OneEuroFilter, local_quadratic, one_euro, robust_smooth, rolling_rms
+from hiprom.kinematics.smoothing import (
+    SCALE_HALF_WIDTH_SIGMAS,
+    OneEuroFilter,
+    local_median,
+    local_quadratic,
+    one_euro,
+    robust_smooth,
+    rolling_rms,
+)
 
 
 @pytest.mark.parametrize("coeffs", [(3.0, 0.0, 0.0), (-2.0, 0.7, 0.0), (1.0, -0.3, 0.02)])
@@ -41,6 +49,39 @@ def test_robust_smooth_ignores_a_glitch_and_keeps_a_held_peak():
     jitter_raw = np.median(np.abs(np.diff(x[:, 0])))
     jitter = np.median(np.abs(np.diff(out)))
     assert jitter < 0.3 * jitter_raw
+
+
+def test_a_window_of_a_series_is_smoothed_as_the_whole_series():
+    # The live guide measures the last 20 s; the analysis, the whole test. The outlier scale is
+    # local, so frames away from the window's ends get the very same values, although the noise
+    # differs between the two halves of the series (a global scale would differ).
+    rng = np.random.default_rng(4)
+    n, sigma = 900, 3.0
+    x = np.cumsum(rng.normal(0.0, 0.2, (n, 2)), axis=0)
+    x[: n // 2] += rng.normal(0.0, 3.0, (n // 2, 2))  # noisy first half, calm second half
+    x[rng.random((n, 2)) < 0.03] += 25.0  # glitches
+    x[rng.random((n, 2)) < 0.02] = np.nan
+    whole = robust_smooth(x, sigma)
+    start, stop = 400, 800
+    part = robust_smooth(x[start:stop], sigma)
+    reach = int(np.ceil(SCALE_HALF_WIDTH_SIGMAS * sigma)) + 2 * int(np.ceil(3.0 * sigma))
+    inner = slice(reach, stop - start - reach)
+    np.testing.assert_allclose(part[inner], whole[start:stop][inner], atol=1e-9)
+
+
+def test_local_median_skips_nan_and_matches_numpy():
+    rng = np.random.default_rng(2)
+    x = rng.normal(0.0, 1.0, (200, 2))
+    x[rng.random((200, 2)) < 0.3] = np.nan
+    x[50:90, 1] = np.nan
+    h = 7
+    padded = np.pad(x, ((h, h), (0, 0)), constant_values=np.nan)
+    got = local_median(x, h)
+    for i in range(200):
+        for c in range(2):
+            window = padded[i : i + 2 * h + 1, c]
+            expected = np.median(window[np.isfinite(window)]) if np.isfinite(window).any() else np.nan
+            np.testing.assert_allclose(got[i, c], expected, equal_nan=True)
 
 
 def test_no_overshoot_where_a_ramp_meets_a_hold():

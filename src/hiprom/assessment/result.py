@@ -39,7 +39,9 @@ SCHEMA = "hiprom.analysis/1"
 # So they are listed on a trial as warnings, and rule out a whole side only
 # when they cover most of its frames (the footage is not the seated test).
 # The others (methods_disagree, camera_oblique, multiple_people) are only
-# reported; the kernel's uncertainty already grows with them.
+# reported: MediaPipe's depth disagrees with good frontal readings too, the
+# frontal method corrects for the camera's yaw, and the subject is followed
+# among other people; a poorly seen or wandering reading shows in the ±.
 POSTURE = int(QualityFlag.KNEE_NOT_FLEXED | QualityFlag.THIGH_NOT_TOWARD_CAMERA)
 INVALIDATING = int(COMPENSATION | QualityFlag.LOW_VISIBILITY | QualityFlag.LEG_OUT_OF_FRAME | QualityFlag.NO_PERSON)
 _VISIBILITY = int(QualityFlag.LOW_VISIBILITY | QualityFlag.LEG_OUT_OF_FRAME)

@@ -91,7 +91,7 @@ class LiveMeter:
         self._angle = OneEuroFilter(2, s.one_euro_min_cutoff_hz, s.one_euro_beta, s.one_euro_d_cutoff_hz)
         # Plain exponential averages (a One Euro with beta = 0) for posture and jitter.
         self._posture = OneEuroFilter(6, 1.0 / (2 * math.pi * s.compensation_smooth_s), 0.0, 1.0)
-        self._spread = OneEuroFilter(4, 1.0 / (math.pi * s.uncertainty_window_s), 0.0, 1.0)  # tau = window / 2
+        self._spread = OneEuroFilter(2, 1.0 / (math.pi * s.uncertainty_window_s), 0.0, 1.0)  # tau = window / 2
 
     @property
     def neutral(self) -> Neutral:
@@ -135,10 +135,10 @@ class LiveMeter:
         posture = self._posture(t_s, np.concatenate([fr.hike, fr.lean_deg, fr.knee[0], fr.swing_deg[0]]))
         compensation = quality.compensation_flags(posture[:1], posture[1:2], posture[None, 2:4], posture[None, 4:], s)
         flags = fr.flags[0] | compensation[0]
-        # Mean squares of raw - smoothed and of frontal - world over ~uncertainty_window_s.
-        spread = self._spread(t_s, np.concatenate([fr.raw_deg[0] - angle, fr.frontal_deg[0] - fr.world_deg[0]]) ** 2)
+        # Mean square of raw - smoothed over ~uncertainty_window_s.
+        spread = self._spread(t_s, (fr.raw_deg[0] - angle) ** 2)
         known = self._neutral if self._calibrated else None
-        u = uncertainty_deg(np.sqrt(spread[:2]), fr.visibility[0], np.sqrt(spread[2:]), s, known)
+        u = uncertainty_deg(np.sqrt(spread), fr.visibility[0], s, known)
         unmeasurable = (flags & np.uint32(UNMEASURABLE)) != 0
         return LiveReading(
             t_ms=float(t_ms),

@@ -116,13 +116,7 @@ def measure(
     flags = frames.flags | compensation
 
     window_u = max(settings.uncertainty_window_s * fps, 3.0)
-    u = uncertainty_deg(
-        rolling_rms(frames.raw_deg - angle, window_u),
-        frames.visibility,
-        rolling_rms(frames.frontal_deg - frames.world_deg, window_u),
-        settings,
-        neutral,
-    )
+    u = uncertainty_deg(rolling_rms(frames.raw_deg - angle, window_u), frames.visibility, settings, neutral)
     unmeasurable = (flags & np.uint32(UNMEASURABLE)) != 0
     return Kinematics(
         t_s=t_s,

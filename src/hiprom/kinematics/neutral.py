@@ -201,7 +201,8 @@ def estimate_neutral(
     if not np.all(np.isfinite(down)) or np.linalg.norm(down) < 1e-6:
         down = Neutral.from_reference(ref).down_world
 
-    camera = estimate_camera(image[quiet], world[quiet], size_wh, down, ref)
+    steady = quiet_fraction >= settings.min_quiet_fraction
+    camera = estimate_camera(image[quiet], world[quiet], size_wh, down, ref) if steady else CameraEstimate()
     yaw = camera.yaw_deg
     posture = geo.posture_px(image[quiet], size_wh, ref)
     return Neutral(

@@ -82,7 +82,7 @@ def read_frames(
             geo.frontal_rotation_deg(image, size_wh, neutral.reference_deg, yaw_deg=yaw, swing_axes=axes),
         )
         frontal = swing
-        if settings.knee_anchor > 0.0 and neutral.quiet_fraction >= settings.anchor_min_quiet_fraction:
+        if settings.knee_anchor > 0.0 and neutral.quiet_fraction >= settings.min_quiet_fraction:
             anchored = geo.frontal_rotation_deg(
                 image, size_wh, neutral.reference_deg, neutral.knee_offset_px, settings.knee_anchor, yaw, axes
             )
@@ -122,24 +122,24 @@ def read_frames(
 def uncertainty_deg(
     jitter_deg: np.ndarray,
     visibility: np.ndarray,
-    disagreement_deg: np.ndarray,
     settings: KinematicsSettings,
     neutral: Neutral | None = None,
 ) -> np.ndarray:
     """One standard uncertainty (deg) per reading, terms added in quadrature.
 
-    ``u = sqrt(jitter^2 + (k_vis (1 - visibility))^2 + (k_dis * disagreement)^2 + place^2)``:
+    ``u = sqrt(jitter^2 + (k_vis (1 - visibility))^2 + place^2)``:
     jitter = RMS of raw minus smoothed around the frame (the landmark noise);
     visibility = the worst of hip, knee, ankle (a half-hidden leg is a guess);
-    disagreement = RMS difference of the two methods (they see different errors);
     place = the landmark placement error over the shank's length on screen (the
     neutral's ``shank_px``; ``uncertainty_floor_deg`` while unknown), so a small
     or low-resolution picture is less certain. Missing (NaN) or degenerate
-    (infinite) terms count as zero.
+    (infinite) terms count as zero. The 3-D method's disagreement is not a term:
+    MediaPipe's depth errs 4-20 deg where the frontal reading is right, so it
+    inflated good readings and did not follow the frontal method's errors
+    (``docs/accuracy.md``).
     """
     vis = settings.uncertainty_visibility_deg * (1.0 - np.clip(visibility, 0.0, 1.0))
-    dis = settings.uncertainty_disagreement * disagreement_deg
-    terms = [np.where(np.isfinite(t), t, 0.0) ** 2 for t in (jitter_deg, vis, dis)]
+    terms = [np.where(np.isfinite(t), t, 0.0) ** 2 for t in (jitter_deg, vis)]
     shank_px = neutral.shank_px if neutral is not None else float("nan")
     if np.isfinite(shank_px) and shank_px > 0:
         place = float(np.degrees(settings.uncertainty_placement_px / shank_px))

@@ -81,14 +81,39 @@ def local_mean(x: np.ndarray, sigma_frames: float, weights: np.ndarray | None = 
     return np.where(np.isfinite(x), out, np.nan)
 
 
+SCALE_HALF_WIDTH_SIGMAS = 10.0
+"""The outlier scale of :func:`robust_smooth` is the median residual within this many smoothing sigmas
+either side of a frame (1 s at the default 0.1 s sigma): local, so a live look at the last 20 s
+(``live.recorder``) judges a frame's outliers by the same frames as the analysis of the whole test."""
+
+
+def local_median(x: np.ndarray, half_width_frames: float) -> np.ndarray:
+    """Median of ``x`` (n, c) over a centred window of ``2 h + 1`` frames (``h`` rounded up), NaN skipped.
+
+    Frames beyond the ends do not count; a window with no finite value gives NaN.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.shape[0] == 0:
+        return x.copy()
+    h = max(1, int(np.ceil(half_width_frames)))
+    padded = np.pad(x, ((h, h), (0, 0)), constant_values=np.nan)
+    ordered = np.sort(np.lib.stride_tricks.sliding_window_view(padded, 2 * h + 1, axis=0), axis=-1)  # NaN last
+    count = np.isfinite(ordered).sum(axis=-1, keepdims=True)  # (n, c, 1)
+    # the middle one or two of the ``count`` finite values (a NaN pair when there are none)
+    lo = np.take_along_axis(ordered, np.maximum(count - 1, 0) // 2, axis=-1)
+    hi = np.take_along_axis(ordered, count // 2, axis=-1)
+    return np.where(count > 0, 0.5 * (lo + hi), np.nan)[..., 0]
+
+
 def robust_smooth(
     x: np.ndarray, sigma_frames: float, outlier_k: float = 4.0, floor: float | np.ndarray = 1.0, order: int = 2
 ) -> np.ndarray:
     """:func:`local_quadratic` (``order`` 2) or :func:`local_mean` (0), then again without outliers.
 
     An outlier is off the first fit by more than ``outlier_k`` robust standard
-    deviations (1.4826 x median absolute residual per channel, at least
-    ``floor``), e.g. a single frame where the model put the ankle on the chair leg.
+    deviations (1.4826 x the median absolute residual of the channel within
+    ``SCALE_HALF_WIDTH_SIGMAS`` sigmas, at least ``floor``), e.g. a single frame
+    where the model put the ankle on the chair leg.
     The quadratic result is kept within the local range of the data.
     """
     if order not in (0, 2):
@@ -98,7 +123,7 @@ def robust_smooth(
     resid = np.abs(x - first)
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN channels give NaN scales
-        scale = np.maximum(1.4826 * np.nanmedian(resid, axis=0), floor)
+        scale = np.maximum(1.4826 * local_median(resid, SCALE_HALF_WIDTH_SIGMAS * sigma_frames), floor)
         keep = resid <= outlier_k * scale
     fit = first if keep[np.isfinite(x)].all() else fit_fn(x, sigma_frames, weights=keep.astype(np.float64))
     if order == 0:

@@ -41,6 +41,7 @@ from hiprom.errors import ModelError
 from hiprom.landmarks import N_LANDMARKS
 from hiprom.native_stderr import native_stderr_silenced
 from hiprom.pose.models import model_name, resolve_model
+from hiprom.pose.prepare import pose_input
 from hiprom.pose.subject import Geometry, SubjectFollower, count_people, geometry
 
 LOOK_EVERY_MS = 1000.0
@@ -295,7 +296,7 @@ class PoseTracker:
         if ts <= self._last_ts:
             ts = self._last_ts + 1
         self._last_ts = ts
-        data = image_rgb if image_rgb.flags.c_contiguous else np.ascontiguousarray(image_rgb)
+        data = pose_input(image_rgb if image_rgb.flags.c_contiguous else np.ascontiguousarray(image_rgb))
         size_wh = (int(data.shape[1]), int(data.shape[0]))
         main = self._detect(self._main, data, ts)
         self.frames_done += 1
