@@ -78,3 +78,9 @@ def test_camera_advice_says_what_to_move(camera, expected):
     assert len(advice) == len(expected)
     for text, words in zip(advice, expected):
         assert words in text
+
+
+def test_asymmetry_sentence_keeps_the_abbreviation_upper_case():
+    # "Inward turning (ir)" read like a typo on the page, the PDF and the CLI.
+    sentence = asymmetry_sentence("internal_rotation", "inconclusive", 5.0, 10.0)
+    assert sentence.startswith("Inward turning (IR): cannot tell")

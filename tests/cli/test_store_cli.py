@@ -120,10 +120,12 @@ def test_report_pdf_has_the_exported_figures_and_renders(home: Path) -> None:
     subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(home / "out" / "page")], check=True)
     pages = sorted((home / "out").glob("page-*.png"))
     assert 1 <= len(pages) <= 3  # two at most, and the home program page
-    first = np.asarray(Image.open(pages[0]).convert("RGB")).astype(int)
-    blue = (np.abs(first - [31, 95, 168]).max(axis=2) < 30).mean()
-    orange = (np.abs(first - [217, 72, 15]).max(axis=2) < 30).mean()
-    assert blue > 0.003 and orange > 0.003  # the charts are drawn
+    # The charts are drawn (on page 1 or, after a long header, whole on page 2).
+    shares = []
+    for page in pages:
+        pixels = np.asarray(Image.open(page).convert("RGB")).astype(int)
+        shares.append([(np.abs(pixels - colour).max(axis=2) < 30).mean() for colour in ([31, 95, 168], [217, 72, 15])])
+    assert any(blue > 0.003 and orange > 0.003 for blue, orange in shares)
 
 
 def test_report_of_an_analysis_file(home: Path) -> None:

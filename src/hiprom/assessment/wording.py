@@ -37,17 +37,17 @@ DISTANCE_MARGIN = 0.15
 
 def asymmetry_sentence(measure: str, verdict: str | None, diff_deg: float | None, threshold_deg: float) -> str:
     """One sentence for a left/right comparison of ``measure`` (``left - right`` = ``diff_deg``)."""
-    name = NAMES[measure]
+    name = NAMES[measure][:1].upper() + NAMES[measure][1:]  # not str.capitalize: "(IR)" stays upper case
     t = f"{threshold_deg:g}{DEG}"
     if verdict is None or diff_deg is None:
-        return f"{name.capitalize()}: cannot compare the sides, one of them was not measured."
+        return f"{name}: cannot compare the sides, one of them was not measured."
     if verdict == "exceeds":
         larger = "left" if diff_deg > 0 else "right"
-        return (f"{name.capitalize()}: the sides differ by more than {t} "
+        return (f"{name}: the sides differ by more than {t} "
                 f"(the {larger} side turns {abs(diff_deg):.0f}{DEG} further).")
     if verdict == "within":
-        return f"{name.capitalize()}: the sides differ by less than {t}."
-    return (f"{name.capitalize()}: cannot tell whether the sides differ by more than {t} "
+        return f"{name}: the sides differ by less than {t}."
+    return (f"{name}: cannot tell whether the sides differ by more than {t} "
             f"(measured {abs(diff_deg):.0f}{DEG}); repeat the test.")
 
 
