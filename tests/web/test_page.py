@@ -92,9 +92,10 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
     assert "Internal rotation" in text and "External rotation" in text and "Total arc" in text
     ir_right = rows.nth(0).locator("td").nth(SIDES.index("right")).inner_text()  # columns in SIDES order
     assert re.match(r"3[6-9]°", ir_right), ir_right  # the demo's right IR is 37-38 degrees
-    # The demo's total arcs differ by about 9 deg, ± about 3: the test cannot tell which side of 10 deg.
+    # The demo's total arcs differ by about 9 deg, ± about 3.5: the test cannot tell which side of 10 deg;
+    # its external rotations differ by about 4 deg, ± about 2.5: within, whichever way the error goes.
     assert "Cannot tell if the sides differ by more than 10°" in page.locator("#asym-badge").inner_text()
-    assert "cannot tell" in rows.nth(2).inner_text() and "cannot tell" not in rows.nth(0).inner_text()
+    assert "cannot tell" in rows.nth(2).inner_text() and "cannot tell" not in rows.nth(1).inner_text()
     steps = page.locator("#steps").inner_text()
     assert "✗" in steps and steps.count("✓") >= 8  # the hiked trial was refused, the others counted
 
