@@ -35,6 +35,20 @@ def too_large_detail(limit_bytes: int) -> str:
             "send one analysis at a time (a seated test is well under this)")
 
 
+class _TrackedSend:
+    """An ASGI ``send`` that remembers whether the response has started: after that, an error
+    can no longer be answered with a response of its own."""
+
+    def __init__(self, send) -> None:
+        self.send = send
+        self.started = False
+
+    async def __call__(self, message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self.send(message)
+
+
 class _TooLarge(HTTPException):
     """Raised by the counting ``receive``: an HTTPException, so FastAPI's body reader passes it on as 413."""
 
@@ -56,7 +70,7 @@ class BodyLimit:
             await self._refuse(send)
             return
         received = 0
-        started = False
+        tracked = _TrackedSend(send)
 
         async def limited_receive():
             nonlocal received
@@ -67,16 +81,10 @@ class BodyLimit:
                     raise _TooLarge(413, too_large_detail(self.limit_bytes), headers={"Connection": "close"})
             return message
 
-        async def tracked_send(message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
         try:
-            await self.app(scope, limited_receive, tracked_send)
+            await self.app(scope, limited_receive, tracked)
         except _TooLarge:
-            if not started:
+            if not tracked.started:
                 await self._refuse(send)
 
     async def _refuse(self, send) -> None:
@@ -98,18 +106,11 @@ class ContainErrors:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def tracked_send(message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        tracked = _TrackedSend(send)
         try:
-            await self.app(scope, receive, tracked_send)
+            await self.app(scope, receive, tracked)
         except Exception:  # noqa: BLE001 - the last line of defence: log it, answer 500, keep serving
             log.exception("unexpected error in %s %s", scope.get("method"), scope.get("path"))
-            if not started:
+            if not tracked.started:
                 for message in _json_response(500, INTERNAL_ERROR):
                     await send(message)
