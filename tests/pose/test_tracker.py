@@ -16,7 +16,7 @@ from hiprom.capture import ImageFolderSource
 from hiprom.errors import ModelError, SourceError
 from hiprom.landmarks import Landmark
 from hiprom.pose import PoseTracker, track
-from hiprom.pose.tracker import LOOK_EVERY_MS
+from hiprom.pose.tracker import ALONE_AFTER_MS, LOOK_ALONE_EVERY_MS, LOOK_EVERY_MS
 
 pytestmark = [pytest.mark.model, pytest.mark.footage]
 
@@ -234,3 +234,22 @@ def test_alone_the_subject_gets_exactly_the_one_person_landmarkers_pose(tracker,
     assert tracker.looks_done >= 1
     np.testing.assert_array_equal(looking.image, alone.image)
     np.testing.assert_array_equal(looking.world, alone.world)
+
+
+def test_after_ten_seconds_alone_looks_slow_to_one_per_two_seconds_and_still_count_a_newcomer(tracker, gt01_frames):
+    frames = gt01_frames + gt01_frames[::-1]
+    fps = 10  # a frame every 100 ms: LOOK_MIN_FRAMES never binds
+    alone_s, joined_s = 20, 3
+    tracker.restart()
+    for i in range(alone_s * fps):
+        assert tracker.process(_scene(frames[i % len(frames)], None), i * 1000.0 / fps).n_people == 1
+    # The first frame, one look per second for ten seconds, then one per two seconds.
+    expected = 1 + ALONE_AFTER_MS / LOOK_EVERY_MS + (alone_s * 1000 - ALONE_AFTER_MS) / LOOK_ALONE_EVERY_MS
+    assert tracker.looks_done <= expected + 1 < alone_s * 1000 / LOOK_EVERY_MS
+    counted = [
+        tracker.process(_scene(frames[i % len(frames)], frames[(i + 3) % len(frames)]), i * 1000.0 / fps).n_people
+        for i in range(alone_s * fps, (alone_s + joined_s) * fps)
+    ]
+    # Someone who walks in is counted by the next look, at most two seconds later, and from then on.
+    first = counted.index(2)
+    assert first <= LOOK_ALONE_EVERY_MS * fps / 1000 and all(n == 2 for n in counted[first:])
