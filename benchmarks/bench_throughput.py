@@ -9,7 +9,10 @@ commit it). Prints, all measured in this one run:
 
 1. **bare**: MediaPipe's own ``PoseLandmarker`` (VIDEO mode, ``num_poses=1``,
    the same model file) on frames decoded beforehand: the model's speed,
-   the figure everything else is compared with; also its CPU seconds per frame;
+   the figure everything else is compared with; also its CPU seconds per frame,
+   and, for context, bare with the clip decoded in a thread beside it (one
+   frame per inference: the ceiling for ``analyze`` on this machine) and two
+   bare models at once in two processes (what the cores give inference alone);
 2. **decode**: CPU seconds per frame of reading the clip (``open_source``);
 3. **analyze**: ``hiprom analyze CLIP`` as a whole process (start-up, model
    loading, decoding, tracking, kernel, assessment), frames / wall time;
@@ -29,12 +32,14 @@ is printed before and after, and only the ratios within one run mean much.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -85,26 +90,67 @@ def decode_cost(clip: Path) -> tuple[float, int]:
     return (time.process_time() - c0) / n, n
 
 
-def bare(clip: Path, model: str) -> tuple[float, float]:
-    """(frames/s, CPU seconds per frame) of MediaPipe's PoseLandmarker, one person, pre-decoded frames."""
+def decoded(clip: Path, n: int) -> list:
+    """The first ``n`` frames of ``clip``, decoded (RGB) through ``open_source``."""
+    from hiprom.capture import open_source
+
+    with open_source(clip) as source:
+        return [f for _, f in zip(range(n), source)]
+
+
+def bare(frames: list, model: str, decode_beside: Path | None = None) -> tuple[float, float]:
+    """(frames/s, CPU seconds per frame) of MediaPipe's PoseLandmarker, one person, on ``frames`` decoded beforehand.
+
+    With ``decode_beside``, a thread decodes that clip alongside, one frame per frame inferred
+    (what ``analyze``'s decoding thread does): the most ``analyze`` can reach on this machine.
+    """
     from mediapipe import Image, ImageFormat
     from mediapipe.tasks.python import BaseOptions, vision
 
     from hiprom.capture import open_source
 
-    with open_source(clip) as source:
-        frames = [f for _, f in zip(range(BARE_FRAMES), source)]
     options = vision.PoseLandmarkerOptions(
         base_options=BaseOptions(model_asset_path=model), running_mode=vision.RunningMode.VIDEO, num_poses=1
     )
+    turns = threading.Semaphore(0)
+    stop = threading.Event()
+
+    def decode() -> None:
+        with open_source(decode_beside) as source:
+            for _ in source:
+                turns.acquire()
+                if stop.is_set():
+                    return
+
+    decoder = threading.Thread(target=decode, daemon=True) if decode_beside is not None else None
     with vision.PoseLandmarker.create_from_options(options) as landmarker:
         landmarker.detect_for_video(Image(image_format=ImageFormat.SRGB, data=frames[0].image), 0)  # warm-up
+        if decoder is not None:
+            decoder.start()
         t0, c0 = time.perf_counter(), time.process_time()
         for f in frames[1:]:
+            turns.release()
             landmarker.detect_for_video(Image(image_format=ImageFormat.SRGB, data=f.image), int(round(f.t_ms)))
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    stop.set()
+    turns.release()
     n = len(frames) - 1
     return n / wall, cpu / n
+
+
+def _bare_at(clip: Path, model: str, n: int, start: float) -> float:
+    """Frames/s of ``bare`` on ``n`` frames, started at wall-clock time ``start`` (for ``bare_pair``)."""
+    frames = decoded(clip, n)
+    time.sleep(max(0.0, start - time.time()))
+    return bare(frames, model)[0]
+
+
+def bare_pair(clip: Path, model: str, n: int = 400) -> float:
+    """Frames/s of two bare models run at once in two processes, summed: the machine's inference limit."""
+    ctx = multiprocessing.get_context("spawn")
+    start = time.time() + 8.0  # after both processes have started and decoded their frames
+    with ctx.Pool(2) as pool:
+        return sum(pool.starmap(_bare_at, [(clip, model, n, start)] * 2))
 
 
 def analyze_process(clip: Path, model: str, frames: int) -> tuple[float, float]:
@@ -172,19 +218,28 @@ def main() -> None:
     with native_stderr_silenced(keep_python=True):
         decode_s, frames = decode_cost(args.clip)
         # Alternated and best of --repeat: a busy machine only ever slows a run down.
-        runs = [(bare(args.clip, model), analyze_process(args.clip, model, frames)) for _ in range(args.repeat)]
+        pre = decoded(args.clip, BARE_FRAMES)
+        runs = [(bare(pre, model), analyze_process(args.clip, model, frames), bare(pre, model, decode_beside=args.clip))
+                for _ in range(args.repeat)]
+        del pre
         bare_fps, infer_s = max(r[0] for r in runs)
         analyze_fps, analyze_cpu_s = max(r[1] for r in runs)
+        beside_fps = max(r[2] for r in runs)[0]
         inference_ms = 1000.0 / bare_fps
         print(f"{'':34s} {'frames/s':>9s} {'ratio':>7s}  target")
         print(f"{'bare model (1 person, decoded)':34s} {bare_fps:9.1f} {1.0:7.2f}  "
               f"({inference_ms:.1f} ms, {1000 * infer_s:.1f} CPU-ms per frame)", flush=True)
+        print(f"{'  with the clip decoded beside it':34s} {beside_fps:9.1f} {beside_fps / bare_fps:7.2f}  "
+              "(a thread decoding one frame per inference: the most analyze can reach here)", flush=True)
         print(f"{'hiprom analyze (whole process)':34s} {analyze_fps:9.1f} {analyze_fps / bare_fps:7.2f}  "
               f">= 0.90 of bare (goal 0.95); {1000 * analyze_cpu_s:.1f} CPU-ms per frame = "
               f"{analyze_cpu_s / (decode_s + infer_s):.2f}x decode + inference", flush=True)
         limit_fps = cores / (decode_s + infer_s)
         print(f"{'machine limit':34s} {limit_fps:9.1f} {limit_fps / bare_fps:7.2f}  "
               f"({cores} cores / ({1000 * decode_s:.1f} decode + {1000 * infer_s:.1f} inference) CPU-ms)", flush=True)
+        pair_fps = bare_pair(args.clip, model)
+        print(f"{'  two bare models at once':34s} {pair_fps:9.1f} {pair_fps / bare_fps:7.2f}  "
+              f"(two processes, no decoding: what {cores} cores give inference alone)", flush=True)
         batch_fps, batch_s, batch_frames, batch_cpu = batch(args.clip, model, args.workers, args.copies)
         print(f"{f'batch, {args.workers} workers, {args.copies} copies':34s} {batch_fps:9.1f} {batch_fps / bare_fps:7.2f}  "
               f"batch/limit = {batch_fps / limit_fps:.2f} (>= 0.9); {batch_frames} frames in {batch_s:.1f} s", flush=True)
