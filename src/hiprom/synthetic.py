@@ -16,7 +16,7 @@ turns subject-frame points into MediaPipe-like image and world landmarks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -25,6 +25,10 @@ from hiprom.recording import LandmarkRecording
 
 L = Landmark
 _LATERAL = np.array([1.0, -1.0])  # +X is lateral for the left leg, -X for the right
+
+
+SHOULDER_SETBACK_M = 0.02
+"""How far the shoulders sit behind the hip joints (an upright trunk)."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,18 @@ class Body:
     shank_m: float = 0.42
     trunk_m: float = 0.50
     shoulder_half_width_m: float = 0.19
+
+
+def body_with_knee_to_shoulder(per_shank: float, body: Body = Body()) -> Body:
+    """``body`` with the thigh length that puts the shoulders ``per_shank`` shank lengths behind the knees.
+
+    Horizontally, along the way the subject faces. The camera-yaw estimate
+    assumes such a distance (``hiprom.kinematics.camera.KNEE_TO_SHOULDER_PER_SHANK``);
+    a subject built with it is the geometry that estimate solves exactly.
+    """
+    forward = per_shank * body.shank_m - SHOULDER_SETBACK_M
+    sideways = body.knee_half_width_m - body.hip_half_width_m
+    return replace(body, thigh_m=float(np.hypot(forward, sideways)))
 
 
 @dataclass(frozen=True)
@@ -151,8 +167,8 @@ def seated_pose(
     pelvis_mid = hip.mean(axis=1)
     upper = np.zeros((N_LANDMARKS, 3))
     sw, tr = b.shoulder_half_width_m, b.trunk_m
-    upper[L.LEFT_SHOULDER] = (sw, tr, -0.02)
-    upper[L.RIGHT_SHOULDER] = (-sw, tr, -0.02)
+    upper[L.LEFT_SHOULDER] = (sw, tr, -SHOULDER_SETBACK_M)
+    upper[L.RIGHT_SHOULDER] = (-sw, tr, -SHOULDER_SETBACK_M)
     upper[L.LEFT_ELBOW] = (sw + 0.03, tr - 0.28, 0.02)
     upper[L.RIGHT_ELBOW] = (-sw - 0.03, tr - 0.28, 0.02)
     upper[L.LEFT_WRIST] = (sw, 0.05, 0.22)

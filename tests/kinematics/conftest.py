@@ -5,10 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hiprom.synthetic import Camera, Trial, protocol
+from hiprom.kinematics.camera import KNEE_TO_SHOULDER_PER_SHANK
+from hiprom.synthetic import Camera, Trial, body_with_knee_to_shoulder, protocol
 
 LEVEL = dict(height_m=0.5, aim_height_m=0.5)
 """A camera at knee height, looking level: the shank's swing plane is parallel to the image."""
+
+SUBJECT = body_with_knee_to_shoulder(KNEE_TO_SHOULDER_PER_SHANK)
+"""A subject proportioned as the camera-yaw estimate assumes, so that its yaw is exact geometry
+(tests that need the true yaw; the default body's shoulders stand farther back)."""
 
 N_LEAD = 12
 """Neutral frames before the frame under test, from which the reference is taken."""

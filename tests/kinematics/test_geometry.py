@@ -13,7 +13,7 @@ from hiprom.kinematics import METHODS, KinematicsSettings, QualityFlag, measure
 from hiprom.kinematics.geometry import ANKLE, HIP, KNEE, frontal_rotation_deg, world_rotation_deg
 from hiprom.synthetic import Body, Camera, project, seated_pose, seated_recording
 
-from .conftest import LEVEL, with_lead
+from .conftest import LEVEL, SUBJECT, with_lead
 
 PROPERTY = settings(
     derandomize=True, database=None, max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -96,20 +96,22 @@ def test_swapping_the_moving_leg_moves_the_number_to_the_other_side(value, roll_
 @given(left=angle, right=angle, roll_deg=roll, yaw_deg=st.floats(-30.0, 30.0))
 def test_world_method_is_within_1_degree_for_any_camera_yaw(left, right, roll_deg, yaw_deg):
     # The default (elevated, tilted) camera: the 3-D method does not care where it stands.
-    kin = measure(seated_recording(with_lead([[left, right]]), camera=Camera(roll_deg=roll_deg, yaw_deg=yaw_deg)))
+    camera = Camera(roll_deg=roll_deg, yaw_deg=yaw_deg)
+    kin = measure(seated_recording(with_lead([[left, right]]), camera=camera, body=SUBJECT))
     np.testing.assert_allclose(kin.world_deg[-1], [left, right], atol=1.0)
-    assert abs(kin.neutral.camera_yaw_deg - yaw_deg) < 0.5
+    # The image midpoint of both shoulders is not quite the midpoint's image: up to 0.9 deg at 30 deg.
+    assert abs(kin.neutral.camera_yaw_deg - yaw_deg) < 1.0
 
 
 def test_oblique_camera_is_flagged_and_corrected_for_yaw(four_trials):
     _, rot = four_trials
-    oblique = measure(seated_recording(rot, camera=Camera(yaw_deg=30, **LEVEL)))
+    oblique = measure(seated_recording(rot, camera=Camera(yaw_deg=30, **LEVEL), body=SUBJECT))
     square = measure(seated_recording(rot))
     assert np.all(oblique.flags & QualityFlag.CAMERA_OBLIQUE)
     assert not np.any(square.flags & QualityFlag.CAMERA_OBLIQUE)
     assert np.all(oblique.method == METHODS.index("frontal"))
     # Uncorrected, the swing seen at yaw 30 is foreshortened by cos 30: a material error.
-    rec = seated_recording(rot, camera=Camera(yaw_deg=30, **LEVEL))
+    rec = seated_recording(rot, camera=Camera(yaw_deg=30, **LEVEL), body=SUBJECT)
     uncorrected = frontal_rotation_deg(rec.image, rec.size_wh, oblique.reference_deg)
     assert np.abs(uncorrected - rot).max() > 3.0
     assert np.abs(oblique.raw_deg - rot).max() < 1.2
@@ -121,7 +123,7 @@ def test_desk_camera_to_one_side_is_corrected_for_yaw_and_elevation(four_trials,
     """A camera 1.2 m high and 25 deg to the side: the cross term of yaw and elevation
     (up to 4.4 deg with the yaw correction alone) is undone with the estimated camera."""
     _, rot = four_trials
-    rec = seated_recording(rot, camera=Camera(yaw_deg=yaw_deg, height_m=1.2))
+    rec = seated_recording(rot, camera=Camera(yaw_deg=yaw_deg, height_m=1.2), body=SUBJECT)
     kin = measure(rec)
     yaw_only = frontal_rotation_deg(rec.image, rec.size_wh, kin.reference_deg, yaw_deg=kin.neutral.camera_yaw_deg)
     assert np.abs(yaw_only - rot).max() > 3.0

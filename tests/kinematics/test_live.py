@@ -11,6 +11,8 @@ from hiprom.errors import NotMeasurableError
 from hiprom.kinematics import COMPENSATION, LiveMeter, measure
 from hiprom.synthetic import Camera, seated_recording
 
+from .conftest import SUBJECT
+
 
 def _replay(rec, meter, calibrate_at=None):
     readings = []
@@ -33,7 +35,7 @@ def _stack(readings, name):
 )
 def test_replay_gives_the_same_raw_numbers_as_measure(four_trials, camera):
     _, rot = four_trials
-    rec = seated_recording(rot, camera=camera, image_noise_px=1.5, world_noise_m=0.003)
+    rec = seated_recording(rot, camera=camera, body=SUBJECT, image_noise_px=1.5, world_noise_m=0.003)
     kin = measure(rec)
     live = _replay(rec, LiveMeter(neutral=kin.neutral))
     for name in ("raw_deg", "frontal_deg", "world_deg"):

@@ -9,7 +9,7 @@ from hiprom.kinematics import KinematicsSettings, Neutral, estimate_neutral, mea
 from hiprom.kinematics.neutral import robust_mode
 from hiprom.synthetic import Camera, seated_recording
 
-from .conftest import LEVEL
+from .conftest import LEVEL, SUBJECT
 
 
 @pytest.mark.parametrize(
@@ -83,7 +83,8 @@ def test_camera_is_unknown_when_the_legs_never_rest(four_trials):
     assert np.isnan([unsteady.camera.yaw_deg, unsteady.camera.height_m, unsteady.camera.distance_m]).all()
     assert unsteady.camera_yaw_deg == 0.0
     _, protocol_rot = four_trials
-    steady = estimate_neutral(*_arrays(seated_recording(protocol_rot, camera=Camera(yaw_deg=15.0, **LEVEL))))
+    oblique = Camera(yaw_deg=15.0, **LEVEL)
+    steady = estimate_neutral(*_arrays(seated_recording(protocol_rot, camera=oblique, body=SUBJECT)))
     assert steady.camera.yaw_deg == pytest.approx(15.0, abs=3.0)
 
 

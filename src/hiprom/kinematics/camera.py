@@ -4,16 +4,19 @@ Pure numpy, from the quiet frames that :func:`~hiprom.kinematics.neutral.estimat
 picks, and shared by the offline analysis and the live calibration:
 
 - **yaw** (deg, ``+`` = the camera moved toward the subject's right side, 0 =
-  straight in front): the mean of two cues to where the thighs, which point
-  straight ahead of a seated subject, are heading. (1) MediaPipe's world
-  landmarks, levelled first with the measured "down" (the resting shanks) so
-  camera roll and pitch do not leak in: the thighs' horizontal heading.
-  (2) The image: the knees' sideways offset from the hips, ``T sin(yaw)`` on
-  screen, over the shank's length on screen, with the thigh-to-shank length
-  ratio ``T / L`` of the same subject's world landmarks, solved with pinhole
-  geometry. Over the 26 rendered runs the pose model tracked steadily (0, +20,
-  -12 deg, and variants) the mean erred by 3.5 deg on average and at most 7.5;
-  the hip line alone (the old estimate) by 4.2 and 11.7 (``docs/accuracy.md``).
+  straight in front): where the thighs, which point straight ahead of a seated
+  subject, are heading, seen in the image as the knees' sideways place against
+  the shoulders, which sit above the hips a known horizontal distance behind
+  the knees (``KNEE_TO_SHOULDER_PER_SHANK`` shank lengths), solved with
+  pinhole geometry. The shoulders, not the hips: against the hips' image
+  landmarks, half hidden behind the lap, oblique cameras read 18-28 % short. Only pixels and
+  the camera's roll and pitch enter, not MediaPipe's depth, whose thighs on
+  blurred or 320x240 pictures tilt 24-40 deg down and head 4-12 deg short.
+  The levelled world thighs' heading is the fallback when the shoulders are
+  not seen. Over the 29 rendered runs with a camera (0, +20, -12 deg, and
+  variants) it errs by 1.0 deg on average and at most 4.9; the previous mean
+  of a knee-to-hip image cue and the world thighs by 2.9 and 8.3
+  (``docs/accuracy.md``).
 - **distance** (m, horizontal, camera to knees): the shank's length in metres
   (world landmarks) over its length in pixels, times the focal length in
   pixels. The focal length of a webcam is not known, so a typical laptop
@@ -43,6 +46,13 @@ ASSUMED_HFOV_DEG = 62.0
 """Horizontal field of view assumed for distance (typical built-in laptop camera: 60-65 deg)."""
 SOLE_M = 0.03
 """Heel landmark to floor (sole and heel pad), added to the knee height."""
+KNEE_TO_SHOULDER_PER_SHANK = 0.9
+"""Horizontal knee-to-shoulder distance of a seated, upright subject as MediaPipe's landmarks show it, in
+shank (knee-to-ankle) lengths. Anatomy says about 1.0 (the thigh is as long as the shank, 0.245 and 0.246
+of stature in Drillis and Contini's segment table, and the shoulders sit above the hips); the landmarks
+read it shorter, as both yaw cues read oblique cameras short. Solved from the true yaw on each run of the
+two oblique rendered clips: median 0.88 over gt10's 8 runs (camera 20 deg, 0.75 m high, older man in
+trousers) and 0.89 over gt11's 8 (-12 deg, 1.2 m, young woman in shorts); 0.53-1.07 over single runs."""
 
 
 @dataclass(frozen=True)
@@ -91,54 +101,78 @@ def _median(x: np.ndarray) -> float:
 
 
 def _image_yaw_deg(
-    px: np.ndarray, size_wh: tuple[int, int], reference_deg: float, m_per_px: float, thigh_m: float, focal_px: float
+    px: np.ndarray, size_wh: tuple[int, int], reference_deg: float, down_world: np.ndarray, focal_px: float
 ) -> float:
-    """Yaw from the knees' sideways place against the hips in the image, by pinhole geometry.
+    """Yaw from where the knees lie against the shoulders in the image, by pinhole geometry.
 
-    With image offsets ``x`` from the picture's centre (along true horizontal),
-    depth ``Z`` and focal length ``f``, a point lies at ``X = x Z / f``. The
-    knees are at ``Z_k = f L / L_px`` (shank ``L`` metres over ``L_px``
-    pixels, so ``Z_k / f = m_per_px``) and the hips a horizontal thigh length
-    ``T`` farther, ``Z_h = Z_k + T cos(yaw)``; the thigh's sideways part is
-    ``X_k - X_h = T sin(yaw)``. Solved by two fixed-point steps from ``cos = 1``.
+    Each landmark (median of the frames, midpoint of both sides) is a ray from
+    the lens, expressed in the levelled frame (:func:`level_frame`) built
+    from the image's own "down" (``reference_deg``, the camera roll: the
+    shoulders stand high above the knees, so a roll error would tip them
+    sideways) and the pitch of MediaPipe's "down" (``down_world``). Put the
+    knees ``K`` at unit depth on their ray (the scale cancels). The ankles
+    hang straight below them: the ankle ray taken to the same horizontal
+    distance gives the shank ``L`` as the difference of their drops. The
+    shoulders ``S`` lie on their ray a horizontal ``T =
+    KNEE_TO_SHOULDER_PER_SHANK L`` behind the knees (the farther root of
+    ``|S_xz - K_xz| = T``); the thighs point from there to the knees,
+    ``S - K = T (-sin yaw, ., cos yaw)``.
     """
     w, h = size_wh
+    down = np.asarray(down_world, dtype=np.float64)
+    sin_p = float(np.clip(down[2] / np.linalg.norm(down), -1.0, 1.0))
+    cos_p = math.sqrt(1.0 - sin_p * sin_p)
     r = math.radians(reference_deg)
-    across = np.array([math.cos(r), -math.sin(r)])
-    centre = np.array([w / 2.0, h / 2.0])
-    x_knee = _median((px[:, geo.KNEE] - centre).mean(axis=1) @ across)
-    x_hip = _median((px[:, geo.HIP] - centre).mean(axis=1) @ across)
-    if not (thigh_m > 0 and np.isfinite([x_knee, x_hip, m_per_px]).all()):
+    level = level_frame(np.array([math.sin(r) * cos_p, math.cos(r) * cos_p, sin_p]))
+    mid = np.stack([[_median(px[:, idx, 0].mean(axis=1)), _median(px[:, idx, 1].mean(axis=1))]
+                    for idx in (geo.KNEE, geo.ANKLE, geo.SHOULDER)])  # (3 points, 2 xy): a handful of numbers
+    rays = np.column_stack([(mid - np.array([w / 2.0, h / 2.0])) / focal_px, np.ones(3)]) @ level.T
+    if not np.all(np.isfinite(rays)):
         return float("nan")
-    cos = 1.0
-    for _ in range(2):
-        sin = (x_knee * m_per_px - x_hip * (m_per_px + thigh_m * cos / focal_px)) / thigh_m
-        sin = float(np.clip(sin, -1.0, 1.0))
-        cos = math.sqrt(1.0 - sin * sin)
-    return math.degrees(math.asin(sin))
+    knee, ankle, shoulder = rays
+    reach = np.hypot(knee[0], knee[2]) / np.hypot(ankle[0], ankle[2])  # ankle range, straight below the knee
+    thigh = KNEE_TO_SHOULDER_PER_SHANK * (reach * ankle[1] - knee[1])
+    # |t shoulder_xz - knee_xz|^2 = thigh^2: a quadratic in t, the farther root.
+    a = shoulder[0] ** 2 + shoulder[2] ** 2
+    b = -2.0 * (shoulder[0] * knee[0] + shoulder[2] * knee[2])
+    c = knee[0] ** 2 + knee[2] ** 2 - thigh**2
+    disc = b * b - 4.0 * a * c
+    if not (thigh > 0 and disc >= 0):
+        return float("nan")
+    back = (-b + math.sqrt(disc)) / (2.0 * a) * shoulder - knee
+    return math.degrees(math.atan2(-back[0], back[2]))
 
 
 def estimate_camera(
-    image: np.ndarray, world: np.ndarray, size_wh: tuple[int, int], down_world: np.ndarray, reference_deg: float
+    image: np.ndarray,
+    world: np.ndarray,
+    size_wh: tuple[int, int],
+    down_world: np.ndarray,
+    reference_deg: float,
+    min_visibility: float = 0.5,
 ) -> CameraEstimate:
     """Camera yaw, height and distance from quiet (neutral) frames (n, 33, 4), un-mirrored.
 
     ``down_world`` is the unit "down" in world coordinates (the resting shanks),
-    ``reference_deg`` the image angle of true down (camera roll).
+    ``reference_deg`` the image angle of true down (camera roll). Yaw comes from
+    the image (knees against shoulders); when the shoulders are not seen
+    (median visibility below ``min_visibility``, e.g. cut off by the frame),
+    from the levelled world thighs instead.
     """
     if image.shape[0] == 0:
         return CameraEstimate()
     xyz = world[..., :3] @ level_frame(down_world).T  # (n, 33, 3), y = down
-    thigh = xyz[:, geo.KNEE] - xyz[:, geo.HIP]  # (n, 2, 3)
-    heading = np.degrees(np.arctan2(thigh[..., 0], -thigh[..., 2]))  # 0 = toward the camera, + = image right
     px = geo.to_pixels(image, size_wh)
     shank_px = _median(np.linalg.norm(px[:, geo.ANKLE] - px[:, geo.KNEE], axis=-1))
     shank_m = _median(np.linalg.norm(world[:, geo.ANKLE, :3] - world[:, geo.KNEE, :3], axis=-1))
-    thigh_m = _median(np.linalg.norm(thigh[..., [0, 2]], axis=-1))  # horizontal thigh length T
     w, h = size_wh
     focal_px = (w / 2.0) / math.tan(math.radians(ASSUMED_HFOV_DEG / 2.0))
-    seen = _image_yaw_deg(px, size_wh, reference_deg, shank_m / shank_px, thigh_m, focal_px)
-    yaw = _median(np.array([_median(heading.mean(axis=1)), seen]))  # the mean of two values; NaN ones skipped
+    yaw = float("nan")
+    if _median(image[:, geo.SHOULDER, 3].min(axis=1)) >= min_visibility:
+        yaw = _image_yaw_deg(px, size_wh, reference_deg, down_world, focal_px)
+    if not np.isfinite(yaw):
+        thigh = xyz[:, geo.KNEE] - xyz[:, geo.HIP]  # (n, 2, 3)
+        yaw = _median(np.degrees(np.arctan2(thigh[..., 0], -thigh[..., 2])).mean(axis=1))  # + = image right
 
     distance = focal_px * shank_m / shank_px if shank_px > 0 else float("nan")
 

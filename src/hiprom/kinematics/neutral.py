@@ -202,7 +202,8 @@ def estimate_neutral(
         down = Neutral.from_reference(ref).down_world
 
     steady = quiet_fraction >= settings.min_quiet_fraction
-    camera = estimate_camera(image[quiet], world[quiet], size_wh, down, ref) if steady else CameraEstimate()
+    camera = (estimate_camera(image[quiet], world[quiet], size_wh, down, ref, settings.min_visibility)
+              if steady else CameraEstimate())
     yaw = camera.yaw_deg
     posture = geo.posture_px(image[quiet], size_wh, ref)
     return Neutral(
