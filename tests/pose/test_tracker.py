@@ -280,3 +280,17 @@ def test_at_30_fps_nothing_is_redetected(tracker, gt06_rolled):
     for i, frame in enumerate(gt06_rolled):
         assert tracker.process(frame, i * 1000.0 / 30).found
     assert tracker.redetections_done == 0
+
+
+def test_redetections_never_take_the_other_person(tracker, gt06_rolled, gt01_frames):
+    # 10 fps: the grey subject (hips mid-frame) alone for 3 s, where re-detections run, then another
+    # person at half size in the top-left corner (hips at x < 0.3).
+    other = cv2.resize(gt01_frames[0][:, ::-1], (320, 240), interpolation=cv2.INTER_AREA)
+    scenes = [frame.copy() for frame in gt06_rolled]
+    for frame in scenes[30:]:
+        frame[:240, :320] = other
+    tracker.restart()
+    results = [tracker.process(frame, i * 100.0) for i, frame in enumerate(scenes)]
+    assert tracker.redetections_done >= 1
+    assert all(r.found and 0.4 < _hip_x(r) < 0.6 for r in results)
+    assert all(r.n_people == 2 for r in results[30 + 10 :])  # counted by the next look
