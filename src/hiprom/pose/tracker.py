@@ -16,6 +16,16 @@ Speed and the one-subject promise come from two one-person landmarkers:
   the main one is on somebody else (having lost the subject, its detector
   took the most confident person in view).
 
+On slow sources (frames ``REDETECT_SLOW_FRAME_MS`` or more apart, 20 fps or
+slower) the main one's tracking can lock onto a wrong reading of the body:
+it crops each frame where its own previous landmarks put the body, so a
+wrong pose (on an untextured figure, straight legs with half-seen knees)
+keeps itself. When the subject's knees are in the frame but seen below
+``REDETECT_KNEE_VISIBILITY``, the side landmarker, tracking nobody, sees the
+whole frame at most every ``REDETECT_EVERY_MS``: its person detector gives a
+fresh crop, and when that pose is the subject with better-seen knees the two
+landmarkers swap. At 30 fps nothing of this runs.
+
 ``SubjectFollower`` chooses the subject among the poses of a frame. When the
 main landmarker has moved to another person (after losing the subject, its
 detector takes the most confident person in view) and the side one finds
@@ -40,12 +50,12 @@ from typing import Any
 import numpy as np
 
 from hiprom.errors import ModelError
-from hiprom.landmarks import N_LANDMARKS
+from hiprom.landmarks import N_LANDMARKS, Landmark
 from hiprom.native_stderr import native_stderr_silenced
 from hiprom.pose.mediapipe_import import import_mediapipe
 from hiprom.pose.models import model_name, resolve_model
 from hiprom.pose.prepare import pose_input
-from hiprom.pose.subject import Geometry, SubjectFollower, count_people, geometry
+from hiprom.pose.subject import Geometry, SubjectFollower, count_people, geometry, same_person
 
 LOOK_EVERY_MS = 1000.0
 """Time between two looks for other people while the subject is tracked (ms).
@@ -66,6 +76,25 @@ LOOK_MIN_FRAMES = 10
 a low frame rate pays at most one look per ten frames."""
 LOOK_EVENT_MS = 100.0
 """Shortest time between two looks made on events (ms), however often the subject flickers in and out."""
+REDETECT_SLOW_FRAME_MS = 50.0
+"""Re-detections run only on sources whose frames are this many ms apart or more (median of the
+last few gaps). gt06 (the grey figure) and its 6 variants lose 11 of 28 held peaks at 10 fps
+with tracking (4 with MediaPipe's detector on every frame); played at 12, 15 and 20 fps
+(4 variants each) 6 of 48, with re-detections 2. At 30 fps (each frame shown 3 times) the
+tracking mostly recovers by itself (4 of 20 lost, 2 with re-detections), and a re-detection every
+300 ms while the knees are poorly seen cost +16 % CPU on a 30 fps stand-and-walk clip: not there."""
+REDETECT_EVERY_MS = 300.0
+"""Shortest time between two re-detections (ms). A fresh detection of the grey figure is itself
+wrong about half the time, so it takes a few tries: over gt06's variants 100 and 300 ms left 1-2
+held peaks missing, 1000 ms 6 (and backing off to 1.2 or 2.4 s after a try that did not help, 3 and
+10)."""
+REDETECT_KNEE_VISIBILITY = 0.7
+"""Re-detect when the subject's worse-seen knee is below this visibility. Tracked wrong poses of
+gt06's variants see the knees at 0.3-0.7 (mean per run), right ones at 0.77-0.99; the textured clips
+(gt01, gt10, gt11, all variants) never go below 0.9. 0.6, 0.7, 0.8 and 0.9 gave the same gt06 figures."""
+KNEES = np.array([Landmark.LEFT_KNEE, Landmark.RIGHT_KNEE])
+BLANK_RGB = np.zeros((32, 32, 3), dtype=np.uint8)
+"""Shown to the side landmarker to make it drop a person it tracks (its detector then runs on the next frame)."""
 MASK_MARGIN = 0.1
 """Margin around the main pose's box, in body sizes, blacked out for the side landmarker."""
 
@@ -203,6 +232,7 @@ class PoseTracker:
         self._finalizer: weakref.finalize | None = None
         self.frames_done = 0
         self.looks_done = 0
+        self.redetections_done = 0
         self._open()
 
     def _create(self) -> Any:
@@ -256,6 +286,11 @@ class PoseTracker:
         self._other: Geometry | None = None  # the side landmarker's person at the latest look
         self._other_lost_ms = -np.inf
         self._other_seen_ms: float | None = None  # latest look that saw someone else (or the first frame)
+        self._prev_t_ms: float | None = None
+        self._gaps_ms: list[float] = []  # the last few frame intervals
+        self._last_redetect_ms = -np.inf
+        self._side_on_subject = False  # the side landmarker tracks the subject (after a re-detection)
+        self._side_ts = -1
 
     @property
     def closed(self) -> bool:
@@ -269,6 +304,50 @@ class PoseTracker:
         worlds = result.pose_world_landmarks or []
         world = _landmarks_array(worlds[0]) if worlds else _nan_rows()
         return _landmarks_array(result.pose_landmarks[0]), world
+
+    def _side_detect(self, image_rgb: np.ndarray, ts: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The side landmarker on ``image_rgb``, after making it drop the subject if it tracks them.
+
+        A landmarker that tracks somebody runs no detector on that frame: after a re-detection
+        the side one would miss everybody at its next look. A blank frame 1 ms earlier makes it
+        lose the subject, so that look detects.
+        """
+        if self._side_on_subject and ts - 1 > self._side_ts:
+            self._detect(self._side, BLANK_RGB, ts - 1)
+        self._side_on_subject = False
+        self._side_ts = ts
+        return self._detect(self._side, image_rgb, ts)
+
+    def _redetect_due(self, image: np.ndarray, t_ms: float) -> bool:
+        """Whether the subject's pose (``image``, (33, 4)) gets a fresh detection at this frame."""
+        if self._side is None or self._other is not None or not self._gaps_ms:
+            return False
+        if float(np.median(self._gaps_ms)) < REDETECT_SLOW_FRAME_MS or t_ms - self._last_redetect_ms < REDETECT_EVERY_MS:
+            return False
+        knees = image[KNEES]
+        # Knees out of the picture are not seen better by a fresh detection.
+        in_frame = bool(((knees[:, :2] >= 0.0) & (knees[:, :2] <= 1.0)).all())
+        return in_frame and float(knees[:, 3].min()) < REDETECT_KNEE_VISIBILITY
+
+    def _redetect(
+        self, data: np.ndarray, ts: int, t_ms: float, main: tuple[np.ndarray, np.ndarray], size_wh: tuple[int, int]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The subject's (image, world) landmarks from a fresh detection when it sees the knees better, else ``main``.
+
+        The side landmarker (tracking nobody: nobody else was seen at the latest look) sees the
+        whole frame, so MediaPipe's detector crops it afresh; if that pose is the subject's and
+        sees the worse knee better, the landmarkers swap and tracking goes on from it.
+        """
+        self._last_redetect_ms = t_ms
+        self.redetections_done += 1
+        fresh = self._side_detect(data, ts)
+        self._side_on_subject = fresh is not None
+        if fresh is None or not same_person(geometry(fresh[0], size_wh), geometry(main[0], size_wh)):
+            return main
+        if fresh[0][KNEES, 3].min() <= main[0][KNEES, 3].min():
+            return main
+        self._main, self._side = self._side, self._main  # the old main one tracks the subject too
+        return fresh
 
     def _look_due(self, state: str, t_ms: float) -> bool:
         """Whether the side landmarker looks at this frame (see the module docstring)."""
@@ -304,6 +383,9 @@ class PoseTracker:
                 f"image_rgb must be a uint8 np.ndarray with shape (h, w, 3), but got shape "
                 f"{getattr(image_rgb, 'shape', None)} and dtype {getattr(image_rgb, 'dtype', None)}"
             )
+        if self._prev_t_ms is not None:
+            self._gaps_ms = [*self._gaps_ms[-4:], float(t_ms) - self._prev_t_ms]
+        self._prev_t_ms = float(t_ms)
         ts = int(round(t_ms))
         if ts <= self._last_ts:
             ts = self._last_ts + 1
@@ -324,7 +406,7 @@ class PoseTracker:
         side = None
         if looked:
             masked_data = masked(data, people[0].box, people[0].size) if people else data
-            side = self._detect(self._side, masked_data, ts)
+            side = self._side_detect(masked_data, ts)
             self.looks_done += 1
             self._last_look_ms = float(t_ms)
             self._last_look_frame = self.frames_done
@@ -338,6 +420,10 @@ class PoseTracker:
             if side is not None:
                 poses.append(side)
                 people.append(self._other)
+        elif main is not None and state == "subject" and self._follower.has_subject:
+            if self._redetect_due(main[0], float(t_ms)):
+                main = self._redetect(data, ts, float(t_ms), main, size_wh)
+                poses[0], people[0] = main, geometry(main[0], size_wh)
         pick = self._follower.choose(people, float(t_ms), size_wh)
         if pick is not None and pick == len(people) - 1 and looked and side is not None:
             # The side landmarker holds the subject: it becomes the main one.
@@ -362,6 +448,7 @@ class PoseTracker:
         self.close()
         self.frames_done = 0
         self.looks_done = 0
+        self.redetections_done = 0
         self._open()
 
     def close(self) -> None:
