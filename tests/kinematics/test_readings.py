@@ -13,13 +13,14 @@ from hiprom.landmarks import Landmark as L
 from hiprom.landmarks import N_LANDMARKS
 from hiprom.synthetic import seated_recording
 
-K_DEG, RAMP_DEG = 30.0, 4.0
+K_DEG, RAMP_DEG, MAX_DROP = 30.0, 4.0, 0.15
 
 
 @pytest.mark.parametrize(
     "frontal, visibility, rest, expected",
     [
         (-30.0, 0.89, 0.99, -3.0),  # medial swing, ankle seen 0.1 worse than at rest
+        (-30.0, 0.49, 0.99, -4.5),  # a drop beyond any measured counts only up to MAX_DROP
         (-2.0, 0.89, 0.99, -1.5),  # halfway up the ramp: half the correction
         (0.0, 0.89, 0.99, 0.0),  # at rest: nothing
         (30.0, 0.59, 0.99, 0.0),  # a lateral swing crosses nothing
@@ -30,7 +31,7 @@ K_DEG, RAMP_DEG = 30.0, 4.0
 )
 def test_medial_occlusion_correction(frontal, visibility, rest, expected):
     got = medial_occlusion_deg(
-        np.array([[frontal, frontal]]), np.array([[visibility, visibility]]), np.array([rest, rest]), K_DEG, RAMP_DEG
+        np.array([[frontal, frontal]]), np.array([[visibility, visibility]]), np.array([rest, rest]), K_DEG, RAMP_DEG, MAX_DROP
     )
     np.testing.assert_allclose(got, [[expected, expected]], atol=1e-12)
 
