@@ -42,6 +42,8 @@ class Neutral:
             :func:`hiprom.kinematics.geometry.posture_px`; NaN = unknown (no compensation flags).
         knee_offset_px (np.ndarray): (2 sides, 2 xy) resting ``knee - hip`` in pixels, for the
             knee anchor of the frontal method; NaN = unknown (knee landmark used as is).
+        ankle_visibility (np.ndarray): (2,) each resting ankle's median visibility (0-1), the
+            baseline of the frontal method's medial-occlusion correction; NaN = unknown (none).
         n_frames: how many quiet frames it was taken from; 0 = assumed, not measured.
         quiet_fraction: share of the frames examined in which both legs rested
             near their resting direction; low when the pose track is unsteady.
@@ -56,6 +58,7 @@ class Neutral:
     knee_px: np.ndarray = field(default_factory=lambda: np.array(_NAN2))
     shank_px: float = float("nan")
     knee_offset_px: np.ndarray = field(default_factory=lambda: np.full((2, 2), np.nan))
+    ankle_visibility: np.ndarray = field(default_factory=lambda: np.array(_NAN2))
     n_frames: int = 0
     quiet_fraction: float = 0.0
     camera: CameraEstimate = field(default_factory=CameraEstimate)
@@ -68,6 +71,8 @@ class Neutral:
         object.__setattr__(self, "knee_px", np.broadcast_to(np.asarray(self.knee_px, dtype=np.float64), (2,)))
         offset = np.broadcast_to(np.asarray(self.knee_offset_px, dtype=np.float64), (2, 2))
         object.__setattr__(self, "knee_offset_px", offset)
+        ankle = np.broadcast_to(np.asarray(self.ankle_visibility, dtype=np.float64), (2,))
+        object.__setattr__(self, "ankle_visibility", ankle)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain numbers and lists (JSON-ready; NaN as None), for a recording to carry."""
@@ -215,6 +220,7 @@ def estimate_neutral(
         knee_px=_median(posture["knee_px"], axis=0),
         shank_px=float(_median(posture["shank_px"])),
         knee_offset_px=_median(posture["knee_offset_px"], axis=0),
+        ankle_visibility=_median(image[quiet][:, geo.ANKLE, 3], axis=0),
         n_frames=n_quiet,
         quiet_fraction=quiet_fraction,
         camera=camera,

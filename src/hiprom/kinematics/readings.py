@@ -87,6 +87,10 @@ def read_frames(
                 image, size_wh, neutral.reference_deg, neutral.knee_offset_px, settings.knee_anchor, yaw, axes
             )
             frontal = np.where(unmeasurable, np.nan, anchored)
+        frontal = frontal + medial_occlusion_deg(
+            frontal, image[:, geo.ANKLE, 3], neutral.ankle_visibility, settings.medial_occlusion_deg,
+            settings.neutral_tolerance_deg, settings.medial_occlusion_max_drop,
+        )
         world_deg = np.where(unmeasurable, np.nan, geo.world_rotation_deg(world, neutral.down_world))
         disagree = np.abs(frontal - world_deg) > settings.methods_disagree_deg
     flags |= np.where(disagree, np.uint32(QualityFlag.METHODS_DISAGREE), np.uint32(0))
@@ -117,6 +121,32 @@ def read_frames(
         swing_deg=swing,
         visibility=image[:, np.stack([geo.HIP, geo.KNEE, geo.ANKLE], axis=1), 3].min(axis=2),
     )
+
+
+def medial_occlusion_deg(
+    frontal_deg: np.ndarray,
+    ankle_visibility: np.ndarray,
+    rest_visibility: np.ndarray,
+    deg_per_visibility: float,
+    ramp_deg: float,
+    max_drop: float = np.inf,
+) -> np.ndarray:
+    """(n, 2) correction (deg, ``<= 0``) for a foot swung medially in front of the other leg.
+
+    In external rotation the foot crosses in front of the other leg; there the
+    pose model lowers the ankle's visibility and places the ankle short of its
+    swing, so the frontal reading falls short (``docs/accuracy.md``). The
+    correction is ``-k w clip(v_rest - v, 0, max_drop)``: ``k = deg_per_visibility``,
+    ``v`` the ankle's visibility, ``v_rest`` its resting median (per side, the
+    neutral's), ``w = clip(-frontal / ramp_deg, 0, 1)`` so that it fades in
+    over the first ``ramp_deg`` of a medial swing (no step at rest, nothing
+    for a lateral swing). Zero where ``v_rest`` is unknown (NaN).
+    """
+    with np.errstate(invalid="ignore"):
+        drop = np.clip(np.asarray(rest_visibility, dtype=np.float64) - ankle_visibility, 0.0, max_drop)
+        weight = np.clip(-np.asarray(frontal_deg) / ramp_deg, 0.0, 1.0)
+        correction = -deg_per_visibility * weight * drop
+    return np.where(np.isfinite(correction), correction, 0.0)
 
 
 def uncertainty_deg(

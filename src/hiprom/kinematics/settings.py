@@ -46,6 +46,20 @@ class KinematicsSettings:
     """Frontal method: top of the shank = (1 - a) knee landmark + a (its resting place beside the hip).
     MediaPipe's knee follows the foot (~0.2 shank lengths at 35 deg); 0.5 cut the held-peak error on the
     rendered clips from 2.6 to 1.2 deg (mean absolute); 0 = the knee landmark as is. Exact data: no effect."""
+    medial_occlusion_deg: float = 30.0
+    """Frontal method: a foot swung medially (external rotation) is read this many degrees further per
+    unit its ankle's visibility drops below its resting median. That foot crosses in front of the other
+    leg, where the pose model both lowers the ankle's visibility and places it short of the swing: over
+    the 60 external-rotation holds of the 30 rendered runs the shortfall went with the drop (Spearman
+    -0.47; drops 0-0.12, e.g. gt10's far leg 0.10 and 4.1 deg short), while lateral swings, which cross
+    nothing, showed no such shortfall (drops up to 0.36 on the grey figure with errors within 1 deg).
+    25, 30 and 35 give the same held-peak MAE (1.20, 1.19, 1.20 deg); fitted on three clips, the fourth
+    left out, 32-38. 0 = off (``docs/accuracy.md``)."""
+    medial_occlusion_max_drop: float = 0.15
+    """The visibility drop counts up to this much (at most 4.5 deg of correction): the held external
+    rotations of the 30 rendered runs dropped 0-0.12, so the relation is not known beyond; larger drops,
+    0.16-0.38 in single frames, came only from poor tracks (gt06 rolled, mirrored, 320x240). No
+    benchmark figure changes with 0.15 (0.12: max 5.5 -> 5.6 deg)."""
     min_quiet_fraction: float = 0.10
     """The resting pose is trusted only when both legs are quiet in at least 10 % of the frames; below
     that (an unsteady pose track) the knee landmark is used as is (no knee anchor) and the camera's place
@@ -127,6 +141,9 @@ class KinematicsSettings:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ConfigError(f"{name} must be between 0 and 1, but got {value}")
+        for name in ("medial_occlusion_deg", "medial_occlusion_max_drop"):
+            if getattr(self, name) < 0.0:
+                raise ConfigError(f"{name} must be >= 0, but got {getattr(self, name)}")
         for name in ("smooth_sigma_s", "compensation_smooth_s", "uncertainty_window_s", "mode_bandwidth_deg"):
             value = getattr(self, name)
             if not value > 0.0:
