@@ -96,20 +96,30 @@ def local_server() -> Iterator[LocalServer]:
 # -- frames and footage ------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def gt01_frames(footage_dir: Path) -> list[np.ndarray]:
-    """The first 8 frames of the rendered clip gt01 (a seated man, 640x480), RGB."""
-    path = footage_dir / "rendered" / "gt01.mp4"
+def rendered_frames(footage_dir: Path, clip: str, n: int, roll_deg: float = 0.0) -> list[np.ndarray]:
+    """The first ``n`` frames of the rendered clip ``clip`` (RGB), the camera rolled by ``roll_deg``
+    (image rotated about its centre, edges replicated); skips the test when the clip is absent."""
+    path = footage_dir / "rendered" / f"{clip}.mp4"
     if not path.is_file():
         pytest.skip(f"rendered clip not found at {path}")
     cap = cv2.VideoCapture(str(path))
     frames = []
-    while len(frames) < 8:
+    while len(frames) < n:
         ok, bgr = cap.read()
         assert ok
+        if roll_deg:
+            h, w = bgr.shape[:2]
+            roll = cv2.getRotationMatrix2D((w / 2, h / 2), roll_deg, 1.0)
+            bgr = cv2.warpAffine(bgr, roll, (w, h), borderMode=cv2.BORDER_REPLICATE)
         frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
     cap.release()
     return frames
+
+
+@pytest.fixture(scope="session")
+def gt01_frames(footage_dir: Path) -> list[np.ndarray]:
+    """The first 8 frames of the rendered clip gt01 (a seated man, 640x480), RGB."""
+    return rendered_frames(footage_dir, "gt01", 8)
 
 
 @pytest.fixture(scope="session")

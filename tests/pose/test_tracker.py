@@ -18,6 +18,8 @@ from hiprom.landmarks import Landmark
 from hiprom.pose import PoseTracker, track
 from hiprom.pose.tracker import ALONE_AFTER_MS, LOOK_ALONE_EVERY_MS, LOOK_EVERY_MS
 
+from .conftest import rendered_frames
+
 pytestmark = [pytest.mark.model, pytest.mark.footage]
 
 HIPS = [Landmark.LEFT_HIP, Landmark.RIGHT_HIP]
@@ -262,19 +264,7 @@ def gt06_rolled(footage_dir: Path) -> list[np.ndarray]:
     On these frames MediaPipe's one-person tracking keeps the legs straight (knees seen at ~0.6)
     from the first frame on: the wrong reading re-seeds its own crop.
     """
-    path = footage_dir / "rendered" / "gt06.mp4"
-    if not path.is_file():
-        pytest.skip(f"rendered clip not found at {path}")
-    cap = cv2.VideoCapture(str(path))
-    frames = []
-    while len(frames) < 60:
-        ok, bgr = cap.read()
-        assert ok
-        h, w = bgr.shape[:2]
-        roll = cv2.getRotationMatrix2D((w / 2, h / 2), -8.0, 1.0)
-        frames.append(cv2.cvtColor(cv2.warpAffine(bgr, roll, (w, h), borderMode=cv2.BORDER_REPLICATE), cv2.COLOR_BGR2RGB))
-    cap.release()
-    return frames
+    return rendered_frames(footage_dir, "gt06", 60, roll_deg=-8.0)
 
 
 def _seated(results: list) -> np.ndarray:

@@ -330,9 +330,16 @@ class PoseTracker:
         return in_frame and float(knees[:, 3].min()) < REDETECT_KNEE_VISIBILITY
 
     def _redetect(
-        self, data: np.ndarray, ts: int, t_ms: float, main: tuple[np.ndarray, np.ndarray], size_wh: tuple[int, int]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The subject's (image, world) landmarks from a fresh detection when it sees the knees better, else ``main``.
+        self,
+        data: np.ndarray,
+        ts: int,
+        t_ms: float,
+        main: tuple[np.ndarray, np.ndarray],
+        main_geometry: Geometry,
+        size_wh: tuple[int, int],
+    ) -> tuple[tuple[np.ndarray, np.ndarray], Geometry]:
+        """The subject's (image, world) landmarks and their geometry from a fresh detection when it
+        sees the knees better, else ``main`` and ``main_geometry``.
 
         The side landmarker (tracking nobody: nobody else was seen at the latest look) sees the
         whole frame, so MediaPipe's detector crops it afresh; if that pose is the subject's and
@@ -342,12 +349,13 @@ class PoseTracker:
         self.redetections_done += 1
         fresh = self._side_detect(data, ts)
         self._side_on_subject = fresh is not None
-        if fresh is None or not same_person(geometry(fresh[0], size_wh), geometry(main[0], size_wh)):
-            return main
-        if fresh[0][KNEES, 3].min() <= main[0][KNEES, 3].min():
-            return main
+        if fresh is None:
+            return main, main_geometry
+        fresh_geometry = geometry(fresh[0], size_wh)
+        if not same_person(fresh_geometry, main_geometry) or fresh[0][KNEES, 3].min() <= main[0][KNEES, 3].min():
+            return main, main_geometry
         self._main, self._side = self._side, self._main  # the old main one tracks the subject too
-        return fresh
+        return fresh, fresh_geometry
 
     def _look_due(self, state: str, t_ms: float) -> bool:
         """Whether the side landmarker looks at this frame (see the module docstring)."""
@@ -415,15 +423,13 @@ class PoseTracker:
             if side is None and self._other is not None:
                 self._other_lost_ms = float(t_ms)
             self._other = geometry(side[0], size_wh) if side is not None else None
-            if self._other is not None:
-                self._other_seen_ms = float(t_ms)
             if side is not None:
+                self._other_seen_ms = float(t_ms)
                 poses.append(side)
                 people.append(self._other)
         elif main is not None and state == "subject" and self._follower.has_subject:
             if self._redetect_due(main[0], float(t_ms)):
-                main = self._redetect(data, ts, float(t_ms), main, size_wh)
-                poses[0], people[0] = main, geometry(main[0], size_wh)
+                poses[0], people[0] = self._redetect(data, ts, float(t_ms), main, people[0], size_wh)
         pick = self._follower.choose(people, float(t_ms), size_wh)
         if pick is not None and pick == len(people) - 1 and looked and side is not None:
             # The side landmarker holds the subject: it becomes the main one.
