@@ -24,7 +24,11 @@ keeps itself. When the subject's knees are in the frame but seen below
 ``REDETECT_KNEE_VISIBILITY``, the side landmarker, tracking nobody, sees the
 whole frame at most every ``REDETECT_EVERY_MS``: its person detector gives a
 fresh crop, and when that pose is the subject with better-seen knees the two
-landmarkers swap. At 30 fps nothing of this runs.
+landmarkers swap. MediaPipe's VIDEO mode also smooths the landmarks and
+their visibility over time, so even a fresh crop starts from the wrong
+reading's history: on such a frame the subject is also read from that frame
+alone (IMAGE mode: no tracking, no smoothing; ``still_reads_done``), and that
+pose is taken when it sees the worse knee better. At 30 fps nothing of this runs.
 
 ``SubjectFollower`` chooses the subject among the poses of a frame. When the
 main landmarker has moved to another person (after losing the subject, its
@@ -142,6 +146,15 @@ def _landmarks_array(landmarks: Any) -> np.ndarray:
     )
 
 
+def _pose_of(result: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """(image, world) landmarks of the one person in a MediaPipe result, or ``None``."""
+    if not result.pose_landmarks:
+        return None
+    worlds = result.pose_world_landmarks or []
+    world = _landmarks_array(worlds[0]) if worlds else _nan_rows()
+    return _landmarks_array(result.pose_landmarks[0]), world
+
+
 def _close_landmarkers(landmarkers: list[Any]) -> None:
     for landmarker in landmarkers:
         try:
@@ -229,19 +242,22 @@ class PoseTracker:
         self.min_confidence = min_confidence
         self._main: Any = None
         self._side: Any = None
+        self._still: Any = None  # IMAGE mode, made on first need (slow sources only)
+        self._landmarkers: list[Any] = []
         self._finalizer: weakref.finalize | None = None
         self.frames_done = 0
         self.looks_done = 0
         self.redetections_done = 0
+        self.still_reads_done = 0
         self._open()
 
-    def _create(self) -> Any:
-        """One MediaPipe ``PoseLandmarker`` for one person, VIDEO mode."""
+    def _create(self, still: bool = False) -> Any:
+        """One MediaPipe ``PoseLandmarker`` for one person, VIDEO mode (IMAGE mode when ``still``)."""
         from mediapipe.tasks.python import BaseOptions, vision
 
         options = vision.PoseLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(self.model_path)),
-            running_mode=vision.RunningMode.VIDEO,
+            running_mode=vision.RunningMode.IMAGE if still else vision.RunningMode.VIDEO,
             num_poses=1,
             min_pose_detection_confidence=self.min_confidence,
             min_pose_presence_confidence=self.min_confidence,
@@ -273,6 +289,8 @@ class PoseTracker:
                 raise
         self._main = landmarkers[0]
         self._side = landmarkers[1] if len(landmarkers) > 1 else None
+        self._still = None
+        self._landmarkers = landmarkers  # the finalizer closes what this list holds, a still one too
         # Closes the native graphs when this tracker is garbage-collected, or at
         # interpreter exit (see _register_exit_hook) if the owner forgot.
         self._finalizer = weakref.finalize(self, _close_landmarkers, landmarkers)
@@ -298,12 +316,24 @@ class PoseTracker:
 
     def _detect(self, landmarker: Any, image_rgb: np.ndarray, ts: int) -> tuple[np.ndarray, np.ndarray] | None:
         """(image, world) landmarks of the one person ``landmarker`` sees, or ``None``."""
-        result = landmarker.detect_for_video(self._image_cls(image_format=self._srgb, data=image_rgb), ts)
-        if not result.pose_landmarks:
-            return None
-        worlds = result.pose_world_landmarks or []
-        world = _landmarks_array(worlds[0]) if worlds else _nan_rows()
-        return _landmarks_array(result.pose_landmarks[0]), world
+        return _pose_of(landmarker.detect_for_video(self._image_cls(image_format=self._srgb, data=image_rgb), ts))
+
+    def _still_read(
+        self, data: np.ndarray, pose: tuple[np.ndarray, np.ndarray], pose_geometry: Geometry, size_wh: tuple[int, int]
+    ) -> tuple[tuple[np.ndarray, np.ndarray], Geometry]:
+        """The subject's (image, world) landmarks read from this frame alone, and their geometry, when
+        that reading is the subject's and sees the worse knee better; else ``pose`` and ``pose_geometry``."""
+        if self._still is None:
+            self._still = self._create(still=True)
+            self._landmarkers.append(self._still)
+        self.still_reads_done += 1
+        fresh = _pose_of(self._still.detect(self._image_cls(image_format=self._srgb, data=data)))
+        if fresh is None:
+            return pose, pose_geometry
+        fresh_geometry = geometry(fresh[0], size_wh)
+        if not same_person(fresh_geometry, pose_geometry) or fresh[0][KNEES, 3].min() <= pose[0][KNEES, 3].min():
+            return pose, pose_geometry
+        return fresh, fresh_geometry
 
     def _side_detect(self, image_rgb: np.ndarray, ts: int) -> tuple[np.ndarray, np.ndarray] | None:
         """The side landmarker on ``image_rgb``, after making it drop the subject if it tracks them.
@@ -318,16 +348,21 @@ class PoseTracker:
         self._side_ts = ts
         return self._detect(self._side, image_rgb, ts)
 
-    def _redetect_due(self, image: np.ndarray, t_ms: float) -> bool:
-        """Whether the subject's pose (``image``, (33, 4)) gets a fresh detection at this frame."""
+    def _second_look_due(self, image: np.ndarray) -> bool:
+        """Whether the subject's pose (``image``, (33, 4)) may be read again at this frame: a slow
+        source, nobody else in view, and the knees in the picture but poorly seen (knees out of the
+        picture are not seen better by another reading)."""
         if self._side is None or self._other is not None or not self._gaps_ms:
             return False
-        if float(np.median(self._gaps_ms)) < REDETECT_SLOW_FRAME_MS or t_ms - self._last_redetect_ms < REDETECT_EVERY_MS:
+        if float(np.median(self._gaps_ms)) < REDETECT_SLOW_FRAME_MS:
             return False
         knees = image[KNEES]
-        # Knees out of the picture are not seen better by a fresh detection.
         in_frame = bool(((knees[:, :2] >= 0.0) & (knees[:, :2] <= 1.0)).all())
         return in_frame and float(knees[:, 3].min()) < REDETECT_KNEE_VISIBILITY
+
+    def _redetect_due(self, image: np.ndarray, t_ms: float) -> bool:
+        """Whether the subject's pose (``image``, (33, 4)) gets a fresh detection at this frame."""
+        return t_ms - self._last_redetect_ms >= REDETECT_EVERY_MS and self._second_look_due(image)
 
     def _redetect(
         self,
@@ -430,6 +465,8 @@ class PoseTracker:
         elif main is not None and state == "subject" and self._follower.has_subject:
             if self._redetect_due(main[0], float(t_ms)):
                 poses[0], people[0] = self._redetect(data, ts, float(t_ms), main, people[0], size_wh)
+            if self._second_look_due(poses[0][0]):
+                poses[0], people[0] = self._still_read(data, poses[0], people[0], size_wh)
         pick = self._follower.choose(people, float(t_ms), size_wh)
         if pick is not None and pick == len(people) - 1 and looked and side is not None:
             # The side landmarker holds the subject: it becomes the main one.
@@ -455,6 +492,7 @@ class PoseTracker:
         self.frames_done = 0
         self.looks_done = 0
         self.redetections_done = 0
+        self.still_reads_done = 0
         self._open()
 
     def close(self) -> None:
@@ -462,7 +500,7 @@ class PoseTracker:
         if self._finalizer is not None:
             self._finalizer()  # closes the landmarkers once
             self._finalizer = None
-        self._main = self._side = None
+        self._main = self._side = self._still = None
         _open_trackers.discard(self)
 
     def __enter__(self) -> PoseTracker:
