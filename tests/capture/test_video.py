@@ -57,6 +57,26 @@ def test_timestamps_come_from_the_file(gt01, footage_dir):
     assert steps.min() > 0 and steps.max() > 3 * np.median(steps)
 
 
+@pytest.mark.parametrize("n", [0, 1, 7, 136])
+def test_skipping_frames_lands_where_reading_them_would(footage_dir, n):
+    # The uneven phone clip: times after a skip must be the container's, as when read.
+    clip = footage_dir / "b_seated_then_stand_tug_sds.mp4"
+    with VideoFileSource(clip) as source:
+        frames = list(source)
+    with VideoFileSource(clip) as source:
+        assert source.skip(n) == n
+        rest = list(source)
+    assert [f.index for f in rest] == [f.index for f in frames[n:]]
+    assert [f.t_ms for f in rest] == [f.t_ms for f in frames[n:]]
+    np.testing.assert_array_equal(rest[0].image, frames[n].image)
+
+
+def test_skipping_past_the_end_says_how_many_there_were(gt01):
+    with VideoFileSource(gt01) as source:
+        assert source.skip(500) == 137
+        assert source.read() is None
+
+
 @pytest.mark.parametrize(
     ("candidate", "previous", "expected"),
     [

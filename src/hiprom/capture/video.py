@@ -123,6 +123,21 @@ class VideoFileSource(OpenCVSource):
             self._note_if_truncated()
         return frame
 
+    def skip(self, n: int) -> int:
+        """Pass over the next ``n`` frames, decoded but not converted (``grab``), keeping their
+        times, so that ``read`` goes on exactly where reading them would have; returns how many
+        there were (fewer at the end of the file)."""
+        done = 0
+        if n > 0 and self._pending is not None:
+            self._pending = None
+            done = 1
+        cap = self._cap
+        while done < n and cap is not None and cap.grab():
+            self._last_t_ms = next_timestamp_ms(cap.get(cv2.CAP_PROP_POS_MSEC), self._last_t_ms, 1000.0 / self.fps)
+            self._index += 1
+            done += 1
+        return done
+
     def _note_if_truncated(self) -> None:
         """At the end: note a file that decodes fewer frames than it announces (a cut-off copy)."""
         announced = self.n_frames

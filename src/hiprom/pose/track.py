@@ -144,9 +144,27 @@ def track(
         size, the source's fps (for a live source, the rate actually
         achieved), the model variant and the source name.
 
+    A video file long enough to pay for it, on a machine with cores to spare, is
+    tracked as two halves at once (``hiprom.pose.split``); the recording is the same.
+
     Raises:
         SourceError: the source gave no frame, or failed while being read.
     """
+    from hiprom.pose.split import splittable, track_halves
+
+    if splittable(source):
+        return track_halves(source, tracker, _track_one, progress, mirrored=mirrored)  # type: ignore[arg-type]
+    return _track_one(source, tracker, progress, mirrored=mirrored)
+
+
+def _track_one(
+    source: FrameSource,
+    tracker: PoseTracker,
+    progress: Callable[[int, int | None], None] | None = None,
+    *,
+    mirrored: bool = False,
+) -> LandmarkRecording:
+    """``track`` in one pass, frame after frame."""
     tracker.restart()
     total = None if source.is_live else source.n_frames
     t_ms: list[float] = []

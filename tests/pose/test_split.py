@@ -1,0 +1,76 @@
+"""One long video tracked as two halves at once (``hiprom.pose.split``), against one pass."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from hiprom.capture import VideoFileSource
+from hiprom.pipeline import analyze_recording
+from hiprom.pose import PoseTracker, track
+from hiprom.pose import split
+from hiprom.recording import LandmarkRecording
+
+
+@pytest.fixture(scope="module")
+def long_seated_test(footage_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """gt11's first 10 s then the whole of gt11 (771 frames, 30 fps): the middle frame falls in the
+    held peak of the second pass's first trial, where a bad join would show."""
+    path = footage_dir / "rendered" / "gt11.mp4"
+    if not path.is_file():
+        pytest.skip(f"rendered clip not found at {path}")
+    out = tmp_path_factory.mktemp("split") / "gt11-long.mp4"
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    while (got := cap.read())[0]:
+        frames.append(got[1])
+    cap.release()
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (640, 480))
+    for frame in frames[:300] + frames:
+        writer.write(frame)
+    writer.release()
+    return out
+
+
+@pytest.mark.footage
+@pytest.mark.model
+@pytest.mark.slow
+def test_two_halves_give_the_recording_and_the_peaks_of_one_pass(long_seated_test, model_path, monkeypatch):
+    with VideoFileSource(long_seated_test) as source, PoseTracker(model_path) as tracker:
+        assert split.splittable(source)
+        halves = track(source, tracker)
+    monkeypatch.setattr(split, "SPLIT_MIN_FRAMES", 10**9)
+    with VideoFileSource(long_seated_test) as source, PoseTracker(model_path) as tracker:
+        assert not split.splittable(source)
+        one = track(source, tracker)
+    assert halves.n_frames == one.n_frames == 771
+    np.testing.assert_array_equal(halves.t_ms, one.t_ms)
+    middle = 771 // 2
+    np.testing.assert_array_equal(halves.image[:middle], one.image[:middle])  # the first half is that pass
+    a, b = analyze_recording(halves, source="halves"), analyze_recording(one, source="one")
+    for side in ("right", "left"):
+        for key in ("internal_rotation_deg", "external_rotation_deg"):
+            assert a["sides"][side][key] == pytest.approx(b["sides"][side][key], abs=0.5), (side, key)
+    assert a["asymmetry"]["verdicts"] == b["asymmetry"]["verdicts"]
+
+
+def _rec(hips_x: np.ndarray, t_ms: np.ndarray) -> LandmarkRecording:
+    n = len(t_ms)
+    image = np.full((n, 33, 4), 0.5)
+    image[:, split.HIPS, 0] = hips_x[:, None]
+    return LandmarkRecording(t_ms=t_ms, image=image, world=np.zeros((n, 33, 4)), width=640, height=480, fps=30.0)
+
+
+def test_halves_join_only_on_the_same_frames_and_the_same_person():
+    t = np.arange(100) * 33.3
+    first = _rec(np.full(60, 0.5), t[:60])
+    assert split._agree(first, _rec(np.full(60, 0.51), t[40:]), 40)
+    assert not split._agree(first, _rec(np.full(60, 0.8), t[40:]), 40)  # somebody else
+    assert not split._agree(first, _rec(np.full(60, 0.5), t[40:] + 5.0), 40)  # other frames
+    nobody = _rec(np.full(60, np.nan), t[40:])
+    assert not split._agree(first, nobody, 40)
+    assert split._agree(dataclasses.replace(first, image=np.full((60, 33, 4), np.nan)), nobody, 40)
