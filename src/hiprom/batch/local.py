@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import collections
 import multiprocessing
-import os
 import queue
 import time
 from collections.abc import Sequence
@@ -33,20 +32,13 @@ from hiprom.batch.outputs import BatchOptions
 from hiprom.batch.progress import Reporter
 from hiprom.batch.summary import SummaryRow
 from hiprom.batch.worker import BatchStopped, analyze_one, failure_message, init_worker
+from hiprom.cores import available_cores
 
 CRASH_MESSAGE = (
     "the analysis process crashed while reading this file (a corrupt file, or out of memory); "
     "check that the file plays"
 )
 STOP_GRACE_S = 10.0
-
-
-def available_cores() -> int:
-    """Cores this process may run on (the CPU affinity mask, else ``os.cpu_count()``)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
 
 
 def threads_per_worker(workers: int, cores: int | None = None) -> int:

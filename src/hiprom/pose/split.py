@@ -20,7 +20,6 @@ two rendered seated tests played back to back).
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +28,7 @@ import numpy as np
 
 from hiprom.capture.base import Frame, FrameSource
 from hiprom.capture.video import VideoFileSource
+from hiprom.cores import available_cores
 from hiprom.landmarks import Landmark
 from hiprom.pose.tracker import PoseTracker
 from hiprom.recording import LandmarkRecording
@@ -47,14 +47,6 @@ HIPS = [Landmark.LEFT_HIP, Landmark.RIGHT_HIP]
 Progress = Callable[[int, int | None], None]
 
 
-def cores() -> int:
-    """CPU cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
 def splittable(source: FrameSource) -> bool:
     """Whether ``source`` is tracked as two halves: a video file of at least ``SPLIT_MIN_FRAMES``
     announced frames, on two or more cores, in a process allowed more than one thread (a batch
@@ -63,7 +55,7 @@ def splittable(source: FrameSource) -> bool:
 
     n = source.n_frames
     return (isinstance(source, VideoFileSource) and n is not None and n >= SPLIT_MIN_FRAMES
-            and cores() >= 2 and cv2.getNumThreads() > 1)
+            and available_cores() >= 2 and cv2.getNumThreads() > 1)
 
 
 class _Head(FrameSource):
