@@ -7,10 +7,11 @@ frames is therefore tracked by two trackers at once: the first half from the
 start, the second from ``WARMUP_S`` before the middle, so that its tracking and
 smoothing have settled when it reaches the middle frame, where its frames take
 over. Over that overlap both trackers see the same frames, and they must agree
-before the halves are joined: the same frame times, and the same subject (hip
-midpoints within ``SAME_SUBJECT_FRAME_HEIGHTS`` in the overlap's frames where
-both see one). Otherwise (say the second half started on somebody else) the
-whole video is tracked again from the start by one tracker, as a shorter video is.
+before the halves are joined: the same frame times, and the same subject (seen
+by both in the overlap, hip midpoints within ``SAME_SUBJECT_FRAME_HEIGHTS`` in
+the frames where both see one). Otherwise (say the second half started on
+somebody else, or nobody was there to compare) the whole video is tracked again
+from the start by one tracker, as a shorter video is.
 
 Where the halves join, the landmarks may differ from one continuous pass by
 MediaPipe's tracking noise, well under what the held peaks notice (tested on
@@ -92,7 +93,7 @@ def _agree(first: LandmarkRecording, second: LandmarkRecording, start: int) -> b
     a, b = _hip_midpoints(first)[start:], _hip_midpoints(second)[:overlap]
     both = np.isfinite(a[:, 0]) & np.isfinite(b[:, 0])
     if not both.any():
-        return bool(np.isnan(a[:, 0]).all() and np.isnan(b[:, 0]).all())  # nobody, in both
+        return False  # nobody to compare: whom the second half would follow is not known
     return float(np.median(np.linalg.norm(a[both] - b[both], axis=1))) <= SAME_SUBJECT_FRAME_HEIGHTS
 
 
