@@ -74,3 +74,26 @@ def test_halves_join_only_on_the_same_frames_and_the_same_person():
     nobody = _rec(np.full(60, np.nan), t[40:])
     assert not split._agree(first, nobody, 40)
     assert not split._agree(dataclasses.replace(first, image=np.full((60, 33, 4), np.nan)), nobody, 40)  # whom to follow?
+
+
+@pytest.mark.footage
+@pytest.mark.model
+@pytest.mark.slow
+def test_a_cut_off_long_video_is_tracked_to_its_last_frame_and_says_so(long_seated_test, model_path, tmp_path):
+    cap = cv2.VideoCapture(str(long_seated_test))
+    whole = tmp_path / "long.avi"  # AVI: its header announces the frames, so a cut copy still opens
+    writer = cv2.VideoWriter(str(whole), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (640, 480))
+    while (got := cap.read())[0]:
+        writer.write(got[1])
+    writer.release()
+    cap.release()
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(whole.read_bytes()[: int(whole.stat().st_size * 0.6)])
+    with VideoFileSource(cut) as source:
+        decodable = sum(1 for _ in source)
+    with VideoFileSource(cut) as source, PoseTracker(model_path) as tracker:
+        assert source.n_frames == 771 and split.splittable(source)
+        rec = track(source, tracker)
+    assert 300 < decodable < 771 and rec.n_frames == decodable
+    assert np.all(np.diff(rec.t_ms) > 0)
+    assert any("truncated" in note for note in rec.notes)

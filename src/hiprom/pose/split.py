@@ -163,12 +163,12 @@ def track_halves(
         except Exception:  # noqa: BLE001 - the second reader failed (e.g. fewer frames than announced): one pass instead
             if failure:
                 raise failure[0] from None
-        notes = list(rest.notes)
+        notes = [note for note in rest.notes if note not in source.notes]  # the caller adds the source's own
     if second is not None and first.n_frames == middle and _agree(first, second, start):
         return _join(first, second, overlap, notes)
     with VideoFileSource(source.path) as again:
         rec = sequential(again, tracker, progress, mirrored=mirrored)
-        return dataclasses.replace(rec, notes=rec.notes + tuple(again.notes))
+        return dataclasses.replace(rec, notes=rec.notes + tuple(n for n in again.notes if n not in source.notes))
 
 
 class _Stopped(Exception):
