@@ -15,7 +15,7 @@ from the start by one tracker, as a shorter video is.
 
 Where the halves join, the landmarks may differ from one continuous pass by
 MediaPipe's tracking noise, well under what the held peaks notice (tested on
-two rendered seated tests played back to back).
+a rendered seated test played one and a half times, joined in a held peak).
 """
 
 from __future__ import annotations

@@ -145,7 +145,8 @@ def track(
         achieved), the model variant and the source name.
 
     A video file long enough to pay for it, on a machine with cores to spare, is
-    tracked as two halves at once (``hiprom.pose.split``); the recording is the same.
+    tracked as two halves at once (``hiprom.pose.split``): the same frames and
+    times, the landmarks after the middle within MediaPipe's tracking noise.
 
     Raises:
         SourceError: the source gave no frame, or failed while being read.
