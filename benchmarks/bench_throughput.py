@@ -154,8 +154,8 @@ def bare_pair(clip: Path, model: str, n: int = 400) -> float:
         return sum(pool.starmap(_bare_at, [(clip, model, n, start)] * 2))
 
 
-ONE_PASS = ("import sys; from hiprom.pose import split; split.SPLIT_MIN_FRAMES = 1 << 62; "
-            "from hiprom.cli.main import run; sys.argv[0] = 'hiprom'; run()")
+ONE_PASS = ("import sys; from hiprom.pose.split import one_pass; from hiprom.cli.main import run; "
+            "sys.argv[0] = 'hiprom'\nwith one_pass(): run()")
 """``hiprom`` with every video tracked in one pass (never as two halves at once)."""
 
 

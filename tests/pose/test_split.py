@@ -58,6 +58,14 @@ def test_two_halves_give_the_recording_and_the_peaks_of_one_pass(long_seated_tes
     assert a["asymmetry"]["verdicts"] == b["asymmetry"]["verdicts"]
 
 
+def test_one_pass_blocks_keep_a_long_video_in_one_pass(long_seated_test):
+    with VideoFileSource(long_seated_test) as source:
+        assert split.splittable(source)
+        with split.one_pass():
+            assert not split.splittable(source)
+        assert split.splittable(source)
+
+
 def _rec(hips_x: np.ndarray, t_ms: np.ndarray) -> LandmarkRecording:
     n = len(t_ms)
     image = np.full((n, 33, 4), 0.5)

@@ -33,9 +33,16 @@ CONNECT_TIMEOUT_S = 20
 
 
 def remote_analyze(job: Job, options: BatchOptions) -> tuple[str, Any, Any]:
-    """The task run on a Dask worker: ``("ok", recording, analysis)`` or ``("failed", message, None)``."""
+    """The task run on a Dask worker: ``("ok", recording, analysis)`` or ``("failed", message, None)``.
+
+    The video is tracked in one pass: a cluster's workers already run as many tasks as they
+    have threads, so two halves at once would only crowd their cores.
+    """
+    from hiprom.pose.split import one_pass
+
     try:
-        recording, analysis = compute(job, options)
+        with one_pass():
+            recording, analysis = compute(job, options)
     except Exception as exc:  # one bad input must never fail the whole graph
         return ("failed", failure_message(exc), None)
     return ("ok", recording, analysis)

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 
@@ -46,16 +48,28 @@ for them to be the same person (two seated people are at least a shoulder width 
 HIPS = [Landmark.LEFT_HIP, Landmark.RIGHT_HIP]
 
 Progress = Callable[[int, int | None], None]
+_ONE_PASS: ContextVar[bool] = ContextVar("hiprom_one_pass", default=False)
+
+
+@contextmanager
+def one_pass() -> Iterator[None]:
+    """Within this block (in this thread), every video is tracked in one pass: for callers that
+    already keep the cores busy with work of their own, such as a Dask worker's tasks."""
+    token = _ONE_PASS.set(True)
+    try:
+        yield
+    finally:
+        _ONE_PASS.reset(token)
 
 
 def splittable(source: FrameSource) -> bool:
     """Whether ``source`` is tracked as two halves: a video file of at least ``SPLIT_MIN_FRAMES``
     announced frames, on two or more cores, in a process allowed more than one thread (a batch
-    worker sharing the cores with others is limited to one)."""
+    worker sharing the cores with others is limited to one), outside :func:`one_pass`."""
     import cv2
 
     n = source.n_frames
-    return (isinstance(source, VideoFileSource) and n is not None and n >= SPLIT_MIN_FRAMES
+    return (not _ONE_PASS.get() and isinstance(source, VideoFileSource) and n is not None and n >= SPLIT_MIN_FRAMES
             and available_cores() >= 2 and cv2.getNumThreads() > 1)
 
 
