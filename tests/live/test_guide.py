@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pytest
 
@@ -36,7 +38,8 @@ class Series:
         return found
 
 
-SERIES: dict[int, Series] = {}
+SERIES: weakref.WeakKeyDictionary[Guide, Series] = weakref.WeakKeyDictionary()
+"""Each guide's series, for as long as the guide lives (an id could be reused by the next test's guide)."""
 
 
 def feed(guide: Guide, t_s: np.ndarray, angles: np.ndarray, flags=None, image=None) -> list[dict]:
@@ -44,7 +47,7 @@ def feed(guide: Guide, t_s: np.ndarray, angles: np.ndarray, flags=None, image=No
 
     The guide's trials come from the one held-trial detector run over everything fed so far.
     """
-    series = SERIES.setdefault(id(guide), Series())
+    series = SERIES.setdefault(guide, Series())
     states = []
     for i, t in enumerate(t_s):
         f = flags[i] if flags is not None else ([], [])
