@@ -306,6 +306,7 @@ class PoseTracker:
         self._other_seen_ms: float | None = None  # latest look that saw someone else (or the first frame)
         self._prev_t_ms: float | None = None
         self._gaps_ms: list[float] = []  # the last few frame intervals
+        self._slow_source = False  # their median is REDETECT_SLOW_FRAME_MS or more
         self._last_redetect_ms = -np.inf
         self._side_on_subject = False  # the side landmarker tracks the subject (after a re-detection)
         self._side_ts = -1
@@ -352,9 +353,7 @@ class PoseTracker:
         """Whether the subject's pose (``image``, (33, 4)) may be read again at this frame: a slow
         source, nobody else in view, and the knees in the picture but poorly seen (knees out of the
         picture are not seen better by another reading)."""
-        if self._side is None or self._other is not None or not self._gaps_ms:
-            return False
-        if float(np.median(self._gaps_ms)) < REDETECT_SLOW_FRAME_MS:
+        if self._side is None or self._other is not None or not self._slow_source:
             return False
         knees = image[KNEES]
         in_frame = bool(((knees[:, :2] >= 0.0) & (knees[:, :2] <= 1.0)).all())
@@ -428,6 +427,7 @@ class PoseTracker:
             )
         if self._prev_t_ms is not None:
             self._gaps_ms = [*self._gaps_ms[-4:], float(t_ms) - self._prev_t_ms]
+            self._slow_source = float(np.median(self._gaps_ms)) >= REDETECT_SLOW_FRAME_MS
         self._prev_t_ms = float(t_ms)
         ts = int(round(t_ms))
         if ts <= self._last_ts:
