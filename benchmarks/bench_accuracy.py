@@ -5,7 +5,7 @@ truth file lists (``../shared/footage/rendered/truth.json`` by default) and
 compares the reported held peaks, per side and direction, with the truth::
 
     HIPROM_MODEL_DIR=../shared/models python benchmarks/bench_accuracy.py \
-        [--truth FILE] [--augment] [--cache DIR] [gt01 gt06 ...]
+        [--truth FILE] [--augment] [--stress] [--cache DIR] [gt01 gt06 ...]
 
 prints one row per clip, then per condition (camera yaw band, camera height,
 frame rate, transform) the mean absolute error, 90th percentile and largest
@@ -18,7 +18,9 @@ camera yaw estimate's error; then one summary line.
 ``--augment`` adds variants of every clip made with OpenCV whose true peaks
 and camera are unchanged: mirrored (analysed as a selfie view), camera rolled
 by +-8 deg, 320x240 with strong JPEG compression, blurred, cropped (a 20 %
-closer view) and, for 30 fps clips, every third frame (10 fps). ``--cache DIR``
+closer view) and, for 30 fps clips, every third frame (10 fps). ``--stress``
+adds held-out variants that chose no constant: a farther camera, a dim room,
+full-size JPEG and 15 fps. ``--cache DIR``
 keeps each clip's landmarks (``DIR/<name>.landmarks.npz``) so a second run
 skips the pose model: the kernel can then be compared change by change.
 ``peak_errors`` and ``accuracy_table`` are also used by ``tests/test_pipeline.py``.
@@ -41,6 +43,8 @@ RENDERED = Path(os.environ.get("HIPROM_SHARED_DIR", REPO.parent / "shared")) / "
 KEYS = [(side, direction) for side in ("right", "left") for direction in ("internal", "external")]
 MEASURES = ("internal_rotation", "external_rotation", "total_arc")
 AUGMENTS = ("mirror", "roll+8", "roll-8", "small-jpeg", "blur", "crop", "fps10")
+STRESS = ("far", "dim", "jpeg", "fps15")
+"""``--stress``: variants beyond ``AUGMENTS``, never used to choose a constant (a held-out check)."""
 
 
 def peak_errors(result: dict[str, Any], truth: dict[str, Any]) -> list[dict[str, Any]]:
@@ -227,20 +231,26 @@ def augment_clip(src: Path, kind: str, out: Path) -> Path | None:
     rotates the picture N degrees counter-clockwise about its centre,
     ``small-jpeg`` is 320x240 at JPEG quality 25, ``blur`` a Gaussian blur
     (sigma 2 px), ``crop`` keeps the middle 80 % scaled back up, ``fps10``
-    keeps every third frame of a 30 fps clip. None when the kind does not
-    apply (``fps10`` of a clip under 20 fps).
+    keeps every third frame of a 30 fps clip. The ``--stress`` kinds: ``far``
+    shrinks the picture to 75 % on a background of its own edge pixels (the camera
+    about 1.33x farther away), ``dim`` is a dim room (a third of the light, gamma
+    1.5, sensor noise of 4 grey levels), ``jpeg`` full size at JPEG quality 30,
+    ``fps15`` every second frame of a 30 fps clip. None when the kind does not
+    apply (``fps10`` or ``fps15`` of a clip under 20 fps).
     """
     import cv2
+    import numpy as np
 
     cap = cv2.VideoCapture(str(src))
     fps = cap.get(cv2.CAP_PROP_FPS)
     w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-    step = round(fps / 10) if kind == "fps10" else 1
-    if kind == "fps10" and fps < 20:
+    step = round(fps / 10) if kind == "fps10" else round(fps / 15) if kind == "fps15" else 1
+    if kind in ("fps10", "fps15") and fps < 20:
         cap.release()
         return None
     size = (320, 240) if kind == "small-jpeg" else (w, h)
     writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps / step, size)
+    noise = np.random.default_rng(0)
     index = 0
     while True:
         ok, frame = cap.read()
@@ -260,6 +270,14 @@ def augment_clip(src: Path, kind: str, out: Path) -> Path | None:
             elif kind == "crop":
                 x0, y0 = int(0.1 * w), int(0.1 * h)
                 frame = cv2.resize(frame[y0:h - y0, x0:w - x0], (w, h), interpolation=cv2.INTER_LINEAR)
+            elif kind == "far":
+                matrix = cv2.getRotationMatrix2D((w / 2, h / 2), 0.0, 0.75)
+                frame = cv2.warpAffine(frame, matrix, (w, h), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
+            elif kind == "dim":
+                lit = 255.0 * (frame / 255.0) ** 1.5 / 3.0 + noise.normal(0.0, 4.0, frame.shape)
+                frame = np.clip(lit, 0, 255).astype(np.uint8)
+            elif kind == "jpeg":
+                frame = cv2.imdecode(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 30])[1], cv2.IMREAD_COLOR)
             writer.write(frame)
         index += 1
     writer.release()
@@ -288,6 +306,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=None, help="pose model variant or .task file")
     parser.add_argument("--json", type=Path, default=None, help="also write every run's rows as JSON here")
     parser.add_argument("--augment", action="store_true", help="also measure the OpenCV variants of every clip")
+    parser.add_argument("--stress", action="store_true",
+                        help="also measure the held-out variants (farther camera, dim room, JPEG, 15 fps)")
     parser.add_argument("--cache", type=Path, default=None, help="folder to keep and reuse landmark recordings")
     parser.add_argument("--rows", action="store_true", help="also print every peak")
     args = parser.parse_args(argv)
@@ -306,7 +326,8 @@ def main(argv: list[str] | None = None) -> int:
         for clip in args.clips or sorted(truth):
             src = args.truth.parent / truth[clip]["file"]
             jobs: list[tuple[str, str, bool]] = [(clip, "none", bool(truth[clip].get("mirrored", False)))]
-            jobs += [(f"{clip}-{kind}", kind, kind == "mirror") for kind in (AUGMENTS if args.augment else ())]
+            kinds = (AUGMENTS if args.augment else ()) + (STRESS if args.stress else ())
+            jobs += [(f"{clip}-{kind}", kind, kind == "mirror") for kind in kinds]
             for name, kind, mirrored in jobs:
                 start = time.perf_counter()
                 if kind != "none" and not (args.cache and (args.cache / f"{name}.landmarks.npz").exists()):
