@@ -13,6 +13,18 @@ steps and keeps the body's outlines. On the rendered clips at 320x240 (plain, an
 textured bodies (48 peaks; worst 16.8 -> 15.4) and stayed 3.4 -> 3.5 on the
 untextured grey figure (``docs/accuracy.md``). Larger frames are passed as they are.
 Landmarks are normalised to the frame, so nothing downstream changes.
+
+``equalized`` is the picture for the tracker's *still reads* only (a second
+reading of a frame whose knees are poorly seen, see ``tracker``): its
+brightness spread over the whole range, so that the shading of an untextured
+leg against a background of nearly its grey stands out. No constant to choose.
+Measured on the grey figure (gt06) at 10 fps, still reads of the frame as it is
+against equalized: missing peaks 1 -> 0 over its 10 runs of the benchmark
+(the one miss: the camera farther away) and 2 -> 0 over 10 combined variants
+(blurred and farther away), the other peaks within 0.5 deg of before but for
+three (0.8-1.5 deg); the textured clips never need a still read. Fed to the
+model on every frame instead, it made the held peaks worse on every clip (MAE
+1.10 -> 2.83 deg over 44 runs; CLAHE 1.66): MediaPipe reads natural pictures best.
 """
 
 from __future__ import annotations
@@ -29,6 +41,16 @@ quality 25 are 90 % under 4 and 99 % under 16 grey levels (gt10 at 320x240). Str
 helped the textured bodies as much (2.0, 2.1 deg) but not the grey figure (5.2, 4.7 deg)."""
 BILATERAL_SIGMA_SPACE_PX = 3.0
 """Spatial reach of the smoothing (pixels), within the diameter above."""
+
+
+def equalized(image_rgb: np.ndarray) -> np.ndarray:
+    """``image_rgb`` ((h, w, 3) uint8 RGB) with its brightness (luma) histogram-equalized and
+    its colours kept: a new array of the same shape (see the module docstring)."""
+    import cv2
+
+    ycrcb = cv2.cvtColor(image_rgb, cv2.COLOR_RGB2YCrCb)
+    ycrcb[..., 0] = cv2.equalizeHist(np.ascontiguousarray(ycrcb[..., 0]))
+    return cv2.cvtColor(ycrcb, cv2.COLOR_YCrCb2RGB)
 
 
 def pose_input(image_rgb: np.ndarray) -> np.ndarray:

@@ -27,8 +27,9 @@ fresh crop, and when that pose is the subject with better-seen knees the two
 landmarkers swap. MediaPipe's VIDEO mode also smooths the landmarks and
 their visibility over time, so even a fresh crop starts from the wrong
 reading's history: on such a frame the subject is also read from that frame
-alone (IMAGE mode: no tracking, no smoothing; ``still_reads_done``), and that
-pose is taken when it sees the worse knee better. At 30 fps nothing of this runs.
+alone (IMAGE mode: no tracking, no smoothing; ``still_reads_done``), with its
+brightness equalized (``prepare.equalized``), and that pose is taken when it
+sees the worse knee better. At 30 fps nothing of this runs.
 
 ``SubjectFollower`` chooses the subject among the poses of a frame. When the
 main landmarker has moved to another person (after losing the subject, its
@@ -58,7 +59,7 @@ from hiprom.landmarks import N_LANDMARKS, Landmark
 from hiprom.native_stderr import native_stderr_silenced
 from hiprom.pose.mediapipe_import import import_mediapipe
 from hiprom.pose.models import model_name, resolve_model
-from hiprom.pose.prepare import pose_input
+from hiprom.pose.prepare import equalized, pose_input
 from hiprom.pose.subject import Geometry, SubjectFollower, count_people, geometry, same_person
 
 LOOK_EVERY_MS = 1000.0
@@ -328,7 +329,7 @@ class PoseTracker:
             self._still = self._create(still=True)
             self._landmarkers.append(self._still)
         self.still_reads_done += 1
-        fresh = _pose_of(self._still.detect(self._image_cls(image_format=self._srgb, data=data)))
+        fresh = _pose_of(self._still.detect(self._image_cls(image_format=self._srgb, data=equalized(data))))
         if fresh is None:
             return pose, pose_geometry
         fresh_geometry = geometry(fresh[0], size_wh)
