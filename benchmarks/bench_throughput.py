@@ -1,11 +1,11 @@
 """Throughput of hiprom against MediaPipe's own model speed, measured in one run.
 
-    HIPROM_MODEL_DIR=../shared/models python benchmarks/bench_throughput.py [--clip FILE] [--copies 4]
+    HIPROM_MODEL_DIR=../shared/models python benchmarks/bench_throughput.py [--size 640x480] [--clip FILE] [--copies 4]
 
-Works on a 30 s 1280x720 clip at 30 fps, made from the shared footage when
-missing (``b_seated_then_stand_tug_sds.mp4`` played forward and backward,
-written with OpenCV's MPEG-4 encoder, under the system's temp folder; never
-commit it). Prints, all measured in this one run:
+Works on a 30 s 1280x720 clip at 30 fps (``--size 640x480``: a webcam's 4:3,
+the footage's middle), made from the shared footage when missing
+(``b_seated_then_stand_tug_sds.mp4`` played forward and backward, written
+with OpenCV's MPEG-4 encoder, under the system's temp folder; never commit it). Prints, all measured in this one run:
 
 1. **bare**: MediaPipe's own ``PoseLandmarker`` (VIDEO mode, ``num_poses=1``,
    the same model file) on frames decoded beforehand: the model's speed,
@@ -51,8 +51,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 FOOTAGE = Path(os.environ.get("HIPROM_SHARED_DIR", REPO.parent / "shared")) / "footage"
 SOURCE_CLIP = FOOTAGE / "b_seated_then_stand_tug_sds.mp4"
-DEFAULT_CLIP = Path(tempfile.gettempdir()) / "hiprom-bench" / "tug_1280x720_30s.mp4"
-SIZE_WH = (1280, 720)
+CLIP_DIR = Path(tempfile.gettempdir()) / "hiprom-bench"
+SIZES = {"1280x720": (1280, 720), "640x480": (640, 480)}
+"""Clip sizes ``--size`` can make: the footage's own 16:9, and a webcam's 4:3 (its middle 960x720, scaled)."""
 FPS = 30.0
 SECONDS = 30.0
 BARE_FRAMES = 900
@@ -60,8 +61,9 @@ BARE_FRAMES = 900
 ``analyze`` run over the same frames and equally long (a shorter run's best-of is luckier on a noisy machine)."""
 
 
-def make_clip(target: Path, source: Path = SOURCE_CLIP) -> None:
-    """``SECONDS`` of ``source`` at ``FPS`` and ``SIZE_WH``, played forward then backward (no jump cut)."""
+def make_clip(target: Path, size_wh: tuple[int, int], source: Path = SOURCE_CLIP) -> None:
+    """``SECONDS`` of ``source`` at ``FPS`` and ``size_wh``, played forward then backward (no jump cut);
+    its middle cut to the aspect of ``size_wh`` first."""
     import cv2
 
     cap = cv2.VideoCapture(str(source))
@@ -70,14 +72,17 @@ def make_clip(target: Path, source: Path = SOURCE_CLIP) -> None:
         ok, bgr = cap.read()
         if not ok:
             break
-        frames.append(cv2.resize(bgr, SIZE_WH, interpolation=cv2.INTER_AREA) if bgr.shape[1::-1] != SIZE_WH else bgr)
+        h, w = bgr.shape[:2]
+        keep = min(w, round(h * size_wh[0] / size_wh[1]))
+        bgr = bgr[:, (w - keep) // 2:(w - keep) // 2 + keep]
+        frames.append(cv2.resize(bgr, size_wh, interpolation=cv2.INTER_AREA) if bgr.shape[1::-1] != size_wh else bgr)
     cap.release()
     if not frames:
         sys.exit(f"bench_throughput: cannot read {source} (set HIPROM_SHARED_DIR or pass --clip)")
     order = list(range(len(frames))) + list(range(len(frames) - 2, 0, -1))
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".part.mp4")
-    writer = cv2.VideoWriter(str(partial), cv2.VideoWriter_fourcc(*"mp4v"), FPS, SIZE_WH)
+    writer = cv2.VideoWriter(str(partial), cv2.VideoWriter_fourcc(*"mp4v"), FPS, size_wh)
     for i in range(int(SECONDS * FPS)):
         writer.write(frames[order[i % len(order)]])
     writer.release()
@@ -249,16 +254,20 @@ def main() -> None:
     from hiprom.pose import resolve_model
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clip", type=Path, default=DEFAULT_CLIP, help=f"the test clip (made when missing; default {DEFAULT_CLIP})")
+    parser.add_argument("--size", choices=sorted(SIZES), default="1280x720",
+                        help="size of the test clip made from the footage (default 1280x720)")
+    parser.add_argument("--clip", type=Path, default=None,
+                        help=f"the test clip, made at --size when missing (default: {CLIP_DIR}/tug_SIZE_30s.mp4)")
     parser.add_argument("--model", default=None, help="pose model variant or .task file")
     parser.add_argument("--workers", type=int, default=2, help="batch workers (default 2)")
     parser.add_argument("--copies", type=int, default=4, help="copies of the clip in the batch (default 4)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each figure but live, alternated, best kept (default 3)")
     parser.add_argument("--live-seconds", type=float, default=15.0, help="measuring time of the live loop")
     args = parser.parse_args()
+    args.clip = args.clip or CLIP_DIR / f"tug_{args.size}_30s.mp4"
     if not args.clip.is_file():
-        print(f"making {args.clip} from {SOURCE_CLIP.name} ...", flush=True)
-        make_clip(args.clip)
+        print(f"making {args.clip} ({args.size}) from {SOURCE_CLIP.name} ...", flush=True)
+        make_clip(args.clip, SIZES[args.size])
     model = str(resolve_model(args.model))
     cores = available_cores()
     print(f"clip {args.clip.name}; model {Path(model).name}; {cores} cores; load average before: "
