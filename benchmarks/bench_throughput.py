@@ -5,7 +5,8 @@
 Works on a 30 s 1280x720 clip at 30 fps (``--size 640x480``: a webcam's 4:3,
 the footage's middle), made from the shared footage when missing
 (``b_seated_then_stand_tug_sds.mp4`` played forward and backward, written
-with OpenCV's MPEG-4 encoder, under the system's temp folder; never commit it). Prints, all measured in this one run:
+with OpenCV's MPEG-4 encoder, under the system's temp folder; never commit
+it). Prints, all measured in this one run:
 
 1. **bare**: MediaPipe's own ``PoseLandmarker`` (VIDEO mode, ``num_poses=1``,
    the same model file) on frames decoded beforehand: the model's speed,
