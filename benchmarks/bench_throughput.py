@@ -165,15 +165,13 @@ def bare_pair(clip: Path, model: str, n: int = 400) -> float:
 
 
 def _decode_bare_at(clip: Path, model: str, n: int, start: float) -> float:
-    """Frames/s of a batch-like process (one thread) decoding ``clip`` and running the bare model on
+    """Frames/s of a batch-like process (threads limited to one) decoding ``clip`` and running the bare model on
     each frame in line, over ``n`` frames after a warm-up one, started at wall-clock time ``start``."""
     from mediapipe import Image, ImageFormat
     from mediapipe.tasks.python import BaseOptions, vision
 
-    from hiprom.batch.worker import limit_threads
     from hiprom.capture import open_source
 
-    limit_threads(1)
     options = vision.PoseLandmarkerOptions(
         base_options=BaseOptions(model_asset_path=model), running_mode=vision.RunningMode.VIDEO, num_poses=1
     )
@@ -194,9 +192,11 @@ def _decode_bare_at(clip: Path, model: str, n: int, start: float) -> float:
 def decode_bare_pair(clip: Path, model: str, n: int = 600) -> float:
     """Frames/s of two batch-like decode + bare processes at once, summed: the batch limit with
     the cost two processes impose on each other, which ``cores / CPU per frame`` leaves out."""
+    from hiprom.cores import limit_threads
+
     ctx = multiprocessing.get_context("spawn")
     start = time.time() + 8.0  # after both processes have started and loaded the model
-    with ctx.Pool(2) as pool:
+    with ctx.Pool(2, initializer=limit_threads, initargs=(1,)) as pool:  # as a batch worker's
         return sum(pool.starmap(_decode_bare_at, [(clip, model, n, start)] * 2))
 
 

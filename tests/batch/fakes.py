@@ -7,6 +7,7 @@ name. What it does depends on the input's file name:
 - ``*crash*``: the worker process dies at once (like a decoder segfault);
 - ``*boom*``: an unexpected exception (a bug);
 - ``*slow*``: ``SLOW_FRAMES`` frames at ``SLOW_FRAME_S`` each, reporting progress;
+- ``*threads*``: fails, saying the largest BLAS thread pool in this process;
 - ``*.landmarks.npz``: the real pipeline (no model needed);
 - anything else: ``SourceError`` (not a readable video).
 """
@@ -40,6 +41,10 @@ def analyze_by_name(path, model=None, mirrored=None, norms=None, progress=None):
                 progress(i + 1)
         rec = seated_recording(np.zeros((SLOW_FRAMES, 2)), fps=10.0, source=name)
         return rec, analyze_recording(rec, norms, source=name)
+    if "threads" in name:
+        from threadpoolctl import threadpool_info
+
+        raise SourceError(f"BLAS threads: {max(i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas')}")
     if name.endswith(".landmarks.npz"):
         return analyze_path(path, model=model, mirrored=mirrored, norms=norms, progress=progress)
     raise SourceError(f"{path}: not a readable video")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from hiprom.batch import OutputPaths, read_summary, run_batch
-from hiprom.batch.local import CRASH_MESSAGE
+from hiprom.batch.local import CRASH_MESSAGE, threads_per_worker
 from hiprom.pipeline import analyze_path
 
 from .conftest import FAKE_ANALYZER, python_subprocess
@@ -73,6 +73,16 @@ def test_bad_inputs_fail_alone_with_a_reason(recordings: Path, tmp_path: Path) -
     assert rows["bug_boom.mp4"].error.startswith("internal error (RuntimeError")
     assert rows["seg_crash.mp4"].error == CRASH_MESSAGE
     assert not OutputPaths.of(tmp_path / "out", "text").marker.exists()
+
+
+def test_each_worker_uses_its_share_of_the_cores(tmp_path: Path) -> None:
+    """Two workers do not each start a BLAS pool per core (oversubscription on a many-core machine)."""
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for name in ("a_threads.mp4", "b_threads.mp4"):
+        (inputs / name).write_bytes(b"x")
+    result = run_batch([inputs], tmp_path / "out", workers=2, progress=False, analyzer=FAKE_ANALYZER)
+    assert [row.error for row in result.rows] == [f"BLAS threads: {threads_per_worker(2)}"] * 2
 
 
 def test_second_run_skips_what_is_done_and_redoes_what_changed(recordings: Path, tmp_path: Path) -> None:

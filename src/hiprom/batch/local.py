@@ -31,8 +31,8 @@ from hiprom.batch.discover import Job
 from hiprom.batch.outputs import BatchOptions
 from hiprom.batch.progress import Reporter
 from hiprom.batch.summary import SummaryRow
-from hiprom.batch.worker import BatchStopped, analyze_one, failure_message, init_worker
-from hiprom.cores import available_cores
+from hiprom.batch.worker import BatchStopped, analyze_one, failure_message
+from hiprom.cores import available_cores, init_with_thread_limit
 
 CRASH_MESSAGE = (
     "the analysis process crashed while reading this file (a corrupt file, or out of memory); "
@@ -72,8 +72,8 @@ class LocalPool:
         return ProcessPoolExecutor(
             max_workers=workers,
             mp_context=self._ctx,
-            initializer=init_worker,
-            initargs=(self._events, self._stop, threads_per_worker(workers)),
+            initializer=init_with_thread_limit,
+            initargs=(threads_per_worker(workers), "hiprom.batch.worker:init_worker", self._events, self._stop),
         )
 
     def _drain_events(self) -> None:

@@ -1,9 +1,9 @@
 """What runs in a batch worker process: analyse one input, write its outputs.
 
 Workers are started with the ``spawn`` method (MediaPipe and OpenCV keep
-threads that a ``fork`` would copy in a broken state). Nothing heavy is
-imported at module level: :func:`init_worker` first sets the thread limits and
-only then are OpenCV and MediaPipe imported, by the pipeline, on first use.
+threads that a ``fork`` would copy in a broken state). Their thread limits are
+set by ``hiprom.cores.init_with_thread_limit`` before this module (and numpy
+with it) is imported; OpenCV and MediaPipe are imported by the pipeline, on first use.
 
 The analysis itself is ``hiprom.pipeline.analyze_path``, the same call as
 ``hiprom analyze``, so a batch gives the same numbers as one file at a time.
@@ -35,11 +35,6 @@ _busy = False  # an analysis is running in this process
 _PROGRESS_EVERY_S = 0.25
 _ORPHAN_GRACE_S = 2.0
 
-THREAD_ENV_VARS: tuple[str, ...] = (
-    "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
-    "OPENCV_FFMPEG_THREADS",  # FFmpeg's decoder threads inside cv2.VideoCapture
-)
-
 
 class BatchStopped(BaseException):
     """Raised inside a worker when the batch is interrupted (Ctrl-C).
@@ -49,24 +44,8 @@ class BatchStopped(BaseException):
     """
 
 
-def limit_threads(threads: int) -> None:
-    """Cap the math and OpenCV thread pools of this process at ``threads``.
-
-    Only effective before numpy/OpenCV start their pools, i.e. first thing in a
-    fresh worker process. MediaPipe's TFLite/XNNPACK inference for the pose
-    model runs on one thread here (measured: CPU time / wall time = 1.0), so it
-    needs no limit; see docs/batch.md.
-    """
-    n = str(max(1, int(threads)))
-    for var in THREAD_ENV_VARS:
-        os.environ[var] = n
-    import cv2  # after the environment, so its pool obeys it
-
-    cv2.setNumThreads(max(1, int(threads)))
-
-
-def init_worker(events: Any, stop: Any, threads: int) -> None:
-    """Initialiser of each pool process: signals, thread limits, progress channel."""
+def init_worker(events: Any, stop: Any) -> None:
+    """Initialiser of each pool process, after its thread limits: signals, progress channel."""
     global _events, _stop
     # Ctrl-C goes to the whole process group; the parent decides what to do
     # and tells workers through ``stop``. SIGTERM (the parent giving up on a
@@ -78,7 +57,6 @@ def init_worker(events: Any, stop: Any, threads: int) -> None:
         threading.Thread(target=_end_with_parent, args=(parent,), name="hiprom-parent-watch", daemon=True).start()
     _events, _stop = events, stop
     _silence_native_stderr()
-    limit_threads(threads)
 
 
 def _end_with_parent(parent: Any) -> None:
