@@ -47,7 +47,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 FOOTAGE = Path(os.environ.get("HIPROM_SHARED_DIR", REPO.parent / "shared")) / "footage"
@@ -109,20 +111,31 @@ def decoded(clip: Path, n: int) -> list:
         return [f for _, f in zip(range(n), source)]
 
 
+def _bare_landmarker(model: str) -> tuple[Any, Callable[[Any], None]]:
+    """MediaPipe's own ``PoseLandmarker`` (VIDEO mode, one person; a context manager) and a function
+    that infers one decoded frame with it at the frame's time."""
+    from mediapipe import Image, ImageFormat
+    from mediapipe.tasks.python import BaseOptions, vision
+
+    options = vision.PoseLandmarkerOptions(
+        base_options=BaseOptions(model_asset_path=model), running_mode=vision.RunningMode.VIDEO, num_poses=1
+    )
+    landmarker = vision.PoseLandmarker.create_from_options(options)
+
+    def infer(frame: Any) -> None:
+        landmarker.detect_for_video(Image(image_format=ImageFormat.SRGB, data=frame.image), int(round(frame.t_ms)))
+
+    return landmarker, infer
+
+
 def bare(frames: list, model: str, decode_beside: Path | None = None) -> tuple[float, float]:
     """(frames/s, CPU seconds per frame) of MediaPipe's PoseLandmarker, one person, on ``frames`` decoded beforehand.
 
     With ``decode_beside``, a thread decodes that clip alongside, one frame per frame inferred
     (what ``analyze``'s decoding thread does): the most ``analyze`` can reach on this machine.
     """
-    from mediapipe import Image, ImageFormat
-    from mediapipe.tasks.python import BaseOptions, vision
-
     from hiprom.capture import open_source
 
-    options = vision.PoseLandmarkerOptions(
-        base_options=BaseOptions(model_asset_path=model), running_mode=vision.RunningMode.VIDEO, num_poses=1
-    )
     turns = threading.Semaphore(0)
     stop = threading.Event()
 
@@ -134,19 +147,32 @@ def bare(frames: list, model: str, decode_beside: Path | None = None) -> tuple[f
                     return
 
     decoder = threading.Thread(target=decode, daemon=True) if decode_beside is not None else None
-    with vision.PoseLandmarker.create_from_options(options) as landmarker:
-        landmarker.detect_for_video(Image(image_format=ImageFormat.SRGB, data=frames[0].image), 0)  # warm-up
+    landmarker, infer = _bare_landmarker(model)
+    with landmarker:
+        infer(frames[0])  # warm-up
         if decoder is not None:
             decoder.start()
         t0, c0 = time.perf_counter(), time.process_time()
         for f in frames[1:]:
             turns.release()
-            landmarker.detect_for_video(Image(image_format=ImageFormat.SRGB, data=f.image), int(round(f.t_ms)))
+            infer(f)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     stop.set()
     turns.release()
     n = len(frames) - 1
     return n / wall, cpu / n
+
+
+def _two_at_once(target: Callable[..., float], clip: Path, model: str, n: int, threads: int | None = None) -> float:
+    """``target(clip, model, n, start)`` in two spawned processes started together, its frames/s summed;
+    with ``threads``, each process's thread pools limited first, as a batch worker's are."""
+    from hiprom.cores import limit_threads
+
+    ctx = multiprocessing.get_context("spawn")
+    start = time.time() + 8.0  # after both processes have started and made their frames and model ready
+    init, args = (limit_threads, (threads,)) if threads is not None else (None, ())
+    with ctx.Pool(2, initializer=init, initargs=args) as pool:
+        return sum(pool.starmap(target, [(clip, model, n, start)] * 2))
 
 
 def _bare_at(clip: Path, model: str, n: int, start: float) -> float:
@@ -158,31 +184,22 @@ def _bare_at(clip: Path, model: str, n: int, start: float) -> float:
 
 def bare_pair(clip: Path, model: str, n: int = 400) -> float:
     """Frames/s of two bare models run at once in two processes, summed: the machine's inference limit."""
-    ctx = multiprocessing.get_context("spawn")
-    start = time.time() + 8.0  # after both processes have started and decoded their frames
-    with ctx.Pool(2) as pool:
-        return sum(pool.starmap(_bare_at, [(clip, model, n, start)] * 2))
+    return _two_at_once(_bare_at, clip, model, n)
 
 
 def _decode_bare_at(clip: Path, model: str, n: int, start: float) -> float:
-    """Frames/s of a batch-like process (threads limited to one) decoding ``clip`` and running the bare model on
-    each frame in line, over ``n`` frames after a warm-up one, started at wall-clock time ``start``."""
-    from mediapipe import Image, ImageFormat
-    from mediapipe.tasks.python import BaseOptions, vision
-
+    """Frames/s of a batch-like process decoding ``clip`` and running the bare model on each frame
+    in line, over ``n`` frames after a warm-up one, started at wall-clock time ``start``."""
     from hiprom.capture import open_source
 
-    options = vision.PoseLandmarkerOptions(
-        base_options=BaseOptions(model_asset_path=model), running_mode=vision.RunningMode.VIDEO, num_poses=1
-    )
-    with vision.PoseLandmarker.create_from_options(options) as landmarker, open_source(clip) as source:
+    landmarker, infer = _bare_landmarker(model)
+    with landmarker, open_source(clip) as source:
         frames = iter(source)
-        first = next(frames)
-        landmarker.detect_for_video(Image(image_format=ImageFormat.SRGB, data=first.image), 0)  # warm-up
+        infer(next(frames))  # warm-up
         time.sleep(max(0.0, start - time.time()))
         t0, done = time.perf_counter(), 0
         for f in frames:
-            landmarker.detect_for_video(Image(image_format=ImageFormat.SRGB, data=f.image), int(round(f.t_ms)))
+            infer(f)
             done += 1
             if done == n:
                 break
@@ -190,14 +207,10 @@ def _decode_bare_at(clip: Path, model: str, n: int, start: float) -> float:
 
 
 def decode_bare_pair(clip: Path, model: str, n: int = 600) -> float:
-    """Frames/s of two batch-like decode + bare processes at once, summed: the batch limit with
-    the cost two processes impose on each other, which ``cores / CPU per frame`` leaves out."""
-    from hiprom.cores import limit_threads
-
-    ctx = multiprocessing.get_context("spawn")
-    start = time.time() + 8.0  # after both processes have started and loaded the model
-    with ctx.Pool(2, initializer=limit_threads, initargs=(1,)) as pool:  # as a batch worker's
-        return sum(pool.starmap(_decode_bare_at, [(clip, model, n, start)] * 2))
+    """Frames/s of two batch-like decode + bare processes at once (threads limited to one), summed:
+    the batch limit with the cost two processes impose on each other, which ``cores / CPU per frame``
+    leaves out."""
+    return _two_at_once(_decode_bare_at, clip, model, n, threads=1)
 
 
 ONE_PASS = ("import sys; from hiprom.pose.split import one_pass; from hiprom.cli.main import run; "
