@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import weakref
 
 import numpy as np
@@ -14,6 +15,7 @@ from hiprom.demo import DEMO_TRIALS, HIKED_TRIAL, demo_recording
 from hiprom.kinematics import QualityFlag
 from hiprom.landmarks import SIDES, Landmark
 from hiprom.live.guide import STEPS, Guide, GuideConfig, GuideInput, TrialRecord, setup_checks
+from hiprom.live import recorder as recorder_module
 from hiprom.live.processor import LiveProcessor
 from hiprom.synthetic import Camera, seated_recording
 
@@ -66,9 +68,8 @@ def trial_curve(t0: float, peak: float, side: str, fps: float = 30.0, hold_s: fl
     return t0 + t, angles
 
 
-@pytest.fixture(scope="module")
-def demo_walk() -> tuple[LiveProcessor, list[dict]]:
-    """The demo recording fed frame by frame through a LiveProcessor with the test started."""
+def walk_demo() -> tuple[LiveProcessor, list[dict]]:
+    """The demo recording fed frame by frame, as fast as the machine goes, through a LiveProcessor with the test started."""
     rec = demo_recording()
     proc = LiveProcessor("demo")
     assert proc.command("start")
@@ -77,6 +78,11 @@ def demo_walk() -> tuple[LiveProcessor, list[dict]]:
         reading = proc.process(rec.t_ms[i], rec.image[i], rec.world[i], rec.size_wh, int(rec.n_people[i]))
         messages.append({"reading": reading, "state": proc.guide.state()})
     return proc, messages
+
+
+@pytest.fixture(scope="module")
+def demo_walk() -> tuple[LiveProcessor, list[dict]]:
+    return walk_demo()
 
 
 def test_demo_walks_through_every_phase_to_the_results(demo_walk):
@@ -324,3 +330,19 @@ def test_no_camera_estimate_no_camera_check():
     fine = {"yaw_deg": 5.0, "height_m": 0.8, "distance_m": 2.2}
     checks = setup_checks(GuideInput(t_ms=0.0, angle_deg=np.zeros(2), image=one_frame(), n_people=1, camera=fine), GuideConfig())
     assert next(c for c in checks if c["id"] == "camera")["ok"]
+
+
+def test_a_slow_machine_replaying_fast_finds_the_same_trials(demo_walk, monkeypatch):
+    """Looks at the frames are spaced in stream time: a loaded machine replaying faster than real time
+    still closes every trial before the recording ends, with the same peaks."""
+    measure = recorder_module.kinematics_of
+
+    def slow(rec):
+        time.sleep(0.03)
+        return measure(rec)
+
+    monkeypatch.setattr(recorder_module, "kinematics_of", slow)
+    _, slow_messages = walk_demo()
+    assert slow_messages[-1]["state"]["phase"] == "results"
+    peaks = [[t["peak_deg"] for t in s["trials"]] for s in demo_walk[1][-1]["state"]["steps"]]
+    assert [[t["peak_deg"] for t in s["trials"]] for s in slow_messages[-1]["state"]["steps"]] == peaks

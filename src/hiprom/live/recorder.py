@@ -30,8 +30,11 @@ class GuidedRecorder:
         settings: the trial settings of the norms in use.
         every_s: look for closed trials at most this often (stream time), since
             each look measures every frame collected so far.
-        busy_share: at most this share of the wall-clock time goes to looking
-            (a slow or loaded machine looks less often rather than drop frames).
+        busy_share: looks take at most this share of the stream's time: a look
+            costing c seconds of wall-clock time waits c / busy_share seconds of
+            stream time for the next (a slow or loaded machine looks less often
+            rather than drop frames). Stream time is wall time for a camera; a
+            replay faster than real time gets the looks it would get in real time.
         window_s: each look measures the frames from this many seconds before
             the previous look on (plenty for a trial), so its cost does not grow
             with the test.
@@ -44,7 +47,6 @@ class GuidedRecorder:
         self.every_s = every_s
         self.window_s = window_s
         self.busy_share = busy_share
-        self._next_look_wall = 0.0
         self.clear()
 
     def clear(self) -> None:
@@ -53,6 +55,7 @@ class GuidedRecorder:
         self.neutral: Neutral | None = None
         self._trackers = {side: TrialTracker(side, self.settings, FLAG_RULES) for side in SIDES}
         self._last_look_ms = -np.inf
+        self._next_look_ms = -np.inf
 
     def __len__(self) -> int:
         return len(self._frames)
@@ -103,7 +106,7 @@ class GuidedRecorder:
         if self.neutral is None or len(self._frames) < self.settings.min_frames:
             return []
         now = self._frames[-1][0]
-        too_soon = now - self._last_look_ms < 1000.0 * self.every_s or time.monotonic() < self._next_look_wall
+        too_soon = now - self._last_look_ms < 1000.0 * self.every_s or now < self._next_look_ms
         if too_soon and not final:
             return []
         # From window_s before the previous look: nothing that closed since then is missed.
@@ -123,5 +126,5 @@ class GuidedRecorder:
         except HipromError:
             return []
         finally:
-            cost = time.monotonic() - started
-            self._next_look_wall = started + cost / self.busy_share
+            cost_ms = 1000.0 * (time.monotonic() - started)
+            self._next_look_ms = now + cost_ms / self.busy_share
