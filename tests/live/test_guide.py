@@ -14,8 +14,8 @@ from hiprom.assessment.trials import TrialTracker
 from hiprom.demo import DEMO_TRIALS, HIKED_TRIAL, demo_recording
 from hiprom.kinematics import QualityFlag
 from hiprom.landmarks import SIDES, Landmark
-from hiprom.live.guide import STEPS, Guide, GuideConfig, GuideInput, TrialRecord, setup_checks
 from hiprom.live import recorder as recorder_module
+from hiprom.live.guide import STEPS, Guide, GuideConfig, GuideInput, TrialRecord, setup_checks
 from hiprom.live.processor import LiveProcessor
 from hiprom.synthetic import Camera, seated_recording
 
@@ -344,5 +344,8 @@ def test_a_slow_machine_replaying_fast_finds_the_same_trials(demo_walk, monkeypa
     monkeypatch.setattr(recorder_module, "kinematics_of", slow)
     _, slow_messages = walk_demo()
     assert slow_messages[-1]["state"]["phase"] == "results"
-    peaks = [[t["peak_deg"] for t in s["trials"]] for s in demo_walk[1][-1]["state"]["steps"]]
-    assert [[t["peak_deg"] for t in s["trials"]] for s in slow_messages[-1]["state"]["steps"]] == peaks
+
+    def step_peaks(messages: list[dict]) -> list[list[float]]:
+        return [[t["peak_deg"] for t in s["trials"]] for s in messages[-1]["state"]["steps"]]
+
+    assert step_peaks(slow_messages) == step_peaks(demo_walk[1])

@@ -106,8 +106,7 @@ class GuidedRecorder:
         if self.neutral is None or len(self._frames) < self.settings.min_frames:
             return []
         now = self._frames[-1][0]
-        too_soon = now - self._last_look_ms < 1000.0 * self.every_s or now < self._next_look_ms
-        if too_soon and not final:
+        if now < self._next_look_ms and not final:
             return []
         # From window_s before the previous look: nothing that closed since then is missed.
         since_ms = min(now, self._last_look_ms) - 1000.0 * self.window_s
@@ -127,4 +126,4 @@ class GuidedRecorder:
             return []
         finally:
             cost_ms = 1000.0 * (time.monotonic() - started)
-            self._next_look_ms = now + cost_ms / self.busy_share
+            self._next_look_ms = now + max(1000.0 * self.every_s, cost_ms / self.busy_share)
