@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -25,12 +26,19 @@ def recordings(tmp_path: Path) -> Path:
     return folder
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """Give the child the default SIGINT, as a terminal does. A job started in the background
+    of a non-interactive shell (``cmd &``) ignores SIGINT, and so would every process it starts:
+    the tests' Ctrl-C would then be lost."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def python_subprocess(argv: list[str], cwd: Path) -> subprocess.Popen:
     """``python ARGV`` with the tests importable as in pytest (for the fakes); pipes for output."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
         [str(REPO / "tests"), str(REPO), str(REPO / "src"), env.get("PYTHONPATH", "")])
-    return subprocess.Popen([sys.executable, *argv], cwd=cwd, env=env,
+    return subprocess.Popen([sys.executable, *argv], cwd=cwd, env=env, preexec_fn=_ctrl_c_as_in_a_terminal,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
