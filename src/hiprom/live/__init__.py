@@ -4,7 +4,8 @@ The data path of one live frame reads in one direction::
 
     source (feeds) -> pose -> LiveMeter -> guide -> messages -> hub
 
-- :mod:`hiprom.live.feeds`: camera, video or recording read as if live into a one-place mailbox.
+- :mod:`hiprom.live.feeds`: camera, video or recording read as if live.
+- :mod:`hiprom.live.slot`: where those frames wait for the worker: fresh ones only, none lost in a hiccup.
 - :mod:`hiprom.live.processor`: pose -> ``LiveMeter`` -> guide for one subject; the finished test's analysis.
 - :mod:`hiprom.live.recorder`: the guided test's frames and the trials closed in them.
 - :mod:`hiprom.live.guide`: the guided self-test's state machine.

@@ -1,10 +1,11 @@
 """Frame feeds for the live loop: camera, video file or landmark recording.
 
 A feed runs a *grabber* thread that reads its source as if live and leaves
-only the newest item in a one-place mailbox (``LatestSlot``). The worker takes
-whatever is newest when it is ready, so when pose inference is slower than the
-source, stale frames are dropped instead of queueing up: the page always shows
-what is happening now.
+its frames in a ``FrameSlot`` (:mod:`hiprom.live.slot`). When pose inference is
+slower than the source, the worker takes the newest frame and stale ones are
+dropped instead of queueing up: the page always shows what is happening now.
+When it keeps up with room to spare, the frames that arrive during one slow
+inference wait for it (at most 0.25 s) and none is lost.
 
 - Cameras pace themselves; when one is missing or unplugged the grabber says
   so and tries again every ``retry_s`` until it comes back.
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hiprom.errors import HipromError, SourceError
+from hiprom.live.slot import FrameSlot
 from hiprom.recording import LandmarkRecording
 from hiprom.source import SourceSpec
 
@@ -57,38 +59,8 @@ class FeedItem:
     n_people: int = -1
 
 
-class LatestSlot:
-    """A one-place mailbox: ``put`` replaces what is there, counting it as dropped."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._item: FeedItem | None = None
-        self.dropped = 0
-        self.grabbed = 0
-
-    def put(self, item: FeedItem) -> None:
-        with self._cond:
-            if self._item is not None:
-                self.dropped += 1
-            self._item = item
-            self.grabbed += 1
-            self._cond.notify_all()
-
-    def get(self, timeout: float) -> FeedItem | None:
-        """The newest item, waiting up to ``timeout`` seconds; None if nothing came."""
-        with self._cond:
-            if self._item is None:
-                self._cond.wait(timeout)
-            item, self._item = self._item, None
-            return item
-
-    def clear(self) -> None:
-        with self._cond:
-            self._item = None
-
-
 class Feed:
-    """A source read by a background thread into a ``LatestSlot``.
+    """A source read by a background thread into a ``FrameSlot``.
 
     Args:
         spec: what to read.
@@ -109,7 +81,7 @@ class Feed:
         demo: Callable[[], LandmarkRecording] | None = None,
     ) -> None:
         self.spec = spec
-        self.slot = LatestSlot()
+        self.slot: FrameSlot[FeedItem] = FrameSlot()
         self._status = status
         self._loop = loop
         self._speed = speed
