@@ -82,8 +82,9 @@ class FrameSlot(Generic[T]):
             self._handed_out = now
             return self._items.popleft()[1]
 
-    def catching_up(self) -> bool:
-        """Whether the worker, by its recent pace, works through a backlog rather than skipping it."""
+    def _catching_up(self) -> bool:
+        """Whether the worker, by its recent pace, works through a backlog rather than skipping it
+        (callers hold the lock)."""
         if len(self._busy) < MIN_SAMPLES or len(self._arrivals) < MIN_SAMPLES:
             return False
         return statistics.median(self._busy) < HEADROOM * statistics.fmean(self._arrivals)
@@ -96,7 +97,7 @@ class FrameSlot(Generic[T]):
     def _trim(self, now: float) -> None:
         """Drop what the worker will not get: all but the newest frame, or, while it catches up,
         frames older than ``MAX_LAG_S`` and beyond ``MAX_FRAMES``."""
-        keep_backlog = self.catching_up()
+        keep_backlog = self._catching_up()
         while len(self._items) > 1 and (
             not keep_backlog or len(self._items) > MAX_FRAMES or now - self._items[0][0] > MAX_LAG_S
         ):
