@@ -108,6 +108,8 @@ def test_a_file_plays_at_its_own_rate_and_a_slow_reader_gets_only_fresh_frames(m
     assert 4 <= len(got) <= 10 and feed.slot.dropped >= 20  # stale frames dropped, not queued
     # Each frame taken is the newest: it was grabbed moments before the reader took it.
     assert all(taken - item.captured_unix_ms < 100.0 for taken, item in got)
+    # ...and says how far the file's own frames are apart, which the reader cannot see.
+    assert all(abs(item.source_gap_ms - 33.3) < 0.01 for _, item in got if item.index > 0)
     assert statuses[-1][0] == "source_ended"
 
 

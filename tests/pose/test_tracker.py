@@ -291,6 +291,16 @@ def test_at_30_fps_nothing_is_redetected(tracker, gt06_rolled):
     assert tracker.redetections_done == 0 and tracker.still_reads_done == 0
 
 
+def test_a_live_worker_behind_a_30_fps_source_is_not_taken_for_a_slow_source(tracker, gt06_rolled):
+    # The live worker saw only every third frame of a 30 fps camera (100 ms apart, as above at
+    # 10 fps), and passes the camera's own gaps: the extra reads of a slow source, which would keep
+    # it behind, do not run.
+    tracker.restart()
+    for i, frame in enumerate(gt06_rolled):
+        assert tracker.process(frame, i * 100.0, source_gap_ms=1000.0 / 30).found
+    assert tracker.redetections_done == 0 and tracker.still_reads_done == 0
+
+
 def test_redetections_never_take_the_other_person(tracker, gt06_rolled, gt01_frames):
     # 10 fps: the grey subject (hips mid-frame) alone for 3 s, where re-detections run, then another
     # person at half size in the top-left corner (hips at x < 0.3).

@@ -306,7 +306,7 @@ class LiveEngine:
             if self._model_error is not None:
                 return
             try:
-                image, world, n_people = proc.pose(item.image_rgb, item.t_ms)
+                image, world, n_people = proc.pose(item.image_rgb, item.t_ms, item.source_gap_ms)
             except HipromError as exc:
                 self._model_failed(exc)
                 return

@@ -48,6 +48,8 @@ class FeedItem:
         image_rgb: (h, w, 3) uint8 RGB picture, or None for a recording.
         landmarks: (image (33, 4), world (33, 4)) for a recording, else None.
         n_people: people seen (recordings only; -1 when unknown).
+        source_gap_ms: ms since the source's previous frame (None for the first one), which the
+            worker may not have seen: the pose tracker tells a slow source by it.
     """
 
     t_ms: float
@@ -57,6 +59,7 @@ class FeedItem:
     image_rgb: np.ndarray | None = None
     landmarks: tuple[np.ndarray, np.ndarray] | None = None
     n_people: int = -1
+    source_gap_ms: float | None = None
 
 
 class Feed:
@@ -194,13 +197,14 @@ class Feed:
         self._say("source_open", "ok", f"{what} {self.spec.label} ({self.fps:g} fps).")
         return self._video_items(source)
 
-    def _stamp(self, t_rel_ms: float) -> float:
-        """Map a source time to the feed's strictly increasing clock."""
+    def _stamp(self, t_rel_ms: float) -> tuple[float, float | None]:
+        """Map a source time to the feed's strictly increasing clock: (t_ms, ms since the previous frame)."""
         t = self._t_base_ms + t_rel_ms
         if t <= self._last_t_ms:
             t = self._last_t_ms + 1e-3
+        gap = t - self._last_t_ms if self._last_t_ms >= 0.0 else None
         self._last_t_ms = t
-        return t
+        return t, gap
 
     def _paced(self, pairs: Iterator[tuple[float, object]], live: bool) -> Iterator[tuple[float, object]]:
         """Yield (t_rel_ms, payload), sleeping so files play at their own rate."""
@@ -230,13 +234,15 @@ class Feed:
         self._begin_pass(frame_ms)
         pairs = ((float(rec.t_ms[i]), i) for i in range(rec.n_frames))
         for t_rel, i in self._paced(pairs, live=False):
+            t_ms, gap_ms = self._stamp(t_rel)
             yield FeedItem(
-                t_ms=self._stamp(t_rel),
+                t_ms=t_ms,
                 index=int(i),
                 captured_unix_ms=time.time() * 1000.0,
                 size_wh=rec.size_wh,
                 landmarks=(rec.image[i], rec.world[i]),
                 n_people=int(rec.n_people[i]),
+                source_gap_ms=gap_ms,
             )
         self._t_next_ms = self._last_t_ms + frame_ms
 
@@ -248,12 +254,14 @@ class Feed:
             pairs = ((float(f.t_ms), f) for f in source)
             for t_rel, frame in self._paced(pairs, live=live):
                 h, w = frame.image.shape[:2]
+                t_ms, gap_ms = self._stamp(t_rel)
                 yield FeedItem(
-                    t_ms=self._stamp(t_rel),
+                    t_ms=t_ms,
                     index=int(frame.index),
-                        captured_unix_ms=time.time() * 1000.0,
+                    captured_unix_ms=time.time() * 1000.0,
                     size_wh=(int(w), int(h)),
                     image_rgb=frame.image,
+                    source_gap_ms=gap_ms,
                 )
         self._t_next_ms = self._last_t_ms + frame_ms
 

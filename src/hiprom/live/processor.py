@@ -155,9 +155,15 @@ class LiveProcessor:
         self._ensure_tracker()
 
     # -- one frame ---------------------------------------------------------
-    def pose(self, image_rgb: np.ndarray, t_ms: float) -> tuple[np.ndarray, np.ndarray, int]:
-        """Run the pose model: (image (33, 4), world (33, 4), n_people)."""
-        result = self._ensure_tracker().process(image_rgb, t_ms)
+    def pose(
+        self, image_rgb: np.ndarray, t_ms: float, source_gap_ms: float | None = None
+    ) -> tuple[np.ndarray, np.ndarray, int]:
+        """Run the pose model: (image (33, 4), world (33, 4), n_people).
+
+        ``source_gap_ms``: ms since the source's previous frame, which this worker may have
+        skipped (see ``PoseTracker.process``).
+        """
+        result = self._ensure_tracker().process(image_rgb, t_ms, source_gap_ms)
         return np.asarray(result.image, dtype=float), np.asarray(result.world, dtype=float), int(result.n_people)
 
     def process(

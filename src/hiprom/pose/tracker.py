@@ -29,7 +29,9 @@ their visibility over time, so even a fresh crop starts from the wrong
 reading's history: on such a frame the subject is also read from that frame
 alone (IMAGE mode: no tracking, no smoothing; ``still_reads_done``), with its
 brightness equalized (``prepare.equalized``), and that pose is taken when it
-sees the worse knee better. At 30 fps nothing of this runs.
+sees the worse knee better. At 30 fps nothing of this runs, also when a live
+worker falls behind the camera for a while and sees only every second or
+third frame (it passes the source's own gaps, ``process(source_gap_ms=)``).
 
 ``SubjectFollower`` chooses the subject among the poses of a frame. When the
 main landmarker has moved to another person (after losing the subject, its
@@ -306,7 +308,7 @@ class PoseTracker:
         self._other_lost_ms = -np.inf
         self._other_seen_ms: float | None = None  # latest look that saw someone else (or the first frame)
         self._prev_t_ms: float | None = None
-        self._gaps_ms: list[float] = []  # the last few frame intervals
+        self._gaps_ms: list[float] = []  # the source's last few frame intervals
         self._slow_source = False  # their median is REDETECT_SLOW_FRAME_MS or more
         self._last_redetect_ms = -np.inf
         self._side_on_subject = False  # the side landmarker tracks the subject (after a re-detection)
@@ -407,7 +409,7 @@ class PoseTracker:
         every = LOOK_ALONE_EVERY_MS if t_ms - self._other_seen_ms >= ALONE_AFTER_MS else LOOK_EVERY_MS
         return since_ms >= every and self.frames_done - self._last_look_frame >= LOOK_MIN_FRAMES
 
-    def process(self, image_rgb: np.ndarray, t_ms: float) -> PoseResult:
+    def process(self, image_rgb: np.ndarray, t_ms: float, source_gap_ms: float | None = None) -> PoseResult:
         """Pose of the subject in one RGB frame.
 
         Args:
@@ -415,6 +417,13 @@ class PoseTracker:
             t_ms: frame time in milliseconds, increasing. MediaPipe needs
                 strictly increasing whole milliseconds: a time that rounds to
                 the previous one (or earlier) is moved 1 ms after it.
+            source_gap_ms: ms since the source's previous frame, when frames
+                may have been dropped before this one (the live loop). A slow
+                source is told by it, not by the gap since the previous frame
+                given here: a worker that falls behind a 30 fps camera for a
+                moment must not take it for a slow one, whose extra reads
+                (``REDETECT_SLOW_FRAME_MS``) would keep it behind. None: the
+                gap since the previous frame given (every frame of a file).
 
         Returns:
             PoseResult with NaN rows when no subject is in the frame.
@@ -426,8 +435,10 @@ class PoseTracker:
                 f"image_rgb must be a uint8 np.ndarray with shape (h, w, 3), but got shape "
                 f"{getattr(image_rgb, 'shape', None)} and dtype {getattr(image_rgb, 'dtype', None)}"
             )
-        if self._prev_t_ms is not None:
-            self._gaps_ms = [*self._gaps_ms[-4:], float(t_ms) - self._prev_t_ms]
+        if source_gap_ms is None and self._prev_t_ms is not None:
+            source_gap_ms = float(t_ms) - self._prev_t_ms
+        if source_gap_ms is not None:
+            self._gaps_ms = [*self._gaps_ms[-4:], float(source_gap_ms)]
             self._slow_source = float(np.median(self._gaps_ms)) >= REDETECT_SLOW_FRAME_MS
         self._prev_t_ms = float(t_ms)
         ts = int(round(t_ms))
