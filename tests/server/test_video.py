@@ -120,22 +120,12 @@ def test_a_missing_model_is_a_clear_status_not_a_crash(live_server, gt01, tmp_pa
         assert httpx.get(url + "/health").status_code == 200
 
 
-def test_a_worker_behind_a_30_fps_video_gives_the_tracker_the_videos_own_gaps(live_server, model_env, gt01, tmp_path, monkeypatch):
-    # gt01's pictures as a 30 fps video, played 4x faster than real time: the worker sees only some
+def test_a_worker_behind_a_30_fps_video_gives_the_tracker_the_videos_own_gaps(live_server, model_env, footage_dir, monkeypatch):
+    # gt11 (a 30 fps rendered clip) played 4x faster than real time: the worker sees only some
     # frames. The tracker is told the video's own 33 ms between frames, so it runs the 30 fps method
     # (no extra reads of a slow source that would keep the worker further behind).
     from hiprom.live.processor import LiveProcessor
 
-    clip = tmp_path / "gt01-30fps.mp4"
-    cap = cv2.VideoCapture(str(gt01))
-    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (640, 480))
-    while True:
-        ok, bgr = cap.read()
-        if not ok:
-            break
-        writer.write(bgr)
-    cap.release()
-    writer.release()
     calls: list[tuple[float, float | None]] = []
     real_pose = LiveProcessor.pose
 
@@ -144,7 +134,7 @@ def test_a_worker_behind_a_30_fps_video_gives_the_tracker_the_videos_own_gaps(li
         return real_pose(self, image_rgb, t_ms, source_gap_ms)
 
     monkeypatch.setattr(LiveProcessor, "pose", pose)
-    with live_server(source=str(clip), replay_speed=4.0) as url:
+    with live_server(source=str(footage_dir / "rendered" / "gt11.mp4"), replay_speed=4.0) as url:
         with connect(ws_url(url, "/ws/live"), open_timeout=5) as ws:
             recv_until(ws, lambda m: m["type"] == "frame" and m["quality"]["dropped"] >= 10, timeout=30)
     seen = np.diff([t for t, _ in calls])
