@@ -284,20 +284,18 @@ def test_slow_source_with_poorly_seen_knees_gets_a_fresh_detection(tracker, gt06
     assert _seated(results)[30:].mean() > 0.9  # the seated legs within the first 3 s
 
 
-def test_at_30_fps_nothing_is_redetected(tracker, gt06_rolled):
+@pytest.mark.parametrize(
+    ("step_ms", "source_gap_ms"),
+    [(1000.0 / 30, None), (100.0, 1000.0 / 30)],
+    ids=["every frame of a 30 fps source", "a live worker behind a 30 fps source"],
+)
+def test_at_30_fps_nothing_is_redetected(tracker, gt06_rolled, step_ms, source_gap_ms):
+    # The second case: the live worker saw only every third frame of a 30 fps camera (100 ms apart,
+    # as above at 10 fps) and passes the camera's own gaps, so the extra reads of a slow source,
+    # which would keep it behind, do not run.
     tracker.restart()
     for i, frame in enumerate(gt06_rolled):
-        assert tracker.process(frame, i * 1000.0 / 30).found
-    assert tracker.redetections_done == 0 and tracker.still_reads_done == 0
-
-
-def test_a_live_worker_behind_a_30_fps_source_is_not_taken_for_a_slow_source(tracker, gt06_rolled):
-    # The live worker saw only every third frame of a 30 fps camera (100 ms apart, as above at
-    # 10 fps), and passes the camera's own gaps: the extra reads of a slow source, which would keep
-    # it behind, do not run.
-    tracker.restart()
-    for i, frame in enumerate(gt06_rolled):
-        assert tracker.process(frame, i * 100.0, source_gap_ms=1000.0 / 30).found
+        assert tracker.process(frame, i * step_ms, source_gap_ms=source_gap_ms).found
     assert tracker.redetections_done == 0 and tracker.still_reads_done == 0
 
 
