@@ -68,6 +68,9 @@ class Camera:
         roll_deg: rotation of the camera about its optical axis; ``+`` turns
             the picture counter-clockwise (the scene's vertical leans to the left).
         aim_height_m: height of the point the camera looks at, above the knees.
+        pan_deg: the camera then turned in place about the vertical, ``+`` = to
+            its right (the subject moves toward the picture's left edge); where
+            it stands, and so its yaw, stays the same.
         focal_mm, sensor_width_mm: lens, giving the focal length in pixels.
         width, height: frame size in pixels.
         mirrored: the picture is flipped left-right (a selfie preview).
@@ -78,6 +81,7 @@ class Camera:
     yaw_deg: float = 0.0
     roll_deg: float = 0.0
     aim_height_m: float = 0.68
+    pan_deg: float = 0.0
     focal_mm: float = 30.0
     sensor_width_mm: float = 36.0
     width: int = 640
@@ -207,7 +211,8 @@ def project(
 
     Returns ``(image, world)``, each (n, 33, 4): image x, y normalised to the
     frame (y down), z relative depth in x's scale; world in metres from the hip
-    midpoint along the camera axes (x right, y down, z away); visibility last.
+    midpoint along the axes of the camera aimed at the knees (x right, y down,
+    z away; ``pan_deg`` does not turn them); visibility last.
     Noise is Gaussian, in pixels for the image and metres for the world.
     """
     pts = np.asarray(points, dtype=np.float64)
@@ -216,16 +221,27 @@ def project(
     knee_mid_z = body.thigh_m  # the knees sit about one thigh length forward
     centre = np.array([-camera.distance_m * np.sin(yaw), camera.height_m, knee_mid_z + camera.distance_m * np.cos(yaw)])
     aim = np.array([0.0, camera.aim_height_m, knee_mid_z])
-    f = _unit(aim - centre)
-    r = _unit(np.cross(f, [0.0, 1.0, 0.0]))
-    d = np.cross(f, r)
     rel = pts - centre
-    xc, yc, zc = rel @ r, rel @ d, rel @ f
-    roll = np.deg2rad(camera.roll_deg)
-    # Rolling the camera by +roll turns the picture counter-clockwise on screen.
-    xr = xc * np.cos(roll) + yc * np.sin(roll)
-    yr = -xc * np.sin(roll) + yc * np.cos(roll)
-    cam = np.stack([xr, yr, zc], axis=-1)
+
+    def camera_axes(f: np.ndarray) -> np.ndarray:
+        """``rel`` in the axes of a camera looking along ``f`` (x right, y down, z away), rolled."""
+        r = _unit(np.cross(f, [0.0, 1.0, 0.0]))
+        d = np.cross(f, r)
+        xc, yc, zc = rel @ r, rel @ d, rel @ f
+        roll = np.deg2rad(camera.roll_deg)
+        # Rolling the camera by +roll turns the picture counter-clockwise on screen.
+        return np.stack([xc * np.cos(roll) + yc * np.sin(roll), -xc * np.sin(roll) + yc * np.cos(roll), zc], axis=-1)
+
+    aimed = _unit(aim - centre)
+    pan = np.deg2rad(camera.pan_deg)
+    up = np.array([0.0, 1.0, 0.0])
+    # Rodrigues about "down" (-up): + pan turns the view toward its right.
+    turned = aimed * np.cos(pan) + np.cross(aimed, up) * np.sin(pan) + up * (up @ aimed) * (1.0 - np.cos(pan))
+    cam = camera_axes(turned)
+    xr, yr, zc = cam[..., 0], cam[..., 1], cam[..., 2]
+    # MediaPipe reads the body's depth from its own crop, as if the camera looked straight at it: the
+    # world landmarks keep the aimed camera's axes, however the camera is turned.
+    sight = camera_axes(aimed)
     fpx = camera.focal_px
     hip_mid = cam[:, [L.LEFT_HIP, L.RIGHT_HIP]].mean(axis=1, keepdims=True)
     rng = rng if rng is not None else np.random.default_rng(0)
@@ -239,7 +255,7 @@ def project(
     image[..., 2] = (zc - hip_mid[..., 2]) * fpx / hip_mid[..., 2] / camera.width
     image[..., 3] = vis
     world = np.empty((n, N_LANDMARKS, 4))
-    world[..., :3] = cam - hip_mid
+    world[..., :3] = sight - sight[:, [L.LEFT_HIP, L.RIGHT_HIP]].mean(axis=1, keepdims=True)
     if world_noise_m > 0:
         world[..., :3] += rng.normal(0.0, world_noise_m, world[..., :3].shape)
     world[..., 3] = vis

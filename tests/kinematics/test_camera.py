@@ -48,6 +48,22 @@ def test_yaw_reads_in_proportion_to_where_the_shoulders_stand(yaw_deg):
     assert est.yaw_deg == pytest.approx(math.degrees(math.asin(ratio * math.sin(math.radians(yaw_deg)))), abs=1.0)
 
 
+@pytest.mark.parametrize(("yaw_deg", "pan_deg"), [(0.0, 12.0), (0.0, -12.0), (20.0, -12.0), (-12.0, 15.0)])
+@pytest.mark.parametrize("shoulders_seen", [True, False], ids=["image", "world"])
+def test_a_subject_off_the_middle_of_the_picture_reads_where_the_camera_stands(yaw_deg, pan_deg, shoulders_seen):
+    # The laptop turned away in place: the person sits off-centre, but the camera stands where it stood, so
+    # the set-up advice and the report must not change (before, the yaw followed the turn degree for degree).
+    visibility = np.full((REST.shape[0], 33), 0.99)
+    if not shoulders_seen:
+        visibility[:, [Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER]] = 0.2
+    turned = Camera(yaw_deg=yaw_deg, pan_deg=pan_deg)
+    est = measure(seated_recording(REST, camera=turned, body=SUBJECT, visibility=visibility)).neutral.camera
+    aimed = measure(seated_recording(REST, camera=Camera(yaw_deg=yaw_deg), body=SUBJECT, visibility=visibility))
+    assert est.yaw_deg == pytest.approx(yaw_deg, abs=1.0)
+    assert est.yaw_deg == pytest.approx(aimed.neutral.camera.yaw_deg, abs=0.5)
+    assert est.distance_m == pytest.approx(aimed.neutral.camera.distance_m, rel=0.02)
+
+
 def test_without_the_shoulders_the_yaw_comes_from_the_world_thighs():
     # Shoulders cut off by the frame (MediaPipe then guesses them at low visibility): the levelled world
     # thighs' heading, which does not depend on where the shoulders stand, gives the yaw.

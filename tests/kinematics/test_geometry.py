@@ -130,6 +130,17 @@ def test_desk_camera_to_one_side_is_corrected_for_yaw_and_elevation(four_trials,
     assert np.abs(kin.frontal_deg - rot).max() < 1.5
 
 
+@pytest.mark.parametrize("pan_deg", [15.0, -15.0])
+def test_a_subject_off_the_middle_of_the_picture_is_measured_as_one_in_it(four_trials, pan_deg):
+    """A laptop 20 deg to the side and turned away, so that the person sits near the picture's edge: the
+    swing is seen along the ray to the knees, not the lens's axis, and reads as with the person centred."""
+    _, rot = four_trials
+    off = measure(seated_recording(rot, camera=Camera(yaw_deg=20.0, pan_deg=pan_deg), body=SUBJECT))
+    centred = measure(seated_recording(rot, camera=Camera(yaw_deg=20.0), body=SUBJECT))
+    assert np.abs(off.frontal_deg - rot).max() < 1.5
+    assert np.abs(off.frontal_deg - centred.frontal_deg).max() < 0.5
+
+
 def test_default_elevated_camera_bias_is_small(four_trials):
     """The documented bias of the default camera (0.8 m high, 3 deg down-tilt): under 0.4 deg."""
     _, rot = four_trials

@@ -106,7 +106,8 @@ class Asymmetry(_Block):
 class Camera(_Block):
     """Where the camera stood, estimated from the resting pose (null when unknown).
 
-    ``yaw_deg``: + = moved toward the subject's right side; ``height_m``: above
+    ``yaw_deg``: + = moved toward the subject's right side, seen from the knees
+    (where the camera stands, not where it points); ``height_m``: above
     the floor; ``distance_m``: horizontal, from the knees."""
 
     yaw_deg: float | None = None

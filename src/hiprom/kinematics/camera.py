@@ -5,17 +5,22 @@ picks, and shared by the offline analysis and the live calibration:
 
 - **yaw** (deg, ``+`` = the camera moved toward the subject's right side, 0 =
   straight in front): where the thighs, which point straight ahead of a seated
-  subject, are heading, seen in the image as the knees' sideways place against
-  the shoulders, which sit above the hips a known horizontal distance behind
-  the knees (``KNEE_TO_SHOULDER_PER_SHANK`` shank lengths), solved with
-  pinhole geometry. The shoulders, not the hips: against the hips' image
-  landmarks, half hidden behind the lap, oblique cameras read 18-28 % short. Only pixels and
-  the camera's roll and pitch enter, not MediaPipe's depth, whose thighs on
-  blurred or 320x240 pictures tilt 24-40 deg down and head 4-12 deg short.
-  The levelled world thighs' heading is the fallback when the shoulders are
-  not seen. Over the 29 rendered runs with a camera (0, +20, -12 deg, and
-  variants) it errs by 1.0 deg on average and at most 4.9; the previous mean
-  of a knee-to-hip image cue and the world thighs by 2.9 and 8.3
+  subject, are heading against the line of sight from the knees to the camera.
+  Their heading against the lens's axis is seen in the image as the knees'
+  sideways place against the shoulders, which sit above the hips a known
+  horizontal distance behind the knees (``KNEE_TO_SHOULDER_PER_SHANK`` shank
+  lengths), solved with pinhole geometry; the knees' direction from that axis
+  is added, so a person off the picture's middle (the laptop turned away)
+  reads where the camera stands, not where it points. The shoulders, not the
+  hips: against the hips' image landmarks, half hidden behind the lap, oblique
+  cameras read 18-28 % short. Only pixels and the camera's roll and pitch
+  enter, not MediaPipe's depth, whose thighs on blurred or 320x240 pictures
+  tilt 24-40 deg down and head 4-12 deg short. The levelled world thighs'
+  heading is the fallback when the shoulders are not seen (MediaPipe's depth
+  is read from its crop, along the line of sight already). Over the 52 runs of
+  the rendered benchmark (0, +20, -12 deg, variants, the camera turned 12 deg
+  in place either way among them) it errs by 1.1 deg on average and at most
+  4.3; against the lens's axis the turned runs read 7-12 deg off
   (``docs/accuracy.md``).
 - **distance** (m, horizontal, camera to knees): the shank's length in metres
   (world landmarks) over its length in pixels, times the focal length in
@@ -51,8 +56,10 @@ KNEE_TO_SHOULDER_PER_SHANK = 0.9
 shank (knee-to-ankle) lengths. Anatomy says about 1.0 (the thigh is as long as the shank, 0.245 and 0.246
 of stature in Drillis and Contini's segment table, and the shoulders sit above the hips); the landmarks
 read it shorter, as both yaw cues read oblique cameras short. Solved from the true yaw on each run of the
-two oblique rendered clips: median 0.88 over gt10's 8 runs (camera 20 deg, 0.75 m high, older man in
-trousers) and 0.89 over gt11's 8 (-12 deg, 1.2 m, young woman in shorts); 0.53-1.07 over single runs."""
+two oblique rendered clips (``benchmarks/bench_yaw_ratio.py``): median 0.96 over gt10's 14 runs (camera
+20 deg, 0.75 m high, older man in trousers) and 0.93 over gt11's 14 (-12 deg, 1.2 m, young woman in
+shorts); 0.55-1.15 over single runs. The worst run decides: over all 52 runs the largest yaw error is
+4.3 deg at 0.875-0.9, 4.6 at 0.95, 5.1 at 1.0."""
 
 
 @dataclass(frozen=True)
@@ -100,33 +107,48 @@ def _median(x: np.ndarray) -> float:
     return float(np.median(x)) if x.size else float("nan")
 
 
-def _image_yaw_deg(
+def _level_rays(
     px: np.ndarray, size_wh: tuple[int, int], reference_deg: float, down_world: np.ndarray, focal_px: float
-) -> float:
-    """Yaw from where the knees lie against the shoulders in the image, by pinhole geometry.
+) -> np.ndarray:
+    """(3, 3) rays from the lens to the knees, ankles and shoulders (median of the frames, midpoint of both
+    sides), in the levelled frame (:func:`level_frame`: x right, y down, z the view made level).
 
-    Each landmark (median of the frames, midpoint of both sides) is a ray from
-    the lens, expressed in the levelled frame (:func:`level_frame`) built
-    from the image's own "down" (``reference_deg``, the camera roll: the
-    shoulders stand high above the knees, so a roll error would tip them
-    sideways) and the pitch of MediaPipe's "down" (``down_world``). Put the
-    knees ``K`` at unit depth on their ray (the scale cancels). The ankles
-    hang straight below them: the ankle ray taken to the same horizontal
-    distance gives the shank ``L`` as the difference of their drops. The
-    shoulders ``S`` lie on their ray a horizontal ``T =
-    KNEE_TO_SHOULDER_PER_SHANK L`` behind the knees (the farther root of
-    ``|S_xz - K_xz| = T``); the thighs point from there to the knees,
-    ``S - K = T (-sin yaw, ., cos yaw)``.
+    The frame is built from the image's own "down" (``reference_deg``, the
+    camera roll: the shoulders stand high above the knees, so a roll error
+    would tip them sideways) and the pitch of MediaPipe's "down" (``down_world``).
+    ``reference_deg`` is measured along the resting shanks, which a pitched
+    camera sees converging off the picture's middle: true down ``D`` looks
+    like ``(D_x - u D_z, D_y - v D_z)`` at ``(u, v) = (x, y) / f`` (pinhole), so
+    the roll is solved at the shanks' place (up to 3 deg for a person a fifth
+    of the width off-centre with a camera 15 deg down).
     """
     w, h = size_wh
+    mid = np.stack([[_median(px[:, idx, 0].mean(axis=1)), _median(px[:, idx, 1].mean(axis=1))]
+                    for idx in (geo.KNEE, geo.ANKLE, geo.SHOULDER)])  # (3 points, 2 xy): a handful of numbers
+    uv = (mid - np.array([w / 2.0, h / 2.0])) / focal_px
     down = np.asarray(down_world, dtype=np.float64)
     sin_p = float(np.clip(down[2] / np.linalg.norm(down), -1.0, 1.0))
     cos_p = math.sqrt(1.0 - sin_p * sin_p)
     r = math.radians(reference_deg)
+    u, v = uv[:2].mean(axis=0)  # the shanks' middle
+    if np.isfinite(u + v) and cos_p > 0:
+        r += math.asin(float(np.clip(sin_p * (u * math.cos(r) - v * math.sin(r)) / cos_p, -1.0, 1.0)))
     level = level_frame(np.array([math.sin(r) * cos_p, math.cos(r) * cos_p, sin_p]))
-    mid = np.stack([[_median(px[:, idx, 0].mean(axis=1)), _median(px[:, idx, 1].mean(axis=1))]
-                    for idx in (geo.KNEE, geo.ANKLE, geo.SHOULDER)])  # (3 points, 2 xy): a handful of numbers
-    rays = np.column_stack([(mid - np.array([w / 2.0, h / 2.0])) / focal_px, np.ones(3)]) @ level.T
+    return np.column_stack([uv, np.ones(3)]) @ level.T
+
+
+def _image_heading_deg(rays: np.ndarray) -> float:
+    """Where the thighs head against the camera's level view (deg, ``+`` = toward image right), from where
+    the knees lie against the shoulders, by pinhole geometry on the :func:`_level_rays`.
+
+    Put the knees ``K`` at unit depth on their ray (the scale cancels). The
+    ankles hang straight below them: the ankle ray taken to the same
+    horizontal distance gives the shank ``L`` as the difference of their
+    drops. The shoulders ``S`` lie on their ray a horizontal ``T =
+    KNEE_TO_SHOULDER_PER_SHANK L`` behind the knees (the farther root of
+    ``|S_xz - K_xz| = T``); the thighs point from there to the knees,
+    ``S - K = T (-sin heading, ., cos heading)``.
+    """
     if not np.all(np.isfinite(rays)):
         return float("nan")
     knee, ankle, shoulder = rays
@@ -154,10 +176,12 @@ def estimate_camera(
     """Camera yaw, height and distance from quiet (neutral) frames (n, 33, 4), un-mirrored.
 
     ``down_world`` is the unit "down" in world coordinates (the resting shanks),
-    ``reference_deg`` the image angle of true down (camera roll). Yaw comes from
-    the image (knees against shoulders); when the shoulders are not seen
+    ``reference_deg`` the image angle of true down (camera roll). Yaw, seen
+    from the knees, comes from the image (knees against shoulders, plus the
+    knees' direction from the lens's axis); when the shoulders are not seen
     (median visibility below ``min_visibility``, e.g. cut off by the frame),
-    from the levelled world thighs instead.
+    from the levelled world thighs instead. The swing axes take the heading
+    against the lens's axis, which is what the picture shows.
     """
     if image.shape[0] == 0:
         return CameraEstimate()
@@ -167,14 +191,20 @@ def estimate_camera(
     shank_m = _median(np.linalg.norm(world[:, geo.ANKLE, :3] - world[:, geo.KNEE, :3], axis=-1))
     w, h = size_wh
     focal_px = (w / 2.0) / math.tan(math.radians(ASSUMED_HFOV_DEG / 2.0))
-    yaw = float("nan")
+    rays = _level_rays(px, size_wh, reference_deg, down_world, focal_px)
+    sight = math.atan2(rays[0, 0], rays[0, 2]) if np.all(np.isfinite(rays[0])) else 0.0  # knees right of the view
+    heading = float("nan")
     if _median(image[:, geo.SHOULDER, 3].min(axis=1)) >= min_visibility:
-        yaw = _image_yaw_deg(px, size_wh, reference_deg, down_world, focal_px)
+        heading = _image_heading_deg(rays)
+    yaw = heading + math.degrees(sight)
     if not np.isfinite(yaw):
+        # MediaPipe reads the body from its own crop, as if looking straight at it: its thighs head
+        # against the line of sight already (within 1 deg with the picture turned 12 deg).
         thigh = xyz[:, geo.KNEE] - xyz[:, geo.HIP]  # (n, 2, 3)
         yaw = _median(np.degrees(np.arctan2(thigh[..., 0], -thigh[..., 2])).mean(axis=1))  # + = image right
+        heading = yaw - math.degrees(sight)
 
-    distance = focal_px * shank_m / shank_px if shank_px > 0 else float("nan")
+    distance = focal_px * shank_m / shank_px / math.cos(sight) if shank_px > 0 else float("nan")
 
     knee = np.array([_median(px[:, geo.KNEE, 0]), _median(px[:, geo.KNEE, 1])])
     ray = np.array([(knee[0] - w / 2.0) / focal_px, (knee[1] - h / 2.0) / focal_px, 1.0])
@@ -183,22 +213,23 @@ def estimate_camera(
     knee_height = _median(xyz[:, geo.HEEL, 1] - xyz[:, geo.KNEE, 1]) + SOLE_M
     height = knee_height + distance * math.tan(elevation)
     knees = np.stack([[_median(px[:, k, 0]), _median(px[:, k, 1])] for k in geo.KNEE])
-    axes = swing_axes(down_world, yaw, knees, size_wh, focal_px)
+    axes = swing_axes(down_world, heading, knees, size_wh, focal_px)
     return CameraEstimate(yaw_deg=yaw, height_m=height, distance_m=distance, swing_axes=axes)
 
 
 def swing_axes(
     down_world: np.ndarray,
-    yaw_deg: float,
+    heading_deg: float,
     knee_px: np.ndarray,
     size_wh: tuple[int, int],
     focal_px: float,
 ) -> np.ndarray:
     """(2 sides, 2, 2): on-screen directions ``A`` (across the thigh, horizontal) and ``B`` (down) at each knee.
 
-    In camera coordinates (x right, y down, z away) the thigh of a subject
-    facing a camera yawed by ``yaw`` heads ``(sin yaw, 0, -cos yaw)`` in the
-    level frame (:func:`level_frame`), so across it is ``(cos yaw, 0, sin yaw)``;
+    In camera coordinates (x right, y down, z away) a thigh heading ``h``
+    (``heading_deg``: against the camera's level view, the yaw when the subject
+    is in the middle of the picture) points along ``(sin h, 0, -cos h)`` in the
+    level frame (:func:`level_frame`), so across it is ``(cos h, 0, sin h)``;
     down is ``down_world``. A small step ``d`` at a point seen at ``(u, v) =
     (x, y) / f`` from the picture's centre moves on screen along
     ``(d_x - u d_z, d_y - v d_z)`` (pinhole). Both are turned so that ``B``
@@ -206,10 +237,10 @@ def swing_axes(
     own "down" (the resting shanks, more precise than MediaPipe's depth), and
     scaled by ``1 / |B|``.
     """
-    if not (np.isfinite(yaw_deg) and np.all(np.isfinite(knee_px))):
+    if not (np.isfinite(heading_deg) and np.all(np.isfinite(knee_px))):
         return np.full((2, 2, 2), np.nan)
     level = level_frame(down_world)  # rows: level axes in camera coordinates
-    psi = math.radians(yaw_deg)
+    psi = math.radians(heading_deg)
     across = level.T @ np.array([math.cos(psi), 0.0, math.sin(psi)])
     down = level.T @ np.array([0.0, 1.0, 0.0])
     w, h = size_wh
