@@ -64,7 +64,7 @@ def test_missing_side_cannot_be_compared():
     [
         ((0.0, 0.8, 2.2), []),
         ((20.0, 1.2, 2.0), []),
-        ((35.0, 0.8, 2.2), ["turn the laptop toward you"]),
+        ((35.0, 0.8, 2.2), ["move the laptop round to straight in front of you"]),
         ((-35.0, 0.8, 2.2), ["off to your left"]),
         ((0.0, 0.05, 2.2), ["raise the camera"]),
         ((0.0, 1.8, 2.2), ["lower the camera"]),

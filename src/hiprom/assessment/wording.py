@@ -80,7 +80,7 @@ def camera_advice(yaw_deg: float | None, height_m: float | None, distance_m: flo
     advice: list[str] = []
     if known(yaw_deg) and abs(yaw_deg) > VALIDATED_YAW_DEG:  # type: ignore[arg-type]
         side = "right" if yaw_deg > 0 else "left"  # type: ignore[operator]
-        advice.append(f"The camera is off to your {side}: turn the laptop toward you, "
+        advice.append(f"The camera is off to your {side}: move the laptop round to straight in front of you, "
                       "or turn your chair to face the camera.")
     if known(height_m):
         if height_m < VALIDATED_HEIGHT_M[0] - HEIGHT_MARGIN_M:  # type: ignore[operator]
