@@ -75,10 +75,13 @@ def main(argv: list[str] | None = None) -> int:
         true = float(truth[clip]["camera"]["yaw_deg"])
         error = yaw(name, assumed) - true
         line = f"{name:<18} true {true:+6.1f}  error {error:+5.1f}"
-        if abs(true) > 5.0:
-            ratio = brentq(lambda r: yaw(name, r) - true, 0.3, 2.0)
+        low, high = 0.45, 2.0  # below about 0.4 the shoulders' ray misses the circle: the world cue answers
+        if abs(true) > 5.0 and (yaw(name, low) - true) * (yaw(name, high) - true) < 0:
+            ratio = brentq(lambda r: yaw(name, r) - true, low, high)
             per_clip.setdefault(clip, []).append(ratio)
             line += f"  ratio {ratio:.3f}"
+        elif abs(true) > 5.0:
+            line += f"  no ratio in {low}-{high}"
         print(line)
     for clip, ratios in per_clip.items():
         print(f"{clip}: median ratio {statistics.median(ratios):.3f} over {len(ratios)} runs "
