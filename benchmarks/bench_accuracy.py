@@ -20,8 +20,8 @@ and camera are unchanged: mirrored (analysed as a selfie view), camera rolled
 by +-8 deg, 320x240 with strong JPEG compression, blurred, cropped (a 20 %
 closer view) and, for 30 fps clips, every third frame (10 fps). ``--stress``
 adds held-out variants to which no constant is fitted: a farther camera, a dim
-room, full-size JPEG, 15 fps, and the camera turned 12 deg in place either way
-(the person near the picture's edge). ``--cache DIR``
+room, full-size JPEG, 15 fps, and the camera turned in place, 12 deg either way
+and tilted 8 deg up or down (the person near one edge of the picture). ``--cache DIR``
 keeps each clip's landmarks (``DIR/<name>.landmarks.npz``) so a second run
 skips the pose model: the kernel can then be compared change by change.
 ``peak_errors`` and ``accuracy_table`` are also used by ``tests/test_pipeline.py``.
@@ -44,7 +44,7 @@ RENDERED = Path(os.environ.get("HIPROM_SHARED_DIR", REPO.parent / "shared")) / "
 KEYS = [(side, direction) for side in ("right", "left") for direction in ("internal", "external")]
 MEASURES = ("internal_rotation", "external_rotation", "total_arc")
 AUGMENTS = ("mirror", "roll+8", "roll-8", "small-jpeg", "blur", "crop", "fps10")
-STRESS = ("far", "dim", "jpeg", "fps15", "turn+12", "turn-12")
+STRESS = ("far", "dim", "jpeg", "fps15", "turn+12", "turn-12", "tilt+8", "tilt-8")
 """``--stress``: variants beyond ``AUGMENTS``, made after the method was settled; no constant is fitted
 to them (``far`` found the miss that the equalized still reads mend, ``turn`` the camera yaw that
 followed the lens instead of where the camera stands, ``docs/accuracy.md``)."""
@@ -240,10 +240,11 @@ def augment_clip(src: Path, kind: str, out: Path, focal_px: float | None = None)
     1.5, sensor noise of 4 grey levels), ``jpeg`` full size at JPEG quality 30,
     ``fps15`` every second frame of a 30 fps clip, ``turn+N`` the camera turned
     in place N degrees to its right (the person toward the picture's left edge;
-    where the camera stands, and so its yaw, unchanged), by the homography of
-    that turn with the lens's ``focal_px`` (a 62 deg field of view when not
-    given). None when the kind does not apply (``fps10`` or ``fps15`` of a clip
-    under 20 fps).
+    where the camera stands, and so its yaw, unchanged), ``tilt+N`` tilted N
+    degrees down in place (the person toward the top edge), each by the
+    homography of that turn with the lens's ``focal_px`` (a 62 deg field of
+    view when not given). None when the kind does not apply (``fps10`` or
+    ``fps15`` of a clip under 20 fps).
     """
     import cv2
     import numpy as np
@@ -258,11 +259,13 @@ def augment_clip(src: Path, kind: str, out: Path, focal_px: float | None = None)
     size = (320, 240) if kind == "small-jpeg" else (w, h)
     writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps / step, size)
     noise = np.random.default_rng(0)
-    if kind.startswith("turn"):
+    if kind.startswith(("turn", "tilt")):
         f = focal_px or (w / 2.0) / np.tan(np.radians(31.0))
         lens = np.array([[f, 0.0, w / 2.0], [0.0, f, h / 2.0], [0.0, 0.0, 1.0]])
         c, s = np.cos(np.radians(float(kind[4:]))), np.sin(np.radians(float(kind[4:])))
-        turn = lens @ np.array([[c, 0.0, -s], [0.0, 1.0, 0.0], [s, 0.0, c]]) @ np.linalg.inv(lens)
+        about = [[c, 0.0, -s], [0.0, 1.0, 0.0], [s, 0.0, c]] if kind.startswith("turn") else \
+            [[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]]
+        turn = lens @ np.array(about) @ np.linalg.inv(lens)
     index = 0
     while True:
         ok, frame = cap.read()
@@ -290,7 +293,7 @@ def augment_clip(src: Path, kind: str, out: Path, focal_px: float | None = None)
                 frame = np.clip(lit, 0, 255).astype(np.uint8)
             elif kind == "jpeg":
                 frame = cv2.imdecode(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 30])[1], cv2.IMREAD_COLOR)
-            elif kind.startswith("turn"):
+            elif kind.startswith(("turn", "tilt")):
                 frame = cv2.warpPerspective(frame, turn, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
             writer.write(frame)
         index += 1

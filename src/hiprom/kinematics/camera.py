@@ -17,10 +17,10 @@ picks, and shared by the offline analysis and the live calibration:
   enter, not MediaPipe's depth, whose thighs on blurred or 320x240 pictures
   tilt 24-40 deg down and head 4-12 deg short. The levelled world thighs'
   heading is the fallback when the shoulders are not seen (MediaPipe's depth
-  is read from its crop, along the line of sight already). Over the 52 runs of
+  is read from its crop, along the line of sight already). Over the 60 runs of
   the rendered benchmark (0, +20, -12 deg, variants, the camera turned 12 deg
-  in place either way among them) it errs by 1.1 deg on average and at most
-  4.3; against the lens's axis the turned runs read 7-12 deg off
+  or tilted 8 deg in place among them) it errs by 1.1 deg on average and at
+  most 4.3; against the lens's axis the turned runs read 7-12 deg off
   (``docs/accuracy.md``).
 - **distance** (m, horizontal, camera to knees): the shank's length in metres
   (world landmarks) over its length in pixels, times the focal length in
@@ -58,7 +58,7 @@ of stature in Drillis and Contini's segment table, and the shoulders sit above t
 read it shorter, as both yaw cues read oblique cameras short. Solved from the true yaw on each run of the
 two oblique rendered clips (``benchmarks/bench_yaw_ratio.py``): median 0.96 over gt10's 14 runs (camera
 20 deg, 0.75 m high, older man in trousers) and 0.93 over gt11's 14 (-12 deg, 1.2 m, young woman in
-shorts); 0.55-1.15 over single runs. The worst run decides: over all 52 runs the largest yaw error is
+shorts); 0.55-1.15 over single runs. The worst run decides: over all 60 runs the largest yaw error is
 4.3 deg at 0.875-0.9, 4.6 at 0.95, 5.1 at 1.0."""
 
 
