@@ -265,7 +265,7 @@ def augment_clip(src: Path, kind: str, out: Path, focal_px: float | None = None)
         c, s = np.cos(np.radians(float(kind[4:]))), np.sin(np.radians(float(kind[4:])))
         about = [[c, 0.0, -s], [0.0, 1.0, 0.0], [s, 0.0, c]] if kind.startswith("turn") else \
             [[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]]
-        turn = lens @ np.array(about) @ np.linalg.inv(lens)
+        homography = lens @ np.array(about) @ np.linalg.inv(lens)
     index = 0
     while True:
         ok, frame = cap.read()
@@ -294,7 +294,7 @@ def augment_clip(src: Path, kind: str, out: Path, focal_px: float | None = None)
             elif kind == "jpeg":
                 frame = cv2.imdecode(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 30])[1], cv2.IMREAD_COLOR)
             elif kind.startswith(("turn", "tilt")):
-                frame = cv2.warpPerspective(frame, turn, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+                frame = cv2.warpPerspective(frame, homography, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
             writer.write(frame)
         index += 1
     writer.release()
