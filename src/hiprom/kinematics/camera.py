@@ -119,7 +119,7 @@ def _level_rays(
     ``reference_deg`` is measured along the resting shanks, which a pitched
     camera sees converging off the picture's middle: true down ``D`` looks
     like ``(D_x - u D_z, D_y - v D_z)`` at ``(u, v) = (x, y) / f`` (pinhole), so
-    the roll is solved at the shanks' place (up to 3 deg for a person a fifth
+    the roll is solved at the shanks' place (about 3.5 deg for a person a fifth
     of the width off-centre with a camera 15 deg down).
     """
     w, h = size_wh
