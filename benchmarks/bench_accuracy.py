@@ -342,14 +342,14 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for clip in args.clips or sorted(truth):
             src = args.truth.parent / truth[clip]["file"]
+            cam = truth[clip].get("camera", {})
+            focal = cam["lens_mm"] / cam["sensor_width_mm"] * truth[clip]["width"] if "lens_mm" in cam else None
             jobs: list[tuple[str, str, bool]] = [(clip, "none", bool(truth[clip].get("mirrored", False)))]
             kinds = (AUGMENTS if args.augment else ()) + (STRESS if args.stress else ())
             jobs += [(f"{clip}-{kind}", kind, kind == "mirror") for kind in kinds]
             for name, kind, mirrored in jobs:
                 start = time.perf_counter()
                 if kind != "none" and not (args.cache and (args.cache / f"{name}.landmarks.npz").exists()):
-                    cam = truth[clip].get("camera", {})
-                    focal = cam["lens_mm"] / cam["sensor_width_mm"] * truth[clip]["width"] if "lens_mm" in cam else None
                     path = augment_clip(src, kind, Path(tmp) / f"{name}.mp4", focal)
                     if path is None:
                         continue
