@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hiprom.assessment import Catalogue, Exercise, Norms, load_norms
+from hiprom.assessment.wording import picture_note
 from hiprom.errors import InputError, NotMeasurableError
 from hiprom.landmarks import SIDES
 from hiprom.recording import LandmarkRecording
@@ -178,9 +179,11 @@ def analyze_recording(
 
 
 def _with_notes(result: dict[str, Any], rec: LandmarkRecording) -> dict[str, Any]:
-    """The recording's notes (a truncated video...) first among the result's quality notes."""
-    if rec.notes:
-        result["quality"]["notes"] = [*rec.notes, *result["quality"]["notes"]]
+    """The recording's notes (a truncated video...), then a small picture's, first among the
+    result's quality notes."""
+    first = [*rec.notes, *filter(None, [picture_note(rec.size_wh)])]
+    if first:
+        result["quality"]["notes"] = [*first, *result["quality"]["notes"]]
     return result
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from hiprom.assessment import assess
 from hiprom.assessment.summary import band_verdict, difference_verdict
-from hiprom.assessment.wording import asymmetry_sentence, band_sentence, camera_advice, explain
+from hiprom.assessment.wording import asymmetry_sentence, band_sentence, camera_advice, explain, picture_note
 from hiprom.synthetic import Trial
 
 
@@ -78,6 +78,15 @@ def test_camera_advice_says_what_to_move(camera, expected):
     assert len(advice) == len(expected)
     for text, words in zip(advice, expected):
         assert words in text
+
+
+@pytest.mark.parametrize("size_wh, noted", [((320, 240), True), ((400, 300), True), ((640, 360), True),
+                                             ((640, 480), False), ((1280, 720), False), ((480, 640), False)])
+def test_only_pictures_smaller_than_640_by_480_get_a_note(size_wh, noted):
+    note = picture_note(size_wh)
+    assert (note is not None) is noted
+    if noted:
+        assert f"({size_wh[0]}×{size_wh[1]})" in note and "less certain" in note
 
 
 def test_asymmetry_sentence_keeps_the_abbreviation_upper_case():

@@ -9,6 +9,7 @@ exports and (through the server) the page say the same thing:
 - :func:`camera_sentence`: where the camera stood;
 - :func:`camera_advice`: what to move when the camera stands outside the range
   where accuracy was validated (called by the live guide's set-up step);
+- :func:`picture_note`: the quality note of a picture smaller than that range's;
 - :func:`explain`: all of these for one ``hiprom.analysis/1`` result.
 """
 
@@ -33,6 +34,9 @@ HEIGHT_MARGIN_M = 0.35
 """The height estimate is good to about +-0.35 m (docs/accuracy.md): advise only beyond that margin."""
 DISTANCE_MARGIN = 0.15
 """The distance estimate assumes a typical lens and is good to about 15 %: advise only beyond that."""
+VALIDATED_MIN_SIDE_PX = 480
+"""Pictures of 640x480 or more (shorter side 480 px), the rendered clips' size. On 320x240 and 400x300
+variants of them about one held peak in eight was more than 4 deg off (docs/accuracy.md, twelfth round)."""
 
 
 def asymmetry_sentence(measure: str, verdict: str | None, diff_deg: float | None, threshold_deg: float) -> str:
@@ -93,6 +97,15 @@ def camera_advice(yaw_deg: float | None, height_m: float | None, distance_m: flo
         elif distance_m > VALIDATED_DISTANCE_M[1] * (1 + DISTANCE_MARGIN):  # type: ignore[operator]
             advice.append("You are too far away: move the chair closer to the camera.")
     return advice
+
+
+def picture_note(size_wh: tuple[int, int]) -> str | None:
+    """The quality note for a picture of ``size_wh`` (width, height, pixels) smaller than
+    ``VALIDATED_MIN_SIDE_PX`` on its shorter side, else None. Its readings keep their (wider) +-."""
+    width, height = int(size_wh[0]), int(size_wh[1])
+    if min(width, height) >= VALIDATED_MIN_SIDE_PX:
+        return None
+    return f"small camera picture ({width}×{height}): readings are less certain; use 640×480 or more"
 
 
 def camera_sentence(camera: dict[str, Any] | None) -> str | None:
