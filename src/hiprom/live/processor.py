@@ -19,7 +19,7 @@ import logging
 import math
 import secrets
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -113,6 +113,7 @@ class LiveProcessor:
         self.fps = 0.0
         self._camera: dict | None = None
         self._camera_at_s = -math.inf
+        self._recent: deque[tuple[float, np.ndarray]] = deque()  # (t_s, angle) over the meter's calibration_s
 
     # -- lifecycle ---------------------------------------------------------
     def close(self) -> None:
@@ -127,6 +128,7 @@ class LiveProcessor:
     def reset_meter(self) -> None:
         """Forget smoothing and calibration."""
         self.meter = LiveMeter()
+        self._recent.clear()
 
     def new_stream(self) -> None:
         """A new pass of the source (loop, rewind, camera back): fresh tracking.
@@ -196,6 +198,9 @@ class LiveProcessor:
             self.recorder.add(t_ms, image, world, n_people)
         elif self.guide.phase in ("idle", "setup"):
             self.recorder.clear()
+        self._recent.append((t_ms / 1000.0, angle))
+        while self._recent[0][0] < t_ms / 1000.0 - self.meter.calibration_s:
+            self._recent.popleft()
         camera = self._camera_during_setup(t_ms / 1000.0)
         self.guide.update(
             GuideInput(t_ms=t_ms, angle_deg=angle, flags=flags, image=image, size_wh=self._size_wh, n_people=n_people, camera=camera)
@@ -237,16 +242,32 @@ class LiveProcessor:
         )
 
     def _camera_during_setup(self, t_s: float) -> dict | None:
-        """During set-up, where the camera stands (the meter's recent resting frames), refreshed every
-        ``CAMERA_EVERY_S`` of stream time; None outside set-up or while unknown."""
+        """During set-up, where the camera stands (the meter's recent frames), refreshed every
+        ``CAMERA_EVERY_S`` of stream time while the legs rest; None outside set-up or while unknown."""
         if self.guide.phase != "setup":
             self._camera, self._camera_at_s = None, -math.inf
             return None
-        if abs(t_s - self._camera_at_s) >= CAMERA_EVERY_S:
+        if abs(t_s - self._camera_at_s) >= CAMERA_EVERY_S and self._legs_rested():
             self._camera_at_s = t_s
             estimate = self.meter.camera_estimate()
             self._camera = None if estimate is None else estimate.to_dict()
         return self._camera
+
+    def _legs_rested(self) -> bool:
+        """Both shins hung still near neutral over the frames the camera estimate reads (the guide's
+        calibration test: within ``calibrate_max_deg`` and ``still_band_deg``). A turned foot moves the
+        knee and ankle the estimate reads: on the rendered clips, whose cameras all stand in the validated
+        range, 32-50 % of the frames with a foot turned put the camera off to one side, too high or too
+        low, and no resting frame did. After a restart the rest must have lasted half the window at least,
+        not one frame."""
+        cfg = self.guide.cfg
+        angles = np.array([a for _, a in self._recent])
+        return bool(
+            self._recent[-1][0] - self._recent[0][0] >= self.meter.calibration_s / 2
+            and np.all(np.isfinite(angles))
+            and np.all(np.abs(angles) <= cfg.calibrate_max_deg)
+            and np.all(np.ptp(angles, axis=0) <= cfg.still_band_deg)
+        )
 
     def stream_ended(self) -> None:
         """The source ended (a file or recording): trials still open are closed and counted."""
