@@ -10,7 +10,9 @@ import { setStatus } from "./status.js";
 import { say } from "./speech.js";
 
 const SEND_FPS = 15;            // pictures per second sent at most
-const SEND_WIDTH = 640;
+// Pictures are sent with their shorter side at most 480 px: the size hiprom's accuracy is validated at
+// (docs/accuracy.md). A 1280x720 camera is sent at 853x480, not squeezed to 640x360.
+const SEND_SHORT_SIDE = 480;
 
 /** What went wrong, what to do: by the browser's error name. */
 const PROBLEMS = {
@@ -117,7 +119,7 @@ export async function startBrowserMode() {
       if (app.inFlight >= 2 && now - app.lastReplyAt < 1500) return; // the server is busy: skip this picture
       if (now - app.lastReplyAt >= 1500) app.inFlight = 0;
       const vw = ui.video.videoWidth, vh = ui.video.videoHeight;
-      const s = Math.min(1, SEND_WIDTH / vw);
+      const s = Math.min(1, SEND_SHORT_SIDE / Math.min(vw, vh));
       grab.width = Math.round(vw * s); grab.height = Math.round(vh * s);
       grab.getContext("2d").drawImage(ui.video, 0, 0, grab.width, grab.height);
       app.inFlight += 1;

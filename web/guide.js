@@ -56,8 +56,9 @@ function renderSteps(state) {
 function renderChecks(checks) {
   ui.checks.replaceChildren(...checks.map((c) => {
     const li = document.createElement("li");
-    li.className = c.ok ? "ok" : "bad";
+    li.className = c.ok ? "ok" : c.required === false ? "advice" : "bad";
     li.textContent = c.label;
+    if (!c.ok) li.title = c.hint;
     return li;
   }));
 }

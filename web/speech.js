@@ -16,6 +16,7 @@ window.hiprom = Object.assign(window.hiprom || {}, { spoken });
 let on = localStorage.getItem(KEY) !== "off";
 let lastKey = "";
 let lastHintAt = 0;
+let lastAdvice = "";
 let lastCount = null;
 
 function paint() {
@@ -33,7 +34,7 @@ export function toggleSpeech() {
 
 /** Words for the ear: symbols read out. */
 function forEar(text) {
-  return text.replace(/[✓✗]/g, "").replace(/°/g, " degrees").replace(/\.\.\.|…/g, "").replace(/\s+/g, " ").trim();
+  return text.replace(/[✓✗]/g, "").replace(/°/g, " degrees").replace(/(\d)×(\d)/g, "$1 by $2").replace(/\.\.\.|…/g, "").replace(/\s+/g, " ").trim();
 }
 
 /** Ask the browser to speak ``text``; ``interrupt`` drops what is still queued (it is out of date). */
@@ -78,6 +79,7 @@ export function speakGuide(prev, state) {
     } else if (state.phase === "setup") {
       say("Camera set-up. Sit facing the camera, knees and feet in the picture.");
       lastHintAt = performance.now();
+      lastAdvice = "";
     } else if (state.phase === "calibrate") {
       say("Sit still, shins straight down, for the calibration.");
     } else if (state.phase !== "idle" || (prev && prev.phase !== "idle")) {
@@ -86,7 +88,13 @@ export function speakGuide(prev, state) {
     return;
   }
   const now = performance.now();
-  if (state.phase === "setup" && state.detail && (state.checks || []).some((c) => !c.ok) && now - lastHintAt > 8000) {
+  // A check that only advises (a small camera picture) is said once, after the set-up's first words.
+  const advice = (state.checks || []).filter((c) => !c.ok && c.required === false).map((c) => c.hint).join(" ");
+  if (state.phase === "setup" && advice && advice !== lastAdvice) {
+    lastAdvice = advice;
+    say(advice, false);
+  }
+  if (state.phase === "setup" && state.detail && (state.checks || []).some((c) => !c.ok && c.required) && now - lastHintAt > 8000) {
     lastHintAt = now;
     say(state.detail, false);
   }

@@ -6,7 +6,7 @@ import pytest
 
 from hiprom.assessment import assess
 from hiprom.assessment.summary import band_verdict, difference_verdict
-from hiprom.assessment.wording import asymmetry_sentence, band_sentence, camera_advice, explain, picture_note
+from hiprom.assessment.wording import asymmetry_sentence, band_sentence, camera_advice, explain, picture_advice, picture_note
 from hiprom.synthetic import Trial
 
 
@@ -87,6 +87,10 @@ def test_only_pictures_smaller_than_640_by_480_get_a_note(size_wh, noted):
     assert (note is not None) is noted
     if noted:
         assert f"({size_wh[0]}×{size_wh[1]})" in note and "less certain" in note
+    advice = picture_advice(size_wh)  # what the live set-up step says, for the same pictures
+    assert (advice is not None) is noted
+    if noted:
+        assert f"small picture ({size_wh[0]}×{size_wh[1]})" in advice and "the test goes on" in advice
 
 
 def test_asymmetry_sentence_keeps_the_abbreviation_upper_case():

@@ -347,6 +347,37 @@ def test_a_foot_moving_during_set_up_is_not_taken_for_a_badly_placed_camera():
     assert not advised, advised[:1]
 
 
+def test_a_small_picture_is_advised_on_and_the_test_still_moves_on():
+    # A 320x240 camera: the person is told the readings will be less certain, is given time to read it,
+    # and is not stopped (there may be no bigger camera to use). At 640x480 the set-up moves on at once.
+    cfg = GuideConfig()
+    states = {}
+    for size in [(320, 240), (640, 480)]:
+        rec = seated_recording(np.zeros((330, 2)), camera=Camera(width=size[0], height=size[1]))
+        proc = LiveProcessor("synthetic", guide_config=cfg)
+        proc.command("start")
+        seen = []
+        for i in range(rec.n_frames):
+            proc.process(rec.t_ms[i], rec.image[i], rec.world[i], rec.size_wh, 1)
+            seen.append(proc.guide.state())
+        states[size] = seen
+    small, large = states[(320, 240)], states[(640, 480)]
+    advising = [st for st in small if st["phase"] == "setup" and st["checks"] and st["checks"][-1]["id"] == "picture"]
+    assert advising, "no picture check at 320x240"
+    last = advising[-1]
+    assert not last["checks"][-1]["ok"] and not last["checks"][-1]["required"]
+    assert all(c["ok"] for c in last["checks"][:-1])
+    assert "small picture (320×240)" in last["detail"] and "the test goes on" in last["detail"]
+    assert last["hold_s"] == cfg.advice_s
+
+    def setup_seconds(seen: list[dict]) -> float:
+        return sum(st["phase"] == "setup" for st in seen) / 30.0
+
+    assert small[-1]["phase"] in ("calibrate", "trial")  # not held back
+    assert setup_seconds(small) >= setup_seconds(large) + cfg.advice_s - cfg.setup_s - 0.2
+    assert all(c["id"] != "picture" for st in large for c in st["checks"])
+
+
 def test_no_camera_estimate_no_camera_check():
     checks = setup_checks(GuideInput(t_ms=0.0, angle_deg=np.zeros(2), image=one_frame(), n_people=1), GuideConfig())
     assert "camera" not in {c["id"] for c in checks}

@@ -9,7 +9,8 @@ exports and (through the server) the page say the same thing:
 - :func:`camera_sentence`: where the camera stood;
 - :func:`camera_advice`: what to move when the camera stands outside the range
   where accuracy was validated (called by the live guide's set-up step);
-- :func:`picture_note`: the quality note of a picture smaller than that range's;
+- :func:`picture_note`: the quality note of a picture smaller than that range's,
+  and :func:`picture_advice`, what the live guide's set-up step says about it;
 - :func:`explain`: all of these for one ``hiprom.analysis/1`` result.
 """
 
@@ -106,6 +107,15 @@ def picture_note(size_wh: tuple[int, int]) -> str | None:
     if min(width, height) >= VALIDATED_MIN_SIDE_PX:
         return None
     return f"small camera picture ({width}×{height}): readings are less certain; use 640×480 or more"
+
+
+def picture_advice(size_wh: tuple[int, int]) -> str | None:
+    """What the set-up step tells a person whose camera picture is smaller than ``VALIDATED_MIN_SIDE_PX``
+    on its shorter side (the same test as :func:`picture_note`), else None."""
+    if picture_note(size_wh) is None:
+        return None
+    return (f"Your camera gives a small picture ({int(size_wh[0])}×{int(size_wh[1])}): the readings will be "
+            "less certain. A camera that gives 640×480 or more measures better; the test goes on anyway.")
 
 
 def camera_sentence(camera: dict[str, Any] | None) -> str | None:

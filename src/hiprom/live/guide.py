@@ -13,7 +13,9 @@ Phases, in order::
   one person, and (when the owner passes an estimate of where the camera
   stands) the camera within the range where accuracy is validated, else what
   to move (``assessment.wording.camera_advice``); all must hold for
-  ``setup_s`` seconds.
+  ``setup_s`` seconds. A picture smaller than the validated size is advised
+  on (``assessment.wording.picture_advice``) but does not stop the test: the
+  set-up then holds ``advice_s`` seconds, time to read the advice.
 - **calibrate**: both shins still (and vertical) for ``calibrate_s`` seconds,
   then ``calibrate()`` is called (``LiveMeter.calibrate``).
 - **trial**: each side and direction in ``STEPS`` order. Within a step:
@@ -41,7 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hiprom.assessment.trials import Trial
-from hiprom.assessment.wording import camera_advice
+from hiprom.assessment.wording import camera_advice, picture_advice
 from hiprom.errors import HipromError
 from hiprom.landmarks import SIDES, Landmark
 
@@ -65,6 +67,7 @@ class GuideConfig:
     """Timings (seconds) and thresholds (degrees, fractions) of the guide."""
 
     setup_s: float = 1.0
+    advice_s: float = 8.0  # set-up hold when a check only advises (a small picture): time to read or hear it
     calibrate_s: float = 2.0
     hold_s: float = 1.0
     still_band_deg: float = 4.0  # calibration: each shin moves less than this
@@ -178,12 +181,24 @@ class StepRecord:
 
 
 def setup_checks(inp: GuideInput, cfg: GuideConfig) -> list[dict]:
-    """The camera set-up checklist for one frame: id, label, ok, hint."""
+    """The camera set-up checklist for one frame: id, label, ok, hint, required.
+
+    A check that is not ``required`` only advises: the test goes on when it fails."""
+    checks = _placement_checks(inp, cfg)
+    advice = picture_advice(inp.size_wh)
+    if advice:
+        checks.append({"id": "picture", "label": "Camera picture 640×480 or more", "ok": False, "hint": advice,
+                       "required": False})
+    return checks
+
+
+def _placement_checks(inp: GuideInput, cfg: GuideConfig) -> list[dict]:
+    """The required checks: one person, legs in view, sitting square, distance and (when known) the camera."""
     img = inp.image
     checks: list[dict] = []
 
     def add(cid: str, label: str, ok: bool, hint: str = "") -> None:
-        checks.append({"id": cid, "label": label, "ok": bool(ok), "hint": "" if ok else hint})
+        checks.append({"id": cid, "label": label, "ok": bool(ok), "hint": "" if ok else hint, "required": True})
 
     if img is None or not np.isfinite(img[Landmark.LEFT_HIP, 0]):
         add("person", "One person in view", False, "Nobody in view: sit facing the camera.")
@@ -328,18 +343,25 @@ class Guide:
 
     def _update_setup(self, inp: GuideInput, t_s: float) -> None:
         self.checks = setup_checks(inp, self.cfg)
-        if all(c["ok"] for c in self.checks):
+        advice = [c["hint"] for c in self.checks if not c["ok"] and not c["required"]]
+        if all(c["ok"] for c in self.checks if c["required"]):
             if self._since is None:
                 self._since = t_s
             held = t_s - self._since
-            self.countdown_s = max(0.0, self.cfg.setup_s - held)
-            self.detail = "Good. Keep still."
-            if held >= self.cfg.setup_s:
+            self.countdown_s = max(0.0, self._setup_hold_s - held)
+            self.detail = " ".join(["Good. Keep still.", *advice])
+            if held >= self._setup_hold_s:
                 self._enter("calibrate")
         else:
             self._since = None
             self.countdown_s = None
             self.detail = next(c["hint"] for c in self.checks if not c["ok"])
+
+    @property
+    def _setup_hold_s(self) -> float:
+        """How long the set-up checks must hold: longer while a check advises, so it can be read."""
+        advising = any(not c["ok"] and not c["required"] for c in self.checks)
+        return max(self.cfg.setup_s, self.cfg.advice_s) if advising else self.cfg.setup_s
 
     def _update_calibrate(self, inp: GuideInput, t_s: float) -> None:
         a = np.asarray(inp.angle_deg, dtype=float)
@@ -536,7 +558,7 @@ class Guide:
             "detail": self.detail,
             "countdown_s": None if self.countdown_s is None else round(self.countdown_s, 1),
             "hold_s": self.cfg.hold_s if self.sub == "hold" else (
-                self.cfg.calibrate_s if self.phase == "calibrate" else self.cfg.setup_s if self.phase == "setup" else None
+                self.cfg.calibrate_s if self.phase == "calibrate" else self._setup_hold_s if self.phase == "setup" else None
             ),
             "step_index": self.step_index if step else None,
             "step": None if step is None else {"side": step.side, "direction": step.direction, "label": step.label},
