@@ -79,7 +79,6 @@ export function speakGuide(prev, state) {
     } else if (state.phase === "setup") {
       say("Camera set-up. Sit facing the camera, knees and feet in the picture.");
       lastHintAt = performance.now();
-      lastAdvice = "";
     } else if (state.phase === "calibrate") {
       say("Sit still, shins straight down, for the calibration.");
     } else if (state.phase !== "idle" || (prev && prev.phase !== "idle")) {
@@ -88,7 +87,7 @@ export function speakGuide(prev, state) {
     return;
   }
   const now = performance.now();
-  // A check that only advises (a small camera picture) is said once, after the set-up's first words.
+  // A check that only advises (a small camera picture) is said once on this page, after the set-up's first words.
   const advice = (state.checks || []).filter((c) => !c.ok && c.required === false).map((c) => c.hint).join(" ");
   if (state.phase === "setup" && advice && advice !== lastAdvice) {
     lastAdvice = advice;

@@ -15,7 +15,7 @@ Phases, in order::
   to move (``assessment.wording.camera_advice``); all must hold for
   ``setup_s`` seconds. A picture smaller than the validated size is advised
   on (``assessment.wording.picture_advice``) but does not stop the test: the
-  set-up then holds ``advice_s`` seconds, time to read the advice.
+  first time, the set-up then holds ``advice_s`` seconds, time to read it.
 - **calibrate**: both shins still (and vertical) for ``calibrate_s`` seconds,
   then ``calibrate()`` is called (``LiveMeter.calibrate``).
 - **trial**: each side and direction in ``STEPS`` order. Within a step:
@@ -269,6 +269,7 @@ class Guide:
         self._calibrate = calibrate
         self.tick_seq = 0  # +1 each time a trial counts; the page plays a tick
         self.version = 0  # +1 on every phase change (start, cancel...)
+        self._advised: set[str] = set()  # advice already given its long hold: a re-test is not held again
         self._reset("idle")
 
     # -- commands ----------------------------------------------------------
@@ -351,6 +352,7 @@ class Guide:
             self.countdown_s = max(0.0, self._setup_hold_s - held)
             self.detail = " ".join(["Good. Keep still.", *advice])
             if held >= self._setup_hold_s:
+                self._advised.update(advice)
                 self._enter("calibrate")
         else:
             self._since = None
@@ -359,8 +361,8 @@ class Guide:
 
     @property
     def _setup_hold_s(self) -> float:
-        """How long the set-up checks must hold: longer while a check advises, so it can be read."""
-        advising = any(not c["ok"] and not c["required"] for c in self.checks)
+        """How long the set-up checks must hold: longer while a check advises something new, so it can be read."""
+        advising = any(not c["ok"] and not c["required"] and c["hint"] not in self._advised for c in self.checks)
         return max(self.cfg.setup_s, self.cfg.advice_s) if advising else self.cfg.setup_s
 
     def _update_calibrate(self, inp: GuideInput, t_s: float) -> None:
