@@ -83,7 +83,8 @@ class GuideConfig:
     visibility: float = 0.5
     min_body_frac: float = 0.30  # shoulders-to-ankles height / frame height: closer than this is too far
     max_body_frac: float = 0.95
-    max_tilt_deg: float = 10.0  # hip or shoulder line tilt in the picture
+    max_tilt_deg: float = 10.0  # the trunk's lean from square to the hips' line, in the picture
+    max_roll_deg: float = 12.0  # camera roll read from the resting shanks: 8 deg validated, + their perspective tilt
 
 
 @dataclass(frozen=True)
@@ -214,24 +215,23 @@ def _placement_checks(inp: GuideInput, cfg: GuideConfig) -> list[dict]:
     seen = np.all(pts[:, 3] >= cfg.visibility)
     add("legs", "Knees and ankles in view", bool(inside and seen), "Move the camera or chair so both knees and feet are in the picture.")
 
-    w, h = inp.size_wh
-
-    def tilt_deg(a: Landmark, b: Landmark) -> float:
-        dx = (img[a, 0] - img[b, 0]) * w
-        dy = (img[a, 1] - img[b, 1]) * h
-        return abs(math.degrees(math.atan2(dy, dx))) if dx != 0 or dy != 0 else 0.0
-
-    hips = tilt_deg(Landmark.LEFT_HIP, Landmark.RIGHT_HIP)
-    shoulders = tilt_deg(Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER)
-    hips = min(hips, 180 - hips)
-    shoulders = min(shoulders, 180 - shoulders) if np.isfinite(shoulders) else 0.0
-    leaning = hips > cfg.max_tilt_deg or shoulders > cfg.max_tilt_deg
-    oblique = any("camera_oblique" in f or "thigh_not_toward_camera" in f for f in inp.flags)
+    # Judged against the body and the resting shanks, not the picture's edges: a laptop standing a little
+    # askew (rolled up to 8 deg, which the measurement corrects) must not be taken for a person leaning, and
+    # a turned foot moves the knee and ankle that the oblique flags and the shanks' tilt are read from.
+    resting = [bool(np.isfinite(a) and abs(a) <= cfg.calibrate_max_deg) for a in np.asarray(inp.angle_deg, dtype=float)]
+    px = img[:, :2] * np.asarray(inp.size_wh, dtype=float)
+    oblique = any(
+        rest and ("camera_oblique" in f or "thigh_not_toward_camera" in f) for rest, f in zip(resting, inp.flags)
+    )
+    roll = _shanks_tilt_deg(px) if all(resting) else 0.0
+    leaning = _lean_deg(px) > cfg.max_tilt_deg
     add(
         "square",
         "Sitting square to the camera",
-        not leaning and not oblique,
-        "Turn the chair to face the camera and sit up straight." if oblique else "Sit level: both hips on the seat, shoulders level.",
+        not oblique and not abs(roll) > cfg.max_roll_deg and not leaning,
+        "Turn the chair to face the camera and sit up straight." if oblique
+        else "The camera is tilted: stand the laptop level." if abs(roll) > cfg.max_roll_deg
+        else "Sit up straight and level, both hips on the seat.",
     )
 
     top = np.nanmean(img[[Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER], 1])
@@ -250,6 +250,27 @@ def _placement_checks(inp: GuideInput, cfg: GuideConfig) -> list[dict]:
         advice = camera_advice(cam.get("yaw_deg"), cam.get("height_m"), cam.get("distance_m"))
         add("camera", "Camera where the measurement is accurate", not advice, " ".join(advice))
     return checks
+
+
+def _lean_deg(px: np.ndarray) -> float:
+    """How far the trunk (hips' midpoint to shoulders' midpoint) leans from square to the hips' line, in
+    the picture (deg, unsigned): a rolled camera turns both alike. 0 when the shoulders are not seen."""
+    hips = px[Landmark.RIGHT_HIP] - px[Landmark.LEFT_HIP]
+    trunk = (px[Landmark.LEFT_SHOULDER] + px[Landmark.RIGHT_SHOULDER] - px[Landmark.LEFT_HIP] - px[Landmark.RIGHT_HIP]) / 2
+    norms = float(np.linalg.norm(hips) * np.linalg.norm(trunk))
+    if not np.isfinite(norms) or norms == 0.0:
+        return 0.0
+    return math.degrees(math.asin(min(1.0, abs(float(hips @ trunk)) / norms)))
+
+
+def _shanks_tilt_deg(px: np.ndarray) -> float:
+    """The resting shanks' mean tilt from the picture's vertical (deg): the camera's roll, the reference the
+    measurement itself levels by. Each leg's splay cancels in the mean; 0 when a shank is not seen."""
+    tilts = [
+        math.degrees(math.atan2(*(px[ankle] - px[knee])))
+        for knee, ankle in ((Landmark.LEFT_KNEE, Landmark.LEFT_ANKLE), (Landmark.RIGHT_KNEE, Landmark.RIGHT_ANKLE))
+    ]
+    return float(np.mean(tilts)) if np.all(np.isfinite(tilts)) else 0.0
 
 
 class Guide:
