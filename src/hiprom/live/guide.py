@@ -45,6 +45,7 @@ import numpy as np
 from hiprom.assessment.trials import Trial
 from hiprom.assessment.wording import camera_advice, picture_advice
 from hiprom.errors import HipromError
+from hiprom.kinematics.geometry import shank_direction_deg, to_pixels
 from hiprom.landmarks import SIDES, Landmark
 
 STEPS: tuple[tuple[str, str], ...] = (
@@ -219,11 +220,11 @@ def _placement_checks(inp: GuideInput, cfg: GuideConfig) -> list[dict]:
     # askew (rolled up to 8 deg, which the measurement corrects) must not be taken for a person leaning, and
     # a turned foot moves the knee and ankle that the oblique flags and the shanks' tilt are read from.
     resting = [bool(np.isfinite(a) and abs(a) <= cfg.calibrate_max_deg) for a in np.asarray(inp.angle_deg, dtype=float)]
-    px = img[:, :2] * np.asarray(inp.size_wh, dtype=float)
+    px = to_pixels(img[None], inp.size_wh)[0]
     oblique = any(
         rest and ("camera_oblique" in f or "thigh_not_toward_camera" in f) for rest, f in zip(resting, inp.flags)
     )
-    roll = _shanks_tilt_deg(px) if all(resting) else 0.0
+    roll = _roll_deg(img, inp.size_wh) if all(resting) else 0.0
     leaning = _lean_deg(px) > cfg.max_tilt_deg
     add(
         "square",
@@ -263,14 +264,12 @@ def _lean_deg(px: np.ndarray) -> float:
     return math.degrees(math.asin(min(1.0, abs(float(hips @ trunk)) / norms)))
 
 
-def _shanks_tilt_deg(px: np.ndarray) -> float:
-    """The resting shanks' mean tilt from the picture's vertical (deg): the camera's roll, the reference the
-    measurement itself levels by. Each leg's splay cancels in the mean; 0 when a shank is not seen."""
-    tilts = [
-        math.degrees(math.atan2(*(px[ankle] - px[knee])))
-        for knee, ankle in ((Landmark.LEFT_KNEE, Landmark.LEFT_ANKLE), (Landmark.RIGHT_KNEE, Landmark.RIGHT_ANKLE))
-    ]
-    return float(np.mean(tilts)) if np.all(np.isfinite(tilts)) else 0.0
+def _roll_deg(img: np.ndarray, size_wh: tuple[int, int]) -> float:
+    """The camera's roll read from this frame's shanks (deg), as the measurement levels by it
+    (``estimate_neutral``: the mean of both shanks' directions, in which each leg's splay cancels);
+    meaningful only while both legs rest. 0 when a shank is not seen."""
+    roll = float(np.mean(shank_direction_deg(img[None], size_wh)[0]))
+    return roll if math.isfinite(roll) else 0.0
 
 
 class Guide:
