@@ -352,6 +352,25 @@ def test_a_foot_moving_during_set_up_is_not_taken_for_a_badly_placed_camera_or_c
     assert not advised, advised[:1]
 
 
+def test_a_foot_moved_at_the_start_does_not_let_a_badly_placed_camera_through():
+    # The camera is estimated only from resting legs, so a foot turned during the first second once let the
+    # one-second set-up end before any estimate existed: a laptop 40 deg to the side went on unremarked.
+    t = np.arange(0.0, 4.0, 1 / 30)
+    angles = np.zeros((t.size, 2))
+    angles[:, 1] = np.where(t < 1.5, 25.0 * np.sin(np.pi * t / 1.5), 0.0)  # right foot out and back
+    rec = seated_recording(angles, camera=Camera(yaw_deg=40.0))
+    proc = LiveProcessor("synthetic")
+    proc.command("start")
+    states = []
+    for i in range(rec.n_frames):
+        proc.process(rec.t_ms[i], rec.image[i], rec.world[i], rec.size_wh, 1)
+        states.append(proc.guide.state())
+    assert all(st["phase"] == "setup" for st in states), "the set-up ended before the camera was looked at"
+    assert "off to your right" in states[-1]["detail"]
+    waiting = [st["detail"] for st in states if "checking where the camera stands" in st["detail"]]
+    assert waiting, "no word while the camera is being looked at"
+
+
 def test_a_small_picture_is_advised_on_and_the_test_still_moves_on():
     # A 320x240 camera: the person is told the readings will be less certain, is given time to read it,
     # and is not stopped (there may be no bigger camera to use). At 640x480 the set-up moves on at once.

@@ -13,7 +13,8 @@ Phases, in order::
   one person, and (when the owner passes an estimate of where the camera
   stands) the camera within the range where accuracy is validated, else what
   to move (``assessment.wording.camera_advice``); all must hold for
-  ``setup_s`` seconds. A picture smaller than the validated size is advised
+  ``setup_s`` seconds, and the set-up ends only once the camera has been
+  looked at (``GuideInput.camera_pending`` false). A picture smaller than the validated size is advised
   on (``assessment.wording.picture_advice``) but does not stop the test: the
   first time, the set-up then holds ``advice_s`` seconds, time to read it.
 - **calibrate**: both shins still (and vertical) for ``calibrate_s`` seconds,
@@ -61,6 +62,7 @@ COMMANDS = ("start", "next", "redo", "cancel")
 _SIGN = {"internal": 1.0, "external": -1.0}
 _FOOT_WAY = {"internal": "outward, away from the other leg", "external": "inward, toward the other leg"}
 _SHORT = {"internal": "IR", "external": "ER"}
+SETUP_CAMERA_PENDING = "Good. Let both shins hang straight down and keep still: checking where the camera stands."
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,8 @@ class GuideInput:
         camera: where the camera stands, ``{"yaw_deg", "height_m", "distance_m"}``
             (``CameraEstimate.to_dict``) from the recent resting frames; None = unknown
             (no camera check).
+        camera_pending: the owner will estimate the camera once both legs have rested; until then
+            the set-up does not end, so a foot moved at the start cannot skip the camera check.
     """
 
     t_ms: float
@@ -111,6 +115,7 @@ class GuideInput:
     size_wh: tuple[int, int] = (640, 480)
     n_people: int = -1
     camera: dict | None = None
+    camera_pending: bool = False
 
 
 @dataclass
@@ -370,8 +375,11 @@ class Guide:
                 self._since = t_s
             held = t_s - self._since
             self.countdown_s = max(0.0, self._setup_hold_s - held)
-            self.detail = " ".join(["Good. Keep still.", *advice])
-            if held >= self._setup_hold_s:
+            done = held >= self._setup_hold_s
+            waiting = done and inp.camera_pending
+            keep = SETUP_CAMERA_PENDING if waiting else "Good. Keep still."
+            self.detail = " ".join([keep, *advice])
+            if done and not waiting:
                 self._advised.update(advice)
                 self._enter("calibrate")
         else:

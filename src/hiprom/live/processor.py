@@ -202,8 +202,18 @@ class LiveProcessor:
         while self._recent[0][0] < t_ms / 1000.0 - self.meter.calibration_s:
             self._recent.popleft()
         camera = self._camera_during_setup(t_ms / 1000.0)
+        pending = self.guide.phase == "setup" and self._camera_at_s == -math.inf
         self.guide.update(
-            GuideInput(t_ms=t_ms, angle_deg=angle, flags=flags, image=image, size_wh=self._size_wh, n_people=n_people, camera=camera)
+            GuideInput(
+                t_ms=t_ms,
+                angle_deg=angle,
+                flags=flags,
+                image=image,
+                size_wh=self._size_wh,
+                n_people=n_people,
+                camera=camera,
+                camera_pending=pending,
+            )
         )
         if self.exercise is not None:
             self.exercise.update(t_ms / 1000.0, angle, np.asarray(reading.flags).reshape(2))
