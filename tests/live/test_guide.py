@@ -371,6 +371,26 @@ def test_a_foot_moved_at_the_start_does_not_let_a_badly_placed_camera_through():
     assert waiting, "no word while the camera is being looked at"
 
 
+def test_while_the_camera_waits_for_resting_legs_the_person_is_told_why():
+    # The set-up checks hold, but the camera is estimated only from legs at rest: say what keeps them from it.
+    guide = Guide(GuideConfig(setup_s=1.0))
+    guide.command("start")
+    image = one_frame()
+    expected = [
+        ([15.0, 0.0], "Let both shins hang straight down"),
+        ([0.0, np.nan], "Both legs must be visible"),
+        ([0.0, 0.0], "Good. Keep still: checking where the camera stands."),
+    ]
+    t = 0.0
+    for angles, words in expected:
+        for _ in range(45):
+            guide.update(GuideInput(t_ms=t * 1000.0, angle_deg=np.array(angles), image=image, n_people=1, camera_pending=True))
+            t += 1 / 30
+        assert guide.phase == "setup" and guide.state()["detail"].startswith(words)
+    guide.update(GuideInput(t_ms=t * 1000.0, angle_deg=np.zeros(2), image=image, n_people=1))
+    assert guide.phase == "calibrate"
+
+
 def test_a_small_picture_is_advised_on_and_the_test_still_moves_on():
     # A 320x240 camera: the person is told the readings will be less certain, is given time to read it,
     # and is not stopped (there may be no bigger camera to use). At 640x480 the set-up moves on at once.

@@ -62,7 +62,7 @@ COMMANDS = ("start", "next", "redo", "cancel")
 _SIGN = {"internal": 1.0, "external": -1.0}
 _FOOT_WAY = {"internal": "outward, away from the other leg", "external": "inward, toward the other leg"}
 _SHORT = {"internal": "IR", "external": "ER"}
-SETUP_CAMERA_PENDING = "Good. Let both shins hang straight down and keep still: checking where the camera stands."
+SETUP_CAMERA_PENDING = "Good. Keep still: checking where the camera stands."
 
 
 @dataclass(frozen=True)
@@ -377,7 +377,7 @@ class Guide:
             self.countdown_s = max(0.0, self._setup_hold_s - held)
             done = held >= self._setup_hold_s
             waiting = done and inp.camera_pending
-            keep = SETUP_CAMERA_PENDING if waiting else "Good. Keep still."
+            keep = (self._rest_hint(inp.angle_deg) or SETUP_CAMERA_PENDING) if waiting else "Good. Keep still."
             self.detail = " ".join([keep, *advice])
             if done and not waiting:
                 self._advised.update(advice)
@@ -393,17 +393,22 @@ class Guide:
         advising = any(not c["ok"] and not c["required"] and c["hint"] not in self._advised for c in self.checks)
         return max(self.cfg.setup_s, self.cfg.advice_s) if advising else self.cfg.setup_s
 
+    def _rest_hint(self, angle_deg: np.ndarray) -> str | None:
+        """What keeps both shins from counting as at rest (unmeasured, or beyond ``calibrate_max_deg``); None when they may."""
+        a = np.asarray(angle_deg, dtype=float)
+        if not np.all(np.isfinite(a)):
+            return "Both legs must be visible: knees and feet in the picture."
+        if np.any(np.abs(a) > self.cfg.calibrate_max_deg):
+            return "Let both shins hang straight down, feet flat, and keep still."
+        return None
+
     def _update_calibrate(self, inp: GuideInput, t_s: float) -> None:
         a = np.asarray(inp.angle_deg, dtype=float)
-        if not np.all(np.isfinite(a)):
+        hint = self._rest_hint(a)
+        if hint is not None:
             self._window.clear()
             self.countdown_s = None
-            self.detail = "Both legs must be visible: knees and feet in the picture."
-            return
-        if np.any(np.abs(a) > self.cfg.calibrate_max_deg):
-            self._window.clear()
-            self.countdown_s = None
-            self.detail = "Let both shins hang straight down, feet flat, and keep still."
+            self.detail = hint
             return
         self._window.append((t_s, a.copy()))
         # Keep the run of frames over which both shins stayed within the band.
