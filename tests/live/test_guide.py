@@ -386,7 +386,9 @@ def test_while_the_camera_waits_for_resting_legs_the_person_is_told_why():
         for _ in range(45):
             guide.update(GuideInput(t_ms=t * 1000.0, angle_deg=np.array(angles), image=image, n_people=1, camera_pending=True))
             t += 1 / 30
-        assert guide.phase == "setup" and guide.state()["detail"].startswith(words)
+        state = guide.state()
+        assert state["phase"] == "setup" and state["detail"].startswith(words)
+        assert state["countdown_s"] is None  # no finished ring while the set-up cannot end
     guide.update(GuideInput(t_ms=t * 1000.0, angle_deg=np.zeros(2), image=image, n_people=1))
     assert guide.phase == "calibrate"
 

@@ -374,9 +374,9 @@ class Guide:
             if self._since is None:
                 self._since = t_s
             held = t_s - self._since
-            self.countdown_s = max(0.0, self._setup_hold_s - held)
             done = held >= self._setup_hold_s
             waiting = done and inp.camera_pending
+            self.countdown_s = None if waiting else max(0.0, self._setup_hold_s - held)
             keep = (self._rest_hint(inp.angle_deg) or SETUP_CAMERA_PENDING) if waiting else "Good. Keep still."
             self.detail = " ".join([keep, *advice])
             if done and not waiting:
