@@ -14,9 +14,10 @@ Phases, in order::
   stands) the camera within the range where accuracy is validated, else what
   to move (``assessment.wording.camera_advice``); all must hold for
   ``setup_s`` seconds, and the set-up ends only once the camera has been
-  looked at (``GuideInput.camera_pending`` false). A picture smaller than the validated size is advised
-  on (``assessment.wording.picture_advice``) but does not stop the test: the
-  first time, the set-up then holds ``advice_s`` seconds, time to read it.
+  looked at (``GuideInput.camera_pending`` false). A picture smaller than the
+  validated size is advised on (``assessment.wording.picture_advice``) but
+  does not stop the test: the first time, the set-up then holds ``advice_s``
+  seconds, time to read it.
 - **calibrate**: both shins still (and vertical) for ``calibrate_s`` seconds,
   then ``calibrate()`` is called (``LiveMeter.calibrate``).
 - **trial**: each side and direction in ``STEPS`` order. Within a step:
@@ -62,7 +63,7 @@ COMMANDS = ("start", "next", "redo", "cancel")
 _SIGN = {"internal": 1.0, "external": -1.0}
 _FOOT_WAY = {"internal": "outward, away from the other leg", "external": "inward, toward the other leg"}
 _SHORT = {"internal": "IR", "external": "ER"}
-SETUP_CAMERA_PENDING = "Good. Keep still: checking where the camera stands."
+_CAMERA_PENDING = "Good. Keep still: checking where the camera stands."
 
 
 @dataclass(frozen=True)
@@ -377,7 +378,7 @@ class Guide:
             done = held >= self._setup_hold_s
             waiting = done and inp.camera_pending
             self.countdown_s = None if waiting else max(0.0, self._setup_hold_s - held)
-            keep = (self._rest_hint(inp.angle_deg) or SETUP_CAMERA_PENDING) if waiting else "Good. Keep still."
+            keep = (self._rest_hint(inp.angle_deg) or _CAMERA_PENDING) if waiting else "Good. Keep still."
             self.detail = " ".join([keep, *advice])
             if done and not waiting:
                 self._advised.update(advice)
