@@ -371,6 +371,29 @@ def test_a_foot_moved_at_the_start_does_not_let_a_badly_placed_camera_through():
     assert waiting, "no word while the camera is being looked at"
 
 
+def test_after_the_laptop_is_moved_the_old_camera_advice_is_not_repeated():
+    # Told the camera is off to one side, the person gets up, moves the laptop and sits down again: the
+    # advice about the old place must not come back while the new place is being looked at.
+    before = seated_recording(np.zeros((90, 2)), camera=Camera(yaw_deg=40.0))
+    after = seated_recording(np.zeros((120, 2)), camera=Camera())
+    proc = LiveProcessor("synthetic")
+    proc.command("start")
+    details = []
+    for i in range(before.n_frames):
+        proc.process(before.t_ms[i], before.image[i], before.world[i], before.size_wh, 1)
+    assert "off to your right" in proc.guide.state()["detail"]
+    away = np.full_like(before.image[0], np.nan)
+    for k in range(30):  # a second out of the chair
+        proc.process(3000.0 + k * 33.3, away, np.full_like(before.world[0], np.nan), before.size_wh, 0)
+    for i in range(after.n_frames):
+        proc.process(4000.0 + after.t_ms[i], after.image[i], after.world[i], after.size_wh, 1)
+        details.append(proc.guide.state()["detail"])
+        if proc.guide.phase != "setup":
+            break
+    assert not [d for d in details if "off to your right" in d], "the old advice came back"
+    assert proc.guide.phase == "calibrate"
+
+
 def test_while_the_camera_waits_for_resting_legs_the_person_is_told_why():
     # The set-up checks hold, but the camera is estimated only from legs at rest: say what keeps them from it.
     guide = Guide(GuideConfig(setup_s=1.0))

@@ -254,7 +254,8 @@ class LiveProcessor:
     def _camera_during_setup(self, t_s: float) -> dict | None:
         """During set-up, where the camera stands (the meter's recent frames), refreshed every
         ``CAMERA_EVERY_S`` of stream time while the legs rest; None outside set-up or while unknown."""
-        if self.guide.phase != "setup":
+        if self.guide.phase != "setup" or not np.all(np.isfinite(self._recent[-1][1])):
+            # Legs out of sight: the person may be up moving the laptop, so an earlier estimate no longer holds.
             self._camera, self._camera_at_s = None, -math.inf
             return None
         if abs(t_s - self._camera_at_s) >= CAMERA_EVERY_S and self._legs_rested():
