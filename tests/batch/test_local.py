@@ -20,6 +20,7 @@ from hiprom.batch.local import CRASH_MESSAGE, threads_per_worker
 from hiprom.pipeline import analyze_path
 
 from .conftest import FAKE_ANALYZER, python_subprocess
+from .fakes import make_recordings
 
 
 ALL = ["a.landmarks.npz", "b.landmarks.npz", "x/c.landmarks.npz", "y/c.landmarks.npz"]  # the `recordings` fixture
@@ -156,3 +157,22 @@ def test_interrupted_batch_continues_where_it_stopped(tmp_path: Path, sig: signa
     assert {r.file for r in again.rows if r.status == "skipped"} == done_first
     assert {r.file for r in again.rows if r.status == "ok"} == set(names) - done_first
     assert not list(out.rglob("*.part"))
+
+
+def test_the_largest_video_is_analysed_first_and_the_summary_keeps_discovery_order(tmp_path: Path) -> None:
+    """A long video found last would keep one worker busy alone at the end of the batch."""
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    sizes = {"a_slow.mp4": 10, "b_slow.mp4": 3000, "c_slow.mp4": 200}
+    for name, size in sizes.items():
+        (inputs / name).write_bytes(b"x" * size)
+    make_recordings(inputs, ["d.landmarks.npz"])  # the largest file of all, but a recording needs no pose model
+    out = tmp_path / "out"
+    result = _run(inputs, out)
+    assert [row.file for row in result.rows] == [*sizes, "d.landmarks.npz"]
+    assert _status(result) == dict.fromkeys([*sizes, "d.landmarks.npz"], "ok")
+    def finished_at(row) -> int:
+        return OutputPaths.of(out, row.file.split(".")[0]).marker.stat().st_mtime_ns
+
+    finished = sorted(result.rows, key=finished_at)
+    assert [row.file for row in finished] == ["b_slow.mp4", "c_slow.mp4", "a_slow.mp4", "d.landmarks.npz"]

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hiprom.atomic import output_error, private_dir
-from hiprom.batch.discover import Job, discover
+from hiprom.batch.discover import Job, discover, largest_first
 from hiprom.batch.local import LocalPool, available_cores
 from hiprom.batch.outputs import BatchOptions, finished_row
 from hiprom.batch.progress import Reporter, RichReporter
@@ -154,6 +154,7 @@ def run_batch(
                 todo.append(job)
             else:
                 rows[job.rel] = row
+        todo = largest_first(todo)
         reporter = RichReporter(todo, skipped=len(rows)) if progress else Reporter()
         t0 = time.monotonic()
         with reporter:
