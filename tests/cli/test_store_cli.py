@@ -29,8 +29,10 @@ MEASURES = {"internal_rotation": "Internal rotation", "external_rotation": "Exte
 BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-def hiprom(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+def hiprom(home: Path, *args: str, check: bool = True, tmp: Path | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "HIPROM_DATA_DIR": str(home / "data"), "COLUMNS": "250"}
+    if tmp is not None:
+        env["TMPDIR"] = str(tmp)
     env.pop("HIPROM_DB_URL", None)
     proc = subprocess.run([sys.executable, "-m", "hiprom.cli.main", *args], cwd=home, env=env,
                           capture_output=True, text=True, encoding="utf-8", timeout=120)
@@ -126,6 +128,19 @@ def test_report_pdf_has_the_exported_figures_and_renders(home: Path) -> None:
         pixels = np.asarray(Image.open(page).convert("RGB")).astype(int)
         shares.append([(np.abs(pixels - colour).max(axis=2) < 30).mean() for colour in ([31, 95, 168], [217, 72, 15])])
     assert any(blue > 0.003 and orange > 0.003 for blue, orange in shares)
+
+
+def test_pdfs_leave_nothing_in_the_temporary_folder(home: Path) -> None:
+    """WeasyPrint copied the report's emoji font (11 MB) into a new temporary folder that it removed
+    only at garbage collection, which a command's exit skips: every report left one behind."""
+    pytest.importorskip("weasyprint")
+    tmp = home / "tmp"
+    tmp.mkdir()
+    hiprom(home, "report", "1", "-o", "out/clean.pdf", tmp=tmp)
+    hiprom(home, "program", "pdf", "1", "-o", "out/program.pdf", tmp=tmp)
+    assert (home / "out" / "clean.pdf").stat().st_size > 10_000
+    assert (home / "out" / "program.pdf").stat().st_size > 5_000
+    assert sorted(p.name for p in tmp.iterdir()) == []
 
 
 def test_report_of_an_analysis_file(home: Path) -> None:

@@ -15,10 +15,9 @@ import jinja2
 
 from hiprom import __version__
 from hiprom.atomic import atomic_write
-from hiprom.errors import HipromError
 from hiprom.report.data import utc_stamp
 from hiprom.report.figures import fmt
-from hiprom.report.pdf import _data_only_fetcher, _data_uri
+from hiprom.report.pdf import _data_uri, pdf_layout
 from hiprom.store import MEASURES
 from hiprom.validation.charts import agreement_chart
 from hiprom.validation.stats import MIN_PAIRS
@@ -123,14 +122,9 @@ def render_pdf(study: Mapping[str, Any], generated_utc: str | None = None) -> by
     Raises:
         HipromError: WeasyPrint is not installed.
     """
-    try:
-        import weasyprint
-    except ImportError:
-        raise HipromError("PDF reports need: pip install 'hiprom[report]'") from None
-    except OSError as exc:
-        raise HipromError(f"PDF reports need the Pango library ({exc}); see docs/reports.md") from None
     html = render_html(study, generated_utc)
-    return weasyprint.HTML(string=html, url_fetcher=_data_only_fetcher(weasyprint)).write_pdf()
+    with pdf_layout() as layout:
+        return layout(html).write_pdf()
 
 
 def write_pdf(study: Mapping[str, Any], path: str | Path, generated_utc: str | None = None) -> Path:
