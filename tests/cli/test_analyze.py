@@ -52,6 +52,14 @@ def test_demo_sample_shows_the_whole_analysis(tmp_path):
     assert not list(tmp_path.rglob("*.part"))  # atomic writes leave no temporary files
 
 
+def test_suggested_exercises_are_named_as_on_the_page(tmp_path):
+    run = hiprom("analyze", DEMO)
+    assert run.returncode == 0, run.stderr
+    text = " ".join(run.stdout.split())  # rich wraps long lines
+    assert "exercises to improve outward turning (ER), left leg: Chair rotation, foot inward;" in text
+    assert "chair_rotation_external" not in text  # catalogue ids are for files and scripts
+
+
 # --- bad input: one clear line or a not-measurable result, never a traceback ---------------
 
 

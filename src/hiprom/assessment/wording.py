@@ -24,6 +24,8 @@ from hiprom.landmarks import SIDES
 DEG = "°"
 NAMES = {"internal_rotation": "inward turning (IR)", "external_rotation": "outward turning (ER)", "total_arc": "total arc"}
 """Plain names of the three measures."""
+SIDE_WORDS = {"left": "left leg", "right": "right leg", "both": "both legs"}
+"""Plain names of the sides an exercise is done with."""
 
 VALIDATED_YAW_DEG = 25.0
 """Camera up to 25 deg to either side: the range the accuracy benchmark covers (docs/accuracy.md)."""

@@ -17,7 +17,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from hiprom.assessment.wording import explain
+from hiprom.assessment.exercises import Catalogue
+from hiprom.assessment.wording import NAMES, SIDE_WORDS, explain
 from hiprom.atomic import atomic_write
 from hiprom.cli.progress import frame_progress
 from hiprom.errors import NotMeasurableError
@@ -40,8 +41,8 @@ def _deg(value: float | None, unc: float | None = None, pct: float | None = None
     return text
 
 
-def summary_tables(result: dict[str, Any]) -> list[Table | str]:
-    """The renderables of the printed summary, in order."""
+def summary_tables(result: dict[str, Any], catalogue: Catalogue | None = None) -> list[Table | str]:
+    """The renderables of the printed summary, in order; exercises named as in ``catalogue``."""
     out: list[Table | str] = []
     norms = result["norms"]
     head = (
@@ -108,18 +109,21 @@ def summary_tables(result: dict[str, Any]) -> list[Table | str]:
         out.append(f"[dim]note: {escape(note)}[/]")
     style = "bold red" if (not result["measurable"] or result["asymmetry"]["flagged"]) else "bold"
     out.append(f"[{style}]{escape(result['verdict'])}[/]")
+    names = {ex.id: ex.name for ex in catalogue.exercises} if catalogue is not None else {}
     suggested: dict[str, list[str]] = {}
     for rec in result.get("recommendations") or []:
-        suggested.setdefault(f"{rec['side']} {rec['direction']} rotation", []).append(rec["exercise"])
-    for what, ids in suggested.items():
-        out.append(f"suggested for {what}: {escape(', '.join(ids))} [dim](see 'hiprom exercises')[/]")
+        what = f"{NAMES[rec['direction'] + '_rotation']}, {SIDE_WORDS.get(rec['side'], rec['side'])}"
+        suggested.setdefault(what, []).append(names.get(rec["exercise"], rec["exercise"]))
+    for what, exercises in suggested.items():
+        out.append(f"exercises to improve {escape(what)}: {escape('; '.join(exercises))} "
+                   "[dim](how and how often: 'hiprom exercises')[/]")
     return out
 
 
-def print_summary(result: dict[str, Any], console: Console | None = None) -> None:
-    """Print the short human summary of a result."""
+def print_summary(result: dict[str, Any], console: Console | None = None, catalogue: Catalogue | None = None) -> None:
+    """Print the short human summary of a result (exercises named as in ``catalogue``)."""
     console = console or Console()
-    for item in summary_tables(result):
+    for item in summary_tables(result, catalogue):
         console.print(item)
 
 
@@ -198,6 +202,6 @@ def analyze(
         if not quiet:
             err.print(f"saved as session {record.id}" + (f" of {escape(subject)}" if subject else ""))
     if not quiet:
-        print_summary(result)
+        print_summary(result, catalogue=catalogue)
     if not result["measurable"]:
         raise NotMeasurableError(f"{source.name}: not measurable: {result['not_measurable_reason']}")

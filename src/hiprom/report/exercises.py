@@ -12,11 +12,10 @@ from typing import Any
 
 from hiprom.assessment import Catalogue, current_program, load_catalogue
 from hiprom.assessment.exercises import Dose
+from hiprom.assessment.wording import SIDE_WORDS
 from hiprom.report.data import ReportData
 from hiprom.store import Store
 from hiprom.report.figures import MEASURE_LABELS
-
-SIDE_WORDS = {"left": "left leg", "right": "right leg", "both": "both legs"}
 
 
 def clinic_mdc(store: Store) -> tuple[dict[str, float], str]:
