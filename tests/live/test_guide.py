@@ -15,7 +15,9 @@ from hiprom.demo import DEMO_TRIALS, HIKED_TRIAL, demo_recording
 from hiprom.kinematics import QualityFlag
 from hiprom.landmarks import SIDES, Landmark
 from hiprom.live import recorder as recorder_module
-from hiprom.live.guide import STEPS, Guide, GuideConfig, GuideInput, TrialRecord, setup_checks
+from hiprom.live.guide import STEPS, Guide, GuideConfig, GuideInput
+from hiprom.live.placement import setup_checks
+from hiprom.live.steps import TrialRecord
 from hiprom.live.processor import LiveProcessor
 from hiprom.synthetic import Camera, seated_recording
 

@@ -12,7 +12,7 @@ Phases, in order::
 - **setup**: knees and ankles in view, sitting square, a sensible distance,
   one person, and (when the owner passes an estimate of where the camera
   stands) the camera within the range where accuracy is validated, else what
-  to move (``assessment.wording.camera_advice``); all must hold for
+  to move (the checklist: :mod:`hiprom.live.placement`); all must hold for
   ``setup_s`` seconds, and the set-up ends only once the camera has been
   looked at (``GuideInput.camera_pending`` false). A picture smaller than the
   validated size is advised on (``assessment.wording.picture_advice``) but
@@ -31,6 +31,7 @@ Phases, in order::
 - **analyzing**: the owner runs the assessment on the frames it collected
   and calls ``set_results``.
 
+What each step keeps (its attempts, its figure) is in :mod:`hiprom.live.steps`.
 Angles are signed, ``+`` internal, ``-`` external, per the subject's own side.
 Times come from the frames (``t_ms``), never from the wall clock, so a
 recording replayed at any speed walks the same path.
@@ -40,15 +41,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from hiprom.assessment.trials import Trial
-from hiprom.assessment.wording import camera_advice, picture_advice
 from hiprom.errors import HipromError
-from hiprom.kinematics.geometry import shank_direction_deg, to_pixels
-from hiprom.landmarks import SIDES, Landmark
+from hiprom.landmarks import SIDES
+from hiprom.live.placement import setup_checks
+from hiprom.live.steps import StepRecord, TrialRecord
 
 STEPS: tuple[tuple[str, str], ...] = (
     ("right", "internal"),
@@ -62,7 +63,6 @@ COMMANDS = ("start", "next", "redo", "cancel")
 
 _SIGN = {"internal": 1.0, "external": -1.0}
 _FOOT_WAY = {"internal": "outward, away from the other leg", "external": "inward, toward the other leg"}
-_SHORT = {"internal": "IR", "external": "ER"}
 _CAMERA_PENDING = "Good. Keep still: checking where the camera stands."
 
 
@@ -117,165 +117,6 @@ class GuideInput:
     n_people: int = -1
     camera: dict | None = None
     camera_pending: bool = False
-
-
-@dataclass
-class TrialRecord:
-    """One attempt at a step: the held angle (a positive magnitude) and whether it counts."""
-
-    peak_deg: float
-    valid: bool
-    reason: str = ""
-    t_s: float = 0.0
-
-    def as_dict(self) -> dict:
-        return {"peak_deg": round(self.peak_deg, 1), "valid": self.valid, "reason": self.reason, "t_s": round(self.t_s, 2)}
-
-
-@dataclass
-class StepRecord:
-    side: str
-    direction: str
-    trials: list[TrialRecord] = field(default_factory=list)
-    done: bool = False
-    note: str = ""
-    analysed: bool = False
-    """The finished test's analysis has given this step's figure (``final_deg``)."""
-    final_deg: float | None = None
-
-    @property
-    def label(self) -> str:
-        return f"{self.side.capitalize()} {self.direction} rotation"
-
-    @property
-    def valid_peaks(self) -> list[float]:
-        return [t.peak_deg for t in self.trials if t.valid]
-
-    def stable_pair(self, within_deg: float) -> tuple[float, float] | None:
-        """The two valid peaks closest to each other, if they agree within ``within_deg``."""
-        peaks = sorted(self.valid_peaks)
-        best: tuple[float, float] | None = None
-        for a, b in zip(peaks, peaks[1:]):
-            if b - a <= within_deg and (best is None or b - a < best[1] - best[0]):
-                best = (a, b)
-        return best
-
-    @property
-    def value_deg(self) -> float | None:
-        """The analysis's figure once the test is analysed; before that the best trial seen so far.
-
-        The trials seen during the test are measured on a window of the frames
-        (each look must stay cheap), the analysis on all of them; the smoother's
-        outlier scale is a statistic of the whole series, so the two can differ
-        by a tenth of a degree. The finished test shows the analysis's figure.
-        """
-        if self.analysed:
-            return self.final_deg
-        peaks = self.valid_peaks
-        return max(peaks) if peaks else None
-
-    def as_dict(self) -> dict:
-        value = self.value_deg
-        return {
-            "side": self.side,
-            "direction": self.direction,
-            "label": self.label,
-            "short": f"{self.side[0].upper()} {_SHORT[self.direction]}",
-            "trials": [t.as_dict() for t in self.trials],
-            "done": self.done,
-            "value_deg": None if value is None else round(value, 1),
-            "note": self.note,
-        }
-
-
-def setup_checks(inp: GuideInput, cfg: GuideConfig) -> list[dict]:
-    """The camera set-up checklist for one frame: id, label, ok, hint, required.
-
-    A check that is not ``required`` only advises: the test goes on when it fails."""
-    checks = _placement_checks(inp, cfg)
-    advice = picture_advice(inp.size_wh)
-    if advice:
-        checks.append({"id": "picture", "label": "Camera picture 640×480 or more", "ok": False, "hint": advice,
-                       "required": False})
-    return checks
-
-
-def _placement_checks(inp: GuideInput, cfg: GuideConfig) -> list[dict]:
-    """The required checks: one person, legs in view, sitting square, distance and (when known) the camera."""
-    img = inp.image
-    checks: list[dict] = []
-
-    def add(cid: str, label: str, ok: bool, hint: str = "") -> None:
-        checks.append({"id": cid, "label": label, "ok": bool(ok), "hint": "" if ok else hint, "required": True})
-
-    if img is None or not np.isfinite(img[Landmark.LEFT_HIP, 0]):
-        add("person", "One person in view", False, "Nobody in view: sit facing the camera.")
-        add("legs", "Knees and ankles in view", False, "Knees and feet must be visible.")
-        add("square", "Sitting square to the camera", False, "Sit facing the camera.")
-        add("distance", "Distance to the camera", False, "Sit where the camera sees you from shoulders to feet.")
-        return checks
-    add("person", "One person in view", inp.n_people <= 1, "More than one person in view: ask others to step out.")
-
-    legs = [Landmark.LEFT_KNEE, Landmark.RIGHT_KNEE, Landmark.LEFT_ANKLE, Landmark.RIGHT_ANKLE]
-    pts = img[legs]
-    inside = np.all((pts[:, 0] > 0.01) & (pts[:, 0] < 0.99) & (pts[:, 1] > 0.01) & (pts[:, 1] < 0.99))
-    seen = np.all(pts[:, 3] >= cfg.visibility)
-    add("legs", "Knees and ankles in view", bool(inside and seen), "Move the camera or chair so both knees and feet are in the picture.")
-
-    # Judged against the body and the resting shanks, not the picture's edges: a laptop standing a little
-    # askew (rolled up to 8 deg, which the measurement corrects) must not be taken for a person leaning, and
-    # a turned foot moves the knee and ankle that the oblique flags and the shanks' tilt are read from.
-    resting = [bool(np.isfinite(a) and abs(a) <= cfg.calibrate_max_deg) for a in np.asarray(inp.angle_deg, dtype=float)]
-    px = to_pixels(img[None], inp.size_wh)[0]
-    oblique = any(
-        rest and ("camera_oblique" in f or "thigh_not_toward_camera" in f) for rest, f in zip(resting, inp.flags)
-    )
-    roll = _roll_deg(img, inp.size_wh) if all(resting) else 0.0
-    leaning = _lean_deg(px) > cfg.max_tilt_deg
-    add(
-        "square",
-        "Sitting square to the camera",
-        not oblique and not abs(roll) > cfg.max_roll_deg and not leaning,
-        "Turn the chair to face the camera and sit up straight." if oblique
-        else "The camera is tilted: stand the laptop level." if abs(roll) > cfg.max_roll_deg
-        else "Sit up straight and level, both hips on the seat.",
-    )
-
-    top = np.nanmean(img[[Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER], 1])
-    bottom = np.nanmean(img[[Landmark.LEFT_ANKLE, Landmark.RIGHT_ANKLE], 1])
-    frac = float(bottom - top) if np.isfinite(top) and np.isfinite(bottom) else float("nan")
-    if not np.isfinite(frac):
-        add("distance", "Distance to the camera", False, "Move back until shoulders and feet are in the picture.")
-    elif frac < cfg.min_body_frac:
-        add("distance", "Distance to the camera", False, "Too far: move the chair closer to the camera.")
-    elif frac > cfg.max_body_frac:
-        add("distance", "Distance to the camera", False, "Too close: move the chair back a little.")
-    else:
-        add("distance", "Distance to the camera", True)
-    if inp.camera is not None:
-        cam = inp.camera
-        advice = camera_advice(cam.get("yaw_deg"), cam.get("height_m"), cam.get("distance_m"))
-        add("camera", "Camera where the measurement is accurate", not advice, " ".join(advice))
-    return checks
-
-
-def _lean_deg(px: np.ndarray) -> float:
-    """How far the trunk (hips' midpoint to shoulders' midpoint) leans from square to the hips' line, in
-    the picture (deg, unsigned): a rolled camera turns both alike. 0 when the shoulders are not seen."""
-    hips = px[Landmark.RIGHT_HIP] - px[Landmark.LEFT_HIP]
-    trunk = (px[Landmark.LEFT_SHOULDER] + px[Landmark.RIGHT_SHOULDER] - px[Landmark.LEFT_HIP] - px[Landmark.RIGHT_HIP]) / 2
-    norms = float(np.linalg.norm(hips) * np.linalg.norm(trunk))
-    if not np.isfinite(norms) or norms == 0.0:
-        return 0.0
-    return math.degrees(math.asin(min(1.0, abs(float(hips @ trunk)) / norms)))
-
-
-def _roll_deg(img: np.ndarray, size_wh: tuple[int, int]) -> float:
-    """The camera's roll read from this frame's shanks (deg), as the measurement levels by it
-    (``estimate_neutral``: the mean of both shanks' directions, in which each leg's splay cancels);
-    meaningful only while both legs rest. 0 when a shank is not seen."""
-    roll = float(np.mean(shank_direction_deg(img[None], size_wh)[0]))
-    return roll if math.isfinite(roll) else 0.0
 
 
 class Guide:
