@@ -182,9 +182,35 @@ def test_coming_back_before_the_hold_is_not_counted():
     t, a = trial_curve(0.0, 35.0, "right", hold_s=0.1)
     states = feed(guide, t, a)
     assert any("too soon" in s["detail"] for s in states)
-    assert any(s["sub"] == "hold" and s["countdown_s"] is not None for s in states)
+    assert not any(s["sub"] == "hold" for s in states)  # the foot never stopped: never told to hold
     # The detector counts only what was held for its minimum hold: well below the flick's top.
     assert [tr.peak_deg < 35.0 - 5.0 for tr in guide.steps[0].trials] == [True]
+
+
+def test_hold_is_said_once_the_foot_stops_not_on_its_way():
+    """A slow turn (35 deg in 2 s) passes the guide's 12 deg long before its end: "Hold" there would stop
+    the person halfway and measure that."""
+    guide, _ = started_guide()
+    t = np.arange(0.0, 5.0, 1.0 / 30.0)
+    a = np.zeros((t.size, 2))
+    a[:, 1] = 35.0 * (np.clip(t / 2.0, 0, 1) - np.clip((t - 3.6) / 0.4, 0, 1))
+    states = feed(guide, t, a)
+    turning = [s for s in states if s["sub"] == "move" and (s["current_deg"] or 0.0) > 15.0]
+    assert turning and all("Keep turning" in s["detail"] for s in turning)
+    first_hold = next(s for s in states if s["sub"] == "hold")
+    assert first_hold["current_deg"] == pytest.approx(35.0, abs=0.5)
+    assert 0.0 < first_hold["countdown_s"] < 1.0  # the time already still counts
+    assert [tr.valid for tr in guide.steps[0].trials] == [True]
+
+
+def test_one_glitched_frame_in_a_hold_does_not_end_it():
+    guide, _ = started_guide()
+    t, a = trial_curve(0.0, 35.0, "right")
+    a[int(1.2 * 30), 1] = -2.0  # the pose model misplaces the foot for one frame, mid-hold
+    states = feed(guide, t, a)
+    assert not any("too soon" in s["detail"] for s in states)
+    assert any(s["detail"].startswith("Now back to the middle") for s in states)
+    assert [tr.valid for tr in guide.steps[0].trials] == [True]
 
 
 def test_compensation_during_the_hold_voids_the_trial():

@@ -21,8 +21,9 @@ Phases, in order::
 - **calibrate**: both shins still (and vertical) for ``calibrate_s`` seconds,
   then ``calibrate()`` is called (``LiveMeter.calibrate``).
 - **trial**: each side and direction in ``STEPS`` order. Within a step:
-  ``move`` (prompt), ``hold`` (countdown while the angle stays within
-  ``hold_band_deg``), ``return`` (back to neutral). What a trial is, its
+  ``move`` (prompt; past ``move_deg``, keep turning), ``hold`` once the foot
+  has stopped (``settle_s`` within ``settle_band_deg``; countdown while the
+  angle stays within ``hold_band_deg``), ``return`` (back to neutral). What a trial is, its
   held value and whether it counts are decided by the one held-trial
   detector of the assessment (``assessment.trials.TrialTracker``), whose
   closed trials the owner hands over with ``add_trials``; a tick when one
@@ -74,6 +75,8 @@ class GuideConfig:
     advice_s: float = 8.0  # set-up hold when a check only advises (a small picture): time to read or hear it
     calibrate_s: float = 2.0
     hold_s: float = 1.0
+    settle_s: float = 0.3  # "Hold" is said once the foot has stopped this long: at the end of the movement
+    settle_band_deg: float = 3.0  # ...stopped: within this band (under 10 deg/s over settle_s)
     still_band_deg: float = 4.0  # calibration: each shin moves less than this
     calibrate_max_deg: float = 12.0  # ...and hangs near vertical (before calibration, camera roll still adds to it)
     neutral_deg: float = 8.0  # |angle| below this counts as back at neutral
@@ -292,28 +295,32 @@ class Guide:
             if self.sub == "hold":
                 self._sub("move")
             return
+        # Back under half of move_deg for two frames running (one frame is the pose model's glitch).
+        self._low_frames = self._low_frames + 1 if value < cfg.move_deg * 0.5 else 0
+        if self.sub in ("move", "hold") and self._hold and self._low_frames >= 2:
+            self.detail = "Came back too soon: hold still at the end of the movement until the countdown ends."
+            self._sub("return")
+            return
         if self.sub == "move":
+            # Past move_deg the foot is on its way; "Hold" only once it has stopped, so nobody is told to
+            # hold halfway to where they can turn (and measured there).
             if value >= cfg.move_deg:
-                self._sub("hold")
-                self._hold = [(t_s, value)]
-                self.detail = "Hold it there."
+                self._hold.append((t_s, value))
+                if self._held_s(cfg.settle_band_deg) >= min(cfg.settle_s, cfg.hold_s):
+                    moved = self._hold
+                    self._sub("hold")
+                    self._hold = moved  # the countdown counts the time already held
+                    self.countdown_s = max(0.0, cfg.hold_s - self._held_s(cfg.hold_band_deg))
+                    self.detail = "Hold it there."
+                else:
+                    self.detail = "Keep turning as far as is comfortable, then stop and hold still."
             elif value <= -cfg.move_deg:
                 self.detail = f"That is the other way: turn your {step.side} foot {_FOOT_WAY[step.direction]}."
         elif self.sub == "hold":
-            if value < cfg.move_deg * 0.5:
-                self.detail = "Came back too soon: hold the end position until the countdown ends."
-                self._sub("return")
+            if self._low_frames:  # perhaps a glitch: the countdown neither counts nor restarts on it
                 return
             self._hold.append((t_s, value))
-            # The countdown only: how long the latest samples stayed within the band.
-            times = np.array([h[0] for h in self._hold])
-            vals = np.array([h[1] for h in self._hold])
-            j = len(vals) - 1
-            lo = hi = vals[j]
-            while j > 0 and max(hi, vals[j - 1]) - min(lo, vals[j - 1]) <= cfg.hold_band_deg:
-                j -= 1
-                lo, hi = min(lo, vals[j]), max(hi, vals[j])
-            held = times[-1] - times[j]
+            held = self._held_s(cfg.hold_band_deg)
             self.countdown_s = max(0.0, cfg.hold_s - held)
             self.detail = "Hold still at the end of the movement."
             if held >= cfg.hold_s:
@@ -327,6 +334,17 @@ class Guide:
             elif t_s - self._back_since >= cfg.no_trial_s:
                 self._sub("move")
                 self.detail = "That movement was not measured: turn, hold still until the countdown ends, then come back."
+
+    def _held_s(self, band_deg: float) -> float:
+        """How long (s) the latest samples of ``_hold`` have stayed within ``band_deg`` of each other."""
+        times = np.array([h[0] for h in self._hold])
+        vals = np.array([h[1] for h in self._hold])
+        j = len(vals) - 1
+        lo = hi = vals[j]
+        while j > 0 and max(hi, vals[j - 1]) - min(lo, vals[j - 1]) <= band_deg:
+            j -= 1
+            lo, hi = min(lo, vals[j]), max(hi, vals[j])
+        return float(times[-1] - times[j])
 
     def add_trials(self, trials: list[Trial]) -> None:
         """Closed trials from the detector; those of the current step are recorded (the rest ignored)."""
@@ -392,6 +410,7 @@ class Guide:
         self._since: float | None = None
         self._window: list[tuple[float, np.ndarray]] = []
         self._hold: list[tuple[float, float]] = []
+        self._low_frames = 0
         self._back_since: float | None = None
         self._at_neutral = False
         self.countdown_s: float | None = None
