@@ -99,6 +99,21 @@ def test_a_rep_under_way_when_the_recording_ends_is_unfinished() -> None:
     assert _live(t, angle, np.zeros_like(t, dtype=np.uint32), "internal") == reps
 
 
+@pytest.mark.parametrize("ramp_s", [0.5, 2.0])
+def test_coming_back_when_the_live_timer_says_the_hold_is_done_counts(ramp_s: float) -> None:
+    """The page says "Good. Come back." when the live timer reaches the dose's hold; a person who
+    turns slowly and obeys it must not have the rep refused as released early."""
+    counter = RepCounter("internal", 3.0)
+    told, rep = None, None
+    for t in np.arange(0, 12, 1 / 30):
+        angle = 30.0 * min(t / ramp_s, 1.0) if told is None else max(0.0, 30.0 - 60.0 * (t - told))
+        rep = counter.update(float(t), angle) or rep
+        if told is None and counter.hold_so_far_s(float(t)) >= 3.0:
+            told = t
+    assert told is not None and rep is not None
+    assert rep.counted and rep.hold_s >= 3.0 - 0.1
+
+
 def test_live_hold_timer_runs_during_the_hold() -> None:
     counter = RepCounter("internal", 3.0)
     for t in np.arange(0, 3, 0.1):

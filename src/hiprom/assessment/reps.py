@@ -328,12 +328,24 @@ class RepCounter:
         return self._close(closed=False) if self._buf else None
 
     def _track_hold(self, t_s: float, m: float) -> None:
+        """The hold so far, as the rep will measure it: since ``m`` last rose through ``best - tol``.
+
+        On the way up every frame is the best so far; counting from where ``m``
+        first came within ``tol`` of a lower best would time the movement as
+        hold, and the page would say the hold is done while the rep, measured,
+        was released early.
+        """
         if not math.isfinite(m):
             return
         tol = self.settings.hold_tolerance_deg
         if m > self._best:
             self._best = m
-        if m >= self._best - tol:
+            self._hold_since = t_s
+            for t_b, m_b, _ in reversed(self._buf[:-1]):  # this frame is the last of the buffer
+                if math.isfinite(m_b) and m_b < m - tol:
+                    break
+                self._hold_since = t_b
+        elif m >= self._best - tol:
             if self._hold_since is None:
                 self._hold_since = t_s
         else:
