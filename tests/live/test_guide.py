@@ -203,6 +203,16 @@ def test_hold_is_said_once_the_foot_stops_not_on_its_way():
     assert [tr.valid for tr in guide.steps[0].trials] == [True]
 
 
+def test_a_dip_on_the_way_does_not_count_as_keeping_still():
+    guide, _ = started_guide()
+    t = np.arange(0.0, 4.0, 1.0 / 30.0)
+    a = np.zeros((t.size, 2))
+    a[:, 1] = np.interp(t, [0.0, 0.3, 0.4, 0.5, 1.5, 1.6, 4.0], [0.0, 14.0, 14.0, 9.0, 9.0, 14.0, 14.0])
+    states = feed(guide, t, a)
+    first = next(i for i, s in enumerate(states) if s["sub"] == "hold")
+    assert t[first] > 1.8  # still for 0.3 s after coming back up (from 12.3 deg at 1.57 s), not across the dip
+
+
 def test_one_glitched_frame_in_a_hold_does_not_end_it():
     guide, _ = started_guide()
     t, a = trial_curve(0.0, 35.0, "right")

@@ -23,11 +23,11 @@ Phases, in order::
 - **trial**: each side and direction in ``STEPS`` order. Within a step:
   ``move`` (prompt; past ``move_deg``, keep turning), ``hold`` once the foot
   has stopped (``settle_s`` within ``settle_band_deg``; countdown while the
-  angle stays within ``hold_band_deg``), ``return`` (back to neutral). What a trial is, its
-  held value and whether it counts are decided by the one held-trial
-  detector of the assessment (``assessment.trials.TrialTracker``), whose
-  closed trials the owner hands over with ``add_trials``; a tick when one
-  counts. A step ends when two valid trials agree within ``stable_deg``
+  angle stays within ``hold_band_deg``), ``return`` (back to neutral). What a
+  trial is, its held value and whether it counts are decided by the one
+  held-trial detector of the assessment (``assessment.trials.TrialTracker``),
+  whose closed trials the owner hands over with ``add_trials``; a tick when
+  one counts. A step ends when two valid trials agree within ``stable_deg``
   (or after ``max_valid`` valid trials / ``max_attempts`` attempts).
 - **analyzing**: the owner runs the assessment on the frames it collected
   and calls ``set_results``.
@@ -304,8 +304,9 @@ class Guide:
         if self.sub == "move":
             # Past move_deg the foot is on its way; "Hold" only once it has stopped, so nobody is told to
             # hold halfway to where they can turn (and measured there).
+            if (value >= cfg.move_deg or self._hold) and not self._low_frames:
+                self._hold.append((t_s, value))  # once under way, a dip back under move_deg breaks the stop
             if value >= cfg.move_deg:
-                self._hold.append((t_s, value))
                 if self._held_s(cfg.settle_band_deg) >= min(cfg.settle_s, cfg.hold_s):
                     moved = self._hold
                     self._sub("hold")
