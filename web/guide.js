@@ -88,7 +88,7 @@ export function updateGuide(state) {
   ui.prompt.textContent = state.prompt || "";
   if (!app.confirm) {
     ui.detail.className = "detail";
-    ui.detail.textContent = state.last_trial && state.sub === "return" ? `${state.last_trial}. ${state.detail || ""}` : state.detail || "";
+    ui.detail.textContent = state.detail || ""; // a trial's verdict is in it once that trial has closed
     if (state.phase === "results" && !state.results && state.error) ui.detail.textContent = state.error;
     if (state.phase === "results" && state.results && !state.error) {
       ui.detail.textContent = app.savedFor === state.results.result_id

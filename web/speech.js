@@ -64,17 +64,17 @@ function notCounted(lastTrial) {
   return `Not counted: ${parts.join(", and ")}.`;
 }
 
-/** Speak what changed in the guide's state: a new step, the countdown, counted or not. */
+/** Speak what changed in the guide's state: a trial's verdict once it has closed, a new step, the countdown. */
 export function speakGuide(prev, state) {
   const key = `${state.phase}|${state.step_index}|${state.sub}`;
   const changed = key !== lastKey;
   lastKey = key;
+  // The verdict of the trial that just closed (never at the return, before it is judged), then what comes next.
+  const closed = Boolean(prev && state.last_trial && (state.trial_seq || 0) > (prev.trial_seq || 0));
+  if (closed) say(state.last_trial.startsWith("\u2713") ? "Counted." : notCounted(state.last_trial));
   if (changed) {
     lastCount = null;
-    if (state.phase === "trial" && state.sub === "return" && state.last_trial) {
-      const ok = state.last_trial.startsWith("\u2713");
-      say(ok ? "Counted. Back to the middle." : `${notCounted(state.last_trial)} Back to the middle.`);
-    } else if (state.phase === "results") {
+    if (state.phase === "results") {
       say(state.results ? "Test finished. Your results are on the screen." : state.prompt);
     } else if (state.phase === "setup") {
       say("Camera set-up. Sit facing the camera, knees and feet in the picture.");
@@ -82,7 +82,7 @@ export function speakGuide(prev, state) {
     } else if (state.phase === "calibrate") {
       say("Sit still, shins straight down, for the calibration.");
     } else if (state.phase !== "idle" || (prev && prev.phase !== "idle")) {
-      say(state.prompt);
+      say(state.prompt, !closed);
     }
     return;
   }

@@ -74,6 +74,10 @@ def test_every_step_is_readable_and_still_at_this_size(launch, demo_url, width, 
     assert any(s.startswith("Counted") for s in spoken)
     if "✗" in page.locator("#steps").inner_text():  # the demo hikes once (a loaded runner may miss that hold)
         assert any(s.startswith("Not counted: keep your pelvis level") for s in spoken)
+    # One verdict said per trial, once it is judged, in order: never the one before at the next trial's return.
+    marks = "".join(ch for ch in page.locator("#steps").inner_text() if ch in "✓✗")
+    said = "".join("✗" if s.startswith("Not counted") else "✓" for s in spoken if s.startswith(("Counted", "Not counted")))
+    assert said == marks
     assert spoken[-1].startswith("Test finished")
     page.screenshot(path=str(tmp_path / f"results-{width}x{height}.png"))
     context.close()

@@ -138,6 +138,7 @@ class Guide:
         self.cfg = config
         self._calibrate = calibrate
         self.tick_seq = 0  # +1 each time a trial counts; the page plays a tick
+        self.trial_seq = 0  # +1 each time a trial closes; the page says its verdict (``last_trial``) then
         self.version = 0  # +1 on every phase change (start, cancel...)
         self._advised: set[str] = set()  # advice already given its long hold: a re-test is not held again
         self._reset("idle")
@@ -357,6 +358,7 @@ class Guide:
                 continue
             reason = ", ".join(r.replace("_", " ") for r in tr.reasons)
             step.trials.append(TrialRecord(peak_deg=tr.peak_deg, valid=tr.valid, reason=reason, t_s=tr.peak_t_s))
+            self.trial_seq += 1
             if tr.valid:
                 self.tick_seq += 1
                 self.last_trial = f"\u2713 {tr.peak_deg:.0f}\u00b0 counted"
@@ -386,7 +388,7 @@ class Guide:
         if self.step_index + 1 < len(self.steps):
             self.step_index += 1
             self._sub("move")
-            self.detail = ""
+            self.detail = f"{self.last_trial}." if self.last_trial else ""
         else:
             self._enter("analyzing")
             self.prompt = "Working out the results..."
@@ -464,6 +466,7 @@ class Guide:
             "calibrated": self.calibrated,
             "steps": [s.as_dict() for s in self.steps],
             "tick_seq": self.tick_seq,
+            "trial_seq": self.trial_seq,
             "last_trial": self.last_trial,
             "results": self.results if self.phase == "results" else None,
             "error": self.error,
