@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import weakref
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -25,11 +26,11 @@ from hiprom.synthetic import Camera, seated_recording
 class Series:
     """The angle series fed to a guide so far, cut into trials by the detector, as the processor does."""
 
-    def __init__(self) -> None:
+    def __init__(self, trials=None) -> None:
         self.t: list[float] = []
         self.a: list[np.ndarray] = []
         self.bits: list[list[int]] = []
-        self.trackers = {side: TrialTracker(side, load_norms().trials, FLAG_RULES) for side in SIDES}
+        self.trackers = {side: TrialTracker(side, trials or load_norms().trials, FLAG_RULES) for side in SIDES}
 
     def add(self, t_s: float, angle: np.ndarray, flags) -> list:
         self.t.append(t_s)
@@ -221,6 +222,28 @@ def test_one_glitched_frame_in_a_hold_does_not_end_it():
     assert not any("too soon" in s["detail"] for s in states)
     assert any(s["detail"].startswith("Now back to the middle") for s in states)
     assert [tr.valid for tr in guide.steps[0].trials] == [True]
+
+
+def test_a_clinic_s_longer_minimum_hold_makes_the_guide_hold_as_long():
+    """With the trials' minimum hold at 2 s and the guide's countdown at 1 s, a person who came back
+    when told was measured at a lower level held long enough (28.5 deg for 35); at 3 s, never counted."""
+    norms = load_norms()
+    norms = replace(norms, trials=replace(norms.trials, min_hold_s=2.0))
+    cfg = LiveProcessor("synthetic", norms=norms).guide.cfg
+    assert cfg.hold_s == 2.0
+    guide = Guide(cfg, calibrate=lambda: None)
+    guide.command("start")
+    guide.command("next")
+    guide.command("next")
+    SERIES[guide] = Series(norms.trials)
+    told = None
+    for t in np.arange(0.0, 12.0, 1.0 / 30.0):  # turn in 1 s, hold until told to come back, back in 0.4 s
+        angle = 35.0 * min(t, 1.0) if told is None else max(0.0, 35.0 - 87.5 * (t - told))
+        feed(guide, np.array([t]), np.array([[0.0, angle]]))
+        if told is None and guide.sub == "return":
+            told = t
+    trial = guide.steps[0].trials[0]
+    assert trial.valid and trial.peak_deg == pytest.approx(35.0, abs=0.5)
 
 
 def test_compensation_during_the_hold_voids_the_trial():

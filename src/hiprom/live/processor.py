@@ -21,7 +21,7 @@ import secrets
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -80,7 +80,9 @@ class LiveProcessor:
         mirrored: the pictures (or landmarks) are left-right flipped.
         tracker_factory: builds a ``PoseTracker`` on first use of a picture;
             None when only landmarks are fed (recordings).
-        guide_config: timings of the guided test.
+        guide_config: timings of the guided test; its hold is made at least the trial detector's
+            ``min_hold_s`` (the clinic's norms), or a person who comes back when told would be
+            measured at a lower level that was held long enough.
         results: where finished tests are kept for saving.
         model_name: the pose model that made the landmarks, recorded with the analysis.
         norms: norms and trial settings (``load_norms()`` once, when None).
@@ -104,7 +106,8 @@ class LiveProcessor:
         self.results = results if results is not None else ResultRegistry()
         self.model_name = model_name
         self.norms = norms if norms is not None else load_norms()
-        self.guide = Guide(guide_config, calibrate=self._calibrate)
+        hold_s = max(guide_config.hold_s, self.norms.trials.min_hold_s)
+        self.guide = Guide(replace(guide_config, hold_s=hold_s), calibrate=self._calibrate)
         self.exercise: LiveExercise | None = None  # a counted exercise under way or just stopped
         self.recorder = GuidedRecorder(self.norms.trials)
         self._size_wh: tuple[int, int] = (640, 480)
