@@ -302,11 +302,12 @@ class Guide:
             self.detail = "Came back too soon: hold still at the end of the movement until the countdown ends."
             self._sub("return")
             return
+        # The readings since the foot passed move_deg: a dip back under it breaks a stop, a glitch is skipped.
+        if self.sub in ("move", "hold") and (value >= cfg.move_deg or self._hold) and not self._low_frames:
+            self._hold.append((t_s, value))
         if self.sub == "move":
             # Past move_deg the foot is on its way; "Hold" only once it has stopped, so nobody is told to
             # hold halfway to where they can turn (and measured there).
-            if (value >= cfg.move_deg or self._hold) and not self._low_frames:
-                self._hold.append((t_s, value))  # once under way, a dip back under move_deg breaks the stop
             if value >= cfg.move_deg:
                 if self._held_s(cfg.settle_band_deg) >= min(cfg.settle_s, cfg.hold_s):
                     moved = self._hold
@@ -321,7 +322,6 @@ class Guide:
         elif self.sub == "hold":
             if self._low_frames:  # perhaps a glitch: the countdown neither counts nor restarts on it
                 return
-            self._hold.append((t_s, value))
             held = self._held_s(cfg.hold_band_deg)
             self.countdown_s = max(0.0, cfg.hold_s - held)
             self.detail = "Hold still at the end of the movement."
