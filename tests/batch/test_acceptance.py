@@ -16,6 +16,7 @@ import pytest
 
 from hiprom.batch import OutputPaths, read_summary, run_batch
 from hiprom.pipeline import analyze_path
+from hiprom.report.figures import fmt
 
 from .conftest import hiprom_subprocess
 
@@ -83,9 +84,9 @@ def test_numbers_equal_hiprom_analyze(local_run, batch_in: Path, model_path: Pat
         assert _comparable(written) == _comparable(expected), name
         row = rows[name]
         for side in ("left", "right"):
-            got = row[f"{side}_ir_deg"]
+            got = row[f"{side}_internal_rotation_deg"]
             want = expected["sides"][side]["internal_rotation_deg"]
-            assert got == ("" if want is None else str(want))
+            assert got == ("" if want is None else fmt(want))
         # The saved recording re-analyses to the very same result, with no model.
         _, again = analyze_path(paths.landmarks)
         assert _comparable(again) == _comparable(expected) | {"source": again["source"]}

@@ -18,6 +18,7 @@ import pytest
 from hiprom.batch import OutputPaths, read_summary, run_batch
 from hiprom.batch.local import CRASH_MESSAGE, threads_per_worker
 from hiprom.pipeline import analyze_path
+from hiprom.report.figures import rnd
 
 from .conftest import FAKE_ANALYZER, python_subprocess
 from .fakes import make_recordings
@@ -51,8 +52,8 @@ def test_outputs_match_the_single_file_pipeline(recordings: Path, tmp_path: Path
         for a in (written, expected):
             a.pop("created_utc", None)
         assert written == expected
-        assert row.left_ir_deg == expected["sides"]["left"]["internal_rotation_deg"]
-        assert row.asym_arc_deg == expected["asymmetry"]["total_arc_deg"]
+        assert row.figures["left_internal_rotation_deg"] == rnd(expected["sides"]["left"]["internal_rotation_deg"])
+        assert row.figures["asymmetry_total_arc_deg"] == rnd(expected["asymmetry"]["total_arc_deg"])
         header = paths.series.read_text().splitlines()[0]
         assert header.startswith("t_s,")
     summary = read_summary(out / "summary.csv")
@@ -97,7 +98,7 @@ def test_second_run_skips_what_is_done_and_redoes_what_changed(recordings: Path,
     assert _status(again) == {"a.landmarks.npz": "ok", "b.landmarks.npz": "skipped", "new.landmarks.npz": "ok",
                               "x/c.landmarks.npz": "ok", "y/c.landmarks.npz": "skipped"}
     skipped = next(r for r in again.rows if r.file == "b.landmarks.npz")
-    assert skipped.left_ir_deg is not None  # figures carried over from the marker
+    assert skipped.figures["left_internal_rotation_deg"] is not None  # figures carried over
     assert {r.status for r in _run(recordings, out).rows} == {"skipped"}
     assert {r.status for r in _run(recordings, out, redo=True).rows} == {"ok"}
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import os
 from pathlib import Path
@@ -10,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from hiprom.assessment import Norms
-from hiprom.batch import BatchOptions, OutputPaths, SummaryRow, discover, read_summary, write_summary
+from hiprom.batch import COLUMNS, BatchOptions, OutputPaths, SummaryRow, discover, read_summary, write_summary
 from hiprom.batch.outputs import finished_row, input_fingerprint, remove_stale_parts, write_outputs
 from hiprom.pipeline import analyze_path
+from hiprom.report.figures import SUMMARY_COLUMNS, rnd
 
 
 @pytest.fixture
@@ -32,12 +35,29 @@ def test_row_copies_the_analysis_figures(done) -> None:
     assert row.frames == analysis["frames"]
     for side in ("left", "right"):
         s = analysis["sides"][side]
-        assert getattr(row, f"{side}_ir_deg") == s["internal_rotation_deg"]
-        assert getattr(row, f"{side}_er_deg") == s["external_rotation_deg"]
-        assert getattr(row, f"{side}_arc_deg") == s["total_arc_deg"]
-    assert row.asym_ir_deg == analysis["asymmetry"]["internal_rotation_deg"]
-    assert row.flagged == analysis["asymmetry"]["flagged"]
-    assert row.flags == ";".join(analysis["asymmetry"]["flagged_measures"])
+        for key in ("internal_rotation_deg", "internal_rotation_unc_deg", "internal_rotation_band",
+                    "external_rotation_deg", "external_rotation_unc_deg", "total_arc_deg"):
+            assert row.figures[f"{side}_{key}"] == (rnd(s[key]) if isinstance(s[key], float) else s[key])
+    asym = analysis["asymmetry"]
+    assert row.figures["asymmetry_internal_rotation_deg"] == rnd(asym["internal_rotation_deg"])
+    for measure, verdict in asym["verdicts"].items():
+        assert row.figures[f"asymmetry_{measure}_verdict"] == verdict
+    assert row.figures["asymmetry_flagged"] == asym["flagged"]
+    assert row.figures["verdict"] == analysis["verdict"]
+
+
+def test_batch_summary_has_the_columns_of_the_clinic_export(done, store, tmp_path: Path) -> None:
+    """A researcher's summary.csv and a clinic's summary export name and round every figure alike."""
+    from hiprom.report import ReportData, csv_text
+
+    _, _, _, row, analysis = done
+    record = store.save_analysis(analysis, subject="P-1")
+    exported = next(csv.DictReader(io.StringIO(csv_text([ReportData.from_store(store, record.id)], "summary"))))
+    batch = read_summary(write_summary(tmp_path / "summary.csv", [row]))[0]
+    assert set(SUMMARY_COLUMNS) <= set(batch) & set(exported)
+    assert {k: batch[k] for k in SUMMARY_COLUMNS} == {k: exported[k] for k in SUMMARY_COLUMNS}
+    assert batch["asymmetry_total_arc_verdict"] in {"within", "exceeds", "inconclusive"}
+    assert batch["left_internal_rotation_unc_deg"] != ""
 
 
 def test_finished_input_is_skipped_with_its_row(done) -> None:
@@ -45,6 +65,17 @@ def test_finished_input_is_skipped_with_its_row(done) -> None:
     skipped = finished_row(job, out, options)
     assert skipped is not None and skipped.status == "skipped"
     assert {**skipped.as_dict(), "status": "ok"} == row.as_dict()
+
+
+def test_marker_of_the_previous_summary_columns_is_still_done(done) -> None:
+    """A batch of thousands made before the summary took the export's columns is not tracked again."""
+    job, out, options, row, _ = done
+    paths = OutputPaths.of(out, job.stem)
+    marker = json.loads(paths.marker.read_text())
+    marker["row"] = {"file": job.rel, "status": "ok", "left_ir_deg": 30.1, "flagged": False, "notes": ""}
+    paths.marker.write_text(json.dumps(marker))
+    skipped = finished_row(job, out, options)
+    assert skipped is not None and skipped.figures == row.figures
 
 
 @pytest.mark.parametrize(
@@ -114,7 +145,7 @@ def test_same_size_edit_of_an_output_is_redone_and_summary_agrees(recordings: Pa
     assert status["a.landmarks.npz"] == "ok" and status["b.landmarks.npz"] == "skipped"
     assert json.loads(analysis.read_text())["sides"]["left"]["internal_rotation_deg"] == original
     row = next(r for r in read_summary(again.summary_path) if r["file"] == "a.landmarks.npz")
-    assert float(row["left_ir_deg"]) == original
+    assert float(row["left_internal_rotation_deg"]) == rnd(original)
 
 
 def test_recordings_do_not_depend_on_the_model_setting(done, tmp_path: Path) -> None:
@@ -147,12 +178,17 @@ def test_marker_is_plain_json_naming_the_input(done) -> None:
 
 def test_summary_csv_round_trip(tmp_path: Path) -> None:
     rows = [
-        SummaryRow(file="a.mp4", status="ok", frames=10, left_ir_deg=31.5, flagged=True, flags="internal_rotation"),
+        SummaryRow(file="a.mp4", status="ok", figures={"frames": 10, "left_internal_rotation_deg": 31.5,
+                                                       "asymmetry_internal_rotation_verdict": "exceeds",
+                                                       "asymmetry_flagged_measures": ["internal_rotation"]}),
         SummaryRow.failed("b.mp4", "b.mp4: is empty\n(0 bytes)"),
     ]
     path = write_summary(tmp_path / "summary.csv", rows)
     got = read_summary(path)
-    assert got[0]["left_ir_deg"] == "31.5" and got[0]["flagged"] == "true" and got[0]["right_ir_deg"] == ""
+    assert list(got[0]) == list(COLUMNS)
+    assert got[0]["left_internal_rotation_deg"] == "31.5" and got[0]["right_internal_rotation_deg"] == ""
+    assert got[0]["asymmetry_internal_rotation_verdict"] == "exceeds"
+    assert got[0]["asymmetry_flagged_measures"] == "internal_rotation"
     assert got[1]["status"] == "failed" and got[1]["error"] == "b.mp4: is empty (0 bytes)"
 
 

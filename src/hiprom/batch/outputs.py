@@ -6,7 +6,7 @@ Per input (``stem`` from :mod:`hiprom.batch.discover`)::
     OUT/<stem>.series.csv       per-frame angles, uncertainties and flags
     OUT/<stem>.analysis.json    the analysis result (hiprom.analysis/1)
     OUT/<stem>.done.json        written last: input size + mtime, settings,
-                                each output's size and SHA-256, the summary row
+                                each output's size and SHA-256
 
 Every file is written atomically. The marker is deleted before and written
 after the others, so a marker always describes a complete, matching set: an
@@ -159,7 +159,6 @@ def write_outputs(job: Job, out_dir: Path, options: BatchOptions, fingerprint: d
         "input": {"file": job.rel, **fingerprint},
         "settings": options.settings_for(job),
         "outputs": {p.name: file_digest(p) for p in paths.data},
-        "row": row.as_dict(),
         "hiprom_version": __version__,
         "finished_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
@@ -185,9 +184,12 @@ def finished_row(job: Job, out_dir: Path, options: BatchOptions) -> SummaryRow |
                 return None  # cheap check first: most changes change the size
             if recorded != file_digest(p):
                 return None
-        row = dict(marker["row"], status="skipped")
-        return SummaryRow(**row)
-    except (OSError, ValueError, KeyError, TypeError):
+        # The row is made again from the analysis just verified, so a summary
+        # written by a newer hiprom has its columns for inputs an older one did.
+        analysis = json.loads(paths.analysis.read_text(encoding="utf-8"))
+        return SummaryRow.from_analysis(job.rel, analysis, paths.analysis.relative_to(out_dir).as_posix(),
+                                        status="skipped")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 

@@ -2,18 +2,22 @@
 
 ``ReportData`` gathers what a report shows (from the store or an analysis
 file); ``render_pdf``/``write_pdf`` make the PDF; ``export_json`` and
-``write_csv`` export the same figures. See ``docs/reports.md``. The PDF
-functions (and matplotlib) are imported on first use.
+``write_csv`` export the same figures. See ``docs/reports.md``. Everything
+is imported on first use: the PDF functions bring matplotlib, the rest the
+store, and a batch worker needs only :mod:`hiprom.report.figures`.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 
-from hiprom.report.data import ReportData, load_analysis_file
-from hiprom.report.exports import EXPORT_SCHEMA, TABLES, csv_text, export_json, write_csv
-
 _PDF = ("render_html", "render_pdf", "write_pdf", "render_program_html", "render_program_pdf", "write_program_pdf")
+_WHERE = {
+    "ReportData": "data", "load_analysis_file": "data",
+    "EXPORT_SCHEMA": "exports", "TABLES": "exports", "csv_text": "exports", "export_json": "exports",
+    "write_csv": "exports", **dict.fromkeys(_PDF, "pdf"),
+}
 
 __all__ = [
     "EXPORT_SCHEMA",
@@ -28,8 +32,6 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in _PDF:
-        from hiprom.report import pdf
-
-        return getattr(pdf, name)
+    if name in _WHERE:
+        return getattr(import_module(f"hiprom.report.{_WHERE[name]}"), name)
     raise AttributeError(f"module 'hiprom.report' has no attribute {name!r}")

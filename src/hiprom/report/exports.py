@@ -28,15 +28,14 @@ from hiprom import __version__, tables
 from hiprom.errors import InputError
 from hiprom.landmarks import SIDES
 from hiprom.report.data import ReportData, utc_stamp
-from hiprom.report.figures import ASYMMETRY_FIELDS, SIDE_FIELDS, TRIAL_FIELDS, summary
+from hiprom.report.figures import SUMMARY_COLUMNS, TRIAL_FIELDS, summary, summary_row
 
 EXPORT_SCHEMA = "hiprom.export/1"
 TABLES: tuple[str, ...] = ("summary", "trials", "series")
 
 _SERIES_FIRST = ("t_s", "left_deg", "right_deg", "left_raw_deg", "right_raw_deg",
                  "left_unc_deg", "right_unc_deg", "left_flags", "right_flags")
-_SESSION_COLUMNS = ("session_id", "subject", "age_years", "recorded_utc", "operator", "source", "model",
-                    "fps", "frames", "mirrored", "measurable", "not_measurable_reason", "norm_deg")
+_SESSION_COLUMNS = ("session_id", "subject", "age_years", "recorded_utc", "operator", "source")
 
 
 def export_dict(data: ReportData, exported_utc: str | None = None) -> dict[str, Any]:
@@ -111,26 +110,19 @@ def _union(records: Iterable[dict[str, Any]]) -> list[str]:
 
 
 def _summary_table(items: list[ReportData]) -> tuple[list[str], list[list[Any]]]:
-    figs = [summary(item.analysis) for item in items]
-    side_keys = _union(f["sides"][side] for f in figs for side in SIDES) or list(SIDE_FIELDS)
-    asym_keys = _union(f["asymmetry"] for f in figs) or list(ASYMMETRY_FIELDS)
-    header = [*_SESSION_COLUMNS, *(f"{side}_{k}" for side in SIDES for k in side_keys),
-              *(f"asymmetry_{k}" for k in asym_keys), "verdict", "quality_notes"]
+    header = [*_SESSION_COLUMNS, *SUMMARY_COLUMNS]
     rows = []
-    for item, fig in zip(items, figs):
+    for item in items:
         a = item.analysis
         meta = [
             *_ids(item),
             item.age_years,
             item.session.recorded_utc if item.session else a.get("created_utc"),
             item.session.operator if item.session else None,
-            a.get("source"), a.get("model"), a.get("fps"), a.get("frames"), a.get("mirrored"),
-            fig["measurable"], fig["not_measurable_reason"], fig["norm_deg"],
+            a.get("source"),
         ]
-        sides = [fig["sides"][side].get(k) for side in SIDES for k in side_keys]
-        asym = [fig["asymmetry"].get(k) for k in asym_keys]
-        notes = "; ".join(str(n) for n in ((a.get("quality") or {}).get("notes") or []))
-        rows.append([*meta, *sides, *asym, fig["verdict"], notes])
+        figures = summary_row(a)
+        rows.append([*meta, *(figures[k] for k in SUMMARY_COLUMNS)])
     return header, rows
 
 

@@ -28,22 +28,25 @@ MEASURE_LABELS = {
     "total_arc": "Total arc (IR + ER)",
 }
 
-# Fields of analysis["sides"][side] (docs/formats.md), in export column order.
-SIDE_FIELDS: tuple[str, ...] = (
-    "internal_rotation_deg", "internal_rotation_unc_deg", "internal_rotation_pct_norm",
-    "internal_rotation_confirmed", "internal_trials", "internal_spread_deg", "internal_peak_t_s",
-    "external_rotation_deg", "external_rotation_unc_deg", "external_rotation_pct_norm",
-    "external_rotation_confirmed", "external_trials", "external_spread_deg", "external_peak_t_s",
-    "total_arc_deg", "total_arc_unc_deg", "total_arc_pct_norm",
-    "not_measurable",
+# Fields of analysis["sides"][side] (docs/formats.md), in export column order: each measure's
+# figure, its ±, % of the reference, band verdict, then how it was found.
+SIDE_FIELDS: tuple[str, ...] = tuple(
+    f"{d}_{k}" for d in ("internal", "external") for k in (
+        "rotation_deg", "rotation_unc_deg", "rotation_pct_norm", "rotation_band", "rotation_confirmed",
+        "trials", "invalid_trials", "spread_deg", "peak_t_s", "rotation_reason")
+) + ("total_arc_deg", "total_arc_unc_deg", "total_arc_pct_norm", "total_arc_reason", "not_measurable")
+# Fields of the flat asymmetry (analysis["asymmetry"] with its verdicts as columns), left minus right.
+ASYMMETRY_FIELDS: tuple[str, ...] = tuple(
+    f"{m}_{k}" for m in MEASURES for k in ("deg", "unc_deg", "pct", "verdict", "words")
+) + ("threshold_deg", "flagged", "flagged_measures")
+ANALYSIS_FIELDS: tuple[str, ...] = ("model", "fps", "frames", "duration_s", "mirrored",
+                                    "measurable", "not_measurable_reason", "norm_deg")
+"""What the summary row of a table says of the analysis itself, before the figures."""
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    *ANALYSIS_FIELDS, *(f"{side}_{k}" for side in SIDES for k in SIDE_FIELDS),
+    *(f"asymmetry_{k}" for k in ASYMMETRY_FIELDS), "verdict", "quality_notes",
 )
-ASYMMETRY_FIELDS: tuple[str, ...] = (
-    "internal_rotation_deg", "external_rotation_deg", "total_arc_deg",
-    "internal_rotation_pct", "external_rotation_pct", "total_arc_pct",
-    "threshold_deg", "flagged", "flagged_measures",
-    "internal_rotation_verdict", "external_rotation_verdict", "total_arc_verdict",
-    "internal_rotation_words", "external_rotation_words", "total_arc_words",
-)
+"""The columns of one analysis in a summary CSV: the clinic's export and the batch's ``summary.csv``."""
 TRIAL_FIELDS: tuple[str, ...] = (
     "side", "direction", "peak_deg", "peak_unc_deg", "peak_t_s", "start_s", "end_s", "hold_s",
     "valid", "flags", "reasons", "method",
@@ -117,6 +120,24 @@ def summary(analysis: dict[str, Any]) -> dict[str, Any]:
         "camera_advice": words["camera"],
         "trials": [rounded(t, TRIAL_FIELDS) for t in analysis.get("trials") or []],
     }
+
+
+def summary_row(analysis: dict[str, Any], fig: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One analysis as the :data:`SUMMARY_COLUMNS` of a summary CSV, rounded as in the PDF.
+
+    ``fig`` is ``summary(analysis)`` when the caller already has it. Quality
+    notes are joined with ``"; "``.
+    """
+    fig = fig or summary(analysis)
+    row: dict[str, Any] = {k: analysis.get(k) for k in ANALYSIS_FIELDS}
+    row.update(measurable=fig["measurable"], not_measurable_reason=fig["not_measurable_reason"],
+               norm_deg=fig["norm_deg"], duration_s=rnd(analysis.get("duration_s"), 3))
+    for side in SIDES:
+        row.update({f"{side}_{k}": fig["sides"][side].get(k) for k in SIDE_FIELDS})
+    row.update({f"asymmetry_{k}": fig["asymmetry"].get(k) for k in ASYMMETRY_FIELDS})
+    row["verdict"] = fig["verdict"]
+    row["quality_notes"] = "; ".join(str(n) for n in ((analysis.get("quality") or {}).get("notes") or []))
+    return row
 
 
 def _flat_asymmetry(analysis: dict[str, Any], sentences: dict[str, str]) -> dict[str, Any]:
