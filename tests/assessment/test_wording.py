@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hiprom.assessment import assess
-from hiprom.assessment.summary import band_verdict, difference_verdict
+from hiprom.assessment.summary import band_verdict, difference_verdict, overall_verdict
 from hiprom.assessment.wording import asymmetry_sentence, band_sentence, camera_advice, explain, picture_advice, picture_note
 from hiprom.synthetic import Trial
 
@@ -97,3 +97,15 @@ def test_asymmetry_sentence_keeps_the_abbreviation_upper_case():
     # "Inward turning (ir)" read like a typo on the page, the PDF and the CLI.
     sentence = asymmetry_sentence("internal_rotation", "inconclusive", 5.0, 10.0)
     assert sentence.startswith("Inward turning (IR): cannot tell")
+
+
+@pytest.mark.parametrize(("verdicts", "overall"), [
+    ({"internal_rotation": "within", "external_rotation": "exceeds", "total_arc": "inconclusive"}, "exceeds"),
+    ({"internal_rotation": "within", "external_rotation": "inconclusive", "total_arc": "within"}, "inconclusive"),
+    ({"internal_rotation": "within", "external_rotation": None, "total_arc": None}, "within"),
+    ({"internal_rotation": None, "external_rotation": None, "total_arc": None}, None),
+    ({}, None),
+])
+def test_a_tests_verdict_is_its_worst_measure(verdicts: dict, overall: str | None) -> None:
+    """What a list of sessions shows: flagged beats cannot tell beats within; nothing compared, nothing."""
+    assert overall_verdict(verdicts) == overall

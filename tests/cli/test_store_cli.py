@@ -68,6 +68,9 @@ def test_list_and_show(home: Path) -> None:
     assert sessions[0]["n_trials"] == len(analysis["trials"])
     table = hiprom(home, "sessions", "list").stdout
     assert "P-1" in table and fmt(analysis["sides"]["left"]["internal_rotation_deg"]) in table
+    # The demo's IR and total arc cannot be told apart from 10 degrees: the list says so, not nothing.
+    assert analysis["asymmetry"]["verdicts"]["total_arc"] == "inconclusive"
+    assert sessions[0]["asymmetry_verdict"] == "inconclusive" and "cannot tell" in table
     subjects = json.loads(hiprom(home, "subjects", "list", "--json").stdout)
     assert subjects[0]["name"] == NAME and subjects[0]["n_sessions"] == 1
 
@@ -76,7 +79,9 @@ def test_list_and_show(home: Path) -> None:
     assert shown["analysis"]["sides"] == analysis["sides"]
     text = hiprom(home, "sessions", "show", "1").stdout
     assert NAME in text  # printed as typed: no markup, no escaping
-    assert fmt(analysis["asymmetry"]["total_arc_deg"]) in text
+    assert fmt(analysis["asymmetry"]["total_arc_deg"]) + " ?" in text
+    assert "Total arc: cannot tell whether the sides differ by more than 10°" in text
+    assert "not flagged" not in text
     subject = hiprom(home, "subjects", "show", "P-1").stdout
     assert NAME in subject and "شكرا <b>x</b>" in subject
 

@@ -49,6 +49,17 @@ def test_version_1_store_is_upgraded_and_keeps_its_records(tmp_path: Path, fixtu
         )
         conn.execute("INSERT INTO series VALUES (1, 'json+gzip', ?, ?)",
                      (len(series["t_s"]), gzip.compress(json.dumps(series).encode())))
+        judged = {**fixture_analysis, "asymmetry": {**fixture_analysis["asymmetry"], "verdicts": {
+            "internal_rotation": "within", "external_rotation": "inconclusive", "total_arc": "within"}}}
+        conn.execute(
+            "INSERT INTO sessions (id, subject_id, recorded_utc, saved_utc, mirrored, analysis_schema, settings_json,"
+            " norms_json, measurable, asymmetry_flagged, analysis_json)"
+            " VALUES (2, 1, '2026-01-03 03:04:05', '2026-01-03 03:04:05', 0, 'hiprom.analysis/1',"
+            " '{}', '{}', 1, 0, ?)",
+            (json.dumps(judged),),
+        )
+        conn.execute("INSERT INTO series VALUES (2, 'json+gzip', ?, ?)",
+                     (len(series["t_s"]), gzip.compress(json.dumps(series).encode())))
     assert _versions(path) == [1]
 
     with Store(path) as store:
@@ -56,6 +67,8 @@ def test_version_1_store_is_upgraded_and_keeps_its_records(tmp_path: Path, fixtu
         assert store.subject("OLD-1").name == "Old Name"
         old = store.session(1)
         assert old.left_ir_deg == 32.1 and old.analysis["series"] == series and not old.has_landmarks
+        # v5 reads each stored session's verdict from its analysis: none before verdicts existed.
+        assert old.asymmetry_verdict is None and store.session(2).asymmetry_verdict == "inconclusive"
         new = store.save_analysis({**fixture_analysis, "series": series}, subject="OLD-1", landmarks=b"npz")
         assert store.landmarks(new.id) == b"npz"
     assert _versions(path) == list(range(1, SCHEMA_VERSION + 1))
@@ -83,3 +96,25 @@ def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path: Path) -> None:
     path.write_text("these are my notes, not a database\n" * 100)
     with pytest.raises(StoreError, match="notes.db: cannot open the store"):
         Store(path)
+
+
+def test_version_4_store_gets_each_sessions_verdict_on_both_backends(db_url: str, analysis: dict) -> None:
+    """v5 on SQLite and PostgreSQL: sessions saved before it are listed as "cannot tell" where they could not."""
+    from sqlalchemy import create_engine, text
+
+    with Store(db_url) as store:
+        judged = store.save_analysis(analysis, subject="P-1").id  # the demo: IR and arc inconclusive
+        older = dict(analysis, asymmetry={k: v for k, v in analysis["asymmetry"].items() if k != "verdicts"})
+        unjudged = store.save_analysis(older, subject="P-1").id
+    url = db_url if "://" in db_url else f"sqlite:///{db_url}"
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:  # what a store of version 4 looked like
+        conn.execute(text("ALTER TABLE sessions DROP COLUMN asymmetry_verdict"))
+        conn.execute(text("UPDATE schema_version SET version = 4 WHERE version = 5"))
+    engine.dispose()
+
+    with Store(db_url) as store:
+        assert store.migrated_from == 4
+        assert store.session(judged).asymmetry_verdict == "inconclusive"
+        assert store.session(unjudged).asymmetry_verdict is None
+        assert [s.asymmetry_verdict for s in store.sessions("P-1")] == [None, "inconclusive"]

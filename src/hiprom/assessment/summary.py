@@ -66,6 +66,17 @@ def difference_verdict(diff: float, unc: float, threshold: float) -> str:
     return "inconclusive"
 
 
+def overall_verdict(verdicts: dict[str, str | None]) -> str | None:
+    """The left/right verdict of a whole test from its measures' (``asymmetry.verdicts``).
+
+    ``exceeds`` when any measure exceeds the threshold, else ``inconclusive``
+    when any cannot tell, else ``within`` when any was compared; ``None`` when
+    no measure could be compared (a side missing). Lists of sessions show it.
+    """
+    found = {verdicts.get(m) for m in MEASURES}
+    return next((v for v in ("exceeds", "inconclusive", "within") if v in found), None)
+
+
 def band_verdict(value: float, unc: float, band: tuple[float, float]) -> str:
     """Where a figure ``value`` +- ``unc`` (1 SD) lies against its reference ``band`` (low, high).
 

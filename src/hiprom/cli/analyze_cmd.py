@@ -16,11 +16,13 @@ import click
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from hiprom.assessment.exercises import Catalogue
 from hiprom.assessment.wording import NAMES, SIDE_WORDS, explain
 from hiprom.atomic import atomic_write
 from hiprom.cli.progress import frame_progress
+from hiprom.cli.store_cmd import verdict_cell
 from hiprom.errors import NotMeasurableError
 
 FILE = click.Path(dir_okay=False, path_type=Path)
@@ -67,13 +69,12 @@ def summary_tables(result: dict[str, Any], catalogue: Catalogue | None = None) -
         ]
         figures.add_row(side, *cells)
     asym = result["asymmetry"]
-    marks = set(asym.get("flagged_measures", []))
-    unsure = {m for m, v in (asym.get("verdicts") or {}).items() if v == "inconclusive"}
+    verdicts = asym.get("verdicts") or {}
     cells = []
     for m in ("internal_rotation", "external_rotation", "total_arc"):
         d = asym.get(f"{m}_deg")
-        cell = "—" if d is None else f"{d:+.1f}° ({asym[f'{m}_pct']:.0f}%)"
-        cells.append(f"[bold red]{cell} ![/]" if m in marks else f"[yellow]{cell} ?[/]" if m in unsure else cell)
+        cell = Text("—" if d is None else f"{d:+.1f}° ({asym[f'{m}_pct']:.0f}%)")
+        cells.append(verdict_cell(cell, verdicts.get(m)))
     figures.add_row("L−R", *cells)
     out.append(figures)
     bands = norms["bands"]

@@ -67,6 +67,24 @@ def num(value: Any, suffix: str = "") -> Text:
     return Text("—", style="dim") if text == "—" else Text(text + suffix)
 
 
+VERDICT_WORDS = {"exceeds": "flagged", "inconclusive": "cannot tell"}
+"""The left/right column of a list of sessions: flagged (a difference above the threshold) or cannot tell."""
+
+
+def verdict_cell(text: Text, verdict: str | None, mark: bool = True) -> Text:
+    """A left/right difference styled by its verdict, as ``hiprom analyze`` prints it.
+
+    ``exceeds`` bold red with ``!``, ``inconclusive`` (cannot tell with this
+    uncertainty) yellow with ``?``; ``mark=False`` styles without the mark.
+    """
+    style, sign = {"exceeds": ("bold red", "!"), "inconclusive": ("yellow", "?")}.get(verdict or "", ("", ""))
+    if mark and sign:
+        text = text + Text(f" {sign}")
+    if style:
+        text.stylize(style)
+    return text
+
+
 def make_table(title: str | None, columns: Iterable[str | tuple[str, str]]) -> Table:
     """A Rich table; a column given as ``(name, "right")`` is right-aligned."""
     table = Table(title=title, title_justify="left", title_style="bold", header_style="bold",
@@ -189,11 +207,12 @@ def sessions() -> None:
 def _sessions_table(title: str, rows: list[Any]) -> Table:
     table = make_table(title, [("#", "right"), "date", "subject", "operator", ("L IR", "right"),
                                ("L ER", "right"), ("R IR", "right"), ("R ER", "right"),
-                               ("L−R arc", "right"), "flag", "source"])
+                               ("L−R arc", "right"), "asymmetry", "source"])
     for r in rows:
         table.add_row(str(r.id), r.recorded_utc[:16].replace("T", " "), safe(r.subject), safe(r.operator),
                       num(r.left_ir_deg), num(r.left_er_deg), num(r.right_ir_deg), num(r.right_er_deg),
-                      num(r.asymmetry_arc_deg), Text("flagged", style="bold red") if r.asymmetry_flagged else "",
+                      num(r.asymmetry_arc_deg), verdict_cell(Text(VERDICT_WORDS.get(r.asymmetry_verdict or "", "")),
+                                                             r.asymmetry_verdict, mark=False),
                       safe(r.source))
     return table
 
@@ -256,16 +275,18 @@ def sessions_show(session_id: str, db: str | None, as_json: bool) -> None:
         for side in ("left", "right"):
             s = fig["sides"][side]
             cells += [num(s.get(f"{m}_deg")), num(s.get(f"{m}_unc_deg")), num(s.get(f"{m}_pct_norm"))]
-        flagged = m in (asym.get("flagged_measures") or [])
-        diff = num(asym.get(f"{m}_deg"))
-        if flagged:
-            diff.stylize("bold red")
-        cells += [diff, num(asym.get(f"{m}_pct"))]
+        cells += [verdict_cell(num(asym.get(f"{m}_deg")), asym.get(f"{m}_verdict")), num(asym.get(f"{m}_pct"))]
         figures.add_row(*cells)
     out.print(figures)
-    flag = "FLAGGED" if asym.get("flagged") else "not flagged"
-    out.print(Text(f"Asymmetry {flag} (threshold {fmt(fig['asymmetry_threshold_deg'])}°).",
-                   style="bold red" if asym.get("flagged") else ""))
+    for m in MEASURES:  # the report's sentences; a session saved before verdicts existed has none
+        if asym.get(f"{m}_words"):
+            out.print(verdict_cell(Text(asym[f"{m}_words"]), asym.get(f"{m}_verdict"), mark=False))
+    if not any(asym.get(f"{m}_words") for m in MEASURES):
+        flag = "flagged" if asym.get("flagged") else "not flagged"
+        out.print(Text(f"Asymmetry {flag} (threshold {fmt(fig['asymmetry_threshold_deg'])}°).",
+                       style="bold red" if asym.get("flagged") else ""))
+    if fig["camera_position"]:
+        out.print(Text(" ".join([fig["camera_position"], *fig["camera_advice"]]), style="dim"))
     if fig["trials"]:
         trials = make_table("Trials", [("#", "right"), "side", "direction", ("peak", "right"),
                                        ("at s", "right"), ("hold s", "right"), "counted", "flags"])

@@ -19,10 +19,13 @@ History:
 - v2: ``landmarks``, the optional ``.landmarks.npz`` of a session.
 - v3: ``reference_readings``, a clinician's own instrument readings of a session.
 - v4: ``home_programs`` and ``exercise_results``: the exercises kept and counted for a session.
+- v5: ``sessions.asymmetry_verdict``, the left/right verdict of each session, so lists can say
+  "cannot tell" where ``asymmetry_flagged`` only says "not flagged".
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime, timezone
 
@@ -113,10 +116,28 @@ def _v4_exercises(conn: Connection) -> None:
     Index("ix_exercise_results_session_id", results.c.session_id).create(conn)
 
 
+def _v5_asymmetry_verdict(conn: Connection) -> None:
+    """v5: each session's left/right verdict (exceeds, inconclusive, within), read from its stored analysis."""
+    conn.execute(text("ALTER TABLE sessions ADD COLUMN asymmetry_verdict VARCHAR(12)"))
+    rows = conn.execute(text("SELECT id, analysis_json FROM sessions")).all()
+    for session_id, analysis_json in rows:
+        try:
+            verdicts = (json.loads(analysis_json).get("asymmetry") or {}).get("verdicts") or {}
+        except (ValueError, AttributeError):  # unreadable: left without a verdict, as before
+            continue
+        # Frozen here (the rule of hiprom.assessment.summary.overall_verdict at v5): the worst verdict.
+        found = set(verdicts.values()) if isinstance(verdicts, dict) else set()
+        verdict = next((v for v in ("exceeds", "inconclusive", "within") if v in found), None)
+        if verdict is not None:
+            conn.execute(text("UPDATE sessions SET asymmetry_verdict = :v WHERE id = :id"),
+                         {"v": verdict, "id": session_id})
+
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     2: _v2_landmarks,
     3: _v3_reference_readings,
     4: _v4_exercises,
+    5: _v5_asymmetry_verdict,
 }
 """Step that takes a store from version ``n - 1`` to ``n``."""
 

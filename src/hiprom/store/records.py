@@ -142,7 +142,9 @@ class SessionBase:
     has a column for each field but the derived ones (``subject``,
     ``n_trials``, ``has_landmarks``, ``settings``). Angles in degrees;
     ``None`` means not measurable. ``asymmetry_arc_deg`` is left minus right
-    total arc.
+    total arc; ``asymmetry_verdict`` the whole test's left/right verdict
+    (``hiprom.assessment.summary.overall_verdict``: ``exceeds``,
+    ``inconclusive``, ``within`` or ``None``).
     """
 
     subject_id: int | None
@@ -170,6 +172,7 @@ class SessionBase:
     right_arc_deg: float | None
     asymmetry_arc_deg: float | None
     asymmetry_flagged: bool
+    asymmetry_verdict: str | None = None
     n_trials: int = 0
     has_landmarks: bool = False
     settings: dict[str, Any] = field(default_factory=dict)

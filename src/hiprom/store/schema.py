@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """Version of the tables below; :mod:`hiprom.store.migrations` upgrades older stores."""
 
 
@@ -99,6 +99,7 @@ class SessionRow(Base):
     right_arc_deg: Mapped[float | None] = mapped_column(Float)
     asymmetry_arc_deg: Mapped[float | None] = mapped_column(Float)
     asymmetry_flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    asymmetry_verdict: Mapped[str | None] = mapped_column(String(12))
     analysis_json: Mapped[str] = mapped_column(Text)
 
     subject: Mapped[SubjectRow | None] = relationship(back_populates="sessions")

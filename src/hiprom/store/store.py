@@ -28,6 +28,7 @@ from sqlalchemy import Select, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
+from hiprom.assessment.summary import overall_verdict
 from hiprom.errors import HipromError, StoreError
 from hiprom.landmarks import SIDES
 from hiprom.parsing import ascii_int, check_json_tree, check_text, record_id
@@ -261,6 +262,7 @@ class Store(ReferenceStore, ProgramStore):
                 not_measurable_reason=_text(analysis.get("not_measurable_reason")),
                 asymmetry_arc_deg=_float(asym.get("total_arc_deg")),
                 asymmetry_flagged=bool(asym.get("flagged", False)),
+                asymmetry_verdict=overall_verdict(asym.get("verdicts") or {}),
                 analysis_json=dumps(analysis),
                 **{col: _float(sides[side].get(name)) for col, (side, name) in _SUMMARY_COLUMNS.items()},
             )
