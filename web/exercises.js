@@ -25,6 +25,7 @@ const el = {
 let catalogue = null;
 const ex = { shown: null, spokenCount: 0, spokenRep: 0, heldSaid: false, timer: null };
 
+/** Reasons of programs kept by hiprom 0.1 said "24 deg, below the 30-40 deg band". */
 const deg = (text) => String(text).replace(/ deg\b/g, "°").replace(/(\d)-(\d)/g, "$1–$2");
 
 /** The dose as a person reads it: "hold 3 s, 10 times, 2 sets". */

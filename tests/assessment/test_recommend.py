@@ -49,7 +49,7 @@ def test_limited_left_internal_rotation_suggests_left_internal_exercises(limited
     assert chair["side"] == "left"
     # 24 deg is below the 30-40 band; 11 deg less than the right side is named only
     # when the left/right verdict, which weighs the uncertainty, says it exceeds 10 deg.
-    assert chair["reason"].startswith("left internal rotation 24 deg, below the 30-40 deg band")
+    assert chair["reason"].startswith("left internal rotation 24°, below the 30–40° band")
     exceeds = limited_left_ir["asymmetry"]["verdicts"]["internal_rotation"] == "exceeds"
     assert ("less than the right side" in chair["reason"]) == exceeds
     assert set(chair) == {"exercise", "side", "direction", "reason"}

@@ -47,7 +47,7 @@ def test_a_clinic_mdc_is_used_and_named() -> None:
     assert _row(table, "left", "internal_rotation")["verdict"] == NO_CHANGE  # +9 within the clinic's 10
     assert _row(table, "right", "internal_rotation")["verdict"] == IMPROVED
     assert table["mdc_source"] == "clinic re-test, n=24"
-    assert table["summary"].startswith("Improved: right internal rotation (+9 deg)")
+    assert table["summary"].startswith("Improved: right internal rotation (+9°)")
 
 
 def test_a_figure_missing_on_one_test_has_no_verdict() -> None:

@@ -92,3 +92,18 @@ def test_retest_and_trend(home: Path) -> None:
     visits = json.loads(hiprom(home, "trend", "P-1", "--json").stdout)["visits"]
     assert [v["session_id"] for v in visits] == [1, 2]
     assert "Visits of P-1" in hiprom(home, "trend", "P-1").stdout
+
+
+def test_trend_marks_what_changed_since_the_first_visit(tmp_path: Path) -> None:
+    """A clinician following a patient sees which figure moved beyond the error, and the exercises by name."""
+    hiprom(tmp_path, "analyze", str(SAMPLE), "--json", "first.json", "-q")
+    later = json.loads((tmp_path / "first.json").read_text(encoding="utf-8"))
+    left = later["sides"]["left"]
+    first_er = left["external_rotation_deg"]
+    left["external_rotation_deg"] = first_er + 15.0  # far beyond the 6 deg MDC and 1.96 x the tests' +-
+    (tmp_path / "later.json").write_text(json.dumps(later), encoding="utf-8")
+    hiprom(tmp_path, "sessions", "add", "first.json", "--subject", "P-2")
+    hiprom(tmp_path, "sessions", "add", "later.json", "--subject", "P-2")
+    rows = [line for line in hiprom(tmp_path, "trend", "P-2").stdout.splitlines() if line.lstrip()[:1].isdigit()]
+    assert f"{first_er:.1f} " in rows[0] and "↑" not in rows[0]
+    assert f"{first_er + 15.0:.1f} ↑" in rows[1] and rows[1].count("↑") == 1 and "↓" not in rows[1]

@@ -4,7 +4,7 @@ A program is plain JSON (``hiprom.program/1``), stored with the session::
 
     {"schema": "hiprom.program/1",
      "items": [{"exercise": "chair_rotation_internal", "side": "left", "direction": "internal",
-                "reason": "left internal rotation 24 deg, below the 30-40 deg band",
+                "reason": "left internal rotation 24°, below the 30–40° band",
                 "dose": {"hold_s": 3, "reps": 10, "sets": 2}, "notes": null}],
      "notes": null}
 

@@ -73,7 +73,7 @@ def findings(result: Mapping[str, Any]) -> list[dict[str, str]]:
             if value is not None and value < low:
                 unconfirmed = "" if sides[side].get(f"{direction}_rotation_confirmed", True) else " (unconfirmed)"
                 reasons.setdefault((side, direction), []).append(
-                    f"{side} {direction} rotation {value:.0f} deg{unconfirmed}, below the {low:g}-{high:g} deg band"
+                    f"{side} {direction} rotation {value:.0f}°{unconfirmed}, below the {low:g}–{high:g}° band"
                 )
     asym = result.get("asymmetry") or {}
     for measure, verdict in asymmetry_verdicts(asym).items():
@@ -85,11 +85,11 @@ def findings(result: Mapping[str, Any]) -> list[dict[str, str]]:
             # The direction in which the smaller side is furthest behind (IR and ER are both measured here).
             gap = {d: sides[larger][f"{d}_rotation_deg"] - sides[smaller][f"{d}_rotation_deg"] for d in DIRECTIONS}
             behind = [max(DIRECTIONS, key=lambda d: gap[d])]
-            text = f"{smaller} total rotation {abs(diff):.0f} deg less than the {larger} side"
+            text = f"{smaller} total rotation {abs(diff):.0f}° less than the {larger} side"
         else:
             behind = [measure.split("_")[0]]
             value = sides[smaller].get(f"{measure}_deg")
-            text = f"{smaller} {measure.replace('_', ' ')} {value:.0f} deg, {abs(diff):.0f} deg less than the {larger} side"
+            text = f"{smaller} {measure.replace('_', ' ')} {value:.0f}°, {abs(diff):.0f}° less than the {larger} side"
         for direction in behind:
             reasons.setdefault((smaller, direction), []).append(text)
     return [

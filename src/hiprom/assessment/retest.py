@@ -44,7 +44,7 @@ def default_mdc(norms: Mapping[str, Any] | None = None) -> tuple[dict[str, float
     pair = (norms or {}).get("mdc_deg") or list(Norms().mdc_deg)
     low = float(min(pair))
     mdc = {f"{side}_{d}": low for side in SIDES for d in DIRECTIONS}
-    return mdc, f"published minimal detectable change of seated goniometry, {pair[0]:g}-{pair[1]:g} deg (norms)"
+    return mdc, f"published minimal detectable change of seated goniometry, {pair[0]:g}–{pair[1]:g}° (norms)"
 
 
 def _mdc(mdc: Mapping[str, float], side: str, measure: str) -> float:
@@ -119,7 +119,7 @@ def compare(
 def summary_sentence(rows: Sequence[Mapping[str, Any]]) -> str:
     """One plain sentence: which figures improved or decreased beyond the measurement error."""
     def named(verdict: str) -> list[str]:
-        return [f"{r['side']} {r['measure'].replace('_', ' ')} ({r['change_deg']:+.0f} deg)"
+        return [f"{r['side']} {r['measure'].replace('_', ' ')} ({r['change_deg']:+.0f}°)"
                 for r in rows if r["verdict"] == verdict and r["measure"] != "total_arc"]
 
     up, down = named(IMPROVED), named(DECREASED)

@@ -253,18 +253,33 @@ def trend(subject: str, db: str | None, as_json: bool) -> None:
 
     with open_store(db) as store:
         visits = store.visits(subject)
-        result = make_trend(visits, *clinic_mdc(store))
+        mdc, mdc_text = clinic_mdc(store)
+        result = make_trend(visits, mdc, mdc_text)
     if as_json:
         print_json(result)
         return
+    from hiprom.assessment import load_catalogue
+    from hiprom.assessment.wording import SIDE_WORDS
+
+    names = {ex.id: ex.name for ex in load_catalogue().exercises}
     table = make_table(f"Visits of {subject}", [("#", "right"), "date", ("L IR", "right"), ("L ER", "right"),
                                                 ("R IR", "right"), ("R ER", "right"), "program", "reps done"])
     for v in result["visits"]:
-        f = v["figures"]
-        done = ", ".join(f"{d['exercise']} {d['side']} {d['reps_done']}/{d['reps_target']}"
-                         for d in v["exercises_done"])
-        table.add_row(str(v["session_id"]), (v["recorded_utc"] or "")[:10],
-                      num(f["left"]["internal_rotation"]), num(f["left"]["external_rotation"]),
-                      num(f["right"]["internal_rotation"]), num(f["right"]["external_rotation"]),
+        f, since = v["figures"], v["since_first"] or {}
+        cells = [_since_first(f[side][m], (since.get(side) or {}).get(m))
+                 for side in ("left", "right") for m in ("internal_rotation", "external_rotation")]
+        done = "; ".join(f"{names.get(d['exercise'], d['exercise'])}, {SIDE_WORDS.get(d['side'], d['side'])}: "
+                         f"{d['reps_done']} of {d['reps_target']}" for d in v["exercises_done"])
+        table.add_row(str(v["session_id"]), (v["recorded_utc"] or "")[:10], *cells,
                       f"{len(v['program'])} exercises" if v["program"] else "", done)
     console().print(table)
+    if len(result["visits"]) > 1:
+        console().print(Text(f"↑ improved, ↓ decreased since the first visit (by more than the minimal detectable "
+                             f"change and the two tests' error); MDC: {mdc_text}", style="dim"))
+
+
+def _since_first(value: float | None, verdict: str | None) -> Text:
+    """A figure of a later visit, marked ↑ or ↓ when it changed beyond the error since the first visit."""
+    cell = num(value)
+    mark, style = {"improved": (" ↑", "green"), "decreased": (" ↓", "red")}.get(verdict or "", ("", ""))
+    return cell + Text(mark, style=style) if mark else cell

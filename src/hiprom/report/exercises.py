@@ -53,7 +53,7 @@ def program_context(data: ReportData, catalogue: Catalogue | None = None) -> dic
             "dose": Dose(**item["dose"]).words(),
             "steps": list(ex.steps),
             "cautions": list(ex.cautions),
-            "reason": (item.get("reason") or "").replace(" deg", "°") or None,
+            "reason": (item.get("reason") or "").replace(" deg", "°") or None,  # programs kept by hiprom 0.1 say "deg"
             "notes": item.get("notes"),
             "camera": ex.camera_followed,
         })
