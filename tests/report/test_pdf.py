@@ -209,3 +209,17 @@ def test_a_flagged_asymmetry_is_shown_with_its_measure(fixture_analysis: dict) -
     html = render_html(ReportData(analysis=fixture_analysis))
     assert "Asymmetry flagged</strong>: total arc differs by -12.3°" in html
     assert html.count("⚑ exceeds") == 1
+
+
+def test_a_repeat_test_is_not_called_after_the_exercises(store: Store, analysis: dict) -> None:
+    """hiprom asks for a repeat when it cannot tell; the repeat's report must not claim exercises came between."""
+    first = store.save_analysis(analysis, subject="P-5", recorded_utc="2026-03-02T09:00:00Z")
+    repeat = store.save_analysis(analysis, subject="P-5", recorded_utc="2026-03-02T09:10:00Z")
+    html = render_html(ReportData.from_store(store, repeat.id))
+    assert "Re-test: compared with the earlier test" in html and "after the exercises" not in html
+    store.add_exercise_result(first.id, {
+        "schema": "hiprom.exercise/1", "exercise": "chair_rotation_internal", "side": "left",
+        "direction": "internal", "dose": {"hold_s": 3, "reps": 10, "sets": 2}, "reps_done": 7, "reps_target": 20,
+        "reps_refused": 1, "holds_s": [3.1], "peaks_deg": [30.2], "reps": [{"number": 1}]})
+    html = render_html(ReportData.from_store(store, repeat.id))
+    assert "Re-test: before and after the exercises" in html

@@ -35,6 +35,9 @@ class ReportData:
         retest: the before/after comparison (``hiprom.retest/1``) when this
             session re-tests an earlier one.
         before: the session it re-tests.
+        exercised_between: exercises were counted with ``before`` (the page's
+            test, exercises, test again), so the re-test is "after the
+            exercises"; otherwise it is only compared with the earlier test.
     """
 
     analysis: dict[str, Any]
@@ -47,6 +50,7 @@ class ReportData:
     exercise_results: tuple[dict[str, Any], ...] = ()
     retest: Mapping[str, Any] | None = None
     before: SessionRecord | None = None
+    exercised_between: bool = False
 
     def __post_init__(self) -> None:
         # Checked again here: a session stored by an older hiprom may not follow the schema.
@@ -77,7 +81,8 @@ class ReportData:
                    history=tuple(store.history(session.id)), snapshots=dict(snapshots or {}),
                    references=tuple(store.references(session.id)),
                    program=store.program(session.id), exercise_results=tuple(store.exercise_results(session.id)),
-                   retest=retest, before=baseline)
+                   retest=retest, before=baseline,
+                   exercised_between=baseline is not None and bool(store.exercise_results(baseline.id)))
 
     @classmethod
     def from_file(cls, path: str | Path, snapshots: Mapping[str, bytes] | None = None) -> ReportData:

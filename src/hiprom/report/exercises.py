@@ -83,6 +83,8 @@ def retest_context(data: ReportData) -> dict[str, Any] | None:
         "mdc_source": data.retest.get("mdc_source"),
         "before_id": data.before.id if data.before else None,
         "before_time": data.before.recorded_utc[:16].replace("T", " ") if data.before else None,
+        "title": "Re-test: before and after the exercises" if data.exercised_between
+        else "Re-test: compared with the earlier test",
     }
 
 
