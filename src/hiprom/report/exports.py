@@ -26,7 +26,6 @@ from typing import Any
 
 from hiprom import __version__, tables
 from hiprom.errors import InputError
-from hiprom.landmarks import SIDES
 from hiprom.report.data import ReportData, utc_stamp
 from hiprom.report.figures import SUMMARY_COLUMNS, TRIAL_FIELDS, summary, summary_row
 

@@ -119,11 +119,13 @@ def _v4_exercises(conn: Connection) -> None:
 def _v5_asymmetry_verdict(conn: Connection) -> None:
     """v5: each session's left/right verdict (exceeds, inconclusive, within), read from its stored analysis."""
     conn.execute(text("ALTER TABLE sessions ADD COLUMN asymmetry_verdict VARCHAR(12)"))
-    rows = conn.execute(text("SELECT id, analysis_json FROM sessions")).all()
-    for session_id, analysis_json in rows:
+    ids = [session_id for (session_id,) in conn.execute(text("SELECT id FROM sessions"))]
+    for session_id in ids:  # one analysis in memory at a time, however large the clinic's store
+        analysis_json = conn.execute(text("SELECT analysis_json FROM sessions WHERE id = :id"),
+                                     {"id": session_id}).scalar()
         try:
             verdicts = (json.loads(analysis_json).get("asymmetry") or {}).get("verdicts") or {}
-        except (ValueError, AttributeError):  # unreadable: left without a verdict, as before
+        except (TypeError, ValueError, AttributeError):  # unreadable: left without a verdict, as before
             continue
         # Frozen here (the rule of hiprom.assessment.summary.overall_verdict at v5): the worst verdict.
         found = set(verdicts.values()) if isinstance(verdicts, dict) else set()
