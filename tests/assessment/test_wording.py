@@ -6,7 +6,15 @@ import pytest
 
 from hiprom.assessment import assess
 from hiprom.assessment.summary import band_verdict, difference_verdict, overall_verdict
-from hiprom.assessment.wording import asymmetry_sentence, band_sentence, camera_advice, explain, picture_advice, picture_note
+from hiprom.assessment.wording import (
+    asymmetry_sentence,
+    band_sentence,
+    camera_advice,
+    degrees_in_words,
+    explain,
+    picture_advice,
+    picture_note,
+)
 from hiprom.synthetic import Trial
 
 
@@ -109,3 +117,13 @@ def test_asymmetry_sentence_keeps_the_abbreviation_upper_case():
 def test_a_tests_verdict_is_its_worst_measure(verdicts: dict, overall: str | None) -> None:
     """What a list of sessions shows: flagged beats cannot tell beats within; nothing compared, nothing."""
     assert overall_verdict(verdicts) == overall
+
+
+@pytest.mark.parametrize(("kept", "shown"), [
+    ("left internal rotation 24 deg, below the 30-40 deg band", "left internal rotation 24°, below the 30–40° band"),
+    ("right total rotation 12 deg less than the left side", "right total rotation 12° less than the left side"),
+    ("left internal rotation 24°, below the 30–40° band", "left internal rotation 24°, below the 30–40° band"),
+])
+def test_reasons_kept_by_0_1_are_shown_in_degrees(kept: str, shown: str) -> None:
+    """A program a clinician kept with hiprom 0.1 prints as today's: the CLI and the PDF say ° like the page."""
+    assert degrees_in_words(kept) == shown

@@ -17,6 +17,7 @@ exports and (through the server) the page say the same thing:
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from hiprom.landmarks import SIDES
@@ -40,6 +41,15 @@ DISTANCE_MARGIN = 0.15
 VALIDATED_MIN_SIDE_PX = 480
 """Pictures of 640x480 or more (shorter side 480 px), the rendered clips' size. On 320x240 and 400x300
 variants of them about one held peak in eight was more than 4 deg off (docs/accuracy.md, twelfth round)."""
+
+
+def degrees_in_words(text: str) -> str:
+    """A reason kept by hiprom 0.1 ("24 deg, below the 30-40 deg band") as texts say it now ("24°, below the 30–40° band").
+
+    Programs and analyses stored by 0.1 keep their words; the PDF and the CLI
+    show them through this (the page has the same rule in ``web/exercises.js``).
+    """
+    return re.sub(r"(\d)-(\d)", "\\1\u2013\\2", re.sub(r"(\d) deg\b", "\\1" + DEG, text))
 
 
 def asymmetry_sentence(measure: str, verdict: str | None, diff_deg: float | None, threshold_deg: float) -> str:

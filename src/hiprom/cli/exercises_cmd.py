@@ -118,6 +118,7 @@ def program() -> None:
 
 def _show_program(prog: dict[str, Any], session_id: str, catalogue: Any) -> None:
     from hiprom.assessment.exercises import Dose
+    from hiprom.assessment.wording import SIDE_WORDS, degrees_in_words
 
     out = console()
     names = {ex.id: ex.name for ex in catalogue.exercises}
@@ -129,7 +130,8 @@ def _show_program(prog: dict[str, Any], session_id: str, catalogue: Any) -> None
                                                                              "dose", "why"])
     for i, item in enumerate(prog["items"], start=1):
         table.add_row(str(i), Text(f"{names.get(item['exercise'], item['exercise'])} ({item['exercise']})"),
-                      item["side"], Dose(**item["dose"]).words(), safe(item.get("reason")))
+                      SIDE_WORDS.get(item["side"], item["side"]), Dose(**item["dose"]).words(),
+                      safe(degrees_in_words(item["reason"]) if item.get("reason") else None))
     out.print(table)
     if prog.get("notes"):
         out.print(Text.assemble(("notes: ", "dim"), safe(prog["notes"])))

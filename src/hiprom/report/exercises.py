@@ -12,7 +12,7 @@ from typing import Any
 
 from hiprom.assessment import Catalogue, current_program, load_catalogue
 from hiprom.assessment.exercises import Dose
-from hiprom.assessment.wording import SIDE_WORDS
+from hiprom.assessment.wording import SIDE_WORDS, degrees_in_words
 from hiprom.report.data import ReportData
 from hiprom.store import Store
 from hiprom.report.figures import MEASURE_LABELS
@@ -53,7 +53,7 @@ def program_context(data: ReportData, catalogue: Catalogue | None = None) -> dic
             "dose": Dose(**item["dose"]).words(),
             "steps": list(ex.steps),
             "cautions": list(ex.cautions),
-            "reason": (item.get("reason") or "").replace(" deg", "°") or None,  # programs kept by hiprom 0.1 say "deg"
+            "reason": degrees_in_words(item.get("reason") or "") or None,
             "notes": item.get("notes"),
             "camera": ex.camera_followed,
         })
