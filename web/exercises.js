@@ -8,7 +8,9 @@ import { httpUrl } from "./connection.js";
 import { command } from "./guide.js";
 import { say } from "./speech.js";
 
-const SIDE = { left: "Left", right: "Right", both: "Both legs" };
+/** The side of a figure ("Left internal rotation") and of an exercise ("left leg", as the PDF and the CLI say it). */
+const SIDE = { left: "Left", right: "Right" };
+const LEG = { left: "left leg", right: "right leg", both: "both legs" };
 const DIRECTION = { internal: "internal rotation", external: "external rotation" };
 const WHY_NOT = {
   pelvis_hike: "the hip lifted off the seat", trunk_lean: "the body leaned", knee_drift: "the knee moved",
@@ -69,7 +71,7 @@ export async function renderAdvice(res) {
     li.dataset.exercise = rec.exercise;
     li.dataset.side = rec.side;
     const name = document.createElement("strong");
-    name.textContent = `${e.name} — ${SIDE[rec.side] || rec.side}`;
+    name.textContent = `${e.name} — ${LEG[rec.side] || rec.side}`;
     const why = document.createElement("span");
     why.className = "sub";
     why.textContent = deg(rec.reason);
@@ -115,7 +117,7 @@ export async function startCounted(exerciseId, side) {
   app.exercise = { id: exerciseId, side, sessionId: app.sessionId, stored: false };
   Object.assign(ex, { shown: null, spokenCount: 0, spokenRep: 0, heldSaid: false });
   app.showingLast = false;
-  showPanel(`${e.name} — ${SIDE[side]}`);
+  showPanel(`${e.name} — ${LEG[side]}`);
   el.count.textContent = "0";
   el.hold.textContent = "";
   el.say.textContent = "Sit still with both feet straight: counting starts in a moment.";
@@ -126,7 +128,7 @@ export async function startCounted(exerciseId, side) {
 function startTimer(e, side) {
   clearInterval(ex.timer);
   app.exercise = { id: e.id, side, timer: true };
-  showPanel(`${e.name} — ${SIDE[side]}`);
+  showPanel(`${e.name} — ${LEG[side]}`);
   const hold = e.dose.hold_s || 0;
   const total = e.dose.reps * e.dose.sets;
   let rep = 0;
