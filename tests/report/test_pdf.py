@@ -223,3 +223,21 @@ def test_a_repeat_test_is_not_called_after_the_exercises(store: Store, analysis:
         "reps_refused": 1, "holds_s": [3.1], "peaks_deg": [30.2], "reps": [{"number": 1}]})
     html = render_html(ReportData.from_store(store, repeat.id))
     assert "Re-test: before and after the exercises" in html
+
+
+def test_history_marks_what_changed_since_the_first_visit(store: Store, analysis: dict, tmp_path: Path) -> None:
+    """The clinician following a patient sees on the PDF which figure moved beyond the error, as 'hiprom trend' does."""
+    need_poppler()
+    first = store.save_analysis(analysis, subject="P-6", recorded_utc="2026-03-02T09:00:00Z")
+    better = copy.deepcopy(analysis)
+    better["sides"]["left"]["external_rotation_deg"] += 15.0  # far beyond the 6 deg MDC and 1.96 x the tests' +-
+    later = store.save_analysis(better, subject="P-6", recorded_utc="2026-04-02T09:00:00Z")
+    html = render_html(ReportData.from_store(store, later.id))
+    rows = re.findall(r"<tr[^>]*>\s*<td>#(\d+)</td>(.*?)</tr>", html, flags=re.S)
+    marks = {int(sid): re.findall(r'class="(improved|decreased)"', cells) for sid, cells in rows}
+    assert marks == {first.id: [], later.id: ["improved"]}
+    assert f"changed since the first visit (#{first.id})" in html
+    text = pdf_text(write_pdf(ReportData.from_store(store, later.id), tmp_path / "history.pdf"))
+    assert "History of this subject" in text and "↑" in text  # the legend keeps the full layout's two pages
+    unchanged = render_html(ReportData.from_store(store, store.save_analysis(better, subject="P-7").id))
+    assert "since the first visit" not in unchanged  # one session: nothing to compare, no legend

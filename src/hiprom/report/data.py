@@ -9,7 +9,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from hiprom.assessment import compare
+from hiprom.assessment import compare, trend
 from hiprom.errors import InputError
 from hiprom.landmarks import SIDES
 from hiprom.store import ReferenceRecord, SessionRecord, Store, SubjectRecord, check_analysis
@@ -38,6 +38,10 @@ class ReportData:
         exercised_between: exercises were counted with ``before`` (the page's
             test, exercises, test again), so the re-test is "after the
             exercises"; otherwise it is only compared with the earlier test.
+        since_first: per later session of ``history``, each side's and
+            measure's verdict against the subject's first session
+            (``improved``, ``no detectable change``, ``decreased``;
+            ``hiprom.assessment.trend``), as ``hiprom trend`` marks them.
     """
 
     analysis: dict[str, Any]
@@ -51,6 +55,7 @@ class ReportData:
     retest: Mapping[str, Any] | None = None
     before: SessionRecord | None = None
     exercised_between: bool = False
+    since_first: Mapping[int, Mapping[str, Mapping[str, str | None]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Checked again here: a session stored by an older hiprom may not follow the schema.
@@ -72,17 +77,25 @@ class ReportData:
         assert session.analysis is not None
         baseline_id = before if before is not None else store.retest_baseline(session.id)
         baseline = store.session(baseline_id) if baseline_id is not None else None
+        from hiprom.report.exercises import clinic_mdc
+
         retest = None
         if baseline is not None and baseline.analysis is not None:
-            from hiprom.report.exercises import clinic_mdc
-
             retest = compare(baseline.analysis, session.analysis, *clinic_mdc(store))
+        history = tuple(store.history(session.id))
+        since_first = {}
+        if session.subject_id is not None and len(history) > 1:
+            shown = {h.id for h in history}
+            visits = [v for v in store.visits(session.subject_id) if v["session_id"] in shown]
+            since_first = {v["session_id"]: v["since_first"] for v in trend(visits, *clinic_mdc(store))["visits"]
+                           if v["since_first"]}
         return cls(analysis=session.analysis, subject=subject, session=session,
-                   history=tuple(store.history(session.id)), snapshots=dict(snapshots or {}),
+                   history=history, snapshots=dict(snapshots or {}),
                    references=tuple(store.references(session.id)),
                    program=store.program(session.id), exercise_results=tuple(store.exercise_results(session.id)),
                    retest=retest, before=baseline,
-                   exercised_between=baseline is not None and bool(store.exercise_results(baseline.id)))
+                   exercised_between=baseline is not None and bool(store.exercise_results(baseline.id)),
+                   since_first=since_first)
 
     @classmethod
     def from_file(cls, path: str | Path, snapshots: Mapping[str, bytes] | None = None) -> ReportData:

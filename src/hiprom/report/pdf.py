@@ -167,6 +167,10 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: b
         "more_references": max(0, len(data.references) - limit["references"]),
         "charts": chart_uris,
         "history": list(history)[-limit["history"]:] if limit["history"] else [],
+        "since_first": data.since_first,
+        "first_visit": history[0] if history else None,
+        "changed_since_first": any(v in ("improved", "decreased") for sides in data.since_first.values()
+                                   for measures in sides.values() for v in measures.values()),
         "sources": list((a.get("norms") or {}).get("sources") or []),
         "version": __version__,
         "generated_utc": generated_utc or utc_stamp(),
