@@ -59,6 +59,8 @@ def test_outputs_match_the_single_file_pipeline(recordings: Path, tmp_path: Path
     summary = read_summary(out / "summary.csv")
     assert [r["file"] for r in summary] == [r.file for r in result.rows]
     assert {r["status"] for r in summary} == {"ok"}
+    trials = read_summary(out / "trials.csv")  # one row per trial, inputs in the summary's order
+    assert [t["file"] for t in trials] == [r.file for r in result.rows for _ in r.trials] and trials
     assert not list(out.rglob("*.part"))
 
 

@@ -15,7 +15,8 @@ from hiprom.assessment import Norms
 from hiprom.batch import COLUMNS, BatchOptions, OutputPaths, SummaryRow, discover, read_summary, write_summary
 from hiprom.batch.outputs import finished_row, input_fingerprint, remove_stale_parts, write_outputs
 from hiprom.pipeline import analyze_path
-from hiprom.report.figures import SUMMARY_COLUMNS, rnd
+from hiprom.batch.summary import write_trials
+from hiprom.report.figures import SUMMARY_COLUMNS, TRIAL_FIELDS, rnd
 
 
 @pytest.fixture
@@ -65,6 +66,22 @@ def test_finished_input_is_skipped_with_its_row(done) -> None:
     skipped = finished_row(job, out, options)
     assert skipped is not None and skipped.status == "skipped"
     assert {**skipped.as_dict(), "status": "ok"} == row.as_dict()
+
+
+def test_batch_trials_have_the_columns_of_the_clinic_export(done, store, tmp_path: Path) -> None:
+    """trials.csv: every trial of every input, named and rounded as the clinic's trials export."""
+    from hiprom.report import ReportData, csv_text
+
+    job, out, options, row, analysis = done
+    record = store.save_analysis(analysis, subject="P-1")
+    exported = list(csv.DictReader(io.StringIO(csv_text([ReportData.from_store(store, record.id)], "trials"))))
+    path = write_trials(tmp_path / "trials.csv", [row, SummaryRow.failed("bad.mp4", "not a video")])
+    with open(path, newline="", encoding="utf-8") as fh:
+        batch = list(csv.DictReader(fh))
+    assert len(batch) == len(analysis["trials"]) > 0 and {b["file"] for b in batch} == {row.file}
+    shared = ("trial", *TRIAL_FIELDS)
+    assert [{k: b[k] for k in shared} for b in batch] == [{k: e[k] for k in shared} for e in exported]
+    assert finished_row(job, out, options).trials == row.trials  # a resumed batch lists them too
 
 
 def test_marker_of_the_previous_summary_columns_is_still_done(done) -> None:

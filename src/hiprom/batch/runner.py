@@ -14,10 +14,11 @@ from hiprom.batch.discover import Job, discover, largest_first
 from hiprom.batch.local import LocalPool, available_cores
 from hiprom.batch.outputs import BatchOptions, finished_row
 from hiprom.batch.progress import Reporter, RichReporter
-from hiprom.batch.summary import SummaryRow, write_summary
+from hiprom.batch.summary import SummaryRow, write_summary, write_trials
 from hiprom.errors import HipromError, InputError
 
 SUMMARY_NAME = "summary.csv"
+TRIALS_NAME = "trials.csv"
 DEFAULT_ANALYZER = BatchOptions.analyzer
 LOCK_NAME = ".hiprom-batch.lock"
 
@@ -170,5 +171,6 @@ def run_batch(
         seconds = time.monotonic() - t0
         ordered = [rows.get(job.rel) or SummaryRow.interrupted(job.rel) for job in jobs]
         summary = write_summary(out / SUMMARY_NAME, ordered)
+        write_trials(out / TRIALS_NAME, ordered)
     return BatchResult(rows=ordered, summary_path=summary, interrupted=interrupted,
                        frames=reporter.frames_total, seconds=seconds)

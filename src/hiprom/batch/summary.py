@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from hiprom.report.figures import SUMMARY_COLUMNS, summary_row
+from hiprom.report.figures import SUMMARY_COLUMNS, TRIAL_FIELDS, summary, summary_row
 from hiprom.tables import write_csv
 
 Status = Literal["ok", "failed", "skipped", "interrupted"]
@@ -38,6 +38,8 @@ class SummaryRow:
             asymmetry left minus right with its verdicts, quality notes);
             empty when the input was not analysed.
         analysis: the analysis JSON, relative to OUT_DIR (empty when failed).
+        trials: each trial of the analysis as :data:`~hiprom.report.figures.TRIAL_FIELDS`
+            (rounded as in the report), for ``trials.csv``.
     """
 
     file: str
@@ -45,6 +47,7 @@ class SummaryRow:
     error: str = ""
     figures: dict[str, Any] = field(default_factory=dict)
     analysis: str = ""
+    trials: tuple[dict[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -62,7 +65,9 @@ class SummaryRow:
     def from_analysis(cls, file: str, analysis: dict[str, Any], analysis_path: str,
                       status: Status = "ok") -> "SummaryRow":
         """The row of a finished analysis result (``hiprom.analysis/1``)."""
-        return cls(file=file, status=status, figures=summary_row(analysis), analysis=analysis_path)
+        fig = summary(analysis)
+        trials = tuple({k: t.get(k) for k in TRIAL_FIELDS} for t in fig["trials"])
+        return cls(file=file, status=status, figures=summary_row(analysis, fig), analysis=analysis_path, trials=trials)
 
     @classmethod
     def failed(cls, file: str, error: str) -> "SummaryRow":
@@ -82,11 +87,19 @@ class SummaryRow:
 
 COLUMNS: tuple[str, ...] = ("file", "status", "error", *SUMMARY_COLUMNS, "analysis")
 """Column order of ``summary.csv``."""
+TRIAL_COLUMNS: tuple[str, ...] = ("file", "trial", *TRIAL_FIELDS)
+"""Column order of ``trials.csv``: the clinic export's trials table with the input in place of the session."""
 
 
 def write_summary(path: str | os.PathLike[str], rows: Iterable[SummaryRow]) -> Path:
     """Write ``summary.csv`` atomically, one row per input in the given order."""
     return write_csv(path, COLUMNS, (list(row.as_dict().values()) for row in rows))
+
+
+def write_trials(path: str | os.PathLike[str], rows: Iterable[SummaryRow]) -> Path:
+    """Write ``trials.csv`` atomically: every trial of every analysed input, inputs in the given order."""
+    return write_csv(path, TRIAL_COLUMNS, ([row.file, i, *(t[k] for k in TRIAL_FIELDS)]
+                                           for row in rows for i, t in enumerate(row.trials, start=1)))
 
 
 def read_summary(path: str | os.PathLike[str]) -> list[dict[str, str]]:

@@ -10,7 +10,7 @@ import click
 @click.command(context_settings={"show_default": True})
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder: per input <stem>.analysis.json, .series.csv, .landmarks.npz; and summary.csv.")
+              help="Output folder: per input <stem>.analysis.json, .series.csv, .landmarks.npz; and summary.csv, trials.csv.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, show_default="the cores available",
               help="Worker processes, one pose model each.")
 @click.option("--redo", is_flag=True, help="Analyse every input again, even those already done.")

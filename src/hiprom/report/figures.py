@@ -49,8 +49,9 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 """The columns of one analysis in a summary CSV: the clinic's export and the batch's ``summary.csv``."""
 TRIAL_FIELDS: tuple[str, ...] = (
     "side", "direction", "peak_deg", "peak_unc_deg", "peak_t_s", "start_s", "end_s", "hold_s",
-    "valid", "flags", "reasons", "method",
+    "hold_start_s", "hold_end_s", "valid", "flags", "reasons", "method",
 )
+"""Fields of each trial (docs/formats.md), in the column order of a trials CSV."""
 def number(value: Any) -> float | None:
     """``value`` as a finite float, or ``None`` (null, NaN, text)."""
     if value is None or isinstance(value, bool):
