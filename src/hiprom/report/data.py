@@ -83,7 +83,7 @@ class ReportData:
         if baseline is not None and baseline.analysis is not None:
             retest = compare(baseline.analysis, session.analysis, *clinic_mdc(store))
         history = tuple(store.history(session.id))
-        since_first = {}
+        since_first: dict[int, Any] = {}
         if session.subject_id is not None and len(history) > 1:
             shown = {h.id for h in history}
             visits = [v for v in store.visits(session.subject_id) if v["session_id"] in shown]

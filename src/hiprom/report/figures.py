@@ -52,6 +52,8 @@ TRIAL_FIELDS: tuple[str, ...] = (
     "hold_start_s", "hold_end_s", "valid", "flags", "reasons", "method",
 )
 """Fields of each trial (docs/formats.md), in the column order of a trials CSV."""
+
+
 def number(value: Any) -> float | None:
     """``value`` as a finite float, or ``None`` (null, NaN, text)."""
     if value is None or isinstance(value, bool):
