@@ -20,6 +20,12 @@ def test_all_ok_exits_0_and_reports_counts(recordings: Path, tmp_path: Path, cap
     code, err = _batch(capsys, str(recordings), "-o", str(tmp_path / "out"), "--workers", "2")
     assert code == 0, err
     assert "4 inputs: 4 ok, 0 already done, 0 failed" in err
+    # The verdicts of summary.csv, counted: what a researcher reads first of a thousand inputs.
+    rows = read_summary(tmp_path / "out" / "summary.csv")
+    overall = [next((v for v in ("exceeds", "inconclusive", "within") if v in {r[f"asymmetry_{m}_verdict"] for m in
+                     ("internal_rotation", "external_rotation", "total_arc")}), None) for r in rows]
+    assert (f"left/right: {overall.count('exceeds')} differ by more than 10°, {overall.count('inconclusive')} "
+            f"cannot tell, {overall.count('within')} within 10°") in err
     assert len(read_summary(tmp_path / "out" / "summary.csv")) == 4
     code, err = _batch(capsys, str(recordings), "-o", str(tmp_path / "out"), "--no-progress")
     assert code == 0 and "0 ok, 4 already done" in err

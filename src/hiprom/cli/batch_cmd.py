@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -43,6 +45,9 @@ def batch(inputs: tuple[Path, ...], out_dir: Path, workers: int | None, redo: bo
         parts.append(f"{c['interrupted']} not finished")
     rate = f", {result.frames / result.seconds:.1f} frames/s" if result.seconds > 0 and result.frames else ""
     click.echo(f"{len(result.rows)} inputs: {', '.join(parts)}{rate} -> {result.summary_path}", err=True)
+    verdicts = _verdict_counts(result.rows)
+    if verdicts:
+        click.echo(verdicts, err=True)
     if result.interrupted:
         raise KeyboardInterrupt
     if result.failed:
@@ -51,3 +56,27 @@ def batch(inputs: tuple[Path, ...], out_dir: Path, workers: int | None, redo: bo
             f"{n} of {len(result.rows)} input{'s' if len(result.rows) != 1 else ''} failed; "
             f"the reasons are in {result.summary_path}"
         )
+
+
+def _verdict_counts(rows: list[Any]) -> str:
+    """The left/right verdicts of the analysed inputs in one line (the columns of summary.csv, counted).
+
+    ``left/right: 3 differ by more than 10°, 40 cannot tell, 55 within 10°; 2 not measurable``.
+    """
+    from hiprom.assessment.summary import MEASURES, overall_verdict
+
+    done = [r for r in rows if r.status in ("ok", "skipped")]
+    if not done:
+        return ""
+    counts = Counter(
+        overall_verdict({m: r.figures.get(f"asymmetry_{m}_verdict") for m in MEASURES})
+        if r.figures.get("measurable") else "not measurable"
+        for r in done
+    )
+    t = next((f"{r.figures['asymmetry_threshold_deg']:g}°" for r in done if r.figures.get("asymmetry_threshold_deg")),
+             "the threshold")
+    line = (f"left/right: {counts['exceeds']} differ by more than {t}, {counts['inconclusive']} cannot tell, "
+            f"{counts['within']} within {t}")
+    extra = [f"{counts[None]} with a side not measured"] if counts[None] else []
+    extra += [f"{counts['not measurable']} not measurable"] if counts["not measurable"] else []
+    return line + (f"; {', '.join(extra)}" if extra else "")
