@@ -241,3 +241,20 @@ def test_history_marks_what_changed_since_the_first_visit(store: Store, analysis
     assert "History of this subject" in text and "↑" in text  # the legend keeps the full layout's two pages
     unchanged = render_html(ReportData.from_store(store, store.save_analysis(better, subject="P-7").id))
     assert "since the first visit" not in unchanged  # one session: nothing to compare, no legend
+
+
+def test_a_long_report_keeps_the_last_visits_and_their_marks(store: Store, analysis: dict, tmp_path: Path) -> None:
+    """A report too long for the full layout (the usual test: 8-12 trials) keeps the history table, not the chart."""
+    need_poppler()
+    store.save_analysis(analysis, subject="P-8", recorded_utc="2026-03-02T09:00:00Z")
+    for month, gain in ((4, 12.0), (5, 14.0)):
+        later = copy.deepcopy(analysis)
+        later["sides"]["left"]["external_rotation_deg"] += gain
+        notes = "Felt stiff on the left after gardening; sat on a firm kitchen chair, laptop on the table. " * 7
+        last = store.save_analysis(later, subject="P-8", recorded_utc=f"2026-0{month}-02T09:00:00Z", notes=notes)
+    pdf = write_pdf(ReportData.from_store(store, last.id), tmp_path / "visits.pdf")
+    text = pdf_text(pdf)
+    assert "the ringed point" not in text and "this one ringed" not in text  # no chart: the compact layout
+    assert "History of this subject" in text and "2026-03-02" in text and "2026-04-02" in text
+    assert "↑" in text and "changed since the first visit" in text
+    assert len(page_images(pdf)) <= 3  # two, then the home program

@@ -28,14 +28,17 @@ from hiprom.report.exercises import exercises_done, program_context, retest_cont
 from hiprom.report.figures import MEASURE_LABELS, MEASURES, fmt, number, summary
 
 MAX_PAGES = 2
-"""A report longer than this (not counting the home program page) is laid out again in the compact layout."""
+"""A report longer than this (not counting the home program page) is laid out again, more compactly."""
 
-# What each layout lists at most (everything is in the CSV and JSON exports):
-# trials, earlier sessions in the history table, quality notes, characters of notes.
-LIMITS = {
-    False: {"trials": 12, "history": 4, "quality_notes": 8, "invalid_trials": 6, "notes_chars": 700, "references": 6},
-    True: {"trials": 6, "history": 0, "quality_notes": 3, "invalid_trials": 3, "notes_chars": 240, "references": 3},
-}
+# What each layout lists at most (everything is in the CSV and JSON exports): trials, earlier
+# sessions in the history table, quality notes, characters of notes. Tried in order until the
+# report fits: the full layout (with the history chart), the compact one (the last visits' table
+# only), and the compact one without the history.
+LIMITS = (
+    {"trials": 12, "history": 4, "quality_notes": 8, "invalid_trials": 6, "notes_chars": 700, "references": 6},
+    {"trials": 6, "history": 3, "quality_notes": 3, "invalid_trials": 3, "notes_chars": 240, "references": 3},
+    {"trials": 6, "history": 0, "quality_notes": 3, "invalid_trials": 3, "notes_chars": 240, "references": 3},
+)
 
 
 def _environment() -> jinja2.Environment:
@@ -87,12 +90,12 @@ def _verdict(asym: dict[str, Any], measure: str, diff: float | None, threshold: 
     return "exceeds" if exceeds else "within"
 
 
-def build_context(data: ReportData, generated_utc: str | None = None, compact: bool = False) -> dict[str, Any]:
+def build_context(data: ReportData, generated_utc: str | None = None, compact: int = 0) -> dict[str, Any]:
     """Everything the template shows, as plain values (figures rounded by ``figures.summary``).
 
-    ``compact`` lists fewer trials, notes and earlier sessions (see :data:`LIMITS`).
+    ``compact`` (0 = the full layout) lists fewer trials, notes and earlier sessions (see :data:`LIMITS`).
     """
-    limit = LIMITS[compact]
+    limit = LIMITS[int(compact)]
     a = data.analysis
     fig = summary(a)
     asym = fig["asymmetry"]
@@ -210,7 +213,7 @@ def _maybe_svg(svg: str | None) -> str | None:
     return None if svg is None else _data_uri("image/svg+xml", svg)
 
 
-def render_html(data: ReportData, generated_utc: str | None = None, compact: bool = False) -> str:
+def render_html(data: ReportData, generated_utc: str | None = None, compact: int = 0) -> str:
     """The report as one self-contained HTML page (every user text escaped)."""
     context = build_context(data, generated_utc, compact=compact)
     return _environment().get_template("report.html").render(**context)
@@ -303,7 +306,7 @@ def render_pdf(data: ReportData, generated_utc: str | None = None,
     stamp = generated_utc or utc_stamp()
     allowed = MAX_PAGES + (1 if program_context(data) else 0)
     with pdf_layout() as layout:
-        for compact in (False, True):
+        for compact in range(len(LIMITS)):
             checkpoint()
             html = render_html(data, stamp, compact=compact)
             checkpoint()
