@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -79,15 +80,16 @@ class ReportData:
         baseline = store.session(baseline_id) if baseline_id is not None else None
         from hiprom.report.exercises import clinic_mdc
 
+        mdc = functools.cache(lambda: clinic_mdc(store))  # asked of the store once, if at all
         retest = None
         if baseline is not None and baseline.analysis is not None:
-            retest = compare(baseline.analysis, session.analysis, *clinic_mdc(store))
+            retest = compare(baseline.analysis, session.analysis, *mdc())
         history = tuple(store.history(session.id))
         since_first: dict[int, Any] = {}
         if session.subject_id is not None and len(history) > 1:
             shown = {h.id for h in history}
             visits = [v for v in store.visits(session.subject_id) if v["session_id"] in shown]
-            since_first = {v["session_id"]: v["since_first"] for v in trend(visits, *clinic_mdc(store))["visits"]
+            since_first = {v["session_id"]: v["since_first"] for v in trend(visits, *mdc())["visits"]
                            if v["since_first"]}
         return cls(analysis=session.analysis, subject=subject, session=session,
                    history=history, snapshots=dict(snapshots or {}),
