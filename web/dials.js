@@ -1,6 +1,6 @@
 /* The two hip dials: needle, sweep, norm marks, peak marks and quality flags. */
 
-import { $, facts } from "./state.js";
+import { $, facts, reasonWords } from "./state.js";
 
 const DIAL_LIMIT = 70;          // the dial shows -70..+70 degrees
 const PIVOT = { x: 150, y: 22 }; // the knee: the shin swings below it
@@ -113,7 +113,7 @@ export function updateSide(side, reading, active, peaks) {
     list.dataset.key = key;
     list.replaceChildren(...flags.map((f) => {
       const li = document.createElement("li");
-      li.textContent = f.replace(/_/g, " ");
+      li.textContent = reasonWords([f]);
       if (facts.flags[f] === "invalidating") li.classList.add("bad"); // what the flag does: from /api/info
       return li;
     }));

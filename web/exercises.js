@@ -3,7 +3,7 @@
  * before/after table. Keys: E = do the first suggestion the camera follows; during an
  * exercise Space/Enter/Esc = done; T = test again. Words: docs/exercises.md. */
 
-import { $, app, ui } from "./state.js";
+import { $, app, reasonWords, ui } from "./state.js";
 import { httpUrl } from "./connection.js";
 import { command } from "./guide.js";
 import { say } from "./speech.js";
@@ -12,10 +12,6 @@ import { say } from "./speech.js";
 const SIDE = { left: "Left", right: "Right" };
 const LEG = { left: "left leg", right: "right leg", both: "both legs" };
 const DIRECTION = { internal: "internal rotation", external: "external rotation" };
-const WHY_NOT = {
-  pelvis_hike: "the hip lifted off the seat", trunk_lean: "the body leaned", knee_drift: "the knee moved",
-  released_early: "let go too soon", unfinished: "not finished",
-};
 const MEASURES = [["internal_rotation", "Internal rotation"], ["external_rotation", "External rotation"], ["total_arc", "Total arc"]];
 
 const el = {
@@ -175,7 +171,7 @@ export function updateExercise(state) {
       el.say.textContent = `Rep ${last.number} counted: ${peak}, held ${last.hold_s.toFixed(1)} s.`;
       say(String(state.reps_done));
     } else {
-      const why = last.reasons.map((r) => WHY_NOT[r] || r.replace(/_/g, " ")).join(", ");
+      const why = reasonWords(last.reasons);
       el.say.textContent = `Rep ${last.number} not counted: ${why}.`;
       say(`Not counted: ${why}.`);
     }

@@ -116,6 +116,7 @@ export function renderResults(res) {
     ui.asymBadge.textContent = `Sides within ${thr}°`;
   }
   const notes = [...(res.notes || [])];
+  if (res.words && res.words.not_measurable) notes.unshift(`Next time: ${res.words.not_measurable}`);
   if (res.not_measurable_reason) notes.unshift(res.not_measurable_reason);
   const n = facts.norms;
   notes.push(`Reference ${res.norm_deg ?? n.norm_deg}° each way. Normal band: internal ${n.bands.internal[0]}–${n.bands.internal[1]}°, external ${n.bands.external[0]}–${n.bands.external[1]}°.`);

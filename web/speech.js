@@ -52,16 +52,9 @@ export function say(text, interrupt = true) {
   } catch (e) { /* speech is a help, never a reason to stop */ }
 }
 
-/** What to say about a trial that did not count: the advice for its flag, else its reason. */
+/** What to say about a trial that did not count: the guide's line, which says what to do about it. */
 function notCounted(lastTrial) {
-  const reason = lastTrial.replace(/^.*not counted:\s*/, "");
-  const advice = {
-    "pelvis hike": "keep your pelvis level",
-    "trunk lean": "keep your trunk upright",
-    "knee drift": "keep your knee in place",
-  };
-  const parts = reason.split(/,\s*/).map((r) => advice[r] || r);
-  return `Not counted: ${parts.join(", and ")}.`;
+  return `Not counted: ${lastTrial.replace(/^.*not counted:\s*/, "")}.`;
 }
 
 /** Speak what changed in the guide's state: a trial's verdict once it has closed, a new step, the countdown. */

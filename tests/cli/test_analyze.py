@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hiprom.assessment.reasons import not_measurable_advice
 from hiprom.errors import InputError, NotMeasurableError
 from hiprom.landmarks import Landmark
 from hiprom.synthetic import Trial, protocol, seated_recording
@@ -42,7 +43,7 @@ def test_demo_sample_shows_the_whole_analysis(tmp_path):
     out_json, out_csv = tmp_path / "out" / "demo.json", tmp_path / "demo.csv"
     run = hiprom("analyze", DEMO, "--json", out_json, "--csv", out_csv)
     assert run.returncode == 0, run.stderr
-    for text in ("IR", "ER", "total arc", "L−R", "pelvis_hike", "1 invalid trial ignored", "±"):
+    for text in ("IR", "ER", "total arc", "L−R", "no: hip lifted off the seat", "1 trial did not count", "±"):
         assert text in run.stdout
     result = strict_json(out_json)
     assert result["schema"] == "hiprom.analysis/1" and result["source"] == DEMO.name
@@ -122,6 +123,9 @@ def test_bad_input_ends_with_one_clear_line(tmp_path, args, code, message):
     if code == NotMeasurableError.exit_code:  # the result is still written, saying why
         result = strict_json(tmp_path / "r.json")
         assert result["measurable"] is False and result["not_measurable_reason"] in errors[0]
+        # The one line also says what to film differently, and the summary above it does not say it all again.
+        assert errors[0].endswith(not_measurable_advice(result["not_measurable_reason"])) and "Film" in errors[0]
+        assert result["not_measurable_reason"] not in run.stdout
 
 
 def test_one_leg_never_visible_is_a_result_that_says_so(tmp_path):
@@ -133,6 +137,7 @@ def test_one_leg_never_visible_is_a_result_that_says_so(tmp_path):
     assert left["not_measurable"] == "left leg never visible" and left["internal_rotation_deg"] is None
     assert abs(result["sides"]["right"]["internal_rotation_deg"] - 35.0) <= 1.0
     assert "left leg never visible" in run.stdout
+    assert "Keep both knees and feet in the picture" in " ".join(run.stdout.split())  # what to film differently
 
 
 # --- real footage --------------------------------------------------------------------------

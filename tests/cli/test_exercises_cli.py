@@ -77,7 +77,7 @@ def test_reps_counts_and_saves(home: Path, tmp_path: Path) -> None:
                             "--save", "2", "--json").stdout)
     assert out["reps_done"] == 2 and out["reps"][1]["reasons"] == ["released_early"] and out["session_id"] == 2
     text = hiprom(home, "reps", str(tmp_path / "ex.landmarks.npz"), "--side", "left").stdout
-    assert "2 of 20 reps" in text and "released early" in text
+    assert "left leg: 2 of 20 reps" in text and "no: let go too soon" in text  # the title is not wrapped
     wrong = hiprom(home, "reps", str(tmp_path / "ex.landmarks.npz"), "--side", "left", "--exercise", "knee_to_knee",
                    check=False)
     assert wrong.returncode == 2 and "the camera cannot follow this exercise" in wrong.stderr

@@ -110,7 +110,7 @@ def test_demo_trials_match_the_truth_and_the_hiked_trial_is_refused(demo_walk):
         assert got["peak_deg"] == pytest.approx(truth.peak_deg, abs=1.5), (truth, got)
         assert got["valid"] == (i != HIKED_TRIAL), got
     hiked = by_step[("right", "external")]["trials"][0]
-    assert "pelvis hike" in hiked["reason"]
+    assert "hip lifted off the seat" in hiked["reason"]
 
 
 def test_demo_results_come_from_the_assessment_with_asymmetry(demo_walk):
@@ -252,8 +252,12 @@ def test_compensation_during_the_hold_voids_the_trial():
     flags = [([], ["pelvis_hike"]) for _ in t]
     feed(guide, t, a, flags=flags)
     trial = guide.steps[0].trials[0]
-    assert not trial.valid and trial.reason == "pelvis hike"
+    assert not trial.valid and trial.reason == "hip lifted off the seat"
     assert guide.tick_seq == 1  # only the calibration's
+    # The person is told what to do about it, on the page and aloud (the speech reads last_trial).
+    state = guide.state()
+    assert state["last_trial"] == "\u2717 not counted: keep both hips on the seat"
+    assert state["detail"] == "\u2717 not counted: keep both hips on the seat."  # one line under the prompt
 
 
 def test_commands_cancel_redo_skip():

@@ -150,6 +150,7 @@ def test_not_measurable_side_is_said_not_hidden(tmp_path: Path, fixture_analysis
     fixture_analysis["trials"] = [t for t in fixture_analysis["trials"] if t["side"] == "left"]
     text = pdf_text(write_pdf(ReportData(analysis=fixture_analysis), tmp_path / "nm.pdf"))
     assert "Right side not measurable: right leg never visible" in text
+    assert "Next time: Keep both knees and feet in the picture" in " ".join(text.split())  # and what to do about it
     assert table_row(text, "Internal rotation", 0)[:5] == ["32.1", "1.8", "71.3", "%", "1"]
 
 
@@ -258,3 +259,14 @@ def test_a_long_report_keeps_the_last_visits_and_their_marks(store: Store, analy
     assert "History of this subject" in text and "2026-03-02" in text and "2026-04-02" in text
     assert "↑" in text and "changed since the first visit" in text
     assert len(page_images(pdf)) <= 3  # two, then the home program
+
+
+def test_a_report_with_nothing_measurable_says_why_and_what_to_do(tmp_path: Path) -> None:
+    from hiprom.assessment.result import not_measurable
+
+    need_poppler()
+    analysis = not_measurable("no person found in any frame", np.arange(40) / 10.0, source="empty.mp4")
+    text = " ".join(pdf_text(write_pdf(ReportData(analysis=analysis), tmp_path / "empty.pdf")).split())
+    assert "Not measurable: no person found in any frame" in text
+    assert "Next time: Film the person sitting on a chair facing the camera, in view from shoulders to feet." in text
+

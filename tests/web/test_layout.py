@@ -54,6 +54,8 @@ def test_every_step_is_readable_and_still_at_this_size(launch, demo_url, width, 
         arm(page, "calibrate", "g.dataset.phase === 'calibrate'")
         arm(page, "move", "g.dataset.phase === 'trial' && g.dataset.sub === 'move'")  # the longest prompt
         arm(page, "hold", "g.dataset.phase === 'trial' && g.dataset.sub === 'hold'")
+        # The longest detail: why a trial did not count and what to do about it.
+        arm(page, "not counted", "/not counted/.test(document.getElementById('detail').textContent)")
 
     start_test(page, arm_all)
     problems, dial_at_setup = measured(page, "setup")
@@ -73,7 +75,9 @@ def test_every_step_is_readable_and_still_at_this_size(launch, demo_url, width, 
     spoken = page.evaluate(SPOKEN)
     assert any(s.startswith("Counted") for s in spoken)
     if "✗" in page.locator("#steps").inner_text():  # the demo hikes once (a loaded runner may miss that hold)
-        assert any(s.startswith("Not counted: keep your pelvis level") for s in spoken)
+        assert any(s.startswith("Not counted: keep both hips on the seat") for s in spoken)
+        problems, dial_after_refusal = measured(page, "not counted", 1_000)
+        assert problems == [] and dial_after_refusal == dial_at_setup, "not counted"  # even after "Last result"
     # One verdict said per trial, once it is judged, in order: never the one before at the next trial's return.
     marks = "".join(ch for ch in page.locator("#steps").inner_text() if ch in "✓✗")
     said = "".join("✗" if s.startswith("Not counted") else "✓" for s in spoken if s.startswith(("Counted", "Not counted")))

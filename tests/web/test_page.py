@@ -98,6 +98,10 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
     assert "cannot tell" in rows.nth(2).inner_text() and "cannot tell" not in rows.nth(1).inner_text()
     steps = page.locator("#steps").inner_text()
     assert "✗" in steps and steps.count("✓") >= 8  # the hiked trial was refused, the others counted
+    notes = page.locator("#results-notes").inner_text()  # why, in the words of the PDF and the CLI
+    assert "hip lifted off the seat during 1 trial" in notes and "pelvis" not in notes, notes
+    chips = page.evaluate("import('/static/state.js').then((m) => m.reasonWords(['knee_drift', 'low_visibility']))")
+    assert chips == "knee moved sideways, leg hard to see"  # the dials' flags, from /api/info
 
     page.locator("#subject").fill("S-DEMO1")
     page.locator("#btn-save").click()

@@ -17,6 +17,7 @@ import numpy as np
 from hiprom import __version__
 from hiprom.assessment.exercises import Catalogue
 from hiprom.assessment.norms import Norms
+from hiprom.assessment.reasons import reason_words
 from hiprom.assessment.recommend import recommend
 from hiprom.assessment.summary import asymmetry, empty_side, side_summary
 from hiprom.assessment.trials import FlagRules, Trial, find_trials, frame_interval_s, rest_offset_deg
@@ -83,7 +84,7 @@ def _why_side_unmeasurable(side: str, bits: np.ndarray, all_flags: np.ndarray) -
     counts: Counter[str] = Counter()
     for code in np.unique(codes):
         counts.update({name: int(np.sum(codes == code)) for name in _names(int(code))})
-    common = ", ".join(name for name, _ in counts.most_common(3)) or "no usable landmarks"
+    common = reason_words(name for name, _ in counts.most_common(3)) or "no usable landmarks"
     return f"{side} leg never measurable ({common})"
 
 
@@ -118,7 +119,7 @@ def _notes(trials: list[Trial], fraction: dict[str, float], rest: dict[str, floa
             notes.append(f"{side}: rest position {rest[side]:+.1f}° from vertical")
         reasons = Counter(r for tr in trials if tr.side == side for r in tr.reasons)
         for reason, count in reasons.items():
-            notes.append(f"{side}: {reason.replace('_', ' ')} during {count} trial{'s' if count > 1 else ''}")
+            notes.append(f"{side}: {reason_words([reason])} during {count} trial{'s' if count > 1 else ''}")
         if not any(tr.side == side for tr in trials):
             notes.append(f"{side}: no trial found")
     return notes

@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 from hiprom.assessment.norms import Norms
+from hiprom.assessment.reasons import reason_advice, reason_words
 from hiprom.landmarks import SIDES
 
 _LABEL = {"internal_rotation": "IR", "external_rotation": "ER", "total_arc": "total arc"}
@@ -31,10 +32,12 @@ def verdict(result: dict[str, Any]) -> str:
     )
     if not has_figure:
         if not invalid:
-            return "No trial found on either side: no rotation beyond the noise floor was held."
-        reasons = Counter(r for tr in invalid for r in tr["reasons"])
-        common = ", ".join(name for name, _ in reasons.most_common(2))
-        return f"No valid trial on either side: {len(invalid)} invalid (most often {common})."
+            return ("No trial found on either side: no turn of a foot was held. "
+                    "Turn each foot inward and outward as far as is comfortable, and hold it still for a moment.")
+        common = [name for name, _ in Counter(r for tr in invalid for r in tr["reasons"]).most_common(2)]
+        advice = reason_advice(common)
+        return (f"No valid trial on either side: {len(invalid)} did not count (most often: {reason_words(common)})."
+                + (f" Next time, {advice}." if advice else ""))
     bands = (result.get("norms") or {}).get("bands") or Norms().to_dict()["bands"]
     parts: list[str] = []
     missing = [side for side, s in sides.items() if s.get("not_measurable")]
@@ -70,6 +73,7 @@ def verdict(result: dict[str, Any]) -> str:
     elif any(s.get(f"{m}_deg") is not None for s in sides.values() for m in ("internal_rotation", "external_rotation")):
         parts.append("no figure below the normal band")
     if invalid:
-        parts.append(f"{len(invalid)} invalid trial{'s' if len(invalid) > 1 else ''} ignored")
+        # Not "ignored": a side whose every trial did not count shows the best of them, marked unconfirmed.
+        parts.append(f"{len(invalid)} trial{'s' if len(invalid) > 1 else ''} did not count")
     text = "; ".join(parts) + "."
     return text[0].upper() + text[1:]

@@ -11,7 +11,8 @@ exports and (through the server) the page say the same thing:
   where accuracy was validated (called by the live guide's set-up step);
 - :func:`picture_note`: the quality note of a picture smaller than that range's,
   and :func:`picture_advice`, what the live guide's set-up step says about it;
-- :func:`explain`: all of these for one ``hiprom.analysis/1`` result.
+- :func:`explain`: all of these for one ``hiprom.analysis/1`` result, with what to
+  do about a part that could not be measured (``reasons.not_measurable_advice``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import math
 import re
 from typing import Any
 
+from hiprom.assessment.reasons import not_measurable_advice
 from hiprom.landmarks import SIDES
 
 DEG = "°"
@@ -151,7 +153,8 @@ def explain(result: dict[str, Any]) -> dict[str, Any]:
     """Every sentence of one ``hiprom.analysis/1`` result, for the page, PDF and exports.
 
     Returns ``{"asymmetry": {measure: sentence}, "bands": {side: {direction: sentence}},
-    "camera": [advice...], "camera_position": sentence or None}``.
+    "camera": [advice...], "camera_position": sentence or None, "not_measurable": advice}``,
+    the last what to film differently when the result, or a side, could not be measured ("" when all was).
     """
     asym = result.get("asymmetry") or {}
     verdicts = asym.get("verdicts") or {}
@@ -174,4 +177,8 @@ def explain(result: dict[str, Any]) -> dict[str, Any]:
         },
         "camera": camera_advice(camera.get("yaw_deg"), camera.get("height_m"), camera.get("distance_m")),
         "camera_position": camera_sentence(camera),
+        "not_measurable": not_measurable_advice(
+            result.get("not_measurable_reason")
+            or "; ".join(s["not_measurable"] for s in sides.values() if s and s.get("not_measurable"))
+        ),
     }

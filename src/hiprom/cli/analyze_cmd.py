@@ -3,8 +3,8 @@
 Prints a short summary (per side IR / ER / total arc against the norm,
 asymmetry, the trials and a one-line verdict) and writes the full result as
 JSON (``--json``) and the per-frame series as CSV (``--csv``), atomically.
-A recording in which nothing can be measured still gets its summary and
-files, then ends with exit code 4 (``NotMeasurableError``).
+A recording in which nothing can be measured still gets its files, then ends
+with exit code 4 (``NotMeasurableError``) and one line saying why and what to film differently.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hiprom.assessment.exercises import Catalogue
+from hiprom.assessment.reasons import not_measurable_advice, reason_words
 from hiprom.assessment.wording import NAMES, SIDE_WORDS, explain
 from hiprom.atomic import atomic_write
 from hiprom.cli.progress import frame_progress
@@ -53,8 +54,7 @@ def summary_tables(result: dict[str, Any], catalogue: Catalogue | None = None) -
         + (", mirrored" if result.get("mirrored") else "")
     )
     out.append(head)
-    if not result["measurable"]:
-        out.append(f"[bold red]{escape(result['verdict'])}[/]")
+    if not result["measurable"]:  # the error line that ends the command says why and what to do
         return out
     figures = Table(show_edge=False, header_style="bold")
     for col in ("side", "IR", "ER", "total arc"):
@@ -97,7 +97,7 @@ def summary_tables(result: dict[str, Any], catalogue: Catalogue | None = None) -
                           ("hold", "right"), ("time", "right"), ("valid", "left")):
             trials.add_column(col, justify=just)  # type: ignore[arg-type]
         for i, tr in enumerate(result["trials"][:MAX_TRIAL_ROWS], start=1):
-            valid = "[green]yes[/]" if tr["valid"] else f"[red]no[/]: {escape(', '.join(tr['reasons']))}"
+            valid = "[green]yes[/]" if tr["valid"] else f"[red]no[/]: {escape(reason_words(tr['reasons']))}"
             trials.add_row(
                 str(i), tr["side"], tr["direction"], _deg(tr["peak_deg"], tr["peak_unc_deg"]),
                 f"{tr['hold_s']:.1f} s", f"{tr['start_s']:.1f}–{tr['end_s']:.1f} s", valid,
@@ -108,8 +108,10 @@ def summary_tables(result: dict[str, Any], catalogue: Catalogue | None = None) -
             out.append(f"[dim]… and {more} more trial{'s' if more > 1 else ''} (all are in --json)[/]")
     for note in result["quality"]["notes"]:
         out.append(f"[dim]note: {escape(note)}[/]")
-    style = "bold red" if (not result["measurable"] or result["asymmetry"]["flagged"]) else "bold"
+    style = "bold red" if result["asymmetry"]["flagged"] else "bold"
     out.append(f"[{style}]{escape(result['verdict'])}[/]")
+    if words["not_measurable"]:
+        out.append(f"[yellow]{escape(words['not_measurable'])}[/]")
     names = {ex.id: ex.name for ex in catalogue.exercises} if catalogue is not None else {}
     suggested: dict[str, list[str]] = {}
     for rec in result.get("recommendations") or []:
@@ -205,4 +207,5 @@ def analyze(
     if not quiet:
         print_summary(result, catalogue=catalogue)
     if not result["measurable"]:
-        raise NotMeasurableError(f"{source.name}: not measurable: {result['not_measurable_reason']}")
+        reason = result["not_measurable_reason"]
+        raise NotMeasurableError(f"{source.name}: not measurable: {reason}. {not_measurable_advice(reason)}")

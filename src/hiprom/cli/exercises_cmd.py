@@ -16,6 +16,7 @@ from typing import Any
 import click
 from rich.text import Text
 
+from hiprom.assessment.reasons import reason_words
 from hiprom.cli.store_cmd import console, db_option, json_option, make_table, num, open_store, print_json, safe
 from hiprom.errors import InputError
 
@@ -103,7 +104,7 @@ def reps(source: Path, exercise_id: str, side: str, hold_s: int | None, reps: in
                        f"(hold {dose['hold_s']} s)", [("#", "right"), ("peak °", "right"), ("hold s", "right"),
                                                         "counted"])
     for rep in result["reps"]:
-        why = ", ".join(r.replace("_", " ") for r in rep["reasons"])
+        why = reason_words(rep["reasons"])
         table.add_row(str(rep["number"]), num(rep["peak_deg"]), f"{rep['hold_s']:.1f}",
                       Text("yes", style="green") if rep["counted"] else Text(f"no: {why}", style="red"))
     out.print(table)

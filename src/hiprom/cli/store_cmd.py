@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
@@ -85,10 +85,26 @@ def verdict_cell(text: Text, verdict: str | None, mark: bool = True) -> Text:
     return text
 
 
+class _TitledTable(Table):
+    """A table whose title is a line of its own, as wide as the terminal.
+
+    Rich wraps a title to the table's width, so "Chair rotation, foot outward,
+    left leg: 2 of 20 reps" above a narrow table broke after "2".
+    """
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        title, self.title = self.title, None
+        try:
+            if title:
+                yield Text(str(title), style="bold")
+            yield from super().__rich_console__(console, options)
+        finally:
+            self.title = title
+
+
 def make_table(title: str | None, columns: Iterable[str | tuple[str, str]]) -> Table:
-    """A Rich table; a column given as ``(name, "right")`` is right-aligned."""
-    table = Table(title=title, title_justify="left", title_style="bold", header_style="bold",
-                  show_edge=False, pad_edge=False)
+    """A Rich table with a bold title line; a column given as ``(name, "right")`` is right-aligned."""
+    table = _TitledTable(title=title, header_style="bold", show_edge=False, pad_edge=False)
     for col in columns:
         name, justify = col if isinstance(col, tuple) else (col, "left")
         table.add_column(name, justify=justify)  # type: ignore[arg-type]

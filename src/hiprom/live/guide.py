@@ -46,6 +46,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hiprom.assessment.reasons import reason_advice, reason_words
 from hiprom.assessment.trials import Trial
 from hiprom.errors import HipromError
 from hiprom.landmarks import SIDES
@@ -356,19 +357,20 @@ class Guide:
             step = self.steps[self.step_index]  # a trial may finish a step: the next ones are the next step's
             if (tr.side, tr.direction) != (step.side, step.direction):
                 continue
-            reason = ", ".join(r.replace("_", " ") for r in tr.reasons)
+            reason = reason_words(tr.reasons)
             step.trials.append(TrialRecord(peak_deg=tr.peak_deg, valid=tr.valid, reason=reason, t_s=tr.peak_t_s))
             self.trial_seq += 1
             if tr.valid:
                 self.tick_seq += 1
                 self.last_trial = f"\u2713 {tr.peak_deg:.0f}\u00b0 counted"
-            else:
-                self.last_trial = f"\u2717 not counted: {reason}"
+            else:  # what to do about it says why ("keep both hips on the seat"), in a line that fits
+                self.last_trial = f"\u2717 not counted: {reason_advice(tr.reasons) or reason}"
             if self._step_complete(step):
                 self._finish_step()
                 continue
             self._sub("move")
-            self.detail = f"{self.last_trial}. Once more, the same movement."
+            # One line, under the shorter prompt of a repeat ("Right leg: turn your foot inward again (trial 2)").
+            self.detail = f"{self.last_trial}." + (" Once more, the same movement." if tr.valid else "")
 
     def _step_complete(self, step: StepRecord) -> bool:
         cfg = self.cfg
@@ -437,10 +439,10 @@ class Guide:
         step = self.steps[self.step_index]
         n = len(step.trials) + 1
         side = step.side
-        if sub == "move":
+        if sub == "move" and n == 1:
             self.prompt = f"{side.capitalize()} leg: turn your foot {_FOOT_WAY[step.direction]}, as far as is comfortable"
-            if n > 1:
-                self.prompt += f" (trial {n})"
+        elif sub == "move":  # shorter, with the last trial's line under it: the two fit the box on a laptop
+            self.prompt = f"{side.capitalize()} leg: turn your foot {_FOOT_WAY[step.direction].split(',')[0]} again (trial {n})"
         elif sub == "hold":
             self.prompt = "Hold"
         elif sub == "return":

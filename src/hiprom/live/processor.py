@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from hiprom.assessment import Norms, load_norms
+from hiprom.assessment.reasons import reason_words
 from hiprom.errors import HipromError
 from hiprom.kinematics import METHODS, LiveMeter, flag_names
 from hiprom.landmarks import LEFT_RIGHT_SWAP, SIDES
@@ -362,6 +363,6 @@ def frame_status(person: bool, n_people: int, flags: tuple[list[str], ...], angl
     if len(missing) == 2:
         return Status("legs_not_measurable", "warn", "Legs not measurable: keep both knees and feet in the picture.")
     if missing:
-        why = ", ".join(f.replace("_", " ") for f in flags[SIDES.index(missing[0])]) or "not visible"
+        why = reason_words(flags[SIDES.index(missing[0])]) or "not visible"
         return Status("leg_not_measurable", "warn", f"{missing[0].capitalize()} leg not measurable ({why}).")
     return Status("ok", "ok", "Measuring both legs.")

@@ -19,8 +19,10 @@ from typing import Any
 import jinja2
 
 from hiprom import __version__
+from hiprom.assessment.reasons import reason_words
 from hiprom.atomic import atomic_write
 from hiprom.errors import HipromError, InputError
+from hiprom.kinematics import COMPENSATION, flag_names
 from hiprom.landmarks import SIDES
 from hiprom.report import charts
 from hiprom.report.data import ReportData, utc_stamp
@@ -52,6 +54,7 @@ def _environment() -> jinja2.Environment:
     env.filters["fmt"] = fmt
     env.filters["textdir"] = text_direction
     env.filters["plain"] = lambda v: "—" if v is None or v == "" else v
+    env.filters["reasons"] = reason_words
     return env
 
 
@@ -129,8 +132,10 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         })
     quality = a.get("quality") or {}
     invalid = [t for t in fig["trials"] if not t.get("valid")]
-    # "right: pelvis hike during 1 trial" restates a trial listed as not counted: say it once.
-    restated = {f"{t['side']}: {r.replace('_', ' ')} during" for t in invalid for r in (t.get("reasons") or t.get("flags") or [])}
+    # "right: hip lifted off the seat during 1 trial" restates a trial listed as not counted: say it once
+    # (with the code's own words too, as analyses saved by earlier versions wrote the note).
+    restated = {f"{t['side']}: {words} during" for t in invalid for r in (t.get("reasons") or t.get("flags") or [])
+                for words in (reason_words([r]), r.replace("_", " "))}
     notes = [n for n in quality.get("notes") or [] if not any(str(n).startswith(p) for p in restated)]
     snapshots = {side: _data_uri("image/png", png) for side, png in data.snapshots.items() if png}
     earlier = data.earlier
@@ -161,6 +166,8 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "compact": compact,
         "measurable_fraction": {s: number((quality.get("measurable_fraction") or {}).get(s)) for s in SIDES},
         "not_measurable": {s: fig["sides"][s].get("not_measurable") for s in SIDES},
+        "not_measurable_advice": fig["not_measurable_advice"],
+        "compensation": reason_words(flag_names(COMPENSATION)),
         "trials": fig["trials"][: limit["trials"]],
         "more_trials": max(0, len(fig["trials"]) - limit["trials"]),
         "invalid_trials": invalid[: limit["invalid_trials"]],

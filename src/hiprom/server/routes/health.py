@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from hiprom import __version__
+from hiprom.assessment.reasons import REASON_WORDS
 from hiprom.assessment.result import flag_severities
 from hiprom.landmarks import BONES, LEGS, SIDES, Landmark
 from hiprom.server.errors import GUARDED, responses
@@ -60,6 +61,7 @@ def info(request: Request) -> dict:
             "bands": {"internal": list(norms.internal_band_deg), "external": list(norms.external_band_deg)},
         },
         "flags": flag_severities(),
+        "reasons": REASON_WORDS,
         "landmarks": {lm.name.lower(): int(lm) for lm in Landmark},
         "bones": [[a.name.lower(), b.name.lower()] for a, b in BONES],
         "legs": {side: [lm.name.lower() for lm in LEGS[side]] for side in SIDES},
