@@ -270,3 +270,17 @@ def test_a_report_with_nothing_measurable_says_why_and_what_to_do(tmp_path: Path
     assert "Not measurable: no person found in any frame" in text
     assert "Next time: Film the person sitting on a chair facing the camera, in view from shoulders to feet." in text
 
+
+def test_the_marks_legend_comes_only_with_a_mark(store: Store, analysis: dict, tmp_path: Path) -> None:
+    """A long report shows the last visits only: a change on an earlier one gets no legend for marks not there."""
+    need_poppler()
+    store.save_analysis(analysis, subject="P-9", recorded_utc="2026-03-02T09:00:00Z")
+    better = copy.deepcopy(analysis)
+    better["sides"]["left"]["external_rotation_deg"] += 15.0
+    store.save_analysis(better, subject="P-9", recorded_utc="2026-04-02T09:00:00Z")  # the one change, not shown
+    notes = "Felt stiff on the left after gardening; sat on a firm kitchen chair, laptop on the table. " * 7
+    for month in (5, 6, 7):
+        last = store.save_analysis(analysis, subject="P-9", recorded_utc=f"2026-0{month}-02T09:00:00Z", notes=notes)
+    text = pdf_text(write_pdf(ReportData.from_store(store, last.id), tmp_path / "later.pdf"))
+    assert "History of this subject" in text and "2026-05-02" in text and "2026-04-02" not in text
+    assert "↑" not in text and "changed since the first visit" not in text

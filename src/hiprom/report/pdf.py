@@ -140,6 +140,7 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
     snapshots = {side: _data_uri("image/png", png) for side, png in data.snapshots.items() if png}
     earlier = data.earlier
     history = data.history if earlier else ()
+    shown = list(history)[-limit["history"]:] if limit["history"] else []
     chart_uris = {
         "bars": _data_uri("image/svg+xml", charts.side_bars(fig)),
         "time": _maybe_svg(charts.angle_over_time(a)),
@@ -176,11 +177,12 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "references": list(data.references)[-limit["references"]:],
         "more_references": max(0, len(data.references) - limit["references"]),
         "charts": chart_uris,
-        "history": list(history)[-limit["history"]:] if limit["history"] else [],
+        "history": shown,
         "since_first": data.since_first,
         "first_visit": history[0] if history else None,
-        "changed_since_first": any(v in ("improved", "decreased") for sides in data.since_first.values()
-                                   for measures in sides.values() for v in measures.values()),
+        # The legend explains the marks of the rows shown, so it comes only with one of them.
+        "changed_since_first": any(v in ("improved", "decreased") for h in shown
+                                   for measures in (data.since_first.get(h.id) or {}).values() for v in measures.values()),
         "sources": list((a.get("norms") or {}).get("sources") or []),
         "version": __version__,
         "generated_utc": generated_utc or utc_stamp(),
