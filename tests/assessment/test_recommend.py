@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import pytest
 
 from hiprom.assessment import assess, load_catalogue, recommend
+from hiprom.assessment.recommend import MOST, PER_FINDING
 from hiprom.kinematics import measure
 from hiprom.synthetic import Trial, protocol, seated_recording
 
@@ -44,7 +46,8 @@ def test_limited_left_internal_rotation_suggests_left_internal_exercises(limited
     recs = limited_left_ir["recommendations"]
     catalogue = load_catalogue()
     assert recs and all(r["direction"] == "internal" and r["side"] in ("left", "both") for r in recs)
-    assert [r["exercise"] for r in recs] == [ex.id for ex in catalogue.targeting("internal")]
+    # The catalogue's first three for the direction: a program a person keeps up (a clinician may add more).
+    assert [r["exercise"] for r in recs] == [ex.id for ex in catalogue.targeting("internal")][:PER_FINDING]
     chair = next(r for r in recs if r["exercise"] == "chair_rotation_internal")
     assert chair["side"] == "left"
     # 24 deg is below the 30-40 band; 11 deg less than the right side is named only
@@ -103,3 +106,30 @@ def test_a_both_legs_exercise_is_suggested_once(limited_left_ir: dict) -> None:
     knees = [r for r in recs if r["exercise"] == "knee_to_knee"]
     assert len(knees) == 1 and knees[0]["side"] == "both"
     assert "left internal" in knees[0]["reason"] and "right internal" in knees[0]["reason"]
+
+
+def test_a_stiff_pair_of_hips_gets_a_program_that_fits_its_page() -> None:
+    """Every direction limited on both sides (a stiff older person): two exercises each, none twice for a side."""
+    result = _result(20.0, 22.0, {"internal_rotation": "within"})
+    for side in ("left", "right"):
+        result["sides"][side]["external_rotation_deg"] = 25.0
+    recs = recommend(result)
+    assert len(recs) == MOST == 8
+    catalogue = load_catalogue()
+    for side in ("left", "right"):
+        for direction in ("internal", "external"):
+            mine = [r["exercise"] for r in recs if r["side"] in (side, "both") and r["direction"] == direction]
+            assert mine == [ex.id for ex in catalogue.targeting(direction)][:2], (side, direction)
+    assert len({(r["exercise"], r["side"]) for r in recs}) == len(recs)
+
+
+def test_an_exercise_for_both_directions_is_suggested_once_per_side() -> None:
+    """knee_fall_out turns the hip both ways: a side limited both ways gets it once, with both reasons."""
+    catalogue = load_catalogue()
+    both_ways = next(ex for ex in catalogue.exercises if set(ex.targets) == {"internal", "external"})
+    result = _result(20.0, 35.0, {"internal_rotation": "within"})
+    result["sides"]["left"]["external_rotation_deg"] = 25.0
+    first = dataclasses.replace(catalogue, exercises=(both_ways, *(ex for ex in catalogue.exercises if ex != both_ways)))
+    recs = recommend(result, first)  # the clinic lists it first: within both findings' three
+    mine = [r for r in recs if r["exercise"] == both_ways.id]
+    assert len(mine) == 1 and "internal rotation 20°" in mine[0]["reason"] and "external rotation 25°" in mine[0]["reason"]

@@ -49,3 +49,15 @@ def test_everything_in_band_prints_no_program(tmp_path: Path) -> None:
     assert analysis["recommendations"] == []
     text = pdf_text(write_pdf(ReportData(analysis=analysis), tmp_path / "report.pdf"))
     assert "home exercise program" not in text and "Range of motion" in text
+
+
+def test_a_stiff_pair_of_hips_still_gets_one_page_to_take_home(tmp_path: Path) -> None:
+    """Every direction below its band on both sides: the program is eight exercises on its one page, not three pages."""
+    need_poppler()
+    analysis = _analysis([Trial("right", "internal", 22.0), Trial("right", "external", 26.0),
+                          Trial("left", "internal", 20.0), Trial("left", "external", 25.0)])
+    assert {r["direction"] for r in analysis["recommendations"]} == {"internal", "external"}
+    alone = write_program_pdf(ReportData(analysis=analysis), tmp_path / "program.pdf")
+    assert len(page_images(alone)) == 1
+    text = pdf_text(alone)
+    assert "left leg" in text and "right leg" in text and "Chair rotation, foot inward" in text

@@ -12,9 +12,14 @@ Two rules, applied to a ``hiprom.analysis/1`` dict (``docs/exercises.md``):
    direction; for the total arc, the direction in which it is furthest behind.
    ``inconclusive`` and ``within`` suggest nothing.
 
-Every exercise of the catalogue that targets a direction is suggested for it,
-in catalogue order; an exercise done with both legs at once (``sides = "both"``)
-is suggested once, with side ``"both"``. Not measurable results suggest nothing.
+Each finding (a limited side and direction) gets the first :data:`PER_FINDING`
+exercises of the catalogue that target its direction, in catalogue order (a
+clinic orders its catalogue by what it would give first); :data:`MOST` bounds
+them all, so that three or four findings get two each. An exercise is suggested
+once per side: done with both legs at once (``sides = "both"``) it is suggested
+once, with side ``"both"``, and one that targets both directions, once for the
+side; a later finding it serves adds its reason and counts it. Not measurable
+results suggest nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +34,11 @@ from hiprom.assessment.trials import DIRECTIONS
 from hiprom.landmarks import SIDES
 
 EXCEEDS = "exceeds"
+
+PER_FINDING = 3
+"""Exercises suggested for one limited side and direction: a home program a person keeps up."""
+MOST = 8
+"""Suggestions in all (two per finding when all four directions are limited): the home program fits its one page."""
 
 
 def asymmetry_verdicts(asymmetry: Mapping[str, Any]) -> dict[str, str | None]:
@@ -108,23 +118,28 @@ def recommend(result: Mapping[str, Any], catalogue: Catalogue | None = None) -> 
         catalogue: the exercises to choose from (``load_catalogue()`` when None).
 
     Returns:
-        One entry per exercise and limited side and direction, in side, direction
+        Up to :data:`PER_FINDING` entries per limited side and direction (fewer
+        when more than two are limited: :data:`MOST` in all), in side, direction
         and catalogue order; empty when everything is in band and no asymmetry exceeds.
     """
     catalogue = catalogue or load_catalogue()
+    found = findings(result)
+    if not found:
+        return []
+    quota = min(PER_FINDING, max(1, MOST // len(found)))
     out: list[dict[str, str]] = []
-    both: dict[tuple[str, str], dict[str, str]] = {}
-    for finding in findings(result):
+    given: dict[tuple[str, str], dict[str, str]] = {}  # (exercise, side or "both") -> its entry
+    for finding in found:
+        served = 0
         for ex in catalogue.targeting(finding["direction"]):
-            if ex.sides == "both":
-                key = (ex.id, finding["direction"])
-                if key in both:
-                    both[key]["reason"] += "; " + finding["reason"]
-                    continue
-                entry = {"exercise": ex.id, "side": "both", "direction": finding["direction"],
-                         "reason": finding["reason"]}
-                both[key] = entry
+            if served == quota:
+                break
+            side = "both" if ex.sides == "both" else finding["side"]
+            entry = given.get((ex.id, side))
+            if entry is not None:  # already suggested for this side: it serves this finding too
+                entry["reason"] += "; " + finding["reason"]
             else:
-                entry = {"exercise": ex.id, **finding}
-            out.append(entry)
+                entry = given[(ex.id, side)] = {"exercise": ex.id, **finding, "side": side}
+                out.append(entry)
+            served += 1
     return out
