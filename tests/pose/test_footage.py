@@ -84,7 +84,11 @@ def test_two_people_clip_follows_one_subject_without_jumps(tracked_clips):
     rec = tracked_clips["c_d_two_people_outdoor_sports2d.mp4"].recording
     found = _found(rec)
     assert (rec.n_people >= 2).mean() > 0.4  # both really are in view for long stretches
-    assert found.mean() >= 0.86  # the subject (the man on the box) is lost only mid-somersault
+    # The subject (the man on the box) is followed without a break while the other man walks in and
+    # stays (frames 10-160), and lost only mid-somersault and as he leaves: 86-88 % of the frames
+    # (MediaPipe's numbers differ a little between CPUs: 85.7 % on an AMD EPYC, 88.3 % elsewhere).
+    assert found[10:160].all()
+    assert found.mean() >= 0.85
     # Hip centre in frame-height units; the two people are >= 0.45 apart whenever both are seen.
     hip = rec.image[:, HIPS, :2].mean(axis=1) * [rec.width / rec.height, 1.0]
     both = found[1:] & found[:-1]
