@@ -44,16 +44,18 @@ REASON_WORDS: dict[str, str] = {
 """Every code a person may be told about, as a short phrase that fits after "not counted: "."""
 
 _IN_VIEW = "keep both knees and feet in the picture"
+_CLEAR = "keep your legs in clear view, in good light"
+_FACING = "sit facing the camera, thighs pointing at it"
 REASON_ADVICE: dict[str, str] = {
     "no_person": "sit facing the camera, in view from shoulders to feet",
     "low_visibility": _IN_VIEW,
     "leg_out_of_frame": _IN_VIEW,
     "unmeasured_at_peak": _IN_VIEW,
-    "methods_disagree": "keep your legs in clear view, in good light",
-    "implausible_angle": "keep your legs in clear view, in good light",
+    "methods_disagree": _CLEAR,
+    "implausible_angle": _CLEAR,
     "knee_not_flexed": "sit with your knees bent about 90° and your feet flat",
-    "thigh_not_toward_camera": "sit facing the camera, thighs pointing at it",
-    "camera_oblique": "sit facing the camera, thighs pointing at it",
+    "thigh_not_toward_camera": _FACING,
+    "camera_oblique": _FACING,
     "pelvis_hike": "keep both hips on the seat",
     "trunk_lean": "keep your body upright",
     "knee_drift": "keep your knee in place",
