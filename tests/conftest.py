@@ -9,7 +9,8 @@ from __future__ import annotations
 import copy
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,56 @@ def model_path() -> Path:
     model_dir = Path(os.environ.get("HIPROM_MODEL_DIR", SHARED / "models"))
     path = model_dir / "pose_landmarker_full.task"
     return _need(path, "pose model (set HIPROM_MODEL_DIR)")
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """Outcome of ``hiprom track`` on one file: its exit code and, when 0, the recording's path."""
+
+    exit_code: int
+    path: Path | None
+
+    @property
+    def recording(self):
+        """The ``LandmarkRecording`` written (the file must have been tracked)."""
+        from hiprom.recording import LandmarkRecording
+
+        assert self.path is not None, "hiprom track failed on this file"
+        return LandmarkRecording.load(self.path)
+
+
+@pytest.fixture(scope="session")
+def track_footage(footage_dir: Path, model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Tracked]:
+    """``track_footage("rendered/gt01.mp4")``: ``hiprom track`` of a file of the shared footage, once.
+
+    Every test that reads a clip's landmarks shares one run: the model is the
+    dearest part of the suite. The recordings sit in a folder that pytest-xdist's
+    workers share; a file is written there whole (renamed into place) before its
+    outcome, so a worker sees a clip tracked completely or not at all.
+    """
+    from hiprom.cli.main import main
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's folder, above each worker's own
+    shared = root / "tracked-footage"
+    shared.mkdir(exist_ok=True)
+    own = tmp_path_factory.mktemp("tracking")
+
+    def track(relative: str) -> Tracked:
+        name = relative.replace("/", "__")
+        target, outcome = shared / f"{name}.landmarks.npz", shared / f"{name}.json"
+        if not outcome.exists():
+            draft = own / target.name
+            code = main(["track", str(footage_dir / relative), "-o", str(draft), "--model", str(model_path), "--quiet"])
+            if code == 0:
+                os.replace(draft, target)
+            (own / outcome.name).write_text(json.dumps({"exit_code": code}))
+            os.replace(own / outcome.name, outcome)
+        code = json.loads(outcome.read_text())["exit_code"]
+        return Tracked(code, target if code == 0 else None)
+
+    return track
 
 
 @pytest.fixture(scope="session")

@@ -1,14 +1,12 @@
 """The kernel on real and rendered clips (MediaPipe landmarks): finite where legs show, smooth.
 
-Landmarks come from ``hiprom.pose`` with the shared model; each clip is tracked
-once per session. Numbers are printed (``pytest -s``) for the closing notes.
+Landmarks come from ``hiprom track`` with the shared model; each clip is tracked
+once per session (``track_footage``). Numbers are printed (``pytest -s``) for the closing notes.
 """
 
 from __future__ import annotations
 
 import warnings
-
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -32,22 +30,13 @@ _LEG = np.stack([HIP, KNEE, ANKLE, HEEL, TOE], axis=1)  # (2 sides, 5 points)
 
 
 @pytest.fixture(scope="session")
-def tracked(footage_dir: Path, model_path: Path):
-    """``name -> LandmarkRecording``, tracking each clip on first use."""
-    from hiprom.capture import open_source
-    from hiprom.pose import PoseTracker, track
-
-    cache: dict[str, LandmarkRecording] = {}
-    tracker = PoseTracker(model_path)
+def tracked(track_footage):
+    """``name -> LandmarkRecording``: ``hiprom track`` of the clip, shared with the other footage tests."""
 
     def get(relative: str) -> LandmarkRecording:
-        if relative not in cache:
-            with open_source(footage_dir / relative) as source:
-                cache[relative] = track(source, tracker)
-        return cache[relative]
+        return track_footage(relative).recording
 
-    yield get
-    tracker.close()
+    return get
 
 
 def _jitter(angle: np.ndarray) -> np.ndarray:

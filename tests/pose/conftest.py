@@ -1,14 +1,13 @@
 """Fixtures for pose tests: a local model server, a clean model lookup, tracked footage.
 
-``tracked_clips`` runs ``hiprom track`` once per session over every file of the
-shared footage; every test that needs a recording of a clip reads it from there.
+``tracked_clips`` is ``hiprom track`` over every file of the shared footage
+(``track_footage``, shared with the other tests that read a clip's landmarks).
 """
 
 from __future__ import annotations
 
 import io
 import threading
-import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +18,6 @@ import cv2
 import numpy as np
 import pytest
 
-from hiprom.recording import LandmarkRecording
 
 
 # -- model lookup ----------------------------------------------------------------------
@@ -131,35 +129,12 @@ def gt01_folder(gt01_frames: list[np.ndarray], tmp_path_factory: pytest.TempPath
     return folder
 
 
-@dataclass(frozen=True)
-class Tracked:
-    """Outcome of ``hiprom track`` on one file."""
-
-    exit_code: int
-    path: Path | None
-    seconds: float
-
-    @property
-    def recording(self) -> LandmarkRecording:
-        assert self.path is not None, "hiprom track failed on this file"
-        return LandmarkRecording.load(self.path)
-
-
 @pytest.fixture(scope="session")
-def tracked_clips(footage_dir: Path, model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Tracked]:
-    """``hiprom track`` over every file of the shared footage and the rendered gt01 and gt06, once.
+def tracked_clips(footage_dir: Path, track_footage) -> dict:
+    """``track_footage`` of every file of the shared footage and the rendered gt01 and gt06, by file name.
 
     (The 30 fps rendered clips, a third of the frames, are tracked by the tests that read them.)
     """
-    from hiprom.cli.main import main
-
-    out = tmp_path_factory.mktemp("recordings")
-    files = sorted(p for p in footage_dir.iterdir() if p.is_file() and p.suffix != ".json")
-    files += [footage_dir / "rendered" / name for name in ("gt01.mp4", "gt06.mp4")]
-    done = {}
-    for clip in files:
-        target = out / f"{clip.stem}.landmarks.npz"
-        t0 = time.perf_counter()
-        code = main(["track", str(clip), "-o", str(target), "--model", str(model_path), "--quiet"])
-        done[clip.name] = Tracked(code, target if code == 0 else None, time.perf_counter() - t0)
-    return done
+    files = sorted(p.name for p in footage_dir.iterdir() if p.is_file() and p.suffix != ".json")
+    files += ["rendered/gt01.mp4", "rendered/gt06.mp4"]
+    return {relative.rsplit("/", 1)[-1]: track_footage(relative) for relative in files}

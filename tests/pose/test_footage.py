@@ -120,10 +120,3 @@ def test_face_only_webcam_has_a_pose_but_no_visible_legs(tracked_clips):
 def test_times_are_the_video_timestamps(tracked_clips):
     rec = tracked_clips["gt01.mp4"].recording
     np.testing.assert_allclose(rec.t_ms, np.arange(137) * 100.0, atol=1e-6)
-
-
-def test_tracking_is_not_pathologically_slow(tracked_clips, provenance):
-    # Rough floor only (shared CI machines vary); the real speed is in the report.
-    frames = sum(provenance[n]["measured"]["frames_read"] for n in _videos(provenance))
-    seconds = sum(tracked_clips[n].seconds for n in _videos(provenance))
-    assert frames / seconds > 10.0
