@@ -12,8 +12,12 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from hiprom.recording import LandmarkRecording
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("HIPROM_SHARED_DIR", REPO.parent / "shared"))
@@ -65,7 +69,7 @@ class Tracked:
     path: Path | None
 
     @property
-    def recording(self):
+    def recording(self) -> LandmarkRecording:
         """The ``LandmarkRecording`` written (the file must have been tracked)."""
         from hiprom.recording import LandmarkRecording
 
