@@ -74,8 +74,8 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
     page.locator("body").press("Space")  # Space starts the test
     page.wait_for_selector("#guide:not([data-phase='idle'])", timeout=5_000)
     page.wait_for_selector("#guide[data-phase='trial']", timeout=15_000)
-    # The first step is the right leg's (its prompt may already say "Hold" on a slow runner).
-    assert page.locator("#steps li.current").inner_text().startswith("R IR")
+    # The first step is the right leg's (on a busy runner the guide may already be past it).
+    assert page.locator("#steps li").first.inner_text().startswith("R IR")
     # The hold shows its countdown ring (checked in one go: at 3x speed a hold lasts 0.6 s).
     page.wait_for_function(
         "() => document.getElementById('guide').dataset.sub === 'hold'"
