@@ -82,9 +82,9 @@ def track_footage(footage_dir: Path, model_path: Path, tmp_path_factory: pytest.
     """``track_footage("rendered/gt01.mp4")``: ``hiprom track`` of a file of the shared footage, once.
 
     Every test that reads a clip's landmarks shares one run: the model is the
-    dearest part of the suite. The recordings sit in a folder that pytest-xdist's
-    workers share; a file is written there whole (renamed into place) before its
-    outcome, so a worker sees a clip tracked completely or not at all.
+    dearest part of the suite. A recording is renamed into place whole before its
+    outcome is written, so a clip is seen tracked completely or not at all (also by
+    pytest-xdist's workers, which share the folder when the suite is run with ``-n``).
     """
     from hiprom.cli.main import main
 
