@@ -52,9 +52,13 @@ export function say(text, interrupt = true) {
   } catch (e) { /* speech is a help, never a reason to stop */ }
 }
 
-/** What to say about a trial that did not count: the guide's line, which says what to do about it. */
-function notCounted(lastTrial) {
-  return `Not counted: ${lastTrial.replace(/^.*not counted:\s*/, "")}.`;
+/** The trials closed since ``prev``, oldest first: every one, even when a slow page missed the
+ * messages in between (the server drops a slow client's oldest). */
+function closedSince(prev, state) {
+  const n = (state.trial_seq || 0) - ((prev && prev.trial_seq) || 0);
+  if (!prev || n <= 0) return [];
+  const trials = state.steps.flatMap((s) => s.trials);
+  return trials.slice(Math.max(0, trials.length - n));
 }
 
 /** Speak what changed in the guide's state: a trial's verdict once it has closed, a new step, the countdown. */
@@ -62,13 +66,15 @@ export function speakGuide(prev, state) {
   const key = `${state.phase}|${state.step_index}|${state.sub}`;
   const changed = key !== lastKey;
   lastKey = key;
-  // The verdict of the trial that just closed (never at the return, before it is judged), then what comes next.
-  const closed = Boolean(prev && state.last_trial && (state.trial_seq || 0) > (prev.trial_seq || 0));
-  if (closed) say(state.last_trial.startsWith("\u2713") ? "Counted." : notCounted(state.last_trial));
+  // The verdict of each trial that closed (never at the return, before it is judged), then what comes next;
+  // a trial that did not count says what to do about it ("Not counted: keep both hips on the seat.").
+  const verdicts = closedSince(prev, state);
+  verdicts.forEach((t, i) => say(t.valid ? "Counted." : `Not counted: ${t.advice}.`, i === 0));
+  const closed = verdicts.length > 0;
   if (changed) {
     lastCount = null;
     if (state.phase === "results") {
-      say(state.results ? "Test finished. Your results are on the screen." : state.prompt);
+      say(state.results ? "Test finished. Your results are on the screen." : state.prompt, !closed);
     } else if (state.phase === "setup") {
       say("Camera set-up. Sit facing the camera, knees and feet in the picture.");
       lastHintAt = performance.now();

@@ -254,9 +254,10 @@ def test_compensation_during_the_hold_voids_the_trial():
     trial = guide.steps[0].trials[0]
     assert not trial.valid and trial.reason == "hip lifted off the seat"
     assert guide.tick_seq == 1  # only the calibration's
-    # The person is told what to do about it, on the page and aloud (the speech reads last_trial).
+    # The person is told what to do about it, on the page and aloud (the speech reads each trial's advice).
     state = guide.state()
     assert state["last_trial"] == "\u2717 not counted: keep both hips on the seat"
+    assert state["steps"][0]["trials"][0]["advice"] == "keep both hips on the seat"
     assert state["detail"] == "\u2717 not counted: keep both hips on the seat."  # one line under the prompt
 
 

@@ -358,13 +358,16 @@ class Guide:
             if (tr.side, tr.direction) != (step.side, step.direction):
                 continue
             reason = reason_words(tr.reasons)
-            step.trials.append(TrialRecord(peak_deg=tr.peak_deg, valid=tr.valid, reason=reason, t_s=tr.peak_t_s))
+            # What to do about it says why ("keep both hips on the seat"), in a line that fits.
+            advice = "" if tr.valid else reason_advice(tr.reasons) or reason
+            step.trials.append(TrialRecord(peak_deg=tr.peak_deg, valid=tr.valid, reason=reason, t_s=tr.peak_t_s,
+                                           advice=advice))
             self.trial_seq += 1
             if tr.valid:
                 self.tick_seq += 1
                 self.last_trial = f"\u2713 {tr.peak_deg:.0f}\u00b0 counted"
-            else:  # what to do about it says why ("keep both hips on the seat"), in a line that fits
-                self.last_trial = f"\u2717 not counted: {reason_advice(tr.reasons) or reason}"
+            else:
+                self.last_trial = f"\u2717 not counted: {advice}"
             if self._step_complete(step):
                 self._finish_step()
                 continue

@@ -13,15 +13,18 @@ _SHORT = {"internal": "IR", "external": "ER"}
 
 @dataclass
 class TrialRecord:
-    """One attempt at a step: the held angle (a positive magnitude) and whether it counts."""
+    """One attempt at a step: the held angle (a positive magnitude) and whether it counts;
+    for one that does not, why (``reason``) and what to do about it (``advice``, what the page says)."""
 
     peak_deg: float
     valid: bool
     reason: str = ""
     t_s: float = 0.0
+    advice: str = ""
 
     def as_dict(self) -> dict:
-        return {"peak_deg": round(self.peak_deg, 1), "valid": self.valid, "reason": self.reason, "t_s": round(self.t_s, 2)}
+        return {"peak_deg": round(self.peak_deg, 1), "valid": self.valid, "reason": self.reason,
+                "advice": self.advice, "t_s": round(self.t_s, 2)}
 
 
 @dataclass
