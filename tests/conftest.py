@@ -82,19 +82,31 @@ def track_footage(footage_dir: Path, model_path: Path, tmp_path_factory: pytest.
     """``track_footage("rendered/gt01.mp4")``: ``hiprom track`` of a file of the shared footage, once.
 
     Every test that reads a clip's landmarks shares one run: the model is the
-    dearest part of the suite.
+    dearest part of the suite. The recordings sit in a folder that pytest-xdist's
+    workers share; a file is written there whole (renamed into place) before its
+    outcome, so a worker sees a clip tracked completely or not at all.
     """
     from hiprom.cli.main import main
 
-    out = tmp_path_factory.mktemp("tracked-footage")
-    done: dict[str, Tracked] = {}
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's folder, above each worker's own
+    shared = root / "tracked-footage"
+    shared.mkdir(exist_ok=True)
+    own = tmp_path_factory.mktemp("tracking")
 
     def track(relative: str) -> Tracked:
-        if relative not in done:
-            target = out / f"{relative.replace('/', '__')}.landmarks.npz"
-            code = main(["track", str(footage_dir / relative), "-o", str(target), "--model", str(model_path), "--quiet"])
-            done[relative] = Tracked(code, target if code == 0 else None)
-        return done[relative]
+        name = relative.replace("/", "__")
+        target, outcome = shared / f"{name}.landmarks.npz", shared / f"{name}.json"
+        if not outcome.exists():
+            draft = own / target.name
+            code = main(["track", str(footage_dir / relative), "-o", str(draft), "--model", str(model_path), "--quiet"])
+            if code == 0:
+                os.replace(draft, target)
+            (own / outcome.name).write_text(json.dumps({"exit_code": code}))
+            os.replace(own / outcome.name, outcome)
+        code = json.loads(outcome.read_text())["exit_code"]
+        return Tracked(code, target if code == 0 else None)
 
     return track
 
