@@ -55,10 +55,9 @@ export function say(text, interrupt = true) {
 /** The trials closed since ``prev``, oldest first: every one, even when a slow page missed the
  * messages in between (the server drops a slow client's oldest). */
 function closedSince(prev, state) {
-  const n = (state.trial_seq || 0) - ((prev && prev.trial_seq) || 0);
-  if (!prev || n <= 0) return [];
-  const trials = state.steps.flatMap((s) => s.trials);
-  return trials.slice(Math.max(0, trials.length - n));
+  if (!prev) return [];
+  const said = prev.trial_seq || 0;
+  return state.steps.flatMap((s) => s.trials).filter((t) => t.seq > said).sort((a, b) => a.seq - b.seq);
 }
 
 /** Speak what changed in the guide's state: a trial's verdict once it has closed, a new step, the countdown. */

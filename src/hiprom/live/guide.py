@@ -360,9 +360,9 @@ class Guide:
             reason = reason_words(tr.reasons)
             # What to do about it says why ("keep both hips on the seat"), in a line that fits.
             advice = "" if tr.valid else reason_advice(tr.reasons) or reason
-            step.trials.append(TrialRecord(peak_deg=tr.peak_deg, valid=tr.valid, reason=reason, t_s=tr.peak_t_s,
-                                           advice=advice))
             self.trial_seq += 1
+            step.trials.append(TrialRecord(peak_deg=tr.peak_deg, valid=tr.valid, reason=reason, t_s=tr.peak_t_s,
+                                           advice=advice, seq=self.trial_seq))
             if tr.valid:
                 self.tick_seq += 1
                 self.last_trial = f"\u2713 {tr.peak_deg:.0f}\u00b0 counted"

@@ -14,17 +14,19 @@ _SHORT = {"internal": "IR", "external": "ER"}
 @dataclass
 class TrialRecord:
     """One attempt at a step: the held angle (a positive magnitude) and whether it counts;
-    for one that does not, why (``reason``) and what to do about it (``advice``, what the page says)."""
+    for one that does not, why (``reason``) and what to do about it (``advice``, what the page says);
+    ``seq``, the guide's ``trial_seq`` when it closed (the page says each verdict it has not said yet)."""
 
     peak_deg: float
     valid: bool
     reason: str = ""
     t_s: float = 0.0
     advice: str = ""
+    seq: int = 0
 
     def as_dict(self) -> dict:
         return {"peak_deg": round(self.peak_deg, 1), "valid": self.valid, "reason": self.reason,
-                "advice": self.advice, "t_s": round(self.t_s, 2)}
+                "advice": self.advice, "t_s": round(self.t_s, 2), "seq": self.seq}
 
 
 @dataclass
