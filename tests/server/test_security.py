@@ -127,11 +127,15 @@ def test_the_token_never_reaches_the_servers_log(tmp_path):
             assert c.get("/", params={"token": token}).status_code == 303
             assert c.get("/").status_code == 200  # by cookie
             assert c.get("/api/info", params={"token": token}).status_code == 200  # scripts may still use ?token=
+            assert c.get(f"/api/info?tok%65n={token}").status_code == 200  # the key spelled in escapes
         with connect(ws_url(url, f"/ws/live?token={token}"), open_timeout=30) as ws:
             assert recv_json(ws, timeout=30)["type"] in ("frame", "status")
         with connect(ws_url(url, "/ws/live"), additional_headers={"Cookie": f"hiprom_token={token}"},
                      open_timeout=30) as ws:  # what the page does now
             assert recv_json(ws, timeout=30)["type"] in ("frame", "status")
+        for headers in ({"Authorization": f"Bearer {token}"}, {"X-Hiprom-Token": token}):  # logged at debug level
+            with connect(ws_url(url, "/ws/live?tok%65n=" + token), additional_headers=headers, open_timeout=30) as ws:
+                assert recv_json(ws, timeout=30)["type"] in ("frame", "status")
     finally:
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
@@ -139,4 +143,5 @@ def test_the_token_never_reaches_the_servers_log(tmp_path):
     log = err + "".join(line for line in out.splitlines(keepends=True) if not line.startswith("hiprom: "))
     assert '"WebSocket /ws/live?token=[redacted]"' in log, log[-2000:]
     assert "GET /?token=[redacted]" in log and "/api/info?token=[redacted]" in log
-    assert token not in log
+    assert "tok%65n=[redacted]" in log and "authorization: [redacted]" in log.lower()
+    assert token not in out + err  # nor on the lines hiprom prints: a token given is one the user knows

@@ -97,13 +97,26 @@ def test_a_token_is_generated_for_a_non_loopback_host():
     assert first and second and first != second and len(first) >= 20
 
 
-def test_ctrl_c_with_an_open_mjpeg_preview_stops_at_once_without_a_traceback():
+def _grey_video(path) -> str:
+    """Two seconds of a plain grey picture: a video source with a picture to preview and nobody in it."""
+    import cv2
+    import numpy as np
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (160, 120))
+    for _ in range(20):
+        writer.write(np.full((120, 160, 3), 128, np.uint8))
+    writer.release()
+    return str(path)
+
+
+def test_ctrl_c_with_an_open_mjpeg_preview_stops_at_once_without_a_traceback(tmp_path):
     """Issue 12 #9: the never-ending /video.mjpg used to be cancelled after the grace time, with an ASGI traceback."""
     import threading
     import time
 
+    video = _grey_video(tmp_path / "grey.mp4")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hiprom.cli.main", "serve", "--source", "demo", "--port", "0"],
+        [sys.executable, "-m", "hiprom.cli.main", "serve", "--source", video, "--loop", "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -115,7 +128,7 @@ def test_ctrl_c_with_an_open_mjpeg_preview_stops_at_once_without_a_traceback():
         try:
             with httpx.stream("GET", url + "video.mjpg", timeout=30) as r:
                 assert r.status_code == 200
-                streaming.set()  # open (the demo recording has no picture to send: it just stays open)
+                streaming.set()
                 for _ in r.iter_bytes():
                     pass
             ended.append("cleanly")

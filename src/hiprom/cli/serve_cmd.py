@@ -33,6 +33,7 @@ def _setup_logging(level: str) -> None:
 @click.option("--port", envvar="HIPROM_SERVE_PORT", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port (0 = any free port).")
 @click.option(
     "--source",
+    envvar="HIPROM_SERVE_SOURCE",
     default="0",
     show_default=True,
     help="Camera index, video file, REC.landmarks.npz recording, or 'demo' (a synthetic guided test).",
@@ -44,7 +45,7 @@ def _setup_logging(level: str) -> None:
 @click.option("--db", envvar="HIPROM_SERVE_DB", default=None, help="Records store: database URL or SQLite file (default: HIPROM_DB_URL or the data folder).")
 @click.option("--web-dir", envvar="HIPROM_SERVE_WEB_DIR", default=None, type=click.Path(file_okay=False), help="Folder of the page (default: web/ of the checkout or the installed copy).")
 @click.option("--speed", envvar="HIPROM_SERVE_SPEED", default=1.0, show_default=True, type=click.FloatRange(0.01, 100), help="Play files this many times faster than real time.")
-@click.option("--log-level", default="info", show_default=True, type=click.Choice(["debug", "info", "warning", "error"]))
+@click.option("--log-level", envvar="HIPROM_SERVE_LOG_LEVEL", default="info", show_default=True, type=click.Choice(["debug", "info", "warning", "error"]))
 def serve(
     host: str,
     port: int,
@@ -62,7 +63,8 @@ def serve(
 
     Health data stays on this machine: by default the server listens on
     127.0.0.1 only. Listening on another address needs a token, which is
-    printed with the address to open.
+    printed with the address to open when it is made here (one given with
+    --token or HIPROM_SERVE_TOKEN is not printed: you know it).
     """
     from hiprom.server.app import create_app
     from hiprom.source import SourceSpec
@@ -70,6 +72,7 @@ def serve(
     from hiprom.server.settings import ServerSettings, is_loopback
 
     SourceSpec.parse(source).check()
+    given = bool(token)
     token = access_token(host, token)
     settings = ServerSettings(
         host=host,
@@ -91,9 +94,13 @@ def serve(
     if ":" in shown and not shown.startswith("["):
         shown = f"[{shown}]"
     url = f"http://{shown}:{bound_port}/"
-    click.echo(f"hiprom: live page at {url}{'?token=' + token if token else ''}")
-    if token:
+    if token and given:
+        click.echo(f"hiprom: live page at {url}?token=YOUR-TOKEN (the token you gave; every page and API call needs it)")
+    elif token:
+        click.echo(f"hiprom: live page at {url}?token={token}")
         click.echo(f"hiprom: access token {token} (needed by every page and API call from other machines)")
+    else:
+        click.echo(f"hiprom: live page at {url}")
     click.echo(f"hiprom: source {SourceSpec.parse(source).label}; press Ctrl+C to stop")
     try:
         make_server(app, log_level).run(sockets=[sock])

@@ -207,7 +207,7 @@ def parse_command(text: str) -> str | None:
     """The guide action in a page's text message ``{"type": "command", "action": ...}``, or None."""
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested beyond the parser: not a command either
         return None
     if isinstance(data, dict) and data.get("type") == "command" and data.get("action") in COMMANDS:
         return data["action"]

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hiprom import __version__
 from hiprom.errors import HipromError
@@ -25,6 +26,7 @@ from hiprom.server.errors import (
     method_not_allowed,
     one_error_shape,
     one_line_validation_error,
+    plain_http_error,
     responses,
 )
 from hiprom.server.limits import BodyLimit, ContainErrors
@@ -68,6 +70,8 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         version=__version__,
         summary="Seated hip rotation, measured live from a camera.",
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's API pages load their scripts from a CDN; /openapi.json describes the API
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.live = settings.live_config()  # a clinic's bad norms file fails here, before serving
@@ -81,6 +85,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.add_middleware(AccessGuard, token=settings.token, loopback_only=not settings.needs_token)
     app.add_exception_handler(RequestValidationError, one_line_validation_error)
     app.add_exception_handler(405, method_not_allowed)
+    app.add_exception_handler(StarletteHTTPException, plain_http_error)
     app.include_router(health.router)
     for module in (live, camera, guide, results):
         app.include_router(module.router, responses=responses(*GUARDED))

@@ -10,12 +10,15 @@ lists exactly what the server returns.
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 
 from hiprom.assessment.schema import plain_error
 
@@ -61,12 +64,22 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     return parts[0] + (f": {'.'.join(parts[1:])}" if len(parts) > 1 else "")
 
 
+NOT_JSON = "the request body is not JSON: send one JSON object, UTF-8, with Content-Type: application/json"
+
+
 async def one_line_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    """422 with ``{"detail": "field: message"}`` instead of FastAPI's list of error objects."""
+    """422 with ``{"detail": "field: message"}`` instead of FastAPI's list of error objects.
+
+    A body that is not JSON at all (malformed, or sent as another content
+    type) is a 400 saying so, as ``/openapi.json`` describes it.
+    """
     errors = exc.errors()
     if not errors:
         return JSONResponse({"detail": "request: invalid"}, status_code=422)
     first = errors[0]
+    if first.get("type") == "json_invalid" or (tuple(first.get("loc", ())) == ("body",)
+                                               and isinstance(first.get("input"), (bytes, str))):
+        return JSONResponse({"detail": NOT_JSON}, status_code=400)
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     return JSONResponse({"detail": f"{_field(first.get('loc', ()))}: {plain_error(first)}{more}"}, status_code=422)
 
@@ -100,10 +113,39 @@ def one_error_shape(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+_STARLETTE_WORDS = {
+    400: NOT_JSON,  # FastAPI's "There was an error parsing the body": bytes that are not UTF-8 JSON
+    404: "nothing here: the page is at /, the API under /api (listed in /openapi.json)",
+}
+
+
+async def plain_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    """Any HTTP error as ``{"detail": sentence}``; the framework's bare phrases get sentences that say what to do."""
+    detail = exc.detail
+    if detail == HTTPStatus(exc.status_code).phrase or (exc.status_code == 400 and detail == _PARSE_FAILED):
+        detail = _STARLETTE_WORDS.get(exc.status_code, detail)
+    return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+_PARSE_FAILED = "There was an error parsing the body"
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+_MOUNT_METHODS = ("GET", "HEAD")  # the page's files
+
+
 async def method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
-    """405 whose ``Allow`` lists every method of the path (Starlette names only the first route's)."""
-    path = request.url.path
-    allowed = sorted({m for route in request.app.routes
-                      if getattr(route, "methods", None) and route.path_regex.match(path) for m in route.methods})
-    return JSONResponse({"detail": f"{request.method} is not allowed here; use {', '.join(allowed)}"},
+    """405 whose ``Allow`` lists every method of the path (Starlette names only the first route's).
+
+    Each method is tried against the app's own route matching, so routers
+    included into others answer as they route.
+    """
+    scope = {**request.scope, "path": request.url.path, "root_path": ""}  # as the app saw it, before any mount
+    allowed = []
+    for method in _METHODS:
+        for route in request.app.router.routes:
+            if route.matches({**scope, "method": method})[0] == Match.FULL:
+                if not isinstance(route, Mount) or method in _MOUNT_METHODS:  # a mount matches any method
+                    allowed.append(method)
+                break
+    use = f"use {', '.join(allowed)}" if allowed else "this path takes no requests"
+    return JSONResponse({"detail": f"{request.method} is not allowed here; {use}"},
                         status_code=405, headers={"Allow": ", ".join(allowed)})

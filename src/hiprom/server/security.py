@@ -15,9 +15,11 @@
   that its scripts, preview and WebSockets carry it without putting it in a
   URL. ``/health`` stays open.
 
-Every HTTP answer carries ``nosniff``, ``X-Frame-Options: DENY`` and
-``Referrer-Policy: no-referrer`` (the page adds its Content-Security-Policy),
-and :class:`RedactTokens` keeps ``token=...`` out of uvicorn's log lines.
+Every HTTP answer carries ``nosniff``, ``X-Frame-Options: DENY``,
+``Referrer-Policy: no-referrer`` and the page's Content-Security-Policy, and
+:class:`RedactTokens` keeps the token out of uvicorn's log lines, however the
+query string spells its key (``tok%65n=``) and in the headers logged at debug
+level.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import json
 import logging
 import re
 from http.cookies import SimpleCookie
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 from hiprom.server.settings import is_loopback
 
@@ -40,6 +42,10 @@ def _headers(scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
 
 
+def _host_count(scope) -> int:
+    return sum(1 for k, _ in scope.get("headers", []) if k.lower() == b"host")
+
+
 def _hostname(host: str) -> str:
     host = host.strip().lower()
     if host.startswith("["):
@@ -47,11 +53,6 @@ def _hostname(host: str) -> str:
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
-SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
-)
 PAGE_CSP = (
     "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'; "
     "style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
@@ -59,11 +60,21 @@ PAGE_CSP = (
 )
 """The page's Content-Security-Policy: its own files only, never framed by another site."""
 
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"content-security-policy", PAGE_CSP.encode()),
+)
+
 
 def same_origin(origin: str, scope, host: str) -> bool:
     """Whether a browser's ``Origin`` is this server: same scheme, host and port."""
     scheme = "https" if scope.get("scheme") in ("https", "wss") else "http"
-    parts = urlsplit(origin.strip())
+    try:
+        parts = urlsplit(origin.strip())
+    except ValueError:  # e.g. "http://[::1": not an origin at all, so not this one
+        return False
     return parts.scheme.lower() == scheme and parts.netloc.lower() == host.lower()
 
 
@@ -109,6 +120,9 @@ class AccessGuard:
             return
         headers = _headers(scope)
         host = headers.get("host", "")
+        if _host_count(scope) > 1:
+            await self._deny(scope, send, 400, "a request names one host; this one named several")
+            return
         if self.loopback_only and not is_loopback(_hostname(host)):
             await self._deny(scope, send, 403, f"host {host!r} is not this machine; open http://127.0.0.1 instead")
             return
@@ -155,27 +169,40 @@ class AccessGuard:
         await send({"type": "http.response.body", "body": body})
 
 
-_TOKEN_IN_TEXT = re.compile(r"(token=)[^&\s\"']+", re.IGNORECASE)
+_QUERY_PAIR = re.compile(r"(?P<key>[^?&=\s\"']+)=(?P<value>[^&\s\"']*)")
+_SECRET_HEADER = re.compile(r"\b(authorization|x-hiprom-token|cookie|set-cookie)(\s*:\s*)(.+)", re.IGNORECASE)
+_SECRET_HEADERS = frozenset({"authorization", "x-hiprom-token", "cookie", "set-cookie"})
+REDACTED = "[redacted]"
 
 
 class RedactTokens(logging.Filter):
-    """A log filter that replaces the value of every ``token=`` in a message by ``[redacted]``.
+    """A log filter that keeps the access token out of every line it passes.
 
-    Installed on uvicorn's loggers, whose access and WebSocket lines print the
-    request's path with its query string.
+    Installed on uvicorn's loggers: their access and WebSocket lines print the
+    request's path with its query string, and at debug level the WebSocket
+    handshake's headers, one ``(name, value)`` pair per line.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
         # Arguments are redacted one by one: uvicorn's access formatter unpacks them.
         if isinstance(record.args, tuple):
-            record.args = tuple(_redact(a) if isinstance(a, str) else a for a in record.args)
+            args = tuple(_redact(a) if isinstance(a, str) else a for a in record.args)
+            if len(args) >= 2 and isinstance(args[0], str) and args[0].strip().lower() in _SECRET_HEADERS:
+                args = (args[0], REDACTED, *args[2:])
+            record.args = args
         if isinstance(record.msg, str):
             record.msg = _redact(record.msg)
         return True
 
 
 def _redact(text: str) -> str:
-    return _TOKEN_IN_TEXT.sub(r"\1[redacted]", text) if "token=" in text.lower() else text
+    """``text`` with the value of every query ``token=`` (its key decoded first) and secret header replaced."""
+    if "=" in text:
+        text = _QUERY_PAIR.sub(
+            lambda m: f"{m['key']}={REDACTED}" if unquote_plus(m["key"]).strip().lower() in ("token", COOKIE) else m[0], text)
+    if _SECRET_HEADER.search(text):
+        text = _SECRET_HEADER.sub(lambda m: f"{m[1]}{m[2]}{REDACTED}", text)
+    return text
 
 
 def redact_tokens_in(*logger_names: str) -> None:

@@ -2,8 +2,9 @@
 
 Protocol of ``/ws/camera`` (``?mirrored=1`` when the pictures are flipped):
 
-- client -> server, binary: one JPEG picture per message, at most 4 MB (a
-  larger one gets a ``frame_too_large`` status and the close code 1009);
+- client -> server, binary: one JPEG picture per message, at most 4 MB and
+  4096 pixels a side (a larger one gets a ``frame_too_large`` status and the
+  close code 1009; its size is read from the header, before decoding);
 - client -> server, text: ``{"type": "command", "action": "start" | ...}``;
 - server -> client, text: the same JSON messages as ``/ws/live``, one per
   processed picture, ``source.kind == "browser"``.
@@ -17,6 +18,7 @@ are dropped (and the page is told how many).
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -34,11 +36,34 @@ router = APIRouter(tags=["live"])
 log = logging.getLogger("hiprom.server")
 
 MAX_JPEG_BYTES = 4 * 1024 * 1024
+MAX_SIDE_PX = 4096
+"""A 4K camera's longest side: a larger picture would take hundreds of MB to decode, four clients at once."""
 SOURCE: SourceInfo = {"kind": "browser", "label": "browser camera", "preview": False}
 
 
 def _status(code: str, level: str, text: str, state: dict | None = None, detail: str = "") -> str:
     return encode(status_message(Status(code, level, text, detail), state, SOURCE))  # type: ignore[arg-type]
+
+
+def picture_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a picture's header, without decoding it; None when it is not a picture."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return image.size
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return None
+
+
+def too_large(data: bytes) -> str | None:
+    """Why a picture is refused unread (bytes or pixels beyond the limits), or None when it may be decoded."""
+    if len(data) > MAX_JPEG_BYTES:
+        return f"A picture of {len(data) / 1048576:.1f} MB was refused (at most {MAX_JPEG_BYTES // 1048576} MB)"
+    size = picture_size(data)
+    if size is not None and max(size) > MAX_SIDE_PX:
+        return f"A picture of {size[0]}×{size[1]} pixels was refused (at most {MAX_SIDE_PX} a side)"
+    return None
 
 
 def decode_jpeg(data: bytes) -> np.ndarray | None:
@@ -119,12 +144,11 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
                 return
             data = message.get("bytes")
             if data:
-                if len(data) > MAX_JPEG_BYTES:  # refused out loud: the page would otherwise wait for ever
+                refused = too_large(data)
+                if refused:  # refused out loud: the page would otherwise wait for ever
                     await websocket.send_text(_status(
-                        "frame_too_large", "error",
-                        f"A picture of {len(data) / 1048576:.1f} MB was refused (at most "
-                        f"{MAX_JPEG_BYTES // 1048576} MB): lower the camera resolution or the JPEG quality."))
-                    await websocket.close(code=1009, reason=f"picture larger than {MAX_JPEG_BYTES // 1048576} MB")
+                        "frame_too_large", "error", f"{refused}: lower the camera resolution or the JPEG quality."))
+                    await websocket.close(code=1009, reason="picture too large")
                     return
                 counts["received"] += 1
                 if latest:

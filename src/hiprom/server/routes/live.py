@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from fastapi import APIRouter, WebSocket
+from fastapi import APIRouter, HTTPException, WebSocket
 from fastapi.responses import StreamingResponse
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
@@ -72,9 +72,14 @@ BOUNDARY = "hipromframe"
 @router.get("/video.mjpg", response_class=StreamingResponse, responses={
     200: {"content": {f"multipart/x-mixed-replace; boundary={BOUNDARY}": {"schema": {"type": "string"}}},
           "description": "The picture as an endless MJPEG stream."},
-    **responses(503)})
+    **responses(404, 503)})
 async def video_mjpg(engine: EngineDep) -> StreamingResponse:
-    """The camera or video picture as MJPEG (multipart JPEG), at most ``preview_fps``."""
+    """The camera or video picture as MJPEG (multipart JPEG), at most ``preview_fps``.
+
+    404 when the source is a landmark recording, which has no picture to show.
+    """
+    if not engine.feed.has_video:
+        raise HTTPException(404, "the server's source is a landmark recording, which has no picture to show")
 
     def part(jpeg: bytes) -> bytes:
         head = f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n"

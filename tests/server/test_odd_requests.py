@@ -1,0 +1,119 @@
+"""The second review of odd requests, against a real uvicorn server: every answer a sentence, no 500.
+
+Each test reproduces a finding of that review (a clumsy client or a hostile
+page on 127.0.0.1) and checks what the client now gets instead.
+"""
+
+from __future__ import annotations
+
+import socket
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from hiprom.server import ServerSettings
+from hiprom.server.errors import NOT_JSON
+from hiprom.server.runner import serve_in_thread
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A server with a records store and no live source."""
+    db = tmp_path_factory.mktemp("records") / "records.db"
+    with serve_in_thread(ServerSettings(start_source=False, db=str(db))) as url:
+        yield url
+
+
+def raw(url: str, request: bytes) -> tuple[int, bytes]:
+    """Send one raw HTTP/1.1 request (headers a browser never sends) and read the status and the whole answer."""
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=20) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return int(answer.split(b" ", 2)[1]), answer
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [(b"{bad", "application/json"), ('{"pseudonym": "é"}'.encode("latin-1"), "application/json"),
+     (b'{"pseudonym": "P-1"}', "text/plain")],
+    ids=["malformed", "not-utf8", "wrong-type"],
+)
+def test_a_body_that_is_not_json_is_a_400_saying_how_to_send_it(server, body, content_type):
+    r = httpx.post(server + "/api/subjects", content=body, headers={"Content-Type": content_type})
+    assert r.status_code == 400 and r.json() == {"detail": NOT_JSON}
+    assert "application/json" in NOT_JSON
+
+
+def test_a_wrong_method_names_the_methods_the_path_takes(server):
+    r = httpx.post(server + "/api/live")
+    assert r.status_code == 405 and r.headers["allow"] == "GET"
+    assert r.json()["detail"] == "POST is not allowed here; use GET"
+    r = httpx.delete(server + "/api/sessions")
+    assert r.headers["allow"] == "GET, POST" and r.json()["detail"].endswith("use GET, POST")
+    r = httpx.post(server + "/static/index.html")
+    assert r.status_code == 405 and r.headers["allow"] == "GET, HEAD"
+
+
+def test_an_unknown_path_says_where_things_are_and_the_cdn_api_pages_are_gone(server):
+    r = httpx.get(server + "/no/such/page")
+    assert r.status_code == 404 and "the page is at /" in r.json()["detail"]
+    assert httpx.get(server + "/docs").status_code == 404  # it ran scripts from a CDN in the page's origin
+    assert httpx.get(server + "/openapi.json").status_code == 200
+
+
+def test_every_file_of_the_page_carries_its_content_security_policy(server):
+    from hiprom.server.security import PAGE_CSP
+
+    for path in ("/", "/static/index.html", "/static/help.html", "/api/info", "/no/such/page"):
+        assert httpx.get(server + path).headers.get("content-security-policy") == PAGE_CSP, path
+
+
+def test_an_origin_that_is_not_a_url_is_refused_not_a_500(server):
+    host = urlsplit(server).netloc
+    status, answer = raw(server, f"POST /api/guide/cancel HTTP/1.1\r\nHost: {host}\r\nOrigin: http://[::1\r\n"
+                                 f"Content-Length: 0\r\nConnection: close\r\n\r\n".encode())
+    assert status == 403 and b"are not allowed" in answer
+
+
+def test_a_request_naming_two_hosts_is_refused(server):
+    host = urlsplit(server).netloc
+    status, answer = raw(server, f"GET /api/info HTTP/1.1\r\nHost: evil.example\r\nHost: {host}\r\n"
+                                 f"Connection: close\r\n\r\n".encode())
+    assert status == 400 and b"named several" in answer
+
+
+def test_the_preview_of_a_landmark_recording_is_a_404_not_an_endless_silence(live_server, short_recording):
+    with live_server(source=str(short_recording), loop=True) as url:
+        r = httpx.get(url + "/video.mjpg", timeout=10)
+    assert r.status_code == 404 and "no picture" in r.json()["detail"]
+
+
+def test_a_camera_picture_of_too_many_pixels_is_refused_from_its_header():
+    import cv2
+    import numpy as np
+
+    from hiprom.server.routes.camera import MAX_SIDE_PX, too_large
+
+    ok, small = cv2.imencode(".jpg", np.zeros((480, 640, 3), np.uint8))
+    ok, huge = cv2.imencode(".jpg", np.zeros((16, MAX_SIDE_PX + 8, 3), np.uint8))
+    assert too_large(small.tobytes()) is None
+    assert too_large(huge.tobytes()) == f"A picture of {MAX_SIDE_PX + 8}×16 pixels was refused (at most {MAX_SIDE_PX} a side)"
+    assert too_large(b"\xff\xd8 not a picture") is None  # decoding then says bad_frame
+
+
+def test_a_deeply_nested_command_is_ignored_and_the_socket_stays_open(live_server, short_recording):
+    from websockets.sync.client import connect
+
+    from .helpers import recv_json, recv_until, ws_url
+
+    with live_server(source=str(short_recording), loop=True) as url, \
+            connect(ws_url(url, "/ws/live"), open_timeout=10) as ws:
+        recv_json(ws, timeout=30)
+        ws.send("[" * 100_000)
+        ws.send('{"type": "command", "action": "start"}')
+        msg, _ = recv_until(ws, lambda m: (m.get("state") or {}).get("phase") == "setup", timeout=30)
+        assert msg["state"]["phase"] == "setup"  # the socket still streams, and the command after the garbage was obeyed
