@@ -12,6 +12,9 @@ const ROWS = [
   ["Total arc", "total_arc", "arc"],
 ];
 const SIDE_LABEL = { left: "Left", right: "Right" };
+const BADGE_CLASS = {
+  exceeds: "flagged", not_measurable: "flagged", inconclusive: "undecided", not_compared: "undecided", within: "ok",
+};
 
 function span(cls, text) {
   const s = document.createElement("span");
@@ -100,21 +103,11 @@ export function renderResults(res) {
     tr.append(tdDiff, tdPct);
     return tr;
   }));
-  const thr = asym.threshold_deg ?? facts.norms.asymmetry_threshold_deg;
-  if (res.measurable === false) {
-    ui.asymBadge.className = "badge flagged";
-    ui.asymBadge.textContent = "Not measurable";
-  } else if (asym.flagged) {
-    ui.asymBadge.className = "badge flagged";
-    ui.asymBadge.textContent = `Sides differ by more than ${thr}°`;
-  } else if (Object.values(verdicts).includes("inconclusive")) {
-    // The 95 % interval of a difference straddles the threshold: the test cannot decide.
-    ui.asymBadge.className = "badge undecided";
-    ui.asymBadge.textContent = `Cannot tell if the sides differ by more than ${thr}°: repeat the test`;
-  } else {
-    ui.asymBadge.className = "badge ok";
-    ui.asymBadge.textContent = `Sides within ${thr}°`;
-  }
+  // One answer for the three comparisons, in the words the PDF uses (assessment.wording.overall_asymmetry):
+  // "within" only when the differences were measured and decided.
+  const overall = res.words.overall;
+  ui.asymBadge.className = `badge ${BADGE_CLASS[overall.kind]}`;
+  ui.asymBadge.textContent = overall.badge;
   const notes = [...(res.notes || [])];
   if (res.words && res.words.not_measurable) notes.unshift(`Next time: ${res.words.not_measurable}`);
   if (res.not_measurable_reason) notes.unshift(res.not_measurable_reason);

@@ -194,6 +194,22 @@ def test_one_leg_never_visible(make_kin, noisy_protocol, flag):
     assert result["verdict"].startswith("Left side not measurable")
 
 
+def test_a_leg_seen_in_a_few_stray_frames_is_not_measurable_and_says_to_keep_it_in_the_picture(make_kin, noisy_protocol):
+    """A laptop framing the upper body: the knees "seen" in 1 frame of 111 read as measurable, with no trial."""
+    from hiprom.assessment.wording import explain
+
+    t, angle = noisy_protocol([Trial("right", "internal", 35.0), Trial("right", "external", 30.0)], fps=30.0)
+    stray = np.full(len(t), np.nan)
+    stray[100:103] = 0.0
+    angle[:, 0] = stray
+    result = assess(make_kin(t, angle))
+    assert result["measurable"]
+    assert result["sides"]["left"]["not_measurable"] == f"left leg hard to see: measurable in just 3 of {len(t)} frames"
+    assert explain(result)["not_measurable"].startswith("Keep both knees and feet in the picture")
+    angle[:, 1] = stray
+    assert not assess(make_kin(t, angle))["measurable"]
+
+
 @pytest.mark.parametrize("n", [0, 1, 3])
 def test_too_few_frames(make_kin, n):
     t = np.arange(n) / 30.0

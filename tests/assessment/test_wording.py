@@ -58,7 +58,7 @@ def test_only_exceeds_is_flagged_and_words_say_repeat(make_kin, noisy_protocol):
     assert words["asymmetry"]["internal_rotation"].endswith(
         "cannot tell whether the sides differ by more than 10° (measured 10°); repeat the test.")
     assert "the right side turns 20° further" in words["asymmetry"]["external_rotation"]
-    assert words["bands"]["left"]["external"] == "Left outward turning (ER): below the normal range (40–60°)."
+    assert words["bands"]["left"]["external"] == "Left outward turning (ER): below the normal band (40–60°)."
     assert "repeat the test" in result["verdict"]
 
 
@@ -127,3 +127,24 @@ def test_a_tests_verdict_is_its_worst_measure(verdicts: dict, overall: str | Non
 def test_reasons_kept_by_0_1_are_shown_in_degrees(kept: str, shown: str) -> None:
     """A program a clinician kept with hiprom 0.1 prints as today's: the CLI and the PDF say ° like the page."""
     assert degrees_in_words(kept) == shown
+
+
+@pytest.mark.parametrize(
+    ("verdicts", "measurable", "kind", "badge"),
+    [
+        (("within", "within", "within"), True, "within", "Sides within 10°"),
+        (("within", None, None), True, "within", "Sides within 10° where both were measured"),
+        (("within", "inconclusive", "within"), True, "inconclusive", "Cannot tell if the sides differ by more than 10°: repeat the test"),
+        (("inconclusive", "exceeds", "within"), True, "exceeds", "Sides differ by more than 10°"),
+        ((None, None, None), True, "not_compared", "Sides not compared"),
+        ((None, None, None), False, "not_measurable", "Not measurable"),
+    ],
+)
+def test_one_overall_answer_for_the_three_comparisons(verdicts, measurable, kind, badge):
+    from hiprom.assessment.wording import overall_asymmetry
+
+    result = {"measurable": measurable, "asymmetry": {
+        "threshold_deg": 10.0, "verdicts": dict(zip(("internal_rotation", "external_rotation", "total_arc"), verdicts))}}
+    overall = overall_asymmetry(result)
+    assert (overall["kind"], overall["badge"]) == (kind, badge)
+    assert overall["sentence"].startswith("No flag") == (kind == "within")

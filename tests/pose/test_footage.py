@@ -120,3 +120,14 @@ def test_face_only_webcam_has_a_pose_but_no_visible_legs(tracked_clips):
 def test_times_are_the_video_timestamps(tracked_clips):
     rec = tracked_clips["gt01.mp4"].recording
     np.testing.assert_allclose(rec.t_ms, np.arange(137) * 100.0, atol=1e-6)
+
+
+def test_a_desk_webcam_with_the_legs_hidden_is_not_measurable_and_says_what_to_film(tracked_clips):
+    """The knees of this clip are "seen" in one frame of 111: it read as measurable, with no trial and no advice."""
+    from hiprom.assessment.wording import explain
+    from hiprom.pipeline import analyze_recording
+
+    result = analyze_recording(tracked_clips["d_webcam_desk_upper_body_caliscope.mp4"].recording)
+    assert not result["measurable"]
+    assert "leg hard to see" in result["not_measurable_reason"]
+    assert explain(result)["not_measurable"].startswith("Keep both knees and feet in the picture")

@@ -47,3 +47,25 @@ def test_a_compensation_is_said_once(store: Store, analysis: dict, tmp_path: Pat
     assert "pelvis" not in text.lower()  # no clinical word a patient must look up
     codes = [code for code in REASON_WORDS if code in text or code.replace("_", " ") in text.lower()]
     assert not codes, codes  # nor a flag's code, with or without its underscores
+
+
+def _with_verdicts(analysis: dict, verdict: str | None) -> dict:
+    asym = analysis["asymmetry"]
+    asym["verdicts"] = {m: verdict for m in asym["verdicts"]}
+    asym["flagged"], asym["flagged_measures"] = verdict == "exceeds", []
+    return analysis
+
+
+def test_the_plain_paragraph_says_no_flag_only_when_the_sides_were_compared_and_decided(
+        analysis: dict, tmp_path: Path) -> None:
+    """The audit's first finding: "No flag: your two hips turn about the same" on an undecided, or uncompared, test."""
+    need_poppler()
+    assert "inconclusive" in analysis["asymmetry"]["verdicts"].values()  # the demo subject, as it is
+    texts = {}
+    for name, verdict in (("demo", "keep"), ("within", "within"), ("none", None)):
+        a = analysis if verdict == "keep" else _with_verdicts(dict(analysis, asymmetry=dict(analysis["asymmetry"])), verdict)
+        texts[name] = " ".join(page_one(pdf_text(write_pdf(ReportData(analysis=a), tmp_path / f"{name}.pdf"))).split())
+    assert "No flag" not in texts["demo"] and "We cannot tell yet whether your two hips differ by more than 10°" in texts["demo"]
+    assert "No flag: your two hips turn about the same (within 10°)." in texts["within"]
+    assert "No flag" not in texts["none"] and "No asymmetry flagged" not in texts["none"]
+    assert "Your two hips could not be compared" in texts["none"]

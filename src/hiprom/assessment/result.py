@@ -178,8 +178,12 @@ def assess(
         sides = {side: empty_side(overall_reason) for side in SIDES}
     else:
         for c, side in enumerate(SIDES):
-            if fraction[side] == 0.0:
+            seen = int(np.sum(np.isfinite(angle[:, c])))
+            if seen == 0:
                 sides[side] = empty_side(_why_side_unmeasurable(side, flags[:, c], flags))
+                continue
+            if seen < settings.min_frames:  # a few stray frames (legs out of the picture): no test to measure
+                sides[side] = empty_side(f"{side} leg hard to see: measurable in just {seen} of {n} frames")
                 continue
             off_posture = _off_posture_fraction(angle[:, c], flags[:, c])
             if off_posture >= settings.posture_fraction:

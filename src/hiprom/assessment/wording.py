@@ -5,6 +5,8 @@ exports and (through the server) the page say the same thing:
 
 - :func:`asymmetry_sentence`: one left/right comparison (``within`` /
   ``exceeds`` / ``inconclusive``, see ``summary.difference_verdict``);
+- :func:`overall_asymmetry`: the three comparisons as one answer (the page's
+  badge, the PDF's plain paragraph and its flag box);
 - :func:`band_sentence`: one figure against its reference band;
 - :func:`camera_sentence`: where the camera stood;
 - :func:`camera_advice`: what to move when the camera stands outside the range
@@ -70,10 +72,45 @@ def asymmetry_sentence(measure: str, verdict: str | None, diff_deg: float | None
             f"(measured {abs(diff_deg):.0f}{DEG}); repeat the test.")
 
 
+def overall_asymmetry(result: dict[str, Any]) -> dict[str, Any]:
+    """The left/right answer of a whole result, from its three verdicts.
+
+    ``kind`` is ``exceeds`` (a difference beyond the threshold), ``inconclusive``
+    (none beyond, one too close to tell), ``within`` (every compared difference
+    within; ``partial`` when a measure could not be compared), ``not_compared``
+    (no measure on both sides) or ``not_measurable``; ``badge`` is the page's
+    short label and ``sentence`` what the patient reads. "No flag" is said only
+    when the differences were measured and decided.
+    """
+    asym = result.get("asymmetry") or {}
+    verdicts = [(asym.get("verdicts") or {}).get(m) for m in NAMES]
+    t = f"{float(asym.get('threshold_deg') or 10.0):g}{DEG}"
+    partial = False
+    if result.get("measurable") is False:
+        kind, badge = "not_measurable", "Not measurable"
+        sentence = "Your hips could not be measured this time, so the two sides could not be compared."
+    elif "exceeds" in verdicts:
+        kind, badge = "exceeds", f"Sides differ by more than {t}"
+        sentence = (f"⚑ Flag: one hip turns clearly less than the other (by more than {t}); "
+                    "this is worth discussing with your clinician.")
+    elif "inconclusive" in verdicts:
+        kind, badge = "inconclusive", f"Cannot tell if the sides differ by more than {t}: repeat the test"
+        sentence = f"We cannot tell yet whether your two hips differ by more than {t}: repeat the test."
+    elif "within" not in verdicts:
+        kind, badge = "not_compared", "Sides not compared"
+        sentence = "Your two hips could not be compared: no movement was measured on both sides. Repeat the test."
+    else:
+        kind, partial = "within", None in verdicts
+        badge = f"Sides within {t}" + (" where both were measured" if partial else "")
+        sentence = (f"No flag: your two hips turn about the same (within {t})"
+                    + (" where both were measured; not every movement was." if partial else "."))
+    return {"kind": kind, "partial": partial, "badge": badge, "sentence": sentence}
+
+
 def band_sentence(side: str, direction: str, verdict: str | None, band: tuple[float, float]) -> str:
     """One sentence for a side's ``direction`` ("internal"/"external") figure against its normal ``band``."""
     name = NAMES[f"{direction}_rotation"]
-    normal = f"the normal range ({band[0]:g}–{band[1]:g}{DEG})"
+    normal = f"the normal band ({band[0]:g}–{band[1]:g}{DEG})"
     if verdict is None:
         return f"{side.capitalize()} {name}: not measured."
     text = {
@@ -152,7 +189,8 @@ def camera_sentence(camera: dict[str, Any] | None) -> str | None:
 def explain(result: dict[str, Any]) -> dict[str, Any]:
     """Every sentence of one ``hiprom.analysis/1`` result, for the page, PDF and exports.
 
-    Returns ``{"asymmetry": {measure: sentence}, "bands": {side: {direction: sentence}},
+    Returns ``{"asymmetry": {measure: sentence}, "overall": overall_asymmetry(result),
+    "bands": {side: {direction: sentence}},
     "camera": [advice...], "camera_position": sentence or None, "not_measurable": advice}``,
     the last what to film differently when the result, or a side, could not be measured ("" when all was).
     """
@@ -168,6 +206,7 @@ def explain(result: dict[str, Any]) -> dict[str, Any]:
         "asymmetry": {
             m: asymmetry_sentence(m, verdicts.get(m), asym.get(f"{m}_deg"), threshold) for m in NAMES
         },
+        "overall": overall_asymmetry(result),
         "bands": {
             side: {
                 d: band_sentence(side, d, (sides.get(side) or {}).get(f"{d}_rotation_band"), bands[d])  # type: ignore[arg-type]

@@ -94,7 +94,7 @@ def summary_tables(result: dict[str, Any], catalogue: Catalogue | None = None) -
     if result["trials"]:
         trials = Table(show_edge=False, header_style="bold")
         for col, just in (("#", "right"), ("side", "left"), ("direction", "left"), ("peak", "right"),
-                          ("hold", "right"), ("time", "right"), ("valid", "left")):
+                          ("hold", "right"), ("time", "right"), ("counted", "left")):
             trials.add_column(col, justify=just)  # type: ignore[arg-type]
         for i, tr in enumerate(result["trials"][:MAX_TRIAL_ROWS], start=1):
             valid = "[green]yes[/]" if tr["valid"] else f"[red]no[/]: {escape(reason_words(tr['reasons']))}"

@@ -258,6 +258,7 @@ def sessions_list(subject: str | None, limit: int | None, db: str | None, as_jso
 @json_option
 def sessions_show(session_id: str, db: str | None, as_json: bool) -> None:
     """Show a session: details, figures per side, asymmetry and trials."""
+    from hiprom.assessment.reasons import reason_words
     from hiprom.report.figures import MEASURE_LABELS, MEASURES, summary
 
     with open_store(db) as store:
@@ -282,8 +283,8 @@ def sessions_show(session_id: str, db: str | None, as_json: bool) -> None:
     ):
         details.add_row(Text(label, style="dim"), safe(value))
     out.print(details)
-    figures = make_table(None, ["measure", ("left", "right"), ("±", "right"), ("% norm", "right"),
-                                ("right", "right"), ("±", "right"), ("% norm", "right"),
+    figures = make_table(None, ["measure", ("left", "right"), ("±", "right"), ("% of ref.", "right"),
+                                ("right", "right"), ("±", "right"), ("% of ref.", "right"),
                                 ("L−R", "right"), ("% larger", "right")])
     asym = fig["asymmetry"]
     for m in MEASURES:
@@ -305,12 +306,12 @@ def sessions_show(session_id: str, db: str | None, as_json: bool) -> None:
         out.print(Text(" ".join([fig["camera_position"], *fig["camera_advice"]]), style="dim"))
     if fig["trials"]:
         trials = make_table("Trials", [("#", "right"), "side", "direction", ("peak", "right"),
-                                       ("at s", "right"), ("hold s", "right"), "counted", "flags"])
+                                       ("at s", "right"), ("hold s", "right"), "counted", "why not / flags"])
         for i, t in enumerate(fig["trials"], start=1):
             why = (t.get("reasons") if not t.get("valid") and t.get("reasons") else t.get("flags")) or []
             trials.add_row(str(i), safe(t.get("side")), safe(t.get("direction")), num(t.get("peak_deg")),
                            num(t.get("peak_t_s")), num(t.get("hold_s")), "yes" if t.get("valid") else "no",
-                           safe(", ".join(map(str, why)), missing=""))
+                           safe(reason_words(map(str, why)), missing=""))
         out.print(trials)
     if refs:
         from hiprom.cli.reference_cmd import references_table

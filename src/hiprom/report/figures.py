@@ -119,6 +119,7 @@ def summary(analysis: dict[str, Any]) -> dict[str, Any]:
         "sides": {side: rounded(analysis["sides"].get(side) or {}, SIDE_FIELDS) for side in SIDES},
         "asymmetry": rounded(_flat_asymmetry(analysis, words["asymmetry"]), ASYMMETRY_FIELDS),
         "bands_words": words["bands"],
+        "overall": words["overall"],
         "camera": {k: rnd(v, 2) for k, v in (analysis.get("camera") or {}).items()},
         "camera_position": words["camera_position"],
         "camera_advice": words["camera"],

@@ -155,6 +155,7 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "mdc": (mdc_lo, mdc_hi),
         "flagged": bool(asym.get("flagged")),
         "unsure": [row for row in rows if row["verdict"] == "inconclusive"],
+        "overall": fig["overall"],
         "camera_position": fig["camera_position"],
         "camera_advice": fig["camera_advice"],
         "bands_words": fig["bands_words"],
