@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.testclient import TestClient
 
 from hiprom.report.figures import fmt
+from hiprom.server.errors import one_line_validation_error
 from hiprom.server.routes.records import router
 from hiprom.store import Store
 
@@ -24,6 +26,7 @@ NAME = 'Zoë "Z" <img src=x onerror=alert(1)> 🦄 שלום'
 def client(store: Store) -> TestClient:
     app = FastAPI()
     app.include_router(router)
+    app.add_exception_handler(RequestValidationError, one_line_validation_error)  # as create_app does
     app.state.store = store
     return TestClient(app)
 
@@ -98,7 +101,7 @@ def test_errors_have_http_statuses_and_one_line_details(client: TestClient, meth
     r = getattr(client, method)(path, **({"json": body} if body is not None else {}))
     assert r.status_code == status
     detail = r.json()["detail"]
-    assert isinstance(detail, list) or "\n" not in detail
+    assert isinstance(detail, str) and "\n" not in detail
 
 
 def test_no_store_on_the_app_is_503() -> None:
@@ -111,3 +114,9 @@ def test_session_without_subject(client: TestClient, analysis: dict) -> None:
     r = client.post("/api/sessions", json={"analysis": analysis})
     assert r.status_code == 201 and r.json()["subject"] is None
     assert client.get("/api/subjects").json() == []
+
+
+def test_a_whole_number_too_large_for_the_database_is_a_422(client: TestClient, analysis: dict) -> None:
+    r = client.post("/api/sessions", json={"analysis": {**analysis, "frames": 10**30}, "subject": "P-1"})
+    assert r.status_code == 422 and r.json()["detail"].startswith("analysis: frames: must be at most 10000000")
+    assert client.get("/api/sessions").json() == [] and client.get("/api/subjects").json() == []

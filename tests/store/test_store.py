@@ -146,6 +146,11 @@ def _nested(depth: int) -> dict:
         (lambda a: a.update(created_utc="9999-12-31T23:59:59-23:59"), "created_utc: .*ISO 8601"),
         (lambda a: a.update(source="clip\udc80.mp4"), "source: text holds .* lone surrogate"),
         (lambda a: a.update(extra=_nested(500)), "extra.a.a.*nested more than 32 levels"),
+        # Store audit C: a database integer is 64-bit (OverflowError on SQLite, a 500 from the API).
+        (lambda a: a.update(frames=10**30), r"frames: must be at most 10000000 \(got 1000"),
+        (lambda a: a.update(frames=-1), "frames: must be at least 0"),
+        (lambda a: a["sides"]["left"].update(internal_trials=10**19), "sides.left.internal_trials: must be at most 1000"),
+        (lambda a: a.update(fps=0), r"fps: must be more than 0 \(got 0\)"),
     ],
 )
 def test_not_an_analysis_is_refused_before_writing(store: Store, analysis: dict, change, match: str) -> None:
