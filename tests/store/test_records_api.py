@@ -120,3 +120,25 @@ def test_a_whole_number_too_large_for_the_database_is_a_422(client: TestClient, 
     r = client.post("/api/sessions", json={"analysis": {**analysis, "frames": 10**30}, "subject": "P-1"})
     assert r.status_code == 422 and r.json()["detail"].startswith("analysis: frames: must be at most 10000000")
     assert client.get("/api/sessions").json() == [] and client.get("/api/subjects").json() == []
+
+
+@pytest.mark.parametrize(
+    ("pseudonym", "words"),
+    [("18", "'18' is only digits, which names subject number 18"), ("#5", "starts with '#'"),
+     ("\u200b", "shows no character"), ("\u00a0", "must not be empty")],
+)
+def test_a_pseudonym_that_is_a_number_form_or_shows_nothing_is_refused_in_words(
+        client: TestClient, pseudonym: str, words: str) -> None:
+    r = client.post("/api/subjects", json={"pseudonym": pseudonym})
+    assert r.status_code == 422 and r.json()["detail"].startswith("pseudonym: ") and words in r.json()["detail"]
+    assert "pattern" not in r.json()["detail"] and client.get("/api/subjects").json() == []
+
+
+def test_the_number_form_of_a_subject_works_in_the_api(client: TestClient, analysis: dict) -> None:
+    first = client.post("/api/subjects", json={"pseudonym": "P-1"}).json()["id"]
+    assert client.get(f"/api/subjects/%23{first}").json()["pseudonym"] == "P-1"
+    assert client.post("/api/sessions", json={"analysis": analysis, "subject": f"#{first}"}).json()["subject"] == "P-1"
+    r = client.post("/api/sessions", json={"analysis": analysis, "subject": "#5"})
+    assert r.status_code == 404 and "no subject '#5'" in r.json()["detail"]
+    assert [s["pseudonym"] for s in client.get("/api/subjects").json()] == ["P-1"]
+    assert client.delete(f"/api/subjects/%23{first}").json() == {"deleted": "P-1", "sessions_deleted": 1}

@@ -81,6 +81,11 @@ def test_subjects_add_list_show_delete(store: Store, analysis: dict) -> None:
         ({"pseudonym": ""}, InputError, "must not be empty"),
         ({"pseudonym": "x" * 65}, InputError, "at most 64"),
         ({"pseudonym": "a\x1b[31mb"}, InputError, "control characters"),
+        # Store audit D: a pseudonym that reads as a subject number, or shows nothing.
+        ({"pseudonym": "18"}, InputError, "'18' is only digits, which names subject number 18; add a letter"),
+        ({"pseudonym": " #5 "}, InputError, "'#5' starts with '#', which marks a subject number"),
+        ({"pseudonym": "\u200b"}, InputError, "shows no character"),
+        ({"pseudonym": "\u00a0"}, InputError, "pseudonym: must not be empty"),
         ({"pseudonym": "P", "date_of_birth": "31/12/1980"}, InputError, "use YYYY-MM-DD"),
         ({"pseudonym": "P", "date_of_birth": "2999-01-01"}, InputError, "in the future"),
     ],
@@ -88,6 +93,28 @@ def test_subjects_add_list_show_delete(store: Store, analysis: dict) -> None:
 def test_bad_subject_input_is_refused(store: Store, kwargs: dict, error: type, match: str) -> None:
     with pytest.raises(error, match=match):
         store.add_subject(**kwargs)
+
+
+def test_a_number_form_always_names_the_subject_number(store: Store, analysis: dict) -> None:
+    """``2`` and ``#2`` are subject 2, even beside an older store's subject whose pseudonym is "2"."""
+    from sqlalchemy import text
+
+    with store.engine.begin() as conn:  # what an older hiprom let a user store
+        for pseudonym in ("2", "#2"):
+            conn.execute(text("INSERT INTO subjects (pseudonym, created_utc) VALUES (:p, '2026-01-01 00:00:00')"),
+                         {"p": pseudonym})
+    legacy = {s.pseudonym: s.id for s in store.subjects()}
+    second = store.add_subject("P-2")
+    assert sorted(legacy.values()) == [1, 2] and second.id == 3
+    assert store.subject(2).pseudonym == store.subject("2").pseudonym == store.subject(" #2 ").pseudonym == "#2"
+    assert store.subject(f"#{second.id}") == store.subject(str(second.id)) == store.subject("P-2")
+    assert store.subject(f"#{legacy['2']}").pseudonym == "2"  # the old rows are reached by their numbers
+    assert store.save_analysis(analysis, subject="#3").subject == "P-2"
+    with pytest.raises(RecordNotFound, match="no subject '#5'"):
+        store.save_analysis(analysis, subject="#5")
+    with pytest.raises(RecordNotFound, match="no subject '18'"):
+        store.save_analysis(analysis, subject="18")
+    assert store.delete_subject("2") == 0 and [s.pseudonym for s in store.subjects()] == ["2", "P-2"]
 
 
 def test_duplicate_pseudonym_is_a_clear_error(store: Store) -> None:

@@ -31,13 +31,13 @@ from typing import Annotated, Any, Literal
 
 import anyio
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from hiprom.assessment.schema import Analysis
 from hiprom.errors import HipromError, InputError, StoreError
 from hiprom.server.errors import responses
 from hiprom.store import RecordNotFound, Store
-from hiprom.store.records import SessionBase
+from hiprom.store.records import SessionBase, pseudonym_problem
 
 router = APIRouter(prefix="/api", tags=["records"], responses=responses(503))
 log = logging.getLogger("hiprom.server")
@@ -83,14 +83,23 @@ def _iso_date_text(value: Any) -> Any:
 IsoDate = Annotated[date, BeforeValidator(_iso_date_text), WithJsonSchema({"type": "string", "format": "date"})]
 """A date given as ``YYYY-MM-DD`` only (pydantic alone would read ``0`` as 1970-01-01)."""
 
-PSEUDONYM_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
-"""At least one visible character and no control characters (``store.records.check_pseudonym``)."""
+def _pseudonym(value: str | None) -> str | None:
+    """The store's one pseudonym rule, as a pydantic check: its plain sentence, never a regular expression."""
+    if value is not None:
+        problem = pseudonym_problem(value.strip())
+        if problem is not None:
+            raise ValueError(problem)
+    return value
+
+
+Pseudonym = Annotated[str | None, AfterValidator(_pseudonym)]
+"""A subject's pseudonym: shows a character, no control characters, not a number form (``18``, ``#18``)."""
 
 
 class SubjectCreate(BaseModel):
     """A new subject; a pseudonym like ``S-3F9A1C`` is made when none is given."""
 
-    pseudonym: str | None = Field(None, max_length=64, pattern=PSEUDONYM_PATTERN)
+    pseudonym: Pseudonym = Field(None, max_length=64)
     name: str | None = Field(None, max_length=200)
     date_of_birth: str | None = Field(None, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", examples=["1984-05-17"],
                                       description="YYYY-MM-DD, not in the future", json_schema_extra={"format": "date"})
@@ -113,7 +122,8 @@ class SessionCreate(BaseModel):
     model_config = ConfigDict(strict=True)
 
     analysis: Analysis
-    subject: str | None = Field(None, max_length=64, description="pseudonym (added if new) or number")
+    subject: str | None = Field(None, max_length=64,
+                                description="pseudonym (added if new) or number (12 or #12; 404 if there is none)")
     operator: str | None = Field(None, max_length=200)
     notes: str | None = Field(None, max_length=20_000)
     camera: str | None = Field(None, max_length=200)
