@@ -117,6 +117,23 @@ def test_a_number_form_always_names_the_subject_number(store: Store, analysis: d
     assert store.delete_subject("2") == 0 and [s.pseudonym for s in store.subjects()] == ["2", "P-2"]
 
 
+def test_numbers_are_never_given_twice_even_after_a_delete(store: Store, fixture_analysis: dict) -> None:
+    """Store audit E, on SQLite (AUTOINCREMENT) and PostgreSQL (serial sequences)."""
+    from hiprom.store import ReferenceInput
+
+    counted_exercise = {"schema": "hiprom.exercise/1", "exercise": "chair_rotation_internal", "side": "left",
+                        "direction": "internal", "reps_done": 7, "reps_target": 20, "reps": []}
+    first = store.save_analysis(fixture_analysis, subject="P-1")
+    reading = store.add_reference(first.id, ReferenceInput("goniometer", left_ir_deg=30))
+    counted = store.add_exercise_result(first.id, counted_exercise)
+    subject = store.subject("P-1").id
+    store.delete_subject("P-1")  # and with it the session, its reading and its counted exercise
+    second = store.save_analysis(fixture_analysis, subject="P-2")
+    assert second.id > first.id and store.subject("P-2").id > subject
+    assert store.add_reference(second.id, ReferenceInput("goniometer", left_ir_deg=30)).id > reading.id
+    assert store.add_exercise_result(second.id, counted_exercise)["id"] > counted["id"]
+
+
 def test_duplicate_pseudonym_is_a_clear_error(store: Store) -> None:
     store.add_subject("P-7")
     with pytest.raises(StoreError, match="'P-7' already exists"):
