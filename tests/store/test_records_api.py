@@ -142,3 +142,30 @@ def test_the_number_form_of_a_subject_works_in_the_api(client: TestClient, analy
     assert r.status_code == 404 and "no subject '#5'" in r.json()["detail"]
     assert [s["pseudonym"] for s in client.get("/api/subjects").json()] == ["P-1"]
     assert client.delete(f"/api/subjects/%23{first}").json() == {"deleted": "P-1", "sessions_deleted": 1}
+
+
+def test_the_same_finished_test_saved_twice_or_at_once_is_one_session(client: TestClient, analysis: dict) -> None:
+    """Store audit F: a second save of a result_id answers 200 with the session, never a duplicate re-test."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from hiprom.live.processor import FinishedTest, ResultRegistry
+    from hiprom.recording import LandmarkRecording
+
+    results = client.app.state.results = ResultRegistry()
+    recording = LandmarkRecording.load(Path(__file__).parents[2] / "samples" / "demo_seated_test.landmarks.npz")
+    body = {"analysis": analysis, "result_id": results.add(FinishedTest(analysis, recording)), "subject": "LIVE-1"}
+    first = client.post("/api/sessions", json=body)
+    again = client.post("/api/sessions", json={**body, "subject": "LIVE-2"})
+    assert (first.status_code, again.status_code) == (201, 200) and again.json() == first.json()
+    assert again.json()["subject"] == "LIVE-1" and [s["id"] for s in client.get("/api/sessions").json()] == [
+        first.json()["id"]]
+
+    other = {**body, "result_id": results.add(FinishedTest(analysis, recording))}
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: client.post("/api/sessions", json=other), range(4)))
+    assert sorted(r.status_code for r in answers) == [200, 200, 200, 201]
+    assert len({r.json()["id"] for r in answers}) == 1 and len(client.get("/api/sessions").json()) == 2
+
+    client.delete(f"/api/sessions/{first.json()['id']}")  # deleted: the test can be saved afresh
+    resaved = client.post("/api/sessions", json=body)
+    assert resaved.status_code == 201 and resaved.json()["id"] > first.json()["id"]

@@ -216,18 +216,34 @@ def list_sessions(store: StoreDep, subject: str | None = None,
 
 
 @router.post("/sessions", response_model=SessionPublic, status_code=201,
-             responses=responses(400, 404, 409, 413, 422))
-def create_session(body: SessionCreate, store: StoreDep, request: Request) -> dict[str, Any]:
-    """Store an analysis as a session (one transaction), with the guided test's landmarks when named."""
+             responses={200: {"model": SessionPublic, "description": "This finished test (result_id) was saved "
+                              "before: the session it was saved as; nothing is stored twice."},
+                        **responses(400, 404, 409, 413, 422)})
+def create_session(body: SessionCreate, store: StoreDep, request: Request, response: Response) -> dict[str, Any]:
+    """Store an analysis as a session (one transaction), with the guided test's landmarks when named.
+
+    A finished test (``result_id``) is stored once: saving it again answers
+    200 with the session it was saved as (its subject and notes as first
+    saved), so a second press of Save or a retried request never makes a
+    duplicate that would count as a re-test of itself.
+    """
     results = getattr(request.app.state, "results", None)  # finished guided tests (the live app only)
     test = results.get(body.result_id) if body.result_id and results is not None else None
     if body.result_id and test is None:
         raise HTTPException(404, f"no finished test {body.result_id!r} (results are kept in memory until the server stops)")
-    with _http_errors():
+    with results.saving(body.result_id) if test is not None else contextlib.nullcontext(), _http_errors():
+        earlier = results.saved_session(body.result_id) if test is not None else None
+        if earlier is not None:
+            with contextlib.suppress(RecordNotFound):  # deleted since: saved afresh below
+                record = store.session(earlier, with_analysis=False)
+                response.status_code = 200
+                return _session_public(record)
         analysis = body.analysis.model_dump(by_alias=True, exclude_unset=True)  # unknown keys included
         record = store.save_analysis(analysis, subject=body.subject, operator=body.operator,
                                      notes=body.notes, camera=body.camera, settings=body.settings,
                                      landmarks=test.recording if test is not None else None)
+        if test is not None:
+            results.mark_saved(body.result_id, record.id)
     return _session_public(record)
 
 
