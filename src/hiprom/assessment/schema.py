@@ -267,6 +267,8 @@ _BOUNDS = {"greater_than": ("gt", "more than"), "greater_than_equal": ("ge", "at
 
 def plain_error(err: Mapping[str, Any]) -> str:
     """One pydantic error in JSON's words, with what was given: ``must be a number (got 'x')``."""
+    if err["type"] == "string_unicode" and isinstance(err.get("input"), bytes):  # a raw body (a CSV file)
+        return "is not UTF-8 text; save the file as UTF-8 (a spreadsheet's \"CSV UTF-8\") and send it again"
     got = "" if err["type"] == "missing" or "input" not in err else f" (got {_short(err['input'])})"
     bound = _BOUNDS.get(err["type"])
     if bound is not None and bound[0] in (err.get("ctx") or {}):
