@@ -99,7 +99,9 @@ Pseudonym = Annotated[str | None, AfterValidator(_pseudonym)]
 class SubjectCreate(BaseModel):
     """A new subject; a pseudonym like ``S-3F9A1C`` is made when none is given."""
 
-    pseudonym: Pseudonym = Field(None, max_length=64)
+    pseudonym: Pseudonym = Field(None, max_length=64, description=(
+        "shows a character, no control characters, not digits only and not starting with '#' "
+        "(those name a subject number)"))
     name: str | None = Field(None, max_length=200)
     date_of_birth: str | None = Field(None, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", examples=["1984-05-17"],
                                       description="YYYY-MM-DD, not in the future", json_schema_extra={"format": "date"})
