@@ -84,6 +84,8 @@ def test_counted_exercise_retest_and_trend(client: TestClient, analysis: dict) -
     assert row["verdict"] == "improved" and row["change_deg"] == 15.0
     assert client.get(f"/api/sessions/{test}/retest").status_code == 404  # nothing earlier that day
     assert client.get(f"/api/sessions/{test}/retest", params={"before": retest_id}).json()["after"] == test
+    itself = client.get(f"/api/sessions/{test}/retest", params={"before": test})
+    assert itself.status_code == 422 and f"session {test} cannot be compared with itself" in itself.json()["detail"]
 
     visits = client.get("/api/subjects/P-2/trend").json()["visits"]
     assert [v["session_id"] for v in visits] == [test, retest_id]

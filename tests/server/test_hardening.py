@@ -175,6 +175,41 @@ def test_odd_text_in_a_session_is_a_422(server, analysis, body, status, words):
     assert words in r.json()["detail"]
 
 
+def _nested_reps(depth: int) -> list:
+    value: list = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [({"reps": _nested_reps(300)}, "exercise result: reps.0.0"),
+     ({"reps": _nested_reps(700)}, "nested more than 32 levels"),
+     ({"extra": "\ud800"}, "exercise result: extra: text holds '\\ud800', a lone surrogate")],
+    ids=["reps-300-deep", "reps-700-deep", "lone-surrogate"],
+)
+def test_an_odd_exercise_result_is_a_422_and_nothing_is_stored(server, analysis, change, words):
+    sid = httpx.post(server + "/api/sessions", json={"analysis": analysis}).json()["id"]
+    result = {"schema": "hiprom.exercise/1", "exercise": "chair_rotation_external", "side": "left",
+              "direction": "external", "reps_done": 2, "reps_target": 20, "reps": [], **change}
+    r = httpx.post(f"{server}/api/sessions/{sid}/exercise-results", content=json.dumps(result, ensure_ascii=True),
+                   headers={"Content-Type": "application/json"})
+    assert r.status_code == 422, r.text
+    assert words in r.json()["detail"] and len(r.text) < 2000
+    listed = httpx.get(f"{server}/api/sessions/{sid}/exercise-results")
+    assert listed.status_code == 200 and listed.json() == []
+
+
+def test_a_lone_surrogate_in_a_program_reason_is_a_422(server, analysis):
+    sid = httpx.post(server + "/api/sessions", json={"analysis": analysis}).json()["id"]
+    item = {"exercise": "chair_rotation_external", "side": "left", "reason": "\ud800"}
+    r = httpx.put(f"{server}/api/sessions/{sid}/program", content=json.dumps({"items": [item]}, ensure_ascii=True),
+                  headers={"Content-Type": "application/json"})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"].startswith("program item 1: reason: text holds '\\ud800', a lone surrogate")
+
+
 def test_a_lone_surrogate_pseudonym_and_deep_raw_json_are_4xx(server):
     r = httpx.post(server + "/api/subjects", content=b'{"pseudonym": "P\\ud800x", "name": "\\udcff"}',
                    headers={"Content-Type": "application/json"})

@@ -11,7 +11,8 @@ Left out: ``/video.mjpg`` (an endless stream, by design), and for the
 operations in ``RULES_BEYOND_JSON_SCHEMA`` the "schema-valid data must be
 accepted" check: some of their rules cannot be stated in JSON Schema (series
 columns as long as ``t_s``, a time zone offset that keeps the date in range,
-at least one angle of a reading, a CSV's rows) and are answered with a
+a pseudonym that shows a character and is not a number's form, at least one
+angle of a reading, a CSV's rows) and are answered with a
 documented 422.
 """
 
@@ -28,6 +29,7 @@ from hiprom.server.runner import serve_in_thread  # noqa: E402
 MAX_EXAMPLES = 8
 RULES_BEYOND_JSON_SCHEMA = {
     "POST /api/sessions",
+    "POST /api/subjects",  # a pseudonym shows a character and is not a subject number's form (18, #18)
     "POST /api/sessions/{session_id}/references",  # at least one of the four angles
     "POST /api/references/import",  # a CSV's header and rows
     "PUT /api/sessions/{session_id}/program",  # items name exercises of the catalogue in force

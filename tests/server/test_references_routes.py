@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.testclient import TestClient
 
 from hiprom.server import ServerSettings, create_app
+from hiprom.server.errors import one_line_validation_error
 from hiprom.server.routes import records, references
 from hiprom.store import Store
 
@@ -21,6 +23,7 @@ def client(tmp_path: Path) -> TestClient:
     app = FastAPI()
     app.include_router(records.router)
     app.include_router(references.router)
+    app.add_exception_handler(RequestValidationError, one_line_validation_error)  # as create_app does
     app.state.store = Store(tmp_path / "hiprom.db")
     yield TestClient(app)
     app.state.store.close()
@@ -81,6 +84,34 @@ def test_csv_import_is_all_or_nothing(client: TestClient) -> None:
     good = f"session,instrument,left_ir\n{sid},goniometer,30\n{sid},inclinometer,31\n"
     r = client.post("/api/references/import", content=good, headers={"content-type": "text/csv"})
     assert r.status_code == 201 and [x["instrument"] for x in r.json()] == ["goniometer", "inclinometer"]
+
+
+@pytest.mark.parametrize(
+    ("content", "detail"),
+    [
+        (b"session,instrument,left_ir,left_ir\n{sid},goniometer,30,40\n",
+         "CSV: column 'left_ir' appears twice in the header; keep one"),
+        (b"session,instrument,left_ir_deg,Left IR\n{sid},goniometer,30,40\n", "CSV: column 'Left IR' appears twice"),
+        ("session,instrument,left_ir,notes\n{sid},goniometer,30,caf\u00e9\n".encode("latin-1"),
+         "request: is not UTF-8 text; save the file as UTF-8"),
+    ],
+    ids=["same-name", "same-column-two-spellings", "latin-1"],
+)
+def test_a_csv_with_a_column_twice_or_not_utf8_is_refused_saying_what_to_do(client: TestClient, content: bytes,
+                                                                            detail: str) -> None:
+    sid = _session(client)
+    r = client.post("/api/references/import", content=content.replace(b"{sid}", str(sid).encode()),
+                    headers={"content-type": "text/csv"})
+    assert r.status_code == 422 and r.json()["detail"].startswith(detail) and "surrogate" not in r.text
+    assert client.get("/api/references").json() == []
+
+
+def test_an_unknown_instrument_filter_is_a_422_naming_the_instruments(client: TestClient) -> None:
+    for path in ("/api/references", "/api/validation"):
+        r = client.get(path, params={"instrument": "xyz"})
+        assert r.status_code == 422
+        assert r.json()["detail"] == "instrument: 'xyz' is unknown, expecting one of {goniometer, inclinometer, other}"
+    assert client.get("/api/references", params={"instrument": "Goniometer"}).json() == []
 
 
 def test_validation_figures_come_from_stored_pairs(client: TestClient) -> None:

@@ -110,7 +110,7 @@ def test_version_4_store_gets_each_sessions_verdict_on_both_backends(db_url: str
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:  # what a store of version 4 looked like
         conn.execute(text("ALTER TABLE sessions DROP COLUMN asymmetry_verdict"))
-        conn.execute(text("UPDATE schema_version SET version = 4 WHERE version = 5"))
+        conn.execute(text("UPDATE schema_version SET version = 4 WHERE version = :v"), {"v": SCHEMA_VERSION})
     engine.dispose()
 
     with Store(db_url) as store:
@@ -118,3 +118,72 @@ def test_version_4_store_gets_each_sessions_verdict_on_both_backends(db_url: str
         assert store.session(judged).asymmetry_verdict == "inconclusive"
         assert store.session(unjudged).asymmetry_verdict is None
         assert [s.asymmetry_verdict for s in store.sessions("P-1")] == [None, "inconclusive"]
+
+
+def _v1_store_with_two_sessions(path: Path, analysis: dict) -> None:
+    """A version 1 store: subject 1 with sessions 1 and 2, each with its trials and series (ids 1..n)."""
+    series = analysis.pop("series")
+    with sqlite3.connect(path) as conn:
+        conn.executescript(SCHEMA_V1.read_text())
+        conn.execute("INSERT INTO subjects VALUES (1, 'OLD-1', NULL, NULL, NULL, '2026-01-02 03:04:05')")
+        for sid in (1, 2):
+            conn.execute(
+                "INSERT INTO sessions (id, subject_id, recorded_utc, saved_utc, mirrored, analysis_schema,"
+                " settings_json, norms_json, measurable, asymmetry_flagged, analysis_json)"
+                " VALUES (?, 1, '2026-01-02 03:04:05', '2026-01-02 03:04:05', 0, 'hiprom.analysis/1',"
+                " '{}', '{}', 1, 0, ?)", (sid, json.dumps(analysis)))
+            conn.execute("INSERT INTO trials (session_id, position, side, direction, valid, flags_json)"
+                         " VALUES (?, 0, 'left', 'internal', 1, '[]')", (sid,))
+            conn.execute("INSERT INTO series VALUES (?, 'json+gzip', ?, ?)",
+                         (sid, len(series["t_s"]), gzip.compress(json.dumps(series).encode())))
+
+
+def test_upgrading_an_sqlite_store_keeps_every_row_and_numbers_are_never_given_again(
+        tmp_path: Path, fixture_analysis: dict) -> None:
+    path = tmp_path / "v1.db"
+    _v1_store_with_two_sessions(path, fixture_analysis)
+    with Store(path) as store:
+        assert store.migrated_from == 1
+        # Rebuilding sessions and subjects fired none of their ON DELETE CASCADEs.
+        assert store.counts() == {"subjects": 1, "sessions": 2, "trials": 2, "series": 2, "landmarks": 0,
+                                  "reference_readings": 0}
+        assert [s.id for s in store.sessions("OLD-1")] == [2, 1] and store.session(2).analysis["series"]
+        store.delete_session(2)
+        assert store.save_analysis(fixture_analysis, subject="OLD-1").id == 3
+        store.delete_session(1)  # cascades still work after the rebuild
+        left = store.counts()
+        assert (left["sessions"], left["series"], left["trials"]) == (1, 1, store.session(3).n_trials)
+    with sqlite3.connect(path) as conn:
+        tables = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'"))
+        assert all("AUTOINCREMENT" in tables[t] for t in ("subjects", "sessions", "reference_readings",
+                                                           "exercise_results"))
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        indexes = {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert {"ix_sessions_subject_recorded", "ix_reference_readings_session_id",
+                "ix_exercise_results_session_id"} <= indexes
+
+
+def test_an_upgrade_that_fails_midway_leaves_the_store_as_it_was(tmp_path: Path, fixture_analysis: dict,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from hiprom.store import migrations
+
+    path = tmp_path / "v1.db"
+    _v1_store_with_two_sessions(path, fixture_analysis)
+    rebuild = migrations._rebuild_autoincrement
+
+    def fail_at_readings(conn, name):  # subjects and sessions already rebuilt when this fails
+        if name == "reference_readings":
+            raise RuntimeError("power cut")
+        rebuild(conn, name)
+
+    monkeypatch.setattr(migrations, "_rebuild_autoincrement", fail_at_readings)
+    with pytest.raises(RuntimeError, match="power cut"):
+        Store(path)
+    assert _versions(path) == [1]
+    with sqlite3.connect(path) as conn:
+        assert "AUTOINCREMENT" not in conn.execute("SELECT sql FROM sqlite_master WHERE name = 'sessions'").fetchone()[0]
+        assert [conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("subjects", "sessions", "trials",
+                                                                                  "series")] == [1, 2, 2, 2]
+    monkeypatch.undo()
+    with Store(path) as store:
+        assert store.migrated_from == 1 and store.counts()["trials"] == 2

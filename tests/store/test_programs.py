@@ -52,6 +52,44 @@ def test_exercise_results_are_kept_in_order(store: Store, fixture_analysis: dict
         store.add_exercise_result(999, RESULT)
 
 
+def _nested_list(depth: int) -> list:
+    value: list = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [({"reps": _nested_list(300)}, "reps.0.0.0"), ({"reps": _nested_list(700)}, "nested more than 32 levels"),
+     ({"extra": "\ud800"}, "extra: text holds '\\ud800', a lone surrogate")],
+    ids=["reps-300-deep", "reps-700-deep", "lone-surrogate"],
+)
+def test_a_malformed_exercise_result_is_refused_naming_the_field_and_nothing_is_stored(
+        store: Store, fixture_analysis: dict, change: dict, words: str) -> None:
+    session = store.save_analysis(fixture_analysis, subject="P-1")
+    with pytest.raises(InputError, match="exercise result: ") as refused:
+        store.add_exercise_result(session.id, {**RESULT, **change})
+    assert words in str(refused.value)
+    assert store.exercise_results(session.id) == []
+
+
+def test_a_stored_result_too_deep_to_show_is_read_back_by_its_counts(store: Store, fixture_analysis: dict) -> None:
+    """Results stored before they were checked (300 deep, or deeper than JSON can be read) still list."""
+    session = store.save_analysis(fixture_analysis, subject="P-1")
+    for depth in (300, 5000):
+        deep = json.dumps({**RESULT, "reps": []}, separators=(",", ":")).replace('"reps":[]', '"reps":' + "[" * depth + "]" * depth)
+        with store.engine.begin() as conn:
+            conn.execute(text("INSERT INTO exercise_results (session_id, recorded_utc, exercise, side, direction,"
+                              " reps_done, reps_target, result_json) VALUES (:s, '2026-03-01 10:00:00',"
+                              " 'chair_rotation_internal', 'left', 'internal', 7, 20, :j)"),
+                         {"s": session.id, "j": deep})
+    got = store.exercise_results(session.id)
+    assert [(r["reps_done"], r["reps"], "too deeply" in r["note"]) for r in got] == [(7, [], True)] * 2
+    json.dumps(got)  # every record answers as JSON
+    assert store.visits("P-1")[0]["exercise_results"] == got
+
+
 def test_deleting_a_session_deletes_its_program_and_exercises(store: Store, fixture_analysis: dict) -> None:
     session = store.save_analysis(fixture_analysis, subject="P-1")
     store.set_program(session.id, check_program({"items": RECS}, load_catalogue()))

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.testclient import TestClient
 
 from hiprom.report.figures import fmt
+from hiprom.server.errors import one_line_validation_error
 from hiprom.server.routes.records import router
 from hiprom.store import Store
 
@@ -24,6 +26,7 @@ NAME = 'Zoë "Z" <img src=x onerror=alert(1)> 🦄 שלום'
 def client(store: Store) -> TestClient:
     app = FastAPI()
     app.include_router(router)
+    app.add_exception_handler(RequestValidationError, one_line_validation_error)  # as create_app does
     app.state.store = store
     return TestClient(app)
 
@@ -98,7 +101,7 @@ def test_errors_have_http_statuses_and_one_line_details(client: TestClient, meth
     r = getattr(client, method)(path, **({"json": body} if body is not None else {}))
     assert r.status_code == status
     detail = r.json()["detail"]
-    assert isinstance(detail, list) or "\n" not in detail
+    assert isinstance(detail, str) and "\n" not in detail
 
 
 def test_no_store_on_the_app_is_503() -> None:
@@ -111,3 +114,58 @@ def test_session_without_subject(client: TestClient, analysis: dict) -> None:
     r = client.post("/api/sessions", json={"analysis": analysis})
     assert r.status_code == 201 and r.json()["subject"] is None
     assert client.get("/api/subjects").json() == []
+
+
+def test_a_whole_number_too_large_for_the_database_is_a_422(client: TestClient, analysis: dict) -> None:
+    r = client.post("/api/sessions", json={"analysis": {**analysis, "frames": 10**30}, "subject": "P-1"})
+    assert r.status_code == 422 and r.json()["detail"].startswith("analysis: frames: must be at most 10000000")
+    assert client.get("/api/sessions").json() == [] and client.get("/api/subjects").json() == []
+
+
+@pytest.mark.parametrize(
+    ("pseudonym", "words"),
+    [("18", "'18' is only digits, which names subject number 18"), ("#5", "starts with '#'"),
+     ("\u200b", "shows no character"), ("\u00a0", "must not be empty")],
+)
+def test_a_pseudonym_that_is_a_number_form_or_shows_nothing_is_refused_in_words(
+        client: TestClient, pseudonym: str, words: str) -> None:
+    r = client.post("/api/subjects", json={"pseudonym": pseudonym})
+    assert r.status_code == 422 and r.json()["detail"].startswith("pseudonym: ") and words in r.json()["detail"]
+    assert "pattern" not in r.json()["detail"] and client.get("/api/subjects").json() == []
+
+
+def test_the_number_form_of_a_subject_works_in_the_api(client: TestClient, analysis: dict) -> None:
+    first = client.post("/api/subjects", json={"pseudonym": "P-1"}).json()["id"]
+    assert client.get(f"/api/subjects/%23{first}").json()["pseudonym"] == "P-1"
+    assert client.post("/api/sessions", json={"analysis": analysis, "subject": f"#{first}"}).json()["subject"] == "P-1"
+    r = client.post("/api/sessions", json={"analysis": analysis, "subject": "#5"})
+    assert r.status_code == 404 and "no subject '#5'" in r.json()["detail"]
+    assert [s["pseudonym"] for s in client.get("/api/subjects").json()] == ["P-1"]
+    assert client.delete(f"/api/subjects/%23{first}").json() == {"deleted": "P-1", "sessions_deleted": 1}
+
+
+def test_the_same_finished_test_saved_twice_or_at_once_is_one_session(client: TestClient, analysis: dict) -> None:
+    """Store audit F: a second save of a result_id answers 200 with the session, never a duplicate re-test."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from hiprom.live.processor import FinishedTest, ResultRegistry
+    from hiprom.recording import LandmarkRecording
+
+    results = client.app.state.results = ResultRegistry()
+    recording = LandmarkRecording.load(Path(__file__).parents[2] / "samples" / "demo_seated_test.landmarks.npz")
+    body = {"analysis": analysis, "result_id": results.add(FinishedTest(analysis, recording)), "subject": "LIVE-1"}
+    first = client.post("/api/sessions", json=body)
+    again = client.post("/api/sessions", json={**body, "subject": "LIVE-2"})
+    assert (first.status_code, again.status_code) == (201, 200) and again.json() == first.json()
+    assert again.json()["subject"] == "LIVE-1" and [s["id"] for s in client.get("/api/sessions").json()] == [
+        first.json()["id"]]
+
+    other = {**body, "result_id": results.add(FinishedTest(analysis, recording))}
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: client.post("/api/sessions", json=other), range(4)))
+    assert sorted(r.status_code for r in answers) == [200, 200, 200, 201]
+    assert len({r.json()["id"] for r in answers}) == 1 and len(client.get("/api/sessions").json()) == 2
+
+    client.delete(f"/api/sessions/{first.json()['id']}")  # deleted: the test can be saved afresh
+    resaved = client.post("/api/sessions", json=body)
+    assert resaved.status_code == 201 and resaved.json()["id"] > first.json()["id"]

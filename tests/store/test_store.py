@@ -81,6 +81,11 @@ def test_subjects_add_list_show_delete(store: Store, analysis: dict) -> None:
         ({"pseudonym": ""}, InputError, "must not be empty"),
         ({"pseudonym": "x" * 65}, InputError, "at most 64"),
         ({"pseudonym": "a\x1b[31mb"}, InputError, "control characters"),
+        # Store audit D: a pseudonym that reads as a subject number, or shows nothing.
+        ({"pseudonym": "18"}, InputError, "'18' is only digits, which names subject number 18; add a letter"),
+        ({"pseudonym": " #5 "}, InputError, "'#5' starts with '#', which marks a subject number"),
+        ({"pseudonym": "\u200b"}, InputError, "shows no character"),
+        ({"pseudonym": "\u00a0"}, InputError, "pseudonym: must not be empty"),
         ({"pseudonym": "P", "date_of_birth": "31/12/1980"}, InputError, "use YYYY-MM-DD"),
         ({"pseudonym": "P", "date_of_birth": "2999-01-01"}, InputError, "in the future"),
     ],
@@ -88,6 +93,45 @@ def test_subjects_add_list_show_delete(store: Store, analysis: dict) -> None:
 def test_bad_subject_input_is_refused(store: Store, kwargs: dict, error: type, match: str) -> None:
     with pytest.raises(error, match=match):
         store.add_subject(**kwargs)
+
+
+def test_a_number_form_always_names_the_subject_number(store: Store, analysis: dict) -> None:
+    """``2`` and ``#2`` are subject 2, even beside an older store's subject whose pseudonym is "2"."""
+    from sqlalchemy import text
+
+    with store.engine.begin() as conn:  # what an older hiprom let a user store
+        for pseudonym in ("2", "#2"):
+            conn.execute(text("INSERT INTO subjects (pseudonym, created_utc) VALUES (:p, '2026-01-01 00:00:00')"),
+                         {"p": pseudonym})
+    legacy = {s.pseudonym: s.id for s in store.subjects()}
+    second = store.add_subject("P-2")
+    assert sorted(legacy.values()) == [1, 2] and second.id == 3
+    assert store.subject(2).pseudonym == store.subject("2").pseudonym == store.subject(" #2 ").pseudonym == "#2"
+    assert store.subject(f"#{second.id}") == store.subject(str(second.id)) == store.subject("P-2")
+    assert store.subject(f"#{legacy['2']}").pseudonym == "2"  # the old rows are reached by their numbers
+    assert store.save_analysis(analysis, subject="#3").subject == "P-2"
+    with pytest.raises(RecordNotFound, match="no subject '#5'"):
+        store.save_analysis(analysis, subject="#5")
+    with pytest.raises(RecordNotFound, match="no subject '18'"):
+        store.save_analysis(analysis, subject="18")
+    assert store.delete_subject("2") == 0 and [s.pseudonym for s in store.subjects()] == ["2", "P-2"]
+
+
+def test_numbers_are_never_given_twice_even_after_a_delete(store: Store, fixture_analysis: dict) -> None:
+    """Store audit E, on SQLite (AUTOINCREMENT) and PostgreSQL (serial sequences)."""
+    from hiprom.store import ReferenceInput
+
+    counted_exercise = {"schema": "hiprom.exercise/1", "exercise": "chair_rotation_internal", "side": "left",
+                        "direction": "internal", "reps_done": 7, "reps_target": 20, "reps": []}
+    first = store.save_analysis(fixture_analysis, subject="P-1")
+    reading = store.add_reference(first.id, ReferenceInput("goniometer", left_ir_deg=30))
+    counted = store.add_exercise_result(first.id, counted_exercise)
+    subject = store.subject("P-1").id
+    store.delete_subject("P-1")  # and with it the session, its reading and its counted exercise
+    second = store.save_analysis(fixture_analysis, subject="P-2")
+    assert second.id > first.id and store.subject("P-2").id > subject
+    assert store.add_reference(second.id, ReferenceInput("goniometer", left_ir_deg=30)).id > reading.id
+    assert store.add_exercise_result(second.id, counted_exercise)["id"] > counted["id"]
 
 
 def test_duplicate_pseudonym_is_a_clear_error(store: Store) -> None:
@@ -146,6 +190,11 @@ def _nested(depth: int) -> dict:
         (lambda a: a.update(created_utc="9999-12-31T23:59:59-23:59"), "created_utc: .*ISO 8601"),
         (lambda a: a.update(source="clip\udc80.mp4"), "source: text holds .* lone surrogate"),
         (lambda a: a.update(extra=_nested(500)), "extra.a.a.*nested more than 32 levels"),
+        # Store audit C: a database integer is 64-bit (OverflowError on SQLite, a 500 from the API).
+        (lambda a: a.update(frames=10**30), r"frames: must be at most 10000000 \(got 1000"),
+        (lambda a: a.update(frames=-1), "frames: must be at least 0"),
+        (lambda a: a["sides"]["left"].update(internal_trials=10**19), "sides.left.internal_trials: must be at most 1000"),
+        (lambda a: a.update(fps=0), r"fps: must be more than 0 \(got 0\)"),
     ],
 )
 def test_not_an_analysis_is_refused_before_writing(store: Store, analysis: dict, change, match: str) -> None:

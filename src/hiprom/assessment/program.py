@@ -23,6 +23,7 @@ from hiprom.assessment.exercises import DOSE_RANGES, Catalogue, Dose
 from hiprom.assessment.trials import DIRECTIONS
 from hiprom.errors import InputError
 from hiprom.landmarks import SIDES
+from hiprom.parsing import check_text
 
 PROGRAM_SCHEMA = "hiprom.program/1"
 PROGRAM_SIDES: tuple[str, ...] = (*SIDES, "both")
@@ -51,7 +52,7 @@ def _opt_text(where: str, value: Any) -> str | None:
         return None
     if not isinstance(value, str) or len(value) > MAX_TEXT:
         raise InputError(f"{where}: must be text of at most {MAX_TEXT} characters")
-    return value.strip()
+    return check_text(value.strip(), where)
 
 
 def check_dose(where: str, value: Any, base: Dose) -> Dose:

@@ -15,7 +15,10 @@ Rules:
   older versions, most fields may be absent; ``schema``, ``sides`` (both),
   ``asymmetry`` and ``trials`` are required.
 - Bounded: at most :data:`MAX_TRIALS` trials (a seated test has a few dozen),
-  JSON nested at most ``MAX_JSON_DEPTH`` deep, text valid Unicode.
+  whole numbers in sensible ranges (``frames`` at most :data:`MAX_FRAMES`,
+  trial counts at most :data:`MAX_TRIALS`; a database integer is 64-bit, a
+  JSON one unbounded), JSON nested at most ``MAX_JSON_DEPTH`` deep, text
+  valid Unicode.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from hiprom.parsing import check_json_tree, check_text_ok
 SCHEMA = "hiprom.analysis/1"
 MAX_TRIALS = 1000
 """Most trials one analysis may hold: far above any real session, low enough to bound a report's work."""
+MAX_FRAMES = 10_000_000
+"""Most frames one analysis may hold: 92 hours at 30 fps, 11 hours at 240 fps (a seated test is minutes)."""
 
 Side = Literal["left", "right"]
 Measure = Literal["internal_rotation", "external_rotation", "total_arc"]
@@ -55,8 +60,8 @@ class SideFigures(_Block):
     internal_rotation_pct_norm: float | None = None
     internal_rotation_reason: str | None = None
     internal_rotation_confirmed: bool | None = None
-    internal_trials: int | None = Field(None, ge=0)
-    internal_invalid_trials: int | None = Field(None, ge=0)
+    internal_trials: int | None = Field(None, ge=0, le=MAX_TRIALS)
+    internal_invalid_trials: int | None = Field(None, ge=0, le=MAX_TRIALS)
     internal_spread_deg: float | None = None
     internal_peak_t_s: float | None = None
     external_rotation_deg: float | None = None
@@ -64,8 +69,8 @@ class SideFigures(_Block):
     external_rotation_pct_norm: float | None = None
     external_rotation_reason: str | None = None
     external_rotation_confirmed: bool | None = None
-    external_trials: int | None = Field(None, ge=0)
-    external_invalid_trials: int | None = Field(None, ge=0)
+    external_trials: int | None = Field(None, ge=0, le=MAX_TRIALS)
+    external_invalid_trials: int | None = Field(None, ge=0, le=MAX_TRIALS)
     external_spread_deg: float | None = None
     external_peak_t_s: float | None = None
     total_arc_deg: float | None = None
@@ -194,7 +199,7 @@ class Analysis(_Block):
     hiprom_version: str | None = None
     created_utc: str | None = None
     source: str | None = None
-    frames: int | None = Field(None, ge=0)
+    frames: int | None = Field(None, ge=0, le=MAX_FRAMES)
     fps: float | None = Field(None, gt=0)
     duration_s: float | None = Field(None, ge=0)
     mirrored: bool | None = None
@@ -255,9 +260,20 @@ _PLAIN = {
 }
 
 
+_BOUNDS = {"greater_than": ("gt", "more than"), "greater_than_equal": ("ge", "at least"),
+           "less_than": ("lt", "less than"), "less_than_equal": ("le", "at most")}
+"""Pydantic's range errors: the bound's key in the error's context, and its words."""
+
+
 def plain_error(err: Mapping[str, Any]) -> str:
     """One pydantic error in JSON's words, with what was given: ``must be a number (got 'x')``."""
+    if err["type"] == "string_unicode" and isinstance(err.get("input"), bytes):  # a raw body (a CSV file)
+        return "is not UTF-8 text; save the file as UTF-8 (a spreadsheet's \"CSV UTF-8\") and send it again"
     got = "" if err["type"] == "missing" or "input" not in err else f" (got {_short(err['input'])})"
+    bound = _BOUNDS.get(err["type"])
+    if bound is not None and bound[0] in (err.get("ctx") or {}):
+        limit = err["ctx"][bound[0]]
+        return f"must be {bound[1]} {limit:g}" + got if isinstance(limit, float) else f"must be {bound[1]} {limit}" + got
     return _PLAIN.get(err["type"], str(err["msg"]).removeprefix("Value error, ")) + got
 
 
@@ -308,4 +324,4 @@ def validate_analysis(analysis: Any, where: str = "analysis",
     return dict(analysis)
 
 
-__all__ = ["MAX_TRIALS", "SCHEMA", "Analysis", "parse_iso_utc", "plain_error", "validate_analysis"]
+__all__ = ["MAX_FRAMES", "MAX_TRIALS", "SCHEMA", "Analysis", "parse_iso_utc", "plain_error", "validate_analysis"]

@@ -53,10 +53,18 @@ class FinishedTest:
 
 
 class ResultRegistry:
-    """Finished guided tests kept in memory (newest ``capacity``) until saved."""
+    """Finished guided tests kept in memory (newest ``capacity``) until saved, and the session each was saved as.
+
+    Saving the same test twice (a second press of Save, two pages, a retried
+    request) must give the one session: a copy would count as a re-test of
+    itself. A save holds :meth:`saving` for its test and records the session
+    with :meth:`mark_saved`, so the next save finds it.
+    """
 
     def __init__(self, capacity: int = 32) -> None:
         self._items: OrderedDict[str, FinishedTest] = OrderedDict()
+        self._saved: dict[str, int] = {}
+        self._save_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
         self._capacity = capacity
 
@@ -65,12 +73,30 @@ class ResultRegistry:
         with self._lock:
             self._items[rid] = test
             while len(self._items) > self._capacity:
-                self._items.popitem(last=False)
+                old, _ = self._items.popitem(last=False)
+                self._saved.pop(old, None)
+                self._save_locks.pop(old, None)
         return rid
 
     def get(self, rid: str) -> FinishedTest | None:
         with self._lock:
             return self._items.get(rid)
+
+    def saving(self, rid: str) -> threading.Lock:
+        """The lock a save of test ``rid`` holds from looking for its session to recording it."""
+        with self._lock:
+            return self._save_locks.setdefault(rid, threading.Lock())
+
+    def saved_session(self, rid: str) -> int | None:
+        """The session test ``rid`` was saved as, or ``None``."""
+        with self._lock:
+            return self._saved.get(rid)
+
+    def mark_saved(self, rid: str, session_id: int) -> None:
+        """Remember that test ``rid`` was saved as session ``session_id``."""
+        with self._lock:
+            if rid in self._items:
+                self._saved[rid] = session_id
 
 
 class LiveProcessor:

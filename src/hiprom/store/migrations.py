@@ -21,12 +21,20 @@ History:
 - v4: ``home_programs`` and ``exercise_results``: the exercises kept and counted for a session.
 - v5: ``sessions.asymmetry_verdict``, the left/right verdict of each session, so lists can say
   "cannot tell" where ``asymmetry_flagged`` only says "not flagged".
+- v6: on SQLite, ``subjects``, ``sessions``, ``reference_readings`` and ``exercise_results``
+  rebuilt with ``AUTOINCREMENT``, so a deleted row's number is never given again
+  (PostgreSQL's serial sequences already never go back: nothing to do there).
+
+SQLite migrations run with foreign keys off (``PRAGMA foreign_keys`` cannot
+change inside a transaction, so it is set just before it): dropping a table
+that is rebuilt must not fire its ``ON DELETE CASCADE``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 
 from sqlalchemy import (
@@ -135,11 +143,51 @@ def _v5_asymmetry_verdict(conn: Connection) -> None:
                          {"v": verdict, "id": session_id})
 
 
+_V6_TABLES = ("subjects", "sessions", "reference_readings", "exercise_results")
+"""The tables whose numbers users see (in reports, URLs, CSV imports, ``delete`` commands)."""
+
+
+def _v6_ids_never_reused(conn: Connection) -> None:
+    """v6: SQLite gives a deleted row's id again unless the table is AUTOINCREMENT; rebuild those tables."""
+    if conn.dialect.name != "sqlite":
+        return
+    for name in _V6_TABLES:
+        _rebuild_autoincrement(conn, name)
+
+
+def _rebuild_autoincrement(conn: Connection, name: str) -> None:
+    """Rebuild table ``name`` as it stands (reflected: columns, keys, checks) plus ``AUTOINCREMENT``.
+
+    SQLite's way to change a table: a new one, the rows copied with their
+    ids, the old one dropped, the new one renamed, its indexes made again.
+    Copying explicit ids sets ``sqlite_sequence`` to the highest, so the next
+    number follows the highest stored (a number deleted before this upgrade
+    from the top may still come back once; none after it).
+    """
+    indexes = [sql for (sql,) in conn.execute(
+        text("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t AND sql IS NOT NULL"),
+        {"t": name})]
+    reflected = MetaData()  # holds the tables its foreign keys name too
+    old = Table(name, reflected, autoload_with=conn)
+    draft = f"_v6_{name}"
+    new = old.to_metadata(reflected, name=draft)
+    new.indexes.clear()  # made again below under their own names, once the old table is gone
+    new.dialect_kwargs["sqlite_autoincrement"] = True
+    new.create(conn)
+    columns = ", ".join(f'"{c.name}"' for c in old.columns)
+    conn.execute(text(f'INSERT INTO "{draft}" ({columns}) SELECT {columns} FROM "{name}"'))
+    conn.execute(text(f'DROP TABLE "{name}"'))
+    conn.execute(text(f'ALTER TABLE "{draft}" RENAME TO "{name}"'))
+    for sql in indexes:
+        conn.execute(text(sql))
+
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     2: _v2_landmarks,
     3: _v3_reference_readings,
     4: _v4_exercises,
     5: _v5_asymmetry_verdict,
+    6: _v6_ids_never_reused,
 }
 """Step that takes a store from version ``n - 1`` to ``n``."""
 
@@ -172,7 +220,7 @@ def migrate(engine: Engine, where: str) -> int:
     if found == SCHEMA_VERSION:
         return found
     _check_not_newer(found, where)
-    with engine.connect().execution_options(hiprom_write=True) as conn, conn.begin():
+    with engine.connect().execution_options(hiprom_write=True) as conn, _foreign_keys_off(conn), conn.begin():
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
         found = stored_version(conn)  # another process may have migrated meanwhile
@@ -188,6 +236,20 @@ def migrate(engine: Engine, where: str) -> int:
                 MIGRATIONS[version](conn)
                 _stamp(conn, version)
     return 0 if found is None else found
+
+
+@contextlib.contextmanager
+def _foreign_keys_off(conn: Connection) -> Iterator[None]:
+    """On SQLite, foreign keys off for the migration's transaction (set outside it), on again after."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    driver = conn.connection.driver_connection  # no transaction is open yet: the pragma takes effect
+    driver.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        driver.execute("PRAGMA foreign_keys = ON")
 
 
 def _check_not_newer(found: int | None, where: str) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 
 from hiprom.errors import InputError
 from hiprom.landmarks import SIDES
+from hiprom.parsing import check_json_tree
 from hiprom.store.records import dumps, iso_utc, utc_now
 from hiprom.store.schema import ExerciseResultRow, HomeProgramRow, SessionRow
 
@@ -33,6 +34,7 @@ def check_exercise_result(result: Any) -> dict[str, Any]:
     if not isinstance(result, Mapping) or result.get("schema") != EXERCISE_SCHEMA:
         raise InputError(f"exercise result: expecting a {EXERCISE_SCHEMA!r} object "
                          "(as 'hiprom reps --json' or the live counter write it)")
+    check_json_tree(result, "exercise result")  # before anything walks it: deep nesting, lone surrogates
     if not isinstance(result.get("exercise"), str) or not 0 < len(result["exercise"]) <= 40:
         raise InputError("exercise result: 'exercise' must be an exercise id")
     if result.get("side") not in SIDES:
@@ -158,5 +160,18 @@ class ProgramStore:
 
 
 def _result(row: ExerciseResultRow) -> dict[str, Any]:
-    return {**json.loads(row.result_json), "id": row.id, "session_id": row.session_id,
-            "recorded_utc": iso_utc(row.recorded_utc)}
+    """The stored record with its id and time; its columns alone when the record cannot be shown.
+
+    Results stored before :func:`check_exercise_result` walked the whole tree
+    may be nested too deeply to read back or answer with; they are shown by
+    their columns (exercise, side, direction, reps done and asked) and a note,
+    so listing a session's exercises never fails on them.
+    """
+    try:
+        record = json.loads(row.result_json)
+        check_json_tree(record, "stored exercise result")
+    except (ValueError, RecursionError, InputError):
+        record = {"schema": EXERCISE_SCHEMA, "exercise": row.exercise, "side": row.side,
+                  "direction": row.direction, "reps_done": row.reps_done, "reps_target": row.reps_target,
+                  "reps": [], "note": "the stored record is nested too deeply to show; only its counts are kept"}
+    return {**record, "id": row.id, "session_id": row.session_id, "recorded_utc": iso_utc(row.recorded_utc)}

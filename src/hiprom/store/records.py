@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
@@ -54,15 +55,36 @@ def dumps(value: Any) -> str:
     return json.dumps(clean_json(value), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
-def check_pseudonym(pseudonym: str) -> str:
-    """The pseudonym stripped; ``InputError`` if empty, too long or with control characters."""
-    text = str(pseudonym).strip()
+def pseudonym_problem(text: str) -> str | None:
+    """What is wrong with ``text`` (stripped) as a pseudonym, in words, or ``None`` when it will do.
+
+    The one rule for the CLI, the store and the REST API. A pseudonym must
+    show at least one character (not only spaces or zero-width ones), hold no
+    control characters, and never look like a subject number: ``18`` and
+    ``#18`` name subject number 18 (:func:`hiprom.parsing.record_id`), so a
+    pseudonym of ASCII digits only, or one starting with ``#``, is refused.
+    """
     if not text:
-        raise InputError("pseudonym: must not be empty")
+        return "must not be empty"
     if len(text) > PSEUDONYM_MAX:
-        raise InputError(f"pseudonym: at most {PSEUDONYM_MAX} characters, but got {len(text)}")
+        return f"at most {PSEUDONYM_MAX} characters, but got {len(text)}"
     if any(ord(c) < 32 or ord(c) == 127 for c in text):
-        raise InputError(f"pseudonym: {text!r} holds control characters")
+        return f"{text!r} holds control characters"
+    if all(c.isspace() or unicodedata.category(c)[0] in "CZ" for c in text):
+        return f"{text!r} shows no character (only spaces or invisible ones); use letters or digits, such as P-0042"
+    if text.isascii() and text.isdigit():
+        return f"{text!r} is only digits, which names subject number {text}; add a letter, such as P-{text}"
+    if text.startswith("#"):
+        return f"{text!r} starts with '#', which marks a subject number; leave the '#' off"
+    return None
+
+
+def check_pseudonym(pseudonym: str) -> str:
+    """The pseudonym stripped; ``InputError`` saying what is wrong (:func:`pseudonym_problem`)."""
+    text = str(pseudonym).strip()
+    problem = pseudonym_problem(text)
+    if problem is not None:
+        raise InputError(f"pseudonym: {problem}")
     return check_text(text, "pseudonym")
 
 

@@ -42,6 +42,9 @@ def _parse(text: str, where: str) -> tuple[list[tuple[int, str, ReferenceInput]]
     unknown = [h for h, n in zip(header, names) if n not in REQUIRED + OPTIONAL]
     if unknown:
         raise InputError(f"{where}: unknown column {unknown[0]!r}; expecting {', '.join(REQUIRED + OPTIONAL)}")
+    twice = [h for i, (h, n) in enumerate(zip(header, names)) if n in names[:i]]
+    if twice:  # else the last cell of the row would silently win
+        raise InputError(f"{where}: column {twice[0]!r} appears twice in the header; keep one and import again")
     out: list[tuple[int, str, ReferenceInput]] = []
     errors: list[tuple[int, str]] = []
     try:

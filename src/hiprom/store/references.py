@@ -80,6 +80,14 @@ def parse_angle(value: Any, name: str) -> float | None:
     return number
 
 
+def check_instrument(value: Any) -> str:
+    """The instrument's name (one of :data:`INSTRUMENTS`, any case); ``InputError`` naming the allowed ones."""
+    instrument = str(value or "").strip().lower()
+    if instrument not in INSTRUMENTS:
+        raise InputError(f"instrument: {value!r} is unknown, expecting one of {{{', '.join(INSTRUMENTS)}}}")
+    return instrument
+
+
 def _plain_text(value: Any, name: str, limit: int) -> str | None:
     if value is None:
         return None
@@ -114,10 +122,7 @@ class ReferenceInput:
     notes: str | None = None
 
     def __post_init__(self) -> None:
-        instrument = str(self.instrument or "").strip().lower()
-        if instrument not in INSTRUMENTS:
-            raise InputError(f"instrument: {self.instrument!r} is unknown, expecting one of {{{', '.join(INSTRUMENTS)}}}")
-        object.__setattr__(self, "instrument", instrument)
+        object.__setattr__(self, "instrument", check_instrument(self.instrument))
         object.__setattr__(self, "rater", _plain_text(self.rater, "rater", RATER_MAX))
         object.__setattr__(self, "notes", _plain_text(self.notes, "notes", NOTES_MAX))
         for column in COLUMNS.values():
@@ -225,6 +230,9 @@ class ReferenceStore:
             subject: only sessions of this pseudonym.
             since, until: only sessions assessed on or after / on or before these dates (UTC).
             instrument, rater: only readings of this instrument / this rater.
+
+        Raises:
+            InputError: ``instrument`` is not one of :data:`INSTRUMENTS`.
         """
         query = (
             select(ReferenceRow, SessionRow.recorded_utc, SubjectRow.pseudonym)
@@ -240,7 +248,7 @@ class ReferenceStore:
         if until is not None:
             query = query.where(SessionRow.recorded_utc < datetime.combine(until + timedelta(days=1), datetime.min.time()))
         if instrument is not None:
-            query = query.where(ReferenceRow.instrument == instrument.strip().lower())
+            query = query.where(ReferenceRow.instrument == check_instrument(instrument))
         if rater is not None:
             query = query.where(ReferenceRow.rater == rater.strip())
         with self._tx() as s:

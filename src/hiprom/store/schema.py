@@ -12,6 +12,12 @@ records in :mod:`hiprom.store.records` turn them into ISO strings ending in Z.
 The full analysis (``hiprom.analysis/1`` without its ``series``) is kept as
 JSON in ``sessions.analysis_json``; the columns beside it copy the figures a
 list or a query needs, so listing never parses JSON.
+
+The numbers users see and write down (subjects, sessions, reference
+readings, counted exercises) are never given twice, even after a delete, so
+an old report or a CSV of readings can never point at another person:
+``AUTOINCREMENT`` on SQLite (:data:`NEVER_REUSED`; schema version 6), a
+serial sequence on PostgreSQL, which never goes back.
 """
 
 from __future__ import annotations
@@ -32,8 +38,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """Version of the tables below; :mod:`hiprom.store.migrations` upgrades older stores."""
+
+
+NEVER_REUSED = {"sqlite_autoincrement": True}
+"""Table options of the tables whose numbers users see: SQLite never gives a deleted row's id again."""
 
 
 class Base(DeclarativeBase):
@@ -54,6 +64,7 @@ class SubjectRow(Base):
     """A person assessed, known by a pseudonym; name and birth date are optional."""
 
     __tablename__ = "subjects"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pseudonym: Mapped[str] = mapped_column(String(64), unique=True)
@@ -107,7 +118,7 @@ class SessionRow(Base):
         back_populates="session", order_by="TrialRow.position", passive_deletes=True
     )
 
-    __table_args__ = (Index("ix_sessions_subject_recorded", "subject_id", "recorded_utc"),)
+    __table_args__ = (Index("ix_sessions_subject_recorded", "subject_id", "recorded_utc"), NEVER_REUSED)
 
 
 class TrialRow(Base):
@@ -163,6 +174,7 @@ class ReferenceRow(Base):
     """
 
     __tablename__ = "reference_readings"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
@@ -191,6 +203,7 @@ class ExerciseResultRow(Base):
     """One counted exercise of a session (``hiprom.exercise/1`` JSON; schema version 4)."""
 
     __tablename__ = "exercise_results"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)

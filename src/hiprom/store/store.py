@@ -6,8 +6,9 @@ is saved with its trials, series and landmarks in a single commit, so a
 crash, a kill or a full disk leaves it whole or absent. A ``Store`` may be
 shared by threads (each call takes its own connection from the pool).
 
-Subjects are referred to by pseudonym, or by their number when no pseudonym
-matches (``"12"``); sessions by number.
+Subjects are referred to by pseudonym or by number (``12``, ``"12"``,
+``"#12"``: :func:`hiprom.parsing.record_id`, the number form that pseudonyms
+may not take); sessions by number.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from sqlalchemy.orm import Session, defer, sessionmaker
 from hiprom.assessment.summary import overall_verdict
 from hiprom.errors import HipromError, StoreError
 from hiprom.landmarks import SIDES
-from hiprom.parsing import ascii_int, check_json_tree, check_text, record_id
+from hiprom.parsing import check_json_tree, check_text, record_id
 from hiprom.store.engine import make_engine
 from hiprom.store.location import display_url, resolve_url
 from hiprom.store.migrations import migrate
@@ -186,12 +187,16 @@ class Store(ReferenceStore, ProgramStore):
             return n
 
     def _find_subject(self, s: Session, ref: str | int) -> SubjectRow:
-        row = None
-        if isinstance(ref, str):
-            row = s.scalar(select(SubjectRow).where(SubjectRow.pseudonym == check_text(ref.strip(), "subject")))
-        number = ascii_int(str(ref))
-        if row is None and number is not None:
+        """The one resolver of a subject reference: a number form is always a number.
+
+        A subject an older hiprom stored under a pseudonym such as ``18`` or
+        ``#5`` (no longer accepted) is reached by its own number.
+        """
+        number = record_id(ref)
+        if number is not None:
             row = s.get(SubjectRow, number)
+        else:
+            row = s.scalar(select(SubjectRow).where(SubjectRow.pseudonym == check_text(str(ref).strip(), "subject")))
         if row is None:
             raise RecordNotFound(f"no subject {str(ref)!r} in {self.where}; see 'hiprom subjects list'")
         return row
@@ -283,7 +288,7 @@ class Store(ReferenceStore, ProgramStore):
         try:
             return self._find_subject(s, ref)
         except RecordNotFound:
-            if not create or not isinstance(ref, str):
+            if not create or record_id(ref) is not None:  # an unknown number is never made a pseudonym
                 raise
         code = check_pseudonym(ref)
         try:

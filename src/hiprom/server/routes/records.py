@@ -31,13 +31,13 @@ from typing import Annotated, Any, Literal
 
 import anyio
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from hiprom.assessment.schema import Analysis
 from hiprom.errors import HipromError, InputError, StoreError
 from hiprom.server.errors import responses
 from hiprom.store import RecordNotFound, Store
-from hiprom.store.records import SessionBase
+from hiprom.store.records import SessionBase, pseudonym_problem
 
 router = APIRouter(prefix="/api", tags=["records"], responses=responses(503))
 log = logging.getLogger("hiprom.server")
@@ -83,14 +83,25 @@ def _iso_date_text(value: Any) -> Any:
 IsoDate = Annotated[date, BeforeValidator(_iso_date_text), WithJsonSchema({"type": "string", "format": "date"})]
 """A date given as ``YYYY-MM-DD`` only (pydantic alone would read ``0`` as 1970-01-01)."""
 
-PSEUDONYM_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
-"""At least one visible character and no control characters (``store.records.check_pseudonym``)."""
+def _pseudonym(value: str | None) -> str | None:
+    """The store's one pseudonym rule, as a pydantic check: its plain sentence, never a regular expression."""
+    if value is not None:
+        problem = pseudonym_problem(value.strip())
+        if problem is not None:
+            raise ValueError(problem)
+    return value
+
+
+Pseudonym = Annotated[str | None, AfterValidator(_pseudonym)]
+"""A subject's pseudonym: shows a character, no control characters, not a number form (``18``, ``#18``)."""
 
 
 class SubjectCreate(BaseModel):
     """A new subject; a pseudonym like ``S-3F9A1C`` is made when none is given."""
 
-    pseudonym: str | None = Field(None, max_length=64, pattern=PSEUDONYM_PATTERN)
+    pseudonym: Pseudonym = Field(None, max_length=64, description=(
+        "shows a character, no control characters, not digits only and not starting with '#' "
+        "(those name a subject number)"))
     name: str | None = Field(None, max_length=200)
     date_of_birth: str | None = Field(None, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", examples=["1984-05-17"],
                                       description="YYYY-MM-DD, not in the future", json_schema_extra={"format": "date"})
@@ -113,7 +124,8 @@ class SessionCreate(BaseModel):
     model_config = ConfigDict(strict=True)
 
     analysis: Analysis
-    subject: str | None = Field(None, max_length=64, description="pseudonym (added if new) or number")
+    subject: str | None = Field(None, max_length=64,
+                                description="pseudonym (added if new) or number (12 or #12; 404 if there is none)")
     operator: str | None = Field(None, max_length=200)
     notes: str | None = Field(None, max_length=20_000)
     camera: str | None = Field(None, max_length=200)
@@ -206,18 +218,34 @@ def list_sessions(store: StoreDep, subject: str | None = None,
 
 
 @router.post("/sessions", response_model=SessionPublic, status_code=201,
-             responses=responses(400, 404, 409, 413, 422))
-def create_session(body: SessionCreate, store: StoreDep, request: Request) -> dict[str, Any]:
-    """Store an analysis as a session (one transaction), with the guided test's landmarks when named."""
+             responses={200: {"model": SessionPublic, "description": "This finished test (result_id) was saved "
+                              "before: the session it was saved as; nothing is stored twice."},
+                        **responses(400, 404, 409, 413, 422)})
+def create_session(body: SessionCreate, store: StoreDep, request: Request, response: Response) -> dict[str, Any]:
+    """Store an analysis as a session (one transaction), with the guided test's landmarks when named.
+
+    A finished test (``result_id``) is stored once: saving it again answers
+    200 with the session it was saved as (its subject and notes as first
+    saved), so a second press of Save or a retried request never makes a
+    duplicate that would count as a re-test of itself.
+    """
     results = getattr(request.app.state, "results", None)  # finished guided tests (the live app only)
     test = results.get(body.result_id) if body.result_id and results is not None else None
     if body.result_id and test is None:
         raise HTTPException(404, f"no finished test {body.result_id!r} (results are kept in memory until the server stops)")
-    with _http_errors():
+    with results.saving(body.result_id) if test is not None else contextlib.nullcontext(), _http_errors():
+        earlier = results.saved_session(body.result_id) if test is not None else None
+        if earlier is not None:
+            with contextlib.suppress(RecordNotFound):  # deleted since: saved afresh below
+                record = store.session(earlier, with_analysis=False)
+                response.status_code = 200
+                return _session_public(record)
         analysis = body.analysis.model_dump(by_alias=True, exclude_unset=True)  # unknown keys included
         record = store.save_analysis(analysis, subject=body.subject, operator=body.operator,
                                      notes=body.notes, camera=body.camera, settings=body.settings,
                                      landmarks=test.recording if test is not None else None)
+        if test is not None:
+            results.mark_saved(body.result_id, record.id)
     return _session_public(record)
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, HTTPException
+from fastapi import APIRouter, Body, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from hiprom.errors import NotMeasurableError
 from hiprom.server.errors import responses
 from hiprom.server.routes.records import IsoDate, StoreDep, _http_errors
-from hiprom.store import ReferenceInput, ReferenceRecord
+from hiprom.store import INSTRUMENTS, ReferenceInput, ReferenceRecord
 
 router = APIRouter(prefix="/api", tags=["references"], responses=responses(503))
 
@@ -39,6 +39,10 @@ class ReferenceDeleted(BaseModel):
     deleted: int
 
 
+InstrumentFilter = Annotated[str | None, Query(description="only readings of this instrument",
+                                              json_schema_extra={"enum": list(INSTRUMENTS)})]
+"""An instrument to filter by; checked by the store's one rule (``check_instrument``), listed in the description."""
+
 ReferencePublic = ReferenceRecord
 """The API form of a stored reading is the store's record itself (one definition of its fields)."""
 
@@ -60,7 +64,7 @@ def add_session_reference(session_id: int, body: ReferenceCreate, store: StoreDe
 
 @router.get("/references", response_model=list[ReferencePublic], responses=responses(404, 422))
 def list_references(store: StoreDep, subject: str | None = None, since: IsoDate | None = None,
-                    until: IsoDate | None = None, instrument: str | None = None,
+                    until: IsoDate | None = None, instrument: InstrumentFilter = None,
                     rater: str | None = None) -> list[dict[str, Any]]:
     """Every stored reading, oldest session first, filtered like ``hiprom validate``."""
     with _http_errors():
@@ -90,7 +94,7 @@ def delete_reference(reference_id: int, store: StoreDep) -> dict[str, Any]:
 
 @router.get("/validation", responses=responses(404, 409, 422))
 def validation(store: StoreDep, retest: bool = False, subject: str | None = None, since: IsoDate | None = None,
-               until: IsoDate | None = None, instrument: str | None = None,
+               until: IsoDate | None = None, instrument: InstrumentFilter = None,
                rater: str | None = None) -> dict[str, Any]:
     """The figures of ``hiprom validate`` (``hiprom.validation/1``) over the stored pairs; 409 with too few pairs."""
     from hiprom.validation import stored_pairs, stored_retest_pairs, summarize
