@@ -106,7 +106,8 @@ def test_analysis_file_without_store(tmp_path: Path, fixture_analysis: dict) -> 
 @pytest.mark.parametrize(
     ("content", "match"),
     [("{not json", "not a readable JSON file"), ('{"schema": "other"}', "expecting 'hiprom.analysis/1'"),
-     ("[1, 2]", "expecting a JSON object")],
+     ("[1, 2]", "expecting a JSON object"),
+     ('{"schema": "hiprom.analysis/1", "frames": NaN}', "holds NaN, which JSON has no place for")],
 )
 def test_bad_analysis_files_are_input_errors(tmp_path: Path, content: str, match: str) -> None:
     path = tmp_path / "bad.json"

@@ -195,6 +195,9 @@ def _nested(depth: int) -> dict:
         (lambda a: a.update(frames=-1), "frames: must be at least 0"),
         (lambda a: a["sides"]["left"].update(internal_trials=10**19), "sides.left.internal_trials: must be at most 1000"),
         (lambda a: a.update(fps=0), r"fps: must be more than 0 \(got 0\)"),
+        # CLI audit 8: a 76-digit angle reached the PDF, and NaN (not JSON) was stored as "missing".
+        (lambda a: a["sides"]["left"].update(internal_rotation_deg=1e300), "sides.left.internal_rotation_deg: must be at most 360"),
+        (lambda a: a["asymmetry"].update(total_arc_deg=-400.0), "asymmetry.total_arc_deg: must be at least -360"),
     ],
 )
 def test_not_an_analysis_is_refused_before_writing(store: Store, analysis: dict, change, match: str) -> None:

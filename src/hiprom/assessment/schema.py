@@ -17,15 +17,16 @@ Rules:
 - Bounded: at most :data:`MAX_TRIALS` trials (a seated test has a few dozen),
   whole numbers in sensible ranges (``frames`` at most :data:`MAX_FRAMES`,
   trial counts at most :data:`MAX_TRIALS`; a database integer is 64-bit, a
-  JSON one unbounded), JSON nested at most ``MAX_JSON_DEPTH`` deep, text
-  valid Unicode.
+  JSON one unbounded), angles within ±:data:`MAX_DEG` (a 76-digit angle
+  reached a PDF), no NaN or infinity (not JSON), JSON nested at most
+  ``MAX_JSON_DEPTH`` deep, text valid Unicode.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -38,6 +39,9 @@ MAX_TRIALS = 1000
 MAX_FRAMES = 10_000_000
 """Most frames one analysis may hold: 92 hours at 30 fps, 11 hours at 240 fps (a seated test is minutes)."""
 
+MAX_DEG = 360.0
+"""Largest magnitude of any angle, uncertainty or difference (a total arc is at most a full turn)."""
+
 Side = Literal["left", "right"]
 Measure = Literal["internal_rotation", "external_rotation", "total_arc"]
 Verdict = Literal["within", "exceeds", "inconclusive"]
@@ -46,35 +50,39 @@ Band = Literal["below", "within", "above", "inconclusive"]
 """Where a figure falls against its normal band, given its uncertainty."""
 
 
+Degrees = Annotated[float, Field(ge=-MAX_DEG, le=MAX_DEG)]
+"""An angle, uncertainty or left/right difference in degrees."""
+
+
 class _Block(BaseModel):
     """A JSON object of the format: known fields strictly typed, unknown keys kept."""
 
-    model_config = ConfigDict(extra="allow", strict=True)
+    model_config = ConfigDict(extra="allow", strict=True, allow_inf_nan=False)
 
 
 class SideFigures(_Block):
     """``sides.left`` / ``sides.right``: best IR and ER, total arc (degrees, % of norm)."""
 
-    internal_rotation_deg: float | None = None
-    internal_rotation_unc_deg: float | None = None
+    internal_rotation_deg: Degrees | None = None
+    internal_rotation_unc_deg: Degrees | None = None
     internal_rotation_pct_norm: float | None = None
     internal_rotation_reason: str | None = None
     internal_rotation_confirmed: bool | None = None
     internal_trials: int | None = Field(None, ge=0, le=MAX_TRIALS)
     internal_invalid_trials: int | None = Field(None, ge=0, le=MAX_TRIALS)
-    internal_spread_deg: float | None = None
+    internal_spread_deg: Degrees | None = None
     internal_peak_t_s: float | None = None
-    external_rotation_deg: float | None = None
-    external_rotation_unc_deg: float | None = None
+    external_rotation_deg: Degrees | None = None
+    external_rotation_unc_deg: Degrees | None = None
     external_rotation_pct_norm: float | None = None
     external_rotation_reason: str | None = None
     external_rotation_confirmed: bool | None = None
     external_trials: int | None = Field(None, ge=0, le=MAX_TRIALS)
     external_invalid_trials: int | None = Field(None, ge=0, le=MAX_TRIALS)
-    external_spread_deg: float | None = None
+    external_spread_deg: Degrees | None = None
     external_peak_t_s: float | None = None
-    total_arc_deg: float | None = None
-    total_arc_unc_deg: float | None = None
+    total_arc_deg: Degrees | None = None
+    total_arc_unc_deg: Degrees | None = None
     total_arc_pct_norm: float | None = None
     total_arc_reason: str | None = None
     internal_rotation_band: Band | None = None
@@ -93,16 +101,16 @@ class Sides(_Block):
 class Asymmetry(_Block):
     """Left minus right per measure, flagged above ``threshold_deg``."""
 
-    internal_rotation_deg: float | None = None
-    external_rotation_deg: float | None = None
-    total_arc_deg: float | None = None
+    internal_rotation_deg: Degrees | None = None
+    external_rotation_deg: Degrees | None = None
+    total_arc_deg: Degrees | None = None
     internal_rotation_pct: float | None = None
     external_rotation_pct: float | None = None
     total_arc_pct: float | None = None
-    internal_rotation_unc_deg: float | None = None
-    external_rotation_unc_deg: float | None = None
-    total_arc_unc_deg: float | None = None
-    threshold_deg: float | None = None
+    internal_rotation_unc_deg: Degrees | None = None
+    external_rotation_unc_deg: Degrees | None = None
+    total_arc_unc_deg: Degrees | None = None
+    threshold_deg: Degrees | None = None
     flagged: bool | None = None
     flagged_measures: list[Measure] | None = None
     verdicts: dict[Measure, Verdict | None] | None = None
@@ -115,7 +123,7 @@ class Camera(_Block):
     (where the camera stands, not where it points); ``height_m``: above
     the floor; ``distance_m``: horizontal, from the knees."""
 
-    yaw_deg: float | None = None
+    yaw_deg: Degrees | None = None
     height_m: float | None = None
     distance_m: float | None = None
 
@@ -134,8 +142,8 @@ class TrialEntry(_Block):
 
     side: Side
     direction: Literal["internal", "external"]
-    peak_deg: float | None = None
-    peak_unc_deg: float | None = None
+    peak_deg: Degrees | None = None
+    peak_unc_deg: Degrees | None = None
     peak_t_s: float | None = None
     start_s: float | None = None
     end_s: float | None = None
@@ -252,6 +260,7 @@ _PLAIN = {
     "dict_type": "must be a JSON object",
     "list_type": "must be a list",
     "float_type": "must be a number",
+    "finite_number": "must be a number (NaN and infinity are not JSON numbers; write null for none)",
     "int_type": "must be a whole number",
     "string_type": "must be text",
     "string_unicode": "must be valid Unicode text (it holds a lone surrogate)",

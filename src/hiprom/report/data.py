@@ -128,15 +128,22 @@ class ReportData:
         return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
+def _not_json(name: str) -> None:
+    """Python reads NaN and Infinity; JSON has no such numbers, and a figure that is one would be lost unsaid."""
+    raise ValueError(f"it holds {name}, which JSON has no place for (write null for a missing figure)")
+
+
 def load_analysis_file(path: str | Path) -> dict[str, Any]:
     """Read and check an analysis JSON file; one-line ``InputError`` for any defect."""
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{p}: no such file; give a session number or an analysis JSON file")
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
+        data = json.loads(p.read_text(encoding="utf-8"), parse_constant=_not_json)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{p}: not a readable JSON file ({exc})") from None
+    except ValueError as exc:
+        raise InputError(f"{p}: not a JSON file: {exc}") from None
     return check_analysis(data, where=str(p))
 
 
