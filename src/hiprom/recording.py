@@ -17,7 +17,7 @@ import numpy as np
 
 from hiprom import __version__
 from hiprom.atomic import atomic_write
-from hiprom.errors import RecordingError
+from hiprom.errors import InputError, RecordingError
 from hiprom.landmarks import check_landmarks
 
 FORMAT = "hiprom.landmarks/1"
@@ -87,6 +87,17 @@ class LandmarkRecording:
     def n_frames(self) -> int:
         """Number of frames."""
         return int(self.t_ms.shape[0])
+
+    def check_made_from(self, analysis: dict[str, Any]) -> None:
+        """Raise ``InputError`` unless ``analysis`` (its ``frames``) could have been made from these landmarks.
+
+        A recording kept beside a session draws the report's peak pictures at
+        the analysis's peak times: another recording's frames would be the wrong ones.
+        """
+        frames = analysis.get("frames")
+        if isinstance(frames, int) and frames != self.n_frames:
+            raise InputError(f"landmarks have {self.n_frames} frames but the analysis has {frames}; "
+                             "give the recording the analysis was made from")
 
     @property
     def size_wh(self) -> tuple[int, int]:

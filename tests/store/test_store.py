@@ -240,6 +240,14 @@ def test_landmarks_are_optional_and_round_trip(store: Store, analysis: dict, tmp
     assert math.isclose(float(back.t_ms[-1]), float(rec.t_ms[-1]))
 
 
+def test_landmarks_of_another_recording_are_refused_before_writing(store: Store, analysis: dict) -> None:
+    """CLI review 9: a 2-frame recording was kept beside a 1272-frame analysis; its report failed later."""
+    rec = LandmarkRecording.load(SAMPLE)
+    with pytest.raises(InputError, match=f"landmarks have {rec.n_frames} frames but the analysis has 99"):
+        save_analysis(store, {**analysis, "frames": 99}, subject="L", landmarks=rec)
+    assert store.counts()["sessions"] == 0
+
+
 def test_deleting_a_session_deletes_its_trials_series_and_landmarks(store: Store, analysis: dict) -> None:
     keep = store.save_analysis(analysis, subject="D")
     gone = store.save_analysis(analysis, subject="D", landmarks=b"npz-bytes")

@@ -54,10 +54,7 @@ def _peak_pictures(analysis: dict, video: Path | None, landmarks_path: Path | No
     else:
         raise InputError("--video: the peaks' skeleton needs the landmarks; give --landmarks FILE "
                          "(this session was stored without them)")
-    frames = analysis.get("frames")
-    if isinstance(frames, int) and frames != recording.n_frames:
-        raise InputError(f"landmarks have {recording.n_frames} frames but the analysis has {frames}; "
-                         "give the recording the analysis was made from")
+    recording.check_made_from(analysis)
     if video is None:
         return peak_snapshots(analysis, recording)
     from hiprom.capture import open_source

@@ -227,7 +227,8 @@ class Store(ReferenceStore, ProgramStore):
             settings: options the session was measured with (stored as JSON).
             recorded_utc: when the assessment took place (default: the
                 analysis's ``created_utc``, else now).
-            landmarks: optional ``LandmarkRecording`` (or its ``.npz`` bytes) to keep.
+            landmarks: optional ``LandmarkRecording`` (or its ``.npz`` bytes) to keep;
+                a recording of another length than the analysis is refused.
 
         Raises:
             InputError: ``analysis`` is not an analysis result.
@@ -236,6 +237,8 @@ class Store(ReferenceStore, ProgramStore):
         analysis = check_analysis(analysis)
         if settings is not None:
             check_json_tree(settings, "settings")
+        if landmarks is not None and not isinstance(landmarks, (bytes, bytearray)):
+            landmarks.check_made_from(analysis)
         series = analysis.pop("series", None) or {}
         landmark_blob = _landmark_bytes(landmarks)
         sides = analysis["sides"]
