@@ -51,7 +51,8 @@ export async function saveSession() {
     const body = await r.json().catch(() => ({}));
     if (!r.ok) throw new Error(typeof body.detail === "string" ? body.detail : `HTTP ${r.status}`);
     app.savedFor = res.result_id;
-    saveStatus("ok", `Saved as session ${body.id}${body.subject ? ` of ${body.subject}` : ""}. D downloads the PDF.`);
+    const again = r.status === 200;  // this test was saved before (another tab, a retry): the same session
+    saveStatus("ok", `${again ? "Already saved" : "Saved"} as session ${body.id}${body.subject ? ` of ${body.subject}` : ""}. D downloads the PDF.`);
     offerReference(body.id);
     afterSave(body.id);
     if (body.report_url) {

@@ -31,8 +31,8 @@ def _json_response(status: int, detail: str, extra_headers: list[tuple[bytes, by
 
 def too_large_detail(limit_bytes: int) -> str:
     """The one message of a 413."""
-    return (f"request body larger than {limit_bytes / 1048576:.0f} MB; "
-            "send one analysis at a time (a seated test is well under this)")
+    return (f"request body larger than {limit_bytes / 1048576:.0f} MB; send one analysis or file at a time, "
+            "or split a large file (a seated test's analysis is well under this)")
 
 
 class _TrackedSend:
