@@ -120,6 +120,11 @@ class OutputPaths:
         """The three data files (not the marker)."""
         return (self.landmarks, self.series, self.analysis)
 
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """Every file of the input: the data files, then the marker."""
+        return (*self.data, self.marker)
+
 
 def input_fingerprint(path: Path) -> dict[str, int]:
     """Size and modification time of an input: what "unchanged" means on resume.
@@ -209,7 +214,7 @@ def remove_stale_parts(out_dir: Path, stem: str) -> None:
     folder = paths.analysis.parent
     if not folder.is_dir():
         return
-    for p in (*paths.data, paths.marker):
+    for p in paths.files:
         for part in folder.glob(f".{glob_escape(p.name)}.*.part"):
             with contextlib.suppress(OSError):
                 part.unlink()
