@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from hiprom.errors import InputError
@@ -79,3 +80,57 @@ def test_store_options_without_save_are_refused(folder: Path) -> None:
 
 def test_an_empty_source_is_refused_not_read_as_the_current_folder(folder: Path) -> None:
     one_line(hiprom("analyze", "", cwd=folder), InputError.exit_code, "the source is empty")
+
+
+def _crafted(path: Path, **changes: object) -> Path:
+    """The demo recording with some fields replaced (as a damaged or hand-made file would have them)."""
+    with np.load(DEMO, allow_pickle=False) as data:
+        fields = {k: data[k] for k in data.files}
+    for key, value in changes.items():
+        fields[key] = value(fields[key]) if callable(value) else np.asarray(value)
+    np.savez(path, **fields)
+    return path
+
+
+def _nan_time(t: np.ndarray) -> np.ndarray:
+    t = t.copy()
+    t[5] = np.nan
+    return t
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"fps": np.inf}, "frame rate (inf) is not valid"),
+        ({"fps": 0.0}, "frame rate (0) is not valid"),
+        ({"fps": np.nan}, "frame rate (nan) is not valid"),
+        ({"fps": -30.0}, "frame rate (-30) is not valid"),
+        ({"t_ms": _nan_time}, "frame times (t_ms) are not valid"),
+    ],
+    ids=["fps-inf", "fps-0", "fps-nan", "fps-negative", "t-nan"],
+)
+def test_a_recording_with_impossible_times_is_refused_in_one_line(tmp_path: Path, changes: dict, words: str) -> None:
+    crafted = _crafted(tmp_path / "crafted.landmarks.npz", **changes)
+    for args in (["--json", "x.json"], []):
+        one_line(hiprom("analyze", crafted, *args, cwd=tmp_path), InputError.exit_code, "crafted.landmarks.npz", words)
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_a_failed_batch_input_leaves_no_outputs(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    _crafted(tmp_path / "in" / "fpsinf.landmarks.npz", fps=np.inf)
+    shutil.copy(DEMO, tmp_path / "in" / "good.landmarks.npz")
+    done = hiprom("batch", "in", "-o", "out", "--no-progress", "--workers", "1", cwd=tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert not list((tmp_path / "out").glob("fpsinf.*"))  # no recording or series without analysis and marker
+    assert {p.name for p in (tmp_path / "out").glob("good.*")} == {
+        "good.landmarks.npz", "good.series.csv", "good.analysis.json", "good.done.json"}
+    summary = (tmp_path / "out" / "summary.csv").read_text()
+    assert "frame rate (inf) is not valid" in summary and "internal error" not in summary
+
+
+def test_a_file_that_is_not_an_archive_gets_a_plain_line(tmp_path: Path) -> None:
+    (tmp_path / "text.landmarks.npz").write_text("hello, not a recording\n")
+    line = one_line(hiprom("analyze", "text.landmarks.npz", cwd=tmp_path), InputError.exit_code,
+                    "not a readable landmarks recording")
+    assert "allow_pickle" not in line and "unsafe" not in line
