@@ -23,7 +23,7 @@ from hiprom.assessment.reasons import not_measurable_advice, reason_words
 from hiprom.assessment.wording import NAMES, SIDE_WORDS, explain
 from hiprom.atomic import atomic_write, check_not_source
 from hiprom.cli.progress import frame_progress
-from hiprom.cli.store_cmd import open_store, verdict_cell
+from hiprom.cli.store_cmd import StdoutConsole, open_store, verdict_cell
 from hiprom.errors import InputError, NotMeasurableError
 
 FILE = click.Path(dir_okay=False, path_type=Path)
@@ -125,7 +125,7 @@ def summary_tables(result: dict[str, Any], catalogue: Catalogue | None = None) -
 
 def print_summary(result: dict[str, Any], console: Console | None = None, catalogue: Catalogue | None = None) -> None:
     """Print the short human summary of a result (exercises named as in ``catalogue``)."""
-    console = console or Console()
+    console = console or StdoutConsole()
     for item in summary_tables(result, catalogue):
         console.print(item)
 

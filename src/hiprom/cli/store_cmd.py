@@ -49,9 +49,20 @@ def open_store(db: str | None) -> Any:
     return Store(db)
 
 
+class StdoutConsole(Console):
+    """A Rich console for stdout whose closed pipe ends the command as every other command ends.
+
+    Rich would exit 1 with no message; raising ``BrokenPipeError`` lets
+    ``hiprom.cli.main`` end quietly with the documented code.
+    """
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError(32, "the reader of stdout has gone")
+
+
 def console() -> Console:
     """A stdout console; 200 columns wide when writing to a file or pipe so rows are not cut."""
-    return Console(width=None if sys.stdout.isatty() else 200, highlight=False)
+    return StdoutConsole(width=None if sys.stdout.isatty() else 200, highlight=False)
 
 
 def safe(value: Any, missing: str = "—") -> Text:
@@ -123,13 +134,28 @@ def write_text(path: str | Path, text: str) -> Path:
     return Path(path)
 
 
+EXIT_DECLINED = 1
+"""Exit code when the user answers no to "Delete ...?": nothing was done."""
+
+
 def require_yes(yes: bool, what: str) -> None:
-    """Ask before deleting; without a terminal to ask, insist on ``--yes``."""
+    """Ask before deleting; without a terminal to ask, insist on ``--yes``.
+
+    The question is written through ``sys.stderr`` and the answer read from
+    stdin here, not with ``click.confirm``: ``input()`` writes its prompt to
+    file descriptor 2, which ``hiprom.cli.main`` points at the null device (to
+    hide MediaPipe's native log), so the question would be invisible.
+    Anything but y/yes ends the command with "nothing deleted" and exit code 1.
+    """
     if yes:
         return
     if not sys.stdin.isatty():
         raise InputError(f"deleting {what} needs --yes when not run from a terminal")
-    click.confirm(f"Delete {what}? This cannot be undone", abort=True)
+    click.echo(f"Delete {what}? This cannot be undone [y/N]: ", nl=False, err=True)
+    answer = sys.stdin.readline()  # "" at end of input (Ctrl-D): a no
+    if answer.strip().lower() not in ("y", "yes"):
+        click.echo("nothing deleted", err=True)
+        raise click.exceptions.Exit(EXIT_DECLINED)
 
 
 # -- subjects ------------------------------------------------------------------
