@@ -223,58 +223,31 @@ def test_report_of_a_malformed_stored_analysis_is_one_line(home: Path) -> None:
     hiprom(home, "subjects", "delete", "P-bad", "--yes")
 
 
-def _at_a_terminal(home: Path, args: list[str], answer: bytes) -> tuple[int, str]:
-    """Run hiprom with a pseudo-terminal for stdin, stdout and stderr; type ``answer`` once it asks.
-
-    Returns the exit code and everything the terminal showed. The answer is
-    typed only after the question has appeared, as a person would.
-    """
-    import pty
-    import select
-    import time
-
-    env = {**os.environ, "HIPROM_DATA_DIR": str(home / "data"), "COLUMNS": "250"}
-    env.pop("HIPROM_DB_URL", None)
-    master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "hiprom.cli.main", *args], cwd=home, env=env,
-                            stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
-    os.close(slave)
-    shown = b""
-    deadline = time.monotonic() + 60
-    typed = False
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], 0.2)
-            if ready:
-                try:
-                    chunk = os.read(master, 4096)
-                except OSError:  # the child closed the terminal
-                    break
-                if not chunk:
-                    break
-                shown += chunk
-            if not typed and b"cannot be undone" in shown:
-                os.write(master, answer)
-                typed = True
-            if proc.poll() is not None and not ready:
-                break
-        assert typed, f"the question never appeared: {shown!r}"
-        return proc.wait(timeout=30), shown.decode("utf-8", "replace")
-    finally:
-        os.close(master)
-        if proc.poll() is None:
-            proc.kill()
-
-
+@pytest.mark.parametrize("how", ["--db", "HIPROM_DB_URL"])
 @pytest.mark.parametrize(
-    ("args", "what"),
-    [(["sessions", "delete", "1"], "Delete session #1?"),
-     (["subjects", "delete", "P-1"], "Delete subject 'P-1' and its 1 session(s)?")],
-    ids=["session", "subject"],
+    "args",
+    [["subjects", "list"], ["subjects", "add", "P-9"], ["sessions", "list"], ["sessions", "add", "analysis.json"],
+     ["analyze", str(SAMPLE), "--save"], ["report", "1"], ["validate"], ["backup", "copy.db"],
+     ["serve", "--source", "demo"]],
+    ids=lambda a: " ".join(a[:2]) if isinstance(a, list) else a,
 )
-def test_delete_asks_at_a_terminal_and_no_deletes_nothing(home: Path, args: list[str], what: str) -> None:
-    """The question is visible (it went to the silenced file descriptor 2 before), and no is a plain exit 1."""
-    code, shown = _at_a_terminal(home, args, b"n\n")
-    assert what in shown and "[y/N]" in shown
-    assert code == 1 and "nothing deleted" in shown and "interrupted" not in shown and "error" not in shown
-    assert [s["id"] for s in json.loads(hiprom(home, "sessions", "list", "--json").stdout)][-1] == 1
+def test_a_mistyped_store_is_refused_not_created(home: Path, tmp_path: Path, args: list[str], how: str) -> None:
+    typo = tmp_path / "clinic" / "hiprom.dbb"
+    env_args = ([*args, "--db", str(typo)], {}) if how == "--db" else (args, {"HIPROM_DB_URL": str(typo)})
+    proc = subprocess.run([sys.executable, "-m", "hiprom.cli.main", *env_args[0]], cwd=home, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "HIPROM_DATA_DIR": str(home / "data"),
+                                                       **env_args[1]})
+    assert proc.returncode == 5, proc.stderr
+    assert proc.stderr.strip() == (f"hiprom: error: no records store at {typo}; check the name (--db or "
+                                   f"HIPROM_DB_URL), or create one there with 'hiprom store init {typo}'")
+    assert not typo.parent.exists()
+
+
+def test_store_init_creates_a_named_store_once(tmp_path: Path) -> None:
+    db = tmp_path / "clinic" / "records.db"
+    made = hiprom(tmp_path, "store", "init", str(db))
+    assert made.stdout.strip() == f"Created an empty records store at {db}" and db.is_file()
+    hiprom(tmp_path, "subjects", "add", "P-1", "--db", str(db))
+    again = hiprom(tmp_path, "store", "init", str(db))
+    assert "is a records store already (0 sessions); nothing changed" in again.stdout
+    assert json.loads(hiprom(tmp_path, "subjects", "list", "--db", str(db), "--json").stdout)[0]["pseudonym"] == "P-1"

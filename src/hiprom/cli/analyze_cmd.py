@@ -21,9 +21,9 @@ from rich.text import Text
 from hiprom.assessment.exercises import Catalogue
 from hiprom.assessment.reasons import not_measurable_advice, reason_words
 from hiprom.assessment.wording import NAMES, SIDE_WORDS, explain
-from hiprom.atomic import atomic_write, check_not_source
+from hiprom.atomic import check_not_source
 from hiprom.cli.progress import frame_progress
-from hiprom.cli.store_cmd import StdoutConsole, open_store, verdict_cell
+from hiprom.cli.store_cmd import STDOUT, StdoutConsole, open_store, verdict_cell, write_text
 from hiprom.errors import InputError, NotMeasurableError
 
 FILE = click.Path(dir_okay=False, path_type=Path)
@@ -130,19 +130,6 @@ def print_summary(result: dict[str, Any], console: Console | None = None, catalo
         console.print(item)
 
 
-STDOUT = Path("-")
-"""``--json -`` / ``--csv -``: write to standard output (the summary is then not printed)."""
-
-
-def _write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically, or to stdout for ``-``."""
-    if path == STDOUT:
-        click.echo(text, nl=False)
-        return
-    with atomic_write(path, "w") as fh:
-        fh.write(text)
-
-
 def _check_options(source: Path, json_path: Path | None, csv_path: Path | None, save_landmarks: Path | None,
                    config: tuple[Path | None, ...], save: bool, store_options: dict[str, str | None]) -> None:
     """Refuse, before any work, options that would destroy an input or be silently ignored."""
@@ -153,12 +140,17 @@ def _check_options(source: Path, json_path: Path | None, csv_path: Path | None, 
     if ignored and not save:
         raise InputError(f"{', '.join(ignored)} only apply when the analysis is stored; add --save "
                          "(or leave them out)")
+    if save:  # a mistyped --db fails now, not after tracking a long video
+        from hiprom.store.location import require_named_store
+
+        require_named_store(store_options["--db"])
 
 
 @click.command()
 @click.argument("source")
 @click.option("--json", "json_path", type=FILE, help="Write the full result (hiprom.analysis/1) here; '-' for stdout.")
-@click.option("--csv", "csv_path", type=FILE, help="Write the per-frame series here; '-' for stdout.")
+@click.option("--csv", "csv_path", type=FILE,
+              help="Write the per-frame series here; '-' for stdout (then no summary is printed).")
 @click.option(
     "--mirrored/--not-mirrored",
     default=None,
@@ -219,9 +211,9 @@ def analyze(
     result = analyze_recording(rec, norms, source=path.name, catalogue=catalogue)
 
     if json_path is not None:
-        _write_text(json_path, result_json(result))
+        write_text(json_path, result_json(result))
     if csv_path is not None:
-        _write_text(csv_path, series_csv(result))
+        write_text(csv_path, series_csv(result))
     if save:
         from hiprom.store import save_analysis
 

@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "sessions": "hiprom.cli.store_cmd:sessions",
     "validate": "hiprom.cli.validate_cmd:validate",
     "backup": "hiprom.cli.store_cmd:backup",
+    "store": "hiprom.cli.store_cmd:store",
     "exercises": "hiprom.cli.exercises_cmd:exercises",
     "reps": "hiprom.cli.exercises_cmd:reps",
     "program": "hiprom.cli.exercises_cmd:program",
@@ -105,7 +106,7 @@ EXIT_STDOUT_CLOSED = 141
 
 def _error_line(message: str) -> None:
     """The one line every error ends with: ``hiprom: error: ...``."""
-    click.secho(f"hiprom: error: {' '.join(message.split())}", fg="red", err=True)
+    click.secho(f"hiprom: error: {message}", fg="red", err=True)
 
 
 def _click_message(exc: click.ClickException) -> str:

@@ -43,10 +43,14 @@ def json_option(func: F) -> F:
 
 
 def open_store(db: str | None) -> Any:
-    """Open the store (imported late so ``hiprom --help`` stays fast)."""
+    """Open the store (imported late so ``hiprom --help`` stays fast).
+
+    A file named by ``--db`` or ``HIPROM_DB_URL`` must exist ('hiprom store
+    init' makes one); only the default location is created on first use.
+    """
     from hiprom.store import Store
 
-    return Store(db)
+    return Store(db, create=False)
 
 
 class StdoutConsole(Console):
@@ -127,8 +131,15 @@ def print_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False))
 
 
+STDOUT = Path("-")
+"""An output named ``-`` (``--json -``) is standard output."""
+
+
 def write_text(path: str | Path, text: str) -> Path:
-    """Write ``text`` atomically as UTF-8."""
+    """Write ``text`` atomically as UTF-8, or to stdout when ``path`` is ``-``."""
+    if Path(path) == STDOUT:
+        click.echo(text, nl=False)
+        return STDOUT
     with atomic_write(path, "w") as fh:
         fh.write(text)
     return Path(path)
@@ -432,6 +443,33 @@ def backup(file: Path, db: str | None) -> None:
     done = run_backup(file, db)
     click.echo(f"Backed up {done.sessions} session{'s' if done.sessions != 1 else ''} of "
                f"{done.subjects} subject{'s' if done.subjects != 1 else ''} to {done.path}")
+
+
+@click.group()
+def store() -> None:
+    """Create a records store at a place you name (the default one is created on first use)."""
+
+
+@store.command("init")
+@click.argument("db", metavar="PATH_OR_URL")
+def store_init(db: str) -> None:
+    """Create an empty records store at PATH_OR_URL (an SQLite file, or a database URL to set up).
+
+    Every other command refuses a --db or HIPROM_DB_URL file that does not
+    exist, so that a mistyped name never starts a new, empty store.
+    """
+    from hiprom.store import Store
+    from hiprom.store.location import resolve_url
+
+    url = resolve_url(db)
+    new = url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file()
+    with Store(db) as made:  # creates it, or opens (and upgrades) the one there
+        n = len(made.sessions())
+        where = made.where
+    if new:
+        click.echo(f"Created an empty records store at {where}")
+    else:
+        click.echo(f"{where} is a records store already ({n} session{'s' if n != 1 else ''}); nothing changed")
 
 
 def _register_reference_commands() -> None:
