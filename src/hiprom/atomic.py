@@ -11,11 +11,11 @@ import contextlib
 import errno
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
-from hiprom.errors import OutputError
+from hiprom.errors import InputError, OutputError
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -31,6 +31,34 @@ def output_error(path: str | os.PathLike[str], exc: OSError) -> OutputError:
     else:
         hint = "check the folder, or choose another place"
     return OutputError(f"{path}: cannot write ({reason}); {hint}")
+
+
+def check_not_source(outputs: Iterable[str | os.PathLike[str] | None],
+                     sources: Iterable[str | os.PathLike[str] | None], hint: str = "") -> None:
+    """Refuse an output that is one of the sources (the same file, by any name).
+
+    Writing it would replace the only copy of the input (a video by a CSV, a
+    recording by its own analysis). ``None`` entries are ignored; ``hint``
+    ends the message (e.g. `` (e.g. ending .landmarks.npz)``).
+
+    Raises:
+        InputError: an output is a source (usage exit code).
+    """
+    ids: set[tuple[int, int]] = set()
+    for source in sources:
+        if source is not None and str(source):
+            with contextlib.suppress(OSError):
+                st = os.stat(source)
+                ids.add((st.st_dev, st.st_ino))
+    for output in outputs:
+        if output is None or not str(output):
+            continue
+        try:
+            st = os.stat(output)
+        except OSError:  # not there yet: it cannot be a source
+            continue
+        if (st.st_dev, st.st_ino) in ids:
+            raise InputError(f"{output}: is the source itself; choose another output name{hint}")
 
 
 def private_dir(path: str | os.PathLike[str]) -> Path:

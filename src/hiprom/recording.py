@@ -80,6 +80,8 @@ class LandmarkRecording:
         object.__setattr__(self, "n_people", people)
         if self.width <= 0 or self.height <= 0:
             raise ValueError(f"width and height must be positive, but got {self.width}x{self.height}")
+        if not np.all(np.isfinite(t)):
+            raise ValueError("frame times (t_ms) are not valid: some are not finite numbers")
         if n > 1 and np.any(np.diff(t) <= 0):
             raise ValueError("t_ms must be strictly increasing")
 
@@ -136,19 +138,26 @@ class LandmarkRecording:
         try:
             with np.load(p, allow_pickle=False) as data:
                 fields = {k: data[k] for k in data.files}
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-            raise RecordingError(f"{p}: not a readable landmarks recording ({exc})") from None
+        except OSError as exc:
+            raise RecordingError(f"{p}: cannot read the file ({exc.strerror or exc})") from None
+        except (ValueError, zipfile.BadZipFile, EOFError):  # numpy's text would suggest loading it unsafely
+            raise RecordingError(f"{p}: not a readable landmarks recording (not an .npz archive, or damaged); "
+                                 "make it again with 'hiprom track'") from None
         missing = [k for k in ("t_ms", "image", "world", "width", "height", "fps") if k not in fields]
         if missing:
             raise RecordingError(f"{p}: not a hiprom landmarks recording, missing {', '.join(missing)}")
         try:
+            fps = float(fields["fps"])
+            if not (np.isfinite(fps) and fps > 0):  # an analysis would carry it as a non-JSON number
+                raise ValueError(f"the frame rate ({fps:g}) is not valid: it must be a positive number of frames "
+                                 "per second")
             return cls(
                 t_ms=fields["t_ms"],
                 image=fields["image"],
                 world=fields["world"],
                 width=int(fields["width"]),
                 height=int(fields["height"]),
-                fps=float(fields["fps"]),
+                fps=fps,
                 mirrored=bool(fields.get("mirrored", False)),
                 n_people=fields.get("n_people"),
                 model=str(fields.get("model", "")),
@@ -158,4 +167,4 @@ class LandmarkRecording:
                 notes=tuple(str(n) for n in fields.get("notes", ())),
             )
         except (ValueError, TypeError) as exc:
-            raise RecordingError(f"{p}: {exc}") from None
+            raise RecordingError(f"{p}: {exc}; it cannot be analysed (make it again with 'hiprom track')") from None

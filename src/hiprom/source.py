@@ -6,6 +6,7 @@
 - ``demo``: the built-in demo recording (where a command offers it);
 - a name ending ``.npz`` (``.landmarks.npz`` or any ``.npz``): a landmark recording;
 - an existing folder: a folder of images;
+- an empty name: refused (it is not the current folder);
 - anything else: a video file (``VIDEO_SUFFIXES`` are the endings searched for in folders).
 
 ``check()`` turns a missing file or a file of no known kind into one clear
@@ -55,10 +56,17 @@ class SourceSpec:
 
     @classmethod
     def parse(cls, spec: str | int | Path) -> "SourceSpec":
-        """Classify ``spec`` (see the module docstring); never touches the file's contents."""
+        """Classify ``spec`` (see the module docstring); never touches the file's contents.
+
+        Raises:
+            InputError: ``spec`` is empty (``Path("")`` would silently mean the current folder).
+        """
         if isinstance(spec, int) and not isinstance(spec, bool):
             return cls("camera", spec)
         text = str(spec).strip()
+        if not text:
+            raise InputError("the source is empty; give a video file, a .landmarks.npz recording, "
+                             "an image folder or a camera number")
         path = Path(text).expanduser()
         index = ascii_int(text, max_digits=4)  # "¹²³" is a name, not camera 123
         if index is not None and not path.exists():

@@ -212,3 +212,27 @@ def test_summary_csv_round_trip(tmp_path: Path) -> None:
 def test_status_is_checked() -> None:
     with pytest.raises(ValueError, match="status must be one of"):
         SummaryRow(file="a", status="done")  # type: ignore[arg-type]
+
+
+def test_a_failed_write_leaves_none_of_the_inputs_outputs(recordings: Path, tmp_path: Path, monkeypatch) -> None:
+    """A full disk at the analysis file: the recording and series already written go too (no orphans)."""
+    import errno
+
+    import hiprom.batch.outputs as outputs
+    from hiprom.atomic import output_error
+    from hiprom.errors import OutputError
+
+    real = outputs.atomic_write
+
+    def full_at_analysis(path, mode="wb"):
+        if str(path).endswith(".analysis.json"):
+            raise output_error(path, OSError(errno.ENOSPC, "No space left on device"))
+        return real(path, mode)
+
+    monkeypatch.setattr(outputs, "atomic_write", full_at_analysis)
+    job = next(j for j in discover([recordings]) if j.rel == "a.landmarks.npz")
+    out = tmp_path / "out"
+    rec, analysis = analyze_path(job.path)
+    with pytest.raises(OutputError, match="No space left"):
+        write_outputs(job, out, BatchOptions.create(), input_fingerprint(job.path), rec, analysis)
+    assert not [p for p in out.rglob("*") if p.is_file()]

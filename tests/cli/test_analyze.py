@@ -180,6 +180,7 @@ def test_real_bad_footage(footage_dir, model_path, clip, code, message):
 def test_save_stores_the_session_with_the_same_figures(tmp_path):
     db = tmp_path / "clinic.db"
     out = tmp_path / "result.json"
+    assert hiprom("store", "init", db).returncode == 0  # a named store must exist (a typo is not a new store)
     saved = hiprom("analyze", DEMO, "--json", out, "--save", "--subject", "P-7", "--operator", "Dr. O'Neil",
                    "--db", db)
     assert saved.returncode == 0, saved.stderr

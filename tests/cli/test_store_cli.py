@@ -221,3 +221,33 @@ def test_report_of_a_malformed_stored_analysis_is_one_line(home: Path) -> None:
                                    "(got 'x')"), proc.stderr
     assert not (home / "bad.pdf").exists()
     hiprom(home, "subjects", "delete", "P-bad", "--yes")
+
+
+@pytest.mark.parametrize("how", ["--db", "HIPROM_DB_URL"])
+@pytest.mark.parametrize(
+    "args",
+    [["subjects", "list"], ["subjects", "add", "P-9"], ["sessions", "list"], ["sessions", "add", "analysis.json"],
+     ["analyze", str(SAMPLE), "--save"], ["report", "1"], ["validate"], ["backup", "copy.db"],
+     ["serve", "--source", "demo"]],
+    ids=lambda a: " ".join(a[:2]) if isinstance(a, list) else a,
+)
+def test_a_mistyped_store_is_refused_not_created(home: Path, tmp_path: Path, args: list[str], how: str) -> None:
+    typo = tmp_path / "clinic" / "hiprom.dbb"
+    env_args = ([*args, "--db", str(typo)], {}) if how == "--db" else (args, {"HIPROM_DB_URL": str(typo)})
+    proc = subprocess.run([sys.executable, "-m", "hiprom.cli.main", *env_args[0]], cwd=home, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "HIPROM_DATA_DIR": str(home / "data"),
+                                                       **env_args[1]})
+    assert proc.returncode == 5, proc.stderr
+    assert proc.stderr.strip() == (f"hiprom: error: no records store at {typo}; check the name (--db or "
+                                   f"HIPROM_DB_URL), or create one there with 'hiprom store init {typo}'")
+    assert not typo.parent.exists()
+
+
+def test_store_init_creates_a_named_store_once(tmp_path: Path) -> None:
+    db = tmp_path / "clinic" / "records.db"
+    made = hiprom(tmp_path, "store", "init", str(db))
+    assert made.stdout.strip() == f"Created an empty records store at {db}" and db.is_file()
+    hiprom(tmp_path, "subjects", "add", "P-1", "--db", str(db))
+    again = hiprom(tmp_path, "store", "init", str(db))
+    assert "is a records store already (0 sessions); nothing changed" in again.stdout
+    assert json.loads(hiprom(tmp_path, "subjects", "list", "--db", str(db), "--json").stdout)[0]["pseudonym"] == "P-1"

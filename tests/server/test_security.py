@@ -115,8 +115,11 @@ def test_a_cross_site_page_cannot_open_the_live_websocket(live_server, short_rec
 
 def test_the_token_never_reaches_the_servers_log(tmp_path):
     """Issue 12, item 2: uvicorn printed ``WebSocket /ws/live?token=<T>`` at the default level."""
+    from hiprom.store import Store
+
     token = "log-test-token-0123456789"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    Store(tmp_path / "records.db").close()  # serve refuses a --db that does not exist
     proc = subprocess.Popen(
         [sys.executable, "-m", "hiprom.cli.main", "serve", "--port", "0", "--token", token, "--source", "demo",
          "--loop", "--log-level", "debug", "--db", str(tmp_path / "records.db")],

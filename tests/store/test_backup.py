@@ -95,7 +95,7 @@ def test_backup_while_another_process_writes(tmp_path: Path, analysis: dict) -> 
     ("db", "dest", "error", "match"),
     [
         ("postgresql://clinic:secret@db.example/hiprom", "x.db", StoreError, "pg_dump"),
-        ("{tmp}/missing.db", "x.db", StoreError, "no store here"),
+        ("{tmp}/missing.db", "x.db", StoreError, "no records store at .*missing.db"),
         ("{tmp}/hiprom.db", "{tmp}/hiprom.db", OutputError, "exists; give a new file name"),
     ],
 )

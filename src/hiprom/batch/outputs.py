@@ -9,7 +9,8 @@ Per input (``stem`` from :mod:`hiprom.batch.discover`)::
                                 each output's size and SHA-256
 
 Every file is written atomically. The marker is deleted before and written
-after the others, so a marker always describes a complete, matching set: an
+after the others, and a failure on the way removes the input's files, so a
+marker always describes a complete, matching set and a failed input has none: an
 input counts as done when its marker exists, the input's size and mtime and
 the batch settings are those recorded, and every output has its recorded size
 and SHA-256, so any change to an output (even one digit, same size) makes the
@@ -120,6 +121,11 @@ class OutputPaths:
         """The three data files (not the marker)."""
         return (self.landmarks, self.series, self.analysis)
 
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """Every file of the input: the data files, then the marker."""
+        return (*self.data, self.marker)
+
 
 def input_fingerprint(path: Path) -> dict[str, int]:
     """Size and modification time of an input: what "unchanged" means on resume.
@@ -148,27 +154,39 @@ def data_digest(data: bytes) -> dict[str, Any]:
 
 def write_outputs(job: Job, out_dir: Path, options: BatchOptions, fingerprint: dict[str, int],
                   recording: LandmarkRecording, analysis: dict[str, Any]) -> SummaryRow:
-    """Write one input's outputs and, last, its marker; return its summary row."""
+    """Write one input's outputs and, last, its marker; return its summary row.
+
+    All or nothing: the texts are made before anything is written, and if a
+    write fails (a full disk) the files already written for this input are
+    removed, so a failed input leaves no outputs without an analysis or marker.
+    """
     paths = OutputPaths.of(out_dir, job.stem)
     with contextlib.suppress(FileNotFoundError):
         paths.marker.unlink()
     # The same texts as `hiprom analyze --json/--csv` writes.
-    recording.save(paths.landmarks)
-    with atomic_write(paths.series, "w") as fh:
-        fh.write(series_csv(analysis))
-    with atomic_write(paths.analysis, "w") as fh:
-        fh.write(result_json(analysis))
-    row = SummaryRow.from_analysis(job.rel, analysis, paths.analysis.relative_to(out_dir).as_posix())
-    marker = {
-        "format": MARKER_FORMAT,
-        "input": {"file": job.rel, **fingerprint},
-        "settings": options.settings_for(job),
-        "outputs": {p.name: file_digest(p) for p in paths.data},
-        "hiprom_version": __version__,
-        "finished_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }
-    with atomic_write(paths.marker, "w") as fh:
-        json.dump(marker, fh, indent=1)
+    series, result = series_csv(analysis), result_json(analysis)
+    try:
+        recording.save(paths.landmarks)
+        with atomic_write(paths.series, "w") as fh:
+            fh.write(series)
+        with atomic_write(paths.analysis, "w") as fh:
+            fh.write(result)
+        row = SummaryRow.from_analysis(job.rel, analysis, paths.analysis.relative_to(out_dir).as_posix())
+        marker = {
+            "format": MARKER_FORMAT,
+            "input": {"file": job.rel, **fingerprint},
+            "settings": options.settings_for(job),
+            "outputs": {p.name: file_digest(p) for p in paths.data},
+            "hiprom_version": __version__,
+            "finished_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        with atomic_write(paths.marker, "w") as fh:
+            json.dump(marker, fh, indent=1)
+    except BaseException:
+        for p in paths.files:
+            with contextlib.suppress(OSError):
+                p.unlink()
+        raise
     return row
 
 
@@ -209,7 +227,7 @@ def remove_stale_parts(out_dir: Path, stem: str) -> None:
     folder = paths.analysis.parent
     if not folder.is_dir():
         return
-    for p in (*paths.data, paths.marker):
+    for p in paths.files:
         for part in folder.glob(f".{glob_escape(p.name)}.*.part"):
             with contextlib.suppress(OSError):
                 part.unlink()

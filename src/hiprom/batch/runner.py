@@ -9,10 +9,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hiprom.atomic import output_error, private_dir
+from hiprom.atomic import check_not_source, output_error, private_dir
 from hiprom.batch.discover import Job, discover, largest_first
 from hiprom.batch.local import LocalPool, available_cores
-from hiprom.batch.outputs import BatchOptions, finished_row
+from hiprom.batch.outputs import BatchOptions, OutputPaths, finished_row
 from hiprom.batch.progress import Reporter, RichReporter
 from hiprom.batch.summary import SummaryRow, write_summary, write_trials
 from hiprom.errors import HipromError, InputError
@@ -143,6 +143,9 @@ def run_batch(
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: exists and is not a folder; choose another -o")
     jobs = discover(inputs, out, patterns)
+    # An input inside OUT_DIR under an output's name would be overwritten by its own analysis.
+    check_not_source([p for job in jobs for p in OutputPaths.of(out, job.stem).files], [job.path for job in jobs],
+                     hint=" (another -o folder)")
     options = make_options(jobs, model, mirrored, norms, analyzer)
     private_dir(out)
     rows: dict[str, SummaryRow] = {}

@@ -21,10 +21,10 @@ from rich.text import Text
 from hiprom.assessment.exercises import Catalogue
 from hiprom.assessment.reasons import not_measurable_advice, reason_words
 from hiprom.assessment.wording import NAMES, SIDE_WORDS, explain
-from hiprom.atomic import atomic_write
+from hiprom.atomic import check_not_source
 from hiprom.cli.progress import frame_progress
-from hiprom.cli.store_cmd import verdict_cell
-from hiprom.errors import NotMeasurableError
+from hiprom.cli.store_cmd import STDOUT, StdoutConsole, open_store, verdict_cell, write_text
+from hiprom.errors import InputError, NotMeasurableError
 
 FILE = click.Path(dir_okay=False, path_type=Path)
 
@@ -125,20 +125,32 @@ def summary_tables(result: dict[str, Any], catalogue: Catalogue | None = None) -
 
 def print_summary(result: dict[str, Any], console: Console | None = None, catalogue: Catalogue | None = None) -> None:
     """Print the short human summary of a result (exercises named as in ``catalogue``)."""
-    console = console or Console()
+    console = console or StdoutConsole()
     for item in summary_tables(result, catalogue):
         console.print(item)
 
 
-def _write_text(path: Path, text: str) -> None:
-    with atomic_write(path, "w") as fh:
-        fh.write(text)
+def _check_options(source: Path, json_path: Path | None, csv_path: Path | None, save_landmarks: Path | None,
+                   config: tuple[Path | None, ...], save: bool, store_options: dict[str, str | None]) -> None:
+    """Refuse, before any work, options that would destroy an input or be silently ignored."""
+    if json_path == STDOUT and csv_path == STDOUT:
+        raise InputError("--json - and --csv - both ask for stdout; write one of them to a file")
+    check_not_source([json_path, csv_path, save_landmarks], [source, *config])
+    ignored = [name for name, value in store_options.items() if value is not None]
+    if ignored and not save:
+        raise InputError(f"{', '.join(ignored)} only apply when the analysis is stored; add --save "
+                         "(or leave them out)")
+    if save:  # a mistyped --db fails now, not after tracking a long video
+        from hiprom.store.location import require_named_store
+
+        require_named_store(store_options["--db"])
 
 
 @click.command()
-@click.argument("source", type=click.Path(path_type=Path))
-@click.option("--json", "json_path", type=FILE, help="Write the full result (hiprom.analysis/1) here.")
-@click.option("--csv", "csv_path", type=FILE, help="Write the per-frame series here.")
+@click.argument("source")
+@click.option("--json", "json_path", type=FILE, help="Write the full result (hiprom.analysis/1) here; '-' for stdout.")
+@click.option("--csv", "csv_path", type=FILE,
+              help="Write the per-frame series here; '-' for stdout (then no summary is printed).")
 @click.option(
     "--mirrored/--not-mirrored",
     default=None,
@@ -159,7 +171,7 @@ def _write_text(path: Path, text: str) -> None:
               help="With --save: SQLite file or SQLAlchemy URL (default: HIPROM_DB_URL, else the data folder).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def analyze(
-    source: Path,
+    source: str,
     json_path: Path | None,
     csv_path: Path | None,
     mirrored: bool | None,
@@ -178,34 +190,39 @@ def analyze(
     # Heavy imports here, so `hiprom --help` stays fast.
     from hiprom.assessment import load_catalogue, load_norms, result_json, series_csv
     from hiprom.pipeline import analyze_recording, is_recording, load_or_track
+    from hiprom.source import SourceSpec
 
+    SourceSpec.parse(source)  # an empty name is refused, not read as "."
+    path = Path(source)
+    _check_options(path, json_path, csv_path, save_landmarks, (norms_path, exercises_path),
+                   save, {"--subject": subject, "--operator": operator, "--notes": notes, "--db": db})
     norms = load_norms(norms_path)  # a bad config fails before any tracking
     catalogue = load_catalogue(exercises_path)
     err = Console(stderr=True)
-    tracking = not is_recording(source) and source.exists() and not quiet
-    with frame_progress(f"tracking {source.name}", enabled=tracking) as on_frame:
-        rec = load_or_track(source, model=model, mirrored=mirrored, progress=on_frame)
+    tracking = not is_recording(path) and path.exists() and not quiet
+    with frame_progress(f"tracking {path.name}", enabled=tracking) as on_frame:
+        rec = load_or_track(path, model=model, mirrored=mirrored, progress=on_frame)
     for note in rec.notes:  # e.g. a truncated video: analysed, but the user must know, even with -q
         click.echo(f"hiprom: warning: {note}", err=True)
     if save_landmarks is not None:
         rec.save(save_landmarks)
         if not quiet:
             err.print(f"saved landmarks to {escape(str(save_landmarks))}")
-    result = analyze_recording(rec, norms, source=source.name, catalogue=catalogue)
+    result = analyze_recording(rec, norms, source=path.name, catalogue=catalogue)
 
     if json_path is not None:
-        _write_text(json_path, result_json(result))
+        write_text(json_path, result_json(result))
     if csv_path is not None:
-        _write_text(csv_path, series_csv(result))
+        write_text(csv_path, series_csv(result))
     if save:
-        from hiprom.store import Store, save_analysis
+        from hiprom.store import save_analysis
 
-        with Store(db) as store:
+        with open_store(db) as store:
             record = save_analysis(store, result, subject=subject, operator=operator, notes=notes, landmarks=rec)
         if not quiet:
             err.print(f"saved as session {record.id}" + (f" of {escape(subject)}" if subject else ""))
-    if not quiet:
+    if not quiet and STDOUT not in (json_path, csv_path):
         print_summary(result, catalogue=catalogue)
     if not result["measurable"]:
         reason = result["not_measurable_reason"]
-        raise NotMeasurableError(f"{source.name}: not measurable: {reason}. {not_measurable_advice(reason)}")
+        raise NotMeasurableError(f"{path.name}: not measurable: {reason}. {not_measurable_advice(reason)}")

@@ -8,8 +8,10 @@ a traceback is shown only for a real bug (or with ``--debug``).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
+import os
 import sys
 from typing import NoReturn
 
@@ -31,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "sessions": "hiprom.cli.store_cmd:sessions",
     "validate": "hiprom.cli.validate_cmd:validate",
     "backup": "hiprom.cli.store_cmd:backup",
+    "store": "hiprom.cli.store_cmd:store",
     "exercises": "hiprom.cli.exercises_cmd:exercises",
     "reps": "hiprom.cli.exercises_cmd:reps",
     "program": "hiprom.cli.exercises_cmd:program",
@@ -63,28 +66,64 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; turn user errors into one line and a trustworthy exit code."""
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    """Run the CLI; turn user errors into one line and a trustworthy exit code (README, "Exit codes")."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
     if not debug:
         # MediaPipe's native log lines go straight to fd 2: off the terminal.
         silence_native_stderr_for_good()
     try:
-        cli.main(args=argv, prog_name="hiprom", standalone_mode=False)
+        # Not cli.main(): it turns a closed stdout into a silent exit 1 we could not tell apart.
+        with cli.make_context("hiprom", args) as ctx:
+            cli.invoke(ctx)
     except HipromError as exc:
         if debug:
             raise
-        click.secho(f"hiprom: error: {exc}", fg="red", err=True)
+        _error_line(str(exc))
         return exc.exit_code
-    except click.exceptions.Abort:
-        click.echo("hiprom: interrupted", err=True)
-        return 130
-    except click.ClickException as exc:
+    except click.exceptions.Exit as exc:  # --help, --version, or a command ending itself (ctx.exit)
+        return exc.exit_code
+    except click.exceptions.NoArgsIsHelpError as exc:  # plain `hiprom`: the help, not an error line
         exc.show()
         return exc.exit_code
-    except KeyboardInterrupt:
+    except click.ClickException as exc:
+        _error_line(_click_message(exc))
+        return exc.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("hiprom: interrupted", err=True)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`hiprom analyze S | head -1`): stop quietly, with the code of a
+        # program ended by SIGPIPE, so `set -o pipefail` still sees the output was cut short.
+        _drop_stdout()
+        return EXIT_STDOUT_CLOSED
     return 0
+
+
+EXIT_STDOUT_CLOSED = 141
+"""Exit code when stdout was closed by its reader: 128 + SIGPIPE, as for any program a pipe ends."""
+
+
+def _error_line(message: str) -> None:
+    """The one line every error ends with: ``hiprom: error: ...``."""
+    click.secho(f"hiprom: error: {message}", fg="red", err=True)
+
+
+def _click_message(exc: click.ClickException) -> str:
+    """Click's message for a bad option or argument, with where to look."""
+    message = exc.format_message()
+    ctx = getattr(exc, "ctx", None)
+    if isinstance(exc, click.UsageError) and ctx is not None:
+        message += f" (see '{ctx.command_path} --help')"
+    return message
+
+
+def _drop_stdout() -> None:
+    """Point stdout at the null device, so the interpreter's last flush does not fail again."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def run() -> NoReturn:

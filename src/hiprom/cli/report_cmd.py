@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from hiprom.atomic import check_not_source
 from hiprom.cli.store_cmd import db_option, open_store, write_text
 from hiprom.errors import InputError
 from hiprom.landmarks import SIDES
@@ -88,23 +89,30 @@ def report(target: str, output: Path | None, csv_prefix: Path | None, json_path:
            db: str | None) -> None:
     """Write the PDF report of a stored session (TARGET = its number) or an analysis JSON file."""
     from hiprom.report import ReportData, export_json, write_csv
+    from hiprom.report.exports import csv_paths
 
-    snapshots = _snapshots(snapshot_specs)
     path = Path(target)
     number = record_id(target)
-    stored_landmarks: bytes | None = None
     if path.is_file():
-        data = ReportData.from_file(path)
         default_pdf = path.with_name(path.name.removesuffix(".json") + ".pdf")
     elif number is not None:
-        with open_store(db) as store:
-            data = ReportData.from_store(store, number, before=before)
-            if video is not None and landmarks_path is None:
-                stored_landmarks = store.landmarks(number)
         default_pdf = Path(f"session-{number}.pdf")
     else:
         raise InputError(f"{target}: neither a session number nor an analysis JSON file; "
                          "see 'hiprom sessions list'")
+    pdf = None if no_pdf else output or default_pdf
+    check_not_source([pdf, json_path, *(csv_paths(csv_prefix).values() if csv_prefix is not None else ())],
+                     [path if path.is_file() else None, video, landmarks_path,
+                      *(spec.partition("=")[2] for spec in snapshot_specs)])
+    snapshots = _snapshots(snapshot_specs)
+    stored_landmarks: bytes | None = None
+    if path.is_file():
+        data = ReportData.from_file(path)
+    else:
+        with open_store(db) as store:
+            data = ReportData.from_store(store, number, before=before)
+            if video is not None and landmarks_path is None:
+                stored_landmarks = store.landmarks(number)
     if video is not None or landmarks_path is not None:
         drawn = _peak_pictures(data.analysis, video, landmarks_path, stored_landmarks)
         snapshots = {**drawn, **snapshots}
@@ -118,6 +126,6 @@ def report(target: str, output: Path | None, csv_prefix: Path | None, json_path:
     if not no_pdf:
         from hiprom.report import write_pdf
 
-        written.append(write_pdf(data, output or default_pdf))
+        written.append(write_pdf(data, pdf))
     for p in written:
         click.echo(f"Wrote {p}")

@@ -72,6 +72,9 @@ def serve(
     from hiprom.server.settings import ServerSettings, is_loopback
 
     SourceSpec.parse(source).check()
+    from hiprom.store.location import require_named_store
+
+    require_named_store(db)  # a mistyped --db or HIPROM_DB_URL is refused here, not a new empty store
     given = bool(token)
     token = access_token(host, token)
     settings = ServerSettings(

@@ -43,15 +43,30 @@ def json_option(func: F) -> F:
 
 
 def open_store(db: str | None) -> Any:
-    """Open the store (imported late so ``hiprom --help`` stays fast)."""
+    """Open the store (imported late so ``hiprom --help`` stays fast).
+
+    A file named by ``--db`` or ``HIPROM_DB_URL`` must exist ('hiprom store
+    init' makes one); only the default location is created on first use.
+    """
     from hiprom.store import Store
 
-    return Store(db)
+    return Store(db, create=False)
+
+
+class StdoutConsole(Console):
+    """A Rich console for stdout whose closed pipe ends the command as every other command ends.
+
+    Rich would exit 1 with no message; raising ``BrokenPipeError`` lets
+    ``hiprom.cli.main`` end quietly with the documented code.
+    """
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError(32, "the reader of stdout has gone")
 
 
 def console() -> Console:
     """A stdout console; 200 columns wide when writing to a file or pipe so rows are not cut."""
-    return Console(width=None if sys.stdout.isatty() else 200, highlight=False)
+    return StdoutConsole(width=None if sys.stdout.isatty() else 200, highlight=False)
 
 
 def safe(value: Any, missing: str = "—") -> Text:
@@ -116,20 +131,42 @@ def print_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False))
 
 
+STDOUT = Path("-")
+"""An output named ``-`` (``--json -``) is standard output."""
+
+
 def write_text(path: str | Path, text: str) -> Path:
-    """Write ``text`` atomically as UTF-8."""
+    """Write ``text`` atomically as UTF-8, or to stdout when ``path`` is ``-``."""
+    if Path(path) == STDOUT:
+        click.echo(text, nl=False)
+        return STDOUT
     with atomic_write(path, "w") as fh:
         fh.write(text)
     return Path(path)
 
 
+EXIT_DECLINED = 1
+"""Exit code when the user answers no to "Delete ...?": nothing was done."""
+
+
 def require_yes(yes: bool, what: str) -> None:
-    """Ask before deleting; without a terminal to ask, insist on ``--yes``."""
+    """Ask before deleting; without a terminal to ask, insist on ``--yes``.
+
+    The question is written through ``sys.stderr`` and the answer read from
+    stdin here, not with ``click.confirm``: ``input()`` writes its prompt to
+    file descriptor 2, which ``hiprom.cli.main`` points at the null device (to
+    hide MediaPipe's native log), so the question would be invisible.
+    Anything but y/yes ends the command with "nothing deleted" and exit code 1.
+    """
     if yes:
         return
     if not sys.stdin.isatty():
         raise InputError(f"deleting {what} needs --yes when not run from a terminal")
-    click.confirm(f"Delete {what}? This cannot be undone", abort=True)
+    click.echo(f"Delete {what}? This cannot be undone [y/N]: ", nl=False, err=True)
+    answer = sys.stdin.readline()  # "" at end of input (Ctrl-D): a no
+    if answer.strip().lower() not in ("y", "yes"):
+        click.echo("nothing deleted", err=True)
+        raise click.exceptions.Exit(EXIT_DECLINED)
 
 
 # -- subjects ------------------------------------------------------------------
@@ -407,6 +444,33 @@ def backup(file: Path, db: str | None) -> None:
     done = run_backup(file, db)
     click.echo(f"Backed up {done.sessions} session{'s' if done.sessions != 1 else ''} of "
                f"{done.subjects} subject{'s' if done.subjects != 1 else ''} to {done.path}")
+
+
+@click.group()
+def store() -> None:
+    """Create a records store at a place you name (the default one is created on first use)."""
+
+
+@store.command("init")
+@click.argument("db", metavar="PATH_OR_URL")
+def store_init(db: str) -> None:
+    """Create an empty records store at PATH_OR_URL (an SQLite file, or a database URL to set up).
+
+    Every other command refuses a --db or HIPROM_DB_URL file that does not
+    exist, so that a mistyped name never starts a new, empty store.
+    """
+    from hiprom.store import Store
+    from hiprom.store.location import resolve_url
+
+    url = resolve_url(db)
+    new = url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file()
+    with Store(db) as made:  # creates it, or opens (and upgrades) the one there
+        n = len(made.sessions())
+        where = made.where
+    if new:
+        click.echo(f"Created an empty records store at {where}")
+    else:
+        click.echo(f"{where} is a records store already ({n} session{'s' if n != 1 else ''}); nothing changed")
 
 
 def _register_reference_commands() -> None:

@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 from pathlib import Path
 
 import click
 import numpy as np
 
-from hiprom.errors import InputError
+from hiprom.atomic import check_not_source
+from hiprom.errors import InputError, OutputError
 
 
 def _check_output(output: Path, source: str) -> None:
     if output.is_dir():
         raise InputError(f"{output}: is a folder; give a file name such as {output / 'clip.landmarks.npz'}")
-    with contextlib.suppress(OSError):
-        if Path(source).exists() and output.exists() and output.resolve() == Path(source).resolve():
-            raise InputError(f"{output}: is the source itself; choose another output name (e.g. ending .landmarks.npz)")
+    check_not_source([output], [source], hint=" (e.g. ending .landmarks.npz)")
     parent = output.parent if str(output.parent) else Path(".")
     existing = next((p for p in (parent, *parent.parents) if p.exists()), None)
     if existing is not None and not os.access(existing, os.W_OK):
-        raise InputError(f"{output}: cannot be written ({existing} is not writable); choose another place")
+        raise OutputError(f"{output}: cannot write ({existing} is not writable); choose a place you can write to")
 
 
 @click.command()

@@ -16,7 +16,7 @@ from typing import Any
 import click
 from rich.text import Text
 
-from hiprom.cli.store_cmd import console, db_option, make_table, num, open_store, write_text
+from hiprom.cli.store_cmd import STDOUT, console, db_option, make_table, num, open_store, write_text
 from hiprom.errors import InputError
 
 INSTRUMENT_CHOICES = ("goniometer", "inclinometer", "other")
@@ -66,17 +66,14 @@ def validate(pairs_csv: Path | None, retest: bool, subject: str | None, since: A
     study = summarize(pairs, kind=kind, filters=filters, source=source)
     if json_out is not None:
         text = json.dumps(study, indent=2, ensure_ascii=False) + "\n"
-        if str(json_out) == "-":
-            click.echo(text, nl=False)
-        else:
-            write_text(json_out, text)
+        if write_text(json_out, text) != STDOUT:
             click.echo(f"Wrote {json_out}", err=True)
     if output is not None:
         from hiprom.validation.pdf import write_pdf
 
         write_pdf(study, output)
         click.echo(f"Wrote {output}", err=True)
-    if str(json_out) != "-":
+    if json_out != STDOUT:
         _print(study)
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from hiprom.atomic import output_error, private_dir
 from hiprom.errors import OutputError, StoreError
 from hiprom.store.engine import BUSY_TIMEOUT_MS
-from hiprom.store.location import display_url, resolve_url
+from hiprom.store.location import check_store_exists, display_url, resolve_url
 
 
 @dataclass(frozen=True)
@@ -49,9 +49,8 @@ def backup(dest: str | os.PathLike[str], db: str | os.PathLike[str] | None = Non
     if url.get_backend_name() != "sqlite":
         raise StoreError(f"{display_url(url)}: hiprom backup copies SQLite stores; back up a PostgreSQL "
                          f"store with pg_dump (e.g. pg_dump -Fc -f hiprom.dump {url.database or 'hiprom'})")
+    check_store_exists(url)
     source = Path(url.database or "")
-    if not source.is_file():
-        raise StoreError(f"{source}: no store here; give --db or set HIPROM_DB_URL")
     target = Path(dest).expanduser().absolute()
     if target.exists():
         raise OutputError(f"{target}: exists; give a new file name (a backup never overwrites)")

@@ -63,6 +63,34 @@ def resolve_url(db: str | os.PathLike[str] | None = None) -> URL:
     return url
 
 
+def require_named_store(db: str | os.PathLike[str] | None = None) -> None:
+    """Refuse a missing SQLite file named by ``db`` or ``HIPROM_DB_URL`` (the default location may be new).
+
+    Raises:
+        StoreError: as :func:`check_store_exists`.
+    """
+    spec = str(db).strip() if db is not None else ""
+    if spec or os.environ.get(DB_URL_ENV, "").strip():
+        check_store_exists(resolve_url(db))
+
+
+def check_store_exists(url: URL) -> None:
+    """Refuse an SQLite store file that does not exist (a mistyped name would start an empty store).
+
+    Other databases (PostgreSQL) are left to their server, which refuses a
+    database that does not exist.
+
+    Raises:
+        StoreError: the SQLite file is missing; the message says how to create one there.
+    """
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return
+    path = Path(url.database)
+    if not path.is_file():
+        raise StoreError(f"no records store at {path}; check the name (--db or {DB_URL_ENV}), "
+                         f"or create one there with 'hiprom store init {path}'")
+
+
 def _sqlite_url(path: Path) -> URL:
     return URL.create("sqlite", database=str(path.absolute()))
 

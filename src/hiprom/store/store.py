@@ -34,7 +34,7 @@ from hiprom.errors import HipromError, StoreError
 from hiprom.landmarks import SIDES
 from hiprom.parsing import check_json_tree, check_text, record_id
 from hiprom.store.engine import make_engine
-from hiprom.store.location import display_url, resolve_url
+from hiprom.store.location import display_url, require_named_store, resolve_url
 from hiprom.store.migrations import migrate
 from hiprom.store.programs import ProgramStore
 from hiprom.store.references import ReferenceStore
@@ -71,13 +71,19 @@ class Store(ReferenceStore, ProgramStore):
     Args:
         db: an SQLAlchemy URL or an SQLite file path; ``None`` for
             ``HIPROM_DB_URL`` or the default file in the data folder.
+        create: create a missing SQLite file. With ``False`` (the command
+            line), a file named by ``db`` or ``HIPROM_DB_URL`` must exist, so
+            a mistyped name is refused rather than starting an empty store;
+            the default location is still created on first use.
 
     Raises:
         StoreError: the database cannot be opened, is newer than this hiprom,
-            or its driver is missing.
+            or its driver is missing; or (``create=False``) the named file does not exist.
     """
 
-    def __init__(self, db: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, db: str | os.PathLike[str] | None = None, *, create: bool = True) -> None:
+        if not create:
+            require_named_store(db)
         self.url = resolve_url(db)
         self.where = display_url(self.url)
         self.engine = make_engine(self.url)

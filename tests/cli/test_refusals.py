@@ -1,0 +1,136 @@
+"""Mistakes a user can make on the command line end in one line and change nothing on disk.
+
+An output named like one of its inputs (which would replace the only copy of
+the input), store options without ``--save`` (which would be silently
+ignored), an empty source name: each is refused before any work, with the
+usage exit code.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hiprom.errors import InputError
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO = REPO / "samples" / "demo_seated_test.landmarks.npz"
+
+
+def hiprom(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "hiprom.cli.main", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=240)
+
+
+def one_line(done: subprocess.CompletedProcess[str], code: int, *words: str) -> str:
+    """The single ``hiprom: error:`` line of a run that ended with ``code``."""
+    assert done.returncode == code, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("hiprom: error: "), done.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """A folder with a recording ``x.landmarks.npz``, a fake video ``clip.mp4`` and an analysis ``a.json``."""
+    shutil.copy(DEMO, tmp_path / "x.landmarks.npz")
+    (tmp_path / "clip.mp4").write_bytes(b"not really a video")
+    done = hiprom("analyze", "x.landmarks.npz", "--json", "a.json", "-q", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("args", "output"),
+    [
+        (["analyze", "clip.mp4", "--csv", "clip.mp4"], "clip.mp4"),
+        (["analyze", "x.landmarks.npz", "--json", "x.landmarks.npz"], "x.landmarks.npz"),
+        (["analyze", "x.landmarks.npz", "--save-landmarks", "./x.landmarks.npz"], "./x.landmarks.npz"),
+        (["report", "a.json", "-o", "a.json"], "a.json"),
+        (["report", "a.json", "--no-pdf", "--json", "a.json"], "a.json"),
+        (["report", "a.json", "--no-pdf", "--csv", "x", "--landmarks", "x.series.csv"], "x.series.csv"),
+        (["batch", "sub/x.landmarks.npz", "-o", "sub", "--no-progress"], "sub/x.landmarks.npz"),
+    ],
+    ids=["analyze-csv-over-video", "analyze-json-over-recording", "analyze-landmarks-over-recording",
+         "report-pdf-over-analysis", "report-json-over-analysis", "report-csv-over-landmarks", "batch-over-input"],
+)
+def test_an_output_that_is_an_input_is_refused(folder: Path, args: list[str], output: str) -> None:
+    (folder / "sub").mkdir()
+    shutil.copy(DEMO, folder / "sub" / "x.landmarks.npz")
+    (folder / "x.series.csv").write_text("t_s\n")
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    line = one_line(hiprom(*args, cwd=folder), InputError.exit_code, "is the source itself", "choose another")
+    assert output.split("/")[-1] in line
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before  # nothing written, nothing lost
+
+
+def test_store_options_without_save_are_refused(folder: Path) -> None:
+    done = hiprom("analyze", "x.landmarks.npz", "--subject", "P-7", "--notes", "left hip", cwd=folder)
+    one_line(done, InputError.exit_code, "--subject, --notes", "add --save")
+    assert not (folder / "data").exists()
+
+
+def test_an_empty_source_is_refused_not_read_as_the_current_folder(folder: Path) -> None:
+    one_line(hiprom("analyze", "", cwd=folder), InputError.exit_code, "the source is empty")
+
+
+def _crafted(path: Path, **changes: object) -> Path:
+    """The demo recording with some fields replaced (as a damaged or hand-made file would have them)."""
+    with np.load(DEMO, allow_pickle=False) as data:
+        fields = {k: data[k] for k in data.files}
+    for key, value in changes.items():
+        fields[key] = value(fields[key]) if callable(value) else np.asarray(value)
+    np.savez(path, **fields)
+    return path
+
+
+def _nan_time(t: np.ndarray) -> np.ndarray:
+    t = t.copy()
+    t[5] = np.nan
+    return t
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"fps": np.inf}, "frame rate (inf) is not valid"),
+        ({"fps": 0.0}, "frame rate (0) is not valid"),
+        ({"fps": np.nan}, "frame rate (nan) is not valid"),
+        ({"fps": -30.0}, "frame rate (-30) is not valid"),
+        ({"t_ms": _nan_time}, "frame times (t_ms) are not valid"),
+    ],
+    ids=["fps-inf", "fps-0", "fps-nan", "fps-negative", "t-nan"],
+)
+def test_a_recording_with_impossible_times_is_refused_in_one_line(tmp_path: Path, changes: dict, words: str) -> None:
+    crafted = _crafted(tmp_path / "crafted.landmarks.npz", **changes)
+    for args in (["--json", "x.json"], []):
+        one_line(hiprom("analyze", crafted, *args, cwd=tmp_path), InputError.exit_code, "crafted.landmarks.npz", words)
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_a_failed_batch_input_leaves_no_outputs(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    _crafted(tmp_path / "in" / "fpsinf.landmarks.npz", fps=np.inf)
+    shutil.copy(DEMO, tmp_path / "in" / "good.landmarks.npz")
+    done = hiprom("batch", "in", "-o", "out", "--no-progress", "--workers", "1", cwd=tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert not list((tmp_path / "out").glob("fpsinf.*"))  # no recording or series without analysis and marker
+    assert {p.name for p in (tmp_path / "out").glob("good.*")} == {
+        "good.landmarks.npz", "good.series.csv", "good.analysis.json", "good.done.json"}
+    summary = (tmp_path / "out" / "summary.csv").read_text()
+    assert "frame rate (inf) is not valid" in summary and "internal error" not in summary
+
+
+def test_a_file_that_is_not_an_archive_gets_a_plain_line(tmp_path: Path) -> None:
+    (tmp_path / "text.landmarks.npz").write_text("hello, not a recording\n")
+    line = one_line(hiprom("analyze", "text.landmarks.npz", cwd=tmp_path), InputError.exit_code,
+                    "not a readable landmarks recording")
+    assert "allow_pickle" not in line and "unsafe" not in line
