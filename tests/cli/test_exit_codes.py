@@ -52,7 +52,9 @@ def at_a_terminal(home: Path, args: list[str], answer: bytes | None) -> tuple[in
     env.pop("HIPROM_DB_URL", None)
     master, slave = pty.openpty()
     proc = subprocess.Popen([sys.executable, "-m", "hiprom.cli.main", *args], cwd=home, env=env,
-                            stdin=slave, stdout=slave, stderr=slave)
+                            stdin=slave, stdout=slave, stderr=slave,
+                            # as at a shell: a test runner's worker may ignore Ctrl-C, and a child inherits that
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     os.close(slave)
     shown, asked = b"", False
     deadline = time.monotonic() + 60

@@ -64,6 +64,8 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     return parts[0] + (f": {'.'.join(parts[1:])}" if len(parts) > 1 else "")
 
 
+_OBJECT_EXPECTED = ("model_attributes_type", "model_type", "dict_type")
+"""Pydantic's errors for a body that should be a JSON object and came as text (another content type)."""
 NOT_JSON = "the request body is not JSON: send one JSON object, UTF-8, with Content-Type: application/json"
 
 
@@ -78,6 +80,7 @@ async def one_line_validation_error(request: Request, exc: RequestValidationErro
         return JSONResponse({"detail": "request: invalid"}, status_code=422)
     first = errors[0]
     if first.get("type") == "json_invalid" or (tuple(first.get("loc", ())) == ("body",)
+                                               and first.get("type") in _OBJECT_EXPECTED
                                                and isinstance(first.get("input"), (bytes, str))):
         return JSONResponse({"detail": NOT_JSON}, status_code=400)
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
