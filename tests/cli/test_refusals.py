@@ -8,6 +8,7 @@ usage exit code.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -80,6 +81,16 @@ def test_store_options_without_save_are_refused(folder: Path) -> None:
 
 def test_an_empty_source_is_refused_not_read_as_the_current_folder(folder: Path) -> None:
     one_line(hiprom("analyze", "", cwd=folder), InputError.exit_code, "the source is empty")
+    one_line(hiprom("batch", "", "-o", "out", "--no-progress", cwd=folder), InputError.exit_code, "an empty name")
+    assert not (folder / "out").exists()
+
+
+def test_a_report_exported_to_stdout_is_the_export_alone(folder: Path) -> None:
+    """``report --json -`` wrote a file named '-', and 'Wrote ...' lines would have broken the JSON on stdout."""
+    done = hiprom("report", "a.json", "--json", "-", "-o", "a.pdf", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["schema"] == "hiprom.export/1"
+    assert done.stderr.strip() == "Wrote a.pdf" and not (folder / "-").exists()
 
 
 def _crafted(path: Path, **changes: object) -> Path:

@@ -99,6 +99,8 @@ def discover(
     exclude = Path(out_dir).resolve() if out_dir is not None else None
     found: dict[Path, None] = {}  # ordered set
     for item in inputs:
+        if not str(item).strip():  # Path("") is the current folder: a script's empty variable, not a choice
+            raise InputError("an input is an empty name; give a file or folder")
         p = Path(item).expanduser()
         if not p.exists():
             raise InputError(f"{item}: no such file or folder; check the path")

@@ -10,7 +10,7 @@ import click
 
 
 @click.command(context_settings={"show_default": True})
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("inputs", nargs=-1, required=True, type=click.Path())  # str: Path("") would read as "."
 @click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Output folder: per input <stem>.analysis.json, .series.csv, .landmarks.npz; and summary.csv, trials.csv.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, show_default="the cores available",
@@ -26,7 +26,7 @@ import click
 @click.option("--glob", "patterns", multiple=True, metavar="PATTERN",
               help="Take files in folders matching this pattern (repeatable) instead of the video endings.")
 @click.option("--progress/--no-progress", default=True, help="Show the progress bar.")
-def batch(inputs: tuple[Path, ...], out_dir: Path, workers: int | None, redo: bool, scheduler: str | None,
+def batch(inputs: tuple[str, ...], out_dir: Path, workers: int | None, redo: bool, scheduler: str | None,
           model: str | None, mirrored: bool | None, norms: Path | None, patterns: tuple[str, ...],
           progress: bool) -> None:
     """Analyse every video and .landmarks.npz in INPUT files and folders (recursively).

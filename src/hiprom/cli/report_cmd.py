@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from hiprom.atomic import check_not_source
-from hiprom.cli.store_cmd import db_option, open_store, write_text
+from hiprom.cli.store_cmd import STDOUT, db_option, open_store, write_text
 from hiprom.errors import InputError
 from hiprom.landmarks import SIDES
 from hiprom.parsing import record_id
@@ -127,5 +127,6 @@ def report(target: str, output: Path | None, csv_prefix: Path | None, json_path:
         from hiprom.report import write_pdf
 
         written.append(write_pdf(data, pdf))
-    for p in written:
-        click.echo(f"Wrote {p}")
+    for p in written:  # beside a JSON export on stdout, the other files are named on stderr
+        if p != STDOUT:
+            click.echo(f"Wrote {p}", err=STDOUT in written)
