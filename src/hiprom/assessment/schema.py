@@ -282,7 +282,7 @@ def plain_error(err: Mapping[str, Any]) -> str:
     bound = _BOUNDS.get(err["type"])
     if bound is not None and bound[0] in (err.get("ctx") or {}):
         limit = err["ctx"][bound[0]]
-        return f"must be {bound[1]} {limit:g}" + got if isinstance(limit, float) else f"must be {bound[1]} {limit}" + got
+        return f"must be {bound[1]} {f'{limit:g}' if isinstance(limit, float) else limit}{got}"
     return _PLAIN.get(err["type"], str(err["msg"]).removeprefix("Value error, ")) + got
 
 

@@ -222,7 +222,7 @@ def retest(session_id: str, before: str | None, db: str | None, as_json: bool) -
     from hiprom.report.exercises import clinic_mdc
 
     with open_store(db) as store:
-        baseline = before if before is not None else store.retest_baseline(session_id)
+        baseline = store.retest_baseline(session_id, before)
         if baseline is None:
             raise InputError(f"session {session_id} has no earlier test the same day; give --before SESSION")
         table = {**compare(store.analysis(baseline), store.analysis(session_id), *clinic_mdc(store)),

@@ -76,7 +76,7 @@ class ReportData:
         session = store.session(session_id)
         subject = store.subject(session.subject_id) if session.subject_id is not None else None
         assert session.analysis is not None
-        baseline_id = before if before is not None else store.retest_baseline(session.id)
+        baseline_id = store.retest_baseline(session.id, before)
         baseline = store.session(baseline_id) if baseline_id is not None else None
         from hiprom.report.exercises import clinic_mdc
 

@@ -10,7 +10,6 @@ lists exactly what the server returns.
 
 from __future__ import annotations
 
-from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -116,21 +115,19 @@ def one_error_shape(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-_STARLETTE_WORDS = {
-    400: NOT_JSON,  # FastAPI's "There was an error parsing the body": bytes that are not UTF-8 JSON
-    404: "nothing here: the page is at /, the API under /api (listed in /openapi.json)",
+_FRAMEWORK_WORDS = {
+    (400, "There was an error parsing the body"): NOT_JSON,  # FastAPI's, for bytes that are not UTF-8 JSON
+    (404, "Not Found"): "nothing here: the page is at /, the API under /api (listed in /openapi.json)",
 }
+"""The framework's bare answers, as sentences that say what to do."""
 
 
 async def plain_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     """Any HTTP error as ``{"detail": sentence}``; the framework's bare phrases get sentences that say what to do."""
-    detail = exc.detail
-    if detail == HTTPStatus(exc.status_code).phrase or (exc.status_code == 400 and detail == _PARSE_FAILED):
-        detail = _STARLETTE_WORDS.get(exc.status_code, detail)
+    detail = _FRAMEWORK_WORDS.get((exc.status_code, exc.detail), exc.detail)
     return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
 
-_PARSE_FAILED = "There was an error parsing the body"
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 _MOUNT_METHODS = ("GET", "HEAD")  # the page's files
 

@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 
 from hiprom.errors import InputError
 from hiprom.landmarks import SIDES
-from hiprom.parsing import check_json_tree
+from hiprom.parsing import check_json_tree, record_id
 from hiprom.store.records import dumps, iso_utc, utc_now
 from hiprom.store.schema import ExerciseResultRow, HomeProgramRow, SessionRow
 
@@ -122,12 +122,19 @@ class ProgramStore:
             results[row.session_id].append(_result(row))
         return programs, results
 
-    def retest_baseline(self, session_id: int | str) -> int | None:
-        """The test a session re-tests: the subject's latest earlier session on the same (UTC) day, if any.
+    def retest_baseline(self, session_id: int | str, before: int | str | None = None) -> int | str | None:
+        """The test a session re-tests: ``before`` when given, else the subject's latest earlier session
+        on the same (UTC) day, if any.
 
         "Test again" after the exercises happens in the same visit, so the
-        baseline of a re-test is found without a stored link.
+        baseline of a re-test is found without a stored link. ``InputError``
+        when ``before`` names the session itself (a comparison with nothing).
         """
+        if before is not None:
+            if record_id(before) is not None and record_id(before) == record_id(session_id):
+                raise InputError(f"before: session {record_id(session_id)} cannot be compared with itself; "
+                                 "give the session it re-tests")
+            return before
         with self._tx() as s:
             row = self._find_session(s, session_id)
             if row.subject_id is None:

@@ -117,11 +117,8 @@ def retest(session_id: int, store: StoreDep,
            before: Annotated[int | None, Query(ge=1, description="the earlier session; default: same visit")] = None
            ) -> dict[str, Any]:
     """Before/after table of a re-test (``hiprom.retest/1``) against ``before`` or the same visit's test."""
-    if before == session_id:
-        raise HTTPException(422, f"before: session {session_id} cannot be compared with itself; "
-                                 "give the session it re-tests")
     with _http_errors():
-        baseline = before if before is not None else store.retest_baseline(session_id)
+        baseline = store.retest_baseline(session_id, before)
         if baseline is None:
             raise HTTPException(404, f"session {session_id} has no earlier test in the same visit; "
                                      "give ?before=SESSION")
