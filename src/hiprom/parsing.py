@@ -111,6 +111,22 @@ def check_text_ok(text: str) -> bool:
     return True
 
 
+def printable_name(name: str) -> str:
+    """``name`` as valid Unicode text: the bytes of a non-UTF-8 file name shown as ``\\xNN``.
+
+    A file made on another system (``caf\\xe9.mp4`` in Latin-1) reaches Python
+    with lone surrogates in its name, which no UTF-8 file, terminal or
+    spreadsheet can hold; this is how such a name is written and shown.
+    """
+    if check_text_ok(name):
+        return name
+    try:
+        raw = name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that is not an undecodable byte
+        raw = name.encode("utf-8", "backslashreplace")
+    return raw.decode("utf-8", "backslashreplace")
+
+
 def _check_text(text: str, where: str, path: str) -> None:
     if text.isascii():
         return

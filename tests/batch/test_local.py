@@ -7,6 +7,7 @@ stand-in analyser of ``fakes.py`` for inputs that crash, raise or are slow.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import textwrap
@@ -179,3 +180,21 @@ def test_the_largest_video_is_analysed_first_and_the_summary_keeps_discovery_ord
 
     finished = sorted(result.rows, key=finished_at)
     assert [row.file for row in finished] == ["b_slow.mp4", "c_slow.mp4", "a_slow.mp4", "d.landmarks.npz"]
+
+
+def test_a_file_name_that_is_not_utf8_fails_alone_and_the_summary_is_still_written(
+        recordings: Path, tmp_path: Path, model_path: Path) -> None:
+    """A Latin-1 name from another system: OpenCV crashed on it, and the summary could not be written."""
+    odd = os.fsdecode(b"caf\xe9")  # 'caf\udce9' in Python
+    (recordings / f"{odd}.mp4").write_bytes(b"x")
+    shutil.copy(recordings / "a.landmarks.npz", recordings / f"{odd}.landmarks.npz")
+    out = tmp_path / "out"
+    result = _run(recordings, out, analyzer="hiprom.pipeline:analyze_path", model=str(model_path))
+    summary = {r["file"]: r for r in read_summary(result.summary_path)}  # valid UTF-8
+    video, rec = summary["caf\\xe9.mp4"], summary["caf\\xe9.landmarks.npz"]
+    assert video["status"] == "failed" and "the file name is not UTF-8 text" in video["error"]
+    assert "caf\\xe9.mp4" in video["error"] and "rename the file" in video["error"]
+    assert rec["status"] == "ok"
+    assert json.loads((out / rec["analysis"]).read_text(encoding="utf-8"))["source"] == "caf\\xe9.landmarks.npz"
+    again = _run(recordings, out, analyzer="hiprom.pipeline:analyze_path", model=str(model_path))
+    assert _status(again)[f"{odd}.landmarks.npz"] == "skipped"

@@ -25,6 +25,7 @@ from hiprom.assessment.verdict import verdict
 from hiprom.kinematics import COMPENSATION, METHODS, QualityFlag, flag_names
 from hiprom.kinematics.camera import CameraEstimate
 from hiprom.landmarks import SIDES
+from hiprom.parsing import printable_name
 from hiprom.rounding import rounded_list
 
 if TYPE_CHECKING:
@@ -280,7 +281,7 @@ def _header(
         "schema": SCHEMA,
         "hiprom_version": __version__,
         "created_utc": created_utc or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "source": PurePath(str(source)).name if source else "",
+        "source": printable_name(PurePath(str(source)).name) if source else "",
         "frames": n,
         "fps": round(fps, 3),
         "duration_s": round(duration_s(t_s, fps), 3),

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from hiprom.errors import InputError
+from hiprom.parsing import printable_name
 from hiprom.recording import SUFFIX as RECORDING_SUFFIX
 from hiprom.source import VIDEO_SUFFIXES, file_kind  # noqa: F401 - re-exported for callers and tests
 
@@ -30,7 +31,8 @@ class Job:
         rel (str): the input's path relative to the batch root, POSIX style; the
             ``file`` column of the summary.
         stem (str): output path without extension, relative to OUT_DIR, POSIX
-            style (``rendered/gt01`` -> ``OUT/rendered/gt01.analysis.json``).
+            style (``rendered/gt01`` -> ``OUT/rendered/gt01.analysis.json``), valid
+            UTF-8 (:func:`hiprom.parsing.printable_name`).
     """
 
     path: Path
@@ -118,7 +120,8 @@ def discover(
     paths = list(found)
     root = Path(os.path.commonpath([str(p.parent) for p in paths]))
     rels = [p.relative_to(root).as_posix() for p in paths]
-    stems = [_strip_suffix(r) for r in rels]
+    # Outputs get UTF-8 names, those the summary shows (a Latin-1 "caf\xe9" stays readable there).
+    stems = [printable_name(_strip_suffix(r)) for r in rels]
     # Case-folded, so that Clip.mp4 and clip.mov do not clash on macOS either.
     counts: dict[str, int] = {}
     for s in stems:
@@ -126,7 +129,7 @@ def discover(
     jobs: list[Job] = []
     taken: set[str] = set()
     for p, r, s in zip(paths, rels, stems):
-        stem = r if counts[s.casefold()] > 1 else s
+        stem = printable_name(r) if counts[s.casefold()] > 1 else s
         base, k = stem, 2
         while stem.casefold() in taken:  # e.g. "clip.mp4" beside "clip.mp4.mov"
             stem, k = f"{base}-{k}", k + 1

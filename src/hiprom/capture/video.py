@@ -11,6 +11,7 @@ import cv2
 from hiprom.capture._opencv import OpenCVSource, opencv_silent
 from hiprom.capture.base import Frame, next_timestamp_ms
 from hiprom.errors import SourceError
+from hiprom.parsing import check_text_ok, printable_name
 
 DEFAULT_FPS = 30.0
 """Frame rate assumed when a container states none (or nonsense)."""
@@ -73,6 +74,11 @@ class VideoFileSource(OpenCVSource):
             raise SourceError(f"{p}: is empty (0 bytes); it is not a video")
         if not os.access(p, os.R_OK):
             raise SourceError(f"{p}: cannot be read (permission denied); check the file's permissions")
+        if not check_text_ok(str(p)):  # OpenCV crashes (SIGSEGV) on such a name
+            raise SourceError(
+                f"{printable_name(str(p))}: the file name is not UTF-8 text (made on another system?), "
+                "which the video reader cannot open; rename the file"
+            )
         if _is_still_image(p):
             raise SourceError(
                 f"{p}: is a still image, not a video; to track a sequence of pictures, "
