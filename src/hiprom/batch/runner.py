@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -36,7 +38,8 @@ class BatchResult:
     Attributes:
         rows: one row per discovered input, in discovery order.
         summary_path: the ``summary.csv`` written.
-        interrupted: the batch was stopped by Ctrl-C before finishing.
+        interrupted: the batch was stopped by Ctrl-C or SIGTERM before finishing.
+        terminated: it was SIGTERM (a job scheduler, ``timeout``, ``systemctl stop``).
         frames: frames analysed in this run (skipped inputs not counted).
         seconds: wall time of the analysis part of this run.
     """
@@ -44,6 +47,7 @@ class BatchResult:
     rows: list[SummaryRow]
     summary_path: Path
     interrupted: bool = False
+    terminated: bool = False
     frames: int = 0
     seconds: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
@@ -57,6 +61,31 @@ class BatchResult:
     def failed(self) -> list[SummaryRow]:
         """The rows of inputs that failed."""
         return [r for r in self.rows if r.status == "failed"]
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM during a batch: handled as Ctrl-C is (workers stopped, summary written)."""
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` while the batch runs (main thread only).
+
+    Python's default SIGTERM ends the process at once: the summary kept the
+    previous run's rows, and inputs finished in this run were missing from it.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextlib.contextmanager
@@ -134,8 +163,9 @@ def run_batch(
 
     Returns:
         The rows and where the summary went. Failed inputs do not raise; the
-        caller decides (the CLI exits 1). A Ctrl-C does not raise either:
-        ``interrupted`` is set and the summary still lists every input.
+        caller decides (the CLI exits 1). A Ctrl-C or SIGTERM does not raise
+        either: ``interrupted`` (and for SIGTERM ``terminated``) is set and the
+        summary still lists every input.
     """
     if workers is not None and workers < 1:
         raise InputError(f"--workers must be at least 1, but got {workers}")
@@ -149,8 +179,8 @@ def run_batch(
     options = make_options(jobs, model, mirrored, norms, analyzer)
     private_dir(out)
     rows: dict[str, SummaryRow] = {}
-    interrupted = False
-    with _out_dir_lock(out):
+    interrupted = terminated = False
+    with _out_dir_lock(out), _sigterm_as_interrupt():
         todo: list[Job] = []
         for job in jobs:
             row = None if redo else finished_row(job, out, options)
@@ -169,11 +199,11 @@ def run_batch(
                     run_dask(todo, out, options, scheduler, reporter, rows)
                 else:
                     LocalPool(out, options, workers or available_cores(), reporter).run(todo, rows)
-            except KeyboardInterrupt:
-                interrupted = True
+            except KeyboardInterrupt as exc:
+                interrupted, terminated = True, isinstance(exc, Terminated)
         seconds = time.monotonic() - t0
         ordered = [rows.get(job.rel) or SummaryRow.interrupted(job.rel) for job in jobs]
         summary = write_summary(out / SUMMARY_NAME, ordered)
         write_trials(out / TRIALS_NAME, ordered)
-    return BatchResult(rows=ordered, summary_path=summary, interrupted=interrupted,
+    return BatchResult(rows=ordered, summary_path=summary, interrupted=interrupted, terminated=terminated,
                        frames=reporter.frames_total, seconds=seconds)

@@ -8,6 +8,9 @@ from typing import Any
 
 import click
 
+EXIT_TERMINATED = 143
+"""Exit code of a batch stopped by SIGTERM (128 + 15, as for any program that signal ends)."""
+
 
 @click.command(context_settings={"show_default": True})
 @click.argument("inputs", nargs=-1, required=True, type=click.Path())  # str: Path("") would read as "."
@@ -33,7 +36,8 @@ def batch(inputs: tuple[str, ...], out_dir: Path, workers: int | None, redo: boo
 
     Inputs already done by an earlier run into the same folder are skipped
     unless --redo. Exit code 0 when every input is ok, 1 when any failed (see
-    summary.csv), 130 when interrupted (finished outputs are kept).
+    summary.csv), 130 when interrupted, 143 when stopped by SIGTERM (finished
+    outputs are kept and summary.csv lists every input).
     """
     from hiprom.batch.runner import BatchFailedError, run_batch
 
@@ -48,6 +52,9 @@ def batch(inputs: tuple[str, ...], out_dir: Path, workers: int | None, redo: boo
     verdicts = _verdict_counts(result.rows)
     if verdicts:
         click.echo(verdicts, err=True)
+    if result.terminated:
+        click.echo("hiprom: stopped by SIGTERM; run the same command again to continue", err=True)
+        raise click.exceptions.Exit(EXIT_TERMINATED)
     if result.interrupted:
         raise KeyboardInterrupt
     if result.failed:
