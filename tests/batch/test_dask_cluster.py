@@ -133,3 +133,33 @@ def test_a_worker_killed_mid_batch_loses_nothing(inputs: Path, tmp_path: Path, c
     batch.join(timeout=240)
     assert not batch.is_alive()
     assert read_summary(result["r"].summary_path) == read_summary(local.summary_path)
+
+
+def test_a_scheduler_gone_mid_batch_keeps_what_finished_and_says_so(inputs: Path, tmp_path: Path,
+                                                                    cluster: Cluster) -> None:
+    """Not a Dask traceback and every unfinished input 'failed' as an internal error: one line, and a summary."""
+    out = tmp_path / "dask"
+    errors: list[BaseException] = []
+
+    def batch() -> None:
+        try:
+            run_batch([inputs], out, scheduler=cluster.address, progress=False, analyzer=FAKE_ANALYZER)
+        except BaseException as exc:  # noqa: BLE001 - checked below
+            errors.append(exc)
+
+    thread = threading.Thread(target=batch)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not list(out.glob("slow*.done.json")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    cluster.scheduler.send_signal(signal.SIGKILL)
+    thread.join(timeout=120)
+    assert not thread.is_alive()
+    assert [type(e).__name__ for e in errors] == ["SchedulerLostError"]
+    assert "lost the connection to the Dask scheduler" in str(errors[0]) and errors[0].exit_code == 2
+    summary = {r["file"]: r for r in read_summary(out / "summary.csv")}
+    done = {p.relative_to(out).as_posix().removesuffix(".done.json") + ".landmarks.npz" for p in out.rglob("*.done.json")}
+    assert {f for f, r in summary.items() if r["status"] == "ok"} == done and done
+    unfinished = {f for f, r in summary.items() if r["status"] not in ("ok", "failed")}
+    assert unfinished and {summary[f]["status"] for f in unfinished} == {"interrupted"}
+    assert not [r["error"] for r in summary.values() if "internal error" in r["error"]]

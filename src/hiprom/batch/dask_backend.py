@@ -16,8 +16,11 @@ Needs the optional extra ``hiprom[cluster]`` (``dask[distributed]``).
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,22 @@ from hiprom.batch.worker import compute, failure_message
 from hiprom.errors import ConfigError
 
 CONNECT_TIMEOUT_S = 20
+
+
+class SchedulerLostError(ConfigError):
+    """The Dask scheduler went away during the batch; the inputs not finished are ``interrupted``."""
+
+
+@contextlib.contextmanager
+def _quiet_client_log() -> Iterator[None]:
+    """Keep Dask's client from printing tracebacks (a lost scheduler) over the batch's own one line."""
+    log = logging.getLogger("distributed.client")
+    level = log.level
+    log.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
 
 
 def remote_analyze(job: Job, options: BatchOptions) -> tuple[str, Any, Any]:
@@ -64,7 +83,9 @@ def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address:
     """Analyse ``jobs`` on the cluster at ``address``, filling ``rows`` (by ``Job.rel``).
 
     On Ctrl-C the tasks are cancelled, unfinished jobs get ``interrupted``
-    rows and the ``KeyboardInterrupt`` is re-raised.
+    rows and the ``KeyboardInterrupt`` is re-raised. If the scheduler goes
+    away, unfinished jobs get ``interrupted`` rows too and
+    :class:`SchedulerLostError` is raised.
     """
     distributed = _import_distributed()
     if not jobs:
@@ -79,40 +100,50 @@ def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address:
     run_id = uuid.uuid4().hex[:8]
     futures: dict[Any, Job] = {}
     fingerprints: dict[str, dict[str, int]] = {}
-    try:
-        for i, job in enumerate(jobs):
-            try:
-                fingerprints[job.rel] = input_fingerprint(job.path)
-            except OSError as exc:
-                rows[job.rel] = SummaryRow.failed(job.rel, failure_message(exc))
-                reporter.finished(job, rows[job.rel])
-                continue
-            fut = client.submit(remote_analyze, job, options, pure=False, key=f"hiprom-batch-{run_id}-{i}")
-            futures[fut] = job
-            reporter.started(job)
-        for fut in distributed.as_completed(list(futures), loop=client.loop):
-            job = futures[fut]
-            try:
-                status, payload, analysis = fut.result()
-                if status == "ok":
-                    remove_stale_parts(out_dir, job.stem)
-                    row = write_outputs(job, out_dir, options, fingerprints[job.rel], payload, analysis)
-                else:
-                    row = SummaryRow.failed(job.rel, payload)
-            except distributed.KilledWorker:
-                row = SummaryRow.failed(job.rel, CRASH_MESSAGE)
-            except Exception as exc:
-                row = SummaryRow.failed(job.rel, failure_message(exc))
-            rows[job.rel] = row
-            reporter.finished(job, row)
-            fut.release()
-    except KeyboardInterrupt:
-        client.cancel(list(futures))
-        for job in jobs:
-            rows.setdefault(job.rel, SummaryRow.interrupted(job.rel))
-        raise
-    finally:
+    with _quiet_client_log():
         try:
-            client.close(timeout=10)
-        except Exception:  # closing a client of a dead cluster must not hide the real outcome
-            pass
+            for i, job in enumerate(jobs):
+                try:
+                    fingerprints[job.rel] = input_fingerprint(job.path)
+                except OSError as exc:
+                    rows[job.rel] = SummaryRow.failed(job.rel, failure_message(exc))
+                    reporter.finished(job, rows[job.rel])
+                    continue
+                fut = client.submit(remote_analyze, job, options, pure=False, key=f"hiprom-batch-{run_id}-{i}")
+                futures[fut] = job
+                reporter.started(job)
+            for fut in distributed.as_completed(list(futures), loop=client.loop):
+                job = futures[fut]
+                try:
+                    status, payload, analysis = fut.result()
+                    if status == "ok":
+                        remove_stale_parts(out_dir, job.stem)
+                        row = write_outputs(job, out_dir, options, fingerprints[job.rel], payload, analysis)
+                    else:
+                        row = SummaryRow.failed(job.rel, payload)
+                except distributed.KilledWorker:
+                    row = SummaryRow.failed(job.rel, CRASH_MESSAGE)
+                except CancelledError:  # only this client cancels its tasks, and not here: the scheduler is gone
+                    raise
+                except Exception as exc:
+                    row = SummaryRow.failed(job.rel, failure_message(exc))
+                rows[job.rel] = row
+                reporter.finished(job, row)
+                fut.release()
+        except KeyboardInterrupt:
+            client.cancel(list(futures))
+            for job in jobs:
+                rows.setdefault(job.rel, SummaryRow.interrupted(job.rel))
+            raise
+        except CancelledError:
+            for job in jobs:
+                rows.setdefault(job.rel, SummaryRow.interrupted(job.rel))
+            raise SchedulerLostError(
+                f"lost the connection to the Dask scheduler at {address!r} before the batch finished; "
+                "check that the scheduler is running, then run the same command again to continue"
+            ) from None
+        finally:
+            try:
+                client.close(timeout=10)
+            except Exception:  # closing a client of a dead cluster must not hide the real outcome
+                pass

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hiprom.atomic import check_not_source, output_error, private_dir
+from hiprom.batch.dask_backend import SchedulerLostError, run_dask
 from hiprom.batch.discover import Job, discover, largest_first
 from hiprom.batch.local import LocalPool, available_cores
 from hiprom.batch.outputs import BatchOptions, OutputPaths, finished_row
@@ -180,6 +181,7 @@ def run_batch(
     private_dir(out)
     rows: dict[str, SummaryRow] = {}
     interrupted = terminated = False
+    lost: SchedulerLostError | None = None
     with _out_dir_lock(out), _sigterm_as_interrupt():
         todo: list[Job] = []
         for job in jobs:
@@ -194,16 +196,18 @@ def run_batch(
         with reporter:
             try:
                 if scheduler:
-                    from hiprom.batch.dask_backend import run_dask
-
                     run_dask(todo, out, options, scheduler, reporter, rows)
                 else:
                     LocalPool(out, options, workers or available_cores(), reporter).run(todo, rows)
             except KeyboardInterrupt as exc:
                 interrupted, terminated = True, isinstance(exc, Terminated)
+            except SchedulerLostError as exc:  # keep what finished, list every input, then say so
+                lost = exc
         seconds = time.monotonic() - t0
         ordered = [rows.get(job.rel) or SummaryRow.interrupted(job.rel) for job in jobs]
         summary = write_summary(out / SUMMARY_NAME, ordered)
         write_trials(out / TRIALS_NAME, ordered)
+    if lost is not None:
+        raise lost
     return BatchResult(rows=ordered, summary_path=summary, interrupted=interrupted, terminated=terminated,
                        frames=reporter.frames_total, seconds=seconds)
