@@ -52,6 +52,18 @@ def test_named_file_taken_whatever_its_ending(tmp_path: Path) -> None:
     assert [j.rel for j in jobs] == ["notes.txt", "v.mp4"]  # duplicates dropped
 
 
+def test_linked_folders_are_searched_once_and_loops_end(tmp_path: Path) -> None:
+    """Data laid out with links to other disks (``site2 -> /mnt/nas/site2``) was silently left out."""
+    _touch(tmp_path, ["elsewhere/b.mp4", "in/site1/a.mp4"])
+    (tmp_path / "in" / "site2").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (tmp_path / "in" / "site1" / "up").symlink_to(tmp_path / "in", target_is_directory=True)  # a loop
+    (tmp_path / "in" / "gone").symlink_to(tmp_path / "nowhere", target_is_directory=True)
+    jobs = discover([tmp_path / "in"])
+    assert [(j.rel, j.stem) for j in jobs] == [("site1/a.mp4", "site1/a"), ("site2/b.mp4", "site2/b")]
+    both = discover([tmp_path / "in", tmp_path / "elsewhere"])  # the same folder by two routes: once
+    assert [j.rel for j in both] == ["site1/a.mp4", "site2/b.mp4"]
+
+
 def test_glob_replaces_the_default_endings(tmp_path: Path) -> None:
     _touch(tmp_path, ["a.MTS", "b.mp4", "sub/c.MTS"])
     jobs = discover([tmp_path], patterns=["*.MTS"])

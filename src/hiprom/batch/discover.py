@@ -65,12 +65,28 @@ def _wanted(rel: str, name: str, patterns: Sequence[str]) -> bool:
     return input_kind(name) is not None
 
 
-def _walk(folder: Path, exclude: Path | None, patterns: Sequence[str]) -> Iterable[Path]:
-    for root, dirs, files in os.walk(folder):
+def _folder_id(path: Path) -> tuple[int, int] | None:
+    """Device and inode of a folder (a folder reached by two routes is one), ``None`` if it cannot be read."""
+    try:
+        st = path.stat()
+    except OSError:  # a link to nowhere
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def _walk(folder: Path, exclude: Path | None, patterns: Sequence[str],
+          seen: set[tuple[int, int]]) -> Iterable[Path]:
+    """Files wanted under ``folder``, following links to folders, each folder once (no loops)."""
+    for root, dirs, files in os.walk(folder, followlinks=True):
         here = Path(root)
-        dirs[:] = sorted(
-            d for d in dirs if not d.startswith(".") and (exclude is None or (here / d) != exclude)
-        )
+        keep = []
+        for d in sorted(dirs):
+            key = None if d.startswith(".") else _folder_id(here / d)
+            if key is None or key in seen or (exclude is not None and (here / d).resolve() == exclude):
+                continue
+            seen.add(key)
+            keep.append(d)
+        dirs[:] = keep
         for name in sorted(files):
             rel = (here / name).relative_to(folder).as_posix()
             if _wanted(rel, name, patterns):
@@ -88,7 +104,8 @@ def discover(
         inputs: files and folders. Folders are searched recursively for videos
             (``VIDEO_SUFFIXES``) and ``.landmarks.npz`` recordings, or for files
             whose name or relative path matches one of ``patterns``; hidden
-            files and folders are left out. A file named directly is always
+            files and folders are left out. Links to folders are followed, and
+            a folder reached twice (a loop, or two routes) is searched once. A file named directly is always
             taken, whatever its ending (it fails in the summary if unreadable).
         out_dir: the batch's output folder, never searched (so that re-running
             with the output inside an input folder does not analyse outputs).
@@ -100,6 +117,7 @@ def discover(
     """
     exclude = Path(out_dir).resolve() if out_dir is not None else None
     found: dict[Path, None] = {}  # ordered set
+    seen: set[tuple[int, int]] = set()  # folders searched, by device and inode
     for item in inputs:
         if not str(item).strip():  # Path("") is the current folder: a script's empty variable, not a choice
             raise InputError("an input is an empty name; give a file or folder")
@@ -110,8 +128,11 @@ def discover(
         if p.is_dir() and p == exclude:
             raise InputError(f"{item}: the output folder cannot also be an input folder; choose another -o")
         if p.is_dir():
-            for f in _walk(p, exclude, patterns):
-                found.setdefault(f, None)
+            key = _folder_id(p)
+            if key is not None and key not in seen:
+                seen.add(key)
+                for f in _walk(p, exclude, patterns, seen):
+                    found.setdefault(f, None)
         else:
             found.setdefault(p, None)
     if not found:
