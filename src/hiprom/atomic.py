@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
-from hiprom.errors import InputError, OutputError
+from hiprom.errors import InputError, OutputError, OutputPlaceError
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -30,7 +30,8 @@ def output_error(path: str | os.PathLike[str], exc: OSError) -> OutputError:
         hint = "choose a place you can write to"
     else:
         hint = "check the folder, or choose another place"
-    return OutputError(f"{path}: cannot write ({reason}); {hint}")
+    kind = OutputPlaceError if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS) else OutputError
+    return kind(f"{path}: cannot write ({reason}); {hint}")
 
 
 def check_not_source(outputs: Iterable[str | os.PathLike[str] | None],

@@ -57,3 +57,11 @@ class OutputError(HipromError):
     """An output file or folder cannot be written (read-only place, full disk)."""
 
     exit_code = 6
+
+
+class OutputPlaceError(OutputError):
+    """The place of the outputs takes no more writes (a full disk, a quota, read-only).
+
+    Every later write there would fail the same way, so a batch stops at the
+    first one instead of analysing every remaining input for nothing.
+    """

@@ -8,6 +8,8 @@ name. What it does depends on the input's file name:
 - ``*boom*``: an unexpected exception (a bug);
 - ``*slow*``: ``SLOW_FRAMES`` frames at ``SLOW_FRAME_S`` each, reporting progress;
 - ``*threads*``: fails, saying the largest BLAS thread pool in this process;
+- ``*full*``: analysed at once, but from now on every output this process
+  writes fails as on a full disk (ENOSPC);
 - ``*.landmarks.npz``: the real pipeline (no model needed);
 - anything else: ``SourceError`` (not a readable video).
 """
@@ -41,6 +43,10 @@ def analyze_by_name(path, model=None, mirrored=None, norms=None, progress=None):
                 progress(i + 1)
         rec = seated_recording(np.zeros((SLOW_FRAMES, 2)), fps=10.0, source=name)
         return rec, analyze_recording(rec, norms, source=name)
+    if "full" in name:
+        _fill_the_disk()
+        rec = seated_recording(np.zeros((SLOW_FRAMES, 2)), fps=10.0, source=name)
+        return rec, analyze_recording(rec, norms, source=name)
     if "threads" in name:
         from threadpoolctl import threadpool_info
 
@@ -48,6 +54,21 @@ def analyze_by_name(path, model=None, mirrored=None, norms=None, progress=None):
     if name.endswith(".landmarks.npz"):
         return analyze_path(path, model=model, mirrored=mirrored, norms=norms, progress=progress)
     raise SourceError(f"{path}: not a readable video")
+
+
+def _fill_the_disk() -> None:
+    """Make every later output write of this (worker) process fail with ENOSPC, as on a full disk."""
+    import errno
+
+    import hiprom.batch.outputs
+    import hiprom.recording
+    from hiprom.atomic import output_error
+
+    def full(path, mode="wb"):
+        raise output_error(path, OSError(errno.ENOSPC, "No space left on device"))
+
+    hiprom.batch.outputs.atomic_write = full
+    hiprom.recording.atomic_write = full
 
 
 def make_recordings(folder: Path, names: list[str], seed: int = 0) -> list[Path]:

@@ -45,3 +45,22 @@ def test_missing_dask_says_what_to_install(recordings: Path, tmp_path: Path, mon
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
     with pytest.raises(ConfigError, match=r"pip install 'hiprom\[cluster\]'"):
         run_batch([recordings], tmp_path / "out", scheduler="tcp://127.0.0.1:8786", progress=False)
+
+
+def test_a_full_disk_stops_a_dask_batch_at_once(recordings: Path, tmp_path: Path, cluster, monkeypatch) -> None:
+    """The client writes the outputs: a full disk stops the batch (exit 6) instead of failing every input."""
+    import errno
+
+    import hiprom.recording
+    from hiprom.atomic import output_error
+    from hiprom.errors import OutputPlaceError
+
+    def full(path, mode="wb"):
+        raise output_error(path, OSError(errno.ENOSPC, "No space left on device"))
+
+    monkeypatch.setattr(hiprom.recording, "atomic_write", full)
+    out = tmp_path / "dask"
+    with pytest.raises(OutputPlaceError, match="No space left on device") as err:
+        run_batch([recordings], out, scheduler=cluster.scheduler_address, progress=False)
+    assert err.value.exit_code == 6
+    assert {r["status"] for r in read_summary(out / "summary.csv")} == {"interrupted"}

@@ -18,6 +18,7 @@ import pytest
 
 from hiprom.batch import OutputPaths, read_summary, run_batch
 from hiprom.batch.local import CRASH_MESSAGE, threads_per_worker
+from hiprom.errors import OutputPlaceError
 from hiprom.pipeline import analyze_path
 from hiprom.report.figures import rnd
 
@@ -198,3 +199,18 @@ def test_a_file_name_that_is_not_utf8_fails_alone_and_the_summary_is_still_writt
     assert json.loads((out / rec["analysis"]).read_text(encoding="utf-8"))["source"] == "caf\\xe9.landmarks.npz"
     again = _run(recordings, out, analyzer="hiprom.pipeline:analyze_path", model=str(model_path))
     assert _status(again)[f"{odd}.landmarks.npz"] == "skipped"
+
+
+def test_a_full_disk_stops_the_batch_at_once_with_exit_code_6(recordings: Path, tmp_path: Path) -> None:
+    """Not every remaining input analysed for nothing and reported 'failed' (exit 1): one line, and resumable."""
+    (recordings / "0_full.mp4").write_bytes(b"x")  # the only video: analysed first, then the disk is full
+    out = tmp_path / "out"
+    with pytest.raises(OutputPlaceError, match=r"0_full.landmarks.npz: cannot write \(No space left on device\)") as err:
+        _run(recordings, out)
+    assert err.value.exit_code == 6
+    summary = {r["file"]: r["status"] for r in read_summary(out / "summary.csv")}
+    assert summary == dict.fromkeys(["0_full.mp4", *ALL], "interrupted")
+    assert not [p for p in out.rglob("*") if p.suffix in (".json", ".npz") or p.name.endswith(".part")]
+    (recordings / "0_full.mp4").unlink()  # (it would fill the disk again)
+    again = _run(recordings, out)  # space freed: the batch finishes
+    assert _status(again) == dict.fromkeys(ALL, "ok")

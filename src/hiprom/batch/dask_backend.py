@@ -30,7 +30,7 @@ from hiprom.batch.outputs import BatchOptions, input_fingerprint, remove_stale_p
 from hiprom.batch.progress import Reporter
 from hiprom.batch.summary import SummaryRow
 from hiprom.batch.worker import compute, failure_message
-from hiprom.errors import ConfigError
+from hiprom.errors import ConfigError, OutputPlaceError
 
 CONNECT_TIMEOUT_S = 20
 
@@ -83,7 +83,8 @@ def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address:
     """Analyse ``jobs`` on the cluster at ``address``, filling ``rows`` (by ``Job.rel``).
 
     On Ctrl-C the tasks are cancelled, unfinished jobs get ``interrupted``
-    rows and the ``KeyboardInterrupt`` is re-raised. If the scheduler goes
+    rows and the ``KeyboardInterrupt`` is re-raised; the same when OUT_DIR
+    takes no more writes (``OutputPlaceError``). If the scheduler goes
     away, unfinished jobs get ``interrupted`` rows too and
     :class:`SchedulerLostError` is raised.
     """
@@ -123,14 +124,14 @@ def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address:
                         row = SummaryRow.failed(job.rel, payload)
                 except distributed.KilledWorker:
                     row = SummaryRow.failed(job.rel, CRASH_MESSAGE)
-                except CancelledError:  # only this client cancels its tasks, and not here: the scheduler is gone
+                except (CancelledError, OutputPlaceError):  # the scheduler is gone (only we cancel); the disk is full
                     raise
                 except Exception as exc:
                     row = SummaryRow.failed(job.rel, failure_message(exc))
                 rows[job.rel] = row
                 reporter.finished(job, row)
                 fut.release()
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, OutputPlaceError):
             client.cancel(list(futures))
             for job in jobs:
                 rows.setdefault(job.rel, SummaryRow.interrupted(job.rel))

@@ -18,7 +18,7 @@ from hiprom.batch.local import LocalPool, available_cores
 from hiprom.batch.outputs import BatchOptions, OutputPaths, finished_row
 from hiprom.batch.progress import Reporter, RichReporter
 from hiprom.batch.summary import SummaryRow, write_summary, write_trials
-from hiprom.errors import HipromError, InputError
+from hiprom.errors import HipromError, InputError, OutputPlaceError
 
 SUMMARY_NAME = "summary.csv"
 TRIALS_NAME = "trials.csv"
@@ -181,7 +181,7 @@ def run_batch(
     private_dir(out)
     rows: dict[str, SummaryRow] = {}
     interrupted = terminated = False
-    lost: SchedulerLostError | None = None
+    lost: HipromError | None = None
     with _out_dir_lock(out), _sigterm_as_interrupt():
         todo: list[Job] = []
         for job in jobs:
@@ -201,7 +201,7 @@ def run_batch(
                     LocalPool(out, options, workers or available_cores(), reporter).run(todo, rows)
             except KeyboardInterrupt as exc:
                 interrupted, terminated = True, isinstance(exc, Terminated)
-            except SchedulerLostError as exc:  # keep what finished, list every input, then say so
+            except (SchedulerLostError, OutputPlaceError) as exc:  # keep what finished, list every input, say so
                 lost = exc
         seconds = time.monotonic() - t0
         ordered = [rows.get(job.rel) or SummaryRow.interrupted(job.rel) for job in jobs]

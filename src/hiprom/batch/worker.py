@@ -25,7 +25,7 @@ from typing import Any
 from hiprom.batch.discover import Job
 from hiprom.batch.outputs import BatchOptions, input_fingerprint, remove_stale_parts, write_outputs
 from hiprom.batch.summary import SummaryRow
-from hiprom.errors import HipromError
+from hiprom.errors import HipromError, OutputPlaceError
 from hiprom.recording import LandmarkRecording
 
 # Set by init_worker in a worker process; None in the parent or a Dask worker.
@@ -132,7 +132,9 @@ def analyze_one(job: Job, out_dir: str | os.PathLike[str], options: BatchOptions
 
     Returns the ``ok`` row, or a ``failed`` row whose ``error`` says why (an
     unreadable, empty, corrupt or not-a-video file, nothing measurable, ...).
-    Raises only :class:`BatchStopped` when the batch is being interrupted.
+    Raises only :class:`BatchStopped` when the batch is being interrupted,
+    and :class:`~hiprom.errors.OutputPlaceError` when OUT_DIR takes no more
+    writes (a full disk: every other input would fail the same way).
     """
     global _busy
     out = Path(out_dir)
@@ -145,7 +147,7 @@ def analyze_one(job: Job, out_dir: str | os.PathLike[str], options: BatchOptions
         remove_stale_parts(out, job.stem)
         recording, analysis = compute(job, options, progress)
         return write_outputs(job, out, options, fingerprint, recording, analysis)
-    except BatchStopped:
+    except (BatchStopped, OutputPlaceError):  # the batch stops: OUT_DIR is full or read-only
         raise
     except Exception as exc:  # one bad input must never stop the batch
         return SummaryRow.failed(job.rel, failure_message(exc))
