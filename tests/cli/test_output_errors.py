@@ -85,17 +85,14 @@ def test_batch_into_an_existing_read_only_folder(read_only_dir: Path, tmp_path: 
 
 
 def test_a_full_output_disk_in_batch_is_not_called_unreadable_input(full_disk: Path, tmp_path: Path) -> None:
-    """The per-input row says the output cannot be written, naming it; never 'cannot read the file'."""
-    from hiprom.batch import BatchOptions, discover
-    from hiprom.batch.worker import analyze_one
-
+    """The batch stops at the first output the full disk refuses, naming it; never 'cannot read the file'."""
     recordings = tmp_path / "in"
     recordings.mkdir()
-    shutil.copy(DEMO, recordings / "demo.landmarks.npz")
+    for name in ("demo.landmarks.npz", "demo2.landmarks.npz"):
+        shutil.copy(DEMO, recordings / name)
     out = full_disk / "out"
     out.mkdir()
-    job = discover([recordings])[0]
-    row = analyze_one(job, out, BatchOptions.create())
-    assert row.status == "failed"
-    assert "cannot read" not in row.error
-    assert f"{out}/demo." in row.error and "No space left on device" in row.error and "free some disk space" in row.error
+    done = hiprom("batch", recordings, "-o", out, "--no-progress", "--workers", "1")
+    _one_line_naming(done, out, "No space left on device")
+    assert "free some disk space" in done.stderr and "cannot read" not in done.stderr
+    assert "failed" not in done.stderr  # stopped, not every input tried and failed in turn
