@@ -19,6 +19,11 @@ from hiprom.errors import InputError, OutputError, OutputPlaceError
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
+PART_NAME_MAX = 200
+"""Bytes of a file's name kept in the name of its temporary file (``.NAME.XXXX.part``).
+
+File systems allow 255 bytes; the whole name plus the 15 bytes around it
+made writing a file whose name is longer than 240 bytes fail."""
 
 
 def output_error(path: str | os.PathLike[str], exc: OSError) -> OutputError:
@@ -28,6 +33,8 @@ def output_error(path: str | os.PathLike[str], exc: OSError) -> OutputError:
         hint = "free some disk space or choose another place"
     elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         hint = "choose a place you can write to"
+    elif exc.errno == errno.ENAMETOOLONG:
+        hint = "the name is longer than the file system allows; use a shorter name"
     else:
         hint = "check the folder, or choose another place"
     kind = OutputPlaceError if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS) else OutputError
@@ -89,6 +96,11 @@ def private_dir(path: str | os.PathLike[str]) -> Path:
     return folder
 
 
+def part_prefix(name: str) -> str:
+    """The start of the temporary file names of a file called ``name``: ``.NAME.``, short enough for any name."""
+    return "." + os.fsdecode(os.fsencode(name)[:PART_NAME_MAX]) + "."
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]:
     """Open a temporary file beside ``path``; rename it over ``path`` on success.
@@ -101,7 +113,7 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]
     target = Path(path)
     private_dir(target.parent)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        fd, tmp = tempfile.mkstemp(prefix=part_prefix(target.name), suffix=".part", dir=target.parent)
     except OSError as exc:
         raise output_error(target, exc) from None
     try:

@@ -214,3 +214,19 @@ def test_a_full_disk_stops_the_batch_at_once_with_exit_code_6(recordings: Path, 
     (recordings / "0_full.mp4").unlink()  # (it would fill the disk again)
     again = _run(recordings, out)  # space freed: the batch finishes
     assert _status(again) == dict.fromkeys(ALL, "ok")
+
+
+def test_names_near_the_file_system_limit(tmp_path: Path) -> None:
+    """A 240-byte name failed: its temporary file ``.NAME.XXXXXXXX.part`` was longer than 255 bytes."""
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    fits, too_long = "slow" + "x" * 232 + ".mp4", "slow" + "y" * 247 + ".mp4"  # 240 and 255 bytes
+    for name in (fits, too_long):
+        (inputs / name).write_bytes(b"x")
+    result = _run(inputs, tmp_path / "out")
+    rows = {r.file: r for r in result.rows}
+    assert rows[fits].status == "ok"
+    assert rows[too_long].status == "failed"  # its outputs (NAME.landmarks.npz) cannot have such a name
+    assert rows[too_long].error.endswith("cannot write (File name too long); "
+                                         "the name is longer than the file system allows; use a shorter name")
+    assert not list((tmp_path / "out").rglob("*.part"))

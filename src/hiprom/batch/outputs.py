@@ -31,7 +31,7 @@ from typing import Any
 
 from hiprom import __version__
 from hiprom.assessment import Norms, result_json, series_csv
-from hiprom.atomic import atomic_write
+from hiprom.atomic import atomic_write, output_error, part_prefix
 from hiprom.batch.discover import Job
 from hiprom.batch.summary import SummaryRow
 from hiprom.recording import LandmarkRecording
@@ -161,8 +161,12 @@ def write_outputs(job: Job, out_dir: Path, options: BatchOptions, fingerprint: d
     removed, so a failed input leaves no outputs without an analysis or marker.
     """
     paths = OutputPaths.of(out_dir, job.stem)
-    with contextlib.suppress(FileNotFoundError):
+    try:
         paths.marker.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:  # e.g. a name too long: the output's fault, not the input's
+        raise output_error(paths.marker, exc) from None
     # The same texts as `hiprom analyze --json/--csv` writes.
     series, result = series_csv(analysis), result_json(analysis)
     try:
@@ -228,7 +232,7 @@ def remove_stale_parts(out_dir: Path, stem: str) -> None:
     if not folder.is_dir():
         return
     for p in paths.files:
-        for part in folder.glob(f".{glob_escape(p.name)}.*.part"):
+        for part in folder.glob(f"{glob_escape(part_prefix(p.name))}*.part"):
             with contextlib.suppress(OSError):
                 part.unlink()
 
