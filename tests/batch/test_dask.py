@@ -64,3 +64,17 @@ def test_a_full_disk_stops_a_dask_batch_at_once(recordings: Path, tmp_path: Path
         run_batch([recordings], out, scheduler=cluster.scheduler_address, progress=False)
     assert err.value.exit_code == 6
     assert {r["status"] for r in read_summary(out / "summary.csv")} == {"interrupted"}
+
+
+def test_a_worker_without_the_model_is_named(cluster, footage_dir: Path) -> None:
+    """The model is there on the client's machine: the message must say which machine lacks it."""
+    from hiprom.batch import BatchOptions, discover
+    from hiprom.batch.dask_backend import remote_analyze
+
+    job = discover([footage_dir / "rendered" / "gt01.mp4"])[0]
+    options = BatchOptions.create(model="/nowhere/pose.task", model_spec="/nowhere/pose.task")
+    with distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
+        status, message, _ = client.submit(remote_analyze, job, options, pure=False).result()
+        workers = set(client.scheduler_info()["workers"])
+    assert status == "failed" and "/nowhere/pose.task not found" in message
+    assert any(message.startswith(f"on the Dask worker {w}: ") for w in workers), message

@@ -30,7 +30,7 @@ from hiprom.batch.outputs import BatchOptions, input_fingerprint, remove_stale_p
 from hiprom.batch.progress import Reporter
 from hiprom.batch.summary import SummaryRow
 from hiprom.batch.worker import compute, failure_message
-from hiprom.errors import ConfigError, OutputPlaceError
+from hiprom.errors import ConfigError, ModelError, OutputPlaceError
 
 CONNECT_TIMEOUT_S = 20
 
@@ -62,9 +62,21 @@ def remote_analyze(job: Job, options: BatchOptions) -> tuple[str, Any, Any]:
     try:
         with one_pass():
             recording, analysis = compute(job, options)
+    except ModelError as exc:  # the worker's setup, not the input: say which machine to fix
+        return ("failed", f"on the Dask worker {_worker_address()}: {failure_message(exc)}", None)
     except Exception as exc:  # one bad input must never fail the whole graph
         return ("failed", failure_message(exc), None)
     return ("ok", recording, analysis)
+
+
+def _worker_address() -> str:
+    """The address of the Dask worker running this task (its host and port)."""
+    from distributed import get_worker
+
+    try:
+        return str(get_worker().address)
+    except ValueError:  # not inside a worker (called directly)
+        return "(unknown)"
 
 
 def _import_distributed() -> Any:
