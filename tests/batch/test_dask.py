@@ -78,3 +78,25 @@ def test_a_worker_without_the_model_is_named(cluster, footage_dir: Path) -> None
         workers = set(client.scheduler_info()["workers"])
     assert status == "failed" and "/nowhere/pose.task not found" in message
     assert any(message.startswith(f"on the Dask worker {w}: ") for w in workers), message
+
+
+def test_a_scheduler_without_workers_says_so_while_it_waits(recordings: Path, tmp_path: Path, capfd) -> None:
+    """A scheduler started without 'dask worker' made the batch wait forever without a word."""
+    import threading
+    import time
+
+    with distributed.LocalCluster(n_workers=0, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=50) as empty:
+        result: dict = {}
+        thread = threading.Thread(target=lambda: result.update(r=run_batch(
+            [recordings], tmp_path / "out", scheduler=empty.scheduler_address, progress=False)))
+        thread.start()
+        said, deadline = "", time.monotonic() + 60
+        while "has no workers yet" not in said and time.monotonic() < deadline:
+            time.sleep(0.1)
+            said += capfd.readouterr().err
+        assert f"hiprom: the Dask scheduler at {empty.scheduler_address} has no workers yet" in said
+        assert f"dask worker {empty.scheduler_address} --nthreads 1" in said
+        empty.scale(1)  # a worker arrives: the batch goes on
+        thread.join(timeout=120)
+    assert {r.status for r in result["r"].rows} == {"ok"}

@@ -110,6 +110,9 @@ def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address:
             f"cannot connect to the Dask scheduler at {address!r} ({exc}); "
             "check the address (e.g. tcp://host:8786) and that the scheduler is running"
         ) from None
+    if not client.scheduler_info().get("workers"):  # else the batch would wait without a word
+        reporter.note(f"the Dask scheduler at {address} has no workers yet; waiting for some "
+                      f"(start them with: dask worker {address} --nthreads 1)")
     run_id = uuid.uuid4().hex[:8]
     futures: dict[Any, Job] = {}
     fingerprints: dict[str, dict[str, int]] = {}

@@ -1,13 +1,15 @@
 """Progress of a batch: files done, frames per second, time left.
 
-Backends report three events (:class:`Reporter`); :class:`RichReporter` draws
-them as a rich progress bar on stderr, :class:`Reporter` itself only counts.
+Backends report three events (:class:`Reporter`) and notes; :class:`RichReporter`
+draws them as a rich progress bar on stderr, :class:`Reporter` itself only
+counts and writes the notes on stderr.
 Time left is estimated from the input *bytes* finished so far, which tracks
 video length far better than a file count when files differ in size.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 
 from hiprom.batch.discover import Job
@@ -25,6 +27,10 @@ class Reporter:
 
     def started(self, job: Job) -> None:
         """A job was handed to a worker."""
+
+    def note(self, text: str) -> None:
+        """Say something the user must know while the batch runs (one line on stderr)."""
+        print(f"hiprom: {text}", file=sys.stderr, flush=True)
 
     def frames(self, rel: str, n: int) -> None:
         """``n`` more frames of input ``rel`` were analysed."""
@@ -107,6 +113,11 @@ class RichReporter(Reporter):
     def frames(self, rel: str, n: int) -> None:
         super().frames(rel, n)
         self._refresh()
+
+    def note(self, text: str) -> None:
+        from rich.markup import escape
+
+        self._progress.console.print(f"hiprom: {escape(text)}", highlight=False)
 
     def finished(self, job: Job, row: SummaryRow) -> None:
         super().finished(job, row)
