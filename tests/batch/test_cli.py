@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -66,3 +67,14 @@ def test_scheduler_without_dask_says_what_to_install(recordings: Path, tmp_path:
     code, err = _batch(capsys, str(recordings), "-o", str(tmp_path / "out"), "--scheduler", "tcp://127.0.0.1:8786")
     assert code == 2
     assert "pip install 'hiprom[cluster]'" in err
+
+
+def test_each_failure_is_one_line_in_a_log_file(recordings: Path, tmp_path: Path) -> None:
+    """With stderr in a file (nohup, cron), rich cut each failure line at 80 columns."""
+    long_name = "a_video_with_a_rather_long_name_from_the_clinic_camera_2024-03-14_session_2.mp4"
+    (recordings / long_name).write_text("not a video\n")
+    done = subprocess.run([sys.executable, "-m", "hiprom.cli.main", "batch", str(recordings), "-o",
+                           str(tmp_path / "out"), "--workers", "1"], capture_output=True, text=True, timeout=240)
+    assert done.returncode == 1, done.stderr
+    failed = [line for line in done.stderr.splitlines() if line.startswith("failed ")]
+    assert len(failed) == 1 and failed[0].endswith("or re-export it as .mp4"), done.stderr

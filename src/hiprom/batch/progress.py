@@ -117,7 +117,7 @@ class RichReporter(Reporter):
     def note(self, text: str) -> None:
         from rich.markup import escape
 
-        self._progress.console.print(f"hiprom: {escape(text)}", highlight=False)
+        self._progress.console.print(f"hiprom: {escape(text)}", highlight=False, soft_wrap=True)
 
     def finished(self, job: Job, row: SummaryRow) -> None:
         super().finished(job, row)
@@ -125,7 +125,9 @@ class RichReporter(Reporter):
         if row.status == "failed":
             from rich.markup import escape
 
-            self._progress.console.print(f"[red]failed[/red] {escape(job.rel)}: {escape(row.error)}", highlight=False)
+            # soft_wrap: one line per failure in a log file too (not cut at 80 columns)
+            self._progress.console.print(f"[red]failed[/red] {escape(job.rel)}: {escape(row.error)}",
+                                         highlight=False, soft_wrap=True)
         self._refresh(advance=self._sizes.get(job.rel, 1))
 
     def __enter__(self) -> "RichReporter":
