@@ -131,11 +131,12 @@ _SCRIPT = textwrap.dedent("""
     from hiprom.batch import run_batch
     if __name__ == "__main__":
         r = run_batch([sys.argv[1]], sys.argv[2], workers=1, progress=False, analyzer=sys.argv[3])
-        sys.exit(143 if r.terminated else 130 if r.interrupted else (1 if r.failed else 0))
+        sys.exit(128 + r.stop_signal if r.stop_signal else 130 if r.interrupted else (1 if r.failed else 0))
 """)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["ctrl-c", "term", "kill"])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGKILL],
+                         ids=["ctrl-c", "term", "hangup", "kill"])
 def test_interrupted_batch_continues_where_it_stopped(tmp_path: Path, sig: signal.Signals) -> None:
     inputs = tmp_path / "in"
     inputs.mkdir()
@@ -153,8 +154,8 @@ def test_interrupted_batch_continues_where_it_stopped(tmp_path: Path, sig: signa
     _, err = proc.communicate(timeout=60)
     done_first = {p.name.removesuffix(".done.json") + ".mp4" for p in out.glob("*.done.json")}
     assert 1 <= len(done_first) < len(names), err
-    if sig != signal.SIGKILL:  # SIGTERM (a job scheduler, `timeout`) is a Ctrl-C with its own exit code
-        assert proc.returncode == (130 if sig == signal.SIGINT else 143), err
+    if sig != signal.SIGKILL:  # SIGTERM (a job scheduler), SIGHUP (ssh closed): a Ctrl-C, exit code 128 + signal
+        assert proc.returncode == (130 if sig == signal.SIGINT else 128 + sig), err
         summary = {r["file"]: r["status"] for r in read_summary(out / "summary.csv")}
         assert {f for f, s in summary.items() if s == "ok"} == done_first
         assert {f for f, s in summary.items() if s == "interrupted"} == set(names) - done_first

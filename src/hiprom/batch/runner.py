@@ -39,8 +39,10 @@ class BatchResult:
     Attributes:
         rows: one row per discovered input, in discovery order.
         summary_path: the ``summary.csv`` written.
-        interrupted: the batch was stopped by Ctrl-C or SIGTERM before finishing.
-        terminated: it was SIGTERM (a job scheduler, ``timeout``, ``systemctl stop``).
+        interrupted: the batch was stopped by Ctrl-C, SIGTERM or SIGHUP before finishing.
+        stop_signal: the signal that stopped it when not Ctrl-C: SIGTERM (a job
+            scheduler, ``timeout``, ``systemctl stop``) or SIGHUP (the terminal
+            or ssh session closed); else ``None``.
         frames: frames analysed in this run (skipped inputs not counted).
         seconds: wall time of the analysis part of this run.
     """
@@ -48,7 +50,7 @@ class BatchResult:
     rows: list[SummaryRow]
     summary_path: Path
     interrupted: bool = False
-    terminated: bool = False
+    stop_signal: int | None = None
     frames: int = 0
     seconds: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
@@ -64,29 +66,39 @@ class BatchResult:
         return [r for r in self.rows if r.status == "failed"]
 
 
+STOP_SIGNALS: tuple[str, ...] = ("SIGTERM", "SIGHUP")
+"""Signals handled as Ctrl-C during a batch (those this platform has)."""
+
+
 class Terminated(KeyboardInterrupt):
-    """SIGTERM during a batch: handled as Ctrl-C is (workers stopped, summary written)."""
+    """SIGTERM or SIGHUP during a batch: handled as Ctrl-C is (workers stopped, summary written)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 @contextlib.contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
-    """Turn SIGTERM into :class:`Terminated` while the batch runs (main thread only).
+    """Turn SIGTERM and SIGHUP into :class:`Terminated` while the batch runs (main thread only).
 
-    Python's default SIGTERM ends the process at once: the summary kept the
-    previous run's rows, and inputs finished in this run were missing from it.
+    By default they end the process at once: the summary kept the previous
+    run's rows, and inputs finished in this run were missing from it.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def terminate(signum: int, frame: object) -> None:
-        raise Terminated()
+        raise Terminated(signum)
 
-    previous = signal.signal(signal.SIGTERM, terminate)
+    signums = [getattr(signal, name) for name in STOP_SIGNALS if hasattr(signal, name)]
+    previous = {signum: signal.signal(signum, terminate) for signum in signums}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 @contextlib.contextmanager
@@ -164,8 +176,8 @@ def run_batch(
 
     Returns:
         The rows and where the summary went. Failed inputs do not raise; the
-        caller decides (the CLI exits 1). A Ctrl-C or SIGTERM does not raise
-        either: ``interrupted`` (and for SIGTERM ``terminated``) is set and the
+        caller decides (the CLI exits 1). A Ctrl-C, SIGTERM or SIGHUP does not
+        raise either: ``interrupted`` (and ``stop_signal``) is set and the
         summary still lists every input.
     """
     if workers is not None and workers < 1:
@@ -180,7 +192,7 @@ def run_batch(
     options = make_options(jobs, model, mirrored, norms, analyzer)
     private_dir(out)
     rows: dict[str, SummaryRow] = {}
-    interrupted = terminated = False
+    interrupted, stop_signal = False, None
     lost: HipromError | None = None
     with _out_dir_lock(out), _sigterm_as_interrupt():
         todo: list[Job] = []
@@ -200,7 +212,7 @@ def run_batch(
                 else:
                     LocalPool(out, options, workers or available_cores(), reporter).run(todo, rows)
             except KeyboardInterrupt as exc:
-                interrupted, terminated = True, isinstance(exc, Terminated)
+                interrupted, stop_signal = True, getattr(exc, "signum", None)
             except (SchedulerLostError, OutputPlaceError) as exc:  # keep what finished, list every input, say so
                 lost = exc
         seconds = time.monotonic() - t0
@@ -209,5 +221,5 @@ def run_batch(
         write_trials(out / TRIALS_NAME, ordered)
     if lost is not None:
         raise lost
-    return BatchResult(rows=ordered, summary_path=summary, interrupted=interrupted, terminated=terminated,
+    return BatchResult(rows=ordered, summary_path=summary, interrupted=interrupted, stop_signal=stop_signal,
                        frames=reporter.frames_total, seconds=seconds)

@@ -47,10 +47,13 @@ class BatchStopped(BaseException):
 def init_worker(events: Any, stop: Any) -> None:
     """Initialiser of each pool process, after its thread limits: signals, progress channel."""
     global _events, _stop
-    # Ctrl-C goes to the whole process group; the parent decides what to do
-    # and tells workers through ``stop``. SIGTERM (the parent giving up on a
-    # worker) unwinds an analysis so its temporary files are removed.
+    # Ctrl-C, and SIGHUP when the terminal closes, go to the whole process
+    # group; the parent decides what to do and tells workers through ``stop``.
+    # SIGTERM (the parent giving up on a worker) unwinds an analysis so its
+    # temporary files are removed.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _on_sigterm)
     parent = multiprocessing.parent_process()
     if parent is not None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import click
-
-EXIT_TERMINATED = 143
-"""Exit code of a batch stopped by SIGTERM (128 + 15, as for any program that signal ends)."""
 
 
 @click.command(context_settings={"show_default": True})
@@ -36,8 +35,8 @@ def batch(inputs: tuple[str, ...], out_dir: Path, workers: int | None, redo: boo
 
     Inputs already done by an earlier run into the same folder are skipped
     unless --redo. Exit code 0 when every input is ok, 1 when any failed (see
-    summary.csv), 130 when interrupted, 143 when stopped by SIGTERM (finished
-    outputs are kept and summary.csv lists every input).
+    summary.csv), 130 when interrupted, 143 when stopped by SIGTERM, 129 by
+    SIGHUP (finished outputs are kept and summary.csv lists every input).
     """
     from hiprom.batch.runner import BatchFailedError, run_batch
 
@@ -52,9 +51,11 @@ def batch(inputs: tuple[str, ...], out_dir: Path, workers: int | None, redo: boo
     verdicts = _verdict_counts(result.rows)
     if verdicts:
         click.echo(verdicts, err=True)
-    if result.terminated:
-        click.echo("hiprom: stopped by SIGTERM; run the same command again to continue", err=True)
-        raise click.exceptions.Exit(EXIT_TERMINATED)
+    if result.stop_signal is not None:  # exit 128 + the signal, as for any program a signal ends
+        name = signal.Signals(result.stop_signal).name
+        with contextlib.suppress(OSError):  # after SIGHUP there may be no terminal left to say it on
+            click.echo(f"hiprom: stopped by {name}; run the same command again to continue", err=True)
+        raise click.exceptions.Exit(128 + result.stop_signal)
     if result.interrupted:
         raise KeyboardInterrupt
     if result.failed:
