@@ -79,7 +79,7 @@ class Terminated(KeyboardInterrupt):
 
 
 @contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
+def _stop_signals_as_interrupt() -> Iterator[None]:
     """Turn SIGTERM and SIGHUP into :class:`Terminated` while the batch runs (main thread only).
 
     By default they end the process at once: the summary kept the previous
@@ -194,7 +194,7 @@ def run_batch(
     rows: dict[str, SummaryRow] = {}
     interrupted, stop_signal = False, None
     lost: HipromError | None = None
-    with _out_dir_lock(out), _sigterm_as_interrupt():
+    with _out_dir_lock(out), _stop_signals_as_interrupt():
         todo: list[Job] = []
         for job in jobs:
             row = None if redo else finished_row(job, out, options)
