@@ -100,3 +100,16 @@ def test_a_scheduler_without_workers_says_so_while_it_waits(recordings: Path, tm
         empty.scale(1)  # a worker arrives: the batch goes on
         thread.join(timeout=120)
     assert {r.status for r in result["r"].rows} == {"ok"}
+
+
+def test_a_worker_with_another_hiprom_version_refuses_the_task(cluster, recordings: Path) -> None:
+    """Its numbers could differ from the batch's: it says so instead of mixing versions in one summary."""
+    from hiprom.batch import BatchOptions, discover
+    from hiprom.batch.dask_backend import remote_analyze
+
+    job = discover([recordings])[0]
+    options = BatchOptions.create(hiprom_version="0.0.1")  # the batch process runs another version
+    with distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
+        status, message, _ = client.submit(remote_analyze, job, options, pure=False).result()
+    assert status == "failed" and message.startswith("on the Dask worker tcp://")
+    assert "the batch hiprom 0.0.1; install the same hiprom version on every worker" in message

@@ -57,8 +57,12 @@ def remote_analyze(job: Job, options: BatchOptions) -> tuple[str, Any, Any]:
     The video is tracked in one pass: a cluster's workers already run as many tasks as they
     have threads, so two halves at once would only crowd their cores.
     """
+    from hiprom import __version__
     from hiprom.pose.split import one_pass
 
+    if options.hiprom_version != __version__:  # the same input would give other numbers here
+        return ("failed", f"on the Dask worker {_worker_address()}: it runs hiprom {__version__}, the batch "
+                          f"hiprom {options.hiprom_version}; install the same hiprom version on every worker", None)
     try:
         with one_pass():
             recording, analysis = compute(job, options)

@@ -59,6 +59,8 @@ class BatchOptions:
         analyzer: ``"module:function"`` with the signature of
             ``hiprom.pipeline.analyze_path``; tests replace it to make inputs
             crash or hang on purpose.
+        hiprom_version: the version of the batch process; a Dask worker that
+            runs another refuses the task (its numbers could differ).
     """
 
     model: str | None = None
@@ -67,6 +69,7 @@ class BatchOptions:
     norms: Norms | None = None
     settings: tuple[tuple[str, Any], ...] = ()
     analyzer: str = "hiprom.pipeline:analyze_path"
+    hiprom_version: str = __version__
 
     @classmethod
     def create(cls, model: str | os.PathLike[str] | None = None, mirrored: bool | None = None,
