@@ -116,6 +116,25 @@ def _video(path: Path) -> Path:
     return path
 
 
+def _batch_stopped_by(home: Path, tmp_path: Path, sig: signal.Signals) -> subprocess.CompletedProcess[str]:
+    """``hiprom batch`` on many recordings, sent ``sig`` once its first input is done (as a job scheduler does)."""
+    inputs, out = tmp_path / f"many-{sig.name}", tmp_path / f"out-{sig.name}"
+    inputs.mkdir()
+    for i in range(40):
+        shutil.copy(DEMO, inputs / f"{i:02d}.landmarks.npz")
+    argv = [sys.executable, "-m", "hiprom.cli.main", "batch", str(inputs), "-o", str(out), "--no-progress",
+            "--workers", "1"]
+    env = {**os.environ, "HIPROM_DATA_DIR": str(home / "data")}
+    proc = subprocess.Popen(argv, cwd=home, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(out.glob("*.done.json")) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(sig)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert f"stopped by {sig.name}" in stderr and (out / "summary.csv").is_file(), stderr
+    return subprocess.CompletedProcess(argv, proc.returncode, stdout, stderr)
+
+
 def _nobody(path: Path) -> Path:
     with np.load(DEMO, allow_pickle=False) as data:
         fields = {k: data[k] for k in data.files}
@@ -141,7 +160,9 @@ def test_every_documented_exit_code_comes_from_its_situation(home: Path, tmp_pat
         4: run(home, "analyze", _nobody(tmp_path / "nobody.landmarks.npz")),
         5: run(home, "sessions", "list", "--db", tmp_path / "hiprom.dbb"),
         6: run(home, "analyze", DEMO, "--json", tmp_path / "a-file" / "a.json"),
+        129: _batch_stopped_by(home, tmp_path, signal.SIGHUP),
         141: run(home, "analyze", DEMO, shell="| head -1"),
+        143: _batch_stopped_by(home, tmp_path, signal.SIGTERM),
     }
     code, shown = at_a_terminal(home, ["sessions", "delete", "1"], None)
     assert code == 130 and "hiprom: interrupted" in shown
