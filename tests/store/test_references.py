@@ -94,6 +94,17 @@ def test_a_good_csv_stores_every_row(store: Store, analysis: dict) -> None:
     assert made[1].notes == "seated, 90 deg knee"
 
 
+def test_a_csv_as_european_excel_saves_it_is_read(store: Store, analysis: dict) -> None:
+    """Semicolons, decimal commas, CRLF, a BOM, units in the headers, blank lines and "35°" cells."""
+    a = store.save_analysis(analysis, subject="A")
+    b = store.save_analysis(analysis, subject="B")
+    text = (f"\ufeffSession;INSTRUMENT;Rater;Left IR (°);Left ER [deg];Right-IR;Right ER °\r\n"
+            f"{a.id};Goniometer;A;32,5;40;;\r\n\r\n;;;;;;\r\n#{b.id};goniometer;B;;35°;28;44,0\r\n")
+    made = import_reference_csv(store, text, "refs.csv")
+    assert [(r.session_id, r.instrument, r.left_ir_deg, r.left_er_deg, r.right_ir_deg, r.right_er_deg)
+            for r in made] == [(a.id, "goniometer", 32.5, 40.0, None, None), (b.id, "goniometer", None, 35.0, 28.0, 44.0)]
+
+
 @pytest.mark.parametrize(
     ("text", "lines"),
     [

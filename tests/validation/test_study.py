@@ -101,3 +101,5 @@ def test_pairs_csv_reads_optional_columns_and_names_bad_rows() -> None:
         parse_pairs_csv("measure,hiprom_deg,reference_deg\nleft_ir,1,2\nleft_internal,3,\n")
     with pytest.raises(InputError, match="missing column\\(s\\) reference_deg"):
         parse_pairs_csv("measure,hiprom_deg\nleft_internal,3\n")
+    european = parse_pairs_csv("\ufeffMeasure;Hiprom (°);Reference (deg)\r\nleft_internal;30,5;28°\r\n\r\n")
+    assert european == [Pair("left_internal", 30.5, 28.0)]

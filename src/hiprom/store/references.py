@@ -51,11 +51,12 @@ ANGLE_RANGE_DEG = (-30.0, 120.0)
 
 RATER_MAX = 200
 NOTES_MAX = 2000
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)", re.ASCII)
+_NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)", re.ASCII)
+"""Degrees as typed: ``32``, ``-4.5``, or with a decimal comma (``32,5``) as European spreadsheets write them."""
 
 
 def parse_angle(value: Any, name: str) -> float | None:
-    """An angle in degrees from a number or ASCII text (``"32"``, ``"-4.5"``); ``None`` if blank.
+    """An angle in degrees from a number or ASCII text (``"32"``, ``"-4.5"``, ``"32,5"``, ``"35°"``); ``None`` if blank.
 
     Raises:
         InputError: not a plain number, or outside :data:`ANGLE_RANGE_DEG`.
@@ -68,7 +69,7 @@ def parse_angle(value: Any, name: str) -> float | None:
         text = value.strip().removesuffix("°").strip()
         if not _NUMBER.fullmatch(text):
             raise InputError(f"{name}: {value!r} is not a number of degrees; write it like 32 or 32.5")
-        number = float(text)
+        number = float(text.replace(",", "."))
     else:
         try:
             number = float(value)

@@ -10,7 +10,6 @@ Measures are named as in :data:`hiprom.store.MEASURES` (``left_internal``,
 from __future__ import annotations
 
 import csv
-import io
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -21,6 +20,7 @@ from typing import Any
 from hiprom.errors import HipromError, InputError
 from hiprom.store import MEASURES, ReferenceRecord, SessionRecord, Store
 from hiprom.store.references import COLUMNS, parse_angle
+from hiprom.tables import column_name, spreadsheet_rows
 
 PAIR_COLUMNS = ("measure", "hiprom_deg", "reference_deg")
 PAIR_OPTIONAL = ("subject", "session", "rater", "instrument")
@@ -129,9 +129,9 @@ def read_pairs_csv(path: str | Path) -> list[Pair]:
 
 def parse_pairs_csv(text: str, where: str = "CSV") -> list[Pair]:
     """Pairs from CSV text; see :func:`read_pairs_csv`."""
-    reader = csv.reader(io.StringIO(text))
+    reader = spreadsheet_rows(text)
     try:
-        header = [h.strip().lower() for h in next(reader)]
+        header = [column_name(h, PAIR_COLUMNS + PAIR_OPTIONAL) for h in next(reader)]
     except StopIteration:
         raise InputError(f"{where}: the file is empty; expecting columns {', '.join(PAIR_COLUMNS)}") from None
     except csv.Error as exc:
