@@ -105,6 +105,18 @@ def test_a_csv_as_european_excel_saves_it_is_read(store: Store, analysis: dict) 
             for r in made] == [(a.id, "goniometer", 32.5, 40.0, None, None), (b.id, "goniometer", None, 35.0, 28.0, 44.0)]
 
 
+def test_a_reading_given_twice_is_refused_so_no_pair_counts_twice(store: Store, analysis: dict) -> None:
+    a = store.save_analysis(analysis, subject="A")
+    text = f"session,instrument,rater,left_ir\n{a.id},goniometer,A,32\n{a.id},goniometer,B,32\n"
+    first = import_reference_csv(store, text, "refs.csv")  # two raters of one session: two readings
+    with pytest.raises(InputError, match=f"row 2: session {a.id} has this reading already \\(#{first[0].id}\\)"):
+        import_reference_csv(store, text, "refs.csv")  # the same file again
+    with pytest.raises(InputError, match="row 3: the same reading as row 2; keep one of them"):
+        import_reference_csv(store, f"session,instrument,left_ir\n{a.id},goniometer,30\n#{a.id},Goniometer,30.0\n",
+                             "refs.csv")
+    assert store.counts()["reference_readings"] == 2
+
+
 @pytest.mark.parametrize(
     ("text", "lines"),
     [

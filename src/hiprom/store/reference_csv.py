@@ -11,7 +11,7 @@ cells mean "not measured"; each row needs at least one angle.
 from __future__ import annotations
 
 import csv
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hiprom.errors import HipromError, InputError
 from hiprom.store.references import COLUMNS, ReferenceInput, ReferenceRecord
@@ -83,9 +83,36 @@ def import_reference_csv(store: Store, text: str, where: str = "CSV") -> list[Re
     missing = store.missing_sessions([session for _, session, _ in rows])
     errors += [(line, f"row {line}: no session {session} in {store.where}")
                for line, session, _ in rows if session in missing]
+    errors += _repeated(store, [row for row in rows if row[1] not in missing])
     if errors:
         raise InputError(_summary(where, [e for _, e in sorted(errors)]))
     return store.add_references([(session, reading) for _, session, reading in rows])
+
+
+def _repeated(store: Store, rows: list[tuple[int, str, ReferenceInput]]) -> list[tuple[int, str]]:
+    """Rows that repeat an earlier row of the file or a stored reading word for word.
+
+    A reading counted twice is a pair counted twice in ``hiprom validate``:
+    its intervals narrow as if another person had been measured. So a file
+    imported again, or a row pasted twice, is refused rather than stored.
+    """
+    sessions = {int(session) for _, session, _ in rows}
+    stored = {_key(r.session_id, r): r.id for r in store.references() if r.session_id in sessions}
+    seen: dict[tuple[Any, ...], int] = {}
+    errors = []
+    for line, session, reading in rows:
+        key = _key(int(session), reading)
+        if key in seen:
+            errors.append((line, f"row {line}: the same reading as row {seen[key]}; keep one of them"))
+        elif key in stored:
+            errors.append((line, f"row {line}: session {session} has this reading already (#{stored[key]}); "
+                                 "it is not stored twice"))
+        seen.setdefault(key, line)
+    return errors
+
+
+def _key(session_id: int, reading: ReferenceInput | ReferenceRecord) -> tuple[Any, ...]:
+    return (session_id, reading.instrument, reading.rater, *reading.angles().values(), reading.notes)
 
 
 def _summary(where: str, errors: list[str]) -> str:
