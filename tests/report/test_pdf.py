@@ -208,8 +208,23 @@ def test_a_flagged_asymmetry_is_shown_with_its_measure(fixture_analysis: dict) -
     asym = fixture_analysis["asymmetry"]
     asym.update(total_arc_deg=-12.3, flagged=True, flagged_measures=["total_arc"])
     html = render_html(ReportData(analysis=fixture_analysis))
-    assert "Asymmetry flagged</strong>: total arc differs by -12.3°" in html
+    # The CSV's and the page's words, not a signed number in a sentence of its own.
+    assert ("Asymmetry flagged</strong>: Total arc: the sides differ by more than 10° "
+            "(the right side turns 12° further).") in html
     assert html.count("⚑ exceeds") == 1
+
+
+def test_the_unconfirmed_legend_comes_only_with_a_marked_figure(fixture_analysis: dict) -> None:
+    """A side not measured has no figure, so nothing is marked † and the legend is not printed."""
+    right = fixture_analysis["sides"]["right"]
+    for measure in ("internal_rotation", "external_rotation", "total_arc"):
+        right[f"{measure}_deg"] = right[f"{measure}_unc_deg"] = None
+        right[f"{measure}_confirmed"] = False
+    html = render_html(ReportData(analysis=fixture_analysis))
+    assert "†" not in html
+    fixture_analysis["sides"]["left"]["internal_rotation_confirmed"] = False
+    html = render_html(ReportData(analysis=fixture_analysis))
+    assert 'class="unconfirmed">†' in html and "† Unconfirmed" in html
 
 
 def test_a_repeat_test_is_not_called_after_the_exercises(store: Store, analysis: dict) -> None:
