@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 from hiprom.errors import InputError
 from hiprom.landmarks import SIDES
 from hiprom.parsing import check_json_tree, record_id
-from hiprom.store.records import dumps, iso_utc, utc_now
+from hiprom.store.records import dumps, iso_utc, local_day, utc_now
 from hiprom.store.schema import ExerciseResultRow, HomeProgramRow, SessionRow, SubjectRow
 
 if TYPE_CHECKING:
@@ -124,7 +124,7 @@ class ProgramStore:
 
     def retest_baseline(self, session_id: int | str, before: int | str | None = None) -> int | str | None:
         """The test a session re-tests: ``before`` when given, else the subject's latest earlier session
-        on the same (UTC) day, if any.
+        on the same day (:func:`~hiprom.store.records.local_day`), if any.
 
         "Test again" after the exercises happens in the same visit, so the
         baseline of a re-test is found without a stored link. ``InputError``
@@ -141,14 +141,14 @@ class ProgramStore:
                 return _checked_baseline(s, row, self._find_session(s, before))
             if row.subject_id is None:
                 return None
-            day = row.recorded_utc.date()
             earlier = s.scalars(
                 select(SessionRow).where(SessionRow.subject_id == row.subject_id)
                 .where((SessionRow.recorded_utc < row.recorded_utc)
                        | ((SessionRow.recorded_utc == row.recorded_utc) & (SessionRow.id < row.id)))
                 .order_by(SessionRow.recorded_utc.desc(), SessionRow.id.desc()).limit(1)
             ).first()
-            return earlier.id if earlier is not None and earlier.recorded_utc.date() == day else None
+            same_day = earlier is not None and local_day(earlier.recorded_utc) == local_day(row.recorded_utc)
+            return earlier.id if same_day else None
 
     def visits(self, subject: str | int) -> list[dict[str, Any]]:
         """A subject's sessions, oldest first, with analysis (no series), program and exercises.

@@ -19,6 +19,7 @@ from typing import Any
 
 from hiprom.errors import HipromError, InputError
 from hiprom.store import MEASURES, ReferenceRecord, SessionRecord, Store
+from hiprom.store.records import local_day
 from hiprom.store.references import COLUMNS, parse_angle
 from hiprom.tables import column_name, spreadsheet_rows
 
@@ -88,16 +89,17 @@ def stored_retest_pairs(store: Store, *, subject: str | None = None, since: date
 
 
 def retest_pairs(sessions: Sequence[SessionRecord]) -> list[Pair]:
-    """(first, second) pairs of hiprom sessions of one subject on one day (UTC date), per measure.
+    """(first, second) pairs of hiprom sessions of one subject on one day (the clinic's day,
+    :func:`~hiprom.store.records.local_day`), per measure.
 
     Sessions without a subject cannot be paired. When a subject has more
     than two sessions on a day, the first two (by time) count, so each
     subject-day contributes one pair per measure.
     """
-    by_day: dict[tuple[str, str], list[SessionRecord]] = defaultdict(list)
+    by_day: dict[tuple[str, date], list[SessionRecord]] = defaultdict(list)
     for s in sessions:
         if s.subject:
-            by_day[(s.subject, s.recorded_utc[:10])].append(s)
+            by_day[(s.subject, local_day(s.recorded_utc))].append(s)
     out = []
     for (subject, _day), group in sorted(by_day.items()):
         if len(group) < 2:
