@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import date
 
@@ -113,3 +114,17 @@ def test_pairs_csv_reads_optional_columns_and_names_bad_rows() -> None:
         parse_pairs_csv("measure,hiprom_deg\nleft_internal,3\n")
     european = parse_pairs_csv("\ufeffMeasure;Hiprom (°);Reference (deg)\r\nleft_internal;30,5;28°\r\n\r\n")
     assert european == [Pair("left_internal", 30.5, 28.0)]
+
+
+def test_pairs_that_name_no_subject_are_not_counted_as_0_subjects() -> None:
+    """A pairs CSV may leave subjects out: the count is unknown, and the study is not called a pilot for it."""
+    from hiprom.validation.pdf import sample_size
+    from hiprom.validation.study import pairs_and_subjects
+
+    pairs = [dataclasses.replace(p, subject=None) for p in synthetic_pairs(n_subjects=40)]
+    study = summarize(pairs)
+    assert study["n_subjects"] is None
+    assert pairs_and_subjects(study) == "160 pairs (subjects not named)"
+    assert "pilot" not in " ".join(sample_size(study)) and "from 0 subject" not in " ".join(sample_size(study))
+    assert pairs_and_subjects(summarize(synthetic_pairs(n_subjects=10))) == "40 pairs from 10 subject(s)"
+
