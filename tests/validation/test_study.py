@@ -79,12 +79,18 @@ def test_retest_pairs_are_the_first_two_sessions_of_a_subject_on_one_day(store: 
 
 @pytest.mark.usefixtures("sydney_clock")
 def test_retest_pairs_are_made_by_the_clinics_day(store: Store, save_session) -> None:
-    save_session("A", "2026-03-01T23:30:00Z", 30, 40, 31, 41)  # 10:30 in Sydney
+    first = save_session("A", "2026-03-01T23:30:00Z", 30, 40, 31, 41)  # 10:30 in Sydney
     save_session("A", "2026-03-02T00:10:00Z", 32, 39, 30, 43)  # 11:10, the same visit
     save_session("B", "2026-03-05T01:00:00Z", 25, 35, 26, 36)  # noon
     save_session("B", "2026-03-05T22:00:00Z", 10, 10, 10, 10)  # 9:00 the next day: another visit
     assert {(p.subject, p.a_deg, p.b_deg) for p in stored_retest_pairs(store) if p.measure == "left_internal"} == {
         ("A", 30, 32)}
+    # --since/--until name the clinic's days too: the 10:30 visit of 2 March is on 2 March, not 1 March.
+    day = date(2026, 3, 2)
+    assert {p.subject for p in stored_retest_pairs(store, since=day, until=day)} == {"A"}
+    store.add_reference(first, ReferenceInput("goniometer", left_ir_deg=29))
+    assert [r.session_id for r in store.references(since=day, until=day)] == [first]
+    assert store.references(until=date(2026, 3, 1)) == []
 
 
 def test_the_clinic_mdc_replaces_the_published_one_from_20_retested_subjects(store: Store, save_session) -> None:

@@ -137,6 +137,11 @@ def local_day(utc: datetime | str) -> date:
     return dt.replace(tzinfo=timezone.utc).astimezone().date()
 
 
+def local_midnight_utc(day: date) -> datetime:
+    """The naive UTC datetime at which ``day`` begins where hiprom runs: the bound of a ``--since``/``--until`` day."""
+    return datetime.combine(day, datetime.min.time()).astimezone(timezone.utc).replace(tzinfo=None)
+
+
 def utc_now() -> datetime:
     """Now, as the naive UTC datetime the tables hold."""
     return datetime.now(timezone.utc).replace(tzinfo=None)

@@ -27,7 +27,7 @@ from sqlalchemy import delete, select
 from hiprom.errors import InputError
 from hiprom.landmarks import SIDES
 from hiprom.parsing import ascii_int
-from hiprom.store.records import RecordNotFound, iso_utc, utc_now
+from hiprom.store.records import RecordNotFound, iso_utc, local_midnight_utc, utc_now
 from hiprom.store.schema import ReferenceRow, SessionRow, SubjectRow
 
 if TYPE_CHECKING:
@@ -229,7 +229,8 @@ class ReferenceStore:
             session_id: only this session's readings (``RecordNotFound`` if unknown).
             ids: only these readings.
             subject: only sessions of this pseudonym.
-            since, until: only sessions assessed on or after / on or before these dates (UTC).
+            since, until: only sessions assessed on or after / on or before these days (the clinic's
+                days, :func:`~hiprom.store.records.local_day`).
             instrument, rater: only readings of this instrument / this rater.
 
         Raises:
@@ -245,9 +246,9 @@ class ReferenceStore:
         if subject is not None:
             query = query.where(SubjectRow.pseudonym == subject.strip())
         if since is not None:
-            query = query.where(SessionRow.recorded_utc >= datetime.combine(since, datetime.min.time()))
+            query = query.where(SessionRow.recorded_utc >= local_midnight_utc(since))
         if until is not None:
-            query = query.where(SessionRow.recorded_utc < datetime.combine(until + timedelta(days=1), datetime.min.time()))
+            query = query.where(SessionRow.recorded_utc < local_midnight_utc(until + timedelta(days=1)))
         if instrument is not None:
             query = query.where(ReferenceRow.instrument == check_instrument(instrument))
         if rater is not None:

@@ -82,10 +82,9 @@ def _reading_pairs(readings: Iterable[ReferenceRecord], sessions: dict[int, Sess
 
 def stored_retest_pairs(store: Store, *, subject: str | None = None, since: date | None = None,
                         until: date | None = None) -> list[Pair]:
-    """Same-day re-test pairs (:func:`retest_pairs`) of the store's sessions, filtered by subject and dates."""
-    first = since.isoformat() if since else "0000"
-    last = until.isoformat() if until else "9999"
-    return retest_pairs([s for s in store.sessions(subject) if first <= s.recorded_utc[:10] <= last])
+    """Same-day re-test pairs (:func:`retest_pairs`) of the store's sessions, filtered by subject and days."""
+    first, last = since or date.min, until or date.max
+    return retest_pairs([s for s in store.sessions(subject) if first <= local_day(s.recorded_utc) <= last])
 
 
 def retest_pairs(sessions: Sequence[SessionRecord]) -> list[Pair]:
