@@ -93,8 +93,10 @@ def test_a_session_whose_sides_were_not_compared_says_so_in_the_list(tmp_path: P
     _, rot = protocol([Trial("right", "internal", 38.0), Trial("right", "external", 45.0)], lead_s=3.0)
     seated_recording(rot, image_noise_px=0.6, seed=4).save(tmp_path / "right.landmarks.npz")
     hiprom(tmp_path, "analyze", str(tmp_path / "right.landmarks.npz"), "--save", "--subject", "P-1", "-q")
-    row = next(line for line in hiprom(tmp_path, "sessions", "list").stdout.splitlines() if "P-1" in line)
+    listed = hiprom(tmp_path, "sessions", "list").stdout
+    row = next(line for line in listed.splitlines() if "P-1" in line)
     assert "not compared" in row
+    assert "date (UTC)" in listed  # the times are UTC, as the PDF says: not the clinic's clock
 
 
 def test_export_json_and_csv(home: Path) -> None:

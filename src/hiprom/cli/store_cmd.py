@@ -269,7 +269,7 @@ def sessions() -> None:
 
 
 def _sessions_table(title: str, rows: list[Any]) -> Table:
-    table = make_table(title, [("#", "right"), "date", "subject", "operator", ("L IR", "right"),
+    table = make_table(title, [("#", "right"), "date (UTC)", "subject", "operator", ("L IR", "right"),
                                ("L ER", "right"), ("R IR", "right"), ("R ER", "right"),
                                ("L−R arc", "right"), "asymmetry", "source"])
     for r in rows:
