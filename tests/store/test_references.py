@@ -114,7 +114,9 @@ def test_a_reading_given_twice_is_refused_so_no_pair_counts_twice(store: Store, 
     with pytest.raises(InputError, match="row 3: the same reading as row 2; keep one of them"):
         import_reference_csv(store, f"session,instrument,left_ir\n{a.id},goniometer,30\n#{a.id},Goniometer,30.0\n",
                              "refs.csv")
-    assert store.counts()["reference_readings"] == 2
+    again = f"session,instrument,rater,left_ir,notes\n{a.id},goniometer,A,32,second measurement\n"
+    assert len(import_reference_csv(store, again, "refs.csv")) == 1  # a repeat said to be one is kept
+    assert store.counts()["reference_readings"] == 3
 
 
 @pytest.mark.parametrize(

@@ -103,10 +103,11 @@ def _repeated(store: Store, rows: list[tuple[int, str, ReferenceInput]]) -> list
     for line, session, reading in rows:
         key = _key(int(session), reading)
         if key in seen:
-            errors.append((line, f"row {line}: the same reading as row {seen[key]}; keep one of them"))
+            errors.append((line, f"row {line}: the same reading as row {seen[key]}; keep one of them "
+                                 "(a second measurement: say so in its notes)"))
         elif key in stored:
             errors.append((line, f"row {line}: session {session} has this reading already (#{stored[key]}); "
-                                 "it is not stored twice"))
+                                 "it is not stored twice (a second measurement: say so in its notes)"))
         seen.setdefault(key, line)
     return errors
 
