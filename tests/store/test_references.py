@@ -102,7 +102,8 @@ def test_a_csv_as_european_excel_saves_it_is_read(store: Store, analysis: dict) 
             f"{a.id};Goniometer;A;32,5;40;;\r\n\r\n;;;;;;\r\n#{b.id};goniometer;B;;35°;28;44,0\r\n")
     made = import_reference_csv(store, text, "refs.csv")
     assert [(r.session_id, r.instrument, r.left_ir_deg, r.left_er_deg, r.right_ir_deg, r.right_er_deg)
-            for r in made] == [(a.id, "goniometer", 32.5, 40.0, None, None), (b.id, "goniometer", None, 35.0, 28.0, 44.0)]
+            for r in made] == [(a.id, "goniometer", 32.5, 40.0, None, None),
+                               (b.id, "goniometer", None, 35.0, 28.0, 44.0)]
 
 
 def test_a_reading_given_twice_is_refused_so_no_pair_counts_twice(store: Store, analysis: dict) -> None:

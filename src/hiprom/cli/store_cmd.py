@@ -275,8 +275,9 @@ def _sessions_table(title: str, rows: list[Any]) -> Table:
     for r in rows:
         table.add_row(str(r.id), r.recorded_utc[:16].replace("T", " "), safe(r.subject), safe(r.operator),
                       num(r.left_ir_deg), num(r.left_er_deg), num(r.right_ir_deg), num(r.right_er_deg),
-                      num(r.asymmetry_arc_deg), verdict_cell(Text(_verdict_words(r.asymmetry_verdict, r.asymmetry_arc_deg)),
-                                                             r.asymmetry_verdict, mark=False),
+                      num(r.asymmetry_arc_deg),
+                      verdict_cell(Text(_verdict_words(r.asymmetry_verdict, r.asymmetry_arc_deg)),
+                                   r.asymmetry_verdict, mark=False),
                       safe(r.source))
     return table
 

@@ -2,10 +2,11 @@
 
 Columns (header row, any order, case-insensitive; ``_deg`` or a unit such as
 ``(°)`` may be left off or added to the angle names; cells separated by
-commas or, as European Excel saves them, semicolons): ``session`` (the session number), ``instrument``
-(goniometer, inclinometer, other), ``rater``, ``left_ir_deg``,
-``left_er_deg``, ``right_ir_deg``, ``right_er_deg``, ``notes``. Blank angle
-cells mean "not measured"; each row needs at least one angle.
+commas or, as European Excel saves them, semicolons): ``session`` (the
+session number), ``instrument`` (goniometer, inclinometer, other),
+``rater``, ``left_ir_deg``, ``left_er_deg``, ``right_ir_deg``,
+``right_er_deg``, ``notes``. Blank angle cells mean "not measured"; each row
+needs at least one angle.
 """
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ _NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)", re.ASCII)
 
 
 def parse_angle(value: Any, name: str) -> float | None:
-    """An angle in degrees from a number or ASCII text (``"32"``, ``"-4.5"``, ``"32,5"``, ``"35°"``); ``None`` if blank.
+    """An angle in degrees from a number or text (``"32"``, ``"-4.5"``, ``"32,5"``, ``"35°"``); ``None`` if blank.
 
     Raises:
         InputError: not a plain number, or outside :data:`ANGLE_RANGE_DEG`.
