@@ -144,6 +144,8 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
     earlier = data.earlier
     history = data.history if earlier else ()
     shown = list(history)[-limit["history"]:] if limit["history"] else []
+    if shown and shown[0] != history[0]:  # the marks compare with the first visit: its row stays, first
+        shown = [history[0], *shown[1:]]
     chart_uris = {
         "bars": _data_uri("image/svg+xml", charts.side_bars(fig)),
         "time": _maybe_svg(charts.angle_over_time(a)),
