@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,6 +156,16 @@ def _umount(where: Path) -> None:
     import subprocess
 
     subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+@pytest.fixture
+def sydney_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """hiprom runs in Sydney (UTC+11 in March): a morning there crosses midnight UTC."""
+    monkeypatch.setenv("TZ", "Australia/Sydney")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 @pytest.fixture

@@ -94,7 +94,8 @@ export function renderResults(res) {
       tdDiff.appendChild(span("big", signed(diff)));
       if (Math.abs(diff) >= 1) tdDiff.appendChild(span("sub", `${diff > 0 ? "left" : "right"} larger`));
       const pct = asym[`${key}_pct`];
-      tdPct.appendChild(span("big", pct !== null && pct !== undefined ? `${pct.toFixed(0)}%` : "–"));
+      // To the decimal, as the PDF and the CSV give it: 13.46 is 13.5 there, and must not read "14%" here.
+      tdPct.appendChild(span("big", pct !== null && pct !== undefined ? `${pct.toFixed(1)}%` : "–"));
       tdPct.title = "The difference as a share of the larger side";
       if (isFlagged) { tdDiff.classList.add("flagged"); tdPct.classList.add("flagged"); }
       if (verdicts[key] === "inconclusive") tdDiff.appendChild(span("sub undecided", "cannot tell"));

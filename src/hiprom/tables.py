@@ -6,6 +6,10 @@ formula (starting with ``= + - @``, a tab or a carriage return) prefixed with
 ``'``; a file name that is not UTF-8 with its odd bytes as ``\\xNN``
 (:func:`hiprom.parsing.printable_name`), so one such name never stops a table.
 UTF-8, comma-separated, ``\\n`` line ends, header first.
+
+And the one reading of a table a clinic typed in a spreadsheet
+(:func:`spreadsheet_rows`, :func:`column_name`): readings imported and
+pairs of a validation study, as Excel saves them in any country.
 """
 
 from __future__ import annotations
@@ -13,12 +17,16 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hiprom.atomic import atomic_write
 from hiprom.parsing import printable_name
+
+if TYPE_CHECKING:
+    from _csv import _reader
 
 LIST_SEPARATOR = ";"
 """How a list in one cell is joined (flag names, flagged measures)."""
@@ -57,3 +65,25 @@ def write_csv(path: str | os.PathLike[str], header: Sequence[str], rows: Iterabl
     with atomic_write(target, "w") as fh:
         fh.write(text)
     return target
+
+
+DELIMITERS = ",;\t"
+"""Cell separators a spreadsheet saves CSV with: ',' and, where the decimal mark is a comma (European Excel), ';'."""
+
+_UNIT = re.compile(r"\s*(\((°|deg|degrees)\)|\[(°|deg|degrees)\]|°)$")
+
+
+def spreadsheet_rows(text: str) -> _reader:
+    """The rows of CSV text a spreadsheet saved: a byte-order mark dropped, cells split by the
+    separator (',', ';' or a tab) the header row uses most, any line ends."""
+    text = text.removeprefix("\ufeff")
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    return csv.reader(io.StringIO(text), delimiter=max(DELIMITERS, key=header.count))
+
+
+def column_name(header: str, known: Collection[str]) -> str:
+    """A header cell as a column name: any case, spaces for underscores, a unit
+    ("(°)", "[deg]", "°") or the ``_deg`` of a ``known`` name left off (``"Left IR (°)"`` -> ``left_ir_deg``)."""
+    name = re.sub(r"[\s-]+", "_", _UNIT.sub("", header.strip().lower()).strip())
+    return name + "_deg" if name + "_deg" in known else name
+

@@ -60,6 +60,16 @@ def test_a_result_explains_its_reasons_in_words(make_kin, noisy_protocol, full_t
     assert not any("pelvis" in note or "_" in note for note in result["quality"]["notes"])
 
 
+def test_a_side_with_no_trial_is_named_not_measured_not_passed_over() -> None:
+    """Only the right leg moved: "no figure below the normal band" alone would read as "all fine"."""
+    right = {"internal_rotation_deg": 38.0, "external_rotation_deg": 45.0, "not_measurable": None}
+    left = {"internal_rotation_deg": None, "external_rotation_deg": None, "not_measurable": None}
+    result = {"measurable": True, "sides": {"left": left, "right": right},
+              "asymmetry": {"threshold_deg": 10.0, "verdicts": {}}, "trials": []}
+    assert verdict(result) == ("Asymmetry not assessable (a figure is missing on one side); "
+                               "no figure below the normal band; not measured: left IR, left ER.")
+
+
 def test_a_test_without_a_figure_says_why_and_what_to_do() -> None:
     empty = {"internal_rotation_deg": None, "external_rotation_deg": None, "not_measurable": None}
     result = {"measurable": True, "sides": {"left": empty, "right": empty}, "asymmetry": {"threshold_deg": 10.0},

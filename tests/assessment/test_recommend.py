@@ -93,6 +93,14 @@ def test_suggestion_rules(left, right, verdicts, flagged, expected) -> None:
     assert {(r["side"], r["direction"]) for r in recs if r["side"] != "both"} == expected
 
 
+def test_a_total_arc_asymmetry_is_named_total_arc_as_everywhere() -> None:
+    result = _result(31.0, 39.0, {"internal_rotation": "within", "total_arc": "exceeds"})
+    result["sides"]["left"]["total_arc_deg"], result["sides"]["right"]["total_arc_deg"] = 81.0, 93.0
+    result["asymmetry"]["total_arc_deg"] = -12.0
+    reasons = {r["reason"] for r in recommend(result) if r["side"] == "left"}
+    assert reasons == {"left total arc 81°, 12° less than the right side"}
+
+
 def test_not_measurable_suggests_nothing() -> None:
     result = _result(10.0, 10.0)
     result["measurable"] = False

@@ -50,6 +50,18 @@ def test_a_clinic_mdc_is_used_and_named() -> None:
     assert table["summary"].startswith("Improved: right internal rotation (+9°)")
 
 
+def test_the_sentence_names_every_change_the_table_marks() -> None:
+    """+5 and +5.5 stay within the 6 deg MDC of each direction, but +10.5 exceeds the arc's 8.5."""
+    before, after = _result(24.0), _result(29.0)
+    for side in ("left", "right"):
+        after["sides"][side]["external_rotation_deg"] = 45.5
+        after["sides"][side]["total_arc_deg"] = 29.0 + 45.5
+    table = compare(before, after)
+    assert _row(table, "left", "total_arc")["verdict"] == IMPROVED
+    assert table["summary"] == ("Improved: left total arc (+10°), right total arc (+10°). "
+                                "Other changes are within the measurement error.")
+
+
 def test_a_figure_missing_on_one_test_has_no_verdict() -> None:
     after = _result(30.0)
     after["sides"]["right"]["internal_rotation_deg"] = None

@@ -47,6 +47,10 @@ def test_demo_sample_shows_the_whole_analysis(tmp_path):
         assert text in run.stdout
     result = strict_json(out_json)
     assert result["schema"] == "hiprom.analysis/1" and result["source"] == DEMO.name
+    # The percentages as the PDF and the CSV give them: 13.46 % is 13.5 there, so never "14%" here.
+    for m in ("internal_rotation", "external_rotation", "total_arc"):
+        assert f"({result['sides']['left'][f'{m}_pct_norm']:.1f}%)" in run.stdout
+        assert f"° ({result['asymmetry'][f'{m}_pct']:.1f}%)" in run.stdout
     assert abs(result["sides"]["left"]["internal_rotation_deg"] - 32.0) <= 1.0
     lines = out_csv.read_text().splitlines()
     assert lines[0].startswith("t_s,left_deg") and len(lines) == result["frames"] + 1

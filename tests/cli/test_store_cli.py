@@ -86,6 +86,19 @@ def test_list_and_show(home: Path) -> None:
     assert NAME in subject and "شكرا <b>x</b>" in subject
 
 
+def test_a_session_whose_sides_were_not_compared_says_so_in_the_list(tmp_path: Path) -> None:
+    """A blank asymmetry cell reads as "within"; a test with one side not measured is "not compared"."""
+    from hiprom.synthetic import Trial, protocol, seated_recording
+
+    _, rot = protocol([Trial("right", "internal", 38.0), Trial("right", "external", 45.0)], lead_s=3.0)
+    seated_recording(rot, image_noise_px=0.6, seed=4).save(tmp_path / "right.landmarks.npz")
+    hiprom(tmp_path, "analyze", str(tmp_path / "right.landmarks.npz"), "--save", "--subject", "P-1", "-q")
+    listed = hiprom(tmp_path, "sessions", "list").stdout
+    row = next(line for line in listed.splitlines() if "P-1" in line)
+    assert "not compared" in row
+    assert "date (UTC)" in listed  # the times are UTC, as the PDF says: not the clinic's clock
+
+
 def test_export_json_and_csv(home: Path) -> None:
     analysis = json.loads((home / "analysis.json").read_text(encoding="utf-8"))
     hiprom(home, "sessions", "export", "1", "--format", "json", "-o", "out/s1.json")

@@ -19,6 +19,7 @@ from hiprom.errors import HipromError
 from hiprom.report import ReportData, export_json, render_html, render_pdf, write_pdf
 from hiprom.report.charts import SIDE_COLORS
 from hiprom.report.figures import MEASURE_LABELS, MEASURES, fmt
+from hiprom.report.pdf import build_context
 from hiprom.store import Store
 
 from .pdftools import colour_fraction, need_fonts, need_poppler, page_images, pdf_text, squeeze, table_row
@@ -208,8 +209,23 @@ def test_a_flagged_asymmetry_is_shown_with_its_measure(fixture_analysis: dict) -
     asym = fixture_analysis["asymmetry"]
     asym.update(total_arc_deg=-12.3, flagged=True, flagged_measures=["total_arc"])
     html = render_html(ReportData(analysis=fixture_analysis))
-    assert "Asymmetry flagged</strong>: total arc differs by -12.3°" in html
+    # The CSV's and the page's words, not a signed number in a sentence of its own.
+    assert ("Asymmetry flagged</strong>: Total arc: the sides differ by more than 10° "
+            "(the right side turns 12° further).") in html
     assert html.count("⚑ exceeds") == 1
+
+
+def test_the_unconfirmed_legend_comes_only_with_a_marked_figure(fixture_analysis: dict) -> None:
+    """A side not measured has no figure, so nothing is marked † and the legend is not printed."""
+    right = fixture_analysis["sides"]["right"]
+    for measure in ("internal_rotation", "external_rotation", "total_arc"):
+        right[f"{measure}_deg"] = right[f"{measure}_unc_deg"] = None
+        right[f"{measure}_confirmed"] = False
+    html = render_html(ReportData(analysis=fixture_analysis))
+    assert "†" not in html
+    fixture_analysis["sides"]["left"]["internal_rotation_confirmed"] = False
+    html = render_html(ReportData(analysis=fixture_analysis))
+    assert 'class="unconfirmed">†' in html and "† Unconfirmed" in html
 
 
 def test_a_repeat_test_is_not_called_after_the_exercises(store: Store, analysis: dict) -> None:
@@ -261,6 +277,16 @@ def test_a_long_report_keeps_the_last_visits_and_their_marks(store: Store, analy
     assert len(page_images(pdf)) <= 3  # two, then the home program
 
 
+def test_a_cut_history_keeps_the_first_visit_its_marks_compare_with(store: Store, analysis: dict) -> None:
+    """"↑ ↓: changed since the first visit (#1)" names a row the table shows, however many visits there are."""
+    first = store.save_analysis(analysis, subject="P-10", recorded_utc="2026-01-02T09:00:00Z")
+    for month in range(2, 8):
+        last = store.save_analysis(analysis, subject="P-10", recorded_utc=f"2026-0{month}-02T09:00:00Z")
+    for compact in (0, 1):
+        shown = [h.id for h in build_context(ReportData.from_store(store, last.id), compact=compact)["history"]]
+        assert shown[0] == first.id and shown[-1] == last.id and len(shown) == (4, 3)[compact]
+
+
 def test_a_report_with_nothing_measurable_says_why_and_what_to_do(tmp_path: Path) -> None:
     from hiprom.assessment.result import not_measurable
 
@@ -282,5 +308,6 @@ def test_the_marks_legend_comes_only_with_a_mark(store: Store, analysis: dict, t
     for month in (5, 6, 7):
         last = store.save_analysis(analysis, subject="P-9", recorded_utc=f"2026-0{month}-02T09:00:00Z", notes=notes)
     text = pdf_text(write_pdf(ReportData.from_store(store, last.id), tmp_path / "later.pdf"))
-    assert "History of this subject" in text and "2026-05-02" in text and "2026-04-02" not in text
-    assert "↑" not in text and "changed since the first visit" not in text
+    # The first visit (what marks compare with) and the last ones: the April change is not among them.
+    assert "History of this subject" in text and "2026-03-02" in text and "2026-06-02" in text
+    assert "2026-04-02" not in text and "↑" not in text and "changed since the first visit" not in text

@@ -68,4 +68,6 @@ def test_the_plain_paragraph_says_no_flag_only_when_the_sides_were_compared_and_
     assert "No flag" not in texts["demo"] and "We cannot tell yet whether your two hips differ by more than 10°" in texts["demo"]
     assert "No flag: your two hips turn about the same (within 10°)." in texts["within"]
     assert "No flag" not in texts["none"] and "No asymmetry flagged" not in texts["none"]
-    assert "Your two hips could not be compared" in texts["none"]
+    # Not "no movement was measured on both sides", which reads as "nothing was measured" beside a measured side.
+    assert ("Your two hips could not be compared: each movement was measured on one hip only, or on neither."
+            in texts["none"])

@@ -83,7 +83,12 @@ def test_counted_exercise_retest_and_trend(client: TestClient, analysis: dict) -
     row = next(r for r in table["rows"] if (r["side"], r["measure"]) == ("left", "external_rotation"))
     assert row["verdict"] == "improved" and row["change_deg"] == 15.0
     assert client.get(f"/api/sessions/{test}/retest").status_code == 404  # nothing earlier that day
-    assert client.get(f"/api/sessions/{test}/retest", params={"before": retest_id}).json()["after"] == test
+    later = client.get(f"/api/sessions/{test}/retest", params={"before": retest_id})
+    assert later.status_code == 422
+    assert f"session {retest_id} was recorded after session {test}" in later.json()["detail"]
+    stranger = client.post("/api/sessions", json={"analysis": analysis, "subject": "P-3"}).json()["id"]
+    mixed = client.get(f"/api/sessions/{stranger}/retest", params={"before": test})
+    assert mixed.status_code == 422 and f"session {test} is of subject P-2" in mixed.json()["detail"]
     itself = client.get(f"/api/sessions/{test}/retest", params={"before": test})
     assert itself.status_code == 422 and f"session {test} cannot be compared with itself" in itself.json()["detail"]
 

@@ -148,3 +148,27 @@ def test_a_retest_is_the_same_subjects_next_session_that_day(store: Store, fixtu
     assert store.retest_baseline(retest.id) == test.id
     assert store.retest_baseline(test.id) is None  # the day before is another visit
     assert store.retest_baseline(old.id) is None and store.retest_baseline(other.id) is None
+
+
+@pytest.mark.usefixtures("sydney_clock")
+def test_a_visit_is_a_day_on_the_clinics_clock(store: Store, fixture_analysis: dict) -> None:
+    """10:30 and 11:10 in Sydney are one visit across midnight UTC; noon and the next 9:00 are two on one UTC date."""
+    test = store.save_analysis(fixture_analysis, subject="P-1", recorded_utc="2026-03-01T23:30:00Z")
+    retest = store.save_analysis(fixture_analysis, subject="P-1", recorded_utc="2026-03-02T00:10:00Z")
+    assert store.retest_baseline(retest.id) == test.id
+    noon = store.save_analysis(fixture_analysis, subject="P-2", recorded_utc="2026-03-05T01:00:00Z")
+    next_morning = store.save_analysis(fixture_analysis, subject="P-2", recorded_utc="2026-03-05T22:00:00Z")
+    assert store.retest_baseline(next_morning.id) is None and noon.id
+
+
+def test_a_named_baseline_must_be_the_same_subjects_earlier_session(store: Store, fixture_analysis: dict) -> None:
+    test = store.save_analysis(fixture_analysis, subject="P-1", recorded_utc="2026-03-02T09:00:00Z")
+    retest = store.save_analysis(fixture_analysis, subject="P-1", recorded_utc="2026-03-02T09:20:00Z")
+    other = store.save_analysis(fixture_analysis, subject="P-2", recorded_utc="2026-03-01T09:30:00Z")
+    assert store.retest_baseline(retest.id, before=test.id) == test.id
+    with pytest.raises(InputError, match=f"session {other.id} is of subject P-2, session {retest.id} of P-1"):
+        store.retest_baseline(retest.id, before=other.id)  # another person's test: no change can be read
+    with pytest.raises(InputError, match=f"session {retest.id} was recorded after session {test.id}"):
+        store.retest_baseline(test.id, before=retest.id)  # the verdicts would read backwards
+    with pytest.raises(RecordNotFound):
+        store.retest_baseline(retest.id, before=999)

@@ -94,6 +94,32 @@ def test_a_good_csv_stores_every_row(store: Store, analysis: dict) -> None:
     assert made[1].notes == "seated, 90 deg knee"
 
 
+def test_a_csv_as_european_excel_saves_it_is_read(store: Store, analysis: dict) -> None:
+    """Semicolons, decimal commas, CRLF, a BOM, units in the headers, blank lines and "35°" cells."""
+    a = store.save_analysis(analysis, subject="A")
+    b = store.save_analysis(analysis, subject="B")
+    text = (f"\ufeffSession;INSTRUMENT;Rater;Left IR (°);Left ER [deg];Right-IR;Right ER °\r\n"
+            f"{a.id};Goniometer;A;32,5;40;;\r\n\r\n;;;;;;\r\n#{b.id};goniometer;B;;35°;28;44,0\r\n")
+    made = import_reference_csv(store, text, "refs.csv")
+    assert [(r.session_id, r.instrument, r.left_ir_deg, r.left_er_deg, r.right_ir_deg, r.right_er_deg)
+            for r in made] == [(a.id, "goniometer", 32.5, 40.0, None, None),
+                               (b.id, "goniometer", None, 35.0, 28.0, 44.0)]
+
+
+def test_a_reading_given_twice_is_refused_so_no_pair_counts_twice(store: Store, analysis: dict) -> None:
+    a = store.save_analysis(analysis, subject="A")
+    text = f"session,instrument,rater,left_ir\n{a.id},goniometer,A,32\n{a.id},goniometer,B,32\n"
+    first = import_reference_csv(store, text, "refs.csv")  # two raters of one session: two readings
+    with pytest.raises(InputError, match=f"row 2: session {a.id} has this reading already \\(#{first[0].id}\\)"):
+        import_reference_csv(store, text, "refs.csv")  # the same file again
+    with pytest.raises(InputError, match="row 3: the same reading as row 2; keep one of them"):
+        import_reference_csv(store, f"session,instrument,left_ir\n{a.id},goniometer,30\n#{a.id},Goniometer,30.0\n",
+                             "refs.csv")
+    again = f"session,instrument,rater,left_ir,notes\n{a.id},goniometer,A,32,second measurement\n"
+    assert len(import_reference_csv(store, again, "refs.csv")) == 1  # a repeat said to be one is kept
+    assert store.counts()["reference_readings"] == 3
+
+
 @pytest.mark.parametrize(
     ("text", "lines"),
     [

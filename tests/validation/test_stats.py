@@ -122,3 +122,14 @@ def test_bias_lowers_absolute_agreement_but_not_consistency() -> None:
 def test_bad_tables_are_refused_with_a_reason(ratings: np.ndarray, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         icc(ratings)
+
+
+def test_readings_that_agree_exactly_give_figures_and_no_interval() -> None:
+    """A reference column equal to hiprom's (the same whole degrees) is a result, not a crash."""
+    a = np.array([30.0, 35.0, 40.0, 28.0])
+    result = agreement(a, a.copy())
+    assert result.icc.icc_2_1 == 1.0 and result.icc.icc_3_1 == 1.0
+    assert result.bland_altman.bias == 0.0 and result.sem == 0.0
+    assert math.isnan(result.icc.ci_2_1.low) and math.isnan(result.icc.ci_3_1.low)
+    assert result.to_dict()["icc_2_1_ci"] == [None, None]
+

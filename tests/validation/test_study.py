@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import date
 
@@ -76,6 +77,22 @@ def test_retest_pairs_are_the_first_two_sessions_of_a_subject_on_one_day(store: 
     assert stored_retest_pairs(store, since=date(2026, 3, 2)) == []
 
 
+@pytest.mark.usefixtures("sydney_clock")
+def test_retest_pairs_are_made_by_the_clinics_day(store: Store, save_session) -> None:
+    first = save_session("A", "2026-03-01T23:30:00Z", 30, 40, 31, 41)  # 10:30 in Sydney
+    save_session("A", "2026-03-02T00:10:00Z", 32, 39, 30, 43)  # 11:10, the same visit
+    save_session("B", "2026-03-05T01:00:00Z", 25, 35, 26, 36)  # noon
+    save_session("B", "2026-03-05T22:00:00Z", 10, 10, 10, 10)  # 9:00 the next day: another visit
+    assert {(p.subject, p.a_deg, p.b_deg) for p in stored_retest_pairs(store) if p.measure == "left_internal"} == {
+        ("A", 30, 32)}
+    # --since/--until name the clinic's days too: the 10:30 visit of 2 March is on 2 March, not 1 March.
+    day = date(2026, 3, 2)
+    assert {p.subject for p in stored_retest_pairs(store, since=day, until=day)} == {"A"}
+    store.add_reference(first, ReferenceInput("goniometer", left_ir_deg=29))
+    assert [r.session_id for r in store.references(since=day, until=day)] == [first]
+    assert store.references(until=date(2026, 3, 1)) == []
+
+
 def test_the_clinic_mdc_replaces_the_published_one_from_20_retested_subjects(store: Store, save_session) -> None:
     rng = np.random.default_rng(9)
     for i in range(MIN_RETEST_SUBJECTS):
@@ -101,3 +118,19 @@ def test_pairs_csv_reads_optional_columns_and_names_bad_rows() -> None:
         parse_pairs_csv("measure,hiprom_deg,reference_deg\nleft_ir,1,2\nleft_internal,3,\n")
     with pytest.raises(InputError, match="missing column\\(s\\) reference_deg"):
         parse_pairs_csv("measure,hiprom_deg\nleft_internal,3\n")
+    european = parse_pairs_csv("\ufeffMeasure;Hiprom (°);Reference (deg)\r\nleft_internal;30,5;28°\r\n\r\n")
+    assert european == [Pair("left_internal", 30.5, 28.0)]
+
+
+def test_pairs_that_name_no_subject_are_not_counted_as_0_subjects() -> None:
+    """A pairs CSV may leave subjects out: the count is unknown, and the study is not called a pilot for it."""
+    from hiprom.validation.pdf import sample_size
+    from hiprom.validation.study import pairs_and_subjects
+
+    pairs = [dataclasses.replace(p, subject=None) for p in synthetic_pairs(n_subjects=40)]
+    study = summarize(pairs)
+    assert study["n_subjects"] is None
+    assert pairs_and_subjects(study) == "160 pairs (subjects not named)"
+    assert "pilot" not in " ".join(sample_size(study)) and "from 0 subject" not in " ".join(sample_size(study))
+    assert pairs_and_subjects(summarize(synthetic_pairs(n_subjects=10))) == "40 pairs from 10 subject(s)"
+

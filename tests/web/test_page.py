@@ -101,6 +101,9 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
     assert verdicts["total_arc"] == "inconclusive"
     for i, key in enumerate(("internal_rotation", "external_rotation", "total_arc")):
         assert ("cannot tell" in rows.nth(i).inner_text()) == (verdicts[key] == "inconclusive"), (key, verdicts)
+    asym = page.evaluate("import('/static/state.js').then((m) => m.app.last.results.asymmetry)")
+    for i, key in enumerate(("internal_rotation", "external_rotation", "total_arc")):
+        assert f"{asym[f'{key}_pct']:.1f}%" in rows.nth(i).inner_text()  # the PDF's and the CSV's figure
     steps = page.locator("#steps").inner_text()
     assert steps.count("✓") >= 8  # the trials counted
     notes = page.locator("#results-notes").inner_text()  # why, in the words of the PDF and the CLI

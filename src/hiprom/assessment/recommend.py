@@ -95,11 +95,12 @@ def findings(result: Mapping[str, Any]) -> list[dict[str, str]]:
             # The direction in which the smaller side is furthest behind (IR and ER are both measured here).
             gap = {d: sides[larger][f"{d}_rotation_deg"] - sides[smaller][f"{d}_rotation_deg"] for d in DIRECTIONS}
             behind = [max(DIRECTIONS, key=lambda d: gap[d])]
-            text = f"{smaller} total rotation {abs(diff):.0f}° less than the {larger} side"
         else:
             behind = [measure.split("_")[0]]
-            value = sides[smaller].get(f"{measure}_deg")
-            text = f"{smaller} {measure.replace('_', ' ')} {value:.0f}°, {abs(diff):.0f}° less than the {larger} side"
+        # Named as the report's rows name it ("left total arc 62°"), never by a word of its own.
+        value = sides[smaller].get(f"{measure}_deg")
+        figure = "" if value is None else f" {value:.0f}°,"
+        text = f"{smaller} {measure.replace('_', ' ')}{figure} {abs(diff):.0f}° less than the {larger} side"
         for direction in behind:
             reasons.setdefault((smaller, direction), []).append(text)
     return [

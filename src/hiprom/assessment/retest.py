@@ -117,10 +117,14 @@ def compare(
 
 
 def summary_sentence(rows: Sequence[Mapping[str, Any]]) -> str:
-    """One plain sentence: which figures improved or decreased beyond the measurement error."""
+    """One plain sentence: which figures improved or decreased beyond the measurement error.
+
+    Every row the table marks is named, the total arc too: its MDC is not its
+    parts', so it can change beyond the error while neither direction does.
+    """
     def named(verdict: str) -> list[str]:
         return [f"{r['side']} {r['measure'].replace('_', ' ')} ({r['change_deg']:+.0f}°)"
-                for r in rows if r["verdict"] == verdict and r["measure"] != "total_arc"]
+                for r in rows if r["verdict"] == verdict]
 
     up, down = named(IMPROVED), named(DECREASED)
     if not any(r["verdict"] for r in rows):

@@ -72,6 +72,11 @@ def verdict(result: dict[str, Any]) -> str:
         parts.append(f"below the normal band: {', '.join(below)}")
     elif any(s.get(f"{m}_deg") is not None for s in sides.values() for m in ("internal_rotation", "external_rotation")):
         parts.append("no figure below the normal band")
+    # Figures missing on a side that was seen (no trial of that direction): else "no figure below" reads as "all fine".
+    absent = [f"{side} {_LABEL[m]}" for side in SIDES if side in sides and side not in missing
+              for m in ("internal_rotation", "external_rotation") if sides[side].get(f"{m}_deg") is None]
+    if absent:
+        parts.append(f"not measured: {', '.join(absent)}")
     if invalid:
         # Not "ignored": a side whose every trial did not count shows the best of them, marked unconfirmed.
         parts.append(f"{len(invalid)} trial{'s' if len(invalid) > 1 else ''} did not count")

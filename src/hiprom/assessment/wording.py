@@ -98,7 +98,8 @@ def overall_asymmetry(result: dict[str, Any]) -> dict[str, Any]:
         sentence = f"We cannot tell yet whether your two hips differ by more than {t}: repeat the test."
     elif "within" not in verdicts:
         kind, badge = "not_compared", "Sides not compared"
-        sentence = "Your two hips could not be compared: no movement was measured on both sides. Repeat the test."
+        sentence = ("Your two hips could not be compared: each movement was measured on one hip only, or on neither. "
+                    "Repeat the test.")
     else:
         kind, partial = "within", None in verdicts
         badge = f"Sides within {t}" + (" where both were measured" if partial else "")

@@ -33,14 +33,14 @@ MAX_TRIAL_ROWS = 20
 
 
 def _deg(value: float | None, unc: float | None = None, pct: float | None = None) -> str:
-    """``32.1° ±1.8 (71%)``, or ``—`` when not measured."""
+    """``32.1° ±1.8 (71.3%)``, or ``—`` when not measured: the report's and the export's figures, to the decimal."""
     if value is None:
         return "—"
     text = f"{value:.1f}°"
     if unc is not None:
         text += f" ±{unc:.1f}"
     if pct is not None:
-        text += f" ({pct:.0f}%)"
+        text += f" ({pct:.1f}%)"
     return text
 
 
@@ -73,7 +73,7 @@ def summary_tables(result: dict[str, Any], catalogue: Catalogue | None = None) -
     cells = []
     for m in ("internal_rotation", "external_rotation", "total_arc"):
         d = asym.get(f"{m}_deg")
-        cell = Text("—" if d is None else f"{d:+.1f}° ({asym[f'{m}_pct']:.0f}%)")
+        cell = Text("—" if d is None else f"{d:+.1f}° ({asym[f'{m}_pct']:.1f}%)")
         cells.append(verdict_cell(cell, verdicts.get(m)))
     figures.add_row("L−R", *cells)
     out.append(figures)

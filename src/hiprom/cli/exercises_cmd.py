@@ -265,7 +265,7 @@ def trend(subject: str, db: str | None, as_json: bool) -> None:
     from hiprom.assessment.wording import SIDE_WORDS
 
     names = {ex.id: ex.name for ex in load_catalogue().exercises}
-    table = make_table(f"Visits of {subject}", [("#", "right"), "date", ("L IR", "right"), ("L ER", "right"),
+    table = make_table(f"Visits of {subject}", [("#", "right"), "date (UTC)", ("L IR", "right"), ("L ER", "right"),
                                                 ("R IR", "right"), ("R ER", "right"), "program", "reps done"])
     for v in result["visits"]:
         f, since = v["figures"], v["since_first"] or {}

@@ -33,7 +33,7 @@ INSTRUMENT_CHOICES = ("goniometer", "inclinometer", "other")
 
 def references_table(title: str, rows: list[Any]) -> Table:
     """Reference readings as a table (degrees)."""
-    table = make_table(title, [("#", "right"), ("session", "right"), "date", "subject", "instrument", "rater",
+    table = make_table(title, [("#", "right"), ("session", "right"), "date (UTC)", "subject", "instrument", "rater",
                                ("L IR", "right"), ("L ER", "right"), ("R IR", "right"), ("R ER", "right")])
     for r in rows:
         table.add_row(str(r.id), str(r.session_id), r.recorded_utc[:10], safe(r.subject), r.instrument,

@@ -86,6 +86,17 @@ VERDICT_WORDS = {"exceeds": "flagged", "inconclusive": "cannot tell"}
 """The left/right column of a list of sessions: flagged (a difference above the threshold) or cannot tell."""
 
 
+def _verdict_words(verdict: str | None, asymmetry_arc_deg: float | None) -> str:
+    """The list's left/right column: blank only for sides compared and within the threshold.
+
+    A test whose sides could not be compared (one not measured) says "not
+    compared", as its report does, so a blank never stands for "no answer".
+    """
+    if verdict is None and asymmetry_arc_deg is None:
+        return "not compared"
+    return VERDICT_WORDS.get(verdict or "", "")
+
+
 def verdict_cell(text: Text, verdict: str | None, mark: bool = True) -> Text:
     """A left/right difference styled by its verdict, as ``hiprom analyze`` prints it.
 
@@ -258,14 +269,15 @@ def sessions() -> None:
 
 
 def _sessions_table(title: str, rows: list[Any]) -> Table:
-    table = make_table(title, [("#", "right"), "date", "subject", "operator", ("L IR", "right"),
+    table = make_table(title, [("#", "right"), "date (UTC)", "subject", "operator", ("L IR", "right"),
                                ("L ER", "right"), ("R IR", "right"), ("R ER", "right"),
                                ("L−R arc", "right"), "asymmetry", "source"])
     for r in rows:
         table.add_row(str(r.id), r.recorded_utc[:16].replace("T", " "), safe(r.subject), safe(r.operator),
                       num(r.left_ir_deg), num(r.left_er_deg), num(r.right_ir_deg), num(r.right_er_deg),
-                      num(r.asymmetry_arc_deg), verdict_cell(Text(VERDICT_WORDS.get(r.asymmetry_verdict or "", "")),
-                                                             r.asymmetry_verdict, mark=False),
+                      num(r.asymmetry_arc_deg),
+                      verdict_cell(Text(_verdict_words(r.asymmetry_verdict, r.asymmetry_arc_deg)),
+                                   r.asymmetry_verdict, mark=False),
                       safe(r.source))
     return table
 

@@ -78,10 +78,10 @@ def validate(pairs_csv: Path | None, retest: bool, subject: str | None, since: A
 
 
 def _print(study: dict[str, Any]) -> None:
-    from hiprom.validation.study import MEASURE_WORDS
+    from hiprom.validation.study import MEASURE_WORDS, pairs_and_subjects
 
     what = "Re-test of hiprom" if study["kind"] == "retest" else "hiprom against the reference"
-    table = make_table(f"{what}: {study['n_pairs']} pairs, {study['n_subjects']} subject(s) (degrees)",
+    table = make_table(f"{what}: {pairs_and_subjects(study)} (degrees)",
                        ["measure", ("n", "right"), ("bias", "right"), ("LoA low", "right"), ("LoA high", "right"),
                         ("ICC(2,1)", "right"), ("ICC(3,1)", "right"), ("SEM", "right"), ("MDC95", "right")])
     for key, f in (*study["measures"].items(), ("pooled", study["pooled"])):

@@ -20,6 +20,7 @@ import jinja2
 
 from hiprom import __version__
 from hiprom.assessment.reasons import reason_words
+from hiprom.assessment.wording import asymmetry_sentence
 from hiprom.atomic import atomic_write
 from hiprom.errors import HipromError, InputError
 from hiprom.kinematics import COMPENSATION, flag_names
@@ -120,14 +121,16 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
             fig["bands"]["internal"][1] + fig["bands"]["external"][1],
         ]
         diff = asym.get(f"{m}_deg")
+        verdict = _verdict(asym, m, diff, threshold)
         rows.append({
-            "key": m, "label": MEASURE_LABELS[m], "words": m.replace("_", " "), "sides": sides, "band": band,
+            "key": m, "label": MEASURE_LABELS[m], "sides": sides, "band": band,
             "norm": fig["arc_norm_deg"] if m == "total_arc" else fig["norm_deg"],
             "diff": diff, "diff_pct": asym.get(f"{m}_pct"), "diff_unc": asym.get(f"{m}_unc_deg"),
             "larger": None if not diff else ("left" if diff > 0 else "right"),
-            "verdict": _verdict(asym, m, diff, threshold),
-            "sentence": asym.get(f"{m}_words"),
-            "flagged": _verdict(asym, m, diff, threshold) == "exceeds",
+            "verdict": verdict,
+            # The words the CSV and the page give; an analysis saved before they existed gets them made here.
+            "sentence": asym.get(f"{m}_words") or asymmetry_sentence(m, verdict, diff, threshold),
+            "flagged": verdict == "exceeds",
             "within_mdc": diff is not None and abs(diff) < mdc_lo,
         })
     quality = a.get("quality") or {}
@@ -141,6 +144,8 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
     earlier = data.earlier
     history = data.history if earlier else ()
     shown = list(history)[-limit["history"]:] if limit["history"] else []
+    if shown and shown[0] != history[0]:  # the marks compare with the first visit: its row stays, first
+        shown = [history[0], *shown[1:]]
     chart_uris = {
         "bars": _data_uri("image/svg+xml", charts.side_bars(fig)),
         "time": _maybe_svg(charts.angle_over_time(a)),
@@ -155,6 +160,9 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "mdc": (mdc_lo, mdc_hi),
         "flagged": bool(asym.get("flagged")),
         "unsure": [row for row in rows if row["verdict"] == "inconclusive"],
+        # The † legend comes only with a † (a side not measured has no figure to mark).
+        "unconfirmed_shown": any(c["deg"] is not None and not c["confirmed"] for row in rows
+                                 for c in row["sides"].values()),
         "overall": fig["overall"],
         "camera_position": fig["camera_position"],
         "camera_advice": fig["camera_advice"],

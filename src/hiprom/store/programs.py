@@ -17,8 +17,8 @@ from sqlalchemy import delete, select
 from hiprom.errors import InputError
 from hiprom.landmarks import SIDES
 from hiprom.parsing import check_json_tree, record_id
-from hiprom.store.records import dumps, iso_utc, utc_now
-from hiprom.store.schema import ExerciseResultRow, HomeProgramRow, SessionRow
+from hiprom.store.records import dumps, iso_utc, local_day, utc_now
+from hiprom.store.schema import ExerciseResultRow, HomeProgramRow, SessionRow, SubjectRow
 
 if TYPE_CHECKING:
     import contextlib
@@ -124,29 +124,31 @@ class ProgramStore:
 
     def retest_baseline(self, session_id: int | str, before: int | str | None = None) -> int | str | None:
         """The test a session re-tests: ``before`` when given, else the subject's latest earlier session
-        on the same (UTC) day, if any.
+        on the same day (:func:`~hiprom.store.records.local_day`), if any.
 
         "Test again" after the exercises happens in the same visit, so the
         baseline of a re-test is found without a stored link. ``InputError``
-        when ``before`` names the session itself (a comparison with nothing).
+        when ``before`` names the session itself (a comparison with nothing),
+        a later session (every verdict would read backwards) or another
+        subject's (one person's change cannot be measured against another).
         """
-        if before is not None:
-            if record_id(before) is not None and record_id(before) == record_id(session_id):
-                raise InputError(f"before: session {record_id(session_id)} cannot be compared with itself; "
-                                 "give the session it re-tests")
-            return before
+        if before is not None and record_id(before) is not None and record_id(before) == record_id(session_id):
+            raise InputError(f"before: session {record_id(session_id)} cannot be compared with itself; "
+                             "give the session it re-tests")
         with self._tx() as s:
             row = self._find_session(s, session_id)
+            if before is not None:
+                return _checked_baseline(s, row, self._find_session(s, before))
             if row.subject_id is None:
                 return None
-            day = row.recorded_utc.date()
             earlier = s.scalars(
                 select(SessionRow).where(SessionRow.subject_id == row.subject_id)
                 .where((SessionRow.recorded_utc < row.recorded_utc)
                        | ((SessionRow.recorded_utc == row.recorded_utc) & (SessionRow.id < row.id)))
                 .order_by(SessionRow.recorded_utc.desc(), SessionRow.id.desc()).limit(1)
             ).first()
-            return earlier.id if earlier is not None and earlier.recorded_utc.date() == day else None
+            same_day = earlier is not None and local_day(earlier.recorded_utc) == local_day(row.recorded_utc)
+            return earlier.id if same_day else None
 
     def visits(self, subject: str | int) -> list[dict[str, Any]]:
         """A subject's sessions, oldest first, with analysis (no series), program and exercises.
@@ -164,6 +166,19 @@ class ProgramStore:
                  "program": programs.get(r.id), "exercise_results": results[r.id]}
                 for r in rows
             ]
+
+
+def _checked_baseline(s: Session, row: SessionRow, earlier: SessionRow) -> int:
+    """``earlier.id`` when it can be the test ``row`` re-tests: the same subject's, recorded before it."""
+    if row.subject_id is not None and earlier.subject_id is not None and earlier.subject_id != row.subject_id:
+        names = dict(s.execute(select(SubjectRow.id, SubjectRow.pseudonym)
+                               .where(SubjectRow.id.in_([row.subject_id, earlier.subject_id]))).tuples().all())
+        raise InputError(f"before: session {earlier.id} is of subject {names[earlier.subject_id]}, session {row.id} "
+                         f"of {names[row.subject_id]}; give an earlier session of {names[row.subject_id]}")
+    if (earlier.recorded_utc, earlier.id) > (row.recorded_utc, row.id):
+        raise InputError(f"before: session {earlier.id} was recorded after session {row.id}; "
+                         f"compare them the other way round (session {earlier.id}, before {row.id})")
+    return earlier.id
 
 
 def _result(row: ExerciseResultRow) -> dict[str, Any]:

@@ -125,6 +125,23 @@ def iso_utc(dt: datetime | None) -> str | None:
     return None if dt is None else dt.replace(microsecond=0).isoformat() + "Z"
 
 
+def local_day(utc: datetime | str) -> date:
+    """The calendar day, where hiprom runs, of a naive UTC datetime (or ISO text): the day of a visit.
+
+    A visit is one day on the clinic's clock; its UTC date changes in the
+    middle of a morning in Sydney or an evening in New York.
+    """
+    dt = parse_utc(utc) if isinstance(utc, str) else utc
+    if dt is None:
+        raise ValueError(f"not a time: {utc!r}")
+    return dt.replace(tzinfo=timezone.utc).astimezone().date()
+
+
+def local_midnight_utc(day: date) -> datetime:
+    """The naive UTC datetime at which ``day`` begins where hiprom runs: the bound of a ``--since``/``--until`` day."""
+    return datetime.combine(day, datetime.min.time()).astimezone(timezone.utc).replace(tzinfo=None)
+
+
 def utc_now() -> datetime:
     """Now, as the naive UTC datetime the tables hold."""
     return datetime.now(timezone.utc).replace(tzinfo=None)

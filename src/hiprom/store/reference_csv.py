@@ -1,20 +1,22 @@
 """Reference readings from a CSV file: every bad row named, nothing stored if any is bad.
 
-Columns (header row, any order, case-insensitive; ``_deg`` may be left off
-the angle names): ``session`` (the session number), ``instrument``
-(goniometer, inclinometer, other), ``rater``, ``left_ir_deg``,
-``left_er_deg``, ``right_ir_deg``, ``right_er_deg``, ``notes``. Blank angle
-cells mean "not measured"; each row needs at least one angle.
+Columns (header row, any order, case-insensitive; ``_deg`` or a unit such as
+``(°)`` may be left off or added to the angle names; cells separated by
+commas or, as European Excel saves them, semicolons): ``session`` (the
+session number), ``instrument`` (goniometer, inclinometer, other),
+``rater``, ``left_ir_deg``, ``left_er_deg``, ``right_ir_deg``,
+``right_er_deg``, ``notes``. Blank angle cells mean "not measured"; each row
+needs at least one angle.
 """
 
 from __future__ import annotations
 
 import csv
-import io
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hiprom.errors import HipromError, InputError
 from hiprom.store.references import COLUMNS, ReferenceInput, ReferenceRecord
+from hiprom.tables import column_name, spreadsheet_rows
 
 if TYPE_CHECKING:
     from hiprom.store.store import Store
@@ -27,14 +29,14 @@ MAX_ROW_ERRORS = 20
 
 def _parse(text: str, where: str) -> tuple[list[tuple[int, str, ReferenceInput]], list[tuple[int, str]]]:
     """Good rows and (row number, message) of bad ones; ``InputError`` for a bad header or no rows."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    reader = spreadsheet_rows(text)
     try:
         header = next(reader)
     except StopIteration:
         raise InputError(f"{where}: the file is empty; expecting a header row with {', '.join(REQUIRED)}") from None
     except csv.Error as exc:
         raise InputError(f"{where}: not a readable CSV file ({exc})") from None
-    names = [_column_name(h) for h in header]
+    names = [column_name(h, COLUMNS.values()) for h in header]
     missing = [c for c in REQUIRED if c not in names]
     if missing:
         raise InputError(f"{where}: missing column(s) {', '.join(missing)}; "
@@ -82,14 +84,37 @@ def import_reference_csv(store: Store, text: str, where: str = "CSV") -> list[Re
     missing = store.missing_sessions([session for _, session, _ in rows])
     errors += [(line, f"row {line}: no session {session} in {store.where}")
                for line, session, _ in rows if session in missing]
+    errors += _repeated(store, [row for row in rows if row[1] not in missing])
     if errors:
         raise InputError(_summary(where, [e for _, e in sorted(errors)]))
     return store.add_references([(session, reading) for _, session, reading in rows])
 
 
-def _column_name(header: str) -> str:
-    name = header.strip().lower().replace(" ", "_")
-    return name + "_deg" if name + "_deg" in COLUMNS.values() else name
+def _repeated(store: Store, rows: list[tuple[int, str, ReferenceInput]]) -> list[tuple[int, str]]:
+    """Rows that repeat an earlier row of the file or a stored reading word for word.
+
+    A reading counted twice is a pair counted twice in ``hiprom validate``:
+    its intervals narrow as if another person had been measured. So a file
+    imported again, or a row pasted twice, is refused rather than stored.
+    """
+    sessions = {int(session) for _, session, _ in rows}
+    stored = {_key(r.session_id, r): r.id for r in store.references() if r.session_id in sessions}
+    seen: dict[tuple[Any, ...], int] = {}
+    errors = []
+    for line, session, reading in rows:
+        key = _key(int(session), reading)
+        if key in seen:
+            errors.append((line, f"row {line}: the same reading as row {seen[key]}; keep one of them "
+                                 "(a second measurement: say so in its notes)"))
+        elif key in stored:
+            errors.append((line, f"row {line}: session {session} has this reading already (#{stored[key]}); "
+                                 "it is not stored twice (a second measurement: say so in its notes)"))
+        seen.setdefault(key, line)
+    return errors
+
+
+def _key(session_id: int, reading: ReferenceInput | ReferenceRecord) -> tuple[Any, ...]:
+    return (session_id, reading.instrument, reading.rater, *reading.angles().values(), reading.notes)
 
 
 def _summary(where: str, errors: list[str]) -> str:

@@ -27,7 +27,7 @@ from sqlalchemy import delete, select
 from hiprom.errors import InputError
 from hiprom.landmarks import SIDES
 from hiprom.parsing import ascii_int
-from hiprom.store.records import RecordNotFound, iso_utc, utc_now
+from hiprom.store.records import RecordNotFound, iso_utc, local_midnight_utc, utc_now
 from hiprom.store.schema import ReferenceRow, SessionRow, SubjectRow
 
 if TYPE_CHECKING:
@@ -51,11 +51,12 @@ ANGLE_RANGE_DEG = (-30.0, 120.0)
 
 RATER_MAX = 200
 NOTES_MAX = 2000
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)", re.ASCII)
+_NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)", re.ASCII)
+"""Degrees as typed: ``32``, ``-4.5``, or with a decimal comma (``32,5``) as European spreadsheets write them."""
 
 
 def parse_angle(value: Any, name: str) -> float | None:
-    """An angle in degrees from a number or ASCII text (``"32"``, ``"-4.5"``); ``None`` if blank.
+    """An angle in degrees from a number or text (``"32"``, ``"-4.5"``, ``"32,5"``, ``"35°"``); ``None`` if blank.
 
     Raises:
         InputError: not a plain number, or outside :data:`ANGLE_RANGE_DEG`.
@@ -68,7 +69,7 @@ def parse_angle(value: Any, name: str) -> float | None:
         text = value.strip().removesuffix("°").strip()
         if not _NUMBER.fullmatch(text):
             raise InputError(f"{name}: {value!r} is not a number of degrees; write it like 32 or 32.5")
-        number = float(text)
+        number = float(text.replace(",", "."))
     else:
         try:
             number = float(value)
@@ -228,7 +229,8 @@ class ReferenceStore:
             session_id: only this session's readings (``RecordNotFound`` if unknown).
             ids: only these readings.
             subject: only sessions of this pseudonym.
-            since, until: only sessions assessed on or after / on or before these dates (UTC).
+            since, until: only sessions assessed on or after / on or before these days (the clinic's
+                days, :func:`~hiprom.store.records.local_day`).
             instrument, rater: only readings of this instrument / this rater.
 
         Raises:
@@ -244,9 +246,9 @@ class ReferenceStore:
         if subject is not None:
             query = query.where(SubjectRow.pseudonym == subject.strip())
         if since is not None:
-            query = query.where(SessionRow.recorded_utc >= datetime.combine(since, datetime.min.time()))
+            query = query.where(SessionRow.recorded_utc >= local_midnight_utc(since))
         if until is not None:
-            query = query.where(SessionRow.recorded_utc < datetime.combine(until + timedelta(days=1), datetime.min.time()))
+            query = query.where(SessionRow.recorded_utc < local_midnight_utc(until + timedelta(days=1)))
         if instrument is not None:
             query = query.where(ReferenceRow.instrument == check_instrument(instrument))
         if rater is not None:

@@ -10,7 +10,6 @@ Measures are named as in :data:`hiprom.store.MEASURES` (``left_internal``,
 from __future__ import annotations
 
 import csv
-import io
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -20,7 +19,9 @@ from typing import Any
 
 from hiprom.errors import HipromError, InputError
 from hiprom.store import MEASURES, ReferenceRecord, SessionRecord, Store
+from hiprom.store.records import local_day
 from hiprom.store.references import COLUMNS, parse_angle
+from hiprom.tables import column_name, spreadsheet_rows
 
 PAIR_COLUMNS = ("measure", "hiprom_deg", "reference_deg")
 PAIR_OPTIONAL = ("subject", "session", "rater", "instrument")
@@ -81,23 +82,23 @@ def _reading_pairs(readings: Iterable[ReferenceRecord], sessions: dict[int, Sess
 
 def stored_retest_pairs(store: Store, *, subject: str | None = None, since: date | None = None,
                         until: date | None = None) -> list[Pair]:
-    """Same-day re-test pairs (:func:`retest_pairs`) of the store's sessions, filtered by subject and dates."""
-    first = since.isoformat() if since else "0000"
-    last = until.isoformat() if until else "9999"
-    return retest_pairs([s for s in store.sessions(subject) if first <= s.recorded_utc[:10] <= last])
+    """Same-day re-test pairs (:func:`retest_pairs`) of the store's sessions, filtered by subject and days."""
+    first, last = since or date.min, until or date.max
+    return retest_pairs([s for s in store.sessions(subject) if first <= local_day(s.recorded_utc) <= last])
 
 
 def retest_pairs(sessions: Sequence[SessionRecord]) -> list[Pair]:
-    """(first, second) pairs of hiprom sessions of one subject on one day (UTC date), per measure.
+    """(first, second) pairs of hiprom sessions of one subject on one day (the clinic's day,
+    :func:`~hiprom.store.records.local_day`), per measure.
 
     Sessions without a subject cannot be paired. When a subject has more
     than two sessions on a day, the first two (by time) count, so each
     subject-day contributes one pair per measure.
     """
-    by_day: dict[tuple[str, str], list[SessionRecord]] = defaultdict(list)
+    by_day: dict[tuple[str, date], list[SessionRecord]] = defaultdict(list)
     for s in sessions:
         if s.subject:
-            by_day[(s.subject, s.recorded_utc[:10])].append(s)
+            by_day[(s.subject, local_day(s.recorded_utc))].append(s)
     out = []
     for (subject, _day), group in sorted(by_day.items()):
         if len(group) < 2:
@@ -129,9 +130,9 @@ def read_pairs_csv(path: str | Path) -> list[Pair]:
 
 def parse_pairs_csv(text: str, where: str = "CSV") -> list[Pair]:
     """Pairs from CSV text; see :func:`read_pairs_csv`."""
-    reader = csv.reader(io.StringIO(text))
+    reader = spreadsheet_rows(text)
     try:
-        header = [h.strip().lower() for h in next(reader)]
+        header = [column_name(h, PAIR_COLUMNS + PAIR_OPTIONAL) for h in next(reader)]
     except StopIteration:
         raise InputError(f"{where}: the file is empty; expecting columns {', '.join(PAIR_COLUMNS)}") from None
     except csv.Error as exc:

@@ -21,7 +21,7 @@ from hiprom.report.pdf import _data_uri, pdf_layout
 from hiprom.store import MEASURES
 from hiprom.validation.charts import agreement_chart
 from hiprom.validation.stats import MIN_PAIRS
-from hiprom.validation.study import MEASURE_WORDS, RECOMMENDED_SUBJECTS, loa_ci_half_width
+from hiprom.validation.study import MEASURE_WORDS, RECOMMENDED_SUBJECTS, loa_ci_half_width, pairs_and_subjects
 
 SAMPLE_SIZES = (10, 20, 30, 50, 100)
 
@@ -67,7 +67,7 @@ def sample_size(study: Mapping[str, Any]) -> list[str]:
     f = study["pooled"]
     n, subjects = f["n"], study["n_subjects"]
     lines = [
-        f"This study has {n} pairs from {subjects} subject(s). Each limit of agreement is itself uncertain: with n "
+        f"This study has {pairs_and_subjects(study)}. Each limit of agreement is itself uncertain: with n "
         f"pairs it is known to about ± t × √(3/n) standard deviations of the differences "
         f"(Bland & Altman 1986), ± {fmt(loa_ci_half_width(n), 2)} SD here"
         + (f", that is ± {fmt(f['loa_ci_half_width_deg'])}°." if f.get("loa_ci_half_width_deg") is not None else "."),
@@ -75,7 +75,7 @@ def sample_size(study: Mapping[str, Any]) -> list[str]:
         "subjects covering the range of hips the clinic sees (Koo & Li 2016); 50–100 pairs give limits of agreement "
         "known to about ± 0.5 SD or better.",
     ]
-    if subjects < RECOMMENDED_SUBJECTS:
+    if subjects is not None and subjects < RECOMMENDED_SUBJECTS:
         lines.append(f"With fewer than {RECOMMENDED_SUBJECTS} subjects, treat these figures as a pilot.")
     return lines
 
@@ -94,6 +94,7 @@ def build_context(study: Mapping[str, Any], generated_utc: str | None = None) ->
     retest = study["kind"] == "retest"
     return {
         "study": study,
+        "pairs_and_subjects": pairs_and_subjects(study),
         "title": "Repeatability of hiprom: same-day re-test" if retest else f"Agreement of hiprom with the {names[1]}",
         "subtitle": ("Two hiprom sessions of the same person on the same day" if retest else
                      "hiprom's reading of each hip against the clinic's own instrument, for the same visit"),

@@ -205,15 +205,18 @@ def icc(ratings: np.ndarray, alpha: float = 0.05) -> IccResult:
         f_low = f_obs / stats.f.ppf(q, df_rows, df_error)
         f_high = f_obs * stats.f.ppf(q, df_error, df_rows)
         ci3 = Interval(_ratio(f_low - 1, f_low + k - 1), _ratio(f_high - 1, f_high + k - 1))
-        # ICC(2,1): Satterthwaite df of the denominator (McGraw & Wong 1996, case 2 A,1).
-        a = k * icc2 / (n * (1 - icc2))
-        b = 1 + k * icc2 * (n - 1) / (n * (1 - icc2))
-        v = (a * msc + b * mse) ** 2 / ((a * msc) ** 2 / df_cols + (b * mse) ** 2 / df_error)
-        fl = stats.f.ppf(q, df_rows, v)
-        fu = stats.f.ppf(q, v, df_rows)
-        denom = k * msc + (k * n - k - n) * mse
-        ci2 = Interval(_ratio(n * (msr - fl * mse), fl * denom + n * msr),
-                       _ratio(n * (fu * msr - mse), denom + n * fu * msr))
+        if icc2 < 1:
+            # ICC(2,1): Satterthwaite df of the denominator (McGraw & Wong 1996, case 2 A,1).
+            a = k * icc2 / (n * (1 - icc2))
+            b = 1 + k * icc2 * (n - 1) / (n * (1 - icc2))
+            v = (a * msc + b * mse) ** 2 / ((a * msc) ** 2 / df_cols + (b * mse) ** 2 / df_error)
+            fl = stats.f.ppf(q, df_rows, v)
+            fu = stats.f.ppf(q, v, df_rows)
+            denom = k * msc + (k * n - k - n) * mse
+            ci2 = Interval(_ratio(n * (msr - fl * mse), fl * denom + n * msr),
+                           _ratio(n * (fu * msr - mse), denom + n * fu * msr))
+        else:  # every reader read every target alike (MSE = MSC = 0): no spread to put an interval on
+            ci2 = Interval(math.nan, math.nan)
     return IccResult(float(icc2), float(icc3), ci2, ci3, float(msr), float(msc), float(mse), n, k)
 
 

@@ -90,8 +90,19 @@ def summarize(pairs: Sequence[Pair], kind: str = "agreement", filters: Mapping[s
         "source": source,
         "filters": {k: v for k, v in (filters or {}).items() if v is not None},
         "n_pairs": len(pairs),
-        "n_subjects": len({p.subject for p in pairs if p.subject}),
+        "n_subjects": len({p.subject for p in pairs if p.subject}) or None,
         "measures": {m: figures(ps) for m, ps in by_measure.items()},
         "pooled": figures(pairs),
         "pairs": [p.to_dict() for p in pairs],
     }
+
+
+def pairs_and_subjects(study: Mapping[str, Any]) -> str:
+    """``"32 pairs from 12 subject(s)"``, or ``"32 pairs (subjects not named)"`` when no pair names one.
+
+    A pairs CSV may leave its subjects out: then their number is unknown,
+    not 0, and the study is not called a pilot for it.
+    """
+    subjects = study["n_subjects"]
+    return f"{study['n_pairs']} pairs " + (f"from {subjects} subject(s)" if subjects else "(subjects not named)")
+
