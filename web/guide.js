@@ -4,6 +4,7 @@
 import { app, ui } from "./state.js";
 import { send } from "./connection.js";
 import { renderResults } from "./results.js";
+import { keepAnalysis } from "./records.js";
 import { speakGuide, say } from "./speech.js";
 
 /** Phases after which the main button starts a new test. */
@@ -124,9 +125,10 @@ export function updateGuide(state) {
   if (state.phase === "results" && state.results) {
     if (!app.last || app.last.results.result_id !== state.results.result_id) {
       // A new test finished: it replaces the kept one.
-      app.last = { results: state.results, steps: state.steps };
+      app.last = { results: state.results, steps: state.steps, analysis: null };
       app.showingLast = false;
       renderResults(state.results);
+      keepAnalysis(app.last);
     }
   }
   showView();

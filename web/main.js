@@ -15,7 +15,7 @@ import { setConn, setStatus } from "./status.js";
 import { buildDials, updateSide } from "./dials.js";
 import { drawSkeleton, fitCanvas } from "./skeleton.js";
 import { fitPreview, setMirror, setSource } from "./preview.js";
-import { updateGuide } from "./guide.js";
+import { unsavedShown, updateGuide } from "./guide.js";
 import { updateExercise } from "./exercises.js";
 import { clearProblem, frameAnswered, startBrowserMode, stopBrowserCamera } from "./camera.js";
 import { bindInput } from "./keys.js";
@@ -80,7 +80,8 @@ function setMode(mode) {
 }
 
 showMode(); // the mode asked for, at once; the server's facts may still change it
-setHandlers({ message: onMessage, reconnect: start });
+// Results on screen and not saved stay there across a lost link (a server restarted starts idle): still savable.
+setHandlers({ message: onMessage, reconnect: () => { if (unsavedShown()) app.showingLast = true; start(); } });
 bindInput({ setMode });
 ui.cameraRetry.addEventListener("click", () => setMode("browser"));
 ui.cameraServer.addEventListener("click", () => setMode("server"));
