@@ -3,7 +3,7 @@
  * before/after table. Keys: E = do the first suggestion the camera follows; during an
  * exercise Space/Enter/Esc = done; T = test again. Words: docs/exercises.md. */
 
-import { $, app, reasonWords, ui } from "./state.js";
+import { $, app, reasonWords, setText, ui } from "./state.js";
 import { httpUrl } from "./connection.js";
 import { command } from "./guide.js";
 import { say } from "./speech.js";
@@ -154,14 +154,14 @@ function finishTimer() {
 export function updateExercise(state) {
   if (!state || !app.exercise || app.exercise.timer || state.exercise !== app.exercise.id) return;
   const target = state.reps_target;
-  el.count.textContent = `${state.reps_done} of ${target}`;
+  setText(el.count, `${state.reps_done} of ${target}`);
   el.count.dataset.reps = String(state.reps_done);
   if (state.active && state.counting) {
-    el.hold.textContent = state.in_rep ? `hold ${state.hold_s.toFixed(1)} s of ${state.hold_target_s} s` : "";
+    setText(el.hold, state.in_rep ? `hold ${state.hold_s.toFixed(1)} s of ${state.hold_target_s} s` : "");
     if (state.in_rep && !ex.heldSaid && state.hold_s >= state.hold_target_s) { ex.heldSaid = true; say("Good. Come back."); }
     if (!state.in_rep) ex.heldSaid = false;
     const dir = state.direction === "internal" ? "outward" : "inward";
-    if (!state.last_rep) el.say.textContent = `Turn the foot ${dir}, hold ${state.hold_target_s} s, come back.`;
+    if (!state.last_rep) setText(el.say, `Turn the foot ${dir}, hold ${state.hold_target_s} s, come back.`);
   }
   const last = state.last_rep;
   if (last && last.number > ex.spokenRep) {

@@ -1,7 +1,7 @@
 /* The guided self-test: steps, prompt, checks, countdown ring, the tick with its beep,
  * and which view the stage shows (live dials, or the results). */
 
-import { app, ui } from "./state.js";
+import { app, setText, ui } from "./state.js";
 import { send } from "./connection.js";
 import { renderResults } from "./results.js";
 import { keepAnalysis } from "./records.js";
@@ -86,16 +86,17 @@ export function updateGuide(state) {
   ui.guide.dataset.sub = state.sub || "";
   const subChanged = !prev || prev.phase !== state.phase || prev.sub !== state.sub || prev.step_index !== state.step_index;
   if (subChanged) app.confirm = null;
-  ui.prompt.textContent = state.prompt || "";
+  setText(ui.prompt, state.prompt || "");
   if (!app.confirm) {
     ui.detail.className = "detail";
-    ui.detail.textContent = state.detail || ""; // a trial's verdict is in it once that trial has closed
-    if (state.phase === "results" && !state.results && state.error) ui.detail.textContent = state.error;
+    let detail = state.detail || ""; // a trial's verdict is in it once that trial has closed
+    if (state.phase === "results" && !state.results && state.error) detail = state.error;
     if (state.phase === "results" && state.results && !state.error) {
-      ui.detail.textContent = app.savedFor === state.results.result_id
+      detail = app.savedFor === state.results.result_id
         ? "Saved. Space runs the test again."
         : "Save the session (S) before running the test again (Space).";
     }
+    setText(ui.detail, detail);
   }
   renderChecks(state.checks || []);
   renderSteps(state);

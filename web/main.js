@@ -9,7 +9,7 @@
  * per the subject's own side. The picture is shown as in a mirror.
  */
 
-import { $, app, facts, setFacts, ui } from "./state.js";
+import { $, app, facts, setFacts, setText, ui } from "./state.js";
 import { httpUrl, openSocket, setHandlers, wsUrl } from "./connection.js";
 import { setConn, setStatus } from "./status.js";
 import { buildDials, updateSide } from "./dials.js";
@@ -36,11 +36,11 @@ function onMessage(msg) {
     setStatus(msg.status);
     const q = msg.quality || {};
     const t = msg.timing || {};
-    ui.statusMeta.textContent = [
+    setText(ui.statusMeta, [
       q.fps ? `${q.fps.toFixed(0)} fps` : "",
       t.latency_ms !== undefined ? `${Math.round(t.latency_ms)} ms` : "",
       q.calibrated ? "calibrated" : "",
-    ].filter(Boolean).join(" · ");
+    ].filter(Boolean).join(" · "));
     document.body.dataset.frames = String((Number(document.body.dataset.frames) || 0) + 1);
   } else {
     setStatus(msg.status);

@@ -144,6 +144,36 @@ def test_focus_is_visible_and_buttons_are_reachable_by_tab(page):
     assert outline != "none"
 
 
+LIVE_REGIONS = """() => {
+  window.__announced = [];
+  for (const region of document.querySelectorAll('[aria-live], [role=status], [role=alert]')) {
+    new MutationObserver((changes) => {
+      const heard = changes.filter((m) => !(m.target.nodeType === 1 ? m.target : m.target.parentElement)
+        .closest('[aria-hidden=true]'));
+      if (heard.length) window.__announced.push([region.id, region.textContent]);
+    }).observe(region, { subtree: true, childList: true, characterData: true });
+  }
+}"""
+
+
+def test_live_regions_change_only_when_their_words_do(page):
+    """A screen reader reads a live region each time it is written: not on every frame, never the same words twice."""
+    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=10_000)
+    page.locator("body").press("Space")
+    page.wait_for_selector("#guide[data-phase='trial']", timeout=20_000)
+    frames = page.evaluate("Number(document.body.dataset.frames)")
+    page.evaluate(LIVE_REGIONS)
+    page.wait_for_timeout(2_000)
+    frames = page.evaluate("Number(document.body.dataset.frames)") - frames
+    announced = page.evaluate("window.__announced")
+    page.locator("body").press("Escape")
+    last: dict[str, str] = {}
+    for region, words in announced:
+        assert last.get(region) != words, f"#{region} written again with the same words: {words!r}"
+        last[region] = words
+    assert frames > 30 and len(announced) < frames / 5, (frames, announced[:10])
+
+
 def test_a_missing_camera_is_a_clear_message_on_the_page(launch, tmp_path):
     settings = ServerSettings(source="7", camera_retry_s=0.5, db=str(tmp_path / "r.db"))
     with serve_in_thread(settings) as url:
