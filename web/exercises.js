@@ -1,11 +1,12 @@
 /* What to do about a result: the suggestions under the results table, the exercise the
  * camera counts (chair rotation) or a timer guides (the others), and "Test again" with its
  * before/after table. Keys: E = do the first suggestion the camera follows; during an
- * exercise Space/Enter/Esc = done; T = test again. Words: docs/exercises.md. */
+ * exercise Space/Enter/Esc = done; after it T = test again, Esc = back to the results.
+ * Words: docs/exercises.md. */
 
 import { $, app, reasonWords, setText, ui } from "./state.js";
 import { httpUrl } from "./connection.js";
-import { command } from "./guide.js";
+import { command, showView } from "./guide.js";
 import { say } from "./speech.js";
 
 /** The side of a figure ("Left internal rotation") and of an exercise ("left leg", as the PDF and the CLI say it). */
@@ -17,7 +18,7 @@ const MEASURES = [["internal_rotation", "Internal rotation"], ["external_rotatio
 const el = {
   advice: $("advice"), list: $("advice-list"), panel: $("exercise"), title: $("exercise-title"),
   count: $("exercise-count"), hold: $("exercise-hold"), say: $("exercise-say"),
-  done: $("btn-exercise-done"), again: $("btn-test-again"), retest: $("retest"),
+  done: $("btn-exercise-done"), again: $("btn-test-again"), back: $("btn-exercise-back"), retest: $("retest"),
 };
 
 let catalogue = null;
@@ -98,7 +99,25 @@ function showPanel(title) {
   el.title.textContent = title;
   el.retest.hidden = true;
   el.again.hidden = true;
+  el.back.hidden = true;
   el.done.hidden = false;
+}
+
+/** The exercise is over: test again, or go back to the results (to another suggestion, the PDF). */
+function showFinished() {
+  el.done.hidden = true;
+  el.again.hidden = false;
+  el.back.hidden = false;
+}
+
+/** Close the finished exercise's panel and show the test's results again, with the guide's buttons. */
+function backToResults() {
+  clearInterval(ex.timer);
+  app.exercise = null;
+  el.panel.hidden = true;
+  delete document.body.dataset.exercise;
+  app.showingLast = !!app.last && !(app.state && app.state.phase === "results");
+  showView();
 }
 
 /** Count a camera-followed exercise on the live source (the session is saved first if it can be). */
@@ -145,8 +164,7 @@ function startTimer(e, side) {
 }
 
 function finishTimer() {
-  el.done.hidden = true;
-  el.again.hidden = false;
+  showFinished();
   app.exercise = null;
 }
 
@@ -183,8 +201,7 @@ export function updateExercise(state) {
 }
 
 async function storeResult(result) {
-  el.done.hidden = true;
-  el.again.hidden = false;
+  showFinished();
   const id = app.exercise.sessionId;
   const summary = `${result.reps_done} of ${result.reps_target} done, ${result.reps_refused} not counted.`;
   if (!id) { el.say.textContent = `${summary} Not stored: save the session first.`; return; }
@@ -257,6 +274,7 @@ function renderRetest(table) {
 
 /** Keys of this part; true when the key was used. */
 export function exerciseKey(k) {
+  if (k === "Escape" && !el.back.hidden && !el.panel.hidden) { backToResults(); return true; }
   if (app.exercise && [" ", "Enter", "Escape"].includes(k)) { stopExercise(); return true; }
   if (k === "t" && !el.again.hidden && !el.panel.hidden) { testAgain(); return true; }
   if (k === "e" && document.body.dataset.view === "results") {
@@ -268,3 +286,4 @@ export function exerciseKey(k) {
 
 el.done.addEventListener("click", stopExercise);
 el.again.addEventListener("click", testAgain);
+el.back.addEventListener("click", backToResults);
