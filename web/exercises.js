@@ -44,9 +44,12 @@ async function loadCatalogue() {
   return catalogue || {};
 }
 
-function button(text, key, onClick) {
+/** A button; ``about`` names what it acts on for a screen reader, which hears the button alone
+ * ("Timer: Knees to one side, left leg", not one "Timer" among many). */
+function button(text, key, onClick, about = "") {
   const b = document.createElement("button");
   b.type = "button";
+  if (about) b.setAttribute("aria-label", `${text}: ${about}`);
   b.append(text + " ");
   if (key) { const k = document.createElement("kbd"); k.textContent = key; b.appendChild(k); }
   b.addEventListener("click", onClick);
@@ -80,14 +83,15 @@ export async function renderAdvice(res) {
       li.append(" ", dose);
     }
     const side = rec.side === "both" ? "left" : rec.side;
+    const about = `${e.name}, ${LEG[rec.side] || rec.side}`;
     if (e.camera_followed) {
       const first = !keyed;
       keyed = true;
-      const b = button("Do it with the camera", first ? "E" : null, () => startCounted(rec.exercise, side));
+      const b = button("Do it with the camera", first ? "E" : null, () => startCounted(rec.exercise, side), about);
       if (first) b.dataset.key = "e";
       li.appendChild(b);
     } else if (e.dose) {
-      li.appendChild(button("Timer", null, () => startTimer(e, side)));
+      li.appendChild(button("Timer", null, () => startTimer(e, side), about));
     }
     return li;
   }));

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -34,6 +36,10 @@ def test_test_suggestions_counted_exercise_retest_by_keyboard(launch, tmp_path):
         assert titles and all(t.endswith((" — left leg", " — right leg", " — both legs")) for t in titles), titles
         sides = page.eval_on_selector_all("#advice-list li", "els => els.map(e => e.dataset.side)")
         assert sides == sorted(sides, key=["left", "right", "both"].index)  # Left before Right
+        # A screen reader hears each button alone: every one names its exercise and leg ("Timer" x4 did not).
+        buttons = re.findall(r'button "([^"]+)"', page.locator("#advice-list").aria_snapshot())
+        assert len(buttons) >= 2 and len(set(buttons)) == len(buttons), buttons
+        assert all(b.endswith((", left leg", ", right leg", ", both legs")) for b in buttons), buttons
 
         body.press("s")
         page.wait_for_function("() => /Saved as session/.test(document.getElementById('save-status').textContent)")
