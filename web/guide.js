@@ -35,11 +35,22 @@ function renderSteps(state) {
   const items = [];
   const phase = state.phase;
   const cur = phase === "trial" ? state.step_index : null;
-  const mk = (label, cls, extra) => {
+  // ``words``: what a screen reader says instead of the chip's short form ("R IR ✓✗ 38°"), also its tooltip.
+  const mk = (label, cls, extra, words) => {
     const li = document.createElement("li");
-    li.textContent = label;
     if (cls) li.className = cls;
-    if (extra) { const s = document.createElement("span"); s.className = "trials"; s.textContent = extra; li.appendChild(s); }
+    if (cls === "current") li.setAttribute("aria-current", "step");
+    const shown = words ? document.createElement("span") : li;
+    shown.append(label);
+    if (extra) { const s = document.createElement("span"); s.className = "trials"; s.textContent = extra; shown.appendChild(s); }
+    if (words) {
+      shown.setAttribute("aria-hidden", "true");
+      const said = document.createElement("span");
+      said.className = "visually-hidden";
+      said.textContent = words;
+      li.append(shown, said);
+      li.title = words;
+    }
     return li;
   };
   const started = phase !== "idle";
@@ -48,7 +59,11 @@ function renderSteps(state) {
   state.steps.forEach((s, i) => {
     const marks = s.trials.map((t) => (t.valid ? "✓" : "✗")).join("");
     const value = s.value_deg !== null ? ` ${Math.round(s.value_deg)}°` : "";
-    items.push(mk(s.short, i === cur ? "current" : s.done ? "done" : "", (marks + value).trim()));
+    const counted = s.trials.filter((t) => t.valid).length;
+    const refused = s.trials.length - counted;
+    const words = [s.label, counted ? `${counted} counted` : "", refused ? `${refused} not counted` : "", value.trim()]
+      .filter(Boolean).join(", ");
+    items.push(mk(s.short, i === cur ? "current" : s.done ? "done" : "", (marks + value).trim(), words));
   });
   items.push(mk("Results", phase === "results" ? "current" : ""));
   ui.steps.replaceChildren(...items);

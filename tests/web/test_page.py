@@ -103,6 +103,8 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
         assert ("cannot tell" in rows.nth(i).inner_text()) == (verdicts[key] == "inconclusive"), (key, verdicts)
     steps = page.locator("#steps").inner_text()
     assert steps.count("✓") >= 8  # the trials counted
+    heard = page.locator("#steps").aria_snapshot()  # a screen reader hears the steps in words, not "R IR ✓✓"
+    assert re.search(r"Right internal rotation, \d counted", heard) and "R IR" not in heard, heard
     notes = page.locator("#results-notes").inner_text()  # why, in the words of the PDF and the CLI
     assert "pelvis" not in notes, notes
     if "✗" in steps:  # the hiked trial refused (a loaded runner may miss that hold)
