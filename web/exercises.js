@@ -105,13 +105,16 @@ function showPanel(title) {
   el.again.hidden = true;
   el.back.hidden = true;
   el.done.hidden = false;
+  el.done.focus(); // Enter or Space ends it; left on the suggestion's button, they started it again
 }
 
 /** The exercise is over: test again, or go back to the results (to another suggestion, the PDF). */
 function showFinished() {
+  const hadFocus = document.activeElement === el.done;
   el.done.hidden = true;
   el.again.hidden = false;
   el.back.hidden = false;
+  if (hadFocus) el.again.focus();
 }
 
 /** Close the finished exercise's panel and show the test's results again, with the guide's buttons. */
@@ -122,6 +125,7 @@ function backToResults() {
   delete document.body.dataset.exercise;
   app.showingLast = !!app.last && !(app.state && app.state.phase === "results");
   showView();
+  ui.resultsTitle.focus();
 }
 
 /** Count a camera-followed exercise on the live source (the session is saved first if it can be). */

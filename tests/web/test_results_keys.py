@@ -117,14 +117,15 @@ def test_after_an_exercise_esc_goes_back_to_the_results(results_page):
     """A finished exercise offers more than "Test again": the results, their other suggestions, the guide's buttons."""
     page = results_page
     table = page.evaluate(TABLE)
-    page.wait_for_selector("#advice-list button[data-key='e']", timeout=10_000)
-    page.locator("body").press("e")  # the first suggestion the camera counts
+    page.locator("#advice-list button[data-key='e']").click()  # the first suggestion the camera counts
     page.wait_for_selector("#exercise:not([hidden])", timeout=5_000)
-    page.locator("body").press("Enter")  # done at once
+    page.keyboard.press("Enter")  # "Done Enter": ends it (focus left on the suggestion's button started it again)
     page.wait_for_selector("#btn-exercise-back:not([hidden])", timeout=10_000)
     assert page.locator("#btn-test-again").is_visible() and page.locator("#guide").is_hidden()
-    page.locator("body").press("Escape")
+    assert page.evaluate("document.activeElement.id") == "btn-test-again"
+    page.keyboard.press("Escape")
     page.wait_for_selector("#exercise", state="hidden", timeout=5_000)
     assert page.locator("#results").is_visible() and page.evaluate(TABLE) == table
+    assert page.evaluate("document.activeElement.id") == "results-title"
     assert page.locator("#guide").is_visible() and page.locator("#btn-next").is_visible()
     assert page.locator("#advice-list button").count() >= 2
