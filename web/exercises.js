@@ -84,7 +84,8 @@ export async function renderAdvice(res) {
     }
     const side = rec.side === "both" ? "left" : rec.side;
     const about = `${e.name}, ${LEG[rec.side] || rec.side}`;
-    if (e.camera_followed) {
+    // The camera counts on the server's own source: this device's camera is not counted, so it gets the timer.
+    if (e.camera_followed && app.mode === "server") {
       const first = !keyed;
       keyed = true;
       const b = button("Do it with the camera", first ? "E" : null, () => startCounted(rec.exercise, side), about);
@@ -136,13 +137,17 @@ export async function startCounted(exerciseId, side) {
     method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ exercise: exerciseId, side }),
   });
-  if (!r.ok) { el.say.textContent = (await r.json().catch(() => ({}))).detail || `HTTP ${r.status}`; return; }
-  app.exercise = { id: exerciseId, side, sessionId: app.sessionId, stored: false };
-  Object.assign(ex, { shown: null, spokenCount: 0, spokenRep: 0, heldSaid: false });
-  app.showingLast = false;
   showPanel(`${e.name} — ${LEG[side]}`);
   el.count.textContent = "0";
   el.hold.textContent = "";
+  if (!r.ok) { // why, where the person looks, with the way back to the results
+    el.say.textContent = `The camera cannot count it: ${(await r.json().catch(() => ({}))).detail || `HTTP ${r.status}`}.`;
+    showFinished();
+    return;
+  }
+  app.exercise = { id: exerciseId, side, sessionId: app.sessionId, stored: false };
+  Object.assign(ex, { shown: null, spokenCount: 0, spokenRep: 0, heldSaid: false });
+  app.showingLast = false;
   el.say.textContent = "Sit still with both feet straight: counting starts in a moment.";
   say(`${e.name}, ${side} leg. Sit still with both feet straight.`);
 }
