@@ -112,6 +112,7 @@ function showPanel(title) {
 /** The exercise is over: test again, or go back to the results (to another suggestion, the PDF). */
 function showFinished() {
   const hadFocus = document.activeElement === el.done;
+  setText(el.hold, ""); // a countdown or hold stopped half-way ("22 s left") is over
   el.done.hidden = true;
   el.again.hidden = false;
   el.back.hidden = false;

@@ -129,3 +129,8 @@ def test_after_an_exercise_esc_goes_back_to_the_results(results_page):
     assert page.evaluate("document.activeElement.id") == "results-title"
     assert page.locator("#guide").is_visible() and page.locator("#btn-next").is_visible()
     assert page.locator("#advice-list button").count() >= 2
+    page.locator("#advice-list button", has_text="Timer").first.click()  # a timed one, ended half-way
+    page.wait_for_function("() => /s left/.test(document.getElementById('exercise-hold').textContent)")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#btn-exercise-back:not([hidden])", timeout=5_000)
+    assert page.locator("#exercise-hold").inner_text() == ""  # no countdown left standing
