@@ -128,6 +128,7 @@ export function updateGuide(state) {
     const frac = Math.max(0, Math.min(1, 1 - state.countdown_s / total));
     ui.ring.style.strokeDashoffset = String(264 * (1 - frac));
     ui.countdownText.textContent = state.countdown_s > 0 ? state.countdown_s.toFixed(1) : "✓";
+    ui.countdownText.classList.toggle("seconds", state.countdown_s > 0);
   } else {
     ui.countdown.classList.remove("on");
   }

@@ -80,7 +80,9 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
     # The hold shows its countdown ring (checked in one go: at 3x speed a hold lasts 0.6 s).
     page.wait_for_function(
         "() => document.getElementById('guide').dataset.sub === 'hold'"
-        " && document.getElementById('countdown').classList.contains('on')",
+        " && document.getElementById('countdown').classList.contains('on')"
+        # in seconds, said so: "1.4" over its unit
+        " && getComputedStyle(document.getElementById('countdown-text'), '::after').content === '\"s\"'",
         timeout=15_000,
         polling=20,
     )
