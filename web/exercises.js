@@ -1,11 +1,12 @@
 /* What to do about a result: the suggestions under the results table, the exercise the
  * camera counts (chair rotation) or a timer guides (the others), and "Test again" with its
  * before/after table. Keys: E = do the first suggestion the camera follows; during an
- * exercise Space/Enter/Esc = done; T = test again. Words: docs/exercises.md. */
+ * exercise Space/Enter/Esc = done; after it T = test again, Esc = back to the results.
+ * Words: docs/exercises.md. */
 
-import { $, app, reasonWords, ui } from "./state.js";
+import { $, app, reasonWords, setText, ui } from "./state.js";
 import { httpUrl } from "./connection.js";
-import { command } from "./guide.js";
+import { command, showView } from "./guide.js";
 import { say } from "./speech.js";
 
 /** The side of a figure ("Left internal rotation") and of an exercise ("left leg", as the PDF and the CLI say it). */
@@ -17,7 +18,7 @@ const MEASURES = [["internal_rotation", "Internal rotation"], ["external_rotatio
 const el = {
   advice: $("advice"), list: $("advice-list"), panel: $("exercise"), title: $("exercise-title"),
   count: $("exercise-count"), hold: $("exercise-hold"), say: $("exercise-say"),
-  done: $("btn-exercise-done"), again: $("btn-test-again"), retest: $("retest"),
+  done: $("btn-exercise-done"), again: $("btn-test-again"), back: $("btn-exercise-back"), retest: $("retest"),
 };
 
 let catalogue = null;
@@ -43,9 +44,12 @@ async function loadCatalogue() {
   return catalogue || {};
 }
 
-function button(text, key, onClick) {
+/** A button; ``about`` names what it acts on for a screen reader, which hears the button alone
+ * ("Timer: Knees to one side, left leg", not one "Timer" among many). */
+function button(text, key, onClick, about = "") {
   const b = document.createElement("button");
   b.type = "button";
+  if (about) b.setAttribute("aria-label", `${text}: ${about}`);
   b.append(text + " ");
   if (key) { const k = document.createElement("kbd"); k.textContent = key; b.appendChild(k); }
   b.addEventListener("click", onClick);
@@ -79,14 +83,16 @@ export async function renderAdvice(res) {
       li.append(" ", dose);
     }
     const side = rec.side === "both" ? "left" : rec.side;
-    if (e.camera_followed) {
+    const about = `${e.name}, ${LEG[rec.side] || rec.side}`;
+    // The camera counts on the server's own source: this device's camera is not counted, so it gets the timer.
+    if (e.camera_followed && app.mode === "server") {
       const first = !keyed;
       keyed = true;
-      const b = button("Do it with the camera", first ? "E" : null, () => startCounted(rec.exercise, side));
+      const b = button("Do it with the camera", first ? "E" : null, () => startCounted(rec.exercise, side), about);
       if (first) b.dataset.key = "e";
       li.appendChild(b);
     } else if (e.dose) {
-      li.appendChild(button("Timer", null, () => startTimer(e, side)));
+      li.appendChild(button("Timer", null, () => startTimer(e, side), about));
     }
     return li;
   }));
@@ -98,7 +104,30 @@ function showPanel(title) {
   el.title.textContent = title;
   el.retest.hidden = true;
   el.again.hidden = true;
+  el.back.hidden = true;
   el.done.hidden = false;
+  el.done.focus(); // Enter or Space ends it; left on the suggestion's button, they started it again
+}
+
+/** The exercise is over: test again, or go back to the results (to another suggestion, the PDF). */
+function showFinished() {
+  const hadFocus = document.activeElement === el.done;
+  setText(el.hold, ""); // a countdown or hold stopped half-way ("22 s left") is over
+  el.done.hidden = true;
+  el.again.hidden = false;
+  el.back.hidden = false;
+  if (hadFocus) el.again.focus();
+}
+
+/** Close the finished exercise's panel and show the test's results again, with the guide's buttons. */
+function backToResults() {
+  clearInterval(ex.timer);
+  app.exercise = null;
+  el.panel.hidden = true;
+  delete document.body.dataset.exercise;
+  app.showingLast = !!app.last && !(app.state && app.state.phase === "results");
+  showView();
+  ui.resultsTitle.focus();
 }
 
 /** Count a camera-followed exercise on the live source (the session is saved first if it can be). */
@@ -109,13 +138,17 @@ export async function startCounted(exerciseId, side) {
     method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ exercise: exerciseId, side }),
   });
-  if (!r.ok) { el.say.textContent = (await r.json().catch(() => ({}))).detail || `HTTP ${r.status}`; return; }
-  app.exercise = { id: exerciseId, side, sessionId: app.sessionId, stored: false };
-  Object.assign(ex, { shown: null, spokenCount: 0, spokenRep: 0, heldSaid: false });
-  app.showingLast = false;
   showPanel(`${e.name} — ${LEG[side]}`);
   el.count.textContent = "0";
   el.hold.textContent = "";
+  if (!r.ok) { // why, where the person looks, with the way back to the results
+    el.say.textContent = `The camera cannot count it: ${(await r.json().catch(() => ({}))).detail || `HTTP ${r.status}`}.`;
+    showFinished();
+    return;
+  }
+  app.exercise = { id: exerciseId, side, sessionId: app.sessionId, stored: false };
+  Object.assign(ex, { shown: null, spokenCount: 0, spokenRep: 0, heldSaid: false });
+  app.showingLast = false;
   el.say.textContent = "Sit still with both feet straight: counting starts in a moment.";
   say(`${e.name}, ${side} leg. Sit still with both feet straight.`);
 }
@@ -145,8 +178,7 @@ function startTimer(e, side) {
 }
 
 function finishTimer() {
-  el.done.hidden = true;
-  el.again.hidden = false;
+  showFinished();
   app.exercise = null;
 }
 
@@ -154,14 +186,14 @@ function finishTimer() {
 export function updateExercise(state) {
   if (!state || !app.exercise || app.exercise.timer || state.exercise !== app.exercise.id) return;
   const target = state.reps_target;
-  el.count.textContent = `${state.reps_done} of ${target}`;
+  setText(el.count, `${state.reps_done} of ${target}`);
   el.count.dataset.reps = String(state.reps_done);
   if (state.active && state.counting) {
-    el.hold.textContent = state.in_rep ? `hold ${state.hold_s.toFixed(1)} s of ${state.hold_target_s} s` : "";
+    setText(el.hold, state.in_rep ? `hold ${state.hold_s.toFixed(1)} s of ${state.hold_target_s} s` : "");
     if (state.in_rep && !ex.heldSaid && state.hold_s >= state.hold_target_s) { ex.heldSaid = true; say("Good. Come back."); }
     if (!state.in_rep) ex.heldSaid = false;
     const dir = state.direction === "internal" ? "outward" : "inward";
-    if (!state.last_rep) el.say.textContent = `Turn the foot ${dir}, hold ${state.hold_target_s} s, come back.`;
+    if (!state.last_rep) setText(el.say, `Turn the foot ${dir}, hold ${state.hold_target_s} s, come back.`);
   }
   const last = state.last_rep;
   if (last && last.number > ex.spokenRep) {
@@ -183,8 +215,7 @@ export function updateExercise(state) {
 }
 
 async function storeResult(result) {
-  el.done.hidden = true;
-  el.again.hidden = false;
+  showFinished();
   const id = app.exercise.sessionId;
   const summary = `${result.reps_done} of ${result.reps_target} done, ${result.reps_refused} not counted.`;
   if (!id) { el.say.textContent = `${summary} Not stored: save the session first.`; return; }
@@ -257,6 +288,7 @@ function renderRetest(table) {
 
 /** Keys of this part; true when the key was used. */
 export function exerciseKey(k) {
+  if (k === "Escape" && !el.back.hidden && !el.panel.hidden) { backToResults(); return true; }
   if (app.exercise && [" ", "Enter", "Escape"].includes(k)) { stopExercise(); return true; }
   if (k === "t" && !el.again.hidden && !el.panel.hidden) { testAgain(); return true; }
   if (k === "e" && document.body.dataset.view === "results") {
@@ -268,3 +300,4 @@ export function exerciseKey(k) {
 
 el.done.addEventListener("click", stopExercise);
 el.again.addEventListener("click", testAgain);
+el.back.addEventListener("click", backToResults);

@@ -1,9 +1,10 @@
 /* The guided self-test: steps, prompt, checks, countdown ring, the tick with its beep,
  * and which view the stage shows (live dials, or the results). */
 
-import { app, ui } from "./state.js";
+import { app, setText, ui } from "./state.js";
 import { send } from "./connection.js";
 import { renderResults } from "./results.js";
+import { keepAnalysis } from "./records.js";
 import { speakGuide, say } from "./speech.js";
 
 /** Phases after which the main button starts a new test. */
@@ -34,11 +35,22 @@ function renderSteps(state) {
   const items = [];
   const phase = state.phase;
   const cur = phase === "trial" ? state.step_index : null;
-  const mk = (label, cls, extra) => {
+  // ``words``: what a screen reader says instead of the chip's short form ("R IR ✓✗ 38°"), also its tooltip.
+  const mk = (label, cls, extra, words) => {
     const li = document.createElement("li");
-    li.textContent = label;
     if (cls) li.className = cls;
-    if (extra) { const s = document.createElement("span"); s.className = "trials"; s.textContent = extra; li.appendChild(s); }
+    if (cls === "current") li.setAttribute("aria-current", "step");
+    const shown = words ? document.createElement("span") : li;
+    shown.append(label);
+    if (extra) { const s = document.createElement("span"); s.className = "trials"; s.textContent = extra; shown.appendChild(s); }
+    if (words) {
+      shown.setAttribute("aria-hidden", "true");
+      const said = document.createElement("span");
+      said.className = "visually-hidden";
+      said.textContent = words;
+      li.append(shown, said);
+      li.title = words;
+    }
     return li;
   };
   const started = phase !== "idle";
@@ -47,7 +59,11 @@ function renderSteps(state) {
   state.steps.forEach((s, i) => {
     const marks = s.trials.map((t) => (t.valid ? "✓" : "✗")).join("");
     const value = s.value_deg !== null ? ` ${Math.round(s.value_deg)}°` : "";
-    items.push(mk(s.short, i === cur ? "current" : s.done ? "done" : "", (marks + value).trim()));
+    const counted = s.trials.filter((t) => t.valid).length;
+    const refused = s.trials.length - counted;
+    const words = [s.label, counted ? `${counted} counted` : "", refused ? `${refused} not counted` : "", value.trim()]
+      .filter(Boolean).join(", ");
+    items.push(mk(s.short, i === cur ? "current" : s.done ? "done" : "", (marks + value).trim(), words));
   });
   items.push(mk("Results", phase === "results" ? "current" : ""));
   ui.steps.replaceChildren(...items);
@@ -85,16 +101,17 @@ export function updateGuide(state) {
   ui.guide.dataset.sub = state.sub || "";
   const subChanged = !prev || prev.phase !== state.phase || prev.sub !== state.sub || prev.step_index !== state.step_index;
   if (subChanged) app.confirm = null;
-  ui.prompt.textContent = state.prompt || "";
+  setText(ui.prompt, state.prompt || "");
   if (!app.confirm) {
     ui.detail.className = "detail";
-    ui.detail.textContent = state.detail || ""; // a trial's verdict is in it once that trial has closed
-    if (state.phase === "results" && !state.results && state.error) ui.detail.textContent = state.error;
+    let detail = state.detail || ""; // a trial's verdict is in it once that trial has closed
+    if (state.phase === "results" && !state.results && state.error) detail = state.error;
     if (state.phase === "results" && state.results && !state.error) {
-      ui.detail.textContent = app.savedFor === state.results.result_id
+      detail = app.savedFor === state.results.result_id
         ? "Saved. Space runs the test again."
         : "Save the session (S) before running the test again (Space).";
     }
+    setText(ui.detail, detail);
   }
   renderChecks(state.checks || []);
   renderSteps(state);
@@ -111,6 +128,7 @@ export function updateGuide(state) {
     const frac = Math.max(0, Math.min(1, 1 - state.countdown_s / total));
     ui.ring.style.strokeDashoffset = String(264 * (1 - frac));
     ui.countdownText.textContent = state.countdown_s > 0 ? state.countdown_s.toFixed(1) : "✓";
+    ui.countdownText.classList.toggle("seconds", state.countdown_s > 0);
   } else {
     ui.countdown.classList.remove("on");
   }
@@ -124,9 +142,10 @@ export function updateGuide(state) {
   if (state.phase === "results" && state.results) {
     if (!app.last || app.last.results.result_id !== state.results.result_id) {
       // A new test finished: it replaces the kept one.
-      app.last = { results: state.results, steps: state.steps };
+      app.last = { results: state.results, steps: state.steps, analysis: null };
       app.showingLast = false;
       renderResults(state.results);
+      keepAnalysis(app.last);
     }
   }
   showView();

@@ -9,13 +9,13 @@
  * per the subject's own side. The picture is shown as in a mirror.
  */
 
-import { $, app, facts, setFacts, ui } from "./state.js";
+import { $, app, facts, setFacts, setText, ui } from "./state.js";
 import { httpUrl, openSocket, setHandlers, wsUrl } from "./connection.js";
 import { setConn, setStatus } from "./status.js";
 import { buildDials, updateSide } from "./dials.js";
 import { drawSkeleton, fitCanvas } from "./skeleton.js";
 import { fitPreview, setMirror, setSource } from "./preview.js";
-import { updateGuide } from "./guide.js";
+import { unsavedShown, updateGuide } from "./guide.js";
 import { updateExercise } from "./exercises.js";
 import { clearProblem, frameAnswered, startBrowserMode, stopBrowserCamera } from "./camera.js";
 import { bindInput } from "./keys.js";
@@ -36,11 +36,11 @@ function onMessage(msg) {
     setStatus(msg.status);
     const q = msg.quality || {};
     const t = msg.timing || {};
-    ui.statusMeta.textContent = [
+    setText(ui.statusMeta, [
       q.fps ? `${q.fps.toFixed(0)} fps` : "",
       t.latency_ms !== undefined ? `${Math.round(t.latency_ms)} ms` : "",
       q.calibrated ? "calibrated" : "",
-    ].filter(Boolean).join(" · ");
+    ].filter(Boolean).join(" · "));
     document.body.dataset.frames = String((Number(document.body.dataset.frames) || 0) + 1);
   } else {
     setStatus(msg.status);
@@ -80,7 +80,8 @@ function setMode(mode) {
 }
 
 showMode(); // the mode asked for, at once; the server's facts may still change it
-setHandlers({ message: onMessage, reconnect: start });
+// Results on screen and not saved stay there across a lost link (a server restarted starts idle): still savable.
+setHandlers({ message: onMessage, reconnect: () => { if (unsavedShown()) app.showingLast = true; start(); } });
 bindInput({ setMode });
 ui.cameraRetry.addEventListener("click", () => setMode("browser"));
 ui.cameraServer.addEventListener("click", () => setMode("server"));

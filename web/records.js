@@ -23,6 +23,23 @@ export function resetSave() {
   withdrawReference();
 }
 
+/** Keep the full analysis of a test that just finished on the page, so that it can still be saved
+ * when the server restarts before Save (the server keeps finished tests in memory only). */
+export async function keepAnalysis(shown) {
+  try {
+    const a = await fetch(httpUrl(`api/results/${shown.results.result_id}`), { credentials: "same-origin" });
+    if (a.ok) shown.analysis = await a.json();
+  } catch (e) { /* Save asks the server again */ }
+}
+
+/** The analysis to save and whether the server still has the test (with its landmarks) under its result_id. */
+async function analysisToSave(shown) {
+  const a = await fetch(httpUrl(`api/results/${shown.results.result_id}`), { credentials: "same-origin" });
+  if (a.ok) return { analysis: await a.json(), known: true };
+  if (a.status === 404 && shown.analysis) return { analysis: shown.analysis, known: false }; // the server restarted
+  throw new Error((await a.json().catch(() => ({}))).detail || `HTTP ${a.status}`);
+}
+
 /** Save the shown test: its full analysis, then a new session in the records store. */
 export async function saveSession() {
   const shown = app.last;
@@ -31,9 +48,7 @@ export async function saveSession() {
   ui.save.disabled = true;
   saveStatus("", "Saving…");
   try {
-    const a = await fetch(httpUrl(`api/results/${res.result_id}`), { credentials: "same-origin" });
-    if (!a.ok) throw new Error((await a.json().catch(() => ({}))).detail || `HTTP ${a.status}`);
-    const analysis = await a.json();
+    const { analysis, known } = await analysisToSave(shown);
     const subject = ui.subject.value.trim() || null;
     const steps = (shown.steps || []).map((s) => ({ side: s.side, direction: s.direction, trials: s.trials, note: s.note }));
     const r = await fetch(httpUrl("api/sessions"), {
@@ -45,14 +60,15 @@ export async function saveSession() {
         subject,
         camera: app.source ? app.source.label : null,
         settings: { mode: app.mode === "browser" ? "browser camera" : "server source", guided_test: steps },
-        result_id: res.result_id,
+        result_id: known ? res.result_id : null,
       }),
     });
     const body = await r.json().catch(() => ({}));
     if (!r.ok) throw new Error(typeof body.detail === "string" ? body.detail : `HTTP ${r.status}`);
     app.savedFor = res.result_id;
     const again = r.status === 200;  // this test was saved before (another tab, a retry): the same session
-    saveStatus("ok", `${again ? "Already saved" : "Saved"} as session ${body.id}${body.subject ? ` of ${body.subject}` : ""}. D downloads the PDF.`);
+    const lost = known ? "" : " The server was restarted after the test: its results were saved, the movement recording was not.";
+    saveStatus("ok", `${again ? "Already saved" : "Saved"} as session ${body.id}${body.subject ? ` of ${body.subject}` : ""}. D downloads the PDF.${lost}`);
     offerReference(body.id);
     afterSave(body.id);
     if (body.report_url) {

@@ -17,6 +17,12 @@ export const facts = { sides: [], norms: null, flags: {}, reasons: {}, landmarks
 /** Reason codes ("pelvis_hike", "released_early") in the words every part of hiprom uses. */
 export const reasonWords = (codes) => codes.map((c) => facts.reasons[c] || c.replace(/_/g, " ")).join(", ");
 
+/** Write ``text`` into ``el`` only when it differs: a live region (aria-live) written on every frame,
+ * even with the same words, has a screen reader say them over and over. */
+export function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
 /** Take the facts from /api/info. */
 export function setFacts(info) {
   for (const key of Object.keys(facts)) if (info[key] !== undefined) facts[key] = info[key];

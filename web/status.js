@@ -1,6 +1,6 @@
 /* The status line under the bar, its "What to do" link, and the connection badge. */
 
-import { app, ui } from "./state.js";
+import { app, setText, ui } from "./state.js";
 
 /** Where the page's help says what to do, per status code. */
 const HELP = {
@@ -23,7 +23,7 @@ let connText = "";
 export function setStatus(status) {
   if (!status) return;
   ui.status.className = `status ${status.level || "info"}`;
-  ui.statusText.textContent = status.text || "";
+  setText(ui.statusText, status.text || "");
   ui.statusText.title = status.detail || "";
   ui.status.dataset.code = status.code || "";
   const anchor = HELP[status.code];
@@ -42,5 +42,5 @@ function paintConn() {
   // Connected to a server that cannot measure is not "live": the dot says so.
   const blocked = connKind === "up" && app.blocked;
   ui.conn.className = `conn ${blocked ? "blocked" : connKind}`;
-  ui.connText.textContent = blocked ? "not measuring" : connText;
+  setText(ui.connText, blocked ? "not measuring" : connText);
 }

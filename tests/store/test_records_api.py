@@ -169,3 +169,14 @@ def test_the_same_finished_test_saved_twice_or_at_once_is_one_session(client: Te
     client.delete(f"/api/sessions/{first.json()['id']}")  # deleted: the test can be saved afresh
     resaved = client.post("/api/sessions", json=body)
     assert resaved.status_code == 201 and resaved.json()["id"] > first.json()["id"]
+
+
+@pytest.mark.parametrize(("typed", "words"), [("42", "add a letter, such as P-42"), ("#7", "leave the '#' off")])
+def test_an_unknown_subject_number_is_explained_without_the_file_or_a_command(
+        client: TestClient, analysis: dict, store: Store, typed: str, words: str) -> None:
+    """The page's Subject field: '42' names subject number 42; the answer says what to type instead."""
+    r = client.post("/api/sessions", json={"analysis": analysis, "subject": typed})
+    detail = r.json()["detail"]
+    assert r.status_code == 404 and detail.startswith(f"subject: there is no subject '{typed}'") and words in detail
+    assert store.where not in detail and "hiprom " not in detail, detail
+    assert client.get("/api/sessions").json() == []

@@ -75,7 +75,8 @@ MEASURE_JS = r"""
 }
 """
 
-BOX_JS = "(id) => { const r = document.getElementById(id).getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; }"
+BOX_JS = """(selector) => [...document.querySelectorAll(selector)].map((el) => {
+  const r = el.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })"""
 
 # Resolves, in the page, at the first change of the guide that makes ``cond(guide)`` true, with the
 # measurements taken in that same moment (a set-up or a hold lasts a fraction of a second at 3x).
@@ -85,7 +86,7 @@ ARM_JS = """
   const test = new Function("g", "return " + cond);
   window.__hipromAt = window.__hipromAt || {};
   window.__hipromAt[name] = new Promise((resolve) => {
-    const done = () => resolve({ m: (%s)(), box: (%s)("side-left") });
+    const done = () => resolve({ m: (%s)(), box: (%s)(".side .dial") });
     if (test(g)) { done(); return; }
     const obs = new MutationObserver(() => { if (test(g)) { obs.disconnect(); done(); } });
     obs.observe(g, { attributes: true });
@@ -100,7 +101,7 @@ def arm(page, name: str, cond: str) -> None:
 
 
 def measured(page, name: str, timeout_ms: int = 60_000) -> tuple[list[str], list[float]]:
-    """The problems and the left dial's box measured when ``name``'s condition held."""
+    """The problems and both dials' boxes (left, right) measured when ``name``'s condition held."""
     out = page.evaluate(
         "([name, ms]) => Promise.race([window.__hipromAt[name],"
         " new Promise((_, no) => setTimeout(() => no(new Error(name + ' never came')), ms))])",

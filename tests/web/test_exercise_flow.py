@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -34,6 +36,10 @@ def test_test_suggestions_counted_exercise_retest_by_keyboard(launch, tmp_path):
         assert titles and all(t.endswith((" — left leg", " — right leg", " — both legs")) for t in titles), titles
         sides = page.eval_on_selector_all("#advice-list li", "els => els.map(e => e.dataset.side)")
         assert sides == sorted(sides, key=["left", "right", "both"].index)  # Left before Right
+        # A screen reader hears each button alone: every one names its exercise and leg ("Timer" x4 did not).
+        buttons = re.findall(r'button "([^"]+)"', page.locator("#advice-list").aria_snapshot())
+        assert len(buttons) >= 2 and len(set(buttons)) == len(buttons), buttons
+        assert all(b.endswith((", left leg", ", right leg", ", both legs")) for b in buttons), buttons
 
         body.press("s")
         page.wait_for_function("() => /Saved as session/.test(document.getElementById('save-status').textContent)")
@@ -69,3 +75,23 @@ def test_test_suggestions_counted_exercise_retest_by_keyboard(launch, tmp_path):
         assert "°" in rows[0]
         context.close()
     assert not errors, errors
+
+
+def test_with_this_devices_camera_the_suggestions_are_timed_not_dead_buttons(launch, tmp_path):
+    """The camera counts on the server's own source only: on this device's camera 'Do it with the camera'
+    did nothing (its 503 was written into the hidden panel), so the page offers the timer instead."""
+    settings = ServerSettings(start_source=False, db=str(tmp_path / "r.db"))  # a server for browser cameras
+    with serve_in_thread(settings) as url:
+        page = launch().new_context(viewport={"width": 1280, "height": 800}).new_page()
+        page.goto(url + "/")
+        page.wait_for_selector("body[data-mode='browser']", timeout=10_000)
+        recs = [{"exercise": "chair_rotation_external", "side": "left", "reason": "left external rotation 27°"}]
+        page.evaluate("(recs) => import('/static/exercises.js').then((m) => m.renderAdvice({recommendations: recs}))",
+                      recs)
+        page.wait_for_selector("#advice-list li button", state="attached", timeout=5_000)
+        assert [t.strip() for t in page.locator("#advice-list li button").all_text_contents()] == ["Timer"]
+        # Started anyway (the camera mode changed after the results): the reason is on screen, with a way back.
+        page.evaluate("import('/static/exercises.js').then((m) => m.startCounted('chair_rotation_external', 'left'))")
+        page.wait_for_selector("#exercise:not([hidden])", timeout=5_000)
+        assert "The camera cannot count it: the server has no live source" in page.locator("#exercise-say").inner_text()
+        assert page.locator("#btn-exercise-back").is_visible()

@@ -80,7 +80,9 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
     # The hold shows its countdown ring (checked in one go: at 3x speed a hold lasts 0.6 s).
     page.wait_for_function(
         "() => document.getElementById('guide').dataset.sub === 'hold'"
-        " && document.getElementById('countdown').classList.contains('on')",
+        " && document.getElementById('countdown').classList.contains('on')"
+        # in seconds, said so: "1.4" over its unit
+        " && getComputedStyle(document.getElementById('countdown-text'), '::after').content === '\"s\"'",
         timeout=15_000,
         polling=20,
     )
@@ -106,6 +108,8 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
         assert f"{asym[f'{key}_pct']:.1f}%" in rows.nth(i).inner_text()  # the PDF's and the CSV's figure
     steps = page.locator("#steps").inner_text()
     assert steps.count("✓") >= 8  # the trials counted
+    heard = page.locator("#steps").aria_snapshot()  # a screen reader hears the steps in words, not "R IR ✓✓"
+    assert re.search(r"Right internal rotation, \d counted", heard) and "R IR" not in heard, heard
     notes = page.locator("#results-notes").inner_text()  # why, in the words of the PDF and the CLI
     assert "pelvis" not in notes, notes
     if "✗" in steps:  # the hiked trial refused (a loaded runner may miss that hold)
@@ -145,6 +149,36 @@ def test_focus_is_visible_and_buttons_are_reachable_by_tab(page):
     page.locator("#btn-next").focus()
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none"
+
+
+LIVE_REGIONS = """() => {
+  window.__announced = [];
+  for (const region of document.querySelectorAll('[aria-live], [role=status], [role=alert]')) {
+    new MutationObserver((changes) => {
+      const heard = changes.filter((m) => !(m.target.nodeType === 1 ? m.target : m.target.parentElement)
+        .closest('[aria-hidden=true]'));
+      if (heard.length) window.__announced.push([region.id, region.textContent]);
+    }).observe(region, { subtree: true, childList: true, characterData: true });
+  }
+}"""
+
+
+def test_live_regions_change_only_when_their_words_do(page):
+    """A screen reader reads a live region each time it is written: not on every frame, never the same words twice."""
+    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=10_000)
+    page.locator("body").press("Space")
+    page.wait_for_selector("#guide[data-phase='trial']", timeout=20_000)
+    frames = page.evaluate("Number(document.body.dataset.frames)")
+    page.evaluate(LIVE_REGIONS)
+    page.wait_for_timeout(2_000)
+    frames = page.evaluate("Number(document.body.dataset.frames)") - frames
+    announced = page.evaluate("window.__announced")
+    page.locator("body").press("Escape")
+    last: dict[str, str] = {}
+    for region, words in announced:
+        assert last.get(region) != words, f"#{region} written again with the same words: {words!r}"
+        last[region] = words
+    assert frames > 30 and len(announced) < frames / 5, (frames, announced[:10])
 
 
 def test_a_missing_camera_is_a_clear_message_on_the_page(launch, tmp_path):

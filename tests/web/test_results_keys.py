@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from hiprom.server.runner import serve_in_thread
@@ -80,3 +81,56 @@ def test_save_by_enter_and_download_by_d_with_progress(results_page):
     # Saved results close with one key.
     page.locator("body").press("Escape")
     page.wait_for_selector("#guide[data-phase='idle']", timeout=5_000)
+
+
+def test_a_finished_test_survives_a_server_restart_and_is_saved(launch, tmp_path):
+    """The server keeps finished tests in memory: one restarted before Save must not cost the results."""
+    db = str(tmp_path / "r.db")
+    settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=db)
+    context = launch().new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    with serve_in_thread(settings) as url:
+        page.goto(url + "/")
+        page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=10_000)
+        page.locator("body").press("Space")
+        page.wait_for_selector("#results:not([hidden])", timeout=60_000)
+        table = page.evaluate(TABLE)
+        page.wait_for_timeout(500)  # the page keeps the full analysis as soon as the test is finished
+    page.wait_for_selector("#conn.down", timeout=10_000)
+    port = int(url.rsplit(":", 1)[1])
+    with serve_in_thread(settings, port=port):
+        page.wait_for_selector("#conn.up", timeout=15_000)
+        page.wait_for_selector("#guide[data-phase='idle']", timeout=10_000)  # the new server starts idle
+        assert page.locator("#results").is_visible() and page.evaluate(TABLE) == table
+        page.locator("#subject").fill("S-RESTART")
+        page.locator("#subject").press("Enter")
+        page.wait_for_function("() => /^Saved as session/.test(document.getElementById('save-status').textContent)",
+                               timeout=15_000)
+        said = page.locator("#save-status").inner_text()
+        assert "S-RESTART" in said and "restarted" in said, said
+        sessions = httpx.get(f"{url}/api/sessions").json()
+        assert [(s["subject"], s["measurable"]) for s in sessions] == [("S-RESTART", True)]
+    context.close()
+
+
+def test_after_an_exercise_esc_goes_back_to_the_results(results_page):
+    """A finished exercise offers more than "Test again": the results, their other suggestions, the guide's buttons."""
+    page = results_page
+    table = page.evaluate(TABLE)
+    page.locator("#advice-list button[data-key='e']").click()  # the first suggestion the camera counts
+    page.wait_for_selector("#exercise:not([hidden])", timeout=5_000)
+    page.keyboard.press("Enter")  # "Done Enter": ends it (focus left on the suggestion's button started it again)
+    page.wait_for_selector("#btn-exercise-back:not([hidden])", timeout=10_000)
+    assert page.locator("#btn-test-again").is_visible() and page.locator("#guide").is_hidden()
+    assert page.evaluate("document.activeElement.id") == "btn-test-again"
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#exercise", state="hidden", timeout=5_000)
+    assert page.locator("#results").is_visible() and page.evaluate(TABLE) == table
+    assert page.evaluate("document.activeElement.id") == "results-title"
+    assert page.locator("#guide").is_visible() and page.locator("#btn-next").is_visible()
+    assert page.locator("#advice-list button").count() >= 2
+    page.locator("#advice-list button", has_text="Timer").first.click()  # a timed one, ended half-way
+    page.wait_for_function("() => /s left/.test(document.getElementById('exercise-hold').textContent)")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#btn-exercise-back:not([hidden])", timeout=5_000)
+    assert page.locator("#exercise-hold").inner_text() == ""  # no countdown left standing

@@ -73,18 +73,20 @@ def serve_in_thread(
     bind_host: str = "127.0.0.1",
     log_level: str = "warning",
     send_buffer_bytes: int | None = None,
+    port: int = 0,
 ) -> Iterator[str]:
-    """Run ``create_app(settings)`` under uvicorn on a free port in a thread; yields its base URL.
+    """Run ``create_app(settings)`` under uvicorn on a free port (or ``port``) in a thread; yields its base URL.
 
     ``bind_host`` is where it really listens (loopback), whatever ``settings.host``
     says, so tests can check the non-loopback rules without exposing anything.
     ``send_buffer_bytes`` shrinks the kernel's send buffer of every connection
-    (a slow network in miniature, for the slow-client tests).
+    (a slow network in miniature, for the slow-client tests). ``port`` lets a
+    test start a server again where a page is still connected (a restart).
     """
     from hiprom.server.app import create_app
 
     app = create_app(settings)
-    sock = bind_socket(bind_host, 0)
+    sock = bind_socket(bind_host, port)
     if send_buffer_bytes:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer_bytes)  # accepted sockets inherit it
     port = sock.getsockname()[1]

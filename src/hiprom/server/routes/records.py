@@ -217,6 +217,18 @@ def list_sessions(store: StoreDep, subject: str | None = None,
         return [_session_public(s) for s in store.sessions(subject, limit=limit)]
 
 
+def _no_such_subject(subject: str) -> str:
+    """A subject number that is not stored, in words for the page's Subject field.
+
+    The store's own message names the database file and a CLI command, which
+    mean nothing to a person typing ``42`` on the page: it was read as subject
+    number 42, and a new pseudonym needs more than digits (the one rule,
+    :func:`pseudonym_problem`).
+    """
+    text = subject.strip()
+    return f"subject: there is no subject {text!r}; as a new pseudonym, {pseudonym_problem(text)}"
+
+
 @router.post("/sessions", response_model=SessionPublic, status_code=201,
              responses={200: {"model": SessionPublic, "description": "This finished test (result_id) was saved "
                               "before: the session it was saved as; nothing is stored twice."},
@@ -241,9 +253,12 @@ def create_session(body: SessionCreate, store: StoreDep, request: Request, respo
                 response.status_code = 200
                 return _session_public(record)
         analysis = body.analysis.model_dump(by_alias=True, exclude_unset=True)  # unknown keys included
-        record = store.save_analysis(analysis, subject=body.subject, operator=body.operator,
-                                     notes=body.notes, camera=body.camera, settings=body.settings,
-                                     landmarks=test.recording if test is not None else None)
+        try:
+            record = store.save_analysis(analysis, subject=body.subject, operator=body.operator,
+                                         notes=body.notes, camera=body.camera, settings=body.settings,
+                                         landmarks=test.recording if test is not None else None)
+        except RecordNotFound:  # a new pseudonym is added: only a subject number can be missing
+            raise HTTPException(404, _no_such_subject(body.subject or "")) from None
         if test is not None:
             results.mark_saved(body.result_id, record.id)
     return _session_public(record)
