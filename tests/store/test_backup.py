@@ -19,7 +19,7 @@ import pytest
 
 from hiprom.errors import OutputError, StoreError
 from hiprom.store import Store
-from hiprom.store.backup import backup
+from hiprom.store.backup import backup, restore
 
 CRASH_AFTER_SAVING = textwrap.dedent(
     """
@@ -104,6 +104,52 @@ def test_backup_refusals_are_one_line(tmp_path: Path, db: str, dest: str, error:
     with pytest.raises(error, match=match) as err:
         backup(tmp_path / dest.format(tmp=tmp_path), db.format(tmp=tmp_path))
     assert "secret" not in str(err.value) and "\n" not in str(err.value)
+
+
+def test_restore_while_the_store_is_in_use_keeps_what_it_replaces(crashed_store: Path, tmp_path: Path,
+                                                                   analysis: dict) -> None:
+    """The store a crash left with a -wal (where putting the copy in place by hand corrupts both), and a
+    server's open store: the backup comes back, the later sessions are kept aside, no number is given twice."""
+    copy = tmp_path / "monday.db"
+    backup(copy, crashed_store)
+    with Store(crashed_store) as server:  # hiprom serve, still running
+        later = server.save_analysis(analysis, subject="P-LATER")
+        done = _hiprom("restore", copy, "--db", crashed_store, "--yes")
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith(f"Restored 3 sessions of 3 subjects into {crashed_store}; "
+                                      "the records before are kept in ")
+        assert [s.subject for s in server.sessions()] == ["P-2", "P-1", "P-0"]  # its next read sees them
+        new = server.save_analysis(analysis, subject="P-NEW")
+    assert new.id > later.id  # the replaced session's number stays its own
+    (kept,) = crashed_store.parent.glob("hiprom.before-restore-*.db")
+    assert _sessions(kept) == 4 and _mode(kept) == 0o600
+    with Store(kept) as before:
+        assert before.session(later.id, with_analysis=False).subject == "P-LATER"
+    assert _sessions(crashed_store) == 4
+
+
+@pytest.mark.parametrize(
+    ("backup_name", "db", "code", "match"),
+    [
+        ("nothere.db", "{tmp}/hiprom.db", 2, "nothere.db: no such backup file"),
+        ("junk.db", "{tmp}/hiprom.db", 2, "junk.db: not a hiprom backup"),
+        ("hiprom.db", "{tmp}/hiprom.db", 2, "hiprom.db: is the records store itself"),
+        ("monday.db", "postgresql://clinic:secret@db.example/hiprom", 5, "pg_restore"),
+    ],
+)
+def test_restore_refusals_are_one_line_and_change_nothing(tmp_path: Path, analysis: dict, backup_name: str,
+                                                         db: str, code: int, match: str) -> None:
+    store = tmp_path / "hiprom.db"
+    with Store(store) as s:
+        s.save_analysis(analysis, subject="A")
+    backup(tmp_path / "monday.db", store)
+    (tmp_path / "junk.db").write_text("not a database")
+    done = _hiprom("restore", tmp_path / backup_name, "--db", db.format(tmp=tmp_path), "--yes")
+    assert done.returncode == code and match in done.stderr, done.stderr
+    assert done.stderr.count("\n") == 1 and "secret" not in done.stderr
+    no_terminal = _hiprom("restore", tmp_path / "monday.db", "--db", store)  # no --yes and nobody to ask
+    assert no_terminal.returncode == 2 and "restoring needs --yes" in no_terminal.stderr
+    assert _sessions(store) == 1 and not list(tmp_path.glob("*before-restore*"))
 
 
 def test_backup_to_a_full_disk_names_the_file(full_disk: Path, tmp_path: Path, analysis: dict) -> None:

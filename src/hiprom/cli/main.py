@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "sessions": "hiprom.cli.store_cmd:sessions",
     "validate": "hiprom.cli.validate_cmd:validate",
     "backup": "hiprom.cli.store_cmd:backup",
+    "restore": "hiprom.cli.store_cmd:restore",
     "store": "hiprom.cli.store_cmd:store",
     "exercises": "hiprom.cli.exercises_cmd:exercises",
     "reps": "hiprom.cli.exercises_cmd:reps",

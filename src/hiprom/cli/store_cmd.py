@@ -169,14 +169,19 @@ def require_yes(yes: bool, what: str) -> None:
     hide MediaPipe's native log), so the question would be invisible.
     Anything but y/yes ends the command with "nothing deleted" and exit code 1.
     """
+    ask_yes(yes, f"Delete {what}? This cannot be undone", f"deleting {what}", "nothing deleted")
+
+
+def ask_yes(yes: bool, question: str, doing: str, declined: str) -> None:
+    """Ask ``question`` [y/N] on the terminal (see :func:`require_yes`); anything but yes: ``declined``, exit 1."""
     if yes:
         return
     if not sys.stdin.isatty():
-        raise InputError(f"deleting {what} needs --yes when not run from a terminal")
-    click.echo(f"Delete {what}? This cannot be undone [y/N]: ", nl=False, err=True)
+        raise InputError(f"{doing} needs --yes when not run from a terminal")
+    click.echo(f"{question} [y/N]: ", nl=False, err=True)
     answer = sys.stdin.readline()  # "" at end of input (Ctrl-D): a no
     if answer.strip().lower() not in ("y", "yes"):
-        click.echo("nothing deleted", err=True)
+        click.echo(declined, err=True)
         raise click.exceptions.Exit(EXIT_DECLINED)
 
 
@@ -454,8 +459,36 @@ def backup(file: Path, db: str | None) -> None:
     from hiprom.store.backup import backup as run_backup
 
     done = run_backup(file, db)
-    click.echo(f"Backed up {done.sessions} session{'s' if done.sessions != 1 else ''} of "
-               f"{done.subjects} subject{'s' if done.subjects != 1 else ''} to {done.path}")
+    click.echo(f"Backed up {_count(done.sessions, 'session')} of {_count(done.subjects, 'subject')} to {done.path}")
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@db_option
+def restore(file: Path, yes: bool, db: str | None) -> None:
+    """Put the records of FILE (made by 'hiprom backup') back into the SQLite store.
+
+    What the store holds now is first backed up beside it
+    (hiprom.before-restore-DATE.db), so nothing is lost; hiprom may keep
+    running. For a PostgreSQL store use pg_restore.
+    """
+    from hiprom.store.backup import backup_counts, restore as run_restore
+    from hiprom.store.location import display_url, resolve_url
+
+    subjects, sessions = backup_counts(file)
+    where = display_url(resolve_url(db))
+    ask_yes(yes, f"Replace the records in {where} with the {_count(sessions, 'session')} of "
+                 f"{_count(subjects, 'subject')} in {file}? The records there now are backed up first",
+            "restoring", "nothing restored")
+    done = run_restore(file, db)
+    kept = f"; the records before are kept in {done.kept}" if done.kept else ""
+    click.echo(f"Restored {_count(done.sessions, 'session')} of {_count(done.subjects, 'subject')} "
+               f"into {done.store}{kept}")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}"
 
 
 @click.group()

@@ -9,7 +9,14 @@ on meanwhile. The copy is one self-contained file (rollback journal, not
 WAL), checked with ``PRAGMA integrity_check``, written 0600 and renamed into
 place only when complete.
 
-PostgreSQL stores are backed up with the server's own tool, ``pg_dump``.
+``hiprom restore`` puts such a copy back through the same API, into the
+live store (the server may keep running: its next read sees the restored
+records), after backing up what the store held until then. Putting the file
+in place of ``hiprom.db`` by hand is unsafe: a ``-wal`` left beside it
+belongs to the old database, and SQLite replays it into the copy.
+
+PostgreSQL stores are backed up with the server's own tool, ``pg_dump``,
+and restored with ``pg_restore``.
 """
 
 from __future__ import annotations
@@ -20,10 +27,11 @@ import os
 import sqlite3
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from hiprom.atomic import output_error, private_dir
-from hiprom.errors import OutputError, StoreError
+from hiprom.errors import InputError, OutputError, StoreError
 from hiprom.store.engine import BUSY_TIMEOUT_MS
 from hiprom.store.location import check_store_exists, display_url, resolve_url
 
@@ -98,3 +106,104 @@ def _copy(source: Path, tmp: Path, target: Path) -> tuple[int, int]:
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
     return int(subjects), int(sessions)
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    """What a restore put back, and where the records it replaced were kept (``None``: there were none)."""
+
+    store: Path
+    subjects: int
+    sessions: int
+    kept: Path | None
+
+
+def backup_counts(source: str | os.PathLike[str]) -> tuple[int, int]:
+    """(subjects, sessions) of the backup file ``source``, read-only, after checking it is whole.
+
+    Raises:
+        InputError: no such file, or not an intact hiprom store.
+    """
+    path = Path(source).expanduser().absolute()
+    if not path.is_file():
+        raise InputError(f"{path}: no such backup file; give a file made by 'hiprom backup'")
+    try:
+        con = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise InputError(f"{path}: cannot open it ({exc})") from None
+    try:
+        if con.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+            raise InputError(f"{path}: the file is damaged (integrity check failed); use another backup")
+        subjects = con.execute("SELECT COUNT(*) FROM subjects").fetchone()[0]
+        sessions = con.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"{path}: not a hiprom backup ({exc}); give a file made by 'hiprom backup'") from None
+    finally:
+        con.close()
+    return int(subjects), int(sessions)
+
+
+def restore(source: str | os.PathLike[str], db: str | os.PathLike[str] | None = None) -> RestoreResult:
+    """Replace the records of the store named by ``db`` with those of the backup file ``source``.
+
+    The store's records until now are first backed up beside it
+    (``hiprom.before-restore-20261205T081500Z.db``), so a restore loses
+    nothing; a store that does not exist yet is created from the backup.
+
+    Raises:
+        StoreError: the store is not an SQLite file (PostgreSQL: use pg_restore).
+        InputError: ``source`` is missing, damaged, not a hiprom store, or the store itself.
+        OutputError: the store's folder cannot be written.
+    """
+    url = resolve_url(db)
+    if url.get_backend_name() != "sqlite":
+        raise StoreError(f"{display_url(url)}: hiprom restore puts back SQLite stores; restore a PostgreSQL "
+                         "store with pg_restore (e.g. pg_restore --clean -d hiprom hiprom.dump)")
+    backup_path = Path(source).expanduser().absolute()
+    target = Path(url.database or "").absolute()
+    if target.exists() and backup_path.exists() and os.path.samefile(backup_path, target):
+        raise InputError(f"{backup_path}: is the records store itself; give a file made by 'hiprom backup'")
+    subjects, sessions = backup_counts(backup_path)
+    if not target.exists():
+        backup(target, backup_path)
+        return RestoreResult(target, subjects, sessions, None)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    kept = backup(target.with_name(f"{target.stem}.before-restore-{stamp}{target.suffix or '.db'}"), db).path
+    try:
+        src = sqlite3.connect(f"{backup_path.as_uri()}?mode=ro", uri=True)
+        dst = sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            issued = _issued_numbers(dst)
+            src.backup(dst)
+            _never_reissue(dst, issued)
+            if dst.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+                raise StoreError(f"{target}: the restored store failed its integrity check; "
+                                 f"the records before the restore are in {kept}")
+        finally:
+            dst.close()
+            src.close()
+    except sqlite3.Error as exc:
+        raise StoreError(f"{target}: the restore failed ({exc}); the records before it are in {kept}") from None
+    return RestoreResult(target, subjects, sessions, kept)
+
+
+def _issued_numbers(con: sqlite3.Connection) -> dict[str, int]:
+    """The highest number each table has given out (SQLite's ``sqlite_sequence``), if the store keeps them."""
+    try:
+        return dict(con.execute("SELECT name, seq FROM sqlite_sequence").fetchall())
+    except sqlite3.OperationalError:  # a store older than schema version 6 keeps none
+        return {}
+
+
+def _never_reissue(con: sqlite3.Connection, issued: dict[str, int]) -> None:
+    """After a restore, go on numbering after the highest number ever given, in the backup or since.
+
+    A session saved after the backup and replaced by the restore keeps its
+    number in the copy kept aside (and in reports printed from it); a new
+    session must never be given that number again.
+    """
+    restored = _issued_numbers(con)
+    with con:
+        for name, seq in issued.items():
+            if name in restored and seq > restored[name]:
+                con.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = ?", (seq, name))
