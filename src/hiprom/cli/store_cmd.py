@@ -473,15 +473,14 @@ def restore(file: Path, yes: bool, db: str | None) -> None:
     (hiprom.before-restore-DATE.db), so nothing is lost; hiprom may keep
     running. For a PostgreSQL store use pg_restore.
     """
-    from hiprom.store.backup import backup_counts, restore as run_restore
-    from hiprom.store.location import display_url, resolve_url
+    from hiprom.store.backup import restore as run_restore
 
-    subjects, sessions = backup_counts(file)
-    where = display_url(resolve_url(db))
-    ask_yes(yes, f"Replace the records in {where} with the {_count(sessions, 'session')} of "
-                 f"{_count(subjects, 'subject')} in {file}? The records there now are backed up first",
-            "restoring", "nothing restored")
-    done = run_restore(file, db)
+    def confirm(where: str, subjects: int, sessions: int) -> None:
+        ask_yes(yes, f"Replace the records in {where} with the {_count(sessions, 'session')} of "
+                     f"{_count(subjects, 'subject')} in {file}? The records there now are backed up first",
+                "restoring", "nothing restored")
+
+    done = run_restore(file, db, confirm)
     kept = f"; the records before are kept in {done.kept}" if done.kept else ""
     click.echo(f"Restored {_count(done.sessions, 'session')} of {_count(done.subjects, 'subject')} "
                f"into {done.store}{kept}")
@@ -515,7 +514,7 @@ def store_init(db: str) -> None:
     if new:
         click.echo(f"Created an empty records store at {where}")
     else:
-        click.echo(f"{where} is a records store already ({n} session{'s' if n != 1 else ''}); nothing changed")
+        click.echo(f"{where} is a records store already ({_count(n, 'session')}); nothing changed")
 
 
 def _register_reference_commands() -> None:

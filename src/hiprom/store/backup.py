@@ -26,6 +26,7 @@ import errno
 import os
 import sqlite3
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -118,7 +119,7 @@ class RestoreResult:
     kept: Path | None
 
 
-def backup_counts(source: str | os.PathLike[str]) -> tuple[int, int]:
+def _backup_counts(source: str | os.PathLike[str]) -> tuple[int, int]:
     """(subjects, sessions) of the backup file ``source``, read-only, after checking it is whole.
 
     Raises:
@@ -143,12 +144,15 @@ def backup_counts(source: str | os.PathLike[str]) -> tuple[int, int]:
     return int(subjects), int(sessions)
 
 
-def restore(source: str | os.PathLike[str], db: str | os.PathLike[str] | None = None) -> RestoreResult:
+def restore(source: str | os.PathLike[str], db: str | os.PathLike[str] | None = None,
+            confirm: Callable[[str, int, int], None] | None = None) -> RestoreResult:
     """Replace the records of the store named by ``db`` with those of the backup file ``source``.
 
     The store's records until now are first backed up beside it
     (``hiprom.before-restore-20261205T081500Z.db``), so a restore loses
     nothing; a store that does not exist yet is created from the backup.
+    ``confirm(store, subjects, sessions)``, once the backup is checked and
+    before anything is written, may stop the restore by raising.
 
     Raises:
         StoreError: the store is not an SQLite file (PostgreSQL: use pg_restore).
@@ -163,7 +167,9 @@ def restore(source: str | os.PathLike[str], db: str | os.PathLike[str] | None = 
     target = Path(url.database or "").absolute()
     if target.exists() and backup_path.exists() and os.path.samefile(backup_path, target):
         raise InputError(f"{backup_path}: is the records store itself; give a file made by 'hiprom backup'")
-    subjects, sessions = backup_counts(backup_path)
+    subjects, sessions = _backup_counts(backup_path)
+    if confirm is not None:
+        confirm(display_url(url), subjects, sessions)
     if not target.exists():
         backup(target, backup_path)
         return RestoreResult(target, subjects, sessions, None)
