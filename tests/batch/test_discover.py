@@ -64,6 +64,17 @@ def test_linked_folders_are_searched_once_and_loops_end(tmp_path: Path) -> None:
     assert [j.rel for j in both] == ["site1/a.mp4", "site2/b.mp4"]
 
 
+def test_a_file_linked_under_a_second_name_is_analysed_once(tmp_path: Path) -> None:
+    """A link to another input (``latest.mp4 -> day2/p1.mp4``) was analysed twice, and counted twice in the summary."""
+    _touch(tmp_path, ["day2/p1.mp4", "day1/p0.mp4"])
+    (tmp_path / "latest.mp4").symlink_to(tmp_path / "day2" / "p1.mp4")
+    (tmp_path / "day1" / "copy.mp4").hardlink_to(tmp_path / "day1" / "p0.mp4")
+    jobs = discover([tmp_path])
+    assert sorted(j.rel for j in jobs) == ["day1/copy.mp4", "day2/p1.mp4"]  # hard links: the first name
+    named = discover([tmp_path / "latest.mp4", tmp_path / "day2"])
+    assert [j.rel for j in named] == ["p1.mp4"]
+
+
 def test_glob_replaces_the_default_endings(tmp_path: Path) -> None:
     _touch(tmp_path, ["a.MTS", "b.mp4", "sub/c.MTS"])
     jobs = discover([tmp_path], patterns=["*.MTS"])

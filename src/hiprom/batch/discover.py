@@ -65,8 +65,8 @@ def _wanted(rel: str, name: str, patterns: Sequence[str]) -> bool:
     return input_kind(name) is not None
 
 
-def _folder_id(path: Path) -> tuple[int, int] | None:
-    """Device and inode of a folder (a folder reached by two routes is one), ``None`` if it cannot be read."""
+def _file_id(path: Path) -> tuple[int, int] | None:
+    """Device and inode of a file or folder (one reached by two routes is one), ``None`` if it cannot be read."""
     try:
         st = path.stat()
     except OSError:  # a link to nowhere
@@ -81,7 +81,7 @@ def _walk(folder: Path, exclude: Path | None, patterns: Sequence[str],
         here = Path(root)
         keep = []
         for d in sorted(dirs):
-            key = None if d.startswith(".") else _folder_id(here / d)
+            key = None if d.startswith(".") else _file_id(here / d)
             if key is None or key in seen or (exclude is not None and (here / d).resolve() == exclude):
                 continue
             seen.add(key)
@@ -105,7 +105,9 @@ def discover(
             (``VIDEO_SUFFIXES``) and ``.landmarks.npz`` recordings, or for files
             whose name or relative path matches one of ``patterns``; hidden
             files and folders are left out. Links to folders are followed, and
-            a folder reached twice (a loop, or two routes) is searched once. A file named directly is always
+            a folder reached twice (a loop, or two routes) is searched once, and a
+            file reached twice (a link to another input, a hard link) is taken
+            once, under its own name rather than a link's. A file named directly is always
             taken, whatever its ending (it fails in the summary if unreadable).
         out_dir: the batch's output folder, never searched (so that re-running
             with the output inside an input folder does not analyse outputs).
@@ -116,8 +118,15 @@ def discover(
         InputError: an input does not exist, or no input was found.
     """
     exclude = Path(out_dir).resolve() if out_dir is not None else None
-    found: dict[Path, None] = {}  # ordered set
+    found: dict[tuple[int, int] | Path, Path] = {}  # ordered set of files, by device and inode
     seen: set[tuple[int, int]] = set()  # folders searched, by device and inode
+
+    def take(f: Path) -> None:
+        """Keep ``f`` unless its file is already taken; a file's own name wins over a link's."""
+        key = _file_id(f) or f
+        if key not in found or (found[key].is_symlink() and not f.is_symlink()):
+            found[key] = f
+
     for item in inputs:
         if not str(item).strip():  # Path("") is the current folder: a script's empty variable, not a choice
             raise InputError("an input is an empty name; give a file or folder")
@@ -128,17 +137,17 @@ def discover(
         if p.is_dir() and p == exclude:
             raise InputError(f"{item}: the output folder cannot also be an input folder; choose another -o")
         if p.is_dir():
-            key = _folder_id(p)
+            key = _file_id(p)
             if key is not None and key not in seen:
                 seen.add(key)
                 for f in _walk(p, exclude, patterns, seen):
-                    found.setdefault(f, None)
+                    take(f)
         else:
-            found.setdefault(p, None)
+            take(p)
     if not found:
         what = f"matching {', '.join(patterns)}" if patterns else "videos or .landmarks.npz recordings"
         raise InputError(f"no {what} found in {', '.join(map(str, inputs))}; check the paths")
-    paths = list(found)
+    paths = list(found.values())
     root = Path(os.path.commonpath([str(p.parent) for p in paths]))
     rels = [p.relative_to(root).as_posix() for p in paths]
     # Outputs get UTF-8 names, those the summary shows (a Latin-1 "caf\xe9" stays readable there).
