@@ -107,6 +107,27 @@ def test_second_run_skips_what_is_done_and_redoes_what_changed(recordings: Path,
     assert {r.status for r in _run(recordings, out, redo=True).rows} == {"ok"}
 
 
+def test_adding_a_folder_to_a_batch_keeps_what_was_done(tmp_path: Path) -> None:
+    """Output names follow the inputs' common folder: adding ``site2`` to a batch of ``site1`` renamed
+    every output and analysed all of ``site1`` again (hours, for thousands of videos)."""
+    make_recordings(tmp_path / "data" / "site1", ["a.landmarks.npz", "x/c.landmarks.npz"])
+    make_recordings(tmp_path / "data" / "site2", ["a.landmarks.npz"])
+    out = tmp_path / "out"
+    first = _run(tmp_path / "data" / "site1", out)
+    figures = {r.file: r.figures for r in first.rows}
+    both = _run([tmp_path / "data" / "site1", tmp_path / "data" / "site2"], out)
+    assert _status(both) == {"site1/a.landmarks.npz": "skipped", "site1/x/c.landmarks.npz": "skipped",
+                             "site2/a.landmarks.npz": "ok"}
+    assert {r.file: r.figures for r in both.rows if r.file.startswith("site1/")} == {
+        f"site1/{k}": v for k, v in figures.items()}
+    assert OutputPaths.of(out, "site1/x/c").analysis.is_file()
+    assert not (out / "a.analysis.json").exists() and not (out / "x").exists()  # moved, not copied
+    # and back to the one folder: its outputs move back rather than being made again
+    assert {r.status for r in _run(tmp_path / "data" / "site1", out).rows} == {"skipped"}
+    assert OutputPaths.of(out, "x/c").analysis.is_file()
+    assert {r.status for r in _run([tmp_path / "data" / "site1", tmp_path / "data" / "site2"], out).rows} == {"skipped"}
+
+
 def test_changed_settings_redo_everything(recordings: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     _run(recordings, out)

@@ -26,17 +26,18 @@ import json
 import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from hiprom import __version__
 from hiprom.assessment import Norms, result_json, series_csv
-from hiprom.atomic import atomic_write, output_error, part_prefix
+from hiprom.atomic import atomic_write, output_error, part_prefix, private_dir
 from hiprom.batch.discover import Job
 from hiprom.batch.summary import SummaryRow
 from hiprom.recording import LandmarkRecording
 
 MARKER_FORMAT = "hiprom.batch-done/2"
+_MARKER_SUFFIX = ".done.json"
 _HASH_CHUNK = 1 << 20
 
 
@@ -117,7 +118,7 @@ class OutputPaths:
     def of(cls, out_dir: str | os.PathLike[str], stem: str) -> "OutputPaths":
         base = Path(out_dir) / stem
         return cls(*(base.with_name(base.name + sfx) for sfx in
-                     (".landmarks.npz", ".series.csv", ".analysis.json", ".done.json")))
+                     (".landmarks.npz", ".series.csv", ".analysis.json", _MARKER_SUFFIX)))
 
     @property
     def data(self) -> tuple[Path, ...]:
@@ -226,6 +227,82 @@ def finished_row(job: Job, out_dir: Path, options: BatchOptions) -> SummaryRow |
                                         status="skipped")
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+@dataclass(frozen=True)
+class EarlierOutput:
+    """An input done by an earlier run into the same folder, as its marker names it."""
+
+    rel: str
+    stem: str
+    fingerprint: tuple[tuple[str, Any], ...]
+
+
+def earlier_outputs(out_dir: Path, stems_now: set[str]) -> list[EarlierOutput]:
+    """The markers in ``out_dir`` under names no input of this run has: outputs an earlier run named otherwise."""
+    found = []
+    for marker in sorted(out_dir.rglob("*" + _MARKER_SUFFIX)):
+        stem = marker.relative_to(out_dir).as_posix()[: -len(_MARKER_SUFFIX)]
+        if stem in stems_now:
+            continue
+        try:
+            recorded = dict(json.loads(marker.read_text(encoding="utf-8"))["input"])
+            rel = recorded.pop("file")
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if isinstance(rel, str):
+            found.append(EarlierOutput(rel=rel, stem=stem, fingerprint=tuple(sorted(recorded.items()))))
+    return found
+
+
+def _same_tail(a: str, b: str) -> bool:
+    """True when one relative path ends with the other, folder by folder (``site1/a/x.mp4`` and ``a/x.mp4``)."""
+    pa, pb = PurePosixPath(a).parts, PurePosixPath(b).parts
+    n = min(len(pa), len(pb))
+    return pa[-n:] == pb[-n:]
+
+
+def adopt_earlier(job: Job, out_dir: Path, options: BatchOptions, earlier: list[EarlierOutput]) -> SummaryRow | None:
+    """Move an earlier run's outputs of ``job`` to its name in this run; its ``skipped`` row, else ``None``.
+
+    Output names follow the deepest folder holding every input, so adding a
+    folder to a batch (``site1`` then ``site1 site2``) or running a part of it
+    names every input anew. An earlier output is taken when its relative path
+    and the input's end alike, exactly one such output is still complete and
+    its marker matches this input's size, time and the settings, as
+    :func:`finished_row` checks. Its data files are renamed, and its marker is
+    rewritten under the new name last, so an interruption costs at most a re-analysis.
+    """
+    try:
+        fingerprint = tuple(sorted(input_fingerprint(job.path).items()))
+    except OSError:
+        return None
+    matches = [e for e in earlier if e.fingerprint == fingerprint and _same_tail(e.rel, job.rel)
+               and finished_row(Job(path=job.path, rel=e.rel, stem=e.stem), out_dir, options) is not None]
+    if len(matches) != 1:
+        return None
+    old, new = OutputPaths.of(out_dir, matches[0].stem), OutputPaths.of(out_dir, job.stem)
+    try:
+        marker = json.loads(old.marker.read_text(encoding="utf-8"))
+        with contextlib.suppress(FileNotFoundError):
+            new.marker.unlink()
+        private_dir(new.marker.parent)
+        for a, b in zip(old.data, new.data):
+            os.replace(a, b)
+        marker["input"]["file"] = job.rel
+        marker["outputs"] = {b.name: marker["outputs"][a.name] for a, b in zip(old.data, new.data)}
+        with atomic_write(new.marker, "w") as fh:
+            json.dump(marker, fh, indent=1)
+        old.marker.unlink()
+    except (OSError, ValueError, KeyError):
+        return None
+    earlier.remove(matches[0])
+    folder = old.marker.parent
+    with contextlib.suppress(OSError):
+        while folder != out_dir and not any(folder.iterdir()):  # the earlier names' folders, left empty
+            folder.rmdir()
+            folder = folder.parent
+    return finished_row(job, out_dir, options)
 
 
 def remove_stale_parts(out_dir: Path, stem: str) -> None:

@@ -15,7 +15,7 @@ from hiprom.atomic import check_not_source, output_error, private_dir
 from hiprom.batch.dask_backend import SchedulerLostError, run_dask
 from hiprom.batch.discover import Job, discover, largest_first
 from hiprom.batch.local import LocalPool, available_cores
-from hiprom.batch.outputs import BatchOptions, OutputPaths, finished_row
+from hiprom.batch.outputs import BatchOptions, EarlierOutput, OutputPaths, adopt_earlier, earlier_outputs, finished_row
 from hiprom.batch.progress import Reporter, RichReporter
 from hiprom.batch.summary import SummaryRow, write_summary, write_trials
 from hiprom.errors import HipromError, InputError, OutputPlaceError
@@ -196,8 +196,13 @@ def run_batch(
     lost: HipromError | None = None
     with _out_dir_lock(out), _stop_signals_as_interrupt():
         todo: list[Job] = []
+        earlier: list[EarlierOutput] | None = None
         for job in jobs:
             row = None if redo else finished_row(job, out, options)
+            if row is None and not redo:
+                if earlier is None:  # read once, and only when something is not done under its name
+                    earlier = earlier_outputs(out, {j.stem for j in jobs})
+                row = adopt_earlier(job, out, options, earlier)
             if row is None:
                 todo.append(job)
             else:
