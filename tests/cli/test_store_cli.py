@@ -7,6 +7,8 @@ temporary folder, so the default store location is exercised too.
 from __future__ import annotations
 
 import csv
+import functools
+import importlib.util
 import io
 import json
 import os
@@ -29,8 +31,11 @@ MEASURES = {"internal_rotation": "Internal rotation", "external_rotation": "Exte
 BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-def hiprom(home: Path, *args: str, check: bool = True, tmp: Path | None = None) -> subprocess.CompletedProcess:
+def hiprom(home: Path, *args: str, check: bool = True, tmp: Path | None = None,
+           tz: str | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "HIPROM_DATA_DIR": str(home / "data"), "COLUMNS": "250"}
+    if tz is not None:
+        env["TZ"] = tz
     if tmp is not None:
         env["TMPDIR"] = str(tmp)
     env.pop("HIPROM_DB_URL", None)
@@ -96,7 +101,41 @@ def test_a_session_whose_sides_were_not_compared_says_so_in_the_list(tmp_path: P
     listed = hiprom(tmp_path, "sessions", "list").stdout
     row = next(line for line in listed.splitlines() if "P-1" in line)
     assert "not compared" in row
-    assert "date (UTC)" in listed  # the times are UTC, as the PDF says: not the clinic's clock
+
+
+def test_times_are_read_on_the_clinics_clock_in_every_output(tmp_path: Path) -> None:
+    """A test at 10:30 in Sydney was listed as 23:30 the day before (UTC), beside a visit that the
+    re-test logic counts on the clinic's day: the CLI tables, the CSV and the PDF now all show the
+    clinic's date and time, and the CSV and JSON keep the exact instant in UTC."""
+    analysis = json.loads((REPO / "tests" / "store" / "data" / "analysis.json").read_text(encoding="utf-8"))
+    for i, utc in enumerate(("2026-03-01T23:30:00Z", "2026-03-02T00:10:00Z")):  # 10:30 and 11:10 AEDT
+        (tmp_path / f"a{i}.json").write_text(json.dumps({**analysis, "created_utc": utc}), encoding="utf-8")
+        hiprom(tmp_path, "sessions", "add", f"a{i}.json", "--subject", "P-1")
+    sydney = functools.partial(hiprom, tmp_path, tz="Australia/Sydney")
+    sydney("sessions", "reference", "2", "--instrument", "goniometer", "--left-ir", "30")
+
+    listed = sydney("sessions", "list").stdout
+    assert "2026-03-02 10:30 AEDT" in listed and "2026-03-02 11:10 AEDT" in listed and "UTC" not in listed
+    visits = sydney("trend", "P-1").stdout  # one visit day, as the re-test baseline sees it
+    assert [line.split("│")[1].strip() for line in visits.splitlines() if "│" in line] == ["2026-03-02"] * 2
+    shown = sydney("sessions", "show", "2").stdout
+    assert "2026-03-02 11:10 AEDT" in shown  # "assessed", and the reference reading's day
+    assert [line for line in shown.splitlines() if "goniometer" in line and "2026-03-02" in line]
+    summary = next(csv.DictReader(io.StringIO(sydney("sessions", "export", "2", "--format", "csv").stdout)))
+    assert (summary["local_date"], summary["recorded_utc"]) == ("2026-03-02", "2026-03-02T00:10:00Z")
+    exported = json.loads(sydney("sessions", "export", "2", "--format", "json").stdout)
+    assert exported["session"]["recorded_utc"] == "2026-03-02T00:10:00Z"
+
+    if shutil.which("pdftotext") and importlib.util.find_spec("weasyprint"):
+        sydney("report", "2", "-o", "r.pdf")
+        text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "r.pdf"), "-"], capture_output=True,
+                              text=True, check=True).stdout
+        assert "P-1 · session #2 · 2026-03-02" in text
+        assert "Assessed 2026-03-02 11:10 AEDT" in " ".join(text.split())
+        assert "Before: 2026-03-02 10:30 AEDT." in " ".join(text.split())  # the re-test's earlier test
+        assert re.search(r"#1 +2026-03-02 ", text) and re.search(r"#2 +2026-03-02 ", text)  # the history table
+        assert "P-1 · 2026-03-02" in text  # the home program's page
+        assert "2026-03-01" not in text and re.search(r"Generated \d{4}-\d\d-\d\d \d\d:\d\d AE[DS]T", text)
 
 
 def test_export_json_and_csv(home: Path) -> None:

@@ -11,6 +11,7 @@ import copy
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,8 +26,8 @@ REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "store" / "data" / "analysis.json"
 
 
-def hiprom(home: Path, *args: str, code: int = 0) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HIPROM_DATA_DIR": str(home / "data"), "COLUMNS": "200"}
+def hiprom(home: Path, *args: str, code: int = 0, tz: str | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HIPROM_DATA_DIR": str(home / "data"), "COLUMNS": "200", **({"TZ": tz} if tz else {})}
     env.pop("HIPROM_DB_URL", None)
     proc = subprocess.run([sys.executable, "-m", "hiprom.cli.main", *args], cwd=home, env=env,
                           capture_output=True, text=True, encoding="utf-8", timeout=120)
@@ -94,7 +95,8 @@ def test_a_bad_csv_stores_nothing_and_a_good_one_everything(clinic: Path) -> Non
 
 
 def test_validate_over_stored_pairs_writes_json_and_pdf(clinic: Path) -> None:
-    hiprom(clinic, "validate", "--instrument", "goniometer", "--rater", "B", "--json", "v.json", "-o", "v.pdf")
+    hiprom(clinic, "validate", "--instrument", "goniometer", "--rater", "B", "--json", "v.json", "-o", "v.pdf",
+           tz="Asia/Kolkata")
     study = json.loads((clinic / "v.json").read_text())
     assert study["schema"] == "hiprom.validation/1" and study["filters"] == {"instrument": "goniometer", "rater": "B"}
     assert set(study["measures"]) == set(MEASURES)
@@ -108,6 +110,7 @@ def test_validate_over_stored_pairs_writes_json_and_pdf(clinic: Path) -> None:
     assert "Agreement of hiprom with the goniometer" in text
     assert f"{study['pooled']['bias_deg']:.1f} [" in text and "How many pairs are needed" in text
     assert "treat these figures as a pilot" in text
+    assert re.search(r"Made +\d{4}-\d\d-\d\d \d\d:\d\d IST ", text)  # on the clinic's clock, as every time shown
 
 
 def test_validate_from_a_pairs_csv_and_its_errors(clinic: Path) -> None:

@@ -17,7 +17,17 @@ import click
 from rich.text import Text
 
 from hiprom.assessment.reasons import reason_words
-from hiprom.cli.store_cmd import console, db_option, json_option, make_table, num, open_store, print_json, safe
+from hiprom.cli.store_cmd import (
+    console,
+    db_option,
+    json_option,
+    make_table,
+    num,
+    open_store,
+    print_json,
+    safe,
+    time_cell,
+)
 from hiprom.errors import InputError
 
 FILE = click.Path(dir_okay=False, path_type=Path)
@@ -265,7 +275,7 @@ def trend(subject: str, db: str | None, as_json: bool) -> None:
     from hiprom.assessment.wording import SIDE_WORDS
 
     names = {ex.id: ex.name for ex in load_catalogue().exercises}
-    table = make_table(f"Visits of {subject}", [("#", "right"), "date (UTC)", ("L IR", "right"), ("L ER", "right"),
+    table = make_table(f"Visits of {subject}", [("#", "right"), "date", ("L IR", "right"), ("L ER", "right"),
                                                 ("R IR", "right"), ("R ER", "right"), "program", "reps done"])
     for v in result["visits"]:
         f, since = v["figures"], v["since_first"] or {}
@@ -273,7 +283,7 @@ def trend(subject: str, db: str | None, as_json: bool) -> None:
                  for side in ("left", "right") for m in ("internal_rotation", "external_rotation")]
         done = "; ".join(f"{names.get(d['exercise'], d['exercise'])}, {SIDE_WORDS.get(d['side'], d['side'])}: "
                          f"{d['reps_done']} of {d['reps_target']}" for d in v["exercises_done"])
-        table.add_row(str(v["session_id"]), (v["recorded_utc"] or "")[:10], *cells,
+        table.add_row(str(v["session_id"]), time_cell(v["recorded_utc"], with_time=False), *cells,
                       f"{len(v['program'])} exercises" if v["program"] else "", done)
     console().print(table)
     if len(result["visits"]) > 1:

@@ -25,6 +25,7 @@ from hiprom.cli.store_cmd import (
     print_json,
     require_yes,
     safe,
+    time_cell,
 )
 from hiprom.errors import InputError
 
@@ -33,11 +34,11 @@ INSTRUMENT_CHOICES = ("goniometer", "inclinometer", "other")
 
 def references_table(title: str, rows: list[Any]) -> Table:
     """Reference readings as a table (degrees)."""
-    table = make_table(title, [("#", "right"), ("session", "right"), "date (UTC)", "subject", "instrument", "rater",
+    table = make_table(title, [("#", "right"), ("session", "right"), "date", "subject", "instrument", "rater",
                                ("L IR", "right"), ("L ER", "right"), ("R IR", "right"), ("R ER", "right")])
     for r in rows:
-        table.add_row(str(r.id), str(r.session_id), r.recorded_utc[:10], safe(r.subject), r.instrument,
-                      safe(r.rater), num(r.left_ir_deg), num(r.left_er_deg), num(r.right_ir_deg),
+        table.add_row(str(r.id), str(r.session_id), time_cell(r.recorded_utc, with_time=False), safe(r.subject),
+                      r.instrument, safe(r.rater), num(r.left_ir_deg), num(r.left_er_deg), num(r.right_ir_deg),
                       num(r.right_er_deg))
     return table
 

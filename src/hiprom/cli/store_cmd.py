@@ -76,6 +76,13 @@ def safe(value: Any, missing: str = "—") -> Text:
     return Text("".join("?" if (ord(c) < 32 or 127 <= ord(c) < 160) else c for c in str(value)))
 
 
+def time_cell(utc: str | None, *, with_time: bool = True) -> Text:
+    """A stored UTC time as the clinic reads it (:func:`~hiprom.store.records.shown_time`), or a dim dash."""
+    from hiprom.store.records import shown_time
+
+    return safe(shown_time(utc, with_time=with_time))
+
+
 def num(value: Any, suffix: str = "") -> Text:
     """A figure rounded as in the report (``32.1``), or a dim dash."""
     text = fmt(value)
@@ -207,7 +214,7 @@ def subjects_list(db: str | None, as_json: bool) -> None:
     table = make_table(f"Subjects in {where}", ["pseudonym", "name", "born", ("sessions", "right"), "added"])
     for r in rows:
         table.add_row(safe(r.pseudonym), safe(r.name), safe(r.date_of_birth), str(r.n_sessions),
-                      r.created_utc[:10])
+                      time_cell(r.created_utc, with_time=False))
     console().print(table if rows else f"No subjects yet in {where}; add one with 'hiprom subjects add'.")
 
 
@@ -235,6 +242,8 @@ def subjects_add(pseudonym: str | None, name: str | None, date_of_birth: str | N
 @json_option
 def subjects_show(subject: str, db: str | None, as_json: bool) -> None:
     """Show a subject (by pseudonym or number) and its sessions."""
+    from hiprom.store.records import shown_time
+
     with open_store(db) as store:
         record = store.subject(subject)
         sessions = store.sessions(record.id)
@@ -246,7 +255,7 @@ def subjects_show(subject: str, db: str | None, as_json: bool) -> None:
     details.show_header = False
     for label, value in (("pseudonym", record.pseudonym), ("name", record.name),
                          ("date of birth", record.date_of_birth), ("notes", record.notes),
-                         ("added", record.created_utc)):
+                         ("added", shown_time(record.created_utc))):
         details.add_row(Text(label, style="dim"), safe(value))
     out.print(details)
     out.print(_sessions_table(f"Sessions of {record.pseudonym}", sessions))
@@ -274,11 +283,11 @@ def sessions() -> None:
 
 
 def _sessions_table(title: str, rows: list[Any]) -> Table:
-    table = make_table(title, [("#", "right"), "date (UTC)", "subject", "operator", ("L IR", "right"),
+    table = make_table(title, [("#", "right"), "date", "subject", "operator", ("L IR", "right"),
                                ("L ER", "right"), ("R IR", "right"), ("R ER", "right"),
                                ("L−R arc", "right"), "asymmetry", "source"])
     for r in rows:
-        table.add_row(str(r.id), r.recorded_utc[:16].replace("T", " "), safe(r.subject), safe(r.operator),
+        table.add_row(str(r.id), time_cell(r.recorded_utc), safe(r.subject), safe(r.operator),
                       num(r.left_ir_deg), num(r.left_er_deg), num(r.right_ir_deg), num(r.right_er_deg),
                       num(r.asymmetry_arc_deg),
                       verdict_cell(Text(_verdict_words(r.asymmetry_verdict, r.asymmetry_arc_deg)),
@@ -314,6 +323,7 @@ def sessions_show(session_id: str, db: str | None, as_json: bool) -> None:
     """Show a session: details, figures per side, asymmetry and trials."""
     from hiprom.assessment.reasons import reason_words
     from hiprom.report.figures import MEASURE_LABELS, MEASURES, summary
+    from hiprom.store.records import shown_time
 
     with open_store(db) as store:
         record = store.session(session_id)
@@ -331,7 +341,7 @@ def sessions_show(session_id: str, db: str | None, as_json: bool) -> None:
     for label, value in (
         ("subject", subject.pseudonym if subject else None), ("name", subject.name if subject else None),
         ("date of birth", subject.date_of_birth if subject else None),
-        ("assessed", record.recorded_utc), ("operator", record.operator), ("source", record.source),
+        ("assessed", shown_time(record.recorded_utc)), ("operator", record.operator), ("source", record.source),
         ("model", record.model), ("camera", record.camera), ("notes", record.notes),
         ("summary", fig.get("verdict")),
     ):

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from hiprom.assessment import Norms
 from hiprom.landmarks import SIDES
 from hiprom.report.figures import number
+from hiprom.store.records import shown_time
 
 SIDE_COLORS = {"left": "#1f5fa8", "right": "#d9480f"}
 SIDE_LABELS = {"left": "Left", "right": "Right"}
@@ -187,7 +188,8 @@ def trend(history: Sequence[Any], current_id: int | None, width_mm: float = 180,
     history = list(history)[-MAX_TREND_SESSIONS:]
     x = np.arange(len(history))
     many = len(history) > 5
-    ticks = [h.recorded_utc[2:10] if many else f"{h.recorded_utc[:10]}\n#{h.id}" for h in history]
+    days = [shown_time(h.recorded_utc, with_time=False) or "" for h in history]  # the days the tables print
+    ticks = [day[2:] if many else f"{day}\n#{h.id}" for day, h in zip(days, history)]
     panels = (("ir", "Internal rotation"), ("er", "External rotation"), ("arc", "Total arc"))
     with rc_context(_RC):
         fig = Figure(figsize=(width_mm * MM, height_mm * MM), layout="constrained")

@@ -14,6 +14,7 @@ from hiprom.assessment import compare, trend
 from hiprom.errors import InputError
 from hiprom.landmarks import SIDES
 from hiprom.store import ReferenceRecord, SessionRecord, Store, SubjectRecord, check_analysis
+from hiprom.store.records import local_day, parse_utc
 
 
 @dataclass(frozen=True)
@@ -111,12 +112,14 @@ class ReportData:
 
     @property
     def session_date(self) -> date | None:
-        """Date of the assessment (stored date, else the analysis's ``created_utc``)."""
-        text = self.session.recorded_utc if self.session else self.analysis.get("created_utc")
-        try:
-            return datetime.fromisoformat(str(text).replace("Z", "+00:00")).date()
-        except ValueError:
-            return None
+        """Day of the assessment on the clinic's clock (stored time, else the analysis's ``created_utc``)."""
+        when = parse_utc(self.assessed_utc)
+        return None if when is None else local_day(when)
+
+    @property
+    def assessed_utc(self) -> str | None:
+        """When the assessment took place (ISO, UTC): the stored time, else the analysis's ``created_utc``."""
+        return self.session.recorded_utc if self.session else self.analysis.get("created_utc")
 
     @property
     def age_years(self) -> int | None:

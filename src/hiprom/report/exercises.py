@@ -15,6 +15,7 @@ from hiprom.assessment.exercises import Dose
 from hiprom.assessment.wording import SIDE_WORDS, degrees_in_words
 from hiprom.report.data import ReportData
 from hiprom.store import Store
+from hiprom.store.records import shown_time
 from hiprom.report.figures import MEASURE_LABELS
 
 
@@ -82,7 +83,7 @@ def retest_context(data: ReportData) -> dict[str, Any] | None:
         "summary": data.retest.get("summary"),
         "mdc_source": data.retest.get("mdc_source"),
         "before_id": data.before.id if data.before else None,
-        "before_time": data.before.recorded_utc[:16].replace("T", " ") if data.before else None,
+        "before_time": shown_time(data.before.recorded_utc) if data.before else None,
         "title": "Re-test: before and after the exercises" if data.exercised_between
         else "Re-test: compared with the earlier test",
     }

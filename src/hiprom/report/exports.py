@@ -14,8 +14,11 @@ concatenate across sessions:
 - ``series``: one row per frame (as stored, not rounded).
 
 Every row starts with ``session_id`` and ``subject`` (the pseudonym only:
-CSV files carry no names or birth dates). Text cells that a spreadsheet
-would run as a formula (starting with ``= + - @``) get a leading ``'``.
+CSV files carry no names or birth dates). A session's time is there twice:
+``local_date``, the day on the clinic's clock as the PDF prints it (a date a
+spreadsheet sorts and filters), and ``recorded_utc``, the exact instant (ISO
+8601, UTC). Text cells that a spreadsheet would run as a formula (starting
+with ``= + - @``) get a leading ``'``.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ TABLES: tuple[str, ...] = ("summary", "trials", "series")
 
 _SERIES_FIRST = ("t_s", "left_deg", "right_deg", "left_raw_deg", "right_raw_deg",
                  "left_unc_deg", "right_unc_deg", "left_flags", "right_flags")
-_SESSION_COLUMNS = ("session_id", "subject", "age_years", "recorded_utc", "operator", "source")
+_SESSION_COLUMNS = ("session_id", "subject", "age_years", "local_date", "recorded_utc", "operator", "source")
 
 
 def export_dict(data: ReportData, exported_utc: str | None = None) -> dict[str, Any]:
@@ -116,7 +119,8 @@ def _summary_table(items: list[ReportData]) -> tuple[list[str], list[list[Any]]]
         meta = [
             *_ids(item),
             item.age_years,
-            item.session.recorded_utc if item.session else a.get("created_utc"),
+            item.session_date.isoformat() if item.session_date else None,
+            item.assessed_utc,
             item.session.operator if item.session else None,
             a.get("source"),
         ]

@@ -29,6 +29,7 @@ from hiprom.report import charts
 from hiprom.report.data import ReportData, utc_stamp
 from hiprom.report.exercises import exercises_done, program_context, retest_context
 from hiprom.report.figures import MEASURE_LABELS, MEASURES, fmt, number, summary
+from hiprom.store.records import shown_time
 
 MAX_PAGES = 2
 """A report longer than this (not counting the home program page) is laid out again, more compactly."""
@@ -55,6 +56,8 @@ def _environment() -> jinja2.Environment:
     env.filters["fmt"] = fmt
     env.filters["textdir"] = text_direction
     env.filters["plain"] = lambda v: "—" if v is None or v == "" else v
+    env.filters["when"] = shown_time
+    env.filters["day"] = lambda v: shown_time(v, with_time=False)
     env.filters["reasons"] = reason_words
     return env
 
@@ -171,6 +174,7 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "session": data.session,
         "age": data.age_years,
         "session_date": data.session_date.isoformat() if data.session_date else None,
+        "assessed": shown_time(data.assessed_utc),
         "quality_notes": notes[: limit["quality_notes"]],
         "notes_chars": limit["notes_chars"],
         "compact": compact,

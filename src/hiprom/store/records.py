@@ -12,7 +12,7 @@ import json
 import math
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from hiprom.assessment.schema import SCHEMA, parse_iso_utc, validate_analysis
@@ -125,16 +125,53 @@ def iso_utc(dt: datetime | None) -> str | None:
     return None if dt is None else dt.replace(microsecond=0).isoformat() + "Z"
 
 
+def local_time(utc: datetime | str) -> datetime:
+    """The aware datetime, on the clock of the computer hiprom runs on, of a naive UTC datetime (or ISO text)."""
+    dt = parse_utc(utc) if isinstance(utc, str) else utc
+    if dt is None:
+        raise ValueError(f"not a time: {utc!r}")
+    return dt.replace(tzinfo=timezone.utc).astimezone()
+
+
 def local_day(utc: datetime | str) -> date:
     """The calendar day, where hiprom runs, of a naive UTC datetime (or ISO text): the day of a visit.
 
     A visit is one day on the clinic's clock; its UTC date changes in the
     middle of a morning in Sydney or an evening in New York.
     """
-    dt = parse_utc(utc) if isinstance(utc, str) else utc
+    return local_time(utc).date()
+
+
+def shown_time(utc: datetime | str | None, *, with_time: bool = True) -> str | None:
+    """A stored time as a person reads it, on the clinic's clock: ``2026-03-02 10:30 AEDT``, or ``2026-03-02``.
+
+    The one formatter of every time the CLI tables and the PDFs show, so a
+    listed date is the visit's day (:func:`local_day`). A time carries its
+    zone (the date alone is the clinic's day and needs none). Data (JSON, the
+    API, the CSV ``recorded_utc`` column) keep ISO 8601 instants in UTC
+    (:func:`iso_utc`). ``None`` when ``utc`` is missing or not a time.
+    """
+    dt = parse_utc(utc)
     if dt is None:
-        raise ValueError(f"not a time: {utc!r}")
-    return dt.replace(tzinfo=timezone.utc).astimezone().date()
+        return None
+    local = local_time(dt)
+    if not with_time:
+        return local.date().isoformat()
+    return f"{local:%Y-%m-%d %H:%M} {_zone(local)}"
+
+
+def _zone(local: datetime) -> str:
+    """The zone of an aware time as printed: its abbreviation (AEDT, CET, UTC), else its offset (``UTC+05:30``).
+
+    Some zones have only a number for a name (``-03``) and Windows gives long
+    names ("W. Europe Standard Time"); the offset says the same, shorter.
+    """
+    name = local.tzname() or ""
+    if name.isascii() and name.isalpha() and len(name) <= 5:
+        return name
+    minutes = round((local.utcoffset() or timedelta(0)) / timedelta(minutes=1))
+    sign = "-" if minutes < 0 else "+"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def local_midnight_utc(day: date) -> datetime:

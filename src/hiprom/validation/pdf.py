@@ -19,6 +19,7 @@ from hiprom.report.data import utc_stamp
 from hiprom.report.figures import fmt
 from hiprom.report.pdf import _data_uri, pdf_layout
 from hiprom.store import MEASURES
+from hiprom.store.records import shown_time
 from hiprom.validation.charts import agreement_chart
 from hiprom.validation.stats import MIN_PAIRS
 from hiprom.validation.study import MEASURE_WORDS, RECOMMENDED_SUBJECTS, loa_ci_half_width, pairs_and_subjects
@@ -114,6 +115,7 @@ def render_html(study: Mapping[str, Any], generated_utc: str | None = None) -> s
     env = jinja2.Environment(loader=jinja2.PackageLoader("hiprom.validation", "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["fmt"] = fmt
+    env.filters["when"] = shown_time
     return env.get_template("validation.html").render(**build_context(study, generated_utc))
 
 
