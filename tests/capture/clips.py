@@ -174,3 +174,32 @@ def write_mjpeg_avi(path: Path, images: list[np.ndarray], fps: float = 10.0,
     num, den = pixel_aspect
     path.write_bytes(data.replace(JFIF_SQUARE, JFIF_SQUARE[:-4] + struct.pack(">HH", num, den)))
     return path
+
+
+def write_mkv(path: Path, n_frames: int, fps: float = 30.0, size_wh: tuple[int, int] = (160, 120)) -> Path:
+    """A constant-rate Matroska clip (``mp4v``) of noise frames, through OpenCV's FFmpeg."""
+    writer = cv2.VideoWriter(str(path), cv2.CAP_FFMPEG, cv2.VideoWriter_fourcc(*"mp4v"), fps, size_wh)
+    assert writer.isOpened(), "OpenCV cannot write Matroska here"
+    rng = np.random.default_rng(0)
+    for _ in range(n_frames):
+        writer.write(rng.integers(0, 255, (size_wh[1], size_wh[0], 3), dtype=np.uint8))
+    writer.release()
+    return path
+
+
+MATROSKA_DURATION = b"\x44\x89\x88"  # Duration element, 8-byte float, in TimecodeScale units (1 ms)
+
+
+def set_matroska_duration(path: Path, seconds: float) -> Path:
+    """Make the file's Duration ``seconds``, as a sound track running on after the picture does."""
+    data = path.read_bytes()
+    at = data.index(MATROSKA_DURATION) + len(MATROSKA_DURATION)
+    path.write_bytes(data[:at] + struct.pack(">d", seconds * 1000.0) + data[at + 8:])
+    return path
+
+
+def cut(path: Path, keep_fraction: float) -> Path:
+    """Keep only the first part of the file, as an interrupted copy does."""
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep_fraction)])
+    return path

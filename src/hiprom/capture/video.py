@@ -10,6 +10,7 @@ import cv2
 
 from hiprom.capture._opencv import OpenCVSource, opencv_silent
 from hiprom.capture.base import Frame, next_timestamp_ms
+from hiprom.capture.container import shortfall_means_cut_off
 from hiprom.errors import SourceError
 from hiprom.parsing import check_text_ok, printable_name
 
@@ -40,7 +41,9 @@ class VideoFileSource(OpenCVSource):
 
     A file that ends before the frames it announces (``n_frames``, an
     interrupted copy or download) is read to its last decodable frame and
-    says so in ``notes``.
+    says so in ``notes``; where the count is only the container's duration
+    x fps, the shortfall is noted only when the file is seen to be cut off
+    (``hiprom.capture.container``).
 
     Frames are upright as a player shows them: OpenCV turns a phone video
     by its rotation tag (90/180/270), and a video of non-square pixels
@@ -183,6 +186,8 @@ class VideoFileSource(OpenCVSource):
         """At the end: note a file that decodes fewer frames than it announces (a cut-off copy)."""
         announced = self.n_frames
         if announced is None or self.notes or announced - self._index <= MISSING_FRAMES_TOLERATED:
+            return
+        if not shortfall_means_cut_off(self.path):  # e.g. a .mkv whose sound runs on after the picture
             return
         seconds = (self._last_t_ms or 0.0) / 1000.0 + 1.0 / self.fps
         self.notes.append(
