@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from hiprom.capture import VideoFileSource
+from hiprom.errors import SourceError
 
-from .clips import set_display_matrix, write_images_mp4, write_mjpeg_avi
+from .clips import set_display_matrix, write_images_mp4, write_mjpeg_avi, write_mp4
 
 
 def _upright(w: int = 160, h: int = 120) -> np.ndarray:
@@ -64,3 +65,20 @@ def test_square_pixels_are_left_as_stored(tmp_path):
     with VideoFileSource(clip) as source:
         assert source.size_wh == (160, 120)
         assert [f.image.shape for f in source] == [(120, 160, 3)] * 3
+
+
+def test_a_video_that_opens_but_never_decodes_names_its_codec_and_how_to_convert(tmp_path):
+    # What a codec this build cannot decode looks like to the reader: a container it opens,
+    # frames it cannot turn into pictures (here, frames blanked out).
+    clip = write_mp4(tmp_path / "unplayable clip.mp4", 10)
+    data = bytearray(clip.read_bytes())
+    at = data.index(b"mdat")
+    size = int.from_bytes(data[at - 4:at], "big")
+    data[at + 4:at - 4 + size] = bytes(size - 8)
+    clip.write_bytes(bytes(data))
+    with pytest.raises(SourceError) as caught:
+        VideoFileSource(clip)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "unplayable clip.mp4: no frame of its video (codec FMP4) could be decoded" in message
+    assert "convert it to H.264 .mp4 (e.g. ffmpeg -i IN -c:v libx264 OUT.mp4)" in message

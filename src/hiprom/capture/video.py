@@ -116,9 +116,20 @@ class VideoFileSource(OpenCVSource):
         self.n_frames = count if count > 0 else None
         first = self._decode()
         if first is None:
+            codec = self._codec_text()
             self.close()
-            raise SourceError(f"{p}: no frame could be decoded; the file is corrupt or not a video")
+            raise SourceError(
+                f"{p}: no frame of its video{codec} could be decoded: the file is damaged, or its "
+                "codec is one this build of OpenCV cannot read; if it plays in a video player, convert it "
+                "to H.264 .mp4 (e.g. ffmpeg -i IN -c:v libx264 OUT.mp4)"
+            )
         self._pending = first
+
+    def _codec_text(self) -> str:
+        """`` (codec XXXX)`` as the container names the video's codec, or nothing when it names none."""
+        code = int(self._cap.get(cv2.CAP_PROP_FOURCC) or 0) & 0xFFFFFFFF if self._cap is not None else 0
+        name = code.to_bytes(4, "little").decode("ascii", "replace").strip("\x00 ")
+        return f" (codec {name})" if code not in (0, 0xFFFFFFFF) and name.isprintable() and name else ""
 
     def _pixel_aspect(self) -> float:
         """Width / height of one stored pixel, as the file states it (1.0 when it states none)."""
