@@ -45,8 +45,8 @@ class VideoFileSource(OpenCVSource):
     x fps, the shortfall is noted only when the file is seen to be cut off
     (``hiprom.capture.container``).
 
-    Frames are upright as a player shows them: OpenCV turns a phone video
-    by its rotation tag (90/180/270), and a video of non-square pixels
+    Frames are upright as a player shows them: OpenCV is told to turn a phone
+    video by its rotation tag (90/180/270), and a video of non-square pixels
     (an anamorphic camcorder or TV format, e.g. 1440x1080 shown as
     1920x1080) is stretched to square pixels here, as a player does, since
     every angle is measured on the picture and a squeezed picture bends them.
@@ -109,6 +109,8 @@ class VideoFileSource(OpenCVSource):
                 f"{p}: not a readable video (corrupt, incomplete, or not a video at all); "
                 "check that it plays in a video player, or re-export it as .mp4"
             )
+        # Turn phone videos upright by their tag: OpenCV's default, but not in every release (off in 4.11, opencv#26795).
+        cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
         self._cap = cap
         fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
         self.fps = fps if math.isfinite(fps) and 0.0 < fps <= MAX_FPS else DEFAULT_FPS
