@@ -25,8 +25,12 @@ from hiprom.recording import SUFFIX as RECORDING_SUFFIX
 
 SourceKind = Literal["camera", "demo", "recording", "folder", "video"]
 
-VIDEO_SUFFIXES: tuple[str, ...] = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
-"""File endings taken as videos (case-insensitive)."""
+VIDEO_SUFFIXES: tuple[str, ...] = (
+    ".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mts", ".m2ts", ".3gp", ".mpg", ".mpeg", ".wmv",
+)
+"""File endings taken as videos (case-insensitive): phones' and cameras' own (``.MOV``, AVCHD
+camcorders' ``.MTS``/``.M2TS``, older phones' ``.3gp``), those made by editing and screen
+recording, and older MPEG and Windows videos; OpenCV's FFmpeg decodes them all."""
 
 RECORDING_SUFFIXES: tuple[str, ...] = (RECORDING_SUFFIX, ".npz")
 """File endings taken as landmark recordings (``hiprom track`` writes ``.landmarks.npz``)."""

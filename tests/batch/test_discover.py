@@ -28,10 +28,13 @@ def _touch(root: Path, names: list[str]) -> None:
         (["clip.mp4", "clip.landmarks.npz"], {"clip.mp4": "clip.mp4", "clip.landmarks.npz": "clip.landmarks.npz"}),
         (["Clip.mp4", "clip.mkv"], {"Clip.mp4": "Clip.mp4", "clip.mkv": "clip.mkv"}),
         (["v.avi", "v2.webm", "v3.m4v", "v4.mkv"], {"v.avi": "v", "v2.webm": "v2", "v3.m4v": "v3", "v4.mkv": "v4"}),
+        (["CAM0001.MTS", "cam2.m2ts", "p.3GP", "old.mpg", "old2.MPEG", "w.wmv"],
+         {"CAM0001.MTS": "CAM0001", "cam2.m2ts": "cam2", "p.3GP": "p", "old.mpg": "old", "old2.MPEG": "old2",
+          "w.wmv": "w"}),
         ([".hidden.mp4", "._a.mp4", ".cache/b.mp4", "ok.mp4", ".x.analysis.json.abc.part"], {"ok.mp4": "ok"}),
     ],
     ids=["endings", "same-name-other-folders", "same-stem", "video-beside-recording", "case-insensitive",
-         "all-video-endings", "hidden-left-out"],
+         "all-video-endings", "camcorder-and-phone-endings", "hidden-left-out"],
 )
 def test_folder_search_and_names(tmp_path: Path, files: list[str], expected: dict[str, str]) -> None:
     _touch(tmp_path / "in", files)

@@ -123,3 +123,83 @@ def truncate(path: Path, keep_fraction: float) -> Path:
         mdat = _pack([b for b in rest if b[0] == b"mdat"])
     path.write_bytes(head + mdat[: int(len(mdat) * keep_fraction)])
     return path
+
+
+def write_images_mp4(path: Path, images: list[np.ndarray], fps: float = 10.0) -> Path:
+    """A constant-rate ``mp4v`` clip of ``images`` (BGR, all one size)."""
+    h, w = images[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+    assert writer.isOpened(), "OpenCV cannot write mp4v here"
+    for img in images:
+        writer.write(img)
+    writer.release()
+    return path
+
+
+def set_display_matrix(path: Path, abcd: tuple[int, int, int, int]) -> Path:
+    """Give the video track the display matrix ``[a b; c d]`` (in units of 1), as a phone tags a turned video.
+
+    ``(0, -1, 1, 0)`` is the tag of a picture stored turned a quarter clockwise (a phone held upright
+    that stores its sensor's landscape picture): players, and OpenCV, turn it back.
+    """
+    a, b, c, d = (v * 0x10000 for v in abcd)
+
+    def edit(kind: bytes, body: bytes) -> bytes:
+        if kind == b"tkhd" and body[0] == 0:  # version 0: the 3x3 matrix (a b u c d v x y w) at 40
+            return body[:40] + struct.pack(">9i", a, b, 0, c, d, 0, 0, 0, 0x40000000) + body[76:]
+        return body
+
+    path.write_bytes(_pack(_edit(_boxes(path.read_bytes()), edit)))
+    return path
+
+
+JFIF_SQUARE = b"JFIF\x00\x01\x02\x00\x00\x01\x00\x01"  # OpenCV's own MJPEG writer: version 1.02, no unit, 1:1
+
+
+def write_mjpeg_avi(path: Path, images: list[np.ndarray], fps: float = 10.0,
+                    pixel_aspect: tuple[int, int] = (1, 1)) -> Path:
+    """An MJPEG ``.avi`` of ``images`` (BGR) by OpenCV's built-in writer, its pixels ``pixel_aspect`` (w, h).
+
+    The aspect is the JFIF density of every JPEG (no unit: an aspect ratio), from which FFmpeg
+    takes the pixel aspect ratio; same length, so the AVI index stays valid.
+    """
+    h, w = images[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.CAP_OPENCV_MJPEG, cv2.VideoWriter_fourcc(*"MJPG"), fps, (w, h))
+    assert writer.isOpened(), "OpenCV's MJPEG writer is not available"
+    for img in images:
+        writer.write(img)
+    writer.release()
+    data = path.read_bytes()
+    assert data.count(JFIF_SQUARE) == len(images), "OpenCV's MJPEG writer changed its JFIF header"
+    num, den = pixel_aspect
+    path.write_bytes(data.replace(JFIF_SQUARE, JFIF_SQUARE[:-4] + struct.pack(">HH", num, den)))
+    return path
+
+
+def write_mkv(path: Path, n_frames: int, fps: float = 30.0, size_wh: tuple[int, int] = (160, 120)) -> Path:
+    """A constant-rate Matroska clip (``mp4v``) of noise frames, through OpenCV's FFmpeg."""
+    writer = cv2.VideoWriter(str(path), cv2.CAP_FFMPEG, cv2.VideoWriter_fourcc(*"mp4v"), fps, size_wh)
+    assert writer.isOpened(), "OpenCV cannot write Matroska here"
+    rng = np.random.default_rng(0)
+    for _ in range(n_frames):
+        writer.write(rng.integers(0, 255, (size_wh[1], size_wh[0], 3), dtype=np.uint8))
+    writer.release()
+    return path
+
+
+MATROSKA_DURATION = b"\x44\x89\x88"  # Duration element, 8-byte float, in TimecodeScale units (1 ms)
+
+
+def set_matroska_duration(path: Path, seconds: float) -> Path:
+    """Make the file's Duration ``seconds``, as a sound track running on after the picture does."""
+    data = path.read_bytes()
+    at = data.index(MATROSKA_DURATION) + len(MATROSKA_DURATION)
+    path.write_bytes(data[:at] + struct.pack(">d", seconds * 1000.0) + data[at + 8:])
+    return path
+
+
+def cut(path: Path, keep_fraction: float) -> Path:
+    """Keep only the first part of the file, as an interrupted copy does."""
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep_fraction)])
+    return path

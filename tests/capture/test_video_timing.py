@@ -20,7 +20,7 @@ from hiprom.pipeline import analyze_recording
 from hiprom.recording import LandmarkRecording
 from hiprom.synthetic import Trial, protocol, seated_recording
 
-from .clips import set_frame_times, truncate, write_mp4
+from .clips import cut, set_frame_times, set_matroska_duration, truncate, write_mkv, write_mp4
 
 ANNOUNCED = 137
 PAUSE_S = 3.9  # a recorder that paused for 3.9 s after frame 99
@@ -60,6 +60,20 @@ def test_whole_video_has_no_note(tmp_path: Path) -> None:
     with VideoFileSource(write_mp4(tmp_path / "whole.mp4", 40)) as source:
         assert len(list(source)) == 40
     assert source.notes == []
+
+
+def test_mkv_whose_sound_runs_longer_is_whole_but_a_cut_one_is_truncated(tmp_path: Path) -> None:
+    # Matroska announces duration x fps frames, the duration of its longest track: here 2.0 s
+    # (sound running on) for 40 frames of picture at 30 fps, 60 frames announced.
+    whole = set_matroska_duration(write_mkv(tmp_path / "sound_longer.mkv", 40), 2.0)
+    with VideoFileSource(whole) as source:
+        assert source.n_frames == 60
+        assert len(list(source)) == 40
+    assert source.notes == []
+    with VideoFileSource(cut(whole, 0.5)) as source:
+        decoded = len(list(source))
+    assert 5 < decoded < 35
+    assert len(source.notes) == 1 and source.notes[0].startswith("sound_longer.mkv is truncated")
 
 
 def test_variable_frame_rate_timestamps_come_from_the_file(vfr_clip: Path) -> None:

@@ -41,7 +41,8 @@ def test_serve_prints_its_loopback_address_serves_and_stops_on_ctrl_c():
     ("name", "message"),
     [
         ("no/such/clip.mp4", "source no/such/clip.mp4: no such file or folder; check the path"),
-        ("NOTES", "source notes.txt: not a video (.mp4, .mov, .avi, .mkv, .webm, .m4v), a landmark recording "
+        ("NOTES", "source notes.txt: not a video (.mp4, .mov, .avi, .mkv, .webm, .m4v, .mts, .m2ts, .3gp, "
+                  ".mpg, .mpeg, .wmv), a landmark recording "
                   "(.landmarks.npz), an image folder or a camera number; check the name"),
     ],
     ids=["missing", "unknown-kind"],

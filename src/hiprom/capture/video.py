@@ -10,6 +10,7 @@ import cv2
 
 from hiprom.capture._opencv import OpenCVSource, opencv_silent
 from hiprom.capture.base import Frame, next_timestamp_ms
+from hiprom.capture.container import shortfall_means_cut_off
 from hiprom.errors import SourceError
 from hiprom.parsing import check_text_ok, printable_name
 
@@ -17,6 +18,9 @@ DEFAULT_FPS = 30.0
 """Frame rate assumed when a container states none (or nonsense)."""
 
 MAX_FPS = 1000.0
+
+SQUARE_PIXELS_TOLERANCE = 0.01
+"""Pixel aspect ratios within 1 % of square are taken as square (no resampling)."""
 
 MISSING_FRAMES_TOLERATED = 2
 """Frames a file may hold fewer than it announces before it counts as truncated.
@@ -37,7 +41,16 @@ class VideoFileSource(OpenCVSource):
 
     A file that ends before the frames it announces (``n_frames``, an
     interrupted copy or download) is read to its last decodable frame and
-    says so in ``notes``.
+    says so in ``notes``; where the count is only the container's duration
+    x fps, the shortfall is noted only when the file is seen to be cut off
+    (``hiprom.capture.container``).
+
+    Frames are upright as a player shows them: OpenCV is told to turn a phone
+    video by its rotation tag (90/180/270), and a video of non-square pixels
+    (an anamorphic camcorder or TV format, e.g. 1440x1080 shown as
+    1920x1080) is stretched to square pixels here, as a player does, since
+    every angle is measured on the picture and a squeezed picture bends them.
+    ``size_wh`` is the size shown.
 
     Timestamps come from the container (``CAP_PROP_POS_MSEC``); where it
     gives none, repeats or goes backwards, the frame is placed one nominal
@@ -58,6 +71,7 @@ class VideoFileSource(OpenCVSource):
         super().__init__()
         self.path = Path(path)
         self.name = self.path.name
+        self._stored_wh = (0, 0)  # decoded size, before any stretch to square pixels
         self._open()
 
     def _open(self) -> None:
@@ -95,6 +109,8 @@ class VideoFileSource(OpenCVSource):
                 f"{p}: not a readable video (corrupt, incomplete, or not a video at all); "
                 "check that it plays in a video player, or re-export it as .mp4"
             )
+        # Turn phone videos upright by their tag: OpenCV's default, but not in every release (off in 4.11, opencv#26795).
+        cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
         self._cap = cap
         fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
         self.fps = fps if math.isfinite(fps) and 0.0 < fps <= MAX_FPS else DEFAULT_FPS
@@ -102,22 +118,57 @@ class VideoFileSource(OpenCVSource):
         self.n_frames = count if count > 0 else None
         first = self._decode()
         if first is None:
+            codec = self._codec_text()
             self.close()
-            raise SourceError(f"{p}: no frame could be decoded; the file is corrupt or not a video")
-        self.size_wh = first.size_wh
+            raise SourceError(
+                f"{p}: no frame of its video{codec} could be decoded: the file is damaged, or its "
+                "codec is one this build of OpenCV cannot read; if it plays in a video player, convert it "
+                "to H.264 .mp4 (e.g. ffmpeg -i IN -c:v libx264 OUT.mp4)"
+            )
         self._pending = first
+
+    def _codec_text(self) -> str:
+        """`` (codec XXXX)`` as the container names the video's codec, or nothing when it names none."""
+        code = int(self._cap.get(cv2.CAP_PROP_FOURCC) or 0) & 0xFFFFFFFF if self._cap is not None else 0
+        name = code.to_bytes(4, "little").decode("ascii", "replace").strip("\x00 ")
+        return f" (codec {name})" if code not in (0, 0xFFFFFFFF) and name.isprintable() and name else ""
+
+    def _pixel_aspect(self) -> float:
+        """Width / height of one stored pixel, as the file states it (1.0 when it states none)."""
+        cap = self._cap
+        num, den = float(cap.get(cv2.CAP_PROP_SAR_NUM) or 0.0), float(cap.get(cv2.CAP_PROP_SAR_DEN) or 0.0)
+        sar = num / den if num > 0 and den > 0 else 1.0
+        return sar if math.isfinite(sar) and abs(sar - 1.0) > SQUARE_PIXELS_TOLERANCE else 1.0
+
+    def _shown_wh(self, stored_wh: tuple[int, int]) -> tuple[int, int]:
+        """The size a player shows a decoded (already upright) picture of ``stored_wh`` at: square pixels.
+
+        A pixel's aspect ratio describes the stored picture, so for a video that OpenCV turned
+        by 90 or 270 degrees it stretches the height."""
+        sar = self._pixel_aspect()
+        w, h = stored_wh
+        if sar == 1.0:
+            return stored_wh
+        turned = round(self._cap.get(cv2.CAP_PROP_ORIENTATION_META) or 0.0) % 180 == 90 and bool(
+            self._cap.get(cv2.CAP_PROP_ORIENTATION_AUTO))
+        return (w, max(1, round(h * sar))) if turned else (max(1, round(w * sar)), h)
 
     def _decode(self) -> Frame | None:
         """Decode the next frame into the reused buffer; return it as RGB."""
         bgr = self._read_bgr()
         if bgr is None:
             return None
-        if self._index > 0 and (bgr.shape[1], bgr.shape[0]) != self.size_wh:
-            w, h = self.size_wh
+        stored_wh = (bgr.shape[1], bgr.shape[0])
+        if self._index == 0:
+            self._stored_wh, self.size_wh = stored_wh, self._shown_wh(stored_wh)
+        elif stored_wh != self._stored_wh:
+            w, h = self._stored_wh
             raise SourceError(
-                f"{self.path}: frame {self._index} is {bgr.shape[1]}x{bgr.shape[0]} but the video "
+                f"{self.path}: frame {self._index} is {stored_wh[0]}x{stored_wh[1]} but the video "
                 f"started at {w}x{h}; re-encode the video at one size"
             )
+        if self.size_wh != stored_wh:
+            bgr = cv2.resize(bgr, self.size_wh, interpolation=cv2.INTER_LINEAR)
         t_ms = next_timestamp_ms(self._cap.get(cv2.CAP_PROP_POS_MSEC), self._last_t_ms, 1000.0 / self.fps)
         return self._frame(bgr, t_ms)
 
@@ -148,6 +199,8 @@ class VideoFileSource(OpenCVSource):
         """At the end: note a file that decodes fewer frames than it announces (a cut-off copy)."""
         announced = self.n_frames
         if announced is None or self.notes or announced - self._index <= MISSING_FRAMES_TOLERATED:
+            return
+        if not shortfall_means_cut_off(self.path):  # e.g. a .mkv whose sound runs on after the picture
             return
         seconds = (self._last_t_ms or 0.0) / 1000.0 + 1.0 / self.fps
         self.notes.append(
