@@ -73,6 +73,10 @@ def test_every_step_is_readable_and_still_at_this_size(launch, demo_url, width, 
     page.wait_for_selector("#results:not([hidden])", timeout=60_000)
     page.wait_for_timeout(300)
     assert layout_problems(page) == [], "results"
+    # Save comes with the table, never after a long scroll through the suggestions (a phone's one column).
+    save_top, advice_top = page.evaluate(
+        "() => ['#btn-save', '#advice'].map((s) => document.querySelector(s).getBoundingClientRect().top)")
+    assert page.locator("#advice").is_hidden() or save_top < advice_top
     spoken = page.evaluate(SPOKEN)
     assert any(s.startswith("Counted") for s in spoken)
     if "✗" in page.locator("#steps").inner_text():  # the demo hikes once (a loaded runner may miss that hold)
