@@ -28,7 +28,7 @@ class HeadAsGet:
             nonlocal ended
             if message["type"] == "http.response.start":
                 await send(message)
-            elif message["type"] == "http.response.body" and not ended:
+            elif not ended:  # the body, or a file to send (pathsend): none of it goes out
                 ended = True
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
 
