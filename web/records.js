@@ -32,12 +32,13 @@ export async function keepAnalysis(shown) {
   } catch (e) { /* Save asks the server again */ }
 }
 
-/** The analysis to save and whether the server still has the test (with its landmarks) under its result_id. */
+/** The analysis to save: the one kept on the page, else the server's (asked when the test finished too soon
+ * before a lost link for the page to keep it). */
 async function analysisToSave(shown) {
+  if (shown.analysis) return shown.analysis;
   const a = await fetch(httpUrl(`api/results/${shown.results.result_id}`), { credentials: "same-origin" });
-  if (a.ok) return { analysis: await a.json(), known: true };
-  if (a.status === 404 && shown.analysis) return { analysis: shown.analysis, known: false }; // the server restarted
-  throw new Error((await a.json().catch(() => ({}))).detail || `HTTP ${a.status}`);
+  if (!a.ok) throw new Error((await a.json().catch(() => ({}))).detail || `HTTP ${a.status}`);
+  return a.json();
 }
 
 /** Save the shown test: its full analysis, then a new session in the records store. */
@@ -48,7 +49,7 @@ export async function saveSession() {
   ui.save.disabled = true;
   saveStatus("", "Saving…");
   try {
-    const { analysis, known } = await analysisToSave(shown);
+    const analysis = await analysisToSave(shown);
     const subject = ui.subject.value.trim() || null;
     const steps = (shown.steps || []).map((s) => ({ side: s.side, direction: s.direction, trials: s.trials, note: s.note }));
     const r = await fetch(httpUrl("api/sessions"), {
@@ -60,14 +61,14 @@ export async function saveSession() {
         subject,
         camera: app.source ? app.source.label : null,
         settings: { mode: app.mode === "browser" ? "browser camera" : "server source", guided_test: steps },
-        result_id: known ? res.result_id : null,
+        result_id: res.result_id, // one the server no longer holds (a restart) is stored without its landmarks
       }),
     });
     const body = await r.json().catch(() => ({}));
     if (!r.ok) throw new Error(typeof body.detail === "string" ? body.detail : `HTTP ${r.status}`);
     app.savedFor = res.result_id;
     const again = r.status === 200;  // this test was saved before (another tab, a retry): the same session
-    const lost = known ? "" : " The server was restarted after the test: its results were saved, the movement recording was not.";
+    const lost = body.has_landmarks ? "" : " The server was restarted after the test: its results were saved, the movement recording was not.";
     saveStatus("ok", `${again ? "Already saved" : "Saved"} as session ${body.id}${body.subject ? ` of ${body.subject}` : ""}. D downloads the PDF.${lost}`);
     offerReference(body.id);
     afterSave(body.id);

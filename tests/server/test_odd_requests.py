@@ -50,12 +50,26 @@ def test_a_body_that_is_not_json_is_a_400_saying_how_to_send_it(server, body, co
 
 def test_a_wrong_method_names_the_methods_the_path_takes(server):
     r = httpx.post(server + "/api/live")
-    assert r.status_code == 405 and r.headers["allow"] == "GET"
-    assert r.json()["detail"] == "POST is not allowed here; use GET"
+    assert r.status_code == 405 and r.headers["allow"] == "GET, HEAD"
+    assert r.json()["detail"] == "POST is not allowed here; use GET, HEAD"
     r = httpx.delete(server + "/api/sessions")
-    assert r.headers["allow"] == "GET, POST" and r.json()["detail"].endswith("use GET, POST")
+    assert r.headers["allow"] == "GET, HEAD, POST" and r.json()["detail"].endswith("use GET, HEAD, POST")
     r = httpx.post(server + "/static/index.html")
     assert r.status_code == 405 and r.headers["allow"] == "GET, HEAD"
+
+
+def test_head_is_answered_wherever_get_is_without_the_body(server):
+    """``curl -I`` on the page or a monitor's HEAD on /health met 405 from a server that was up."""
+    for path in ("/", "/health", "/api/info", "/api/sessions", "/openapi.json", "/static/style.css"):
+        got, head = httpx.get(server + path), httpx.head(server + path)
+        assert head.status_code == got.status_code == 200, path
+        assert head.content == b"" and head.headers["content-length"] == got.headers["content-length"], path
+        assert head.headers["content-type"] == got.headers["content-type"], path
+    status, answer = raw(server, b"HEAD /api/info HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    assert status == 200 and answer.endswith(b"\r\n\r\n")  # headers only, on the wire too
+    assert httpx.head(server + "/api/sessions/99").status_code == 404
+    r = httpx.head(server + "/api/exercise/stop")  # POST only
+    assert r.status_code == 405 and r.headers["allow"] == "POST"
 
 
 def test_an_unknown_path_says_where_things_are_and_the_cdn_api_pages_are_gone(server):

@@ -170,6 +170,15 @@ def test_the_same_finished_test_saved_twice_or_at_once_is_one_session(client: Te
     resaved = client.post("/api/sessions", json=body)
     assert resaved.status_code == 201 and resaved.json()["id"] > first.json()["id"]
 
+    # A test of before a restart (the page kept it; this server never held it), saved from two tabs:
+    # stored once, without its landmarks.
+    kept = {**body, "result_id": "0123456789abcdef", "subject": "LIVE-3"}
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: client.post("/api/sessions", json=kept), range(2)))
+    assert sorted(r.status_code for r in answers) == [200, 201] and answers[0].json() == answers[1].json()
+    assert answers[0].json()["has_landmarks"] is False and resaved.json()["has_landmarks"] is True
+    assert len(client.get("/api/sessions").json()) == 3
+
 
 @pytest.mark.parametrize(("typed", "words"), [("42", "add a letter, such as P-42"), ("#7", "leave the '#' off")])
 def test_an_unknown_subject_number_is_explained_without_the_file_or_a_command(

@@ -78,6 +78,15 @@ MEASURE_JS = r"""
 BOX_JS = """(selector) => [...document.querySelectorAll(selector)].map((el) => {
   const r = el.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })"""
 
+# What a person doing the test must see without scrolling: the instruction, the step under way and the
+# button that moves on; those partly outside the window, by name.
+OUT_OF_VIEW_JS = """() => ["#prompt", "#steps .current", "#btn-next"].filter((sel) => {
+  const el = document.querySelector(sel);
+  if (!el) return true;
+  const r = el.getBoundingClientRect();
+  return r.top < 0 || r.bottom > window.innerHeight || r.left < 0 || r.right > document.documentElement.clientWidth;
+})"""
+
 # Resolves, in the page, at the first change of the guide that makes ``cond(guide)`` true, with the
 # measurements taken in that same moment (a set-up or a hold lasts a fraction of a second at 3x).
 ARM_JS = """
@@ -86,13 +95,13 @@ ARM_JS = """
   const test = new Function("g", "return " + cond);
   window.__hipromAt = window.__hipromAt || {};
   window.__hipromAt[name] = new Promise((resolve) => {
-    const done = () => resolve({ m: (%s)(), box: (%s)(".side .dial") });
+    const done = () => resolve({ m: (%s)(), box: (%s)(".side .dial"), unseen: (%s)() });
     if (test(g)) { done(); return; }
     const obs = new MutationObserver(() => { if (test(g)) { obs.disconnect(); done(); } });
     obs.observe(g, { attributes: true });
   });
 }
-""" % (MEASURE_JS, BOX_JS)
+""" % (MEASURE_JS, BOX_JS, OUT_OF_VIEW_JS)
 
 
 def arm(page, name: str, cond: str) -> None:
@@ -101,13 +110,14 @@ def arm(page, name: str, cond: str) -> None:
 
 
 def measured(page, name: str, timeout_ms: int = 60_000) -> tuple[list[str], list[float]]:
-    """The problems and both dials' boxes (left, right) measured when ``name``'s condition held."""
+    """The problems (with what of the guide was out of view) and both dials' boxes (left, right)
+    measured when ``name``'s condition held."""
     out = page.evaluate(
         "([name, ms]) => Promise.race([window.__hipromAt[name],"
         " new Promise((_, no) => setTimeout(() => no(new Error(name + ' never came')), ms))])",
         [name, timeout_ms],
     )
-    return problems_of(out["m"]), out["box"]
+    return problems_of(out["m"]) + [f"out of view without scrolling: {sel}" for sel in out["unseen"]], out["box"]
 
 
 def layout_problems(page) -> list[str]:

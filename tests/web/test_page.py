@@ -182,14 +182,17 @@ def test_live_regions_change_only_when_their_words_do(page):
 
 
 def test_a_missing_camera_is_a_clear_message_on_the_page(launch, tmp_path):
+    """On a phone too: the error is under the bar, not below the dials where nobody scrolls."""
     settings = ServerSettings(source="7", camera_retry_s=0.5, db=str(tmp_path / "r.db"))
     with serve_in_thread(settings) as url:
-        context = launch().new_context(viewport={"width": 1366, "height": 800})
+        context = launch().new_context(viewport={"width": 390, "height": 844})
         page = context.new_page()
         page.goto(url + "/")
         page.wait_for_selector("#status.error", timeout=15_000)
         text = page.locator("#status-text").inner_text()
-        assert "camera 7" in text and "Trying again" in text, text
+        assert "camera 7" in text and "camera index. Trying again" in text, text  # two sentences, not one run-on
+        box = page.locator("#status").bounding_box()
+        assert 0 <= box["y"] and box["y"] + box["height"] <= 844, box  # seen at once, under the bar
         # The server is up, the camera is not: the dot is not green, and the guide refuses to start.
         assert page.locator("#conn-text").inner_text() == "not measuring"
         assert "blocked" in page.locator("#conn").get_attribute("class")

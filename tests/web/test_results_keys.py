@@ -84,30 +84,38 @@ def test_save_by_enter_and_download_by_d_with_progress(results_page):
 
 
 def test_a_finished_test_survives_a_server_restart_and_is_saved(launch, tmp_path):
-    """The server keeps finished tests in memory: one restarted before Save must not cost the results."""
+    """The server keeps finished tests in memory: one restarted before Save must not cost the results,
+    and a second tab that shows the same test and saves it too gets the one session, not a copy."""
     db = str(tmp_path / "r.db")
     settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=db)
     context = launch().new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
+    page, other = context.new_page(), context.new_page()
     with serve_in_thread(settings) as url:
-        page.goto(url + "/")
-        page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=10_000)
+        for tab in (page, other):
+            tab.goto(url + "/")
+            tab.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=10_000)
         page.locator("body").press("Space")
-        page.wait_for_selector("#results:not([hidden])", timeout=60_000)
+        for tab in (page, other):
+            tab.wait_for_selector("#results:not([hidden])", timeout=60_000)
         table = page.evaluate(TABLE)
         page.wait_for_timeout(500)  # the page keeps the full analysis as soon as the test is finished
     page.wait_for_selector("#conn.down", timeout=10_000)
     port = int(url.rsplit(":", 1)[1])
     with serve_in_thread(settings, port=port):
-        page.wait_for_selector("#conn.up", timeout=15_000)
-        page.wait_for_selector("#guide[data-phase='idle']", timeout=10_000)  # the new server starts idle
-        assert page.locator("#results").is_visible() and page.evaluate(TABLE) == table
+        for tab in (page, other):
+            tab.wait_for_selector("#conn.up", timeout=15_000)
+            tab.wait_for_selector("#guide[data-phase='idle']", timeout=10_000)  # the new server starts idle
+            assert tab.locator("#results").is_visible() and tab.evaluate(TABLE) == table
         page.locator("#subject").fill("S-RESTART")
         page.locator("#subject").press("Enter")
         page.wait_for_function("() => /^Saved as session/.test(document.getElementById('save-status').textContent)",
                                timeout=15_000)
         said = page.locator("#save-status").inner_text()
         assert "S-RESTART" in said and "restarted" in said, said
+        other.locator("#btn-save").click()
+        other.wait_for_function("() => /as session/.test(document.getElementById('save-status').textContent)",
+                                timeout=15_000)
+        assert other.locator("#save-status").inner_text().startswith("Already saved as session")
         sessions = httpx.get(f"{url}/api/sessions").json()
         assert [(s["subject"], s["measurable"]) for s in sessions] == [("S-RESTART", True)]
     context.close()

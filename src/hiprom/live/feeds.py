@@ -131,7 +131,8 @@ class Feed:
                     frames = self._open()
                 except SourceError as exc:
                     if self.spec.kind == "camera":
-                        self._say("camera_missing", "error", f"{exc} Trying again every {self._retry_s:g} s.")
+                        self._say("camera_missing", "error",
+                                  f"{str(exc).rstrip('.')}. Trying again every {self._retry_s:g} s.")
                         self._stop.wait(self._retry_s)
                         continue
                     self._say("source_error", "error", str(exc))

@@ -58,12 +58,16 @@ class ResultRegistry:
     Saving the same test twice (a second press of Save, two pages, a retried
     request) must give the one session: a copy would count as a re-test of
     itself. A save holds :meth:`saving` for its test and records the session
-    with :meth:`mark_saved`, so the next save finds it.
+    with :meth:`mark_saved`, so the next save finds it. That holds too for a
+    test of an earlier run of the server (a page kept its results across a
+    restart): its id is not among the tests here, the session it was saved as is
+    remembered all the same (the newest ``capacity`` of those).
     """
 
     def __init__(self, capacity: int = 32) -> None:
         self._items: OrderedDict[str, FinishedTest] = OrderedDict()
         self._saved: dict[str, int] = {}
+        self._saved_earlier: OrderedDict[str, int] = OrderedDict()  # tests of an earlier run of the server
         self._save_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
         self._capacity = capacity
@@ -85,18 +89,28 @@ class ResultRegistry:
     def saving(self, rid: str) -> threading.Lock:
         """The lock a save of test ``rid`` holds from looking for its session to recording it."""
         with self._lock:
+            if rid not in self._save_locks and len(self._save_locks) > 4 * self._capacity:
+                # Locks of ids neither held nor remembered (refused saves): none is in use, unless held.
+                for old in [k for k, lock in self._save_locks.items()
+                            if k not in self._items and k not in self._saved_earlier and not lock.locked()]:
+                    del self._save_locks[old]
             return self._save_locks.setdefault(rid, threading.Lock())
 
     def saved_session(self, rid: str) -> int | None:
         """The session test ``rid`` was saved as, or ``None``."""
         with self._lock:
-            return self._saved.get(rid)
+            return self._saved.get(rid, self._saved_earlier.get(rid))
 
     def mark_saved(self, rid: str, session_id: int) -> None:
-        """Remember that test ``rid`` was saved as session ``session_id``."""
+        """Remember that test ``rid`` (held here, or of an earlier run of the server) was saved as ``session_id``."""
         with self._lock:
             if rid in self._items:
                 self._saved[rid] = session_id
+                return
+            self._saved_earlier[rid] = session_id
+            while len(self._saved_earlier) > self._capacity:
+                old, _ = self._saved_earlier.popitem(last=False)
+                self._save_locks.pop(old, None)
 
 
 class LiveProcessor:

@@ -29,6 +29,7 @@ from hiprom.server.errors import (
     plain_http_error,
     responses,
 )
+from hiprom.server.head import HeadAsGet
 from hiprom.server.limits import BodyLimit, ContainErrors
 from hiprom.server.routes import camera, guide, health, live, pages, results
 from hiprom.server.security import AccessGuard
@@ -79,7 +80,8 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.state.camera_clients = 0
     app.state.engine = None
     app.state.store = None
-    # Outermost last: the guard answers first, then bodies are bounded, then failures contained.
+    # Outermost last: the guard answers first, then bodies are bounded, then failures contained, then HEAD is a GET.
+    app.add_middleware(HeadAsGet)
     app.add_middleware(ContainErrors)
     app.add_middleware(BodyLimit, limit_bytes=int(settings.max_body_mb * 1024 * 1024))
     app.add_middleware(AccessGuard, token=settings.token, loopback_only=not settings.needs_token)

@@ -128,8 +128,8 @@ async def plain_http_error(request: Request, exc: StarletteHTTPException) -> JSO
     return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
 
-_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
-_MOUNT_METHODS = ("GET", "HEAD")  # the page's files
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+_MOUNT_METHODS = ("GET",)  # the page's files
 
 
 async def method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
@@ -146,6 +146,8 @@ async def method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
                 if not isinstance(route, Mount) or method in _MOUNT_METHODS:  # a mount matches any method
                     allowed.append(method)
                 break
+    if "GET" in allowed:  # wherever GET goes, HEAD does too (server.head.HeadAsGet)
+        allowed.insert(allowed.index("GET") + 1, "HEAD")
     use = f"use {', '.join(allowed)}" if allowed else "this path takes no requests"
     return JSONResponse({"detail": f"{request.method} is not allowed here; {use}"},
                         status_code=405, headers={"Allow": ", ".join(allowed)})

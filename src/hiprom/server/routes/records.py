@@ -131,7 +131,9 @@ class SessionCreate(BaseModel):
     camera: str | None = Field(None, max_length=200)
     settings: dict[str, Any] | None = None
     result_id: str | None = Field(
-        None, max_length=64, description="the finished guided test the analysis came from: its landmarks are kept too"
+        None, max_length=64, description=(
+            "the finished guided test the analysis came from: its landmarks are kept too while the server holds "
+            "it (one of before a restart is stored without them); a test saved before answers 200")
     )
 
 
@@ -239,14 +241,17 @@ def create_session(body: SessionCreate, store: StoreDep, request: Request, respo
     A finished test (``result_id``) is stored once: saving it again answers
     200 with the session it was saved as (its subject and notes as first
     saved), so a second press of Save or a retried request never makes a
-    duplicate that would count as a re-test of itself.
+    duplicate that would count as a re-test of itself. A test the server no
+    longer holds (the page kept it across a restart) is stored without its
+    landmarks (``has_landmarks`` false), and stored once all the same.
     """
     results = getattr(request.app.state, "results", None)  # finished guided tests (the live app only)
-    test = results.get(body.result_id) if body.result_id and results is not None else None
-    if body.result_id and test is None:
-        raise HTTPException(404, f"no finished test {body.result_id!r} (results are kept in memory until the server stops)")
-    with results.saving(body.result_id) if test is not None else contextlib.nullcontext(), _http_errors():
-        earlier = results.saved_session(body.result_id) if test is not None else None
+    rid = body.result_id if results is not None else None
+    if body.result_id and rid is None:
+        raise HTTPException(404, f"no finished test {body.result_id!r}: this server runs no guided test")
+    test = results.get(rid) if rid else None
+    with results.saving(rid) if rid else contextlib.nullcontext(), _http_errors():
+        earlier = results.saved_session(rid) if rid else None
         if earlier is not None:
             with contextlib.suppress(RecordNotFound):  # deleted since: saved afresh below
                 record = store.session(earlier, with_analysis=False)
@@ -259,8 +264,8 @@ def create_session(body: SessionCreate, store: StoreDep, request: Request, respo
                                          landmarks=test.recording if test is not None else None)
         except RecordNotFound:  # a new pseudonym is added: only a subject number can be missing
             raise HTTPException(404, _no_such_subject(body.subject or "")) from None
-        if test is not None:
-            results.mark_saved(body.result_id, record.id)
+        if rid:
+            results.mark_saved(rid, record.id)
     return _session_public(record)
 
 
