@@ -1,13 +1,18 @@
 /* The guided self-test: steps, prompt, checks, countdown ring, the tick with its beep,
  * and which view the stage shows (live dials, or the results). */
 
-import { app, setText, ui } from "./state.js";
+import { app, hasKeys, setText, ui } from "./state.js";
 import { send } from "./connection.js";
 import { renderResults } from "./results.js";
 import { keepAnalysis } from "./records.js";
 import { speakGuide, say } from "./speech.js";
 
 /** Phases after which the main button starts a new test. */
+/** The reminder under unsaved results, in keys on a keyboard and in buttons on a touch screen. */
+export const saveFirst = () => (hasKeys()
+  ? "Save the session (S) before running the test again (Space)."
+  : "Save the session before running the test again.");
+
 export const RESTART_PHASES = ["idle", "results"];
 
 /** Whether a finished test is on screen and not saved yet. */
@@ -108,8 +113,8 @@ export function updateGuide(state) {
     if (state.phase === "results" && !state.results && state.error) detail = state.error;
     if (state.phase === "results" && state.results && !state.error) {
       detail = app.savedFor === state.results.result_id
-        ? "Saved. Space runs the test again."
-        : "Save the session (S) before running the test again (Space).";
+        ? (hasKeys() ? "Saved. Space runs the test again." : "Saved. Run again starts a new test.")
+        : saveFirst();
     }
     setText(ui.detail, detail);
   }

@@ -1,8 +1,8 @@
 /* Buttons and keys: Space/Enter = next, R = redo, Esc = cancel, S = save, D = download,
  * L = last result, M = voice on/off. Discarding unsaved results takes a second press. */
 
-import { $, app, ui } from "./state.js";
-import { command, RESTART_PHASES, showView, unsavedShown } from "./guide.js";
+import { $, app, hasKeys, ui } from "./state.js";
+import { command, RESTART_PHASES, saveFirst, showView, unsavedShown } from "./guide.js";
 import { downloadReport, saveSession } from "./records.js";
 import { say, toggleSpeech } from "./speech.js";
 import { exerciseKey } from "./exercises.js";
@@ -20,13 +20,17 @@ function guarded(key, what, action) {
   }
   app.confirm = { key, until: now + CONFIRM_MS };
   ui.detail.className = "detail confirm";
-  ui.detail.textContent = `These results are not saved. Press ${key} again to ${what}, or S to save them first.`;
-  say(`The results are not saved. Press ${key === "Esc" ? "Escape" : key} again to ${what}.`);
+  // On a touch screen the button pressed is named ("Tap Close again"), not its key.
+  const button = (key === "Space" ? ui.nextLabel : ui.cancelLabel).textContent;
+  ui.detail.textContent = hasKeys()
+    ? `These results are not saved. Press ${key} again to ${what}, or S to save them first.`
+    : `These results are not saved. Tap ${button} once more to ${what}, or Save to keep them first.`;
+  say(`The results are not saved. ${hasKeys() ? `Press ${key === "Esc" ? "Escape" : key}` : `Tap ${button}`} ${hasKeys() ? "again" : "once more"} to ${what}.`);
   setTimeout(() => {
     if (app.confirm && performance.now() >= app.confirm.until) {
       app.confirm = null;
       ui.detail.className = "detail";
-      if (app.state) ui.detail.textContent = "Save the session (S) before running the test again (Space).";
+      if (app.state) ui.detail.textContent = saveFirst();
     }
   }, CONFIRM_MS + 50);
 }

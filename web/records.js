@@ -1,6 +1,6 @@
 /* Saving a finished test as a session in the records store, and downloading its PDF report. */
 
-import { app, ui } from "./state.js";
+import { app, hasKeys, ui } from "./state.js";
 import { httpUrl } from "./connection.js";
 import { offerReference, withdrawReference } from "./reference.js";
 import { afterSave } from "./exercises.js";
@@ -69,7 +69,7 @@ export async function saveSession() {
     app.savedFor = res.result_id;
     const again = r.status === 200;  // this test was saved before (another tab, a retry): the same session
     const lost = body.has_landmarks ? "" : " The server was restarted after the test: its results were saved, the movement recording was not.";
-    saveStatus("ok", `${again ? "Already saved" : "Saved"} as session ${body.id}${body.subject ? ` of ${body.subject}` : ""}. D downloads the PDF.${lost}`);
+    saveStatus("ok", `${again ? "Already saved" : "Saved"} as session ${body.id}${body.subject ? ` of ${body.subject}` : ""}.${hasKeys() ? " D downloads the PDF." : ""}${lost}`);
     offerReference(body.id);
     afterSave(body.id);
     if (body.report_url) {
@@ -92,7 +92,7 @@ let making = false;
 export async function downloadReport() {
   if (!app.last) return;
   if (!app.reportUrl) {
-    saveStatus("warn", app.info.records ? "Save the session first (S), then download the PDF (D)." : "No PDF: this server keeps no records.");
+    saveStatus("warn", app.info.records ? (hasKeys() ? "Save the session first (S), then download the PDF (D)." : "Save the session first, then download the PDF.") : "No PDF: this server keeps no records.");
     return;
   }
   if (making) return;

@@ -23,6 +23,10 @@ export function setText(el, text) {
   if (el.textContent !== text) el.textContent = text;
 }
 
+/** Whether the person has keys to press: a mouse or trackpad is about (a phone or tablet alone has
+ * neither). The page names keys ("Space", "S") only then; on a touch screen it names the buttons. */
+export const hasKeys = () => matchMedia("(any-pointer: fine)").matches;
+
 /** Take the facts from /api/info. */
 export function setFacts(info) {
   for (const key of Object.keys(facts)) if (info[key] !== undefined) facts[key] = info[key];

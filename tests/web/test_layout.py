@@ -4,7 +4,8 @@ Sizes: a phone in portrait and held sideways up to 1920x1080. At each of the
 set-up, a trial and the results: no two visible text runs intersect, no text is
 cut off or off screen sideways, the page never scrolls sideways, text is >= 16 px
 and the live angle >= 5 % of the window height; during the test the instruction,
-the current step and the main button are in the window without scrolling. The dials do not move between set-up and a
+the current step and the main button are in the window without scrolling; on a phone (a touch
+screen) the page names buttons, not keys. The dials do not move between set-up and a
 trial, and the page asked to speak at each step (``window.hiprom.spoken``).
 """
 
@@ -45,7 +46,8 @@ def start_test(page, before_start=None) -> None:
 
 @pytest.mark.parametrize("width,height", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
 def test_every_step_is_readable_and_still_at_this_size(launch, demo_url, width, height, tmp_path):
-    context = launch().new_context(viewport={"width": width, "height": height}, device_scale_factor=1)
+    phone = min(width, height) < 600  # a touch screen with no keyboard: buttons are named, not keys
+    context = launch().new_context(viewport={"width": width, "height": height}, device_scale_factor=1, has_touch=phone)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -88,6 +90,15 @@ def test_every_step_is_readable_and_still_at_this_size(launch, demo_url, width, 
     said = "".join("✗" if s.startswith("Not counted") else "✓" for s in spoken if s.startswith(("Counted", "Not counted")))
     assert said == marks
     assert spoken[-1].startswith("Test finished")
+    # The reminder under unsaved results names what the person can press: keys, or on a phone the buttons.
+    detail = page.locator("#detail").inner_text()
+    if phone:
+        assert detail == "Save the session before running the test again."
+        assert page.locator("#btn-next kbd").is_hidden() and page.locator("#btn-save kbd").is_hidden()
+        page.locator("#btn-next").tap()
+        assert page.locator("#detail").inner_text().startswith("These results are not saved. Tap Run again once more")
+    else:
+        assert detail == "Save the session (S) before running the test again (Space)."
     page.screenshot(path=str(tmp_path / f"results-{width}x{height}.png"))
     context.close()
     assert not errors, errors

@@ -200,7 +200,7 @@ class Guide:
                 step.final_deg = (results.get("sides", {}).get(step.side) or {}).get(f"{step.direction}_rotation_deg")
         self._enter("results")
         self.prompt = "Results" if results else "No result"
-        self.detail = error or "Press Space to run the test again."
+        self.detail = error or "Press Run again for another test."
 
     # -- frames ------------------------------------------------------------
     def update(self, inp: GuideInput) -> None:
@@ -425,7 +425,7 @@ class Guide:
         self.current_deg: float | None = None
         self.detail = ""
         self.prompt = {
-            "idle": "Press Space to start the guided test",
+            "idle": "Press Start test to begin the guided test",
             "setup": "Camera set-up",
             "calibrate": "Sit still: neutral calibration",
             "analyzing": "Working out the results...",
