@@ -5,7 +5,7 @@
  * Words: docs/exercises.md. */
 
 import { $, app, reasonWords, setText, ui } from "./state.js";
-import { httpUrl } from "./connection.js";
+import { httpUrl, send } from "./connection.js";
 import { command, showView } from "./guide.js";
 import { say } from "./speech.js";
 
@@ -84,8 +84,8 @@ export async function renderAdvice(res) {
     }
     const side = rec.side === "both" ? "left" : rec.side;
     const about = `${e.name}, ${LEG[rec.side] || rec.side}`;
-    // The camera counts on the server's own source: this device's camera is not counted, so it gets the timer.
-    if (e.camera_followed && app.mode === "server") {
+    // The camera counts it on the server's source and on this device's camera alike.
+    if (e.camera_followed) {
       const first = !keyed;
       keyed = true;
       const b = button("Do it with the camera", first ? "E" : null, () => startCounted(rec.exercise, side), about);
@@ -130,19 +130,30 @@ function backToResults() {
   ui.resultsTitle.focus();
 }
 
-/** Count a camera-followed exercise on the live source (the session is saved first if it can be). */
-export async function startCounted(exerciseId, side) {
-  const cat = await loadCatalogue();
-  const e = cat[exerciseId] || { name: exerciseId };
+/** Ask the server to count it on the camera of this mode: why it cannot, or null. */
+async function askToCount(exerciseId, side) {
+  if (app.mode === "browser") { // this device's camera: over its own socket, refused there by an exercise_refused status
+    if (!app.ws || app.ws.readyState !== WebSocket.OPEN) return "this device's camera is not connected";
+    send({ type: "exercise", action: "start", exercise: exerciseId, side });
+    return null;
+  }
   const r = await fetch(httpUrl("api/exercise/start"), {
     method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ exercise: exerciseId, side }),
   });
+  return r.ok ? null : (await r.json().catch(() => ({}))).detail || `HTTP ${r.status}`;
+}
+
+/** Count a camera-followed exercise on the live camera (the session is saved first if it can be). */
+export async function startCounted(exerciseId, side) {
+  const cat = await loadCatalogue();
+  const e = cat[exerciseId] || { name: exerciseId };
+  const why = await askToCount(exerciseId, side);
   showPanel(`${e.name} — ${LEG[side]}`);
   el.count.textContent = "0";
   el.hold.textContent = "";
-  if (!r.ok) { // why, where the person looks, with the way back to the results
-    el.say.textContent = `The camera cannot count it: ${(await r.json().catch(() => ({}))).detail || `HTTP ${r.status}`}.`;
+  if (why) { // why, where the person looks, with the way back to the results
+    el.say.textContent = `The camera cannot count it: ${why}.`;
     showFinished();
     return;
   }
@@ -151,6 +162,14 @@ export async function startCounted(exerciseId, side) {
   app.showingLast = false;
   el.say.textContent = "Sit still with both feet straight: counting starts in a moment.";
   say(`${e.name}, ${side} leg. Sit still with both feet straight.`);
+}
+
+/** This device's camera refused the exercise (``exercise_refused``): the reason in the panel, the way back. */
+export function exerciseRefused(status) {
+  if (!app.exercise || app.exercise.timer) return;
+  app.exercise = null;
+  el.say.textContent = status.text;
+  showFinished();
 }
 
 /** A timer-only guide for an exercise the camera does not follow: each hold counted down, spoken. */
@@ -232,7 +251,8 @@ async function storeResult(result) {
 export async function stopExercise() {
   if (!app.exercise) return;
   if (app.exercise.timer) { clearInterval(ex.timer); finishTimer(); return; }
-  await fetch(httpUrl("api/exercise/stop"), { method: "POST", credentials: "same-origin" });
+  if (app.mode === "browser") send({ type: "exercise", action: "stop" });
+  else await fetch(httpUrl("api/exercise/stop"), { method: "POST", credentials: "same-origin" });
 }
 
 /** "Test again": the guided test once more; its saved session is compared with the one before. */

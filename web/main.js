@@ -16,7 +16,7 @@ import { buildDials, updateSide } from "./dials.js";
 import { drawSkeleton, fitCanvas } from "./skeleton.js";
 import { fitPreview, setMirror, setSource } from "./preview.js";
 import { unsavedShown, updateGuide } from "./guide.js";
-import { updateExercise } from "./exercises.js";
+import { exerciseRefused, updateExercise } from "./exercises.js";
 import { clearProblem, frameAnswered, startBrowserMode, stopBrowserCamera } from "./camera.js";
 import { bindInput } from "./keys.js";
 
@@ -48,6 +48,7 @@ function onMessage(msg) {
   }
   if (msg.state) updateGuide(msg.state);
   if (msg.exercise) updateExercise(msg.exercise);
+  if (msg.status && msg.status.code === "exercise_refused") exerciseRefused(msg.status);
 }
 
 function startServerMode() {

@@ -95,12 +95,28 @@ def test_browser_camera_socket_answers_jpeg_frames_with_the_same_messages(live_s
                 frames.append(msg)
             ws.send(b"not a picture")
             bad, _ = recv_until(ws, lambda m: m["status"]["code"] == "bad_frame", timeout=5)
+            # A counted exercise over the same socket, as /api/exercise is on the server's source.
+            ws.send(json.dumps({"type": "exercise", "action": "start", "exercise": "knee_to_knee", "side": "left"}))
+            refused, _ = recv_until(ws, lambda m: m["status"]["code"] == "exercise_refused", timeout=5)
+            ws.send(json.dumps({"type": "exercise", "action": "start", "exercise": "chair_rotation_internal",
+                                "side": "right"}))
+            started, _ = recv_until(ws, lambda m: (m.get("exercise") or {}).get("active") is True, timeout=5)
+            ws.send(jpegs[0])
+            counting, _ = recv_until(ws, lambda m: m["type"] == "frame", timeout=10)
+            ws.send(json.dumps({"type": "exercise", "action": "stop"}))
+            stopped, _ = recv_until(ws, lambda m: (m.get("exercise") or {}).get("result") is not None, timeout=5)
         for msg in frames:
             assert_frame_message(msg)
             assert msg["source"]["kind"] == "browser"
         assert sum(m["quality"]["person"] for m in frames) >= 25
         assert any(m["sides"]["right"]["angle_deg"] is not None for m in frames)
         assert frames[-1]["state"]["phase"] in ("setup", "calibrate", "trial")
+        assert refused["status"]["text"].startswith("The camera cannot count it: ") and "timer" in refused["status"]["text"]
+        assert refused["exercise"] is None and started["state"]["phase"] == "idle"  # the guided test closed
+        assert started["exercise"]["side"] == "right" and started["exercise"]["direction"] == "internal"
+        assert counting["exercise"]["exercise"] == "chair_rotation_internal" and counting["exercise"]["active"]
+        assert stopped["exercise"]["result"]["exercise"] == "chair_rotation_internal"
+        assert stopped["exercise"]["active"] is False
         assert httpx.get(url + "/api/info").json()["server_source"] is False
 
 

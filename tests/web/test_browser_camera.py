@@ -49,6 +49,23 @@ def test_the_page_sends_its_camera_and_shows_the_servers_angles(launch, footage_
         assert page.locator("#caption").inner_text() == "this device's camera"
         status = page.locator("#status-text").inner_text()
         assert "Measuring" in status or "measurable" in status, status
+
+        # A counted exercise on this device's camera (it offered only a timer): the clip's right leg turns
+        # outward once a loop, and the server's one counter (RepCounter) counts those turns.
+        recs = [{"exercise": "chair_rotation_internal", "side": "right", "reason": "right internal rotation 27°"}]
+        page.evaluate("(recs) => import('/static/exercises.js').then((m) => m.renderAdvice({recommendations: recs}))",
+                      recs)
+        counted = page.locator("#advice-list li button", has_text="Do it with the camera")
+        counted.wait_for(state="attached", timeout=5_000)
+        counted.dispatch_event("click")
+        page.wait_for_selector("#exercise:not([hidden])", timeout=5_000)
+        page.wait_for_function("() => /^Rep 1 /.test(document.getElementById('exercise-say').textContent)",
+                               timeout=60_000)
+        assert re.fullmatch(r"\d+ of 20", page.locator("#exercise-count").inner_text())
+        page.locator("#btn-exercise-done").click()  # its record comes back over the same socket
+        page.wait_for_function("() => /save the session first/.test(document.getElementById('exercise-say').textContent)",
+                               timeout=10_000)
+        assert re.match(r"\d+ of 20 done, \d+ not counted\.", page.locator("#exercise-say").inner_text())
         context.close()
         assert httpx.get(url + "/health").status_code == 200
     assert not errors, errors

@@ -77,21 +77,23 @@ def test_test_suggestions_counted_exercise_retest_by_keyboard(launch, tmp_path):
     assert not errors, errors
 
 
-def test_with_this_devices_camera_the_suggestions_are_timed_not_dead_buttons(launch, tmp_path):
-    """The camera counts on the server's own source only: on this device's camera 'Do it with the camera'
-    did nothing (its 503 was written into the hidden panel), so the page offers the timer instead."""
+def test_with_this_devices_camera_not_connected_a_counted_exercise_says_why(launch, tmp_path):
+    """This device's camera counts the exercise too (tests/web/test_browser_camera.py); when it is not
+    connected (no camera here), 'Do it with the camera' says so in the panel, with a way back."""
     settings = ServerSettings(start_source=False, db=str(tmp_path / "r.db"))  # a server for browser cameras
     with serve_in_thread(settings) as url:
         page = launch().new_context(viewport={"width": 1280, "height": 800}).new_page()
         page.goto(url + "/")
         page.wait_for_selector("body[data-mode='browser']", timeout=10_000)
-        recs = [{"exercise": "chair_rotation_external", "side": "left", "reason": "left external rotation 27°"}]
+        recs = [{"exercise": "chair_rotation_external", "side": "left", "reason": "left external rotation 27°"},
+                {"exercise": "knee_to_knee", "side": "both", "reason": "left external rotation 27°"}]
         page.evaluate("(recs) => import('/static/exercises.js').then((m) => m.renderAdvice({recommendations: recs}))",
                       recs)
         page.wait_for_selector("#advice-list li button", state="attached", timeout=5_000)
-        assert [t.strip() for t in page.locator("#advice-list li button").all_text_contents()] == ["Timer"]
-        # Started anyway (the camera mode changed after the results): the reason is on screen, with a way back.
+        assert [t.strip() for t in page.locator("#advice-list li button").all_text_contents()] == [
+            "Do it with the camera E", "Timer"]
         page.evaluate("import('/static/exercises.js').then((m) => m.startCounted('chair_rotation_external', 'left'))")
         page.wait_for_selector("#exercise:not([hidden])", timeout=5_000)
-        assert "The camera cannot count it: the server has no live source" in page.locator("#exercise-say").inner_text()
+        assert page.locator("#exercise-say").inner_text() == (
+            "The camera cannot count it: this device's camera is not connected.")
         assert page.locator("#btn-exercise-back").is_visible()

@@ -207,8 +207,7 @@ class LiveEngine:
         state = proc.guide.state() if proc is not None else None
         if state is not None:
             self.guide_state = state
-        message = status_message(self.status, state, self.describe())
-        message["exercise"] = proc.exercise_state() if proc is not None else None
+        message = status_message(self.status, state, self.describe(), proc.exercise_state() if proc is not None else None)
         self.hub.publish(encode(message))
 
     # -- the worker thread -------------------------------------------------
@@ -317,8 +316,7 @@ class LiveEngine:
         self.guide_state = proc.guide.state()
         self._exercise_state = proc.exercise_state()
         when = timing(item.captured_unix_ms, sent_unix_ms, (time.monotonic() - t0) * 1000.0)
-        message = frame_message(reading, self.guide_state, self.describe(), self.feed.slot.dropped, when)
-        message["exercise"] = self._exercise_state
+        message = frame_message(reading, self.guide_state, self.describe(), self.feed.slot.dropped, when, self._exercise_state)
         self.hub.publish(encode(message))
         if item.image_rgb is not None:
             self._last_rgb = item.image_rgb

@@ -4,7 +4,8 @@ Two message types (docs/server.md): ``frame`` (a processed frame) and
 ``status`` (a change of the source's state or of the guide, with ``sides``,
 ``t_ms`` and ``landmarks`` null). Both are built here and nowhere else; the
 servers only add nothing and send ``encode(message)``. Commands from a page
-are read by :func:`parse_command`.
+are read by :func:`parse_command` (the guided test) and :func:`parse_exercise`
+(a counted exercise, over ``/ws/camera``).
 
 Angles: degrees, ``+`` internal, ``-`` external, per the subject's own side.
 """
@@ -128,9 +129,10 @@ def timing(captured_unix_ms: float, sent_unix_ms: float, process_ms: float) -> T
 
 
 def frame_message(
-    reading: FrameReading, state: dict[str, Any], source: SourceInfo, dropped: int, timing: Timing
+    reading: FrameReading, state: dict[str, Any], source: SourceInfo, dropped: int, timing: Timing,
+    exercise: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The ``frame`` message of one processed frame."""
+    """The ``frame`` message of one processed frame (``exercise``: the counted exercise's state, or None)."""
     return {
         "type": "frame",
         "seq": reading.seq,
@@ -151,11 +153,14 @@ def frame_message(
         "size_wh": list(reading.size_wh),
         "source": source,
         "timing": timing,
+        "exercise": exercise,
     }
 
 
-def status_message(status: Status, state: dict[str, Any] | None, source: SourceInfo | None) -> dict[str, Any]:
-    """The ``status`` message: the source's or the guide's state changed, no frame with it."""
+def status_message(
+    status: Status, state: dict[str, Any] | None, source: SourceInfo | None, exercise: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The ``status`` message: the source's, the guide's or the exercise's state changed, no frame with it."""
     return {
         "type": "status",
         "t_ms": None,
@@ -164,6 +169,7 @@ def status_message(status: Status, state: dict[str, Any] | None, source: SourceI
         "state": state,
         "source": source,
         "landmarks": None,
+        "exercise": exercise,
     }
 
 
@@ -203,12 +209,44 @@ def encode(message: dict[str, Any]) -> str:
     return json.dumps(message, allow_nan=False)
 
 
-def parse_command(text: str) -> str | None:
-    """The guide action in a page's text message ``{"type": "command", "action": ...}``, or None."""
+def _command(text: str, kind: str) -> dict[str, Any] | None:
+    """The page's text message as a dict when it is JSON with ``"type": kind``, else None."""
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):  # not JSON, or nested beyond the parser: not a command either
         return None
-    if isinstance(data, dict) and data.get("type") == "command" and data.get("action") in COMMANDS:
+    return data if isinstance(data, dict) and data.get("type") == kind else None
+
+
+def parse_command(text: str) -> str | None:
+    """The guide action in a page's text message ``{"type": "command", "action": ...}``, or None."""
+    data = _command(text, "command")
+    if data is not None and data.get("action") in COMMANDS:
         return data["action"]
+    return None
+
+
+@dataclass(frozen=True)
+class ExerciseCommand:
+    """A page's counted-exercise command: ``start`` (the exercise id and side) or ``stop``."""
+
+    action: Literal["start", "stop"]
+    exercise: str = ""
+    side: str = ""
+
+
+def parse_exercise(text: str) -> ExerciseCommand | None:
+    """The counted-exercise command in a page's text message, or None when it is none.
+
+    ``{"type": "exercise", "action": "start", "exercise": id, "side": side}``
+    (checked against the catalogue by whoever starts it) or
+    ``{"type": "exercise", "action": "stop"}``.
+    """
+    data = _command(text, "exercise")
+    if data is None:
+        return None
+    if data.get("action") == "stop":
+        return ExerciseCommand("stop")
+    if data.get("action") == "start":
+        return ExerciseCommand("start", str(data.get("exercise", ""))[:64], str(data.get("side", ""))[:16])
     return None

@@ -5,11 +5,15 @@ Protocol of ``/ws/camera`` (``?mirrored=1`` when the pictures are flipped):
 - client -> server, binary: one JPEG picture per message, at most 4 MB and
   4096 pixels a side (a larger one gets a ``frame_too_large`` status and the
   close code 1009; its size is read from the header, before decoding);
-- client -> server, text: ``{"type": "command", "action": "start" | ...}``;
+- client -> server, text: ``{"type": "command", "action": "start" | ...}`` (the
+  guided test), ``{"type": "exercise", "action": "start", "exercise": id,
+  "side": side}`` and ``{"type": "exercise", "action": "stop"}`` (a counted
+  exercise, as ``/api/exercise`` is on the server's source; one it cannot
+  count gets an ``exercise_refused`` status);
 - server -> client, text: the same JSON messages as ``/ws/live``, one per
   processed picture, ``source.kind == "browser"``.
 
-Each connection gets its own ``PoseTracker`` + ``LiveMeter`` + guide, run on a
+Each connection gets its own ``PoseTracker`` + ``LiveMeter`` + guide (and counted exercise), run on a
 private thread so the event loop never waits for inference. Only the newest
 picture is kept: when the server is slower than the camera, older pictures
 are dropped (and the page is told how many).
@@ -28,7 +32,11 @@ from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from hiprom.errors import HipromError
-from hiprom.live.messages import MODEL_MISSING_TEXT, SourceInfo, Status, encode, frame_message, parse_command, status_message, timing
+from hiprom.live.exercise import ExerciseError, LiveExercise, camera_exercise
+from hiprom.live.messages import (
+    MODEL_MISSING_TEXT, ExerciseCommand, SourceInfo, Status, encode, frame_message, parse_command, parse_exercise,
+    status_message, timing,
+)
 from hiprom.live.processor import LiveProcessor
 from hiprom.server.deps import ResultsDep, SettingsDep
 
@@ -41,8 +49,21 @@ MAX_SIDE_PX = 4096
 SOURCE: SourceInfo = {"kind": "browser", "label": "browser camera", "preview": False}
 
 
-def _status(code: str, level: str, text: str, state: dict | None = None, detail: str = "") -> str:
-    return encode(status_message(Status(code, level, text, detail), state, SOURCE))  # type: ignore[arg-type]
+def _status(code: str, level: str, text: str, state: dict | None = None, detail: str = "",
+            exercise: dict | None = None) -> str:
+    return encode(status_message(Status(code, level, text, detail), state, SOURCE, exercise))  # type: ignore[arg-type]
+
+
+def apply_exercise(proc: LiveProcessor, command: ExerciseCommand) -> str | None:
+    """Start or stop the counted exercise on this connection's processor; why it was refused, or None."""
+    if command.action == "stop":
+        proc.stop_exercise()
+        return None
+    try:
+        proc.start_exercise(LiveExercise(camera_exercise(command.exercise, command.side), command.side))
+    except ExerciseError as exc:
+        return f"The camera cannot count it: {exc}."
+    return None
 
 
 def picture_size(data: bytes) -> tuple[int, int] | None:
@@ -91,7 +112,7 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hiprom-camera")
     proc: LiveProcessor | None = None
     latest: dict = {}
-    commands: list[str] = []
+    commands: list[str | ExerciseCommand] = []
     wake = asyncio.Event()
     counts = {"received": 0, "dropped": 0}
 
@@ -121,7 +142,8 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
         t0 = time.monotonic()
         rgb = decode_jpeg(frame["data"])
         if rgb is None:
-            return _status("bad_frame", "warn", "A picture from the camera could not be decoded.", proc.guide.state())
+            return _status("bad_frame", "warn", "A picture from the camera could not be decoded.", proc.guide.state(),
+                           exercise=proc.exercise_state())
         t_ms = max(frame["t_ms"], last_t[0] + 1.0)
         last_t[0] = t_ms
         image, world, n_people = proc.pose(rgb, t_ms)
@@ -129,13 +151,19 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
         reading = proc.process(t_ms, image, world, (w, h), n_people)
         when = timing(frame["unix_ms"], time.time() * 1000.0, (time.monotonic() - t0) * 1000.0)
         source: SourceInfo = {**SOURCE, "size_wh": [w, h], "mirrored": mirrored}
-        return encode(frame_message(reading, proc.guide.state(), source, counts["dropped"], when))
+        return encode(frame_message(reading, proc.guide.state(), source, counts["dropped"], when, proc.exercise_state()))
 
-    def run_commands(actions: list[str]) -> str:
+    def run_commands(actions: list[str | ExerciseCommand]) -> str:
         assert proc is not None
+        refused = None
         for action in actions:
-            proc.command(action)
-        return _status("ok", "ok", "Browser camera connected.", proc.guide.state())
+            if isinstance(action, ExerciseCommand):
+                refused = apply_exercise(proc, action) or refused
+            else:
+                proc.command(action)
+        if refused:
+            return _status("exercise_refused", "warn", refused, proc.guide.state(), exercise=proc.exercise_state())
+        return _status("ok", "ok", "Browser camera connected.", proc.guide.state(), exercise=proc.exercise_state())
 
     async def receiver() -> None:
         while True:
@@ -157,7 +185,7 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
                 latest.update(data=data, t_ms=time.monotonic() * 1000.0, unix_ms=time.time() * 1000.0)
                 wake.set()
             elif message.get("text"):
-                action = parse_command(message["text"])
+                action = parse_command(message["text"]) or parse_exercise(message["text"])
                 if action:
                     commands.append(action)
                     wake.set()
