@@ -42,6 +42,7 @@ from hiprom.store.records import (
     SESSION_DERIVED,
     RecordNotFound,
     SessionBase,
+    SessionFigures,
     SessionRecord,
     SubjectRecord,
     check_analysis,
@@ -316,6 +317,20 @@ class Store(ReferenceStore, ProgramStore):
                 query = query.where(SessionRow.subject_id == self._find_subject(s, subject).id)
             query = query.order_by(SessionRow.recorded_utc.desc(), SessionRow.id.desc()).limit(limit)
             return [_record(*row) for row in s.execute(query)]
+
+    def figures(self, subject: str | int | None = None) -> list[SessionFigures]:
+        """Sessions' rotation figures, oldest first, of one subject or of all: the light form of
+        :meth:`sessions` for what reads every session (re-test pairs, the MDC in force, validation)."""
+        columns = [getattr(SessionRow, f.name) for f in dataclasses.fields(SessionFigures)
+                   if f.name not in ("subject", "recorded_utc")]
+        with self._tx() as s:
+            query = (select(*columns, SubjectRow.pseudonym, SessionRow.recorded_utc)
+                     .outerjoin(SubjectRow, SubjectRow.id == SessionRow.subject_id))
+            if subject is not None:
+                query = query.where(SessionRow.subject_id == self._find_subject(s, subject).id)
+            query = query.order_by(SessionRow.recorded_utc, SessionRow.id)
+            return [SessionFigures(sid, pseudonym, iso_utc(when) or "", *angles)
+                    for sid, *angles, pseudonym, when in s.execute(query)]
 
     def session(self, session_id: int | str, with_analysis: bool = True) -> SessionRecord:
         """One session; with ``with_analysis`` its full analysis, series included."""
