@@ -317,7 +317,7 @@ def sessions_list(subject: str | None, limit: int | None, show_all: bool, db: st
         rows = store.sessions(subject, limit=limit)
         total = len(rows)
         if limit is not None and total == limit:
-            total = store.subject(subject).n_sessions if subject is not None else store.counts()["sessions"]
+            total = store.n_sessions(subject)
         where = store.where
     if as_json:
         print_json([r.to_dict(with_analysis=False) for r in rows])

@@ -309,14 +309,26 @@ class Store(ReferenceStore, ProgramStore):
         except IntegrityError:
             return self._find_subject(s, code)
 
-    def sessions(self, subject: str | int | None = None, limit: int | None = None) -> list[SessionRecord]:
-        """Sessions, newest first, of one subject or of all; without the analysis."""
+    def sessions(self, subject: str | int | None = None, limit: int | None = None,
+                 offset: int = 0) -> list[SessionRecord]:
+        """Sessions, newest first, of one subject or of all; without the analysis.
+
+        ``limit`` and ``offset`` give one page of them (the newest ``offset`` left out).
+        """
         with self._tx() as s:
             query = _listing()
             if subject is not None:
                 query = query.where(SessionRow.subject_id == self._find_subject(s, subject).id)
             query = query.order_by(SessionRow.recorded_utc.desc(), SessionRow.id.desc()).limit(limit)
-            return [_record(*row) for row in s.execute(query)]
+            return [_record(*row) for row in s.execute(query.offset(offset or None))]
+
+    def n_sessions(self, subject: str | int | None = None) -> int:
+        """How many sessions there are, of one subject or of all (what a page of :meth:`sessions` is of)."""
+        with self._tx() as s:
+            query = select(func.count(SessionRow.id))
+            if subject is not None:
+                query = query.where(SessionRow.subject_id == self._find_subject(s, subject).id)
+            return s.scalar(query) or 0
 
     def figures(self, subject: str | int | None = None) -> list[SessionFigures]:
         """Sessions' rotation figures, oldest first, of one subject or of all: the light form of
