@@ -444,7 +444,7 @@ def sessions_export(session_ids: tuple[str, ...], fmt_: str, output: Path | None
     from hiprom.report import ReportData, csv_text, export_json, write_csv
 
     with open_store(db) as store:
-        items = [ReportData.from_store(store, sid) for sid in session_ids]
+        items = ReportData.from_store_many(store, session_ids)
     if fmt_ == "json":
         text = json.dumps(export_json(items), indent=2, ensure_ascii=False) + "\n"
         if output is None:
