@@ -153,3 +153,14 @@ def test_pairs_that_name_no_subject_are_not_counted_as_0_subjects() -> None:
     assert "pilot" not in " ".join(sample_size(study)) and "from 0 subject" not in " ".join(sample_size(study))
     assert pairs_and_subjects(summarize(synthetic_pairs(n_subjects=10))) == "40 pairs from 10 subject(s)"
 
+
+
+def test_the_mdc_in_force_does_not_import_scipy_stats(tmp_path) -> None:
+    """Every report, trend and re-test asks for the clinic's MDC; importing scipy.stats for it took
+    1.5 s of each command even when the clinic had too few re-tests to use its own."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from hiprom.store import Store; from hiprom.report.exercises import clinic_mdc; "
+            f"clinic_mdc(Store({str(tmp_path / 'h.db')!r})); print('scipy.stats' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
