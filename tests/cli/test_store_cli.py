@@ -303,3 +303,25 @@ def test_store_init_creates_a_named_store_once(tmp_path: Path) -> None:
     again = hiprom(tmp_path, "store", "init", str(db))
     assert "is a records store already (0 sessions); nothing changed" in again.stdout
     assert json.loads(hiprom(tmp_path, "subjects", "list", "--db", str(db), "--json").stdout)[0]["pseudonym"] == "P-1"
+
+
+def test_the_sessions_table_shows_the_newest_fifty_and_says_how_many_more(tmp_path: Path) -> None:
+    """A clinic's years of sessions printed as one table took a minute and filled the terminal
+    (20 000 rows, 72 s): the table now shows the newest 50 and says how to see the rest; --all
+    (and --json) still give every one."""
+    from hiprom.store import Store
+
+    analysis = json.loads((REPO / "tests" / "store" / "data" / "analysis.json").read_text(encoding="utf-8"))
+    with Store(tmp_path / "data" / "hiprom.db") as store:
+        for day in range(1, 54):
+            store.save_analysis(analysis, subject="P-1" if day % 2 else "P-2",
+                                recorded_utc=f"2026-01-{day % 28 + 1:02d}T{day % 24:02d}:00:00Z")
+    rows = lambda out: [line for line in out.splitlines() if re.search(r"P-[12]\b", line)]  # noqa: E731
+    shown = hiprom(tmp_path, "sessions", "list").stdout
+    assert len(rows(shown)) == 50
+    assert "The newest 50 of 53 sessions; --limit N for more, --all for every one" in shown
+    assert len(rows(hiprom(tmp_path, "sessions", "list", "--all").stdout)) == 53
+    few = hiprom(tmp_path, "sessions", "list", "--subject", "P-2", "--limit", "5").stdout
+    assert len(rows(few)) == 5 and "The newest 5 of 26 sessions" in few
+    both = hiprom(tmp_path, "sessions", "list", "--all", "--limit", "5", check=False)
+    assert both.returncode == 2 and both.stderr.strip() == "hiprom: error: give --limit N or --all, not both"

@@ -296,15 +296,28 @@ def _sessions_table(title: str, rows: list[Any]) -> Table:
     return table
 
 
+LIST_LIMIT = 50
+"""Sessions the table of ``hiprom sessions list`` shows unless told (a clinic's years do not fit a screen)."""
+
+
 @sessions.command("list")
 @click.option("--subject", default=None, help="Only this subject's sessions (pseudonym or number).")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many (newest first).")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help=f"At most this many, newest first (default: {LIST_LIMIT} in the table, all with --json).")
+@click.option("--all", "show_all", is_flag=True, help="Every session, however many.")
 @db_option
 @json_option
-def sessions_list(subject: str | None, limit: int | None, db: str | None, as_json: bool) -> None:
-    """List sessions, newest first (figures in degrees)."""
+def sessions_list(subject: str | None, limit: int | None, show_all: bool, db: str | None, as_json: bool) -> None:
+    """List sessions, newest first (figures in degrees); the table shows the newest 50 unless told."""
+    if show_all and limit is not None:
+        raise InputError("give --limit N or --all, not both")
+    if limit is None and not show_all and not as_json:
+        limit = LIST_LIMIT
     with open_store(db) as store:
         rows = store.sessions(subject, limit=limit)
+        total = len(rows)
+        if limit is not None and total == limit:
+            total = store.n_sessions(subject)
         where = store.where
     if as_json:
         print_json([r.to_dict(with_analysis=False) for r in rows])
@@ -313,6 +326,10 @@ def sessions_list(subject: str | None, limit: int | None, db: str | None, as_jso
         console().print(f"No sessions in {where}; save one with 'hiprom sessions add' or 'hiprom analyze --save'.")
         return
     console().print(_sessions_table(f"Sessions in {where}", rows))
+    if total > len(rows):
+        one_person = "" if subject is not None else ", --subject for one person's"
+        console().print(Text(f"The newest {len(rows)} of {total} sessions; --limit N for more, "
+                             f"--all for every one{one_person}.", style="dim"))
 
 
 @sessions.command("show")
@@ -427,7 +444,7 @@ def sessions_export(session_ids: tuple[str, ...], fmt_: str, output: Path | None
     from hiprom.report import ReportData, csv_text, export_json, write_csv
 
     with open_store(db) as store:
-        items = [ReportData.from_store(store, sid) for sid in session_ids]
+        items = ReportData.from_store_many(store, session_ids)
     if fmt_ == "json":
         text = json.dumps(export_json(items), indent=2, ensure_ascii=False) + "\n"
         if output is None:

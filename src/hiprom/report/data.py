@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -68,20 +68,21 @@ class ReportData:
 
     @classmethod
     def from_store(cls, store: Store, session_id: int | str,
-                   snapshots: Mapping[str, bytes] | None = None, before: int | str | None = None) -> ReportData:
+                   snapshots: Mapping[str, bytes] | None = None, before: int | str | None = None,
+                   clinic_mdc: Callable[[], tuple[dict[str, float], str]] | None = None) -> ReportData:
         """The report data of a stored session (``RecordNotFound`` if unknown).
 
         ``before``: the session this one re-tests; by default the subject's
         earlier session of the same day (:meth:`Store.retest_baseline`), if any.
+        ``clinic_mdc``: gives the clinic's MDC (:func:`hiprom.report.exercises.clinic_mdc`),
+        cached by a caller that reads many sessions, as the MDC pairs every stored session.
         """
         session = store.session(session_id)
         subject = store.subject(session.subject_id) if session.subject_id is not None else None
         assert session.analysis is not None
         baseline_id = store.retest_baseline(session.id, before)
         baseline = store.session(baseline_id) if baseline_id is not None else None
-        from hiprom.report.exercises import clinic_mdc
-
-        mdc = functools.cache(lambda: clinic_mdc(store))  # asked of the store once, if at all
+        mdc = clinic_mdc or mdc_of(store)
         retest = None
         if baseline is not None and baseline.analysis is not None:
             retest = compare(baseline.analysis, session.analysis, *mdc())
@@ -99,6 +100,12 @@ class ReportData:
                    retest=retest, before=baseline,
                    exercised_between=baseline is not None and bool(store.exercise_results(baseline.id)),
                    since_first=since_first)
+
+    @classmethod
+    def from_store_many(cls, store: Store, session_ids: Iterable[int | str]) -> list[ReportData]:
+        """The report data of several stored sessions (an export), the clinic's MDC read once."""
+        mdc = mdc_of(store)
+        return [cls.from_store(store, sid, clinic_mdc=mdc) for sid in session_ids]
 
     @classmethod
     def from_file(cls, path: str | Path, snapshots: Mapping[str, bytes] | None = None) -> ReportData:
@@ -153,3 +160,10 @@ def load_analysis_file(path: str | Path) -> dict[str, Any]:
 def utc_stamp() -> str:
     """Now, as ``2026-11-21T21:00:00Z``."""
     return datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+
+
+def mdc_of(store: Store) -> Callable[[], tuple[dict[str, float], str]]:
+    """The clinic's MDC of ``store``, asked of the store once and only when called."""
+    from hiprom.report.exercises import clinic_mdc
+
+    return functools.cache(lambda: clinic_mdc(store))

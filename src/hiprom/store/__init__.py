@@ -9,6 +9,7 @@ from hiprom.store.location import DATA_DIR_ENV, DB_URL_ENV, data_dir, resolve_ur
 from hiprom.store.records import (
     ANALYSIS_SCHEMA,
     RecordNotFound,
+    SessionFigures,
     SessionRecord,
     SubjectRecord,
     check_analysis,
@@ -27,6 +28,7 @@ __all__ = [
     "RecordNotFound",
     "ReferenceInput",
     "ReferenceRecord",
+    "SessionFigures",
     "SessionRecord",
     "Store",
     "SubjectRecord",

@@ -254,6 +254,24 @@ class SessionBase:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class SessionFigures:
+    """A session's four rotation figures with whose and when they are (degrees; ``None`` = not measured).
+
+    What re-test pairing, the clinic's MDC and ``hiprom validate`` read of
+    every session: :meth:`hiprom.store.Store.figures` reads these columns
+    alone, so a clinic's years of sessions are read in a moment.
+    """
+
+    id: int
+    subject: str | None
+    recorded_utc: str
+    left_ir_deg: float | None
+    left_er_deg: float | None
+    right_ir_deg: float | None
+    right_er_deg: float | None
+
+
 SESSION_DERIVED: tuple[str, ...] = ("subject", "n_trials", "has_landmarks", "settings")
 """Fields of ``SessionBase`` that are not table columns (joined, counted or decoded)."""
 

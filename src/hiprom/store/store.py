@@ -42,6 +42,7 @@ from hiprom.store.records import (
     SESSION_DERIVED,
     RecordNotFound,
     SessionBase,
+    SessionFigures,
     SessionRecord,
     SubjectRecord,
     check_analysis,
@@ -308,14 +309,40 @@ class Store(ReferenceStore, ProgramStore):
         except IntegrityError:
             return self._find_subject(s, code)
 
-    def sessions(self, subject: str | int | None = None, limit: int | None = None) -> list[SessionRecord]:
-        """Sessions, newest first, of one subject or of all; without the analysis."""
+    def sessions(self, subject: str | int | None = None, limit: int | None = None,
+                 offset: int = 0) -> list[SessionRecord]:
+        """Sessions, newest first, of one subject or of all; without the analysis.
+
+        ``limit`` and ``offset`` give one page of them (the newest ``offset`` left out).
+        """
         with self._tx() as s:
             query = _listing()
             if subject is not None:
                 query = query.where(SessionRow.subject_id == self._find_subject(s, subject).id)
             query = query.order_by(SessionRow.recorded_utc.desc(), SessionRow.id.desc()).limit(limit)
-            return [_record(*row) for row in s.execute(query)]
+            return [_record(*row) for row in s.execute(query.offset(offset or None))]
+
+    def n_sessions(self, subject: str | int | None = None) -> int:
+        """How many sessions there are, of one subject or of all (what a page of :meth:`sessions` is of)."""
+        with self._tx() as s:
+            query = select(func.count(SessionRow.id))
+            if subject is not None:
+                query = query.where(SessionRow.subject_id == self._find_subject(s, subject).id)
+            return s.scalar(query) or 0
+
+    def figures(self, subject: str | int | None = None) -> list[SessionFigures]:
+        """Sessions' rotation figures, oldest first, of one subject or of all: the light form of
+        :meth:`sessions` for what reads every session (re-test pairs, the MDC in force, validation)."""
+        columns = [getattr(SessionRow, f.name) for f in dataclasses.fields(SessionFigures)
+                   if f.name not in ("subject", "recorded_utc")]
+        with self._tx() as s:
+            query = (select(*columns, SubjectRow.pseudonym, SessionRow.recorded_utc)
+                     .outerjoin(SubjectRow, SubjectRow.id == SessionRow.subject_id))
+            if subject is not None:
+                query = query.where(SessionRow.subject_id == self._find_subject(s, subject).id)
+            query = query.order_by(SessionRow.recorded_utc, SessionRow.id)
+            return [SessionFigures(sid, pseudonym, iso_utc(when) or "", *angles)
+                    for sid, *angles, pseudonym, when in s.execute(query)]
 
     def session(self, session_id: int | str, with_analysis: bool = True) -> SessionRecord:
         """One session; with ``with_analysis`` its full analysis, series included."""

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from hiprom.errors import HipromError, InputError
-from hiprom.store import MEASURES, ReferenceRecord, SessionRecord, Store
+from hiprom.store import MEASURES, ReferenceRecord, SessionFigures, SessionRecord, Store
 from hiprom.store.records import local_day
 from hiprom.store.references import COLUMNS, parse_angle
 from hiprom.tables import column_name, spreadsheet_rows
@@ -64,11 +64,11 @@ def stored_pairs(
     a measure either side lacks (not measured) gives no pair.
     """
     readings = store.references(subject=subject, since=since, until=until, instrument=instrument, rater=rater)
-    sessions = {s.id: s for s in store.sessions(subject)} if readings else {}
+    sessions = {s.id: s for s in store.figures(subject)} if readings else {}
     return list(_reading_pairs(readings, sessions))
 
 
-def _reading_pairs(readings: Iterable[ReferenceRecord], sessions: dict[int, SessionRecord]) -> Iterable[Pair]:
+def _reading_pairs(readings: Iterable[ReferenceRecord], sessions: dict[int, SessionFigures]) -> Iterable[Pair]:
     for reading in readings:
         session = sessions.get(reading.session_id)
         if session is None:
@@ -84,10 +84,10 @@ def stored_retest_pairs(store: Store, *, subject: str | None = None, since: date
                         until: date | None = None) -> list[Pair]:
     """Same-day re-test pairs (:func:`retest_pairs`) of the store's sessions, filtered by subject and days."""
     first, last = since or date.min, until or date.max
-    return retest_pairs([s for s in store.sessions(subject) if first <= local_day(s.recorded_utc) <= last])
+    return retest_pairs([s for s in store.figures(subject) if first <= local_day(s.recorded_utc) <= last])
 
 
-def retest_pairs(sessions: Sequence[SessionRecord]) -> list[Pair]:
+def retest_pairs(sessions: Sequence[SessionFigures | SessionRecord]) -> list[Pair]:
     """(first, second) pairs of hiprom sessions of one subject on one day (the clinic's day,
     :func:`~hiprom.store.records.local_day`), per measure.
 
@@ -95,7 +95,7 @@ def retest_pairs(sessions: Sequence[SessionRecord]) -> list[Pair]:
     than two sessions on a day, the first two (by time) count, so each
     subject-day contributes one pair per measure.
     """
-    by_day: dict[tuple[str, date], list[SessionRecord]] = defaultdict(list)
+    by_day: dict[tuple[str, date], list[SessionFigures | SessionRecord]] = defaultdict(list)
     for s in sessions:
         if s.subject:
             by_day[(s.subject, local_day(s.recorded_utc))].append(s)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from hiprom.assessment.norms import Norms
 from hiprom.report.figures import fmt
-from hiprom.store import MEASURES, SessionRecord, Store
+from hiprom.store import MEASURES, SessionFigures, SessionRecord, Store
 from hiprom.validation.pairs import retest_pairs
 from hiprom.validation.stats import MIN_PAIRS
 from hiprom.validation.study import figures
@@ -50,7 +50,7 @@ class MdcInForce:
         return self.per_measure.get(measure, self.low_deg)
 
 
-def mdc_from_sessions(sessions: Sequence[SessionRecord], norms: Norms | None = None,
+def mdc_from_sessions(sessions: Sequence[SessionFigures | SessionRecord], norms: Norms | None = None,
                       min_subjects: int = MIN_RETEST_SUBJECTS) -> MdcInForce:
     """The MDC in force given a clinic's stored sessions (pure: no database)."""
     published = (norms or Norms()).mdc_deg
@@ -78,4 +78,4 @@ def mdc_from_sessions(sessions: Sequence[SessionRecord], norms: Norms | None = N
 
 def mdc_in_force(store: Store, norms: Norms | None = None, min_subjects: int = MIN_RETEST_SUBJECTS) -> MdcInForce:
     """The MDC in force for the clinic whose records are in ``store`` (see :func:`mdc_from_sessions`)."""
-    return mdc_from_sessions(store.sessions(), norms, min_subjects)
+    return mdc_from_sessions(store.figures(), norms, min_subjects)

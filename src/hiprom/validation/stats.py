@@ -26,6 +26,10 @@ lines of numpy, and scipy (already a hiprom dependency) provides the F and t
 distributions; pingouin would add pandas, statsmodels, scikit-learn and
 seaborn for the same formulas. The tests check the published worked example
 (Shrout & Fleiss's six targets x four judges) and hand-computed figures.
+``scipy.stats`` is imported by the functions that use it: importing it
+takes over a second, which every report, trend and re-test would pay for
+the clinic's MDC (:mod:`hiprom.validation.retest`) when it has too few
+re-tests to compute one.
 
 Every angle is in degrees; differences are ``a - b`` (hiprom minus reference).
 """
@@ -37,7 +41,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 Z95 = 1.959963984540054
 """Two-sided 95 % normal quantile: limits of agreement and MDC95."""
@@ -184,6 +187,8 @@ def icc(ratings: np.ndarray, alpha: float = 0.05) -> IccResult:
             one column per reader (instrument, rater or session); n >= 3, k >= 2.
         alpha: 1 - confidence level of the intervals.
     """
+    from scipy import stats  # imported when used: see the module's docstring
+
     x = _table(ratings)
     n, k = x.shape
     grand = x.mean()
@@ -231,6 +236,8 @@ def bland_altman(a: np.ndarray, b: np.ndarray, alpha: float = 0.05) -> BlandAltm
         a, b: (n,) paired readings in degrees (hiprom, reference), n >= 3, finite.
         alpha: 1 - confidence level of the CIs (the limits themselves are always 95 %).
     """
+    from scipy import stats  # imported when used: see the module's docstring
+
     x = _table(np.column_stack([np.asarray(a, dtype=float), np.asarray(b, dtype=float)]))
     diff = x[:, 0] - x[:, 1]
     mean = x.mean(axis=1)
@@ -253,6 +260,8 @@ def bland_altman(a: np.ndarray, b: np.ndarray, alpha: float = 0.05) -> BlandAltm
 
 def _slope(mean: np.ndarray, diff: np.ndarray, alpha: float) -> tuple[float, Interval, float]:
     """Least-squares slope of ``diff`` on ``mean`` with its CI and p-value (nan if the means do not vary)."""
+    from scipy import stats  # imported when used: see the module's docstring
+
     if np.ptp(mean) == 0:
         return math.nan, Interval(math.nan, math.nan), math.nan
     fit = stats.linregress(mean, diff)

@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from scipy import stats as sps
 
 from hiprom import __version__
 from hiprom.errors import NotMeasurableError
@@ -56,6 +55,8 @@ def loa_ci_half_width(n: int) -> float:
     ``t(0.975, n-1) * sqrt(3 / n)`` (Bland & Altman 1986): 0.81 at n = 20,
     0.66 at 30, 0.45 at 60, 0.34 at 100. Quadrupling n halves it.
     """
+    from scipy import stats as sps  # imported when used (see hiprom.validation.stats)
+
     return float(sps.t.ppf(0.975, n - 1) * math.sqrt(3 / n)) if n >= 2 else math.inf
 
 

@@ -211,12 +211,27 @@ def delete_subject(subject: str, store: StoreDep) -> dict[str, Any]:
 # -- sessions ----------------------------------------------------------------------
 
 
+PAGE_DEFAULT, PAGE_MAX = 100, 1000
+"""Sessions ``GET /api/sessions`` answers with unless asked, and at most: a clinic's 20 000 were 14 MB and 5 s."""
+
+
 @router.get("/sessions", response_model=list[SessionPublic], responses=responses(404, 422))
-def list_sessions(store: StoreDep, subject: str | None = None,
-                  limit: Annotated[int | None, Query(ge=1, le=10_000)] = None) -> list[dict[str, Any]]:
-    """Sessions, newest first, of one subject or of all."""
+def list_sessions(store: StoreDep, request: Request, response: Response, subject: str | None = None,
+                  limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
+                  offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0) -> list[dict[str, Any]]:
+    """One page of sessions, newest first, of one subject or of all.
+
+    ``X-Total-Count`` says how many there are; a ``Link`` header with
+    ``rel="next"`` gives the next page's URL while there are more.
+    """
     with _http_errors():
-        return [_session_public(s) for s in store.sessions(subject, limit=limit)]
+        page = [_session_public(s) for s in store.sessions(subject, limit=limit, offset=offset)]
+        total = store.n_sessions(subject)
+    response.headers["X-Total-Count"] = str(total)
+    if offset + len(page) < total:
+        following = request.url.include_query_params(limit=limit, offset=offset + len(page))
+        response.headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'
+    return page
 
 
 def _no_such_subject(subject: str) -> str:
