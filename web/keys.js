@@ -20,12 +20,12 @@ function guarded(key, what, action) {
   }
   app.confirm = { key, until: now + CONFIRM_MS };
   ui.detail.className = "detail confirm";
-  // On a touch screen the button pressed is named ("Tap Close again"), not its key.
+  // On a touch screen the button pressed is named ("Tap Close once more"), not its key.
   const button = (key === "Space" ? ui.nextLabel : ui.cancelLabel).textContent;
-  ui.detail.textContent = hasKeys()
-    ? `These results are not saved. Press ${key} again to ${what}, or S to save them first.`
-    : `These results are not saved. Tap ${button} once more to ${what}, or Save to keep them first.`;
-  say(`The results are not saved. ${hasKeys() ? `Press ${key === "Esc" ? "Escape" : key}` : `Tap ${button}`} ${hasKeys() ? "again" : "once more"} to ${what}.`);
+  const keys = hasKeys();
+  const press = keys ? `Press ${key} again` : `Tap ${button} once more`;
+  ui.detail.textContent = `These results are not saved. ${press} to ${what}, ${keys ? "or S to save them first" : "or Save to keep them first"}.`;
+  say(`The results are not saved. ${press.replace("Press Esc ", "Press Escape ")} to ${what}.`);
   setTimeout(() => {
     if (app.confirm && performance.now() >= app.confirm.until) {
       app.confirm = null;
