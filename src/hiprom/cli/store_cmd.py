@@ -200,22 +200,48 @@ def subjects() -> None:
     """List, add, show and delete subjects (people assessed, by pseudonym)."""
 
 
+LIST_LIMIT = 50
+"""Rows the tables of ``hiprom subjects list`` and ``sessions list`` show unless told (a clinic's
+years do not fit a screen)."""
+
+
+def _listed(limit: int | None, show_all: bool, as_json: bool) -> int | None:
+    """How many rows a list command reads: ``--limit``, every one (``--all``, ``--json``) or ``LIST_LIMIT``."""
+    if show_all and limit is not None:
+        raise InputError("give --limit N or --all, not both")
+    return LIST_LIMIT if limit is None and not show_all and not as_json else limit
+
+
 @subjects.command("list")
+@click.option("--find", default=None, metavar="TEXT", help="Only subjects whose pseudonym or name contains TEXT (any case).")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help=f"At most this many, by pseudonym (default: {LIST_LIMIT} in the table, all with --json).")
+@click.option("--all", "show_all", is_flag=True, help="Every subject, however many.")
 @db_option
 @json_option
-def subjects_list(db: str | None, as_json: bool) -> None:
-    """List every subject with its number of sessions."""
+def subjects_list(find: str | None, limit: int | None, show_all: bool, db: str | None, as_json: bool) -> None:
+    """List subjects by pseudonym with their number of sessions; the table shows the first 50 unless told."""
+    limit = _listed(limit, show_all, as_json)
     with open_store(db) as store:
-        rows = store.subjects()
+        rows = store.subjects(find, limit=limit)
+        total = store.n_subjects(find) if limit is not None and len(rows) == limit else len(rows)
         where = store.where
     if as_json:
         print_json([r.to_dict() for r in rows])
+        return
+    if not rows:
+        console().print(f"No subject's pseudonym or name contains {find!r} in {where}." if find else
+                        f"No subjects yet in {where}; add one with 'hiprom subjects add'.")
         return
     table = make_table(f"Subjects in {where}", ["pseudonym", "name", "born", ("sessions", "right"), "added"])
     for r in rows:
         table.add_row(safe(r.pseudonym), safe(r.name), safe(r.date_of_birth), str(r.n_sessions),
                       time_cell(r.created_utc, with_time=False))
-    console().print(table if rows else f"No subjects yet in {where}; add one with 'hiprom subjects add'.")
+    console().print(table)
+    if total > len(rows):
+        narrow = "" if find else ", --find TEXT for a pseudonym or name"
+        console().print(Text(f"The first {len(rows)} of {total} subjects by pseudonym; --limit N for more, "
+                             f"--all for every one{narrow}.", style="dim"))
 
 
 @subjects.command("add")
@@ -296,10 +322,6 @@ def _sessions_table(title: str, rows: list[Any]) -> Table:
     return table
 
 
-LIST_LIMIT = 50
-"""Sessions the table of ``hiprom sessions list`` shows unless told (a clinic's years do not fit a screen)."""
-
-
 @sessions.command("list")
 @click.option("--subject", default=None, help="Only this subject's sessions (pseudonym or number).")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
@@ -309,10 +331,7 @@ LIST_LIMIT = 50
 @json_option
 def sessions_list(subject: str | None, limit: int | None, show_all: bool, db: str | None, as_json: bool) -> None:
     """List sessions, newest first (figures in degrees); the table shows the newest 50 unless told."""
-    if show_all and limit is not None:
-        raise InputError("give --limit N or --all, not both")
-    if limit is None and not show_all and not as_json:
-        limit = LIST_LIMIT
+    limit = _listed(limit, show_all, as_json)
     with open_store(db) as store:
         rows = store.sessions(subject, limit=limit)
         total = len(rows)

@@ -163,20 +163,24 @@ class Store(ReferenceStore, ProgramStore):
             s.flush()
             return _subject_record(row, 0)
 
-    def subjects(self) -> list[SubjectRecord]:
-        """Every subject, by pseudonym, with its number of sessions."""
+    def subjects(self, find: str | None = None, limit: int | None = None) -> list[SubjectRecord]:
+        """Subjects by pseudonym, with their number of sessions: every one, or those whose
+        pseudonym or name contains ``find`` (any case), at most ``limit``."""
         counts = (
             select(SessionRow.subject_id, func.count(SessionRow.id).label("n"))
             .group_by(SessionRow.subject_id)
             .subquery()
         )
         with self._tx() as s:
-            rows = s.execute(
-                select(SubjectRow, func.coalesce(counts.c.n, 0))
-                .outerjoin(counts, counts.c.subject_id == SubjectRow.id)
-                .order_by(SubjectRow.pseudonym)
-            ).all()
+            query = (select(SubjectRow, func.coalesce(counts.c.n, 0))
+                     .outerjoin(counts, counts.c.subject_id == SubjectRow.id))
+            rows = s.execute(_found(query, find).order_by(SubjectRow.pseudonym).limit(limit)).all()
             return [_subject_record(row, n) for row, n in rows]
+
+    def n_subjects(self, find: str | None = None) -> int:
+        """How many subjects :meth:`subjects` would list without a limit."""
+        with self._tx() as s:
+            return s.scalar(_found(select(func.count(SubjectRow.id)), find)) or 0
 
     def subject(self, ref: str | int) -> SubjectRecord:
         """The subject with pseudonym (or number) ``ref``; ``RecordNotFound`` if none."""
@@ -459,6 +463,15 @@ def save_analysis(
     The same as :meth:`Store.save_analysis`; see there for ``options``.
     """
     return store.save_analysis(analysis, subject=subject, operator=operator, notes=notes, **options)
+
+
+def _found(query: Select, find: str | None) -> Select:
+    """``query`` kept to the subjects whose pseudonym or name contains ``find`` (any case; ``%`` and
+    ``_`` are plain characters)."""
+    if not find:
+        return query
+    return query.where(SubjectRow.pseudonym.icontains(find, autoescape=True)
+                       | SubjectRow.name.icontains(find, autoescape=True))
 
 
 def _subject_record(row: SubjectRow, n_sessions: int) -> SubjectRecord:
