@@ -43,3 +43,25 @@ def test_a_time_is_shown_on_the_clinics_clock(monkeypatch: pytest.MonkeyPatch, z
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Etc/GMT+12"])  # UTC+14 and UTC-12: at any hour one differs
+def test_a_birth_date_is_in_the_future_after_today_on_the_clinics_clock(monkeypatch: pytest.MonkeyPatch,
+                                                                         zone: str) -> None:
+    """A baby born this morning in Kiribati was refused as born "in the future" (UTC's today)."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from hiprom.errors import InputError
+    from hiprom.store.records import parse_date_of_birth
+
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        today = datetime.now(ZoneInfo(zone)).date()
+        assert parse_date_of_birth(today.isoformat()) == today
+        with pytest.raises(InputError, match="is in the future"):
+            parse_date_of_birth(today + timedelta(days=1))
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -89,7 +89,9 @@ def check_pseudonym(pseudonym: str) -> str:
 
 
 def parse_date_of_birth(value: date | str | None) -> date | None:
-    """A birth date from a ``date`` or ``YYYY-MM-DD``; ``InputError`` if malformed or in the future."""
+    """A birth date from a ``date`` or ``YYYY-MM-DD``; ``InputError`` if malformed or in the future
+    (after today on the clinic's clock, :func:`local_day`: a baby born this morning in Sydney is
+    born "tomorrow" in UTC)."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
@@ -99,7 +101,7 @@ def parse_date_of_birth(value: date | str | None) -> date | None:
             value = date.fromisoformat(str(value).strip())
         except ValueError:
             raise InputError(f"date of birth: {value!r} is not a date; use YYYY-MM-DD") from None
-    if value > datetime.now(timezone.utc).date():
+    if value > local_day(datetime.now(timezone.utc).replace(tzinfo=None)):
         raise InputError(f"date of birth: {value.isoformat()} is in the future")
     return value
 
