@@ -106,8 +106,8 @@ def _bad_norms(tmp: Path) -> list[str | Path]:
 @pytest.mark.parametrize(
     "args, code, message",
     [
-        (lambda p: [_recording(p / "three.landmarks.npz", n=3)], NotMeasurableError.exit_code,
-         "not measurable: only 3 frames"),
+        (lambda p: [_recording(p / "one.landmarks.npz", n=1)], NotMeasurableError.exit_code,
+         "not measurable: only 1 frame;"),
         (lambda p: [_recording(p / "empty.landmarks.npz", no_person=True)], NotMeasurableError.exit_code,
          "not measurable: no person found in any frame"),
         (lambda p: [_bad_shapes(p / "shapes.landmarks.npz")], InputError.exit_code,
@@ -116,7 +116,7 @@ def _bad_norms(tmp: Path) -> list[str | Path]:
         (lambda p: [p / "missing.mp4"], InputError.exit_code, "no such file"),
         (_bad_norms, InputError.exit_code, "norm_deg must be a number"),
     ],
-    ids=["3-frames", "no-person", "wrong-shapes", "non-video", "missing", "bad-norms"],
+    ids=["1-frame", "no-person", "wrong-shapes", "non-video", "missing", "bad-norms"],
 )
 def test_bad_input_ends_with_one_clear_line(tmp_path, args, code, message):
     run = hiprom("analyze", *args(tmp_path), "--json", tmp_path / "r.json")
@@ -124,6 +124,7 @@ def test_bad_input_ends_with_one_clear_line(tmp_path, args, code, message):
     assert run.returncode == code, run.stderr
     errors = [line for line in run.stderr.splitlines() if line.startswith("hiprom: error:")]
     assert len(errors) == 1 and message in errors[0], run.stderr
+    assert " 1 frames" not in run.stdout + run.stderr  # "1 frame, 0.0 s at 30 fps"
     if code == NotMeasurableError.exit_code:  # the result is still written, saying why
         result = strict_json(tmp_path / "r.json")
         assert result["measurable"] is False and result["not_measurable_reason"] in errors[0]

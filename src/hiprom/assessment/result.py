@@ -26,7 +26,7 @@ from hiprom.kinematics import COMPENSATION, METHODS, QualityFlag, flag_names
 from hiprom.kinematics.camera import CameraEstimate
 from hiprom.landmarks import SIDES
 from hiprom.parsing import printable_name
-from hiprom.rounding import rounded_list
+from hiprom.rounding import counted, rounded_list
 
 if TYPE_CHECKING:
     from hiprom.kinematics import Kinematics
@@ -120,7 +120,7 @@ def _notes(trials: list[Trial], fraction: dict[str, float], rest: dict[str, floa
             notes.append(f"{side}: rest position {rest[side]:+.1f}° from vertical")
         reasons = Counter(r for tr in trials if tr.side == side for r in tr.reasons)
         for reason, count in reasons.items():
-            notes.append(f"{side}: {reason_words([reason])} during {count} trial{'s' if count > 1 else ''}")
+            notes.append(f"{side}: {reason_words([reason])} during {counted(count, 'trial')}")
         if not any(tr.side == side for tr in trials):
             notes.append(f"{side}: no trial found")
     return notes
@@ -130,7 +130,7 @@ def too_few_frames(n: int, min_frames: int) -> str | None:
     """The not-measurable reason for a recording of ``n`` frames, or None if enough."""
     if n >= min_frames:
         return None
-    return f"only {n} frame{'s' if n != 1 else ''}; at least {min_frames} are needed to measure a trial"
+    return f"only {counted(n, 'frame')}; at least {min_frames} are needed to measure a trial"
 
 
 def assess(

@@ -8,6 +8,7 @@ from typing import Any
 from hiprom.assessment.norms import Norms
 from hiprom.assessment.reasons import reason_advice, reason_words
 from hiprom.landmarks import SIDES
+from hiprom.rounding import counted
 
 _LABEL = {"internal_rotation": "IR", "external_rotation": "ER", "total_arc": "total arc"}
 
@@ -79,6 +80,6 @@ def verdict(result: dict[str, Any]) -> str:
         parts.append(f"not measured: {', '.join(absent)}")
     if invalid:
         # Not "ignored": a side whose every trial did not count shows the best of them, marked unconfirmed.
-        parts.append(f"{len(invalid)} trial{'s' if len(invalid) > 1 else ''} did not count")
+        parts.append(f"{counted(len(invalid), 'trial')} did not count")
     text = "; ".join(parts) + "."
     return text[0].upper() + text[1:]

@@ -25,6 +25,7 @@ from hiprom.atomic import check_not_source
 from hiprom.cli.progress import frame_progress
 from hiprom.cli.store_cmd import STDOUT, StdoutConsole, open_store, verdict_cell, write_text
 from hiprom.errors import InputError, NotMeasurableError
+from hiprom.rounding import counted
 
 FILE = click.Path(dir_okay=False, path_type=Path)
 
@@ -49,7 +50,7 @@ def summary_tables(result: dict[str, Any], catalogue: Catalogue | None = None) -
     out: list[Table | str] = []
     norms = result["norms"]
     head = (
-        f"[bold]{escape(result['source'] or 'recording')}[/]: {result['frames']} frames, "
+        f"[bold]{escape(result['source'] or 'recording')}[/]: {counted(result['frames'], 'frame')}, "
         f"{result['duration_s']:.1f} s at {result['fps']:g} fps"
         + (", mirrored" if result.get("mirrored") else "")
     )
@@ -105,7 +106,7 @@ def summary_tables(result: dict[str, Any], catalogue: Catalogue | None = None) -
         out.append(trials)
         more = len(result["trials"]) - MAX_TRIAL_ROWS
         if more > 0:
-            out.append(f"[dim]… and {more} more trial{'s' if more > 1 else ''} (all are in --json)[/]")
+            out.append(f"[dim]… and {counted(more, 'more trial')} (all are in --json)[/]")
     for note in result["quality"]["notes"]:
         out.append(f"[dim]note: {escape(note)}[/]")
     style = "bold red" if result["asymmetry"]["flagged"] else "bold"

@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 
+from hiprom.rounding import counted
+
 
 @click.command(context_settings={"show_default": True})
 @click.argument("inputs", nargs=-1, required=True, type=click.Path())  # str: Path("") would read as "."
@@ -61,7 +63,7 @@ def batch(inputs: tuple[str, ...], out_dir: Path, workers: int | None, redo: boo
     if result.failed:
         n = len(result.failed)
         raise BatchFailedError(
-            f"{n} of {len(result.rows)} input{'s' if len(result.rows) != 1 else ''} failed; "
+            f"{n} of {counted(len(result.rows), 'input')} failed; "
             f"the reasons are in {result.summary_path}"
         )
 

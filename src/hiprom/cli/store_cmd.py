@@ -23,6 +23,7 @@ from rich.text import Text
 from hiprom.atomic import atomic_write
 from hiprom.errors import InputError
 from hiprom.report.figures import fmt
+from hiprom.rounding import counted
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -505,7 +506,7 @@ def backup(file: Path, db: str | None) -> None:
     from hiprom.store.backup import backup as run_backup
 
     done = run_backup(file, db)
-    click.echo(f"Backed up {_count(done.sessions, 'session')} of {_count(done.subjects, 'subject')} to {done.path}")
+    click.echo(f"Backed up {counted(done.sessions, 'session')} of {counted(done.subjects, 'subject')} to {done.path}")
 
 
 @click.command()
@@ -522,18 +523,14 @@ def restore(file: Path, yes: bool, db: str | None) -> None:
     from hiprom.store.backup import restore as run_restore
 
     def confirm(where: str, subjects: int, sessions: int) -> None:
-        ask_yes(yes, f"Replace the records in {where} with the {_count(sessions, 'session')} of "
-                     f"{_count(subjects, 'subject')} in {file}? The records there now are backed up first",
+        ask_yes(yes, f"Replace the records in {where} with the {counted(sessions, 'session')} of "
+                     f"{counted(subjects, 'subject')} in {file}? The records there now are backed up first",
                 "restoring", "nothing restored")
 
     done = run_restore(file, db, confirm)
     kept = f"; the records before are kept in {done.kept}" if done.kept else ""
-    click.echo(f"Restored {_count(done.sessions, 'session')} of {_count(done.subjects, 'subject')} "
+    click.echo(f"Restored {counted(done.sessions, 'session')} of {counted(done.subjects, 'subject')} "
                f"into {done.store}{kept}")
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'s' if n != 1 else ''}"
 
 
 @click.group()
@@ -560,7 +557,7 @@ def store_init(db: str) -> None:
     if new:
         click.echo(f"Created an empty records store at {where}")
     else:
-        click.echo(f"{where} is a records store already ({_count(n, 'session')}); nothing changed")
+        click.echo(f"{where} is a records store already ({counted(n, 'session')}); nothing changed")
 
 
 def _register_reference_commands() -> None:
