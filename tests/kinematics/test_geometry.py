@@ -10,7 +10,14 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from hiprom.kinematics import METHODS, KinematicsSettings, QualityFlag, measure
-from hiprom.kinematics.geometry import ANKLE, HIP, KNEE, frontal_rotation_deg, world_rotation_deg
+from hiprom.kinematics.geometry import (
+    ANKLE,
+    HIP,
+    KNEE,
+    circular_mean_deg,
+    frontal_rotation_deg,
+    world_rotation_deg,
+)
 from hiprom.synthetic import Body, Camera, project, seated_pose, seated_recording
 
 from .conftest import LEVEL, SUBJECT, with_lead
@@ -182,3 +189,22 @@ def test_knee_anchor_undoes_a_knee_landmark_that_follows_the_foot(four_trials):
     # On true geometry the anchor changes nothing.
     unanchored = measure(rec, settings=KinematicsSettings(knee_anchor=0.0))
     np.testing.assert_allclose(measure(rec).frontal_deg, unanchored.frontal_deg, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "angles, expected",
+    [
+        ([178.0, -178.0], 180.0),  # either side of the seam: upside down, not 0
+        ([170.0, -176.0, np.nan], 177.0),
+        ([-3.0, 7.0], 2.0),
+        ([90.0, 100.0, np.nan, 110.0], 100.0),
+    ],
+)
+def test_circular_mean_wraps_at_180(angles, expected):
+    mean = float(circular_mean_deg(np.array(angles)))
+    assert (mean - expected + 180.0) % 360.0 - 180.0 == pytest.approx(0.0, abs=1e-9)
+
+
+def test_circular_mean_along_an_axis_and_of_nothing():
+    np.testing.assert_allclose(circular_mean_deg(np.array([[10.0, 179.0], [20.0, -179.0]]), axis=0), [15.0, 180.0])
+    assert np.isnan(circular_mean_deg(np.array([np.nan, np.nan])))

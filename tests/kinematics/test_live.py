@@ -65,6 +65,16 @@ def test_calibrate_takes_the_neutral_from_recent_frames(four_trials):
     assert np.abs(_stack(live, "raw_deg")[41:] - rot[41:]).max() < 5.0
 
 
+def test_calibrate_an_upside_down_camera(four_trials):
+    # The live meter takes its neutral with the same estimator: a camera turned 180 deg levels like any other.
+    _, rot = four_trials
+    rec = seated_recording(rot, camera=Camera(roll_deg=180.0, height_m=0.5, aim_height_m=0.5), image_noise_px=1.0)
+    meter = LiveMeter(calibration_s=1.0)
+    live = _replay(rec, meter, calibrate_at=40)
+    assert abs(abs(meter.neutral.reference_deg) - 180.0) < 0.5
+    assert np.abs(_stack(live, "raw_deg")[41:] - rot[41:]).max() < 5.0
+
+
 def test_calibrate_without_legs_raises():
     meter = LiveMeter()
     with pytest.raises(NotMeasurableError, match="frame"):

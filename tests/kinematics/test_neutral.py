@@ -38,6 +38,22 @@ def test_reference_is_the_camera_roll_on_a_protocol(four_trials, roll_deg):
     np.testing.assert_allclose(kin.neutral.down_world, [np.sin(r), np.cos(r), 0.0], atol=1e-9)
 
 
+@pytest.mark.parametrize("splay_deg", [0.0, 6.0])
+@pytest.mark.parametrize("roll_deg", [178.0, 180.0, -180.0, 182.0, 135.0])
+def test_an_upside_down_picture_measures_as_upright(four_trials, roll_deg, splay_deg):
+    # A phone video stored upside down without its rotation tag: the resting shanks point near image-up,
+    # either side of the +-180 seam (with a 6 deg splay each side lies on its own side of it).
+    _, rot = four_trials
+    upright = measure(seated_recording(rot + splay_deg, camera=Camera(**LEVEL), image_noise_px=1.0, seed=3))
+    kin = measure(seated_recording(rot + splay_deg, camera=Camera(roll_deg=roll_deg, **LEVEL), image_noise_px=1.0,
+                                   seed=3))
+    assert (kin.reference_deg - roll_deg + 180.0) % 360.0 - 180.0 == pytest.approx(0.0, abs=0.3)
+    assert kin.neutral.quiet_fraction == pytest.approx(upright.neutral.quiet_fraction, abs=0.02)
+    for peak in (np.nanmax, np.nanmin):  # internal and external, per side
+        np.testing.assert_allclose(peak(kin.angle_deg, axis=0), peak(upright.angle_deg, axis=0), atol=0.6)
+        np.testing.assert_allclose(peak(kin.angle_deg, axis=0), peak(rot + splay_deg, axis=0), atol=1.5)
+
+
 def test_symmetric_splay_cancels_in_the_reference(four_trials):
     # A subject whose resting shanks both point 6 deg outward: the roll is still 0 and each
     # side reads the splay as its own (internal) rotation, as a goniometer would.

@@ -347,6 +347,13 @@ def test_setup_checks(image, failing, hint):
     assert hint in " ".join(c["hint"] for c in checks if not c["ok"])
 
 
+def test_an_upside_down_camera_is_called_tilted():
+    # Its shanks point up either side of the +-180 seam: their mean direction is 180, not 0 (level).
+    inp = GuideInput(t_ms=0.0, angle_deg=np.zeros(2), image=one_frame(Camera(roll_deg=180.0)), n_people=1)
+    square = next(c for c in setup_checks(inp, GuideConfig()) if c["id"] == "square")
+    assert not square["ok"] and "The camera is tilted" in square["hint"]
+
+
 def test_setup_passes_after_the_checks_hold():
     guide = Guide(GuideConfig(setup_s=1.0))
     guide.command("start")

@@ -36,6 +36,20 @@ def wrap_deg(a: np.ndarray) -> np.ndarray:
     return (a + 180.0) % 360.0 - 180.0
 
 
+def circular_mean_deg(a: np.ndarray, axis: int | None = None) -> np.ndarray:
+    """Mean direction of angles (deg, NaN ignored): the angle of their summed unit vectors, in [-180, 180].
+
+    Unlike a plain mean it wraps: +178 and -178 average to 180, not 0. NaN where
+    there is no angle.
+    """
+    rad = np.radians(np.asarray(a, dtype=np.float64))
+    ok = np.isfinite(rad)
+    rad = np.where(ok, rad, 0.0)
+    s = np.where(ok, np.sin(rad), 0.0).sum(axis=axis)
+    c = np.where(ok, np.cos(rad), 0.0).sum(axis=axis)
+    return np.where(ok.any(axis=axis), np.degrees(np.arctan2(s, c)), np.nan)
+
+
 def to_pixels(image: np.ndarray, size_wh: tuple[int, int], index: np.ndarray | None = None) -> np.ndarray:
     """(n, m, 2) pixel coordinates (x right, y down) of landmarks ``index`` (default all 33).
 

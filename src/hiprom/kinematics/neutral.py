@@ -160,6 +160,12 @@ def _median(values: np.ndarray, axis: int | None = None) -> np.ndarray:
         return np.nanmedian(values, axis=axis)
 
 
+def _turned(angle_deg: Any, turn_deg: float) -> Any:
+    """``angle_deg - turn_deg`` wrapped into [-180, 180); exactly ``angle_deg`` when ``turn_deg`` is 0
+    (an upright picture keeps its numbers to the last bit)."""
+    return geo.wrap_deg(np.asarray(angle_deg, dtype=np.float64) - turn_deg) if turn_deg else angle_deg
+
+
 def estimate_neutral(
     image: np.ndarray,
     world: np.ndarray,
@@ -178,15 +184,20 @@ def estimate_neutral(
     image, world = image[::stride], world[::stride]
     measurable = unmeasurable_flags(image, size_wh, settings) == 0  # (n, 2)
     phi = np.where(measurable, geo.shank_direction_deg(image, size_wh), np.nan)
+    # Modes, means and differences below are plain (not circular), so they are taken with the shanks
+    # turned to within 90 deg of image-down, far from the angles' +-180 seam: an upside-down picture's
+    # resting shanks lie either side of it (+178 and -178, whose plain mean 0 is the wrong way up).
+    turn = 180.0 if abs(float(geo.circular_mean_deg(phi))) > 90.0 else 0.0
+    phi = _turned(phi, turn)
     modes = np.array([robust_mode(phi[:, side], settings.mode_bandwidth_deg) for side in range(2)])
     if reference_deg is not None:
         ref = float(reference_deg)
     elif np.any(np.isfinite(modes)):
-        ref = float(np.nanmean(modes))  # symmetric splay cancels in the mean of both sides
+        ref = float(_turned(np.nanmean(modes), -turn))  # symmetric splay cancels in the mean of both sides
     else:
         ref = 0.0
     if not np.all(np.isfinite(modes)):
-        modes = np.where(np.isfinite(modes), modes, ref)
+        modes = np.where(np.isfinite(modes), modes, _turned(ref, turn))
 
     near = np.abs(phi - modes) <= settings.neutral_tolerance_deg  # NaN compares False
     quiet = near.all(axis=1)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hiprom.assessment.wording import camera_advice, picture_advice
-from hiprom.kinematics.geometry import shank_direction_deg, to_pixels
+from hiprom.kinematics.geometry import circular_mean_deg, shank_direction_deg, to_pixels
 from hiprom.landmarks import Landmark
 
 if TYPE_CHECKING:
@@ -106,7 +106,8 @@ def _lean_deg(px: np.ndarray) -> float:
 
 def _roll_deg(img: np.ndarray, size_wh: tuple[int, int]) -> float:
     """The camera's roll read from this frame's shanks (deg), as the measurement levels by it
-    (``estimate_neutral``: the mean of both shanks' directions, in which each leg's splay cancels);
-    meaningful only while both legs rest. 0 when a shank is not seen."""
-    roll = float(np.mean(shank_direction_deg(img[None], size_wh)[0]))
-    return roll if math.isfinite(roll) else 0.0
+    (``estimate_neutral``: the mean of both shanks' directions, in which each leg's splay cancels,
+    wrapped, so an upside-down camera reads 180, not 0); meaningful only while both legs rest. 0 when a
+    shank is not seen."""
+    shanks = shank_direction_deg(img[None], size_wh)[0]
+    return float(circular_mean_deg(shanks)) if np.all(np.isfinite(shanks)) else 0.0
