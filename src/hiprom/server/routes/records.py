@@ -175,11 +175,12 @@ def _session_public(record: Any) -> dict[str, Any]:
 # -- subjects ----------------------------------------------------------------------
 
 
-@router.get("/subjects", response_model=list[SubjectPublic])
-def list_subjects(store: StoreDep) -> list[dict[str, Any]]:
-    """Every subject, by pseudonym."""
+@router.get("/subjects", response_model=list[SubjectPublic], responses=responses(422))
+def list_subjects(store: StoreDep,
+                  find: Annotated[str | None, Query(max_length=200)] = None) -> list[dict[str, Any]]:
+    """Every subject, by pseudonym; with ``find``, those whose pseudonym or name contains it (any case)."""
     with _http_errors():
-        return [s.to_dict() for s in store.subjects()]
+        return [s.to_dict() for s in store.subjects(find)]
 
 
 @router.post("/subjects", response_model=SubjectPublic, status_code=201, responses=responses(400, 409, 413, 422))
