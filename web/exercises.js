@@ -207,6 +207,7 @@ export function updateExercise(state) {
   const target = state.reps_target;
   setText(el.count, `${state.reps_done} of ${target}`);
   el.count.dataset.reps = String(state.reps_done);
+  if (state.active && !state.counting && state.detail) setText(el.say, state.detail); // why counting waits
   if (state.active && state.counting) {
     setText(el.hold, state.in_rep ? `hold ${state.hold_s.toFixed(1)} s of ${state.hold_target_s} s` : "");
     if (state.in_rep && !ex.heldSaid && state.hold_s >= state.hold_target_s) { ex.heldSaid = true; say("Good. Come back."); }

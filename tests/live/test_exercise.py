@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from hiprom.assessment import load_catalogue
@@ -61,3 +62,32 @@ def test_a_new_guided_test_ends_the_exercise():
 def test_what_the_camera_cannot_count_is_refused_in_one_line(exercise_id, side, words):
     with pytest.raises(ExerciseError, match=words):
         camera_exercise(exercise_id, side)
+
+
+def _run(rot, comp, fps: float, side: str = "left", exercise_id: str = "chair_rotation_internal"):
+    """Feed a synthetic recording of ``rot`` through LiveProcessor with the exercise started at its first frame."""
+    rec = seated_recording(rot, fps=fps, image_noise_px=0.6, world_noise_m=0.002, seed=5, **comp)
+    proc = LiveProcessor(source_label="synthetic")
+    proc.start_exercise(LiveExercise(camera_exercise(exercise_id, side), side))
+    states = []
+    for i in range(rec.n_frames):
+        proc.process(rec.t_ms[i], rec.image[i], rec.world[i], rec.size_wh, int(rec.n_people[i]))
+        states.append(proc.exercise_state())
+    proc.stop_exercise()
+    return proc.exercise_state()["result"], states
+
+
+def test_a_foot_turned_when_the_exercise_starts_is_waited_for_not_taken_as_neutral():
+    """The person is still turning the foot (15-25 deg) when the exercise starts, comes back, sits still
+    as told, then does 3 reps of 30 deg: the old lead-in took the turned foot as neutral after 2.5 s, the
+    way back counted as a first rep (released early) and every real rep read 20 deg."""
+    fps = 15.0
+    t, rot, comp = exercise_protocol([Rep(30.0, 3.0)] * 3, "left", "internal", fps=fps, lead_s=8.0)
+    rot[:, 0] += np.interp(t, [0.0, 2.0, 3.0, 3.5, 4.5, 99.0], [15.0, 22.0, 25.0, 25.0, 0.0, 0.0])
+    result, states = _run(rot, comp, fps)
+    assert [(r["counted"], r["reasons"]) for r in result["reps"]] == [(True, [])] * 3
+    assert all(abs(peak - 30.0) <= 1.0 for peak in result["peaks_deg"])
+    waiting = [s["detail"] for s in states if not s["counting"]]
+    assert "Let both shins hang straight down, feet flat, and keep still." in waiting
+    assert waiting[-1] == "Hold still: shins vertical, feet flat."
+    assert all(s["detail"] is None for s in states if s["counting"])

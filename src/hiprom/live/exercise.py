@@ -40,14 +40,17 @@ def camera_exercise(exercise_id: str, side: str, catalogue: Catalogue | None = N
 
 
 LEAD_IN_S = 2.5
-"""Seconds of sitting still, feet straight, before counting: the meter's neutral is taken then."""
+"""Seconds at least before counting: the meter's neutral is taken once the shins have also rested."""
 
 
 class LiveExercise:
     """One counted exercise in progress (or just stopped) on one side.
 
-    The first ``lead_in_s`` seconds are the still lead-in: the live meter is
-    calibrated at its end (as for the guided test), then reps are counted.
+    The lead-in lasts ``lead_in_s`` at least and until both shins rest still (the
+    guide's calibration test, which the caller applies): the live meter is then
+    calibrated (as for the guided test) and reps are counted. A neutral taken
+    while the foot is turned would read the turn as rest: the way back from it
+    was counted as a first rep, and every rep after read short by the turn.
 
     Args:
         exercise: a camera-followed exercise of the catalogue.
@@ -65,6 +68,7 @@ class LiveExercise:
         self.lead_in_s = float(lead_in_s)
         self._t0: float | None = None
         self.counting = False
+        self.detail: str | None = None  # while waiting to count: what keeps the neutral from being taken
         self.result: dict[str, Any] | None = None
 
     @property
@@ -72,11 +76,15 @@ class LiveExercise:
         """Still counting (not stopped)."""
         return self.result is None
 
-    def wants_calibration(self, t_s: float) -> bool:
-        """True once, on the frame that ends the still lead-in (the caller calibrates its meter, then updates)."""
+    def wants_calibration(self, t_s: float, rest_hint: str | None) -> bool:
+        """True once, on the first frame after ``lead_in_s`` with the shins at rest (``rest_hint`` None);
+        the caller calibrates its meter, then updates. ``rest_hint`` says what keeps them from it."""
         if self._t0 is None:
             self._t0 = float(t_s)
-        if not self.counting and self.active and t_s - self._t0 >= self.lead_in_s:
+        if self.counting or not self.active:
+            return False
+        self.detail = rest_hint
+        if rest_hint is None and t_s - self._t0 >= self.lead_in_s:
             self.counting = True
             return True
         return False
@@ -107,6 +115,7 @@ class LiveExercise:
             "side": self.side,
             "active": self.active,
             "counting": self.counting,
+            "detail": None if self.counting or not self.active else self.detail,
             "reps_target": dose.reps * dose.sets,
             **self.counter.status(self._t_s),
             "result": self.result,

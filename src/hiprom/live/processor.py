@@ -31,7 +31,7 @@ from hiprom.errors import HipromError
 from hiprom.kinematics import METHODS, LiveMeter, flag_names
 from hiprom.landmarks import LEFT_RIGHT_SWAP, SIDES
 from hiprom.live.exercise import LiveExercise
-from hiprom.live.guide import Guide, GuideConfig, GuideInput
+from hiprom.live.guide import HOLD_STILL, Guide, GuideConfig, GuideInput, rest_hint
 from hiprom.live.messages import FrameReading, Peaks, SideReading, Status, results_summary
 from hiprom.live.recorder import GuidedRecorder
 from hiprom.pipeline import analyze_recording
@@ -222,7 +222,7 @@ class LiveProcessor:
     ) -> FrameReading:
         """Measure one frame of landmarks and advance the guide."""
         self._size_wh = (int(size_wh[0]), int(size_wh[1]))
-        if self.exercise is not None and self.exercise.wants_calibration(t_ms / 1000.0):
+        if self.exercise is not None and self.exercise.wants_calibration(t_ms / 1000.0, self._rest_hint()):
             try:
                 self.meter.calibrate()
             except HipromError as exc:  # nobody still in view: count against the uncalibrated neutral
@@ -302,27 +302,35 @@ class LiveProcessor:
             # Legs out of sight: the person may be up moving the laptop, so an earlier estimate no longer holds.
             self._camera, self._camera_at_s = None, -math.inf
             return None
-        if abs(t_s - self._camera_at_s) >= CAMERA_EVERY_S and self._legs_rested():
+        if abs(t_s - self._camera_at_s) >= CAMERA_EVERY_S and self._rest_hint() is None:
             self._camera_at_s = t_s
             estimate = self.meter.camera_estimate()
             self._camera = None if estimate is None else estimate.to_dict()
         return self._camera
 
-    def _legs_rested(self) -> bool:
-        """Both shins hung still near neutral over the frames the camera estimate reads (the guide's
-        calibration test: within ``calibrate_max_deg`` and ``still_band_deg``). A turned foot moves the
-        knee and ankle the estimate reads: on the rendered clips, whose cameras all stand in the validated
-        range, 32-50 % of the frames with a foot turned put the camera off to one side, too high or too
-        low, and no resting frame did. After a restart the rest must have lasted half the window at least,
-        not one frame."""
+    def _rest_hint(self) -> str | None:
+        """What keeps the meter's recent frames from serving as the neutral; None when they may.
+
+        The guide's calibration test over the meter's window: every frame within
+        ``calibrate_max_deg`` (:func:`rest_hint`) and each shin within ``still_band_deg``. After a
+        restart the rest must have lasted half the window at least, not one frame. A turned foot
+        moves the knee and ankle the neutral and the camera estimate read: on the rendered clips,
+        whose cameras all stand in the validated range, 32-50 % of the frames with a foot turned put
+        the camera off to one side, too high or too low, and no resting frame did; a neutral taken
+        mid-turn reads every later angle off by the turn (a counted exercise calibrated at 20 deg
+        counted a bogus first rep and read 30 deg reps as 20 deg).
+        """
         cfg = self.guide.cfg
+        if not self._recent:
+            return HOLD_STILL
+        hint = rest_hint(self._recent[-1][1], cfg)  # what to do now
+        if hint is not None:
+            return hint
         angles = np.array([a for _, a in self._recent])
-        return bool(
-            self._recent[-1][0] - self._recent[0][0] >= self.meter.calibration_s / 2
-            and np.all(np.isfinite(angles))
-            and np.all(np.abs(angles) <= cfg.calibrate_max_deg)
-            and np.all(np.ptp(angles, axis=0) <= cfg.still_band_deg)
-        )
+        rested = all(rest_hint(a, cfg) is None for a in angles)
+        still = bool(np.all(np.ptp(angles, axis=0) <= cfg.still_band_deg))
+        long_enough = self._recent[-1][0] - self._recent[0][0] >= self.meter.calibration_s / 2
+        return None if rested and still and long_enough else HOLD_STILL
 
     def stream_ended(self) -> None:
         """The source ended (a file or recording): trials still open are closed and counted."""
