@@ -8,7 +8,7 @@ import pytest
 from hiprom.assessment import load_catalogue
 from hiprom.live.exercise import ExerciseError, LiveExercise, camera_exercise
 from hiprom.live.processor import LiveProcessor
-from hiprom.synthetic import Rep, exercise_protocol, seated_recording
+from hiprom.synthetic import Camera, Rep, exercise_protocol, seated_recording
 
 PLAN = (
     Rep(30.0, 3.0),
@@ -91,3 +91,23 @@ def test_a_foot_turned_when_the_exercise_starts_is_waited_for_not_taken_as_neutr
     assert "Let both shins hang straight down, feet flat, and keep still." in waiting
     assert waiting[-1] == "Hold still: shins vertical, feet flat."
     assert all(s["detail"] is None for s in states if s["counting"])
+
+
+def test_after_the_camera_comes_back_the_exercise_takes_its_neutral_again_and_counts_on():
+    """A new pass of the source (the camera reconnected, a recording looped) resets the meter. The
+    exercise went on counting against the uncalibrated neutral: with the camera rolled 8 deg the rest
+    read 7.6 deg, no rep came back within 4 deg, and the last three reps were one unfinished rep."""
+    fps = 15.0
+    t, rot, comp = exercise_protocol([Rep(30.0, 3.0)] * 4, "left", "internal", fps=fps, lead_s=4.0, rest_s=3.0)
+    rec = seated_recording(rot, fps=fps, camera=Camera(roll_deg=8.0), image_noise_px=0.6, world_noise_m=0.002, seed=5)
+    proc = LiveProcessor(source_label="synthetic")
+    proc.start_exercise(LiveExercise(camera_exercise("chair_rotation_internal", "left"), "left"))
+    for i in range(rec.n_frames):
+        if i == int(13.0 * fps):  # during the hold of rep 2
+            proc.new_stream()
+        proc.process(rec.t_ms[i], rec.image[i], rec.world[i], rec.size_wh, 1)
+    proc.stop_exercise()
+    result = proc.exercise_state()["result"]
+    assert [r["reasons"] for r in result["reps"]] == [[], ["unfinished"], [], []]
+    assert result["reps_done"] == 3
+    assert all(abs(peak - 30.0) <= 1.0 for n, peak in enumerate(result["peaks_deg"]) if n != 1)

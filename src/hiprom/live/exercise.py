@@ -89,6 +89,15 @@ class LiveExercise:
             return True
         return False
 
+    def recalibrate(self) -> None:
+        """The meter lost its neutral (a new pass of the source: the camera came back, a recording
+        looped): a rep under way is closed as unfinished and the lead-in starts again, so nothing is
+        counted against a neutral that is no longer the person's rest."""
+        if self.active and self.counting:
+            self.counter.finish()
+            self.counting = False
+            self._t0 = None
+
     def update(self, t_s: float, angle_deg: Any, flag_bits: Any) -> None:
         """Take one frame after the lead-in: ``angle_deg`` and ``flag_bits`` hold both sides (``SIDES`` order)."""
         self._t_s = float(t_s)

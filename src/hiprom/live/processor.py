@@ -178,12 +178,15 @@ class LiveProcessor:
         """A new pass of the source (loop, rewind, camera back): fresh tracking.
 
         The pose model's frame-to-frame tracking is restarted; the meter too,
-        unless a guided test is under way (its calibration must survive).
+        unless a guided test is under way (its calibration must survive); a
+        counted exercise then takes its neutral again.
         """
         if self._tracker is not None:
             self._tracker.restart()
         if not self.guide.active:
             self.reset_meter()
+            if self.exercise is not None:
+                self.exercise.recalibrate()
 
     def _calibrate(self) -> None:
         self.recorder.calibrated(self.meter.calibrate())
