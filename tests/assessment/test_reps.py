@@ -140,3 +140,23 @@ def test_exercise_record_from_a_recording() -> None:
 def _series(rec):
     kin = measure(rec)
     return kin.t_s, kin.angle_deg[:, 0], kin.flags[:, 0]
+
+
+def test_the_live_hold_timer_stops_while_the_leg_is_unseen() -> None:
+    """Held 1 s, then the leg out of sight for 4 s and back at rest: the rep is measured as held 1 s
+    (released early); the timer ran on to 4.9 s, so the page said "Good. Come back." for a rep it refused."""
+    counter = RepCounter("internal", 3.0)
+    shown = 0.0
+    for t in np.arange(0, 8, 0.1):
+        angle = 30.0 if 1.0 <= t < 2.0 else (math.nan if 2.0 <= t < 6.0 else 0.0)
+        counter.update(float(t), angle)
+        shown = max(shown, counter.hold_so_far_s(float(t)))
+    assert counter.reps[0].reasons == ("released_early",)
+    assert shown < 3.0 and math.isclose(shown, counter.reps[0].hold_s, abs_tol=0.15)
+
+
+def test_the_live_hold_timer_bridges_a_lost_frame_as_the_rep_does() -> None:
+    counter = RepCounter("internal", 3.0)
+    for t in np.arange(0, 4.55, 0.1):
+        counter.update(float(t), math.nan if 2.5 <= t < 2.7 else (30.0 if t >= 1.0 else 0.0))
+    assert math.isclose(counter.hold_so_far_s(4.5), 3.5, abs_tol=0.11)

@@ -269,6 +269,7 @@ class RepCounter:
         self._lead = False
         self._went_far = False
         self._hold_since: float | None = None
+        self._seen_s = -math.inf  # the last frame of this rep with the angle measured
         self._best = -math.inf
         self.reps: list[Rep] = []
 
@@ -283,8 +284,12 @@ class RepCounter:
         return bool(self._buf)
 
     def hold_so_far_s(self, t_s: float) -> float:
-        """How long the angle has stayed near its highest level in this rep (0 at rest)."""
-        return 0.0 if self._hold_since is None else max(0.0, t_s - self._hold_since)
+        """How long the angle has stayed near its highest level in this rep (0 at rest).
+
+        Up to the last frame the angle was measured: a leg unseen is not known to be held, and
+        the rep, measured, stops its hold there unless the leg is seen at the top again.
+        """
+        return 0.0 if self._hold_since is None else max(0.0, min(t_s, self._seen_s) - self._hold_since)
 
     def status(self, t_s: float) -> dict[str, Any]:
         """What the live page shows and says now: the count, the hold running, the last rep.
@@ -337,6 +342,7 @@ class RepCounter:
         """
         if not math.isfinite(m):
             return
+        self._seen_s = t_s
         tol = self.settings.hold_tolerance_deg
         if m > self._best:
             self._best = m
@@ -354,6 +360,7 @@ class RepCounter:
     def _close(self, closed: bool) -> Rep | None:
         buf, went_far = self._buf, self._went_far
         self._buf, self._went_far, self._hold_since, self._best = [], False, None, -math.inf
+        self._seen_s = -math.inf
         if not went_far:
             return None
         t, m, bits = (np.array(col) for col in zip(*buf))
