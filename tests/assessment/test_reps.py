@@ -160,3 +160,16 @@ def test_the_live_hold_timer_bridges_a_lost_frame_as_the_rep_does() -> None:
     for t in np.arange(0, 4.55, 0.1):
         counter.update(float(t), math.nan if 2.5 <= t < 2.7 else (30.0 if t >= 1.0 else 0.0))
     assert math.isclose(counter.hold_so_far_s(4.5), 3.5, abs_tol=0.11)
+
+
+@pytest.mark.parametrize("unseen_s", [0.0, 0.5])
+def test_a_turn_under_way_when_counting_starts_is_no_rep_in_batch_and_live(unseen_s: float) -> None:
+    """A recording (or a count) that starts with the foot already turned and held 4 s, then two reps:
+    the way back from the first turn alone was counted as rep 1 (held 4 s), three reps for two."""
+    t = np.arange(0, 16, 1 / 30)
+    angle = np.interp(t, [0, 4, 4.5, 6, 6.5, 9.5, 10, 11, 11.5, 14.5, 15], [25, 25, 0, 0, 30, 30, 0, 0, 30, 30, 0])
+    angle[t < unseen_s] = np.nan  # the leg not yet in view
+    flags = np.zeros_like(t, dtype=np.uint32)
+    batch = find_reps(t, angle, flags, "internal", 3.0)
+    assert [(rep.number, rep.counted, round(rep.start_s)) for rep in batch] == [(1, True, 6), (2, True, 11)]
+    assert _live(t, angle, flags, "internal") == batch

@@ -12,7 +12,10 @@ A **repetition** is one excursion toward the exercise's direction and back:
 2. The rep runs while ``m > rest_deg`` and counts when it went beyond
    ``start_deg`` at some point (hysteresis: jitter near rest never makes or
    splits a rep). It is closed by the first frame back within ``rest_deg``,
-   so both forms decide with the same, already seen, frames.
+   so both forms decide with the same, already seen, frames. A movement under
+   way before any frame was measured (a recording or a count that starts
+   mid-turn) is no rep: where it began was not seen, and its way back alone
+   would read as a rep.
 3. Its **peak** is the level held longest: the best level ``L`` sustained
    over ``level_window_s``, then the interquartile mean of the samples with
    ``m >= L - hold_tolerance_deg`` around it (as for a trial's held peak).
@@ -138,20 +141,18 @@ def measure_rep(
     hold_target_s: float,
     settings: RepSettings,
     *,
-    lead: bool = True,
     closed: bool = True,
 ) -> Rep:
     """Peak, hold and verdict of one rep from its frames.
 
     Args:
-        t_s: (k,) seconds: the frame before the rep, the rep, and the frame that
-            closed it (back at rest) when ``closed``.
+        t_s: (k,) seconds: the frame before the rep (at rest), the rep, and the
+            frame that closed it (back at rest) when ``closed``.
         m: (k,) angle toward the exercise's direction, NaN = unmeasured.
         bits: (k,) quality flag bits.
         number: the rep's number.
         hold_target_s: the dose's hold (0 = any hold).
         settings: thresholds.
-        lead: the first frame is the one before the rep (at rest), not part of it.
         closed: False for a rep still under way when the recording ended.
     """
     dt = frame_interval_s(t_s)
@@ -186,7 +187,7 @@ def measure_rep(
         reasons.append(UNFINISHED)
     elif hold_target_s > 0 and hold_s < hold_target_s - settings.hold_grace_s:
         reasons.append(RELEASED_EARLY)
-    first = 1 if lead and t_s.shape[0] > 1 else 0
+    first = 1 if t_s.shape[0] > 1 else 0
     return Rep(
         number=number,
         start_s=float(t_s[first]),
@@ -239,14 +240,15 @@ def find_reps(
     if t.shape != (n,):
         raise ValueError(f"t_s must have shape ({n},), but got shape {t.shape}")
     seen = _forward_fill(m)
+    measured = np.flatnonzero(np.isfinite(m))
+    first_seen = int(measured[0]) if measured.size else n
     reps: list[Rep] = []
     for a, b in _runs(seen > settings.rest_deg):
-        if not np.any(seen[a : b + 1] > settings.start_deg):
-            continue
+        if a <= first_seen or not np.any(seen[a : b + 1] > settings.start_deg):
+            continue  # under way from the first measured frame, or never far enough
         closed = b + 1 < n
-        sl = slice(max(a - 1, 0), b + 2 if closed else n)
-        reps.append(measure_rep(t[sl], m[sl], bits[sl], len(reps) + 1, hold_target_s, settings,
-                                lead=a > 0, closed=closed))
+        sl = slice(a - 1, b + 2 if closed else n)
+        reps.append(measure_rep(t[sl], m[sl], bits[sl], len(reps) + 1, hold_target_s, settings, closed=closed))
     return reps
 
 
@@ -266,7 +268,8 @@ class RepCounter:
         self._last_seen = 0.0
         self._prev: tuple[float, float, int] | None = None
         self._buf: list[tuple[float, float, int]] = []
-        self._lead = False
+        self._rest_seen = False  # a frame measured at rest has been seen (a rep's start can be)
+        self._start_seen = False  # the rep under way began after such a frame
         self._went_far = False
         self._hold_since: float | None = None
         self._seen_s = -math.inf  # the last frame of this rep with the angle measured
@@ -280,8 +283,8 @@ class RepCounter:
 
     @property
     def in_rep(self) -> bool:
-        """The angle is away from rest (a rep is under way)."""
-        return bool(self._buf)
+        """The angle is away from rest (a rep is under way; one begun unseen is none)."""
+        return bool(self._buf) and self._start_seen
 
     def hold_so_far_s(self, t_s: float) -> float:
         """How long the angle has stayed near its highest level in this rep (0 at rest).
@@ -316,7 +319,7 @@ class RepCounter:
         done: Rep | None = None
         if self._last_seen > self.settings.rest_deg:
             if not self._buf:
-                self._lead = self._prev is not None
+                self._start_seen = self._rest_seen
                 if self._prev is not None:
                     self._buf.append(self._prev)
             self._buf.append(frame)
@@ -325,6 +328,7 @@ class RepCounter:
         elif self._buf:
             self._buf.append(frame)
             done = self._close(closed=True)
+        self._rest_seen |= math.isfinite(m)
         self._prev = frame
         return done
 
@@ -361,11 +365,11 @@ class RepCounter:
         buf, went_far = self._buf, self._went_far
         self._buf, self._went_far, self._hold_since, self._best = [], False, None, -math.inf
         self._seen_s = -math.inf
-        if not went_far:
+        if not (went_far and self._start_seen):
             return None
         t, m, bits = (np.array(col) for col in zip(*buf))
         rep = measure_rep(t, m.astype(np.float64), bits.astype(np.int64), len(self.reps) + 1,
-                          self.hold_target_s, self.settings, lead=self._lead, closed=closed)
+                          self.hold_target_s, self.settings, closed=closed)
         self.reps.append(rep)
         return rep
 
