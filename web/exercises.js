@@ -207,17 +207,16 @@ export function updateExercise(state) {
   const target = state.reps_target;
   setText(el.count, `${state.reps_done} of ${target}`);
   el.count.dataset.reps = String(state.reps_done);
-  if (state.active && !state.counting && state.detail) { // why counting waits: shown, and said once
+  if (state.active && state.detail) { // what the count waits for (rest for the lead-in, a rep's return): shown, said once
     setText(el.say, state.detail);
     if (state.detail !== ex.waitSaid) { ex.waitSaid = state.detail; say(state.detail); }
-  }
-  if (state.counting) ex.waitSaid = null;
+  } else ex.waitSaid = null;
   if (state.active && state.counting) {
     setText(el.hold, state.in_rep ? `hold ${state.hold_s.toFixed(1)} s of ${state.hold_target_s} s` : "");
     if (state.in_rep && !ex.heldSaid && state.hold_s >= state.hold_target_s) { ex.heldSaid = true; say("Good. Come back."); }
     if (!state.in_rep) ex.heldSaid = false;
     const dir = state.direction === "internal" ? "outward" : "inward";
-    if (!state.last_rep) setText(el.say, `Turn the foot ${dir}, hold ${state.hold_target_s} s, come back.`);
+    if (!state.last_rep && !state.detail) setText(el.say, `Turn the foot ${dir}, hold ${state.hold_target_s} s, come back.`);
   }
   const last = state.last_rep;
   if (last && last.number > ex.spokenRep) {

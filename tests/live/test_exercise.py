@@ -111,3 +111,16 @@ def test_after_the_camera_comes_back_the_exercise_takes_its_neutral_again_and_co
     assert [r["reasons"] for r in result["reps"]] == [[], ["unfinished"], [], []]
     assert result["reps_done"] == 3
     assert all(abs(peak - 30.0) <= 1.0 for n, peak in enumerate(result["peaks_deg"]) if n != 1)
+
+
+def test_a_rep_not_brought_back_to_rest_is_told_to_come_back():
+    """Reps that come back to 6 deg, not within the counter's 4 deg of rest, are one rep: three reps read
+    as one. Nothing said so; now, after 1 s back near rest, the exercise says to come back to the middle."""
+    fps = 15.0
+    t, rot, comp = exercise_protocol([Rep(30.0, 3.0)] * 2, "left", "internal", fps=fps, lead_s=4.0, rest_s=3.0)
+    rot[:, 0] = np.where((t > 7.5) & (t < 11.0), np.maximum(rot[:, 0], 6.0), rot[:, 0])  # rep 1 back to 6 deg only
+    _, states = _run(rot, comp, fps)
+    said = [(round(t[i], 1), s["detail"]) for i, s in enumerate(states) if s["counting"] and s["detail"]]
+    assert said and {d for _, d in said} == {"Come back to the middle to finish."}
+    assert 8.6 <= said[0][0] <= 9.4 and said[-1][0] <= 11.2
+    assert all(s["back_s"] == 0.0 for s in states if not s["in_rep"])

@@ -273,6 +273,7 @@ class RepCounter:
         self._went_far = False
         self._hold_since: float | None = None
         self._seen_s = -math.inf  # the last frame of this rep with the angle measured
+        self._back_since: float | None = None  # the rep went far and is back near, not at, rest since
         self._best = -math.inf
         self.reps: list[Rep] = []
 
@@ -294,11 +295,17 @@ class RepCounter:
         """
         return 0.0 if self._hold_since is None else max(0.0, min(t_s, self._seen_s) - self._hold_since)
 
+    def back_so_far_s(self, t_s: float) -> float:
+        """How long a rep that went far has been back within ``start_deg`` but not yet within
+        ``rest_deg`` (0 otherwise): the rep is not over, and the next one would be counted with it."""
+        return 0.0 if self._back_since is None or not self.in_rep else max(0.0, t_s - self._back_since)
+
     def status(self, t_s: float) -> dict[str, Any]:
         """What the live page shows and says now: the count, the hold running, the last rep.
 
         ``{"direction", "reps_done", "reps_refused", "in_rep", "hold_s", "hold_target_s",
-        "last_rep"}``; ``last_rep`` is the last finished rep (``Rep.to_dict``) or None.
+        "back_s", "last_rep"}``; ``back_s`` is :meth:`back_so_far_s`; ``last_rep`` is the last
+        finished rep (``Rep.to_dict``) or None.
         """
         return {
             "direction": self.direction,
@@ -307,6 +314,7 @@ class RepCounter:
             "in_rep": self.in_rep,
             "hold_s": rounded(self.hold_so_far_s(t_s), 1),
             "hold_target_s": self.hold_target_s,
+            "back_s": rounded(self.back_so_far_s(t_s), 1),
             "last_rep": self.reps[-1].to_dict() if self.reps else None,
         }
 
@@ -324,6 +332,8 @@ class RepCounter:
                     self._buf.append(self._prev)
             self._buf.append(frame)
             self._went_far |= self._last_seen > self.settings.start_deg
+            back = self._went_far and self._last_seen <= self.settings.start_deg
+            self._back_since = (self._back_since if self._back_since is not None else frame[0]) if back else None
             self._track_hold(frame[0], m)
         elif self._buf:
             self._buf.append(frame)
@@ -364,7 +374,7 @@ class RepCounter:
     def _close(self, closed: bool) -> Rep | None:
         buf, went_far = self._buf, self._went_far
         self._buf, self._went_far, self._hold_since, self._best = [], False, None, -math.inf
-        self._seen_s = -math.inf
+        self._seen_s, self._back_since = -math.inf, None
         if not (went_far and self._start_seen):
             return None
         t, m, bits = (np.array(col) for col in zip(*buf))

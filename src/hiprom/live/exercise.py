@@ -16,7 +16,8 @@ import math
 from typing import Any
 
 from hiprom.assessment.exercises import Catalogue, Exercise, load_catalogue
-from hiprom.assessment.reps import RepCounter, exercise_result
+from hiprom.assessment.reasons import reason_advice
+from hiprom.assessment.reps import UNFINISHED, RepCounter, exercise_result
 from hiprom.errors import ConfigError
 from hiprom.landmarks import SIDES
 
@@ -38,6 +39,10 @@ def camera_exercise(exercise_id: str, side: str, catalogue: Catalogue | None = N
         raise ExerciseError(f"side must be one of {SIDES}, but got {side!r}")
     return ex
 
+
+BACK_SAY_S = 1.0
+"""A rep back near rest (within the counter's ``start_deg``, not its ``rest_deg``) this long is told to come
+back: it is not over, and the next rep would be counted with it as one."""
 
 LEAD_IN_S = 2.5
 """Seconds at least before counting: the meter's neutral is taken once the shins have also rested."""
@@ -68,7 +73,7 @@ class LiveExercise:
         self.lead_in_s = float(lead_in_s)
         self._t0: float | None = None
         self.counting = False
-        self.detail: str | None = None  # while waiting to count: what keeps the neutral from being taken
+        self._rest_hint: str | None = None  # while waiting to count: what keeps the neutral from being taken
         self.result: dict[str, Any] | None = None
 
     @property
@@ -83,7 +88,7 @@ class LiveExercise:
             self._t0 = float(t_s)
         if self.counting or not self.active:
             return False
-        self.detail = rest_hint
+        self._rest_hint = rest_hint
         if rest_hint is None and t_s - self._t0 >= self.lead_in_s:
             self.counting = True
             return True
@@ -106,6 +111,17 @@ class LiveExercise:
         angle = float(angle_deg[self._index])
         self.counter.update(self._t_s, angle if math.isfinite(angle) else math.nan, int(flag_bits[self._index]))
 
+    def _detail(self) -> str | None:
+        """What the person must do for the count to go on: rest for the lead-in, or finish a rep's return."""
+        if not self.active:
+            return None
+        if not self.counting:
+            return self._rest_hint
+        if self.counter.back_so_far_s(self._t_s) >= BACK_SAY_S:
+            advice = reason_advice([UNFINISHED])
+            return advice[:1].upper() + advice[1:] + "."
+        return None
+
     def stop(self) -> dict[str, Any]:
         """End the exercise (a rep under way is closed as unfinished); its stored record."""
         if self.result is None:
@@ -124,7 +140,7 @@ class LiveExercise:
             "side": self.side,
             "active": self.active,
             "counting": self.counting,
-            "detail": None if self.counting or not self.active else self.detail,
+            "detail": self._detail(),
             "reps_target": dose.reps * dose.sets,
             **self.counter.status(self._t_s),
             "result": self.result,
