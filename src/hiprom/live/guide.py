@@ -98,7 +98,7 @@ class GuideConfig:
 
 
 def rest_hint(angle_deg: np.ndarray, cfg: GuideConfig) -> str | None:
-    """What keeps both shins from counting as at rest (unmeasured, or beyond ``cfg.calibrate_max_deg``); None when they may.
+    """What keeps both shins from counting as at rest (unmeasured, or beyond ``calibrate_max_deg``), or None.
 
     The one rule of "at rest" before a neutral is taken: the guide's calibration,
     the camera check and a counted exercise's lead-in all use it.

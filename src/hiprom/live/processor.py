@@ -225,7 +225,8 @@ class LiveProcessor:
     ) -> FrameReading:
         """Measure one frame of landmarks and advance the guide."""
         self._size_wh = (int(size_wh[0]), int(size_wh[1]))
-        if self.exercise is not None and self.exercise.wants_calibration(t_ms / 1000.0, self._rest_hint()):
+        ex = self.exercise  # the rest test only while it waits to count: it reads the meter's whole window
+        if ex is not None and ex.active and not ex.counting and ex.wants_calibration(t_ms / 1000.0, self._rest_hint()):
             try:
                 self.meter.calibrate()
             except HipromError as exc:  # nobody still in view: count against the uncalibrated neutral
