@@ -124,3 +124,30 @@ def test_a_rep_not_brought_back_to_rest_is_told_to_come_back():
     assert said and {d for _, d in said} == {"Come back to the middle to finish."}
     assert 8.6 <= said[0][0] <= 9.4 and said[-1][0] <= 11.2
     assert all(s["back_s"] == 0.0 for s in states if not s["in_rep"])
+
+
+def test_after_getting_up_and_sitting_back_the_neutral_is_taken_again():
+    """After two reps the person gets up for 6 s and sits back with the chair turned 20 deg (the camera
+    knocked 5 deg): the old neutral read the rest as 14 deg, no rep came back to rest again, and rep 4
+    was a 42 deg 'unfinished' one. A 1 s loss of both legs mid-rep does not restart anything."""
+    fps = 15.0
+    t, rot, comp = exercise_protocol([Rep(30.0, 3.0)] * 4, "left", "internal", fps=fps, lead_s=4.0, rest_s=3.0)
+    before = seated_recording(rot, fps=fps, image_noise_px=0.6, world_noise_m=0.002, seed=5)
+    after = seated_recording(rot, fps=fps, camera=Camera(yaw_deg=20.0, roll_deg=5.0), image_noise_px=0.6,
+                             world_noise_m=0.002, seed=6)
+    away = (t >= 15.5) & (t < 21.5)  # rep 3 (18-22) is done out of view
+    blink = (t >= 12.0) & (t < 13.0)  # the pose model loses both legs during rep 2's hold
+    proc = LiveProcessor(source_label="synthetic")
+    proc.start_exercise(LiveExercise(camera_exercise("chair_rotation_internal", "left"), "left"))
+    counting = []
+    for i in range(before.n_frames):
+        rec = before if t[i] < 15.5 else after
+        image, world = (np.full_like(rec.image[i], np.nan), np.full_like(rec.world[i], np.nan)) \
+            if away[i] or blink[i] else (rec.image[i], rec.world[i])
+        proc.process(rec.t_ms[i], image, world, rec.size_wh, int(not (away[i] or blink[i])))
+        counting.append(proc.exercise_state()["counting"])
+    proc.stop_exercise()
+    result = proc.exercise_state()["result"]
+    assert all(c for c, ti in zip(counting, t) if 5.0 < ti < 17.5)  # counting through the blink
+    assert result["reps_done"] == 3 and [r["reasons"] for r in result["reps"]] == [[], [], []]
+    assert abs(result["peaks_deg"][-1] - 30.0) <= 1.0

@@ -264,7 +264,8 @@ class LiveProcessor:
             )
         )
         if self.exercise is not None:
-            self.exercise.update(t_ms / 1000.0, angle, np.asarray(reading.flags).reshape(2))
+            if self.exercise.update(t_ms / 1000.0, angle, np.asarray(reading.flags).reshape(2)):
+                self.reset_meter()  # the person got up: the neutral is taken again when they sit back
         if self.guide.wants_trials:
             self.guide.add_trials(self.recorder.closed_trials(self._recording, self.guide.steps[self.guide.step_index].side))
         if self.guide.wants_analysis:
