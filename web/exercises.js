@@ -22,7 +22,7 @@ const el = {
 };
 
 let catalogue = null;
-const ex = { shown: null, spokenCount: 0, spokenRep: 0, heldSaid: false, timer: null };
+const ex = { shown: null, spokenCount: 0, spokenRep: 0, heldSaid: false, waitSaid: null, timer: null };
 
 /** Reasons of programs kept by hiprom 0.1 said "24 deg, below the 30-40 deg band". */
 const deg = (text) => String(text).replace(/ deg\b/g, "°").replace(/(\d)-(\d)/g, "$1–$2");
@@ -158,7 +158,7 @@ export async function startCounted(exerciseId, side) {
     return;
   }
   app.exercise = { id: exerciseId, side, sessionId: app.sessionId, stored: false };
-  Object.assign(ex, { shown: null, spokenCount: 0, spokenRep: 0, heldSaid: false });
+  Object.assign(ex, { shown: null, spokenCount: 0, spokenRep: 0, heldSaid: false, waitSaid: null });
   app.showingLast = false;
   el.say.textContent = "Sit still with both feet straight: counting starts in a moment.";
   say(`${e.name}, ${side} leg. Sit still with both feet straight.`);
@@ -207,12 +207,16 @@ export function updateExercise(state) {
   const target = state.reps_target;
   setText(el.count, `${state.reps_done} of ${target}`);
   el.count.dataset.reps = String(state.reps_done);
+  if (state.active && state.detail) { // what the count waits for (rest for the lead-in, a rep's return): shown, said once
+    setText(el.say, state.detail);
+    if (state.detail !== ex.waitSaid) { ex.waitSaid = state.detail; say(state.detail); }
+  } else ex.waitSaid = null;
   if (state.active && state.counting) {
     setText(el.hold, state.in_rep ? `hold ${state.hold_s.toFixed(1)} s of ${state.hold_target_s} s` : "");
     if (state.in_rep && !ex.heldSaid && state.hold_s >= state.hold_target_s) { ex.heldSaid = true; say("Good. Come back."); }
     if (!state.in_rep) ex.heldSaid = false;
     const dir = state.direction === "internal" ? "outward" : "inward";
-    if (!state.last_rep) setText(el.say, `Turn the foot ${dir}, hold ${state.hold_target_s} s, come back.`);
+    if (!state.last_rep && !state.detail) setText(el.say, `Turn the foot ${dir}, hold ${state.hold_target_s} s, come back.`);
   }
   const last = state.last_rep;
   if (last && last.number > ex.spokenRep) {

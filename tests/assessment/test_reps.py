@@ -140,3 +140,36 @@ def test_exercise_record_from_a_recording() -> None:
 def _series(rec):
     kin = measure(rec)
     return kin.t_s, kin.angle_deg[:, 0], kin.flags[:, 0]
+
+
+def test_the_live_hold_timer_stops_while_the_leg_is_unseen() -> None:
+    """Held 1 s, then the leg out of sight for 4 s and back at rest: the rep is measured as held 1 s
+    (released early); the timer ran on to 4.9 s, so the page said "Good. Come back." for a rep it refused."""
+    counter = RepCounter("internal", 3.0)
+    shown = 0.0
+    for t in np.arange(0, 8, 0.1):
+        angle = 30.0 if 1.0 <= t < 2.0 else (math.nan if 2.0 <= t < 6.0 else 0.0)
+        counter.update(float(t), angle)
+        shown = max(shown, counter.hold_so_far_s(float(t)))
+    assert counter.reps[0].reasons == ("released_early",)
+    assert shown < 3.0 and math.isclose(shown, counter.reps[0].hold_s, abs_tol=0.15)
+
+
+def test_the_live_hold_timer_bridges_a_lost_frame_as_the_rep_does() -> None:
+    counter = RepCounter("internal", 3.0)
+    for t in np.arange(0, 4.55, 0.1):
+        counter.update(float(t), math.nan if 2.5 <= t < 2.7 else (30.0 if t >= 1.0 else 0.0))
+    assert math.isclose(counter.hold_so_far_s(4.5), 3.5, abs_tol=0.11)
+
+
+@pytest.mark.parametrize("unseen_s", [0.0, 0.5])
+def test_a_turn_under_way_when_counting_starts_is_no_rep_in_batch_and_live(unseen_s: float) -> None:
+    """A recording (or a count) that starts with the foot already turned and held 4 s, then two reps:
+    the way back from the first turn alone was counted as rep 1 (held 4 s), three reps for two."""
+    t = np.arange(0, 16, 1 / 30)
+    angle = np.interp(t, [0, 4, 4.5, 6, 6.5, 9.5, 10, 11, 11.5, 14.5, 15], [25, 25, 0, 0, 30, 30, 0, 0, 30, 30, 0])
+    angle[t < unseen_s] = np.nan  # the leg not yet in view
+    flags = np.zeros_like(t, dtype=np.uint32)
+    batch = find_reps(t, angle, flags, "internal", 3.0)
+    assert [(rep.number, rep.counted, round(rep.start_s)) for rep in batch] == [(1, True, 6), (2, True, 11)]
+    assert _live(t, angle, flags, "internal") == batch

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from hiprom.assessment import load_catalogue
 from hiprom.live.exercise import ExerciseError, LiveExercise, camera_exercise
 from hiprom.live.processor import LiveProcessor
-from hiprom.synthetic import Rep, exercise_protocol, seated_recording
+from hiprom.synthetic import Camera, Rep, exercise_protocol, seated_recording
 
 PLAN = (
     Rep(30.0, 3.0),
@@ -61,3 +62,92 @@ def test_a_new_guided_test_ends_the_exercise():
 def test_what_the_camera_cannot_count_is_refused_in_one_line(exercise_id, side, words):
     with pytest.raises(ExerciseError, match=words):
         camera_exercise(exercise_id, side)
+
+
+def _run(rot, comp, fps: float, side: str = "left", exercise_id: str = "chair_rotation_internal"):
+    """Feed a synthetic recording of ``rot`` through LiveProcessor with the exercise started at its first frame."""
+    rec = seated_recording(rot, fps=fps, image_noise_px=0.6, world_noise_m=0.002, seed=5, **comp)
+    proc = LiveProcessor(source_label="synthetic")
+    proc.start_exercise(LiveExercise(camera_exercise(exercise_id, side), side))
+    states = []
+    for i in range(rec.n_frames):
+        proc.process(rec.t_ms[i], rec.image[i], rec.world[i], rec.size_wh, int(rec.n_people[i]))
+        states.append(proc.exercise_state())
+    proc.stop_exercise()
+    return proc.exercise_state()["result"], states
+
+
+def test_a_foot_turned_when_the_exercise_starts_is_waited_for_not_taken_as_neutral():
+    """The person is still turning the foot (15-25 deg) when the exercise starts, comes back, sits still
+    as told, then does 3 reps of 30 deg: the old lead-in took the turned foot as neutral after 2.5 s, the
+    way back counted as a first rep (released early) and every real rep read 20 deg."""
+    fps = 15.0
+    t, rot, comp = exercise_protocol([Rep(30.0, 3.0)] * 3, "left", "internal", fps=fps, lead_s=8.0)
+    rot[:, 0] += np.interp(t, [0.0, 2.0, 3.0, 3.5, 4.5, 99.0], [15.0, 22.0, 25.0, 25.0, 0.0, 0.0])
+    result, states = _run(rot, comp, fps)
+    assert [(r["counted"], r["reasons"]) for r in result["reps"]] == [(True, [])] * 3
+    assert all(abs(peak - 30.0) <= 1.0 for peak in result["peaks_deg"])
+    waiting = [s["detail"] for s in states if not s["counting"]]
+    assert "Let both shins hang straight down, feet flat, and keep still." in waiting
+    assert waiting[-1] == "Hold still: shins vertical, feet flat."
+    assert all(s["detail"] is None for s in states if s["counting"])
+
+
+def test_after_the_camera_comes_back_the_exercise_takes_its_neutral_again_and_counts_on():
+    """A new pass of the source (the camera reconnected, a recording looped) resets the meter. The
+    exercise went on counting against the uncalibrated neutral: with the camera rolled 8 deg the rest
+    read 7.6 deg, no rep came back within 4 deg, and the last three reps were one unfinished rep."""
+    fps = 15.0
+    t, rot, comp = exercise_protocol([Rep(30.0, 3.0)] * 4, "left", "internal", fps=fps, lead_s=4.0, rest_s=3.0)
+    rec = seated_recording(rot, fps=fps, camera=Camera(roll_deg=8.0), image_noise_px=0.6, world_noise_m=0.002, seed=5)
+    proc = LiveProcessor(source_label="synthetic")
+    proc.start_exercise(LiveExercise(camera_exercise("chair_rotation_internal", "left"), "left"))
+    for i in range(rec.n_frames):
+        if i == int(13.0 * fps):  # during the hold of rep 2
+            proc.new_stream()
+        proc.process(rec.t_ms[i], rec.image[i], rec.world[i], rec.size_wh, 1)
+    proc.stop_exercise()
+    result = proc.exercise_state()["result"]
+    assert [r["reasons"] for r in result["reps"]] == [[], ["unfinished"], [], []]
+    assert result["reps_done"] == 3
+    assert all(abs(peak - 30.0) <= 1.0 for n, peak in enumerate(result["peaks_deg"]) if n != 1)
+
+
+def test_a_rep_not_brought_back_to_rest_is_told_to_come_back():
+    """Reps that come back to 6 deg, not within the counter's 4 deg of rest, are one rep: three reps read
+    as one. Nothing said so; now, after 1 s back near rest, the exercise says to come back to the middle."""
+    fps = 15.0
+    t, rot, comp = exercise_protocol([Rep(30.0, 3.0)] * 2, "left", "internal", fps=fps, lead_s=4.0, rest_s=3.0)
+    rot[:, 0] = np.where((t > 7.5) & (t < 11.0), np.maximum(rot[:, 0], 6.0), rot[:, 0])  # rep 1 back to 6 deg only
+    _, states = _run(rot, comp, fps)
+    said = [(round(t[i], 1), s["detail"]) for i, s in enumerate(states) if s["counting"] and s["detail"]]
+    assert said and {d for _, d in said} == {"Come back to the middle to finish."}
+    assert 8.6 <= said[0][0] <= 9.4 and said[-1][0] <= 11.2
+    assert all(s["back_s"] == 0.0 for s in states if not s["in_rep"])
+
+
+def test_after_getting_up_and_sitting_back_the_neutral_is_taken_again():
+    """After two reps the person gets up for 6 s and sits back with the chair turned 20 deg (the camera
+    knocked 5 deg): the old neutral read the rest as 14 deg, no rep came back to rest again, and rep 4
+    was a 42 deg 'unfinished' one. A 1 s loss of both legs mid-rep does not restart anything."""
+    fps = 15.0
+    t, rot, comp = exercise_protocol([Rep(30.0, 3.0)] * 4, "left", "internal", fps=fps, lead_s=4.0, rest_s=3.0)
+    before = seated_recording(rot, fps=fps, image_noise_px=0.6, world_noise_m=0.002, seed=5)
+    after = seated_recording(rot, fps=fps, camera=Camera(yaw_deg=20.0, roll_deg=5.0), image_noise_px=0.6,
+                             world_noise_m=0.002, seed=6)
+    away = (t >= 15.5) & (t < 21.5)  # rep 3 (18-22) is done out of view
+    blink = (t >= 12.0) & (t < 13.0)  # the pose model loses both legs during rep 2's hold
+    proc = LiveProcessor(source_label="synthetic")
+    proc.start_exercise(LiveExercise(camera_exercise("chair_rotation_internal", "left"), "left"))
+    counting = []
+    for i in range(before.n_frames):
+        rec = before if t[i] < 15.5 else after
+        image, world = (np.full_like(rec.image[i], np.nan), np.full_like(rec.world[i], np.nan)) \
+            if away[i] or blink[i] else (rec.image[i], rec.world[i])
+        proc.process(rec.t_ms[i], image, world, rec.size_wh, int(not (away[i] or blink[i])))
+        counting.append(proc.exercise_state()["counting"])
+    proc.stop_exercise()
+    result = proc.exercise_state()["result"]
+    assert all(c for c, ti in zip(counting, t) if 5.0 < ti < 17.5)  # counting through the blink
+    assert result["reps_done"] == 3 and [r["reasons"] for r in result["reps"]] == [[], [], []]
+    assert abs(result["peaks_deg"][-1] - 30.0) <= 1.0

@@ -12,7 +12,10 @@ A **repetition** is one excursion toward the exercise's direction and back:
 2. The rep runs while ``m > rest_deg`` and counts when it went beyond
    ``start_deg`` at some point (hysteresis: jitter near rest never makes or
    splits a rep). It is closed by the first frame back within ``rest_deg``,
-   so both forms decide with the same, already seen, frames.
+   so both forms decide with the same, already seen, frames. A movement under
+   way before any frame was measured (a recording or a count that starts
+   mid-turn) is no rep: where it began was not seen, and its way back alone
+   would read as a rep.
 3. Its **peak** is the level held longest: the best level ``L`` sustained
    over ``level_window_s``, then the interquartile mean of the samples with
    ``m >= L - hold_tolerance_deg`` around it (as for a trial's held peak).
@@ -138,20 +141,18 @@ def measure_rep(
     hold_target_s: float,
     settings: RepSettings,
     *,
-    lead: bool = True,
     closed: bool = True,
 ) -> Rep:
     """Peak, hold and verdict of one rep from its frames.
 
     Args:
-        t_s: (k,) seconds: the frame before the rep, the rep, and the frame that
-            closed it (back at rest) when ``closed``.
+        t_s: (k,) seconds: the frame before the rep (at rest), the rep, and the
+            frame that closed it (back at rest) when ``closed``.
         m: (k,) angle toward the exercise's direction, NaN = unmeasured.
         bits: (k,) quality flag bits.
         number: the rep's number.
         hold_target_s: the dose's hold (0 = any hold).
         settings: thresholds.
-        lead: the first frame is the one before the rep (at rest), not part of it.
         closed: False for a rep still under way when the recording ended.
     """
     dt = frame_interval_s(t_s)
@@ -186,7 +187,7 @@ def measure_rep(
         reasons.append(UNFINISHED)
     elif hold_target_s > 0 and hold_s < hold_target_s - settings.hold_grace_s:
         reasons.append(RELEASED_EARLY)
-    first = 1 if lead and t_s.shape[0] > 1 else 0
+    first = 1 if t_s.shape[0] > 1 else 0
     return Rep(
         number=number,
         start_s=float(t_s[first]),
@@ -239,14 +240,15 @@ def find_reps(
     if t.shape != (n,):
         raise ValueError(f"t_s must have shape ({n},), but got shape {t.shape}")
     seen = _forward_fill(m)
+    measured = np.flatnonzero(np.isfinite(m))
+    first_seen = int(measured[0]) if measured.size else n
     reps: list[Rep] = []
     for a, b in _runs(seen > settings.rest_deg):
-        if not np.any(seen[a : b + 1] > settings.start_deg):
-            continue
+        if a <= first_seen or not np.any(seen[a : b + 1] > settings.start_deg):
+            continue  # under way from the first measured frame, or never far enough
         closed = b + 1 < n
-        sl = slice(max(a - 1, 0), b + 2 if closed else n)
-        reps.append(measure_rep(t[sl], m[sl], bits[sl], len(reps) + 1, hold_target_s, settings,
-                                lead=a > 0, closed=closed))
+        sl = slice(a - 1, b + 2 if closed else n)
+        reps.append(measure_rep(t[sl], m[sl], bits[sl], len(reps) + 1, hold_target_s, settings, closed=closed))
     return reps
 
 
@@ -266,9 +268,12 @@ class RepCounter:
         self._last_seen = 0.0
         self._prev: tuple[float, float, int] | None = None
         self._buf: list[tuple[float, float, int]] = []
-        self._lead = False
+        self._rest_seen = False  # a frame measured at rest has been seen (a rep's start can be)
+        self._start_seen = False  # the rep under way began after such a frame
         self._went_far = False
         self._hold_since: float | None = None
+        self._seen_s = -math.inf  # the last frame of this rep with the angle measured
+        self._back_since: float | None = None  # the rep went far and is back near, not at, rest since
         self._best = -math.inf
         self.reps: list[Rep] = []
 
@@ -279,18 +284,28 @@ class RepCounter:
 
     @property
     def in_rep(self) -> bool:
-        """The angle is away from rest (a rep is under way)."""
-        return bool(self._buf)
+        """The angle is away from rest (a rep is under way; one begun unseen is none)."""
+        return bool(self._buf) and self._start_seen
 
     def hold_so_far_s(self, t_s: float) -> float:
-        """How long the angle has stayed near its highest level in this rep (0 at rest)."""
-        return 0.0 if self._hold_since is None else max(0.0, t_s - self._hold_since)
+        """How long the angle has stayed near its highest level in this rep (0 at rest).
+
+        Up to the last frame the angle was measured: a leg unseen is not known to be held, and
+        the rep, measured, stops its hold there unless the leg is seen at the top again.
+        """
+        return 0.0 if self._hold_since is None else max(0.0, min(t_s, self._seen_s) - self._hold_since)
+
+    def back_so_far_s(self, t_s: float) -> float:
+        """How long a rep that went far has been back within ``start_deg`` but not yet within
+        ``rest_deg`` (0 otherwise): the rep is not over, and the next one would be counted with it."""
+        return 0.0 if self._back_since is None or not self.in_rep else max(0.0, t_s - self._back_since)
 
     def status(self, t_s: float) -> dict[str, Any]:
         """What the live page shows and says now: the count, the hold running, the last rep.
 
         ``{"direction", "reps_done", "reps_refused", "in_rep", "hold_s", "hold_target_s",
-        "last_rep"}``; ``last_rep`` is the last finished rep (``Rep.to_dict``) or None.
+        "back_s", "last_rep"}``; ``back_s`` is :meth:`back_so_far_s`; ``last_rep`` is the last
+        finished rep (``Rep.to_dict``) or None.
         """
         return {
             "direction": self.direction,
@@ -299,6 +314,7 @@ class RepCounter:
             "in_rep": self.in_rep,
             "hold_s": rounded(self.hold_so_far_s(t_s), 1),
             "hold_target_s": self.hold_target_s,
+            "back_s": rounded(self.back_so_far_s(t_s), 1),
             "last_rep": self.reps[-1].to_dict() if self.reps else None,
         }
 
@@ -311,15 +327,18 @@ class RepCounter:
         done: Rep | None = None
         if self._last_seen > self.settings.rest_deg:
             if not self._buf:
-                self._lead = self._prev is not None
+                self._start_seen = self._rest_seen
                 if self._prev is not None:
                     self._buf.append(self._prev)
             self._buf.append(frame)
             self._went_far |= self._last_seen > self.settings.start_deg
+            back = self._went_far and self._last_seen <= self.settings.start_deg
+            self._back_since = (self._back_since if self._back_since is not None else frame[0]) if back else None
             self._track_hold(frame[0], m)
         elif self._buf:
             self._buf.append(frame)
             done = self._close(closed=True)
+        self._rest_seen |= math.isfinite(m)
         self._prev = frame
         return done
 
@@ -337,6 +356,7 @@ class RepCounter:
         """
         if not math.isfinite(m):
             return
+        self._seen_s = t_s
         tol = self.settings.hold_tolerance_deg
         if m > self._best:
             self._best = m
@@ -354,11 +374,12 @@ class RepCounter:
     def _close(self, closed: bool) -> Rep | None:
         buf, went_far = self._buf, self._went_far
         self._buf, self._went_far, self._hold_since, self._best = [], False, None, -math.inf
-        if not went_far:
+        self._seen_s, self._back_since = -math.inf, None
+        if not (went_far and self._start_seen):
             return None
         t, m, bits = (np.array(col) for col in zip(*buf))
         rep = measure_rep(t, m.astype(np.float64), bits.astype(np.int64), len(self.reps) + 1,
-                          self.hold_target_s, self.settings, lead=self._lead, closed=closed)
+                          self.hold_target_s, self.settings, closed=closed)
         self.reps.append(rep)
         return rep
 

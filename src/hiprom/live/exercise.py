@@ -16,7 +16,8 @@ import math
 from typing import Any
 
 from hiprom.assessment.exercises import Catalogue, Exercise, load_catalogue
-from hiprom.assessment.reps import RepCounter, exercise_result
+from hiprom.assessment.reasons import reason_advice
+from hiprom.assessment.reps import UNFINISHED, RepCounter, exercise_result
 from hiprom.errors import ConfigError
 from hiprom.landmarks import SIDES
 
@@ -39,15 +40,27 @@ def camera_exercise(exercise_id: str, side: str, catalogue: Catalogue | None = N
     return ex
 
 
+BACK_SAY_S = 1.0
+"""A rep back near rest (within the counter's ``start_deg``, not its ``rest_deg``) this long is told to come
+back: it is not over, and the next rep would be counted with it as one."""
+
+AWAY_S = 2.0
+"""Both legs unseen this long while counting: the person got up. Sat back, the chair or the camera may
+have moved, and the old neutral would read their rest off (a chair turned 20 deg read rest as 14 deg:
+no rep came back to rest again), so the lead-in runs again."""
+
 LEAD_IN_S = 2.5
-"""Seconds of sitting still, feet straight, before counting: the meter's neutral is taken then."""
+"""Seconds at least before counting: the meter's neutral is taken once the shins have also rested."""
 
 
 class LiveExercise:
     """One counted exercise in progress (or just stopped) on one side.
 
-    The first ``lead_in_s`` seconds are the still lead-in: the live meter is
-    calibrated at its end (as for the guided test), then reps are counted.
+    The lead-in lasts ``lead_in_s`` at least and until both shins rest still (the
+    guide's calibration test, which the caller applies): the live meter is then
+    calibrated (as for the guided test) and reps are counted. A neutral taken
+    while the foot is turned would read the turn as rest: the way back from it
+    was counted as a first rep, and every rep after read short by the turn.
 
     Args:
         exercise: a camera-followed exercise of the catalogue.
@@ -64,7 +77,9 @@ class LiveExercise:
         self._t_s = 0.0
         self.lead_in_s = float(lead_in_s)
         self._t0: float | None = None
+        self._unseen_since: float | None = None  # both legs unmeasured since, while counting
         self.counting = False
+        self._rest_hint: str | None = None  # while waiting to count: what keeps the neutral from being taken
         self.result: dict[str, Any] | None = None
 
     @property
@@ -72,22 +87,58 @@ class LiveExercise:
         """Still counting (not stopped)."""
         return self.result is None
 
-    def wants_calibration(self, t_s: float) -> bool:
-        """True once, on the frame that ends the still lead-in (the caller calibrates its meter, then updates)."""
+    def wants_calibration(self, t_s: float, rest_hint: str | None) -> bool:
+        """True once, on the first frame after ``lead_in_s`` with the shins at rest (``rest_hint`` None);
+        the caller calibrates its meter, then updates. ``rest_hint`` says what keeps them from it."""
         if self._t0 is None:
             self._t0 = float(t_s)
-        if not self.counting and self.active and t_s - self._t0 >= self.lead_in_s:
+        if self.counting or not self.active:
+            return False
+        self._rest_hint = rest_hint
+        if rest_hint is None and t_s - self._t0 >= self.lead_in_s:
             self.counting = True
             return True
         return False
 
-    def update(self, t_s: float, angle_deg: Any, flag_bits: Any) -> None:
-        """Take one frame after the lead-in: ``angle_deg`` and ``flag_bits`` hold both sides (``SIDES`` order)."""
+    def recalibrate(self) -> None:
+        """The meter lost its neutral (a new pass of the source: the camera came back, a recording
+        looped): a rep under way is closed as unfinished and the lead-in starts again, so nothing is
+        counted against a neutral that is no longer the person's rest."""
+        if self.active and self.counting:
+            self.counter.finish()
+            self.counting = False
+            self._t0 = self._unseen_since = None
+
+    def update(self, t_s: float, angle_deg: Any, flag_bits: Any) -> bool:
+        """Take one frame after the lead-in: ``angle_deg`` and ``flag_bits`` hold both sides (``SIDES`` order).
+
+        Returns True when both legs have been unseen for ``AWAY_S``: the exercise went back to its
+        lead-in (:meth:`recalibrate`) and the caller resets its meter, to take the neutral afresh.
+        """
         self._t_s = float(t_s)
         if not (self.active and self.counting):
-            return
+            return False
+        if not any(math.isfinite(float(a)) for a in angle_deg):
+            self._unseen_since = self._t_s if self._unseen_since is None else self._unseen_since
+            if self._t_s - self._unseen_since >= AWAY_S:
+                self.recalibrate()
+                return True
+        else:
+            self._unseen_since = None
         angle = float(angle_deg[self._index])
         self.counter.update(self._t_s, angle if math.isfinite(angle) else math.nan, int(flag_bits[self._index]))
+        return False
+
+    def _detail(self) -> str | None:
+        """What the person must do for the count to go on: rest for the lead-in, or finish a rep's return."""
+        if not self.active:
+            return None
+        if not self.counting:
+            return self._rest_hint
+        if self.counter.back_so_far_s(self._t_s) >= BACK_SAY_S:
+            advice = reason_advice([UNFINISHED])
+            return advice[:1].upper() + advice[1:] + "."
+        return None
 
     def stop(self) -> dict[str, Any]:
         """End the exercise (a rep under way is closed as unfinished); its stored record."""
@@ -107,6 +158,7 @@ class LiveExercise:
             "side": self.side,
             "active": self.active,
             "counting": self.counting,
+            "detail": self._detail(),
             "reps_target": dose.reps * dose.sets,
             **self.counter.status(self._t_s),
             "result": self.result,

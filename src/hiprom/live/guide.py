@@ -66,6 +66,8 @@ COMMANDS = ("start", "next", "redo", "cancel")
 _SIGN = {"internal": 1.0, "external": -1.0}
 _FOOT_WAY = {"internal": "outward, away from the other leg", "external": "inward, toward the other leg"}
 _CAMERA_PENDING = "Good. Keep still: checking where the camera stands."
+HOLD_STILL = "Hold still: shins vertical, feet flat."
+"""Said while both shins rest but have not stayed still long enough to take the neutral."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,20 @@ class GuideConfig:
     max_body_frac: float = 0.95
     max_tilt_deg: float = 10.0  # the trunk's lean from square to the hips' line, in the picture
     max_roll_deg: float = 12.0  # camera roll read from the resting shanks: 8 deg validated, + their perspective tilt
+
+
+def rest_hint(angle_deg: np.ndarray, cfg: GuideConfig) -> str | None:
+    """What keeps both shins from counting as at rest (unmeasured, or beyond ``calibrate_max_deg``), or None.
+
+    The one rule of "at rest" before a neutral is taken: the guide's calibration,
+    the camera check and a counted exercise's lead-in all use it.
+    """
+    a = np.asarray(angle_deg, dtype=float)
+    if not np.all(np.isfinite(a)):
+        return "Both legs must be visible: knees and feet in the picture."
+    if np.any(np.abs(a) > cfg.calibrate_max_deg):
+        return "Let both shins hang straight down, feet flat, and keep still."
+    return None
 
 
 @dataclass(frozen=True)
@@ -224,7 +240,7 @@ class Guide:
             done = held >= self._setup_hold_s
             waiting = done and inp.camera_pending
             self.countdown_s = None if waiting else max(0.0, self._setup_hold_s - held)
-            keep = (self._rest_hint(inp.angle_deg) or _CAMERA_PENDING) if waiting else "Good. Keep still."
+            keep = (rest_hint(inp.angle_deg, self.cfg) or _CAMERA_PENDING) if waiting else "Good. Keep still."
             self.detail = " ".join([keep, *advice])
             if done and not waiting:
                 self._advised.update(advice)
@@ -240,18 +256,9 @@ class Guide:
         advising = any(not c["ok"] and not c["required"] and c["hint"] not in self._advised for c in self.checks)
         return max(self.cfg.setup_s, self.cfg.advice_s) if advising else self.cfg.setup_s
 
-    def _rest_hint(self, angle_deg: np.ndarray) -> str | None:
-        """What keeps both shins from counting as at rest (unmeasured, or beyond ``calibrate_max_deg``); None when they may."""
-        a = np.asarray(angle_deg, dtype=float)
-        if not np.all(np.isfinite(a)):
-            return "Both legs must be visible: knees and feet in the picture."
-        if np.any(np.abs(a) > self.cfg.calibrate_max_deg):
-            return "Let both shins hang straight down, feet flat, and keep still."
-        return None
-
     def _update_calibrate(self, inp: GuideInput, t_s: float) -> None:
         a = np.asarray(inp.angle_deg, dtype=float)
-        hint = self._rest_hint(a)
+        hint = rest_hint(a, self.cfg)
         if hint is not None:
             self._window.clear()
             self.countdown_s = None
@@ -265,7 +272,7 @@ class Guide:
             vals = vals[1:]
         held = t_s - self._window[0][0]
         self.countdown_s = max(0.0, self.cfg.calibrate_s - held)
-        self.detail = "Hold still: shins vertical, feet flat."
+        self.detail = HOLD_STILL
         if held >= self.cfg.calibrate_s:
             self._do_calibrate()
 

@@ -31,7 +31,7 @@ from hiprom.errors import HipromError
 from hiprom.kinematics import METHODS, LiveMeter, flag_names
 from hiprom.landmarks import LEFT_RIGHT_SWAP, SIDES
 from hiprom.live.exercise import LiveExercise
-from hiprom.live.guide import Guide, GuideConfig, GuideInput
+from hiprom.live.guide import HOLD_STILL, Guide, GuideConfig, GuideInput, rest_hint
 from hiprom.live.messages import FrameReading, Peaks, SideReading, Status, results_summary
 from hiprom.live.recorder import GuidedRecorder
 from hiprom.pipeline import analyze_recording
@@ -178,12 +178,15 @@ class LiveProcessor:
         """A new pass of the source (loop, rewind, camera back): fresh tracking.
 
         The pose model's frame-to-frame tracking is restarted; the meter too,
-        unless a guided test is under way (its calibration must survive).
+        unless a guided test is under way (its calibration must survive); a
+        counted exercise then takes its neutral again.
         """
         if self._tracker is not None:
             self._tracker.restart()
         if not self.guide.active:
             self.reset_meter()
+            if self.exercise is not None:
+                self.exercise.recalibrate()
 
     def _calibrate(self) -> None:
         self.recorder.calibrated(self.meter.calibrate())
@@ -222,7 +225,8 @@ class LiveProcessor:
     ) -> FrameReading:
         """Measure one frame of landmarks and advance the guide."""
         self._size_wh = (int(size_wh[0]), int(size_wh[1]))
-        if self.exercise is not None and self.exercise.wants_calibration(t_ms / 1000.0):
+        ex = self.exercise  # the rest test only while it waits to count: it reads the meter's whole window
+        if ex is not None and ex.active and not ex.counting and ex.wants_calibration(t_ms / 1000.0, self._rest_hint()):
             try:
                 self.meter.calibrate()
             except HipromError as exc:  # nobody still in view: count against the uncalibrated neutral
@@ -260,7 +264,8 @@ class LiveProcessor:
             )
         )
         if self.exercise is not None:
-            self.exercise.update(t_ms / 1000.0, angle, np.asarray(reading.flags).reshape(2))
+            if self.exercise.update(t_ms / 1000.0, angle, np.asarray(reading.flags).reshape(2)):
+                self.reset_meter()  # the person got up: the neutral is taken again when they sit back
         if self.guide.wants_trials:
             self.guide.add_trials(self.recorder.closed_trials(self._recording, self.guide.steps[self.guide.step_index].side))
         if self.guide.wants_analysis:
@@ -302,27 +307,35 @@ class LiveProcessor:
             # Legs out of sight: the person may be up moving the laptop, so an earlier estimate no longer holds.
             self._camera, self._camera_at_s = None, -math.inf
             return None
-        if abs(t_s - self._camera_at_s) >= CAMERA_EVERY_S and self._legs_rested():
+        if abs(t_s - self._camera_at_s) >= CAMERA_EVERY_S and self._rest_hint() is None:
             self._camera_at_s = t_s
             estimate = self.meter.camera_estimate()
             self._camera = None if estimate is None else estimate.to_dict()
         return self._camera
 
-    def _legs_rested(self) -> bool:
-        """Both shins hung still near neutral over the frames the camera estimate reads (the guide's
-        calibration test: within ``calibrate_max_deg`` and ``still_band_deg``). A turned foot moves the
-        knee and ankle the estimate reads: on the rendered clips, whose cameras all stand in the validated
-        range, 32-50 % of the frames with a foot turned put the camera off to one side, too high or too
-        low, and no resting frame did. After a restart the rest must have lasted half the window at least,
-        not one frame."""
+    def _rest_hint(self) -> str | None:
+        """What keeps the meter's recent frames from serving as the neutral; None when they may.
+
+        The guide's calibration test over the meter's window: every frame within
+        ``calibrate_max_deg`` (:func:`rest_hint`) and each shin within ``still_band_deg``. After a
+        restart the rest must have lasted half the window at least, not one frame. A turned foot
+        moves the knee and ankle the neutral and the camera estimate read: on the rendered clips,
+        whose cameras all stand in the validated range, 32-50 % of the frames with a foot turned put
+        the camera off to one side, too high or too low, and no resting frame did; a neutral taken
+        mid-turn reads every later angle off by the turn (a counted exercise calibrated at 20 deg
+        counted a bogus first rep and read 30 deg reps as 20 deg).
+        """
         cfg = self.guide.cfg
+        if not self._recent:
+            return HOLD_STILL
+        hint = rest_hint(self._recent[-1][1], cfg)  # what to do now
+        if hint is not None:
+            return hint
         angles = np.array([a for _, a in self._recent])
-        return bool(
-            self._recent[-1][0] - self._recent[0][0] >= self.meter.calibration_s / 2
-            and np.all(np.isfinite(angles))
-            and np.all(np.abs(angles) <= cfg.calibrate_max_deg)
-            and np.all(np.ptp(angles, axis=0) <= cfg.still_band_deg)
-        )
+        rested = all(rest_hint(a, cfg) is None for a in angles)
+        still = bool(np.all(np.ptp(angles, axis=0) <= cfg.still_band_deg))
+        long_enough = self._recent[-1][0] - self._recent[0][0] >= self.meter.calibration_s / 2
+        return None if rested and still and long_enough else HOLD_STILL
 
     def stream_ended(self) -> None:
         """The source ended (a file or recording): trials still open are closed and counted."""
