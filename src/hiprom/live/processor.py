@@ -332,7 +332,7 @@ class LiveProcessor:
         if hint is not None:
             return hint
         angles = np.array([a for _, a in self._recent])
-        rested = all(rest_hint(a, cfg) is None for a in angles)
+        rested = bool(np.all(np.isfinite(angles)) and np.all(np.abs(angles) <= cfg.calibrate_max_deg))  # rest_hint, every frame
         still = bool(np.all(np.ptp(angles, axis=0) <= cfg.still_band_deg))
         long_enough = self._recent[-1][0] - self._recent[0][0] >= self.meter.calibration_s / 2
         return None if rested and still and long_enough else HOLD_STILL
