@@ -22,7 +22,7 @@ const el = {
 };
 
 let catalogue = null;
-const ex = { shown: null, spokenCount: 0, spokenRep: 0, heldSaid: false, waitSaid: null, timer: null };
+const ex = { shown: null, spokenCount: 0, spokenRep: 0, heldSaid: false, said: new Set(), timer: null };
 
 /** Reasons of programs kept by hiprom 0.1 said "24 deg, below the 30-40 deg band". */
 const deg = (text) => String(text).replace(/ deg\b/g, "°").replace(/(\d)-(\d)/g, "$1–$2");
@@ -158,7 +158,7 @@ export async function startCounted(exerciseId, side) {
     return;
   }
   app.exercise = { id: exerciseId, side, sessionId: app.sessionId, stored: false };
-  Object.assign(ex, { shown: null, spokenCount: 0, spokenRep: 0, heldSaid: false, waitSaid: null });
+  Object.assign(ex, { shown: null, spokenCount: 0, spokenRep: 0, heldSaid: false, said: new Set() });
   app.showingLast = false;
   el.say.textContent = "Sit still with both feet straight: counting starts in a moment.";
   say(`${e.name}, ${side} leg. Sit still with both feet straight.`);
@@ -207,10 +207,12 @@ export function updateExercise(state) {
   const target = state.reps_target;
   setText(el.count, `${state.reps_done} of ${target}`);
   el.count.dataset.reps = String(state.reps_done);
-  if (state.active && state.detail) { // what the count waits for (rest for the lead-in, a rep's return): shown, said once
+  if (state.active && state.detail) { // what the count waits for (rest for the lead-in, a rep's return)
     setText(el.say, state.detail);
-    if (state.detail !== ex.waitSaid) { ex.waitSaid = state.detail; say(state.detail); }
-  } else ex.waitSaid = null;
+    // Said once per wait and per rep: two hints taking turns near a threshold are not said over and over.
+    const key = `${state.counting}:${state.reps_done}:${state.detail}`;
+    if (!ex.said.has(key)) { ex.said.add(key); say(state.detail); }
+  }
   if (state.active && state.counting) {
     setText(el.hold, state.in_rep ? `hold ${state.hold_s.toFixed(1)} s of ${state.hold_target_s} s` : "");
     if (state.in_rep && !ex.heldSaid && state.hold_s >= state.hold_target_s) { ex.heldSaid = true; say("Good. Come back."); }
