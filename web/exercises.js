@@ -255,14 +255,16 @@ async function storeResult(result) {
   say(`${result.reps_done} done. Press T to test again.`);
 }
 
+const STOPPED_WHEN_BACK = "It is stopped and stored when the connection is back.";
+
 /** End the exercise under way (the server sends its record in the next message). */
 export async function stopExercise() {
   if (!app.exercise) return;
   if (app.exercise.timer) { clearInterval(ex.timer); finishTimer(); return; }
   if (app.mode !== "browser") { await fetch(httpUrl("api/exercise/stop"), { method: "POST", credentials: "same-origin" }); return; }
-  if (app.ws && app.ws.readyState === WebSocket.OPEN) { send({ type: "exercise", action: "stop" }); return; }
-  app.exercise.stopping = true; // stopped, and its record stored, once the connection is back
-  el.say.textContent = `${lostWords()} It is stopped and stored when the connection is back.`;
+  app.exercise.stopping = true; // if the connection drops before the record comes: stopped once it is back
+  if (app.ws && app.ws.readyState === WebSocket.OPEN) send({ type: "exercise", action: "stop" });
+  else el.say.textContent = `${lostWords()} ${STOPPED_WHEN_BACK}`;
 }
 
 /** A counted exercise on this device's camera, not over: what a lost connection stops. */
@@ -277,7 +279,7 @@ function lostWords() {
 export function exerciseConnectionLost() {
   if (!countedUnderWay()) return;
   setText(el.hold, "");
-  el.say.textContent = `${lostWords()} It goes on when the connection is back.`;
+  el.say.textContent = `${lostWords()} ${app.exercise.stopping ? STOPPED_WHEN_BACK : "It goes on when the connection is back."}`;
   say("Connection lost.");
 }
 

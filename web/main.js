@@ -15,7 +15,7 @@ import { setConn, setStatus } from "./status.js";
 import { buildDials, updateSide } from "./dials.js";
 import { drawSkeleton, fitCanvas } from "./skeleton.js";
 import { fitPreview, setMirror, setSource } from "./preview.js";
-import { unsavedShown, updateGuide } from "./guide.js";
+import { guideConnectionLost, unsavedShown, updateGuide } from "./guide.js";
 import { exerciseConnectionLost, exerciseRefused, updateExercise } from "./exercises.js";
 import { clearProblem, frameAnswered, startBrowserMode, stopBrowserCamera } from "./camera.js";
 import { bindInput } from "./keys.js";
@@ -84,7 +84,7 @@ showMode(); // the mode asked for, at once; the server's facts may still change 
 // Results on screen and not saved stay there across a lost link (a server restarted starts idle): still savable.
 setHandlers({
   message: onMessage,
-  lost: exerciseConnectionLost,
+  lost: () => { exerciseConnectionLost(); guideConnectionLost(); },
   reconnect: () => { if (unsavedShown()) app.showingLast = true; start(); },
 });
 bindInput({ setMode });
