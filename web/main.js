@@ -84,7 +84,7 @@ showMode(); // the mode asked for, at once; the server's facts may still change 
 // Results on screen and not saved stay there across a lost link (a server restarted starts idle): still savable.
 setHandlers({
   message: onMessage,
-  lost: () => { exerciseConnectionLost(); guideConnectionLost(); },
+  lost: () => { clearLive(); exerciseConnectionLost(); guideConnectionLost(); }, // no reading shown as if live
   reconnect: () => { if (unsavedShown()) app.showingLast = true; start(); },
 });
 bindInput({ setMode });

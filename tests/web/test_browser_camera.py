@@ -168,7 +168,11 @@ def test_a_lost_connection_says_the_test_stopped_and_the_exercise_goes_on_with_i
         # A guided test the drop ended (its guide lived on the connection): said, not a silent restart.
         page.locator("body").press("Space")
         page.wait_for_selector("#guide[data-phase='setup']", timeout=10_000)
+        assert page.locator("#angle-right").inner_text() != "–"
         page.evaluate("() => import('/static/state.js').then((m) => m.app.ws.close())")
+        # While it reconnects the dials show no angle (they kept the last one, as if still measured).
+        page.wait_for_function("() => document.getElementById('status').dataset.code === 'disconnected'"
+                               " && document.getElementById('angle-right').textContent === '–'", timeout=5_000)
         page.wait_for_function("() => /connection was lost, which stopped the test/.test("
                                "document.getElementById('detail').textContent)", timeout=15_000)
         assert page.locator("#guide").get_attribute("data-phase") == "idle"
