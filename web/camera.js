@@ -8,6 +8,7 @@ import { app, ui } from "./state.js";
 import { closeSocket, openSocket, wsUrl } from "./connection.js";
 import { setStatus } from "./status.js";
 import { say } from "./speech.js";
+import { exerciseReconnected } from "./exercises.js";
 
 const SEND_FPS = 15;            // pictures per second sent at most
 // Pictures are sent with their shorter side at most 480 px: the size hiprom's accuracy is validated at
@@ -112,6 +113,7 @@ export async function startBrowserMode() {
   const grab = document.createElement("canvas");
   openSocket(wsUrl("ws/camera"), (ws) => {
     app.inFlight = 0;
+    exerciseReconnected(); // a counted exercise the lost connection stopped goes on
     if (app.sendTimer) clearInterval(app.sendTimer);
     app.sendTimer = setInterval(() => {
       if (ws.readyState !== WebSocket.OPEN || !ui.video.videoWidth) return;

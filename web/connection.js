@@ -4,11 +4,12 @@
 import { app } from "./state.js";
 import { setConn, setStatus } from "./status.js";
 
-const handlers = { message: () => {}, reconnect: () => {} };
+const handlers = { message: () => {}, lost: () => {}, reconnect: () => {} };
 
-/** What to do with each message, and how to start again after the link drops. */
-export function setHandlers({ message, reconnect }) {
+/** What to do with each message, when the link drops, and how to start again after. */
+export function setHandlers({ message, lost, reconnect }) {
   handlers.message = message;
+  handlers.lost = lost;
   handlers.reconnect = reconnect;
 }
 
@@ -55,6 +56,7 @@ export function openSocket(url, onOpen) {
     app.ws = null;
     setConn("down", "disconnected");
     setStatus({ level: "error", code: "disconnected", text: "Connection to the hiprom server lost: reconnecting…" });
+    handlers.lost();
     const delay = Math.min(5000, 500 * 2 ** app.retry++);
     app.retryTimer = setTimeout(() => handlers.reconnect(), delay);
   };

@@ -157,7 +157,8 @@ export async function startCounted(exerciseId, side) {
     showFinished();
     return;
   }
-  app.exercise = { id: exerciseId, side, sessionId: app.sessionId, stored: false };
+  // reps: those finished so far, sent back if this device's camera reconnects mid-exercise
+  app.exercise = { id: exerciseId, side, sessionId: app.sessionId, stored: false, reps: [] };
   Object.assign(ex, { shown: null, spokenCount: 0, spokenRep: 0, heldSaid: false, said: new Set() });
   app.showingLast = false;
   el.say.textContent = "Sit still with both feet straight: counting starts in a moment.";
@@ -221,6 +222,7 @@ export function updateExercise(state) {
     if (!state.last_rep && !state.detail) setText(el.say, `Turn the foot ${dir}, hold ${state.hold_target_s} s, come back.`);
   }
   const last = state.last_rep;
+  if (last && last.number === app.exercise.reps.length + 1) app.exercise.reps.push(last);
   if (last && last.number > ex.spokenRep) {
     ex.spokenRep = last.number;
     const peak = `${Math.round(last.peak_deg)}°`;
@@ -253,12 +255,44 @@ async function storeResult(result) {
   say(`${result.reps_done} done. Press T to test again.`);
 }
 
+const STOPPED_WHEN_BACK = "It is stopped and stored when the connection is back.";
+
 /** End the exercise under way (the server sends its record in the next message). */
 export async function stopExercise() {
   if (!app.exercise) return;
   if (app.exercise.timer) { clearInterval(ex.timer); finishTimer(); return; }
-  if (app.mode === "browser") send({ type: "exercise", action: "stop" });
-  else await fetch(httpUrl("api/exercise/stop"), { method: "POST", credentials: "same-origin" });
+  if (app.mode !== "browser") { await fetch(httpUrl("api/exercise/stop"), { method: "POST", credentials: "same-origin" }); return; }
+  app.exercise.stopping = true; // if the connection drops before the record comes: stopped once it is back
+  if (app.ws && app.ws.readyState === WebSocket.OPEN) send({ type: "exercise", action: "stop" });
+  else el.say.textContent = `${lostWords()} ${STOPPED_WHEN_BACK}`;
+}
+
+/** A counted exercise on this device's camera, not over: what a lost connection stops. */
+const countedUnderWay = () => app.mode === "browser" && app.exercise && !app.exercise.timer && !app.exercise.stored;
+
+function lostWords() {
+  const n = app.exercise.reps.filter((r) => r.counted).length;
+  return `Connection lost: the exercise stopped after ${n} ${n === 1 ? "rep" : "reps"}, which are kept.`;
+}
+
+/** This device's camera lost its connection: its server-side count is gone, the page keeps the reps. */
+export function exerciseConnectionLost() {
+  if (!countedUnderWay()) return;
+  setText(el.hold, "");
+  el.say.textContent = `${lostWords()} ${app.exercise.stopping ? STOPPED_WHEN_BACK : "It goes on when the connection is back."}`;
+  say("Connection lost.");
+}
+
+/** The connection is back: the exercise starts again from its lead-in with the reps kept (or is
+ * stopped with them, when Done was pressed meanwhile). */
+export function exerciseReconnected() {
+  if (!countedUnderWay()) return;
+  const { id, side, reps, stopping } = app.exercise;
+  send({ type: "exercise", action: "start", exercise: id, side, reps });
+  if (stopping) { send({ type: "exercise", action: "stop" }); return; }
+  ex.said = new Set();
+  el.say.textContent = "Connection back. Sit still with both feet straight: counting goes on in a moment.";
+  say("Connection back. Sit still with both feet straight.");
 }
 
 /** "Test again": the guided test once more; its saved session is compared with the one before. */

@@ -14,6 +14,18 @@ export const saveFirst = () => (hasKeys()
   : "Save the session before running the test again.");
 
 export const RESTART_PHASES = ["idle", "results"];
+/** Phases of a test under way. */
+const UNDER_WAY = ["setup", "calibrate", "trial", "analyzing"];
+
+/** The connection dropped: a guided test under way on this device's camera is over (its guide
+ * lived on the connection; the server's own guide outlives a lost page). */
+export function guideConnectionLost() {
+  if (app.mode === "browser" && app.state && UNDER_WAY.includes(app.state.phase)) app.testLost = "lost";
+}
+
+const testLostWords = () => (hasKeys()
+  ? "The connection was lost, which stopped the test: press Space to run it again."
+  : "The connection was lost, which stopped the test: press Start test to run it again.");
 
 /** Whether a finished test is on screen and not saved yet. */
 export function unsavedShown() {
@@ -116,8 +128,11 @@ export function updateGuide(state) {
         ? (hasKeys() ? "Saved. Space runs the test again." : "Saved. Run again starts a new test.")
         : saveFirst();
     }
+    if (app.testLost && state.phase === "idle") detail = testLostWords(); // not a silent return to the start
     setText(ui.detail, detail);
   }
+  if (state.phase !== "idle") app.testLost = null;
+  if (app.testLost === "lost" && state.phase === "idle") { app.testLost = "said"; say(testLostWords()); }
   renderChecks(state.checks || []);
   renderSteps(state);
   const label = { idle: "Start test", results: "Run again" }[state.phase]

@@ -15,8 +15,8 @@ import { setConn, setStatus } from "./status.js";
 import { buildDials, updateSide } from "./dials.js";
 import { drawSkeleton, fitCanvas } from "./skeleton.js";
 import { fitPreview, setMirror, setSource } from "./preview.js";
-import { unsavedShown, updateGuide } from "./guide.js";
-import { exerciseRefused, updateExercise } from "./exercises.js";
+import { guideConnectionLost, unsavedShown, updateGuide } from "./guide.js";
+import { exerciseConnectionLost, exerciseRefused, updateExercise } from "./exercises.js";
 import { clearProblem, frameAnswered, startBrowserMode, stopBrowserCamera } from "./camera.js";
 import { bindInput } from "./keys.js";
 
@@ -82,7 +82,11 @@ function setMode(mode) {
 
 showMode(); // the mode asked for, at once; the server's facts may still change it
 // Results on screen and not saved stay there across a lost link (a server restarted starts idle): still savable.
-setHandlers({ message: onMessage, reconnect: () => { if (unsavedShown()) app.showingLast = true; start(); } });
+setHandlers({
+  message: onMessage,
+  lost: () => { clearLive(); exerciseConnectionLost(); guideConnectionLost(); }, // no reading shown as if live
+  reconnect: () => { if (unsavedShown()) app.showingLast = true; start(); },
+});
 bindInput({ setMode });
 ui.cameraRetry.addEventListener("click", () => setMode("browser"));
 ui.cameraServer.addEventListener("click", () => setMode("server"));

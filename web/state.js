@@ -68,6 +68,8 @@ export const app = {
   /** Whether the results view shows ``last`` while the server's guide is elsewhere. */
   showingLast: false,
   savedFor: null,
+  /** A guided test on this device's camera that a lost connection ended: "lost", then "said". */
+  testLost: null,
   reportUrl: null,
   /** A discard waiting for its second key press: {action, until}. */
   confirm: null,

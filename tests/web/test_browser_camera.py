@@ -155,3 +155,45 @@ def test_a_small_camera_is_advised_on_and_the_test_goes_on(launch, footage_dir, 
         spoken = page.evaluate("window.hiprom.spoken.map((s) => s.text)")
         assert any("small picture (320 by 240)" in s for s in spoken), spoken
         context.close()
+
+
+def test_a_lost_connection_says_the_test_stopped_and_the_exercise_goes_on_with_its_reps(
+        launch, footage_dir, model_path, monkeypatch, tmp_path):
+    # The connection dropped mid-test: the page went back to its start unsaid; mid-exercise: the page
+    # waited for ever and Done sent nothing.
+    monkeypatch.setenv("HIPROM_MODEL_DIR", str(model_path.parent))
+    y4m = write_sized_y4m(footage_dir / "rendered" / "gt01.mp4", tmp_path / "still.y4m", (640, 480))
+    with serve_in_thread(ServerSettings(start_source=False, db=str(tmp_path / "r.db"))) as url:
+        context, page, _ = open_browser_camera(launch, y4m, url)
+        # A guided test the drop ended (its guide lived on the connection): said, not a silent restart.
+        page.locator("body").press("Space")
+        page.wait_for_selector("#guide[data-phase='setup']", timeout=10_000)
+        assert page.locator("#angle-right").inner_text() != "–"
+        page.evaluate("() => import('/static/state.js').then((m) => m.app.ws.close())")
+        # While it reconnects the dials show no angle (they kept the last one, as if still measured).
+        page.wait_for_function("() => document.getElementById('status').dataset.code === 'disconnected'"
+                               " && document.getElementById('angle-right').textContent === '–'", timeout=5_000)
+        page.wait_for_function("() => /connection was lost, which stopped the test/.test("
+                               "document.getElementById('detail').textContent)", timeout=15_000)
+        assert page.locator("#guide").get_attribute("data-phase") == "idle"
+
+        recs = [{"exercise": "chair_rotation_internal", "side": "right", "reason": "right internal rotation 27°"}]
+        page.evaluate("(recs) => import('/static/exercises.js').then((m) => m.renderAdvice({recommendations: recs}))",
+                      recs)
+        page.locator("#advice-list li button", has_text="Do it with the camera").dispatch_event("click")
+        page.wait_for_selector("#exercise:not([hidden])", timeout=5_000)
+        # Two reps counted, one not, as the page kept them from the messages; then the link drops.
+        reps = [{"number": n, "start_s": 10.0 * n, "end_s": 10.0 * n + 6, "peak_deg": 25.0, "hold_s": hold,
+                 "hold_start_s": 10.0 * n + 1, "hold_end_s": 10.0 * n + 1 + hold, "counted": hold > 2,
+                 "reasons": [] if hold > 2 else ["released_early"]} for n, hold in ((1, 3.0), (2, 1.0), (3, 3.0))]
+        page.evaluate("(reps) => import('/static/state.js').then((m) => { m.app.exercise.reps = reps; m.app.ws.close(); })",
+                      reps)
+        page.wait_for_function("() => document.getElementById('exercise-count').textContent === '2 of 20'",
+                               timeout=15_000)  # started again on the new connection, with its reps
+        spoken = page.evaluate("window.hiprom.spoken.map((s) => s.text)")
+        assert "Connection lost." in spoken and any(s.startswith("Connection back.") for s in spoken), spoken
+        page.locator("#btn-exercise-done").click()
+        page.wait_for_function("() => /save the session first/.test(document.getElementById('exercise-say').textContent)",
+                               timeout=10_000)
+        assert page.locator("#exercise-say").inner_text().startswith("2 of 20 done, 1 not counted.")
+        context.close()

@@ -110,6 +110,19 @@ class Rep:
             "reasons": list(self.reasons),
         }
 
+    @classmethod
+    def from_dict(cls, data: Any) -> Rep:
+        """The rep of :meth:`to_dict` (one a page kept across a lost connection); ValueError when it is not one."""
+        try:
+            return cls(
+                number=int(data["number"]),
+                **{k: float(data[k]) for k in ("start_s", "end_s", "peak_deg", "hold_s", "hold_start_s", "hold_end_s")},
+                counted=bool(data["counted"]),
+                reasons=tuple(str(r) for r in data["reasons"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"not a rep: {exc}") from exc
+
 
 def _sign(direction: str) -> float:
     if direction not in DIRECTIONS:

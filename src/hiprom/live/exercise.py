@@ -13,11 +13,12 @@ Times in seconds of the source's clock; angles in degrees (+ internal).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from hiprom.assessment.exercises import Catalogue, Exercise, load_catalogue
 from hiprom.assessment.reasons import reason_advice
-from hiprom.assessment.reps import UNFINISHED, RepCounter, exercise_result
+from hiprom.assessment.reps import UNFINISHED, Rep, RepCounter, exercise_result
 from hiprom.errors import ConfigError
 from hiprom.landmarks import SIDES
 
@@ -66,13 +67,23 @@ class LiveExercise:
         exercise: a camera-followed exercise of the catalogue.
         side: ``left`` or ``right``.
         lead_in_s: the still lead-in, seconds.
+        earlier: the reps counted before (``Rep.to_dict``, numbered 1, 2, ...): the page sends them
+            back when its connection dropped mid-exercise, so the exercise goes on, after a new
+            lead-in, from where it was; ExerciseError when they are not such reps.
     """
 
-    def __init__(self, exercise: Exercise, side: str, lead_in_s: float = LEAD_IN_S) -> None:
+    def __init__(self, exercise: Exercise, side: str, lead_in_s: float = LEAD_IN_S,
+                 earlier: Sequence[Any] = ()) -> None:
         self.exercise = exercise
         self.side = side
         self.direction = exercise.targets[0]
         self.counter = RepCounter(self.direction, hold_target_s=float(exercise.dose.hold_s))
+        try:
+            self.counter.reps = [Rep.from_dict(rep) for rep in earlier]
+        except ValueError as exc:
+            raise ExerciseError(f"the reps counted before are unreadable ({exc})") from exc
+        if [rep.number for rep in self.counter.reps] != list(range(1, len(earlier) + 1)):
+            raise ExerciseError("the reps counted before are out of order")
         self._index = SIDES.index(side)
         self._t_s = 0.0
         self.lead_in_s = float(lead_in_s)

@@ -226,20 +226,27 @@ def parse_command(text: str) -> str | None:
     return None
 
 
+MAX_EARLIER_REPS = 200
+"""More reps than any dose asks (reps x sets), so a page's list cannot grow the record without end."""
+
+
 @dataclass(frozen=True)
 class ExerciseCommand:
-    """A page's counted-exercise command: ``start`` (the exercise id and side) or ``stop``."""
+    """A page's counted-exercise command: ``start`` (the exercise id and side; ``reps``: those
+    counted before its connection dropped, to go on from) or ``stop``."""
 
     action: Literal["start", "stop"]
     exercise: str = ""
     side: str = ""
+    reps: tuple[Any, ...] = ()
 
 
 def parse_exercise(text: str) -> ExerciseCommand | None:
     """The counted-exercise command in a page's text message, or None when it is none.
 
     ``{"type": "exercise", "action": "start", "exercise": id, "side": side}``
-    (checked against the catalogue by whoever starts it) or
+    (checked against the catalogue by whoever starts it; ``"reps": [...]``, at most
+    ``MAX_EARLIER_REPS``, the reps counted before a lost connection) or
     ``{"type": "exercise", "action": "stop"}``.
     """
     data = _command(text, "exercise")
@@ -248,5 +255,7 @@ def parse_exercise(text: str) -> ExerciseCommand | None:
     if data.get("action") == "stop":
         return ExerciseCommand("stop")
     if data.get("action") == "start":
-        return ExerciseCommand("start", str(data.get("exercise", ""))[:64], str(data.get("side", ""))[:16])
+        reps = data.get("reps")
+        reps = tuple(reps[:MAX_EARLIER_REPS]) if isinstance(reps, list) else ()
+        return ExerciseCommand("start", str(data.get("exercise", ""))[:64], str(data.get("side", ""))[:16], reps)
     return None

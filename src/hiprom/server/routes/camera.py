@@ -7,7 +7,8 @@ Protocol of ``/ws/camera`` (``?mirrored=1`` when the pictures are flipped):
   close code 1009; its size is read from the header, before decoding);
 - client -> server, text: ``{"type": "command", "action": "start" | ...}`` (the
   guided test), ``{"type": "exercise", "action": "start", "exercise": id,
-  "side": side}`` and ``{"type": "exercise", "action": "stop"}`` (a counted
+  "side": side}`` (``"reps": [...]``: those counted before the connection
+  dropped, to go on from) and ``{"type": "exercise", "action": "stop"}`` (a counted
   exercise, as ``/api/exercise`` is on the server's source; one it cannot
   count gets an ``exercise_refused`` status);
 - server -> client, text: the same JSON messages as ``/ws/live``, one per
@@ -60,7 +61,8 @@ def apply_exercise(proc: LiveProcessor, command: ExerciseCommand) -> str | None:
         proc.stop_exercise()
         return None
     try:
-        proc.start_exercise(LiveExercise(camera_exercise(command.exercise, command.side), command.side))
+        proc.start_exercise(LiveExercise(camera_exercise(command.exercise, command.side), command.side,
+                                          earlier=command.reps))
     except ExerciseError as exc:
         return f"The camera cannot count it: {exc}."
     return None
