@@ -110,7 +110,7 @@ def test_asymmetry_flag_and_threshold_override(make_kin, noisy_protocol):
     relaxed = assess(kin, Norms(asymmetry_threshold_deg=20.0))
     assert not relaxed["asymmetry"]["flagged"] and relaxed["asymmetry"]["threshold_deg"] == 20.0
     assert relaxed["norms"]["asymmetry_threshold_deg"] == 20.0
-    assert "Asymmetry above 10°: IR 16° (right larger)" in assess(kin)["verdict"]
+    assert "Asymmetry above 10°: IR 16.1° (right larger)" in assess(kin)["verdict"]
 
 
 def test_invalid_trial_is_listed_but_not_counted(make_kin, noisy_protocol, full_test):
