@@ -152,7 +152,7 @@ def test_one_overall_answer_for_the_three_comparisons(verdicts, measurable, kind
 
 
 def test_sentences_give_the_figure_the_tables_give():
-    # The PDF table and the CSV say -9.2 and 27.0; the sentences beside them said "measured 9°" and "ER 27°",
+    # The PDF table and the CSV say -9.2 and 27.0; the sentences beside them said "measured 9°" and "ER 27°" (bare "ER" in a patient's summary),
     # and a 9.6° difference read "more than 10° (measured 10°)".
     assert asymmetry_sentence("total_arc", "inconclusive", -9.2, 10.0).endswith("(measured 9.2°); repeat the test.")
     assert "(measured 9.6°)" in asymmetry_sentence("internal_rotation", "inconclusive", 9.6, 10.0)
@@ -161,4 +161,4 @@ def test_sentences_give_the_figure_the_tables_give():
               "sides": {"left": {"internal_rotation_deg": 32.8, "external_rotation_deg": 27.0},
                         "right": {"internal_rotation_deg": 37.9, "external_rotation_deg": 31.14}},
               "asymmetry": {"threshold_deg": 10.0, "verdicts": {"internal_rotation": "within"}}}
-    assert "below the normal band: left ER 27.0°, right ER 31.1°" in verdict(result)
+    assert "below the normal band: left outward turning (ER) 27.0°, right outward turning (ER) 31.1°" in verdict(result)

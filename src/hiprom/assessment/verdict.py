@@ -7,11 +7,12 @@ from typing import Any
 
 from hiprom.assessment.norms import Norms
 from hiprom.assessment.reasons import reason_advice, reason_words
-from hiprom.assessment.wording import degrees
+from hiprom.assessment.wording import NAMES, degrees
 from hiprom.landmarks import SIDES
 from hiprom.rounding import counted
 
-_LABEL = {"internal_rotation": "IR", "external_rotation": "ER", "total_arc": "total arc"}
+_LABEL = NAMES
+"""The measures as every sentence names them ("inward turning (IR)"): the PDF's summary is read first."""
 
 
 def verdict(result: dict[str, Any]) -> str:
