@@ -48,9 +48,10 @@ VALIDATED_MIN_SIDE_PX = 480
 variants of them about one held peak in eight was more than 4 deg off (docs/accuracy.md, twelfth round)."""
 
 
-def degrees(value: float) -> str:
-    """An angle as every sentence shows it: one decimal, as in the tables and CSV ("27.0°", not "27°")."""
-    return f"{rounded(value):.1f}{DEG}"
+def degrees(value: float, signed: bool = False) -> str:
+    """An angle as every sentence shows it: one decimal, as in the tables and CSV ("27.0°", not "27°");
+    ``signed`` for a change ("+6.3°")."""
+    return f"{rounded(value):{'+' if signed else ''}.1f}{DEG}"
 
 
 def degrees_in_words(text: str) -> str:
