@@ -2,7 +2,7 @@
  * the asymmetry and the badge. Words: "reference 45°" is the product's one number;
  * the "normal band" (e.g. 30–40° internal) is the range healthy hips show. */
 
-import { facts, ui } from "./state.js";
+import { degrees, facts, signedDegrees, ui } from "./state.js";
 import { resetSave } from "./records.js";
 import { renderAdvice } from "./exercises.js";
 
@@ -29,9 +29,6 @@ function bandOf(which) {
   if (which === "arc") return [b.internal[0] + b.external[0], b.internal[1] + b.external[1]];
   return b[which];
 }
-
-/** An angle as the PDF, the CSV and the CLI give it: one decimal (hiprom.rounding). */
-const degrees = (v) => `${v.toFixed(1)}°`;
 
 /** A band verdict of the analysis (sides.*_band: below / within / above / inconclusive) in the page's words. */
 const BAND_WORDS = { below: ["low", "below normal"], within: ["in", "normal"], above: ["high", "above normal"],
@@ -64,8 +61,6 @@ function cell(label, value, unc, band, verdict, reason) {
   }
   return td;
 }
-
-const signed = (d) => `${d > 0 ? "+" : d < 0 ? "−" : ""}${degrees(Math.abs(d))}`;
 
 /** Fill the table from the guide's results (the summary of the final analysis). */
 export function renderResults(res) {
@@ -105,7 +100,7 @@ export function renderResults(res) {
       tdDiff.appendChild(span("sub", "–"));
       tdPct.appendChild(span("sub", "–"));
     } else {
-      tdDiff.appendChild(span("big", signed(diff)));
+      tdDiff.appendChild(span("big", signedDegrees(diff)));
       if (Math.abs(diff) >= 1) tdDiff.appendChild(span("sub", `${diff > 0 ? "left" : "right"} larger`));
       const pct = asym[`${key}_pct`];
       // To the decimal, as the PDF and the CSV give it: 13.46 is 13.5 there, and must not read "14%" here.
