@@ -4,7 +4,7 @@
  * exercise Space/Enter/Esc = done; after it T = test again, Esc = back to the results.
  * Words: docs/exercises.md. */
 
-import { $, app, reasonWords, setText, ui } from "./state.js";
+import { $, app, degrees, reasonWords, setText, signedDegrees, ui } from "./state.js";
 import { httpUrl, send } from "./connection.js";
 import { command, showView } from "./guide.js";
 import { say } from "./speech.js";
@@ -328,10 +328,10 @@ function renderRetest(table) {
   tbl.id = "retest-table";
   tbl.innerHTML = "<caption>Before and after the exercises</caption><thead><tr><th scope='col'>Measure</th><th scope='col'>Before</th><th scope='col'>After</th><th scope='col'>Change</th><th scope='col'>Verdict</th></tr></thead>";
   const body = document.createElement("tbody");
-  const fmt = (v) => (v === null || v === undefined ? "–" : `${Math.round(v)}°`);
+  const fmt = (v) => (v === null || v === undefined ? "–" : degrees(v));
   for (const r of rows) {
     const tr = document.createElement("tr");
-    const change = r.change_deg === null || r.change_deg === undefined ? "–" : `${r.change_deg > 0 ? "+" : r.change_deg < 0 ? "−" : ""}${Math.abs(Math.round(r.change_deg))}°`;
+    const change = r.change_deg === null || r.change_deg === undefined ? "–" : signedDegrees(r.change_deg);
     for (const [text, lab] of [[`${SIDE[r.side]} ${r.label.toLowerCase()}`, "Measure"], [fmt(r.before_deg), "Before"], [fmt(r.after_deg), "After"], [change, "Change"], [r.verdict || "–", "Verdict"]]) {
       const td = document.createElement("td");
       td.dataset.label = lab;

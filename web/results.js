@@ -2,7 +2,7 @@
  * the asymmetry and the badge. Words: "reference 45°" is the product's one number;
  * the "normal band" (e.g. 30–40° internal) is the range healthy hips show. */
 
-import { facts, ui } from "./state.js";
+import { degrees, facts, signedDegrees, ui } from "./state.js";
 import { resetSave } from "./records.js";
 import { renderAdvice } from "./exercises.js";
 
@@ -30,7 +30,16 @@ function bandOf(which) {
   return b[which];
 }
 
-function cell(label, value, unc, band, reason) {
+/** A band verdict of the analysis (sides.*_band: below / within / above / inconclusive) in the page's words. */
+const BAND_WORDS = { below: ["low", "below normal"], within: ["in", "normal"], above: ["high", "above normal"],
+  inconclusive: ["undecided", "cannot tell"] };
+
+/** The arc has no verdict of its own in the analysis: its figure against the sum of the two bands. */
+function arcBand(value, [lo, hi]) {
+  return value < lo ? "below" : value > hi ? "above" : "within";
+}
+
+function cell(label, value, unc, band, verdict, reason) {
   const td = document.createElement("td");
   td.dataset.label = label;
   if (value === null || value === undefined) {
@@ -39,21 +48,19 @@ function cell(label, value, unc, band, reason) {
     return td;
   }
   const box = document.createElement("div");
-  box.appendChild(span("big", `${value.toFixed(0)}°`));
-  if (unc !== null && unc !== undefined) box.appendChild(span("unc", `± ${unc.toFixed(0)}°`));
+  box.appendChild(span("big", degrees(value)));
+  if (unc !== null && unc !== undefined) box.appendChild(span("unc", `± ${degrees(unc)}`));
   td.appendChild(box);
-  if (band) {
+  if (band && BAND_WORDS[verdict]) {
+    // The analysis's verdict, which weighs the ±, as the PDF's "cannot tell whether it is below the normal band".
     const [lo, hi] = band;
-    const where = value < lo ? "low" : value > hi ? "high" : "in";
-    const words = { low: "below normal", high: "above normal", in: "normal" }[where];
+    const [where, words] = BAND_WORDS[verdict];
     const b = span(`band ${where}`, words);
     b.title = `The normal band (AMA) is ${lo}–${hi}°; the reference is ${facts.norms.norm_deg}° each way.`;
     td.appendChild(b);
   }
   return td;
 }
-
-const signed = (d) => `${d > 0 ? "+" : d < 0 ? "−" : ""}${Math.abs(d).toFixed(0)}°`;
 
 /** Fill the table from the guide's results (the summary of the final analysis). */
 export function renderResults(res) {
@@ -70,7 +77,9 @@ export function renderResults(res) {
     tr.appendChild(th);
     for (const side of facts.sides) {
       const s = res.sides[side] || {};
-      const td = cell(SIDE_LABEL[side], s[`${key}_deg`], s[`${key}_unc_deg`], bandOf(which), s.not_measurable);
+      const value = s[`${key}_deg`];
+      const verdict = which === "arc" ? (value == null ? null : arcBand(value, bandOf(which))) : s[`${key}_band`];
+      const td = cell(SIDE_LABEL[side], value, s[`${key}_unc_deg`], bandOf(which), verdict, s.not_measurable);
       const unconfirmed = key === "total_arc"
         ? s.internal_rotation_confirmed === false || s.external_rotation_confirmed === false
         : s[`${key}_confirmed`] === false;
@@ -91,7 +100,7 @@ export function renderResults(res) {
       tdDiff.appendChild(span("sub", "–"));
       tdPct.appendChild(span("sub", "–"));
     } else {
-      tdDiff.appendChild(span("big", signed(diff)));
+      tdDiff.appendChild(span("big", signedDegrees(diff)));
       if (Math.abs(diff) >= 1) tdDiff.appendChild(span("sub", `${diff > 0 ? "left" : "right"} larger`));
       const pct = asym[`${key}_pct`];
       // To the decimal, as the PDF and the CSV give it: 13.46 is 13.5 there, and must not read "14%" here.

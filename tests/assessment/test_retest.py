@@ -47,7 +47,7 @@ def test_a_clinic_mdc_is_used_and_named() -> None:
     assert _row(table, "left", "internal_rotation")["verdict"] == NO_CHANGE  # +9 within the clinic's 10
     assert _row(table, "right", "internal_rotation")["verdict"] == IMPROVED
     assert table["mdc_source"] == "clinic re-test, n=24"
-    assert table["summary"].startswith("Improved: right internal rotation (+9°)")
+    assert table["summary"].startswith("Improved: right internal rotation (+9.0°)")
 
 
 def test_the_sentence_names_every_change_the_table_marks() -> None:
@@ -58,7 +58,8 @@ def test_the_sentence_names_every_change_the_table_marks() -> None:
         after["sides"][side]["total_arc_deg"] = 29.0 + 45.5
     table = compare(before, after)
     assert _row(table, "left", "total_arc")["verdict"] == IMPROVED
-    assert table["summary"] == ("Improved: left total arc (+10°), right total arc (+10°). "
+    # The table's +10.5, not "+10°" (a sentence rounded on its own, half to even).
+    assert table["summary"] == ("Improved: left total arc (+10.5°), right total arc (+10.5°). "
                                 "Other changes are within the measurement error.")
 
 

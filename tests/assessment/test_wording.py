@@ -6,6 +6,7 @@ import pytest
 
 from hiprom.assessment import assess
 from hiprom.assessment.summary import band_verdict, difference_verdict, overall_verdict
+from hiprom.assessment.verdict import verdict
 from hiprom.assessment.wording import (
     asymmetry_sentence,
     band_sentence,
@@ -56,8 +57,8 @@ def test_only_exceeds_is_flagged_and_words_say_repeat(make_kin, noisy_protocol):
     assert asym["flagged_measures"] == ["external_rotation", "total_arc"]
     words = explain(result)
     assert words["asymmetry"]["internal_rotation"].endswith(
-        "cannot tell whether the sides differ by more than 10° (measured 10°); repeat the test.")
-    assert "the right side turns 20° further" in words["asymmetry"]["external_rotation"]
+        "cannot tell whether the sides differ by more than 10° (measured 10.1°); repeat the test.")
+    assert "the right side turns 20.0° further" in words["asymmetry"]["external_rotation"]
     assert words["bands"]["left"]["external"] == "Left outward turning (ER): below the normal band (40–60°)."
     assert "repeat the test" in result["verdict"]
 
@@ -148,3 +149,16 @@ def test_one_overall_answer_for_the_three_comparisons(verdicts, measurable, kind
     overall = overall_asymmetry(result)
     assert (overall["kind"], overall["badge"]) == (kind, badge)
     assert overall["sentence"].startswith("No flag") == (kind == "within")
+
+
+def test_sentences_give_the_figure_the_tables_give():
+    # The PDF table and the CSV say -9.2 and 27.0; the sentences beside them said "measured 9°" and "ER 27°" (bare "ER" in a patient's summary),
+    # and a 9.6° difference read "more than 10° (measured 10°)".
+    assert asymmetry_sentence("total_arc", "inconclusive", -9.2, 10.0).endswith("(measured 9.2°); repeat the test.")
+    assert "(measured 9.6°)" in asymmetry_sentence("internal_rotation", "inconclusive", 9.6, 10.0)
+    assert "turns 12.0° further" in asymmetry_sentence("external_rotation", "exceeds", -12.04, 10.0)
+    result = {"measurable": True, "trials": [],
+              "sides": {"left": {"internal_rotation_deg": 32.8, "external_rotation_deg": 27.0},
+                        "right": {"internal_rotation_deg": 37.9, "external_rotation_deg": 31.14}},
+              "asymmetry": {"threshold_deg": 10.0, "verdicts": {"internal_rotation": "within"}}}
+    assert "below the normal band: left outward turning (ER) 27.0°, right outward turning (ER) 31.1°" in verdict(result)

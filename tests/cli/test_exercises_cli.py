@@ -86,12 +86,14 @@ def test_reps_counts_and_saves(home: Path, tmp_path: Path) -> None:
 def test_retest_and_trend(home: Path) -> None:
     table = json.loads(hiprom(home, "retest", "2", "--json").stdout)
     assert table["before"] == 1 and {r["verdict"] for r in table["rows"]} == {"no detectable change"}
-    assert "No change larger than the measurement error." in hiprom(home, "retest", "2").stdout
+    text = hiprom(home, "retest", "2").stdout
+    assert "No change larger than the measurement error." in text
+    assert "Re-test: session #2 against #1 (degrees)" in text  # bare figures: the unit is in the title, as in the PDF
     none = hiprom(home, "retest", "1", check=False)
     assert none.returncode == 2 and "give --before SESSION" in none.stderr
     visits = json.loads(hiprom(home, "trend", "P-1", "--json").stdout)["visits"]
     assert [v["session_id"] for v in visits] == [1, 2]
-    assert "Visits of P-1" in hiprom(home, "trend", "P-1").stdout
+    assert "Visits of P-1 (degrees)" in hiprom(home, "trend", "P-1").stdout
 
 
 def test_trend_marks_what_changed_since_the_first_visit(tmp_path: Path) -> None:

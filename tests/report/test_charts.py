@@ -28,3 +28,10 @@ def test_unmeasurable_values_do_not_break_the_charts(fixture_analysis: dict) -> 
         fixture_analysis["sides"]["right"][key] = None
     assert "<svg" in charts.side_bars(summary(fixture_analysis))
     assert "<svg" in charts.angle_over_time(fixture_analysis)
+
+
+def test_the_45_degree_lines_are_called_the_reference_as_in_the_table(fixture_analysis: dict) -> None:
+    # The table, its note, the caption and the bar chart say "reference 45°"; the time chart said "norm".
+    time = charts.angle_over_time(fixture_analysis)
+    assert "internal reference" in time and "external reference" in time
+    assert "norm" not in time.replace("normal", "")

@@ -36,7 +36,8 @@ def test_limited_left_internal_rotation_prints_a_left_program(tmp_path: Path) ->
     assert "Your home exercise program" in text
     flat = squeeze(pdf_text(tmp_path / "report.pdf", layout=False))  # the program is in two columns
     assert squeeze("Chair rotation, foot outward · left leg · hold 3 s, 10") in flat  # lines of two columns interleave
-    assert squeeze("left internal rotation 24°, below") in flat and squeeze("the 30–40° band") in flat
+    figure = analysis["sides"]["left"]["internal_rotation_deg"]  # the table's figure, to the same decimal
+    assert squeeze(f"left internal rotation {figure:.1f}°, below") in flat and squeeze("the 30–40° band") in flat
     assert "right leg" not in text  # nothing for the right side
     alone = write_program_pdf(data, tmp_path / "program.pdf")
     assert len(page_images(alone)) == 1  # the home program fits one page

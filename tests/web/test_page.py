@@ -94,7 +94,13 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
     text = table.inner_text()
     assert "Internal rotation" in text and "External rotation" in text and "Total arc" in text
     ir_right = rows.nth(0).locator("td").nth(SIDES.index("right")).inner_text()  # columns in SIDES order
-    assert re.match(r"3[6-9]°", ir_right), ir_right  # the demo's right IR is 37-38 degrees
+    assert re.match(r"3[6-9]\.\d°", ir_right), ir_right  # the demo's right IR is 37-38 degrees
+    sides = page.evaluate("import('/static/state.js').then((m) => m.app.last.results.sides)")
+    for i, key in enumerate(("internal_rotation", "external_rotation")):  # the PDF's and the CSV's figure and verdict
+        cell = rows.nth(i).locator("td").nth(SIDES.index("left")).inner_text()
+        assert cell.startswith(f"{sides['left'][f'{key}_deg']:.1f}°"), cell
+        words = {"below": "below normal", "within": "normal", "above": "above normal", "inconclusive": "cannot tell"}
+        assert words[sides["left"][f"{key}_band"]] in cell, (cell, sides["left"])
     # The demo's total arcs differ by about 9 deg, ± about 3.5: the test cannot tell which side of 10 deg.
     # "cannot tell" stands on exactly the rows the analysis calls inconclusive (on a busy runner frames are
     # dropped, the ± grows, and its external rotations, 4 deg apart, may be inconclusive too).

@@ -31,6 +31,7 @@ from hiprom.assessment.exercises import Catalogue, load_catalogue
 from hiprom.assessment.norms import Norms
 from hiprom.assessment.summary import MEASURES
 from hiprom.assessment.trials import DIRECTIONS
+from hiprom.assessment.wording import degrees
 from hiprom.landmarks import SIDES
 
 EXCEEDS = "exceeds"
@@ -83,7 +84,7 @@ def findings(result: Mapping[str, Any]) -> list[dict[str, str]]:
             if value is not None and value < low:
                 unconfirmed = "" if sides[side].get(f"{direction}_rotation_confirmed", True) else " (unconfirmed)"
                 reasons.setdefault((side, direction), []).append(
-                    f"{side} {direction} rotation {value:.0f}°{unconfirmed}, below the {low:g}–{high:g}° band"
+                    f"{side} {direction} rotation {degrees(value)}{unconfirmed}, below the {low:g}–{high:g}° band"
                 )
     asym = result.get("asymmetry") or {}
     for measure, verdict in asymmetry_verdicts(asym).items():
@@ -99,8 +100,8 @@ def findings(result: Mapping[str, Any]) -> list[dict[str, str]]:
             behind = [measure.split("_")[0]]
         # Named as the report's rows name it ("left total arc 62°"), never by a word of its own.
         value = sides[smaller].get(f"{measure}_deg")
-        figure = "" if value is None else f" {value:.0f}°,"
-        text = f"{smaller} {measure.replace('_', ' ')}{figure} {abs(diff):.0f}° less than the {larger} side"
+        figure = "" if value is None else f" {degrees(value)},"
+        text = f"{smaller} {measure.replace('_', ' ')}{figure} {degrees(abs(diff))} less than the {larger} side"
         for direction in behind:
             reasons.setdefault((smaller, direction), []).append(text)
     return [

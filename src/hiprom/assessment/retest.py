@@ -29,6 +29,7 @@ from typing import Any
 from hiprom.assessment.norms import Norms
 from hiprom.assessment.summary import MEASURES
 from hiprom.assessment.trials import DIRECTIONS
+from hiprom.assessment.wording import degrees
 from hiprom.landmarks import SIDES
 from hiprom.rounding import rounded
 
@@ -123,7 +124,7 @@ def summary_sentence(rows: Sequence[Mapping[str, Any]]) -> str:
     parts', so it can change beyond the error while neither direction does.
     """
     def named(verdict: str) -> list[str]:
-        return [f"{r['side']} {r['measure'].replace('_', ' ')} ({r['change_deg']:+.0f}°)"
+        return [f"{r['side']} {r['measure'].replace('_', ' ')} ({degrees(r['change_deg'], signed=True)})"
                 for r in rows if r["verdict"] == verdict]
 
     up, down = named(IMPROVED), named(DECREASED)

@@ -7,10 +7,12 @@ from typing import Any
 
 from hiprom.assessment.norms import Norms
 from hiprom.assessment.reasons import reason_advice, reason_words
+from hiprom.assessment.wording import NAMES, degrees
 from hiprom.landmarks import SIDES
 from hiprom.rounding import counted
 
-_LABEL = {"internal_rotation": "IR", "external_rotation": "ER", "total_arc": "total arc"}
+_LABEL = NAMES
+"""The measures as every sentence names them ("inward turning (IR)"): the PDF's summary is read first."""
 
 
 def verdict(result: dict[str, Any]) -> str:
@@ -50,7 +52,7 @@ def verdict(result: dict[str, Any]) -> str:
     unsure = [m for m in _LABEL if verdicts.get(m) == "inconclusive"]
     if exceeds:
         diffs = ", ".join(
-            f"{_LABEL[m]} {abs(asym[f'{m}_deg']):.0f}° ({'left' if asym[f'{m}_deg'] > 0 else 'right'} larger)"
+            f"{_LABEL[m]} {degrees(abs(asym[f'{m}_deg']))} ({'left' if asym[f'{m}_deg'] > 0 else 'right'} larger)"
             for m in exceeds
         )
         parts.append(f"asymmetry above {threshold}: {diffs}")
@@ -63,7 +65,7 @@ def verdict(result: dict[str, Any]) -> str:
         else:
             parts.append("asymmetry not assessable (a figure is missing on one side)")
     below = [
-        f"{side} {_LABEL[m]} {sides[side][f'{m}_deg']:.0f}°"
+        f"{side} {_LABEL[m]} {degrees(sides[side][f'{m}_deg'])}"
         for side in SIDES
         if side in sides
         for m in ("internal_rotation", "external_rotation")

@@ -25,6 +25,7 @@ from typing import Any
 
 from hiprom.assessment.reasons import not_measurable_advice
 from hiprom.landmarks import SIDES
+from hiprom.rounding import rounded
 
 DEG = "°"
 NAMES = {"internal_rotation": "inward turning (IR)", "external_rotation": "outward turning (ER)", "total_arc": "total arc"}
@@ -47,6 +48,12 @@ VALIDATED_MIN_SIDE_PX = 480
 variants of them about one held peak in eight was more than 4 deg off (docs/accuracy.md, twelfth round)."""
 
 
+def degrees(value: float, signed: bool = False) -> str:
+    """An angle as every sentence shows it: one decimal, as in the tables and CSV ("27.0°", not "27°");
+    ``signed`` for a change ("+6.3°")."""
+    return f"{rounded(value):{'+' if signed else ''}.1f}{DEG}"
+
+
 def degrees_in_words(text: str) -> str:
     """A reason kept by hiprom 0.1 ("24 deg, below the 30-40 deg band") as texts say it now ("24°, below the 30–40° band").
 
@@ -65,11 +72,11 @@ def asymmetry_sentence(measure: str, verdict: str | None, diff_deg: float | None
     if verdict == "exceeds":
         larger = "left" if diff_deg > 0 else "right"
         return (f"{name}: the sides differ by more than {t} "
-                f"(the {larger} side turns {abs(diff_deg):.0f}{DEG} further).")
+                f"(the {larger} side turns {degrees(abs(diff_deg))} further).")
     if verdict == "within":
         return f"{name}: the sides differ by less than {t}."
     return (f"{name}: cannot tell whether the sides differ by more than {t} "
-            f"(measured {abs(diff_deg):.0f}{DEG}); repeat the test.")
+            f"(measured {degrees(abs(diff_deg))}); repeat the test.")
 
 
 def overall_asymmetry(result: dict[str, Any]) -> dict[str, Any]:

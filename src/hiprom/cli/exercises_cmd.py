@@ -241,7 +241,7 @@ def retest(session_id: str, before: str | None, db: str | None, as_json: bool) -
         print_json(table)
         return
     out = console()
-    grid = make_table(f"Re-test: session #{table['after']} against #{table['before']}",
+    grid = make_table(f"Re-test: session #{table['after']} against #{table['before']} (degrees)",
                       ["measure", ("before", "right"), ("after", "right"), ("change", "right"), ("±", "right"),
                        ("needed", "right"), "verdict"])
     for row in table["rows"]:
@@ -275,7 +275,7 @@ def trend(subject: str, db: str | None, as_json: bool) -> None:
     from hiprom.assessment.wording import SIDE_WORDS
 
     names = {ex.id: ex.name for ex in load_catalogue().exercises}
-    table = make_table(f"Visits of {subject}", [("#", "right"), "date", ("L IR", "right"), ("L ER", "right"),
+    table = make_table(f"Visits of {subject} (degrees)", [("#", "right"), "date", ("L IR", "right"), ("L ER", "right"),
                                                 ("R IR", "right"), ("R ER", "right"), "program", "reps done"])
     for v in result["visits"]:
         f, since = v["figures"], v["since_first"] or {}

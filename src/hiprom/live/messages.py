@@ -173,12 +173,13 @@ def status_message(
     }
 
 
-RESULT_SIDE_FIELDS = (
-    "internal_rotation_deg", "internal_rotation_unc_deg", "internal_rotation_pct_norm", "internal_trials",
-    "external_rotation_deg", "external_rotation_unc_deg", "external_rotation_pct_norm", "external_trials",
-    "total_arc_deg", "total_arc_unc_deg", "total_arc_pct_norm", "not_measurable",
-)
-"""The per-side fields of an analysis the page's results table shows."""
+RESULT_SIDE_FIELDS = tuple(
+    f"{m}_{field}" for m in ("internal_rotation", "external_rotation")
+    for field in ("deg", "unc_deg", "pct_norm", "band", "confirmed", "reason")
+) + ("internal_trials", "external_trials", "total_arc_deg", "total_arc_unc_deg", "total_arc_pct_norm",
+     "total_arc_reason", "not_measurable")
+"""The per-side fields of an analysis the page's results table shows: with each figure its band verdict
+(the PDF's "below the normal band"), and whether it came from a valid trial (else why not)."""
 
 
 def results_summary(analysis: dict[str, Any], result_id: str) -> dict[str, Any]:

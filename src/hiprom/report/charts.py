@@ -159,8 +159,8 @@ def angle_over_time(analysis: dict[str, Any], width_mm: float = 180, height_mm: 
         for level in (norm, -norm):
             ax.axhline(level, color=NORM_COLOR, ls="--", lw=0.7, zorder=1)
         ax.axhline(0, color="#888888", lw=0.5, zorder=1)
-        ax.text(t[-1], norm, f"+{norm:g}° internal norm", ha="right", va="bottom", fontsize=6, color=NORM_COLOR)
-        ax.text(t[-1], -norm, f"-{norm:g}° external norm", ha="right", va="top", fontsize=6, color=NORM_COLOR)
+        ax.text(t[-1], norm, f"+{norm:g}° internal reference", ha="right", va="bottom", fontsize=6, color=NORM_COLOR)
+        ax.text(t[-1], -norm, f"-{norm:g}° external reference", ha="right", va="top", fontsize=6, color=NORM_COLOR)
         ax.set_xlim(t[0], t[-1])
         finite = [abs(v) for s in SIDES for v in _array(series.get(f"{s}_deg"), t.size) if math.isfinite(v)]
         lim = max([norm * 1.25, *finite]) * 1.1
