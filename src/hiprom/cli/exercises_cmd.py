@@ -29,6 +29,7 @@ from hiprom.cli.store_cmd import (
     time_cell,
 )
 from hiprom.errors import InputError
+from hiprom.rounding import counted
 
 FILE = click.Path(dir_okay=False, path_type=Path)
 
@@ -284,7 +285,7 @@ def trend(subject: str, db: str | None, as_json: bool) -> None:
         done = "; ".join(f"{names.get(d['exercise'], d['exercise'])}, {SIDE_WORDS.get(d['side'], d['side'])}: "
                          f"{d['reps_done']} of {d['reps_target']}" for d in v["exercises_done"])
         table.add_row(str(v["session_id"]), time_cell(v["recorded_utc"], with_time=False), *cells,
-                      f"{len(v['program'])} exercises" if v["program"] else "", done)
+                      counted(len(v["program"]), "exercise") if v["program"] else "", done)
     console().print(table)
     if len(result["visits"]) > 1:
         console().print(Text(f"↑ improved, ↓ decreased since the first visit (by more than the minimal detectable "
