@@ -113,3 +113,36 @@ def test_a_worker_with_another_hiprom_version_refuses_the_task(cluster, recordin
         status, message, _ = client.submit(remote_analyze, job, options, pure=False).result()
     assert status == "failed" and message.startswith("on the Dask worker tcp://")
     assert "the batch hiprom 0.0.1; install the same hiprom version on every worker" in message
+
+
+def test_an_interrupted_batch_frees_the_cluster_at_once(tmp_path: Path, cluster) -> None:
+    """Ctrl-C or SIGTERM only released the tasks: each worker went on analysing its video to the end
+    (a minute here, an hour for a long recording), and the next run queued behind it."""
+    import operator
+    import os
+    import signal
+    import threading
+    import time
+
+    from .conftest import FAKE_ANALYZER
+
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for name in ("endless1.mp4", "endless2.mp4"):
+        (inputs / name).write_bytes(b"x")
+    with distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
+        def stop_once_both_analyse() -> None:
+            deadline = time.monotonic() + 60
+            while sum(map(len, client.processing().values())) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.5)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        threading.Thread(target=stop_once_both_analyse, daemon=True).start()
+        result = run_batch([inputs], tmp_path / "out", scheduler=cluster.scheduler_address, progress=False,
+                           analyzer=FAKE_ANALYZER)
+        assert result.stop_signal == signal.SIGTERM
+        assert {r.status for r in result.rows} == {"interrupted"}
+        t0 = time.monotonic()
+        assert [f.result(timeout=20) for f in client.map(operator.add, [1, 2], [1, 1], pure=False)] == [2, 3]
+        assert time.monotonic() - t0 < 5  # both workers free again

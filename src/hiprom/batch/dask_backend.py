@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from hiprom.batch.local import CRASH_MESSAGE
 from hiprom.batch.outputs import BatchOptions, input_fingerprint, remove_stale_parts, write_outputs
 from hiprom.batch.progress import Reporter
 from hiprom.batch.summary import SummaryRow
-from hiprom.batch.worker import compute, failure_message
+from hiprom.batch.worker import BatchStopped, compute, failure_message
 from hiprom.errors import ConfigError, ModelError, OutputPlaceError
 
 CONNECT_TIMEOUT_S = 20
@@ -55,7 +55,9 @@ def remote_analyze(job: Job, options: BatchOptions) -> tuple[str, Any, Any]:
     """The task run on a Dask worker: ``("ok", recording, analysis)`` or ``("failed", message, None)``.
 
     The video is tracked in one pass: a cluster's workers already run as many tasks as they
-    have threads, so two halves at once would only crowd their cores.
+    have threads, so two halves at once would only crowd their cores. The analysis stops at
+    its next frame once the batch no longer wants it (Ctrl-C, SIGTERM, the client gone): else
+    the worker went on to the end of the video, and a new run queued behind it.
     """
     from hiprom import __version__
     from hiprom.pose.split import one_pass
@@ -65,12 +67,36 @@ def remote_analyze(job: Job, options: BatchOptions) -> tuple[str, Any, Any]:
                           f"hiprom {options.hiprom_version}; install the same hiprom version on every worker", None)
     try:
         with one_pass():
-            recording, analysis = compute(job, options)
+            recording, analysis = compute(job, options, _stop_when_released())
+    except BatchStopped:  # nobody waits for this result
+        return ("failed", "the batch was interrupted before this input finished", None)
     except ModelError as exc:  # the worker's setup, not the input: say which machine to fix
         return ("failed", f"on the Dask worker {_worker_address()}: {failure_message(exc)}", None)
     except Exception as exc:  # one bad input must never fail the whole graph
         return ("failed", failure_message(exc), None)
     return ("ok", recording, analysis)
+
+
+def _stop_when_released() -> Callable[[int, int | None], None] | None:
+    """A per-frame callback raising :class:`BatchStopped` once the scheduler has released this task.
+
+    Dask cannot stop a task's thread; releasing it (the client cancels, or goes away) only
+    marks it ``cancelled`` in the worker's state, which this reads (a dict look-up per frame).
+    """
+    from distributed import get_worker
+
+    try:
+        worker = get_worker()
+        key = worker.get_current_task()
+    except (ValueError, KeyError):  # not inside a worker's task (called directly)
+        return None
+
+    def progress(frames_done: int, total: int | None = None) -> None:
+        task = worker.state.tasks.get(key)
+        if task is None or task.state in ("cancelled", "released", "forgotten"):
+            raise BatchStopped()
+
+    return progress
 
 
 def _worker_address() -> str:
