@@ -37,8 +37,9 @@ def test_dask_summary_equals_local_summary(recordings: Path, tmp_path: Path, clu
 
 def test_unreachable_scheduler_is_a_plain_error(recordings: Path, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(dask_backend, "CONNECT_TIMEOUT_S", 2)
-    with pytest.raises(ConfigError, match="cannot connect to the Dask scheduler"):
+    with pytest.raises(ConfigError, match="cannot connect to the Dask scheduler") as err:
         run_batch([recordings], tmp_path / "out", scheduler="tcp://127.0.0.1:9", progress=False)
+    assert "after 2 s: Connection refused); check the address" in str(err.value)  # nothing listens there
 
 
 def test_missing_dask_says_what_to_install(recordings: Path, tmp_path: Path, monkeypatch) -> None:
@@ -146,3 +147,50 @@ def test_an_interrupted_batch_frees_the_cluster_at_once(tmp_path: Path, cluster)
         t0 = time.monotonic()
         assert [f.result(timeout=20) for f in client.map(operator.add, [1, 2], [1, 1], pure=False)] == [2, 3]
         assert time.monotonic() - t0 < 5  # both workers free again
+
+
+@pytest.mark.parametrize("greeting", [None, b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n"], ids=["silent", "ssh"])
+def test_a_port_that_is_not_a_dask_scheduler_is_a_plain_error(recordings: Path, tmp_path: Path, monkeypatch,
+                                                               greeting: bytes | None) -> None:
+    """The dashboard's port (8787, printed beside the scheduler's) or any service that waits for a request
+    made the batch wait forever without a word; one that greets first (ssh) ended in a MemoryError traceback."""
+    import socket
+    import threading
+    import time
+
+    monkeypatch.setattr(dask_backend, "CONNECT_TIMEOUT_S", 2)
+    server = socket.create_server(("127.0.0.1", 0))
+    clients: list[socket.socket] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:  # closed at the end of the test
+                return
+            clients.append(conn)
+            if greeting:
+                conn.sendall(greeting)
+
+    threading.Thread(target=serve, daemon=True).start()
+    address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    errors: list[BaseException] = []
+
+    def batch() -> None:
+        try:
+            run_batch([recordings], tmp_path / "out", scheduler=address, progress=False)
+        except BaseException as exc:  # noqa: BLE001 - checked below
+            errors.append(exc)
+
+    t0 = time.monotonic()
+    thread = threading.Thread(target=batch, daemon=True)
+    thread.start()
+    thread.join(timeout=30)
+    server.close()
+    for conn in clients:
+        conn.close()
+    assert not thread.is_alive(), "still waiting for an answer after 30 s"
+    assert [type(e).__name__ for e in errors] == ["ConfigError"], errors
+    assert time.monotonic() - t0 < 15
+    assert str(errors[0]).startswith(f"{address} does not answer as a Dask scheduler"), errors[0]
+    assert "8786" in str(errors[0])

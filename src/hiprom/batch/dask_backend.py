@@ -120,6 +120,55 @@ def _import_distributed() -> Any:
     return distributed
 
 
+def _cannot_connect(address: str, exc: BaseException) -> ConfigError:
+    """The one line for a scheduler address nothing answers at (refused, unreachable, malformed)."""
+    cause = exc.__cause__ or exc.__context__  # Dask's "timed out" hides "Connection refused" here
+    while cause is not None and not (isinstance(cause, OSError) and cause.strerror):
+        cause = cause.__cause__ or cause.__context__
+    why = f": {cause.strerror}" if cause is not None else ""
+    return ConfigError(
+        f"cannot connect to the Dask scheduler at {address!r} ({exc}{why}); "
+        "check the address (e.g. tcp://host:8786) and that the scheduler is running"
+    )
+
+
+def _check_scheduler(address: str, timeout_s: float) -> None:
+    """Raise ``ConfigError`` unless a Dask scheduler greets us at ``address`` within about ``timeout_s``.
+
+    Dask's client waits for the other side's greeting without a time limit: at the dashboard's
+    port (8787), or any service that waits for a request, the batch waited forever without a
+    word, and a service that speaks first (ssh) ended in a ``MemoryError`` traceback.
+    """
+    import asyncio
+
+    from distributed.comm import connect
+    from distributed.security import Security
+
+    async def greet() -> None:
+        comm = await connect(address, timeout=timeout_s, **Security().get_connection_args("client"))
+        await comm.close()
+
+    async def greet_in_time() -> None:
+        await asyncio.wait_for(greet(), timeout_s + 5)  # connect() alone gives up after about timeout_s
+
+    try:
+        asyncio.run(greet_in_time())
+    except TimeoutError:  # connected, but no greeting
+        raise _not_dask(address) from None
+    except (OSError, ValueError) as exc:  # refused, unreachable, malformed: Dask's own message
+        raise _cannot_connect(address, exc) from None
+    except Exception:  # an answer that is not Dask's (MemoryError, a msgpack error, ...)
+        raise _not_dask(address) from None
+
+
+def _not_dask(address: str) -> ConfigError:
+    return ConfigError(
+        f"{address} does not answer as a Dask scheduler (something else listens at that port: the "
+        "dashboard's, 8787, or another service?); give the scheduler's address, by default "
+        "tcp://HOST:8786, as 'dask scheduler' prints it after 'Scheduler at:'"
+    )
+
+
 def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address: str,
              reporter: Reporter, rows: dict[str, SummaryRow]) -> None:
     """Analyse ``jobs`` on the cluster at ``address``, filling ``rows`` (by ``Job.rel``).
@@ -133,13 +182,11 @@ def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address:
     distributed = _import_distributed()
     if not jobs:
         return
+    _check_scheduler(address, CONNECT_TIMEOUT_S)
     try:
         client = distributed.Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
-        raise ConfigError(
-            f"cannot connect to the Dask scheduler at {address!r} ({exc}); "
-            "check the address (e.g. tcp://host:8786) and that the scheduler is running"
-        ) from None
+        raise _cannot_connect(address, exc) from None
     if not client.scheduler_info().get("workers"):  # else the batch would wait without a word
         reporter.note(f"the Dask scheduler at {address} has no workers yet; waiting for some "
                       f"(start them with: dask worker {address} --nthreads 1)")
