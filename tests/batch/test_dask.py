@@ -194,3 +194,18 @@ def test_a_port_that_is_not_a_dask_scheduler_is_a_plain_error(recordings: Path, 
     assert time.monotonic() - t0 < 15
     assert str(errors[0]).startswith(f"{address} does not answer as a Dask scheduler"), errors[0]
     assert "8786" in str(errors[0])
+
+
+def test_a_worker_that_cannot_see_the_input_is_named(cluster, tmp_path: Path) -> None:
+    """'/data/x.mp4: no such file or folder; check the path' while the file was there on the batch's machine:
+    the worker's machine, which does not share the folder, was the one to fix."""
+    from hiprom.batch import BatchOptions, Job
+    from hiprom.batch.dask_backend import remote_analyze
+
+    elsewhere = tmp_path / "only-on-the-client" / "x.mp4"
+    job = Job(path=elsewhere, rel="x.mp4", stem="x")
+    with distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
+        status, message, _ = client.submit(remote_analyze, job, BatchOptions.create(), pure=False).result()
+    assert status == "failed" and message.startswith("on the Dask worker tcp://"), message
+    assert message.endswith(f": {elsewhere}: no such file there; every Dask worker must see each input at "
+                            "the path the batch found it (a shared or identically mounted folder)"), message

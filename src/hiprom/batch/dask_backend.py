@@ -65,6 +65,10 @@ def remote_analyze(job: Job, options: BatchOptions) -> tuple[str, Any, Any]:
     if options.hiprom_version != __version__:  # the same input would give other numbers here
         return ("failed", f"on the Dask worker {_worker_address()}: it runs hiprom {__version__}, the batch "
                           f"hiprom {options.hiprom_version}; install the same hiprom version on every worker", None)
+    if not job.path.exists():  # it was there when the batch found it: this machine does not share it
+        return ("failed", f"on the Dask worker {_worker_address()}: {job.path}: no such file there; every Dask "
+                          "worker must see each input at the path the batch found it (a shared or identically "
+                          "mounted folder)", None)
     try:
         with one_pass():
             recording, analysis = compute(job, options, _stop_when_released())
