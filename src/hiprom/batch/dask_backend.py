@@ -26,7 +26,7 @@ from typing import Any
 
 from hiprom.batch.discover import Job
 from hiprom.batch.local import CRASH_MESSAGE
-from hiprom.batch.outputs import BatchOptions, input_fingerprint, remove_stale_parts, write_outputs
+from hiprom.batch.outputs import BatchOptions, input_fingerprint, write_outputs
 from hiprom.batch.progress import Reporter
 from hiprom.batch.summary import SummaryRow
 from hiprom.batch.worker import BatchStopped, compute, failure_message
@@ -214,7 +214,6 @@ def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address:
                 try:
                     status, payload, analysis = fut.result()
                     if status == "ok":
-                        remove_stale_parts(out_dir, job.stem)
                         row = write_outputs(job, out_dir, options, fingerprints[job.rel], payload, analysis)
                     else:
                         row = SummaryRow.failed(job.rel, payload)
