@@ -209,3 +209,36 @@ def test_a_worker_that_cannot_see_the_input_is_named(cluster, tmp_path: Path) ->
     assert status == "failed" and message.startswith("on the Dask worker tcp://"), message
     assert message.endswith(f": {elsewhere}: no such file there; every Dask worker must see each input at "
                             "the path the batch found it (a shared or identically mounted folder)"), message
+
+
+def test_workers_all_gone_mid_batch_are_said_while_it_waits(tmp_path: Path, capfd, monkeypatch) -> None:
+    """Workers killed, or ended by their job's time limit, left the batch waiting without a word."""
+    import threading
+    import time
+
+    from .conftest import FAKE_ANALYZER
+
+    monkeypatch.setattr(dask_backend, "WORKER_CHECK_S", 0.5)
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for i in range(6):
+        (inputs / f"slow{i}.mp4").write_bytes(b"x")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=50) as shrinking:
+        result: dict = {}
+        thread = threading.Thread(target=lambda: result.update(r=run_batch(
+            [inputs], tmp_path / "out", scheduler=shrinking.scheduler_address, progress=False,
+            analyzer=FAKE_ANALYZER)))
+        thread.start()
+        deadline = time.monotonic() + 60
+        while not list((tmp_path / "out").glob("*.done.json")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        shrinking.scale(0)
+        said = ""
+        while "has no workers left" not in said and time.monotonic() < deadline:
+            time.sleep(0.1)
+            said += capfd.readouterr().err
+        assert f"hiprom: the Dask scheduler at {shrinking.scheduler_address} has no workers left; waiting" in said
+        shrinking.scale(1)  # a worker comes back: the batch goes on
+        thread.join(timeout=120)
+    assert {r.status for r in result["r"].rows} == {"ok"}

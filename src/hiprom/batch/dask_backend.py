@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import CancelledError
@@ -33,6 +34,8 @@ from hiprom.batch.worker import BatchStopped, compute, failure_message
 from hiprom.errors import ConfigError, ModelError, OutputPlaceError
 
 CONNECT_TIMEOUT_S = 20
+WORKER_CHECK_S = 5.0
+"""Seconds between checks that the cluster still has workers, while no result arrives."""
 
 
 class SchedulerLostError(ConfigError):
@@ -173,6 +176,29 @@ def _not_dask(address: str) -> ConfigError:
     )
 
 
+def _completed(distributed: Any, client: Any, futures: list[Any], address: str, reporter: Reporter) -> Iterator[Any]:
+    """``futures`` as they complete, saying so whenever the cluster has no worker to run them.
+
+    Else the batch waited without a word: for workers not started yet, and for workers all
+    gone during the batch (killed, or their job's time limit on an HPC cluster).
+    """
+    pending = distributed.as_completed(futures, loop=client.loop)
+    seen, had, next_check = False, True, 0.0
+    while not pending.is_empty():
+        ready = pending.next_batch(block=False)
+        if ready:
+            yield from ready
+            continue
+        if time.monotonic() >= next_check and client.status == "running":  # not while it reconnects
+            next_check = time.monotonic() + WORKER_CHECK_S
+            has = bool(client.scheduler_info(n_workers=1).get("workers"))
+            if had and not has:
+                reporter.note(f"the Dask scheduler at {address} has no workers {'left' if seen else 'yet'}; "
+                              f"waiting for some (start them with: dask worker {address} --nthreads 1)")
+            seen, had = seen or has, has
+        time.sleep(0.05)
+
+
 def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address: str,
              reporter: Reporter, rows: dict[str, SummaryRow]) -> None:
     """Analyse ``jobs`` on the cluster at ``address``, filling ``rows`` (by ``Job.rel``).
@@ -191,9 +217,6 @@ def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address:
         client = distributed.Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
         raise _cannot_connect(address, exc) from None
-    if not client.scheduler_info().get("workers"):  # else the batch would wait without a word
-        reporter.note(f"the Dask scheduler at {address} has no workers yet; waiting for some "
-                      f"(start them with: dask worker {address} --nthreads 1)")
     run_id = uuid.uuid4().hex[:8]
     futures: dict[Any, Job] = {}
     fingerprints: dict[str, dict[str, int]] = {}
@@ -209,7 +232,7 @@ def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address:
                 fut = client.submit(remote_analyze, job, options, pure=False, key=f"hiprom-batch-{run_id}-{i}")
                 futures[fut] = job
                 reporter.started(job)
-            for fut in distributed.as_completed(list(futures), loop=client.loop):
+            for fut in _completed(distributed, client, list(futures), address, reporter):
                 job = futures[fut]
                 try:
                     status, payload, analysis = fut.result()
