@@ -242,3 +242,11 @@ def test_workers_all_gone_mid_batch_are_said_while_it_waits(tmp_path: Path, capf
         shrinking.scale(1)  # a worker comes back: the batch goes on
         thread.join(timeout=120)
     assert {r.status for r in result["r"].rows} == {"ok"}
+
+
+def test_a_tls_scheduler_without_certificates_says_what_to_set(recordings: Path, tmp_path: Path) -> None:
+    """tls://… without Dask's TLS configuration ended in a TypeError traceback (exit 1)."""
+    with pytest.raises(ConfigError) as err:
+        run_batch([recordings], tmp_path / "out", scheduler="tls://127.0.0.1:9", progress=False)
+    assert str(err.value).startswith("tls://127.0.0.1:9: a tls:// scheduler needs Dask's TLS settings on this machine")
+    assert "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT" in str(err.value)

@@ -132,10 +132,11 @@ def _cannot_connect(address: str, exc: BaseException) -> ConfigError:
     cause = exc.__cause__ or exc.__context__  # Dask's "timed out" hides "Connection refused" here
     while cause is not None and not (isinstance(cause, OSError) and cause.strerror):
         cause = cause.__cause__ or cause.__context__
-    why = f": {cause.strerror}" if cause is not None else ""
+    why = f": {cause.strerror}" if cause is not None and cause.strerror not in str(exc) else ""
     return ConfigError(
         f"cannot connect to the Dask scheduler at {address!r} ({exc}{why}); "
-        "check the address (e.g. tcp://host:8786) and that the scheduler is running"
+        "check the address (e.g. tcp://host:8786, or tls://host:8786 for a scheduler started with TLS) "
+        "and that the scheduler is running"
     )
 
 
@@ -164,6 +165,13 @@ def _check_scheduler(address: str, timeout_s: float) -> None:
         raise _not_dask(address) from None
     except (OSError, ValueError) as exc:  # refused, unreachable, malformed: Dask's own message
         raise _cannot_connect(address, exc) from None
+    except TypeError:  # Dask's TLS connector without a certificate ("expects a `ssl_context`")
+        raise ConfigError(
+            f"{address}: a tls:// scheduler needs Dask's TLS settings on this machine: the cluster's CA, this "
+            "machine's certificate and key, e.g. in DASK_DISTRIBUTED__COMM__TLS__CA_FILE, "
+            "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT and DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY "
+            "(see docs/batch.md, 'A cluster reachable from other machines')"
+        ) from None
     except Exception:  # an answer that is not Dask's (MemoryError, a msgpack error, ...)
         raise _not_dask(address) from None
 
