@@ -65,6 +65,25 @@ def test_a_finished_test_takes_the_reader_to_its_results_and_their_verdict(finis
     assert page.get_by_role("heading", level=1, name=re.compile(r"^hiprom\b")).count() == 1
 
 
+def test_a_difference_beyond_the_threshold_is_said_in_words_not_only_in_red(finished):
+    page, _ = finished
+    rows = page.evaluate(
+        """async () => {
+          const { app } = await import('/static/state.js');
+          const { renderResults } = await import('/static/results.js');
+          const res = structuredClone(app.last.results);  // the demo's own, with its internal rotations flagged
+          res.asymmetry.verdicts.internal_rotation = 'exceeds';
+          res.asymmetry.flagged_measures = ['internal_rotation_deg'];
+          renderResults(res);
+          const rows = [...document.querySelectorAll('#results-table tbody tr')].map((tr) => tr.innerText);
+          renderResults(app.last.results);
+          return rows;
+        }"""
+    )
+    assert "⚑ exceeds 10°" in rows[0], rows[0]  # as the PDF's "⚑ exceeds"
+    assert "exceeds" not in rows[1] + rows[2], rows
+
+
 def test_making_the_pdf_is_announced_once_not_every_second(finished):
     page, _ = finished
     # A report that takes 2.5 s to make (the demo's takes 3-8 s on a busy machine).
@@ -76,3 +95,62 @@ def test_making_the_pdf_is_announced_once_not_every_second(finished):
     page.wait_for_function("() => /PDF ready/.test(document.getElementById('save-status').textContent)", timeout=15_000)
     said = [words for region, words in page.evaluate("window.__announced") if region == "save-status"]
     assert len(said) == 2 and said[0].startswith("Making the PDF…") and said[1].startswith("PDF ready"), said
+
+
+CONTRAST_JS = r"""() => {
+  // Each visible text's colour (faded by its and its ancestors' opacity) over the first solid background
+  // behind it, as WCAG's contrast ratio (4.5:1, large text 3:1); disabled controls are exempt (WCAG 1.4.3).
+  const rgba = (c) => { const v = c.match(/[\d.]+/g).map(Number); return v.length === 3 ? [...v, 1] : v; };
+  const lum = ([r, g, b]) => {
+    const f = (x) => { x /= 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const low = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!n.textContent.trim() || !el.checkVisibility({ visibilityProperty: true }) || el.closest("svg, .visually-hidden")
+        || el.closest(":disabled, [aria-disabled=true]")) continue;
+    let alpha = rgba(getComputedStyle(el).color)[3];
+    for (let e = el; e; e = e.parentElement) alpha *= Number(getComputedStyle(e).opacity);
+    let back = el;
+    while (back && rgba(getComputedStyle(back).backgroundColor)[3] < 1) back = back.parentElement;
+    const bg = rgba(getComputedStyle(back || document.body).backgroundColor);
+    const fg = rgba(getComputedStyle(el).color).slice(0, 3).map((c, i) => c * alpha + bg[i] * (1 - alpha));
+    const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+    const ratio = (a + 0.05) / (b + 0.05);
+    const style = getComputedStyle(el), px = parseFloat(style.fontSize);
+    const large = px >= 24 || (px >= 18.66 && Number(style.fontWeight) >= 700); // WCAG's large text: 3:1
+    if (ratio < (large ? 3 : 4.5)) low.push(`${el.id || el.className || el.tagName} "${n.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}:1`);
+  }
+  return low;
+}"""
+
+
+def test_every_text_of_the_results_and_the_guide_is_4_5_to_1(finished):
+    page, _ = finished
+    assert page.evaluate(CONTRAST_JS) == []  # the key hints on the blue buttons were 3.3:1
+
+
+def test_high_contrast_still_shows_the_camera_in_use_the_step_under_way_and_the_side_tested(finished):
+    page, _ = finished
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Emulation.setEmulatedMedia", {"features": [{"name": "forced-colors", "value": "active"}]})
+    try:
+        # The side under test as a trial marks it (in one go: each live frame sets it again).
+        look = page.evaluate(
+            """() => { document.getElementById('side-left').classList.add('active');
+                 const look = Object.fromEntries(['#mode-server', '#mode-browser', '#steps li.current',
+                   '#steps li:not(.current)', '#side-left', '#side-right'].map((sel) => {
+                     const s = getComputedStyle(document.querySelector(sel));
+                     return [sel, [s.backgroundColor, s.color, s.outlineStyle].join(' ')]; }));
+                 document.getElementById('side-left').classList.remove('active');
+                 return look; }"""
+        )
+    finally:
+        cdp.send("Emulation.setEmulatedMedia", {"features": []})
+        cdp.detach()
+    assert page.locator("#mode-server").get_attribute("aria-pressed") == "true"
+    assert look["#mode-server"] != look["#mode-browser"], look  # backgrounds and shadows are gone in this mode
+    assert look["#steps li.current"] != look["#steps li:not(.current)"], look
+    assert look["#side-left"] != look["#side-right"], look
