@@ -15,6 +15,7 @@ import pytest
 from hiprom.server.runner import serve_in_thread
 from hiprom.server.settings import ServerSettings
 
+from .layout import layout_problems
 from .test_page import LIVE_REGIONS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -154,3 +155,24 @@ def test_high_contrast_still_shows_the_camera_in_use_the_step_under_way_and_the_
     assert look["#mode-server"] != look["#mode-browser"], look  # backgrounds and shadows are gone in this mode
     assert look["#steps li.current"] != look["#steps li:not(.current)"], look
     assert look["#side-left"] != look["#side-right"], look
+
+
+def test_at_200_percent_zoom_nothing_is_cut_off_and_the_countdown_sits_in_its_ring(launch, demo_url):
+    context = launch().new_context(viewport={"width": 640, "height": 360}, device_scale_factor=2)
+    page = context.new_page()
+    page.goto(demo_url + "/")
+    page.wait_for_function(FRAMES, timeout=10_000)
+    if page.locator("#guide").get_attribute("data-phase") == "results":  # the test above ended there: close it
+        page.locator("body").press("Escape")
+        page.locator("body").press("Escape")
+        page.wait_for_selector("#guide[data-phase='idle']", timeout=5_000)
+    assert layout_problems(page) == []
+    # The ring as in a hold (a phone held sideways has this layout too): its seconds inside it, not beside it.
+    page.evaluate("""() => { document.getElementById('countdown').classList.add('on');
+                              const t = document.getElementById('countdown-text');
+                              t.textContent = '0.3'; t.classList.add('seconds'); }""")
+    ring = page.locator("#countdown svg").bounding_box()
+    text = page.locator("#countdown-text").bounding_box()
+    assert ring["x"] <= text["x"] and text["x"] + text["width"] <= ring["x"] + ring["width"] + 1, (ring, text)
+    assert ring["y"] <= text["y"] and text["y"] + text["height"] <= ring["y"] + ring["height"] + 1, (ring, text)
+    context.close()
