@@ -66,6 +66,17 @@ def test_a_finished_test_takes_the_reader_to_its_results_and_their_verdict(finis
     assert page.get_by_role("heading", level=1, name=re.compile(r"^hiprom\b")).count() == 1
 
 
+def test_tab_from_the_results_reaches_save_before_the_six_suggestions(finished):
+    """In one column (a phone, 200 % zoom) Save is under the table and the suggestions below it: Tab goes the same way."""
+    page, _ = finished
+    page.wait_for_selector("#advice-list button", timeout=5_000)  # the suggestions come with the exercise catalogue
+    page.locator("#results-title").focus()
+    order = []
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        order.append(page.evaluate("document.activeElement.id || document.activeElement.closest('section').id"))
+    assert order == ["subject", "btn-save", "btn-report", "advice"], order  # was: advice x6, then subject
+
 def test_a_difference_beyond_the_threshold_is_said_in_words_not_only_in_red(finished):
     page, _ = finished
     rows = page.evaluate(
