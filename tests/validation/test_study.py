@@ -151,7 +151,7 @@ def test_pairs_that_name_no_subject_are_not_counted_as_0_subjects() -> None:
     assert study["n_subjects"] is None
     assert pairs_and_subjects(study) == "160 pairs (subjects not named)"
     assert "pilot" not in " ".join(sample_size(study)) and "from 0 subject" not in " ".join(sample_size(study))
-    assert pairs_and_subjects(summarize(synthetic_pairs(n_subjects=10))) == "40 pairs from 10 subject(s)"
+    assert pairs_and_subjects(summarize(synthetic_pairs(n_subjects=10))) == "40 pairs from 10 subjects"
 
 
 
@@ -164,3 +164,24 @@ def test_the_mdc_in_force_does_not_import_scipy_stats(tmp_path) -> None:
     code = ("import sys; from hiprom.store import Store; from hiprom.report.exercises import clinic_mdc; "
             f"clinic_mdc(Store({str(tmp_path / 'h.db')!r})); print('scipy.stats' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
+
+
+def test_three_goniometer_readings_of_one_person_are_one_person_not_three() -> None:
+    """A clinic that reads the goniometer three times a visit: the person read three times weighed
+    three times in the bias (3.3 deg where the five people's own differences average 2.6) and
+    counted as three people in its interval."""
+    rows = [("P1", 30, 29), ("P2", 35, 33), ("P3", 40, 37), ("P4", 28, 26),
+            ("P5", 33, 28), ("P5", 33, 29), ("P5", 33, 27)]
+    pairs = [Pair("left_internal", a, b, s) for s, a, b in rows]
+    figs = summarize(pairs)["measures"]["left_internal"]
+    # subject means of hiprom - goniometer: 1, 2, 3, 2, 5 -> 2.6 (the 7 pairs alone: 23 / 7 = 3.29)
+    assert figs["n"] == 7 and figs["n_subjects"] == 5 and figs["bias_deg"] == pytest.approx(2.6)
+    t4 = 2.776445  # t(0.975, 5 subjects - 1)
+    half = t4 * np.std([1, 2, 3, 2, 5], ddof=1) / math.sqrt(5)
+    assert figs["bias_ci_deg"] == pytest.approx([2.6 - half, 2.6 + half], abs=1e-5)
+    with pytest.raises(NotMeasurableError, match="^4 pairs of hiprom and reference readings from 2 subjects found; "
+                                                 "at least 3 subjects are needed"):
+        summarize([Pair("left_internal", 30, 29, "A")] * 3 + [Pair("left_internal", 30, 27, "B")])
+    two = [Pair("left_external", 30, 29, "P1")] * 3 + [Pair("left_external", 30, 27, "P2")] * 2
+    assert summarize(pairs + two)["measures"]["left_external"] == {
+        **dict.fromkeys(FIGURE_KEYS), "n": 5, "note": "5 pairs from 2 subjects: at least 3 subjects are needed for any figure"}

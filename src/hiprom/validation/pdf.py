@@ -22,7 +22,14 @@ from hiprom.store import MEASURES
 from hiprom.store.records import shown_time
 from hiprom.validation.charts import agreement_chart
 from hiprom.validation.stats import MIN_PAIRS
-from hiprom.validation.study import MEASURE_WORDS, RECOMMENDED_SUBJECTS, loa_ci_half_width, pairs_and_subjects
+from hiprom.validation.pairs import Pair
+from hiprom.validation.study import (
+    MEASURE_WORDS,
+    RECOMMENDED_SUBJECTS,
+    loa_ci_half_width,
+    pairs_and_subjects,
+    units,
+)
 
 SAMPLE_SIZES = (10, 20, 30, 50, 100)
 
@@ -67,18 +74,30 @@ def sample_size(study: Mapping[str, Any]) -> list[str]:
     """Plain sentences on whether n is enough and how many pairs would be."""
     f = study["pooled"]
     n, subjects = f["n"], study["n_subjects"]
+    half_deg, sd = f.get("loa_ci_half_width_deg"), f.get("sd_diff_deg")
+    half_sd = half_deg / sd if half_deg is not None and sd else loa_ci_half_width(n)
     lines = [
         f"This study has {pairs_and_subjects(study)}. Each limit of agreement is itself uncertain: with n "
-        f"pairs it is known to about ± t × √(3/n) standard deviations of the differences "
-        f"(Bland & Altman 1986), ± {fmt(loa_ci_half_width(n), 2)} SD here"
-        + (f", that is ± {fmt(f['loa_ci_half_width_deg'])}°." if f.get("loa_ci_half_width_deg") is not None else "."),
-        f"Quadrupling the pairs halves that uncertainty. An agreement study needs at least {RECOMMENDED_SUBJECTS} "
+        f"people it is known to about ± t × √(3/n) standard deviations of the differences "
+        f"(Bland & Altman 1986), ± {fmt(half_sd, 2)} SD here"
+        + (f", that is ± {fmt(half_deg)}°." if half_deg is not None else "."),
+        f"Quadrupling the people halves that uncertainty. An agreement study needs at least {RECOMMENDED_SUBJECTS} "
         "subjects covering the range of hips the clinic sees (Koo & Li 2016); 50–100 pairs give limits of agreement "
         "known to about ± 0.5 SD or better.",
     ]
+    if repeated(study):
+        lines.append("Some people gave several pairs of one measure (repeated readings or several visits): the bias, "
+                     "the limits of agreement and their intervals count each person once (Zou 2013); the ICC, SEM "
+                     "and MDC95 take each pair as one, so their intervals are narrower than these people support.")
     if subjects is not None and subjects < RECOMMENDED_SUBJECTS:
         lines.append(f"With fewer than {RECOMMENDED_SUBJECTS} subjects, treat these figures as a pilot.")
     return lines
+
+
+def repeated(study: Mapping[str, Any]) -> bool:
+    """Whether one person (subject, else session) gave several pairs of one measure."""
+    pairs = [Pair(**p) for p in study["pairs"]]
+    return any(len(set(units(of))) < len(of) for of in ([p for p in pairs if p.measure == m] for m in MEASURES))
 
 
 def build_context(study: Mapping[str, Any], generated_utc: str | None = None) -> dict[str, Any]:
