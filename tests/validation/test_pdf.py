@@ -1,0 +1,44 @@
+"""The validation report's words and table (HTML of the PDF; charts left out to keep the tests quick)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from hiprom.report.figures import fmt
+from hiprom.validation import Pair, pdf, summarize
+
+from .conftest import synthetic_pairs
+
+
+@pytest.fixture(autouse=True)
+def _no_charts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pdf, "agreement_chart", lambda *args, **kwargs: "<svg/>")
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_the_table_gives_each_limit_of_agreement_with_its_confidence_interval() -> None:
+    """With 10 people each limit is uncertain by about ± 1.2 SD: the table showed '-3.5 to 6.1' alone,
+    the interval only as a shading on the plot."""
+    study = summarize(synthetic_pairs(n_subjects=10, seed=3))
+    text = _text(pdf.render_html(study, "2026-06-01T10:00:00Z"))
+    assert "95 % limits of agreement [95 % CI of each]" in text
+    for figs in (*study["measures"].values(), study["pooled"]):
+        low, high = figs["loa_low_ci_deg"], figs["loa_high_ci_deg"]
+        assert (f"{fmt(figs['loa_low_deg'])} [{fmt(low[0])}, {fmt(low[1])}] "
+                f"to {fmt(figs['loa_high_deg'])} [{fmt(high[0])}, {fmt(high[1])}]") in text
+
+
+def test_repeated_readings_are_said_to_count_once_and_the_limits_uncertainty_follows_them() -> None:
+    pairs = [Pair("left_internal", a, b, s) for s, a, b in [
+        ("P1", 30, 29), ("P2", 35, 33), ("P3", 40, 37), ("P4", 28, 26), ("P5", 33, 28), ("P5", 33, 29)]]
+    study = summarize(pairs)
+    text = " ".join(pdf.sample_size(study))
+    assert "count each person once (Zou 2013)" in text
+    f = study["pooled"]
+    assert f"± {fmt(f['loa_ci_half_width_deg'] / f['sd_diff_deg'], 2)} SD here, that is ± {fmt(f['loa_ci_half_width_deg'])}°" in text
+    assert "count each person once" not in " ".join(pdf.sample_size(summarize(synthetic_pairs(n_subjects=10))))
