@@ -123,9 +123,9 @@ def test_validate_from_a_pairs_csv_and_its_errors(clinic: Path) -> None:
     again = json.loads(hiprom(clinic, "validate", "--pairs", "pairs.csv", "--json", "-").stdout)
     assert again["pooled"] == pytest.approx(study["pooled"])
 
-    (clinic / "bad-pairs.csv").write_text("measure,hiprom_deg,reference_deg\nleft_ir,1,2\n")
+    (clinic / "bad-pairs.csv").write_text("measure,hiprom_deg,reference_deg\nleft_flexion,1,2\n")
     err = hiprom(clinic, "validate", "--pairs", "bad-pairs.csv", code=2).stderr
-    assert err.count("\n") == 2 and "row 2: measure 'left_ir' is unknown" in err
+    assert err.count("\n") == 2 and "row 2: measure 'left_flexion' is unknown" in err
     assert "no such file" in hiprom(clinic, "validate", "--pairs", "nope.csv", code=2).stderr
     assert "0 re-test pairs" in hiprom(clinic, "validate", "--retest", code=4).stderr
     assert "0 pairs" in hiprom(clinic, "validate", "--rater", "nobody", code=4).stderr

@@ -133,8 +133,8 @@ def test_the_clinic_mdc_replaces_the_published_one_from_20_retested_subjects(sto
 def test_pairs_csv_reads_optional_columns_and_names_bad_rows() -> None:
     pairs = parse_pairs_csv("Measure,hiprom_deg,reference_deg,subject,rater\nleft_internal,30,28.5,S1,A\n")
     assert pairs == [Pair("left_internal", 30.0, 28.5, "S1", None, "A", None)]
-    with pytest.raises(InputError, match="row 2: measure 'left_ir' is unknown.*\n  row 3: hiprom_deg and reference_deg are both needed"):
-        parse_pairs_csv("measure,hiprom_deg,reference_deg\nleft_ir,1,2\nleft_internal,3,\n")
+    with pytest.raises(InputError, match="row 2: measure 'left_flexion' is unknown.*\n  row 3: hiprom_deg and reference_deg are both needed"):
+        parse_pairs_csv("measure,hiprom_deg,reference_deg\nleft_flexion,1,2\nleft_internal,3,\n")
     with pytest.raises(InputError, match="missing column\\(s\\) reference_deg"):
         parse_pairs_csv("measure,hiprom_deg\nleft_internal,3\n")
     european = parse_pairs_csv("\ufeffMeasure;Hiprom (°);Reference (deg)\r\nleft_internal;30,5;28°\r\n\r\n")
@@ -185,3 +185,15 @@ def test_three_goniometer_readings_of_one_person_are_one_person_not_three() -> N
     two = [Pair("left_external", 30, 29, "P1")] * 3 + [Pair("left_external", 30, 27, "P2")] * 2
     assert summarize(pairs + two)["measures"]["left_external"] == {
         **dict.fromkeys(FIGURE_KEYS), "n": 5, "note": "5 pairs from 2 subjects: at least 3 subjects are needed for any figure"}
+
+
+def test_pairs_csv_takes_the_measure_as_hiprom_prints_it_or_a_clinic_abbreviates_it() -> None:
+    """'Left internal rotation' is what 'hiprom validate' and its PDF call the measure, 'left IR' the
+    readings file's column: a clinic typing either had every row refused as an unknown measure."""
+    text = ("Measure;Hiprom;Reference;Subject\nLeft internal rotation;30;28;A\nleft IR;31;29;B\nL-ER;20;21;C\n"
+            "right_ir;35;33;D\nR ER;25;24;E\nRIGHT EXTERNAL ROTATION;26;27;F\n")
+    assert [p.measure for p in parse_pairs_csv(text)] == [
+        "left_internal", "left_internal", "left_external", "right_internal", "right_external", "right_external"]
+    with pytest.raises(InputError, match=r"row 2: measure 'left' is unknown, expecting one of \{left_internal, "
+                                         r"left_external, right_internal, right_external\} \(or as hiprom prints"):
+        parse_pairs_csv("measure,hiprom_deg,reference_deg\nleft,30,28\n")

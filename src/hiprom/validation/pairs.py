@@ -10,6 +10,7 @@ Measures are named as in :data:`hiprom.store.MEASURES` (``left_internal``,
 from __future__ import annotations
 
 import csv
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from hiprom.errors import HipromError, InputError
+from hiprom.landmarks import SIDES
 from hiprom.store import MEASURES, ReferenceRecord, SessionFigures, SessionRecord, Store
 from hiprom.store.records import local_day
 from hiprom.store.references import COLUMNS, parse_angle
@@ -163,10 +165,33 @@ def parse_pairs_csv(text: str, where: str = "CSV") -> list[Pair]:
     return pairs
 
 
+_SIDE_WORDS = {side: (side, side[0]) for side in SIDES}
+_DIRECTION_WORDS = {"internal": ("internal", "internal rotation", "ir"),
+                    "external": ("external", "external rotation", "er")}
+MEASURE_SPELLINGS: dict[str, str] = {
+    f"{side_word} {direction_word}": f"{side}_{direction}"
+    for side, side_words in _SIDE_WORDS.items() for side_word in side_words
+    for direction, direction_words in _DIRECTION_WORDS.items() for direction_word in direction_words
+}
+"""How a clinic may write a measure, spaces for ``_`` and any case -> its name: ``left_internal``,
+``Left internal rotation`` (as hiprom prints it), ``left IR`` / ``left_ir`` (the readings' column), ``L IR``."""
+
+
+def measure_name(text: str) -> str:
+    """The measure (``left_internal`` ...) a pairs file names in ``text`` (see :data:`MEASURE_SPELLINGS`).
+
+    Raises:
+        InputError: no measure is written so.
+    """
+    measure = MEASURE_SPELLINGS.get(re.sub(r"[\s_-]+", " ", text.strip().lower()))
+    if measure is None:
+        raise InputError(f"measure {text!r} is unknown, expecting one of {{{', '.join(MEASURES)}}} "
+                         "(or as hiprom prints them, 'Left internal rotation', or 'left IR')")
+    return measure
+
+
 def _pair(row: dict[str, str]) -> Pair:
-    measure = row["measure"].lower()
-    if measure not in MEASURES:
-        raise InputError(f"measure {row['measure']!r} is unknown, expecting one of {{{', '.join(MEASURES)}}}")
+    measure = measure_name(row["measure"])
     a = parse_angle(row["hiprom_deg"], "hiprom_deg")
     b = parse_angle(row["reference_deg"], "reference_deg")
     if a is None or b is None:
