@@ -42,3 +42,17 @@ def test_repeated_readings_are_said_to_count_once_and_the_limits_uncertainty_fol
     f = study["pooled"]
     assert f"± {fmt(f['loa_ci_half_width_deg'] / f['sd_diff_deg'], 2)} SD here, that is ± {fmt(f['loa_ci_half_width_deg'])}°" in text
     assert "count each person once" not in " ".join(pdf.sample_size(summarize(synthetic_pairs(n_subjects=10))))
+
+
+def test_what_the_figures_mean_gives_the_limits_and_the_icc_with_their_intervals() -> None:
+    """With 10 people 'hiprom reads between -3.0 and 7.0 from the goniometer' read as settled; each
+    limit is uncertain by about ± 1.2 SD, and the ICC's interval went unsaid too."""
+    study = summarize(synthetic_pairs(n_subjects=10, seed=3))
+    f, text = study["pooled"], " ".join(pdf.meaning(study))
+    low, high, icc = f["loa_low_ci_deg"], f["loa_high_ci_deg"], f["icc_2_1_ci"]
+    assert (f"With 95 % confidence the lower limit is {fmt(low[0])} to {fmt(low[1])}° and the upper "
+            f"{fmt(high[0])} to {fmt(high[1])}°.") in text
+    assert f"ICC(2,1) of {fmt(f['icc_2_1'], 2)} (95 % confidence: {fmt(icc[0], 2)} to {fmt(icc[1], 2)})" in text
+    same = summarize([Pair("left_internal", a, a, s) for s, a in (("A", 30.0), ("B", 35.0), ("C", 40.0))])
+    assert "ICC(2,1) of 1.00 (95 % confidence: —)" in " ".join(pdf.meaning(same))
+    assert pdf.meaning(same)[0] == "On average hiprom reads the same as the reference (95 % confidence: 0.0 to 0.0°)."
