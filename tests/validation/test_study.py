@@ -197,3 +197,16 @@ def test_pairs_csv_takes_the_measure_as_hiprom_prints_it_or_a_clinic_abbreviates
     with pytest.raises(InputError, match=r"row 2: measure 'left' is unknown, expecting one of \{left_internal, "
                                          r"left_external, right_internal, right_external\} \(or as hiprom prints"):
         parse_pairs_csv("measure,hiprom_deg,reference_deg\nleft,30,28\n")
+
+
+def test_a_pairs_file_excel_saved_as_plain_csv_says_to_save_it_as_csv_utf8(tmp_path) -> None:
+    """Excel's plain 'CSV' on Windows is Windows-1252: the degree sign of 'Hiprom (°)' stopped the file with
+    Python's "'utf-8' codec can't decode byte 0xb0 in position 16: invalid start byte" and nothing to do."""
+    from hiprom.validation import read_pairs_csv
+
+    path = tmp_path / "pairs.csv"
+    path.write_bytes("measure;Hiprom (°);Reference (°)\nleft_internal;30;28\n".encode("cp1252"))
+    with pytest.raises(InputError) as caught:
+        read_pairs_csv(path)
+    assert str(caught.value) == (f'{path}: is not UTF-8 text (byte 0xb0 at byte 16); save it from your spreadsheet '
+                                 'as "CSV UTF-8" and try again')

@@ -28,6 +28,7 @@ from hiprom.cli.store_cmd import (
     time_cell,
 )
 from hiprom.errors import InputError
+from hiprom.tables import read_spreadsheet
 
 INSTRUMENT_CHOICES = ("goniometer", "inclinometer", "other")
 
@@ -72,7 +73,7 @@ def reference(session_id: str | None, instrument: str | None, rater: str | None,
         if session_id is not None or instrument is not None:
             raise InputError("--import reads sessions and instruments from the file; give no SESSION_ID or "
                              "--instrument with it")
-        text = _read_text(import_csv)
+        text = read_spreadsheet(import_csv)
         with open_store(db) as store:
             records = import_reference_csv(store, text, where=str(import_csv))
     else:
@@ -102,15 +103,6 @@ def _option_names(message: str) -> str:
     for field in ("left_ir", "left_er", "right_ir", "right_er"):
         message = message.replace(f"{field}_deg:", f"--{field.replace('_', '-')}:")
     return message
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read it as UTF-8 text ({exc})") from None
 
 
 @click.command("references")

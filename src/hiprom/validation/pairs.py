@@ -23,7 +23,7 @@ from hiprom.landmarks import SIDES
 from hiprom.store import MEASURES, ReferenceRecord, SessionFigures, SessionRecord, Store
 from hiprom.store.records import local_day
 from hiprom.store.references import COLUMNS, parse_angle
-from hiprom.tables import column_name, spreadsheet_rows
+from hiprom.tables import column_name, read_spreadsheet, spreadsheet_rows
 
 PAIR_COLUMNS = ("measure", "hiprom_deg", "reference_deg")
 PAIR_OPTIONAL = ("subject", "session", "rater", "instrument")
@@ -120,14 +120,7 @@ def read_pairs_csv(path: str | Path) -> list[Pair]:
         InputError: the file is unreadable, a column is missing, or rows are
             bad (one line per bad row, header = row 1).
     """
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{p}: no such file; give a CSV of pairs (docs/validation.md)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{p}: cannot read it as UTF-8 text ({exc})") from None
-    return parse_pairs_csv(text, str(p))
+    return parse_pairs_csv(read_spreadsheet(path), str(path))
 
 
 def parse_pairs_csv(text: str, where: str = "CSV") -> list[Pair]:
