@@ -129,3 +129,19 @@ def test_validate_from_a_pairs_csv_and_its_errors(clinic: Path) -> None:
     assert "no such file" in hiprom(clinic, "validate", "--pairs", "nope.csv", code=2).stderr
     assert "0 re-test pairs" in hiprom(clinic, "validate", "--retest", code=4).stderr
     assert "0 pairs" in hiprom(clinic, "validate", "--rater", "nobody", code=4).stderr
+
+
+def test_validate_prints_how_many_people_each_measure_comes_from(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three goniometer readings of P3 are 5 pairs from 3 people; the table said only 'n 5'."""
+    from hiprom.cli.main import main
+
+    monkeypatch.setenv("COLUMNS", "200")
+    (tmp_path / "pairs.csv").write_text("measure,hiprom_deg,reference_deg,subject\nleft_internal,30,29,P1\n"
+                                        "left_internal,35,33,P2\nleft_internal,40,37,P3\nleft_internal,40,38,P3\n"
+                                        "left_internal,40,36,P3\n")
+    assert main(["validate", "--pairs", str(tmp_path / "pairs.csv")]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"measure +┃ +n ┃ people ┃ bias", out)
+    assert re.search(r"Left internal rotation +│ +5 │ +3 │", out) and re.search(r"Left external rotation +│ +0 │ +— │", out)
+    assert "several pairs of one person count once in them. A measure needs pairs from at least 3 people" in out

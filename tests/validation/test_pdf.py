@@ -56,3 +56,11 @@ def test_what_the_figures_mean_gives_the_limits_and_the_icc_with_their_intervals
     same = summarize([Pair("left_internal", a, a, s) for s, a in (("A", 30.0), ("B", 35.0), ("C", 40.0))])
     assert "ICC(2,1) of 1.00 (95 % confidence: —)" in " ".join(pdf.meaning(same))
     assert pdf.meaning(same)[0] == "On average hiprom reads the same as the reference (95 % confidence: 0.0 to 0.0°)."
+
+
+def test_the_table_says_how_many_people_the_pairs_of_each_measure_come_from() -> None:
+    pairs = [Pair("left_internal", a, b, s) for s, a, b in [
+        ("P1", 30, 29), ("P2", 35, 33), ("P3", 40, 37), ("P3", 40, 38), ("P3", 40, 36)]]
+    text = _text(pdf.render_html(summarize(pairs), "2026-06-01T10:00:00Z"))
+    assert "Measure Pairs (people) Bias" in text and "Left internal rotation 5 (3) " in text
+    assert "Left external rotation 0 too few pairs" in text

@@ -184,7 +184,7 @@ def test_three_goniometer_readings_of_one_person_are_one_person_not_three() -> N
         summarize([Pair("left_internal", 30, 29, "A")] * 3 + [Pair("left_internal", 30, 27, "B")])
     two = [Pair("left_external", 30, 29, "P1")] * 3 + [Pair("left_external", 30, 27, "P2")] * 2
     assert summarize(pairs + two)["measures"]["left_external"] == {
-        **dict.fromkeys(FIGURE_KEYS), "n": 5, "note": "5 pairs from 2 subjects: at least 3 subjects are needed for any figure"}
+        **dict.fromkeys(FIGURE_KEYS), "n": 5, "n_subjects": 2, "note": "5 pairs from 2 subjects: at least 3 subjects are needed for any figure"}
 
 
 def test_pairs_csv_takes_the_measure_as_hiprom_prints_it_or_a_clinic_abbreviates_it() -> None:

@@ -78,21 +78,26 @@ def validate(pairs_csv: Path | None, retest: bool, subject: str | None, since: A
 
 
 def _print(study: dict[str, Any]) -> None:
-    from hiprom.validation.study import MEASURE_WORDS, pairs_and_subjects
+    from hiprom.validation.stats import MIN_PAIRS
+    from hiprom.validation.study import MEASURE_WORDS, RECOMMENDED_SUBJECTS, pairs_and_subjects
 
     what = "Re-test of hiprom" if study["kind"] == "retest" else "hiprom against the reference"
     table = make_table(f"{what}: {pairs_and_subjects(study)} (degrees)",
-                       ["measure", ("n", "right"), ("bias", "right"), ("LoA low", "right"), ("LoA high", "right"),
+                       ["measure", ("n", "right"), ("people", "right"), ("bias", "right"), ("LoA low", "right"),
+                        ("LoA high", "right"),
                         ("ICC(2,1)", "right"), ("ICC(3,1)", "right"), ("SEM", "right"), ("MDC95", "right")])
     for key, f in (*study["measures"].items(), ("pooled", study["pooled"])):
-        table.add_row(MEASURE_WORDS[key], str(f["n"]), num(f["bias_deg"]), num(f["loa_low_deg"]),
+        people = f.get("n_subjects")
+        table.add_row(MEASURE_WORDS[key], str(f["n"]), Text("—", style="dim") if people is None else str(people),
+                      num(f["bias_deg"]), num(f["loa_low_deg"]),
                       num(f["loa_high_deg"]), _icc(f["icc_2_1"]), _icc(f["icc_3_1"]), num(f["sem_deg"]),
                       num(f["mdc95_deg"]))
     out = console()
     out.print(table)
     order = "first session minus re-test" if study["kind"] == "retest" else "hiprom minus reference"
-    out.print(Text(f"Bias and limits of agreement: {order}. A measure needs at least 3 pairs; "
-                   "a study at least 30 subjects (docs/validation.md).", style="dim"))
+    out.print(Text(f"Bias and limits of agreement: {order}; several pairs of one person count once in them. "
+                   f"A measure needs pairs from at least {MIN_PAIRS} people; a study at least {RECOMMENDED_SUBJECTS} "
+                   "(docs/validation.md).", style="dim"))
 
 
 def _icc(value: float | None) -> Text:

@@ -40,8 +40,9 @@ def figures(pairs: Sequence[Pair]) -> dict[str, Any]:
     """The figures of one set of pairs: :data:`FIGURE_KEYS` and more (``None`` where n < MIN_PAIRS)."""
     n = len(pairs)
     people = units(pairs)
+    n_subjects = len({p.subject for p in pairs if p.subject}) or None
     if n < MIN_PAIRS or len(set(people)) < MIN_PAIRS:
-        return {**dict.fromkeys(FIGURE_KEYS), "n": n,
+        return {**dict.fromkeys(FIGURE_KEYS), "n": n, "n_subjects": n_subjects,
                 "note": f"{counted(n, 'pair')}"
                         + ("" if len(set(people)) == n else f" from {counted(len(set(people)), 'subject')}")
                         + f": at least {MIN_PAIRS} {'are' if len(set(people)) == n else 'subjects are'} "
@@ -49,7 +50,7 @@ def figures(pairs: Sequence[Pair]) -> dict[str, Any]:
     a = np.array([p.a_deg for p in pairs])
     b = np.array([p.b_deg for p in pairs])
     out = agreement(a, b, subjects=people).to_dict()
-    out["n_subjects"] = len({p.subject for p in pairs if p.subject}) or None
+    out["n_subjects"] = n_subjects
     ci = out["loa_high_ci_deg"]
     out["loa_ci_half_width_deg"] = (ci[1] - ci[0]) / 2 if None not in ci else None
     return out
