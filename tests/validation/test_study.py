@@ -210,3 +210,16 @@ def test_a_pairs_file_excel_saved_as_plain_csv_says_to_save_it_as_csv_utf8(tmp_p
         read_pairs_csv(path)
     assert str(caught.value) == (f'{path}: is not UTF-8 text (byte 0xb0 at byte 16); save it from your spreadsheet '
                                  'as "CSV UTF-8" and try again')
+
+
+def test_a_measure_re_tested_in_one_person_only_takes_the_clinics_pooled_mdc(store: Store, save_session) -> None:
+    """Right ER re-tested only in R-0 (on three days): 3 pairs from one person give no MDC of their own."""
+    rng = np.random.default_rng(5)
+    for i in range(MIN_RETEST_SUBJECTS):
+        for day in (1, 2, 3) if i == 0 else (1,):
+            for minute in (0, 30):
+                figs = rng.uniform(20, 50, 4)
+                save_session(f"R-{i}", f"2026-05-0{day}T09:{minute:02d}:00Z", *figs[:3], figs[3] if i == 0 else None)
+    mdc = mdc_in_force(store)
+    assert mdc.source == "clinic" and set(mdc.per_measure) == set(MEASURES) - {"right_external"}
+    assert mdc.for_measure("right_external") == mdc.low_deg
