@@ -223,3 +223,25 @@ def test_a_measure_re_tested_in_one_person_only_takes_the_clinics_pooled_mdc(sto
     mdc = mdc_in_force(store)
     assert mdc.source == "clinic" and set(mdc.per_measure) == set(MEASURES) - {"right_external"}
     assert mdc.for_measure("right_external") == mdc.low_deg
+
+
+def test_readings_with_no_hiprom_figure_are_named_not_silently_left_out(store: Store, save_session) -> None:
+    """hiprom could not measure B's right ER: the goniometer's 30 deg paired with nothing and the clinic
+    saw 3 pairs for the 4 angles it typed, without a word why."""
+    from hiprom.validation import stored_unpaired
+    from hiprom.validation.study import unpaired_text
+
+    a = save_session("A", "2026-03-01T09:00:00Z", 30, 40, 31, 41)
+    b = save_session("B", "2026-04-01T09:00:00Z", 20, 35, 22, None)
+    store.add_reference(a, ReferenceInput("goniometer", left_ir_deg=28, right_er_deg=44))
+    store.add_reference(b, ReferenceInput("goniometer", left_ir_deg=21, right_er_deg=30))
+    assert len(stored_pairs(store)) == 3
+    unpaired = stored_unpaired(store)
+    assert unpaired == [{"session": str(b), "measure": "right_external"}]
+    assert stored_unpaired(store, subject="A") == []
+    study = summarize(synthetic_pairs(n_subjects=3), unpaired=unpaired)
+    assert study["unpaired"] == unpaired
+    assert unpaired_text(study) == (f"1 angle read with the instrument has no hiprom figure to pair with, as hiprom "
+                                    f"could not measure that side in that session (session {b}, right external "
+                                    "rotation): it is left out.")
+    assert unpaired_text(summarize(synthetic_pairs(n_subjects=3))) is None

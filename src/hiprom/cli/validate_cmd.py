@@ -42,10 +42,11 @@ def validate(pairs_csv: Path | None, retest: bool, subject: str | None, since: A
              instrument: str | None, rater: str | None, json_out: Path | None, output: Path | None,
              db: str | None) -> None:
     """Bias, limits of agreement, ICC, SEM and MDC95 of hiprom against a reference (or a re-test)."""
-    from hiprom.validation import read_pairs_csv, stored_pairs, stored_retest_pairs, summarize
+    from hiprom.validation import read_pairs_csv, stored_pairs, stored_retest_pairs, stored_unpaired, summarize
 
     filters = {"subject": subject, "since": _iso(since), "until": _iso(until), "instrument": instrument,
                "rater": rater}
+    unpaired: list[dict[str, str]] = []
     if pairs_csv is not None:
         if retest or any(v is not None for v in filters.values()) or db is not None:
             raise InputError("--pairs reads every pair from the file; give no --retest, filters or --db with it")
@@ -59,11 +60,12 @@ def validate(pairs_csv: Path | None, retest: bool, subject: str | None, since: A
         kind = "retest"
     else:
         with open_store(db) as store:
-            pairs = stored_pairs(store, subject=subject, since=_day(since), until=_day(until),
-                                 instrument=instrument, rater=rater)
+            chosen = {"subject": subject, "since": _day(since), "until": _day(until), "instrument": instrument,
+                      "rater": rater}
+            pairs, unpaired = stored_pairs(store, **chosen), stored_unpaired(store, **chosen)
             source = store.where
         kind = "agreement"
-    study = summarize(pairs, kind=kind, filters=filters, source=source)
+    study = summarize(pairs, kind=kind, filters=filters, source=source, unpaired=unpaired)
     if json_out is not None:
         text = json.dumps(study, indent=2, ensure_ascii=False) + "\n"
         if write_text(json_out, text) != STDOUT:
@@ -79,7 +81,7 @@ def validate(pairs_csv: Path | None, retest: bool, subject: str | None, since: A
 
 def _print(study: dict[str, Any]) -> None:
     from hiprom.validation.stats import MIN_PAIRS
-    from hiprom.validation.study import MEASURE_WORDS, RECOMMENDED_SUBJECTS, pairs_and_subjects
+    from hiprom.validation.study import MEASURE_WORDS, RECOMMENDED_SUBJECTS, pairs_and_subjects, unpaired_text
 
     what = "Re-test of hiprom" if study["kind"] == "retest" else "hiprom against the reference"
     table = make_table(f"{what}: {pairs_and_subjects(study)} (degrees)",
@@ -95,6 +97,9 @@ def _print(study: dict[str, Any]) -> None:
     out = console()
     out.print(table)
     order = "first session minus re-test" if study["kind"] == "retest" else "hiprom minus reference"
+    left_out = unpaired_text(study)
+    if left_out:
+        out.print(Text(left_out))
     out.print(Text(f"Bias and limits of agreement: {order}; several pairs of one person count once in them. "
                    f"A measure needs pairs from at least {MIN_PAIRS} people; a study at least {RECOMMENDED_SUBJECTS} "
                    "(docs/validation.md).", style="dim"))

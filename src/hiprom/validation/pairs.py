@@ -63,23 +63,43 @@ def stored_pairs(
     """Every (hiprom, reference) pair of the store's reference readings that match the filters.
 
     A reading pairs with its session's summary figure of the same measure;
-    a measure either side lacks (not measured) gives no pair.
+    a measure either side lacks (not measured) gives no pair (see :func:`stored_unpaired`).
     """
+    return [Pair(measure, float(ours), ref, reading.subject, str(reading.session_id), reading.rater,
+                 reading.instrument)
+            for reading, measure, ours, ref in _reading_angles(store, subject, since, until, instrument, rater)
+            if ours is not None]
+
+
+def stored_unpaired(
+    store: Store,
+    *,
+    subject: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    instrument: str | None = None,
+    rater: str | None = None,
+) -> list[dict[str, str]]:
+    """The angles the instrument read that have no hiprom figure to pair with (hiprom could not
+    measure that side in that session), as ``{"session": "12", "measure": "right_external"}``."""
+    return [{"session": str(reading.session_id), "measure": measure}
+            for reading, measure, ours, _ in _reading_angles(store, subject, since, until, instrument, rater)
+            if ours is None]
+
+
+def _reading_angles(store: Store, subject: str | None, since: date | None, until: date | None,
+                    instrument: str | None, rater: str | None,
+                    ) -> Iterable[tuple[ReferenceRecord, str, float | None, float]]:
+    """(reading, measure, hiprom's figure or None, the instrument's angle) of each angle the readings hold."""
     readings = store.references(subject=subject, since=since, until=until, instrument=instrument, rater=rater)
-    sessions = {s.id: s for s in store.figures(subject)} if readings else {}
-    return list(_reading_pairs(readings, sessions))
-
-
-def _reading_pairs(readings: Iterable[ReferenceRecord], sessions: dict[int, SessionFigures]) -> Iterable[Pair]:
+    sessions: dict[int, SessionFigures] = {s.id: s for s in store.figures(subject)} if readings else {}
     for reading in readings:
         session = sessions.get(reading.session_id)
         if session is None:
             continue
         for measure, ref in reading.angles().items():
-            ours = getattr(session, COLUMNS[measure])
-            if ref is not None and ours is not None:
-                yield Pair(measure, float(ours), float(ref), reading.subject, str(reading.session_id),
-                           reading.rater, reading.instrument)
+            if ref is not None:
+                yield reading, measure, getattr(session, COLUMNS[measure]), float(ref)
 
 
 def stored_retest_pairs(store: Store, *, subject: str | None = None, since: date | None = None,

@@ -29,6 +29,7 @@ from hiprom.validation.study import (
     loa_ci_half_width,
     pairs_and_subjects,
     units,
+    unpaired_text,
 )
 
 SAMPLE_SIZES = (10, 20, 30, 50, 100)
@@ -93,6 +94,9 @@ def sample_size(study: Mapping[str, Any]) -> list[str]:
         "subjects covering the range of hips the clinic sees (Koo & Li 2016); 50–100 pairs give limits of agreement "
         "known to about ± 0.5 SD or better.",
     ]
+    left_out = unpaired_text(study)
+    if left_out:
+        lines.append(left_out)
     if repeated(study):
         lines.append("Some people gave several pairs of one measure (repeated readings or several visits): the bias, "
                      "the limits of agreement and their intervals count each person once (Zou 2013); the ICC, SEM "

@@ -75,7 +75,7 @@ def loa_ci_half_width(n: int) -> float:
 
 
 def summarize(pairs: Sequence[Pair], kind: str = "agreement", filters: Mapping[str, Any] | None = None,
-              source: str = "") -> dict[str, Any]:
+              source: str = "", unpaired: Sequence[Mapping[str, str]] = ()) -> dict[str, Any]:
     """The study's figures (``hiprom.validation/1``): per measure, pooled, the pairs and what they were.
 
     Args:
@@ -83,6 +83,8 @@ def summarize(pairs: Sequence[Pair], kind: str = "agreement", filters: Mapping[s
         kind: ``"agreement"`` (hiprom against a reference) or ``"retest"``.
         filters: what selected the pairs (shown in the report).
         source: where the pairs came from (``store`` location or CSV path).
+        unpaired: the instrument's angles with no hiprom figure to pair with
+            (:func:`~hiprom.validation.pairs.stored_unpaired`).
 
     Raises:
         NotMeasurableError: fewer than MIN_PAIRS pairs, or subjects, in all.
@@ -112,7 +114,21 @@ def summarize(pairs: Sequence[Pair], kind: str = "agreement", filters: Mapping[s
         "measures": {m: figures(ps) for m, ps in by_measure.items()},
         "pooled": figures(pairs),
         "pairs": [p.to_dict() for p in pairs],
+        "unpaired": [dict(u) for u in unpaired],
     }
+
+
+def unpaired_text(study: Mapping[str, Any], shown: int = 5) -> str | None:
+    """One sentence on the instrument's angles that found no hiprom figure, or ``None`` when every one paired."""
+    unpaired = study.get("unpaired") or []
+    if not unpaired:
+        return None
+    named = "; ".join(f"session {u['session']}, {MEASURE_WORDS[u['measure']].lower()}" for u in unpaired[:shown])
+    more = f"; and {len(unpaired) - shown} more" if len(unpaired) > shown else ""
+    one = len(unpaired) == 1
+    return (f"{counted(len(unpaired), 'angle')} read with the instrument {'has' if one else 'have'} no hiprom figure "
+            f"to pair with, as hiprom could not measure that side in that session ({named}{more}): "
+            f"{'it is' if one else 'they are'} left out.")
 
 
 def pairs_and_subjects(study: Mapping[str, Any]) -> str:
