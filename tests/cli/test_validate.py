@@ -108,7 +108,7 @@ def test_validate_over_stored_pairs_writes_json_and_pdf(clinic: Path) -> None:
     text = subprocess.run(["pdftotext", "-layout", "v.pdf", "-"], cwd=clinic, capture_output=True, text=True,
                           check=True).stdout
     assert "Agreement of hiprom with the goniometer" in text
-    assert f"{study['pooled']['bias_deg']:.1f} [" in text and "How many pairs are needed" in text
+    assert f"{study['pooled']['bias_deg']:.1f} [" in text and "How many people are needed" in text
     assert "treat these figures as a pilot" in text
     assert re.search(r"Made +\d{4}-\d\d-\d\d \d\d:\d\d IST ", text)  # on the clinic's clock, as every time shown
 
