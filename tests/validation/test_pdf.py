@@ -64,3 +64,14 @@ def test_the_table_says_how_many_people_the_pairs_of_each_measure_come_from() ->
     text = _text(pdf.render_html(summarize(pairs), "2026-06-01T10:00:00Z"))
     assert "Measure Pairs (people) Bias" in text and "Left internal rotation 5 (3) " in text
     assert "Left external rotation 0 too few pairs" in text
+
+
+def test_an_icc_below_0_is_explained_not_left_as_a_puzzle() -> None:
+    """Four much-alike people re-tested: ICC(2,1) -1.62 for left IR (psych and pingouin agree), printed
+    without a word on what a correlation below 0 means."""
+    rows = [("A", 31.9, 29.2), ("B", 29.2, 34.1), ("C", 28.4, 31.9), ("D", 34.1, 28.4)]
+    study = summarize([Pair("left_internal", a, b, s) for s, a, b in rows], kind="retest")
+    assert round(study["measures"]["left_internal"]["icc_2_1"], 2) == -1.62
+    assert ("An ICC below 0 (Left internal rotation, All measures together) is no agreement at all"
+            in " ".join(pdf.meaning(study)))
+    assert "below 0" not in " ".join(pdf.meaning(summarize(synthetic_pairs(n_subjects=10))))

@@ -67,6 +67,12 @@ def meaning(study: Mapping[str, Any]) -> list[str]:
         lines.append("Published seated goniometry of hip rotation reaches ICC 0.64–0.93 and an MDC of 5–9° between "
                      "raters; figures in that range mean hiprom agrees with the instrument about as well as two "
                      "clinicians agree with each other.")
+    below_0 = [MEASURE_WORDS[key] for key, figs in (*study["measures"].items(), ("pooled", f))
+               if figs["icc_2_1"] is not None and figs["icc_2_1"] < 0]
+    if below_0:
+        lines.append(f"An ICC below 0 ({', '.join(below_0)}) is no agreement at all: the two readings of a person "
+                     "differ more than the people differ from each other, as when few, much alike hips were "
+                     "measured. Read the limits of agreement there, not the ICC.")
     p = f.get("proportional_bias_p")
     if p is not None and p < 0.05:
         lines.append(f"The difference changes with the size of the angle (slope {fmt(f['proportional_bias_slope'], 2)}, "
