@@ -145,3 +145,21 @@ def test_validate_prints_how_many_people_each_measure_comes_from(tmp_path: Path,
     assert re.search(r"measure +┃ +n ┃ people ┃ bias", out)
     assert re.search(r"Left internal rotation +│ +5 │ +3 │", out) and re.search(r"Left external rotation +│ +0 │ +— │", out)
     assert "several pairs of one person count once in them. A measure needs pairs from at least 3 people" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["validate", "--since", "05.11.2026"], "'05.11.2026' is not a day written YYYY-MM-DD; write it like 2026-03-31"),
+        (["validate", "--until", "2026-02-30"], "'2026-02-30' is not a day of the calendar; write it YYYY-MM-DD"),
+        (["sessions", "references", "--since", "11/05/2026"], "'11/05/2026' is not a day written YYYY-MM-DD"),
+    ],
+)
+def test_a_day_typed_as_a_clinic_writes_it_is_refused_with_an_example(args: list[str], said: str,
+                                                                      capsys: pytest.CaptureFixture) -> None:
+    """The refusal said "does not match the format '%Y-%m-%d'", a programmer's pattern, not a clinic's words."""
+    from hiprom.cli.main import main
+
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert said in err and "%Y" not in err and "Traceback" not in err

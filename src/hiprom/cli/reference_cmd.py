@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hiprom.cli.store_cmd import (
+    DAY,
     console,
     db_option,
     json_option,
@@ -107,17 +108,17 @@ def _option_names(message: str) -> str:
 
 @click.command("references")
 @click.option("--subject", default=None, help="Only this subject's sessions (pseudonym).")
-@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Sessions on or after YYYY-MM-DD.")
-@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Sessions on or before YYYY-MM-DD.")
+@click.option("--since", type=DAY, default=None, help="Sessions on or after YYYY-MM-DD.")
+@click.option("--until", type=DAY, default=None, help="Sessions on or before YYYY-MM-DD.")
 @click.option("--instrument", type=click.Choice(INSTRUMENT_CHOICES, case_sensitive=False), default=None)
 @click.option("--rater", default=None)
 @db_option
 @json_option
-def references(subject: str | None, since: Any, until: Any, instrument: str | None, rater: str | None,
+def references(subject: str | None, since: date | None, until: date | None, instrument: str | None, rater: str | None,
                db: str | None, as_json: bool) -> None:
     """List stored reference readings (degrees), oldest session first."""
     with open_store(db) as store:
-        rows = store.references(subject=subject, since=_day(since), until=_day(until), instrument=instrument,
+        rows = store.references(subject=subject, since=since, until=until, instrument=instrument,
                                 rater=rater)
         where = store.where
     if as_json:
@@ -127,10 +128,6 @@ def references(subject: str | None, since: Any, until: Any, instrument: str | No
         console().print(f"No reference readings in {where}; add one with 'hiprom sessions reference'.")
         return
     console().print(references_table(f"Reference readings in {where}", rows))
-
-
-def _day(value: Any) -> date | None:
-    return None if value is None else value.date()
 
 
 @click.command("delete-reference")
