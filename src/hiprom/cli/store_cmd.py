@@ -10,8 +10,10 @@ cannot restyle or drive the terminal.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,6 +30,27 @@ from hiprom.rounding import counted
 F = TypeVar("F", bound=Callable[..., Any])
 
 # -- helpers shared with ``hiprom report`` -------------------------------------
+
+
+class Day(click.ParamType):
+    """A day typed as ``YYYY-MM-DD`` (a ``date``); anything else is refused with an example, not a strftime pattern."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        text = str(value).strip()
+        if not re.fullmatch(r"\d{4}-\d\d-\d\d", text):
+            self.fail(f"{value!r} is not a day written YYYY-MM-DD; write it like 2026-03-31", param, ctx)
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            self.fail(f"{value!r} is not a day of the calendar; write it YYYY-MM-DD, like 2026-03-31", param, ctx)
+
+
+DAY = Day()
+"""The type of the ``--since`` / ``--until`` options."""
 
 
 def db_option(func: F) -> F:
