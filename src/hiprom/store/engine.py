@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Engine
 
 from hiprom.atomic import FILE_MODE, private_dir
-from hiprom.errors import OutputError, StoreError
+from hiprom.errors import OutputError, StoreError, missing_extra
 from hiprom.store.location import display_url
 
 BUSY_TIMEOUT_MS = 30_000
@@ -46,8 +46,9 @@ def make_engine(url: URL) -> Engine:
     try:
         return create_engine(url, pool_pre_ping=True)
     except ModuleNotFoundError as exc:
-        hint = "pip install 'hiprom[postgres]'" if backend == "postgresql" else f"install the {exc.name} package"
-        raise StoreError(f"{display_url(url)}: the {backend} driver is missing ({exc.name}); {hint}") from None
+        if backend == "postgresql":
+            raise StoreError(f"{display_url(url)}: {missing_extra('a PostgreSQL store', 'the psycopg driver', 'postgres')}") from None
+        raise StoreError(f"{display_url(url)}: the {backend} driver {exc.name} is not installed; install it with pip") from None
 
 
 def _private_file(path: Path) -> None:

@@ -1,0 +1,63 @@
+"""A newcomer's first commands, as README.md gives them, run as subprocesses the way a user runs them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO = REPO / "samples" / "demo_seated_test.landmarks.npz"
+
+
+def hiprom(*args: str | Path, cwd: Path, module: str = "hiprom.cli.main",
+           env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full = {**os.environ, "HIPROM_DATA_DIR": str(cwd / "data"), **(env or {})}
+    full.pop("HIPROM_DB_URL", None)
+    return subprocess.run([sys.executable, "-m", module, *map(str, args)], cwd=cwd, env=full,
+                          capture_output=True, text=True, timeout=120)
+
+
+def one_line(done: subprocess.CompletedProcess[str], code: int, *words: str) -> str:
+    """The single ``hiprom: error:`` line of a run that ended with ``code``: nothing else on stderr."""
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == code and len(lines) == 1 and lines[0].startswith("hiprom: error: "), \
+        (done.returncode, done.stderr)
+    for word in words:
+        assert word in lines[0], lines[0]
+    return lines[0]
+
+
+def test_python_dash_m_hiprom_is_the_hiprom_command(tmp_path: Path) -> None:
+    """Where the script is not on PATH (a venv not activated), ``python -m hiprom`` works as ``hiprom``."""
+    done = hiprom("--version", cwd=tmp_path, module="hiprom")
+    assert done.returncode == 0 and done.stdout.startswith("hiprom, version "), done.stderr
+
+
+def _without(tmp_path: Path, *modules: str) -> dict[str, str]:
+    """An environment in which ``modules`` cannot be imported, as when their hiprom extra is not installed."""
+    shadow = tmp_path / "not-installed"
+    shadow.mkdir()
+    for name in modules:
+        (shadow / f"{name}.py").write_text(f'raise ModuleNotFoundError("No module named {name!r}", name={name!r})\n')
+    return {"PYTHONPATH": os.pathsep.join([str(shadow), os.environ.get("PYTHONPATH", "")])}
+
+
+def test_a_missing_extra_is_one_line_with_its_pip_command_and_a_documented_code(tmp_path: Path) -> None:
+    shutil.copy(DEMO, tmp_path / "x.landmarks.npz")
+    assert hiprom("analyze", "x.landmarks.npz", "--json", "a.json", "-q", cwd=tmp_path).returncode == 0
+    env = _without(tmp_path, "weasyprint", "distributed", "psycopg")
+    # exit 1 means "nothing done at your word" in the README; a PDF without its extra was one
+    one_line(hiprom("report", "a.json", "-o", "a.pdf", cwd=tmp_path, env=env), 2,
+             "needs WeasyPrint", "pip install 'hiprom[report]'")
+    assert not (tmp_path / "a.pdf").exists()
+    # the batch drew its progress bar and made OUT_DIR with a lock file before saying Dask was missing
+    one_line(hiprom("batch", "x.landmarks.npz", "-o", "out", "--scheduler", "tcp://127.0.0.1:1", cwd=tmp_path, env=env),
+             2, "--scheduler needs Dask distributed", "pip install 'hiprom[cluster]'")
+    assert not (tmp_path / "out").exists()
+    one_line(hiprom("sessions", "list", "--db", "postgresql://nobody@/hiprom", cwd=tmp_path, env=env), 5,
+             "needs the psycopg driver", "pip install 'hiprom[postgres]'")
