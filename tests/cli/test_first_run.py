@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import select
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -61,3 +63,29 @@ def test_a_missing_extra_is_one_line_with_its_pip_command_and_a_documented_code(
     assert not (tmp_path / "out").exists()
     one_line(hiprom("sessions", "list", "--db", "postgresql://nobody@/hiprom", cwd=tmp_path, env=env), 5,
              "needs the psycopg driver", "pip install 'hiprom[postgres]'")
+
+
+def test_a_first_use_download_says_so_before_the_network_answers(tmp_path: Path) -> None:
+    """Behind a network that never answers, 'hiprom analyze VIDEO' was silent for 30 s, then failed."""
+    import cv2
+    import numpy as np
+
+    writer = cv2.VideoWriter(str(tmp_path / "clip.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (64, 48))
+    for _ in range(3):
+        writer.write(np.zeros((48, 64, 3), np.uint8))
+    writer.release()
+    silent = socket.create_server(("127.0.0.1", 0))  # takes connections, never answers: a proxy gone quiet
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower() and k not in ("HIPROM_MODEL_DIR", "HIPROM_OFFLINE")}
+    env.update(HTTPS_PROXY=f"http://127.0.0.1:{silent.getsockname()[1]}", HIPROM_CACHE_DIR=str(tmp_path / "cache"))
+    proc = subprocess.Popen([sys.executable, "-m", "hiprom.cli.main", "analyze", "clip.mp4"], cwd=tmp_path, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        ready, _, _ = select.select([proc.stderr], [], [], 20)
+        said = proc.stderr.readline() if ready else ""
+        assert proc.poll() is None, "it should still be waiting for the network"
+    finally:
+        proc.kill()
+        proc.wait()
+        silent.close()
+    assert said.startswith("hiprom: downloading the pose model pose_landmarker_full.task (9.4 MB) into "), said
+    assert str(tmp_path / "cache" / "models") in said and "docs/models.md" in said
