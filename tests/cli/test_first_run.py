@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -89,3 +90,46 @@ def test_a_first_use_download_says_so_before_the_network_answers(tmp_path: Path)
         silent.close()
     assert said.startswith("hiprom: downloading the pose model pose_landmarker_full.task (9.4 MB) into "), said
     assert str(tmp_path / "cache" / "models") in said and "docs/models.md" in said
+
+
+def test_the_overview_shows_examples_of_real_commands(tmp_path: Path) -> None:
+    """'hiprom --help' listed the commands but no example of running one."""
+    from hiprom.cli.main import COMMANDS
+
+    done = hiprom("--help", cwd=tmp_path)
+    assert done.returncode == 0 and "Examples:" in done.stdout, done.stdout
+    examples = [line.split() for line in done.stdout.split("Examples:")[1].splitlines() if line.strip().startswith("hiprom ")]
+    assert ["hiprom", "serve", "--source", "demo"] == examples[0][:4]
+    assert len(examples) >= 5 and {words[1] for words in examples} <= set(COMMANDS)
+    assert max(len(line) for line in done.stdout.splitlines()) <= 80
+
+
+def _every_command() -> dict[str, click.Command]:
+    """Every command and subcommand of hiprom, by its path ('sessions list')."""
+    from hiprom.cli.main import cli
+
+    found: dict[str, click.Command] = {}
+
+    def walk(group: click.Group, path: str) -> None:
+        ctx = click.Context(group)
+        for name in group.list_commands(ctx):
+            command = group.get_command(ctx, name)
+            assert command is not None
+            found[f"{path} {name}".strip()] = command
+            if isinstance(command, click.Group):
+                walk(command, f"{path} {name}")
+
+    walk(cli, "")
+    return found
+
+
+@pytest.mark.parametrize("option", ["--model", "--db"])
+def test_a_shared_option_reads_the_same_in_every_command(option: str) -> None:
+    """'--model TEXT' in four commands and '--model VARIANT|PATH' in 'track'; three wordings of '--db'."""
+    shown = {}
+    for path, command in _every_command().items():
+        for param in command.params:
+            if option in getattr(param, "opts", ()):
+                help_text = (param.help or "").split(": ", 1)[-1]  # after a lead such as "With --save, the records store: "
+                shown[path] = (param.make_metavar(click.Context(command)), help_text)
+    assert len(shown) >= 4 and len(set(shown.values())) == 1, shown

@@ -1,6 +1,6 @@
 """``hiprom subjects ...`` and ``hiprom sessions ...``: the clinician's records.
 
-Every command takes ``--db`` (an SQLite file or SQLAlchemy URL; default
+Every command takes ``--db`` (an SQLite file or database URL; default
 ``HIPROM_DB_URL``, else ``hiprom.db`` in the data folder). Lists and details
 print Rich tables, or JSON with ``--json``. Values a user typed are printed as
 plain text (never as Rich markup) with control characters replaced, so a name
@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hiprom.atomic import atomic_write
+from hiprom.cli.options import db_option
 from hiprom.errors import InputError
 from hiprom.report.figures import fmt
 from hiprom.rounding import counted
@@ -28,14 +29,6 @@ from hiprom.rounding import counted
 F = TypeVar("F", bound=Callable[..., Any])
 
 # -- helpers shared with ``hiprom report`` -------------------------------------
-
-
-def db_option(func: F) -> F:
-    """The ``--db`` option of every store command."""
-    return click.option(
-        "--db", "db", metavar="URL_OR_PATH", default=None,
-        help="SQLite file or SQLAlchemy URL (default: HIPROM_DB_URL, else hiprom.db in the data folder).",
-    )(func)
 
 
 def json_option(func: F) -> F:
