@@ -26,7 +26,7 @@ from hiprom.live.exercise import LiveExercise, camera_exercise
 from hiprom.live.feeds import Feed, FeedItem
 from hiprom.live.guide import COMMANDS, GuideConfig
 from hiprom.live.hub import Hub
-from hiprom.live.messages import MODEL_MISSING_TEXT, SourceInfo, Status, encode, frame_message, status_message, timing
+from hiprom.live.messages import MODEL_LOADING_TEXT, MODEL_MISSING_TEXT, SourceInfo, Status, encode, frame_message, status_message, timing
 from hiprom.live.processor import LiveProcessor, ResultRegistry
 from hiprom.recording import LandmarkRecording
 from hiprom.source import SourceSpec
@@ -235,6 +235,7 @@ class LiveEngine:
             return
         proc = self.processor
         if self.feed.has_video:
+            self._set_status(Status("loading", "info", MODEL_LOADING_TEXT))  # the feed's own news follows
             try:
                 proc.warm_up()
             except HipromError as exc:
