@@ -133,3 +133,13 @@ def test_a_shared_option_reads_the_same_in_every_command(option: str) -> None:
                 help_text = (param.help or "").split(": ", 1)[-1]  # after a lead such as "With --save, the records store: "
                 shown[path] = (param.make_metavar(click.Context(command)), help_text)
     assert len(shown) >= 4 and len(set(shown.values())) == 1, shown
+
+
+def test_a_data_folder_that_cannot_be_made_is_named_as_the_records_folder(tmp_path: Path) -> None:
+    """With HOME unusable it said '/x/home/.local: cannot write (…)', not which folder hiprom wanted or why."""
+    home = tmp_path / "home"
+    home.write_text("")  # not a folder: nothing can be made under it, as on a read-only or missing home
+    env = {"HOME": str(home), "HIPROM_DATA_DIR": "", "XDG_DATA_HOME": ""}
+    line = one_line(hiprom("sessions", "list", cwd=tmp_path, env=env), 5)
+    assert line.startswith(f"hiprom: error: cannot make the records folder {home}/.local/share/hiprom: "), line
+    assert line.endswith(", with HIPROM_DATA_DIR or --db"), line

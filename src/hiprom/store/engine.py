@@ -60,7 +60,7 @@ def _private_file(path: Path) -> None:
     try:
         private_dir(path.parent)
     except OutputError as exc:
-        raise StoreError(f"{exc}; set HIPROM_DATA_DIR or --db") from None
+        raise StoreError(f"cannot make the records folder {path.parent}: {exc}, with HIPROM_DATA_DIR or --db") from None
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))  # empty = a new database
     except FileExistsError:
