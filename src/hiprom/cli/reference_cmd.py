@@ -15,10 +15,10 @@ import click
 from rich.table import Table
 from rich.text import Text
 
+from hiprom.cli.options import db_option
 from hiprom.cli.store_cmd import (
     DAY,
     console,
-    db_option,
     json_option,
     make_table,
     num,

@@ -1,6 +1,6 @@
 """``hiprom subjects ...`` and ``hiprom sessions ...``: the clinician's records.
 
-Every command takes ``--db`` (an SQLite file or SQLAlchemy URL; default
+Every command takes ``--db`` (an SQLite file or database URL; default
 ``HIPROM_DB_URL``, else ``hiprom.db`` in the data folder). Lists and details
 print Rich tables, or JSON with ``--json``. Values a user typed are printed as
 plain text (never as Rich markup) with control characters replaced, so a name
@@ -23,6 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hiprom.atomic import atomic_write
+from hiprom.cli.options import db_option
 from hiprom.errors import InputError
 from hiprom.report.figures import fmt
 from hiprom.rounding import counted
@@ -51,14 +52,6 @@ class Day(click.ParamType):
 
 DAY = Day()
 """The type of the ``--since`` / ``--until`` options."""
-
-
-def db_option(func: F) -> F:
-    """The ``--db`` option of every store command."""
-    return click.option(
-        "--db", "db", metavar="URL_OR_PATH", default=None,
-        help="SQLite file or SQLAlchemy URL (default: HIPROM_DB_URL, else hiprom.db in the data folder).",
-    )(func)
 
 
 def json_option(func: F) -> F:

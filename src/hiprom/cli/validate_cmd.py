@@ -17,7 +17,8 @@ from typing import Any
 import click
 from rich.text import Text
 
-from hiprom.cli.store_cmd import DAY, STDOUT, console, db_option, make_table, num, open_store, write_text
+from hiprom.cli.options import db_option
+from hiprom.cli.store_cmd import DAY, STDOUT, console, make_table, num, open_store, write_text
 from hiprom.errors import InputError
 
 INSTRUMENT_CHOICES = ("goniometer", "inclinometer", "other")
