@@ -128,6 +128,19 @@ def test_user_text_with_quotes_html_emoji_and_rtl_appears_as_typed(
     assert len(page_images(pdf)) <= 3  # two at most, and the home program page
 
 
+def test_chinese_japanese_and_korean_names_print_as_letters_not_boxes(
+    store: Store, fixture_analysis: dict, tmp_path: Path
+) -> None:
+    need_poppler()
+    need_fonts("Noto Sans CJK")  # .ci/run installs fonts-noto-cjk; without it these names were empty boxes
+    store.add_subject("P-CJK", name="山田 太郎 / 김민준 / 王小明")
+    record = store.save_analysis(fixture_analysis, subject="P-CJK", operator="佐藤 花子")
+    pdf = write_pdf(ReportData.from_store(store, record.id), tmp_path / "cjk.pdf")
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "CJK" in fonts  # drawn from a font that has these letters
+    assert "山田太郎/김민준/王小明" in squeeze(pdf_text(pdf)) and "佐藤花子" in squeeze(pdf_text(pdf))
+
+
 def test_report_from_an_analysis_alone_without_series(tmp_path: Path, fixture_analysis: dict) -> None:
     need_poppler()
     del fixture_analysis["series"]
