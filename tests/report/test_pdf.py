@@ -70,6 +70,12 @@ def test_pdf_figures_equal_the_json_export_and_it_renders(store: Store, analysis
         assert asym[:4] == [fmt(a_[f"{m}_deg"]), fmt(a_.get(f"{m}_unc_deg")), fmt(a_[f"{m}_pct"]), "%"]
     assert ("Asymmetry flagged" in text) == exported["asymmetry"]["flagged"]
     assert "P-0042" in text and "Ann Example" in text and "1984-05-17" in text and "J. Smith, PT" in text
+    # A records system lists PDFs by title and author: every report of a subject was titled alike
+    # ("Hip rotation report · P-0042") and had no author.
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    day = data.session_date.isoformat()
+    assert f"Title:           Hip rotation report · P-0042 · session #{record.id} · {day}" in info
+    assert "Author:          J. Smith, PT" in info and "CreationDate:" in info
 
     pages = page_images(pdf)
     assert 1 <= len(pages) <= 3  # two at most, and the home program page (the demo suggests exercises)

@@ -206,11 +206,21 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "generated_utc": generated_utc or utc_stamp(),
         "sides": SIDES,
         "details": _details(data, a),
+        "document_id": document_id(data),
         "replayed_demo": a.get("model") == "synthetic",
         "retest": retest_context(data),
         "exercises_done": exercises_done(data),
         "program": program_context(data),
     }
+
+
+def document_id(data: ReportData) -> str:
+    """What tells this document from the subject's others, as the page header prints it:
+    ``"P-0042 · session #12 · 2026-03-02"`` (the parts known); also the PDF's title."""
+    parts = [data.subject.pseudonym if data.subject else None,
+             f"session #{data.session.id}" if data.session else None,
+             data.session_date.isoformat() if data.session_date else None]
+    return " · ".join(p for p in parts if p)
 
 
 def _details(data: ReportData, a: dict[str, Any]) -> list[tuple[str, str]]:
