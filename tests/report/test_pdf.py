@@ -147,6 +147,22 @@ def test_chinese_japanese_and_korean_names_print_as_letters_not_boxes(
     assert "山田太郎/김민준/王小明" in squeeze(pdf_text(pdf)) and "佐藤花子" in squeeze(pdf_text(pdf))
 
 
+def test_a_long_unbroken_pseudonym_or_address_stays_on_the_page(store: Store, fixture_analysis: dict,
+                                                                tmp_path: Path) -> None:
+    # A 64-character pseudonym (the most allowed) and an e-mail address as operator ran off the right
+    # edge of page 1 and squeezed the title into a column ("Seated / hip / rotation: / range of / motion").
+    need_poppler()
+    pseudonym = "P-" + "7f3c9a0e1b2d" * 5 + "ab"
+    store.add_subject(pseudonym)
+    operator = "ana.maria.nunez.fernandez@hospital-universitario-de-la-princesa.example.org"
+    record = store.save_analysis(fixture_analysis, subject=pseudonym, operator=operator)
+    pdf = write_pdf(ReportData.from_store(store, record.id), tmp_path / "long.pdf")
+    assert "Seated hip rotation: range of motion" in pdf_text(pdf)
+    page = page_images(pdf, dpi=50)[0]
+    margin = round(10 / 25.4 * 50)  # the outer 10 mm of the 14 mm right margin
+    assert (page[:, -margin:] > 240).all()  # nothing printed there
+
+
 def test_report_from_an_analysis_alone_without_series(tmp_path: Path, fixture_analysis: dict) -> None:
     need_poppler()
     del fixture_analysis["series"]
