@@ -5,7 +5,10 @@ for booleans, lists joined by ``;``, and text a spreadsheet would run as a
 formula (starting with ``= + - @``, a tab or a carriage return) prefixed with
 ``'``; a file name that is not UTF-8 with its odd bytes as ``\\xNN``
 (:func:`hiprom.parsing.printable_name`), so one such name never stops a table.
-UTF-8, comma-separated, ``\\n`` line ends, header first.
+UTF-8, comma-separated, ``\\n`` line ends, header first. A file (:func:`write_csv`, and
+a CSV the server sends as a download) starts with a byte-order mark (:data:`EXCEL_BOM`),
+so Excel reads it as UTF-8 rather than in the PC's own code page; text printed to
+standard output has none.
 
 And the one reading of a table a clinic typed in a spreadsheet
 (:func:`spreadsheet_rows`, :func:`column_name`): readings imported and
@@ -34,6 +37,11 @@ LIST_SEPARATOR = ";"
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
+EXCEL_BOM = "\ufeff"
+"""The UTF-8 byte-order mark a CSV file starts with: without it Excel decodes the file in the
+PC's code page ("Núñez" as "NÃºÃ±ez", "10°" as "10Â°"). Python reads it with ``utf-8-sig``,
+pandas and the other spreadsheets skip it."""
+
 
 def cell(value: Any) -> Any:
     """A CSV cell: '' for None, bools as true/false, lists joined by ';', formulas defused, valid UTF-8."""
@@ -60,11 +68,11 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 
 def write_csv(path: str | os.PathLike[str], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
-    """Write a table as CSV atomically (never half-written); returns the path."""
+    """Write a table as CSV atomically (never half-written), byte-order mark first; returns the path."""
     target = Path(path)
     text = csv_text(header, rows)
     with atomic_write(target, "w") as fh:
-        fh.write(text)
+        fh.write(EXCEL_BOM + text)
     return target
 
 

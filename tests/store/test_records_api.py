@@ -61,7 +61,9 @@ def test_subject_and_session_lifecycle(client: TestClient, analysis: dict, tmp_p
     summary = exported.json()["summary"]
     assert summary["sides"]["left"]["total_arc_deg"] == round(analysis["sides"]["left"]["total_arc_deg"], 1)
 
-    rows = list(csv.DictReader(io.StringIO(client.get(f"/api/sessions/{sid}/export.csv").text)))
+    download = client.get(f"/api/sessions/{sid}/export.csv").content
+    assert download.startswith(b"\xef\xbb\xbfsession_id,")  # the byte-order mark Excel needs to read UTF-8
+    rows = list(csv.DictReader(io.StringIO(download.decode("utf-8-sig"))))
     assert rows[0]["left_internal_rotation_deg"] == fmt(analysis["sides"]["left"]["internal_rotation_deg"])
     trials = client.get(f"/api/sessions/{sid}/export.csv", params={"table": "trials"}).text
     assert len(trials.strip().splitlines()) == len(analysis["trials"]) + 1

@@ -193,6 +193,11 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "history": shown,
         "since_first": data.since_first,
         "first_visit": history[0] if history else None,
+        # The trend chart draws the latest sessions only; its caption says so, and from which day.
+        "all_sessions": len(history),
+        "trend_sessions": min(len(history), charts.MAX_TREND_SESSIONS),
+        "trend_from": shown_time(history[-charts.MAX_TREND_SESSIONS].recorded_utc, with_time=False)
+        if len(history) > charts.MAX_TREND_SESSIONS else None,
         # The legend explains the marks of the rows shown, so it comes only with one of them.
         "changed_since_first": any(v in ("improved", "decreased") for h in shown
                                    for measures in (data.since_first.get(h.id) or {}).values() for v in measures.values()),
@@ -201,11 +206,21 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "generated_utc": generated_utc or utc_stamp(),
         "sides": SIDES,
         "details": _details(data, a),
+        "document_id": document_id(data),
         "replayed_demo": a.get("model") == "synthetic",
         "retest": retest_context(data),
         "exercises_done": exercises_done(data),
         "program": program_context(data),
     }
+
+
+def document_id(data: ReportData) -> str:
+    """What tells this document from the subject's others, as the page header prints it:
+    ``"P-0042 · session #12 · 2026-03-02"`` (the parts known); also the PDF's title."""
+    parts = [data.subject.pseudonym if data.subject else None,
+             f"session #{data.session.id}" if data.session else None,
+             data.session_date.isoformat() if data.session_date else None]
+    return " · ".join(p for p in parts if p)
 
 
 def _details(data: ReportData, a: dict[str, Any]) -> list[tuple[str, str]]:

@@ -324,12 +324,13 @@ def export_session_json(session_id: int, store: StoreDep) -> Response:
     **responses(404, 422)})
 def export_session_csv(session_id: int, store: StoreDep,
                        table: Literal["summary", "trials", "series"] = "summary") -> Response:
-    """One CSV table of a session (``summary``, ``trials`` or ``series``), as a download."""
+    """One CSV table of a session (``summary``, ``trials`` or ``series``), as a download (byte-order mark first)."""
     from hiprom.report import ReportData, csv_text
+    from hiprom.tables import EXCEL_BOM
 
     with _http_errors():
         data = ReportData.from_store(store, session_id)
-    return Response(csv_text([data], table), media_type="text/csv; charset=utf-8",
+    return Response(EXCEL_BOM + csv_text([data], table), media_type="text/csv; charset=utf-8",
                     headers=_attachment(f"hiprom-session-{session_id}.{table}.csv"))
 
 
