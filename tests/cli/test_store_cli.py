@@ -329,12 +329,12 @@ def test_the_sessions_table_shows_the_newest_fifty_and_says_how_many_more(tmp_pa
 
 def test_the_subjects_table_shows_fifty_and_finds_one_by_pseudonym_or_name(tmp_path: Path) -> None:
     """A clinic's 2 061 subjects filled the terminal (3.7 s): the table shows the first 50 by
-    pseudonym and says how to see more or find one; --find matches pseudonym or name, any case."""
+    pseudonym and says how to see more or find one; --find matches pseudonym or name, any case or accent."""
     from hiprom.store import Store
 
     with Store(tmp_path / "data" / "hiprom.db") as store:
         for i in range(1, 56):
-            store.add_subject(f"P-{i:03d}", name="Ann O'Neil" if i == 42 else f"Person {i}")
+            store.add_subject(f"P-{i:03d}", name={42: "Ann O'Neil", 7: "Élise Öz"}.get(i, f"Person {i}"))
         store.add_subject("Q_1%", name="Literal")
     rows = lambda out: re.findall(r"\b(P-\d{3}|Q_1%)", out)  # noqa: E731
     shown = hiprom(tmp_path, "subjects", "list").stdout
@@ -343,6 +343,8 @@ def test_the_subjects_table_shows_fifty_and_finds_one_by_pseudonym_or_name(tmp_p
     assert len(rows(hiprom(tmp_path, "subjects", "list", "--all").stdout)) == 56
     assert rows(hiprom(tmp_path, "subjects", "list", "--find", "o'neil").stdout) == ["P-042"]
     assert rows(hiprom(tmp_path, "subjects", "list", "--find", "_1%").stdout) == ["Q_1%"]  # not wildcards
+    assert rows(hiprom(tmp_path, "subjects", "list", "--find", "élise ÖZ").stdout) == ["P-007"]  # was none
+    assert rows(hiprom(tmp_path, "subjects", "list", "--find", "elise oz").stdout) == ["P-007"]
     found = hiprom(tmp_path, "subjects", "list", "--find", "p-00", "--limit", "3").stdout
     assert rows(found) == ["P-001", "P-002", "P-003"] and "The first 3 of 9 subjects by pseudonym" in found
     none = hiprom(tmp_path, "subjects", "list", "--find", "Smith").stdout
