@@ -34,7 +34,7 @@ SIDE_FIELDS: tuple[str, ...] = tuple(
     f"{d}_{k}" for d in ("internal", "external") for k in (
         "rotation_deg", "rotation_unc_deg", "rotation_pct_norm", "rotation_band", "rotation_confirmed",
         "trials", "invalid_trials", "spread_deg", "peak_t_s", "rotation_reason")
-) + ("total_arc_deg", "total_arc_unc_deg", "total_arc_pct_norm", "total_arc_reason", "not_measurable")
+) + ("total_arc_deg", "total_arc_unc_deg", "total_arc_pct_norm", "total_arc_band", "total_arc_reason", "not_measurable")
 # Fields of the flat asymmetry (analysis["asymmetry"] with its verdicts as columns), left minus right.
 ASYMMETRY_FIELDS: tuple[str, ...] = tuple(
     f"{m}_{k}" for m in MEASURES for k in ("deg", "unc_deg", "pct", "verdict", "words")
