@@ -23,6 +23,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from hiprom.rounding import shown
+
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "samples" / "demo_seated_test.landmarks.npz"
 NAME = 'Dana "DJ" O\'Neil <script>alert(1)</script> 😀 שלום'
@@ -46,8 +48,13 @@ def hiprom(home: Path, *args: str, check: bool = True, tmp: Path | None = None,
     return proc
 
 
-def fmt(value) -> str:
-    return "—" if value is None else f"{round(value, 1):.1f}"
+def fmt(value, signed: bool = False) -> str:
+    """A figure as a person reads it in the CLI and the PDF: "−9.2" with the minus sign (the CSV keeps "-9.2")."""
+    return "—" if value is None else shown(value, signed=signed)
+
+
+def csv_number(value) -> str:
+    return f"{round(value, 1):.1f}"
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +154,7 @@ def test_export_json_and_csv(home: Path) -> None:
     files = sorted(p.name for p in (home / "out").glob("s1.*.csv"))
     assert files == ["s1.series.csv", "s1.summary.csv", "s1.trials.csv"]
     summary = list(csv.DictReader(io.StringIO((home / "out" / "s1.summary.csv").read_text(encoding="utf-8"))))
-    assert summary[0]["left_total_arc_deg"] == fmt(analysis["sides"]["left"]["total_arc_deg"])
+    assert summary[0]["left_total_arc_deg"] == csv_number(analysis["sides"]["left"]["total_arc_deg"])
     series = (home / "out" / "s1.series.csv").read_text(encoding="utf-8").splitlines()
     assert len(series) == len(analysis["series"]["t_s"]) + 1
     stdout = hiprom(home, "sessions", "export", "1", "--format", "csv", "--table", "trials").stdout
@@ -171,7 +178,7 @@ def test_report_pdf_has_the_exported_figures_and_renders(home: Path) -> None:
             s = summary["sides"][side]
             assert figures[offset:offset + 3] == [fmt(s[f"{measure}_deg"]), fmt(s[f"{measure}_unc_deg"]),
                                                   fmt(s[f"{measure}_pct_norm"])]
-        assert asym[0] == fmt(summary["asymmetry"][f"{measure}_deg"])
+        assert asym[0] == fmt(summary["asymmetry"][f"{measure}_deg"], signed=True)  # "−9.2", "+0.4": the page's
     reading = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     flat = re.sub(r"\s+", "", BIDI.sub("", reading))
     assert re.sub(r"\s+", "", NAME.replace("שלום", "")) in flat and "שלום" in flat

@@ -159,6 +159,12 @@ def test_the_total_arc_band_word_is_the_analysiss_verdict_not_the_bare_figures(p
     cells = {side: row.locator("td").nth(SIDES.index(side)).inner_text() for side in SIDES}
     assert "cannot tell" in cells["left"] and "normal" not in cells["left"], cells
     assert "below normal" in cells["right"], cells
+    # A figure below zero (a foot that could not turn past neutral) with the minus sign, as the PDF and the
+    # CLI write it: the page's own degrees() wrote "-2.0°" beside its signed differences' "−4.1°".
+    sides["right"].update({"internal_rotation_deg": -2.0, "internal_rotation_band": "below"})
+    page.evaluate("(res) => import('/static/results.js').then((m) => m.renderResults(res))", res)
+    ir = page.locator("#results-table tbody tr").nth(0).locator("td").nth(SIDES.index("right")).inner_text()
+    assert ir.startswith("−2.0°"), ir
 
 
 def test_focus_is_visible_and_buttons_are_reachable_by_tab(page):

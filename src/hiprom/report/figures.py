@@ -15,6 +15,7 @@ from hiprom.assessment import Norms
 from hiprom.assessment.wording import explain
 from hiprom.landmarks import SIDES
 from hiprom.rounding import rounded as rounded_number
+from hiprom.rounding import shown
 
 DECIMALS = 1
 """Decimals of every angle and percentage shown (0.1 deg is below any clinical resolution)."""
@@ -71,13 +72,9 @@ def rnd(value: Any, decimals: int = DECIMALS) -> float | None:
 
 
 def fmt(value: Any, decimals: int = DECIMALS, missing: str = "—") -> str:
-    """The text of a rounded figure (``32.1``), or ``missing`` when not measurable.
-
-    Uses an ASCII hyphen-minus for negative values, so the PDF's text can be
-    compared with the JSON by a program.
-    """
-    x = rnd(value, decimals)
-    return missing if x is None else f"{x:.{decimals}f}"
+    """The text of a rounded figure (``32.1``, ``−9.0``: :func:`hiprom.rounding.shown`), or ``missing``
+    when not measurable. For people (PDF, CLI); the CSVs keep the number."""
+    return shown(rnd(value, decimals), decimals) or missing
 
 
 def rounded(record: dict[str, Any], fields: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure
 
 from hiprom.report import charts
+from hiprom.rounding import shown
 
 POINT_COLOR = "#1f5fa8"
 BIAS_COLOR = "#d9480f"
@@ -49,14 +50,14 @@ def agreement_chart(pairs: Sequence[Mapping[str, Any]], figs: Mapping[str, Any],
         ax_ba.axhline(0, color="#999999", lw=0.6)
         bias = figs.get("bias_deg")
         if bias is not None:
-            ax_ba.axhline(bias, color=BIAS_COLOR, lw=1.0, label=f"bias {bias:.1f}°")
+            ax_ba.axhline(bias, color=BIAS_COLOR, lw=1.0, label=f"bias {shown(bias)}°")
             for key in ("loa_low", "loa_high"):
                 value, ci = figs[f"{key}_deg"], figs.get(f"{key}_ci_deg") or [None, None]
                 ax_ba.axhline(value, color=BIAS_COLOR, lw=0.9, ls="--",
                               label="95 % limits of agreement" if key == "loa_low" else None)
                 if ci[0] is not None:
                     ax_ba.axhspan(ci[0], ci[1], color=BIAS_COLOR, alpha=0.10, lw=0)
-                ax_ba.text(1.0, value, f" {value:.1f}°", transform=ax_ba.get_yaxis_transform(),
+                ax_ba.text(1.0, value, f" {shown(value)}°", transform=ax_ba.get_yaxis_transform(),
                            va="center", ha="left", fontsize=6.5, color=BIAS_COLOR)
         ax_ba.set_xlabel(f"mean of {labels[0]} and {labels[1]} (degrees)")
         ax_ba.set_ylabel(f"{labels[0]} − {labels[1]} (degrees)")
