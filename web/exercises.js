@@ -320,7 +320,10 @@ async function relinked(state) {
       return;
     }
   }
-  if (mine.stopping) { if (!(await stopOnServer()) && app.exercise === mine) mine.relink = true; return; }
+  if (mine.stopping) {
+    if (!(await stopOnServer()) && app.exercise === mine) el.say.textContent = "The server did not stop the count: press Done again.";
+    return;
+  }
   if (kept) { setText(el.say, "Connection back: counting goes on."); return; }
   ex.said = new Set();
   el.say.textContent = `The server restarted: counting goes on from rep ${mine.reps.length + 1} once you sit still with both feet straight.`;
