@@ -63,6 +63,7 @@ export function renderResults(res) {
   const asym = res.asymmetry || {};
   const flagged = new Set(asym.flagged_measures || []);
   const verdicts = asym.verdicts || {};
+  const threshold = (res.norms && res.norms.asymmetry_threshold_deg) ?? facts.norms.asymmetry_threshold_deg;
   ui.resultsBody.replaceChildren(...ROWS.map(([label, key, which]) => {
     const tr = document.createElement("tr");
     const th = document.createElement("th");
@@ -101,6 +102,9 @@ export function renderResults(res) {
       tdPct.appendChild(span("big", pct !== null && pct !== undefined ? `${pct.toFixed(1)}%` : "–"));
       tdPct.title = "The difference as a share of the larger side";
       if (isFlagged) { tdDiff.classList.add("flagged"); tdPct.classList.add("flagged"); }
+      // In words, as the PDF's "⚑ exceeds": the red alone is lost on a red-green colour-blind reader,
+      // in Windows high contrast and to a screen reader.
+      if (verdicts[key] === "exceeds") tdDiff.appendChild(span("sub flagged", `⚑ exceeds ${threshold}°`));
       if (verdicts[key] === "inconclusive") tdDiff.appendChild(span("sub undecided", "cannot tell"));
       tdDiff.title = (res.words && res.words.asymmetry[key]) || "";
     }

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hiprom.atomic import atomic_write
+from hiprom.errors import InputError
 from hiprom.parsing import printable_name
 
 if TYPE_CHECKING:
@@ -71,6 +72,25 @@ DELIMITERS = ",;\t"
 """Cell separators a spreadsheet saves CSV with: ',' and, where the decimal mark is a comma (European Excel), ';'."""
 
 _UNIT = re.compile(r"\s*(\((°|deg|degrees)\)|\[(°|deg|degrees)\]|°)$")
+
+
+def read_spreadsheet(path: str | os.PathLike[str]) -> str:
+    """The text of a CSV file a spreadsheet saved (UTF-8, a byte-order mark allowed).
+
+    Raises:
+        InputError: no such file, unreadable, or not UTF-8 (Excel's plain "CSV" on Windows is
+            Windows-1252: the message says to save it as "CSV UTF-8").
+    """
+    p = Path(path)
+    try:
+        return p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"{p}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{p}: is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at byte {exc.start}); save it "
+                         "from your spreadsheet as \"CSV UTF-8\" and try again") from None
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read it ({exc.strerror or exc})") from None
 
 
 def spreadsheet_rows(text: str) -> _reader:

@@ -17,9 +17,9 @@ import click
 from rich.text import Text
 
 from hiprom.assessment.reasons import reason_words
+from hiprom.cli.options import db_option, model_option
 from hiprom.cli.store_cmd import (
     console,
-    db_option,
     json_option,
     make_table,
     num,
@@ -87,7 +87,7 @@ def _dose_spec(spec: str) -> tuple[str, dict[str, int]]:
 @click.option("--hold", "hold_s", type=click.IntRange(0, 600), default=None, help="Hold each rep this long (s).")
 @click.option("--reps", type=click.IntRange(1, 100), default=None, help="Reps per set asked for.")
 @click.option("--sets", type=click.IntRange(1, 20), default=None, help="Sets asked for.")
-@click.option("--model", default=None, help="Pose model variant or .task file (video input only).")
+@model_option()
 @click.option("--save", "save_session", default=None, metavar="SESSION", help="Store the result with this session.")
 @exercises_option
 @db_option

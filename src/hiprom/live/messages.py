@@ -25,6 +25,9 @@ Level = Literal["ok", "info", "warn", "error"]
 MODEL_MISSING_TEXT = "The pose model is missing: nothing can be measured until it is installed."
 """One line for the page; the reason (paths tried, how to fetch) goes in the status's detail."""
 
+MODEL_LOADING_TEXT = "Loading the pose model (on first use it is downloaded, which can take a minute)..."
+"""While the model loads: a first-use download would otherwise show "Opening …" until it ends."""
+
 
 @dataclass(frozen=True)
 class Status:

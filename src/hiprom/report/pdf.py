@@ -22,7 +22,7 @@ from hiprom import __version__
 from hiprom.assessment.reasons import reason_words
 from hiprom.assessment.wording import asymmetry_sentence
 from hiprom.atomic import atomic_write
-from hiprom.errors import HipromError, InputError
+from hiprom.errors import ConfigError, InputError, missing_extra
 from hiprom.kinematics import COMPENSATION, flag_names
 from hiprom.landmarks import SIDES
 from hiprom.report import charts
@@ -276,9 +276,9 @@ def _weasyprint() -> Any:
     try:
         import weasyprint
     except ImportError:
-        raise HipromError("PDF reports need: pip install 'hiprom[report]'") from None
+        raise ConfigError(missing_extra("a PDF report", "WeasyPrint", "report")) from None
     except OSError as exc:  # WeasyPrint installed but Pango missing
-        raise HipromError(f"PDF reports need the Pango library ({exc}); see docs/reports.md") from None
+        raise ConfigError(f"PDF reports need the Pango library ({exc}); see docs/reports.md") from None
     return weasyprint
 
 
@@ -293,7 +293,7 @@ def pdf_layout() -> Iterator[Callable[[str], Any]]:
     ``hiprom report`` left 11 MB behind. The folder is removed here when the ``with`` ends.
 
     Raises:
-        HipromError: WeasyPrint or Pango is not installed.
+        ConfigError: WeasyPrint or Pango is not installed.
     """
     weasyprint = _weasyprint()
     from weasyprint.text.fonts import FontConfiguration
@@ -319,7 +319,7 @@ def render_pdf(data: ReportData, generated_utc: str | None = None,
     ``RenderCancelled``, so a server never finishes a report nobody will read.
 
     Raises:
-        HipromError: WeasyPrint is not installed.
+        ConfigError: WeasyPrint is not installed.
         RenderCancelled: ``cancelled()`` became true.
     """
 
