@@ -34,11 +34,6 @@ function bandOf(which) {
 const BAND_WORDS = { below: ["low", "below normal"], within: ["in", "normal"], above: ["high", "above normal"],
   inconclusive: ["undecided", "cannot tell"] };
 
-/** The arc has no verdict of its own in the analysis: its figure against the sum of the two bands. */
-function arcBand(value, [lo, hi]) {
-  return value < lo ? "below" : value > hi ? "above" : "within";
-}
-
 function cell(label, value, unc, band, verdict, reason) {
   const td = document.createElement("td");
   td.dataset.label = label;
@@ -79,8 +74,7 @@ export function renderResults(res) {
     for (const side of facts.sides) {
       const s = res.sides[side] || {};
       const value = s[`${key}_deg`];
-      const verdict = which === "arc" ? (value == null ? null : arcBand(value, bandOf(which))) : s[`${key}_band`];
-      const td = cell(SIDE_LABEL[side], value, s[`${key}_unc_deg`], bandOf(which), verdict, s.not_measurable);
+      const td = cell(SIDE_LABEL[side], value, s[`${key}_unc_deg`], bandOf(which), s[`${key}_band`], s.not_measurable);
       const unconfirmed = key === "total_arc"
         ? s.internal_rotation_confirmed === false || s.external_rotation_confirmed === false
         : s[`${key}_confirmed`] === false;

@@ -12,7 +12,7 @@ import pytest
 from hiprom.errors import InputError
 from hiprom.report import EXPORT_SCHEMA, ReportData, csv_text, export_json, write_csv
 from hiprom.report.exports import csv_paths
-from hiprom.report.figures import fmt
+from hiprom.report.figures import rnd
 from hiprom.store import Store
 
 
@@ -55,8 +55,8 @@ def test_csv_summary_is_one_row_per_session_with_the_report_figures(stored: Repo
     assert "name" not in row and "date_of_birth" not in row  # CSV carries the pseudonym only
     for side in ("left", "right"):
         for key in ("internal_rotation_deg", "external_rotation_unc_deg", "total_arc_pct_norm"):
-            assert row[f"{side}_{key}"] == fmt(analysis["sides"][side][key])
-    assert row["asymmetry_total_arc_deg"] == fmt(analysis["asymmetry"]["total_arc_deg"])
+            assert row[f"{side}_{key}"] == str(rnd(analysis["sides"][side][key]))
+    assert row["asymmetry_total_arc_deg"] == str(rnd(analysis["asymmetry"]["total_arc_deg"]))  # "-9.2": a number
     assert row["asymmetry_flagged"] == str(analysis["asymmetry"]["flagged"]).lower()
 
 

@@ -26,7 +26,7 @@ from hiprom.cli.progress import frame_progress
 from hiprom.cli.options import db_option, model_option
 from hiprom.cli.store_cmd import STDOUT, StdoutConsole, open_store, verdict_cell, write_text
 from hiprom.errors import InputError, NotMeasurableError
-from hiprom.rounding import counted
+from hiprom.rounding import counted, shown
 
 FILE = click.Path(dir_okay=False, path_type=Path)
 
@@ -38,7 +38,7 @@ def _deg(value: float | None, unc: float | None = None, pct: float | None = None
     """``32.1° ±1.8 (71.3%)``, or ``—`` when not measured: the report's and the export's figures, to the decimal."""
     if value is None:
         return "—"
-    text = f"{value:.1f}°"
+    text = f"{shown(value)}°"
     if unc is not None:
         text += f" ±{unc:.1f}"
     if pct is not None:
@@ -75,7 +75,7 @@ def summary_tables(result: dict[str, Any], catalogue: Catalogue | None = None) -
     cells = []
     for m in ("internal_rotation", "external_rotation", "total_arc"):
         d = asym.get(f"{m}_deg")
-        cell = Text("—" if d is None else f"{d:+.1f}° ({asym[f'{m}_pct']:.1f}%)")
+        cell = Text("—" if d is None else f"{shown(d, signed=True)}° ({asym[f'{m}_pct']:.1f}%)")
         cells.append(verdict_cell(cell, verdicts.get(m)))
     figures.add_row("L−R", *cells)
     out.append(figures)

@@ -29,7 +29,7 @@ from hiprom.cli.store_cmd import (
     time_cell,
 )
 from hiprom.errors import InputError
-from hiprom.rounding import counted
+from hiprom.rounding import counted, shown
 
 FILE = click.Path(dir_okay=False, path_type=Path)
 
@@ -246,7 +246,7 @@ def retest(session_id: str, before: str | None, db: str | None, as_json: bool) -
                       ["measure", ("before", "right"), ("after", "right"), ("change", "right"), ("±", "right"),
                        ("needed", "right"), "verdict"])
     for row in table["rows"]:
-        change = "—" if row["change_deg"] is None else f"{row['change_deg']:+.1f}"
+        change = "—" if row["change_deg"] is None else shown(row["change_deg"], signed=True)
         style = {"improved": "green", "decreased": "red"}.get(row["verdict"] or "", "")
         grid.add_row(f"{row['side']} {row['measure'].replace('_', ' ')}", num(row["before_deg"]),
                      num(row["after_deg"]), change, num(row["change_unc_deg"]), num(row["limit_deg"]),

@@ -230,7 +230,7 @@ def _listed(limit: int | None, show_all: bool, as_json: bool) -> int | None:
 
 
 @subjects.command("list")
-@click.option("--find", default=None, metavar="TEXT", help="Only subjects whose pseudonym or name contains TEXT (any case).")
+@click.option("--find", default=None, metavar="TEXT", help="Only subjects whose pseudonym or name contains TEXT (case and accents ignored: elise finds Élise).")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help=f"At most this many, by pseudonym (default: {LIST_LIMIT} in the table, all with --json).")
 @click.option("--all", "show_all", is_flag=True, help="Every subject, however many.")

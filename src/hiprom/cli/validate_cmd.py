@@ -20,6 +20,7 @@ from rich.text import Text
 from hiprom.cli.options import db_option
 from hiprom.cli.store_cmd import DAY, STDOUT, console, make_table, num, open_store, write_text
 from hiprom.errors import InputError
+from hiprom.rounding import shown
 
 INSTRUMENT_CHOICES = ("goniometer", "inclinometer", "other")
 
@@ -108,5 +109,5 @@ def _print(study: dict[str, Any]) -> None:
 
 
 def _icc(value: float | None) -> Text:
-    return Text("—", style="dim") if value is None else Text(f"{value:.2f}")
+    return Text("—", style="dim") if value is None else Text(shown(value, 2) or "—")
 

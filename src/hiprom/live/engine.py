@@ -17,8 +17,9 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from hiprom.assessment import Norms
 from hiprom.errors import HipromError
@@ -156,9 +157,11 @@ class LiveEngine:
             raise ValueError(f"Invalid guide command {action!r}, expecting one of {COMMANDS}")
         self._commands.put(action)
 
-    def start_exercise(self, exercise_id: str, side: str) -> None:
-        """Queue a counted exercise (any thread); ``ExerciseError`` when the camera cannot follow it."""
-        self._commands.put(LiveExercise(camera_exercise(exercise_id, side), side))
+    def start_exercise(self, exercise_id: str, side: str, earlier: Sequence[Any] = ()) -> None:
+        """Queue a counted exercise (any thread), going on from the reps ``earlier`` counted (as
+        :class:`LiveExercise` takes them); ``ExerciseError`` when the camera cannot follow it or
+        ``earlier`` is not such reps."""
+        self._commands.put(LiveExercise(camera_exercise(exercise_id, side), side, earlier=earlier))
 
     def stop_exercise(self) -> None:
         """Queue the end of the counted exercise (its record then appears in ``exercise_state``)."""

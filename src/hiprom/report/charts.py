@@ -22,6 +22,7 @@ from matplotlib.patches import Patch
 from hiprom.assessment import Norms
 from hiprom.landmarks import SIDES
 from hiprom.report.figures import number
+from hiprom.rounding import MINUS, shown
 from hiprom.store.records import shown_time
 
 SIDE_COLORS = {"left": "#1f5fa8", "right": "#d9480f"}
@@ -121,7 +122,7 @@ def _bar(ax: Any, x: float, summary: dict[str, Any], side: str, measure: str, to
     ax.bar(x, value, width=0.34, color=color, zorder=2)
     if unc:
         ax.errorbar(x, value, yerr=unc, color="#222222", lw=0.8, capsize=2.5, zorder=3)
-    ax.text(x, value + (unc or 0) + top * 0.015, f"{value:.1f}°", ha="center", va="bottom", fontsize=6.5)
+    ax.text(x, value + (unc or 0) + top * 0.015, f"{shown(value)}°", ha="center", va="bottom", fontsize=6.5)
 
 
 def angle_over_time(analysis: dict[str, Any], width_mm: float = 180, height_mm: float = 44) -> str | None:
@@ -169,7 +170,7 @@ def angle_over_time(analysis: dict[str, Any], width_mm: float = 180, height_mm: 
             ax.axhline(level, color=NORM_COLOR, ls="--", lw=0.7, zorder=1)
         ax.axhline(0, color="#888888", lw=0.5, zorder=1)
         ax.text(t[-1], norm, f"+{norm:g}° internal reference", ha="right", va="bottom", fontsize=6, color=NORM_COLOR)
-        ax.text(t[-1], -norm, f"-{norm:g}° external reference", ha="right", va="top", fontsize=6, color=NORM_COLOR)
+        ax.text(t[-1], -norm, f"{MINUS}{norm:g}° external reference", ha="right", va="top", fontsize=6, color=NORM_COLOR)
         ax.set_xlim(t[0], t[-1])
         finite = [abs(v) for s in SIDES for v in _array(series.get(f"{s}_deg"), t.size) if math.isfinite(v)]
         lim = max([norm * 1.25, *finite]) * 1.1

@@ -29,6 +29,7 @@ from hiprom.report import charts
 from hiprom.report.data import ReportData, utc_stamp
 from hiprom.report.exercises import exercises_done, program_context, retest_context
 from hiprom.report.figures import MEASURE_LABELS, MEASURES, fmt, number, summary
+from hiprom.rounding import shown
 from hiprom.store.records import shown_time
 
 MAX_PAGES = 2
@@ -54,6 +55,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["fmt"] = fmt
+    env.filters["signed"] = lambda v: shown(number(v), signed=True) or "—"  # a difference or change: "+6.3", "−4.1"
     env.filters["textdir"] = text_direction
     env.filters["plain"] = lambda v: "—" if v is None or v == "" else v
     env.filters["when"] = shown_time

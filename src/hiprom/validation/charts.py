@@ -14,6 +14,7 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure
 
 from hiprom.report import charts
+from hiprom.rounding import shown
 
 POINT_COLOR = "#1f5fa8"
 BIAS_COLOR = "#d9480f"
@@ -52,7 +53,7 @@ def agreement_chart(pairs: Sequence[Mapping[str, Any]], figs: Mapping[str, Any],
         bias = figs.get("bias_deg")
         span = [float(diff.min()), float(diff.max())]
         if bias is not None:
-            ax_ba.axhline(bias, color=BIAS_COLOR, lw=1.0, label=f"bias {bias:.1f}°")
+            ax_ba.axhline(bias, color=BIAS_COLOR, lw=1.0, label=f"bias {shown(bias)}°")
             for key in ("loa_low", "loa_high"):
                 value, ci = figs[f"{key}_deg"], figs.get(f"{key}_ci_deg") or [None, None]
                 ax_ba.axhline(value, color=BIAS_COLOR, lw=0.9, ls="--",
@@ -62,7 +63,7 @@ def agreement_chart(pairs: Sequence[Mapping[str, Any]], figs: Mapping[str, Any],
                                  color=BIAS_COLOR, lw=2.4, alpha=0.45,
                                  label="95 % CI of each limit" if key == "loa_low" else None)
                     span.extend(ci)
-                ax_ba.text(1.0, value, f" {value:.1f}°", transform=ax_ba.get_yaxis_transform(),
+                ax_ba.text(1.0, value, f" {shown(value)}°", transform=ax_ba.get_yaxis_transform(),
                            va="center", ha="left", fontsize=6.5, color=BIAS_COLOR)
         pad = 0.08 * (max(span) - min(span)) or 1.0
         ax_ba.set_ylim(min(span) - pad, max(span) + pad)

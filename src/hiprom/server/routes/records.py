@@ -178,7 +178,7 @@ def _session_public(record: Any) -> dict[str, Any]:
 @router.get("/subjects", response_model=list[SubjectPublic], responses=responses(422))
 def list_subjects(store: StoreDep,
                   find: Annotated[str | None, Query(max_length=200)] = None) -> list[dict[str, Any]]:
-    """Every subject, by pseudonym; with ``find``, those whose pseudonym or name contains it (any case)."""
+    """Every subject, by pseudonym; with ``find``, those whose pseudonym or name contains it (case and accents ignored)."""
     with _http_errors():
         return [s.to_dict() for s in store.subjects(find)]
 
