@@ -76,7 +76,7 @@ def test_batch_trials_have_the_columns_of_the_clinic_export(done, store, tmp_pat
     record = store.save_analysis(analysis, subject="P-1")
     exported = list(csv.DictReader(io.StringIO(csv_text([ReportData.from_store(store, record.id)], "trials"))))
     path = write_trials(tmp_path / "trials.csv", [row, SummaryRow.failed("bad.mp4", "not a video")])
-    with open(path, newline="", encoding="utf-8") as fh:
+    with open(path, newline="", encoding="utf-8-sig") as fh:
         batch = list(csv.DictReader(fh))
     assert len(batch) == len(analysis["trials"]) > 0 and {b["file"] for b in batch} == {row.file}
     shared = ("trial", *TRIAL_FIELDS)

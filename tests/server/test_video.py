@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import cv2
@@ -159,3 +160,19 @@ def test_a_worker_behind_a_30_fps_video_gives_the_tracker_the_videos_own_gaps(li
     seen = np.diff([t for t, _ in calls])
     assert (seen > 50.0).sum() >= 5  # frames the worker skipped
     assert all(abs(gap - 1000.0 / 30) < 1.0 for _, gap in calls[1:])
+
+
+def test_the_page_says_the_pose_model_is_loading_while_it_loads(live_server, gt01, monkeypatch):
+    """A first-use download (9.4 MB, or 30 s of a silent network) showed 'Opening gt01.mp4...' all along."""
+    from hiprom.live.processor import LiveProcessor
+
+    loaded = threading.Event()
+    monkeypatch.setattr(LiveProcessor, "warm_up", lambda self: loaded.wait(10))  # a model that takes its time
+    with live_server(source=str(gt01)) as url:
+        with connect(ws_url(url, "/ws/live"), open_timeout=5) as ws:
+            msg, _ = recv_until(ws, lambda m: m["status"]["code"] != "starting", timeout=10)
+            assert msg["status"]["code"] == "loading" and msg["status"]["blocking"] is False
+            assert msg["status"]["text"].startswith("Loading the pose model")
+            assert httpx.get(url + "/api/live").json()["status"]["code"] == "loading"
+            loaded.set()
+            recv_until(ws, lambda m: m["status"]["code"] == "source_open", timeout=10)

@@ -31,7 +31,7 @@ from hiprom.batch.outputs import BatchOptions, input_fingerprint, write_outputs
 from hiprom.batch.progress import Reporter
 from hiprom.batch.summary import SummaryRow
 from hiprom.batch.worker import BatchStopped, compute, failure_message
-from hiprom.errors import ConfigError, ModelError, OutputPlaceError
+from hiprom.errors import ConfigError, ModelError, OutputPlaceError, missing_extra
 
 CONNECT_TIMEOUT_S = 20
 WORKER_CHECK_S = 5.0
@@ -116,14 +116,16 @@ def _worker_address() -> str:
         return "(unknown)"
 
 
-def _import_distributed() -> Any:
+def import_distributed() -> Any:
+    """Dask's ``distributed`` package.
+
+    Raises:
+        ConfigError: it is not installed (the line gives the pip command).
+    """
     try:
         import distributed
     except ImportError:
-        raise ConfigError(
-            "--scheduler needs Dask distributed, which is not installed; "
-            "install it with: pip install 'hiprom[cluster]'"
-        ) from None
+        raise ConfigError(missing_extra("--scheduler", "Dask distributed", "cluster")) from None
     return distributed
 
 
@@ -217,7 +219,7 @@ def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address:
     away, unfinished jobs get ``interrupted`` rows too and
     :class:`SchedulerLostError` is raised.
     """
-    distributed = _import_distributed()
+    distributed = import_distributed()
     if not jobs:
         return
     _check_scheduler(address, CONNECT_TIMEOUT_S)
