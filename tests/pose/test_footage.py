@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -129,5 +131,7 @@ def test_a_desk_webcam_with_the_legs_hidden_is_not_measurable_and_says_what_to_f
 
     result = analyze_recording(tracked_clips["d_webcam_desk_upper_body_caliscope.mp4"].recording)
     assert not result["measurable"]
-    assert "leg hard to see" in result["not_measurable_reason"]
+    # Whether the model "sees" a knee in one frame or in none depends on the CPU's kernels (an AMD
+    # EPYC: 1 of 111 frames; an Intel Xeon: none); either way it is the legs, and the advice is the same.
+    assert re.search(r"leg hard to see|leg never visible", result["not_measurable_reason"])
     assert explain(result)["not_measurable"].startswith("Keep both knees and feet in the picture")

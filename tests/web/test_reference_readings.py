@@ -65,6 +65,18 @@ def stored(page, session_id: int) -> list[dict]:
     return answer.json()
 
 
+def two_more_people(db, session_id: int) -> None:
+    """The same test saved for two more people, each with a goniometer reading (stored as the page does)."""
+    from hiprom.store import ReferenceInput, Store
+
+    with Store(db) as store:
+        analysis = store.analysis(session_id)
+        for i, subject in enumerate(("S-REF2", "S-REF3")):
+            other = store.save_analysis(analysis, subject=subject)
+            store.add_reference(other.id, ReferenceInput(instrument="goniometer", left_ir_deg=30.0 + i,
+                                                         right_ir_deg=36.0 - i, left_er_deg=40.0, right_er_deg=39.0 + i))
+
+
 def validate(db) -> dict:
     proc = subprocess.run([sys.executable, "-m", "hiprom.cli.main", "validate", "--db", str(db), "--json", "-"],
                           capture_output=True, text=True, timeout=120)
@@ -104,6 +116,7 @@ def test_readings_typed_on_the_page_are_pairs_in_hiprom_validate(saved, db):
     assert page.locator("#ref-status").inner_text() == f"Stored with session {session_id}."
     assert page.locator("#ref-left_ir_deg").input_value() == ""  # ready for another rater's reading
 
+    two_more_people(db, session_id)  # validate takes a person as its unit and needs three
     out = validate(db)
     ours = {p["measure"]: p["b_deg"] for p in out["pairs"] if p["session"] == str(session_id) and p["rater"] == "RB"}
     assert ours == {MEASURE[name]: float(value) for name, value in READINGS.items()}
