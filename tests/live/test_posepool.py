@@ -193,6 +193,29 @@ def test_one_core_poses_in_the_callers_thread_as_before():
     assert [f for _, f in FakeTracker.scenes] == [None, None] and trackers[0].closed_in == me
 
 
+
+@pytest.mark.parametrize("cores", [0.9, 2.0])
+def test_the_second_thread_stands_down_when_the_process_gets_no_second_core(cores):
+    # Frames 10 ms apart, 30 ms to pose one: both threads are busy all the time. A process that
+    # gets under 1.4 cores then (a busy machine's share, measured as CPU time over wall time; here
+    # a clock that says so) gains nothing from the second thread, which stands down; with two
+    # cores it goes on.
+    pool = PosePool(FrameSlot(takers=2), lambda: FakeTracker(slow_s=0.03, fast_s=0.03), threads=2,
+                    cpu_clock=lambda: time.monotonic() * cores)
+    pool.start()
+    try:
+        out = run(pool, [item(i) for i in range(180)], interval_s=0.01)
+    finally:
+        pool.close()
+    t = [p.item.t_ms for p in out]
+    assert all(b > a for a, b in zip(t, t[1:]))
+    late = {name for _, t_ms, name, _ in FakeTracker.log if t_ms > 150 * 33.3}
+    if cores < 1.4:
+        assert pool.standing_down and pool.slot.takers == 1 and late == {"hiprom-pose-0"}
+    else:
+        assert not pool.standing_down and pool.slot.takers == 2 and late == {"hiprom-pose-0", "hiprom-pose-1"}
+
+
 # -- the real model on the two-people clip --------------------------------------------------------
 
 
@@ -217,7 +240,9 @@ def test_two_pose_threads_follow_one_subject_on_the_two_people_clip(footage_dir,
         items.append(FeedItem(t_ms=i * 1000.0 / 30, index=i, captured_unix_ms=0.0, size_wh=bgr.shape[1::-1],
                               image_rgb=cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), source_gap_ms=1000.0 / 30, pass_index=1))
     cap.release()
-    pool = PosePool(FrameSlot(takers=2), lambda: PoseTracker(model_path), threads=2)
+    # Both threads all along, however busy the machine (no stand-down: the clock says two cores).
+    pool = PosePool(FrameSlot(takers=2), lambda: PoseTracker(model_path), threads=2,
+                    cpu_clock=lambda: time.monotonic() * 2)
     pool.start()
     try:
         out = run(pool, items, pace=True)

@@ -229,6 +229,7 @@ def test_frames_posed_before_the_guided_test_restarts_the_video_never_reach_it(l
     monkeypatch.setattr(LiveProcessor, "process", process)
     monkeypatch.setattr(LiveConfig, "tracker_factory", lambda self: SlowTracker)
     monkeypatch.setattr(posepool, "available_cores", lambda: cores)
+    monkeypatch.setattr(posepool, "SECOND_CORE_MIN", 0.0)  # both threads busy all along, however busy the machine
     with live_server(source=str(gt01)) as url:
         with connect(ws_url(url, "/ws/live"), open_timeout=5) as ws:
             recv_until(ws, lambda m: m["type"] == "frame" and m["seq"] >= 6, timeout=15)

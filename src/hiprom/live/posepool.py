@@ -27,6 +27,14 @@ With one core (or for landmark recordings, which need no model) there is no
 thread: :meth:`PosePool.get` takes the next frame and poses it in the
 caller's thread, as the live loop always did.
 
+Two pose threads help only when the process really gets two cores. A busy
+machine that gives each session an equal share of the CPU may give it less
+than one, whatever its threads: the two then share it, each inference takes
+about twice as long, and the second thread only delays the first. So while
+both are busy the pool watches the cores the process gets; below
+``SECOND_CORE_MIN`` the second thread stands down for ``STAND_DOWN_S``, then
+tries again.
+
 Each tracker is restarted, in its own thread, at the first frame of a new
 pass of the source (loop, rewind, camera back); frames of the old pass still
 being posed are handed on in order, and the sequential stage drops those it
@@ -52,6 +60,20 @@ log = logging.getLogger("hiprom.live")
 
 TrackerFactory = Callable[[], Any]
 """Builds one ``PoseTracker`` (``LiveConfig.tracker_factory()``)."""
+
+SECOND_CORE_MIN = 1.4
+"""Cores the process must get (its CPU time over wall time, grabber and worker included) while
+both pose threads are busy for the second one to go on: one pose thread with the grabber and the
+worker takes about 1.2 cores at 30 fps (inference 1, decoding 0.15, kernel and guide 0.1), so less
+than 1.4 means the second thread is not getting a core of its own. A busy machine that gives each
+session an equal share (Linux's autogroups) gave this process about half a core whatever its
+threads, and two pose threads then doubled the latency (docs/throughput.md)."""
+CHECK_EVERY_S = 1.0
+"""How often the cores the process gets are looked at (s)..."""
+BOTH_BUSY_SHARE = 0.5
+"""...when both pose threads were busy at least this share of that time."""
+STAND_DOWN_S = 20.0
+"""How long the second pose thread then takes no frames, before it tries again (s)."""
 
 
 def pose_threads(cores: int | None = None) -> int:
@@ -128,9 +150,16 @@ class PosePool:
         slot: where the feed leaves its frames (made for ``threads`` takers).
         tracker_factory: builds one pose tracker; None when the frames carry landmarks.
         threads: pose threads (``pose_threads()``); 1: posed in the caller's thread.
+        cpu_clock: the process's CPU time in seconds (what ``SECOND_CORE_MIN`` is measured with).
     """
 
-    def __init__(self, slot: FrameSlot[FeedItem], tracker_factory: TrackerFactory | None, threads: int = 1) -> None:
+    def __init__(
+        self,
+        slot: FrameSlot[FeedItem],
+        tracker_factory: TrackerFactory | None,
+        threads: int = 1,
+        cpu_clock: Callable[[], float] = time.process_time,
+    ) -> None:
         if threads < 1:
             raise ValueError(f"threads must be at least 1, but got {threads}")
         self.slot = slot
@@ -143,6 +172,12 @@ class PosePool:
         self._cond = threading.Condition()
         self._done: dict[int, Posed] = {}  # hand-out number -> posed frame, waiting for its turn
         self._next = 0  # hand-out number of the next frame to hand on
+        self._cpu_clock = cpu_clock
+        self._posing = 0  # frames being posed now
+        self._changed_at = time.monotonic()  # when _posing last changed
+        self._both_s = 0.0  # s of the current window with two frames being posed
+        self._window = (time.monotonic(), cpu_clock())  # (wall, CPU) s at the start of the window
+        self._second_back_at = 0.0  # monotonic s: the second thread takes no frames until then
         self._scene_lock = threading.Lock()
         self._scene: Any = None
         self._scene_pass = 0
@@ -209,16 +244,47 @@ class PosePool:
                 if self._stop.is_set():
                     return
             while not self._stop.is_set():
+                if rank > 0 and self.standing_down:
+                    self._stop.wait(0.1)
+                    continue
                 taken = self.slot.take(timeout=0.1, rank=rank)
                 if taken is None:
                     continue
                 number, item = taken
+                with self._cond:
+                    self._posing_changed(+1)
                 posed = poser.pose(item)
                 with self._cond:
+                    self._posing_changed(-1)
                     self._done[number] = posed
                     self._cond.notify_all()
         finally:
             poser.close()
+
+    @property
+    def standing_down(self) -> bool:
+        """Whether the second pose thread takes no frames now (see ``SECOND_CORE_MIN``)."""
+        return time.monotonic() < self._second_back_at
+
+    def _posing_changed(self, delta: int) -> None:
+        """One more (+1) or one less (-1) frame being posed; once a window is over, whether the
+        second thread gets a core of its own (callers hold ``_cond``)."""
+        now = time.monotonic()
+        if self._posing >= 2:
+            self._both_s += now - self._changed_at
+        self._posing += delta
+        self._changed_at = now
+        wall0, cpu0 = self._window
+        if now - wall0 < CHECK_EVERY_S:
+            return
+        cpu = self._cpu_clock()
+        cores = (cpu - cpu0) / (now - wall0)
+        if self._both_s >= BOTH_BUSY_SHARE * (now - wall0) and cores < SECOND_CORE_MIN:
+            log.info("the second pose thread gets no core of its own (the process got %.2f cores with both "
+                     "busy): one pose thread for the next %g s", cores, STAND_DOWN_S)
+            self._second_back_at = now + STAND_DOWN_S
+        self._window, self._both_s = (now, cpu), 0.0
+        self.slot.takers = 1 if self.standing_down else self._threads_wanted  # the slot's backlog rule
 
     @property
     def pending(self) -> bool:
