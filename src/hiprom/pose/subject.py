@@ -40,6 +40,10 @@ SAME_PERSON_CENTRE = 0.3
 """Two poses whose centres are closer than this many body sizes are one person."""
 SAME_PERSON_OVERLAP = 0.6
 """...as are two poses whose boxes overlap by this fraction of the smaller box."""
+COUNT_KEPT_MS = 250.0
+"""How long a tracker's count of people stands for the trackers sharing its ``Scene`` (ms of the
+stream): they take turns on the frames, a few tens of ms apart, and one that has stopped taking
+frames (the live loop's second pose thread standing down) must not hold its last count."""
 
 
 @dataclass(frozen=True)
@@ -185,11 +189,12 @@ class Scene:
 
     def __init__(self) -> None:
         self.follower = SubjectFollower()
-        self._counts: dict[int, int] = {}  # id(tracker) -> people it saw at its latest frame
+        self._counts: dict[int, tuple[float, int]] = {}  # id(tracker) -> (t_ms, people) of its latest frame
         self._lock = threading.Lock()
 
-    def counted(self, tracker: object, n_people: int) -> int:
-        """Record that ``tracker`` sees ``n_people`` at its latest frame; the most any tracker of the scene sees."""
+    def counted(self, tracker: object, t_ms: float, n_people: int) -> int:
+        """Record that ``tracker`` sees ``n_people`` in its frame at ``t_ms``; the most that any tracker
+        of the scene sees in its latest frame, if that frame is at most ``COUNT_KEPT_MS`` older."""
         with self._lock:
-            self._counts[id(tracker)] = n_people
-            return max(self._counts.values())
+            self._counts[id(tracker)] = (t_ms, n_people)
+            return max(n for t, n in self._counts.values() if t >= t_ms - COUNT_KEPT_MS)

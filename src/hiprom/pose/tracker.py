@@ -493,7 +493,7 @@ class PoseTracker:
             state = "subject"
         self._state = state
         seen = people if looked else [*people, *([self._other] if self._other is not None else [])]
-        n_people = self._scene.counted(self, count_people(seen))
+        n_people = self._scene.counted(self, float(t_ms), count_people(seen))
         if pick is None:
             return PoseResult(_nan_rows(), _nan_rows(), n_people)
         return PoseResult(poses[pick][0], poses[pick][1], n_people)
