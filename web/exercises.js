@@ -130,18 +130,23 @@ function backToResults() {
   ui.resultsTitle.focus();
 }
 
-/** Ask the server to count it on the camera of this mode: why it cannot, or null. */
-async function askToCount(exerciseId, side) {
+/** Ask the server to count it on the camera of this mode, going on from ``reps`` (those counted
+ * before): why it cannot, or null. */
+async function askToCount(exerciseId, side, reps = []) {
   if (app.mode === "browser") { // this device's camera: over its own socket, refused there by an exercise_refused status
     if (!app.ws || app.ws.readyState !== WebSocket.OPEN) return "this device's camera is not connected";
-    send({ type: "exercise", action: "start", exercise: exerciseId, side });
+    send({ type: "exercise", action: "start", exercise: exerciseId, side, reps });
     return null;
   }
-  const r = await fetch(httpUrl("api/exercise/start"), {
-    method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ exercise: exerciseId, side }),
-  });
-  return r.ok ? null : (await r.json().catch(() => ({}))).detail || `HTTP ${r.status}`;
+  try {
+    const r = await fetch(httpUrl("api/exercise/start"), {
+      method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ exercise: exerciseId, side, reps }),
+    });
+    return r.ok ? null : (await r.json().catch(() => ({}))).detail || `HTTP ${r.status}`;
+  } catch (e) {
+    return "the hiprom server does not answer";
+  }
 }
 
 /** Count a camera-followed exercise on the live camera (the session is saved first if it can be). */
@@ -202,8 +207,9 @@ function finishTimer() {
   app.exercise = null;
 }
 
-/** The exercise state of a live message (``exercise`` in docs/server.md): shown and spoken. */
+/** The exercise state of a live message (``exercise`` in docs/server.md, null when none): shown and spoken. */
 export function updateExercise(state) {
+  if (app.mode === "server" && countedUnderWay() && app.exercise.relink) relinked(state);
   if (!state || !app.exercise || app.exercise.timer || state.exercise !== app.exercise.id) return;
   const target = state.reps_target;
   setText(el.count, `${state.reps_done} of ${target}`);
@@ -257,30 +263,71 @@ async function storeResult(result) {
 
 const STOPPED_WHEN_BACK = "It is stopped and stored when the connection is back.";
 
+/** The server's source: stop its count (its record comes in the next message); false when the server does not answer. */
+async function stopOnServer() {
+  try {
+    return (await fetch(httpUrl("api/exercise/stop"), { method: "POST", credentials: "same-origin" })).ok;
+  } catch (e) {
+    return false;
+  }
+}
+
 /** End the exercise under way (the server sends its record in the next message). */
 export async function stopExercise() {
   if (!app.exercise) return;
   if (app.exercise.timer) { clearInterval(ex.timer); finishTimer(); return; }
-  if (app.mode !== "browser") { await fetch(httpUrl("api/exercise/stop"), { method: "POST", credentials: "same-origin" }); return; }
   app.exercise.stopping = true; // if the connection drops before the record comes: stopped once it is back
-  if (app.ws && app.ws.readyState === WebSocket.OPEN) send({ type: "exercise", action: "stop" });
-  else el.say.textContent = `${lostWords()} ${STOPPED_WHEN_BACK}`;
+  const linked = app.ws && app.ws.readyState === WebSocket.OPEN && !app.exercise.relink;
+  if (linked && app.mode === "browser") send({ type: "exercise", action: "stop" });
+  else if (!linked || !(await stopOnServer())) el.say.textContent = `${lostWords()} ${STOPPED_WHEN_BACK}`;
 }
 
-/** A counted exercise on this device's camera, not over: what a lost connection stops. */
-const countedUnderWay = () => app.mode === "browser" && app.exercise && !app.exercise.timer && !app.exercise.stored;
+/** A counted exercise, not over: what a lost connection (or a server restarted) must not lose. */
+const countedUnderWay = () => app.exercise && !app.exercise.timer && !app.exercise.stored;
 
 function lostWords() {
   const n = app.exercise.reps.filter((r) => r.counted).length;
-  return `Connection lost: the exercise stopped after ${n} ${n === 1 ? "rep" : "reps"}, which are kept.`;
+  const reps = `${n} ${n === 1 ? "rep" : "reps"}`;
+  return app.mode === "browser" ? `Connection lost: the exercise stopped after ${reps}, which are kept.`
+    : `Connection to the server lost after ${reps}, which are kept.`;
 }
 
-/** This device's camera lost its connection: its server-side count is gone, the page keeps the reps. */
+/** The link dropped. This device's camera: its server-side count is gone, the page keeps the reps.
+ * The server's source: the server may count on (a dropped link) or have restarted without it; its
+ * first message once the link is back tells (``relinked``). */
 export function exerciseConnectionLost() {
-  if (!countedUnderWay()) return;
+  if (!countedUnderWay() || app.exercise.relink) return; // said once, not at every attempt to reconnect
+  app.exercise.relink = app.mode === "server";
   setText(el.hold, "");
   el.say.textContent = `${lostWords()} ${app.exercise.stopping ? STOPPED_WHEN_BACK : "It goes on when the connection is back."}`;
   say("Connection lost.");
+}
+
+/** The server's source, the first message after a lost link: the server kept the exercise (it goes on,
+ * or stops when Done was pressed meanwhile), or it restarted without it (state null or another one):
+ * then it starts again from a new lead-in with the reps kept, or stops with them. Before, Done waited for ever. */
+async function relinked(state) {
+  const mine = app.exercise;
+  mine.relink = false;
+  const kept = state && state.exercise === mine.id && state.side === mine.side;
+  if (!kept) {
+    const why = await askToCount(mine.id, mine.side, mine.reps);
+    if (app.exercise !== mine) return;
+    if (why) {
+      app.exercise = null;
+      el.say.textContent = `The server restarted and cannot count it: ${why}.`;
+      showFinished();
+      return;
+    }
+  }
+  if (mine.stopping) {
+    if (!(await stopOnServer()) && app.exercise === mine) el.say.textContent = "The server did not stop the count: press Done again.";
+    return;
+  }
+  if (kept) { setText(el.say, "Connection back: counting goes on."); return; }
+  ex.said = new Set();
+  el.say.textContent = `The server restarted: counting goes on from rep ${mine.reps.length + 1} once you sit still with both feet straight.`;
+  say("Sit still with both feet straight.");
 }
 
 /** The connection is back: the exercise starts again from its lead-in with the reps kept (or is

@@ -159,6 +159,7 @@ export function updateGuide(state) {
     if (phaseChanged) beep(); else showTick();
   }
   app.tickSeq = state.tick_seq;
+  let finished = false;
   if (state.phase === "results" && state.results) {
     if (!app.last || app.last.results.result_id !== state.results.result_id) {
       // A new test finished: it replaces the kept one.
@@ -166,10 +167,19 @@ export function updateGuide(state) {
       app.showingLast = false;
       renderResults(state.results);
       keepAnalysis(app.last);
+      finished = true;
     }
   }
   showView();
+  if (finished) focusResults();
   speakGuide(prev, state);
+}
+
+/** Take the reader to the results that replaced the live view: a screen reader says their heading and
+ * the left/right verdict (its description); nothing typed into a field is interrupted. */
+export function focusResults() {
+  const typing = document.activeElement && ["INPUT", "SELECT", "TEXTAREA"].includes(document.activeElement.tagName);
+  if (!typing && !ui.results.hidden) ui.resultsTitle.focus();
 }
 
 function showTick() {

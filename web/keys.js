@@ -2,7 +2,7 @@
  * L = last result, M = voice on/off. Discarding unsaved results takes a second press. */
 
 import { $, app, hasKeys, ui } from "./state.js";
-import { command, RESTART_PHASES, saveFirst, showView, unsavedShown } from "./guide.js";
+import { command, focusResults, RESTART_PHASES, saveFirst, showView, unsavedShown } from "./guide.js";
 import { downloadReport, saveSession } from "./records.js";
 import { say, toggleSpeech } from "./speech.js";
 import { exerciseKey } from "./exercises.js";
@@ -54,6 +54,7 @@ function showLast() {
   if (!app.last || (app.state && app.state.phase === "results")) return;
   app.showingLast = true;
   showView();
+  focusResults();
 }
 
 /** Wire the buttons and the keyboard; ``setMode`` switches between server and device camera. */

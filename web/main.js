@@ -47,7 +47,7 @@ function onMessage(msg) {
     if (msg.sides === null && performance.now() - app.lastFrameAt > 1500) clearLive();
   }
   if (msg.state) updateGuide(msg.state);
-  if (msg.exercise) updateExercise(msg.exercise);
+  updateExercise(msg.exercise || null);
   if (msg.status && msg.status.code === "exercise_refused") exerciseRefused(msg.status);
 }
 

@@ -100,7 +100,12 @@ export async function downloadReport() {
   ui.report.classList.add("busy");
   ui.report.setAttribute("aria-busy", "true");
   const t0 = performance.now();
-  const tick = () => saveStatus("", `Making the PDF… ${Math.round((performance.now() - t0) / 1000)} s`);
+  saveStatus("", "Making the PDF…");
+  // The running seconds are for the eye: a live region written every second is read out every second.
+  const seconds = document.createElement("span");
+  seconds.setAttribute("aria-hidden", "true");
+  ui.saveStatus.appendChild(seconds);
+  const tick = () => { seconds.textContent = ` ${Math.round((performance.now() - t0) / 1000)} s`; };
   tick();
   const timer = setInterval(tick, 1000);
   try {

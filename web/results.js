@@ -34,11 +34,6 @@ function bandOf(which) {
 const BAND_WORDS = { below: ["low", "below normal"], within: ["in", "normal"], above: ["high", "above normal"],
   inconclusive: ["undecided", "cannot tell"] };
 
-/** The arc has no verdict of its own in the analysis: its figure against the sum of the two bands. */
-function arcBand(value, [lo, hi]) {
-  return value < lo ? "below" : value > hi ? "above" : "within";
-}
-
 function cell(label, value, unc, band, verdict, reason) {
   const td = document.createElement("td");
   td.dataset.label = label;
@@ -68,6 +63,7 @@ export function renderResults(res) {
   const asym = res.asymmetry || {};
   const flagged = new Set(asym.flagged_measures || []);
   const verdicts = asym.verdicts || {};
+  const threshold = (res.norms && res.norms.asymmetry_threshold_deg) ?? facts.norms.asymmetry_threshold_deg;
   ui.resultsBody.replaceChildren(...ROWS.map(([label, key, which]) => {
     const tr = document.createElement("tr");
     const th = document.createElement("th");
@@ -78,8 +74,7 @@ export function renderResults(res) {
     for (const side of facts.sides) {
       const s = res.sides[side] || {};
       const value = s[`${key}_deg`];
-      const verdict = which === "arc" ? (value == null ? null : arcBand(value, bandOf(which))) : s[`${key}_band`];
-      const td = cell(SIDE_LABEL[side], value, s[`${key}_unc_deg`], bandOf(which), verdict, s.not_measurable);
+      const td = cell(SIDE_LABEL[side], value, s[`${key}_unc_deg`], bandOf(which), s[`${key}_band`], s.not_measurable);
       const unconfirmed = key === "total_arc"
         ? s.internal_rotation_confirmed === false || s.external_rotation_confirmed === false
         : s[`${key}_confirmed`] === false;
@@ -107,6 +102,9 @@ export function renderResults(res) {
       tdPct.appendChild(span("big", pct !== null && pct !== undefined ? `${pct.toFixed(1)}%` : "–"));
       tdPct.title = "The difference as a share of the larger side";
       if (isFlagged) { tdDiff.classList.add("flagged"); tdPct.classList.add("flagged"); }
+      // In words, as the PDF's "⚑ exceeds": the red alone is lost on a red-green colour-blind reader,
+      // in Windows high contrast and to a screen reader.
+      if (verdicts[key] === "exceeds") tdDiff.appendChild(span("sub flagged", `⚑ exceeds ${threshold}°`));
       if (verdicts[key] === "inconclusive") tdDiff.appendChild(span("sub undecided", "cannot tell"));
       tdDiff.title = (res.words && res.words.asymmetry[key]) || "";
     }

@@ -17,8 +17,9 @@ export const facts = { sides: [], norms: null, flags: {}, reasons: {}, landmarks
 /** Reason codes ("pelvis_hike", "released_early") in the words every part of hiprom uses. */
 export const reasonWords = (codes) => codes.map((c) => facts.reasons[c] || c.replace(/_/g, " ")).join(", ");
 
-/** An angle as the PDF, the CSV and the CLI give it: one decimal (hiprom.rounding), "27.0°". */
-export const degrees = (v) => `${Math.abs(v) < 0.05 ? "0.0" : v.toFixed(1)}°`;
+/** An angle as the PDF and the CLI give it (hiprom.rounding.shown): one decimal, "27.0°", a negative
+ * with the minus sign U+2212, "−4.1°" (as docs/formats.md says: the CSV and JSON keep numbers). */
+export const degrees = (v) => (Math.abs(v) < 0.05 ? "0.0°" : `${v < 0 ? "−" : ""}${Math.abs(v).toFixed(1)}°`);
 
 /** A difference or change, signed as the page writes it ("+10.5°", "−4.1°", "0.0°": never "−0.0°"). */
 export const signedDegrees = (d) => `${d >= 0.05 ? "+" : d <= -0.05 ? "−" : ""}${degrees(Math.abs(d))}`;

@@ -19,6 +19,8 @@ from hiprom.errors import InputError, OutputError, OutputPlaceError
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
+PART_SUFFIX = ".part"
+"""End of a temporary file's name; the part before it is ``part_prefix(NAME)`` and mkstemp's letters (no dot)."""
 PART_NAME_MAX = 200
 """Bytes of a file's name kept in the name of its temporary file (``.NAME.XXXX.part``).
 
@@ -113,7 +115,7 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]
     target = Path(path)
     private_dir(target.parent)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=part_prefix(target.name), suffix=".part", dir=target.parent)
+        fd, tmp = tempfile.mkstemp(prefix=part_prefix(target.name), suffix=PART_SUFFIX, dir=target.parent)
     except OSError as exc:
         raise output_error(target, exc) from None
     try:

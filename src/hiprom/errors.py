@@ -48,9 +48,18 @@ class StoreError(HipromError):
 
 
 class ConfigError(HipromError):
-    """A configuration file or setting has a wrong value."""
+    """A configuration file or setting has a wrong value, or asks for an optional part not installed."""
 
     exit_code = 2
+
+
+def missing_extra(what: str, package: str, extra: str) -> str:
+    """The one message for an optional part that is not installed: what needs it, and the pip command.
+
+    ``missing_extra("a PDF report", "WeasyPrint", "report")`` ->
+    ``a PDF report needs WeasyPrint, which is not installed; install it with: pip install 'hiprom[report]'``.
+    """
+    return f"{what} needs {package}, which is not installed; install it with: pip install 'hiprom[{extra}]'"
 
 
 class OutputError(HipromError):

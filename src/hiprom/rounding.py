@@ -2,7 +2,9 @@
 
 ``rounded(x, nd)``: ``x`` rounded to ``nd`` decimals, ``None`` for NaN,
 infinities and ``None``, and never ``-0.0`` (a "-0" on a page or in a table
-reads as a direction). ``counted(n, noun)``: a count with its noun, ``1 frame``
+reads as a direction). ``shown(x)``: a figure's text for people, with the
+minus sign (U+2212) where JSON and CSV, written for programs, keep numbers
+and their ASCII ``-``. ``counted(n, noun)``: a count with its noun, ``1 frame``
 or ``3 frames``, never "1 frames".
 """
 
@@ -21,6 +23,23 @@ def rounded(x: SupportsFloat | None, nd: int = 1) -> float | None:
     if not math.isfinite(v):
         return None
     return round(v, nd) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+MINUS = "\u2212"
+"""The sign of a negative figure in text for people (page, PDF, CLI, sentences): "−4.1", not "-4.1"."""
+
+
+def shown(x: SupportsFloat | None, nd: int = 1, signed: bool = False) -> str | None:
+    """``x`` as text for people: :func:`rounded` to ``nd`` decimals, a negative with :data:`MINUS`
+    ("−4.1"), a positive with "+" when ``signed`` (a change or a difference: "+6.3"), zero unsigned
+    ("0.0", never "−0.0"); ``None`` when ``x`` is not a finite number."""
+    v = rounded(x, nd)
+    if v is None:
+        return None
+    text = f"{abs(v):.{nd}f}"
+    if v < 0:
+        return MINUS + text
+    return ("+" if signed and v > 0 else "") + text
 
 
 def rounded_list(xs: Iterable[SupportsFloat | None], nd: int = 1) -> list[float | None]:

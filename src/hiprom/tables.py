@@ -5,7 +5,10 @@ for booleans, lists joined by ``;``, and text a spreadsheet would run as a
 formula (starting with ``= + - @``, a tab or a carriage return) prefixed with
 ``'``; a file name that is not UTF-8 with its odd bytes as ``\\xNN``
 (:func:`hiprom.parsing.printable_name`), so one such name never stops a table.
-UTF-8, comma-separated, ``\\n`` line ends, header first.
+UTF-8, comma-separated, ``\\n`` line ends, header first. A file (:func:`write_csv`, and
+a CSV the server sends as a download) starts with a byte-order mark (:data:`EXCEL_BOM`),
+so Excel reads it as UTF-8 rather than in the PC's own code page; text printed to
+standard output has none.
 
 And the one reading of a table a clinic typed in a spreadsheet
 (:func:`spreadsheet_rows`, :func:`column_name`): readings imported and
@@ -23,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hiprom.atomic import atomic_write
+from hiprom.errors import InputError
 from hiprom.parsing import printable_name
 
 if TYPE_CHECKING:
@@ -32,6 +36,11 @@ LIST_SEPARATOR = ";"
 """How a list in one cell is joined (flag names, flagged measures)."""
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+EXCEL_BOM = "\ufeff"
+"""The UTF-8 byte-order mark a CSV file starts with: without it Excel decodes the file in the
+PC's code page ("Núñez" as "NÃºÃ±ez", "10°" as "10Â°"). Python reads it with ``utf-8-sig``,
+pandas and the other spreadsheets skip it."""
 
 
 def cell(value: Any) -> Any:
@@ -59,11 +68,11 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 
 def write_csv(path: str | os.PathLike[str], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
-    """Write a table as CSV atomically (never half-written); returns the path."""
+    """Write a table as CSV atomically (never half-written), byte-order mark first; returns the path."""
     target = Path(path)
     text = csv_text(header, rows)
     with atomic_write(target, "w") as fh:
-        fh.write(text)
+        fh.write(EXCEL_BOM + text)
     return target
 
 
@@ -71,6 +80,25 @@ DELIMITERS = ",;\t"
 """Cell separators a spreadsheet saves CSV with: ',' and, where the decimal mark is a comma (European Excel), ';'."""
 
 _UNIT = re.compile(r"\s*(\((°|deg|degrees)\)|\[(°|deg|degrees)\]|°)$")
+
+
+def read_spreadsheet(path: str | os.PathLike[str]) -> str:
+    """The text of a CSV file a spreadsheet saved (UTF-8, a byte-order mark allowed).
+
+    Raises:
+        InputError: no such file, unreadable, or not UTF-8 (Excel's plain "CSV" on Windows is
+            Windows-1252: the message says to save it as "CSV UTF-8").
+    """
+    p = Path(path)
+    try:
+        return p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"{p}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{p}: is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at byte {exc.start}); save it "
+                         "from your spreadsheet as \"CSV UTF-8\" and try again") from None
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read it ({exc.strerror or exc})") from None
 
 
 def spreadsheet_rows(text: str) -> _reader:

@@ -28,7 +28,7 @@ SIDE_FIELDS = {
     for f in ("rotation_deg", "rotation_unc_deg", "rotation_pct_norm", "rotation_band", "rotation_reason",
               "rotation_confirmed", "trials",
               "invalid_trials", "spread_deg", "peak_t_s")
-} | {"total_arc_deg", "total_arc_unc_deg", "total_arc_pct_norm", "total_arc_reason", "not_measurable"}
+} | {"total_arc_deg", "total_arc_unc_deg", "total_arc_pct_norm", "total_arc_band", "total_arc_reason", "not_measurable"}
 ASYM_FIELDS = {
     f"{m}_{f}" for m in ("internal_rotation", "external_rotation", "total_arc") for f in ("deg", "pct", "unc_deg")
 } | {"threshold_deg", "flagged", "flagged_measures", "verdicts"}
@@ -69,6 +69,9 @@ def test_full_test_figures(make_kin, noisy_protocol, full_test):
     assert right["total_arc_deg"] == pytest.approx(68.0, abs=0.6)
     assert right["internal_rotation_pct_norm"] == pytest.approx(100 * right["internal_rotation_deg"] / 45, abs=0.1)
     assert right["total_arc_pct_norm"] == pytest.approx(100 * right["total_arc_deg"] / 90, abs=0.1)
+    # The arc's band verdict weighs its ± as the directions' do: 68 ± 2.6 straddles the 70-100 band's low end
+    # (the page said "below normal" from the bare figure), 59 ± 2.5 lies wholly under it.
+    assert (right["total_arc_band"], left["total_arc_band"]) == ("inconclusive", "below")
     assert right["internal_rotation_unc_deg"] >= 1.5  # at least the kernel's per-frame uncertainty
     assert right["internal_spread_deg"] is None  # one trial: no spread
     asym = result["asymmetry"]

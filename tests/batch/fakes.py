@@ -7,6 +7,7 @@ name. What it does depends on the input's file name:
 - ``*crash*``: the worker process dies at once (like a decoder segfault);
 - ``*boom*``: an unexpected exception (a bug);
 - ``*slow*``: ``SLOW_FRAMES`` frames at ``SLOW_FRAME_S`` each, reporting progress;
+- ``*endless*``: a very long video, ``LONG_FRAMES`` frames (a minute), reporting progress; then ``SourceError``;
 - ``*threads*``: fails, saying the largest BLAS thread pool in this process;
 - ``*full*``: analysed at once, but from now on every output this process
   writes fails as on a full disk (ENOSPC);
@@ -28,6 +29,7 @@ from hiprom.synthetic import Trial, protocol, seated_recording
 
 SLOW_FRAMES = 30
 SLOW_FRAME_S = 0.03
+LONG_FRAMES = 2000
 
 
 def analyze_by_name(path, model=None, mirrored=None, norms=None, progress=None):
@@ -43,6 +45,12 @@ def analyze_by_name(path, model=None, mirrored=None, norms=None, progress=None):
                 progress(i + 1)
         rec = seated_recording(np.zeros((SLOW_FRAMES, 2)), fps=10.0, source=name)
         return rec, analyze_recording(rec, norms, source=name)
+    if "endless" in name:
+        for i in range(LONG_FRAMES):
+            time.sleep(SLOW_FRAME_S)
+            if progress is not None:
+                progress(i + 1)
+        raise SourceError(f"{path}: a long video, analysed to its end")
     if "full" in name:
         _fill_the_disk()
         rec = seated_recording(np.zeros((SLOW_FRAMES, 2)), fps=10.0, source=name)

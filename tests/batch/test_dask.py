@@ -37,8 +37,21 @@ def test_dask_summary_equals_local_summary(recordings: Path, tmp_path: Path, clu
 
 def test_unreachable_scheduler_is_a_plain_error(recordings: Path, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(dask_backend, "CONNECT_TIMEOUT_S", 2)
-    with pytest.raises(ConfigError, match="cannot connect to the Dask scheduler"):
+    with pytest.raises(ConfigError, match="cannot connect to the Dask scheduler") as err:
         run_batch([recordings], tmp_path / "out", scheduler="tcp://127.0.0.1:9", progress=False)
+    assert "tcp://127.0.0.1:9" in str(err.value)
+
+
+def test_a_refused_connection_says_so() -> None:
+    """Dask's 'Timed out trying to connect' hid the reason it kept retrying: nothing listens at that port."""
+    refused = ConnectionRefusedError(111, "Connection refused")
+    closed = OSError("in <distributed.comm.tcp.TCPConnector object at 0x7f99>: ConnectionRefusedError: ...")
+    closed.__cause__ = refused
+    timed_out = OSError("Timed out trying to connect to tcp://127.0.0.1:9 after 20 s")
+    timed_out.__cause__ = closed
+    message = str(dask_backend._cannot_connect("tcp://127.0.0.1:9", timed_out))
+    assert message.startswith("cannot connect to the Dask scheduler at 'tcp://127.0.0.1:9' (Timed out trying to "
+                              "connect to tcp://127.0.0.1:9 after 20 s: Connection refused); check the address")
 
 
 def test_missing_dask_says_what_to_install(recordings: Path, tmp_path: Path, monkeypatch) -> None:
@@ -113,3 +126,144 @@ def test_a_worker_with_another_hiprom_version_refuses_the_task(cluster, recordin
         status, message, _ = client.submit(remote_analyze, job, options, pure=False).result()
     assert status == "failed" and message.startswith("on the Dask worker tcp://")
     assert "the batch hiprom 0.0.1; install the same hiprom version on every worker" in message
+
+
+def test_an_interrupted_batch_frees_the_cluster_at_once(tmp_path: Path, cluster) -> None:
+    """Ctrl-C or SIGTERM only released the tasks: each worker went on analysing its video to the end
+    (a minute here, an hour for a long recording), and the next run queued behind it."""
+    import operator
+    import os
+    import signal
+    import threading
+    import time
+
+    from .conftest import FAKE_ANALYZER
+
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for name in ("endless1.mp4", "endless2.mp4"):
+        (inputs / name).write_bytes(b"x")
+    with distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
+        def stop_once_both_analyse() -> None:
+            deadline = time.monotonic() + 60
+            while sum(map(len, client.processing().values())) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.5)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        threading.Thread(target=stop_once_both_analyse, daemon=True).start()
+        result = run_batch([inputs], tmp_path / "out", scheduler=cluster.scheduler_address, progress=False,
+                           analyzer=FAKE_ANALYZER)
+        assert result.stop_signal == signal.SIGTERM
+        assert {r.status for r in result.rows} == {"interrupted"}
+        t0 = time.monotonic()
+        assert [f.result(timeout=20) for f in client.map(operator.add, [1, 2], [1, 1], pure=False)] == [2, 3]
+        assert time.monotonic() - t0 < 5  # both workers free again
+
+
+@pytest.mark.parametrize("greeting", [None, b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n"], ids=["silent", "ssh"])
+def test_a_port_that_is_not_a_dask_scheduler_is_a_plain_error(recordings: Path, tmp_path: Path, monkeypatch,
+                                                               greeting: bytes | None) -> None:
+    """The dashboard's port (8787, printed beside the scheduler's) or any service that waits for a request
+    made the batch wait forever without a word; one that greets first (ssh) ended in a MemoryError traceback."""
+    import socket
+    import threading
+    import time
+
+    monkeypatch.setattr(dask_backend, "CONNECT_TIMEOUT_S", 2)
+    server = socket.create_server(("127.0.0.1", 0))
+    clients: list[socket.socket] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:  # closed at the end of the test
+                return
+            clients.append(conn)
+            if greeting:
+                conn.sendall(greeting)
+
+    threading.Thread(target=serve, daemon=True).start()
+    address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    errors: list[BaseException] = []
+
+    def batch() -> None:
+        try:
+            run_batch([recordings], tmp_path / "out", scheduler=address, progress=False)
+        except BaseException as exc:  # noqa: BLE001 - checked below
+            errors.append(exc)
+
+    t0 = time.monotonic()
+    thread = threading.Thread(target=batch, daemon=True)
+    thread.start()
+    thread.join(timeout=30)
+    server.close()
+    for conn in clients:
+        conn.close()
+    assert not thread.is_alive(), "still waiting for an answer after 30 s"
+    assert [type(e).__name__ for e in errors] == ["ConfigError"], errors
+    assert time.monotonic() - t0 < 15
+    assert str(errors[0]).startswith(f"{address} does not answer as a Dask scheduler"), errors[0]
+    assert "8786" in str(errors[0])
+
+
+def test_a_worker_that_cannot_see_the_input_is_named(cluster, tmp_path: Path) -> None:
+    """'/data/x.mp4: no such file or folder; check the path' while the file was there on the batch's machine:
+    the worker's machine, which does not share the folder, was the one to fix."""
+    from hiprom.batch import BatchOptions, Job
+    from hiprom.batch.dask_backend import remote_analyze
+
+    elsewhere = tmp_path / "only-on-the-client" / "x.mp4"
+    job = Job(path=elsewhere, rel="x.mp4", stem="x")
+    with distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
+        status, message, _ = client.submit(remote_analyze, job, BatchOptions.create(), pure=False).result()
+    assert status == "failed" and message.startswith("on the Dask worker tcp://"), message
+    assert message.endswith(f": {elsewhere}: no such file there; every Dask worker must see each input at "
+                            "the path the batch found it (a shared or identically mounted folder)"), message
+
+
+def test_workers_all_gone_mid_batch_are_said_while_it_waits(tmp_path: Path, capfd, monkeypatch) -> None:
+    """Workers killed, or ended by their job's time limit, left the batch waiting without a word."""
+    import threading
+    import time
+
+    from .conftest import FAKE_ANALYZER
+
+    monkeypatch.setattr(dask_backend, "WORKER_CHECK_S", 0.5)
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for i in range(6):
+        (inputs / f"slow{i}.mp4").write_bytes(b"x")
+    errors: list[BaseException] = []
+
+    def batch(address: str) -> None:
+        try:
+            run_batch([inputs], tmp_path / "out", scheduler=address, progress=False, analyzer=FAKE_ANALYZER)
+        except BaseException as exc:  # noqa: BLE001 - checked below
+            errors.append(exc)
+
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=50) as shrinking:
+        thread = threading.Thread(target=batch, args=(shrinking.scheduler_address,))
+        thread.start()
+        deadline = time.monotonic() + 60
+        while not list((tmp_path / "out").glob("*.done.json")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        shrinking.scale(0)
+        said = ""
+        while "has no workers left" not in said and time.monotonic() < deadline:
+            time.sleep(0.1)
+            said += capfd.readouterr().err
+        assert f"hiprom: the Dask scheduler at {shrinking.scheduler_address} has no workers left; waiting" in said
+    thread.join(timeout=60)  # the scheduler closed: the batch ends, keeping what finished
+    assert [type(e).__name__ for e in errors] == ["SchedulerLostError"]
+
+
+
+def test_a_tls_scheduler_without_certificates_says_what_to_set(recordings: Path, tmp_path: Path) -> None:
+    """tls://… without Dask's TLS configuration ended in a TypeError traceback (exit 1)."""
+    with pytest.raises(ConfigError) as err:
+        run_batch([recordings], tmp_path / "out", scheduler="tls://127.0.0.1:9", progress=False)
+    assert str(err.value).startswith("tls://127.0.0.1:9: a tls:// scheduler needs Dask's TLS settings on this machine")
+    assert "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT" in str(err.value)

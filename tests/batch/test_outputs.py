@@ -76,7 +76,7 @@ def test_batch_trials_have_the_columns_of_the_clinic_export(done, store, tmp_pat
     record = store.save_analysis(analysis, subject="P-1")
     exported = list(csv.DictReader(io.StringIO(csv_text([ReportData.from_store(store, record.id)], "trials"))))
     path = write_trials(tmp_path / "trials.csv", [row, SummaryRow.failed("bad.mp4", "not a video")])
-    with open(path, newline="", encoding="utf-8") as fh:
+    with open(path, newline="", encoding="utf-8-sig") as fh:
         batch = list(csv.DictReader(fh))
     assert len(batch) == len(analysis["trials"]) > 0 and {b["file"] for b in batch} == {row.file}
     shared = ("trial", *TRIAL_FIELDS)
@@ -178,8 +178,31 @@ def test_stale_temporary_files_are_removed(done) -> None:
     stale.write_text("half")
     other = out / ".b.analysis.json.x1y2.part"
     other.write_text("another input's")
-    remove_stale_parts(out, job.stem)
+    remove_stale_parts(out, [job.stem])
     assert not stale.exists() and other.exists()
+
+
+def test_stale_temporary_files_of_thousands_of_inputs_take_one_look_at_their_folder(tmp_path: Path,
+                                                                                     monkeypatch) -> None:
+    """Listing the folder once per input made a batch quadratic: 115 ms per input among 2,000 inputs' outputs."""
+    import os
+
+    out = tmp_path / "out"
+    out.mkdir()
+    stems = [f"r{i:04d}" for i in range(2000)]
+    for stem in stems[:1000]:  # done by an earlier run
+        for path in OutputPaths.of(out, stem).files:
+            path.touch()
+    stale = [out / ".r1500.analysis.json.k2x_9qzt.part", out / ".r1500.landmarks.npz.abcdefgh.part"]
+    kept = [out / ".notours.analysis.json.k2x_9qzt.part", out / "r1500.analysis.json.k2x_9qzt.part"]
+    for path in (*stale, *kept):
+        path.write_text("half")
+    listings = []
+    scandir = os.scandir
+    monkeypatch.setattr(os, "scandir", lambda path=".": listings.append(path) or scandir(path))
+    remove_stale_parts(out, stems[1000:])
+    assert len(listings) == 1
+    assert not any(p.exists() for p in stale) and all(p.exists() for p in kept)
 
 
 def test_marker_is_plain_json_naming_the_input(done) -> None:

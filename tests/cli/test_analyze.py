@@ -52,6 +52,10 @@ def test_demo_sample_shows_the_whole_analysis(tmp_path):
         assert f"({result['sides']['left'][f'{m}_pct_norm']:.1f}%)" in run.stdout
         assert f"° ({result['asymmetry'][f'{m}_pct']:.1f}%)" in run.stdout
     assert abs(result["sides"]["left"]["internal_rotation_deg"] - 32.0) <= 1.0
+    # Left minus right is negative where the right turns further (IR 32 against 38): the CLI writes it with
+    # the minus sign, as the page and the PDF do ("-6.0°" before); the JSON keeps the number.
+    diff = result["asymmetry"]["internal_rotation_deg"]
+    assert diff < 0 and f"−{abs(diff):.1f}° (" in run.stdout and f"-{abs(diff):.1f}°" not in run.stdout
     lines = out_csv.read_text().splitlines()
     assert lines[0].startswith("t_s,left_deg") and len(lines) == result["frames"] + 1
     assert not list(tmp_path.rglob("*.part"))  # atomic writes leave no temporary files

@@ -23,6 +23,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from hiprom.rounding import shown
+
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "samples" / "demo_seated_test.landmarks.npz"
 NAME = 'Dana "DJ" O\'Neil <script>alert(1)</script> 😀 שלום'
@@ -46,8 +48,13 @@ def hiprom(home: Path, *args: str, check: bool = True, tmp: Path | None = None,
     return proc
 
 
-def fmt(value) -> str:
-    return "—" if value is None else f"{round(value, 1):.1f}"
+def fmt(value, signed: bool = False) -> str:
+    """A figure as a person reads it in the CLI and the PDF: "−9.2" with the minus sign (the CSV keeps "-9.2")."""
+    return "—" if value is None else shown(value, signed=signed)
+
+
+def csv_number(value) -> str:
+    return f"{round(value, 1):.1f}"
 
 
 @pytest.fixture(scope="module")
@@ -146,8 +153,8 @@ def test_export_json_and_csv(home: Path) -> None:
     hiprom(home, "sessions", "export", "1", "--format", "csv", "-o", "out/s1")
     files = sorted(p.name for p in (home / "out").glob("s1.*.csv"))
     assert files == ["s1.series.csv", "s1.summary.csv", "s1.trials.csv"]
-    summary = list(csv.DictReader(io.StringIO((home / "out" / "s1.summary.csv").read_text(encoding="utf-8"))))
-    assert summary[0]["left_total_arc_deg"] == fmt(analysis["sides"]["left"]["total_arc_deg"])
+    summary = list(csv.DictReader(io.StringIO((home / "out" / "s1.summary.csv").read_text(encoding="utf-8-sig"))))
+    assert summary[0]["left_total_arc_deg"] == csv_number(analysis["sides"]["left"]["total_arc_deg"])
     series = (home / "out" / "s1.series.csv").read_text(encoding="utf-8").splitlines()
     assert len(series) == len(analysis["series"]["t_s"]) + 1
     stdout = hiprom(home, "sessions", "export", "1", "--format", "csv", "--table", "trials").stdout
@@ -171,7 +178,7 @@ def test_report_pdf_has_the_exported_figures_and_renders(home: Path) -> None:
             s = summary["sides"][side]
             assert figures[offset:offset + 3] == [fmt(s[f"{measure}_deg"]), fmt(s[f"{measure}_unc_deg"]),
                                                   fmt(s[f"{measure}_pct_norm"])]
-        assert asym[0] == fmt(summary["asymmetry"][f"{measure}_deg"])
+        assert asym[0] == fmt(summary["asymmetry"][f"{measure}_deg"], signed=True)  # "−9.2", "+0.4": the page's
     reading = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     flat = re.sub(r"\s+", "", BIDI.sub("", reading))
     assert re.sub(r"\s+", "", NAME.replace("שלום", "")) in flat and "שלום" in flat
@@ -329,12 +336,12 @@ def test_the_sessions_table_shows_the_newest_fifty_and_says_how_many_more(tmp_pa
 
 def test_the_subjects_table_shows_fifty_and_finds_one_by_pseudonym_or_name(tmp_path: Path) -> None:
     """A clinic's 2 061 subjects filled the terminal (3.7 s): the table shows the first 50 by
-    pseudonym and says how to see more or find one; --find matches pseudonym or name, any case."""
+    pseudonym and says how to see more or find one; --find matches pseudonym or name, any case or accent."""
     from hiprom.store import Store
 
     with Store(tmp_path / "data" / "hiprom.db") as store:
         for i in range(1, 56):
-            store.add_subject(f"P-{i:03d}", name="Ann O'Neil" if i == 42 else f"Person {i}")
+            store.add_subject(f"P-{i:03d}", name={42: "Ann O'Neil", 7: "Élise Öz"}.get(i, f"Person {i}"))
         store.add_subject("Q_1%", name="Literal")
     rows = lambda out: re.findall(r"\b(P-\d{3}|Q_1%)", out)  # noqa: E731
     shown = hiprom(tmp_path, "subjects", "list").stdout
@@ -343,6 +350,8 @@ def test_the_subjects_table_shows_fifty_and_finds_one_by_pseudonym_or_name(tmp_p
     assert len(rows(hiprom(tmp_path, "subjects", "list", "--all").stdout)) == 56
     assert rows(hiprom(tmp_path, "subjects", "list", "--find", "o'neil").stdout) == ["P-042"]
     assert rows(hiprom(tmp_path, "subjects", "list", "--find", "_1%").stdout) == ["Q_1%"]  # not wildcards
+    assert rows(hiprom(tmp_path, "subjects", "list", "--find", "élise ÖZ").stdout) == ["P-007"]  # was none
+    assert rows(hiprom(tmp_path, "subjects", "list", "--find", "elise oz").stdout) == ["P-007"]
     found = hiprom(tmp_path, "subjects", "list", "--find", "p-00", "--limit", "3").stdout
     assert rows(found) == ["P-001", "P-002", "P-003"] and "The first 3 of 9 subjects by pseudonym" in found
     none = hiprom(tmp_path, "subjects", "list", "--find", "Smith").stdout

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -107,3 +109,24 @@ def test_image_folder_is_tracked_into_a_recording(footage_dir, model_path, tmp_p
 def test_fps_for_a_video_is_refused(footage_dir, tmp_path):
     run = hiprom("track", footage_dir / "rendered" / "gt01.mp4", "-o", tmp_path / "x.npz", "--fps", "5")
     assert_one_line_error(run, 2, "image folders only")
+
+
+@pytest.mark.parametrize(("make", "total"), [("mkv_sound_longer", None), ("mp4", "/40 frames")])
+def test_the_progress_total_is_shown_only_when_the_container_counts_its_frames(model_path, tmp_path, make, total):
+    """A Matroska clip whose sound runs on (2.0 s for 40 frames at 30 fps) announces 60 frames: the bar
+    ended at 40/60 ("left 0:00:03" at 33/60). It now shows the frames done, as for a camera; an MP4's
+    indexed count is still its total."""
+    spec = importlib.util.spec_from_file_location("clips", Path(__file__).parents[1] / "capture" / "clips.py")
+    clips = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(clips)  # the clip makers of tests/capture (this folder is no package)
+    clip = (clips.set_matroska_duration(clips.write_mkv(tmp_path / "clip.mkv", 40), 2.0) if make == "mkv_sound_longer"
+            else clips.write_mp4(tmp_path / "clip.mp4", 40))
+    run = hiprom("track", clip, "-o", tmp_path / "clip.landmarks.npz",
+                 env={"HIPROM_MODEL_DIR": str(model_path.parent), "TTY_COMPATIBLE": "1", "NO_COLOR": "1"})
+    assert run.returncode == 0, run.stderr
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", run.stderr)
+    assert "/60" not in shown
+    if total:
+        assert total in shown
+    else:
+        assert re.search(r"\b\d+ frames\b", shown) and not re.search(r"\d+/\d+ frames", shown)

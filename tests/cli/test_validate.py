@@ -108,7 +108,7 @@ def test_validate_over_stored_pairs_writes_json_and_pdf(clinic: Path) -> None:
     text = subprocess.run(["pdftotext", "-layout", "v.pdf", "-"], cwd=clinic, capture_output=True, text=True,
                           check=True).stdout
     assert "Agreement of hiprom with the goniometer" in text
-    assert f"{study['pooled']['bias_deg']:.1f} [" in text and "How many pairs are needed" in text
+    assert f"{study['pooled']['bias_deg']:.1f} [" in text and "How many people are needed" in text
     assert "treat these figures as a pilot" in text
     assert re.search(r"Made +\d{4}-\d\d-\d\d \d\d:\d\d IST ", text)  # on the clinic's clock, as every time shown
 
@@ -123,9 +123,43 @@ def test_validate_from_a_pairs_csv_and_its_errors(clinic: Path) -> None:
     again = json.loads(hiprom(clinic, "validate", "--pairs", "pairs.csv", "--json", "-").stdout)
     assert again["pooled"] == pytest.approx(study["pooled"])
 
-    (clinic / "bad-pairs.csv").write_text("measure,hiprom_deg,reference_deg\nleft_ir,1,2\n")
+    (clinic / "bad-pairs.csv").write_text("measure,hiprom_deg,reference_deg\nleft_flexion,1,2\n")
     err = hiprom(clinic, "validate", "--pairs", "bad-pairs.csv", code=2).stderr
-    assert err.count("\n") == 2 and "row 2: measure 'left_ir' is unknown" in err
+    assert err.count("\n") == 2 and "row 2: measure 'left_flexion' is unknown" in err
     assert "no such file" in hiprom(clinic, "validate", "--pairs", "nope.csv", code=2).stderr
     assert "0 re-test pairs" in hiprom(clinic, "validate", "--retest", code=4).stderr
     assert "0 pairs" in hiprom(clinic, "validate", "--rater", "nobody", code=4).stderr
+
+
+def test_validate_prints_how_many_people_each_measure_comes_from(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three goniometer readings of P3 are 5 pairs from 3 people; the table said only 'n 5'."""
+    from hiprom.cli.main import main
+
+    monkeypatch.setenv("COLUMNS", "200")
+    (tmp_path / "pairs.csv").write_text("measure,hiprom_deg,reference_deg,subject\nleft_internal,30,29,P1\n"
+                                        "left_internal,35,33,P2\nleft_internal,40,37,P3\nleft_internal,40,38,P3\n"
+                                        "left_internal,40,36,P3\n")
+    assert main(["validate", "--pairs", str(tmp_path / "pairs.csv")]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"measure +┃ +n ┃ people ┃ bias", out)
+    assert re.search(r"Left internal rotation +│ +5 │ +3 │", out) and re.search(r"Left external rotation +│ +0 │ +— │", out)
+    assert "several pairs of one person count once in them. A measure needs pairs from at least 3 people" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["validate", "--since", "05.11.2026"], "'05.11.2026' is not a day written YYYY-MM-DD; write it like 2026-03-31"),
+        (["validate", "--until", "2026-02-30"], "'2026-02-30' is not a day of the calendar; write it YYYY-MM-DD"),
+        (["sessions", "references", "--since", "11/05/2026"], "'11/05/2026' is not a day written YYYY-MM-DD"),
+    ],
+)
+def test_a_day_typed_as_a_clinic_writes_it_is_refused_with_an_example(args: list[str], said: str,
+                                                                      capsys: pytest.CaptureFixture) -> None:
+    """The refusal said "does not match the format '%Y-%m-%d'", a programmer's pattern, not a clinic's words."""
+    from hiprom.cli.main import main
+
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert said in err and "%Y" not in err and "Traceback" not in err

@@ -69,6 +69,16 @@ def test_download_folder_is_used_when_model_dir_lacks_the_file(model_env):
     assert resolve_model("full") == cached
 
 
+def test_model_dir_naming_the_file_itself_says_to_name_its_folder(model_env, monkeypatch):
+    """It said '$HIPROM_MODEL_DIR …/pose_landmarker_full.task/pose_landmarker_full.task (no such folder)'."""
+    model = _place(model_env.model_dir)
+    monkeypatch.setenv("HIPROM_MODEL_DIR", str(model))
+    monkeypatch.setenv("HIPROM_OFFLINE", "1")
+    with pytest.raises(ModelError) as err:
+        resolve_model(None)
+    assert f"$HIPROM_MODEL_DIR {model} (a file, not a folder: name the folder {model_env.model_dir})" in str(err.value)
+
+
 def test_checkout_models_folder_is_the_download_folder_of_a_source_tree(monkeypatch):
     monkeypatch.delenv("HIPROM_CACHE_DIR", raising=False)
     assert checkout_models_dir() == REPO / "models"

@@ -20,13 +20,13 @@ def need_poppler() -> None:
 
 
 def need_fonts(*families: str) -> None:
-    """Skip unless fontconfig knows every family (``.ci/run`` installs them: fonts-noto-core, fonts-noto-color-emoji)."""
+    """Skip unless fontconfig knows every family (``.ci/run`` installs them: fonts-noto-core, fonts-noto-cjk, fonts-noto-color-emoji)."""
     if not shutil.which("fc-list"):
         pytest.skip("fontconfig (fc-list) not installed; apt-get install fontconfig")
     known = subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True).stdout
     missing = [f for f in families if f not in known]
     if missing:
-        pytest.skip(f"system fonts missing: {', '.join(missing)} (apt-get install fonts-noto-core fonts-noto-color-emoji)")
+        pytest.skip(f"system fonts missing: {', '.join(missing)} (apt-get install fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji)")
 
 
 def pdf_text(pdf: Path, layout: bool = True) -> str:

@@ -12,7 +12,7 @@ import pytest
 from hiprom.errors import InputError
 from hiprom.report import EXPORT_SCHEMA, ReportData, csv_text, export_json, write_csv
 from hiprom.report.exports import csv_paths
-from hiprom.report.figures import fmt
+from hiprom.report.figures import rnd
 from hiprom.store import Store
 
 
@@ -55,8 +55,8 @@ def test_csv_summary_is_one_row_per_session_with_the_report_figures(stored: Repo
     assert "name" not in row and "date_of_birth" not in row  # CSV carries the pseudonym only
     for side in ("left", "right"):
         for key in ("internal_rotation_deg", "external_rotation_unc_deg", "total_arc_pct_norm"):
-            assert row[f"{side}_{key}"] == fmt(analysis["sides"][side][key])
-    assert row["asymmetry_total_arc_deg"] == fmt(analysis["asymmetry"]["total_arc_deg"])
+            assert row[f"{side}_{key}"] == str(rnd(analysis["sides"][side][key]))
+    assert row["asymmetry_total_arc_deg"] == str(rnd(analysis["asymmetry"]["total_arc_deg"]))  # "-9.2": a number
     assert row["asymmetry_flagged"] == str(analysis["asymmetry"]["flagged"]).lower()
 
 
@@ -80,8 +80,20 @@ def test_unknown_table_is_an_input_error(stored: ReportData) -> None:
 def test_write_csv_writes_three_files_beside_the_prefix(stored: ReportData, tmp_path: Path) -> None:
     paths = write_csv([stored], tmp_path / "out" / "visit.csv")
     assert sorted(p.name for p in paths.values()) == ["visit.series.csv", "visit.summary.csv", "visit.trials.csv"]
-    assert all(p.read_text(encoding="utf-8").startswith("session_id,subject,") for p in paths.values())
+    assert all(p.read_text(encoding="utf-8-sig").startswith("session_id,subject,") for p in paths.values())
     assert csv_paths("a/b")["trials"] == Path("a/b.trials.csv")
+
+
+def test_csv_files_open_in_excel_with_their_accents_and_degree_signs(store: Store, fixture_analysis: dict,
+                                                                     tmp_path: Path) -> None:
+    # Excel reads a CSV without a byte-order mark in the PC's own code page: "Núñez" became "NÃºÃ±ez"
+    # and "10°" became "10Â°". With the mark it reads UTF-8.
+    record = store.save_analysis(fixture_analysis, subject="P-Ü", operator="Dr. Ana-María Núñez")
+    summary = write_csv([ReportData.from_store(store, record.id)], tmp_path / "visit")["summary"]
+    raw = summary.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfsession_id,")
+    row = _rows(raw.decode("utf-8-sig"))[0]
+    assert row["operator"] == "Dr. Ana-María Núñez" and row["subject"] == "P-Ü"
 
 
 @pytest.mark.parametrize("pseudonym", ["=HYPERLINK(\"http://x\")", "+1", "@SUM(A1)", "-2"])

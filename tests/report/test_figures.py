@@ -7,6 +7,7 @@ import math
 import pytest
 
 from hiprom.report.figures import fmt, rnd, rounded, summary
+from hiprom.rounding import shown
 
 
 @pytest.mark.parametrize(
@@ -15,7 +16,7 @@ from hiprom.report.figures import fmt, rnd, rounded, summary
         (32.1, 32.1, "32.1"),
         (32.149, 32.1, "32.1"),
         (2.467, 2.5, "2.5"),
-        (-6.06, -6.1, "-6.1"),
+        (-6.06, -6.1, "−6.1"),  # the minus sign U+2212 in text for people; the CSV keeps the number -6.1
         (-0.04, 0.0, "0.0"),
         (45, 45.0, "45.0"),
         (None, None, "—"),
@@ -27,6 +28,15 @@ from hiprom.report.figures import fmt, rnd, rounded, summary
 def test_rounding_and_text(value, rounded_, text) -> None:
     assert rnd(value) == rounded_
     assert fmt(value) == text
+
+
+@pytest.mark.parametrize(("value", "signed", "text"), [
+    (6.26, True, "+6.3"), (-4.06, True, "−4.1"), (-0.04, True, "0.0"), (0.04, True, "0.0"), (3.0, False, "3.0"),
+    (-3.0, False, "−3.0"), (None, True, None),
+])
+def test_one_text_of_a_figure_for_people(value, signed, text) -> None:
+    """The page wrote "−4.1°", the PDF, the CLI and the sentences "-4.1°": one rule now, the minus sign."""
+    assert shown(value, signed=signed) == text
 
 
 def test_rounded_keeps_counts_and_text_and_lists_missing_fields() -> None:

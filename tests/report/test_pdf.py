@@ -70,6 +70,12 @@ def test_pdf_figures_equal_the_json_export_and_it_renders(store: Store, analysis
         assert asym[:4] == [fmt(a_[f"{m}_deg"]), fmt(a_.get(f"{m}_unc_deg")), fmt(a_[f"{m}_pct"]), "%"]
     assert ("Asymmetry flagged" in text) == exported["asymmetry"]["flagged"]
     assert "P-0042" in text and "Ann Example" in text and "1984-05-17" in text and "J. Smith, PT" in text
+    # A records system lists PDFs by title and author: every report of a subject was titled alike
+    # ("Hip rotation report · P-0042") and had no author.
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    day = data.session_date.isoformat()
+    assert f"Title:           Hip rotation report · P-0042 · session #{record.id} · {day}" in info
+    assert "Author:          J. Smith, PT" in info and "CreationDate:" in info
 
     pages = page_images(pdf)
     assert 1 <= len(pages) <= 3  # two at most, and the home program page (the demo suggests exercises)
@@ -126,6 +132,35 @@ def test_user_text_with_quotes_html_emoji_and_rtl_appears_as_typed(
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "Noto-Color-Emoji" in fonts  # emoji drawn from the colour emoji font
     assert len(page_images(pdf)) <= 3  # two at most, and the home program page
+
+
+def test_chinese_japanese_and_korean_names_print_as_letters_not_boxes(
+    store: Store, fixture_analysis: dict, tmp_path: Path
+) -> None:
+    need_poppler()
+    need_fonts("Noto Sans CJK")  # .ci/run installs fonts-noto-cjk; without it these names were empty boxes
+    store.add_subject("P-CJK", name="山田 太郎 / 김민준 / 王小明")
+    record = store.save_analysis(fixture_analysis, subject="P-CJK", operator="佐藤 花子")
+    pdf = write_pdf(ReportData.from_store(store, record.id), tmp_path / "cjk.pdf")
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "CJK" in fonts  # drawn from a font that has these letters
+    assert "山田太郎/김민준/王小明" in squeeze(pdf_text(pdf)) and "佐藤花子" in squeeze(pdf_text(pdf))
+
+
+def test_a_long_unbroken_pseudonym_or_address_stays_on_the_page(store: Store, fixture_analysis: dict,
+                                                                tmp_path: Path) -> None:
+    # A 64-character pseudonym (the most allowed) and an e-mail address as operator ran off the right
+    # edge of page 1 and squeezed the title into a column ("Seated / hip / rotation: / range of / motion").
+    need_poppler()
+    pseudonym = "P-" + "7f3c9a0e1b2d" * 5 + "ab"
+    store.add_subject(pseudonym)
+    operator = "ana.maria.nunez.fernandez@hospital-universitario-de-la-princesa.example.org"
+    record = store.save_analysis(fixture_analysis, subject=pseudonym, operator=operator)
+    pdf = write_pdf(ReportData.from_store(store, record.id), tmp_path / "long.pdf")
+    assert "Seated hip rotation: range of motion" in pdf_text(pdf)
+    page = page_images(pdf, dpi=50)[0]
+    margin = round(10 / 25.4 * 50)  # the outer 10 mm of the 14 mm right margin
+    assert (page[:, -margin:] > 240).all()  # nothing printed there
 
 
 def test_report_from_an_analysis_alone_without_series(tmp_path: Path, fixture_analysis: dict) -> None:
@@ -285,6 +320,17 @@ def test_a_cut_history_keeps_the_first_visit_its_marks_compare_with(store: Store
     for compact in (0, 1):
         shown = [h.id for h in build_context(ReportData.from_store(store, last.id), compact=compact)["history"]]
         assert shown[0] == first.id and shown[-1] == last.id and len(shown) == (4, 3)[compact]
+
+
+def test_a_trend_chart_of_the_latest_visits_says_it_leaves_the_first_ones_out(store: Store, analysis: dict) -> None:
+    # 20 visits: the chart draws the last 10 (from 2024-11-02) while its caption points to the first
+    # visit; it did not say that visit and nine others were left out.
+    for i in range(20):
+        last = store.save_analysis(analysis, subject="P-20",
+                                   recorded_utc=f"{2024 + i // 12}-{i % 12 + 1:02d}-02T09:00:00Z")
+    html = render_html(ReportData.from_store(store, last.id))
+    assert "The chart shows the latest 10 of 20 sessions, from 2024-11-02" in html
+    assert "The chart shows the latest" not in render_html(ReportData.from_store(store, 3))  # all 3 drawn
 
 
 def test_a_report_with_nothing_measurable_says_why_and_what_to_do(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from hiprom.assessment.reasons import REASON_WORDS
-from hiprom.report import ReportData, write_pdf
+from hiprom.report import ReportData, render_html, write_pdf
 from hiprom.store import Store
 
 from .pdftools import need_poppler, pdf_text
@@ -66,6 +66,11 @@ def test_the_plain_paragraph_says_no_flag_only_when_the_sides_were_compared_and_
         a = analysis if verdict == "keep" else _with_verdicts(dict(analysis, asymmetry=dict(analysis["asymmetry"])), verdict)
         texts[name] = " ".join(page_one(pdf_text(write_pdf(ReportData(analysis=a), tmp_path / f"{name}.pdf"))).split())
     assert "No flag" not in texts["demo"] and "We cannot tell yet whether your two hips differ by more than 10°" in texts["demo"]
+    # The box under the asymmetry table said "No asymmetry flagged, but not every difference could be decided"
+    # on a green ground when no difference was decided; it now gives the page's words, on an amber ground.
+    assert "No asymmetry flagged" not in texts["demo"]
+    assert "Cannot tell if the sides differ by more than 10°: repeat the test." in texts["demo"]
+    assert '<div class="flagbox unsure">' in render_html(ReportData(analysis=analysis))
     assert "No flag: your two hips turn about the same (within 10°)." in texts["within"]
     assert "No flag" not in texts["none"] and "No asymmetry flagged" not in texts["none"]
     # Not "no movement was measured on both sides", which reads as "nothing was measured" beside a measured side.

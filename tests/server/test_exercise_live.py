@@ -33,6 +33,7 @@ def test_exercise_starts_counts_in_the_messages_and_stops_with_its_record(live_s
 @pytest.mark.parametrize(("body", "words"), [
     ({"exercise": "knee_to_knee", "side": "left"}, "not followed by the camera"),
     ({"exercise": "nothing", "side": "left"}, "unknown exercise"),
+    ({"exercise": "chair_rotation_external", "side": "left", "reps": [{"number": 2}]}, "counted before are unreadable"),
 ])
 def test_what_the_camera_cannot_count_is_a_422_with_one_line(live_server, body, words):
     with live_server(source="demo", loop=True) as url:

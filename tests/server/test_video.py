@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import cv2
@@ -162,14 +163,28 @@ def test_a_worker_behind_a_30_fps_video_gives_the_tracker_the_videos_own_gaps(li
     assert all(abs(gap - 1000.0 / 30) < 1.0 for _, gap in calls[1:])
 
 
+def test_the_page_says_the_pose_model_is_loading_while_it_loads(live_server, gt01, monkeypatch):
+    """A first-use download (9.4 MB, or 30 s of a silent network) showed 'Opening gt01.mp4...' all along."""
+    from hiprom.live.posepool import PosePool
+
+    loaded = threading.Event()
+    monkeypatch.setattr(PosePool, "start", lambda self: loaded.wait(10))  # a model that takes its time
+    with live_server(source=str(gt01)) as url:
+        with connect(ws_url(url, "/ws/live"), open_timeout=5) as ws:
+            msg, _ = recv_until(ws, lambda m: m["status"]["code"] != "starting", timeout=10)
+            assert msg["status"]["code"] == "loading" and msg["status"]["blocking"] is False
+            assert msg["status"]["text"].startswith("Loading the pose model")
+            assert httpx.get(url + "/api/live").json()["status"]["code"] == "loading"
+            loaded.set()
+            recv_until(ws, lambda m: m["status"]["code"] == "source_open", timeout=10)
+
+
 # -- the pose stage on two cores: two pose threads, frames on in capture order ------------------------
 
 
 def test_two_pose_threads_hand_every_message_on_in_capture_order(live_server, model_env, footage_dir):
     # gt11: a 30 fps rendered clip, faster than one inference a frame here. On two cores two pose
     # threads take turns; the messages still come in the order the frames were captured, once each.
-    import threading
-
     from hiprom.cores import available_cores
 
     with live_server(source=str(footage_dir / "rendered" / "gt11.mp4")) as url:
@@ -196,8 +211,6 @@ class SlowTracker:
         self.passes += 1
 
     def process(self, image_rgb, t_ms, source_gap_ms=None):
-        import threading
-
         from hiprom.pose import PoseResult
 
         time.sleep(0.15)

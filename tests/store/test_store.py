@@ -35,6 +35,30 @@ def test_session_round_trips_the_analysis_exactly(store: Store, analysis: dict) 
     assert record.asymmetry_arc_deg == analysis["asymmetry"]["total_arc_deg"]
 
 
+SEARCHED = [("P-1", "Élise Dubois"), ("P-2", "Öz Kaya"), ("P-3", "Zoë Straße"), ("P-4", "Ann O'Neil"),
+            ("P-5", "Søren Łukasz"), ("P-6", "E\u0301lodie Marti\u0301n")]  # P-6 decomposed, as macOS types it
+
+
+FINDS = [
+    ("élise", ["P-1"]), ("ÉLISE", ["P-1"]), ("elise", ["P-1"]),
+    ("ÖZ", ["P-2"]), ("öz", ["P-2"]), ("oz", ["P-2"]),
+    ("ZOË", ["P-3"]), ("strasse", ["P-3"]), ("STRAẞE", ["P-3"]),
+    ("élodie martín", ["P-6"]), ("Elodie", ["P-6"]), ("o'neil", ["P-4"]),
+    ("søren", ["P-5"]), ("SØREN", ["P-5"]), ("łukasz", ["P-5"]), ("soren", []),
+    ("p-", ["P-1", "P-2", "P-3", "P-4", "P-5", "P-6"]), ("%", []), ("_", []),
+]
+
+
+def test_subject_search_ignores_case_and_accents_the_same_on_every_backend(store: Store) -> None:
+    """SQLite folded the case of ASCII letters only: "élise" did not find "Élise", nor "ÖZ" "Öz",
+    where PostgreSQL's ILIKE did. Both now find by the one rule, case and accents ignored."""
+    for pseudonym, name in SEARCHED:
+        store.add_subject(pseudonym, name=name)
+    got = {find: ([s.pseudonym for s in store.subjects(find)], store.n_subjects(find),
+                  [s.pseudonym for s in store.subjects(find, limit=2)]) for find, _ in FINDS}
+    assert got == {find: (found, len(found), found[:2]) for find, found in FINDS}
+
+
 def test_nan_and_numpy_values_are_stored_as_json(store: Store, fixture_analysis: dict) -> None:
     import numpy as np
 

@@ -133,3 +133,50 @@ def test_readings_that_agree_exactly_give_figures_and_no_interval() -> None:
     assert math.isnan(result.icc.ci_2_1.low) and math.isnan(result.icc.ci_3_1.low)
     assert result.to_dict()["icc_2_1_ci"] == [None, None]
 
+
+
+# Differences (hiprom - reference) of five people; S4 measured twice and S5 three times at one visit.
+REPEATED = {"S1": [1.0], "S2": [2.0], "S3": [3.0], "S4": [0.0, 2.0], "S5": [5.0, 6.0, 7.0]}
+
+
+def test_repeated_pairs_of_a_person_count_once_as_zou_2013_computes_by_hand() -> None:
+    """Three goniometer readings of one visit are one person, not three (Zou 2013; Bland & Altman 1999, 5.2)."""
+    subjects = [s for s, ds in REPEATED.items() for _ in ds]
+    diff = np.array([d for ds in REPEATED.values() for d in ds])
+    b = np.linspace(25.0, 45.0, diff.size)
+    ba = bland_altman(b + diff, b, subjects=subjects)
+    # subject means 1, 2, 3, 1, 6: bias 2.6 (the 8 pairs alone would say 3.25);
+    # between: sum of squares 2.56+0.36+0.16+2.56+11.56 = 17.2 over 4 df = 4.3;
+    # within: (1+1) + (1+0+1) = 4 over 8 - 5 = 3 df; 1 - 1/m_h = 1 - (1+1+1+1/2+1/3)/5 = 0.2333;
+    # one difference: 4.3 + 0.2333 * 4/3 = 4.6111.
+    var_b, var_w, share = 4.3, 4 / 3, 1 - (3 + 1 / 2 + 1 / 3) / 5
+    sd = math.sqrt(var_b + share * var_w)
+    assert ba.n == 8 and ba.bias == pytest.approx(2.6) and ba.sd == pytest.approx(sd)
+    assert (ba.loa_low, ba.loa_high) == pytest.approx((2.6 - Z95 * sd, 2.6 + Z95 * sd))
+    half = 2.776445 * math.sqrt(4.3 / 5)  # t(0.975, 4 subjects - 1) and the SE of the mean of 5 subject means
+    assert (ba.bias_ci.low, ba.bias_ci.high) == pytest.approx((2.6 - half, 2.6 + half), abs=1e-5)
+    # Zou's MOVER: chi-square limits of each variance part (4 and 3 df), then bias and SD recombined.
+    from scipy.stats import chi2
+
+    low_var = sd**2 - math.sqrt((var_b * (1 - 4 / chi2.ppf(0.975, 4))) ** 2 + (share * var_w * (1 - 3 / chi2.ppf(0.975, 3))) ** 2)
+    high_var = sd**2 + math.sqrt((var_b * (4 / chi2.ppf(0.025, 4) - 1)) ** 2 + (share * var_w * (3 / chi2.ppf(0.025, 3) - 1)) ** 2)
+    inner = math.sqrt(half**2 + (Z95 * (sd - math.sqrt(low_var))) ** 2)
+    outer = math.sqrt(half**2 + (Z95 * (math.sqrt(high_var) - sd)) ** 2)
+    assert (ba.loa_high_ci.low, ba.loa_high_ci.high) == pytest.approx((ba.loa_high - inner, ba.loa_high + outer), abs=1e-5)
+    assert (ba.loa_low_ci.low, ba.loa_low_ci.high) == pytest.approx((ba.loa_low - outer, ba.loa_low + inner), abs=1e-5)
+    # one pair each: the subjects change nothing
+    once = bland_altman(b[:5] + 1 + diff[:5], b[:5], subjects=["a", "b", "c", "d", "e"])
+    assert once == bland_altman(b[:5] + 1 + diff[:5], b[:5])
+
+
+def test_repeated_pairs_bias_interval_covers_the_truth_95_percent_of_the_time() -> None:
+    """12 people, 3 readings each, people differing more than readings: counting pairs as people
+    gives a bias interval that misses the truth about one time in four."""
+    rng = np.random.default_rng(2027)
+    subjects = np.repeat(np.arange(12), 3)
+    hits = 0
+    for _ in range(300):
+        diff = 1.0 + np.repeat(rng.normal(0, 2.0, 12), 3) + rng.normal(0, 1.0, 36)
+        truth = np.repeat(rng.uniform(15, 55, 12), 3)
+        hits += bland_altman(truth + diff, truth, subjects=subjects).bias_ci.contains(1.0)
+    assert 0.92 <= hits / 300 <= 0.98

@@ -133,8 +133,8 @@ def test_the_clinic_mdc_replaces_the_published_one_from_20_retested_subjects(sto
 def test_pairs_csv_reads_optional_columns_and_names_bad_rows() -> None:
     pairs = parse_pairs_csv("Measure,hiprom_deg,reference_deg,subject,rater\nleft_internal,30,28.5,S1,A\n")
     assert pairs == [Pair("left_internal", 30.0, 28.5, "S1", None, "A", None)]
-    with pytest.raises(InputError, match="row 2: measure 'left_ir' is unknown.*\n  row 3: hiprom_deg and reference_deg are both needed"):
-        parse_pairs_csv("measure,hiprom_deg,reference_deg\nleft_ir,1,2\nleft_internal,3,\n")
+    with pytest.raises(InputError, match="row 2: measure 'left_flexion' is unknown.*\n  row 3: hiprom_deg and reference_deg are both needed"):
+        parse_pairs_csv("measure,hiprom_deg,reference_deg\nleft_flexion,1,2\nleft_internal,3,\n")
     with pytest.raises(InputError, match="missing column\\(s\\) reference_deg"):
         parse_pairs_csv("measure,hiprom_deg\nleft_internal,3\n")
     european = parse_pairs_csv("\ufeffMeasure;Hiprom (°);Reference (deg)\r\nleft_internal;30,5;28°\r\n\r\n")
@@ -151,7 +151,7 @@ def test_pairs_that_name_no_subject_are_not_counted_as_0_subjects() -> None:
     assert study["n_subjects"] is None
     assert pairs_and_subjects(study) == "160 pairs (subjects not named)"
     assert "pilot" not in " ".join(sample_size(study)) and "from 0 subject" not in " ".join(sample_size(study))
-    assert pairs_and_subjects(summarize(synthetic_pairs(n_subjects=10))) == "40 pairs from 10 subject(s)"
+    assert pairs_and_subjects(summarize(synthetic_pairs(n_subjects=10))) == "40 pairs from 10 subjects"
 
 
 
@@ -164,3 +164,84 @@ def test_the_mdc_in_force_does_not_import_scipy_stats(tmp_path) -> None:
     code = ("import sys; from hiprom.store import Store; from hiprom.report.exercises import clinic_mdc; "
             f"clinic_mdc(Store({str(tmp_path / 'h.db')!r})); print('scipy.stats' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
+
+
+def test_three_goniometer_readings_of_one_person_are_one_person_not_three() -> None:
+    """A clinic that reads the goniometer three times a visit: the person read three times weighed
+    three times in the bias (3.3 deg where the five people's own differences average 2.6) and
+    counted as three people in its interval."""
+    rows = [("P1", 30, 29), ("P2", 35, 33), ("P3", 40, 37), ("P4", 28, 26),
+            ("P5", 33, 28), ("P5", 33, 29), ("P5", 33, 27)]
+    pairs = [Pair("left_internal", a, b, s) for s, a, b in rows]
+    figs = summarize(pairs)["measures"]["left_internal"]
+    # subject means of hiprom - goniometer: 1, 2, 3, 2, 5 -> 2.6 (the 7 pairs alone: 23 / 7 = 3.29)
+    assert figs["n"] == 7 and figs["n_subjects"] == 5 and figs["bias_deg"] == pytest.approx(2.6)
+    t4 = 2.776445  # t(0.975, 5 subjects - 1)
+    half = t4 * np.std([1, 2, 3, 2, 5], ddof=1) / math.sqrt(5)
+    assert figs["bias_ci_deg"] == pytest.approx([2.6 - half, 2.6 + half], abs=1e-5)
+    with pytest.raises(NotMeasurableError, match="^4 pairs of hiprom and reference readings from 2 subjects found; "
+                                                 "at least 3 subjects are needed"):
+        summarize([Pair("left_internal", 30, 29, "A")] * 3 + [Pair("left_internal", 30, 27, "B")])
+    two = [Pair("left_external", 30, 29, "P1")] * 3 + [Pair("left_external", 30, 27, "P2")] * 2
+    assert summarize(pairs + two)["measures"]["left_external"] == {
+        **dict.fromkeys(FIGURE_KEYS), "n": 5, "n_subjects": 2, "note": "5 pairs from 2 subjects: at least 3 subjects are needed for any figure"}
+
+
+def test_pairs_csv_takes_the_measure_as_hiprom_prints_it_or_a_clinic_abbreviates_it() -> None:
+    """'Left internal rotation' is what 'hiprom validate' and its PDF call the measure, 'left IR' the
+    readings file's column: a clinic typing either had every row refused as an unknown measure."""
+    text = ("Measure;Hiprom;Reference;Subject\nLeft internal rotation;30;28;A\nleft IR;31;29;B\nL-ER;20;21;C\n"
+            "right_ir;35;33;D\nR ER;25;24;E\nRIGHT EXTERNAL ROTATION;26;27;F\n")
+    assert [p.measure for p in parse_pairs_csv(text)] == [
+        "left_internal", "left_internal", "left_external", "right_internal", "right_external", "right_external"]
+    with pytest.raises(InputError, match=r"row 2: measure 'left' is unknown, expecting one of \{left_internal, "
+                                         r"left_external, right_internal, right_external\} \(or as hiprom prints"):
+        parse_pairs_csv("measure,hiprom_deg,reference_deg\nleft,30,28\n")
+
+
+def test_a_pairs_file_excel_saved_as_plain_csv_says_to_save_it_as_csv_utf8(tmp_path) -> None:
+    """Excel's plain 'CSV' on Windows is Windows-1252: the degree sign of 'Hiprom (°)' stopped the file with
+    Python's "'utf-8' codec can't decode byte 0xb0 in position 16: invalid start byte" and nothing to do."""
+    from hiprom.validation import read_pairs_csv
+
+    path = tmp_path / "pairs.csv"
+    path.write_bytes("measure;Hiprom (°);Reference (°)\nleft_internal;30;28\n".encode("cp1252"))
+    with pytest.raises(InputError) as caught:
+        read_pairs_csv(path)
+    assert str(caught.value) == (f'{path}: is not UTF-8 text (byte 0xb0 at byte 16); save it from your spreadsheet '
+                                 'as "CSV UTF-8" and try again')
+
+
+def test_a_measure_re_tested_in_one_person_only_takes_the_clinics_pooled_mdc(store: Store, save_session) -> None:
+    """Right ER re-tested only in R-0 (on three days): 3 pairs from one person give no MDC of their own."""
+    rng = np.random.default_rng(5)
+    for i in range(MIN_RETEST_SUBJECTS):
+        for day in (1, 2, 3) if i == 0 else (1,):
+            for minute in (0, 30):
+                figs = rng.uniform(20, 50, 4)
+                save_session(f"R-{i}", f"2026-05-0{day}T09:{minute:02d}:00Z", *figs[:3], figs[3] if i == 0 else None)
+    mdc = mdc_in_force(store)
+    assert mdc.source == "clinic" and set(mdc.per_measure) == set(MEASURES) - {"right_external"}
+    assert mdc.for_measure("right_external") == mdc.low_deg
+
+
+def test_readings_with_no_hiprom_figure_are_named_not_silently_left_out(store: Store, save_session) -> None:
+    """hiprom could not measure B's right ER: the goniometer's 30 deg paired with nothing and the clinic
+    saw 3 pairs for the 4 angles it typed, without a word why."""
+    from hiprom.validation import stored_unpaired
+    from hiprom.validation.study import unpaired_text
+
+    a = save_session("A", "2026-03-01T09:00:00Z", 30, 40, 31, 41)
+    b = save_session("B", "2026-04-01T09:00:00Z", 20, 35, 22, None)
+    store.add_reference(a, ReferenceInput("goniometer", left_ir_deg=28, right_er_deg=44))
+    store.add_reference(b, ReferenceInput("goniometer", left_ir_deg=21, right_er_deg=30))
+    assert len(stored_pairs(store)) == 3
+    unpaired = stored_unpaired(store)
+    assert unpaired == [{"session": str(b), "measure": "right_external"}]
+    assert stored_unpaired(store, subject="A") == []
+    study = summarize(synthetic_pairs(n_subjects=3), unpaired=unpaired)
+    assert study["unpaired"] == unpaired
+    assert unpaired_text(study) == (f"1 angle read with the instrument has no hiprom figure to pair with, as hiprom "
+                                    f"could not measure that side in that session (session {b}, right external "
+                                    "rotation): it is left out.")
+    assert unpaired_text(summarize(synthetic_pairs(n_subjects=3))) is None

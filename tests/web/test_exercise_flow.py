@@ -98,3 +98,41 @@ def test_with_this_devices_camera_not_connected_a_counted_exercise_says_why(laun
         assert page.locator("#exercise-say").inner_text() == (
             "The camera cannot count it: this device's camera is not connected.")
         assert page.locator("#btn-exercise-back").is_visible()
+
+
+KEPT_REP = {"number": 1, "start_s": 1.0, "end_s": 7.0, "peak_deg": 24.5, "hold_s": 3.1, "hold_start_s": 2.5,
+            "hold_end_s": 5.6, "counted": True, "reasons": []}
+
+
+def test_a_counted_exercise_outlives_a_server_restart_and_done_ends_it(launch, tmp_path):
+    """The server restarted mid-exercise (its source with it): the panel kept its last words, and Done
+    waited for ever ("0 of 20 | Rep 1 not counted: let go too soon." 5 s after Done, the button still
+    there). Now the panel says the link is lost, the count goes on from the reps kept, and Done, even
+    pressed while the server is down, ends it with its summary."""
+    settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(tmp_path / "r.db"))
+    say = "document.getElementById('exercise-say').textContent"
+    page = launch().new_context(viewport={"width": 1280, "height": 800}).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    with serve_in_thread(settings) as url:
+        page.goto(url + "/")
+        page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=10_000)
+        page.evaluate("import('/static/exercises.js').then((m) => m.startCounted('chair_rotation_external', 'left'))")
+        page.wait_for_function("() => document.getElementById('exercise-count').textContent === '0 of 20'",
+                               timeout=10_000)
+        page.evaluate("(rep) => import('/static/state.js').then((m) => m.app.exercise.reps.push(rep))", KEPT_REP)
+    port = int(url.rsplit(":", 1)[1])
+    page.wait_for_function(f"() => {say} === 'Connection to the server lost after 1 rep, which are kept. "
+                           "It goes on when the connection is back.'", timeout=10_000)
+    with serve_in_thread(settings, port=port):
+        page.wait_for_function(f"() => /^The server restarted: counting goes on from rep 2|^Hold still|^Let both/.test({say})",
+                               timeout=15_000)
+        state = httpx.get(url + "/api/exercise").json()
+        assert state["active"] and state["reps_done"] == 1 and state["last_rep"]["number"] == 1  # went on from rep 1
+    page.locator("body").press("Enter")  # Done, with the server down
+    page.wait_for_function(f"() => / It is stopped and stored when the connection is back\\.$/.test({say})",
+                           timeout=10_000)
+    with serve_in_thread(settings, port=port):
+        page.wait_for_function(f"() => {say}.startsWith('1 of 20 done, 0 not counted.')", timeout=15_000)
+        assert page.locator("#btn-exercise-done").is_hidden() and page.locator("#btn-test-again").is_visible()
+    assert not errors, errors

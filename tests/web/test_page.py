@@ -96,7 +96,7 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
     ir_right = rows.nth(0).locator("td").nth(SIDES.index("right")).inner_text()  # columns in SIDES order
     assert re.match(r"3[6-9]\.\d°", ir_right), ir_right  # the demo's right IR is 37-38 degrees
     sides = page.evaluate("import('/static/state.js').then((m) => m.app.last.results.sides)")
-    for i, key in enumerate(("internal_rotation", "external_rotation")):  # the PDF's and the CSV's figure and verdict
+    for i, key in enumerate(("internal_rotation", "external_rotation", "total_arc")):  # the CSV's figure and verdict
         cell = rows.nth(i).locator("td").nth(SIDES.index("left")).inner_text()
         assert cell.startswith(f"{sides['left'][f'{key}_deg']:.1f}°"), cell
         words = {"below": "below normal", "within": "normal", "above": "above normal", "inconclusive": "cannot tell"}
@@ -143,6 +143,28 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
     page.locator("body").press("Escape")  # Esc cancels: back to the start
     page.wait_for_selector("#guide[data-phase='idle']", timeout=5_000)
     assert page.locator("#results").is_hidden()
+
+
+def test_the_total_arc_band_word_is_the_analysiss_verdict_not_the_bare_figures(page):
+    """A total arc of 68.0 ± 2.6 straddles the 70–100° band's low end: the analysis cannot tell
+    (``total_arc_band``, as its CSV column), but the page said "below normal" from the bare 68."""
+    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 0", timeout=10_000)
+    arc = {"left": (68.0, 2.6, "inconclusive"), "right": (59.0, 2.5, "below")}
+    sides = {side: {"total_arc_deg": deg, "total_arc_unc_deg": unc, "total_arc_band": band,
+                    "internal_rotation_deg": None, "external_rotation_deg": None} for side, (deg, unc, band) in arc.items()}
+    res = {"result_id": "t", "sides": sides, "asymmetry": {"verdicts": {}}, "notes": [],
+           "words": {"overall": {"kind": "within", "badge": "Sides within 10°"}, "asymmetry": {}}}
+    page.evaluate("(res) => import('/static/results.js').then((m) => m.renderResults(res))", res)
+    row = page.locator("#results-table tbody tr").nth(2)
+    cells = {side: row.locator("td").nth(SIDES.index(side)).inner_text() for side in SIDES}
+    assert "cannot tell" in cells["left"] and "normal" not in cells["left"], cells
+    assert "below normal" in cells["right"], cells
+    # A figure below zero (a foot that could not turn past neutral) with the minus sign, as the PDF and the
+    # CLI write it: the page's own degrees() wrote "-2.0°" beside its signed differences' "−4.1°".
+    sides["right"].update({"internal_rotation_deg": -2.0, "internal_rotation_band": "below"})
+    page.evaluate("(res) => import('/static/results.js').then((m) => m.renderResults(res))", res)
+    ir = page.locator("#results-table tbody tr").nth(0).locator("td").nth(SIDES.index("right")).inner_text()
+    assert ir.startswith("−2.0°"), ir
 
 
 def test_focus_is_visible_and_buttons_are_reachable_by_tab(page):

@@ -113,6 +113,12 @@ class Norms:
     trials: TrialSettings = field(default_factory=TrialSettings)
 
     @property
+    def arc_band_deg(self) -> tuple[float, float]:
+        """Normal band of the total arc, degrees: the sum of the internal and external bands."""
+        return (self.internal_band_deg[0] + self.external_band_deg[0],
+                self.internal_band_deg[1] + self.external_band_deg[1])
+
+    @property
     def arc_norm_deg(self) -> float:
         """Norm of the total rotation arc (internal + external)."""
         return 2.0 * self.norm_deg

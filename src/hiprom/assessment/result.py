@@ -26,7 +26,7 @@ from hiprom.kinematics import COMPENSATION, METHODS, QualityFlag, flag_names
 from hiprom.kinematics.camera import CameraEstimate
 from hiprom.landmarks import SIDES
 from hiprom.parsing import printable_name
-from hiprom.rounding import counted, rounded_list
+from hiprom.rounding import counted, rounded_list, shown
 
 if TYPE_CHECKING:
     from hiprom.kinematics import Kinematics
@@ -117,7 +117,7 @@ def _notes(trials: list[Trial], fraction: dict[str, float], rest: dict[str, floa
         if fraction[side] < 0.9:
             notes.append(f"{side}: measurable in {100 * fraction[side]:.0f}% of frames")
         if abs(rest[side]) >= 2.0:
-            notes.append(f"{side}: rest position {rest[side]:+.1f}° from vertical")
+            notes.append(f"{side}: rest position {shown(rest[side], signed=True)}° from vertical")
         reasons = Counter(r for tr in trials if tr.side == side for r in tr.reasons)
         for reason, count in reasons.items():
             notes.append(f"{side}: {reason_words([reason])} during {counted(count, 'trial')}")

@@ -125,7 +125,8 @@ def empty_side(reason: str) -> dict[str, Any]:
             }
         )
     out.update(
-        {"total_arc_deg": None, "total_arc_unc_deg": None, "total_arc_pct_norm": None, "total_arc_reason": reason}
+        {"total_arc_deg": None, "total_arc_unc_deg": None, "total_arc_pct_norm": None, "total_arc_band": None,
+         "total_arc_reason": reason}
     )
     out["not_measurable"] = reason
     return out
@@ -202,6 +203,7 @@ def side_summary(side: str, trials: Sequence[Trial], norms: Norms) -> dict[str, 
                 "total_arc_deg": rounded(arc),
                 "total_arc_unc_deg": rounded(arc_unc),
                 "total_arc_pct_norm": rounded(100.0 * arc / norms.arc_norm_deg),
+                "total_arc_band": band_verdict(arc, arc_unc, norms.arc_band_deg),
                 "total_arc_reason": None,
             }
         )
@@ -212,6 +214,7 @@ def side_summary(side: str, trials: Sequence[Trial], norms: Norms) -> dict[str, 
                 "total_arc_deg": None,
                 "total_arc_unc_deg": None,
                 "total_arc_pct_norm": None,
+                "total_arc_band": None,
                 "total_arc_reason": f"needs both directions; {missing} rotation not measured",
             }
         )

@@ -25,7 +25,7 @@ from typing import Any
 
 from hiprom.assessment.reasons import not_measurable_advice
 from hiprom.landmarks import SIDES
-from hiprom.rounding import rounded
+from hiprom.rounding import shown
 
 DEG = "°"
 NAMES = {"internal_rotation": "inward turning (IR)", "external_rotation": "outward turning (ER)", "total_arc": "total arc"}
@@ -49,9 +49,9 @@ variants of them about one held peak in eight was more than 4 deg off (docs/accu
 
 
 def degrees(value: float, signed: bool = False) -> str:
-    """An angle as every sentence shows it: one decimal, as in the tables and CSV ("27.0°", not "27°");
-    ``signed`` for a change ("+6.3°")."""
-    return f"{rounded(value):{'+' if signed else ''}.1f}{DEG}"
+    """An angle as every sentence shows it: one decimal, as in the tables and CSV ("27.0°", not "27°"),
+    a negative with the minus sign ("−4.1°", :func:`hiprom.rounding.shown`); ``signed`` for a change ("+6.3°")."""
+    return f"{shown(value, signed=signed)}{DEG}"
 
 
 def degrees_in_words(text: str) -> str:

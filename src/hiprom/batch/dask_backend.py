@@ -18,21 +18,24 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import Any
 
 from hiprom.batch.discover import Job
 from hiprom.batch.local import CRASH_MESSAGE
-from hiprom.batch.outputs import BatchOptions, input_fingerprint, remove_stale_parts, write_outputs
+from hiprom.batch.outputs import BatchOptions, input_fingerprint, write_outputs
 from hiprom.batch.progress import Reporter
 from hiprom.batch.summary import SummaryRow
-from hiprom.batch.worker import compute, failure_message
-from hiprom.errors import ConfigError, ModelError, OutputPlaceError
+from hiprom.batch.worker import BatchStopped, compute, failure_message
+from hiprom.errors import ConfigError, ModelError, OutputPlaceError, missing_extra
 
 CONNECT_TIMEOUT_S = 20
+WORKER_CHECK_S = 5.0
+"""Seconds between checks that the cluster still has workers, while no result arrives."""
 
 
 class SchedulerLostError(ConfigError):
@@ -55,7 +58,9 @@ def remote_analyze(job: Job, options: BatchOptions) -> tuple[str, Any, Any]:
     """The task run on a Dask worker: ``("ok", recording, analysis)`` or ``("failed", message, None)``.
 
     The video is tracked in one pass: a cluster's workers already run as many tasks as they
-    have threads, so two halves at once would only crowd their cores.
+    have threads, so two halves at once would only crowd their cores. The analysis stops at
+    its next frame once the batch no longer wants it (Ctrl-C, SIGTERM, the client gone): else
+    the worker went on to the end of the video, and a new run queued behind it.
     """
     from hiprom import __version__
     from hiprom.pose.split import one_pass
@@ -63,14 +68,42 @@ def remote_analyze(job: Job, options: BatchOptions) -> tuple[str, Any, Any]:
     if options.hiprom_version != __version__:  # the same input would give other numbers here
         return ("failed", f"on the Dask worker {_worker_address()}: it runs hiprom {__version__}, the batch "
                           f"hiprom {options.hiprom_version}; install the same hiprom version on every worker", None)
+    if not job.path.exists():  # it was there when the batch found it: this machine does not share it
+        return ("failed", f"on the Dask worker {_worker_address()}: {job.path}: no such file there; every Dask "
+                          "worker must see each input at the path the batch found it (a shared or identically "
+                          "mounted folder)", None)
     try:
         with one_pass():
-            recording, analysis = compute(job, options)
+            recording, analysis = compute(job, options, _stop_when_released())
+    except BatchStopped:  # nobody waits for this result
+        return ("failed", "the batch was interrupted before this input finished", None)
     except ModelError as exc:  # the worker's setup, not the input: say which machine to fix
         return ("failed", f"on the Dask worker {_worker_address()}: {failure_message(exc)}", None)
     except Exception as exc:  # one bad input must never fail the whole graph
         return ("failed", failure_message(exc), None)
     return ("ok", recording, analysis)
+
+
+def _stop_when_released() -> Callable[[int, int | None], None] | None:
+    """A per-frame callback raising :class:`BatchStopped` once the scheduler has released this task.
+
+    Dask cannot stop a task's thread; releasing it (the client cancels, or goes away) only
+    marks it ``cancelled`` in the worker's state, which this reads (a dict look-up per frame).
+    """
+    from distributed import get_worker
+
+    try:
+        worker = get_worker()
+        key = worker.get_current_task()
+    except (ValueError, KeyError):  # not inside a worker's task (called directly)
+        return None
+
+    def progress(frames_done: int, total: int | None = None) -> None:
+        task = worker.state.tasks.get(key)
+        if task is None or task.state in ("cancelled", "released", "forgotten"):
+            raise BatchStopped()
+
+    return progress
 
 
 def _worker_address() -> str:
@@ -83,15 +116,97 @@ def _worker_address() -> str:
         return "(unknown)"
 
 
-def _import_distributed() -> Any:
+def import_distributed() -> Any:
+    """Dask's ``distributed`` package.
+
+    Raises:
+        ConfigError: it is not installed (the line gives the pip command).
+    """
     try:
         import distributed
     except ImportError:
-        raise ConfigError(
-            "--scheduler needs Dask distributed, which is not installed; "
-            "install it with: pip install 'hiprom[cluster]'"
-        ) from None
+        raise ConfigError(missing_extra("--scheduler", "Dask distributed", "cluster")) from None
     return distributed
+
+
+def _cannot_connect(address: str, exc: BaseException) -> ConfigError:
+    """The one line for a scheduler address nothing answers at (refused, unreachable, malformed)."""
+    cause = exc.__cause__ or exc.__context__  # Dask's "timed out" hides "Connection refused" here
+    while cause is not None and not (isinstance(cause, OSError) and cause.strerror):
+        cause = cause.__cause__ or cause.__context__
+    why = f": {cause.strerror}" if cause is not None and cause.strerror not in str(exc) else ""
+    return ConfigError(
+        f"cannot connect to the Dask scheduler at {address!r} ({exc}{why}); "
+        "check the address (e.g. tcp://host:8786, or tls://host:8786 for a scheduler started with TLS) "
+        "and that the scheduler is running"
+    )
+
+
+def _check_scheduler(address: str, timeout_s: float) -> None:
+    """Raise ``ConfigError`` unless a Dask scheduler greets us at ``address`` within about ``timeout_s``.
+
+    Dask's client waits for the other side's greeting without a time limit: at the dashboard's
+    port (8787), or any service that waits for a request, the batch waited forever without a
+    word, and a service that speaks first (ssh) ended in a ``MemoryError`` traceback.
+    """
+    import asyncio
+
+    from distributed.comm import connect
+    from distributed.security import Security
+
+    async def greet() -> None:
+        comm = await connect(address, timeout=timeout_s, **Security().get_connection_args("client"))
+        await comm.close()
+
+    async def greet_in_time() -> None:
+        await asyncio.wait_for(greet(), timeout_s + 5)  # connect() alone gives up after about timeout_s
+
+    try:
+        asyncio.run(greet_in_time())
+    except TimeoutError:  # connected, but no greeting
+        raise _not_dask(address) from None
+    except (OSError, ValueError) as exc:  # refused, unreachable, malformed: Dask's own message
+        raise _cannot_connect(address, exc) from None
+    except TypeError:  # Dask's TLS connector without a certificate ("expects a `ssl_context`")
+        raise ConfigError(
+            f"{address}: a tls:// scheduler needs Dask's TLS settings on this machine: the cluster's CA, this "
+            "machine's certificate and key, e.g. in DASK_DISTRIBUTED__COMM__TLS__CA_FILE, "
+            "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT and DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY "
+            "(see docs/batch.md, 'A cluster reachable from other machines')"
+        ) from None
+    except Exception:  # an answer that is not Dask's (MemoryError, a msgpack error, ...)
+        raise _not_dask(address) from None
+
+
+def _not_dask(address: str) -> ConfigError:
+    return ConfigError(
+        f"{address} does not answer as a Dask scheduler (something else listens at that port: the "
+        "dashboard's, 8787, or another service?); give the scheduler's address, by default "
+        "tcp://HOST:8786, as 'dask scheduler' prints it after 'Scheduler at:'"
+    )
+
+
+def _completed(distributed: Any, client: Any, futures: list[Any], address: str, reporter: Reporter) -> Iterator[Any]:
+    """``futures`` as they complete, saying so whenever the cluster has no worker to run them.
+
+    Else the batch waited without a word: for workers not started yet, and for workers all
+    gone during the batch (killed, or their job's time limit on an HPC cluster).
+    """
+    pending = distributed.as_completed(futures, loop=client.loop)
+    seen, had, next_check = False, True, 0.0
+    while not pending.is_empty():
+        ready = pending.next_batch(block=False)
+        if ready:
+            yield from ready
+            continue
+        if time.monotonic() >= next_check and client.status == "running":  # not while it reconnects
+            next_check = time.monotonic() + WORKER_CHECK_S
+            has = bool(client.scheduler_info(n_workers=1).get("workers"))
+            if had and not has:
+                reporter.note(f"the Dask scheduler at {address} has no workers {'left' if seen else 'yet'}; "
+                              f"waiting for some (start them with: dask worker {address} --nthreads 1)")
+            seen, had = seen or has, has
+        time.sleep(0.05)
 
 
 def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address: str,
@@ -104,19 +219,14 @@ def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address:
     away, unfinished jobs get ``interrupted`` rows too and
     :class:`SchedulerLostError` is raised.
     """
-    distributed = _import_distributed()
+    distributed = import_distributed()
     if not jobs:
         return
+    _check_scheduler(address, CONNECT_TIMEOUT_S)
     try:
         client = distributed.Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
-        raise ConfigError(
-            f"cannot connect to the Dask scheduler at {address!r} ({exc}); "
-            "check the address (e.g. tcp://host:8786) and that the scheduler is running"
-        ) from None
-    if not client.scheduler_info().get("workers"):  # else the batch would wait without a word
-        reporter.note(f"the Dask scheduler at {address} has no workers yet; waiting for some "
-                      f"(start them with: dask worker {address} --nthreads 1)")
+        raise _cannot_connect(address, exc) from None
     run_id = uuid.uuid4().hex[:8]
     futures: dict[Any, Job] = {}
     fingerprints: dict[str, dict[str, int]] = {}
@@ -132,12 +242,11 @@ def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address:
                 fut = client.submit(remote_analyze, job, options, pure=False, key=f"hiprom-batch-{run_id}-{i}")
                 futures[fut] = job
                 reporter.started(job)
-            for fut in distributed.as_completed(list(futures), loop=client.loop):
+            for fut in _completed(distributed, client, list(futures), address, reporter):
                 job = futures[fut]
                 try:
                     status, payload, analysis = fut.result()
                     if status == "ok":
-                        remove_stale_parts(out_dir, job.stem)
                         row = write_outputs(job, out_dir, options, fingerprints[job.rel], payload, analysis)
                     else:
                         row = SummaryRow.failed(job.rel, payload)

@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -31,7 +32,7 @@ from typing import Any
 
 from hiprom import __version__
 from hiprom.assessment import Norms, result_json, series_csv
-from hiprom.atomic import atomic_write, output_error, part_prefix, private_dir
+from hiprom.atomic import PART_SUFFIX, atomic_write, output_error, part_prefix, private_dir
 from hiprom.batch.discover import Job
 from hiprom.batch.summary import SummaryRow
 from hiprom.recording import LandmarkRecording
@@ -305,18 +306,24 @@ def adopt_earlier(job: Job, out_dir: Path, options: BatchOptions, earlier: list[
     return finished_row(job, out_dir, options)
 
 
-def remove_stale_parts(out_dir: Path, stem: str) -> None:
-    """Delete temporary files a killed run left for this input (``.<name>.*.part``)."""
-    paths = OutputPaths.of(out_dir, stem)
-    folder = paths.analysis.parent
-    if not folder.is_dir():
-        return
-    for p in paths.files:
-        for part in folder.glob(f"{glob_escape(part_prefix(p.name))}*.part"):
+def remove_stale_parts(out_dir: Path, stems: Iterable[str]) -> None:
+    """Delete the temporary files (``.<name>.XXXXXXXX.part``) a killed run left for these inputs.
+
+    Called once per batch, under its lock, for the inputs it will analyse: each folder is
+    listed once. Listing it for every input made a batch quadratic in the files of a
+    folder (115 ms per input in a folder of 2,000 inputs' outputs, in the Dask client).
+    """
+    wanted: dict[Path, set[str]] = {}
+    for stem in stems:
+        paths = OutputPaths.of(out_dir, stem)
+        wanted.setdefault(paths.analysis.parent, set()).update(part_prefix(p.name) for p in paths.files)
+    for folder, prefixes in wanted.items():
+        try:
+            with os.scandir(folder) as entries:
+                stale = [e.path for e in entries if e.name.endswith(PART_SUFFIX)
+                         and e.name[: -len(PART_SUFFIX)].rpartition(".")[0] + "." in prefixes]
+        except OSError:  # not there yet
+            continue
+        for part in stale:
             with contextlib.suppress(OSError):
-                part.unlink()
-
-
-def glob_escape(name: str) -> str:
-    """Escape glob metacharacters in a file name."""
-    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
+                os.unlink(part)

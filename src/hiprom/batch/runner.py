@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hiprom.atomic import check_not_source, output_error, private_dir
-from hiprom.batch.dask_backend import SchedulerLostError, run_dask
+from hiprom.batch.dask_backend import SchedulerLostError, import_distributed, run_dask
 from hiprom.batch.discover import Job, discover, largest_first
 from hiprom.batch.local import LocalPool, available_cores
-from hiprom.batch.outputs import BatchOptions, EarlierOutput, OutputPaths, adopt_earlier, earlier_outputs, finished_row
+from hiprom.batch.outputs import (BatchOptions, EarlierOutput, OutputPaths, adopt_earlier, earlier_outputs, finished_row,
+                                  remove_stale_parts)
 from hiprom.batch.progress import Reporter, RichReporter
 from hiprom.batch.summary import SummaryRow, write_summary, write_trials
 from hiprom.errors import HipromError, InputError, OutputPlaceError
@@ -182,6 +183,8 @@ def run_batch(
     """
     if workers is not None and workers < 1:
         raise InputError(f"--workers must be at least 1, but got {workers}")
+    if scheduler:
+        import_distributed()  # a missing extra is said before any folder, lock or progress bar is made
     out = Path(out_dir).expanduser().resolve()
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: exists and is not a folder; choose another -o")
@@ -208,6 +211,7 @@ def run_batch(
             else:
                 rows[job.rel] = row
         todo = largest_first(todo)
+        remove_stale_parts(out, [job.stem for job in todo])  # a killed run's temporary files
         reporter = RichReporter(todo, skipped=len(rows)) if progress else Reporter()
         t0 = time.monotonic()
         with reporter:

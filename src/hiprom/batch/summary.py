@@ -104,5 +104,5 @@ def write_trials(path: str | os.PathLike[str], rows: Iterable[SummaryRow]) -> Pa
 
 def read_summary(path: str | os.PathLike[str]) -> list[dict[str, str]]:
     """The rows of a ``summary.csv`` as dicts of strings (for tests and tools)."""
-    with open(path, newline="", encoding="utf-8") as fh:
+    with open(path, newline="", encoding="utf-8-sig") as fh:
         return list(csv.DictReader(fh))

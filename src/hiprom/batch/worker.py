@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from hiprom.batch.discover import Job
-from hiprom.batch.outputs import BatchOptions, input_fingerprint, remove_stale_parts, write_outputs
+from hiprom.batch.outputs import BatchOptions, input_fingerprint, write_outputs
 from hiprom.batch.summary import SummaryRow
 from hiprom.errors import HipromError, OutputPlaceError
 from hiprom.recording import LandmarkRecording
@@ -147,7 +147,6 @@ def analyze_one(job: Job, out_dir: str | os.PathLike[str], options: BatchOptions
         # Stat before reading: if the file changes while we work, the recorded
         # fingerprint no longer matches and the next run redoes it.
         fingerprint = input_fingerprint(job.path)
-        remove_stale_parts(out, job.stem)
         recording, analysis = compute(job, options, progress)
         return write_outputs(job, out, options, fingerprint, recording, analysis)
     except (BatchStopped, OutputPlaceError):  # the batch stops: OUT_DIR is full or read-only

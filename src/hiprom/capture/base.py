@@ -46,6 +46,10 @@ class FrameSource(ABC):
         size_wh (tuple[int, int]): (width, height) of every frame, in pixels.
         n_frames (int | None): number of frames if the source knows it (an
             estimate for video files), ``None`` for cameras.
+        n_frames_exact (bool): ``n_frames`` is a count, not an estimate: the images of a
+            folder, or a video container's frame index (MP4/MOV, AVI), where Matroska/WebM
+            and MPEG streams announce duration x fps, overstated by a sound track that runs
+            on after the picture. Only an exact count is a progress bar's total.
         name (str): what to call the source in messages and recordings (a
             file or folder name, or ``camera 0``); never a full path.
         is_live (bool): True for cameras (frames arrive in real time).
@@ -57,6 +61,7 @@ class FrameSource(ABC):
     fps: float
     size_wh: tuple[int, int]
     n_frames: int | None
+    n_frames_exact: bool = False
     name: str
     is_live: bool = False
     notes: list[str]

@@ -32,6 +32,15 @@ def container_of(head: bytes) -> Container:
     return "other"
 
 
+def file_container(path: Path) -> Container:
+    """:func:`container_of` the file at ``path`` (``other`` when it cannot be read)."""
+    try:
+        with path.open("rb") as f:
+            return container_of(f.read(16))
+    except OSError:
+        return "other"
+
+
 def _vint(data: bytes, at: int, keep_marker: bool) -> tuple[int | None, int]:
     """An EBML variable-length integer at ``at``: (value, next offset); value ``None`` for "unknown size"."""
     first = data[at]
@@ -68,12 +77,7 @@ def matroska_cut_off(path: Path) -> bool:
 def shortfall_means_cut_off(path: Path) -> bool:
     """Whether ``path``, having decoded fewer frames than OpenCV announced, was cut off (not merely
     a video whose sound runs longer; see the module docstring)."""
-    try:
-        with path.open("rb") as f:
-            head = f.read(16)
-    except OSError:
-        return False
-    kind = container_of(head)
+    kind = file_container(path)
     if kind == "indexed":
         return True
     return kind == "matroska" and matroska_cut_off(path)

@@ -81,6 +81,7 @@ class ImageFolderSource(FrameSource):
         self.fps = float(fps)
         self.name = self.folder.name or str(self.folder)
         self.n_frames = len(self.files)
+        self.n_frames_exact = True
         first = self._load(0)
         self.size_wh = (int(first.shape[1]), int(first.shape[0]))
         self._first: np.ndarray | None = first

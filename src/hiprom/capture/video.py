@@ -10,7 +10,7 @@ import cv2
 
 from hiprom.capture._opencv import OpenCVSource, opencv_silent
 from hiprom.capture.base import Frame, next_timestamp_ms
-from hiprom.capture.container import shortfall_means_cut_off
+from hiprom.capture.container import file_container, shortfall_means_cut_off
 from hiprom.errors import SourceError
 from hiprom.parsing import check_text_ok, printable_name
 
@@ -116,6 +116,7 @@ class VideoFileSource(OpenCVSource):
         self.fps = fps if math.isfinite(fps) and 0.0 < fps <= MAX_FPS else DEFAULT_FPS
         count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         self.n_frames = count if count > 0 else None
+        self.n_frames_exact = self.n_frames is not None and file_container(p) == "indexed"
         first = self._decode()
         if first is None:
             codec = self._codec_text()

@@ -23,9 +23,10 @@ from hiprom.assessment.reasons import not_measurable_advice, reason_words
 from hiprom.assessment.wording import NAMES, SIDE_WORDS, explain
 from hiprom.atomic import check_not_source
 from hiprom.cli.progress import frame_progress
+from hiprom.cli.options import db_option, model_option
 from hiprom.cli.store_cmd import STDOUT, StdoutConsole, open_store, verdict_cell, write_text
 from hiprom.errors import InputError, NotMeasurableError
-from hiprom.rounding import counted
+from hiprom.rounding import counted, shown
 
 FILE = click.Path(dir_okay=False, path_type=Path)
 
@@ -37,7 +38,7 @@ def _deg(value: float | None, unc: float | None = None, pct: float | None = None
     """``32.1° ±1.8 (71.3%)``, or ``—`` when not measured: the report's and the export's figures, to the decimal."""
     if value is None:
         return "—"
-    text = f"{value:.1f}°"
+    text = f"{shown(value)}°"
     if unc is not None:
         text += f" ±{unc:.1f}"
     if pct is not None:
@@ -74,7 +75,7 @@ def summary_tables(result: dict[str, Any], catalogue: Catalogue | None = None) -
     cells = []
     for m in ("internal_rotation", "external_rotation", "total_arc"):
         d = asym.get(f"{m}_deg")
-        cell = Text("—" if d is None else f"{d:+.1f}° ({asym[f'{m}_pct']:.1f}%)")
+        cell = Text("—" if d is None else f"{shown(d, signed=True)}° ({asym[f'{m}_pct']:.1f}%)")
         cells.append(verdict_cell(cell, verdicts.get(m)))
     figures.add_row("L−R", *cells)
     out.append(figures)
@@ -157,7 +158,7 @@ def _check_options(source: Path, json_path: Path | None, csv_path: Path | None, 
     default=None,
     help="The video is left-right flipped (selfie view); default: as recorded.",
 )
-@click.option("--model", default=None, help="Pose model variant or .task file (video input only).")
+@model_option()
 @click.option("--norms", "norms_path", type=FILE, default=None,
               help="TOML file overriding norms and thresholds (default: $HIPROM_NORMS, else built-in).")
 @click.option("--exercises", "exercises_path", type=FILE, default=None,
@@ -168,8 +169,7 @@ def _check_options(source: Path, json_path: Path | None, csv_path: Path | None, 
 @click.option("--subject", default=None, help="With --save: the subject's pseudonym (added if new).")
 @click.option("--operator", default=None, help="With --save: who ran the assessment.")
 @click.option("--notes", default=None, help="With --save: free-text notes for the session.")
-@click.option("--db", default=None, metavar="URL_OR_PATH",
-              help="With --save: SQLite file or SQLAlchemy URL (default: HIPROM_DB_URL, else the data folder).")
+@db_option(lead="With --save, the records store")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def analyze(
     source: str,

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from hiprom.cli.options import model_option
 from hiprom.rounding import counted
 
 
@@ -22,7 +23,7 @@ from hiprom.rounding import counted
 @click.option("--redo", is_flag=True, help="Analyse every input again, even those already done.")
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="Run on a Dask cluster (e.g. tcp://host:8786); needs hiprom[cluster].")
-@click.option("--model", default=None, help="Pose model variant or .task file (see docs/models.md).")
+@model_option()
 @click.option("--mirrored/--not-mirrored", default=None, show_default="as recorded",
               help="The videos are left-right flipped (selfie view).")
 @click.option("--norms", type=click.Path(dir_okay=False, path_type=Path), default=None,

@@ -17,9 +17,9 @@ import click
 from rich.text import Text
 
 from hiprom.assessment.reasons import reason_words
+from hiprom.cli.options import db_option, model_option
 from hiprom.cli.store_cmd import (
     console,
-    db_option,
     json_option,
     make_table,
     num,
@@ -29,7 +29,7 @@ from hiprom.cli.store_cmd import (
     time_cell,
 )
 from hiprom.errors import InputError
-from hiprom.rounding import counted
+from hiprom.rounding import counted, shown
 
 FILE = click.Path(dir_okay=False, path_type=Path)
 
@@ -87,7 +87,7 @@ def _dose_spec(spec: str) -> tuple[str, dict[str, int]]:
 @click.option("--hold", "hold_s", type=click.IntRange(0, 600), default=None, help="Hold each rep this long (s).")
 @click.option("--reps", type=click.IntRange(1, 100), default=None, help="Reps per set asked for.")
 @click.option("--sets", type=click.IntRange(1, 20), default=None, help="Sets asked for.")
-@click.option("--model", default=None, help="Pose model variant or .task file (video input only).")
+@model_option()
 @click.option("--save", "save_session", default=None, metavar="SESSION", help="Store the result with this session.")
 @exercises_option
 @db_option
@@ -246,7 +246,7 @@ def retest(session_id: str, before: str | None, db: str | None, as_json: bool) -
                       ["measure", ("before", "right"), ("after", "right"), ("change", "right"), ("±", "right"),
                        ("needed", "right"), "verdict"])
     for row in table["rows"]:
-        change = "—" if row["change_deg"] is None else f"{row['change_deg']:+.1f}"
+        change = "—" if row["change_deg"] is None else shown(row["change_deg"], signed=True)
         style = {"improved": "green", "decreased": "red"}.get(row["verdict"] or "", "")
         grid.add_row(f"{row['side']} {row['measure'].replace('_', ' ')}", num(row["before_deg"]),
                      num(row["after_deg"]), change, num(row["change_unc_deg"]), num(row["limit_deg"]),

@@ -57,7 +57,22 @@ class LazyGroup(click.Group):
         return getattr(importlib.import_module(module_name), attr)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+EXAMPLES = """\b
+Examples:
+  hiprom serve --source demo      the guided self-test on a demo recording
+  hiprom serve                    the same with your camera
+  hiprom analyze clip.mp4         measure a video: each side, the asymmetry
+  hiprom analyze clip.mp4 --save --subject P-1
+                                  ...and store it for subject P-1
+  hiprom report 1 -o report.pdf   the PDF report of stored session 1
+  hiprom batch videos/ -o out/    many files at once, resumable
+  hiprom models                   where the pose model is found
+
+'hiprom COMMAND --help' shows a command's options; README.md has the exit codes.
+"""
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXAMPLES)
 @click.version_option(__version__, prog_name="hiprom")
 @click.option("--debug", is_flag=True, help="Show full tracebacks for errors.")
 @click.pass_context

@@ -13,11 +13,11 @@ from rich.markup import escape
 def frame_progress(label: str, enabled: bool = True) -> Iterator[Callable[[int, int | None], None]]:
     """Yield ``progress(frames_done, total)`` drawing a bar on stderr (nothing when disabled or not a terminal).
 
-    The bar is made at the first call: with a total (a video whose container
-    states its frame count) it shows done / total and the time left;
-    without one (a camera, a container that does not say), the frames done
-    and the time elapsed. The frame count of a container is an estimate, so
-    the total grows if more frames come.
+    The bar is made at the first call: with a total (an image folder, a video
+    whose container indexes its frames: ``FrameSource.n_frames_exact``) it shows
+    done / total and the time left; without one (a camera, a Matroska or MPEG
+    stream, whose duration x fps a longer sound track overstates), the frames
+    done and the time elapsed. Should more frames come than the total, it grows.
     """
     err = Console(stderr=True)
     if not enabled or not err.is_terminal:

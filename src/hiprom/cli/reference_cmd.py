@@ -15,9 +15,10 @@ import click
 from rich.table import Table
 from rich.text import Text
 
+from hiprom.cli.options import db_option
 from hiprom.cli.store_cmd import (
+    DAY,
     console,
-    db_option,
     json_option,
     make_table,
     num,
@@ -28,6 +29,7 @@ from hiprom.cli.store_cmd import (
     time_cell,
 )
 from hiprom.errors import InputError
+from hiprom.tables import read_spreadsheet
 
 INSTRUMENT_CHOICES = ("goniometer", "inclinometer", "other")
 
@@ -72,7 +74,7 @@ def reference(session_id: str | None, instrument: str | None, rater: str | None,
         if session_id is not None or instrument is not None:
             raise InputError("--import reads sessions and instruments from the file; give no SESSION_ID or "
                              "--instrument with it")
-        text = _read_text(import_csv)
+        text = read_spreadsheet(import_csv)
         with open_store(db) as store:
             records = import_reference_csv(store, text, where=str(import_csv))
     else:
@@ -104,28 +106,19 @@ def _option_names(message: str) -> str:
     return message
 
 
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read it as UTF-8 text ({exc})") from None
-
-
 @click.command("references")
 @click.option("--subject", default=None, help="Only this subject's sessions (pseudonym).")
-@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Sessions on or after YYYY-MM-DD.")
-@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Sessions on or before YYYY-MM-DD.")
+@click.option("--since", type=DAY, default=None, help="Sessions on or after YYYY-MM-DD.")
+@click.option("--until", type=DAY, default=None, help="Sessions on or before YYYY-MM-DD.")
 @click.option("--instrument", type=click.Choice(INSTRUMENT_CHOICES, case_sensitive=False), default=None)
 @click.option("--rater", default=None)
 @db_option
 @json_option
-def references(subject: str | None, since: Any, until: Any, instrument: str | None, rater: str | None,
+def references(subject: str | None, since: date | None, until: date | None, instrument: str | None, rater: str | None,
                db: str | None, as_json: bool) -> None:
     """List stored reference readings (degrees), oldest session first."""
     with open_store(db) as store:
-        rows = store.references(subject=subject, since=_day(since), until=_day(until), instrument=instrument,
+        rows = store.references(subject=subject, since=since, until=until, instrument=instrument,
                                 rater=rater)
         where = store.where
     if as_json:
@@ -135,10 +128,6 @@ def references(subject: str | None, since: Any, until: Any, instrument: str | No
         console().print(f"No reference readings in {where}; add one with 'hiprom sessions reference'.")
         return
     console().print(references_table(f"Reference readings in {where}", rows))
-
-
-def _day(value: Any) -> date | None:
-    return None if value is None else value.date()
 
 
 @click.command("delete-reference")

@@ -16,7 +16,8 @@ from pathlib import Path
 import click
 
 from hiprom.atomic import check_not_source
-from hiprom.cli.store_cmd import STDOUT, db_option, open_store, write_text
+from hiprom.cli.options import db_option
+from hiprom.cli.store_cmd import STDOUT, open_store, write_text
 from hiprom.errors import InputError
 from hiprom.landmarks import SIDES
 from hiprom.parsing import record_id

@@ -9,6 +9,8 @@ import sys
 
 import click
 
+from hiprom.cli.options import db_option, model_option
+
 
 def access_token(host: str, token: str | None) -> str | None:
     """The token to require: the one given, a new one for a non-loopback host, else None."""
@@ -39,10 +41,10 @@ def _setup_logging(level: str) -> None:
     help="Camera index, video file, REC.landmarks.npz recording, or 'demo' (a synthetic guided test).",
 )
 @click.option("--loop", envvar="HIPROM_SERVE_LOOP", is_flag=True, help="Start a video or recording again when it ends.")
-@click.option("--model", envvar="HIPROM_SERVE_MODEL", default=None, help="Pose model variant (lite, full, heavy) or .task file.")
+@model_option(envvar="HIPROM_SERVE_MODEL")
 @click.option("--mirrored", envvar="HIPROM_SERVE_MIRRORED", is_flag=True, help="The camera picture is left-right flipped (selfie view).")
 @click.option("--token", envvar="HIPROM_SERVE_TOKEN", default=None, help="Access token for pages and API; generated when needed and not given.")
-@click.option("--db", envvar="HIPROM_SERVE_DB", default=None, help="Records store: database URL or SQLite file (default: HIPROM_DB_URL or the data folder).")
+@db_option(envvar="HIPROM_SERVE_DB")
 @click.option("--web-dir", envvar="HIPROM_SERVE_WEB_DIR", default=None, type=click.Path(file_okay=False), help="Folder of the page (default: web/ of the checkout or the installed copy).")
 @click.option("--speed", envvar="HIPROM_SERVE_SPEED", default=1.0, show_default=True, type=click.FloatRange(0.01, 100), help="Play files this many times faster than real time.")
 @click.option("--log-level", envvar="HIPROM_SERVE_LOG_LEVEL", default="info", show_default=True, type=click.Choice(["debug", "info", "warning", "error"]))

@@ -1,6 +1,6 @@
 """``hiprom subjects ...`` and ``hiprom sessions ...``: the clinician's records.
 
-Every command takes ``--db`` (an SQLite file or SQLAlchemy URL; default
+Every command takes ``--db`` (an SQLite file or database URL; default
 ``HIPROM_DB_URL``, else ``hiprom.db`` in the data folder). Lists and details
 print Rich tables, or JSON with ``--json``. Values a user typed are printed as
 plain text (never as Rich markup) with control characters replaced, so a name
@@ -10,8 +10,10 @@ cannot restyle or drive the terminal.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,6 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hiprom.atomic import atomic_write
+from hiprom.cli.options import db_option
 from hiprom.errors import InputError
 from hiprom.report.figures import fmt
 from hiprom.rounding import counted
@@ -30,12 +33,25 @@ F = TypeVar("F", bound=Callable[..., Any])
 # -- helpers shared with ``hiprom report`` -------------------------------------
 
 
-def db_option(func: F) -> F:
-    """The ``--db`` option of every store command."""
-    return click.option(
-        "--db", "db", metavar="URL_OR_PATH", default=None,
-        help="SQLite file or SQLAlchemy URL (default: HIPROM_DB_URL, else hiprom.db in the data folder).",
-    )(func)
+class Day(click.ParamType):
+    """A day typed as ``YYYY-MM-DD`` (a ``date``); anything else is refused with an example, not a strftime pattern."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        text = str(value).strip()
+        if not re.fullmatch(r"\d{4}-\d\d-\d\d", text):
+            self.fail(f"{value!r} is not a day written YYYY-MM-DD; write it like 2026-03-31", param, ctx)
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            self.fail(f"{value!r} is not a day of the calendar; write it YYYY-MM-DD, like 2026-03-31", param, ctx)
+
+
+DAY = Day()
+"""The type of the ``--since`` / ``--until`` options."""
 
 
 def json_option(func: F) -> F:
@@ -214,7 +230,7 @@ def _listed(limit: int | None, show_all: bool, as_json: bool) -> int | None:
 
 
 @subjects.command("list")
-@click.option("--find", default=None, metavar="TEXT", help="Only subjects whose pseudonym or name contains TEXT (any case).")
+@click.option("--find", default=None, metavar="TEXT", help="Only subjects whose pseudonym or name contains TEXT (case and accents ignored: elise finds Élise).")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help=f"At most this many, by pseudonym (default: {LIST_LIMIT} in the table, all with --json).")
 @click.option("--all", "show_all", is_flag=True, help="Every subject, however many.")

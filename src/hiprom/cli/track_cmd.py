@@ -9,6 +9,7 @@ import click
 import numpy as np
 
 from hiprom.atomic import check_not_source
+from hiprom.cli.options import model_option
 from hiprom.errors import InputError, OutputError
 
 
@@ -26,8 +27,7 @@ def _check_output(output: Path, source: str) -> None:
 @click.argument("source")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="Where to write the landmarks recording (e.g. clip.landmarks.npz).")
-@click.option("--model", default=None, metavar="VARIANT|PATH",
-              help="Pose model: lite, full (default) or heavy, or a path to a .task file.")
+@model_option()
 @click.option("--mirrored", is_flag=True, help="The picture is left-right flipped (selfie view).")
 @click.option("--duration", type=float, default=None, metavar="S",
               help="Seconds to record when SOURCE is a camera index.")
@@ -37,7 +37,7 @@ def _check_output(output: Path, source: str) -> None:
 @click.pass_context
 def track(ctx: click.Context, source: str, output: Path, model: str | None, mirrored: bool,
           duration: float | None, fps: float | None, quiet: bool) -> None:
-    """Track the pose in SOURCE and save the landmarks (no video) to OUTPUT.
+    """Track the pose in SOURCE and save its landmarks (no video) in the -o file.
 
     SOURCE is a video file, a folder of images (in name order), or a camera
     index such as 0 (then give --duration).

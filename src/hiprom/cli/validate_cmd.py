@@ -10,14 +10,17 @@ See ``docs/validation.md``.
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.text import Text
 
-from hiprom.cli.store_cmd import STDOUT, console, db_option, make_table, num, open_store, write_text
+from hiprom.cli.options import db_option
+from hiprom.cli.store_cmd import DAY, STDOUT, console, make_table, num, open_store, write_text
 from hiprom.errors import InputError
+from hiprom.rounding import shown
 
 INSTRUMENT_CHOICES = ("goniometer", "inclinometer", "other")
 
@@ -28,8 +31,8 @@ INSTRUMENT_CHOICES = ("goniometer", "inclinometer", "other")
 @click.option("--retest", is_flag=True,
               help="hiprom's own repeatability: two sessions of one subject on one day (from the store).")
 @click.option("--subject", default=None, help="Only this subject (pseudonym).")
-@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Sessions on or after YYYY-MM-DD.")
-@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Sessions on or before YYYY-MM-DD.")
+@click.option("--since", type=DAY, default=None, help="Sessions on or after YYYY-MM-DD.")
+@click.option("--until", type=DAY, default=None, help="Sessions on or before YYYY-MM-DD.")
 @click.option("--instrument", type=click.Choice(INSTRUMENT_CHOICES, case_sensitive=False), default=None,
               help="Only readings of this instrument.")
 @click.option("--rater", default=None, help="Only readings of this rater.")
@@ -38,14 +41,15 @@ INSTRUMENT_CHOICES = ("goniometer", "inclinometer", "other")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the validation report PDF.")
 @db_option
-def validate(pairs_csv: Path | None, retest: bool, subject: str | None, since: Any, until: Any,
+def validate(pairs_csv: Path | None, retest: bool, subject: str | None, since: date | None, until: date | None,
              instrument: str | None, rater: str | None, json_out: Path | None, output: Path | None,
              db: str | None) -> None:
     """Bias, limits of agreement, ICC, SEM and MDC95 of hiprom against a reference (or a re-test)."""
-    from hiprom.validation import read_pairs_csv, stored_pairs, stored_retest_pairs, summarize
+    from hiprom.validation import read_pairs_csv, stored_pairs, stored_retest_pairs, stored_unpaired, summarize
 
-    filters = {"subject": subject, "since": _iso(since), "until": _iso(until), "instrument": instrument,
-               "rater": rater}
+    filters = {"subject": subject, "since": since and since.isoformat(), "until": until and until.isoformat(),
+               "instrument": instrument, "rater": rater}
+    unpaired: list[dict[str, str]] = []
     if pairs_csv is not None:
         if retest or any(v is not None for v in filters.values()) or db is not None:
             raise InputError("--pairs reads every pair from the file; give no --retest, filters or --db with it")
@@ -54,16 +58,17 @@ def validate(pairs_csv: Path | None, retest: bool, subject: str | None, since: A
         if instrument is not None or rater is not None:
             raise InputError("--retest pairs hiprom sessions with each other; --instrument and --rater do not apply")
         with open_store(db) as store:
-            pairs = stored_retest_pairs(store, subject=subject, since=_day(since), until=_day(until))
+            pairs = stored_retest_pairs(store, subject=subject, since=since, until=until)
             source = store.where
         kind = "retest"
     else:
         with open_store(db) as store:
-            pairs = stored_pairs(store, subject=subject, since=_day(since), until=_day(until),
-                                 instrument=instrument, rater=rater)
+            chosen = {"subject": subject, "since": since, "until": until, "instrument": instrument,
+                      "rater": rater}
+            pairs, unpaired = stored_pairs(store, **chosen), stored_unpaired(store, **chosen)
             source = store.where
         kind = "agreement"
-    study = summarize(pairs, kind=kind, filters=filters, source=source)
+    study = summarize(pairs, kind=kind, filters=filters, source=source, unpaired=unpaired)
     if json_out is not None:
         text = json.dumps(study, indent=2, ensure_ascii=False) + "\n"
         if write_text(json_out, text) != STDOUT:
@@ -78,30 +83,31 @@ def validate(pairs_csv: Path | None, retest: bool, subject: str | None, since: A
 
 
 def _print(study: dict[str, Any]) -> None:
-    from hiprom.validation.study import MEASURE_WORDS, pairs_and_subjects
+    from hiprom.validation.stats import MIN_PAIRS
+    from hiprom.validation.study import MEASURE_WORDS, RECOMMENDED_SUBJECTS, pairs_and_subjects, unpaired_text
 
     what = "Re-test of hiprom" if study["kind"] == "retest" else "hiprom against the reference"
     table = make_table(f"{what}: {pairs_and_subjects(study)} (degrees)",
-                       ["measure", ("n", "right"), ("bias", "right"), ("LoA low", "right"), ("LoA high", "right"),
+                       ["measure", ("n", "right"), ("people", "right"), ("bias", "right"), ("LoA low", "right"),
+                        ("LoA high", "right"),
                         ("ICC(2,1)", "right"), ("ICC(3,1)", "right"), ("SEM", "right"), ("MDC95", "right")])
     for key, f in (*study["measures"].items(), ("pooled", study["pooled"])):
-        table.add_row(MEASURE_WORDS[key], str(f["n"]), num(f["bias_deg"]), num(f["loa_low_deg"]),
+        people = f.get("n_subjects")
+        table.add_row(MEASURE_WORDS[key], str(f["n"]), Text("—", style="dim") if people is None else str(people),
+                      num(f["bias_deg"]), num(f["loa_low_deg"]),
                       num(f["loa_high_deg"]), _icc(f["icc_2_1"]), _icc(f["icc_3_1"]), num(f["sem_deg"]),
                       num(f["mdc95_deg"]))
     out = console()
     out.print(table)
     order = "first session minus re-test" if study["kind"] == "retest" else "hiprom minus reference"
-    out.print(Text(f"Bias and limits of agreement: {order}. A measure needs at least 3 pairs; "
-                   "a study at least 30 subjects (docs/validation.md).", style="dim"))
+    left_out = unpaired_text(study)
+    if left_out:
+        out.print(Text(left_out))
+    out.print(Text(f"Bias and limits of agreement: {order}; several pairs of one person count once in them. "
+                   f"A measure needs pairs from at least {MIN_PAIRS} people; a study at least {RECOMMENDED_SUBJECTS} "
+                   "(docs/validation.md).", style="dim"))
 
 
 def _icc(value: float | None) -> Text:
-    return Text("—", style="dim") if value is None else Text(f"{value:.2f}")
+    return Text("—", style="dim") if value is None else Text(shown(value, 2) or "—")
 
-
-def _iso(value: Any) -> str | None:
-    return None if value is None else value.date().isoformat()
-
-
-def _day(value: Any) -> Any:
-    return None if value is None else value.date()

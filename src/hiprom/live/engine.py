@@ -21,8 +21,9 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from hiprom.assessment import Norms
 from hiprom.errors import HipromError
@@ -30,7 +31,7 @@ from hiprom.live.exercise import LiveExercise, camera_exercise
 from hiprom.live.feeds import Feed
 from hiprom.live.guide import COMMANDS, GuideConfig
 from hiprom.live.hub import Hub
-from hiprom.live.messages import MODEL_MISSING_TEXT, SourceInfo, Status, encode, frame_message, status_message, timing
+from hiprom.live.messages import MODEL_LOADING_TEXT, MODEL_MISSING_TEXT, SourceInfo, Status, encode, frame_message, status_message, timing
 from hiprom.live.posepool import PosePool, Posed, pose_threads
 from hiprom.live.processor import LiveProcessor, ResultRegistry
 from hiprom.recording import LandmarkRecording
@@ -124,6 +125,7 @@ class LiveEngine:
         )
         self.poses = PosePool(self.feed.slot, settings.tracker_factory() if self.feed.has_video else None, threads)
         self.source_status = Status("starting", "info", f"Opening {self.spec.label}...")
+        self._last_logged: tuple[str, str] | None = None  # (code, text) of the feed event logged last
         self._commands: queue.SimpleQueue[str | Status | LiveExercise] = queue.SimpleQueue()  # guide/exercise commands, feed events
         self._held: str | Status | LiveExercise | None = None  # a command to handle first at the next drain
         self.guide_state: dict = {"phase": "idle"}  # as last published (read by other threads)
@@ -165,9 +167,11 @@ class LiveEngine:
             raise ValueError(f"Invalid guide command {action!r}, expecting one of {COMMANDS}")
         self._commands.put(action)
 
-    def start_exercise(self, exercise_id: str, side: str) -> None:
-        """Queue a counted exercise (any thread); ``ExerciseError`` when the camera cannot follow it."""
-        self._commands.put(LiveExercise(camera_exercise(exercise_id, side), side))
+    def start_exercise(self, exercise_id: str, side: str, earlier: Sequence[Any] = ()) -> None:
+        """Queue a counted exercise (any thread), going on from the reps ``earlier`` counted (as
+        :class:`LiveExercise` takes them); ``ExerciseError`` when the camera cannot follow it or
+        ``earlier`` is not such reps."""
+        self._commands.put(LiveExercise(camera_exercise(exercise_id, side), side, earlier=earlier))
 
     def stop_exercise(self) -> None:
         """Queue the end of the counted exercise (its record then appears in ``exercise_state``)."""
@@ -192,8 +196,11 @@ class LiveEngine:
 
     # -- status ------------------------------------------------------------
     def _on_source_status(self, code: str, level: str, text: str) -> None:
-        """A feed event: logged now, published by the worker after any frame still pending."""
-        (log.warning if level in ("warn", "error") else log.info)("%s: %s", code, text)
+        """A feed event: published by the worker after any frame still pending; logged now unless it
+        repeats the one before (a missing camera, retried every 2 s, is logged once, not 30 times a minute)."""
+        if (code, text) != self._last_logged:
+            (log.warning if level in ("warn", "error") else log.info)("%s: %s", code, text)
+            self._last_logged = (code, text)
         self._commands.put(Status(code, level, text))
 
     def _set_status(self, status: Status) -> None:
@@ -239,6 +246,8 @@ class LiveEngine:
             self._set_status(Status("engine_error", "error", f"The live loop cannot start: {exc}"))
             return
         proc = self.processor
+        if self.feed.has_video:
+            self._set_status(Status("loading", "info", MODEL_LOADING_TEXT))  # the feed's own news follows
         try:
             try:
                 self.poses.start()

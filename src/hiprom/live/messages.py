@@ -25,6 +25,9 @@ Level = Literal["ok", "info", "warn", "error"]
 MODEL_MISSING_TEXT = "The pose model is missing: nothing can be measured until it is installed."
 """One line for the page; the reason (paths tried, how to fetch) goes in the status's detail."""
 
+MODEL_LOADING_TEXT = "Loading the pose model (on first use it is downloaded, which can take a minute)..."
+"""While the model loads: a first-use download would otherwise show "Opening …" until it ends."""
+
 
 @dataclass(frozen=True)
 class Status:
@@ -177,7 +180,7 @@ RESULT_SIDE_FIELDS = tuple(
     f"{m}_{field}" for m in ("internal_rotation", "external_rotation")
     for field in ("deg", "unc_deg", "pct_norm", "band", "confirmed", "reason")
 ) + ("internal_trials", "external_trials", "total_arc_deg", "total_arc_unc_deg", "total_arc_pct_norm",
-     "total_arc_reason", "not_measurable")
+     "total_arc_band", "total_arc_reason", "not_measurable")
 """The per-side fields of an analysis the page's results table shows: with each figure its band verdict
 (the PDF's "below the normal band"), and whether it came from a valid trial (else why not)."""
 

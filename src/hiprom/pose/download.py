@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -74,7 +75,7 @@ def _fetch(variant: ModelVariant, part: Path, show_progress: bool, timeout_s: fl
                 fh.flush()
                 os.fsync(fh.fileno())
     except httpx.HTTPError as exc:
-        reason = str(exc) or type(exc).__name__
+        reason = f"no answer within {timeout_s:g} s" if isinstance(exc, httpx.TimeoutException) else str(exc) or type(exc).__name__
         if received:
             raise _Failed(f"the connection broke after {received:,} of {variant.size:,} bytes ({reason})") from None
         raise _Failed(f"{reason}") from None
@@ -99,7 +100,7 @@ def download_model(
     Args:
         variant: what to fetch (URL, exact size, SHA-256).
         folder: where to put it (created if needed).
-        show_progress: draw a progress bar on stderr.
+        show_progress: say on stderr what is downloaded where, then draw a progress bar.
         timeout_s: longest wait to connect or for more bytes.
 
     Raises:
@@ -115,6 +116,9 @@ def download_model(
     except OSError as exc:
         raise ModelError(f"{where} failed: cannot write there ({exc.strerror or exc})") from None
     part = Path(tmp)
+    if show_progress:  # said before connecting: a network that never answers keeps the bar away for timeout_s
+        print(f"hiprom: downloading the pose model {variant.file} ({variant.size / 1e6:.1f} MB) into {folder}, "
+              "once; see docs/models.md to use a copy you have", file=sys.stderr, flush=True)
     try:
         _fetch(variant, part, show_progress, timeout_s)
         os.replace(part, target)

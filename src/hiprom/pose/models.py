@@ -198,6 +198,9 @@ def locate(variant: ModelVariant) -> tuple[Path | None, list[str]]:
         candidate = folder.path / variant.file
         if candidate.is_file():
             return candidate, tried
+        if folder.path.is_file():  # e.g. HIPROM_MODEL_DIR set to the .task file itself
+            tried.append(f"{folder.label} {folder.path} (a file, not a folder: name the folder {folder.path.parent})")
+            continue
         state = "missing" if folder.path.is_dir() else "no such folder"
         tried.append(f"{folder.label} {candidate} ({state})")
     return None, tried

@@ -153,7 +153,7 @@ def track_halves(
                 done[half] = k
                 if progress is not None:
                     try:
-                        progress(done[0] + max(0, done[1] - overlap), total)
+                        progress(done[0] + max(0, done[1] - overlap), total if source.n_frames_exact else None)
                     except BaseException as exc:
                         failure.append(exc)
                         stop.set()

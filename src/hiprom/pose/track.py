@@ -133,8 +133,9 @@ def track(
         tracker: the pose tracker; restarted first if it has seen frames, so
             no state carries over from an earlier source.
         progress: called after each frame with the number of frames done so
-            far and the total (``source.n_frames``: the container's count
-            for a video, ``None`` when unknown or live); whatever it raises
+            far and the total (``source.n_frames`` when it is exact, ``n_frames_exact``:
+            an image folder's, an MP4's or AVI's count; ``None`` when it is only an
+            estimate, unknown or live); whatever it raises
             stops tracking and propagates.
         mirrored: record that the picture is left-right flipped (selfie view).
 
@@ -167,7 +168,7 @@ def _track_one(
 ) -> LandmarkRecording:
     """``track`` in one pass, frame after frame."""
     tracker.restart()
-    total = None if source.is_live else source.n_frames
+    total = source.n_frames if source.n_frames_exact and not source.is_live else None
     t_ms: list[float] = []
     image: list[np.ndarray] = []
     world: list[np.ndarray] = []

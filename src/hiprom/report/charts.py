@@ -17,10 +17,12 @@ from typing import Any
 import numpy as np
 from matplotlib import rc_context
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from hiprom.assessment import Norms
 from hiprom.landmarks import SIDES
 from hiprom.report.figures import number
+from hiprom.rounding import MINUS, shown
 from hiprom.store.records import shown_time
 
 SIDE_COLORS = {"left": "#1f5fa8", "right": "#d9480f"}
@@ -49,8 +51,10 @@ _RC = {
 
 
 def _svg(fig: Figure) -> str:
+    """The figure as SVG text, saved with the charts' settings (fonts as paths, the fixed id salt)."""
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": "hiprom"})
+    with rc_context(_RC):
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": "hiprom"})
     return buf.getvalue()
 
 
@@ -60,6 +64,11 @@ def side_bars(summary: dict[str, Any], width_mm: float = 180, height_mm: float =
     Args:
         summary: :func:`hiprom.report.figures.summary` of the analysis.
     """
+    return _svg(side_bars_figure(summary, width_mm, height_mm))
+
+
+def side_bars_figure(summary: dict[str, Any], width_mm: float = 180, height_mm: float = 45) -> Figure:
+    """The figure of :func:`side_bars`; one legend above both plots, so it never covers a bar or its figure."""
     norm = summary["norm_deg"]
     arc_norm = summary["arc_norm_deg"]
     bands = summary["bands"]
@@ -82,37 +91,38 @@ def side_bars(summary: dict[str, Any], width_mm: float = 180, height_mm: float =
         ax_rot.set_ylim(0, top)
         ax_rot.set_ylabel("degrees")
         ax_rot.set_xlim(-0.6, 1.6)
-        ax_rot.legend(loc="upper left", ncols=2)
         arc_top = max(arc_norm * 1.3, *(_v(summary, s, "total_arc_deg") + _v(summary, s, "total_arc_unc_deg")
                                          for s in SIDES)) * 1.08
         for si, side in enumerate(SIDES):
-            _bar(ax_arc, (si - 0.5) * 0.36, summary, side, "total_arc", arc_top, label=SIDE_LABELS[side])
+            _bar(ax_arc, (si - 0.5) * 0.36, summary, side, "total_arc", arc_top)
         ax_arc.axhline(arc_norm, color=NORM_COLOR, ls="--", lw=0.9)
-        ax_arc.text(0.6, arc_norm, f" {arc_norm:g}°", va="center", ha="left", fontsize=7, color=NORM_COLOR)
+        ax_arc.text(0.75, arc_norm, f"{arc_norm:g}°", va="bottom", ha="right", fontsize=7, color=NORM_COLOR)
         ax_arc.set_xticks([0], ["Total arc"])
         ax_arc.set_xlim(-0.6, 0.75)
         ax_arc.set_ylim(0, arc_top)
-        ax_arc.legend(loc="upper left", ncols=2)
-        return _svg(fig)
+        # The side colours from the palette, not from a bar: a side not measured draws a grey stub.
+        handles = [Patch(color=SIDE_COLORS[side], label=SIDE_LABELS[side]) for side in SIDES]
+        handles += ax_rot.get_legend_handles_labels()[0]
+        fig.legend(handles=handles, loc="outside upper center", ncols=len(handles))
+        return fig
 
 
 def _v(summary: dict[str, Any], side: str, key: str) -> float:
     return number(summary["sides"][side].get(key)) or 0.0
 
 
-def _bar(ax: Any, x: float, summary: dict[str, Any], side: str, measure: str, top: float,
-         label: str | None = None) -> None:
+def _bar(ax: Any, x: float, summary: dict[str, Any], side: str, measure: str, top: float) -> None:
     value = number(summary["sides"][side].get(f"{measure}_deg"))
     color = SIDE_COLORS[side]
     if value is None:
-        ax.bar(x, top * 0.02, width=0.34, color="#bbbbbb", label=label)
+        ax.bar(x, top * 0.02, width=0.34, color="#bbbbbb")
         ax.text(x, top * 0.04, "not\nmeasurable", ha="center", va="bottom", fontsize=6, color="#666666")
         return
     unc = number(summary["sides"][side].get(f"{measure}_unc_deg"))
-    ax.bar(x, value, width=0.34, color=color, label=label, zorder=2)
+    ax.bar(x, value, width=0.34, color=color, zorder=2)
     if unc:
         ax.errorbar(x, value, yerr=unc, color="#222222", lw=0.8, capsize=2.5, zorder=3)
-    ax.text(x, value + (unc or 0) + top * 0.015, f"{value:.1f}°", ha="center", va="bottom", fontsize=6.5)
+    ax.text(x, value + (unc or 0) + top * 0.015, f"{shown(value)}°", ha="center", va="bottom", fontsize=6.5)
 
 
 def angle_over_time(analysis: dict[str, Any], width_mm: float = 180, height_mm: float = 44) -> str | None:
@@ -160,7 +170,7 @@ def angle_over_time(analysis: dict[str, Any], width_mm: float = 180, height_mm: 
             ax.axhline(level, color=NORM_COLOR, ls="--", lw=0.7, zorder=1)
         ax.axhline(0, color="#888888", lw=0.5, zorder=1)
         ax.text(t[-1], norm, f"+{norm:g}° internal reference", ha="right", va="bottom", fontsize=6, color=NORM_COLOR)
-        ax.text(t[-1], -norm, f"-{norm:g}° external reference", ha="right", va="top", fontsize=6, color=NORM_COLOR)
+        ax.text(t[-1], -norm, f"{MINUS}{norm:g}° external reference", ha="right", va="top", fontsize=6, color=NORM_COLOR)
         ax.set_xlim(t[0], t[-1])
         finite = [abs(v) for s in SIDES for v in _array(series.get(f"{s}_deg"), t.size) if math.isfinite(v)]
         lim = max([norm * 1.25, *finite]) * 1.1
@@ -183,13 +193,20 @@ def trend(history: Sequence[Any], current_id: int | None, width_mm: float = 180,
 
     Returns ``None`` with fewer than two sessions.
     """
+    fig = trend_figure(history, current_id, width_mm, height_mm)
+    return None if fig is None else _svg(fig)
+
+
+def trend_figure(history: Sequence[Any], current_id: int | None, width_mm: float = 180,
+                 height_mm: float = 36) -> Figure | None:
+    """The figure of :func:`trend`: dates as the tables print them, the legend above the panels."""
     if len(history) < 2:
         return None
     history = list(history)[-MAX_TREND_SESSIONS:]
     x = np.arange(len(history))
     many = len(history) > 5
     days = [shown_time(h.recorded_utc, with_time=False) or "" for h in history]  # the days the tables print
-    ticks = [day[2:] if many else f"{day}\n#{h.id}" for day, h in zip(days, history)]
+    ticks = [day if many else f"{day}\n#{h.id}" for day, h in zip(days, history)]
     panels = (("ir", "Internal rotation"), ("er", "External rotation"), ("arc", "Total arc"))
     with rc_context(_RC):
         fig = Figure(figsize=(width_mm * MM, height_mm * MM), layout="constrained")
@@ -205,8 +222,8 @@ def trend(history: Sequence[Any], current_id: int | None, width_mm: float = 180,
             ax.set_xticks(x, ticks, fontsize=5.5, rotation=50 if many else 0, ha="right" if many else "center")
             ax.margins(x=0.12, y=0.25)
             ax.set_ylabel("degrees" if key == "ir" else None)
-        axes[0].legend(loc="best", ncols=2)
-        return _svg(fig)
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper")
+        return fig
 
 
 MAX_CHART_POINTS = 2000

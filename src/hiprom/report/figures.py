@@ -15,6 +15,7 @@ from hiprom.assessment import Norms
 from hiprom.assessment.wording import explain
 from hiprom.landmarks import SIDES
 from hiprom.rounding import rounded as rounded_number
+from hiprom.rounding import shown
 
 DECIMALS = 1
 """Decimals of every angle and percentage shown (0.1 deg is below any clinical resolution)."""
@@ -34,7 +35,7 @@ SIDE_FIELDS: tuple[str, ...] = tuple(
     f"{d}_{k}" for d in ("internal", "external") for k in (
         "rotation_deg", "rotation_unc_deg", "rotation_pct_norm", "rotation_band", "rotation_confirmed",
         "trials", "invalid_trials", "spread_deg", "peak_t_s", "rotation_reason")
-) + ("total_arc_deg", "total_arc_unc_deg", "total_arc_pct_norm", "total_arc_reason", "not_measurable")
+) + ("total_arc_deg", "total_arc_unc_deg", "total_arc_pct_norm", "total_arc_band", "total_arc_reason", "not_measurable")
 # Fields of the flat asymmetry (analysis["asymmetry"] with its verdicts as columns), left minus right.
 ASYMMETRY_FIELDS: tuple[str, ...] = tuple(
     f"{m}_{k}" for m in MEASURES for k in ("deg", "unc_deg", "pct", "verdict", "words")
@@ -71,13 +72,9 @@ def rnd(value: Any, decimals: int = DECIMALS) -> float | None:
 
 
 def fmt(value: Any, decimals: int = DECIMALS, missing: str = "—") -> str:
-    """The text of a rounded figure (``32.1``), or ``missing`` when not measurable.
-
-    Uses an ASCII hyphen-minus for negative values, so the PDF's text can be
-    compared with the JSON by a program.
-    """
-    x = rnd(value, decimals)
-    return missing if x is None else f"{x:.{decimals}f}"
+    """The text of a rounded figure (``32.1``, ``−9.0``: :func:`hiprom.rounding.shown`), or ``missing``
+    when not measurable. For people (PDF, CLI); the CSVs keep the number."""
+    return shown(rnd(value, decimals), decimals) or missing
 
 
 def rounded(record: dict[str, Any], fields: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -22,13 +22,14 @@ from hiprom import __version__
 from hiprom.assessment.reasons import reason_words
 from hiprom.assessment.wording import asymmetry_sentence
 from hiprom.atomic import atomic_write
-from hiprom.errors import HipromError, InputError
+from hiprom.errors import ConfigError, InputError, missing_extra
 from hiprom.kinematics import COMPENSATION, flag_names
 from hiprom.landmarks import SIDES
 from hiprom.report import charts
 from hiprom.report.data import ReportData, utc_stamp
 from hiprom.report.exercises import exercises_done, program_context, retest_context
 from hiprom.report.figures import MEASURE_LABELS, MEASURES, fmt, number, summary
+from hiprom.rounding import shown
 from hiprom.store.records import shown_time
 
 MAX_PAGES = 2
@@ -54,6 +55,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["fmt"] = fmt
+    env.filters["signed"] = lambda v: shown(number(v), signed=True) or "—"  # a difference or change: "+6.3", "−4.1"
     env.filters["textdir"] = text_direction
     env.filters["plain"] = lambda v: "—" if v is None or v == "" else v
     env.filters["when"] = shown_time
@@ -193,6 +195,11 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "history": shown,
         "since_first": data.since_first,
         "first_visit": history[0] if history else None,
+        # The trend chart draws the latest sessions only; its caption says so, and from which day.
+        "all_sessions": len(history),
+        "trend_sessions": min(len(history), charts.MAX_TREND_SESSIONS),
+        "trend_from": shown_time(history[-charts.MAX_TREND_SESSIONS].recorded_utc, with_time=False)
+        if len(history) > charts.MAX_TREND_SESSIONS else None,
         # The legend explains the marks of the rows shown, so it comes only with one of them.
         "changed_since_first": any(v in ("improved", "decreased") for h in shown
                                    for measures in (data.since_first.get(h.id) or {}).values() for v in measures.values()),
@@ -201,11 +208,21 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "generated_utc": generated_utc or utc_stamp(),
         "sides": SIDES,
         "details": _details(data, a),
+        "document_id": document_id(data),
         "replayed_demo": a.get("model") == "synthetic",
         "retest": retest_context(data),
         "exercises_done": exercises_done(data),
         "program": program_context(data),
     }
+
+
+def document_id(data: ReportData) -> str:
+    """What tells this document from the subject's others, as the page header prints it:
+    ``"P-0042 · session #12 · 2026-03-02"`` (the parts known); also the PDF's title."""
+    parts = [data.subject.pseudonym if data.subject else None,
+             f"session #{data.session.id}" if data.session else None,
+             data.session_date.isoformat() if data.session_date else None]
+    return " · ".join(p for p in parts if p)
 
 
 def _details(data: ReportData, a: dict[str, Any]) -> list[tuple[str, str]]:
@@ -274,9 +291,9 @@ def _weasyprint() -> Any:
     try:
         import weasyprint
     except ImportError:
-        raise HipromError("PDF reports need: pip install 'hiprom[report]'") from None
+        raise ConfigError(missing_extra("a PDF report", "WeasyPrint", "report")) from None
     except OSError as exc:  # WeasyPrint installed but Pango missing
-        raise HipromError(f"PDF reports need the Pango library ({exc}); see docs/reports.md") from None
+        raise ConfigError(f"PDF reports need the Pango library ({exc}); see docs/reports.md") from None
     return weasyprint
 
 
@@ -291,7 +308,7 @@ def pdf_layout() -> Iterator[Callable[[str], Any]]:
     ``hiprom report`` left 11 MB behind. The folder is removed here when the ``with`` ends.
 
     Raises:
-        HipromError: WeasyPrint or Pango is not installed.
+        ConfigError: WeasyPrint or Pango is not installed.
     """
     weasyprint = _weasyprint()
     from weasyprint.text.fonts import FontConfiguration
@@ -317,7 +334,7 @@ def render_pdf(data: ReportData, generated_utc: str | None = None,
     ``RenderCancelled``, so a server never finishes a report nobody will read.
 
     Raises:
-        HipromError: WeasyPrint is not installed.
+        ConfigError: WeasyPrint is not installed.
         RenderCancelled: ``cancelled()`` became true.
     """
 

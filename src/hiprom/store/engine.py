@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Engine
 
 from hiprom.atomic import FILE_MODE, private_dir
-from hiprom.errors import OutputError, StoreError
+from hiprom.errors import OutputError, StoreError, missing_extra
 from hiprom.store.location import display_url
 
 BUSY_TIMEOUT_MS = 30_000
@@ -46,8 +46,9 @@ def make_engine(url: URL) -> Engine:
     try:
         return create_engine(url, pool_pre_ping=True)
     except ModuleNotFoundError as exc:
-        hint = "pip install 'hiprom[postgres]'" if backend == "postgresql" else f"install the {exc.name} package"
-        raise StoreError(f"{display_url(url)}: the {backend} driver is missing ({exc.name}); {hint}") from None
+        if backend == "postgresql":
+            raise StoreError(f"{display_url(url)}: {missing_extra('a PostgreSQL store', 'the psycopg driver', 'postgres')}") from None
+        raise StoreError(f"{display_url(url)}: the {backend} driver {exc.name} is not installed; install it with pip") from None
 
 
 def _private_file(path: Path) -> None:
@@ -59,7 +60,7 @@ def _private_file(path: Path) -> None:
     try:
         private_dir(path.parent)
     except OutputError as exc:
-        raise StoreError(f"{exc}; set HIPROM_DATA_DIR or --db") from None
+        raise StoreError(f"cannot make the records folder {path.parent}: {exc}, with HIPROM_DATA_DIR or --db") from None
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))  # empty = a new database
     except FileExistsError:

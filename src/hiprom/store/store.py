@@ -16,11 +16,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gzip
+import itertools
 import json
 import os
 import secrets
 import tempfile
-from collections.abc import Iterator, Mapping
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -165,7 +167,8 @@ class Store(ReferenceStore, ProgramStore):
 
     def subjects(self, find: str | None = None, limit: int | None = None) -> list[SubjectRecord]:
         """Subjects by pseudonym, with their number of sessions: every one, or those whose
-        pseudonym or name contains ``find`` (any case), at most ``limit``."""
+        pseudonym or name contains ``find`` ignoring case and accents (:func:`folded`), at most
+        ``limit``."""
         counts = (
             select(SessionRow.subject_id, func.count(SessionRow.id).label("n"))
             .group_by(SessionRow.subject_id)
@@ -173,14 +176,20 @@ class Store(ReferenceStore, ProgramStore):
         )
         with self._tx() as s:
             query = (select(SubjectRow, func.coalesce(counts.c.n, 0))
-                     .outerjoin(counts, counts.c.subject_id == SubjectRow.id))
-            rows = s.execute(_found(query, find).order_by(SubjectRow.pseudonym).limit(limit)).all()
-            return [_subject_record(row, n) for row, n in rows]
+                     .outerjoin(counts, counts.c.subject_id == SubjectRow.id)
+                     .order_by(SubjectRow.pseudonym))
+            if not find:
+                return [_subject_record(row, n) for row, n in s.execute(query.limit(limit))]
+            found = _found(s.execute(query), find, lambda r: r[0])
+            return [_subject_record(row, n) for row, n in itertools.islice(found, limit)]
 
     def n_subjects(self, find: str | None = None) -> int:
         """How many subjects :meth:`subjects` would list without a limit."""
         with self._tx() as s:
-            return s.scalar(_found(select(func.count(SubjectRow.id)), find)) or 0
+            if not find:
+                return s.scalar(select(func.count(SubjectRow.id))) or 0
+            rows = s.execute(select(SubjectRow.pseudonym, SubjectRow.name))
+            return sum(1 for _ in _found(rows, find, lambda r: r))
 
     def subject(self, ref: str | int) -> SubjectRecord:
         """The subject with pseudonym (or number) ``ref``; ``RecordNotFound`` if none."""
@@ -465,13 +474,29 @@ def save_analysis(
     return store.save_analysis(analysis, subject=subject, operator=operator, notes=notes, **options)
 
 
-def _found(query: Select, find: str | None) -> Select:
-    """``query`` kept to the subjects whose pseudonym or name contains ``find`` (any case; ``%`` and
-    ``_`` are plain characters)."""
-    if not find:
-        return query
-    return query.where(SubjectRow.pseudonym.icontains(find, autoescape=True)
-                       | SubjectRow.name.icontains(find, autoescape=True))
+def folded(text: str) -> str:
+    """``text`` as subject search compares it: accents dropped and case folded.
+
+    ``"Élise"``, ``"ELISE"`` and ``"e\u0301lise"`` all give ``"elise"``; ``"Straße"`` gives
+    ``"strasse"``. Letters that are not a letter plus an accent (ø, ł, æ) stay themselves.
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _found(rows: Iterable[Any], find: str, subject: Callable[[Any], Any]) -> Iterator[Any]:
+    """The ``rows`` whose subject (``subject(row)``, with ``pseudonym`` and ``name``) has ``find``
+    in its pseudonym or name, compared :func:`folded`.
+
+    The comparison runs here rather than in SQL so that SQLite and PostgreSQL find the same
+    subjects: SQLite folds the case of ASCII letters only, and PostgreSQL's folding depends on
+    the server's locale and neither drops accents without an extension.
+    """
+    key = folded(find)
+    for row in rows:
+        who = subject(row)
+        if key in folded(who.pseudonym) or (who.name is not None and key in folded(who.name)):
+            yield row
 
 
 def _subject_record(row: SubjectRow, n_sessions: int) -> SubjectRecord:

@@ -8,7 +8,14 @@ says which MDC is in force; ``pdf`` lays out the validation report. See
 the store and reuses the report's PDF machinery.
 """
 
-from hiprom.validation.pairs import Pair, read_pairs_csv, retest_pairs, stored_pairs, stored_retest_pairs
+from hiprom.validation.pairs import (
+    Pair,
+    read_pairs_csv,
+    retest_pairs,
+    stored_pairs,
+    stored_retest_pairs,
+    stored_unpaired,
+)
 from hiprom.validation.retest import MIN_RETEST_SUBJECTS, MdcInForce, mdc_from_sessions, mdc_in_force
 from hiprom.validation.study import FIGURE_KEYS, SCHEMA, summarize
 
@@ -24,5 +31,6 @@ __all__ = [
     "retest_pairs",
     "stored_pairs",
     "stored_retest_pairs",
+    "stored_unpaired",
     "summarize",
 ]

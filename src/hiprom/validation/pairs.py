@@ -10,6 +10,7 @@ Measures are named as in :data:`hiprom.store.MEASURES` (``left_internal``,
 from __future__ import annotations
 
 import csv
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -18,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from hiprom.errors import HipromError, InputError
+from hiprom.landmarks import SIDES
 from hiprom.store import MEASURES, ReferenceRecord, SessionFigures, SessionRecord, Store
 from hiprom.store.records import local_day
 from hiprom.store.references import COLUMNS, parse_angle
-from hiprom.tables import column_name, spreadsheet_rows
+from hiprom.tables import column_name, read_spreadsheet, spreadsheet_rows
 
 PAIR_COLUMNS = ("measure", "hiprom_deg", "reference_deg")
 PAIR_OPTIONAL = ("subject", "session", "rater", "instrument")
@@ -61,23 +63,43 @@ def stored_pairs(
     """Every (hiprom, reference) pair of the store's reference readings that match the filters.
 
     A reading pairs with its session's summary figure of the same measure;
-    a measure either side lacks (not measured) gives no pair.
+    a measure either side lacks (not measured) gives no pair (see :func:`stored_unpaired`).
     """
+    return [Pair(measure, float(ours), ref, reading.subject, str(reading.session_id), reading.rater,
+                 reading.instrument)
+            for reading, measure, ours, ref in _reading_angles(store, subject, since, until, instrument, rater)
+            if ours is not None]
+
+
+def stored_unpaired(
+    store: Store,
+    *,
+    subject: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    instrument: str | None = None,
+    rater: str | None = None,
+) -> list[dict[str, str]]:
+    """The angles the instrument read that have no hiprom figure to pair with (hiprom could not
+    measure that side in that session), as ``{"session": "12", "measure": "right_external"}``."""
+    return [{"session": str(reading.session_id), "measure": measure}
+            for reading, measure, ours, _ in _reading_angles(store, subject, since, until, instrument, rater)
+            if ours is None]
+
+
+def _reading_angles(store: Store, subject: str | None, since: date | None, until: date | None,
+                    instrument: str | None, rater: str | None,
+                    ) -> Iterable[tuple[ReferenceRecord, str, float | None, float]]:
+    """(reading, measure, hiprom's figure or None, the instrument's angle) of each angle the readings hold."""
     readings = store.references(subject=subject, since=since, until=until, instrument=instrument, rater=rater)
-    sessions = {s.id: s for s in store.figures(subject)} if readings else {}
-    return list(_reading_pairs(readings, sessions))
-
-
-def _reading_pairs(readings: Iterable[ReferenceRecord], sessions: dict[int, SessionFigures]) -> Iterable[Pair]:
+    sessions: dict[int, SessionFigures] = {s.id: s for s in store.figures(subject)} if readings else {}
     for reading in readings:
         session = sessions.get(reading.session_id)
         if session is None:
             continue
         for measure, ref in reading.angles().items():
-            ours = getattr(session, COLUMNS[measure])
-            if ref is not None and ours is not None:
-                yield Pair(measure, float(ours), float(ref), reading.subject, str(reading.session_id),
-                           reading.rater, reading.instrument)
+            if ref is not None:
+                yield reading, measure, getattr(session, COLUMNS[measure]), float(ref)
 
 
 def stored_retest_pairs(store: Store, *, subject: str | None = None, since: date | None = None,
@@ -118,14 +140,7 @@ def read_pairs_csv(path: str | Path) -> list[Pair]:
         InputError: the file is unreadable, a column is missing, or rows are
             bad (one line per bad row, header = row 1).
     """
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{p}: no such file; give a CSV of pairs (docs/validation.md)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{p}: cannot read it as UTF-8 text ({exc})") from None
-    return parse_pairs_csv(text, str(p))
+    return parse_pairs_csv(read_spreadsheet(path), str(path))
 
 
 def parse_pairs_csv(text: str, where: str = "CSV") -> list[Pair]:
@@ -163,10 +178,33 @@ def parse_pairs_csv(text: str, where: str = "CSV") -> list[Pair]:
     return pairs
 
 
+_SIDE_WORDS = {side: (side, side[0]) for side in SIDES}
+_DIRECTION_WORDS = {"internal": ("internal", "internal rotation", "ir"),
+                    "external": ("external", "external rotation", "er")}
+MEASURE_SPELLINGS: dict[str, str] = {
+    f"{side_word} {direction_word}": f"{side}_{direction}"
+    for side, side_words in _SIDE_WORDS.items() for side_word in side_words
+    for direction, direction_words in _DIRECTION_WORDS.items() for direction_word in direction_words
+}
+"""How a clinic may write a measure, spaces for ``_`` and any case -> its name: ``left_internal``,
+``Left internal rotation`` (as hiprom prints it), ``left IR`` / ``left_ir`` (the readings' column), ``L IR``."""
+
+
+def measure_name(text: str) -> str:
+    """The measure (``left_internal`` ...) a pairs file names in ``text`` (see :data:`MEASURE_SPELLINGS`).
+
+    Raises:
+        InputError: no measure is written so.
+    """
+    measure = MEASURE_SPELLINGS.get(re.sub(r"[\s_-]+", " ", text.strip().lower()))
+    if measure is None:
+        raise InputError(f"measure {text!r} is unknown, expecting one of {{{', '.join(MEASURES)}}} "
+                         "(or as hiprom prints them, 'Left internal rotation', or 'left IR')")
+    return measure
+
+
 def _pair(row: dict[str, str]) -> Pair:
-    measure = row["measure"].lower()
-    if measure not in MEASURES:
-        raise InputError(f"measure {row['measure']!r} is unknown, expecting one of {{{', '.join(MEASURES)}}}")
+    measure = measure_name(row["measure"])
     a = parse_angle(row["hiprom_deg"], "hiprom_deg")
     b = parse_angle(row["reference_deg"], "reference_deg")
     if a is None or b is None:

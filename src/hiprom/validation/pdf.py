@@ -22,7 +22,15 @@ from hiprom.store import MEASURES
 from hiprom.store.records import shown_time
 from hiprom.validation.charts import agreement_chart
 from hiprom.validation.stats import MIN_PAIRS
-from hiprom.validation.study import MEASURE_WORDS, RECOMMENDED_SUBJECTS, loa_ci_half_width, pairs_and_subjects
+from hiprom.validation.pairs import Pair
+from hiprom.validation.study import (
+    MEASURE_WORDS,
+    RECOMMENDED_SUBJECTS,
+    loa_ci_half_width,
+    pairs_and_subjects,
+    units,
+    unpaired_text,
+)
 
 SAMPLE_SIZES = (10, 20, 30, 50, 100)
 
@@ -43,19 +51,28 @@ def meaning(study: Mapping[str, Any]) -> list[str]:
     if f["bias_deg"] is None:
         return ["Too few pairs for any figure yet."]
     lines = [
-        f"On average {a} reads {fmt(abs(f['bias_deg']))}° {'more' if f['bias_deg'] >= 0 else 'less'} than {b} "
-        f"(95 % confidence: {fmt(f['bias_ci_deg'][0])} to {fmt(f['bias_ci_deg'][1])}°).",
+        (f"On average {a} reads the same as {b}" if fmt(abs(f["bias_deg"])) == fmt(0.0) else
+         f"On average {a} reads {fmt(abs(f['bias_deg']))}° {'more' if f['bias_deg'] > 0 else 'less'} than {b}")
+        + f" (95 % confidence: {_range(f['bias_ci_deg'])}°).",
         f"For 95 % of people, {a} reads between {fmt(f['loa_low_deg'])}° and {fmt(f['loa_high_deg'])}° "
-        f"from {b}: a difference inside these limits is what the two normally disagree by.",
+        f"from {b}: a difference inside these limits is what the two normally disagree by. With 95 % "
+        f"confidence the lower limit is {_range(f['loa_low_ci_deg'])}° and the upper {_range(f['loa_high_ci_deg'])}°.",
         f"A change between two readings must exceed the MDC95 of {fmt(f['mdc95_deg'])}° before it can be called "
         "real rather than measurement error.",
-        f"ICC(2,1) of {fmt(f['icc_2_1'], 2)}: 1 is perfect agreement, above 0.75 is usually called good and above "
+        f"ICC(2,1) of {fmt(f['icc_2_1'], 2)} (95 % confidence: {_range(f['icc_2_1_ci'], 2)}): 1 is perfect "
+        "agreement, above 0.75 is usually called good and above "
         "0.9 excellent (Koo & Li 2016); the confidence interval, not the single figure, says what the data support.",
     ]
     if study["kind"] == "agreement":
         lines.append("Published seated goniometry of hip rotation reaches ICC 0.64–0.93 and an MDC of 5–9° between "
                      "raters; figures in that range mean hiprom agrees with the instrument about as well as two "
                      "clinicians agree with each other.")
+    below_0 = [MEASURE_WORDS[key] for key, figs in (*study["measures"].items(), ("pooled", f))
+               if figs["icc_2_1"] is not None and figs["icc_2_1"] < 0]
+    if below_0:
+        lines.append(f"An ICC below 0 ({', '.join(below_0)}) is no agreement at all: the two readings of a person "
+                     "differ more than the people differ from each other, as when few, much alike hips were "
+                     "measured. Read the limits of agreement there, not the ICC.")
     p = f.get("proportional_bias_p")
     if p is not None and p < 0.05:
         lines.append(f"The difference changes with the size of the angle (slope {fmt(f['proportional_bias_slope'], 2)}, "
@@ -63,22 +80,42 @@ def meaning(study: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _range(interval: list[float | None], digits: int = 1) -> str:
+    """``"-3.5 to -1.0"``, or ``"—"`` when the interval could not be computed."""
+    return "—" if None in interval else f"{fmt(interval[0], digits)} to {fmt(interval[1], digits)}"
+
+
 def sample_size(study: Mapping[str, Any]) -> list[str]:
     """Plain sentences on whether n is enough and how many pairs would be."""
     f = study["pooled"]
     n, subjects = f["n"], study["n_subjects"]
+    half_deg, sd = f.get("loa_ci_half_width_deg"), f.get("sd_diff_deg")
+    half_sd = half_deg / sd if half_deg is not None and sd else loa_ci_half_width(n)
     lines = [
         f"This study has {pairs_and_subjects(study)}. Each limit of agreement is itself uncertain: with n "
-        f"pairs it is known to about ± t × √(3/n) standard deviations of the differences "
-        f"(Bland & Altman 1986), ± {fmt(loa_ci_half_width(n), 2)} SD here"
-        + (f", that is ± {fmt(f['loa_ci_half_width_deg'])}°." if f.get("loa_ci_half_width_deg") is not None else "."),
-        f"Quadrupling the pairs halves that uncertainty. An agreement study needs at least {RECOMMENDED_SUBJECTS} "
+        f"people it is known to about ± t × √(3/n) standard deviations of the differences "
+        f"(Bland & Altman 1986), ± {fmt(half_sd, 2)} SD here"
+        + (f", that is ± {fmt(half_deg)}°." if half_deg is not None else "."),
+        f"Quadrupling the people halves that uncertainty. An agreement study needs at least {RECOMMENDED_SUBJECTS} "
         "subjects covering the range of hips the clinic sees (Koo & Li 2016); 50–100 pairs give limits of agreement "
         "known to about ± 0.5 SD or better.",
     ]
+    left_out = unpaired_text(study)
+    if left_out:
+        lines.append(left_out)
+    if repeated(study):
+        lines.append("Some people gave several pairs of one measure (repeated readings or several visits): the bias, "
+                     "the limits of agreement and their intervals count each person once (Zou 2013); the ICC, SEM "
+                     "and MDC95 take each pair as one, so their intervals are narrower than these people support.")
     if subjects is not None and subjects < RECOMMENDED_SUBJECTS:
         lines.append(f"With fewer than {RECOMMENDED_SUBJECTS} subjects, treat these figures as a pilot.")
     return lines
+
+
+def repeated(study: Mapping[str, Any]) -> bool:
+    """Whether one person (subject, else session) gave several pairs of one measure."""
+    pairs = [Pair(**p) for p in study["pairs"]]
+    return any(len(set(units(of))) < len(of) for of in ([p for p in pairs if p.measure == m] for m in MEASURES))
 
 
 def build_context(study: Mapping[str, Any], generated_utc: str | None = None) -> dict[str, Any]:

@@ -17,7 +17,6 @@ from hiprom.assessment.norms import Norms
 from hiprom.report.figures import fmt
 from hiprom.store import MEASURES, SessionFigures, SessionRecord, Store
 from hiprom.validation.pairs import retest_pairs
-from hiprom.validation.stats import MIN_PAIRS
 from hiprom.validation.study import figures
 
 MIN_RETEST_SUBJECTS = 20
@@ -66,9 +65,9 @@ def mdc_from_sessions(sessions: Sequence[SessionFigures | SessionRecord], norms:
     pooled = figures(pairs)["mdc95_deg"]
     per_measure = {}
     for m in MEASURES:
-        of_m = [p for p in pairs if p.measure == m]
-        if len(of_m) >= MIN_PAIRS:
-            per_measure[m] = figures(of_m)["mdc95_deg"]
+        mdc = figures([p for p in pairs if p.measure == m])["mdc95_deg"]  # None: pairs from too few people
+        if mdc is not None:
+            per_measure[m] = mdc
     return MdcInForce(
         low_deg=pooled, high_deg=pooled, source="clinic", n_subjects=subjects, per_measure=per_measure,
         text=(f"This clinic's own minimal detectable change of hiprom, {fmt(pooled)}°, "

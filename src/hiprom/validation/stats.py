@@ -8,7 +8,14 @@ hiprom again an hour later) are compared in two ways a clinic knows:
   agreement (bias +- 1.96 SD of the differences), their 95 % confidence
   intervals (SE of the bias ``SD/sqrt(n)``, of each limit ``sqrt(3 SD^2/n)``,
   both with Student's t on n - 1 df), and proportional bias: the slope of the
-  least-squares regression of the difference on the mean.
+  least-squares regression of the difference on the mean. When a subject
+  gives several pairs (repeated readings, several visits), the subject, not
+  the pair, is the unit (Zou, Stat Methods Med Res 2013;22:630-642; Bland &
+  Altman 1999 section 5): the bias is the mean of the subjects' mean
+  differences, the SD of one difference adds the within-subject variance
+  back (``s^2 = s^2_between + (1 - 1/m_h) s^2_within``, ``m_h`` the harmonic
+  mean of the pairs per subject), and the limits' CIs are Zou's MOVER
+  intervals on n_subjects - 1 and N - n_subjects df.
 - **Intraclass correlation** from the two-way ANOVA of the (n targets x k
   readers) table (Shrout & Fleiss, Psychol Bull 1979;86:420-428): ICC(2,1),
   absolute agreement of single readings (a systematic bias lowers it), and
@@ -37,6 +44,7 @@ Every angle is in degrees; differences are ``a - b`` (hiprom minus reference).
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -229,12 +237,15 @@ def _ratio(num: float, den: float) -> float:
     return float(num / den) if den != 0 and math.isfinite(num) and math.isfinite(den) else math.nan
 
 
-def bland_altman(a: np.ndarray, b: np.ndarray, alpha: float = 0.05) -> BlandAltman:
+def bland_altman(a: np.ndarray, b: np.ndarray, alpha: float = 0.05,
+                 subjects: Sequence[Hashable] | None = None) -> BlandAltman:
     """Bias, 95 % limits of agreement with CIs, and proportional bias of ``a - b``.
 
     Args:
         a, b: (n,) paired readings in degrees (hiprom, reference), n >= 3, finite.
         alpha: 1 - confidence level of the CIs (the limits themselves are always 95 %).
+        subjects: (n,) whose each pair is; when one subject has several pairs the
+            limits are those of repeated measures (:func:`_nested`). ``None``: every pair its own subject.
     """
     from scipy import stats  # imported when used: see the module's docstring
 
@@ -242,6 +253,12 @@ def bland_altman(a: np.ndarray, b: np.ndarray, alpha: float = 0.05) -> BlandAltm
     diff = x[:, 0] - x[:, 1]
     mean = x.mean(axis=1)
     n = diff.size
+    if subjects is not None:
+        if len(subjects) != n:
+            raise ValueError(f"subjects must name each of the {n} pairs, but got {len(subjects)}")
+        _, group = np.unique(np.array([str(s) for s in subjects]), return_inverse=True)
+        if group.max() + 1 < n:
+            return _nested(diff, mean, group, alpha)
     bias = float(diff.mean())
     sd = float(diff.std(ddof=1))
     t = float(stats.t.ppf(1 - alpha / 2, n - 1))
@@ -254,6 +271,40 @@ def bland_altman(a: np.ndarray, b: np.ndarray, alpha: float = 0.05) -> BlandAltm
         loa_low=lo, loa_high=hi,
         loa_low_ci=Interval(lo - t * se_loa, lo + t * se_loa),
         loa_high_ci=Interval(hi - t * se_loa, hi + t * se_loa),
+        slope=slope, slope_ci=slope_ci, slope_p=slope_p,
+    )
+
+
+def _nested(diff: np.ndarray, mean: np.ndarray, group: np.ndarray, alpha: float) -> BlandAltman:
+    """Bland-Altman of pairs nested in subjects (Zou 2013, with the harmonic-mean pooling of
+    Bland & Altman 1999 section 5.2); ``group`` numbers each pair's subject 0 .. n_subjects - 1."""
+    from scipy import stats  # imported when used: see the module's docstring
+
+    m = np.bincount(group).astype(float)  # pairs per subject, m_i
+    n, total = m.size, diff.size  # subjects n, pairs N
+    subject_mean = np.bincount(group, weights=diff) / m  # d_i
+    bias = float(subject_mean.mean())  # unweighted: every subject counts once
+    var_between = float(subject_mean.var(ddof=1)) if n > 1 else math.nan  # variance of the d_i
+    var_within = float(np.sum((diff - subject_mean[group]) ** 2) / (total - n))  # pooled, N - n df
+    share = 1 - float(np.mean(1 / m))  # 1 - 1/m_h, m_h = n / sum(1/m_i)
+    var = var_between + share * var_within  # one difference: between-subject and within-subject parts
+    sd = math.sqrt(var)
+    lo, hi = bias - Z95 * sd, bias + Z95 * sd
+    t = float(stats.t.ppf(1 - alpha / 2, n - 1)) if n > 1 else math.nan
+    half_bias = t * math.sqrt(var_between / n)
+    # MOVER (Zou 2013): chi-square limits of each variance part, recombined.
+    chi = stats.chi2.ppf
+    lo_var = var - math.hypot(var_between * (1 - (n - 1) / chi(1 - alpha / 2, n - 1)),
+                              share * var_within * (1 - (total - n) / chi(1 - alpha / 2, total - n)))
+    hi_var = var + math.hypot(var_between * ((n - 1) / chi(alpha / 2, n - 1) - 1),
+                              share * var_within * ((total - n) / chi(alpha / 2, total - n) - 1))
+    inner = math.hypot(half_bias, Z95 * (sd - math.sqrt(max(lo_var, 0.0))))  # towards the bias
+    outer = math.hypot(half_bias, Z95 * (math.sqrt(hi_var) - sd))  # away from it
+    slope, slope_ci, slope_p = _slope(mean, diff, alpha)
+    return BlandAltman(
+        n=total, bias=bias, bias_ci=Interval(bias - half_bias, bias + half_bias), sd=sd,
+        loa_low=lo, loa_high=hi,
+        loa_low_ci=Interval(lo - outer, lo + inner), loa_high_ci=Interval(hi - inner, hi + outer),
         slope=slope, slope_ci=slope_ci, slope_p=slope_p,
     )
 
@@ -275,9 +326,14 @@ def mdc95(sem: float) -> float:
     return Z95 * math.sqrt(2.0) * sem
 
 
-def agreement(a: np.ndarray, b: np.ndarray, alpha: float = 0.05) -> Agreement:
-    """Bland-Altman, ICC(2,1), ICC(3,1), SEM (agreement) and MDC95 of paired readings ``a`` and ``b``."""
-    ba = bland_altman(a, b, alpha)
+def agreement(a: np.ndarray, b: np.ndarray, alpha: float = 0.05,
+              subjects: Sequence[Hashable] | None = None) -> Agreement:
+    """Bland-Altman, ICC(2,1), ICC(3,1), SEM (agreement) and MDC95 of paired readings ``a`` and ``b``.
+
+    ``subjects`` names each pair's subject (see :func:`bland_altman`); the
+    ICC and SEM take each pair as one target whatever its subject.
+    """
+    ba = bland_altman(a, b, alpha, subjects)
     result = icc(np.column_stack([np.asarray(a, dtype=float), np.asarray(b, dtype=float)]), alpha)
     sem = result.sem_agreement
     return Agreement(bland_altman=ba, icc=result, sem=sem, sem_consistency=result.sem_consistency, mdc95=mdc95(sem))

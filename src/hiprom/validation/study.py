@@ -14,6 +14,7 @@ import numpy as np
 
 from hiprom import __version__
 from hiprom.errors import NotMeasurableError
+from hiprom.rounding import counted
 from hiprom.store import MEASURES
 from hiprom.validation.pairs import Pair
 from hiprom.validation.stats import MIN_PAIRS, agreement
@@ -38,15 +39,28 @@ RECOMMENDED_SUBJECTS = 30
 def figures(pairs: Sequence[Pair]) -> dict[str, Any]:
     """The figures of one set of pairs: :data:`FIGURE_KEYS` and more (``None`` where n < MIN_PAIRS)."""
     n = len(pairs)
-    if n < MIN_PAIRS:
-        return {**dict.fromkeys(FIGURE_KEYS), "n": n,
-                "note": f"{n} pair(s): at least {MIN_PAIRS} are needed for any figure"}
+    people = units(pairs)
+    n_subjects = len({p.subject for p in pairs if p.subject}) or None
+    if n < MIN_PAIRS or len(set(people)) < MIN_PAIRS:
+        return {**dict.fromkeys(FIGURE_KEYS), "n": n, "n_subjects": n_subjects,
+                "note": f"{counted(n, 'pair')}"
+                        + ("" if len(set(people)) == n else f" from {counted(len(set(people)), 'subject')}")
+                        + f": at least {MIN_PAIRS} {'are' if len(set(people)) == n else 'subjects are'} "
+                        "needed for any figure"}
     a = np.array([p.a_deg for p in pairs])
     b = np.array([p.b_deg for p in pairs])
-    out = agreement(a, b).to_dict()
-    out["n_subjects"] = len({p.subject for p in pairs if p.subject}) or None
-    out["loa_ci_half_width_deg"] = loa_ci_half_width(n) * out["sd_diff_deg"] if out["sd_diff_deg"] is not None else None
+    out = agreement(a, b, subjects=people).to_dict()
+    out["n_subjects"] = n_subjects
+    ci = out["loa_high_ci_deg"]
+    out["loa_ci_half_width_deg"] = (ci[1] - ci[0]) / 2 if None not in ci else None
     return out
+
+
+def units(pairs: Sequence[Pair]) -> list[str]:
+    """Whose each pair is: its subject, else its session (readings of one visit are one person),
+    else the pair itself. Pairs of one unit count as one person in the limits of agreement."""
+    return [f"subject {p.subject}" if p.subject else f"session {p.session}" if p.session else f"pair {i}"
+            for i, p in enumerate(pairs)]
 
 
 def loa_ci_half_width(n: int) -> float:
@@ -61,7 +75,7 @@ def loa_ci_half_width(n: int) -> float:
 
 
 def summarize(pairs: Sequence[Pair], kind: str = "agreement", filters: Mapping[str, Any] | None = None,
-              source: str = "") -> dict[str, Any]:
+              source: str = "", unpaired: Sequence[Mapping[str, str]] = ()) -> dict[str, Any]:
     """The study's figures (``hiprom.validation/1``): per measure, pooled, the pairs and what they were.
 
     Args:
@@ -69,20 +83,25 @@ def summarize(pairs: Sequence[Pair], kind: str = "agreement", filters: Mapping[s
         kind: ``"agreement"`` (hiprom against a reference) or ``"retest"``.
         filters: what selected the pairs (shown in the report).
         source: where the pairs came from (``store`` location or CSV path).
+        unpaired: the instrument's angles with no hiprom figure to pair with
+            (:func:`~hiprom.validation.pairs.stored_unpaired`).
 
     Raises:
-        NotMeasurableError: fewer than MIN_PAIRS pairs in all.
+        NotMeasurableError: fewer than MIN_PAIRS pairs, or subjects, in all.
     """
     if kind not in KINDS:
         raise ValueError(f"kind {kind!r} is unknown, expecting one of {set(KINDS)}")
-    if len(pairs) < MIN_PAIRS:
-        what = ("re-test pairs (two sessions of one subject on one day)" if kind == "retest"
-                else "pairs of hiprom and reference readings")
-        raise NotMeasurableError(
-            f"{len(pairs)} {what} found; at least {MIN_PAIRS} are needed (add reference readings with "
-            "'hiprom sessions reference' or give --pairs FILE.csv)" if kind == "agreement" else
-            f"{len(pairs)} {what} found; at least {MIN_PAIRS} are needed (store two sessions of a subject "
-            "on the same day)")
+    people = len(set(units(pairs)))
+    if len(pairs) < MIN_PAIRS or people < MIN_PAIRS:
+        plural = "" if len(pairs) == 1 else "s"
+        found = (f"{len(pairs)} re-test pair{plural} (two sessions of one subject on one day)" if kind == "retest"
+                 else f"{len(pairs)} pair{plural} of hiprom and reference readings")
+        if people < len(pairs):
+            found += f" from {counted(people, 'subject')}"
+        need = f"at least {MIN_PAIRS} {'are' if people == len(pairs) else 'subjects are'} needed"
+        todo = ("add reference readings with 'hiprom sessions reference' or give --pairs FILE.csv"
+                if kind == "agreement" else "store two sessions of a subject on the same day")
+        raise NotMeasurableError(f"{found} found; {need} ({todo})")
     by_measure = {m: [p for p in pairs if p.measure == m] for m in MEASURES}
     return {
         "schema": SCHEMA,
@@ -95,15 +114,29 @@ def summarize(pairs: Sequence[Pair], kind: str = "agreement", filters: Mapping[s
         "measures": {m: figures(ps) for m, ps in by_measure.items()},
         "pooled": figures(pairs),
         "pairs": [p.to_dict() for p in pairs],
+        "unpaired": [dict(u) for u in unpaired],
     }
 
 
+def unpaired_text(study: Mapping[str, Any], shown: int = 5) -> str | None:
+    """One sentence on the instrument's angles that found no hiprom figure, or ``None`` when every one paired."""
+    unpaired = study.get("unpaired") or []
+    if not unpaired:
+        return None
+    named = "; ".join(f"session {u['session']}, {MEASURE_WORDS[u['measure']].lower()}" for u in unpaired[:shown])
+    more = f"; and {len(unpaired) - shown} more" if len(unpaired) > shown else ""
+    one = len(unpaired) == 1
+    return (f"{counted(len(unpaired), 'angle')} read with the instrument {'has' if one else 'have'} no hiprom figure "
+            f"to pair with, as hiprom could not measure that side in that session ({named}{more}): "
+            f"{'it is' if one else 'they are'} left out.")
+
+
 def pairs_and_subjects(study: Mapping[str, Any]) -> str:
-    """``"32 pairs from 12 subject(s)"``, or ``"32 pairs (subjects not named)"`` when no pair names one.
+    """``"32 pairs from 12 subjects"``, or ``"32 pairs (subjects not named)"`` when no pair names one.
 
     A pairs CSV may leave its subjects out: then their number is unknown,
     not 0, and the study is not called a pilot for it.
     """
     subjects = study["n_subjects"]
-    return f"{study['n_pairs']} pairs " + (f"from {subjects} subject(s)" if subjects else "(subjects not named)")
+    return f"{study['n_pairs']} pairs " + (f"from {counted(subjects, 'subject')}" if subjects else "(subjects not named)")
 

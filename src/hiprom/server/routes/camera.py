@@ -35,7 +35,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from hiprom.errors import HipromError
 from hiprom.live.exercise import ExerciseError, LiveExercise, camera_exercise
 from hiprom.live.messages import (
-    MODEL_MISSING_TEXT, ExerciseCommand, SourceInfo, Status, encode, frame_message, parse_command, parse_exercise,
+    MODEL_LOADING_TEXT, MODEL_MISSING_TEXT, ExerciseCommand, SourceInfo, Status, encode, frame_message, parse_command, parse_exercise,
     status_message, timing,
 )
 from hiprom.live.processor import LiveProcessor
@@ -206,7 +206,7 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
                 await websocket.send_text(await loop.run_in_executor(executor, handle, frame))
 
     try:
-        await websocket.send_text(_status("loading", "info", "Loading the pose model..."))
+        await websocket.send_text(_status("loading", "info", MODEL_LOADING_TEXT))
         try:
             proc = await loop.run_in_executor(executor, build)
         except HipromError as exc:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
 from hiprom.live.exercise import ExerciseError
+from hiprom.live.messages import MAX_EARLIER_REPS
 from hiprom.server.deps import EngineDep
 from hiprom.server.errors import responses
 
@@ -31,10 +32,12 @@ exercise_router = APIRouter(prefix="/api/exercise", tags=["guide"])
 
 
 class ExerciseStart(BaseModel):
-    """The camera-followed exercise to count, and the side."""
+    """The camera-followed exercise to count, and the side; ``reps``: those counted before (``Rep.to_dict``,
+    numbered from 1), which the page sends back when the server restarted mid-exercise, to go on from."""
 
     exercise: str = Field(max_length=64)
     side: Literal["left", "right"]
+    reps: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_EARLIER_REPS)
 
 
 @exercise_router.get("", responses=responses(503))
@@ -45,9 +48,10 @@ def exercise_state(engine: EngineDep) -> dict | None:
 
 @exercise_router.post("/start", status_code=202, responses=responses(400, 413, 422, 503))
 def exercise_start(body: ExerciseStart, engine: EngineDep) -> dict:
-    """Count ``exercise`` on ``side`` from the live source (the guided test is closed; a file restarts)."""
+    """Count ``exercise`` on ``side`` from the live source (the guided test is closed; a file restarts),
+    going on from ``reps`` after a new lead-in when they are given."""
     try:
-        engine.start_exercise(body.exercise, body.side)
+        engine.start_exercise(body.exercise, body.side, body.reps)
     except ExerciseError as exc:
         raise HTTPException(422, str(exc)) from exc
     return {"queued": "start", "exercise": body.exercise, "side": body.side}

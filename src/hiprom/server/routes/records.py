@@ -178,7 +178,7 @@ def _session_public(record: Any) -> dict[str, Any]:
 @router.get("/subjects", response_model=list[SubjectPublic], responses=responses(422))
 def list_subjects(store: StoreDep,
                   find: Annotated[str | None, Query(max_length=200)] = None) -> list[dict[str, Any]]:
-    """Every subject, by pseudonym; with ``find``, those whose pseudonym or name contains it (any case)."""
+    """Every subject, by pseudonym; with ``find``, those whose pseudonym or name contains it (case and accents ignored)."""
     with _http_errors():
         return [s.to_dict() for s in store.subjects(find)]
 
@@ -324,12 +324,13 @@ def export_session_json(session_id: int, store: StoreDep) -> Response:
     **responses(404, 422)})
 def export_session_csv(session_id: int, store: StoreDep,
                        table: Literal["summary", "trials", "series"] = "summary") -> Response:
-    """One CSV table of a session (``summary``, ``trials`` or ``series``), as a download."""
+    """One CSV table of a session (``summary``, ``trials`` or ``series``), as a download (byte-order mark first)."""
     from hiprom.report import ReportData, csv_text
+    from hiprom.tables import EXCEL_BOM
 
     with _http_errors():
         data = ReportData.from_store(store, session_id)
-    return Response(csv_text([data], table), media_type="text/csv; charset=utf-8",
+    return Response(EXCEL_BOM + csv_text([data], table), media_type="text/csv; charset=utf-8",
                     headers=_attachment(f"hiprom-session-{session_id}.{table}.csv"))
 
 

@@ -97,17 +97,18 @@ def validation(store: StoreDep, retest: bool = False, subject: str | None = None
                until: IsoDate | None = None, instrument: InstrumentFilter = None,
                rater: str | None = None) -> dict[str, Any]:
     """The figures of ``hiprom validate`` (``hiprom.validation/1``) over the stored pairs; 409 with too few pairs."""
-    from hiprom.validation import stored_pairs, stored_retest_pairs, summarize
+    from hiprom.validation import stored_pairs, stored_retest_pairs, stored_unpaired, summarize
 
     filters = {"subject": subject, "since": since and since.isoformat(), "until": until and until.isoformat(),
                "instrument": instrument, "rater": rater}
     with _http_errors():
+        unpaired: list[dict[str, str]] = []
         if retest:
             pairs, kind = stored_retest_pairs(store, subject=subject, since=since, until=until), "retest"
         else:
-            pairs, kind = stored_pairs(store, subject=subject, since=since, until=until, instrument=instrument,
-                                       rater=rater), "agreement"
+            chosen = {"subject": subject, "since": since, "until": until, "instrument": instrument, "rater": rater}
+            pairs, unpaired, kind = stored_pairs(store, **chosen), stored_unpaired(store, **chosen), "agreement"
         try:
-            return summarize(pairs, kind, filters, store.where)
+            return summarize(pairs, kind, filters, store.where, unpaired)
         except NotMeasurableError as exc:
             raise HTTPException(409, str(exc)) from None

@@ -1,0 +1,25 @@
+"""Options that several commands share, each defined once: the same name, metavar and words everywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+MODEL_HELP = "Pose model for videos and cameras: lite, full (default) or heavy, or a .task file (see 'hiprom models')."
+DB_HELP = ("an SQLite file, or a URL such as postgresql://user@host/hiprom "
+           "(default: $HIPROM_DB_URL, else hiprom.db in $HIPROM_DATA_DIR or ~/.local/share/hiprom).")
+
+
+def model_option(**extra: Any) -> Decorator:
+    """``--model VARIANT|FILE`` (``extra``: more ``click.option`` settings, e.g. an ``envvar``)."""
+    return click.option("--model", "model", default=None, metavar="VARIANT|FILE", help=MODEL_HELP, **extra)
+
+
+def db_option(func: Callable[..., Any] | None = None, *, lead: str = "Records store", **extra: Any) -> Any:
+    """``--db URL_OR_PATH``: ``@db_option``, or ``@db_option(lead="With --save, the records store", envvar=...)``."""
+    decorator = click.option("--db", "db", default=None, metavar="URL_OR_PATH", help=f"{lead}: {DB_HELP}", **extra)
+    return decorator if func is None else decorator(func)

@@ -1,0 +1,77 @@
+"""The validation report's words and table (HTML of the PDF; charts left out to keep the tests quick)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from hiprom.report.figures import fmt
+from hiprom.validation import Pair, pdf, summarize
+
+from .conftest import synthetic_pairs
+
+
+@pytest.fixture(autouse=True)
+def _no_charts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pdf, "agreement_chart", lambda *args, **kwargs: "<svg/>")
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_the_table_gives_each_limit_of_agreement_with_its_confidence_interval() -> None:
+    """With 10 people each limit is uncertain by about ± 1.2 SD: the table showed '-3.5 to 6.1' alone,
+    the interval only as a shading on the plot."""
+    study = summarize(synthetic_pairs(n_subjects=10, seed=3))
+    text = _text(pdf.render_html(study, "2026-06-01T10:00:00Z"))
+    assert "95 % limits of agreement [95 % CI of each]" in text
+    for figs in (*study["measures"].values(), study["pooled"]):
+        low, high = figs["loa_low_ci_deg"], figs["loa_high_ci_deg"]
+        assert (f"{fmt(figs['loa_low_deg'])} [{fmt(low[0])}, {fmt(low[1])}] "
+                f"to {fmt(figs['loa_high_deg'])} [{fmt(high[0])}, {fmt(high[1])}]") in text
+
+
+def test_repeated_readings_are_said_to_count_once_and_the_limits_uncertainty_follows_them() -> None:
+    pairs = [Pair("left_internal", a, b, s) for s, a, b in [
+        ("P1", 30, 29), ("P2", 35, 33), ("P3", 40, 37), ("P4", 28, 26), ("P5", 33, 28), ("P5", 33, 29)]]
+    study = summarize(pairs)
+    text = " ".join(pdf.sample_size(study))
+    assert "count each person once (Zou 2013)" in text
+    f = study["pooled"]
+    assert f"± {fmt(f['loa_ci_half_width_deg'] / f['sd_diff_deg'], 2)} SD here, that is ± {fmt(f['loa_ci_half_width_deg'])}°" in text
+    assert "count each person once" not in " ".join(pdf.sample_size(summarize(synthetic_pairs(n_subjects=10))))
+
+
+def test_what_the_figures_mean_gives_the_limits_and_the_icc_with_their_intervals() -> None:
+    """With 10 people 'hiprom reads between -3.0 and 7.0 from the goniometer' read as settled; each
+    limit is uncertain by about ± 1.2 SD, and the ICC's interval went unsaid too."""
+    study = summarize(synthetic_pairs(n_subjects=10, seed=3))
+    f, text = study["pooled"], " ".join(pdf.meaning(study))
+    low, high, icc = f["loa_low_ci_deg"], f["loa_high_ci_deg"], f["icc_2_1_ci"]
+    assert (f"With 95 % confidence the lower limit is {fmt(low[0])} to {fmt(low[1])}° and the upper "
+            f"{fmt(high[0])} to {fmt(high[1])}°.") in text
+    assert f"ICC(2,1) of {fmt(f['icc_2_1'], 2)} (95 % confidence: {fmt(icc[0], 2)} to {fmt(icc[1], 2)})" in text
+    same = summarize([Pair("left_internal", a, a, s) for s, a in (("A", 30.0), ("B", 35.0), ("C", 40.0))])
+    assert "ICC(2,1) of 1.00 (95 % confidence: —)" in " ".join(pdf.meaning(same))
+    assert pdf.meaning(same)[0] == "On average hiprom reads the same as the reference (95 % confidence: 0.0 to 0.0°)."
+
+
+def test_the_table_says_how_many_people_the_pairs_of_each_measure_come_from() -> None:
+    pairs = [Pair("left_internal", a, b, s) for s, a, b in [
+        ("P1", 30, 29), ("P2", 35, 33), ("P3", 40, 37), ("P3", 40, 38), ("P3", 40, 36)]]
+    text = _text(pdf.render_html(summarize(pairs), "2026-06-01T10:00:00Z"))
+    assert "Measure Pairs (people) Bias" in text and "Left internal rotation 5 (3) " in text
+    assert "Left external rotation 0 too few pairs" in text
+
+
+def test_an_icc_below_0_is_explained_not_left_as_a_puzzle() -> None:
+    """Four much-alike people re-tested: ICC(2,1) -1.62 for left IR (psych and pingouin agree), printed
+    without a word on what a correlation below 0 means."""
+    rows = [("A", 31.9, 29.2), ("B", 29.2, 34.1), ("C", 28.4, 31.9), ("D", 34.1, 28.4)]
+    study = summarize([Pair("left_internal", a, b, s) for s, a, b in rows], kind="retest")
+    assert round(study["measures"]["left_internal"]["icc_2_1"], 2) == -1.62
+    assert ("An ICC below 0 (Left internal rotation, All measures together) is no agreement at all"
+            in " ".join(pdf.meaning(study)))
+    assert "below 0" not in " ".join(pdf.meaning(summarize(synthetic_pairs(n_subjects=10))))

@@ -1,0 +1,208 @@
+"""The page as people meet it who do not use it by sight and mouse at 100 %: a screen reader, the keyboard,
+Windows high contrast, red-green colour blindness, 200 % zoom.
+
+One guided test of the demo subject, run by keyboard, serves every check of its results; the zoom
+check loads the page once more in a window of 640x360 (a 1280x720 laptop at 200 %).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from hiprom.server.runner import serve_in_thread
+from hiprom.server.settings import ServerSettings
+
+from .layout import layout_problems
+from .test_page import LIVE_REGIONS
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+FRAMES = "() => Number(document.body.dataset.frames || 0) > 5"
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory):
+    settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(tmp_path_factory.mktemp("db") / "r.db"))
+    with serve_in_thread(settings) as url:
+        yield url
+
+
+def focused(page) -> dict[str, str]:
+    """What a screen reader says of the focused element: its role, name and description (Chrome's accessibility tree)."""
+    cdp = page.context.new_cdp_session(page)
+    obj = cdp.send("Runtime.evaluate", {"expression": "document.activeElement"})["result"]["objectId"]
+    node = cdp.send("DOM.describeNode", {"objectId": obj})["node"]
+    ax = cdp.send("Accessibility.getPartialAXTree", {"backendNodeId": node["backendNodeId"], "fetchRelatives": False})
+    me = ax["nodes"][0]
+    cdp.detach()
+    return {key: (me.get(key) or {}).get("value", "") for key in ("role", "name", "description")}
+
+
+@pytest.fixture(scope="module")
+def finished(launch, demo_url):
+    """A page that ran one guided test by keyboard, with what a screen reader said when its results came."""
+    context = launch().new_context(viewport={"width": 1366, "height": 800}, device_scale_factor=1)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(demo_url + "/")
+    page.wait_for_function(FRAMES, timeout=10_000)
+    page.locator("body").press("Space")
+    page.wait_for_selector("#results:not([hidden])", timeout=60_000)
+    yield page, focused(page)
+    context.close()
+    assert not errors, errors
+
+
+def test_a_finished_test_takes_the_reader_to_its_results_and_their_verdict(finished):
+    page, said = finished
+    assert said["role"] == "heading" and said["name"] == "Results", said  # not left on "Start test", unaware
+    assert said["description"] == page.locator("#asym-badge").inner_text() != "", said  # the left/right answer
+    # The page's one top heading says what it is (axe: "page-has-heading-one").
+    assert page.get_by_role("heading", level=1).count() == 1
+    assert page.get_by_role("heading", level=1, name=re.compile(r"^hiprom\b")).count() == 1
+
+
+def test_tab_from_the_results_reaches_save_before_the_six_suggestions(finished):
+    """In one column (a phone, 200 % zoom) Save is under the table and the suggestions below it: Tab goes the same way."""
+    page, _ = finished
+    page.wait_for_selector("#advice-list button", timeout=5_000)  # the suggestions come with the exercise catalogue
+    page.locator("#results-title").focus()
+    order = []
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        order.append(page.evaluate("document.activeElement.id || document.activeElement.closest('section').id"))
+    assert order == ["subject", "btn-save", "btn-report", "advice"], order  # was: advice x6, then subject
+
+def test_a_difference_beyond_the_threshold_is_said_in_words_not_only_in_red(finished):
+    page, _ = finished
+    rows = page.evaluate(
+        """async () => {
+          const { app } = await import('/static/state.js');
+          const { renderResults } = await import('/static/results.js');
+          const res = structuredClone(app.last.results);  // the demo's own, with its internal rotations flagged
+          res.asymmetry.verdicts.internal_rotation = 'exceeds';
+          res.asymmetry.flagged_measures = ['internal_rotation_deg'];
+          renderResults(res);
+          const rows = [...document.querySelectorAll('#results-table tbody tr')].map((tr) => tr.innerText);
+          renderResults(app.last.results);
+          return rows;
+        }"""
+    )
+    assert "⚑ exceeds 10°" in rows[0], rows[0]  # as the PDF's "⚑ exceeds"
+    assert "exceeds" not in rows[1] + rows[2], rows
+
+
+def test_making_the_pdf_is_announced_once_not_every_second(finished):
+    page, _ = finished
+    # A report that takes 2.5 s to make (the demo's takes 3-8 s on a busy machine).
+    page.route("**/slow-report.pdf", lambda route: (time.sleep(2.5), route.fulfill(
+        status=200, body=b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")))
+    page.evaluate("import('/static/state.js').then((m) => { m.app.reportUrl = '/slow-report.pdf'; })")
+    page.evaluate(LIVE_REGIONS)
+    page.locator("body").press("d")
+    page.wait_for_function("() => /PDF ready/.test(document.getElementById('save-status').textContent)", timeout=15_000)
+    said = [words for region, words in page.evaluate("window.__announced") if region == "save-status"]
+    assert len(said) == 2 and said[0].startswith("Making the PDF…") and said[1].startswith("PDF ready"), said
+
+
+CONTRAST_JS = r"""() => {
+  // Each visible text's colour (faded by its and its ancestors' opacity) over the first solid background
+  // behind it, as WCAG's contrast ratio (4.5:1, large text 3:1); disabled controls are exempt (WCAG 1.4.3).
+  const rgba = (c) => { const v = c.match(/[\d.]+/g).map(Number); return v.length === 3 ? [...v, 1] : v; };
+  const lum = ([r, g, b]) => {
+    const f = (x) => { x /= 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const low = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!n.textContent.trim() || !el.checkVisibility({ visibilityProperty: true }) || el.closest("svg, .visually-hidden")
+        || el.closest(":disabled, [aria-disabled=true]")) continue;
+    let alpha = rgba(getComputedStyle(el).color)[3];
+    for (let e = el; e; e = e.parentElement) alpha *= Number(getComputedStyle(e).opacity);
+    let back = el;
+    while (back && rgba(getComputedStyle(back).backgroundColor)[3] < 1) back = back.parentElement;
+    const bg = rgba(getComputedStyle(back || document.body).backgroundColor);
+    const fg = rgba(getComputedStyle(el).color).slice(0, 3).map((c, i) => c * alpha + bg[i] * (1 - alpha));
+    const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+    const ratio = (a + 0.05) / (b + 0.05);
+    const style = getComputedStyle(el), px = parseFloat(style.fontSize);
+    const large = px >= 24 || (px >= 18.66 && Number(style.fontWeight) >= 700); // WCAG's large text: 3:1
+    if (ratio < (large ? 3 : 4.5)) low.push(`${el.id || el.className || el.tagName} "${n.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}:1`);
+  }
+  return low;
+}"""
+
+
+def test_every_text_of_the_results_and_the_guide_is_4_5_to_1(finished):
+    page, _ = finished
+    assert page.evaluate(CONTRAST_JS) == []  # the key hints on the blue buttons were 3.3:1
+
+
+def test_high_contrast_still_shows_the_camera_in_use_the_step_under_way_and_the_side_tested(finished):
+    page, _ = finished
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Emulation.setEmulatedMedia", {"features": [{"name": "forced-colors", "value": "active"}]})
+    try:
+        # The side under test as a trial marks it (in one go: each live frame sets it again).
+        look = page.evaluate(
+            """() => { document.getElementById('side-left').classList.add('active');
+                 const look = Object.fromEntries(['#mode-server', '#mode-browser', '#steps li.current',
+                   '#steps li:not(.current)', '#side-left', '#side-right'].map((sel) => {
+                     const s = getComputedStyle(document.querySelector(sel));
+                     return [sel, [s.backgroundColor, s.color, s.outlineStyle].join(' ')]; }));
+                 document.getElementById('side-left').classList.remove('active');
+                 return look; }"""
+        )
+    finally:
+        cdp.send("Emulation.setEmulatedMedia", {"features": []})
+        cdp.detach()
+    assert page.locator("#mode-server").get_attribute("aria-pressed") == "true"
+    assert look["#mode-server"] != look["#mode-browser"], look  # backgrounds and shadows are gone in this mode
+    assert look["#steps li.current"] != look["#steps li:not(.current)"], look
+    assert look["#side-left"] != look["#side-right"], look
+
+
+def live_view(context, url: str):
+    """A new page of ``context`` showing the live dials (the results the tests above ended on, closed)."""
+    page = context.new_page()
+    page.goto(url + "/")
+    page.wait_for_function(FRAMES, timeout=10_000)
+    if page.locator("#guide").get_attribute("data-phase") == "results":
+        page.locator("body").press("Escape")
+        page.locator("body").press("Escape")
+        page.wait_for_selector("#guide[data-phase='idle']", timeout=5_000)
+    return page
+
+
+def test_at_200_percent_zoom_nothing_is_cut_off_and_the_countdown_sits_in_its_ring(launch, demo_url):
+    context = launch().new_context(viewport={"width": 640, "height": 360}, device_scale_factor=2)
+    page = live_view(context, demo_url)
+    assert layout_problems(page) == []
+    # The ring as in a hold (a phone held sideways has this layout too): its seconds inside it, not beside it.
+    page.evaluate("""() => { document.getElementById('countdown').classList.add('on');
+                              const t = document.getElementById('countdown-text');
+                              t.textContent = '0.3'; t.classList.add('seconds'); }""")
+    ring = page.locator("#countdown svg").bounding_box()
+    text = page.locator("#countdown-text").bounding_box()
+    assert ring["x"] <= text["x"] and text["x"] + text["width"] <= ring["x"] + ring["width"] + 1, (ring, text)
+    assert ring["y"] <= text["y"] and text["y"] + text["height"] <= ring["y"] + ring["height"] + 1, (ring, text)
+    context.close()
+
+
+def test_with_reduced_motion_a_counted_trial_still_shows_its_tick_without_the_zoom(launch, demo_url):
+    context = launch().new_context(viewport={"width": 1280, "height": 720}, reduced_motion="reduce")
+    page = live_view(context, demo_url)
+    # The tick as a counted trial shows it (guide.js showTick), seen 0.3 s later (its whole show lasts 0.8 s).
+    page.evaluate("document.getElementById('tick').classList.add('show')")
+    page.wait_for_timeout(300)
+    look = page.evaluate("(() => { const s = getComputedStyle(document.getElementById('tick'));"
+                         " return [Number(s.opacity), s.transform]; })()")
+    assert look[0] > 0.9, look  # it was 0 after .01 s: the confirmation never seen
+    assert look[1].startswith("matrix(1, 0, 0, 1,"), look  # centred, not scaled
+    context.close()
