@@ -77,3 +77,19 @@ def test_frames_a_late_source_delivers_at_once_are_all_measured():
     # burst: a burst is no faster source, and a worker with time to spare takes them all.
     slot, taken = run(0.020, 100, 0.002, stall_s=0.150, late_at=50)
     assert [i for i, *_ in taken] == list(range(100)) and slot.dropped == 0
+
+
+
+def test_frames_are_numbered_as_they_leave_in_the_order_they_arrived():
+    # The live loop's pose threads hand their results on in this order (capture order).
+    slot: FrameSlot[str] = FrameSlot(takers=2)
+    got = []
+    for name in ("a", "b", "c"):
+        slot.put(name)
+        got.append(slot.take(timeout=0.1))
+    slot.put("d")
+    slot.clear()  # a rewind: the waiting frame is never handed out, and takes no number
+    slot.put("e")
+    got.append(slot.take(timeout=0.1))
+    assert got == [(0, "a"), (1, "b"), (2, "c"), (3, "e")] and slot.handed == 4
+    assert slot.take(timeout=0.01) is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hiprom.pose.subject import SubjectFollower, count_people, geometry
+from hiprom.pose.subject import COUNT_KEPT_MS, Scene, SubjectFollower, count_people, geometry
 from hiprom.synthetic import seated_recording
 
 SIZE_WH = (1280, 720)
@@ -93,3 +93,16 @@ def test_one_look_with_two_people_caps_the_gate_for_later_lone_poses(pose):
     assert follower.choose(both, 0.0, SIZE_WH) == 0
     # Seconds later only the other person is returned (a one-person landmarker took them): never the subject.
     assert follower.choose([both[1]], 5000.0, SIZE_WH) is None
+
+
+def test_trackers_sharing_a_scene_report_the_most_people_either_saw_lately():
+    # The live loop's two pose threads take turns on the frames: each looks for other people on
+    # its own, and a frame's count must not depend on which of them had it.
+    scene, a, b = Scene(), object(), object()
+    assert scene.counted(a, 0.0, 1) == 1
+    assert scene.counted(b, 33.3, 2) == 2  # b's look saw somebody else
+    assert scene.counted(a, 66.7, 1) == 2  # a's has not yet
+    assert scene.counted(b, 100.0, 1) == 1  # gone for both
+    # A tracker that stops taking frames (standing down) does not hold its last count.
+    scene.counted(b, 133.3, 2)
+    assert scene.counted(a, 133.3 + COUNT_KEPT_MS + 1.0, 1) == 1

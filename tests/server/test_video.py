@@ -141,22 +141,23 @@ def test_a_worker_behind_a_30_fps_video_gives_the_tracker_the_videos_own_gaps(li
     # gt11 (a 30 fps rendered clip) played 4x faster than real time: the worker sees only some
     # frames. The tracker is told the video's own 33 ms between frames, so it runs the 30 fps method
     # (no extra reads of a slow source that would keep the worker further behind).
-    from hiprom.live.processor import LiveProcessor
+    from hiprom.pose import PoseTracker
 
     calls: list[tuple[float, float | None]] = []
-    real_pose = LiveProcessor.pose
+    real_process = PoseTracker.process
 
-    def pose(self, image_rgb, t_ms, source_gap_ms=None):
+    def process(self, image_rgb, t_ms, source_gap_ms=None):
         calls.append((t_ms, source_gap_ms))
-        return real_pose(self, image_rgb, t_ms, source_gap_ms)
+        return real_process(self, image_rgb, t_ms, source_gap_ms)
 
-    monkeypatch.setattr(LiveProcessor, "pose", pose)
+    monkeypatch.setattr(PoseTracker, "process", process)
     with live_server(source=str(footage_dir / "rendered" / "gt11.mp4"), replay_speed=4.0) as url:
         with connect(ws_url(url, "/ws/live"), open_timeout=5) as ws:
             # Ten drops can come before the worker's fourth frame (its first inferences are slow on some
             # machines): wait for frames it did measure too.
             recv_until(ws, lambda m: m["type"] == "frame" and m["quality"]["dropped"] >= 10 and len(calls) >= 12,
                        timeout=30)
+    calls.sort()  # (two pose threads on two cores)
     seen = np.diff([t for t, _ in calls])
     assert (seen > 50.0).sum() >= 5  # frames the worker skipped
     assert all(abs(gap - 1000.0 / 30) < 1.0 for _, gap in calls[1:])
@@ -164,10 +165,10 @@ def test_a_worker_behind_a_30_fps_video_gives_the_tracker_the_videos_own_gaps(li
 
 def test_the_page_says_the_pose_model_is_loading_while_it_loads(live_server, gt01, monkeypatch):
     """A first-use download (9.4 MB, or 30 s of a silent network) showed 'Opening gt01.mp4...' all along."""
-    from hiprom.live.processor import LiveProcessor
+    from hiprom.live.posepool import PosePool
 
     loaded = threading.Event()
-    monkeypatch.setattr(LiveProcessor, "warm_up", lambda self: loaded.wait(10))  # a model that takes its time
+    monkeypatch.setattr(PosePool, "start", lambda self: loaded.wait(10))  # a model that takes its time
     with live_server(source=str(gt01)) as url:
         with connect(ws_url(url, "/ws/live"), open_timeout=5) as ws:
             msg, _ = recv_until(ws, lambda m: m["status"]["code"] != "starting", timeout=10)
@@ -176,3 +177,81 @@ def test_the_page_says_the_pose_model_is_loading_while_it_loads(live_server, gt0
             assert httpx.get(url + "/api/live").json()["status"]["code"] == "loading"
             loaded.set()
             recv_until(ws, lambda m: m["status"]["code"] == "source_open", timeout=10)
+
+
+# -- the pose stage on two cores: two pose threads, frames on in capture order ------------------------
+
+
+def test_two_pose_threads_hand_every_message_on_in_capture_order(live_server, model_env, footage_dir):
+    # gt11: a 30 fps rendered clip, faster than one inference a frame here. On two cores two pose
+    # threads take turns; the messages still come in the order the frames were captured, once each.
+    from hiprom.cores import available_cores
+
+    with live_server(source=str(footage_dir / "rendered" / "gt11.mp4")) as url:
+        with connect(ws_url(url, "/ws/live"), open_timeout=5) as ws:
+            first, _ = recv_until(ws, lambda m: m["type"] == "frame", timeout=20)
+            _, seen = recv_until(ws, lambda m: m["type"] == "frame" and m["t_ms"] - first["t_ms"] > 2000, timeout=15)
+            pose_threads = {t.name for t in threading.enumerate() if t.name.startswith("hiprom-pose")}
+    frames = [first] + [m for m in seen if m["type"] == "frame"]
+    t_ms, seq = [m["t_ms"] for m in frames], [m["seq"] for m in frames]
+    assert all(b > a for a, b in zip(t_ms, t_ms[1:])) and seq == list(range(seq[0], seq[0] + len(seq)))
+    assert sum(m["quality"]["person"] for m in frames) >= 0.9 * len(frames)
+    assert pose_threads == ({"hiprom-pose-0", "hiprom-pose-1"} if available_cores() >= 2 else set())
+
+
+class SlowTracker:
+    """Stands in for ``PoseTracker``: 0.15 s a frame, nobody found; records the pass it was in for each frame."""
+
+    posed: dict[float, tuple[int, str]] = {}  # t_ms -> (pass, thread name)
+
+    def __init__(self) -> None:
+        self.passes, self.model_name = 0, "slow"
+
+    def restart(self, scene=None) -> None:
+        self.passes += 1
+
+    def process(self, image_rgb, t_ms, source_gap_ms=None):
+        from hiprom.pose import PoseResult
+
+        time.sleep(0.15)
+        SlowTracker.posed[t_ms] = (self.passes, threading.current_thread().name)
+        nan = np.full((33, 4), np.nan)
+        return PoseResult(nan, nan.copy(), 0)
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("cores", [1, 2])
+def test_frames_posed_before_the_guided_test_restarts_the_video_never_reach_it(live_server, gt01, monkeypatch, cores):
+    # Starting the guided test plays the file from the start. Frames of the old pass still being
+    # posed (two pose threads, 0.15 s a frame each, are always busy on a 10 fps clip) are dropped: the
+    # restarted guide sees only frames of the new pass. One core: posed in the loop's own thread.
+    from hiprom.live import posepool
+    from hiprom.live.engine import LiveConfig
+    from hiprom.live.processor import LiveProcessor
+
+    SlowTracker.posed = {}
+    processed: list[tuple[float, str]] = []
+    real_process = LiveProcessor.process
+
+    def process(self, t_ms, *args, **kwargs):
+        processed.append((t_ms, self.guide.phase))
+        return real_process(self, t_ms, *args, **kwargs)
+
+    monkeypatch.setattr(LiveProcessor, "process", process)
+    monkeypatch.setattr(LiveConfig, "tracker_factory", lambda self: SlowTracker)
+    monkeypatch.setattr(posepool, "available_cores", lambda: cores)
+    monkeypatch.setattr(posepool, "SECOND_CORE_MIN", 0.0)  # both threads busy all along, however busy the machine
+    with live_server(source=str(gt01)) as url:
+        with connect(ws_url(url, "/ws/live"), open_timeout=5) as ws:
+            recv_until(ws, lambda m: m["type"] == "frame" and m["seq"] >= 6, timeout=15)
+            ws.send(json.dumps({"type": "command", "action": "start"}))
+            recv_until(ws, lambda m: m["type"] == "frame" and len([1 for _, ph in processed if ph != "idle"]) >= 6,
+                       timeout=15)
+    t_ms = [t for t, _ in processed]
+    assert all(b > a for a, b in zip(t_ms, t_ms[1:]))
+    guided = [SlowTracker.posed[t][0] for t, phase in processed if phase != "idle"]
+    assert len(guided) >= 6 and set(guided) == {2}, "frames of the first pass reached the restarted guide"
+    threads = {name for _, name in SlowTracker.posed.values()}
+    assert threads == ({"hiprom-pose-0", "hiprom-pose-1"} if cores == 2 else {"hiprom-live"})

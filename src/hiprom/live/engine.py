@@ -1,13 +1,17 @@
 """The server's own live loop: feed -> pose -> LiveMeter -> guide -> clients.
 
-``LiveEngine`` owns a ``Feed`` (grabber thread) and a worker thread that takes
-the newest frame, runs the ``LiveProcessor`` and publishes one JSON message
-per processed frame to ``hub`` (and a JPEG of the frame to ``preview`` when a
-page is watching it). Neither thread ever runs on the event loop, so the web
-server stays responsive however slow inference is.
+``LiveEngine`` owns a ``Feed`` (grabber thread), a ``PosePool`` (two pose
+threads with a tracker each from two cores on; on one core the worker poses)
+and a worker thread that takes the posed frames in capture order, runs the
+``LiveProcessor`` on them and publishes one JSON message per processed frame
+to ``hub`` (and a JPEG of the frame to ``preview`` when a page is watching
+it). No thread ever runs on the event loop, so the web server stays
+responsive however slow inference is.
 
 Guide commands arrive from the event loop and are queued to the worker, the
-only thread that touches the guide and the meter.
+only thread that touches the guide and the meter. A command that rewinds the
+source drops the frames of the old pass still being posed: they never reach
+the restarted guide.
 """
 
 from __future__ import annotations
@@ -24,10 +28,11 @@ from typing import Any
 from hiprom.assessment import Norms
 from hiprom.errors import HipromError
 from hiprom.live.exercise import LiveExercise, camera_exercise
-from hiprom.live.feeds import Feed, FeedItem
+from hiprom.live.feeds import Feed
 from hiprom.live.guide import COMMANDS, GuideConfig
 from hiprom.live.hub import Hub
 from hiprom.live.messages import MODEL_LOADING_TEXT, MODEL_MISSING_TEXT, SourceInfo, Status, encode, frame_message, status_message, timing
+from hiprom.live.posepool import PosePool, Posed, pose_threads
 from hiprom.live.processor import LiveProcessor, ResultRegistry
 from hiprom.recording import LandmarkRecording
 from hiprom.source import SourceSpec
@@ -108,6 +113,7 @@ class LiveEngine:
         self.hub: Hub[str] = Hub(loop, maxsize=settings.client_queue)
         self.preview: Hub[bytes] = Hub(loop, maxsize=2)
         self.results = results
+        threads = 1 if self.spec.is_recording else pose_threads()
         self.feed = Feed(
             self.spec,
             status=self._on_source_status,
@@ -115,10 +121,13 @@ class LiveEngine:
             speed=settings.replay_speed,
             retry_s=settings.camera_retry_s,
             demo=demo,
+            takers=threads,
         )
+        self.poses = PosePool(self.feed.slot, settings.tracker_factory() if self.feed.has_video else None, threads)
         self.source_status = Status("starting", "info", f"Opening {self.spec.label}...")
         self._last_logged: tuple[str, str] | None = None  # (code, text) of the feed event logged last
         self._commands: queue.SimpleQueue[str | Status | LiveExercise] = queue.SimpleQueue()  # guide/exercise commands, feed events
+        self._held: str | Status | LiveExercise | None = None  # a command to handle first at the next drain
         self.guide_state: dict = {"phase": "idle"}  # as last published (read by other threads)
         self._exercise_state: dict | None = None  # as last published (read by other threads)
         self._stop = threading.Event()
@@ -128,7 +137,8 @@ class LiveEngine:
         self.last_latency_ms: float | None = None
         self._last_preview = 0.0
         self._model_error: Status | None = None  # sticky: no frame can be measured until a restart
-        self._passes_seen = 0
+        self._pass_seen = 0  # pass of the source of the latest frame processed
+        self._first_wanted_pass = 0  # frames of earlier passes were in flight when the source was rewound
         self._last_rgb = None  # the newest picture, for a preview opened between frames
         self._failures = 0
 
@@ -222,7 +232,6 @@ class LiveEngine:
         return LiveProcessor(
             source_label=self.spec.label,
             mirrored=self.settings.mirrored,
-            tracker_factory=self.settings.tracker_factory() if self.feed.has_video else None,
             guide_config=self.settings.guide,
             results=self.results,
             model_name=self.settings.model_name,
@@ -239,20 +248,22 @@ class LiveEngine:
         proc = self.processor
         if self.feed.has_video:
             self._set_status(Status("loading", "info", MODEL_LOADING_TEXT))  # the feed's own news follows
+        try:
             try:
-                proc.warm_up()
+                self.poses.start()
+                proc.model_name = self.poses.model_name or proc.model_name
             except HipromError as exc:
                 self._model_failed(exc)
-        try:
             while not self._stop.is_set():
-                item = self.feed.slot.get(timeout=0.1)
-                if item is not None:
+                posed = self.poses.get(timeout=0.1)
+                if posed is not None:
                     try:
-                        self._handle(proc, item)
+                        self._handle(proc, posed)
                     except Exception:  # noqa: BLE001 - a bug on one frame must not end the live loop
                         self._frame_failed()
                 self._drain_commands(proc)
         finally:
+            self.poses.close()
             proc.close()
 
     def _frame_failed(self) -> None:
@@ -265,16 +276,21 @@ class LiveEngine:
     def _drain_commands(self, proc: LiveProcessor) -> None:
         changed = False
         while True:
-            try:
-                action = self._commands.get_nowait()
-            except queue.Empty:
+            if self._held is not None:
+                action, self._held = self._held, None
+            else:
+                try:
+                    action = self._commands.get_nowait()
+                except queue.Empty:
+                    break
+            if isinstance(action, Status) and action.code == "source_ended" and self.poses.pending:
+                self._held = action  # after the last frames of the file, and before any later command
                 break
             if isinstance(action, LiveExercise) or action == STOP_EXERCISE:
                 if isinstance(action, LiveExercise):
                     proc.start_exercise(action)
                     if self.spec.kind != "camera":
-                        self.feed.slot.clear()
-                        self.feed.rewind()
+                        self._rewind()
                 else:
                     proc.stop_exercise()
                 self._exercise_state = proc.exercise_state()
@@ -290,17 +306,25 @@ class LiveEngine:
                 continue
             restarted = proc.command(action)
             if restarted and self.settings.rewind_on_start and self.spec.kind != "camera":
-                self.feed.slot.clear()
-                self.feed.rewind()
+                self._rewind()
             changed = True
         if changed:  # show the new guide state at once, even with no frames coming
             self._publish_status()
 
-    def _handle(self, proc: LiveProcessor, item: FeedItem) -> None:
-        if self.feed.passes != self._passes_seen:
-            if self._passes_seen:
+    def _rewind(self) -> None:
+        """Play a file or recording from the start: the frames of this pass waiting or being posed are dropped."""
+        self._first_wanted_pass = self.feed.passes + 1
+        self.feed.slot.clear()
+        self.feed.rewind()
+
+    def _handle(self, proc: LiveProcessor, posed: Posed) -> None:
+        item = posed.item
+        if item.pass_index < self._first_wanted_pass:
+            return
+        if item.pass_index != self._pass_seen:
+            if self._pass_seen:
                 proc.new_stream()
-            self._passes_seen = self.feed.passes
+            self._pass_seen = item.pass_index
         if self.feed.mirrored is not None:
             proc.mirrored = self.feed.mirrored
         if self.feed.model_name:  # a recording: the model that made its landmarks
@@ -312,18 +336,19 @@ class LiveEngine:
         else:
             if self._model_error is not None:
                 return
-            try:
-                image, world, n_people = proc.pose(item.image_rgb, item.t_ms, item.source_gap_ms)
-            except HipromError as exc:
-                self._model_failed(exc)
+            if isinstance(posed.error, HipromError):
+                self._model_failed(posed.error)
                 return
+            if posed.error is not None:
+                raise posed.error
+            image, world, n_people = posed.image, posed.world, posed.n_people
         reading = proc.process(item.t_ms, image, world, item.size_wh, n_people)
         self.processed += 1
         sent_unix_ms = time.time() * 1000.0
         self.last_latency_ms = sent_unix_ms - item.captured_unix_ms
         self.guide_state = proc.guide.state()
         self._exercise_state = proc.exercise_state()
-        when = timing(item.captured_unix_ms, sent_unix_ms, (time.monotonic() - t0) * 1000.0)
+        when = timing(item.captured_unix_ms, sent_unix_ms, posed.pose_ms + (time.monotonic() - t0) * 1000.0)
         message = frame_message(reading, self.guide_state, self.describe(), self.feed.slot.dropped, when, self._exercise_state)
         self.hub.publish(encode(message))
         if item.image_rgb is not None:

@@ -50,6 +50,8 @@ class FeedItem:
         n_people: people seen (recordings only; -1 when unknown).
         source_gap_ms: ms since the source's previous frame (None for the first one), which the
             worker may not have seen: the pose tracker tells a slow source by it.
+        pass_index: which pass of the source the frame belongs to (``Feed.passes`` then: 1, 2...;
+            a loop, a rewind and a camera that came back each start a pass).
     """
 
     t_ms: float
@@ -60,6 +62,7 @@ class FeedItem:
     landmarks: tuple[np.ndarray, np.ndarray] | None = None
     n_people: int = -1
     source_gap_ms: float | None = None
+    pass_index: int = 0
 
 
 class Feed:
@@ -72,6 +75,7 @@ class Feed:
         speed: play files and recordings this many times faster than real time.
         retry_s: wait between attempts to open a camera.
         demo: builds the demo recording (for ``spec.kind == "demo"``).
+        takers: threads that take the frames from ``slot`` in turn (see ``FrameSlot``).
     """
 
     def __init__(
@@ -82,9 +86,10 @@ class Feed:
         speed: float = 1.0,
         retry_s: float = 2.0,
         demo: Callable[[], LandmarkRecording] | None = None,
+        takers: int = 1,
     ) -> None:
         self.spec = spec
-        self.slot: FrameSlot[FeedItem] = FrameSlot()
+        self.slot: FrameSlot[FeedItem] = FrameSlot(takers)
         self._status = status
         self._loop = loop
         self._speed = speed
@@ -244,6 +249,7 @@ class Feed:
                 landmarks=(rec.image[i], rec.world[i]),
                 n_people=int(rec.n_people[i]),
                 source_gap_ms=gap_ms,
+                pass_index=self.passes,
             )
         self._t_next_ms = self._last_t_ms + frame_ms
 
@@ -263,6 +269,7 @@ class Feed:
                     size_wh=(int(w), int(h)),
                     image_rgb=frame.image,
                     source_gap_ms=gap_ms,
+                    pass_index=self.passes,
                 )
         self._t_next_ms = self._last_t_ms + frame_ms
 

@@ -1,9 +1,11 @@
 """One subject's live chain: pose (for pictures) -> LiveMeter -> guide -> one frame reading.
 
 ``LiveProcessor`` is used by the server's own source (one instance, in the
-worker thread) and by each browser-camera connection (one instance each).
+worker thread, fed landmarks by the engine's ``PosePool``: it holds no
+tracker then) and by each browser-camera connection (one instance each, with
+its own tracker: a page sends one picture at a time, so one pose thread).
 It is synchronous and single-threaded by design: MediaPipe graphs must be fed
-from one thread, in time order.
+from one thread, in time order, and the meter and guide see the frames in order.
 
 During a guided test the frames from the calibration on are kept
 (:class:`~hiprom.live.recorder.GuidedRecorder`); the trials the guide shows

@@ -10,6 +10,12 @@ in the trace for no reason: the worker, given them, catches up within a few
 frames. So :class:`FrameSlot` keeps a short backlog, never older than
 ``MAX_LAG_S``, while the worker's usual time per frame is well under the
 source's frame interval, and only the newest frame otherwise.
+
+The worker may be several threads (``takers``: the live loop's pose threads,
+:mod:`hiprom.live.posepool`): each frame goes to one of them, in the order the
+frames arrived, numbered as it leaves (:meth:`FrameSlot.take`), to the first
+one when it is free (the second works only while the first is busy); their
+usual time per frame is one taker's time divided by the takers.
 """
 
 from __future__ import annotations
@@ -39,15 +45,24 @@ MAX_FRAMES = 16
 
 
 class FrameSlot(Generic[T]):
-    """Frames from the grabber, taken by one worker; counts what it never got (``dropped``)."""
+    """Frames from the grabber, taken by a worker of ``takers`` threads; counts what it never got (``dropped``).
 
-    def __init__(self) -> None:
+    Args:
+        takers: threads taking frames in turn (1: one worker thread).
+    """
+
+    def __init__(self, takers: int = 1) -> None:
+        if takers < 1:
+            raise ValueError(f"takers must be at least 1, but got {takers}")
+        self.takers = takers
         self._cond = threading.Condition()
         self._items: deque[tuple[float, T]] = deque()  # (arrival, monotonic s; item), oldest first
         self._arrivals: deque[float] = deque(maxlen=WINDOW)  # s between puts
-        self._busy: deque[float] = deque(maxlen=WINDOW)  # s from handing a frame out to the next get
+        self._busy: deque[float] = deque(maxlen=WINDOW)  # s from handing a frame to a taker to its next take
         self._last_put: float | None = None
-        self._handed_out: float | None = None
+        self._handed_out: dict[int, float] = {}  # taker's thread id -> when it was handed its frame (monotonic s)
+        self._waiting: dict[int, int] = {}  # rank -> takers of that rank waiting for a frame
+        self.handed = 0  # frames handed out so far
         self.dropped = 0
         self.grabbed = 0
 
@@ -68,26 +83,53 @@ class FrameSlot(Generic[T]):
 
         The oldest frame of a backlog when the worker is catching up, else the newest.
         """
+        taken = self.take(timeout)
+        return None if taken is None else taken[1]
+
+    def take(self, timeout: float, rank: int = 0) -> tuple[int, T] | None:
+        """``(number, frame)``: the next frame as :meth:`get` gives it, and how many frames were
+        handed out before it (0, 1, 2...: frames leave in the order they arrived, so numbers in
+        capture order). The calling thread counts as one of the ``takers``.
+
+        ``rank``: a taker gets a frame only while no taker of a lower rank waits for one, so that
+        the second of two takers works only when the first is busy (0: the first).
+        """
         with self._cond:
+            me = threading.get_ident()
             now = time.monotonic()
-            if self._handed_out is not None:
-                self._busy.append(now - self._handed_out)
-                self._handed_out = None
-            if not self._items:
-                self._cond.wait(timeout)
-            now = time.monotonic()
-            self._trim(now)
-            if not self._items:
-                return None
-            self._handed_out = now
-            return self._items.popleft()[1]
+            started = self._handed_out.pop(me, None)
+            if started is not None:
+                self._busy.append(now - started)
+            deadline = now + timeout
+            self._waiting[rank] = self._waiting.get(rank, 0) + 1
+            try:
+                while True:
+                    now = time.monotonic()
+                    self._trim(now)
+                    if self._items and not any(self._waiting.get(r) for r in range(rank)):
+                        break
+                    if now >= deadline:
+                        return None
+                    self._cond.wait(deadline - now)
+            finally:
+                self._waiting[rank] -= 1
+            self._handed_out[me] = now
+            number, self.handed = self.handed, self.handed + 1
+            item = self._items.popleft()[1]
+            self._cond.notify_all()  # a taker of a higher rank may take what is left
+            return number, item
 
     def _catching_up(self) -> bool:
         """Whether the worker, by its recent pace, works through a backlog rather than skipping it
-        (callers hold the lock)."""
+        (callers hold the lock): its time per frame is one taker's median time over the takers."""
         if len(self._busy) < MIN_SAMPLES or len(self._arrivals) < MIN_SAMPLES:
             return False
-        return statistics.median(self._busy) < HEADROOM * statistics.fmean(self._arrivals)
+        return statistics.median(self._busy) / self.takers < HEADROOM * statistics.fmean(self._arrivals)
+
+    def __len__(self) -> int:
+        """Frames waiting to be taken."""
+        with self._cond:
+            return len(self._items)
 
     def clear(self) -> None:
         """Forget the frames waiting (a rewind or restart: they belong to the old stream)."""

@@ -21,6 +21,7 @@ person, and the frame is left empty rather than jumping to them.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -39,6 +40,10 @@ SAME_PERSON_CENTRE = 0.3
 """Two poses whose centres are closer than this many body sizes are one person."""
 SAME_PERSON_OVERLAP = 0.6
 """...as are two poses whose boxes overlap by this fraction of the smaller box."""
+COUNT_KEPT_MS = 250.0
+"""How long a tracker's count of people stands for the trackers sharing its ``Scene`` (ms of the
+stream): they take turns on the frames, a few tens of ms apart, and one that has stopped taking
+frames (the live loop's second pose thread standing down) must not hold its last count."""
 
 
 @dataclass(frozen=True)
@@ -97,17 +102,21 @@ class SubjectFollower:
     """Chooses, frame after frame, the pose that belongs to the one subject.
 
     ``choose`` returns the index of the subject's pose among the candidates,
-    or ``None`` when none of them can be the subject.
+    or ``None`` when none of them can be the subject. Thread-safe: trackers
+    taking turns on one video's frames share one follower (:class:`Scene`), so
+    that they follow one person.
     """
 
     def __init__(self) -> None:
+        self._lock = threading.Lock()
         self.reset()
 
     def reset(self) -> None:
         """Forget the subject (the next frame with people picks a new one)."""
-        self._last: Geometry | None = None
-        self._last_t_ms = 0.0
-        self._others_seen = False
+        with self._lock:
+            self._last: Geometry | None = None
+            self._last_t_ms = 0.0
+            self._others_seen = False
 
     @property
     def has_subject(self) -> bool:
@@ -124,16 +133,22 @@ class SubjectFollower:
             t_ms: the frame's time in milliseconds.
             size_wh: (width, height) of the frame in pixels.
         """
-        pick = self.peek(people, t_ms, size_wh)
-        if count_people(people) > 1:
-            self._others_seen = True
-        if pick is not None:
-            self._last = people[pick]
-            self._last_t_ms = t_ms
-        return pick
+        with self._lock:
+            pick = self._pick(people, t_ms, size_wh)
+            if count_people(people) > 1:
+                self._others_seen = True
+            if pick is not None:
+                self._last = people[pick]
+                self._last_t_ms = t_ms
+            return pick
 
     def peek(self, people: Sequence[Geometry], t_ms: float, size_wh: tuple[int, int]) -> int | None:
         """What ``choose`` would return, without remembering anything."""
+        with self._lock:
+            return self._pick(people, t_ms, size_wh)
+
+    def _pick(self, people: Sequence[Geometry], t_ms: float, size_wh: tuple[int, int]) -> int | None:
+        """What ``choose`` returns (callers hold the lock)."""
         if not people:
             return None
         last = self._last
@@ -157,3 +172,29 @@ class SubjectFollower:
             if cost < best_cost:
                 best, best_cost = i, cost
         return best
+
+
+class Scene:
+    """What the trackers of one stream share: whom they follow, and how many people each saw last.
+
+    One tracker has a scene of its own; trackers taking turns on one stream's frames (the live
+    loop's pose threads) share one (``PoseTracker.restart(scene=)``), so that they follow one
+    person, and each reports the most people any of them saw at its latest frame: each looks for
+    other people on its own, once a second, and the count of one frame must not depend on which
+    tracker had it (2, 1, 2, 1... for up to a second after somebody walks in).
+
+    Attributes:
+        follower: chooses the subject among the poses of a frame (thread-safe).
+    """
+
+    def __init__(self) -> None:
+        self.follower = SubjectFollower()
+        self._counts: dict[int, tuple[float, int]] = {}  # id(tracker) -> (t_ms, people) of its latest frame
+        self._lock = threading.Lock()
+
+    def counted(self, tracker: object, t_ms: float, n_people: int) -> int:
+        """Record that ``tracker`` sees ``n_people`` in its frame at ``t_ms``; the most that any tracker
+        of the scene sees in its latest frame, if that frame is at most ``COUNT_KEPT_MS`` older."""
+        with self._lock:
+            self._counts[id(tracker)] = (t_ms, n_people)
+            return max(n for t, n in self._counts.values() if t >= t_ms - COUNT_KEPT_MS)

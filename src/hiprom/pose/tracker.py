@@ -39,6 +39,12 @@ detector takes the most confident person in view) and the side one finds
 the subject, the two swap roles, so the subject is tracked again at once.
 ``n_people`` is refreshed at every look and held in between.
 
+Whom to follow is part of a ``Scene`` (``subject.py``): each tracker has its
+own, and trackers that take turns on one stream's frames (the live loop's two
+pose threads, ``live/posepool.py``) share one (``restart(scene=)``), so that
+they follow one person; each looks for other people on its own, and each
+reports the most people either of them sees at its latest frame.
+
 MediaPipe is imported only here, and only when a tracker is built, so the
 rest of hiprom (and ``hiprom --help``) does not pay for it; and without its
 drawing and microphone helpers (``mediapipe_import``).
@@ -62,7 +68,7 @@ from hiprom.native_stderr import native_stderr_silenced
 from hiprom.pose.mediapipe_import import import_mediapipe
 from hiprom.pose.models import model_name, resolve_model
 from hiprom.pose.prepare import equalized, pose_input
-from hiprom.pose.subject import Geometry, SubjectFollower, count_people, geometry, same_person
+from hiprom.pose.subject import Geometry, Scene, count_people, geometry, same_person
 
 LOOK_EVERY_MS = 1000.0
 """Time between two looks for other people while the subject is tracked (ms).
@@ -276,7 +282,7 @@ class PoseTracker:
                 "(hiprom models fetch full) or pass another .task file with --model PATH"
             ) from None
 
-    def _open(self) -> None:
+    def _open(self, scene: Scene | None = None) -> None:
         try:
             mediapipe = import_mediapipe()
             Image, ImageFormat = mediapipe.Image, mediapipe.ImageFormat
@@ -300,7 +306,7 @@ class PoseTracker:
         _open_trackers.add(self)
         _register_exit_hook()
         self._last_ts = -1
-        self._follower = SubjectFollower()
+        self._scene = scene if scene is not None else Scene()  # whom to follow
         self._state: str | None = None  # main landmarker: "none", "subject" or "other"
         self._last_look_ms = -np.inf
         self._last_look_frame = -LOOK_MIN_FRAMES
@@ -398,7 +404,7 @@ class PoseTracker:
         """Whether the side landmarker looks at this frame (see the module docstring)."""
         if self._side is None:
             return False
-        if state == "other" or (state == "subject" and not self._follower.has_subject):
+        if state == "other" or (state == "subject" and not self._scene.follower.has_subject):
             # The main landmarker is on somebody else: the subject can only come back through a
             # look. Or this is the first subject: it is chosen among everybody in view.
             return True
@@ -456,7 +462,7 @@ class PoseTracker:
         if main is None:
             state = "none"
         else:
-            state = "subject" if self._follower.peek(people, float(t_ms), size_wh) == 0 else "other"
+            state = "subject" if self._scene.follower.peek(people, float(t_ms), size_wh) == 0 else "other"
         looked = self._look_due(state, float(t_ms))
         side = None
         if looked:
@@ -474,12 +480,12 @@ class PoseTracker:
                 self._other_seen_ms = float(t_ms)
                 poses.append(side)
                 people.append(self._other)
-        elif main is not None and state == "subject" and self._follower.has_subject:
+        elif main is not None and state == "subject" and self._scene.follower.has_subject:
             if self._redetect_due(main[0], float(t_ms)):
                 poses[0], people[0] = self._redetect(data, ts, float(t_ms), main, people[0], size_wh)
             if self._second_look_due(poses[0][0]):
                 poses[0], people[0] = self._still_read(data, poses[0], people[0], size_wh)
-        pick = self._follower.choose(people, float(t_ms), size_wh)
+        pick = self._scene.follower.choose(people, float(t_ms), size_wh)
         if pick is not None and pick == len(people) - 1 and looked and side is not None:
             # The side landmarker holds the subject: it becomes the main one.
             self._main, self._side = self._side, self._main
@@ -487,25 +493,31 @@ class PoseTracker:
             state = "subject"
         self._state = state
         seen = people if looked else [*people, *([self._other] if self._other is not None else [])]
-        n_people = count_people(seen)
+        n_people = self._scene.counted(self, float(t_ms), count_people(seen))
         if pick is None:
             return PoseResult(_nan_rows(), _nan_rows(), n_people)
         return PoseResult(poses[pick][0], poses[pick][1], n_people)
 
-    def restart(self) -> None:
+    def restart(self, scene: Scene | None = None) -> None:
         """Start a new stream: fresh MediaPipe state, timestamps and subject.
 
         MediaPipe's VIDEO mode carries tracking and smoothing from frame to
         frame; a new video must not inherit them from the previous one.
+
+        Args:
+            scene: whom to follow in the new stream, shared with the other trackers that take
+                turns on its frames (the live loop's pose threads), so that they follow one person
+                and report people alike; new for each stream. None: a fresh one of this tracker's own.
         """
         if self.frames_done == 0 and self._main is not None:
+            self._scene = scene if scene is not None else Scene()
             return
         self.close()
         self.frames_done = 0
         self.looks_done = 0
         self.redetections_done = 0
         self.still_reads_done = 0
-        self._open()
+        self._open(scene)
 
     def close(self) -> None:
         """Release MediaPipe's native resources; safe to call more than once."""

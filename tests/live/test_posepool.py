@@ -1,0 +1,272 @@
+"""The live loop's pose stage: frames posed by two threads, handed on in capture order."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from hiprom.errors import ModelError
+from hiprom.landmarks import N_LANDMARKS
+from hiprom.live.feeds import FeedItem
+from hiprom.live.posepool import PosePool, pose_threads
+from hiprom.live.slot import FrameSlot
+
+
+@dataclass
+class FakeResult:
+    image: np.ndarray
+    world: np.ndarray
+    n_people: int
+
+
+class FakeTracker:
+    """Stands in for ``PoseTracker``: takes ``slow_s`` on even frames and ``fast_s`` on odd ones (so
+    a later frame is often posed first), raises on ``fail_at``; records what it saw and in which thread."""
+
+    log: list[tuple[str, float, str, int]] = []  # (event, t_ms, thread name, pass seen), all trackers
+    scenes: list[tuple[str, object]] = []  # (thread name, scene given at each restart)
+
+    def __init__(self, slow_s: float = 0.03, fast_s: float = 0.001, fail_at: float | None = None) -> None:
+        self.slow_s, self.fast_s, self.fail_at = slow_s, fast_s, fail_at
+        self.passes = 0
+        self.model_name = "fake"
+        self.closed_in: str | None = None
+
+    def restart(self, scene=None) -> None:
+        self.passes += 1
+        FakeTracker.scenes.append((threading.current_thread().name, scene))
+
+    def process(self, image_rgb, t_ms, source_gap_ms=None) -> FakeResult:
+        frame = int(image_rgb[0, 0, 0])
+        time.sleep(self.slow_s if frame % 2 == 0 else self.fast_s)
+        if t_ms == self.fail_at:
+            raise RuntimeError("a bug on this frame")
+        FakeTracker.log.append(("posed", t_ms, threading.current_thread().name, self.passes))
+        image = np.full((N_LANDMARKS, 4), float(frame))
+        return FakeResult(image, image.copy(), 1)
+
+    def close(self) -> None:
+        self.closed_in = threading.current_thread().name
+
+
+@pytest.fixture(autouse=True)
+def _clean_log():
+    FakeTracker.log, FakeTracker.scenes = [], []
+
+
+def item(i: int, pass_index: int = 1) -> FeedItem:
+    """Frame ``i`` (its number in its first pixel), 33.3 ms apart."""
+    image = np.full((4, 4, 3), i % 256, np.uint8)
+    return FeedItem(t_ms=i * 33.3, index=i, captured_unix_ms=0.0, size_wh=(4, 4), image_rgb=image, pass_index=pass_index)
+
+
+def run(pool: PosePool, items: list[FeedItem], interval_s: float = 0.0, pace: bool = False) -> list:
+    """Put ``items`` in the pool's slot ``interval_s`` apart (with ``pace``, each once the slot is empty,
+    so none is dropped) and collect what ``get`` hands on until all are through."""
+    out = []
+    done = threading.Event()
+
+    def grabber() -> None:
+        for it in items:
+            while pace and len(pool.slot) > 0:
+                time.sleep(0.001)
+            pool.slot.put(it)
+            time.sleep(interval_s)
+        done.set()
+
+    thread = threading.Thread(target=grabber)
+    thread.start()
+    while not (done.is_set() and not pool.pending):
+        posed = pool.get(timeout=0.05)
+        if posed is not None:
+            out.append(posed)
+    thread.join()
+    return out
+
+
+def test_two_cores_give_two_pose_threads_one_core_none():
+    assert pose_threads(2) == 2 and pose_threads(8) == 2 and pose_threads(1) == 1
+
+
+def test_frames_come_out_in_capture_order_once_each_though_posed_out_of_order():
+    pool = PosePool(FrameSlot(takers=2), lambda: FakeTracker(), threads=2)
+    pool.start()
+    try:
+        assert pool.threads == 2
+        out = run(pool, [item(i) for i in range(60)], interval_s=0.01)
+    finally:
+        pool.close()
+    t = [p.item.t_ms for p in out]
+    assert all(b > a for a, b in zip(t, t[1:])), "strictly in capture order, none twice"
+    assert len(out) + pool.slot.dropped == 60  # every frame handed on or dropped as stale, none lost between
+    assert all(p.image[0, 0] == p.item.index for p in out)  # each frame with its own landmarks
+    posed = [t_ms for event, t_ms, *_ in FakeTracker.log]
+    assert posed != sorted(posed), "a later frame was posed first (the hand-off had to wait)"
+    assert {name for _, _, name, _ in FakeTracker.log} == {"hiprom-pose-0", "hiprom-pose-1"}
+
+
+def test_every_frame_is_posed_when_the_pool_keeps_up():
+    pool = PosePool(FrameSlot(takers=2), lambda: FakeTracker(slow_s=0.01), threads=2)
+    pool.start()
+    try:
+        out = run(pool, [item(i) for i in range(40)], pace=True)
+    finally:
+        pool.close()
+    assert [p.item.index for p in out] == list(range(40)) and pool.slot.dropped == 0
+
+
+def test_a_new_pass_restarts_each_tracker_in_its_own_thread_with_one_scene_for_both():
+    trackers: list[FakeTracker] = []
+
+    def factory() -> FakeTracker:
+        trackers.append(FakeTracker(slow_s=0.01))
+        return trackers[-1]
+
+    pool = PosePool(FrameSlot(takers=2), factory, threads=2)
+    pool.start()
+    try:
+        out = run(pool, [item(i, 1) for i in range(10)] + [item(i, 2) for i in range(10, 20)], pace=True)
+    finally:
+        pool.close()
+    assert len(out) == 20
+    # Each tracker restarted once per pass, in its own thread, and the two got one scene (whom they
+    # follow, who else is in view) per pass.
+    assert all(t.passes == 2 for t in trackers)
+    by_thread: dict[str, list] = {}
+    for name, scene in FakeTracker.scenes:
+        by_thread.setdefault(name, []).append(scene)
+    assert sorted(by_thread) == ["hiprom-pose-0", "hiprom-pose-1"]
+    first, second = zip(*by_thread.values())
+    assert first[0] is first[1] and second[0] is second[1] and first[0] is not second[0]
+    # No frame of the second pass was posed by a tracker still in the first.
+    assert all(seen == (1 if t_ms < 10 * 33.3 - 1 else 2) for _, t_ms, _, seen in FakeTracker.log)
+    # Closing joined the threads, and each closed its own tracker.
+    assert pool.threads == 0 and sorted(t.closed_in for t in trackers) == ["hiprom-pose-0", "hiprom-pose-1"]
+
+
+def test_an_error_on_one_frame_travels_with_it_and_the_next_frames_are_posed():
+    pool = PosePool(FrameSlot(takers=2), lambda: FakeTracker(slow_s=0.005, fail_at=3 * 33.3), threads=2)
+    pool.start()
+    try:
+        out = run(pool, [item(i) for i in range(8)], pace=True)
+    finally:
+        pool.close()
+    assert [p.item.index for p in out] == list(range(8))
+    assert [p.error is not None for p in out] == [i == 3 for i in range(8)]
+    assert isinstance(out[3].error, RuntimeError) and out[3].image is None
+
+
+def test_a_model_that_cannot_load_stops_the_threads_and_frames_go_on_unposed():
+    loaded: list[FakeTracker] = []
+
+    def factory() -> FakeTracker:
+        if loaded:
+            raise ModelError("nothing_here.task: MediaPipe could not load this model")
+        loaded.append(FakeTracker())
+        return loaded[0]
+
+    pool = PosePool(FrameSlot(takers=2), factory, threads=2)
+    with pytest.raises(ModelError, match="nothing_here.task"):
+        pool.start()
+    assert pool.threads == 0 and loaded[0].closed_in is not None  # the tracker that loaded was closed
+    out = run(pool, [item(i) for i in range(3)], pace=True)
+    assert [p.item.index for p in out] == [0, 1, 2] and all(p.image is None and p.error is None for p in out)
+    assert FakeTracker.log == []
+
+
+def test_one_core_poses_in_the_callers_thread_as_before():
+    trackers: list[FakeTracker] = []
+    pool = PosePool(FrameSlot(), lambda: trackers.append(FakeTracker(slow_s=0.001)) or trackers[-1], threads=1)
+    pool.start()
+    try:
+        out = run(pool, [item(i, 1) for i in range(5)] + [item(i, 2) for i in range(5, 8)], pace=True)
+    finally:
+        pool.close()
+    assert pool.threads == 0 and [p.item.index for p in out] == list(range(8))
+    me = threading.current_thread().name
+    assert {name for _, _, name, _ in FakeTracker.log} == {me}
+    # Restarted at each pass with a scene of its own (None: the tracker makes it), then closed.
+    assert [f for _, f in FakeTracker.scenes] == [None, None] and trackers[0].closed_in == me
+
+
+
+@pytest.mark.parametrize("cores", [0.9, 2.0])
+def test_the_second_thread_stands_down_when_the_process_gets_no_second_core(cores):
+    # Frames 10 ms apart, 30 ms to pose one: both threads are busy all the time. A process that
+    # gets under 1.4 cores then (a busy machine's share, measured as CPU time over wall time; here
+    # a clock that says so) gains nothing from the second thread, which stands down; with two
+    # cores it goes on.
+    pool = PosePool(FrameSlot(takers=2), lambda: FakeTracker(slow_s=0.03, fast_s=0.03), threads=2,
+                    cpu_clock=lambda: time.monotonic() * cores)
+    pool.start()
+    try:
+        out = run(pool, [item(i) for i in range(180)], interval_s=0.01)
+    finally:
+        pool.close()
+    t = [p.item.t_ms for p in out]
+    assert all(b > a for a, b in zip(t, t[1:]))
+    late = {name for _, t_ms, name, _ in FakeTracker.log if t_ms > 150 * 33.3}
+    if cores < 1.4:
+        assert pool.standing_down and pool.slot.takers == 1 and late == {"hiprom-pose-0"}
+    else:
+        assert not pool.standing_down and pool.slot.takers == 2 and late == {"hiprom-pose-0", "hiprom-pose-1"}
+
+
+# -- the real model on the two-people clip --------------------------------------------------------
+
+
+@pytest.mark.model
+@pytest.mark.footage
+@pytest.mark.slow
+def test_two_pose_threads_follow_one_subject_on_the_two_people_clip(footage_dir, model_path):
+    # The clip of tests/pose/test_footage.py (a man on a box, a woman walking past in front), every
+    # frame through two pose threads taking turns, as the live loop gives them on two cores.
+    import cv2
+
+    from hiprom.landmarks import Landmark
+    from hiprom.pose import PoseTracker
+
+    cap = cv2.VideoCapture(str(footage_dir / "c_d_two_people_outdoor_sports2d.mp4"))
+    items = []
+    while True:
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        i = len(items)
+        items.append(FeedItem(t_ms=i * 1000.0 / 30, index=i, captured_unix_ms=0.0, size_wh=bgr.shape[1::-1],
+                              image_rgb=cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), source_gap_ms=1000.0 / 30, pass_index=1))
+    cap.release()
+    # Both threads all along, however busy the machine (no stand-down: the clock says two cores).
+    pool = PosePool(FrameSlot(takers=2), lambda: PoseTracker(model_path), threads=2,
+                    cpu_clock=lambda: time.monotonic() * 2)
+    pool.start()
+    try:
+        out = run(pool, items, pace=True)
+    finally:
+        pool.close()
+    assert [p.item.index for p in out] == list(range(len(items))) and all(p.error is None for p in out)
+    image = np.stack([p.image for p in out])
+    n_people = np.array([p.n_people for p in out])
+    found = np.isfinite(image[:, 0, 0])
+    # The promises of one tracker (test_two_people_clip_follows_one_subject_without_jumps): never the
+    # other person (the two are at least 0.45 frame heights apart), not even across the frames where
+    # he is lost. Each tracker sees every other frame, so consecutive poses come from two trackers
+    # (steps up to 0.18 against 0.10, over twelve runs) and he is lost a little more often
+    # mid-somersault: 85.7-89.6 % of the frames found, one tracker on every frame 88.3 %. In one
+    # run of twelve one tracker found nobody in most of its frames 10-42 (80.4 % found), until its
+    # look a second later; see docs/throughput.md.
+    assert found[10:160].mean() >= 0.8 and found.mean() >= 0.78
+    w, h = items[0].size_wh
+    hip = image[:, [Landmark.LEFT_HIP, Landmark.RIGHT_HIP], :2].mean(axis=1) * [w / h, 1.0]
+    both = found[1:] & found[:-1]
+    assert np.hypot(*np.diff(hip, axis=0).T)[both].max() < 0.3
+    seen = np.flatnonzero(found)
+    assert np.hypot(*np.diff(hip[seen], axis=0).T).max() < 0.45
+    # She is counted while both are in view (frames ~100-165: 86-100 % of them over twelve runs, one
+    # tracker 95 %), the same count whichever tracker had the frame; never three.
+    assert int(np.argmax(n_people >= 2)) < 100
+    assert (n_people[100:165] >= 2).mean() > 0.85 and n_people.max() == 2
