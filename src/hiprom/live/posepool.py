@@ -54,6 +54,7 @@ import numpy as np
 
 from hiprom.cores import available_cores
 from hiprom.live.feeds import FeedItem
+from hiprom.live.processor import close_quietly
 from hiprom.live.slot import FrameSlot
 
 log = logging.getLogger("hiprom.live")
@@ -136,11 +137,7 @@ class _Poser:
 
     def close(self) -> None:
         tracker, self.tracker = self.tracker, None
-        if tracker is not None:
-            try:
-                tracker.close()
-            except Exception:  # noqa: BLE001 - closing must never raise into the server
-                log.debug("closing a pose tracker failed", exc_info=True)
+        close_quietly(tracker)
 
 
 class PosePool:

@@ -115,6 +115,16 @@ class ResultRegistry:
                 self._save_locks.pop(old, None)
 
 
+def close_quietly(tracker: object | None) -> None:
+    """Close a pose tracker (None: nothing to do); a failure is logged, never raised into the server."""
+    if tracker is None:
+        return
+    try:
+        tracker.close()  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - closing must never raise into the server
+        log.debug("closing a pose tracker failed", exc_info=True)
+
+
 class LiveProcessor:
     """Pose -> LiveMeter -> guide for one subject, one frame at a time.
 
@@ -165,11 +175,7 @@ class LiveProcessor:
     def close(self) -> None:
         """Release the pose model."""
         tracker, self._tracker = self._tracker, None
-        if tracker is not None:
-            try:
-                tracker.close()
-            except Exception:  # noqa: BLE001 - closing must never raise into the server
-                log.debug("closing the pose tracker failed", exc_info=True)
+        close_quietly(tracker)
 
     def reset_meter(self) -> None:
         """Forget smoothing and calibration."""
