@@ -320,6 +320,25 @@ def test_calibration_waits_for_stillness_then_calibrates_once():
     assert any(s["countdown_s"] is not None and 0 < s["countdown_s"] < 2.0 for s in states)
 
 
+def test_shins_at_the_edge_of_rest_do_not_make_the_words_take_turns():
+    # A person whose shin hovers at the edge of rest (gt11's, on the page): "Hold still" and "Let both shins
+    # hang" took turns about 8 times in 10 s, each read out by a screen reader. Words change once a state lasts.
+    guide = Guide(GuideConfig(calibrate_s=2.0), calibrate=lambda: None)
+    guide.command("start")
+    guide.command("next")
+    t = np.arange(0, 10, 1 / 30)
+    hover = np.stack([np.where((t // 0.2) % 2 == 0, 10.0, 14.0), np.zeros_like(t)], axis=1)  # across 12 deg every 0.2 s
+    details = [s["detail"] for s in feed(guide, t, hover)]
+    changes = sum(a != b for a, b in zip(details, details[1:]))
+    assert changes == 0 and guide.phase == "calibrate", (changes, details[:3])
+    t2 = np.arange(10, 11, 1 / 30)  # off rest for a second: now the hint
+    details = [s["detail"] for s in feed(guide, t2, np.tile([20.0, 0.0], (t2.size, 1)))]
+    assert details[0].startswith("Hold still") and details[-1].startswith("Let both shins hang straight down")
+    t3 = np.arange(11, 14, 1 / 30)  # at rest: "Hold still" within half a second, and the calibration
+    states = feed(guide, t3, np.zeros((t3.size, 2)))
+    assert states[20]["detail"].startswith("Hold still") and guide.phase == "trial"
+
+
 def one_frame(camera: Camera = Camera(), visibility: float = 0.99) -> np.ndarray:
     return seated_recording(np.zeros((1, 2)), camera=camera, visibility=visibility).image[0]
 

@@ -95,6 +95,7 @@ class GuideConfig:
     max_body_frac: float = 0.95
     max_tilt_deg: float = 10.0  # the trunk's lean from square to the hips' line, in the picture
     max_roll_deg: float = 12.0  # camera roll read from the resting shanks: 8 deg validated, + their perspective tilt
+    word_change_s: float = 0.5  # calibration: what to do is changed once the new state has lasted this long
 
 
 def rest_hint(angle_deg: np.ndarray, cfg: GuideConfig) -> str | None:
@@ -259,10 +260,10 @@ class Guide:
     def _update_calibrate(self, inp: GuideInput, t_s: float) -> None:
         a = np.asarray(inp.angle_deg, dtype=float)
         hint = rest_hint(a, self.cfg)
+        self._say_calibrate(hint or HOLD_STILL, t_s)
         if hint is not None:
             self._window.clear()
             self.countdown_s = None
-            self.detail = hint
             return
         self._window.append((t_s, a.copy()))
         # Keep the run of frames over which both shins stayed within the band.
@@ -272,9 +273,18 @@ class Guide:
             vals = vals[1:]
         held = t_s - self._window[0][0]
         self.countdown_s = max(0.0, self.cfg.calibrate_s - held)
-        self.detail = HOLD_STILL
         if held >= self.cfg.calibrate_s:
             self._do_calibrate()
+
+    def _say_calibrate(self, words: str, t_s: float) -> None:
+        """Show what to do during the calibration: the first words at once, a change only once it has
+        lasted ``word_change_s``. Shins crossing the edge of rest (``rest_hint``) frame after frame made
+        "Hold still" and "Let both shins hang" take turns about 8 times in 10 s, each read out by a
+        screen reader; the measurement itself still restarts at every frame off rest."""
+        if words != self._wanted[0]:
+            self._wanted = (words, t_s)
+        if not self.detail or (words != self.detail and t_s - self._wanted[1] >= self.cfg.word_change_s):
+            self.detail = words
 
     def _do_calibrate(self) -> None:
         if self._calibrate is not None:
@@ -424,6 +434,7 @@ class Guide:
         self.sub = ""
         self._since: float | None = None
         self._window: list[tuple[float, np.ndarray]] = []
+        self._wanted: tuple[str, float] = ("", 0.0)  # calibration: the words the frames ask for, and since when
         self._hold: list[tuple[float, float]] = []
         self._low_frames = 0
         self._back_since: float | None = None
