@@ -45,7 +45,7 @@ def validate(pairs_csv: Path | None, retest: bool, subject: str | None, since: d
              instrument: str | None, rater: str | None, json_out: Path | None, output: Path | None,
              db: str | None) -> None:
     """Bias, limits of agreement, ICC, SEM and MDC95 of hiprom against a reference (or a re-test)."""
-    from hiprom.validation import read_pairs_csv, stored_pairs, stored_retest_pairs, stored_unpaired, summarize
+    from hiprom.validation import read_pairs_csv, stored_readings, stored_retest_pairs, summarize
 
     filters = {"subject": subject, "since": since and since.isoformat(), "until": until and until.isoformat(),
                "instrument": instrument, "rater": rater}
@@ -65,7 +65,7 @@ def validate(pairs_csv: Path | None, retest: bool, subject: str | None, since: d
         with open_store(db) as store:
             chosen = {"subject": subject, "since": since, "until": until, "instrument": instrument,
                       "rater": rater}
-            pairs, unpaired = stored_pairs(store, **chosen), stored_unpaired(store, **chosen)
+            pairs, unpaired = stored_readings(store, **chosen)
             source = store.where
         kind = "agreement"
     study = summarize(pairs, kind=kind, filters=filters, source=source, unpaired=unpaired)

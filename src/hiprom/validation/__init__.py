@@ -14,6 +14,7 @@ from hiprom.validation.pairs import (
     retest_pairs,
     stored_pairs,
     stored_retest_pairs,
+    stored_readings,
     stored_unpaired,
 )
 from hiprom.validation.retest import MIN_RETEST_SUBJECTS, MdcInForce, mdc_from_sessions, mdc_in_force
@@ -31,6 +32,7 @@ __all__ = [
     "retest_pairs",
     "stored_pairs",
     "stored_retest_pairs",
+    "stored_readings",
     "stored_unpaired",
     "summarize",
 ]

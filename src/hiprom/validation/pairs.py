@@ -51,7 +51,7 @@ class Pair:
         return asdict(self)
 
 
-def stored_pairs(
+def stored_readings(
     store: Store,
     *,
     subject: str | None = None,
@@ -59,32 +59,32 @@ def stored_pairs(
     until: date | None = None,
     instrument: str | None = None,
     rater: str | None = None,
-) -> list[Pair]:
-    """Every (hiprom, reference) pair of the store's reference readings that match the filters.
+) -> tuple[list[Pair], list[dict[str, str]]]:
+    """The store's reference readings that match the filters, read once: ``(pairs, unpaired)``.
 
-    A reading pairs with its session's summary figure of the same measure;
-    a measure either side lacks (not measured) gives no pair (see :func:`stored_unpaired`).
+    A reading pairs with its session's summary figure of the same measure (``pairs``); an angle
+    the instrument read whose side hiprom could not measure in that session has no figure to pair
+    with, and is listed as ``{"session": "12", "measure": "right_external"}`` (``unpaired``).
     """
-    return [Pair(measure, float(ours), ref, reading.subject, str(reading.session_id), reading.rater,
-                 reading.instrument)
-            for reading, measure, ours, ref in _reading_angles(store, subject, since, until, instrument, rater)
-            if ours is not None]
+    pairs: list[Pair] = []
+    unpaired: list[dict[str, str]] = []
+    for reading, measure, ours, ref in _reading_angles(store, subject, since, until, instrument, rater):
+        if ours is None:
+            unpaired.append({"session": str(reading.session_id), "measure": measure})
+        else:
+            pairs.append(Pair(measure, float(ours), ref, reading.subject, str(reading.session_id), reading.rater,
+                              reading.instrument))
+    return pairs, unpaired
 
 
-def stored_unpaired(
-    store: Store,
-    *,
-    subject: str | None = None,
-    since: date | None = None,
-    until: date | None = None,
-    instrument: str | None = None,
-    rater: str | None = None,
-) -> list[dict[str, str]]:
-    """The angles the instrument read that have no hiprom figure to pair with (hiprom could not
-    measure that side in that session), as ``{"session": "12", "measure": "right_external"}``."""
-    return [{"session": str(reading.session_id), "measure": measure}
-            for reading, measure, ours, _ in _reading_angles(store, subject, since, until, instrument, rater)
-            if ours is None]
+def stored_pairs(store: Store, **filters: Any) -> list[Pair]:
+    """The pairs of :func:`stored_readings` (same filters)."""
+    return stored_readings(store, **filters)[0]
+
+
+def stored_unpaired(store: Store, **filters: Any) -> list[dict[str, str]]:
+    """The unpaired angles of :func:`stored_readings` (same filters)."""
+    return stored_readings(store, **filters)[1]
 
 
 def _reading_angles(store: Store, subject: str | None, since: date | None, until: date | None,

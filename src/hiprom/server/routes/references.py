@@ -97,7 +97,7 @@ def validation(store: StoreDep, retest: bool = False, subject: str | None = None
                until: IsoDate | None = None, instrument: InstrumentFilter = None,
                rater: str | None = None) -> dict[str, Any]:
     """The figures of ``hiprom validate`` (``hiprom.validation/1``) over the stored pairs; 409 with too few pairs."""
-    from hiprom.validation import stored_pairs, stored_retest_pairs, stored_unpaired, summarize
+    from hiprom.validation import stored_readings, stored_retest_pairs, summarize
 
     filters = {"subject": subject, "since": since and since.isoformat(), "until": until and until.isoformat(),
                "instrument": instrument, "rater": rater}
@@ -107,7 +107,7 @@ def validation(store: StoreDep, retest: bool = False, subject: str | None = None
             pairs, kind = stored_retest_pairs(store, subject=subject, since=since, until=until), "retest"
         else:
             chosen = {"subject": subject, "since": since, "until": until, "instrument": instrument, "rater": rater}
-            pairs, unpaired, kind = stored_pairs(store, **chosen), stored_unpaired(store, **chosen), "agreement"
+            (pairs, unpaired), kind = stored_readings(store, **chosen), "agreement"
         try:
             return summarize(pairs, kind, filters, store.where, unpaired)
         except NotMeasurableError as exc:
