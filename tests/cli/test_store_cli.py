@@ -91,7 +91,8 @@ def test_list_and_show(home: Path) -> None:
     assert shown["analysis"]["sides"] == analysis["sides"]
     text = hiprom(home, "sessions", "show", "1").stdout
     assert NAME in text  # printed as typed: no markup, no escaping
-    assert fmt(analysis["asymmetry"]["total_arc_deg"]) + " ?" in text
+    arc_row = next(line for line in text.splitlines() if line.startswith("Total arc") and "cannot tell" in line)
+    assert fmt(analysis["asymmetry"]["total_arc_deg"], signed=True) in arc_row and "? cannot tell" in arc_row
     assert "Total arc: cannot tell whether the sides differ by more than 10°" in text
     assert "not flagged" not in text
     subject = hiprom(home, "subjects", "show", "P-1").stdout

@@ -374,8 +374,8 @@ def sessions_list(subject: str | None, limit: int | None, show_all: bool, db: st
 @json_option
 def sessions_show(session_id: str, db: str | None, as_json: bool) -> None:
     """Show a session: details, figures per side, asymmetry and trials."""
-    from hiprom.assessment.reasons import reason_words
-    from hiprom.report.figures import MEASURE_LABELS, MEASURES, summary
+    from hiprom.cli.result_tables import figure_tables, trials_table
+    from hiprom.report.figures import MEASURES, summary
     from hiprom.store.records import shown_time
 
     with open_store(db) as store:
@@ -388,6 +388,7 @@ def sessions_show(session_id: str, db: str | None, as_json: bool) -> None:
         return
     assert record.analysis is not None
     fig = summary(record.analysis)
+    asym = fig["asymmetry"]
     out = console()
     details = make_table(f"Session #{record.id}", ["", ""])
     details.show_header = False
@@ -400,36 +401,15 @@ def sessions_show(session_id: str, db: str | None, as_json: bool) -> None:
     ):
         details.add_row(Text(label, style="dim"), safe(value))
     out.print(details)
-    figures = make_table(None, ["measure", ("left", "right"), ("±", "right"), ("% of ref.", "right"),
-                                ("right", "right"), ("±", "right"), ("% of ref.", "right"),
-                                ("L−R", "right"), ("% larger", "right")])
-    asym = fig["asymmetry"]
-    for m in MEASURES:
-        cells: list[Text | str] = [MEASURE_LABELS[m]]
-        for side in ("left", "right"):
-            s = fig["sides"][side]
-            cells += [num(s.get(f"{m}_deg")), num(s.get(f"{m}_unc_deg")), num(s.get(f"{m}_pct_norm"))]
-        cells += [verdict_cell(num(asym.get(f"{m}_deg")), asym.get(f"{m}_verdict")), num(asym.get(f"{m}_pct"))]
-        figures.add_row(*cells)
-    out.print(figures)
+    for item in figure_tables(fig):
+        out.print(item)
     for m in MEASURES:  # the report's sentences; a session saved before verdicts existed has none
         if asym.get(f"{m}_words"):
             out.print(verdict_cell(Text(asym[f"{m}_words"]), asym.get(f"{m}_verdict"), mark=False))
-    if not any(asym.get(f"{m}_words") for m in MEASURES):
-        flag = "flagged" if asym.get("flagged") else "not flagged"
-        out.print(Text(f"Asymmetry {flag} (threshold {fmt(fig['asymmetry_threshold_deg'])}°).",
-                       style="bold red" if asym.get("flagged") else ""))
     if fig["camera_position"]:
         out.print(Text(" ".join([fig["camera_position"], *fig["camera_advice"]]), style="dim"))
-    if fig["trials"]:
-        trials = make_table("Trials", [("#", "right"), "side", "direction", ("peak", "right"),
-                                       ("at s", "right"), ("hold s", "right"), "counted", "why not / flags"])
-        for i, t in enumerate(fig["trials"], start=1):
-            why = (t.get("reasons") if not t.get("valid") and t.get("reasons") else t.get("flags")) or []
-            trials.add_row(str(i), safe(t.get("side")), safe(t.get("direction")), num(t.get("peak_deg")),
-                           num(t.get("peak_t_s")), num(t.get("hold_s")), "yes" if t.get("valid") else "no",
-                           safe(reason_words(map(str, why)), missing=""))
-        out.print(trials)
+    for item in trials_table(fig, f"'hiprom sessions export {record.id} --format csv --table trials'"):
+        out.print(item)
     if refs:
         from hiprom.cli.reference_cmd import references_table
 
