@@ -145,3 +145,12 @@ def test_a_file_that_is_not_an_archive_gets_a_plain_line(tmp_path: Path) -> None
     line = one_line(hiprom("analyze", "text.landmarks.npz", cwd=tmp_path), InputError.exit_code,
                     "not a readable landmarks recording")
     assert "allow_pickle" not in line and "unsafe" not in line
+
+
+@pytest.mark.parametrize(
+    ("args", "command"),
+    [(["analyze", "x.landmarks.npz", "--json"], "hiprom analyze"), (["sessions", "export", "1", "-o"], "hiprom sessions export")],
+)
+def test_an_option_without_its_value_says_where_to_look(tmp_path: Path, args: list[str], command: str) -> None:
+    """"Option '--json' requires an argument." ended there, the one usage error without "(see '... --help')"."""
+    one_line(hiprom(*args, cwd=tmp_path), InputError.exit_code, "requires an argument", f"(see '{command} --help')")

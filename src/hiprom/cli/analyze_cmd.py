@@ -24,7 +24,7 @@ from hiprom.atomic import check_not_source
 from hiprom.cli.progress import frame_progress
 from hiprom.cli.options import db_option, model_option
 from hiprom.cli.result_tables import figure_tables, trials_table
-from hiprom.cli.store_cmd import STDOUT, open_store, write_text
+from hiprom.cli.store_cmd import STDOUT, open_store, saved_words, write_text
 from hiprom.cli.store_cmd import console as stdout_console
 from hiprom.errors import InputError, NotMeasurableError
 from hiprom.report.figures import summary
@@ -94,7 +94,8 @@ def _check_options(source: Path, json_path: Path | None, csv_path: Path | None, 
 
 @click.command()
 @click.argument("source")
-@click.option("--json", "json_path", type=FILE, help="Write the full result (hiprom.analysis/1) here; '-' for stdout.")
+@click.option("--json", "json_path", type=FILE, help="Write the full result (hiprom.analysis/1) to this file, which 'hiprom sessions add' and "
+                   "'hiprom report' read; '-' for stdout.")
 @click.option("--csv", "csv_path", type=FILE,
               help="Write the per-frame series here; '-' for stdout (then no summary is printed).")
 @click.option(
@@ -165,7 +166,7 @@ def analyze(
         with open_store(db) as store:
             record = save_analysis(store, result, subject=subject, operator=operator, notes=notes, landmarks=rec)
         if not quiet:
-            err.print(f"saved as session {record.id}" + (f" of {escape(subject)}" if subject else ""))
+            err.print(Text(saved_words(record)), soft_wrap=True)
     if not quiet and STDOUT not in (json_path, csv_path):
         print_summary(result, catalogue=catalogue)
     if not result["measurable"]:

@@ -55,8 +55,10 @@ DAY = Day()
 
 
 def json_option(func: F) -> F:
-    """``--json``: print JSON instead of a table."""
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(func)
+    """``--json``: print JSON instead of the text (a flag, where ``analyze``'s and ``report``'s take a file)."""
+    return click.option("--json", "as_json", is_flag=True,
+                        help="Print JSON (for scripts) on stdout instead of the text; a flag, not a file "
+                             "name: keep it with '--json > FILE'.")(func)
 
 
 def open_store(db: str | None) -> Any:
@@ -178,6 +180,13 @@ def write_text(path: str | Path, text: str) -> Path:
     with atomic_write(path, "w") as fh:
         fh.write(text)
     return Path(path)
+
+
+def saved_words(record: Any) -> str:
+    """What ``sessions add`` and ``analyze --save`` say of the session they stored, and where to see it next."""
+    who = f" for {record.subject}" if record.subject else ""
+    return (f"Saved session #{record.id}{who} ({counted(record.n_trials, 'trial')}): "
+            f"'hiprom sessions show {record.id}' shows it, 'hiprom report {record.id}' writes its PDF.")
 
 
 EXIT_DECLINED = 1
@@ -440,8 +449,7 @@ def sessions_add(analysis_json: Path, subject: str | None, operator: str | None,
     if as_json:
         print_json(record.to_dict(with_analysis=False))
         return
-    who = f" for {record.subject}" if record.subject else ""
-    console().print(Text(f"Saved session #{record.id}{who} ({record.n_trials} trials)."))
+    console().print(Text(saved_words(record)))
 
 
 @sessions.command("export")
