@@ -109,6 +109,10 @@ def test_a_session_whose_sides_were_not_compared_says_so_in_the_list(tmp_path: P
     listed = hiprom(tmp_path, "sessions", "list").stdout
     row = next(line for line in listed.splitlines() if "P-1" in line)
     assert "not compared" in row
+    # Its details say why the left has no figures, as 'hiprom analyze' and the PDF do with the
+    # analysis's quality notes (the session showed dashes and nothing else).
+    shown = hiprom(tmp_path, "sessions", "show", "1").stdout
+    assert "note: left: no trial found" in shown
 
 
 def test_times_are_read_on_the_clinics_clock_in_every_output(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from hiprom.assessment.wording import NAMES, SIDE_WORDS
 from hiprom.atomic import check_not_source
 from hiprom.cli.progress import frame_progress
 from hiprom.cli.options import db_option, model_option
-from hiprom.cli.result_tables import figure_tables, trials_table
+from hiprom.cli.result_tables import figure_tables, quality_notes, trials_table
 from hiprom.cli.store_cmd import STDOUT, open_store, saved_words, write_text
 from hiprom.cli.store_cmd import console as stdout_console
 from hiprom.errors import InputError, NotMeasurableError
@@ -51,12 +51,9 @@ def summary_tables(result: dict[str, Any], catalogue: Catalogue | None = None) -
     if fig["camera_position"]:
         out.append(Text(" ".join([fig["camera_position"], *fig["camera_advice"]]), style="dim"))
     out += trials_table(fig, "--json")
-    for note in result["quality"]["notes"]:
-        out.append(f"[dim]note: {escape(note)}[/]")
+    out += quality_notes(result)
     style = "bold red" if result["asymmetry"]["flagged"] else "bold"
     out.append(f"[{style}]{escape(result['verdict'])}[/]")
-    if fig["not_measurable_advice"]:
-        out.append(f"[yellow]{escape(fig['not_measurable_advice'])}[/]")
     names = {ex.id: ex.name for ex in catalogue.exercises} if catalogue is not None else {}
     suggested: dict[str, list[str]] = {}
     for rec in result.get("recommendations") or []:
@@ -78,7 +75,12 @@ def print_summary(result: dict[str, Any], console: Console | None = None, catalo
 
 def _check_options(source: Path, json_path: Path | None, csv_path: Path | None, save_landmarks: Path | None,
                    config: tuple[Path | None, ...], save: bool, store_options: dict[str, str | None]) -> None:
-    """Refuse, before any work, options that would destroy an input or be silently ignored."""
+    """Refuse, before any work, options that would destroy an input or be silently ignored, and a
+    JSON file (an analysis already made, which the video reader would call "not a readable video")."""
+    if source.suffix.lower() == ".json" and source.is_file():
+        raise InputError(f"{source}: a JSON file, not a video or a .landmarks.npz recording; an analysis "
+                         f"written by 'hiprom analyze --json' is read by 'hiprom report {source}' (its PDF) "
+                         f"and 'hiprom sessions add {source}' (stores it)")
     if json_path == STDOUT and csv_path == STDOUT:
         raise InputError("--json - and --csv - both ask for stdout; write one of them to a file")
     check_not_source([json_path, csv_path, save_landmarks], [source, *config])

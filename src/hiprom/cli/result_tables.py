@@ -51,7 +51,8 @@ def _whole(table: Table, *wrapping: str) -> Table:
 
 def figure_tables(fig: dict[str, Any]) -> list[RenderableType]:
     """The range-of-motion table (each measure: left then right, angle, ±, % of ref.), a line for a
-    side not measured, the † note when a figure is unconfirmed, the asymmetry table and the legend."""
+    side not measured and what to do next time, the † note when a figure is unconfirmed, the
+    asymmetry table and the legend."""
     rows = measure_rows(fig)
     out: list[RenderableType] = []
     rom = make_table("Range of motion (degrees)", ["Measure"] + [
@@ -67,6 +68,8 @@ def figure_tables(fig: dict[str, Any]) -> list[RenderableType]:
         reason = fig["sides"][side].get("not_measurable")
         if reason:
             out.append(Text.assemble((f"{side.capitalize()} side not measurable: ", "yellow"), safe(reason)))
+    if fig["not_measurable_advice"]:  # what to film differently, as the PDF says it under its table
+        out.append(Text(f"Next time: {fig['not_measurable_advice']}", style="yellow"))
     if any(c["deg"] is not None and not c["confirmed"] for row in rows for c in row["sides"].values()):
         out.append(Text(UNCONFIRMED_NOTE, style="yellow"))
     threshold = fig["asymmetry_threshold_deg"]
@@ -107,3 +110,9 @@ def trials_table(fig: dict[str, Any], all_of_them: str) -> list[RenderableType]:
     if more > 0:
         out.append(Text(f"… and {counted(more, 'more trial')}; all are in {all_of_them}.", style="dim"))
     return out
+
+
+def quality_notes(analysis: dict[str, Any]) -> list[RenderableType]:
+    """The analysis's quality notes ("left: no trial found"), one dim ``note:`` line each."""
+    notes = (analysis.get("quality") or {}).get("notes") or []
+    return [Text.assemble("note: ", safe(note), style="dim") for note in notes]

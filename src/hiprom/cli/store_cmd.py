@@ -383,7 +383,7 @@ def sessions_list(subject: str | None, limit: int | None, show_all: bool, db: st
 @json_option
 def sessions_show(session_id: str, db: str | None, as_json: bool) -> None:
     """Show a session: details, figures per side, asymmetry and trials."""
-    from hiprom.cli.result_tables import figure_tables, trials_table
+    from hiprom.cli.result_tables import figure_tables, quality_notes, trials_table
     from hiprom.report.figures import MEASURES, summary
     from hiprom.store.records import shown_time
 
@@ -417,7 +417,8 @@ def sessions_show(session_id: str, db: str | None, as_json: bool) -> None:
             out.print(verdict_cell(Text(asym[f"{m}_words"]), asym.get(f"{m}_verdict"), mark=False))
     if fig["camera_position"]:
         out.print(Text(" ".join([fig["camera_position"], *fig["camera_advice"]]), style="dim"))
-    for item in trials_table(fig, f"'hiprom sessions export {record.id} --format csv --table trials'"):
+    for item in [*trials_table(fig, f"'hiprom sessions export {record.id} --format csv --table trials'"),
+                 *quality_notes(record.analysis)]:
         out.print(item)
     if refs:
         from hiprom.cli.reference_cmd import references_table
