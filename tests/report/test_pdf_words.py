@@ -87,3 +87,17 @@ def test_a_trial_measured_in_3d_is_named_as_the_method_note_names_it(analysis: d
     table = table[:table.index("</table>")]
     assert ">3-D</td>" in table and "world" not in table
     assert '"3-D" uses the pose model' in html
+
+
+def test_a_flag_on_a_counted_trial_is_not_contradicted_by_the_quality_list(analysis: dict) -> None:
+    """A counted trial listed "knee not bent about 90°" under Why not / flags while the quality list
+    below said "No compensation (…) or quality problem was detected"."""
+    for trial in analysis["trials"]:
+        trial.update(valid=True, reasons=[], flags=[])
+    analysis["quality"]["notes"] = []
+    analysis["trials"][-1]["flags"] = ["knee_not_flexed"]
+    html = " ".join(render_html(ReportData(analysis=analysis)).split())
+    assert "knee not bent about 90°" in html and "quality problem was detected" not in html
+    assert "Every trial counted; a flag beside a trial" in html
+    analysis["trials"][-1]["flags"] = []
+    assert "quality problem was detected" in " ".join(render_html(ReportData(analysis=analysis)).split())

@@ -140,6 +140,8 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "compensation": reason_words(flag_names(COMPENSATION)),
         "trials": [trial_cells(t, i) for i, t in enumerate(fig["trials"][: limit["trials"]], start=1)],
         "trial_columns": TRIAL_COLUMNS,
+        # A counted trial's flags contradict "no quality problem was detected": the list says what they are.
+        "flags_on_counted": any(t.get("valid") and t.get("flags") for t in fig["trials"]),
         "unconfirmed_note": UNCONFIRMED_NOTE,
         "more_trials": max(0, len(fig["trials"]) - limit["trials"]),
         "invalid_trials": invalid[: limit["invalid_trials"]],
