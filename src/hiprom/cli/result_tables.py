@@ -20,6 +20,7 @@ from hiprom.report.figures import fmt
 from hiprom.report.rows import (
     TRIAL_COLUMNS,
     UNCONFIRMED_NOTE,
+    WITHIN_MDC,
     angle,
     larger_side,
     measure_rows,
@@ -80,7 +81,8 @@ def figure_tables(fig: dict[str, Any]) -> list[RenderableType]:
         diff = shown(row["diff"], signed=True) or "—"
         asym.add_row(row["label"], verdict_cell(Text(diff), row["verdict"], mark=False), fmt(row["diff_unc"]),
                      percent(row["diff_pct"]), larger_side(row),
-                     Text(row["verdict_words"], style=_VERDICT_STYLE.get(row["verdict"] or "", "")))
+                     Text(row["verdict_words"], style=_VERDICT_STYLE.get(row["verdict"] or "", ""))
+                     + (f"; {WITHIN_MDC}" if row["within_mdc"] else ""))
     out.append(_whole(asym, "Measure", asym.columns[-1].header))
     band_i, band_e = fig["bands"]["internal"], fig["bands"]["external"]
     mdc = fig["mdc_deg"]

@@ -28,7 +28,7 @@ from hiprom.report import charts
 from hiprom.report.data import ReportData, utc_stamp
 from hiprom.report.exercises import exercises_done, program_context, retest_context
 from hiprom.report.figures import fmt, number, summary
-from hiprom.report.rows import TRIAL_COLUMNS, UNCONFIRMED_NOTE, measure_rows, trial_cells
+from hiprom.report.rows import TRIAL_COLUMNS, UNCONFIRMED_NOTE, WITHIN_MDC, measure_rows, trial_cells
 from hiprom.rounding import shown
 from hiprom.store.records import shown_time
 
@@ -143,6 +143,7 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         # A counted trial's flags contradict "no quality problem was detected": the list says what they are.
         "flags_on_counted": any(t.get("valid") and t.get("flags") for t in fig["trials"]),
         "unconfirmed_note": UNCONFIRMED_NOTE,
+        "within_mdc_words": WITHIN_MDC,
         "more_trials": max(0, len(fig["trials"]) - limit["trials"]),
         "invalid_trials": invalid[: limit["invalid_trials"]],
         "more_invalid": max(0, len(invalid) - limit["invalid_trials"]),

@@ -34,8 +34,11 @@ METHOD_WORDS = {"frontal": "frontal", "world": "3-D", "none": "—"}
 """How a trial was measured (``Trial.method``), as the report's method note names it: in the
 picture seen from the front, or with the pose model's depth estimate (3-D)."""
 
-VERDICT_WORDS = {"exceeds": "⚑ exceeds", "inconclusive": "? cannot tell", "within": "within"}
+AGAINST_THRESHOLD = {"exceeds": "⚑ exceeds", "inconclusive": "? cannot tell", "within": "within"}
 """A left/right verdict against the threshold, as the asymmetry table says it."""
+
+WITHIN_MDC = "within measurement error (MDC)"
+"""Added to the verdict of a difference under the minimal detectable change."""
 
 UNCONFIRMED = "†"
 """The mark of a figure no valid trial confirms (every trial of its direction showed compensation)."""
@@ -75,7 +78,8 @@ def measure_rows(fig: dict[str, Any]) -> list[dict[str, Any]]:
 
     Each row: ``key``, ``label``, ``sides`` ({side: ``deg``, ``unc``, ``pct``, ``trials``, ``spread``,
     ``confirmed``}), ``band`` and ``norm`` (degrees), ``diff`` (left minus right, degrees), ``diff_unc``,
-    ``diff_pct`` (% of the larger side), ``larger`` (side or None), ``verdict``, ``verdict_words``,
+    ``diff_pct`` (% of the larger side), ``larger`` (side or None), ``verdict``, ``verdict_words``
+    (:func:`verdict_words`),
     ``sentence`` (the patient's words), ``flagged`` and ``within_mdc`` (under the lower MDC).
     """
     asym = fig["asymmetry"]
@@ -106,7 +110,7 @@ def measure_rows(fig: dict[str, Any]) -> list[dict[str, Any]]:
             "diff": diff, "diff_pct": asym.get(f"{m}_pct"), "diff_unc": asym.get(f"{m}_unc_deg"),
             "larger": None if not diff else ("left" if diff > 0 else "right"),
             "verdict": verdict,
-            "verdict_words": verdict_words(verdict, within_mdc),
+            "verdict_words": verdict_words(verdict),
             # The words the CSV and the page give; an analysis saved before they existed gets them made here.
             "sentence": asym.get(f"{m}_words") or asymmetry_sentence(m, verdict, diff, threshold),
             "flagged": verdict == "exceeds",
@@ -115,12 +119,10 @@ def measure_rows(fig: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def verdict_words(verdict: str | None, within_mdc: bool = False) -> str:
-    """The asymmetry table's verdict cell: ``⚑ exceeds``, ``? cannot tell``, ``within`` (with
-    ``; within measurement error (MDC)`` under the MDC), or ``—`` when the sides were not compared."""
-    if verdict is None:
-        return "—"
-    return VERDICT_WORDS.get(verdict, verdict) + ("; within measurement error (MDC)" if within_mdc else "")
+def verdict_words(verdict: str | None) -> str:
+    """The asymmetry table's verdict cell: ``⚑ exceeds``, ``? cannot tell``, ``within``, or ``—`` when
+    the sides were not compared (:data:`WITHIN_MDC` follows it under the MDC)."""
+    return "—" if verdict is None else AGAINST_THRESHOLD.get(verdict, verdict)
 
 
 def larger_side(row: dict[str, Any]) -> str:
