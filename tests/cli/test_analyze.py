@@ -43,19 +43,20 @@ def test_demo_sample_shows_the_whole_analysis(tmp_path):
     out_json, out_csv = tmp_path / "out" / "demo.json", tmp_path / "demo.csv"
     run = hiprom("analyze", DEMO, "--json", out_json, "--csv", out_csv)
     assert run.returncode == 0, run.stderr
-    for text in ("IR", "ER", "total arc", "L−R", "no: hip lifted off the seat", "1 trial did not count", "±"):
-        assert text in run.stdout
+    for text in ("Internal rotation", "External rotation", "Total arc (IR + ER)", "Left − right",
+                 "hip lifted off the seat", "1 trial did not count", "±", "? cannot tell"):
+        assert text in " ".join(run.stdout.split())  # rich wraps long lines
     result = strict_json(out_json)
     assert result["schema"] == "hiprom.analysis/1" and result["source"] == DEMO.name
     # The percentages as the PDF and the CSV give them: 13.46 % is 13.5 there, so never "14%" here.
     for m in ("internal_rotation", "external_rotation", "total_arc"):
-        assert f"({result['sides']['left'][f'{m}_pct_norm']:.1f}%)" in run.stdout
-        assert f"° ({result['asymmetry'][f'{m}_pct']:.1f}%)" in run.stdout
+        assert f" {result['sides']['left'][f'{m}_pct_norm']:.1f} %" in run.stdout
+        assert f" {result['asymmetry'][f'{m}_pct']:.1f} %" in run.stdout
     assert abs(result["sides"]["left"]["internal_rotation_deg"] - 32.0) <= 1.0
     # Left minus right is negative where the right turns further (IR 32 against 38): the CLI writes it with
     # the minus sign, as the page and the PDF do ("-6.0°" before); the JSON keeps the number.
     diff = result["asymmetry"]["internal_rotation_deg"]
-    assert diff < 0 and f"−{abs(diff):.1f}° (" in run.stdout and f"-{abs(diff):.1f}°" not in run.stdout
+    assert diff < 0 and f" −{abs(diff):.1f} │" in run.stdout and f"-{abs(diff):.1f}" not in run.stdout
     lines = out_csv.read_text().splitlines()
     assert lines[0].startswith("t_s,left_deg") and len(lines) == result["frames"] + 1
     assert not list(tmp_path.rglob("*.part"))  # atomic writes leave no temporary files
@@ -193,7 +194,8 @@ def test_save_stores_the_session_with_the_same_figures(tmp_path):
     saved = hiprom("analyze", DEMO, "--json", out, "--save", "--subject", "P-7", "--operator", "Dr. O'Neil",
                    "--db", db)
     assert saved.returncode == 0, saved.stderr
-    assert "saved as session 1 of P-7" in saved.stderr
+    # As 'hiprom sessions add' says it ("saved as session 1 of P-7" before), with where to see it next.
+    assert "Saved session #1 for P-7 (9 trials): 'hiprom sessions show 1' shows it" in " ".join(saved.stderr.split())
     shown = hiprom("sessions", "show", "1", "--db", db, "--json")
     assert shown.returncode == 0, shown.stderr
     session = json.loads(shown.stdout)
@@ -202,3 +204,27 @@ def test_save_stores_the_session_with_the_same_figures(tmp_path):
     assert "P-7" in text and "Dr. O'Neil" in text
     for side in ("left", "right"):
         assert str(result["sides"][side]["internal_rotation_deg"]) in text
+
+
+def _table_rows(text: str) -> list[str]:
+    """The rows and headings of the figures, asymmetry and trials tables in a command's output."""
+    starts = ("Measure", "Internal rotation", "External rotation", "Total arc", "#")
+    return [line.rstrip() for line in text.splitlines()
+            if ("│" in line or "┃" in line) and (line.startswith(starts) or line.split("│")[0].strip().isdigit())]
+
+
+def test_analyze_and_sessions_show_print_the_same_tables(tmp_path):
+    """`analyze` printed its trials as "23.9° ±2.0 | 1.7 s | 1.5–3.8 s" with a "time" column, `sessions show`
+    the same trials as "23.9 | 2.6 | 1.7" under "at s" and "hold s" with no ±; the figures one row per side
+    ("34.1° ±1.9 (75.8%)") against one row per measure. Both now print the PDF's tables, row for row."""
+    db = tmp_path / "clinic.db"
+    assert hiprom("store", "init", db).returncode == 0
+    analysed = hiprom("analyze", DEMO, "--save", "--db", db)
+    assert analysed.returncode == 0, analysed.stderr
+    shown = hiprom("sessions", "show", "1", "--db", db)
+    assert shown.returncode == 0, shown.stderr
+    rows = _table_rows(analysed.stdout)
+    trials = [r for r in rows if r.split("│")[0].strip().isdigit()]
+    assert len(trials) == 9 and "hip lifted off the seat" in trials[2]
+    assert rows == _table_rows(shown.stdout)
+    assert [r.split()[:2] for r in rows if r.startswith("Measure")] == [["Measure", "┃"]] * 2

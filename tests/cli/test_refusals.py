@@ -145,3 +145,19 @@ def test_a_file_that_is_not_an_archive_gets_a_plain_line(tmp_path: Path) -> None
     line = one_line(hiprom("analyze", "text.landmarks.npz", cwd=tmp_path), InputError.exit_code,
                     "not a readable landmarks recording")
     assert "allow_pickle" not in line and "unsafe" not in line
+
+
+@pytest.mark.parametrize(
+    ("args", "command"),
+    [(["analyze", "x.landmarks.npz", "--json"], "hiprom analyze"), (["sessions", "export", "1", "-o"], "hiprom sessions export")],
+)
+def test_an_option_without_its_value_says_where_to_look(tmp_path: Path, args: list[str], command: str) -> None:
+    """"Option '--json' requires an argument." ended there, the one usage error without "(see '... --help')"."""
+    one_line(hiprom(*args, cwd=tmp_path), InputError.exit_code, "requires an argument", f"(see '{command} --help')")
+
+
+def test_an_analysis_file_given_to_analyze_says_which_commands_read_it(folder: Path) -> None:
+    """`hiprom analyze a.json` said "not a readable video (corrupt, incomplete, or not a video at all);
+    check that it plays in a video player": the file was fine, the command was not."""
+    one_line(hiprom("analyze", "a.json", cwd=folder), InputError.exit_code, "a.json: a JSON file, not a video",
+             "'hiprom report a.json'", "'hiprom sessions add a.json'")

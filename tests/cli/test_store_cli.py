@@ -91,7 +91,8 @@ def test_list_and_show(home: Path) -> None:
     assert shown["analysis"]["sides"] == analysis["sides"]
     text = hiprom(home, "sessions", "show", "1").stdout
     assert NAME in text  # printed as typed: no markup, no escaping
-    assert fmt(analysis["asymmetry"]["total_arc_deg"]) + " ?" in text
+    arc_row = next(line for line in text.splitlines() if line.startswith("Total arc") and "cannot tell" in line)
+    assert fmt(analysis["asymmetry"]["total_arc_deg"], signed=True) in arc_row and "? cannot tell" in arc_row
     assert "Total arc: cannot tell whether the sides differ by more than 10°" in text
     assert "not flagged" not in text
     subject = hiprom(home, "subjects", "show", "P-1").stdout
@@ -108,6 +109,10 @@ def test_a_session_whose_sides_were_not_compared_says_so_in_the_list(tmp_path: P
     listed = hiprom(tmp_path, "sessions", "list").stdout
     row = next(line for line in listed.splitlines() if "P-1" in line)
     assert "not compared" in row
+    # Its details say why the left has no figures, as 'hiprom analyze' and the PDF do with the
+    # analysis's quality notes (the session showed dashes and nothing else).
+    shown = hiprom(tmp_path, "sessions", "show", "1").stdout
+    assert "note: left: no trial found" in shown
 
 
 def test_times_are_read_on_the_clinics_clock_in_every_output(tmp_path: Path) -> None:

@@ -76,3 +76,28 @@ def test_the_plain_paragraph_says_no_flag_only_when_the_sides_were_compared_and_
     # Not "no movement was measured on both sides", which reads as "nothing was measured" beside a measured side.
     assert ("Your two hips could not be compared: each movement was measured on one hip only, or on neither."
             in texts["none"])
+
+
+def test_a_trial_measured_in_3d_is_named_as_the_method_note_names_it(analysis: dict) -> None:
+    """The trials table printed the code "world" in its Method column under a note explaining "frontal"
+    and "3-D": the reader could not tell which was which. It now says "3-D", as the note does."""
+    analysis["trials"][0]["method"] = "world"
+    html = render_html(ReportData(analysis=analysis))
+    table = html[html.index('<table class="figures trials">'):]
+    table = table[:table.index("</table>")]
+    assert ">3-D</td>" in table and "world" not in table
+    assert '"3-D" uses the pose model' in html
+
+
+def test_a_flag_on_a_counted_trial_is_not_contradicted_by_the_quality_list(analysis: dict) -> None:
+    """A counted trial listed "knee not bent about 90°" under Why not / flags while the quality list
+    below said "No compensation (…) or quality problem was detected"."""
+    for trial in analysis["trials"]:
+        trial.update(valid=True, reasons=[], flags=[])
+    analysis["quality"]["notes"] = []
+    analysis["trials"][-1]["flags"] = ["knee_not_flexed"]
+    html = " ".join(render_html(ReportData(analysis=analysis)).split())
+    assert "knee not bent about 90°" in html and "quality problem was detected" not in html
+    assert "Every trial counted; a flag beside a trial" in html
+    analysis["trials"][-1]["flags"] = []
+    assert "quality problem was detected" in " ".join(render_html(ReportData(analysis=analysis)).split())

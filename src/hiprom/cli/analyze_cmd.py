@@ -13,43 +13,31 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
 
 from hiprom.assessment.exercises import Catalogue
-from hiprom.assessment.reasons import not_measurable_advice, reason_words
-from hiprom.assessment.wording import NAMES, SIDE_WORDS, explain
+from hiprom.assessment.reasons import not_measurable_advice
+from hiprom.assessment.wording import NAMES, SIDE_WORDS
 from hiprom.atomic import check_not_source
 from hiprom.cli.progress import frame_progress
 from hiprom.cli.options import db_option, model_option
-from hiprom.cli.store_cmd import STDOUT, StdoutConsole, open_store, verdict_cell, write_text
+from hiprom.cli.result_tables import figure_tables, quality_notes, trials_table
+from hiprom.cli.store_cmd import STDOUT, open_store, saved_words, write_text
+from hiprom.cli.store_cmd import console as stdout_console
 from hiprom.errors import InputError, NotMeasurableError
-from hiprom.rounding import counted, shown
+from hiprom.report.figures import summary
+from hiprom.rounding import counted
 
 FILE = click.Path(dir_okay=False, path_type=Path)
 
-MAX_TRIAL_ROWS = 20
-"""Trials listed in the printed summary; the JSON has them all."""
+def summary_tables(result: dict[str, Any], catalogue: Catalogue | None = None) -> list[RenderableType]:
+    """The renderables of the printed summary, in order; exercises named as in ``catalogue``.
 
-
-def _deg(value: float | None, unc: float | None = None, pct: float | None = None) -> str:
-    """``32.1° ±1.8 (71.3%)``, or ``—`` when not measured: the report's and the export's figures, to the decimal."""
-    if value is None:
-        return "—"
-    text = f"{shown(value)}°"
-    if unc is not None:
-        text += f" ±{unc:.1f}"
-    if pct is not None:
-        text += f" ({pct:.1f}%)"
-    return text
-
-
-def summary_tables(result: dict[str, Any], catalogue: Catalogue | None = None) -> list[Table | str]:
-    """The renderables of the printed summary, in order; exercises named as in ``catalogue``."""
-    out: list[Table | str] = []
-    norms = result["norms"]
+    The figures and trials tables are ``hiprom sessions show``'s (:mod:`hiprom.cli.result_tables`).
+    """
+    out: list[RenderableType] = []
     head = (
         f"[bold]{escape(result['source'] or 'recording')}[/]: {counted(result['frames'], 'frame')}, "
         f"{result['duration_s']:.1f} s at {result['fps']:g} fps"
@@ -58,62 +46,14 @@ def summary_tables(result: dict[str, Any], catalogue: Catalogue | None = None) -
     out.append(head)
     if not result["measurable"]:  # the error line that ends the command says why and what to do
         return out
-    figures = Table(show_edge=False, header_style="bold")
-    for col in ("side", "IR", "ER", "total arc"):
-        figures.add_column(col, justify="left" if col == "side" else "right")
-    for side, s in result["sides"].items():
-        if s.get("not_measurable"):
-            figures.add_row(side, f"[yellow]not measurable: {escape(s['not_measurable'])}[/]", "", "")
-            continue
-        cells = [
-            _deg(s[f"{m}_deg"], s[f"{m}_unc_deg"], s[f"{m}_pct_norm"])
-            for m in ("internal_rotation", "external_rotation", "total_arc")
-        ]
-        figures.add_row(side, *cells)
-    asym = result["asymmetry"]
-    verdicts = asym.get("verdicts") or {}
-    cells = []
-    for m in ("internal_rotation", "external_rotation", "total_arc"):
-        d = asym.get(f"{m}_deg")
-        cell = Text("—" if d is None else f"{shown(d, signed=True)}° ({asym[f'{m}_pct']:.1f}%)")
-        cells.append(verdict_cell(cell, verdicts.get(m)))
-    figures.add_row("L−R", *cells)
-    out.append(figures)
-    bands = norms["bands"]
-    mdc = norms["mdc_deg"]
-    out.append(
-        f"[dim](%) of the reference {norms['norm_deg']:g}° per direction, {2 * norms['norm_deg']:g}° arc; "
-        f"normal band IR {bands['internal'][0]:g}–{bands['internal'][1]:g}°, "
-        f"ER {bands['external'][0]:g}–{bands['external'][1]:g}°; "
-        f"L−R: difference (asymmetry, % of the larger side), flagged (!) above {asym['threshold_deg']:g}°, "
-        "(?) cannot tell with this uncertainty; "
-        f"seated MDC {mdc[0]:g}–{mdc[1]:g}°[/]"
-    )
-    words = explain(result)
-    if words["camera_position"]:
-        out.append(f"[dim]{escape(' '.join([words['camera_position'], *words['camera']]))}[/]")
-
-    if result["trials"]:
-        trials = Table(show_edge=False, header_style="bold")
-        for col, just in (("#", "right"), ("side", "left"), ("direction", "left"), ("peak", "right"),
-                          ("hold", "right"), ("time", "right"), ("counted", "left")):
-            trials.add_column(col, justify=just)  # type: ignore[arg-type]
-        for i, tr in enumerate(result["trials"][:MAX_TRIAL_ROWS], start=1):
-            valid = "[green]yes[/]" if tr["valid"] else f"[red]no[/]: {escape(reason_words(tr['reasons']))}"
-            trials.add_row(
-                str(i), tr["side"], tr["direction"], _deg(tr["peak_deg"], tr["peak_unc_deg"]),
-                f"{tr['hold_s']:.1f} s", f"{tr['start_s']:.1f}–{tr['end_s']:.1f} s", valid,
-            )
-        out.append(trials)
-        more = len(result["trials"]) - MAX_TRIAL_ROWS
-        if more > 0:
-            out.append(f"[dim]… and {counted(more, 'more trial')} (all are in --json)[/]")
-    for note in result["quality"]["notes"]:
-        out.append(f"[dim]note: {escape(note)}[/]")
+    fig = summary(result)
+    out += figure_tables(fig)
+    if fig["camera_position"]:
+        out.append(Text(" ".join([fig["camera_position"], *fig["camera_advice"]]), style="dim"))
+    out += trials_table(fig, "--json")
+    out += quality_notes(result)
     style = "bold red" if result["asymmetry"]["flagged"] else "bold"
     out.append(f"[{style}]{escape(result['verdict'])}[/]")
-    if words["not_measurable"]:
-        out.append(f"[yellow]{escape(words['not_measurable'])}[/]")
     names = {ex.id: ex.name for ex in catalogue.exercises} if catalogue is not None else {}
     suggested: dict[str, list[str]] = {}
     for rec in result.get("recommendations") or []:
@@ -126,15 +66,21 @@ def summary_tables(result: dict[str, Any], catalogue: Catalogue | None = None) -
 
 
 def print_summary(result: dict[str, Any], console: Console | None = None, catalogue: Catalogue | None = None) -> None:
-    """Print the short human summary of a result (exercises named as in ``catalogue``)."""
-    console = console or StdoutConsole()
+    """Print the short human summary of a result (exercises named as in ``catalogue``); to a file or a pipe
+    200 columns wide, as ``hiprom sessions show`` prints the same tables."""
+    console = console or stdout_console()
     for item in summary_tables(result, catalogue):
         console.print(item)
 
 
 def _check_options(source: Path, json_path: Path | None, csv_path: Path | None, save_landmarks: Path | None,
                    config: tuple[Path | None, ...], save: bool, store_options: dict[str, str | None]) -> None:
-    """Refuse, before any work, options that would destroy an input or be silently ignored."""
+    """Refuse, before any work, options that would destroy an input or be silently ignored, and a
+    JSON file (an analysis already made, which the video reader would call "not a readable video")."""
+    if source.suffix.lower() == ".json" and source.is_file():
+        raise InputError(f"{source}: a JSON file, not a video or a .landmarks.npz recording; an analysis "
+                         f"written by 'hiprom analyze --json' is read by 'hiprom report {source}' (its PDF) "
+                         f"and 'hiprom sessions add {source}' (stores it)")
     if json_path == STDOUT and csv_path == STDOUT:
         raise InputError("--json - and --csv - both ask for stdout; write one of them to a file")
     check_not_source([json_path, csv_path, save_landmarks], [source, *config])
@@ -150,7 +96,8 @@ def _check_options(source: Path, json_path: Path | None, csv_path: Path | None, 
 
 @click.command()
 @click.argument("source")
-@click.option("--json", "json_path", type=FILE, help="Write the full result (hiprom.analysis/1) here; '-' for stdout.")
+@click.option("--json", "json_path", type=FILE, help="Write the full result (hiprom.analysis/1) to this file, which 'hiprom sessions add' and "
+                   "'hiprom report' read; '-' for stdout.")
 @click.option("--csv", "csv_path", type=FILE,
               help="Write the per-frame series here; '-' for stdout (then no summary is printed).")
 @click.option(
@@ -221,7 +168,7 @@ def analyze(
         with open_store(db) as store:
             record = save_analysis(store, result, subject=subject, operator=operator, notes=notes, landmarks=rec)
         if not quiet:
-            err.print(f"saved as session {record.id}" + (f" of {escape(subject)}" if subject else ""))
+            err.print(Text(saved_words(record)), soft_wrap=True)
     if not quiet and STDOUT not in (json_path, csv_path):
         print_summary(result, catalogue=catalogue)
     if not result["measurable"]:

@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         exc.show()
         return exc.exit_code
     except click.ClickException as exc:
-        _error_line(_click_message(exc))
+        _error_line(_click_message(exc, args))
         return exc.exit_code
     except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("hiprom: interrupted", err=True)
@@ -125,13 +125,31 @@ def _error_line(message: str) -> None:
     click.secho(f"hiprom: error: {message}", fg="red", err=True)
 
 
-def _click_message(exc: click.ClickException) -> str:
-    """Click's message for a bad option or argument, with where to look."""
+def _click_message(exc: click.ClickException, args: list[str]) -> str:
+    """Click's message for a bad option or argument, with where to look.
+
+    Click gives an option missing its value ("Option '--json' requires an argument.") no
+    context, so the command is then read from ``args``.
+    """
     message = exc.format_message()
-    ctx = getattr(exc, "ctx", None)
-    if isinstance(exc, click.UsageError) and ctx is not None:
-        message += f" (see '{ctx.command_path} --help')"
+    if isinstance(exc, click.UsageError):
+        ctx = getattr(exc, "ctx", None)
+        message += f" (see '{ctx.command_path if ctx is not None else _command_path(args)} --help')"
     return message
+
+
+def _command_path(args: list[str]) -> str:
+    """``hiprom sessions show`` from the command line ``args``: the group and subcommand names it starts with."""
+    path, command = ["hiprom"], cli
+    for token in args:
+        if token.startswith("-"):
+            continue
+        found = command.get_command(None, token) if isinstance(command, click.Group) else None  # type: ignore[arg-type]
+        if found is None:
+            break
+        path.append(token)
+        command = found
+    return " ".join(path)
 
 
 def _drop_stdout() -> None:

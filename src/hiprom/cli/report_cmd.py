@@ -72,7 +72,8 @@ def _peak_pictures(analysis: dict, video: Path | None, landmarks_path: Path | No
 @click.option("--csv", "csv_prefix", type=click.Path(path_type=Path), default=None,
               help="Also write PREFIX.summary.csv, PREFIX.trials.csv and PREFIX.series.csv.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the JSON export (hiprom.export/1).")
+              help="Also write the JSON export (hiprom.export/1) to this file; '-' for stdout "
+                   "(the files written are then named on stderr).")
 @click.option("--no-pdf", is_flag=True, help="Write only the --csv/--json exports.")
 @click.option("--video", type=click.Path(exists=True, path_type=Path), default=None,
               help="The session's video: show each side's peaks with the skeleton drawn over it.")

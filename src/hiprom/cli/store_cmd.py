@@ -55,8 +55,10 @@ DAY = Day()
 
 
 def json_option(func: F) -> F:
-    """``--json``: print JSON instead of a table."""
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(func)
+    """``--json``: print JSON instead of the text (a flag, where ``analyze``'s and ``report``'s take a file)."""
+    return click.option("--json", "as_json", is_flag=True,
+                        help="Print JSON (for scripts) on stdout instead of the text; a flag, not a file "
+                             "name: keep it with '--json > FILE'.")(func)
 
 
 def open_store(db: str | None) -> Any:
@@ -178,6 +180,13 @@ def write_text(path: str | Path, text: str) -> Path:
     with atomic_write(path, "w") as fh:
         fh.write(text)
     return Path(path)
+
+
+def saved_words(record: Any) -> str:
+    """What ``sessions add`` and ``analyze --save`` say of the session they stored, and where to see it next."""
+    who = f" for {record.subject}" if record.subject else ""
+    return (f"Saved session #{record.id}{who} ({counted(record.n_trials, 'trial')}): "
+            f"'hiprom sessions show {record.id}' shows it, 'hiprom report {record.id}' writes its PDF.")
 
 
 EXIT_DECLINED = 1
@@ -374,8 +383,8 @@ def sessions_list(subject: str | None, limit: int | None, show_all: bool, db: st
 @json_option
 def sessions_show(session_id: str, db: str | None, as_json: bool) -> None:
     """Show a session: details, figures per side, asymmetry and trials."""
-    from hiprom.assessment.reasons import reason_words
-    from hiprom.report.figures import MEASURE_LABELS, MEASURES, summary
+    from hiprom.cli.result_tables import figure_tables, quality_notes, trials_table
+    from hiprom.report.figures import MEASURES, summary
     from hiprom.store.records import shown_time
 
     with open_store(db) as store:
@@ -388,6 +397,7 @@ def sessions_show(session_id: str, db: str | None, as_json: bool) -> None:
         return
     assert record.analysis is not None
     fig = summary(record.analysis)
+    asym = fig["asymmetry"]
     out = console()
     details = make_table(f"Session #{record.id}", ["", ""])
     details.show_header = False
@@ -400,36 +410,16 @@ def sessions_show(session_id: str, db: str | None, as_json: bool) -> None:
     ):
         details.add_row(Text(label, style="dim"), safe(value))
     out.print(details)
-    figures = make_table(None, ["measure", ("left", "right"), ("±", "right"), ("% of ref.", "right"),
-                                ("right", "right"), ("±", "right"), ("% of ref.", "right"),
-                                ("L−R", "right"), ("% larger", "right")])
-    asym = fig["asymmetry"]
-    for m in MEASURES:
-        cells: list[Text | str] = [MEASURE_LABELS[m]]
-        for side in ("left", "right"):
-            s = fig["sides"][side]
-            cells += [num(s.get(f"{m}_deg")), num(s.get(f"{m}_unc_deg")), num(s.get(f"{m}_pct_norm"))]
-        cells += [verdict_cell(num(asym.get(f"{m}_deg")), asym.get(f"{m}_verdict")), num(asym.get(f"{m}_pct"))]
-        figures.add_row(*cells)
-    out.print(figures)
+    for item in figure_tables(fig):
+        out.print(item)
     for m in MEASURES:  # the report's sentences; a session saved before verdicts existed has none
         if asym.get(f"{m}_words"):
             out.print(verdict_cell(Text(asym[f"{m}_words"]), asym.get(f"{m}_verdict"), mark=False))
-    if not any(asym.get(f"{m}_words") for m in MEASURES):
-        flag = "flagged" if asym.get("flagged") else "not flagged"
-        out.print(Text(f"Asymmetry {flag} (threshold {fmt(fig['asymmetry_threshold_deg'])}°).",
-                       style="bold red" if asym.get("flagged") else ""))
     if fig["camera_position"]:
         out.print(Text(" ".join([fig["camera_position"], *fig["camera_advice"]]), style="dim"))
-    if fig["trials"]:
-        trials = make_table("Trials", [("#", "right"), "side", "direction", ("peak", "right"),
-                                       ("at s", "right"), ("hold s", "right"), "counted", "why not / flags"])
-        for i, t in enumerate(fig["trials"], start=1):
-            why = (t.get("reasons") if not t.get("valid") and t.get("reasons") else t.get("flags")) or []
-            trials.add_row(str(i), safe(t.get("side")), safe(t.get("direction")), num(t.get("peak_deg")),
-                           num(t.get("peak_t_s")), num(t.get("hold_s")), "yes" if t.get("valid") else "no",
-                           safe(reason_words(map(str, why)), missing=""))
-        out.print(trials)
+    for item in [*trials_table(fig, f"'hiprom sessions export {record.id} --format csv --table trials'"),
+                 *quality_notes(record.analysis)]:
+        out.print(item)
     if refs:
         from hiprom.cli.reference_cmd import references_table
 
@@ -460,8 +450,7 @@ def sessions_add(analysis_json: Path, subject: str | None, operator: str | None,
     if as_json:
         print_json(record.to_dict(with_analysis=False))
         return
-    who = f" for {record.subject}" if record.subject else ""
-    console().print(Text(f"Saved session #{record.id}{who} ({record.n_trials} trials)."))
+    console().print(Text(saved_words(record)))
 
 
 @sessions.command("export")

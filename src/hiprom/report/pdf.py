@@ -20,7 +20,6 @@ import jinja2
 
 from hiprom import __version__
 from hiprom.assessment.reasons import reason_words
-from hiprom.assessment.wording import asymmetry_sentence
 from hiprom.atomic import atomic_write
 from hiprom.errors import ConfigError, InputError, missing_extra
 from hiprom.kinematics import COMPENSATION, flag_names
@@ -28,7 +27,8 @@ from hiprom.landmarks import SIDES
 from hiprom.report import charts
 from hiprom.report.data import ReportData, utc_stamp
 from hiprom.report.exercises import exercises_done, program_context, retest_context
-from hiprom.report.figures import MEASURE_LABELS, MEASURES, fmt, number, summary
+from hiprom.report.figures import fmt, number, summary
+from hiprom.report.rows import TRIAL_COLUMNS, UNCONFIRMED_NOTE, WITHIN_MDC, measure_rows, trial_cells
 from hiprom.rounding import shown
 from hiprom.store.records import shown_time
 
@@ -80,25 +80,6 @@ def _data_uri(mime: str, payload: bytes | str) -> str:
     return f"data:{mime};base64,{base64.b64encode(raw).decode('ascii')}"
 
 
-def _confirmed(side: dict[str, Any], measure: str) -> bool:
-    """Whether a side's figure comes from valid trials (the arc: both directions do)."""
-    if measure == "total_arc":
-        return all(side.get(f"{m}_confirmed", True) is not False for m in ("internal_rotation", "external_rotation"))
-    return side.get(f"{measure}_confirmed", True) is not False
-
-
-def _verdict(asym: dict[str, Any], measure: str, diff: float | None, threshold: float) -> str | None:
-    """The left/right verdict of ``measure``; an analysis saved before three-way verdicts
-    existed is judged by its flag (or, lacking that, its point difference)."""
-    if diff is None:
-        return None
-    if asym.get(f"{measure}_verdict"):
-        return asym[f"{measure}_verdict"]
-    flagged = asym.get("flagged_measures")
-    exceeds = measure in flagged if flagged is not None else abs(diff) > threshold
-    return "exceeds" if exceeds else "within"
-
-
 def build_context(data: ReportData, generated_utc: str | None = None, compact: int = 0) -> dict[str, Any]:
     """Everything the template shows, as plain values (figures rounded by ``figures.summary``).
 
@@ -110,34 +91,7 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
     asym = fig["asymmetry"]
     threshold = fig["asymmetry_threshold_deg"]
     mdc_lo, mdc_hi = fig["mdc_deg"]
-    rows = []
-    for m in MEASURES:
-        sides = {}
-        for side in SIDES:
-            s = fig["sides"][side]
-            trials = s.get(f"{m.split('_')[0]}_trials") if m != "total_arc" else None
-            sides[side] = {
-                "deg": s.get(f"{m}_deg"), "unc": s.get(f"{m}_unc_deg"), "pct": s.get(f"{m}_pct_norm"),
-                "trials": trials, "spread": s.get(f"{m.split('_')[0]}_spread_deg") if m != "total_arc" else None,
-                "confirmed": _confirmed(s, m),
-            }
-        band = fig["bands"].get(m.split("_")[0]) if m != "total_arc" else [
-            fig["bands"]["internal"][0] + fig["bands"]["external"][0],
-            fig["bands"]["internal"][1] + fig["bands"]["external"][1],
-        ]
-        diff = asym.get(f"{m}_deg")
-        verdict = _verdict(asym, m, diff, threshold)
-        rows.append({
-            "key": m, "label": MEASURE_LABELS[m], "sides": sides, "band": band,
-            "norm": fig["arc_norm_deg"] if m == "total_arc" else fig["norm_deg"],
-            "diff": diff, "diff_pct": asym.get(f"{m}_pct"), "diff_unc": asym.get(f"{m}_unc_deg"),
-            "larger": None if not diff else ("left" if diff > 0 else "right"),
-            "verdict": verdict,
-            # The words the CSV and the page give; an analysis saved before they existed gets them made here.
-            "sentence": asym.get(f"{m}_words") or asymmetry_sentence(m, verdict, diff, threshold),
-            "flagged": verdict == "exceeds",
-            "within_mdc": diff is not None and abs(diff) < mdc_lo,
-        })
+    rows = measure_rows(fig)
     quality = a.get("quality") or {}
     invalid = [t for t in fig["trials"] if not t.get("valid")]
     # "right: hip lifted off the seat during 1 trial" restates a trial listed as not counted: say it once
@@ -184,7 +138,12 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "not_measurable": {s: fig["sides"][s].get("not_measurable") for s in SIDES},
         "not_measurable_advice": fig["not_measurable_advice"],
         "compensation": reason_words(flag_names(COMPENSATION)),
-        "trials": fig["trials"][: limit["trials"]],
+        "trials": [trial_cells(t, i) for i, t in enumerate(fig["trials"][: limit["trials"]], start=1)],
+        "trial_columns": TRIAL_COLUMNS,
+        # A counted trial's flags contradict "no quality problem was detected": the list says what they are.
+        "flags_on_counted": any(t.get("valid") and t.get("flags") for t in fig["trials"]),
+        "unconfirmed_note": UNCONFIRMED_NOTE,
+        "within_mdc_words": WITHIN_MDC,
         "more_trials": max(0, len(fig["trials"]) - limit["trials"]),
         "invalid_trials": invalid[: limit["invalid_trials"]],
         "more_invalid": max(0, len(invalid) - limit["invalid_trials"]),

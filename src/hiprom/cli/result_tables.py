@@ -1,0 +1,120 @@
+"""The figures and the trials of one analysis as the terminal prints them.
+
+``hiprom analyze`` and ``hiprom sessions show`` print these same tables, built
+from the PDF report's rows (:mod:`hiprom.report.rows`): the same headings,
+words, side order (left, then right) and one-decimal figures as the PDF and
+the CSV, so a session reads the same wherever it is looked at.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from hiprom.cli.store_cmd import make_table, safe, verdict_cell
+from hiprom.landmarks import SIDES
+from hiprom.report.figures import fmt
+from hiprom.report.rows import (
+    TRIAL_COLUMNS,
+    UNCONFIRMED_NOTE,
+    WITHIN_MDC,
+    angle,
+    larger_side,
+    measure_rows,
+    percent,
+    trial_cells,
+)
+from hiprom.rounding import counted, shown
+
+MAX_TRIAL_ROWS = 20
+"""Trials a command lists; the exports have them all."""
+
+TRIAL_COLUMNS_HERE = tuple(k for k in TRIAL_COLUMNS if k not in ("At (s)", "Method"))
+"""The PDF's trial columns that fit an 80-column terminal: the time of the peak is within From–to,
+and the method is in the exports."""
+
+_VERDICT_STYLE = {"exceeds": "bold red", "inconclusive": "yellow"}
+
+
+def _whole(table: Table, *wrapping: str) -> Table:
+    """``table`` with every column but the ``wrapping`` ones as wide as its widest cell, so a narrow
+    terminal wraps the headings and the words rather than cutting a figure ("4.6–…", "inte…")."""
+    for column in table.columns:
+        words = str(column.header).split()
+        column.min_width = max((len(w) for w in words), default=0)
+        if column.header not in wrapping:
+            column.min_width = max([column.min_width, *(len(str(cell)) for cell in column.cells)])
+    return table
+
+
+def figure_tables(fig: dict[str, Any]) -> list[RenderableType]:
+    """The range-of-motion table (each measure: left then right, angle, ±, % of ref.), a line for a
+    side not measured and what to do next time, the † note when a figure is unconfirmed, the
+    asymmetry table and the legend."""
+    rows = measure_rows(fig)
+    out: list[RenderableType] = []
+    rom = make_table("Range of motion (degrees)", ["Measure"] + [
+        (heading, "right") for side in SIDES for heading in (side.capitalize(), "±", "% of ref.")])
+    for row in rows:
+        cells = [row["label"]]
+        for side in SIDES:
+            c = row["sides"][side]
+            cells += [angle(c), fmt(c["unc"]), percent(c["pct"])]
+        rom.add_row(*cells)
+    out.append(_whole(rom, "Measure"))
+    for side in SIDES:
+        reason = fig["sides"][side].get("not_measurable")
+        if reason:
+            out.append(Text.assemble((f"{side.capitalize()} side not measurable: ", "yellow"), safe(reason)))
+    if fig["not_measurable_advice"]:  # what to film differently, as the PDF says it under its table
+        out.append(Text(f"Next time: {fig['not_measurable_advice']}", style="yellow"))
+    if any(c["deg"] is not None and not c["confirmed"] for row in rows for c in row["sides"].values()):
+        out.append(Text(UNCONFIRMED_NOTE, style="yellow"))
+    threshold = fig["asymmetry_threshold_deg"]
+    asym = make_table("Left–right asymmetry (degrees)", [
+        "Measure", ("Left − right", "right"), ("±", "right"), ("% of larger side", "right"), "Larger side",
+        f"Against the {fmt(threshold, 0)}° threshold"])
+    for row in rows:
+        diff = shown(row["diff"], signed=True) or "—"
+        asym.add_row(row["label"], verdict_cell(Text(diff), row["verdict"], mark=False), fmt(row["diff_unc"]),
+                     percent(row["diff_pct"]), larger_side(row),
+                     Text(row["verdict_words"], style=_VERDICT_STYLE.get(row["verdict"] or "", ""))
+                     + (f"; {WITHIN_MDC}" if row["within_mdc"] else ""))
+    out.append(_whole(asym, "Measure", asym.columns[-1].header))
+    band_i, band_e = fig["bands"]["internal"], fig["bands"]["external"]
+    mdc = fig["mdc_deg"]
+    out.append(Text(
+        f"± is the standard uncertainty (the true value lies within it about two times in three). % of ref. "
+        f"compares with the reference {fmt(fig['norm_deg'], 0)}° per direction ({fmt(fig['arc_norm_deg'], 0)}° "
+        f"total arc); the normal band of healthy hips is IR {fmt(band_i[0], 0)}–{fmt(band_i[1], 0)}°, "
+        f"ER {fmt(band_e[0], 0)}–{fmt(band_e[1], 0)}°. Left − right is flagged when it exceeds "
+        f"{fmt(threshold, 0)}° beyond its ±; a difference under the minimal detectable change "
+        f"({fmt(mdc[0], 0)}–{fmt(mdc[1], 0)}°) may be measurement error.", style="dim"))
+    return out
+
+
+def trials_table(fig: dict[str, Any], all_of_them: str) -> list[RenderableType]:
+    """The trials table (at most :data:`MAX_TRIAL_ROWS`, in the order found), then, when some are left
+    out, a line saying how many and where ``all_of_them`` are; ``[]`` without trials."""
+    trials = fig["trials"]
+    if not trials:
+        return []
+    table = make_table("Trials", [(k, TRIAL_COLUMNS[k]) for k in TRIAL_COLUMNS_HERE])
+    for i, trial in enumerate(trials[:MAX_TRIAL_ROWS], start=1):
+        cells = trial_cells(trial, i)
+        counted_cell = Text(cells["Counted"], style="green" if trial.get("valid") else "red")
+        table.add_row(*(counted_cell if k == "Counted" else safe(cells[k], missing="") for k in TRIAL_COLUMNS_HERE))
+    out: list[RenderableType] = [_whole(table, "Why not / flags")]
+    more = len(trials) - MAX_TRIAL_ROWS
+    if more > 0:
+        out.append(Text(f"… and {counted(more, 'more trial')}; all are in {all_of_them}.", style="dim"))
+    return out
+
+
+def quality_notes(analysis: dict[str, Any]) -> list[RenderableType]:
+    """The analysis's quality notes ("left: no trial found"), one dim ``note:`` line each."""
+    notes = (analysis.get("quality") or {}).get("notes") or []
+    return [Text.assemble("note: ", safe(note), style="dim") for note in notes]

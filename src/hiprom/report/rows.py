@@ -1,0 +1,160 @@
+"""The tables a person reads of one analysis, defined once for the PDF and the CLI.
+
+Three tables, built from :func:`hiprom.report.figures.summary` (figures rounded once):
+
+- range of motion: one row per measure (:data:`MEASURE_LABELS`), each side (left
+  then right) with its angle, ``±`` and ``% of ref.`` (:func:`measure_rows`);
+- left-right asymmetry: the same rows with left minus right, its ``±``, the
+  percentage of the larger side, the larger side and the verdict against the
+  threshold in words (:func:`verdict_words`);
+- trials: :data:`TRIAL_COLUMNS`, one row per trial in the order found, each
+  cell's text from :func:`trial_cells`.
+
+``hiprom analyze``, ``hiprom sessions show`` and the PDF report print these, so
+the same session reads the same in each: the same headings, words, side order
+and one-decimal figures (:func:`hiprom.report.figures.fmt`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hiprom.assessment.reasons import reason_words
+from hiprom.assessment.wording import asymmetry_sentence
+from hiprom.landmarks import SIDES
+from hiprom.report.figures import MEASURE_LABELS, MEASURES, fmt
+
+TRIAL_COLUMNS: dict[str, str] = {
+    "#": "left", "Side": "left", "Direction": "left", "Peak": "right", "±": "right", "At (s)": "right",
+    "From–to (s)": "right", "Hold (s)": "right", "Counted": "left", "Why not / flags": "left", "Method": "left",
+}
+"""The trials table's headings, in order, each with its alignment (figures to the right)."""
+
+METHOD_WORDS = {"frontal": "frontal", "world": "3-D", "none": "—"}
+"""How a trial was measured (``Trial.method``), as the report's method note names it: in the
+picture seen from the front, or with the pose model's depth estimate (3-D)."""
+
+AGAINST_THRESHOLD = {"exceeds": "⚑ exceeds", "inconclusive": "? cannot tell", "within": "within"}
+"""A left/right verdict against the threshold, as the asymmetry table says it."""
+
+WITHIN_MDC = "within measurement error (MDC)"
+"""Added to the verdict of a difference under the minimal detectable change."""
+
+UNCONFIRMED = "†"
+"""The mark of a figure no valid trial confirms (every trial of its direction showed compensation)."""
+
+UNCONFIRMED_NOTE = ("† Unconfirmed: no trial of this direction was valid; the figure is the best held trial, "
+                    "which showed compensation or a poorly seen leg (see the notes). Repeat the trial to confirm it.")
+
+
+def percent(value: Any) -> str:
+    """A percentage as the tables show it: ``75.8 %``, or ``—``."""
+    text = fmt(value)
+    return text if text == "—" else f"{text} %"
+
+
+def confirmed(side: dict[str, Any], measure: str) -> bool:
+    """Whether a side's figure comes from valid trials (the arc: both directions do)."""
+    if measure == "total_arc":
+        return all(side.get(f"{m}_confirmed", True) is not False for m in ("internal_rotation", "external_rotation"))
+    return side.get(f"{measure}_confirmed", True) is not False
+
+
+def measure_verdict(asym: dict[str, Any], measure: str, diff: float | None, threshold: float) -> str | None:
+    """The left/right verdict of ``measure`` (``exceeds``, ``inconclusive``, ``within``, None when not
+    compared); an analysis saved before three-way verdicts existed is judged by its flag (or, lacking
+    that, its point difference)."""
+    if diff is None:
+        return None
+    if asym.get(f"{measure}_verdict"):
+        return asym[f"{measure}_verdict"]
+    flagged = asym.get("flagged_measures")
+    exceeds = measure in flagged if flagged is not None else abs(diff) > threshold
+    return "exceeds" if exceeds else "within"
+
+
+def measure_rows(fig: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per measure of ``fig`` (``figures.summary``): each side's figures (left, right) and the asymmetry.
+
+    Each row: ``key``, ``label``, ``sides`` ({side: ``deg``, ``unc``, ``pct``, ``trials``, ``spread``,
+    ``confirmed``}), ``band`` and ``norm`` (degrees), ``diff`` (left minus right, degrees), ``diff_unc``,
+    ``diff_pct`` (% of the larger side), ``larger`` (side or None), ``verdict``, ``verdict_words``
+    (:func:`verdict_words`),
+    ``sentence`` (the patient's words), ``flagged`` and ``within_mdc`` (under the lower MDC).
+    """
+    asym = fig["asymmetry"]
+    threshold = fig["asymmetry_threshold_deg"]
+    mdc_lo = fig["mdc_deg"][0]
+    bands = fig["bands"]
+    rows = []
+    for m in MEASURES:
+        direction = m.split("_")[0]
+        sides = {}
+        for side in SIDES:
+            s = fig["sides"][side]
+            sides[side] = {
+                "deg": s.get(f"{m}_deg"), "unc": s.get(f"{m}_unc_deg"), "pct": s.get(f"{m}_pct_norm"),
+                "trials": s.get(f"{direction}_trials") if m != "total_arc" else None,
+                "spread": s.get(f"{direction}_spread_deg") if m != "total_arc" else None,
+                "confirmed": confirmed(s, m),
+            }
+        band = bands.get(direction) if m != "total_arc" else [
+            bands["internal"][0] + bands["external"][0], bands["internal"][1] + bands["external"][1],
+        ]
+        diff = asym.get(f"{m}_deg")
+        verdict = measure_verdict(asym, m, diff, threshold)
+        within_mdc = diff is not None and abs(diff) < mdc_lo
+        rows.append({
+            "key": m, "label": MEASURE_LABELS[m], "sides": sides, "band": band,
+            "norm": fig["arc_norm_deg"] if m == "total_arc" else fig["norm_deg"],
+            "diff": diff, "diff_pct": asym.get(f"{m}_pct"), "diff_unc": asym.get(f"{m}_unc_deg"),
+            "larger": None if not diff else ("left" if diff > 0 else "right"),
+            "verdict": verdict,
+            "verdict_words": verdict_words(verdict),
+            # The words the CSV and the page give; an analysis saved before they existed gets them made here.
+            "sentence": asym.get(f"{m}_words") or asymmetry_sentence(m, verdict, diff, threshold),
+            "flagged": verdict == "exceeds",
+            "within_mdc": within_mdc,
+        })
+    return rows
+
+
+def verdict_words(verdict: str | None) -> str:
+    """The asymmetry table's verdict cell: ``⚑ exceeds``, ``? cannot tell``, ``within``, or ``—`` when
+    the sides were not compared (:data:`WITHIN_MDC` follows it under the MDC)."""
+    return "—" if verdict is None else AGAINST_THRESHOLD.get(verdict, verdict)
+
+
+def larger_side(row: dict[str, Any]) -> str:
+    """The asymmetry table's larger side: ``left``, ``right``, ``equal`` (no difference) or ``—`` (not compared)."""
+    return row["larger"] or ("—" if row["diff"] is None else "equal")
+
+
+def angle(cell: dict[str, Any]) -> str:
+    """A side's figure in the range-of-motion table: ``34.1``, ``34.1†`` when unconfirmed, ``—``."""
+    text = fmt(cell["deg"])
+    return text + UNCONFIRMED if cell["deg"] is not None and not cell["confirmed"] else text
+
+
+def trial_cells(trial: dict[str, Any], number: int) -> dict[str, str]:
+    """The text of each :data:`TRIAL_COLUMNS` cell of a (rounded) trial, ``number`` counting from 1.
+
+    "Why not / flags" is why a trial did not count, or the flags seen during a counted one, in words
+    (:func:`hiprom.assessment.reasons.reason_words`).
+    """
+    valid = bool(trial.get("valid"))
+    why = (trial.get("reasons") if not valid and trial.get("reasons") else trial.get("flags")) or []
+    method = trial.get("method")
+    return {
+        "#": str(number),
+        "Side": str(trial.get("side") or "—"),
+        "Direction": str(trial.get("direction") or "—"),
+        "Peak": fmt(trial.get("peak_deg")),
+        "±": fmt(trial.get("peak_unc_deg")),
+        "At (s)": fmt(trial.get("peak_t_s")),
+        "From–to (s)": f"{fmt(trial.get('start_s'))}–{fmt(trial.get('end_s'))}",
+        "Hold (s)": fmt(trial.get("hold_s")),
+        "Counted": "yes" if valid else "no",
+        "Why not / flags": reason_words(map(str, why)),
+        "Method": METHOD_WORDS.get(str(method), str(method)) if method else "—",
+    }
