@@ -25,7 +25,7 @@ from typing import Any
 from hiprom.batch.discover import Job
 from hiprom.batch.outputs import BatchOptions, input_fingerprint, write_outputs
 from hiprom.batch.summary import SummaryRow
-from hiprom.errors import HipromError, OutputPlaceError
+from hiprom.errors import ConfigError, HipromError, ModelError, OutputPlaceError
 from hiprom.recording import LandmarkRecording
 
 # Set by init_worker in a worker process; None in the parent or a Dask worker.
@@ -117,6 +117,34 @@ def compute(job: Job, options: BatchOptions,
     analyze_path = getattr(importlib.import_module(module), name)
     return analyze_path(job.path, model=options.model_here(), mirrored=options.mirrored,
                         norms=options.norms, progress=progress)
+
+
+def environment_fault(job: Job, options: BatchOptions, exc: BaseException | None = None) -> HipromError | None:
+    """Why this process, and not ``job``'s file, is at fault; ``None`` when nothing here is.
+
+    The one rule telling a worker's setup from an input's fault. Called before the
+    analysis (``exc`` is ``None``): this process runs another hiprom version than the batch
+    (its numbers could differ), or does not see ``job.path`` (the batch found it there: on
+    a Dask worker, that machine does not share the folder). Called with what the analysis
+    raised: the pose model missing or unloadable here (a ``ModelError``). Such a fault
+    fails every input alike, in milliseconds, so its inputs must not be charged with it;
+    a corrupt video or nobody in view is the input's own failure (``None``).
+
+    Returns:
+        The fault in words that follow "the worker ...: " (a ``ModelError``, exit code 3,
+        for the model; a ``ConfigError``, exit code 2, otherwise).
+    """
+    from hiprom import __version__
+
+    if exc is not None:
+        return ModelError(f"the pose model cannot be used there: {exc}") if isinstance(exc, ModelError) else None
+    if options.hiprom_version != __version__:
+        return ConfigError(f"it runs hiprom {__version__}, the batch hiprom {options.hiprom_version}; "
+                           "install the same hiprom version on every worker")
+    if not job.path.exists():
+        return ConfigError(f"it does not see {job.path}; every Dask worker must see each input at the path "
+                           "the batch found it (a shared or identically mounted folder)")
+    return None
 
 
 def failure_message(exc: BaseException) -> str:
