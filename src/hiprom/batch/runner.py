@@ -19,7 +19,7 @@ from hiprom.batch.outputs import (BatchOptions, EarlierOutput, OutputPaths, adop
                                   remove_stale_parts)
 from hiprom.batch.progress import Reporter, RichReporter
 from hiprom.batch.summary import SummaryRow, write_summary, write_trials
-from hiprom.errors import HipromError, InputError, OutputPlaceError
+from hiprom.errors import HipromError, InputError, ModelError, OutputPlaceError
 
 SUMMARY_NAME = "summary.csv"
 TRIALS_NAME = "trials.csv"
@@ -222,7 +222,7 @@ def run_batch(
                     LocalPool(out, options, workers or available_cores(), reporter).run(todo, rows)
             except KeyboardInterrupt as exc:
                 interrupted, stop_signal = True, getattr(exc, "signum", None)
-            except (SchedulerLostError, NoWorkerFitError, OutputPlaceError) as exc:
+            except (SchedulerLostError, NoWorkerFitError, OutputPlaceError, ModelError) as exc:
                 lost = exc  # keep what finished, list every input, then say so
         seconds = time.monotonic() - t0
         ordered = [rows.get(job.rel) or SummaryRow.interrupted(job.rel) for job in jobs]

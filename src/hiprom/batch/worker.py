@@ -164,8 +164,10 @@ def analyze_one(job: Job, out_dir: str | os.PathLike[str], options: BatchOptions
     Returns the ``ok`` row, or a ``failed`` row whose ``error`` says why (an
     unreadable, empty, corrupt or not-a-video file, nothing measurable, ...).
     Raises only :class:`BatchStopped` when the batch is being interrupted,
-    and :class:`~hiprom.errors.OutputPlaceError` when OUT_DIR takes no more
-    writes (a full disk: every other input would fail the same way).
+    :class:`~hiprom.errors.OutputPlaceError` when OUT_DIR takes no more
+    writes (a full disk), and :class:`~hiprom.errors.ModelError` when the pose
+    model cannot be used here (:func:`environment_fault`): every other input
+    would fail the same way, and not for its own fault.
     """
     global _busy
     out = Path(out_dir)
@@ -180,6 +182,8 @@ def analyze_one(job: Job, out_dir: str | os.PathLike[str], options: BatchOptions
     except (BatchStopped, OutputPlaceError):  # the batch stops: OUT_DIR is full or read-only
         raise
     except Exception as exc:  # one bad input must never stop the batch
+        if environment_fault(job, options, exc) is not None:  # this machine's setup: the same for every input
+            raise
         return SummaryRow.failed(job.rel, failure_message(exc))
     finally:
         _busy = False
