@@ -50,14 +50,17 @@ class Cluster:
                                                     "--no-dashboard", "--scheduler-file", str(self.file)])
         self._wait(lambda: self.file.is_file() and self.file.stat().st_size > 0, "the scheduler file")
         self.address = json.loads(self.file.read_text())["address"]
-        self.workers = [
-            self._spawn(f"worker{i}", ["worker", self.address, "--host", "127.0.0.1", "--nthreads", "1",
-                                       "--no-nanny", "--no-dashboard", "--name", f"w{i}"],
-                        envs[i] if i < len(envs) else None)
-            for i in range(n_workers)
-        ]
+        self.workers: list[subprocess.Popen] = []
+        for i in range(n_workers):
+            self.start_worker(envs[i] if i < len(envs) else None)
         with distributed.Client(self.address, timeout=30) as client:
             client.wait_for_workers(n_workers, timeout=60)
+
+    def start_worker(self, env: Mapping[str, str] | None = None) -> None:
+        """One more worker, named ``w<index>``, with ``env`` added to its environment."""
+        i = len(self.workers)
+        self.workers.append(self._spawn(f"worker{i}", ["worker", self.address, "--host", "127.0.0.1", "--nthreads",
+                                                       "1", "--no-nanny", "--no-dashboard", "--name", f"w{i}"], env))
 
     def _spawn(self, name: str, args: list[str], env: Mapping[str, str] | None = None) -> subprocess.Popen:
         log = open(self.logs / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
@@ -84,15 +87,18 @@ class Cluster:
         return None
 
     def stop(self) -> None:
-        for proc in (*self.workers, self.scheduler):
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in (*self.workers, self.scheduler):
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        """The workers first, then the scheduler: a worker closing while the scheduler does
+        sometimes hangs in Dask's own shutdown until killed (20 s)."""
+        for group in (self.workers, [self.scheduler]):
+            for proc in group:
+                if proc.poll() is None:
+                    proc.terminate()
+            for proc in group:
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
 
 
 @pytest.fixture
@@ -199,15 +205,18 @@ def short_clips(footage_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     return folder
 
 
+def _without_model(folder: Path) -> dict[str, str]:
+    """The environment of a machine without the pose model: HIPROM_MODEL_DIR names an empty folder,
+    the model cache is empty, and it may not download."""
+    (folder / "empty").mkdir(exist_ok=True)
+    return {"HIPROM_MODEL_DIR": str(folder / "empty"), "HIPROM_CACHE_DIR": str(folder / "cache"), "HIPROM_OFFLINE": "1"}
+
+
 @pytest.fixture(scope="module")
 def model_less(tmp_path_factory: pytest.TempPathFactory, model_path: Path) -> Iterator[Cluster]:
-    """Worker w0 set up right; worker w1 on a machine without the pose model: its HIPROM_MODEL_DIR
-    names an empty folder, its cache is empty, and it may not download."""
+    """Worker w0 set up right; worker w1 on a machine without the pose model."""
     folder = tmp_path_factory.mktemp("model-less")
-    (folder / "empty").mkdir()
-    good = {"HIPROM_MODEL_DIR": str(model_path.parent)}
-    bad = {"HIPROM_MODEL_DIR": str(folder / "empty"), "HIPROM_CACHE_DIR": str(folder / "cache"), "HIPROM_OFFLINE": "1"}
-    c = Cluster(folder, envs=[good, bad])
+    c = Cluster(folder, envs=[{"HIPROM_MODEL_DIR": str(model_path.parent)}, _without_model(folder)])
     try:
         yield c
     finally:
@@ -268,3 +277,36 @@ def test_no_fit_worker_stops_the_batch_at_once_charging_no_input(
     assert {r["status"] for r in read_summary(out / "summary.csv")} == {"interrupted"}
     assert not list(out.glob("*.done.json"))
     assert len([line for line in capfd.readouterr().err.splitlines() if "set aside" in line]) == 1
+
+
+@pytest.mark.model
+def test_once_a_worker_is_set_aside_the_tasks_follow_workers_that_come_and_go(
+        tmp_path: Path, model_path: Path, monkeypatch, capfd) -> None:
+    """After the bad worker is set aside, the good one ends (an HPC job's time limit) and another
+    starts: the tasks, restricted to the workers of that moment, must go to the new one, not wait forever."""
+    from hiprom.batch import dask_backend
+
+    monkeypatch.setattr(dask_backend, "WORKER_CHECK_S", 0.5)
+    good = {"HIPROM_MODEL_DIR": str(model_path.parent)}
+    cluster = Cluster(tmp_path, envs=[good, _without_model(tmp_path)])
+    try:
+        inputs = tmp_path / "in"
+        inputs.mkdir()
+        for i in range(4):
+            (inputs / f"slow-model{i}.mp4").write_bytes(b"x")  # the fake finds the pose model, then is slow
+        result: dict = {}
+        batch = threading.Thread(target=lambda: result.update(r=run_batch(
+            [inputs], tmp_path / "out", scheduler=cluster.address, progress=False, analyzer=FAKE_ANALYZER)))
+        batch.start()
+        said, deadline = "", time.monotonic() + 60
+        while "set aside" not in said and time.monotonic() < deadline:
+            time.sleep(0.05)
+            said += capfd.readouterr().err
+        assert "set aside" in said, said
+        cluster.workers[0].send_signal(signal.SIGKILL)
+        cluster.start_worker(good)
+        batch.join(timeout=120)
+        assert not batch.is_alive(), "the batch waits for workers gone"
+        assert [r.status for r in result["r"].rows] == ["ok"] * 4
+    finally:
+        cluster.stop()

@@ -206,10 +206,11 @@ class _Tasks:
     """The batch's tasks on the cluster, and the workers set aside for it.
 
     Until a worker's setup is found at fault, a task may run on any worker: Dask places it,
-    and workers that join take their share. From then on, every task not yet held by a usable
-    worker is submitted again restricted to the usable ones (``workers=``, strict): a worker
-    that fails each task in milliseconds otherwise took the next one from the queue, and the
-    ones waiting behind busy workers, until it had failed nearly every input of the batch.
+    and workers that join take their share. From then on, every task not yet running on a
+    usable worker is submitted again restricted to the usable ones (``workers=``, strict;
+    loose ones let the idle bad worker steal them back): a worker that fails each task in
+    milliseconds otherwise took the next one from the queue, and the ones waiting behind
+    busy workers, until it had failed nearly every input of the batch.
     The restriction follows workers that come and go (see :meth:`any_usable_worker`).
     Set-aside workers are left running: the cluster may be shared, and the fault may be
     this batch's only (its inputs' folder, its hiprom version).
@@ -265,7 +266,7 @@ class _Tasks:
         """Whether a worker can run the tasks now.
 
         Once one is set aside, the tasks follow the usable workers as they come and go (an
-        adaptive or HPC cluster): those not yet held by one are restricted to the new set.
+        adaptive or HPC cluster): those not yet running are restricted to the new set.
         """
         if not self.set_aside:
             return bool(self.client.scheduler_info(n_workers=1).get("workers"))
@@ -275,13 +276,24 @@ class _Tasks:
         return bool(usable)
 
     def _restrict(self, usable: set[str]) -> None:
-        """Submit again, restricted to ``usable``, every task not finished nor held by one of them."""
+        """Submit again, restricted to ``usable``, every task not finished nor running on one of them.
+
+        Not only those queued: Dask hands restricted tasks to the allowed workers at once, so
+        a task merely waiting its turn on one of them would not move to a worker joining later.
+        """
         self.allowed = usable
-        held = {key for keys in self.client.processing(workers=sorted(usable)).values() for key in keys}
+        running = self.client.run(_running_keys, workers=sorted(usable), on_error="ignore")
+        held = {key for keys in running.values() for key in keys}
         moved = [fut for fut in self.jobs if fut.key not in held and not fut.done()]
         self.client.cancel(moved)
         for fut in moved:
             self.submit(self.jobs.pop(fut))
+
+
+def _running_keys(dask_worker: Any) -> list[str]:
+    """The keys of the tasks a Dask worker runs now (sent to it by ``Client.run``)."""
+    state = dask_worker.state
+    return [str(ts.key) for ts in state.executing | state.long_running]
 
 
 def _completed(tasks: _Tasks, reporter: Reporter) -> Iterator[Any]:
@@ -298,9 +310,10 @@ def _completed(tasks: _Tasks, reporter: Reporter) -> Iterator[Any]:
             continue
         if time.monotonic() >= next_check and tasks.client.status == "running":  # not while it reconnects
             next_check = time.monotonic() + WORKER_CHECK_S
-            has = bool(tasks.any_usable_worker())
+            has = tasks.any_usable_worker()
             if had and not has:
-                reporter.note(f"the Dask scheduler at {tasks.address} has no workers {'left' if seen else 'yet'}; "
+                which = f"{'left' if seen else 'yet'}{' but those set aside' if tasks.set_aside else ''}"
+                reporter.note(f"the Dask scheduler at {tasks.address} has no workers {which}; "
                               f"waiting for some (start them with: dask worker {tasks.address} --nthreads 1)")
             seen, had = seen or has, has
         time.sleep(0.05)
