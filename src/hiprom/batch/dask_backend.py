@@ -367,8 +367,10 @@ def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address:
                         row = SummaryRow.failed(job.rel, payload)
                 except distributed.KilledWorker:
                     row = SummaryRow.failed(job.rel, CRASH_MESSAGE)
-                except (CancelledError, OutputPlaceError, NoWorkerFitError):  # the scheduler gone (only we
-                    raise  # cancel, else), the disk full, no worker left to run the batch: the batch stops
+                except (CancelledError, OutputPlaceError, NoWorkerFitError):
+                    # The batch stops: the scheduler gone (the futures we cancel are no longer ours),
+                    # the disk full, no worker left to run it.
+                    raise
                 except Exception as exc:
                     row = SummaryRow.failed(job.rel, failure_message(exc))
                 rows[job.rel] = row
