@@ -4,6 +4,8 @@ Each has the signature of ``hiprom.pipeline.analyze_path`` and is passed to
 ``run_batch(analyzer="tests.batch.fakes:...")``; spawned workers import it by
 name. What it does depends on the input's file name:
 
+- ``*model*``: first finds the pose model as a video would (``ModelError`` on a
+  machine without it), then as below;
 - ``*crash*``: the worker process dies at once (like a decoder segfault);
 - ``*boom*``: an unexpected exception (a bug);
 - ``*slow*``: ``SLOW_FRAMES`` frames at ``SLOW_FRAME_S`` each, reporting progress;
@@ -34,6 +36,10 @@ LONG_FRAMES = 2000
 
 def analyze_by_name(path, model=None, mirrored=None, norms=None, progress=None):
     name = Path(path).name
+    if "model" in name:
+        from hiprom.pose import resolve_model
+
+        resolve_model(model, show_progress=False)
     if "crash" in name:
         os._exit(70)
     if "boom" in name:

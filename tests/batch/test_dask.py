@@ -87,10 +87,11 @@ def test_a_worker_without_the_model_is_named(cluster, footage_dir: Path) -> None
     job = discover([footage_dir / "rendered" / "gt01.mp4"])[0]
     options = BatchOptions.create(model="/nowhere/pose.task", model_spec="/nowhere/pose.task")
     with distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
-        status, message, _ = client.submit(remote_analyze, job, options, pure=False).result()
+        status, worker, fault = client.submit(remote_analyze, job, options, pure=False).result()
         workers = set(client.scheduler_info()["workers"])
-    assert status == "failed" and "/nowhere/pose.task not found" in message
-    assert any(message.startswith(f"on the Dask worker {w}: ") for w in workers), message
+    assert status == "unfit" and worker in workers  # the worker's setup, not the input: set aside
+    assert str(fault).startswith("the pose model cannot be used there: model file /nowhere/pose.task not found")
+    assert fault.exit_code == 3
 
 
 def test_a_scheduler_without_workers_says_so_while_it_waits(recordings: Path, tmp_path: Path, capfd) -> None:
@@ -123,9 +124,9 @@ def test_a_worker_with_another_hiprom_version_refuses_the_task(cluster, recordin
     job = discover([recordings])[0]
     options = BatchOptions.create(hiprom_version="0.0.1")  # the batch process runs another version
     with distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
-        status, message, _ = client.submit(remote_analyze, job, options, pure=False).result()
-    assert status == "failed" and message.startswith("on the Dask worker tcp://")
-    assert "the batch hiprom 0.0.1; install the same hiprom version on every worker" in message
+        status, worker, fault = client.submit(remote_analyze, job, options, pure=False).result()
+    assert status == "unfit" and worker.startswith("tcp://")
+    assert str(fault).endswith("the batch hiprom 0.0.1; install the same hiprom version on every worker")
 
 
 def test_an_interrupted_batch_frees_the_cluster_at_once(tmp_path: Path, cluster) -> None:
@@ -217,10 +218,42 @@ def test_a_worker_that_cannot_see_the_input_is_named(cluster, tmp_path: Path) ->
     elsewhere = tmp_path / "only-on-the-client" / "x.mp4"
     job = Job(path=elsewhere, rel="x.mp4", stem="x")
     with distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
-        status, message, _ = client.submit(remote_analyze, job, BatchOptions.create(), pure=False).result()
-    assert status == "failed" and message.startswith("on the Dask worker tcp://"), message
-    assert message.endswith(f": {elsewhere}: no such file there; every Dask worker must see each input at "
-                            "the path the batch found it (a shared or identically mounted folder)"), message
+        status, worker, fault = client.submit(remote_analyze, job, BatchOptions.create(), pure=False).result()
+    assert status == "unfit" and worker.startswith("tcp://"), fault
+    assert str(fault) == (f"it does not see {elsewhere}; every Dask worker must see each input at the path the "
+                          "batch found it (a shared or identically mounted folder)")
+
+
+def test_an_input_gone_since_the_batch_found_it_is_its_own_failure(tmp_path: Path, cluster, capfd) -> None:
+    """A worker that does not see an input is set aside only while the batch still sees it: an input
+    deleted in the meantime is that input's failure, and the batch goes on with every worker."""
+    import threading
+    import time
+
+    from .conftest import FAKE_ANALYZER
+
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for i in range(2):
+        (inputs / f"slow{i}.mp4").write_bytes(b"x")  # videos go first, keeping both workers busy about 1 s
+    gone = inputs / "gone.landmarks.npz"
+    gone.write_bytes(b"x")
+    result: dict = {}
+    batch = threading.Thread(target=lambda: result.update(r=run_batch(
+        [inputs], tmp_path / "out", scheduler=cluster.scheduler_address, progress=False, analyzer=FAKE_ANALYZER)))
+    batch.start()
+    with distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
+        deadline = time.monotonic() + 30
+        while not any(client.processing().values()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+    gone.unlink()
+    batch.join(timeout=60)
+    assert "r" in result, "the batch stopped"
+    rows = {r.file: r for r in result["r"].rows}
+    assert rows["gone.landmarks.npz"].status == "failed", rows["gone.landmarks.npz"]
+    assert rows["gone.landmarks.npz"].error == "cannot read the file (No such file or directory)"
+    assert rows["slow0.mp4"].status == rows["slow1.mp4"].status == "ok"
+    assert "set aside" not in capfd.readouterr().err
 
 
 def test_workers_all_gone_mid_batch_are_said_while_it_waits(tmp_path: Path, capfd, monkeypatch) -> None:

@@ -7,6 +7,7 @@ other worker and nothing is lost or counted twice.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -14,12 +15,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pytest
 
-from hiprom.batch import read_summary, run_batch
+from hiprom.batch import read_summary, run_batch, runner
 
 from .conftest import FAKE_ANALYZER, REPO
 
@@ -29,16 +30,19 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform == "win32", reas
 SLOW = [f"slow{i}.landmarks.npz" for i in range(6)]
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
+def _env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ, **extra)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "tests"), str(REPO), str(REPO / "src"), env.get("PYTHONPATH", "")])
     return env
 
 
 class Cluster:
-    """A scheduler process and worker processes (no nanny: killing one kills the worker)."""
+    """A scheduler process and worker processes (no nanny: killing one kills the worker).
 
-    def __init__(self, folder: Path, n_workers: int = 2) -> None:
+    ``envs`` gives each worker its own environment variables (a machine set up otherwise).
+    """
+
+    def __init__(self, folder: Path, n_workers: int = 2, envs: Sequence[Mapping[str, str]] = ()) -> None:
         self.file = folder / "scheduler.json"
         self.logs = folder / "dask-logs"
         self.logs.mkdir()
@@ -46,17 +50,21 @@ class Cluster:
                                                     "--no-dashboard", "--scheduler-file", str(self.file)])
         self._wait(lambda: self.file.is_file() and self.file.stat().st_size > 0, "the scheduler file")
         self.address = json.loads(self.file.read_text())["address"]
-        self.workers = [
-            self._spawn(f"worker{i}", ["worker", self.address, "--host", "127.0.0.1", "--nthreads", "1",
-                                       "--no-nanny", "--no-dashboard", "--name", f"w{i}"])
-            for i in range(n_workers)
-        ]
+        self.workers: list[subprocess.Popen] = []
+        for i in range(n_workers):
+            self.start_worker(envs[i] if i < len(envs) else None)
         with distributed.Client(self.address, timeout=30) as client:
             client.wait_for_workers(n_workers, timeout=60)
 
-    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
+    def start_worker(self, env: Mapping[str, str] | None = None) -> None:
+        """One more worker, named ``w<index>``, with ``env`` added to its environment."""
+        i = len(self.workers)
+        self.workers.append(self._spawn(f"worker{i}", ["worker", self.address, "--host", "127.0.0.1", "--nthreads",
+                                                       "1", "--no-nanny", "--no-dashboard", "--name", f"w{i}"], env))
+
+    def _spawn(self, name: str, args: list[str], env: Mapping[str, str] | None = None) -> subprocess.Popen:
         log = open(self.logs / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
-        return subprocess.Popen([sys.executable, "-m", "dask", *args], env=_env(), stdout=log,
+        return subprocess.Popen([sys.executable, "-m", "dask", *args], env=_env(**(env or {})), stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
     def _wait(self, ready, what: str, timeout_s: float = 60) -> None:
@@ -65,6 +73,10 @@ class Cluster:
             if self.scheduler.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"no {what}: {(self.logs / 'scheduler.log').read_text()[-2000:]}")
             time.sleep(0.1)
+
+    def address_of(self, client, i: int) -> str:
+        """The address of worker ``i``."""
+        return next(a for a, w in client.scheduler_info(n_workers=-1)["workers"].items() if w["name"] == f"w{i}")
 
     def busy_worker(self, client) -> subprocess.Popen | None:
         """The process of a worker running a task now, if any (workers are named by their index)."""
@@ -75,15 +87,18 @@ class Cluster:
         return None
 
     def stop(self) -> None:
-        for proc in (*self.workers, self.scheduler):
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in (*self.workers, self.scheduler):
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        """The workers first, then the scheduler: a worker closing while the scheduler does
+        sometimes hangs in Dask's own shutdown until killed (20 s)."""
+        for group in (self.workers, [self.scheduler]):
+            for proc in group:
+                if proc.poll() is None:
+                    proc.terminate()
+            for proc in group:
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
 
 
 @pytest.fixture
@@ -163,3 +178,135 @@ def test_a_scheduler_gone_mid_batch_keeps_what_finished_and_says_so(inputs: Path
     unfinished = {f for f, r in summary.items() if r["status"] not in ("ok", "failed")}
     assert unfinished and {summary[f]["status"] for f in unfinished} == {"interrupted"}
     assert not [r["error"] for r in summary.values() if "internal error" in r["error"]]
+
+
+# -- a worker set up otherwise -------------------------------------------------------------
+
+N_CLIPS = 6
+CLIP_FRAMES = 10
+
+
+@pytest.fixture(scope="module")
+def short_clips(footage_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Six clips of the first 10 frames of the rendered gt01 (a seated man, 640x480), cut with OpenCV once."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(footage_dir / "rendered" / "gt01.mp4"))
+    fps, frames = cap.get(cv2.CAP_PROP_FPS), [cap.read()[1] for _ in range(CLIP_FRAMES)]
+    cap.release()
+    folder = tmp_path_factory.mktemp("short-clips") / "in"
+    folder.mkdir()
+    for i in range(N_CLIPS):
+        writer = cv2.VideoWriter(str(folder / f"clip{i}.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), fps,
+                                 (frames[0].shape[1], frames[0].shape[0]))
+        for frame in frames:
+            writer.write(frame)
+        writer.release()
+    return folder
+
+
+def _without_model(folder: Path) -> dict[str, str]:
+    """The environment of a machine without the pose model: HIPROM_MODEL_DIR names an empty folder,
+    the model cache is empty, and it may not download."""
+    (folder / "empty").mkdir(exist_ok=True)
+    return {"HIPROM_MODEL_DIR": str(folder / "empty"), "HIPROM_CACHE_DIR": str(folder / "cache"), "HIPROM_OFFLINE": "1"}
+
+
+@pytest.fixture(scope="module")
+def model_less(tmp_path_factory: pytest.TempPathFactory, model_path: Path) -> Iterator[Cluster]:
+    """Worker w0 set up right; worker w1 on a machine without the pose model."""
+    folder = tmp_path_factory.mktemp("model-less")
+    c = Cluster(folder, envs=[{"HIPROM_MODEL_DIR": str(model_path.parent)}, _without_model(folder)])
+    try:
+        yield c
+    finally:
+        c.stop()
+
+
+def _batch_options(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **changes) -> None:
+    """The model file the batch resolves is at a path only its own machine has (the user's model
+    cache, say), so each worker finds its own; ``changes`` to the options as well."""
+    real = runner.make_options
+
+    def elsewhere(*args, **kwargs):
+        options = real(*args, **kwargs)
+        model = str(tmp_path / "batch-machine" / Path(options.model).name)
+        return dataclasses.replace(options, model=model, **changes)
+
+    monkeypatch.setattr(runner, "make_options", elsewhere)
+
+
+@pytest.mark.footage
+@pytest.mark.model
+def test_a_worker_without_the_model_is_set_aside_and_its_inputs_run_elsewhere(
+        short_clips: Path, model_less: Cluster, tmp_path: Path, monkeypatch, capfd) -> None:
+    """Before: the worker without the model failed each task in milliseconds and took the next one, so it
+    failed 4 of the 6 inputs ('on the Dask worker …: pose model … not found …'), exit 1, while the other
+    worker analysed one; a 2,000-file night ended with most files failed."""
+    _batch_options(monkeypatch, tmp_path)
+    result = run_batch([short_clips], tmp_path / "out", scheduler=model_less.address, progress=False)
+    err = capfd.readouterr().err
+    assert [r.status for r in result.rows] == ["ok"] * N_CLIPS, [r.error for r in result.rows]
+    with distributed.Client(model_less.address, timeout=30) as client:
+        bad = model_less.address_of(client, 1)
+    said = [line for line in err.splitlines() if "set aside" in line]
+    assert len(said) == 1, err
+    assert said[0].startswith(f"hiprom: Dask worker {bad}: the pose model cannot be used there: pose model "), said
+    assert "HIPROM_MODEL_DIR" in said[0]
+    assert said[0].endswith("; set aside for this batch, its inputs go to the other workers"), said
+
+
+@pytest.mark.footage
+@pytest.mark.model
+def test_no_fit_worker_stops_the_batch_at_once_charging_no_input(
+        short_clips: Path, model_less: Cluster, tmp_path: Path, monkeypatch, capfd) -> None:
+    """Both workers run another hiprom than the batch: before, every input 'failed', exit 1."""
+    from hiprom import __version__
+    from hiprom.batch.dask_backend import NoWorkerFitError
+
+    _batch_options(monkeypatch, tmp_path, hiprom_version="0.0.1")
+    out = tmp_path / "out"
+    t0 = time.monotonic()
+    with pytest.raises(NoWorkerFitError) as caught:
+        run_batch([short_clips], out, scheduler=model_less.address, progress=False)
+    assert time.monotonic() - t0 < 20
+    assert caught.value.exit_code == 2
+    assert str(caught.value).startswith(f"no Dask worker at {model_less.address} can run this batch (worker tcp://")
+    assert f"it runs hiprom {__version__}, the batch hiprom 0.0.1" in str(caught.value)
+    assert str(caught.value).endswith("then run the same command again to continue")
+    assert {r["status"] for r in read_summary(out / "summary.csv")} == {"interrupted"}
+    assert not list(out.glob("*.done.json"))
+    assert len([line for line in capfd.readouterr().err.splitlines() if "set aside" in line]) == 1
+
+
+@pytest.mark.model
+def test_once_a_worker_is_set_aside_the_tasks_follow_workers_that_come_and_go(
+        tmp_path: Path, model_path: Path, monkeypatch, capfd) -> None:
+    """After the bad worker is set aside, the good one ends (an HPC job's time limit) and another
+    starts: the tasks, restricted to the workers of that moment, must go to the new one, not wait forever."""
+    from hiprom.batch import dask_backend
+
+    monkeypatch.setattr(dask_backend, "WORKER_CHECK_S", 0.5)
+    good = {"HIPROM_MODEL_DIR": str(model_path.parent)}
+    cluster = Cluster(tmp_path, envs=[good, _without_model(tmp_path)])
+    try:
+        inputs = tmp_path / "in"
+        inputs.mkdir()
+        for i in range(4):
+            (inputs / f"slow-model{i}.mp4").write_bytes(b"x")  # the fake finds the pose model, then is slow
+        result: dict = {}
+        batch = threading.Thread(target=lambda: result.update(r=run_batch(
+            [inputs], tmp_path / "out", scheduler=cluster.address, progress=False, analyzer=FAKE_ANALYZER)))
+        batch.start()
+        said, deadline = "", time.monotonic() + 60
+        while "set aside" not in said and time.monotonic() < deadline:
+            time.sleep(0.05)
+            said += capfd.readouterr().err
+        assert "set aside" in said, said
+        cluster.workers[0].send_signal(signal.SIGKILL)
+        cluster.start_worker(good)
+        batch.join(timeout=120)
+        assert not batch.is_alive(), "the batch waits for workers gone"
+        assert [r.status for r in result["r"].rows] == ["ok"] * 4
+    finally:
+        cluster.stop()

@@ -252,3 +252,31 @@ def test_names_near_the_file_system_limit(tmp_path: Path) -> None:
     assert rows[too_long].error.endswith("cannot write (File name too long); "
                                          "the name is longer than the file system allows; use a shorter name")
     assert not list((tmp_path / "out").rglob("*.part"))
+
+
+def test_a_model_mediapipe_cannot_load_stops_the_batch_at_once_with_exit_code_3(tmp_path: Path) -> None:
+    """Every worker shares this machine's model: before, each video 'failed' in turn with the same
+    'MediaPipe could not load this model' (8 of 8, exit 1); now one line, exit 3, and resumable."""
+    import zipfile
+
+    import cv2
+    import numpy as np
+
+    from hiprom.errors import ModelError
+
+    model = tmp_path / "pose_landmarker_full.task"
+    with zipfile.ZipFile(model, "w") as bundle:  # a well-formed bundle whose networks are not networks
+        for name in ("pose_detector.tflite", "pose_landmarks_detector.tflite"):
+            bundle.writestr(name, b"\x00" * 4096)
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for i in range(3):
+        writer = cv2.VideoWriter(str(inputs / f"v{i}.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (160, 120))
+        for _ in range(3):
+            writer.write(np.zeros((120, 160, 3), np.uint8))
+        writer.release()
+    out = tmp_path / "out"
+    with pytest.raises(ModelError, match="MediaPipe could not load this model") as err:
+        _run(inputs, out, analyzer="hiprom.pipeline:analyze_path", model=str(model))
+    assert err.value.exit_code == 3
+    assert {r["status"] for r in read_summary(out / "summary.csv")} == {"interrupted"}

@@ -33,7 +33,7 @@ from hiprom.batch.progress import Reporter
 from hiprom.batch.summary import SummaryRow
 from hiprom.batch.worker import BatchStopped, analyze_one, failure_message
 from hiprom.cores import available_cores, init_with_thread_limit
-from hiprom.errors import OutputPlaceError
+from hiprom.errors import ModelError, OutputPlaceError
 
 CRASH_MESSAGE = (
     "the analysis process crashed while reading this file (a corrupt file, or out of memory); "
@@ -89,9 +89,10 @@ class LocalPool:
     def run(self, jobs: Sequence[Job], rows: dict[str, SummaryRow]) -> None:
         """Analyse ``jobs``, filling ``rows`` (by ``Job.rel``) as they finish.
 
-        On Ctrl-C, or when OUT_DIR takes no more writes (``OutputPlaceError``),
-        the jobs not finished get ``interrupted`` rows and the exception is
-        re-raised once the workers have stopped.
+        On Ctrl-C, when OUT_DIR takes no more writes (``OutputPlaceError``), or
+        when the pose model cannot be used (``ModelError``: every worker shares
+        this machine's setup), the jobs not finished get ``interrupted`` rows and
+        the exception is re-raised once the workers have stopped.
         """
         self.rows = rows
         if not jobs:
@@ -114,7 +115,9 @@ class LocalPool:
                         self._finish(job, fut.result())
                     except BrokenProcessPool:
                         crashed.append(job)
-                    except OutputPlaceError:  # the disk is full: stop as for Ctrl-C, then say so
+                    except (OutputPlaceError, ModelError):
+                        # The disk full, the model unusable here: every later input would fail
+                        # alike. Stop as for Ctrl-C, then say so.
                         self._interrupt(in_flight, [*pending, *suspects])
                         raise
                     except Exception as exc:  # e.g. a result that cannot be sent back

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hiprom.atomic import check_not_source, output_error, private_dir
-from hiprom.batch.dask_backend import SchedulerLostError, import_distributed, run_dask
+from hiprom.batch.dask_backend import NoWorkerFitError, SchedulerLostError, import_distributed, run_dask
 from hiprom.batch.discover import Job, discover, largest_first
 from hiprom.batch.local import LocalPool, available_cores
 from hiprom.batch.outputs import (BatchOptions, EarlierOutput, OutputPaths, adopt_earlier, earlier_outputs, finished_row,
                                   remove_stale_parts)
 from hiprom.batch.progress import Reporter, RichReporter
 from hiprom.batch.summary import SummaryRow, write_summary, write_trials
-from hiprom.errors import HipromError, InputError, OutputPlaceError
+from hiprom.errors import HipromError, InputError, ModelError, OutputPlaceError
 
 SUMMARY_NAME = "summary.csv"
 TRIALS_NAME = "trials.csv"
@@ -222,8 +222,8 @@ def run_batch(
                     LocalPool(out, options, workers or available_cores(), reporter).run(todo, rows)
             except KeyboardInterrupt as exc:
                 interrupted, stop_signal = True, getattr(exc, "signum", None)
-            except (SchedulerLostError, OutputPlaceError) as exc:  # keep what finished, list every input, say so
-                lost = exc
+            except (SchedulerLostError, NoWorkerFitError, OutputPlaceError, ModelError) as exc:
+                lost = exc  # keep what finished, list every input, then say so
         seconds = time.monotonic() - t0
         ordered = [rows.get(job.rel) or SummaryRow.interrupted(job.rel) for job in jobs]
         summary = write_summary(out / SUMMARY_NAME, ordered)

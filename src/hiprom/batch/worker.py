@@ -25,7 +25,7 @@ from typing import Any
 from hiprom.batch.discover import Job
 from hiprom.batch.outputs import BatchOptions, input_fingerprint, write_outputs
 from hiprom.batch.summary import SummaryRow
-from hiprom.errors import HipromError, OutputPlaceError
+from hiprom.errors import ConfigError, HipromError, ModelError, OutputPlaceError
 from hiprom.recording import LandmarkRecording
 
 # Set by init_worker in a worker process; None in the parent or a Dask worker.
@@ -119,6 +119,34 @@ def compute(job: Job, options: BatchOptions,
                         norms=options.norms, progress=progress)
 
 
+def environment_fault(job: Job, options: BatchOptions, exc: BaseException | None = None) -> HipromError | None:
+    """Why this process, and not ``job``'s file, is at fault; ``None`` when nothing here is.
+
+    The one rule telling a worker's setup from an input's fault. Called before the
+    analysis (``exc`` is ``None``): this process runs another hiprom version than the batch
+    (its numbers could differ), or does not see ``job.path`` (the batch found it there: on
+    a Dask worker, that machine does not share the folder). Called with what the analysis
+    raised: the pose model missing or unloadable here (a ``ModelError``). Such a fault
+    fails every input alike, in milliseconds, so its inputs must not be charged with it;
+    a corrupt video or nobody in view is the input's own failure (``None``).
+
+    Returns:
+        The fault in words that follow "the worker ...: " (a ``ModelError``, exit code 3,
+        for the model; a ``ConfigError``, exit code 2, otherwise).
+    """
+    from hiprom import __version__
+
+    if exc is not None:
+        return ModelError(f"the pose model cannot be used there: {exc}") if isinstance(exc, ModelError) else None
+    if options.hiprom_version != __version__:
+        return ConfigError(f"it runs hiprom {__version__}, the batch hiprom {options.hiprom_version}; "
+                           "install the same hiprom version on every worker")
+    if not job.path.exists():
+        return ConfigError(f"it does not see {job.path}; every Dask worker must see each input at the path "
+                           "the batch found it (a shared or identically mounted folder)")
+    return None
+
+
 def failure_message(exc: BaseException) -> str:
     """One plain sentence for the summary's ``error`` column."""
     if isinstance(exc, HipromError):
@@ -136,8 +164,10 @@ def analyze_one(job: Job, out_dir: str | os.PathLike[str], options: BatchOptions
     Returns the ``ok`` row, or a ``failed`` row whose ``error`` says why (an
     unreadable, empty, corrupt or not-a-video file, nothing measurable, ...).
     Raises only :class:`BatchStopped` when the batch is being interrupted,
-    and :class:`~hiprom.errors.OutputPlaceError` when OUT_DIR takes no more
-    writes (a full disk: every other input would fail the same way).
+    :class:`~hiprom.errors.OutputPlaceError` when OUT_DIR takes no more
+    writes (a full disk), and :class:`~hiprom.errors.ModelError` when the pose
+    model cannot be used here (:func:`environment_fault`): every other input
+    would fail the same way, and not for its own fault.
     """
     global _busy
     out = Path(out_dir)
@@ -152,6 +182,8 @@ def analyze_one(job: Job, out_dir: str | os.PathLike[str], options: BatchOptions
     except (BatchStopped, OutputPlaceError):  # the batch stops: OUT_DIR is full or read-only
         raise
     except Exception as exc:  # one bad input must never stop the batch
+        if environment_fault(job, options, exc) is not None:  # this machine's setup: the same for every input
+            raise
         return SummaryRow.failed(job.rel, failure_message(exc))
     finally:
         _busy = False
