@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from hiprom.report.figures import fmt
+from hiprom.report.paper import PAPERS
 from hiprom.validation import Pair, pdf, summarize
 
+from report.pdftools import need_poppler, on_the_sheet, pdf_pages
 from .conftest import synthetic_pairs
 
 
@@ -75,3 +78,11 @@ def test_an_icc_below_0_is_explained_not_left_as_a_puzzle() -> None:
     assert ("An ICC below 0 (Left internal rotation, All measures together) is no agreement at all"
             in " ".join(pdf.meaning(study)))
     assert "below 0" not in " ".join(pdf.meaning(summarize(synthetic_pairs(n_subjects=10))))
+
+
+def test_the_validation_report_is_laid_out_on_a4_or_us_letter(tmp_path: Path) -> None:
+    """It was A4 only: on Letter at actual size its last 50 pt, page numbers with them, were not printed."""
+    need_poppler()
+    study = summarize(synthetic_pairs(n_subjects=30, seed=3))
+    for sheet in PAPERS.values():
+        on_the_sheet(pdf_pages(pdf.write_pdf(study, tmp_path / f"{sheet.name}.pdf", paper=sheet.name)), sheet)
