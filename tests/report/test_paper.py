@@ -17,7 +17,7 @@ from hiprom.report import ReportData, write_pdf
 from hiprom.report.paper import PAPERS, default_paper, paper
 from hiprom.store import Store
 
-from .pdftools import Page, need_fonts, need_poppler, on_the_sheet, pdf_pages, squeeze
+from .pdftools import need_fonts, need_poppler, on_the_sheet, pdf_pages, squeeze
 
 
 
