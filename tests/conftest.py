@@ -158,6 +158,13 @@ def _umount(where: Path) -> None:
     subprocess.run(["umount", "-l", str(where)], check=False)
 
 
+@pytest.fixture(autouse=True)
+def _a4_paper(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every PDF on A4 whatever this machine's locale (en_US would lay them out on US Letter);
+    the tests of Letter ask for it (tests/report/test_paper.py)."""
+    monkeypatch.setenv("HIPROM_PAPER", "a4")
+
+
 @pytest.fixture
 def sydney_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """hiprom runs in Sydney (UTC+11 in March): a morning there crosses midnight UTC."""

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from hiprom.report.paper import Paper
+
+EDGE_PT = 5 / 25.4 * 72  # printers leave about 5 mm of each edge blank: nothing may be printed there
 BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -59,3 +64,55 @@ def table_row(text: str, label: str, occurrence: int = 0) -> list[str]:
     """Tokens after ``label`` on the ``occurrence``-th line that starts with it."""
     rows = [line.strip() for line in text.splitlines() if line.strip().startswith(label)]
     return rows[occurrence][len(label):].split()
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page as pdftotext reads it: its size and its words, in points from the top left corner."""
+
+    width_pt: float
+    height_pt: float
+    words: list[tuple[str, float, float, float, float]]  # (text, x_min, y_min, x_max, y_max)
+
+    def lines(self) -> list[str]:
+        """The words joined into lines, top to bottom (words whose baselines are within 2 pt)."""
+        rows: dict[float, list[tuple[float, str]]] = {}
+        for text, x0, _, _, y1 in self.words:
+            key = next((k for k in rows if abs(k - y1) < 2), y1)
+            rows.setdefault(key, []).append((x0, text))
+        return [" ".join(t for _, t in sorted(rows[k])) for k in sorted(rows)]
+
+
+_PAGE = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', re.S)
+_WORD = re.compile(r'<word xMin="([\d.-]+)" yMin="([\d.-]+)" xMax="([\d.-]+)" yMax="([\d.-]+)">(.*?)</word>')
+
+
+def pdf_pages(pdf: Path) -> list[Page]:
+    """Each page's size (what a printer takes the sheet to be) and where every word is (``pdftotext -bbox``)."""
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", "-bbox", str(pdf), "-"], check=True,
+                         capture_output=True, text=True).stdout
+    return [Page(float(w), float(h), [(html.unescape(m[4]), *map(float, m[:4])) for m in _WORD.findall(body)])
+            for w, h, body in _PAGE.findall(out)]
+
+
+def on_the_sheet(pages: list[Page], sheet: Paper) -> None:
+    """Every page is ``sheet`` and every word, the footer's page number too, is printed inside it."""
+    assert pages
+    for number, page in enumerate(pages, 1):
+        assert (page.width_pt, page.height_pt) == pytest.approx(sheet.size_pt, abs=0.5)
+        for text, x0, y0, x1, y1 in page.words:
+            assert EDGE_PT < x0 and x1 < page.width_pt - EDGE_PT and EDGE_PT < y0 and y1 < page.height_pt - EDGE_PT, \
+                (number, text, (x0, y0, x1, y1))
+        assert page.lines()[-1].endswith(f"Page {number} of {len(pages)}")  # the footer is the last line
+        _nothing_overlaps(page, number)
+
+
+def _nothing_overlaps(page: Page, number: int) -> None:
+    """No two words of a line print over each other, and no table cell runs into the next one
+    (pdftotext reads text drawn over the next cell as one word: "0.56]0.30")."""
+    x0, x1, y1 = (np.array([w[k] for w in page.words]) for k in (1, 3, 4))
+    same_line = np.abs(y1[:, None] - y1[None, :]) < 1.5
+    shared_pt = np.minimum(x1[:, None], x1[None, :]) - np.maximum(x0[:, None], x0[None, :])
+    clash = np.triu(same_line & (shared_pt > 0.5), k=1)
+    assert not clash.any(), [(number, page.words[a][0], page.words[b][0]) for a, b in zip(*np.nonzero(clash))][:5]
+    assert not [w[0] for w in page.words if re.search(r"\][^\s,.;:)]", w[0])], number

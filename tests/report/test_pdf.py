@@ -22,7 +22,7 @@ from hiprom.report.figures import MEASURE_LABELS, MEASURES, fmt
 from hiprom.report.pdf import build_context
 from hiprom.store import Store
 
-from .pdftools import colour_fraction, need_fonts, need_poppler, page_images, pdf_text, squeeze, table_row
+from .pdftools import colour_fraction, need_fonts, need_poppler, page_images, pdf_pages, pdf_text, squeeze, table_row
 
 pytest.importorskip("weasyprint")
 
@@ -139,12 +139,20 @@ def test_chinese_japanese_and_korean_names_print_as_letters_not_boxes(
 ) -> None:
     need_poppler()
     need_fonts("Noto Sans CJK")  # .ci/run installs fonts-noto-cjk; without it these names were empty boxes
-    store.add_subject("P-CJK", name="山田 太郎 / 김민준 / 王小明")
+    store.add_subject("P-CJK", name="山田 太郎 / 김민준 / 王小明 / やまだ たろう。")
     record = store.save_analysis(fixture_analysis, subject="P-CJK", operator="佐藤 花子")
     pdf = write_pdf(ReportData.from_store(store, record.id), tmp_path / "cjk.pdf")
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "CJK" in fonts  # drawn from a font that has these letters
-    assert "山田太郎/김민준/王小明" in squeeze(pdf_text(pdf)) and "佐藤花子" in squeeze(pdf_text(pdf))
+    assert "山田太郎/김민준/王小明/やまだたろう。" in squeeze(pdf_text(pdf, layout=False)) and "佐藤花子" in squeeze(pdf_text(pdf))
+    # Kana and CJK punctuation (U+3000-30FF) were asked of the emoji font, which has none of them:
+    # "やまだ たろう。" was in the text layer but printed as blank space.
+    page, dpi = page_images(pdf, dpi=100)[0], 100
+    kana = [w for w in pdf_pages(pdf)[0].words if set(w[0]) & set("やまだたろう。")]
+    assert kana
+    for text, x0, _, x1, y1 in kana:  # the word's box, one 9 pt line high (a blank glyph's box has no height)
+        ink = page[round((y1 - 9) * dpi / 72):round(y1 * dpi / 72), round(x0 * dpi / 72):round(x1 * dpi / 72)]
+        assert ink.size and (ink.min(axis=2) < 128).mean() > 0.05, text  # drawn, not blank
 
 
 def test_a_long_unbroken_pseudonym_or_address_stays_on_the_page(store: Store, fixture_analysis: dict,

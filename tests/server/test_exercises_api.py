@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from hiprom.report.paper import PAPERS
 from hiprom.server.routes import exercises, records
+from hiprom.server.settings import ServerSettings
 from hiprom.store import Store
+from report.pdftools import pdf_pages
 
 RESULT = {"schema": "hiprom.exercise/1", "exercise": "chair_rotation_external", "side": "left",
           "direction": "external", "dose": {"hold_s": 3, "reps": 10, "sets": 2}, "reps_done": 7, "reps_target": 20,
@@ -22,6 +26,7 @@ def client(store: Store) -> TestClient:
     app.include_router(records.router)
     app.include_router(exercises.router)
     app.state.store = store
+    app.state.settings = ServerSettings(paper="letter")  # a clinic in the US: `hiprom serve --paper letter`
     return TestClient(app)
 
 
@@ -31,7 +36,7 @@ def test_catalogue(client: TestClient) -> None:
         ex["id"] for ex in body["exercises"] if ex["camera_followed"]}
 
 
-def test_program_suggested_edited_printed_and_reset(client: TestClient, analysis: dict) -> None:
+def test_program_suggested_edited_printed_and_reset(client: TestClient, analysis: dict, tmp_path: Path) -> None:
     sid = client.post("/api/sessions", json={"analysis": analysis, "subject": "P-1"}).json()["id"]
     recs = client.get(f"/api/sessions/{sid}/recommendations").json()
     assert [(r["exercise"], r["side"]) for r in recs] == [(r["exercise"], r["side"]) for r in analysis["recommendations"]]
@@ -55,6 +60,13 @@ def test_program_suggested_edited_printed_and_reset(client: TestClient, analysis
 
     pdf = client.get(f"/api/sessions/{sid}/program.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    a4 = client.get(f"/api/sessions/{sid}/program.pdf?paper=a4")
+    for response, sheet in ((pdf, "letter"), (a4, "a4")):  # the server's paper, or the one asked for (A4 always)
+        (tmp_path / f"{sheet}.pdf").write_bytes(response.content)
+        assert [(p.width_pt, p.height_pt) for p in pdf_pages(tmp_path / f"{sheet}.pdf")] == [pytest.approx(PAPERS[sheet].size_pt, abs=0.5)]
+    for url in ("program.pdf", "report.pdf"):  # a paper neither route knows: 422 before anything is drawn
+        wrong = client.get(f"/api/sessions/{sid}/{url}?paper=a3")
+        assert wrong.status_code == 422 and "'a4' or 'letter'" in wrong.text
 
     assert client.delete(f"/api/sessions/{sid}/program").json() == {"deleted": True}
     assert client.get(f"/api/sessions/{sid}/program").json()["edited"] is False

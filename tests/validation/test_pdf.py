@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from hiprom.report.figures import fmt
+from hiprom.report.paper import PAPERS
+from hiprom.store import MEASURES
 from hiprom.validation import Pair, pdf, summarize
 
+from report.pdftools import need_poppler, on_the_sheet, pdf_pages
 from .conftest import synthetic_pairs
 
 
@@ -75,3 +80,18 @@ def test_an_icc_below_0_is_explained_not_left_as_a_puzzle() -> None:
     assert ("An ICC below 0 (Left internal rotation, All measures together) is no agreement at all"
             in " ".join(pdf.meaning(study)))
     assert "below 0" not in " ".join(pdf.meaning(summarize(synthetic_pairs(n_subjects=10))))
+
+
+def test_the_validation_report_is_laid_out_on_a4_or_us_letter_with_no_figure_over_another(tmp_path: Path) -> None:
+    """It was A4 only: on Letter at actual size its last 50 pt, page numbers with them, were not printed.
+
+    Hips much alike give ICCs below 0: "−0.31 [−0.58, 0.05]" ran into the next column and the two
+    printed over each other ("0.56]0.30" to pdftotext)."""
+    need_poppler()
+    rng = np.random.default_rng(1)
+    alike = [Pair(m, float(t + 2 + rng.normal(0, 3)), float(t + rng.normal(0, 3)), f"S-{i:02d}")
+             for m in MEASURES for i, t in enumerate(35 + rng.normal(0, 0.5, 30))]
+    study = summarize(alike)
+    assert min(f["icc_2_1_ci"][0] for f in study["measures"].values()) < -0.5
+    for sheet in PAPERS.values():
+        on_the_sheet(pdf_pages(pdf.write_pdf(study, tmp_path / f"{sheet.name}.pdf", paper=sheet.name)), sheet)

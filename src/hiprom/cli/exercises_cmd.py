@@ -17,7 +17,7 @@ import click
 from rich.text import Text
 
 from hiprom.assessment.reasons import reason_words
-from hiprom.cli.options import db_option, model_option
+from hiprom.cli.options import db_option, model_option, paper_option
 from hiprom.cli.store_cmd import (
     console,
     json_option,
@@ -210,14 +210,15 @@ def program_reset(session_id: str, db: str | None) -> None:
 @program.command("pdf")
 @click.argument("session_id")
 @click.option("-o", "--output", type=FILE, default=None, help="PDF to write (default: program-N.pdf).")
+@paper_option()
 @db_option
-def program_pdf(session_id: str, output: Path | None, db: str | None) -> None:
+def program_pdf(session_id: str, output: Path | None, paper: str | None, db: str | None) -> None:
     """Write the one-page home program to print for the person."""
     from hiprom.report import ReportData, write_program_pdf
 
     with open_store(db) as store:
         data = ReportData.from_store(store, session_id)
-    path = write_program_pdf(data, output or Path(f"program-{session_id.strip().lstrip('#')}.pdf"))
+    path = write_program_pdf(data, output or Path(f"program-{session_id.strip().lstrip('#')}.pdf"), paper)
     click.echo(f"Wrote {path}")
 
 

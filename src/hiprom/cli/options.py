@@ -10,6 +10,8 @@ import click
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 MODEL_HELP = "Pose model for videos and cameras: lite, full (default) or heavy, or a .task file (see 'hiprom models')."
+PAPER_HELP = ("Paper of the PDF: a4 or letter (US Letter) (default: $HIPROM_PAPER, else the locale's: "
+              "letter in the US, Canada, Mexico, the Philippines and parts of Latin America, a4 elsewhere).")
 DB_HELP = ("an SQLite file, or a URL such as postgresql://user@host/hiprom "
            "(default: $HIPROM_DB_URL, else hiprom.db in $HIPROM_DATA_DIR or ~/.local/share/hiprom).")
 
@@ -23,3 +25,9 @@ def db_option(func: Callable[..., Any] | None = None, *, lead: str = "Records st
     """``--db URL_OR_PATH``: ``@db_option``, or ``@db_option(lead="With --save, the records store", envvar=...)``."""
     decorator = click.option("--db", "db", default=None, metavar="URL_OR_PATH", help=f"{lead}: {DB_HELP}", **extra)
     return decorator if func is None else decorator(func)
+
+
+def paper_option(**extra: Any) -> Decorator:
+    """``--paper a4|letter`` (``None`` when not given: the machine's setting, ``hiprom.report.paper``)."""
+    return click.option("--paper", "paper", type=click.Choice(["a4", "letter"], case_sensitive=False), default=None,
+                        help=PAPER_HELP, **extra)

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from hiprom.atomic import check_not_source
-from hiprom.cli.options import db_option
+from hiprom.cli.options import db_option, paper_option
 from hiprom.cli.store_cmd import STDOUT, open_store, write_text
 from hiprom.errors import InputError
 from hiprom.landmarks import SIDES
@@ -85,10 +85,11 @@ def _peak_pictures(analysis: dict, video: Path | None, landmarks_path: Path | No
 @click.option("--before", default=None, metavar="SESSION",
               help="Show the before/after table against this earlier session "
                    "(default: the subject's earlier session the same day, if any).")
+@paper_option()
 @db_option
 def report(target: str, output: Path | None, csv_prefix: Path | None, json_path: Path | None, no_pdf: bool,
            video: Path | None, landmarks_path: Path | None, snapshot_specs: tuple[str, ...], before: str | None,
-           db: str | None) -> None:
+           paper: str | None, db: str | None) -> None:
     """Write the PDF report of a stored session (TARGET = its number) or an analysis JSON file."""
     from hiprom.report import ReportData, export_json, write_csv
     from hiprom.report.exports import csv_paths
@@ -103,6 +104,10 @@ def report(target: str, output: Path | None, csv_prefix: Path | None, json_path:
         raise InputError(f"{target}: neither a session number nor an analysis JSON file; "
                          "see 'hiprom sessions list'")
     pdf = None if no_pdf else output or default_pdf
+    if pdf is not None:  # a wrong HIPROM_PAPER is said before the snapshots and exports are made
+        from hiprom.report.paper import chosen_paper
+
+        paper = chosen_paper(paper).name
     check_not_source([pdf, json_path, *(csv_paths(csv_prefix).values() if csv_prefix is not None else ())],
                      [path if path.is_file() else None, video, landmarks_path,
                       *(spec.partition("=")[2] for spec in snapshot_specs)])
@@ -128,7 +133,7 @@ def report(target: str, output: Path | None, csv_prefix: Path | None, json_path:
     if not no_pdf:
         from hiprom.report import write_pdf
 
-        written.append(write_pdf(data, pdf))
+        written.append(write_pdf(data, pdf, paper=paper))
     for p in written:  # beside a JSON export on stdout, the other files are named on stderr
         if p != STDOUT:
             click.echo(f"Wrote {p}", err=STDOUT in written)

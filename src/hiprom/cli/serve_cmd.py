@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from hiprom.cli.options import db_option, model_option
+from hiprom.cli.options import db_option, model_option, paper_option
 
 
 def access_token(host: str, token: str | None) -> str | None:
@@ -47,6 +47,7 @@ def _setup_logging(level: str) -> None:
 @db_option(envvar="HIPROM_SERVE_DB")
 @click.option("--web-dir", envvar="HIPROM_SERVE_WEB_DIR", default=None, type=click.Path(file_okay=False), help="Folder of the page (default: web/ of the checkout or the installed copy).")
 @click.option("--speed", envvar="HIPROM_SERVE_SPEED", default=1.0, show_default=True, type=click.FloatRange(0.01, 100), help="Play files this many times faster than real time.")
+@paper_option(envvar="HIPROM_SERVE_PAPER")
 @click.option("--log-level", envvar="HIPROM_SERVE_LOG_LEVEL", default="info", show_default=True, type=click.Choice(["debug", "info", "warning", "error"]))
 def serve(
     host: str,
@@ -59,6 +60,7 @@ def serve(
     db: str | None,
     web_dir: str | None,
     speed: float,
+    paper: str | None,
     log_level: str,
 ) -> None:
     """Serve the live page and the guided self-test (opens nothing by itself).
@@ -90,6 +92,7 @@ def serve(
         db=db,
         web_dir=web_dir,
         replay_speed=speed,
+        **({"paper": paper} if paper else {}),
     )
     _setup_logging(log_level)
     app = create_app(settings)

@@ -17,7 +17,7 @@ from typing import Any
 import click
 from rich.text import Text
 
-from hiprom.cli.options import db_option
+from hiprom.cli.options import db_option, paper_option
 from hiprom.cli.store_cmd import DAY, STDOUT, console, make_table, num, open_store, write_text
 from hiprom.errors import InputError
 from hiprom.rounding import shown
@@ -40,13 +40,18 @@ INSTRUMENT_CHOICES = ("goniometer", "inclinometer", "other")
               help="Write the figures as JSON (hiprom.validation/1); '-' for stdout.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the validation report PDF.")
+@paper_option()
 @db_option
 def validate(pairs_csv: Path | None, retest: bool, subject: str | None, since: date | None, until: date | None,
              instrument: str | None, rater: str | None, json_out: Path | None, output: Path | None,
-             db: str | None) -> None:
+             paper: str | None, db: str | None) -> None:
     """Bias, limits of agreement, ICC, SEM and MDC95 of hiprom against a reference (or a re-test)."""
     from hiprom.validation import read_pairs_csv, stored_readings, stored_retest_pairs, summarize
 
+    if output is not None:  # a wrong HIPROM_PAPER is said before the pairs are read
+        from hiprom.report.paper import chosen_paper
+
+        paper = chosen_paper(paper).name
     filters = {"subject": subject, "since": since and since.isoformat(), "until": until and until.isoformat(),
                "instrument": instrument, "rater": rater}
     unpaired: list[dict[str, str]] = []
@@ -76,7 +81,7 @@ def validate(pairs_csv: Path | None, retest: bool, subject: str | None, since: d
     if output is not None:
         from hiprom.validation.pdf import write_pdf
 
-        write_pdf(study, output)
+        write_pdf(study, output, paper=paper)
         click.echo(f"Wrote {output}", err=True)
     if json_out != STDOUT:
         _print(study)

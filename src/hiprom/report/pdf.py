@@ -28,6 +28,7 @@ from hiprom.report import charts
 from hiprom.report.data import ReportData, utc_stamp
 from hiprom.report.exercises import exercises_done, program_context, retest_context
 from hiprom.report.figures import fmt, number, summary
+from hiprom.report.paper import Paper, chosen_paper
 from hiprom.report.rows import TRIAL_COLUMNS, UNCONFIRMED_NOTE, WITHIN_MDC, measure_rows, trial_cells
 from hiprom.rounding import shown
 from hiprom.store.records import shown_time
@@ -257,9 +258,10 @@ def _weasyprint() -> Any:
 
 
 @contextmanager
-def pdf_layout() -> Iterator[Callable[[str], Any]]:
-    """``layout(html)``: a WeasyPrint document of ``html`` that loads only inline data and installed
-    fonts; write it (``.write_pdf()``) inside the ``with``.
+def pdf_layout(paper: Paper) -> Iterator[Callable[[str], Any]]:
+    """``layout(html)``: a WeasyPrint document of ``html`` on ``paper`` (every PDF's page size is
+    set here, none in a template) that loads only inline data and installed fonts; write it
+    (``.write_pdf()``) inside the ``with``.
 
     WeasyPrint copies each ``@font-face`` font (the report's emoji font: 11 MB) into a new folder
     under the temporary directory and removes it only when its font configuration is garbage
@@ -274,8 +276,10 @@ def pdf_layout() -> Iterator[Callable[[str], Any]]:
 
     fonts = FontConfiguration()
     fetcher = _data_only_fetcher(weasyprint)
+    page = weasyprint.CSS(string=paper.css)
     try:
-        yield lambda html: weasyprint.HTML(string=html, url_fetcher=fetcher).render(font_config=fonts)
+        yield lambda html: weasyprint.HTML(string=html, url_fetcher=fetcher).render(
+            stylesheets=[page], font_config=fonts)
     finally:
         fonts.__del__()  # WeasyPrint's own clean-up (removes the fonts' folder); it has no public one
 
@@ -285,15 +289,17 @@ class RenderCancelled(Exception):
 
 
 def render_pdf(data: ReportData, generated_utc: str | None = None,
-               cancelled: Callable[[], bool] | None = None) -> bytes:
-    """The report as PDF bytes (A4, one or two pages).
+               cancelled: Callable[[], bool] | None = None, paper: str | None = None) -> bytes:
+    """The report as PDF bytes: one or two pages on ``paper`` (``"a4"`` or ``"letter"``; ``None``:
+    the machine's setting, :func:`hiprom.report.paper.default_paper`).
 
     ``cancelled`` is asked between the stages (charts and page, layout,
     compact layout, PDF writing); when it returns true, rendering stops with
     ``RenderCancelled``, so a server never finishes a report nobody will read.
 
     Raises:
-        ConfigError: WeasyPrint is not installed.
+        ConfigError: WeasyPrint is not installed, or ``HIPROM_PAPER`` names no paper.
+        InputError: ``paper`` names no paper.
         RenderCancelled: ``cancelled()`` became true.
     """
 
@@ -301,9 +307,10 @@ def render_pdf(data: ReportData, generated_utc: str | None = None,
         if cancelled is not None and cancelled():
             raise RenderCancelled
 
+    sheet = chosen_paper(paper)
     stamp = generated_utc or utc_stamp()
     allowed = MAX_PAGES + (1 if program_context(data) else 0)
-    with pdf_layout() as layout:
+    with pdf_layout(sheet) as layout:
         for compact in range(len(LIMITS)):
             checkpoint()
             html = render_html(data, stamp, compact=compact)
@@ -325,24 +332,26 @@ def render_program_html(data: ReportData) -> str:
     return _environment().get_template("program_doc.html").render(**context)
 
 
-def render_program_pdf(data: ReportData) -> bytes:
-    """The one-page home program as PDF bytes (A4), to print and hand to the person."""
+def render_program_pdf(data: ReportData, paper: str | None = None) -> bytes:
+    """The one-page home program as PDF bytes, to print and hand to the person (``paper`` as in
+    :func:`render_pdf`)."""
     html = render_program_html(data)
-    with pdf_layout() as layout:
+    with pdf_layout(chosen_paper(paper)) as layout:
         return layout(html).write_pdf()
 
 
-def write_program_pdf(data: ReportData, path: str | Path) -> Path:
+def write_program_pdf(data: ReportData, path: str | Path, paper: str | None = None) -> Path:
     """Render the home program and write it atomically to ``path``; returns the path."""
-    pdf = render_program_pdf(data)
+    pdf = render_program_pdf(data, paper)
     with atomic_write(path) as fh:
         fh.write(pdf)
     return Path(path)
 
 
-def write_pdf(data: ReportData, path: str | Path, generated_utc: str | None = None) -> Path:
-    """Render the report and write it atomically to ``path``; returns the path."""
-    pdf = render_pdf(data, generated_utc)
+def write_pdf(data: ReportData, path: str | Path, generated_utc: str | None = None,
+              paper: str | None = None) -> Path:
+    """Render the report on ``paper`` (as in :func:`render_pdf`) and write it atomically to ``path``."""
+    pdf = render_pdf(data, generated_utc, paper=paper)
     with atomic_write(path) as fh:
         fh.write(pdf)
     return Path(path)

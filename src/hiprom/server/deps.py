@@ -1,14 +1,15 @@
-"""Typed dependencies of the routes: settings, the live engine, finished results."""
+"""Typed dependencies of the routes: settings, the live engine, finished results, the PDFs' paper."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException
+from fastapi import Depends, HTTPException, Query
 from starlette.requests import HTTPConnection
 
 from hiprom.live.engine import LiveEngine
 from hiprom.live.processor import ResultRegistry
+from hiprom.report.paper import PaperName
 from hiprom.server.settings import ServerSettings
 
 
@@ -27,6 +28,13 @@ def get_results(conn: HTTPConnection) -> ResultRegistry:
     return conn.app.state.results
 
 
+def get_paper(conn: HTTPConnection, paper: Annotated[PaperName | None, Query(
+        description="paper of the PDF: a4 or letter (default: the server's --paper setting)")] = None) -> PaperName:
+    """The paper of a PDF: ``?paper=a4|letter``, else the server's setting (a wrong name: 422)."""
+    return paper or conn.app.state.settings.paper
+
+
 SettingsDep = Annotated[ServerSettings, Depends(get_settings)]
 EngineDep = Annotated[LiveEngine, Depends(get_engine)]
 ResultsDep = Annotated[ResultRegistry, Depends(get_results)]
+PaperDep = Annotated[PaperName, Depends(get_paper)]

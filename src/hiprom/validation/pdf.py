@@ -17,6 +17,7 @@ from hiprom import __version__
 from hiprom.atomic import atomic_write
 from hiprom.report.data import utc_stamp
 from hiprom.report.figures import fmt
+from hiprom.report.paper import chosen_paper
 from hiprom.report.pdf import _data_uri, pdf_layout
 from hiprom.store import MEASURES
 from hiprom.store.records import shown_time
@@ -156,20 +157,23 @@ def render_html(study: Mapping[str, Any], generated_utc: str | None = None) -> s
     return env.get_template("validation.html").render(**build_context(study, generated_utc))
 
 
-def render_pdf(study: Mapping[str, Any], generated_utc: str | None = None) -> bytes:
-    """The validation report as PDF bytes.
+def render_pdf(study: Mapping[str, Any], generated_utc: str | None = None, paper: str | None = None) -> bytes:
+    """The validation report as PDF bytes on ``paper`` (``"a4"`` or ``"letter"``; ``None``: the
+    machine's setting, :func:`hiprom.report.paper.default_paper`).
 
     Raises:
-        HipromError: WeasyPrint is not installed.
+        HipromError: WeasyPrint is not installed, or the paper is unknown.
     """
+    sheet = chosen_paper(paper)
     html = render_html(study, generated_utc)
-    with pdf_layout() as layout:
+    with pdf_layout(sheet) as layout:
         return layout(html).write_pdf()
 
 
-def write_pdf(study: Mapping[str, Any], path: str | Path, generated_utc: str | None = None) -> Path:
-    """Render the validation report and write it atomically to ``path``."""
-    pdf = render_pdf(study, generated_utc)
+def write_pdf(study: Mapping[str, Any], path: str | Path, generated_utc: str | None = None,
+              paper: str | None = None) -> Path:
+    """Render the validation report on ``paper`` and write it atomically to ``path``."""
+    pdf = render_pdf(study, generated_utc, paper)
     with atomic_write(path) as fh:
         fh.write(pdf)
     return Path(path)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hiprom.assessment import check_program, compare, current_program, load_catalogue, trend
 from hiprom.report.exercises import clinic_mdc
+from hiprom.server.deps import PaperDep
 from hiprom.server.errors import responses
 from hiprom.server.routes.records import StoreDep, _http_errors
 
@@ -84,12 +85,12 @@ def reset_program(session_id: int, store: StoreDep) -> dict[str, Any]:
 
 
 @router.get("/sessions/{session_id}/program.pdf", responses=responses(404, 422))
-def program_pdf(session_id: int, store: StoreDep, download: bool = False) -> Response:
-    """The one-page home program to print (422 when it is empty)."""
+def program_pdf(session_id: int, store: StoreDep, paper: PaperDep, download: bool = False) -> Response:
+    """The one-page home program to print (422 when it is empty; ``?paper=`` as the report's)."""
     from hiprom.report import ReportData, render_program_pdf
 
     with _http_errors():
-        pdf = render_program_pdf(ReportData.from_store(store, session_id))
+        pdf = render_program_pdf(ReportData.from_store(store, session_id), paper)
     disposition = "attachment" if download else "inline"
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'{disposition}; filename="hiprom-program-{session_id}.pdf"'})

@@ -35,6 +35,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from hiprom.assessment.schema import Analysis
 from hiprom.errors import HipromError, InputError, StoreError
+from hiprom.server.deps import PaperDep
 from hiprom.server.errors import responses
 from hiprom.store import RecordNotFound, Store
 from hiprom.store.records import SessionBase, pseudonym_problem
@@ -338,13 +339,15 @@ def export_session_csv(session_id: int, store: StoreDep,
     200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
           "description": "The PDF report (inline; ?download=1 as an attachment)."},
     **responses(404, 422, 501)})
-async def session_report(session_id: int, request: Request, store: StoreDep, download: bool = False) -> Response:
-    """The PDF report of a session (shown in the browser; ``?download=1`` to save it)."""
+async def session_report(session_id: int, request: Request, store: StoreDep, paper: PaperDep,
+                         download: bool = False) -> Response:
+    """The PDF report of a session (shown in the browser; ``?download=1`` to save it; ``?paper=letter``
+    or ``a4``, else the server's setting)."""
     from hiprom.report import ReportData, render_pdf
 
     def render(cancelled: Callable[[], bool]) -> bytes:
         with _http_errors():
-            return render_pdf(ReportData.from_store(store, session_id), cancelled=cancelled)
+            return render_pdf(ReportData.from_store(store, session_id), cancelled=cancelled, paper=paper)
 
     pdf = await _while_connected(request, render)
     if pdf is None:
