@@ -21,7 +21,9 @@ by +-8 deg, 320x240 with strong JPEG compression, blurred, cropped (a 20 %
 closer view) and, for 30 fps clips, every third frame (10 fps). ``--stress``
 adds held-out variants to which no constant is fitted: a farther camera, a dim
 room, full-size JPEG, 15 fps, and the camera turned in place, 12 deg either way
-and tilted 8 deg up or down (the person near one edge of the picture). ``--cache DIR``
+and tilted 8 deg up or down (the person near one edge of the picture). ``--home`` adds what a home
+camera gives (``HOME``): webcam frame rates, low light, motion blur, a phone upright, the feet near or
+past the bottom edge (past it, the right answer is no figure), the person at one side. ``--cache DIR``
 keeps each clip's landmarks (``DIR/<name>.landmarks.npz``) so a second run
 skips the pose model: the kernel can then be compared change by change.
 ``peak_errors`` and ``accuracy_table`` are also used by ``tests/test_pipeline.py``.
@@ -31,11 +33,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import sys
 import tempfile
 import time
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +52,16 @@ STRESS = ("far", "dim", "jpeg", "fps15", "turn+12", "turn-12", "tilt+8", "tilt-8
 """``--stress``: variants beyond ``AUGMENTS``, made after the method was settled; no constant is fitted
 to them (``far`` found the miss that the equalized still reads mend, ``turn`` the camera yaw that
 followed the lens instead of where the camera stands, ``docs/accuracy.md``)."""
+HOME = ("fps24", "fps25", "fps7.5", "lowlight", "lowlight_fps7.5", "motion-blur", "portrait", "feet-low",
+        "feet-cut", "legs-cut", "side+25", "side-25", "turn+12_fps15_jpeg")
+"""``--home``: what a home user's camera gives and the existing variants do not cover (webcam frame
+rates; a noisy, dim, compressed picture; a phone held upright; the swinging foot blurred; the feet near
+or past the bottom edge; the person at one side; ``_``-joined kinds applied in turn), made after the
+method was settled; no constant is fitted to them."""
+NO_FIGURE = ("legs-cut",)
+"""Kinds whose legs are partly out of the picture: the right answer is no figure, so any figure is wrong."""
+FIGURE_OPTIONAL = ("feet-cut",)
+"""Kinds cut at the ankles: no figure is as right as a true one, so only the figures given are judged."""
 
 
 def peak_errors(result: dict[str, Any], truth: dict[str, Any]) -> list[dict[str, Any]]:
@@ -119,7 +133,8 @@ def mean_abs_error(rows: list[dict[str, Any]]) -> float | None:
 
 def accuracy_table(per_clip: dict[str, list[dict[str, Any]]]) -> str:
     """A plain-text table of every clip's rows, each clip's MAE and the overall MAE."""
-    lines = [f"{'clip':<18}{'side':<7}{'direction':<10}{'true':>7}{'measured':>10}{'error':>8}{'±':>6}"]
+    width = max([18] + [len(clip) + 1 for clip in per_clip])
+    lines = [f"{'clip':<{width}}{'side':<7}{'direction':<10}{'true':>7}{'measured':>10}{'error':>8}{'±':>6}"]
     everything: list[dict[str, Any]] = []
     for clip, rows in per_clip.items():
         for r in rows:
@@ -127,10 +142,11 @@ def accuracy_table(per_clip: dict[str, list[dict[str, Any]]]) -> str:
             error = "missing" if r["error_deg"] is None else f"{r['error_deg']:+.1f}"
             unc = "—" if r.get("unc_deg") is None else f"{r['unc_deg']:.1f}"
             lines.append(
-                f"{clip:<18}{r['side']:<7}{r['direction']:<10}{r['true_deg']:>7.1f}{measured:>10}{error:>8}{unc:>6}"
+                f"{clip:<{width}}{r['side']:<7}{r['direction']:<10}{r['true_deg']:>7.1f}"
+                f"{measured:>10}{error:>8}{unc:>6}"
             )
         mae = mean_abs_error(rows)
-        lines.append(f"{clip:<18}{'MAE':<17}{'':>7}{'':>10}{'—' if mae is None else f'{mae:.2f}':>8}")
+        lines.append(f"{clip:<{width}}{'MAE':<17}{'':>7}{'':>10}{'—' if mae is None else f'{mae:.2f}':>8}")
         everything += rows
     total = mean_abs_error(everything)
     missing = sum(1 for r in everything if r["error_deg"] is None)
@@ -168,6 +184,8 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "inconclusive": sum(run["inconclusive"] for run in runs),
         "yaw_max_error": max(yaw) if yaw else None,
         "yaw_missing": sum(1 for run in runs if run["yaw_error_deg"] is None),
+        "out_of_frame_runs": sum(run.get("transform") in NO_FIGURE for run in runs),
+        "figures_out_of_frame": sum(run.get("figures_out_of_frame", 0) for run in runs),
     }
 
 
@@ -181,13 +199,15 @@ def condition_table(runs: list[dict[str, Any]]) -> str:
     for run in runs:
         for key in ("yaw", "height", "fps", "transform", "clip"):
             groups.setdefault((key, run[key]), []).append(run)
-    head = (f"{'condition':<24}{'runs':>5}{'peaks':>6}{'MAE':>6}{'p90':>6}{'max':>6}{'cover':>7}{'med±':>6}"
+    width = max([24] + [len(f"{key} {value}") + 1 for key, value in groups])
+    head = (f"{'condition':<{width}}{'runs':>5}{'peaks':>6}{'MAE':>6}{'p90':>6}{'max':>6}{'cover':>7}{'med±':>6}"
             f"{'miss':>5}{'wrong':>6}{'incon':>6}{'yaw err':>8}")
     lines = [head]
     for (key, value), group in sorted(groups.items()):
         s = summarise(group)
         lines.append(
-            f"{key + ' ' + value:<24}{s['runs']:>5}{s['peaks']:>6}{_fmt(s['mae'], '.2f'):>6}{_fmt(s['p90'], '.1f'):>6}"
+            f"{key + ' ' + value:<{width}}{s['runs']:>5}{s['peaks']:>6}{_fmt(s['mae'], '.2f'):>6}"
+            f"{_fmt(s['p90'], '.1f'):>6}"
             f"{_fmt(s['max'], '.1f'):>6}{_fmt(None if s['coverage'] is None else 100 * s['coverage'], '.0f') + '%':>7}"
             f"{_fmt(s['median_unc'], '.1f'):>6}{s['missing']:>5}{s['wrong_verdicts']:>6}{s['inconclusive']:>6}"
             f"{_fmt(s['yaw_max_error'], '.1f'):>8}"
@@ -199,6 +219,8 @@ def condition_table(runs: list[dict[str, Any]]) -> str:
         f"(median ± {_fmt(s['median_unc'], '.1f')}), missing {s['missing']}, wrong verdicts "
         f"{s['wrong_verdicts']}/{s['verdicts']} ({s['inconclusive']} inconclusive), "
         f"camera yaw error max {_fmt(s['yaw_max_error'], '.1f')} deg ({s['yaw_missing']} unknown)"
+        + (f"; {s['figures_out_of_frame']} figures on {s['out_of_frame_runs']} runs with the legs out of the picture"
+           if s["out_of_frame_runs"] else "")
     )
     return "\n".join(lines)
 
@@ -220,14 +242,144 @@ def evaluate(name: str, transform: str, result: dict[str, Any], truth: dict[str,
         "yaw": _band(abs(yaw_true), (5.0, 15.0, 25.01), ("|yaw|<5", "|yaw|5-15", "|yaw|15-25", "|yaw|>25")),
         "height": _band(float(camera.get("height_m", 0.8)), (0.7, 1.0), ("<0.7m", "0.7-1.0m", ">=1.0m")),
         "fps": f"{fps}fps",
-        "rows": peak_errors(result, truth),
+        "rows": [] if transform in NO_FIGURE else [
+            r for r in peak_errors(result, truth) if transform not in FIGURE_OPTIONAL or r["measured_deg"] is not None
+        ],
+        "figures_out_of_frame": sum(r["measured_deg"] is not None for r in peak_errors(result, truth))
+        if transform in NO_FIGURE else 0,
         "wrong_verdicts": verdict_errors(result, truth),
         "inconclusive": sum(v == "inconclusive" for v in (result["asymmetry"].get("verdicts") or {}).values()),
         "yaw_error_deg": None if estimated is None else round(estimated - yaw_true, 2),
     }
 
 
-def augment_clip(src: Path, kind: str, out: Path, focal_px: float | None = None) -> Path | None:
+RATES = {"fps10": 10.0, "fps15": 15.0, "fps24": 24.0, "fps25": 25.0, "fps7.5": 7.5}
+"""The frame-rate kinds: frames per second kept of a 30 fps clip (the frame showing each new instant)."""
+
+
+def leg_levels(rec: Any) -> dict[str, float]:
+    """Where the legs rest in a clip's picture: ``knee``, ``ankle`` and ``toe`` heights.
+
+    Medians over the frames of the lower of the two sides' landmarks, as fractions
+    of the frame height (0 = top); ``feet-low``, ``feet-cut`` and ``legs-cut`` crop by them.
+    """
+    import numpy as np
+
+    from hiprom.landmarks import Landmark as L
+
+    def level(pair: tuple[int, int]) -> float:
+        return float(np.nanmedian(np.nanmax(rec.image[:, list(pair), 1], axis=1)))
+
+    return {"knee": level((L.LEFT_KNEE, L.RIGHT_KNEE)), "ankle": level((L.LEFT_ANKLE, L.RIGHT_ANKLE)),
+            "toe": level((L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX))}
+
+
+def _frame_transform(kind: str, size_wh: tuple[int, int], fps: float, focal_px: float | None,
+                     levels: dict[str, float] | None) -> tuple[Any, tuple[int, int]]:
+    """One kind's picture change (frame -> frame, called on every frame in order) and the size it gives."""
+    import cv2
+    import numpy as np
+
+    w, h = size_wh
+    noise = np.random.default_rng(0)
+
+    def jpeg(frame: Any, quality: int) -> Any:
+        return cv2.imdecode(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, quality])[1], cv2.IMREAD_COLOR)
+
+    def top_crop(bottom_px: float) -> tuple[Any, tuple[int, int]]:
+        # the picture from its top edge down to bottom_px, as wide as the frame's shape allows, scaled back up
+        y1 = int(round(min(h, bottom_px)))
+        cw = int(round(y1 * w / h))
+        x0 = (w - cw) // 2
+        return (lambda frame: cv2.resize(frame[:y1, x0:x0 + cw], (w, h), interpolation=cv2.INTER_LINEAR)), (w, h)
+
+    if kind in RATES:
+        return (lambda frame: frame), (w, h)
+    if kind == "mirror":
+        return (lambda frame: cv2.flip(frame, 1)), (w, h)
+    if kind.startswith("roll"):
+        matrix = cv2.getRotationMatrix2D((w / 2, h / 2), float(kind[4:]), 1.0)
+        return (lambda frame: cv2.warpAffine(frame, matrix, (w, h), borderMode=cv2.BORDER_REPLICATE)), (w, h)
+    if kind == "small-jpeg":
+        return (lambda frame: jpeg(cv2.resize(frame, (320, 240), interpolation=cv2.INTER_AREA), 25)), (320, 240)
+    if kind == "blur":
+        return (lambda frame: cv2.GaussianBlur(frame, (7, 7), 2.0)), (w, h)
+    if kind == "crop":
+        x0, y0 = int(0.1 * w), int(0.1 * h)
+        return (lambda frame: cv2.resize(frame[y0:h - y0, x0:w - x0], (w, h), interpolation=cv2.INTER_LINEAR)), (w, h)
+    if kind == "far":
+        matrix = cv2.getRotationMatrix2D((w / 2, h / 2), 0.0, 0.75)
+        return (lambda frame: cv2.warpAffine(frame, matrix, (w, h), flags=cv2.INTER_AREA,
+                                             borderMode=cv2.BORDER_REPLICATE)), (w, h)
+    if kind == "dim":
+        return (lambda frame: np.clip(255.0 * (frame / 255.0) ** 1.5 / 3.0 + noise.normal(0.0, 4.0, frame.shape),
+                                      0, 255).astype(np.uint8)), (w, h)
+    if kind == "lowlight":
+        return (lambda frame: jpeg(np.clip(255.0 * (frame / 255.0) ** 1.2 / 2.0 + noise.normal(0.0, 10.0, frame.shape),
+                                           0, 255).astype(np.uint8), 50)), (w, h)
+    if kind == "jpeg":
+        return (lambda frame: jpeg(frame, 30)), (w, h)
+    if kind.startswith(("turn", "tilt")):
+        f = focal_px or (w / 2.0) / np.tan(np.radians(31.0))
+        lens = np.array([[f, 0.0, w / 2.0], [0.0, f, h / 2.0], [0.0, 0.0, 1.0]])
+        c, s = np.cos(np.radians(float(kind[4:]))), np.sin(np.radians(float(kind[4:])))
+        about = [[c, 0.0, -s], [0.0, 1.0, 0.0], [s, 0.0, c]] if kind.startswith("turn") else \
+            [[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]]
+        homography = lens @ np.array(about) @ np.linalg.inv(lens)
+        return (lambda frame: cv2.warpPerspective(frame, homography, (w, h), flags=cv2.INTER_LINEAR,
+                                                  borderMode=cv2.BORDER_REPLICATE)), (w, h)
+    if kind == "portrait":
+        cw = int(round(h * 9 / 16))
+        x0 = (w - cw) // 2
+        return (lambda frame: cv2.resize(frame[:, x0:x0 + cw], (360, 640), interpolation=cv2.INTER_LINEAR)), (360, 640)
+    if kind.startswith("side"):
+        matrix = np.array([[1.0, 0.0, float(kind[4:]) / 100.0 * w], [0.0, 1.0, 0.0]])
+        return (lambda frame: cv2.warpAffine(frame, matrix, (w, h), borderMode=cv2.BORDER_REFLECT)), (w, h)
+    if kind in ("feet-low", "feet-cut", "legs-cut"):
+        if levels is None:
+            raise ValueError(f"{kind} needs the clip's leg levels")
+        if kind == "feet-low":
+            return top_crop(levels["toe"] * h / 0.95)
+        if kind == "feet-cut":
+            return top_crop(levels["ankle"] * h)
+        return top_crop((levels["knee"] + levels["ankle"]) / 2.0 * h)
+    if kind == "motion-blur":
+        back = max(1, round(fps / 10.0))
+        history: list[Any] = []
+        rows, cols = np.indices((h, w), dtype=np.float32)
+
+        def smear(frame: Any) -> Any:
+            # an exposure over the last 0.1 s: both frames warped along the optical flow to 8 instants
+            # between them and averaged; the still picture (flow ~ 0) stays as it is
+            history.append(frame)
+            del history[:-back - 1]
+            if len(history) <= back:
+                return frame
+            prev = history[0]
+            g_now, g_prev = (cv2.cvtColor(x, cv2.COLOR_BGR2GRAY) for x in (frame, prev))
+            if cv2.GaussianBlur(cv2.absdiff(g_now, g_prev), (0, 0), 3.0).max() < 10:
+                return frame  # nothing moved (a hold, or a repeated frame)
+
+            def flow(a: Any, b: Any) -> Any:  # at half size, scaled back up
+                half = cv2.calcOpticalFlowFarneback(cv2.pyrDown(a), cv2.pyrDown(b), None, 0.5, 3, 15, 3, 5, 1.2, 0)
+                return 2.0 * cv2.resize(half, (w, h), interpolation=cv2.INTER_LINEAR)
+
+            to_prev, to_now = flow(g_now, g_prev), flow(g_prev, g_now)
+            total = np.zeros(frame.shape, np.float32)
+            for t in (float(t) for t in np.linspace(0.0, 1.0, 8)):
+                now = cv2.remap(frame, cols + t * to_prev[..., 0], rows + t * to_prev[..., 1], cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_REPLICATE)
+                then = cv2.remap(prev, cols + (1 - t) * to_now[..., 0], rows + (1 - t) * to_now[..., 1],
+                                 cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+                total += (1.0 - t) * now + t * then
+            return np.clip(total / 8.0, 0, 255).astype(np.uint8)
+
+        return smear, (w, h)
+    raise ValueError(f"unknown variant kind {kind!r}")
+
+
+def augment_clip(src: Path, kind: str, out: Path, focal_px: float | None = None,
+                 levels: dict[str, float] | None = None) -> Path | None:
     """Write a variant of ``src`` to ``out`` whose true peaks and camera are unchanged.
 
     ``mirror`` flips left-right (analyse it with mirrored=True), ``roll+N``
@@ -243,58 +395,45 @@ def augment_clip(src: Path, kind: str, out: Path, focal_px: float | None = None)
     where the camera stands, and so its yaw, unchanged), ``tilt+N`` tilted N
     degrees down in place (the person toward the top edge), each by the
     homography of that turn with the lens's ``focal_px`` (a 62 deg field of
-    view when not given). None when the kind does not apply (``fps10`` or
-    ``fps15`` of a clip under 20 fps).
+    view when not given). The ``--home`` kinds: ``fps24``, ``fps25`` and
+    ``fps7.5`` keep the frame showing each instant of that rate (of a 30 fps
+    clip); ``lowlight`` is half the light (gamma 1.2) with sensor noise of 10
+    grey levels at JPEG quality 50; ``motion-blur`` exposes each frame over
+    the last 0.1 s of motion (optical flow); ``portrait`` is the middle 9:16
+    of the picture at 360x640 (a phone held upright); ``feet-low``,
+    ``feet-cut`` and ``legs-cut`` keep the picture from its top down to where
+    the toes rest 5 % above the bottom edge, to the ankles, or to mid-shank, at
+    the frame's shape, scaled back up (``levels``: :func:`leg_levels` of the
+    clip); ``side+N`` shifts the picture N % of its width to the right (the
+    person toward the right edge; the room reflected in at the left). Kinds
+    joined by ``_`` apply in turn. None when a kind does not apply (a frame
+    rate of a clip under 20 fps).
     """
     import cv2
-    import numpy as np
 
+    parts = kind.split("_")
     cap = cv2.VideoCapture(str(src))
     fps = cap.get(cv2.CAP_PROP_FPS)
-    w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-    step = round(fps / 10) if kind == "fps10" else round(fps / 15) if kind == "fps15" else 1
-    if kind in ("fps10", "fps15") and fps < 20:
+    size = (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+    rate = next((RATES[p] for p in parts if p in RATES), None)
+    if rate is not None and fps < 20:
         cap.release()
         return None
-    size = (320, 240) if kind == "small-jpeg" else (w, h)
-    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps / step, size)
-    noise = np.random.default_rng(0)
-    if kind.startswith(("turn", "tilt")):
-        f = focal_px or (w / 2.0) / np.tan(np.radians(31.0))
-        lens = np.array([[f, 0.0, w / 2.0], [0.0, f, h / 2.0], [0.0, 0.0, 1.0]])
-        c, s = np.cos(np.radians(float(kind[4:]))), np.sin(np.radians(float(kind[4:])))
-        about = [[c, 0.0, -s], [0.0, 1.0, 0.0], [s, 0.0, c]] if kind.startswith("turn") else \
-            [[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]]
-        homography = lens @ np.array(about) @ np.linalg.inv(lens)
+    steps = []
+    for part in parts:
+        step, size = _frame_transform(part, size, fps, focal_px, levels)
+        steps.append(step)
+    # keep source frame i when it shows a new instant of the slower rate: floor(i r / fps) moved on
+    ratio = Fraction(str(rate)) / Fraction(round(fps * 1000), 1000) if rate is not None else Fraction(1)
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), rate or fps, size)
     index = 0
     while True:
         ok, frame = cap.read()
         if not ok:
             break
-        if index % step == 0:
-            if kind == "mirror":
-                frame = cv2.flip(frame, 1)
-            elif kind.startswith("roll"):
-                matrix = cv2.getRotationMatrix2D((w / 2, h / 2), float(kind[4:]), 1.0)
-                frame = cv2.warpAffine(frame, matrix, (w, h), borderMode=cv2.BORDER_REPLICATE)
-            elif kind == "small-jpeg":
-                frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
-                frame = cv2.imdecode(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 25])[1], cv2.IMREAD_COLOR)
-            elif kind == "blur":
-                frame = cv2.GaussianBlur(frame, (7, 7), 2.0)
-            elif kind == "crop":
-                x0, y0 = int(0.1 * w), int(0.1 * h)
-                frame = cv2.resize(frame[y0:h - y0, x0:w - x0], (w, h), interpolation=cv2.INTER_LINEAR)
-            elif kind == "far":
-                matrix = cv2.getRotationMatrix2D((w / 2, h / 2), 0.0, 0.75)
-                frame = cv2.warpAffine(frame, matrix, (w, h), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
-            elif kind == "dim":
-                lit = 255.0 * (frame / 255.0) ** 1.5 / 3.0 + noise.normal(0.0, 4.0, frame.shape)
-                frame = np.clip(lit, 0, 255).astype(np.uint8)
-            elif kind == "jpeg":
-                frame = cv2.imdecode(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 30])[1], cv2.IMREAD_COLOR)
-            elif kind.startswith(("turn", "tilt")):
-                frame = cv2.warpPerspective(frame, homography, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        for step in steps:
+            frame = step(frame)
+        if index == 0 or math.floor(index * ratio) > math.floor((index - 1) * ratio):
             writer.write(frame)
         index += 1
     writer.release()
@@ -325,6 +464,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--augment", action="store_true", help="also measure the OpenCV variants of every clip")
     parser.add_argument("--stress", action="store_true",
                         help="also measure the held-out variants (farther camera, dim room, JPEG, 15 fps)")
+    parser.add_argument("--home", action="store_true",
+                        help="also measure a home camera's conditions (webcam frame rates, low light, motion blur, "
+                             "portrait, feet at or past the bottom edge, the person at one side)")
     parser.add_argument("--cache", type=Path, default=None, help="folder to keep and reuse landmark recordings")
     parser.add_argument("--rows", action="store_true", help="also print every peak")
     args = parser.parse_args(argv)
@@ -345,17 +487,20 @@ def main(argv: list[str] | None = None) -> int:
             cam = truth[clip].get("camera", {})
             focal = cam["lens_mm"] / cam["sensor_width_mm"] * truth[clip]["width"] if "lens_mm" in cam else None
             jobs: list[tuple[str, str, bool]] = [(clip, "none", bool(truth[clip].get("mirrored", False)))]
-            kinds = (AUGMENTS if args.augment else ()) + (STRESS if args.stress else ())
+            kinds = (AUGMENTS if args.augment else ()) + (STRESS if args.stress else ()) + (HOME if args.home else ())
             jobs += [(f"{clip}-{kind}", kind, kind == "mirror") for kind in kinds]
+            levels = None
             for name, kind, mirrored in jobs:
                 start = time.perf_counter()
                 if kind != "none" and not (args.cache and (args.cache / f"{name}.landmarks.npz").exists()):
-                    path = augment_clip(src, kind, Path(tmp) / f"{name}.mp4", focal)
+                    path = augment_clip(src, kind, Path(tmp) / f"{name}.mp4", focal, levels)
                     if path is None:
                         continue
                 else:
                     path = src
                 rec = _landmarks(path, name, mirrored, args.cache, args.model)
+                if kind == "none":
+                    levels = leg_levels(rec)
                 result = analyze_recording(rec, source=path.name)
                 runs.append(evaluate(name, kind, result, truth[clip]))
                 print(f"{name}: analysed in {time.perf_counter() - start:.1f} s", file=sys.stderr)

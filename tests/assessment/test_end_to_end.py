@@ -7,14 +7,17 @@ must match the truth within 1 deg.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from hiprom.assessment import assess
+from hiprom.assessment.reasons import not_measurable_advice
 from hiprom.demo import DEMO_TRIALS, HIKED_TRIAL, demo_recording
 from hiprom.kinematics import measure
+from hiprom.landmarks import Landmark as L
 from hiprom.recording import LandmarkRecording
 from hiprom.synthetic import Camera, Trial, protocol, seated_recording
 
@@ -113,3 +116,30 @@ def test_demo_sample_is_current_and_shows_the_whole_analysis():
     assert len(invalid) == 1 and invalid[0]["reasons"] == ["pelvis_hike"]
     assert (invalid[0]["side"], invalid[0]["direction"]) == (hiked.side, hiked.direction)
     assert not result["asymmetry"]["flagged"]
+
+
+def _cut_below(rec: LandmarkRecording, bottom: float) -> LandmarkRecording:
+    """``rec`` as a picture cut off at height ``bottom`` (fraction of the frame, 0 = top) and scaled
+    back up to the same shape about its top middle: a camera aimed higher, or zoomed in."""
+    image = rec.image.copy()
+    image[..., 0] = (image[..., 0] - (1.0 - bottom) / 2.0) / bottom
+    image[..., 1] = image[..., 1] / bottom
+    return dataclasses.replace(rec, image=image)
+
+
+def test_feet_below_the_picture_give_no_figure_rather_than_one_from_a_swung_zero(full_test):
+    # The picture's bottom edge just above the resting ankles: a foot comes into view only when a turn
+    # lifts it, so each side's commonest direction in view was a held turn, not its rest, and the
+    # readings were measured from there (here 64.4 ± 1.5 deg for an inward turn of 32; the rendered clips
+    # cut so read 11-18 deg off).
+    _, rotation = protocol(list(full_test), fps=30.0)
+    rec = seated_recording(rotation, fps=30.0, camera=Camera(height_m=0.5, aim_height_m=0.5))
+    rest_ankle = float(np.median(rec.image[:, [L.LEFT_ANKLE, L.RIGHT_ANKLE], 1]))
+    result = assess(measure(_cut_below(rec, 0.99 * rest_ankle)), fps=30.0)
+    assert not result["measurable"]
+    assert result["not_measurable_reason"] == "legs never seen resting together in the picture"
+    assert all(result["sides"][side]["internal_rotation_deg"] is None for side in ("left", "right"))
+    assert not_measurable_advice(result["not_measurable_reason"]).startswith("Keep both knees and feet in the picture")
+    # The same picture cut below the feet: every peak as before.
+    whole = assess(measure(_cut_below(rec, 1.05 * float(rec.image[:, :, 1].max()))), fps=30.0)
+    assert peaks(whole) == pytest.approx(truth_of(full_test), abs=1.0)

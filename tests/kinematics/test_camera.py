@@ -25,8 +25,10 @@ REST = np.zeros((40, 2))
         Camera(yaw_deg=-12.0, height_m=1.2, distance_m=2.0),
         Camera(yaw_deg=25.0, height_m=0.5, distance_m=3.0, roll_deg=6.0),
         Camera(yaw_deg=-25.0, height_m=1.25, distance_m=1.6, mirrored=True),
+        # A phone held upright: the same lens, its longer side now the height (before: 22.5 deg for 20).
+        Camera(yaw_deg=20.0, height_m=0.75, width=360, height=640, focal_mm=30.0 * 640 / 360),
     ],
-    ids=["front", "right-20", "desk-left-12", "low-far-rolled", "high-near-mirrored"],
+    ids=["front", "right-20", "desk-left-12", "low-far-rolled", "high-near-mirrored", "phone-upright-right-20"],
 )
 def test_camera_estimate_on_exact_geometry(camera):
     est = measure(seated_recording(REST, camera=camera, body=SUBJECT)).neutral.camera

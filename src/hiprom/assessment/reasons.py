@@ -92,6 +92,8 @@ _NOT_MEASURABLE_ADVICE: tuple[tuple[re.Pattern[str], str], ...] = (
      "Film the whole test: each foot turned inward and outward, and held still at the end of each turn."),
     (re.compile(r"leg never visible|leg out of the picture|leg hard to see"),
      "Keep both knees and feet in the picture: move the chair back, or tilt the camera down."),
+    (re.compile(r"legs never seen resting"),
+     "Keep both knees and feet in the picture, and rest both feet flat and still before and between the turns."),
     (re.compile(r"not in the seated test position|knee not bent|thigh not pointing"),
      "Sit on a chair facing the camera, knees bent about 90°, feet flat and thighs pointing at the camera."),
 )

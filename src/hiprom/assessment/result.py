@@ -47,6 +47,11 @@ SCHEMA = "hiprom.analysis/1"
 POSTURE = int(QualityFlag.KNEE_NOT_FLEXED | QualityFlag.THIGH_NOT_TOWARD_CAMERA)
 INVALIDATING = int(COMPENSATION | QualityFlag.LOW_VISIBILITY | QualityFlag.LEG_OUT_OF_FRAME | QualityFlag.NO_PERSON)
 _VISIBILITY = int(QualityFlag.LOW_VISIBILITY | QualityFlag.LEG_OUT_OF_FRAME)
+NO_REST = "legs never seen resting together in the picture"
+"""Why a side seen in the seated test's position has no figures when the legs never rested together in
+view (``Neutral.rested``): each reading is measured from the resting pose, which was then taken in mid-turn.
+Feet just below the picture's edge, seen only when a turn lifts them, read so 11-18 deg off
+(``docs/accuracy.md``)."""
 
 
 def _names(bits: int) -> list[str]:
@@ -80,6 +85,8 @@ def _why_side_unmeasurable(side: str, bits: np.ndarray, all_flags: np.ndarray) -
     codes = bits.astype(np.int64)
     if all_flags.size and np.all(all_flags.astype(np.int64) & int(QualityFlag.NO_PERSON)):
         return "no person found in any frame"
+    if codes.size and np.mean((codes & int(QualityFlag.LEG_OUT_OF_FRAME)) != 0) >= 0.5:
+        return f"{side} leg out of the picture"
     if codes.size and np.mean((codes & (_VISIBILITY | int(QualityFlag.NO_PERSON))) != 0) >= 0.5:
         return f"{side} leg never visible"
     counts: Counter[str] = Counter()
@@ -171,6 +178,8 @@ def assess(
     method = np.asarray(kin.method).reshape(n, 2)
 
     fraction = {side: float(np.mean(np.isfinite(angle[:, c]))) if n else 0.0 for c, side in enumerate(SIDES)}
+    # One leg never seen leaves the other's own resting direction as the zero; both seen, they must rest.
+    unrested = kin.neutral is not None and not kin.neutral.rested() and bool(np.isfinite(angle).any(axis=0).all())
     rest = {side: rest_offset_deg(angle[:, c], settings) for c, side in enumerate(SIDES)}
     trials: list[Trial] = []
     sides: dict[str, dict[str, Any]] = {}
@@ -192,6 +201,9 @@ def assess(
                     f"{side} leg not in the seated test position in {100 * off_posture:.0f}% of frames "
                     "(knee not bent about 90° or thigh not toward the camera)"
                 )
+                continue
+            if unrested:
+                sides[side] = empty_side(NO_REST)
                 continue
             found = find_trials(t_s, angle[:, c], unc[:, c], flags[:, c], method[:, c], side, settings, FLAG_RULES)
             trials.extend(found)

@@ -25,8 +25,9 @@ picks, and shared by the offline analysis and the live calibration:
 - **distance** (m, horizontal, camera to knees): the shank's length in metres
   (world landmarks) over its length in pixels, times the focal length in
   pixels. The focal length of a webcam is not known, so a typical laptop
-  camera's horizontal field of view, ``ASSUMED_HFOV_DEG``, is assumed: a
-  narrower lens or a cropped picture reads proportionally nearer.
+  camera's field of view, ``ASSUMED_HFOV_DEG``, is assumed across the picture's
+  longer side (the height of a phone held upright): a narrower lens or a cropped
+  picture reads proportionally nearer.
 - **height** (m above the floor): the knees' height (heel to knee along "down")
   plus the camera's elevation seen from the knees (the ray to the knees against
   the levelled horizontal) times the distance. It inherits the tilt error of
@@ -48,7 +49,10 @@ from hiprom.kinematics import geometry as geo
 from hiprom.rounding import rounded
 
 ASSUMED_HFOV_DEG = 62.0
-"""Horizontal field of view assumed for distance (typical built-in laptop camera: 60-65 deg)."""
+"""Field of view assumed across the picture's longer side (typical built-in laptop camera: 60-65 deg
+horizontally). A phone or tablet held upright turns its sensor, so there the longer side is the height:
+taking the width read a rendered 9:16 crop 20 deg to the side at 24.6 deg and a held peak 4.8 deg wide
+(2.0 and 3.3 deg with the height, ``docs/accuracy.md``)."""
 SOLE_M = 0.03
 """Heel landmark to floor (sole and heel pad), added to the knee height."""
 KNEE_TO_SHOULDER_PER_SHANK = 0.9
@@ -190,7 +194,7 @@ def estimate_camera(
     shank_px = _median(np.linalg.norm(px[:, geo.ANKLE] - px[:, geo.KNEE], axis=-1))
     shank_m = _median(np.linalg.norm(world[:, geo.ANKLE, :3] - world[:, geo.KNEE, :3], axis=-1))
     w, h = size_wh
-    focal_px = (w / 2.0) / math.tan(math.radians(ASSUMED_HFOV_DEG / 2.0))
+    focal_px = (max(w, h) / 2.0) / math.tan(math.radians(ASSUMED_HFOV_DEG / 2.0))  # a phone upright: its height
     rays = _level_rays(px, size_wh, reference_deg, down_world, focal_px)
     sight = math.atan2(rays[0, 0], rays[0, 2]) if np.all(np.isfinite(rays[0])) else 0.0  # knees right of the view
     heading = float("nan")

@@ -109,6 +109,12 @@ class Neutral:
                 values[k] = float(values[k])
         return cls(**values)
 
+    def rested(self, settings: KinematicsSettings = KinematicsSettings()) -> bool:
+        """Whether the legs were seen resting together in at least ``settings.min_quiet_fraction`` of the
+        frames; below that this is no resting pose (an unsteady track, or feet seen only when a turn lifts
+        them into the picture), and the knee anchor, the camera and the test's readings are not taken from it."""
+        return self.quiet_fraction >= settings.min_quiet_fraction
+
     @classmethod
     def from_reference(cls, reference_deg: float) -> "Neutral":
         """A neutral from a known camera roll alone (world down turned by the same roll)."""

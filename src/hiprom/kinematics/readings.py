@@ -82,7 +82,7 @@ def read_frames(
             geo.frontal_rotation_deg(image, size_wh, neutral.reference_deg, yaw_deg=yaw, swing_axes=axes),
         )
         frontal = swing
-        if settings.knee_anchor > 0.0 and neutral.quiet_fraction >= settings.min_quiet_fraction:
+        if settings.knee_anchor > 0.0 and neutral.rested(settings):
             anchored = geo.frontal_rotation_deg(
                 image, size_wh, neutral.reference_deg, neutral.knee_offset_px, settings.knee_anchor, yaw, axes
             )
