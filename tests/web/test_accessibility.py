@@ -30,15 +30,22 @@ def demo_url(tmp_path_factory):
         yield url
 
 
-def focused(page) -> dict[str, str]:
-    """What a screen reader says of the focused element: its role, name and description (Chrome's accessibility tree)."""
+def accessible(page, expression: str = "document.activeElement") -> dict[str, str]:
+    """What a screen reader says of the element ``expression`` (JS) gives: its role, name, description and
+    states such as ``pressed`` (Chrome's accessibility tree)."""
     cdp = page.context.new_cdp_session(page)
-    obj = cdp.send("Runtime.evaluate", {"expression": "document.activeElement"})["result"]["objectId"]
+    obj = cdp.send("Runtime.evaluate", {"expression": expression})["result"]["objectId"]
     node = cdp.send("DOM.describeNode", {"objectId": obj})["node"]
     ax = cdp.send("Accessibility.getPartialAXTree", {"backendNodeId": node["backendNodeId"], "fetchRelatives": False})
     me = ax["nodes"][0]
     cdp.detach()
-    return {key: (me.get(key) or {}).get("value", "") for key in ("role", "name", "description")}
+    said = {key: (me.get(key) or {}).get("value", "") for key in ("role", "name", "description")}
+    return said | {p["name"]: str(p["value"].get("value")) for p in me.get("properties", [])}
+
+
+def focused(page) -> dict[str, str]:
+    """What a screen reader says of the focused element."""
+    return accessible(page)
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +149,37 @@ CONTRAST_JS = r"""() => {
 def test_every_text_of_the_results_and_the_guide_is_4_5_to_1(finished):
     page, _ = finished
     assert page.evaluate(CONTRAST_JS) == []  # the key hints on the blue buttons were 3.3:1
+
+
+def test_the_steps_done_say_so_in_words_and_a_mark_not_in_green_alone(finished):
+    page, _ = finished
+    steps = page.evaluate("[...document.querySelectorAll('#steps li')].map((li) => [li.className,"
+                          " (li.querySelector('[aria-hidden=true]') || li).innerText])")  # as seen
+    said = [accessible(page, f"document.querySelectorAll('#steps li')[{i}]")["name"] for i in range(len(steps))]
+    assert steps[:2] == [["done", "✓ Set-up"], ["done", "✓ Calibrate"]], steps  # was "Set-up" in green
+    assert said[:2] == ["Set-up, done", "Calibrate, done"], said  # was nothing but "Set-up"
+    for (cls, _), name in zip(steps[2:-1], said[2:-1]):  # the four trial steps show their ✓✗ marks already
+        assert name.endswith(", done") == (cls == "done"), (cls, name)
+    assert said[-1] == "" and steps[-1] == ["current", "Results"], (steps, said)
+    # The list stays put between frames (it was built anew at every one: a screen reader lost its place).
+    frames, kept = page.evaluate("""async () => {
+      const first = document.querySelector('#steps li'), n = Number(document.body.dataset.frames);
+      await new Promise((done) => setTimeout(done, 500));
+      return [Number(document.body.dataset.frames) - n, document.querySelector('#steps li') === first]; }""")
+    assert frames > 3 and kept, (frames, kept)
+
+
+def test_the_voice_toggle_keeps_its_name_and_says_on_or_off_as_pressed(finished):
+    page, _ = finished
+    heard, seen = [], []
+    for _ in range(2):  # off, then on again (the click in JS keeps the focus where it was)
+        page.evaluate("document.getElementById('btn-speech').click()")
+        said = accessible(page, "document.getElementById('btn-speech')")
+        heard.append((said["role"], said["name"], said["pressed"]))
+        seen.append(page.locator("#btn-speech").inner_text().split())
+    # The name stays "Voice" (was "Voice off" then "Voice on"); the state is the button's pressed state.
+    assert heard == [("button", "Voice M", "false"), ("button", "Voice M", "true")], heard
+    assert seen == [["Voice", "off", "M"], ["Voice", "on", "M"]], seen  # and seen beside it, for the eye
 
 
 def test_high_contrast_still_shows_the_camera_in_use_the_step_under_way_and_the_side_tested(finished):
