@@ -2,7 +2,8 @@
 Windows high contrast, red-green colour blindness, 200 % zoom.
 
 One guided test of the demo subject, run by keyboard, serves every check of its results; the zoom
-check loads the page once more in a window of 640x360 (a 1280x720 laptop at 200 %).
+check loads the page once more in a window of 640x360 (a 1280x720 laptop at 200 %) and starts a test
+there up to its first trial.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pytest
 from hiprom.server.runner import serve_in_thread
 from hiprom.server.settings import ServerSettings
 
-from .layout import layout_problems
+from .layout import arm, layout_problems, measured
 from .test_page import LIVE_REGIONS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -218,10 +219,24 @@ def live_view(context, url: str):
     return page
 
 
-def test_at_200_percent_zoom_nothing_is_cut_off_and_the_countdown_sits_in_its_ring(launch, demo_url):
+def test_at_200_percent_zoom_nothing_is_cut_off_the_prompt_is_whole_and_the_countdown_sits_in_its_ring(
+        launch, demo_url, finished):
+    # After a finished test (``finished``): "Last result" is a fourth button beside the prompt, narrowing it.
     context = launch().new_context(viewport={"width": 640, "height": 360}, device_scale_factor=2)
     page = live_view(context, demo_url)
     assert layout_problems(page) == []
+    # The longest prompt, the first trial's ("Right leg: turn your foot outward, away from the other leg, as far
+    # as is comfortable"), is in the window whole: it was six lines, its last two below the window's edge.
+    arm(page, "setup", "g.dataset.phase === 'setup'")
+    arm(page, "move", "g.dataset.phase === 'trial' && g.dataset.sub === 'move'")
+    page.locator("body").press("Space")
+    problems, dials_at_setup = measured(page, "setup")
+    assert problems == [], "set-up"
+    problems, dials_at_move = measured(page, "move")
+    assert problems == [] and dials_at_move == dials_at_setup, "move"  # was "out of view without scrolling: #prompt"
+    assert page.locator("#btn-last").is_visible()
+    page.locator("body").press("Escape")
+    page.wait_for_selector("#guide[data-phase='idle']", timeout=5_000)
     # The ring as in a hold (a phone held sideways has this layout too): its seconds inside it, not beside it.
     page.evaluate("""() => { document.getElementById('countdown').classList.add('on');
                               const t = document.getElementById('countdown-text');
