@@ -345,10 +345,12 @@ export function exerciseReconnected() {
 
 /** "Test again": the guided test once more; its saved session is compared with the one before. */
 export function testAgain() {
+  const hadFocus = el.panel.contains(document.activeElement);
   app.retestOf = app.sessionId || null;
   app.exercise = null;
   el.panel.hidden = true;
   delete document.body.dataset.exercise;
+  if (hadFocus) ui.next.focus(); // the guide's main button, not the page's top (the panel it was in is gone)
   command("start");
 }
 

@@ -106,8 +106,11 @@ function renderChecks(checks) {
 export function showView() {
   const phase = app.state ? app.state.phase : "idle";
   const results = (phase === "results" && app.state.results) || app.showingLast;
+  const hadFocus = !ui.results.hidden && ui.results.contains(document.activeElement);
   document.body.dataset.view = results && app.last ? "results" : "live";
   ui.results.hidden = document.body.dataset.view !== "results";
+  // Closed under the keyboard's focus: it goes to the guide's main button ("Start test"), not to the page's top.
+  if (hadFocus && ui.results.hidden) ui.next.focus();
   ui.last.hidden = !app.last || phase === "results" || app.showingLast;
   ui.resultsTitle.textContent = phase === "results" ? "Results" : "Last result";
   if (phase !== "results") {

@@ -55,6 +55,8 @@ def test_the_last_result_stays_available_after_closing(results_page):
     page.wait_for_selector("#guide[data-phase='idle']", timeout=5_000)
     assert page.locator("#results").is_hidden()
     assert page.locator("#btn-last").is_visible()
+    # The keyboard's focus, on the results' heading, goes to "Start test", not to the page's top (Tab went to the bar).
+    assert page.evaluate("document.activeElement.id") == "btn-next"
     page.locator("body").press("l")
     assert page.locator("#results").is_visible()
     assert page.evaluate(TABLE) == table
