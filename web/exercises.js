@@ -187,6 +187,7 @@ function startTimer(e, side) {
   const total = e.dose.reps * e.dose.sets;
   let rep = 0;
   let left = hold;
+  el.count.textContent = `0 of ${total}`; // its own count, not the one a counted exercise left ("0 of 20")
   el.say.textContent = e.steps ? e.steps.join(" ") : "";
   say(`${e.name}. Hold ${hold} seconds.`);
   ex.timer = setInterval(() => {
@@ -194,7 +195,7 @@ function startTimer(e, side) {
     el.hold.textContent = hold ? `${Math.max(0, left)} s left` : "";
     if (left <= 0) {
       rep += 1;
-      el.count.textContent = String(rep);
+      el.count.textContent = `${rep} of ${total}`;
       say(rep >= total ? "Done." : `${rep}. Relax, then again.`);
       if (rep >= total) { clearInterval(ex.timer); finishTimer(); return; }
       left = hold + 3; // 3 s to come back and start again
@@ -344,10 +345,12 @@ export function exerciseReconnected() {
 
 /** "Test again": the guided test once more; its saved session is compared with the one before. */
 export function testAgain() {
+  const hadFocus = el.panel.contains(document.activeElement);
   app.retestOf = app.sessionId || null;
   app.exercise = null;
   el.panel.hidden = true;
   delete document.body.dataset.exercise;
+  if (hadFocus) ui.next.focus(); // the guide's main button, not the page's top (the panel it was in is gone)
   command("start");
 }
 

@@ -1,7 +1,7 @@
 /* The guided self-test: steps, prompt, checks, countdown ring, the tick with its beep,
  * and which view the stage shows (live dials, or the results). */
 
-import { app, hasKeys, setText, ui } from "./state.js";
+import { app, hasKeys, setChildren, setText, ui } from "./state.js";
 import { send } from "./connection.js";
 import { renderResults } from "./results.js";
 import { keepAnalysis } from "./records.js";
@@ -53,10 +53,16 @@ function renderSteps(state) {
   const phase = state.phase;
   const cur = phase === "trial" ? state.step_index : null;
   // ``words``: what a screen reader says instead of the chip's short form ("R IR ✓✗ 38°"), also its tooltip.
+  // A step done says so in words and, where it has no trial marks (Set-up, Calibrate), with a ✓: not in
+  // green alone, which colour blindness and high contrast lose and a screen reader never said.
   const mk = (label, cls, extra, words) => {
     const li = document.createElement("li");
     if (cls) li.className = cls;
     if (cls === "current") li.setAttribute("aria-current", "step");
+    if (cls === "done") {
+      words = `${words || label}, done`;
+      if (!extra) label = `✓ ${label}`;
+    }
     const shown = words ? document.createElement("span") : li;
     shown.append(label);
     if (extra) { const s = document.createElement("span"); s.className = "trials"; s.textContent = extra; shown.appendChild(s); }
@@ -83,11 +89,11 @@ function renderSteps(state) {
     items.push(mk(s.short, i === cur ? "current" : s.done ? "done" : "", (marks + value).trim(), words));
   });
   items.push(mk("Results", phase === "results" ? "current" : ""));
-  ui.steps.replaceChildren(...items);
+  setChildren(ui.steps, items);
 }
 
 function renderChecks(checks) {
-  ui.checks.replaceChildren(...checks.map((c) => {
+  setChildren(ui.checks, checks.map((c) => {
     const li = document.createElement("li");
     li.className = c.ok ? "ok" : c.required === false ? "advice" : "bad";
     li.textContent = c.label;
@@ -100,8 +106,11 @@ function renderChecks(checks) {
 export function showView() {
   const phase = app.state ? app.state.phase : "idle";
   const results = (phase === "results" && app.state.results) || app.showingLast;
+  const hadFocus = !ui.results.hidden && ui.results.contains(document.activeElement);
   document.body.dataset.view = results && app.last ? "results" : "live";
   ui.results.hidden = document.body.dataset.view !== "results";
+  // Closed under the keyboard's focus: it goes to the guide's main button ("Start test"), not to the page's top.
+  if (hadFocus && ui.results.hidden) ui.next.focus();
   ui.last.hidden = !app.last || phase === "results" || app.showingLast;
   ui.resultsTitle.textContent = phase === "results" ? "Results" : "Last result";
   if (phase !== "results") {

@@ -19,9 +19,12 @@ let lastHintAt = 0;
 let lastAdvice = "";
 let lastCount = null;
 
+/** The toggle keeps one name, "Voice", and says its state as pressed or not (a name that changed with
+ * it, "Voice on" then "Voice off", had a screen reader say "Voice off, not pressed"); the "on"/"off"
+ * seen beside the name is for the eye only. */
 function paint() {
   ui.speech.setAttribute("aria-pressed", String(on));
-  ui.speechLabel.textContent = on ? "Voice on" : "Voice off";
+  ui.speechState.textContent = on ? "on" : "off";
 }
 
 /** Switch spoken guidance on or off (remembered). */

@@ -30,6 +30,12 @@ export function setText(el, text) {
   if (el.textContent !== text) el.textContent = text;
 }
 
+/** Put ``children`` in ``el`` only when they differ from what it shows: a list built anew on every
+ * frame, even the same, loses a screen reader's place in it thirty times a second. */
+export function setChildren(el, children) {
+  if (el.innerHTML !== children.map((c) => c.outerHTML).join("")) el.replaceChildren(...children);
+}
+
 /** Whether the person has keys to press: a mouse or trackpad is about (a phone or tablet alone has
  * neither). The page names keys ("Space", "S") only then; on a touch screen it names the buttons. */
 export const hasKeys = () => matchMedia("(any-pointer: fine)").matches;
@@ -41,7 +47,7 @@ export function setFacts(info) {
 
 export const ui = {
   status: $("status"), statusText: $("status-text"), statusMeta: $("status-meta"), statusHelp: $("status-help"),
-  conn: $("conn"), connText: $("conn-text"), speech: $("btn-speech"), speechLabel: $("speech-label"),
+  conn: $("conn"), connText: $("conn-text"), speech: $("btn-speech"), speechState: $("speech-state"),
   mjpeg: $("mjpeg"), video: $("local-video"), canvas: $("skeleton"), preview: $("preview"),
   caption: $("caption"), tick: $("tick"),
   cameraError: $("camera-error"), cameraErrorTitle: $("camera-error-title"), cameraErrorText: $("camera-error-text"),

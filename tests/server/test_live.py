@@ -115,9 +115,12 @@ def test_a_looping_source_starts_again_with_increasing_time(live_server, short_r
     with live_server(source=str(short_recording), loop=True, replay_speed=2.0) as url:
         with connect(ws_url(url, "/ws/live"), open_timeout=5) as ws:
             _, before = recv_until(ws, lambda m: m["status"]["code"] == "source_looped", timeout=10)
-            _, after = recv_until(ws, lambda m: is_frame(m) and m["t_ms"] >= 1500, timeout=5)
+            _, after = recv_until(ws, lambda m: is_frame(m) and m["t_ms"] >= 3 * 1500, timeout=10)  # two more ends
     times = [m["t_ms"] for m in before + after if is_frame(m)]
     assert all(later > earlier for earlier, later in zip(times, times[1:]))
+    # The page's status line (a screen reader's live region) is told of the loop once, not at every end.
+    news = [m["status"]["text"] for m in after if not is_frame(m)]
+    assert news == [], news  # was "short.landmarks.npz ended; playing it again.", "Replaying ..." at each end
 
 
 def test_a_missing_camera_is_reported_and_retried_while_the_server_keeps_serving(live_server, caplog):
@@ -163,6 +166,23 @@ def test_guide_commands_over_the_websocket_reach_the_results(live_server):
         assert session["has_landmarks"] is True  # the guided test's landmarks are kept with it
         assert session["right_ir_deg"] == pytest.approx(results["sides"]["right"]["internal_rotation_deg"])
         assert session["report_url"] == f"/api/sessions/{session['id']}/report.pdf"
+
+
+def test_a_guide_command_keeps_the_status_line_as_it_is(live_server):
+    # The page's status line is a screen reader's live region. Each command's message put the source's last
+    # event back on it ("Replaying demo recording (1272 frames, 30 fps).", then at every later key "Playing
+    # demo recording from the start."), and the next frame "Measuring both legs.": two lines read per key.
+    with live_server(source="demo", replay_speed=3.0) as url:
+        with connect(ws_url(url, "/ws/live"), open_timeout=5) as ws:
+            _, got = recv_until(ws, is_frame, timeout=5)
+            for action, phase in (("start", "setup"), ("cancel", "idle")):
+                ws.send(json.dumps({"type": "command", "action": action}))
+                got += recv_until(ws, lambda m: not is_frame(m) and m["state"]["phase"] == phase, timeout=5)[1]
+            got += recv_until(ws, is_frame, timeout=5)[1]
+    texts = [m["status"]["text"] for m in got]
+    for i, m in enumerate(got[1:], 1):  # a message that changes the line says something new, not an old event
+        if not is_frame(m) and texts[i] != texts[i - 1]:
+            assert texts[i] not in texts[:i], (i, m["status"], texts[:i])
 
 
 def test_health_and_openapi(live_server, short_recording):

@@ -94,6 +94,11 @@ def test_browser_camera_socket_answers_jpeg_frames_with_the_same_messages(live_s
                 ws.send(jpeg)
                 msg, _ = recv_until(ws, lambda m: m["type"] == "frame", timeout=10)
                 frames.append(msg)
+            # A command's answer keeps the page's status line as the last frame left it (a screen reader reads
+            # each change): it said "Browser camera connected." at every key, then the next frame its own again.
+            ws.send(json.dumps({"type": "command", "action": "cancel"}))
+            answer, _ = recv_until(ws, lambda m: (m.get("state") or {}).get("phase") == "idle", timeout=5)
+            assert answer["status"]["text"] == frames[-1]["status"]["text"], answer["status"]
             ws.send(b"not a picture")
             bad, _ = recv_until(ws, lambda m: m["status"]["code"] == "bad_frame", timeout=5)
             # A counted exercise over the same socket, as /api/exercise is on the server's source.

@@ -2,7 +2,8 @@
 Windows high contrast, red-green colour blindness, 200 % zoom.
 
 One guided test of the demo subject, run by keyboard, serves every check of its results; the zoom
-check loads the page once more in a window of 640x360 (a 1280x720 laptop at 200 %).
+check loads the page once more in a window of 640x360 (a 1280x720 laptop at 200 %) and starts a test
+there up to its first trial.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pytest
 from hiprom.server.runner import serve_in_thread
 from hiprom.server.settings import ServerSettings
 
-from .layout import layout_problems
+from .layout import arm, layout_problems, measured
 from .test_page import LIVE_REGIONS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -30,15 +31,22 @@ def demo_url(tmp_path_factory):
         yield url
 
 
-def focused(page) -> dict[str, str]:
-    """What a screen reader says of the focused element: its role, name and description (Chrome's accessibility tree)."""
+def accessible(page, expression: str = "document.activeElement") -> dict[str, str]:
+    """What a screen reader says of the element ``expression`` (JS) gives: its role, name, description and
+    states such as ``pressed`` (Chrome's accessibility tree)."""
     cdp = page.context.new_cdp_session(page)
-    obj = cdp.send("Runtime.evaluate", {"expression": "document.activeElement"})["result"]["objectId"]
+    obj = cdp.send("Runtime.evaluate", {"expression": expression})["result"]["objectId"]
     node = cdp.send("DOM.describeNode", {"objectId": obj})["node"]
     ax = cdp.send("Accessibility.getPartialAXTree", {"backendNodeId": node["backendNodeId"], "fetchRelatives": False})
     me = ax["nodes"][0]
     cdp.detach()
-    return {key: (me.get(key) or {}).get("value", "") for key in ("role", "name", "description")}
+    said = {key: (me.get(key) or {}).get("value", "") for key in ("role", "name", "description")}
+    return said | {p["name"]: str(p["value"].get("value")) for p in me.get("properties", [])}
+
+
+def focused(page) -> dict[str, str]:
+    """What a screen reader says of the focused element."""
+    return accessible(page)
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +152,47 @@ def test_every_text_of_the_results_and_the_guide_is_4_5_to_1(finished):
     assert page.evaluate(CONTRAST_JS) == []  # the key hints on the blue buttons were 3.3:1
 
 
+def test_the_steps_done_say_so_in_words_and_a_mark_not_in_green_alone(finished):
+    page, _ = finished
+    steps = page.evaluate("[...document.querySelectorAll('#steps li')].map((li) => [li.className,"
+                          " (li.querySelector('[aria-hidden=true]') || li).innerText])")  # as seen
+    said = [accessible(page, f"document.querySelectorAll('#steps li')[{i}]")["name"] for i in range(len(steps))]
+    assert steps[:2] == [["done", "✓ Set-up"], ["done", "✓ Calibrate"]], steps  # was "Set-up" in green
+    assert said[:2] == ["Set-up, done", "Calibrate, done"], said  # was nothing but "Set-up"
+    for (cls, _), name in zip(steps[2:-1], said[2:-1]):  # the four trial steps show their ✓✗ marks already
+        assert name.endswith(", done") == (cls == "done"), (cls, name)
+    assert said[-1] == "" and steps[-1] == ["current", "Results"], (steps, said)
+    # The list stays put between frames (it was built anew at every one: a screen reader lost its place).
+    frames, kept = page.evaluate("""async () => {
+      const first = document.querySelector('#steps li'), n = Number(document.body.dataset.frames);
+      await new Promise((done) => setTimeout(done, 500));
+      return [Number(document.body.dataset.frames) - n, document.querySelector('#steps li') === first]; }""")
+    assert frames > 3 and kept, (frames, kept)
+
+
+def test_an_empty_list_is_not_read_out(finished):
+    page, _ = finished
+    assert page.locator("#checks li").count() == 0
+    cdp = page.context.new_cdp_session(page)
+    lists = [n.get("name", {}).get("value") for n in cdp.send("Accessibility.getFullAXTree")["nodes"]
+             if not n.get("ignored") and n.get("role", {}).get("value") == "list"]
+    cdp.detach()
+    assert "Camera set-up checks" not in lists, lists  # was read as a list of 0 items in every trial and here
+
+
+def test_the_voice_toggle_keeps_its_name_and_says_on_or_off_as_pressed(finished):
+    page, _ = finished
+    heard, seen = [], []
+    for _ in range(2):  # off, then on again (the click in JS keeps the focus where it was)
+        page.evaluate("document.getElementById('btn-speech').click()")
+        said = accessible(page, "document.getElementById('btn-speech')")
+        heard.append((said["role"], said["name"], said["pressed"]))
+        seen.append(page.locator("#btn-speech").inner_text().split())
+    # The name stays "Voice" (was "Voice off" then "Voice on"); the state is the button's pressed state.
+    assert heard == [("button", "Voice M", "false"), ("button", "Voice M", "true")], heard
+    assert seen == [["Voice", "off", "M"], ["Voice", "on", "M"]], seen  # and seen beside it, for the eye
+
+
 def test_high_contrast_still_shows_the_camera_in_use_the_step_under_way_and_the_side_tested(finished):
     page, _ = finished
     cdp = page.context.new_cdp_session(page)
@@ -180,10 +229,24 @@ def live_view(context, url: str):
     return page
 
 
-def test_at_200_percent_zoom_nothing_is_cut_off_and_the_countdown_sits_in_its_ring(launch, demo_url):
+def test_at_200_percent_zoom_nothing_is_cut_off_the_prompt_is_whole_and_the_countdown_sits_in_its_ring(
+        launch, demo_url, finished):
+    # After a finished test (``finished``): "Last result" is a fourth button beside the prompt, narrowing it.
     context = launch().new_context(viewport={"width": 640, "height": 360}, device_scale_factor=2)
     page = live_view(context, demo_url)
     assert layout_problems(page) == []
+    # The longest prompt, the first trial's ("Right leg: turn your foot outward, away from the other leg, as far
+    # as is comfortable"), is in the window whole: it was six lines, its last two below the window's edge.
+    arm(page, "setup", "g.dataset.phase === 'setup'")
+    arm(page, "move", "g.dataset.phase === 'trial' && g.dataset.sub === 'move'")
+    page.locator("body").press("Space")
+    problems, dials_at_setup = measured(page, "setup")
+    assert problems == [], "set-up"
+    problems, dials_at_move = measured(page, "move")
+    assert problems == [] and dials_at_move == dials_at_setup, "move"  # was "out of view without scrolling: #prompt"
+    assert page.locator("#btn-last").is_visible()
+    page.locator("body").press("Escape")
+    page.wait_for_selector("#guide[data-phase='idle']", timeout=5_000)
     # The ring as in a hold (a phone held sideways has this layout too): its seconds inside it, not beside it.
     page.evaluate("""() => { document.getElementById('countdown').classList.add('on');
                               const t = document.getElementById('countdown-text');

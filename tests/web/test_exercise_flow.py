@@ -63,6 +63,7 @@ def test_test_suggestions_counted_exercise_retest_by_keyboard(launch, tmp_path):
 
         body.press("t")  # test again
         page.wait_for_selector("#exercise", state="hidden", timeout=5_000)
+        assert page.evaluate("document.activeElement.id") == "btn-next"  # not the page's top: the panel is gone
         page.wait_for_function("() => document.getElementById('guide').dataset.phase !== 'results'", timeout=10_000)
         page.wait_for_selector("#guide[data-phase='results']", timeout=120_000)
         page.wait_for_selector("#results:not([hidden])", timeout=10_000)

@@ -76,7 +76,7 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
     page.wait_for_selector("#guide[data-phase='trial']", timeout=15_000)
     # The first trial is the right leg's (on a busy runner the guide may already be past it).
     steps = page.locator("#steps li").all_inner_texts()
-    assert steps[:2] == ["Set-up", "Calibrate"] and steps[2].startswith("R IR"), steps
+    assert steps[0].startswith("✓ Set-up") and steps[1].startswith("✓ Calibrate") and steps[2].startswith("R IR"), steps
     # The hold shows its countdown ring (checked in one go: at 3x speed a hold lasts 0.6 s).
     page.wait_for_function(
         "() => document.getElementById('guide').dataset.sub === 'hold'"

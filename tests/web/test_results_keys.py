@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -53,6 +55,8 @@ def test_the_last_result_stays_available_after_closing(results_page):
     page.wait_for_selector("#guide[data-phase='idle']", timeout=5_000)
     assert page.locator("#results").is_hidden()
     assert page.locator("#btn-last").is_visible()
+    # The keyboard's focus, on the results' heading, goes to "Start test", not to the page's top (Tab went to the bar).
+    assert page.evaluate("document.activeElement.id") == "btn-next"
     page.locator("body").press("l")
     assert page.locator("#results").is_visible()
     assert page.evaluate(TABLE) == table
@@ -142,8 +146,12 @@ def test_after_an_exercise_esc_goes_back_to_the_results(results_page):
     assert page.evaluate("document.activeElement.id") == "results-title"
     assert page.locator("#guide").is_visible() and page.locator("#btn-next").is_visible()
     assert page.locator("#advice-list button").count() >= 2
-    page.locator("#advice-list button", has_text="Timer").first.click()  # a timed one, ended half-way
+    timed = page.locator("#advice-list li", has=page.locator("button", has_text="Timer")).first
+    dose = re.search(r"(\d+) times, (\d+) sets?", timed.locator(".dose").inner_text())
+    timed.locator("button").click()  # a timed one, ended half-way
     page.wait_for_function("() => /s left/.test(document.getElementById('exercise-hold').textContent)")
+    # Its own count ("0 of 3"), not the one the counted exercise left ("0 of 20"), as its dose says.
+    assert page.locator("#exercise-count").inner_text() == f"0 of {int(dose[1]) * int(dose[2])}"
     page.keyboard.press("Enter")
     page.wait_for_selector("#btn-exercise-back:not([hidden])", timeout=5_000)
     assert page.locator("#exercise-hold").inner_text() == ""  # no countdown left standing

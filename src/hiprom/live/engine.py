@@ -125,6 +125,7 @@ class LiveEngine:
         )
         self.poses = PosePool(self.feed.slot, settings.tracker_factory() if self.feed.has_video else None, threads)
         self.source_status = Status("starting", "info", f"Opening {self.spec.label}...")
+        self._shown = self.source_status  # the status the pages show: the last one published (a frame's or the source's)
         self._last_logged: tuple[str, str] | None = None  # (code, text) of the feed event logged last
         self._commands: queue.SimpleQueue[str | Status | LiveExercise] = queue.SimpleQueue()  # guide/exercise commands, feed events
         self._held: str | Status | LiveExercise | None = None  # a command to handle first at the next drain
@@ -219,12 +220,17 @@ class LiveEngine:
         self._model_error = Status("model_missing", "error", MODEL_MISSING_TEXT, detail=str(exc))
         self._publish_status()
 
-    def _publish_status(self) -> None:
+    def _publish_status(self, news: bool = True) -> None:
+        """Publish the guide's and the exercise's state with a status: ``news``, the source's or the model's
+        (it changed); else the one the pages show already, so that a guide command does not put the source's
+        last event ("Playing demo recording from the start.") back on a status line a screen reader reads out."""
         proc = self.processor
         state = proc.guide.state() if proc is not None else None
         if state is not None:
             self.guide_state = state
-        message = status_message(self.status, state, self.describe(), proc.exercise_state() if proc is not None else None)
+        if news:
+            self._shown = self.status
+        message = status_message(self._shown, state, self.describe(), proc.exercise_state() if proc is not None else None)
         self.hub.publish(encode(message))
 
     # -- the worker thread -------------------------------------------------
@@ -309,7 +315,7 @@ class LiveEngine:
                 self._rewind()
             changed = True
         if changed:  # show the new guide state at once, even with no frames coming
-            self._publish_status()
+            self._publish_status(news=False)
 
     def _rewind(self) -> None:
         """Play a file or recording from the start: the frames of this pass waiting or being posed are dropped."""
@@ -351,6 +357,7 @@ class LiveEngine:
         when = timing(item.captured_unix_ms, sent_unix_ms, posed.pose_ms + (time.monotonic() - t0) * 1000.0)
         message = frame_message(reading, self.guide_state, self.describe(), self.feed.slot.dropped, when, self._exercise_state)
         self.hub.publish(encode(message))
+        self._shown = reading.status
         if item.image_rgb is not None:
             self._last_rgb = item.image_rgb
         if item.image_rgb is not None and self.preview.n_clients > 0:

@@ -129,11 +129,15 @@ class Feed:
 
     # -- the grabber thread ------------------------------------------------
     def _run(self) -> None:
+        # A pass that a loop or a rewind started was said to have started: its opening is no news, and a
+        # page's status line (a screen reader's live region) says nothing twice per pass.
+        restarted = False
+        looped_before = False
         try:
             while not self._stop.is_set():
                 self._rewind.clear()
                 try:
-                    frames = self._open()
+                    frames = self._open(say=not restarted)
                 except SourceError as exc:
                     if self.spec.kind == "camera":
                         self._say("camera_missing", "error",
@@ -146,11 +150,13 @@ class Feed:
                     self._say("source_error", "error", str(exc))
                     return
                 self.passes += 1
+                restarted = False
                 failed = self._pump(frames)
                 if self._stop.is_set():
                     return
                 if self._rewind.is_set():
                     self._say("rewind", "info", f"Playing {self.spec.label} from the start.")
+                    restarted = True
                     continue
                 if self.spec.kind == "camera":
                     why = f" ({failed})" if failed else ""
@@ -166,7 +172,9 @@ class Feed:
                     self._say("source_error", "error", failed)
                     return
                 if self._loop:
-                    self._say("source_looped", "info", f"{self.spec.label} ended; playing it again.")
+                    if not looped_before:  # the first end only: every later one would say the same again
+                        self._say("source_looped", "info", f"{self.spec.label} ended; playing it again, and at every end.")
+                    looped_before = restarted = True
                     continue
                 self._say(
                     "source_ended",
@@ -184,7 +192,8 @@ class Feed:
     def _say(self, code: str, level: str, text: str) -> None:
         self._status(code, level, text)
 
-    def _open(self) -> Iterator[FeedItem]:
+    def _open(self, say: bool = True) -> Iterator[FeedItem]:
+        """The source's items, opened; ``say``: report it open (not when a loop or rewind just said so)."""
         kind = self.spec.kind
         if self.spec.is_recording:
             rec = self._demo() if kind == "demo" and self._demo else LandmarkRecording.load(self.spec.value)
@@ -192,7 +201,8 @@ class Feed:
             self.size_wh = rec.size_wh
             self.mirrored = bool(rec.mirrored)
             self.model_name = rec.model
-            self._say("source_open", "ok", f"Replaying {self.spec.label} ({rec.n_frames} frames, {rec.fps:g} fps).")
+            if say:
+                self._say("source_open", "ok", f"Replaying {self.spec.label} ({rec.n_frames} frames, {rec.fps:g} fps).")
             return self._recording_items(rec)
         from hiprom.capture import open_source  # imported here: OpenCV is only needed for pictures
 
@@ -200,7 +210,8 @@ class Feed:
         self.fps = float(source.fps or 0.0)
         self.size_wh = (int(source.size_wh[0]), int(source.size_wh[1]))
         what = "Camera" if kind == "camera" else "Playing"
-        self._say("source_open", "ok", f"{what} {self.spec.label} ({self.fps:g} fps).")
+        if say:
+            self._say("source_open", "ok", f"{what} {self.spec.label} ({self.fps:g} fps).")
         return self._video_items(source)
 
     def _stamp(self, t_rel_ms: float) -> tuple[float, float | None]:

@@ -48,6 +48,7 @@ MAX_JPEG_BYTES = 4 * 1024 * 1024
 MAX_SIDE_PX = 4096
 """A 4K camera's longest side: a larger picture would take hundreds of MB to decode, four clients at once."""
 SOURCE: SourceInfo = {"kind": "browser", "label": "browser camera", "preview": False}
+CONNECTED = Status("ok", "ok", "Browser camera connected.")
 
 
 def _status(code: str, level: str, text: str, state: dict | None = None, detail: str = "",
@@ -138,19 +139,24 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
         return p
 
     last_t = [0.0]
+    # The status the page shows: the last one sent, a frame's or this socket's news. A command's answer keeps
+    # it: "Browser camera connected." at each key, then the frame's "Measuring both legs.", had a screen
+    # reader read the page's status line twice per key.
+    shown = [CONNECTED]
 
     def handle(frame: dict) -> str:
         assert proc is not None
         t0 = time.monotonic()
         rgb = decode_jpeg(frame["data"])
         if rgb is None:
-            return _status("bad_frame", "warn", "A picture from the camera could not be decoded.", proc.guide.state(),
-                           exercise=proc.exercise_state())
+            shown[0] = Status("bad_frame", "warn", "A picture from the camera could not be decoded.")
+            return encode(status_message(shown[0], proc.guide.state(), SOURCE, proc.exercise_state()))
         t_ms = max(frame["t_ms"], last_t[0] + 1.0)
         last_t[0] = t_ms
         image, world, n_people = proc.pose(rgb, t_ms)
         h, w = rgb.shape[:2]
         reading = proc.process(t_ms, image, world, (w, h), n_people)
+        shown[0] = reading.status
         when = timing(frame["unix_ms"], time.time() * 1000.0, (time.monotonic() - t0) * 1000.0)
         source: SourceInfo = {**SOURCE, "size_wh": [w, h], "mirrored": mirrored}
         return encode(frame_message(reading, proc.guide.state(), source, counts["dropped"], when, proc.exercise_state()))
@@ -163,9 +169,9 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
                 refused = apply_exercise(proc, action) or refused
             else:
                 proc.command(action)
-        if refused:
+        if refused:  # news for this command only: the next one must not refuse it again
             return _status("exercise_refused", "warn", refused, proc.guide.state(), exercise=proc.exercise_state())
-        return _status("ok", "ok", "Browser camera connected.", proc.guide.state(), exercise=proc.exercise_state())
+        return encode(status_message(shown[0], proc.guide.state(), SOURCE, proc.exercise_state()))
 
     async def receiver() -> None:
         while True:
@@ -212,7 +218,7 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
         except HipromError as exc:
             await websocket.send_text(_status("model_missing", "error", MODEL_MISSING_TEXT, detail=str(exc)))
             return
-        await websocket.send_text(_status("ok", "ok", "Browser camera connected.", proc.guide.state()))
+        await websocket.send_text(encode(status_message(CONNECTED, proc.guide.state(), SOURCE)))
         tasks = [asyncio.create_task(receiver()), asyncio.create_task(worker())]
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
