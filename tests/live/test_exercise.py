@@ -113,12 +113,13 @@ def test_after_the_camera_comes_back_the_exercise_takes_its_neutral_again_and_co
     assert all(abs(peak - 30.0) <= 1.0 for n, peak in enumerate(result["peaks_deg"]) if n != 1)
 
 
-def test_a_rep_not_brought_back_to_rest_is_told_to_come_back():
-    """Reps that come back to 6 deg, not within the counter's 4 deg of rest, are one rep: three reps read
-    as one. Nothing said so; now, after 1 s back near rest, the exercise says to come back to the middle."""
+def test_a_small_rep_not_brought_back_is_told_to_come_back():
+    """Two 12 deg reps (a hip near its limit); the first comes back to 7 deg only: neither within 4 deg of
+    rest nor half way (6 deg), so it is not over, and the second would be counted with it. After 1 s back
+    near rest the exercise says to come back to the middle."""
     fps = 15.0
-    t, rot, comp = exercise_protocol([Rep(30.0, 3.0)] * 2, "left", "internal", fps=fps, lead_s=4.0, rest_s=3.0)
-    rot[:, 0] = np.where((t > 7.5) & (t < 11.0), np.maximum(rot[:, 0], 6.0), rot[:, 0])  # rep 1 back to 6 deg only
+    t, rot, comp = exercise_protocol([Rep(12.0, 3.0)] * 2, "left", "internal", fps=fps, lead_s=4.0, rest_s=3.0)
+    rot[:, 0] = np.where((t > 7.5) & (t < 11.0), np.maximum(rot[:, 0], 7.0), rot[:, 0])  # rep 1 back to 7 deg only
     _, states = _run(rot, comp, fps)
     said = [(round(t[i], 1), s["detail"]) for i, s in enumerate(states) if s["counting"] and s["detail"]]
     assert said and {d for _, d in said} == {"Come back to the middle to finish."}
