@@ -220,3 +220,15 @@ def test_holds_that_sag_and_jitter_at_a_low_point_add_no_rep(jitter_deg: float) 
         reps = find_reps(t_s, a, flags, "internal", 3.0)
         assert [all(rep.start_s < h < rep.end_s for h in hs) for rep, hs in zip(reps, holds)] == [True, True], reps
         assert len(reps) == 2 and _live(t_s, a, flags, "internal") == reps
+
+
+def test_a_glitch_of_the_pose_model_mid_hold_is_no_return() -> None:
+    """Real frames with the other leg hidden: mid-hold, the live angle read 36.7, 13.6, 20.4, 32.4 deg at
+    15 fps (one frame under half the peak). A return must last 0.2 s: one rep, not two."""
+    t = np.arange(0.0, 12.0, 1.0 / 15.0)
+    angle = np.interp(t, [0, 3, 3.4, 7.7, 8.1], [0, 0, 38, 38, 0])
+    i = int(np.searchsorted(t, 6.0))
+    angle[i:i + 4] = [36.7, 13.6, 20.4, 32.4]
+    flags = np.zeros_like(t, dtype=np.uint32)
+    reps = find_reps(t, angle, flags, "internal", 3.0)
+    assert len(reps) == 1 and _live(t, angle, flags, "internal") == reps

@@ -13,8 +13,9 @@ A **repetition** is one excursion toward the exercise's direction and back:
 2. A rep begins where ``m`` leaves rest (``m > rest_deg``) or, after a rep
    that stopped short of rest, at the lowest point since; it counts when it
    goes beyond ``start_deg`` and beyond ``1 / return_fraction`` times that
-   lowest point. It ends on the first frame back within ``rest_deg`` of rest
-   or at ``return_fraction`` of its own highest point, whichever comes first:
+   lowest point. It ends on the first frame back within ``rest_deg`` of rest,
+   or once it has stayed ``return_s`` at ``return_fraction`` of its own highest
+   point or under, whichever comes first:
    two turns are two reps when the angle came back at least half way between
    them (``return_fraction`` = 0.5), whatever rest they reached, and never when
    it only wavered (jitter near rest or at a hold is far under half a rep; see
@@ -76,6 +77,12 @@ class RepSettings:
             fall below a hold's running top 3.1 deg (``benchmarks/bench_reps.py --real``);
             people near their limit come back 55-80 % of the way (the clips' ramp
             frames at 45 % and 20 % of the peak), over half way.
+        return_s: the angle must stay back at ``return_fraction`` of the peak this long for
+            the rep to end there (within ``rest_deg`` it ends at once, as always): one or two
+            frames of the pose model's glitch (36.7, 13.6, 20.4, 32.4 deg in 0.2 s, mid-hold,
+            on a real-frame set with the other leg hidden) are no return, while a real turn
+            back and up again spends 0.4 s at least under half its peak (two 0.4 s ramps,
+            the rendered clips' speed, half of each under half).
         hold_tolerance_deg: samples within this of the peak belong to the hold;
             small, so the ramps add little to the hold time (about 0.1 s for a
             0.5 s ramp to 25 deg).
@@ -87,6 +94,7 @@ class RepSettings:
     start_deg: float = 8.0
     rest_deg: float = 4.0
     return_fraction: float = 0.5
+    return_s: float = 0.2
     hold_tolerance_deg: float = 1.5
     level_window_s: float = 0.3
     hold_grace_s: float = 0.2
@@ -303,6 +311,8 @@ class RepCounter:
         self._hold_since: float | None = None
         self._seen_s = -math.inf  # the last frame of this rep with the angle measured
         self._back_since: float | None = None  # the rep went far and is back near, not at, rest since
+        # Back to return_fraction of the top since (t_s, index in _buf and angle of the lowest frame since).
+        self._return: tuple[float, int, float] | None = None
         self._best = -math.inf
         self.reps: list[Rep] = []
 
@@ -383,11 +393,23 @@ class RepCounter:
             far = max(cfg.start_deg, self._low / cfg.return_fraction if self._low is not None else -math.inf)
             self._went_far |= level > far
             self._track_hold(frame[0], m)
-            if self._went_far and level <= cfg.return_fraction * self._top:  # back at least that share
+            returned = self._went_far and level <= cfg.return_fraction * self._top  # back at least that share
+            if not returned:
+                self._return = None
+            elif self._return is None or level <= self._return[2]:
+                self._return = (self._return[0] if self._return else frame[0], len(self._buf) - 1, level)
+            if self._return is not None and frame[0] - self._return[0] >= cfg.return_s - 1e-9:
                 done = self._close(closed=True)
-                self._reset(low=level)
-                self._buf = [frame]
+                low_at, low = self._return[1:]
+                rest_of, self._buf = self._buf[low_at:], []
+                self._reset(low=low)
                 self._start_seen = self._rest_seen
+                far, seen = low / cfg.return_fraction, low
+                for kept in rest_of:  # the next rep's frames so far: from the lowest point on
+                    self._buf.append(kept)
+                    seen = kept[1] if math.isfinite(kept[1]) else seen
+                    self._top, self._went_far = max(self._top, seen), self._went_far or seen > max(far, cfg.start_deg)
+                    self._track_hold(kept[0], kept[1])
             else:
                 back = self._went_far and level <= cfg.start_deg
                 self._back_since = (self._back_since if self._back_since is not None else frame[0]) if back else None
@@ -405,6 +427,7 @@ class RepCounter:
         """No rep under way: at rest (``low`` None) or at the low point ``low``."""
         self._buf, self._low, self._went_far, self._top = [], low, False, -math.inf
         self._hold_since, self._best, self._seen_s, self._back_since = None, -math.inf, -math.inf, None
+        self._return = None
 
     def _track_hold(self, t_s: float, m: float) -> None:
         """The hold so far, as the rep will measure it: since ``m`` last rose through ``best - tol``.
