@@ -166,8 +166,8 @@ export async function startCounted(exerciseId, side) {
   app.exercise = { id: exerciseId, side, sessionId: app.sessionId, stored: false, reps: [] };
   Object.assign(ex, { shown: null, spokenCount: 0, spokenRep: 0, heldSaid: false, said: new Set() });
   app.showingLast = false;
-  el.say.textContent = "Sit still with both feet straight: counting starts in a moment.";
-  say(`${e.name}, ${side} leg. Sit still with both feet straight.`);
+  el.say.textContent = `Sit still with your ${side} foot straight: counting starts in a moment.`;
+  say(`${e.name}, ${side} leg. Sit still with your ${side} foot straight.`);
 }
 
 /** This device's camera refused the exercise (``exercise_refused``): the reason in the panel, the way back. */
@@ -327,8 +327,8 @@ async function relinked(state) {
   }
   if (kept) { setText(el.say, "Connection back: counting goes on."); return; }
   ex.said = new Set();
-  el.say.textContent = `The server restarted: counting goes on from rep ${mine.reps.length + 1} once you sit still with both feet straight.`;
-  say("Sit still with both feet straight.");
+  el.say.textContent = `The server restarted: counting goes on from rep ${mine.reps.length + 1} once you sit still with your ${mine.side} foot straight.`;
+  say(`Sit still with your ${mine.side} foot straight.`);
 }
 
 /** The connection is back: the exercise starts again from its lead-in with the reps kept (or is
@@ -339,8 +339,8 @@ export function exerciseReconnected() {
   send({ type: "exercise", action: "start", exercise: id, side, reps });
   if (stopping) { send({ type: "exercise", action: "stop" }); return; }
   ex.said = new Set();
-  el.say.textContent = "Connection back. Sit still with both feet straight: counting goes on in a moment.";
-  say("Connection back. Sit still with both feet straight.");
+  el.say.textContent = `Connection back. Sit still with your ${side} foot straight: counting goes on in a moment.`;
+  say(`Connection back. Sit still with your ${side} foot straight.`);
 }
 
 /** "Test again": the guided test once more; its saved session is compared with the one before. */

@@ -173,3 +173,62 @@ def test_a_turn_under_way_when_counting_starts_is_no_rep_in_batch_and_live(unsee
     batch = find_reps(t, angle, flags, "internal", 3.0)
     assert [(rep.number, rep.counted, round(rep.start_s)) for rep in batch] == [(1, True, 6), (2, True, 11)]
     assert _live(t, angle, flags, "internal") == batch
+
+
+def _set_of_reps(peaks_backs, fps: float = 30.0, hold_s: float = 3.3, stay_s: float = 1.5, jitter_deg: float = 0.0,
+                 seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(t, angle) of reps ``(peak, back)``: up over 0.4 s from where the last one came back, hold, back to
+    ``back`` deg over 0.4 s, stay there; 3 s still before; seeded jitter ``jitter_deg`` peak to peak."""
+    knots_t, knots_a, t0 = [0.0, 3.0], [0.0, 0.0], 3.0
+    for peak, back in peaks_backs:
+        knots_t += [t0 + 0.4, t0 + 0.4 + hold_s, t0 + 0.8 + hold_s, t0 + 0.8 + hold_s + stay_s]
+        knots_a += [peak, peak, back, back]
+        t0 += 0.8 + hold_s + stay_s
+    t = np.arange(0.0, t0 + 1.0, 1.0 / fps)
+    jitter = np.random.default_rng(seed).uniform(-jitter_deg / 2, jitter_deg / 2, t.shape)
+    return t, np.interp(t, knots_t, knots_a) + jitter
+
+
+@pytest.mark.parametrize(("peaks_backs", "why"), [
+    ([(30.0, 6.0), (30.0, 6.0), (30.0, 0.0)], "back to 6 deg, 20 % of the peak"),
+    ([(30.0, 13.5), (30.0, 13.5), (30.0, 0.0)], "back to 45 % of the peak"),
+    ([(12.0, 5.0), (12.0, 5.0), (12.0, 0.0)], "small reps near the limit, back to 5 deg"),
+    ([(24.0, 4.8), (26.0, 11.0), (22.0, 0.0)], "the rendered clips' ramp frames: 20 % and 45 %"),
+])
+def test_reps_not_brought_back_to_rest_are_each_counted_in_batch_and_live(peaks_backs, why: str) -> None:
+    """A rep that does not come back within 4 deg of rest before the next turn used to be one rep with
+    the next: three reps back to 6 deg counted as one. Back at least half way, they are three."""
+    t, angle = _set_of_reps(peaks_backs, jitter_deg=1.0, seed=1)
+    flags = np.zeros_like(t, dtype=np.uint32)
+    batch = find_reps(t, angle, flags, "internal", 3.0)
+    assert [(rep.counted, round(rep.peak_deg)) for rep in batch] == [(True, round(p)) for p, _ in peaks_backs], why
+    assert _live(t, angle, flags, "internal") == batch
+
+
+@pytest.mark.parametrize("jitter_deg", [0.0, 3.8])
+def test_holds_that_sag_and_jitter_at_a_low_point_add_no_rep(jitter_deg: float) -> None:
+    """A hold that sags to 70 % and to 90 % of its peak and rises again is one rep; 8 s at 6 deg between
+    two reps adds none; with jitter as wide as the widest the detector showed on real frames (3.8 deg
+    peak to peak at a held position), too."""
+    t, angle = _set_of_reps([(30.0, 21.0), (30.0, 27.0), (30.0, 6.0), (30.0, 0.0)], stay_s=1.0,
+                            jitter_deg=jitter_deg, seed=2)
+    t2, angle2 = _set_of_reps([(30.0, 6.0), (30.0, 0.0)], stay_s=8.0, jitter_deg=jitter_deg, seed=3)
+    # Set 1: holds at 3.4-6.7, 8.5-11.8 and 13.6-16.9 s (sags between) are one rep; 18.7-22.0 s another.
+    # Set 2: a hold at 3.4-6.7 s, 8 s at 6 deg, a hold at 15.5-18.8 s: two reps.
+    for t_s, a, holds in ((t, angle, [(5.0, 10.0, 15.0), (20.0,)]), (t2, angle2, [(5.0,), (17.0,)])):
+        flags = np.zeros_like(t_s, dtype=np.uint32)
+        reps = find_reps(t_s, a, flags, "internal", 3.0)
+        assert [all(rep.start_s < h < rep.end_s for h in hs) for rep, hs in zip(reps, holds)] == [True, True], reps
+        assert len(reps) == 2 and _live(t_s, a, flags, "internal") == reps
+
+
+def test_a_glitch_of_the_pose_model_mid_hold_is_no_return() -> None:
+    """Real frames with the other leg hidden: mid-hold, the live angle read 36.7, 13.6, 20.4, 32.4 deg at
+    15 fps (one frame under half the peak). A return must last 0.2 s: one rep, not two."""
+    t = np.arange(0.0, 12.0, 1.0 / 15.0)
+    angle = np.interp(t, [0, 3, 3.4, 7.7, 8.1], [0, 0, 38, 38, 0])
+    i = int(np.searchsorted(t, 6.0))
+    angle[i:i + 4] = [36.7, 13.6, 20.4, 32.4]
+    flags = np.zeros_like(t, dtype=np.uint32)
+    reps = find_reps(t, angle, flags, "internal", 3.0)
+    assert len(reps) == 1 and _live(t, angle, flags, "internal") == reps

@@ -106,3 +106,20 @@ def test_camera_is_unknown_when_the_legs_never_rest(four_trials):
 
 def _arrays(rec):
     return rec.image, rec.world, rec.size_wh
+
+
+@pytest.mark.parametrize("roll_deg", [0.0, 6.0])
+def test_one_leg_gives_the_neutral_when_the_other_is_crossed(roll_deg):
+    """A counted exercise's lead-in with the other leg crossed (turned 35 deg) the whole time: from both
+    legs the roll reads half the crossed leg's turn (17.6 deg) off; from the exercised leg alone it is
+    that shank's rest, with posture baselines, and no camera position (which needs both knees)."""
+    rot = np.zeros((60, 2))
+    rot[:, 1] = -35.0
+    rec = seated_recording(rot, fps=30.0, camera=Camera(roll_deg=roll_deg, **LEVEL), image_noise_px=0.6, seed=4)
+    both = estimate_neutral(rec.image, rec.world, rec.size_wh)
+    left = estimate_neutral(rec.image, rec.world, rec.size_wh, legs=(0,))
+    assert abs(both.reference_deg - roll_deg) > 15.0
+    assert left.n_frames == 60 and left.reference_deg == pytest.approx(roll_deg, abs=0.5)
+    assert np.isfinite(left.hike_px) and np.isfinite(left.shank_px) and np.isnan(left.camera.yaw_deg)
+    with pytest.raises(ValueError, match="legs must be"):
+        estimate_neutral(rec.image, rec.world, rec.size_wh, legs=())

@@ -8,6 +8,7 @@ import pytest
 from hiprom.assessment import load_catalogue
 from hiprom.live.exercise import ExerciseError, LiveExercise, camera_exercise
 from hiprom.live.processor import LiveProcessor
+from hiprom.landmarks import N_LANDMARKS, SIDES, Landmark
 from hiprom.synthetic import Camera, Rep, exercise_protocol, seated_recording
 
 PLAN = (
@@ -64,9 +65,9 @@ def test_what_the_camera_cannot_count_is_refused_in_one_line(exercise_id, side, 
         camera_exercise(exercise_id, side)
 
 
-def _run(rot, comp, fps: float, side: str = "left", exercise_id: str = "chair_rotation_internal"):
+def _run(rot, comp, fps: float, side: str = "left", exercise_id: str = "chair_rotation_internal", visibility=0.99):
     """Feed a synthetic recording of ``rot`` through LiveProcessor with the exercise started at its first frame."""
-    rec = seated_recording(rot, fps=fps, image_noise_px=0.6, world_noise_m=0.002, seed=5, **comp)
+    rec = seated_recording(rot, fps=fps, image_noise_px=0.6, world_noise_m=0.002, seed=5, visibility=visibility, **comp)
     proc = LiveProcessor(source_label="synthetic")
     proc.start_exercise(LiveExercise(camera_exercise(exercise_id, side), side))
     states = []
@@ -88,8 +89,8 @@ def test_a_foot_turned_when_the_exercise_starts_is_waited_for_not_taken_as_neutr
     assert [(r["counted"], r["reasons"]) for r in result["reps"]] == [(True, [])] * 3
     assert all(abs(peak - 30.0) <= 1.0 for peak in result["peaks_deg"])
     waiting = [s["detail"] for s in states if not s["counting"]]
-    assert "Let both shins hang straight down, feet flat, and keep still." in waiting
-    assert waiting[-1] == "Hold still: shins vertical, feet flat."
+    assert "Let your left shin hang straight down, foot flat, and keep still." in waiting
+    assert waiting[-1] == "Hold still: left shin vertical, foot flat."
     assert all(s["detail"] is None for s in states if s["counting"])
 
 
@@ -113,12 +114,13 @@ def test_after_the_camera_comes_back_the_exercise_takes_its_neutral_again_and_co
     assert all(abs(peak - 30.0) <= 1.0 for n, peak in enumerate(result["peaks_deg"]) if n != 1)
 
 
-def test_a_rep_not_brought_back_to_rest_is_told_to_come_back():
-    """Reps that come back to 6 deg, not within the counter's 4 deg of rest, are one rep: three reps read
-    as one. Nothing said so; now, after 1 s back near rest, the exercise says to come back to the middle."""
+def test_a_small_rep_not_brought_back_is_told_to_come_back():
+    """Two 12 deg reps (a hip near its limit); the first comes back to 7 deg only: neither within 4 deg of
+    rest nor half way (6 deg), so it is not over, and the second would be counted with it. After 1 s back
+    near rest the exercise says to come back to the middle."""
     fps = 15.0
-    t, rot, comp = exercise_protocol([Rep(30.0, 3.0)] * 2, "left", "internal", fps=fps, lead_s=4.0, rest_s=3.0)
-    rot[:, 0] = np.where((t > 7.5) & (t < 11.0), np.maximum(rot[:, 0], 6.0), rot[:, 0])  # rep 1 back to 6 deg only
+    t, rot, comp = exercise_protocol([Rep(12.0, 3.0)] * 2, "left", "internal", fps=fps, lead_s=4.0, rest_s=3.0)
+    rot[:, 0] = np.where((t > 7.5) & (t < 11.0), np.maximum(rot[:, 0], 7.0), rot[:, 0])  # rep 1 back to 7 deg only
     _, states = _run(rot, comp, fps)
     said = [(round(t[i], 1), s["detail"]) for i, s in enumerate(states) if s["counting"] and s["detail"]]
     assert said and {d for _, d in said} == {"Come back to the middle to finish."}
@@ -151,3 +153,43 @@ def test_after_getting_up_and_sitting_back_the_neutral_is_taken_again():
     assert all(c for c, ti in zip(counting, t) if 5.0 < ti < 17.5)  # counting through the blink
     assert result["reps_done"] == 3 and [r["reasons"] for r in result["reps"]] == [[], [], []]
     assert abs(result["peaks_deg"][-1] - 30.0) <= 1.0
+
+
+def _hidden(n: int, side: str, legs_from: float = 0.0, fps: float = 15.0) -> np.ndarray:
+    """(n, 33) visibility with the knee, ankle, heel and toe of ``side``'s leg hidden from ``legs_from`` s on."""
+    vis = np.full((n, N_LANDMARKS), 0.99)
+    hidden = [getattr(Landmark, f"{side.upper()}_{part}") for part in ("KNEE", "ANKLE", "HEEL", "FOOT_INDEX")]
+    vis[int(legs_from * fps):, hidden] = 0.1
+    return vis
+
+
+@pytest.mark.parametrize(("side", "exercise_id", "other"), [
+    ("left", "chair_rotation_internal", "hidden"),
+    ("right", "chair_rotation_external", "hidden"),
+    ("left", "chair_rotation_internal", "crossed"),
+])
+def test_the_other_leg_hidden_or_crossed_does_not_stop_the_count(side, exercise_id, other):
+    """A laptop close to the chair, or a person sitting a little turned: the other leg is hidden (or held
+    crossed, turned 35 deg) the whole time. The lead-in waited for both shins to rest, so nothing was ever
+    counted ("Both legs must be visible"); it needs the exercised leg only, and counts the 3 reps."""
+    fps, direction = 15.0, exercise_id.removeprefix("chair_rotation_")
+    t, rot, comp = exercise_protocol([Rep(30.0, 3.0)] * 3, side, direction, fps=fps, lead_s=4.0)
+    other_side = "right" if side == "left" else "left"
+    vis = 0.99
+    if other == "hidden":
+        vis = _hidden(t.size, other_side)
+    else:
+        rot[:, SIDES.index(other_side)] = -35.0
+    result, states = _run(rot, comp, fps, side, exercise_id, visibility=vis)
+    assert [(r["counted"], r["reasons"]) for r in result["reps"]] == [(True, [])] * 3
+    assert all(abs(peak - 30.0) <= 1.0 for peak in result["peaks_deg"])
+    assert next(i for i, s in enumerate(states) if s["counting"]) / fps <= 3.0
+
+
+def test_the_exercised_leg_unseen_is_said_and_nothing_counted():
+    """The leg to exercise out of view: the lead-in says which leg to bring into the picture, and waits."""
+    fps = 15.0
+    t, rot, comp = exercise_protocol([Rep(30.0, 3.0)] * 2, "left", "internal", fps=fps, lead_s=4.0)
+    result, states = _run(rot, comp, fps, visibility=_hidden(t.size, "left"))
+    assert result["reps"] == [] and not any(s["counting"] for s in states)
+    assert states[-1]["detail"] == "Your left leg must be visible: knee and foot in the picture."

@@ -1,21 +1,29 @@
 """Repetitions of a camera-followed exercise (the seated chair rotation): counted, holds timed.
 
-One side's angle series in, one :class:`Rep` per repetition out, in two forms
-that give the same numbers (a test asserts it): :func:`find_reps` over a whole
-series, and :class:`RepCounter` one frame at a time for the live page.
+One side's angle series in, one :class:`Rep` per repetition out:
+:class:`RepCounter` decides one frame at a time (the live page), and
+:func:`find_reps` runs that same counter over a whole series, so both give the
+same reps (a test asserts it).
 
 A **repetition** is one excursion toward the exercise's direction and back:
 
 1. ``m(t) = s * angle(t)`` (``s = +1`` internal, ``-1`` external); unmeasured
    frames keep the last measured value for this step only (a lost frame does
    not end a rep).
-2. The rep runs while ``m > rest_deg`` and counts when it went beyond
-   ``start_deg`` at some point (hysteresis: jitter near rest never makes or
-   splits a rep). It is closed by the first frame back within ``rest_deg``,
-   so both forms decide with the same, already seen, frames. A movement under
-   way before any frame was measured (a recording or a count that starts
-   mid-turn) is no rep: where it began was not seen, and its way back alone
-   would read as a rep.
+2. A rep begins where ``m`` leaves rest (``m > rest_deg``) or, after a rep
+   that stopped short of rest, at the lowest point since; it counts when it
+   goes beyond ``start_deg`` and beyond ``1 / return_fraction`` times that
+   lowest point. It ends on the first frame back within ``rest_deg`` of rest,
+   or once it has stayed ``return_s`` at ``return_fraction`` of its own highest
+   point or under, whichever comes first:
+   two turns are two reps when the angle came back at least half way between
+   them (``return_fraction`` = 0.5), whatever rest they reached, and never when
+   it only wavered (jitter near rest or at a hold is far under half a rep; see
+   :class:`RepSettings`). Each frame is decided with the frames already seen,
+   so the batch form is the live counter run over the series. A movement
+   under way before any frame was measured (a recording or a count that
+   starts mid-turn) is no rep: where it began was not seen, and its way back
+   alone would read as a rep.
 3. Its **peak** is the level held longest: the best level ``L`` sustained
    over ``level_window_s``, then the interquartile mean of the samples with
    ``m >= L - hold_tolerance_deg`` around it (as for a trial's held peak).
@@ -56,7 +64,25 @@ class RepSettings:
     Attributes:
         start_deg: a rep must go this far toward the direction; the trial
             detector's noise floor (8 deg, inside the 6-9 deg MDC).
-        rest_deg: the rep is over when the angle is back within this of 0 deg.
+        rest_deg: a rep begins when the angle leaves this band about 0 deg, and is over
+            when back inside it (or at ``return_fraction`` of its peak, which comes first).
+        return_fraction: a rep is over when the angle is back to this share of its
+            highest point (half way), and the next one counts once it rises beyond its
+            low point divided by it (twice the low point). Half way never leaves less
+            than the 4 deg between ``rest_deg`` and ``start_deg`` between the two
+            thresholds (an 8 deg rep ends at 4 deg; after a low point of 4.1 deg the next
+            counts beyond 8.2 deg) and more for larger reps (a 30 deg rep ends at 15 deg).
+            The detector's jitter at a still position of the rendered clips' real frames
+            (real pose model, live meter) is at most 3.8 deg peak to peak, its largest
+            fall below a hold's running top 3.1 deg (``benchmarks/bench_reps.py --real``);
+            people near their limit come back 55-80 % of the way (the clips' ramp
+            frames at 45 % and 20 % of the peak), over half way.
+        return_s: the angle must stay back at ``return_fraction`` of the peak this long for
+            the rep to end there (within ``rest_deg`` it ends at once, as always): one or two
+            frames of the pose model's glitch (36.7, 13.6, 20.4, 32.4 deg in 0.2 s, mid-hold,
+            on a real-frame set with the other leg hidden) are no return, while a real turn
+            back and up again spends 0.4 s at least under half its peak (two 0.4 s ramps,
+            the rendered clips' speed, half of each under half).
         hold_tolerance_deg: samples within this of the peak belong to the hold;
             small, so the ramps add little to the hold time (about 0.1 s for a
             0.5 s ramp to 25 deg).
@@ -67,10 +93,16 @@ class RepSettings:
 
     start_deg: float = 8.0
     rest_deg: float = 4.0
+    return_fraction: float = 0.5
+    return_s: float = 0.2
     hold_tolerance_deg: float = 1.5
     level_window_s: float = 0.3
     hold_grace_s: float = 0.2
     flag_fraction: float = 0.25
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.return_fraction < 1.0:
+            raise ValueError(f"return_fraction must be between 0 and 1, but got {self.return_fraction!r}")
 
 
 @dataclass(frozen=True)
@@ -79,7 +111,8 @@ class Rep:
 
     Attributes:
         number: 1, 2, ... in order of time.
-        start_s, end_s: where the angle left rest and came back.
+        start_s, end_s: where the rep began (left rest, or its low point) and ended (back
+            within ``rest_deg`` or ``return_fraction`` of its peak).
         peak_deg: the held level (positive, in the exercise's direction).
         hold_s, hold_start_s, hold_end_s: the hold at the peak.
         counted: the rep counts toward the dose (no compensation, held long enough).
@@ -159,8 +192,8 @@ def measure_rep(
     """Peak, hold and verdict of one rep from its frames.
 
     Args:
-        t_s: (k,) seconds: the frame before the rep (at rest), the rep, and the
-            frame that closed it (back at rest) when ``closed``.
+        t_s: (k,) seconds: the frame before the rep (at rest or its low point), the
+            rep, and the frame that closed it when ``closed``.
         m: (k,) angle toward the exercise's direction, NaN = unmeasured.
         bits: (k,) quality flag bits.
         number: the rep's number.
@@ -221,13 +254,6 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2])]
 
 
-def _forward_fill(m: np.ndarray) -> np.ndarray:
-    """``m`` with each NaN replaced by the last finite value before it (0 before the first)."""
-    idx = np.where(np.isfinite(m), np.arange(m.shape[0]), -1)
-    last = np.maximum.accumulate(idx) if m.size else idx
-    return np.where(last >= 0, m[np.maximum(last, 0)], 0.0)
-
-
 def find_reps(
     t_s: np.ndarray,
     angle_deg: np.ndarray,
@@ -236,7 +262,7 @@ def find_reps(
     hold_target_s: float = 0.0,
     settings: RepSettings = RepSettings(),
 ) -> list[Rep]:
-    """Every repetition in one side's series (batch form of :class:`RepCounter`).
+    """Every repetition in one side's series: :class:`RepCounter` run over it, then finished.
 
     Args:
         t_s: (n,) seconds, increasing.
@@ -247,30 +273,26 @@ def find_reps(
         settings: thresholds.
     """
     t = np.asarray(t_s, dtype=np.float64)
-    m = _sign(direction) * np.asarray(angle_deg, dtype=np.float64)
-    bits = np.broadcast_to(np.asarray(flags).astype(np.int64), m.shape)
-    n = m.shape[0]
+    angle = np.asarray(angle_deg, dtype=np.float64)
+    n = angle.shape[0]
     if t.shape != (n,):
         raise ValueError(f"t_s must have shape ({n},), but got shape {t.shape}")
-    seen = _forward_fill(m)
-    measured = np.flatnonzero(np.isfinite(m))
-    first_seen = int(measured[0]) if measured.size else n
-    reps: list[Rep] = []
-    for a, b in _runs(seen > settings.rest_deg):
-        if a <= first_seen or not np.any(seen[a : b + 1] > settings.start_deg):
-            continue  # under way from the first measured frame, or never far enough
-        closed = b + 1 < n
-        sl = slice(a - 1, b + 2 if closed else n)
-        reps.append(measure_rep(t[sl], m[sl], bits[sl], len(reps) + 1, hold_target_s, settings, closed=closed))
-    return reps
+    bits = np.broadcast_to(np.asarray(flags).astype(np.int64), (n,))
+    counter = RepCounter(direction, hold_target_s, settings)
+    for i in range(n):
+        counter.update(float(t[i]), float(angle[i]), int(bits[i]))
+    counter.finish()
+    return counter.reps
 
 
 class RepCounter:
-    """The repetition counter one frame at a time (live form of :func:`find_reps`).
+    """The repetition counter, one frame at a time (the one definition; :func:`find_reps` runs it).
 
     ``update`` returns a :class:`Rep` on the frame that closes it; ``finish``
-    closes a rep still under way. The same frames give the same reps as
-    :func:`find_reps`.
+    closes a rep still under way. Between reps the counter is at rest, or low:
+    back from a rep at least ``return_fraction`` of its way but not within
+    ``rest_deg``, keeping the frames from the lowest point since, where the
+    next rep begins if it goes far enough.
     """
 
     def __init__(self, direction: str, hold_target_s: float = 0.0, settings: RepSettings = RepSettings()) -> None:
@@ -280,13 +302,17 @@ class RepCounter:
         self._sign = _sign(direction)
         self._last_seen = 0.0
         self._prev: tuple[float, float, int] | None = None
-        self._buf: list[tuple[float, float, int]] = []
+        self._buf: list[tuple[float, float, int]] = []  # the rep under way, from the frame before it
+        self._low: float | None = None  # low (not within rest_deg) after a rep: the lowest angle since
         self._rest_seen = False  # a frame measured at rest has been seen (a rep's start can be)
         self._start_seen = False  # the rep under way began after such a frame
         self._went_far = False
+        self._top = -math.inf  # the highest angle of the rep under way (unmeasured frames keep the last)
         self._hold_since: float | None = None
         self._seen_s = -math.inf  # the last frame of this rep with the angle measured
         self._back_since: float | None = None  # the rep went far and is back near, not at, rest since
+        # Back to return_fraction of the top since (t_s, index in _buf and angle of the lowest frame since).
+        self._return: tuple[float, int, float] | None = None
         self._best = -math.inf
         self.reps: list[Rep] = []
 
@@ -296,9 +322,14 @@ class RepCounter:
         return sum(rep.counted for rep in self.reps)
 
     @property
+    def _under_way(self) -> bool:
+        """Frames of a rep are kept: away from rest, or gone far from a low point."""
+        return bool(self._buf) and (self._low is None or self._went_far)
+
+    @property
     def in_rep(self) -> bool:
-        """The angle is away from rest (a rep is under way; one begun unseen is none)."""
-        return bool(self._buf) and self._start_seen
+        """A rep is under way (one begun unseen is none)."""
+        return self._under_way and self._start_seen
 
     def hold_so_far_s(self, t_s: float) -> float:
         """How long the angle has stayed near its highest level in this rep (0 at rest).
@@ -306,11 +337,14 @@ class RepCounter:
         Up to the last frame the angle was measured: a leg unseen is not known to be held, and
         the rep, measured, stops its hold there unless the leg is seen at the top again.
         """
-        return 0.0 if self._hold_since is None else max(0.0, min(t_s, self._seen_s) - self._hold_since)
+        if self._hold_since is None or not self.in_rep:
+            return 0.0
+        return max(0.0, min(t_s, self._seen_s) - self._hold_since)
 
     def back_so_far_s(self, t_s: float) -> float:
-        """How long a rep that went far has been back within ``start_deg`` but not yet within
-        ``rest_deg`` (0 otherwise): the rep is not over, and the next one would be counted with it."""
+        """How long a rep that went far has been back within ``start_deg`` without ending (0 otherwise):
+        a small rep not back within ``rest_deg`` nor to ``return_fraction`` of its peak is not over, and
+        the next one would be counted with it."""
         return 0.0 if self._back_since is None or not self.in_rep else max(0.0, t_s - self._back_since)
 
     def status(self, t_s: float) -> dict[str, Any]:
@@ -333,31 +367,67 @@ class RepCounter:
 
     def update(self, t_s: float, angle_deg: float, flags: int = 0) -> Rep | None:
         """Take one frame; returns the rep this frame closed, if any."""
+        cfg = self.settings
         m = self._sign * float(angle_deg) if math.isfinite(angle_deg) else math.nan
         if math.isfinite(m):
             self._last_seen = m
+        level = self._last_seen
         frame = (float(t_s), m, int(flags))
         done: Rep | None = None
-        if self._last_seen > self.settings.rest_deg:
-            if not self._buf:
+        if level <= cfg.rest_deg:  # at rest: the rep under way ends, a low point is left
+            if self._under_way:
+                self._buf.append(frame)
+                done = self._close(closed=True)
+            self._reset()
+        elif self._low is not None and not self._went_far and level <= self._low:
+            self._reset(low=level)  # a lower point: the next rep would begin here
+            self._buf = [frame]
+            self._start_seen = self._rest_seen
+        else:
+            if not self._buf:  # leaving rest
                 self._start_seen = self._rest_seen
                 if self._prev is not None:
                     self._buf.append(self._prev)
             self._buf.append(frame)
-            self._went_far |= self._last_seen > self.settings.start_deg
-            back = self._went_far and self._last_seen <= self.settings.start_deg
-            self._back_since = (self._back_since if self._back_since is not None else frame[0]) if back else None
+            self._top = max(self._top, level)
+            far = max(cfg.start_deg, self._low / cfg.return_fraction if self._low is not None else -math.inf)
+            self._went_far |= level > far
             self._track_hold(frame[0], m)
-        elif self._buf:
-            self._buf.append(frame)
-            done = self._close(closed=True)
+            returned = self._went_far and level <= cfg.return_fraction * self._top  # back at least that share
+            if not returned:
+                self._return = None
+            elif self._return is None or level <= self._return[2]:
+                self._return = (self._return[0] if self._return else frame[0], len(self._buf) - 1, level)
+            if self._return is not None and frame[0] - self._return[0] >= cfg.return_s - 1e-9:
+                done = self._close(closed=True)
+                low_at, low = self._return[1:]
+                rest_of, self._buf = self._buf[low_at:], []
+                self._reset(low=low)
+                self._start_seen = self._rest_seen
+                far, seen = low / cfg.return_fraction, low
+                for kept in rest_of:  # the next rep's frames so far: from the lowest point on
+                    self._buf.append(kept)
+                    seen = kept[1] if math.isfinite(kept[1]) else seen
+                    self._top, self._went_far = max(self._top, seen), self._went_far or seen > max(far, cfg.start_deg)
+                    self._track_hold(kept[0], kept[1])
+            else:
+                back = self._went_far and level <= cfg.start_deg
+                self._back_since = (self._back_since if self._back_since is not None else frame[0]) if back else None
         self._rest_seen |= math.isfinite(m)
         self._prev = frame
         return done
 
     def finish(self) -> Rep | None:
         """Close a rep still under way (the recording or the exercise ended)."""
-        return self._close(closed=False) if self._buf else None
+        rep = self._close(closed=False) if self._under_way else None
+        self._reset()
+        return rep
+
+    def _reset(self, low: float | None = None) -> None:
+        """No rep under way: at rest (``low`` None) or at the low point ``low``."""
+        self._buf, self._low, self._went_far, self._top = [], low, False, -math.inf
+        self._hold_since, self._best, self._seen_s, self._back_since = None, -math.inf, -math.inf, None
+        self._return = None
 
     def _track_hold(self, t_s: float, m: float) -> None:
         """The hold so far, as the rep will measure it: since ``m`` last rose through ``best - tol``.
@@ -385,12 +455,10 @@ class RepCounter:
             self._hold_since = None
 
     def _close(self, closed: bool) -> Rep | None:
-        buf, went_far = self._buf, self._went_far
-        self._buf, self._went_far, self._hold_since, self._best = [], False, None, -math.inf
-        self._seen_s, self._back_since = -math.inf, None
-        if not (went_far and self._start_seen):
+        """The rep of the frames kept (None when it never went far or began unseen)."""
+        if not (self._went_far and self._start_seen):
             return None
-        t, m, bits = (np.array(col) for col in zip(*buf))
+        t, m, bits = (np.array(col) for col in zip(*self._buf))
         rep = measure_rep(t, m.astype(np.float64), bits.astype(np.int64), len(self.reps) + 1,
                           self.hold_target_s, self.settings, closed=closed)
         self.reps.append(rep)

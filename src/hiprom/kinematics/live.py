@@ -176,23 +176,26 @@ class LiveMeter:
         neutral = estimate_neutral(images, worlds, self._size_wh, self.settings)
         return neutral.camera if neutral.n_frames > 0 else None
 
-    def calibrate(self) -> Neutral:
+    def calibrate(self, legs: tuple[int, ...] = (0, 1)) -> Neutral:
         """Take the recent frames (the subject sitting still, shins hanging) as the neutral.
 
         Sets the camera-roll reference, world "down", camera yaw and posture
         baselines with the same estimator :func:`measure` uses, restarts the
-        smoothing, and returns the new neutral. Raises ``NotMeasurableError``
-        when no recent frame shows both legs.
+        smoothing, and returns the new neutral. ``legs`` (indices into ``SIDES``):
+        the legs at rest to take it from (:func:`estimate_neutral`). Raises
+        ``NotMeasurableError`` when no recent frame shows those legs.
         """
         if self._size_wh is None or not self._buffer:
             raise NotMeasurableError("cannot calibrate before any frame has arrived; start the camera first")
         images = np.stack([b[1] for b in self._buffer])
         worlds = np.stack([b[2] for b in self._buffer])
-        neutral = estimate_neutral(images, worlds, self._size_wh, self.settings)
+        neutral = estimate_neutral(images, worlds, self._size_wh, self.settings, legs=legs)
         if neutral.n_frames == 0:
+            which = "both legs" if len(set(legs)) == 2 else f"the {SIDES[legs[0]]} leg"
             raise NotMeasurableError(
-                f"no frame of the last {self.calibration_s:g} s shows both legs clearly; "
-                "sit facing the camera with both feet in view and calibrate again"
+                f"no frame of the last {self.calibration_s:g} s shows {which} clearly; "
+                f"sit facing the camera with {'both feet' if len(set(legs)) == 2 else 'that foot'} in view "
+                "and calibrate again"
             )
         self._neutral = neutral
         self._calibrated = True

@@ -178,6 +178,7 @@ def estimate_neutral(
     size_wh: tuple[int, int],
     settings: KinematicsSettings = KinematicsSettings(),
     reference_deg: float | None = None,
+    legs: tuple[int, ...] = (0, 1),
 ) -> Neutral:
     """Estimate the :class:`Neutral` of a recording (arrays (n, 33, 4), already un-mirrored).
 
@@ -185,6 +186,12 @@ def estimate_neutral(
     calibration) instead of estimating it; the rest is still measured. Long
     recordings are sampled evenly down to ``MAX_FRAMES`` frames: plenty for a
     mode and a few medians.
+
+    ``legs`` (indices into ``SIDES``) are the legs whose rest the neutral is taken
+    from: one leg (a counted exercise whose other leg is hidden, crossed or out of
+    the picture) gives the roll from that shank alone (its own rest reads 0), world
+    "down" from it, and no camera position (that needs both knees: the frontal
+    method then assumes a camera straight in front).
     """
     stride = max(1, -(-image.shape[0] // MAX_FRAMES))
     image, world = image[::stride], world[::stride]
@@ -195,7 +202,11 @@ def estimate_neutral(
     # resting shanks lie either side of it (+178 and -178, whose plain mean 0 is the wrong way up).
     turn = 180.0 if abs(float(geo.circular_mean_deg(phi))) > 90.0 else 0.0
     phi = _turned(phi, turn)
-    modes = np.array([robust_mode(phi[:, side], settings.mode_bandwidth_deg) for side in range(2)])
+    legs = tuple(sorted(set(legs)))
+    if not legs or not set(legs) <= {0, 1}:
+        raise ValueError(f"legs must be a non-empty subset of (0, 1), but got {legs!r}")
+    modes = np.array([robust_mode(phi[:, side], settings.mode_bandwidth_deg) if side in legs else np.nan
+                      for side in range(2)])
     if reference_deg is not None:
         ref = float(reference_deg)
     elif np.any(np.isfinite(modes)):
@@ -206,24 +217,24 @@ def estimate_neutral(
         modes = np.where(np.isfinite(modes), modes, _turned(ref, turn))
 
     near = np.abs(phi - modes) <= settings.neutral_tolerance_deg  # NaN compares False
-    quiet = near.all(axis=1)
+    quiet = near[:, legs].all(axis=1)
     quiet_fraction = float(quiet.mean()) if quiet.size else 0.0
     if quiet.sum() < settings.min_neutral_frames:
-        quiet = measurable.all(axis=1)
+        quiet = measurable[:, legs].all(axis=1)
     n_quiet = int(quiet.sum())
     if n_quiet == 0:
         return Neutral.from_reference(ref)
 
     # World "down": the mean direction of both resting shanks.
     xyz = world[quiet][..., :3]
-    shanks = xyz[:, geo.ANKLE] - xyz[:, geo.KNEE]
+    shanks = xyz[:, geo.ANKLE[list(legs)]] - xyz[:, geo.KNEE[list(legs)]]
     with np.errstate(invalid="ignore", divide="ignore"):
         shanks = shanks / np.linalg.norm(shanks, axis=-1, keepdims=True)
     down = _median(shanks.mean(axis=1), axis=0)
     if not np.all(np.isfinite(down)) or np.linalg.norm(down) < 1e-6:
         down = Neutral.from_reference(ref).down_world
 
-    steady = quiet_fraction >= settings.min_quiet_fraction
+    steady = quiet_fraction >= settings.min_quiet_fraction and len(legs) == 2
     camera = (estimate_camera(image[quiet], world[quiet], size_wh, down, ref, settings.min_visibility)
               if steady else CameraEstimate())
     yaw = camera.yaw_deg
@@ -235,7 +246,7 @@ def estimate_neutral(
         hike_px=float(_median(posture["hike_px"])),
         lean_deg=float(_median(posture["lean_deg"])),
         knee_px=_median(posture["knee_px"], axis=0),
-        shank_px=float(_median(posture["shank_px"])),
+        shank_px=float(_median(posture["shank_px"][:, list(legs)])),
         knee_offset_px=_median(posture["knee_offset_px"], axis=0),
         ankle_visibility=_median(image[quiet][:, geo.ANKLE, 3], axis=0),
         n_frames=n_quiet,

@@ -57,11 +57,13 @@ LEAD_IN_S = 2.5
 class LiveExercise:
     """One counted exercise in progress (or just stopped) on one side.
 
-    The lead-in lasts ``lead_in_s`` at least and until both shins rest still (the
-    guide's calibration test, which the caller applies): the live meter is then
-    calibrated (as for the guided test) and reps are counted. A neutral taken
-    while the foot is turned would read the turn as rest: the way back from it
-    was counted as a first rep, and every rep after read short by the turn.
+    The lead-in lasts ``lead_in_s`` at least and until the exercised leg's shin rests
+    still (the guide's calibration test for that leg, which the caller applies): the
+    live meter is then calibrated from it (and from the other leg when it rested too)
+    and reps are counted. A neutral taken while the foot is turned would read the turn
+    as rest: the way back from it was counted as a first rep, and every rep after read
+    short by the turn. The other leg is not needed: hidden, crossed or out of the
+    picture (a laptop close to the chair), it kept the count from ever starting.
 
     Args:
         exercise: a camera-followed exercise of the catalogue.
@@ -84,7 +86,7 @@ class LiveExercise:
             raise ExerciseError(f"the reps counted before are unreadable ({exc})") from exc
         if [rep.number for rep in self.counter.reps] != list(range(1, len(earlier) + 1)):
             raise ExerciseError("the reps counted before are out of order")
-        self._index = SIDES.index(side)
+        self.leg = SIDES.index(side)  # the exercised leg: the lead-in needs it at rest, not the other one
         self._t_s = 0.0
         self.lead_in_s = float(lead_in_s)
         self._t0: float | None = None
@@ -99,8 +101,8 @@ class LiveExercise:
         return self.result is None
 
     def wants_calibration(self, t_s: float, rest_hint: str | None) -> bool:
-        """True once, on the first frame after ``lead_in_s`` with the shins at rest (``rest_hint`` None);
-        the caller calibrates its meter, then updates. ``rest_hint`` says what keeps them from it."""
+        """True once, on the first frame after ``lead_in_s`` with the exercised shin at rest (``rest_hint``
+        None); the caller calibrates its meter, then updates. ``rest_hint`` says what keeps it from it."""
         if self._t0 is None:
             self._t0 = float(t_s)
         if self.counting or not self.active:
@@ -136,8 +138,8 @@ class LiveExercise:
                 return True
         else:
             self._unseen_since = None
-        angle = float(angle_deg[self._index])
-        self.counter.update(self._t_s, angle if math.isfinite(angle) else math.nan, int(flag_bits[self._index]))
+        angle = float(angle_deg[self.leg])
+        self.counter.update(self._t_s, angle if math.isfinite(angle) else math.nan, int(flag_bits[self.leg]))
         return False
 
     def _detail(self) -> str | None:

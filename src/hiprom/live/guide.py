@@ -68,6 +68,13 @@ _FOOT_WAY = {"internal": "outward, away from the other leg", "external": "inward
 _CAMERA_PENDING = "Good. Keep still: checking where the camera stands."
 HOLD_STILL = "Hold still: shins vertical, feet flat."
 """Said while both shins rest but have not stayed still long enough to take the neutral."""
+BOTH_LEGS = (0, 1)
+"""The legs (indices into ``SIDES``) whose rest the guided test's neutral is taken from."""
+
+
+def hold_still(legs: tuple[int, ...] = BOTH_LEGS) -> str:
+    """:data:`HOLD_STILL` for the legs that must rest (one leg: "Hold still: left shin vertical, foot flat.")."""
+    return HOLD_STILL if len(set(legs)) == 2 else f"Hold still: {SIDES[legs[0]]} shin vertical, foot flat."
 
 
 @dataclass(frozen=True)
@@ -98,17 +105,22 @@ class GuideConfig:
     word_change_s: float = 0.5  # calibration: what to do is changed once the new state has lasted this long
 
 
-def rest_hint(angle_deg: np.ndarray, cfg: GuideConfig) -> str | None:
-    """What keeps both shins from counting as at rest (unmeasured, or beyond ``calibrate_max_deg``), or None.
+def rest_hint(angle_deg: np.ndarray, cfg: GuideConfig, legs: tuple[int, ...] = BOTH_LEGS) -> str | None:
+    """What keeps the shins of ``legs`` from counting as at rest (unmeasured, or beyond
+    ``calibrate_max_deg``), or None.
 
-    The one rule of "at rest" before a neutral is taken: the guide's calibration,
-    the camera check and a counted exercise's lead-in all use it.
+    The one rule of "at rest" before a neutral is taken: the guide's calibration and
+    the camera check (both legs), and a counted exercise's lead-in (its own leg: the
+    other may be hidden, crossed or out of the picture) all use it.
     """
-    a = np.asarray(angle_deg, dtype=float)
+    a = np.asarray(angle_deg, dtype=float).reshape(2)[list(legs)]
+    one = None if len(set(legs)) == 2 else SIDES[legs[0]]
     if not np.all(np.isfinite(a)):
-        return "Both legs must be visible: knees and feet in the picture."
+        return ("Both legs must be visible: knees and feet in the picture." if one is None
+                else f"Your {one} leg must be visible: knee and foot in the picture.")
     if np.any(np.abs(a) > cfg.calibrate_max_deg):
-        return "Let both shins hang straight down, feet flat, and keep still."
+        return ("Let both shins hang straight down, feet flat, and keep still." if one is None
+                else f"Let your {one} shin hang straight down, foot flat, and keep still.")
     return None
 
 

@@ -33,7 +33,7 @@ from hiprom.errors import HipromError
 from hiprom.kinematics import METHODS, LiveMeter, flag_names
 from hiprom.landmarks import LEFT_RIGHT_SWAP, SIDES
 from hiprom.live.exercise import LiveExercise
-from hiprom.live.guide import HOLD_STILL, Guide, GuideConfig, GuideInput, rest_hint
+from hiprom.live.guide import BOTH_LEGS, Guide, GuideConfig, GuideInput, hold_still, rest_hint
 from hiprom.live.messages import FrameReading, Peaks, SideReading, Status, results_summary
 from hiprom.live.recorder import GuidedRecorder
 from hiprom.pipeline import analyze_recording
@@ -234,9 +234,10 @@ class LiveProcessor:
         """Measure one frame of landmarks and advance the guide."""
         self._size_wh = (int(size_wh[0]), int(size_wh[1]))
         ex = self.exercise  # the rest test only while it waits to count: it reads the meter's whole window
-        if ex is not None and ex.active and not ex.counting and ex.wants_calibration(t_ms / 1000.0, self._rest_hint()):
-            try:
-                self.meter.calibrate()
+        if ex is not None and ex.active and not ex.counting and \
+                ex.wants_calibration(t_ms / 1000.0, self._rest_hint((ex.leg,))):
+            try:  # from the exercised leg, and the other one too when it rested as well
+                self.meter.calibrate(tuple(leg for leg in BOTH_LEGS if leg == ex.leg or self._rest_hint((leg,)) is None))
             except HipromError as exc:  # nobody still in view: count against the uncalibrated neutral
                 log.info("exercise lead-in not usable as neutral: %s", exc)
         reading = self.meter.update(
@@ -321,8 +322,8 @@ class LiveProcessor:
             self._camera = None if estimate is None else estimate.to_dict()
         return self._camera
 
-    def _rest_hint(self) -> str | None:
-        """What keeps the meter's recent frames from serving as the neutral; None when they may.
+    def _rest_hint(self, legs: tuple[int, ...] = BOTH_LEGS) -> str | None:
+        """What keeps the meter's recent frames of ``legs`` from serving as the neutral; None when they may.
 
         The guide's calibration test over the meter's window: every frame within
         ``calibrate_max_deg`` (:func:`rest_hint`) and each shin within ``still_band_deg``. After a
@@ -335,15 +336,15 @@ class LiveProcessor:
         """
         cfg = self.guide.cfg
         if not self._recent:
-            return HOLD_STILL
-        hint = rest_hint(self._recent[-1][1], cfg)  # what to do now
+            return hold_still(legs)
+        hint = rest_hint(self._recent[-1][1], cfg, legs)  # what to do now
         if hint is not None:
             return hint
-        angles = np.array([a for _, a in self._recent])
+        angles = np.array([a for _, a in self._recent])[:, list(legs)]
         rested = bool(np.all(np.isfinite(angles)) and np.all(np.abs(angles) <= cfg.calibrate_max_deg))  # rest_hint, every frame
         still = bool(np.all(np.ptp(angles, axis=0) <= cfg.still_band_deg))
         long_enough = self._recent[-1][0] - self._recent[0][0] >= self.meter.calibration_s / 2
-        return None if rested and still and long_enough else HOLD_STILL
+        return None if rested and still and long_enough else hold_still(legs)
 
     def stream_ended(self) -> None:
         """The source ended (a file or recording): trials still open are closed and counted."""
