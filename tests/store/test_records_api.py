@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from hiprom.report.figures import fmt
 from hiprom.server.errors import one_line_validation_error
 from hiprom.server.routes.records import router
+from hiprom.server.settings import ServerSettings
 from hiprom.store import Store
 
 NAME = 'Zoë "Z" <img src=x onerror=alert(1)> 🦄 שלום'
@@ -28,6 +29,7 @@ def client(store: Store) -> TestClient:
     app.include_router(router)
     app.add_exception_handler(RequestValidationError, one_line_validation_error)  # as create_app does
     app.state.store = store
+    app.state.settings = ServerSettings()  # the PDFs' paper, as create_app sets it
     return TestClient(app)
 
 
