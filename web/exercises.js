@@ -4,7 +4,7 @@
  * exercise Space/Enter/Esc = done; after it T = test again, Esc = back to the results.
  * Words: docs/exercises.md. */
 
-import { $, app, degrees, reasonWords, setText, signedDegrees, ui } from "./state.js";
+import { $, app, degrees, hasKeys, reasonWords, setText, signedDegrees, ui } from "./state.js";
 import { httpUrl, send } from "./connection.js";
 import { command, showView } from "./guide.js";
 import { say } from "./speech.js";
@@ -257,9 +257,12 @@ async function storeResult(result) {
     method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
     body: JSON.stringify(result),
   });
-  el.say.textContent = r.ok ? `${summary} Stored with session ${id}. T tests again.` : `${summary} Not stored (HTTP ${r.status}).`;
+  // On a touch screen the words name the button, not its key (as the guide's do).
+  el.say.textContent = r.ok
+    ? `${summary} Stored with session ${id}. ${hasKeys() ? "T tests again." : "Tap Test again for a new test."}`
+    : `${summary} Not stored (HTTP ${r.status}).`;
   el.panel.dataset.stored = r.ok ? "yes" : "no";
-  say(`${result.reps_done} done. Press T to test again.`);
+  say(`${result.reps_done} done. ${hasKeys() ? "Press T to test again." : "Tap Test again for a new test."}`);
 }
 
 const STOPPED_WHEN_BACK = "It is stopped and stored when the connection is back.";

@@ -42,6 +42,8 @@ def test_compensation_and_short_holds_say_what_to_do() -> None:
         ("left leg not in the seated test position in 80% of frames (knee not bent about 90° or thigh not toward "
          "the camera)", "knees bent about 90°"),
         ("right leg never measurable (leg seen unclearly)", "in good light"),
+        ("left leg hard to see in 79% of frames (picture too dark or unclear): measurable in just 25 of 137 frames",
+         "Add light"),
     ],
 )
 def test_a_recording_with_nothing_measurable_says_what_to_film_differently(reason: str, advice: str) -> None:

@@ -166,6 +166,33 @@ def test_a_side_mostly_out_of_the_seated_position_has_no_figures(make_kin, noisy
     assert result["sides"]["right"]["internal_rotation_deg"] is not None
 
 
+
+@pytest.mark.parametrize(
+    "lost, said, advice",
+    [
+        (QualityFlag.NO_PERSON, "hard to see in 70% of frames (picture too dark or unclear)", "Add light"),
+        (QualityFlag.LOW_VISIBILITY, "hard to see in 70% of frames (picture too dark or unclear)", "Add light"),
+        (QualityFlag.LEG_OUT_OF_FRAME | QualityFlag.LOW_VISIBILITY, "not in the seated test position", "Sit on a chair"),
+    ],
+)
+def test_a_leg_lost_in_most_frames_is_called_hard_to_see_not_badly_seated(make_kin, noisy_protocol, full_test,
+                                                                          lost, said, advice):
+    """gt06 in low light: the pose found in 18-21 % of frames, most of those out of the test's posture; it
+    said "not in the seated test position … Sit on a chair facing the camera" where the picture was too dark."""
+    from hiprom.assessment.wording import explain
+
+    t, angle = noisy_protocol(full_test, fps=30.0)
+    flags = np.full(angle.shape, int(QualityFlag.THIGH_NOT_TOWARD_CAMERA), dtype=np.uint32)
+    gone = np.arange(len(t)) % 10 >= 3  # 7 frames in 10 lost
+    flags[gone] = int(lost)
+    angle[gone] = np.nan
+    result = assess(make_kin(t, angle, flags))
+    assert not result["measurable"]
+    for side in ("left", "right"):
+        assert said in result["sides"][side]["not_measurable"]
+    assert [s["internal_rotation_deg"] for s in result["sides"].values()] == [None, None]
+    assert explain(result)["not_measurable"].startswith(advice)
+
 def test_no_person(make_kin):
     n = 60
     t = np.arange(n) / 30.0

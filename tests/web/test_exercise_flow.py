@@ -54,6 +54,7 @@ def test_test_suggestions_counted_exercise_retest_by_keyboard(launch, tmp_path):
         assert "Sit still" in spoken
         body.press("Enter")  # done
         page.wait_for_selector("#exercise[data-stored='yes']", timeout=10_000)
+        assert page.locator("#exercise-say").inner_text().endswith("T tests again.")  # a keyboard: its key
         stored = httpx.get(f"{url}/api/sessions/{first}/exercise-results").json()
         assert len(stored) == 1
         rec = stored[0]

@@ -5,7 +5,7 @@ set-up, a trial and the results: no two visible text runs intersect, no text is
 cut off or off screen sideways, the page never scrolls sideways, text is >= 16 px
 and the live angle >= 5 % of the window height; during the test the instruction,
 the current step and the main button are in the window without scrolling; on a phone (a touch
-screen) the page names buttons, not keys. The dials do not move between set-up and a
+screen) the page names buttons, not keys, up to the end of an exercise. The dials do not move between set-up and a
 trial, and the page asked to speak at each step (``window.hiprom.spoken``).
 """
 
@@ -100,6 +100,15 @@ def test_every_step_is_readable_and_still_at_this_size(launch, demo_url, width, 
     else:
         assert detail == "Save the session (S) before running the test again (Space)."
     page.screenshot(path=str(tmp_path / f"results-{width}x{height}.png"))
+    if phone:  # an exercise's end names the button too: it said "T tests again." / "Press T to test again"
+        page.locator("#btn-save").tap()
+        page.wait_for_function("() => /Saved as session/.test(document.getElementById('save-status').textContent)")
+        page.locator("#advice-list button[data-key='e']").tap()  # the first the camera counts
+        page.wait_for_selector("#btn-exercise-done:not([hidden])", timeout=5_000)
+        page.locator("#btn-exercise-done").tap()
+        page.wait_for_selector("#exercise[data-stored='yes']", timeout=10_000)
+        assert page.locator("#exercise-say").inner_text().endswith("Tap Test again for a new test.")
+        assert page.evaluate(SPOKEN)[-1].endswith("done. Tap Test again for a new test.")
     context.close()
     assert not errors, errors
 
