@@ -230,6 +230,16 @@ def score(reps: list[dict], spans: list[tuple[float, float]]) -> tuple[int, int,
     return sum(h >= 1 for h in hits), sum(r["counted"] for r in reps), len(reps) - sum(min(h, 1) for h in hits)
 
 
+def hold_errors(reps: list[dict], spans: list[tuple[float, float]], plan: tuple) -> list[float]:
+    """Measured - true hold (s) of each true rep found whose hold does not sag (a sag splits or joins it)."""
+    out = []
+    for (s0, s1), (hold_s, sag, _, _) in zip(spans, plan):
+        found = [r for r in reps if s0 <= (r["hold_start_s"] + r["hold_end_s"]) / 2 <= s1]
+        if found and sag is None:
+            out.append(found[0]["hold_s"] - hold_s)
+    return out
+
+
 def real(names: list[str], cache: Path, views: bool, truth_path: Path) -> None:
     """Sets of reps of real frames, counted offline and live (see the module's docstring)."""
     from hiprom.pipeline import load_or_track
@@ -239,6 +249,7 @@ def real(names: list[str], cache: Path, views: bool, truth_path: Path) -> None:
     cache.mkdir(parents=True, exist_ok=True)
     print(f"{'set':<34} {'true':>4} {'offline found/counted/false':>28} {'live found/counted/false':>25} {'live from s':>11}")
     totals = np.zeros((2, 4), dtype=int)
+    errors: list[list[float]] = [[], []]
     for name in names:
         clip = truth[name]
         plain = cache / f"{name}.landmarks.npz"
@@ -271,13 +282,17 @@ def real(names: list[str], cache: Path, views: bool, truth_path: Path) -> None:
                                                            HOLD_S)]
                 live, began = live_reps(rec, side, direction)
                 rows = [score(offline, spans), score(live, spans)]
-                for k, row in enumerate(rows):
+                for k, (row, found) in enumerate(zip(rows, (offline, live))):
                     totals[k] += [len(spans), *row]
+                    errors[k] += hold_errors(found, spans, plan)
                 print(f"{key:<34} {len(spans):>4} {'%d/%d/%d' % rows[0]:>28} {'%d/%d/%d' % rows[1]:>25} "
                       f"{'never' if began is None else f'{began:.1f}':>11}")
     for k, label in enumerate(("offline", "live")):
         n, found, counted, false = totals[k]
-        print(f"{label}: {found}/{n} true reps found, {counted} counted, {false} false")
+        err = np.array(errors[k])
+        print(f"{label}: {found}/{n} true reps found, {counted} counted, {false} false; hold error (no sag) "
+              f"{np.median(err):+.2f} s median, {err.min():+.2f} .. {err.max():+.2f} over {err.size} reps, "
+              f"{np.mean(np.abs(err) <= 0.5):.0%} within 0.5 s")
 
 
 def main(argv: list[str] | None = None) -> int:
