@@ -146,6 +146,42 @@ def kinematics_of(rec: LandmarkRecording) -> Kinematics:
     return measure(rec, mirrored=rec.mirrored, reference=neutral)
 
 
+LEAD_IN_MIN_S = 1.0
+"""A recording's rest before the first rep must last this long to serve as the neutral (the live
+count's: half its meter's 2 s window)."""
+
+
+def _lead_in_kinematics(rec: LandmarkRecording, leg: int) -> Kinematics:
+    """The kernel over ``rec`` against the neutral of its lead-in, as the live count takes it.
+
+    The lead-in is the first still rest of the exercised ``leg`` (index into ``SIDES``), read against
+    an uncalibrated neutral (:func:`hiprom.kinematics.neutral.first_rest`, the live guide's rest
+    rule); the other leg adds to the neutral when it rests there too. A recording's own neutral (its
+    most common pose) is the holds of a set of reps: rest read -24 deg and every peak 19 deg low.
+    Raises InputError when no rest of ``LEAD_IN_MIN_S`` is seen.
+    """
+    from hiprom.kinematics import measure
+    from hiprom.kinematics.neutral import REST_MAX_DEG, REST_STILL_DEG, Neutral, estimate_neutral, first_rest
+    from hiprom.landmarks import mirror_landmarks
+
+    raw = measure(rec, mirrored=rec.mirrored, reference=Neutral()).angle_deg
+    t_s = rec.t_ms / 1000.0
+    rest = first_rest(t_s, raw[:, leg], LEAD_IN_MIN_S)
+    if rest is None:
+        raise InputError(f"no rest of the {SIDES[leg]} leg in the recording ({LEAD_IN_MIN_S:g} s still, the shin "
+                         "straight down), so rest cannot be told from a hold; film 3 s sitting still with that "
+                         "shin hanging straight down before the first turn")
+    start, end = rest
+    other = raw[start:end, 1 - leg]
+    rests = bool(np.all(np.isfinite(other) & (np.abs(other) <= REST_MAX_DEG)) and np.ptp(other) <= REST_STILL_DEG)
+    legs = (0, 1) if rests else (leg,)
+    image, world = rec.image[start:end], rec.world[start:end]
+    if rec.mirrored:
+        image, world = mirror_landmarks(image, world)
+    neutral = estimate_neutral(image, world, rec.size_wh, legs=legs)
+    return measure(rec, mirrored=rec.mirrored, reference=neutral)
+
+
 def analyze_recording(
     rec: LandmarkRecording, norms: Norms | None = None, source: str | None = None,
     catalogue: Catalogue | None = None,
@@ -219,8 +255,8 @@ def count_recording(
         raise InputError(f"side must be one of {{left, right}}, but got {side!r}")
     direction = direction or exercise.targets[0]
     dose = dict(dose or exercise.dose.to_dict())
-    kin = kinematics_of(rec)
     col = SIDES.index(side)
+    kin = kinematics_of(rec) if rec.neutral is not None else _lead_in_kinematics(rec, col)
     reps = find_reps(kin.t_s, kin.angle_deg[:, col], kin.flags[:, col], direction, float(dose.get("hold_s", 0)))
     return exercise_result(exercise.id, side, direction, reps, dose)
 

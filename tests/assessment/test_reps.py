@@ -133,8 +133,13 @@ def test_exercise_record_from_a_recording() -> None:
     record = count_recording(rec, catalogue.get("chair_rotation_internal"), "left", dose={"hold_s": 3, "reps": 5, "sets": 1})
     assert record["schema"] == "hiprom.exercise/1" and record["reps_done"] == 3 and record["reps_refused"] == 3
     assert record["reps_target"] == 5 and len(record["holds_s"]) == len(record["peaks_deg"]) == 6
-    assert record == exercise_result("chair_rotation_internal", "left", "internal",
-                                     find_reps(*_series(rec), "internal", 3.0), {"hold_s": 3, "reps": 5, "sets": 1})
+    assert [tuple(rep["reasons"]) for rep in record["reps"]] == EXPECTED_REASONS
+    # Measured against the lead-in's neutral, as the live count is: the peaks are the plan's.
+    assert all(abs(p - plan.peak_deg) <= 1.0 for p, plan in zip(record["peaks_deg"], PLAN) if not plan.pelvis_hike_m)
+    reps = find_reps(*_series(rec), "internal", 3.0)
+    assert record == {**exercise_result("chair_rotation_internal", "left", "internal", reps,
+                                        {"hold_s": 3, "reps": 5, "sets": 1}),
+                      "peaks_deg": record["peaks_deg"], "reps": record["reps"]}
 
 
 def _series(rec):
@@ -232,3 +237,59 @@ def test_a_glitch_of_the_pose_model_mid_hold_is_no_return() -> None:
     flags = np.zeros_like(t, dtype=np.uint32)
     reps = find_reps(t, angle, flags, "internal", 3.0)
     assert len(reps) == 1 and _live(t, angle, flags, "internal") == reps
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_hold_read_with_the_pose_models_jitter_is_held_and_a_let_go_is_not(seed: int) -> None:
+    """Real frames read a held leg with up to 3 deg of jitter and wander (15 fps): a fixed 1.5 deg
+    tolerance cut a 5 s hold at the first low frame, and the rep was refused as let go too soon.
+    The hold is timed within 0.3 s, in batch and live; a leg let go 8 deg after 1.5 s is still
+    released early, and the live timer shows the same hold as it runs."""
+    t = np.arange(0.0, 16.0, 1.0 / 15.0)
+    rng = np.random.default_rng(seed)
+    wander = 1.0 * np.sin(2 * np.pi * t / 1.7)  # the reading creeps +-1 deg at a hold
+    held = np.interp(t, [0, 3, 3.4, 8.4, 8.8], [0, 0, 30, 30, 0]) + np.where((t > 3.4) & (t < 8.4), wander, 0)
+    held += rng.uniform(-1.0, 1.0, t.shape)
+    let_go = np.interp(t, [0, 3, 3.4, 4.9, 5.1, 8.4, 8.8], [0, 0, 30, 30, 22, 22, 0]) + rng.uniform(-1.0, 1.0, t.shape)
+    flags = np.zeros_like(t, dtype=np.uint32)
+    (rep,) = find_reps(t, held, flags, "internal", 3.0)
+    assert rep.counted and abs(rep.hold_s - 5.0) <= 0.3, rep
+    assert _live(t, held, flags, "internal") == [rep]
+    counter = RepCounter("internal", 3.0)
+    shown = [counter.update(t[i], held[i]) or counter.hold_so_far_s(t[i]) for i in range(int(8.3 * 15))]
+    assert abs(shown[-1] - 4.9) <= 0.3, shown[-1]
+    (early,) = find_reps(t, let_go, flags, "internal", 3.0)
+    assert early.reasons == ("released_early",) and abs(early.hold_s - 1.5) <= 0.3, early
+
+
+def test_hiprom_reps_takes_rest_from_the_lead_in_not_the_holds(track_footage, rendered_truth) -> None:
+    """Real frames (rendered clip gt01, the real model): four 3.3 s holds of the left foot turned in
+    32 deg, 1.5 s at rest between, after a 4 s still lead-in. The recording's most common pose is the
+    hold: its neutral read every peak about 17 deg low. Taken from the lead-in, peaks read the truth;
+    with no rest at all, one line says what to film."""
+    from dataclasses import replace
+
+    from hiprom.errors import InputError
+
+    clip = rendered_truth["gt01"]
+    trial = next(tr for tr in clip["trials"] if (tr["side"], tr["direction"]) == ("left", "internal"))
+    fps = float(clip["fps"])
+    rest = list(range(3, min(tr["start_frame"] for tr in clip["trials"]) - 1))
+    held = list(range(trial["hold_start_frame"], trial["hold_end_frame"] + 1))
+    rep = list(range(trial["start_frame"], trial["hold_start_frame"])) + [held[i % len(held)] for i in range(33)] + \
+        list(range(trial["hold_end_frame"] + 1, trial["end_frame"] + 1))
+    src = track_footage("rendered/" + clip["file"]).recording
+    exercise = load_catalogue().get("chair_rotation_internal")
+    for lead_in in (True, False):  # without: no rest at all, the reps one after the other
+        frames = np.array([rest[i % len(rest)] for i in range(int(4 * fps))] + (rep + rest[:15]) * 4 if lead_in
+                          else rep * 4)
+        rec = replace(src, t_ms=np.arange(frames.size) * 1000.0 / fps, image=src.image[frames],
+                      world=src.world[frames], n_people=None if src.n_people is None else src.n_people[frames],
+                      neutral=None)
+        if not lead_in:
+            with pytest.raises(InputError, match="no rest of the left leg"):
+                count_recording(rec, exercise, "left")
+            continue
+        result = count_recording(rec, exercise, "left")
+        assert result["reps_done"] == 4 and len(result["reps"]) == 4, result
+        assert all(abs(p - trial["peak_deg"]) <= 3.0 for p in result["peaks_deg"]), result["peaks_deg"]

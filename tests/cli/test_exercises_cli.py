@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -81,6 +82,16 @@ def test_reps_counts_and_saves(home: Path, tmp_path: Path) -> None:
     wrong = hiprom(home, "reps", str(tmp_path / "ex.landmarks.npz"), "--side", "left", "--exercise", "knee_to_knee",
                    check=False)
     assert wrong.returncode == 2 and "the camera cannot follow this exercise" in wrong.stderr
+    # Filmed with no rest (no still lead-in, 0.3 s back between reps): rest is not told from a hold,
+    # and the most common pose (a hold) used to be taken as rest, every figure read wrong. One line says so.
+    _, rot, comp = exercise_protocol([Rep(30.0, 3.0)] * 3, "left", "internal", lead_s=0.0, rest_s=0.3)
+    end = int(np.flatnonzero(np.abs(rot).max(axis=1) > 20.0)[-1])  # ends at the last hold
+    seated_recording(rot[:end], image_noise_px=0.6, seed=1, **{k: np.asarray(v)[:end] for k, v in comp.items()}
+                     ).save(tmp_path / "no-rest.landmarks.npz")
+    none = hiprom(home, "reps", str(tmp_path / "no-rest.landmarks.npz"), "--side", "left", check=False)
+    assert none.returncode == 2 and none.stdout == "", none
+    assert none.stderr.count("\n") == 1 and "no rest of the left leg" in none.stderr
+    assert "sitting still with that shin hanging straight down before the first turn" in none.stderr
 
 
 def test_retest_and_trend(home: Path) -> None:

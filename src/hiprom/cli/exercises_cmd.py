@@ -95,7 +95,11 @@ def _dose_spec(spec: str) -> tuple[str, dict[str, int]]:
 def reps(source: Path, exercise_id: str, side: str, hold_s: int | None, reps: int | None, sets: int | None,
          model: str | None, save_session: str | None, exercises_path: Path | None, db: str | None,
          as_json: bool) -> None:
-    """Count the repetitions of a seated exercise in SOURCE (video or .landmarks.npz) and time each hold."""
+    """Count the repetitions of a seated exercise in SOURCE (video or .landmarks.npz) and time each hold.
+
+    Film 3 s sitting still with the exercised shin hanging straight down before the first turn:
+    rest is taken from there, as the live count takes it.
+    """
     from hiprom.pipeline import count_recording, load_or_track
 
     catalogue = _catalogue(exercises_path)

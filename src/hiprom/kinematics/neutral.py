@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import gaussian_filter1d
 
 from hiprom.kinematics import geometry as geo
@@ -26,6 +27,11 @@ from hiprom.kinematics.settings import KinematicsSettings
 
 _NAN2 = (float("nan"), float("nan"))
 MAX_FRAMES = 20_000
+REST_MAX_DEG = 12.0
+"""At rest before a neutral is taken: the shin within this of straight down, read against an
+uncalibrated neutral (camera roll still adds to it); the live guide's ``calibrate_max_deg``."""
+REST_STILL_DEG = 4.0
+"""...and moving less than this (peak to peak); the live guide's ``still_band_deg``."""
 """Most frames the neutral is estimated from (longer recordings are sampled evenly)."""
 
 
@@ -170,6 +176,45 @@ def _turned(angle_deg: Any, turn_deg: float) -> Any:
     """``angle_deg - turn_deg`` wrapped into [-180, 180); exactly ``angle_deg`` when ``turn_deg`` is 0
     (an upright picture keeps its numbers to the last bit)."""
     return geo.wrap_deg(np.asarray(angle_deg, dtype=np.float64) - turn_deg) if turn_deg else angle_deg
+
+
+def first_rest(t_s: np.ndarray, angle_deg: np.ndarray, min_s: float) -> tuple[int, int] | None:
+    """The first still rest of one or more legs: frames ``[start, end)``, or None when there is none.
+
+    Args:
+        t_s: (n,) seconds, increasing.
+        angle_deg: (n,) or (n, k) angles read against an uncalibrated neutral (``Neutral()``), NaN =
+            unmeasured; every column must rest.
+        min_s: the rest must last this long at least.
+
+    A rest is a stretch with every angle measured, within ``REST_MAX_DEG`` of 0 and within
+    ``REST_STILL_DEG`` peak to peak, lasting ``min_s``; the first one is grown forward while it still
+    is one (the live count's lead-in: the person sitting still before the first rep).
+    """
+    a = np.asarray(angle_deg, dtype=np.float64).reshape(len(t_s), -1)
+    t = np.asarray(t_s, dtype=np.float64)
+    n = t.shape[0]
+    if n < 2:
+        return None
+    k = max(2, int(np.ceil(min_s / float(np.median(np.diff(t))) - 1e-6)) + 1)
+    if n < k:
+        return None
+    rested = np.all(np.isfinite(a) & (np.abs(a) <= REST_MAX_DEG), axis=1)
+    windows = sliding_window_view(np.where(rested[:, None], a, np.nan), k, axis=0)  # (n-k+1, cols, k)
+    ok = rested[: n - k + 1] & np.all(np.isfinite(windows), axis=(1, 2))
+    ok &= np.all(np.ptp(np.nan_to_num(windows), axis=2) <= REST_STILL_DEG, axis=1)
+    ok &= t[k - 1 :] - t[: n - k + 1] >= min_s - 1e-9
+    if not ok.any():
+        return None
+    start = int(np.argmax(ok))
+    end = start + k
+    lo, hi = a[start:end].min(axis=0), a[start:end].max(axis=0)
+    while end < n and rested[end]:
+        lo, hi = np.minimum(lo, a[end]), np.maximum(hi, a[end])
+        if np.any(hi - lo > REST_STILL_DEG):
+            break
+        end += 1
+    return start, end
 
 
 def estimate_neutral(

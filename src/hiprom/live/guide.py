@@ -49,6 +49,7 @@ import numpy as np
 from hiprom.assessment.reasons import reason_advice, reason_words
 from hiprom.assessment.trials import Trial
 from hiprom.errors import HipromError
+from hiprom.kinematics.neutral import REST_MAX_DEG, REST_STILL_DEG
 from hiprom.landmarks import SIDES
 from hiprom.live.placement import setup_checks
 from hiprom.live.steps import StepRecord, TrialRecord
@@ -87,8 +88,8 @@ class GuideConfig:
     hold_s: float = 1.0
     settle_s: float = 0.3  # "Hold" is said once the foot has stopped this long: at the end of the movement
     settle_band_deg: float = 3.0  # ...stopped: within this band (under 10 deg/s over settle_s)
-    still_band_deg: float = 4.0  # calibration: each shin moves less than this
-    calibrate_max_deg: float = 12.0  # ...and hangs near vertical (before calibration, camera roll still adds to it)
+    still_band_deg: float = REST_STILL_DEG  # calibration: each shin moves less than this
+    calibrate_max_deg: float = REST_MAX_DEG  # ...and hangs near vertical (before calibration, camera roll still adds to it)
     neutral_deg: float = 8.0  # |angle| below this counts as back at neutral
     move_deg: float = 12.0  # beyond this in the asked direction counts as moving
     hold_band_deg: float = 4.0  # a hold: the angle stays within this band
