@@ -39,13 +39,21 @@ def one_line(done: subprocess.CompletedProcess[str], code: int, *words: str) -> 
     return lines[0]
 
 
+@pytest.fixture(scope="module")
+def demo_json(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo recording's analysis, made once for the module."""
+    where = tmp_path_factory.mktemp("analysis")
+    done = hiprom("analyze", DEMO, "--json", "a.json", "-q", cwd=where)
+    assert done.returncode == 0, done.stderr
+    return where / "a.json"
+
+
 @pytest.fixture
-def folder(tmp_path: Path) -> Path:
+def folder(tmp_path: Path, demo_json: Path) -> Path:
     """A folder with a recording ``x.landmarks.npz``, a fake video ``clip.mp4`` and an analysis ``a.json``."""
     shutil.copy(DEMO, tmp_path / "x.landmarks.npz")
     (tmp_path / "clip.mp4").write_bytes(b"not really a video")
-    done = hiprom("analyze", "x.landmarks.npz", "--json", "a.json", "-q", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
+    shutil.copy(demo_json, tmp_path / "a.json")
     return tmp_path
 
 
@@ -71,6 +79,57 @@ def test_an_output_that_is_an_input_is_refused(folder: Path, args: list[str], ou
     line = one_line(hiprom(*args, cwd=folder), InputError.exit_code, "is the source itself", "choose another")
     assert output.split("/")[-1] in line
     assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before  # nothing written, nothing lost
+
+
+VIDEO = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41" + bytes(range(256)) * 4
+"""The start of an MP4 file (its ftyp box, then binary data)."""
+
+
+@pytest.mark.parametrize(
+    ("args", "output", "kind"),
+    [
+        (["report", "a.json", "-o", "clip.mp4"], "clip.mp4", "a PDF"),
+        (["report", "a.json", "--no-pdf", "--json", "clip.mp4"], "clip.mp4", "a text file"),
+        (["report", "a.json", "--no-pdf", "--csv", "clip.mp4"], "clip.mp4.summary.csv", "a text file"),
+        (["analyze", "x.landmarks.npz", "--csv", "clip.mp4"], "clip.mp4", "a text file"),
+        (["analyze", "x.landmarks.npz", "--save-landmarks", "a.json"], "a.json", "a landmarks recording"),
+        (["track", "clip.mp4", "-o", "a.json"], "a.json", "a landmarks recording"),
+        (["program", "pdf", "1", "--db", "h.db", "-o", "clip.mp4"], "clip.mp4", "a PDF"),
+        (["validate", "--pairs", "a.json", "-o", "clip.mp4"], "clip.mp4", "a PDF"),
+        (["sessions", "export", "1", "--db", "h.db", "-o", "clip.mp4"], "clip.mp4", "a text file"),
+    ],
+    ids=["report-pdf-over-video", "report-json-over-video", "report-csv-over-video", "analyze-csv-over-video",
+         "analyze-landmarks-over-analysis", "track-over-analysis", "program-pdf-over-video",
+         "validate-pdf-over-video", "export-over-video"],
+)
+def test_an_output_over_another_kind_of_file_is_refused(
+        folder: Path, args: list[str], output: str, kind: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """``hiprom report 12 -o clip.mp4`` replaced the video with the PDF, silently."""
+    from hiprom.cli.main import main
+
+    (folder / "clip.mp4").write_bytes(VIDEO)
+    (folder / "clip.mp4.summary.csv").write_bytes(VIDEO)
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(folder)
+        capsys.readouterr()
+        assert main(args) == InputError.exit_code
+    assert capsys.readouterr().err == (f"hiprom: error: {output}: exists and is not {kind}; hiprom would replace "
+                                       "it: choose another output name\n")
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before  # nothing written, nothing lost
+
+
+def test_an_output_of_its_own_kind_is_replaced(tmp_path: Path) -> None:
+    """A report written again replaces the last one; a name not there yet, or an empty file, is free."""
+    from hiprom.atomic import check_replaceable
+
+    (tmp_path / "report.pdf").write_bytes(b"%PDF-1.7\n%\xf0\x9f\x96\xa4\n" + bytes(range(256)))
+    (tmp_path / "x.csv").write_text("t_s,left_deg\n0.0,12.5 °\n", encoding="utf-8")
+    (tmp_path / "empty").touch()
+    check_replaceable([tmp_path / "report.pdf", tmp_path / "empty", tmp_path / "new.pdf", None, "-"], "a PDF")
+    check_replaceable([tmp_path / "x.csv", tmp_path / "empty", tmp_path / "new.csv"], "a text file")
+    with pytest.raises(InputError, match="report.pdf: exists and is not a text file"):
+        check_replaceable([tmp_path / "report.pdf"], "a text file")
 
 
 def test_store_options_without_save_are_refused(folder: Path) -> None:

@@ -7,13 +7,16 @@ Every PDF was A4 (595 x 842 pt) whatever the clinic's paper: printed at actual s
 from __future__ import annotations
 
 import copy
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from hiprom.cli.main import main
 from hiprom.errors import ConfigError, InputError
-from hiprom.report import ReportData, write_pdf
+from hiprom.report import ReportData, charts, write_pdf
 from hiprom.report.paper import PAPERS, default_paper, paper
 from hiprom.store import Store
 
@@ -50,7 +53,7 @@ def test_a_wrong_paper_is_said_in_one_line() -> None:
 
 
 def test_a_long_report_is_laid_out_on_either_sheet_down_to_its_last_line(
-        store: Store, analysis: dict, tmp_path: Path) -> None:
+        store: Store, analysis: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """40 visits, a 64-character pseudonym, a long name in Spanish and CJK, long notes and e-mail as operator."""
     need_poppler()
     need_fonts("Noto Sans CJK")
@@ -64,7 +67,11 @@ def test_a_long_report_is_laid_out_on_either_sheet_down_to_its_last_line(
                                    operator="ana.maria.nunez.fernandez@hospital-universitario-de-la-princesa.example.org",
                                    notes="Felt stiff on the left after gardening; sat on a firm kitchen chair. " * 9)
     data = ReportData.from_store(store, last.id)
+    drawn = Counter[str]()
+    for name in ("side_bars", "angle_over_time", "trend"):
+        monkeypatch.setattr(charts, name, counted(getattr(charts, name), drawn))
     for sheet in PAPERS.values():
+        drawn.clear()
         pages = pdf_pages(write_pdf(data, tmp_path / f"{sheet.name}.pdf", paper=sheet.name))
         on_the_sheet(pages, sheet)
         assert 1 < len(pages) <= 3  # two pages at most, then the home program
@@ -72,6 +79,20 @@ def test_a_long_report_is_laid_out_on_either_sheet_down_to_its_last_line(
         assert squeeze("山田 太郎 김민준") in text and "Yourhomeexerciseprogram" in text
         last_words = squeeze("Figures are measurements to support a clinician's assessment, not a diagnosis.")
         assert last_words in text  # the report's last paragraph, whole
+        # The last visits' figures stay on both sheets (on Letter they cost the angle-over-time chart).
+        history = " ".join(" ".join(p.lines()) for p in pages).split("History of this subject")[1]
+        assert [line.split()[0] for line in history.split(" #")[1:4]] == ["1", "39", "40"]
+        left_out = squeeze("The angle-over-time chart is left out to keep this report to two pages")
+        assert (left_out in text) is (sheet.name == "letter") is ("Angleovertime" not in text)
+        assert drawn == {"side_bars": 1, "angle_over_time": 1, "trend": 1}  # once, whatever layouts were tried
+
+
+def counted(draw: Callable[..., Any], drawn: Counter[str]) -> Callable[..., Any]:
+    """``draw`` that counts its calls in ``drawn`` under its name."""
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        drawn[draw.__name__] += 1
+        return draw(*args, **kwargs)
+    return wrapper
 
 
 def test_the_home_program_is_one_page_of_the_paper_set_or_asked_for(

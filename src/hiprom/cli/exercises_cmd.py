@@ -17,6 +17,7 @@ import click
 from rich.text import Text
 
 from hiprom.assessment.reasons import reason_words
+from hiprom.atomic import check_replaceable
 from hiprom.cli.options import db_option, model_option, paper_option
 from hiprom.cli.store_cmd import (
     console,
@@ -220,9 +221,11 @@ def program_pdf(session_id: str, output: Path | None, paper: str | None, db: str
     """Write the one-page home program to print for the person."""
     from hiprom.report import ReportData, write_program_pdf
 
+    output = output or Path(f"program-{session_id.strip().lstrip('#')}.pdf")
+    check_replaceable([output], "a PDF")
     with open_store(db) as store:
         data = ReportData.from_store(store, session_id)
-    path = write_program_pdf(data, output or Path(f"program-{session_id.strip().lstrip('#')}.pdf"), paper)
+    path = write_program_pdf(data, output, paper)
     click.echo(f"Wrote {path}")
 
 

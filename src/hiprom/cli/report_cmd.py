@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from hiprom.atomic import check_not_source
+from hiprom.atomic import check_not_source, check_replaceable
 from hiprom.cli.options import db_option, paper_option
 from hiprom.cli.store_cmd import STDOUT, open_store, write_text
 from hiprom.errors import InputError
@@ -108,9 +108,11 @@ def report(target: str, output: Path | None, csv_prefix: Path | None, json_path:
         from hiprom.report.paper import chosen_paper
 
         paper = chosen_paper(paper).name
-    check_not_source([pdf, json_path, *(csv_paths(csv_prefix).values() if csv_prefix is not None else ())],
-                     [path if path.is_file() else None, video, landmarks_path,
-                      *(spec.partition("=")[2] for spec in snapshot_specs)])
+    exports = [json_path, *(csv_paths(csv_prefix).values() if csv_prefix is not None else ())]
+    check_not_source([pdf, *exports], [path if path.is_file() else None, video, landmarks_path,
+                                       *(spec.partition("=")[2] for spec in snapshot_specs)])
+    check_replaceable([pdf], "a PDF")
+    check_replaceable(exports, "a text file")
     snapshots = _snapshots(snapshot_specs)
     stored_landmarks: bytes | None = None
     if path.is_file():

@@ -22,7 +22,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-from hiprom.atomic import atomic_write
+from hiprom.atomic import atomic_write, check_replaceable
 from hiprom.cli.options import db_option
 from hiprom.errors import InputError
 from hiprom.report.figures import fmt
@@ -467,7 +467,10 @@ def sessions_export(session_ids: tuple[str, ...], fmt_: str, output: Path | None
                     db: str | None) -> None:
     """Export sessions as JSON or CSV (one row per session in the CSV summary)."""
     from hiprom.report import ReportData, csv_text, export_json, write_csv
+    from hiprom.report.exports import csv_paths
 
+    if output is not None:
+        check_replaceable([output] if fmt_ == "json" else csv_paths(output).values(), "a text file")
     with open_store(db) as store:
         items = ReportData.from_store_many(store, session_ids)
     if fmt_ == "json":

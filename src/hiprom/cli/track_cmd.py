@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from hiprom.atomic import check_not_source
+from hiprom.atomic import check_not_source, check_replaceable
 from hiprom.cli.options import model_option
 from hiprom.errors import InputError, OutputError
 
@@ -17,6 +17,7 @@ def _check_output(output: Path, source: str) -> None:
     if output.is_dir():
         raise InputError(f"{output}: is a folder; give a file name such as {output / 'clip.landmarks.npz'}")
     check_not_source([output], [source], hint=" (e.g. ending .landmarks.npz)")
+    check_replaceable([output], "a landmarks recording")
     parent = output.parent if str(output.parent) else Path(".")
     existing = next((p for p in (parent, *parent.parents) if p.exists()), None)
     if existing is not None and not os.access(existing, os.W_OK):

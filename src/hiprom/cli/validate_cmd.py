@@ -17,6 +17,7 @@ from typing import Any
 import click
 from rich.text import Text
 
+from hiprom.atomic import check_replaceable
 from hiprom.cli.options import db_option, paper_option
 from hiprom.cli.store_cmd import DAY, STDOUT, console, make_table, num, open_store, write_text
 from hiprom.errors import InputError
@@ -52,6 +53,8 @@ def validate(pairs_csv: Path | None, retest: bool, subject: str | None, since: d
         from hiprom.report.paper import chosen_paper
 
         paper = chosen_paper(paper).name
+    check_replaceable([output], "a PDF")
+    check_replaceable([json_out], "a text file")
     filters = {"subject": subject, "since": since and since.isoformat(), "until": until and until.isoformat(),
                "instrument": instrument, "rater": rater}
     unpaired: list[dict[str, str]] = []

@@ -37,13 +37,22 @@ MAX_PAGES = 2
 """A report longer than this (not counting the home program page) is laid out again, more compactly."""
 
 # What each layout lists at most (everything is in the CSV and JSON exports): trials, earlier
-# sessions in the history table, quality notes, characters of notes. Tried in order until the
-# report fits: the full layout (with the history chart), the compact one (the last visits' table
-# only), and the compact one without the history.
+# sessions in the history table, quality notes, characters of notes, and whether the angle-over-time
+# chart is drawn. Tried in order until the report fits: the full layout (with the history chart), the
+# compact one (the last visits' table only), the compact one without the angle-over-time chart, and,
+# last, without the history table too. The trace goes before the table: its peaks, holds and which
+# trials counted are in the Trials table above it, while the last visits' figures are nowhere else
+# in a compact report, and a clinician following a patient needs them. (Drawn smaller the trace does
+# not save enough: at 28 mm instead of 44 a 40-visit report still passes two US Letter pages.)
 LIMITS = (
-    {"trials": 12, "history": 4, "quality_notes": 8, "invalid_trials": 6, "notes_chars": 700, "references": 6},
-    {"trials": 6, "history": 3, "quality_notes": 3, "invalid_trials": 3, "notes_chars": 240, "references": 3},
-    {"trials": 6, "history": 0, "quality_notes": 3, "invalid_trials": 3, "notes_chars": 240, "references": 3},
+    {"trials": 12, "history": 4, "quality_notes": 8, "invalid_trials": 6, "notes_chars": 700, "references": 6,
+     "time_chart": True},
+    {"trials": 6, "history": 3, "quality_notes": 3, "invalid_trials": 3, "notes_chars": 240, "references": 3,
+     "time_chart": True},
+    {"trials": 6, "history": 3, "quality_notes": 3, "invalid_trials": 3, "notes_chars": 240, "references": 3,
+     "time_chart": False},
+    {"trials": 6, "history": 0, "quality_notes": 3, "invalid_trials": 3, "notes_chars": 240, "references": 3,
+     "time_chart": False},
 )
 
 
@@ -81,10 +90,24 @@ def _data_uri(mime: str, payload: bytes | str) -> str:
     return f"data:{mime};base64,{base64.b64encode(raw).decode('ascii')}"
 
 
-def build_context(data: ReportData, generated_utc: str | None = None, compact: int = 0) -> dict[str, Any]:
+def draw_charts(data: ReportData) -> dict[str, str | None]:
+    """The report's charts as SVG data URIs: ``bars`` (each side against the norm), ``time`` (angle
+    over time) and ``trend`` (earlier sessions); ``None`` for a chart with nothing to draw."""
+    history = data.history if data.earlier else ()
+    return {
+        "bars": _data_uri("image/svg+xml", charts.side_bars(summary(data.analysis))),
+        "time": _maybe_svg(charts.angle_over_time(data.analysis)),
+        "trend": _maybe_svg(charts.trend(history, data.session.id if data.session else None)),
+    }
+
+
+def build_context(data: ReportData, generated_utc: str | None = None, compact: int = 0,
+                  drawn: dict[str, str | None] | None = None) -> dict[str, Any]:
     """Everything the template shows, as plain values (figures rounded by ``figures.summary``).
 
-    ``compact`` (0 = the full layout) lists fewer trials, notes and earlier sessions (see :data:`LIMITS`).
+    ``compact`` (0 = the full layout) lists fewer trials, notes and earlier sessions, and may leave
+    out the angle-over-time chart (see :data:`LIMITS`). ``drawn``: the charts of :func:`draw_charts`,
+    drawn once for every layout tried (drawn here when ``None``).
     """
     limit = LIMITS[int(compact)]
     a = data.analysis
@@ -106,11 +129,10 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
     shown = list(history)[-limit["history"]:] if limit["history"] else []
     if shown and shown[0] != history[0]:  # the marks compare with the first visit: its row stays, first
         shown = [history[0], *shown[1:]]
-    chart_uris = {
-        "bars": _data_uri("image/svg+xml", charts.side_bars(fig)),
-        "time": _maybe_svg(charts.angle_over_time(a)),
-        "trend": _maybe_svg(charts.trend(history, data.session.id if data.session else None)),
-    }
+    chart_uris = dict(drawn if drawn is not None else draw_charts(data))
+    time_left_out = bool(chart_uris["time"]) and not limit["time_chart"]
+    if time_left_out:
+        chart_uris["time"] = None
     return {
         "a": a,
         "fig": fig,
@@ -152,6 +174,7 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "references": list(data.references)[-limit["references"]:],
         "more_references": max(0, len(data.references) - limit["references"]),
         "charts": chart_uris,
+        "time_left_out": time_left_out,
         "history": shown,
         "since_first": data.since_first,
         "first_visit": history[0] if history else None,
@@ -212,9 +235,11 @@ def _maybe_svg(svg: str | None) -> str | None:
     return None if svg is None else _data_uri("image/svg+xml", svg)
 
 
-def render_html(data: ReportData, generated_utc: str | None = None, compact: int = 0) -> str:
-    """The report as one self-contained HTML page (every user text escaped)."""
-    context = build_context(data, generated_utc, compact=compact)
+def render_html(data: ReportData, generated_utc: str | None = None, compact: int = 0,
+                drawn: dict[str, str | None] | None = None) -> str:
+    """The report as one self-contained HTML page (every user text escaped); ``compact`` and
+    ``drawn`` as in :func:`build_context`."""
+    context = build_context(data, generated_utc, compact=compact, drawn=drawn)
     return _environment().get_template("report.html").render(**context)
 
 
@@ -310,10 +335,11 @@ def render_pdf(data: ReportData, generated_utc: str | None = None,
     sheet = chosen_paper(paper)
     stamp = generated_utc or utc_stamp()
     allowed = MAX_PAGES + (1 if program_context(data) else 0)
+    drawn = draw_charts(data)
     with pdf_layout(sheet) as layout:
         for compact in range(len(LIMITS)):
             checkpoint()
-            html = render_html(data, stamp, compact=compact)
+            html = render_html(data, stamp, compact=compact, drawn=drawn)
             checkpoint()
             document = layout(html)
             if len(document.pages) <= allowed:

@@ -7,9 +7,11 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Query
 from starlette.requests import HTTPConnection
 
+from hiprom.errors import InputError
 from hiprom.live.engine import LiveEngine
 from hiprom.live.processor import ResultRegistry
 from hiprom.report.paper import PaperName
+from hiprom.report.paper import paper as named_paper
 from hiprom.server.settings import ServerSettings
 
 
@@ -28,10 +30,17 @@ def get_results(conn: HTTPConnection) -> ResultRegistry:
     return conn.app.state.results
 
 
-def get_paper(conn: HTTPConnection, paper: Annotated[PaperName | None, Query(
-        description="paper of the PDF: a4 or letter (default: the server's --paper setting)")] = None) -> PaperName:
-    """The paper of a PDF: ``?paper=a4|letter``, else the server's setting (a wrong name: 422)."""
-    return paper or conn.app.state.settings.paper
+def get_paper(conn: HTTPConnection, paper: Annotated[str | None, Query(
+        description="paper of the PDF: a4 or letter, any case (default: the server's --paper setting)")] = None,
+        ) -> PaperName:
+    """The paper of a PDF: ``?paper=a4|letter`` (any case, as ``--paper`` takes it), else the server's
+    setting; another name is a 422 saying which names there are."""
+    if paper is None:
+        return conn.app.state.settings.paper
+    try:
+        return named_paper(paper).name
+    except InputError as exc:
+        raise HTTPException(422, str(exc)) from None
 
 
 SettingsDep = Annotated[ServerSettings, Depends(get_settings)]

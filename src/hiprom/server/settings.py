@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hiprom.assessment import load_norms
@@ -19,6 +20,7 @@ from hiprom.errors import ConfigError
 from hiprom.live.engine import LiveConfig
 from hiprom.live.guide import GuideConfig
 from hiprom.report.paper import PaperName, default_paper
+from hiprom.report.paper import paper as named_paper
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
@@ -49,8 +51,9 @@ class ServerSettings(BaseSettings):
     web_dir: Path | None = Field(None, description="folder of the page (default: the checkout's web/)")
     db: str | None = Field(None, description="records store: SQLAlchemy URL or SQLite file (default: see docs/store.md)")
     records: bool = Field(True, description="mount the records API (save sessions, PDF reports) when installed")
-    paper: PaperName = Field(default_factory=lambda: default_paper().name,
-                             description="paper of the PDFs: a4 or letter (default: $HIPROM_PAPER, else the locale's)")
+    paper: Annotated[PaperName, BeforeValidator(lambda name: named_paper(name).name)] = Field(
+        default_factory=lambda: default_paper().name,
+        description="paper of the PDFs: a4 or letter, any case (default: $HIPROM_PAPER, else the locale's)")
     max_body_mb: float = Field(
         8.0, gt=0.0, le=1024.0, description="largest request body accepted, 413 above (an hour at 30 fps: 2-5 MB)"
     )
