@@ -111,10 +111,12 @@ def check_replaceable(outputs: Iterable[str | os.PathLike[str] | None], kind: st
     for output in outputs:
         if output is None or not str(output) or str(output) == "-":
             continue
+        if not os.path.isfile(output):  # not there yet, or /dev/stdout, a pipe: never read (it would wait)
+            continue
         try:
             with open(output, "rb") as fh:
                 head = fh.read(SNIFF_BYTES)
-        except OSError:  # not there yet, or not a file: writing it says why
+        except OSError:  # unreadable: writing it says why
             continue
         if head and not looks_like(head):  # an empty file holds nothing to lose
             raise InputError(f"{output}: exists and is not {kind}; hiprom would replace it: "

@@ -9,6 +9,7 @@ usage exit code.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -130,6 +131,20 @@ def test_an_output_of_its_own_kind_is_replaced(tmp_path: Path) -> None:
     check_replaceable([tmp_path / "x.csv", tmp_path / "empty", tmp_path / "new.csv"], "a text file")
     with pytest.raises(InputError, match="report.pdf: exists and is not a text file"):
         check_replaceable([tmp_path / "report.pdf"], "a text file")
+
+
+def test_an_output_to_a_pipe_is_written_not_read_first(tmp_path: Path) -> None:
+    """``--csv /dev/stdout`` in a script, or a named pipe: reading it to tell its kind would wait for ever."""
+    import threading
+
+    from hiprom.atomic import check_replaceable
+
+    fifo = tmp_path / "to-the-next-program"
+    os.mkfifo(fifo)
+    checked = threading.Thread(target=check_replaceable, args=([fifo], "a text file"), daemon=True)
+    checked.start()
+    checked.join(timeout=5)
+    assert not checked.is_alive(), "hiprom waited on the pipe instead of writing to it"
 
 
 def test_store_options_without_save_are_refused(folder: Path) -> None:
