@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,11 @@ def test_program_suggested_edited_printed_and_reset(client: TestClient, analysis
         wrong = client.get(f"/api/sessions/{sid}/{url}?paper=a3")
         assert wrong.status_code == 422
         assert wrong.json() == {"detail": "unknown paper 'a3', expecting one of {a4, letter}"}
+        assert client.get(f"/api/sessions/{sid}/{url}?paper=").status_code == 422  # as the API's schema says:
+        described = [p for p in client.get("/openapi.json").json()["paths"][f"/api/sessions/{{session_id}}/{url}"]
+                     ["get"]["parameters"] if p["name"] == "paper"]
+        assert re.fullmatch(described[0]["schema"]["pattern"], "Letter") and not re.fullmatch(
+            described[0]["schema"]["pattern"], "")  # a client learns the names from it, and a fuzzer too
 
     assert client.delete(f"/api/sessions/{sid}/program").json() == {"deleted": True}
     assert client.get(f"/api/sessions/{sid}/program").json()["edited"] is False

@@ -64,6 +64,12 @@ PAPERS: dict[str, Paper] = {
 }
 
 
+PAPER_PATTERN = "^(?:" + "|".join("".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in key)
+                                   for key in PAPERS) + ")$"
+"""The names :func:`paper` takes (any case), as a regular expression: the server's API describes its
+``?paper=`` with it, so a client knows them from the schema."""
+
+
 def paper(name: str) -> Paper:
     """The paper called ``name`` (``"a4"`` or ``"letter"``, any case).
 
@@ -71,7 +77,7 @@ def paper(name: str) -> Paper:
         InputError: any other name.
     """
     try:
-        return PAPERS[name.strip().lower()]
+        return PAPERS[name.lower()]
     except KeyError:
         raise InputError(f"unknown paper {name!r}, expecting one of {{{', '.join(PAPERS)}}}") from None
 

@@ -10,7 +10,7 @@ from starlette.requests import HTTPConnection
 from hiprom.errors import InputError
 from hiprom.live.engine import LiveEngine
 from hiprom.live.processor import ResultRegistry
-from hiprom.report.paper import PaperName
+from hiprom.report.paper import PAPER_PATTERN, PaperName
 from hiprom.report.paper import paper as named_paper
 from hiprom.server.settings import ServerSettings
 
@@ -31,7 +31,8 @@ def get_results(conn: HTTPConnection) -> ResultRegistry:
 
 
 def get_paper(conn: HTTPConnection, paper: Annotated[str | None, Query(
-        description="paper of the PDF: a4 or letter, any case (default: the server's --paper setting)")] = None,
+        description="paper of the PDF: a4 or letter, any case (default: the server's --paper setting)",
+        json_schema_extra={"pattern": PAPER_PATTERN})] = None,
         ) -> PaperName:
     """The paper of a PDF: ``?paper=a4|letter`` (any case, as ``--paper`` takes it), else the server's
     setting; another name is a 422 saying which names there are."""
