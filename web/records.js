@@ -69,7 +69,7 @@ export async function saveSession() {
     app.savedFor = res.result_id;
     const again = r.status === 200;  // this test was saved before (another tab, a retry): the same session
     const lost = body.has_landmarks ? "" : " The server was restarted after the test: its results were saved, the movement recording was not.";
-    saveStatus("ok", `${again ? "Already saved" : "Saved"} as session ${body.id}${body.subject ? ` of ${body.subject}` : ""}.${hasKeys() ? " D downloads the PDF." : ""}${lost}`);
+    saveStatus("ok", `${again ? "Already saved" : "Saved"} as session #${body.id}${body.subject ? ` for ${body.subject}` : ""}.${hasKeys() ? " D downloads the PDF." : ""}${lost}`);
     offerReference(body.id);
     afterSave(body.id);
     if (body.report_url) {

@@ -195,8 +195,8 @@ def test_save_stores_the_session_with_the_same_figures(tmp_path):
     saved = hiprom("analyze", DEMO, "--json", out, "--save", "--subject", "P-7", "--operator", "Dr. O'Neil",
                    "--db", db)
     assert saved.returncode == 0, saved.stderr
-    # As 'hiprom sessions add' says it ("saved as session 1 of P-7" before), with where to see it next.
-    assert "Saved session #1 for P-7 (9 trials): 'hiprom sessions show 1' shows it" in " ".join(saved.stderr.split())
+    # As 'hiprom sessions add' and the page say it ("saved as session 1 of P-7" before), with where to see it next.
+    assert "Saved as session #1 for P-7 (9 trials): 'hiprom sessions show 1' shows it" in " ".join(saved.stderr.split())
     shown = hiprom("sessions", "show", "1", "--db", db, "--json")
     assert shown.returncode == 0, shown.stderr
     session = json.loads(shown.stdout)

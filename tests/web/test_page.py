@@ -127,7 +127,9 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
     page.locator("#subject").fill("S-DEMO1")
     page.locator("#btn-save").click()
     page.wait_for_function("() => document.getElementById('save-status').textContent.startsWith('Saved')", timeout=15_000)
-    assert "S-DEMO1" in page.locator("#save-status").inner_text()
+    sid = re.search(r"sessions/(\d+)/report", page.locator("#btn-report").get_attribute("href")).group(1)
+    said = page.locator("#save-status").inner_text()  # in the words `hiprom analyze --save` prints
+    assert said.startswith(f"Saved as session #{sid} for S-DEMO1."), said
     href = page.locator("#btn-report").get_attribute("href")
     assert page.locator("#btn-report").get_attribute("aria-disabled") == "false"
 

@@ -183,9 +183,10 @@ def write_text(path: str | Path, text: str) -> Path:
 
 
 def saved_words(record: Any) -> str:
-    """What ``sessions add`` and ``analyze --save`` say of the session they stored, and where to see it next."""
+    """What ``sessions add`` and ``analyze --save`` say of the session they stored, and where to see it next
+    (the page says the same: "Saved as session #3 for P-7")."""
     who = f" for {record.subject}" if record.subject else ""
-    return (f"Saved session #{record.id}{who} ({counted(record.n_trials, 'trial')}): "
+    return (f"Saved as session #{record.id}{who} ({counted(record.n_trials, 'trial')}): "
             f"'hiprom sessions show {record.id}' shows it, 'hiprom report {record.id}' writes its PDF.")
 
 
