@@ -43,7 +43,7 @@ def test_test_suggestions_counted_exercise_retest_by_keyboard(launch, tmp_path):
 
         body.press("s")
         page.wait_for_function("() => /Saved as session/.test(document.getElementById('save-status').textContent)")
-        first = int(page.locator("#save-status").inner_text().split("session ")[1].split()[0].rstrip("."))
+        first = int(re.search(r"session #(\d+)", page.locator("#save-status").inner_text()).group(1))
 
         body.press("e")  # the first suggestion the camera counts
         page.wait_for_selector("#exercise:not([hidden])", timeout=5_000)

@@ -44,7 +44,7 @@ def saved(launch, db):
         page.locator("#btn-save").click()
         page.wait_for_function("() => document.getElementById('save-status').textContent.startsWith('Saved')",
                                timeout=15_000)
-        session_id = int(re.search(r"session (\d+)", page.locator("#save-status").inner_text()).group(1))
+        session_id = int(re.search(r"session #(\d+)", page.locator("#save-status").inner_text()).group(1))
         yield page, session_id
         context.close()
         assert not errors, errors
