@@ -207,14 +207,11 @@ def first_rest(t_s: np.ndarray, angle_deg: np.ndarray, min_s: float) -> tuple[in
     if not ok.any():
         return None
     start = int(np.argmax(ok))
-    end = start + k
-    lo, hi = a[start:end].min(axis=0), a[start:end].max(axis=0)
-    while end < n and rested[end]:
-        lo, hi = np.minimum(lo, a[end]), np.maximum(hi, a[end])
-        if np.any(hi - lo > REST_STILL_DEG):
-            break
-        end += 1
-    return start, end
+    # Grown while rested and still: up to the first frame off rest or beyond the still band since start.
+    seg = a[start:]
+    spread = np.maximum.accumulate(seg, axis=0) - np.minimum.accumulate(seg, axis=0)
+    off = ~rested[start:] | np.any(spread > REST_STILL_DEG, axis=1)  # never within the first k frames
+    return start, start + (int(np.argmax(off)) if off.any() else seg.shape[0])
 
 
 def estimate_neutral(
