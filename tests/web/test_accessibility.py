@@ -229,6 +229,18 @@ def live_view(context, url: str):
     return page
 
 
+LONGEST_PROMPT = "Right leg: turn your foot outward, away from the other leg, as far as is comfortable"
+LONGEST_DETAIL = "That movement was not measured: turn, hold still until the countdown ends, then come back."
+# The prompt and detail written in, measured in the same moment (the next frame writes the guide's own):
+# the detail's lines and its bottom, in CSS px.
+LONGEST_JS = """([prompt, detail]) => {
+  document.getElementById('prompt').textContent = prompt;
+  const d = document.getElementById('detail');
+  d.textContent = detail;
+  const r = d.getBoundingClientRect();
+  return [Math.round(r.height / parseFloat(getComputedStyle(d).lineHeight)), r.bottom]; }"""
+
+
 def test_at_200_percent_zoom_nothing_is_cut_off_the_prompt_is_whole_and_the_countdown_sits_in_its_ring(
         launch, demo_url, finished):
     # After a finished test (``finished``): "Last result" is a fourth button beside the prompt, narrowing it.
@@ -245,6 +257,10 @@ def test_at_200_percent_zoom_nothing_is_cut_off_the_prompt_is_whole_and_the_coun
     problems, dials_at_move = measured(page, "move")
     assert problems == [] and dials_at_move == dials_at_setup, "move"  # was "out of view without scrolling: #prompt"
     assert page.locator("#btn-last").is_visible()
+    # That prompt with a three-line detail under it (the guide's longest) is read whole without scrolling: the
+    # header wrapped to two rows at 640 px and the detail's last line ended 73 px below the window.
+    lines, bottom = page.evaluate(LONGEST_JS, [LONGEST_PROMPT, LONGEST_DETAIL])
+    assert lines >= 3 and bottom <= 360, (lines, bottom)
     page.locator("body").press("Escape")
     page.wait_for_selector("#guide[data-phase='idle']", timeout=5_000)
     # The ring as in a hold (a phone held sideways has this layout too): its seconds inside it, not beside it.
