@@ -193,6 +193,22 @@ def test_the_voice_toggle_keeps_its_name_and_says_on_or_off_as_pressed(finished)
     assert seen == [["Voice", "off", "M"], ["Voice", "on", "M"]], seen  # and seen beside it, for the eye
 
 
+def test_a_screen_reader_user_is_told_the_voice_repeats_it_and_keeps_the_live_regions_either_way(finished):
+    """With the voice on, a screen reader said each prompt twice (the voice, then the live region) and nothing
+    said why. The live regions stay whatever the voice (a braille display shows them, and a deafblind person
+    cannot hear the voice is on): the Voice button's description says so, and it is read after the page's name."""
+    page, _ = finished
+    described = accessible(page, "document.getElementById('btn-speech')")["description"]
+    assert "A screen reader reads them too: turn Voice off" in described, described
+    header = page.locator("header").aria_snapshot()  # what a screen reader reads first, in order
+    assert re.search(r"- heading \"hiprom[^\n]*\n *- paragraph: \"?Voice reads each instruction aloud", header), header
+    live = []
+    for _ in range(2):  # voice off, then on again
+        page.evaluate("document.getElementById('btn-speech').click()")
+        live.append([page.locator(sel).get_attribute("aria-live") for sel in ("#prompt", "#detail")])
+    assert live == [["assertive", "polite"]] * 2, live
+
+
 def test_high_contrast_still_shows_the_camera_in_use_the_step_under_way_and_the_side_tested(finished):
     page, _ = finished
     cdp = page.context.new_cdp_session(page)
