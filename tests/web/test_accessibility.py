@@ -233,6 +233,23 @@ def test_high_contrast_still_shows_the_camera_in_use_the_step_under_way_and_the_
     assert look["#side-left"] != look["#side-right"], look
 
 
+def test_a_timer_for_both_legs_says_both_legs(finished):
+    """A both-legs exercise ("Knees together stretch — both legs" in the suggestions) had its timer titled "left leg"."""
+    page, _ = finished
+    # The demo's results suggest none (their limits are external): the suggestion of a result limited internally.
+    page.evaluate("""import('/static/exercises.js').then((m) => m.renderAdvice({recommendations: [
+      {exercise: 'knee_to_knee', side: 'both', reason: 'internal rotation 24°, below the 30–40° band'}]}))""")
+    page.locator("#advice-list li[data-side='both'] button").click()
+    page.wait_for_selector("#exercise:not([hidden])", timeout=5_000)
+    title = page.locator("#exercise-title").inner_text()
+    page.locator("body").press("Escape")  # done
+    page.locator("body").press("Escape")  # back to the results
+    page.wait_for_selector("#results:not([hidden])", timeout=5_000)
+    page.evaluate("Promise.all([import('/static/exercises.js'), import('/static/state.js')])"
+                  ".then(([m, s]) => m.renderAdvice(s.app.last.results))")  # the test's own suggestions again
+    assert title.endswith(" — both legs"), title
+
+
 def live_view(context, url: str):
     """A new page of ``context`` showing the live dials (the results the tests above ended on, closed)."""
     page = context.new_page()

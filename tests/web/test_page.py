@@ -86,6 +86,10 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
         timeout=15_000,
         polling=20,
     )
+    # The side under test is framed and named so for a screen reader ("Right hip (being tested)"), the other not.
+    page.wait_for_function("() => document.querySelectorAll('.side.active').length === 1 && [...document.querySelectorAll"
+                           "('.side h2')].map((h) => h.textContent).filter((t) => t.endsWith(' (being tested)')).length"
+                           " === 1", timeout=10_000, polling=20)
     page.wait_for_selector("#results:not([hidden])", timeout=40_000)
 
     table = page.locator("#results-table")
