@@ -19,6 +19,7 @@ import { guideConnectionLost, unsavedShown, updateGuide } from "./guide.js";
 import { exerciseConnectionLost, exerciseRefused, exercisedSides, updateExercise } from "./exercises.js";
 import { clearProblem, frameAnswered, startBrowserMode, stopBrowserCamera } from "./camera.js";
 import { bindInput } from "./keys.js";
+import { offerPaper } from "./records.js";
 
 function clearLive() {
   for (const side of facts.sides) updateSide(side, null, "", null);
@@ -122,6 +123,7 @@ fetch(httpUrl("api/info"), { credentials: "same-origin" })
     app.info = Object.assign(app.info, info);
     setFacts(info);
     buildDials();
+    offerPaper();
     ui.footMeta.textContent = info.version ? `hiprom ${info.version}` : "";
     const n = facts.norms;
     ui.footNorm.textContent = `Reference ${n.norm_deg}° each way · normal band ${n.bands.internal[0]}–${n.bands.internal[1]}° internal, `
