@@ -8,13 +8,14 @@ import { afterSave } from "./exercises.js";
 
 const PAPER_KEY = "hiprom.paper";
 
-/** Offer the server's papers (/api/info), the one this browser chose before selected, else the server's own. */
+/** Offer the server's papers (/api/info), the one this browser chose before selected, else the server's own;
+ * none on a server that keeps no records (it makes no PDF). */
 export function offerPaper() {
   const papers = app.info.papers || [];
   const kept = localStorage.getItem(PAPER_KEY);
   const chosen = papers.some((p) => p.name === kept) ? kept : app.info.paper;
   ui.paper.replaceChildren(...papers.map((p) => new Option(p.words, p.name, false, p.name === chosen)));
-  ui.paperRow.hidden = papers.length < 2;
+  ui.paperRow.hidden = papers.length < 2 || !app.info.records;
 }
 
 /** The report's address on the chosen paper (``?paper=``). */

@@ -166,6 +166,9 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
     page.reload()  # the paper chosen is this browser's from now on
     page.wait_for_selector("#paper option", state="attached", timeout=10_000)
     assert page.locator("#paper").input_value() == other
+    # A server that keeps no records makes no PDF: no paper to choose.
+    assert page.evaluate("Promise.all([import('/static/records.js'), import('/static/state.js')]).then(([r, s]) =>"
+                         " { s.app.info.records = false; r.offerPaper(); return s.ui.paperRow.hidden; })")
 
 
 def test_the_total_arc_band_word_is_the_analysiss_verdict_not_the_bare_figures(page):
