@@ -1,6 +1,6 @@
 /* The two hip dials: needle, sweep, norm marks, peak marks and quality flags. */
 
-import { $, facts, reasonWords } from "./state.js";
+import { $, facts, reasonWords, setText } from "./state.js";
 
 const DIAL_LIMIT = 70;          // the dial shows -70..+70 degrees
 const PIVOT = { x: 150, y: 22 }; // the knee: the shin swings below it
@@ -74,13 +74,15 @@ function fmtAngle(a) {
   return (r > 0 ? "+" : r < 0 ? "−" : "") + Math.abs(r) + "°";
 }
 
-/** Show one side's reading (or none) on its dial; ``active`` highlights the side being tested;
- * ``peaks`` are the test's held peaks so far, as the server found them ({internal_deg, external_deg}). */
-export function updateSide(side, reading, active, peaks) {
+/** Show one side's reading (or none) on its dial; ``mark`` ("being tested", "being exercised", or "") marks
+ * the side the person watches, framed for the eye and said after the dial's heading ("Left hip (being
+ * exercised)"); ``peaks`` are the test's held peaks so far, as the server found them ({internal_deg, external_deg}). */
+export function updateSide(side, reading, mark, peaks) {
   const d = dials[side];
   const angle = reading ? reading.angle_deg : null;
   const card = $(`side-${side}`);
-  card.classList.toggle("active", !!active);
+  card.classList.toggle("active", !!mark);
+  setText($(`mark-${side}`), mark ? ` (${mark})` : "");
   $(`angle-${side}`).textContent = fmtAngle(angle);
   if (angle === null || angle === undefined) {
     $(`dir-${side}`).textContent = reading ? "not measurable" : "\u00a0";

@@ -4,7 +4,7 @@
  * exercise Space/Enter/Esc = done; after it T = test again, Esc = back to the results.
  * Words: docs/exercises.md. */
 
-import { $, app, degrees, hasKeys, reasonWords, setText, signedDegrees, ui } from "./state.js";
+import { $, app, degrees, facts, hasKeys, reasonWords, setText, signedDegrees, ui } from "./state.js";
 import { httpUrl, send } from "./connection.js";
 import { command, showView } from "./guide.js";
 import { say } from "./speech.js";
@@ -91,8 +91,8 @@ export async function renderAdvice(res) {
       const b = button("Do it with the camera", first ? "E" : null, () => startCounted(rec.exercise, side), about);
       if (first) b.dataset.key = "e";
       li.appendChild(b);
-    } else if (e.dose) {
-      li.appendChild(button("Timer", null, () => startTimer(e, side), about));
+    } else if (e.dose) { // a timer follows both legs as the suggestion says (it titled them "left leg")
+      li.appendChild(button("Timer", null, () => startTimer(e, rec.side), about));
     }
     return li;
   }));
@@ -288,6 +288,12 @@ export async function stopExercise() {
 
 /** A counted exercise, not over: what a lost connection (or a server restarted) must not lose. */
 const countedUnderWay = () => app.exercise && !app.exercise.timer && !app.exercise.stored;
+
+/** The sides (left, right) of the exercise under way, counted or timed, whose dials the person watches; none after it. */
+export function exercisedSides() {
+  if (!app.exercise || app.exercise.stored) return [];
+  return facts.sides.filter((side) => app.exercise.side === side || app.exercise.side === "both");
+}
 
 function lostWords() {
   const n = app.exercise.reps.filter((r) => r.counted).length;

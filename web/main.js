@@ -16,12 +16,13 @@ import { buildDials, updateSide } from "./dials.js";
 import { drawSkeleton, fitCanvas } from "./skeleton.js";
 import { fitPreview, setMirror, setSource } from "./preview.js";
 import { guideConnectionLost, unsavedShown, updateGuide } from "./guide.js";
-import { exerciseConnectionLost, exerciseRefused, updateExercise } from "./exercises.js";
+import { exerciseConnectionLost, exerciseRefused, exercisedSides, updateExercise } from "./exercises.js";
 import { clearProblem, frameAnswered, startBrowserMode, stopBrowserCamera } from "./camera.js";
 import { bindInput } from "./keys.js";
+import { offerPaper } from "./records.js";
 
 function clearLive() {
-  for (const side of facts.sides) updateSide(side, null, false, null);
+  for (const side of facts.sides) updateSide(side, null, "", null);
   drawSkeleton(null);
 }
 
@@ -30,9 +31,14 @@ function onMessage(msg) {
   if (msg.source) setSource(msg.source);
   if (msg.type === "frame") {
     app.lastFrameAt = performance.now();
-    const activeSide = msg.state && msg.state.phase === "trial" && msg.state.step ? msg.state.step.side : null;
-    for (const side of facts.sides) updateSide(side, msg.sides[side], side === activeSide, (msg.peaks || {})[side]);
-    drawSkeleton(msg.landmarks, msg.size_wh, activeSide);
+    // The dial the person watches, marked: the side a trial tests, or the leg(s) an exercise moves.
+    const tested = msg.state && msg.state.phase === "trial" && msg.state.step ? msg.state.step.side : null;
+    const exercised = exercisedSides();
+    for (const side of facts.sides) {
+      const mark = side === tested ? "being tested" : exercised.includes(side) ? "being exercised" : "";
+      updateSide(side, msg.sides[side], mark, (msg.peaks || {})[side]);
+    }
+    drawSkeleton(msg.landmarks, msg.size_wh, tested || (exercised.length === 1 ? exercised[0] : null));
     setStatus(msg.status);
     const q = msg.quality || {};
     const t = msg.timing || {};
@@ -117,6 +123,7 @@ fetch(httpUrl("api/info"), { credentials: "same-origin" })
     app.info = Object.assign(app.info, info);
     setFacts(info);
     buildDials();
+    offerPaper();
     ui.footMeta.textContent = info.version ? `hiprom ${info.version}` : "";
     const n = facts.norms;
     ui.footNorm.textContent = `Reference ${n.norm_deg}° each way · normal band ${n.bands.internal[0]}–${n.bands.internal[1]}° internal, `

@@ -1,9 +1,34 @@
-/* Saving a finished test as a session in the records store, and downloading its PDF report. */
+/* Saving a finished test as a session in the records store, and downloading its PDF report on the paper
+ * chosen beside it (the server's, until this browser chose another: remembered in localStorage). */
 
 import { app, hasKeys, ui } from "./state.js";
 import { httpUrl } from "./connection.js";
 import { offerReference, withdrawReference } from "./reference.js";
 import { afterSave } from "./exercises.js";
+
+const PAPER_KEY = "hiprom.paper";
+
+/** Offer the server's papers (/api/info), the one this browser chose before selected, else the server's own;
+ * none on a server that keeps no records (it makes no PDF). */
+export function offerPaper() {
+  const papers = app.info.papers || [];
+  const kept = localStorage.getItem(PAPER_KEY);
+  const chosen = papers.some((p) => p.name === kept) ? kept : app.info.paper;
+  ui.paper.replaceChildren(...papers.map((p) => new Option(p.words, p.name, false, p.name === chosen)));
+  ui.paperRow.hidden = papers.length < 2 || !app.info.records;
+}
+
+/** The report's address on the chosen paper (``?paper=``). */
+function reportHref() {
+  const url = new URL(app.reportUrl, location.href);
+  if (ui.paper.value) url.searchParams.set("paper", ui.paper.value);
+  return url.href;
+}
+
+ui.paper.addEventListener("change", () => {
+  localStorage.setItem(PAPER_KEY, ui.paper.value);
+  if (app.reportUrl) ui.report.href = reportHref();
+});
 
 function saveStatus(kind, text) {
   ui.saveStatus.className = `save-status ${kind}`;
@@ -75,7 +100,7 @@ export async function saveSession() {
     if (body.report_url) {
       app.reportUrl = httpUrl(body.report_url.replace(/^\//, "") + "?download=1");
       app.reportName = `hiprom-session-${body.id}.pdf`;
-      ui.report.href = app.reportUrl;
+      ui.report.href = reportHref();
       ui.report.setAttribute("aria-disabled", "false");
       ui.report.title = "Download the PDF report (D)";
       ui.report.focus();
@@ -109,7 +134,7 @@ export async function downloadReport() {
   tick();
   const timer = setInterval(tick, 1000);
   try {
-    const r = await fetch(app.reportUrl, { credentials: "same-origin" });
+    const r = await fetch(reportHref(), { credentials: "same-origin" });
     if (!r.ok) throw new Error((await r.json().catch(() => ({}))).detail || `HTTP ${r.status}`);
     const blob = await r.blob();
     const url = URL.createObjectURL(blob);

@@ -59,6 +59,7 @@ export const ui = {
   results: $("results"), resultsTitle: $("results-title"), resultsBody: document.querySelector("#results-table tbody"),
   resultsNotes: $("results-notes"), asymBadge: $("asym-badge"),
   subject: $("subject"), save: $("btn-save"), report: $("btn-report"), saveStatus: $("save-status"),
+  paper: $("paper"), paperRow: $("paper-row"),
   wrap: document.querySelector(".preview-wrap"), footMeta: $("foot-meta"), footNorm: $("foot-norm"),
 };
 

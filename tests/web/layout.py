@@ -13,6 +13,7 @@ MEASURE_JS = r"""
     for (let e = el; e; e = e.parentElement) {
       const s = getComputedStyle(e);
       if (s.display === "none" || Number(s.opacity) === 0) return false;
+      if (s.overflowX !== "visible" && e.getBoundingClientRect().width <= 1) return false;
     }
     return true;
   };
@@ -78,9 +79,10 @@ MEASURE_JS = r"""
 BOX_JS = """(selector) => [...document.querySelectorAll(selector)].map((el) => {
   const r = el.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })"""
 
-# What a person doing the test must see without scrolling: the instruction, the step under way and the
-# button that moves on; those partly outside the window, by name.
-OUT_OF_VIEW_JS = """() => ["#prompt", "#steps .current", "#btn-next"].filter((sel) => {
+# What a person doing the test must see without scrolling: the instruction with the room kept for its
+# detail (up to three lines), the step under way and the button that moves on; those partly outside the
+# window, by name.
+OUT_OF_VIEW_JS = """() => ["#prompt", ".prompt-box", "#steps .current", "#btn-next"].filter((sel) => {
   const el = document.querySelector(sel);
   if (!el) return true;
   const r = el.getBoundingClientRect();

@@ -8,6 +8,7 @@ import re
 import httpx
 import pytest
 
+from hiprom.landmarks import SIDES
 from hiprom.server.runner import serve_in_thread
 from hiprom.server.settings import ServerSettings
 
@@ -52,8 +53,14 @@ def test_test_suggestions_counted_exercise_retest_by_keyboard(launch, tmp_path):
                                timeout=90_000)
         spoken = page.evaluate("() => window.hiprom.spoken.map(s => s.text).join(' | ')")
         assert "Sit still" in spoken
+        # The exercised leg's dial is marked, for the eye and a screen reader (no dial was: which to watch?).
+        leg = "left" if page.locator("#exercise-title").inner_text().endswith("left leg") else "right"
+        marked = page.eval_on_selector_all(".side.active", "els => els.map((e) => e.id)")
+        regions = [page.get_by_role("region", name=f"{side.capitalize()} hip (being exercised)").count() for side in SIDES]
+        assert marked == [f"side-{leg}"] and regions == [int(side == leg) for side in SIDES], (leg, marked, regions)
         body.press("Enter")  # done
         page.wait_for_selector("#exercise[data-stored='yes']", timeout=10_000)
+        page.wait_for_function("() => !document.querySelector('.side.active')", timeout=5_000)  # over: unmarked
         assert page.locator("#exercise-say").inner_text().endswith("T tests again.")  # a keyboard: its key
         stored = httpx.get(f"{url}/api/sessions/{first}/exercise-results").json()
         assert len(stored) == 1

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
 from hiprom.landmarks import SIDES
+from hiprom.report.paper import PAPERS
 from hiprom.server.runner import serve_in_thread
 from hiprom.server.settings import ServerSettings
 
@@ -86,6 +88,10 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
         timeout=15_000,
         polling=20,
     )
+    # The side under test is framed and named so for a screen reader ("Right hip (being tested)"), the other not.
+    page.wait_for_function("() => document.querySelectorAll('.side.active').length === 1 && [...document.querySelectorAll"
+                           "('.side h2')].map((h) => h.textContent).filter((t) => t.endsWith(' (being tested)')).length"
+                           " === 1", timeout=10_000, polling=20)
     page.wait_for_selector("#results:not([hidden])", timeout=40_000)
 
     table = page.locator("#results-table")
@@ -130,7 +136,6 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
     sid = re.search(r"sessions/(\d+)/report", page.locator("#btn-report").get_attribute("href")).group(1)
     said = page.locator("#save-status").inner_text()  # in the words `hiprom analyze --save` prints
     assert said.startswith(f"Saved as session #{sid} for S-DEMO1."), said
-    href = page.locator("#btn-report").get_attribute("href")
     assert page.locator("#btn-report").get_attribute("aria-disabled") == "false"
 
     page.locator("#btn-report").blur()
@@ -139,13 +144,31 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
     page.screenshot(path=str(shot))
     assert shot.stat().st_size > 20_000  # a real rendered page, not a blank one
 
-    report = page.request.get(href, timeout=60_000)
-    assert report.status == 200, report.text()[:300]
-    assert report.body()[:5] == b"%PDF-"
+    # The PDF on the paper chosen beside it (the server's until this browser chooses): the other one here.
+    offered = page.eval_on_selector_all("#paper option", "os => os.map((o) => [o.value, o.textContent, o.selected])")
+    assert [words for _, words, _ in offered] == ["A4", "US Letter"], offered
+    assert [name for name, _, chosen in offered if chosen] == [ServerSettings().paper], offered
+    other = next(name for name, _, chosen in offered if not chosen)
+    page.locator("#paper").select_option(other)
+    assert f"paper={other}" in page.locator("#btn-report").get_attribute("href")
+    with page.expect_download(timeout=60_000) as download:
+        page.locator("#btn-report").click()
+    pdf = tmp_path / "report.pdf"
+    download.value.save_as(pdf)
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    size = re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", subprocess.run(
+        ["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout)
+    assert size and [round(float(v)) for v in size.groups()] == [round(v) for v in PAPERS[other].size_pt], size
 
     page.locator("body").press("Escape")  # Esc cancels: back to the start
     page.wait_for_selector("#guide[data-phase='idle']", timeout=5_000)
     assert page.locator("#results").is_hidden()
+    page.reload()  # the paper chosen is this browser's from now on
+    page.wait_for_selector("#paper option", state="attached", timeout=10_000)
+    assert page.locator("#paper").input_value() == other
+    # A server that keeps no records makes no PDF: no paper to choose.
+    assert page.evaluate("Promise.all([import('/static/records.js'), import('/static/state.js')]).then(([r, s]) =>"
+                         " { s.app.info.records = false; r.offerPaper(); return s.ui.paperRow.hidden; })")
 
 
 def test_the_total_arc_band_word_is_the_analysiss_verdict_not_the_bare_figures(page):

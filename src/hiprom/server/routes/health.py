@@ -8,6 +8,7 @@ from hiprom import __version__
 from hiprom.assessment.reasons import REASON_WORDS
 from hiprom.assessment.result import flag_severities
 from hiprom.landmarks import BONES, LEGS, SIDES, Landmark
+from hiprom.report.paper import PAPERS
 from hiprom.server.errors import GUARDED, responses
 from hiprom.store import INSTRUMENTS
 
@@ -42,7 +43,8 @@ def live_info(request: Request) -> dict:
 
 @router.get("/api/info", responses=responses(*GUARDED))
 def info(request: Request) -> dict:
-    """What this server offers the page, and the domain facts it shows: norms, flags, landmarks, sides, instruments."""
+    """What this server offers the page, and the domain facts it shows: norms, flags, landmarks, sides, instruments,
+    the papers of its PDFs and the one it uses unless asked (``?paper=``)."""
     state = request.app.state
     settings = state.settings
     norms = state.live.norms
@@ -66,4 +68,6 @@ def info(request: Request) -> dict:
         "bones": [[a.name.lower(), b.name.lower()] for a, b in BONES],
         "legs": {side: [lm.name.lower() for lm in LEGS[side]] for side in SIDES},
         "instruments": list(INSTRUMENTS),
+        "paper": settings.paper,
+        "papers": [{"name": p.name, "words": p.words} for p in PAPERS.values()],
     }
