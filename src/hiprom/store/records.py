@@ -272,6 +272,8 @@ class SessionFigures:
     left_er_deg: float | None
     right_ir_deg: float | None
     right_er_deg: float | None
+    exercised: bool = False
+    """Exercises were counted with the session, so a test after it is no repeat of it."""
 
 
 SESSION_DERIVED: tuple[str, ...] = ("subject", "n_trials", "has_landmarks", "settings")

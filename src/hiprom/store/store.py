@@ -55,7 +55,15 @@ from hiprom.store.records import (
     parse_utc,
     utc_now,
 )
-from hiprom.store.schema import LandmarksRow, ReferenceRow, SeriesRow, SessionRow, SubjectRow, TrialRow
+from hiprom.store.schema import (
+    ExerciseResultRow,
+    LandmarksRow,
+    ReferenceRow,
+    SeriesRow,
+    SessionRow,
+    SubjectRow,
+    TrialRow,
+)
 
 SERIES_ENCODING = "json+gzip"
 LANDMARKS_FORMAT = "hiprom.landmarks/1"
@@ -160,7 +168,8 @@ class Store(ReferenceStore, ProgramStore):
             taken = [code] if s.scalar(select(SubjectRow.id).where(SubjectRow.pseudonym == code)) else []
             taken = taken or [row.pseudonym for row in _alike(s, code)]
             if taken:
-                also = "" if taken == [code] else " (pseudonyms that differ only in capitals or accents name one person)"
+                also = "" if taken == [code] else (" (pseudonyms that differ only in capitals or accents "
+                                                   "name one person)")
                 raise StoreError(f"subject {taken[0]!r} already exists{also}; choose another pseudonym")
             row = SubjectRow(pseudonym=code, name=_text(name, "name"), date_of_birth=dob,
                              notes=_text(notes, "notes"), created_utc=utc_now())
@@ -360,15 +369,16 @@ class Store(ReferenceStore, ProgramStore):
         """Sessions' rotation figures, oldest first, of one subject or of all: the light form of
         :meth:`sessions` for what reads every session (re-test pairs, the MDC in force, validation)."""
         columns = [getattr(SessionRow, f.name) for f in dataclasses.fields(SessionFigures)
-                   if f.name not in ("subject", "recorded_utc")]
+                   if f.name not in ("subject", "recorded_utc", "exercised")]
+        exercised = exists().where(ExerciseResultRow.session_id == SessionRow.id)
         with self._tx() as s:
-            query = (select(*columns, SubjectRow.pseudonym, SessionRow.recorded_utc)
+            query = (select(*columns, SubjectRow.pseudonym, SessionRow.recorded_utc, exercised)
                      .outerjoin(SubjectRow, SubjectRow.id == SessionRow.subject_id))
             if subject is not None:
                 query = query.where(SessionRow.subject_id == self._find_subject(s, subject).id)
             query = query.order_by(SessionRow.recorded_utc, SessionRow.id)
-            return [SessionFigures(sid, pseudonym, iso_utc(when) or "", *angles)
-                    for sid, *angles, pseudonym, when in s.execute(query)]
+            return [SessionFigures(sid, pseudonym, iso_utc(when) or "", *angles, exercised=bool(done))
+                    for sid, *angles, pseudonym, when, done in s.execute(query)]
 
     def session(self, session_id: int | str, with_analysis: bool = True) -> SessionRecord:
         """One session; with ``with_analysis`` its full analysis, series included."""
