@@ -382,7 +382,9 @@ function renderRetest(table) {
   }
   const tbl = document.createElement("table");
   tbl.id = "retest-table";
-  tbl.innerHTML = "<caption>Before and after the exercises</caption><thead><tr><th scope='col'>Measure</th><th scope='col'>Before</th><th scope='col'>After</th><th scope='col'>Change</th><th scope='col'>Verdict</th></tr></thead>";
+  tbl.innerHTML = "<caption></caption><thead><tr><th scope='col'>Measure</th><th scope='col'>Before</th><th scope='col'>After</th><th scope='col'>Change</th><th scope='col'>Verdict</th></tr></thead>";
+  // The PDF's words: "before and after the exercises" only when exercises were counted (assessment.retest).
+  tbl.caption.textContent = table.heading[0].toUpperCase() + table.heading.slice(1);
   const body = document.createElement("tbody");
   const fmt = (v) => (v === null || v === undefined ? "–" : degrees(v));
   for (const r of rows) {

@@ -70,6 +70,7 @@ def test_test_suggestions_counted_exercise_retest_by_keyboard(launch, tmp_path):
         page.wait_for_selector("#results:not([hidden])", timeout=10_000)
         body.press("s")
         page.wait_for_selector("#retest-table", timeout=15_000)
+        assert page.locator("#retest-table caption").inner_text() == "Before and after the exercises"
         rows = page.eval_on_selector_all("#retest-table tbody tr", "els => els.map(e => e.innerText)")
         assert len(rows) == 6 and rows[0].startswith("Left") and rows[3].startswith("Right")
         verdicts = page.eval_on_selector_all("#retest-table tbody tr", "els => els.map(e => e.dataset.verdict)")
@@ -159,7 +160,8 @@ def test_a_new_test_lends_no_earlier_session_its_exercises_or_its_re_test(launch
     """Ann's test saved as #1, then Bob's test (not saved yet) and an exercise: it was stored with #1,
     Ann's session ("Stored with session 1."). And every test saved after a "Test again" was shown as
     the re-test of that baseline ("Before and after the exercises", #4 against #2), where the PDF
-    compares it with the visit's latest test or with none."""
+    compares it with the visit's latest test or with none; with no exercise counted in between, the
+    PDF's heading is "compared with the earlier test", and the page's now too."""
     from hiprom.live.messages import results_summary
 
     settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(tmp_path / "r.db"))
@@ -189,6 +191,9 @@ def test_a_new_test_lends_no_earlier_session_its_exercises_or_its_re_test(launch
         page.evaluate(SAVE, "P-ANN")
         shown = "document.getElementById('retest-results').hidden === false"
         page.wait_for_function(f"() => {shown}", timeout=10_000)  # its before/after, against the test before it
+        # No exercise counted in between (the camera could not count it, say): the PDF's words, not
+        # "after the exercises".
+        assert page.locator("#retest-table caption").text_content() == "Compared with the earlier test"
         page.evaluate(SHOW, [results[4], fixture_analysis])  # a later test re-tests nothing
         later = page.evaluate(SAVE, "P-ANN")
         page.wait_for_timeout(1500)  # the before/after table came within 0.2 s of the save

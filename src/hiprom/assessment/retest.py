@@ -117,6 +117,15 @@ def compare(
     }
 
 
+def retest_heading(exercised_between: bool) -> str:
+    """What a before/after table is, in the words of the PDF and the page.
+
+    "After the exercises" only when exercises were counted with the earlier
+    test: a repeat because the first test could not tell is no test after exercises.
+    """
+    return "before and after the exercises" if exercised_between else "compared with the earlier test"
+
+
 def summary_sentence(rows: Sequence[Mapping[str, Any]]) -> str:
     """One plain sentence: which figures improved or decreased beyond the measurement error.
 
