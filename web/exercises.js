@@ -60,6 +60,9 @@ function button(text, key, onClick, about = "") {
 export async function renderAdvice(res) {
   const recs = (res && res.recommendations) || [];
   $("retest-results").hidden = true; // a new test: its own before/after table comes when it is saved
+  // Only the test that "Test again" started re-tests the session before it; a later test re-tests nothing.
+  if (app.last) app.last.retestOf = app.retestOf;
+  app.retestOf = null;
   el.advice.hidden = recs.length === 0;
   el.list.replaceChildren();
   if (!recs.length) return;
@@ -366,7 +369,7 @@ export function testAgain() {
 /** After a save: a re-test shows its before/after table (GET /api/sessions/{id}/retest). */
 export async function afterSave(sessionId) {
   app.sessionId = sessionId;
-  const before = app.retestOf;
+  const before = app.last && app.last.retestOf;
   if (!before || before === sessionId) return;
   const r = await fetch(httpUrl(`api/sessions/${sessionId}/retest?before=${before}`), { credentials: "same-origin" });
   if (!r.ok) return;
@@ -385,7 +388,9 @@ function renderRetest(table) {
   }
   const tbl = document.createElement("table");
   tbl.id = "retest-table";
-  tbl.innerHTML = "<caption>Before and after the exercises</caption><thead><tr><th scope='col'>Measure</th><th scope='col'>Before</th><th scope='col'>After</th><th scope='col'>Change</th><th scope='col'>Verdict</th></tr></thead>";
+  tbl.innerHTML = "<caption></caption><thead><tr><th scope='col'>Measure</th><th scope='col'>Before</th><th scope='col'>After</th><th scope='col'>Change</th><th scope='col'>Verdict</th></tr></thead>";
+  // The PDF's words: "before and after the exercises" only when exercises were counted (assessment.retest).
+  tbl.caption.textContent = table.heading[0].toUpperCase() + table.heading.slice(1);
   const body = document.createElement("tbody");
   const fmt = (v) => (v === null || v === undefined ? "–" : degrees(v));
   for (const r of rows) {

@@ -35,9 +35,11 @@ function saveStatus(kind, text) {
   ui.saveStatus.textContent = text;
 }
 
-/** New results: nothing saved yet; saving offered when the server keeps records. */
+/** New results: nothing saved yet (an exercise done now is stored with no earlier test's session, which
+ * may be another person's); saving offered when the server keeps records. */
 export function resetSave() {
   app.savedFor = null;
+  app.sessionId = null;
   app.reportUrl = null;
   saveStatus("", "");
   ui.save.disabled = !app.info.records;

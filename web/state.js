@@ -82,6 +82,10 @@ export const app = {
   /** Whether the results view shows ``last`` while the server's guide is elsewhere. */
   showingLast: false,
   savedFor: null,
+  /** The stored session of the results shown, once saved (what an exercise done now is stored with). */
+  sessionId: null,
+  /** The session "Test again" re-tests, until the test it started finishes (then ``last.retestOf``). */
+  retestOf: null,
   /** A guided test on this device's camera that a lost connection ended: "lost", then "said". */
   testLost: null,
   reportUrl: null,

@@ -89,3 +89,18 @@ def test_trend_lists_each_visit_with_its_program_and_change_since_the_first() ->
     assert out[1]["since_first"]["left"]["internal_rotation"] == NO_CHANGE
     assert out[2]["since_first"]["left"]["internal_rotation"] == IMPROVED
     assert out[2]["figures"]["left"]["internal_rotation"] == 33.0
+
+
+def test_a_first_test_that_measured_nothing_is_no_baseline_for_the_trend() -> None:
+    # The first test of a subject failed (leg out of the picture) and was repeated the same day: every
+    # later change was compared with nothing, so +11 deg two months on was marked as no change at all.
+    nothing = copy.deepcopy(_result(0.0))
+    for side in nothing["sides"].values():
+        side.update({k: None for k in side})
+    visits = [{"session_id": i, "recorded_utc": f"2026-0{month}-01T09:00:00Z", "analysis": a}
+              for i, (month, a) in enumerate([(1, nothing), (1, _result(22.0)), (3, _result(33.0))], start=1)]
+    out = trend(visits)
+    assert out["first_visit"] == 2
+    assert [v["since_first"] for v in out["visits"][:2]] == [None, None]
+    assert out["visits"][2]["since_first"]["left"]["internal_rotation"] == IMPROVED
+    assert trend(visits[:1])["first_visit"] is None and trend([])["first_visit"] is None

@@ -361,3 +361,45 @@ def test_the_subjects_table_shows_fifty_and_finds_one_by_pseudonym_or_name(tmp_p
     assert rows(found) == ["P-001", "P-002", "P-003"] and "The first 3 of 9 subjects by pseudonym" in found
     none = hiprom(tmp_path, "subjects", "list", "--find", "Smith").stdout
     assert "No subject's pseudonym or name contains 'Smith'" in none
+
+
+def test_a_recording_analysed_on_a_later_day_is_dated_by_recorded(tmp_path: Path) -> None:
+    """Two visits a month apart, filmed and analysed together: both were dated the day of the analysis,
+    so the second was reported as a same-day re-test of the first and paired for the clinic's MDC.
+    ``--recorded`` dates each by its own day, on the clinic's clock (here a DST change apart)."""
+    analysis = (REPO / "tests" / "store" / "data" / "analysis.json").read_text(encoding="utf-8")
+    (tmp_path / "a.json").write_text(analysis, encoding="utf-8")
+    ny = functools.partial(hiprom, tmp_path, tz="America/New_York")
+    ny("sessions", "add", "a.json", "--subject", "P-1", "--recorded", "2026-02-20 10:30")
+    ny("sessions", "add", "a.json", "--subject", "P-1", "--recorded", "2026-03-20")
+    listed = ny("sessions", "list").stdout
+    assert "2026-02-20 10:30 EST" in listed and "2026-03-20 12:00 EDT" in listed
+    assert "no earlier test the same day" in ny("retest", "2", check=False).stderr  # two visits, no re-test
+    refused = ny("sessions", "add", "a.json", "--subject", "P-1", "--recorded", "2999-01-01", check=False)
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+    assert "2999-01-01 12:00 EST is later than now on this computer's clock" in refused.stderr
+
+
+@pytest.mark.parametrize(("typed", "utc"), [("2026-02-20 10:30", "2026-02-20T15:30:00Z"),
+                                            ("2026-03-20", "2026-03-20T16:00:00Z"),  # midday, after DST began
+                                            ("2026-03-20T09:00:00Z", "2026-03-20T09:00:00Z")])
+def test_a_visit_time_is_read_on_the_clinics_clock(typed: str, utc: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from hiprom.store.records import iso_utc, parse_visit_time
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        assert iso_utc(parse_visit_time(typed)) == utc
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_a_visit_time_that_is_no_time_says_how_to_write_one() -> None:
+    from hiprom.errors import InputError
+    from hiprom.store.records import parse_visit_time
+
+    with pytest.raises(InputError, match="'20/03/2026' is not a date or time; use YYYY-MM-DD or 'YYYY-MM-DD HH:MM'"):
+        parse_visit_time("20/03/2026")

@@ -303,6 +303,25 @@ def test_history_marks_what_changed_since_the_first_visit(store: Store, analysis
     assert "since the first visit" not in unchanged  # one session: nothing to compare, no legend
 
 
+def test_history_marks_compare_with_the_first_visit_that_measured_something(store: Store, analysis: dict) -> None:
+    """The first test measured nothing and was repeated the same day: +15° two months on went unmarked."""
+    from hiprom.assessment.result import not_measurable
+
+    failed = not_measurable("left leg never visible", np.arange(40) / 10.0, source="first.mp4")
+    store.save_analysis(failed, subject="P-11", recorded_utc="2026-01-02T09:00:00Z")
+    repeat = store.save_analysis(analysis, subject="P-11", recorded_utc="2026-01-02T09:10:00Z")
+    for month in range(2, 7):
+        later = copy.deepcopy(analysis)
+        later["sides"]["left"]["external_rotation_deg"] += 3.0 * (month - 1)
+        last = store.save_analysis(later, subject="P-11", recorded_utc=f"2026-0{month}-02T09:00:00Z")
+    data = ReportData.from_store(store, last.id)
+    html = render_html(data)
+    assert f"changed since the first visit (#{repeat.id})" in html
+    assert 'class="improved"' in html
+    for compact in (0, 1):  # the row marks compare with stays in a cut table, first
+        assert build_context(data, compact=compact)["history"][0].id == repeat.id
+
+
 def test_a_long_report_keeps_the_last_visits_and_their_marks(store: Store, analysis: dict, tmp_path: Path) -> None:
     """A report too long for the full layout (the usual test: 8-12 trials) keeps the history table, not the chart."""
     need_poppler()

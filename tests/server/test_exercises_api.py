@@ -100,6 +100,7 @@ def test_counted_exercise_retest_and_trend(client: TestClient, analysis: dict) -
 
     table = client.get(f"/api/sessions/{retest_id}/retest").json()  # same subject, same day: the test before
     assert table["before"] == test and table["schema"] == "hiprom.retest/1"
+    assert table["heading"] == "before and after the exercises"  # the PDF's words: exercises counted with #test
     row = next(r for r in table["rows"] if (r["side"], r["measure"]) == ("left", "external_rotation"))
     assert row["verdict"] == "improved" and row["change_deg"] == 15.0
     assert client.get(f"/api/sessions/{test}/retest").status_code == 404  # nothing earlier that day

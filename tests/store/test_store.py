@@ -164,6 +164,25 @@ def test_duplicate_pseudonym_is_a_clear_error(store: Store) -> None:
         store.add_subject("P-7")
 
 
+def test_a_pseudonym_typed_in_other_capitals_or_without_accents_is_the_same_subject(
+        store: Store, analysis: dict) -> None:
+    # A visit saved as 'p-0042' made a second subject beside P-0042: the patient's history, trend
+    # and same-day re-test baseline each showed half of their visits.
+    first = store.save_analysis(analysis, subject="P-0042", recorded_utc="2026-01-10T09:00:00Z")
+    store.save_analysis(analysis, subject="P-00042", recorded_utc="2026-01-11T09:00:00Z")  # someone else
+    later = store.save_analysis(analysis, subject=" p-0042 ", recorded_utc="2026-03-10T09:00:00Z")
+    assert later.subject == "P-0042"
+    assert [h.id for h in store.history(later.id)] == [first.id, later.id]
+    assert [(s.pseudonym, s.n_sessions) for s in store.subjects()] == [("P-00042", 1), ("P-0042", 2)]
+    with pytest.raises(StoreError, match="'P-0042' already exists .*differ only in capitals or accents"):
+        store.add_subject("p-0042")
+    store.add_subject("Élise-1")
+    assert store.subject("ELISE-1").pseudonym == "Élise-1"
+    store.delete_subject("P-00042")
+    with pytest.raises(RecordNotFound):
+        store.subject("p-00042")
+
+
 @pytest.mark.parametrize("name", TRICKY)
 def test_user_text_survives_unchanged(store: Store, analysis: dict, name: str) -> None:
     subject = store.add_subject(name[:64], name=name, notes=name)

@@ -77,6 +77,25 @@ def test_retest_pairs_are_the_first_two_sessions_of_a_subject_on_one_day(store: 
     assert stored_retest_pairs(store, since=date(2026, 3, 2)) == []
 
 
+def test_a_test_again_after_exercises_is_no_repeat_for_the_clinics_mdc(store: Store, save_session) -> None:
+    """The page's "test, exercises, test again" is two sessions the same day: they were taken as a
+    re-test of hiprom's noise, so 20 such patients, each +8° after the exercises, gave the clinic an
+    MDC of 15.7° that then called every such +8° "no detectable change"."""
+    counted = {"schema": "hiprom.exercise/1", "exercise": "chair_rotation_internal", "side": "left",
+               "direction": "internal", "dose": {"hold_s": 3, "reps": 10, "sets": 2}, "reps_done": 20,
+               "reps_target": 20, "reps_refused": 0, "holds_s": [3.0], "peaks_deg": [30.0], "reps": [{"number": 1}]}
+    after = []
+    for i in range(MIN_RETEST_SUBJECTS):
+        before = save_session(f"P-{i}", "2026-03-01T09:00:00Z", 30 + i % 3, 40, 31, 41 - i % 2)
+        store.add_exercise_result(before, counted)
+        after.append(save_session(f"P-{i}", "2026-03-01T09:30:00Z", 38 + i % 3, 48, 39, 49 - i % 2))
+    assert stored_retest_pairs(store) == []
+    mdc = mdc_in_force(store)
+    assert (mdc.source, mdc.n_subjects) == ("published", 0)
+    repeat = save_session("P-0", "2026-03-01T10:00:00Z", 39, 47, 38, 50)  # the test after the exercises, again
+    assert {p.session for p in stored_retest_pairs(store)} == {f"{after[0]}+{repeat}"}
+
+
 def test_pairs_and_the_mdc_read_only_the_sessions_figures(store: Store, save_session) -> None:
     """Every report, trend and re-test asks for the clinic's MDC, which pairs the re-tests of every
     stored session: with 20 000 sessions it read each whole row, counting its trials and looking up

@@ -77,6 +77,7 @@ def test_test_suggestions_counted_exercise_retest_by_keyboard(launch, tmp_path):
         page.wait_for_selector("#results:not([hidden])", timeout=10_000)
         body.press("s")
         page.wait_for_selector("#retest-table", timeout=15_000)
+        assert page.locator("#retest-table caption").inner_text() == "Before and after the exercises"
         rows = page.eval_on_selector_all("#retest-table tbody tr", "els => els.map(e => e.innerText)")
         assert len(rows) == 6 and rows[0].startswith("Left") and rows[3].startswith("Right")
         verdicts = page.eval_on_selector_all("#retest-table tbody tr", "els => els.map(e => e.dataset.verdict)")
@@ -144,4 +145,64 @@ def test_a_counted_exercise_outlives_a_server_restart_and_done_ends_it(launch, t
     with serve_in_thread(settings, port=port):
         page.wait_for_function(f"() => {say}.startsWith('1 of 20 done, 0 not counted.')", timeout=15_000)
         assert page.locator("#btn-exercise-done").is_hidden() and page.locator("#btn-test-again").is_visible()
+    assert not errors, errors
+
+
+SHOW = """async ([results, analysis]) => {
+  const { app } = await import('/static/state.js');
+  const { renderResults } = await import('/static/results.js');
+  app.last = { results, steps: [], analysis };  // a test finished (as guide.js keeps it)
+  renderResults(results);
+}"""
+SAVE = """async (subject) => {
+  const { ui } = await import('/static/state.js');
+  const { saveSession } = await import('/static/records.js');
+  ui.subject.value = subject;
+  await saveSession();
+  return Number(ui.saveStatus.textContent.match(/session #(\\d+)/)[1]);
+}"""
+
+
+def test_a_new_test_lends_no_earlier_session_its_exercises_or_its_re_test(launch, tmp_path, fixture_analysis):
+    """Ann's test saved as #1, then Bob's test (not saved yet) and an exercise: it was stored with #1,
+    Ann's session ("Stored with session 1."). And every test saved after a "Test again" was shown as
+    the re-test of that baseline ("Before and after the exercises", #4 against #2), where the PDF
+    compares it with the visit's latest test or with none; with no exercise counted in between, the
+    PDF's heading is "compared with the earlier test", and the page's now too."""
+    from hiprom.live.messages import results_summary
+
+    settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(tmp_path / "r.db"))
+    results = [results_summary(fixture_analysis, f"test-{i}") for i in range(5)]
+    with serve_in_thread(settings) as url:
+        page = launch().new_context(viewport={"width": 1280, "height": 800}).new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(url + "/")
+        page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=10_000)
+        page.evaluate(SHOW, [results[0], fixture_analysis])
+        ann = page.evaluate(SAVE, "P-ANN")
+        page.evaluate(SHOW, [results[1], fixture_analysis])  # Bob's test, not saved
+        page.evaluate("import('/static/exercises.js').then((m) => m.startCounted('chair_rotation_external', 'left'))")
+        page.wait_for_function("() => document.getElementById('exercise-count').textContent === '0 of 20'",
+                               timeout=10_000)
+        page.locator("body").press("Enter")  # done
+        page.wait_for_function("() => / done, /.test(document.getElementById('exercise-say').textContent)",
+                               timeout=10_000)
+        assert "Not stored: save the session first." in page.locator("#exercise-say").inner_text()
+        assert httpx.get(f"{url}/api/sessions/{ann}/exercise-results").json() == []
+
+        page.evaluate(SHOW, [results[2], fixture_analysis])
+        test = page.evaluate(SAVE, "P-ANN")
+        page.evaluate("import('/static/exercises.js').then((m) => m.testAgain())")
+        page.evaluate(SHOW, [results[3], fixture_analysis])  # the test "Test again" started
+        page.evaluate(SAVE, "P-ANN")
+        shown = "document.getElementById('retest-results').hidden === false"
+        page.wait_for_function(f"() => {shown}", timeout=10_000)  # its before/after, against the test before it
+        # No exercise counted in between (the camera could not count it, say): the PDF's words, not
+        # "after the exercises".
+        assert page.locator("#retest-table caption").text_content() == "Compared with the earlier test"
+        page.evaluate(SHOW, [results[4], fixture_analysis])  # a later test re-tests nothing
+        later = page.evaluate(SAVE, "P-ANN")
+        page.wait_for_timeout(1500)  # the before/after table came within 0.2 s of the save
+        assert not page.evaluate(shown), (test, later)
     assert not errors, errors

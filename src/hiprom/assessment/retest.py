@@ -117,6 +117,15 @@ def compare(
     }
 
 
+def retest_heading(exercised_between: bool) -> str:
+    """What a before/after table is, in the words of the PDF and the page.
+
+    "After the exercises" only when exercises were counted with the earlier
+    test: a repeat because the first test could not tell is no test after exercises.
+    """
+    return "before and after the exercises" if exercised_between else "compared with the earlier test"
+
+
 def summary_sentence(rows: Sequence[Mapping[str, Any]]) -> str:
     """One plain sentence: which figures improved or decreased beyond the measurement error.
 
@@ -145,24 +154,30 @@ def trend(visits: Sequence[Mapping[str, Any]], mdc_deg: Mapping[str, float] | No
           mdc_source: str | None = None) -> dict[str, Any]:
     """A subject's figures across visits, with the program followed and each change from the first visit.
 
+    The first visit is the first whose test measured a figure: a test that
+    measured nothing (the leg out of the picture, repeated the same day) is
+    no baseline, and comparing with it would leave every later change unmarked.
+
     Args:
         visits: oldest first, each ``{"session_id", "recorded_utc", "analysis",
             "program" (dict or None), "exercise_results" (list)}``.
         mdc_deg, mdc_source: as in :func:`compare`.
 
     Returns:
-        ``{"visits": [{"session_id", "recorded_utc", "figures": {side: {measure: deg}},
-        "program": [{"exercise", "side", "dose"}], "exercises_done": [{"exercise", "side",
-        "direction", "reps_done", "reps_target"}], "since_first": {side: {measure: verdict}}}]}``.
+        ``{"first_visit": session_id or None, "visits": [{"session_id", "recorded_utc",
+        "figures": {side: {measure: deg}}, "program": [{"exercise", "side", "dose"}],
+        "exercises_done": [{"exercise", "side", "direction", "reps_done", "reps_target"}],
+        "since_first": {side: {measure: verdict}} (``None`` up to the first visit)}]}``.
     """
     out: list[dict[str, Any]] = []
-    first = visits[0]["analysis"] if visits else None
+    first = next((v for v in visits if _measured(v["analysis"])), None)
+    after_first = False
     for visit in visits:
         analysis = visit["analysis"]
         figures = {side: {m: analysis["sides"][side].get(f"{m}_deg") for m in MEASURES} for side in SIDES}
         since: dict[str, dict[str, str | None]] | None = None
-        if first is not None and visit is not visits[0]:
-            rows = compare(first, analysis, mdc_deg, mdc_source)["rows"]
+        if after_first:
+            rows = compare(first["analysis"], analysis, mdc_deg, mdc_source)["rows"]  # type: ignore[index]
             since = {side: {r["measure"]: r["verdict"] for r in rows if r["side"] == side} for side in SIDES}
         program = visit.get("program") or {}
         out.append({
@@ -177,4 +192,10 @@ def trend(visits: Sequence[Mapping[str, Any]], mdc_deg: Mapping[str, float] | No
             ],
             "since_first": since,
         })
-    return {"visits": out}
+        after_first = after_first or visit is first
+    return {"first_visit": first.get("session_id") if first else None, "visits": out}
+
+
+def _measured(analysis: Mapping[str, Any]) -> bool:
+    """Whether a test measured at least one figure (of either side)."""
+    return any(analysis["sides"][side].get(f"{m}_deg") is not None for side in SIDES for m in MEASURES)

@@ -22,7 +22,7 @@ from hiprom.assessment.reasons import not_measurable_advice
 from hiprom.assessment.wording import NAMES, SIDE_WORDS
 from hiprom.atomic import check_not_source, check_replaceable
 from hiprom.cli.progress import frame_progress
-from hiprom.cli.options import db_option, model_option
+from hiprom.cli.options import db_option, model_option, recorded_option
 from hiprom.cli.result_tables import figure_tables, quality_notes, trials_table
 from hiprom.cli.store_cmd import STDOUT, open_store, saved_words, write_text
 from hiprom.cli.store_cmd import console as stdout_console
@@ -118,6 +118,7 @@ def _check_options(source: Path, json_path: Path | None, csv_path: Path | None, 
 @click.option("--subject", default=None, help="With --save: the subject's pseudonym (added if new).")
 @click.option("--operator", default=None, help="With --save: who ran the assessment.")
 @click.option("--notes", default=None, help="With --save: free-text notes for the session.")
+@recorded_option(lead="With --save: when the test took place")
 @db_option(lead="With --save, the records store")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def analyze(
@@ -133,6 +134,7 @@ def analyze(
     subject: str | None,
     operator: str | None,
     notes: str | None,
+    recorded: str | None,
     db: str | None,
     quiet: bool,
 ) -> None:
@@ -141,11 +143,14 @@ def analyze(
     from hiprom.assessment import load_catalogue, load_norms, result_json, series_csv
     from hiprom.pipeline import analyze_recording, is_recording, load_or_track
     from hiprom.source import SourceSpec
+    from hiprom.store.records import parse_visit_time
 
     SourceSpec.parse(source)  # an empty name is refused, not read as "."
     path = Path(source)
     _check_options(path, json_path, csv_path, save_landmarks, (norms_path, exercises_path),
-                   save, {"--subject": subject, "--operator": operator, "--notes": notes, "--db": db})
+                   save, {"--subject": subject, "--operator": operator, "--notes": notes, "--recorded": recorded,
+                          "--db": db})
+    when = parse_visit_time(recorded) if recorded is not None else None  # a bad date fails before any tracking
     norms = load_norms(norms_path)  # a bad config fails before any tracking
     catalogue = load_catalogue(exercises_path)
     err = Console(stderr=True)
@@ -168,7 +173,8 @@ def analyze(
         from hiprom.store import save_analysis
 
         with open_store(db) as store:
-            record = save_analysis(store, result, subject=subject, operator=operator, notes=notes, landmarks=rec)
+            record = save_analysis(store, result, subject=subject, operator=operator, notes=notes, landmarks=rec,
+                                   recorded_utc=when)
         if not quiet:
             err.print(Text(saved_words(record)), soft_wrap=True)
     if not quiet and STDOUT not in (json_path, csv_path):

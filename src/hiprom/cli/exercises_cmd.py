@@ -295,9 +295,10 @@ def trend(subject: str, db: str | None, as_json: bool) -> None:
         table.add_row(str(v["session_id"]), time_cell(v["recorded_utc"], with_time=False), *cells,
                       counted(len(v["program"]), "exercise") if v["program"] else "", done)
     console().print(table)
-    if len(result["visits"]) > 1:
-        console().print(Text(f"↑ improved, ↓ decreased since the first visit (by more than the minimal detectable "
-                             f"change and the two tests' error); MDC: {mdc_text}", style="dim"))
+    if len(result["visits"]) > 1 and result["first_visit"] is not None:
+        console().print(Text(f"↑ improved, ↓ decreased since the first visit that measured them "
+                             f"(#{result['first_visit']}), by more than the minimal detectable change and the two tests' error; MDC: {mdc_text}",
+                             style="dim"))
 
 
 def _since_first(value: float | None, verdict: str | None) -> Text:

@@ -27,6 +27,16 @@ def db_option(func: Callable[..., Any] | None = None, *, lead: str = "Records st
     return decorator if func is None else decorator(func)
 
 
+def recorded_option(func: Callable[..., Any] | None = None, *, lead: str = "When the test took place") -> Any:
+    """``--recorded WHEN``: the visit's time, for a recording analysed on a later day
+    (read by ``hiprom.store.records.parse_visit_time``)."""
+    decorator = click.option(
+        "--recorded", default=None, metavar="WHEN",
+        help=f"{lead} (YYYY-MM-DD or 'YYYY-MM-DD HH:MM', this computer's clock); default: when it was analysed. "
+             "Give it for a video recorded on an earlier day, so the visit is dated and compared by its own day.")
+    return decorator if func is None else decorator(func)
+
+
 def paper_option(**extra: Any) -> Decorator:
     """``--paper a4|letter`` (``None`` when not given: the machine's setting, ``hiprom.report.paper``)."""
     return click.option("--paper", "paper", type=click.Choice(["a4", "letter"], case_sensitive=False), default=None,

@@ -23,7 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hiprom.atomic import atomic_write, check_replaceable
-from hiprom.cli.options import db_option
+from hiprom.cli.options import db_option, recorded_option
 from hiprom.errors import InputError
 from hiprom.report.figures import fmt
 from hiprom.rounding import counted
@@ -435,19 +435,23 @@ def sessions_show(session_id: str, db: str | None, as_json: bool) -> None:
 @click.option("--camera", default=None, help="Camera used (make, model, resolution).")
 @click.option("--landmarks", "landmarks_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Keep the .landmarks.npz the analysis was made from (for peak pictures in reports).")
+@recorded_option
 @db_option
 @json_option
 def sessions_add(analysis_json: Path, subject: str | None, operator: str | None, notes: str | None,
-                 camera: str | None, landmarks_path: Path | None, db: str | None, as_json: bool) -> None:
+                 camera: str | None, landmarks_path: Path | None, recorded: str | None, db: str | None,
+                 as_json: bool) -> None:
     """Store an analysis file (from 'hiprom analyze --json') as a session."""
     from hiprom.recording import LandmarkRecording
     from hiprom.report.data import load_analysis_file
+    from hiprom.store.records import parse_visit_time
 
+    when = parse_visit_time(recorded) if recorded is not None else None
     analysis = load_analysis_file(analysis_json)
     landmarks = LandmarkRecording.load(landmarks_path) if landmarks_path is not None else None
     with open_store(db) as store:
         record = store.save_analysis(analysis, subject=subject, operator=operator, notes=notes, camera=camera,
-                                     landmarks=landmarks)
+                                     landmarks=landmarks, recorded_utc=when)
     if as_json:
         print_json(record.to_dict(with_analysis=False))
         return

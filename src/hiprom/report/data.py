@@ -44,6 +44,8 @@ class ReportData:
             measure's verdict against the subject's first session
             (``improved``, ``no detectable change``, ``decreased``;
             ``hiprom.assessment.trend``), as ``hiprom trend`` marks them.
+        first_visit: the session those verdicts compare with: the subject's
+            first that measured a figure (``None`` without such a session).
     """
 
     analysis: dict[str, Any]
@@ -58,6 +60,7 @@ class ReportData:
     before: SessionRecord | None = None
     exercised_between: bool = False
     since_first: Mapping[int, Mapping[str, Mapping[str, str | None]]] = field(default_factory=dict)
+    first_visit: int | None = None
 
     def __post_init__(self) -> None:
         # Checked again here: a session stored by an older hiprom may not follow the schema.
@@ -88,18 +91,20 @@ class ReportData:
             retest = compare(baseline.analysis, session.analysis, *mdc())
         history = tuple(store.history(session.id))
         since_first: dict[int, Any] = {}
+        first_visit = None
         if session.subject_id is not None and len(history) > 1:
             shown = {h.id for h in history}
             visits = [v for v in store.visits(session.subject_id) if v["session_id"] in shown]
-            since_first = {v["session_id"]: v["since_first"] for v in trend(visits, *mdc())["visits"]
-                           if v["since_first"]}
+            marked = trend(visits, *mdc())
+            first_visit = marked["first_visit"]
+            since_first = {v["session_id"]: v["since_first"] for v in marked["visits"] if v["since_first"]}
         return cls(analysis=session.analysis, subject=subject, session=session,
                    history=history, snapshots=dict(snapshots or {}),
                    references=tuple(store.references(session.id)),
                    program=store.program(session.id), exercise_results=tuple(store.exercise_results(session.id)),
                    retest=retest, before=baseline,
                    exercised_between=baseline is not None and bool(store.exercise_results(baseline.id)),
-                   since_first=since_first)
+                   since_first=since_first, first_visit=first_visit)
 
     @classmethod
     def from_store_many(cls, store: Store, session_ids: Iterable[int | str]) -> list[ReportData]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from hiprom.assessment import Catalogue, current_program, load_catalogue
 from hiprom.assessment.exercises import Dose
+from hiprom.assessment.retest import retest_heading
 from hiprom.assessment.wording import SIDE_WORDS, degrees_in_words
 from hiprom.report.data import ReportData
 from hiprom.store import Store
@@ -84,8 +85,7 @@ def retest_context(data: ReportData) -> dict[str, Any] | None:
         "mdc_source": data.retest.get("mdc_source"),
         "before_id": data.before.id if data.before else None,
         "before_time": shown_time(data.before.recorded_utc) if data.before else None,
-        "title": "Re-test: before and after the exercises" if data.exercised_between
-        else "Re-test: compared with the earlier test",
+        "title": f"Re-test: {retest_heading(data.exercised_between)}",
     }
 
 

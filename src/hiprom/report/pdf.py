@@ -126,9 +126,11 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
     snapshots = {side: _data_uri("image/png", png) for side, png in data.snapshots.items() if png}
     earlier = data.earlier
     history = data.history if earlier else ()
+    # The marks compare with the first visit that measured a figure: its row stays, first.
+    first = next((h for h in history if h.id == data.first_visit), history[0] if history else None)
     shown = list(history)[-limit["history"]:] if limit["history"] else []
-    if shown and shown[0] != history[0]:  # the marks compare with the first visit: its row stays, first
-        shown = [history[0], *shown[1:]]
+    if shown and first not in shown:
+        shown = [first, *shown[1:]]
     chart_uris = dict(drawn if drawn is not None else draw_charts(data))
     time_left_out = bool(chart_uris["time"]) and not limit["time_chart"]
     if time_left_out:
@@ -177,7 +179,7 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "time_left_out": time_left_out,
         "history": shown,
         "since_first": data.since_first,
-        "first_visit": history[0] if history else None,
+        "first_visit": first,
         # The trend chart draws the latest sessions only; its caption says so, and from which day.
         "all_sessions": len(history),
         "trend_sessions": min(len(history), charts.MAX_TREND_SESSIONS),

@@ -106,6 +106,34 @@ def parse_date_of_birth(value: date | str | None) -> date | None:
     return value
 
 
+VISIT_TIME_FORMS = "YYYY-MM-DD or 'YYYY-MM-DD HH:MM' on this computer's clock"
+
+
+def parse_visit_time(value: str) -> datetime:
+    """When a visit took place, as a person types it: the naive UTC datetime.
+
+    ``2026-03-02 10:30`` (or ``T10:30``) is on the clock of the computer hiprom
+    runs on (:func:`local_time`), as every time hiprom shows; a day alone is its
+    midday; a time with ``Z`` or an offset is that instant. ``InputError`` when
+    it is not a time, or is later than now: a test cannot have taken place then.
+    """
+    text = value.strip()
+    try:
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"recorded: {value!r} is not a date or time; use {VISIT_TIME_FORMS}") from None
+    if len(text) == len("2026-03-02"):
+        dt = dt.replace(hour=12)
+    try:
+        utc = (dt if dt.tzinfo else dt.astimezone()).astimezone(timezone.utc).replace(tzinfo=None)
+    except (OverflowError, OSError, ValueError):
+        raise InputError(f"recorded: {value!r} is out of range; use {VISIT_TIME_FORMS}") from None
+    if utc > utc_now() + timedelta(minutes=1):
+        raise InputError(f"recorded: {shown_time(utc)} is later than now on this computer's clock; "
+                         "give the day the test took place (or set the clock right)")
+    return utc
+
+
 def parse_utc(value: Any) -> datetime | None:
     """A naive UTC datetime from an ISO string (``...Z`` or with offset); ``None`` if absent or bad."""
     if isinstance(value, datetime):
@@ -272,6 +300,8 @@ class SessionFigures:
     left_er_deg: float | None
     right_ir_deg: float | None
     right_er_deg: float | None
+    exercised: bool = False
+    """Exercises were counted with the session, so a test after it is no repeat of it."""
 
 
 SESSION_DERIVED: tuple[str, ...] = ("subject", "n_trials", "has_landmarks", "settings")

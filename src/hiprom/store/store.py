@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
 from hiprom.assessment.summary import overall_verdict
-from hiprom.errors import HipromError, StoreError
+from hiprom.errors import HipromError, InputError, StoreError
 from hiprom.landmarks import SIDES
 from hiprom.parsing import check_json_tree, check_text, record_id
 from hiprom.store.engine import make_engine
@@ -55,7 +55,15 @@ from hiprom.store.records import (
     parse_utc,
     utc_now,
 )
-from hiprom.store.schema import LandmarksRow, ReferenceRow, SeriesRow, SessionRow, SubjectRow, TrialRow
+from hiprom.store.schema import (
+    ExerciseResultRow,
+    LandmarksRow,
+    ReferenceRow,
+    SeriesRow,
+    SessionRow,
+    SubjectRow,
+    TrialRow,
+)
 
 SERIES_ENCODING = "json+gzip"
 LANDMARKS_FORMAT = "hiprom.landmarks/1"
@@ -157,8 +165,12 @@ class Store(ReferenceStore, ProgramStore):
         code = check_pseudonym(pseudonym) if pseudonym is not None else f"S-{secrets.token_hex(3).upper()}"
         dob = parse_date_of_birth(date_of_birth)
         with self._tx(write=True) as s:
-            if s.scalar(select(SubjectRow.id).where(SubjectRow.pseudonym == code)) is not None:
-                raise StoreError(f"subject {code!r} already exists; choose another pseudonym")
+            taken = [code] if s.scalar(select(SubjectRow.id).where(SubjectRow.pseudonym == code)) else []
+            taken = taken or [row.pseudonym for row in _alike(s, code)]
+            if taken:
+                also = "" if taken == [code] else (" (pseudonyms that differ only in capitals or accents "
+                                                   "name one person)")
+                raise StoreError(f"subject {taken[0]!r} already exists{also}; choose another pseudonym")
             row = SubjectRow(pseudonym=code, name=_text(name, "name"), date_of_birth=dob,
                              notes=_text(notes, "notes"), created_utc=utc_now())
             s.add(row)
@@ -210,13 +222,23 @@ class Store(ReferenceStore, ProgramStore):
         """The one resolver of a subject reference: a number form is always a number.
 
         A subject an older hiprom stored under a pseudonym such as ``18`` or
-        ``#5`` (no longer accepted) is reached by its own number.
+        ``#5`` (no longer accepted) is reached by its own number. A pseudonym
+        typed in other capitals or without its accents (``p-0042`` for
+        ``P-0042``) names the stored subject (:func:`_alike`): it is the same
+        person, and a new subject would split their visits in two.
         """
         number = record_id(ref)
         if number is not None:
             row = s.get(SubjectRow, number)
         else:
-            row = s.scalar(select(SubjectRow).where(SubjectRow.pseudonym == check_text(str(ref).strip(), "subject")))
+            text = check_text(str(ref).strip(), "subject")
+            row = s.scalar(select(SubjectRow).where(SubjectRow.pseudonym == text))
+            if row is None:
+                alike = _alike(s, text)
+                if len(alike) > 1:
+                    raise InputError(f"subject {text!r}: {', '.join(repr(r.pseudonym) for r in alike)} differ from it "
+                                     "only in capitals or accents; give one exactly as stored, or its number")
+                row = alike[0] if alike else None
         if row is None:
             raise RecordNotFound(f"no subject {str(ref)!r} in {self.where}; see 'hiprom subjects list'")
         return row
@@ -347,15 +369,16 @@ class Store(ReferenceStore, ProgramStore):
         """Sessions' rotation figures, oldest first, of one subject or of all: the light form of
         :meth:`sessions` for what reads every session (re-test pairs, the MDC in force, validation)."""
         columns = [getattr(SessionRow, f.name) for f in dataclasses.fields(SessionFigures)
-                   if f.name not in ("subject", "recorded_utc")]
+                   if f.name not in ("subject", "recorded_utc", "exercised")]
+        exercised = exists().where(ExerciseResultRow.session_id == SessionRow.id)
         with self._tx() as s:
-            query = (select(*columns, SubjectRow.pseudonym, SessionRow.recorded_utc)
+            query = (select(*columns, SubjectRow.pseudonym, SessionRow.recorded_utc, exercised)
                      .outerjoin(SubjectRow, SubjectRow.id == SessionRow.subject_id))
             if subject is not None:
                 query = query.where(SessionRow.subject_id == self._find_subject(s, subject).id)
             query = query.order_by(SessionRow.recorded_utc, SessionRow.id)
-            return [SessionFigures(sid, pseudonym, iso_utc(when) or "", *angles)
-                    for sid, *angles, pseudonym, when in s.execute(query)]
+            return [SessionFigures(sid, pseudonym, iso_utc(when) or "", *angles, exercised=bool(done))
+                    for sid, *angles, pseudonym, when, done in s.execute(query)]
 
     def session(self, session_id: int | str, with_analysis: bool = True) -> SessionRecord:
         """One session; with ``with_analysis`` its full analysis, series included."""
@@ -482,6 +505,16 @@ def folded(text: str) -> str:
     """
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _alike(s: Session, pseudonym: str) -> list[SubjectRow]:
+    """The subjects whose pseudonym equals ``pseudonym`` :func:`folded` (capitals and accents aside), by number.
+
+    Compared here, not in SQL, for the reason :func:`_found` gives.
+    """
+    key = folded(pseudonym)
+    ids = [sid for sid, code in s.execute(select(SubjectRow.id, SubjectRow.pseudonym)) if folded(code) == key]
+    return [s.get(SubjectRow, sid) for sid in sorted(ids)]
 
 
 def _found(rows: Iterable[Any], find: str, subject: Callable[[Any], Any]) -> Iterator[Any]:

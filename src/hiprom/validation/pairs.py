@@ -115,7 +115,10 @@ def retest_pairs(sessions: Sequence[SessionFigures | SessionRecord]) -> list[Pai
 
     Sessions without a subject cannot be paired. When a subject has more
     than two sessions on a day, the first two (by time) count, so each
-    subject-day contributes one pair per measure.
+    subject-day contributes one pair per measure. A session with exercises
+    counted (``SessionFigures.exercised``: test, exercises, test again) is
+    no first of a pair: the test after it measures the exercises' effect as
+    well as hiprom's noise, and would make the MDC hide that very effect.
     """
     by_day: dict[tuple[str, date], list[SessionFigures | SessionRecord]] = defaultdict(list)
     for s in sessions:
@@ -123,9 +126,11 @@ def retest_pairs(sessions: Sequence[SessionFigures | SessionRecord]) -> list[Pai
             by_day[(s.subject, local_day(s.recorded_utc))].append(s)
     out = []
     for (subject, _day), group in sorted(by_day.items()):
-        if len(group) < 2:
+        group = sorted(group, key=lambda s: (s.recorded_utc, s.id))
+        starts = [i for i, s in enumerate(group[:-1]) if not getattr(s, "exercised", False)]
+        if not starts:
             continue
-        first, second = sorted(group, key=lambda s: (s.recorded_utc, s.id))[:2]
+        first, second = group[starts[0]], group[starts[0] + 1]
         for measure in MEASURES:
             a, b = getattr(first, COLUMNS[measure]), getattr(second, COLUMNS[measure])
             if a is not None and b is not None:

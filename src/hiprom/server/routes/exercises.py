@@ -16,6 +16,7 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from hiprom.assessment import check_program, compare, current_program, load_catalogue, trend
+from hiprom.assessment.retest import retest_heading
 from hiprom.report.exercises import clinic_mdc
 from hiprom.server.deps import PaperDep
 from hiprom.server.errors import responses
@@ -117,14 +118,16 @@ def add_exercise_result(session_id: int, body: dict[str, Any], store: StoreDep) 
 def retest(session_id: int, store: StoreDep,
            before: Annotated[int | None, Query(ge=1, description="the earlier session; default: same visit")] = None
            ) -> dict[str, Any]:
-    """Before/after table of a re-test (``hiprom.retest/1``) against ``before`` or the same visit's test."""
+    """Before/after table of a re-test (``hiprom.retest/1``) against ``before`` or the same visit's test,
+    with its ``heading`` as the PDF words it ("before and after the exercises" only when exercises were counted)."""
     with _http_errors():
         baseline = store.retest_baseline(session_id, before)
         if baseline is None:
             raise HTTPException(404, f"session {session_id} has no earlier test in the same visit; "
                                      "give ?before=SESSION")
         table = compare(store.analysis(baseline), store.analysis(session_id), *clinic_mdc(store))
-    return {**table, "before": baseline, "after": session_id}
+        heading = retest_heading(bool(store.exercise_results(baseline)))
+    return {**table, "before": baseline, "after": session_id, "heading": heading}
 
 
 @router.get("/subjects/{subject}/trend", responses=responses(404, 422))
