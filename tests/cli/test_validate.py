@@ -147,7 +147,7 @@ def test_validate_prints_how_many_people_each_measure_comes_from(tmp_path: Path,
     out = capsys.readouterr().out
     assert re.search(r"measure +┃ +n ┃ people ┃ bias", out)
     assert re.search(r"Left internal rotation +│ +5 │ +3 │", out) and re.search(r"Left external rotation +│ +0 │ +— │", out)
-    assert "several pairs of one person count once in them. A measure needs pairs from at least 3 people" in out
+    assert "Several pairs of one person count once in every figure. A measure needs pairs from at least 3 people" in out
 
 
 @pytest.mark.parametrize(

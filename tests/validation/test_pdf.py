@@ -43,10 +43,10 @@ def test_repeated_readings_are_said_to_count_once_and_the_limits_uncertainty_fol
         ("P1", 30, 29), ("P2", 35, 33), ("P3", 40, 37), ("P4", 28, 26), ("P5", 33, 28), ("P5", 33, 29)]]
     study = summarize(pairs)
     text = " ".join(pdf.sample_size(study))
-    assert "count each person once (Zou 2013)" in text
+    assert "every figure and its interval counts each person once, not each pair" in text
     f = study["pooled"]
     assert f"± {fmt(f['loa_ci_half_width_deg'] / f['sd_diff_deg'], 2)} SD here, that is ± {fmt(f['loa_ci_half_width_deg'])}°" in text
-    assert "count each person once" not in " ".join(pdf.sample_size(summarize(synthetic_pairs(n_subjects=10))))
+    assert "counts each person once" not in " ".join(pdf.sample_size(summarize(synthetic_pairs(n_subjects=10))))
 
 
 def test_what_the_figures_mean_gives_the_limits_and_the_icc_with_their_intervals() -> None:

@@ -111,7 +111,7 @@ def _print(study: dict[str, Any]) -> None:
     left_out = unpaired_text(study)
     if left_out:
         out.print(Text(left_out))
-    out.print(Text(f"Bias and limits of agreement: {order}; several pairs of one person count once in them. "
+    out.print(Text(f"Bias and limits of agreement: {order}. Several pairs of one person count once in every figure. "
                    f"A measure needs pairs from at least {MIN_PAIRS} people; a study at least {RECOMMENDED_SUBJECTS} "
                    "(docs/validation.md).", style="dim"))
 

@@ -105,9 +105,10 @@ def sample_size(study: Mapping[str, Any]) -> list[str]:
     if left_out:
         lines.append(left_out)
     if repeated(study):
-        lines.append("Some people gave several pairs of one measure (repeated readings or several visits): the bias, "
-                     "the limits of agreement and their intervals count each person once (Zou 2013); the ICC, SEM "
-                     "and MDC95 take each pair as one, so their intervals are narrower than these people support.")
+        lines.append("Some people gave several pairs of one measure (repeated readings or several visits): every "
+                     "figure and its interval counts each person once, not each pair (the limits of agreement by "
+                     "Zou 2013; the ICC, SEM and MDC95 from the spread of one pair person by person, Bland & "
+                     "Altman 1999).")
     if subjects is not None and subjects < RECOMMENDED_SUBJECTS:
         lines.append(f"With fewer than {RECOMMENDED_SUBJECTS} subjects, treat these figures as a pilot.")
     return lines
