@@ -145,9 +145,13 @@ def test_validate_prints_how_many_people_each_measure_comes_from(tmp_path: Path,
                                         "left_internal,40,36,P3\n")
     assert main(["validate", "--pairs", str(tmp_path / "pairs.csv")]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"measure +┃ +n ┃ people ┃ bias", out)
+    assert re.search(r"measure +┃ +pairs ┃ people ┃ bias", out)
+    assert re.search(r"hiprom against the reference: 3 people, 5 pairs of readings \(degrees\)", out)
     assert re.search(r"Left internal rotation +│ +5 │ +3 │", out) and re.search(r"Left external rotation +│ +0 │ +— │", out)
-    assert "Several pairs of one person count once in every figure. A measure needs pairs from at least 3 people" in out
+    assert ("A pair is hiprom's reading and the reference instrument's of one measure of one person at one visit. "
+            "1 person gave more than one pair of a measure (up to 3): each person counts once in every figure, "
+            "however many pairs.") in " ".join(out.split())
+    assert "Bias and limits of agreement: hiprom minus reference. A measure needs pairs from at least 3 people" in out
 
 
 @pytest.mark.parametrize(

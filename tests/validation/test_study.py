@@ -144,14 +144,33 @@ def test_pairs_csv_reads_optional_columns_and_names_bad_rows() -> None:
 def test_pairs_that_name_no_subject_are_not_counted_as_0_subjects() -> None:
     """A pairs CSV may leave subjects out: the count is unknown, and the study is not called a pilot for it."""
     from hiprom.validation.pdf import sample_size
-    from hiprom.validation.study import pairs_and_subjects
+    from hiprom.validation.study import people_and_pairs
 
     pairs = [dataclasses.replace(p, subject=None) for p in synthetic_pairs(n_subjects=40)]
     study = summarize(pairs)
     assert study["n_subjects"] is None
-    assert pairs_and_subjects(study) == "160 pairs (subjects not named)"
-    assert "pilot" not in " ".join(sample_size(study)) and "from 0 subject" not in " ".join(sample_size(study))
-    assert pairs_and_subjects(summarize(synthetic_pairs(n_subjects=10))) == "40 pairs from 10 subjects"
+    assert people_and_pairs(study) == "160 pairs of readings (people not named: each pair counts as one person)"
+    assert "pilot" not in " ".join(sample_size(study)) and "0 people" not in " ".join(sample_size(study))
+    assert people_and_pairs(summarize(synthetic_pairs(n_subjects=10))) == "10 people, 40 pairs of readings"
+
+
+def test_a_session_without_a_subject_is_counted_among_the_people_it_is_counted_as() -> None:
+    """Two subjects read three times and a session saved without a subject: the figures count three
+    people, but the table and the PDF said "from 2 subjects" and the people column 2."""
+    from hiprom.validation.study import counting_text, people_and_pairs
+
+    rows = [("P1", "1", 30, 29), ("P1", "1", 30, 28), ("P1", "1", 30, 30), ("P2", "2", 35, 33),
+            (None, "3", 40, 37), ("P4", "4", 28, 27)]
+    study = summarize([Pair("left_internal", a, b, s, session, "A", "goniometer") for s, session, a, b in rows])
+    assert study["n_subjects"] == 4 and study["measures"]["left_internal"]["n_subjects"] == 4
+    assert people_and_pairs(study) == "4 people, 6 pairs of readings"
+    assert counting_text(study) == (
+        "A pair is hiprom's reading and the goniometer's of one measure of one person at one visit. 1 person gave "
+        "more than one pair of a measure (up to 3): each person counts once in every figure, however many pairs. "
+        "1 session without a subject counts as one person.")
+    retest = summarize([Pair("left_internal", 30, 31, f"R{i}", f"{i}+{i + 10}") for i in range(3)], kind="retest")
+    assert people_and_pairs(retest) == "3 people, 3 re-test pairs"
+    assert counting_text(retest) == "A re-test pair is one measure of one person in the first two hiprom sessions of a day."
 
 
 

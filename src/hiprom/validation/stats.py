@@ -220,6 +220,7 @@ def _icc_from_mean_squares(msr: float, msc: float, mse: float, n: int, k: int, d
     from scipy import stats  # imported when used: see the module's docstring
 
     df_cols = k - 1
+    msr, msc, mse = np.float64(msr), np.float64(msc), np.float64(mse)  # 0/0 is nan under errstate, not an error
     # Shrout & Fleiss 1979, Table 2: single-reading forms of Cases 2 and 3.
     icc2 = _ratio(msr - mse, msr + (k - 1) * mse + k * (msc - mse) / n)
     icc3 = _ratio(msr - mse, msr + (k - 1) * mse)
@@ -243,7 +244,8 @@ def _icc_from_mean_squares(msr: float, msc: float, mse: float, n: int, k: int, d
                            _ratio(n * (fu * msr - mse), denom + n * fu * msr))
         else:  # every reader read every target alike (MSE = MSC = 0): no spread to put an interval on
             ci2 = Interval(math.nan, math.nan)
-    return IccResult(float(icc2), float(icc3), ci2, ci3, msr, msc, mse, n, k, float(df_rows), float(df_error))
+    return IccResult(float(icc2), float(icc3), ci2, ci3, float(msr), float(msc), float(mse), n, k, float(df_rows),
+                     float(df_error))
 
 
 def icc_repeated(a: np.ndarray, b: np.ndarray, group: np.ndarray, alpha: float = 0.05) -> IccResult:

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -40,7 +41,7 @@ def figures(pairs: Sequence[Pair]) -> dict[str, Any]:
     """The figures of one set of pairs: :data:`FIGURE_KEYS` and more (``None`` where n < MIN_PAIRS)."""
     n = len(pairs)
     people = units(pairs)
-    n_subjects = len({p.subject for p in pairs if p.subject}) or None
+    n_subjects = counted_people(pairs)
     if n < MIN_PAIRS or len(set(people)) < MIN_PAIRS:
         return {**dict.fromkeys(FIGURE_KEYS), "n": n, "n_subjects": n_subjects,
                 "note": f"{counted(n, 'pair')}"
@@ -61,6 +62,15 @@ def units(pairs: Sequence[Pair]) -> list[str]:
     else the pair itself. Pairs of one unit count as one person in the limits of agreement."""
     return [f"subject {p.subject}" if p.subject else f"session {p.session}" if p.session else f"pair {i}"
             for i, p in enumerate(pairs)]
+
+
+def counted_people(pairs: Sequence[Pair]) -> int | None:
+    """The people the figures count once each (:func:`units`): the subjects, and a session without
+    a subject as one person; ``None`` when no pair names its subject or session (then each pair
+    counts as a person, and how many people there were is unknown)."""
+    if not any(p.subject or p.session for p in pairs):
+        return None
+    return len(set(units(pairs)))
 
 
 def loa_ci_half_width(n: int) -> float:
@@ -110,7 +120,7 @@ def summarize(pairs: Sequence[Pair], kind: str = "agreement", filters: Mapping[s
         "source": source,
         "filters": {k: v for k, v in (filters or {}).items() if v is not None},
         "n_pairs": len(pairs),
-        "n_subjects": len({p.subject for p in pairs if p.subject}) or None,
+        "n_subjects": counted_people(pairs),
         "measures": {m: figures(ps) for m, ps in by_measure.items()},
         "pooled": figures(pairs),
         "pairs": [p.to_dict() for p in pairs],
@@ -131,12 +141,51 @@ def unpaired_text(study: Mapping[str, Any], shown: int = 5) -> str | None:
             f"{'it is' if one else 'they are'} left out.")
 
 
-def pairs_and_subjects(study: Mapping[str, Any]) -> str:
-    """``"32 pairs from 12 subjects"``, or ``"32 pairs (subjects not named)"`` when no pair names one.
+def people_and_pairs(study: Mapping[str, Any]) -> str:
+    """``"12 people, 36 pairs of readings"`` (a re-test: ``"12 people, 36 re-test pairs"``), or
+    ``"36 pairs of readings (people not named: each pair counts as one person)"``.
 
     A pairs CSV may leave its subjects out: then their number is unknown,
     not 0, and the study is not called a pilot for it.
     """
-    subjects = study["n_subjects"]
-    return f"{study['n_pairs']} pairs " + (f"from {counted(subjects, 'subject')}" if subjects else "(subjects not named)")
+    people, n = study["n_subjects"], study["n_pairs"]
+    pairs = counted(n, "re-test pair") if study["kind"] == "retest" else f"{n} {'pair' if n == 1 else 'pairs'} of readings"
+    return f"{counted(people, 'person', 'people')}, {pairs}" if people else \
+        f"{pairs} (people not named: each pair counts as one person)"
 
+
+def labels(study: Mapping[str, Any]) -> tuple[str, str]:
+    """Names of the two readings: ``("hiprom", "goniometer")``, or the sessions of a re-test."""
+    if study["kind"] == "retest":
+        return "first session", "re-test"
+    instruments = {p.get("instrument") for p in study["pairs"]} - {None}
+    return "hiprom", instruments.pop() if len(instruments) == 1 else "reference"
+
+
+def repeats(study: Mapping[str, Any]) -> dict[str, int]:
+    """Each person (:func:`units`) who gave several pairs of one measure -> the most pairs of one measure."""
+    pairs = [Pair(**p) for p in study["pairs"]]
+    most: dict[str, int] = {}
+    for m in MEASURES:
+        for unit, k in Counter(units([p for p in pairs if p.measure == m])).items():
+            if k > 1:
+                most[unit] = max(k, most.get(unit, 0))
+    return most
+
+
+def counting_text(study: Mapping[str, Any]) -> str:
+    """Plain sentences on what a pair is and who counts as one person (the "people" of the figures)."""
+    instrument = labels(study)[1].replace("reference", "reference instrument")
+    text = ("A re-test pair is one measure of one person in the first two hiprom sessions of a day."
+            if study["kind"] == "retest" else
+            f"A pair is hiprom's reading and the {instrument}'s of one measure of one person at one visit.")
+    if not study["n_subjects"]:
+        return text
+    again = repeats(study)
+    if again:
+        text += (f" {counted(len(again), 'person', 'people')} gave more than one pair of a measure (up to "
+                 f"{max(again.values())}): each person counts once in every figure, however many pairs.")
+    unnamed = len({p["session"] for p in study["pairs"] if not p["subject"] and p["session"]})
+    if unnamed:
+        text += (f" {counted(unnamed, 'session')} without a subject {'counts as one person' if unnamed == 1 else 'count as one person each'}.")
+    return text
