@@ -178,6 +178,9 @@ class ReferenceStore:
     def _find_session(self, s: Session, session_id: int | str) -> SessionRow:  # provided by Store
         raise NotImplementedError
 
+    def _find_subject(self, s: Session, ref: str | int) -> SubjectRow:  # provided by Store
+        raise NotImplementedError
+
     def add_reference(self, session_id: int | str, reading: ReferenceInput) -> ReferenceRecord:
         """Store one reading beside session ``session_id`` (``RecordNotFound`` if unknown)."""
         return self.add_references([(session_id, reading)])[0]
@@ -217,7 +220,7 @@ class ReferenceStore:
         session_id: int | str | None = None,
         *,
         ids: Sequence[int] | None = None,
-        subject: str | None = None,
+        subject: str | int | None = None,
         since: date | None = None,
         until: date | None = None,
         instrument: str | None = None,
@@ -228,7 +231,7 @@ class ReferenceStore:
         Args:
             session_id: only this session's readings (``RecordNotFound`` if unknown).
             ids: only these readings.
-            subject: only sessions of this pseudonym.
+            subject: only sessions of this subject, by pseudonym or number (``RecordNotFound`` if unknown).
             since, until: only sessions assessed on or after / on or before these days (the clinic's
                 days, :func:`~hiprom.store.records.local_day`).
             instrument, rater: only readings of this instrument / this rater.
@@ -243,8 +246,6 @@ class ReferenceStore:
         )
         if ids is not None:
             query = query.where(ReferenceRow.id.in_(list(ids)))
-        if subject is not None:
-            query = query.where(SubjectRow.pseudonym == subject.strip())
         if since is not None:
             query = query.where(SessionRow.recorded_utc >= local_midnight_utc(since))
         if until is not None:
@@ -254,6 +255,8 @@ class ReferenceStore:
         if rater is not None:
             query = query.where(ReferenceRow.rater == rater.strip())
         with self._tx() as s:
+            if subject is not None:
+                query = query.where(SessionRow.subject_id == self._find_subject(s, subject).id)
             if session_id is not None:
                 query = query.where(ReferenceRow.session_id == self._find_session(s, session_id).id)
             rows = s.execute(query.order_by(SessionRow.recorded_utc, ReferenceRow.session_id, ReferenceRow.id)).all()
