@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from hiprom.atomic import atomic_write
 from hiprom.errors import InputError
-from hiprom.parsing import printable_name
+from hiprom.parsing import DEGREE_SIGNS, printable_name
 
 if TYPE_CHECKING:
     from _csv import _reader
@@ -79,7 +79,7 @@ def write_csv(path: str | os.PathLike[str], header: Sequence[str], rows: Iterabl
 DELIMITERS = ",;\t"
 """Cell separators a spreadsheet saves CSV with: ',' and, where the decimal mark is a comma (European Excel), ';'."""
 
-_UNIT = re.compile(r"\s*(\((°|deg|degrees)\)|\[(°|deg|degrees)\]|°)$")
+_UNIT = re.compile(rf"\s*(\(([{DEGREE_SIGNS}]|deg|degrees)\)|\[([{DEGREE_SIGNS}]|deg|degrees)\]|[{DEGREE_SIGNS}])$")
 
 
 def read_spreadsheet(path: str | os.PathLike[str]) -> str:
@@ -111,7 +111,7 @@ def spreadsheet_rows(text: str) -> _reader:
 
 def column_name(header: str, known: Collection[str]) -> str:
     """A header cell as a column name: any case, spaces for underscores, a unit
-    ("(°)", "[deg]", "°") or the ``_deg`` of a ``known`` name left off (``"Left IR (°)"`` -> ``left_ir_deg``)."""
+    ("(°)", "[deg]", "°", "(º)": :data:`~hiprom.parsing.DEGREE_SIGNS`) or the ``_deg`` of a ``known`` name left off (``"Left IR (°)"`` -> ``left_ir_deg``)."""
     name = re.sub(r"[\s-]+", "_", _UNIT.sub("", header.strip().lower()).strip())
     return name + "_deg" if name + "_deg" in known else name
 

@@ -111,6 +111,23 @@ def test_a_csv_as_european_excel_saves_it_is_read(store: Store, analysis: dict) 
                                (b.id, "goniometer", None, 35.0, 28.0, 44.0)]
 
 
+def test_a_sheet_typed_on_a_spanish_keyboard_with_dashes_for_readings_not_taken_is_read(
+        store: Store, analysis: dict) -> None:
+    """"35º" (the ordinal beside the 1 of Spanish, Portuguese and Italian keyboards) in the cells and the
+    header, and "-", "N/A" or Excel's "#N/A" where a side was not measured: the header was an "unknown
+    column 'Left IR (º)'" and each such cell "'-' is not a number of degrees"."""
+    a = store.save_analysis(analysis, subject="A")
+    b = store.save_analysis(analysis, subject="B")
+    text = (f"Session;Instrument;Left IR (º);Left ER (º);Right IR ˚;Right ER\r\n"
+            f"{a.id};Goniometer;32,5º;40º;-;N/A\r\n{b.id};Goniometer;—;#N/A;28˚;na\r\n")
+    made = import_reference_csv(store, text, "refs.csv")
+    assert [(r.left_ir_deg, r.left_er_deg, r.right_ir_deg, r.right_er_deg) for r in made] == [
+        (32.5, 40.0, None, None), (None, None, 28.0, None)]
+    with pytest.raises(InputError, match="row 2: left_ir_deg: 'x' is not a number of degrees; write it like 32 or "
+                                         "32.5, or - if not measured"):
+        import_reference_csv(store, f"session,instrument,left_ir\n{a.id},goniometer,x\n", "refs.csv")
+
+
 def test_a_reading_given_twice_is_refused_so_no_pair_counts_twice(store: Store, analysis: dict) -> None:
     a = store.save_analysis(analysis, subject="A")
     text = f"session,instrument,rater,left_ir\n{a.id},goniometer,A,32\n{a.id},goniometer,B,32\n"

@@ -26,7 +26,7 @@ from sqlalchemy import delete, select
 
 from hiprom.errors import InputError
 from hiprom.landmarks import SIDES
-from hiprom.parsing import ascii_int
+from hiprom.parsing import DEGREE_SIGNS, ascii_int
 from hiprom.store.records import RecordNotFound, iso_utc, local_midnight_utc, utc_now
 from hiprom.store.schema import ReferenceRow, SessionRow, SubjectRow
 
@@ -55,20 +55,26 @@ _NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)", re.ASCII)
 """Degrees as typed: ``32``, ``-4.5``, or with a decimal comma (``32,5``) as European spreadsheets write them."""
 
 
+NOT_MEASURED = frozenset({"-", "–", "—", "na", "n/a", "#n/a"})
+"""What a spreadsheet cell holds for a reading not taken, besides nothing: a dash, NA, N/A, or Excel's #N/A."""
+
+
 def parse_angle(value: Any, name: str) -> float | None:
-    """An angle in degrees from a number or text (``"32"``, ``"-4.5"``, ``"32,5"``, ``"35°"``); ``None`` if blank.
+    """An angle in degrees from a number or text (``"32"``, ``"-4.5"``, ``"32,5"``, ``"35°"``, ``"35º"``);
+    ``None`` if blank or marked not measured (:data:`NOT_MEASURED`).
 
     Raises:
         InputError: not a plain number, or outside :data:`ANGLE_RANGE_DEG`.
     """
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value is None or (isinstance(value, str) and value.strip().lower() in NOT_MEASURED | {""}):
         return None
     if isinstance(value, bool):
         raise InputError(f"{name}: expecting degrees, but got {value!r}")
     if isinstance(value, str):
-        text = value.strip().removesuffix("°").strip()
+        text = value.strip().rstrip(DEGREE_SIGNS).strip()
         if not _NUMBER.fullmatch(text):
-            raise InputError(f"{name}: {value!r} is not a number of degrees; write it like 32 or 32.5")
+            raise InputError(f"{name}: {value!r} is not a number of degrees; write it like 32 or 32.5, "
+                             "or - if not measured")
         number = float(text.replace(",", "."))
     else:
         try:
