@@ -264,3 +264,26 @@ def test_readings_with_no_hiprom_figure_are_named_not_silently_left_out(store: S
                                     f"could not measure that side in that session (session {b}, right external "
                                     "rotation): it is left out.")
     assert unpaired_text(summarize(synthetic_pairs(n_subjects=3))) is None
+
+
+def test_a_pairs_sheet_with_the_reference_column_named_by_its_instrument_is_read() -> None:
+    """A clinic heads its column 'Goniometer (°)': the file was refused, "missing column(s) reference_deg"."""
+    pairs = parse_pairs_csv("Subject;Measure;Hiprom (°);Goniometer (°)\nP-01;Left IR;30,5;29\nP-02;L ER;35;33\n")
+    assert pairs == [Pair("left_internal", 30.5, 29.0, "P-01", instrument="goniometer"),
+                     Pair("left_external", 35.0, 33.0, "P-02", instrument="goniometer")]
+    with pytest.raises(InputError, match="^CSV: columns 'Goniometer' and 'Inclinometer' both hold reference_deg; "
+                                         "keep one and run again$"):
+        parse_pairs_csv("measure,hiprom,Goniometer,Inclinometer\nleft IR,30,29,28\n")
+    with pytest.raises(InputError, match="columns 'Hiprom' and 'hiprom_deg' both hold hiprom_deg"):
+        parse_pairs_csv("measure,Hiprom,reference,hiprom_deg\nleft IR,30,29,28\n")
+
+
+def test_one_subject_typed_two_ways_is_pointed_out() -> None:
+    """'P-01' on one row and 'p-01' on another are counted as two people; nothing said so."""
+    from hiprom.validation.study import counting_text
+
+    rows = [("P-01", 30, 29), ("p-01", 31, 30), ("P-02", 35, 33), ("P 03", 40, 37), ("P-03", 41, 38), ("P-04", 28, 27)]
+    text = counting_text(summarize([Pair("left_internal", a, b, s) for s, a, b in rows]))
+    assert text.endswith("Subjects written alike but for case, spaces or dashes count as different people ('P-01' "
+                         "and 'p-01'; 'P 03' and 'P-03'): if one person, give them one spelling and run again.")
+    assert "alike" not in counting_text(summarize(synthetic_pairs(n_subjects=5)))

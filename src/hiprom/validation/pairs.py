@@ -20,7 +20,7 @@ from typing import Any
 
 from hiprom.errors import HipromError, InputError
 from hiprom.landmarks import SIDES
-from hiprom.store import MEASURES, ReferenceRecord, SessionFigures, SessionRecord, Store
+from hiprom.store import INSTRUMENTS, MEASURES, ReferenceRecord, SessionFigures, SessionRecord, Store
 from hiprom.store.records import local_day
 from hiprom.store.references import COLUMNS, parse_angle
 from hiprom.tables import column_name, read_spreadsheet, spreadsheet_rows
@@ -147,15 +147,26 @@ def parse_pairs_csv(text: str, where: str = "CSV") -> list[Pair]:
     """Pairs from CSV text; see :func:`read_pairs_csv`."""
     reader = spreadsheet_rows(text)
     try:
-        header = [column_name(h, PAIR_COLUMNS + PAIR_OPTIONAL) for h in next(reader)]
+        cells = next(reader)
     except StopIteration:
         raise InputError(f"{where}: the file is empty; expecting columns {', '.join(PAIR_COLUMNS)}") from None
     except csv.Error as exc:
         raise InputError(f"{where}: not a readable CSV file ({exc})") from None
+    header = [column_name(h, PAIR_COLUMNS + PAIR_OPTIONAL) for h in cells]
+    named = [n.removesuffix("_deg") for n in header]
+    instrument = next((n for n in named if n in INSTRUMENTS), None)  # 'Goniometer (°)': the reference's column
+    header = ["reference_deg" if n in INSTRUMENTS else h for h, n in zip(header, named)]
     missing = [c for c in PAIR_COLUMNS if c not in header]
     if missing:
         raise InputError(f"{where}: missing column(s) {', '.join(missing)}; expecting "
-                         f"{', '.join(PAIR_COLUMNS)} and optionally {', '.join(PAIR_OPTIONAL)}")
+                         f"{', '.join(PAIR_COLUMNS)} (or the instrument's name, 'goniometer', for reference_deg) "
+                         f"and optionally {', '.join(PAIR_OPTIONAL)}")
+    twice = [i for i, n in enumerate(header) if n in header[:i] and n in PAIR_COLUMNS + PAIR_OPTIONAL]
+    if twice:  # else the last cell of the row would silently win
+        again = twice[0]
+        first = header.index(header[again])
+        raise InputError(f"{where}: columns {cells[first]!r} and {cells[again]!r} both hold {header[again]}; "
+                         "keep one and run again")
     pairs, errors = [], []
     try:
         for line, cells in enumerate(reader, start=2):
@@ -165,6 +176,8 @@ def parse_pairs_csv(text: str, where: str = "CSV") -> list[Pair]:
                 errors.append(f"row {line}: {len(cells)} cells, expecting {len(header)} as in the header")
                 continue
             row = {k: v.strip() for k, v in zip(header, cells)}
+            if instrument and not row.get("instrument"):
+                row["instrument"] = instrument
             try:
                 pairs.append(_pair(row))
             except HipromError as exc:

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -188,4 +189,21 @@ def counting_text(study: Mapping[str, Any]) -> str:
     unnamed = len({p["session"] for p in study["pairs"] if not p["subject"] and p["session"]})
     if unnamed:
         text += (f" {counted(unnamed, 'session')} without a subject {'counts as one person' if unnamed == 1 else 'count as one person each'}.")
+    alike = spelled_alike(study)
+    if alike:
+        shown = "; ".join(" and ".join(repr(name) for name in names) for names in alike[:3])
+        text += (f" Subjects written alike but for case, spaces or dashes count as different people ({shown}"
+                 f"{'; and more' if len(alike) > 3 else ''}): if one person, give them one spelling and run again.")
     return text
+
+
+def spelled_alike(study: Mapping[str, Any]) -> list[list[str]]:
+    """Groups of the pairs' subjects that differ only in case, accents, spaces, dashes or dots
+    (``P-0042``, ``p-0042``, ``P 0042``): most likely one person typed two ways."""
+    from hiprom.store.store import folded
+
+    spellings: dict[str, set[str]] = {}
+    for p in study["pairs"]:
+        if p["subject"]:
+            spellings.setdefault(re.sub(r"[\s._-]+", "", folded(p["subject"])), set()).add(p["subject"])
+    return [sorted(names) for names in spellings.values() if len(names) > 1]
