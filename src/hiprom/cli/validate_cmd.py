@@ -61,7 +61,7 @@ def validate(pairs_csv: Path | None, retest: bool, subject: str | None, since: d
     if pairs_csv is not None:
         if retest or any(v is not None for v in filters.values()) or db is not None:
             raise InputError("--pairs reads every pair from the file; give no --retest, filters or --db with it")
-        pairs, source, kind = read_pairs_csv(pairs_csv), str(pairs_csv), "agreement"
+        (pairs, unpaired), source, kind = read_pairs_csv(pairs_csv), str(pairs_csv), "agreement"
     elif retest:
         if instrument is not None or rater is not None:
             raise InputError("--retest pairs hiprom sessions with each other; --instrument and --rater do not apply")

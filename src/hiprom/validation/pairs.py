@@ -133,8 +133,10 @@ def retest_pairs(sessions: Sequence[SessionFigures | SessionRecord]) -> list[Pai
     return out
 
 
-def read_pairs_csv(path: str | Path) -> list[Pair]:
-    """Pairs from a CSV with columns ``measure, hiprom_deg, reference_deg`` (+ optional ``subject, session, rater, instrument``).
+def read_pairs_csv(path: str | Path) -> tuple[list[Pair], list[dict[str, str]]]:
+    """Pairs from a CSV with columns ``measure, hiprom_deg, reference_deg`` (+ optional ``subject, session, rater,
+    instrument``), and the rows with one reading or none: ``(pairs, unpaired)``, each unpaired row as
+    ``{"row": "5", "measure": "left_internal"}`` (header = row 1), left out as the store's are.
 
     Raises:
         InputError: the file is unreadable, a column is missing, or rows are
@@ -143,7 +145,7 @@ def read_pairs_csv(path: str | Path) -> list[Pair]:
     return parse_pairs_csv(read_spreadsheet(path), str(path))
 
 
-def parse_pairs_csv(text: str, where: str = "CSV") -> list[Pair]:
+def parse_pairs_csv(text: str, where: str = "CSV") -> tuple[list[Pair], list[dict[str, str]]]:
     """Pairs from CSV text; see :func:`read_pairs_csv`."""
     reader = spreadsheet_rows(text)
     try:
@@ -167,7 +169,9 @@ def parse_pairs_csv(text: str, where: str = "CSV") -> list[Pair]:
         first = header.index(header[again])
         raise InputError(f"{where}: columns {cells[first]!r} and {cells[again]!r} both hold {header[again]}; "
                          "keep one and run again")
-    pairs, errors = [], []
+    pairs: list[Pair] = []
+    unpaired: list[dict[str, str]] = []
+    errors: list[str] = []
     try:
         for line, cells in enumerate(reader, start=2):
             if not any(c.strip() for c in cells):
@@ -179,16 +183,21 @@ def parse_pairs_csv(text: str, where: str = "CSV") -> list[Pair]:
             if instrument and not row.get("instrument"):
                 row["instrument"] = instrument
             try:
-                pairs.append(_pair(row))
+                measure, pair = _pair(row)
             except HipromError as exc:
                 errors.append(f"row {line}: {exc}")
+                continue
+            if pair is None:
+                unpaired.append({"row": str(line), "measure": measure})
+            else:
+                pairs.append(pair)
     except csv.Error as exc:
         errors.append(f"row {reader.line_num}: not readable CSV ({exc})")
     if errors:
         shown = errors[:MAX_ROW_ERRORS]
         more = f"\n  ... and {len(errors) - len(shown)} more" if len(errors) > len(shown) else ""
         raise InputError(f"{where}: {len(errors)} bad row(s); fix them and run again:\n  " + "\n  ".join(shown) + more)
-    return pairs
+    return pairs, unpaired
 
 
 _SIDE_WORDS = {side: (side, side[0]) for side in SIDES}
@@ -216,10 +225,11 @@ def measure_name(text: str) -> str:
     return measure
 
 
-def _pair(row: dict[str, str]) -> Pair:
+def _pair(row: dict[str, str]) -> tuple[str, Pair | None]:
+    """The row's measure and pair; ``None`` when a reading is blank or marked not measured."""
     measure = measure_name(row["measure"])
     a = parse_angle(row["hiprom_deg"], "hiprom_deg")
     b = parse_angle(row["reference_deg"], "reference_deg")
     if a is None or b is None:
-        raise InputError("hiprom_deg and reference_deg are both needed")
-    return Pair(measure, a, b, *(row.get(k) or None for k in PAIR_OPTIONAL))
+        return measure, None
+    return measure, Pair(measure, a, b, *(row.get(k) or None for k in PAIR_OPTIONAL))

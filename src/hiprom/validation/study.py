@@ -130,13 +130,19 @@ def summarize(pairs: Sequence[Pair], kind: str = "agreement", filters: Mapping[s
 
 
 def unpaired_text(study: Mapping[str, Any], shown: int = 5) -> str | None:
-    """One sentence on the instrument's angles that found no hiprom figure, or ``None`` when every one paired."""
+    """One sentence on the readings left out for want of a pair, or ``None`` when every one paired: the
+    instrument's angles with no hiprom figure (stored readings), or the rows of a pairs file with a reading blank."""
     unpaired = study.get("unpaired") or []
     if not unpaired:
         return None
-    named = "; ".join(f"session {u['session']}, {MEASURE_WORDS[u['measure']].lower()}" for u in unpaired[:shown])
+    in_file = "row" in unpaired[0]
+    named = "; ".join(f"{'row ' + u['row'] if in_file else 'session ' + u['session']}, "
+                      f"{MEASURE_WORDS[u['measure']].lower()}" for u in unpaired[:shown])
     more = f"; and {len(unpaired) - shown} more" if len(unpaired) > shown else ""
     one = len(unpaired) == 1
+    if in_file:
+        return (f"{counted(len(unpaired), 'row')} of the file {'has' if one else 'have'} hiprom's or the "
+                f"{_instrument(study)}'s reading blank or marked not measured ({named}{more}): {'it is' if one else 'they are'} left out.")
     return (f"{counted(len(unpaired), 'angle')} read with the instrument {'has' if one else 'have'} no hiprom figure "
             f"to pair with, as hiprom could not measure that side in that session ({named}{more}): "
             f"{'it is' if one else 'they are'} left out.")
@@ -163,6 +169,11 @@ def labels(study: Mapping[str, Any]) -> tuple[str, str]:
     return "hiprom", instruments.pop() if len(instruments) == 1 else "reference"
 
 
+def _instrument(study: Mapping[str, Any]) -> str:
+    """The reference instrument in words: ``"goniometer"``, or ``"reference instrument"`` when unnamed."""
+    return labels(study)[1].replace("reference", "reference instrument")
+
+
 def repeats(study: Mapping[str, Any]) -> dict[str, int]:
     """Each person (:func:`units`) who gave several pairs of one measure -> the most pairs of one measure."""
     pairs = [Pair(**p) for p in study["pairs"]]
@@ -176,7 +187,7 @@ def repeats(study: Mapping[str, Any]) -> dict[str, int]:
 
 def counting_text(study: Mapping[str, Any]) -> str:
     """Plain sentences on what a pair is and who counts as one person (the "people" of the figures)."""
-    instrument = labels(study)[1].replace("reference", "reference instrument")
+    instrument = _instrument(study)
     text = ("A re-test pair is one measure of one person in the first two hiprom sessions of a day."
             if study["kind"] == "retest" else
             f"A pair is hiprom's reading and the {instrument}'s of one measure of one person at one visit.")
