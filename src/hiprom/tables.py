@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from hiprom.atomic import atomic_write
 from hiprom.errors import InputError
 from hiprom.parsing import DEGREE_SIGNS, printable_name
+from hiprom.rounding import counted
 
 if TYPE_CHECKING:
     from _csv import _reader
@@ -107,6 +108,16 @@ def spreadsheet_rows(text: str) -> _reader:
     text = text.removeprefix("\ufeff")
     header = next((line for line in text.splitlines() if line.strip()), "")
     return csv.reader(io.StringIO(text), delimiter=max(DELIMITERS, key=header.count))
+
+
+def width_problem(n_cells: int, n_header: int, delimiter: str) -> str:
+    """Why a row of a spreadsheet's CSV has ``n_cells`` cells where its header has ``n_header``, in words:
+    in a comma-separated file, a decimal comma (``45,5``) splits a number into two cells."""
+    text = f"{counted(n_cells, 'cell')}, expecting {n_header} as in the header"
+    if delimiter == "," and n_cells > n_header:
+        text += ("; a decimal comma splits a number in two in a comma-separated file: write 45.5, or save the "
+                 "file with semicolons (as Excel does where the decimal mark is a comma)")
+    return text
 
 
 def column_name(header: str, known: Collection[str]) -> str:

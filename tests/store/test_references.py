@@ -149,6 +149,10 @@ def test_a_reading_given_twice_is_refused_so_no_pair_counts_twice(store: Store, 
          ["row 3: instrument: 'ruler'", "row 4: no session 77", "row 5: left_ir_deg: 'abc'"]),
         ("session,instrument,left_ir\n{a},goniometer\nx,goniometer,3\n",
          ["row 2: 2 cells, expecting 3", "row 3: session 'x' is not a session number"]),
+        ("session,instrument,left_ir,left_er\n{a},goniometer,32,5,40\n{a};goniometer;32;40\n",
+         ["row 2: 5 cells, expecting 4 as in the header; a decimal comma splits a number in two in a "
+          "comma-separated file: write 45.5, or save the file with semicolons",
+          "row 3: 1 cell, expecting 4 as in the header"]),  # too few cells: no decimal comma to blame
         ("session,left_ir\n{a},30\n", ["missing column(s) instrument"]),
         ("session,instrument,left_ir,colour\n{a},goniometer,30,red\n", ["unknown column 'colour'"]),
         ("", ["the file is empty"]),
@@ -164,6 +168,7 @@ def test_a_bad_csv_names_each_bad_row_and_stores_nothing(store: Store, analysis:
     assert message.startswith("refs.csv: ")
     for line in lines:
         assert line in message
+    assert message.count("decimal comma") == sum("decimal comma" in line for line in lines)
     assert store.counts()["reference_readings"] == 0
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from hiprom.errors import HipromError, InputError
 from hiprom.store.references import COLUMNS, ReferenceInput, ReferenceRecord
-from hiprom.tables import column_name, spreadsheet_rows
+from hiprom.tables import column_name, spreadsheet_rows, width_problem
 
 if TYPE_CHECKING:
     from hiprom.store.store import Store
@@ -54,7 +54,7 @@ def _parse(text: str, where: str) -> tuple[list[tuple[int, str, ReferenceInput]]
             if not any(c.strip() for c in cells):
                 continue
             if len(cells) != len(names):
-                errors.append((line, f"row {line}: {len(cells)} cells, expecting {len(names)} as in the header"))
+                errors.append((line, f"row {line}: {width_problem(len(cells), len(names), reader.dialect.delimiter)}"))
                 continue
             row = dict(zip(names, cells))
             session = row["session"].strip().lstrip("#")

@@ -23,7 +23,7 @@ from hiprom.landmarks import SIDES
 from hiprom.store import INSTRUMENTS, MEASURES, ReferenceRecord, SessionFigures, SessionRecord, Store
 from hiprom.store.records import local_day
 from hiprom.store.references import COLUMNS, parse_angle
-from hiprom.tables import column_name, read_spreadsheet, spreadsheet_rows
+from hiprom.tables import column_name, read_spreadsheet, spreadsheet_rows, width_problem
 
 PAIR_COLUMNS = ("measure", "hiprom_deg", "reference_deg")
 PAIR_OPTIONAL = ("subject", "session", "rater", "instrument")
@@ -177,7 +177,7 @@ def parse_pairs_csv(text: str, where: str = "CSV") -> tuple[list[Pair], list[dic
             if not any(c.strip() for c in cells):
                 continue
             if len(cells) != len(header):
-                errors.append(f"row {line}: {len(cells)} cells, expecting {len(header)} as in the header")
+                errors.append(f"row {line}: {width_problem(len(cells), len(header), reader.dialect.delimiter)}")
                 continue
             row = {k: v.strip() for k, v in zip(header, cells)}
             if instrument and not row.get("instrument"):
