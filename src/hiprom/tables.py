@@ -122,7 +122,8 @@ def width_problem(n_cells: int, n_header: int, delimiter: str) -> str:
 
 def column_name(header: str, known: Collection[str]) -> str:
     """A header cell as a column name: any case, spaces for underscores, a unit
-    ("(°)", "[deg]", "°", "(º)": :data:`~hiprom.parsing.DEGREE_SIGNS`) or the ``_deg`` of a ``known`` name left off (``"Left IR (°)"`` -> ``left_ir_deg``)."""
+    ("(°)", "[deg]", "°", "(º)": :data:`~hiprom.parsing.DEGREE_SIGNS`) or the ``_deg`` of a ``known`` name
+    left off (``"Left IR (°)"`` -> ``left_ir_deg``)."""
     name = re.sub(r"[\s-]+", "_", _UNIT.sub("", header.strip().lower()).strip())
     return name + "_deg" if name + "_deg" in known else name
 

@@ -64,7 +64,8 @@ def test_reference_readings_survive_store_export_and_pdf(clinic: Path) -> None:
                  "--instrument", "goniometer", "--rater", "A", "--json")
     made = json.loads(out.stdout)[0]
     err = hiprom(clinic, "sessions", "reference", "1", "--left-er", "3O", "--instrument", "goniometer", code=2).stderr
-    assert err == "hiprom: error: --left-er: '3O' is not a number of degrees; write it like 32 or 32.5, or - if not measured\n"
+    assert err == ("hiprom: error: --left-er: '3O' is not a number of degrees; write it like 32 or 32.5, "
+                   "or - if not measured\n")
     assert (made["session_id"], made["left_ir_deg"], made["right_er_deg"], made["left_er_deg"]) == (1, 32.0, 41.0, None)
 
     shown = json.loads(hiprom(clinic, "sessions", "show", "1", "--json").stdout)

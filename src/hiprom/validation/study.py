@@ -18,6 +18,7 @@ from hiprom import __version__
 from hiprom.errors import NotMeasurableError
 from hiprom.rounding import counted
 from hiprom.store import MEASURES
+from hiprom.store.store import folded
 from hiprom.validation.pairs import Pair
 from hiprom.validation.stats import MIN_PAIRS, agreement
 
@@ -142,7 +143,8 @@ def unpaired_text(study: Mapping[str, Any], shown: int = 5) -> str | None:
     one = len(unpaired) == 1
     if in_file:
         return (f"{counted(len(unpaired), 'row')} of the file {'has' if one else 'have'} hiprom's or the "
-                f"{_instrument(study)}'s reading blank or marked not measured ({named}{more}): {'it is' if one else 'they are'} left out.")
+                f"{_instrument(study)}'s reading blank or marked not measured ({named}{more}): "
+                f"{'it is' if one else 'they are'} left out.")
     return (f"{counted(len(unpaired), 'angle')} read with the instrument {'has' if one else 'have'} no hiprom figure "
             f"to pair with, as hiprom could not measure that side in that session ({named}{more}): "
             f"{'it is' if one else 'they are'} left out.")
@@ -156,7 +158,7 @@ def people_and_pairs(study: Mapping[str, Any]) -> str:
     not 0, and the study is not called a pilot for it.
     """
     people, n = study["n_subjects"], study["n_pairs"]
-    pairs = counted(n, "re-test pair") if study["kind"] == "retest" else f"{n} {'pair' if n == 1 else 'pairs'} of readings"
+    pairs = counted(n, "re-test pair") if study["kind"] == "retest" else counted(n, "pair") + " of readings"
     return f"{counted(people, 'person', 'people')}, {pairs}" if people else \
         f"{pairs} (people not named: each pair counts as one person)"
 
@@ -199,7 +201,8 @@ def counting_text(study: Mapping[str, Any]) -> str:
                  f"{max(again.values())}): each person counts once in every figure, however many pairs.")
     unnamed = len({p["session"] for p in study["pairs"] if not p["subject"] and p["session"]})
     if unnamed:
-        text += (f" {counted(unnamed, 'session')} without a subject {'counts as one person' if unnamed == 1 else 'count as one person each'}.")
+        each = "counts as one person" if unnamed == 1 else "count as one person each"
+        text += f" {counted(unnamed, 'session')} without a subject {each}."
     alike = spelled_alike(study)
     if alike:
         shown = "; ".join(" and ".join(repr(name) for name in names) for names in alike[:3])
@@ -211,8 +214,6 @@ def counting_text(study: Mapping[str, Any]) -> str:
 def spelled_alike(study: Mapping[str, Any]) -> list[list[str]]:
     """Groups of the pairs' subjects that differ only in case, accents, spaces, dashes or dots
     (``P-0042``, ``p-0042``, ``P 0042``): most likely one person typed two ways."""
-    from hiprom.store.store import folded
-
     spellings: dict[str, set[str]] = {}
     for p in study["pairs"]:
         if p["subject"]:
