@@ -111,6 +111,15 @@ def test_a_csv_as_european_excel_saves_it_is_read(store: Store, analysis: dict) 
                                (b.id, "goniometer", None, 35.0, 28.0, 44.0)]
 
 
+def test_columns_headed_as_hiprom_prints_the_measures_are_read(store: Store, analysis: dict) -> None:
+    """'L IR' is how 'hiprom sessions list' heads the column, 'Left internal rotation' how the reports name
+    it: a sheet headed either way was an "unknown column 'L IR'"."""
+    a = store.save_analysis(analysis, subject="A")
+    text = f"session,instrument,L IR,Left external rotation (°),R-IR,right ER\n{a.id},goniometer,31,41,29,45\n"
+    made = import_reference_csv(store, text, "refs.csv")
+    assert [(r.left_ir_deg, r.left_er_deg, r.right_ir_deg, r.right_er_deg) for r in made] == [(31.0, 41.0, 29.0, 45.0)]
+
+
 def test_a_sheet_typed_on_a_spanish_keyboard_with_dashes_for_readings_not_taken_is_read(
         store: Store, analysis: dict) -> None:
     """"35º" (the ordinal beside the 1 of Spanish, Portuguese and Italian keyboards) in the cells and the

@@ -15,7 +15,7 @@ import csv
 from typing import TYPE_CHECKING, Any
 
 from hiprom.errors import HipromError, InputError
-from hiprom.store.references import COLUMNS, ReferenceInput, ReferenceRecord
+from hiprom.store.references import COLUMNS, ReferenceInput, ReferenceRecord, measure_spelled
 from hiprom.tables import column_name, spreadsheet_rows, width_problem
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ def _parse(text: str, where: str) -> tuple[list[tuple[int, str, ReferenceInput]]
     except csv.Error as exc:
         raise InputError(f"{where}: not a readable CSV file ({exc})") from None
     names = [column_name(h, COLUMNS.values()) for h in header]
+    names = [COLUMNS.get(measure_spelled(n) or "", n) for n in names]  # 'L IR', 'Left internal rotation (°)'
     missing = [c for c in REQUIRED if c not in names]
     if missing:
         raise InputError(f"{where}: missing column(s) {', '.join(missing)}; "

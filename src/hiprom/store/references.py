@@ -46,6 +46,26 @@ MEASURES: tuple[str, ...] = tuple(f"{side}_{d}" for side in SIDES for d in DIREC
 COLUMNS: dict[str, str] = {f"{side}_{d}": f"{side}_{d[0]}r_deg" for side in SIDES for d in DIRECTIONS}
 """Measure -> field of a reading and of a stored session (``left_internal`` -> ``left_ir_deg``)."""
 
+_SIDE_WORDS = {side: (side, side[0]) for side in SIDES}
+_DIRECTION_WORDS = {"internal": ("internal", "internal rotation", "ir"),
+                    "external": ("external", "external rotation", "er")}
+MEASURE_SPELLINGS: dict[str, str] = {
+    f"{side_word} {direction_word}": f"{side}_{direction}"
+    for side, side_words in _SIDE_WORDS.items() for side_word in side_words
+    for direction, direction_words in _DIRECTION_WORDS.items() for direction_word in direction_words
+}
+"""How a clinic may write a measure, spaces for ``_`` and any case -> its name: ``left_internal``,
+``Left internal rotation`` (as hiprom prints it), ``left IR`` / ``left_ir`` (the readings' column), ``L IR``
+(as hiprom's tables head it)."""
+
+
+def measure_spelled(text: str) -> str | None:
+    """The measure (``left_internal`` ...) ``text`` names as a clinic may write it (:data:`MEASURE_SPELLINGS`;
+    spaces, ``_`` and ``-`` alike, any case), else ``None``."""
+    return MEASURE_SPELLINGS.get(re.sub(r"[\s_-]+", " ", text.strip().lower()))
+
+
+
 ANGLE_RANGE_DEG = (-30.0, 120.0)
 """Readings outside this are typing slips (seated hip rotation is 0-60 deg, rarely past 90)."""
 

@@ -10,7 +10,6 @@ Measures are named as in :data:`hiprom.store.MEASURES` (``left_internal``,
 from __future__ import annotations
 
 import csv
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -19,10 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from hiprom.errors import HipromError, InputError
-from hiprom.landmarks import SIDES
 from hiprom.store import INSTRUMENTS, MEASURES, ReferenceRecord, SessionFigures, SessionRecord, Store
 from hiprom.store.records import local_day
-from hiprom.store.references import COLUMNS, parse_angle
+from hiprom.store.references import COLUMNS, measure_spelled, parse_angle
 from hiprom.tables import column_name, read_spreadsheet, spreadsheet_rows, width_problem
 
 PAIR_COLUMNS = ("measure", "hiprom_deg", "reference_deg")
@@ -200,25 +198,14 @@ def parse_pairs_csv(text: str, where: str = "CSV") -> tuple[list[Pair], list[dic
     return pairs, unpaired
 
 
-_SIDE_WORDS = {side: (side, side[0]) for side in SIDES}
-_DIRECTION_WORDS = {"internal": ("internal", "internal rotation", "ir"),
-                    "external": ("external", "external rotation", "er")}
-MEASURE_SPELLINGS: dict[str, str] = {
-    f"{side_word} {direction_word}": f"{side}_{direction}"
-    for side, side_words in _SIDE_WORDS.items() for side_word in side_words
-    for direction, direction_words in _DIRECTION_WORDS.items() for direction_word in direction_words
-}
-"""How a clinic may write a measure, spaces for ``_`` and any case -> its name: ``left_internal``,
-``Left internal rotation`` (as hiprom prints it), ``left IR`` / ``left_ir`` (the readings' column), ``L IR``."""
-
-
 def measure_name(text: str) -> str:
-    """The measure (``left_internal`` ...) a pairs file names in ``text`` (see :data:`MEASURE_SPELLINGS`).
+    """The measure (``left_internal`` ...) a pairs file names in ``text``
+    (:func:`~hiprom.store.references.measure_spelled`).
 
     Raises:
         InputError: no measure is written so.
     """
-    measure = MEASURE_SPELLINGS.get(re.sub(r"[\s_-]+", " ", text.strip().lower()))
+    measure = measure_spelled(text)
     if measure is None:
         raise InputError(f"measure {text!r} is unknown, expecting one of {{{', '.join(MEASURES)}}} "
                          "(or as hiprom prints them, 'Left internal rotation', or 'left IR')")
