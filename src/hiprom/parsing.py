@@ -19,6 +19,10 @@ from hiprom.errors import InputError
 
 ID_MAX_DIGITS = 18
 
+DEGREE_SIGNS = "°º˚"
+"""What people type for "degrees": the degree sign, the masculine ordinal "º" (beside the "1" of
+Spanish, Portuguese and Italian keyboards, and in their spreadsheets' "35º") and the ring above "˚"."""
+
 
 def ascii_int(text: str, max_digits: int = ID_MAX_DIGITS) -> int | None:
     """The non-negative integer written in ``text`` with ASCII digits 0-9, else ``None``.

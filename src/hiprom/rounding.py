@@ -47,6 +47,7 @@ def rounded_list(xs: Iterable[SupportsFloat | None], nd: int = 1) -> list[float 
     return [rounded(x, nd) for x in xs]
 
 
-def counted(n: int, noun: str) -> str:
-    """How many of a thing, in words: ``1 frame``, ``0 frames``, ``3 frames`` (nouns with a plain plural)."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """How many of a thing, in words: ``1 frame``, ``0 frames``, ``3 frames``; ``plural`` for a noun
+    without a plain one (``counted(2, "person", "people")``)."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"

@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 from hiprom.atomic import atomic_write
 from hiprom.errors import InputError
-from hiprom.parsing import printable_name
+from hiprom.parsing import DEGREE_SIGNS, printable_name
+from hiprom.rounding import counted
 
 if TYPE_CHECKING:
     from _csv import _reader
@@ -79,7 +80,7 @@ def write_csv(path: str | os.PathLike[str], header: Sequence[str], rows: Iterabl
 DELIMITERS = ",;\t"
 """Cell separators a spreadsheet saves CSV with: ',' and, where the decimal mark is a comma (European Excel), ';'."""
 
-_UNIT = re.compile(r"\s*(\((°|deg|degrees)\)|\[(°|deg|degrees)\]|°)$")
+_UNIT = re.compile(rf"\s*(\(([{DEGREE_SIGNS}]|deg|degrees)\)|\[([{DEGREE_SIGNS}]|deg|degrees)\]|[{DEGREE_SIGNS}])$")
 
 
 def read_spreadsheet(path: str | os.PathLike[str]) -> str:
@@ -109,9 +110,20 @@ def spreadsheet_rows(text: str) -> _reader:
     return csv.reader(io.StringIO(text), delimiter=max(DELIMITERS, key=header.count))
 
 
+def width_problem(n_cells: int, n_header: int, delimiter: str) -> str:
+    """Why a row of a spreadsheet's CSV has ``n_cells`` cells where its header has ``n_header``, in words:
+    in a comma-separated file, a decimal comma (``45,5``) splits a number into two cells."""
+    text = f"{counted(n_cells, 'cell')}, expecting {n_header} as in the header"
+    if delimiter == "," and n_cells > n_header:
+        text += ("; a decimal comma splits a number in two in a comma-separated file: write 45.5, or save the "
+                 "file with semicolons (as Excel does where the decimal mark is a comma)")
+    return text
+
+
 def column_name(header: str, known: Collection[str]) -> str:
     """A header cell as a column name: any case, spaces for underscores, a unit
-    ("(°)", "[deg]", "°") or the ``_deg`` of a ``known`` name left off (``"Left IR (°)"`` -> ``left_ir_deg``)."""
+    ("(°)", "[deg]", "°", "(º)": :data:`~hiprom.parsing.DEGREE_SIGNS`) or the ``_deg`` of a ``known`` name
+    left off (``"Left IR (°)"`` -> ``left_ir_deg``)."""
     name = re.sub(r"[\s-]+", "_", _UNIT.sub("", header.strip().lower()).strip())
     return name + "_deg" if name + "_deg" in known else name
 

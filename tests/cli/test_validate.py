@@ -64,7 +64,8 @@ def test_reference_readings_survive_store_export_and_pdf(clinic: Path) -> None:
                  "--instrument", "goniometer", "--rater", "A", "--json")
     made = json.loads(out.stdout)[0]
     err = hiprom(clinic, "sessions", "reference", "1", "--left-er", "3O", "--instrument", "goniometer", code=2).stderr
-    assert err == "hiprom: error: --left-er: '3O' is not a number of degrees; write it like 32 or 32.5\n"
+    assert err == ("hiprom: error: --left-er: '3O' is not a number of degrees; write it like 32 or 32.5, "
+                   "or - if not measured\n")
     assert (made["session_id"], made["left_ir_deg"], made["right_er_deg"], made["left_er_deg"]) == (1, 32.0, 41.0, None)
 
     shown = json.loads(hiprom(clinic, "sessions", "show", "1", "--json").stdout)
@@ -145,9 +146,23 @@ def test_validate_prints_how_many_people_each_measure_comes_from(tmp_path: Path,
                                         "left_internal,40,36,P3\n")
     assert main(["validate", "--pairs", str(tmp_path / "pairs.csv")]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"measure +┃ +n ┃ people ┃ bias", out)
+    assert re.search(r"measure +┃ +pairs ┃ people ┃ bias", out)
+    assert re.search(r"hiprom against the reference: 3 people, 5 pairs of readings \(degrees\)", out)
     assert re.search(r"Left internal rotation +│ +5 │ +3 │", out) and re.search(r"Left external rotation +│ +0 │ +— │", out)
-    assert "several pairs of one person count once in them. A measure needs pairs from at least 3 people" in out
+    assert ("A pair is hiprom's reading and the reference instrument's of one measure of one person at one visit. "
+            "1 person gave more than one pair of a measure (up to 3): each person counts once in every figure, "
+            "however many pairs.") in " ".join(out.split())
+    assert "Bias and limits of agreement: hiprom minus reference. A measure needs pairs from at least 3 people" in out
+
+
+def test_a_subject_typed_differently_is_said_unknown_not_as_too_few_pairs(clinic: Path) -> None:
+    """'--subject c-03' for C-03 ended "0 pairs of hiprom and reference readings found ... (add reference
+    readings ...)", exit 4, as if the readings were missing; and 'sessions references --subject 4', the
+    number every other command takes, listed no readings at all."""
+    err = hiprom(clinic, "validate", "--subject", "c-03", code=5).stderr
+    assert err == f"hiprom: error: no subject 'c-03' in {clinic / 'data' / 'hiprom.db'}; see 'hiprom subjects list'\n"
+    listed = json.loads(hiprom(clinic, "sessions", "references", "--subject", "4", "--json").stdout)
+    assert {r["subject"] for r in listed} == {"C-03"}
 
 
 @pytest.mark.parametrize(

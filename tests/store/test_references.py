@@ -62,6 +62,11 @@ def test_filters_pick_subject_dates_instrument_and_rater(store: Store, analysis:
     assert angles(until=date(2026, 2, 10)) == [30, 31, 32]  # the whole last day counts
     assert angles(until=date(2026, 2, 9)) == [30]
     assert angles(instrument="goniometer", rater="X") == [30, 32]
+    # a subject as every other command takes it: its number too, and one that is not there is said so
+    number = store.subject("B").id
+    assert angles(subject=str(number)) == angles(subject=number) == [31, 32]
+    with pytest.raises(RecordNotFound, match="no subject 'b' in .*; see 'hiprom subjects list'"):
+        angles(subject="b")
 
 
 def test_readings_go_with_their_session_and_can_be_deleted(store: Store, analysis: dict) -> None:
@@ -106,6 +111,32 @@ def test_a_csv_as_european_excel_saves_it_is_read(store: Store, analysis: dict) 
                                (b.id, "goniometer", None, 35.0, 28.0, 44.0)]
 
 
+def test_columns_headed_as_hiprom_prints_the_measures_are_read(store: Store, analysis: dict) -> None:
+    """'L IR' is how 'hiprom sessions list' heads the column, 'Left internal rotation' how the reports name
+    it: a sheet headed either way was an "unknown column 'L IR'"."""
+    a = store.save_analysis(analysis, subject="A")
+    text = f"session,instrument,L IR,Left external rotation (°),R-IR,right ER\n{a.id},goniometer,31,41,29,45\n"
+    made = import_reference_csv(store, text, "refs.csv")
+    assert [(r.left_ir_deg, r.left_er_deg, r.right_ir_deg, r.right_er_deg) for r in made] == [(31.0, 41.0, 29.0, 45.0)]
+
+
+def test_a_sheet_typed_on_a_spanish_keyboard_with_dashes_for_readings_not_taken_is_read(
+        store: Store, analysis: dict) -> None:
+    """"35º" (the ordinal beside the 1 of Spanish, Portuguese and Italian keyboards) in the cells and the
+    header, and "-", "N/A" or Excel's "#N/A" where a side was not measured: the header was an "unknown
+    column 'Left IR (º)'" and each such cell "'-' is not a number of degrees"."""
+    a = store.save_analysis(analysis, subject="A")
+    b = store.save_analysis(analysis, subject="B")
+    text = (f"Session;Instrument;Left IR (º);Left ER (º);Right IR ˚;Right ER\r\n"
+            f"{a.id};Goniometer;32,5º;40º;-;N/A\r\n{b.id};Goniometer;—;#N/A;28˚;na\r\n")
+    made = import_reference_csv(store, text, "refs.csv")
+    assert [(r.left_ir_deg, r.left_er_deg, r.right_ir_deg, r.right_er_deg) for r in made] == [
+        (32.5, 40.0, None, None), (None, None, 28.0, None)]
+    with pytest.raises(InputError, match="row 2: left_ir_deg: 'x' is not a number of degrees; write it like 32 or "
+                                         "32.5, or - if not measured"):
+        import_reference_csv(store, f"session,instrument,left_ir\n{a.id},goniometer,x\n", "refs.csv")
+
+
 def test_a_reading_given_twice_is_refused_so_no_pair_counts_twice(store: Store, analysis: dict) -> None:
     a = store.save_analysis(analysis, subject="A")
     text = f"session,instrument,rater,left_ir\n{a.id},goniometer,A,32\n{a.id},goniometer,B,32\n"
@@ -127,6 +158,10 @@ def test_a_reading_given_twice_is_refused_so_no_pair_counts_twice(store: Store, 
          ["row 3: instrument: 'ruler'", "row 4: no session 77", "row 5: left_ir_deg: 'abc'"]),
         ("session,instrument,left_ir\n{a},goniometer\nx,goniometer,3\n",
          ["row 2: 2 cells, expecting 3", "row 3: session 'x' is not a session number"]),
+        ("session,instrument,left_ir,left_er\n{a},goniometer,32,5,40\n{a};goniometer;32;40\n",
+         ["row 2: 5 cells, expecting 4 as in the header; a decimal comma splits a number in two in a "
+          "comma-separated file: write 45.5, or save the file with semicolons",
+          "row 3: 1 cell, expecting 4 as in the header"]),  # too few cells: no decimal comma to blame
         ("session,left_ir\n{a},30\n", ["missing column(s) instrument"]),
         ("session,instrument,left_ir,colour\n{a},goniometer,30,red\n", ["unknown column 'colour'"]),
         ("", ["the file is empty"]),
@@ -142,6 +177,7 @@ def test_a_bad_csv_names_each_bad_row_and_stores_nothing(store: Store, analysis:
     assert message.startswith("refs.csv: ")
     for line in lines:
         assert line in message
+    assert message.count("decimal comma") == sum("decimal comma" in line for line in lines)
     assert store.counts()["reference_readings"] == 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -43,10 +44,10 @@ def test_repeated_readings_are_said_to_count_once_and_the_limits_uncertainty_fol
         ("P1", 30, 29), ("P2", 35, 33), ("P3", 40, 37), ("P4", 28, 26), ("P5", 33, 28), ("P5", 33, 29)]]
     study = summarize(pairs)
     text = " ".join(pdf.sample_size(study))
-    assert "count each person once (Zou 2013)" in text
+    assert "every figure and its interval counts each person once, not each pair" in text
     f = study["pooled"]
     assert f"± {fmt(f['loa_ci_half_width_deg'] / f['sd_diff_deg'], 2)} SD here, that is ± {fmt(f['loa_ci_half_width_deg'])}°" in text
-    assert "count each person once" not in " ".join(pdf.sample_size(summarize(synthetic_pairs(n_subjects=10))))
+    assert "counts each person once" not in " ".join(pdf.sample_size(summarize(synthetic_pairs(n_subjects=10))))
 
 
 def test_what_the_figures_mean_gives_the_limits_and_the_icc_with_their_intervals() -> None:
@@ -95,3 +96,14 @@ def test_the_validation_report_is_laid_out_on_a4_or_us_letter_with_no_figure_ove
     assert min(f["icc_2_1_ci"][0] for f in study["measures"].values()) < -0.5
     for sheet in PAPERS.values():
         on_the_sheet(pdf_pages(pdf.write_pdf(study, tmp_path / f"{sheet.name}.pdf", paper=sheet.name)), sheet)
+
+
+def test_the_report_says_how_many_people_and_pairs_of_readings_in_words() -> None:
+    pairs = [Pair("left_internal", a, b, s, session, "A", "goniometer") for s, session, a, b in [
+        ("P1", "1", 30, 29), ("P1", "1", 30, 28), ("P2", "2", 35, 33), (None, "3", 40, 37), ("P4", "4", 28, 27)]]
+    text = html.unescape(_text(pdf.render_html(summarize(pairs), "2026-06-01T10:00:00Z")))
+    assert "People and readings 4 people, 5 pairs of readings" in text
+    assert ("A pair is hiprom's reading and the goniometer's of one measure of one person at one visit. 1 person "
+            "gave more than one pair of a measure (up to 2): each person counts once in every figure, however many "
+            "pairs. 1 session without a subject counts as one person.") in text
+    assert "This study has 4 people, 5 pairs of readings." in text

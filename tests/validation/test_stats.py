@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from hiprom.validation.stats import Z95, agreement, bland_altman, icc, mdc95
+from hiprom.validation.stats import Z95, agreement, bland_altman, icc, icc_repeated, mdc95
 
 # Shrout & Fleiss 1979, Table 2: six targets rated by four judges.
 SHROUT_FLEISS = np.array([
@@ -180,3 +180,61 @@ def test_repeated_pairs_bias_interval_covers_the_truth_95_percent_of_the_time() 
         truth = np.repeat(rng.uniform(15, 55, 12), 3)
         hits += bland_altman(truth + diff, truth, subjects=subjects).bias_ci.contains(1.0)
     assert 0.92 <= hits / 300 <= 0.98
+
+
+def test_one_pair_a_person_gives_the_icc_sem_and_mdc_of_the_plain_two_way_anova() -> None:
+    rng = np.random.default_rng(8)
+    truth = rng.uniform(20, 50, 25)
+    a, b = truth + 2 + rng.normal(0, 2, 25), truth + rng.normal(0, 2, 25)
+    named = agreement(a, b, subjects=[f"P{i}" for i in range(25)])
+    assert named == agreement(a, b)
+    assert icc_repeated(a, b, np.arange(25)) == icc(np.column_stack([a, b]))
+
+
+def test_repeated_pairs_give_a_sem_of_people_that_matches_their_limits_of_agreement() -> None:
+    """The SEM of two readers is the SD of one difference over sqrt(2); with repeated pairs the ICC's
+    ANOVA took the pairs as people and the SEM disagreed with the limits of agreement beside it."""
+    subjects = [s for s, ds in REPEATED.items() for _ in ds]
+    diff = np.array([d for ds in REPEATED.values() for d in ds])
+    b = np.linspace(25.0, 45.0, diff.size)
+    result = agreement(b + diff, b, subjects=subjects)
+    sd = math.sqrt(4.3 + (1 - (3 + 1 / 2 + 1 / 3) / 5) * 4 / 3)  # the hand computation above
+    assert result.sem_consistency == pytest.approx(sd / math.sqrt(2))
+    assert result.sem_consistency == pytest.approx(result.bland_altman.sd / math.sqrt(2))
+    assert (result.icc.n, result.icc.k) == (5, 2)  # five people, not eight targets
+
+
+def test_a_person_read_twenty_times_does_not_make_the_mdc_look_better_than_it_is() -> None:
+    """Ten people read once, and a colleague practising read 20 times alike: the MDC95 counted the
+    colleague as 20 people, 4.5 deg, where the SD of a difference, person by person, makes it 7.1."""
+    rng = np.random.default_rng(5)
+    diff = np.concatenate([rng.normal(1, 4, 10), 1 + rng.normal(0, 0.3, 20)])
+    subjects = [f"P{i}" for i in range(10)] + ["colleague"] * 20
+    b = np.concatenate([rng.uniform(20, 50, 10), np.full(20, 35.0)])
+    as_pairs, as_people = agreement(b + diff, b), agreement(b + diff, b, subjects=subjects)
+    assert round(as_pairs.mdc95, 1) == 4.5 and round(as_people.mdc95, 1) == 7.1
+    assert as_people.sem_consistency == pytest.approx(as_people.bland_altman.sd / math.sqrt(2))
+
+
+def test_repeated_pairs_icc_intervals_cover_the_truth_95_percent_of_the_time() -> None:
+    """12 people, 3 pairs each (one visit's readings differ little, people a lot): taking the 36 pairs
+    as 36 people, the ICC(3,1) interval held the true ICC in about 3 of 4 studies, ICC(2,1) in 4 of 5."""
+    rng = np.random.default_rng(2028)
+    people, per_person, reps = 12, 3, 300
+    group = np.repeat(np.arange(people), per_person)
+    sd_person, sd_visit, sd_disagree, sd_reading, sd_reader = 8.0, 1.0, 3.0, 1.0, 2.0
+    targets, error = sd_person**2 + sd_visit**2, sd_disagree**2 + sd_reading**2
+    true_3 = targets / (targets + error)  # consistency: the readers' constant difference left out
+    true_2 = targets / (targets + sd_reader**2 + error)  # absolute agreement: readers drawn at random
+    hits = np.zeros(4)
+    for _ in range(reps):
+        reader = rng.normal(0, sd_reader, 2)
+        truth = np.repeat(rng.normal(35, sd_person, people), per_person) + rng.normal(0, sd_visit, group.size)
+        disagree = rng.normal(0, sd_disagree, (people, 2))[group]  # how this person's hip reads with each
+        a, b = (truth + reader[j] + disagree[:, j] + rng.normal(0, sd_reading, group.size) for j in (0, 1))
+        pairs, people_ = icc(np.column_stack([a, b])), icc_repeated(a, b, group)
+        hits += [pairs.ci_3_1.contains(true_3), people_.ci_3_1.contains(true_3),
+                 pairs.ci_2_1.contains(true_2), people_.ci_2_1.contains(true_2)]
+    old_3, new_3, old_2, new_2 = hits / reps
+    assert old_3 < 0.85 and old_2 < 0.88
+    assert 0.92 <= new_3 <= 0.98 and 0.92 <= new_2 <= 0.98

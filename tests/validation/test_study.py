@@ -150,27 +150,47 @@ def test_the_clinic_mdc_replaces_the_published_one_from_20_retested_subjects(sto
 
 
 def test_pairs_csv_reads_optional_columns_and_names_bad_rows() -> None:
-    pairs = parse_pairs_csv("Measure,hiprom_deg,reference_deg,subject,rater\nleft_internal,30,28.5,S1,A\n")
-    assert pairs == [Pair("left_internal", 30.0, 28.5, "S1", None, "A", None)]
-    with pytest.raises(InputError, match="row 2: measure 'left_flexion' is unknown.*\n  row 3: hiprom_deg and reference_deg are both needed"):
-        parse_pairs_csv("measure,hiprom_deg,reference_deg\nleft_flexion,1,2\nleft_internal,3,\n")
+    pairs, unpaired = parse_pairs_csv("Measure,hiprom_deg,reference_deg,subject,rater\nleft_internal,30,28.5,S1,A\n")
+    assert pairs == [Pair("left_internal", 30.0, 28.5, "S1", None, "A", None)] and unpaired == []
+    with pytest.raises(InputError, match="row 2: measure 'left_flexion' is unknown.*\n  row 3: reference_deg: '3O'"):
+        parse_pairs_csv("measure,hiprom_deg,reference_deg\nleft_flexion,1,2\nleft_internal,3,3O\n")
     with pytest.raises(InputError, match="missing column\\(s\\) reference_deg"):
         parse_pairs_csv("measure,hiprom_deg\nleft_internal,3\n")
-    european = parse_pairs_csv("\ufeffMeasure;Hiprom (°);Reference (deg)\r\nleft_internal;30,5;28°\r\n\r\n")
+    european, _ = parse_pairs_csv("\ufeffMeasure;Hiprom (°);Reference (deg)\r\nleft_internal;30,5;28°\r\n\r\n")
     assert european == [Pair("left_internal", 30.5, 28.0)]
 
 
 def test_pairs_that_name_no_subject_are_not_counted_as_0_subjects() -> None:
     """A pairs CSV may leave subjects out: the count is unknown, and the study is not called a pilot for it."""
     from hiprom.validation.pdf import sample_size
-    from hiprom.validation.study import pairs_and_subjects
+    from hiprom.validation.study import people_and_pairs
 
     pairs = [dataclasses.replace(p, subject=None) for p in synthetic_pairs(n_subjects=40)]
     study = summarize(pairs)
     assert study["n_subjects"] is None
-    assert pairs_and_subjects(study) == "160 pairs (subjects not named)"
-    assert "pilot" not in " ".join(sample_size(study)) and "from 0 subject" not in " ".join(sample_size(study))
-    assert pairs_and_subjects(summarize(synthetic_pairs(n_subjects=10))) == "40 pairs from 10 subjects"
+    assert people_and_pairs(study) == "160 pairs of readings (people not named: each pair counts as one person)"
+    assert "pilot" not in " ".join(sample_size(study)) and "0 people" not in " ".join(sample_size(study))
+    assert people_and_pairs(summarize(synthetic_pairs(n_subjects=10))) == "10 people, 40 pairs of readings"
+
+
+def test_a_session_without_a_subject_is_counted_among_the_people_it_is_counted_as() -> None:
+    """Two subjects read three times and a session saved without a subject: the figures count three
+    people, but the table and the PDF said "from 2 subjects" and the people column 2."""
+    from hiprom.validation.study import counting_text, people_and_pairs
+
+    rows = [("P1", "1", 30, 29), ("P1", "1", 30, 28), ("P1", "1", 30, 30), ("P2", "2", 35, 33),
+            (None, "3", 40, 37), ("P4", "4", 28, 27)]
+    study = summarize([Pair("left_internal", a, b, s, session, "A", "goniometer") for s, session, a, b in rows])
+    assert study["n_subjects"] == 4 and study["measures"]["left_internal"]["n_subjects"] == 4
+    assert people_and_pairs(study) == "4 people, 6 pairs of readings"
+    assert counting_text(study) == (
+        "A pair is hiprom's reading and the goniometer's of one measure of one person at one visit. 1 person gave "
+        "more than one pair of a measure (up to 3): each person counts once in every figure, however many pairs. "
+        "1 session without a subject counts as one person.")
+    retest = summarize([Pair("left_internal", 30, 31, f"R{i}", f"{i}+{i + 10}") for i in range(3)], kind="retest")
+    assert people_and_pairs(retest) == "3 people, 3 re-test pairs"
+    assert counting_text(retest) == ("A re-test pair is one measure of one person in the first two hiprom sessions "
+                                     "of a day.")
 
 
 
@@ -211,7 +231,7 @@ def test_pairs_csv_takes_the_measure_as_hiprom_prints_it_or_a_clinic_abbreviates
     readings file's column: a clinic typing either had every row refused as an unknown measure."""
     text = ("Measure;Hiprom;Reference;Subject\nLeft internal rotation;30;28;A\nleft IR;31;29;B\nL-ER;20;21;C\n"
             "right_ir;35;33;D\nR ER;25;24;E\nRIGHT EXTERNAL ROTATION;26;27;F\n")
-    assert [p.measure for p in parse_pairs_csv(text)] == [
+    assert [p.measure for p in parse_pairs_csv(text)[0]] == [
         "left_internal", "left_internal", "left_external", "right_internal", "right_external", "right_external"]
     with pytest.raises(InputError, match=r"row 2: measure 'left' is unknown, expecting one of \{left_internal, "
                                          r"left_external, right_internal, right_external\} \(or as hiprom prints"):
@@ -264,3 +284,41 @@ def test_readings_with_no_hiprom_figure_are_named_not_silently_left_out(store: S
                                     f"could not measure that side in that session (session {b}, right external "
                                     "rotation): it is left out.")
     assert unpaired_text(summarize(synthetic_pairs(n_subjects=3))) is None
+
+
+def test_a_pairs_sheet_with_the_reference_column_named_by_its_instrument_is_read() -> None:
+    """A clinic heads its column 'Goniometer (°)': the file was refused, "missing column(s) reference_deg"."""
+    pairs, _ = parse_pairs_csv("Subject;Measure;Hiprom (°);Goniometer (°)\nP-01;Left IR;30,5;29\nP-02;L ER;35;33\n")
+    assert pairs == [Pair("left_internal", 30.5, 29.0, "P-01", instrument="goniometer"),
+                     Pair("left_external", 35.0, 33.0, "P-02", instrument="goniometer")]
+    with pytest.raises(InputError, match="^CSV: columns 'Goniometer' and 'Inclinometer' both hold reference_deg; "
+                                         "keep one and run again$"):
+        parse_pairs_csv("measure,hiprom,Goniometer,Inclinometer\nleft IR,30,29,28\n")
+    with pytest.raises(InputError, match="columns 'Hiprom' and 'hiprom_deg' both hold hiprom_deg"):
+        parse_pairs_csv("measure,Hiprom,reference,hiprom_deg\nleft IR,30,29,28\n")
+
+
+def test_one_subject_typed_two_ways_is_pointed_out() -> None:
+    """'P-01' on one row and 'p-01' on another are counted as two people; nothing said so."""
+    from hiprom.validation.study import counting_text
+
+    rows = [("P-01", 30, 29), ("p-01", 31, 30), ("P-02", 35, 33), ("P 03", 40, 37), ("P-03", 41, 38), ("P-04", 28, 27)]
+    text = counting_text(summarize([Pair("left_internal", a, b, s) for s, a, b in rows]))
+    assert text.endswith("Subjects written alike but for case, spaces or dashes count as different people ('P-01' "
+                         "and 'p-01'; 'P 03' and 'P-03'): if one person, give them one spelling and run again.")
+    assert "alike" not in counting_text(summarize(synthetic_pairs(n_subjects=5)))
+
+
+def test_rows_of_a_pairs_sheet_with_a_reading_not_taken_are_left_out_and_named() -> None:
+    """A clinic's sheet with the goniometer cell blank, or '-', where one side was not measured: the whole
+    file was refused ("row 4: hiprom_deg and reference_deg are both needed"), as the store's readings are not."""
+    from hiprom.validation.study import unpaired_text
+
+    text = ("subject;measure;hiprom;goniometer\nP1;left IR;30;29\nP2;left IR;35;33\nP3;right ER;40;\n"
+            "P3;left IR;31;30\nP4;left ER;-;27\n")
+    pairs, unpaired = parse_pairs_csv(text)
+    assert [p.subject for p in pairs] == ["P1", "P2", "P3"]
+    assert unpaired == [{"row": "4", "measure": "right_external"}, {"row": "6", "measure": "left_external"}]
+    assert unpaired_text(summarize(pairs, unpaired=unpaired)) == (
+        "2 rows of the file have hiprom's or the goniometer's reading blank or marked not measured (row 4, right "
+        "external rotation; row 6, left external rotation): they are left out.")

@@ -61,7 +61,7 @@ def validate(pairs_csv: Path | None, retest: bool, subject: str | None, since: d
     if pairs_csv is not None:
         if retest or any(v is not None for v in filters.values()) or db is not None:
             raise InputError("--pairs reads every pair from the file; give no --retest, filters or --db with it")
-        pairs, source, kind = read_pairs_csv(pairs_csv), str(pairs_csv), "agreement"
+        (pairs, unpaired), source, kind = read_pairs_csv(pairs_csv), str(pairs_csv), "agreement"
     elif retest:
         if instrument is not None or rater is not None:
             raise InputError("--retest pairs hiprom sessions with each other; --instrument and --rater do not apply")
@@ -92,11 +92,18 @@ def validate(pairs_csv: Path | None, retest: bool, subject: str | None, since: d
 
 def _print(study: dict[str, Any]) -> None:
     from hiprom.validation.stats import MIN_PAIRS
-    from hiprom.validation.study import MEASURE_WORDS, RECOMMENDED_SUBJECTS, pairs_and_subjects, unpaired_text
+    from hiprom.validation.study import (
+        MEASURE_WORDS,
+        RECOMMENDED_SUBJECTS,
+        counting_text,
+        labels,
+        people_and_pairs,
+        unpaired_text,
+    )
 
-    what = "Re-test of hiprom" if study["kind"] == "retest" else "hiprom against the reference"
-    table = make_table(f"{what}: {pairs_and_subjects(study)} (degrees)",
-                       ["measure", ("n", "right"), ("people", "right"), ("bias", "right"), ("LoA low", "right"),
+    what = "Re-test of hiprom" if study["kind"] == "retest" else f"hiprom against the {labels(study)[1]}"
+    table = make_table(f"{what}: {people_and_pairs(study)} (degrees)",
+                       ["measure", ("pairs", "right"), ("people", "right"), ("bias", "right"), ("LoA low", "right"),
                         ("LoA high", "right"),
                         ("ICC(2,1)", "right"), ("ICC(3,1)", "right"), ("SEM", "right"), ("MDC95", "right")])
     for key, f in (*study["measures"].items(), ("pooled", study["pooled"])):
@@ -107,11 +114,12 @@ def _print(study: dict[str, Any]) -> None:
                       num(f["mdc95_deg"]))
     out = console()
     out.print(table)
-    order = "first session minus re-test" if study["kind"] == "retest" else "hiprom minus reference"
+    order = " minus ".join(labels(study))
+    out.print(Text(counting_text(study)))
     left_out = unpaired_text(study)
     if left_out:
         out.print(Text(left_out))
-    out.print(Text(f"Bias and limits of agreement: {order}; several pairs of one person count once in them. "
+    out.print(Text(f"Bias and limits of agreement: {order}. "
                    f"A measure needs pairs from at least {MIN_PAIRS} people; a study at least {RECOMMENDED_SUBJECTS} "
                    "(docs/validation.md).", style="dim"))
 

@@ -15,8 +15,8 @@ import csv
 from typing import TYPE_CHECKING, Any
 
 from hiprom.errors import HipromError, InputError
-from hiprom.store.references import COLUMNS, ReferenceInput, ReferenceRecord
-from hiprom.tables import column_name, spreadsheet_rows
+from hiprom.store.references import COLUMNS, ReferenceInput, ReferenceRecord, measure_spelled
+from hiprom.tables import column_name, spreadsheet_rows, width_problem
 
 if TYPE_CHECKING:
     from hiprom.store.store import Store
@@ -37,6 +37,7 @@ def _parse(text: str, where: str) -> tuple[list[tuple[int, str, ReferenceInput]]
     except csv.Error as exc:
         raise InputError(f"{where}: not a readable CSV file ({exc})") from None
     names = [column_name(h, COLUMNS.values()) for h in header]
+    names = [COLUMNS.get(measure_spelled(n) or "", n) for n in names]  # 'L IR', 'Left internal rotation (°)'
     missing = [c for c in REQUIRED if c not in names]
     if missing:
         raise InputError(f"{where}: missing column(s) {', '.join(missing)}; "
@@ -54,7 +55,7 @@ def _parse(text: str, where: str) -> tuple[list[tuple[int, str, ReferenceInput]]
             if not any(c.strip() for c in cells):
                 continue
             if len(cells) != len(names):
-                errors.append((line, f"row {line}: {len(cells)} cells, expecting {len(names)} as in the header"))
+                errors.append((line, f"row {line}: {width_problem(len(cells), len(names), reader.dialect.delimiter)}"))
                 continue
             row = dict(zip(names, cells))
             session = row["session"].strip().lstrip("#")

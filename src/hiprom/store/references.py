@@ -26,7 +26,7 @@ from sqlalchemy import delete, select
 
 from hiprom.errors import InputError
 from hiprom.landmarks import SIDES
-from hiprom.parsing import ascii_int
+from hiprom.parsing import DEGREE_SIGNS, ascii_int
 from hiprom.store.records import RecordNotFound, iso_utc, local_midnight_utc, utc_now
 from hiprom.store.schema import ReferenceRow, SessionRow, SubjectRow
 
@@ -46,6 +46,26 @@ MEASURES: tuple[str, ...] = tuple(f"{side}_{d}" for side in SIDES for d in DIREC
 COLUMNS: dict[str, str] = {f"{side}_{d}": f"{side}_{d[0]}r_deg" for side in SIDES for d in DIRECTIONS}
 """Measure -> field of a reading and of a stored session (``left_internal`` -> ``left_ir_deg``)."""
 
+_SIDE_WORDS = {side: (side, side[0]) for side in SIDES}
+_DIRECTION_WORDS = {"internal": ("internal", "internal rotation", "ir"),
+                    "external": ("external", "external rotation", "er")}
+MEASURE_SPELLINGS: dict[str, str] = {
+    f"{side_word} {direction_word}": f"{side}_{direction}"
+    for side, side_words in _SIDE_WORDS.items() for side_word in side_words
+    for direction, direction_words in _DIRECTION_WORDS.items() for direction_word in direction_words
+}
+"""How a clinic may write a measure, spaces for ``_`` and any case -> its name: ``left_internal``,
+``Left internal rotation`` (as hiprom prints it), ``left IR`` / ``left_ir`` (the readings' column), ``L IR``
+(as hiprom's tables head it)."""
+
+
+def measure_spelled(text: str) -> str | None:
+    """The measure (``left_internal`` ...) ``text`` names as a clinic may write it (:data:`MEASURE_SPELLINGS`;
+    spaces, ``_`` and ``-`` alike, any case), else ``None``."""
+    return MEASURE_SPELLINGS.get(re.sub(r"[\s_-]+", " ", text.strip().lower()))
+
+
+
 ANGLE_RANGE_DEG = (-30.0, 120.0)
 """Readings outside this are typing slips (seated hip rotation is 0-60 deg, rarely past 90)."""
 
@@ -55,20 +75,26 @@ _NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)", re.ASCII)
 """Degrees as typed: ``32``, ``-4.5``, or with a decimal comma (``32,5``) as European spreadsheets write them."""
 
 
+NOT_MEASURED = frozenset({"-", "–", "—", "na", "n/a", "#n/a"})
+"""What a spreadsheet cell holds for a reading not taken, besides nothing: a dash, NA, N/A, or Excel's #N/A."""
+
+
 def parse_angle(value: Any, name: str) -> float | None:
-    """An angle in degrees from a number or text (``"32"``, ``"-4.5"``, ``"32,5"``, ``"35°"``); ``None`` if blank.
+    """An angle in degrees from a number or text (``"32"``, ``"-4.5"``, ``"32,5"``, ``"35°"``, ``"35º"``);
+    ``None`` if blank or marked not measured (:data:`NOT_MEASURED`).
 
     Raises:
         InputError: not a plain number, or outside :data:`ANGLE_RANGE_DEG`.
     """
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value is None or (isinstance(value, str) and value.strip().lower() in NOT_MEASURED | {""}):
         return None
     if isinstance(value, bool):
         raise InputError(f"{name}: expecting degrees, but got {value!r}")
     if isinstance(value, str):
-        text = value.strip().removesuffix("°").strip()
+        text = value.strip().rstrip(DEGREE_SIGNS).strip()
         if not _NUMBER.fullmatch(text):
-            raise InputError(f"{name}: {value!r} is not a number of degrees; write it like 32 or 32.5")
+            raise InputError(f"{name}: {value!r} is not a number of degrees; write it like 32 or 32.5, "
+                             "or - if not measured")
         number = float(text.replace(",", "."))
     else:
         try:
@@ -178,6 +204,9 @@ class ReferenceStore:
     def _find_session(self, s: Session, session_id: int | str) -> SessionRow:  # provided by Store
         raise NotImplementedError
 
+    def _find_subject(self, s: Session, ref: str | int) -> SubjectRow:  # provided by Store
+        raise NotImplementedError
+
     def add_reference(self, session_id: int | str, reading: ReferenceInput) -> ReferenceRecord:
         """Store one reading beside session ``session_id`` (``RecordNotFound`` if unknown)."""
         return self.add_references([(session_id, reading)])[0]
@@ -217,7 +246,7 @@ class ReferenceStore:
         session_id: int | str | None = None,
         *,
         ids: Sequence[int] | None = None,
-        subject: str | None = None,
+        subject: str | int | None = None,
         since: date | None = None,
         until: date | None = None,
         instrument: str | None = None,
@@ -228,7 +257,7 @@ class ReferenceStore:
         Args:
             session_id: only this session's readings (``RecordNotFound`` if unknown).
             ids: only these readings.
-            subject: only sessions of this pseudonym.
+            subject: only sessions of this subject, by pseudonym or number (``RecordNotFound`` if unknown).
             since, until: only sessions assessed on or after / on or before these days (the clinic's
                 days, :func:`~hiprom.store.records.local_day`).
             instrument, rater: only readings of this instrument / this rater.
@@ -243,8 +272,6 @@ class ReferenceStore:
         )
         if ids is not None:
             query = query.where(ReferenceRow.id.in_(list(ids)))
-        if subject is not None:
-            query = query.where(SubjectRow.pseudonym == subject.strip())
         if since is not None:
             query = query.where(SessionRow.recorded_utc >= local_midnight_utc(since))
         if until is not None:
@@ -254,6 +281,8 @@ class ReferenceStore:
         if rater is not None:
             query = query.where(ReferenceRow.rater == rater.strip())
         with self._tx() as s:
+            if subject is not None:
+                query = query.where(SessionRow.subject_id == self._find_subject(s, subject).id)
             if session_id is not None:
                 query = query.where(ReferenceRow.session_id == self._find_session(s, session_id).id)
             rows = s.execute(query.order_by(SessionRow.recorded_utc, ReferenceRow.session_id, ReferenceRow.id)).all()

@@ -10,7 +10,6 @@ Measures are named as in :data:`hiprom.store.MEASURES` (``left_internal``,
 from __future__ import annotations
 
 import csv
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -19,11 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from hiprom.errors import HipromError, InputError
-from hiprom.landmarks import SIDES
-from hiprom.store import MEASURES, ReferenceRecord, SessionFigures, SessionRecord, Store
+from hiprom.store import INSTRUMENTS, MEASURES, ReferenceRecord, SessionFigures, SessionRecord, Store
 from hiprom.store.records import local_day
-from hiprom.store.references import COLUMNS, parse_angle
-from hiprom.tables import column_name, read_spreadsheet, spreadsheet_rows
+from hiprom.store.references import COLUMNS, measure_spelled, parse_angle
+from hiprom.tables import column_name, read_spreadsheet, spreadsheet_rows, width_problem
 
 PAIR_COLUMNS = ("measure", "hiprom_deg", "reference_deg")
 PAIR_OPTIONAL = ("subject", "session", "rater", "instrument")
@@ -138,8 +136,10 @@ def retest_pairs(sessions: Sequence[SessionFigures | SessionRecord]) -> list[Pai
     return out
 
 
-def read_pairs_csv(path: str | Path) -> list[Pair]:
-    """Pairs from a CSV with columns ``measure, hiprom_deg, reference_deg`` (+ optional ``subject, session, rater, instrument``).
+def read_pairs_csv(path: str | Path) -> tuple[list[Pair], list[dict[str, str]]]:
+    """Pairs from a CSV with columns ``measure, hiprom_deg, reference_deg`` (+ optional ``subject, session, rater,
+    instrument``), and the rows with one reading or none: ``(pairs, unpaired)``, each unpaired row as
+    ``{"row": "5", "measure": "left_internal"}`` (header = row 1), left out as the store's are.
 
     Raises:
         InputError: the file is unreadable, a column is missing, or rows are
@@ -148,70 +148,80 @@ def read_pairs_csv(path: str | Path) -> list[Pair]:
     return parse_pairs_csv(read_spreadsheet(path), str(path))
 
 
-def parse_pairs_csv(text: str, where: str = "CSV") -> list[Pair]:
+def parse_pairs_csv(text: str, where: str = "CSV") -> tuple[list[Pair], list[dict[str, str]]]:
     """Pairs from CSV text; see :func:`read_pairs_csv`."""
     reader = spreadsheet_rows(text)
     try:
-        header = [column_name(h, PAIR_COLUMNS + PAIR_OPTIONAL) for h in next(reader)]
+        cells = next(reader)
     except StopIteration:
         raise InputError(f"{where}: the file is empty; expecting columns {', '.join(PAIR_COLUMNS)}") from None
     except csv.Error as exc:
         raise InputError(f"{where}: not a readable CSV file ({exc})") from None
+    header = [column_name(h, PAIR_COLUMNS + PAIR_OPTIONAL) for h in cells]
+    named = [n.removesuffix("_deg") for n in header]
+    instrument = next((n for n in named if n in INSTRUMENTS), None)  # 'Goniometer (°)': the reference's column
+    header = ["reference_deg" if n in INSTRUMENTS else h for h, n in zip(header, named)]
     missing = [c for c in PAIR_COLUMNS if c not in header]
     if missing:
         raise InputError(f"{where}: missing column(s) {', '.join(missing)}; expecting "
-                         f"{', '.join(PAIR_COLUMNS)} and optionally {', '.join(PAIR_OPTIONAL)}")
-    pairs, errors = [], []
+                         f"{', '.join(PAIR_COLUMNS)} (or the instrument's name, 'goniometer', for reference_deg) "
+                         f"and optionally {', '.join(PAIR_OPTIONAL)}")
+    twice = [i for i, n in enumerate(header) if n in header[:i] and n in PAIR_COLUMNS + PAIR_OPTIONAL]
+    if twice:  # else the last cell of the row would silently win
+        again = twice[0]
+        first = header.index(header[again])
+        raise InputError(f"{where}: columns {cells[first]!r} and {cells[again]!r} both hold {header[again]}; "
+                         "keep one and run again")
+    pairs: list[Pair] = []
+    unpaired: list[dict[str, str]] = []
+    errors: list[str] = []
     try:
         for line, cells in enumerate(reader, start=2):
             if not any(c.strip() for c in cells):
                 continue
             if len(cells) != len(header):
-                errors.append(f"row {line}: {len(cells)} cells, expecting {len(header)} as in the header")
+                errors.append(f"row {line}: {width_problem(len(cells), len(header), reader.dialect.delimiter)}")
                 continue
             row = {k: v.strip() for k, v in zip(header, cells)}
+            if instrument and not row.get("instrument"):
+                row["instrument"] = instrument
             try:
-                pairs.append(_pair(row))
+                measure, pair = _pair(row)
             except HipromError as exc:
                 errors.append(f"row {line}: {exc}")
+                continue
+            if pair is None:
+                unpaired.append({"row": str(line), "measure": measure})
+            else:
+                pairs.append(pair)
     except csv.Error as exc:
         errors.append(f"row {reader.line_num}: not readable CSV ({exc})")
     if errors:
         shown = errors[:MAX_ROW_ERRORS]
         more = f"\n  ... and {len(errors) - len(shown)} more" if len(errors) > len(shown) else ""
         raise InputError(f"{where}: {len(errors)} bad row(s); fix them and run again:\n  " + "\n  ".join(shown) + more)
-    return pairs
-
-
-_SIDE_WORDS = {side: (side, side[0]) for side in SIDES}
-_DIRECTION_WORDS = {"internal": ("internal", "internal rotation", "ir"),
-                    "external": ("external", "external rotation", "er")}
-MEASURE_SPELLINGS: dict[str, str] = {
-    f"{side_word} {direction_word}": f"{side}_{direction}"
-    for side, side_words in _SIDE_WORDS.items() for side_word in side_words
-    for direction, direction_words in _DIRECTION_WORDS.items() for direction_word in direction_words
-}
-"""How a clinic may write a measure, spaces for ``_`` and any case -> its name: ``left_internal``,
-``Left internal rotation`` (as hiprom prints it), ``left IR`` / ``left_ir`` (the readings' column), ``L IR``."""
+    return pairs, unpaired
 
 
 def measure_name(text: str) -> str:
-    """The measure (``left_internal`` ...) a pairs file names in ``text`` (see :data:`MEASURE_SPELLINGS`).
+    """The measure (``left_internal`` ...) a pairs file names in ``text``
+    (:func:`~hiprom.store.references.measure_spelled`).
 
     Raises:
         InputError: no measure is written so.
     """
-    measure = MEASURE_SPELLINGS.get(re.sub(r"[\s_-]+", " ", text.strip().lower()))
+    measure = measure_spelled(text)
     if measure is None:
         raise InputError(f"measure {text!r} is unknown, expecting one of {{{', '.join(MEASURES)}}} "
                          "(or as hiprom prints them, 'Left internal rotation', or 'left IR')")
     return measure
 
 
-def _pair(row: dict[str, str]) -> Pair:
+def _pair(row: dict[str, str]) -> tuple[str, Pair | None]:
+    """The row's measure and pair; ``None`` when a reading is blank or marked not measured."""
     measure = measure_name(row["measure"])
     a = parse_angle(row["hiprom_deg"], "hiprom_deg")
     b = parse_angle(row["reference_deg"], "reference_deg")
     if a is None or b is None:
-        raise InputError("hiprom_deg and reference_deg are both needed")
-    return Pair(measure, a, b, *(row.get(k) or None for k in PAIR_OPTIONAL))
+        return measure, None
+    return measure, Pair(measure, a, b, *(row.get(k) or None for k in PAIR_OPTIONAL))

@@ -23,25 +23,18 @@ from hiprom.store import MEASURES
 from hiprom.store.records import shown_time
 from hiprom.validation.charts import agreement_chart
 from hiprom.validation.stats import MIN_PAIRS
-from hiprom.validation.pairs import Pair
 from hiprom.validation.study import (
     MEASURE_WORDS,
     RECOMMENDED_SUBJECTS,
+    counting_text,
+    labels,
     loa_ci_half_width,
-    pairs_and_subjects,
-    units,
+    people_and_pairs,
+    repeats,
     unpaired_text,
 )
 
 SAMPLE_SIZES = (10, 20, 30, 50, 100)
-
-
-def labels(study: Mapping[str, Any]) -> tuple[str, str]:
-    """Names of the two readings: ``("hiprom", "goniometer")``, or the sessions of a re-test."""
-    if study["kind"] == "retest":
-        return "first session", "re-test"
-    instruments = {p.get("instrument") for p in study["pairs"]} - {None}
-    return "hiprom", instruments.pop() if len(instruments) == 1 else "reference"
 
 
 def meaning(study: Mapping[str, Any]) -> list[str]:
@@ -93,7 +86,7 @@ def sample_size(study: Mapping[str, Any]) -> list[str]:
     half_deg, sd = f.get("loa_ci_half_width_deg"), f.get("sd_diff_deg")
     half_sd = half_deg / sd if half_deg is not None and sd else loa_ci_half_width(n)
     lines = [
-        f"This study has {pairs_and_subjects(study)}. Each limit of agreement is itself uncertain: with n "
+        f"This study has {people_and_pairs(study)}. Each limit of agreement is itself uncertain: with n "
         f"people it is known to about ± t × √(3/n) standard deviations of the differences "
         f"(Bland & Altman 1986), ± {fmt(half_sd, 2)} SD here"
         + (f", that is ± {fmt(half_deg)}°." if half_deg is not None else "."),
@@ -104,19 +97,14 @@ def sample_size(study: Mapping[str, Any]) -> list[str]:
     left_out = unpaired_text(study)
     if left_out:
         lines.append(left_out)
-    if repeated(study):
-        lines.append("Some people gave several pairs of one measure (repeated readings or several visits): the bias, "
-                     "the limits of agreement and their intervals count each person once (Zou 2013); the ICC, SEM "
-                     "and MDC95 take each pair as one, so their intervals are narrower than these people support.")
+    if repeats(study):
+        lines.append("Some people gave several pairs of one measure (repeated readings or several visits): every "
+                     "figure and its interval counts each person once, not each pair (the limits of agreement by "
+                     "Zou 2013; the ICC, SEM and MDC95 from the spread of one pair person by person, Bland & "
+                     "Altman 1999).")
     if subjects is not None and subjects < RECOMMENDED_SUBJECTS:
         lines.append(f"With fewer than {RECOMMENDED_SUBJECTS} subjects, treat these figures as a pilot.")
     return lines
-
-
-def repeated(study: Mapping[str, Any]) -> bool:
-    """Whether one person (subject, else session) gave several pairs of one measure."""
-    pairs = [Pair(**p) for p in study["pairs"]]
-    return any(len(set(units(of))) < len(of) for of in ([p for p in pairs if p.measure == m] for m in MEASURES))
 
 
 def build_context(study: Mapping[str, Any], generated_utc: str | None = None) -> dict[str, Any]:
@@ -133,7 +121,8 @@ def build_context(study: Mapping[str, Any], generated_utc: str | None = None) ->
     retest = study["kind"] == "retest"
     return {
         "study": study,
-        "pairs_and_subjects": pairs_and_subjects(study),
+        "people_and_pairs": people_and_pairs(study),
+        "counting": counting_text(study),
         "title": "Repeatability of hiprom: same-day re-test" if retest else f"Agreement of hiprom with the {names[1]}",
         "subtitle": ("Two hiprom sessions of the same person on the same day" if retest else
                      "hiprom's reading of each hip against the clinic's own instrument, for the same visit"),

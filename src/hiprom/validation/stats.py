@@ -21,6 +21,10 @@ hiprom again an hour later) are compared in two ways a clinic knows:
   absolute agreement of single readings (a systematic bias lowers it), and
   ICC(3,1), consistency (a bias does not). 95 % CIs by McGraw & Wong
   (Psychol Methods 1996;1:30-46), the same formulas as R ``psych::ICC``.
+  When a subject gives several pairs, the mean squares are those of the
+  pairs' sums and differences with the subject as the unit, on
+  Satterthwaite's degrees of freedom (:func:`icc_repeated`), so the SEM
+  and MDC95 below count subjects as the limits of agreement do.
 - **SEM and MDC95** (de Vet et al., J Clin Epidemiol 2006;59:1033-1039;
   Weir, J Strength Cond Res 2005;19:231-240): the standard error of
   measurement of a single reading, ``SEM = sqrt(sigma^2_readers +
@@ -78,7 +82,8 @@ class IccResult:
         icc_3_1: ICC(3,1), two-way mixed effects, consistency.
         ci_2_1, ci_3_1: their 95 % confidence intervals (McGraw & Wong 1996).
         ms_rows, ms_cols, ms_error: ANOVA mean squares of targets, readers, residual.
-        n, k: targets and readers.
+        n, k: targets (people, when a person gave several pairs: :func:`icc_repeated`) and readers.
+        df_rows, df_error: degrees of freedom of ``ms_rows`` and ``ms_error``.
     """
 
     icc_2_1: float
@@ -90,6 +95,8 @@ class IccResult:
     ms_error: float
     n: int
     k: int
+    df_rows: float
+    df_error: float
 
     @property
     def sem_agreement(self) -> float:
@@ -195,8 +202,6 @@ def icc(ratings: np.ndarray, alpha: float = 0.05) -> IccResult:
             one column per reader (instrument, rater or session); n >= 3, k >= 2.
         alpha: 1 - confidence level of the intervals.
     """
-    from scipy import stats  # imported when used: see the module's docstring
-
     x = _table(ratings)
     n, k = x.shape
     grand = x.mean()
@@ -206,14 +211,23 @@ def icc(ratings: np.ndarray, alpha: float = 0.05) -> IccResult:
     ss_error = np.sum((x - grand) ** 2) - ss_rows - ss_cols
     df_rows, df_cols, df_error = n - 1, k - 1, (n - 1) * (k - 1)
     msr, msc, mse = ss_rows / df_rows, ss_cols / df_cols, max(ss_error / df_error, 0.0)
+    return _icc_from_mean_squares(float(msr), float(msc), float(mse), n, k, df_rows, df_error, alpha)
 
+
+def _icc_from_mean_squares(msr: float, msc: float, mse: float, n: int, k: int, df_rows: float, df_error: float,
+                           alpha: float) -> IccResult:
+    """ICC(2,1), ICC(3,1) and their CIs from the mean squares of targets, readers (k - 1 df) and residual."""
+    from scipy import stats  # imported when used: see the module's docstring
+
+    df_cols = k - 1
+    msr, msc, mse = np.float64(msr), np.float64(msc), np.float64(mse)  # 0/0 is nan under errstate, not an error
     # Shrout & Fleiss 1979, Table 2: single-reading forms of Cases 2 and 3.
     icc2 = _ratio(msr - mse, msr + (k - 1) * mse + k * (msc - mse) / n)
     icc3 = _ratio(msr - mse, msr + (k - 1) * mse)
 
     q = 1 - alpha / 2
     with np.errstate(divide="ignore", invalid="ignore"):
-        # ICC(3,1): F = MSR/MSE is F(n-1, (n-1)(k-1)) distributed (McGraw & Wong 1996, case 3 C,1).
+        # ICC(3,1): F = MSR/MSE is F(df_rows, df_error) distributed (McGraw & Wong 1996, case 3 C,1).
         f_obs = msr / mse if mse > 0 else math.inf
         f_low = f_obs / stats.f.ppf(q, df_rows, df_error)
         f_high = f_obs * stats.f.ppf(q, df_error, df_rows)
@@ -230,7 +244,33 @@ def icc(ratings: np.ndarray, alpha: float = 0.05) -> IccResult:
                            _ratio(n * (fu * msr - mse), denom + n * fu * msr))
         else:  # every reader read every target alike (MSE = MSC = 0): no spread to put an interval on
             ci2 = Interval(math.nan, math.nan)
-    return IccResult(float(icc2), float(icc3), ci2, ci3, float(msr), float(msc), float(mse), n, k)
+    return IccResult(float(icc2), float(icc3), ci2, ci3, float(msr), float(msc), float(mse), n, k, float(df_rows),
+                     float(df_error))
+
+
+def icc_repeated(a: np.ndarray, b: np.ndarray, group: np.ndarray, alpha: float = 0.05) -> IccResult:
+    """ICC(2,1) and ICC(3,1) with CIs of paired readings of which a person may give several pairs.
+
+    Each pair is a target, as in :func:`icc`, but the people are the units: with two readers the
+    two-way ANOVA is the spread of the pairs' sums and differences (``MSR = var(a + b) / 2``,
+    ``MSE = var(a - b) / 2``, ``MSC = n mean(a - b)^2 / 2``), and each variance here is that of
+    one pair with people as units (:func:`_spread`: Bland & Altman 1999 section 5.2, as in the
+    limits of agreement), its degrees of freedom Satterthwaite's (1946) from the people (n - 1)
+    and the pairs within them (N - n). With one pair a person it is :func:`icc` exactly.
+
+    Args:
+        a, b: (N,) paired readings in degrees, finite.
+        group: (N,) each pair's person, numbered 0 .. n - 1; n >= 3.
+        alpha: 1 - confidence level of the intervals.
+    """
+    x = _table(np.column_stack([np.asarray(a, dtype=float), np.asarray(b, dtype=float)]))
+    sums, diffs = _spread(x[:, 0] + x[:, 1], group), _spread(x[:, 0] - x[:, 1], group)
+    if diffs.total == diffs.n:  # one pair a person: the plain two-way ANOVA
+        return icc(x, alpha)
+    # E[MSR] = sigma^2_e + 2 sigma^2_targets, E[MSE] = sigma^2_e (Shrout & Fleiss's Case 2 with k = 2).
+    msr, mse = sums.var / 2, diffs.var / 2
+    msc = diffs.n * diffs.mean**2 / 2  # the readers' difference, the mean of the people's mean differences
+    return _icc_from_mean_squares(msr, msc, mse, diffs.n, 2, sums.df, diffs.df, alpha)
 
 
 def _ratio(num: float, den: float) -> float:
@@ -253,12 +293,9 @@ def bland_altman(a: np.ndarray, b: np.ndarray, alpha: float = 0.05,
     diff = x[:, 0] - x[:, 1]
     mean = x.mean(axis=1)
     n = diff.size
-    if subjects is not None:
-        if len(subjects) != n:
-            raise ValueError(f"subjects must name each of the {n} pairs, but got {len(subjects)}")
-        _, group = np.unique(np.array([str(s) for s in subjects]), return_inverse=True)
-        if group.max() + 1 < n:
-            return _nested(diff, mean, group, alpha)
+    group = _people(subjects, n)
+    if group is not None:
+        return _nested(diff, mean, group, alpha)
     bias = float(diff.mean())
     sd = float(diff.std(ddof=1))
     t = float(stats.t.ppf(1 - alpha / 2, n - 1))
@@ -275,19 +312,69 @@ def bland_altman(a: np.ndarray, b: np.ndarray, alpha: float = 0.05,
     )
 
 
+@dataclass(frozen=True)
+class _Spread:
+    """The spread of one value of a pair (its difference or its sum) when pairs nest in people.
+
+    Attributes:
+        mean: mean of the people's means (every person counts once).
+        between: variance of the people's means, on n - 1 df.
+        within: pooled variance of the pairs around their person's mean, on N - n df.
+        share: ``1 - 1/m_h``, ``m_h`` the harmonic mean of the pairs a person.
+        n, total: people and pairs.
+    """
+
+    mean: float
+    between: float
+    within: float
+    share: float
+    n: int
+    total: int
+
+    @property
+    def var(self) -> float:
+        """Variance of one pair's value: ``s^2_between + (1 - 1/m_h) s^2_within`` (Bland & Altman 1999, 5.2)."""
+        return self.between + self.share * self.within
+
+    @property
+    def df(self) -> float:
+        """Satterthwaite's (1946) degrees of freedom of :attr:`var` (n - 1 with one pair a person)."""
+        parts = self.between**2 / (self.n - 1) + ((self.share * self.within) ** 2 / (self.total - self.n)
+                                                   if self.total > self.n else 0.0)
+        return self.var**2 / parts if parts > 0 else float(self.n - 1)
+
+
+def _people(subjects: Sequence[Hashable] | None, n: int) -> np.ndarray | None:
+    """Each of the ``n`` pairs' person numbered 0 .. people - 1, or ``None`` when every pair is its own person."""
+    if subjects is None:
+        return None
+    if len(subjects) != n:
+        raise ValueError(f"subjects must name each of the {n} pairs, but got {len(subjects)}")
+    _, group = np.unique(np.array([str(s) for s in subjects]), return_inverse=True)
+    return group if group.max() + 1 < n else None
+
+
+def _spread(values: np.ndarray, group: np.ndarray) -> _Spread:
+    """:class:`_Spread` of ``values`` (N,) whose person each ``group`` (N,) numbers 0 .. n - 1 (n >= 2)."""
+    m = np.bincount(group).astype(float)  # pairs per person, m_i
+    n, total = m.size, values.size
+    person_mean = np.bincount(group, weights=values) / m
+    within = float(np.sum((values - person_mean[group]) ** 2) / (total - n)) if total > n else 0.0
+    between = float(person_mean.var(ddof=1)) if n > 1 else math.nan
+    return _Spread(float(person_mean.mean()), between, within,
+                   1 - float(np.mean(1 / m)), n, total)
+
+
 def _nested(diff: np.ndarray, mean: np.ndarray, group: np.ndarray, alpha: float) -> BlandAltman:
     """Bland-Altman of pairs nested in subjects (Zou 2013, with the harmonic-mean pooling of
     Bland & Altman 1999 section 5.2); ``group`` numbers each pair's subject 0 .. n_subjects - 1."""
     from scipy import stats  # imported when used: see the module's docstring
 
-    m = np.bincount(group).astype(float)  # pairs per subject, m_i
-    n, total = m.size, diff.size  # subjects n, pairs N
-    subject_mean = np.bincount(group, weights=diff) / m  # d_i
-    bias = float(subject_mean.mean())  # unweighted: every subject counts once
-    var_between = float(subject_mean.var(ddof=1)) if n > 1 else math.nan  # variance of the d_i
-    var_within = float(np.sum((diff - subject_mean[group]) ** 2) / (total - n))  # pooled, N - n df
-    share = 1 - float(np.mean(1 / m))  # 1 - 1/m_h, m_h = n / sum(1/m_i)
-    var = var_between + share * var_within  # one difference: between-subject and within-subject parts
+    spread = _spread(diff, group)
+    n, total = spread.n, spread.total  # subjects n, pairs N
+    bias = spread.mean  # unweighted: every subject counts once
+    var_between, var_within, share = spread.between, spread.within, spread.share
+    var = spread.var  # one difference: between-subject and within-subject parts
     sd = math.sqrt(var)
     lo, hi = bias - Z95 * sd, bias + Z95 * sd
     t = float(stats.t.ppf(1 - alpha / 2, n - 1)) if n > 1 else math.nan
@@ -330,10 +417,12 @@ def agreement(a: np.ndarray, b: np.ndarray, alpha: float = 0.05,
               subjects: Sequence[Hashable] | None = None) -> Agreement:
     """Bland-Altman, ICC(2,1), ICC(3,1), SEM (agreement) and MDC95 of paired readings ``a`` and ``b``.
 
-    ``subjects`` names each pair's subject (see :func:`bland_altman`); the
-    ICC and SEM take each pair as one target whatever its subject.
+    ``subjects`` names each pair's subject: when one gives several pairs, every figure counts
+    people, not pairs (:func:`bland_altman`, :func:`icc_repeated`).
     """
     ba = bland_altman(a, b, alpha, subjects)
-    result = icc(np.column_stack([np.asarray(a, dtype=float), np.asarray(b, dtype=float)]), alpha)
+    pairs = np.column_stack([np.asarray(a, dtype=float), np.asarray(b, dtype=float)])
+    group = _people(subjects, len(pairs))
+    result = icc(pairs, alpha) if group is None else icc_repeated(pairs[:, 0], pairs[:, 1], group, alpha)
     sem = result.sem_agreement
     return Agreement(bland_altman=ba, icc=result, sem=sem, sem_consistency=result.sem_consistency, mdc95=mdc95(sem))

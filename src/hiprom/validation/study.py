@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import math
+import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,6 +18,7 @@ from hiprom import __version__
 from hiprom.errors import NotMeasurableError
 from hiprom.rounding import counted
 from hiprom.store import MEASURES
+from hiprom.store.store import folded
 from hiprom.validation.pairs import Pair
 from hiprom.validation.stats import MIN_PAIRS, agreement
 
@@ -40,7 +43,7 @@ def figures(pairs: Sequence[Pair]) -> dict[str, Any]:
     """The figures of one set of pairs: :data:`FIGURE_KEYS` and more (``None`` where n < MIN_PAIRS)."""
     n = len(pairs)
     people = units(pairs)
-    n_subjects = len({p.subject for p in pairs if p.subject}) or None
+    n_subjects = counted_people(pairs)
     if n < MIN_PAIRS or len(set(people)) < MIN_PAIRS:
         return {**dict.fromkeys(FIGURE_KEYS), "n": n, "n_subjects": n_subjects,
                 "note": f"{counted(n, 'pair')}"
@@ -61,6 +64,15 @@ def units(pairs: Sequence[Pair]) -> list[str]:
     else the pair itself. Pairs of one unit count as one person in the limits of agreement."""
     return [f"subject {p.subject}" if p.subject else f"session {p.session}" if p.session else f"pair {i}"
             for i, p in enumerate(pairs)]
+
+
+def counted_people(pairs: Sequence[Pair]) -> int | None:
+    """The people the figures count once each (:func:`units`): the subjects, and a session without
+    a subject as one person; ``None`` when no pair names its subject or session (then each pair
+    counts as a person, and how many people there were is unknown)."""
+    if not any(p.subject or p.session for p in pairs):
+        return None
+    return len(set(units(pairs)))
 
 
 def loa_ci_half_width(n: int) -> float:
@@ -110,7 +122,7 @@ def summarize(pairs: Sequence[Pair], kind: str = "agreement", filters: Mapping[s
         "source": source,
         "filters": {k: v for k, v in (filters or {}).items() if v is not None},
         "n_pairs": len(pairs),
-        "n_subjects": len({p.subject for p in pairs if p.subject}) or None,
+        "n_subjects": counted_people(pairs),
         "measures": {m: figures(ps) for m, ps in by_measure.items()},
         "pooled": figures(pairs),
         "pairs": [p.to_dict() for p in pairs],
@@ -119,24 +131,91 @@ def summarize(pairs: Sequence[Pair], kind: str = "agreement", filters: Mapping[s
 
 
 def unpaired_text(study: Mapping[str, Any], shown: int = 5) -> str | None:
-    """One sentence on the instrument's angles that found no hiprom figure, or ``None`` when every one paired."""
+    """One sentence on the readings left out for want of a pair, or ``None`` when every one paired: the
+    instrument's angles with no hiprom figure (stored readings), or the rows of a pairs file with a reading blank."""
     unpaired = study.get("unpaired") or []
     if not unpaired:
         return None
-    named = "; ".join(f"session {u['session']}, {MEASURE_WORDS[u['measure']].lower()}" for u in unpaired[:shown])
+    in_file = "row" in unpaired[0]
+    named = "; ".join(f"{'row ' + u['row'] if in_file else 'session ' + u['session']}, "
+                      f"{MEASURE_WORDS[u['measure']].lower()}" for u in unpaired[:shown])
     more = f"; and {len(unpaired) - shown} more" if len(unpaired) > shown else ""
     one = len(unpaired) == 1
+    if in_file:
+        return (f"{counted(len(unpaired), 'row')} of the file {'has' if one else 'have'} hiprom's or the "
+                f"{_instrument(study)}'s reading blank or marked not measured ({named}{more}): "
+                f"{'it is' if one else 'they are'} left out.")
     return (f"{counted(len(unpaired), 'angle')} read with the instrument {'has' if one else 'have'} no hiprom figure "
             f"to pair with, as hiprom could not measure that side in that session ({named}{more}): "
             f"{'it is' if one else 'they are'} left out.")
 
 
-def pairs_and_subjects(study: Mapping[str, Any]) -> str:
-    """``"32 pairs from 12 subjects"``, or ``"32 pairs (subjects not named)"`` when no pair names one.
+def people_and_pairs(study: Mapping[str, Any]) -> str:
+    """``"12 people, 36 pairs of readings"`` (a re-test: ``"12 people, 36 re-test pairs"``), or
+    ``"36 pairs of readings (people not named: each pair counts as one person)"``.
 
     A pairs CSV may leave its subjects out: then their number is unknown,
     not 0, and the study is not called a pilot for it.
     """
-    subjects = study["n_subjects"]
-    return f"{study['n_pairs']} pairs " + (f"from {counted(subjects, 'subject')}" if subjects else "(subjects not named)")
+    people, n = study["n_subjects"], study["n_pairs"]
+    pairs = counted(n, "re-test pair") if study["kind"] == "retest" else counted(n, "pair") + " of readings"
+    return f"{counted(people, 'person', 'people')}, {pairs}" if people else \
+        f"{pairs} (people not named: each pair counts as one person)"
 
+
+def labels(study: Mapping[str, Any]) -> tuple[str, str]:
+    """Names of the two readings: ``("hiprom", "goniometer")``, or the sessions of a re-test."""
+    if study["kind"] == "retest":
+        return "first session", "re-test"
+    instruments = {p.get("instrument") for p in study["pairs"]} - {None}
+    return "hiprom", instruments.pop() if len(instruments) == 1 else "reference"
+
+
+def _instrument(study: Mapping[str, Any]) -> str:
+    """The reference instrument in words: ``"goniometer"``, or ``"reference instrument"`` when unnamed."""
+    return labels(study)[1].replace("reference", "reference instrument")
+
+
+def repeats(study: Mapping[str, Any]) -> dict[str, int]:
+    """Each person (:func:`units`) who gave several pairs of one measure -> the most pairs of one measure."""
+    pairs = [Pair(**p) for p in study["pairs"]]
+    most: dict[str, int] = {}
+    for m in MEASURES:
+        for unit, k in Counter(units([p for p in pairs if p.measure == m])).items():
+            if k > 1:
+                most[unit] = max(k, most.get(unit, 0))
+    return most
+
+
+def counting_text(study: Mapping[str, Any]) -> str:
+    """Plain sentences on what a pair is and who counts as one person (the "people" of the figures)."""
+    instrument = _instrument(study)
+    text = ("A re-test pair is one measure of one person in the first two hiprom sessions of a day."
+            if study["kind"] == "retest" else
+            f"A pair is hiprom's reading and the {instrument}'s of one measure of one person at one visit.")
+    if not study["n_subjects"]:
+        return text
+    again = repeats(study)
+    if again:
+        text += (f" {counted(len(again), 'person', 'people')} gave more than one pair of a measure (up to "
+                 f"{max(again.values())}): each person counts once in every figure, however many pairs.")
+    unnamed = len({p["session"] for p in study["pairs"] if not p["subject"] and p["session"]})
+    if unnamed:
+        each = "counts as one person" if unnamed == 1 else "count as one person each"
+        text += f" {counted(unnamed, 'session')} without a subject {each}."
+    alike = spelled_alike(study)
+    if alike:
+        shown = "; ".join(" and ".join(repr(name) for name in names) for names in alike[:3])
+        text += (f" Subjects written alike but for case, spaces or dashes count as different people ({shown}"
+                 f"{'; and more' if len(alike) > 3 else ''}): if one person, give them one spelling and run again.")
+    return text
+
+
+def spelled_alike(study: Mapping[str, Any]) -> list[list[str]]:
+    """Groups of the pairs' subjects that differ only in case, accents, spaces, dashes or dots
+    (``P-0042``, ``p-0042``, ``P 0042``): most likely one person typed two ways."""
+    spellings: dict[str, set[str]] = {}
+    for p in study["pairs"]:
+        if p["subject"]:
+            spellings.setdefault(re.sub(r"[\s._-]+", "", folded(p["subject"])), set()).add(p["subject"])
+    return [sorted(names) for names in spellings.values() if len(names) > 1]
