@@ -155,12 +155,14 @@ def test_validate_prints_how_many_people_each_measure_comes_from(tmp_path: Path,
     assert "Bias and limits of agreement: hiprom minus reference. A measure needs pairs from at least 3 people" in out
 
 
-def test_a_subject_typed_differently_is_said_unknown_not_as_too_few_pairs(clinic: Path) -> None:
-    """'--subject c-03' for C-03 ended "0 pairs of hiprom and reference readings found ... (add reference
-    readings ...)", exit 4, as if the readings were missing; and 'sessions references --subject 4', the
-    number every other command takes, listed no readings at all."""
-    err = hiprom(clinic, "validate", "--subject", "c-03", code=5).stderr
-    assert err == f"hiprom: error: no subject 'c-03' in {clinic / 'data' / 'hiprom.db'}; see 'hiprom subjects list'\n"
+def test_a_subject_not_stored_is_said_unknown_not_as_too_few_pairs(clinic: Path) -> None:
+    """'--subject C-99', whom the store does not know, ended "0 pairs of hiprom and reference readings found
+    ... (add reference readings ...)", exit 4, as if the readings were missing; and 'sessions references
+    --subject 4', the number every other command takes, listed no readings at all. 'c-03' is C-03."""
+    err = hiprom(clinic, "validate", "--subject", "C-99", code=5).stderr
+    assert err == f"hiprom: error: no subject 'C-99' in {clinic / 'data' / 'hiprom.db'}; see 'hiprom subjects list'\n"
+    assert hiprom(clinic, "validate", "--subject", "c-03", code=4).stderr == hiprom(
+        clinic, "validate", "--subject", "C-03", code=4).stderr
     listed = json.loads(hiprom(clinic, "sessions", "references", "--subject", "4", "--json").stdout)
     assert {r["subject"] for r in listed} == {"C-03"}
 

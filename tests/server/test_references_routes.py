@@ -53,8 +53,9 @@ def test_a_reading_is_added_listed_and_deleted(client: TestClient) -> None:
     assert [x["id"] for x in client.get("/api/references", params={"rater": "A"}).json()] == [made["id"]]
     assert client.get("/api/references", params={"instrument": "inclinometer"}).json() == []
     assert [x["id"] for x in client.get("/api/references", params={"subject": "P-1"}).json()] == [made["id"]]
-    unknown = client.get("/api/references", params={"subject": "p-1"})  # was 200 and [], as if none were stored
-    assert unknown.status_code == 404 and "no subject 'p-1'" in unknown.text
+    assert [x["id"] for x in client.get("/api/references", params={"subject": "p-1"}).json()] == [made["id"]]
+    unknown = client.get("/api/references", params={"subject": "P-9"})  # was 200 and [], as if none were stored
+    assert unknown.status_code == 404 and "no subject 'P-9'" in unknown.text
     assert client.delete(f"/api/references/{made['id']}").json() == {"deleted": made["id"]}
     assert client.delete(f"/api/references/{made['id']}").status_code == 404
 

@@ -62,11 +62,11 @@ def test_filters_pick_subject_dates_instrument_and_rater(store: Store, analysis:
     assert angles(until=date(2026, 2, 10)) == [30, 31, 32]  # the whole last day counts
     assert angles(until=date(2026, 2, 9)) == [30]
     assert angles(instrument="goniometer", rater="X") == [30, 32]
-    # a subject as every other command takes it: its number too, and one that is not there is said so
+    # a subject as every other command takes it: its number too, in other capitals, and one not there said so
     number = store.subject("B").id
-    assert angles(subject=str(number)) == angles(subject=number) == [31, 32]
-    with pytest.raises(RecordNotFound, match="no subject 'b' in .*; see 'hiprom subjects list'"):
-        angles(subject="b")
+    assert angles(subject=str(number)) == angles(subject=number) == angles(subject="b") == [31, 32]
+    with pytest.raises(RecordNotFound, match="no subject 'Z' in .*; see 'hiprom subjects list'"):
+        angles(subject="Z")
 
 
 def test_readings_go_with_their_session_and_can_be_deleted(store: Store, analysis: dict) -> None:
