@@ -186,12 +186,23 @@ def test_a_lost_connection_says_the_test_stopped_and_the_exercise_goes_on_with_i
         reps = [{"number": n, "start_s": 10.0 * n, "end_s": 10.0 * n + 6, "peak_deg": 25.0, "hold_s": hold,
                  "hold_start_s": 10.0 * n + 1, "hold_end_s": 10.0 * n + 1 + hold, "counted": hold > 2,
                  "reasons": [] if hold > 2 else ["released_early"]} for n, hold in ((1, 3.0), (2, 1.0), (3, 3.0))]
-        page.evaluate("(reps) => import('/static/state.js').then((m) => { m.app.exercise.reps = reps; m.app.ws.close(); })",
-                      reps)
+        # ... mid-rep 4 (the last message said a rep was under way): it was cut off, said, not silently lost.
+        under_way = {"exercise": "chair_rotation_internal", "side": "right", "active": True, "counting": True,
+                     "in_rep": True, "hold_s": 2.0, "hold_target_s": 3, "reps_done": 2, "reps_target": 20,
+                     "direction": "internal", "detail": None, "last_rep": reps[-1], "result": None}
+        page.evaluate("([reps, state]) => Promise.all([import('/static/state.js'), import('/static/exercises.js')])"
+                      ".then(([s, e]) => { s.app.exercise.reps = reps.slice(0, 2); e.updateExercise(state);"
+                      " s.app.ws.close(); })", [reps, under_way])
+        said = page.locator("#exercise-say").inner_text()
+        assert said == ("Connection lost: the exercise stopped after 2 reps, which are kept; rep 4 was cut off and"
+                        " is not counted. It goes on when the connection is back: do rep 4 again."), said
+        page.wait_for_function("() => window.hiprom.spoken.some((s) => s.text.startsWith('Connection back.'))",
+                               timeout=15_000)
         page.wait_for_function("() => document.getElementById('exercise-count').textContent === '2 of 20'",
                                timeout=15_000)  # started again on the new connection, with its reps
         spoken = page.evaluate("window.hiprom.spoken.map((s) => s.text)")
-        assert "Connection lost." in spoken and any(s.startswith("Connection back.") for s in spoken), spoken
+        assert "Connection lost. Rep 4 is not counted: do it again." in spoken, spoken
+        assert page.evaluate("() => import('/static/state.js').then((m) => m.app.exercise.reps.length)") == 3
         page.locator("#btn-exercise-done").click()
         page.wait_for_function("() => /save the session first/.test(document.getElementById('exercise-say').textContent)",
                                timeout=10_000)
