@@ -17,7 +17,7 @@ import { drawSkeleton, fitCanvas } from "./skeleton.js";
 import { fitPreview, setMirror, setSource } from "./preview.js";
 import { guideConnectionLost, unsavedShown, updateGuide } from "./guide.js";
 import { exerciseConnectionLost, exerciseRefused, updateExercise } from "./exercises.js";
-import { clearProblem, frameAnswered, startBrowserMode, stopBrowserCamera } from "./camera.js";
+import { clearProblem, frameAnswered, pauseStatus, startBrowserMode, stopBrowserCamera } from "./camera.js";
 import { bindInput } from "./keys.js";
 
 function clearLive() {
@@ -33,7 +33,7 @@ function onMessage(msg) {
     const activeSide = msg.state && msg.state.phase === "trial" && msg.state.step ? msg.state.step.side : null;
     for (const side of facts.sides) updateSide(side, msg.sides[side], side === activeSide, (msg.peaks || {})[side]);
     drawSkeleton(msg.landmarks, msg.size_wh, activeSide);
-    setStatus(msg.status);
+    setStatus(pauseStatus() || msg.status);
     const q = msg.quality || {};
     const t = msg.timing || {};
     setText(ui.statusMeta, [

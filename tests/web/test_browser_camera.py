@@ -139,6 +139,36 @@ def test_a_wide_camera_reaches_the_server_at_full_height(launch, footage_dir, mo
         context.close()
 
 
+def test_a_hidden_tab_or_a_camera_taken_away_pauses_the_pictures_and_says_so(
+        launch, footage_dir, model_path, monkeypatch, tmp_path):
+    """A hidden tab's timers run once a second and its picture may freeze: the server measured those
+    pictures (a still, frozen person). A muted camera (another program took it, its cover closed) sent
+    its last picture on and on. Now no picture is sent and the status line says why."""
+    monkeypatch.setenv("HIPROM_MODEL_DIR", str(model_path.parent))
+    y4m = write_sized_y4m(footage_dir / "rendered" / "gt01.mp4", tmp_path / "still.y4m", (640, 480))
+    with serve_in_thread(ServerSettings(start_source=False, db=str(tmp_path / "r.db"))) as url:
+        context, page, _ = open_browser_camera(launch, y4m, url)
+        frames = "Number(document.body.dataset.frames)"
+        for pause, code, words in (
+            ("Object.defineProperty(document, 'hidden', {value: true, configurable: true})",
+             "paused_hidden", "Measuring paused while this tab is hidden: come back to it to go on."),
+            ("document.getElementById('local-video').srcObject.getVideoTracks()[0].dispatchEvent(new Event('mute'))",
+             "camera_muted", "The camera sends no pictures: close any other program that uses it, or open its cover."),
+        ):
+            page.evaluate(pause)
+            page.wait_for_function(f"() => document.getElementById('status').dataset.code === '{code}'", timeout=5_000)
+            assert page.locator("#status-text").inner_text() == words
+            page.wait_for_timeout(500)  # an answer still on its way
+            held = page.evaluate(frames)
+            page.wait_for_timeout(1000)
+            assert page.evaluate(frames) == held  # nothing sent, nothing measured
+            assert words in page.evaluate("window.hiprom.spoken.map((s) => s.text)")
+            page.evaluate("delete document.hidden; document.getElementById('local-video').srcObject"
+                          ".getVideoTracks()[0].dispatchEvent(new Event('unmute'))")
+            page.wait_for_function(f"() => {frames} > {held} + 5", timeout=10_000)  # going on
+        context.close()
+
+
 def test_a_small_camera_is_advised_on_and_the_test_goes_on(launch, footage_dir, model_path, monkeypatch, tmp_path):
     monkeypatch.setenv("HIPROM_MODEL_DIR", str(model_path.parent))
     y4m = write_sized_y4m(footage_dir / "rendered" / "gt01.mp4", tmp_path / "small.y4m", (320, 240))
