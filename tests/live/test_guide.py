@@ -16,6 +16,7 @@ from hiprom.demo import DEMO_TRIALS, HIKED_TRIAL, demo_recording
 from hiprom.kinematics import QualityFlag
 from hiprom.landmarks import SIDES, Landmark
 from hiprom.live import recorder as recorder_module
+from hiprom.live.exercise import LiveExercise, camera_exercise
 from hiprom.live.guide import STEPS, Guide, GuideConfig, GuideInput
 from hiprom.live.placement import setup_checks
 from hiprom.live.steps import TrialRecord
@@ -389,6 +390,11 @@ def test_a_picture_upside_down_shows_no_angle_and_says_what_to_do():
     assert reading.status.code == "picture_turned" and "upside down" in reading.status.text
     assert [reading.sides[side]["angle_deg"] for side in SIDES] == [None, None]
     assert proc.guide.state()["detail"] == reading.status.text
+    # A counted exercise waiting for its lead-in says the same, not "Your left leg must be visible".
+    proc.start_exercise(LiveExercise(camera_exercise("chair_rotation_internal", "left"), "left"))
+    for i in range(rec.n_frames):
+        proc.process(1000.0 + rec.t_ms[i], rec.image[i], rec.world[i], rec.size_wh, 1)
+    assert proc.exercise_state()["detail"] == reading.status.text
 
 
 def test_setup_passes_after_the_checks_hold():

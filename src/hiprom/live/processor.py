@@ -171,6 +171,7 @@ class LiveProcessor:
         self._camera: dict | None = None
         self._camera_at_s = -math.inf
         self._recent: deque[tuple[float, np.ndarray]] = deque()  # (t_s, angle) over the meter's calibration_s
+        self._turned: str | None = None  # the last frame's picture upside down or on its side: what to do
 
     # -- lifecycle ---------------------------------------------------------
     def close(self) -> None:
@@ -249,7 +250,7 @@ class LiveProcessor:
         flags = tuple(flag_names(int(b)) for b in np.asarray(reading.flags).reshape(2))
         methods = [METHODS[int(v)] for v in np.asarray(reading.method).reshape(2)]
         person = bool(np.isfinite(image[:, 0]).any())
-        turned = picture_turned(image, self._size_wh) if person else None
+        turned = self._turned = picture_turned(image, self._size_wh) if person else None
         if turned is not None:  # the kernel reads up and down from the picture: no reading is right
             angle, unc = np.full(2, np.nan), np.full(2, np.nan)
         if n_people < 0:
@@ -339,6 +340,8 @@ class LiveProcessor:
         counted a bogus first rep and read 30 deg reps as 20 deg).
         """
         cfg = self.guide.cfg
+        if self._turned is not None:  # not "must be visible": the legs are seen, the wrong way up
+            return self._turned
         if not self._recent:
             return hold_still(legs)
         hint = rest_hint(self._recent[-1][1], cfg, legs)  # what to do now
