@@ -35,7 +35,7 @@ const PROBLEMS = {
   lost: {
     code: "camera_lost",
     title: "The camera stopped",
-    text: "It was unplugged or switched off. Plug it back in, then press Try again. Or use the server camera.",
+    text: "It was unplugged, switched off or taken by another program. Plug it back in or close that program, then press Try again. Or use the server camera.",
   },
   api: {
     code: "no_camera_api",
@@ -74,11 +74,35 @@ export function clearProblem() {
 export function stopBrowserCamera() {
   if (app.sendTimer) { clearInterval(app.sendTimer); app.sendTimer = null; }
   if (app.stream) {
-    for (const t of app.stream.getTracks()) { t.onended = null; t.stop(); }
+    for (const t of app.stream.getTracks()) { t.onended = t.onmute = t.onunmute = null; t.stop(); }
+    app.cameraMuted = false;
+    app.paused = null;
     app.stream = null;
   }
   ui.video.srcObject = null;
   ui.video.hidden = true;
+}
+
+/** Why no picture can be sent now (this tab hidden: the browser slows its timers to one a second and
+ * may freeze the picture; the camera muted: it sends no pictures, taken by another program or
+ * covered), as the status the page shows; null when pictures can be sent. */
+const PAUSES = {
+  hidden: { level: "warn", code: "paused_hidden", text: "Measuring paused while this tab is hidden: come back to it to go on." },
+  muted: { level: "warn", code: "camera_muted", text: "The camera sends no pictures: close any other program that uses it, or open its cover." },
+};
+
+function pause() {
+  const why = document.hidden ? "hidden" : app.cameraMuted ? "muted" : null;
+  if (why !== app.paused) {
+    app.paused = why;
+    if (why) { setStatus(PAUSES[why]); say(PAUSES[why].text); }
+  }
+  return why;
+}
+
+/** The pause's status while no picture is sent (an answer still on its way must not hide it), else null. */
+export function pauseStatus() {
+  return app.mode === "browser" && app.paused ? PAUSES[app.paused] : null;
 }
 
 /** The server answered a picture: one fewer in flight. */
@@ -105,7 +129,11 @@ export async function startBrowserMode() {
     }
     if (app.mode !== "browser") { stopBrowserCamera(); return; } // switched back while asking
     const track = app.stream.getVideoTracks()[0];
-    if (track) track.onended = () => { if (app.mode === "browser") showProblem("lost"); };
+    if (track) {
+      track.onended = () => { if (app.mode === "browser") showProblem("lost"); };
+      track.onmute = () => { app.cameraMuted = true; pause(); };
+      track.onunmute = () => { app.cameraMuted = false; };
+    }
   }
   ui.video.srcObject = app.stream;
   ui.video.hidden = false;
@@ -116,7 +144,7 @@ export async function startBrowserMode() {
     exerciseReconnected(); // a counted exercise the lost connection stopped goes on
     if (app.sendTimer) clearInterval(app.sendTimer);
     app.sendTimer = setInterval(() => {
-      if (ws.readyState !== WebSocket.OPEN || !ui.video.videoWidth) return;
+      if (ws.readyState !== WebSocket.OPEN || !ui.video.videoWidth || pause()) return;
       const now = performance.now();
       if (app.inFlight >= 2 && now - app.lastReplyAt < 1500) return; // the server is busy: skip this picture
       if (now - app.lastReplyAt >= 1500) app.inFlight = 0;

@@ -233,6 +233,8 @@ export function updateExercise(state) {
   }
   const last = state.last_rep;
   if (last && last.number === app.exercise.reps.length + 1) app.exercise.reps.push(last);
+  // A rep under way lives on this device's connection: if it drops, that rep is cut off (said, not silently lost).
+  app.exercise.underWay = Boolean(state.active && state.counting && state.in_rep);
   if (last && last.number > ex.spokenRep) {
     ex.spokenRep = last.number;
     const peak = `${Math.round(last.peak_deg)}°`;
@@ -301,9 +303,16 @@ export function exercisedSides() {
 function lostWords() {
   const n = app.exercise.reps.filter((r) => r.counted).length;
   const reps = `${n} ${n === 1 ? "rep" : "reps"}`;
-  return app.mode === "browser" ? `Connection lost: the exercise stopped after ${reps}, which are kept.`
-    : `Connection to the server lost after ${reps}, which are kept.`;
+  if (app.mode !== "browser") return `Connection to the server lost after ${reps}, which are kept.`;
+  const cut = cutOff() ? `; rep ${nextRep()} was cut off and is not counted` : "";
+  return `Connection lost: the exercise stopped after ${reps}, which are kept${cut}.`;
 }
+
+/** The number the next rep gets (those not counted are numbered too). */
+const nextRep = () => app.exercise.reps.length + 1;
+
+/** This device's camera lost its connection mid-rep: that rep was counted on the connection, so it is lost. */
+const cutOff = () => app.mode === "browser" && app.exercise.underWay;
 
 /** The link dropped. This device's camera: its server-side count is gone, the page keeps the reps.
  * The server's source: the server may count on (a dropped link) or have restarted without it; its
@@ -312,8 +321,10 @@ export function exerciseConnectionLost() {
   if (!countedUnderWay() || app.exercise.relink) return; // said once, not at every attempt to reconnect
   app.exercise.relink = app.mode === "server";
   setText(el.hold, "");
-  el.say.textContent = `${lostWords()} ${app.exercise.stopping ? STOPPED_WHEN_BACK : "It goes on when the connection is back."}`;
-  say("Connection lost.");
+  const again = cutOff() ? `: do rep ${nextRep()} again` : "";
+  el.say.textContent = `${lostWords()} ${app.exercise.stopping ? STOPPED_WHEN_BACK : `It goes on when the connection is back${again}.`}`;
+  say(cutOff() && !app.exercise.stopping ? `Connection lost. Rep ${nextRep()} is not counted: do it again.`
+    : "Connection lost.");
 }
 
 /** The server's source, the first message after a lost link: the server kept the exercise (it goes on,
@@ -339,7 +350,7 @@ async function relinked(state) {
   }
   if (kept) { setText(el.say, "Connection back: counting goes on."); return; }
   ex.said = new Set();
-  el.say.textContent = `The server restarted: counting goes on from rep ${mine.reps.length + 1} once you sit still with your ${mine.side} foot straight.`;
+  el.say.textContent = `The server restarted: counting goes on from rep ${nextRep()} once you sit still with your ${mine.side} foot straight.`;
   say(`Sit still with your ${mine.side} foot straight.`);
 }
 
@@ -351,7 +362,8 @@ export function exerciseReconnected() {
   send({ type: "exercise", action: "start", exercise: id, side, reps });
   if (stopping) { send({ type: "exercise", action: "stop" }); return; }
   ex.said = new Set();
-  el.say.textContent = `Connection back. Sit still with your ${side} foot straight: counting goes on in a moment.`;
+  app.exercise.underWay = false;
+  el.say.textContent = `Connection back. Sit still with your ${side} foot straight: counting goes on from rep ${nextRep()} in a moment.`;
   say(`Connection back. Sit still with your ${side} foot straight.`);
 }
 

@@ -17,7 +17,7 @@ import { drawSkeleton, fitCanvas } from "./skeleton.js";
 import { fitPreview, setMirror, setSource } from "./preview.js";
 import { guideConnectionLost, unsavedShown, updateGuide } from "./guide.js";
 import { exerciseConnectionLost, exerciseRefused, exercisedSides, updateExercise } from "./exercises.js";
-import { clearProblem, frameAnswered, startBrowserMode, stopBrowserCamera } from "./camera.js";
+import { clearProblem, frameAnswered, pauseStatus, startBrowserMode, stopBrowserCamera } from "./camera.js";
 import { bindInput } from "./keys.js";
 import { offerPaper } from "./records.js";
 
@@ -39,7 +39,7 @@ function onMessage(msg) {
       updateSide(side, msg.sides[side], mark, (msg.peaks || {})[side]);
     }
     drawSkeleton(msg.landmarks, msg.size_wh, tested || (exercised.length === 1 ? exercised[0] : null));
-    setStatus(msg.status);
+    setStatus(pauseStatus() || msg.status);
     const q = msg.quality || {};
     const t = msg.timing || {};
     setText(ui.statusMeta, [

@@ -14,6 +14,20 @@ const spoken = [];
 window.hiprom = Object.assign(window.hiprom || {}, { spoken });
 
 let on = localStorage.getItem(KEY) !== "off";
+// Two tabs on the same server get the same guide: only the tab used last speaks, or the two voices
+// talk over each other. Using a tab (focus, a key, a tap) tells the others, by BroadcastChannel.
+const TAB = Math.random().toString(36).slice(2);
+const tabs = "BroadcastChannel" in window ? new BroadcastChannel("hiprom.speech") : null;
+let speaker = true;
+/** This tab speaks from now on (``always``: say so even if it already does, as a tab just opened). */
+function claim(always = false) {
+  if (speaker && !always) return;
+  speaker = true;
+  if (tabs) tabs.postMessage(TAB);
+  paint();
+}
+if (tabs) tabs.onmessage = (e) => { if (e.data !== TAB) { speaker = false; paint(); } };
+for (const type of ["focus", "keydown", "pointerdown"]) window.addEventListener(type, () => claim(), true);
 let lastKey = "";
 let lastHintAt = 0;
 let lastAdvice = "";
@@ -24,8 +38,9 @@ let lastCount = null;
  * seen beside the name is for the eye only. */
 function paint() {
   ui.speech.setAttribute("aria-pressed", String(on));
-  ui.speechState.textContent = on ? "on" : "off";
+  ui.speechState.textContent = !on ? "off" : speaker ? "on" : "other tab";
 }
+claim(true); // a tab just opened is the one in use
 
 /** Switch spoken guidance on or off (remembered). */
 export function toggleSpeech() {
@@ -42,7 +57,7 @@ function forEar(text) {
 
 /** Ask the browser to speak ``text``; ``interrupt`` drops what is still queued (it is out of date). */
 export function say(text, interrupt = true) {
-  if (!on || !text) return;
+  if (!on || !text || !speaker) return;
   const words = forEar(text);
   spoken.push({ text: words, t_ms: Math.round(performance.now()) });
   const synth = window.speechSynthesis;

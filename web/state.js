@@ -75,6 +75,8 @@ export const app = {
   stream: null,
   sendTimer: null,
   inFlight: 0,
+  paused: null, // why no picture is sent now (camera.js: "hidden", "muted"), or null
+  cameraMuted: false,
   lastReplyAt: 0,
   info: { records: false },
   /** The newest finished test ({results, steps}), kept until a newer one finishes. */

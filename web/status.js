@@ -11,6 +11,7 @@ const HELP = {
   no_camera: "device-camera",
   camera_denied: "device-camera",
   camera_lost: "device-camera",
+  camera_muted: "device-camera",
   no_camera_api: "device-camera",
   token: "token",
   disconnected: "server",

@@ -16,6 +16,7 @@ from hiprom.demo import DEMO_TRIALS, HIKED_TRIAL, demo_recording
 from hiprom.kinematics import QualityFlag
 from hiprom.landmarks import SIDES, Landmark
 from hiprom.live import recorder as recorder_module
+from hiprom.live.exercise import LiveExercise, camera_exercise
 from hiprom.live.guide import STEPS, Guide, GuideConfig, GuideInput
 from hiprom.live.placement import setup_checks
 from hiprom.live.steps import TrialRecord
@@ -366,11 +367,34 @@ def test_setup_checks(image, failing, hint):
     assert hint in " ".join(c["hint"] for c in checks if not c["ok"])
 
 
-def test_an_upside_down_camera_is_called_tilted():
-    # Its shanks point up either side of the +-180 seam: their mean direction is 180, not 0 (level).
-    inp = GuideInput(t_ms=0.0, angle_deg=np.zeros(2), image=one_frame(Camera(roll_deg=180.0)), n_people=1)
-    square = next(c for c in setup_checks(inp, GuideConfig()) if c["id"] == "square")
-    assert not square["ok"] and "The camera is tilted" in square["hint"]
+@pytest.mark.parametrize(("roll_deg", "hint"), [
+    (180.0, "The camera's picture is upside down: turn the camera or phone the right way up."),
+    (150.0, "The camera's picture is upside down: turn the camera or phone the right way up."),
+    (90.0, "The camera's picture is on its side: stand the camera or phone upright."),
+    (-90.0, "The camera's picture is on its side: stand the camera or phone upright."),
+    (30.0, "The camera is tilted: stand the laptop level."),
+])
+def test_a_camera_upside_down_or_on_its_side_is_told_so_first(roll_deg, hint):
+    # Upside down it was "The camera is tilted" while legs rested, "Too far: move the chair closer" on real frames.
+    inp = GuideInput(t_ms=0.0, angle_deg=np.zeros(2), image=one_frame(Camera(roll_deg=roll_deg)), n_people=1)
+    failing = [c["hint"] for c in setup_checks(inp, GuideConfig()) if not c["ok"]]
+    assert failing[0] == hint, failing
+
+
+def test_a_picture_upside_down_shows_no_angle_and_says_what_to_do():
+    rec = seated_recording(np.zeros((30, 2)), camera=Camera(roll_deg=180.0))
+    proc = LiveProcessor("synthetic")
+    proc.command("start")
+    for i in range(rec.n_frames):
+        reading = proc.process(rec.t_ms[i], rec.image[i], rec.world[i], rec.size_wh, 1)
+    assert reading.status.code == "picture_turned" and "upside down" in reading.status.text
+    assert [reading.sides[side]["angle_deg"] for side in SIDES] == [None, None]
+    assert proc.guide.state()["detail"] == reading.status.text
+    # A counted exercise waiting for its lead-in says the same, not "Your left leg must be visible".
+    proc.start_exercise(LiveExercise(camera_exercise("chair_rotation_internal", "left"), "left"))
+    for i in range(rec.n_frames):
+        proc.process(1000.0 + rec.t_ms[i], rec.image[i], rec.world[i], rec.size_wh, 1)
+    assert proc.exercise_state()["detail"] == reading.status.text
 
 
 def test_setup_passes_after_the_checks_hold():

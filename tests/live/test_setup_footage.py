@@ -19,12 +19,15 @@ from hiprom.recording import LandmarkRecording
 pytestmark = [pytest.mark.footage, pytest.mark.model]
 
 
-def rolled_copy(video: Path, out: Path, roll_deg: float) -> Path:
-    """``video`` with every frame turned by ``roll_deg`` about its centre (edges replicated), as mp4."""
+def rolled_copy(video: Path, out: Path, roll_deg: float, max_frames: int | None = None) -> Path:
+    """``video`` (its first ``max_frames``) with every frame turned by ``roll_deg`` about its centre (edges
+    replicated), as mp4."""
     cap = cv2.VideoCapture(str(video))
     fps = cap.get(cv2.CAP_PROP_FPS)
     writer = None
-    while True:
+    n = 0
+    while max_frames is None or n < max_frames:
+        n += 1
         ok, bgr = cap.read()
         if not ok:
             break
@@ -60,3 +63,22 @@ def test_set_up_never_blames_a_validated_camera_or_chair(tracked):
         blamed += [(float(tracked.t_ms[i]) / 1000, c["hint"]) for c in proc.guide.state()["checks"]
                    if c["id"] in ("camera", "square") and not c["ok"]]
     assert not blamed, f"{len(blamed)} of {tracked.n_frames} frames, first {blamed[0]}"
+
+
+def test_a_camera_upside_down_is_told_to_turn_round_on_real_frames(footage_dir, model_path, tmp_path):
+    """gt01 turned 180 deg (a laptop folded back, a phone on its head): the model still finds the person on
+    every frame, and the set-up said "Too far: move the chair closer to the camera." with the status
+    "Legs not measurable: keep both knees and feet in the picture."."""
+    from hiprom.pipeline import load_or_track
+
+    rec = load_or_track(rolled_copy(footage_dir / "rendered" / "gt01.mp4", tmp_path / "upside-down.mp4", 180.0, 45),
+                        model=model_path)
+    proc = LiveProcessor(rec.source, mirrored=rec.mirrored)
+    proc.command("start")
+    said = set()
+    for i in range(rec.n_frames):
+        reading = proc.process(rec.t_ms[i], rec.image[i], rec.world[i], rec.size_wh, 1)
+        said.add((reading.status.text, proc.guide.state()["detail"]))
+        assert all(reading.sides[side]["angle_deg"] is None for side in reading.sides)
+    upside_down = "The camera's picture is upside down: turn the camera or phone the right way up."
+    assert said == {(upside_down, upside_down)}

@@ -131,3 +131,25 @@ def test_a_deeply_nested_command_is_ignored_and_the_socket_stays_open(live_serve
         ws.send('{"type": "command", "action": "start"}')
         msg, _ = recv_until(ws, lambda m: (m.get("state") or {}).get("phase") == "setup", timeout=30)
         assert msg["state"]["phase"] == "setup"  # the socket still streams, and the command after the garbage was obeyed
+
+
+@pytest.mark.parametrize("path", ["/", "/static/main.js"])
+@pytest.mark.parametrize("value", ["bytes=abc", "bytes=5-2", "bytes=-", "bytes=99999999-", "bytes"])
+def test_a_range_the_file_cannot_serve_is_a_416_in_the_apis_shape(server, path, value):
+    """Starlette answered these in plain text (400 'Range header: start must be less than end', an empty 416)."""
+    size = len(httpx.get(server + path).content)
+    answer = httpx.get(server + path, headers={"Range": value})
+    assert answer.status_code == 416
+    assert answer.headers["content-type"] == "application/json"
+    assert f"it has {size}" in answer.json()["detail"]
+    assert answer.headers["content-range"] == f"bytes */{size}"
+
+
+@pytest.mark.parametrize(("value", "status", "length"),
+                         [("bytes=0-9", 206, 10), ("bytes=0-1,0-1", 206, 2), ("chars=0-1", 200, None),
+                          ("bytes=0-99999999999999999999999999", 206, None)])
+def test_a_range_that_can_be_served_is_and_another_unit_is_ignored(server, value, status, length):
+    whole = httpx.get(server + "/static/main.js").content
+    answer = httpx.get(server + "/static/main.js", headers={"Range": value})
+    assert answer.status_code == status
+    assert answer.content == whole[:length]

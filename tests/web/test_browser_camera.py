@@ -139,6 +139,36 @@ def test_a_wide_camera_reaches_the_server_at_full_height(launch, footage_dir, mo
         context.close()
 
 
+def test_a_hidden_tab_or_a_camera_taken_away_pauses_the_pictures_and_says_so(
+        launch, footage_dir, model_path, monkeypatch, tmp_path):
+    """A hidden tab's timers run once a second and its picture may freeze: the server measured those
+    pictures (a still, frozen person). A muted camera (another program took it, its cover closed) sent
+    its last picture on and on. Now no picture is sent and the status line says why."""
+    monkeypatch.setenv("HIPROM_MODEL_DIR", str(model_path.parent))
+    y4m = write_sized_y4m(footage_dir / "rendered" / "gt01.mp4", tmp_path / "still.y4m", (640, 480))
+    with serve_in_thread(ServerSettings(start_source=False, db=str(tmp_path / "r.db"))) as url:
+        context, page, _ = open_browser_camera(launch, y4m, url)
+        frames = "Number(document.body.dataset.frames)"
+        for pause, code, words in (
+            ("Object.defineProperty(document, 'hidden', {value: true, configurable: true})",
+             "paused_hidden", "Measuring paused while this tab is hidden: come back to it to go on."),
+            ("document.getElementById('local-video').srcObject.getVideoTracks()[0].dispatchEvent(new Event('mute'))",
+             "camera_muted", "The camera sends no pictures: close any other program that uses it, or open its cover."),
+        ):
+            page.evaluate(pause)
+            page.wait_for_function(f"() => document.getElementById('status').dataset.code === '{code}'", timeout=5_000)
+            assert page.locator("#status-text").inner_text() == words
+            page.wait_for_timeout(500)  # an answer still on its way
+            held = page.evaluate(frames)
+            page.wait_for_timeout(1000)
+            assert page.evaluate(frames) == held  # nothing sent, nothing measured
+            assert words in page.evaluate("window.hiprom.spoken.map((s) => s.text)")
+            page.evaluate("delete document.hidden; document.getElementById('local-video').srcObject"
+                          ".getVideoTracks()[0].dispatchEvent(new Event('unmute'))")
+            page.wait_for_function(f"() => {frames} > {held} + 5", timeout=10_000)  # going on
+        context.close()
+
+
 def test_a_small_camera_is_advised_on_and_the_test_goes_on(launch, footage_dir, model_path, monkeypatch, tmp_path):
     monkeypatch.setenv("HIPROM_MODEL_DIR", str(model_path.parent))
     y4m = write_sized_y4m(footage_dir / "rendered" / "gt01.mp4", tmp_path / "small.y4m", (320, 240))
@@ -186,12 +216,23 @@ def test_a_lost_connection_says_the_test_stopped_and_the_exercise_goes_on_with_i
         reps = [{"number": n, "start_s": 10.0 * n, "end_s": 10.0 * n + 6, "peak_deg": 25.0, "hold_s": hold,
                  "hold_start_s": 10.0 * n + 1, "hold_end_s": 10.0 * n + 1 + hold, "counted": hold > 2,
                  "reasons": [] if hold > 2 else ["released_early"]} for n, hold in ((1, 3.0), (2, 1.0), (3, 3.0))]
-        page.evaluate("(reps) => import('/static/state.js').then((m) => { m.app.exercise.reps = reps; m.app.ws.close(); })",
-                      reps)
+        # ... mid-rep 4 (the last message said a rep was under way): it was cut off, said, not silently lost.
+        under_way = {"exercise": "chair_rotation_internal", "side": "right", "active": True, "counting": True,
+                     "in_rep": True, "hold_s": 2.0, "hold_target_s": 3, "reps_done": 2, "reps_target": 20,
+                     "direction": "internal", "detail": None, "last_rep": reps[-1], "result": None}
+        page.evaluate("([reps, state]) => Promise.all([import('/static/state.js'), import('/static/exercises.js')])"
+                      ".then(([s, e]) => { s.app.exercise.reps = reps.slice(0, 2); e.updateExercise(state);"
+                      " s.app.ws.close(); })", [reps, under_way])
+        said = page.locator("#exercise-say").inner_text()
+        assert said == ("Connection lost: the exercise stopped after 2 reps, which are kept; rep 4 was cut off and"
+                        " is not counted. It goes on when the connection is back: do rep 4 again."), said
+        page.wait_for_function("() => window.hiprom.spoken.some((s) => s.text.startsWith('Connection back.'))",
+                               timeout=15_000)
         page.wait_for_function("() => document.getElementById('exercise-count').textContent === '2 of 20'",
                                timeout=15_000)  # started again on the new connection, with its reps
         spoken = page.evaluate("window.hiprom.spoken.map((s) => s.text)")
-        assert "Connection lost." in spoken and any(s.startswith("Connection back.") for s in spoken), spoken
+        assert "Connection lost. Rep 4 is not counted: do it again." in spoken, spoken
+        assert page.evaluate("() => import('/static/state.js').then((m) => m.app.exercise.reps.length)") == 3
         page.locator("#btn-exercise-done").click()
         page.wait_for_function("() => /save the session first/.test(document.getElementById('exercise-say').textContent)",
                                timeout=10_000)

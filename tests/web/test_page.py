@@ -315,3 +315,24 @@ def test_a_missing_model_is_one_line_a_red_dot_and_a_guide_that_does_not_start(l
         help_page = page.request.get(url + "/static/help.html")
         assert help_page.status == 200 and 'id="model"' in help_page.text()
         context.close()
+
+
+def test_with_a_second_tab_open_only_the_tab_used_last_speaks(page):
+    """Two tabs on the same server get the same guide: both spoke every word, one voice over the other."""
+    second = page.context.new_page()
+    second.goto(page.url)
+    second.wait_for_function("() => Number(document.body.dataset.frames || 0) > 3", timeout=10_000)
+    before = page.evaluate("window.hiprom.spoken.length")
+    second.locator("body").press("Space")  # the guided test, started in the second tab
+    second.wait_for_function("() => window.hiprom.spoken.some((s) => s.text.startsWith('Camera set-up'))",
+                             timeout=10_000)
+    page.wait_for_timeout(1500)
+    assert page.evaluate("window.hiprom.spoken.length") == before, page.evaluate("window.hiprom.spoken")
+    page.bring_to_front()
+    page.locator("body").click(position={"x": 5, "y": 5})  # the first tab used again: it speaks, the other not
+    assert second.locator("#speech-state").inner_text() == "other tab"
+    page.wait_for_function(f"() => window.hiprom.spoken.length > {before}", timeout=20_000)  # the guide goes on
+    quiet = second.evaluate("window.hiprom.spoken.length")
+    page.wait_for_function(f"() => window.hiprom.spoken.length > {before + 1}", timeout=20_000)
+    assert second.evaluate("window.hiprom.spoken.length") == quiet
+    second.close()

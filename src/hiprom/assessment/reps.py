@@ -32,7 +32,7 @@ A **repetition** is one excursion toward the exercise's direction and back:
 4. Its **hold** runs from where ``m`` rises through ``peak - tolerance``
    to where it falls back through it, both crossings interpolated between
    frames (so the time does not step with the frame rate) and continued at
-   the movement's speed to the peak (see :func:`_edge`).
+   the movement's speed to the peak (see :func:`hiprom.assessment.hold._edge`).
 5. It is **refused** when compensation (pelvis hike, trunk lean, knee drift)
    is flagged on at least ``flag_fraction`` of the hold, and **not counted**
    when released early: held less than the dose's hold minus ``hold_grace_s``.
@@ -49,9 +49,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
-from hiprom.assessment.trials import DIRECTIONS, _central_level, _robust_sd, frame_interval_s
+from hiprom.assessment.hold import RunningHold, hold_span
+from hiprom.assessment.trials import DIRECTIONS
 from hiprom.kinematics import COMPENSATION, flag_names
 from hiprom.rounding import rounded, rounded_list
 
@@ -173,62 +173,6 @@ def _sign(direction: str) -> float:
     return 1.0 if direction == "internal" else -1.0
 
 
-def _edge(t0: float, t1: float, m0: float, m1: float, level: float, tol: float, rising: bool) -> float:
-    """Where the hold begins (``rising``) or ends, from the two frames around its edge.
-
-    The line from (t0, m0) to (t1, m1) passes ``level = peak - tol`` at ``tc``; the
-    movement, continued at that speed, reaches the peak ``tol / |slope|`` later
-    (rising) or left it that much earlier. The shift is at most one frame: it
-    removes about half of the time a smooth ramp spends within ``tol`` of its end.
-    """
-    dt = t1 - t0
-    if not (math.isfinite(m0) and math.isfinite(m1)) or m1 == m0 or dt <= 0:
-        return t1 if rising else t0
-    tc = t0 + dt * min(1.0, max(0.0, (level - m0) / (m1 - m0)))
-    shift = min(dt, tol * dt / abs(m1 - m0))
-    return tc + shift if rising else tc - shift
-
-
-def _hold(t_s: np.ndarray, m: np.ndarray, settings: RepSettings) -> tuple[int, int, float, float, float]:
-    """The hold of one rep's frames: (first and last frame index in it, start and end s, held level deg).
-
-    The hold is the run of samples within ``tol`` of the held level (unmeasured ones bridged, and
-    dips under it shorter than ``return_s``: one or two frames of the pose model's glitch) that
-    holds the best window of ``level_window_s``; the level is the run's interquartile mean and
-    ``tol`` is ``hold_tolerance_deg`` or ``spread_factor`` times the robust SD of the run's samples
-    when that is more, at most ``max_tolerance_deg``. Run, level and tolerance are taken again
-    until they settle: the best window's minimum sits high in the detector's jitter and wander,
-    and a fixed 1.5 deg under it cut a held leg's hold at the first frame the reading fell below.
-    """
-    dt = frame_interval_s(t_s)
-    finite = np.isfinite(m)
-    filled = np.where(finite, m, -np.inf)
-    k = max(1, min(m.shape[0], math.ceil(settings.level_window_s / dt - 1e-6)))
-    # Sustained level: the best window minimum (a single high frame lifts no window).
-    level = sliding_window_view(filled, k).min(axis=1)
-    best = int(np.argmax(level))
-    top = float(level[best]) if np.isfinite(level[best]) else float(np.nanmax(m))
-    run, tol, peak = (best, best + k - 1), settings.max_tolerance_deg, top
-    edge = top - tol  # wide at first: the best window may sit on the top of the reading's wander
-    for _ in range(6):
-        inside = _bridged((finite & (m >= edge)) | ~finite, t_s, settings.return_s)
-        new = next(((a, b) for a, b in _runs(inside) if a <= best <= b), (best, best + k - 1))
-        vals = m[new[0] : new[1] + 1][finite[new[0] : new[1] + 1]]
-        peak = _central_level(vals) if vals.size else top
-        tol = min(settings.max_tolerance_deg,
-                  max(settings.hold_tolerance_deg, settings.spread_factor * _robust_sd(vals)))
-        settled, run, edge = new == run, new, peak - tol
-        if settled:
-            break
-    r0, r1 = run
-    above = np.flatnonzero(finite & (m >= edge))
-    above = above[(above >= r0) & (above <= r1)]
-    a, b = (int(above[0]), int(above[-1])) if above.size else (r0, r1)
-    start = _edge(t_s[a - 1], t_s[a], m[a - 1], m[a], edge, tol, True) if a > 0 else float(t_s[a])
-    end = _edge(t_s[b], t_s[b + 1], m[b], m[b + 1], edge, tol, False) if b + 1 < m.shape[0] else float(t_s[b])
-    return a, b, start, end, peak
-
-
 def measure_rep(
     t_s: np.ndarray,
     m: np.ndarray,
@@ -251,7 +195,7 @@ def measure_rep(
         settings: thresholds.
         closed: False for a rep still under way when the recording ended.
     """
-    a, b, start, end, peak = _hold(t_s, m, settings)
+    a, b, start, end, peak = hold_span(t_s, m, settings)
     hold_s = max(0.0, end - start)
 
     hold_bits = bits[a : b + 1].astype(np.int64)
@@ -275,23 +219,6 @@ def measure_rep(
         counted=not reasons,
         reasons=tuple(reasons),
     )
-
-
-def _bridged(mask: np.ndarray, t_s: np.ndarray, max_s: float) -> np.ndarray:
-    """``mask`` with its gaps (runs of False between Trues) shorter than ``max_s`` filled."""
-    out = mask.copy()
-    runs = _runs(~mask)
-    for a, b in runs:
-        if a > 0 and b + 1 < mask.shape[0] and t_s[b + 1] - t_s[a - 1] < max_s + 1e-9:
-            out[a : b + 1] = True
-    return out
-
-
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """Inclusive (first, last) of every run of True."""
-    padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
-    edges = np.flatnonzero(np.diff(padded))
-    return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2])]
 
 
 def find_reps(
@@ -351,6 +278,8 @@ class RepCounter:
         self._back_since: float | None = None  # the rep went far and is back near, not at, rest since
         # Back to return_fraction of the top since (t_s, index in _buf and angle of the lowest frame since).
         self._return: tuple[float, int, float] | None = None
+        self._running = RunningHold(settings)  # the hold timer of the frames in _running_of
+        self._running_of: list[tuple[float, float, int]] | None = None
         self.reps: list[Rep] = []
 
     @property
@@ -371,18 +300,23 @@ class RepCounter:
     def hold_so_far_s(self, t_s: float) -> float:
         """How long the rep under way has held its level so far (0 at rest, or once let go).
 
-        Timed by the rep's own measure (:func:`_hold`, the same run, level and tolerance) over the
-        frames so far, up to the last frame in the hold: a leg unseen is not known to be held, and a
-        reading under the hold for longer than a glitch (``return_s``) is a let-go.
+        Timed by the rep's own measure (:func:`~hiprom.assessment.hold.hold_span`, the same run, level
+        and tolerance) over the frames so far, up to the last frame in the hold: a leg unseen is not
+        known to be held, and a reading under the hold for longer than a glitch (``return_s``) is a
+        let-go. The frames are added to a :class:`~hiprom.assessment.hold.RunningHold` as they come,
+        not read again at each frame.
         """
         if not self.in_rep:
             return 0.0
-        t, m = (np.array(col, dtype=np.float64) for col in list(zip(*self._buf))[:2])
-        seen = np.flatnonzero(np.isfinite(m))
-        if seen.size == 0:
+        if self._running_of is not self._buf:  # a new rep's frames (the list is only appended to meanwhile)
+            self._running, self._running_of = RunningHold(self.settings), self._buf
+        for frame in self._buf[self._running.n :]:
+            self._running.add(frame[0], frame[1])
+        if self._running.last_seen < 0:
             return 0.0
-        _, b, start, _, _ = _hold(t, m, self.settings)
-        if t[seen[-1]] - t[b] > self.settings.return_s + 1e-9:
+        _, b, start, _, _ = self._running.span()
+        t = self._running.t_s
+        if t[self._running.last_seen] - t[b] > self.settings.return_s + 1e-9:
             return 0.0
         return max(0.0, min(t_s, float(t[b])) - start)
 

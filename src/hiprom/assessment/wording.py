@@ -177,6 +177,25 @@ def picture_advice(size_wh: tuple[int, int]) -> str | None:
             "less certain. A camera that gives 640×480 or more measures better; the test goes on anyway.")
 
 
+TURNED_PICTURE_DEG = 45.0
+"""Beyond this the picture is on its side (or upside down, beyond 180 minus it): the body's up
+(:func:`hiprom.kinematics.geometry.body_up_deg`) is nearer the picture's side than its top. The
+measurement levels a camera rolled up to 8 deg (validated); the set-up says "stand the laptop level"
+beyond 12 deg; a seated person on the rendered clips' real frames reads at most 14 deg in full view and
+23 deg with the other leg hidden (``bench_reps.py --real --views`` sets)."""
+
+
+def turned_picture_advice(body_up_deg: float) -> str | None:
+    """What to do when the camera's picture is upside down or on its side (a laptop folded back, a phone
+    on its head or its side), from the body's up in the picture (deg, 0 = up); None when it is upright
+    or unknown."""
+    if not math.isfinite(body_up_deg) or abs(body_up_deg) <= TURNED_PICTURE_DEG:
+        return None
+    if abs(body_up_deg) >= 180.0 - TURNED_PICTURE_DEG:
+        return "The camera's picture is upside down: turn the camera or phone the right way up."
+    return "The camera's picture is on its side: stand the camera or phone upright."
+
+
 def camera_sentence(camera: dict[str, Any] | None) -> str | None:
     """Where the camera stood, in words (None when unknown), e.g.
     "Camera 12° toward the person's left, 1.2 m above the floor, 2.0 m from the knees."."""

@@ -59,6 +59,18 @@ def to_pixels(image: np.ndarray, size_wh: tuple[int, int], index: np.ndarray | N
     return xy * np.asarray(size_wh, dtype=np.float64)
 
 
+def body_up_deg(image: np.ndarray, size_wh: tuple[int, int]) -> np.ndarray:
+    """(n,) image angle of the body's up (the ankles' midpoint -> the shoulders' midpoint) from
+    image-up, ``+`` toward image right, in [-180, 180]: about 0 for a person sitting up in the
+    picture, +-90 for a camera on its side, +-180 upside down. NaN where a landmark is not given.
+
+    In pixels: ``v = (shoulders - ankles) * (W, H)`` (means of both sides), ``phi = atan2(v_x, -v_y)``.
+    """
+    px = to_pixels(image, size_wh, np.concatenate([SHOULDER, ANKLE]))
+    v = px[:, 0:2].mean(axis=1) - px[:, 2:4].mean(axis=1)
+    return np.degrees(np.arctan2(v[:, 0], -v[:, 1]))
+
+
 def shank_direction_deg(
     image: np.ndarray,
     size_wh: tuple[int, int],

@@ -1,8 +1,8 @@
 """Where to sit and where the camera stands: the guided test's set-up checklist.
 
 Judged on one frame (:class:`hiprom.live.guide.GuideInput`) with the guide's
-thresholds (:class:`hiprom.live.guide.GuideConfig`): one person, knees and
-ankles in view, sitting square, a sensible distance and, once it is known,
+thresholds (:class:`hiprom.live.guide.GuideConfig`): one person, the picture
+the right way up, knees and ankles in view, sitting square, a sensible distance and, once it is known,
 the camera within the range where accuracy is validated. The sentences about
 the camera and the picture come from :mod:`hiprom.assessment.wording`.
 """
@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hiprom.assessment.wording import camera_advice, picture_advice
-from hiprom.kinematics.geometry import circular_mean_deg, shank_direction_deg, to_pixels
+from hiprom.assessment.wording import camera_advice, picture_advice, turned_picture_advice
+from hiprom.kinematics.geometry import body_up_deg, circular_mean_deg, shank_direction_deg, to_pixels
 from hiprom.landmarks import Landmark
 
 if TYPE_CHECKING:
@@ -49,6 +49,10 @@ def _placement_checks(inp: GuideInput, cfg: GuideConfig) -> list[dict]:
         add("distance", "Distance to the camera", False, "Sit where the camera sees you from shoulders to feet.")
         return checks
     add("person", "One person in view", inp.n_people <= 1, "More than one person in view: ask others to step out.")
+    turned = picture_turned(img, inp.size_wh)
+    add("upright", "Camera picture the right way up", turned is None, turned or "")
+    if turned is not None:  # every other check reads the picture's up and down: they would only mislead
+        return checks
 
     legs = [Landmark.LEFT_KNEE, Landmark.RIGHT_KNEE, Landmark.LEFT_ANKLE, Landmark.RIGHT_ANKLE]
     pts = img[legs]
@@ -91,6 +95,12 @@ def _placement_checks(inp: GuideInput, cfg: GuideConfig) -> list[dict]:
         advice = camera_advice(cam.get("yaw_deg"), cam.get("height_m"), cam.get("distance_m"))
         add("camera", "Camera where the measurement is accurate", not advice, " ".join(advice))
     return checks
+
+
+def picture_turned(image: np.ndarray, size_wh: tuple[int, int]) -> str | None:
+    """What to do when the person is upside down or on their side in the picture (``image``: (33, 4) of
+    one frame); None when upright or nobody is seen. Such a picture cannot be measured."""
+    return turned_picture_advice(float(body_up_deg(image[None], size_wh)[0]))
 
 
 def _lean_deg(px: np.ndarray) -> float:

@@ -35,6 +35,7 @@ from hiprom.landmarks import LEFT_RIGHT_SWAP, SIDES
 from hiprom.live.exercise import LiveExercise
 from hiprom.live.guide import BOTH_LEGS, Guide, GuideConfig, GuideInput, hold_still, rest_hint
 from hiprom.live.messages import FrameReading, Peaks, SideReading, Status, results_summary
+from hiprom.live.placement import picture_turned
 from hiprom.live.recorder import GuidedRecorder
 from hiprom.pipeline import analyze_recording
 from hiprom.recording import LandmarkRecording
@@ -170,6 +171,7 @@ class LiveProcessor:
         self._camera: dict | None = None
         self._camera_at_s = -math.inf
         self._recent: deque[tuple[float, np.ndarray]] = deque()  # (t_s, angle) over the meter's calibration_s
+        self._turned: str | None = None  # the last frame's picture upside down or on its side: what to do
 
     # -- lifecycle ---------------------------------------------------------
     def close(self) -> None:
@@ -248,6 +250,9 @@ class LiveProcessor:
         flags = tuple(flag_names(int(b)) for b in np.asarray(reading.flags).reshape(2))
         methods = [METHODS[int(v)] for v in np.asarray(reading.method).reshape(2)]
         person = bool(np.isfinite(image[:, 0]).any())
+        turned = self._turned = picture_turned(image, self._size_wh) if person else None
+        if turned is not None:  # the kernel reads up and down from the picture: no reading is right
+            angle, unc = np.full(2, np.nan), np.full(2, np.nan)
         if n_people < 0:
             n_people = int(person)
 
@@ -302,7 +307,7 @@ class LiveProcessor:
             person=person,
             n_people=n_people,
             calibrated=bool(reading.calibrated),
-            status=frame_status(person, n_people, flags, angle),
+            status=frame_status(person, n_people, flags, angle, turned),
             landmarks=lm,
             size_wh=self._size_wh,
             peaks=self.peaks(),
@@ -335,6 +340,8 @@ class LiveProcessor:
         counted a bogus first rep and read 30 deg reps as 20 deg).
         """
         cfg = self.guide.cfg
+        if self._turned is not None:  # not "must be visible": the legs are seen, the wrong way up
+            return self._turned
         if not self._recent:
             return hold_still(legs)
         hint = rest_hint(self._recent[-1][1], cfg, legs)  # what to do now
@@ -415,10 +422,14 @@ class LiveProcessor:
         return restarted
 
 
-def frame_status(person: bool, n_people: int, flags: tuple[list[str], ...], angle: np.ndarray) -> Status:
-    """One clear sentence about the current frame."""
+def frame_status(person: bool, n_people: int, flags: tuple[list[str], ...], angle: np.ndarray,
+                 turned: str | None = None) -> Status:
+    """One clear sentence about the current frame; ``turned``: what to do about a picture upside down
+    or on its side (:func:`hiprom.live.placement.picture_turned`)."""
     if not person:
         return Status("no_person", "warn", "No one in view: sit facing the camera with both knees and feet in the picture.")
+    if turned is not None:
+        return Status("picture_turned", "warn", turned)
     if n_people > 1:
         return Status("multiple_people", "warn", "More than one person in view: measuring the most central one.")
     missing = [side for side, a in zip(SIDES, angle) if not np.isfinite(a)]

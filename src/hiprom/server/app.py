@@ -14,7 +14,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hiprom import __version__
@@ -29,6 +28,7 @@ from hiprom.server.errors import (
     plain_http_error,
     responses,
 )
+from hiprom.server.files import PageFiles
 from hiprom.server.head import HeadAsGet
 from hiprom.server.limits import BodyLimit, ContainErrors
 from hiprom.server.routes import camera, guide, health, live, pages, results
@@ -93,7 +93,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         app.include_router(module.router, responses=responses(*GUARDED))
     app.include_router(guide.exercise_router, responses=responses(*GUARDED))
     app.include_router(pages.router)
-    app.mount("/static", StaticFiles(directory=web_dir), name="static")
+    app.mount("/static", PageFiles(directory=web_dir), name="static")
     app.state.records = settings.records and _include_records(app)
     one_error_shape(app)
     return app

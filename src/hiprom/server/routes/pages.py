@@ -5,9 +5,10 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
 from hiprom.server.deps import SettingsDep
+from hiprom.server.files import PageFile
 from hiprom.server.webdir import find_web_dir
 
 router = APIRouter(include_in_schema=False)
@@ -25,4 +26,4 @@ def index(request: Request, settings: SettingsDep) -> Response:
         rest = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
         return RedirectResponse("/" + (f"?{rest}" if rest else ""), status_code=303,
                                 headers={"Cache-Control": "no-store"})
-    return FileResponse(find_web_dir(settings.web_dir) / "index.html", headers={"Cache-Control": "no-cache"})
+    return PageFile(find_web_dir(settings.web_dir) / "index.html", headers={"Cache-Control": "no-cache"})
