@@ -361,3 +361,36 @@ def test_the_subjects_table_shows_fifty_and_finds_one_by_pseudonym_or_name(tmp_p
     assert rows(found) == ["P-001", "P-002", "P-003"] and "The first 3 of 9 subjects by pseudonym" in found
     none = hiprom(tmp_path, "subjects", "list", "--find", "Smith").stdout
     assert "No subject's pseudonym or name contains 'Smith'" in none
+
+
+def _saved(tmp_path: Path, *analyses: dict) -> None:
+    """A store in ``tmp_path``'s default place holding ``analyses`` as sessions 1, 2, ... of subject P-1."""
+    from hiprom.store import Store
+
+    with Store(tmp_path / "data" / "hiprom.db") as store:
+        for i, analysis in enumerate(analyses):
+            store.save_analysis(analysis, subject="P-1", recorded_utc=f"2026-03-{i + 1:02d}T10:00:00Z")
+
+
+def _stored_analysis(**verdicts: str | None) -> dict:
+    """The saved fixture analysis, with the asymmetry ``verdicts`` given (measure: verdict)."""
+    analysis = json.loads((REPO / "tests" / "store" / "data" / "analysis.json").read_text(encoding="utf-8"))
+    analysis["asymmetry"]["verdicts"] = {m: verdicts.get(m, "within") for m in MEASURES}
+    return analysis
+
+
+def test_the_sessions_list_says_the_verdict_in_the_asymmetry_tables_words(tmp_path: Path) -> None:
+    """The list called a test "flagged" (and a within one nothing) where its asymmetry table, the
+    page and the PDF say "⚑ exceeds" and "within": now the list's cell is the table's words."""
+    from hiprom.report.rows import verdict_words
+
+    _saved(tmp_path, _stored_analysis(total_arc="exceeds"), _stored_analysis(total_arc="inconclusive"),
+           _stored_analysis())
+    listed = hiprom(tmp_path, "sessions", "list").stdout
+    cells = {int(line.split()[0]): line.split("│")[-2].strip() for line in listed.splitlines()
+             if re.match(r"\s*\d+ │", line)}
+    assert cells == {1: verdict_words("exceeds"), 2: verdict_words("inconclusive"), 3: verdict_words("within")}
+    assert cells == {1: "⚑ exceeds", 2: "? cannot tell", 3: "within"} and "flagged" not in listed
+    shown = hiprom(tmp_path, "sessions", "show", "1").stdout
+    asymmetry_row = [line for line in shown.splitlines() if line.startswith("Total arc") and "│" in line][-1]
+    assert asymmetry_row.rstrip().endswith("⚑ exceeds")

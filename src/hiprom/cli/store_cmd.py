@@ -108,19 +108,22 @@ def num(value: Any, suffix: str = "") -> Text:
     return Text("—", style="dim") if text == "—" else Text(text + suffix)
 
 
-VERDICT_WORDS = {"exceeds": "flagged", "inconclusive": "cannot tell"}
-"""The left/right column of a list of sessions: flagged (a difference above the threshold) or cannot tell."""
+NOT_COMPARED = "not compared"
+"""The list's left/right cell of a test whose sides could not be compared (one not measured)."""
 
 
 def _verdict_words(verdict: str | None, asymmetry_arc_deg: float | None) -> str:
-    """The list's left/right column: blank only for sides compared and within the threshold.
+    """The list's left/right column, in the asymmetry table's words (:func:`hiprom.report.rows.verdict_words`:
+    ``⚑ exceeds``, ``? cannot tell``, ``within``), never a blank.
 
     A test whose sides could not be compared (one not measured) says "not
     compared", as its report does, so a blank never stands for "no answer".
     """
+    from hiprom.report.rows import verdict_words
+
     if verdict is None and asymmetry_arc_deg is None:
-        return "not compared"
-    return VERDICT_WORDS.get(verdict or "", "")
+        return NOT_COMPARED
+    return verdict_words(verdict)
 
 
 def verdict_cell(text: Text, verdict: str | None, mark: bool = True) -> Text:
