@@ -28,8 +28,17 @@ from hiprom.landmarks import SIDES
 from hiprom.rounding import shown
 
 DEG = "°"
-NAMES = {"internal_rotation": "inward turning (IR)", "external_rotation": "outward turning (ER)", "total_arc": "total arc"}
-"""Plain names of the three measures."""
+MEASURE_LABELS = {
+    "internal_rotation": "Internal rotation",
+    "external_rotation": "External rotation",
+    "total_arc": "Total arc (IR + ER)",
+}
+"""The three measures as every table heads their rows (PDF, CLI, page) and every sentence begins with them.
+
+The PDF's "What this report means" says what each is in plain words ("internal rotation (the foot
+swings outward, the knee stays put)"), so sentences name them the same way, never another way."""
+NAMES = {m: label[:1].lower() + label[1:] for m, label in MEASURE_LABELS.items()}
+"""The measures inside a sentence ("below the normal band: left external rotation 27.0°"): :data:`MEASURE_LABELS`."""
 SIDE_WORDS = {"left": "left leg", "right": "right leg", "both": "both legs"}
 """Plain names of the sides an exercise is done with."""
 
@@ -65,7 +74,7 @@ def degrees_in_words(text: str) -> str:
 
 def asymmetry_sentence(measure: str, verdict: str | None, diff_deg: float | None, threshold_deg: float) -> str:
     """One sentence for a left/right comparison of ``measure`` (``left - right`` = ``diff_deg``)."""
-    name = NAMES[measure][:1].upper() + NAMES[measure][1:]  # not str.capitalize: "(IR)" stays upper case
+    name = MEASURE_LABELS[measure]
     t = f"{threshold_deg:g}{DEG}"
     if verdict is None or diff_deg is None:
         return f"{name}: cannot compare the sides, one of them was not measured."

@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from hiprom.assessment import Norms
-from hiprom.assessment.wording import explain
+from hiprom.assessment.wording import MEASURE_LABELS, explain
 from hiprom.landmarks import SIDES
 from hiprom.rounding import rounded as rounded_number
 from hiprom.rounding import shown
@@ -23,11 +23,6 @@ DECIMALS = 1
 MEASURES: tuple[str, ...] = ("internal_rotation", "external_rotation", "total_arc")
 """Measures of each side, in report order (prefixes of the ``sides`` fields)."""
 
-MEASURE_LABELS = {
-    "internal_rotation": "Internal rotation",
-    "external_rotation": "External rotation",
-    "total_arc": "Total arc (IR + ER)",
-}
 
 # Fields of analysis["sides"][side] (docs/formats.md), in export column order: each measure's
 # figure, its ±, % of the reference, band verdict, then how it was found.
