@@ -184,6 +184,9 @@ def test_report_pdf_has_the_exported_figures_and_renders(home: Path) -> None:
             assert figures[offset:offset + 3] == [fmt(s[f"{measure}_deg"]), fmt(s[f"{measure}_unc_deg"]),
                                                   fmt(s[f"{measure}_pct_norm"])]
         assert asym[0] == fmt(summary["asymmetry"][f"{measure}_deg"], signed=True)  # "−9.2", "+0.4": the page's
+    analysis = json.loads((home / "analysis.json").read_text(encoding="utf-8"))  # 'sessions show' says the same
+    recording = f"{analysis['frames']} frames at {fmt(analysis['fps'])} fps, {fmt(analysis['duration_s'])} s"
+    assert re.search(r"Recording\s+" + re.escape(recording) + r"(\s|$)", text)
     reading = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     flat = re.sub(r"\s+", "", BIDI.sub("", reading))
     assert re.sub(r"\s+", "", NAME.replace("שלום", "")) in flat and "שלום" in flat
@@ -394,3 +397,15 @@ def test_the_sessions_list_says_the_verdict_in_the_asymmetry_tables_words(tmp_pa
     shown = hiprom(tmp_path, "sessions", "show", "1").stdout
     asymmetry_row = [line for line in shown.splitlines() if line.startswith("Total arc") and "│" in line][-1]
     assert asymmetry_row.rstrip().endswith("⚑ exceeds")
+
+
+def test_sessions_show_has_the_pdfs_recording_line(home: Path) -> None:
+    """The PDF's header gives the recording (frames, frame rate, length) and 'sessions show' did not; and
+    'analyze' said it another way ("137 frames, 13.7 s at 10 fps"). They now say it alike (the PDF's
+    line: test_report_pdf_has_the_exported_figures_and_renders)."""
+    analysis = json.loads((home / "analysis.json").read_text(encoding="utf-8"))
+    words = f"{analysis['frames']} frames at {fmt(analysis['fps'])} fps, {fmt(analysis['duration_s'])} s"
+    shown = hiprom(home, "sessions", "show", "1").stdout
+    assert any(line.split() == ["recording", "│", *words.split()] for line in shown.splitlines()), shown
+    analyzed = hiprom(home, "analyze", str(SAMPLE)).stdout
+    assert analyzed.splitlines()[0] == f"{SAMPLE.name}: {words}"

@@ -389,6 +389,7 @@ def sessions_show(session_id: str, db: str | None, as_json: bool) -> None:
     """Show a session: details, figures per side, asymmetry and trials."""
     from hiprom.cli.result_tables import figure_tables, quality_notes, trials_table
     from hiprom.report.figures import MEASURES, summary
+    from hiprom.report.rows import recording_words
     from hiprom.store.records import shown_time
 
     with open_store(db) as store:
@@ -409,7 +410,7 @@ def sessions_show(session_id: str, db: str | None, as_json: bool) -> None:
         ("subject", subject.pseudonym if subject else None), ("name", subject.name if subject else None),
         ("date of birth", subject.date_of_birth if subject else None),
         ("assessed", shown_time(record.recorded_utc)), ("operator", record.operator), ("source", record.source),
-        ("model", record.model), ("camera", record.camera), ("notes", record.notes),
+        ("recording", recording_words(record.analysis)), ("model", record.model), ("camera", record.camera), ("notes", record.notes),
         ("summary", fig.get("verdict")),
     ):
         details.add_row(Text(label, style="dim"), safe(value))

@@ -1,6 +1,6 @@
 """The tables a person reads of one analysis, defined once for the PDF and the CLI.
 
-Three tables, built from :func:`hiprom.report.figures.summary` (figures rounded once):
+The recording's line (frames, frame rate, length: :func:`recording_words`) and three tables, built from :func:`hiprom.report.figures.summary` (figures rounded once):
 
 - range of motion: one row per measure (:data:`MEASURE_LABELS`), each side (left
   then right) with its angle, ``±`` and ``% of ref.`` (:func:`measure_rows`);
@@ -22,7 +22,8 @@ from typing import Any
 from hiprom.assessment.reasons import reason_words
 from hiprom.assessment.wording import asymmetry_sentence
 from hiprom.landmarks import SIDES
-from hiprom.report.figures import MEASURE_LABELS, MEASURES, fmt
+from hiprom.report.figures import MEASURE_LABELS, MEASURES, fmt, number
+from hiprom.rounding import counted
 
 TRIAL_COLUMNS: dict[str, str] = {
     "#": "left", "Side": "left", "Direction": "left", "Peak": "right", "±": "right", "At (s)": "right",
@@ -45,6 +46,17 @@ UNCONFIRMED = "†"
 
 UNCONFIRMED_NOTE = ("† Unconfirmed: no trial of this direction was valid; the figure is the best held trial, "
                     "which showed compensation or a poorly seen leg (see the notes). Repeat the trial to confirm it.")
+
+
+def recording_words(analysis: dict[str, Any]) -> str:
+    """The recording an analysis was made from, as the PDF's header, ``hiprom analyze`` and ``hiprom sessions
+    show`` say it: ``410 frames at 30.0 fps, 13.7 s, mirrored`` (what is unknown is left out)."""
+    frames, fps, length = analysis.get("frames"), number(analysis.get("fps")), number(analysis.get("duration_s"))
+    rate = f"{fmt(fps)} fps" if fps else ""
+    parts = [f"{counted(int(frames), 'frame')} at {rate}" if frames is not None and rate else
+             counted(int(frames), "frame") if frames is not None else rate,
+             f"{fmt(length)} s" if length else "", "mirrored" if analysis.get("mirrored") else ""]
+    return ", ".join(p for p in parts if p) or "—"
 
 
 def percent(value: Any) -> str:
