@@ -253,8 +253,7 @@ def subjects_list(find: str | None, limit: int | None, show_all: bool, db: str |
     """List subjects by pseudonym with their number of sessions; the table shows the first 50 unless told."""
     limit = _listed(limit, show_all, as_json)
     with open_store(db) as store:
-        rows = store.subjects(find, limit=limit)
-        total = store.n_subjects(find) if limit is not None and len(rows) == limit else len(rows)
+        rows, total = store.subjects_counted(find, limit=limit)
         where = store.where
     if as_json:
         print_json([r.to_dict() for r in rows])
