@@ -93,7 +93,7 @@ def test_list_and_show(home: Path) -> None:
     assert NAME in text  # printed as typed: no markup, no escaping
     arc_row = next(line for line in text.splitlines() if line.startswith("Total arc") and "cannot tell" in line)
     assert fmt(analysis["asymmetry"]["total_arc_deg"], signed=True) in arc_row and "? cannot tell" in arc_row
-    assert "Total arc: cannot tell whether the sides differ by more than 10°" in text
+    assert "Total arc (IR + ER): cannot tell whether the sides differ by more than 10°" in text
     assert "not flagged" not in text
     subject = hiprom(home, "subjects", "show", "P-1").stdout
     assert NAME in subject and "شكرا <b>x</b>" in subject
@@ -409,3 +409,36 @@ def test_sessions_show_has_the_pdfs_recording_line(home: Path) -> None:
     assert any(line.split() == ["recording", "│", *words.split()] for line in shown.splitlines()), shown
     analyzed = hiprom(home, "analyze", str(SAMPLE)).stdout
     assert analyzed.splitlines()[0] == f"{SAMPLE.name}: {words}"
+
+
+@pytest.mark.parametrize("width", [80, 120, 200])
+def test_a_list_of_sessions_fits_the_terminal_without_cutting_a_day_a_name_or_a_figure(tmp_path: Path,
+                                                                                          width: int) -> None:
+    """On an 80-column terminal the list cut every cell to fit eleven columns: "2026…", "P-山…",
+    "demo_s…", "subj…". It now keeps each day, pseudonym and figure whole, folds a long operator or
+    file name, and at 80 columns leaves those two out with a line saying where they are."""
+    from rich.cells import cell_len
+    from rich.console import Console
+
+    from hiprom.cli.session_list import sessions_tables
+    from hiprom.store import Store
+
+    analysis = _stored_analysis(total_arc="inconclusive")
+    analysis["source"] = "2026-03-01 clinic room 2 camera B, seated test.landmarks.npz"
+    with Store(tmp_path / "hiprom.db") as store:
+        store.save_analysis(analysis, subject="P-山田", operator="Dr 王 Ana-María Núñez",
+                            recorded_utc="2026-03-01T10:00:00Z")
+        rows = store.sessions()
+    out = Console(width=width, file=io.StringIO(), color_system=None)
+    for item in sessions_tables("Sessions", rows, out.width):
+        out.print(item)
+    text = out.file.getvalue()
+    assert max(cell_len(line) for line in text.splitlines()) <= width, text
+    assert "…" not in text and "2026-03-01" in text and "P-山田" in text and "? cannot tell" in text
+    assert all(fmt(getattr(rows[0], f)) in text for f in ("left_ir_deg", "right_er_deg", "asymmetry_arc_deg"))
+    body = [line.split("│") for line in text.splitlines() if "│" in line]
+    column = lambda i: "".join(re.sub(r"\s", "", cells[i]) for cells in body)  # noqa: E731
+    if width >= 120:  # folded onto more lines, not cut
+        assert column(3) == "Dr王Ana-MaríaNúñez" and column(-1) == re.sub(r"\s", "", analysis["source"])
+    else:
+        assert "Núñez" not in text and "Operator and source left out to fit 80 columns" in text

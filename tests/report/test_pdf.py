@@ -15,10 +15,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from hiprom.assessment.wording import MEASURE_LABELS
 from hiprom.errors import HipromError
 from hiprom.report import ReportData, export_json, render_html, render_pdf, write_pdf
 from hiprom.report.charts import SIDE_COLORS
-from hiprom.report.figures import MEASURE_LABELS, MEASURES, fmt
+from hiprom.report.figures import MEASURES, fmt
 from hiprom.report.pdf import build_context
 from hiprom.store import Store
 
@@ -253,7 +254,7 @@ def test_a_flagged_asymmetry_is_shown_with_its_measure(fixture_analysis: dict) -
     asym.update(total_arc_deg=-12.3, flagged=True, flagged_measures=["total_arc"])
     html = render_html(ReportData(analysis=fixture_analysis))
     # The CSV's and the page's words, not a signed number in a sentence of its own.
-    assert ("Asymmetry flagged</strong>: Total arc: the sides differ by more than 10° "
+    assert ("Asymmetry flagged</strong>: Total arc (IR + ER): the sides differ by more than 10° "
             "(the right side turns 12.3° further).") in html
     assert html.count("⚑ exceeds") == 1
 

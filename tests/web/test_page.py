@@ -92,7 +92,6 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
     table = page.locator("#results-table")
     rows = table.locator("tbody tr")
     assert rows.count() == 3
-    text = table.inner_text()
     # Each row named as the PDF and the CLI name it (the page said "Total arc" over the PDF's "Total arc (IR + ER)").
     assert [rows.nth(i).locator("th").inner_text().split("\n")[0] for i in range(3)] == list(MEASURE_LABELS.values())
     ir_right = rows.nth(0).locator("td").nth(SIDES.index("right")).inner_text()  # columns in SIDES order

@@ -108,24 +108,6 @@ def num(value: Any, suffix: str = "") -> Text:
     return Text("—", style="dim") if text == "—" else Text(text + suffix)
 
 
-NOT_COMPARED = "not compared"
-"""The list's left/right cell of a test whose sides could not be compared (one not measured)."""
-
-
-def _verdict_words(verdict: str | None, asymmetry_arc_deg: float | None) -> str:
-    """The list's left/right column, in the asymmetry table's words (:func:`hiprom.report.rows.verdict_words`:
-    ``⚑ exceeds``, ``? cannot tell``, ``within``), never a blank.
-
-    A test whose sides could not be compared (one not measured) says "not
-    compared", as its report does, so a blank never stands for "no answer".
-    """
-    from hiprom.report.rows import verdict_words
-
-    if verdict is None and asymmetry_arc_deg is None:
-        return NOT_COMPARED
-    return verdict_words(verdict)
-
-
 def verdict_cell(text: Text, verdict: str | None, mark: bool = True) -> Text:
     """A left/right difference styled by its verdict, as ``hiprom analyze`` prints it.
 
@@ -313,7 +295,10 @@ def subjects_show(subject: str, db: str | None, as_json: bool) -> None:
                          ("added", shown_time(record.created_utc))):
         details.add_row(Text(label, style="dim"), safe(value))
     out.print(details)
-    out.print(_sessions_table(f"Sessions of {record.pseudonym}", sessions))
+    from hiprom.cli.session_list import sessions_tables
+
+    for item in sessions_tables(f"Sessions of {record.pseudonym}", sessions, out.width, subject=False):
+        out.print(item)
 
 
 @subjects.command("delete")
@@ -335,20 +320,6 @@ def subjects_delete(subject: str, yes: bool, db: str | None) -> None:
 @click.group()
 def sessions() -> None:
     """List, show, export, add and delete stored sessions."""
-
-
-def _sessions_table(title: str, rows: list[Any]) -> Table:
-    table = make_table(title, [("#", "right"), "date", "subject", "operator", ("L IR", "right"),
-                               ("L ER", "right"), ("R IR", "right"), ("R ER", "right"),
-                               ("L−R arc", "right"), "asymmetry", "source"])
-    for r in rows:
-        table.add_row(str(r.id), time_cell(r.recorded_utc), safe(r.subject), safe(r.operator),
-                      num(r.left_ir_deg), num(r.left_er_deg), num(r.right_ir_deg), num(r.right_er_deg),
-                      num(r.asymmetry_arc_deg),
-                      verdict_cell(Text(_verdict_words(r.asymmetry_verdict, r.asymmetry_arc_deg)),
-                                   r.asymmetry_verdict, mark=False),
-                      safe(r.source))
-    return table
 
 
 @sessions.command("list")
@@ -373,7 +344,11 @@ def sessions_list(subject: str | None, limit: int | None, show_all: bool, db: st
     if not rows:
         console().print(f"No sessions in {where}; save one with 'hiprom sessions add' or 'hiprom analyze --save'.")
         return
-    console().print(_sessions_table(f"Sessions in {where}", rows))
+    from hiprom.cli.session_list import sessions_tables
+
+    out = console()
+    for item in sessions_tables(f"Sessions in {where}", rows, out.width):
+        out.print(item)
     if total > len(rows):
         one_person = "" if subject is not None else ", --subject for one person's"
         console().print(Text(f"The newest {len(rows)} of {total} sessions; --limit N for more, "

@@ -20,8 +20,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from hiprom.assessment import Norms
+from hiprom.assessment.wording import MEASURE_LABELS
 from hiprom.landmarks import SIDES
-from hiprom.report.figures import MEASURE_LABELS, number
+from hiprom.report.figures import number
 from hiprom.rounding import MINUS, shown
 from hiprom.store.records import shown_time
 

@@ -12,11 +12,10 @@ from typing import Any
 
 from hiprom.assessment import Catalogue, current_program, load_catalogue
 from hiprom.assessment.exercises import Dose
-from hiprom.assessment.wording import SIDE_WORDS, degrees_in_words
+from hiprom.assessment.wording import MEASURE_LABELS, SIDE_WORDS, degrees_in_words
 from hiprom.report.data import ReportData
 from hiprom.store import Store
 from hiprom.store.records import shown_time
-from hiprom.report.figures import MEASURE_LABELS
 
 
 def clinic_mdc(store: Store) -> tuple[dict[str, float], str]:

@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from hiprom.assessment import Norms
-from hiprom.assessment.wording import MEASURE_LABELS, explain
+from hiprom.assessment.wording import explain
 from hiprom.landmarks import SIDES
 from hiprom.rounding import rounded as rounded_number
 from hiprom.rounding import shown

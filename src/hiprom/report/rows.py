@@ -20,9 +20,9 @@ from __future__ import annotations
 from typing import Any
 
 from hiprom.assessment.reasons import reason_words
-from hiprom.assessment.wording import asymmetry_sentence
+from hiprom.assessment.wording import MEASURE_LABELS, asymmetry_sentence
 from hiprom.landmarks import SIDES
-from hiprom.report.figures import MEASURE_LABELS, MEASURES, fmt, number
+from hiprom.report.figures import MEASURES, fmt, number
 from hiprom.rounding import counted
 
 TRIAL_COLUMNS: dict[str, str] = {

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gzip
-import itertools
 import json
 import os
 import secrets
