@@ -105,7 +105,7 @@ def test_a_session_whose_sides_were_not_compared_says_so_in_the_list(tmp_path: P
 
     _, rot = protocol([Trial("right", "internal", 38.0), Trial("right", "external", 45.0)], lead_s=3.0)
     seated_recording(rot, image_noise_px=0.6, seed=4).save(tmp_path / "right.landmarks.npz")
-    hiprom(tmp_path, "analyze", str(tmp_path / "right.landmarks.npz"), "--save", "--subject", "P-1", "-q")
+    analyzed = hiprom(tmp_path, "analyze", str(tmp_path / "right.landmarks.npz"), "--save", "--subject", "P-1").stdout
     listed = hiprom(tmp_path, "sessions", "list").stdout
     row = next(line for line in listed.splitlines() if "P-1" in line)
     assert "not compared" in row
@@ -113,6 +113,10 @@ def test_a_session_whose_sides_were_not_compared_says_so_in_the_list(tmp_path: P
     # analysis's quality notes (the session showed dashes and nothing else).
     shown = hiprom(tmp_path, "sessions", "show", "1").stdout
     assert "note: left: no trial found" in shown
+    # 'analyze' printed the tables without the sentences 'sessions show' gives under them: both do now.
+    said = [f"{label}: cannot compare the sides, one of them was not measured." for label in MEASURES.values()]
+    for text in (analyzed, shown):
+        assert [line for line in text.splitlines() if "cannot compare" in line] == said
 
 
 def test_times_are_read_on_the_clinics_clock_in_every_output(tmp_path: Path) -> None:

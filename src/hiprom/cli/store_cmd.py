@@ -362,7 +362,7 @@ def sessions_list(subject: str | None, limit: int | None, show_all: bool, db: st
 def sessions_show(session_id: str, db: str | None, as_json: bool) -> None:
     """Show a session: details, figures per side, asymmetry and trials."""
     from hiprom.cli.result_tables import figure_tables, quality_notes, trials_table
-    from hiprom.report.figures import MEASURES, summary
+    from hiprom.report.figures import summary
     from hiprom.report.rows import recording_words
     from hiprom.store.records import shown_time
 
@@ -376,7 +376,6 @@ def sessions_show(session_id: str, db: str | None, as_json: bool) -> None:
         return
     assert record.analysis is not None
     fig = summary(record.analysis)
-    asym = fig["asymmetry"]
     out = console()
     details = make_table(f"Session #{record.id}", ["", ""])
     details.show_header = False
@@ -391,9 +390,6 @@ def sessions_show(session_id: str, db: str | None, as_json: bool) -> None:
     out.print(details)
     for item in figure_tables(fig):
         out.print(item)
-    for m in MEASURES:  # the report's sentences; a session saved before verdicts existed has none
-        if asym.get(f"{m}_words"):
-            out.print(verdict_cell(Text(asym[f"{m}_words"]), asym.get(f"{m}_verdict"), mark=False))
     if fig["camera_position"]:
         out.print(Text(" ".join([fig["camera_position"], *fig["camera_advice"]]), style="dim"))
     for item in [*trials_table(fig, f"'hiprom sessions export {record.id} --format csv --table trials'"),
