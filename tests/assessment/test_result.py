@@ -84,7 +84,7 @@ def test_full_test_figures(make_kin, noisy_protocol, full_test):
                                 "total_arc": "inconclusive"}
     assert result["series"]["left_deg"][0] is None
     assert [tr["side"] + tr["direction"][0] for tr in result["trials"]] == ["righti", "righte", "lefti", "lefte"]
-    assert ("Cannot tell whether the sides differ by more than 10° in internal rotation, total arc (IR + ER); repeat the test"
+    assert ("Cannot tell whether the sides differ by more than 10° in internal rotation, total arc; repeat the test"
             in result["verdict"])
     assert set(result["camera"]) == {"yaw_deg", "height_m", "distance_m"}
 

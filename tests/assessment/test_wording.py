@@ -107,19 +107,19 @@ def test_only_pictures_smaller_than_640_by_480_get_a_note(size_wh, noted):
 @pytest.mark.parametrize("measure", ["internal_rotation", "external_rotation", "total_arc"])
 def test_sentences_name_each_measure_as_the_tables_do(measure: str) -> None:
     """A sentence said "Inward turning (IR): cannot tell ..." under a table row headed "Internal
-    rotation" (page, PDF, CLI): one name per measure now, the tables' (upper case kept: "(IR + ER)")."""
+    rotation" (page, PDF, CLI): one name per measure now, the tables' (the arc's row adds "(IR + ER)")."""
     from hiprom.report.figures import summary
     from hiprom.report.rows import measure_rows
 
-    label = MEASURE_LABELS[measure]
-    assert asymmetry_sentence(measure, "inconclusive", 5.0, 10.0).startswith(f"{label}: cannot tell")
-    assert asymmetry_sentence(measure, None, None, 10.0).startswith(f"{label}: cannot compare")
-    assert NAMES[measure] == label[0].lower() + label[1:]
+    name = NAMES[measure][0].upper() + NAMES[measure][1:]
+    assert MEASURE_LABELS[measure] == name + (" (IR + ER)" if measure == "total_arc" else "")
+    assert asymmetry_sentence(measure, "inconclusive", 5.0, 10.0).startswith(f"{name}: cannot tell")
+    assert asymmetry_sentence(measure, None, None, 10.0).startswith(f"{name}: cannot compare")
     if measure != "total_arc":
         assert band_sentence("right", measure.split("_")[0], None, (30.0, 40.0)) == f"Right {NAMES[measure]}: not measured."
     result = {"asymmetry": {"verdicts": {measure: "exceeds"}, f"{measure}_deg": -12.0, "threshold_deg": 10.0}, "sides": {}}
     row = next(r for r in measure_rows(summary(result)) if r["key"] == measure)
-    assert row["label"] == label and row["sentence"].startswith(f"{label}: the sides differ")
+    assert row["label"] == MEASURE_LABELS[measure] and row["sentence"].startswith(f"{name}: the sides differ")
     assert "turning" not in " ".join(explain(result)["asymmetry"].values())
 
 

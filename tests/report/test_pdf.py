@@ -254,7 +254,7 @@ def test_a_flagged_asymmetry_is_shown_with_its_measure(fixture_analysis: dict) -
     asym.update(total_arc_deg=-12.3, flagged=True, flagged_measures=["total_arc"])
     html = render_html(ReportData(analysis=fixture_analysis))
     # The CSV's and the page's words, not a signed number in a sentence of its own.
-    assert ("Asymmetry flagged</strong>: Total arc (IR + ER): the sides differ by more than 10° "
+    assert ("Asymmetry flagged</strong>: Total arc: the sides differ by more than 10° "
             "(the right side turns 12.3° further).") in html
     assert html.count("⚑ exceeds") == 1
 

@@ -28,17 +28,21 @@ from hiprom.landmarks import SIDES
 from hiprom.rounding import shown
 
 DEG = "°"
-MEASURE_LABELS = {
-    "internal_rotation": "Internal rotation",
-    "external_rotation": "External rotation",
-    "total_arc": "Total arc (IR + ER)",
-}
-"""The three measures as every table heads their rows (PDF, CLI, page) and every sentence begins with them.
+NAMES = {"internal_rotation": "internal rotation", "external_rotation": "external rotation", "total_arc": "total arc"}
+"""The three measures in every sentence ("below the normal band: left external rotation 27.0°"), the
+words of the tables (:data:`MEASURE_LABELS`). The PDF's "What this report means" says what each is
+("internal rotation (the foot swings outward, the knee stays put)"), so no other words are used."""
+MEASURE_LABELS = {m: name[:1].upper() + name[1:] + (" (IR + ER)" if m == "total_arc" else "")
+                  for m, name in NAMES.items()}
+"""The measures as every table heads their rows (PDF, CLI, page): :data:`NAMES`, the arc with what it adds up."""
 
-The PDF's "What this report means" says what each is in plain words ("internal rotation (the foot
-swings outward, the knee stays put)"), so sentences name them the same way, never another way."""
-NAMES = {m: label[:1].lower() + label[1:] for m, label in MEASURE_LABELS.items()}
-"""The measures inside a sentence ("below the normal band: left external rotation 27.0°"): :data:`MEASURE_LABELS`."""
+
+def side_measure(side: str, measure: str) -> str:
+    """One side's figure as a table row names it: ``Left total arc (IR + ER)`` (re-test tables)."""
+    label = MEASURE_LABELS[measure]
+    return f"{side.capitalize()} {label[:1].lower()}{label[1:]}"
+
+
 SIDE_WORDS = {"left": "left leg", "right": "right leg", "both": "both legs"}
 """Plain names of the sides an exercise is done with."""
 
@@ -74,7 +78,7 @@ def degrees_in_words(text: str) -> str:
 
 def asymmetry_sentence(measure: str, verdict: str | None, diff_deg: float | None, threshold_deg: float) -> str:
     """One sentence for a left/right comparison of ``measure`` (``left - right`` = ``diff_deg``)."""
-    name = MEASURE_LABELS[measure]
+    name = NAMES[measure][:1].upper() + NAMES[measure][1:]
     t = f"{threshold_deg:g}{DEG}"
     if verdict is None or diff_deg is None:
         return f"{name}: cannot compare the sides, one of them was not measured."
