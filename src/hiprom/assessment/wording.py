@@ -24,6 +24,7 @@ import re
 from typing import Any
 
 from hiprom.assessment.reasons import not_measurable_advice
+from hiprom.assessment.summary import asymmetry_verdicts, band_verdict
 from hiprom.landmarks import SIDES
 from hiprom.rounding import shown
 
@@ -103,7 +104,7 @@ def overall_asymmetry(result: dict[str, Any]) -> dict[str, Any]:
     when the differences were measured and decided.
     """
     asym = result.get("asymmetry") or {}
-    verdicts = [(asym.get("verdicts") or {}).get(m) for m in NAMES]
+    verdicts = list(asymmetry_verdicts(asym).values())
     t = f"{float(asym.get('threshold_deg') or 10.0):g}{DEG}"
     partial = False
     if result.get("measurable") is False:
@@ -207,6 +208,17 @@ def camera_sentence(camera: dict[str, Any] | None) -> str | None:
     return "Camera " + ", ".join(parts) + " (estimated from the resting pose)."
 
 
+def _band(side: dict[str, Any], direction: str, band: tuple[float, float]) -> str | None:
+    """A side's ``direction`` figure against ``band``: as the result says, or, for a result saved before
+    band verdicts existed, placed now (:func:`~hiprom.assessment.summary.band_verdict`); None when not measured.
+    Such a result's figures were called "not measured" beside their numbers."""
+    verdict = side.get(f"{direction}_rotation_band")
+    value = side.get(f"{direction}_rotation_deg")
+    if verdict is not None or value is None:
+        return verdict
+    return band_verdict(float(value), float(side.get(f"{direction}_rotation_unc_deg") or 0.0), band)
+
+
 def explain(result: dict[str, Any]) -> dict[str, Any]:
     """Every sentence of one ``hiprom.analysis/1`` result, for the page, PDF and exports.
 
@@ -216,7 +228,7 @@ def explain(result: dict[str, Any]) -> dict[str, Any]:
     the last what to film differently when the result, or a side, could not be measured ("" when all was).
     """
     asym = result.get("asymmetry") or {}
-    verdicts = asym.get("verdicts") or {}
+    verdicts = asymmetry_verdicts(asym)
     threshold = float(asym.get("threshold_deg") or 10.0)
     norms = result.get("norms") or {}
     given = norms.get("bands") or {}
@@ -229,10 +241,7 @@ def explain(result: dict[str, Any]) -> dict[str, Any]:
         },
         "overall": overall_asymmetry(result),
         "bands": {
-            side: {
-                d: band_sentence(side, d, (sides.get(side) or {}).get(f"{d}_rotation_band"), bands[d])  # type: ignore[arg-type]
-                for d in ("internal", "external")
-            }
+            side: {d: band_sentence(side, d, _band(sides.get(side) or {}, d, bands[d]), bands[d]) for d in ("internal", "external")}
             for side in SIDES
         },
         "camera": camera_advice(camera.get("yaw_deg"), camera.get("height_m"), camera.get("distance_m")),

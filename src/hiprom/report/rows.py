@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from hiprom.assessment.reasons import reason_words
-from hiprom.assessment.wording import MEASURE_LABELS, asymmetry_sentence
+from hiprom.assessment.wording import MEASURE_LABELS
 from hiprom.landmarks import SIDES
 from hiprom.report.figures import MEASURES, fmt, number
 from hiprom.rounding import counted
@@ -72,19 +72,6 @@ def confirmed(side: dict[str, Any], measure: str) -> bool:
     return side.get(f"{measure}_confirmed", True) is not False
 
 
-def measure_verdict(asym: dict[str, Any], measure: str, diff: float | None, threshold: float) -> str | None:
-    """The left/right verdict of ``measure`` (``exceeds``, ``inconclusive``, ``within``, None when not
-    compared); an analysis saved before three-way verdicts existed is judged by its flag (or, lacking
-    that, its point difference)."""
-    if diff is None:
-        return None
-    if asym.get(f"{measure}_verdict"):
-        return asym[f"{measure}_verdict"]
-    flagged = asym.get("flagged_measures")
-    exceeds = measure in flagged if flagged is not None else abs(diff) > threshold
-    return "exceeds" if exceeds else "within"
-
-
 def measure_rows(fig: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per measure of ``fig`` (``figures.summary``): each side's figures (left, right) and the asymmetry.
 
@@ -95,7 +82,6 @@ def measure_rows(fig: dict[str, Any]) -> list[dict[str, Any]]:
     ``sentence`` (the patient's words), ``flagged`` and ``within_mdc`` (under the lower MDC).
     """
     asym = fig["asymmetry"]
-    threshold = fig["asymmetry_threshold_deg"]
     mdc_lo = fig["mdc_deg"][0]
     bands = fig["bands"]
     rows = []
@@ -114,7 +100,7 @@ def measure_rows(fig: dict[str, Any]) -> list[dict[str, Any]]:
             bands["internal"][0] + bands["external"][0], bands["internal"][1] + bands["external"][1],
         ]
         diff = asym.get(f"{m}_deg")
-        verdict = measure_verdict(asym, m, diff, threshold)
+        verdict = asym.get(f"{m}_verdict") if diff is not None else None
         within_mdc = diff is not None and abs(diff) < mdc_lo
         rows.append({
             "key": m, "label": MEASURE_LABELS[m], "sides": sides, "band": band,
@@ -123,8 +109,7 @@ def measure_rows(fig: dict[str, Any]) -> list[dict[str, Any]]:
             "larger": None if not diff else ("left" if diff > 0 else "right"),
             "verdict": verdict,
             "verdict_words": verdict_words(verdict),
-            # The words the CSV and the page give; an analysis saved before they existed gets them made here.
-            "sentence": asym.get(f"{m}_words") or asymmetry_sentence(m, verdict, diff, threshold),
+            "sentence": asym.get(f"{m}_words"),  # the CSV's and the page's words
             "flagged": verdict == "exceeds",
             "within_mdc": within_mdc,
         })
