@@ -116,8 +116,10 @@ def test_sentences_name_each_measure_as_the_tables_do(measure: str) -> None:
     assert asymmetry_sentence(measure, "inconclusive", 5.0, 10.0).startswith(f"{name}: cannot tell")
     assert asymmetry_sentence(measure, None, None, 10.0).startswith(f"{name}: cannot compare")
     if measure != "total_arc":
-        assert band_sentence("right", measure.split("_")[0], None, (30.0, 40.0)) == f"Right {NAMES[measure]}: not measured."
-    result = {"asymmetry": {"verdicts": {measure: "exceeds"}, f"{measure}_deg": -12.0, "threshold_deg": 10.0}, "sides": {}}
+        direction = measure.split("_")[0]
+        assert band_sentence("right", direction, None, (30.0, 40.0)) == f"Right {NAMES[measure]}: not measured."
+    asym = {"verdicts": {measure: "exceeds"}, f"{measure}_deg": -12.0, "threshold_deg": 10.0}
+    result = {"asymmetry": asym, "sides": {}}
     row = next(r for r in measure_rows(summary(result)) if r["key"] == measure)
     assert row["label"] == MEASURE_LABELS[measure] and row["sentence"].startswith(f"{name}: the sides differ")
     assert "turning" not in " ".join(explain(result)["asymmetry"].values())

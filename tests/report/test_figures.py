@@ -62,7 +62,8 @@ def test_summary_of_a_real_analysis_matches_its_figures(analysis: dict) -> None:
                 assert s["sides"][side][key] == round(value, 1)
 
 
-def test_an_analysis_saved_before_verdicts_reads_alike_in_its_table_sentences_and_answer(fixture_analysis: dict) -> None:
+def test_an_analysis_saved_before_verdicts_reads_alike_in_its_table_sentences_and_answer(
+        fixture_analysis: dict) -> None:
     """A session saved before three-way and band verdicts existed (as tests/store/data/analysis.json is):
     its asymmetry table said "within" for each measure while the PDF's box said "Your two hips could not be
     compared", its CSV had no verdicts, and "Left internal rotation: not measured." stood beside 32.1°. All

@@ -241,7 +241,8 @@ def explain(result: dict[str, Any]) -> dict[str, Any]:
         },
         "overall": overall_asymmetry(result),
         "bands": {
-            side: {d: band_sentence(side, d, _band(sides.get(side) or {}, d, bands[d]), bands[d]) for d in ("internal", "external")}
+            side: {d: band_sentence(side, d, _band(sides.get(side) or {}, d, bands[d]), bands[d])
+                   for d in ("internal", "external")}
             for side in SIDES
         },
         "camera": camera_advice(camera.get("yaw_deg"), camera.get("height_m"), camera.get("distance_m")),

@@ -383,7 +383,8 @@ def sessions_show(session_id: str, db: str | None, as_json: bool) -> None:
         ("subject", subject.pseudonym if subject else None), ("name", subject.name if subject else None),
         ("date of birth", subject.date_of_birth if subject else None),
         ("assessed", shown_time(record.recorded_utc)), ("operator", record.operator), ("source", record.source),
-        ("recording", recording_words(record.analysis)), ("model", record.model), ("camera", record.camera), ("notes", record.notes),
+        ("recording", recording_words(record.analysis)), ("model", record.model), ("camera", record.camera),
+        ("notes", record.notes),
         ("summary", fig.get("verdict")),
     ):
         details.add_row(Text(label, style="dim"), safe(value))

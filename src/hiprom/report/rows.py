@@ -1,6 +1,7 @@
 """The tables a person reads of one analysis, defined once for the PDF and the CLI.
 
-The recording's line (frames, frame rate, length: :func:`recording_words`) and three tables, built from :func:`hiprom.report.figures.summary` (figures rounded once):
+The recording's line (frames, frame rate, length: :func:`recording_words`) and three tables, built
+from :func:`hiprom.report.figures.summary` (figures rounded once):
 
 - range of motion: one row per measure (:data:`MEASURE_LABELS`), each side (left
   then right) with its angle, ``±`` and ``% of ref.`` (:func:`measure_rows`);

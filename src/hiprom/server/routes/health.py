@@ -43,7 +43,8 @@ def live_info(request: Request) -> dict:
 
 @router.get("/api/info", responses=responses(*GUARDED))
 def info(request: Request) -> dict:
-    """What this server offers the page, and the domain facts it shows: norms, flags, measures, landmarks, sides, instruments."""
+    """What this server offers the page, and the domain facts it shows: norms, flags, measures (their names),
+    landmarks, sides, instruments."""
     state = request.app.state
     settings = state.settings
     norms = state.live.norms
