@@ -392,13 +392,20 @@ def test_the_sessions_list_says_the_verdict_in_the_asymmetry_tables_words(tmp_pa
     page and the PDF say "⚑ exceeds" and "within": now the list's cell is the table's words."""
     from hiprom.report.rows import verdict_words
 
+    legacy = json.loads((REPO / "tests" / "store" / "data" / "analysis.json").read_text(encoding="utf-8"))
+    flagged_legacy = json.loads(json.dumps(legacy))
+    flagged_legacy["asymmetry"].update(flagged=True, flagged_measures=["total_arc"])
     _saved(tmp_path, _stored_analysis(total_arc="exceeds"), _stored_analysis(total_arc="inconclusive"),
-           _stored_analysis())
+           _stored_analysis(), legacy, flagged_legacy)  # the last two saved before verdicts existed
     listed = hiprom(tmp_path, "sessions", "list").stdout
     cells = {int(line.split()[0]): line.split("│")[-2].strip() for line in listed.splitlines()
              if re.match(r"\s*\d+ │", line)}
-    assert cells == {1: verdict_words("exceeds"), 2: verdict_words("inconclusive"), 3: verdict_words("within")}
-    assert cells == {1: "⚑ exceeds", 2: "? cannot tell", 3: "within"} and "flagged" not in listed
+    assert cells == {1: verdict_words("exceeds"), 2: verdict_words("inconclusive"), 3: verdict_words("within"),
+                     4: verdict_words("within"), 5: verdict_words("exceeds")}
+    assert cells[1] == "⚑ exceeds" and cells[2] == "? cannot tell" and "flagged" not in listed
+    legacy_row = [line for line in hiprom(tmp_path, "sessions", "show", "4").stdout.splitlines()
+                  if line.startswith("Total arc") and "│" in line][-1]
+    assert legacy_row.rstrip().endswith("within")  # the list says what the session's table says ("—" before)
     shown = hiprom(tmp_path, "sessions", "show", "1").stdout
     asymmetry_row = [line for line in shown.splitlines() if line.startswith("Total arc") and "│" in line][-1]
     assert asymmetry_row.rstrip().endswith("⚑ exceeds")

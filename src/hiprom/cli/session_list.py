@@ -22,16 +22,20 @@ NOT_COMPARED = "not compared"
 """The list's left/right cell of a test whose sides could not be compared (one not measured)."""
 
 
-def _verdict_words(verdict: str | None, asymmetry_arc_deg: float | None) -> str:
-    """The list's left/right column, in the asymmetry table's words (:func:`hiprom.report.rows.verdict_words`:
-    ``⚑ exceeds``, ``? cannot tell``, ``within``), never a blank.
+def _verdict_words(record: Any) -> str:
+    """The list's left/right column of a session, in the asymmetry table's words
+    (:func:`hiprom.report.rows.verdict_words`: ``⚑ exceeds``, ``? cannot tell``, ``within``), never a blank.
 
-    A test whose sides could not be compared (one not measured) says "not
-    compared", as its report does, so a blank never stands for "no answer".
+    A test whose sides could not be compared (one not measured) says "not compared", as its report
+    does, so a blank never stands for "no answer". A session saved before three-way verdicts existed
+    (no verdict, yet a compared arc) is read by its flag, as its tables are
+    (:func:`hiprom.assessment.summary.asymmetry_verdicts`); it read "—" beside their "within".
     """
-    if verdict is None and asymmetry_arc_deg is None:
+    if record.asymmetry_verdict is None and record.asymmetry_arc_deg is None:
         return NOT_COMPARED
-    return verdict_words(verdict)
+    if record.asymmetry_verdict is None:
+        return verdict_words("exceeds" if record.asymmetry_flagged else "within")
+    return verdict_words(record.asymmetry_verdict)
 
 
 SESSION_COLUMNS: dict[str, str] = {
@@ -61,8 +65,7 @@ def sessions_tables(title: str, rows: list[Any], width: int, *, subject: bool = 
                 "#": Text(str(r.id)), "date": time_cell(r.recorded_utc), "subject": safe(r.subject),
                 "operator": safe(r.operator), "L IR": num(r.left_ir_deg), "L ER": num(r.left_er_deg),
                 "R IR": num(r.right_ir_deg), "R ER": num(r.right_er_deg), "L−R arc": num(r.asymmetry_arc_deg),
-                "asymmetry": verdict_cell(Text(_verdict_words(r.asymmetry_verdict, r.asymmetry_arc_deg)),
-                                          r.asymmetry_verdict, mark=False),
+                "asymmetry": verdict_cell(Text(_verdict_words(r)), r.asymmetry_verdict, mark=False),
                 "source": safe(r.source),
             }
             table.add_row(*(cells[c] for c in shown_columns))
