@@ -12,8 +12,6 @@ import { say } from "./speech.js";
 /** The side of a figure ("Left internal rotation") and of an exercise ("left leg", as the PDF and the CLI say it). */
 const SIDE = { left: "Left", right: "Right" };
 const LEG = { left: "left leg", right: "right leg", both: "both legs" };
-const DIRECTION = { internal: "internal rotation", external: "external rotation" };
-const MEASURES = [["internal_rotation", "Internal rotation"], ["external_rotation", "External rotation"], ["total_arc", "Total arc"]];
 
 const el = {
   advice: $("advice"), list: $("advice-list"), panel: $("exercise"), title: $("exercise-title"),
@@ -391,8 +389,8 @@ export async function afterSave(sessionId) {
 function renderRetest(table) {
   const box = $("retest-results");
   const rows = [];
-  for (const side of ["left", "right"]) {
-    for (const [key, label] of MEASURES) {
+  for (const side of facts.sides) {
+    for (const [key, label] of Object.entries(facts.measures)) {
       const row = (table.rows || []).find((x) => x.side === side && (x.measure === key || x.measure === `${key}_deg`));
       if (!row) continue;
       rows.push({ side, label, ...row });
@@ -408,7 +406,7 @@ function renderRetest(table) {
   for (const r of rows) {
     const tr = document.createElement("tr");
     const change = r.change_deg === null || r.change_deg === undefined ? "–" : signedDegrees(r.change_deg);
-    for (const [text, lab] of [[`${SIDE[r.side]} ${r.label.toLowerCase()}`, "Measure"], [fmt(r.before_deg), "Before"], [fmt(r.after_deg), "After"], [change, "Change"], [r.verdict || "–", "Verdict"]]) {
+    for (const [text, lab] of [[`${SIDE[r.side]} ${r.label[0].toLowerCase()}${r.label.slice(1)}`, "Measure"], [fmt(r.before_deg), "Before"], [fmt(r.after_deg), "After"], [change, "Change"], [r.verdict || "–", "Verdict"]]) {
       const td = document.createElement("td");
       td.dataset.label = lab;
       td.textContent = text;

@@ -6,11 +6,8 @@ import { degrees, facts, signedDegrees, ui } from "./state.js";
 import { resetSave } from "./records.js";
 import { renderAdvice } from "./exercises.js";
 
-const ROWS = [
-  ["Internal rotation", "internal_rotation", "internal"],
-  ["External rotation", "external_rotation", "external"],
-  ["Total arc", "total_arc", "arc"],
-];
+/** Each row's measure (named by the server: facts.measures) and its normal band. */
+const ROWS = [["internal_rotation", "internal"], ["external_rotation", "external"], ["total_arc", "arc"]];
 const SIDE_LABEL = { left: "Left", right: "Right" };
 const BADGE_CLASS = {
   exceeds: "flagged", not_measurable: "flagged", inconclusive: "undecided", not_compared: "undecided", within: "ok",
@@ -64,10 +61,10 @@ export function renderResults(res) {
   const flagged = new Set(asym.flagged_measures || []);
   const verdicts = asym.verdicts || {};
   const threshold = (res.norms && res.norms.asymmetry_threshold_deg) ?? facts.norms.asymmetry_threshold_deg;
-  ui.resultsBody.replaceChildren(...ROWS.map(([label, key, which]) => {
+  ui.resultsBody.replaceChildren(...ROWS.map(([key, which]) => {
     const tr = document.createElement("tr");
     const th = document.createElement("th");
-    th.scope = "row"; th.textContent = label;
+    th.scope = "row"; th.textContent = facts.measures[key];
     const [lo, hi] = bandOf(which);
     th.appendChild(span("sub", `normal band ${lo}–${hi}°`));
     tr.appendChild(th);

@@ -10,9 +10,10 @@ export const params = new URLSearchParams(location.search);
 
 /** Domain facts from the server's /api/info (filled before anything is shown): the sides in
  * the server's order (left, right), the norms and normal bands, what each quality flag does to
- * a trial, each flag's and trial reason's words (hiprom.assessment.reasons), the landmarks by
+ * a trial, each flag's and trial reason's words (hiprom.assessment.reasons), each measure's name as every
+ * table and sentence gives it ("Internal rotation": hiprom.assessment.wording), the landmarks by
  * name, the skeleton's bones and each leg hip to toe. */
-export const facts = { sides: [], norms: null, flags: {}, reasons: {}, landmarks: {}, bones: [], legs: {} };
+export const facts = { sides: [], norms: null, flags: {}, reasons: {}, measures: {}, landmarks: {}, bones: [], legs: {} };
 
 /** Reason codes ("pelvis_hike", "released_early") in the words every part of hiprom uses. */
 export const reasonWords = (codes) => codes.map((c) => facts.reasons[c] || c.replace(/_/g, " ")).join(", ");

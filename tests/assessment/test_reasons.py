@@ -69,7 +69,7 @@ def test_a_side_with_no_trial_is_named_not_measured_not_passed_over() -> None:
     result = {"measurable": True, "sides": {"left": left, "right": right},
               "asymmetry": {"threshold_deg": 10.0, "verdicts": {}}, "trials": []}
     assert verdict(result) == ("Asymmetry not assessable (a figure is missing on one side); "
-                               "no figure below the normal band; not measured: left inward turning (IR), left outward turning (ER).")
+                               "no figure below the normal band; not measured: left internal rotation, left external rotation.")
 
 
 def test_a_test_without_a_figure_says_why_and_what_to_do() -> None:

@@ -84,7 +84,7 @@ def test_full_test_figures(make_kin, noisy_protocol, full_test):
                                 "total_arc": "inconclusive"}
     assert result["series"]["left_deg"][0] is None
     assert [tr["side"] + tr["direction"][0] for tr in result["trials"]] == ["righti", "righte", "lefti", "lefte"]
-    assert ("Cannot tell whether the sides differ by more than 10° in inward turning (IR), total arc; repeat the test"
+    assert ("Cannot tell whether the sides differ by more than 10° in internal rotation, total arc; repeat the test"
             in result["verdict"])
     assert set(result["camera"]) == {"yaw_deg", "height_m", "distance_m"}
 
@@ -113,7 +113,7 @@ def test_asymmetry_flag_and_threshold_override(make_kin, noisy_protocol):
     relaxed = assess(kin, Norms(asymmetry_threshold_deg=20.0))
     assert not relaxed["asymmetry"]["flagged"] and relaxed["asymmetry"]["threshold_deg"] == 20.0
     assert relaxed["norms"]["asymmetry_threshold_deg"] == 20.0
-    assert "Asymmetry above 10°: inward turning (IR) 16.1° (right larger)" in assess(kin)["verdict"]
+    assert "Asymmetry above 10°: internal rotation 16.1° (right larger)" in assess(kin)["verdict"]
 
 
 def test_invalid_trial_is_listed_but_not_counted(make_kin, noisy_protocol, full_test):

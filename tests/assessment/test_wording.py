@@ -8,6 +8,8 @@ from hiprom.assessment import assess
 from hiprom.assessment.summary import band_verdict, difference_verdict, overall_verdict
 from hiprom.assessment.verdict import verdict
 from hiprom.assessment.wording import (
+    MEASURE_LABELS,
+    NAMES,
     asymmetry_sentence,
     band_sentence,
     camera_advice,
@@ -59,13 +61,13 @@ def test_only_exceeds_is_flagged_and_words_say_repeat(make_kin, noisy_protocol):
     assert words["asymmetry"]["internal_rotation"].endswith(
         "cannot tell whether the sides differ by more than 10° (measured 10.1°); repeat the test.")
     assert "the right side turns 20.0° further" in words["asymmetry"]["external_rotation"]
-    assert words["bands"]["left"]["external"] == "Left outward turning (ER): below the normal band (40–60°)."
+    assert words["bands"]["left"]["external"] == "Left external rotation: below the normal band (40–60°)."
     assert "repeat the test" in result["verdict"]
 
 
 def test_missing_side_cannot_be_compared():
     assert "cannot compare" in asymmetry_sentence("total_arc", None, None, 10.0)
-    assert band_sentence("left", "internal", None, (30.0, 40.0)) == "Left inward turning (IR): not measured."
+    assert band_sentence("left", "internal", None, (30.0, 40.0)) == "Left internal rotation: not measured."
 
 
 @pytest.mark.parametrize(
@@ -102,10 +104,25 @@ def test_only_pictures_smaller_than_640_by_480_get_a_note(size_wh, noted):
         assert f"small picture ({size_wh[0]}×{size_wh[1]})" in advice and "the test goes on" in advice
 
 
-def test_asymmetry_sentence_keeps_the_abbreviation_upper_case():
-    # "Inward turning (ir)" read like a typo on the page, the PDF and the CLI.
-    sentence = asymmetry_sentence("internal_rotation", "inconclusive", 5.0, 10.0)
-    assert sentence.startswith("Inward turning (IR): cannot tell")
+@pytest.mark.parametrize("measure", ["internal_rotation", "external_rotation", "total_arc"])
+def test_sentences_name_each_measure_as_the_tables_do(measure: str) -> None:
+    """A sentence said "Inward turning (IR): cannot tell ..." under a table row headed "Internal
+    rotation" (page, PDF, CLI): one name per measure now, the tables' (the arc's row adds "(IR + ER)")."""
+    from hiprom.report.figures import summary
+    from hiprom.report.rows import measure_rows
+
+    name = NAMES[measure][0].upper() + NAMES[measure][1:]
+    assert MEASURE_LABELS[measure] == name + (" (IR + ER)" if measure == "total_arc" else "")
+    assert asymmetry_sentence(measure, "inconclusive", 5.0, 10.0).startswith(f"{name}: cannot tell")
+    assert asymmetry_sentence(measure, None, None, 10.0).startswith(f"{name}: cannot compare")
+    if measure != "total_arc":
+        direction = measure.split("_")[0]
+        assert band_sentence("right", direction, None, (30.0, 40.0)) == f"Right {NAMES[measure]}: not measured."
+    asym = {"verdicts": {measure: "exceeds"}, f"{measure}_deg": -12.0, "threshold_deg": 10.0}
+    result = {"asymmetry": asym, "sides": {}}
+    row = next(r for r in measure_rows(summary(result)) if r["key"] == measure)
+    assert row["label"] == MEASURE_LABELS[measure] and row["sentence"].startswith(f"{name}: the sides differ")
+    assert "turning" not in " ".join(explain(result)["asymmetry"].values())
 
 
 @pytest.mark.parametrize(("verdicts", "overall"), [
@@ -161,4 +178,4 @@ def test_sentences_give_the_figure_the_tables_give():
               "sides": {"left": {"internal_rotation_deg": 32.8, "external_rotation_deg": 27.0},
                         "right": {"internal_rotation_deg": 37.9, "external_rotation_deg": 31.14}},
               "asymmetry": {"threshold_deg": 10.0, "verdicts": {"internal_rotation": "within"}}}
-    assert "below the normal band: left outward turning (ER) 27.0°, right outward turning (ER) 31.1°" in verdict(result)
+    assert "below the normal band: left external rotation 27.0°, right external rotation 31.1°" in verdict(result)

@@ -100,6 +100,14 @@ def test_retest_and_trend(home: Path) -> None:
     text = hiprom(home, "retest", "2").stdout
     assert "No change larger than the measurement error." in text
     assert "Re-test: session #2 against #1 (degrees)" in text  # bare figures: the unit is in the title, as in the PDF
+    # Each row named as the PDF's re-test table and the range-of-motion table name it ("left total arc" was
+    # the CLI's own), in the sides' order.
+    from hiprom.assessment.wording import MEASURE_LABELS
+
+    named = [line.split("│")[0].strip() for line in text.splitlines() if "│" in line]
+    assert named == [f"{side} {label[0].lower()}{label[1:]}" for side in ("Left", "Right")
+                     for label in MEASURE_LABELS.values()]
+    assert named[2] == "Left total arc (IR + ER)"
     none = hiprom(home, "retest", "1", check=False)
     assert none.returncode == 2 and "give --before SESSION" in none.stderr
     visits = json.loads(hiprom(home, "trend", "P-1", "--json").stdout)["visits"]

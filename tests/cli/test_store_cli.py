@@ -105,7 +105,7 @@ def test_a_session_whose_sides_were_not_compared_says_so_in_the_list(tmp_path: P
 
     _, rot = protocol([Trial("right", "internal", 38.0), Trial("right", "external", 45.0)], lead_s=3.0)
     seated_recording(rot, image_noise_px=0.6, seed=4).save(tmp_path / "right.landmarks.npz")
-    hiprom(tmp_path, "analyze", str(tmp_path / "right.landmarks.npz"), "--save", "--subject", "P-1", "-q")
+    analyzed = hiprom(tmp_path, "analyze", str(tmp_path / "right.landmarks.npz"), "--save", "--subject", "P-1").stdout
     listed = hiprom(tmp_path, "sessions", "list").stdout
     row = next(line for line in listed.splitlines() if "P-1" in line)
     assert "not compared" in row
@@ -113,6 +113,11 @@ def test_a_session_whose_sides_were_not_compared_says_so_in_the_list(tmp_path: P
     # analysis's quality notes (the session showed dashes and nothing else).
     shown = hiprom(tmp_path, "sessions", "show", "1").stdout
     assert "note: left: no trial found" in shown
+    # 'analyze' printed the tables without the sentences 'sessions show' gives under them: both do now.
+    said = [f"{name}: cannot compare the sides, one of them was not measured."
+            for name in ("Internal rotation", "External rotation", "Total arc")]
+    for text in (analyzed, shown):
+        assert [line for line in text.splitlines() if "cannot compare" in line] == said
 
 
 def test_times_are_read_on_the_clinics_clock_in_every_output(tmp_path: Path) -> None:
@@ -184,6 +189,9 @@ def test_report_pdf_has_the_exported_figures_and_renders(home: Path) -> None:
             assert figures[offset:offset + 3] == [fmt(s[f"{measure}_deg"]), fmt(s[f"{measure}_unc_deg"]),
                                                   fmt(s[f"{measure}_pct_norm"])]
         assert asym[0] == fmt(summary["asymmetry"][f"{measure}_deg"], signed=True)  # "−9.2", "+0.4": the page's
+    analysis = json.loads((home / "analysis.json").read_text(encoding="utf-8"))  # 'sessions show' says the same
+    recording = f"{analysis['frames']} frames at {fmt(analysis['fps'])} fps, {fmt(analysis['duration_s'])} s"
+    assert re.search(r"Recording\s+" + re.escape(recording) + r"(\s|$)", text)
     reading = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     flat = re.sub(r"\s+", "", BIDI.sub("", reading))
     assert re.sub(r"\s+", "", NAME.replace("שלום", "")) in flat and "שלום" in flat
@@ -403,3 +411,88 @@ def test_a_visit_time_that_is_no_time_says_how_to_write_one() -> None:
 
     with pytest.raises(InputError, match="'20/03/2026' is not a date or time; use YYYY-MM-DD or 'YYYY-MM-DD HH:MM'"):
         parse_visit_time("20/03/2026")
+
+
+def _saved(tmp_path: Path, *analyses: dict) -> None:
+    """A store in ``tmp_path``'s default place holding ``analyses`` as sessions 1, 2, ... of subject P-1."""
+    from hiprom.store import Store
+
+    with Store(tmp_path / "data" / "hiprom.db") as store:
+        for i, analysis in enumerate(analyses):
+            store.save_analysis(analysis, subject="P-1", recorded_utc=f"2026-03-{i + 1:02d}T10:00:00Z")
+
+
+def _stored_analysis(**verdicts: str | None) -> dict:
+    """The saved fixture analysis, with the asymmetry ``verdicts`` given (measure: verdict)."""
+    analysis = json.loads((REPO / "tests" / "store" / "data" / "analysis.json").read_text(encoding="utf-8"))
+    analysis["asymmetry"]["verdicts"] = {m: verdicts.get(m, "within") for m in MEASURES}
+    return analysis
+
+
+def test_the_sessions_list_says_the_verdict_in_the_asymmetry_tables_words(tmp_path: Path) -> None:
+    """The list called a test "flagged" (and a within one nothing) where its asymmetry table, the
+    page and the PDF say "⚑ exceeds" and "within": now the list's cell is the table's words."""
+    from hiprom.report.rows import verdict_words
+
+    legacy = json.loads((REPO / "tests" / "store" / "data" / "analysis.json").read_text(encoding="utf-8"))
+    flagged_legacy = json.loads(json.dumps(legacy))
+    flagged_legacy["asymmetry"].update(flagged=True, flagged_measures=["total_arc"])
+    _saved(tmp_path, _stored_analysis(total_arc="exceeds"), _stored_analysis(total_arc="inconclusive"),
+           _stored_analysis(), legacy, flagged_legacy)  # the last two saved before verdicts existed
+    listed = hiprom(tmp_path, "sessions", "list").stdout
+    cells = {int(line.split()[0]): line.split("│")[-2].strip() for line in listed.splitlines()
+             if re.match(r"\s*\d+ │", line)}
+    assert cells == {1: verdict_words("exceeds"), 2: verdict_words("inconclusive"), 3: verdict_words("within"),
+                     4: verdict_words("within"), 5: verdict_words("exceeds")}
+    assert cells[1] == "⚑ exceeds" and cells[2] == "? cannot tell" and "flagged" not in listed
+    legacy_row = [line for line in hiprom(tmp_path, "sessions", "show", "4").stdout.splitlines()
+                  if line.startswith("Total arc") and "│" in line][-1]
+    assert legacy_row.rstrip().endswith("within")  # the list says what the session's table says ("—" before)
+    shown = hiprom(tmp_path, "sessions", "show", "1").stdout
+    asymmetry_row = [line for line in shown.splitlines() if line.startswith("Total arc") and "│" in line][-1]
+    assert asymmetry_row.rstrip().endswith("⚑ exceeds")
+
+
+def test_sessions_show_has_the_pdfs_recording_line(home: Path) -> None:
+    """The PDF's header gives the recording (frames, frame rate, length) and 'sessions show' did not; and
+    'analyze' said it another way ("137 frames, 13.7 s at 10 fps"). They now say it alike (the PDF's
+    line: test_report_pdf_has_the_exported_figures_and_renders)."""
+    analysis = json.loads((home / "analysis.json").read_text(encoding="utf-8"))
+    words = f"{analysis['frames']} frames at {fmt(analysis['fps'])} fps, {fmt(analysis['duration_s'])} s"
+    shown = hiprom(home, "sessions", "show", "1").stdout
+    assert any(line.split() == ["recording", "│", *words.split()] for line in shown.splitlines()), shown
+    analyzed = hiprom(home, "analyze", str(SAMPLE)).stdout
+    assert analyzed.splitlines()[0] == f"{SAMPLE.name}: {words}"
+
+
+@pytest.mark.parametrize("width", [80, 120, 200])
+def test_a_list_of_sessions_fits_the_terminal_without_cutting_a_day_a_name_or_a_figure(tmp_path: Path,
+                                                                                          width: int) -> None:
+    """On an 80-column terminal the list cut every cell to fit eleven columns: "2026…", "P-山…",
+    "demo_s…", "subj…". It now keeps each day, pseudonym and figure whole, folds a long operator or
+    file name, and at 80 columns leaves those two out with a line saying where they are."""
+    from rich.cells import cell_len
+    from rich.console import Console
+
+    from hiprom.cli.session_list import sessions_tables
+    from hiprom.store import Store
+
+    analysis = _stored_analysis(total_arc="inconclusive")
+    analysis["source"] = "2026-03-01 clinic room 2 camera B, seated test.landmarks.npz"
+    with Store(tmp_path / "hiprom.db") as store:
+        store.save_analysis(analysis, subject="P-山田", operator="Dr 王 Ana-María Núñez",
+                            recorded_utc="2026-03-01T10:00:00Z")
+        rows = store.sessions()
+    out = Console(width=width, file=io.StringIO(), color_system=None)
+    for item in sessions_tables("Sessions", rows, out.width):
+        out.print(item)
+    text = out.file.getvalue()
+    assert max(cell_len(line) for line in text.splitlines()) <= width, text
+    assert "…" not in text and "2026-03-01" in text and "P-山田" in text and "? cannot tell" in text
+    assert all(fmt(getattr(rows[0], f)) in text for f in ("left_ir_deg", "right_er_deg", "asymmetry_arc_deg"))
+    body = [line.split("│") for line in text.splitlines() if "│" in line]
+    column = lambda i: "".join(re.sub(r"\s", "", cells[i]) for cells in body)  # noqa: E731
+    if width >= 120:  # folded onto more lines, not cut
+        assert column(3) == "Dr王Ana-MaríaNúñez" and column(-1) == re.sub(r"\s", "", analysis["source"])
+    else:
+        assert "Núñez" not in text and "Operator and source left out to fit 80 columns" in text

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from hiprom.report.figures import fmt, rnd, rounded, summary
+from hiprom.report.figures import fmt, rnd, rounded, summary, summary_row
 from hiprom.rounding import shown
 
 
@@ -60,3 +60,24 @@ def test_summary_of_a_real_analysis_matches_its_figures(analysis: dict) -> None:
         for key, value in analysis["sides"][side].items():
             if isinstance(value, float):
                 assert s["sides"][side][key] == round(value, 1)
+
+
+def test_an_analysis_saved_before_verdicts_reads_alike_in_its_table_sentences_and_answer(
+        fixture_analysis: dict) -> None:
+    """A session saved before three-way and band verdicts existed (as tests/store/data/analysis.json is):
+    its asymmetry table said "within" for each measure while the PDF's box said "Your two hips could not be
+    compared", its CSV had no verdicts, and "Left internal rotation: not measured." stood beside 32.1°. All
+    now read its verdicts by the one rule (assessment.summary.asymmetry_verdicts), its bands placed now."""
+    from hiprom.assessment.wording import explain
+    from hiprom.report.rows import measure_rows
+
+    assert "verdicts" not in fixture_analysis["asymmetry"] and not fixture_analysis["asymmetry"]["flagged"]
+    fig = summary(fixture_analysis)
+    rows = measure_rows(fig)
+    assert [r["verdict_words"] for r in rows] == ["within"] * 3
+    assert [r["sentence"].split(": ", 1)[1] for r in rows] == ["the sides differ by less than 10°."] * 3
+    assert fig["overall"]["kind"] == "within" and fig["overall"]["sentence"].startswith("No flag")
+    assert summary_row(fixture_analysis)["asymmetry_total_arc_verdict"] == "within"
+    bands = explain(fixture_analysis)["bands"]
+    said = [bands[side][d] for side in ("left", "right") for d in ("internal", "external")]
+    assert not any("not measured" in s for s in said), said

@@ -15,10 +15,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from hiprom.assessment.wording import MEASURE_LABELS
 from hiprom.errors import HipromError
 from hiprom.report import ReportData, export_json, render_html, render_pdf, write_pdf
 from hiprom.report.charts import SIDE_COLORS
-from hiprom.report.figures import MEASURE_LABELS, MEASURES, fmt
+from hiprom.report.figures import MEASURES, fmt
 from hiprom.report.pdf import build_context
 from hiprom.store import Store
 

@@ -54,9 +54,29 @@ def test_subject_search_ignores_case_and_accents_the_same_on_every_backend(store
     where PostgreSQL's ILIKE did. Both now find by the one rule, case and accents ignored."""
     for pseudonym, name in SEARCHED:
         store.add_subject(pseudonym, name=name)
-    got = {find: ([s.pseudonym for s in store.subjects(find)], store.n_subjects(find),
+    got = {find: ([s.pseudonym for s in store.subjects(find)], store.subjects_counted(find, limit=2)[1],
                   [s.pseudonym for s in store.subjects(find, limit=2)]) for find, _ in FINDS}
     assert got == {find: (found, len(found), found[:2]) for find, found in FINDS}
+
+
+@pytest.mark.parametrize("find", [None, "p-"])
+def test_a_subject_search_and_its_count_read_the_subjects_once(store: Store, find: str | None) -> None:
+    """'subjects list --find TEXT' read every subject twice, once for the page and once more to count
+    them (2 x 2 061 rows in a clinic): one pass now gives both; a list without --find counts in SQL."""
+    from sqlalchemy import event
+
+    for pseudonym, name in SEARCHED:
+        store.add_subject(pseudonym, name=name)
+    statements: list[str] = []
+    listen = lambda *args: statements.append(args[2])  # noqa: E731 (conn, cursor, statement, ...)
+    event.listen(store.engine, "before_cursor_execute", listen)
+    try:
+        rows, total = store.subjects_counted(find, limit=2)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", listen)
+    assert [r.pseudonym for r in rows] == ["P-1", "P-2"] and total == 6
+    reads = [sql for sql in statements if "FROM subjects" in sql]
+    assert len(reads) == (1 if find else 2) and (find is None or "LIMIT" not in reads[0])
 
 
 def test_nan_and_numpy_values_are_stored_as_json(store: Store, fixture_analysis: dict) -> None:

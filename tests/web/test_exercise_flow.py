@@ -79,7 +79,8 @@ def test_test_suggestions_counted_exercise_retest_by_keyboard(launch, tmp_path):
         page.wait_for_selector("#retest-table", timeout=15_000)
         assert page.locator("#retest-table caption").inner_text() == "Before and after the exercises"
         rows = page.eval_on_selector_all("#retest-table tbody tr", "els => els.map(e => e.innerText)")
-        assert len(rows) == 6 and rows[0].startswith("Left") and rows[3].startswith("Right")
+        assert len(rows) == 6 and rows[0].startswith("Left internal rotation") and rows[3].startswith("Right")
+        assert rows[2].startswith("Left total arc (IR + ER)")  # the server's measure names, "(IR + ER)" kept upper case
         verdicts = page.eval_on_selector_all("#retest-table tbody tr", "els => els.map(e => e.dataset.verdict)")
         assert set(verdicts) <= {"improved", "no detectable change", "decreased"} and verdicts
         for row in rows:  # the figures as the PDF's re-test table and 'hiprom retest' give them, one decimal

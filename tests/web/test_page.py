@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from hiprom.assessment.wording import MEASURE_LABELS
 from hiprom.landmarks import SIDES
 from hiprom.report.paper import PAPERS
 from hiprom.server.runner import serve_in_thread
@@ -97,8 +98,8 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
     table = page.locator("#results-table")
     rows = table.locator("tbody tr")
     assert rows.count() == 3
-    text = table.inner_text()
-    assert "Internal rotation" in text and "External rotation" in text and "Total arc" in text
+    # Each row named as the PDF and the CLI name it (the page said "Total arc" over the PDF's "Total arc (IR + ER)").
+    assert [rows.nth(i).locator("th").inner_text().split("\n")[0] for i in range(3)] == list(MEASURE_LABELS.values())
     ir_right = rows.nth(0).locator("td").nth(SIDES.index("right")).inner_text()  # columns in SIDES order
     assert re.match(r"3[6-9]\.\d°", ir_right), ir_right  # the demo's right IR is 37-38 degrees
     sides = page.evaluate("import('/static/state.js').then((m) => m.app.last.results.sides)")

@@ -28,8 +28,9 @@ from hiprom.assessment.program import (
     edit_program,
     program_from_recommendations,
 )
-from hiprom.assessment.recommend import asymmetry_verdicts, findings, recommend
+from hiprom.assessment.recommend import findings, recommend
 from hiprom.assessment.retest import RETEST_SCHEMA, compare, trend
+from hiprom.assessment.summary import asymmetry_verdicts
 from hiprom.assessment.trials import FlagRules, Trial, find_trials
 from hiprom.assessment.verdict import verdict
 

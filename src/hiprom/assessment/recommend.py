@@ -29,7 +29,7 @@ from typing import Any
 
 from hiprom.assessment.exercises import Catalogue, load_catalogue
 from hiprom.assessment.norms import Norms
-from hiprom.assessment.summary import MEASURES
+from hiprom.assessment.summary import asymmetry_verdicts
 from hiprom.assessment.trials import DIRECTIONS
 from hiprom.assessment.wording import degrees
 from hiprom.landmarks import SIDES
@@ -40,22 +40,6 @@ PER_FINDING = 3
 """Exercises suggested for one limited side and direction: a home program a person keeps up."""
 MOST = 8
 """Suggestions in all (two per finding when all four directions are limited): the home program fits its one page."""
-
-
-def asymmetry_verdicts(asymmetry: Mapping[str, Any]) -> dict[str, str | None]:
-    """``within`` / ``exceeds`` / ``inconclusive`` (or None: not assessable) per measure.
-
-    Reads ``asymmetry.verdicts`` when present; a result without them (before
-    three-way verdicts existed) is read from ``flagged_measures``.
-    """
-    verdicts = asymmetry.get("verdicts")
-    if isinstance(verdicts, Mapping):
-        return {m: verdicts.get(m) for m in MEASURES}
-    flagged = set(asymmetry.get("flagged_measures") or [])
-    return {
-        m: (EXCEEDS if m in flagged else "within") if asymmetry.get(f"{m}_deg") is not None else None
-        for m in MEASURES
-    }
 
 
 def _bands(result: Mapping[str, Any]) -> dict[str, tuple[float, float]]:

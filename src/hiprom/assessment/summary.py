@@ -26,7 +26,7 @@ against its reference band (``band_verdict``).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -75,6 +75,23 @@ def overall_verdict(verdicts: dict[str, str | None]) -> str | None:
     """
     found = {verdicts.get(m) for m in MEASURES}
     return next((v for v in ("exceeds", "inconclusive", "within") if v in found), None)
+
+
+def asymmetry_verdicts(asymmetry: Mapping[str, Any]) -> dict[str, str | None]:
+    """``within`` / ``exceeds`` / ``inconclusive`` (or None: not assessable) per measure.
+
+    Reads ``asymmetry.verdicts`` when present; a result without them (before
+    three-way verdicts existed) is read from ``flagged_measures``. The one rule for such a result:
+    its tables, sentences, overall answer and exports all read its verdicts through this.
+    """
+    verdicts = asymmetry.get("verdicts")
+    if isinstance(verdicts, Mapping):
+        return {m: verdicts.get(m) for m in MEASURES}
+    flagged = set(asymmetry.get("flagged_measures") or [])
+    return {
+        m: ("exceeds" if m in flagged else "within") if asymmetry.get(f"{m}_deg") is not None else None
+        for m in MEASURES
+    }
 
 
 def band_verdict(value: float, unc: float, band: tuple[float, float]) -> str:

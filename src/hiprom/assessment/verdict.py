@@ -12,7 +12,7 @@ from hiprom.landmarks import SIDES
 from hiprom.rounding import counted
 
 _LABEL = NAMES
-"""The measures as every sentence names them ("inward turning (IR)"): the PDF's summary is read first."""
+"""The measures as every sentence names them ("internal rotation"), the tables' words."""
 
 
 def verdict(result: dict[str, Any]) -> str:

@@ -24,12 +24,26 @@ import re
 from typing import Any
 
 from hiprom.assessment.reasons import not_measurable_advice
+from hiprom.assessment.summary import asymmetry_verdicts, band_verdict
 from hiprom.landmarks import SIDES
 from hiprom.rounding import shown
 
 DEG = "°"
-NAMES = {"internal_rotation": "inward turning (IR)", "external_rotation": "outward turning (ER)", "total_arc": "total arc"}
-"""Plain names of the three measures."""
+NAMES = {"internal_rotation": "internal rotation", "external_rotation": "external rotation", "total_arc": "total arc"}
+"""The three measures in every sentence ("below the normal band: left external rotation 27.0°"), the
+words of the tables (:data:`MEASURE_LABELS`). The PDF's "What this report means" says what each is
+("internal rotation (the foot swings outward, the knee stays put)"), so no other words are used."""
+MEASURE_LABELS = {m: name[:1].upper() + name[1:] + (" (IR + ER)" if m == "total_arc" else "")
+                  for m, name in NAMES.items()}
+"""The measures as every table heads their rows (PDF, CLI, page): :data:`NAMES`, the arc with what it adds up."""
+
+
+def side_measure(side: str, measure: str) -> str:
+    """One side's figure as a table row names it: ``Left total arc (IR + ER)`` (re-test tables)."""
+    label = MEASURE_LABELS[measure]
+    return f"{side.capitalize()} {label[:1].lower()}{label[1:]}"
+
+
 SIDE_WORDS = {"left": "left leg", "right": "right leg", "both": "both legs"}
 """Plain names of the sides an exercise is done with."""
 
@@ -65,7 +79,7 @@ def degrees_in_words(text: str) -> str:
 
 def asymmetry_sentence(measure: str, verdict: str | None, diff_deg: float | None, threshold_deg: float) -> str:
     """One sentence for a left/right comparison of ``measure`` (``left - right`` = ``diff_deg``)."""
-    name = NAMES[measure][:1].upper() + NAMES[measure][1:]  # not str.capitalize: "(IR)" stays upper case
+    name = NAMES[measure][:1].upper() + NAMES[measure][1:]
     t = f"{threshold_deg:g}{DEG}"
     if verdict is None or diff_deg is None:
         return f"{name}: cannot compare the sides, one of them was not measured."
@@ -90,7 +104,7 @@ def overall_asymmetry(result: dict[str, Any]) -> dict[str, Any]:
     when the differences were measured and decided.
     """
     asym = result.get("asymmetry") or {}
-    verdicts = [(asym.get("verdicts") or {}).get(m) for m in NAMES]
+    verdicts = list(asymmetry_verdicts(asym).values())
     t = f"{float(asym.get('threshold_deg') or 10.0):g}{DEG}"
     partial = False
     if result.get("measurable") is False:
@@ -213,6 +227,17 @@ def camera_sentence(camera: dict[str, Any] | None) -> str | None:
     return "Camera " + ", ".join(parts) + " (estimated from the resting pose)."
 
 
+def _band(side: dict[str, Any], direction: str, band: tuple[float, float]) -> str | None:
+    """A side's ``direction`` figure against ``band``: as the result says, or, for a result saved before
+    band verdicts existed, placed now (:func:`~hiprom.assessment.summary.band_verdict`); None when not measured.
+    Such a result's figures were called "not measured" beside their numbers."""
+    verdict = side.get(f"{direction}_rotation_band")
+    value = side.get(f"{direction}_rotation_deg")
+    if verdict is not None or value is None:
+        return verdict
+    return band_verdict(float(value), float(side.get(f"{direction}_rotation_unc_deg") or 0.0), band)
+
+
 def explain(result: dict[str, Any]) -> dict[str, Any]:
     """Every sentence of one ``hiprom.analysis/1`` result, for the page, PDF and exports.
 
@@ -222,7 +247,7 @@ def explain(result: dict[str, Any]) -> dict[str, Any]:
     the last what to film differently when the result, or a side, could not be measured ("" when all was).
     """
     asym = result.get("asymmetry") or {}
-    verdicts = asym.get("verdicts") or {}
+    verdicts = asymmetry_verdicts(asym)
     threshold = float(asym.get("threshold_deg") or 10.0)
     norms = result.get("norms") or {}
     given = norms.get("bands") or {}
@@ -235,10 +260,8 @@ def explain(result: dict[str, Any]) -> dict[str, Any]:
         },
         "overall": overall_asymmetry(result),
         "bands": {
-            side: {
-                d: band_sentence(side, d, (sides.get(side) or {}).get(f"{d}_rotation_band"), bands[d])  # type: ignore[arg-type]
-                for d in ("internal", "external")
-            }
+            side: {d: band_sentence(side, d, _band(sides.get(side) or {}, d, bands[d]), bands[d])
+                   for d in ("internal", "external")}
             for side in SIDES
         },
         "camera": camera_advice(camera.get("yaw_deg"), camera.get("height_m"), camera.get("distance_m")),

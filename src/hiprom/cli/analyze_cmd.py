@@ -28,7 +28,7 @@ from hiprom.cli.store_cmd import STDOUT, open_store, saved_words, write_text
 from hiprom.cli.store_cmd import console as stdout_console
 from hiprom.errors import InputError, NotMeasurableError
 from hiprom.report.figures import summary
-from hiprom.rounding import counted
+from hiprom.report.rows import recording_words
 
 FILE = click.Path(dir_okay=False, path_type=Path)
 
@@ -38,12 +38,7 @@ def summary_tables(result: dict[str, Any], catalogue: Catalogue | None = None) -
     The figures and trials tables are ``hiprom sessions show``'s (:mod:`hiprom.cli.result_tables`).
     """
     out: list[RenderableType] = []
-    head = (
-        f"[bold]{escape(result['source'] or 'recording')}[/]: {counted(result['frames'], 'frame')}, "
-        f"{result['duration_s']:.1f} s at {result['fps']:g} fps"
-        + (", mirrored" if result.get("mirrored") else "")
-    )
-    out.append(head)
+    out.append(f"[bold]{escape(result['source'] or 'recording')}[/]: {escape(recording_words(result))}")
     if not result["measurable"]:  # the error line that ends the command says why and what to do
         return out
     fig = summary(result)

@@ -238,6 +238,7 @@ def program_pdf(session_id: str, output: Path | None, paper: str | None, db: str
 def retest(session_id: str, before: str | None, db: str | None, as_json: bool) -> None:
     """Compare a re-test with the test before it: change and verdict per figure."""
     from hiprom.assessment import compare
+    from hiprom.assessment.wording import side_measure
     from hiprom.report.exercises import clinic_mdc
 
     with open_store(db) as store:
@@ -256,7 +257,7 @@ def retest(session_id: str, before: str | None, db: str | None, as_json: bool) -
     for row in table["rows"]:
         change = "—" if row["change_deg"] is None else shown(row["change_deg"], signed=True)
         style = {"improved": "green", "decreased": "red"}.get(row["verdict"] or "", "")
-        grid.add_row(f"{row['side']} {row['measure'].replace('_', ' ')}", num(row["before_deg"]),
+        grid.add_row(side_measure(row["side"], row["measure"]), num(row["before_deg"]),
                      num(row["after_deg"]), change, num(row["change_unc_deg"]), num(row["limit_deg"]),
                      Text(row["verdict"] or row["reason"] or "", style=style))
     out.print(grid)

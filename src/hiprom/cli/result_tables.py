@@ -53,7 +53,7 @@ def _whole(table: Table, *wrapping: str) -> Table:
 def figure_tables(fig: dict[str, Any]) -> list[RenderableType]:
     """The range-of-motion table (each measure: left then right, angle, ±, % of ref.), a line for a
     side not measured and what to do next time, the † note when a figure is unconfirmed, the
-    asymmetry table and the legend."""
+    asymmetry table, the legend and each measure's left/right sentence (the PDF's and the CSV's)."""
     rows = measure_rows(fig)
     out: list[RenderableType] = []
     rom = make_table("Range of motion (degrees)", ["Measure"] + [
@@ -93,6 +93,7 @@ def figure_tables(fig: dict[str, Any]) -> list[RenderableType]:
         f"ER {fmt(band_e[0], 0)}–{fmt(band_e[1], 0)}°. Left − right is flagged when it exceeds "
         f"{fmt(threshold, 0)}° beyond its ±; a difference under the minimal detectable change "
         f"({fmt(mdc[0], 0)}–{fmt(mdc[1], 0)}°) may be measurement error.", style="dim"))
+    out += [verdict_cell(Text(row["sentence"]), row["verdict"], mark=False) for row in rows]  # the PDF's words
     return out
 
 

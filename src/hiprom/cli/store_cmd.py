@@ -108,21 +108,6 @@ def num(value: Any, suffix: str = "") -> Text:
     return Text("—", style="dim") if text == "—" else Text(text + suffix)
 
 
-VERDICT_WORDS = {"exceeds": "flagged", "inconclusive": "cannot tell"}
-"""The left/right column of a list of sessions: flagged (a difference above the threshold) or cannot tell."""
-
-
-def _verdict_words(verdict: str | None, asymmetry_arc_deg: float | None) -> str:
-    """The list's left/right column: blank only for sides compared and within the threshold.
-
-    A test whose sides could not be compared (one not measured) says "not
-    compared", as its report does, so a blank never stands for "no answer".
-    """
-    if verdict is None and asymmetry_arc_deg is None:
-        return "not compared"
-    return VERDICT_WORDS.get(verdict or "", "")
-
-
 def verdict_cell(text: Text, verdict: str | None, mark: bool = True) -> Text:
     """A left/right difference styled by its verdict, as ``hiprom analyze`` prints it.
 
@@ -250,8 +235,7 @@ def subjects_list(find: str | None, limit: int | None, show_all: bool, db: str |
     """List subjects by pseudonym with their number of sessions; the table shows the first 50 unless told."""
     limit = _listed(limit, show_all, as_json)
     with open_store(db) as store:
-        rows = store.subjects(find, limit=limit)
-        total = store.n_subjects(find) if limit is not None and len(rows) == limit else len(rows)
+        rows, total = store.subjects_counted(find, limit=limit)
         where = store.where
     if as_json:
         print_json([r.to_dict() for r in rows])
@@ -311,7 +295,10 @@ def subjects_show(subject: str, db: str | None, as_json: bool) -> None:
                          ("added", shown_time(record.created_utc))):
         details.add_row(Text(label, style="dim"), safe(value))
     out.print(details)
-    out.print(_sessions_table(f"Sessions of {record.pseudonym}", sessions))
+    from hiprom.cli.session_list import sessions_tables
+
+    for item in sessions_tables(f"Sessions of {record.pseudonym}", sessions, out.width, subject=False):
+        out.print(item)
 
 
 @subjects.command("delete")
@@ -333,20 +320,6 @@ def subjects_delete(subject: str, yes: bool, db: str | None) -> None:
 @click.group()
 def sessions() -> None:
     """List, show, export, add and delete stored sessions."""
-
-
-def _sessions_table(title: str, rows: list[Any]) -> Table:
-    table = make_table(title, [("#", "right"), "date", "subject", "operator", ("L IR", "right"),
-                               ("L ER", "right"), ("R IR", "right"), ("R ER", "right"),
-                               ("L−R arc", "right"), "asymmetry", "source"])
-    for r in rows:
-        table.add_row(str(r.id), time_cell(r.recorded_utc), safe(r.subject), safe(r.operator),
-                      num(r.left_ir_deg), num(r.left_er_deg), num(r.right_ir_deg), num(r.right_er_deg),
-                      num(r.asymmetry_arc_deg),
-                      verdict_cell(Text(_verdict_words(r.asymmetry_verdict, r.asymmetry_arc_deg)),
-                                   r.asymmetry_verdict, mark=False),
-                      safe(r.source))
-    return table
 
 
 @sessions.command("list")
@@ -371,7 +344,11 @@ def sessions_list(subject: str | None, limit: int | None, show_all: bool, db: st
     if not rows:
         console().print(f"No sessions in {where}; save one with 'hiprom sessions add' or 'hiprom analyze --save'.")
         return
-    console().print(_sessions_table(f"Sessions in {where}", rows))
+    from hiprom.cli.session_list import sessions_tables
+
+    out = console()
+    for item in sessions_tables(f"Sessions in {where}", rows, out.width):
+        out.print(item)
     if total > len(rows):
         one_person = "" if subject is not None else ", --subject for one person's"
         console().print(Text(f"The newest {len(rows)} of {total} sessions; --limit N for more, "
@@ -385,7 +362,8 @@ def sessions_list(subject: str | None, limit: int | None, show_all: bool, db: st
 def sessions_show(session_id: str, db: str | None, as_json: bool) -> None:
     """Show a session: details, figures per side, asymmetry and trials."""
     from hiprom.cli.result_tables import figure_tables, quality_notes, trials_table
-    from hiprom.report.figures import MEASURES, summary
+    from hiprom.report.figures import summary
+    from hiprom.report.rows import recording_words
     from hiprom.store.records import shown_time
 
     with open_store(db) as store:
@@ -398,7 +376,6 @@ def sessions_show(session_id: str, db: str | None, as_json: bool) -> None:
         return
     assert record.analysis is not None
     fig = summary(record.analysis)
-    asym = fig["asymmetry"]
     out = console()
     details = make_table(f"Session #{record.id}", ["", ""])
     details.show_header = False
@@ -406,16 +383,14 @@ def sessions_show(session_id: str, db: str | None, as_json: bool) -> None:
         ("subject", subject.pseudonym if subject else None), ("name", subject.name if subject else None),
         ("date of birth", subject.date_of_birth if subject else None),
         ("assessed", shown_time(record.recorded_utc)), ("operator", record.operator), ("source", record.source),
-        ("model", record.model), ("camera", record.camera), ("notes", record.notes),
+        ("recording", recording_words(record.analysis)), ("model", record.model), ("camera", record.camera),
+        ("notes", record.notes),
         ("summary", fig.get("verdict")),
     ):
         details.add_row(Text(label, style="dim"), safe(value))
     out.print(details)
     for item in figure_tables(fig):
         out.print(item)
-    for m in MEASURES:  # the report's sentences; a session saved before verdicts existed has none
-        if asym.get(f"{m}_words"):
-            out.print(verdict_cell(Text(asym[f"{m}_words"]), asym.get(f"{m}_verdict"), mark=False))
     if fig["camera_position"]:
         out.print(Text(" ".join([fig["camera_position"], *fig["camera_advice"]]), style="dim"))
     for item in [*trials_table(fig, f"'hiprom sessions export {record.id} --format csv --table trials'"),

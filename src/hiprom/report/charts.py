@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from hiprom.assessment import Norms
+from hiprom.assessment.wording import MEASURE_LABELS
 from hiprom.landmarks import SIDES
 from hiprom.report.figures import number
 from hiprom.rounding import MINUS, shown
@@ -87,7 +88,7 @@ def side_bars_figure(summary: dict[str, Any], width_mm: float = 180, height_mm: 
             for si, side in enumerate(SIDES):
                 _bar(ax_rot, gi + (si - 0.5) * 0.36, summary, side, measure, top)
         ax_rot.axhline(norm, color=NORM_COLOR, ls="--", lw=0.9, label=f"Reference {norm:g}°")
-        ax_rot.set_xticks([0, 1], ["Internal rotation", "External rotation"])
+        ax_rot.set_xticks([0, 1], [MEASURE_LABELS[m] for _, m in groups])
         ax_rot.set_ylim(0, top)
         ax_rot.set_ylabel("degrees")
         ax_rot.set_xlim(-0.6, 1.6)
@@ -207,7 +208,8 @@ def trend_figure(history: Sequence[Any], current_id: int | None, width_mm: float
     many = len(history) > 5
     days = [shown_time(h.recorded_utc, with_time=False) or "" for h in history]  # the days the tables print
     ticks = [day if many else f"{day}\n#{h.id}" for day, h in zip(days, history)]
-    panels = (("ir", "Internal rotation"), ("er", "External rotation"), ("arc", "Total arc"))
+    panels = (("ir", MEASURE_LABELS["internal_rotation"]), ("er", MEASURE_LABELS["external_rotation"]),
+              ("arc", MEASURE_LABELS["total_arc"]))
     with rc_context(_RC):
         fig = Figure(figsize=(width_mm * MM, height_mm * MM), layout="constrained")
         axes = fig.subplots(1, 3, sharex=True)

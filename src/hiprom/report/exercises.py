@@ -13,11 +13,10 @@ from typing import Any
 from hiprom.assessment import Catalogue, current_program, load_catalogue
 from hiprom.assessment.exercises import Dose
 from hiprom.assessment.retest import retest_heading
-from hiprom.assessment.wording import SIDE_WORDS, degrees_in_words
+from hiprom.assessment.wording import SIDE_WORDS, degrees_in_words, side_measure
 from hiprom.report.data import ReportData
 from hiprom.store import Store
 from hiprom.store.records import shown_time
-from hiprom.report.figures import MEASURE_LABELS
 
 
 def clinic_mdc(store: Store) -> tuple[dict[str, float], str]:
@@ -75,10 +74,7 @@ def retest_context(data: ReportData) -> dict[str, Any] | None:
     """The before/after table of a re-test: rows in side and measure order, with labels."""
     if not data.retest:
         return None
-    rows = []
-    for row in data.retest["rows"]:
-        label = MEASURE_LABELS[row["measure"]]
-        rows.append({**row, "label": f"{row['side'].capitalize()} {label[0].lower()}{label[1:]}"})
+    rows = [{**row, "label": side_measure(row["side"], row["measure"])} for row in data.retest["rows"]]
     return {
         "rows": rows,
         "summary": data.retest.get("summary"),

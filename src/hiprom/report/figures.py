@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from hiprom.assessment import Norms
+from hiprom.assessment.summary import asymmetry_verdicts
 from hiprom.assessment.wording import explain
 from hiprom.landmarks import SIDES
 from hiprom.rounding import rounded as rounded_number
@@ -23,11 +24,6 @@ DECIMALS = 1
 MEASURES: tuple[str, ...] = ("internal_rotation", "external_rotation", "total_arc")
 """Measures of each side, in report order (prefixes of the ``sides`` fields)."""
 
-MEASURE_LABELS = {
-    "internal_rotation": "Internal rotation",
-    "external_rotation": "External rotation",
-    "total_arc": "Total arc (IR + ER)",
-}
 
 # Fields of analysis["sides"][side] (docs/formats.md), in export column order: each measure's
 # figure, its ±, % of the reference, band verdict, then how it was found.
@@ -144,10 +140,12 @@ def summary_row(analysis: dict[str, Any], fig: dict[str, Any] | None = None) -> 
 
 def _flat_asymmetry(analysis: dict[str, Any], sentences: dict[str, str]) -> dict[str, Any]:
     """The asymmetry block with its verdicts as flat ``<measure>_verdict`` / ``<measure>_words``
-    fields (one CSV column each). An analysis saved before verdicts existed keeps None verdicts."""
+    fields (one CSV column each). An analysis saved before three-way verdicts existed is judged by its
+    flags (:func:`~hiprom.assessment.summary.asymmetry_verdicts`), as its tables and sentences are."""
     asym = dict(analysis.get("asymmetry") or {})
-    verdicts = asym.pop("verdicts", None) or {}
+    verdicts = asymmetry_verdicts(asym)
+    asym.pop("verdicts", None)
     for measure, sentence in sentences.items():
-        asym[f"{measure}_verdict"] = verdicts.get(measure)
-        asym[f"{measure}_words"] = sentence if verdicts else None
+        asym[f"{measure}_verdict"] = verdicts[measure]
+        asym[f"{measure}_words"] = sentence
     return asym

@@ -29,7 +29,7 @@ from hiprom.report.data import ReportData, utc_stamp
 from hiprom.report.exercises import exercises_done, program_context, retest_context
 from hiprom.report.figures import fmt, number, summary
 from hiprom.report.paper import Paper, chosen_paper
-from hiprom.report.rows import TRIAL_COLUMNS, UNCONFIRMED_NOTE, WITHIN_MDC, measure_rows, trial_cells
+from hiprom.report.rows import TRIAL_COLUMNS, UNCONFIRMED_NOTE, WITHIN_MDC, measure_rows, recording_words, trial_cells
 from hiprom.rounding import shown
 from hiprom.store.records import shown_time
 
@@ -211,7 +211,7 @@ def document_id(data: ReportData) -> str:
 
 
 def _details(data: ReportData, a: dict[str, Any]) -> list[tuple[str, str]]:
-    """The header's label/value pairs that have a value (no empty Name or Operator rows)."""
+    """The header's label/value pairs that have a value (no empty Name or Operator rows), the recording last."""
     subject, session = data.subject, data.session
     rows: list[tuple[str, str]] = []
     if subject and getattr(subject, "name", None):
@@ -230,6 +230,7 @@ def _details(data: ReportData, a: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append(("Landmarks", "demo subject (synthetic, no pose model)"))
     elif model:
         rows.append(("Pose model", str(model)))
+    rows.append(("Recording", recording_words(a)))
     return rows
 
 

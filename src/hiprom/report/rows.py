@@ -1,6 +1,7 @@
 """The tables a person reads of one analysis, defined once for the PDF and the CLI.
 
-Three tables, built from :func:`hiprom.report.figures.summary` (figures rounded once):
+The recording's line (frames, frame rate, length: :func:`recording_words`) and three tables, built
+from :func:`hiprom.report.figures.summary` (figures rounded once):
 
 - range of motion: one row per measure (:data:`MEASURE_LABELS`), each side (left
   then right) with its angle, ``±`` and ``% of ref.`` (:func:`measure_rows`);
@@ -20,9 +21,10 @@ from __future__ import annotations
 from typing import Any
 
 from hiprom.assessment.reasons import reason_words
-from hiprom.assessment.wording import asymmetry_sentence
+from hiprom.assessment.wording import MEASURE_LABELS
 from hiprom.landmarks import SIDES
-from hiprom.report.figures import MEASURE_LABELS, MEASURES, fmt
+from hiprom.report.figures import MEASURES, fmt, number
+from hiprom.rounding import counted
 
 TRIAL_COLUMNS: dict[str, str] = {
     "#": "left", "Side": "left", "Direction": "left", "Peak": "right", "±": "right", "At (s)": "right",
@@ -47,6 +49,17 @@ UNCONFIRMED_NOTE = ("† Unconfirmed: no trial of this direction was valid; the 
                     "which showed compensation or a poorly seen leg (see the notes). Repeat the trial to confirm it.")
 
 
+def recording_words(analysis: dict[str, Any]) -> str:
+    """The recording an analysis was made from, as the PDF's header, ``hiprom analyze`` and ``hiprom sessions
+    show`` say it: ``410 frames at 30.0 fps, 13.7 s, mirrored`` (what is unknown is left out)."""
+    frames, fps, length = analysis.get("frames"), number(analysis.get("fps")), number(analysis.get("duration_s"))
+    rate = f"{fmt(fps)} fps" if fps else ""
+    parts = [f"{counted(int(frames), 'frame')} at {rate}" if frames is not None and rate else
+             counted(int(frames), "frame") if frames is not None else rate,
+             f"{fmt(length)} s" if length else "", "mirrored" if analysis.get("mirrored") else ""]
+    return ", ".join(p for p in parts if p) or "—"
+
+
 def percent(value: Any) -> str:
     """A percentage as the tables show it: ``75.8 %``, or ``—``."""
     text = fmt(value)
@@ -60,19 +73,6 @@ def confirmed(side: dict[str, Any], measure: str) -> bool:
     return side.get(f"{measure}_confirmed", True) is not False
 
 
-def measure_verdict(asym: dict[str, Any], measure: str, diff: float | None, threshold: float) -> str | None:
-    """The left/right verdict of ``measure`` (``exceeds``, ``inconclusive``, ``within``, None when not
-    compared); an analysis saved before three-way verdicts existed is judged by its flag (or, lacking
-    that, its point difference)."""
-    if diff is None:
-        return None
-    if asym.get(f"{measure}_verdict"):
-        return asym[f"{measure}_verdict"]
-    flagged = asym.get("flagged_measures")
-    exceeds = measure in flagged if flagged is not None else abs(diff) > threshold
-    return "exceeds" if exceeds else "within"
-
-
 def measure_rows(fig: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per measure of ``fig`` (``figures.summary``): each side's figures (left, right) and the asymmetry.
 
@@ -83,7 +83,6 @@ def measure_rows(fig: dict[str, Any]) -> list[dict[str, Any]]:
     ``sentence`` (the patient's words), ``flagged`` and ``within_mdc`` (under the lower MDC).
     """
     asym = fig["asymmetry"]
-    threshold = fig["asymmetry_threshold_deg"]
     mdc_lo = fig["mdc_deg"][0]
     bands = fig["bands"]
     rows = []
@@ -102,7 +101,7 @@ def measure_rows(fig: dict[str, Any]) -> list[dict[str, Any]]:
             bands["internal"][0] + bands["external"][0], bands["internal"][1] + bands["external"][1],
         ]
         diff = asym.get(f"{m}_deg")
-        verdict = measure_verdict(asym, m, diff, threshold)
+        verdict = asym.get(f"{m}_verdict") if diff is not None else None
         within_mdc = diff is not None and abs(diff) < mdc_lo
         rows.append({
             "key": m, "label": MEASURE_LABELS[m], "sides": sides, "band": band,
@@ -111,8 +110,7 @@ def measure_rows(fig: dict[str, Any]) -> list[dict[str, Any]]:
             "larger": None if not diff else ("left" if diff > 0 else "right"),
             "verdict": verdict,
             "verdict_words": verdict_words(verdict),
-            # The words the CSV and the page give; an analysis saved before they existed gets them made here.
-            "sentence": asym.get(f"{m}_words") or asymmetry_sentence(m, verdict, diff, threshold),
+            "sentence": asym.get(f"{m}_words"),  # the CSV's and the page's words
             "flagged": verdict == "exceeds",
             "within_mdc": within_mdc,
         })

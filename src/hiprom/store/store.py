@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gzip
-import itertools
 import json
 import os
 import secrets
@@ -181,6 +180,12 @@ class Store(ReferenceStore, ProgramStore):
         """Subjects by pseudonym, with their number of sessions: every one, or those whose
         pseudonym or name contains ``find`` ignoring case and accents (:func:`folded`), at most
         ``limit``."""
+        return self.subjects_counted(find, limit)[0]
+
+    def subjects_counted(self, find: str | None = None,
+                         limit: int | None = None) -> tuple[list[SubjectRecord], int]:
+        """:meth:`subjects`, and how many it would list without ``limit``: a search reads the
+        subjects once, counting those found past the limit as it goes."""
         counts = (
             select(SessionRow.subject_id, func.count(SessionRow.id).label("n"))
             .group_by(SessionRow.subject_id)
@@ -191,17 +196,16 @@ class Store(ReferenceStore, ProgramStore):
                      .outerjoin(counts, counts.c.subject_id == SubjectRow.id)
                      .order_by(SubjectRow.pseudonym))
             if not find:
-                return [_subject_record(row, n) for row, n in s.execute(query.limit(limit))]
-            found = _found(s.execute(query), find, lambda r: r[0])
-            return [_subject_record(row, n) for row, n in itertools.islice(found, limit)]
-
-    def n_subjects(self, find: str | None = None) -> int:
-        """How many subjects :meth:`subjects` would list without a limit."""
-        with self._tx() as s:
-            if not find:
-                return s.scalar(select(func.count(SubjectRow.id))) or 0
-            rows = s.execute(select(SubjectRow.pseudonym, SubjectRow.name))
-            return sum(1 for _ in _found(rows, find, lambda r: r))
+                rows = [_subject_record(row, n) for row, n in s.execute(query.limit(limit))]
+                more = limit is not None and len(rows) == limit
+                return rows, (s.scalar(select(func.count(SubjectRow.id))) or 0) if more else len(rows)
+            found: list[SubjectRecord] = []
+            total = 0
+            for row, n in _found(s.execute(query), find, lambda r: r[0]):
+                total += 1
+                if limit is None or len(found) < limit:
+                    found.append(_subject_record(row, n))
+            return found, total
 
     def subject(self, ref: str | int) -> SubjectRecord:
         """The subject with pseudonym (or number) ``ref``; ``RecordNotFound`` if none."""

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from hiprom import __version__
 from hiprom.assessment.reasons import REASON_WORDS
 from hiprom.assessment.result import flag_severities
+from hiprom.assessment.wording import MEASURE_LABELS
 from hiprom.landmarks import BONES, LEGS, SIDES, Landmark
 from hiprom.report.paper import PAPERS
 from hiprom.server.errors import GUARDED, responses
@@ -43,8 +44,8 @@ def live_info(request: Request) -> dict:
 
 @router.get("/api/info", responses=responses(*GUARDED))
 def info(request: Request) -> dict:
-    """What this server offers the page, and the domain facts it shows: norms, flags, landmarks, sides, instruments,
-    the papers of its PDFs and the one it uses unless asked (``?paper=``)."""
+    """What this server offers the page, and the domain facts it shows: norms, flags, measures (their names),
+    landmarks, sides, instruments, the papers of its PDFs and the one it uses unless asked (``?paper=``)."""
     state = request.app.state
     settings = state.settings
     norms = state.live.norms
@@ -64,6 +65,7 @@ def info(request: Request) -> dict:
         },
         "flags": flag_severities(),
         "reasons": REASON_WORDS,
+        "measures": MEASURE_LABELS,
         "landmarks": {lm.name.lower(): int(lm) for lm in Landmark},
         "bones": [[a.name.lower(), b.name.lower()] for a, b in BONES],
         "legs": {side: [lm.name.lower() for lm in LEGS[side]] for side in SIDES},

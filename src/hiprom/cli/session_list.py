@@ -1,0 +1,111 @@
+"""The table of a list of sessions (``hiprom sessions list``, ``hiprom subjects show``).
+
+One row per session: its number, day and time, subject, operator, each side's IR and ER, the
+left-right difference of the total arc and its verdict in the asymmetry table's words
+(:func:`hiprom.report.rows.verdict_words`), and the source. The table fits the terminal without
+cutting a day, a pseudonym or a figure (:func:`sessions_tables`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.cells import cell_len
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from hiprom.cli.store_cmd import make_table, num, safe, time_cell, verdict_cell
+from hiprom.report.rows import verdict_words
+
+NOT_COMPARED = "not compared"
+"""The list's left/right cell of a test whose sides could not be compared (one not measured)."""
+
+
+def _verdict_words(record: Any) -> str:
+    """The list's left/right column of a session, in the asymmetry table's words
+    (:func:`hiprom.report.rows.verdict_words`: ``⚑ exceeds``, ``? cannot tell``, ``within``), never a blank.
+
+    A test whose sides could not be compared (one not measured) says "not compared", as its report
+    does, so a blank never stands for "no answer". A session saved before three-way verdicts existed
+    (no verdict, yet a compared arc) is read by its flag, as its tables are
+    (:func:`hiprom.assessment.summary.asymmetry_verdicts`); it read "—" beside their "within".
+    """
+    if record.asymmetry_verdict is None and record.asymmetry_arc_deg is None:
+        return NOT_COMPARED
+    if record.asymmetry_verdict is None:
+        return verdict_words("exceeds" if record.asymmetry_flagged else "within")
+    return verdict_words(record.asymmetry_verdict)
+
+
+SESSION_COLUMNS: dict[str, str] = {
+    "#": "right", "date": "left", "subject": "left", "operator": "left", "L IR": "right", "L ER": "right",
+    "R IR": "right", "R ER": "right", "L−R arc": "right", "asymmetry": "left", "source": "left",
+}
+"""The columns of a list of sessions, each with its alignment (figures to the right)."""
+
+FOLDED = ("operator", "source")
+"""The columns whose long words (a file name) fold onto more lines in a narrow terminal, not cut ("demo_s…")."""
+FOLDED_MIN = 10
+"""The narrowest a :data:`FOLDED` column is made to fit a terminal; narrower still, it is left out."""
+A_DAY = "2026-03-02"
+"""A day as the lists print it: the narrowest the date column is made."""
+
+
+def sessions_tables(title: str, rows: list[Any], width: int, *, subject: bool = True) -> list[RenderableType]:
+    """A list of sessions as a table that fits ``width`` columns without cutting a day, a pseudonym or a
+    figure (a narrow terminal cut them to "2026…", "P-山…"): every column when they fit, the operator
+    and the source folded onto more lines when long; else without those two and a line saying so.
+    ``subject=False`` leaves out the subject column (a list of one subject's sessions)."""
+    columns = [c for c in SESSION_COLUMNS if subject or c != "subject"]
+    for shown_columns in (columns, [c for c in columns if c not in FOLDED]):
+        table = make_table(title, [(c, SESSION_COLUMNS[c]) for c in shown_columns])
+        for r in rows:
+            cells = {
+                "#": Text(str(r.id)), "date": time_cell(r.recorded_utc), "subject": safe(r.subject),
+                "operator": safe(r.operator), "L IR": num(r.left_ir_deg), "L ER": num(r.left_er_deg),
+                "R IR": num(r.right_ir_deg), "R ER": num(r.right_er_deg), "L−R arc": num(r.asymmetry_arc_deg),
+                "asymmetry": verdict_cell(Text(_verdict_words(r)), r.asymmetry_verdict, mark=False),
+                "source": safe(r.source),
+            }
+            table.add_row(*(cells[c] for c in shown_columns))
+        for column in table.columns:
+            if column.header in FOLDED:
+                column.overflow = "fold"
+            else:  # the day whole ("2026-03-02", its time under it if need be), every other cell whole
+                cells = [Text(A_DAY)] if column.header == "date" else column.cells
+                column.min_width = max(cell_len(str(c)) for c in [str(column.header).split()[0], *cells])
+        if _fit(table, width):
+            break
+    if shown_columns == columns:
+        return [table]
+    return [table, Text(f"{' and '.join(FOLDED).capitalize()} left out to fit {width} columns: "
+                        "'hiprom sessions show N' gives them, as does a wider terminal.", style="dim")]
+
+
+def _fit(table: Table, width: int) -> bool:
+    """Whether ``table`` fits ``width`` columns with every cell whole but those of its :data:`FOLDED`
+    columns, which fold at :data:`FOLDED_MIN` or wider; if so, sets each column's width, handing the room
+    left to each day's time first, then whole headings, then the folded columns (Rich's own layout would
+    cut cells of a table this tight).
+    """
+    natural = {id(c): max(cell_len(str(cell)) for cell in [c.header, *c.cells]) for c in table.columns}
+    least = {id(c): c.min_width or 0 for c in table.columns}
+    for column in table.columns:
+        if column.header in FOLDED:
+            least[id(column)] = max(min(FOLDED_MIN, natural[id(column)]),
+                                    *(cell_len(w) for w in str(column.header).split()))
+    gaps = 3 * (len(table.columns) - 1)  # " │ " between columns; no edges (make_table)
+    room = width - gaps - sum(least.values())
+    if room < 0:
+        return False
+    folded = sum(1 for c in table.columns if c.header in FOLDED)
+    for column in sorted(table.columns, key=lambda c: (c.header != "date", c.header in FOLDED)):
+        wanted = natural[id(column)] - least[id(column)]
+        if column.header == "date":  # the time beside the day, or under it ("10:00 UTC"), never split
+            extra = wanted if wanted <= room else 0
+        else:
+            extra = min(wanted, room // folded if column.header in FOLDED else room)
+        column.width = least[id(column)] + extra
+        room -= extra
+    return True
