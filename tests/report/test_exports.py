@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -142,6 +143,7 @@ def test_an_export_of_a_subjects_visits_reads_the_clinics_mdc_once(store: Store,
     event.listen(store.engine, "before_cursor_execute", lambda *args: statements.append(args[2].lower()))
     items = ReportData.from_store_many(store, ids)
     assert [len(item.history) for item in items] == [1, 2, 3, 4]
-    every_session = [s for s in statements if "from sessions" in s and "where" not in s]
+    unfiltered = [re.sub(r"exists \(select [^()]*\)", "", s) for s in statements]  # its "exercised" column
+    every_session = [s for s in unfiltered if "from sessions" in s and "where" not in s]
     assert len(every_session) == 1
     assert ReportData.from_store(store, ids[-1]).since_first == items[-1].since_first
