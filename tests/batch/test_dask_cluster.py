@@ -55,8 +55,9 @@ class Cluster:
         self.workers: list[subprocess.Popen] = []
         for i in range(n_workers):
             self.start_worker(envs[i] if i < len(envs) else None, hidden[i] if i < len(hidden) else ())
-        with distributed.Client(self.address, timeout=30) as client:
-            client.wait_for_workers(n_workers, timeout=60)
+        if n_workers:
+            with distributed.Client(self.address, timeout=30) as client:
+                client.wait_for_workers(n_workers, timeout=60)
 
     def start_worker(self, env: Mapping[str, str] | None = None, hidden: Sequence[Path] = ()) -> None:
         """One more worker, named ``w<index>``, with ``env`` added to its environment, not seeing ``hidden``."""
@@ -341,14 +342,14 @@ def _inputs_by_key(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     from hiprom.batch.dask_workers import Tasks
 
     inputs: dict[str, str] = {}
-    real = Tasks.submit
+    real = Tasks.fill
 
-    def submit(self: Tasks, job) -> None:
+    def fill(self: Tasks) -> None:
         before = set(self.jobs)
-        real(self, job)
-        inputs.update({fut.key: job.rel for fut in set(self.jobs) - before})
+        real(self)
+        inputs.update({fut.key: self.jobs[fut].rel for fut in set(self.jobs) - before})
 
-    monkeypatch.setattr(Tasks, "submit", submit)
+    monkeypatch.setattr(Tasks, "fill", fill)
     return inputs
 
 
@@ -357,15 +358,17 @@ def test_a_worker_without_one_folder_is_kept_for_the_others(recordings: Path, tm
                                                            monkeypatch) -> None:
     """Worker w1 does not see site2 (a mount missing on its machine): before, it was set aside for the whole
     batch at its first site2 input, and its share of site1 went to the other worker. Now only site2's inputs
-    are kept off it, said once, and it is checked before it gets any."""
+    are kept off it, said once, and it is checked before it gets any. No worker sees site3: its input fails."""
     for site, names in (("site1", [f"slow{i}.landmarks.npz" for i in range(4)]), ("site2", ["slow8.landmarks.npz",
                                                                                           "slow9.landmarks.npz"])):
         (recordings / site).mkdir()
         for name in names:
             (recordings / site / name).write_bytes(b"slow")  # about 1 s each
-    site2 = recordings / "site2"
+    site2, site3 = recordings / "site2", recordings / "site3"
+    site3.mkdir()
+    (site3 / "p.landmarks.npz").write_bytes(b"slow")
     inputs_of = _inputs_by_key(monkeypatch)
-    cluster = Cluster(tmp_path, hidden=[(), (site2,)])
+    cluster = Cluster(tmp_path, hidden=[(site3,), (site2, site3)])
     try:
         with distributed.Client(cluster.address, timeout=30) as client:
             hides = cluster.address_of(client, 1)
@@ -374,12 +377,45 @@ def test_a_worker_without_one_folder_is_kept_for_the_others(recordings: Path, tm
                                    analyzer=FAKE_ANALYZER)
     finally:
         cluster.stop()
-    assert {r.status for r in result.rows} == {"ok"}, [(r.file, r.error) for r in result.rows]
+    rows = {r.file: r for r in result.rows}
+    assert rows.pop("site3/p.landmarks.npz").error == (
+        f"no Dask worker sees {site3 / 'p.landmarks.npz'}, which the batch found on its own machine; every Dask "
+        "worker must see each input at that path (a shared or identically mounted folder)")
+    assert {r.status for r in rows.values()} == {"ok"}, [(r.file, r.error) for r in rows.values()]
     ran = [inputs_of.get(t["key"], t["key"]) for t in stream.data if t["worker"] == hides]
     assert ran and not [f for f in ran if f.startswith("site2/")], ran  # kept for the others, given none of site2
     err = capfd.readouterr().err
     said = [line for line in err.splitlines() if "does not see" in line]
-    assert len(said) == 1 and said[0].startswith(f"hiprom: Dask worker {hides}: it does not see {site2}/slow"), err
-    assert said[0].endswith(".landmarks.npz; every Dask worker must see each input at the path the batch found it (a "
-                            "shared or identically mounted folder); the inputs of that folder go to the other workers")
+    assert len(said) == 2 and said[1].startswith(f"hiprom: Dask worker {hides}: it does not see {site2}/slow"), err
+    assert said[1].endswith(".landmarks.npz; every Dask worker must see each input at the path the batch found it (a "
+                            "shared or identically mounted folder); the inputs of that folder (and those of 1 other "
+                            "folder) go to the other workers")
     assert "set aside" not in err
+
+
+def test_a_file_that_kills_its_worker_on_a_cluster_that_restarts_them(recordings: Path, tmp_path: Path,
+                                                                       monkeypatch) -> None:
+    """Workers under a nanny come back (under new addresses) after the file kills them. That file alone gets
+    the crash message, after about Dask's allowed failures (1 here, to keep the test short; 3 by default): not
+    tried for ever on the new workers (each task is restricted to the workers of the moment), and not the
+    innocent inputs beside it."""
+    import dask
+
+    (recordings / "crash.mp4").write_bytes(b"x")  # the fake analyser's worker process dies at once
+    monkeypatch.setenv("DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES", "1")  # the scheduler's
+    cluster = Cluster(tmp_path, n_workers=0)
+    try:
+        cluster.workers.append(cluster._spawn("nanny", ["worker", cluster.address, "--host", "127.0.0.1",
+                                                        "--nworkers", "2", "--nthreads", "1", "--no-dashboard"]))
+        with distributed.Client(cluster.address, timeout=30) as client:
+            client.wait_for_workers(2, timeout=60)
+        with dask.config.set({"distributed.scheduler.allowed-failures": 1}):  # the batch's
+            result = run_batch([recordings], tmp_path / "out", scheduler=cluster.address, progress=False,
+                               analyzer=FAKE_ANALYZER)
+    finally:
+        cluster.stop()
+    rows = {r.file: r for r in result.rows}
+    assert rows.pop("crash.mp4").error.startswith("the analysis process crashed while reading this file")
+    assert {r.status for r in rows.values()} == {"ok"}, [(r.file, r.error) for r in rows.values()]
+    deaths = (cluster.logs / "nanny.log").read_text().count("exited with status 70")
+    assert 1 <= deaths <= 3, deaths

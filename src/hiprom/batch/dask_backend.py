@@ -238,8 +238,11 @@ def _not_dask(address: str) -> ConfigError:
     )
 
 
-def _completed(tasks: Tasks, reporter: Reporter) -> Iterator[Any]:
-    """The tasks' futures as they complete, looking at the workers every :data:`WORKER_CHECK_S`.
+def _completed(tasks: Tasks, reporter: Reporter) -> Iterator[tuple[Any, Any]]:
+    """The tasks' futures and outcomes as they complete, looking at the workers every :data:`WORKER_CHECK_S`.
+
+    An outcome is the task's result, ``(type, exception, traceback)`` for a task that raised
+    (``KilledWorker``), or a ``CancelledError``.
 
     Each look checks the workers that joined before they get an input, and says so whenever
     the cluster has no worker fit to run the batch: else the batch waited without a word, for
@@ -247,21 +250,25 @@ def _completed(tasks: Tasks, reporter: Reporter) -> Iterator[Any]:
     job's time limit on an HPC cluster).
     """
     seen, had, next_look = False, True, 0.0
-    while not tasks.pending.is_empty() or tasks.held:
-        if time.monotonic() >= next_look and tasks.client.status == "running":  # not while it reconnects
+    while not tasks.pending.is_empty() or tasks.queue:
+        if time.monotonic() >= next_look and tasks.client.status == "running":
             next_look = time.monotonic() + WORKER_CHECK_S
-            has = tasks.look()
+            try:
+                has = tasks.look()
+            except OSError:  # the scheduler went away during the look: said at the next turn
+                has = had
             if had and not has:
                 which = f"{'left' if seen else 'yet'}{' but those set aside' if tasks.set_aside else ''}"
                 reporter.note(f"the Dask scheduler at {tasks.address} has no workers {which}; "
                               f"waiting for some (start them with: dask worker {tasks.address} --nthreads 1)")
             seen, had = seen or has, has
-        elif tasks.client.status in ("closing", "closed"):  # gone while nothing of ours was on it
+        elif tasks.client.status != "running":  # the scheduler gone while none of our tasks was on it
             raise CancelledError()
         ready = tasks.pending.next_batch(block=False)
-        if ready:
-            yield from ready
-        else:
+        for fut, outcome in ready:
+            yield fut, outcome
+            tasks.fill()  # the next input, in the place of this one (or again, after a worker's fault)
+        if not ready:
             time.sleep(0.05)
 
 
@@ -300,13 +307,15 @@ def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address:
                     finish(job, SummaryRow.failed(job.rel, failure_message(exc)))
                     continue
                 reporter.started(job)
-                tasks.submit(job)  # held until the first look has checked the workers
-            for fut in _completed(tasks, reporter):
+                tasks.queue.append(job)  # sent once a look has checked the workers
+            for fut, outcome in _completed(tasks, reporter):
                 job = tasks.job_of(fut)
-                if job is None:  # submitted again, restricted to the usable workers
+                if job is None:  # cancelled and queued again, its workers gone
                     continue
                 try:
-                    status, payload, detail = fut.result()
+                    if isinstance(outcome, CancelledError) or fut.status == "error":
+                        raise outcome if isinstance(outcome, CancelledError) else outcome[1]
+                    status, payload, detail = outcome
                     if status in ("unfit", "unseen"):
                         input_fingerprint(job.path)  # still here for the batch: the worker is at fault
                         if status == "unfit":
@@ -316,6 +325,7 @@ def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address:
                         fut.release()
                         continue
                     if status == "ok":
+                        tasks.fill()  # the next input runs while this one's outputs are written
                         row = write_outputs(job, out_dir, options, fingerprints[job.rel], payload, detail)
                     else:
                         row = SummaryRow.failed(job.rel, payload)
