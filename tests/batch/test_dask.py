@@ -354,3 +354,17 @@ def test_a_tls_scheduler_without_certificates_says_what_to_set(recordings: Path,
         run_batch([recordings], tmp_path / "out", scheduler="tls://127.0.0.1:9", progress=False)
     assert str(err.value).startswith("tls://127.0.0.1:9: a tls:// scheduler needs Dask's TLS settings on this machine")
     assert "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT" in str(err.value)
+
+
+def test_a_worker_check_that_hangs_sets_the_worker_aside(monkeypatch) -> None:
+    """A folder on a stale network mount can block a look for ever: the batch, waiting for the check, with it."""
+    import asyncio
+    import time
+
+    from hiprom.batch import BatchOptions, dask_workers
+
+    monkeypatch.setattr(dask_workers, "CHECK_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(dask_workers, "check_worker", lambda options, samples: time.sleep(1))
+    fault, unseen = asyncio.run(dask_workers._check_here(BatchOptions.create(), [Path("/data/site1/p.mp4")]))
+    assert isinstance(fault, ConfigError) and unseen == []
+    assert str(fault).startswith("it did not finish the batch's check of its setup within 0 s")

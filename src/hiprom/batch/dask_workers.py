@@ -46,9 +46,21 @@ class NoWorkerFitError(ConfigError):
         self.exit_code = exit_code
 
 
+CHECK_TIMEOUT_S = 120.0
+"""Seconds a worker's check may take (a cold start loads MediaPipe and the model) before it is set aside."""
+
+
 async def _check_here(options: BatchOptions, samples: Sequence[Path]) -> tuple[HipromError | None, list[Path]]:
-    """:func:`check_worker` on a Dask worker (sent by ``Client.run``), off its event loop."""
-    return await asyncio.to_thread(check_worker, options, samples)
+    """:func:`check_worker` on a Dask worker (sent by ``Client.run``), off its event loop.
+
+    A check that hangs (a folder on a stale network mount) sets the worker aside after
+    :data:`CHECK_TIMEOUT_S` instead of stopping the batch.
+    """
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(check_worker, options, samples), CHECK_TIMEOUT_S)
+    except TimeoutError:
+        return ConfigError(f"it did not finish the batch's check of its setup within {CHECK_TIMEOUT_S:.0f} s (a "
+                           "folder that does not answer, such as a stale network mount?)"), []
 
 
 class Tasks:
