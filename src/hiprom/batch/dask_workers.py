@@ -24,8 +24,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import dask
-
 from hiprom.batch.discover import Job
 from hiprom.batch.local import CRASH_MESSAGE
 from hiprom.batch.outputs import BatchOptions
@@ -96,6 +94,8 @@ class Tasks:
         self.unseen_folders: dict[str, set[Path]] = {}  # worker -> the input folders it does not see
         self.unseen_files: dict[str, set[str]] = {}  # Job.rel -> the workers that do not see it
         self.deaths: collections.Counter[str] = collections.Counter()  # Job.rel -> workers that died with it, before
+        import dask  # installed with distributed
+
         self.allowed_failures = int(dask.config.get("distributed.scheduler.allowed-failures", 3))
         self._run_id = uuid.uuid4().hex[:8]
         self._n = 0
