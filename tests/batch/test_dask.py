@@ -368,3 +368,35 @@ def test_a_worker_check_that_hangs_sets_the_worker_aside(monkeypatch) -> None:
     fault, unseen = asyncio.run(dask_workers._check_here(BatchOptions.create(), [Path("/data/site1/p.mp4")]))
     assert isinstance(fault, ConfigError) and unseen == []
     assert str(fault).startswith("it did not finish the batch's check of its setup within 0 s")
+
+
+def test_a_worker_where_hiprom_cannot_run_is_set_aside(tmp_path: Path) -> None:
+    """A worker without hiprom (or with a broken install) cannot even run the batch's check of its setup: it
+    is set aside with one line, not looked at again every 5 s without a word (the batch waiting for ever if it
+    is the only worker)."""
+    from types import SimpleNamespace
+
+    from hiprom.batch import BatchOptions, Job
+    from hiprom.batch.dask_workers import Tasks
+    from hiprom.batch.progress import Reporter
+
+    notes: list[str] = []
+    submitted: list[list[str]] = []
+    client = SimpleNamespace(
+        loop=None,
+        scheduler_info=lambda n_workers: {"workers": {"tcp://bare:1": {"nthreads": 1}, "tcp://good:2": {"nthreads": 1}}},
+        run=lambda *args, **kwargs: {"tcp://bare:1": Exception("ModuleNotFoundError('No module named hiprom')"),
+                                     "tcp://good:2": (None, [])},
+        submit=lambda *args, workers, **kwargs: submitted.append(workers) or object())
+    reporter = Reporter()
+    reporter.note = notes.append
+    job = Job(path=tmp_path / "p.mp4", rel="p.mp4", stem="p")
+    tasks = Tasks(SimpleNamespace(as_completed=lambda **kwargs: SimpleNamespace(add=lambda fut: None)), client,
+                  BatchOptions.create(), "tcp://s:8786", reporter, [job], remote=None, refuse=None)
+    tasks.queue.append(job)
+    assert tasks.look()
+    assert submitted == [["tcp://good:2"]]
+    assert notes == ["Dask worker tcp://bare:1: the batch cannot run there (ModuleNotFoundError('No module named "
+                     "hiprom')); install hiprom " + BatchOptions.create().hiprom_version + " with its dependencies on "
+                     "every worker (pip install 'hiprom[cluster]'); set aside for this batch, its inputs go to the "
+                     "other workers"]

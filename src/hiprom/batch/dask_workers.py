@@ -61,6 +61,12 @@ async def _check_here(options: BatchOptions, samples: Sequence[Path]) -> tuple[H
                            "folder that does not answer, such as a stale network mount?)"), []
 
 
+def _cannot_run_here(exc: BaseException, options: BatchOptions) -> ConfigError:
+    """The fault of a worker where the batch's check could not even run (hiprom missing or broken there)."""
+    return ConfigError(f"the batch cannot run there ({exc}); install hiprom {options.hiprom_version} with its "
+                       "dependencies on every worker (pip install 'hiprom[cluster]')")
+
+
 class Tasks:
     """The batch's inputs on their way to the cluster, and what the batch knows of each worker.
 
@@ -140,9 +146,9 @@ class Tasks:
         new = sorted(set(info) - set(self.fit) - set(self.set_aside))
         answers = self.client.run(_check_here, self.options, self.samples, workers=new, on_error="return") if new else {}
         for worker, answer in answers.items():
-            if isinstance(answer, BaseException):  # gone meanwhile, or the check could not run: next look
+            if isinstance(answer, OSError):  # gone meanwhile: next look
                 continue
-            fault, unseen = answer
+            fault, unseen = (_cannot_run_here(answer, self.options), []) if isinstance(answer, BaseException) else answer
             if fault is not None:
                 self._set_aside(worker, fault, set(info))
                 continue
