@@ -1,7 +1,8 @@
 """``hiprom backup``, ``hiprom restore`` and ``hiprom store ...``: the store as a whole.
 
-A consistent copy of an SQLite store and putting it back (:mod:`hiprom.store.backup`), and creating a
-store at a place you name.
+A consistent copy of an SQLite store and putting it back (:mod:`hiprom.store.backup`), creating a
+store at a place you name, and copying every record into another store, such as a clinic's new
+PostgreSQL server (:mod:`hiprom.store.copy`).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def restore(file: Path, yes: bool, db: str | None) -> None:
 
 @click.group()
 def store() -> None:
-    """Create a records store at a place you name (the default one is created on first use)."""
+    """Create a records store at a place you name, or copy every record into another (to PostgreSQL)."""
 
 
 @store.command("init")
@@ -81,3 +82,22 @@ def store_init(db: str) -> None:
     else:
         click.echo(f"{where} is a records store already ({counted(n, 'session')}); nothing changed")
 
+
+@store.command("copy")
+@click.option("--to", "to", required=True, metavar="URL_OR_PATH",
+              help="The empty store to copy into: a PostgreSQL URL (its database made with 'createdb'), "
+                   "or a new SQLite file.")
+@db_option(lead="The store to copy from")
+def store_copy(to: str, db: str | None) -> None:
+    """Copy every record into another, empty store: SQLite to PostgreSQL, or back.
+
+    Subjects, sessions (with their numbers and dates), trials, series,
+    landmarks, reference readings, home programs and counted exercises are
+    copied in one transaction: stopped midway, the target stays empty. The
+    store copied from is left as it is.
+    """
+    from hiprom.store.copy import copy_store, rows_words
+
+    done = copy_store(db, to)
+    click.echo(f"Copied {rows_words(done.rows)} from {done.source} to {done.target}; every session keeps its "
+               f"number. Use it with --db or HIPROM_DB_URL; {done.source} is unchanged.")
