@@ -28,8 +28,9 @@ def _clinic(db: str, analysis: dict) -> None:
     numbers deleted from the top (3 sessions kept of 4 given, so the next must be 5)."""
     with Store(db) as store:
         store.add_subject("P-0042", name="Élise O'Neil", date_of_birth="1984-05-17", notes="left hip")
-        first = store.save_analysis(analysis, subject="P-0042", operator="J. Smith", recorded_utc="2026-03-02T09:30:00Z",
-                                    landmarks=b"npz bytes", settings={"hold_s": 2})
+        first = store.save_analysis(analysis, subject="P-0042", operator="J. Smith",
+                                    recorded_utc="2026-03-02T09:30:00Z", landmarks=b"npz bytes",
+                                    settings={"hold_s": 2})
         store.save_analysis(analysis, subject="p-0042", recorded_utc="2026-04-02T09:30:00Z", notes="re-test")
         store.save_analysis(analysis, subject="P-7", recorded_utc="2026-04-03T10:00:00Z")
         store.add_subject("P-9")
