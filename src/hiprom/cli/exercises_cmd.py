@@ -17,7 +17,7 @@ import click
 from rich.text import Text
 
 from hiprom.assessment.reasons import reason_words
-from hiprom.atomic import check_replaceable
+from hiprom.overwrite import check_replaceable
 from hiprom.cli.options import db_option, model_option, paper_option
 from hiprom.cli.store_cmd import (
     console,

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import click
 
-from hiprom.atomic import check_not_source, check_replaceable
+from hiprom.atomic import check_not_source
 from hiprom.cli.options import db_option, paper_option
 from hiprom.cli.store_cmd import STDOUT, open_store, write_text
 from hiprom.errors import InputError
+from hiprom.overwrite import check_replaceable
 from hiprom.landmarks import SIDES
 from hiprom.parsing import record_id
 
@@ -112,7 +113,8 @@ def report(target: str, output: Path | None, csv_prefix: Path | None, json_path:
     check_not_source([pdf, *exports], [path if path.is_file() else None, video, landmarks_path,
                                        *(spec.partition("=")[2] for spec in snapshot_specs)])
     check_replaceable([pdf], "a PDF")
-    check_replaceable(exports, "a text file")
+    check_replaceable([json_path], "a JSON file")
+    check_replaceable(exports[1:], "a CSV table")
     snapshots = _snapshots(snapshot_specs)
     stored_landmarks: bytes | None = None
     if path.is_file():

@@ -17,7 +17,7 @@ from typing import Any
 import click
 from rich.text import Text
 
-from hiprom.atomic import check_replaceable
+from hiprom.overwrite import check_replaceable
 from hiprom.cli.options import db_option, paper_option
 from hiprom.cli.store_cmd import DAY, STDOUT, console, make_table, num, open_store, write_text
 from hiprom.errors import InputError
@@ -54,7 +54,7 @@ def validate(pairs_csv: Path | None, retest: bool, subject: str | None, since: d
 
         paper = chosen_paper(paper).name
     check_replaceable([output], "a PDF")
-    check_replaceable([json_out], "a text file")
+    check_replaceable([json_out], "a JSON file")
     filters = {"subject": subject, "since": since and since.isoformat(), "until": until and until.isoformat(),
                "instrument": instrument, "rater": rater}
     unpaired: list[dict[str, str]] = []
