@@ -11,7 +11,7 @@ import contextlib
 import errno
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO
 
@@ -130,3 +130,42 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]
         if isinstance(exc, OSError):
             raise output_error(target, exc) from None
         raise
+
+
+def write_files(contents: Mapping[str | os.PathLike[str], bytes | str]) -> list[Path]:
+    """Write several files as one: all of them, or none (text as UTF-8); returns their paths.
+
+    Each is written to a temporary file beside it and fsynced; only when every one is complete are
+    they renamed into place (renames need no space). A failure on the way (a full disk, a read-only
+    folder) removes the temporary files and leaves every file there before as it was, so a report's
+    PDF and exports are never a mix of this run's files and the last one's. The failure is an
+    :class:`OutputError` naming the file that could not be written.
+    """
+    written: list[tuple[str, Path]] = []
+    try:
+        for path, content in contents.items():
+            target = Path(path)
+            private_dir(target.parent)
+            try:
+                fd, tmp = tempfile.mkstemp(prefix=part_prefix(target.name), suffix=PART_SUFFIX, dir=target.parent)
+            except OSError as exc:
+                raise output_error(target, exc) from None
+            written.append((tmp, target))
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(content.encode("utf-8") if isinstance(content, str) else content)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            except OSError as exc:
+                raise output_error(target, exc) from None
+        for tmp, target in written:
+            try:
+                os.replace(tmp, target)
+            except OSError as exc:
+                raise output_error(target, exc) from None
+    except BaseException:
+        for tmp, _ in written:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        raise
+    return [target for _, target in written]

@@ -68,12 +68,17 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return buf.getvalue()
 
 
+def csv_file_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """A table as the text of a CSV file: byte-order mark first (:data:`EXCEL_BOM`)."""
+    return EXCEL_BOM + csv_text(header, rows)
+
+
 def write_csv(path: str | os.PathLike[str], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
     """Write a table as CSV atomically (never half-written), byte-order mark first; returns the path."""
     target = Path(path)
-    text = csv_text(header, rows)
+    text = csv_file_text(header, rows)
     with atomic_write(target, "w") as fh:
-        fh.write(EXCEL_BOM + text)
+        fh.write(text)
     return target
 
 

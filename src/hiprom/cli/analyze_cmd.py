@@ -20,7 +20,7 @@ from rich.text import Text
 from hiprom.assessment.exercises import Catalogue
 from hiprom.assessment.reasons import not_measurable_advice
 from hiprom.assessment.wording import NAMES, SIDE_WORDS
-from hiprom.atomic import check_not_source
+from hiprom.atomic import check_not_source, write_files
 from hiprom.cli.progress import frame_progress
 from hiprom.cli.options import db_option, model_option, recorded_option
 from hiprom.cli.result_tables import figure_tables, quality_notes, trials_table
@@ -167,10 +167,10 @@ def analyze(
             err.print(f"saved landmarks to {escape(str(save_landmarks))}")
     result = analyze_recording(rec, norms, source=path.name, catalogue=catalogue)
 
-    if json_path is not None:
-        write_text(json_path, result_json(result))
-    if csv_path is not None:
-        write_text(csv_path, series_csv(result))
+    texts = {p: make(result) for p, make in ((json_path, result_json), (csv_path, series_csv)) if p is not None}
+    write_files({p: text for p, text in texts.items() if p != STDOUT})  # both or neither (a full disk)
+    if STDOUT in texts:
+        write_text(STDOUT, texts[STDOUT])
     if save:
         from hiprom.store import save_analysis
 
