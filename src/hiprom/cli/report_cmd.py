@@ -19,8 +19,8 @@ from hiprom.atomic import check_not_source, write_files
 from hiprom.cli.options import db_option, paper_option
 from hiprom.cli.store_cmd import STDOUT, open_store, write_text
 from hiprom.errors import InputError
-from hiprom.overwrite import check_replaceable
 from hiprom.landmarks import SIDES
+from hiprom.overwrite import check_replaceable
 from hiprom.parsing import record_id
 
 
