@@ -22,9 +22,10 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-from hiprom.atomic import atomic_write, check_replaceable
+from hiprom.atomic import atomic_write
 from hiprom.cli.options import db_option, recorded_option
 from hiprom.errors import InputError
+from hiprom.overwrite import check_replaceable
 from hiprom.report.figures import fmt
 from hiprom.rounding import counted
 
@@ -450,7 +451,10 @@ def sessions_export(session_ids: tuple[str, ...], fmt_: str, output: Path | None
     from hiprom.report.exports import csv_paths
 
     if output is not None:
-        check_replaceable([output] if fmt_ == "json" else csv_paths(output).values(), "a text file")
+        if fmt_ == "json":
+            check_replaceable([output], "a JSON file")
+        else:
+            check_replaceable(csv_paths(output).values(), "a CSV table")
     with open_store(db) as store:
         items = ReportData.from_store_many(store, session_ids)
     if fmt_ == "json":
