@@ -7,12 +7,11 @@ write is an :class:`~hiprom.errors.OutputError` naming the output.
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import errno
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO
 
@@ -70,57 +69,6 @@ def check_not_source(outputs: Iterable[str | os.PathLike[str] | None],
             continue
         if (st.st_dev, st.st_ino) in ids:
             raise InputError(f"{output}: is the source itself; choose another output name{hint}")
-
-
-SNIFF_BYTES = 8192
-"""Bytes read from an existing output's start to tell what it holds."""
-
-
-def _is_text(head: bytes) -> bool:
-    """UTF-8 without NUL bytes (a multi-byte character cut at the end of ``head`` still counts)."""
-    if b"\x00" in head:
-        return False
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-OUTPUT_KINDS: dict[str, Callable[[bytes], bool]] = {
-    "a PDF": lambda head: head.startswith(b"%PDF-"),
-    "a text file": _is_text,  # CSV and JSON exports, analyses
-    "a landmarks recording": lambda head: head.startswith(b"PK\x03\x04"),  # .landmarks.npz: a zip
-}
-"""What hiprom writes, and how to recognise a file of that kind from its first bytes: an output
-may replace only a file of its own kind."""
-
-
-def check_replaceable(outputs: Iterable[str | os.PathLike[str] | None], kind: str) -> None:
-    """Refuse an output that exists and holds something else than ``kind`` (a key of
-    :data:`OUTPUT_KINDS`): a PDF written over a video, a CSV over a photo.
-
-    hiprom replaces its own outputs when asked again (a report written twice), but a mistyped
-    output name must not destroy another file. ``None``, ``-`` (stdout) and names not there
-    yet, and empty files, are fine.
-
-    Raises:
-        InputError: an output holds another kind of file (usage exit code).
-    """
-    looks_like = OUTPUT_KINDS[kind]
-    for output in outputs:
-        if output is None or not str(output) or str(output) == "-":
-            continue
-        if not os.path.isfile(output):  # not there yet, or /dev/stdout, a pipe: never read (it would wait)
-            continue
-        try:
-            with open(output, "rb") as fh:
-                head = fh.read(SNIFF_BYTES)
-        except OSError:  # unreadable: writing it says why
-            continue
-        if head and not looks_like(head):  # an empty file holds nothing to lose
-            raise InputError(f"{output}: exists and is not {kind}; hiprom would replace it: "
-                             "choose another output name")
 
 
 def private_dir(path: str | os.PathLike[str]) -> Path:
@@ -182,3 +130,42 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]
         if isinstance(exc, OSError):
             raise output_error(target, exc) from None
         raise
+
+
+def write_files(contents: Mapping[str | os.PathLike[str], bytes | str]) -> list[Path]:
+    """Write several files as one: all of them, or none (text as UTF-8); returns their paths.
+
+    Each is written to a temporary file beside it and fsynced; only when every one is complete are
+    they renamed into place (renames need no space). A failure on the way (a full disk, a read-only
+    folder) removes the temporary files and leaves every file there before as it was, so a report's
+    PDF and exports are never a mix of this run's files and the last one's. The failure is an
+    :class:`OutputError` naming the file that could not be written.
+    """
+    written: list[tuple[str, Path]] = []
+    try:
+        for path, content in contents.items():
+            target = Path(path)
+            private_dir(target.parent)
+            try:
+                fd, tmp = tempfile.mkstemp(prefix=part_prefix(target.name), suffix=PART_SUFFIX, dir=target.parent)
+            except OSError as exc:
+                raise output_error(target, exc) from None
+            written.append((tmp, target))
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(content.encode("utf-8") if isinstance(content, str) else content)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            except OSError as exc:
+                raise output_error(target, exc) from None
+        for tmp, target in written:
+            try:
+                os.replace(tmp, target)
+            except OSError as exc:
+                raise output_error(target, exc) from None
+    except BaseException:
+        for tmp, _ in written:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        raise
+    return [target for _, target in written]

@@ -21,6 +21,8 @@ from hiprom.errors import InputError, RecordingError
 from hiprom.landmarks import check_landmarks
 
 FORMAT = "hiprom.landmarks/1"
+FIELDS = ("t_ms", "image", "world", "width", "height", "fps")
+"""The arrays every recording holds (the others are optional)."""
 SUFFIX = ".landmarks.npz"
 
 
@@ -143,7 +145,7 @@ class LandmarkRecording:
         except (ValueError, zipfile.BadZipFile, EOFError):  # numpy's text would suggest loading it unsafely
             raise RecordingError(f"{p}: not a readable landmarks recording (not an .npz archive, or damaged); "
                                  "make it again with 'hiprom track'") from None
-        missing = [k for k in ("t_ms", "image", "world", "width", "height", "fps") if k not in fields]
+        missing = [k for k in FIELDS if k not in fields]
         if missing:
             raise RecordingError(f"{p}: not a hiprom landmarks recording, missing {', '.join(missing)}")
         try:
@@ -168,3 +170,14 @@ class LandmarkRecording:
             )
         except (ValueError, TypeError) as exc:
             raise RecordingError(f"{p}: {exc}; it cannot be analysed (make it again with 'hiprom track')") from None
+
+
+def is_recording(path: str | Path) -> bool:
+    """True when ``path`` is an ``.npz`` archive holding a recording's arrays (:data:`FIELDS`),
+    told from its list of members alone; ``False`` for anything else or a file that cannot be read."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = set(archive.namelist())
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return False
+    return all(f"{name}.npy" in members for name in FIELDS)

@@ -68,13 +68,37 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return buf.getvalue()
 
 
+def csv_file_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """A table as the text of a CSV file: byte-order mark first (:data:`EXCEL_BOM`)."""
+    return EXCEL_BOM + csv_text(header, rows)
+
+
 def write_csv(path: str | os.PathLike[str], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
     """Write a table as CSV atomically (never half-written), byte-order mark first; returns the path."""
     target = Path(path)
-    text = csv_text(header, rows)
+    text = csv_file_text(header, rows)
     with atomic_write(target, "w") as fh:
-        fh.write(EXCEL_BOM + text)
+        fh.write(text)
     return target
+
+
+TABLE_STARTS: frozenset[tuple[str, str, str]] = frozenset({
+    ("t_s", "left_deg", "left_raw_deg"),          # an analysis's series (analyze --csv, a batch's STEM.series.csv)
+    ("session_id", "subject", "age_years"),       # the clinic's exports: PREFIX.summary.csv
+    ("session_id", "subject", "trial"),           # PREFIX.trials.csv
+    ("session_id", "subject", "frame"),           # PREFIX.series.csv
+    ("file", "status", "error"),                  # a batch's summary.csv
+    ("file", "trial", "side"),                    # a batch's trials.csv
+})
+"""The first three columns of each table hiprom writes to a file: what tells a CSV hiprom made
+(:func:`is_hiprom_table`) from one it did not. tests/test_tables.py checks every table against it."""
+
+
+def is_hiprom_table(head: str) -> bool:
+    """True when ``head``, the start of a CSV file, has the header of a table hiprom writes
+    (:data:`TABLE_STARTS`), also after a spreadsheet saved it again with ``;`` or tabs."""
+    header = next(spreadsheet_rows(head), [])
+    return tuple(cell.strip() for cell in header[:3]) in TABLE_STARTS
 
 
 DELIMITERS = ",;\t"

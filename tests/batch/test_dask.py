@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -35,11 +36,64 @@ def test_dask_summary_equals_local_summary(recordings: Path, tmp_path: Path, clu
     assert [r.status for r in again.rows] == ["skipped" if r.status == "ok" else r.status for r in local.rows]
 
 
-def test_unreachable_scheduler_is_a_plain_error(recordings: Path, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(dask_backend, "CONNECT_TIMEOUT_S", 2)
-    with pytest.raises(ConfigError, match="cannot connect to the Dask scheduler") as err:
-        run_batch([recordings], tmp_path / "out", scheduler="tcp://127.0.0.1:9", progress=False)
-    assert "tcp://127.0.0.1:9" in str(err.value)
+def test_a_closed_port_is_said_within_seconds(recordings: Path, tmp_path: Path) -> None:
+    """Dask's client tried the refused connection again and again: 20 s before the one line."""
+    import socket
+    import time
+
+    with socket.socket() as probe:  # a port nothing listens at
+        probe.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{probe.getsockname()[1]}"
+    t0 = time.monotonic()
+    with pytest.raises(ConfigError) as err:
+        run_batch([recordings], tmp_path / "out", scheduler=address, progress=False)
+    assert time.monotonic() - t0 < 3
+    assert str(err.value).startswith(f"cannot connect to the Dask scheduler at '{address}' (Connection refused); "
+                                     "check the address"), err.value
+
+
+def _slow_door(to: str, refused_s: float, silent_s: float) -> str:
+    """The address of a port that refuses connections for ``refused_s``, then passes them on to ``to``
+    (a Dask scheduler) after ``silent_s``: a scheduler starting up, then busy."""
+    import socket
+    import threading
+    import time
+
+    host, port = to.removeprefix("tcp://").rsplit(":", 1)
+    door = socket.socket()
+    door.bind(("127.0.0.1", 0))  # bound but not listening: connections are refused
+
+    def pipe(a: socket.socket, b: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := a.recv(65536):
+                b.sendall(data)
+        for s in (a, b):
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+
+    def join(conn: socket.socket) -> None:
+        time.sleep(silent_s)
+        upstream = socket.create_connection((host, int(port)))
+        for a, b in ((conn, upstream), (upstream, conn)):
+            threading.Thread(target=pipe, args=(a, b), daemon=True).start()
+
+    def serve() -> None:
+        time.sleep(refused_s)
+        door.listen()
+        while True:
+            threading.Thread(target=join, args=(door.accept()[0],), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return f"tcp://127.0.0.1:{door.getsockname()[1]}"
+
+
+def test_a_scheduler_starting_up_then_slow_to_answer_is_waited_for(recordings: Path, tmp_path: Path,
+                                                                   cluster) -> None:
+    """A refusal is tried again for a moment (a scheduler started at the same time), and a scheduler that
+    takes the connection has its time to answer (a busy one)."""
+    address = _slow_door(cluster.scheduler_address, refused_s=0.5, silent_s=1.0)
+    result = run_batch([recordings], tmp_path / "out", scheduler=address, progress=False)
+    assert {r.status for r in result.rows} == {"ok"}
 
 
 def test_a_refused_connection_says_so() -> None:
@@ -219,7 +273,7 @@ def test_a_worker_that_cannot_see_the_input_is_named(cluster, tmp_path: Path) ->
     job = Job(path=elsewhere, rel="x.mp4", stem="x")
     with distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
         status, worker, fault = client.submit(remote_analyze, job, BatchOptions.create(), pure=False).result()
-    assert status == "unfit" and worker.startswith("tcp://"), fault
+    assert status == "unseen" and worker.startswith("tcp://"), fault  # that input goes to another worker
     assert str(fault) == (f"it does not see {elsewhere}; every Dask worker must see each input at the path the "
                           "batch found it (a shared or identically mounted folder)")
 
@@ -300,3 +354,49 @@ def test_a_tls_scheduler_without_certificates_says_what_to_set(recordings: Path,
         run_batch([recordings], tmp_path / "out", scheduler="tls://127.0.0.1:9", progress=False)
     assert str(err.value).startswith("tls://127.0.0.1:9: a tls:// scheduler needs Dask's TLS settings on this machine")
     assert "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT" in str(err.value)
+
+
+def test_a_worker_check_that_hangs_sets_the_worker_aside(monkeypatch) -> None:
+    """A folder on a stale network mount can block a look for ever: the batch, waiting for the check, with it."""
+    import asyncio
+    import time
+
+    from hiprom.batch import BatchOptions, dask_workers
+
+    monkeypatch.setattr(dask_workers, "CHECK_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(dask_workers, "check_worker", lambda options, samples: time.sleep(1))
+    fault, unseen = asyncio.run(dask_workers._check_here(BatchOptions.create(), [Path("/data/site1/p.mp4")]))
+    assert isinstance(fault, ConfigError) and unseen == []
+    assert str(fault).startswith("it did not finish the batch's check of its setup within 0 s")
+
+
+def test_a_worker_where_hiprom_cannot_run_is_set_aside(tmp_path: Path) -> None:
+    """A worker without hiprom (or with a broken install) cannot even run the batch's check of its setup: it
+    is set aside with one line, not looked at again every 5 s without a word (the batch waiting for ever if it
+    is the only worker)."""
+    from types import SimpleNamespace
+
+    from hiprom.batch import BatchOptions, Job
+    from hiprom.batch.dask_workers import Tasks
+    from hiprom.batch.progress import Reporter
+
+    notes: list[str] = []
+    submitted: list[list[str]] = []
+    client = SimpleNamespace(
+        loop=None,
+        scheduler_info=lambda n_workers: {"workers": {"tcp://bare:1": {"nthreads": 1}, "tcp://good:2": {"nthreads": 1}}},
+        run=lambda *args, **kwargs: {"tcp://bare:1": Exception("ModuleNotFoundError('No module named hiprom')"),
+                                     "tcp://good:2": (None, [])},
+        submit=lambda *args, workers, **kwargs: submitted.append(workers) or object())
+    reporter = Reporter()
+    reporter.note = notes.append
+    job = Job(path=tmp_path / "p.mp4", rel="p.mp4", stem="p")
+    tasks = Tasks(SimpleNamespace(as_completed=lambda **kwargs: SimpleNamespace(add=lambda fut: None)), client,
+                  BatchOptions.create(), "tcp://s:8786", reporter, [job], remote=None, refuse=None)
+    tasks.queue.append(job)
+    assert tasks.look()
+    assert submitted == [["tcp://good:2"]]
+    assert notes == ["Dask worker tcp://bare:1: the batch cannot run there (ModuleNotFoundError('No module named "
+                     "hiprom')); install hiprom " + BatchOptions.create().hiprom_version + " with its dependencies on "
+                     "every worker (pip install 'hiprom[cluster]'); set aside for this batch, its inputs go to the "
+                     "other workers"]

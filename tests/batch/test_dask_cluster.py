@@ -39,10 +39,12 @@ def _env(**extra: str) -> dict[str, str]:
 class Cluster:
     """A scheduler process and worker processes (no nanny: killing one kills the worker).
 
-    ``envs`` gives each worker its own environment variables (a machine set up otherwise).
+    ``envs`` gives each worker its own environment variables (a machine set up otherwise), and
+    ``hidden`` its own folders that it does not see (a machine without that mount).
     """
 
-    def __init__(self, folder: Path, n_workers: int = 2, envs: Sequence[Mapping[str, str]] = ()) -> None:
+    def __init__(self, folder: Path, n_workers: int = 2, envs: Sequence[Mapping[str, str]] = (),
+                 hidden: Sequence[Sequence[Path]] = ()) -> None:
         self.file = folder / "scheduler.json"
         self.logs = folder / "dask-logs"
         self.logs.mkdir()
@@ -52,19 +54,22 @@ class Cluster:
         self.address = json.loads(self.file.read_text())["address"]
         self.workers: list[subprocess.Popen] = []
         for i in range(n_workers):
-            self.start_worker(envs[i] if i < len(envs) else None)
-        with distributed.Client(self.address, timeout=30) as client:
-            client.wait_for_workers(n_workers, timeout=60)
+            self.start_worker(envs[i] if i < len(envs) else None, hidden[i] if i < len(hidden) else ())
+        if n_workers:
+            with distributed.Client(self.address, timeout=30) as client:
+                client.wait_for_workers(n_workers, timeout=60)
 
-    def start_worker(self, env: Mapping[str, str] | None = None) -> None:
-        """One more worker, named ``w<index>``, with ``env`` added to its environment."""
+    def start_worker(self, env: Mapping[str, str] | None = None, hidden: Sequence[Path] = ()) -> None:
+        """One more worker, named ``w<index>``, with ``env`` added to its environment, not seeing ``hidden``."""
         i = len(self.workers)
         self.workers.append(self._spawn(f"worker{i}", ["worker", self.address, "--host", "127.0.0.1", "--nthreads",
-                                                       "1", "--no-nanny", "--no-dashboard", "--name", f"w{i}"], env))
+                                                       "1", "--no-nanny", "--no-dashboard", "--name", f"w{i}"], env,
+                                        _without_folders(hidden)))
 
-    def _spawn(self, name: str, args: list[str], env: Mapping[str, str] | None = None) -> subprocess.Popen:
+    def _spawn(self, name: str, args: list[str], env: Mapping[str, str] | None = None,
+               prefix: Sequence[str] = ()) -> subprocess.Popen:
         log = open(self.logs / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
-        return subprocess.Popen([sys.executable, "-m", "dask", *args], env=_env(**(env or {})), stdout=log,
+        return subprocess.Popen([*prefix, sys.executable, "-m", "dask", *args], env=_env(**(env or {})), stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
     def _wait(self, ready, what: str, timeout_s: float = 60) -> None:
@@ -99,6 +104,22 @@ class Cluster:
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
+
+
+def _without_folders(folders: Sequence[Path]) -> list[str]:
+    """A command prefix running the rest in its own mount namespace, with an empty folder mounted over each
+    of ``folders``: a machine that does not share them, as far as one machine allows."""
+    if not folders:
+        return []
+    mounts = " && ".join(f"mount -t tmpfs none '{folder}'" for folder in folders)
+    return ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", f'{mounts} && exec "$@"', "sh"]
+
+
+def _can_hide_folders() -> bool:
+    try:
+        return subprocess.run([*_without_folders([Path("/tmp")]), "true"], capture_output=True).returncode == 0
+    except OSError:  # no unshare
+        return False
 
 
 @pytest.fixture
@@ -242,13 +263,17 @@ def test_a_worker_without_the_model_is_set_aside_and_its_inputs_run_elsewhere(
         short_clips: Path, model_less: Cluster, tmp_path: Path, monkeypatch, capfd) -> None:
     """Before: the worker without the model failed each task in milliseconds and took the next one, so it
     failed 4 of the 6 inputs ('on the Dask worker …: pose model … not found …'), exit 1, while the other
-    worker analysed one; a 2,000-file night ended with most files failed."""
+    worker analysed one; a 2,000-file night ended with most files failed. Then it was set aside, but
+    only after 3 to 7 tasks; now it is checked when the batch first sees it, and gets none."""
     _batch_options(monkeypatch, tmp_path)
-    result = run_batch([short_clips], tmp_path / "out", scheduler=model_less.address, progress=False)
-    err = capfd.readouterr().err
-    assert [r.status for r in result.rows] == ["ok"] * N_CLIPS, [r.error for r in result.rows]
     with distributed.Client(model_less.address, timeout=30) as client:
         bad = model_less.address_of(client, 1)
+        with distributed.get_task_stream(client) as stream:
+            result = run_batch([short_clips], tmp_path / "out", scheduler=model_less.address, progress=False)
+    err = capfd.readouterr().err
+    assert [r.status for r in result.rows] == ["ok"] * N_CLIPS, [r.error for r in result.rows]
+    # Checked before it got an input: before, it took 3 to 7 of them, each failed in milliseconds and run again.
+    assert not [t["key"] for t in stream.data if t["worker"] == bad], stream.data
     said = [line for line in err.splitlines() if "set aside" in line]
     assert len(said) == 1, err
     assert said[0].startswith(f"hiprom: Dask worker {bad}: the pose model cannot be used there: pose model "), said
@@ -310,3 +335,89 @@ def test_once_a_worker_is_set_aside_the_tasks_follow_workers_that_come_and_go(
         assert [r.status for r in result["r"].rows] == ["ok"] * 4
     finally:
         cluster.stop()
+
+
+def _inputs_by_key(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The input (``Job.rel``) of each task key the batch submits, filled as it submits them."""
+    from hiprom.batch.dask_workers import Tasks
+
+    inputs: dict[str, str] = {}
+    real = Tasks.fill
+
+    def fill(self: Tasks) -> None:
+        before = set(self.jobs)
+        real(self)
+        inputs.update({fut.key: self.jobs[fut].rel for fut in set(self.jobs) - before})
+
+    monkeypatch.setattr(Tasks, "fill", fill)
+    return inputs
+
+
+@pytest.mark.skipif(not _can_hide_folders(), reason="needs unshare (a mount namespace) to hide a folder from a worker")
+def test_a_worker_without_one_folder_is_kept_for_the_others(recordings: Path, tmp_path: Path, capfd,
+                                                           monkeypatch) -> None:
+    """Worker w1 does not see site2 (a mount missing on its machine): before, it was set aside for the whole
+    batch at its first site2 input, and its share of site1 went to the other worker. Now only site2's inputs
+    are kept off it, said once, and it is checked before it gets any. No worker sees site3: its input fails."""
+    for site, names in (("site1", [f"slow{i}.landmarks.npz" for i in range(4)]), ("site2", ["slow8.landmarks.npz",
+                                                                                          "slow9.landmarks.npz"])):
+        (recordings / site).mkdir()
+        for name in names:
+            (recordings / site / name).write_bytes(b"slow")  # about 1 s each
+    site2, site3 = recordings / "site2", recordings / "site3"
+    site3.mkdir()
+    (site3 / "p.landmarks.npz").write_bytes(b"slow")
+    inputs_of = _inputs_by_key(monkeypatch)
+    cluster = Cluster(tmp_path, hidden=[(site3,), (site2, site3)])
+    try:
+        with distributed.Client(cluster.address, timeout=30) as client:
+            hides = cluster.address_of(client, 1)
+            with distributed.get_task_stream(client) as stream:
+                result = run_batch([recordings], tmp_path / "out", scheduler=cluster.address, progress=False,
+                                   analyzer=FAKE_ANALYZER)
+    finally:
+        cluster.stop()
+    rows = {r.file: r for r in result.rows}
+    assert rows.pop("site3/p.landmarks.npz").error == (
+        f"no Dask worker sees {site3 / 'p.landmarks.npz'}, which the batch found on its own machine; every Dask "
+        "worker must see each input at that path (a shared or identically mounted folder)")
+    assert {r.status for r in rows.values()} == {"ok"}, [(r.file, r.error) for r in rows.values()]
+    ran = [inputs_of.get(t["key"], t["key"]) for t in stream.data if t["worker"] == hides]
+    assert ran and not [f for f in ran if f.startswith("site2/")], ran  # kept for the others, given none of site2
+    err = capfd.readouterr().err
+    said = [line for line in err.splitlines() if "does not see" in line]
+    assert len(said) == 2, err  # once for each worker: w0 lacks site3, w1 site2 and site3
+    said = [line for line in said if line.startswith(f"hiprom: Dask worker {hides}: ")]
+    assert len(said) == 1 and said[0].startswith(f"hiprom: Dask worker {hides}: it does not see {site2}/slow"), err
+    assert said[0].endswith(".landmarks.npz; every Dask worker must see each input at the path the batch found it (a "
+                            "shared or identically mounted folder); the inputs of that folder (and those of 1 other "
+                            "folder) go to the other workers")
+    assert "set aside" not in err
+
+
+def test_a_file_that_kills_its_worker_on_a_cluster_that_restarts_them(recordings: Path, tmp_path: Path,
+                                                                       monkeypatch) -> None:
+    """Workers under a nanny come back (under new addresses) after the file kills them. That file alone gets
+    the crash message, after about Dask's allowed failures (1 here, to keep the test short; 3 by default): not
+    tried for ever on the new workers (each task is restricted to the workers of the moment), and not the
+    innocent inputs beside it."""
+    import dask
+
+    (recordings / "crash.mp4").write_bytes(b"x")  # the fake analyser's worker process dies at once
+    monkeypatch.setenv("DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES", "1")  # the scheduler's
+    cluster = Cluster(tmp_path, n_workers=0)
+    try:
+        cluster.workers.append(cluster._spawn("nanny", ["worker", cluster.address, "--host", "127.0.0.1",
+                                                        "--nworkers", "2", "--nthreads", "1", "--no-dashboard"]))
+        with distributed.Client(cluster.address, timeout=30) as client:
+            client.wait_for_workers(2, timeout=60)
+        with dask.config.set({"distributed.scheduler.allowed-failures": 1}):  # the batch's
+            result = run_batch([recordings], tmp_path / "out", scheduler=cluster.address, progress=False,
+                               analyzer=FAKE_ANALYZER)
+    finally:
+        cluster.stop()
+    rows = {r.file: r for r in result.rows}
+    assert rows.pop("crash.mp4").error.startswith("the analysis process crashed while reading this file")
+    assert {r.status for r in rows.values()} == {"ok"}, [(r.file, r.error) for r in rows.values()]
+    deaths = (cluster.logs / "nanny.log").read_text().count("exited with status 70")
+    assert 1 <= deaths <= 3, deaths

@@ -9,7 +9,6 @@ usage exit code.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -84,67 +83,94 @@ def test_an_output_that_is_an_input_is_refused(folder: Path, args: list[str], ou
 
 VIDEO = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41" + bytes(range(256)) * 4
 """The start of an MP4 file (its ftyp box, then binary data)."""
+LETTER = (b"%PDF-1.4\n1 0 obj\n<</Type /Catalog /Pages 2 0 R>>\nendobj\n2 0 obj\n<</Type /Pages /Kids [] /Count 0>>\n"
+          b"endobj\n3 0 obj\n<</Title (Referral letter, signed) /Producer (Word)>>\nendobj\ntrailer\n"
+          b"<</Root 1 0 R /Info 3 0 R>>\n%%EOF\n")
+"""A PDF hiprom did not make: the signed referral letter a clinician keeps beside the reports."""
+NOTES = "Mrs Núñez: call back on Monday\n".encode()
+SPREADSHEET = "\ufeffName,Left IR,Right IR\nAnn,31,35\n".encode()
 
 
 @pytest.mark.parametrize(
     ("args", "output", "kind"),
     [
         (["report", "a.json", "-o", "clip.mp4"], "clip.mp4", "a PDF"),
-        (["report", "a.json", "--no-pdf", "--json", "clip.mp4"], "clip.mp4", "a text file"),
-        (["report", "a.json", "--no-pdf", "--csv", "clip.mp4"], "clip.mp4.summary.csv", "a text file"),
-        (["analyze", "x.landmarks.npz", "--csv", "clip.mp4"], "clip.mp4", "a text file"),
+        (["report", "a.json", "-o", "letter.pdf"], "letter.pdf", "a PDF"),
+        (["report", "a.json", "--no-pdf", "--json", "clip.mp4"], "clip.mp4", "a JSON file"),
+        (["report", "a.json", "--no-pdf", "--json", "notes.txt"], "notes.txt", "a JSON file"),
+        (["report", "a.json", "--no-pdf", "--csv", "clip.mp4"], "clip.mp4.summary.csv", "a CSV table"),
+        (["report", "a.json", "--no-pdf", "--csv", "sheet"], "sheet.summary.csv", "a CSV table"),
+        (["analyze", "x.landmarks.npz", "--csv", "clip.mp4"], "clip.mp4", "a CSV table"),
+        (["analyze", "x.landmarks.npz", "--csv", "notes.txt"], "notes.txt", "a CSV table"),
+        (["analyze", "x.landmarks.npz", "--csv", "a.json"], "a.json", "a CSV table"),
         (["analyze", "x.landmarks.npz", "--save-landmarks", "a.json"], "a.json", "a landmarks recording"),
         (["track", "clip.mp4", "-o", "a.json"], "a.json", "a landmarks recording"),
         (["program", "pdf", "1", "--db", "h.db", "-o", "clip.mp4"], "clip.mp4", "a PDF"),
-        (["validate", "--pairs", "a.json", "-o", "clip.mp4"], "clip.mp4", "a PDF"),
-        (["sessions", "export", "1", "--db", "h.db", "-o", "clip.mp4"], "clip.mp4", "a text file"),
+        (["program", "pdf", "1", "--db", "h.db", "-o", "letter.pdf"], "letter.pdf", "a PDF"),
+        (["validate", "--pairs", "a.json", "-o", "letter.pdf"], "letter.pdf", "a PDF"),
+        (["validate", "--pairs", "a.json", "--json", "notes.txt"], "notes.txt", "a JSON file"),
+        (["sessions", "export", "1", "--db", "h.db", "-o", "clip.mp4"], "clip.mp4", "a JSON file"),
+        (["sessions", "export", "1", "--db", "h.db", "--format", "csv", "-o", "sheet"], "sheet.summary.csv",
+         "a CSV table"),
     ],
-    ids=["report-pdf-over-video", "report-json-over-video", "report-csv-over-video", "analyze-csv-over-video",
-         "analyze-landmarks-over-analysis", "track-over-analysis", "program-pdf-over-video",
-         "validate-pdf-over-video", "export-over-video"],
+    ids=["report-pdf-over-video", "report-pdf-over-letter", "report-json-over-video", "report-json-over-notes",
+         "report-csv-over-video", "report-csv-over-spreadsheet", "analyze-csv-over-video", "analyze-csv-over-notes",
+         "analyze-csv-over-analysis", "analyze-landmarks-over-analysis", "track-over-analysis",
+         "program-pdf-over-video", "program-pdf-over-letter", "validate-pdf-over-letter", "validate-json-over-notes",
+         "export-over-video", "export-csv-over-spreadsheet"],
 )
-def test_an_output_over_another_kind_of_file_is_refused(
+def test_an_output_over_a_file_hiprom_did_not_make_is_refused(
         folder: Path, args: list[str], output: str, kind: str, capsys: pytest.CaptureFixture[str]) -> None:
-    """``hiprom report 12 -o clip.mp4`` replaced the video with the PDF, silently."""
+    """``hiprom report 12 -o clip.mp4`` replaced the video with the PDF, silently; then any PDF (a signed
+    referral letter) could still be replaced by a report, and the user's notes or spreadsheet by a CSV."""
     from hiprom.cli.main import main
 
     (folder / "clip.mp4").write_bytes(VIDEO)
     (folder / "clip.mp4.summary.csv").write_bytes(VIDEO)
+    (folder / "letter.pdf").write_bytes(LETTER)
+    (folder / "notes.txt").write_bytes(NOTES)
+    (folder / "sheet.summary.csv").write_bytes(SPREADSHEET)
     before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(folder)
         capsys.readouterr()
         assert main(args) == InputError.exit_code
-    assert capsys.readouterr().err == (f"hiprom: error: {output}: exists and is not {kind}; hiprom would replace "
-                                       "it: choose another output name\n")
+    assert capsys.readouterr().err == (f"hiprom: error: {output}: exists and is not {kind} hiprom made; choose "
+                                       "another output name, or move that file away first\n")
     assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before  # nothing written, nothing lost
 
 
-def test_an_output_of_its_own_kind_is_replaced(tmp_path: Path) -> None:
-    """A report written again replaces the last one; a name not there yet, or an empty file, is free."""
-    from hiprom.atomic import check_replaceable
+def test_a_batch_over_a_file_hiprom_did_not_make_is_refused_before_any_work(folder: Path) -> None:
+    """A batch into the folder where the user keeps their own summary.csv wrote its summary over it."""
+    (folder / "in").mkdir()
+    shutil.copy(DEMO, folder / "in" / "p01.landmarks.npz")
+    (folder / "out").mkdir()
+    (folder / "out" / "summary.csv").write_bytes(SPREADSHEET)
+    done = hiprom("batch", "in", "-o", "out", "--no-progress", "--workers", "1", cwd=folder)
+    one_line(done, InputError.exit_code, "summary.csv: exists and is not a CSV table hiprom made",
+             "choose another output name (another -o folder), or move that file away first")
+    assert [p.name for p in (folder / "out").iterdir()] == ["summary.csv"]
+    assert (folder / "out" / "summary.csv").read_bytes() == SPREADSHEET
+    (folder / "out" / "summary.csv").unlink()
+    (folder / "out" / "p01.series.csv").write_bytes(NOTES)  # an input's output name: refused too, before any work
+    one_line(hiprom("batch", "in", "-o", "out", "--no-progress", "--workers", "1", cwd=folder),
+             InputError.exit_code, "p01.series.csv: exists and is not a CSV table hiprom made")
+    assert (folder / "out" / "p01.series.csv").read_bytes() == NOTES and not (folder / "out" / "summary.csv").exists()
 
-    (tmp_path / "report.pdf").write_bytes(b"%PDF-1.7\n%\xf0\x9f\x96\xa4\n" + bytes(range(256)))
-    (tmp_path / "x.csv").write_text("t_s,left_deg\n0.0,12.5 °\n", encoding="utf-8")
-    (tmp_path / "empty").touch()
-    check_replaceable([tmp_path / "report.pdf", tmp_path / "empty", tmp_path / "new.pdf", None, "-"], "a PDF")
-    check_replaceable([tmp_path / "x.csv", tmp_path / "empty", tmp_path / "new.csv"], "a text file")
-    with pytest.raises(InputError, match="report.pdf: exists and is not a text file"):
-        check_replaceable([tmp_path / "report.pdf"], "a text file")
 
+def test_the_same_command_writes_over_its_own_outputs_again(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A report's exports and a batch written twice replace the first ones (tests/test_overwrite.py: every
+    kind of output hiprom writes is told as its own)."""
+    from hiprom.cli.main import main
 
-def test_an_output_to_a_pipe_is_written_not_read_first(tmp_path: Path) -> None:
-    """``--csv /dev/stdout`` in a script, or a named pipe: reading it to tell its kind would wait for ever."""
-    import threading
-
-    from hiprom.atomic import check_replaceable
-
-    fifo = tmp_path / "to-the-next-program"
-    os.mkfifo(fifo)
-    checked = threading.Thread(target=check_replaceable, args=([fifo], "a text file"), daemon=True)
-    checked.start()
-    checked.join(timeout=5)
-    assert not checked.is_alive(), "hiprom waited on the pipe instead of writing to it"
+    (folder / "in").mkdir()
+    shutil.copy(DEMO, folder / "in" / "p01.landmarks.npz")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(folder)
+        for args in (["report", "a.json", "--no-pdf", "--csv", "ex", "--json", "ex.json"],
+                     ["batch", "in", "-o", "out", "--no-progress", "--workers", "1", "--redo"]):
+            for _ in range(2):
+                assert main(args) == 0, capsys.readouterr().err
 
 
 def test_store_options_without_save_are_refused(folder: Path) -> None:

@@ -87,6 +87,36 @@ def test_a_long_report_is_laid_out_on_either_sheet_down_to_its_last_line(
         assert drawn == {"side_bars": 1, "angle_over_time": 1, "trend": 1}  # once, whatever layouts were tried
 
 
+@pytest.mark.slow
+def test_a_retest_with_readings_and_long_notes_keeps_to_two_letter_pages(
+        store: Store, analysis: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On US Letter every layout took three pages, the third holding only "Method and references" (4 lines),
+    and the home program a fourth sheet. The last layout lists 3 trials and 2 readings and draws the side
+    bars 36 mm high instead of 45; the text keeps its size."""
+    need_poppler()
+    from hiprom.store.references import ReferenceInput
+
+    store.add_subject("P-9", name="Ann Example", notes="Knee replacement 2019 (left); walks with a stick outdoors. " * 6)
+    store.save_analysis(analysis, subject="P-9", recorded_utc="2026-03-02T09:00:00Z", operator="J. Smith, PT")
+    last = store.save_analysis(analysis, subject="P-9", recorded_utc="2026-03-02T09:40:00Z", operator="J. Smith, PT",
+                               notes="Felt stiff on the left after gardening; sat on a firm kitchen chair. " * 9)
+    for i in range(4):
+        store.add_reference(last.id, ReferenceInput(instrument="goniometer", rater="JS", left_ir_deg=30 + i,
+                                                    left_er_deg=40, right_ir_deg=33, right_er_deg=41))
+    data = ReportData.from_store(store, last.id)
+    assert data.retest and analysis["recommendations"]  # the re-test table, and a home program page
+    drawn = Counter[str]()
+    monkeypatch.setattr(charts, "side_bars", counted(charts.side_bars, drawn))
+    sheet = PAPERS["letter"]
+    pages = pdf_pages(write_pdf(data, tmp_path / "retest.pdf", paper=sheet.name))
+    on_the_sheet(pages, sheet)
+    assert len(pages) == 3  # two, then the home program
+    text = squeeze(" ".join(" ".join(p.lines()) for p in pages[:2]))
+    assert squeeze("Figures are measurements to support a clinician's assessment, not a diagnosis.") in text
+    assert squeeze(f"and {len(analysis['trials']) - 3} more trials, listed in the CSV and JSON exports") in text
+    assert drawn["side_bars"] == 2  # once for every layout, once lower for the last
+
+
 def counted(draw: Callable[..., Any], drawn: Counter[str]) -> Callable[..., Any]:
     """``draw`` that counts its calls in ``drawn`` under its name."""
     def wrapper(*args: Any, **kwargs: Any) -> Any:

@@ -77,6 +77,7 @@ def test_pdf_figures_equal_the_json_export_and_it_renders(store: Store, analysis
     day = data.session_date.isoformat()
     assert f"Title:           Hip rotation report · P-0042 · session #{record.id} · {day}" in info
     assert "Author:          J. Smith, PT" in info and "CreationDate:" in info
+    assert "Creator:         hiprom " in info  # what tells it from a PDF hiprom may not replace (hiprom.overwrite)
 
     pages = page_images(pdf)
     assert 1 <= len(pages) <= 3  # two at most, and the home program page (the demo suggests exercises)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -60,3 +60,19 @@ def store(db_url: str) -> Iterator:
 
     with Store(db_url) as s:
         yield s
+
+
+@pytest.fixture
+def hiprom(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> Callable[..., tuple[int, str, str]]:
+    """``hiprom(*args)`` runs ``hiprom ARGS`` in this process as a user would: (exit code, stdout, stderr)."""
+    from hiprom.cli import main
+
+    monkeypatch.setattr(main, "silence_native_stderr_for_good", lambda: None)  # keep pytest's stderr
+
+    def run(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main.main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

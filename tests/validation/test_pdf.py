@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hiprom.overwrite import check_replaceable
 from hiprom.report.figures import fmt
 from hiprom.report.paper import PAPERS
 from hiprom.store import MEASURES
@@ -96,6 +97,7 @@ def test_the_validation_report_is_laid_out_on_a4_or_us_letter_with_no_figure_ove
     assert min(f["icc_2_1_ci"][0] for f in study["measures"].values()) < -0.5
     for sheet in PAPERS.values():
         on_the_sheet(pdf_pages(pdf.write_pdf(study, tmp_path / f"{sheet.name}.pdf", paper=sheet.name)), sheet)
+    check_replaceable([tmp_path / "a4.pdf"], "a PDF")  # written again by the same command, not refused
 
 
 def test_the_report_says_how_many_people_and_pairs_of_readings_in_words() -> None:

@@ -10,9 +10,10 @@ resume markers. So:
   (``HIPROM_MODEL_DIR`` or the model cache on each worker machine);
 - Dask workers need no access to OUT_DIR: only the client writes, atomically,
   and only the client decides what is already done;
-- a worker whose setup fails every input (no model there, inputs not shared,
-  another hiprom) is set aside for the batch and its inputs go to the others
-  (:class:`_Tasks`), rather than failing them one after another in milliseconds.
+- each worker is checked when the batch first sees it, before it gets an input:
+  one whose setup would fail every input (no model there, another hiprom) is set
+  aside for the batch, and inputs in a folder it does not see are kept off it
+  (:class:`~hiprom.batch.dask_workers.Tasks`).
 
 Needs the optional extra ``hiprom[cluster]`` (``dask[distributed]``).
 """
@@ -21,8 +22,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import CancelledError
 from pathlib import Path
@@ -33,28 +34,22 @@ from hiprom.batch.local import CRASH_MESSAGE
 from hiprom.batch.outputs import BatchOptions, input_fingerprint, write_outputs
 from hiprom.batch.progress import Reporter
 from hiprom.batch.summary import SummaryRow
-from hiprom.batch.worker import BatchStopped, compute, environment_fault, failure_message
-from hiprom.errors import ConfigError, HipromError, OutputPlaceError, missing_extra
+from hiprom.batch.dask_workers import NoWorkerFitError, Tasks
+from hiprom.batch.worker import BatchStopped, compute, failure_message, not_seen, worker_fault
+from hiprom.errors import ConfigError, OutputPlaceError, missing_extra
+
+__all__ = ["NoWorkerFitError", "SchedulerLostError", "import_distributed", "remote_analyze", "run_dask"]
 
 CONNECT_TIMEOUT_S = 20
+"""Seconds a scheduler that accepted the connection has to greet the batch (a busy one may be slow)."""
+REFUSED_GRACE_S = 1.0
+"""Seconds a refused connection is tried again (a scheduler starting at the same moment) before the batch gives up."""
 WORKER_CHECK_S = 5.0
-"""Seconds between checks that the cluster still has workers, while no result arrives."""
+"""Seconds between looks at the cluster's workers (those that joined are checked, those gone forgotten)."""
 
 
 class SchedulerLostError(ConfigError):
     """The Dask scheduler went away during the batch; the inputs not finished are ``interrupted``."""
-
-
-class NoWorkerFitError(ConfigError):
-    """Every Dask worker was set aside for this batch (its setup, not the inputs, at fault).
-
-    The inputs not finished are ``interrupted``, so the next run does them. The exit code is
-    that of the last worker's fault: 3 when the pose model cannot be used there, else 2.
-    """
-
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 @contextlib.contextmanager
@@ -73,10 +68,11 @@ def remote_analyze(job: Job, options: BatchOptions) -> tuple[str, Any, Any]:
     """The task run on a Dask worker.
 
     Returns ``("ok", recording, analysis)``, ``("failed", message, None)`` when the input
-    fails, or ``("unfit", worker address, fault)`` when this worker's setup is at fault
-    (:func:`~hiprom.batch.worker.environment_fault`: another hiprom version, the input not
-    visible here, the pose model missing or unloadable here), so the batch sets the worker
-    aside instead of charging the input.
+    fails, ``("unfit", worker address, fault)`` when this worker's setup is at fault
+    (:func:`~hiprom.batch.worker.worker_fault`: another hiprom version, the pose model
+    missing or unloadable here), so the batch sets the worker aside instead of charging the
+    input, or ``("unseen", worker address, fault)`` when this worker does not see the input
+    (:func:`~hiprom.batch.worker.not_seen`), so the batch gives it to another.
 
     The video is tracked in one pass: a cluster's workers already run as many tasks as they
     have threads, so two halves at once would only crowd their cores. The analysis stops at
@@ -85,8 +81,11 @@ def remote_analyze(job: Job, options: BatchOptions) -> tuple[str, Any, Any]:
     """
     from hiprom.pose.split import one_pass
 
-    fault = environment_fault(job, options)
+    fault = worker_fault(options)
     if fault is None:
+        missing = not_seen(job.path)
+        if missing is not None:
+            return ("unseen", _worker_address(), missing)
         try:
             with one_pass():
                 recording, analysis = compute(job, options, _stop_when_released())
@@ -94,7 +93,7 @@ def remote_analyze(job: Job, options: BatchOptions) -> tuple[str, Any, Any]:
         except BatchStopped:  # nobody waits for this result
             return ("failed", "the batch was interrupted before this input finished", None)
         except Exception as exc:  # one bad input must never fail the whole graph
-            fault = environment_fault(job, options, exc)
+            fault = worker_fault(options, exc)
             if fault is None:
                 return ("failed", failure_message(exc), None)
     return ("unfit", _worker_address(), fault)
@@ -147,15 +146,48 @@ def import_distributed() -> Any:
 
 def _cannot_connect(address: str, exc: BaseException) -> ConfigError:
     """The one line for a scheduler address nothing answers at (refused, unreachable, malformed)."""
-    cause = exc.__cause__ or exc.__context__  # Dask's "timed out" hides "Connection refused" here
-    while cause is not None and not (isinstance(cause, OSError) and cause.strerror):
-        cause = cause.__cause__ or cause.__context__
-    why = f": {cause.strerror}" if cause is not None and cause.strerror not in str(exc) else ""
+    if isinstance(exc, OSError) and exc.errno and exc.strerror:  # the system's own reason, without "[Errno 111]"
+        said = exc.strerror
+    else:
+        cause = exc.__cause__ or exc.__context__  # Dask's "timed out" hides "Connection refused" here
+        while cause is not None and not (isinstance(cause, OSError) and cause.strerror):
+            cause = cause.__cause__ or cause.__context__
+        said = f"{exc}: {cause.strerror}" if cause is not None and cause.strerror not in str(exc) else str(exc)
     return ConfigError(
-        f"cannot connect to the Dask scheduler at {address!r} ({exc}{why}); "
+        f"cannot connect to the Dask scheduler at {address!r} ({said}); "
         "check the address (e.g. tcp://host:8786, or tls://host:8786 for a scheduler started with TLS) "
         "and that the scheduler is running"
     )
+
+
+def _connect_error(address: str) -> OSError | None:
+    """Why nothing takes a TCP connection at ``address`` (``tcp://`` or ``tls://``); ``None`` when something does.
+
+    Dask's client tries a refused connection again and again until its timeout: a closed port
+    took 20 s before its one line. A refusal (or an unknown host, an unreachable network) is
+    tried again only for :data:`REFUSED_GRACE_S`, in case the scheduler is starting at the same
+    moment; a host that does not answer at all gets :data:`CONNECT_TIMEOUT_S`, as Dask gives it.
+    """
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, location = parse_address(address)
+        host, port = parse_host_port(location)
+    except (ValueError, TypeError):  # Dask's own connect says what is wrong with it
+        return None
+    if scheme not in ("tcp", "tls"):
+        return None
+    deadline = time.monotonic() + REFUSED_GRACE_S
+    while True:
+        try:
+            socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
+            return None
+        except TimeoutError as exc:
+            return exc
+        except OSError as exc:
+            if time.monotonic() >= deadline:
+                return exc
+            time.sleep(0.2)
 
 
 def _check_scheduler(address: str, timeout_s: float) -> None:
@@ -170,8 +202,19 @@ def _check_scheduler(address: str, timeout_s: float) -> None:
     from distributed.comm import connect
     from distributed.security import Security
 
+    security = Security().get_connection_args("client")
+    if address.startswith("tls://") and security.get("ssl_context") is None:
+        raise ConfigError(
+            f"{address}: a tls:// scheduler needs Dask's TLS settings on this machine: the cluster's CA, this "
+            "machine's certificate and key, e.g. in DASK_DISTRIBUTED__COMM__TLS__CA_FILE, "
+            "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT and DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY "
+            "(see docs/batch.md, 'A cluster reachable from other machines')")
+    refused = _connect_error(address)
+    if refused is not None:
+        raise _cannot_connect(address, refused)
+
     async def greet() -> None:
-        comm = await connect(address, timeout=timeout_s, **Security().get_connection_args("client"))
+        comm = await connect(address, timeout=timeout_s, **security)
         await comm.close()
 
     async def greet_in_time() -> None:
@@ -183,13 +226,6 @@ def _check_scheduler(address: str, timeout_s: float) -> None:
         raise _not_dask(address) from None
     except (OSError, ValueError) as exc:  # refused, unreachable, malformed: Dask's own message
         raise _cannot_connect(address, exc) from None
-    except TypeError:  # Dask's TLS connector without a certificate ("expects a `ssl_context`")
-        raise ConfigError(
-            f"{address}: a tls:// scheduler needs Dask's TLS settings on this machine: the cluster's CA, this "
-            "machine's certificate and key, e.g. in DASK_DISTRIBUTED__COMM__TLS__CA_FILE, "
-            "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT and DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY "
-            "(see docs/batch.md, 'A cluster reachable from other machines')"
-        ) from None
     except Exception:  # an answer that is not Dask's (MemoryError, a msgpack error, ...)
         raise _not_dask(address) from None
 
@@ -202,121 +238,38 @@ def _not_dask(address: str) -> ConfigError:
     )
 
 
-class _Tasks:
-    """The batch's tasks on the cluster, and the workers set aside for it.
+def _completed(tasks: Tasks, reporter: Reporter) -> Iterator[tuple[Any, Any]]:
+    """The tasks' futures and outcomes as they complete, looking at the workers every :data:`WORKER_CHECK_S`.
 
-    Until a worker's setup is found at fault, a task may run on any worker: Dask places it,
-    and workers that join take their share. From then on, every task not yet running on a
-    usable worker is submitted again restricted to the usable ones (``workers=``, strict;
-    loose ones let the idle bad worker steal them back): a worker that fails each task in
-    milliseconds otherwise took the next one from the queue, and the ones waiting behind
-    busy workers, until it had failed nearly every input of the batch.
-    The restriction follows workers that come and go (see :meth:`any_usable_worker`).
-    Set-aside workers are left running: the cluster may be shared, and the fault may be
-    this batch's only (its inputs' folder, its hiprom version).
+    An outcome is the task's result, ``(type, exception, traceback)`` for a task that raised
+    (``KilledWorker``), or a ``CancelledError``.
+
+    Each look checks the workers that joined before they get an input, and says so whenever
+    the cluster has no worker fit to run the batch: else the batch waited without a word, for
+    workers not started yet, and for workers all gone during the batch (killed, or their
+    job's time limit on an HPC cluster).
     """
-
-    def __init__(self, distributed: Any, client: Any, options: BatchOptions, address: str,
-                 reporter: Reporter) -> None:
-        self.client, self.options, self.address, self.reporter = client, options, address, reporter
-        self.pending = distributed.as_completed(loop=client.loop)
-        self.jobs: dict[Any, Job] = {}  # future -> its job, for the futures wanted
-        self.set_aside: dict[str, HipromError] = {}  # worker address -> its fault
-        self.allowed: set[str] | None = None  # the workers tasks are restricted to, once one is set aside
-        self._run_id = uuid.uuid4().hex[:8]
-        self._n = 0
-
-    def submit(self, job: Job) -> None:
-        """Send ``job`` to the cluster (to the usable workers only, once one is set aside)."""
-        where = {} if self.allowed is None else {"workers": sorted(self.allowed), "allow_other_workers": False}
-        fut = self.client.submit(remote_analyze, job, self.options, pure=False,
-                                 key=f"hiprom-batch-{self._run_id}-{self._n}", **where)
-        self._n += 1
-        self.jobs[fut] = job
-        self.pending.add(fut)
-
-    def job_of(self, fut: Any) -> Job | None:
-        """The job of a finished future; ``None`` for one submitted again since (and cancelled)."""
-        return self.jobs.pop(fut, None)
-
-    def set_worker_aside(self, worker: str, fault: HipromError, job: Job) -> None:
-        """Give ``job`` to the other workers, and from now on every task; said once per worker.
-
-        Raises:
-            NoWorkerFitError: no usable worker is left.
-        """
-        if worker not in self.set_aside:
-            self.set_aside[worker] = fault
-            usable = self.usable_workers()
-            if not usable:
-                raise NoWorkerFitError(
-                    f"no Dask worker at {self.address} can run this batch (worker {worker}: {fault}); no input "
-                    "was charged with it: fix the workers, then run the same command again to continue",
-                    fault.exit_code)
-            self.reporter.note(f"Dask worker {worker}: {fault}; set aside for this batch, its inputs go to "
-                               "the other workers")
-            self._restrict(usable)
-        self.submit(job)
-
-    def usable_workers(self) -> set[str]:
-        """The cluster's workers not set aside for this batch."""
-        return set(self.client.scheduler_info(n_workers=-1).get("workers", {})) - set(self.set_aside)
-
-    def any_usable_worker(self) -> bool:
-        """Whether a worker can run the tasks now.
-
-        Once one is set aside, the tasks follow the usable workers as they come and go (an
-        adaptive or HPC cluster): those not yet running are restricted to the new set.
-        """
-        if not self.set_aside:
-            return bool(self.client.scheduler_info(n_workers=1).get("workers"))
-        usable = self.usable_workers()
-        if usable and usable != self.allowed:
-            self._restrict(usable)
-        return bool(usable)
-
-    def _restrict(self, usable: set[str]) -> None:
-        """Submit again, restricted to ``usable``, every task not finished nor running on one of them.
-
-        Not only those queued: Dask hands restricted tasks to the allowed workers at once, so
-        a task merely waiting its turn on one of them would not move to a worker joining later.
-        """
-        self.allowed = usable
-        running = self.client.run(_running_keys, workers=sorted(usable), on_error="ignore")
-        held = {key for keys in running.values() for key in keys}
-        moved = [fut for fut in self.jobs if fut.key not in held and not fut.done()]
-        self.client.cancel(moved)
-        for fut in moved:
-            self.submit(self.jobs.pop(fut))
-
-
-def _running_keys(dask_worker: Any) -> list[str]:
-    """The keys of the tasks a Dask worker runs now (sent to it by ``Client.run``)."""
-    state = dask_worker.state
-    return [str(ts.key) for ts in state.executing | state.long_running]
-
-
-def _completed(tasks: _Tasks, reporter: Reporter) -> Iterator[Any]:
-    """The tasks' futures as they complete, saying so whenever the cluster has no usable worker to run them.
-
-    Else the batch waited without a word: for workers not started yet, and for workers all
-    gone during the batch (killed, or their job's time limit on an HPC cluster).
-    """
-    seen, had, next_check = False, True, 0.0
-    while not tasks.pending.is_empty():
-        ready = tasks.pending.next_batch(block=False)
-        if ready:
-            yield from ready
-            continue
-        if time.monotonic() >= next_check and tasks.client.status == "running":  # not while it reconnects
-            next_check = time.monotonic() + WORKER_CHECK_S
-            has = tasks.any_usable_worker()
+    seen, had, next_look = False, True, 0.0
+    while not tasks.pending.is_empty() or tasks.queue:
+        if time.monotonic() >= next_look and tasks.client.status == "running":
+            next_look = time.monotonic() + WORKER_CHECK_S
+            try:
+                has = tasks.look()
+            except OSError:  # the scheduler went away during the look: said at the next turn
+                has = had
             if had and not has:
                 which = f"{'left' if seen else 'yet'}{' but those set aside' if tasks.set_aside else ''}"
                 reporter.note(f"the Dask scheduler at {tasks.address} has no workers {which}; "
                               f"waiting for some (start them with: dask worker {tasks.address} --nthreads 1)")
             seen, had = seen or has, has
-        time.sleep(0.05)
+        elif tasks.client.status != "running":  # the scheduler gone while none of our tasks was on it
+            raise CancelledError()
+        ready = tasks.pending.next_batch(block=False)
+        for fut, outcome in ready:
+            yield fut, outcome
+            tasks.fill()  # the next input, in the place of this one (or again, after a worker's fault)
+        if not ready:
+            time.sleep(0.05)
 
 
 def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address: str,
@@ -325,9 +278,9 @@ def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address:
 
     On Ctrl-C the tasks are cancelled, unfinished jobs get ``interrupted``
     rows and the ``KeyboardInterrupt`` is re-raised; the same when OUT_DIR
-    takes no more writes (``OutputPlaceError``). If the scheduler goes
-    away, unfinished jobs get ``interrupted`` rows too and
-    :class:`SchedulerLostError` is raised.
+    takes no more writes (``OutputPlaceError``) or no worker can run the batch
+    (:class:`NoWorkerFitError`). If the scheduler goes away, unfinished jobs get
+    ``interrupted`` rows too and :class:`SchedulerLostError` is raised.
     """
     distributed = import_distributed()
     if not jobs:
@@ -337,7 +290,13 @@ def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address:
         client = distributed.Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
         raise _cannot_connect(address, exc) from None
-    tasks = _Tasks(distributed, client, options, address, reporter)
+
+    def finish(job: Job, row: SummaryRow) -> None:
+        rows[job.rel] = row
+        reporter.finished(job, row)
+
+    tasks = Tasks(distributed, client, options, address, reporter, jobs, remote_analyze,
+                  refuse=lambda job, message: finish(job, SummaryRow.failed(job.rel, message)))
     fingerprints: dict[str, dict[str, int]] = {}
     with _quiet_client_log():
         try:
@@ -345,23 +304,28 @@ def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address:
                 try:
                     fingerprints[job.rel] = input_fingerprint(job.path)
                 except OSError as exc:
-                    rows[job.rel] = SummaryRow.failed(job.rel, failure_message(exc))
-                    reporter.finished(job, rows[job.rel])
+                    finish(job, SummaryRow.failed(job.rel, failure_message(exc)))
                     continue
-                tasks.submit(job)
                 reporter.started(job)
-            for fut in _completed(tasks, reporter):
+                tasks.queue.append(job)  # sent once a look has checked the workers
+            for fut, outcome in _completed(tasks, reporter):
                 job = tasks.job_of(fut)
-                if job is None:  # submitted again, restricted to the usable workers
+                if job is None:  # cancelled and queued again, its workers gone
                     continue
                 try:
-                    status, payload, detail = fut.result()
-                    if status == "unfit":
-                        input_fingerprint(job.path)  # still here for the batch: the worker's setup is at fault
-                        tasks.set_worker_aside(payload, detail, job)
+                    if isinstance(outcome, CancelledError) or fut.status == "error":
+                        raise outcome if isinstance(outcome, CancelledError) else outcome[1]
+                    status, payload, detail = outcome
+                    if status in ("unfit", "unseen"):
+                        input_fingerprint(job.path)  # still here for the batch: the worker is at fault
+                        if status == "unfit":
+                            tasks.set_worker_aside(payload, detail, job)
+                        else:
+                            tasks.not_seen_by(payload, detail, job)
                         fut.release()
                         continue
                     if status == "ok":
+                        tasks.fill()  # the next input runs while this one's outputs are written
                         row = write_outputs(job, out_dir, options, fingerprints[job.rel], payload, detail)
                     else:
                         row = SummaryRow.failed(job.rel, payload)
@@ -373,8 +337,7 @@ def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address:
                     raise
                 except Exception as exc:
                     row = SummaryRow.failed(job.rel, failure_message(exc))
-                rows[job.rel] = row
-                reporter.finished(job, row)
+                finish(job, row)
                 fut.release()
         except (KeyboardInterrupt, OutputPlaceError, NoWorkerFitError):
             client.cancel(list(tasks.jobs))

@@ -35,8 +35,11 @@ from hiprom.assessment import Norms, result_json, series_csv
 from hiprom.atomic import PART_SUFFIX, atomic_write, output_error, part_prefix, private_dir
 from hiprom.batch.discover import Job
 from hiprom.batch.summary import SummaryRow
+from hiprom.overwrite import check_replaceable
 from hiprom.recording import LandmarkRecording
 
+OUT_HINT = " (another -o folder)"
+"""Ends a refusal of a batch's output: the output names are fixed, the folder is the user's to choose."""
 MARKER_FORMAT = "hiprom.batch-done/2"
 _MARKER_SUFFIX = ".done.json"
 _HASH_CHUNK = 1 << 20
@@ -130,6 +133,13 @@ class OutputPaths:
     def files(self) -> tuple[Path, ...]:
         """Every file of the input: the data files, then the marker."""
         return (*self.data, self.marker)
+
+    def check_replaceable(self) -> None:
+        """Refuse, before any work, a file hiprom did not make under one of these names
+        (:func:`hiprom.overwrite.check_replaceable`, as every command's outputs)."""
+        check_replaceable([self.landmarks], "a landmarks recording", OUT_HINT)
+        check_replaceable([self.series], "a CSV table", OUT_HINT)
+        check_replaceable([self.analysis, self.marker], "a JSON file", OUT_HINT)
 
 
 def input_fingerprint(path: Path) -> dict[str, int]:

@@ -15,11 +15,12 @@ from hiprom.atomic import check_not_source, output_error, private_dir
 from hiprom.batch.dask_backend import NoWorkerFitError, SchedulerLostError, import_distributed, run_dask
 from hiprom.batch.discover import Job, discover, largest_first
 from hiprom.batch.local import LocalPool, available_cores
-from hiprom.batch.outputs import (BatchOptions, EarlierOutput, OutputPaths, adopt_earlier, earlier_outputs, finished_row,
-                                  remove_stale_parts)
+from hiprom.batch.outputs import (OUT_HINT, BatchOptions, EarlierOutput, OutputPaths, adopt_earlier, earlier_outputs,
+                                  finished_row, remove_stale_parts)
 from hiprom.batch.progress import Reporter, RichReporter
 from hiprom.batch.summary import SummaryRow, write_summary, write_trials
 from hiprom.errors import HipromError, InputError, ModelError, OutputPlaceError
+from hiprom.overwrite import check_replaceable
 
 SUMMARY_NAME = "summary.csv"
 TRIALS_NAME = "trials.csv"
@@ -191,7 +192,8 @@ def run_batch(
     jobs = discover(inputs, out, patterns)
     # An input inside OUT_DIR under an output's name would be overwritten by its own analysis.
     check_not_source([p for job in jobs for p in OutputPaths.of(out, job.stem).files], [job.path for job in jobs],
-                     hint=" (another -o folder)")
+                     hint=OUT_HINT)
+    check_replaceable([out / SUMMARY_NAME, out / TRIALS_NAME], "a CSV table", OUT_HINT)
     options = make_options(jobs, model, mirrored, norms, analyzer)
     private_dir(out)
     rows: dict[str, SummaryRow] = {}
@@ -210,6 +212,8 @@ def run_batch(
                 todo.append(job)
             else:
                 rows[job.rel] = row
+        for job in todo:  # those done are hiprom's own; only the files about to be written are read
+            OutputPaths.of(out, job.stem).check_replaceable()
         todo = largest_first(todo)
         remove_stale_parts(out, [job.stem for job in todo])  # a killed run's temporary files
         reporter = RichReporter(todo, skipped=len(rows)) if progress else Reporter()

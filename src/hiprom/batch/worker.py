@@ -18,7 +18,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -119,13 +119,12 @@ def compute(job: Job, options: BatchOptions,
                         norms=options.norms, progress=progress)
 
 
-def environment_fault(job: Job, options: BatchOptions, exc: BaseException | None = None) -> HipromError | None:
-    """Why this process, and not ``job``'s file, is at fault; ``None`` when nothing here is.
+def worker_fault(options: BatchOptions, exc: BaseException | None = None) -> HipromError | None:
+    """Why this process, and not an input, is at fault; ``None`` when nothing here is.
 
-    The one rule telling a worker's setup from an input's fault. Called before the
-    analysis (``exc`` is ``None``): this process runs another hiprom version than the batch
-    (its numbers could differ), or does not see ``job.path`` (the batch found it there: on
-    a Dask worker, that machine does not share the folder). Called with what the analysis
+    The one rule telling a worker's setup from an input's fault, for every input alike.
+    Called before an analysis (``exc`` is ``None``): this process runs another hiprom
+    version than the batch (its numbers could differ). Called with what an analysis
     raised: the pose model missing or unloadable here (a ``ModelError``). Such a fault
     fails every input alike, in milliseconds, so its inputs must not be charged with it;
     a corrupt video or nobody in view is the input's own failure (``None``).
@@ -141,10 +140,44 @@ def environment_fault(job: Job, options: BatchOptions, exc: BaseException | None
     if options.hiprom_version != __version__:
         return ConfigError(f"it runs hiprom {__version__}, the batch hiprom {options.hiprom_version}; "
                            "install the same hiprom version on every worker")
-    if not job.path.exists():
-        return ConfigError(f"it does not see {job.path}; every Dask worker must see each input at the path "
-                           "the batch found it (a shared or identically mounted folder)")
     return None
+
+
+def unseen_fault(path: Path) -> ConfigError:
+    """The fault of a worker that does not see an input the batch found at ``path``.
+
+    On a Dask worker: that machine does not share the folder, or mounts it elsewhere. A fault of
+    this worker for that input only, not of the input (the batch sees it) nor of the worker for
+    the other inputs (they may lie in a folder it shares).
+    """
+    return ConfigError(f"it does not see {path}; every Dask worker must see each input at the path the batch "
+                       "found it (a shared or identically mounted folder)")
+
+
+def not_seen(path: Path) -> ConfigError | None:
+    """:func:`unseen_fault` when this process does not see ``path``, else ``None``."""
+    return None if path.exists() else unseen_fault(path)
+
+
+def check_worker(options: BatchOptions, samples: Sequence[Path]) -> tuple[HipromError | None, list[Path]]:
+    """This worker's fitness for a batch, checked once before it gets an input.
+
+    Args:
+        samples: one input of each folder holding inputs (an empty mount point shows no files).
+
+    Returns:
+        :func:`worker_fault` (the pose model is loaded once when the batch has videos, so a
+        missing or broken model shows here), and the ``samples`` this worker does not see.
+    """
+    fault = worker_fault(options)
+    if fault is None and options.model is not None:
+        from hiprom.pose import PoseTracker
+
+        try:
+            PoseTracker(options.model_here(), num_poses=1).close()
+        except Exception as exc:  # noqa: BLE001 - anything else is the inputs' business, seen by their tasks
+            fault = worker_fault(options, exc)
+    return fault, [path for path in samples if not_seen(path) is not None]
 
 
 def failure_message(exc: BaseException) -> str:
@@ -166,7 +199,7 @@ def analyze_one(job: Job, out_dir: str | os.PathLike[str], options: BatchOptions
     Raises only :class:`BatchStopped` when the batch is being interrupted,
     :class:`~hiprom.errors.OutputPlaceError` when OUT_DIR takes no more
     writes (a full disk), and :class:`~hiprom.errors.ModelError` when the pose
-    model cannot be used here (:func:`environment_fault`): every other input
+    model cannot be used here (:func:`worker_fault`): every other input
     would fail the same way, and not for its own fault.
     """
     global _busy
@@ -182,7 +215,7 @@ def analyze_one(job: Job, out_dir: str | os.PathLike[str], options: BatchOptions
     except (BatchStopped, OutputPlaceError):  # the batch stops: OUT_DIR is full or read-only
         raise
     except Exception as exc:  # one bad input must never stop the batch
-        if environment_fault(job, options, exc) is not None:  # this machine's setup: the same for every input
+        if worker_fault(options, exc) is not None:  # this machine's setup: the same for every input
             raise
         return SummaryRow.failed(job.rel, failure_message(exc))
     finally:

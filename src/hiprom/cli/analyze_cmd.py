@@ -20,13 +20,14 @@ from rich.text import Text
 from hiprom.assessment.exercises import Catalogue
 from hiprom.assessment.reasons import not_measurable_advice
 from hiprom.assessment.wording import NAMES, SIDE_WORDS
-from hiprom.atomic import check_not_source, check_replaceable
+from hiprom.atomic import check_not_source, write_files
 from hiprom.cli.progress import frame_progress
 from hiprom.cli.options import db_option, model_option, recorded_option
 from hiprom.cli.result_tables import figure_tables, quality_notes, trials_table
 from hiprom.cli.store_cmd import STDOUT, open_store, saved_words, write_text
 from hiprom.cli.store_cmd import console as stdout_console
 from hiprom.errors import InputError, NotMeasurableError
+from hiprom.overwrite import check_replaceable
 from hiprom.report.figures import summary
 from hiprom.report.rows import recording_words
 
@@ -79,7 +80,8 @@ def _check_options(source: Path, json_path: Path | None, csv_path: Path | None, 
     if json_path == STDOUT and csv_path == STDOUT:
         raise InputError("--json - and --csv - both ask for stdout; write one of them to a file")
     check_not_source([json_path, csv_path, save_landmarks], [source, *config])
-    check_replaceable([json_path, csv_path], "a text file")
+    check_replaceable([json_path], "a JSON file")
+    check_replaceable([csv_path], "a CSV table")
     check_replaceable([save_landmarks], "a landmarks recording")
     ignored = [name for name, value in store_options.items() if value is not None]
     if ignored and not save:
@@ -160,10 +162,10 @@ def analyze(
             err.print(f"saved landmarks to {escape(str(save_landmarks))}")
     result = analyze_recording(rec, norms, source=path.name, catalogue=catalogue)
 
-    if json_path is not None:
-        write_text(json_path, result_json(result))
-    if csv_path is not None:
-        write_text(csv_path, series_csv(result))
+    texts = {p: make(result) for p, make in ((json_path, result_json), (csv_path, series_csv)) if p is not None}
+    write_files({p: text for p, text in texts.items() if p != STDOUT})  # both or neither (a full disk)
+    if STDOUT in texts:
+        write_text(STDOUT, texts[STDOUT])
     if save:
         from hiprom.store import save_analysis
 

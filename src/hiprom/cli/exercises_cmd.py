@@ -17,7 +17,6 @@ import click
 from rich.text import Text
 
 from hiprom.assessment.reasons import reason_words
-from hiprom.atomic import check_replaceable
 from hiprom.cli.options import db_option, model_option, paper_option
 from hiprom.cli.store_cmd import (
     console,
@@ -30,6 +29,7 @@ from hiprom.cli.store_cmd import (
     time_cell,
 )
 from hiprom.errors import InputError
+from hiprom.overwrite import check_replaceable
 from hiprom.rounding import counted, shown
 
 FILE = click.Path(dir_okay=False, path_type=Path)

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import click
 
-from hiprom.atomic import check_not_source, check_replaceable
+from hiprom.atomic import check_not_source, write_files
 from hiprom.cli.options import db_option, paper_option
 from hiprom.cli.store_cmd import STDOUT, open_store, write_text
 from hiprom.errors import InputError
 from hiprom.landmarks import SIDES
+from hiprom.overwrite import check_replaceable
 from hiprom.parsing import record_id
 
 
@@ -91,8 +92,8 @@ def report(target: str, output: Path | None, csv_prefix: Path | None, json_path:
            video: Path | None, landmarks_path: Path | None, snapshot_specs: tuple[str, ...], before: str | None,
            paper: str | None, db: str | None) -> None:
     """Write the PDF report of a stored session (TARGET = its number) or an analysis JSON file."""
-    from hiprom.report import ReportData, export_json, write_csv
-    from hiprom.report.exports import csv_paths
+    from hiprom.report import ReportData, export_json
+    from hiprom.report.exports import csv_files, csv_paths
 
     path = Path(target)
     number = record_id(target)
@@ -112,7 +113,8 @@ def report(target: str, output: Path | None, csv_prefix: Path | None, json_path:
     check_not_source([pdf, *exports], [path if path.is_file() else None, video, landmarks_path,
                                        *(spec.partition("=")[2] for spec in snapshot_specs)])
     check_replaceable([pdf], "a PDF")
-    check_replaceable(exports, "a text file")
+    check_replaceable([json_path], "a JSON file")
+    check_replaceable(exports[1:], "a CSV table")
     snapshots = _snapshots(snapshot_specs)
     stored_landmarks: bytes | None = None
     if path.is_file():
@@ -127,15 +129,19 @@ def report(target: str, output: Path | None, csv_prefix: Path | None, json_path:
         snapshots = {**drawn, **snapshots}
     if snapshots:
         data = dataclasses.replace(data, snapshots=snapshots)
-    written: list[Path] = []
-    if json_path is not None:
-        written.append(write_text(json_path, json.dumps(export_json([data]), indent=2, ensure_ascii=False) + "\n"))
+    # Made first, then written all or none: a full disk never leaves this report's exports beside the last one's.
+    files: dict[Path, str | bytes] = {}
+    export = None if json_path is None else json.dumps(export_json([data]), indent=2, ensure_ascii=False) + "\n"
+    if json_path is not None and json_path != STDOUT:
+        files[json_path] = export
     if csv_prefix is not None:
-        written.extend(write_csv([data], csv_prefix).values())
-    if not no_pdf:
-        from hiprom.report import write_pdf
+        files.update(csv_files([data], csv_prefix))
+    if pdf is not None:
+        from hiprom.report import render_pdf
 
-        written.append(write_pdf(data, pdf, paper=paper))
+        files[pdf] = render_pdf(data, paper=paper)
+    written = write_files(files)
+    if json_path == STDOUT:
+        write_text(STDOUT, export)
     for p in written:  # beside a JSON export on stdout, the other files are named on stderr
-        if p != STDOUT:
-            click.echo(f"Wrote {p}", err=STDOUT in written)
+        click.echo(f"Wrote {p}", err=json_path == STDOUT)

@@ -22,9 +22,10 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-from hiprom.atomic import atomic_write, check_replaceable
+from hiprom.atomic import atomic_write
 from hiprom.cli.options import db_option, recorded_option
 from hiprom.errors import InputError
+from hiprom.overwrite import check_replaceable
 from hiprom.report.figures import fmt
 from hiprom.rounding import counted
 
@@ -209,7 +210,7 @@ def ask_yes(yes: bool, question: str, doing: str, declined: str) -> None:
 
 @click.group()
 def subjects() -> None:
-    """List, add, show and delete subjects (people assessed, by pseudonym)."""
+    """List, add, show, rename and delete subjects (people assessed, by pseudonym)."""
 
 
 LIST_LIMIT = 50
@@ -319,7 +320,7 @@ def subjects_delete(subject: str, yes: bool, db: str | None) -> None:
 
 @click.group()
 def sessions() -> None:
-    """List, show, export, add and delete stored sessions."""
+    """List, show, export, add, move and delete stored sessions."""
 
 
 @sessions.command("list")
@@ -450,7 +451,10 @@ def sessions_export(session_ids: tuple[str, ...], fmt_: str, output: Path | None
     from hiprom.report.exports import csv_paths
 
     if output is not None:
-        check_replaceable([output] if fmt_ == "json" else csv_paths(output).values(), "a text file")
+        if fmt_ == "json":
+            check_replaceable([output], "a JSON file")
+        else:
+            check_replaceable(csv_paths(output).values(), "a CSV table")
     with open_store(db) as store:
         items = ReportData.from_store_many(store, session_ids)
     if fmt_ == "json":
@@ -481,79 +485,15 @@ def sessions_delete(session_id: str, yes: bool, db: str | None) -> None:
     console().print(Text(f"Deleted session #{record.id}."))
 
 
-@click.command()
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@db_option
-def backup(file: Path, db: str | None) -> None:
-    """Copy the SQLite store to FILE, consistently, even while hiprom is using it.
+def _register_commands() -> None:
+    """Add the commands kept in their own modules: ``reference``, ``references``, ``delete-reference``
+    and ``move`` to ``sessions``, ``rename`` to ``subjects``."""
+    from hiprom.cli import edit_cmd, reference_cmd
 
-    Uses SQLite's online backup API, so sessions still in the write-ahead log
-    (hiprom.db-wal) are included; FILE must not exist and is made readable by
-    you only. For a PostgreSQL store use pg_dump.
-    """
-    from hiprom.store.backup import backup as run_backup
-
-    done = run_backup(file, db)
-    click.echo(f"Backed up {counted(done.sessions, 'session')} of {counted(done.subjects, 'subject')} to {done.path}")
-
-
-@click.command()
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@db_option
-def restore(file: Path, yes: bool, db: str | None) -> None:
-    """Put the records of FILE (made by 'hiprom backup') back into the SQLite store.
-
-    What the store holds now is first backed up beside it
-    (hiprom.before-restore-DATE.db), so nothing is lost; hiprom may keep
-    running. For a PostgreSQL store use pg_restore.
-    """
-    from hiprom.store.backup import restore as run_restore
-
-    def confirm(where: str, subjects: int, sessions: int) -> None:
-        ask_yes(yes, f"Replace the records in {where} with the {counted(sessions, 'session')} of "
-                     f"{counted(subjects, 'subject')} in {file}? The records there now are backed up first",
-                "restoring", "nothing restored")
-
-    done = run_restore(file, db, confirm)
-    kept = f"; the records before are kept in {done.kept}" if done.kept else ""
-    click.echo(f"Restored {counted(done.sessions, 'session')} of {counted(done.subjects, 'subject')} "
-               f"into {done.store}{kept}")
-
-
-@click.group()
-def store() -> None:
-    """Create a records store at a place you name (the default one is created on first use)."""
-
-
-@store.command("init")
-@click.argument("db", metavar="PATH_OR_URL")
-def store_init(db: str) -> None:
-    """Create an empty records store at PATH_OR_URL (an SQLite file, or a database URL to set up).
-
-    Every other command refuses a --db or HIPROM_DB_URL file that does not
-    exist, so that a mistyped name never starts a new, empty store.
-    """
-    from hiprom.store import Store
-    from hiprom.store.location import resolve_url
-
-    url = resolve_url(db)
-    new = url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file()
-    with Store(db) as made:  # creates it, or opens (and upgrades) the one there
-        n = len(made.sessions())
-        where = made.where
-    if new:
-        click.echo(f"Created an empty records store at {where}")
-    else:
-        click.echo(f"{where} is a records store already ({counted(n, 'session')}); nothing changed")
-
-
-def _register_reference_commands() -> None:
-    """Add ``reference``, ``references`` and ``delete-reference`` (in their own module) to ``sessions``."""
-    from hiprom.cli import reference_cmd
-
-    for command in (reference_cmd.reference, reference_cmd.references, reference_cmd.delete_reference):
+    for command in (reference_cmd.reference, reference_cmd.references, reference_cmd.delete_reference,
+                    edit_cmd.move):
         sessions.add_command(command)
+    subjects.add_command(edit_cmd.rename)
 
 
-_register_reference_commands()
+_register_commands()

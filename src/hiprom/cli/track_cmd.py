@@ -8,9 +8,10 @@ from pathlib import Path
 import click
 import numpy as np
 
-from hiprom.atomic import check_not_source, check_replaceable
+from hiprom.atomic import check_not_source
 from hiprom.cli.options import model_option
 from hiprom.errors import InputError, OutputError
+from hiprom.overwrite import check_replaceable
 
 
 def _check_output(output: Path, source: str) -> None:

@@ -17,10 +17,11 @@ from typing import Any
 import click
 from rich.text import Text
 
-from hiprom.atomic import check_replaceable
+from hiprom.atomic import write_files
 from hiprom.cli.options import db_option, paper_option
 from hiprom.cli.store_cmd import DAY, STDOUT, console, make_table, num, open_store, write_text
 from hiprom.errors import InputError
+from hiprom.overwrite import check_replaceable
 from hiprom.rounding import shown
 
 INSTRUMENT_CHOICES = ("goniometer", "inclinometer", "other")
@@ -54,7 +55,7 @@ def validate(pairs_csv: Path | None, retest: bool, subject: str | None, since: d
 
         paper = chosen_paper(paper).name
     check_replaceable([output], "a PDF")
-    check_replaceable([json_out], "a text file")
+    check_replaceable([json_out], "a JSON file")
     filters = {"subject": subject, "since": since and since.isoformat(), "until": until and until.isoformat(),
                "instrument": instrument, "rater": rater}
     unpaired: list[dict[str, str]] = []
@@ -77,15 +78,16 @@ def validate(pairs_csv: Path | None, retest: bool, subject: str | None, since: d
             source = store.where
         kind = "agreement"
     study = summarize(pairs, kind=kind, filters=filters, source=source, unpaired=unpaired)
-    if json_out is not None:
-        text = json.dumps(study, indent=2, ensure_ascii=False) + "\n"
-        if write_text(json_out, text) != STDOUT:
-            click.echo(f"Wrote {json_out}", err=True)
+    text = json.dumps(study, indent=2, ensure_ascii=False) + "\n"
+    files: dict[Path, str | bytes] = {json_out: text} if json_out is not None and json_out != STDOUT else {}
     if output is not None:
-        from hiprom.validation.pdf import write_pdf
+        from hiprom.validation.pdf import render_pdf
 
-        write_pdf(study, output, paper=paper)
-        click.echo(f"Wrote {output}", err=True)
+        files[output] = render_pdf(study, paper=paper)
+    for path in write_files(files):  # both or neither (a full disk)
+        click.echo(f"Wrote {path}", err=True)
+    if json_out == STDOUT:
+        write_text(STDOUT, text)
     if json_out != STDOUT:
         _print(study)
 

@@ -159,6 +159,13 @@ def load_analysis_file(path: str | Path) -> dict[str, Any]:
         raise InputError(f"{p}: not a readable JSON file ({exc})") from None
     except ValueError as exc:
         raise InputError(f"{p}: not a JSON file: {exc}") from None
+    from hiprom.report.exports import EXPORT_SCHEMA
+
+    first = data[0] if isinstance(data, list) and data else data
+    if isinstance(first, dict) and first.get("schema") == EXPORT_SCHEMA:
+        raise InputError(f"{p}: is an export of stored sessions ({EXPORT_SCHEMA}), not an analysis; give the JSON "
+                         "written by 'hiprom analyze --json' (to move every record into another store, "
+                         "'hiprom store copy --to URL')")
     return check_analysis(data, where=str(p))
 
 

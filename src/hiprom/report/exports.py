@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from hiprom import __version__, tables
+from hiprom.atomic import write_files
 from hiprom.errors import InputError
 from hiprom.report.data import ReportData, utc_stamp
 from hiprom.report.figures import SUMMARY_COLUMNS, TRIAL_FIELDS, summary, summary_row
@@ -90,13 +91,16 @@ def csv_paths(prefix: str | Path) -> dict[str, Path]:
     return {table: p.with_name(f"{p.name}.{table}.csv") for table in TABLES}
 
 
-def write_csv(items: Iterable[ReportData], prefix: str | Path) -> dict[str, Path]:
-    """Write the three CSV tables atomically beside ``prefix``; returns their paths."""
+def csv_files(items: Iterable[ReportData], prefix: str | Path) -> dict[Path, str]:
+    """The three CSV tables as ``{path: text of the file}``, at :func:`csv_paths`."""
     items = list(items)
-    paths = csv_paths(prefix)
-    for table, path in paths.items():
-        tables.write_csv(path, *table_rows(items, table))
-    return paths
+    return {path: tables.csv_file_text(*table_rows(items, table)) for table, path in csv_paths(prefix).items()}
+
+
+def write_csv(items: Iterable[ReportData], prefix: str | Path) -> dict[str, Path]:
+    """Write the three CSV tables beside ``prefix``, all three or none (``atomic.write_files``); returns their paths."""
+    write_files(csv_files(items, prefix))
+    return csv_paths(prefix)
 
 
 def _ids(item: ReportData) -> list[Any]:

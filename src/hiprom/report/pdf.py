@@ -43,7 +43,10 @@ MAX_PAGES = 2
 # last, without the history table too. The trace goes before the table: its peaks, holds and which
 # trials counted are in the Trials table above it, while the last visits' figures are nowhere else
 # in a compact report, and a clinician following a patient needs them. (Drawn smaller the trace does
-# not save enough: at 28 mm instead of 44 a 40-visit report still passes two US Letter pages.)
+# not save enough: at 28 mm instead of 44 a 40-visit report still passes two US Letter pages.) Last,
+# 3 trials and 2 readings listed and the side bars drawn 36 mm high instead of 45 (their labels keep their
+# size): on US Letter a report with a re-test, the clinic's readings and long notes took a third page
+# for its last 4 lines, "Method and references", then the home program a fourth.
 LIMITS = (
     {"trials": 12, "history": 4, "quality_notes": 8, "invalid_trials": 6, "notes_chars": 700, "references": 6,
      "time_chart": True},
@@ -53,7 +56,11 @@ LIMITS = (
      "time_chart": False},
     {"trials": 6, "history": 0, "quality_notes": 3, "invalid_trials": 3, "notes_chars": 240, "references": 3,
      "time_chart": False},
+    {"trials": 3, "history": 0, "quality_notes": 3, "invalid_trials": 3, "notes_chars": 240, "references": 2,
+     "time_chart": False, "bars_mm": 36.0},
 )
+BARS_MM = 45.0
+"""Height of the side-bars chart in every layout but the last (``bars_mm`` in :data:`LIMITS`)."""
 
 
 def _environment() -> jinja2.Environment:
@@ -91,11 +98,11 @@ def _data_uri(mime: str, payload: bytes | str) -> str:
 
 
 def draw_charts(data: ReportData) -> dict[str, str | None]:
-    """The report's charts as SVG data URIs: ``bars`` (each side against the norm), ``time`` (angle
-    over time) and ``trend`` (earlier sessions); ``None`` for a chart with nothing to draw."""
+    """The report's charts as SVG data URIs: ``bars`` (each side against the norm, :data:`BARS_MM` high),
+    ``time`` (angle over time) and ``trend`` (earlier sessions); ``None`` for a chart with nothing to draw."""
     history = data.history if data.earlier else ()
     return {
-        "bars": _data_uri("image/svg+xml", charts.side_bars(summary(data.analysis))),
+        "bars": _bars(data, BARS_MM),
         "time": _maybe_svg(charts.angle_over_time(data.analysis)),
         "trend": _maybe_svg(charts.trend(history, data.session.id if data.session else None)),
     }
@@ -132,6 +139,8 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
     if shown and first not in shown:
         shown = [first, *shown[1:]]
     chart_uris = dict(drawn if drawn is not None else draw_charts(data))
+    if limit.get("bars_mm", BARS_MM) != BARS_MM:  # the last layout draws the side bars lower
+        chart_uris["bars"] = _bars(data, limit["bars_mm"])
     time_left_out = bool(chart_uris["time"]) and not limit["time_chart"]
     if time_left_out:
         chart_uris["time"] = None
@@ -232,6 +241,10 @@ def _details(data: ReportData, a: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append(("Pose model", str(model)))
     rows.append(("Recording", recording_words(a)))
     return rows
+
+
+def _bars(data: ReportData, height_mm: float) -> str:
+    return _data_uri("image/svg+xml", charts.side_bars(summary(data.analysis), height_mm=height_mm))
 
 
 def _maybe_svg(svg: str | None) -> str | None:

@@ -34,6 +34,7 @@ from hiprom.assessment.summary import overall_verdict
 from hiprom.errors import HipromError, InputError, StoreError
 from hiprom.landmarks import SIDES
 from hiprom.parsing import check_json_tree, check_text, record_id
+from hiprom.store.edits import EditStore
 from hiprom.store.engine import make_engine
 from hiprom.store.location import display_url, require_named_store, resolve_url
 from hiprom.store.migrations import migrate
@@ -75,7 +76,7 @@ _SUMMARY_COLUMNS = {
 }
 
 
-class Store(ReferenceStore, ProgramStore):
+class Store(ReferenceStore, ProgramStore, EditStore):
     """A hiprom database of subjects, sessions and their reference readings, programs and exercises.
 
     Args:
@@ -164,12 +165,7 @@ class Store(ReferenceStore, ProgramStore):
         code = check_pseudonym(pseudonym) if pseudonym is not None else f"S-{secrets.token_hex(3).upper()}"
         dob = parse_date_of_birth(date_of_birth)
         with self._tx(write=True) as s:
-            taken = [code] if s.scalar(select(SubjectRow.id).where(SubjectRow.pseudonym == code)) else []
-            taken = taken or [row.pseudonym for row in _alike(s, code)]
-            if taken:
-                also = "" if taken == [code] else (" (pseudonyms that differ only in capitals or accents "
-                                                   "name one person)")
-                raise StoreError(f"subject {taken[0]!r} already exists{also}; choose another pseudonym")
+            self._check_free(s, code)
             row = SubjectRow(pseudonym=code, name=_text(name, "name"), date_of_birth=dob,
                              notes=_text(notes, "notes"), created_utc=utc_now())
             s.add(row)
@@ -221,6 +217,21 @@ class Store(ReferenceStore, ProgramStore):
             n = s.scalar(select(func.count(SessionRow.id)).where(SessionRow.subject_id == row.id)) or 0
             s.execute(delete(SubjectRow).where(SubjectRow.id == row.id))
             return n
+
+    def _check_free(self, s: Session, code: str, but: int | None = None, then: str = "") -> None:
+        """Refuse ``code`` as a new pseudonym while a subject (other than number ``but``) has it, also
+        in other capitals or accents (:func:`_alike`): the one rule of ``subjects add`` and ``rename``.
+
+        Raises:
+            StoreError: "subject 'P-0042' already exists ...; choose another pseudonym" and ``then``.
+        """
+        exact = s.scalar(select(SubjectRow.id).where(SubjectRow.pseudonym == code))
+        taken = [code] if exact is not None and exact != but else []
+        taken = taken or [row.pseudonym for row in _alike(s, code) if row.id != but]
+        if taken:
+            also = "" if taken == [code] else (" (pseudonyms that differ only in capitals or accents "
+                                               "name one person)")
+            raise StoreError(f"subject {taken[0]!r} already exists{also}; choose another pseudonym{then}")
 
     def _find_subject(self, s: Session, ref: str | int) -> SubjectRow:
         """The one resolver of a subject reference: a number form is always a number.
