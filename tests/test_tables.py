@@ -22,6 +22,7 @@ from hiprom.tables import sheet_day, sheet_time
         ("03-02-2026", False, (date(2026, 3, 2), None)),
         ("03.02.2026 10.15", None, (date(2026, 2, 3), time(10, 15))),  # dots: the day first, as German Excel
         ("05/05/2026", None, (date(2026, 5, 5), None)),  # either order, one day
+        ("2026-02-20 00:00:00", None, (date(2026, 2, 20), None)),  # a date-only cell of a date-time column
     ],
 )
 def test_a_date_cell_is_read_as_the_clinics_spreadsheet_wrote_it(cell: str, day_first: bool | None,

@@ -174,7 +174,9 @@ def sheet_day(text: str, day_first: bool | None) -> tuple[date, time | None]:
     """The day, and the time if one follows it, of a spreadsheet's date cell (:data:`DAY_FORMS`).
 
     ``20.02.2026`` puts the day first (as Excel writes it where dates have dots); ``a/b/yyyy`` and
-    ``a-b-yyyy`` put it first when ``day_first`` (see :func:`day_first_of`), else the month.
+    ``a-b-yyyy`` put it first when ``day_first`` (see :func:`day_first_of`), else the month. A time of
+    exactly midnight is no time: it is how a date-only cell comes out of a date-time column
+    (``2026-02-20 00:00:00``).
 
     Raises:
         InputError: not such a date, a two-digit year, or ``day_first`` is ``None`` for a date that
@@ -200,8 +202,9 @@ def sheet_day(text: str, day_first: bool | None) -> tuple[date, time | None]:
         if day_is_first is None:
             raise InputError(_two_days(a, b, numbered.group(0)))
         day, month = (a, b) if day_is_first else (b, a)
+    at = sheet_time(rest) if rest else None
     try:
-        return date(year, month, day), sheet_time(rest) if rest else None
+        return date(year, month, day), None if at == time(0) else at
     except ValueError:
         order = "" if iso else " (day first)" if day_is_first else " (month first)"
         raise InputError(f"date: {text!r} is not a day of the calendar{order}; write it like {DAY_FORMS}") from None

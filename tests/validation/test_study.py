@@ -328,7 +328,7 @@ def test_a_wide_sheet_one_row_per_person_and_visit_is_read_as_its_pairs() -> Non
     """A clinic's sheet with a hiprom and a goniometer column per measure, one row per person and visit, was
     refused: "missing column(s) measure, hiprom_deg, reference_deg". Its row's measures are its pairs; a blank
     or '-' reading is left out and named, as in a pairs file; other columns (the visit's date) are ignored."""
-    text = ("Subject;Visit date;hiprom L IR;Goniometer L IR;L ER hiprom (°);L ER gonio (°);Hiprom right IR;"
+    text = ("Subject;Visit date;hiprom L IR;Goniometer L IR;L ER hiprom (°);L ER (º) gonio;Hiprom right IR;"
             "Reference right IR\n"
             "P-01;20/02/2026;30,5;29;40;41;32;31\nP-02;20/02/2026;32;30;-;37;33;30\n")
     pairs, unpaired = parse_pairs_csv(text)
