@@ -14,18 +14,18 @@ one angle.
 from __future__ import annotations
 
 import csv
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from hiprom.errors import HipromError, InputError
 from hiprom.parsing import record_id
-from hiprom.store.records import RecordNotFound, local_day, local_time
+from hiprom.store.records import RecordNotFound, SessionFigures, local_day, local_time
 from hiprom.store.references import COLUMNS, ReferenceInput, ReferenceRecord, measure_spelled
 from hiprom.tables import column_name, day_first_of, sheet_day, sheet_time, spreadsheet_rows, width_problem
 
 if TYPE_CHECKING:
-    from hiprom.store.records import SessionFigures
     from hiprom.store.store import Store
 
 REQUIRED = ("instrument",)
@@ -154,6 +154,9 @@ class _Sessions:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._by_id = {f.id: f for f in store.figures()}
+        self._by_subject: dict[str | None, list[SessionFigures]] = defaultdict(list)
+        for f in self._by_id.values():
+            self._by_subject[f.subject].append(f)
         self._subjects: dict[str, str] = {}
 
     def of(self, visit: Visit) -> str:
@@ -181,7 +184,7 @@ class _Sessions:
 
     def _on_day(self, subject: str, day: date, at: time | None) -> SessionFigures:
         """The subject's one session on ``day`` (nearest ``at`` within :data:`TIME_WINDOW`, if given)."""
-        theirs = [f for f in self._by_id.values() if f.subject == subject]
+        theirs = self._by_subject[subject]
         that_day = [f for f in theirs if local_day(f.recorded_utc) == day]
         if not that_day:
             days = sorted({local_day(f.recorded_utc).isoformat() for f in theirs})
