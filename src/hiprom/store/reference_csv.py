@@ -187,8 +187,8 @@ class _Sessions:
         theirs = self._by_subject[subject]
         that_day = [f for f in theirs if local_day(f.recorded_utc) == day]
         if not that_day:
-            days = sorted({local_day(f.recorded_utc).isoformat() for f in theirs})
-            on = f"sessions on {', '.join(days[:5])}{' ...' if len(days) > 5 else ''}" if days else "no sessions"
+            days = sorted({local_day(f.recorded_utc) for f in theirs}, key=lambda d: abs(d - day))[:3]
+            on = f"sessions on {', '.join(d.isoformat() for d in sorted(days))}" if days else "no sessions"
             raise InputError(f"{subject} has no session on {day} ({on}); check the date, or leave the row out "
                              "if hiprom did not test them that day")
         if at is None:
@@ -202,9 +202,10 @@ class _Sessions:
         if not near:
             raise InputError(f"{subject} has no session within {TIME_WINDOW.seconds // 60} minutes of {at:%H:%M} on "
                              f"{day} ({_times(that_day)}); check the time")
-        if len(near) > 1 and near[1][0] - near[0][0] < timedelta(minutes=1):
-            raise InputError(f"{subject} has {len(near)} sessions as near to {at:%H:%M} on {day} "
-                             f"({_times([f for _, f in near])}); give the session number in a session column")
+        tied = [f for gap, f in near if gap - near[0][0] < timedelta(minutes=1)]
+        if len(tied) > 1:
+            raise InputError(f"{subject} has {len(tied)} sessions as near to {at:%H:%M} on {day} "
+                             f"({_times(tied)}); give the session number in a session column")
         return near[0][1]
 
 
