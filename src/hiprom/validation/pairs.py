@@ -229,7 +229,7 @@ its instrument's name, which then names the instrument of the column's pairs).""
 def _wide_column(header: str) -> tuple[str, str, str | None] | None:
     """``("hiprom" or "reference", measure, instrument or None)`` of a wide sheet's column heading
     (``hiprom L IR``, ``Goniometer left IR (°)``, ``L IR gonio``, ``left_ir_hiprom_deg``), else ``None``."""
-    words = [w for w in re.split(r"[\W_]+", column_name(header, ())) if w and w not in ("deg", "degrees", *DEGREE_SIGNS)]
+    words = [w for w in re.split(r"[\W_]+", column_name(header, ())) if w not in ("", "deg", "degrees", *DEGREE_SIGNS)]
     for reader, rest in ((words[:1], words[1:]), (words[-1:], words[:-1])):
         measure = measure_spelled(" ".join(rest)) if rest else None
         if measure is not None and reader[0] in _HIPROM_WORDS:
