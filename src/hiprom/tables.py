@@ -22,6 +22,7 @@ import io
 import os
 import re
 from collections.abc import Collection, Iterable, Sequence
+from datetime import date, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -151,3 +152,106 @@ def column_name(header: str, known: Collection[str]) -> str:
     name = re.sub(r"[\s-]+", "_", _UNIT.sub("", header.strip().lower()).strip())
     return name + "_deg" if name + "_deg" in known else name
 
+
+
+DAY_FORMS = "2026-02-20, 20/02/2026, 02/20/2026 or 20.02.2026"
+"""How a spreadsheet's date cell may be written (a time may follow: ``20/02/2026 10:15``)."""
+
+_ISO_DAY = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})", re.ASCII)
+_NUMBERED_DAY = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{2,4})", re.ASCII)
+_CLOCK = re.compile(r"(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?\s*(?:([ap])\.?\s?m\.?)?", re.ASCII | re.IGNORECASE)
+
+
+def day_first_of(cells: Iterable[str]) -> bool | None:
+    """Whether a column of dates puts the day before the month: ``True`` when one of them has a first number
+    past 12 (``20/02/2026``), ``False`` when one has a second number past 12 (``02/20/2026``), ``None`` when
+    no date needs to know (ISO dates, ``20.02.2026``, ``05/05/2026``). A spreadsheet writes every date of a
+    file in one order.
+
+    Raises:
+        InputError: the column holds both orders, or only dates that read as two days (``03/02/2026``).
+    """
+    seen: dict[bool, str] = {}
+    unsure = None
+    for text in cells:
+        found = _NUMBERED_DAY.match(text.strip())
+        if found and found.group(2) != ".":
+            first, second = int(found.group(1)), int(found.group(3))
+            if first > 12 >= second or second > 12 >= first:
+                seen.setdefault(first > 12, found.group(0))
+            elif first != second and unsure is None:
+                unsure = (first, second, found.group(0))
+    if len(seen) == 2:
+        raise InputError(f"the dates put the day first ({seen[True]}) and the month first ({seen[False]}) "
+                         "in one file; write them one way (2026-02-20 is read everywhere)")
+    if not seen and unsure is not None:
+        raise InputError(_two_days(*unsure))
+    return next(iter(seen), None)
+
+
+def _two_days(a: int, b: int, text: str) -> str:
+    return (f"date: {text} may be {_spoken(a, b)} or {_spoken(b, a)}, and no date of the file has a day past 12 "
+            "to tell; say which comes first: --day-first or --month-first (2026-02-20 needs neither)")
+
+
+def sheet_day(text: str, day_first: bool | None) -> tuple[date, time | None]:
+    """The day, and the time if one follows it, of a spreadsheet's date cell (:data:`DAY_FORMS`).
+
+    ``20.02.2026`` puts the day first (as Excel writes it where dates have dots); ``a/b/yyyy`` and
+    ``a-b-yyyy`` put it first when ``day_first`` (see :func:`day_first_of`), else the month. A time of
+    exactly midnight is no time: it is how a date-only cell comes out of a date-time column
+    (``2026-02-20 00:00:00``).
+
+    Raises:
+        InputError: not such a date, a two-digit year, or ``day_first`` is ``None`` for a date that
+            reads as two days (``03/02/2026``: 3 February or 2 March).
+    """
+    cell = text.strip()
+    iso = _ISO_DAY.match(cell)
+    numbered = None if iso else _NUMBERED_DAY.match(cell)
+    found = iso or numbered
+    rest = cell[found.end():].strip().removeprefix("T").strip() if found else ""
+    if found is None or (rest and not _CLOCK.fullmatch(rest)):
+        raise InputError(f"date: {text!r} is not a date; write it like {DAY_FORMS}")
+    if iso:
+        year, month, day = (int(g) for g in iso.groups())
+    else:
+        assert numbered is not None
+        first, mark, second, year_text = numbered.groups()
+        if len(year_text) != 4:
+            raise InputError(f"date: {text!r} has a {len(year_text)}-digit year; write the year in full (2026)")
+        a, b, year = int(first), int(second), int(year_text)
+        day_is_first = True if mark == "." or a == b else day_first if day_first is not None else (
+            True if a > 12 else False if b > 12 else None)
+        if day_is_first is None:
+            raise InputError(_two_days(a, b, numbered.group(0)))
+        day, month = (a, b) if day_is_first else (b, a)
+    at = sheet_time(rest) if rest else None
+    try:
+        return date(year, month, day), None if at == time(0) else at
+    except ValueError:
+        order = "" if iso else " (day first)" if day_is_first else " (month first)"
+        raise InputError(f"date: {text!r} is not a day of the calendar{order}; write it like {DAY_FORMS}") from None
+
+
+def sheet_time(text: str) -> time:
+    """The time of day of a spreadsheet's time cell: ``10:15``, ``10:15:30``, ``9:15 AM``, ``10.15``.
+
+    Raises:
+        InputError: not such a time.
+    """
+    found = _CLOCK.fullmatch(text.strip())
+    hour, minute, second = (int(g) if g else 0 for g in found.groups()[:3]) if found else (-1, 0, 0)
+    half = found.group(4) if found else None
+    if half and 1 <= hour <= 12:  # 12:30 AM is 00:30, 12:30 PM is 12:30
+        hour = hour % 12 + (12 if half.lower() == "p" else 0)
+    elif half:
+        hour = -1
+    try:
+        return time(hour, minute, second)
+    except ValueError:
+        raise InputError(f"time: {text!r} is not a time of day; write it like 10:15 or 9:15 AM") from None
+
+
+def _spoken(day: int, month: int) -> str:
+    return f"{day} {date(2000, month, 1):%B}"

@@ -95,6 +95,26 @@ def test_a_bad_csv_stores_nothing_and_a_good_one_everything(clinic: Path) -> Non
     assert len(after) == len(before) + len(lines) - 1
 
 
+def test_a_us_goniometer_sheet_by_subject_and_date_is_imported_when_told_the_month_comes_first(
+        tmp_path: Path) -> None:
+    """A clinic in Chicago keeps its goniometer sheet by patient and visit day, as US Excel writes it; each
+    03/05/2026 could be 3 May, so hiprom asks once rather than guess, then finds each person's session."""
+    base = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    with Store(tmp_path / "data" / "hiprom.db") as store:
+        first = store.save_analysis(base, subject="US-1", recorded_utc="2026-03-05T16:00:00Z").id  # 10:00 CST
+        second = store.save_analysis(base, subject="US-2", recorded_utc="2026-03-03T03:30:00Z").id  # 2 March, 21:30
+    (tmp_path / "sheet.csv").write_text("Subject,Date,Instrument,L IR,R IR\n"
+                                        "US-1,03/05/2026,Goniometer,32,30\nUS-2,03/02/2026,Goniometer,28,31\n")
+    err = hiprom(tmp_path, "sessions", "reference", "--import", "sheet.csv", code=2, tz="America/Chicago").stderr
+    assert err == ("hiprom: error: sheet.csv: date: 03/05/2026 may be 3 May or 5 March, and no date of the file has a "
+                   "day past 12 to tell; say which comes first: --day-first or --month-first (2026-02-20 needs "
+                   "neither)\n")
+    made = json.loads(hiprom(tmp_path, "sessions", "reference", "--import", "sheet.csv", "--month-first", "--json",
+                             tz="America/Chicago").stdout)
+    assert [(r["session_id"], r["subject"], r["left_ir_deg"]) for r in made] == [(first, "US-1", 32.0),
+                                                                                (second, "US-2", 28.0)]
+
+
 def test_validate_over_stored_pairs_writes_json_and_pdf(clinic: Path) -> None:
     hiprom(clinic, "validate", "--instrument", "goniometer", "--rater", "B", "--json", "v.json", "-o", "v.pdf",
            tz="Asia/Kolkata")

@@ -90,6 +90,18 @@ def test_csv_import_is_all_or_nothing(client: TestClient) -> None:
     assert r.status_code == 201 and [x["instrument"] for x in r.json()] == ["goniometer", "inclinometer"]
 
 
+def test_csv_import_by_subject_and_date_takes_the_day_order_as_a_query(client: TestClient) -> None:
+    """A sheet keyed by subject and visit day: 05/03/2026 alone could be 3 May; ?day_first=true settles it."""
+    analysis = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    sid = client.app.state.store.save_analysis(analysis, subject="P-1", recorded_utc="2026-03-05T12:00:00Z").id
+    sheet = "subject,date,instrument,left_ir\np-1,05/03/2026,goniometer,30\n"
+    r = client.post("/api/references/import", content=sheet, headers={"content-type": "text/csv"})
+    assert r.status_code == 422 and r.json()["detail"].startswith("CSV: date: 05/03/2026 may be 5 March or 3 May")
+    r = client.post("/api/references/import", params={"day_first": "true"}, content=sheet,
+                    headers={"content-type": "text/csv"})
+    assert r.status_code == 201 and [x["session_id"] for x in r.json()] == [sid]
+
+
 @pytest.mark.parametrize(
     ("content", "detail"),
     [

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -179,6 +181,105 @@ def test_a_bad_csv_names_each_bad_row_and_stores_nothing(store: Store, analysis:
         assert line in message
     assert message.count("decimal comma") == sum("decimal comma" in line for line in lines)
     assert store.counts()["reference_readings"] == 0
+
+
+@pytest.fixture
+def sydney_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The clinic's computer in Sydney (UTC+11 in February): its days begin at 13:00 UTC the day before."""
+    monkeypatch.setenv("TZ", "Australia/Sydney")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def _goniometer_clinic(store: Store, analysis: dict) -> dict[str, int]:
+    """P-0042 once on 20 February, P-0043 twice (10:00 and 10:40), P-0044 on 5 March, Sydney's clock."""
+    visits = {"P-0042": "2026-02-19T22:30:00Z", "P-0043": "2026-02-19T23:00:00Z", "P-0043b": "2026-02-19T23:40:00Z",
+              "P-0044": "2026-03-04T23:00:00Z"}
+    return {name: store.save_analysis(analysis, subject=name[:6], recorded_utc=when).id
+            for name, when in visits.items()}
+
+
+def test_a_goniometer_sheet_keyed_by_subject_and_date_finds_its_sessions(store: Store, analysis: dict,
+                                                                         sydney_clock: None) -> None:
+    """A clinic's sheet names the person and the day (and perhaps the time) of the visit, not hiprom's session
+    number: it was refused, "missing column(s) session". The day is the clinic's (20 February in Sydney is
+    19 February in UTC), the subject is found as the store finds it (other capitals alike), a time picks the
+    nearer of a day's two sessions, and a session number where given decides."""
+    ids = _goniometer_clinic(store, analysis)
+    text = ("Subject;Date;Time;Session;Instrument;Left IR;Right IR\r\n"
+            "P-0042;20/02/2026;;;Goniometer;32;30\r\n"
+            "p-0043;20/02/2026;10:05;;Goniometer;31;29\r\n"
+            "P-0043;20/02/2026;10:35 AM;;Goniometer;33;28\r\n"
+            f"P-0043;;;{ids['P-0043']};Goniometer;30;27\r\n"
+            "P-0044;05/03/2026 10:10;;;Goniometer;40;41\r\n")
+    made = import_reference_csv(store, text, "readings.csv")
+    assert [(r.session_id, r.subject, r.left_ir_deg) for r in made] == [
+        (ids["P-0042"], "P-0042", 32.0), (ids["P-0043"], "P-0043", 31.0), (ids["P-0043b"], "P-0043", 33.0),
+        (ids["P-0043"], "P-0043", 30.0), (ids["P-0044"], "P-0044", 40.0)]
+
+
+@pytest.mark.parametrize(
+    ("rows", "said"),
+    [
+        ("P-0042,21/02/2026,", "row 2: P-0042 has no session on 2026-02-21 (sessions on 2026-02-20); check the date, "
+                               "or leave the row out if hiprom did not test them that day"),
+        ("P-0043,20/02/2026,", "row 2: P-0043 has 2 sessions on 2026-02-20 (#2 at 10:00, #3 at 10:40); give the time "
+                               "of the reading in a time column, or the session number in a session column"),
+        ("P-0043,20/02/2026,10:20", "row 2: P-0043 has 2 sessions as near to 10:20 on 2026-02-20 (#2 at 10:00, #3 at "
+                                    "10:40); give the session number in a session column"),
+        ("P-0043,20/02/2026,14:00", "row 2: P-0043 has no session within 30 minutes of 14:00 on 2026-02-20 (#2 at "
+                                    "10:00, #3 at 10:40); check the time"),
+        ("P-0099,20/02/2026,", "row 2: no subject 'P-0099' in "),
+        ("P-0042,,", "row 2: no session number, nor a subject and a date to find the session by"),
+        ("P-0042,20/02/26,", "row 2: date: '20/02/26' has a 2-digit year; write the year in full (2026)"),
+        ("P-0042,2026-02-20,25:00", "row 2: time: '25:00' is not a time of day"),
+    ],
+)
+def test_a_sheet_row_that_finds_no_one_session_is_named_and_nothing_is_stored(
+        store: Store, analysis: dict, sydney_clock: None, rows: str, said: str) -> None:
+    _goniometer_clinic(store, analysis)
+    with pytest.raises(InputError) as caught:
+        import_reference_csv(store, f"subject,date,time,instrument,left_ir\n{rows},goniometer,30\n"
+                                    "P-0044,2026-03-05,,goniometer,40\n", "readings.csv")
+    assert said in str(caught.value)
+    assert str(caught.value).startswith("readings.csv: 1 bad row(s), nothing stored")
+    assert store.counts()["reference_readings"] == 0
+
+
+def test_a_session_number_beside_a_subject_and_date_is_checked_against_them(store: Store, analysis: dict,
+                                                                            sydney_clock: None) -> None:
+    """A mistyped session number would pair another person's figures with this reading, unseen."""
+    ids = _goniometer_clinic(store, analysis)
+    text = (f"session,subject,date,instrument,left_ir\n{ids['P-0042']},P-0043,,goniometer,30\n"
+            f"{ids['P-0043']},P-0043,21/02/2026,goniometer,30\n")
+    with pytest.raises(InputError) as caught:
+        import_reference_csv(store, text, "readings.csv")
+    assert str(caught.value).splitlines()[1:] == [
+        f"  row 2: session {ids['P-0042']} is P-0042's, not P-0043's; check the session number",
+        f"  row 3: session {ids['P-0043']} was on 2026-02-20, not 2026-02-21; check the session number and the date"]
+
+
+def test_dates_whose_order_the_file_does_not_settle_are_refused_in_one_line(store: Store, analysis: dict,
+                                                                           sydney_clock: None) -> None:
+    """05/03/2026 is 5 March in Sydney and 3 May in Chicago: without a day past 12 in the file, or
+    --day-first/--month-first, no guess is made; a file that mixes the two orders is refused too."""
+    ids = _goniometer_clinic(store, analysis)
+    text = "subject,date,instrument,left_ir\nP-0044,05/03/2026,goniometer,40\n"
+    with pytest.raises(InputError, match=r"^readings.csv: date: 05/03/2026 may be 5 March or 3 May, and no date of "
+                                         r"the file has a day past 12 to tell; say which comes first: --day-first "
+                                         r"or --month-first \(2026-02-20 needs neither\)$"):
+        import_reference_csv(store, text, "readings.csv")
+    with pytest.raises(InputError, match="row 2: P-0044 has no session on 2026-05-03"):
+        import_reference_csv(store, text, "readings.csv", day_first=False)
+    with pytest.raises(InputError, match=r"^readings.csv: the dates put the day first \(20/02/2026\) and the month "
+                                         r"first \(02/20/2026\) in one file"):
+        import_reference_csv(store, text + "P-0042,20/02/2026,goniometer,30\nP-0042,02/20/2026,goniometer,31\n",
+                             "readings.csv")
+    made = import_reference_csv(store, text + "P-0042,20/02/2026,goniometer,30\n", "readings.csv")  # settled
+    assert [r.session_id for r in made] == [ids["P-0044"], ids["P-0042"]]
+    assert store.counts()["reference_readings"] == 2
 
 
 def test_version_2_store_gets_reference_readings_and_keeps_its_sessions(tmp_path: Path, fixture_analysis: dict) -> None:

@@ -322,3 +322,36 @@ def test_rows_of_a_pairs_sheet_with_a_reading_not_taken_are_left_out_and_named()
     assert unpaired_text(summarize(pairs, unpaired=unpaired)) == (
         "2 rows of the file have hiprom's or the goniometer's reading blank or marked not measured (row 4, right "
         "external rotation; row 6, left external rotation): they are left out.")
+
+
+def test_a_wide_sheet_one_row_per_person_and_visit_is_read_as_its_pairs() -> None:
+    """A clinic's sheet with a hiprom and a goniometer column per measure, one row per person and visit, was
+    refused: "missing column(s) measure, hiprom_deg, reference_deg". Its row's measures are its pairs; a blank
+    or '-' reading is left out and named, as in a pairs file; other columns (the visit's date) are ignored."""
+    text = ("Subject;Visit date;hiprom L IR;Goniometer L IR;L ER hiprom (°);L ER (º) gonio;Hiprom right IR;"
+            "Reference right IR\n"
+            "P-01;20/02/2026;30,5;29;40;41;32;31\nP-02;20/02/2026;32;30;-;37;33;30\n")
+    pairs, unpaired = parse_pairs_csv(text)
+    assert pairs == [Pair("left_internal", 30.5, 29.0, "P-01", instrument="goniometer"),
+                     Pair("left_external", 40.0, 41.0, "P-01", instrument="goniometer"),
+                     Pair("right_internal", 32.0, 31.0, "P-01"),
+                     Pair("left_internal", 32.0, 30.0, "P-02", instrument="goniometer"),
+                     Pair("right_internal", 33.0, 30.0, "P-02")]
+    assert unpaired == [{"row": "3", "measure": "left_external"}]
+
+
+@pytest.mark.parametrize(
+    ("header", "said"),
+    [
+        ("subject,hiprom L IR,Goniometer L IR,hiprom L ER",
+         "CSV: column 'hiprom L ER' has no reference column of left_external to pair with (the instrument's name "
+         "('Goniometer') or 'reference' and the measure, as in this column); add it, or take the column out"),
+        ("subject,Goniometer L IR,hiprom L ER,Goniometer L ER", "CSV: column 'Goniometer L IR' has no hiprom column"),
+        ("subject,hiprom L IR,Goniometer L IR,Inclinometer L IR",
+         "CSV: columns 'Goniometer L IR' and 'Inclinometer L IR' both hold the reference's left_internal; keep one"),
+    ],
+)
+def test_a_wide_sheet_with_a_measure_read_once_or_twice_is_refused_naming_the_column(header: str, said: str) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_pairs_csv(f"{header}\nP-01,30,29,40\n")
+    assert str(caught.value).startswith(said)

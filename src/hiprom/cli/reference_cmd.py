@@ -58,14 +58,19 @@ def references_table(title: str, rows: list[Any]) -> Table:
 @click.option("--import", "import_csv", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Add every reading of a CSV file instead (columns in docs/validation.md); "
                    "nothing is stored if any row is bad.")
+@click.option("--day-first/--month-first", "day_first", default=None,
+              help="How --import reads dates such as 03/02/2026 (3 February / 2 March) when its other dates "
+                   "do not tell.")
 @db_option
 @json_option
 def reference(session_id: str | None, instrument: str | None, rater: str | None, left_ir: str | None,
               left_er: str | None, right_ir: str | None, right_er: str | None, notes: str | None,
-              import_csv: Path | None, db: str | None, as_json: bool) -> None:
+              import_csv: Path | None, day_first: bool | None, db: str | None, as_json: bool) -> None:
     """Store your own instrument's readings beside session SESSION_ID (any subset of the four angles).
 
     Example: hiprom sessions reference 12 --left-ir 32 --right-er 41 --instrument goniometer --rater A
+
+    With --import, a file's rows name their sessions by number or by subject and date (docs/validation.md).
     """
     from hiprom.store import ReferenceInput
     from hiprom.store.reference_csv import import_reference_csv
@@ -76,8 +81,11 @@ def reference(session_id: str | None, instrument: str | None, rater: str | None,
                              "--instrument with it")
         text = read_spreadsheet(import_csv)
         with open_store(db) as store:
-            records = import_reference_csv(store, text, where=str(import_csv))
+            records = import_reference_csv(store, text, where=str(import_csv), day_first=day_first)
     else:
+        if day_first is not None:
+            raise InputError("--day-first and --month-first say how --import reads a file's dates; "
+                             "give them with --import FILE.csv")
         if session_id is None:
             raise InputError("give a session number (see 'hiprom sessions list') or --import FILE.csv")
         if instrument is None:

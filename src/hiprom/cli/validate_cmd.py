@@ -29,7 +29,8 @@ INSTRUMENT_CHOICES = ("goniometer", "inclinometer", "other")
 
 @click.command()
 @click.option("--pairs", "pairs_csv", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="A CSV of pairs (measure, hiprom_deg, reference_deg[, subject, session, rater]) instead of the store.")
+              help="A CSV of pairs (measure, hiprom_deg, reference_deg[, subject, session, rater]), or one row per "
+                   "person and visit with columns such as 'hiprom L IR' and 'Goniometer L IR', instead of the store.")
 @click.option("--retest", is_flag=True,
               help="hiprom's own repeatability: two sessions of one subject on one day (from the store).")
 @click.option("--subject", default=None, help="Only this subject (pseudonym).")

@@ -3,37 +3,65 @@
 Columns (header row, any order, case-insensitive; ``_deg`` or a unit such as
 ``(°)`` may be left off or added to the angle names; cells separated by
 commas or, as European Excel saves them, semicolons): ``session`` (the
-session number), ``instrument`` (goniometer, inclinometer, other),
-``rater``, ``left_ir_deg``, ``left_er_deg``, ``right_ir_deg``,
-``right_er_deg``, ``notes``. Blank angle cells mean "not measured"; each row
-needs at least one angle.
+session number) or, as a clinic's goniometer sheet is kept, ``subject`` and
+``date`` (and perhaps ``time``) of the visit to find the session by;
+``instrument`` (goniometer, inclinometer, other), ``rater``,
+``left_ir_deg``, ``left_er_deg``, ``right_ir_deg``, ``right_er_deg``,
+``notes``. Blank angle cells mean "not measured"; each row needs at least
+one angle.
 """
 
 from __future__ import annotations
 
 import csv
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from hiprom.errors import HipromError, InputError
+from hiprom.parsing import record_id
+from hiprom.store.records import RecordNotFound, SessionFigures, local_day, local_time
 from hiprom.store.references import COLUMNS, ReferenceInput, ReferenceRecord, measure_spelled
-from hiprom.tables import column_name, spreadsheet_rows, width_problem
+from hiprom.tables import column_name, day_first_of, sheet_day, sheet_time, spreadsheet_rows, width_problem
 
 if TYPE_CHECKING:
     from hiprom.store.store import Store
 
-REQUIRED = ("session", "instrument")
-OPTIONAL = ("rater", *COLUMNS.values(), "notes")
+REQUIRED = ("instrument",)
+VISIT = ("session", "subject", "date", "time")
+READING = ("rater", *COLUMNS.values(), "notes")
+OPTIONAL = (*VISIT, *READING)
 MAX_ROW_ERRORS = 20
 """A message lists at most this many bad rows (then says how many more)."""
 
+TIME_WINDOW = timedelta(minutes=30)
+"""A reading with a time goes with the subject's session of that day nearest to it, at most this far away
+(the protocol takes the instrument's readings within a few minutes of the hiprom test)."""
 
-def _parse(text: str, where: str) -> tuple[list[tuple[int, str, ReferenceInput]], list[tuple[int, str]]]:
+
+@dataclass(frozen=True)
+class Visit:
+    """Where a row's reading belongs: a session number, or a subject's day (and time) to find it by.
+
+    With both, the session decides and the subject and day are checked against it.
+    """
+
+    session: str | None
+    subject: str | None
+    day: date | None
+    at: time | None
+
+
+def _parse(text: str, where: str, day_first: bool | None,
+           ) -> tuple[list[tuple[int, Visit, ReferenceInput]], list[tuple[int, str]]]:
     """Good rows and (row number, message) of bad ones; ``InputError`` for a bad header or no rows."""
     reader = spreadsheet_rows(text)
     try:
         header = next(reader)
     except StopIteration:
-        raise InputError(f"{where}: the file is empty; expecting a header row with {', '.join(REQUIRED)}") from None
+        raise InputError(f"{where}: the file is empty; expecting a header row with session (or subject and "
+                         f"date) and {', '.join(REQUIRED)}") from None
     except csv.Error as exc:
         raise InputError(f"{where}: not a readable CSV file ({exc})") from None
     names = [column_name(h, COLUMNS.values()) for h in header]
@@ -42,53 +70,148 @@ def _parse(text: str, where: str) -> tuple[list[tuple[int, str, ReferenceInput]]
     if missing:
         raise InputError(f"{where}: missing column(s) {', '.join(missing)}; "
                          f"expecting {', '.join(REQUIRED + OPTIONAL)}")
+    if "session" not in names and not {"subject", "date"} <= set(names):
+        raise InputError(f"{where}: no session column, nor subject and date columns to find each session by; "
+                         f"expecting {', '.join(REQUIRED + OPTIONAL)}")
     unknown = [h for h, n in zip(header, names) if n not in REQUIRED + OPTIONAL]
     if unknown:
         raise InputError(f"{where}: unknown column {unknown[0]!r}; expecting {', '.join(REQUIRED + OPTIONAL)}")
     twice = [h for i, (h, n) in enumerate(zip(header, names)) if n in names[:i]]
     if twice:  # else the last cell of the row would silently win
         raise InputError(f"{where}: column {twice[0]!r} appears twice in the header; keep one and import again")
-    out: list[tuple[int, str, ReferenceInput]] = []
+    out: list[tuple[int, Visit, ReferenceInput]] = []
     errors: list[tuple[int, str]] = []
+    lines: list[tuple[int, list[str]]] = []
     try:
-        for line, cells in enumerate(reader, start=2):
-            if not any(c.strip() for c in cells):
-                continue
-            if len(cells) != len(names):
-                errors.append((line, f"row {line}: {width_problem(len(cells), len(names), reader.dialect.delimiter)}"))
-                continue
-            row = dict(zip(names, cells))
-            session = row["session"].strip().lstrip("#")
-            if not (session.isascii() and session.isdigit()):
-                errors.append((line, f"row {line}: session {row['session']!r} is not a session number"))
-                continue
-            try:
-                reading = ReferenceInput(**{k: row.get(k) for k in ("instrument", *OPTIONAL) if k in row})
-            except HipromError as exc:
-                errors.append((line, f"row {line}: {exc}"))
-                continue
-            out.append((line, session, reading))
+        lines = [(line, cells) for line, cells in enumerate(reader, start=2) if any(c.strip() for c in cells)]
     except csv.Error as exc:
         errors.append((reader.line_num, f"row {reader.line_num}: not readable CSV ({exc})"))
+    if "date" in names and day_first is None:
+        column = names.index("date")
+        try:
+            day_first = day_first_of(cells[column] for _, cells in lines if len(cells) == len(names))
+        except InputError as exc:
+            raise InputError(f"{where}: {exc}") from None
+    for line, cells in lines:
+        if len(cells) != len(names):
+            errors.append((line, f"row {line}: {width_problem(len(cells), len(names), reader.dialect.delimiter)}"))
+            continue
+        row = {n: c.strip() for n, c in zip(names, cells)}
+        try:
+            visit = _visit(row, day_first)
+            reading = ReferenceInput(**{k: row[k] for k in ("instrument", *READING) if k in row})
+        except HipromError as exc:
+            errors.append((line, f"row {line}: {exc}"))
+            continue
+        out.append((line, visit, reading))
     if not out and not errors:
         raise InputError(f"{where}: no readings below the header; nothing stored")
     return out, errors
 
 
-def import_reference_csv(store: Store, text: str, where: str = "CSV") -> list[ReferenceRecord]:
-    """Check every row (format and that its session exists), then store all readings in one transaction.
+def _visit(row: dict[str, str], day_first: bool | None) -> Visit:
+    """The row's :class:`Visit`; ``InputError`` for a session that is no number, a bad date or time, or none."""
+    session = row.get("session", "").lstrip("#") or None
+    if session is not None and record_id(session) is None:
+        raise InputError(f"session {row['session']!r} is not a session number")
+    day, at = sheet_day(row["date"], day_first) if row.get("date") else (None, None)
+    if row.get("time"):
+        at = sheet_time(row["time"])
+    subject = row.get("subject") or None
+    if session is None and (subject is None or day is None):
+        raise InputError("no session number, nor a subject and a date to find the session by")
+    return Visit(session, subject, day, at)
+
+
+def import_reference_csv(store: Store, text: str, where: str = "CSV",
+                         day_first: bool | None = None) -> list[ReferenceRecord]:
+    """Check every row (format, and that its session exists or is found by subject and day), then store all
+    readings in one transaction.
+
+    ``day_first`` says how to read dates such as ``03/02/2026`` (3 February when ``True``); ``None``: as the
+    file's other dates settle it (:func:`~hiprom.tables.day_first_of`).
 
     Raises:
         InputError: any row is bad; nothing is stored.
     """
-    rows, errors = _parse(text, where)
-    missing = store.missing_sessions([session for _, session, _ in rows])
-    errors += [(line, f"row {line}: no session {session} in {store.where}")
-               for line, session, _ in rows if session in missing]
-    errors += _repeated(store, [row for row in rows if row[1] not in missing])
+    rows, errors = _parse(text, where, day_first)
+    found = _Sessions(store)
+    matched: list[tuple[int, str, ReferenceInput]] = []
+    for line, visit, reading in rows:
+        try:
+            matched.append((line, found.of(visit), reading))
+        except HipromError as exc:
+            errors.append((line, f"row {line}: {exc}"))
+    errors += _repeated(store, matched)
     if errors:
         raise InputError(_summary(where, [e for _, e in sorted(errors)]))
-    return store.add_references([(session, reading) for _, session, reading in rows])
+    return store.add_references([(session, reading) for _, session, reading in matched])
+
+
+class _Sessions:
+    """The store's sessions as the rows of one file name them, read once."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._by_id = {f.id: f for f in store.figures()}
+        self._by_subject: dict[str | None, list[SessionFigures]] = defaultdict(list)
+        for f in self._by_id.values():
+            self._by_subject[f.subject].append(f)
+        self._subjects: dict[str, str] = {}
+
+    def of(self, visit: Visit) -> str:
+        """The number of the session ``visit`` names (``InputError``/``RecordNotFound`` saying why none)."""
+        subject = None if visit.subject is None else self._pseudonym(visit.subject)
+        if visit.session is not None:
+            session = self._by_id.get(record_id(visit.session) or -1)
+            if session is None:
+                raise RecordNotFound(f"no session {visit.session} in {self._store.where}")
+            if subject is not None and session.subject != subject:
+                whose = f"{session.subject}'s" if session.subject else "saved without a subject"
+                raise InputError(f"session {session.id} is {whose}, not {subject}'s; check the session number")
+            if visit.day is not None and local_day(session.recorded_utc) != visit.day:
+                raise InputError(f"session {session.id} was on {local_day(session.recorded_utc)}, not {visit.day}; "
+                                 "check the session number and the date")
+            return str(session.id)
+        assert subject is not None and visit.day is not None
+        return str(self._on_day(subject, visit.day, visit.at).id)
+
+    def _pseudonym(self, text: str) -> str:
+        """The stored pseudonym ``text`` names, by the store's one rule (other capitals or accents alike)."""
+        if text not in self._subjects:
+            self._subjects[text] = self._store.subject(text).pseudonym
+        return self._subjects[text]
+
+    def _on_day(self, subject: str, day: date, at: time | None) -> SessionFigures:
+        """The subject's one session on ``day`` (nearest ``at`` within :data:`TIME_WINDOW`, if given)."""
+        theirs = self._by_subject[subject]
+        that_day = [f for f in theirs if local_day(f.recorded_utc) == day]
+        if not that_day:
+            days = sorted({local_day(f.recorded_utc) for f in theirs}, key=lambda d: abs(d - day))[:3]
+            on = f"sessions on {', '.join(d.isoformat() for d in sorted(days))}" if days else "no sessions"
+            raise InputError(f"{subject} has no session on {day} ({on}); check the date, or leave the row out "
+                             "if hiprom did not test them that day")
+        if at is None:
+            if len(that_day) == 1:
+                return that_day[0]
+            raise InputError(f"{subject} has {len(that_day)} sessions on {day} ({_times(that_day)}); give the time "
+                             "of the reading in a time column, or the session number in a session column")
+        when = datetime.combine(day, at)
+        apart = sorted((abs(local_time(f.recorded_utc).replace(tzinfo=None) - when), f.id, f) for f in that_day)
+        near = [(gap, f) for gap, _, f in apart if gap <= TIME_WINDOW]
+        if not near:
+            raise InputError(f"{subject} has no session within {TIME_WINDOW.seconds // 60} minutes of {at:%H:%M} on "
+                             f"{day} ({_times(that_day)}); check the time")
+        tied = [f for gap, f in near if gap - near[0][0] < timedelta(minutes=1)]
+        if len(tied) > 1:
+            raise InputError(f"{subject} has {len(tied)} sessions as near to {at:%H:%M} on {day} "
+                             f"({_times(tied)}); give the session number in a session column")
+        return near[0][1]
+
+
+def _times(sessions: list[SessionFigures]) -> str:
+    """``#2 at 10:00, #3 at 10:40``: sessions of one day on the clinic's clock."""
+    return ", ".join(f"#{f.id} at {local_time(f.recorded_utc):%H:%M}" for f in sessions)
 
 
 def _repeated(store: Store, rows: list[tuple[int, str, ReferenceInput]]) -> list[tuple[int, str]]:

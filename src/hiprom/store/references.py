@@ -230,17 +230,6 @@ class ReferenceStore:
         by_id = {r.id: r for r in self.references(ids=ids)}
         return [by_id[i] for i in ids]
 
-    def missing_sessions(self, session_ids: Sequence[int | str]) -> set[str]:
-        """Which of ``session_ids`` (as given) name no stored session."""
-        missing = set()
-        with self._tx() as s:
-            for ref in session_ids:
-                try:
-                    self._find_session(s, ref)
-                except RecordNotFound:
-                    missing.add(str(ref))
-        return missing
-
     def references(
         self,
         session_id: int | str | None = None,

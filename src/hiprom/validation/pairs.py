@@ -10,14 +10,16 @@ Measures are named as in :data:`hiprom.store.MEASURES` (``left_internal``,
 from __future__ import annotations
 
 import csv
+import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from hiprom.errors import HipromError, InputError
+from hiprom.parsing import DEGREE_SIGNS
 from hiprom.store import INSTRUMENTS, MEASURES, ReferenceRecord, SessionFigures, SessionRecord, Store
 from hiprom.store.records import local_day
 from hiprom.store.references import COLUMNS, measure_spelled, parse_angle
@@ -138,8 +140,9 @@ def retest_pairs(sessions: Sequence[SessionFigures | SessionRecord]) -> list[Pai
 
 def read_pairs_csv(path: str | Path) -> tuple[list[Pair], list[dict[str, str]]]:
     """Pairs from a CSV with columns ``measure, hiprom_deg, reference_deg`` (+ optional ``subject, session, rater,
-    instrument``), and the rows with one reading or none: ``(pairs, unpaired)``, each unpaired row as
-    ``{"row": "5", "measure": "left_internal"}`` (header = row 1), left out as the store's are.
+    instrument``), or one row per person and visit with a hiprom and a reference column per measure
+    (``hiprom L IR``, ``Goniometer L IR`` ...), and the readings with one side or none: ``(pairs, unpaired)``,
+    each unpaired as ``{"row": "5", "measure": "left_internal"}`` (header = row 1), left out as the store's are.
 
     Raises:
         InputError: the file is unreadable, a column is missing, or rows are
@@ -149,7 +152,8 @@ def read_pairs_csv(path: str | Path) -> tuple[list[Pair], list[dict[str, str]]]:
 
 
 def parse_pairs_csv(text: str, where: str = "CSV") -> tuple[list[Pair], list[dict[str, str]]]:
-    """Pairs from CSV text; see :func:`read_pairs_csv`."""
+    """Pairs from CSV text; see :func:`read_pairs_csv`. A wide sheet (:func:`_wide_layout`: one row per person
+    and visit, a hiprom and a reference column per measure) is read as its rows of four pairs."""
     reader = spreadsheet_rows(text)
     try:
         cells = next(reader)
@@ -157,6 +161,43 @@ def parse_pairs_csv(text: str, where: str = "CSV") -> tuple[list[Pair], list[dic
         raise InputError(f"{where}: the file is empty; expecting columns {', '.join(PAIR_COLUMNS)}") from None
     except csv.Error as exc:
         raise InputError(f"{where}: not a readable CSV file ({exc})") from None
+    rows_of = _wide_layout(cells, where) or _long_layout(cells, where)
+    pairs: list[Pair] = []
+    unpaired: list[dict[str, str]] = []
+    errors: list[str] = []
+    try:
+        for line, row_cells in enumerate(reader, start=2):
+            if not any(c.strip() for c in row_cells):
+                continue
+            if len(row_cells) != len(cells):
+                errors.append(f"row {line}: {width_problem(len(row_cells), len(cells), reader.dialect.delimiter)}")
+                continue
+            for row in rows_of([c.strip() for c in row_cells]):
+                try:
+                    measure, pair = _pair(row)
+                except HipromError as exc:
+                    errors.append(f"row {line}: {exc}")
+                    continue
+                if pair is None:
+                    unpaired.append({"row": str(line), "measure": measure})
+                else:
+                    pairs.append(pair)
+    except csv.Error as exc:
+        errors.append(f"row {reader.line_num}: not readable CSV ({exc})")
+    if errors:
+        shown = errors[:MAX_ROW_ERRORS]
+        more = f"\n  ... and {len(errors) - len(shown)} more" if len(errors) > len(shown) else ""
+        raise InputError(f"{where}: {len(errors)} bad row(s); fix them and run again:\n  " + "\n  ".join(shown) + more)
+    return pairs, unpaired
+
+
+Layout = Callable[[list[str]], list[dict[str, str]]]
+"""A row's cells -> its rows in the pairs file's own columns (``measure``, ``hiprom_deg``, ``reference_deg`` ...)."""
+
+
+def _long_layout(cells: list[str], where: str) -> Layout:
+    """The layout of a file with one pair per row (``measure, hiprom_deg, reference_deg``); ``InputError`` for a
+    header without them or with one of them twice."""
     header = [column_name(h, PAIR_COLUMNS + PAIR_OPTIONAL) for h in cells]
     named = [n.removesuffix("_deg") for n in header]
     instrument = next((n for n in named if n in INSTRUMENTS), None)  # 'Goniometer (°)': the reference's column
@@ -165,42 +206,92 @@ def parse_pairs_csv(text: str, where: str = "CSV") -> tuple[list[Pair], list[dic
     if missing:
         raise InputError(f"{where}: missing column(s) {', '.join(missing)}; expecting "
                          f"{', '.join(PAIR_COLUMNS)} (or the instrument's name, 'goniometer', for reference_deg) "
-                         f"and optionally {', '.join(PAIR_OPTIONAL)}")
-    twice = [i for i, n in enumerate(header) if n in header[:i] and n in PAIR_COLUMNS + PAIR_OPTIONAL]
-    if twice:  # else the last cell of the row would silently win
+                         f"and optionally {', '.join(PAIR_OPTIONAL)}; or one row per person and visit with "
+                         "columns such as 'hiprom L IR' and 'Goniometer L IR'")
+    _check_once(cells, header, PAIR_COLUMNS + PAIR_OPTIONAL, where)
+
+    def rows(values: list[str]) -> list[dict[str, str]]:
+        row = dict(zip(header, values))
+        if instrument and not row.get("instrument"):
+            row["instrument"] = instrument
+        return [row]
+
+    return rows
+
+
+_HIPROM_WORDS = frozenset({"hiprom"})
+_REFERENCE_WORDS: dict[str, str | None] = {"reference": None, "ref": None, "goniometer": "goniometer",
+                                           "gonio": "goniometer", "inclinometer": "inclinometer"}
+"""How a wide sheet's column names its reader, before or after the measure: hiprom, or the reference (by
+its instrument's name, which then names the instrument of the column's pairs)."""
+
+
+def _wide_column(header: str) -> tuple[str, str, str | None] | None:
+    """``("hiprom" or "reference", measure, instrument or None)`` of a wide sheet's column heading
+    (``hiprom L IR``, ``Goniometer left IR (°)``, ``L IR gonio``, ``left_ir_hiprom_deg``), else ``None``."""
+    words = [w for w in re.split(r"[\W_]+", column_name(header, ())) if w not in ("", "deg", "degrees", *DEGREE_SIGNS)]
+    for reader, rest in ((words[:1], words[1:]), (words[-1:], words[:-1])):
+        measure = measure_spelled(" ".join(rest)) if rest else None
+        if measure is not None and reader[0] in _HIPROM_WORDS:
+            return "hiprom", measure, None
+        if measure is not None and reader[0] in _REFERENCE_WORDS:
+            return "reference", measure, _REFERENCE_WORDS[reader[0]]
+    return None
+
+
+def _wide_layout(cells: list[str], where: str) -> Layout | None:
+    """The layout of a wide sheet: one row per person and visit, a hiprom and a reference column per measure
+    (``hiprom L IR``, ``Goniometer L IR`` ...), ``subject``/``session``/``rater``/``instrument`` columns as in a
+    pairs file and any others (the visit's date) ignored. ``None`` when the header is not such a sheet (no such
+    column, or a ``measure`` column).
+
+    Raises:
+        InputError: a measure has a hiprom column and no reference column, or the other way round, or two of
+            either.
+    """
+    header = [column_name(h, PAIR_COLUMNS + PAIR_OPTIONAL) for h in cells]
+    found = {i: _wide_column(h) for i, h in enumerate(cells)}
+    columns = {i: f for i, f in found.items() if f is not None}
+    if not columns or "measure" in header:
+        return None
+    where_is: dict[tuple[str, str], int] = {}
+    for i, (reader, measure, _) in columns.items():
+        if (reader, measure) in where_is:
+            raise InputError(f"{where}: columns {cells[where_is[reader, measure]]!r} and {cells[i]!r} both hold "
+                             f"{'hiprom' if reader == 'hiprom' else 'the reference'}'s {measure}; keep one and run "
+                             "again")
+        where_is[reader, measure] = i
+    for (reader, measure), i in where_is.items():
+        other = "reference" if reader == "hiprom" else "hiprom"
+        if (other, measure) not in where_is:
+            named = "'hiprom'" if other == "hiprom" else "the instrument's name ('Goniometer') or 'reference'"
+            raise InputError(f"{where}: column {cells[i]!r} has no {other} column of {measure} to pair with ("
+                             f"{named} and the measure, as in this column); add it, or take the column out")
+    _check_once(cells, header, PAIR_OPTIONAL, where)
+    kept = {n: i for i, n in enumerate(header) if n in PAIR_OPTIONAL}
+    measures = [m for m in MEASURES if ("hiprom", m) in where_is]
+
+    def rows(values: list[str]) -> list[dict[str, str]]:
+        out = []
+        for measure in measures:
+            ours, theirs = where_is["hiprom", measure], where_is["reference", measure]
+            row = {name: values[i] for name, i in kept.items()}
+            row.update(measure=measure, hiprom_deg=values[ours], reference_deg=values[theirs])
+            row["instrument"] = row.get("instrument") or columns[theirs][2] or ""
+            out.append(row)
+        return out
+
+    return rows
+
+
+def _check_once(cells: list[str], header: list[str], names: Sequence[str], where: str) -> None:
+    """``InputError`` when two columns hold one of ``names`` (else the last cell of a row would silently win)."""
+    twice = [i for i, n in enumerate(header) if n in header[:i] and n in names]
+    if twice:
         again = twice[0]
         first = header.index(header[again])
         raise InputError(f"{where}: columns {cells[first]!r} and {cells[again]!r} both hold {header[again]}; "
                          "keep one and run again")
-    pairs: list[Pair] = []
-    unpaired: list[dict[str, str]] = []
-    errors: list[str] = []
-    try:
-        for line, cells in enumerate(reader, start=2):
-            if not any(c.strip() for c in cells):
-                continue
-            if len(cells) != len(header):
-                errors.append(f"row {line}: {width_problem(len(cells), len(header), reader.dialect.delimiter)}")
-                continue
-            row = {k: v.strip() for k, v in zip(header, cells)}
-            if instrument and not row.get("instrument"):
-                row["instrument"] = instrument
-            try:
-                measure, pair = _pair(row)
-            except HipromError as exc:
-                errors.append(f"row {line}: {exc}")
-                continue
-            if pair is None:
-                unpaired.append({"row": str(line), "measure": measure})
-            else:
-                pairs.append(pair)
-    except csv.Error as exc:
-        errors.append(f"row {reader.line_num}: not readable CSV ({exc})")
-    if errors:
-        shown = errors[:MAX_ROW_ERRORS]
-        more = f"\n  ... and {len(errors) - len(shown)} more" if len(errors) > len(shown) else ""
-        raise InputError(f"{where}: {len(errors)} bad row(s); fix them and run again:\n  " + "\n  ".join(shown) + more)
-    return pairs, unpaired
 
 
 def measure_name(text: str) -> str:

@@ -75,13 +75,16 @@ def list_references(store: StoreDep, subject: str | None = None, since: IsoDate 
 @router.post("/references/import", response_model=list[ReferencePublic], status_code=201,
              responses=responses(400, 404, 409, 413, 422))
 def import_references(store: StoreDep,
-                      csv_text: Annotated[str, Body(media_type="text/csv", max_length=MAX_CSV_CHARS)]
-                      ) -> list[dict[str, Any]]:
-    """Store every reading of a CSV (``text/csv`` body); 422 naming each bad row, and nothing stored, if any is bad."""
+                      csv_text: Annotated[str, Body(media_type="text/csv", max_length=MAX_CSV_CHARS)],
+                      day_first: bool | None = None) -> list[dict[str, Any]]:
+    """Store every reading of a CSV (``text/csv`` body); 422 naming each bad row, and nothing stored, if any is bad.
+
+    ``day_first`` says how to read dates such as 03/02/2026 when the file's other dates do not.
+    """
     from hiprom.store.reference_csv import import_reference_csv
 
     with _http_errors():
-        return [r.to_dict() for r in import_reference_csv(store, csv_text, where="CSV")]
+        return [r.to_dict() for r in import_reference_csv(store, csv_text, where="CSV", day_first=day_first)]
 
 
 @router.delete("/references/{reference_id:int}", response_model=ReferenceDeleted, responses=responses(404, 422))
