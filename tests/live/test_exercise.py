@@ -193,3 +193,22 @@ def test_the_exercised_leg_unseen_is_said_and_nothing_counted():
     result, states = _run(rot, comp, fps, visibility=_hidden(t.size, "left"))
     assert result["reps"] == [] and not any(s["counting"] for s in states)
     assert states[-1]["detail"] == "Your left leg must be visible: knee and foot in the picture."
+
+
+def test_a_hold_is_not_timed_while_no_pictures_come():
+    """Held 1 s, then no pictures for 3 s (this device's tab hidden: the page stops sending), then 1 s more
+    held: the page's timer goes on from 1.0 s, and the rep held 2 s of 3 is not counted. Before, the 3 s
+    counted: the timer read 4.1 s on the first picture after them and the rep counted, held 5.05 s."""
+    fps = 15.0
+    _, rot, comp = exercise_protocol([Rep(30.0, 5.0)], "left", "internal", fps=fps)  # held from 3.5 to 8.5 s
+    rec = seated_recording(rot, fps=fps, image_noise_px=0.6, world_noise_m=0.002, seed=5, **comp)
+    proc = LiveProcessor(source_label="synthetic")
+    proc.start_exercise(LiveExercise(camera_exercise("chair_rotation_internal", "left"), "left"))
+    shown = []
+    for i in np.flatnonzero((rec.t_ms <= 4500) | (rec.t_ms >= 7500)):
+        proc.process(rec.t_ms[i], rec.image[i], rec.world[i], rec.size_wh, int(rec.n_people[i]))
+        shown.append(proc.exercise_state()["hold_s"])
+    proc.stop_exercise()
+    result = proc.exercise_state()["result"]
+    assert shown[int(np.sum(rec.t_ms <= 4500))] == pytest.approx(1.0, abs=0.15)
+    assert result["holds_s"] == [pytest.approx(2.0, abs=0.15)] and result["reps"][0]["reasons"] == ["released_early"]
