@@ -142,6 +142,26 @@ def test_single_dropped_frames_in_hold_are_tolerated(noisy_protocol, full_test):
     assert tr.valid and abs(tr.peak_deg - 38.0) < 1.0
 
 
+def test_a_hold_is_timed_only_while_frames_came() -> None:
+    """No frames for 3 s of a 5 s hold (a tab hidden, the connection stalled): the hold is the 2 s seen, not
+    5.2 s; and an extreme seen for two frames each side of 2 s without frames is too short (it was a 2.3 s
+    hold, valid). Frames as far apart as real sources send them (up to 0.9 s) keep the whole hold."""
+    t, angle = protocol([Trial("right", "internal", 30.0)], fps=30.0, hold_s=5.0)  # hold from 1.9 to 6.9 s
+    keep = ~((t > 2.9) & (t < 5.9))
+    (tr,) = trials_of(t[keep], angle[keep])
+    assert tr.valid and tr.hold_s == pytest.approx(2.1, abs=0.1) and tr.peak_deg == pytest.approx(30.0, abs=0.1)
+
+    t = np.array([0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 2.5, 2.6, 2.7, 2.8, 2.9, 3.0, 3.1, 3.2])
+    flick = np.array([0.0, 0.0, 0.0, 15.0, 30.0, 30.0, 30.0, 30.0, 15.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+    (tr,) = trials_of(t, np.stack([np.zeros_like(flick), flick], axis=1))
+    assert tr.hold_s == pytest.approx(0.3) and tr.reasons == ("hold_too_short",)
+
+    t, angle = protocol([Trial("right", "internal", 30.0)], fps=30.0, hold_s=5.0)
+    slow = np.cumsum(np.resize([0.19, 0.19, 0.2, 0.38, 0.19, 0.73, 0.2, 0.9], 40))
+    (tr,) = trials_of(slow, np.stack([np.interp(slow, t, angle[:, col]) for col in (0, 1)], axis=1))
+    assert tr.valid and tr.hold_s == pytest.approx(5.0, abs=1.0)
+
+
 @pytest.mark.parametrize("peak, expect", [(4.0, None), (7.0, None), (12.0, 12.0)])
 def test_noise_floor(peak, expect):
     t, angle = protocol([Trial("left", "internal", peak)], fps=30.0)

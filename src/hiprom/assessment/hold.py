@@ -6,7 +6,11 @@ under way, one frame at a time (the live hold timer): it keeps the frames as
 arrays, the frame interval's sorted differences and the window minima, so a
 new frame adds to them instead of reading the whole rep again (a test asserts
 both forms agree exactly on real-frame series). Both end in :func:`_settle`,
-the one definition of the held run and level.
+the one definition of the held run and level. The hold's time counts only
+while the leg was seen (:func:`hiprom.assessment.trials.seen_s`, as the guided
+test's trials count theirs): unseen for more than ``MAX_UNSEEN_S`` (a tab
+hidden, the camera covered, a connection stalled) it is paused, as a person
+may have let go unseen.
 
 Times are seconds, angles degrees toward the exercise's direction (NaN = unmeasured).
 """
@@ -15,18 +19,26 @@ from __future__ import annotations
 
 import bisect
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from hiprom.assessment.trials import _central_level, _robust_sd, frame_interval_s
+from hiprom.assessment.trials import _central_level, _robust_sd, frame_interval_s, seen_s
 
 if TYPE_CHECKING:
     from hiprom.assessment.reps import RepSettings
 
-Span = tuple[int, int, float, float, float]
-"""(first and last frame index in the hold, its start and end s, the held level deg)."""
+
+class Span(NamedTuple):
+    """The hold of a rep's frames."""
+
+    first: int  # index of the first frame in the hold
+    last: int  # index of the last frame in the hold
+    start_s: float  # where the hold begins (interpolated between frames)
+    end_s: float  # where it ends
+    level_deg: float  # the held level
+    held_s: float  # the time held: ``end_s - start_s`` while the leg was seen (``seen_s``)
 
 
 def _edge(t0: float, t1: float, m0: float, m1: float, level: float, tol: float, rising: bool) -> float:
@@ -46,7 +58,7 @@ def _edge(t0: float, t1: float, m0: float, m1: float, level: float, tol: float, 
 
 
 def hold_span(t_s: np.ndarray, m: np.ndarray, settings: RepSettings) -> Span:
-    """The hold of one rep's frames: (first and last frame index in it, start and end s, held level deg).
+    """The hold of one rep's frames (:class:`Span`: first and last frame in it, start, end, level, time held).
 
     The hold is the run of samples within ``tol`` of the held level (unmeasured ones bridged, and
     dips under it shorter than ``return_s``: one or two frames of the pose model's glitch) that
@@ -55,14 +67,17 @@ def hold_span(t_s: np.ndarray, m: np.ndarray, settings: RepSettings) -> Span:
     when that is more, at most ``max_tolerance_deg``. Run, level and tolerance are taken again
     until they settle: the best window's minimum sits high in the detector's jitter and wander,
     and a fixed 1.5 deg under it cut a held leg's hold at the first frame the reading fell below.
+    The time held is ``end - start`` less any stretch the leg was unseen for more than ``MAX_UNSEEN_S``
+    (``seen_s``): the run goes on across it, but a leg unseen that long may have been let go.
     """
     finite = np.isfinite(m)
-    k = _window(frame_interval_s(t_s), m.shape[0], settings)
+    dt = frame_interval_s(t_s)
+    k = _window(dt, m.shape[0], settings)
     # Sustained level: the best window minimum (a single high frame lifts no window).
     level = sliding_window_view(np.where(finite, m, -np.inf), k).min(axis=1)
     best = int(np.argmax(level))
     top = float(level[best]) if np.isfinite(level[best]) else float(np.nanmax(m))
-    return _settle(t_s, m, finite, best, k, top, settings)
+    return _settle(t_s, m, finite, best, k, top, dt, settings)
 
 
 def _window(dt: float, n: int, settings: RepSettings) -> int:
@@ -70,10 +85,10 @@ def _window(dt: float, n: int, settings: RepSettings) -> int:
     return max(1, min(n, math.ceil(settings.level_window_s / dt - 1e-6)))
 
 
-def _settle(t_s: np.ndarray, m: np.ndarray, finite: np.ndarray, best: int, k: int, top: float,
+def _settle(t_s: np.ndarray, m: np.ndarray, finite: np.ndarray, best: int, k: int, top: float, dt: float,
             settings: RepSettings) -> Span:
     """The hold around the best window (frames ``best`` to ``best + k - 1``, its minimum ``top``):
-    run, level and tolerance taken again until they settle (:func:`hold_span`)."""
+    run, level and tolerance taken again until they settle (:func:`hold_span`); ``dt`` the frame interval."""
     run, tol, peak = (best, best + k - 1), settings.max_tolerance_deg, top
     edge = top - tol  # wide at first: the best window may sit on the top of the reading's wander
     for _ in range(6):
@@ -92,7 +107,7 @@ def _settle(t_s: np.ndarray, m: np.ndarray, finite: np.ndarray, best: int, k: in
     a, b = (int(above[0]), int(above[-1])) if above.size else (r0, r1)
     start = _edge(t_s[a - 1], t_s[a], m[a - 1], m[a], edge, tol, True) if a > 0 else float(t_s[a])
     end = _edge(t_s[b], t_s[b + 1], m[b], m[b + 1], edge, tol, False) if b + 1 < m.shape[0] else float(t_s[b])
-    return a, b, start, end, peak
+    return Span(a, b, start, end, peak, seen_s(t_s, finite, start, end, dt))
 
 
 def _bridged(mask: np.ndarray, t_s: np.ndarray, max_s: float) -> np.ndarray:
@@ -155,12 +170,14 @@ class RunningHold:
     def span(self) -> Span:
         """:func:`hold_span` of the frames so far (at least one)."""
         t, m = self.t_s, self.m
-        k = _window(self._interval(), self.n, self.settings)
+        dt = self.interval_s
+        k = _window(dt, self.n, self.settings)
         best, low = self._best(k)
         top = low if math.isfinite(low) else (self._top_seen if self.last_seen >= 0 else math.nan)
-        return _settle(t, m, np.isfinite(m), best, k, top, self.settings)
+        return _settle(t, m, np.isfinite(m), best, k, top, dt, self.settings)
 
-    def _interval(self) -> float:
+    @property
+    def interval_s(self) -> float:
         """``frame_interval_s`` of the frames so far: the median of their differences."""
         d = self._diffs
         if not d:

@@ -32,7 +32,9 @@ A **repetition** is one excursion toward the exercise's direction and back:
 4. Its **hold** runs from where ``m`` rises through ``peak - tolerance``
    to where it falls back through it, both crossings interpolated between
    frames (so the time does not step with the frame rate) and continued at
-   the movement's speed to the peak (see :func:`hiprom.assessment.hold._edge`).
+   the movement's speed to the peak (see :func:`hiprom.assessment.hold._edge`); a stretch
+   the leg was unseen for more than ``MAX_UNSEEN_S`` is not counted in it (a person unseen that
+   long may have let go: :func:`hiprom.assessment.trials.seen_s`).
 5. It is **refused** when compensation (pelvis hike, trunk lean, knee drift)
    is flagged on at least ``flag_fraction`` of the hold, and **not counted**
    when released early: held less than the dose's hold minus ``hold_grace_s``.
@@ -51,7 +53,7 @@ from typing import Any
 import numpy as np
 
 from hiprom.assessment.hold import RunningHold, hold_span
-from hiprom.assessment.trials import DIRECTIONS
+from hiprom.assessment.trials import DIRECTIONS, seen_s
 from hiprom.kinematics import COMPENSATION, flag_names
 from hiprom.rounding import rounded, rounded_list
 
@@ -124,7 +126,9 @@ class Rep:
         start_s, end_s: where the rep began (left rest, or its low point) and ended (back
             within ``rest_deg`` or ``return_fraction`` of its peak).
         peak_deg: the held level (positive, in the exercise's direction).
-        hold_s, hold_start_s, hold_end_s: the hold at the peak.
+        hold_s, hold_start_s, hold_end_s: the hold at the peak: the time held (the time between
+            its start and end while the leg was seen: a stretch unseen for more than
+            ``MAX_UNSEEN_S`` is not counted), where it began and ended.
         counted: the rep counts toward the dose (no compensation, held long enough).
         reasons: why not, e.g. ``("pelvis_hike",)``, ``("released_early",)``.
     """
@@ -195,8 +199,7 @@ def measure_rep(
         settings: thresholds.
         closed: False for a rep still under way when the recording ended.
     """
-    a, b, start, end, peak = hold_span(t_s, m, settings)
-    hold_s = max(0.0, end - start)
+    a, b, start, end, peak, hold_s = hold_span(t_s, m, settings)
 
     hold_bits = bits[a : b + 1].astype(np.int64)
     reasons: list[str] = []
@@ -303,7 +306,8 @@ class RepCounter:
         Timed by the rep's own measure (:func:`~hiprom.assessment.hold.hold_span`, the same run, level
         and tolerance) over the frames so far, up to the last frame in the hold: a leg unseen is not
         known to be held, and a reading under the hold for longer than a glitch (``return_s``) is a
-        let-go. The frames are added to a :class:`~hiprom.assessment.hold.RunningHold` as they come,
+        let-go; like the rep's, it does not run while the leg was unseen for more than ``MAX_UNSEEN_S``
+        (``seen_s``). The frames are added to a :class:`~hiprom.assessment.hold.RunningHold` as they come,
         not read again at each frame.
         """
         if not self.in_rep:
@@ -314,11 +318,12 @@ class RepCounter:
             self._running.add(frame[0], frame[1])
         if self._running.last_seen < 0:
             return 0.0
-        _, b, start, _, _ = self._running.span()
+        span = self._running.span()
         t = self._running.t_s
-        if t[self._running.last_seen] - t[b] > self.settings.return_s + 1e-9:
+        if t[self._running.last_seen] - t[span.last] > self.settings.return_s + 1e-9:
             return 0.0
-        return max(0.0, min(t_s, float(t[b])) - start)
+        return seen_s(t, np.isfinite(self._running.m), span.start_s, min(t_s, float(t[span.last])),
+                      self._running.interval_s)
 
     def back_so_far_s(self, t_s: float) -> float:
         """How long a rep that went far has been back within ``start_deg`` without ending (0 otherwise):

@@ -12,7 +12,8 @@ counts:
    A single high frame cannot lift any window's minimum.
 3. The hold is the contiguous stretch around the best window where
    ``m >= L - tol``; the held peak is the robust centre of the hold's samples
-   (their interquartile mean). ``L`` alone is biased by noise (low
+   (their interquartile mean). Its time counts only while the leg was seen
+   (:func:`seen_s`: a stretch unseen for more than ``MAX_UNSEEN_S`` is paused). ``L`` alone is biased by noise (low
    for long windows: a minimum of noisy samples; high for short ones: a
    maximum over many windows); the centre of the whole hold is not.
 
@@ -42,8 +43,14 @@ DIRECTIONS: tuple[str, str] = ("internal", "external")
 """Trial directions; ``internal`` is the positive angle."""
 
 MAX_UNSEEN_S = 1.0
-"""Two excursions in the same direction separated only by unmeasured frames
-for up to this long are one trial (the leg was briefly lost, not rested)."""
+"""A leg unseen for up to this long (the time between two measured frames less one frame interval:
+unmeasured frames, or no frames at all) was briefly lost: two excursions in the same direction separated
+only by unmeasured frames this long are one trial, and a hold goes on across it (:func:`seen_s`). Unseen
+longer (a tab hidden, the camera covered, a connection stalled) the leg is not known to have stayed, and
+that time is not counted as held. Normal sources stay well within it: 30 fps clips 33 ms apart (200 ms
+at most where frames were dropped), 5-10 fps clips 100-200 ms, and the browser camera on this project's
+2 shared cores (load 13) 194 ms median, 727 ms at the 99th percentile and 905 ms at most over 278
+frames (``docs/exercises.md``)."""
 
 HOLD_WANDER = 2.0
 """A held peak's uncertainty includes this many robust SDs of its hold's samples. The leg is held
@@ -129,6 +136,31 @@ def frame_interval_s(t_s: np.ndarray) -> float:
         return 1.0 / 30.0
     dt = float(np.median(np.diff(t_s)))
     return dt if dt > 0 else 1.0 / 30.0
+
+
+def seen_s(t_s: np.ndarray, seen: np.ndarray, start_s: float, end_s: float, dt_s: float) -> float:
+    """Seconds of ``[start_s, end_s]`` the leg was seen: a hold's time, paused while it was not.
+
+    The time between two consecutive measured frames (``seen``, (n,) bool beside ``t_s``, (n,)
+    seconds) counts when the leg was unseen between them for at most :data:`MAX_UNSEEN_S` (their
+    distance less ``dt_s``, the frame interval), and not at all when for longer: a person unseen that
+    long may have let go. Parts of the span before the first or after the last measured frame count
+    the same way (the span's ends taken as the frames there). With no such gap it is
+    ``end_s - start_s`` (0 when that is negative).
+    """
+    if end_s <= start_s:
+        return 0.0
+    s = t_s[seen]
+    i0 = int(np.searchsorted(s, start_s, side="right"))  # s[:i0] <= start_s
+    i1 = int(np.searchsorted(s, end_s, side="left"))  # s[i1:] >= end_s
+    before = s[i0 - 1] if i0 > 0 else start_s
+    after = s[i1] if i1 < s.shape[0] else end_s
+    frames = np.concatenate([[before], s[i0:i1], [after]])  # the measured frames around and in the span
+    unseen = np.diff(frames) - dt_s > MAX_UNSEEN_S + 1e-9
+    if not unseen.any():
+        return float(end_s - start_s)
+    inside = np.minimum(frames[1:], end_s) - np.maximum(frames[:-1], start_s)  # each gap's part in the span
+    return float(np.sum(inside[~unseen]))
 
 
 def rest_offset_deg(angle_deg: np.ndarray, settings: TrialSettings) -> float:
@@ -362,7 +394,7 @@ def _measure_trial(
     hold = m[r0 : r1 + 1]
     vals = hold[np.isfinite(hold)]
     peak = _central_level(vals)
-    hold_s = float(t_s[r1] - t_s[r0]) + dt
+    hold_s = seen_s(t_s, np.isfinite(m), float(t_s[r0]), float(t_s[r1]), dt) + dt  # unseen: not held
     if not reasons and hold_s < settings.min_hold_s - 1e-6:
         reasons.append(HOLD_TOO_SHORT)
 

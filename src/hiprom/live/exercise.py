@@ -46,9 +46,10 @@ BACK_SAY_S = 1.0
 back: it is not over, and the next rep would be counted with it as one."""
 
 AWAY_S = 2.0
-"""Both legs unseen this long while counting: the person got up. Sat back, the chair or the camera may
-have moved, and the old neutral would read their rest off (a chair turned 20 deg read rest as 14 deg:
-no rep came back to rest again), so the lead-in runs again."""
+"""Both legs unseen this long while counting (since the last frame that showed one: frames without them,
+or no frames at all, as while this device's tab is hidden): the person may have got up. Sat back, the
+chair or the camera may have moved, and the old neutral would read their rest off (a chair turned 20 deg
+read rest as 14 deg: no rep came back to rest again), so the lead-in runs again."""
 
 LEAD_IN_S = 2.5
 """Seconds at least before counting: the meter's neutral is taken once the shins have also rested."""
@@ -90,7 +91,7 @@ class LiveExercise:
         self._t_s = 0.0
         self.lead_in_s = float(lead_in_s)
         self._t0: float | None = None
-        self._unseen_since: float | None = None  # both legs unmeasured since, while counting
+        self._seen_at: float | None = None  # the last frame that showed a leg, while counting
         self.counting = False
         self._rest_hint: str | None = None  # while waiting to count: what keeps the neutral from being taken
         self.result: dict[str, Any] | None = None
@@ -120,24 +121,23 @@ class LiveExercise:
         if self.active and self.counting:
             self.counter.finish()
             self.counting = False
-            self._t0 = self._unseen_since = None
+            self._t0 = self._seen_at = None
 
     def update(self, t_s: float, angle_deg: Any, flag_bits: Any) -> bool:
         """Take one frame after the lead-in: ``angle_deg`` and ``flag_bits`` hold both sides (``SIDES`` order).
 
-        Returns True when both legs have been unseen for ``AWAY_S``: the exercise went back to its
-        lead-in (:meth:`recalibrate`) and the caller resets its meter, to take the neutral afresh.
+        Returns True when no frame has shown a leg for ``AWAY_S`` before this one (frames without them,
+        or none at all): the exercise went back to its lead-in (:meth:`recalibrate`) and the caller resets
+        its meter, to take the neutral afresh.
         """
         self._t_s = float(t_s)
         if not (self.active and self.counting):
             return False
-        if not any(math.isfinite(float(a)) for a in angle_deg):
-            self._unseen_since = self._t_s if self._unseen_since is None else self._unseen_since
-            if self._t_s - self._unseen_since >= AWAY_S:
-                self.recalibrate()
-                return True
-        else:
-            self._unseen_since = None
+        if self._seen_at is not None and self._t_s - self._seen_at >= AWAY_S:
+            self.recalibrate()
+            return True
+        if any(math.isfinite(float(a)) for a in angle_deg) or self._seen_at is None:
+            self._seen_at = self._t_s
         angle = float(angle_deg[self.leg])
         self.counter.update(self._t_s, angle if math.isfinite(angle) else math.nan, int(flag_bits[self.leg]))
         return False

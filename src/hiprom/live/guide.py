@@ -47,7 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hiprom.assessment.reasons import reason_advice, reason_words
-from hiprom.assessment.trials import Trial
+from hiprom.assessment.trials import Trial, frame_interval_s, seen_s
 from hiprom.errors import HipromError
 from hiprom.kinematics.neutral import REST_MAX_DEG, REST_STILL_DEG
 from hiprom.landmarks import SIDES
@@ -369,7 +369,8 @@ class Guide:
                 self.detail = "That movement was not measured: turn, hold still until the countdown ends, then come back."
 
     def _held_s(self, band_deg: float) -> float:
-        """How long (s) the latest samples of ``_hold`` have stayed within ``band_deg`` of each other."""
+        """How long (s) the latest samples of ``_hold`` have stayed within ``band_deg`` of each other, as the
+        trials time a hold: not while no frame came for more than ``MAX_UNSEEN_S`` (``seen_s``)."""
         times = np.array([h[0] for h in self._hold])
         vals = np.array([h[1] for h in self._hold])
         j = len(vals) - 1
@@ -377,7 +378,8 @@ class Guide:
         while j > 0 and max(hi, vals[j - 1]) - min(lo, vals[j - 1]) <= band_deg:
             j -= 1
             lo, hi = min(lo, vals[j]), max(hi, vals[j])
-        return float(times[-1] - times[j])
+        return seen_s(times, np.ones(times.shape[0], dtype=bool), float(times[j]), float(times[-1]),
+                      frame_interval_s(times))
 
     def add_trials(self, trials: list[Trial]) -> None:
         """Closed trials from the detector; those of the current step are recorded (the rest ignored)."""
