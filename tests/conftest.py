@@ -175,20 +175,33 @@ def sydney_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     time.tzset()
 
 
+def fill_up(where: Path, leave: int = 0) -> None:
+    """Fill the file system of ``where`` with ``where/filler``, then free ``leave`` bytes of it."""
+    fd = os.open(where / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while os.write(fd, b"\0" * 4096):
+            pass
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    if leave:
+        os.truncate(where / "filler", (where / "filler").stat().st_size - leave)
+
+
+@pytest.fixture
+def refill() -> Callable[..., None]:
+    """:func:`fill_up`, for a test that frees some of ``full_disk`` and fills it again."""
+    return fill_up
+
+
 @pytest.fixture
 def full_disk(tmp_path: Path) -> Iterator[Path]:
     """A folder on a real, full file system: a 256 KiB tmpfs filled up (needs root)."""
     where = tmp_path / "full"
     _mount_tmpfs(where, "size=256k,mode=0700")
     try:
-        fd = os.open(where / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
-        try:
-            while os.write(fd, b"\0" * 4096):
-                pass
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
+        fill_up(where)
         yield where
     finally:
         _umount(where)

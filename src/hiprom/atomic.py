@@ -103,6 +103,16 @@ def part_prefix(name: str) -> str:
     return "." + os.fsdecode(os.fsencode(name)[:PART_NAME_MAX]) + "."
 
 
+def _part_beside(target: Path) -> tuple[int, str]:
+    """A new 0600 temporary file beside ``target`` (its folder made private if new): descriptor and path;
+    an ``OSError`` becomes an :class:`OutputError` naming ``target``."""
+    private_dir(target.parent)
+    try:
+        return tempfile.mkstemp(prefix=part_prefix(target.name), suffix=PART_SUFFIX, dir=target.parent)
+    except OSError as exc:
+        raise output_error(target, exc) from None
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]:
     """Open a temporary file beside ``path``; rename it over ``path`` on success.
@@ -113,11 +123,7 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]
     becomes an :class:`OutputError` naming ``path``, other errors propagate.
     """
     target = Path(path)
-    private_dir(target.parent)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=part_prefix(target.name), suffix=PART_SUFFIX, dir=target.parent)
-    except OSError as exc:
-        raise output_error(target, exc) from None
+    fd, tmp = _part_beside(target)
     try:
         with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""})) as fh:
             yield fh
@@ -145,11 +151,7 @@ def write_files(contents: Mapping[str | os.PathLike[str], bytes | str]) -> list[
     try:
         for path, content in contents.items():
             target = Path(path)
-            private_dir(target.parent)
-            try:
-                fd, tmp = tempfile.mkstemp(prefix=part_prefix(target.name), suffix=PART_SUFFIX, dir=target.parent)
-            except OSError as exc:
-                raise output_error(target, exc) from None
+            fd, tmp = _part_beside(target)
             written.append((tmp, target))
             try:
                 with os.fdopen(fd, "wb") as fh:

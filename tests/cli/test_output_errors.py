@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -100,13 +101,11 @@ def test_a_full_output_disk_in_batch_is_not_called_unreadable_input(full_disk: P
 
 @pytest.mark.slow
 def test_a_report_that_fills_the_disk_leaves_the_last_report_and_exports_as_they_were(
-        full_disk: Path, tmp_path: Path, analysis: dict, fixture_analysis: dict) -> None:
+        full_disk: Path, refill: Callable[..., None], tmp_path: Path, analysis: dict, fixture_analysis: dict) -> None:
     """The exports were written one by one: when the disk filled up at the PDF, the CSV tables beside it
     were already this report's (1,272 frames in the series) while the PDF was the last one's, and the
     error named the PDF alone. Now all of a report's files are written, or none."""
     pytest.importorskip("weasyprint", reason="PDF reports need hiprom[report]")
-    import os
-
     from hiprom.assessment import result_json
     from hiprom.report import ReportData, write_csv
 
@@ -114,15 +113,7 @@ def test_a_report_that_fills_the_disk_leaves_the_last_report_and_exports_as_they
     visit.write_text(result_json(analysis), encoding="utf-8")
     (full_disk / "filler").unlink()
     write_csv([ReportData(analysis=fixture_analysis)], full_disk / "visit")  # the last visit's tables
-    fd = os.open(full_disk / "filler", os.O_WRONLY | os.O_CREAT, 0o600)  # full again, then 100 KiB free:
-    try:                                                                  # the tables fit, the PDF not
-        while os.write(fd, b"\0" * 4096):
-            pass
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-    os.truncate(full_disk / "filler", (full_disk / "filler").stat().st_size - 100 * 1024)
+    refill(full_disk, leave=100 * 1024)  # full again, then 100 KiB free: the tables fit, the PDF not
     before = {p.name: p.read_bytes() for p in full_disk.iterdir() if p.name != "filler"}
     out = full_disk / "visit.pdf"
     _one_line_naming(hiprom("report", visit, "-o", out, "--csv", full_disk / "visit"), out, "No space left on device")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -181,16 +179,6 @@ def test_a_bad_csv_names_each_bad_row_and_stores_nothing(store: Store, analysis:
         assert line in message
     assert message.count("decimal comma") == sum("decimal comma" in line for line in lines)
     assert store.counts()["reference_readings"] == 0
-
-
-@pytest.fixture
-def sydney_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The clinic's computer in Sydney (UTC+11 in February): its days begin at 13:00 UTC the day before."""
-    monkeypatch.setenv("TZ", "Australia/Sydney")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def _goniometer_clinic(store: Store, analysis: dict) -> dict[str, int]:
