@@ -20,6 +20,7 @@ import jinja2
 
 from hiprom import __version__
 from hiprom.assessment.reasons import reason_words
+from hiprom.assessment.wording import quality_notes
 from hiprom.atomic import atomic_write
 from hiprom.errors import ConfigError, InputError, missing_extra
 from hiprom.kinematics import COMPENSATION, flag_names
@@ -118,11 +119,8 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
     rows = measure_rows(fig)
     quality = a.get("quality") or {}
     invalid = [t for t in fig["trials"] if not t.get("valid")]
-    # "right: hip lifted off the seat during 1 trial" restates a trial listed as not counted: say it once
-    # (with the code's own words too, as analyses saved by earlier versions wrote the note).
-    restated = {f"{t['side']}: {words} during" for t in invalid for r in (t.get("reasons") or t.get("flags") or [])
-                for words in (reason_words([r]), r.replace("_", " "))}
-    notes = [n for n in quality.get("notes") or [] if not any(str(n).startswith(p) for p in restated)]
+    # "Right leg: hip lifted off the seat in 1 trial, which did not count." restates the trials listed: said once.
+    notes = quality_notes(a, trials_listed=True)
     snapshots = {side: _data_uri("image/png", png) for side, png in data.snapshots.items() if png}
     earlier = data.earlier
     history = data.history if earlier else ()
