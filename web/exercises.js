@@ -388,6 +388,18 @@ export async function afterSave(sessionId) {
 
 function renderRetest(table) {
   const box = $("retest-results");
+  box.hidden = false;
+  if (!(table.rows || []).some((r) => r.verdict)) {
+    // No figure measured both times (assessment.retest.compared): the server's one sentence, not rows of
+    // "not measured before".
+    const head = document.createElement("strong");
+    head.textContent = `${table.heading[0].toUpperCase()}${table.heading.slice(1)}`;
+    const p = document.createElement("p");
+    p.id = "retest-none";
+    p.textContent = table.summary;
+    box.replaceChildren(head, p);
+    return;
+  }
   const rows = [];
   for (const side of facts.sides) {
     for (const [key, label] of Object.entries(facts.measures)) {
@@ -417,7 +429,6 @@ function renderRetest(table) {
   }
   tbl.appendChild(body);
   box.replaceChildren(tbl);
-  box.hidden = false;
 }
 
 /** Keys of this part; true when the key was used. */

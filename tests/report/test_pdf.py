@@ -323,6 +323,19 @@ def test_history_marks_compare_with_the_first_visit_that_measured_something(stor
         assert build_context(data, compact=compact)["history"][0].id == repeat.id
 
 
+def test_a_re_test_of_a_test_that_measured_nothing_says_so_in_one_sentence(store: Store, analysis: dict) -> None:
+    # The first test of the day measured nothing: the repeat's report had a table of six "not measured before".
+    from hiprom.assessment.result import not_measurable
+
+    failed = not_measurable("left leg never visible", np.arange(40) / 10.0, source="first.mp4")
+    first = store.save_analysis(failed, subject="P-12", recorded_utc="2026-01-02T09:00:00Z")
+    repeat = store.save_analysis(analysis, subject="P-12", recorded_utc="2026-01-02T09:10:00Z")
+    html = render_html(ReportData.from_store(store, repeat.id))
+    assert "Re-test: compared with the earlier test" in html
+    assert f"Nothing to compare with: the earlier test measured nothing. The earlier test: #{first.id}" in html
+    assert "not measured before" not in html and 'class="figures retest"' not in html
+
+
 def test_a_long_report_keeps_the_last_visits_and_their_marks(store: Store, analysis: dict, tmp_path: Path) -> None:
     """A report too long for the full layout (the usual test: 8-12 trials) keeps the history table, not the chart."""
     need_poppler()
