@@ -178,11 +178,6 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "history": shown,
         "since_first": data.since_first,
         "first_visit": first,
-        # The trend chart draws the latest sessions only; its caption says so, and from which day.
-        "all_sessions": len(history),
-        "trend_sessions": min(len(history), charts.MAX_TREND_SESSIONS),
-        "trend_from": shown_time(history[-charts.MAX_TREND_SESSIONS].recorded_utc, with_time=False)
-        if len(history) > charts.MAX_TREND_SESSIONS else None,
         # The legend explains the marks of the rows shown, so it comes only with one of them.
         "changed_since_first": any(v in ("improved", "decreased") for h in shown
                                    for measures in (data.since_first.get(h.id) or {}).values() for v in measures.values()),
