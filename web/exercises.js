@@ -75,7 +75,7 @@ export async function renderAdvice(res) {
     name.textContent = `${e.name} — ${LEG[rec.side] || rec.side}`;
     const why = document.createElement("span");
     why.className = "sub";
-    why.textContent = deg(rec.reason);
+    why.textContent = `Why: ${deg(rec.reason)}.`; // the PDF's words; the bare reason began in lower case
     li.append(name, " ", why);
     if (e.dose) {
       const dose = document.createElement("span");

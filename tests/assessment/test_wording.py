@@ -67,6 +67,11 @@ def test_only_exceeds_is_flagged_and_words_say_repeat(make_kin, noisy_protocol):
 
 def test_missing_side_cannot_be_compared():
     assert "cannot compare" in asymmetry_sentence("total_arc", None, None, 10.0)
+    # A test that measured neither side said "one of them was not measured" of each measure.
+    from hiprom.assessment.result import not_measurable
+
+    said = explain(not_measurable("no person found in any frame"))["asymmetry"]
+    assert said["internal_rotation"] == "Internal rotation: cannot compare the sides, neither was measured."
     assert band_sentence("left", "internal", None, (30.0, 40.0)) == "Left internal rotation: not measured."
 
 

@@ -33,6 +33,8 @@ def test_test_suggestions_counted_exercise_retest_by_keyboard(launch, tmp_path):
         assert "What you can do about it" in advice
         assert "Chair rotation" in advice or "chair" in advice.lower()
         assert "below the 40–60° band" in advice and " deg" not in advice
+        whys = page.eval_on_selector_all("#advice-list li .sub", "els => els.map(e => e.textContent)")
+        assert whys and all(w.startswith("Why: ") and w.endswith(".") for w in whys), whys  # as the PDF says
         titles = page.eval_on_selector_all("#advice-list li strong", "els => els.map(e => e.textContent)")
         assert titles and all(t.endswith((" — left leg", " — right leg", " — both legs")) for t in titles), titles
         sides = page.eval_on_selector_all("#advice-list li", "els => els.map(e => e.dataset.side)")

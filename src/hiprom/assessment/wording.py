@@ -80,12 +80,15 @@ def degrees_in_words(text: str) -> str:
     return re.sub(r"(\d)-(\d)", "\\1\u2013\\2", re.sub(r"(\d) deg\b", "\\1" + DEG, text))
 
 
-def asymmetry_sentence(measure: str, verdict: str | None, diff_deg: float | None, threshold_deg: float) -> str:
-    """One sentence for a left/right comparison of ``measure`` (``left - right`` = ``diff_deg``)."""
+def asymmetry_sentence(measure: str, verdict: str | None, diff_deg: float | None, threshold_deg: float,
+                       neither: bool = False) -> str:
+    """One sentence for a left/right comparison of ``measure`` (``left - right`` = ``diff_deg``);
+    ``neither``: no side's figure was measured (else one side's, when there is no difference)."""
     name = NAMES[measure][:1].upper() + NAMES[measure][1:]
     t = f"{threshold_deg:g}{DEG}"
     if verdict is None or diff_deg is None:
-        return f"{name}: cannot compare the sides, one of them was not measured."
+        missing = "neither was measured" if neither else "one of them was not measured"
+        return f"{name}: cannot compare the sides, {missing}."
     if verdict == "exceeds":
         larger = "left" if diff_deg > 0 else "right"
         return (f"{name}: the sides differ by more than {t} "
@@ -335,7 +338,9 @@ def explain(result: dict[str, Any]) -> dict[str, Any]:
     camera = result.get("camera") or {}
     return {
         "asymmetry": {
-            m: asymmetry_sentence(m, verdicts.get(m), asym.get(f"{m}_deg"), threshold) for m in NAMES
+            m: asymmetry_sentence(m, verdicts.get(m), asym.get(f"{m}_deg"), threshold,
+                                  neither=all((sides.get(s) or {}).get(f"{m}_deg") is None for s in SIDES))
+            for m in NAMES
         },
         "overall": overall_asymmetry(result),
         "bands": {
