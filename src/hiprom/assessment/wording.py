@@ -310,13 +310,18 @@ def note_sentence(note: str, source: str = "") -> str:
     return note if not note or note.endswith((".", "!", "?")) else f"{note}."
 
 
-def quality_notes(result: dict[str, Any], trials_listed: bool = False) -> list[str]:
+_SAID_IN_A_REPORT = re.compile(r"(left|right) leg: (.+, which did not count|could be measured in \d+% of the frames)\.",
+                               re.I)
+"""The side notes a report says in its own lines: the trials that did not count, and why; each side's
+measurable share ("Measurable frames: left 85 %, right 100 %.")."""
+
+
+def quality_notes(result: dict[str, Any], in_report: bool = False) -> list[str]:
     """The quality notes of one ``hiprom.analysis/1`` result, each a sentence (:func:`note_sentence`),
-    in their order; with ``trials_listed`` (a report that lists the trials that did not count, and why)
-    without the notes that say it again."""
+    in their order; ``in_report``: without those the PDF report's own lines say (:data:`_SAID_IN_A_REPORT`)."""
     source = str(result.get("source") or "")
     notes = [note_sentence(str(n), source) for n in (result.get("quality") or {}).get("notes") or []]
-    return [n for n in notes if not (trials_listed and n.endswith(", which did not count."))]
+    return [n for n in notes if not (in_report and _SAID_IN_A_REPORT.fullmatch(n))]
 
 
 def explain(result: dict[str, Any]) -> dict[str, Any]:

@@ -119,8 +119,9 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
     rows = measure_rows(fig)
     quality = a.get("quality") or {}
     invalid = [t for t in fig["trials"] if not t.get("valid")]
-    # "Right leg: hip lifted off the seat in 1 trial, which did not count." restates the trials listed: said once.
-    notes = quality_notes(a, trials_listed=True)
+    # "Right leg: hip lifted off the seat in 1 trial, which did not count." restates the trials listed, and
+    # "Left leg: could be measured in 85% of the frames." the measurable frames: each said once.
+    notes = quality_notes(a, in_report=True)
     snapshots = {side: _data_uri("image/png", png) for side, png in data.snapshots.items() if png}
     earlier = data.earlier
     history = data.history if earlier else ()
