@@ -57,10 +57,10 @@ def test_a_small_picture_is_noted_where_the_readings_are_read():
     # the person must learn it with the numbers, in the notes the page, PDF, CSV and CLI show.
     rec = LandmarkRecording.load(DEMO)
     assert min(rec.size_wh) >= 480
-    assert not any("small camera picture" in n for n in analyze_recording(rec, Norms())["quality"]["notes"])
+    assert not any("mall camera picture" in n for n in analyze_recording(rec, Norms())["quality"]["notes"])
     small = analyze_recording(dataclasses.replace(rec, width=320, height=240), Norms())
-    assert small["quality"]["notes"][0] == ("small camera picture (320×240): readings are less certain; "
-                                            "use 640×480 or more")
+    assert small["quality"]["notes"][0] == ("Small camera picture (320×240): readings are less certain; "
+                                            "use 640×480 or more.")
 
 
 def test_mirrored_override(tmp_path):

@@ -75,7 +75,7 @@ export async function renderAdvice(res) {
     name.textContent = `${e.name} — ${LEG[rec.side] || rec.side}`;
     const why = document.createElement("span");
     why.className = "sub";
-    why.textContent = deg(rec.reason);
+    why.textContent = `Why: ${deg(rec.reason)}.`; // the PDF's words; the bare reason began in lower case
     li.append(name, " ", why);
     if (e.dose) {
       const dose = document.createElement("span");
@@ -388,6 +388,18 @@ export async function afterSave(sessionId) {
 
 function renderRetest(table) {
   const box = $("retest-results");
+  box.hidden = false;
+  if (!(table.rows || []).some((r) => r.verdict)) {
+    // No figure measured both times (assessment.retest.compared): the server's one sentence, not rows of
+    // "not measured before".
+    const head = document.createElement("strong");
+    head.textContent = `${table.heading[0].toUpperCase()}${table.heading.slice(1)}`;
+    const p = document.createElement("p");
+    p.id = "retest-none";
+    p.textContent = table.summary;
+    box.replaceChildren(head, p);
+    return;
+  }
   const rows = [];
   for (const side of facts.sides) {
     for (const [key, label] of Object.entries(facts.measures)) {
@@ -417,7 +429,6 @@ function renderRetest(table) {
   }
   tbl.appendChild(body);
   box.replaceChildren(tbl);
-  box.hidden = false;
 }
 
 /** Keys of this part; true when the key was used. */

@@ -113,9 +113,10 @@ export function renderResults(res) {
   const overall = res.words.overall;
   ui.asymBadge.className = `badge ${BADGE_CLASS[overall.kind]}`;
   ui.asymBadge.textContent = overall.badge;
+  // The quality notes, sentences that already say why a part was not measured (assessment.wording.quality_notes):
+  // the reason was said twice, once as the note and once before the advice.
   const notes = [...(res.notes || [])];
-  if (res.words && res.words.not_measurable) notes.unshift(`Next time: ${res.words.not_measurable}`);
-  if (res.not_measurable_reason) notes.unshift(res.not_measurable_reason);
+  if (res.words && res.words.not_measurable) notes.push(`Next time: ${res.words.not_measurable}`);
   const n = facts.norms;
   notes.push(`Reference ${res.norm_deg ?? n.norm_deg}° each way. Normal band: internal ${n.bands.internal[0]}–${n.bands.internal[1]}°, external ${n.bands.external[0]}–${n.bands.external[1]}°.`);
   ui.resultsNotes.textContent = notes.join(" · ");

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hiprom.assessment import Catalogue, Exercise, Norms, load_norms
-from hiprom.assessment.wording import picture_note
+from hiprom.assessment.wording import note_sentence, picture_note
 from hiprom.errors import InputError, NotMeasurableError
 from hiprom.landmarks import SIDES
 from hiprom.recording import LandmarkRecording
@@ -216,8 +216,8 @@ def analyze_recording(
 
 def _with_notes(result: dict[str, Any], rec: LandmarkRecording) -> dict[str, Any]:
     """The recording's notes (a truncated video...), then a small picture's, first among the
-    result's quality notes."""
-    first = [*rec.notes, *filter(None, [picture_note(rec.size_wh)])]
+    result's quality notes, as sentences."""
+    first = [note_sentence(n, result["source"]) for n in [*rec.notes, *filter(None, [picture_note(rec.size_wh)])]]
     if first:
         result["quality"]["notes"] = [*first, *result["quality"]["notes"]]
     return result

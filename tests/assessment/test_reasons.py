@@ -58,7 +58,7 @@ def test_a_result_explains_its_reasons_in_words(make_kin, noisy_protocol, full_t
     flags = np.zeros(angle.shape, dtype=np.uint32)
     flags[:, :] = int(QualityFlag.PELVIS_HIKE)  # every trial hiked: none counts
     result = assess(make_kin(t, angle, flags), Norms())
-    assert any("hip lifted off the seat during" in note for note in result["quality"]["notes"])
+    assert any("hip lifted off the seat in" in note for note in result["quality"]["notes"])
     assert not any("pelvis" in note or "_" in note for note in result["quality"]["notes"])
 
 

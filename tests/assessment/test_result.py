@@ -127,7 +127,7 @@ def test_invalid_trial_is_listed_but_not_counted(make_kin, noisy_protocol, full_
     left = result["sides"]["left"]
     assert left["internal_rotation_deg"] == pytest.approx(32.0, abs=0.5)
     assert left["internal_invalid_trials"] == 1
-    assert "left: hip lifted off the seat during 1 trial" in result["quality"]["notes"]
+    assert "Left leg: hip lifted off the seat in 1 trial, which did not count." in result["quality"]["notes"]
     assert result["verdict"].endswith("; 1 trial did not count.")
 
 

@@ -70,6 +70,27 @@ def test_a_figure_missing_on_one_test_has_no_verdict() -> None:
     assert row["verdict"] is None and row["reason"] == "not measured after"
 
 
+def _nothing() -> dict:
+    nothing = copy.deepcopy(_result(0.0))
+    for side in nothing["sides"].values():
+        side.update({k: None for k in side})
+    return nothing
+
+
+@pytest.mark.parametrize(("before", "after", "said"), [
+    (_nothing, lambda: _result(30.0), "Nothing to compare with: the earlier test measured nothing."),
+    (lambda: _result(30.0), _nothing, "Nothing to compare: this test measured nothing."),
+    (_nothing, _nothing, "Nothing to compare: neither test measured anything."),
+])
+def test_a_test_that_measured_nothing_is_said_in_one_sentence(before, after, said: str) -> None:
+    # A baseline that measured nothing gave six rows of "not measured before" and "No figure was measured
+    # both times; nothing to compare.": the page, the PDF and the CLI now say why, in its place.
+    from hiprom.assessment.retest import compared
+
+    table = compare(before(), after())
+    assert table["summary"] == said and not compared(table["rows"])
+
+
 def test_trend_lists_each_visit_with_its_program_and_change_since_the_first() -> None:
     program = {"items": [{"exercise": "chair_rotation_internal", "side": "left", "dose": {"hold_s": 3, "reps": 10, "sets": 2}}]}
     done = [{"exercise": "chair_rotation_internal", "side": "left", "direction": "internal", "reps_done": 8,

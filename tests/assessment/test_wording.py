@@ -67,6 +67,11 @@ def test_only_exceeds_is_flagged_and_words_say_repeat(make_kin, noisy_protocol):
 
 def test_missing_side_cannot_be_compared():
     assert "cannot compare" in asymmetry_sentence("total_arc", None, None, 10.0)
+    # A test that measured neither side said "one of them was not measured" of each measure.
+    from hiprom.assessment.result import not_measurable
+
+    said = explain(not_measurable("no person found in any frame"))["asymmetry"]
+    assert said["internal_rotation"] == "Internal rotation: cannot compare the sides, neither was measured."
     assert band_sentence("left", "internal", None, (30.0, 40.0)) == "Left internal rotation: not measured."
 
 
@@ -179,3 +184,44 @@ def test_sentences_give_the_figure_the_tables_give():
                         "right": {"internal_rotation_deg": 37.9, "external_rotation_deg": 31.14}},
               "asymmetry": {"threshold_deg": 10.0, "verdicts": {"internal_rotation": "within"}}}
     assert "below the normal band: left external rotation 27.0°, right external rotation 31.1°" in verdict(result)
+
+
+OLD_NOTES = [  # as hiprom up to this version saved them in an analysis's quality notes, and as they read now
+    ("right: hip lifted off the seat during 1 trial", "Right leg: hip lifted off the seat in 1 trial, which did not count."),
+    ("left: pelvis hike during 2 trials", "Left leg: hip lifted off the seat in 2 trials, which did not count."),
+    ("left: measurable in 85% of frames", "Left leg: could be measured in 85% of the frames."),
+    ("left: rest position +3.1° from vertical", "Left leg: at rest the foot was 3.1° outward of straight below the knee."),
+    ("right: rest position −2.4° from vertical", "Right leg: at rest the foot was 2.4° inward of straight below the knee."),
+    ("right: rest position -2.0 deg from vertical", "Right leg: at rest the foot was 2.0° inward of straight below the knee."),
+    ("left: no trial found", "Left leg: no trial found (no turn of the foot was seen)."),
+    ("left: left leg out of the picture", "Left leg out of the picture."),
+    ("right: legs never seen resting together in the picture",
+     "Right leg: legs never seen resting together in the picture."),
+    ("no person found in any frame", "No person found in any frame."),
+    ("small camera picture (320×240): readings are less certain; use 640×480 or more",
+     "Small camera picture (320×240): readings are less certain; use 640×480 or more."),
+    ("clip.mp4 is truncated: it announces 137 frames but only 63 could be decoded",
+     "clip.mp4 is truncated: it announces 137 frames but only 63 could be decoded."),  # a file name keeps its case
+]
+
+
+@pytest.mark.parametrize("saved, read", OLD_NOTES)
+def test_quality_notes_read_as_sentences_those_saved_before_too(saved: str, read: str) -> None:
+    # The page, the PDF, the CSV and the CLI showed "right: hip lifted off the seat during 1 trial".
+    from hiprom.assessment.wording import note_sentence, quality_notes
+
+    result = {"source": "clip.mp4", "quality": {"notes": [saved]}}
+    assert quality_notes(result) == [read]
+    assert note_sentence(read, "clip.mp4") == read  # a note saved as a sentence stays as it is
+
+
+def test_a_new_results_notes_are_sentences(make_kin, noisy_protocol, full_test) -> None:
+    import numpy as np
+
+    t, angle = noisy_protocol(list(full_test), fps=30.0)
+    angle[:, 1] += 3.0  # the right foot rests 3° outward
+    angle[: int(0.2 * len(t)), 0] = np.nan  # the left leg unseen for a fifth of the recording
+    notes = assess(make_kin(t, angle))["quality"]["notes"]
+    assert notes and all(n[:1].isupper() and n.endswith(".") and ": " in n for n in notes), notes
+    assert notes[0] == "Left leg: could be measured in 80% of the frames.", notes
+    assert any(n.startswith("Right leg: at rest the foot was") for n in notes), notes

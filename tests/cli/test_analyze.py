@@ -66,7 +66,8 @@ def test_suggested_exercises_are_named_as_on_the_page(tmp_path):
     run = hiprom("analyze", DEMO)
     assert run.returncode == 0, run.stderr
     text = " ".join(run.stdout.split())  # rich wraps long lines
-    assert "exercises to improve external rotation, left leg: Chair rotation, foot inward;" in text
+    # A sentence, as the lines above it: it started in lower case.
+    assert "Exercises to improve external rotation, left leg: Chair rotation, foot inward;" in text
     assert "chair_rotation_external" not in text  # catalogue ids are for files and scripts
 
 

@@ -128,3 +128,15 @@ def test_trend_marks_what_changed_since_the_first_visit(tmp_path: Path) -> None:
     rows = [line for line in hiprom(tmp_path, "trend", "P-2").stdout.splitlines() if line.lstrip()[:1].isdigit()]
     assert f"{first_er:.1f} " in rows[0] and "↑" not in rows[0]
     assert f"{first_er + 15.0:.1f} ↑" in rows[1] and rows[1].count("↑") == 1 and "↓" not in rows[1]
+
+
+def test_a_retest_of_a_test_that_measured_nothing_is_one_sentence(tmp_path: Path) -> None:
+    # Six rows of "not measured before" under the table's heading; one sentence now, as the PDF and the page say.
+    from hiprom.assessment.result import not_measurable
+
+    failed = not_measurable("left leg never visible", np.arange(40) / 10.0, source="first.mp4")
+    (tmp_path / "failed.json").write_text(json.dumps(failed), encoding="utf-8")
+    hiprom(tmp_path, "sessions", "add", "failed.json", "--subject", "P-3")
+    hiprom(tmp_path, "analyze", str(SAMPLE), "--save", "--subject", "P-3", "-q")
+    text = hiprom(tmp_path, "retest", "2").stdout
+    assert text.split() == "Re-test: session #2 against #1. Nothing to compare with: the earlier test measured nothing.".split()

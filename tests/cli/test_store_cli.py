@@ -112,7 +112,7 @@ def test_a_session_whose_sides_were_not_compared_says_so_in_the_list(tmp_path: P
     # Its details say why the left has no figures, as 'hiprom analyze' and the PDF do with the
     # analysis's quality notes (the session showed dashes and nothing else).
     shown = hiprom(tmp_path, "sessions", "show", "1").stdout
-    assert "note: left: no trial found" in shown
+    assert "note: Left leg: no trial found (no turn of the foot was seen)." in shown
     # 'analyze' printed the tables without the sentences 'sessions show' gives under them: both do now.
     said = [f"{name}: cannot compare the sides, one of them was not measured."
             for name in ("Internal rotation", "External rotation", "Total arc")]
@@ -451,6 +451,15 @@ def test_the_sessions_list_says_the_verdict_in_the_asymmetry_tables_words(tmp_pa
     shown = hiprom(tmp_path, "sessions", "show", "1").stdout
     asymmetry_row = [line for line in shown.splitlines() if line.startswith("Total arc") and "│" in line][-1]
     assert asymmetry_row.rstrip().endswith("⚑ exceeds")
+
+
+def test_a_session_saved_with_the_old_notes_shows_them_as_sentences(tmp_path: Path) -> None:
+    # 'sessions show' printed "note: left: pelvis hike during 1 trial" for a session an earlier version saved.
+    old = REPO / "tests" / "store" / "data" / "analysis.json"
+    hiprom(tmp_path, "sessions", "add", str(old))
+    notes = [line for line in hiprom(tmp_path, "sessions", "show", "1").stdout.splitlines() if "note:" in line]
+    assert notes == ["note: Left leg: hip lifted off the seat in 1 trial, which did not count.",
+                     "note: Right leg: leg out of frame in 2 frames."], notes
 
 
 def test_sessions_show_has_the_pdfs_recording_line(home: Path) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
+
+import pytest
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_hex
@@ -71,11 +74,47 @@ def test_no_legend_covers_a_bar_its_figure_or_a_trend_line(fixture_analysis: dic
     assert not _covers_a_plot(charts.trend_figure(_visits(20), 20))
 
 
-def test_trend_dates_are_the_full_days_the_table_prints() -> None:
+def _ticks(fig: Figure) -> list[tuple[float, str]]:
+    """The date ticks drawn under the first panel: (position, label), those inside its view only."""
+    ax = fig.axes[0]
+    lo, hi = ax.get_xlim()
+    return [(t, label.get_text()) for t, label in zip(ax.get_xticks(), ax.get_xticklabels()) if lo <= t <= hi]
+
+
+def _spread(fig: Figure) -> tuple[float, ...]:
+    """Where the first panel's left-side points stand, in days."""
+    return tuple(fig.axes[0].get_lines()[0].get_xdata())
+
+
+def test_trend_places_visits_by_date_not_evenly() -> None:
+    # Visits a week apart and a year apart stood an equal step apart: a year's change looked like a week's.
+    visits = _visits(3)
+    for v, when in zip(visits, ("2025-01-06T09:00:00Z", "2025-01-13T09:00:00Z", "2026-01-13T09:00:00Z")):
+        v.recorded_utc = when
+    a, b, c = _spread(charts.trend_figure(visits, 3))
+    assert b - a == pytest.approx(7.0) and c - b == pytest.approx(365.0)
+
+
+@pytest.mark.parametrize(("n", "same_day"), [(40, True), (2, True), (20, False)])
+def test_trend_dates_are_readable_with_many_visits_or_two_on_one_day(n: int, same_day: bool) -> None:
     # "24-11-15" reads as 24 November 2015 in much of the world; the table beside says 2024-11-15.
-    fig = charts.trend_figure(_visits(20), 20)
-    ticks = [label.get_text() for label in fig.axes[0].get_xticklabels()]
-    assert ticks[0] == "2024-11-15" and ticks[-1] == "2025-08-15" and len(ticks) == charts.MAX_TREND_SESSIONS
+    visits = _visits(n)
+    if same_day:  # the last test repeated 20 minutes later
+        visits[-1].recorded_utc = visits[-2].recorded_utc.replace("09:30", "09:50")
+    fig = charts.trend_figure(visits, n)
+    assert not _covers_a_plot(fig)
+    ticks = _ticks(fig)
+    assert 1 <= len(ticks) <= 5, ticks
+    assert all(re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", label) for _, label in ticks), ticks
+    FigureCanvasAgg(fig)
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    boxes = [label.get_window_extent(renderer) for label in fig.axes[0].get_xticklabels() if label.get_text()]
+    assert not any(p.overlaps(q) for i, p in enumerate(boxes) for q in boxes[i + 1:])  # no label on another
+    xs = _spread(fig)
+    assert len(xs) == n and all(b >= a for a, b in zip(xs, xs[1:]))  # every visit drawn, in time order
+    if n == 2:  # two visits of one day: the day itself under them, not an axis of minutes
+        assert [label for _, label in ticks] == [visits[0].recorded_utc[:10]]
 
 
 def test_the_legend_keeps_each_sides_colour_when_a_side_was_not_measured(fixture_analysis: dict) -> None:

@@ -81,3 +81,6 @@ def test_an_analysis_saved_before_verdicts_reads_alike_in_its_table_sentences_an
     bands = explain(fixture_analysis)["bands"]
     said = [bands[side][d] for side in ("left", "right") for d in ("internal", "external")]
     assert not any("not measured" in s for s in said), said
+    # Its quality notes ("left: pelvis hike during 1 trial") read as the sentences a new one saves.
+    assert summary_row(fixture_analysis)["quality_notes"] == (
+        "Left leg: hip lifted off the seat in 1 trial, which did not count. Right leg: leg out of frame in 2 frames.")

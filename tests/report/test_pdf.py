@@ -324,6 +324,19 @@ def test_history_marks_compare_with_the_first_visit_that_measured_something(stor
         assert build_context(data, compact=compact)["history"][0].id == repeat.id
 
 
+def test_a_re_test_of_a_test_that_measured_nothing_says_so_in_one_sentence(store: Store, analysis: dict) -> None:
+    # The first test of the day measured nothing: the repeat's report had a table of six "not measured before".
+    from hiprom.assessment.result import not_measurable
+
+    failed = not_measurable("left leg never visible", np.arange(40) / 10.0, source="first.mp4")
+    first = store.save_analysis(failed, subject="P-12", recorded_utc="2026-01-02T09:00:00Z")
+    repeat = store.save_analysis(analysis, subject="P-12", recorded_utc="2026-01-02T09:10:00Z")
+    html = render_html(ReportData.from_store(store, repeat.id))
+    assert "Re-test: compared with the earlier test" in html
+    assert f"Nothing to compare with: the earlier test measured nothing. The earlier test: #{first.id}" in html
+    assert "not measured before" not in html and 'class="figures retest"' not in html
+
+
 def test_a_long_report_keeps_the_last_visits_and_their_marks(store: Store, analysis: dict, tmp_path: Path) -> None:
     """A report too long for the full layout (the usual test: 8-12 trials) keeps the history table, not the chart."""
     need_poppler()
@@ -351,15 +364,14 @@ def test_a_cut_history_keeps_the_first_visit_its_marks_compare_with(store: Store
         assert shown[0] == first.id and shown[-1] == last.id and len(shown) == (4, 3)[compact]
 
 
-def test_a_trend_chart_of_the_latest_visits_says_it_leaves_the_first_ones_out(store: Store, analysis: dict) -> None:
-    # 20 visits: the chart draws the last 10 (from 2024-11-02) while its caption points to the first
-    # visit; it did not say that visit and nine others were left out.
+def test_the_trend_chart_draws_every_visit_by_date(store: Store, analysis: dict) -> None:
+    # 20 visits: the chart drew the last 10, evenly spaced, while its caption pointed to the first visit.
+    # Placed by date, every visit is drawn, the first one its marks compare with too.
     for i in range(20):
         last = store.save_analysis(analysis, subject="P-20",
                                    recorded_utc=f"{2024 + i // 12}-{i % 12 + 1:02d}-02T09:00:00Z")
     html = render_html(ReportData.from_store(store, last.id))
-    assert "The chart shows the latest 10 of 20 sessions, from 2024-11-02" in html
-    assert "The chart shows the latest" not in render_html(ReportData.from_store(store, 3))  # all 3 drawn
+    assert "placed by date" in html and "The chart shows the latest" not in html
 
 
 def test_a_report_with_nothing_measurable_says_why_and_what_to_do(tmp_path: Path) -> None:

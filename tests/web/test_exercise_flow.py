@@ -33,6 +33,8 @@ def test_test_suggestions_counted_exercise_retest_by_keyboard(launch, tmp_path):
         assert "What you can do about it" in advice
         assert "Chair rotation" in advice or "chair" in advice.lower()
         assert "below the 40–60° band" in advice and " deg" not in advice
+        whys = page.eval_on_selector_all("#advice-list li .sub", "els => els.map(e => e.textContent)")
+        assert whys and all(w.startswith("Why: ") and w.endswith(".") for w in whys), whys  # as the PDF says
         titles = page.eval_on_selector_all("#advice-list li strong", "els => els.map(e => e.textContent)")
         assert titles and all(t.endswith((" — left leg", " — right leg", " — both legs")) for t in titles), titles
         sides = page.eval_on_selector_all("#advice-list li", "els => els.map(e => e.dataset.side)")
@@ -206,4 +208,35 @@ def test_a_new_test_lends_no_earlier_session_its_exercises_or_its_re_test(launch
         later = page.evaluate(SAVE, "P-ANN")
         page.wait_for_timeout(1500)  # the before/after table came within 0.2 s of the save
         assert not page.evaluate(shown), (test, later)
+    assert not errors, errors
+
+
+def test_a_re_test_of_a_test_that_measured_nothing_says_so_in_one_sentence(launch, tmp_path, fixture_analysis):
+    """The day's first test measured nothing, "Test again" measured the hips: the page showed a table of six
+    "not measured before" rows. It says the server's one sentence now, as the PDF does."""
+    import numpy as np
+
+    from hiprom.assessment.result import not_measurable
+    from hiprom.live.messages import results_summary
+
+    failed = not_measurable("left leg never visible", np.arange(40) / 10.0, source="first.mp4",
+                            created_utc="2026-11-21T20:50:00Z")  # ten minutes before the fixture's test
+    settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(tmp_path / "r.db"))
+    with serve_in_thread(settings) as url:
+        page = launch().new_context(viewport={"width": 1280, "height": 800}).new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(url + "/")
+        page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=10_000)
+        page.evaluate(SHOW, [results_summary(failed, "test-0"), failed])
+        page.evaluate(SAVE, "P-NIL")
+        page.evaluate("import('/static/exercises.js').then((m) => m.testAgain())")
+        page.evaluate(SHOW, [results_summary(fixture_analysis, "test-1"), fixture_analysis])
+        page.evaluate(SAVE, "P-NIL")
+        page.wait_for_selector("#retest-none", state="attached", timeout=10_000)
+        assert page.evaluate("document.getElementById('retest-results').hidden") is False
+        assert page.locator("#retest-results strong").text_content() == "Compared with the earlier test"
+        said = page.locator("#retest-none").text_content()
+        assert said == "Nothing to compare with: the earlier test measured nothing.", said
+        assert page.locator("#retest-table").count() == 0
     assert not errors, errors

@@ -127,7 +127,7 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
     notes = page.locator("#results-notes").inner_text()  # why, in the words of the PDF and the CLI
     assert "pelvis" not in notes, notes
     if "✗" in steps:  # the hiked trial refused (a loaded runner may miss that hold)
-        assert "hip lifted off the seat during 1 trial" in notes, notes
+        assert "Right leg: hip lifted off the seat in 1 trial, which did not count." in notes, notes
     chips = page.evaluate("import('/static/state.js').then((m) => m.reasonWords(['knee_drift', 'low_visibility']))")
     assert chips == "knee moved sideways, leg hard to see"  # the dials' flags, from /api/info
 

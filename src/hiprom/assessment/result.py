@@ -22,11 +22,12 @@ from hiprom.assessment.recommend import recommend
 from hiprom.assessment.summary import asymmetry, empty_side, side_summary
 from hiprom.assessment.trials import FlagRules, Trial, find_trials, frame_interval_s, rest_offset_deg
 from hiprom.assessment.verdict import verdict
+from hiprom.assessment.wording import note_sentence, side_notes
 from hiprom.kinematics import COMPENSATION, METHODS, QualityFlag, flag_names
 from hiprom.kinematics.camera import CameraEstimate
 from hiprom.landmarks import SIDES
 from hiprom.parsing import printable_name
-from hiprom.rounding import counted, rounded_list, shown
+from hiprom.rounding import counted, rounded_list
 
 if TYPE_CHECKING:
     from hiprom.kinematics import Kinematics
@@ -158,20 +159,12 @@ def _series(t_s: np.ndarray, angle: np.ndarray, raw: np.ndarray, unc: np.ndarray
 
 
 def _notes(trials: list[Trial], fraction: dict[str, float], rest: dict[str, float], sides: dict[str, Any]) -> list[str]:
+    """Each side's quality notes, left then right, as sentences (:func:`~hiprom.assessment.wording.side_notes`)."""
     notes: list[str] = []
     for side in SIDES:
-        if sides[side]["not_measurable"]:
-            notes.append(f"{side}: {sides[side]['not_measurable']}")
-            continue
-        if fraction[side] < 0.9:
-            notes.append(f"{side}: measurable in {100 * fraction[side]:.0f}% of frames")
-        if abs(rest[side]) >= 2.0:
-            notes.append(f"{side}: rest position {shown(rest[side], signed=True)}° from vertical")
-        reasons = Counter(r for tr in trials if tr.side == side for r in tr.reasons)
-        for reason, count in reasons.items():
-            notes.append(f"{side}: {reason_words([reason])} during {counted(count, 'trial')}")
-        if not any(tr.side == side for tr in trials):
-            notes.append(f"{side}: no trial found")
+        own = [tr for tr in trials if tr.side == side]
+        not_counted = Counter(r for tr in own for r in tr.reasons)
+        notes += side_notes(side, sides[side]["not_measurable"], fraction[side], rest[side], dict(not_counted), len(own))
     return notes
 
 
@@ -258,7 +251,7 @@ def assess(
         {
             "measurable_fraction": {side: round(fraction[side], 3) for side in SIDES},
             "rest_offset_deg": {side: round(rest[side], 1) + 0.0 for side in SIDES},
-            "notes": _notes(trials, fraction, rest, sides) if overall_reason is None else [overall_reason],
+            "notes": _notes(trials, fraction, rest, sides) if overall_reason is None else [note_sentence(overall_reason)],
         },
         _series(t_s, angle, raw, unc, flags),
         norms,
@@ -296,7 +289,7 @@ def not_measurable(
         {
             "measurable_fraction": {side: 0.0 for side in SIDES},
             "rest_offset_deg": {side: 0.0 for side in SIDES},
-            "notes": [reason],
+            "notes": [note_sentence(reason)],
         },
         _series(t, nan, nan, nan, np.zeros((n, 2), dtype=np.uint32)),
         norms,

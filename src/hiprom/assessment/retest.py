@@ -126,6 +126,12 @@ def retest_heading(exercised_between: bool) -> str:
     return "before and after the exercises" if exercised_between else "compared with the earlier test"
 
 
+def compared(rows: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether any figure was measured both times. Without one, a before/after table is rows of "not
+    measured before": the page, the PDF and the CLI say :func:`summary_sentence` alone."""
+    return any(r["verdict"] for r in rows)
+
+
 def summary_sentence(rows: Sequence[Mapping[str, Any]]) -> str:
     """One plain sentence: which figures improved or decreased beyond the measurement error.
 
@@ -137,8 +143,14 @@ def summary_sentence(rows: Sequence[Mapping[str, Any]]) -> str:
                 for r in rows if r["verdict"] == verdict]
 
     up, down = named(IMPROVED), named(DECREASED)
-    if not any(r["verdict"] for r in rows):
-        return "No figure was measured both times; nothing to compare."
+    if not compared(rows):
+        before = any(r["before_deg"] is not None for r in rows)
+        after = any(r["after_deg"] is not None for r in rows)
+        if not before:
+            return ("Nothing to compare with: the earlier test measured nothing." if after else
+                    "Nothing to compare: neither test measured anything.")
+        return "Nothing to compare: this test measured nothing." if not after else \
+            "No figure was measured both times; nothing to compare."
     parts = []
     if up:
         parts.append("improved: " + ", ".join(up))

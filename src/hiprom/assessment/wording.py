@@ -13,6 +13,9 @@ exports and (through the server) the page say the same thing:
   where accuracy was validated (called by the live guide's set-up step);
 - :func:`picture_note`: the quality note of a picture smaller than that range's,
   and :func:`picture_advice`, what the live guide's set-up step says about it;
+- :func:`side_notes` / :func:`quality_notes`: a result's quality notes as sentences
+  ("Right leg: hip lifted off the seat in 1 trial, which did not count."), those
+  saved by earlier versions ("right: hip lifted off the seat during 1 trial") too;
 - :func:`explain`: all of these for one ``hiprom.analysis/1`` result, with what to
   do about a part that could not be measured (``reasons.not_measurable_advice``).
 """
@@ -23,10 +26,10 @@ import math
 import re
 from typing import Any
 
-from hiprom.assessment.reasons import not_measurable_advice
+from hiprom.assessment.reasons import REASON_WORDS, not_measurable_advice, reason_words
 from hiprom.assessment.summary import asymmetry_verdicts, band_verdict
 from hiprom.landmarks import SIDES
-from hiprom.rounding import shown
+from hiprom.rounding import counted, shown
 
 DEG = "°"
 NAMES = {"internal_rotation": "internal rotation", "external_rotation": "external rotation", "total_arc": "total arc"}
@@ -77,12 +80,15 @@ def degrees_in_words(text: str) -> str:
     return re.sub(r"(\d)-(\d)", "\\1\u2013\\2", re.sub(r"(\d) deg\b", "\\1" + DEG, text))
 
 
-def asymmetry_sentence(measure: str, verdict: str | None, diff_deg: float | None, threshold_deg: float) -> str:
-    """One sentence for a left/right comparison of ``measure`` (``left - right`` = ``diff_deg``)."""
+def asymmetry_sentence(measure: str, verdict: str | None, diff_deg: float | None, threshold_deg: float,
+                       neither: bool = False) -> str:
+    """One sentence for a left/right comparison of ``measure`` (``left - right`` = ``diff_deg``);
+    ``neither``: no side's figure was measured (else one side's, when there is no difference)."""
     name = NAMES[measure][:1].upper() + NAMES[measure][1:]
     t = f"{threshold_deg:g}{DEG}"
     if verdict is None or diff_deg is None:
-        return f"{name}: cannot compare the sides, one of them was not measured."
+        missing = "neither was measured" if neither else "one of them was not measured"
+        return f"{name}: cannot compare the sides, {missing}."
     if verdict == "exceeds":
         larger = "left" if diff_deg > 0 else "right"
         return (f"{name}: the sides differ by more than {t} "
@@ -238,13 +244,94 @@ def _band(side: dict[str, Any], direction: str, band: tuple[float, float]) -> st
     return band_verdict(float(value), float(side.get(f"{direction}_rotation_unc_deg") or 0.0), band)
 
 
+MEASURABLE_NOTE_BELOW = 0.9
+"""A side measurable in fewer of its frames than this share gets a note saying how many."""
+REST_NOTE_DEG = 2.0
+"""A side resting this far or further from straight below the knee gets a note saying so."""
+
+
+def side_notes(side: str, not_measurable: str | None, fraction: float, rest_deg: float,
+               not_counted: dict[str, int], trials: int) -> list[str]:
+    """One side's quality notes, as sentences: why it has no figures, else how much of it was measurable
+    (``fraction``, 0-1), where it rested (``rest_deg``, + = the foot outward, as internal rotation), why
+    trials did not count (``not_counted``: reason code -> trials) and whether it had ``trials`` at all."""
+    leg = f"{side.capitalize()} leg"
+    if not_measurable:  # "left leg out of the picture" is a sentence already; "legs never seen ..." is not
+        lead = not_measurable[:1].upper() + not_measurable[1:] if not_measurable.startswith(side) else \
+            f"{leg}: {not_measurable}"
+        return [f"{lead}."]
+    notes = []
+    if fraction < MEASURABLE_NOTE_BELOW:
+        notes.append(f"{leg}: could be measured in {100 * fraction:.0f}% of the frames.")
+    if abs(rest_deg) >= REST_NOTE_DEG:
+        way = "outward" if rest_deg > 0 else "inward"
+        notes.append(f"{leg}: at rest the foot was {degrees(abs(rest_deg))} {way} of straight below the knee.")
+    for code, count in not_counted.items():
+        notes.append(f"{leg}: {reason_words([code])} in {counted(count, 'trial')}, which did not count.")
+    if not trials:
+        notes.append(f"{leg}: no trial found (no turn of the foot was seen).")
+    return notes
+
+
+_SIDE_NOTE = re.compile(r"(?P<side>left|right): (?P<text>.*)", re.S)
+_OLD_TRIAL = re.compile(r"(?P<words>.+) during (?P<count>\d+) trials?")
+_OLD_FRACTION = re.compile(r"measurable in (?P<pct>\d+)% of frames")
+_OLD_REST = re.compile(r"rest position (?P<deg>[+\-\u2212]?\d+(?:\.\d+)?)(?:°| deg) from vertical")
+_CODES = {words: code for code, words in REASON_WORDS.items()} | {c.replace("_", " "): c for c in REASON_WORDS}
+"""A reason code by the words an earlier version's note said it in: its phrase, or the code with spaces."""
+
+
+def _old_note(side: str, text: str) -> list[str]:
+    """A side's note as hiprom 0.1 up to this version saved it ("hip lifted off the seat during 1 trial",
+    "measurable in 85% of frames", "rest position +3.1° from vertical", "no trial found", why it has no
+    figures), as :func:`side_notes` says it now; any other as "Right leg: …"."""
+    if m := _OLD_TRIAL.fullmatch(text):
+        code = _CODES.get(m["words"], m["words"])
+        return side_notes(side, None, 1.0, 0.0, {code: int(m["count"])}, 1)
+    if m := _OLD_FRACTION.fullmatch(text):
+        return side_notes(side, None, int(m["pct"]) / 100, 0.0, {}, 1)
+    if m := _OLD_REST.fullmatch(text):
+        return side_notes(side, None, 1.0, float(m["deg"].replace("\u2212", "-")), {}, 1)
+    if text == "no trial found":
+        return side_notes(side, None, 1.0, 0.0, {}, 0)
+    return side_notes(side, text, 1.0, 0.0, {}, 1)
+
+
+def note_sentence(note: str, source: str = "") -> str:
+    """One quality note of a result as a person reads it: a sentence, starting with a capital, ending
+    with a full stop. Notes saved by earlier versions ("right: hip lifted off the seat during 1 trial")
+    read as :func:`side_notes` says them now; a note that starts with the file's name (``source``:
+    "clip.mp4 is truncated: ...") keeps its spelling."""
+    note = note.strip()
+    if m := _SIDE_NOTE.fullmatch(note):
+        return " ".join(_old_note(m["side"], m["text"]))
+    if note and not (source and note.startswith(source)):
+        note = note[:1].upper() + note[1:]
+    return note if not note or note.endswith((".", "!", "?")) else f"{note}."
+
+
+_SAID_IN_A_REPORT = re.compile(r"(left|right) leg: (.+, which did not count|could be measured in \d+% of the frames)\.",
+                               re.I)
+"""The side notes a report says in its own lines: the trials that did not count, and why; each side's
+measurable share ("Measurable frames: left 85 %, right 100 %.")."""
+
+
+def quality_notes(result: dict[str, Any], in_report: bool = False) -> list[str]:
+    """The quality notes of one ``hiprom.analysis/1`` result, each a sentence (:func:`note_sentence`),
+    in their order; ``in_report``: without those the PDF report's own lines say (:data:`_SAID_IN_A_REPORT`)."""
+    source = str(result.get("source") or "")
+    notes = [note_sentence(str(n), source) for n in (result.get("quality") or {}).get("notes") or []]
+    return [n for n in notes if not (in_report and _SAID_IN_A_REPORT.fullmatch(n))]
+
+
 def explain(result: dict[str, Any]) -> dict[str, Any]:
     """Every sentence of one ``hiprom.analysis/1`` result, for the page, PDF and exports.
 
     Returns ``{"asymmetry": {measure: sentence}, "overall": overall_asymmetry(result),
     "bands": {side: {direction: sentence}},
-    "camera": [advice...], "camera_position": sentence or None, "not_measurable": advice}``,
-    the last what to film differently when the result, or a side, could not be measured ("" when all was).
+    "camera": [advice...], "camera_position": sentence or None, "not_measurable": advice,
+    "notes": quality_notes(result)}``, ``not_measurable`` what to film differently when the result, or a
+    side, could not be measured ("" when all was).
     """
     asym = result.get("asymmetry") or {}
     verdicts = asymmetry_verdicts(asym)
@@ -256,7 +343,9 @@ def explain(result: dict[str, Any]) -> dict[str, Any]:
     camera = result.get("camera") or {}
     return {
         "asymmetry": {
-            m: asymmetry_sentence(m, verdicts.get(m), asym.get(f"{m}_deg"), threshold) for m in NAMES
+            m: asymmetry_sentence(m, verdicts.get(m), asym.get(f"{m}_deg"), threshold,
+                                  neither=all((sides.get(s) or {}).get(f"{m}_deg") is None for s in SIDES))
+            for m in NAMES
         },
         "overall": overall_asymmetry(result),
         "bands": {
@@ -270,4 +359,5 @@ def explain(result: dict[str, Any]) -> dict[str, Any]:
             result.get("not_measurable_reason")
             or "; ".join(s["not_measurable"] for s in sides.values() if s and s.get("not_measurable"))
         ),
+        "notes": quality_notes(result),
     }

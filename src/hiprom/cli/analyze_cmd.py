@@ -56,7 +56,7 @@ def summary_tables(result: dict[str, Any], catalogue: Catalogue | None = None) -
         what = f"{NAMES[rec['direction'] + '_rotation']}, {SIDE_WORDS.get(rec['side'], rec['side'])}"
         suggested.setdefault(what, []).append(names.get(rec["exercise"], rec["exercise"]))
     for what, exercises in suggested.items():
-        out.append(f"exercises to improve {escape(what)}: {escape('; '.join(exercises))} "
+        out.append(f"Exercises to improve {escape(what)}: {escape('; '.join(exercises))} "
                    "[dim](how and how often: 'hiprom exercises')[/]")
     return out
 

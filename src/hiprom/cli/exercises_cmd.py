@@ -238,6 +238,7 @@ def program_pdf(session_id: str, output: Path | None, paper: str | None, db: str
 def retest(session_id: str, before: str | None, db: str | None, as_json: bool) -> None:
     """Compare a re-test with the test before it: change and verdict per figure."""
     from hiprom.assessment import compare
+    from hiprom.assessment.retest import compared
     from hiprom.assessment.wording import side_measure
     from hiprom.report.exercises import clinic_mdc
 
@@ -251,6 +252,9 @@ def retest(session_id: str, before: str | None, db: str | None, as_json: bool) -
         print_json(table)
         return
     out = console()
+    if not compared(table["rows"]):  # six rows of "not measured before" say less than the sentence
+        out.print(f"Re-test: session #{table['after']} against #{table['before']}. {table['summary']}")
+        return
     grid = make_table(f"Re-test: session #{table['after']} against #{table['before']} (degrees)",
                       ["measure", ("before", "right"), ("after", "right"), ("change", "right"), ("±", "right"),
                        ("needed", "right"), "verdict"])

@@ -14,6 +14,7 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from hiprom.assessment import wording
 from hiprom.cli.store_cmd import make_table, safe, verdict_cell
 from hiprom.landmarks import SIDES
 from hiprom.report.figures import fmt
@@ -116,6 +117,7 @@ def trials_table(fig: dict[str, Any], all_of_them: str) -> list[RenderableType]:
 
 
 def quality_notes(analysis: dict[str, Any]) -> list[RenderableType]:
-    """The analysis's quality notes ("left: no trial found"), one dim ``note:`` line each."""
-    notes = (analysis.get("quality") or {}).get("notes") or []
+    """The analysis's quality notes ("Left leg: no trial found (no turn of the foot was seen)."), as sentences
+    (:func:`~hiprom.assessment.wording.quality_notes`), one dim ``note:`` line each."""
+    notes = wording.quality_notes(analysis)
     return [Text.assemble("note: ", safe(note), style="dim") for note in notes]

@@ -191,6 +191,7 @@ def results_summary(analysis: dict[str, Any], result_id: str) -> dict[str, Any]:
     for side in SIDES:
         s = analysis.get("sides", {}).get(side, {}) or {}
         sides[side] = {k: s.get(k) for k in RESULT_SIDE_FIELDS}
+    words = explain(analysis)
     return {
         "result_id": result_id,
         "norm_deg": analysis.get("norm_deg"),
@@ -199,9 +200,9 @@ def results_summary(analysis: dict[str, Any], result_id: str) -> dict[str, Any]:
         "not_measurable_reason": analysis.get("not_measurable_reason"),
         "sides": sides,
         "asymmetry": analysis.get("asymmetry"),
-        "notes": (analysis.get("quality") or {}).get("notes", []),
+        "notes": words["notes"],
         "recommendations": analysis.get("recommendations") or [],
-        "words": explain(analysis),
+        "words": words,
         "trials": [
             {k: t.get(k) for k in ("side", "direction", "peak_deg", "valid", "flags")} for t in analysis.get("trials", [])
         ],

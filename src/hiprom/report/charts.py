@@ -15,24 +15,24 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from matplotlib import dates as mdates
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import FixedLocator
 
 from hiprom.assessment import Norms
 from hiprom.assessment.wording import MEASURE_LABELS
 from hiprom.landmarks import SIDES
 from hiprom.report.figures import number
 from hiprom.rounding import MINUS, shown
-from hiprom.store.records import shown_time
+from hiprom.store.records import local_time
 
 SIDE_COLORS = {"left": "#1f5fa8", "right": "#d9480f"}
 SIDE_LABELS = {"left": "Left", "right": "Right"}
 NORM_COLOR = "#333333"
 BAND_COLOR = "#2f9e44"
 MM = 1 / 25.4  # inches per millimetre
-MAX_TREND_SESSIONS = 10
-"""The trend chart shows at most this many of the latest sessions."""
 
 _RC = {
     "font.family": ["DejaVu Sans"],
@@ -185,7 +185,7 @@ def angle_over_time(analysis: dict[str, Any], width_mm: float = 180, height_mm: 
 
 def trend(history: Sequence[Any], current_id: int | None, width_mm: float = 180,
           height_mm: float = 36) -> str | None:
-    """IR, ER and total arc of each side over the subject's latest sessions (oldest first).
+    """IR, ER and total arc of each side over all the subject's sessions, placed by date (oldest first).
 
     Args:
         history: session records (``hiprom.store.SessionRecord``) with the
@@ -198,32 +198,78 @@ def trend(history: Sequence[Any], current_id: int | None, width_mm: float = 180,
     return None if fig is None else _svg(fig)
 
 
+MANY_VISITS = 12
+"""Beyond this many sessions the trend draws smaller markers, so 40 visits do not merge into one band."""
+MIN_TREND_SPAN_DAYS = 4.0
+"""The shortest stretch of days the trend's axis covers: two visits on one day stand in the middle of
+a few days, under their date, not at the ends of an axis of minutes."""
+VISIT_DAY_TICKS_DAYS = 14.0
+"""Visits less than this many days apart are ticked at their own days; a longer course at round dates."""
+
+
+def visit_times(history: Sequence[Any]) -> np.ndarray:
+    """Each session's time on the clinic's clock (``shown_time``'s day), as matplotlib date numbers (n,)."""
+    return np.array([mdates.date2num(local_time(h.recorded_utc).replace(tzinfo=None)) for h in history])
+
+
+def _date_ticks(axes: Sequence[Any], x: np.ndarray) -> None:
+    """Ticks of the panels sharing the date axis ``x`` (n,) at round dates (days, months or years, as the
+    span needs), written as the tables write a day: ``2026-03-02``, ``2026-03`` or ``2026`` (never the
+    ambiguous ``26-03-02``)."""
+    ax = axes[0]
+    lo, hi = float(x.min()), float(x.max())
+    pad = max(hi - lo, MIN_TREND_SPAN_DAYS) * 0.08 + max(0.0, MIN_TREND_SPAN_DAYS - (hi - lo)) / 2
+    ax.set_xlim(lo - pad, hi + pad)
+    if hi - lo < VISIT_DAY_TICKS_DAYS:  # a few days: the visits' own days (mid-day), as the table prints them,
+        ticks: list[float] = []  # a third of the axis apart at least, so no label runs into the next
+        for day in sorted({float(np.floor(t)) + 0.5 for t in x}):
+            if not ticks or day - ticks[-1] >= (hi - lo + 2 * pad) / 3:
+                ticks.append(day)
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        style = "%Y-%m-%d"
+    else:
+        locator = mdates.AutoDateLocator(minticks=2, maxticks=5)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_minor_locator(mdates.AutoDateLocator(minticks=6, maxticks=16))
+        days = [mdates.num2date(t) for t in locator.tick_values(mdates.num2date(lo - pad), mdates.num2date(hi + pad))]
+        style = "%Y" if all((d.month, d.day) == (1, 1) for d in days) else \
+            "%Y-%m" if all(d.day == 1 for d in days) else "%Y-%m-%d"
+    ax.xaxis.set_major_formatter(mdates.DateFormatter(style))
+    slanted = style == "%Y-%m-%d"  # a full day is wide: slanted, three fit a panel
+    for each in axes:
+        each.tick_params(axis="x", labelsize=5.5, rotation=30 if slanted else 0)
+        for label in each.get_xticklabels():
+            label.set_horizontalalignment("right" if slanted else "center")
+
+
 def trend_figure(history: Sequence[Any], current_id: int | None, width_mm: float = 180,
                  height_mm: float = 36) -> Figure | None:
-    """The figure of :func:`trend`: dates as the tables print them, the legend above the panels."""
+    """The figure of :func:`trend`: each visit where its date falls (a week apart looks a week apart, a
+    year a year), round dates as the tables print days, the legend beside the panels."""
     if len(history) < 2:
         return None
-    history = list(history)[-MAX_TREND_SESSIONS:]
-    x = np.arange(len(history))
-    many = len(history) > 5
-    days = [shown_time(h.recorded_utc, with_time=False) or "" for h in history]  # the days the tables print
-    ticks = [day if many else f"{day}\n#{h.id}" for day, h in zip(days, history)]
+    history = list(history)
+    x = visit_times(history)
+    many = len(history) > MANY_VISITS
     panels = (("ir", MEASURE_LABELS["internal_rotation"]), ("er", MEASURE_LABELS["external_rotation"]),
               ("arc", MEASURE_LABELS["total_arc"]))
+    now = [i for i, h in enumerate(history) if h.id == current_id]
     with rc_context(_RC):
         fig = Figure(figsize=(width_mm * MM, height_mm * MM), layout="constrained")
         axes = fig.subplots(1, 3, sharex=True)
         for ax, (key, title) in zip(axes, panels):
             for side in SIDES:
                 y = np.array([number(getattr(h, f"{side}_{key}_deg")) for h in history], dtype=float)
-                ax.plot(x, y, color=SIDE_COLORS[side], lw=1.0, marker="o", ms=3, label=SIDE_LABELS[side])
-                now = [i for i, h in enumerate(history) if h.id == current_id]
+                seen = np.isfinite(y)  # a visit that measured nothing leaves no gap in the line
+                ax.plot(x[seen], y[seen], color=SIDE_COLORS[side], lw=0.8 if many else 1.0, marker="o",
+                        ms=2 if many else 3, label=SIDE_LABELS[side])
                 if now:
-                    ax.plot(x[now], y[now], "o", ms=6, color=SIDE_COLORS[side], mfc="white", mew=1.4)
+                    ax.plot(x[now], y[now], "o", ms=5 if many else 6, color=SIDE_COLORS[side], mfc="white",
+                            mew=1.2 if many else 1.4, zorder=3)
             ax.set_title(title)
-            ax.set_xticks(x, ticks, fontsize=5.5, rotation=50 if many else 0, ha="right" if many else "center")
-            ax.margins(x=0.12, y=0.25)
+            ax.margins(y=0.25)
             ax.set_ylabel("degrees" if key == "ir" else None)
+        _date_ticks(axes, x)
         fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper")
         return fig
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from hiprom.assessment import Catalogue, current_program, load_catalogue
 from hiprom.assessment.exercises import Dose
-from hiprom.assessment.retest import retest_heading
+from hiprom.assessment.retest import compared, retest_heading
 from hiprom.assessment.wording import SIDE_WORDS, degrees_in_words, side_measure
 from hiprom.report.data import ReportData
 from hiprom.store import Store
@@ -77,6 +77,7 @@ def retest_context(data: ReportData) -> dict[str, Any] | None:
     rows = [{**row, "label": side_measure(row["side"], row["measure"])} for row in data.retest["rows"]]
     return {
         "rows": rows,
+        "compared": compared(rows),
         "summary": data.retest.get("summary"),
         "mdc_source": data.retest.get("mdc_source"),
         "before_id": data.before.id if data.before else None,

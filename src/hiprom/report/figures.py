@@ -117,14 +117,15 @@ def summary(analysis: dict[str, Any]) -> dict[str, Any]:
         "camera_position": words["camera_position"],
         "camera_advice": words["camera"],
         "trials": [rounded(t, TRIAL_FIELDS) for t in analysis.get("trials") or []],
+        "notes": words["notes"],
     }
 
 
 def summary_row(analysis: dict[str, Any], fig: dict[str, Any] | None = None) -> dict[str, Any]:
     """One analysis as the :data:`SUMMARY_COLUMNS` of a summary CSV, rounded as in the PDF.
 
-    ``fig`` is ``summary(analysis)`` when the caller already has it. Quality
-    notes are joined with ``"; "``.
+    ``fig`` is ``summary(analysis)`` when the caller already has it. The quality
+    notes are its sentences (:func:`~hiprom.assessment.wording.quality_notes`), one after the other.
     """
     fig = fig or summary(analysis)
     row: dict[str, Any] = {k: analysis.get(k) for k in ANALYSIS_FIELDS}
@@ -134,7 +135,7 @@ def summary_row(analysis: dict[str, Any], fig: dict[str, Any] | None = None) -> 
         row.update({f"{side}_{k}": fig["sides"][side].get(k) for k in SIDE_FIELDS})
     row.update({f"asymmetry_{k}": fig["asymmetry"].get(k) for k in ASYMMETRY_FIELDS})
     row["verdict"] = fig["verdict"]
-    row["quality_notes"] = "; ".join(str(n) for n in ((analysis.get("quality") or {}).get("notes") or []))
+    row["quality_notes"] = " ".join(fig["notes"])
     return row
 
 

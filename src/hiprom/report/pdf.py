@@ -20,6 +20,7 @@ import jinja2
 
 from hiprom import __version__
 from hiprom.assessment.reasons import reason_words
+from hiprom.assessment.wording import quality_notes
 from hiprom.atomic import atomic_write
 from hiprom.errors import ConfigError, InputError, missing_extra
 from hiprom.kinematics import COMPENSATION, flag_names
@@ -125,11 +126,9 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
     rows = measure_rows(fig)
     quality = a.get("quality") or {}
     invalid = [t for t in fig["trials"] if not t.get("valid")]
-    # "right: hip lifted off the seat during 1 trial" restates a trial listed as not counted: say it once
-    # (with the code's own words too, as analyses saved by earlier versions wrote the note).
-    restated = {f"{t['side']}: {words} during" for t in invalid for r in (t.get("reasons") or t.get("flags") or [])
-                for words in (reason_words([r]), r.replace("_", " "))}
-    notes = [n for n in quality.get("notes") or [] if not any(str(n).startswith(p) for p in restated)]
+    # "Right leg: hip lifted off the seat in 1 trial, which did not count." restates the trials listed, and
+    # "Left leg: could be measured in 85% of the frames." the measurable frames: each said once.
+    notes = quality_notes(a, in_report=True)
     snapshots = {side: _data_uri("image/png", png) for side, png in data.snapshots.items() if png}
     earlier = data.earlier
     history = data.history if earlier else ()
@@ -189,11 +188,6 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "history": shown,
         "since_first": data.since_first,
         "first_visit": first,
-        # The trend chart draws the latest sessions only; its caption says so, and from which day.
-        "all_sessions": len(history),
-        "trend_sessions": min(len(history), charts.MAX_TREND_SESSIONS),
-        "trend_from": shown_time(history[-charts.MAX_TREND_SESSIONS].recorded_utc, with_time=False)
-        if len(history) > charts.MAX_TREND_SESSIONS else None,
         # The legend explains the marks of the rows shown, so it comes only with one of them.
         "changed_since_first": any(v in ("improved", "decreased") for h in shown
                                    for measures in (data.since_first.get(h.id) or {}).values() for v in measures.values()),
