@@ -145,11 +145,23 @@ def width_problem(n_cells: int, n_header: int, delimiter: str) -> str:
     return text
 
 
+COLUMN_SPELLINGS: dict[str, str] = {
+    "patient": "subject",
+    "pseudonym": "subject",
+    "visit_date": "date",
+    "date_of_visit": "date",
+}
+"""Other names a clinic's sheet gives a column (as :func:`column_name` reads them) -> hiprom's: the subject
+(hiprom's pseudonym) and the day of the visit."""
+
+
 def column_name(header: str, known: Collection[str]) -> str:
     """A header cell as a column name: any case, spaces for underscores, a unit
     ("(°)", "[deg]", "°", "(º)": :data:`~hiprom.parsing.DEGREE_SIGNS`) or the ``_deg`` of a ``known`` name
-    left off (``"Left IR (°)"`` -> ``left_ir_deg``)."""
+    left off (``"Left IR (°)"`` -> ``left_ir_deg``), another name for it (:data:`COLUMN_SPELLINGS`:
+    ``"Visit date"`` -> ``date``) as hiprom's."""
     name = re.sub(r"[\s-]+", "_", _UNIT.sub("", header.strip().lower()).strip())
+    name = COLUMN_SPELLINGS.get(name, name)
     return name + "_deg" if name + "_deg" in known else name
 
 

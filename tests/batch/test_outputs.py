@@ -61,6 +61,17 @@ def test_batch_summary_has_the_columns_of_the_clinic_export(done, store, tmp_pat
     assert batch["left_internal_rotation_unc_deg"] != ""
 
 
+def test_the_series_file_starts_with_the_byte_order_mark_as_analyze_writes_it(done, tmp_path: Path) -> None:
+    """STEM.series.csv, as every CSV file hiprom writes, starts with the mark Excel reads as UTF-8 (it had
+    none), and is byte for byte the file `hiprom analyze --csv` writes."""
+    from hiprom.assessment import series_csv_file
+    from hiprom.tables import EXCEL_BOM
+
+    _, out, _, _, analysis = done
+    text = (out / "a.series.csv").read_text(encoding="utf-8")
+    assert text.startswith(EXCEL_BOM + "t_s,left_deg,") and text == series_csv_file(analysis)
+
+
 def test_finished_input_is_skipped_with_its_row(done) -> None:
     job, out, options, row, _ = done
     skipped = finished_row(job, out, options)

@@ -16,6 +16,7 @@ from hiprom.assessment.reasons import not_measurable_advice
 from hiprom.errors import InputError, NotMeasurableError
 from hiprom.landmarks import Landmark
 from hiprom.synthetic import Trial, protocol, seated_recording
+from hiprom.tables import EXCEL_BOM
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "samples" / "demo_seated_test.landmarks.npz"
@@ -57,7 +58,9 @@ def test_demo_sample_shows_the_whole_analysis(tmp_path):
     # the minus sign, as the page and the PDF do ("-6.0°" before); the JSON keeps the number.
     diff = result["asymmetry"]["internal_rotation_deg"]
     assert diff < 0 and f" −{abs(diff):.1f} │" in run.stdout and f"-{abs(diff):.1f}" not in run.stdout
-    lines = out_csv.read_text().splitlines()
+    text = out_csv.read_text(encoding="utf-8")
+    assert text.startswith(EXCEL_BOM)  # as every CSV file hiprom writes: Excel reads it as UTF-8 (it had none)
+    lines = text[1:].splitlines()
     assert lines[0].startswith("t_s,left_deg") and len(lines) == result["frames"] + 1
     assert not list(tmp_path.rglob("*.part"))  # atomic writes leave no temporary files
 

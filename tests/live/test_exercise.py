@@ -219,3 +219,20 @@ def test_a_hold_is_not_timed_while_no_pictures_come():
     result = proc.exercise_state()["result"]
     assert shown[int(np.sum(rec.t_ms <= 4500))] == pytest.approx(1.0, abs=0.15)
     assert result["holds_s"] == [pytest.approx(2.0, abs=0.15)] and result["reps"][0]["reasons"] == ["released_early"]
+
+
+def test_the_lead_in_is_not_timed_while_no_pictures_come():
+    """Still for 1 s, then no pictures for 1.5 s (the tab hidden), then still again: the lead-in's 2.5 s
+    count only the seconds with pictures, so counting starts 1.5 s after them. Before, it started on
+    the first picture after the gap, with the neutral taken from 1 s of frames."""
+    fps = 15.0
+    _, rot, comp = exercise_protocol([Rep(30.0, 3.0)], "left", "internal", fps=fps, lead_s=6.0)
+    rec = seated_recording(rot, fps=fps, image_noise_px=0.6, world_noise_m=0.002, seed=5, **comp)
+    proc = LiveProcessor(source_label="synthetic")
+    proc.start_exercise(LiveExercise(camera_exercise("chair_rotation_internal", "left"), "left"))
+    started = None
+    for i in np.flatnonzero((rec.t_ms <= 1000) | (rec.t_ms >= 2500)):
+        proc.process(rec.t_ms[i], rec.image[i], rec.world[i], rec.size_wh, int(rec.n_people[i]))
+        if started is None and proc.exercise_state()["counting"]:
+            started = rec.t_ms[i] / 1000.0
+    assert started == pytest.approx(4.0, abs=0.15)

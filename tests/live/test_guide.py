@@ -336,6 +336,26 @@ def test_calibration_waits_for_stillness_then_calibrates_once():
     assert any(s["countdown_s"] is not None and 0 < s["countdown_s"] < 2.0 for s in states)
 
 
+def test_calibration_and_set_up_do_not_count_time_without_frames():
+    """Still for 0.5 s, then no frames for 2 s (the tab hidden, the camera covered), then still again:
+    calibration's 2 s and the set-up's 1 s count only the time frames came. Before, the first frame after
+    the gap calibrated (2.5 s since the first still frame), and ended the set-up."""
+    calls: list[int] = []
+    guide = Guide(GuideConfig(calibrate_s=2.0), calibrate=lambda: calls.append(1))
+    guide.command("start")
+    guide.command("next")
+    t = np.concatenate([np.arange(0, 0.5, 1 / 30), np.arange(2.5, 5.0, 1 / 30)])
+    states = feed(guide, t, np.zeros((t.size, 2)))
+    after = int(np.searchsorted(t, 2.5))
+    assert states[after]["phase"] == "calibrate" and states[after]["countdown_s"] == 1.5
+    assert t[[s["phase"] for s in states].index("trial")] == pytest.approx(4.05, abs=0.05) and calls == [1]
+    guide = Guide(GuideConfig(setup_s=1.0))
+    guide.command("start")
+    t = np.concatenate([np.arange(0, 0.3, 1 / 30), np.arange(1.8, 3.0, 1 / 30)])
+    states = feed(guide, t, np.zeros((t.size, 2)), image=one_frame())
+    assert t[[s["phase"] for s in states].index("calibrate")] == pytest.approx(2.53, abs=0.05)
+
+
 def test_shins_at_the_edge_of_rest_do_not_make_the_words_take_turns():
     # A person whose shin hovers at the edge of rest (gt11's, on the page): "Hold still" and "Let both shins
     # hang" took turns about 8 times in 10 s, each read out by a screen reader. Words change once a state lasts.

@@ -208,6 +208,18 @@ def test_a_goniometer_sheet_keyed_by_subject_and_date_finds_its_sessions(store: 
         (ids["P-0043"], "P-0043", 30.0), (ids["P-0044"], "P-0044", 40.0)]
 
 
+@pytest.mark.parametrize(("subject", "day"), [("Patient", "Visit date"), ("Pseudonym", "Date of visit")])
+def test_a_sheet_s_own_names_for_the_subject_and_the_visit_date_are_read(store: Store, analysis: dict,
+                                                                        sydney_clock: None, subject: str,
+                                                                        day: str) -> None:
+    """'Patient' or 'Pseudonym', and 'Visit date' or 'Date of visit', head a clinic's sheet as often as
+    'subject' and 'date': they were refused ("no session column, nor subject and date columns")."""
+    ids = _goniometer_clinic(store, analysis)
+    made = import_reference_csv(store, f"{subject},{day},Instrument,Left IR\nP-0042,20/02/2026,Goniometer,32\n",
+                                "readings.csv")
+    assert [(r.session_id, r.subject, r.left_ir_deg) for r in made] == [(ids["P-0042"], "P-0042", 32.0)]
+
+
 @pytest.mark.parametrize(
     ("rows", "said"),
     [

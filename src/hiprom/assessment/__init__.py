@@ -19,7 +19,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from hiprom.assessment.exercises import EXERCISES_ENV, Catalogue, Dose, Exercise, load_catalogue
-from hiprom.assessment.export import result_json, series_csv
+from hiprom.assessment.export import result_json, series_csv, series_csv_file
 from hiprom.assessment.norms import NORMS_ENV, Norms, TrialSettings, load_norms
 from hiprom.assessment.program import (
     PROGRAM_SCHEMA,
@@ -92,6 +92,7 @@ __all__ = [
     "recommend",
     "result_json",
     "series_csv",
+    "series_csv_file",
     "trend",
     "verdict",
 ]

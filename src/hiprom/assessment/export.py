@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from hiprom.landmarks import SIDES
-from hiprom.tables import csv_text
+from hiprom.tables import csv_file_text, csv_text
 
 SERIES_COLUMNS: tuple[str, ...] = ("t_s",) + tuple(
     f"{side}_{kind}" for side in SIDES for kind in ("deg", "raw_deg", "unc_deg", "flags")
@@ -51,6 +51,16 @@ def series_csv(result: dict[str, Any]) -> str:
 
     Flag cells hold the frame's flag names joined by ``;`` (the one CSV writer, ``hiprom.tables``).
     """
+    return csv_text(SERIES_COLUMNS, _series_rows(result))
+
+
+def series_csv_file(result: dict[str, Any]) -> str:
+    """:func:`series_csv` as the text of a CSV file: byte-order mark first, as every CSV file hiprom writes
+    (``hiprom.tables.csv_file_text``), so Excel reads it as UTF-8."""
+    return csv_file_text(SERIES_COLUMNS, _series_rows(result))
+
+
+def _series_rows(result: dict[str, Any]) -> zip:
+    """One row per frame, in :data:`SERIES_COLUMNS` order."""
     series = result["series"]
-    columns = [series[col] for col in SERIES_COLUMNS]
-    return csv_text(SERIES_COLUMNS, zip(*columns))
+    return zip(*(series[col] for col in SERIES_COLUMNS))

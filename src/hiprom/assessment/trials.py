@@ -163,6 +163,21 @@ def seen_s(t_s: np.ndarray, seen: np.ndarray, start_s: float, end_s: float, dt_s
     return float(np.sum(inside[~unseen]))
 
 
+def frames_seen_s(t_s: Sequence[float] | np.ndarray, dt_s: float | None = None) -> float:
+    """Seconds from the first to the last of the frame times ``t_s`` ((n,) seconds, increasing) that
+    a live timer counts: a gap of more than :data:`MAX_UNSEEN_S` without frames (a tab hidden, the
+    camera covered, a connection stalled) is not counted, as a hold's (:func:`seen_s`); 0 for < 2 frames.
+
+    ``dt_s``: the source's frame interval, when known from more frames than these (a timer's first
+    frames either side of a gap are too few to tell the gap from the interval); else theirs.
+    """
+    t = np.asarray(t_s, dtype=float)
+    if t.shape[0] < 2:
+        return 0.0
+    dt = frame_interval_s(t) if dt_s is None else float(dt_s)
+    return seen_s(t, np.ones(t.shape[0], dtype=bool), float(t[0]), float(t[-1]), dt)
+
+
 def rest_offset_deg(angle_deg: np.ndarray, settings: TrialSettings) -> float:
     """Robust rest level of one side: the median of the frames near 0 deg.
 

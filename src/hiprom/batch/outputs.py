@@ -31,7 +31,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from hiprom import __version__
-from hiprom.assessment import Norms, result_json, series_csv
+from hiprom.assessment import Norms, result_json, series_csv_file
 from hiprom.atomic import PART_SUFFIX, atomic_write, output_error, part_prefix, private_dir
 from hiprom.batch.discover import Job
 from hiprom.batch.summary import SummaryRow
@@ -182,8 +182,8 @@ def write_outputs(job: Job, out_dir: Path, options: BatchOptions, fingerprint: d
         pass
     except OSError as exc:  # e.g. a name too long: the output's fault, not the input's
         raise output_error(paths.marker, exc) from None
-    # The same texts as `hiprom analyze --json/--csv` writes.
-    series, result = series_csv(analysis), result_json(analysis)
+    # The same texts as `hiprom analyze --json/--csv` writes to files.
+    series, result = series_csv_file(analysis), result_json(analysis)
     try:
         recording.save(paths.landmarks)
         with atomic_write(paths.series, "w") as fh:

@@ -137,7 +137,7 @@ def analyze(
 ) -> None:
     """Measure seated hip rotation in SOURCE (a video file or a .landmarks.npz recording)."""
     # Heavy imports here, so `hiprom --help` stays fast.
-    from hiprom.assessment import load_catalogue, load_norms, result_json, series_csv
+    from hiprom.assessment import load_catalogue, load_norms, result_json, series_csv, series_csv_file
     from hiprom.pipeline import analyze_recording, is_recording, load_or_track
     from hiprom.source import SourceSpec
     from hiprom.store.records import parse_visit_time
@@ -162,7 +162,8 @@ def analyze(
             err.print(f"saved landmarks to {escape(str(save_landmarks))}")
     result = analyze_recording(rec, norms, source=path.name, catalogue=catalogue)
 
-    texts = {p: make(result) for p, make in ((json_path, result_json), (csv_path, series_csv)) if p is not None}
+    series = series_csv if csv_path == STDOUT else series_csv_file  # a file starts with the byte-order mark
+    texts = {p: make(result) for p, make in ((json_path, result_json), (csv_path, series)) if p is not None}
     write_files({p: text for p, text in texts.items() if p != STDOUT})  # both or neither (a full disk)
     if STDOUT in texts:
         write_text(STDOUT, texts[STDOUT])

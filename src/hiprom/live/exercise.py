@@ -19,6 +19,7 @@ from typing import Any
 from hiprom.assessment.exercises import Catalogue, Exercise, load_catalogue
 from hiprom.assessment.reasons import reason_advice
 from hiprom.assessment.reps import UNFINISHED, Rep, RepCounter, exercise_result
+from hiprom.assessment.trials import frames_seen_s
 from hiprom.errors import ConfigError
 from hiprom.landmarks import SIDES
 
@@ -52,7 +53,8 @@ chair or the camera may have moved, and the old neutral would read their rest of
 read rest as 14 deg: no rep came back to rest again), so the lead-in runs again."""
 
 LEAD_IN_S = 2.5
-"""Seconds at least before counting: the meter's neutral is taken once the shins have also rested."""
+"""Seconds at least before counting: the meter's neutral is taken once the shins have also rested. Only
+while frames come: a gap of more than ``MAX_UNSEEN_S`` without frames is not counted (``frames_seen_s``)."""
 
 
 class LiveExercise:
@@ -90,7 +92,7 @@ class LiveExercise:
         self.leg = SIDES.index(side)  # the exercised leg: the lead-in needs it at rest, not the other one
         self._t_s = 0.0
         self.lead_in_s = float(lead_in_s)
-        self._t0: float | None = None
+        self._lead_in_t: list[float] = []  # the lead-in's frame times, s
         self._seen_at: float | None = None  # the last frame that showed a leg, while counting
         self.counting = False
         self._rest_hint: str | None = None  # while waiting to count: what keeps the neutral from being taken
@@ -101,15 +103,16 @@ class LiveExercise:
         """Still counting (not stopped)."""
         return self.result is None
 
-    def wants_calibration(self, t_s: float, rest_hint: str | None) -> bool:
+    def wants_calibration(self, t_s: float, rest_hint: str | None, dt_s: float | None = None) -> bool:
         """True once, on the first frame after ``lead_in_s`` with the exercised shin at rest (``rest_hint``
-        None); the caller calibrates its meter, then updates. ``rest_hint`` says what keeps it from it."""
-        if self._t0 is None:
-            self._t0 = float(t_s)
+        None); the caller calibrates its meter, then updates. ``rest_hint`` says what keeps it from it;
+        ``dt_s`` is the source's frame interval (s) when the caller knows it (``frames_seen_s``)."""
         if self.counting or not self.active:
             return False
+        if frames_seen_s(self._lead_in_t, dt_s) < self.lead_in_s:  # a lead-in done needs no more of them
+            self._lead_in_t.append(float(t_s))
         self._rest_hint = rest_hint
-        if rest_hint is None and t_s - self._t0 >= self.lead_in_s:
+        if rest_hint is None and frames_seen_s(self._lead_in_t, dt_s) >= self.lead_in_s:
             self.counting = True
             return True
         return False
@@ -121,7 +124,7 @@ class LiveExercise:
         if self.active and self.counting:
             self.counter.finish()
             self.counting = False
-            self._t0 = self._seen_at = None
+            self._lead_in_t, self._seen_at = [], None
 
     def update(self, t_s: float, angle_deg: Any, flag_bits: Any) -> bool:
         """Take one frame after the lead-in: ``angle_deg`` and ``flag_bits`` hold both sides (``SIDES`` order).

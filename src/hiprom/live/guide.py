@@ -35,19 +35,23 @@ Phases, in order::
 What each step keeps (its attempts, its figure) is in :mod:`hiprom.live.steps`.
 Angles are signed, ``+`` internal, ``-`` external, per the subject's own side.
 Times come from the frames (``t_ms``), never from the wall clock, so a
-recording replayed at any speed walks the same path.
+recording replayed at any speed walks the same path. The set-up's, the
+calibration's and the hold's timers count only while frames come: a gap of
+more than ``MAX_UNSEEN_S`` without frames (this device's tab hidden, the
+camera covered) is not counted (``assessment.trials.frames_seen_s``).
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from hiprom.assessment.reasons import reason_advice, reason_words
-from hiprom.assessment.trials import Trial, frame_interval_s, seen_s
+from hiprom.assessment.trials import Trial, frame_interval_s, frames_seen_s
 from hiprom.errors import HipromError
 from hiprom.kinematics.neutral import REST_MAX_DEG, REST_STILL_DEG
 from hiprom.landmarks import SIDES
@@ -63,6 +67,9 @@ STEPS: tuple[tuple[str, str], ...] = (
 """Order of the guided trials: side, direction."""
 
 COMMANDS = ("start", "next", "redo", "cancel")
+RECENT_FRAMES = 30
+"""The guide's timers (set-up, calibration, hold) take the source's frame interval over this many latest
+frames, to tell a gap without frames from the interval (``assessment.trials.frames_seen_s``)."""
 
 _SIGN = {"internal": 1.0, "external": -1.0}
 _FOOT_WAY = {"internal": "outward, away from the other leg", "external": "inward, toward the other leg"}
@@ -172,6 +179,7 @@ class Guide:
         self.trial_seq = 0  # +1 each time a trial closes; the page says its verdict (``last_trial``) then
         self.version = 0  # +1 on every phase change (start, cancel...)
         self._advised: set[str] = set()  # advice already given its long hold: a re-test is not held again
+        self._recent_t: deque[float] = deque(maxlen=RECENT_FRAMES)  # the latest frames' times, s
         self._reset("idle")
 
     # -- commands ----------------------------------------------------------
@@ -211,6 +219,11 @@ class Guide:
         return self.phase in ("calibrate", "trial")
 
     @property
+    def frame_interval_s(self) -> float:
+        """The source's frame interval (s): the median over the latest ``RECENT_FRAMES`` frames."""
+        return frame_interval_s(np.array(self._recent_t))
+
+    @property
     def wants_trials(self) -> bool:
         """True while a trial of the current step may just have closed: its leg is back at neutral."""
         return self.phase == "trial" and self.sub in ("move", "return") and self._at_neutral
@@ -237,6 +250,7 @@ class Guide:
         """Advance the state machine by one frame."""
         t_s = inp.t_ms / 1000.0
         self.t_s = t_s
+        self._recent_t.append(t_s)
         if self.phase == "setup":
             self._update_setup(inp, t_s)
         elif self.phase == "calibrate":
@@ -248,9 +262,8 @@ class Guide:
         self.checks = setup_checks(inp, self.cfg)
         advice = [c["hint"] for c in self.checks if not c["ok"] and not c["required"]]
         if all(c["ok"] for c in self.checks if c["required"]):
-            if self._since is None:
-                self._since = t_s
-            held = t_s - self._since
+            self._since.append(t_s)
+            held = frames_seen_s(self._since, self.frame_interval_s)
             done = held >= self._setup_hold_s
             waiting = done and inp.camera_pending
             self.countdown_s = None if waiting else max(0.0, self._setup_hold_s - held)
@@ -260,7 +273,7 @@ class Guide:
                 self._advised.update(advice)
                 self._enter("calibrate")
         else:
-            self._since = None
+            self._since = []
             self.countdown_s = None
             self.detail = next(c["hint"] for c in self.checks if not c["ok"])
 
@@ -284,7 +297,7 @@ class Guide:
         while len(self._window) > 1 and np.any(vals.max(axis=0) - vals.min(axis=0) > self.cfg.still_band_deg):
             self._window.pop(0)
             vals = vals[1:]
-        held = t_s - self._window[0][0]
+        held = frames_seen_s([t for t, _ in self._window], self.frame_interval_s)
         self.countdown_s = max(0.0, self.cfg.calibrate_s - held)
         if held >= self.cfg.calibrate_s:
             self._do_calibrate()
@@ -371,15 +384,13 @@ class Guide:
     def _held_s(self, band_deg: float) -> float:
         """How long (s) the latest samples of ``_hold`` have stayed within ``band_deg`` of each other, as the
         trials time a hold: not while no frame came for more than ``MAX_UNSEEN_S`` (``seen_s``)."""
-        times = np.array([h[0] for h in self._hold])
         vals = np.array([h[1] for h in self._hold])
         j = len(vals) - 1
         lo = hi = vals[j]
         while j > 0 and max(hi, vals[j - 1]) - min(lo, vals[j - 1]) <= band_deg:
             j -= 1
             lo, hi = min(lo, vals[j]), max(hi, vals[j])
-        return seen_s(times, np.ones(times.shape[0], dtype=bool), float(times[j]), float(times[-1]),
-                      frame_interval_s(times))
+        return frames_seen_s([h[0] for h in self._hold[j:]], self.frame_interval_s)
 
     def add_trials(self, trials: list[Trial]) -> None:
         """Closed trials from the detector; those of the current step are recorded (the rest ignored)."""
@@ -447,7 +458,7 @@ class Guide:
         self.phase = phase
         self.version += 1
         self.sub = ""
-        self._since: float | None = None
+        self._since: list[float] = []  # set-up: the times of the frames since the checks all held
         self._window: list[tuple[float, np.ndarray]] = []
         self._wanted: tuple[str, float] = ("", 0.0)  # calibration: the words the frames ask for, and since when
         self._hold: list[tuple[float, float]] = []

@@ -29,6 +29,7 @@ import numpy as np
 
 from hiprom.assessment import Norms, load_norms
 from hiprom.assessment.reasons import reason_words
+from hiprom.assessment.trials import frames_seen_s
 from hiprom.errors import HipromError
 from hiprom.kinematics import METHODS, LiveMeter, flag_names
 from hiprom.landmarks import LEFT_RIGHT_SWAP, SIDES
@@ -237,7 +238,7 @@ class LiveProcessor:
         self._size_wh = (int(size_wh[0]), int(size_wh[1]))
         ex = self.exercise  # the rest test only while it waits to count: it reads the meter's whole window
         if ex is not None and ex.active and not ex.counting and \
-                ex.wants_calibration(t_ms / 1000.0, self._rest_hint((ex.leg,))):
+                ex.wants_calibration(t_ms / 1000.0, self._rest_hint((ex.leg,)), self.guide.frame_interval_s):
             try:  # from the exercised leg, and the other one too when it rested as well
                 self.meter.calibrate(tuple(leg for leg in BOTH_LEGS if leg == ex.leg or self._rest_hint((leg,)) is None))
             except HipromError as exc:  # nobody still in view: count against the uncalibrated neutral
@@ -350,7 +351,8 @@ class LiveProcessor:
         angles = np.array([a for _, a in self._recent])[:, list(legs)]
         rested = bool(np.all(np.isfinite(angles)) and np.all(np.abs(angles) <= cfg.calibrate_max_deg))  # rest_hint, every frame
         still = bool(np.all(np.ptp(angles, axis=0) <= cfg.still_band_deg))
-        long_enough = self._recent[-1][0] - self._recent[0][0] >= self.meter.calibration_s / 2
+        long_enough = frames_seen_s([t for t, _ in self._recent], self.guide.frame_interval_s) >= \
+            self.meter.calibration_s / 2  # not across a gap without frames
         return None if rested and still and long_enough else hold_still(legs)
 
     def stream_ended(self) -> None:

@@ -18,6 +18,7 @@ from hiprom.assessment.result import FLAG_RULES
 from hiprom.assessment.trials import Trial, TrialTracker
 from hiprom.errors import HipromError
 from hiprom.kinematics.neutral import Neutral
+from hiprom.kinematics.smoothing import frames_per_second
 from hiprom.landmarks import SIDES
 from hiprom.pipeline import kinematics_of
 from hiprom.recording import LandmarkRecording
@@ -73,13 +74,14 @@ class GuidedRecorder:
     ) -> LandmarkRecording:
         """The frames from ``first`` on as a recording (times from the test's first frame) carrying the neutral.
 
-        The frame rate is always the whole test's, so a part is smoothed as the whole is.
+        The frame rate is always the whole test's, so a part is smoothed as the whole is: its typical
+        one (the median frame interval), which a gap without frames (this device's tab hidden) does not
+        lower.
         """
         if not self._frames:
             raise HipromError("the guided test collected no frames to measure")
         t_ms = np.array([f[0] for f in self._frames])
-        duration_s = (t_ms[-1] - t_ms[0]) / 1000.0
-        fps = (len(self._frames) - 1) / duration_s if duration_s > 0 else 30.0
+        fps = frames_per_second(t_ms / 1000.0, 30.0)
         frames = self._frames[first:]
         return LandmarkRecording(
             t_ms=t_ms[first:] - t_ms[0],
