@@ -99,7 +99,7 @@ def test_duration_of_a_variable_frame_rate_recording_is_its_timestamps_span() ->
 def test_truncated_note_reaches_recording_and_analysis(truncated_clip: Path, tmp_path: Path) -> None:
     """The recording keeps the note (saved and loaded), and the analysis lists it first."""
     rec = seated_recording(np.zeros((60, 2)), fps=30.0)
-    noted = dataclasses.replace(rec, notes=("cut.mp4 is truncated: ...",))
+    noted = dataclasses.replace(rec, source="cut.mp4", notes=("cut.mp4 is truncated: ...",))  # the file's own name
     back = LandmarkRecording.load(noted.save(tmp_path / "noted.landmarks.npz"))
     assert back.notes == noted.notes
     assert analyze_recording(back)["quality"]["notes"][0] == "cut.mp4 is truncated: ..."
