@@ -166,6 +166,16 @@ SAVE = """async (subject) => {
 }"""
 
 
+def _demo_page(launch, url: str):
+    """A 1280x800 page of the server at ``url`` once its frames come, and the list its script errors go to."""
+    page = launch().new_context(viewport={"width": 1280, "height": 800}).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(url + "/")
+    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=10_000)
+    return page, errors
+
+
 def test_a_new_test_lends_no_earlier_session_its_exercises_or_its_re_test(launch, tmp_path, fixture_analysis):
     """Ann's test saved as #1, then Bob's test (not saved yet) and an exercise: it was stored with #1,
     Ann's session ("Stored with session 1."). And every test saved after a "Test again" was shown as
@@ -177,11 +187,7 @@ def test_a_new_test_lends_no_earlier_session_its_exercises_or_its_re_test(launch
     settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(tmp_path / "r.db"))
     results = [results_summary(fixture_analysis, f"test-{i}") for i in range(5)]
     with serve_in_thread(settings) as url:
-        page = launch().new_context(viewport={"width": 1280, "height": 800}).new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(url + "/")
-        page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=10_000)
+        page, errors = _demo_page(launch, url)
         page.evaluate(SHOW, [results[0], fixture_analysis])
         ann = page.evaluate(SAVE, "P-ANN")
         page.evaluate(SHOW, [results[1], fixture_analysis])  # Bob's test, not saved
@@ -223,11 +229,7 @@ def test_a_re_test_of_a_test_that_measured_nothing_says_so_in_one_sentence(launc
                             created_utc="2026-11-21T20:50:00Z")  # ten minutes before the fixture's test
     settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(tmp_path / "r.db"))
     with serve_in_thread(settings) as url:
-        page = launch().new_context(viewport={"width": 1280, "height": 800}).new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(url + "/")
-        page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=10_000)
+        page, errors = _demo_page(launch, url)
         page.evaluate(SHOW, [results_summary(failed, "test-0"), failed])
         page.evaluate(SAVE, "P-NIL")
         page.evaluate("import('/static/exercises.js').then((m) => m.testAgain())")
