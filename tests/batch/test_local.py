@@ -21,6 +21,7 @@ from hiprom.batch.local import CRASH_MESSAGE, threads_per_worker
 from hiprom.errors import OutputPlaceError
 from hiprom.pipeline import analyze_path
 from hiprom.report.figures import rnd
+from hiprom.tables import EXCEL_BOM
 
 from .conftest import FAKE_ANALYZER, python_subprocess
 from .fakes import make_recordings
@@ -56,8 +57,8 @@ def test_outputs_match_the_single_file_pipeline(recordings: Path, tmp_path: Path
         assert written == expected
         assert row.figures["left_internal_rotation_deg"] == rnd(expected["sides"]["left"]["internal_rotation_deg"])
         assert row.figures["asymmetry_total_arc_deg"] == rnd(expected["asymmetry"]["total_arc_deg"])
-        header = paths.series.read_text().splitlines()[0]
-        assert header.startswith("t_s,")
+        header = paths.series.read_text(encoding="utf-8").splitlines()[0]
+        assert header.startswith(EXCEL_BOM + "t_s,")  # as analyze writes it: Excel reads it as UTF-8
     summary = read_summary(out / "summary.csv")
     assert [r["file"] for r in summary] == [r.file for r in result.rows]
     assert {r["status"] for r in summary} == {"ok"}
