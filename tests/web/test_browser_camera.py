@@ -223,6 +223,9 @@ def test_a_lost_connection_says_the_test_stopped_and_the_exercise_goes_on_with_i
         page.evaluate("([reps, state]) => Promise.all([import('/static/state.js'), import('/static/exercises.js')])"
                       ".then(([s, e]) => { s.app.exercise.reps = reps.slice(0, 2); e.updateExercise(state);"
                       " s.app.ws.close(); })", [reps, under_way])
+        # The socket's close event comes after close() returns: wait for it, then read what the page says.
+        page.wait_for_function("() => document.getElementById('exercise-say').textContent.startsWith('Connection lost')",
+                               timeout=5_000)
         said = page.locator("#exercise-say").inner_text()
         assert said == ("Connection lost: the exercise stopped after 2 reps, which are kept; rep 4 was cut off and"
                         " is not counted. It goes on when the connection is back: do rep 4 again."), said
