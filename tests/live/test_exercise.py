@@ -128,6 +128,34 @@ def test_a_small_rep_not_brought_back_is_told_to_come_back():
     assert all(s["back_s"] == 0.0 for s in states if not s["in_rep"])
 
 
+@pytest.mark.parametrize("away_as", ["no frames", "frames without the legs"])
+def test_come_back_to_the_middle_is_timed_only_while_the_leg_is_seen(away_as):
+    """The small rep of the last test back at 7 deg for 0.5 s, then 1.6 s unseen (the connection stalled:
+    no pictures; the camera covered: pictures without the legs; under the 2 s that run the lead-in again),
+    then at 7 deg again: "Come back to the middle" comes after 1 s seen back, 0.6 s after the gap. Before,
+    on the first picture after it (the page's back_s 2.1 s)."""
+    fps = 15.0
+    t, rot, comp = exercise_protocol([Rep(12.0, 3.0)] * 2, "left", "internal", fps=fps, lead_s=4.0, rest_s=3.0)
+    rot[:, 0] = np.where((t > 7.5) & (t < 11.0), np.maximum(rot[:, 0], 7.0), rot[:, 0])
+    rec = seated_recording(rot, fps=fps, image_noise_px=0.6, world_noise_m=0.002, seed=5, **comp)
+    away = (t > 8.2) & (t < 9.8)
+    proc = LiveProcessor(source_label="synthetic")
+    proc.start_exercise(LiveExercise(camera_exercise("chair_rotation_internal", "left"), "left"))
+    said, back_s = [], {}
+    for i in range(rec.n_frames):
+        if away[i] and away_as == "no frames":
+            continue
+        image, world = (np.full_like(rec.image[i], np.nan), np.full_like(rec.world[i], np.nan)) if away[i] \
+            else (rec.image[i], rec.world[i])
+        proc.process(rec.t_ms[i], image, world, rec.size_wh, int(not away[i]))
+        state = proc.exercise_state()
+        back_s[round(t[i], 2)] = state["back_s"]
+        if state["detail"] == "Come back to the middle to finish.":
+            said.append(t[i])
+    assert back_s[8.2] == 0.5 and back_s[9.8] == 0.5
+    assert said[0] == pytest.approx(10.4, abs=0.05) and said[-1] < 11.0
+
+
 @pytest.mark.parametrize("away_as", ["frames without the legs", "no frames"])
 def test_after_getting_up_and_sitting_back_the_neutral_is_taken_again(away_as: str):
     """After two reps the person gets up for 6 s and sits back with the chair turned 20 deg (the camera

@@ -228,7 +228,8 @@ def test_one_glitched_frame_in_a_hold_does_not_end_it():
 def test_the_hold_countdown_does_not_run_while_no_frames_come():
     """Told to hold, then no frames for 3 s (the tab hidden, the connection stalled), then the leg seen at
     the top again: the countdown goes on from where it was. Before, it counted the 3 s unseen and said
-    "Now back to the middle" on the first frame after them."""
+    "Now back to the middle" on the first frame after them. The peak read across the 3 s does not count,
+    as one read across frames without the leg ("leg not seen at the end of the turn")."""
     guide, _ = started_guide()
     t, a = trial_curve(0.0, 35.0, "right", hold_s=4.0)
     first = t < 1.0
@@ -237,7 +238,31 @@ def test_the_hold_countdown_does_not_run_while_no_frames_come():
     after = feed(guide, t[seen], a[seen])
     back = int(np.searchsorted(t[seen], told + 3.1))  # the first frame after the 3 s
     assert after[back]["sub"] == "hold" and 0.0 < after[back]["countdown_s"] < 1.0, after[back]
-    assert [tr.valid for tr in guide.steps[0].trials] == [True]
+    assert [(tr.valid, tr.reason) for tr in guide.steps[0].trials] == [(False, "leg not seen at the end of the turn")]
+
+
+@pytest.mark.parametrize("away_as", ["no frames", "frames without the leg"])
+def test_the_wait_back_at_neutral_does_not_run_while_the_leg_is_not_seen(away_as):
+    """A flick too short to be a trial ("Came back too soon"), 1.3 s back at neutral, then 20 s unseen (this
+    device's tab hidden: no frames; the camera covered: frames without the leg), then back at neutral: the
+    3 s wait for the trial goes on from 1.3 s, and "not measured" is said 1.7 s after the leg is seen again.
+    Before, it was said on the first frame after the 20 s, before the person was seen back."""
+    guide, _ = started_guide()
+    t = np.arange(0.0, 2.0, 1.0 / 30.0)
+    a = np.zeros((t.size, 2))
+    a[:, 1] = np.interp(t, [0.0, 0.4, 0.5, 0.6, 2.0], [0.0, 0.0, 20.0, 0.0, 0.0])
+    states = feed(guide, t, a)
+    assert "too soon" in states[-1]["detail"] and guide.sub == "return" and guide.steps[0].trials == []
+    waited = t[-1] - t[[s["sub"] for s in states].index("return") + 1]  # back at neutral from the next frame
+    assert waited == pytest.approx(1.3, abs=0.05)
+    back = np.arange(22.0, 26.0, 1.0 / 30.0)
+    if away_as == "frames without the leg":
+        covered = np.arange(2.0, 22.0, 1.0 / 30.0)
+        feed(guide, covered, np.full((covered.size, 2), np.nan))
+    states = feed(guide, back, np.zeros((back.size, 2)))
+    said = [t for t, s in zip(back, states) if s["detail"].startswith("That movement was not measured")]
+    assert states[0]["sub"] == "return" and said[0] == pytest.approx(22.0 + 3.0 - waited, abs=0.05)
+    assert guide.steps[0].trials == []
 
 
 def test_a_clinic_s_longer_minimum_hold_makes_the_guide_hold_as_long():

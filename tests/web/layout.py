@@ -79,15 +79,19 @@ MEASURE_JS = r"""
 BOX_JS = """(selector) => [...document.querySelectorAll(selector)].map((el) => {
   const r = el.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })"""
 
+# Of the selectors given, those whose elements (every one of each) are missing or partly outside the window.
+NOT_IN_VIEW_JS = """(selectors) => selectors.filter((sel) => {
+  const els = [...document.querySelectorAll(sel)];
+  return !els.length || els.some((el) => {
+    const r = el.getBoundingClientRect();
+    return r.top < 0 || r.bottom > window.innerHeight || r.left < 0 || r.right > document.documentElement.clientWidth;
+  });
+})"""
+
 # What a person doing the test must see without scrolling: the instruction with the room kept for its
 # detail (up to three lines), the step under way and the button that moves on; those partly outside the
 # window, by name.
-OUT_OF_VIEW_JS = """() => ["#prompt", ".prompt-box", "#steps .current", "#btn-next"].filter((sel) => {
-  const el = document.querySelector(sel);
-  if (!el) return true;
-  const r = el.getBoundingClientRect();
-  return r.top < 0 || r.bottom > window.innerHeight || r.left < 0 || r.right > document.documentElement.clientWidth;
-})"""
+OUT_OF_VIEW_JS = """() => (%s)(["#prompt", ".prompt-box", "#steps .current", "#btn-next"])""" % NOT_IN_VIEW_JS
 
 # Resolves, in the page, at the first change of the guide that makes ``cond(guide)`` true, with the
 # measurements taken in that same moment (a set-up or a hold lasts a fraction of a second at 3x).

@@ -16,7 +16,7 @@ import pytest
 from hiprom.server.runner import serve_in_thread
 from hiprom.server.settings import ServerSettings
 
-from .layout import arm, layout_problems, measured
+from .layout import MEASURE_JS, NOT_IN_VIEW_JS, arm, layout_problems, measured, problems_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -28,6 +28,15 @@ SPOKEN = "window.hiprom.spoken.map((s) => s.text)"
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory):
     settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(tmp_path_factory.mktemp("db") / "r.db"))
+    with serve_in_thread(settings) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def exercise_url(tmp_path_factory):
+    """A server of its own for the counted exercises: one started on ``demo_url``'s source would be there
+    for the guided tests after it."""
+    settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(tmp_path_factory.mktemp("db") / "e.db"))
     with serve_in_thread(settings) as url:
         yield url
 
@@ -128,3 +137,38 @@ def test_the_voice_toggle_is_remembered_and_silences_the_guide(launch, demo_url)
     assert page.evaluate(SPOKEN) == []
     page.locator("body").press("Escape")
     context.close()
+
+
+# While a counted exercise holds a rep: the panel with its hold's line.
+HOLDING = """() => /^hold /.test(document.getElementById('exercise-hold').textContent)"""
+# What a person sitting back from the screen watches during an exercise, without scrolling: the count and
+# the hold, what to do, Done, both dials and the exercised leg's angle.
+EXERCISE_IN_VIEW = ["#exercise-count", "#exercise-hold", "#exercise-say", "#btn-exercise-done", ".side .dial",
+                    "#angle-right"]
+
+
+EXERCISE_SIZES = [(390, 844), (844, 390), (640, 360), (1024, 768), (1920, 1080)]
+"""Each layout of the page once (1280x800 and 1366x768 are laid out as 1024x768), with a 1280x720 laptop at
+200 % zoom."""
+
+
+@pytest.mark.parametrize("width,height", EXERCISE_SIZES, ids=[f"{w}x{h}" for w, h in EXERCISE_SIZES])
+def test_a_counted_exercise_is_readable_with_its_dials_in_view_at_this_size(launch, exercise_url, width, height):
+    """At 640x360 (a 1280x720 laptop at 200 % zoom) the dials began 107 px below the window, under the
+    panel and the picture: a person sitting back saw neither dial nor angle. Measured in the moment a rep
+    is held (the hold's line shown): the demo's first trials turn the right foot inward."""
+    context = launch().new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
+                                   has_touch=min(width, height) < 600)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(exercise_url + "/")
+    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=10_000)
+    page.evaluate("import('/static/exercises.js').then((m) => m.startCounted('chair_rotation_internal', 'right'))")
+    seen = page.wait_for_function(
+        f"() => ({HOLDING})() ? {{ m: ({MEASURE_JS})(), unseen: ({NOT_IN_VIEW_JS})({EXERCISE_IN_VIEW!r}) }} : null",
+        timeout=90_000).json_value()
+    problems = problems_of(seen["m"]) + [f"out of view without scrolling: {sel}" for sel in seen["unseen"]]
+    assert problems == []
+    context.close()
+    assert not errors, errors

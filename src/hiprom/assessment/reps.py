@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 
 from hiprom.assessment.hold import RunningHold, hold_span
-from hiprom.assessment.trials import DIRECTIONS, seen_s
+from hiprom.assessment.trials import DIRECTIONS, frames_seen_s, seen_s
 from hiprom.kinematics import COMPENSATION, flag_names
 from hiprom.rounding import rounded, rounded_list
 
@@ -278,7 +278,7 @@ class RepCounter:
         self._start_seen = False  # the rep under way began after such a frame
         self._went_far = False
         self._top = -math.inf  # the highest angle of the rep under way (unmeasured frames keep the last)
-        self._back_since: float | None = None  # the rep went far and is back near, not at, rest since
+        self._back_t: list[float] = []  # the rep went far and is back near, not at, rest: its frames seen since
         # Back to return_fraction of the top since (t_s, index in _buf and angle of the lowest frame since).
         self._return: tuple[float, int, float] | None = None
         self._running = RunningHold(settings)  # the hold timer of the frames in _running_of
@@ -312,10 +312,7 @@ class RepCounter:
         """
         if not self.in_rep:
             return 0.0
-        if self._running_of is not self._buf:  # a new rep's frames (the list is only appended to meanwhile)
-            self._running, self._running_of = RunningHold(self.settings), self._buf
-        for frame in self._buf[self._running.n :]:
-            self._running.add(frame[0], frame[1])
+        self._sync_running()
         if self._running.last_seen < 0:
             return 0.0
         span = self._running.span()
@@ -325,11 +322,24 @@ class RepCounter:
         return seen_s(t, np.isfinite(self._running.m), span.start_s, min(t_s, float(t[span.last])),
                       self._running.interval_s)
 
+    def _sync_running(self) -> None:
+        """Add the rep under way's new frames to its :class:`~hiprom.assessment.hold.RunningHold`."""
+        if self._running_of is not self._buf:  # a new rep's frames (the list is only appended to meanwhile)
+            self._running, self._running_of = RunningHold(self.settings), self._buf
+        for frame in self._buf[self._running.n :]:
+            self._running.add(frame[0], frame[1])
+
     def back_so_far_s(self, t_s: float) -> float:
-        """How long a rep that went far has been back within ``start_deg`` without ending (0 otherwise):
-        a small rep not back within ``rest_deg`` nor to ``return_fraction`` of its peak is not over, and
-        the next one would be counted with it."""
-        return 0.0 if self._back_since is None or not self.in_rep else max(0.0, t_s - self._back_since)
+        """How long a rep that went far has been back within ``start_deg`` without ending (0 otherwise), up to
+        the last frame that saw the leg by ``t_s``: a small rep not back within ``rest_deg`` nor to
+        ``return_fraction`` of its peak is not over, and the next one would be counted with it. Timed as a
+        hold: not across more than ``MAX_UNSEEN_S`` without frames or without the leg
+        (:func:`~hiprom.assessment.trials.frames_seen_s` over the frames seen back, at the rep's frame
+        interval), nor while it is not seen."""
+        if not self.in_rep:
+            return 0.0
+        self._sync_running()
+        return frames_seen_s([b for b in self._back_t if b <= t_s], self._running.interval_s)
 
     def status(self, t_s: float) -> dict[str, Any]:
         """What the live page shows and says now: the count, the hold running, the last rep.
@@ -394,7 +404,10 @@ class RepCounter:
                     self._top, self._went_far = max(self._top, seen), self._went_far or seen > max(far, cfg.start_deg)
             else:
                 back = self._went_far and level <= cfg.start_deg
-                self._back_since = (self._back_since if self._back_since is not None else frame[0]) if back else None
+                if not back:
+                    self._back_t = []
+                elif math.isfinite(m):
+                    self._back_t.append(frame[0])
         self._rest_seen |= math.isfinite(m)
         self._prev = frame
         return done
@@ -408,7 +421,7 @@ class RepCounter:
     def _reset(self, low: float | None = None) -> None:
         """No rep under way: at rest (``low`` None) or at the low point ``low``."""
         self._buf, self._low, self._went_far, self._top = [], low, False, -math.inf
-        self._back_since = None
+        self._back_t = []
         self._return = None
 
     def _close(self, closed: bool) -> Rep | None:

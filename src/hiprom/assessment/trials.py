@@ -16,6 +16,9 @@ counts:
    (:func:`seen_s`: a stretch unseen for more than ``MAX_UNSEEN_S`` is paused). ``L`` alone is biased by noise (low
    for long windows: a minimum of noisy samples; high for short ones: a
    maximum over many windows); the centre of the whole hold is not.
+4. The trial does not count when the leg was not seen at its extreme (``unmeasured_at_peak``):
+   frames without it there, or a gap without any frames longer than ``MAX_UNSEEN_S``
+   (:func:`_hold_region`).
 
 One-frame spikes are replaced by their neighbours' median first
 (:func:`despike`), so they never start a trial or move a peak; longer
@@ -156,11 +159,18 @@ def seen_s(t_s: np.ndarray, seen: np.ndarray, start_s: float, end_s: float, dt_s
     before = s[i0 - 1] if i0 > 0 else start_s
     after = s[i1] if i1 < s.shape[0] else end_s
     frames = np.concatenate([[before], s[i0:i1], [after]])  # the measured frames around and in the span
-    unseen = np.diff(frames) - dt_s > MAX_UNSEEN_S + 1e-9
+    unseen = _unseen(np.diff(frames), dt_s)
     if not unseen.any():
         return float(end_s - start_s)
     inside = np.minimum(frames[1:], end_s) - np.maximum(frames[:-1], start_s)  # each gap's part in the span
     return float(np.sum(inside[~unseen]))
+
+
+def _unseen(gap_s: np.ndarray, dt_s: float) -> np.ndarray:
+    """Which of the times ``gap_s`` ((n,) seconds) between two frames that saw the leg are too long for
+    the leg to count as seen throughout: unseen for more than :data:`MAX_UNSEEN_S` (less ``dt_s``, the
+    frame interval). The one rule of :func:`seen_s` and of a gap without frames at a peak."""
+    return np.asarray(gap_s, dtype=float) - dt_s > MAX_UNSEEN_S + 1e-9
 
 
 def frames_seen_s(t_s: Sequence[float] | np.ndarray, dt_s: float | None = None) -> float:
@@ -271,33 +281,36 @@ def _extend(
     return i0, i1
 
 
-def _hold_region(m: np.ndarray, first: int, last: int, lo: float, w0: int, w1: int) -> tuple[int, int, int]:
+def _hold_region(
+    m: np.ndarray, t_s: np.ndarray, dt: float, first: int, last: int, lo: float, w0: int, w1: int
+) -> tuple[int, int, int]:
     """Grow [first, last] while samples stay >= ``lo``; NaN frames are bridged.
 
-    Returns (r0, r1, unseen): the hold's inclusive bounds and how many
-    unmeasured frames lie inside it or right beside it (where the angle might
-    have gone higher unseen).
+    Returns (r0, r1, unseen): the hold's inclusive bounds and how many frames
+    lie unmeasured inside it or right beside it, up to the first measured frame
+    under ``lo`` (where the angle might have gone higher unseen): NaN frames,
+    and the frames (of interval ``dt``) a gap without any would have held when
+    it is too long for the leg to count as seen (:func:`_unseen`: a tab hidden,
+    a camera stalled). Shorter gaps are a source's ordinary frame interval.
     """
-    unseen = int(np.sum(~np.isfinite(m[first : last + 1])))
     r0, r1 = first, last
-    for step, bound in ((-1, w0), (1, w1)):
+    reach = [first, last]  # the frames the walk looked at, each way
+    for side, (step, bound) in enumerate(((-1, w0), (1, w1))):
         i = (r0 if step < 0 else r1) + step
-        pending = 0
         while (i >= bound if step < 0 else i <= bound):
-            if not np.isfinite(m[i]):
-                pending += 1
-            elif m[i] >= lo:
+            if np.isfinite(m[i]) and m[i] >= lo:
                 if step < 0:
                     r0 = i
                 else:
                     r1 = i
-                unseen += pending
-                pending = 0
-            else:
+            elif np.isfinite(m[i]):
                 break
             i += step
-        unseen += pending
-    return r0, r1, unseen
+        reach[side] = max(i, bound) if step < 0 else min(i, bound)
+    e0, e1 = reach
+    gaps = np.diff(t_s[e0 : e1 + 1])
+    missing = int(np.sum(np.where(_unseen(gaps, dt), np.round(gaps / dt) - 1, 0)))
+    return r0, r1, int(np.sum(~np.isfinite(m[e0 : e1 + 1]))) + missing
 
 
 def find_trials(
@@ -405,7 +418,7 @@ def _measure_trial(
         reasons.append(BELOW_MIN_EXCURSION if small_but_held else HOLD_TOO_SHORT)
     window = m[first : last + 1]
     tol = max(settings.hold_tolerance_deg, 3.0 * _robust_sd(window[np.isfinite(window)]))
-    r0, r1, unseen = _hold_region(m, first, last, level - tol, w0, w1)
+    r0, r1, unseen = _hold_region(m, t_s, dt, first, last, level - tol, w0, w1)
     hold = m[r0 : r1 + 1]
     vals = hold[np.isfinite(hold)]
     peak = _central_level(vals)

@@ -43,8 +43,9 @@ def camera_exercise(exercise_id: str, side: str, catalogue: Catalogue | None = N
 
 
 BACK_SAY_S = 1.0
-"""A rep back near rest (within the counter's ``start_deg``, not its ``rest_deg``) this long is told to come
-back: it is not over, and the next rep would be counted with it as one."""
+"""A rep back near rest (within the counter's ``start_deg``, not its ``rest_deg``) this long, seen
+(``RepCounter.back_so_far_s``), is told to come back: it is not over, and the next rep would be counted
+with it as one."""
 
 AWAY_S = 2.0
 """Both legs unseen this long while counting (since the last frame that showed one: frames without them,

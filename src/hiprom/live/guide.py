@@ -36,9 +36,11 @@ What each step keeps (its attempts, its figure) is in :mod:`hiprom.live.steps`.
 Angles are signed, ``+`` internal, ``-`` external, per the subject's own side.
 Times come from the frames (``t_ms``), never from the wall clock, so a
 recording replayed at any speed walks the same path. The set-up's, the
-calibration's and the hold's timers count only while frames come: a gap of
-more than ``MAX_UNSEEN_S`` without frames (this device's tab hidden, the
-camera covered) is not counted (``assessment.trials.frames_seen_s``).
+calibration's, the hold's and the wait back at neutral (``no_trial_s``)
+timers count only while frames come: a gap of more than ``MAX_UNSEEN_S``
+without frames (this device's tab hidden, the camera stalled) is not counted
+(``assessment.trials.frames_seen_s``), nor, in the wait, more than that of
+frames without the leg (the camera covered).
 """
 
 from __future__ import annotations
@@ -104,7 +106,7 @@ class GuideConfig:
     min_valid: int = 2
     max_valid: int = 3
     max_attempts: int = 5
-    no_trial_s: float = 3.0  # back at neutral this long with no trial detected: ask again
+    no_trial_s: float = 3.0  # back at neutral this long (seen: frames_seen_s) with no trial detected: ask again
     visibility: float = 0.5
     min_body_frac: float = 0.30  # shoulders-to-ankles height / frame height: closer than this is too far
     max_body_frac: float = 0.95
@@ -374,10 +376,10 @@ class Guide:
                 self.detail = "Now back to the middle, shin vertical."
         elif self.sub == "return":
             if not self._at_neutral:
-                self._back_since = None
-            elif self._back_since is None:
-                self._back_since = t_s
-            elif t_s - self._back_since >= cfg.no_trial_s:
+                self._back = []
+                return
+            self._back.append(t_s)
+            if frames_seen_s(self._back, self.frame_interval_s) >= cfg.no_trial_s:
                 self._sub("move")
                 self.detail = "That movement was not measured: turn, hold still until the countdown ends, then come back."
 
@@ -463,7 +465,7 @@ class Guide:
         self._wanted: tuple[str, float] = ("", 0.0)  # calibration: the words the frames ask for, and since when
         self._hold: list[tuple[float, float]] = []
         self._low_frames = 0
-        self._back_since: float | None = None
+        self._back: list[float] = []  # return: the times of the frames back at neutral since
         self._at_neutral = False
         self.countdown_s: float | None = None
         self.current_deg: float | None = None
@@ -479,7 +481,7 @@ class Guide:
     def _sub(self, sub: str) -> None:
         self.sub = sub
         self._hold = []
-        self._back_since = None
+        self._back = []
         self.countdown_s = None
         if self.phase != "trial":
             return
