@@ -18,7 +18,7 @@ from hiprom import __version__
 from hiprom.errors import NotMeasurableError
 from hiprom.rounding import counted
 from hiprom.store import MEASURES
-from hiprom.store.store import folded
+from hiprom.store.subjects import folded
 from hiprom.validation.pairs import Pair
 from hiprom.validation.stats import MIN_PAIRS, agreement
 
