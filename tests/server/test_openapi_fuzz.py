@@ -30,6 +30,7 @@ MAX_EXAMPLES = 8
 RULES_BEYOND_JSON_SCHEMA = {
     "POST /api/sessions",
     "POST /api/subjects",  # a pseudonym shows a character and is not a subject number's form (18, #18)
+    "PATCH /api/subjects/{subject}",  # the same pseudonym rule, and not another subject's in other capitals
     "POST /api/sessions/{session_id}/references",  # at least one of the four angles
     "POST /api/references/import",  # a CSV's header and rows
     "PUT /api/sessions/{session_id}/program",  # items name exercises of the catalogue in force

@@ -324,7 +324,7 @@ def test_deleting_a_session_deletes_its_trials_series_and_landmarks(store: Store
 def test_a_failure_inside_the_transaction_leaves_nothing(
     store: Store, analysis: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import hiprom.store.store as module
+    import hiprom.store.sessions as module
 
     def boom(*args, **kwargs):
         raise OSError("disk unplugged")

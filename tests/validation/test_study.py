@@ -151,13 +151,13 @@ def test_the_clinic_mdc_replaces_the_published_one_from_20_retested_subjects(sto
 
 def test_pairs_csv_reads_optional_columns_and_names_bad_rows() -> None:
     pairs, unpaired = parse_pairs_csv("Measure,hiprom_deg,reference_deg,subject,rater\nleft_internal,30,28.5,S1,A\n")
-    assert pairs == [Pair("left_internal", 30.0, 28.5, "S1", None, "A", None)] and unpaired == []
+    assert pairs == [Pair("left_internal", 30.0, 28.5, "S1", None, "A", None, row="2")] and unpaired == []
     with pytest.raises(InputError, match="row 2: measure 'left_flexion' is unknown.*\n  row 3: reference_deg: '3O'"):
         parse_pairs_csv("measure,hiprom_deg,reference_deg\nleft_flexion,1,2\nleft_internal,3,3O\n")
     with pytest.raises(InputError, match="missing column\\(s\\) reference_deg"):
         parse_pairs_csv("measure,hiprom_deg\nleft_internal,3\n")
     european, _ = parse_pairs_csv("\ufeffMeasure;Hiprom (°);Reference (deg)\r\nleft_internal;30,5;28°\r\n\r\n")
-    assert european == [Pair("left_internal", 30.5, 28.0)]
+    assert european == [Pair("left_internal", 30.5, 28.0, row="2")]
 
 
 def test_pairs_that_name_no_subject_are_not_counted_as_0_subjects() -> None:
@@ -289,8 +289,8 @@ def test_readings_with_no_hiprom_figure_are_named_not_silently_left_out(store: S
 def test_a_pairs_sheet_with_the_reference_column_named_by_its_instrument_is_read() -> None:
     """A clinic heads its column 'Goniometer (°)': the file was refused, "missing column(s) reference_deg"."""
     pairs, _ = parse_pairs_csv("Subject;Measure;Hiprom (°);Goniometer (°)\nP-01;Left IR;30,5;29\nP-02;L ER;35;33\n")
-    assert pairs == [Pair("left_internal", 30.5, 29.0, "P-01", instrument="goniometer"),
-                     Pair("left_external", 35.0, 33.0, "P-02", instrument="goniometer")]
+    assert pairs == [Pair("left_internal", 30.5, 29.0, "P-01", instrument="goniometer", row="2"),
+                     Pair("left_external", 35.0, 33.0, "P-02", instrument="goniometer", row="3")]
     with pytest.raises(InputError, match="^CSV: columns 'Goniometer' and 'Inclinometer' both hold reference_deg; "
                                          "keep one and run again$"):
         parse_pairs_csv("measure,hiprom,Goniometer,Inclinometer\nleft IR,30,29,28\n")
@@ -332,12 +332,50 @@ def test_a_wide_sheet_one_row_per_person_and_visit_is_read_as_its_pairs() -> Non
             "Reference right IR\n"
             "P-01;20/02/2026;30,5;29;40;41;32;31\nP-02;20/02/2026;32;30;-;37;33;30\n")
     pairs, unpaired = parse_pairs_csv(text)
-    assert pairs == [Pair("left_internal", 30.5, 29.0, "P-01", instrument="goniometer"),
-                     Pair("left_external", 40.0, 41.0, "P-01", instrument="goniometer"),
-                     Pair("right_internal", 32.0, 31.0, "P-01"),
-                     Pair("left_internal", 32.0, 30.0, "P-02", instrument="goniometer"),
-                     Pair("right_internal", 33.0, 30.0, "P-02")]
+    assert pairs == [Pair("left_internal", 30.5, 29.0, "P-01", instrument="goniometer", row="2"),
+                     Pair("left_external", 40.0, 41.0, "P-01", instrument="goniometer", row="2"),
+                     Pair("right_internal", 32.0, 31.0, "P-01", row="2"),
+                     Pair("left_internal", 32.0, 30.0, "P-02", instrument="goniometer", row="3"),
+                     Pair("right_internal", 33.0, 30.0, "P-02", row="3")]
     assert unpaired == [{"row": "3", "measure": "left_external"}]
+
+
+WIDE_HEADER = "Visit date,hiprom L IR,Goniometer L IR,hiprom L ER,Goniometer L ER,hiprom R IR,Goniometer R IR,hiprom R ER,Goniometer R ER"
+WIDE_ROWS = ["2026-03-01,24.4,26.3,37.3,37.3,21.6,18.4,30.4,26.9", "2026-03-02,40.9,45.7,20.5,20.0,35.4,31.2,22.1,17.9",
+             "2026-03-03,34.9,30.2,33.0,28.1,44.1,40.0,37.4,46.4", "2026-03-04,47.7,47.3,29.6,25.8,37.7,42.2,29.2,34.8",
+             "2026-03-05,41.3,35.0,53.6,40.6,43.2,45.2,52.2,46.7", "2026-03-06,42.8,46.9,37.0,38.3,46.9,45.5,42.6,44.9"]
+
+
+def test_a_wide_sheet_without_subjects_counts_each_row_as_one_person_and_says_so() -> None:
+    """A wide sheet (one row per person and visit) without a subject column: its four pairs a row were counted
+    as four people. Six rows read "24 pairs of readings (people not named: each pair counts as one person)" and
+    the pooled ICC(2,1) was 0.87 where the six people give 0.89; two rows (two people) gave an ICC, SEM and
+    MDC95 (6.4 deg) as if from eight, where every figure needs at least three people."""
+    from hiprom.validation.study import counting_text, people_and_pairs
+
+    pairs, _ = parse_pairs_csv("\n".join([WIDE_HEADER, *WIDE_ROWS]) + "\n")
+    study = summarize(pairs)
+    assert study["n_subjects"] is None  # not named: how many people there were is unknown
+    assert people_and_pairs(study) == ("24 pairs of readings from 6 rows (people not named: each row counts as "
+                                       "one person)")
+    assert ("The file names no subject or session, so each row counts as one person: a person with several rows "
+            "counts as several") in counting_text(study)
+    named, _ = parse_pairs_csv("\n".join([f"subject,{WIDE_HEADER}", *(f"P{i},{r}" for i, r in enumerate(WIDE_ROWS))]))
+    assert summarize(named)["pooled"] == {**study["pooled"], "n_subjects": 6}  # six people's figures, as if named
+    with pytest.raises(NotMeasurableError, match=r"^8 pairs of hiprom and reference readings from 2 rows \(people "
+                       r"not named: each row counts as one person\) found; at least 3 rows are needed"):
+        summarize(parse_pairs_csv("\n".join([WIDE_HEADER, *WIDE_ROWS[:2]]))[0])
+
+
+def test_a_long_pairs_file_without_subjects_still_counts_each_pair_as_one_person() -> None:
+    from hiprom.validation.study import counting_text, people_and_pairs
+
+    pairs, _ = parse_pairs_csv("measure,hiprom_deg,reference_deg\n" + "".join(
+        f"left IR,{30 + i},{29 + i * 1.1}\n" for i in range(4)))
+    study = summarize(pairs)
+    assert study["pooled"]["n"] == 4 and study["pooled"]["icc_2_1"] is not None
+    assert people_and_pairs(study) == "4 pairs of readings (people not named: each pair counts as one person)"
+    assert "so each pair counts as one person: a person with several pairs counts as several" in counting_text(study)
 
 
 @pytest.mark.parametrize(

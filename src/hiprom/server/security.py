@@ -7,7 +7,7 @@
   name that resolves to 127.0.0.1.
 - **Origin check**: a browser request from another origin (``Origin`` whose
   scheme, host or port is not this server's) may not open a WebSocket or
-  change anything (POST, PUT, DELETE). Browsers do not apply the same-origin
+  change anything (POST, PUT, PATCH, DELETE). Browsers do not apply the same-origin
   rule to WebSockets, so without this any web page could watch the live stream.
 - **Token** (required when bound to a non-loopback address): given as
   ``Authorization: Bearer T``, ``X-Hiprom-Token: T``, ``?token=T`` or the

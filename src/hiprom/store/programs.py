@@ -56,6 +56,7 @@ class ProgramStore:
     if TYPE_CHECKING:
         def _tx(self, write: bool = False) -> contextlib.AbstractContextManager[Session]: ...
         def _find_session(self, s: Session, session_id: int | str) -> SessionRow: ...
+        def _find_subject(self, s: Session, ref: str | int) -> SubjectRow: ...
 
     def program(self, session_id: int | str) -> dict[str, Any] | None:
         """The home program kept for a session (``hiprom.program/1``), or ``None`` if none was kept."""
@@ -157,7 +158,7 @@ class ProgramStore:
         "analysis", "program", "exercise_results"}]``.
         """
         with self._tx() as s:
-            subject_row = self._find_subject(s, subject)  # type: ignore[attr-defined]
+            subject_row = self._find_subject(s, subject)
             rows = list(s.scalars(select(SessionRow).where(SessionRow.subject_id == subject_row.id)
                                   .order_by(SessionRow.recorded_utc, SessionRow.id)))
             programs, results = self._programs_and_results(s, [r.id for r in rows])

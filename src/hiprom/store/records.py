@@ -88,6 +88,15 @@ def check_pseudonym(pseudonym: str) -> str:
     return check_text(text, "pseudonym")
 
 
+def optional_text(value: Any, what: str = "text") -> str | None:
+    """Stripped text or ``None`` (for nothing, or only spaces); ``InputError`` naming ``what`` when it is
+    not valid Unicode."""
+    if value is None:
+        return None
+    text = check_text(str(value).strip(), what)
+    return text or None
+
+
 def parse_date_of_birth(value: date | str | None) -> date | None:
     """A birth date from a ``date`` or ``YYYY-MM-DD``; ``InputError`` if malformed or in the future
     (after today on the clinic's clock, :func:`local_day`: a baby born this morning in Sydney is

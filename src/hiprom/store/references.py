@@ -196,16 +196,12 @@ class ReferenceRecord:
 class ReferenceStore:
     """The store's methods for reference readings (mixed into :class:`hiprom.store.Store`)."""
 
-    where: str
+    if TYPE_CHECKING:
+        where: str
 
-    def _tx(self, write: bool = False) -> AbstractContextManager[Session]:  # provided by Store
-        raise NotImplementedError
-
-    def _find_session(self, s: Session, session_id: int | str) -> SessionRow:  # provided by Store
-        raise NotImplementedError
-
-    def _find_subject(self, s: Session, ref: str | int) -> SubjectRow:  # provided by Store
-        raise NotImplementedError
+        def _tx(self, write: bool = False) -> AbstractContextManager[Session]: ...
+        def _find_session(self, s: Session, session_id: int | str) -> SessionRow: ...
+        def _find_subject(self, s: Session, ref: str | int) -> SubjectRow: ...
 
     def add_reference(self, session_id: int | str, reading: ReferenceInput) -> ReferenceRecord:
         """Store one reading beside session ``session_id`` (``RecordNotFound`` if unknown)."""

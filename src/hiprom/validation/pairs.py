@@ -13,7 +13,7 @@ import csv
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,9 @@ class Pair:
     """Two readings of one measure, in degrees (``a_deg``: hiprom or first session; ``b_deg``: reference or re-test).
 
     ``subject``, ``session``, ``rater`` and ``instrument`` say where the pair
-    came from (any may be ``None`` for a CSV that leaves them out).
+    came from (any may be ``None`` for a CSV that leaves them out); ``row`` is
+    the row of a pairs CSV it was read from (header = row 1; a wide sheet's row
+    gives up to four pairs, one person's visit), ``None`` for the store's.
     """
 
     measure: str
@@ -45,6 +47,7 @@ class Pair:
     session: str | None = None
     rater: str | None = None
     instrument: str | None = None
+    row: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict."""
@@ -181,7 +184,7 @@ def parse_pairs_csv(text: str, where: str = "CSV") -> tuple[list[Pair], list[dic
                 if pair is None:
                     unpaired.append({"row": str(line), "measure": measure})
                 else:
-                    pairs.append(pair)
+                    pairs.append(replace(pair, row=str(line)))
     except csv.Error as exc:
         errors.append(f"row {reader.line_num}: not readable CSV ({exc})")
     if errors:

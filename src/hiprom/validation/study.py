@@ -18,7 +18,7 @@ from hiprom import __version__
 from hiprom.errors import NotMeasurableError
 from hiprom.rounding import counted
 from hiprom.store import MEASURES
-from hiprom.store.store import folded
+from hiprom.store.subjects import folded
 from hiprom.validation.pairs import Pair
 from hiprom.validation.stats import MIN_PAIRS, agreement
 
@@ -45,10 +45,11 @@ def figures(pairs: Sequence[Pair]) -> dict[str, Any]:
     people = units(pairs)
     n_subjects = counted_people(pairs)
     if n < MIN_PAIRS or len(set(people)) < MIN_PAIRS:
+        word = person_word(pairs)
         return {**dict.fromkeys(FIGURE_KEYS), "n": n, "n_subjects": n_subjects,
                 "note": f"{counted(n, 'pair')}"
-                        + ("" if len(set(people)) == n else f" from {counted(len(set(people)), 'subject')}")
-                        + f": at least {MIN_PAIRS} {'are' if len(set(people)) == n else 'subjects are'} "
+                        + ("" if len(set(people)) == n else f" from {counted(len(set(people)), word)}")
+                        + f": at least {MIN_PAIRS} {'are' if len(set(people)) == n else word + 's are'} "
                         "needed for any figure"}
     a = np.array([p.a_deg for p in pairs])
     b = np.array([p.b_deg for p in pairs])
@@ -61,18 +62,25 @@ def figures(pairs: Sequence[Pair]) -> dict[str, Any]:
 
 def units(pairs: Sequence[Pair]) -> list[str]:
     """Whose each pair is: its subject, else its session (readings of one visit are one person),
-    else the pair itself. Pairs of one unit count as one person in the limits of agreement."""
-    return [f"subject {p.subject}" if p.subject else f"session {p.session}" if p.session else f"pair {i}"
-            for i, p in enumerate(pairs)]
+    else the row of the pairs file it was read from (a wide sheet's row is one person's visit),
+    else the pair itself. Pairs of one unit count as one person in every figure."""
+    return [f"subject {p.subject}" if p.subject else f"session {p.session}" if p.session
+            else f"row {p.row}" if p.row else f"pair {i}" for i, p in enumerate(pairs)]
 
 
 def counted_people(pairs: Sequence[Pair]) -> int | None:
     """The people the figures count once each (:func:`units`): the subjects, and a session without
-    a subject as one person; ``None`` when no pair names its subject or session (then each pair
-    counts as a person, and how many people there were is unknown)."""
+    a subject as one person; ``None`` when no pair names its subject or session (then each row of
+    the file counts as a person, and how many people there were is unknown)."""
     if not any(p.subject or p.session for p in pairs):
         return None
     return len(set(units(pairs)))
+
+
+def person_word(pairs: Sequence[Pair]) -> str:
+    """What the figures count as one person (:func:`units`), in words: ``"subject"``, or ``"row"`` for a
+    pairs file that names no subject or session."""
+    return "subject" if counted_people(pairs) is not None else "row"
 
 
 def loa_ci_half_width(n: int) -> float:
@@ -108,9 +116,11 @@ def summarize(pairs: Sequence[Pair], kind: str = "agreement", filters: Mapping[s
         plural = "" if len(pairs) == 1 else "s"
         found = (f"{len(pairs)} re-test pair{plural} (two sessions of one subject on one day)" if kind == "retest"
                  else f"{len(pairs)} pair{plural} of hiprom and reference readings")
+        word = person_word(pairs)
         if people < len(pairs):
-            found += f" from {counted(people, 'subject')}"
-        need = f"at least {MIN_PAIRS} {'are' if people == len(pairs) else 'subjects are'} needed"
+            found += f" from {counted(people, word)}" + (" (people not named: each row counts as one person)"
+                                                          if word == "row" else "")
+        need = f"at least {MIN_PAIRS} {'are' if people == len(pairs) else word + 's are'} needed"
         todo = ("add reference readings with 'hiprom sessions reference' or give --pairs FILE.csv"
                 if kind == "agreement" else "store two sessions of a subject on the same day")
         raise NotMeasurableError(f"{found} found; {need} ({todo})")
@@ -152,15 +162,25 @@ def unpaired_text(study: Mapping[str, Any], shown: int = 5) -> str | None:
 
 def people_and_pairs(study: Mapping[str, Any]) -> str:
     """``"12 people, 36 pairs of readings"`` (a re-test: ``"12 people, 36 re-test pairs"``), or
-    ``"36 pairs of readings (people not named: each pair counts as one person)"``.
+    ``"36 pairs of readings (people not named: each pair counts as one person)"``, or for a wide sheet
+    ``"24 pairs of readings from 6 rows (people not named: each row counts as one person)"``.
 
     A pairs CSV may leave its subjects out: then their number is unknown,
     not 0, and the study is not called a pilot for it.
     """
     people, n = study["n_subjects"], study["n_pairs"]
     pairs = counted(n, "re-test pair") if study["kind"] == "retest" else counted(n, "pair") + " of readings"
-    return f"{counted(people, 'person', 'people')}, {pairs}" if people else \
-        f"{pairs} (people not named: each pair counts as one person)"
+    if people:
+        return f"{counted(people, 'person', 'people')}, {pairs}"
+    rows = _rows(study)
+    if rows < n:
+        return f"{pairs} from {counted(rows, 'row')} (people not named: each row counts as one person)"
+    return f"{pairs} (people not named: each pair counts as one person)"
+
+
+def _rows(study: Mapping[str, Any]) -> int:
+    """The rows of the pairs file the study's pairs were read from (a pair of no known row as one)."""
+    return len({p.get("row") or f"pair {i}" for i, p in enumerate(study["pairs"])})
 
 
 def labels(study: Mapping[str, Any]) -> tuple[str, str]:
@@ -194,7 +214,10 @@ def counting_text(study: Mapping[str, Any]) -> str:
             if study["kind"] == "retest" else
             f"A pair is hiprom's reading and the {instrument}'s of one measure of one person at one visit.")
     if not study["n_subjects"]:
-        return text
+        unit = "row" if _rows(study) < study["n_pairs"] else "pair"
+        return text + (f" The file names no subject or session, so each {unit} counts as one person: a person "
+                       f"with several {unit}s counts as several, and the figures look surer than the people "
+                       "support; add a subject column to count each person once.")
     again = repeats(study)
     if again:
         text += (f" {counted(len(again), 'person', 'people')} gave more than one pair of a measure (up to "

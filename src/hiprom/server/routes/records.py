@@ -31,14 +31,14 @@ from typing import Annotated, Any, Literal
 
 import anyio
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 from hiprom.assessment.schema import Analysis
 from hiprom.errors import HipromError, InputError, StoreError
 from hiprom.server.deps import PaperDep
 from hiprom.server.errors import responses
 from hiprom.store import RecordNotFound, Store
-from hiprom.store.records import SessionBase, pseudonym_problem
+from hiprom.store.records import PSEUDONYM_MAX, SessionBase, pseudonym_problem
 
 router = APIRouter(prefix="/api", tags=["records"], responses=responses(503))
 log = logging.getLogger("hiprom.server")
@@ -84,25 +84,28 @@ def _iso_date_text(value: Any) -> Any:
 IsoDate = Annotated[date, BeforeValidator(_iso_date_text), WithJsonSchema({"type": "string", "format": "date"})]
 """A date given as ``YYYY-MM-DD`` only (pydantic alone would read ``0`` as 1970-01-01)."""
 
-def _pseudonym(value: str | None) -> str | None:
+def _pseudonym(value: str) -> str:
     """The store's one pseudonym rule, as a pydantic check: its plain sentence, never a regular expression."""
-    if value is not None:
-        problem = pseudonym_problem(value.strip())
-        if problem is not None:
-            raise ValueError(problem)
+    problem = pseudonym_problem(value.strip())
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 
-Pseudonym = Annotated[str | None, AfterValidator(_pseudonym)]
+Pseudonym = Annotated[str, StringConstraints(max_length=PSEUDONYM_MAX), AfterValidator(_pseudonym)]
 """A subject's pseudonym: shows a character, no control characters, not a number form (``18``, ``#18``)."""
+
+PSEUDONYM_RULE = ("shows a character, no control characters, not digits only and not starting with '#' "
+                  "(those name a subject number)")
+
+SubjectRef = Annotated[str, StringConstraints(max_length=PSEUDONYM_MAX)]
+"""A subject named by pseudonym or by number (``12`` or ``#12``), as the store resolves it."""
 
 
 class SubjectCreate(BaseModel):
     """A new subject; a pseudonym like ``S-3F9A1C`` is made when none is given."""
 
-    pseudonym: Pseudonym = Field(None, max_length=64, description=(
-        "shows a character, no control characters, not digits only and not starting with '#' "
-        "(those name a subject number)"))
+    pseudonym: Pseudonym | None = Field(None, description=PSEUDONYM_RULE)
     name: str | None = Field(None, max_length=200)
     date_of_birth: str | None = Field(None, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", examples=["1984-05-17"],
                                       description="YYYY-MM-DD, not in the future", json_schema_extra={"format": "date"})
@@ -125,8 +128,8 @@ class SessionCreate(BaseModel):
     model_config = ConfigDict(strict=True)
 
     analysis: Analysis
-    subject: str | None = Field(None, max_length=64,
-                                description="pseudonym (added if new) or number (12 or #12; 404 if there is none)")
+    subject: SubjectRef | None = Field(None, description=(
+        "pseudonym (added if new) or number (12 or #12; 404 if there is none)"))
     operator: str | None = Field(None, max_length=200)
     notes: str | None = Field(None, max_length=20_000)
     camera: str | None = Field(None, max_length=200)

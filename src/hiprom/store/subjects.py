@@ -1,0 +1,203 @@
+"""Subjects: adding, finding, listing and deleting the people whose sessions the store keeps.
+
+A subject is referred to by pseudonym or by number (``12``, ``"12"``,
+``"#12"``: :func:`hiprom.parsing.record_id`, the number form that pseudonyms
+may not take). A pseudonym names one person whatever its capitals and accents
+(:func:`folded`), on SQLite and PostgreSQL alike. :class:`SubjectStore` is
+mixed into :class:`~hiprom.store.Store`; each method is one transaction, like
+the store's own.
+"""
+
+from __future__ import annotations
+
+import secrets
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, func, select
+
+from hiprom.errors import InputError, StoreError
+from hiprom.parsing import check_text, record_id
+from hiprom.store.records import (
+    RecordNotFound,
+    SubjectRecord,
+    check_pseudonym,
+    iso_utc,
+    optional_text,
+    parse_date_of_birth,
+    utc_now,
+)
+from hiprom.store.schema import SessionRow, SubjectRow
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from sqlalchemy.orm import Session
+
+
+class SubjectStore:
+    """Subjects (methods of :class:`~hiprom.store.Store`)."""
+
+    if TYPE_CHECKING:
+        where: str
+
+        def _tx(self, write: bool = False) -> AbstractContextManager[Session]: ...
+
+    def add_subject(
+        self,
+        pseudonym: str | None = None,
+        *,
+        name: str | None = None,
+        date_of_birth: date | str | None = None,
+        notes: str | None = None,
+    ) -> SubjectRecord:
+        """Add a subject; a pseudonym like ``S-3F9A1C`` is made when none is given.
+
+        Raises:
+            InputError: the pseudonym or birth date is malformed.
+            StoreError: a subject with this pseudonym exists.
+        """
+        code = check_pseudonym(pseudonym) if pseudonym is not None else f"S-{secrets.token_hex(3).upper()}"
+        dob = parse_date_of_birth(date_of_birth)
+        with self._tx(write=True) as s:
+            self._check_free(s, code)
+            row = SubjectRow(pseudonym=code, name=optional_text(name, "name"), date_of_birth=dob,
+                             notes=optional_text(notes, "notes"), created_utc=utc_now())
+            s.add(row)
+            s.flush()
+            return _subject_record(row, 0)
+
+    def subjects(self, find: str | None = None, limit: int | None = None) -> list[SubjectRecord]:
+        """Subjects by pseudonym, with their number of sessions: every one, or those whose
+        pseudonym or name contains ``find`` ignoring case and accents (:func:`folded`), at most
+        ``limit``."""
+        return self.subjects_counted(find, limit)[0]
+
+    def subjects_counted(self, find: str | None = None,
+                         limit: int | None = None) -> tuple[list[SubjectRecord], int]:
+        """:meth:`subjects`, and how many it would list without ``limit``: a search reads the
+        subjects once, counting those found past the limit as it goes."""
+        counts = (
+            select(SessionRow.subject_id, func.count(SessionRow.id).label("n"))
+            .group_by(SessionRow.subject_id)
+            .subquery()
+        )
+        with self._tx() as s:
+            query = (select(SubjectRow, func.coalesce(counts.c.n, 0))
+                     .outerjoin(counts, counts.c.subject_id == SubjectRow.id)
+                     .order_by(SubjectRow.pseudonym))
+            if not find:
+                rows = [_subject_record(row, n) for row, n in s.execute(query.limit(limit))]
+                more = limit is not None and len(rows) == limit
+                return rows, (s.scalar(select(func.count(SubjectRow.id))) or 0) if more else len(rows)
+            found: list[SubjectRecord] = []
+            total = 0
+            for row, n in _found(s.execute(query), find, lambda r: r[0]):
+                total += 1
+                if limit is None or len(found) < limit:
+                    found.append(_subject_record(row, n))
+            return found, total
+
+    def subject(self, ref: str | int) -> SubjectRecord:
+        """The subject with pseudonym (or number) ``ref``; ``RecordNotFound`` if none."""
+        with self._tx() as s:
+            row = self._find_subject(s, ref)
+            n = s.scalar(select(func.count(SessionRow.id)).where(SessionRow.subject_id == row.id)) or 0
+            return _subject_record(row, n)
+
+    def delete_subject(self, ref: str | int) -> int:
+        """Delete a subject and all its sessions; returns how many sessions went."""
+        with self._tx(write=True) as s:
+            row = self._find_subject(s, ref)
+            n = s.scalar(select(func.count(SessionRow.id)).where(SessionRow.subject_id == row.id)) or 0
+            s.execute(delete(SubjectRow).where(SubjectRow.id == row.id))
+            return n
+
+    def _check_free(self, s: Session, code: str, but: int | None = None, then: str = "") -> None:
+        """Refuse ``code`` as a new pseudonym while a subject (other than number ``but``) has it, also
+        in other capitals or accents (:func:`_alike`): the one rule of ``subjects add`` and ``rename``.
+
+        Raises:
+            StoreError: "subject 'P-0042' already exists ...; choose another pseudonym" and ``then``.
+        """
+        exact = s.scalar(select(SubjectRow.id).where(SubjectRow.pseudonym == code))
+        taken = [code] if exact is not None and exact != but else []
+        taken = taken or [row.pseudonym for row in _alike(s, code) if row.id != but]
+        if taken:
+            also = "" if taken == [code] else (" (pseudonyms that differ only in capitals or accents "
+                                               "name one person)")
+            raise StoreError(f"subject {taken[0]!r} already exists{also}; choose another pseudonym{then}")
+
+    def _find_subject(self, s: Session, ref: str | int) -> SubjectRow:
+        """The one resolver of a subject reference: a number form is always a number.
+
+        A subject an older hiprom stored under a pseudonym such as ``18`` or
+        ``#5`` (no longer accepted) is reached by its own number. A pseudonym
+        typed in other capitals or without its accents (``p-0042`` for
+        ``P-0042``) names the stored subject (:func:`_alike`): it is the same
+        person, and a new subject would split their visits in two.
+        """
+        number = record_id(ref)
+        if number is not None:
+            row = s.get(SubjectRow, number)
+        else:
+            text = check_text(str(ref).strip(), "subject")
+            row = s.scalar(select(SubjectRow).where(SubjectRow.pseudonym == text))
+            if row is None:
+                alike = _alike(s, text)
+                if len(alike) > 1:
+                    raise InputError(f"subject {text!r}: {', '.join(repr(r.pseudonym) for r in alike)} differ from it "
+                                     "only in capitals or accents; give one exactly as stored, or its number")
+                row = alike[0] if alike else None
+        if row is None:
+            raise RecordNotFound(f"no subject {str(ref)!r} in {self.where}; see 'hiprom subjects list'")
+        return row
+
+
+def folded(text: str) -> str:
+    """``text`` as subject search compares it: accents dropped and case folded.
+
+    ``"Élise"``, ``"ELISE"`` and ``"e\u0301lise"`` all give ``"elise"``; ``"Straße"`` gives
+    ``"strasse"``. Letters that are not a letter plus an accent (ø, ł, æ) stay themselves.
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _alike(s: Session, pseudonym: str) -> list[SubjectRow]:
+    """The subjects whose pseudonym equals ``pseudonym`` :func:`folded` (capitals and accents aside), by number.
+
+    Compared here, not in SQL, for the reason :func:`_found` gives.
+    """
+    key = folded(pseudonym)
+    ids = [sid for sid, code in s.execute(select(SubjectRow.id, SubjectRow.pseudonym)) if folded(code) == key]
+    return [s.get(SubjectRow, sid) for sid in sorted(ids)]
+
+
+def _found(rows: Iterable[Any], find: str, subject: Callable[[Any], Any]) -> Iterator[Any]:
+    """The ``rows`` whose subject (``subject(row)``, with ``pseudonym`` and ``name``) has ``find``
+    in its pseudonym or name, compared :func:`folded`.
+
+    The comparison runs here rather than in SQL so that SQLite and PostgreSQL find the same
+    subjects: SQLite folds the case of ASCII letters only, and PostgreSQL's folding depends on
+    the server's locale and neither drops accents without an extension.
+    """
+    key = folded(find)
+    for row in rows:
+        who = subject(row)
+        if key in folded(who.pseudonym) or (who.name is not None and key in folded(who.name)):
+            yield row
+
+
+def _subject_record(row: SubjectRow, n_sessions: int) -> SubjectRecord:
+    return SubjectRecord(
+        id=row.id,
+        pseudonym=row.pseudonym,
+        name=row.name,
+        date_of_birth=row.date_of_birth.isoformat() if row.date_of_birth else None,
+        notes=row.notes,
+        created_utc=iso_utc(row.created_utc) or "",
+        n_sessions=int(n_sessions),
+    )
