@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hiprom.report.figures import fmt
 from hiprom.store import MEASURES, Store
 from hiprom.validation import FIGURE_KEYS
 
@@ -166,13 +167,31 @@ def test_validate_prints_how_many_people_each_measure_comes_from(tmp_path: Path,
                                         "left_internal,40,36,P3\n")
     assert main(["validate", "--pairs", str(tmp_path / "pairs.csv")]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"measure +┃ +pairs ┃ people ┃ bias", out)
     assert re.search(r"hiprom against the reference: 3 people, 5 pairs of readings \(degrees\)", out)
-    assert re.search(r"Left internal rotation +│ +5 │ +3 │", out) and re.search(r"Left external rotation +│ +0 │ +— │", out)
+    assert re.search(r"┃ +Left internal rotation ┃ +Left external rotation ┃", out)
+    assert re.search(r"pairs +│ +5 │ +0 │", out) and re.search(r"people +│ +3 │ +— │", out)
     assert ("A pair is hiprom's reading and the reference instrument's of one measure of one person at one visit. "
             "1 person gave more than one pair of a measure (up to 3): each person counts once in every figure, "
             "however many pairs.") in " ".join(out.split())
-    assert "Bias and limits of agreement: hiprom minus reference. A measure needs pairs from at least 3 people" in out
+    assert ("Under each figure its 95 % confidence interval. Bias and limits of agreement: hiprom minus reference. "
+            "A measure needs pairs from at least 3 people") in " ".join(out.split())
+
+
+def test_validate_prints_every_figure_with_its_interval_the_mdc95_too(clinic: Path) -> None:
+    """'MDC95 4.9' from 11 people printed alone: how sure it is went unsaid, in the terminal for every figure."""
+    out = hiprom(clinic, "validate", "--instrument", "goniometer", "--rater", "B", "--json", "figures.json").stdout
+    study = json.loads((clinic / "figures.json").read_text())
+    rows = out.splitlines()
+    for name, key, digits in (("SEM", "sem", 1), ("MDC95", "mdc95", 1), ("ICC(2,1)", "icc_2_1", 2),
+                              ("bias", "bias", 1)):
+        figs = [*study["measures"].values(), study["pooled"]]
+        at = next(i for i, row in enumerate(rows) if row.startswith(name + " "))
+        suffix = "" if digits == 2 else "_deg"
+        assert [c.strip() for c in rows[at].split("│")[1:]] == [
+            fmt(f[key + suffix], digits) for f in figs]
+        assert [c.strip() for c in rows[at + 1].split("│")[1:]] == [
+            f"[{fmt(f[key + '_ci' + suffix][0], digits)}, {fmt(f[key + '_ci' + suffix][1], digits)}]" for f in figs]
+    assert "nan" not in out.lower()
 
 
 def test_a_subject_not_stored_is_said_unknown_not_as_too_few_pairs(clinic: Path) -> None:

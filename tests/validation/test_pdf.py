@@ -40,6 +40,20 @@ def test_the_table_gives_each_limit_of_agreement_with_its_confidence_interval() 
                 f"to {fmt(figs['loa_high_deg'])} [{fmt(high[0])}, {fmt(high[1])}]") in text
 
 
+def test_the_sem_and_mdc95_are_given_with_their_confidence_intervals() -> None:
+    """'MDC95 6.1' from 8 people stood alone, where the ICC and the limits beside it had intervals."""
+    study = summarize(synthetic_pairs(n_subjects=8, seed=3))
+    text = html.unescape(_text(pdf.render_html(study, "2026-06-01T10:00:00Z"))).replace("\xa0", " ")
+    assert "SEM [95 % CI] MDC95 [95 % CI]" in text
+    for figs in (*study["measures"].values(), study["pooled"]):
+        sem, mdc = figs["sem_ci_deg"], figs["mdc95_ci_deg"]
+        assert (f"{fmt(figs['sem_deg'])} [{fmt(sem[0])}, {fmt(sem[1])}] "
+                f"{fmt(figs['mdc95_deg'])} [{fmt(mdc[0])}, {fmt(mdc[1])}]") in text
+    f, meaning = study["pooled"], " ".join(pdf.meaning(study))
+    assert (f"must exceed the MDC95 of {fmt(f['mdc95_deg'])}° (95 % confidence: {fmt(f['mdc95_ci_deg'][0])} to "
+            f"{fmt(f['mdc95_ci_deg'][1])}°)") in meaning
+
+
 def test_repeated_readings_are_said_to_count_once_and_the_limits_uncertainty_follows_them() -> None:
     pairs = [Pair("left_internal", a, b, s) for s, a, b in [
         ("P1", 30, 29), ("P2", 35, 33), ("P3", 40, 37), ("P4", 28, 26), ("P5", 33, 28), ("P5", 33, 29)]]

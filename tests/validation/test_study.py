@@ -10,17 +10,20 @@ import numpy as np
 import pytest
 
 from hiprom.errors import InputError, NotMeasurableError
+from hiprom.report.figures import fmt
 from hiprom.store import MEASURES, ReferenceInput, Store
 from hiprom.validation import (
     FIGURE_KEYS,
     MIN_RETEST_SUBJECTS,
     Pair,
     mdc_in_force,
+    retest_pairs,
     stored_pairs,
     stored_retest_pairs,
     summarize,
 )
 from hiprom.validation.pairs import parse_pairs_csv
+from hiprom.validation.study import figures
 from hiprom.validation.stats import Z95
 
 from .conftest import synthetic_pairs
@@ -147,6 +150,10 @@ def test_the_clinic_mdc_replaces_the_published_one_from_20_retested_subjects(sto
     assert 1.8 < now.low_deg < 4.0 and now.low_deg == now.high_deg
     assert set(now.per_measure) == set(MEASURES) and now.for_measure("left_internal") == now.per_measure["left_internal"]
     assert "This clinic's own minimal detectable change" in now.text and "20 subjects" in now.text
+    # with how sure it is, as the validation report gives it
+    ci = figures(retest_pairs(store.figures()))["mdc95_ci_deg"]
+    assert f"{fmt(now.low_deg)}° (95 % confidence: {fmt(ci[0])} to {fmt(ci[1])}°)" in now.text
+    assert ci[0] < now.low_deg < ci[1]
 
 
 def test_pairs_csv_reads_optional_columns_and_names_bad_rows() -> None:

@@ -51,8 +51,9 @@ def meaning(study: Mapping[str, Any]) -> list[str]:
         f"For 95 % of people, {a} reads between {fmt(f['loa_low_deg'])}° and {fmt(f['loa_high_deg'])}° "
         f"from {b}: a difference inside these limits is what the two normally disagree by. With 95 % "
         f"confidence the lower limit is {_range(f['loa_low_ci_deg'])}° and the upper {_range(f['loa_high_ci_deg'])}°.",
-        f"A change between two readings must exceed the MDC95 of {fmt(f['mdc95_deg'])}° before it can be called "
-        "real rather than measurement error.",
+        f"A change between two readings must exceed the MDC95 of {fmt(f['mdc95_deg'])}° (95 % confidence: "
+        f"{_range(f['mdc95_ci_deg'])}°) before it can be called real rather than measurement error; with more "
+        "people the interval narrows.",
         f"ICC(2,1) of {fmt(f['icc_2_1'], 2)} (95 % confidence: {_range(f['icc_2_1_ci'], 2)}): 1 is perfect "
         "agreement, above 0.75 is usually called good and above "
         "0.9 excellent (Koo & Li 2016); the confidence interval, not the single figure, says what the data support.",

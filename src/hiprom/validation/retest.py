@@ -62,7 +62,9 @@ def mdc_from_sessions(sessions: Sequence[SessionFigures | SessionRecord], norms:
                   f"{fmt(published[1], 0)}° (this clinic has re-tested {subjects} of the {min_subjects} "
                   "subjects needed to use its own)."),
         )
-    pooled = figures(pairs)["mdc95_deg"]
+    pooled_figures = figures(pairs)
+    pooled, (low, high) = pooled_figures["mdc95_deg"], pooled_figures["mdc95_ci_deg"]
+    known = "" if low is None or high is None else f" (95 % confidence: {fmt(low)} to {fmt(high)}°)"
     per_measure = {}
     for m in MEASURES:
         mdc = figures([p for p in pairs if p.measure == m])["mdc95_deg"]  # None: pairs from too few people
@@ -70,7 +72,7 @@ def mdc_from_sessions(sessions: Sequence[SessionFigures | SessionRecord], norms:
             per_measure[m] = mdc
     return MdcInForce(
         low_deg=pooled, high_deg=pooled, source="clinic", n_subjects=subjects, per_measure=per_measure,
-        text=(f"This clinic's own minimal detectable change of hiprom, {fmt(pooled)}°, "
+        text=(f"This clinic's own minimal detectable change of hiprom, {fmt(pooled)}°{known}, "
               f"from same-day re-tests of {subjects} subjects."),
     )
 
