@@ -75,8 +75,24 @@ def test_what_the_figures_mean_gives_the_limits_and_the_icc_with_their_intervals
             f"{fmt(high[0])} to {fmt(high[1])}°.") in text
     assert f"ICC(2,1) of {fmt(f['icc_2_1'], 2)} (95 % confidence: {fmt(icc[0], 2)} to {fmt(icc[1], 2)})" in text
     same = summarize([Pair("left_internal", a, a, s) for s, a in (("A", 30.0), ("B", 35.0), ("C", 40.0))])
-    assert "ICC(2,1) of 1.00 (95 % confidence: —)" in " ".join(pdf.meaning(same))
-    assert pdf.meaning(same)[0] == "On average hiprom reads the same as the reference (95 % confidence: 0.0 to 0.0°)."
+    # readings alike in every pair: no interval, rather than "0.0 to 0.0°" or "(95 % confidence: —)"
+    assert pdf.meaning(same)[:2] == ["Every pair differed by exactly 0.0°, so there is no spread to put an interval "
+                                     "on; more people are needed.", "On average hiprom reads the same as the reference."]
+    assert "ICC(2,1) of 1.00: 1 is perfect agreement" in " ".join(pdf.meaning(same))
+
+
+@pytest.mark.parametrize("rows", [
+    [("A", 30, 30), ("B", 30, 30), ("C", 30, 30), ("D", 30, 30)],
+    [("A", 30, 29), ("B", 30, 29), ("C", 30, 29), ("D", 30, 29)],
+    [("A", 31, 30), ("B", 36, 35), ("C", 41, 40)],
+    [("A", 30, 29), ("B", 35, 33), ("C", 40, 37)],
+], ids=["all equal", "all 1 apart", "people differ, pairs 1 apart", "3 people"])
+def test_a_small_or_uniform_study_reads_in_words_without_nan_or_empty_intervals(rows: list[tuple]) -> None:
+    study = summarize([Pair("left_internal", float(a), float(b), s) for s, a, b in rows])
+    text = html.unescape(_text(pdf.render_html(study, "2026-06-01T10:00:00Z")))
+    assert "nan" not in text.lower() and "confidence: —" not in text and "0.0 to 0.0" not in text
+    if study["pooled"].get("note"):
+        assert f"Left internal rotation: {study['pooled']['note']}." in text
 
 
 def test_the_table_says_how_many_people_the_pairs_of_each_measure_come_from() -> None:

@@ -135,6 +135,11 @@ def test_readings_that_agree_exactly_give_figures_and_no_interval() -> None:
     assert figs["icc_2_1_ci"] == [None, None]
     # no spread: no interval, rather than one of zero width that 4 people cannot support
     assert figs["sem_ci_deg"] == figs["sem_consistency_ci_deg"] == figs["mdc95_ci_deg"] == [None, None]
+    assert figs["bias_ci_deg"] == figs["loa_low_ci_deg"] == figs["loa_high_ci_deg"] == [None, None]  # was [0, 0]
+    # four people all read 30 by hiprom and 29 by the goniometer: no ICC, where ICC(2,1) read 0.00
+    shifted = agreement(np.full(4, 30.0), np.full(4, 29.0))
+    assert math.isnan(shifted.icc.icc_2_1) and math.isnan(shifted.icc.icc_3_1)
+    assert shifted.bland_altman.bias == 1.0 and math.isnan(shifted.bland_altman.bias_ci.low)
 
 
 def test_sem_and_mdc_intervals_match_a_hand_computation_from_a_chi_square_table() -> None:

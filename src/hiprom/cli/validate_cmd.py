@@ -122,6 +122,9 @@ def _print(study: dict[str, Any]) -> None:
     out.print(table)
     order = " minus ".join(labels(study))
     out.print(Text(counting_text(study)))
+    for key, f in columns.items():  # too few pairs (0 shows in the table), or no spread to put an interval on
+        if f.get("note") and f["n"]:
+            out.print(Text(f"{MEASURE_WORDS[key]}: {f['note']}."))
     left_out = unpaired_text(study)
     if left_out:
         out.print(Text(left_out))

@@ -284,6 +284,8 @@ def _icc_from_mean_squares(msr: float, msc: float, mse: float, n: int, k: int, d
     # Shrout & Fleiss 1979, Table 2: single-reading forms of Cases 2 and 3.
     icc2 = _ratio(msr - mse, msr + (k - 1) * mse + k * (msc - mse) / n)
     icc3 = _ratio(msr - mse, msr + (k - 1) * mse)
+    if msr == 0 and mse == 0:  # the targets do not differ, nor the readings of one: no ICC (ICC(2,1) read 0)
+        icc2 = icc3 = math.nan
 
     q = 1 - alpha / 2
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -346,6 +348,9 @@ def bland_altman(a: np.ndarray, b: np.ndarray, alpha: float = 0.05,
         alpha: 1 - confidence level of the CIs (the limits themselves are always 95 %).
         subjects: (n,) whose each pair is; when one subject has several pairs the
             limits are those of repeated measures (:func:`_nested`). ``None``: every pair its own subject.
+
+    Pairs that all differ alike have no spread: the bias and the limits (all one value) come with
+    ``nan`` intervals and slope, as no finite sample supports an interval of zero width.
     """
     from scipy import stats  # imported when used: see the module's docstring
 
@@ -354,6 +359,10 @@ def bland_altman(a: np.ndarray, b: np.ndarray, alpha: float = 0.05,
     mean = x.mean(axis=1)
     n = diff.size
     group = _people(subjects, n)
+    if np.ptp(diff) == 0:  # every pair differed alike: no spread, so no interval (not one of zero width)
+        bias, none = float(diff[0]), Interval(math.nan, math.nan)
+        return BlandAltman(n=n, bias=bias, bias_ci=none, sd=0.0, loa_low=bias, loa_high=bias, loa_low_ci=none,
+                           loa_high_ci=none, slope=math.nan, slope_ci=none, slope_p=math.nan)
     if group is not None:
         return _nested(diff, mean, group, alpha)
     bias = float(diff.mean())

@@ -16,6 +16,7 @@ import numpy as np
 
 from hiprom import __version__
 from hiprom.errors import NotMeasurableError
+from hiprom.report.figures import fmt
 from hiprom.rounding import counted
 from hiprom.store import MEASURES
 from hiprom.store.store import folded
@@ -54,6 +55,15 @@ def figures(pairs: Sequence[Pair]) -> dict[str, Any]:
     b = np.array([p.b_deg for p in pairs])
     out = agreement(a, b, subjects=people).to_dict()
     out["n_subjects"] = n_subjects
+    notes = []
+    if out["sd_diff_deg"] == 0:
+        notes.append(f"every pair differed by exactly {fmt(out['bias_deg'])}°, so there is no spread to put an "
+                     "interval on; more people are needed")
+    if out["icc_2_1"] is None:
+        notes.append("no ICC: the readings do not differ from one person to another; measure people whose hips "
+                     "differ")
+    if notes:
+        out["note"] = "; ".join(notes)
     ci = out["loa_high_ci_deg"]
     out["loa_ci_half_width_deg"] = (ci[1] - ci[0]) / 2 if None not in ci else None
     return out
