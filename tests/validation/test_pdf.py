@@ -93,6 +93,13 @@ def test_a_small_or_uniform_study_reads_in_words_without_nan_or_empty_intervals(
     assert "nan" not in text.lower() and "confidence: —" not in text and "0.0 to 0.0" not in text
     if study["pooled"].get("note"):
         assert f"Left internal rotation: {study['pooled']['note']}." in text
+    assert "p 0.000" not in text  # three people whose differences fall on a line: "p < 0.001"
+
+
+@pytest.mark.parametrize(("p", "said"), [(0.0, "< 0.001"), (0.00049, "< 0.001"), (0.0005, "0.001"),
+                                         (0.0421, "0.042"), (None, "—")])
+def test_a_p_value_is_written_as_papers_write_it(p: float | None, said: str) -> None:
+    assert pdf.p_value(p) == said
 
 
 def test_the_table_says_how_many_people_the_pairs_of_each_measure_come_from() -> None:

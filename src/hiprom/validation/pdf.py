@@ -75,8 +75,13 @@ def meaning(study: Mapping[str, Any]) -> list[str]:
     p = f.get("proportional_bias_p")
     if p is not None and p < 0.05:
         lines.append(f"The difference changes with the size of the angle (slope {fmt(f['proportional_bias_slope'], 2)}, "
-                     f"p {fmt(p, 3)}): a single bias does not describe the agreement across the range.")
+                     f"p {p_value(p)}): a single bias does not describe the agreement across the range.")
     return lines
+
+
+def p_value(p: float | None) -> str:
+    """A p-value as papers give it: ``"0.042"``, ``"< 0.001"`` (not ``"0.000"``), or ``"—"``."""
+    return "—" if p is None else "< 0.001" if p < 0.0005 else fmt(p, 3)
 
 
 def _confidence(interval: list[float | None], unit: str, digits: int = 1) -> str:
@@ -152,6 +157,7 @@ def render_html(study: Mapping[str, Any], generated_utc: str | None = None) -> s
     env = jinja2.Environment(loader=jinja2.PackageLoader("hiprom.validation", "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["fmt"] = fmt
+    env.filters["p_value"] = p_value
     env.filters["when"] = shown_time
     return env.get_template("validation.html").render(**build_context(study, generated_utc))
 
