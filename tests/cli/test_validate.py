@@ -177,10 +177,22 @@ def test_validate_prints_how_many_people_each_measure_comes_from(tmp_path: Path,
             "A measure needs pairs from at least 3 people") in " ".join(out.split())
 
 
-def test_validate_prints_every_figure_with_its_interval_the_mdc95_too(clinic: Path) -> None:
+def test_validate_prints_every_figure_with_its_interval_the_mdc95_too(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """'MDC95 4.9' from 11 people printed alone: how sure it is went unsaid, in the terminal for every figure."""
-    out = hiprom(clinic, "validate", "--instrument", "goniometer", "--rater", "B", "--json", "figures.json").stdout
-    study = json.loads((clinic / "figures.json").read_text())
+    from hiprom.cli.main import main
+
+    rng = np.random.default_rng(15)
+    with (tmp_path / "pairs.csv").open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["measure", "hiprom_deg", "goniometer", "subject"])
+        for m in MEASURES:
+            for i, t in enumerate(rng.uniform(20, 50, 11)):
+                w.writerow([m, round(t + 2 + rng.normal(0, 1.5), 1), round(t + rng.normal(0, 1.5)), f"C-{i:02d}"])
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["validate", "--pairs", str(tmp_path / "pairs.csv"), "--json", str(tmp_path / "figures.json")]) == 0
+    out = capsys.readouterr().out
+    study = json.loads((tmp_path / "figures.json").read_text())
     rows = out.splitlines()
     for name, key, digits in (("SEM", "sem", 1), ("MDC95", "mdc95", 1), ("ICC(2,1)", "icc_2_1", 2),
                               ("bias", "bias", 1)):
