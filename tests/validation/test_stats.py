@@ -136,6 +136,11 @@ def test_readings_that_agree_exactly_give_figures_and_no_interval() -> None:
     # no spread: no interval, rather than one of zero width that 4 people cannot support
     assert figs["sem_ci_deg"] == figs["sem_consistency_ci_deg"] == figs["mdc95_ci_deg"] == [None, None]
     assert figs["bias_ci_deg"] == figs["loa_low_ci_deg"] == figs["loa_high_ci_deg"] == [None, None]  # was [0, 0]
+    # the same figures twice, as hiprom's own decimals (one recording analysed twice): the ANOVA's round-off
+    # left an error mean square of 3e-14 and an ICC interval of [1.00, 1.00]
+    again = agreement(np.array([24.39139052, 41.57947306, 33.53653051]), np.array([24.39139052, 41.57947306,
+                                                                                   33.53653051]))
+    assert again.icc.ms_error == 0.0 and math.isnan(again.icc.ci_3_1.low) and math.isnan(again.sem_consistency_ci.low)
     # four people all read 30 by hiprom and 29 by the goniometer: no ICC, where ICC(2,1) read 0.00
     shifted = agreement(np.full(4, 30.0), np.full(4, 29.0))
     assert math.isnan(shifted.icc.icc_2_1) and math.isnan(shifted.icc.icc_3_1)

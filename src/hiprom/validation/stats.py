@@ -268,7 +268,10 @@ def icc(ratings: np.ndarray, alpha: float = 0.05) -> IccResult:
     # Two-way ANOVA without replication: targets (rows), readers (columns), residual.
     ss_rows = k * np.sum((x.mean(axis=1) - grand) ** 2)
     ss_cols = n * np.sum((x.mean(axis=0) - grand) ** 2)
-    ss_error = np.sum((x - grand) ** 2) - ss_rows - ss_cols
+    ss_total = np.sum((x - grand) ** 2)
+    ss_error = ss_total - ss_rows - ss_cols
+    if ss_error <= 1e-12 * ss_total:  # round-off of the subtraction: readings alike in every target (1e-14, not 0,
+        ss_error = 0.0  # gave the ICC an interval [1.00, 1.00] and the SEM one of 1e-7 deg)
     df_rows, df_cols, df_error = n - 1, k - 1, (n - 1) * (k - 1)
     msr, msc, mse = ss_rows / df_rows, ss_cols / df_cols, max(ss_error / df_error, 0.0)
     return _icc_from_mean_squares(float(msr), float(msc), float(mse), n, k, df_rows, df_error, alpha)
