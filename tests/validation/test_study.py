@@ -11,11 +11,12 @@ import pytest
 
 from hiprom.errors import InputError, NotMeasurableError
 from hiprom.report.figures import fmt
-from hiprom.store import MEASURES, ReferenceInput, Store
+from hiprom.store import MEASURES, ReferenceInput, SessionFigures, Store
 from hiprom.validation import (
     FIGURE_KEYS,
     MIN_RETEST_SUBJECTS,
     Pair,
+    mdc_from_sessions,
     mdc_in_force,
     retest_pairs,
     stored_pairs,
@@ -154,6 +155,19 @@ def test_the_clinic_mdc_replaces_the_published_one_from_20_retested_subjects(sto
     ci = figures(retest_pairs(store.figures()))["mdc95_ci_deg"]
     assert f"{fmt(now.low_deg)}° (95 % confidence: {fmt(ci[0])} to {fmt(ci[1])}°)" in now.text
     assert ci[0] < now.low_deg < ci[1]
+
+
+def test_one_recording_analysed_twice_is_no_clinic_mdc_of_0() -> None:
+    """20 subjects' videos each analysed twice on the day read alike: the clinic's MDC became 0.0°, and every
+    change, however small, would have been called real. The published one stays in force, saying why."""
+    rng = np.random.default_rng(10)
+    sessions = []
+    for i in range(MIN_RETEST_SUBJECTS):
+        figs = [float(v) for v in rng.uniform(20, 50, 4)]
+        sessions += [SessionFigures(2 * i + k, f"R-{i}", f"2026-05-01T09:{30 * k:02d}:00Z", *figs) for k in (0, 1)]
+    mdc = mdc_from_sessions(sessions)
+    assert (mdc.source, mdc.low_deg, mdc.high_deg, mdc.per_measure) == ("published", 6.0, 9.0, {})
+    assert "20 re-tested subjects read exactly alike in both sessions, as one recording analysed twice" in mdc.text
 
 
 def test_pairs_csv_reads_optional_columns_and_names_bad_rows() -> None:
