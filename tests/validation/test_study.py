@@ -168,6 +168,11 @@ def test_one_recording_analysed_twice_is_no_clinic_mdc_of_0() -> None:
     mdc = mdc_from_sessions(sessions)
     assert (mdc.source, mdc.low_deg, mdc.high_deg, mdc.per_measure) == ("published", 6.0, 9.0, {})
     assert "20 re-tested subjects read exactly alike in both sessions, as one recording analysed twice" in mdc.text
+    # and 'hiprom validate --retest' says why, where it said "more people are needed"
+    study = summarize(retest_pairs(sessions), kind="retest")
+    assert study["pooled"]["note"] == ("every pair differed by exactly 0.0°, so there is no spread to put an interval "
+                                       "on; one recording analysed twice reads alike: a re-test is a second test, the "
+                                       "person seated again")
 
 
 def test_pairs_csv_reads_optional_columns_and_names_bad_rows() -> None:

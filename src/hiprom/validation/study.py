@@ -40,8 +40,9 @@ RECOMMENDED_SUBJECTS = 30
 """Subjects an agreement study should have at least (Koo & Li, J Chiropr Med 2016;15:155-163: >= 30 for an ICC)."""
 
 
-def figures(pairs: Sequence[Pair]) -> dict[str, Any]:
-    """The figures of one set of pairs: :data:`FIGURE_KEYS` and more (``None`` where n < MIN_PAIRS)."""
+def figures(pairs: Sequence[Pair], kind: str = "agreement") -> dict[str, Any]:
+    """The figures of one set of pairs: :data:`FIGURE_KEYS` and more (``None`` where n < MIN_PAIRS);
+    ``kind`` (:data:`KINDS`) words the ``note``."""
     n = len(pairs)
     people = units(pairs)
     n_subjects = counted_people(pairs)
@@ -57,8 +58,10 @@ def figures(pairs: Sequence[Pair]) -> dict[str, Any]:
     out["n_subjects"] = n_subjects
     notes = []
     if out["sd_diff_deg"] == 0:
+        why = ("one recording analysed twice reads alike: a re-test is a second test, the person seated again"
+               if kind == "retest" and out["bias_deg"] == 0 else "more people are needed")
         notes.append(f"every pair differed by exactly {fmt(out['bias_deg'])}°, so there is no spread to put an "
-                     "interval on; more people are needed")
+                     f"interval on; {why}")
     if out["icc_2_1"] is None:
         notes.append("no ICC: the readings do not differ from one person to another; measure people whose hips "
                      "differ")
@@ -133,8 +136,8 @@ def summarize(pairs: Sequence[Pair], kind: str = "agreement", filters: Mapping[s
         "filters": {k: v for k, v in (filters or {}).items() if v is not None},
         "n_pairs": len(pairs),
         "n_subjects": counted_people(pairs),
-        "measures": {m: figures(ps) for m, ps in by_measure.items()},
-        "pooled": figures(pairs),
+        "measures": {m: figures(ps, kind) for m, ps in by_measure.items()},
+        "pooled": figures(pairs, kind),
         "pairs": [p.to_dict() for p in pairs],
         "unpaired": [dict(u) for u in unpaired],
     }
