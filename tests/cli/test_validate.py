@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hiprom.report.figures import fmt
 from hiprom.store import MEASURES, Store
 from hiprom.validation import FIGURE_KEYS
 
@@ -166,13 +167,43 @@ def test_validate_prints_how_many_people_each_measure_comes_from(tmp_path: Path,
                                         "left_internal,40,36,P3\n")
     assert main(["validate", "--pairs", str(tmp_path / "pairs.csv")]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"measure +┃ +pairs ┃ people ┃ bias", out)
     assert re.search(r"hiprom against the reference: 3 people, 5 pairs of readings \(degrees\)", out)
-    assert re.search(r"Left internal rotation +│ +5 │ +3 │", out) and re.search(r"Left external rotation +│ +0 │ +— │", out)
+    assert re.search(r"┃ +Left internal rotation ┃ +Left external rotation ┃", out)
+    assert re.search(r"pairs +│ +5 │ +0 │", out) and re.search(r"people +│ +3 │ +— │", out)
     assert ("A pair is hiprom's reading and the reference instrument's of one measure of one person at one visit. "
             "1 person gave more than one pair of a measure (up to 3): each person counts once in every figure, "
             "however many pairs.") in " ".join(out.split())
-    assert "Bias and limits of agreement: hiprom minus reference. A measure needs pairs from at least 3 people" in out
+    assert ("Under each figure its 95 % confidence interval. Bias and limits of agreement: hiprom minus reference. "
+            "A measure needs pairs from at least 3 people") in " ".join(out.split())
+
+
+def test_validate_prints_every_figure_with_its_interval_the_mdc95_too(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """'MDC95 4.9' from 11 people printed alone: how sure it is went unsaid, in the terminal for every figure."""
+    from hiprom.cli.main import main
+
+    rng = np.random.default_rng(15)
+    with (tmp_path / "pairs.csv").open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["measure", "hiprom_deg", "goniometer", "subject"])
+        for m in MEASURES:
+            for i, t in enumerate(rng.uniform(20, 50, 11)):
+                w.writerow([m, round(t + 2 + rng.normal(0, 1.5), 1), round(t + rng.normal(0, 1.5)), f"C-{i:02d}"])
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["validate", "--pairs", str(tmp_path / "pairs.csv"), "--json", str(tmp_path / "figures.json")]) == 0
+    out = capsys.readouterr().out
+    study = json.loads((tmp_path / "figures.json").read_text())
+    rows = out.splitlines()
+    for name, key, digits in (("SEM", "sem", 1), ("MDC95", "mdc95", 1), ("ICC(2,1)", "icc_2_1", 2),
+                              ("bias", "bias", 1)):
+        figs = [*study["measures"].values(), study["pooled"]]
+        at = next(i for i, row in enumerate(rows) if row.startswith(name + " "))
+        suffix = "" if digits == 2 else "_deg"
+        assert [c.strip() for c in rows[at].split("│")[1:]] == [
+            fmt(f[key + suffix], digits) for f in figs]
+        assert [c.strip() for c in rows[at + 1].split("│")[1:]] == [
+            f"[{fmt(f[key + '_ci' + suffix][0], digits)}, {fmt(f[key + '_ci' + suffix][1], digits)}]" for f in figs]
+    assert "nan" not in out.lower()
 
 
 def test_a_subject_not_stored_is_said_unknown_not_as_too_few_pairs(clinic: Path) -> None:
@@ -203,3 +234,61 @@ def test_a_day_typed_as_a_clinic_writes_it_is_refused_with_an_example(args: list
     assert main(args) == 2
     err = capsys.readouterr().err
     assert said in err and "%Y" not in err and "Traceback" not in err
+
+
+HEAD = "measure,hiprom_deg,reference_deg,subject\n"
+FEW = HEAD + "left_internal,30,29,P1\nleft_internal,35,33,P2\n"
+TWO_PEOPLE = FEW + "left_internal,40,37,P2\n"
+THREE_PEOPLE = FEW + "left_internal,40,37,P3\n"
+ALL_EQUAL = HEAD + "".join(f"left_internal,30,30,P{i}\n" for i in range(4))
+SHIFTED = HEAD + "".join(f"left_internal,30,29,P{i}\n" for i in range(4))
+HIPROM_MISSING = THREE_PEOPLE + "left_internal,28,28,P4\nright_internal,,30,P1\nright_internal,NA,33,P2\n" \
+                                "right_internal,33,32,P3\nright_internal,-,35,P4\n"
+LEFT_ONLY = ("Patient,Visit date,hiprom L IR,Goniometer L IR,hiprom L ER,Goniometer L ER\n"
+             "P1,2026-03-01,31,30,40,41\nP2,2026-03-01,36,33,38,35\nP3,2026-03-02,41,40,45,44\n"
+             "P4,2026-03-02,29,28,,33\n")
+
+
+@pytest.mark.parametrize(
+    ("sheet", "code", "said"),
+    [
+        (FEW, 4, ["hiprom: error: 2 pairs of hiprom and reference readings found; at least 3 are needed"]),
+        (TWO_PEOPLE, 4, ["3 pairs of hiprom and reference readings from 2 subjects found; at least 3 subjects"]),
+        (THREE_PEOPLE, 0, ["SEM       │                    1.5", "[0.7, 4.8]", "MDC95", "[1.9, 13.4]"]),
+        (ALL_EQUAL, 0, ["Left internal rotation: every pair differed by exactly 0.0°, so there is no spread to put an "
+                        "interval on; more people are needed; no ICC: the readings do not differ from one person "
+                        "to another"]),
+        (SHIFTED, 0, ["every pair differed by exactly 1.0°", "no ICC"]),
+        (HIPROM_MISSING, 0, ["Right internal rotation: 1 pair: at least 3 are needed for any figure.",
+                             "3 rows of the file have hiprom's or the reference instrument's reading blank or marked "
+                             "not measured (row 6, right internal rotation; row 7, right internal rotation; row 9, "
+                             "right internal rotation): they are left out."]),
+        (LEFT_ONLY, 0, ["hiprom against the goniometer: 4 people, 7 pairs of readings",
+                        "1 row of the file has hiprom's or the goniometer's reading blank"]),
+    ],
+    ids=["2 pairs", "2 people", "3 people", "all equal", "all 1 apart", "hiprom missing", "left only"],
+)
+def test_a_small_or_odd_sheet_gives_one_line_or_figures_with_honest_intervals(
+        sheet: str, code: int, said: list[str], tmp_path: Path, capsys: pytest.CaptureFixture,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four people read 30° by both: '0.0 [0.0, 0.0]' claimed a certainty four people cannot give, and the
+    same four 1° apart read 'ICC(2,1) 0.00' as if hiprom disagreed; never a traceback or a NaN."""
+    from hiprom.cli.main import main
+
+    monkeypatch.setenv("COLUMNS", "200")
+    (tmp_path / "sheet.csv").write_text(sheet, encoding="utf-8")
+    assert main(["validate", "--pairs", str(tmp_path / "sheet.csv"), "--json", str(tmp_path / "v.json")]) == code
+    out, err = capsys.readouterr()
+    shown = " ".join((out + err).split())
+    for words in said:
+        assert " ".join(words.split()) in shown
+    assert "Traceback" not in err and "nan" not in shown.lower()
+    if code:
+        assert err.count("\n") == 1 and not (tmp_path / "v.json").exists()
+        return
+    text = (tmp_path / "v.json").read_text(encoding="utf-8")
+    assert "NaN" not in text and "Infinity" not in text
+    for figs in json.loads(text)["measures"].values():
+        for key in ("bias_ci_deg", "loa_low_ci_deg", "sem_ci_deg", "mdc95_ci_deg", "icc_2_1_ci"):
+            low, high = figs.get(key) or (None, None)
+            assert (low is None) == (high is None) and (low is None or low < high), (key, figs)

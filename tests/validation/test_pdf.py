@@ -40,6 +40,20 @@ def test_the_table_gives_each_limit_of_agreement_with_its_confidence_interval() 
                 f"to {fmt(figs['loa_high_deg'])} [{fmt(high[0])}, {fmt(high[1])}]") in text
 
 
+def test_the_sem_and_mdc95_are_given_with_their_confidence_intervals() -> None:
+    """'MDC95 6.1' from 8 people stood alone, where the ICC and the limits beside it had intervals."""
+    study = summarize(synthetic_pairs(n_subjects=8, seed=3))
+    text = html.unescape(_text(pdf.render_html(study, "2026-06-01T10:00:00Z"))).replace("\xa0", " ")
+    assert "SEM [95 % CI] MDC95 [95 % CI]" in text
+    for figs in (*study["measures"].values(), study["pooled"]):
+        sem, mdc = figs["sem_ci_deg"], figs["mdc95_ci_deg"]
+        assert (f"{fmt(figs['sem_deg'])} [{fmt(sem[0])}, {fmt(sem[1])}] "
+                f"{fmt(figs['mdc95_deg'])} [{fmt(mdc[0])}, {fmt(mdc[1])}]") in text
+    f, meaning = study["pooled"], " ".join(pdf.meaning(study))
+    assert (f"must exceed the MDC95 of {fmt(f['mdc95_deg'])}° (95 % confidence: {fmt(f['mdc95_ci_deg'][0])} to "
+            f"{fmt(f['mdc95_ci_deg'][1])}°)") in meaning
+
+
 def test_repeated_readings_are_said_to_count_once_and_the_limits_uncertainty_follows_them() -> None:
     pairs = [Pair("left_internal", a, b, s) for s, a, b in [
         ("P1", 30, 29), ("P2", 35, 33), ("P3", 40, 37), ("P4", 28, 26), ("P5", 33, 28), ("P5", 33, 29)]]
@@ -61,8 +75,31 @@ def test_what_the_figures_mean_gives_the_limits_and_the_icc_with_their_intervals
             f"{fmt(high[0])} to {fmt(high[1])}°.") in text
     assert f"ICC(2,1) of {fmt(f['icc_2_1'], 2)} (95 % confidence: {fmt(icc[0], 2)} to {fmt(icc[1], 2)})" in text
     same = summarize([Pair("left_internal", a, a, s) for s, a in (("A", 30.0), ("B", 35.0), ("C", 40.0))])
-    assert "ICC(2,1) of 1.00 (95 % confidence: —)" in " ".join(pdf.meaning(same))
-    assert pdf.meaning(same)[0] == "On average hiprom reads the same as the reference (95 % confidence: 0.0 to 0.0°)."
+    # readings alike in every pair: no interval, rather than "0.0 to 0.0°" or "(95 % confidence: —)"
+    assert pdf.meaning(same)[:2] == ["Every pair differed by exactly 0.0°, so there is no spread to put an interval "
+                                     "on; more people are needed.", "On average hiprom reads the same as the reference."]
+    assert "ICC(2,1) of 1.00: 1 is perfect agreement" in " ".join(pdf.meaning(same))
+
+
+@pytest.mark.parametrize("rows", [
+    [("A", 30, 30), ("B", 30, 30), ("C", 30, 30), ("D", 30, 30)],
+    [("A", 30, 29), ("B", 30, 29), ("C", 30, 29), ("D", 30, 29)],
+    [("A", 31, 30), ("B", 36, 35), ("C", 41, 40)],
+    [("A", 30, 29), ("B", 35, 33), ("C", 40, 37)],
+], ids=["all equal", "all 1 apart", "people differ, pairs 1 apart", "3 people"])
+def test_a_small_or_uniform_study_reads_in_words_without_nan_or_empty_intervals(rows: list[tuple]) -> None:
+    study = summarize([Pair("left_internal", float(a), float(b), s) for s, a, b in rows])
+    text = html.unescape(_text(pdf.render_html(study, "2026-06-01T10:00:00Z")))
+    assert "nan" not in text.lower() and "confidence: —" not in text and "0.0 to 0.0" not in text
+    if study["pooled"].get("note"):
+        assert f"Left internal rotation: {study['pooled']['note']}." in text
+    assert "p 0.000" not in text  # three people whose differences fall on a line: "p < 0.001"
+
+
+@pytest.mark.parametrize(("p", "said"), [(0.0, "< 0.001"), (0.00049, "< 0.001"), (0.0005, "0.001"),
+                                         (0.0421, "0.042"), (None, "—")])
+def test_a_p_value_is_written_as_papers_write_it(p: float | None, said: str) -> None:
+    assert pdf.p_value(p) == said
 
 
 def test_the_table_says_how_many_people_the_pairs_of_each_measure_come_from() -> None:

@@ -131,8 +131,65 @@ def test_readings_that_agree_exactly_give_figures_and_no_interval() -> None:
     assert result.icc.icc_2_1 == 1.0 and result.icc.icc_3_1 == 1.0
     assert result.bland_altman.bias == 0.0 and result.sem == 0.0
     assert math.isnan(result.icc.ci_2_1.low) and math.isnan(result.icc.ci_3_1.low)
-    assert result.to_dict()["icc_2_1_ci"] == [None, None]
+    figs = result.to_dict()
+    assert figs["icc_2_1_ci"] == [None, None]
+    # no spread: no interval, rather than one of zero width that 4 people cannot support
+    assert figs["sem_ci_deg"] == figs["sem_consistency_ci_deg"] == figs["mdc95_ci_deg"] == [None, None]
+    assert figs["bias_ci_deg"] == figs["loa_low_ci_deg"] == figs["loa_high_ci_deg"] == [None, None]  # was [0, 0]
+    # the same figures twice, as hiprom's own decimals (one recording analysed twice): the ANOVA's round-off
+    # left an error mean square of 3e-14 and an ICC interval of [1.00, 1.00]
+    again = agreement(np.array([24.39139052, 41.57947306, 33.53653051]), np.array([24.39139052, 41.57947306,
+                                                                                   33.53653051]))
+    assert again.icc.ms_error == 0.0 and math.isnan(again.icc.ci_3_1.low) and math.isnan(again.sem_consistency_ci.low)
+    # four people all read 30 by hiprom and 29 by the goniometer: no ICC, where ICC(2,1) read 0.00
+    shifted = agreement(np.full(4, 30.0), np.full(4, 29.0))
+    assert math.isnan(shifted.icc.icc_2_1) and math.isnan(shifted.icc.icc_3_1)
+    assert shifted.bland_altman.bias == 1.0 and math.isnan(shifted.bland_altman.bias_ci.low)
 
+
+def test_sem_and_mdc_intervals_match_a_hand_computation_from_a_chi_square_table() -> None:
+    """The hand example above: differences 2, 1, 4, 1, 3, so MSE = var(diff) / 2 = 0.85 on 4 df."""
+    result = agreement(np.array([30.0, 35.0, 40.0, 28.0, 33.0]), np.array([28.0, 34.0, 36.0, 27.0, 30.0]))
+    chi_hi, chi_lo = 11.143, 0.4844  # chi-square table, 4 df: the 0.975 and 0.025 points
+    low_e, high_e = 4 * 0.85 / chi_hi, 4 * 0.85 / chi_lo
+    assert (result.sem_consistency_ci.low, result.sem_consistency_ci.high) == pytest.approx(
+        (math.sqrt(low_e), math.sqrt(high_e)), rel=1e-3)
+    # Agreement: SEM^2 = (mean^2 - var/n) / 2 + MSE = (4.84 - 0.34) / 2 + 0.85 = 3.1; the readers' part
+    # 2.25 spans the bias's interval (0.5811 to 3.8189, above) squared and halved; MOVER recombines.
+    bias_low, bias_high = 0.5811, 3.8189
+    low = 3.1 - math.hypot(2.25 - bias_low**2 / 2, 0.85 - low_e)
+    high = 3.1 + math.hypot(bias_high**2 / 2 - 2.25, high_e - 0.85)
+    assert result.sem**2 == pytest.approx(3.1)
+    assert (result.sem_ci.low, result.sem_ci.high) == pytest.approx((math.sqrt(low), math.sqrt(high)), rel=1e-3)
+    assert (result.mdc95_ci.low, result.mdc95_ci.high) == pytest.approx(
+        (Z95 * math.sqrt(2) * result.sem_ci.low, Z95 * math.sqrt(2) * result.sem_ci.high))
+    assert result.mdc95_ci.contains(result.mdc95) and result.sem_ci.contains(result.sem)
+
+
+def test_sem_intervals_cover_the_true_sem_95_percent_of_the_time() -> None:
+    """15 people, hiprom 3 deg high, each reading's error 2 deg: the true SEM is sqrt(3^2/2 + 2^2) with
+    the bias, 2 without it. (Treating the two instruments as randomly drawn readers, an interval on
+    one degree of freedom, ran to 40 deg and did not narrow with more people.)"""
+    rng = np.random.default_rng(2029)
+    true_sem, true_consistency = math.sqrt(3.0**2 / 2 + 2.0**2), 2.0
+    hits = np.zeros(2)
+    for _ in range(300):
+        truth = rng.uniform(15, 55, 15)
+        result = agreement(truth + 3.0 + rng.normal(0, 2.0, 15), truth + rng.normal(0, 2.0, 15))
+        hits += [result.sem_ci.contains(true_sem), result.sem_consistency_ci.contains(true_consistency)]
+    assert 0.92 <= hits[0] / 300 <= 0.99 and 0.92 <= hits[1] / 300 <= 0.98
+
+
+def test_more_people_give_a_narrower_mdc_interval() -> None:
+    """Quadrupling the people roughly halves the interval of the MDC95, as for the limits of agreement."""
+    rng = np.random.default_rng(30)
+    widths = []
+    for n in (10, 40, 160):
+        truth = rng.uniform(15, 55, n)
+        ci = agreement(truth + 2.0 + rng.normal(0, 2.0, n), truth + rng.normal(0, 2.0, n)).mdc95_ci
+        widths.append(ci.high - ci.low)
+    assert widths[0] > widths[1] > widths[2]
+    assert 0.25 < widths[2] / widths[1] < 0.75
 
 
 # Differences (hiprom - reference) of five people; S4 measured twice and S5 three times at one visit.
@@ -214,6 +271,9 @@ def test_a_person_read_twenty_times_does_not_make_the_mdc_look_better_than_it_is
     as_pairs, as_people = agreement(b + diff, b), agreement(b + diff, b, subjects=subjects)
     assert round(as_pairs.mdc95, 1) == 4.5 and round(as_people.mdc95, 1) == 7.1
     assert as_people.sem_consistency == pytest.approx(as_people.bland_altman.sd / math.sqrt(2))
+    # its interval counts 11 people too, not 30 pairs, and is the wider for it
+    assert as_people.mdc95_ci.high - as_people.mdc95_ci.low > 1.5 * (as_pairs.mdc95_ci.high - as_pairs.mdc95_ci.low)
+    assert as_people.mdc95_ci.contains(as_people.mdc95)
 
 
 def test_repeated_pairs_icc_intervals_cover_the_truth_95_percent_of_the_time() -> None:

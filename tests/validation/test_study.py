@@ -10,17 +10,21 @@ import numpy as np
 import pytest
 
 from hiprom.errors import InputError, NotMeasurableError
-from hiprom.store import MEASURES, ReferenceInput, Store
+from hiprom.report.figures import fmt
+from hiprom.store import MEASURES, ReferenceInput, SessionFigures, Store
 from hiprom.validation import (
     FIGURE_KEYS,
     MIN_RETEST_SUBJECTS,
     Pair,
+    mdc_from_sessions,
     mdc_in_force,
+    retest_pairs,
     stored_pairs,
     stored_retest_pairs,
     summarize,
 )
 from hiprom.validation.pairs import parse_pairs_csv
+from hiprom.validation.study import figures
 from hiprom.validation.stats import Z95
 
 from .conftest import synthetic_pairs
@@ -147,6 +151,28 @@ def test_the_clinic_mdc_replaces_the_published_one_from_20_retested_subjects(sto
     assert 1.8 < now.low_deg < 4.0 and now.low_deg == now.high_deg
     assert set(now.per_measure) == set(MEASURES) and now.for_measure("left_internal") == now.per_measure["left_internal"]
     assert "This clinic's own minimal detectable change" in now.text and "20 subjects" in now.text
+    # with how sure it is, as the validation report gives it
+    ci = figures(retest_pairs(store.figures()))["mdc95_ci_deg"]
+    assert f"{fmt(now.low_deg)}° (95 % confidence: {fmt(ci[0])} to {fmt(ci[1])}°)" in now.text
+    assert ci[0] < now.low_deg < ci[1]
+
+
+def test_one_recording_analysed_twice_is_no_clinic_mdc_of_0() -> None:
+    """20 subjects' videos each analysed twice on the day read alike: the clinic's MDC became 0.0°, and every
+    change, however small, would have been called real. The published one stays in force, saying why."""
+    rng = np.random.default_rng(10)
+    sessions = []
+    for i in range(MIN_RETEST_SUBJECTS):
+        figs = [float(v) for v in rng.uniform(20, 50, 4)]
+        sessions += [SessionFigures(2 * i + k, f"R-{i}", f"2026-05-01T09:{30 * k:02d}:00Z", *figs) for k in (0, 1)]
+    mdc = mdc_from_sessions(sessions)
+    assert (mdc.source, mdc.low_deg, mdc.high_deg, mdc.per_measure) == ("published", 6.0, 9.0, {})
+    assert "20 re-tested subjects read exactly alike in both sessions, as one recording analysed twice" in mdc.text
+    # and 'hiprom validate --retest' says why, where it said "more people are needed"
+    study = summarize(retest_pairs(sessions), kind="retest")
+    assert study["pooled"]["note"] == ("every pair differed by exactly 0.0°, so there is no spread to put an interval "
+                                       "on; one recording analysed twice reads alike: a re-test is a second test, the "
+                                       "person seated again")
 
 
 def test_pairs_csv_reads_optional_columns_and_names_bad_rows() -> None:

@@ -19,12 +19,15 @@ from rich.text import Text
 
 from hiprom.atomic import write_files
 from hiprom.cli.options import db_option, paper_option
-from hiprom.cli.store_cmd import DAY, STDOUT, console, make_table, num, open_store, write_text
+from hiprom.cli.store_cmd import DAY, STDOUT, console, make_table, open_store, write_text
 from hiprom.errors import InputError
 from hiprom.overwrite import check_replaceable
-from hiprom.rounding import shown
+from hiprom.report.figures import fmt
 
 INSTRUMENT_CHOICES = ("goniometer", "inclinometer", "other")
+FIGURE_ROWS = (("bias", "bias"), ("loa_low", "LoA low"), ("loa_high", "LoA high"), ("icc_2_1", "ICC(2,1)"),
+               ("icc_3_1", "ICC(3,1)"), ("sem", "SEM"), ("mdc95", "MDC95"))
+"""The table's rows of figures: the key in the study (without ``_deg``) and the row's name."""
 
 
 @click.command()
@@ -105,28 +108,40 @@ def _print(study: dict[str, Any]) -> None:
     )
 
     what = "Re-test of hiprom" if study["kind"] == "retest" else f"hiprom against the {labels(study)[1]}"
+    columns = {**study["measures"], "pooled": study["pooled"]}
+    # One column a measure, one row a figure with its interval beneath: seven intervals side by side
+    # needed some 150 columns, and a narrower terminal broke them across lines.
     table = make_table(f"{what}: {people_and_pairs(study)} (degrees)",
-                       ["measure", ("pairs", "right"), ("people", "right"), ("bias", "right"), ("LoA low", "right"),
-                        ("LoA high", "right"),
-                        ("ICC(2,1)", "right"), ("ICC(3,1)", "right"), ("SEM", "right"), ("MDC95", "right")])
-    for key, f in (*study["measures"].items(), ("pooled", study["pooled"])):
-        people = f.get("n_subjects")
-        table.add_row(MEASURE_WORDS[key], str(f["n"]), Text("—", style="dim") if people is None else str(people),
-                      num(f["bias_deg"]), num(f["loa_low_deg"]),
-                      num(f["loa_high_deg"]), _icc(f["icc_2_1"]), _icc(f["icc_3_1"]), num(f["sem_deg"]),
-                      num(f["mdc95_deg"]))
+                       ["", *((MEASURE_WORDS[key], "right") for key in columns)])
+    table.add_row("pairs", *(str(f["n"]) for f in columns.values()))
+    table.add_row("people", *(Text("—", style="dim") if f.get("n_subjects") is None else str(f["n_subjects"])
+                              for f in columns.values()))
+    for name, words in FIGURE_ROWS:
+        table.add_row(words, *(_with_ci(f, name) for f in columns.values()))
     out = console()
     out.print(table)
     order = " minus ".join(labels(study))
     out.print(Text(counting_text(study)))
+    for key, f in columns.items():  # too few pairs (0 shows in the table), or no spread to put an interval on
+        if f.get("note") and f["n"]:
+            out.print(Text(f"{MEASURE_WORDS[key]}: {f['note']}."))
     left_out = unpaired_text(study)
     if left_out:
         out.print(Text(left_out))
-    out.print(Text(f"Bias and limits of agreement: {order}. "
+    out.print(Text(f"Under each figure its 95 % confidence interval. Bias and limits of agreement: {order}. "
                    f"A measure needs pairs from at least {MIN_PAIRS} people; a study at least {RECOMMENDED_SUBJECTS} "
                    "(docs/validation.md).", style="dim"))
 
 
-def _icc(value: float | None) -> Text:
-    return Text("—", style="dim") if value is None else Text(shown(value, 2) or "—")
+def _with_ci(figs: dict[str, Any], name: str) -> Text:
+    """A figure with its 95 % confidence interval beneath (``2.2`` over ``[0.6, 3.8]``), or a dim dash.
 
+    ``name`` is the figure's key without ``_deg`` (``"mdc95"``); an ICC has two decimals.
+    """
+    digits = 2 if name.startswith("icc") else 1
+    key, ci_key = (name, f"{name}_ci") if digits == 2 else (f"{name}_deg", f"{name}_ci_deg")
+    if figs[key] is None:
+        return Text("—", style="dim")
+    low, high = figs.get(ci_key) or (None, None)
+    interval = "[—]" if low is None or high is None else f"[{fmt(low, digits)}, {fmt(high, digits)}]"
+    return Text(fmt(figs[key], digits)) + Text("\n" + interval, style="dim")

@@ -44,19 +44,24 @@ def meaning(study: Mapping[str, Any]) -> list[str]:
     f = study["pooled"]
     if f["bias_deg"] is None:
         return ["Too few pairs for any figure yet."]
-    lines = [
+    lines = [f"{f['note'][0].upper()}{f['note'][1:]}."] if f.get("note") else []
+    lines += [
         (f"On average {a} reads the same as {b}" if fmt(abs(f["bias_deg"])) == fmt(0.0) else
          f"On average {a} reads {fmt(abs(f['bias_deg']))}° {'more' if f['bias_deg'] > 0 else 'less'} than {b}")
-        + f" (95 % confidence: {_range(f['bias_ci_deg'])}°).",
+        + _confidence(f["bias_ci_deg"], "°") + ".",
         f"For 95 % of people, {a} reads between {fmt(f['loa_low_deg'])}° and {fmt(f['loa_high_deg'])}° "
-        f"from {b}: a difference inside these limits is what the two normally disagree by. With 95 % "
-        f"confidence the lower limit is {_range(f['loa_low_ci_deg'])}° and the upper {_range(f['loa_high_ci_deg'])}°.",
-        f"A change between two readings must exceed the MDC95 of {fmt(f['mdc95_deg'])}° before it can be called "
-        "real rather than measurement error.",
-        f"ICC(2,1) of {fmt(f['icc_2_1'], 2)} (95 % confidence: {_range(f['icc_2_1_ci'], 2)}): 1 is perfect "
-        "agreement, above 0.75 is usually called good and above "
-        "0.9 excellent (Koo & Li 2016); the confidence interval, not the single figure, says what the data support.",
+        f"from {b}: a difference inside these limits is what the two normally disagree by."
+        + ("" if None in f["loa_low_ci_deg"] + f["loa_high_ci_deg"] else
+           f" With 95 % confidence the lower limit is {_range(f['loa_low_ci_deg'])}° and the upper "
+           f"{_range(f['loa_high_ci_deg'])}°."),
+        f"A change between two readings must exceed the MDC95 of {fmt(f['mdc95_deg'])}°"
+        + _confidence(f["mdc95_ci_deg"], "°") + " before it can be called real rather than measurement error"
+        + ("" if None in f["mdc95_ci_deg"] else "; with more people the interval narrows") + ".",
     ]
+    if f["icc_2_1"] is not None:
+        lines.append(f"ICC(2,1) of {fmt(f['icc_2_1'], 2)}{_confidence(f['icc_2_1_ci'], '', 2)}: 1 is perfect "
+                     "agreement, above 0.75 is usually called good and above 0.9 excellent (Koo & Li 2016); the "
+                     "confidence interval, not the single figure, says what the data support.")
     if study["kind"] == "agreement":
         lines.append("Published seated goniometry of hip rotation reaches ICC 0.64–0.93 and an MDC of 5–9° between "
                      "raters; figures in that range mean hiprom agrees with the instrument about as well as two "
@@ -70,8 +75,18 @@ def meaning(study: Mapping[str, Any]) -> list[str]:
     p = f.get("proportional_bias_p")
     if p is not None and p < 0.05:
         lines.append(f"The difference changes with the size of the angle (slope {fmt(f['proportional_bias_slope'], 2)}, "
-                     f"p {fmt(p, 3)}): a single bias does not describe the agreement across the range.")
+                     f"p {p_value(p)}): a single bias does not describe the agreement across the range.")
     return lines
+
+
+def p_value(p: float | None) -> str:
+    """A p-value as papers give it: ``"0.042"``, ``"< 0.001"`` (not ``"0.000"``), or ``"—"``."""
+    return "—" if p is None else "< 0.001" if p < 0.0005 else fmt(p, 3)
+
+
+def _confidence(interval: list[float | None], unit: str, digits: int = 1) -> str:
+    """``" (95 % confidence: -3.5 to -1.0°)"``, or nothing when the interval could not be computed."""
+    return "" if None in interval else f" (95 % confidence: {_range(interval, digits)}{unit})"
 
 
 def _range(interval: list[float | None], digits: int = 1) -> str:
@@ -142,6 +157,7 @@ def render_html(study: Mapping[str, Any], generated_utc: str | None = None) -> s
     env = jinja2.Environment(loader=jinja2.PackageLoader("hiprom.validation", "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["fmt"] = fmt
+    env.filters["p_value"] = p_value
     env.filters["when"] = shown_time
     return env.get_template("validation.html").render(**build_context(study, generated_utc))
 

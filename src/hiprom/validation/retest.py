@@ -62,15 +62,25 @@ def mdc_from_sessions(sessions: Sequence[SessionFigures | SessionRecord], norms:
                   f"{fmt(published[1], 0)}° (this clinic has re-tested {subjects} of the {min_subjects} "
                   "subjects needed to use its own)."),
         )
-    pooled = figures(pairs)["mdc95_deg"]
+    pooled_figures = figures(pairs)
+    if pooled_figures["sd_diff_deg"] == 0:  # an MDC of 0 would call every change real
+        return MdcInForce(
+            low_deg=published[0], high_deg=published[1], source="published", n_subjects=subjects,
+            text=(f"Published minimal detectable change of seated goniometry, {fmt(published[0], 0)}–"
+                  f"{fmt(published[1], 0)}° (this clinic's {subjects} re-tested subjects read exactly alike in both "
+                  "sessions, as one recording analysed twice does; a re-test is a second test, the person "
+                  "seated again)."),
+        )
+    pooled, (low, high) = pooled_figures["mdc95_deg"], pooled_figures["mdc95_ci_deg"]
+    known = "" if low is None or high is None else f" (95 % confidence: {fmt(low)} to {fmt(high)}°)"
     per_measure = {}
     for m in MEASURES:
-        mdc = figures([p for p in pairs if p.measure == m])["mdc95_deg"]  # None: pairs from too few people
-        if mdc is not None:
-            per_measure[m] = mdc
+        figs = figures([p for p in pairs if p.measure == m])
+        if figs["mdc95_deg"] is not None and figs["sd_diff_deg"] != 0:  # None: pairs from too few people
+            per_measure[m] = figs["mdc95_deg"]
     return MdcInForce(
         low_deg=pooled, high_deg=pooled, source="clinic", n_subjects=subjects, per_measure=per_measure,
-        text=(f"This clinic's own minimal detectable change of hiprom, {fmt(pooled)}°, "
+        text=(f"This clinic's own minimal detectable change of hiprom, {fmt(pooled)}°{known}, "
               f"from same-day re-tests of {subjects} subjects."),
     )
 

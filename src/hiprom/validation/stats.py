@@ -31,6 +31,16 @@ hiprom again an hour later) are compared in two ways a clinic knows:
   sigma^2_error)`` (agreement, includes the bias) and ``sqrt(MSE)``
   (consistency), and the minimal detectable change ``MDC95 = 1.96 sqrt(2) SEM``:
   the smallest change between two readings that is real with 95 % confidence.
+  Their 95 % CIs count people as the ICC does, from its mean squares and
+  degrees of freedom. The consistency SEM's is the chi-square interval of
+  ``MSE`` (exact with one pair a person; Burdick & Graybill, Confidence
+  Intervals on Variance Components, 1992; for the SEM, Stratford & Goldsmith,
+  Phys Ther 1997;77:745-750). The agreement SEM's square is the readers' part
+  plus ``MSE``; the readers are two fixed instruments (hiprom and the
+  clinic's), so their part is half the squared bias, and the two parts'
+  intervals (the bias's, squared; ``MSE``'s chi-square) are recombined by
+  MOVER (Zou & Donner, Stat Med 2008;27:1693-1702), as Zou's limits above
+  recombine the same two. The MDC95's CI is the SEM's times ``1.96 sqrt(2)``.
 
 Why scipy and not pingouin: the ANOVA behind every figure above is a few
 lines of numpy, and scipy (already a hiprom dependency) provides the F and t
@@ -109,6 +119,45 @@ class IccResult:
         """SEM of one reading without systematic reader differences: ``sqrt(MSE)``."""
         return math.sqrt(self.ms_error)
 
+    def sem_consistency_ci(self, alpha: float = 0.05) -> Interval:
+        """CI of :attr:`sem_consistency`: the chi-square interval of ``MSE`` on ``df_error`` df."""
+        low, high = _chi2_ci(self.ms_error, self.df_error, alpha)
+        return Interval(math.sqrt(low), math.sqrt(high))
+
+    def sem_agreement_ci(self, bias_ci: Interval, alpha: float = 0.05) -> Interval:
+        """CI of :attr:`sem_agreement` given the CI of the bias (the mean difference of the two readers).
+
+        ``SEM^2 = sigma^2_cols + MSE``, where with two fixed readers ``sigma^2_cols`` estimates
+        ``bias^2 / 2``: its interval is the bias's squared and halved (0 at the low end when the
+        bias's interval holds 0), ``MSE``'s the chi-square one, recombined by MOVER (Zou & Donner
+        2008)::
+
+            low  = SEM^2 - sqrt((sigma^2_cols - l_cols)^2 + (MSE - l_e)^2)
+            high = SEM^2 + sqrt((u_cols - sigma^2_cols)^2 + (u_e - MSE)^2)
+
+        ``nan`` when the readings have no spread at all.
+        """
+        var_cols = self.sem_agreement**2 - self.ms_error
+        ends = (bias_ci.low**2 / 2, bias_ci.high**2 / 2)
+        l_cols = 0.0 if bias_ci.low <= 0 <= bias_ci.high else min(ends)
+        u_cols = max(ends)
+        l_e, u_e = _chi2_ci(self.ms_error, self.df_error, alpha)
+        low = self.sem_agreement**2 - math.hypot(var_cols - min(l_cols, var_cols), self.ms_error - l_e)
+        high = self.sem_agreement**2 + math.hypot(max(u_cols, var_cols) - var_cols, u_e - self.ms_error)
+        return Interval(math.sqrt(max(low, 0.0)), math.sqrt(high)) if math.isfinite(high) else \
+            Interval(math.nan, math.nan)
+
+
+def _chi2_ci(ms: float, df: float, alpha: float) -> tuple[float, float]:
+    """The chi-square interval ``df MS / chi2(1 - alpha/2, df)`` to ``df MS / chi2(alpha/2, df)`` of the
+    variance a mean square ``ms`` on ``df`` degrees of freedom estimates; ``nan`` when ``ms`` is 0:
+    readings without any spread support no interval, not one of zero width."""
+    from scipy import stats  # imported when used: see the module's docstring
+
+    if not ms > 0:
+        return math.nan, math.nan
+    return float(df * ms / stats.chi2.ppf(1 - alpha / 2, df)), float(df * ms / stats.chi2.ppf(alpha / 2, df))
+
 
 @dataclass(frozen=True)
 class BlandAltman:
@@ -139,13 +188,21 @@ class BlandAltman:
 
 @dataclass(frozen=True)
 class Agreement:
-    """Everything reported for one set of pairs: Bland-Altman, both ICCs, SEM and MDC95."""
+    """Everything reported for one set of pairs: Bland-Altman, both ICCs, SEM and MDC95 (degrees).
+
+    ``sem_ci``, ``sem_consistency_ci`` and ``mdc95_ci`` are their 95 % CIs
+    (:meth:`IccResult.sem_agreement_ci`, :meth:`IccResult.sem_consistency_ci`), ``nan`` when there
+    is no spread to put one on.
+    """
 
     bland_altman: BlandAltman
     icc: IccResult
     sem: float
     sem_consistency: float
     mdc95: float
+    sem_ci: Interval
+    sem_consistency_ci: Interval
+    mdc95_ci: Interval
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON figures: the issue's keys first, then CIs and regression (degrees; ``None`` for nan)."""
@@ -169,6 +226,9 @@ class Agreement:
             "icc_2_1_ci": [icc.ci_2_1.low, icc.ci_2_1.high],
             "icc_3_1_ci": [icc.ci_3_1.low, icc.ci_3_1.high],
             "sem_consistency_deg": self.sem_consistency,
+            "sem_ci_deg": [self.sem_ci.low, self.sem_ci.high],
+            "sem_consistency_ci_deg": [self.sem_consistency_ci.low, self.sem_consistency_ci.high],
+            "mdc95_ci_deg": [self.mdc95_ci.low, self.mdc95_ci.high],
         }
         return _finite(out)
 
@@ -208,7 +268,10 @@ def icc(ratings: np.ndarray, alpha: float = 0.05) -> IccResult:
     # Two-way ANOVA without replication: targets (rows), readers (columns), residual.
     ss_rows = k * np.sum((x.mean(axis=1) - grand) ** 2)
     ss_cols = n * np.sum((x.mean(axis=0) - grand) ** 2)
-    ss_error = np.sum((x - grand) ** 2) - ss_rows - ss_cols
+    ss_total = np.sum((x - grand) ** 2)
+    ss_error = ss_total - ss_rows - ss_cols
+    if ss_error <= 1e-12 * ss_total:  # round-off of the subtraction: readings alike in every target (1e-14, not 0,
+        ss_error = 0.0  # gave the ICC an interval [1.00, 1.00] and the SEM one of 1e-7 deg)
     df_rows, df_cols, df_error = n - 1, k - 1, (n - 1) * (k - 1)
     msr, msc, mse = ss_rows / df_rows, ss_cols / df_cols, max(ss_error / df_error, 0.0)
     return _icc_from_mean_squares(float(msr), float(msc), float(mse), n, k, df_rows, df_error, alpha)
@@ -224,6 +287,8 @@ def _icc_from_mean_squares(msr: float, msc: float, mse: float, n: int, k: int, d
     # Shrout & Fleiss 1979, Table 2: single-reading forms of Cases 2 and 3.
     icc2 = _ratio(msr - mse, msr + (k - 1) * mse + k * (msc - mse) / n)
     icc3 = _ratio(msr - mse, msr + (k - 1) * mse)
+    if msr == 0 and mse == 0:  # the targets do not differ, nor the readings of one: no ICC (ICC(2,1) read 0)
+        icc2 = icc3 = math.nan
 
     q = 1 - alpha / 2
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -286,6 +351,9 @@ def bland_altman(a: np.ndarray, b: np.ndarray, alpha: float = 0.05,
         alpha: 1 - confidence level of the CIs (the limits themselves are always 95 %).
         subjects: (n,) whose each pair is; when one subject has several pairs the
             limits are those of repeated measures (:func:`_nested`). ``None``: every pair its own subject.
+
+    Pairs that all differ alike have no spread: the bias and the limits (all one value) come with
+    ``nan`` intervals and slope, as no finite sample supports an interval of zero width.
     """
     from scipy import stats  # imported when used: see the module's docstring
 
@@ -294,6 +362,10 @@ def bland_altman(a: np.ndarray, b: np.ndarray, alpha: float = 0.05,
     mean = x.mean(axis=1)
     n = diff.size
     group = _people(subjects, n)
+    if np.ptp(diff) == 0:  # every pair differed alike: no spread, so no interval (not one of zero width)
+        bias, none = float(diff[0]), Interval(math.nan, math.nan)
+        return BlandAltman(n=n, bias=bias, bias_ci=none, sd=0.0, loa_low=bias, loa_high=bias, loa_low_ci=none,
+                           loa_high_ci=none, slope=math.nan, slope_ci=none, slope_p=math.nan)
     if group is not None:
         return _nested(diff, mean, group, alpha)
     bias = float(diff.mean())
@@ -413,6 +485,11 @@ def mdc95(sem: float) -> float:
     return Z95 * math.sqrt(2.0) * sem
 
 
+def mdc95_ci(sem_ci: Interval) -> Interval:
+    """CI of the MDC95 from the CI of its SEM (the MDC95 is a fixed multiple of the SEM)."""
+    return Interval(mdc95(sem_ci.low), mdc95(sem_ci.high))
+
+
 def agreement(a: np.ndarray, b: np.ndarray, alpha: float = 0.05,
               subjects: Sequence[Hashable] | None = None) -> Agreement:
     """Bland-Altman, ICC(2,1), ICC(3,1), SEM (agreement) and MDC95 of paired readings ``a`` and ``b``.
@@ -424,5 +501,6 @@ def agreement(a: np.ndarray, b: np.ndarray, alpha: float = 0.05,
     pairs = np.column_stack([np.asarray(a, dtype=float), np.asarray(b, dtype=float)])
     group = _people(subjects, len(pairs))
     result = icc(pairs, alpha) if group is None else icc_repeated(pairs[:, 0], pairs[:, 1], group, alpha)
-    sem = result.sem_agreement
-    return Agreement(bland_altman=ba, icc=result, sem=sem, sem_consistency=result.sem_consistency, mdc95=mdc95(sem))
+    sem, sem_ci = result.sem_agreement, result.sem_agreement_ci(ba.bias_ci, alpha)
+    return Agreement(bland_altman=ba, icc=result, sem=sem, sem_consistency=result.sem_consistency, mdc95=mdc95(sem),
+                     sem_ci=sem_ci, sem_consistency_ci=result.sem_consistency_ci(alpha), mdc95_ci=mdc95_ci(sem_ci))

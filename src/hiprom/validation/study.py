@@ -16,6 +16,7 @@ import numpy as np
 
 from hiprom import __version__
 from hiprom.errors import NotMeasurableError
+from hiprom.report.figures import fmt
 from hiprom.rounding import counted
 from hiprom.store import MEASURES
 from hiprom.store.subjects import folded
@@ -39,8 +40,9 @@ RECOMMENDED_SUBJECTS = 30
 """Subjects an agreement study should have at least (Koo & Li, J Chiropr Med 2016;15:155-163: >= 30 for an ICC)."""
 
 
-def figures(pairs: Sequence[Pair]) -> dict[str, Any]:
-    """The figures of one set of pairs: :data:`FIGURE_KEYS` and more (``None`` where n < MIN_PAIRS)."""
+def figures(pairs: Sequence[Pair], kind: str = "agreement") -> dict[str, Any]:
+    """The figures of one set of pairs: :data:`FIGURE_KEYS` and more (``None`` where n < MIN_PAIRS);
+    ``kind`` (:data:`KINDS`) words the ``note``."""
     n = len(pairs)
     people = units(pairs)
     n_subjects = counted_people(pairs)
@@ -55,6 +57,17 @@ def figures(pairs: Sequence[Pair]) -> dict[str, Any]:
     b = np.array([p.b_deg for p in pairs])
     out = agreement(a, b, subjects=people).to_dict()
     out["n_subjects"] = n_subjects
+    notes = []
+    if out["sd_diff_deg"] == 0:
+        why = ("one recording analysed twice reads alike: a re-test is a second test, the person seated again"
+               if kind == "retest" and out["bias_deg"] == 0 else "more people are needed")
+        notes.append(f"every pair differed by exactly {fmt(out['bias_deg'])}°, so there is no spread to put an "
+                     f"interval on; {why}")
+    if out["icc_2_1"] is None:
+        notes.append("no ICC: the readings do not differ from one person to another; measure people whose hips "
+                     "differ")
+    if notes:
+        out["note"] = "; ".join(notes)
     ci = out["loa_high_ci_deg"]
     out["loa_ci_half_width_deg"] = (ci[1] - ci[0]) / 2 if None not in ci else None
     return out
@@ -133,8 +146,8 @@ def summarize(pairs: Sequence[Pair], kind: str = "agreement", filters: Mapping[s
         "filters": {k: v for k, v in (filters or {}).items() if v is not None},
         "n_pairs": len(pairs),
         "n_subjects": counted_people(pairs),
-        "measures": {m: figures(ps) for m, ps in by_measure.items()},
-        "pooled": figures(pairs),
+        "measures": {m: figures(ps, kind) for m, ps in by_measure.items()},
+        "pooled": figures(pairs, kind),
         "pairs": [p.to_dict() for p in pairs],
         "unpaired": [dict(u) for u in unpaired],
     }
