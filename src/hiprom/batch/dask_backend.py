@@ -38,7 +38,8 @@ from hiprom.batch.dask_workers import NoWorkerFitError, Tasks
 from hiprom.batch.worker import BatchStopped, compute, failure_message, not_seen, worker_fault
 from hiprom.errors import ConfigError, OutputPlaceError, missing_extra
 
-__all__ = ["NoWorkerFitError", "SchedulerLostError", "import_distributed", "remote_analyze", "run_dask"]
+__all__ = ["NoWorkerFitError", "SchedulerLostError", "check_scheduler", "import_distributed", "remote_analyze",
+           "run_dask"]
 
 CONNECT_TIMEOUT_S = 20
 """Seconds a scheduler that accepted the connection has to greet the batch (a busy one may be slow)."""
@@ -190,12 +191,13 @@ def _connect_error(address: str) -> OSError | None:
             time.sleep(0.2)
 
 
-def _check_scheduler(address: str, timeout_s: float) -> None:
-    """Raise ``ConfigError`` unless a Dask scheduler greets us at ``address`` within about ``timeout_s``.
+def check_scheduler(address: str) -> None:
+    """Raise ``ConfigError`` unless a Dask scheduler greets us at ``address`` within about :data:`CONNECT_TIMEOUT_S`.
 
-    Dask's client waits for the other side's greeting without a time limit: at the dashboard's
-    port (8787), or any service that waits for a request, the batch waited forever without a
-    word, and a service that speaks first (ssh) ended in a ``MemoryError`` traceback.
+    A refused port answers within :data:`REFUSED_GRACE_S`. Dask's client waits for the other
+    side's greeting without a time limit: at the dashboard's port (8787), or any service that
+    waits for a request, the batch waited forever without a word, and a service that speaks
+    first (ssh) ended in a ``MemoryError`` traceback.
     """
     import asyncio
 
@@ -214,11 +216,11 @@ def _check_scheduler(address: str, timeout_s: float) -> None:
         raise _cannot_connect(address, refused)
 
     async def greet() -> None:
-        comm = await connect(address, timeout=timeout_s, **security)
+        comm = await connect(address, timeout=CONNECT_TIMEOUT_S, **security)
         await comm.close()
 
     async def greet_in_time() -> None:
-        await asyncio.wait_for(greet(), timeout_s + 5)  # connect() alone gives up after about timeout_s
+        await asyncio.wait_for(greet(), CONNECT_TIMEOUT_S + 5)  # connect() alone gives up after about that
 
     try:
         asyncio.run(greet_in_time())
@@ -285,7 +287,7 @@ def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address:
     distributed = import_distributed()
     if not jobs:
         return
-    _check_scheduler(address, CONNECT_TIMEOUT_S)
+    check_scheduler(address)  # again: it may have gone while the inputs were searched
     try:
         client = distributed.Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:

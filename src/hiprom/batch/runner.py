@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import os
 import signal
 import threading
@@ -12,13 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hiprom.atomic import check_not_source, output_error, private_dir
-from hiprom.batch.dask_backend import NoWorkerFitError, SchedulerLostError, import_distributed, run_dask
+from hiprom.batch.dask_backend import (NoWorkerFitError, SchedulerLostError, check_scheduler, import_distributed,
+                                       run_dask)
 from hiprom.batch.discover import Job, discover, largest_first
 from hiprom.batch.local import LocalPool, available_cores
 from hiprom.batch.outputs import (OUT_HINT, BatchOptions, EarlierOutput, OutputPaths, adopt_earlier, earlier_outputs,
                                   finished_row, remove_stale_parts)
 from hiprom.batch.progress import Reporter, RichReporter
-from hiprom.batch.summary import SummaryRow, write_summary, write_trials
+from hiprom.batch.summary import SummaryRow, read_summary, write_summary, write_trials
 from hiprom.errors import HipromError, InputError, ModelError, OutputPlaceError
 from hiprom.overwrite import check_replaceable
 
@@ -129,6 +131,19 @@ def _out_dir_lock(out_dir: Path) -> Iterator[None]:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
+def _finished_before(summary: Path) -> bool:
+    """Whether the last batch into this folder left every input done (``ok`` or ``skipped`` in ``summary``).
+
+    Only such a batch may find nothing to do and so need no Dask scheduler: a failed input is
+    tried again, an interrupted one finished, and a first run has no summary.
+    """
+    try:
+        statuses = {row.get("status") for row in read_summary(summary)}
+    except (OSError, UnicodeError, csv.Error):  # none yet, or not one hiprom wrote
+        return False
+    return bool(statuses) and statuses <= {"ok", "skipped"}
+
+
 def make_options(jobs: Sequence[Job], model: str | os.PathLike[str] | None, mirrored: bool | None,
                  norms: str | os.PathLike[str] | None, analyzer: str = DEFAULT_ANALYZER) -> BatchOptions:
     """Batch options: norms loaded and the pose model resolved once, here.
@@ -189,6 +204,10 @@ def run_batch(
     out = Path(out_dir).expanduser().resolve()
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: exists and is not a folder; choose another -o")
+    if scheduler and (redo or not _finished_before(out / SUMMARY_NAME)):
+        # Before searching the inputs (minutes for thousands of files on a network share). A batch that
+        # finished before is searched first: it may have nothing to do, and then needs no scheduler.
+        check_scheduler(scheduler)
     jobs = discover(inputs, out, patterns)
     # An input inside OUT_DIR under an output's name would be overwritten by its own analysis.
     check_not_source([p for job in jobs for p in OutputPaths.of(out, job.stem).files], [job.path for job in jobs],
