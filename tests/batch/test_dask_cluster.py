@@ -212,6 +212,7 @@ def test_a_scheduler_gone_mid_batch_keeps_what_finished_and_says_so(inputs: Path
     unfinished = {f for f, r in summary.items() if r["status"] not in ("ok", "failed")}
     assert unfinished and {summary[f]["status"] for f in unfinished} == {"interrupted"}
     assert not [r["error"] for r in summary.values() if "internal error" in r["error"]]
+    assert errors[0].batch_result.counts["interrupted"] == len(unfinished)  # the CLI says them before the line
     # Dask's loggers write to stderr, or to the root logger where something (here pytest) listens there first.
     assert "Traceback" not in capfd.readouterr().err
     assert not [(r.name, r.getMessage()) for r in caplog.records if r.exc_info or r.levelno >= logging.WARNING]

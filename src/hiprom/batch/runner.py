@@ -196,6 +196,11 @@ def run_batch(
         caller decides (the CLI exits 1). A Ctrl-C, SIGTERM or SIGHUP does not
         raise either: ``interrupted`` (and ``stop_signal``) is set and the
         summary still lists every input.
+
+    Raises:
+        HipromError: a batch that cannot go on (the Dask scheduler lost, no worker fit, OUT_DIR full,
+            the pose model unloadable) after writing the summary; its ``batch_result`` is the
+            :class:`BatchResult` so far. Earlier errors (bad arguments) have none.
     """
     if workers is not None and workers < 1:
         raise InputError(f"--workers must be at least 1, but got {workers}")
@@ -251,7 +256,9 @@ def run_batch(
         ordered = [rows.get(job.rel) or SummaryRow.interrupted(job.rel) for job in jobs]
         summary = write_summary(out / SUMMARY_NAME, ordered)
         write_trials(out / TRIALS_NAME, ordered)
+    result = BatchResult(rows=ordered, summary_path=summary, interrupted=interrupted, stop_signal=stop_signal,
+                         frames=reporter.frames_total, seconds=seconds)
     if lost is not None:
+        lost.batch_result = result  # what was done before it stopped, for the caller to count
         raise lost
-    return BatchResult(rows=ordered, summary_path=summary, interrupted=interrupted, stop_signal=stop_signal,
-                       frames=reporter.frames_total, seconds=seconds)
+    return result
