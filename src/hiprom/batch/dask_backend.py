@@ -38,7 +38,8 @@ from hiprom.batch.dask_workers import NoWorkerFitError, Tasks
 from hiprom.batch.worker import BatchStopped, compute, failure_message, not_seen, worker_fault
 from hiprom.errors import ConfigError, OutputPlaceError, missing_extra
 
-__all__ = ["NoWorkerFitError", "SchedulerLostError", "import_distributed", "remote_analyze", "run_dask"]
+__all__ = ["NoWorkerFitError", "SchedulerLostError", "check_scheduler", "import_distributed", "remote_analyze",
+           "run_dask"]
 
 CONNECT_TIMEOUT_S = 20
 """Seconds a scheduler that accepted the connection has to greet the batch (a busy one may be slow)."""
@@ -52,16 +53,30 @@ class SchedulerLostError(ConfigError):
     """The Dask scheduler went away during the batch; the inputs not finished are ``interrupted``."""
 
 
+DASK_LOGGERS = ("distributed", "tornado", "asyncio")
+"""The loggers of Dask's client and of the event loop it runs in the batch process (and their children)."""
+
+
 @contextlib.contextmanager
-def _quiet_client_log() -> Iterator[None]:
-    """Keep Dask's client from printing tracebacks (a lost scheduler) over the batch's own one line."""
-    log = logging.getLogger("distributed.client")
-    level = log.level
-    log.setLevel(logging.CRITICAL)
+def _quiet_dask_logs() -> Iterator[None]:
+    """Keep Dask's own log lines, and their tracebacks, off the terminal while the batch talks to the cluster.
+
+    The batch says in its own one line what matters (the scheduler lost, a worker set aside, no
+    worker left); the cluster's own story is in the scheduler's and workers' logs. Before, a
+    scheduler gone while a result was being fetched printed a ``CommClosedError`` traceback from
+    ``tornado.application`` above that line (2 of 3 tries with quick inputs), and Dask's client
+    its warnings ("Couldn't gather 1 keys, rescheduling").
+    """
+    names = {name for name in logging.root.manager.loggerDict if name.split(".")[0] in DASK_LOGGERS}
+    loggers = [logging.getLogger(name) for name in sorted(names | set(DASK_LOGGERS))]
+    levels = [log.level for log in loggers]
+    for log in loggers:  # each: Dask gives some of them a level of their own
+        log.setLevel(logging.CRITICAL + 1)
     try:
         yield
     finally:
-        log.setLevel(level)
+        for log, level in zip(loggers, levels):
+            log.setLevel(level)
 
 
 def remote_analyze(job: Job, options: BatchOptions) -> tuple[str, Any, Any]:
@@ -190,12 +205,13 @@ def _connect_error(address: str) -> OSError | None:
             time.sleep(0.2)
 
 
-def _check_scheduler(address: str, timeout_s: float) -> None:
-    """Raise ``ConfigError`` unless a Dask scheduler greets us at ``address`` within about ``timeout_s``.
+def check_scheduler(address: str) -> None:
+    """Raise ``ConfigError`` unless a Dask scheduler greets us at ``address`` within about :data:`CONNECT_TIMEOUT_S`.
 
-    Dask's client waits for the other side's greeting without a time limit: at the dashboard's
-    port (8787), or any service that waits for a request, the batch waited forever without a
-    word, and a service that speaks first (ssh) ended in a ``MemoryError`` traceback.
+    A refused port answers within :data:`REFUSED_GRACE_S`. Dask's client waits for the other
+    side's greeting without a time limit: at the dashboard's port (8787), or any service that
+    waits for a request, the batch waited forever without a word, and a service that speaks
+    first (ssh) ended in a ``MemoryError`` traceback.
     """
     import asyncio
 
@@ -214,11 +230,11 @@ def _check_scheduler(address: str, timeout_s: float) -> None:
         raise _cannot_connect(address, refused)
 
     async def greet() -> None:
-        comm = await connect(address, timeout=timeout_s, **security)
+        comm = await connect(address, timeout=CONNECT_TIMEOUT_S, **security)
         await comm.close()
 
     async def greet_in_time() -> None:
-        await asyncio.wait_for(greet(), timeout_s + 5)  # connect() alone gives up after about timeout_s
+        await asyncio.wait_for(greet(), CONNECT_TIMEOUT_S + 5)  # connect() alone gives up after about that
 
     try:
         asyncio.run(greet_in_time())
@@ -272,6 +288,7 @@ def _completed(tasks: Tasks, reporter: Reporter) -> Iterator[tuple[Any, Any]]:
             time.sleep(0.05)
 
 
+@_quiet_dask_logs()
 def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address: str,
              reporter: Reporter, rows: dict[str, SummaryRow]) -> None:
     """Analyse ``jobs`` on the cluster at ``address``, filling ``rows`` (by ``Job.rel``).
@@ -285,7 +302,7 @@ def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address:
     distributed = import_distributed()
     if not jobs:
         return
-    _check_scheduler(address, CONNECT_TIMEOUT_S)
+    check_scheduler(address)  # again: it may have gone while the inputs were searched
     try:
         client = distributed.Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
@@ -298,61 +315,60 @@ def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address:
     tasks = Tasks(distributed, client, options, address, reporter, jobs, remote_analyze,
                   refuse=lambda job, message: finish(job, SummaryRow.failed(job.rel, message)))
     fingerprints: dict[str, dict[str, int]] = {}
-    with _quiet_client_log():
-        try:
-            for job in jobs:
-                try:
-                    fingerprints[job.rel] = input_fingerprint(job.path)
-                except OSError as exc:
-                    finish(job, SummaryRow.failed(job.rel, failure_message(exc)))
-                    continue
-                reporter.started(job)
-                tasks.queue.append(job)  # sent once a look has checked the workers
-            for fut, outcome in _completed(tasks, reporter):
-                job = tasks.job_of(fut)
-                if job is None:  # cancelled and queued again, its workers gone
-                    continue
-                try:
-                    if isinstance(outcome, CancelledError) or fut.status == "error":
-                        raise outcome if isinstance(outcome, CancelledError) else outcome[1]
-                    status, payload, detail = outcome
-                    if status in ("unfit", "unseen"):
-                        input_fingerprint(job.path)  # still here for the batch: the worker is at fault
-                        if status == "unfit":
-                            tasks.set_worker_aside(payload, detail, job)
-                        else:
-                            tasks.not_seen_by(payload, detail, job)
-                        fut.release()
-                        continue
-                    if status == "ok":
-                        tasks.fill()  # the next input runs while this one's outputs are written
-                        row = write_outputs(job, out_dir, options, fingerprints[job.rel], payload, detail)
-                    else:
-                        row = SummaryRow.failed(job.rel, payload)
-                except distributed.KilledWorker:
-                    row = SummaryRow.failed(job.rel, CRASH_MESSAGE)
-                except (CancelledError, OutputPlaceError, NoWorkerFitError):
-                    # The batch stops: the scheduler gone (the futures we cancel are no longer ours),
-                    # the disk full, no worker left to run it.
-                    raise
-                except Exception as exc:
-                    row = SummaryRow.failed(job.rel, failure_message(exc))
-                finish(job, row)
-                fut.release()
-        except (KeyboardInterrupt, OutputPlaceError, NoWorkerFitError):
-            client.cancel(list(tasks.jobs))
-            for job in jobs:
-                rows.setdefault(job.rel, SummaryRow.interrupted(job.rel))
-            raise
-        except CancelledError:
-            for job in jobs:
-                rows.setdefault(job.rel, SummaryRow.interrupted(job.rel))
-            raise SchedulerLostError(
-                f"lost the connection to the Dask scheduler at {address!r} before the batch finished; "
-                "check that the scheduler is running, then run the same command again to continue"
-            ) from None
-        finally:
+    try:
+        for job in jobs:
             try:
-                client.close(timeout=10)
-            except Exception:  # closing a client of a dead cluster must not hide the real outcome
-                pass
+                fingerprints[job.rel] = input_fingerprint(job.path)
+            except OSError as exc:
+                finish(job, SummaryRow.failed(job.rel, failure_message(exc)))
+                continue
+            reporter.started(job)
+            tasks.queue.append(job)  # sent once a look has checked the workers
+        for fut, outcome in _completed(tasks, reporter):
+            job = tasks.job_of(fut)
+            if job is None:  # cancelled and queued again, its workers gone
+                continue
+            try:
+                if isinstance(outcome, CancelledError) or fut.status == "error":
+                    raise outcome if isinstance(outcome, CancelledError) else outcome[1]
+                status, payload, detail = outcome
+                if status in ("unfit", "unseen"):
+                    input_fingerprint(job.path)  # still here for the batch: the worker is at fault
+                    if status == "unfit":
+                        tasks.set_worker_aside(payload, detail, job)
+                    else:
+                        tasks.not_seen_by(payload, detail, job)
+                    fut.release()
+                    continue
+                if status == "ok":
+                    tasks.fill()  # the next input runs while this one's outputs are written
+                    row = write_outputs(job, out_dir, options, fingerprints[job.rel], payload, detail)
+                else:
+                    row = SummaryRow.failed(job.rel, payload)
+            except distributed.KilledWorker:
+                row = SummaryRow.failed(job.rel, CRASH_MESSAGE)
+            except (CancelledError, OutputPlaceError, NoWorkerFitError):
+                # The batch stops: the scheduler gone (the futures we cancel are no longer ours),
+                # the disk full, no worker left to run it.
+                raise
+            except Exception as exc:
+                row = SummaryRow.failed(job.rel, failure_message(exc))
+            finish(job, row)
+            fut.release()
+    except (KeyboardInterrupt, OutputPlaceError, NoWorkerFitError):
+        client.cancel(list(tasks.jobs))
+        for job in jobs:
+            rows.setdefault(job.rel, SummaryRow.interrupted(job.rel))
+        raise
+    except CancelledError:
+        for job in jobs:
+            rows.setdefault(job.rel, SummaryRow.interrupted(job.rel))
+        raise SchedulerLostError(
+            f"lost the connection to the Dask scheduler at {address!r} before the batch finished; "
+            "check that the scheduler is running, then run the same command again to continue"
+        ) from None
+    finally:
+        try:
+            client.close(timeout=10)
+        except Exception:  # closing a client of a dead cluster must not hide the real outcome
+            pass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import os
 import signal
 import threading
@@ -12,13 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hiprom.atomic import check_not_source, output_error, private_dir
-from hiprom.batch.dask_backend import NoWorkerFitError, SchedulerLostError, import_distributed, run_dask
+from hiprom.batch.dask_backend import (NoWorkerFitError, SchedulerLostError, check_scheduler, import_distributed,
+                                       run_dask)
 from hiprom.batch.discover import Job, discover, largest_first
 from hiprom.batch.local import LocalPool, available_cores
 from hiprom.batch.outputs import (OUT_HINT, BatchOptions, EarlierOutput, OutputPaths, adopt_earlier, earlier_outputs,
                                   finished_row, remove_stale_parts)
 from hiprom.batch.progress import Reporter, RichReporter
-from hiprom.batch.summary import SummaryRow, write_summary, write_trials
+from hiprom.batch.summary import SummaryRow, read_summary, write_summary, write_trials
 from hiprom.errors import HipromError, InputError, ModelError, OutputPlaceError
 from hiprom.overwrite import check_replaceable
 
@@ -129,6 +131,19 @@ def _out_dir_lock(out_dir: Path) -> Iterator[None]:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
+def _finished_before(summary: Path) -> bool:
+    """Whether the last batch into this folder left every input done (``ok`` or ``skipped`` in ``summary``).
+
+    Only such a batch may find nothing to do and so need no Dask scheduler: a failed input is
+    tried again, an interrupted one finished, and a first run has no summary.
+    """
+    try:
+        statuses = {row.get("status") for row in read_summary(summary)}
+    except (OSError, UnicodeError, csv.Error):  # none yet, or not one hiprom wrote
+        return False
+    return bool(statuses) and statuses <= {"ok", "skipped"}
+
+
 def make_options(jobs: Sequence[Job], model: str | os.PathLike[str] | None, mirrored: bool | None,
                  norms: str | os.PathLike[str] | None, analyzer: str = DEFAULT_ANALYZER) -> BatchOptions:
     """Batch options: norms loaded and the pose model resolved once, here.
@@ -181,6 +196,11 @@ def run_batch(
         caller decides (the CLI exits 1). A Ctrl-C, SIGTERM or SIGHUP does not
         raise either: ``interrupted`` (and ``stop_signal``) is set and the
         summary still lists every input.
+
+    Raises:
+        HipromError: a batch that cannot go on (the Dask scheduler lost, no worker fit, OUT_DIR full,
+            the pose model unloadable) after writing the summary; its ``batch_result`` is the
+            :class:`BatchResult` so far. Earlier errors (bad arguments) have none.
     """
     if workers is not None and workers < 1:
         raise InputError(f"--workers must be at least 1, but got {workers}")
@@ -189,6 +209,10 @@ def run_batch(
     out = Path(out_dir).expanduser().resolve()
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: exists and is not a folder; choose another -o")
+    if scheduler and (redo or not _finished_before(out / SUMMARY_NAME)):
+        # Before searching the inputs (minutes for thousands of files on a network share). A batch that
+        # finished before is searched first: it may have nothing to do, and then needs no scheduler.
+        check_scheduler(scheduler)
     jobs = discover(inputs, out, patterns)
     # An input inside OUT_DIR under an output's name would be overwritten by its own analysis.
     check_not_source([p for job in jobs for p in OutputPaths.of(out, job.stem).files], [job.path for job in jobs],
@@ -232,7 +256,9 @@ def run_batch(
         ordered = [rows.get(job.rel) or SummaryRow.interrupted(job.rel) for job in jobs]
         summary = write_summary(out / SUMMARY_NAME, ordered)
         write_trials(out / TRIALS_NAME, ordered)
+    result = BatchResult(rows=ordered, summary_path=summary, interrupted=interrupted, stop_signal=stop_signal,
+                         frames=reporter.frames_total, seconds=seconds)
     if lost is not None:
+        lost.batch_result = result  # what was done before it stopped, for the caller to count
         raise lost
-    return BatchResult(rows=ordered, summary_path=summary, interrupted=interrupted, stop_signal=stop_signal,
-                       frames=reporter.frames_total, seconds=seconds)
+    return result

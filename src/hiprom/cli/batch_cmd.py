@@ -42,18 +42,17 @@ def batch(inputs: tuple[str, ...], out_dir: Path, workers: int | None, redo: boo
     SIGHUP (finished outputs are kept and summary.csv lists every input).
     """
     from hiprom.batch.runner import BatchFailedError, run_batch
+    from hiprom.errors import HipromError
 
-    result = run_batch(inputs, out_dir, model=model, mirrored=mirrored, norms=norms,
-                       workers=workers, redo=redo, scheduler=scheduler, patterns=patterns, progress=progress)
-    c = result.counts
-    parts = [f"{c['ok']} ok", f"{c['skipped']} already done", f"{c['failed']} failed"]
-    if c["interrupted"]:
-        parts.append(f"{c['interrupted']} not finished")
-    rate = f", {result.frames / result.seconds:.1f} frames/s" if result.seconds > 0 and result.frames else ""
-    click.echo(f"{len(result.rows)} inputs: {', '.join(parts)}{rate} -> {result.summary_path}", err=True)
-    verdicts = _verdict_counts(result.rows)
-    if verdicts:
-        click.echo(verdicts, err=True)
+    try:
+        result = run_batch(inputs, out_dir, model=model, mirrored=mirrored, norms=norms,
+                           workers=workers, redo=redo, scheduler=scheduler, patterns=patterns, progress=progress)
+    except HipromError as exc:  # stopped part way (the scheduler lost, a full disk): what was done, then why
+        done = getattr(exc, "batch_result", None)
+        if done is not None:
+            _say_counts(done)
+        raise
+    _say_counts(result)
     if result.stop_signal is not None:  # exit 128 + the signal, as for any program a signal ends
         name = signal.Signals(result.stop_signal).name
         with contextlib.suppress(OSError):  # after SIGHUP there may be no terminal left to say it on
@@ -67,6 +66,20 @@ def batch(inputs: tuple[str, ...], out_dir: Path, workers: int | None, redo: boo
             f"{n} of {counted(len(result.rows), 'input')} failed; "
             f"the reasons are in {result.summary_path}"
         )
+
+
+def _say_counts(result: Any) -> None:
+    """The counts of a batch on stderr (``120 inputs: 45 ok, 0 already done, 0 failed, 75 not finished -> …``)
+    and of its verdicts."""
+    c = result.counts
+    parts = [f"{c['ok']} ok", f"{c['skipped']} already done", f"{c['failed']} failed"]
+    if c["interrupted"]:
+        parts.append(f"{c['interrupted']} not finished")
+    rate = f", {result.frames / result.seconds:.1f} frames/s" if result.seconds > 0 and result.frames else ""
+    click.echo(f"{len(result.rows)} inputs: {', '.join(parts)}{rate} -> {result.summary_path}", err=True)
+    verdicts = _verdict_counts(result.rows)
+    if verdicts:
+        click.echo(verdicts, err=True)
 
 
 def _verdict_counts(rows: list[Any]) -> str:
