@@ -155,6 +155,28 @@ def test_times_are_read_on_the_clinics_clock_in_every_output(tmp_path: Path) -> 
         assert "2026-03-01" not in text and re.search(r"Generated \d{4}-\d\d-\d\d \d\d:\d\d AE[DS]T", text)
 
 
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
+def test_a_percentage_reads_the_same_in_the_pdf_the_cli_and_the_csv(home: Path) -> None:
+    """The page wrote "13.5%", the PDF and 'sessions show' "13.5 %" (a space a line could break at, and
+    the PDF's "Measurable frames: left 100 %"): every output now closes it up as the page and the notes do."""
+    pytest.importorskip("weasyprint")
+    analysis = json.loads((home / "analysis.json").read_text(encoding="utf-8"))
+    pcts = [analysis["asymmetry"][f"{m}_pct"] for m in MEASURES] + [
+        analysis["sides"][side][f"{m}_pct_norm"] for side in ("left", "right") for m in MEASURES]
+    wanted = [f"{fmt(p)}%" for p in pcts]  # "13.5%", as hiprom.rounding.percent and the page's percent() write it
+    hiprom(home, "report", "1", "-o", "pct/report.pdf", "--csv", "pct/r")
+    pdf = subprocess.run(["pdftotext", "-layout", str(home / "pct" / "report.pdf"), "-"], capture_output=True,
+                         text=True, check=True).stdout
+    cli = hiprom(home, "sessions", "show", "1").stdout
+    for text in (pdf, cli):
+        assert not re.search(r"\d %", text), re.findall(r".{20}\d %", text)
+        for words in wanted:
+            assert re.search(rf"(^|\s){re.escape(words)}(\s|$)", text, re.M), words
+    assert "Measurable frames: left 100%, right 100%." in pdf
+    summary = next(csv.DictReader(io.StringIO((home / "pct" / "r.summary.csv").read_text(encoding="utf-8-sig"))))
+    assert [summary[f"asymmetry_{m}_pct"] for m in MEASURES] == [csv_number(p) for p in pcts[:3]]  # numbers
+
+
 def test_export_json_and_csv(home: Path) -> None:
     analysis = json.loads((home / "analysis.json").read_text(encoding="utf-8"))
     hiprom(home, "sessions", "export", "1", "--format", "json", "-o", "out/s1.json")
@@ -184,10 +206,10 @@ def test_report_pdf_has_the_exported_figures_and_renders(home: Path) -> None:
                     if line.strip().startswith(label)] for label in MEASURES.values()}
     for measure, label in MEASURES.items():
         figures, asym = rows[label][0], rows[label][1]
-        for side, offset in (("left", 0), ("right", 5 if measure != "total_arc" else 4)):
+        for side, offset in (("left", 0), ("right", 4 if measure != "total_arc" else 3)):
             s = summary["sides"][side]
             assert figures[offset:offset + 3] == [fmt(s[f"{measure}_deg"]), fmt(s[f"{measure}_unc_deg"]),
-                                                  fmt(s[f"{measure}_pct_norm"])]
+                                                  f"{fmt(s[f'{measure}_pct_norm'])}%"]
         assert asym[0] == fmt(summary["asymmetry"][f"{measure}_deg"], signed=True)  # "−9.2", "+0.4": the page's
     analysis = json.loads((home / "analysis.json").read_text(encoding="utf-8"))  # 'sessions show' says the same
     recording = f"{analysis['frames']} frames at {fmt(analysis['fps'])} fps, {fmt(analysis['duration_s'])} s"

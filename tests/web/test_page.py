@@ -194,6 +194,30 @@ def test_the_total_arc_band_word_is_the_analysiss_verdict_not_the_bare_figures(p
     assert ir.startswith("−2.0°"), ir
 
 
+def test_a_percentage_and_a_plus_minus_read_as_the_pdf_and_the_cli_write_them(page):
+    """The page wrote "13.5%" where the PDF and the CLI wrote "13.5 %": all now write hiprom.rounding.percent's
+    form, the page through its one percent() (state.js), and "±" is held to its figure by a no-break space."""
+    from hiprom.rounding import percent
+
+    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 0", timeout=10_000)
+    values = [13.46, 13.45, 0.04, -0.04, 100.0, 7.26, -3.3, 84.96]  # the figures come rounded: no exact ties
+    for decimals in (0, 1):
+        shown = page.evaluate("([vs, d]) => import('/static/state.js').then((m) => vs.map((v) => m.percent(v, d)))",
+                              [values, decimals])
+        assert shown == [percent(v, decimals) for v in values], (decimals, shown)
+    assert page.evaluate("import('/static/state.js').then((m) => [m.percent(null), m.percent(NaN)])") == ["—", "—"]
+    sides = {side: {"internal_rotation_deg": 33.0, "internal_rotation_unc_deg": 1.8} for side in SIDES}
+    res = {"result_id": "t", "sides": sides, "notes": [],
+           "asymmetry": {"verdicts": {}, "internal_rotation_deg": -5.1, "internal_rotation_pct": 13.5},
+           "words": {"overall": {"kind": "within", "badge": "Sides within 10°"}, "asymmetry": {}}}
+    page.evaluate("(res) => import('/static/results.js').then((m) => m.renderResults(res))", res)
+    cells = page.locator("#results-table tbody tr").nth(0).locator("td")
+    assert "13.5%" in cells.nth(len(SIDES) + 1).inner_text()
+    assert "±\u00a01.8°" in cells.nth(0).inner_text()
+    assert cells.nth(len(SIDES) + 1).inner_text() != "" and "—" in page.locator("#results-table tbody tr").nth(
+        1).locator("td").nth(len(SIDES) + 1).inner_text()  # not measured: the PDF's and the CLI's dash
+
+
 def test_focus_is_visible_and_buttons_are_reachable_by_tab(page):
     page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 2", timeout=10_000)
     focused = []

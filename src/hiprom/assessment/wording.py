@@ -29,7 +29,7 @@ from typing import Any
 from hiprom.assessment.reasons import REASON_WORDS, not_measurable_advice, reason_words
 from hiprom.assessment.summary import asymmetry_verdicts, band_verdict
 from hiprom.landmarks import SIDES
-from hiprom.rounding import counted, shown
+from hiprom.rounding import counted, percent, shown
 
 DEG = "°"
 NAMES = {"internal_rotation": "internal rotation", "external_rotation": "external rotation", "total_arc": "total arc"}
@@ -262,7 +262,7 @@ def side_notes(side: str, not_measurable: str | None, fraction: float, rest_deg:
         return [f"{lead}."]
     notes = []
     if fraction < MEASURABLE_NOTE_BELOW:
-        notes.append(f"{leg}: could be measured in {100 * fraction:.0f}% of the frames.")
+        notes.append(f"{leg}: could be measured in {percent(100 * fraction, 0)} of the frames.")
     if abs(rest_deg) >= REST_NOTE_DEG:
         way = "outward" if rest_deg > 0 else "inward"
         notes.append(f"{leg}: at rest the foot was {degrees(abs(rest_deg))} {way} of straight below the knee.")
@@ -313,7 +313,7 @@ def note_sentence(note: str, source: str = "") -> str:
 _SAID_IN_A_REPORT = re.compile(r"(left|right) leg: (.+, which did not count|could be measured in \d+% of the frames)\.",
                                re.I)
 """The side notes a report says in its own lines: the trials that did not count, and why; each side's
-measurable share ("Measurable frames: left 85 %, right 100 %.")."""
+measurable share ("Measurable frames: left 85%, right 100%.")."""
 
 
 def quality_notes(result: dict[str, Any], in_report: bool = False) -> list[str]:
