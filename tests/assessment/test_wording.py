@@ -157,7 +157,7 @@ def test_reasons_kept_by_0_1_are_shown_in_degrees(kept: str, shown: str) -> None
     [
         (("within", "within", "within"), True, "within", "Sides within 10°"),
         (("within", None, None), True, "within", "Sides within 10° where both were measured"),
-        (("within", "inconclusive", "within"), True, "inconclusive", "Cannot tell if the sides differ by more than 10°: repeat the test"),
+        (("within", "inconclusive", "within"), True, "inconclusive", "Cannot tell whether the sides differ by more than 10°; repeat the test"),
         (("inconclusive", "exceeds", "within"), True, "exceeds", "Sides differ by more than 10°"),
         ((None, None, None), True, "not_compared", "Sides not compared"),
         ((None, None, None), False, "not_measurable", "Not measurable"),
@@ -171,6 +171,23 @@ def test_one_overall_answer_for_the_three_comparisons(verdicts, measurable, kind
     overall = overall_asymmetry(result)
     assert (overall["kind"], overall["badge"]) == (kind, badge)
     assert overall["sentence"].startswith("No flag") == (kind == "within")
+
+
+def test_an_undecided_comparison_reads_the_same_in_the_badge_the_sentences_and_the_summary():
+    """The badge (the page's, the PDF's flag box) said "Cannot tell if the sides differ by more than 10°: repeat
+    the test" beside the sentences' and the summary's "cannot tell whether ...; repeat the test"."""
+    from hiprom.assessment.wording import overall_asymmetry
+
+    words = "annot tell whether the sides differ by more than 10°"
+    result = {"measurable": True, "trials": [],
+              "sides": {side: {"internal_rotation_deg": 35.0, "external_rotation_deg": 45.0} for side in ("left", "right")},
+              "asymmetry": {"threshold_deg": 10.0, "verdicts": {"internal_rotation": "inconclusive"}}}
+    overall = overall_asymmetry(result)
+    assert overall["badge"] == f"C{words}; repeat the test"
+    assert overall["sentence"] == "We cannot tell yet whether your two hips differ by more than 10°; repeat the test."
+    assert asymmetry_sentence("internal_rotation", "inconclusive", 9.0, 10.0) == (
+        f"Internal rotation: c{words} (measured 9.0°); repeat the test.")
+    assert verdict(result).startswith(f"C{words} in internal rotation; repeat the test")
 
 
 def test_sentences_give_the_figure_the_tables_give():

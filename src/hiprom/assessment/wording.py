@@ -80,6 +80,12 @@ def degrees_in_words(text: str) -> str:
     return re.sub(r"(\d)-(\d)", "\\1\u2013\\2", re.sub(r"(\d) deg\b", "\\1" + DEG, text))
 
 
+def cannot_tell(threshold: str) -> str:
+    """The words of a left/right comparison the test could not decide, in the badge, the sentences and the
+    one-line summary alike: "cannot tell whether the sides differ by more than 10°" (``threshold`` as shown)."""
+    return f"cannot tell whether the sides differ by more than {threshold}"
+
+
 def asymmetry_sentence(measure: str, verdict: str | None, diff_deg: float | None, threshold_deg: float,
                        neither: bool = False) -> str:
     """One sentence for a left/right comparison of ``measure`` (``left - right`` = ``diff_deg``);
@@ -95,8 +101,7 @@ def asymmetry_sentence(measure: str, verdict: str | None, diff_deg: float | None
                 f"(the {larger} side turns {degrees(abs(diff_deg))} further).")
     if verdict == "within":
         return f"{name}: the sides differ by less than {t}."
-    return (f"{name}: cannot tell whether the sides differ by more than {t} "
-            f"(measured {degrees(abs(diff_deg))}); repeat the test.")
+    return f"{name}: {cannot_tell(t)} (measured {degrees(abs(diff_deg))}); repeat the test."
 
 
 def overall_asymmetry(result: dict[str, Any]) -> dict[str, Any]:
@@ -121,8 +126,9 @@ def overall_asymmetry(result: dict[str, Any]) -> dict[str, Any]:
         sentence = (f"⚑ Flag: one hip turns clearly less than the other (by more than {t}); "
                     "this is worth discussing with your clinician.")
     elif "inconclusive" in verdicts:
-        kind, badge = "inconclusive", f"Cannot tell if the sides differ by more than {t}: repeat the test"
-        sentence = f"We cannot tell yet whether your two hips differ by more than {t}: repeat the test."
+        undecided = cannot_tell(t)
+        kind, badge = "inconclusive", f"{undecided[:1].upper()}{undecided[1:]}; repeat the test"
+        sentence = f"We cannot tell yet whether your two hips differ by more than {t}; repeat the test."
     elif "within" not in verdicts:
         kind, badge = "not_compared", "Sides not compared"
         sentence = ("Your two hips could not be compared: each movement was measured on one hip only, or on neither. "
