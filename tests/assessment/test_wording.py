@@ -242,3 +242,20 @@ def test_a_new_results_notes_are_sentences(make_kin, noisy_protocol, full_test) 
     assert notes and all(n[:1].isupper() and n.endswith(".") and ": " in n for n in notes), notes
     assert notes[0] == "Left leg: could be measured in 80% of the frames.", notes
     assert any(n.startswith("Right leg: at rest the foot was") for n in notes), notes
+
+
+def test_a_note_that_says_why_a_part_was_not_measured_is_left_to_the_lines_that_say_it():
+    """'sessions show' and the PDF say why a side, or the test, could not be measured in their own lines;
+    the notes said it again ("Left leg out of the picture.", "Neither leg could be measured: ...")."""
+    from hiprom.assessment.wording import quality_notes
+
+    one_side = {"measurable": True, "sides": {"left": {"not_measurable": "left leg out of the picture"}, "right": {}},
+                "quality": {"notes": ["Left leg out of the picture.", "Right leg: no trial found (no turn of the foot was seen)."]}}
+    assert quality_notes(one_side) == one_side["quality"]["notes"]  # the page lists them: its only place
+    for kwargs in ({"reasons_said": True}, {"in_report": True}):
+        assert quality_notes(one_side, **kwargs) == ["Right leg: no trial found (no turn of the foot was seen)."]
+    reason = "neither leg could be measured: left leg out of the picture; right leg out of the picture"
+    nothing = {"measurable": False, "not_measurable_reason": reason,
+               "sides": {side: {"not_measurable": f"{side} leg out of the picture"} for side in ("left", "right")},
+               "quality": {"notes": ["Neither leg could be measured: left leg out of the picture; right leg out of the picture."]}}
+    assert quality_notes(nothing, reasons_said=True) == [] and quality_notes(nothing) == nothing["quality"]["notes"]

@@ -120,6 +120,31 @@ def test_a_session_whose_sides_were_not_compared_says_so_in_the_list(tmp_path: P
         assert [line for line in text.splitlines() if "cannot compare" in line] == said
 
 
+@pytest.mark.parametrize(("reason", "sides"), [
+    ("neither leg could be measured: left leg out of the picture; right leg out of the picture",
+     ("left leg out of the picture", "right leg out of the picture")),
+    ("no person found in any frame", ("no person found in any frame",) * 2),
+])
+def test_an_unmeasurable_session_says_why_once(tmp_path: Path, reason: str, sides: tuple[str, str]) -> None:
+    """'sessions show' of a video with no legs in it said why three times (four with one reason for both
+    sides): in the summary, a "... side not measurable" line per side and a note. Now once, in the summary,
+    with what to do next time."""
+    from hiprom.assessment.result import not_measurable
+    from hiprom.store import Store
+
+    analysis = not_measurable(reason, source="face.mp4")  # as the kernel gives it, each side with its own reason
+    for side, why in zip(("left", "right"), sides):
+        analysis["sides"][side]["not_measurable"] = why
+    (tmp_path / "data").mkdir()
+    with Store(tmp_path / "data" / "hiprom.db") as store:
+        store.save_analysis(analysis, subject="P-1")
+    text = hiprom(tmp_path, "sessions", "show", "1").stdout
+    assert f"Not measurable: {reason}." in text
+    for why in {reason, *sides}:
+        assert " ".join(text.split()).lower().count(why) == 1, text
+    assert "Next time: " in text  # what to film differently
+
+
 def test_times_are_read_on_the_clinics_clock_in_every_output(tmp_path: Path) -> None:
     """A test at 10:30 in Sydney was listed as 23:30 the day before (UTC), beside a visit that the
     re-test logic counts on the clinic's day: the CLI tables, the CSV and the PDF now all show the

@@ -322,12 +322,25 @@ _SAID_IN_A_REPORT = re.compile(r"(left|right) leg: (.+, which did not count|coul
 measurable share ("Measurable frames: left 85%, right 100%.")."""
 
 
-def quality_notes(result: dict[str, Any], in_report: bool = False) -> list[str]:
+def reason_notes(result: dict[str, Any]) -> set[str]:
+    """The quality notes of ``result`` that say why it, or a side, could not be measured, as
+    :func:`note_sentence` reads them: "Neither leg could be measured: …", "Left leg out of the picture."."""
+    reasons = {note_sentence(str(result["not_measurable_reason"]))} if result.get("not_measurable_reason") else set()
+    for side, figures in (result.get("sides") or {}).items():
+        if side in SIDES and figures and figures.get("not_measurable"):
+            reasons.update(side_notes(side, str(figures["not_measurable"]), 1.0, 0.0, {}, 1))
+    return reasons
+
+
+def quality_notes(result: dict[str, Any], in_report: bool = False, reasons_said: bool = False) -> list[str]:
     """The quality notes of one ``hiprom.analysis/1`` result, each a sentence (:func:`note_sentence`),
-    in their order; ``in_report``: without those the PDF report's own lines say (:data:`_SAID_IN_A_REPORT`)."""
+    in their order. ``reasons_said``: without those that say why a part could not be measured
+    (:func:`reason_notes`), which the caller's own lines say; ``in_report``: without those too and those
+    the PDF report's own lines say (:data:`_SAID_IN_A_REPORT`)."""
     source = str(result.get("source") or "")
     notes = [note_sentence(str(n), source) for n in (result.get("quality") or {}).get("notes") or []]
-    return [n for n in notes if not (in_report and _SAID_IN_A_REPORT.fullmatch(n))]
+    said = reason_notes(result) if in_report or reasons_said else set()
+    return [n for n in notes if n not in said and not (in_report and _SAID_IN_A_REPORT.fullmatch(n))]
 
 
 def explain(result: dict[str, Any]) -> dict[str, Any]:
