@@ -145,6 +145,15 @@ def test_an_unmeasurable_session_says_why_once(tmp_path: Path, reason: str, side
     assert "Next time: " in text  # what to film differently
 
 
+def test_sessions_show_written_to_a_file_has_no_trailing_spaces(home: Path) -> None:
+    """Written to a file, every line of 'sessions show' was padded with spaces to the width of its longest
+    cell (the summary's, 200 columns): the details table's, and each table's last column."""
+    text = hiprom(home, "sessions", "show", "1").stdout
+    padded = [line for line in text.splitlines() if line != line.rstrip()]
+    assert not padded, padded
+    assert "Total arc (IR + ER)" in text and "│" in text  # the tables are there, lines kept whole
+
+
 def test_times_are_read_on_the_clinics_clock_in_every_output(tmp_path: Path) -> None:
     """A test at 10:30 in Sydney was listed as 23:30 the day before (UTC), beside a visit that the
     re-test logic counts on the clinic's day: the CLI tables, the CSV and the PDF now all show the
