@@ -1,6 +1,6 @@
 /* The two hip dials: needle, sweep, norm marks, peak marks and quality flags. */
 
-import { $, facts, reasonWords, setText } from "./state.js";
+import { $, degrees, facts, percent, reasonWords, setText } from "./state.js";
 
 const DIAL_LIMIT = 70;          // the dial shows -70..+70 degrees
 const PIVOT = { x: 150, y: 22 }; // the knee: the shin swings below it
@@ -96,10 +96,10 @@ export function updateSide(side, reading, mark, peaks) {
     setLine(d.needle, deg, 0, 150);
     d.sweep.setAttribute("d", Math.abs(clamped) > 0.5 ? arcPath(0, deg, 128) : "");
     const ref = facts.norms.norm_deg;
-    const pct = Math.round((Math.abs(angle) / ref) * 100);
+    const pct = (Math.abs(angle) / ref) * 100;
     $(`dir-${side}`).textContent = Math.abs(angle) < 1 ? "neutral" : angle > 0 ? "internal" : "external";
     const unc = reading.uncertainty_deg;
-    $(`unc-${side}`).textContent = (unc !== null && unc !== undefined ? `± ${unc.toFixed(1)}°  ·  ` : "") + `${pct}% of ${ref}°`;
+    $(`unc-${side}`).textContent = (unc !== null && unc !== undefined ? `±\u00a0${degrees(unc)}  ·  ` : "") + `${percent(pct, 0)} of ${ref}°`;
   }
   for (const [key, line, sign] of [["internal_deg", d.peakIr, 1], ["external_deg", d.peakEr, -1]]) {
     const value = peaks ? peaks[key] : null;

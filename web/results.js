@@ -2,7 +2,7 @@
  * the asymmetry and the badge. Words: "reference 45°" is the product's one number;
  * the "normal band" (e.g. 30–40° internal) is the range healthy hips show. */
 
-import { degrees, facts, signedDegrees, ui } from "./state.js";
+import { degrees, facts, percent, signedDegrees, ui } from "./state.js";
 import { resetSave } from "./records.js";
 import { renderAdvice } from "./exercises.js";
 
@@ -41,7 +41,7 @@ function cell(label, value, unc, band, verdict, reason) {
   }
   const box = document.createElement("div");
   box.appendChild(span("big", degrees(value)));
-  if (unc !== null && unc !== undefined) box.appendChild(span("unc", `± ${degrees(unc)}`));
+  if (unc !== null && unc !== undefined) box.appendChild(span("unc", `±\u00a0${degrees(unc)}`)); // no line break after ±
   td.appendChild(box);
   if (band && BAND_WORDS[verdict]) {
     // The analysis's verdict, which weighs the ±, as the PDF's "cannot tell whether it is below the normal band".
@@ -89,14 +89,14 @@ export function renderResults(res) {
     const tdPct = document.createElement("td");
     tdPct.dataset.label = "Asymmetry";
     if (diff === null || diff === undefined) {
-      tdDiff.appendChild(span("sub", "–"));
-      tdPct.appendChild(span("sub", "–"));
+      tdDiff.appendChild(span("sub", "—"));
+      tdPct.appendChild(span("sub", "—"));
     } else {
       tdDiff.appendChild(span("big", signedDegrees(diff)));
       if (Math.abs(diff) >= 1) tdDiff.appendChild(span("sub", `${diff > 0 ? "left" : "right"} larger`));
       const pct = asym[`${key}_pct`];
       // To the decimal, as the PDF and the CSV give it: 13.46 is 13.5 there, and must not read "14%" here.
-      tdPct.appendChild(span("big", pct !== null && pct !== undefined ? `${pct.toFixed(1)}%` : "–"));
+      tdPct.appendChild(span("big", percent(pct)));
       tdPct.title = "The difference as a share of the larger side";
       if (isFlagged) { tdDiff.classList.add("flagged"); tdPct.classList.add("flagged"); }
       // In words, as the PDF's "⚑ exceeds": the red alone is lost on a red-green colour-blind reader,

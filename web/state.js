@@ -22,6 +22,15 @@ export const reasonWords = (codes) => codes.map((c) => facts.reasons[c] || c.rep
  * with the minus sign U+2212, "−4.1°" (as docs/formats.md says: the CSV and JSON keep numbers). */
 export const degrees = (v) => (Math.abs(v) < 0.05 ? "0.0°" : `${v < 0 ? "−" : ""}${Math.abs(v).toFixed(1)}°`);
 
+/** A percentage as the PDF and the CLI give it (hiprom.rounding.percent): ``decimals`` decimals (one, as
+ * every figure), the sign closed up, "13.5%", never "13.5 %" (nothing a line can break at); "—" when
+ * there is no figure, as the PDF's and the CLI's tables say it. */
+export function percent(v, decimals = 1) {
+  if (v === null || v === undefined || !Number.isFinite(v)) return "—";
+  const text = Math.abs(v).toFixed(decimals);
+  return `${v < 0 && Number(text) !== 0 ? "−" : ""}${text}%`;
+}
+
 /** A difference or change, signed as the page writes it ("+10.5°", "−4.1°", "0.0°": never "−0.0°"). */
 export const signedDegrees = (d) => `${d >= 0.05 ? "+" : d <= -0.05 ? "−" : ""}${degrees(Math.abs(d))}`;
 

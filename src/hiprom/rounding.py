@@ -5,7 +5,7 @@ infinities and ``None``, and never ``-0.0`` (a "-0" on a page or in a table
 reads as a direction). ``shown(x)``: a figure's text for people, with the
 minus sign (U+2212) where JSON and CSV, written for programs, keep numbers
 and their ASCII ``-``. ``counted(n, noun)``: a count with its noun, ``1 frame``
-or ``3 frames``, never "1 frames".
+or ``3 frames``, never "1 frames". ``percent(x)``: a percentage for people, ``13.5%``.
 """
 
 from __future__ import annotations
@@ -40,6 +40,21 @@ def shown(x: SupportsFloat | None, nd: int = 1, signed: bool = False) -> str | N
     if v < 0:
         return MINUS + text
     return ("+" if signed and v > 0 else "") + text
+
+
+PERCENT = "%"
+"""The sign of a percentage, closed up to its figure as the degree sign is ("13.5%", "27.0°"): how English
+texts for lay readers write it (the page and every saved note, "could be measured in 85% of the frames",
+always did), and nothing for a line, a table cell or a terminal to break at, where a space would let "13.5"
+end one line and "%" start the next."""
+
+
+def percent(x: SupportsFloat | None, nd: int = 1) -> str | None:
+    """A percentage as text for people (page, PDF, CLI, sentences): :func:`shown` to ``nd`` decimals with
+    :data:`PERCENT` closed up, "13.5%", "85%" (``nd=0``); ``None`` when ``x`` is not a finite number.
+    The page's ``percent`` (``web/state.js``) writes the same."""
+    text = shown(x, nd)
+    return None if text is None else text + PERCENT
 
 
 def rounded_list(xs: Iterable[SupportsFloat | None], nd: int = 1) -> list[float | None]:

@@ -157,7 +157,7 @@ def test_reasons_kept_by_0_1_are_shown_in_degrees(kept: str, shown: str) -> None
     [
         (("within", "within", "within"), True, "within", "Sides within 10°"),
         (("within", None, None), True, "within", "Sides within 10° where both were measured"),
-        (("within", "inconclusive", "within"), True, "inconclusive", "Cannot tell if the sides differ by more than 10°: repeat the test"),
+        (("within", "inconclusive", "within"), True, "inconclusive", "Cannot tell whether the sides differ by more than 10°; repeat the test"),
         (("inconclusive", "exceeds", "within"), True, "exceeds", "Sides differ by more than 10°"),
         ((None, None, None), True, "not_compared", "Sides not compared"),
         ((None, None, None), False, "not_measurable", "Not measurable"),
@@ -171,6 +171,23 @@ def test_one_overall_answer_for_the_three_comparisons(verdicts, measurable, kind
     overall = overall_asymmetry(result)
     assert (overall["kind"], overall["badge"]) == (kind, badge)
     assert overall["sentence"].startswith("No flag") == (kind == "within")
+
+
+def test_an_undecided_comparison_reads_the_same_in_the_badge_the_sentences_and_the_summary():
+    """The badge (the page's, the PDF's flag box) said "Cannot tell if the sides differ by more than 10°: repeat
+    the test" beside the sentences' and the summary's "cannot tell whether ...; repeat the test"."""
+    from hiprom.assessment.wording import overall_asymmetry
+
+    words = "annot tell whether the sides differ by more than 10°"
+    result = {"measurable": True, "trials": [],
+              "sides": {side: {"internal_rotation_deg": 35.0, "external_rotation_deg": 45.0} for side in ("left", "right")},
+              "asymmetry": {"threshold_deg": 10.0, "verdicts": {"internal_rotation": "inconclusive"}}}
+    overall = overall_asymmetry(result)
+    assert overall["badge"] == f"C{words}; repeat the test"
+    assert overall["sentence"] == "We cannot tell yet whether your two hips differ by more than 10°; repeat the test."
+    assert asymmetry_sentence("internal_rotation", "inconclusive", 9.0, 10.0) == (
+        f"Internal rotation: c{words} (measured 9.0°); repeat the test.")
+    assert verdict(result).startswith(f"C{words} in internal rotation; repeat the test")
 
 
 def test_sentences_give_the_figure_the_tables_give():
@@ -225,3 +242,20 @@ def test_a_new_results_notes_are_sentences(make_kin, noisy_protocol, full_test) 
     assert notes and all(n[:1].isupper() and n.endswith(".") and ": " in n for n in notes), notes
     assert notes[0] == "Left leg: could be measured in 80% of the frames.", notes
     assert any(n.startswith("Right leg: at rest the foot was") for n in notes), notes
+
+
+def test_a_note_that_says_why_a_part_was_not_measured_is_left_to_the_lines_that_say_it():
+    """'sessions show' and the PDF say why a side, or the test, could not be measured in their own lines;
+    the notes said it again ("Left leg out of the picture.", "Neither leg could be measured: ...")."""
+    from hiprom.assessment.wording import quality_notes
+
+    one_side = {"measurable": True, "sides": {"left": {"not_measurable": "left leg out of the picture"}, "right": {}},
+                "quality": {"notes": ["Left leg out of the picture.", "Right leg: no trial found (no turn of the foot was seen)."]}}
+    assert quality_notes(one_side) == one_side["quality"]["notes"]  # the page lists them: its only place
+    for kwargs in ({"reasons_said": True}, {"in_report": True}):
+        assert quality_notes(one_side, **kwargs) == ["Right leg: no trial found (no turn of the foot was seen)."]
+    reason = "neither leg could be measured: left leg out of the picture; right leg out of the picture"
+    nothing = {"measurable": False, "not_measurable_reason": reason,
+               "sides": {side: {"not_measurable": f"{side} leg out of the picture"} for side in ("left", "right")},
+               "quality": {"notes": ["Neither leg could be measured: left leg out of the picture; right leg out of the picture."]}}
+    assert quality_notes(nothing, reasons_said=True) == [] and quality_notes(nothing) == nothing["quality"]["notes"]

@@ -49,10 +49,11 @@ def test_demo_sample_shows_the_whole_analysis(tmp_path):
         assert text in " ".join(run.stdout.split())  # rich wraps long lines
     result = strict_json(out_json)
     assert result["schema"] == "hiprom.analysis/1" and result["source"] == DEMO.name
-    # The percentages as the PDF and the CSV give them: 13.46 % is 13.5 there, so never "14%" here.
+    # The percentages as the PDF and the CSV give them: 13.46% is 13.5 there, so never "14%" here; closed up
+    # as the page writes them ("13.5%", not "13.5 %").
     for m in ("internal_rotation", "external_rotation", "total_arc"):
-        assert f" {result['sides']['left'][f'{m}_pct_norm']:.1f} %" in run.stdout
-        assert f" {result['asymmetry'][f'{m}_pct']:.1f} %" in run.stdout
+        assert f" {result['sides']['left'][f'{m}_pct_norm']:.1f}% " in run.stdout
+        assert f" {result['asymmetry'][f'{m}_pct']:.1f}% " in run.stdout
     assert abs(result["sides"]["left"]["internal_rotation_deg"] - 32.0) <= 1.0
     # Left minus right is negative where the right turns further (IR 32 against 38): the CLI writes it with
     # the minus sign, as the page and the PDF do ("-6.0°" before); the JSON keeps the number.

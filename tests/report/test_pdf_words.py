@@ -76,7 +76,7 @@ def test_the_plain_paragraph_says_no_flag_only_when_the_sides_were_compared_and_
     # The box under the asymmetry table said "No asymmetry flagged, but not every difference could be decided"
     # on a green ground when no difference was decided; it now gives the page's words, on an amber ground.
     assert "No asymmetry flagged" not in texts["demo"]
-    assert "Cannot tell if the sides differ by more than 10°: repeat the test." in texts["demo"]
+    assert "Cannot tell whether the sides differ by more than 10°; repeat the test." in texts["demo"]
     assert '<div class="flagbox unsure">' in render_html(ReportData(analysis=analysis))
     assert "No flag: your two hips turn about the same (within 10°)." in texts["within"]
     assert "No flag" not in texts["none"] and "No asymmetry flagged" not in texts["none"]

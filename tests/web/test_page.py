@@ -111,7 +111,8 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
     # The demo's total arcs differ by about 9 deg, ± about 3.5: the test cannot tell which side of 10 deg.
     # "cannot tell" stands on exactly the rows the analysis calls inconclusive (on a busy runner frames are
     # dropped, the ± grows, and its external rotations, 4 deg apart, may be inconclusive too).
-    assert "Cannot tell if the sides differ by more than 10°" in page.locator("#asym-badge").inner_text()
+    # In the words of the PDF and the CLI ("cannot tell whether", from assessment.wording), not "Cannot tell if".
+    assert page.locator("#asym-badge").inner_text() == "Cannot tell whether the sides differ by more than 10°; repeat the test"
     verdicts = page.evaluate("import('/static/state.js').then((m) => m.app.last.results.asymmetry.verdicts)")
     assert verdicts["total_arc"] == "inconclusive"
     for i, key in enumerate(("internal_rotation", "external_rotation", "total_arc")):  # the difference's cell:
@@ -192,6 +193,30 @@ def test_the_total_arc_band_word_is_the_analysiss_verdict_not_the_bare_figures(p
     page.evaluate("(res) => import('/static/results.js').then((m) => m.renderResults(res))", res)
     ir = page.locator("#results-table tbody tr").nth(0).locator("td").nth(SIDES.index("right")).inner_text()
     assert ir.startswith("−2.0°"), ir
+
+
+def test_a_percentage_and_a_plus_minus_read_as_the_pdf_and_the_cli_write_them(page):
+    """The page wrote "13.5%" where the PDF and the CLI wrote "13.5 %": all now write hiprom.rounding.percent's
+    form, the page through its one percent() (state.js), and "±" is held to its figure by a no-break space."""
+    from hiprom.rounding import percent
+
+    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 0", timeout=10_000)
+    values = [13.46, 13.45, 0.04, -0.04, 100.0, 7.26, -3.3, 84.96]  # the figures come rounded: no exact ties
+    for decimals in (0, 1):
+        shown = page.evaluate("([vs, d]) => import('/static/state.js').then((m) => vs.map((v) => m.percent(v, d)))",
+                              [values, decimals])
+        assert shown == [percent(v, decimals) for v in values], (decimals, shown)
+    assert page.evaluate("import('/static/state.js').then((m) => [m.percent(null), m.percent(NaN)])") == ["—", "—"]
+    sides = {side: {"internal_rotation_deg": 33.0, "internal_rotation_unc_deg": 1.8} for side in SIDES}
+    res = {"result_id": "t", "sides": sides, "notes": [],
+           "asymmetry": {"verdicts": {}, "internal_rotation_deg": -5.1, "internal_rotation_pct": 13.5},
+           "words": {"overall": {"kind": "within", "badge": "Sides within 10°"}, "asymmetry": {}}}
+    page.evaluate("(res) => import('/static/results.js').then((m) => m.renderResults(res))", res)
+    cells = page.locator("#results-table tbody tr").nth(0).locator("td")
+    assert "13.5%" in cells.nth(len(SIDES) + 1).inner_text()
+    assert "±\u00a01.8°" in cells.nth(0).inner_text()
+    assert cells.nth(len(SIDES) + 1).inner_text() != "" and "—" in page.locator("#results-table tbody tr").nth(
+        1).locator("td").nth(len(SIDES) + 1).inner_text()  # not measured: the PDF's and the CLI's dash
 
 
 def test_focus_is_visible_and_buttons_are_reachable_by_tab(page):

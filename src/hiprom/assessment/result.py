@@ -27,7 +27,7 @@ from hiprom.kinematics import COMPENSATION, METHODS, QualityFlag, flag_names
 from hiprom.kinematics.camera import CameraEstimate
 from hiprom.landmarks import SIDES
 from hiprom.parsing import printable_name
-from hiprom.rounding import counted, rounded_list
+from hiprom.rounding import counted, percent, rounded_list
 
 if TYPE_CHECKING:
     from hiprom.kinematics import Kinematics
@@ -117,7 +117,7 @@ def _why_side_blocked(
     off_posture = _off_posture_fraction(angle, bits)
     if off_posture >= settings.posture_fraction:
         return (
-            f"{side} leg not in the seated test position in {100 * off_posture:.0f}% of frames "
+            f"{side} leg not in the seated test position in {percent(100 * off_posture, 0)} of frames "
             "(knee not bent about 90° or thigh not toward the camera)"
         )
     return NO_REST if unrested else None
@@ -136,7 +136,7 @@ def _poorly_seen(side: str, seen: int, bits: np.ndarray) -> str | None:
     if not codes.size or np.mean(lost) < POORLY_SEEN_FRACTION:
         return None
     share = 100 * float(np.mean(lost))
-    return f"{side} leg hard to see in {share:.0f}% of frames ({POORLY_SEEN}): measurable in just {seen} of {codes.size} frames"
+    return f"{side} leg hard to see in {percent(share, 0)} of frames ({POORLY_SEEN}): measurable in just {seen} of {codes.size} frames"
 
 
 def _off_posture_fraction(angle: np.ndarray, bits: np.ndarray) -> float:

@@ -7,7 +7,7 @@ from typing import Any
 
 from hiprom.assessment.norms import Norms
 from hiprom.assessment.reasons import reason_advice, reason_words
-from hiprom.assessment.wording import NAMES, degrees
+from hiprom.assessment.wording import NAMES, cannot_tell, degrees
 from hiprom.landmarks import SIDES
 from hiprom.rounding import counted
 
@@ -57,8 +57,7 @@ def verdict(result: dict[str, Any]) -> str:
         )
         parts.append(f"asymmetry above {threshold}: {diffs}")
     if unsure:
-        parts.append(f"cannot tell whether the sides differ by more than {threshold} in "
-                     f"{', '.join(_LABEL[m] for m in unsure)}; repeat the test")
+        parts.append(f"{cannot_tell(threshold)} in {', '.join(_LABEL[m] for m in unsure)}; repeat the test")
     if not exceeds and not unsure:
         if any(verdicts.get(m) == "within" for m in _LABEL):
             parts.append(f"no left-right difference above {threshold}")

@@ -29,7 +29,7 @@ from typing import Any
 from hiprom.assessment.reasons import REASON_WORDS, not_measurable_advice, reason_words
 from hiprom.assessment.summary import asymmetry_verdicts, band_verdict
 from hiprom.landmarks import SIDES
-from hiprom.rounding import counted, shown
+from hiprom.rounding import counted, percent, shown
 
 DEG = "°"
 NAMES = {"internal_rotation": "internal rotation", "external_rotation": "external rotation", "total_arc": "total arc"}
@@ -80,6 +80,12 @@ def degrees_in_words(text: str) -> str:
     return re.sub(r"(\d)-(\d)", "\\1\u2013\\2", re.sub(r"(\d) deg\b", "\\1" + DEG, text))
 
 
+def cannot_tell(threshold: str) -> str:
+    """The words of a left/right comparison the test could not decide, in the badge, the sentences and the
+    one-line summary alike: "cannot tell whether the sides differ by more than 10°" (``threshold`` as shown)."""
+    return f"cannot tell whether the sides differ by more than {threshold}"
+
+
 def asymmetry_sentence(measure: str, verdict: str | None, diff_deg: float | None, threshold_deg: float,
                        neither: bool = False) -> str:
     """One sentence for a left/right comparison of ``measure`` (``left - right`` = ``diff_deg``);
@@ -95,8 +101,7 @@ def asymmetry_sentence(measure: str, verdict: str | None, diff_deg: float | None
                 f"(the {larger} side turns {degrees(abs(diff_deg))} further).")
     if verdict == "within":
         return f"{name}: the sides differ by less than {t}."
-    return (f"{name}: cannot tell whether the sides differ by more than {t} "
-            f"(measured {degrees(abs(diff_deg))}); repeat the test.")
+    return f"{name}: {cannot_tell(t)} (measured {degrees(abs(diff_deg))}); repeat the test."
 
 
 def overall_asymmetry(result: dict[str, Any]) -> dict[str, Any]:
@@ -121,8 +126,9 @@ def overall_asymmetry(result: dict[str, Any]) -> dict[str, Any]:
         sentence = (f"⚑ Flag: one hip turns clearly less than the other (by more than {t}); "
                     "this is worth discussing with your clinician.")
     elif "inconclusive" in verdicts:
-        kind, badge = "inconclusive", f"Cannot tell if the sides differ by more than {t}: repeat the test"
-        sentence = f"We cannot tell yet whether your two hips differ by more than {t}: repeat the test."
+        undecided = cannot_tell(t)
+        kind, badge = "inconclusive", f"{undecided[:1].upper()}{undecided[1:]}; repeat the test"
+        sentence = f"We cannot tell yet whether your two hips differ by more than {t}; repeat the test."
     elif "within" not in verdicts:
         kind, badge = "not_compared", "Sides not compared"
         sentence = ("Your two hips could not be compared: each movement was measured on one hip only, or on neither. "
@@ -262,7 +268,7 @@ def side_notes(side: str, not_measurable: str | None, fraction: float, rest_deg:
         return [f"{lead}."]
     notes = []
     if fraction < MEASURABLE_NOTE_BELOW:
-        notes.append(f"{leg}: could be measured in {100 * fraction:.0f}% of the frames.")
+        notes.append(f"{leg}: could be measured in {percent(100 * fraction, 0)} of the frames.")
     if abs(rest_deg) >= REST_NOTE_DEG:
         way = "outward" if rest_deg > 0 else "inward"
         notes.append(f"{leg}: at rest the foot was {degrees(abs(rest_deg))} {way} of straight below the knee.")
@@ -313,15 +319,28 @@ def note_sentence(note: str, source: str = "") -> str:
 _SAID_IN_A_REPORT = re.compile(r"(left|right) leg: (.+, which did not count|could be measured in \d+% of the frames)\.",
                                re.I)
 """The side notes a report says in its own lines: the trials that did not count, and why; each side's
-measurable share ("Measurable frames: left 85 %, right 100 %.")."""
+measurable share ("Measurable frames: left 85%, right 100%.")."""
 
 
-def quality_notes(result: dict[str, Any], in_report: bool = False) -> list[str]:
+def reason_notes(result: dict[str, Any]) -> set[str]:
+    """The quality notes of ``result`` that say why it, or a side, could not be measured, as
+    :func:`note_sentence` reads them: "Neither leg could be measured: …", "Left leg out of the picture."."""
+    reasons = {note_sentence(str(result["not_measurable_reason"]))} if result.get("not_measurable_reason") else set()
+    for side, figures in (result.get("sides") or {}).items():
+        if side in SIDES and figures and figures.get("not_measurable"):
+            reasons.update(side_notes(side, str(figures["not_measurable"]), 1.0, 0.0, {}, 1))
+    return reasons
+
+
+def quality_notes(result: dict[str, Any], in_report: bool = False, reasons_said: bool = False) -> list[str]:
     """The quality notes of one ``hiprom.analysis/1`` result, each a sentence (:func:`note_sentence`),
-    in their order; ``in_report``: without those the PDF report's own lines say (:data:`_SAID_IN_A_REPORT`)."""
+    in their order. ``reasons_said``: without those that say why a part could not be measured
+    (:func:`reason_notes`), which the caller's own lines say; ``in_report``: without those too and those
+    the PDF report's own lines say (:data:`_SAID_IN_A_REPORT`)."""
     source = str(result.get("source") or "")
     notes = [note_sentence(str(n), source) for n in (result.get("quality") or {}).get("notes") or []]
-    return [n for n in notes if not (in_report and _SAID_IN_A_REPORT.fullmatch(n))]
+    said = reason_notes(result) if in_report or reasons_said else set()
+    return [n for n in notes if n not in said and not (in_report and _SAID_IN_A_REPORT.fullmatch(n))]
 
 
 def explain(result: dict[str, Any]) -> dict[str, Any]:

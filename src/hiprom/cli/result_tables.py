@@ -66,7 +66,7 @@ def figure_tables(fig: dict[str, Any]) -> list[RenderableType]:
             cells += [angle(c), fmt(c["unc"]), percent(c["pct"])]
         rom.add_row(*cells)
     out.append(_whole(rom, "Measure"))
-    for side in SIDES:
+    for side in SIDES if fig["measurable"] else ():  # not measurable at all: the summary names each side's reason
         reason = fig["sides"][side].get("not_measurable")
         if reason:
             out.append(Text.assemble((f"{side.capitalize()} side not measurable: ", "yellow"), safe(reason)))
@@ -118,6 +118,7 @@ def trials_table(fig: dict[str, Any], all_of_them: str) -> list[RenderableType]:
 
 def quality_notes(analysis: dict[str, Any]) -> list[RenderableType]:
     """The analysis's quality notes ("Left leg: no trial found (no turn of the foot was seen)."), as sentences
-    (:func:`~hiprom.assessment.wording.quality_notes`), one dim ``note:`` line each."""
-    notes = wording.quality_notes(analysis)
+    (:func:`~hiprom.assessment.wording.quality_notes`), one dim ``note:`` line each; not why a part could
+    not be measured, which the summary and :func:`figure_tables` say."""
+    notes = wording.quality_notes(analysis, reasons_said=True)
     return [Text.assemble("note: ", safe(note), style="dim") for note in notes]

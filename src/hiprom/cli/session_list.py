@@ -48,6 +48,13 @@ FOLDED = ("operator", "source")
 """The columns whose long words (a file name) fold onto more lines in a narrow terminal, not cut ("demo_s…")."""
 FOLDED_MIN = 10
 """The narrowest a :data:`FOLDED` column is made to fit a terminal; narrower still, it is left out."""
+SIDE_FIGURES = ("L IR", "L ER", "R IR", "R ER")
+"""Each side's figures: left out next, in a terminal too narrow for them (under about 73 columns), as
+the least needed to pick a session: its left/right difference and verdict stay, 'sessions show' has them."""
+LEFT_OUT = ((), FOLDED, FOLDED + SIDE_FIGURES)
+"""The columns left out of each layout, tried in order until one fits."""
+LEFT_OUT_WORDS = {"operator": "operator", "source": "source", "L IR": "each side's IR and ER"}
+"""How the line under a narrowed list names the columns it left out."""
 A_DAY = "2026-03-02"
 """A day as the lists print it: the narrowest the date column is made."""
 
@@ -55,10 +62,12 @@ A_DAY = "2026-03-02"
 def sessions_tables(title: str, rows: list[Any], width: int, *, subject: bool = True) -> list[RenderableType]:
     """A list of sessions as a table that fits ``width`` columns without cutting a day, a pseudonym or a
     figure (a narrow terminal cut them to "2026…", "P-山…"): every column when they fit, the operator
-    and the source folded onto more lines when long; else without those two and a line saying so.
+    and the source folded onto more lines when long; else without those two, and narrower still without
+    each side's figures (:data:`LEFT_OUT`), with a line saying so; readable down to 60 columns.
     ``subject=False`` leaves out the subject column (a list of one subject's sessions)."""
     columns = [c for c in SESSION_COLUMNS if subject or c != "subject"]
-    for shown_columns in (columns, [c for c in columns if c not in FOLDED]):
+    for left_out in LEFT_OUT:
+        shown_columns = [c for c in columns if c not in left_out]
         table = make_table(title, [(c, SESSION_COLUMNS[c]) for c in shown_columns])
         for r in rows:
             cells = {
@@ -77,9 +86,11 @@ def sessions_tables(title: str, rows: list[Any], width: int, *, subject: bool = 
                 column.min_width = max(cell_len(str(c)) for c in [str(column.header).split()[0], *cells])
         if _fit(table, width):
             break
-    if shown_columns == columns:
+    if not left_out:
         return [table]
-    return [table, Text(f"{' and '.join(FOLDED).capitalize()} left out to fit {width} columns: "
+    named = [LEFT_OUT_WORDS[c] for c in left_out if c in LEFT_OUT_WORDS]
+    said = " and ".join(named) if len(named) < 3 else f"{', '.join(named[:-1])} and {named[-1]}"
+    return [table, Text(f"{said[:1].upper()}{said[1:]} left out to fit {width} columns: "
                         "'hiprom sessions show N' gives them, as does a wider terminal.", style="dim")]
 
 

@@ -9,13 +9,14 @@ cannot restyle or drive the terminal.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import sys
 from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import click
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -84,9 +85,37 @@ class StdoutConsole(Console):
         raise BrokenPipeError(32, "the reader of stdout has gone")
 
 
+class _UnpaddedLines(io.TextIOBase):
+    """Standard output as a file or a pipe gets it: each line without the spaces Rich pads it with to
+    its table's width (a long summary padded every line of ``sessions show > out.txt`` to 200 columns)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+        self._line = ""
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self._out.encoding
+
+    def write(self, text: str) -> int:
+        *lines, self._line = (self._line + text).split("\n")
+        if lines:
+            self._out.write("".join(line.rstrip(" ") + "\n" for line in lines))
+        return len(text)
+
+    def flush(self) -> None:
+        if self._line:  # a print without a newline: written as it is
+            self._out.write(self._line)
+            self._line = ""
+        self._out.flush()
+
+
 def console() -> Console:
-    """A stdout console; 200 columns wide when writing to a file or pipe so rows are not cut."""
-    return StdoutConsole(width=None if sys.stdout.isatty() else 200, highlight=False)
+    """A stdout console; to a file or pipe 200 columns wide, so rows are not cut, and its lines
+    without trailing spaces (:class:`_UnpaddedLines`)."""
+    if sys.stdout.isatty():
+        return StdoutConsole(highlight=False)
+    return StdoutConsole(file=_UnpaddedLines(sys.stdout), width=200, highlight=False)
 
 
 def safe(value: Any, missing: str = "—") -> Text:

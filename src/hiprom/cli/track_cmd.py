@@ -12,6 +12,7 @@ from hiprom.atomic import check_not_source
 from hiprom.cli.options import model_option
 from hiprom.errors import InputError, OutputError
 from hiprom.overwrite import check_replaceable
+from hiprom.rounding import percent
 
 
 def _check_output(output: Path, source: str) -> None:
@@ -68,6 +69,7 @@ def track(ctx: click.Context, source: str, output: Path, model: str | None, mirr
     w, h = recording.size_wh
     click.echo(
         f"{output}: {recording.n_frames} frames ({span_s:.1f} s, {recording.fps:.3g} fps, {w}x{h}), "
-        f"subject's pose in {subject:.0f}% of frames (someone seen in {found:.0f}%), model {recording.model}"
+        f"subject's pose in {percent(subject, 0)} of frames (someone seen in {percent(found, 0)}), "
+        f"model {recording.model}"
     )
 

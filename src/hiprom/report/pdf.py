@@ -30,7 +30,15 @@ from hiprom.report.data import ReportData, utc_stamp
 from hiprom.report.exercises import exercises_done, program_context, retest_context
 from hiprom.report.figures import fmt, number, summary
 from hiprom.report.paper import Paper, chosen_paper
-from hiprom.report.rows import TRIAL_COLUMNS, UNCONFIRMED_NOTE, WITHIN_MDC, measure_rows, recording_words, trial_cells
+from hiprom.report.rows import (
+    TRIAL_COLUMNS,
+    UNCONFIRMED_NOTE,
+    WITHIN_MDC,
+    measure_rows,
+    percent,
+    recording_words,
+    trial_cells,
+)
 from hiprom.rounding import shown
 from hiprom.store.records import shown_time
 
@@ -73,6 +81,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["fmt"] = fmt
+    env.filters["percent"] = percent  # "73.0%", "—": as the CLI and the page write it
     env.filters["signed"] = lambda v: shown(number(v), signed=True) or "—"  # a difference or change: "+6.3", "−4.1"
     env.filters["textdir"] = text_direction
     env.filters["plain"] = lambda v: "—" if v is None or v == "" else v
@@ -167,7 +176,8 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "quality_notes": notes[: limit["quality_notes"]],
         "notes_chars": limit["notes_chars"],
         "compact": compact,
-        "measurable_fraction": {s: number((quality.get("measurable_fraction") or {}).get(s)) for s in SIDES},
+        "measurable_pct": {s: None if (f := number((quality.get("measurable_fraction") or {}).get(s))) is None
+                           else 100 * f for s in SIDES},
         "not_measurable": {s: fig["sides"][s].get("not_measurable") for s in SIDES},
         "not_measurable_advice": fig["not_measurable_advice"],
         "compensation": reason_words(flag_names(COMPENSATION)),

@@ -23,8 +23,9 @@ from typing import Any
 from hiprom.assessment.reasons import reason_words
 from hiprom.assessment.wording import MEASURE_LABELS
 from hiprom.landmarks import SIDES
-from hiprom.report.figures import MEASURES, fmt, number
+from hiprom.report.figures import DECIMALS, MEASURES, fmt, number, rnd
 from hiprom.rounding import counted
+from hiprom.rounding import percent as shown_percent
 
 TRIAL_COLUMNS: dict[str, str] = {
     "#": "left", "Side": "left", "Direction": "left", "Peak": "right", "±": "right", "At (s)": "right",
@@ -60,10 +61,10 @@ def recording_words(analysis: dict[str, Any]) -> str:
     return ", ".join(p for p in parts if p) or "—"
 
 
-def percent(value: Any) -> str:
-    """A percentage as the tables show it: ``75.8 %``, or ``—``."""
-    text = fmt(value)
-    return text if text == "—" else f"{text} %"
+def percent(value: Any, decimals: int = DECIMALS) -> str:
+    """A percentage as the tables show it, rounded as every figure (:func:`~hiprom.report.figures.rnd`):
+    ``75.8%`` (:func:`hiprom.rounding.percent`), or ``—``."""
+    return shown_percent(rnd(value, decimals), decimals) or "—"
 
 
 def confirmed(side: dict[str, Any], measure: str) -> bool:
