@@ -173,7 +173,7 @@ def test_validate_prints_how_many_people_each_measure_comes_from(tmp_path: Path,
     assert ("A pair is hiprom's reading and the reference instrument's of one measure of one person at one visit. "
             "1 person gave more than one pair of a measure (up to 3): each person counts once in every figure, "
             "however many pairs.") in " ".join(out.split())
-    assert ("Under each figure its 95 % confidence interval. Bias and limits of agreement: hiprom minus reference. "
+    assert ("Under each figure its 95% confidence interval. Bias and limits of agreement: hiprom minus reference. "
             "A measure needs pairs from at least 3 people") in " ".join(out.split())
 
 

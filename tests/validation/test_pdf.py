@@ -33,7 +33,8 @@ def test_the_table_gives_each_limit_of_agreement_with_its_confidence_interval() 
     the interval only as a shading on the plot."""
     study = summarize(synthetic_pairs(n_subjects=10, seed=3))
     text = _text(pdf.render_html(study, "2026-06-01T10:00:00Z"))
-    assert "95 % limits of agreement [95 % CI of each]" in text
+    assert "95% limits of agreement [95% CI of each]" in text
+    assert " %" not in text  # "95%" as the patient's report and the terminal write a percentage
     for figs in (*study["measures"].values(), study["pooled"]):
         low, high = figs["loa_low_ci_deg"], figs["loa_high_ci_deg"]
         assert (f"{fmt(figs['loa_low_deg'])} [{fmt(low[0])}, {fmt(low[1])}] "
@@ -44,13 +45,13 @@ def test_the_sem_and_mdc95_are_given_with_their_confidence_intervals() -> None:
     """'MDC95 6.1' from 8 people stood alone, where the ICC and the limits beside it had intervals."""
     study = summarize(synthetic_pairs(n_subjects=8, seed=3))
     text = html.unescape(_text(pdf.render_html(study, "2026-06-01T10:00:00Z"))).replace("\xa0", " ")
-    assert "SEM [95 % CI] MDC95 [95 % CI]" in text
+    assert "SEM [95% CI] MDC95 [95% CI]" in text
     for figs in (*study["measures"].values(), study["pooled"]):
         sem, mdc = figs["sem_ci_deg"], figs["mdc95_ci_deg"]
         assert (f"{fmt(figs['sem_deg'])} [{fmt(sem[0])}, {fmt(sem[1])}] "
                 f"{fmt(figs['mdc95_deg'])} [{fmt(mdc[0])}, {fmt(mdc[1])}]") in text
     f, meaning = study["pooled"], " ".join(pdf.meaning(study))
-    assert (f"must exceed the MDC95 of {fmt(f['mdc95_deg'])}° (95 % confidence: {fmt(f['mdc95_ci_deg'][0])} to "
+    assert (f"must exceed the MDC95 of {fmt(f['mdc95_deg'])}° (95% confidence: {fmt(f['mdc95_ci_deg'][0])} to "
             f"{fmt(f['mdc95_ci_deg'][1])}°)") in meaning
 
 
@@ -71,11 +72,11 @@ def test_what_the_figures_mean_gives_the_limits_and_the_icc_with_their_intervals
     study = summarize(synthetic_pairs(n_subjects=10, seed=3))
     f, text = study["pooled"], " ".join(pdf.meaning(study))
     low, high, icc = f["loa_low_ci_deg"], f["loa_high_ci_deg"], f["icc_2_1_ci"]
-    assert (f"With 95 % confidence the lower limit is {fmt(low[0])} to {fmt(low[1])}° and the upper "
+    assert (f"With 95% confidence the lower limit is {fmt(low[0])} to {fmt(low[1])}° and the upper "
             f"{fmt(high[0])} to {fmt(high[1])}°.") in text
-    assert f"ICC(2,1) of {fmt(f['icc_2_1'], 2)} (95 % confidence: {fmt(icc[0], 2)} to {fmt(icc[1], 2)})" in text
+    assert f"ICC(2,1) of {fmt(f['icc_2_1'], 2)} (95% confidence: {fmt(icc[0], 2)} to {fmt(icc[1], 2)})" in text
     same = summarize([Pair("left_internal", a, a, s) for s, a in (("A", 30.0), ("B", 35.0), ("C", 40.0))])
-    # readings alike in every pair: no interval, rather than "0.0 to 0.0°" or "(95 % confidence: —)"
+    # readings alike in every pair: no interval, rather than "0.0 to 0.0°" or "(95% confidence: —)"
     assert pdf.meaning(same)[:2] == ["Every pair differed by exactly 0.0°, so there is no spread to put an interval "
                                      "on; more people are needed.", "On average hiprom reads the same as the reference."]
     assert "ICC(2,1) of 1.00: 1 is perfect agreement" in " ".join(pdf.meaning(same))

@@ -153,7 +153,7 @@ def test_the_clinic_mdc_replaces_the_published_one_from_20_retested_subjects(sto
     assert "This clinic's own minimal detectable change" in now.text and "20 subjects" in now.text
     # with how sure it is, as the validation report gives it
     ci = figures(retest_pairs(store.figures()))["mdc95_ci_deg"]
-    assert f"{fmt(now.low_deg)}° (95 % confidence: {fmt(ci[0])} to {fmt(ci[1])}°)" in now.text
+    assert f"{fmt(now.low_deg)}° (95% confidence: {fmt(ci[0])} to {fmt(ci[1])}°)" in now.text
     assert ci[0] < now.low_deg < ci[1]
 
 

@@ -128,7 +128,7 @@ def _print(study: dict[str, Any]) -> None:
     left_out = unpaired_text(study)
     if left_out:
         out.print(Text(left_out))
-    out.print(Text(f"Under each figure its 95 % confidence interval. Bias and limits of agreement: {order}. "
+    out.print(Text(f"Under each figure its 95% confidence interval. Bias and limits of agreement: {order}. "
                    f"A measure needs pairs from at least {MIN_PAIRS} people; a study at least {RECOMMENDED_SUBJECTS} "
                    "(docs/validation.md).", style="dim"))
 

@@ -57,11 +57,11 @@ def agreement_chart(pairs: Sequence[Mapping[str, Any]], figs: Mapping[str, Any],
             for key in ("loa_low", "loa_high"):
                 value, ci = figs[f"{key}_deg"], figs.get(f"{key}_ci_deg") or [None, None]
                 ax_ba.axhline(value, color=BIAS_COLOR, lw=0.9, ls="--",
-                              label="95 % limits of agreement" if key == "loa_low" else None)
+                              label="95% limits of agreement" if key == "loa_low" else None)
                 if ci[0] is not None:  # a bar at the right edge, not a shade: wide intervals overlap and shades merge
                     ax_ba.vlines(CI_BAR_X[key], ci[0], ci[1], transform=ax_ba.get_yaxis_transform(),
                                  color=BIAS_COLOR, lw=2.4, alpha=0.45,
-                                 label="95 % CI of each limit" if key == "loa_low" else None)
+                                 label="95% CI of each limit" if key == "loa_low" else None)
                     span.extend(ci)
                 ax_ba.text(1.0, value, f" {shown(value)}°", transform=ax_ba.get_yaxis_transform(),
                            va="center", ha="left", fontsize=6.5, color=BIAS_COLOR)

@@ -49,10 +49,10 @@ def meaning(study: Mapping[str, Any]) -> list[str]:
         (f"On average {a} reads the same as {b}" if fmt(abs(f["bias_deg"])) == fmt(0.0) else
          f"On average {a} reads {fmt(abs(f['bias_deg']))}° {'more' if f['bias_deg'] > 0 else 'less'} than {b}")
         + _confidence(f["bias_ci_deg"], "°") + ".",
-        f"For 95 % of people, {a} reads between {fmt(f['loa_low_deg'])}° and {fmt(f['loa_high_deg'])}° "
+        f"For 95% of people, {a} reads between {fmt(f['loa_low_deg'])}° and {fmt(f['loa_high_deg'])}° "
         f"from {b}: a difference inside these limits is what the two normally disagree by."
         + ("" if None in f["loa_low_ci_deg"] + f["loa_high_ci_deg"] else
-           f" With 95 % confidence the lower limit is {_range(f['loa_low_ci_deg'])}° and the upper "
+           f" With 95% confidence the lower limit is {_range(f['loa_low_ci_deg'])}° and the upper "
            f"{_range(f['loa_high_ci_deg'])}°."),
         f"A change between two readings must exceed the MDC95 of {fmt(f['mdc95_deg'])}°"
         + _confidence(f["mdc95_ci_deg"], "°") + " before it can be called real rather than measurement error"
@@ -85,8 +85,8 @@ def p_value(p: float | None) -> str:
 
 
 def _confidence(interval: list[float | None], unit: str, digits: int = 1) -> str:
-    """``" (95 % confidence: -3.5 to -1.0°)"``, or nothing when the interval could not be computed."""
-    return "" if None in interval else f" (95 % confidence: {_range(interval, digits)}{unit})"
+    """``" (95% confidence: -3.5 to -1.0°)"``, or nothing when the interval could not be computed."""
+    return "" if None in interval else f" (95% confidence: {_range(interval, digits)}{unit})"
 
 
 def _range(interval: list[float | None], digits: int = 1) -> str:

@@ -72,7 +72,7 @@ def mdc_from_sessions(sessions: Sequence[SessionFigures | SessionRecord], norms:
                   "seated again)."),
         )
     pooled, (low, high) = pooled_figures["mdc95_deg"], pooled_figures["mdc95_ci_deg"]
-    known = "" if low is None or high is None else f" (95 % confidence: {fmt(low)} to {fmt(high)}°)"
+    known = "" if low is None or high is None else f" (95% confidence: {fmt(low)} to {fmt(high)}°)"
     per_measure = {}
     for m in MEASURES:
         figs = figures([p for p in pairs if p.measure == m])
