@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 import re
 import shutil
 import subprocess
@@ -14,8 +15,10 @@ import pytest
 from PIL import Image
 
 from hiprom.report.paper import Paper
+from hiprom.report.pdf import SMALL_PT
 
 EDGE_PT = 5 / 25.4 * 72  # printers leave about 5 mm of each edge blank: nothing may be printed there
+SIDE_MARGIN_PT = 14 / 25.4 * 72  # report.css's left and right page margins: no text runs into them
 BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -68,11 +71,13 @@ def table_row(text: str, label: str, occurrence: int = 0) -> list[str]:
 
 @dataclass(frozen=True)
 class Page:
-    """A page as pdftotext reads it: its size and its words, in points from the top left corner."""
+    """A page as pdftotext reads it: its size and its words, in points from the top left corner, and
+    its text as drawn (pypdf): each run of text with its size as printed, in points."""
 
     width_pt: float
     height_pt: float
     words: list[tuple[str, float, float, float, float]]  # (text, x_min, y_min, x_max, y_max)
+    runs: list[tuple[str, float]]  # (text, size_pt)
 
     def lines(self) -> list[str]:
         """The words joined into lines, top to bottom (words whose baselines are within 2 pt)."""
@@ -88,23 +93,56 @@ _WORD = re.compile(r'<word xMin="([\d.-]+)" yMin="([\d.-]+)" xMax="([\d.-]+)" yM
 
 
 def pdf_pages(pdf: Path) -> list[Page]:
-    """Each page's size (what a printer takes the sheet to be) and where every word is (``pdftotext -bbox``)."""
+    """Each page's size (what a printer takes the sheet to be), where every word is (``pdftotext -bbox``)
+    and the size of its text (:func:`text_runs`)."""
     out = subprocess.run(["pdftotext", "-enc", "UTF-8", "-bbox", str(pdf), "-"], check=True,
                          capture_output=True, text=True).stdout
-    return [Page(float(w), float(h), [(html.unescape(m[4]), *map(float, m[:4])) for m in _WORD.findall(body)])
-            for w, h, body in _PAGE.findall(out)]
+    return [Page(float(w), float(h), [(html.unescape(m[4]), *map(float, m[:4])) for m in _WORD.findall(body)], runs)
+            for (w, h, body), runs in zip(_PAGE.findall(out), text_runs(pdf), strict=True)]
 
 
-def on_the_sheet(pages: list[Page], sheet: Paper) -> None:
-    """Every page is ``sheet`` and every word, the footer's page number too, is printed inside it."""
+def text_runs(pdf: Path) -> list[list[tuple[str, float]]]:
+    """Each page's runs of text with their size as printed, in points: the font size scaled by the
+    text and drawing matrices (``pdffonts`` gives no sizes; a word's box from pdftotext is taller
+    than its size, by the font's ascent and descent)."""
+    import pypdf
+
+    pages = []
+    for page in pypdf.PdfReader(pdf).pages:
+        runs: list[tuple[str, float]] = []
+
+        def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
+            if text.strip():  # the vertical scale of the text matrix times the drawing matrix
+                c, d = tm[2] * cm[0] + tm[3] * cm[2], tm[2] * cm[1] + tm[3] * cm[3]
+                runs.append((text, round(size * math.hypot(c, d), 2)))
+
+        page.extract_text(visitor_text=visit)
+        pages.append(runs)
+    return pages
+
+
+def size_of(pages: list[Page], words: str) -> float:
+    """The smallest size, in points, of the runs of text that hold ``words`` (white space ignored), on any
+    of ``pages``: a run is one line at most, so ``words`` are a few."""
+    wanted = squeeze(words)
+    sizes = [size for page in pages for text, size in page.runs if wanted in squeeze(text)]
+    assert sizes, words
+    return min(sizes)
+
+
+def on_the_sheet(pages: list[Page], sheet: Paper, smallest_pt: float = SMALL_PT) -> None:
+    """Every page is ``sheet``; every word, the footer's page number too, is printed inside it and
+    no word runs into its side margins; no text is smaller than ``smallest_pt``."""
     assert pages
     for number, page in enumerate(pages, 1):
         assert (page.width_pt, page.height_pt) == pytest.approx(sheet.size_pt, abs=0.5)
         for text, x0, y0, x1, y1 in page.words:
-            assert EDGE_PT < x0 and x1 < page.width_pt - EDGE_PT and EDGE_PT < y0 and y1 < page.height_pt - EDGE_PT, \
-                (number, text, (x0, y0, x1, y1))
+            assert EDGE_PT < y0 and y1 < page.height_pt - EDGE_PT, (number, text, (x0, y0, x1, y1))
+            assert SIDE_MARGIN_PT - 1 < x0 and x1 < page.width_pt - SIDE_MARGIN_PT + 1, (number, text, (x0, y0, x1, y1))
         assert page.lines()[-1].endswith(f"Page {number} of {len(pages)}")  # the footer is the last line
         _nothing_overlaps(page, number)
+        small = [(text, size) for text, size in page.runs if size < smallest_pt - 0.01]
+        assert not small, (number, small[:5])
 
 
 def _nothing_overlaps(page: Page, number: int) -> None:

@@ -7,6 +7,7 @@ Every PDF was A4 (595 x 842 pt) whatever the clinic's paper: printed at actual s
 from __future__ import annotations
 
 import copy
+import re
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -16,11 +17,15 @@ import pytest
 
 from hiprom.cli.main import main
 from hiprom.errors import ConfigError, InputError
-from hiprom.report import ReportData, charts, write_pdf
+from hiprom.assessment import load_catalogue
+from hiprom.assessment.program import edit_program
+from hiprom.report import ReportData, charts, write_pdf, write_program_pdf
+from hiprom.report.exercises import program_context
 from hiprom.report.paper import PAPERS, default_paper, paper
+from hiprom.report.pdf import BODY_PT, LIMITS, MAX_PAGES, build_context, draw_charts
 from hiprom.store import Store
 
-from .pdftools import need_fonts, need_poppler, on_the_sheet, pdf_pages, squeeze
+from .pdftools import need_fonts, need_poppler, on_the_sheet, pdf_pages, size_of, squeeze
 
 
 
@@ -74,25 +79,26 @@ def test_a_long_report_is_laid_out_on_either_sheet_down_to_its_last_line(
         drawn.clear()
         pages = pdf_pages(write_pdf(data, tmp_path / f"{sheet.name}.pdf", paper=sheet.name))
         on_the_sheet(pages, sheet)
-        assert 1 < len(pages) <= 3  # two pages at most, then the home program
+        assert 1 < len(pages) <= MAX_PAGES + 1  # three pages at most, then the home program
         text = squeeze(" ".join(" ".join(p.lines()) for p in pages))
         assert squeeze("山田 太郎 김민준") in text and "Yourhomeexerciseprogram" in text
         last_words = squeeze("Figures are measurements to support a clinician's assessment, not a diagnosis.")
         assert last_words in text  # the report's last paragraph, whole
-        # The last visits' figures stay on both sheets (on Letter they cost the angle-over-time chart).
+        # The last visits' figures stay on both sheets (when need be they cost the angle-over-time chart).
         history = " ".join(" ".join(p.lines()) for p in pages).split("History of this subject")[1]
         assert [line.split()[0] for line in history.split(" #")[1:4]] == ["1", "39", "40"]
-        left_out = squeeze("The angle-over-time chart is left out to keep this report to two pages")
-        assert (left_out in text) is (sheet.name == "letter") is ("Angleovertime" not in text)
+        left_out = squeeze(f"The angle-over-time chart is left out to keep this report to {MAX_PAGES} pages")
+        assert (left_out in text) is ("Angleovertime" not in text)
         assert drawn == {"side_bars": 1, "angle_over_time": 1, "trend": 1}  # once, whatever layouts were tried
 
 
 @pytest.mark.slow
-def test_a_retest_with_readings_and_long_notes_keeps_to_two_letter_pages(
-        store: Store, analysis: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """On US Letter every layout took three pages, the third holding only "Method and references" (4 lines),
-    and the home program a fourth sheet. The last layout lists 3 trials and 2 readings and draws the side
-    bars 36 mm high instead of 45; the text keeps its size."""
+def test_a_retest_with_readings_and_long_notes_keeps_to_three_letter_pages(
+        store: Store, analysis: dict, tmp_path: Path) -> None:
+    """On US Letter (at 8.6 pt, two pages at most) every layout took three pages, the third holding only
+    "Method and references" (4 lines), and the home program a fourth sheet. The last layout lists 3 trials
+    and 2 readings and draws the side bars 36 mm high instead of 45; the text keeps its size, 10 pt now,
+    and the report takes up to three pages."""
     need_poppler()
     from hiprom.store.references import ReferenceInput
 
@@ -105,16 +111,17 @@ def test_a_retest_with_readings_and_long_notes_keeps_to_two_letter_pages(
                                                     left_er_deg=40, right_ir_deg=33, right_er_deg=41))
     data = ReportData.from_store(store, last.id)
     assert data.retest and analysis["recommendations"]  # the re-test table, and a home program page
-    drawn = Counter[str]()
-    monkeypatch.setattr(charts, "side_bars", counted(charts.side_bars, drawn))
     sheet = PAPERS["letter"]
     pages = pdf_pages(write_pdf(data, tmp_path / "retest.pdf", paper=sheet.name))
     on_the_sheet(pages, sheet)
-    assert len(pages) == 3  # two, then the home program
-    text = squeeze(" ".join(" ".join(p.lines()) for p in pages[:2]))
+    program = [i for i, p in enumerate(pages) if "Yourhomeexerciseprogram" in squeeze(" ".join(p.lines()))]
+    assert len(program) == 1 and program[0] <= MAX_PAGES and len(pages) == program[0] + 1  # then one program page
+    text = squeeze(" ".join(" ".join(p.lines()) for p in pages[:program[0]]))
     assert squeeze("Figures are measurements to support a clinician's assessment, not a diagnosis.") in text
-    assert squeeze(f"and {len(analysis['trials']) - 3} more trials, listed in the CSV and JSON exports") in text
-    assert drawn["side_bars"] == 2  # once for every layout, once lower for the last
+    drawn = draw_charts(data)
+    lowest = build_context(data, compact=len(LIMITS) - 1, drawn=drawn)
+    assert len(lowest["trials"]) == 3 and len(lowest["references"]) == 2
+    assert lowest["charts"]["bars"] != drawn["bars"]  # drawn lower for the last layout
 
 
 def counted(draw: Callable[..., Any], drawn: Counter[str]) -> Callable[..., Any]:
@@ -144,3 +151,65 @@ def test_the_home_program_is_one_page_of_the_paper_set_or_asked_for(
     assert main([*command, str(tmp_path / "a3.pdf")]) == 2
     assert capsys.readouterr().err == "hiprom: error: HIPROM_PAPER='a3' is not a paper: set it to a4 or letter\n"
     assert not (tmp_path / "a3.pdf").exists()
+
+
+def test_every_kind_of_pdf_is_printed_large_enough_for_an_older_patient(
+        store: Store, analysis: dict, tmp_path: Path) -> None:
+    """Running text was 8.6 pt (the home program 8 pt, tables 7.4 pt, the page numbers 7 pt), small for an
+    older patient. It is 10 pt now, tables and the page's header and footer 9 pt, and the pages it takes:
+    a 12-exercise program takes two, each with the page number and whose sheet it is, so loose sheets stay
+    together. The report, its re-test table and a long program, on Letter; the program alone on A4."""
+    need_poppler()
+    store.add_subject("P-0042", name="Ann Example", date_of_birth="1950-05-17")
+    store.save_analysis(analysis, subject="P-0042", recorded_utc="2026-03-02T09:00:00Z", operator="J. Smith, PT")
+    retest = store.save_analysis(analysis, subject="P-0042", recorded_utc="2026-03-02T09:40:00Z", operator="J. Smith, PT")
+    catalogue = load_catalogue()
+    program = edit_program({"items": []}, catalogue, add=[(ex.id, None) for ex in catalogue.exercises])
+    store.set_program(retest.id, {**program, "items": program["items"][:12]})
+    data = ReportData.from_store(store, retest.id)
+    assert data.retest and len(program_context(data)["items"]) == 12
+
+    report = pdf_pages(write_pdf(data, tmp_path / "report.pdf", paper="letter"))
+    on_the_sheet(report, PAPERS["letter"])  # nothing under 9 pt, nothing in the margins
+    for words in ("What this report means.", "We measured how far each hip turns", "Angles in degrees (°).",
+                  "Differences smaller than", "Best valid internal and external rotation", "measured by hiprom"):
+        assert size_of(report, words) >= BODY_PT, words
+    assert size_of(report, "Seated hip rotation:") > size_of(report, "Range of motion (degrees)") > BODY_PT
+    text = squeeze(" ".join(" ".join(p.lines()) for p in report))
+    assert squeeze("Re-test: compared with the earlier test") in text
+    # A two-page program is not counted against the report's pages: the report keeps its trace (it was
+    # laid out ever more compactly, down to its last layout, to leave one page for the program).
+    assert "Angleovertime" in text
+    program_pages = [p for p in report if "Yourhomeexerciseprogram" in squeeze(" ".join(p.lines()))]
+    assert len(program_pages) == 1 and report[-2] is program_pages[0]
+    assert report[-1].lines()[0] == "Ann Example · 2026-03-02"  # the program's second sheet: whose it is
+
+    alone = pdf_pages(write_program_pdf(data, tmp_path / "program.pdf", paper="a4"))
+    on_the_sheet(alone, PAPERS["a4"])
+    assert len(alone) == 2
+    for words in ("Safety first.", "Sit upright with both feet flat", "Measure again after a few weeks"):
+        assert size_of(alone, words) >= BODY_PT, words
+    for page in alone:
+        assert any(line.endswith("Ann Example · 2026-03-02") for line in page.lines()[:3])  # the title's, the top
+    assert alone[-1].lines()[-2].split() == ["Clinician", "Signature", "Date"]
+
+
+def _luminance(hex_colour: str) -> float:
+    """Relative luminance of an sRGB colour ``#rgb`` or ``#rrggbb`` (WCAG 2.x)."""
+    digits = hex_colour.lstrip("#")
+    digits = "".join(c * 2 for c in digits) if len(digits) == 3 else digits
+    linear = [(v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4)
+              for v in (int(digits[i:i + 2], 16) / 255 for i in (0, 2, 4))]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_every_text_colour_reads_at_wcag_aa_contrast() -> None:
+    """The footer's grey (#777, 4.48:1) and the green "within" (#2b8a3e, 4.37:1) were under the 4.5:1 of
+    WCAG AA on white, and the tables' grey figures (#6b7680) 4.12:1 on their headings' ground."""
+    css = (Path(charts.__file__).parent / "templates" / "report.css").read_text(encoding="utf-8")
+    colours = set(re.findall(r"(?<![-\w])color:\s*(#[0-9a-fA-F]{3,6})\b", css))
+    assert len(colours) > 10
+    for ground in ("#ffffff", "#eef2f6"):  # the page, and the tables' headings and the summary's ground
+        for colour in colours:
+            light, dark = sorted((_luminance(colour), _luminance(ground)), reverse=True)
+            assert (light + 0.05) / (dark + 0.05) >= 4.5, (colour, ground)

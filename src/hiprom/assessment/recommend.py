@@ -39,7 +39,7 @@ EXCEEDS = "exceeds"
 PER_FINDING = 3
 """Exercises suggested for one limited side and direction: a home program a person keeps up."""
 MOST = 8
-"""Suggestions in all (two per finding when all four directions are limited): the home program fits its one page."""
+"""Suggestions in all (two per finding when all four directions are limited): the home program fits two pages."""
 
 
 def _bands(result: Mapping[str, Any]) -> dict[str, tuple[float, float]]:

@@ -218,7 +218,7 @@ def program_reset(session_id: str, db: str | None) -> None:
 @paper_option()
 @db_option
 def program_pdf(session_id: str, output: Path | None, paper: str | None, db: str | None) -> None:
-    """Write the one-page home program to print for the person."""
+    """Write the home program (one page, or two for a long one) to print for the person."""
     from hiprom.report import ReportData, write_program_pdf
 
     output = output or Path(f"program-{session_id.strip().lstrip('#')}.pdf")

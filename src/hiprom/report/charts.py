@@ -34,21 +34,29 @@ NORM_COLOR = "#333333"
 BAND_COLOR = "#2f9e44"
 MM = 1 / 25.4  # inches per millimetre
 
+LABEL_PT = 8.5
+"""Size of the charts' smallest words (a bar's figure, a reference line's name, a date), in points as
+printed: the charts are drawn at the width they print at, beside 10 pt text read by older patients."""
+
 _RC = {
     "font.family": ["DejaVu Sans"],
-    "font.size": 7.5,
-    "axes.titlesize": 8,
-    "axes.labelsize": 7.5,
+    "font.size": 9,
+    "axes.titlesize": 9.5,
+    "axes.labelsize": 9,
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.linewidth": 0.6,
     "xtick.major.width": 0.6,
     "ytick.major.width": 0.6,
-    "legend.fontsize": 7,
+    "legend.fontsize": 9,
     "legend.frameon": False,
     "svg.fonttype": "path",
     "svg.hashsalt": "hiprom",
 }
+
+_TREND_RC = {"font.size": 7.5, "axes.titlesize": 8, "axes.labelsize": 7.5, "legend.fontsize": 7}
+"""The trend's three panels side by side keep the smaller type, which lets their dates stand apart
+(the table under the chart gives each visit's figures and day at 9 pt)."""
 
 
 def _svg(fig: Figure) -> str:
@@ -97,7 +105,7 @@ def side_bars_figure(summary: dict[str, Any], width_mm: float = 180, height_mm: 
         for si, side in enumerate(SIDES):
             _bar(ax_arc, (si - 0.5) * 0.36, summary, side, "total_arc", arc_top)
         ax_arc.axhline(arc_norm, color=NORM_COLOR, ls="--", lw=0.9)
-        ax_arc.text(0.75, arc_norm, f"{arc_norm:g}°", va="bottom", ha="right", fontsize=7, color=NORM_COLOR)
+        ax_arc.text(0.75, arc_norm, f"{arc_norm:g}°", va="bottom", ha="right", fontsize=LABEL_PT, color=NORM_COLOR)
         ax_arc.set_xticks([0], ["Total arc"])
         ax_arc.set_xlim(-0.6, 0.75)
         ax_arc.set_ylim(0, arc_top)
@@ -117,13 +125,13 @@ def _bar(ax: Any, x: float, summary: dict[str, Any], side: str, measure: str, to
     color = SIDE_COLORS[side]
     if value is None:
         ax.bar(x, top * 0.02, width=0.34, color="#bbbbbb")
-        ax.text(x, top * 0.04, "not\nmeasurable", ha="center", va="bottom", fontsize=6, color="#666666")
+        ax.text(x, top * 0.04, "not\nmeasurable", ha="center", va="bottom", fontsize=LABEL_PT, color="#555555")
         return
     unc = number(summary["sides"][side].get(f"{measure}_unc_deg"))
     ax.bar(x, value, width=0.34, color=color, zorder=2)
     if unc:
         ax.errorbar(x, value, yerr=unc, color="#222222", lw=0.8, capsize=2.5, zorder=3)
-    ax.text(x, value + (unc or 0) + top * 0.015, f"{shown(value)}°", ha="center", va="bottom", fontsize=6.5)
+    ax.text(x, value + (unc or 0) + top * 0.015, f"{shown(value)}°", ha="center", va="bottom", fontsize=LABEL_PT)
 
 
 def angle_over_time(analysis: dict[str, Any], width_mm: float = 180, height_mm: float = 44) -> str | None:
@@ -170,8 +178,8 @@ def angle_over_time(analysis: dict[str, Any], width_mm: float = 180, height_mm: 
         for level in (norm, -norm):
             ax.axhline(level, color=NORM_COLOR, ls="--", lw=0.7, zorder=1)
         ax.axhline(0, color="#888888", lw=0.5, zorder=1)
-        ax.text(t[-1], norm, f"+{norm:g}° internal reference", ha="right", va="bottom", fontsize=6, color=NORM_COLOR)
-        ax.text(t[-1], -norm, f"{MINUS}{norm:g}° external reference", ha="right", va="top", fontsize=6, color=NORM_COLOR)
+        ax.text(t[-1], norm, f"+{norm:g}° internal reference", ha="right", va="bottom", fontsize=LABEL_PT, color=NORM_COLOR)
+        ax.text(t[-1], -norm, f"{MINUS}{norm:g}° external reference", ha="right", va="top", fontsize=LABEL_PT, color=NORM_COLOR)
         ax.set_xlim(t[0], t[-1])
         finite = [abs(v) for s in SIDES for v in _array(series.get(f"{s}_deg"), t.size) if math.isfinite(v)]
         lim = max([norm * 1.25, *finite]) * 1.1
@@ -254,7 +262,7 @@ def trend_figure(history: Sequence[Any], current_id: int | None, width_mm: float
     panels = (("ir", MEASURE_LABELS["internal_rotation"]), ("er", MEASURE_LABELS["external_rotation"]),
               ("arc", MEASURE_LABELS["total_arc"]))
     now = [i for i, h in enumerate(history) if h.id == current_id]
-    with rc_context(_RC):
+    with rc_context({**_RC, **_TREND_RC}):
         fig = Figure(figsize=(width_mm * MM, height_mm * MM), layout="constrained")
         axes = fig.subplots(1, 3, sharex=True)
         for ax, (key, title) in zip(axes, panels):

@@ -42,8 +42,15 @@ from hiprom.report.rows import (
 from hiprom.rounding import shown
 from hiprom.store.records import shown_time
 
-MAX_PAGES = 2
-"""A report longer than this (not counting the home program page) is laid out again, more compactly."""
+MAX_PAGES = 3
+"""A report longer than this (not counting the home program's pages) is laid out again, more compactly."""
+BODY_PT = 10.0
+"""Size of the running text of every PDF made from ``report.css`` (the report, the home program), in points:
+read by older patients. Headings are larger; nothing is made smaller to fit."""
+SMALL_PT = 9.0
+"""Size of the smallest text there, in points: tables and the page's header and footer."""
+PROGRAM_ANCHOR = "home-program"
+"""The ``id`` of the home program's section (``program.html``), where the report's own pages end."""
 
 # What each layout lists at most (everything is in the CSV and JSON exports): trials, earlier
 # sessions in the history table, quality notes, characters of notes, and whether the angle-over-time
@@ -55,7 +62,8 @@ MAX_PAGES = 2
 # not save enough: at 28 mm instead of 44 a 40-visit report still passes two US Letter pages.) Last,
 # 3 trials and 2 readings listed and the side bars drawn 36 mm high instead of 45 (their labels keep their
 # size): on US Letter a report with a re-test, the clinic's readings and long notes took a third page
-# for its last 4 lines, "Method and references", then the home program a fourth.
+# for its last 4 lines, "Method and references", then the home program a fourth. (Both measured with
+# 8.6 pt text and two pages at most; the text has been 10 pt since, and the report up to three pages.)
 LIMITS = (
     {"trials": 12, "history": 4, "quality_notes": 8, "invalid_trials": 6, "notes_chars": 700, "references": 6,
      "time_chart": True},
@@ -203,6 +211,9 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
                                    for measures in (data.since_first.get(h.id) or {}).values() for v in measures.values()),
         "sources": list((a.get("norms") or {}).get("sources") or []),
         "version": __version__,
+        "max_pages": MAX_PAGES,
+        "body_pt": BODY_PT,
+        "small_pt": SMALL_PT,
         "generated_utc": generated_utc or utc_stamp(),
         "sides": SIDES,
         "details": _details(data, a),
@@ -329,13 +340,19 @@ def pdf_layout(paper: Paper) -> Iterator[Callable[[str], Any]]:
         fonts.__del__()  # WeasyPrint's own clean-up (removes the fonts' folder); it has no public one
 
 
+def report_pages(document: Any) -> int:
+    """How many pages of a laid-out report come before its home program (which takes the pages it needs)."""
+    return next((number for number, page in enumerate(document.pages) if PROGRAM_ANCHOR in page.anchors),
+                len(document.pages))
+
+
 class RenderCancelled(Exception):
     """``render_pdf`` stopped because its ``cancelled`` check said so (the client has gone)."""
 
 
 def render_pdf(data: ReportData, generated_utc: str | None = None,
                cancelled: Callable[[], bool] | None = None, paper: str | None = None) -> bytes:
-    """The report as PDF bytes: one or two pages on ``paper`` (``"a4"`` or ``"letter"``; ``None``:
+    """The report as PDF bytes: up to :data:`MAX_PAGES` pages, then the home program's, on ``paper`` (``"a4"`` or ``"letter"``; ``None``:
     the machine's setting, :func:`hiprom.report.paper.default_paper`).
 
     ``cancelled`` is asked between the stages (charts and page, layout,
@@ -354,7 +371,6 @@ def render_pdf(data: ReportData, generated_utc: str | None = None,
 
     sheet = chosen_paper(paper)
     stamp = generated_utc or utc_stamp()
-    allowed = MAX_PAGES + (1 if program_context(data) else 0)
     drawn = draw_charts(data)
     with pdf_layout(sheet) as layout:
         for compact in range(len(LIMITS)):
@@ -362,7 +378,7 @@ def render_pdf(data: ReportData, generated_utc: str | None = None,
             html = render_html(data, stamp, compact=compact, drawn=drawn)
             checkpoint()
             document = layout(html)
-            if len(document.pages) <= allowed:
+            if report_pages(document) <= MAX_PAGES:
                 break
         checkpoint()
         return document.write_pdf()
@@ -379,7 +395,7 @@ def render_program_html(data: ReportData) -> str:
 
 
 def render_program_pdf(data: ReportData, paper: str | None = None) -> bytes:
-    """The one-page home program as PDF bytes, to print and hand to the person (``paper`` as in
+    """The home program as PDF bytes (one page, or two for a long one), to print and hand to the person (``paper`` as in
     :func:`render_pdf`)."""
     html = render_program_html(data)
     with pdf_layout(chosen_paper(paper)) as layout:

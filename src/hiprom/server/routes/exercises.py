@@ -87,7 +87,7 @@ def reset_program(session_id: int, store: StoreDep) -> dict[str, Any]:
 
 @router.get("/sessions/{session_id}/program.pdf", responses=responses(404, 422))
 def program_pdf(session_id: int, store: StoreDep, paper: PaperDep, download: bool = False) -> Response:
-    """The one-page home program to print (422 when it is empty; ``?paper=`` as the report's)."""
+    """The home program to print, one page or two (422 when it is empty; ``?paper=`` as the report's)."""
     from hiprom.report import ReportData, render_program_pdf
 
     with _http_errors():
