@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import html
+import itertools
 import math
 import re
 import shutil
@@ -123,9 +125,18 @@ def text_runs(pdf: Path) -> list[list[tuple[str, float]]]:
 
 def size_of(pages: list[Page], words: str) -> float:
     """The smallest size, in points, of the runs of text that hold ``words`` (white space ignored), on any
-    of ``pages``: a run is one line at most, so ``words`` are a few."""
+    of ``pages``: a run is one line at most, so ``words`` may run on over the next runs, wherever the
+    paragraph happens to wrap."""
     wanted = squeeze(words)
-    sizes = [size for page in pages for text, size in page.runs if wanted in squeeze(text)]
+    sizes = []
+    for page in pages:
+        texts = [squeeze(text) for text, _ in page.runs]
+        ends = list(itertools.accumulate(len(text) for text in texts))
+        joined = "".join(texts)
+        for found in re.finditer(re.escape(wanted), joined):
+            first = bisect.bisect_right(ends, found.start())
+            last = bisect.bisect_left(ends, found.end())
+            sizes.append(min(size for _, size in page.runs[first:last + 1]))
     assert sizes, words
     return min(sizes)
 
