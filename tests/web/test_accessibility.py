@@ -269,8 +269,10 @@ def live_view(context, url: str):
 LONGEST_PROMPT = "Right leg: turn your foot outward, away from the other leg, as far as is comfortable"
 LONGEST_DETAIL = "That movement was not measured: turn, hold still until the countdown ends, then come back."
 # The prompt and detail written in, measured in the same moment (the next frame writes the guide's own):
-# the detail's lines and its bottom, in CSS px.
+# the detail's lines and its bottom, in CSS px. The countdown ring off, as in the step that says them (a
+# movement): a slow test process wrote them in the hold that followed, where the ring narrows the prompt.
 LONGEST_JS = """([prompt, detail]) => {
+  document.getElementById('countdown').classList.remove('on');
   document.getElementById('prompt').textContent = prompt;
   const d = document.getElementById('detail');
   d.textContent = detail;

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -235,7 +236,8 @@ def test_live_regions_change_only_when_their_words_do(page):
     page.wait_for_selector("#guide[data-phase='trial']", timeout=30_000)
     frames = page.evaluate("Number(document.body.dataset.frames)")
     page.evaluate(LIVE_REGIONS)
-    page.wait_for_timeout(2_000)
+    page.wait_for_timeout(2_000)  # a trial's move, hold and return at 3x
+    page.wait_for_function(f"() => Number(document.body.dataset.frames) > {frames + 30}", timeout=30_000)
     frames = page.evaluate("Number(document.body.dataset.frames)") - frames
     announced = page.evaluate("window.__announced")
     page.locator("body").press("Escape")
@@ -243,7 +245,10 @@ def test_live_regions_change_only_when_their_words_do(page):
     for region, words in announced:
         assert last.get(region) != words, f"#{region} written again with the same words: {words!r}"
         last[region] = words
-    assert frames > 30 and len(announced) < frames / 5, (frames, announced[:10])
+    # No region is written at every frame: each far less often (the prompt and the detail together said 13
+    # new things in the 46 frames a loaded runner sent in 2 s, one trial's move, hold and return).
+    most = max(Counter(region for region, _ in announced).values(), default=0)
+    assert frames > 30 and most < frames / 5, (frames, announced[:10])
 
 
 def test_a_missing_camera_is_a_clear_message_on_the_page(launch, tmp_path):
