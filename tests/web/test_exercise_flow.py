@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import httpx
 import pytest
@@ -144,7 +145,10 @@ def test_a_counted_exercise_outlives_a_server_restart_and_done_ends_it(launch, t
     watch(page, "goes on", f"/^The server restarted: counting goes on from rep 2|^Hold still|^Let your left shin/.test({say})")
     with serve_in_thread(settings, port=port):
         seen(page, "goes on")
-        state = httpx.get(url + "/api/exercise").json()
+        # The page's start is queued to the source's loop (POST /api/exercise/start answers first): read once it is in.
+        deadline = time.monotonic() + 30
+        while (state := httpx.get(url + "/api/exercise").json()) is None and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert state["active"] and state["reps_done"] == 1 and state["last_rep"]["number"] == 1  # went on from rep 1
     page.locator("body").press("Enter")  # Done, with the server down
     page.wait_for_function(f"() => / It is stopped and stored when the connection is back\\.$/.test({say})",
