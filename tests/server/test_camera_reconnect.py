@@ -31,12 +31,12 @@ def test_an_exercise_started_again_after_a_lost_connection_keeps_its_reps(live_s
         with connect(ws_url(url, "/ws/camera"), open_timeout=5, max_size=None) as ws:
             recv_until(ws, lambda m: m["status"]["code"] == "ok", timeout=30)
             ws.send(json.dumps({**START, "reps": before}))  # what the page sends when it is back
-            started, _ = recv_until(ws, lambda m: (m.get("exercise") or {}).get("active") is True, timeout=5)
+            started, _ = recv_until(ws, lambda m: (m.get("exercise") or {}).get("active") is True, timeout=30)
             ws.send(json.dumps({**START, "reps": [_rep(2, True)]}))  # not numbered from 1: refused, said why
-            refused, _ = recv_until(ws, lambda m: m["status"]["code"] == "exercise_refused", timeout=5)
+            refused, _ = recv_until(ws, lambda m: m["status"]["code"] == "exercise_refused", timeout=30)
             ws.send(json.dumps({**START, "reps": before}))
             ws.send(json.dumps({"type": "exercise", "action": "stop"}))  # Done pressed while it was down
-            stopped, _ = recv_until(ws, lambda m: (m.get("exercise") or {}).get("result") is not None, timeout=5)
+            stopped, _ = recv_until(ws, lambda m: (m.get("exercise") or {}).get("result") is not None, timeout=30)
     state = started["exercise"]
     assert (state["reps_done"], state["reps_refused"], state["counting"]) == (2, 1, False)  # a new lead-in
     assert state["last_rep"]["number"] == 3  # the page has said it already: not said again

@@ -24,8 +24,10 @@ def test_exercise_starts_counts_in_the_messages_and_stops_with_its_record(live_s
             time.sleep(0.3)
         assert state and state["active"] and state["counting"] and state["last_rep"]["peak_deg"] > 8
         assert httpx.post(url + "/api/exercise/stop").status_code == 202
-        time.sleep(1.0)
-        done = httpx.get(url + "/api/exercise").json()
+        # The stop is queued to the source's loop, which publishes the record with its next frame.
+        deadline = time.monotonic() + 30
+        while (done := httpx.get(url + "/api/exercise").json())["active"] and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert not done["active"] and done["result"]["schema"] == "hiprom.exercise/1"
         assert done["result"]["side"] == "left" and len(done["result"]["reps"]) >= 1
 

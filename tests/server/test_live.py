@@ -69,12 +69,17 @@ def test_a_client_that_stops_reading_does_not_stall_the_others(live_server):
         try:
             with connect(ws_url(url, "/ws/live"), open_timeout=5) as a, connect(ws_url(url, "/ws/live"), open_timeout=5) as b:
                 counts = {"a": 0, "b": 0}
+                first: dict[str, int] = {}  # the number (seq) of the first and last frame each reader got
+                last: dict[str, int] = {}
 
                 def read(ws, name):
                     deadline = time.monotonic() + 4.0
                     while time.monotonic() < deadline:
-                        if is_frame(recv_json(ws, timeout=3)):
+                        msg = recv_json(ws, timeout=3)
+                        if is_frame(msg):
                             counts[name] += 1
+                            first.setdefault(name, msg["seq"])
+                            last[name] = msg["seq"]
 
                 threads = [threading.Thread(target=read, args=(a, "a")), threading.Thread(target=read, args=(b, "b"))]
                 for th in threads:
@@ -84,8 +89,11 @@ def test_a_client_that_stops_reading_does_not_stall_the_others(live_server):
                 info = httpx.get(url + "/api/live").json()
             assert info["clients"] == 3
             assert max(info["client_drops"]) > 0, info  # the stalled client lost old messages...
-            # ...while both readers kept up with the stream (~120 messages/s) despite the stalled one.
-            assert counts["a"] > 200 and counts["b"] > 200, counts
+            # ...while both readers kept up with the stream despite the stalled one: each got most of the frames the
+            # server made while it read (about 120 a second; a loaded runner makes fewer, a stalled stream none).
+            made = {name: last[name] - first[name] + 1 for name in last}
+            assert made.keys() == counts.keys() and min(made.values()) >= 40, (counts, made)
+            assert all(counts[name] >= 0.5 * made[name] for name in counts), (counts, made)
         finally:
             stalled.close()
 
@@ -146,7 +154,7 @@ def test_guide_commands_over_the_websocket_reach_the_results(live_server):
     # the frames of one hold gets that movement again on the next pass (14 s each).
     with live_server(source="demo", replay_speed=3.0, loop=True) as url:
         with connect(ws_url(url, "/ws/live"), open_timeout=5) as ws:
-            recv_until(ws, is_frame, timeout=5)
+            recv_until(ws, is_frame, timeout=30)
             ws.send(json.dumps({"type": "command", "action": "start"}))
             msg, seen = recv_until(ws, lambda m: (m.get("state") or {}).get("phase") == "results", timeout=60)
         phases = [m["state"]["phase"] for m in seen if m.get("state")]
@@ -174,11 +182,11 @@ def test_a_guide_command_keeps_the_status_line_as_it_is(live_server):
     # demo recording from the start."), and the next frame "Measuring both legs.": two lines read per key.
     with live_server(source="demo", replay_speed=3.0) as url:
         with connect(ws_url(url, "/ws/live"), open_timeout=5) as ws:
-            _, got = recv_until(ws, is_frame, timeout=5)
+            _, got = recv_until(ws, is_frame, timeout=30)
             for action, phase in (("start", "setup"), ("cancel", "idle")):
                 ws.send(json.dumps({"type": "command", "action": action}))
-                got += recv_until(ws, lambda m: not is_frame(m) and m["state"]["phase"] == phase, timeout=5)[1]
-            got += recv_until(ws, is_frame, timeout=5)[1]
+                got += recv_until(ws, lambda m: not is_frame(m) and m["state"]["phase"] == phase, timeout=30)[1]
+            got += recv_until(ws, is_frame, timeout=30)[1]
     texts = [m["status"]["text"] for m in got]
     for i, m in enumerate(got[1:], 1):  # a message that changes the line says something new, not an old event
         if not is_frame(m) and texts[i] != texts[i - 1]:
@@ -186,9 +194,10 @@ def test_a_guide_command_keeps_the_status_line_as_it_is(live_server):
 
 
 def test_health_and_openapi(live_server, short_recording):
-    with live_server(source=str(short_recording), loop=True) as url:
-        assert httpx.get(url + "/health").json() == {"status": "ok", "version": httpx.get(url + "/api/info").json()["version"]}
-        paths = httpx.get(url + "/openapi.json").json()["paths"]
+    with live_server(source=str(short_recording), loop=True) as url, httpx.Client(timeout=60) as client:
+        # (A loaded 2-core runner took 5 s to answer /health and 20 s to build the schema: httpx's 5 s did not do.)
+        assert client.get(url + "/health").json() == {"status": "ok", "version": client.get(url + "/api/info").json()["version"]}
+        paths = client.get(url + "/openapi.json").json()["paths"]
         assert {"/health", "/api/live", "/api/info", "/video.mjpg", "/api/guide/{action}"} <= set(paths)
 
 

@@ -69,3 +69,35 @@ def write_y4m(video: Path, out: Path, max_frames: int | None = None) -> Path:
     if n == 0:
         pytest.skip(f"{video} gave no frames to feed the fake camera")
     return out
+
+
+# Resolves, in the page, at the first change of the page (any element, attribute or text) after which ``cond``
+# (JS) holds, with what ``take`` (JS) gives in that same moment. Armed before the action that brings it: a state
+# that lasts only until the next message or timer (a socket's close until it reconnects, a refusal until the
+# next status) is seen even when the test asks later than it lasted.
+WATCH_JS = """
+([name, cond, take]) => {
+  const holds = new Function("return (" + cond + ");");
+  const value = new Function("return (" + take + ");");
+  window.__hipromSeen = window.__hipromSeen || {};
+  window.__hipromSeen[name] = new Promise((resolve) => {
+    if (holds()) { resolve(value()); return; }
+    const obs = new MutationObserver(() => { if (holds()) { obs.disconnect(); resolve(value()); } });
+    obs.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+  });
+}
+"""
+
+
+def watch(page, name: str, cond: str, take: str = "true") -> None:
+    """Arm ``name``: the first moment ``cond`` (a JS expression) holds on the page; read it with :func:`seen`."""
+    page.evaluate(WATCH_JS, [name, cond, take])
+
+
+def seen(page, name: str, timeout_ms: int = 30_000):
+    """What ``take`` gave when ``name``'s condition first held (waiting up to ``timeout_ms`` for it)."""
+    return page.evaluate(
+        "([name, ms]) => Promise.race([window.__hipromSeen[name],"
+        " new Promise((_, no) => setTimeout(() => no(new Error(name + ' never came')), ms))])",
+        [name, timeout_ms],
+    )

@@ -115,7 +115,7 @@ def arm(page, name: str, cond: str) -> None:
     page.evaluate(ARM_JS, [name, cond])
 
 
-def measured(page, name: str, timeout_ms: int = 60_000) -> tuple[list[str], list[float]]:
+def measured(page, name: str, timeout_ms: int = 120_000) -> tuple[list[str], list[float]]:
     """The problems (with what of the guide was out of view) and both dials' boxes (left, right)
     measured when ``name``'s condition held."""
     out = page.evaluate(

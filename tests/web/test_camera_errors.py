@@ -25,7 +25,7 @@ def open_device_mode(browser, url):
     context = browser.new_context(viewport={"width": 1366, "height": 768})
     page = context.new_page()
     page.goto(url + "/")
-    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=10_000)
+    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
     page.locator("#mode-browser").click()
     return context, page
 
@@ -46,7 +46,7 @@ def frames_after(page, ms: int) -> int:
 )
 def test_a_camera_error_stays_on_screen_with_what_to_do(launch, demo_url, args, title):
     context, page = open_device_mode(launch(*args), demo_url)
-    page.wait_for_selector("#camera-error:not([hidden])", timeout=10_000)
+    page.wait_for_selector("#camera-error:not([hidden])", timeout=30_000)
     page.wait_for_timeout(5000)  # 5 s later, with the demo still playing on the server
     assert page.locator("#camera-error").is_visible()
     assert page.locator("#camera-error-title").inner_text() == title
@@ -59,7 +59,7 @@ def test_a_camera_error_stays_on_screen_with_what_to_do(launch, demo_url, args, 
     page.locator("body").press("Space")  # the guide refuses, saying why
     assert "cannot start" in page.locator("#detail").inner_text()
     page.locator("#btn-camera-server").click()  # the user acts: back to the server camera
-    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 0", timeout=10_000)
+    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 0", timeout=30_000)
     assert page.locator("#camera-error").is_hidden()
     context.close()
 
@@ -69,7 +69,7 @@ def test_an_unplugged_camera_stays_explained(launch, demo_url, footage_dir, tmp_
     y4m = write_y4m(footage_dir / "rendered" / "gt01.mp4", tmp_path / "gt01.y4m", max_frames=30)
     browser = launch("--use-fake-device-for-media-stream", FAKE_UI, f"--use-file-for-fake-video-capture={y4m}")
     context, page = open_device_mode(browser, demo_url)
-    page.wait_for_function("() => document.getElementById('local-video').videoWidth > 0", timeout=15_000)
+    page.wait_for_function("() => document.getElementById('local-video').videoWidth > 0", timeout=30_000)
     assert page.locator("#mjpeg").is_hidden()
     # What the browser does when the camera is unplugged: its track ends.
     page.evaluate("document.getElementById('local-video').srcObject.getVideoTracks()[0].dispatchEvent(new Event('ended'))")

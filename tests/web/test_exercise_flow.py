@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import httpx
 import pytest
@@ -11,6 +12,8 @@ import pytest
 from hiprom.landmarks import SIDES
 from hiprom.server.runner import serve_in_thread
 from hiprom.server.settings import ServerSettings
+
+from .conftest import seen, watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -23,7 +26,7 @@ def test_test_suggestions_counted_exercise_retest_by_keyboard(launch, tmp_path):
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(url + "/")
-        page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=10_000)
+        page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
         body = page.locator("body")
 
         body.press("Space")  # the guided test
@@ -49,7 +52,7 @@ def test_test_suggestions_counted_exercise_retest_by_keyboard(launch, tmp_path):
         first = int(re.search(r"session #(\d+)", page.locator("#save-status").inner_text()).group(1))
 
         body.press("e")  # the first suggestion the camera counts
-        page.wait_for_selector("#exercise:not([hidden])", timeout=5_000)
+        page.wait_for_selector("#exercise:not([hidden])", timeout=15_000)
         assert page.locator("#guide").is_hidden()
         page.wait_for_function("() => /^Rep \\d/.test(document.getElementById('exercise-say').textContent)",
                                timeout=90_000)
@@ -61,8 +64,8 @@ def test_test_suggestions_counted_exercise_retest_by_keyboard(launch, tmp_path):
         regions = [page.get_by_role("region", name=f"{side.capitalize()} hip (being exercised)").count() for side in SIDES]
         assert marked == [f"side-{leg}"] and regions == [int(side == leg) for side in SIDES], (leg, marked, regions)
         body.press("Enter")  # done
-        page.wait_for_selector("#exercise[data-stored='yes']", timeout=10_000)
-        page.wait_for_function("() => !document.querySelector('.side.active')", timeout=5_000)  # over: unmarked
+        page.wait_for_selector("#exercise[data-stored='yes']", timeout=30_000)
+        page.wait_for_function("() => !document.querySelector('.side.active')", timeout=15_000)  # over: unmarked
         assert page.locator("#exercise-say").inner_text().endswith("T tests again.")  # a keyboard: its key
         stored = httpx.get(f"{url}/api/sessions/{first}/exercise-results").json()
         assert len(stored) == 1
@@ -72,13 +75,13 @@ def test_test_suggestions_counted_exercise_retest_by_keyboard(launch, tmp_path):
         assert f"{rec['reps_done']} of {rec['reps_target']}" == page.locator("#exercise-count").inner_text()
 
         body.press("t")  # test again
-        page.wait_for_selector("#exercise", state="hidden", timeout=5_000)
+        page.wait_for_selector("#exercise", state="hidden", timeout=15_000)
         assert page.evaluate("document.activeElement.id") == "btn-next"  # not the page's top: the panel is gone
-        page.wait_for_function("() => document.getElementById('guide').dataset.phase !== 'results'", timeout=10_000)
+        page.wait_for_function("() => document.getElementById('guide').dataset.phase !== 'results'", timeout=30_000)
         page.wait_for_selector("#guide[data-phase='results']", timeout=120_000)
-        page.wait_for_selector("#results:not([hidden])", timeout=10_000)
+        page.wait_for_selector("#results:not([hidden])", timeout=30_000)
         body.press("s")
-        page.wait_for_selector("#retest-table", timeout=15_000)
+        page.wait_for_selector("#retest-table", timeout=30_000)
         assert page.locator("#retest-table caption").inner_text() == "Before and after the exercises"
         rows = page.eval_on_selector_all("#retest-table tbody tr", "els => els.map(e => e.innerText)")
         assert len(rows) == 6 and rows[0].startswith("Left internal rotation") and rows[3].startswith("Right")
@@ -98,16 +101,16 @@ def test_with_this_devices_camera_not_connected_a_counted_exercise_says_why(laun
     with serve_in_thread(settings) as url:
         page = launch().new_context(viewport={"width": 1280, "height": 800}).new_page()
         page.goto(url + "/")
-        page.wait_for_selector("body[data-mode='browser']", timeout=10_000)
+        page.wait_for_selector("body[data-mode='browser']", timeout=30_000)
         recs = [{"exercise": "chair_rotation_external", "side": "left", "reason": "left external rotation 27°"},
                 {"exercise": "knee_to_knee", "side": "both", "reason": "left external rotation 27°"}]
         page.evaluate("(recs) => import('/static/exercises.js').then((m) => m.renderAdvice({recommendations: recs}))",
                       recs)
-        page.wait_for_selector("#advice-list li button", state="attached", timeout=5_000)
+        page.wait_for_selector("#advice-list li button", state="attached", timeout=15_000)
         assert [t.strip() for t in page.locator("#advice-list li button").all_text_contents()] == [
             "Do it with the camera E", "Timer"]
         page.evaluate("import('/static/exercises.js').then((m) => m.startCounted('chair_rotation_external', 'left'))")
-        page.wait_for_selector("#exercise:not([hidden])", timeout=5_000)
+        page.wait_for_selector("#exercise:not([hidden])", timeout=15_000)
         assert page.locator("#exercise-say").inner_text() == (
             "The camera cannot count it: this device's camera is not connected.")
         assert page.locator("#btn-exercise-back").is_visible()
@@ -129,24 +132,29 @@ def test_a_counted_exercise_outlives_a_server_restart_and_done_ends_it(launch, t
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     with serve_in_thread(settings) as url:
         page.goto(url + "/")
-        page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=10_000)
+        page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
         page.evaluate("import('/static/exercises.js').then((m) => m.startCounted('chair_rotation_external', 'left'))")
         page.wait_for_function("() => document.getElementById('exercise-count').textContent === '0 of 20'",
-                               timeout=10_000)
+                               timeout=30_000)
         page.evaluate("(rep) => import('/static/state.js').then((m) => m.app.exercise.reps.push(rep))", KEPT_REP)
     port = int(url.rsplit(":", 1)[1])
     page.wait_for_function(f"() => {say} === 'Connection to the server lost after 1 rep, which are kept. "
-                           "It goes on when the connection is back.'", timeout=10_000)
+                           "It goes on when the connection is back.'", timeout=30_000)
+    # Its words stand only until the next message says more (the rep it goes on from, a hint): watched from
+    # before the server is back, in the moment they are written.
+    watch(page, "goes on", f"/^The server restarted: counting goes on from rep 2|^Hold still|^Let your left shin/.test({say})")
     with serve_in_thread(settings, port=port):
-        page.wait_for_function(f"() => /^The server restarted: counting goes on from rep 2|^Hold still|^Let your left shin/.test({say})",
-                               timeout=15_000)
-        state = httpx.get(url + "/api/exercise").json()
+        seen(page, "goes on")
+        # The page's start is queued to the source's loop (POST /api/exercise/start answers first): read once it is in.
+        deadline = time.monotonic() + 30
+        while (state := httpx.get(url + "/api/exercise").json()) is None and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert state["active"] and state["reps_done"] == 1 and state["last_rep"]["number"] == 1  # went on from rep 1
     page.locator("body").press("Enter")  # Done, with the server down
     page.wait_for_function(f"() => / It is stopped and stored when the connection is back\\.$/.test({say})",
-                           timeout=10_000)
+                           timeout=30_000)
     with serve_in_thread(settings, port=port):
-        page.wait_for_function(f"() => {say}.startsWith('1 of 20 done, 0 not counted.')", timeout=15_000)
+        page.wait_for_function(f"() => {say}.startsWith('1 of 20 done, 0 not counted.')", timeout=30_000)
         assert page.locator("#btn-exercise-done").is_hidden() and page.locator("#btn-test-again").is_visible()
     assert not errors, errors
 
@@ -172,7 +180,7 @@ def _demo_page(launch, url: str):
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(url + "/")
-    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=10_000)
+    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
     return page, errors
 
 
@@ -193,10 +201,10 @@ def test_a_new_test_lends_no_earlier_session_its_exercises_or_its_re_test(launch
         page.evaluate(SHOW, [results[1], fixture_analysis])  # Bob's test, not saved
         page.evaluate("import('/static/exercises.js').then((m) => m.startCounted('chair_rotation_external', 'left'))")
         page.wait_for_function("() => document.getElementById('exercise-count').textContent === '0 of 20'",
-                               timeout=10_000)
+                               timeout=30_000)
         page.locator("body").press("Enter")  # done
         page.wait_for_function("() => / done, /.test(document.getElementById('exercise-say').textContent)",
-                               timeout=10_000)
+                               timeout=30_000)
         assert "Not stored: save the session first." in page.locator("#exercise-say").inner_text()
         assert httpx.get(f"{url}/api/sessions/{ann}/exercise-results").json() == []
 
@@ -206,7 +214,7 @@ def test_a_new_test_lends_no_earlier_session_its_exercises_or_its_re_test(launch
         page.evaluate(SHOW, [results[3], fixture_analysis])  # the test "Test again" started
         page.evaluate(SAVE, "P-ANN")
         shown = "document.getElementById('retest-results').hidden === false"
-        page.wait_for_function(f"() => {shown}", timeout=10_000)  # its before/after, against the test before it
+        page.wait_for_function(f"() => {shown}", timeout=30_000)  # its before/after, against the test before it
         # No exercise counted in between (the camera could not count it, say): the PDF's words, not
         # "after the exercises".
         assert page.locator("#retest-table caption").text_content() == "Compared with the earlier test"
@@ -235,7 +243,7 @@ def test_a_re_test_of_a_test_that_measured_nothing_says_so_in_one_sentence(launc
         page.evaluate("import('/static/exercises.js').then((m) => m.testAgain())")
         page.evaluate(SHOW, [results_summary(fixture_analysis, "test-1"), fixture_analysis])
         page.evaluate(SAVE, "P-NIL")
-        page.wait_for_selector("#retest-none", state="attached", timeout=10_000)
+        page.wait_for_selector("#retest-none", state="attached", timeout=30_000)
         assert page.evaluate("document.getElementById('retest-results').hidden") is False
         assert page.locator("#retest-results strong").text_content() == "Compared with the earlier test"
         said = page.locator("#retest-none").text_content()

@@ -43,11 +43,11 @@ def exercise_url(tmp_path_factory):
 
 def start_test(page, before_start=None) -> None:
     """Space starts the guided test (closing, with its second press, what an earlier test left)."""
-    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=10_000)
+    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
     if page.evaluate(PHASE) == "results":
         page.locator("body").press("Escape")
         page.locator("body").press("Escape")
-        page.wait_for_selector("#guide[data-phase='idle']", timeout=5_000)
+        page.wait_for_selector("#guide[data-phase='idle']", timeout=15_000)
     if before_start:
         before_start()
     page.locator("body").press("Space")
@@ -81,8 +81,10 @@ def test_every_step_is_readable_and_still_at_this_size(launch, demo_url, width, 
     spoken = page.evaluate(SPOKEN)
     assert any("turn your foot" in s for s in spoken) and "Hold" in spoken
 
-    page.wait_for_selector("#results:not([hidden])", timeout=60_000)
-    page.wait_for_timeout(300)
+    page.wait_for_selector("#results:not([hidden])", timeout=90_000)
+    # The suggestions come with the exercise catalogue (a request): measured once they are in (or there are none).
+    page.wait_for_function("() => document.getElementById('advice').hidden"
+                           " || document.querySelector('#advice-list li') !== null", timeout=15_000)
     assert layout_problems(page) == [], "results"
     # Save comes with the table, never after a long scroll through the suggestions (a phone's one column).
     save_top, advice_top = page.evaluate(
@@ -113,9 +115,9 @@ def test_every_step_is_readable_and_still_at_this_size(launch, demo_url, width, 
         page.locator("#btn-save").tap()
         page.wait_for_function("() => /Saved as session/.test(document.getElementById('save-status').textContent)")
         page.locator("#advice-list button[data-key='e']").tap()  # the first the camera counts
-        page.wait_for_selector("#btn-exercise-done:not([hidden])", timeout=5_000)
+        page.wait_for_selector("#btn-exercise-done:not([hidden])", timeout=15_000)
         page.locator("#btn-exercise-done").tap()
-        page.wait_for_selector("#exercise[data-stored='yes']", timeout=10_000)
+        page.wait_for_selector("#exercise[data-stored='yes']", timeout=30_000)
         assert page.locator("#exercise-say").inner_text().endswith("Tap Test again for a new test.")
         assert page.evaluate(SPOKEN)[-1].endswith("done. Tap Test again for a new test.")
     context.close()
@@ -127,13 +129,13 @@ def test_the_voice_toggle_is_remembered_and_silences_the_guide(launch, demo_url)
     page = context.new_page()
     page.goto(demo_url + "/")
     assert page.locator("#btn-speech").get_attribute("aria-pressed") == "true"  # on by default
-    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 2", timeout=10_000)
+    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 2", timeout=30_000)
     page.locator("body").press("m")
     assert page.locator("#btn-speech").get_attribute("aria-pressed") == "false"
     page.reload()
     assert page.locator("#btn-speech").get_attribute("aria-pressed") == "false"  # remembered
     start_test(page)
-    page.wait_for_selector("#guide[data-phase='calibrate'], #guide[data-phase='trial']", timeout=20_000)
+    page.wait_for_selector("#guide[data-phase='calibrate'], #guide[data-phase='trial']", timeout=30_000)
     assert page.evaluate(SPOKEN) == []
     page.locator("body").press("Escape")
     context.close()

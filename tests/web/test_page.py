@@ -6,8 +6,10 @@ import os
 import re
 import subprocess
 import time
+from collections import Counter
 from pathlib import Path
 
+import httpx
 import pytest
 
 from hiprom.assessment.wording import MEASURE_LABELS
@@ -15,6 +17,8 @@ from hiprom.landmarks import SIDES
 from hiprom.report.paper import PAPERS
 from hiprom.server.runner import serve_in_thread
 from hiprom.server.settings import ServerSettings
+
+from .conftest import seen, watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -32,8 +36,18 @@ def demo_server(tmp_path_factory):
         yield url
 
 
+def idle(url: str) -> None:
+    """Bring the server's guide back to the start (a test that failed may have left its results open)."""
+    httpx.post(url + "/api/guide/cancel", timeout=60)
+    deadline = time.monotonic() + 60
+    while httpx.get(url + "/api/guide", timeout=60).json()["phase"] != "idle":
+        assert time.monotonic() < deadline, "the guide did not go back to the start"
+        time.sleep(0.1)
+
+
 @pytest.fixture()
 def page(launch, demo_server):
+    idle(demo_server)  # each test starts from the start, whatever the one before left
     browser = launch()
     context = browser.new_context(viewport={"width": 1366, "height": 800}, device_scale_factor=1)
     page = context.new_page()
@@ -57,7 +71,7 @@ def angle_values(page, side: str, seconds: float, enough: int = 3) -> list[str]:
 
 
 def test_live_angles_change_and_the_skeleton_is_drawn(page):
-    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 10", timeout=10_000)
+    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 10", timeout=30_000)
     for side in ("right", "left"):  # the demo subject moves each leg in turn: the readings change
         values = angle_values(page, side, 15.0)
         assert len({v for v in values if ANGLE.match(v)}) >= 3, (side, values)
@@ -73,27 +87,24 @@ def test_live_angles_change_and_the_skeleton_is_drawn(page):
 
 
 def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, tmp_path):
-    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=10_000)
+    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
+    # The hold shows its countdown ring, in seconds, said so: "1.4" over its unit (at 3x speed a hold lasts
+    # 0.6 s: watched from the start, in the moment it shows).
+    watch(page, "hold", "document.getElementById('guide').dataset.sub === 'hold'"
+          " && document.getElementById('countdown').classList.contains('on')"
+          " && getComputedStyle(document.getElementById('countdown-text'), '::after').content === '\"s\"'")
+    # The side under test is framed and named so for a screen reader ("Right hip (being tested)"), the other not.
+    watch(page, "tested", "document.querySelectorAll('.side.active').length === 1 && [...document.querySelectorAll"
+          "('.side h2')].map((h) => h.textContent).filter((t) => t.endsWith(' (being tested)')).length === 1")
     page.locator("body").press("Space")  # Space starts the test
-    page.wait_for_selector("#guide:not([data-phase='idle'])", timeout=5_000)
-    page.wait_for_selector("#guide[data-phase='trial']", timeout=15_000)
+    page.wait_for_selector("#guide:not([data-phase='idle'])", timeout=15_000)
+    page.wait_for_selector("#guide[data-phase='trial']", timeout=30_000)
     # The first trial is the right leg's (on a busy runner the guide may already be past it).
     steps = page.locator("#steps li").all_inner_texts()
     assert steps[0].startswith("✓ Set-up") and steps[1].startswith("✓ Calibrate") and steps[2].startswith("R IR"), steps
-    # The hold shows its countdown ring (checked in one go: at 3x speed a hold lasts 0.6 s).
-    page.wait_for_function(
-        "() => document.getElementById('guide').dataset.sub === 'hold'"
-        " && document.getElementById('countdown').classList.contains('on')"
-        # in seconds, said so: "1.4" over its unit
-        " && getComputedStyle(document.getElementById('countdown-text'), '::after').content === '\"s\"'",
-        timeout=15_000,
-        polling=20,
-    )
-    # The side under test is framed and named so for a screen reader ("Right hip (being tested)"), the other not.
-    page.wait_for_function("() => document.querySelectorAll('.side.active').length === 1 && [...document.querySelectorAll"
-                           "('.side h2')].map((h) => h.textContent).filter((t) => t.endsWith(' (being tested)')).length"
-                           " === 1", timeout=10_000, polling=20)
-    page.wait_for_selector("#results:not([hidden])", timeout=40_000)
+    seen(page, "hold")
+    seen(page, "tested")
+    page.wait_for_selector("#results:not([hidden])", timeout=90_000)
 
     table = page.locator("#results-table")
     rows = table.locator("tbody tr")
@@ -127,8 +138,8 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
     assert re.search(r"Right internal rotation, \d counted", heard) and "R IR" not in heard, heard
     notes = page.locator("#results-notes").inner_text()  # why, in the words of the PDF and the CLI
     assert "pelvis" not in notes, notes
-    if "✗" in steps:  # the hiked trial refused (a loaded runner may miss that hold)
-        assert "Right leg: hip lifted off the seat in 1 trial, which did not count." in notes, notes
+    if "✗" in steps:  # the hiked trial refused (a loaded runner may miss that hold, or see the hike once more)
+        assert re.search(r"Right leg: hip lifted off the seat in (1 trial|\d+ trials), which did not count\.", notes), notes
     chips = page.evaluate("import('/static/state.js').then((m) => m.reasonWords(['knee_drift', 'low_visibility']))")
     assert chips == "knee moved sideways, leg hard to see"  # the dials' flags, from /api/info
 
@@ -153,7 +164,7 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
     other = next(name for name, _, chosen in offered if not chosen)
     page.locator("#paper").select_option(other)
     assert f"paper={other}" in page.locator("#btn-report").get_attribute("href")
-    with page.expect_download(timeout=60_000) as download:
+    with page.expect_download(timeout=180_000) as download:
         page.locator("#btn-report").click()
     pdf = tmp_path / "report.pdf"
     download.value.save_as(pdf)
@@ -163,10 +174,10 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
     assert size and [round(float(v)) for v in size.groups()] == [round(v) for v in PAPERS[other].size_pt], size
 
     page.locator("body").press("Escape")  # Esc cancels: back to the start
-    page.wait_for_selector("#guide[data-phase='idle']", timeout=5_000)
+    page.wait_for_selector("#guide[data-phase='idle']", timeout=15_000)
     assert page.locator("#results").is_hidden()
     page.reload()  # the paper chosen is this browser's from now on
-    page.wait_for_selector("#paper option", state="attached", timeout=10_000)
+    page.wait_for_selector("#paper option", state="attached", timeout=30_000)
     assert page.locator("#paper").input_value() == other
     # A server that keeps no records makes no PDF: no paper to choose.
     assert page.evaluate("Promise.all([import('/static/records.js'), import('/static/state.js')]).then(([r, s]) =>"
@@ -176,7 +187,7 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
 def test_the_total_arc_band_word_is_the_analysiss_verdict_not_the_bare_figures(page):
     """A total arc of 68.0 ± 2.6 straddles the 70–100° band's low end: the analysis cannot tell
     (``total_arc_band``, as its CSV column), but the page said "below normal" from the bare 68."""
-    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 0", timeout=10_000)
+    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 0", timeout=30_000)
     arc = {"left": (68.0, 2.6, "inconclusive"), "right": (59.0, 2.5, "below")}
     sides = {side: {"total_arc_deg": deg, "total_arc_unc_deg": unc, "total_arc_band": band,
                     "internal_rotation_deg": None, "external_rotation_deg": None} for side, (deg, unc, band) in arc.items()}
@@ -220,7 +231,7 @@ def test_a_percentage_and_a_plus_minus_read_as_the_pdf_and_the_cli_write_them(pa
 
 
 def test_focus_is_visible_and_buttons_are_reachable_by_tab(page):
-    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 2", timeout=10_000)
+    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 2", timeout=30_000)
     focused = []
     for _ in range(6):
         page.keyboard.press("Tab")
@@ -245,12 +256,13 @@ LIVE_REGIONS = """() => {
 
 def test_live_regions_change_only_when_their_words_do(page):
     """A screen reader reads a live region each time it is written: not on every frame, never the same words twice."""
-    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=10_000)
+    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
     page.locator("body").press("Space")
-    page.wait_for_selector("#guide[data-phase='trial']", timeout=20_000)
+    page.wait_for_selector("#guide[data-phase='trial']", timeout=30_000)
     frames = page.evaluate("Number(document.body.dataset.frames)")
     page.evaluate(LIVE_REGIONS)
-    page.wait_for_timeout(2_000)
+    page.wait_for_timeout(2_000)  # a trial's move, hold and return at 3x
+    page.wait_for_function(f"() => Number(document.body.dataset.frames) > {frames + 30}", timeout=30_000)
     frames = page.evaluate("Number(document.body.dataset.frames)") - frames
     announced = page.evaluate("window.__announced")
     page.locator("body").press("Escape")
@@ -258,7 +270,10 @@ def test_live_regions_change_only_when_their_words_do(page):
     for region, words in announced:
         assert last.get(region) != words, f"#{region} written again with the same words: {words!r}"
         last[region] = words
-    assert frames > 30 and len(announced) < frames / 5, (frames, announced[:10])
+    # No region is written at every frame: each far less often (the prompt and the detail together said 13
+    # new things in the 46 frames a loaded runner sent in 2 s, one trial's move, hold and return).
+    most = max(Counter(region for region, _ in announced).values(), default=0)
+    assert frames > 30 and most < frames / 5, (frames, announced[:10])
 
 
 def test_a_missing_camera_is_a_clear_message_on_the_page(launch, tmp_path):
@@ -277,14 +292,12 @@ def test_a_missing_camera_is_a_clear_message_on_the_page(launch, tmp_path):
         assert page.locator("#conn-text").inner_text() == "not measuring"
         assert "blocked" in page.locator("#conn").get_attribute("class")
         assert page.locator("#status-help").get_attribute("href").endswith("help.html#camera")
-        refusal = ""  # polled, the key pressed again each second: status updates arrive while the camera is retried
-        for attempt in range(30):
-            if attempt % 10 == 0:
-                page.locator("body").press("Space")
-            refusal = page.locator("#detail").inner_text()
-            if "cannot start" in refusal:
-                break
-            page.wait_for_timeout(100)
+        # The refusal stands until the next status update (the camera is retried every 0.5 s): watched from
+        # before the key, in the moment it is written.
+        watch(page, "refused", "/cannot start/.test(document.getElementById('detail').textContent)",
+              "document.getElementById('detail').textContent")
+        page.locator("body").press("Space")
+        refusal = seen(page, "refused", 10_000)
         assert "cannot start" in refusal, refusal
         page.wait_for_timeout(500)
         assert page.locator("#guide").get_attribute("data-phase") == "idle"
@@ -327,15 +340,12 @@ def test_a_missing_model_is_one_line_a_red_dot_and_a_guide_that_does_not_start(l
         assert page.locator("#conn-text").inner_text() == "not measuring"
         dot = page.evaluate("getComputedStyle(document.querySelector('#conn .dot')).backgroundColor")
         assert dot != "rgb(70, 209, 96)"  # not the green of "live"
-        refusal = ""  # polled, the key pressed again each second: status updates arrive while the camera is retried
-        for attempt in range(30):
-            if attempt % 10 == 0:
-                page.locator("body").press("Space")
-            refusal = page.locator("#detail").inner_text()
-            if "cannot start" in refusal:
-                break
-            page.wait_for_timeout(100)
-        assert "cannot start" in refusal, refusal and "pose model" in page.locator("#detail").inner_text()
+        # The refusal stands until the next status update: watched from before the key, in the moment it is written.
+        watch(page, "refused", "/cannot start/.test(document.getElementById('detail').textContent)",
+              "document.getElementById('detail').textContent")
+        page.locator("body").press("Space")
+        refusal = seen(page, "refused", 10_000)
+        assert "cannot start" in refusal and "pose model" in refusal, refusal
         page.wait_for_timeout(500)
         assert page.locator("#guide").get_attribute("data-phase") == "idle"
         help_page = page.request.get(url + "/static/help.html")
@@ -347,16 +357,18 @@ def test_with_a_second_tab_open_only_the_tab_used_last_speaks(page):
     """Two tabs on the same server get the same guide: both spoke every word, one voice over the other."""
     second = page.context.new_page()
     second.goto(page.url)
-    second.wait_for_function("() => Number(document.body.dataset.frames || 0) > 3", timeout=10_000)
+    second.wait_for_function("() => Number(document.body.dataset.frames || 0) > 3", timeout=30_000)
     before = page.evaluate("window.hiprom.spoken.length")
     second.locator("body").press("Space")  # the guided test, started in the second tab
     second.wait_for_function("() => window.hiprom.spoken.some((s) => s.text.startsWith('Camera set-up'))",
-                             timeout=10_000)
+                             timeout=30_000)
     page.wait_for_timeout(1500)
     assert page.evaluate("window.hiprom.spoken.length") == before, page.evaluate("window.hiprom.spoken")
     page.bring_to_front()
     page.locator("body").click(position={"x": 5, "y": 5})  # the first tab used again: it speaks, the other not
-    assert second.locator("#speech-state").inner_text() == "other tab"
+    # The tabs tell each other by a BroadcastChannel message, which comes after the click returns.
+    second.wait_for_function("() => document.getElementById('speech-state').textContent === 'other tab'",
+                             timeout=10_000)
     page.wait_for_function(f"() => window.hiprom.spoken.length > {before}", timeout=20_000)  # the guide goes on
     quiet = second.evaluate("window.hiprom.spoken.length")
     page.wait_for_function(f"() => window.hiprom.spoken.length > {before + 1}", timeout=20_000)

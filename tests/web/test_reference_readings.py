@@ -35,15 +35,15 @@ def saved(launch, db):
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(url + "/")
-        page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=15_000)
+        page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
         assert page.locator("#reference").is_hidden()  # nothing saved: nothing to attach readings to
         page.locator("body").press("Space")
-        page.wait_for_selector("#results:not([hidden])", timeout=60_000)
+        page.wait_for_selector("#results:not([hidden])", timeout=90_000)
         assert page.locator("#reference").is_hidden()
         page.locator("#subject").fill("S-REF1")
         page.locator("#btn-save").click()
         page.wait_for_function("() => document.getElementById('save-status').textContent.startsWith('Saved')",
-                               timeout=15_000)
+                               timeout=30_000)
         session_id = int(re.search(r"session #(\d+)", page.locator("#save-status").inner_text()).group(1))
         yield page, session_id
         context.close()
