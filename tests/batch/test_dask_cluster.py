@@ -321,6 +321,29 @@ def test_no_fit_worker_stops_the_batch_at_once_charging_no_input(
     assert len([line for line in capfd.readouterr().err.splitlines() if "set aside" in line]) == 1
 
 
+@pytest.mark.footage
+@pytest.mark.model
+def test_the_machine_submitting_to_a_cluster_needs_no_model(short_clips: Path, model_less: Cluster,
+                                                           tmp_path: Path, monkeypatch, capsys) -> None:
+    """A researcher's laptop without the pose model submits to workers that have it: before, the batch
+    stopped at once with exit 3 ('hiprom: error: pose model pose_landmarker_full.task not found; tried
+    $HIPROM_MODEL_DIR …'), or downloaded the model it would never use. Now the workers load theirs, and
+    the same command again from that laptop finds both inputs done."""
+    from hiprom.cli.main import main
+
+    for name, value in _without_model(tmp_path).items():
+        monkeypatch.setenv(name, value)
+    out = tmp_path / "out"
+    argv = ["batch", str(short_clips / "clip0.mp4"), str(short_clips / "clip1.mp4"), "-o", str(out),
+            "--scheduler", model_less.address, "--no-progress"]
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "2 inputs: 2 ok, 0 already done, 0 failed" in err, err
+    assert main(argv) == 0
+    assert "2 inputs: 0 ok, 2 already done, 0 failed" in capsys.readouterr().err
+
+
 @pytest.mark.model
 def test_once_a_worker_is_set_aside_the_tasks_follow_workers_that_come_and_go(
         tmp_path: Path, model_path: Path, monkeypatch, capfd) -> None:
