@@ -345,6 +345,7 @@ def test_workers_all_gone_mid_batch_are_said_while_it_waits(tmp_path: Path, capf
     from .conftest import FAKE_ANALYZER
 
     monkeypatch.setattr(dask_backend, "WORKER_CHECK_S", 0.5)
+    monkeypatch.setattr(dask_backend, "WORKERS_GONE_S", 1.0)
     inputs = tmp_path / "in"
     inputs.mkdir()
     for i in range(6):
@@ -427,3 +428,34 @@ def test_a_worker_where_hiprom_cannot_run_is_set_aside(tmp_path: Path) -> None:
                      "hiprom')); install hiprom " + BatchOptions.create().hiprom_version + " with its dependencies on "
                      "every worker (pip install 'hiprom[cluster]'); set aside for this batch, its inputs go to the "
                      "other workers"]
+
+
+
+@pytest.mark.parametrize("looks, said", [
+    # A nanny restarts a crashed worker between two looks (twice), then all go for good: said once, at the
+    # second look without any. Before: said at each look that found none after one that found some, 3 times here.
+    ([True, False, True, False, True, False, False, False, True], ["left"]),
+    ([False, False, True, False, False, True, False, False], ["yet", "left", "left"]),  # each episode once
+])
+def test_workers_gone_for_a_moment_are_not_said(monkeypatch, looks: list[bool], said: list[str]) -> None:
+    """The batch's looks at the cluster (5 s apart, as by default) and what it says of them."""
+    from types import SimpleNamespace
+
+    from hiprom.batch.progress import Reporter
+
+    now = [0.0]
+
+    def look() -> bool:
+        now[0] += dask_backend.WORKER_CHECK_S
+        return left.pop(0)
+
+    monkeypatch.setattr(dask_backend, "time", SimpleNamespace(monotonic=lambda: now[0], sleep=lambda s: None))
+    left = list(looks)
+    notes: list[str] = []
+    reporter = Reporter()
+    reporter.note = notes.append
+    tasks = SimpleNamespace(
+        pending=SimpleNamespace(is_empty=lambda: not left, next_batch=lambda block: []), queue=[],
+        client=SimpleNamespace(status="running"), look=look, set_aside={}, address="tcp://s:8786")
+    assert list(dask_backend._completed(tasks, reporter)) == []
+    assert [n.split(" has no workers ")[1].split(";")[0] for n in notes] == said, notes

@@ -321,6 +321,29 @@ def test_no_fit_worker_stops_the_batch_at_once_charging_no_input(
     assert len([line for line in capfd.readouterr().err.splitlines() if "set aside" in line]) == 1
 
 
+@pytest.mark.footage
+@pytest.mark.model
+def test_the_machine_submitting_to_a_cluster_needs_no_model(short_clips: Path, model_less: Cluster,
+                                                           tmp_path: Path, monkeypatch, capsys) -> None:
+    """A researcher's laptop without the pose model submits to workers that have it: before, the batch
+    stopped at once with exit 3 ('hiprom: error: pose model pose_landmarker_full.task not found; tried
+    $HIPROM_MODEL_DIR …'), or downloaded the model it would never use. Now the workers load theirs, and
+    the same command again from that laptop finds both inputs done."""
+    from hiprom.cli.main import main
+
+    for name, value in _without_model(tmp_path).items():
+        monkeypatch.setenv(name, value)
+    out = tmp_path / "out"
+    argv = ["batch", str(short_clips / "clip0.mp4"), str(short_clips / "clip1.mp4"), "-o", str(out),
+            "--scheduler", model_less.address, "--no-progress"]
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "2 inputs: 2 ok, 0 already done, 0 failed" in err, err
+    assert main(argv) == 0
+    assert "2 inputs: 0 ok, 2 already done, 0 failed" in capsys.readouterr().err
+
+
 @pytest.mark.model
 def test_once_a_worker_is_set_aside_the_tasks_follow_workers_that_come_and_go(
         tmp_path: Path, model_path: Path, monkeypatch, capfd) -> None:
@@ -412,22 +435,29 @@ def test_a_worker_without_one_folder_is_kept_for_the_others(recordings: Path, tm
     assert "set aside" not in err
 
 
-def test_a_file_that_kills_its_worker_on_a_cluster_that_restarts_them(recordings: Path, tmp_path: Path,
-                                                                       monkeypatch) -> None:
-    """Workers under a nanny come back (under new addresses) after the file kills them. That file alone gets
+def test_a_file_that_kills_its_worker_on_a_cluster_that_restarts_it(recordings: Path, tmp_path: Path,
+                                                                     monkeypatch, capfd) -> None:
+    """The worker under a nanny comes back (under a new address) after the file kills it. That file alone gets
     the crash message, after about Dask's allowed failures (1 here, to keep the test short; 3 by default): not
-    tried for ever on the new workers (each task is restricted to the workers of the moment), and not the
-    innocent inputs beside it."""
+    tried for ever on the new worker (each task is restricted to the workers of the moment), and not the
+    innocent inputs beside it. While the nanny restarts it, the batch does not say it has no workers left
+    (before: 'has no workers left; waiting for some' at each look that found it gone, 3 times for 2 crash files,
+    though the batch went on by itself); only after WORKERS_GONE_S (5 s) without one. Looks every 0.5 s here,
+    so that one falls into each restart."""
     import dask
 
+    from hiprom.batch import dask_backend
+
+    monkeypatch.setattr(dask_backend, "WORKER_CHECK_S", 0.5)
     (recordings / "crash.mp4").write_bytes(b"x")  # the fake analyser's worker process dies at once
     monkeypatch.setenv("DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES", "1")  # the scheduler's
     cluster = Cluster(tmp_path, n_workers=0)
     try:
         cluster.workers.append(cluster._spawn("nanny", ["worker", cluster.address, "--host", "127.0.0.1",
-                                                        "--nworkers", "2", "--nthreads", "1", "--no-dashboard"]))
+                                                        "--nworkers", "1", "--nthreads", "1", "--no-dashboard"]))
         with distributed.Client(cluster.address, timeout=30) as client:
-            client.wait_for_workers(2, timeout=60)
+            client.wait_for_workers(1, timeout=60)
+        capfd.readouterr()
         with dask.config.set({"distributed.scheduler.allowed-failures": 1}):  # the batch's
             result = run_batch([recordings], tmp_path / "out", scheduler=cluster.address, progress=False,
                                analyzer=FAKE_ANALYZER)
@@ -436,5 +466,27 @@ def test_a_file_that_kills_its_worker_on_a_cluster_that_restarts_them(recordings
     rows = {r.file: r for r in result.rows}
     assert rows.pop("crash.mp4").error.startswith("the analysis process crashed while reading this file")
     assert {r.status for r in rows.values()} == {"ok"}, [(r.file, r.error) for r in rows.values()]
-    deaths = (cluster.logs / "nanny.log").read_text().count("exited with status 70")
+    log = (cluster.logs / "nanny.log").read_text()
+    deaths = log.count("exited with status 70")
     assert 1 <= deaths <= 3, deaths
+    gone = _longest_without_workers(log)
+    assert gone > 0.3, log  # the restarts the batch saw
+    if gone < dask_backend.WORKERS_GONE_S - 1:  # a slower restart is said, as it should be
+        assert "has no workers" not in capfd.readouterr().err
+
+def _longest_without_workers(log: str) -> float:
+    """The longest time, in seconds, during which none of a nanny's workers was registered, once one was
+    (from its log)."""
+    from datetime import datetime
+
+    registered, since, longest = 0, None, 0.0
+    for line in log.splitlines():
+        if "exited with status" not in line and "Registered to:" not in line:
+            continue
+        at = datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+        registered += -1 if "exited with status" in line else 1
+        if registered == 0 and since is None:
+            since = at
+        elif registered > 0 and since is not None:
+            longest, since = max(longest, at - since), None
+    return longest

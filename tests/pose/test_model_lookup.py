@@ -149,3 +149,21 @@ def test_nothing_reachable_gives_one_message_with_what_was_tried_and_how_to_fix(
     for how in ("HIPROM_MODEL_DIR", "--model PATH", "network access", "hiprom models fetch full"):
         assert how in message
     assert "\n" not in message
+
+
+def test_model_here_finds_without_downloading_and_model_key_names_the_official_file(model_env, tmp_path):
+    """For a batch on a Dask cluster: the submitting machine may lack the model (downloads are allowed
+    here, yet none is tried), and its marker then records the official file's name and size."""
+    from hiprom.pose.models import model_here, model_key
+
+    assert model_here(None) is None and model_here("lite") is None
+    assert not model_env.cache_dir.exists()  # nothing downloaded
+    assert model_here(str(tmp_path / "only-on-workers.task")) is None
+    assert model_key(None) == f"pose_landmarker_full.task:{OFFICIAL['full'][0]}"
+    assert model_key("lite") == f"pose_landmarker_lite.task:{OFFICIAL['lite'][0]}"
+    assert model_key("/cluster/models/mine.task") == "/cluster/models/mine.task"
+    with pytest.raises(ModelError, match="unknown model 'fulll'"):
+        model_here("fulll")
+    placed = _place(model_env.model_dir)
+    assert model_here(None) == placed
+    assert model_key(placed) == f"pose_landmarker_full.task:{placed.stat().st_size}"

@@ -47,6 +47,9 @@ REFUSED_GRACE_S = 1.0
 """Seconds a refused connection is tried again (a scheduler starting at the same moment) before the batch gives up."""
 WORKER_CHECK_S = 5.0
 """Seconds between looks at the cluster's workers (those that joined are checked, those gone forgotten)."""
+WORKERS_GONE_S = 5.0
+"""Seconds the cluster is seen without any fit worker, during the batch, before the batch says so (a nanny
+restarts a worker that an input crashed in a few)."""
 
 
 class SchedulerLostError(ConfigError):
@@ -260,24 +263,35 @@ def _completed(tasks: Tasks, reporter: Reporter) -> Iterator[tuple[Any, Any]]:
     An outcome is the task's result, ``(type, exception, traceback)`` for a task that raised
     (``KilledWorker``), or a ``CancelledError``.
 
-    Each look checks the workers that joined before they get an input, and says so whenever
-    the cluster has no worker fit to run the batch: else the batch waited without a word, for
+    Each look checks the workers that joined before they get an input, and says so when the
+    cluster has no worker fit to run the batch: else the batch waited without a word, for
     workers not started yet, and for workers all gone during the batch (killed, or their
-    job's time limit on an HPC cluster).
+    job's time limit on an HPC cluster). Workers gone during the batch are said once none is
+    back at a look :data:`WORKERS_GONE_S` or more later, and once until some come back: a nanny
+    restarting a worker that an input crashed takes a few seconds, and before, each such
+    moment was said ("has no workers left", 3 times for 2 crashes) although the batch went
+    on by itself.
     """
-    seen, had, next_look = False, True, 0.0
+    seen, next_look = False, 0.0
+    empty_since: float | None = None  # when a look first found no fit worker, until one is back
+    said = False  # that this has been said, since then
     while not tasks.pending.is_empty() or tasks.queue:
         if time.monotonic() >= next_look and tasks.client.status == "running":
             next_look = time.monotonic() + WORKER_CHECK_S
             try:
                 has = tasks.look()
             except OSError:  # the scheduler went away during the look: said at the next turn
-                has = had
-            if had and not has:
-                which = f"{'left' if seen else 'yet'}{' but those set aside' if tasks.set_aside else ''}"
-                reporter.note(f"the Dask scheduler at {tasks.address} has no workers {which}; "
-                              f"waiting for some (start them with: dask worker {tasks.address} --nthreads 1)")
-            seen, had = seen or has, has
+                has = None
+            if has:
+                empty_since, said = None, False
+            elif has is not None:
+                empty_since = time.monotonic() if empty_since is None else empty_since
+                if not said and (not seen or time.monotonic() - empty_since >= WORKERS_GONE_S):
+                    said = True
+                    which = f"{'left' if seen else 'yet'}{' but those set aside' if tasks.set_aside else ''}"
+                    reporter.note(f"the Dask scheduler at {tasks.address} has no workers {which}; "
+                                  f"waiting for some (start them with: dask worker {tasks.address} --nthreads 1)")
+            seen = seen or bool(has)
         elif tasks.client.status != "running":  # the scheduler gone while none of our tasks was on it
             raise CancelledError()
         ready = tasks.pending.next_batch(block=False)

@@ -54,6 +54,9 @@ class BatchOptions:
             the batch process), or ``None`` when every input is a recording.
         model_spec: what the user asked for (``--model``); a Dask worker on
             which ``model`` does not exist resolves this itself.
+        needs_model: some input is a video, so the pose model is needed: even
+            when ``model`` is ``None`` because the machine submitting a batch to
+            a Dask cluster has none (each worker's check then loads its own).
         mirrored: force the picture to be taken as mirrored (``True``) or not
             (``False``); ``None`` lets the pipeline decide (recording metadata).
         norms: the norms every input is compared with (loaded once by the
@@ -70,6 +73,7 @@ class BatchOptions:
 
     model: str | None = None
     model_spec: str | None = None
+    needs_model: bool = False
     mirrored: bool | None = None
     norms: Norms | None = None
     settings: tuple[tuple[str, Any], ...] = ()
@@ -79,16 +83,21 @@ class BatchOptions:
     @classmethod
     def create(cls, model: str | os.PathLike[str] | None = None, mirrored: bool | None = None,
                norms: Norms | None = None, model_spec: str | os.PathLike[str] | None = None,
-               **extra: Any) -> "BatchOptions":
-        """Options with their settings fingerprint (model name and size, norms values)."""
+               needs_model: bool | None = None, **extra: Any) -> "BatchOptions":
+        """Options with their settings fingerprint (model name and size, norms values).
+
+        ``needs_model`` defaults to whether a ``model`` is given."""
+        from hiprom.pose.models import model_key
+
+        needs_model = model is not None if needs_model is None else needs_model
         settings: dict[str, Any] = {"mirrored": mirrored}
-        if model is not None:
-            m = Path(model)
-            settings["model"] = f"{m.name}:{m.stat().st_size}" if m.is_file() else str(model)
+        if needs_model:
+            settings["model"] = model_key(model if model is not None else model_spec)
         settings["norms_sha256"] = hashlib.sha256(repr(norms or Norms()).encode()).hexdigest()[:16]
         return cls(
             model=None if model is None else str(model),
             model_spec=None if model_spec is None else str(model_spec),
+            needs_model=needs_model,
             mirrored=mirrored,
             norms=norms,
             settings=tuple(sorted(settings.items())),

@@ -145,22 +145,27 @@ def _finished_before(summary: Path) -> bool:
 
 
 def make_options(jobs: Sequence[Job], model: str | os.PathLike[str] | None, mirrored: bool | None,
-                 norms: str | os.PathLike[str] | None, analyzer: str = DEFAULT_ANALYZER) -> BatchOptions:
+                 norms: str | os.PathLike[str] | None, analyzer: str = DEFAULT_ANALYZER,
+                 on_cluster: bool = False) -> BatchOptions:
     """Batch options: norms loaded and the pose model resolved once, here.
 
     The model is resolved only when a video needs it, so a batch of
-    recordings runs without any model. Raises ``ConfigError`` / ``ModelError``.
+    recordings runs without any model. On a Dask cluster (``on_cluster``) the
+    workers load it: this machine's file is used if it has one, else each
+    worker finds its own (its check says when it cannot), and nothing is
+    downloaded here. Raises ``ConfigError`` / ``ModelError``.
     """
     from hiprom.assessment import load_norms
 
     norms_values = load_norms(norms)  # --norms, else HIPROM_NORMS, else built-in
     model_path: str | os.PathLike[str] | None = model
-    if analyzer == DEFAULT_ANALYZER and any(not job.is_recording for job in jobs):
-        from hiprom.pose import resolve_model
+    needs_model = analyzer == DEFAULT_ANALYZER and any(not job.is_recording for job in jobs)
+    if needs_model:
+        from hiprom.pose.models import model_here, resolve_model
 
-        model_path = resolve_model(model)
+        model_path = model_here(model) if on_cluster else resolve_model(model)
     return BatchOptions.create(model=model_path, mirrored=mirrored, norms=norms_values, model_spec=model,
-                               analyzer=analyzer)
+                               needs_model=needs_model, analyzer=analyzer)
 
 
 def run_batch(
@@ -218,7 +223,7 @@ def run_batch(
     check_not_source([p for job in jobs for p in OutputPaths.of(out, job.stem).files], [job.path for job in jobs],
                      hint=OUT_HINT)
     check_replaceable([out / SUMMARY_NAME, out / TRIALS_NAME], "a CSV table", OUT_HINT)
-    options = make_options(jobs, model, mirrored, norms, analyzer)
+    options = make_options(jobs, model, mirrored, norms, analyzer, on_cluster=bool(scheduler))
     private_dir(out)
     rows: dict[str, SummaryRow] = {}
     interrupted, stop_signal = False, None

@@ -170,7 +170,7 @@ def check_worker(options: BatchOptions, samples: Sequence[Path]) -> tuple[Hiprom
         missing or broken model shows here), and the ``samples`` this worker does not see.
     """
     fault = worker_fault(options)
-    if fault is None and options.model is not None:
+    if fault is None and options.needs_model:
         from hiprom.pose import PoseTracker
 
         try:

@@ -206,6 +206,49 @@ def locate(variant: ModelVariant) -> tuple[Path | None, list[str]]:
     return None, tried
 
 
+def _named(spec: str | os.PathLike[str] | None, manifest: Manifest) -> ModelVariant | Path:
+    """The variant ``spec`` names, or the file it names (a path, or a file there under a variant's name).
+
+    Raises:
+        ModelError: an unknown variant name (listing the valid ones).
+    """
+    if spec is None:
+        return manifest.default_variant
+    if isinstance(spec, os.PathLike):
+        return Path(spec)
+    given = Path(spec).expanduser()
+    found = manifest.find(spec)
+    if found is None or (_looks_like_path(spec) and given.is_file()):
+        if found is None and not _looks_like_path(spec) and not given.is_file():
+            manifest.get(spec)  # raises: unknown variant, listing the valid ones
+        return given
+    return found
+
+
+def model_here(spec: str | os.PathLike[str] | None = None) -> Path | None:
+    """The model file ``spec`` names if this machine has it (a readable bundle), else ``None``; nothing is downloaded.
+
+    For a batch on a Dask cluster: the workers load the model, so the machine that submits it may lack one.
+
+    Raises:
+        ModelError: an unknown variant name, or a file here that is not a readable model bundle.
+    """
+    variant = _named(spec, load_manifest())
+    path = variant if isinstance(variant, Path) else locate(variant)[0]
+    return check_model_file(path) if path is not None and path.is_file() else None
+
+
+def model_key(model: str | os.PathLike[str] | None) -> str:
+    """How a batch records the model it analysed with: ``file name:size in bytes`` of the file ``model``
+    names here; for a variant (or ``None``, the default) this machine lacks, those of its official file;
+    else the path as given (a file only the Dask workers have)."""
+    path = Path(model) if model is not None else None
+    if path is not None and path.is_file():
+        return f"{path.name}:{path.stat().st_size}"
+    variant = _named(model, load_manifest())
+    return f"{variant.file}:{variant.size}" if isinstance(variant, ModelVariant) else str(model)
+
+
 def _looks_like_path(spec: str) -> bool:
     return spec.endswith(MODEL_SUFFIX) or "/" in spec or "\\" in spec or spec.startswith((".", "~"))
 
@@ -234,19 +277,9 @@ def resolve_model(
     from hiprom.pose.download import download_model
 
     manifest = manifest or load_manifest()
-    if spec is None:
-        variant = manifest.default_variant
-    elif isinstance(spec, os.PathLike):
-        return check_model_file(Path(spec))
-    else:
-        given = Path(spec).expanduser()
-        found = manifest.find(spec)
-        if found is None or (_looks_like_path(spec) and given.is_file()):
-            if found is None and not _looks_like_path(spec) and not given.is_file():
-                manifest.get(spec)  # raises: unknown variant, listing the valid ones
-            return check_model_file(given)
-        variant = found
-
+    variant = _named(spec, manifest)
+    if isinstance(variant, Path):
+        return check_model_file(variant)
     path, tried = locate(variant)
     if path is not None:
         return check_model_file(path, variant.name)
