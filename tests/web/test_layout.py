@@ -165,7 +165,7 @@ def test_a_counted_exercise_is_readable_with_its_dials_in_view_at_this_size(laun
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(exercise_url + "/")
-    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=10_000)
+    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
     page.evaluate("import('/static/exercises.js').then((m) => m.startCounted('chair_rotation_internal', 'right'))")
     seen = page.wait_for_function(
         f"() => ({HOLDING})() ? {{ m: ({MEASURE_JS})(), unseen: ({NOT_IN_VIEW_JS})({EXERCISE_IN_VIEW!r}) }} : null",

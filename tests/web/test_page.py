@@ -211,7 +211,7 @@ def test_a_percentage_and_a_plus_minus_read_as_the_pdf_and_the_cli_write_them(pa
     form, the page through its one percent() (state.js), and "±" is held to its figure by a no-break space."""
     from hiprom.rounding import percent
 
-    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 0", timeout=10_000)
+    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 0", timeout=30_000)
     values = [13.46, 13.45, 0.04, -0.04, 100.0, 7.26, -3.3, 84.96]  # the figures come rounded: no exact ties
     for decimals in (0, 1):
         shown = page.evaluate("([vs, d]) => import('/static/state.js').then((m) => vs.map((v) => m.percent(v, d)))",
