@@ -241,6 +241,21 @@ def test_the_hold_countdown_does_not_run_while_no_frames_come():
     assert [(tr.valid, tr.reason) for tr in guide.steps[0].trials] == [(False, "leg not seen at the end of the turn")]
 
 
+def test_a_hold_with_the_leg_out_of_the_picture_for_3_s_is_one_movement():
+    """Turned to 35 deg and held 6 s, the right leg out of the picture for the middle 3 s: one movement,
+    not counted (its peak was not seen), and the step asks for the movement again. Before, the detector
+    cut it in two at the 3 s and the guide recorded two counted 35 deg trials: the step ended after one
+    movement."""
+    guide, _ = started_guide()
+    t, a = trial_curve(0.0, 35.0, "right", hold_s=6.0)  # held from 0.4 to 6.4 s
+    lost = (t > 1.9) & (t < 4.9)
+    a[lost] = np.nan
+    feed(guide, t, a, flags=[([], ["leg_out_of_frame"]) if x else ([], []) for x in lost])
+    assert guide.step_index == 0 and [(tr.valid, tr.peak_deg) for tr in guide.steps[0].trials] == [(False, 35.0)]
+    assert guide.steps[0].trials[0].reason == "leg out of the picture", guide.steps[0].trials[0]
+    assert guide.state()["last_trial"] == "\u2717 not counted: keep both knees and feet in the picture"
+
+
 @pytest.mark.parametrize("away_as", ["no frames", "frames without the leg"])
 def test_the_wait_back_at_neutral_does_not_run_while_the_leg_is_not_seen(away_as):
     """A flick too short to be a trial ("Came back too soon"), 1.3 s back at neutral, then 20 s unseen (this
