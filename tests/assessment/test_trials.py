@@ -192,6 +192,36 @@ def test_a_peak_read_across_a_gap_without_frames_counts_as_one_read_across_unsee
     assert closed == batch
 
 
+@pytest.mark.parametrize("fps", [30.0, 10.0])
+def test_a_movement_with_the_leg_unseen_mid_hold_is_one_movement_in_batch_and_live(fps):
+    """A 35 deg turn held 6 s, the right leg out of the picture for 3 s in the middle (synthetic landmarks
+    through the kinematics): one movement, not counted (its peak was not seen), found alike by the
+    analysis and the guide's incremental detector, which reports it as soon as the leg is back at rest.
+    Before, it was two counted 35 deg trials either side of the 3 s, and the guide ended the step after
+    one movement; 3 s without pictures at all was already one movement, not counted."""
+    from hiprom.assessment import load_norms
+    from hiprom.assessment.trials import TrialTracker
+    from hiprom.kinematics import measure
+    from hiprom.landmarks import LEGS, N_LANDMARKS
+    from hiprom.synthetic import seated_recording
+
+    t, rot = protocol([Trial("right", "internal", 35.0)], fps=fps, lead_s=3.0, hold_s=6.0)  # held 3.4 to 9.4 s
+    lost = np.flatnonzero((t > 4.9) & (t < 7.9))
+    vis = np.full((t.size, N_LANDMARKS), 0.99)
+    vis[np.ix_(lost, [int(lm) for lm in LEGS["right"][1:]])] = 0.0  # knee to toe: the hip stays in the picture
+    kin = measure(seated_recording(rot, fps=fps, visibility=vis))
+    assert np.isnan(kin.angle_deg[lost, 1]).all()
+    trial_settings = load_norms().trials
+    series = (kin.t_s, kin.angle_deg[:, 1], kin.uncertainty_deg[:, 1], kin.flags[:, 1], kin.method[:, 1])
+    batch = find_trials(*series, "right", trial_settings, FLAG_RULES)
+    (tr,) = batch
+    assert tr.reasons == ("low_visibility",) and tr.peak_deg == pytest.approx(35.0, abs=1.5), tr  # as the lost frames
+    assert tr.hold_start_s < 4.9 and tr.hold_end_s > 7.9 and tr.hold_s == pytest.approx(3.0, abs=0.5)
+    tracker = TrialTracker("right", trial_settings, FLAG_RULES)
+    closed = [tr for n in range(2, t.size + 1) for tr in tracker.update(*(a[:n] for a in series))]
+    assert closed == batch
+
+
 @pytest.mark.parametrize("peak, expect", [(4.0, None), (7.0, None), (12.0, 12.0)])
 def test_noise_floor(peak, expect):
     t, angle = protocol([Trial("left", "internal", peak)], fps=30.0)

@@ -14,7 +14,7 @@ from hiprom.assessment.result import FLAG_RULES
 from hiprom.assessment.trials import TrialTracker
 from hiprom.demo import DEMO_TRIALS, HIKED_TRIAL, demo_recording
 from hiprom.kinematics import QualityFlag
-from hiprom.landmarks import SIDES, Landmark
+from hiprom.landmarks import LEGS, N_LANDMARKS, SIDES, Landmark
 from hiprom.live import recorder as recorder_module
 from hiprom.live.exercise import LiveExercise, camera_exercise
 from hiprom.live.guide import STEPS, Guide, GuideConfig, GuideInput
@@ -239,6 +239,45 @@ def test_the_hold_countdown_does_not_run_while_no_frames_come():
     back = int(np.searchsorted(t[seen], told + 3.1))  # the first frame after the 3 s
     assert after[back]["sub"] == "hold" and 0.0 < after[back]["countdown_s"] < 1.0, after[back]
     assert [(tr.valid, tr.reason) for tr in guide.steps[0].trials] == [(False, "leg not seen at the end of the turn")]
+
+
+def test_a_hold_with_the_leg_out_of_the_picture_for_3_s_is_one_movement():
+    """Turned to 35 deg and held 6 s, the right leg out of the picture for the middle 3 s: one movement,
+    not counted (its peak was not seen), and the step asks for the movement again. Before, the detector
+    cut it in two at the 3 s and the guide recorded two counted 35 deg trials: the step ended after one
+    movement."""
+    guide, _ = started_guide()
+    t, a = trial_curve(0.0, 35.0, "right", hold_s=6.0)  # held from 0.4 to 6.4 s
+    lost = (t > 1.9) & (t < 4.9)
+    a[lost] = np.nan
+    feed(guide, t, a, flags=[([], ["leg_out_of_frame"]) if x else ([], []) for x in lost])
+    assert guide.step_index == 0 and [(tr.valid, tr.peak_deg) for tr in guide.steps[0].trials] == [(False, 35.0)]
+    assert guide.steps[0].trials[0].reason == "leg out of the picture", guide.steps[0].trials[0]
+    assert guide.state()["last_trial"] == "\u2717 not counted: keep both knees and feet in the picture"
+
+
+def test_a_guided_hold_with_the_leg_unseen_for_3_s_is_one_movement_through_the_live_stage():
+    """The same through the live stage (landmarks in, the recorder's looks, the kinematics): sat at rest,
+    turned the right foot in to 35 deg and held it 2 s seen, 3 s with knee and foot not found, 2 s seen,
+    then back: one trial, not counted, and the step asks for it again. Before: two counted 35 deg trials,
+    and the guide moved on to the next step."""
+    fps = 30.0
+    t = np.arange(0.0, 20.0, 1 / fps)
+    angles = np.zeros((t.size, 2))
+    angles[:, 1] = np.where(t < 15.4, 35.0 * np.clip((t - 8.0) / 0.4, 0, 1), 0.0)  # held 8.4 to 15.4 s
+    lost = np.flatnonzero((t > 10.4) & (t < 13.4))
+    visibility = np.full((t.size, N_LANDMARKS), 0.99)
+    visibility[np.ix_(lost, [int(lm) for lm in LEGS["right"][1:]])] = 0.0
+    rec = seated_recording(angles, visibility=visibility, image_noise_px=0.6, world_noise_m=0.002, seed=5)
+    proc = LiveProcessor("synthetic")
+    proc.command("start")
+    for i in range(rec.n_frames):
+        proc.process(rec.t_ms[i], rec.image[i], rec.world[i], rec.size_wh, 1)
+    proc.stream_ended()  # whatever a loaded machine's looks left open is judged now
+    guide = proc.guide
+    assert guide.phase == "trial" and guide.step_index == 0, (guide.phase, guide.step_index)
+    (trial,) = guide.steps[0].trials
+    assert not trial.valid and trial.peak_deg == pytest.approx(35.0, abs=1.0), trial
 
 
 @pytest.mark.parametrize("away_as", ["no frames", "frames without the leg"])

@@ -47,10 +47,11 @@ DIRECTIONS: tuple[str, str] = ("internal", "external")
 
 MAX_UNSEEN_S = 1.0
 """A leg unseen for up to this long (the time between two measured frames less one frame interval:
-unmeasured frames, or no frames at all) was briefly lost: two excursions in the same direction separated
-only by unmeasured frames this long are one trial, and a hold goes on across it (:func:`seen_s`). Unseen
+unmeasured frames, or no frames at all) was briefly lost: a hold goes on across it (:func:`seen_s`). Unseen
 longer (a tab hidden, the camera covered, a connection stalled) the leg is not known to have stayed, and
-that time is not counted as held. Normal sources stay well within it: 30 fps clips 33 ms apart (200 ms
+that time is not counted as held, and a peak read across it does not count (:func:`_hold_region`). Either
+way, two excursions in the same direction separated only by unseen time are one movement (:func:`_merge_runs`),
+as no frame saw the leg come back. Normal sources stay well within it: 30 fps clips 33 ms apart (200 ms
 at most where frames were dropped), 5-10 fps clips 100-200 ms, and the browser camera on this project's
 2 shared cores (load 13) 194 ms median, 727 ms at the 99th percentile and 905 ms at most over 278
 frames (``docs/exercises.md``)."""
@@ -253,7 +254,12 @@ def _robust_sd(x: np.ndarray) -> float:
 def _merge_runs(
     runs: list[tuple[int, int]], sd: np.ndarray, finite: np.ndarray, t_s: np.ndarray, dt: float, s: TrialSettings
 ) -> list[tuple[int, int]]:
-    """Join same-direction runs split by a short dip or a short unmeasured stretch."""
+    """Join same-direction runs split by a short dip or only by unmeasured frames.
+
+    Unmeasured frames join them however long they last, as a gap without any frames does (no
+    measured frame came back to neutral): one movement, its hold paused there (:func:`seen_s`) and,
+    when they lie at its extreme, not counted (:func:`_hold_region`).
+    """
     merged: list[tuple[int, int]] = []
     for run in runs:
         if merged:
@@ -262,7 +268,7 @@ def _merge_runs(
             dur = float(t_s[b] - t_s[a]) - dt
             opposite = bool(np.any(finite[gap] & (sd[gap] < -s.active_deg)))
             unseen = not np.any(finite[gap])
-            if not opposite and (dur <= s.merge_gap_s + 1e-9 or (unseen and dur <= MAX_UNSEEN_S + 1e-9)):
+            if not opposite and (unseen or dur <= s.merge_gap_s + 1e-9):
                 merged[-1] = (merged[-1][0], run[1])
                 continue
         merged.append(run)
@@ -511,8 +517,8 @@ class TrialTracker:
     Feed it one side's series as it grows (``update``); each call returns the
     trials that have *closed* since the last call: the angle came back to
     neutral and stayed there longer than any gap :func:`find_trials` would
-    bridge (``merge_gap_s`` of measured frames, ``MAX_UNSEEN_S`` when none
-    after the trial was measured), so no later frame can merge into them. A
+    bridge (``merge_gap_s`` of measured frames; never while no frame after the
+    trial was measured), so no later frame can merge into them. A
     reported trial is frozen; ``update(..., final=True)`` reports what is
     still open when the series ends. Fed a whole recording, the reported
     trials are those of ``find_trials`` on it (tested equal).
@@ -552,10 +558,13 @@ class TrialTracker:
         return new
 
     def _closed(self, trial: Trial, t_s: np.ndarray, angle_deg: np.ndarray) -> bool:
-        """No later frame can join ``trial``: the angle has been back long enough, measured or not."""
+        """No later frame can join ``trial``: a measured frame after it, and the angle back long enough.
+
+        While only unmeasured frames follow it, the next measured one may carry the same movement on
+        (:func:`_merge_runs`), however late it comes.
+        """
         after = np.isfinite(np.asarray(angle_deg, dtype=np.float64)[trial.end_index + 1 :])
-        settle_s = self.settings.merge_gap_s if after.any() else MAX_UNSEEN_S
-        return float(t_s[-1]) - trial.end_s > settle_s + frame_interval_s(t_s)
+        return bool(after.any()) and float(t_s[-1]) - trial.end_s > self.settings.merge_gap_s + frame_interval_s(t_s)
 
     def _reported(self, trial: Trial) -> bool:
         """An already reported trial of the same direction covers part of the same time."""
