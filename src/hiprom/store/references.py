@@ -101,8 +101,10 @@ def parse_angle(value: Any, name: str) -> float | None:
             number = float(value)
         except (TypeError, ValueError):
             raise InputError(f"{name}: expecting degrees, but got {value!r}") from None
+    if not math.isfinite(number):  # 1e400 or "NaN" through JSON
+        raise InputError(f"{name}: expecting degrees, but got {value!r}")
     low, high = ANGLE_RANGE_DEG
-    if not math.isfinite(number) or not low <= number <= high:
+    if not low <= number <= high:
         raise InputError(f"{name}: {number:g} deg is outside {low:g} to {high:g} deg; check the reading")
     return number
 
