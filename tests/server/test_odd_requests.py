@@ -197,3 +197,17 @@ def test_every_malformed_field_is_said_in_the_projects_words(server, method, pat
     httpx.post(server + "/api/subjects", json={"pseudonym": "P-1"})  # 201 the first time, 409 after
     r = httpx.request(method, server + path, json=body)
     assert (r.status_code, r.json()) == (422, {"detail": detail})
+
+
+@pytest.mark.parametrize(("method", "path", "body", "detail"), [
+    ("GET", "/api/sessions/99", None, "no session '99'; see GET /api/sessions"),
+    ("GET", "/api/subjects/nobody", None, "no subject 'nobody'; see GET /api/subjects"),
+    ("PATCH", "/api/sessions/99", {"subject": "P-1"}, "no session '99'; see GET /api/sessions"),
+    ("DELETE", "/api/references/99", None, "no reference reading '99'; see GET /api/references"),
+])
+def test_a_record_not_found_names_the_route_that_lists_them_not_a_command_or_the_file(
+        server, method, path, body, detail):
+    """The API said "no session '99' in /srv/.../hiprom.db; see 'hiprom sessions list'" to the page and scripts."""
+    r = httpx.request(method, server + path, json=body)
+    assert (r.status_code, r.json()) == (404, {"detail": detail})
+

@@ -282,8 +282,7 @@ class ReferenceStore:
             number = ascii_int(text)
             row = s.get(ReferenceRow, number) if number is not None else None
             if row is None:
-                raise RecordNotFound(f"no reference reading {text!r} in {self.where}; "
-                                     "see 'hiprom sessions show SESSION'")
+                raise RecordNotFound.of("reference reading", text, self.where)
             s.execute(delete(ReferenceRow).where(ReferenceRow.id == row.id))
 
 

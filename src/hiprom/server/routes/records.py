@@ -63,7 +63,7 @@ def _http_errors() -> Iterator[None]:
     try:
         yield
     except RecordNotFound as exc:
-        raise HTTPException(404, str(exc)) from None
+        raise HTTPException(404, exc.api) from None
     except InputError as exc:
         raise HTTPException(422, str(exc)) from None
     except StoreError as exc:
