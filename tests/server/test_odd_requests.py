@@ -153,3 +153,61 @@ def test_a_range_that_can_be_served_is_and_another_unit_is_ignored(server, value
     answer = httpx.get(server + "/static/main.js", headers={"Range": value})
     assert answer.status_code == status
     assert answer.content == whole[:length]
+
+
+_LONG_NAME = "P" * 65
+_WORDS = [  # (method, path, JSON body, the one line answered); pydantic's own sentence before each
+    ("POST", "/api/subjects", {"pseudonym": _LONG_NAME},  # String should have at most 64 characters
+     "pseudonym: at most 64 characters, but got 65"),
+    ("PATCH", "/api/subjects/P-1", {"pseudonym": _LONG_NAME}, "pseudonym: at most 64 characters, but got 65"),
+    ("POST", "/api/subjects", {"name": "x" * 201}, "name: at most 200 characters, but got 201"),
+    ("POST", "/api/subjects", {"date_of_birth": "1984-5-17"},  # String should match pattern '^[0-9]{4}-...'
+     "date_of_birth: must be a date as YYYY-MM-DD (got '1984-5-17')"),
+    ("POST", "/api/subjects", [1, 2],  # Input should be a valid dictionary or object to extract fields from
+     "request: must be a JSON object (got a list)"),
+    ("PATCH", "/api/subjects/P-1", {"pseudonym": "P-9", "name": "x"},  # Extra inputs are not permitted
+     "name: is not a field of this request; leave it out (the fields are listed in /openapi.json)"),
+    ("PATCH", "/api/sessions/abc", {"subject": "P-1"},  # Input should be a valid integer, unable to parse ...
+     "session_id: must be a whole number (got 'abc')"),
+    ("GET", "/api/sessions?limit=1.5", None, "limit: must be a whole number (got '1.5')"),
+    ("GET", "/api/sessions?offset=99999999999999999999999", None,
+     "offset: must be at most 2147483647 (got '99999999999999999999999')"),
+    ("GET", "/api/sessions/1/export.csv?table=bogus", None,  # Input should be 'summary', 'trials' or 'series'
+     "table: must be 'summary', 'trials' or 'series' (got 'bogus')"),
+    ("GET", "/api/references?since=2026-02-30", None,  # Input should be a valid date or datetime, day value ...
+     "since: must be a real date as YYYY-MM-DD (got '2026-02-30')"),
+    ("GET", "/api/validation?retest=maybe", None,  # Input should be a valid boolean, unable to interpret input
+     "retest: must be true or false (got 'maybe')"),
+    ("POST", "/api/sessions/1/references", {"instrument": "ruler"},
+     "instrument: must be 'goniometer', 'inclinometer' or 'other' (got 'ruler')"),
+    ("POST", "/api/sessions/1/references", {"instrument": "goniometer", "left_ir_deg": "abc"},
+     "left_ir_deg: must be a number (got 'abc')"),  # Input should be a valid number, unable to parse string ...
+    ("POST", "/api/sessions/1/references", {"instrument": "goniometer", "left_ir_deg": "NaN"},
+     "left_ir_deg: expecting degrees, but got nan"),  # nan deg is outside -30 to 120 deg
+    ("PUT", "/api/sessions/1/program", {"items": [{}] * 31},  # List should have at most 30 items after validation
+     "items: at most 30 items, but got 31"),
+    ("PUT", "/api/sessions/1/program", {"items": [], "notes": "n" * 1001}, "notes: at most 1000 characters, but got 1001"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "detail"), _WORDS, ids=[f"{m} {p} {d.split(':')[0]}"
+                                                                            for m, p, _, d in _WORDS])
+def test_every_malformed_field_is_said_in_the_projects_words(server, method, path, body, detail):
+    """Pydantic's sentences and regular expressions reached the page and scripts; the CLI says these plainly."""
+    httpx.post(server + "/api/subjects", json={"pseudonym": "P-1"})  # 201 the first time, 409 after
+    r = httpx.request(method, server + path, json=body)
+    assert (r.status_code, r.json()) == (422, {"detail": detail})
+
+
+@pytest.mark.parametrize(("method", "path", "body", "detail"), [
+    ("GET", "/api/sessions/99", None, "no session '99'; see GET /api/sessions"),
+    ("GET", "/api/subjects/nobody", None, "no subject 'nobody'; see GET /api/subjects"),
+    ("PATCH", "/api/sessions/99", {"subject": "P-1"}, "no session '99'; see GET /api/sessions"),
+    ("DELETE", "/api/references/99", None, "no reference reading '99'; see GET /api/references"),
+])
+def test_a_record_not_found_names_the_route_that_lists_them_not_a_command_or_the_file(
+        server, method, path, body, detail):
+    """The API said "no session '99' in /srv/.../hiprom.db; see 'hiprom sessions list'" to the page and scripts."""
+    r = httpx.request(method, server + path, json=body)
+    assert (r.status_code, r.json()) == (404, {"detail": detail})
+

@@ -89,8 +89,10 @@ def test_a_moved_session_keeps_its_number_date_readings_program_and_exercises(cl
 
 
 def test_a_move_to_an_unknown_subject_or_its_own_is_refused_and_adds_no_one(clinic: Store) -> None:
-    with pytest.raises(RecordNotFound, match="no subject 'P-0044'.*'hiprom subjects add P-0044'"):
+    with pytest.raises(RecordNotFound, match="no subject 'P-0044'.*'hiprom subjects add P-0044'") as refused:
         clinic.move_session(1, "P-0044")
+    assert refused.value.api == ("no subject 'P-0044'; see GET /api/subjects, "  # what PATCH /api/sessions/1 says
+                                 "or add a new person first (POST /api/subjects)")
     with pytest.raises(RecordNotFound, match="no subject '9'"):
         clinic.move_session(1, "9")
     with pytest.raises(InputError, match="session 1 is P-0042's already; nothing changed"):

@@ -37,7 +37,7 @@ def test_a_reading_is_stored_with_its_session_and_any_subset_of_angles(store: St
         ({"instrument": "goniometer", "left_ir_deg": "3O"}, "not a number of degrees"),
         ({"instrument": "goniometer", "left_ir_deg": "٣٢"}, "not a number of degrees"),  # Arabic-Indic digits
         ({"instrument": "goniometer", "right_er_deg": 400}, "outside -30 to 120 deg"),
-        ({"instrument": "goniometer", "right_er_deg": float("nan")}, "outside"),
+        ({"instrument": "goniometer", "right_er_deg": float("nan")}, "right_er_deg: expecting degrees, but got nan"),
         ({"instrument": "goniometer", "left_er_deg": 20, "rater": "A\x1b[31m"}, "control characters"),
     ],
 )

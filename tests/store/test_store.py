@@ -246,7 +246,7 @@ def _nested(depth: int) -> dict:
         (lambda a: a["asymmetry"].update(flagged_measures=5), "asymmetry.flagged_measures: must be a list"),
         (lambda a: a["series"].update(t_s="abc"), "series.t_s: must be a list"),
         (lambda a: a["series"].update(t_s=[0.0]), "series: .*left_deg has \\d+ frames but t_s has 1"),
-        (lambda a: a["trials"][0].update(side="middle"), "trials.0.side: Input should be 'left' or 'right'"),
+        (lambda a: a["trials"][0].update(side="middle"), r"trials.0.side: must be 'left' or 'right' \(got 'middle'\)"),
         (lambda a: a["sides"]["left"].update(internal_trials=True), "sides.left.internal_trials: must be a whole number"),
         # Issue 12, items 1 and 5: unbounded work and odd text.
         (lambda a: a.update(trials=a["trials"] * 1001), "trials: \\d+ trials, at most 1000"),

@@ -257,14 +257,25 @@ def parse_iso_utc(value: str) -> datetime | None:
 # Pydantic's wording for JSON types, in JSON's words.
 _PLAIN = {
     "model_type": "must be a JSON object",
+    "model_attributes_type": "must be a JSON object",
     "dict_type": "must be a JSON object",
     "list_type": "must be a list",
     "float_type": "must be a number",
+    "float_parsing": "must be a number",
     "finite_number": "must be a number (NaN and infinity are not JSON numbers; write null for none)",
     "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "int_parsing_size": "must be a whole number of at most 4300 digits",
     "string_type": "must be text",
     "string_unicode": "must be valid Unicode text (it holds a lone surrogate)",
     "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "date_type": "must be a date as YYYY-MM-DD",
+    "date_parsing": "must be a real date as YYYY-MM-DD",
+    "date_from_datetime_parsing": "must be a real date as YYYY-MM-DD",
+    "date_from_datetime_inexact": "must be a date as YYYY-MM-DD, without a time",
+    "string_pattern_mismatch": "is not in the form this field takes (its pattern is in /openapi.json)",
     "missing": "is required",
 }
 
@@ -273,17 +284,45 @@ _BOUNDS = {"greater_than": ("gt", "more than"), "greater_than_equal": ("ge", "at
            "less_than": ("lt", "less than"), "less_than_equal": ("le", "at most")}
 """Pydantic's range errors: the bound's key in the error's context, and its words."""
 
+_LENGTHS = {"string_too_long": ("at most", "max_length", "characters"),
+            "string_too_short": ("at least", "min_length", "characters"),
+            "too_long": ("at most", "max_length", "items"), "too_short": ("at least", "min_length", "items")}
+"""Pydantic's length errors: their words, the bound's key in the error's context, and what is counted."""
+
+
+def _length(value: Any) -> int | None:
+    return len(value) if isinstance(value, (str, list, dict)) else None
+
 
 def plain_error(err: Mapping[str, Any]) -> str:
-    """One pydantic error in JSON's words, with what was given: ``must be a number (got 'x')``."""
-    if err["type"] == "string_unicode" and isinstance(err.get("input"), bytes):  # a raw body (a CSV file)
+    """One pydantic error in JSON's words, with what was given: ``must be a number (got 'x')``.
+
+    The one wording of schema errors for the CLI and the API. Lengths read
+    as the pseudonym rule does (``at most 64 characters, but got 65``); a
+    choice lists its values (``must be one of 'left' or 'right'``); a field
+    the model forbids says to leave it out. Any other error keeps pydantic's
+    sentence with "Input should be" said as "must be".
+    """
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind == "string_unicode" and isinstance(err.get("input"), bytes):  # a raw body (a CSV file)
         return "is not UTF-8 text; save the file as UTF-8 (a spreadsheet's \"CSV UTF-8\") and send it again"
-    got = "" if err["type"] == "missing" or "input" not in err else f" (got {_short(err['input'])})"
-    bound = _BOUNDS.get(err["type"])
-    if bound is not None and bound[0] in (err.get("ctx") or {}):
-        limit = err["ctx"][bound[0]]
+    if kind == "extra_forbidden":
+        return "is not a field of this request; leave it out (the fields are listed in /openapi.json)"
+    length = _LENGTHS.get(kind)
+    if length is not None and length[1] in ctx:
+        words, key, unit = length
+        given = ctx.get("actual_length", _length(err.get("input")))
+        return f"{words} {ctx[key]} {unit}" + (f", but got {given}" if given is not None else "")
+    got = "" if kind == "missing" or "input" not in err else f" (got {_short(err['input'])})"
+    bound = _BOUNDS.get(kind)
+    if bound is not None and bound[0] in ctx:
+        limit = ctx[bound[0]]
         return f"must be {bound[1]} {f'{limit:g}' if isinstance(limit, float) else limit}{got}"
-    return _PLAIN.get(err["type"], str(err["msg"]).removeprefix("Value error, ")) + got
+    if kind in ("literal_error", "enum") and "expected" in ctx:
+        return f"must be {ctx['expected']}{got}"
+    if kind in _PLAIN:
+        return _PLAIN[kind] + got
+    return str(err["msg"]).removeprefix("Value error, ").replace("Input should be", "must be", 1) + got
 
 
 def _describe(exc: ValidationError, limit: int = 3) -> str:

@@ -3,9 +3,10 @@
 Every 4xx/5xx the server sends is ``{"detail": "one plain sentence"}``: the
 token and host checks, the body limit, the records store's errors, and
 request validation, whose list of pydantic errors becomes one line naming
-the field (``body.analysis.sides: Field required``). Routes declare which of
-these statuses they can answer with :func:`responses`, so ``/openapi.json``
-lists exactly what the server returns.
+the field in the project's words (``pseudonym: at most 64 characters, but
+got 65``; :func:`hiprom.assessment.schema.plain_error`). Routes declare
+which of these statuses they can answer with :func:`responses`, so
+``/openapi.json`` lists exactly what the server returns.
 """
 
 from __future__ import annotations

@@ -78,9 +78,7 @@ class EditStore:
             except RecordNotFound:
                 if record_id(subject) is not None:
                     raise
-                raise RecordNotFound(f"no subject {str(subject).strip()!r} in {self.where}; see 'hiprom subjects "
-                                     f"list', or add a new person first ('hiprom subjects add "
-                                     f"{str(subject).strip()}')") from None
+                raise RecordNotFound.of("subject", str(subject).strip(), self.where, add_subject=True) from None
             if row.subject_id == target.id:
                 raise InputError(f"session {row.id} is {target.pseudonym}'s already; nothing changed")
             row.subject_id = target.id

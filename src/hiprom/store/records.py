@@ -23,8 +23,34 @@ ANALYSIS_SCHEMA = SCHEMA
 PSEUDONYM_MAX = 64
 
 
+_LISTED_BY = {"subject": ("'hiprom subjects list'", "GET /api/subjects"),
+              "session": ("'hiprom sessions list'", "GET /api/sessions"),
+              "reference reading": ("'hiprom sessions show SESSION'", "GET /api/references")}
+"""Where the records of each kind are listed: the CLI command, and the API route."""
+
+
 class RecordNotFound(StoreError):
-    """No subject or session has the id the user gave."""
+    """No subject, session or reference reading has the id the user gave.
+
+    ``str(exc)`` is for the machine's owner at a terminal (the database file,
+    the command that lists them); ``exc.api`` is the same finding for an API
+    caller (the page, a script): the route that lists them, not the server's
+    file path or a command to type.
+    """
+
+    def __init__(self, message: str, api: str | None = None) -> None:
+        super().__init__(message)
+        self.api = message if api is None else api
+
+    @classmethod
+    def of(cls, kind: str, ref: Any, where: str, *, add_subject: bool = False) -> RecordNotFound:
+        """``no session '42' in WHERE; see 'hiprom sessions list'`` and its API form, for ``kind`` in
+        :data:`_LISTED_BY`; ``add_subject`` adds how to add a new person named ``ref`` first."""
+        cli, route = _LISTED_BY[kind]
+        missing = f"no {kind} {str(ref)!r}"
+        then_cli = f", or add a new person first ('hiprom subjects add {ref}')" if add_subject else ""
+        then_api = ", or add a new person first (POST /api/subjects)" if add_subject else ""
+        return cls(f"{missing} in {where}; see {cli}{then_cli}", api=f"{missing}; see {route}{then_api}")
 
 
 def check_analysis(analysis: Any, where: str = "analysis") -> dict[str, Any]:

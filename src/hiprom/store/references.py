@@ -101,8 +101,10 @@ def parse_angle(value: Any, name: str) -> float | None:
             number = float(value)
         except (TypeError, ValueError):
             raise InputError(f"{name}: expecting degrees, but got {value!r}") from None
+    if not math.isfinite(number):  # 1e400 or "NaN" through JSON
+        raise InputError(f"{name}: expecting degrees, but got {value!r}")
     low, high = ANGLE_RANGE_DEG
-    if not math.isfinite(number) or not low <= number <= high:
+    if not low <= number <= high:
         raise InputError(f"{name}: {number:g} deg is outside {low:g} to {high:g} deg; check the reading")
     return number
 
@@ -280,8 +282,7 @@ class ReferenceStore:
             number = ascii_int(text)
             row = s.get(ReferenceRow, number) if number is not None else None
             if row is None:
-                raise RecordNotFound(f"no reference reading {text!r} in {self.where}; "
-                                     "see 'hiprom sessions show SESSION'")
+                raise RecordNotFound.of("reference reading", text, self.where)
             s.execute(delete(ReferenceRow).where(ReferenceRow.id == row.id))
 
 

@@ -242,7 +242,7 @@ class SessionStore:
         number = record_id(session_id)
         row = s.get(SessionRow, number) if number is not None else None
         if row is None:
-            raise RecordNotFound(f"no session {str(session_id)!r} in {self.where}; see 'hiprom sessions list'")
+            raise RecordNotFound.of("session", session_id, self.where)
         return row
 
     def _session_record(self, s: Session, row: SessionRow, with_analysis: bool) -> SessionRecord:

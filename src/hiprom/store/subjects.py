@@ -152,7 +152,7 @@ class SubjectStore:
                                      "only in capitals or accents; give one exactly as stored, or its number")
                 row = alike[0] if alike else None
         if row is None:
-            raise RecordNotFound(f"no subject {str(ref)!r} in {self.where}; see 'hiprom subjects list'")
+            raise RecordNotFound.of("subject", ref, self.where)
         return row
 
 

@@ -63,7 +63,7 @@ def _http_errors() -> Iterator[None]:
     try:
         yield
     except RecordNotFound as exc:
-        raise HTTPException(404, str(exc)) from None
+        raise HTTPException(404, exc.api) from None
     except InputError as exc:
         raise HTTPException(422, str(exc)) from None
     except StoreError as exc:
@@ -107,8 +107,9 @@ class SubjectCreate(BaseModel):
 
     pseudonym: Pseudonym | None = Field(None, description=PSEUDONYM_RULE)
     name: str | None = Field(None, max_length=200)
-    date_of_birth: str | None = Field(None, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", examples=["1984-05-17"],
-                                      description="YYYY-MM-DD, not in the future", json_schema_extra={"format": "date"})
+    date_of_birth: Annotated[str, AfterValidator(_iso_date_text)] | None = Field(
+        None, examples=["1984-05-17"], description="YYYY-MM-DD, not in the future",
+        json_schema_extra={"format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"})
     notes: str | None = Field(None, max_length=20_000)
 
 
