@@ -173,7 +173,7 @@ def _checked_baseline(s: Session, row: SessionRow, earlier: SessionRow) -> int:
     """``earlier.id`` when it can be the test ``row`` re-tests: the same subject's, recorded before it."""
     if row.subject_id is not None and earlier.subject_id is not None and earlier.subject_id != row.subject_id:
         names = dict(s.execute(select(SubjectRow.id, SubjectRow.pseudonym)
-                               .where(SubjectRow.id.in_([row.subject_id, earlier.subject_id]))).tuples().all())
+                               .where(SubjectRow.id.in_([row.subject_id, earlier.subject_id]))).all())
         raise InputError(f"before: session {earlier.id} is of subject {names[earlier.subject_id]}, session {row.id} "
                          f"of {names[row.subject_id]}; give an earlier session of {names[row.subject_id]}")
     if (earlier.recorded_utc, earlier.id) > (row.recorded_utc, row.id):
