@@ -59,11 +59,11 @@ REFUSED = [
     ("/api/subjects/P-0024", {"pseudonym": "x" * 65}, 422, "64 characters"),
     ("/api/subjects/P-0024", {}, 422, "pseudonym: "),
     ("/api/subjects/P-0024", {"pseudonym": "P-0042", "name": "Ann"}, 422, "name: "),
-    ("/api/subjects/P-9999", {"pseudonym": "P-0042"}, 404, "no subject 'P-9999' in "),
+    ("/api/subjects/P-9999", {"pseudonym": "P-0042"}, 404, "no subject 'P-9999'; see GET /api/subjects"),
     ("/api/sessions/1", {"subject": "P-0024"}, 422, "session 1 is P-0024's already; nothing changed"),
-    ("/api/sessions/1", {"subject": "P-0044"}, 404, "or add a new person first ('hiprom subjects add P-0044')"),
-    ("/api/sessions/1", {"subject": "#77"}, 404, "no subject '#77' in "),
-    ("/api/sessions/99", {"subject": "P-0043"}, 404, "no session '99' in "),
+    ("/api/sessions/1", {"subject": "P-0044"}, 404, "or add a new person first (POST /api/subjects)"),
+    ("/api/sessions/1", {"subject": "#77"}, 404, "no subject '#77'; see GET /api/subjects"),
+    ("/api/sessions/99", {"subject": "P-0043"}, 404, "no session '99'; see GET /api/sessions"),
     ("/api/sessions/1", {"subject": "P-0043", "operator": "J"}, 422, "operator: "),
 ]
 """Corrections refused: (path, body, status, part of the one-line detail). One server for them all."""
@@ -81,12 +81,17 @@ def test_the_messages_are_the_commands_own(server: httpx.Client, db_url: str, hi
     for path, body, argv in [
         ("/api/subjects/P-0024", {"pseudonym": "P-0043"}, ["subjects", "rename", "P-0024", "P-0043"]),
         ("/api/subjects/P-0024", {"pseudonym": "#5"}, ["subjects", "rename", "P-0024", "#5"]),
-        ("/api/sessions/1", {"subject": "P-0044"}, ["sessions", "move", "1", "--subject", "P-0044"]),
     ]:
         detail = server.patch(path, json=body).json()["detail"]
         code, _, err = hiprom(*argv, "--db", db_url)
         said = err.strip().removeprefix("hiprom: error: ")
         assert code != 0 and detail.startswith(said), (detail, err)  # the API adds what it was given: (got '#5')
+    # Not found: the same words, but each caller is pointed where it can look (the terminal at a command
+    # and the store's file, an API caller at a route and never at the server's files).
+    detail = server.patch("/api/sessions/1", json={"subject": "P-0044"}).json()["detail"]
+    code, _, err = hiprom("sessions", "move", "1", "--subject", "P-0044", "--db", db_url)
+    assert code == 5 and "no subject 'P-0044' in " in err and "'hiprom subjects add P-0044'" in err, err
+    assert detail == "no subject 'P-0044'; see GET /api/subjects, or add a new person first (POST /api/subjects)"
 
 
 def test_a_correction_needs_the_token_and_this_servers_own_pages(server: httpx.Client, store: Store) -> None:
