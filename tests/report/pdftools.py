@@ -141,9 +141,9 @@ def size_of(pages: list[Page], words: str) -> float:
     return min(sizes)
 
 
-def on_the_sheet(pages: list[Page], sheet: Paper, smallest_pt: float = SMALL_PT) -> None:
+def on_the_sheet(pages: list[Page], sheet: Paper) -> None:
     """Every page is ``sheet``; every word, the footer's page number too, is printed inside it and
-    no word runs into its side margins; no text is smaller than ``smallest_pt``."""
+    no word runs into its side margins; no text is smaller than :data:`SMALL_PT` (every PDF hiprom makes)."""
     assert pages
     for number, page in enumerate(pages, 1):
         assert (page.width_pt, page.height_pt) == pytest.approx(sheet.size_pt, abs=0.5)
@@ -152,7 +152,7 @@ def on_the_sheet(pages: list[Page], sheet: Paper, smallest_pt: float = SMALL_PT)
             assert SIDE_MARGIN_PT - 1 < x0 and x1 < page.width_pt - SIDE_MARGIN_PT + 1, (number, text, (x0, y0, x1, y1))
         assert page.lines()[-1].endswith(f"Page {number} of {len(pages)}")  # the footer is the last line
         _nothing_overlaps(page, number)
-        small = [(text, size) for text, size in page.runs if size < smallest_pt - 0.01]
+        small = [(text, size) for text, size in page.runs if size < SMALL_PT - 0.01]
         assert not small, (number, small[:5])
 
 

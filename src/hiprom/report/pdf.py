@@ -45,8 +45,8 @@ from hiprom.store.records import shown_time
 MAX_PAGES = 3
 """A report longer than this (not counting the home program's pages) is laid out again, more compactly."""
 BODY_PT = 10.0
-"""Size of the running text of every PDF made from ``report.css`` (the report, the home program), in points:
-read by older patients. Headings are larger; nothing is made smaller to fit."""
+"""Size of the running text of every PDF made from ``report.css`` (the report, the home program, the
+validation report), in points: read by older patients. Headings are larger; nothing is made smaller to fit."""
 SMALL_PT = 9.0
 """Size of the smallest text there, in points: tables and the page's header and footer."""
 PROGRAM_ANCHOR = "home-program"
