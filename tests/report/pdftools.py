@@ -141,18 +141,29 @@ def size_of(pages: list[Page], words: str) -> float:
     return min(sizes)
 
 
-def on_the_sheet(pages: list[Page], sheet: Paper, smallest_pt: float = SMALL_PT) -> None:
+def page_numbers(pages: list[Page]) -> list[str]:
+    """Each page's number as its footer (the last line) prints it: ``"Page 2 of 3"``, ``"Exercise sheet 1 of 2"``."""
+    found = [re.search(r"(?:Page|Exercise sheet) \d+ of \d+$", page.lines()[-1]) for page in pages]
+    assert all(found), [page.lines()[-1] for page, f in zip(pages, found) if not f]
+    return [f.group(0) for f in found]
+
+
+def on_the_sheet(pages: list[Page], sheet: Paper) -> None:
     """Every page is ``sheet``; every word, the footer's page number too, is printed inside it and
-    no word runs into its side margins; no text is smaller than ``smallest_pt``."""
+    no word runs into its side margins; no text is smaller than :data:`SMALL_PT` (every PDF hiprom makes).
+    The pages are numbered in order, the report's ("Page 1 of 3") and then the home program's sheets
+    ("Exercise sheet 1 of 2") each as their own."""
     assert pages
+    for kind, run in itertools.groupby(page_numbers(pages), key=lambda n: n.rsplit(" ", 3)[0]):  # "Page", "Exercise sheet"
+        run = list(run)
+        assert run == [f"{kind} {i} of {len(run)}" for i in range(1, len(run) + 1)], run
     for number, page in enumerate(pages, 1):
         assert (page.width_pt, page.height_pt) == pytest.approx(sheet.size_pt, abs=0.5)
         for text, x0, y0, x1, y1 in page.words:
             assert EDGE_PT < y0 and y1 < page.height_pt - EDGE_PT, (number, text, (x0, y0, x1, y1))
             assert SIDE_MARGIN_PT - 1 < x0 and x1 < page.width_pt - SIDE_MARGIN_PT + 1, (number, text, (x0, y0, x1, y1))
-        assert page.lines()[-1].endswith(f"Page {number} of {len(pages)}")  # the footer is the last line
         _nothing_overlaps(page, number)
-        small = [(text, size) for text, size in page.runs if size < smallest_pt - 0.01]
+        small = [(text, size) for text, size in page.runs if size < SMALL_PT - 0.01]
         assert not small, (number, small[:5])
 
 

@@ -24,8 +24,9 @@ from hiprom.report.exercises import program_context
 from hiprom.report.paper import PAPERS, default_paper, paper
 from hiprom.report.pdf import BODY_PT, LIMITS, MAX_PAGES, build_context, draw_charts
 from hiprom.store import Store
+from hiprom.validation import pdf as validation_pdf
 
-from .pdftools import need_fonts, need_poppler, on_the_sheet, pdf_pages, size_of, squeeze
+from .pdftools import need_fonts, need_poppler, on_the_sheet, page_numbers, pdf_pages, size_of, squeeze
 
 
 
@@ -157,8 +158,8 @@ def test_every_kind_of_pdf_is_printed_large_enough_for_an_older_patient(
         store: Store, analysis: dict, tmp_path: Path) -> None:
     """Running text was 8.6 pt (the home program 8 pt, tables 7.4 pt, the page numbers 7 pt), small for an
     older patient. It is 10 pt now, tables and the page's header and footer 9 pt, and the pages it takes:
-    a 12-exercise program takes two, each with the page number and whose sheet it is, so loose sheets stay
-    together. The report, its re-test table and a long program, on Letter; the program alone on A4."""
+    a 12-exercise program takes two, each with its number among the sheets and whose sheet it is, so loose
+    sheets stay together. The report, its re-test table and a long program, on Letter; the program alone on A4."""
     need_poppler()
     store.add_subject("P-0042", name="Ann Example", date_of_birth="1950-05-17")
     store.save_analysis(analysis, subject="P-0042", recorded_utc="2026-03-02T09:00:00Z", operator="J. Smith, PT")
@@ -183,10 +184,14 @@ def test_every_kind_of_pdf_is_printed_large_enough_for_an_older_patient(
     program_pages = [p for p in report if "Yourhomeexerciseprogram" in squeeze(" ".join(p.lines()))]
     assert len(program_pages) == 1 and report[-2] is program_pages[0]
     assert report[-1].lines()[0] == "Ann Example · 2026-03-02"  # the program's second sheet: whose it is
+    # The sheets are numbered as their own, as when printed alone (they were "Page 4 of 5" and "Page 5 of 5",
+    # the report's "Page 1 of 5" to "Page 3 of 5").
+    sheets = ["Exercise sheet 1 of 2", "Exercise sheet 2 of 2"]
+    assert page_numbers(report) == [f"Page {i} of {len(report) - 2}" for i in range(1, len(report) - 1)] + sheets
 
     alone = pdf_pages(write_program_pdf(data, tmp_path / "program.pdf", paper="a4"))
     on_the_sheet(alone, PAPERS["a4"])
-    assert len(alone) == 2
+    assert page_numbers(alone) == sheets
     for words in ("Safety first.", "Sit upright with both feet flat", "Measure again after a few weeks"):
         assert size_of(alone, words) >= BODY_PT, words
     for page in alone:
@@ -203,12 +208,16 @@ def _luminance(hex_colour: str) -> float:
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
 
-def test_every_text_colour_reads_at_wcag_aa_contrast() -> None:
+@pytest.mark.parametrize("stylesheet", [Path(charts.__file__).parent / "templates" / "report.css",
+                                        Path(validation_pdf.__file__).parent / "templates" / "validation.html"],
+                         ids=["report", "validation"])
+def test_every_text_colour_reads_at_wcag_aa_contrast(stylesheet: Path) -> None:
     """The footer's grey (#777, 4.48:1) and the green "within" (#2b8a3e, 4.37:1) were under the 4.5:1 of
-    WCAG AA on white, and the tables' grey figures (#6b7680) 4.12:1 on their headings' ground."""
-    css = (Path(charts.__file__).parent / "templates" / "report.css").read_text(encoding="utf-8")
+    WCAG AA on white, and the tables' grey figures (#6b7680) 4.12:1 on their headings' ground. The
+    validation report's own rules (over report.css) had the footer's #777 too."""
+    css = stylesheet.read_text(encoding="utf-8")
     colours = set(re.findall(r"(?<![-\w])color:\s*(#[0-9a-fA-F]{3,6})\b", css))
-    assert len(colours) > 10
+    assert len(colours) > 3
     for ground in ("#ffffff", "#eef2f6"):  # the page, and the tables' headings and the summary's ground
         for colour in colours:
             light, dark = sorted((_luminance(colour), _luminance(ground)), reverse=True)

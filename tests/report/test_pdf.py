@@ -17,6 +17,7 @@ from PIL import Image
 
 from hiprom.assessment.wording import MEASURE_LABELS
 from hiprom.errors import HipromError
+from hiprom.landmarks import SIDES
 from hiprom.report import ReportData, export_json, render_html, render_pdf, write_pdf
 from hiprom.report.charts import SIDE_COLORS
 from hiprom.report.figures import MEASURES, fmt
@@ -376,14 +377,29 @@ def test_the_trend_chart_draws_every_visit_by_date(store: Store, analysis: dict)
     assert "placed by date" in html and "The chart shows the latest" not in html
 
 
-def test_a_report_with_nothing_measurable_says_why_and_what_to_do(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("reason", "sides", "advice"), [
+    ("no person found in any frame", ("no person found in any frame",) * 2,
+     "Film the person sitting on a chair facing the camera, in view from shoulders to feet."),
+    ("neither leg could be measured: left leg out of the picture; right leg out of the picture",
+     ("left leg out of the picture", "right leg out of the picture"),
+     "Keep both knees and feet in the picture: move the chair back, or tilt the camera down."),
+], ids=["no person", "no legs"])
+def test_a_report_with_nothing_measurable_says_why_once_and_what_to_do(
+        tmp_path: Path, reason: str, sides: tuple[str, str], advice: str) -> None:
+    """The PDF said why three or four times: in the summary, as "Not measurable: ..." above the table and
+    as a "... side not measurable" line per side under it. Now once, in the summary, as 'hiprom sessions
+    show' says it, with what to film differently next time."""
     from hiprom.assessment.result import not_measurable
 
     need_poppler()
-    analysis = not_measurable("no person found in any frame", np.arange(40) / 10.0, source="empty.mp4")
+    analysis = not_measurable(reason, np.arange(40) / 10.0, source="empty.mp4")
+    for side, why in zip(SIDES, sides):  # as the kernel gives it, each side with its own reason
+        analysis["sides"][side]["not_measurable"] = why
     text = " ".join(pdf_text(write_pdf(ReportData(analysis=analysis), tmp_path / "empty.pdf")).split())
-    assert "Not measurable: no person found in any frame" in text
-    assert "Next time: Film the person sitting on a chair facing the camera, in view from shoulders to feet." in text
+    assert f"Summary Not measurable: {reason}." in text
+    for why in {reason, *sides}:
+        assert text.lower().count(why) == 1, why
+    assert f"Next time: {advice}" in text
 
 
 def test_the_marks_legend_comes_only_with_a_mark(store: Store, analysis: dict, tmp_path: Path) -> None:

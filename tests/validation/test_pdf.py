@@ -12,10 +12,11 @@ import pytest
 from hiprom.overwrite import check_replaceable
 from hiprom.report.figures import fmt
 from hiprom.report.paper import PAPERS
+from hiprom.report.pdf import BODY_PT
 from hiprom.store import MEASURES
 from hiprom.validation import Pair, pdf, summarize
 
-from report.pdftools import need_poppler, on_the_sheet, pdf_pages
+from report.pdftools import need_poppler, on_the_sheet, pdf_pages, size_of
 from .conftest import synthetic_pairs
 
 
@@ -122,8 +123,10 @@ def test_an_icc_below_0_is_explained_not_left_as_a_puzzle() -> None:
     assert "below 0" not in " ".join(pdf.meaning(summarize(synthetic_pairs(n_subjects=10))))
 
 
-def test_the_validation_report_is_laid_out_on_a4_or_us_letter_with_no_figure_over_another(tmp_path: Path) -> None:
+def test_the_validation_report_is_laid_out_on_a4_or_us_letter_large_enough_with_no_figure_over_another(tmp_path: Path) -> None:
     """It was A4 only: on Letter at actual size its last 50 pt, page numbers with them, were not printed.
+    Its text was 8.6 pt, its figures table 7.4 pt and its footer 6.5 pt: now as large as the patient's report
+    (10 pt, tables and footer 9 pt), the table's cells wrapping between a figure and its interval.
 
     Hips much alike give ICCs below 0: "−0.31 [−0.58, 0.05]" ran into the next column and the two
     printed over each other ("0.56]0.30" to pdftotext)."""
@@ -134,9 +137,11 @@ def test_the_validation_report_is_laid_out_on_a4_or_us_letter_with_no_figure_ove
     study = summarize(alike)
     assert min(f["icc_2_1_ci"][0] for f in study["measures"].values()) < -0.5
     for sheet in PAPERS.values():
-        # (its tables are 7.4 pt: the validation report, for the clinic's own study, is not yet set larger)
-        on_the_sheet(pdf_pages(pdf.write_pdf(study, tmp_path / f"{sheet.name}.pdf", paper=sheet.name)), sheet,
-                     smallest_pt=6.5)
+        pages = pdf_pages(pdf.write_pdf(study, tmp_path / f"{sheet.name}.pdf", paper=sheet.name))
+        on_the_sheet(pages, sheet)  # nothing under 9 pt: its figures table, footer and page numbers included
+        for words in ("What the figures mean", "hiprom's reading of each hip", "Bias: mean of hiprom",
+                      f"On average hiprom reads {fmt(study['pooled']['bias_deg'])}°"):
+            assert size_of(pages, words) >= BODY_PT, words
     check_replaceable([tmp_path / "a4.pdf"], "a PDF")  # written again by the same command, not refused
 
 

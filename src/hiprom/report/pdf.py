@@ -43,14 +43,12 @@ from hiprom.rounding import shown
 from hiprom.store.records import shown_time
 
 MAX_PAGES = 3
-"""A report longer than this (not counting the home program's pages) is laid out again, more compactly."""
+"""A report longer than this (the home program's sheets follow, laid out on their own) is laid out again, more compactly."""
 BODY_PT = 10.0
-"""Size of the running text of every PDF made from ``report.css`` (the report, the home program), in points:
-read by older patients. Headings are larger; nothing is made smaller to fit."""
+"""Size of the running text of every PDF made from ``report.css`` (the report, the home program, the
+validation report), in points: read by older patients. Headings are larger; nothing is made smaller to fit."""
 SMALL_PT = 9.0
 """Size of the smallest text there, in points: tables and the page's header and footer."""
-PROGRAM_ANCHOR = "home-program"
-"""The ``id`` of the home program's section (``program.html``), where the report's own pages end."""
 
 # What each layout lists at most (everything is in the CSV and JSON exports): trials, earlier
 # sessions in the history table, quality notes, characters of notes, and whether the angle-over-time
@@ -340,20 +338,18 @@ def pdf_layout(paper: Paper) -> Iterator[Callable[[str], Any]]:
         fonts.__del__()  # WeasyPrint's own clean-up (removes the fonts' folder); it has no public one
 
 
-def report_pages(document: Any) -> int:
-    """How many pages of a laid-out report come before its home program (which takes the pages it needs)."""
-    return next((number for number, page in enumerate(document.pages) if PROGRAM_ANCHOR in page.anchors),
-                len(document.pages))
-
-
 class RenderCancelled(Exception):
     """``render_pdf`` stopped because its ``cancelled`` check said so (the client has gone)."""
 
 
 def render_pdf(data: ReportData, generated_utc: str | None = None,
                cancelled: Callable[[], bool] | None = None, paper: str | None = None) -> bytes:
-    """The report as PDF bytes: up to :data:`MAX_PAGES` pages, then the home program's, on ``paper`` (``"a4"`` or ``"letter"``; ``None``:
-    the machine's setting, :func:`hiprom.report.paper.default_paper`).
+    """The report as PDF bytes: up to :data:`MAX_PAGES` pages, then the home program's sheets, on ``paper`` (``"a4"`` or
+    ``"letter"``; ``None``: the machine's setting, :func:`hiprom.report.paper.default_paper`).
+
+    The sheets are laid out as the program alone (:func:`render_program_pdf`), numbered as their own
+    ("Exercise sheet 1 of 2"), and the report's pages as its own ("Page 3 of 3"): a patient who keeps
+    only the sheets has them in order, and the same sheets however they were printed.
 
     ``cancelled`` is asked between the stages (charts and page, layout,
     compact layout, PDF writing); when it returns true, rendering stops with
@@ -378,19 +374,25 @@ def render_pdf(data: ReportData, generated_utc: str | None = None,
             html = render_html(data, stamp, compact=compact, drawn=drawn)
             checkpoint()
             document = layout(html)
-            if report_pages(document) <= MAX_PAGES:
+            if len(document.pages) <= MAX_PAGES:
                 break
+        pages = list(document.pages)
+        if program_context(data) is not None:
+            checkpoint()
+            pages += layout(render_program_html(data, stamp, drawn)).pages
         checkpoint()
-        return document.write_pdf()
+        return document.copy(pages).write_pdf()  # the report's title, author and dates
 
 
-def render_program_html(data: ReportData) -> str:
-    """The home program alone as one self-contained HTML page; ``InputError`` if it is empty."""
+def render_program_html(data: ReportData, generated_utc: str | None = None,
+                        drawn: dict[str, str | None] | None = None) -> str:
+    """The home program alone as one self-contained HTML page (``drawn`` as in :func:`build_context`);
+    ``InputError`` if it is empty."""
     program = program_context(data)
     if program is None:
         raise InputError("the home program is empty: no exercise was suggested or kept for this session; "
                          "add one with 'hiprom program edit'")
-    context = {**build_context(data), "program": program}
+    context = {**build_context(data, generated_utc, drawn=drawn), "program": program}
     return _environment().get_template("program_doc.html").render(**context)
 
 

@@ -1,8 +1,8 @@
 """The validation report: the study's figures, plots and plain words, as PDF (WeasyPrint).
 
 Uses the session report's machinery (:mod:`hiprom.report.pdf`): the same
-rounding filter, inline-only resources and a URL fetcher that loads nothing
-from outside.
+stylesheet (type sizes and colours), rounding filter, inline-only resources and
+a URL fetcher that loads nothing from outside.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from hiprom.atomic import atomic_write
 from hiprom.report.data import utc_stamp
 from hiprom.report.figures import fmt
 from hiprom.report.paper import chosen_paper
-from hiprom.report.pdf import _data_uri, pdf_layout
+from hiprom.report.pdf import BODY_PT, SMALL_PT, _data_uri, pdf_layout
 from hiprom.store import MEASURES
 from hiprom.store.records import shown_time
 from hiprom.validation.charts import agreement_chart
@@ -148,13 +148,17 @@ def build_context(study: Mapping[str, Any], generated_utc: str | None = None) ->
         "loa_table": [(n, loa_ci_half_width(n)) for n in SAMPLE_SIZES],
         "min_pairs": MIN_PAIRS,
         "version": __version__,
+        "body_pt": BODY_PT,
+        "small_pt": SMALL_PT,
         "generated_utc": generated_utc or utc_stamp(),
     }
 
 
 def render_html(study: Mapping[str, Any], generated_utc: str | None = None) -> str:
-    """The validation report as one self-contained HTML page."""
-    env = jinja2.Environment(loader=jinja2.PackageLoader("hiprom.validation", "templates"), autoescape=True,
+    """The validation report as one self-contained HTML page, styled by the session report's ``report.css``."""
+    loader = jinja2.ChoiceLoader([jinja2.PackageLoader("hiprom.validation", "templates"),
+                                  jinja2.PackageLoader("hiprom.report", "templates")])
+    env = jinja2.Environment(loader=loader, autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["fmt"] = fmt
     env.filters["p_value"] = p_value
