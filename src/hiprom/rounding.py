@@ -12,7 +12,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import SupportsFloat
+from typing import Any, SupportsFloat
+
+
+def number(value: Any) -> float | None:
+    """``value`` as a finite float, or ``None`` when it is missing, a bool, not a number (text), NaN or
+    infinite: a figure read from a stored analysis, which may hold any of them."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
 
 
 def rounded(x: SupportsFloat | None, nd: int = 1) -> float | None:

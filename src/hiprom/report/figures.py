@@ -8,13 +8,13 @@ exported as stored.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from hiprom.assessment import Norms
 from hiprom.assessment.summary import asymmetry_verdicts
 from hiprom.assessment.wording import explain
 from hiprom.landmarks import SIDES
+from hiprom.rounding import number
 from hiprom.rounding import rounded as rounded_number
 from hiprom.rounding import shown
 
@@ -49,17 +49,6 @@ TRIAL_FIELDS: tuple[str, ...] = (
     "hold_start_s", "hold_end_s", "valid", "flags", "reasons", "method",
 )
 """Fields of each trial (docs/formats.md), in the column order of a trials CSV."""
-
-
-def number(value: Any) -> float | None:
-    """``value`` as a finite float, or ``None`` (null, NaN, text)."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
 
 
 def rnd(value: Any, decimals: int = DECIMALS) -> float | None:

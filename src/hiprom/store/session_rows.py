@@ -20,6 +20,7 @@ from sqlalchemy.orm import defer
 
 from hiprom.errors import StoreError
 from hiprom.landmarks import SIDES
+from hiprom.rounding import number
 from hiprom.store.records import SESSION_DERIVED, SessionBase, SessionRecord, dumps, iso_utc, optional_text
 from hiprom.store.schema import LandmarksRow, SeriesRow, SessionRow, SubjectRow, TrialRow
 
@@ -75,12 +76,12 @@ def trial_rows(session_id: int, trials: list[dict[str, Any]]) -> list[TrialRow]:
             position=i,
             side=str(t.get("side", "")),
             direction=str(t.get("direction", "")),
-            peak_deg=finite(t.get("peak_deg")),
-            peak_unc_deg=finite(t.get("peak_unc_deg")),
-            peak_t_s=finite(t.get("peak_t_s")),
-            start_s=finite(t.get("start_s")),
-            end_s=finite(t.get("end_s")),
-            hold_s=finite(t.get("hold_s")),
+            peak_deg=number(t.get("peak_deg")),
+            peak_unc_deg=number(t.get("peak_unc_deg")),
+            peak_t_s=number(t.get("peak_t_s")),
+            start_s=number(t.get("start_s")),
+            end_s=number(t.get("end_s")),
+            hold_s=number(t.get("hold_s")),
             valid=bool(t.get("valid", False)),
             flags_json=dumps(list(t.get("flags") or [])),
             method=optional_text(t.get("method")),
@@ -112,18 +113,7 @@ def landmark_bytes(landmarks: Any) -> bytes | None:
         return path.read_bytes()
 
 
-def finite(value: Any) -> float | None:
-    """``value`` as a finite float, or ``None`` when it is missing, a bool, not a number, NaN or infinite."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number == number and abs(number) != float("inf") else None
-
-
 def whole(value: Any) -> int | None:
-    """``value`` as an int (truncated), or ``None`` as :func:`finite` gives it."""
-    number = finite(value)
-    return None if number is None else int(number)
+    """``value`` as an int (truncated), or ``None`` as :func:`hiprom.rounding.number` gives it."""
+    x = number(value)
+    return None if x is None else int(x)

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hiprom.assessment.summary import overall_verdict
 from hiprom.parsing import check_json_tree, record_id
+from hiprom.rounding import number
 from hiprom.store.records import (
     RecordNotFound,
     SessionFigures,
@@ -39,7 +40,6 @@ from hiprom.store.session_rows import (
     SUMMARY_COLUMNS,
     decode_series,
     encode_series,
-    finite,
     landmark_bytes,
     listing,
     session_record,
@@ -116,22 +116,22 @@ class SessionStore:
                 source=optional_text(analysis.get("source")),
                 camera=optional_text(camera, "camera"),  # the camera's name; the analysis's `camera` is its estimated position
                 model=optional_text(analysis.get("model")),
-                fps=finite(analysis.get("fps")),
+                fps=number(analysis.get("fps")),
                 frames=frames,
-                duration_s=finite(analysis.get("duration_s")),
+                duration_s=number(analysis.get("duration_s")),
                 mirrored=bool(analysis.get("mirrored", False)),
                 hiprom_version=optional_text(analysis.get("hiprom_version")),
                 analysis_schema=str(analysis["schema"]),
                 settings_json=dumps(dict(settings or {})),
                 norms_json=dumps(analysis.get("norms") or {}),
-                norm_deg=finite(analysis.get("norm_deg")),
+                norm_deg=number(analysis.get("norm_deg")),
                 measurable=bool(analysis.get("measurable", True)),
                 not_measurable_reason=optional_text(analysis.get("not_measurable_reason")),
-                asymmetry_arc_deg=finite(asym.get("total_arc_deg")),
+                asymmetry_arc_deg=number(asym.get("total_arc_deg")),
                 asymmetry_flagged=bool(asym.get("flagged", False)),
                 asymmetry_verdict=overall_verdict(asym.get("verdicts") or {}),
                 analysis_json=dumps(analysis),
-                **{col: finite(sides[side].get(name)) for col, (side, name) in SUMMARY_COLUMNS.items()},
+                **{col: number(sides[side].get(name)) for col, (side, name) in SUMMARY_COLUMNS.items()},
             )
             s.add(row)
             s.flush()
