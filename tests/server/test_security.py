@@ -148,3 +148,4 @@ def test_the_token_never_reaches_the_servers_log(tmp_path):
     assert "GET /?token=[redacted]" in log and "/api/info?token=[redacted]" in log
     assert "tok%65n=[redacted]" in log and "authorization: [redacted]" in log.lower()
     assert token not in out + err  # nor on the lines hiprom prints: a token given is one the user knows
+    assert "seen by every user of this machine (in the process list); set HIPROM_SERVE_TOKEN instead" in err

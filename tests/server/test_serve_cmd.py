@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -11,7 +13,7 @@ import time
 import httpx
 import pytest
 
-from hiprom.cli.serve_cmd import access_token
+from hiprom.cli.serve_cmd import access_token, address_lines, keep_token, token_file
 
 pytestmark = pytest.mark.slow
 
@@ -96,6 +98,25 @@ def test_access_token(host, given, expect):
 def test_a_token_is_generated_for_a_non_loopback_host():
     first, second = access_token("0.0.0.0", None), access_token("192.168.1.5", None)
     assert first and second and first != second and len(first) >= 20
+
+
+def test_a_made_token_is_kept_owner_only_and_printed_only_to_a_terminal(tmp_path, monkeypatch):
+    """Before, ``hiprom serve --host 0.0.0.0 > serve.log`` wrote the token twice into serve.log (0664 under umask 002)."""
+    monkeypatch.setenv("HIPROM_DATA_DIR", str(tmp_path / "data"))
+    token, url = "made-here-0123456789", "http://vm:8000/"
+    old = os.umask(0o002)
+    try:
+        kept = keep_token(token_file(8000), token)
+    finally:
+        os.umask(old)
+    assert kept == tmp_path / "data" / "serve-8000.token" and kept.read_text().strip() == token
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600 and stat.S_IMODE(kept.parent.stat().st_mode) == 0o700
+    (to_log,) = address_lines(url, token, False, kept, terminal=False)
+    assert token not in to_log and str(kept) in to_log and to_log.startswith(f"hiprom: live page at {url}?token=TOKEN")
+    (to_screen,) = address_lines(url, token, False, kept, terminal=True)
+    assert to_screen.count(token) == 1 and f"{url}?token={token} " in to_screen
+    assert token not in "".join(address_lines(url, token, True, None, terminal=True))  # a token given is never printed
+    assert address_lines(url, None, False, None, terminal=False) == [f"hiprom: live page at {url}"]
 
 
 def _grey_video(path) -> str:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import socket
 import sys
+from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from hiprom.cli.options import db_option, model_option, paper_option
 
@@ -19,6 +22,45 @@ def access_token(host: str, token: str | None) -> str | None:
     if token:
         return token
     return None if is_loopback(host) else secrets.token_urlsafe(18)
+
+
+def token_file(port: int) -> Path:
+    """Where ``hiprom serve`` keeps a token it made for the server on ``port``: the data folder (docs/store.md)."""
+    from hiprom.store.location import data_dir
+
+    return data_dir() / f"serve-{port}.token"
+
+
+def keep_token(path: Path, token: str) -> Path:
+    """Write ``token`` to ``path``, readable by its owner only (0600, in a 0700 folder if new); returns it.
+
+    Raises:
+        OutputError: the file cannot be written.
+    """
+    from hiprom.atomic import atomic_write
+
+    with atomic_write(path, "w") as fh:
+        fh.write(token + "\n")
+    return path
+
+
+def address_lines(url: str, token: str | None, given: bool, kept: Path | None, terminal: bool) -> list[str]:
+    """What ``hiprom serve`` prints about where to open the page and with which token.
+
+    A token given (``--token``, ``HIPROM_SERVE_TOKEN``) is never printed: its owner knows it. A token
+    made here is printed once, in the link to open, only when the output is a terminal; any other
+    output (a file, a pipe, a service's journal) may be kept in a log that others read, so it gets the
+    path of the owner-only file ``kept`` instead.
+    """
+    if token is None:
+        return [f"hiprom: live page at {url}"]
+    if given:
+        return [f"hiprom: live page at {url}?token=YOUR-TOKEN (the token you gave; every page and API call needs it)"]
+    if terminal:
+        return [f"hiprom: live page at {url}?token={token} (open it once: the page keeps the token; "
+                f"a new one at every start, also in {kept}, readable by you only)"]
+    return [f"hiprom: live page at {url}?token=TOKEN, where TOKEN is in {kept} (readable by you only; "
+            "not printed here, since this output is not a terminal and may be kept in a log)"]
 
 
 def _setup_logging(level: str) -> None:
@@ -68,7 +110,9 @@ def serve(
     Health data stays on this machine: by default the server listens on
     127.0.0.1 only. Listening on another address needs a token, which is
     printed with the address to open when it is made here (one given with
-    --token or HIPROM_SERVE_TOKEN is not printed: you know it).
+    --token or HIPROM_SERVE_TOKEN is not printed: you know it). A token
+    made here is also kept in a file only you can read, whose path is
+    printed instead of the token when the output is not a terminal.
     """
     from hiprom.server.app import create_app
     from hiprom.source import SourceSpec
@@ -80,6 +124,9 @@ def serve(
 
     require_named_store(db)  # a mistyped --db or HIPROM_DB_URL is refused here, not a new empty store
     given = bool(token)
+    if given and click.get_current_context().get_parameter_source("token") == ParameterSource.COMMANDLINE:
+        click.echo("hiprom: warning: a token given with --token is seen by every user of this machine "
+                   "(in the process list); set HIPROM_SERVE_TOKEN instead", err=True)
     token = access_token(host, token)
     settings = ServerSettings(
         host=host,
@@ -102,16 +149,17 @@ def serve(
     if ":" in shown and not shown.startswith("["):
         shown = f"[{shown}]"
     url = f"http://{shown}:{bound_port}/"
-    if token and given:
-        click.echo(f"hiprom: live page at {url}?token=YOUR-TOKEN (the token you gave; every page and API call needs it)")
-    elif token:
-        click.echo(f"hiprom: live page at {url}?token={token}")
-        click.echo(f"hiprom: access token {token} (needed by every page and API call from other machines)")
-    else:
-        click.echo(f"hiprom: live page at {url}")
-    click.echo(f"hiprom: source {SourceSpec.parse(source).label}; press Ctrl+C to stop")
+    kept = keep_token(token_file(bound_port), token) if token and not given else None
     try:
-        make_server(app, log_level).run(sockets=[sock])
-    except KeyboardInterrupt:  # uvicorn re-raises Ctrl+C after a clean shutdown: that is the normal stop
-        pass
+        for line in address_lines(url, token, given, kept, sys.stdout.isatty()):
+            click.echo(line)
+        click.echo(f"hiprom: source {SourceSpec.parse(source).label}; press Ctrl+C to stop")
+        try:
+            make_server(app, log_level).run(sockets=[sock])
+        except KeyboardInterrupt:  # uvicorn re-raises Ctrl+C after a clean shutdown: that is the normal stop
+            pass
+    finally:
+        if kept is not None:  # the token ends with the server
+            with contextlib.suppress(OSError):
+                kept.unlink()
     click.echo("hiprom: server stopped")
