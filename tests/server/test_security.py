@@ -92,6 +92,29 @@ def test_loopback_rejects_foreign_host_names_and_cross_site_writes(local_server)
         assert c.get("/health", headers={"Host": "localhost:8000"}).status_code == 200
 
 
+FROM_ANOTHER_SITE = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors"}
+
+
+@pytest.mark.parametrize("site", ["cross-site", "same-site"])
+def test_a_browser_request_another_site_made_is_refused_even_without_an_origin(local_server, site):
+    """Before, a text/plain form post whose browser left ``Origin`` off reached the route (a CSV of readings: 422)."""
+    csv_form = {"Content-Type": "text/plain", "Sec-Fetch-Dest": "document"}
+    with httpx.Client(base_url=local_server) as c:
+        refused = c.post("/api/references/import", content="instrument\n", headers={
+            **csv_form, **FROM_ANOTHER_SITE, "Sec-Fetch-Site": site})
+        assert refused.status_code == 403 and "another site" in refused.json()["detail"]
+        # The page's own requests, and one typed into the address bar, reach the route.
+        for own in ("same-origin", "none"):
+            reached = c.post("/api/references/import", content="instrument\n", headers={**csv_form, "Sec-Fetch-Site": own})
+            assert reached.status_code == 422, reached.text
+        # An <img> or <script> of another site may not load the records; a link to the page may be followed.
+        assert c.get("/api/sessions", headers={**FROM_ANOTHER_SITE, "Sec-Fetch-Dest": "image"}).status_code == 403
+        assert c.get("/", headers={"Sec-Fetch-Site": site, "Sec-Fetch-Mode": "navigate",
+                                   "Sec-Fetch-Dest": "document"}).status_code == 200
+        assert c.get("/", headers={"Sec-Fetch-Site": site, "Sec-Fetch-Mode": "navigate",
+                                   "Sec-Fetch-Dest": "embed"}).status_code == 403
+
+
 def test_the_token_is_required_on_websockets(live_server, short_recording):
     with live_server(host="0.0.0.0", token=TOKEN, source=str(short_recording), loop=True) as url:
         with pytest.raises(InvalidStatus) as info:

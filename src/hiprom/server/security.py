@@ -9,6 +9,12 @@
   scheme, host or port is not this server's) may not open a WebSocket or
   change anything (POST, PUT, PATCH, DELETE). Browsers do not apply the same-origin
   rule to WebSockets, so without this any web page could watch the live stream.
+- **Fetch metadata**: a browser that says the request comes from another site
+  (``Sec-Fetch-Site: cross-site`` or ``same-site``, sent even where ``Origin``
+  is left off, e.g. by a privacy setting) gets nothing but the pages it
+  navigates to: no API call, no form post (a ``text/plain`` form can post a CSV
+  of reference readings or start the guide), no ``<img>`` or ``<script>``
+  load of a report.
 - **Token** (required when bound to a non-loopback address): given as
   ``Authorization: Bearer T``, ``X-Hiprom-Token: T``, ``?token=T`` or the
   ``hiprom_token`` cookie, which a page opened with ``?token=T`` receives so
@@ -78,6 +84,20 @@ def same_origin(origin: str, scope, host: str) -> bool:
     return parts.scheme.lower() == scheme and parts.netloc.lower() == host.lower()
 
 
+def from_another_site(headers: dict[str, str], method: str) -> bool:
+    """Whether the browser says another site made this request, other than by following a link to a page.
+
+    ``Sec-Fetch-Site`` is ``same-origin`` for the page's own requests and ``none`` for one the user
+    typed; a link followed from another site (``Sec-Fetch-Mode: navigate``, a GET) may open a page.
+    A request without the header (not from a browser, or an old one) is judged by ``Origin`` alone.
+    """
+    site = headers.get("sec-fetch-site", "").strip().lower()
+    if site in ("", "same-origin", "none"):
+        return False
+    followed = headers.get("sec-fetch-mode", "").strip().lower() == "navigate" and method in ("GET", "HEAD")
+    return not (followed and headers.get("sec-fetch-dest", "").strip().lower() not in ("object", "embed"))
+
+
 def supplied_token(scope, headers: dict[str, str]) -> tuple[str | None, bool]:
     """The token a request carries, and whether it came in the query string."""
     auth = headers.get("authorization", "")
@@ -127,9 +147,13 @@ class AccessGuard:
             await self._deny(scope, send, 403, f"host {host!r} is not this machine; open http://127.0.0.1 instead")
             return
         origin = headers.get("origin")
-        unsafe = kind == "websocket" or scope.get("method", "GET") not in SAFE_METHODS
+        method = scope.get("method", "GET")
+        unsafe = kind == "websocket" or method not in SAFE_METHODS
         if origin is not None and unsafe and not same_origin(origin, scope, host):
             await self._deny(scope, send, 403, f"requests from {origin!r} are not allowed")
+            return
+        if from_another_site(headers, method):
+            await self._deny(scope, send, 403, "requests made by another site are not allowed; open this page itself")
             return
         set_cookie = False
         if self.token is not None and scope["path"] not in PUBLIC_PATHS:
