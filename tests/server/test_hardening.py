@@ -79,6 +79,68 @@ def test_a_chunked_body_is_cut_off_at_the_limit(server):
     assert r.status_code == 413 and "larger than 8 MB" in r.json()["detail"]
 
 
+def _answer_of(sock: socket.socket, deadline_s: float) -> tuple[bytes, float]:
+    """Everything the server sends until it closes ``sock`` (or ``deadline_s`` passes), and when it closed."""
+    start, answer = time.monotonic(), b""
+    sock.settimeout(0.5)
+    while time.monotonic() - start < deadline_s:
+        try:
+            data = sock.recv(65536)
+        except socket.timeout:
+            continue
+        if not data:
+            return answer, time.monotonic() - start
+        answer += data
+    raise AssertionError(f"the connection was still open after {deadline_s} s: {answer[:200]!r}")
+
+
+def test_a_request_whose_headers_trickle_in_or_never_come_is_closed_with_408(server, monkeypatch):
+    """Before, uvicorn held such a connection for ever (25 s of a header line a second: still open)."""
+    from hiprom.server import protocol
+
+    monkeypatch.setattr(protocol, "HEAD_TIMEOUT_S", 1.0)
+    parts = urlsplit(server)
+    with socket.create_connection((parts.hostname, parts.port)) as trickled, \
+            socket.create_connection((parts.hostname, parts.port)) as silent:
+        trickled.sendall(f"GET /api/sessions HTTP/1.1\r\nHost: {parts.netloc}\r\n".encode())
+        trickled.settimeout(0.3)
+        for _ in range(50):  # a header line every 0.3 s, for up to 15 s
+            try:
+                answer = trickled.recv(65536)
+                break
+            except socket.timeout:
+                trickled.sendall(b"X-Slow: 1\r\n")
+        else:
+            raise AssertionError("a request trickling its headers in for 15 s was never answered")
+        answer += _answer_of(trickled, 15.0)[0]
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+        assert "did not arrive within 1 s" in json.loads(answer.split(b"\r\n\r\n", 1)[1])["detail"]
+        assert _answer_of(silent, 15.0)[0].startswith(b"HTTP/1.1 408")
+    # A kept-alive connection idle between requests longer than that is not cut: only a request under way is.
+    request = get("/health", parts.netloc)
+    with socket.create_connection((parts.hostname, parts.port), timeout=20) as sock:
+        reader = sock.makefile("rb")
+        for _ in range(2):
+            sock.sendall(request)
+            assert reader.readline().startswith(b"HTTP/1.1 200")
+            while reader.readline() not in (b"\r\n", b""):
+                pass
+            reader.read(len(httpx.get(server + "/health").content))
+            time.sleep(1.5)
+
+
+def test_headers_over_64_kb_are_a_431_in_the_apis_shape(server):
+    """Before, a 200 KB header was read whole and answered 200; a 100 KB address is refused by the parser (400)."""
+    parts = urlsplit(server)
+    with socket.create_connection((parts.hostname, parts.port)) as sock:
+        sock.sendall(f"GET /api/sessions HTTP/1.1\r\nHost: {parts.netloc}\r\nX-Big: ".encode() + b"a" * 200_000
+                     + b"\r\n\r\n")
+        answer, _ = _answer_of(sock, 15.0)
+    assert answer.startswith(b"HTTP/1.1 431"), answer[:200]
+    assert "larger than 64 KB" in json.loads(answer.split(b"\r\n\r\n", 1)[1])["detail"]
+    assert httpx.get(server + "/api/sessions", headers={"X-Fine": "a" * 8000}).status_code == 200
+
+
 def test_an_analysis_with_more_than_1000_trials_is_refused(server, analysis):
     analysis["trials"] = analysis["trials"] * (1001 // len(analysis["trials"]) + 1)
     before = n_sessions(server)

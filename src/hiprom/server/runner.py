@@ -52,10 +52,12 @@ def uvicorn_config(app, log_level: str = "info"):
     """The uvicorn settings hiprom uses (short graceful shutdown: the MJPEG stream never ends)."""
     import uvicorn
 
+    from hiprom.server.protocol import BoundedHttpProtocol
     from hiprom.server.security import redact_tokens_in
 
     config = uvicorn.Config(
         app,
+        http=BoundedHttpProtocol,  # a deadline and a size for each request's headers
         log_level=log_level,
         access_log=log_level == "debug",
         timeout_graceful_shutdown=2,

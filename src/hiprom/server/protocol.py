@@ -1,0 +1,103 @@
+"""uvicorn's HTTP protocol with the two limits it lacks: a deadline for a request's head, and a size.
+
+uvicorn waits for a request's headers for ever and keeps every byte of them:
+a client that sends a header line every few seconds (slowloris), or connects
+and sends nothing, holds a connection and its file descriptor as long as it
+likes, and a megabyte-long header is read whole. A few hundred such
+connections use up the process's file descriptors, and then saving a session
+fails. Here a connection has :data:`HEAD_TIMEOUT_S` from its first byte (or
+from connecting) to the end of a request's headers, else it gets a 408 and is
+closed; a head (request line and headers) over :data:`MAX_HEAD_BYTES` gets a
+431. Both answer in the API's shape, ``{"detail": "..."}``. The body is
+bounded by :class:`hiprom.server.limits.BodyLimit`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+LINGER_S = 2.0
+"""Seconds the rest of a refused request is read and dropped, so that the client reads the answer."""
+HEAD_TIMEOUT_S = 20.0
+"""Seconds from a request's first byte (or the connection) to the end of its headers."""
+MAX_HEAD_BYTES = 64 * 1024
+"""Bytes of a request's line and headers; the page's requests send under 2 KB."""
+
+_REASONS = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}
+
+
+class BoundedHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a deadline and a size limit on each request's head."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._in_head = True
+        self._head_bytes = 0
+        self._refused = False
+
+    def connection_made(self, transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._start_head()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_timer()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:  # the rest of a refused request: dropped
+            return
+        in_head = self._in_head
+        super().data_received(data)
+        if in_head and self._in_head and not self.transport.is_closing():  # the whole chunk was head
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self._refuse(431, f"request headers larger than {MAX_HEAD_BYTES // 1024} KB; send shorter headers "
+                                  "and give long values in the body")
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if self._head_timer is None:  # the first byte of the next request on a kept-alive connection
+            self._start_head()
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        self._stop_timer()
+        super().on_headers_complete()
+
+    def _start_head(self) -> None:
+        self._in_head, self._head_bytes = True, 0
+        self._stop_timer()
+        self._head_timer = self.loop.call_later(HEAD_TIMEOUT_S, self._head_too_slow)
+
+    def _stop_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_too_slow(self) -> None:
+        self._head_timer = None
+        if self._in_head and not self.transport.is_closing():
+            self._refuse(408, f"the request's headers did not arrive within {HEAD_TIMEOUT_S:g} s; send them at once")
+
+    def _refuse(self, status: int, detail: str) -> None:
+        """Answer ``status`` with ``detail`` and close the connection (nothing of the request reached the app).
+
+        The connection is closed for writing at once but read (and dropped) for :data:`LINGER_S`: closing it
+        with the request's rest unread would reset it, and the client would lose the answer.
+        """
+        self._stop_timer()
+        self._in_head, self._refused = False, True
+        body = json.dumps({"detail": detail}).encode()
+        head = (b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\nconnection: close\r\n\r\n"
+                % (status, _REASONS[status], len(body)))
+        self.logger.warning("%s %s", status, detail)
+        self.transport.write(head + body)
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+            self.loop.call_later(LINGER_S, self.transport.close)
+        else:
+            self.transport.close()
