@@ -129,8 +129,8 @@ def test_a_request_whose_headers_trickle_in_or_never_come_is_closed_with_408(ser
             time.sleep(1.5)
 
 
-def test_headers_over_64_kb_are_a_431_in_the_apis_shape(server):
-    """Before, a 200 KB header was read whole and answered 200; a 100 KB address is refused by the parser (400)."""
+def test_headers_over_64_kb_are_a_431_and_an_address_that_long_a_400_in_the_apis_shape(server):
+    """Before, a 200 KB header was read whole and answered 200; a 100 KB address was a plain-text 400."""
     parts = urlsplit(server)
     with socket.create_connection((parts.hostname, parts.port)) as sock:
         sock.sendall(f"GET /api/sessions HTTP/1.1\r\nHost: {parts.netloc}\r\nX-Big: ".encode() + b"a" * 200_000
@@ -139,6 +139,11 @@ def test_headers_over_64_kb_are_a_431_in_the_apis_shape(server):
     assert answer.startswith(b"HTTP/1.1 431"), answer[:200]
     assert "larger than 64 KB" in json.loads(answer.split(b"\r\n\r\n", 1)[1])["detail"]
     assert httpx.get(server + "/api/sessions", headers={"X-Fine": "a" * 8000}).status_code == 200
+    with socket.create_connection((parts.hostname, parts.port)) as sock:  # before: 400 "Invalid HTTP request received."
+        sock.sendall(b"GET /api/sessions?" + b"a" * 100_000 + f" HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode())
+        answer, _ = _answer_of(sock, 15.0)
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+    assert "longer than 64 KB" in json.loads(answer.split(b"\r\n\r\n", 1)[1])["detail"]
 
 
 def test_an_analysis_with_more_than_1000_trials_is_refused(server, analysis):

@@ -8,7 +8,9 @@ connections use up the process's file descriptors, and then saving a session
 fails. Here a connection has :data:`HEAD_TIMEOUT_S` from its first byte (or
 from connecting) to the end of a request's headers, else it gets a 408 and is
 closed; a head (request line and headers) over :data:`MAX_HEAD_BYTES` gets a
-431. Both answer in the API's shape, ``{"detail": "..."}``. The body is
+431. Both answer in the API's shape, ``{"detail": "..."}``, as does a request
+the parser refuses (400; uvicorn answered "Invalid HTTP request received." in
+plain text), which includes an address over about 64 KB. The body is
 bounded by :class:`hiprom.server.limits.BodyLimit`.
 """
 
@@ -26,7 +28,7 @@ HEAD_TIMEOUT_S = 20.0
 MAX_HEAD_BYTES = 64 * 1024
 """Bytes of a request's line and headers; the page's requests send under 2 KB."""
 
-_REASONS = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}
+_REASONS = {400: b"Bad Request", 408: b"Request Timeout", 431: b"Request Header Fields Too Large"}
 
 
 class BoundedHttpProtocol(HttpToolsProtocol):
@@ -57,6 +59,11 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             if self._head_bytes > MAX_HEAD_BYTES:
                 self._refuse(431, f"request headers larger than {MAX_HEAD_BYTES // 1024} KB; send shorter headers "
                                   "and give long values in the body")
+
+    def send_400_response(self, msg: str) -> None:
+        """A request the parser refuses (uvicorn answered it in plain text): the API's shape, saying what to check."""
+        self._refuse(400, "not a valid HTTP request: check its request line and headers; an address longer than "
+                          "64 KB is refused too (send long values in the body)")
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
