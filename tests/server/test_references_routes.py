@@ -90,6 +90,19 @@ def test_csv_import_is_all_or_nothing(client: TestClient) -> None:
     assert r.status_code == 201 and [x["instrument"] for x in r.json()] == ["goniometer", "inclinometer"]
 
 
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
+def test_a_csv_import_not_sent_as_csv_is_a_400_and_nothing_is_stored(client: TestClient, content_type) -> None:
+    """Before, a text/plain body was imported (201): the type any site's form may post to this server unasked."""
+    sid = _session(client)
+    good = f"session,instrument,left_ir\n{sid},goniometer,30\n"
+    r = client.post("/api/references/import", content=good, headers={"content-type": content_type} if content_type else {})
+    assert r.status_code == 400 and r.json()["detail"] == ("the request body is not sent as CSV: send the CSV file with "
+                                                            "Content-Type: text/csv")
+    assert client.get("/api/references").json() == []
+    r = client.post("/api/references/import", content=good, headers={"content-type": "text/csv; charset=utf-8"})
+    assert r.status_code == 201
+
+
 def test_csv_import_by_subject_and_date_takes_the_day_order_as_a_query(client: TestClient) -> None:
     """A sheet keyed by subject and visit day: 05/03/2026 alone could be 3 May; ?day_first=true settles it."""
     analysis = json.loads(FIXTURE.read_text(encoding="utf-8"))

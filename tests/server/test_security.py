@@ -97,15 +97,16 @@ FROM_ANOTHER_SITE = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors"
 
 @pytest.mark.parametrize("site", ["cross-site", "same-site"])
 def test_a_browser_request_another_site_made_is_refused_even_without_an_origin(local_server, site):
-    """Before, a text/plain form post whose browser left ``Origin`` off reached the route (a CSV of readings: 422)."""
-    csv_form = {"Content-Type": "text/plain", "Sec-Fetch-Dest": "document"}
+    """Before, a form post whose browser left ``Origin`` off reached the route (the guide: 202; readings: 201)."""
     with httpx.Client(base_url=local_server) as c:
-        refused = c.post("/api/references/import", content="instrument\n", headers={
-            **csv_form, **FROM_ANOTHER_SITE, "Sec-Fetch-Site": site})
-        assert refused.status_code == 403 and "another site" in refused.json()["detail"]
+        for path, body in (("/api/guide/start", ""), ("/api/references/import", "instrument\n")):
+            refused = c.post(path, content=body, headers={
+                "Content-Type": "text/plain", **FROM_ANOTHER_SITE, "Sec-Fetch-Site": site, "Sec-Fetch-Dest": "document"})
+            assert refused.status_code == 403 and "another site" in refused.json()["detail"], path
         # The page's own requests, and one typed into the address bar, reach the route.
         for own in ("same-origin", "none"):
-            reached = c.post("/api/references/import", content="instrument\n", headers={**csv_form, "Sec-Fetch-Site": own})
+            reached = c.post("/api/references/import", content="instrument\n",
+                             headers={"Content-Type": "text/csv", "Sec-Fetch-Site": own})
             assert reached.status_code == 422, reached.text
         # An <img> or <script> of another site may not load the records; a link to the page may be followed.
         assert c.get("/api/sessions", headers={**FROM_ANOTHER_SITE, "Sec-Fetch-Dest": "image"}).status_code == 403

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, HTTPException, Query
+from fastapi import APIRouter, Body, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from hiprom.errors import NotMeasurableError
@@ -21,6 +21,9 @@ router = APIRouter(prefix="/api", tags=["references"], responses=responses(503))
 
 MAX_CSV_CHARS = 2_000_000
 """Largest CSV import accepted (about 20 000 rows)."""
+CSV_TYPES = frozenset({"text/csv", "application/csv"})
+"""Content types of a CSV import. Not text/plain: a form of any web site can post that, without asking."""
+NOT_CSV = "the request body is not sent as CSV: send the CSV file with Content-Type: text/csv"
 
 
 class ReferenceCreate(BaseModel):
@@ -74,14 +77,18 @@ def list_references(store: StoreDep, subject: str | None = None, since: IsoDate 
 
 @router.post("/references/import", response_model=list[ReferencePublic], status_code=201,
              responses=responses(400, 404, 409, 413, 422))
-def import_references(store: StoreDep,
+def import_references(request: Request, store: StoreDep,
                       csv_text: Annotated[str, Body(media_type="text/csv", max_length=MAX_CSV_CHARS)],
                       day_first: bool | None = None) -> list[dict[str, Any]]:
     """Store every reading of a CSV (``text/csv`` body); 422 naming each bad row, and nothing stored, if any is bad.
 
-    ``day_first`` says how to read dates such as 03/02/2026 when the file's other dates do not.
+    ``day_first`` says how to read dates such as 03/02/2026 when the file's other dates do not. Another
+    content type is a 400: a ``text/plain`` body is what another site's form can post (docs/server.md).
     """
     from hiprom.store.reference_csv import import_reference_csv
+
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() not in CSV_TYPES:
+        raise HTTPException(400, NOT_CSV)
 
     with _http_errors():
         return [r.to_dict() for r in import_reference_csv(store, csv_text, where="CSV", day_first=day_first)]
