@@ -129,6 +129,27 @@ def test_a_request_whose_headers_trickle_in_or_never_come_is_closed_with_408(ser
             time.sleep(1.5)
 
 
+def test_a_pipelined_request_waiting_behind_a_slow_answer_does_not_cut_it(server, monkeypatch):
+    """The next request's head waits while an earlier one is answered: its deadline starts again, no 408 in between."""
+    from hiprom.server import protocol
+    from hiprom.store import Store
+
+    subjects = Store.subjects
+
+    def slow(self, *args, **kwargs):
+        time.sleep(2.5)  # an answer that takes longer than the deadline (a PDF takes 3-10 s)
+        return subjects(self, *args, **kwargs)
+
+    monkeypatch.setattr(protocol, "HEAD_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(Store, "subjects", slow)
+    parts = urlsplit(server)
+    with socket.create_connection((parts.hostname, parts.port)) as sock:
+        sock.sendall(get("/api/subjects", parts.netloc) + b"GET /health HTTP/1.1\r\nHost: x")  # the second, unfinished
+        answer, _ = _answer_of(sock, 20.0)
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+    assert answer.count(b"HTTP/1.1 ") == 2 and b"HTTP/1.1 408" in answer.split(b"\r\n\r\n[", 1)[1], answer[:400]
+
+
 def test_headers_over_64_kb_are_a_431_and_an_address_that_long_a_400_in_the_apis_shape(server):
     """Before, a 200 KB header was read whole and answered 200; a 100 KB address was a plain-text 400."""
     parts = urlsplit(server)

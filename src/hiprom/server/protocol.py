@@ -57,6 +57,9 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         if in_head and self._in_head and not self.transport.is_closing():  # the whole chunk was head
             self._head_bytes += len(data)
             if self._head_bytes > MAX_HEAD_BYTES:
+                if self._answering():  # counted again once that answer is sent and reading goes on
+                    self.flow.pause_reading()
+                    return
                 self._refuse(431, f"request headers larger than {MAX_HEAD_BYTES // 1024} KB; send shorter headers "
                                   "and give long values in the body")
 
@@ -85,10 +88,18 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             self._head_timer.cancel()
             self._head_timer = None
 
+    def _answering(self) -> bool:
+        """An earlier request of this connection is still being answered (a pipelined client): no answer of ours now."""
+        return bool(self.pipeline) or (self.cycle is not None and not self.cycle.response_complete)
+
     def _head_too_slow(self) -> None:
         self._head_timer = None
-        if self._in_head and not self.transport.is_closing():
-            self._refuse(408, f"the request's headers did not arrive within {HEAD_TIMEOUT_S:g} s; send them at once")
+        if not self._in_head or self.transport.is_closing():
+            return
+        if self._answering():  # the head waits for that answer (reading is paused): its time starts again
+            self._head_timer = self.loop.call_later(HEAD_TIMEOUT_S, self._head_too_slow)
+            return
+        self._refuse(408, f"the request's headers did not arrive within {HEAD_TIMEOUT_S:g} s; send them at once")
 
     def _refuse(self, status: int, detail: str) -> None:
         """Answer ``status`` with ``detail`` and close the connection (nothing of the request reached the app).
