@@ -229,7 +229,8 @@ def test_the_hold_countdown_does_not_run_while_no_frames_come():
     """Told to hold, then no frames for 3 s (the tab hidden, the connection stalled), then the leg seen at
     the top again: the countdown goes on from where it was. Before, it counted the 3 s unseen and said
     "Now back to the middle" on the first frame after them. The peak read across the 3 s does not count,
-    as one read across frames without the leg ("leg not seen at the end of the turn")."""
+    as one read across frames without the leg, and the line under the prompt says why: the pictures stopped.
+    Before, it said "keep both knees and feet in the picture" (the legs had been in the picture)."""
     guide, _ = started_guide()
     t, a = trial_curve(0.0, 35.0, "right", hold_s=4.0)
     first = t < 1.0
@@ -238,7 +239,9 @@ def test_the_hold_countdown_does_not_run_while_no_frames_come():
     after = feed(guide, t[seen], a[seen])
     back = int(np.searchsorted(t[seen], told + 3.1))  # the first frame after the 3 s
     assert after[back]["sub"] == "hold" and 0.0 < after[back]["countdown_s"] < 1.0, after[back]
-    assert [(tr.valid, tr.reason) for tr in guide.steps[0].trials] == [(False, "leg not seen at the end of the turn")]
+    assert [(tr.valid, tr.reason) for tr in guide.steps[0].trials] == [(False, "pictures stopped at the end of the turn")]
+    assert guide.state()["last_trial"] == (
+        "\u2717 not counted: the pictures stopped; keep this page on screen until the turn is done")
 
 
 def test_a_hold_with_the_leg_out_of_the_picture_for_3_s_is_one_movement():

@@ -16,9 +16,9 @@ counts:
    (:func:`seen_s`: a stretch unseen for more than ``MAX_UNSEEN_S`` is paused). ``L`` alone is biased by noise (low
    for long windows: a minimum of noisy samples; high for short ones: a
    maximum over many windows); the centre of the whole hold is not.
-4. The trial does not count when the leg was not seen at its extreme (``unmeasured_at_peak``):
-   frames without it there, or a gap without any frames longer than ``MAX_UNSEEN_S``
-   (:func:`_hold_region`).
+4. The trial does not count when the leg was not seen at its extreme: frames without it there
+   (``unmeasured_at_peak``, or the flags those frames carry), or mostly a gap without any frames
+   longer than ``MAX_UNSEEN_S`` (``no_pictures_at_peak``: the pictures stopped) (:func:`_hold_region`).
 
 One-frame spikes are replaced by their neighbours' median first
 (:func:`despike`), so they never start a trial or move a peak; longer
@@ -40,21 +40,11 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from hiprom.assessment.norms import TrialSettings
+from hiprom.kinematics.smoothing import unseen as _unseen
 from hiprom.rounding import rounded
 
 DIRECTIONS: tuple[str, str] = ("internal", "external")
 """Trial directions; ``internal`` is the positive angle."""
-
-MAX_UNSEEN_S = 1.0
-"""A leg unseen for up to this long (the time between two measured frames less one frame interval:
-unmeasured frames, or no frames at all) was briefly lost: a hold goes on across it (:func:`seen_s`). Unseen
-longer (a tab hidden, the camera covered, a connection stalled) the leg is not known to have stayed, and
-that time is not counted as held, and a peak read across it does not count (:func:`_hold_region`). Either
-way, two excursions in the same direction separated only by unseen time are one movement (:func:`_merge_runs`),
-as no frame saw the leg come back. Normal sources stay well within it: 30 fps clips 33 ms apart (200 ms
-at most where frames were dropped), 5-10 fps clips 100-200 ms, and the browser camera on this project's
-2 shared cores (load 13) 194 ms median, 727 ms at the 99th percentile and 905 ms at most over 278
-frames (``docs/exercises.md``)."""
 
 HOLD_WANDER = 2.0
 """A held peak's uncertainty includes this many robust SDs of its hold's samples. The leg is held
@@ -67,6 +57,7 @@ peaks within 2 u, median u 2.0 deg (``docs/accuracy.md``)."""
 HOLD_TOO_SHORT = "hold_too_short"
 BELOW_MIN_EXCURSION = "below_min_excursion"
 GAP_AT_PEAK = "unmeasured_at_peak"
+NO_PICTURES_AT_PEAK = "no_pictures_at_peak"
 
 
 @dataclass(frozen=True)
@@ -146,7 +137,7 @@ def seen_s(t_s: np.ndarray, seen: np.ndarray, start_s: float, end_s: float, dt_s
     """Seconds of ``[start_s, end_s]`` the leg was seen: a hold's time, paused while it was not.
 
     The time between two consecutive measured frames (``seen``, (n,) bool beside ``t_s``, (n,)
-    seconds) counts when the leg was unseen between them for at most :data:`MAX_UNSEEN_S` (their
+    seconds) counts when the leg was unseen between them for at most :data:`~hiprom.kinematics.smoothing.MAX_UNSEEN_S` (their
     distance less ``dt_s``, the frame interval), and not at all when for longer: a person unseen that
     long may have let go. Parts of the span before the first or after the last measured frame count
     the same way (the span's ends taken as the frames there). With no such gap it is
@@ -167,16 +158,9 @@ def seen_s(t_s: np.ndarray, seen: np.ndarray, start_s: float, end_s: float, dt_s
     return float(np.sum(inside[~unseen]))
 
 
-def _unseen(gap_s: np.ndarray, dt_s: float) -> np.ndarray:
-    """Which of the times ``gap_s`` ((n,) seconds) between two frames that saw the leg are too long for
-    the leg to count as seen throughout: unseen for more than :data:`MAX_UNSEEN_S` (less ``dt_s``, the
-    frame interval). The one rule of :func:`seen_s` and of a gap without frames at a peak."""
-    return np.asarray(gap_s, dtype=float) - dt_s > MAX_UNSEEN_S + 1e-9
-
-
 def frames_seen_s(t_s: Sequence[float] | np.ndarray, dt_s: float | None = None) -> float:
     """Seconds from the first to the last of the frame times ``t_s`` ((n,) seconds, increasing) that
-    a live timer counts: a gap of more than :data:`MAX_UNSEEN_S` without frames (a tab hidden, the
+    a live timer counts: a gap of more than :data:`~hiprom.kinematics.smoothing.MAX_UNSEEN_S` without frames (a tab hidden, the
     camera covered, a connection stalled) is not counted, as a hold's (:func:`seen_s`); 0 for < 2 frames.
 
     ``dt_s``: the source's frame interval, when known from more frames than these (a timer's first
@@ -289,15 +273,16 @@ def _extend(
 
 def _hold_region(
     m: np.ndarray, t_s: np.ndarray, dt: float, first: int, last: int, lo: float, w0: int, w1: int
-) -> tuple[int, int, int]:
+) -> tuple[int, int, int, int]:
     """Grow [first, last] while samples stay >= ``lo``; NaN frames are bridged.
 
-    Returns (r0, r1, unseen): the hold's inclusive bounds and how many frames
-    lie unmeasured inside it or right beside it, up to the first measured frame
-    under ``lo`` (where the angle might have gone higher unseen): NaN frames,
-    and the frames (of interval ``dt``) a gap without any would have held when
-    it is too long for the leg to count as seen (:func:`_unseen`: a tab hidden,
-    a camera stalled). Shorter gaps are a source's ordinary frame interval.
+    Returns (r0, r1, unmeasured, missing): the hold's inclusive bounds and how many
+    frames lie unseen inside it or right beside it, up to the first measured frame
+    under ``lo`` (where the angle might have gone higher unseen): NaN frames
+    (``unmeasured``), and the frames (of interval ``dt``) a gap without any would
+    have held when it is too long for the leg to count as seen (``missing``;
+    :func:`~hiprom.kinematics.smoothing.unseen`: a tab hidden, a camera stalled).
+    Shorter gaps are a source's ordinary frame interval.
     """
     r0, r1 = first, last
     reach = [first, last]  # the frames the walk looked at, each way
@@ -316,7 +301,7 @@ def _hold_region(
     e0, e1 = reach
     gaps = np.diff(t_s[e0 : e1 + 1])
     missing = int(np.sum(np.where(_unseen(gaps, dt), np.round(gaps / dt) - 1, 0)))
-    return r0, r1, int(np.sum(~np.isfinite(m[e0 : e1 + 1]))) + missing
+    return r0, r1, int(np.sum(~np.isfinite(m[e0 : e1 + 1]))), missing
 
 
 def find_trials(
@@ -424,7 +409,7 @@ def _measure_trial(
         reasons.append(BELOW_MIN_EXCURSION if small_but_held else HOLD_TOO_SHORT)
     window = m[first : last + 1]
     tol = max(settings.hold_tolerance_deg, 3.0 * _robust_sd(window[np.isfinite(window)]))
-    r0, r1, unseen = _hold_region(m, t_s, dt, first, last, level - tol, w0, w1)
+    r0, r1, unmeasured, missing = _hold_region(m, t_s, dt, first, last, level - tol, w0, w1)
     hold = m[r0 : r1 + 1]
     vals = hold[np.isfinite(hold)]
     peak = _central_level(vals)
@@ -440,11 +425,14 @@ def _measure_trial(
         if np.mean((hold_bits & bit) != 0) >= settings.flag_fraction - 1e-9:
             seen |= bit
     counted = seen
-    # Unmeasured frames at the extreme: the true peak may have been missed.
+    # Unseen at the extreme: the true peak may have been missed. Mostly without any pictures, that is
+    # the reason (frames without the leg carry theirs: the leg out of the picture, hard to see).
     lo_i, hi_i = max(w0, r0 - k_short), min(w1, r1 + k_short)
     near = slice(lo_i, hi_i + 1)
     unseen_bits = 0
-    if unseen >= k_short:
+    if unmeasured + missing >= k_short and missing > unmeasured:
+        reasons.append(NO_PICTURES_AT_PEAK)
+    elif unmeasured + missing >= k_short:
         nan_near = ~np.isfinite(m[near])
         for b in bits[near][nan_near]:
             unseen_bits |= int(b)
