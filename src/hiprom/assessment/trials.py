@@ -511,6 +511,12 @@ class TrialTracker:
     still open when the series ends. Fed a whole recording, the reported
     trials are those of ``find_trials`` on it (tested equal).
 
+    A caller that feeds only the latest part of a long series (the live recorder, to bound each
+    look's cost) must start that part no later than :attr:`open_since_s`: the start of the first
+    trial found but not yet reported, else the last frame seen at neutral (a movement under way
+    began after it). The part must see where a movement still open began, or one whose leg was
+    lost at its extreme for longer than the part reaches back would read as one begun there.
+
     The series may be revised as it grows (a zero-phase smoother looks a few
     frames ahead), so ``update`` takes the whole series so far, not only the
     new frames.
@@ -525,6 +531,8 @@ class TrialTracker:
         self.settings = settings
         self.rules = rules
         self.trials: list[Trial] = []  # reported so far, in closing order
+        self.open_since_s: float | None = None  # no movement still open began before this (None: unknown)
+
 
     def update(
         self,
@@ -543,6 +551,9 @@ class TrialTracker:
         found = find_trials(t, angle_deg, uncertainty_deg, flags, method, self.side, self.settings, self.rules)
         new = [tr for tr in found if (final or self._closed(tr, t, angle_deg)) and not self._reported(tr)]
         self.trials.extend(new)
+        neutral = _last_neutral_s(t, np.asarray(angle_deg, dtype=np.float64), self.settings)
+        since = [tr.start_s for tr in found if not self._reported(tr)] + ([neutral] if neutral is not None else [])
+        self.open_since_s = min(since) if since else self.open_since_s
         return new
 
     def _closed(self, trial: Trial, t_s: np.ndarray, angle_deg: np.ndarray) -> bool:
@@ -560,3 +571,15 @@ class TrialTracker:
             old.direction == trial.direction and trial.start_s <= old.end_s and old.start_s <= trial.end_s
             for old in self.trials
         )
+
+
+def _last_neutral_s(t_s: np.ndarray, angle_deg: np.ndarray, settings: TrialSettings) -> float | None:
+    """The time of the last measured frame of ``angle_deg`` at neutral (within half ``active_deg`` of the
+    rest level, where no trial reaches: :func:`_extend`); None when there is none."""
+    a = despike(angle_deg)
+    finite = np.isfinite(a)
+    if not finite.any():
+        return None
+    rest = float(np.clip(rest_offset_deg(a, settings), -settings.max_rest_offset_deg, settings.max_rest_offset_deg))
+    at = np.flatnonzero(finite & (np.abs(np.where(finite, a, 0.0) - rest) <= 0.5 * settings.active_deg))
+    return float(t_s[at[-1]]) if at.size else None
