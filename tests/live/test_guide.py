@@ -241,7 +241,7 @@ def test_the_hold_countdown_does_not_run_while_no_frames_come():
     assert after[back]["sub"] == "hold" and 0.0 < after[back]["countdown_s"] < 1.0, after[back]
     assert [(tr.valid, tr.reason) for tr in guide.steps[0].trials] == [(False, "pictures stopped at the end of the turn")]
     assert guide.state()["last_trial"] == (
-        "\u2717 not counted: the pictures stopped; keep this page on screen until the turn is done")
+        "\u2717 not counted: keep this page on screen while you turn (the pictures stopped)")
 
 
 def test_a_hold_with_the_leg_out_of_the_picture_for_3_s_is_one_movement():

@@ -52,7 +52,7 @@ REASON_ADVICE: dict[str, str] = {
     "low_visibility": _IN_VIEW,
     "leg_out_of_frame": _IN_VIEW,
     "unmeasured_at_peak": _IN_VIEW,
-    "no_pictures_at_peak": "the pictures stopped; keep this page on screen until the turn is done",
+    "no_pictures_at_peak": "keep this page on screen while you turn (the pictures stopped)",
     "methods_disagree": _CLEAR,
     "implausible_angle": _CLEAR,
     "knee_not_flexed": "sit with your knees bent about 90° and your feet flat",
