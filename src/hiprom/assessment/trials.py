@@ -273,35 +273,39 @@ def _extend(
 
 def _hold_region(
     m: np.ndarray, t_s: np.ndarray, dt: float, first: int, last: int, lo: float, w0: int, w1: int
-) -> tuple[int, int, int, int]:
+) -> tuple[int, int, tuple[int, int], int, int]:
     """Grow [first, last] while samples stay >= ``lo``; NaN frames are bridged.
 
-    Returns (r0, r1, unmeasured, missing): the hold's inclusive bounds and how many
+    Returns (r0, r1, (e0, e1), unmeasured, missing): the hold's inclusive bounds, the
+    frames the walk looked at (inclusive), and how many
     frames lie unseen inside it or right beside it, up to the first measured frame
-    under ``lo`` (where the angle might have gone higher unseen): NaN frames
+    under ``lo``, or beyond the excursion's frames ``w0``-``w1`` when the leg was lost
+    at the hold and next seen back at rest (where the angle might have gone higher
+    unseen either way): NaN frames
     (``unmeasured``), and the frames (of interval ``dt``) a gap without any would
     have held when it is too long for the leg to count as seen (``missing``;
     :func:`~hiprom.kinematics.smoothing.unseen`: a tab hidden, a camera stalled).
     Shorter gaps are a source's ordinary frame interval.
     """
     r0, r1 = first, last
+    n = m.shape[0]
     reach = [first, last]  # the frames the walk looked at, each way
     for side, (step, bound) in enumerate(((-1, w0), (1, w1))):
         i = (r0 if step < 0 else r1) + step
-        while (i >= bound if step < 0 else i <= bound):
-            if np.isfinite(m[i]) and m[i] >= lo:
+        while 0 <= i < n:
+            if np.isfinite(m[i]) and m[i] >= lo and (i >= bound if step < 0 else i <= bound):
                 if step < 0:
                     r0 = i
                 else:
                     r1 = i
             elif np.isfinite(m[i]):
-                break
+                break  # under lo, or the first frame seen beyond the excursion: the leg was seen there
             i += step
-        reach[side] = max(i, bound) if step < 0 else min(i, bound)
+        reach[side] = min(max(i, 0), n - 1)
     e0, e1 = reach
     gaps = np.diff(t_s[e0 : e1 + 1])
     missing = int(np.sum(np.where(_unseen(gaps, dt), np.round(gaps / dt) - 1, 0)))
-    return r0, r1, int(np.sum(~np.isfinite(m[e0 : e1 + 1]))), missing
+    return r0, r1, (e0, e1), int(np.sum(~np.isfinite(m[e0 : e1 + 1]))), missing
 
 
 def find_trials(
@@ -409,7 +413,7 @@ def _measure_trial(
         reasons.append(BELOW_MIN_EXCURSION if small_but_held else HOLD_TOO_SHORT)
     window = m[first : last + 1]
     tol = max(settings.hold_tolerance_deg, 3.0 * _robust_sd(window[np.isfinite(window)]))
-    r0, r1, unmeasured, missing = _hold_region(m, t_s, dt, first, last, level - tol, w0, w1)
+    r0, r1, (e0, e1), unmeasured, missing = _hold_region(m, t_s, dt, first, last, level - tol, w0, w1)
     hold = m[r0 : r1 + 1]
     vals = hold[np.isfinite(hold)]
     peak = _central_level(vals)
@@ -427,7 +431,7 @@ def _measure_trial(
     counted = seen
     # Unseen at the extreme: the true peak may have been missed. Mostly without any pictures, that is
     # the reason (frames without the leg carry theirs: the leg out of the picture, hard to see).
-    lo_i, hi_i = max(w0, r0 - k_short), min(w1, r1 + k_short)
+    lo_i, hi_i = max(min(w0, e0), r0 - k_short), min(max(w1, e1), r1 + k_short)
     near = slice(lo_i, hi_i + 1)
     unseen_bits = 0
     if unmeasured + missing >= k_short and missing > unmeasured:
