@@ -18,21 +18,8 @@ export const facts = { sides: [], norms: null, flags: {}, reasons: {}, measures:
 /** Reason codes ("pelvis_hike", "released_early") in the words every part of hiprom uses. */
 export const reasonWords = (codes) => codes.map((c) => facts.reasons[c] || c.replace(/_/g, " ")).join(", ");
 
-/** An angle as the PDF and the CLI give it (hiprom.rounding.shown): one decimal, "27.0°", a negative
- * with the minus sign U+2212, "−4.1°" (as docs/formats.md says: the CSV and JSON keep numbers). */
-export const degrees = (v) => (Math.abs(v) < 0.05 ? "0.0°" : `${v < 0 ? "−" : ""}${Math.abs(v).toFixed(1)}°`);
-
-/** A percentage as the PDF and the CLI give it (hiprom.rounding.percent): ``decimals`` decimals (one, as
- * every figure), the sign closed up, "13.5%", never "13.5 %" (nothing a line can break at); "—" when
- * there is no figure, as the PDF's and the CLI's tables say it. */
-export function percent(v, decimals = 1) {
-  if (v === null || v === undefined || !Number.isFinite(v)) return "—";
-  const text = Math.abs(v).toFixed(decimals);
-  return `${v < 0 && Number(text) !== 0 ? "−" : ""}${text}%`;
-}
-
-/** A difference or change, signed as the page writes it ("+10.5°", "−4.1°", "0.0°": never "−0.0°"). */
-export const signedDegrees = (d) => `${d >= 0.05 ? "+" : d <= -0.05 ? "−" : ""}${degrees(Math.abs(d))}`;
+/** Figures as text for people, by hiprom.rounding's rule (degrees "27.0°", changes "+6.3°", percentages "13.5%"). */
+export { degrees, percent, signedDegrees } from "./numbers.js";
 
 /** Write ``text`` into ``el`` only when it differs: a live region (aria-live) written on every frame,
  * even with the same words, has a screen reader say them over and over. */

@@ -64,7 +64,7 @@ end one line and "%" start the next."""
 def percent(x: SupportsFloat | None, nd: int = 1) -> str | None:
     """A percentage as text for people (page, PDF, CLI, sentences): :func:`shown` to ``nd`` decimals with
     :data:`PERCENT` closed up, "13.5%", "85%" (``nd=0``); ``None`` when ``x`` is not a finite number.
-    The page's ``percent`` (``web/state.js``) writes the same."""
+    The page's ``percent`` (``web/numbers.js``) writes the same (tested on the same values)."""
     text = shown(x, nd)
     return None if text is None else text + PERCENT
 

@@ -9,10 +9,11 @@ from hiprom.assessment import Norms, assess, verdict
 from hiprom.assessment.reasons import REASON_ADVICE, REASON_WORDS, not_measurable_advice, reason_advice, reason_words
 from hiprom.assessment.reps import RELEASED_EARLY, UNFINISHED
 from hiprom.assessment.result import too_few_frames
-from hiprom.assessment.trials import BELOW_MIN_EXCURSION, GAP_AT_PEAK, HOLD_TOO_SHORT
+from hiprom.assessment.trials import BELOW_MIN_EXCURSION, GAP_AT_PEAK, HOLD_TOO_SHORT, NO_PICTURES_AT_PEAK
 from hiprom.kinematics import QualityFlag, flag_names
 
-CODES = [*flag_names(int(sum(QualityFlag))), HOLD_TOO_SHORT, BELOW_MIN_EXCURSION, GAP_AT_PEAK, RELEASED_EARLY, UNFINISHED]
+CODES = [*flag_names(int(sum(QualityFlag))), HOLD_TOO_SHORT, BELOW_MIN_EXCURSION, GAP_AT_PEAK, NO_PICTURES_AT_PEAK,
+         RELEASED_EARLY, UNFINISHED]
 """Every code a trial, a rep or a reading can be refused or flagged with."""
 
 

@@ -11,8 +11,10 @@ from hiprom.kinematics.smoothing import (
     local_median,
     local_quadratic,
     one_euro,
+    per_stretch,
     robust_smooth,
     rolling_rms,
+    stretches,
 )
 
 
@@ -22,6 +24,22 @@ def test_local_quadratic_reproduces_quadratics_exactly(coeffs, sigma):
     k = np.arange(60, dtype=float)
     x = (coeffs[0] + coeffs[1] * k + coeffs[2] * k**2)[:, None]
     np.testing.assert_allclose(local_quadratic(x, sigma), x, atol=1e-8)
+
+
+@pytest.mark.parametrize(("gap_s", "split"), [(2.6, True), (1.2, True), (0.9, False), (0.2, False)])
+def test_the_smoother_does_not_reach_across_a_long_gap_without_frames(gap_s, split):
+    """A hold at 35 deg, then no frames for ``gap_s`` (a tab hidden), then 20 deg on the way back: over more
+    than ``MAX_UNSEEN_S`` (1 s) without frames the held frames keep 35.0 deg, as they do before unmeasured
+    frames; a shorter wait is a source's frame interval and is smoothed across as before. Before, 2.6 s
+    without frames bent the last held frames to 30.3 and 25.7 deg."""
+    dt = 1.0 / 30.0
+    t = np.concatenate([np.arange(0.0, 2.0, dt), 2.0 - dt + gap_s + np.arange(0.0, 1.0, dt)])
+    x = np.where(t < 2.0, 35.0, 20.0)[:, None]
+    parts = stretches(t, dt)
+    assert len(parts) == (2 if split else 1)
+    out = per_stretch(lambda v: robust_smooth(v, 3.0), x, parts)
+    held = out[t < 2.0, 0]
+    assert (np.abs(held - 35.0) < 1e-6).all() if split else held[-1] < 34.0
 
 
 def test_gaps_stay_gaps_and_ends_are_fitted():

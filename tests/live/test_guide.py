@@ -229,7 +229,8 @@ def test_the_hold_countdown_does_not_run_while_no_frames_come():
     """Told to hold, then no frames for 3 s (the tab hidden, the connection stalled), then the leg seen at
     the top again: the countdown goes on from where it was. Before, it counted the 3 s unseen and said
     "Now back to the middle" on the first frame after them. The peak read across the 3 s does not count,
-    as one read across frames without the leg ("leg not seen at the end of the turn")."""
+    as one read across frames without the leg, and the line under the prompt says why: the pictures stopped.
+    Before, it said "keep both knees and feet in the picture" (the legs had been in the picture)."""
     guide, _ = started_guide()
     t, a = trial_curve(0.0, 35.0, "right", hold_s=4.0)
     first = t < 1.0
@@ -238,7 +239,9 @@ def test_the_hold_countdown_does_not_run_while_no_frames_come():
     after = feed(guide, t[seen], a[seen])
     back = int(np.searchsorted(t[seen], told + 3.1))  # the first frame after the 3 s
     assert after[back]["sub"] == "hold" and 0.0 < after[back]["countdown_s"] < 1.0, after[back]
-    assert [(tr.valid, tr.reason) for tr in guide.steps[0].trials] == [(False, "leg not seen at the end of the turn")]
+    assert [(tr.valid, tr.reason) for tr in guide.steps[0].trials] == [(False, "pictures stopped at the end of the turn")]
+    assert guide.state()["last_trial"] == (
+        "\u2717 not counted: keep this page on screen while you turn (the pictures stopped)")
 
 
 def test_a_hold_with_the_leg_out_of_the_picture_for_3_s_is_one_movement():
@@ -278,6 +281,39 @@ def test_a_guided_hold_with_the_leg_unseen_for_3_s_is_one_movement_through_the_l
     assert guide.phase == "trial" and guide.step_index == 0, (guide.phase, guide.step_index)
     (trial,) = guide.steps[0].trials
     assert not trial.valid and trial.peak_deg == pytest.approx(35.0, abs=1.0), trial
+
+
+def test_a_leg_lost_at_the_top_for_longer_than_the_recorders_window_is_judged_as_the_analysis_judges_it():
+    """Through the live stage (10 fps): turned to 35 deg and held 2 s seen, then 22 s with knee and foot not
+    found, then 2 s seen again still at the top, then back. The analysis of the test's frames finds one
+    movement, not counted (its peak was not seen); the guide records that same trial. Before, each look
+    of the recorder measured only the last 20 s or so, which began with the leg already lost at the top:
+    it saw a movement that began at the top, 2 s held, and counted it (35 deg, the step moved on)."""
+    from hiprom.assessment.trials import find_trials
+    from hiprom.pipeline import kinematics_of
+
+    fps = 10.0
+    t = np.arange(0.0, 40.0, 1 / fps)
+    angles = np.zeros((t.size, 2))
+    angles[:, 1] = np.where(t < 34.4, 35.0 * np.clip((t - 8.0) / 0.4, 0, 1), 0.0)  # held 8.4 to 34.4 s
+    lost = np.flatnonzero((t > 10.4) & (t < 32.4))
+    visibility = np.full((t.size, N_LANDMARKS), 0.99)
+    visibility[np.ix_(lost, [int(lm) for lm in LEGS["right"][1:]])] = 0.0
+    rec = seated_recording(angles, fps=fps, visibility=visibility, image_noise_px=0.6, world_noise_m=0.002, seed=5)
+    proc = LiveProcessor("synthetic")
+    proc.command("start")
+    for i in range(rec.n_frames):
+        proc.process(rec.t_ms[i], rec.image[i], rec.world[i], rec.size_wh, 1)
+    kin = kinematics_of(proc._recording())  # the test's frames, as the analysis will measure them
+    proc.stream_ended()
+    c = SIDES.index("right")
+    batch = [tr for tr in find_trials(kin.t_s, kin.angle_deg[:, c], kin.uncertainty_deg[:, c], kin.flags[:, c],
+                                      kin.method[:, c], "right", proc.norms.trials, FLAG_RULES)
+             if tr.direction == "internal"]
+    assert [(tr.valid, round(tr.peak_deg)) for tr in batch] == [(False, 35)], batch
+    guide = proc.guide
+    assert guide.phase == "trial" and guide.step_index == 0, (guide.phase, guide.step_index)
+    assert [(tr.valid, round(tr.peak_deg)) for tr in guide.steps[0].trials] == [(False, 35)], guide.steps[0].trials
 
 
 @pytest.mark.parametrize("away_as", ["no frames", "frames without the leg"])

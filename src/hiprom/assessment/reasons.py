@@ -37,6 +37,7 @@ REASON_WORDS: dict[str, str] = {
     "hold_too_short": "not held still long enough",
     "below_min_excursion": "turn too small to measure",
     "unmeasured_at_peak": "leg not seen at the end of the turn",
+    "no_pictures_at_peak": "pictures stopped at the end of the turn",
     # The repetition counter's (hiprom.assessment.reps).
     "released_early": "let go too soon",
     "unfinished": "not finished",
@@ -51,6 +52,7 @@ REASON_ADVICE: dict[str, str] = {
     "low_visibility": _IN_VIEW,
     "leg_out_of_frame": _IN_VIEW,
     "unmeasured_at_peak": _IN_VIEW,
+    "no_pictures_at_peak": "keep this page on screen while you turn (the pictures stopped)",
     "methods_disagree": _CLEAR,
     "implausible_angle": _CLEAR,
     "knee_not_flexed": "sit with your knees bent about 90° and your feet flat",

@@ -16,9 +16,9 @@ counts:
    (:func:`seen_s`: a stretch unseen for more than ``MAX_UNSEEN_S`` is paused). ``L`` alone is biased by noise (low
    for long windows: a minimum of noisy samples; high for short ones: a
    maximum over many windows); the centre of the whole hold is not.
-4. The trial does not count when the leg was not seen at its extreme (``unmeasured_at_peak``):
-   frames without it there, or a gap without any frames longer than ``MAX_UNSEEN_S``
-   (:func:`_hold_region`).
+4. The trial does not count when the leg was not seen at its extreme: frames without it there
+   (``unmeasured_at_peak``, or the flags those frames carry), or mostly a gap without any frames
+   longer than ``MAX_UNSEEN_S`` (``no_pictures_at_peak``: the pictures stopped) (:func:`_hold_region`).
 
 One-frame spikes are replaced by their neighbours' median first
 (:func:`despike`), so they never start a trial or move a peak; longer
@@ -40,21 +40,11 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from hiprom.assessment.norms import TrialSettings
+from hiprom.kinematics.smoothing import unseen as _unseen
 from hiprom.rounding import rounded
 
 DIRECTIONS: tuple[str, str] = ("internal", "external")
 """Trial directions; ``internal`` is the positive angle."""
-
-MAX_UNSEEN_S = 1.0
-"""A leg unseen for up to this long (the time between two measured frames less one frame interval:
-unmeasured frames, or no frames at all) was briefly lost: a hold goes on across it (:func:`seen_s`). Unseen
-longer (a tab hidden, the camera covered, a connection stalled) the leg is not known to have stayed, and
-that time is not counted as held, and a peak read across it does not count (:func:`_hold_region`). Either
-way, two excursions in the same direction separated only by unseen time are one movement (:func:`_merge_runs`),
-as no frame saw the leg come back. Normal sources stay well within it: 30 fps clips 33 ms apart (200 ms
-at most where frames were dropped), 5-10 fps clips 100-200 ms, and the browser camera on this project's
-2 shared cores (load 13) 194 ms median, 727 ms at the 99th percentile and 905 ms at most over 278
-frames (``docs/exercises.md``)."""
 
 HOLD_WANDER = 2.0
 """A held peak's uncertainty includes this many robust SDs of its hold's samples. The leg is held
@@ -67,6 +57,7 @@ peaks within 2 u, median u 2.0 deg (``docs/accuracy.md``)."""
 HOLD_TOO_SHORT = "hold_too_short"
 BELOW_MIN_EXCURSION = "below_min_excursion"
 GAP_AT_PEAK = "unmeasured_at_peak"
+NO_PICTURES_AT_PEAK = "no_pictures_at_peak"
 
 
 @dataclass(frozen=True)
@@ -146,7 +137,7 @@ def seen_s(t_s: np.ndarray, seen: np.ndarray, start_s: float, end_s: float, dt_s
     """Seconds of ``[start_s, end_s]`` the leg was seen: a hold's time, paused while it was not.
 
     The time between two consecutive measured frames (``seen``, (n,) bool beside ``t_s``, (n,)
-    seconds) counts when the leg was unseen between them for at most :data:`MAX_UNSEEN_S` (their
+    seconds) counts when the leg was unseen between them for at most :data:`~hiprom.kinematics.smoothing.MAX_UNSEEN_S` (their
     distance less ``dt_s``, the frame interval), and not at all when for longer: a person unseen that
     long may have let go. Parts of the span before the first or after the last measured frame count
     the same way (the span's ends taken as the frames there). With no such gap it is
@@ -167,16 +158,9 @@ def seen_s(t_s: np.ndarray, seen: np.ndarray, start_s: float, end_s: float, dt_s
     return float(np.sum(inside[~unseen]))
 
 
-def _unseen(gap_s: np.ndarray, dt_s: float) -> np.ndarray:
-    """Which of the times ``gap_s`` ((n,) seconds) between two frames that saw the leg are too long for
-    the leg to count as seen throughout: unseen for more than :data:`MAX_UNSEEN_S` (less ``dt_s``, the
-    frame interval). The one rule of :func:`seen_s` and of a gap without frames at a peak."""
-    return np.asarray(gap_s, dtype=float) - dt_s > MAX_UNSEEN_S + 1e-9
-
-
 def frames_seen_s(t_s: Sequence[float] | np.ndarray, dt_s: float | None = None) -> float:
     """Seconds from the first to the last of the frame times ``t_s`` ((n,) seconds, increasing) that
-    a live timer counts: a gap of more than :data:`MAX_UNSEEN_S` without frames (a tab hidden, the
+    a live timer counts: a gap of more than :data:`~hiprom.kinematics.smoothing.MAX_UNSEEN_S` without frames (a tab hidden, the
     camera covered, a connection stalled) is not counted, as a hold's (:func:`seen_s`); 0 for < 2 frames.
 
     ``dt_s``: the source's frame interval, when known from more frames than these (a timer's first
@@ -289,34 +273,39 @@ def _extend(
 
 def _hold_region(
     m: np.ndarray, t_s: np.ndarray, dt: float, first: int, last: int, lo: float, w0: int, w1: int
-) -> tuple[int, int, int]:
+) -> tuple[int, int, tuple[int, int], int, int]:
     """Grow [first, last] while samples stay >= ``lo``; NaN frames are bridged.
 
-    Returns (r0, r1, unseen): the hold's inclusive bounds and how many frames
-    lie unmeasured inside it or right beside it, up to the first measured frame
-    under ``lo`` (where the angle might have gone higher unseen): NaN frames,
-    and the frames (of interval ``dt``) a gap without any would have held when
-    it is too long for the leg to count as seen (:func:`_unseen`: a tab hidden,
-    a camera stalled). Shorter gaps are a source's ordinary frame interval.
+    Returns (r0, r1, (e0, e1), unmeasured, missing): the hold's inclusive bounds, the
+    frames the walk looked at (inclusive), and how many
+    frames lie unseen inside it or right beside it, up to the first measured frame
+    under ``lo``, or beyond the excursion's frames ``w0``-``w1`` when the leg was lost
+    at the hold and next seen back at rest (where the angle might have gone higher
+    unseen either way): NaN frames
+    (``unmeasured``), and the frames (of interval ``dt``) a gap without any would
+    have held when it is too long for the leg to count as seen (``missing``;
+    :func:`~hiprom.kinematics.smoothing.unseen`: a tab hidden, a camera stalled).
+    Shorter gaps are a source's ordinary frame interval.
     """
     r0, r1 = first, last
+    n = m.shape[0]
     reach = [first, last]  # the frames the walk looked at, each way
     for side, (step, bound) in enumerate(((-1, w0), (1, w1))):
         i = (r0 if step < 0 else r1) + step
-        while (i >= bound if step < 0 else i <= bound):
-            if np.isfinite(m[i]) and m[i] >= lo:
+        while 0 <= i < n:
+            if np.isfinite(m[i]) and m[i] >= lo and (i >= bound if step < 0 else i <= bound):
                 if step < 0:
                     r0 = i
                 else:
                     r1 = i
             elif np.isfinite(m[i]):
-                break
+                break  # under lo, or the first frame seen beyond the excursion: the leg was seen there
             i += step
-        reach[side] = max(i, bound) if step < 0 else min(i, bound)
+        reach[side] = min(max(i, 0), n - 1)
     e0, e1 = reach
     gaps = np.diff(t_s[e0 : e1 + 1])
     missing = int(np.sum(np.where(_unseen(gaps, dt), np.round(gaps / dt) - 1, 0)))
-    return r0, r1, int(np.sum(~np.isfinite(m[e0 : e1 + 1]))) + missing
+    return r0, r1, (e0, e1), int(np.sum(~np.isfinite(m[e0 : e1 + 1]))), missing
 
 
 def find_trials(
@@ -424,7 +413,7 @@ def _measure_trial(
         reasons.append(BELOW_MIN_EXCURSION if small_but_held else HOLD_TOO_SHORT)
     window = m[first : last + 1]
     tol = max(settings.hold_tolerance_deg, 3.0 * _robust_sd(window[np.isfinite(window)]))
-    r0, r1, unseen = _hold_region(m, t_s, dt, first, last, level - tol, w0, w1)
+    r0, r1, (e0, e1), unmeasured, missing = _hold_region(m, t_s, dt, first, last, level - tol, w0, w1)
     hold = m[r0 : r1 + 1]
     vals = hold[np.isfinite(hold)]
     peak = _central_level(vals)
@@ -440,11 +429,14 @@ def _measure_trial(
         if np.mean((hold_bits & bit) != 0) >= settings.flag_fraction - 1e-9:
             seen |= bit
     counted = seen
-    # Unmeasured frames at the extreme: the true peak may have been missed.
-    lo_i, hi_i = max(w0, r0 - k_short), min(w1, r1 + k_short)
+    # Unseen at the extreme: the true peak may have been missed. Mostly without any pictures, that is
+    # the reason (frames without the leg carry theirs: the leg out of the picture, hard to see).
+    lo_i, hi_i = max(min(w0, e0), r0 - k_short), min(max(w1, e1), r1 + k_short)
     near = slice(lo_i, hi_i + 1)
     unseen_bits = 0
-    if unseen >= k_short:
+    if unmeasured + missing >= k_short and missing > unmeasured:
+        reasons.append(NO_PICTURES_AT_PEAK)
+    elif unmeasured + missing >= k_short:
         nan_near = ~np.isfinite(m[near])
         for b in bits[near][nan_near]:
             unseen_bits |= int(b)
@@ -523,6 +515,12 @@ class TrialTracker:
     still open when the series ends. Fed a whole recording, the reported
     trials are those of ``find_trials`` on it (tested equal).
 
+    A caller that feeds only the latest part of a long series (the live recorder, to bound each
+    look's cost) must start that part no later than :attr:`open_since_s`: the start of the first
+    trial found but not yet reported, else the last frame seen at neutral (a movement under way
+    began after it). The part must see where a movement still open began, or one whose leg was
+    lost at its extreme for longer than the part reaches back would read as one begun there.
+
     The series may be revised as it grows (a zero-phase smoother looks a few
     frames ahead), so ``update`` takes the whole series so far, not only the
     new frames.
@@ -537,6 +535,8 @@ class TrialTracker:
         self.settings = settings
         self.rules = rules
         self.trials: list[Trial] = []  # reported so far, in closing order
+        self.open_since_s: float | None = None  # no movement still open began before this (None: unknown)
+
 
     def update(
         self,
@@ -555,6 +555,9 @@ class TrialTracker:
         found = find_trials(t, angle_deg, uncertainty_deg, flags, method, self.side, self.settings, self.rules)
         new = [tr for tr in found if (final or self._closed(tr, t, angle_deg)) and not self._reported(tr)]
         self.trials.extend(new)
+        neutral = _last_neutral_s(t, np.asarray(angle_deg, dtype=np.float64), self.settings)
+        since = [tr.start_s for tr in found if not self._reported(tr)] + ([neutral] if neutral is not None else [])
+        self.open_since_s = min(since) if since else self.open_since_s
         return new
 
     def _closed(self, trial: Trial, t_s: np.ndarray, angle_deg: np.ndarray) -> bool:
@@ -572,3 +575,15 @@ class TrialTracker:
             old.direction == trial.direction and trial.start_s <= old.end_s and old.start_s <= trial.end_s
             for old in self.trials
         )
+
+
+def _last_neutral_s(t_s: np.ndarray, angle_deg: np.ndarray, settings: TrialSettings) -> float | None:
+    """The time of the last measured frame of ``angle_deg`` at neutral (within half ``active_deg`` of the
+    rest level, where no trial reaches: :func:`_extend`); None when there is none."""
+    a = despike(angle_deg)
+    finite = np.isfinite(a)
+    if not finite.any():
+        return None
+    rest = float(np.clip(rest_offset_deg(a, settings), -settings.max_rest_offset_deg, settings.max_rest_offset_deg))
+    at = np.flatnonzero(finite & (np.abs(np.where(finite, a, 0.0) - rest) <= 0.5 * settings.active_deg))
+    return float(t_s[at[-1]]) if at.size else None

@@ -11,7 +11,7 @@ from hiprom.kinematics.flags import UNMEASURABLE
 from hiprom.kinematics.neutral import Neutral, estimate_neutral
 from hiprom.kinematics.readings import read_frames, uncertainty_deg
 from hiprom.kinematics.settings import KinematicsSettings
-from hiprom.kinematics.smoothing import frames_per_second, robust_smooth, rolling_rms
+from hiprom.kinematics.smoothing import frames_per_second, per_stretch, robust_smooth, rolling_rms, stretches
 from hiprom.landmarks import mirror_landmarks
 from hiprom.recording import LandmarkRecording
 
@@ -105,18 +105,22 @@ def measure(
 
     t_s = (rec.t_ms - rec.t_ms[0]) / 1000.0 if rec.n_frames else rec.t_ms.copy()
     fps = frames_per_second(t_s, rec.fps)
+    parts = stretches(t_s, 1.0 / fps)  # no smoothing across a long gap without frames (a tab hidden)
     sigma = max(settings.smooth_sigma_s * fps, settings.smooth_min_sigma_frames)
-    angle = robust_smooth(frames.raw_deg, sigma, settings.outlier_k, settings.outlier_floor_deg)
+    angle = per_stretch(lambda x: robust_smooth(x, sigma, settings.outlier_k, settings.outlier_floor_deg),
+                        frames.raw_deg, parts)
 
     # Compensation: posture changes averaged (slow signals, so order 0), then thresholded.
     sigma_c = max(settings.compensation_smooth_s * fps, settings.smooth_min_sigma_frames)
     posture = np.column_stack([frames.hike, frames.lean_deg, frames.knee, frames.swing_deg])
-    posture = robust_smooth(posture, sigma_c, settings.outlier_k, _POSTURE_FLOOR, order=0)
+    posture = per_stretch(lambda x: robust_smooth(x, sigma_c, settings.outlier_k, _POSTURE_FLOOR, order=0),
+                          posture, parts)
     compensation = quality.compensation_flags(posture[:, 0], posture[:, 1], posture[:, 2:4], posture[:, 4:], settings)
     flags = frames.flags | compensation
 
     window_u = max(settings.uncertainty_window_s * fps, 3.0)
-    u = uncertainty_deg(rolling_rms(frames.raw_deg - angle, window_u), frames.visibility, settings, neutral)
+    rms = per_stretch(lambda x: rolling_rms(x, window_u), frames.raw_deg - angle, parts)
+    u = uncertainty_deg(rms, frames.visibility, settings, neutral)
     unmeasurable = (flags & np.uint32(UNMEASURABLE)) != 0
     return Kinematics(
         t_s=t_s,

@@ -5,7 +5,9 @@ weights in time (a Savitzky-Golay filter that tolerates gaps), fitted once,
 then refitted without frames that sit far off the curve. It is zero-phase (no
 lag), reproduces constants, ramps and parabolas exactly (so a held peak keeps
 its height and a turning point is not shaved the way a moving average shaves
-it), and leaves NaN gaps as gaps.
+it), and leaves NaN gaps as gaps. It works in frames, so a stretch of time
+without any frames longer than :data:`MAX_UNSEEN_S` splits the series
+(:func:`stretches`): each side is smoothed alone, as across unmeasured frames.
 
 Live (:class:`OneEuroFilter`): the One Euro filter (Casiez, Roussel and Vogel,
 "1 Euro Filter", CHI 2012): a first-order low-pass whose cutoff rises with the
@@ -20,8 +22,46 @@ from __future__ import annotations
 
 import warnings
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy.ndimage import correlate1d, maximum_filter1d, minimum_filter1d, uniform_filter1d
+
+MAX_UNSEEN_S = 1.0
+"""A leg unseen for up to this long (the time between two measured frames less one frame interval:
+unmeasured frames, or no frames at all) was briefly lost: a hold goes on across it
+(``hiprom.assessment.trials.seen_s``). Unseen longer (a tab hidden, the camera covered, a connection
+stalled) the leg is not known to have stayed, and that time is not counted as held, and a peak read
+across it does not count (``trials._hold_region``). Either way, two excursions in the same direction
+separated only by unseen time are one movement (``trials._merge_runs``), as no frame saw the leg come
+back. The offline smoother does not reach across a gap without frames this long (:func:`stretches`),
+as it does not across unmeasured frames: the frames before it are not bent toward those after it.
+Normal sources stay well within it: 30 fps clips 33 ms apart (200 ms at most where frames were
+dropped), 5-10 fps clips 100-200 ms, and the browser camera on this project's 2 shared cores (load 13)
+194 ms median, 727 ms at the 99th percentile and 905 ms at most over 278 frames
+(``docs/exercises.md``)."""
+
+
+def unseen(gap_s: np.ndarray, dt_s: float) -> np.ndarray:
+    """Which of the times ``gap_s`` ((n,) seconds) between two frames that saw the leg are too long for
+    the leg to count as seen throughout: unseen for more than :data:`MAX_UNSEEN_S` (less ``dt_s``, the
+    frame interval). The one rule of a hold's time, a gap without frames at a peak and the smoother's
+    stretches."""
+    return np.asarray(gap_s, dtype=float) - dt_s > MAX_UNSEEN_S + 1e-9
+
+
+def stretches(t_s: np.ndarray, dt_s: float) -> list[slice]:
+    """The frames of ``t_s`` ((n,) seconds, increasing) between gaps without frames too long to smooth
+    across (:func:`unseen` at frame interval ``dt_s``), as slices in order; one slice when there is none."""
+    cuts = (np.flatnonzero(unseen(np.diff(t_s), dt_s)) + 1).tolist()
+    return [slice(a, b) for a, b in zip([0, *cuts], [*cuts, len(t_s)])]
+
+
+def per_stretch(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray, parts: list[slice]) -> np.ndarray:
+    """``fn`` (a smoother of (n, c) frames) run on each of ``parts`` of ``x`` alone, the results in order."""
+    if len(parts) == 1:
+        return fn(x)
+    return np.concatenate([fn(x[part]) for part in parts])
 
 
 def _kernel(sigma_frames: float) -> tuple[np.ndarray, np.ndarray]:

@@ -37,8 +37,10 @@ class GuidedRecorder:
             rather than drop frames). Stream time is wall time for a camera; a
             replay faster than real time gets the looks it would get in real time.
         window_s: each look measures the frames from this many seconds before
-            the previous look on (plenty for a trial), so its cost does not grow
-            with the test.
+            the previous look on (plenty for a trial), or before where a movement
+            still open began when that is earlier (its leg lost at the top for
+            longer: the look must see where it began, as the analysis does), so
+            its cost does not grow with the test.
     """
 
     def __init__(
@@ -110,8 +112,11 @@ class GuidedRecorder:
         now = self._frames[-1][0]
         if now < self._next_look_ms and not final:
             return []
-        # From window_s before the previous look: nothing that closed since then is missed.
-        since_ms = min(now, self._last_look_ms) - 1000.0 * self.window_s
+        # From window_s before the previous look: nothing that closed since then is missed; and before where
+        # a movement still open began: it is seen whole, as the analysis sees it (TrialTracker.open_since_s).
+        tracker = self._trackers[side]
+        open_ms = np.inf if tracker.open_since_s is None else 1000.0 * tracker.open_since_s + self._frames[0][0]
+        since_ms = min(now, self._last_look_ms, open_ms) - 1000.0 * self.window_s
         self._last_look_ms = now
         started = time.monotonic()
         first = int(np.searchsorted([f[0] for f in self._frames], since_ms))
@@ -121,7 +126,7 @@ class GuidedRecorder:
             # Times from the test's first frame, so trials of successive looks line up.
             t_s = kin.t_s + rec.t_ms[0] / 1000.0
             c = SIDES.index(side)
-            return self._trackers[side].update(
+            return tracker.update(
                 t_s, kin.angle_deg[:, c], kin.uncertainty_deg[:, c], kin.flags[:, c], kin.method[:, c], final=final
             )
         except HipromError:
