@@ -184,8 +184,7 @@ def restore(source: str | os.PathLike[str], db: str | os.PathLike[str] | None = 
         try:
             issued = _issued_numbers(dst)
             src.backup(dst)
-            if issued and not _issued_numbers(dst):  # a backup older than schema v6 keeps no counters yet
-                _upgrade(url)
+            _upgrade(url)  # a backup of an older hiprom: its counters (schema 6) made before they are set
             _never_reissue(dst, issued)
             if dst.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
                 raise StoreError(f"{target}: the restored store failed its integrity check; "

@@ -73,8 +73,9 @@ class RecordExists(RecordError):
         if not join:
             return cls(refused)
         move = ", or move the sessions of one to the other"
+        body = json.dumps({"subject": taken}, ensure_ascii=False)
         return cls(f"{refused}{move} with 'hiprom sessions move N --subject ...'",
-                   api=f"{refused}{move} with PATCH /api/sessions/{{id}} and {{\"subject\": \"{taken}\"}}")
+                   api=f"{refused}{move} with PATCH /api/sessions/{{id}} and {body}")
 
 
 def check_analysis(analysis: Any, where: str = "analysis") -> dict[str, Any]:
