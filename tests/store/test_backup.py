@@ -178,3 +178,28 @@ def test_outputs_are_private(tmp_path: Path) -> None:
     with atomic_write(out, "w") as fh:
         fh.write("{}")
     assert _mode(out) == 0o600 and _mode(out.parent) == 0o700
+
+
+def test_a_backup_from_before_schema_6_restored_gives_no_number_twice(tmp_path: Path, fixture_analysis: dict) -> None:
+    """A backup taken before hiprom numbered with SQLite's AUTOINCREMENT (schema 6) keeps no counter. Before,
+    restoring one left the store to number its next session after the backup's highest (2 here), though the
+    store had given up to 5000 since (kept aside, and on paper); now its counters go on after those."""
+    fixture_analysis.pop("series")
+    old = tmp_path / "before-upgrade.db"
+    with sqlite3.connect(old) as conn:  # a backup of schema 1, as hiprom 0.1.0 wrote: sessions 1 and 2
+        conn.executescript((Path(__file__).with_name("data") / "schema_v1.sql").read_text())
+        conn.execute("INSERT INTO subjects VALUES (1, 'OLD-1', NULL, NULL, NULL, '2026-01-02 03:04:05')")
+        for sid in (1, 2):
+            conn.execute("INSERT INTO sessions (id, subject_id, recorded_utc, saved_utc, mirrored, analysis_schema,"
+                         " settings_json, norms_json, measurable, asymmetry_flagged, analysis_json) VALUES (?, 1,"
+                         " '2026-01-02 03:04:05', '2026-01-02 03:04:05', 0, 'hiprom.analysis/1', '{}', '{}', 1, 0, ?)",
+                         (sid, json.dumps(fixture_analysis)))
+    db = tmp_path / "hiprom.db"
+    with Store(db) as store:
+        store.save_analysis(fixture_analysis, subject="P-1")
+    with sqlite3.connect(db) as conn:  # as if 5000 sessions had been saved since (and some deleted)
+        conn.execute("UPDATE sqlite_sequence SET seq = 5000 WHERE name = 'sessions'")
+    restore(old, db)
+    with Store(db) as store:
+        assert [s.id for s in store.sessions()] == [2, 1]
+        assert store.save_analysis(fixture_analysis, subject="OLD-1").id == 5001

@@ -53,7 +53,8 @@ def test_a_subject_is_renamed_and_a_session_moved_as_the_commands_do(server: htt
 REFUSED = [
     ("/api/subjects/P-0024", {"pseudonym": "p-0043"}, 409,
      "subject 'P-0043' already exists (pseudonyms that differ only in capitals or accents name one person); "
-     "choose another pseudonym, or move the sessions of one to the other with 'hiprom sessions move N --subject ...'"),
+     "choose another pseudonym, or move the sessions of one to the other with PATCH /api/sessions/{id} and "
+     '{"subject": "P-0043"}'),
     ("/api/subjects/P-0024", {"pseudonym": "P-0024"}, 422, "subject 'P-0024' has that pseudonym already; nothing changed"),
     ("/api/subjects/P-0024", {"pseudonym": "18"}, 422, "pseudonym: "),
     ("/api/subjects/P-0024", {"pseudonym": "x" * 65}, 422, "64 characters"),
@@ -78,16 +79,19 @@ def test_a_correction_that_cannot_be_made_is_one_line_and_changes_nothing(server
 
 
 def test_the_messages_are_the_commands_own(server: httpx.Client, db_url: str, hiprom) -> None:
-    for path, body, argv in [
-        ("/api/subjects/P-0024", {"pseudonym": "P-0043"}, ["subjects", "rename", "P-0024", "P-0043"]),
-        ("/api/subjects/P-0024", {"pseudonym": "#5"}, ["subjects", "rename", "P-0024", "#5"]),
-    ]:
-        detail = server.patch(path, json=body).json()["detail"]
-        code, _, err = hiprom(*argv, "--db", db_url)
-        said = err.strip().removeprefix("hiprom: error: ")
-        assert code != 0 and detail.startswith(said), (detail, err)  # the API adds what it was given: (got '#5')
-    # Not found: the same words, but each caller is pointed where it can look (the terminal at a command
-    # and the store's file, an API caller at a route and never at the server's files).
+    detail = server.patch("/api/subjects/P-0024", json={"pseudonym": "#5"}).json()["detail"]
+    code, _, err = hiprom("subjects", "rename", "P-0024", "#5", "--db", db_url)
+    said = err.strip().removeprefix("hiprom: error: ")
+    assert code != 0 and detail.startswith(said), (detail, err)  # the API adds what it was given: (got '#5')
+    # A clash or a record not found: the same words, but each caller is pointed where it can act (the
+    # terminal at a command and the store's file, an API caller at a route and never at the server's
+    # files). Before, the API's 409 told its caller to type 'hiprom sessions move' on the server.
+    detail = server.patch("/api/subjects/P-0024", json={"pseudonym": "P-0043"}).json()["detail"]
+    code, _, err = hiprom("subjects", "rename", "P-0024", "P-0043", "--db", db_url)
+    refused = "subject 'P-0043' already exists; choose another pseudonym, or move the sessions of one to the other"
+    assert code == 5 and err.strip() == f"hiprom: error: {refused} with 'hiprom sessions move N --subject ...'", err
+    assert detail == refused + ' with PATCH /api/sessions/{id} and {"subject": "P-0043"}'
+    assert "hiprom" not in detail
     detail = server.patch("/api/sessions/1", json={"subject": "P-0044"}).json()["detail"]
     code, _, err = hiprom("sessions", "move", "1", "--subject", "P-0044", "--db", db_url)
     assert code == 5 and "no subject 'P-0044' in " in err and "'hiprom subjects add P-0044'" in err, err

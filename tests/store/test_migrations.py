@@ -11,7 +11,7 @@ import pytest
 
 from hiprom.errors import StoreError
 from hiprom.store import SCHEMA_VERSION, Store
-from hiprom.store.migrations import MIGRATIONS
+from hiprom.store.migrations import MIGRATIONS, RESERVED_AT_V6
 
 SCHEMA_V1 = Path(__file__).with_name("data") / "schema_v1.sql"
 
@@ -149,10 +149,13 @@ def test_upgrading_an_sqlite_store_keeps_every_row_and_numbers_are_never_given_a
                                   "reference_readings": 0}
         assert [s.id for s in store.sessions("OLD-1")] == [2, 1] and store.session(2).analysis["series"]
         store.delete_session(2)
-        assert store.save_analysis(fixture_analysis, subject="OLD-1").id == 3
+        # Numbering goes on RESERVED_AT_V6 past the highest stored at the upgrade (2), then never back.
+        assert store.save_analysis(fixture_analysis, subject="OLD-1").id == 3 + RESERVED_AT_V6
+        store.delete_session(3 + RESERVED_AT_V6)
+        assert store.save_analysis(fixture_analysis, subject="OLD-1").id == 4 + RESERVED_AT_V6
         store.delete_session(1)  # cascades still work after the rebuild
         left = store.counts()
-        assert (left["sessions"], left["series"], left["trials"]) == (1, 1, store.session(3).n_trials)
+        assert (left["sessions"], left["series"], left["trials"]) == (1, 1, store.session(4 + RESERVED_AT_V6).n_trials)
     with sqlite3.connect(path) as conn:
         tables = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'"))
         assert all("AUTOINCREMENT" in tables[t] for t in ("subjects", "sessions", "reference_readings",
@@ -161,6 +164,49 @@ def test_upgrading_an_sqlite_store_keeps_every_row_and_numbers_are_never_given_a
         indexes = {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
         assert {"ix_sessions_subject_recorded", "ix_reference_readings_session_id",
                 "ix_exercise_results_session_id"} <= indexes
+
+
+def test_a_number_deleted_before_the_v6_upgrade_is_not_given_again(db_url: str, fixture_analysis: dict) -> None:
+    """A version 5 store (made by the old schema on SQLite; on PostgreSQL its tables were already v6's)
+    whose highest session, 2, and highest subject were deleted: a clinician wrote "session 2" on paper.
+    Before, the upgraded SQLite store numbered the next session 2 again (a note or a printed report then
+    named another person's visit); now it goes on after a reserve, and PostgreSQL after its sequence."""
+    from sqlalchemy import create_engine, text
+
+    if db_url.startswith("postgresql"):
+        with Store(db_url) as store:
+            for _ in (1, 2):
+                store.save_analysis(fixture_analysis, subject="OLD-1")
+            store.add_subject("OLD-2")
+        url = db_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    else:
+        _v1_store_with_two_sessions(Path(db_url), fixture_analysis)
+        url = f"sqlite:///{db_url}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.execute(text("INSERT INTO subjects VALUES (2, 'OLD-2', NULL, NULL, NULL, '2026-01-02 03:04:05')"))
+            for version in range(2, 6):
+                MIGRATIONS[version](conn)
+                conn.execute(text("INSERT INTO schema_version VALUES (:v, '2026-01-03 00:00:00', '0.1.0')"),
+                             {"v": version})
+        else:
+            conn.execute(text("UPDATE schema_version SET version = 5 WHERE version = :v"), {"v": SCHEMA_VERSION})
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys = ON")  # as the old hiprom deleted
+        with conn.begin():
+            conn.execute(text("DELETE FROM sessions WHERE id = 2"))
+            conn.execute(text("DELETE FROM subjects WHERE pseudonym = 'OLD-2'"))
+            assert conn.execute(text("SELECT COUNT(*) FROM series")).scalar() == 1
+    engine.dispose()
+
+    with Store(db_url) as store:
+        assert store.migrated_from == 5 and [s.id for s in store.sessions()] == [1]
+        new = store.save_analysis(fixture_analysis, subject="OLD-3")
+        assert new.id > 2 and store.subject("OLD-3").id > 2, (new.id, store.subject("OLD-3").id)
+        store.delete_session(new.id)
+        assert store.save_analysis(fixture_analysis, subject="OLD-1").id == new.id + 1
 
 
 def test_an_upgrade_that_fails_midway_leaves_the_store_as_it_was(tmp_path: Path, fixture_analysis: dict,

@@ -155,7 +155,8 @@ def test_a_reading_given_twice_is_refused_so_no_pair_counts_twice(store: Store, 
     ("text", "lines"),
     [
         ("session,instrument,left_ir\n{a},goniometer,32\n{a},ruler,30\n77,goniometer,30\n{a},goniometer,abc\n",
-         ["row 3: instrument: 'ruler'", "row 4: no session 77", "row 5: left_ir_deg: 'abc'"]),
+         ["row 3: instrument: 'ruler'", "row 4: no session 77 is stored; check the session number",
+          "row 5: left_ir_deg: 'abc'"]),
         ("session,instrument,left_ir\n{a},goniometer\nx,goniometer,3\n",
          ["row 2: 2 cells, expecting 3", "row 3: session 'x' is not a session number"]),
         ("session,instrument,left_ir,left_er\n{a},goniometer,32,5,40\n{a};goniometer;32;40\n",
@@ -178,6 +179,37 @@ def test_a_bad_csv_names_each_bad_row_and_stores_nothing(store: Store, analysis:
     for line in lines:
         assert line in message
     assert message.count("decimal comma") == sum("decimal comma" in line for line in lines)
+    assert store.counts()["reference_readings"] == 0
+
+
+def test_a_row_naming_no_stored_record_says_what_to_check_not_where_the_store_is(
+        store: Store, db_url: str, analysis: dict, hiprom, tmp_path: Path) -> None:
+    """A goniometer sheet with a mistyped session number or pseudonym. Before, its rows read 'row 2: no
+    session 99 in /home/me/.local/share/hiprom/hiprom.db' and "row 3: no subject 'P-0099' in
+    postgresql://hiprom@db.clinic/hiprom; see 'hiprom subjects list'": the server's file or database,
+    also to an API caller, and a command to type. Now each row says what to check, at the terminal and
+    in the API alike."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from hiprom.server.routes import records, references
+
+    store.save_analysis(analysis, subject="P-0042")
+    sheet = "session,subject,date,instrument,left_ir\n99,,,goniometer,30\n,P-0099,2026-02-20,goniometer,31\n"
+    rows = ["row 2: no session 99 is stored; check the session number",
+            "row 3: no subject 'P-0099' is stored; check the pseudonym, or leave the row out if hiprom did not "
+            "test them"]
+    (tmp_path / "readings.csv").write_text(sheet, encoding="utf-8")
+    code, _, err = hiprom("sessions", "reference", "--import", str(tmp_path / "readings.csv"), "--db", db_url)
+    app = FastAPI()
+    app.include_router(records.router)
+    app.include_router(references.router)
+    app.state.store = store
+    r = TestClient(app).post("/api/references/import", content=sheet, headers={"content-type": "text/csv"})
+    assert code == 2 and r.status_code == 422, (err, r.text)
+    for said in (err, r.json()["detail"]):
+        assert [line.strip() for line in said.splitlines()[1:]] == rows, said
+        assert store.where not in said and "hiprom subjects" not in said and "/api/" not in said
     assert store.counts()["reference_readings"] == 0
 
 
@@ -231,7 +263,8 @@ def test_a_sheet_s_own_names_for_the_subject_and_the_visit_date_are_read(store: 
                                     "10:40); give the session number in a session column"),
         ("P-0043,20/02/2026,14:00", "row 2: P-0043 has no session within 30 minutes of 14:00 on 2026-02-20 (#2 at "
                                     "10:00, #3 at 10:40); check the time"),
-        ("P-0099,20/02/2026,", "row 2: no subject 'P-0099' in "),
+        ("P-0099,20/02/2026,", "row 2: no subject 'P-0099' is stored; check the pseudonym, or leave the row out if "
+                               "hiprom did not test them"),
         ("P-0042,,", "row 2: no session number, nor a subject and a date to find the session by"),
         ("P-0042,20/02/26,", "row 2: date: '20/02/26' has a 2-digit year; write the year in full (2026)"),
         ("P-0042,2026-02-20,25:00", "row 2: time: '25:00' is not a time of day"),

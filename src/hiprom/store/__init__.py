@@ -8,6 +8,7 @@ for a clinic sharing records) by ``--db`` or ``HIPROM_DB_URL``; see
 from hiprom.store.location import DATA_DIR_ENV, DB_URL_ENV, data_dir, resolve_url
 from hiprom.store.records import (
     ANALYSIS_SCHEMA,
+    RecordExists,
     RecordNotFound,
     SessionFigures,
     SessionRecord,
@@ -25,6 +26,7 @@ __all__ = [
     "INSTRUMENTS",
     "MEASURES",
     "SCHEMA_VERSION",
+    "RecordExists",
     "RecordNotFound",
     "ReferenceInput",
     "ReferenceRecord",

@@ -31,10 +31,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from sqlalchemy.engine import URL
+
 from hiprom.atomic import output_error, private_dir
 from hiprom.errors import InputError, OutputError, StoreError
-from hiprom.store.engine import BUSY_TIMEOUT_MS
+from hiprom.store.engine import BUSY_TIMEOUT_MS, make_engine
 from hiprom.store.location import check_store_exists, display_url, resolve_url
+from hiprom.store.migrations import migrate
 
 
 @dataclass(frozen=True)
@@ -181,6 +184,7 @@ def restore(source: str | os.PathLike[str], db: str | os.PathLike[str] | None = 
         try:
             issued = _issued_numbers(dst)
             src.backup(dst)
+            _upgrade(url)  # a backup of an older hiprom: its counters (schema 6) made before they are set
             _never_reissue(dst, issued)
             if dst.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
                 raise StoreError(f"{target}: the restored store failed its integrity check; "
@@ -199,6 +203,15 @@ def _issued_numbers(con: sqlite3.Connection) -> dict[str, int]:
         return dict(con.execute("SELECT name, seq FROM sqlite_sequence").fetchall())
     except sqlite3.OperationalError:  # a store older than schema version 6 keeps none
         return {}
+
+
+def _upgrade(url: URL) -> None:
+    """Bring the store at ``url`` to this hiprom's schema (its counters made, :mod:`~hiprom.store.migrations`)."""
+    engine = make_engine(url)
+    try:
+        migrate(engine, display_url(url))
+    finally:
+        engine.dispose()
 
 
 def _never_reissue(con: sqlite3.Connection, issued: dict[str, int]) -> None:

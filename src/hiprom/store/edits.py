@@ -33,7 +33,7 @@ class EditStore:
         def _tx(self, write: bool = False) -> AbstractContextManager[Session]: ...
         def _find_subject(self, s: Session, ref: str | int) -> SubjectRow: ...
         def _find_session(self, s: Session, session_id: int | str) -> SessionRow: ...
-        def _check_free(self, s: Session, code: str, but: int | None = None, then: str = "") -> None: ...
+        def _check_free(self, s: Session, code: str, but: int | None = None, join: bool = False) -> None: ...
         def subject(self, ref: str | int) -> SubjectRecord: ...
         def session(self, session_id: int | str, with_analysis: bool = True) -> SessionRecord: ...
 
@@ -47,15 +47,14 @@ class EditStore:
         Raises:
             InputError: ``pseudonym`` is not a valid pseudonym, or is the subject's already.
             RecordNotFound: no subject ``ref``.
-            StoreError: another subject has ``pseudonym``.
+            RecordExists: another subject has ``pseudonym``.
         """
         code = check_pseudonym(pseudonym)
         with self._tx(write=True) as s:
             row = self._find_subject(s, ref)
             if row.pseudonym == code:
                 raise InputError(f"subject {code!r} has that pseudonym already; nothing changed")
-            self._check_free(s, code, but=row.id, then=(
-                ", or move the sessions of one to the other with 'hiprom sessions move N --subject ...'"))
+            self._check_free(s, code, but=row.id, join=True)
             row.pseudonym = code
             number = row.id
         return self.subject(number)

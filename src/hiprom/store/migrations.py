@@ -22,8 +22,10 @@ History:
 - v5: ``sessions.asymmetry_verdict``, the left/right verdict of each session, so lists can say
   "cannot tell" where ``asymmetry_flagged`` only says "not flagged".
 - v6: on SQLite, ``subjects``, ``sessions``, ``reference_readings`` and ``exercise_results``
-  rebuilt with ``AUTOINCREMENT``, so a deleted row's number is never given again
-  (PostgreSQL's serial sequences already never go back: nothing to do there).
+  rebuilt with ``AUTOINCREMENT``, so a deleted row's number is never given again, and their
+  numbering carried on :data:`RESERVED_AT_V6` past the highest stored, over any number the
+  store gave before and no longer holds (PostgreSQL's serial sequences already never go back:
+  nothing to do there).
 
 SQLite migrations run with foreign keys off (``PRAGMA foreign_keys`` cannot
 change inside a transaction, so it is set just before it): dropping a table
@@ -146,6 +148,17 @@ def _v5_asymmetry_verdict(conn: Connection) -> None:
 _V6_TABLES = ("subjects", "sessions", "reference_readings", "exercise_results")
 """The tables whose numbers users see (in reports, URLs, CSV imports, ``delete`` commands)."""
 
+RESERVED_AT_V6 = 1000
+"""Numbers an SQLite store's v6 upgrade leaves unused after the highest it holds, in each of :data:`_V6_TABLES`.
+
+Before v6, SQLite numbered a new row one past the highest stored, and the store
+kept no trace of rows deleted from the top (their trials, series and readings
+went with them): session 12, deleted, would be given again to the next visit, while a clinician's
+note or a printed report still says "session 12". The upgrade cannot tell how
+many numbers were given and deleted so, so it leaves this many unused: the
+first session saved after the upgrade of a store whose highest is 11 is 1012.
+"""
+
 
 def _v6_ids_never_reused(conn: Connection) -> None:
     """v6: SQLite gives a deleted row's id again unless the table is AUTOINCREMENT; rebuild those tables."""
@@ -160,13 +173,14 @@ def _rebuild_autoincrement(conn: Connection, name: str) -> None:
 
     SQLite's way to change a table: a new one, the rows copied with their
     ids, the old one dropped, the new one renamed, its indexes made again.
-    Copying explicit ids sets ``sqlite_sequence`` to the highest, so the next
-    number follows the highest stored (a number deleted before this upgrade
-    from the top may still come back once; none after it).
+    Its counter (``sqlite_sequence``) then goes on after the highest number
+    the table ever gave: the old counter where the table kept one already,
+    else :data:`RESERVED_AT_V6` past the highest stored.
     """
     indexes = [sql for (sql,) in conn.execute(
         text("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t AND sql IS NOT NULL"),
         {"t": name})]
+    kept = _sqlite_counter(conn, name)
     reflected = MetaData()  # holds the tables its foreign keys name too
     old = Table(name, reflected, autoload_with=conn)
     draft = f"_v6_{name}"
@@ -180,6 +194,18 @@ def _rebuild_autoincrement(conn: Connection, name: str) -> None:
     conn.execute(text(f'ALTER TABLE "{draft}" RENAME TO "{name}"'))
     for sql in indexes:
         conn.execute(text(sql))
+    highest = conn.execute(text(f'SELECT MAX(id) FROM "{name}"')).scalar() or 0
+    issued = kept if kept is not None else highest + RESERVED_AT_V6
+    conn.execute(text("DELETE FROM sqlite_sequence WHERE name = :t"), {"t": name})
+    conn.execute(text("INSERT INTO sqlite_sequence (name, seq) VALUES (:t, :n)"), {"t": name, "n": issued})
+
+
+def _sqlite_counter(conn: Connection, name: str) -> int | None:
+    """The highest number table ``name`` has given, if it is ``AUTOINCREMENT`` already (else ``None``)."""
+    sql = conn.execute(text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :t"), {"t": name}).scalar()
+    if "AUTOINCREMENT" not in (sql or "").upper():
+        return None
+    return conn.execute(text("SELECT seq FROM sqlite_sequence WHERE name = :t"), {"t": name}).scalar() or 0
 
 
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {

@@ -29,18 +29,22 @@ _LISTED_BY = {"subject": ("'hiprom subjects list'", "GET /api/subjects"),
 """Where the records of each kind are listed: the CLI command, and the API route."""
 
 
-class RecordNotFound(StoreError):
-    """No subject, session or reference reading has the id the user gave.
+class RecordError(StoreError):
+    """A finding about the records, said once and given in two forms.
 
     ``str(exc)`` is for the machine's owner at a terminal (the database file,
-    the command that lists them); ``exc.api`` is the same finding for an API
-    caller (the page, a script): the route that lists them, not the server's
-    file path or a command to type.
+    the command to type); ``exc.api`` is the same finding for an API caller
+    (the page, a script): the route to call, not the server's file path or a
+    command to type.
     """
 
     def __init__(self, message: str, api: str | None = None) -> None:
         super().__init__(message)
         self.api = message if api is None else api
+
+
+class RecordNotFound(RecordError):
+    """No subject, session or reference reading has the id the user gave."""
 
     @classmethod
     def of(cls, kind: str, ref: Any, where: str, *, add_subject: bool = False) -> RecordNotFound:
@@ -51,6 +55,27 @@ class RecordNotFound(StoreError):
         then_cli = f", or add a new person first ('hiprom subjects add {ref}')" if add_subject else ""
         then_api = ", or add a new person first (POST /api/subjects)" if add_subject else ""
         return cls(f"{missing} in {where}; see {cli}{then_cli}", api=f"{missing}; see {route}{then_api}")
+
+
+class RecordExists(RecordError):
+    """Another subject has the pseudonym asked for (in these or other capitals or accents)."""
+
+    @classmethod
+    def pseudonym(cls, taken: str, *, alike: bool, join: bool = False) -> RecordExists:
+        """``subject 'P-0043' already exists; choose another pseudonym`` and its API form.
+
+        ``alike``: ``taken`` differs from the pseudonym asked for only in capitals or accents.
+        ``join``: add how to join two subjects who are one person, by moving the sessions of one
+        to the other (``hiprom sessions move``; ``PATCH /api/sessions/{id}`` for an API caller).
+        """
+        also = " (pseudonyms that differ only in capitals or accents name one person)" if alike else ""
+        refused = f"subject {taken!r} already exists{also}; choose another pseudonym"
+        if not join:
+            return cls(refused)
+        move = ", or move the sessions of one to the other"
+        body = json.dumps({"subject": taken}, ensure_ascii=False)
+        return cls(f"{refused}{move} with 'hiprom sessions move N --subject ...'",
+                   api=f"{refused}{move} with PATCH /api/sessions/{{id}} and {body}")
 
 
 def check_analysis(analysis: Any, where: str = "analysis") -> dict[str, Any]:

@@ -160,12 +160,12 @@ class _Sessions:
         self._subjects: dict[str, str] = {}
 
     def of(self, visit: Visit) -> str:
-        """The number of the session ``visit`` names (``InputError``/``RecordNotFound`` saying why none)."""
+        """The number of the session ``visit`` names (``InputError`` saying why none, in a row's words)."""
         subject = None if visit.subject is None else self._pseudonym(visit.subject)
         if visit.session is not None:
             session = self._by_id.get(record_id(visit.session) or -1)
             if session is None:
-                raise RecordNotFound(f"no session {visit.session} in {self._store.where}")
+                raise InputError(f"no session {visit.session} is stored; check the session number")
             if subject is not None and session.subject != subject:
                 whose = f"{session.subject}'s" if session.subject else "saved without a subject"
                 raise InputError(f"session {session.id} is {whose}, not {subject}'s; check the session number")
@@ -177,9 +177,15 @@ class _Sessions:
         return str(self._on_day(subject, visit.day, visit.at).id)
 
     def _pseudonym(self, text: str) -> str:
-        """The stored pseudonym ``text`` names, by the store's one rule (other capitals or accents alike)."""
+        """The stored pseudonym ``text`` names, by the store's one rule (other capitals or accents alike).
+
+        A row's words, for the terminal and the API alike: what to check, never the store's file."""
         if text not in self._subjects:
-            self._subjects[text] = self._store.subject(text).pseudonym
+            try:
+                self._subjects[text] = self._store.subject(text).pseudonym
+            except RecordNotFound:
+                raise InputError(f"no subject {text!r} is stored; check the pseudonym, or leave the row out "
+                                 "if hiprom did not test them") from None
         return self._subjects[text]
 
     def _on_day(self, subject: str, day: date, at: time | None) -> SessionFigures:

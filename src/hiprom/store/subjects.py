@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select
 
-from hiprom.errors import InputError, StoreError
+from hiprom.errors import InputError
 from hiprom.parsing import check_text, record_id
 from hiprom.store.records import (
+    RecordExists,
     RecordNotFound,
     SubjectRecord,
     check_pseudonym,
@@ -57,7 +58,7 @@ class SubjectStore:
 
         Raises:
             InputError: the pseudonym or birth date is malformed.
-            StoreError: a subject with this pseudonym exists.
+            RecordExists: a subject has this pseudonym (in any capitals or accents).
         """
         code = check_pseudonym(pseudonym) if pseudonym is not None else f"S-{secrets.token_hex(3).upper()}"
         dob = parse_date_of_birth(date_of_birth)
@@ -115,20 +116,19 @@ class SubjectStore:
             s.execute(delete(SubjectRow).where(SubjectRow.id == row.id))
             return n
 
-    def _check_free(self, s: Session, code: str, but: int | None = None, then: str = "") -> None:
+    def _check_free(self, s: Session, code: str, but: int | None = None, join: bool = False) -> None:
         """Refuse ``code`` as a new pseudonym while a subject (other than number ``but``) has it, also
         in other capitals or accents (:func:`_alike`): the one rule of ``subjects add`` and ``rename``.
 
         Raises:
-            StoreError: "subject 'P-0042' already exists ...; choose another pseudonym" and ``then``.
+            RecordExists: "subject 'P-0042' already exists ...; choose another pseudonym" (and, with
+                ``join``, how to move the sessions of one to the other).
         """
         exact = s.scalar(select(SubjectRow.id).where(SubjectRow.pseudonym == code))
         taken = [code] if exact is not None and exact != but else []
         taken = taken or [row.pseudonym for row in _alike(s, code) if row.id != but]
         if taken:
-            also = "" if taken == [code] else (" (pseudonyms that differ only in capitals or accents "
-                                               "name one person)")
-            raise StoreError(f"subject {taken[0]!r} already exists{also}; choose another pseudonym{then}")
+            raise RecordExists.pseudonym(taken[0], alike=taken != [code], join=join)
 
     def _find_subject(self, s: Session, ref: str | int) -> SubjectRow:
         """The one resolver of a subject reference: a number form is always a number.

@@ -37,7 +37,7 @@ from hiprom.assessment.schema import Analysis
 from hiprom.errors import HipromError, InputError, StoreError
 from hiprom.server.deps import PaperDep
 from hiprom.server.errors import responses
-from hiprom.store import RecordNotFound, Store
+from hiprom.store import RecordExists, RecordNotFound, Store
 from hiprom.store.records import PSEUDONYM_MAX, SessionBase, pseudonym_problem
 
 router = APIRouter(prefix="/api", tags=["records"], responses=responses(503))
@@ -59,15 +59,18 @@ StoreDep = Annotated[Store, Depends(get_store)]
 
 @contextlib.contextmanager
 def _http_errors() -> Iterator[None]:
-    """Turn hiprom errors into HTTP statuses with the one-line message as detail."""
+    """Turn hiprom errors into HTTP statuses with the one-line message as detail (a record's finding in its
+    API form: the route to call, not the command to type)."""
     try:
         yield
     except RecordNotFound as exc:
         raise HTTPException(404, exc.api) from None
+    except RecordExists as exc:
+        raise HTTPException(409, exc.api) from None
     except InputError as exc:
         raise HTTPException(422, str(exc)) from None
     except StoreError as exc:
-        raise HTTPException(409 if "already exists" in str(exc) else 503, str(exc)) from None
+        raise HTTPException(503, str(exc)) from None
     except HipromError as exc:
         raise HTTPException(501, str(exc)) from None
 
