@@ -18,11 +18,12 @@ from hiprom.batch.dask_backend import (NoWorkerFitError, SchedulerLostError, che
 from hiprom.batch.discover import Job, discover, largest_first
 from hiprom.batch.local import LocalPool, available_cores
 from hiprom.batch.outputs import (OUT_HINT, BatchOptions, EarlierOutput, OutputPaths, adopt_earlier, earlier_outputs,
-                                  finished_row, remove_stale_parts)
+                                  finished_row, recorded_model, remove_stale_parts)
 from hiprom.batch.progress import Reporter, RichReporter
 from hiprom.batch.summary import SummaryRow, read_summary, write_summary, write_trials
 from hiprom.errors import HipromError, InputError, ModelError, OutputPlaceError
 from hiprom.overwrite import check_replaceable
+from hiprom.pose.models import same_model
 
 SUMMARY_NAME = "summary.csv"
 TRIALS_NAME = "trials.csv"
@@ -231,12 +232,20 @@ def run_batch(
     with _out_dir_lock(out), _stop_signals_as_interrupt():
         todo: list[Job] = []
         earlier: list[EarlierOutput] | None = None
+        # On a cluster the workers' model, not this machine's, makes the figures: an input done with
+        # another model than this machine's (or when it has none) is done if the workers have that one.
+        done_with: dict[str, tuple[SummaryRow, str | None]] = {}
+        any_model = bool(scheduler)
         for job in jobs:
-            row = None if redo else finished_row(job, out, options)
+            row = None if redo else finished_row(job, out, options, any_model)
             if row is None and not redo:
                 if earlier is None:  # read once, and only when something is not done under its name
                     earlier = earlier_outputs(out, {j.stem for j in jobs})
-                row = adopt_earlier(job, out, options, earlier)
+                row = adopt_earlier(job, out, options, earlier, any_model)
+            if row is not None and any_model and not job.is_recording and not same_model(
+                    recorded_model(job, out), options.settings_for(job).get("model")):
+                done_with[job.rel] = (row, recorded_model(job, out))
+                row = None
             if row is None:
                 todo.append(job)
             else:
@@ -250,7 +259,7 @@ def run_batch(
         with reporter:
             try:
                 if scheduler:
-                    run_dask(todo, out, options, scheduler, reporter, rows)
+                    run_dask(todo, out, options, scheduler, reporter, rows, done_with)
                 else:
                     LocalPool(out, options, workers or available_cores(), reporter).run(todo, rows)
             except KeyboardInterrupt as exc:
