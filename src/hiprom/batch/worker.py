@@ -104,7 +104,7 @@ def _progress_for(job: Job) -> Callable[[int, int | None], None] | None:
             raise BatchStopped()
         now = time.monotonic()
         if _events is not None and now - last[0] >= _PROGRESS_EVERY_S:
-            _events.put(("frames", job.rel, int(frames_done) - last[1]))
+            _events.put(("frames", job.rel, int(frames_done) - last[1], total))
             last[0], last[1] = now, int(frames_done)
 
     return progress
