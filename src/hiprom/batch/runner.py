@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import csv
 import os
@@ -15,7 +16,7 @@ from pathlib import Path
 from hiprom.atomic import check_not_source, output_error, private_dir
 from hiprom.batch.dask_backend import (NoWorkerFitError, SchedulerLostError, check_scheduler, import_distributed,
                                        run_dask)
-from hiprom.batch.discover import Job, discover, largest_first
+from hiprom.batch.discover import Job, discover, largest_first, left_out_note
 from hiprom.batch.local import LocalPool, available_cores
 from hiprom.batch.outputs import (OUT_HINT, BatchOptions, EarlierOutput, OutputPaths, adopt_earlier, earlier_outputs,
                                   finished_row, recorded_model, remove_stale_parts)
@@ -219,7 +220,11 @@ def run_batch(
         # Before searching the inputs (minutes for thousands of files on a network share). A batch that
         # finished before is searched first: it may have nothing to do, and then needs no scheduler.
         check_scheduler(scheduler)
-    jobs = discover(inputs, out, patterns)
+    left_out: collections.Counter[str] = collections.Counter()
+    jobs = discover(inputs, out, patterns, left_out)
+    note = left_out_note(left_out)
+    if note is not None:  # said before the work, so that a user can stop and choose them
+        Reporter().note(note)
     # An input inside OUT_DIR under an output's name would be overwritten by its own analysis.
     check_not_source([p for job in jobs for p in OutputPaths.of(out, job.stem).files], [job.path for job in jobs],
                      hint=OUT_HINT)
