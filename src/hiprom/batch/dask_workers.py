@@ -164,8 +164,10 @@ class Tasks:
         for worker, answer in answers.items():
             if isinstance(answer, OSError):  # gone meanwhile: next look
                 continue
-            fault, unseen, model = (_cannot_run_here(answer, self.options), [], None) if isinstance(answer, BaseException) \
-                else answer
+            if isinstance(answer, BaseException):
+                fault, unseen, model = _cannot_run_here(answer, self.options), [], None
+            else:
+                fault, unseen, model = answer
             if fault is not None:
                 self._set_aside(worker, fault, set(info))
                 continue
