@@ -78,3 +78,32 @@ def test_each_failure_is_one_line_in_a_log_file(recordings: Path, tmp_path: Path
     assert done.returncode == 1, done.stderr
     failed = [line for line in done.stderr.splitlines() if line.startswith("failed ")]
     assert len(failed) == 1 and failed[0].endswith("or re-export it as .mp4"), done.stderr
+
+
+def test_files_left_out_of_the_folders_are_said_in_one_line(recordings: Path, tmp_path: Path, capsys) -> None:
+    """A researcher's folder of a thousand files: those not taken for their ending (a camera's .MXF, notes,
+    photos) were missing from summary.csv without a word. Hidden files (.DS_Store) are left out silently."""
+    for name in ("notes.txt", "photo.JPG", "site2/clip.MXF", "site2/clip2.mxf", ".DS_Store"):
+        (recordings / name).parent.mkdir(exist_ok=True)
+        (recordings / name).write_bytes(b"x")
+    code, err = _batch(capsys, str(recordings), "-o", str(tmp_path / "out"), "--workers", "1", "--no-progress")
+    assert code == 0, err
+    assert err.splitlines()[0] == (
+        "hiprom: left out 4 files in the input folders: not videos or .landmarks.npz recordings by their ending "
+        "(2 .mxf, 1 .txt, 1 .jpg); to analyse such files, name them as inputs or choose them with --glob")
+    code, err = _batch(capsys, str(recordings), "-o", str(tmp_path / "out2"), "--glob", "*.landmarks.npz",
+                       "--no-progress")
+    assert code == 0 and "left out" not in err, err  # files chosen by pattern: the others are the user's choice
+
+
+def test_ctrl_c_says_how_to_continue(recordings: Path, tmp_path: Path, capsys, monkeypatch) -> None:
+    """Before: 'hiprom: interrupted' alone after Ctrl-C, while SIGTERM said to run the same command again."""
+    from hiprom.batch import runner
+
+    def interrupted(inputs, out_dir, **kwargs):
+        return runner.BatchResult(rows=[], summary_path=Path(out_dir) / "summary.csv", interrupted=True)
+
+    monkeypatch.setattr(runner, "run_batch", interrupted)
+    code, err = _batch(capsys, str(recordings), "-o", str(tmp_path / "out"))
+    assert code == 130
+    assert err.splitlines()[-1] == "hiprom: interrupted; run the same command again to continue"

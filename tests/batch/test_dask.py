@@ -393,8 +393,8 @@ def test_a_worker_check_that_hangs_sets_the_worker_aside(monkeypatch) -> None:
 
     monkeypatch.setattr(dask_workers, "CHECK_TIMEOUT_S", 0.2)
     monkeypatch.setattr(dask_workers, "check_worker", lambda options, samples: time.sleep(1))
-    fault, unseen = asyncio.run(dask_workers._check_here(BatchOptions.create(), [Path("/data/site1/p.mp4")]))
-    assert isinstance(fault, ConfigError) and unseen == []
+    fault, unseen, model = asyncio.run(dask_workers._check_here(BatchOptions.create(), [Path("/data/site1/p.mp4")]))
+    assert isinstance(fault, ConfigError) and unseen == [] and model is None
     assert str(fault).startswith("it did not finish the batch's check of its setup within 0 s")
 
 
@@ -414,7 +414,7 @@ def test_a_worker_where_hiprom_cannot_run_is_set_aside(tmp_path: Path) -> None:
         loop=None,
         scheduler_info=lambda n_workers: {"workers": {"tcp://bare:1": {"nthreads": 1}, "tcp://good:2": {"nthreads": 1}}},
         run=lambda *args, **kwargs: {"tcp://bare:1": Exception("ModuleNotFoundError('No module named hiprom')"),
-                                     "tcp://good:2": (None, [])},
+                                     "tcp://good:2": (None, [], None)},
         submit=lambda *args, workers, **kwargs: submitted.append(workers) or object())
     reporter = Reporter()
     reporter.note = notes.append

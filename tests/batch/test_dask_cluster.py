@@ -344,6 +344,59 @@ def test_the_machine_submitting_to_a_cluster_needs_no_model(short_clips: Path, m
     assert "2 inputs: 0 ok, 2 already done, 0 failed" in capsys.readouterr().err
 
 
+def _repacked(model_path: Path, folder: Path) -> Path:
+    """A folder holding another file under the official name: the model re-packed (a zip comment added),
+    loadable, of another size and hash; what a clinic's own copy of the model may be."""
+    import zipfile
+
+    folder.mkdir()
+    copy = folder / model_path.name
+    copy.write_bytes(model_path.read_bytes())
+    with zipfile.ZipFile(copy, "a") as bundle:
+        bundle.comment = b"re-packed"
+    return folder
+
+
+@pytest.mark.footage
+@pytest.mark.model
+def test_what_the_workers_did_stays_done_until_the_model_really_changes(
+        short_clips: Path, tmp_path: Path, model_path: Path, monkeypatch, capsys) -> None:
+    """The worker's model is another file under the official name. Before, the marker recorded the
+    client's idea of the model (its own file's name and size, else the official size): the same command
+    from a laptop without the model analysed both inputs again ('2 inputs: 2 ok, 0 already done'), although
+    the worker's model had not changed. Now the marker records the hash of the file the worker used."""
+    from hiprom.cli.main import main
+
+    repacked = _repacked(model_path, tmp_path / "repacked")
+    cluster = Cluster(tmp_path, n_workers=1, envs=[{"HIPROM_MODEL_DIR": str(repacked)}])
+    out = tmp_path / "out"
+    argv = ["batch", str(short_clips / "clip0.mp4"), str(short_clips / "clip1.mp4"), "-o", str(out),
+            "--scheduler", cluster.address, "--no-progress"]
+
+    def run(model_dir: Path) -> str:
+        monkeypatch.setenv("HIPROM_MODEL_DIR", str(model_dir))
+        code = main(argv)
+        err = capsys.readouterr().err
+        assert code == 0, err
+        return next(line for line in err.splitlines() if " inputs: " in line)
+
+    try:
+        for name, value in _without_model(tmp_path).items():
+            monkeypatch.setenv(name, value)
+        laptop = tmp_path / "empty"
+        assert run(repacked).startswith("2 inputs: 2 ok, 0 already done")  # the client has the worker's file
+        assert run(laptop).startswith("2 inputs: 0 ok, 2 already done")  # before: 2 ok, redone
+        assert run(repacked).startswith("2 inputs: 0 ok, 2 already done")
+        # The official file, at a path the worker sees too: the worker uses it, the model really changed.
+        assert run(model_path.parent).startswith("2 inputs: 2 ok, 0 already done")
+        marker = json.loads((out / "clip0.done.json").read_text())
+        assert marker["settings"]["model"].startswith(f"{model_path.name}:{model_path.stat().st_size}:sha256=")
+        # From the laptop again the worker would use its re-packed file: redone (before: skipped).
+        assert run(laptop).startswith("2 inputs: 2 ok, 0 already done")
+    finally:
+        cluster.stop()
+
+
 @pytest.mark.model
 def test_once_a_worker_is_set_aside_the_tasks_follow_workers_that_come_and_go(
         tmp_path: Path, model_path: Path, monkeypatch, capfd) -> None:

@@ -270,3 +270,31 @@ def test_a_failed_write_leaves_none_of_the_inputs_outputs(recordings: Path, tmp_
     with pytest.raises(OutputError, match="No space left"):
         write_outputs(job, out, BatchOptions.create(), input_fingerprint(job.path), rec, analysis)
     assert not [p for p in out.rglob("*") if p.is_file()]
+
+
+def test_a_video_is_done_with_the_same_model_file_and_redone_with_another_of_its_name_and_size(
+        done, tmp_path: Path) -> None:
+    """The marker records the model file's hash: before, its name and size only, so another bundle of the
+    official name and size (another version, re-packed) counted as the same model."""
+    from hiprom.batch import Job
+    from hiprom.pose.models import model_id
+
+    _, _, _, _, analysis = done
+    rec = analyze_path(done[0].path)[0]
+    models = {}
+    for name, content in (("a", b"model one"), ("b", b"model two"), ("copy", b"model one")):
+        (tmp_path / name).mkdir()
+        models[name] = tmp_path / name / "pose_landmarker_full.task"
+        models[name].write_bytes(content)
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"a video")
+    job, out = Job(path=video, rel="clip.mp4", stem="clip"), tmp_path / "out-video"
+    options = BatchOptions.create(model=models["a"])
+    write_outputs(job, out, options, input_fingerprint(video), rec, analysis, model_id(models["a"]))
+    assert finished_row(job, out, BatchOptions.create(model=models["copy"])) is not None  # the same bytes elsewhere
+    assert finished_row(job, out, BatchOptions.create(model=models["b"])) is None  # same name and size, other bytes
+    marker = OutputPaths.of(out, job.stem).marker
+    before = json.loads(marker.read_text())
+    before["settings"]["model"] = f"pose_landmarker_full.task:{len(b'model one')}"  # as written before the hash
+    marker.write_text(json.dumps(before))
+    assert finished_row(job, out, options) is not None  # an upgrade redoes nothing

@@ -151,19 +151,32 @@ def test_nothing_reachable_gives_one_message_with_what_was_tried_and_how_to_fix(
     assert "\n" not in message
 
 
-def test_model_here_finds_without_downloading_and_model_key_names_the_official_file(model_env, tmp_path):
+def test_model_here_finds_without_downloading(model_env, tmp_path):
     """For a batch on a Dask cluster: the submitting machine may lack the model (downloads are allowed
-    here, yet none is tried), and its marker then records the official file's name and size."""
-    from hiprom.pose.models import model_here, model_key
+    here, yet none is tried)."""
+    from hiprom.pose.models import model_here
 
     assert model_here(None) is None and model_here("lite") is None
     assert not model_env.cache_dir.exists()  # nothing downloaded
     assert model_here(str(tmp_path / "only-on-workers.task")) is None
-    assert model_key(None) == f"pose_landmarker_full.task:{OFFICIAL['full'][0]}"
-    assert model_key("lite") == f"pose_landmarker_lite.task:{OFFICIAL['lite'][0]}"
-    assert model_key("/cluster/models/mine.task") == "/cluster/models/mine.task"
     with pytest.raises(ModelError, match="unknown model 'fulll'"):
         model_here("fulll")
     placed = _place(model_env.model_dir)
     assert model_here(None) == placed
-    assert model_key(placed) == f"pose_landmarker_full.task:{placed.stat().st_size}"
+
+
+def test_model_id_tells_files_of_one_name_and_size_apart(tmp_path):
+    """What a batch's marker records of the model: two files of the same name and size are different
+    models when their bytes differ; a marker of before the hash (name:size) still matches its file."""
+    import hashlib
+
+    from hiprom.pose.models import model_id, same_model
+
+    a, b = _place(tmp_path / "a", seed=0), _place(tmp_path / "b", seed=1)
+    assert a.stat().st_size == b.stat().st_size
+    ida, idb = model_id(a), model_id(b)
+    assert ida == f"pose_landmarker_full.task:{a.stat().st_size}:sha256={hashlib.sha256(a.read_bytes()).hexdigest()}"
+    assert ida != idb and not same_model(ida, idb)
+    assert same_model(f"pose_landmarker_full.task:{a.stat().st_size}", ida)
+    assert not same_model(f"pose_landmarker_full.task:{a.stat().st_size + 1}", ida)
+    assert not same_model(None, ida) and same_model(None, None)

@@ -24,7 +24,7 @@ import contextlib
 import logging
 import socket
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ from hiprom.batch.outputs import BatchOptions, input_fingerprint, write_outputs
 from hiprom.batch.progress import Reporter
 from hiprom.batch.summary import SummaryRow
 from hiprom.batch.dask_workers import NoWorkerFitError, Tasks
-from hiprom.batch.worker import BatchStopped, compute, failure_message, not_seen, worker_fault
+from hiprom.batch.worker import BatchStopped, compute, failure_message, model_used, not_seen, worker_fault
 from hiprom.errors import ConfigError, OutputPlaceError, missing_extra
 
 __all__ = ["NoWorkerFitError", "SchedulerLostError", "check_scheduler", "import_distributed", "remote_analyze",
@@ -85,7 +85,8 @@ def _quiet_dask_logs() -> Iterator[None]:
 def remote_analyze(job: Job, options: BatchOptions) -> tuple[str, Any, Any]:
     """The task run on a Dask worker.
 
-    Returns ``("ok", recording, analysis)``, ``("failed", message, None)`` when the input
+    Returns ``("ok", (recording, model), analysis)`` (``model``: :func:`~hiprom.batch.worker.model_used`,
+    the hash of this worker's model file, for the marker), ``("failed", message, None)`` when the input
     fails, ``("unfit", worker address, fault)`` when this worker's setup is at fault
     (:func:`~hiprom.batch.worker.worker_fault`: another hiprom version, the pose model
     missing or unloadable here), so the batch sets the worker aside instead of charging the
@@ -107,7 +108,7 @@ def remote_analyze(job: Job, options: BatchOptions) -> tuple[str, Any, Any]:
         try:
             with one_pass():
                 recording, analysis = compute(job, options, _stop_when_released())
-            return ("ok", recording, analysis)
+            return ("ok", (recording, model_used(job, options)), analysis)
         except BatchStopped:  # nobody waits for this result
             return ("failed", "the batch was interrupted before this input finished", None)
         except Exception as exc:  # one bad input must never fail the whole graph
@@ -304,8 +305,12 @@ def _completed(tasks: Tasks, reporter: Reporter) -> Iterator[tuple[Any, Any]]:
 
 @_quiet_dask_logs()
 def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address: str,
-             reporter: Reporter, rows: dict[str, SummaryRow]) -> None:
+             reporter: Reporter, rows: dict[str, SummaryRow],
+             done_with: Mapping[str, tuple[SummaryRow, str | None]] | None = None) -> None:
     """Analyse ``jobs`` on the cluster at ``address``, filling ``rows`` (by ``Job.rel``).
+
+    ``done_with``: jobs done by an earlier run with a model this machine cannot vouch for,
+    skipped when the workers have that model (:class:`~hiprom.batch.dask_workers.Tasks`).
 
     On Ctrl-C the tasks are cancelled, unfinished jobs get ``interrupted``
     rows and the ``KeyboardInterrupt`` is re-raised; the same when OUT_DIR
@@ -327,7 +332,8 @@ def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address:
         reporter.finished(job, row)
 
     tasks = Tasks(distributed, client, options, address, reporter, jobs, remote_analyze,
-                  refuse=lambda job, message: finish(job, SummaryRow.failed(job.rel, message)))
+                  refuse=lambda job, message: finish(job, SummaryRow.failed(job.rel, message)),
+                  done_with=done_with, skip=finish)
     fingerprints: dict[str, dict[str, int]] = {}
     try:
         for job in jobs:
@@ -356,7 +362,8 @@ def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address:
                     continue
                 if status == "ok":
                     tasks.fill()  # the next input runs while this one's outputs are written
-                    row = write_outputs(job, out_dir, options, fingerprints[job.rel], payload, detail)
+                    recording, model = payload
+                    row = write_outputs(job, out_dir, options, fingerprints[job.rel], recording, detail, model)
                 else:
                     row = SummaryRow.failed(job.rel, payload)
             except distributed.KilledWorker:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +28,10 @@ from hiprom.batch.discover import Job
 from hiprom.batch.local import CRASH_MESSAGE
 from hiprom.batch.outputs import BatchOptions
 from hiprom.batch.progress import Reporter
+from hiprom.batch.summary import SummaryRow
 from hiprom.batch.worker import check_worker, unseen_fault
 from hiprom.errors import ConfigError, HipromError
+from hiprom.pose.models import same_model
 
 
 class NoWorkerFitError(ConfigError):
@@ -48,7 +50,8 @@ CHECK_TIMEOUT_S = 120.0
 """Seconds a worker's check may take (a cold start loads MediaPipe and the model) before it is set aside."""
 
 
-async def _check_here(options: BatchOptions, samples: Sequence[Path]) -> tuple[HipromError | None, list[Path]]:
+async def _check_here(options: BatchOptions,
+                      samples: Sequence[Path]) -> tuple[HipromError | None, list[Path], str | None]:
     """:func:`check_worker` on a Dask worker (sent by ``Client.run``), off its event loop.
 
     A check that hangs (a folder on a stale network mount) sets the worker aside after
@@ -58,7 +61,7 @@ async def _check_here(options: BatchOptions, samples: Sequence[Path]) -> tuple[H
         return await asyncio.wait_for(asyncio.to_thread(check_worker, options, samples), CHECK_TIMEOUT_S)
     except TimeoutError:
         return ConfigError(f"it did not finish the batch's check of its setup within {CHECK_TIMEOUT_S:.0f} s (a "
-                           "folder that does not answer, such as a stale network mount?)"), []
+                           "folder that does not answer, such as a stale network mount?)"), [], None
 
 
 def _cannot_run_here(exc: BaseException, options: BatchOptions) -> ConfigError:
@@ -81,12 +84,19 @@ class Tasks:
         remote: the task function, ``remote(job, options)``.
         refuse: called with an input and its failure message when no fit worker sees it, or
             its workers all went away while analysing it too many times.
+        done_with: inputs an earlier run did with another model than this machine's (or this
+            machine has none): ``Job.rel`` -> its ``skipped`` row and the model its marker records.
+            Such an input is skipped, through ``skip``, when a worker that may take it has that
+            model, and analysed again otherwise.
+        skip: called with such an input and its row.
     """
 
     def __init__(self, distributed: Any, client: Any, options: BatchOptions, address: str, reporter: Reporter,
-                 jobs: Sequence[Job], remote: Callable[..., Any], refuse: Callable[[Job, str], None]) -> None:
+                 jobs: Sequence[Job], remote: Callable[..., Any], refuse: Callable[[Job, str], None],
+                 done_with: Mapping[str, tuple[SummaryRow, str | None]] | None = None,
+                 skip: Callable[[Job, SummaryRow], None] | None = None) -> None:
         self.client, self.options, self.address, self.reporter = client, options, address, reporter
-        self.remote, self.refuse = remote, refuse
+        self.remote, self.refuse, self.done_with, self.skip = remote, refuse, dict(done_with or {}), skip
         # Results are fetched as each task finishes, in the background: one whose worker died before the
         # client had it is computed again, and a wait for it in the batch's own thread blocked for ever once
         # the task's workers were all gone (a file that kills its worker, on a cluster that restarts them).
@@ -96,6 +106,7 @@ class Tasks:
         self.where: dict[Any, frozenset[str]] = {}  # future -> the workers it was restricted to
         self.fit: dict[str, int] = {}  # worker -> its threads: checked fit, present at the last look
         self.set_aside: dict[str, HipromError] = {}  # worker address -> its fault
+        self.models: dict[str, str | None] = {}  # worker -> the model_id of its pose model, as its check found it
         self.samples = sorted({job.path.parent: job.path for job in reversed(jobs)}.values())  # one per folder
         self.unseen_folders: dict[str, set[Path]] = {}  # worker -> the input folders it does not see
         self.unseen_files: dict[str, set[str]] = {}  # Job.rel -> the workers that do not see it
@@ -119,6 +130,11 @@ class Tasks:
         while self.queue and len(self.jobs) < sum(self.fit.values()):
             job = self.queue.popleft()
             allowed = self.allowed(job)
+            done = self.done_with.pop(job.rel, None)
+            if done is not None and self.skip is not None and any(
+                    same_model(done[1], self.models.get(w)) for w in allowed):
+                self.skip(job, done[0])  # the model it was done with is the one these workers use
+                continue
             if not allowed:
                 self.refuse(job, f"no Dask worker sees {job.path}, which the batch found on its own machine; every "
                                  "Dask worker must see each input at that path (a shared or identically mounted folder)")
@@ -148,11 +164,15 @@ class Tasks:
         for worker, answer in answers.items():
             if isinstance(answer, OSError):  # gone meanwhile: next look
                 continue
-            fault, unseen = (_cannot_run_here(answer, self.options), []) if isinstance(answer, BaseException) else answer
+            if isinstance(answer, BaseException):
+                fault, unseen, model = _cannot_run_here(answer, self.options), [], None
+            else:
+                fault, unseen, model = answer
             if fault is not None:
                 self._set_aside(worker, fault, set(info))
                 continue
             self.fit[worker] = max(1, int(info.get(worker, {}).get("nthreads", 1)))
+            self.models[worker] = model
             if unseen:
                 self.unseen_folders[worker] = {path.parent for path in unseen}
                 n = len(unseen) - 1

@@ -9,6 +9,7 @@ their whole file name as the stem instead (``OUT/clip.mp4.analysis.json``).
 
 from __future__ import annotations
 
+import collections
 import fnmatch
 import os
 from collections.abc import Iterable, Sequence
@@ -18,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from hiprom.errors import InputError
 from hiprom.parsing import printable_name
 from hiprom.recording import SUFFIX as RECORDING_SUFFIX
+from hiprom.rounding import counted
 from hiprom.source import VIDEO_SUFFIXES, file_kind  # noqa: F401 - re-exported for callers and tests
 
 
@@ -74,9 +76,12 @@ def _file_id(path: Path) -> tuple[int, int] | None:
     return (st.st_dev, st.st_ino)
 
 
-def _walk(folder: Path, exclude: Path | None, patterns: Sequence[str],
-          seen: set[tuple[int, int]]) -> Iterable[Path]:
-    """Files wanted under ``folder``, following links to folders, each folder once (no loops)."""
+def _walk(folder: Path, exclude: Path | None, patterns: Sequence[str], seen: set[tuple[int, int]],
+          left_out: collections.Counter[str] | None = None) -> Iterable[Path]:
+    """Files wanted under ``folder``, following links to folders, each folder once (no loops).
+
+    ``left_out`` counts, by lower-case ending, the files left out for their ending (not hidden
+    ones, nor any when ``patterns`` choose the files)."""
     for root, dirs, files in os.walk(folder, followlinks=True):
         here = Path(root)
         keep = []
@@ -91,12 +96,32 @@ def _walk(folder: Path, exclude: Path | None, patterns: Sequence[str],
             rel = (here / name).relative_to(folder).as_posix()
             if _wanted(rel, name, patterns):
                 yield here / name
+            elif left_out is not None and not patterns and not name.startswith("."):
+                left_out[PurePosixPath(name).suffix.lower() or "(no ending)"] += 1
+
+
+def left_out_note(left_out: collections.Counter[str]) -> str | None:
+    """The line saying which files of the input folders a batch leaves out (``None`` when none).
+
+    Videos in a format hiprom does not take by default (``.mxf``, a camera's own) would
+    otherwise be missing from ``summary.csv`` without a word.
+    """
+    n = sum(left_out.values())
+    if not n:
+        return None
+    common = left_out.most_common()
+    endings = ", ".join(f"{count} {ending}" for ending, count in common[:5]) + (", …" if len(common) > 5 else "")
+    what = "not videos or .landmarks.npz recordings by their ending" if n > 1 else \
+        "not a video or .landmarks.npz recording by its ending"
+    return (f"left out {counted(n, 'file')} in the input folders: {what} ({endings}); to analyse "
+            "such files, name them as inputs or choose them with --glob")
 
 
 def discover(
     inputs: Sequence[str | os.PathLike[str]],
     out_dir: str | os.PathLike[str] | None = None,
     patterns: Sequence[str] = (),
+    left_out: collections.Counter[str] | None = None,
 ) -> list[Job]:
     """List the jobs of a batch, in a stable order.
 
@@ -113,6 +138,8 @@ def discover(
             with the output inside an input folder does not analyse outputs).
         patterns: shell patterns (``*.MTS``, ``2024-*/*.mp4``) replacing the
             default file endings in folders.
+        left_out: if given, counts the files of the folders left out for their ending
+            (:func:`left_out_note` says them).
 
     Raises:
         InputError: an input does not exist, or no input was found.
@@ -140,7 +167,7 @@ def discover(
             key = _file_id(p)
             if key is not None and key not in seen:
                 seen.add(key)
-                for f in _walk(p, exclude, patterns, seen):
+                for f in _walk(p, exclude, patterns, seen, left_out):
                     take(f)
         else:
             take(p)

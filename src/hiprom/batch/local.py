@@ -80,11 +80,11 @@ class LocalPool:
     def _drain_events(self) -> None:
         while True:
             try:
-                kind, rel, n = self._events.get_nowait()
+                kind, rel, n, total = self._events.get_nowait()
             except (queue.Empty, OSError, ValueError):
                 return
             if kind == "frames":
-                self.reporter.frames(rel, n)
+                self.reporter.frames(rel, n, total)
 
     def run(self, jobs: Sequence[Job], rows: dict[str, SummaryRow]) -> None:
         """Analyse ``jobs``, filling ``rows`` (by ``Job.rel``) as they finish.

@@ -63,7 +63,9 @@ class BatchOptions:
             parent from ``--norms`` or ``HIPROM_NORMS``, so workers, even
             remote ones, need no norms file); ``None`` for the built-in ones.
         settings: fingerprint of the above stored in each marker; a change
-            re-runs every input. Made by :meth:`create`.
+            re-runs every input. Made by :meth:`create`. Its ``model`` is the
+            :func:`~hiprom.pose.models.model_id` of ``model`` (``None`` when this
+            machine has no model file: the Dask workers' own decide).
         analyzer: ``"module:function"`` with the signature of
             ``hiprom.pipeline.analyze_path``; tests replace it to make inputs
             crash or hang on purpose.
@@ -84,15 +86,15 @@ class BatchOptions:
     def create(cls, model: str | os.PathLike[str] | None = None, mirrored: bool | None = None,
                norms: Norms | None = None, model_spec: str | os.PathLike[str] | None = None,
                needs_model: bool | None = None, **extra: Any) -> "BatchOptions":
-        """Options with their settings fingerprint (model name and size, norms values).
+        """Options with their settings fingerprint (the model file's hash, norms values).
 
         ``needs_model`` defaults to whether a ``model`` is given."""
-        from hiprom.pose.models import model_key
+        from hiprom.pose.models import model_id
 
         needs_model = model is not None if needs_model is None else needs_model
         settings: dict[str, Any] = {"mirrored": mirrored}
         if needs_model:
-            settings["model"] = model_key(model if model is not None else model_spec)
+            settings["model"] = model_id(model) if model is not None and Path(model).is_file() else None
         settings["norms_sha256"] = hashlib.sha256(repr(norms or Norms()).encode()).hexdigest()[:16]
         return cls(
             model=None if model is None else str(model),
@@ -110,11 +112,16 @@ class BatchOptions:
             return self.model
         return self.model_spec
 
-    def settings_for(self, job: Job) -> dict[str, Any]:
-        """The settings that matter for ``job`` (a recording ignores the model)."""
+    def settings_for(self, job: Job, model: str | None = None) -> dict[str, Any]:
+        """The settings that matter for ``job`` (a recording ignores the model).
+
+        ``model``: the :func:`~hiprom.pose.models.model_id` of the file the analysis
+        actually used (a Dask worker's own), in place of this batch's."""
         s = dict(self.settings)
         if job.is_recording:
             s.pop("model", None)
+        elif model is not None:
+            s["model"] = model
         return s
 
 
@@ -177,8 +184,11 @@ def data_digest(data: bytes) -> dict[str, Any]:
 
 
 def write_outputs(job: Job, out_dir: Path, options: BatchOptions, fingerprint: dict[str, int],
-                  recording: LandmarkRecording, analysis: dict[str, Any]) -> SummaryRow:
+                  recording: LandmarkRecording, analysis: dict[str, Any], model: str | None = None) -> SummaryRow:
     """Write one input's outputs and, last, its marker; return its summary row.
+
+    ``model`` is the :func:`~hiprom.pose.models.model_id` of the model file the analysis
+    used (``None`` for a recording), which the marker records.
 
     All or nothing: the texts are made before anything is written, and if a
     write fails (a full disk) the files already written for this input are
@@ -203,7 +213,7 @@ def write_outputs(job: Job, out_dir: Path, options: BatchOptions, fingerprint: d
         marker = {
             "format": MARKER_FORMAT,
             "input": {"file": job.rel, **fingerprint},
-            "settings": options.settings_for(job),
+            "settings": options.settings_for(job, model),
             "outputs": {p.name: file_digest(p) for p in paths.data},
             "hiprom_version": __version__,
             "finished_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -218,8 +228,23 @@ def write_outputs(job: Job, out_dir: Path, options: BatchOptions, fingerprint: d
     return row
 
 
-def finished_row(job: Job, out_dir: Path, options: BatchOptions) -> SummaryRow | None:
-    """The ``skipped`` row of an input already done by an earlier run, else ``None``."""
+def recorded_model(job: Job, out_dir: Path) -> str | None:
+    """The model an earlier run's marker of ``job`` records (:func:`~hiprom.pose.models.model_id`), if any."""
+    try:
+        model = json.loads(OutputPaths.of(out_dir, job.stem).marker.read_text(encoding="utf-8"))["settings"]["model"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return model if isinstance(model, str) else None
+
+
+def finished_row(job: Job, out_dir: Path, options: BatchOptions, any_model: bool = False) -> SummaryRow | None:
+    """The ``skipped`` row of an input already done by an earlier run, else ``None``.
+
+    ``any_model``: accept whatever model the marker records (a Dask batch asks its workers
+    which model they have: :func:`recorded_model`); else it must be the batch's own.
+    """
+    from hiprom.pose.models import same_model
+
     paths = OutputPaths.of(out_dir, job.stem)
     try:
         marker = json.loads(paths.marker.read_text(encoding="utf-8"))
@@ -227,7 +252,10 @@ def finished_row(job: Job, out_dir: Path, options: BatchOptions) -> SummaryRow |
             return None
         if marker["input"] != {"file": job.rel, **input_fingerprint(job.path)}:
             return None
-        if marker["settings"] != json.loads(json.dumps(options.settings_for(job))):
+        recorded, wanted = dict(marker["settings"]), json.loads(json.dumps(options.settings_for(job)))
+        if "model" in wanted and not (any_model or same_model(recorded.get("model"), wanted["model"])):
+            return None
+        if {**recorded, "model": None} != {**wanted, "model": None}:
             return None
         analysis_bytes = b""
         for p in paths.data:
@@ -282,7 +310,8 @@ def _same_tail(a: str, b: str) -> bool:
     return pa[-n:] == pb[-n:]
 
 
-def adopt_earlier(job: Job, out_dir: Path, options: BatchOptions, earlier: list[EarlierOutput]) -> SummaryRow | None:
+def adopt_earlier(job: Job, out_dir: Path, options: BatchOptions, earlier: list[EarlierOutput],
+                  any_model: bool = False) -> SummaryRow | None:
     """Move an earlier run's outputs of ``job`` to its name in this run; its ``skipped`` row, else ``None``.
 
     Output names follow the deepest folder holding every input, so adding a
@@ -298,7 +327,7 @@ def adopt_earlier(job: Job, out_dir: Path, options: BatchOptions, earlier: list[
     except OSError:
         return None
     matches = [e for e in earlier if e.fingerprint == fingerprint and _same_tail(e.rel, job.rel)
-               and finished_row(Job(path=job.path, rel=e.rel, stem=e.stem), out_dir, options) is not None]
+               and finished_row(Job(path=job.path, rel=e.rel, stem=e.stem), out_dir, options, any_model) is not None]
     if len(matches) != 1:
         return None
     old, new = OutputPaths.of(out_dir, matches[0].stem), OutputPaths.of(out_dir, job.stem)
@@ -322,7 +351,7 @@ def adopt_earlier(job: Job, out_dir: Path, options: BatchOptions, earlier: list[
         while folder != out_dir and not any(folder.iterdir()):  # the earlier names' folders, left empty
             folder.rmdir()
             folder = folder.parent
-    return finished_row(job, out_dir, options)
+    return finished_row(job, out_dir, options, any_model)
 
 
 def remove_stale_parts(out_dir: Path, stems: Iterable[str]) -> None:

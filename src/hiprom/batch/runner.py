@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import csv
 import os
@@ -15,14 +16,15 @@ from pathlib import Path
 from hiprom.atomic import check_not_source, output_error, private_dir
 from hiprom.batch.dask_backend import (NoWorkerFitError, SchedulerLostError, check_scheduler, import_distributed,
                                        run_dask)
-from hiprom.batch.discover import Job, discover, largest_first
+from hiprom.batch.discover import Job, discover, largest_first, left_out_note
 from hiprom.batch.local import LocalPool, available_cores
 from hiprom.batch.outputs import (OUT_HINT, BatchOptions, EarlierOutput, OutputPaths, adopt_earlier, earlier_outputs,
-                                  finished_row, remove_stale_parts)
+                                  finished_row, recorded_model, remove_stale_parts)
 from hiprom.batch.progress import Reporter, RichReporter
 from hiprom.batch.summary import SummaryRow, read_summary, write_summary, write_trials
 from hiprom.errors import HipromError, InputError, ModelError, OutputPlaceError
 from hiprom.overwrite import check_replaceable
+from hiprom.pose.models import same_model
 
 SUMMARY_NAME = "summary.csv"
 TRIALS_NAME = "trials.csv"
@@ -218,7 +220,11 @@ def run_batch(
         # Before searching the inputs (minutes for thousands of files on a network share). A batch that
         # finished before is searched first: it may have nothing to do, and then needs no scheduler.
         check_scheduler(scheduler)
-    jobs = discover(inputs, out, patterns)
+    left_out: collections.Counter[str] = collections.Counter()
+    jobs = discover(inputs, out, patterns, left_out)
+    note = left_out_note(left_out)
+    if note is not None:  # said before the work, so that a user can stop and choose them
+        Reporter().note(note)
     # An input inside OUT_DIR under an output's name would be overwritten by its own analysis.
     check_not_source([p for job in jobs for p in OutputPaths.of(out, job.stem).files], [job.path for job in jobs],
                      hint=OUT_HINT)
@@ -231,12 +237,20 @@ def run_batch(
     with _out_dir_lock(out), _stop_signals_as_interrupt():
         todo: list[Job] = []
         earlier: list[EarlierOutput] | None = None
+        # On a cluster the workers' model, not this machine's, makes the figures: an input done with
+        # another model than this machine's (or when it has none) is done if the workers have that one.
+        done_with: dict[str, tuple[SummaryRow, str | None]] = {}
+        any_model = bool(scheduler)
         for job in jobs:
-            row = None if redo else finished_row(job, out, options)
+            row = None if redo else finished_row(job, out, options, any_model)
             if row is None and not redo:
                 if earlier is None:  # read once, and only when something is not done under its name
                     earlier = earlier_outputs(out, {j.stem for j in jobs})
-                row = adopt_earlier(job, out, options, earlier)
+                row = adopt_earlier(job, out, options, earlier, any_model)
+            if row is not None and any_model and not job.is_recording and not same_model(
+                    recorded_model(job, out), options.settings_for(job).get("model")):
+                done_with[job.rel] = (row, recorded_model(job, out))
+                row = None
             if row is None:
                 todo.append(job)
             else:
@@ -250,7 +264,7 @@ def run_batch(
         with reporter:
             try:
                 if scheduler:
-                    run_dask(todo, out, options, scheduler, reporter, rows)
+                    run_dask(todo, out, options, scheduler, reporter, rows, done_with)
                 else:
                     LocalPool(out, options, workers or available_cores(), reporter).run(todo, rows)
             except KeyboardInterrupt as exc:

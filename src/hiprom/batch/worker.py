@@ -104,7 +104,7 @@ def _progress_for(job: Job) -> Callable[[int, int | None], None] | None:
             raise BatchStopped()
         now = time.monotonic()
         if _events is not None and now - last[0] >= _PROGRESS_EVERY_S:
-            _events.put(("frames", job.rel, int(frames_done) - last[1]))
+            _events.put(("frames", job.rel, int(frames_done) - last[1], total))
             last[0], last[1] = now, int(frames_done)
 
     return progress
@@ -117,6 +117,17 @@ def compute(job: Job, options: BatchOptions,
     analyze_path = getattr(importlib.import_module(module), name)
     return analyze_path(job.path, model=options.model_here(), mirrored=options.mirrored,
                         norms=options.norms, progress=progress)
+
+
+def model_used(job: Job, options: BatchOptions) -> str | None:
+    """:func:`~hiprom.pose.models.model_id` of the model file this process analyses ``job`` with
+    (``None`` for a recording): what its marker records, so that a later run, on any machine,
+    redoes the input only when the model really changed."""
+    if job.is_recording or not options.needs_model:
+        return None
+    from hiprom.pose.models import model_id, resolve_model
+
+    return model_id(resolve_model(options.model_here(), show_progress=False))
 
 
 def worker_fault(options: BatchOptions, exc: BaseException | None = None) -> HipromError | None:
@@ -159,7 +170,8 @@ def not_seen(path: Path) -> ConfigError | None:
     return None if path.exists() else unseen_fault(path)
 
 
-def check_worker(options: BatchOptions, samples: Sequence[Path]) -> tuple[HipromError | None, list[Path]]:
+def check_worker(options: BatchOptions,
+                 samples: Sequence[Path]) -> tuple[HipromError | None, list[Path], str | None]:
     """This worker's fitness for a batch, checked once before it gets an input.
 
     Args:
@@ -167,17 +179,21 @@ def check_worker(options: BatchOptions, samples: Sequence[Path]) -> tuple[Hiprom
 
     Returns:
         :func:`worker_fault` (the pose model is loaded once when the batch has videos, so a
-        missing or broken model shows here), and the ``samples`` this worker does not see.
+        missing or broken model shows here), the ``samples`` this worker does not see, and the
+        :func:`~hiprom.pose.models.model_id` of its model (``None`` when not needed or at fault).
     """
-    fault = worker_fault(options)
+    fault, model = worker_fault(options), None
     if fault is None and options.needs_model:
         from hiprom.pose import PoseTracker
+        from hiprom.pose.models import model_id
 
         try:
-            PoseTracker(options.model_here(), num_poses=1).close()
+            tracker = PoseTracker(options.model_here(), num_poses=1)
+            tracker.close()
+            model = model_id(tracker.model_path)
         except Exception as exc:  # noqa: BLE001 - anything else is the inputs' business, seen by their tasks
             fault = worker_fault(options, exc)
-    return fault, [path for path in samples if not_seen(path) is not None]
+    return fault, [path for path in samples if not_seen(path) is not None], model
 
 
 def failure_message(exc: BaseException) -> str:
@@ -211,7 +227,7 @@ def analyze_one(job: Job, out_dir: str | os.PathLike[str], options: BatchOptions
         # fingerprint no longer matches and the next run redoes it.
         fingerprint = input_fingerprint(job.path)
         recording, analysis = compute(job, options, progress)
-        return write_outputs(job, out, options, fingerprint, recording, analysis)
+        return write_outputs(job, out, options, fingerprint, recording, analysis, model_used(job, options))
     except (BatchStopped, OutputPlaceError):  # the batch stops: OUT_DIR is full or read-only
         raise
     except Exception as exc:  # one bad input must never stop the batch

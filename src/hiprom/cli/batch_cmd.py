@@ -16,7 +16,8 @@ from hiprom.rounding import counted
 
 @click.command(context_settings={"show_default": True})
 @click.argument("inputs", nargs=-1, required=True, type=click.Path())  # str: Path("") would read as "."
-@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.option("-o", "--out", "out_dir", required=True, metavar="OUT_DIR",
+              type=click.Path(file_okay=False, path_type=Path),
               help="Output folder: per input <stem>.analysis.json, .series.csv, .landmarks.npz; and summary.csv, trials.csv.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, show_default="the cores available",
               help="Worker processes, one pose model each.")
@@ -36,10 +37,18 @@ def batch(inputs: tuple[str, ...], out_dir: Path, workers: int | None, redo: boo
           progress: bool) -> None:
     """Analyse every video and .landmarks.npz in INPUT files and folders (recursively).
 
-    Inputs already done by an earlier run into the same folder are skipped
-    unless --redo. Exit code 0 when every input is ok, 1 when any failed (see
-    summary.csv), 130 when interrupted, 143 when stopped by SIGTERM, 129 by
-    SIGHUP (finished outputs are kept and summary.csv lists every input).
+    Folders are searched for the video endings of 'hiprom analyze' (.mp4 .mov
+    .avi .mkv .mts ..., any case) and .landmarks.npz; other files are left out
+    (said in one line; --glob chooses them), hidden ones silently.
+
+    Run the same command again to continue: inputs already done into the
+    same folder are skipped unless --redo; failed ones are tried again.
+
+    Exit code 0 when every input is ok, 1 when any failed (the reasons are in
+    summary.csv), 2 bad arguments (or another batch writing to OUT_DIR), 3 the
+    pose model cannot be found or loaded, 6 OUT_DIR cannot be written (read-only,
+    full disk), 130 when interrupted (Ctrl-C), 143 by SIGTERM, 129 by SIGHUP;
+    finished outputs are kept and summary.csv lists every input.
     """
     from hiprom.batch.runner import BatchFailedError, run_batch
     from hiprom.errors import HipromError
@@ -53,13 +62,12 @@ def batch(inputs: tuple[str, ...], out_dir: Path, workers: int | None, redo: boo
             _say_counts(done)
         raise
     _say_counts(result)
-    if result.stop_signal is not None:  # exit 128 + the signal, as for any program a signal ends
-        name = signal.Signals(result.stop_signal).name
+    if result.interrupted:  # exit 128 + the signal, as for any program a signal ends
+        signum = result.stop_signal if result.stop_signal is not None else signal.SIGINT
+        how = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
         with contextlib.suppress(OSError):  # after SIGHUP there may be no terminal left to say it on
-            click.echo(f"hiprom: stopped by {name}; run the same command again to continue", err=True)
-        raise click.exceptions.Exit(128 + result.stop_signal)
-    if result.interrupted:
-        raise KeyboardInterrupt
+            click.echo(f"hiprom: {how}; run the same command again to continue", err=True)
+        raise click.exceptions.Exit(128 + signum)
     if result.failed:
         n = len(result.failed)
         raise BatchFailedError(

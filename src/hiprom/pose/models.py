@@ -17,6 +17,7 @@ match the pinned checksum.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -238,15 +239,37 @@ def model_here(spec: str | os.PathLike[str] | None = None) -> Path | None:
     return check_model_file(path) if path is not None and path.is_file() else None
 
 
-def model_key(model: str | os.PathLike[str] | None) -> str:
-    """How a batch records the model it analysed with: ``file name:size in bytes`` of the file ``model``
-    names here; for a variant (or ``None``, the default) this machine lacks, those of its official file;
-    else the path as given (a file only the Dask workers have)."""
-    path = Path(model) if model is not None else None
-    if path is not None and path.is_file():
-        return f"{path.name}:{path.stat().st_size}"
-    variant = _named(model, load_manifest())
-    return f"{variant.file}:{variant.size}" if isinstance(variant, ModelVariant) else str(model)
+def model_id(path: str | os.PathLike[str]) -> str:
+    """What a batch records of the model file it analysed with: ``file name:size in bytes:sha256=HEX``.
+
+    The hash tells a file of the official name that is not the official download (another
+    version, a re-packed bundle) from it, whatever machine reads it. Hashed once per process
+    (about 20 ms for the full model), again only when the file's size or time changes.
+    Raises ``OSError`` when the file cannot be read.
+    """
+    st = Path(path).stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if key not in _MODEL_IDS:
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+        _MODEL_IDS[key] = f"{Path(path).name}:{st.st_size}:sha256={digest.hexdigest()}"
+    return _MODEL_IDS[key]
+
+
+_MODEL_IDS: dict[tuple[str, int, int], str] = {}
+
+
+def same_model(recorded: str | None, used: str | None) -> bool:
+    """Whether a marker's ``recorded`` model is the file of :func:`model_id` ``used``.
+
+    A marker written before hashes were recorded (``file name:size``) counts as the same
+    when name and size agree (all that was compared then), so an upgrade redoes nothing.
+    """
+    if recorded is None or used is None:
+        return recorded == used
+    return recorded == used or (":sha256=" not in recorded and used.startswith(recorded + ":sha256="))
 
 
 def _looks_like_path(spec: str) -> bool:
