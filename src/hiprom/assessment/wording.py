@@ -7,7 +7,8 @@ exports and (through the server) the page say the same thing:
   ``exceeds`` / ``inconclusive``, see ``summary.difference_verdict``);
 - :func:`overall_asymmetry`: the three comparisons as one answer (the page's
   badge, the PDF's plain paragraph and its flag box);
-- :func:`band_sentence`: one figure against its reference band;
+- :func:`band_sentence`: one figure against its reference band, and :func:`below_words`,
+  how a figure under the band is said to lie in a reason ("possibly below" when it cannot tell);
 - :func:`camera_sentence`: where the camera stood;
 - :func:`camera_advice`: what to move when the camera stands outside the range
   where accuracy was validated (called by the live guide's set-up step);
@@ -154,6 +155,13 @@ def band_sentence(side: str, direction: str, verdict: str | None, band: tuple[fl
         "inconclusive": f"cannot tell whether it is below {normal}; repeat the test",
     }[verdict]
     return f"{side.capitalize()} {name}: {text}."
+
+
+def below_words(verdict: str | None) -> str:
+    """How a figure under its band's low end is said to lie against the band, as its band verdict has it
+    (``summary.band_verdict``): "below", or "possibly below" when the verdict is ``inconclusive`` (its
+    table cell says "cannot tell"); a verdict of a result saved before band verdicts is taken as "below"."""
+    return "possibly below" if verdict == "inconclusive" else "below"
 
 
 def camera_advice(yaw_deg: float | None, height_m: float | None, distance_m: float | None) -> list[str]:
