@@ -1,7 +1,7 @@
 /* The guided self-test: steps, prompt, checks, countdown ring, the tick with its beep,
  * and which view the stage shows (live dials, or the results). */
 
-import { app, hasKeys, setChildren, setText, ui } from "./state.js";
+import { app, degrees, hasKeys, setChildren, setText, ui } from "./state.js";
 import { send } from "./connection.js";
 import { renderResults } from "./results.js";
 import { keepAnalysis } from "./records.js";
@@ -81,7 +81,8 @@ function renderSteps(state) {
   items.push(mk("Calibrate", phase === "calibrate" ? "current" : state.calibrated ? "done" : ""));
   state.steps.forEach((s, i) => {
     const marks = s.trials.map((t) => (t.valid ? "✓" : "✗")).join("");
-    const value = s.value_deg !== null ? ` ${Math.round(s.value_deg)}°` : "";
+    // The figure as the results table gives it, one decimal (a chip said "30°" beside the table's 29.6°).
+    const value = s.value_deg !== null ? ` ${degrees(s.value_deg)}` : "";
     const counted = s.trials.filter((t) => t.valid).length;
     const refused = s.trials.length - counted;
     const words = [s.label, counted ? `${counted} counted` : "", refused ? `${refused} not counted` : "", value.trim()]

@@ -134,6 +134,12 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
         assert f"{asym[f'{key}_pct']:.1f}%" in rows.nth(i).inner_text()  # the PDF's and the CSV's figure
     steps = page.locator("#steps").inner_text()
     assert steps.count("✓") >= 8  # the trials counted
+    # Each step's figure as the table gives it (its chip said "R ER ✓✓ 30°" over the table's 29.6°).
+    chips = page.eval_on_selector_all("#steps li .trials", "els => els.map((e) => e.textContent)")
+    tested = page.evaluate("import('/static/state.js').then((m) => m.app.state.steps.map((s) => [s.side, s.direction]))")
+    for chip, (side, direction) in zip(chips, tested, strict=True):
+        cell = rows.nth(["internal", "external"].index(direction)).locator("td").nth(SIDES.index(side)).inner_text()
+        assert chip.endswith(" " + re.match(r"−?\d+\.\d°", cell).group()), (chip, cell)
     heard = page.locator("#steps").aria_snapshot()  # a screen reader hears the steps in words, not "R IR ✓✓"
     assert re.search(r"Right internal rotation, \d counted", heard) and "R IR" not in heard, heard
     notes = page.locator("#results-notes").inner_text()  # why, in the words of the PDF and the CLI
