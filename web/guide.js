@@ -32,6 +32,13 @@ export function unsavedShown() {
   return document.body.dataset.view === "results" && app.last && app.savedFor !== app.last.results.result_id;
 }
 
+/** Whether reloading or closing the page would lose a test: on this device's camera the guide lives on the
+ * page's connection, so a test under way or results not saved yet go with it (the server camera's guide
+ * outlives the page, and a page opened again shows its state). */
+export function wouldLoseTest() {
+  return app.mode === "browser" && Boolean((app.state && UNDER_WAY.includes(app.state.phase)) || unsavedShown());
+}
+
 /** Send a guide command (start, next, redo, cancel) to the server; refused while nothing can be measured. */
 export function command(action) {
   const starting = action === "start" || (action === "next" && app.state && RESTART_PHASES.includes(app.state.phase));
