@@ -126,8 +126,8 @@ export function showView() {
   }
 }
 
-/** Show the guide's state as the server sent it. */
-export function updateGuide(state) {
+/** Show the guide's state as the server sent it (``exercise``: the counted exercise of the same message). */
+export function updateGuide(state, exercise = null) {
   if (!state) return;
   const prev = app.state;
   app.state = state;
@@ -189,7 +189,7 @@ export function updateGuide(state) {
   }
   showView();
   if (finished) focusResults();
-  speakGuide(prev, state);
+  speakGuide(prev, state, exercise);
 }
 
 /** Take the reader to the results that replaced the live view: a screen reader says their heading and

@@ -52,7 +52,7 @@ function onMessage(msg) {
     setStatus(msg.status);
     if (msg.sides === null && performance.now() - app.lastFrameAt > 1500) clearLive();
   }
-  if (msg.state) updateGuide(msg.state);
+  if (msg.state) updateGuide(msg.state, msg.exercise);
   updateExercise(msg.exercise || null);
   if (msg.status && msg.status.code === "exercise_refused") exerciseRefused(msg.status);
 }
