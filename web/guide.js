@@ -39,6 +39,23 @@ export function wouldLoseTest() {
   return app.mode === "browser" && Boolean((app.state && UNDER_WAY.includes(app.state.phase)) || unsavedShown());
 }
 
+/** The line under finished ``results``: save them first, or saved and how to run the test again. */
+function resultsDetail(results) {
+  if (app.savedFor !== results.result_id) return saveFirst();
+  return hasKeys() ? "Saved. Space runs the test again." : "Saved. Run again starts a new test.";
+}
+
+/** The results on screen were saved: the line under them says so now, and a "These results are not saved"
+ * asked for a second key is over. It waited for the server's next message, which a video that has ended
+ * never sends: "Saved as session #1" stood over "Save the session (S) before running the test again". */
+export function showSaved() {
+  const state = app.state;
+  app.confirm = null;
+  ui.detail.className = "detail";
+  setText(ui.detail, state && state.phase === "results" && state.results && !state.error
+    ? resultsDetail(state.results) : (state && state.detail) || "");
+}
+
 /** Send a guide command (start, next, redo, cancel) to the server; refused while nothing can be measured. */
 export function command(action) {
   const starting = action === "start" || (action === "next" && app.state && RESTART_PHASES.includes(app.state.phase));
@@ -140,11 +157,7 @@ export function updateGuide(state, exercise = null) {
     ui.detail.className = "detail";
     let detail = state.detail || ""; // a trial's verdict is in it once that trial has closed
     if (state.phase === "results" && !state.results && state.error) detail = state.error;
-    if (state.phase === "results" && state.results && !state.error) {
-      detail = app.savedFor === state.results.result_id
-        ? (hasKeys() ? "Saved. Space runs the test again." : "Saved. Run again starts a new test.")
-        : saveFirst();
-    }
+    if (state.phase === "results" && state.results && !state.error) detail = resultsDetail(state.results);
     if (app.testLost && state.phase === "idle") detail = testLostWords(); // not a silent return to the start
     setText(ui.detail, detail);
   }
