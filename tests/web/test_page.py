@@ -236,6 +236,18 @@ def test_a_percentage_and_a_plus_minus_read_as_the_pdf_and_the_cli_write_them(pa
         1).locator("td").nth(len(SIDES) + 1).inner_text()  # not measured: the PDF's and the CLI's dash
 
 
+def test_a_flag_that_stops_a_trial_counting_comes_first_on_its_dial(page):
+    # Four flags at 1366x768 cut off the fourth: the one that stops a trial counting was last when it came last.
+    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 0", timeout=30_000)  # dials built
+    shown = page.evaluate("""() => import('/static/dials.js').then((d) => {
+      d.updateSide('left', {angle_deg: 30, uncertainty_deg: 1.7,
+                            flags: ['knee_not_flexed', 'thigh_not_toward_camera', 'methods_disagree', 'knee_drift']}, '', null);
+      return [...document.querySelectorAll('#flags-left li')].map((li) => [li.textContent, li.className]); })""")
+    assert shown[0] == ["knee moved sideways", "bad"], shown
+    assert [text for text, _ in shown[1:]] == ["knee not bent about 90°", "thigh not pointing at the camera",
+                                               "leg seen unclearly"], shown
+
+
 def test_focus_is_visible_and_buttons_are_reachable_by_tab(page):
     page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 2", timeout=30_000)
     focused = []
