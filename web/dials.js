@@ -109,7 +109,10 @@ export function updateSide(side, reading, mark, peaks) {
     } else line.setAttribute("visibility", "hidden");
   }
   const list = $(`flags-${side}`);
-  const flags = reading ? reading.flags || [] : [];
+  // Those that stop a trial counting (red) first: a short panel shows only its first rows, and at 1366x768
+  // four flags cut off the fourth ("knee moved sideways" would be the one lost, and the one to act on).
+  const bad = (f) => Number(facts.flags[f] === "invalidating");
+  const flags = [...(reading ? reading.flags || [] : [])].sort((a, b) => bad(b) - bad(a));
   const key = flags.join(",");
   if (list.dataset.key !== key) {
     list.dataset.key = key;

@@ -209,6 +209,11 @@ function finishTimer() {
   app.exercise = null;
 }
 
+/** What each rep of a counted exercise asks (its ``state``: the server's ``exercise``), as the panel and
+ * the voice say it. Internal rotation turns the foot outward. */
+const repWords = (state) => `Turn the foot ${state.direction === "internal" ? "outward" : "inward"}, `
+  + `hold ${state.hold_target_s} s, come back.`;
+
 /** The exercise state of a live message (``exercise`` in docs/server.md, null when none): shown and spoken. */
 export function updateExercise(state) {
   if (app.mode === "server" && countedUnderWay() && app.exercise.relink) relinked(state);
@@ -226,8 +231,9 @@ export function updateExercise(state) {
     setText(el.hold, state.in_rep ? `hold ${state.hold_s.toFixed(1)} s of ${state.hold_target_s} s` : "");
     if (state.in_rep && !ex.heldSaid && state.hold_s >= state.hold_target_s) { ex.heldSaid = true; say("Good. Come back."); }
     if (!state.in_rep) ex.heldSaid = false;
-    const dir = state.direction === "internal" ? "outward" : "inward";
-    if (!state.last_rep && !state.detail) setText(el.say, `Turn the foot ${dir}, hold ${state.hold_target_s} s, come back.`);
+    if (!state.last_rep && !state.detail) setText(el.say, repWords(state));
+    // Said once counting starts: the voice said only "Sit still", then nothing until "Not counted".
+    if (!ex.said.has("counting")) { ex.said.add("counting"); say(repWords(state), false); }
   }
   const last = state.last_rep;
   if (last && last.number === app.exercise.reps.length + 1) app.exercise.reps.push(last);
@@ -241,8 +247,9 @@ export function updateExercise(state) {
       say(String(state.reps_done));
     } else {
       const why = reasonWords(last.reasons);
-      el.say.textContent = `Rep ${last.number} not counted: ${why}.`;
-      say(`Not counted: ${why}.`);
+      // With what each rep asks: "let go too soon" alone did not say how long to hold.
+      el.say.textContent = `Rep ${last.number} not counted: ${why}. ${repWords(state)}`;
+      say(`Not counted: ${why}. ${repWords(state)}`);
     }
   }
   if (state.result && !app.exercise.stored) {

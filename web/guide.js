@@ -1,7 +1,7 @@
 /* The guided self-test: steps, prompt, checks, countdown ring, the tick with its beep,
  * and which view the stage shows (live dials, or the results). */
 
-import { app, hasKeys, setChildren, setText, ui } from "./state.js";
+import { app, degrees, hasKeys, setChildren, setText, ui } from "./state.js";
 import { send } from "./connection.js";
 import { renderResults } from "./results.js";
 import { keepAnalysis } from "./records.js";
@@ -30,6 +30,30 @@ const testLostWords = () => (hasKeys()
 /** Whether a finished test is on screen and not saved yet. */
 export function unsavedShown() {
   return document.body.dataset.view === "results" && app.last && app.savedFor !== app.last.results.result_id;
+}
+
+/** Whether reloading or closing the page would lose a test: on this device's camera the guide lives on the
+ * page's connection, so a test under way or results not saved yet go with it (the server camera's guide
+ * outlives the page, and a page opened again shows its state). */
+export function wouldLoseTest() {
+  return app.mode === "browser" && Boolean((app.state && UNDER_WAY.includes(app.state.phase)) || unsavedShown());
+}
+
+/** The line under finished ``results``: save them first, or saved and how to run the test again. */
+function resultsDetail(results) {
+  if (app.savedFor !== results.result_id) return saveFirst();
+  return hasKeys() ? "Saved. Space runs the test again." : "Saved. Run again starts a new test.";
+}
+
+/** The results on screen were saved: the line under them says so now, and a "These results are not saved"
+ * asked for a second key is over. It waited for the server's next message, which a video that has ended
+ * never sends: "Saved as session #1" stood over "Save the session (S) before running the test again". */
+export function showSaved() {
+  const state = app.state;
+  app.confirm = null;
+  ui.detail.className = "detail";
+  setText(ui.detail, state && state.phase === "results" && state.results && !state.error
+    ? resultsDetail(state.results) : (state && state.detail) || "");
 }
 
 /** Send a guide command (start, next, redo, cancel) to the server; refused while nothing can be measured. */
@@ -81,7 +105,8 @@ function renderSteps(state) {
   items.push(mk("Calibrate", phase === "calibrate" ? "current" : state.calibrated ? "done" : ""));
   state.steps.forEach((s, i) => {
     const marks = s.trials.map((t) => (t.valid ? "✓" : "✗")).join("");
-    const value = s.value_deg !== null ? ` ${Math.round(s.value_deg)}°` : "";
+    // The figure as the results table gives it, one decimal (a chip said "30°" beside the table's 29.6°).
+    const value = s.value_deg !== null ? ` ${degrees(s.value_deg)}` : "";
     const counted = s.trials.filter((t) => t.valid).length;
     const refused = s.trials.length - counted;
     const words = [s.label, counted ? `${counted} counted` : "", refused ? `${refused} not counted` : "", value.trim()]
@@ -118,8 +143,8 @@ export function showView() {
   }
 }
 
-/** Show the guide's state as the server sent it. */
-export function updateGuide(state) {
+/** Show the guide's state as the server sent it (``exercise``: the counted exercise of the same message). */
+export function updateGuide(state, exercise = null) {
   if (!state) return;
   const prev = app.state;
   app.state = state;
@@ -132,11 +157,7 @@ export function updateGuide(state) {
     ui.detail.className = "detail";
     let detail = state.detail || ""; // a trial's verdict is in it once that trial has closed
     if (state.phase === "results" && !state.results && state.error) detail = state.error;
-    if (state.phase === "results" && state.results && !state.error) {
-      detail = app.savedFor === state.results.result_id
-        ? (hasKeys() ? "Saved. Space runs the test again." : "Saved. Run again starts a new test.")
-        : saveFirst();
-    }
+    if (state.phase === "results" && state.results && !state.error) detail = resultsDetail(state.results);
     if (app.testLost && state.phase === "idle") detail = testLostWords(); // not a silent return to the start
     setText(ui.detail, detail);
   }
@@ -181,7 +202,7 @@ export function updateGuide(state) {
   }
   showView();
   if (finished) focusResults();
-  speakGuide(prev, state);
+  speakGuide(prev, state, exercise);
 }
 
 /** Take the reader to the results that replaced the live view: a screen reader says their heading and

@@ -15,7 +15,7 @@ import { setConn, setStatus } from "./status.js";
 import { buildDials, updateSide } from "./dials.js";
 import { drawSkeleton, fitCanvas } from "./skeleton.js";
 import { fitPreview, setMirror, setSource } from "./preview.js";
-import { guideConnectionLost, unsavedShown, updateGuide } from "./guide.js";
+import { guideConnectionLost, unsavedShown, updateGuide, wouldLoseTest } from "./guide.js";
 import { exerciseConnectionLost, exerciseRefused, exercisedSides, updateExercise } from "./exercises.js";
 import { clearProblem, frameAnswered, pauseStatus, startBrowserMode, stopBrowserCamera } from "./camera.js";
 import { bindInput } from "./keys.js";
@@ -52,7 +52,7 @@ function onMessage(msg) {
     setStatus(msg.status);
     if (msg.sides === null && performance.now() - app.lastFrameAt > 1500) clearLive();
   }
-  if (msg.state) updateGuide(msg.state);
+  if (msg.state) updateGuide(msg.state, msg.exercise);
   updateExercise(msg.exercise || null);
   if (msg.status && msg.status.code === "exercise_refused") exerciseRefused(msg.status);
 }
@@ -96,6 +96,9 @@ setHandlers({
 bindInput({ setMode });
 ui.cameraRetry.addEventListener("click", () => setMode("browser"));
 ui.cameraServer.addEventListener("click", () => setMode("server"));
+// A reload (F5, a pull-down on a tablet) mid-test took the person back to "Press Start test" unasked: the
+// browser asks first ("Leave site?"), as for any form not sent.
+window.addEventListener("beforeunload", (e) => { if (wouldLoseTest()) e.preventDefault(); });
 window.addEventListener("resize", () => { fitPreview(); fitCanvas(); });
 if (window.ResizeObserver) new ResizeObserver(() => fitPreview()).observe(ui.wrap);
 setInterval(() => {

@@ -5,6 +5,7 @@ import { app, hasKeys, ui } from "./state.js";
 import { httpUrl } from "./connection.js";
 import { offerReference, withdrawReference } from "./reference.js";
 import { afterSave } from "./exercises.js";
+import { showSaved } from "./guide.js";
 
 const PAPER_KEY = "hiprom.paper";
 
@@ -94,6 +95,7 @@ export async function saveSession() {
     const body = await r.json().catch(() => ({}));
     if (!r.ok) throw new Error(typeof body.detail === "string" ? body.detail : `HTTP ${r.status}`);
     app.savedFor = res.result_id;
+    showSaved();
     const again = r.status === 200;  // this test was saved before (another tab, a retry): the same session
     const lost = body.has_landmarks ? "" : " The server was restarted after the test: its results were saved, the movement recording was not.";
     saveStatus("ok", `${again ? "Already saved" : "Saved"} as session #${body.id}${body.subject ? ` for ${body.subject}` : ""}.${hasKeys() ? " D downloads the PDF." : ""}${lost}`);

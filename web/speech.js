@@ -52,7 +52,8 @@ export function toggleSpeech() {
 
 /** Words for the ear: symbols read out. */
 function forEar(text) {
-  return text.replace(/[✓✗]/g, "").replace(/°/g, " degrees").replace(/(\d)×(\d)/g, "$1 by $2").replace(/\.\.\.|…/g, "").replace(/\s+/g, " ").trim();
+  return text.replace(/[✓✗]/g, "").replace(/°/g, " degrees")
+    .replace(/\b(\d+(?:\.\d+)?) s\b/g, (_, n) => `${n} ${n === "1" ? "second" : "seconds"}`).replace(/(\d)×(\d)/g, "$1 by $2").replace(/\.\.\.|…/g, "").replace(/\s+/g, " ").trim();
 }
 
 /** Ask the browser to speak ``text``; ``interrupt`` drops what is still queued (it is out of date). */
@@ -78,8 +79,9 @@ function closedSince(prev, state) {
   return state.steps.flatMap((s) => s.trials).filter((t) => t.seq > said).sort((a, b) => a.seq - b.seq);
 }
 
-/** Speak what changed in the guide's state: a trial's verdict once it has closed, a new step, the countdown. */
-export function speakGuide(prev, state) {
+/** Speak what changed in the guide's state: a trial's verdict once it has closed, a new step, the countdown.
+ * ``exercise``: the counted exercise of the same message (the server closes the guide when one starts). */
+export function speakGuide(prev, state, exercise = null) {
   const key = `${state.phase}|${state.step_index}|${state.sub}`;
   const changed = key !== lastKey;
   lastKey = key;
@@ -97,7 +99,8 @@ export function speakGuide(prev, state) {
       lastHintAt = performance.now();
     } else if (state.phase === "calibrate") {
       say("Sit still, shins straight down, for the calibration.");
-    } else if (state.phase !== "idle" || (prev && prev.phase !== "idle")) {
+    } else if (state.phase !== "idle" || (prev && prev.phase !== "idle" && !(exercise && exercise.active))) {
+      // Not the idle guide's "Press Start test" when an exercise takes over: it cut the exercise's first words.
       say(state.prompt, !closed);
     }
     return;

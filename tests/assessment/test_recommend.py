@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from hiprom.assessment import assess, load_catalogue, recommend
-from hiprom.assessment.recommend import MOST, PER_FINDING
+from hiprom.assessment.recommend import MOST, PER_FINDING, findings
 from hiprom.kinematics import measure
 from hiprom.synthetic import Trial, protocol, seated_recording
 
@@ -141,3 +141,23 @@ def test_an_exercise_for_both_directions_is_suggested_once_per_side() -> None:
     recs = recommend(result, first)  # the clinic lists it first: within both findings' three
     mine = [r for r in recs if r["exercise"] == both_ways.id]
     assert len(mine) == 1 and "internal rotation 20.0°" in mine[0]["reason"] and "external rotation 25.0°" in mine[0]["reason"]
+
+
+def test_a_figure_whose_band_verdict_cannot_tell_is_possibly_below_in_its_reason_and_the_verdict() -> None:
+    """The page's table said "cannot tell" under left internal rotation 29.8° ± 1.8° (its 95 % interval reaches
+    into the 30–40° band), and the suggestion beside it "Why: left internal rotation 29.8°, below the 30–40°
+    band", as did the one-line verdict: one figure, two readings. A figure whose band verdict is decided stays
+    "below"."""
+    from hiprom.assessment.verdict import verdict
+
+    result = _result(29.8, 35.0, verdicts={"internal_rotation": "within"})
+    result["sides"]["left"]["internal_rotation_band"] = "inconclusive"
+    result["sides"]["right"]["external_rotation_deg"] = 38.0
+    result["sides"]["right"]["external_rotation_band"] = "below"
+    result["asymmetry"]["threshold_deg"] = 10.0
+    reasons = {(f["side"], f["direction"]): f["reason"] for f in findings(result)}
+    assert reasons[("left", "internal")] == "left internal rotation 29.8°, possibly below the 30–40° band"
+    assert reasons[("right", "external")] == "right external rotation 38.0°, below the 40–60° band"
+    said = verdict({**result, "trials": []})
+    assert ("; below the normal band: right external rotation 38.0°; "
+            "possibly below the normal band: left internal rotation 29.8°.") in said, said

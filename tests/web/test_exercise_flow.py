@@ -51,13 +51,23 @@ def test_test_suggestions_counted_exercise_retest_by_keyboard(launch, tmp_path):
         page.wait_for_function("() => /Saved as session/.test(document.getElementById('save-status').textContent)")
         first = int(re.search(r"session #(\d+)", page.locator("#save-status").inner_text()).group(1))
 
+        said_before = page.evaluate("window.hiprom.spoken.length")
+        # The first rep's line, read in the moment it is written (a hint may replace it at the next message).
+        say = "document.getElementById('exercise-say').textContent"
+        watch(page, "rep", f"/^Rep \\d/.test({say})", say)
         body.press("e")  # the first suggestion the camera counts
         page.wait_for_selector("#exercise:not([hidden])", timeout=15_000)
         assert page.locator("#guide").is_hidden()
-        page.wait_for_function("() => /^Rep \\d/.test(document.getElementById('exercise-say').textContent)",
-                               timeout=90_000)
-        spoken = page.evaluate("() => window.hiprom.spoken.map(s => s.text).join(' | ')")
-        assert "Sit still" in spoken
+        said = seen(page, "rep", 90_000)
+        heard = page.evaluate("(n) => window.hiprom.spoken.slice(n).map(s => s.text)", said_before)
+        assert "Sit still" in " | ".join(heard)
+        # The voice said what a rep asks once counting started (it said "Sit still", then nothing until "Not
+        # counted"), and not the closed guide's "Press Start test …", which cut the exercise's first words.
+        asks = [s for s in heard if re.fullmatch(r"Turn the foot (outward|inward), hold 3 seconds, come back\.", s)]
+        assert asks and not [s for s in heard if s.startswith("Press Start test")], heard
+        # A rep not counted says what to do next, as the voice does ("let go too soon" did not say how long).
+        assert re.fullmatch(r"Rep \d+ counted: .+|Rep \d+ not counted: .+\. " + re.escape(asks[0].replace(
+            " seconds", " s")), said), said
         # The exercised leg's dial is marked, for the eye and a screen reader (no dial was: which to watch?).
         leg = "left" if page.locator("#exercise-title").inner_text().endswith("left leg") else "right"
         marked = page.eval_on_selector_all(".side.active", "els => els.map((e) => e.id)")

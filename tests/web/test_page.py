@@ -134,6 +134,12 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
         assert f"{asym[f'{key}_pct']:.1f}%" in rows.nth(i).inner_text()  # the PDF's and the CSV's figure
     steps = page.locator("#steps").inner_text()
     assert steps.count("✓") >= 8  # the trials counted
+    # Each step's figure as the table gives it (its chip said "R ER ✓✓ 30°" over the table's 29.6°).
+    chips = page.eval_on_selector_all("#steps li .trials", "els => els.map((e) => e.textContent)")
+    tested = page.evaluate("import('/static/state.js').then((m) => m.app.state.steps.map((s) => [s.side, s.direction]))")
+    for chip, (side, direction) in zip(chips, tested, strict=True):
+        cell = rows.nth(["internal", "external"].index(direction)).locator("td").nth(SIDES.index(side)).inner_text()
+        assert chip.endswith(" " + re.match(r"−?\d+\.\d°", cell).group()), (chip, cell)
     heard = page.locator("#steps").aria_snapshot()  # a screen reader hears the steps in words, not "R IR ✓✓"
     assert re.search(r"Right internal rotation, \d counted", heard) and "R IR" not in heard, heard
     notes = page.locator("#results-notes").inner_text()  # why, in the words of the PDF and the CLI
@@ -228,6 +234,18 @@ def test_a_percentage_and_a_plus_minus_read_as_the_pdf_and_the_cli_write_them(pa
     assert "±\u00a01.8°" in cells.nth(0).inner_text()
     assert cells.nth(len(SIDES) + 1).inner_text() != "" and "—" in page.locator("#results-table tbody tr").nth(
         1).locator("td").nth(len(SIDES) + 1).inner_text()  # not measured: the PDF's and the CLI's dash
+
+
+def test_a_flag_that_stops_a_trial_counting_comes_first_on_its_dial(page):
+    # Four flags at 1366x768 cut off the fourth: the one that stops a trial counting was last when it came last.
+    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 0", timeout=30_000)  # dials built
+    shown = page.evaluate("""() => import('/static/dials.js').then((d) => {
+      d.updateSide('left', {angle_deg: 30, uncertainty_deg: 1.7,
+                            flags: ['knee_not_flexed', 'thigh_not_toward_camera', 'methods_disagree', 'knee_drift']}, '', null);
+      return [...document.querySelectorAll('#flags-left li')].map((li) => [li.textContent, li.className]); })""")
+    assert shown[0] == ["knee moved sideways", "bad"], shown
+    assert [text for text, _ in shown[1:]] == ["knee not bent about 90°", "thigh not pointing at the camera",
+                                               "leg seen unclearly"], shown
 
 
 def test_focus_is_visible_and_buttons_are_reachable_by_tab(page):

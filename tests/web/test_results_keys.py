@@ -35,6 +35,27 @@ def results_page(launch, tmp_path):
     assert not errors, errors
 
 
+def test_saving_after_the_video_ended_says_saved_under_the_results(launch, tmp_path):
+    """The server's video ended with the test (no more messages): after S the status said "Saved as session
+    #1" and the guide's line under it, for good, "Save the session (S) before running the test again"."""
+    settings = ServerSettings(source="demo", loop=False, replay_speed=3.0, db=str(tmp_path / "r.db"))
+    with serve_in_thread(settings) as url:
+        page = launch().new_context(viewport={"width": 1280, "height": 800}).new_page()
+        page.goto(url + "/")
+        page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
+        page.locator("body").press("Space")  # the demo plays again from the start, to its end
+        page.wait_for_selector("#status[data-code='source_ended']", timeout=90_000)
+        page.wait_for_selector("#results:not([hidden])", timeout=30_000)
+        assert page.locator("#detail").inner_text() == "Save the session (S) before running the test again (Space)."
+        page.locator("body").press("Escape")  # asks for a second Esc, the results unsaved ...
+        page.wait_for_function("() => /not saved/.test(document.getElementById('detail').textContent)")
+        page.locator("body").press("s")  # ... and they are saved instead
+        page.wait_for_function("() => /^Saved as session #1\\./.test(document.getElementById('save-status').textContent)",
+                               timeout=30_000)
+        page.wait_for_function("() => document.getElementById('detail').textContent === "
+                               "'Saved. Space runs the test again.'", timeout=5_000)
+
+
 @pytest.mark.parametrize("key,what", [("Escape", "Esc"), ("Space", "Space")])
 def test_one_key_on_unsaved_results_asks_first_and_keeps_them(results_page, key, what):
     page = results_page

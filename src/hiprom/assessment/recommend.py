@@ -4,7 +4,8 @@ Two rules, applied to a ``hiprom.analysis/1`` dict (``docs/exercises.md``):
 
 1. **Below the band.** A side's internal or external rotation below the low
    end of its normal band (``norms.bands``, AMA: IR 30-40 deg, ER 40-60 deg)
-   asks for exercises that target that direction, for that side.
+   asks for exercises that target that direction, for that side; "possibly
+   below" when its band verdict cannot tell (the figure's +- reaches into the band).
 2. **The smaller side of an asymmetry that exceeds the threshold.** For each
    left-right comparison whose verdict is ``exceeds`` (``asymmetry.verdicts``
    when the result has them; older results: the measures in
@@ -31,7 +32,7 @@ from hiprom.assessment.exercises import Catalogue, load_catalogue
 from hiprom.assessment.norms import Norms
 from hiprom.assessment.summary import asymmetry_verdicts
 from hiprom.assessment.trials import DIRECTIONS
-from hiprom.assessment.wording import degrees
+from hiprom.assessment.wording import below_words, degrees
 from hiprom.landmarks import SIDES
 
 EXCEEDS = "exceeds"
@@ -67,8 +68,9 @@ def findings(result: Mapping[str, Any]) -> list[dict[str, str]]:
             low, high = _bands(result)[direction]
             if value is not None and value < low:
                 unconfirmed = "" if sides[side].get(f"{direction}_rotation_confirmed", True) else " (unconfirmed)"
+                where = below_words(sides[side].get(f"{direction}_rotation_band"))
                 reasons.setdefault((side, direction), []).append(
-                    f"{side} {direction} rotation {degrees(value)}{unconfirmed}, below the {low:g}–{high:g}° band"
+                    f"{side} {direction} rotation {degrees(value)}{unconfirmed}, {where} the {low:g}–{high:g}° band"
                 )
     asym = result.get("asymmetry") or {}
     for measure, verdict in asymmetry_verdicts(asym).items():

@@ -7,7 +7,7 @@ from typing import Any
 
 from hiprom.assessment.norms import Norms
 from hiprom.assessment.reasons import reason_advice, reason_words
-from hiprom.assessment.wording import NAMES, cannot_tell, degrees
+from hiprom.assessment.wording import NAMES, below_words, cannot_tell, degrees
 from hiprom.landmarks import SIDES
 from hiprom.rounding import counted
 
@@ -63,16 +63,16 @@ def verdict(result: dict[str, Any]) -> str:
             parts.append(f"no left-right difference above {threshold}")
         else:
             parts.append("asymmetry not assessable (a figure is missing on one side)")
-    below = [
-        f"{side} {_LABEL[m]} {degrees(sides[side][f'{m}_deg'])}"
-        for side in SIDES
-        if side in sides
-        for m in ("internal_rotation", "external_rotation")
-        if sides[side].get(f"{m}_deg") is not None and sides[side][f"{m}_deg"] < bands[m.split("_")[0]][0]
-    ]
-    if below:
-        parts.append(f"below the normal band: {', '.join(below)}")
-    elif any(s.get(f"{m}_deg") is not None for s in sides.values() for m in ("internal_rotation", "external_rotation")):
+    below: dict[str, list[str]] = {}  # "below" / "possibly below" (its band verdict cannot tell) -> figures
+    for side in SIDES:
+        for m in ("internal_rotation", "external_rotation") if side in sides else ():
+            value = sides[side].get(f"{m}_deg")
+            if value is not None and value < bands[m.split("_")[0]][0]:
+                where = below_words(sides[side].get(f"{m.split('_')[0]}_rotation_band"))
+                below.setdefault(where, []).append(f"{side} {_LABEL[m]} {degrees(value)}")
+    parts += [f"{where} the normal band: {', '.join(below[where])}" for where in ("below", "possibly below") if where in below]
+    if not below and any(s.get(f"{m}_deg") is not None for s in sides.values()
+                         for m in ("internal_rotation", "external_rotation")):
         parts.append("no figure below the normal band")
     # Figures missing on a side that was seen (no trial of that direction): else "no figure below" reads as "all fine".
     absent = [f"{side} {_LABEL[m]}" for side in SIDES if side in sides and side not in missing

@@ -7,12 +7,14 @@ exports and (through the server) the page say the same thing:
   ``exceeds`` / ``inconclusive``, see ``summary.difference_verdict``);
 - :func:`overall_asymmetry`: the three comparisons as one answer (the page's
   badge, the PDF's plain paragraph and its flag box);
-- :func:`band_sentence`: one figure against its reference band;
+- :func:`band_sentence`: one figure against its reference band, and :func:`below_words`,
+  how a figure under the band is said to lie in a reason ("possibly below" when it cannot tell);
 - :func:`camera_sentence`: where the camera stood;
 - :func:`camera_advice`: what to move when the camera stands outside the range
   where accuracy was validated (called by the live guide's set-up step);
 - :func:`picture_note`: the quality note of a picture smaller than that range's,
   and :func:`picture_advice`, what the live guide's set-up step says about it;
+- :func:`frame_rate_advice`: what the set-up step says when too few pictures a second are measured;
 - :func:`side_notes` / :func:`quality_notes`: a result's quality notes as sentences
   ("Right leg: hip lifted off the seat in 1 trial, which did not count."), those
   saved by earlier versions ("right: hip lifted off the seat during 1 trial") too;
@@ -156,6 +158,13 @@ def band_sentence(side: str, direction: str, verdict: str | None, band: tuple[fl
     return f"{side.capitalize()} {name}: {text}."
 
 
+def below_words(verdict: str | None) -> str:
+    """How a figure under its band's low end is said to lie against the band, as its band verdict has it
+    (``summary.band_verdict``): "below", or "possibly below" when the verdict is ``inconclusive`` (its
+    table cell says "cannot tell"); a verdict of a result saved before band verdicts is taken as "below"."""
+    return "possibly below" if verdict == "inconclusive" else "below"
+
+
 def camera_advice(yaw_deg: float | None, height_m: float | None, distance_m: float | None) -> list[str]:
     """What to move, in plain words, when the camera stands outside the validated range; [] when it is fine.
 
@@ -201,6 +210,22 @@ def picture_advice(size_wh: tuple[int, int]) -> str | None:
         return None
     return (f"Your camera gives a small picture ({int(size_wh[0])}×{int(size_wh[1])}): the readings will be "
             "less certain. A camera that gives 640×480 or more measures better; the test goes on anyway.")
+
+
+VALIDATED_MIN_FPS = 5.0
+"""Pictures measured a second from which trials and holds are timed as validated (5-60 fps,
+:mod:`hiprom.assessment.trials`). A slow computer sending its camera, or a loaded server, measures fewer:
+at 2 a second the rendered clips' 1.2 s holds read "came back too soon" and their 38° turns 10-26°."""
+
+
+def frame_rate_advice(fps: float) -> str | None:
+    """What the set-up step tells a person whose pictures are measured fewer than :data:`VALIDATED_MIN_FPS`
+    times a second (``fps``, the median over the latest frames), else None."""
+    if not math.isfinite(fps) or fps >= VALIDATED_MIN_FPS:
+        return None
+    n = max(1, round(fps))
+    return (f"Only about {counted(n, 'picture')} a second can be measured (holds are timed well from "
+            f"{VALIDATED_MIN_FPS:g}): close other programs and browser tabs. The test goes on anyway.")
 
 
 TURNED_PICTURE_DEG = 45.0

@@ -15,9 +15,10 @@ Phases, in order::
   to move (the checklist: :mod:`hiprom.live.placement`); all must hold for
   ``setup_s`` seconds, and the set-up ends only once the camera has been
   looked at (``GuideInput.camera_pending`` false). A picture smaller than the
-  validated size is advised on (``assessment.wording.picture_advice``) but
-  does not stop the test: the first time, the set-up then holds ``advice_s``
-  seconds, time to read it.
+  validated size, or fewer pictures measured a second than trials are timed
+  from (``assessment.wording.picture_advice``, ``frame_rate_advice``), is advised
+  on but does not stop the test: the first time, the set-up then holds
+  ``advice_s`` seconds, time to read it.
 - **calibrate**: both shins still (and vertical) for ``calibrate_s`` seconds,
   then ``calibrate()`` is called (``LiveMeter.calibrate``).
 - **trial**: each side and direction in ``STEPS`` order. Within a step:
@@ -261,7 +262,7 @@ class Guide:
             self._update_trial(inp, t_s)
 
     def _update_setup(self, inp: GuideInput, t_s: float) -> None:
-        self.checks = setup_checks(inp, self.cfg)
+        self.checks = setup_checks(inp, self.cfg, 1.0 / self.frame_interval_s)
         advice = [c["hint"] for c in self.checks if not c["ok"] and not c["required"]]
         if all(c["ok"] for c in self.checks if c["required"]):
             self._since.append(t_s)

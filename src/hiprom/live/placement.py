@@ -3,7 +3,8 @@
 Judged on one frame (:class:`hiprom.live.guide.GuideInput`) with the guide's
 thresholds (:class:`hiprom.live.guide.GuideConfig`): one person, the picture
 the right way up, knees and ankles in view, sitting square, a sensible distance and, once it is known,
-the camera within the range where accuracy is validated. The sentences about
+the camera within the range where accuracy is validated; advice on a small picture, or on too few
+pictures measured a second. The sentences about
 the camera and the picture come from :mod:`hiprom.assessment.wording`.
 """
 
@@ -14,7 +15,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hiprom.assessment.wording import camera_advice, picture_advice, turned_picture_advice
+from hiprom.assessment.wording import (
+    VALIDATED_MIN_FPS,
+    camera_advice,
+    frame_rate_advice,
+    picture_advice,
+    turned_picture_advice,
+)
 from hiprom.kinematics.geometry import body_up_deg, circular_mean_deg, shank_direction_deg, to_pixels
 from hiprom.landmarks import Landmark
 
@@ -22,8 +29,9 @@ if TYPE_CHECKING:
     from hiprom.live.guide import GuideConfig, GuideInput
 
 
-def setup_checks(inp: GuideInput, cfg: GuideConfig) -> list[dict]:
-    """The camera set-up checklist for one frame: id, label, ok, hint, required.
+def setup_checks(inp: GuideInput, cfg: GuideConfig, fps: float = math.inf) -> list[dict]:
+    """The camera set-up checklist for one frame: id, label, ok, hint, required; ``fps``: the pictures
+    measured a second lately.
 
     A check that is not ``required`` only advises: the test goes on when it fails."""
     checks = _placement_checks(inp, cfg)
@@ -31,6 +39,10 @@ def setup_checks(inp: GuideInput, cfg: GuideConfig) -> list[dict]:
     if advice:
         checks.append({"id": "picture", "label": "Camera picture 640×480 or more", "ok": False, "hint": advice,
                        "required": False})
+    advice = frame_rate_advice(fps)
+    if advice:
+        checks.append({"id": "rate", "label": f"{VALIDATED_MIN_FPS:g} pictures a second or more", "ok": False,
+                       "hint": advice, "required": False})
     return checks
 
 
