@@ -177,7 +177,10 @@ def test_validate_prints_how_many_people_each_measure_comes_from(tmp_path: Path,
             "1 person gave more than one pair of a measure (up to 3): each person counts once in every figure, "
             "however many pairs.") in " ".join(out.split())
     assert ("Under each figure its 95% confidence interval. Bias and limits of agreement: hiprom minus reference. "
-            "A measure needs pairs from at least 3 people") in " ".join(out.split())
+            "ICC(2,1): two-way random effects, absolute agreement; ICC(3,1): two-way mixed effects, consistency; both "
+            "of single readings (Shrout & Fleiss 1979). MDC95: of a change from one instrument's reading to the "
+            "other's; hiprom's own is its re-test's (hiprom validate --retest). A measure needs pairs from at least 3 "
+            "people") in " ".join(out.split())
 
 
 def test_validate_prints_every_figure_with_its_interval_the_mdc95_too(tmp_path: Path, capsys: pytest.CaptureFixture,

@@ -238,8 +238,8 @@ def test_a_session_without_a_subject_is_counted_among_the_people_it_is_counted_a
         "1 session without a subject counts as one person.")
     retest = summarize([Pair("left_internal", 30, 31, f"R{i}", f"{i}+{i + 10}") for i in range(3)], kind="retest")
     assert people_and_pairs(retest) == "3 people, 3 re-test pairs"
-    assert counting_text(retest) == ("A re-test pair is one measure of one person in the first two hiprom sessions "
-                                     "of a day.")
+    assert counting_text(retest) == ("A re-test pair is one measure of one person in the first two hiprom tests of "
+                                     "a day (a recording analysed twice is one test).")
 
 
 

@@ -135,9 +135,14 @@ def _print(study: dict[str, Any]) -> None:
     left_out = unpaired_text(study)
     if left_out:
         out.print(Text(left_out))
+    mdc = ("" if study["kind"] == "retest" else
+           " MDC95: of a change from one instrument's reading to the other's; hiprom's own is its re-test's "
+           "(hiprom validate --retest).")
     out.print(Text(f"Under each figure its 95% confidence interval. Bias and limits of agreement: {order}. "
-                   f"A measure needs pairs from at least {MIN_PAIRS} people; a study at least {RECOMMENDED_SUBJECTS} "
-                   "(docs/validation.md).", style="dim"))
+                   "ICC(2,1): two-way random effects, absolute agreement; ICC(3,1): two-way mixed effects, "
+                   f"consistency; both of single readings (Shrout & Fleiss 1979).{mdc} A measure needs pairs from at "
+                   f"least {MIN_PAIRS} people; a study at least {RECOMMENDED_SUBJECTS} (docs/validation.md).",
+                   style="dim"))
 
 
 def _with_ci(figs: dict[str, Any], name: str) -> Text:
