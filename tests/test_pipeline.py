@@ -152,7 +152,7 @@ def rendered(footage_dir, rendered_truth, model_path) -> dict[str, tuple[Landmar
 @pytest.mark.footage
 @pytest.mark.model
 @pytest.mark.slow
-def test_video_and_its_landmarks_give_the_same_result(rendered, rendered_truth, footage_dir, tmp_path):
+def test_video_and_its_landmarks_give_the_same_result(rendered, rendered_truth, footage_dir, track_footage, tmp_path):
     rec, from_video = rendered["gt01"]
     saved = rec.save(tmp_path / "gt01.landmarks.npz")
     _, from_landmarks = analyze_path(saved, norms=Norms())
@@ -161,6 +161,8 @@ def test_video_and_its_landmarks_give_the_same_result(rendered, rendered_truth, 
     # One recording, however analysed: the video file's own SHA-256, which its saved landmarks keep.
     video = footage_dir / "rendered" / rendered_truth["gt01"]["file"]
     assert from_video["recording_sha256"] == from_landmarks["recording_sha256"] == file_sha256(video)
+    tracked = track_footage("rendered/gt01.mp4").recording  # 'hiprom track': the same recording
+    assert analyze_recording(tracked, Norms())["recording_sha256"] == file_sha256(video)
     assert len({r["recording_sha256"] for _, r in rendered.values()}) == len(rendered)
 
 

@@ -91,10 +91,7 @@ def load_or_track(
 
         try:
             with open_source(p) as source, PoseTracker(model) as tracker:
-                rec = with_source_notes(as_saved(track(source, tracker, progress=on_frame, mirrored=bool(mirrored))),
-                                        source)
-            if p.is_file():  # a video file: its bytes tell it from any other (an image folder has none)
-                rec = dataclasses.replace(rec, video_sha256=file_sha256(p))
+                rec = tracked_from(as_saved(track(source, tracker, progress=on_frame, mirrored=bool(mirrored))), source)
         finally:
             if preload is not None:
                 preload.join()  # no import is ever in flight in two threads
@@ -125,10 +122,15 @@ def _preload(modules: tuple[str, ...]) -> threading.Thread:
     return thread
 
 
-def with_source_notes(rec: LandmarkRecording, source: Any) -> LandmarkRecording:
-    """``rec`` with what its frame source noted while being read (e.g. a truncated video)."""
+def tracked_from(rec: LandmarkRecording, source: Any) -> LandmarkRecording:
+    """``rec`` with what it owes the frame source it was tracked from: what the source noted while being
+    read (e.g. a truncated video), and a video file's SHA-256 (``video_sha256``), which tells the recording
+    from any other however often, and by whichever hiprom, it is analysed (``hiprom analyze`` and
+    ``hiprom track`` alike; a camera or an image folder has none)."""
     notes = tuple(getattr(source, "notes", ()) or ())
-    return dataclasses.replace(rec, notes=rec.notes + notes) if notes else rec
+    video = None if getattr(source, "is_live", False) else getattr(source, "path", None)
+    fingerprint = file_sha256(video) if video is not None and Path(video).is_file() else rec.video_sha256
+    return dataclasses.replace(rec, notes=rec.notes + notes, video_sha256=fingerprint)
 
 
 def _seconds(rec: LandmarkRecording) -> np.ndarray:
