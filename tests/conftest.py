@@ -127,6 +127,16 @@ def analysis(_demo_analysis: dict) -> dict:
 
 
 @pytest.fixture
+def filmed_again() -> Callable[[dict], dict]:
+    """``filmed_again(analysis)``: a copy of it as if made from another recording (its own
+    ``recording_sha256``), so saved beside it, it is a test of its own, not the same recording analysed twice."""
+    import itertools
+
+    numbers = itertools.count(1)
+    return lambda analysis: {**copy.deepcopy(analysis), "recording_sha256": f"{next(numbers):064x}"}
+
+
+@pytest.fixture
 def fixture_analysis() -> dict:
     """A hand-made analysis that follows docs/formats.md field by field (fixed dates, odd cases)."""
     return json.loads(ANALYSIS_FIXTURE.read_text(encoding="utf-8"))

@@ -18,7 +18,7 @@ import pytest
 from hiprom.assessment import NORMS_ENV, Norms
 from hiprom.errors import InputError, RecordingError, SourceError
 from hiprom.pipeline import analyze_path, analyze_recording, as_saved, is_recording, load_or_track
-from hiprom.recording import LandmarkRecording
+from hiprom.recording import LandmarkRecording, file_sha256
 from hiprom.synthetic import Trial, protocol, seated_recording
 
 REPO = Path(__file__).resolve().parents[1]
@@ -152,12 +152,30 @@ def rendered(footage_dir, rendered_truth, model_path) -> dict[str, tuple[Landmar
 @pytest.mark.footage
 @pytest.mark.model
 @pytest.mark.slow
-def test_video_and_its_landmarks_give_the_same_result(rendered, tmp_path):
+def test_video_and_its_landmarks_give_the_same_result(rendered, rendered_truth, footage_dir, track_footage, tmp_path):
     rec, from_video = rendered["gt01"]
     saved = rec.save(tmp_path / "gt01.landmarks.npz")
     _, from_landmarks = analyze_path(saved, norms=Norms())
     assert comparable(from_landmarks) == comparable(from_video)
     assert from_video["source"] == "gt01.mp4" and from_video["frames"] == 137
+    # One recording, however analysed: the video file's own SHA-256, which its saved landmarks keep.
+    video = footage_dir / "rendered" / rendered_truth["gt01"]["file"]
+    assert from_video["recording_sha256"] == from_landmarks["recording_sha256"] == file_sha256(video)
+    tracked = track_footage("rendered/gt01.mp4").recording  # 'hiprom track': the same recording
+    assert analyze_recording(tracked, Norms())["recording_sha256"] == file_sha256(video)
+    assert len({r["recording_sha256"] for _, r in rendered.values()}) == len(rendered)
+
+
+def test_a_recording_without_its_video_is_told_by_its_landmarks(tmp_path):
+    """A live test's or an older recording's fingerprint: its landmarks as saved, the same after a save and
+    a load, another when one landmark of one frame moves."""
+    rec = as_saved(load_or_track(DEMO))
+    assert rec.video_sha256 is None
+    again = LandmarkRecording.load(rec.save(tmp_path / "again.landmarks.npz"))
+    assert analyze_recording(again, Norms())["recording_sha256"] == rec.fingerprint == again.fingerprint
+    image = rec.image.copy()
+    image[10, 23, 0] += 0.001
+    assert dataclasses.replace(rec, image=image).fingerprint != rec.fingerprint
 
 
 @pytest.mark.footage

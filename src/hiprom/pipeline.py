@@ -22,7 +22,7 @@ from hiprom.assessment import Catalogue, Exercise, Norms, load_norms
 from hiprom.assessment.wording import note_sentence, picture_note
 from hiprom.errors import InputError, NotMeasurableError
 from hiprom.landmarks import SIDES
-from hiprom.recording import LandmarkRecording
+from hiprom.recording import LandmarkRecording, file_sha256
 from hiprom.source import SourceSpec
 
 if TYPE_CHECKING:
@@ -91,8 +91,7 @@ def load_or_track(
 
         try:
             with open_source(p) as source, PoseTracker(model) as tracker:
-                rec = with_source_notes(as_saved(track(source, tracker, progress=on_frame, mirrored=bool(mirrored))),
-                                        source)
+                rec = tracked_from(as_saved(track(source, tracker, progress=on_frame, mirrored=bool(mirrored))), source)
         finally:
             if preload is not None:
                 preload.join()  # no import is ever in flight in two threads
@@ -123,10 +122,15 @@ def _preload(modules: tuple[str, ...]) -> threading.Thread:
     return thread
 
 
-def with_source_notes(rec: LandmarkRecording, source: Any) -> LandmarkRecording:
-    """``rec`` with what its frame source noted while being read (e.g. a truncated video)."""
+def tracked_from(rec: LandmarkRecording, source: Any) -> LandmarkRecording:
+    """``rec`` with what it owes the frame source it was tracked from: what the source noted while being
+    read (e.g. a truncated video), and a video file's SHA-256 (``video_sha256``), which tells the recording
+    from any other however often, and by whichever hiprom, it is analysed (``hiprom analyze`` and
+    ``hiprom track`` alike; a camera or an image folder has none)."""
     notes = tuple(getattr(source, "notes", ()) or ())
-    return dataclasses.replace(rec, notes=rec.notes + notes) if notes else rec
+    video = None if getattr(source, "is_live", False) else getattr(source, "path", None)
+    fingerprint = file_sha256(video) if video is not None and Path(video).is_file() else rec.video_sha256
+    return dataclasses.replace(rec, notes=rec.notes + notes, video_sha256=fingerprint)
 
 
 def _seconds(rec: LandmarkRecording) -> np.ndarray:
@@ -196,7 +200,8 @@ def analyze_recording(
 
     A recording with nothing to measure gives a result with ``measurable`` false
     and the reason, never an exception. A recording that carries a neutral
-    calibrated live (``rec.neutral``) is measured against it.
+    calibrated live (``rec.neutral``) is measured against it. The result's
+    ``recording_sha256`` is the recording's :attr:`~LandmarkRecording.fingerprint`.
     """
     from hiprom.assessment import assess, not_measurable
     from hiprom.assessment.result import too_few_frames
@@ -206,21 +211,26 @@ def analyze_recording(
     common: dict[str, Any] = {"source": name, "fps": rec.fps, "mirrored": rec.mirrored, "model": rec.model}
     reason = too_few_frames(rec.n_frames, norms.trials.min_frames)
     if reason is not None:  # too short for the kernel's neutral estimate, let alone a trial
-        return _with_notes(not_measurable(reason, _seconds(rec), norms, **common), rec)
+        return _of_recording(not_measurable(reason, _seconds(rec), norms, **common), rec)
     try:
         kin = kinematics_of(rec)
     except NotMeasurableError as exc:
-        return _with_notes(not_measurable(str(exc), _seconds(rec), norms, **common), rec)
-    return _with_notes(assess(kin, norms, catalogue=catalogue, **common), rec)
+        return _of_recording(not_measurable(str(exc), _seconds(rec), norms, **common), rec)
+    return _of_recording(assess(kin, norms, catalogue=catalogue, **common), rec)
 
 
-def _with_notes(result: dict[str, Any], rec: LandmarkRecording) -> dict[str, Any]:
-    """The recording's notes (a truncated video...), then a small picture's, first among the
-    result's quality notes, as sentences."""
+def _of_recording(result: dict[str, Any], rec: LandmarkRecording) -> dict[str, Any]:
+    """The result with what it owes its recording: its fingerprint after ``source``, and the recording's
+    notes (a truncated video...), then a small picture's, first among its quality notes, as sentences."""
     first = [note_sentence(n, result["source"]) for n in [*rec.notes, *filter(None, [picture_note(rec.size_wh)])]]
     if first:
         result["quality"]["notes"] = [*first, *result["quality"]["notes"]]
-    return result
+    out: dict[str, Any] = {}
+    for key, value in result.items():
+        out[key] = value
+        if key == "source":
+            out["recording_sha256"] = rec.fingerprint
+    return out
 
 
 def count_recording(

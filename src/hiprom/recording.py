@@ -7,6 +7,7 @@ an analysis be re-run with no model. The format is documented in
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
 from dataclasses import dataclass, field
@@ -48,6 +49,9 @@ class LandmarkRecording:
             numbers and lists); when given, the analysis uses it instead of estimating one.
         notes (tuple[str, ...]): what was wrong with the source (e.g. a
             truncated video), in plain words; copied into the analysis.
+        video_sha256 (str | None): SHA-256 (hex) of the bytes of the video file
+            the landmarks were tracked from; ``None`` for a camera, an image
+            folder, or a recording saved before hiprom kept it.
     """
 
     t_ms: np.ndarray
@@ -63,6 +67,7 @@ class LandmarkRecording:
     hiprom_version: str = field(default=__version__)
     neutral: dict[str, Any] | None = None
     notes: tuple[str, ...] = ()
+    video_sha256: str | None = None
 
     def __post_init__(self) -> None:
         t = np.asarray(self.t_ms, dtype=np.float64)
@@ -104,6 +109,21 @@ class LandmarkRecording:
                              "give the recording the analysis was made from")
 
     @property
+    def fingerprint(self) -> str:
+        """What tells this recording from any other (SHA-256, hex): of its video file when it was tracked
+        from one, else of its landmarks as saved (frame times, float32 image and world landmarks).
+
+        Two analyses of one recording (the same video analysed again, by a newer hiprom too, or its
+        saved ``.landmarks.npz``) share it; two tests of a person, however alike, never do.
+        """
+        if self.video_sha256:
+            return self.video_sha256
+        digest = hashlib.sha256()
+        for array in (self.t_ms.astype(np.float64), self.image.astype(np.float32), self.world.astype(np.float32)):
+            digest.update(np.ascontiguousarray(array).tobytes())
+        return digest.hexdigest()
+
+    @property
     def size_wh(self) -> tuple[int, int]:
         """Frame (width, height) in pixels."""
         return (int(self.width), int(self.height))
@@ -128,6 +148,7 @@ class LandmarkRecording:
                 hiprom_version=np.array(self.hiprom_version),
                 **({} if self.neutral is None else {"neutral": np.array(json.dumps(self.neutral))}),
                 notes=np.array(self.notes, dtype=str),
+                **({} if self.video_sha256 is None else {"video_sha256": np.array(self.video_sha256)}),
             )
         return target
 
@@ -167,9 +188,19 @@ class LandmarkRecording:
                 hiprom_version=str(fields.get("hiprom_version", "")),
                 neutral=json.loads(str(fields["neutral"])) if "neutral" in fields else None,
                 notes=tuple(str(n) for n in fields.get("notes", ())),
+                video_sha256=str(fields["video_sha256"]) if "video_sha256" in fields else None,
             )
         except (ValueError, TypeError) as exc:
             raise RecordingError(f"{p}: {exc}; it cannot be analysed (make it again with 'hiprom track')") from None
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 (hex) of a file's bytes: a video's :attr:`LandmarkRecording.video_sha256`."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def is_recording(path: str | Path) -> bool:

@@ -112,6 +112,24 @@ def test_trend_lists_each_visit_with_its_program_and_change_since_the_first() ->
     assert out[2]["figures"]["left"]["internal_rotation"] == 33.0
 
 
+def test_a_recording_analysed_again_is_no_visit_of_the_trend() -> None:
+    """The first visit's video analysed again a month later by a newer hiprom (+0.3°) was a visit of its own,
+    "no change since the first visit"; it is that visit's recording again, and says so."""
+    video_a, video_b = "a" * 64, "b" * 64
+    visits = [{"session_id": i, "recorded_utc": f"2026-0{month}-01T09:00:00Z",
+               "analysis": {**_result(deg), "recording_sha256": fingerprint}}
+              for i, (month, deg, fingerprint) in enumerate([(1, 22.0, video_a), (2, 22.3, video_a),
+                                                             (3, 33.0, video_b)], start=1)]
+    out = trend(visits)
+    assert out["first_visit"] == 1
+    assert [v["same_recording_as"] for v in out["visits"]] == [None, 1, None]
+    assert out["visits"][1]["since_first"] is None
+    assert out["visits"][2]["since_first"]["left"]["internal_rotation"] == IMPROVED
+    # Analyses an older hiprom made carry no fingerprint: each is its own, as before.
+    unknown = [{**v, "analysis": {**v["analysis"], "recording_sha256": None}} for v in visits]
+    assert [v["same_recording_as"] for v in trend(unknown)["visits"]] == [None, None, None]
+
+
 def test_a_first_test_that_measured_nothing_is_no_baseline_for_the_trend() -> None:
     # The first test of a subject failed (leg out of the picture) and was repeated the same day: every
     # later change was compared with nothing, so +11 deg two months on was marked as no change at all.

@@ -26,12 +26,28 @@ def hiprom(home: Path, *args: str, check: bool = True) -> subprocess.CompletedPr
     return proc
 
 
+def filmed_again(folder: Path) -> Path:
+    """The demo's person filmed again: another recording (its own fingerprint), the same movements.
+
+    The demo analysed twice is one recording, one measurement, and no re-test of itself.
+    """
+    import dataclasses
+
+    from hiprom.landmarks import Landmark
+    from hiprom.recording import LandmarkRecording
+
+    rec = LandmarkRecording.load(SAMPLE)
+    image = rec.image.copy()
+    image[0, Landmark.NOSE, 0] += 0.001
+    return dataclasses.replace(rec, image=image).save(folder / "again.landmarks.npz")
+
+
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store with the demo analysed twice the same day (test and re-test) for subject P-1."""
+    """A store with the demo's person tested twice the same day (test and re-test) for subject P-1."""
     home = tmp_path_factory.mktemp("exercises")
     hiprom(home, "analyze", str(SAMPLE), "--save", "--subject", "P-1", "-q")
-    hiprom(home, "analyze", str(SAMPLE), "--save", "--subject", "P-1", "-q")
+    hiprom(home, "analyze", str(filmed_again(home)), "--save", "--subject", "P-1", "-q")
     return home
 
 
@@ -115,6 +131,19 @@ def test_retest_and_trend(home: Path) -> None:
     assert "Visits of P-1 (degrees)" in hiprom(home, "trend", "P-1").stdout
 
 
+def test_a_recording_analysed_again_is_no_retest_and_the_trend_says_whose_recording_it_is(tmp_path: Path) -> None:
+    """The demo analysed at 10:00 and again at 10:10 was 'Re-test: session #2 against #1', 'No change larger
+    than the measurement error', and a second visit in the trend: one recording is one measurement."""
+    for when in ("2026-03-02 10:00", "2026-03-02 10:10"):
+        hiprom(tmp_path, "analyze", str(SAMPLE), "--save", "--subject", "P-4", "--recorded", when, "-q")
+    none = hiprom(tmp_path, "retest", "2", check=False)
+    assert none.returncode == 2 and "session 2 has no earlier test the same day" in none.stderr
+    named = hiprom(tmp_path, "retest", "2", "--before", "1", check=False)
+    assert named.returncode == 2 and "sessions 1 and 2 are analyses of one recording" in named.stderr
+    text = hiprom(tmp_path, "trend", "P-4").stdout
+    assert "#2 analyses again the recording of #1: one measurement, not a visit of its own." in " ".join(text.split())
+
+
 def test_trend_marks_what_changed_since_the_first_visit(tmp_path: Path) -> None:
     """A clinician following a patient sees which figure moved beyond the error, and the exercises by name."""
     hiprom(tmp_path, "analyze", str(SAMPLE), "--json", "first.json", "-q")
@@ -122,6 +151,7 @@ def test_trend_marks_what_changed_since_the_first_visit(tmp_path: Path) -> None:
     left = later["sides"]["left"]
     first_er = left["external_rotation_deg"]
     left["external_rotation_deg"] = first_er + 15.0  # far beyond the 6 deg MDC and 1.96 x the tests' +-
+    later["recording_sha256"] = "f" * 64  # a visit of its own: another recording
     (tmp_path / "later.json").write_text(json.dumps(later), encoding="utf-8")
     hiprom(tmp_path, "sessions", "add", "first.json", "--subject", "P-2")
     hiprom(tmp_path, "sessions", "add", "later.json", "--subject", "P-2")

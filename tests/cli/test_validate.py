@@ -170,13 +170,17 @@ def test_validate_prints_how_many_people_each_measure_comes_from(tmp_path: Path,
     assert main(["validate", "--pairs", str(tmp_path / "pairs.csv")]) == 0
     out = capsys.readouterr().out
     assert re.search(r"hiprom against the reference: 3 people, 5 pairs of readings \(degrees\)", out)
-    assert re.search(r"┃ +Left internal rotation ┃ +Left external rotation ┃", out)
-    assert re.search(r"pairs +│ +5 │ +0 │", out) and re.search(r"people +│ +3 │ +— │", out)
+    assert re.search(r"^ +Left +Left +Right +Right +All\n +internal +external +internal +external +measures\n", out,
+                     re.M)
+    assert re.search(r"^pairs +5 +0 +", out, re.M) and re.search(r"^people +3 +— +", out, re.M)
     assert ("A pair is hiprom's reading and the reference instrument's of one measure of one person at one visit. "
             "1 person gave more than one pair of a measure (up to 3): each person counts once in every figure, "
             "however many pairs.") in " ".join(out.split())
     assert ("Under each figure its 95% confidence interval. Bias and limits of agreement: hiprom minus reference. "
-            "A measure needs pairs from at least 3 people") in " ".join(out.split())
+            "ICC(2,1): two-way random effects, absolute agreement; ICC(3,1): two-way mixed effects, consistency; both "
+            "of single readings (Shrout & Fleiss 1979). MDC95: of a change from one instrument's reading to the "
+            "other's; hiprom's own is its re-test's (hiprom validate --retest). A measure needs pairs from at least 3 "
+            "people") in " ".join(out.split())
 
 
 def test_validate_prints_every_figure_with_its_interval_the_mdc95_too(tmp_path: Path, capsys: pytest.CaptureFixture,
@@ -201,11 +205,54 @@ def test_validate_prints_every_figure_with_its_interval_the_mdc95_too(tmp_path: 
         figs = [*study["measures"].values(), study["pooled"]]
         at = next(i for i, row in enumerate(rows) if row.startswith(name + " "))
         suffix = "" if digits == 2 else "_deg"
-        assert [c.strip() for c in rows[at].split("│")[1:]] == [
-            fmt(f[key + suffix], digits) for f in figs]
-        assert [c.strip() for c in rows[at + 1].split("│")[1:]] == [
-            f"[{fmt(f[key + '_ci' + suffix][0], digits)}, {fmt(f[key + '_ci' + suffix][1], digits)}]" for f in figs]
+        assert _cells(rows[at])[1:] == [fmt(f[key + suffix], digits) for f in figs]
+        assert _cells(rows[at + 1]) == ["95% CI", *(
+            f"{fmt(f[key + '_ci' + suffix][0], digits)}, {fmt(f[key + '_ci' + suffix][1], digits)}" for f in figs)]
     assert "nan" not in out.lower()
+
+
+def _cells(row: str) -> list[str]:
+    """The cells of a row of the terminal's table (two spaces or more between columns)."""
+    return re.split(r" {2,}", row.strip())
+
+
+def _on_a_terminal(home: Path, *args: str, columns: int) -> list[str]:
+    """The lines ``hiprom ARGS`` shows on a terminal ``columns`` wide (a pseudo-terminal, COLUMNS set)."""
+    import pty
+
+    env = {**os.environ, "HIPROM_DATA_DIR": str(home / "data"), "COLUMNS": str(columns), "TERM": "xterm"}
+    env.pop("HIPROM_DB_URL", None)
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "hiprom.cli.main", *args], cwd=home, env=env, stdin=follower,
+                            stdout=follower, stderr=follower)
+    os.close(follower)
+    shown = b""
+    while True:  # until the command has closed the terminal (read fails once nothing holds it open)
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert proc.wait(timeout=120) == 0, shown.decode(errors="replace")
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown.decode("utf-8"))
+    return plain.replace("\r", "").splitlines()
+
+
+def test_validate_fits_an_80_column_terminal_with_every_interval_whole(clinic: Path) -> None:
+    """At 80 columns Rich broke intervals across lines ("[−27.3," over "−14.6]") in the limits of agreement:
+    the table needed 94 columns. Every line fits now, and every interval is on one line, beneath its figure."""
+    lines = _on_a_terminal(clinic, "validate", columns=80)
+    assert max(len(line) for line in lines) <= 80, "\n".join(lines)
+    at = next(i for i, line in enumerate(lines) if line.startswith("LoA low "))
+    figures = [float(c.replace("−", "-")) for c in _cells(lines[at])[1:]]
+    label, *cells = _cells(lines[at + 1])
+    intervals = [[float(x.replace("−", "-")) for x in c.split(", ")] for c in cells]
+    assert label == "95% CI"
+    assert len(figures) == len(intervals) == 5 and all(low < f < high for f, (low, high) in zip(figures, intervals))
+    assert not any(line.rstrip().endswith(",") for line in lines)
 
 
 def test_a_subject_not_stored_is_said_unknown_not_as_too_few_pairs(clinic: Path) -> None:
@@ -256,7 +303,7 @@ LEFT_ONLY = ("Patient,Visit date,hiprom L IR,Goniometer L IR,hiprom L ER,Goniome
     [
         (FEW, 4, ["hiprom: error: 2 pairs of hiprom and reference readings found; at least 3 are needed"]),
         (TWO_PEOPLE, 4, ["3 pairs of hiprom and reference readings from 2 subjects found; at least 3 subjects"]),
-        (THREE_PEOPLE, 0, ["SEM       │                    1.5", "[0.7, 4.8]", "MDC95", "[1.9, 13.4]"]),
+        (THREE_PEOPLE, 0, ["SEM 1.5 — — — 1.5 95% CI 0.7, 4.8 0.7, 4.8", "MDC95 4.2 — — — 4.2 95% CI 1.9, 13.4"]),
         (ALL_EQUAL, 0, ["Left internal rotation: every pair differed by exactly 0.0°, so there is no spread to put an "
                         "interval on; more people are needed; no ICC: the readings do not differ from one person "
                         "to another"]),

@@ -95,7 +95,7 @@ def test_a_long_report_is_laid_out_on_either_sheet_down_to_its_last_line(
 
 @pytest.mark.slow
 def test_a_retest_with_readings_and_long_notes_keeps_to_three_letter_pages(
-        store: Store, analysis: dict, tmp_path: Path) -> None:
+        store: Store, analysis: dict, tmp_path: Path, filmed_again) -> None:
     """On US Letter (at 8.6 pt, two pages at most) every layout took three pages, the third holding only
     "Method and references" (4 lines), and the home program a fourth sheet. The last layout lists 3 trials
     and 2 readings and draws the side bars 36 mm high instead of 45; the text keeps its size, 10 pt now,
@@ -105,7 +105,8 @@ def test_a_retest_with_readings_and_long_notes_keeps_to_three_letter_pages(
 
     store.add_subject("P-9", name="Ann Example", notes="Knee replacement 2019 (left); walks with a stick outdoors. " * 6)
     store.save_analysis(analysis, subject="P-9", recorded_utc="2026-03-02T09:00:00Z", operator="J. Smith, PT")
-    last = store.save_analysis(analysis, subject="P-9", recorded_utc="2026-03-02T09:40:00Z", operator="J. Smith, PT",
+    last = store.save_analysis(filmed_again(analysis), subject="P-9", recorded_utc="2026-03-02T09:40:00Z",
+                               operator="J. Smith, PT",
                                notes="Felt stiff on the left after gardening; sat on a firm kitchen chair. " * 9)
     for i in range(4):
         store.add_reference(last.id, ReferenceInput(instrument="goniometer", rater="JS", left_ir_deg=30 + i,
@@ -155,7 +156,7 @@ def test_the_home_program_is_one_page_of_the_paper_set_or_asked_for(
 
 
 def test_every_kind_of_pdf_is_printed_large_enough_for_an_older_patient(
-        store: Store, analysis: dict, tmp_path: Path) -> None:
+        store: Store, analysis: dict, tmp_path: Path, filmed_again) -> None:
     """Running text was 8.6 pt (the home program 8 pt, tables 7.4 pt, the page numbers 7 pt), small for an
     older patient. It is 10 pt now, tables and the page's header and footer 9 pt, and the pages it takes:
     a 12-exercise program takes two, each with its number among the sheets and whose sheet it is, so loose
@@ -163,7 +164,8 @@ def test_every_kind_of_pdf_is_printed_large_enough_for_an_older_patient(
     need_poppler()
     store.add_subject("P-0042", name="Ann Example", date_of_birth="1950-05-17")
     store.save_analysis(analysis, subject="P-0042", recorded_utc="2026-03-02T09:00:00Z", operator="J. Smith, PT")
-    retest = store.save_analysis(analysis, subject="P-0042", recorded_utc="2026-03-02T09:40:00Z", operator="J. Smith, PT")
+    retest = store.save_analysis(filmed_again(analysis), subject="P-0042", recorded_utc="2026-03-02T09:40:00Z",
+                                 operator="J. Smith, PT")
     catalogue = load_catalogue()
     program = edit_program({"items": []}, catalogue, add=[(ex.id, None) for ex in catalogue.exercises])
     store.set_program(retest.id, {**program, "items": program["items"][:12]})

@@ -274,10 +274,10 @@ def test_the_unconfirmed_legend_comes_only_with_a_marked_figure(fixture_analysis
     assert 'class="unconfirmed">†' in html and "† Unconfirmed" in html
 
 
-def test_a_repeat_test_is_not_called_after_the_exercises(store: Store, analysis: dict) -> None:
+def test_a_repeat_test_is_not_called_after_the_exercises(store: Store, analysis: dict, filmed_again) -> None:
     """hiprom asks for a repeat when it cannot tell; the repeat's report must not claim exercises came between."""
     first = store.save_analysis(analysis, subject="P-5", recorded_utc="2026-03-02T09:00:00Z")
-    repeat = store.save_analysis(analysis, subject="P-5", recorded_utc="2026-03-02T09:10:00Z")
+    repeat = store.save_analysis(filmed_again(analysis), subject="P-5", recorded_utc="2026-03-02T09:10:00Z")
     html = render_html(ReportData.from_store(store, repeat.id))
     assert "Re-test: compared with the earlier test" in html and "after the exercises" not in html
     store.add_exercise_result(first.id, {
@@ -288,11 +288,12 @@ def test_a_repeat_test_is_not_called_after_the_exercises(store: Store, analysis:
     assert "Re-test: before and after the exercises" in html
 
 
-def test_history_marks_what_changed_since_the_first_visit(store: Store, analysis: dict, tmp_path: Path) -> None:
+def test_history_marks_what_changed_since_the_first_visit(store: Store, analysis: dict, tmp_path: Path,
+                                                          filmed_again) -> None:
     """The clinician following a patient sees on the PDF which figure moved beyond the error, as 'hiprom trend' does."""
     need_poppler()
     first = store.save_analysis(analysis, subject="P-6", recorded_utc="2026-03-02T09:00:00Z")
-    better = copy.deepcopy(analysis)
+    better = filmed_again(analysis)
     better["sides"]["left"]["external_rotation_deg"] += 15.0  # far beyond the 6 deg MDC and 1.96 x the tests' +-
     later = store.save_analysis(better, subject="P-6", recorded_utc="2026-04-02T09:00:00Z")
     html = render_html(ReportData.from_store(store, later.id))
@@ -306,7 +307,8 @@ def test_history_marks_what_changed_since_the_first_visit(store: Store, analysis
     assert "since the first visit" not in unchanged  # one session: nothing to compare, no legend
 
 
-def test_history_marks_compare_with_the_first_visit_that_measured_something(store: Store, analysis: dict) -> None:
+def test_history_marks_compare_with_the_first_visit_that_measured_something(store: Store, analysis: dict,
+                                                                            filmed_again) -> None:
     """The first test measured nothing and was repeated the same day: +15° two months on went unmarked."""
     from hiprom.assessment.result import not_measurable
 
@@ -314,7 +316,7 @@ def test_history_marks_compare_with_the_first_visit_that_measured_something(stor
     store.save_analysis(failed, subject="P-11", recorded_utc="2026-01-02T09:00:00Z")
     repeat = store.save_analysis(analysis, subject="P-11", recorded_utc="2026-01-02T09:10:00Z")
     for month in range(2, 7):
-        later = copy.deepcopy(analysis)
+        later = filmed_again(analysis)
         later["sides"]["left"]["external_rotation_deg"] += 3.0 * (month - 1)
         last = store.save_analysis(later, subject="P-11", recorded_utc=f"2026-0{month}-02T09:00:00Z")
     data = ReportData.from_store(store, last.id)
@@ -338,13 +340,14 @@ def test_a_re_test_of_a_test_that_measured_nothing_says_so_in_one_sentence(store
     assert "not measured before" not in html and 'class="figures retest"' not in html
 
 
-def test_a_long_report_keeps_the_last_visits_and_their_marks(store: Store, analysis: dict, tmp_path: Path) -> None:
+def test_a_long_report_keeps_the_last_visits_and_their_marks(store: Store, analysis: dict, tmp_path: Path,
+                                                              filmed_again) -> None:
     """A report too long for the full layout (12 trials listed, long notes) keeps the history table, not the chart."""
     need_poppler()
     store.add_subject("P-8", notes="Knee replacement 2019 (left); walks with a stick outdoors, on stairs too. " * 10)
     store.save_analysis(analysis, subject="P-8", recorded_utc="2026-03-02T09:00:00Z")
     for month, gain in ((4, 12.0), (5, 14.0)):
-        later = copy.deepcopy(analysis)
+        later = filmed_again(analysis)
         later["sides"]["left"]["external_rotation_deg"] += gain
         later["trials"] = [dict(t) for t in later["trials"] * 2]
         notes = "Felt stiff on the left after gardening; sat on a firm kitchen chair, laptop on the table. " * 7
@@ -402,16 +405,17 @@ def test_a_report_with_nothing_measurable_says_why_once_and_what_to_do(
     assert f"Next time: {advice}" in text
 
 
-def test_the_marks_legend_comes_only_with_a_mark(store: Store, analysis: dict, tmp_path: Path) -> None:
+def test_the_marks_legend_comes_only_with_a_mark(store: Store, analysis: dict, tmp_path: Path, filmed_again) -> None:
     """A long report shows the last visits only: a change on an earlier one gets no legend for marks not there."""
     need_poppler()
     store.save_analysis(analysis, subject="P-9", recorded_utc="2026-03-02T09:00:00Z")
-    better = copy.deepcopy(analysis)
+    better = filmed_again(analysis)
     better["sides"]["left"]["external_rotation_deg"] += 15.0
     store.save_analysis(better, subject="P-9", recorded_utc="2026-04-02T09:00:00Z")  # the one change, not shown
     notes = "Felt stiff on the left after gardening; sat on a firm kitchen chair, laptop on the table. " * 7
     for month in (5, 6, 7):
-        last = store.save_analysis(analysis, subject="P-9", recorded_utc=f"2026-0{month}-02T09:00:00Z", notes=notes)
+        last = store.save_analysis(filmed_again(analysis), subject="P-9", recorded_utc=f"2026-0{month}-02T09:00:00Z",
+                                   notes=notes)
     text = pdf_text(write_pdf(ReportData.from_store(store, last.id), tmp_path / "later.pdf"))
     # The first visit (what marks compare with) and the last ones: the April change is not among them.
     assert "History of this subject" in text and "2026-03-02" in text and "2026-06-02" in text

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import re
 from pathlib import Path
 
@@ -84,9 +83,9 @@ def test_program_suggested_edited_printed_and_reset(client: TestClient, analysis
     assert empty.status_code == 422 and "home program is empty" in empty.json()["detail"]
 
 
-def test_counted_exercise_retest_and_trend(client: TestClient, analysis: dict) -> None:
+def test_counted_exercise_retest_and_trend(client: TestClient, analysis: dict, filmed_again) -> None:
     test = client.post("/api/sessions", json={"analysis": analysis, "subject": "P-2"}).json()["id"]
-    after = copy.deepcopy(analysis)
+    after = filmed_again(analysis)
     after["created_utc"] = analysis["created_utc"]
     after["sides"]["left"]["external_rotation_deg"] += 15.0
     retest_id = client.post("/api/sessions", json={"analysis": after, "subject": "P-2"}).json()["id"]
@@ -112,6 +111,11 @@ def test_counted_exercise_retest_and_trend(client: TestClient, analysis: dict) -
     assert mixed.status_code == 422 and f"session {test} is of subject P-2" in mixed.json()["detail"]
     itself = client.get(f"/api/sessions/{test}/retest", params={"before": test})
     assert itself.status_code == 422 and f"session {test} cannot be compared with itself" in itself.json()["detail"]
+    again = client.post("/api/sessions", json={"analysis": analysis, "subject": "P-3"}).json()["id"]
+    once = client.get(f"/api/sessions/{again}/retest", params={"before": stranger})  # one recording, twice
+    assert once.status_code == 422 and f"sessions {stranger} and {again} are analyses of one recording" in once.json()[
+        "detail"]
+    assert client.get(f"/api/sessions/{again}/retest").status_code == 404  # no test of its own before it
 
     visits = client.get("/api/subjects/P-2/trend").json()["visits"]
     assert [v["session_id"] for v in visits] == [test, retest_id]

@@ -110,6 +110,7 @@ def test_version_4_store_gets_each_sessions_verdict_on_both_backends(db_url: str
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:  # what a store of version 4 looked like
         conn.execute(text("ALTER TABLE sessions DROP COLUMN asymmetry_verdict"))
+        conn.execute(text("ALTER TABLE sessions DROP COLUMN recording_sha256"))
         conn.execute(text("UPDATE schema_version SET version = 4 WHERE version = :v"), {"v": SCHEMA_VERSION})
     engine.dispose()
 
@@ -118,6 +119,32 @@ def test_version_4_store_gets_each_sessions_verdict_on_both_backends(db_url: str
         assert store.session(judged).asymmetry_verdict == "inconclusive"
         assert store.session(unjudged).asymmetry_verdict is None
         assert [s.asymmetry_verdict for s in store.sessions("P-1")] == [None, "inconclusive"]
+
+
+def test_version_6_store_gets_each_sessions_recording_fingerprint_on_both_backends(db_url: str,
+                                                                                     analysis: dict) -> None:
+    """v7 on SQLite and PostgreSQL: a session's fingerprint is read from its stored analysis, where it holds
+    one; a session an older hiprom analysed keeps none (and is told apart from every other)."""
+    from sqlalchemy import create_engine, text
+
+    fingerprint = analysis["recording_sha256"]
+    with Store(db_url) as store:
+        fingerprinted = store.save_analysis(analysis, subject="P-1").id
+        older = store.save_analysis({k: v for k, v in analysis.items() if k != "recording_sha256"},
+                                    subject="P-1").id
+        assert store.session(fingerprinted).recording_sha256 == fingerprint
+    url = db_url if "://" in db_url else f"sqlite:///{db_url}"
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:  # what a store of version 6 looked like
+        conn.execute(text("ALTER TABLE sessions DROP COLUMN recording_sha256"))
+        conn.execute(text("UPDATE schema_version SET version = 6 WHERE version = :v"), {"v": SCHEMA_VERSION})
+    engine.dispose()
+
+    with Store(db_url) as store:
+        assert store.migrated_from == 6
+        assert store.session(fingerprinted).recording_sha256 == fingerprint
+        assert store.session(older).recording_sha256 is None
+        assert [f.recording_sha256 for f in store.figures("P-1")] == [fingerprint, None]
 
 
 def _v1_store_with_two_sessions(path: Path, analysis: dict) -> None:

@@ -150,6 +150,23 @@ def test_a_retest_is_the_same_subjects_next_session_that_day(store: Store, fixtu
     assert store.retest_baseline(old.id) is None and store.retest_baseline(other.id) is None
 
 
+def test_a_recording_analysed_again_is_no_retest_of_itself(store: Store, fixture_analysis: dict) -> None:
+    """The 9:00 test's video analysed again at 9:10 by a newer hiprom (figures 0.3° apart) was the 9:30
+    re-test's baseline, and its own report compared it with the 9:00 test; it is one measurement."""
+    video_a, video_b = "a" * 64, "b" * 64
+    test = store.save_analysis({**fixture_analysis, "recording_sha256": video_a}, subject="P-1",
+                               recorded_utc="2026-03-02T09:00:00Z")
+    again = store.save_analysis({**fixture_analysis, "recording_sha256": video_a}, subject="P-1",
+                                recorded_utc="2026-03-02T09:10:00Z")
+    retest = store.save_analysis({**fixture_analysis, "recording_sha256": video_b}, subject="P-1",
+                                 recorded_utc="2026-03-02T09:30:00Z")
+    assert store.retest_baseline(again.id) is None
+    assert store.retest_baseline(retest.id) == again.id  # the same test, read by the newer hiprom
+    assert store.session(again.id, with_analysis=False).recording_sha256 == video_a
+    with pytest.raises(InputError, match=f"sessions {test.id} and {again.id} are analyses of one recording"):
+        store.retest_baseline(again.id, before=test.id)
+
+
 @pytest.mark.usefixtures("sydney_clock")
 def test_a_visit_is_a_day_on_the_clinics_clock(store: Store, fixture_analysis: dict) -> None:
     """10:30 and 11:10 in Sydney are one visit across midnight UTC; noon and the next 9:00 are two on one UTC date."""

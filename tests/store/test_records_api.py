@@ -43,9 +43,11 @@ def test_subject_and_session_lifecycle(client: TestClient, analysis: dict, tmp_p
     created = r.json()
     sid = created["id"]
     assert created["report_url"] == f"/api/sessions/{sid}/report.pdf" and created["n_trials"] == len(analysis["trials"])
+    assert created["recording_sha256"] == analysis["recording_sha256"]  # what tells a re-test from a re-analysis
 
     listed = client.get("/api/sessions").json()
     assert [s["id"] for s in listed] == [sid] and listed[0]["subject"] == "P-1"
+    assert listed[0]["recording_sha256"] == analysis["recording_sha256"]
     assert client.get("/api/sessions", params={"subject": "P-1"}).json()[0]["operator"] == NAME
     assert client.get("/api/subjects").json()[0]["n_sessions"] == 1
     for find in ("zO", "ZOË", "zoe"):  # case and accents ignored alike on SQLite and PostgreSQL

@@ -56,6 +56,26 @@ def test_the_sem_and_mdc95_are_given_with_their_confidence_intervals() -> None:
             f"{fmt(f['mdc95_ci_deg'][1])}°)") in meaning
 
 
+def test_the_mdc95_of_an_agreement_study_is_said_to_be_the_instruments_not_hiprom_s_own() -> None:
+    """The agreement study's MDC95 (hiprom against the goniometer, 23.5° for 40 people) read "A change between
+    two readings must exceed the MDC95": a clinician would judge hiprom's own follow-ups by it. It is the change
+    from one instrument's reading to a later one of the other; hiprom's own comes from its re-tests. The ICCs are
+    named by model, type and form, as Koo & Li ask a report to."""
+    agreement = summarize(synthetic_pairs(n_subjects=12, seed=4))
+    f, meaning = agreement["pooled"], " ".join(pdf.meaning(agreement))
+    assert (f"A change between a reading of one instrument and a later one of the other must exceed the MDC95 of "
+            f"{fmt(f['mdc95_deg'])}°") in meaning
+    assert ("A change read by hiprom both times is judged by hiprom's own MDC95, from its same-day re-tests "
+            "('hiprom validate --retest').") in meaning
+    retest = summarize(synthetic_pairs(n_subjects=12, seed=4, instrument="hiprom"), kind="retest")
+    retest_meaning = " ".join(pdf.meaning(retest))
+    assert "A change between two readings must exceed the MDC95" in retest_meaning and "--retest" not in retest_meaning
+    text = html.unescape(_text(pdf.render_html(agreement, "2026-06-01T10:00:00Z")))
+    assert ("ICC(2,1): two-way random effects, absolute agreement, single reading (Shrout & Fleiss 1979; McGraw & "
+            "Wong's ICC(A,1)): a constant difference lowers it. ICC(3,1): two-way mixed effects, consistency, single "
+            "reading (ICC(C,1)): it does not.") in text
+
+
 def test_repeated_readings_are_said_to_count_once_and_the_limits_uncertainty_follows_them() -> None:
     pairs = [Pair("left_internal", a, b, s) for s, a, b in [
         ("P1", 30, 29), ("P2", 35, 33), ("P3", 40, 37), ("P4", 28, 26), ("P5", 33, 28), ("P5", 33, 29)]]

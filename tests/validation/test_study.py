@@ -175,6 +175,29 @@ def test_one_recording_analysed_twice_is_no_clinic_mdc_of_0() -> None:
                                        "person seated again")
 
 
+def test_a_video_analysed_again_by_a_newer_hiprom_is_no_retest_in_the_clinics_mdc(store: Store,
+                                                                                   fixture_analysis: dict) -> None:
+    """20 subjects tested at 9:00 and re-tested at 9:30 (a second video, 2° apart); each 9:00 video analysed
+    again at 9:10 by a newer hiprom, 0.3° apart. The re-analysis was taken for the re-test: the clinic's MDC
+    read 0.6°, and a change of 1° was called real. Now the pairs are the two tests, and the MDC theirs."""
+    rng = np.random.default_rng(11)
+    for i in range(MIN_RETEST_SUBJECTS):
+        truth = rng.uniform(20, 50, 4)
+        retest = truth + rng.normal(0, 2.0, 4)
+        for minute, figs, video in ((0, truth, f"{i:064x}"), (10, truth + 0.3, f"{i:064x}"),
+                                    (30, retest, f"{i + 100:064x}")):
+            a = {**fixture_analysis, "recording_sha256": video, "sides": {
+                side: {**fixture_analysis["sides"][side], "internal_rotation_deg": float(figs[2 * k]),
+                       "external_rotation_deg": float(figs[2 * k + 1])}
+                for k, side in enumerate(("left", "right"))}}
+            store.save_analysis(a, subject=f"R-{i}", recorded_utc=f"2026-05-01T09:{minute:02d}:00Z")
+    pairs = stored_retest_pairs(store)
+    assert len(pairs) == 4 * MIN_RETEST_SUBJECTS
+    assert all(p.b_deg - p.a_deg != pytest.approx(0.3) for p in pairs)  # no pair is a video and its re-analysis
+    mdc = mdc_in_force(store)
+    assert mdc.source == "clinic" and mdc.low_deg > 3.0  # the tests 2° apart: 1.96 * 2° = 3.9°
+
+
 def test_pairs_csv_reads_optional_columns_and_names_bad_rows() -> None:
     pairs, unpaired = parse_pairs_csv("Measure,hiprom_deg,reference_deg,subject,rater\nleft_internal,30,28.5,S1,A\n")
     assert pairs == [Pair("left_internal", 30.0, 28.5, "S1", None, "A", None, row="2")] and unpaired == []
@@ -215,8 +238,8 @@ def test_a_session_without_a_subject_is_counted_among_the_people_it_is_counted_a
         "1 session without a subject counts as one person.")
     retest = summarize([Pair("left_internal", 30, 31, f"R{i}", f"{i}+{i + 10}") for i in range(3)], kind="retest")
     assert people_and_pairs(retest) == "3 people, 3 re-test pairs"
-    assert counting_text(retest) == ("A re-test pair is one measure of one person in the first two hiprom sessions "
-                                     "of a day.")
+    assert counting_text(retest) == ("A re-test pair is one measure of one person in the first two hiprom tests of "
+                                     "a day (a recording analysed twice is one test).")
 
 
 

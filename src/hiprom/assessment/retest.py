@@ -18,6 +18,11 @@ MDC of each side and direction: given by the caller, keyed ``left_internal``
 figure ``mdc_in_force`` uses while the published MDC is in force). The total
 arc is the sum of two figures: its MDC is ``sqrt(MDC_IR^2 + MDC_ER^2)``. The
 result says which MDC was used.
+
+A re-test is a second test, the person seated again: the same recording
+analysed twice (again later, or by a newer hiprom whose figures differ by a
+fraction of a degree) is one measurement (:func:`same_recording`), never
+a re-test or a visit of its own.
 """
 
 from __future__ import annotations
@@ -38,6 +43,25 @@ IMPROVED, NO_CHANGE, DECREASED = "improved", "no detectable change", "decreased"
 VERDICTS: tuple[str, str, str] = (IMPROVED, NO_CHANGE, DECREASED)
 Z95 = 1.96
 """Two-sided 95 % coverage factor of a normal error."""
+
+
+def same_recording(fingerprint: str | None, other: str | None) -> bool:
+    """Whether two analyses were made from one recording: their ``recording_sha256`` agree (an analysis
+    without one, made by an older hiprom, is told apart from every other)."""
+    return fingerprint is not None and fingerprint == other
+
+
+def first_analysed_as(fingerprints: Sequence[str | None]) -> list[int | None]:
+    """For each analysis (oldest first, by its ``recording_sha256``), the position of the earliest one of
+    the same recording, ``None`` for the first analysis of its recording (:func:`same_recording`)."""
+    first: dict[str, int] = {}
+    out: list[int | None] = []
+    for i, fingerprint in enumerate(fingerprints):
+        earlier = first.get(fingerprint) if fingerprint is not None else None
+        out.append(earlier)
+        if fingerprint is not None and earlier is None:
+            first[fingerprint] = i
+    return out
 
 
 def default_mdc(norms: Mapping[str, Any] | None = None) -> tuple[dict[str, float], str]:
@@ -169,6 +193,9 @@ def trend(visits: Sequence[Mapping[str, Any]], mdc_deg: Mapping[str, float] | No
     The first visit is the first whose test measured a figure: a test that
     measured nothing (the leg out of the picture, repeated the same day) is
     no baseline, and comparing with it would leave every later change unmarked.
+    A session analysing again an earlier visit's recording (:func:`same_recording`)
+    is no visit: it says ``same_recording_as`` that visit and is judged neither as
+    nor against a first visit.
 
     Args:
         visits: oldest first, each ``{"session_id", "recorded_utc", "analysis",
@@ -179,16 +206,18 @@ def trend(visits: Sequence[Mapping[str, Any]], mdc_deg: Mapping[str, float] | No
         ``{"first_visit": session_id or None, "visits": [{"session_id", "recorded_utc",
         "figures": {side: {measure: deg}}, "program": [{"exercise", "side", "dose"}],
         "exercises_done": [{"exercise", "side", "direction", "reps_done", "reps_target"}],
-        "since_first": {side: {measure: verdict}} (``None`` up to the first visit)}]}``.
+        "since_first": {side: {measure: verdict}} (``None`` up to the first visit),
+        "same_recording_as": session_id of the visit whose recording this session analysed again, or None}]}``.
     """
     out: list[dict[str, Any]] = []
-    first = next((v for v in visits if _measured(v["analysis"])), None)
+    repeats = first_analysed_as([v["analysis"].get("recording_sha256") for v in visits])
+    first = next((v for v, r in zip(visits, repeats) if r is None and _measured(v["analysis"])), None)
     after_first = False
-    for visit in visits:
+    for visit, repeat in zip(visits, repeats):
         analysis = visit["analysis"]
         figures = {side: {m: analysis["sides"][side].get(f"{m}_deg") for m in MEASURES} for side in SIDES}
         since: dict[str, dict[str, str | None]] | None = None
-        if after_first:
+        if after_first and repeat is None:
             rows = compare(first["analysis"], analysis, mdc_deg, mdc_source)["rows"]  # type: ignore[index]
             since = {side: {r["measure"]: r["verdict"] for r in rows if r["side"] == side} for side in SIDES}
         program = visit.get("program") or {}
@@ -203,6 +232,7 @@ def trend(visits: Sequence[Mapping[str, Any]], mdc_deg: Mapping[str, float] | No
                 for r in visit.get("exercise_results") or []
             ],
             "since_first": since,
+            "same_recording_as": None if repeat is None else visits[repeat].get("session_id"),
         })
         after_first = after_first or visit is first
     return {"first_visit": first.get("session_id") if first else None, "visits": out}

@@ -38,6 +38,8 @@ MAX_TRIALS = 1000
 """Most trials one analysis may hold: far above any real session, low enough to bound a report's work."""
 MAX_FRAMES = 10_000_000
 """Most frames one analysis may hold: 92 hours at 30 fps, 11 hours at 240 fps (a seated test is minutes)."""
+SHA256_PATTERN = "^[0-9a-f]{64}$"
+"""A recording's fingerprint (``recording_sha256``): a SHA-256 in 64 lower-case hex digits."""
 
 MAX_DEG = 360.0
 """Largest magnitude of any angle, uncertainty or difference (a total arc is at most a full turn)."""
@@ -207,6 +209,7 @@ class Analysis(_Block):
     hiprom_version: str | None = None
     created_utc: str | None = None
     source: str | None = None
+    recording_sha256: str | None = Field(None, pattern=SHA256_PATTERN)
     frames: int | None = Field(None, ge=0, le=MAX_FRAMES)
     fps: float | None = Field(None, gt=0)
     duration_s: float | None = Field(None, ge=0)

@@ -300,6 +300,10 @@ def trend(subject: str, db: str | None, as_json: bool) -> None:
         table.add_row(str(v["session_id"]), time_cell(v["recorded_utc"], with_time=False), *cells,
                       counted(len(v["program"]), "exercise") if v["program"] else "", done)
     console().print(table)
+    for v in result["visits"]:
+        if v["same_recording_as"] is not None:
+            console().print(Text(f"#{v['session_id']} analyses again the recording of #{v['same_recording_as']}: one "
+                                 "measurement, not a visit of its own.", style="dim"))
     if len(result["visits"]) > 1 and result["first_visit"] is not None:
         console().print(Text(f"↑ improved, ↓ decreased since the first visit that measured them "
                              f"(#{result['first_visit']}), by more than the minimal detectable change and the two tests' error; MDC: {mdc_text}",

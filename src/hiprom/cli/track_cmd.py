@@ -48,7 +48,7 @@ def track(ctx: click.Context, source: str, output: Path, model: str | None, mirr
     from hiprom.capture import open_source, parse_camera_index
     from hiprom.cli.progress import frame_progress
     from hiprom.pose import PoseTracker
-    from hiprom.pipeline import with_source_notes
+    from hiprom.pipeline import tracked_from
     from hiprom.pose import track as track_source
 
     camera = parse_camera_index(source)
@@ -59,7 +59,7 @@ def track(ctx: click.Context, source: str, output: Path, model: str | None, mirr
         with PoseTracker(model) as tracker:
             label = f"tracking {frames.name}" if not frames.is_live else f"recording {frames.name} for {duration:g} s"
             with frame_progress(label, enabled=not quiet) as progress:
-                recording = with_source_notes(track_source(frames, tracker, progress, mirrored=mirrored), frames)
+                recording = tracked_from(track_source(frames, tracker, progress, mirrored=mirrored), frames)
         recording.save(output)
     for note in recording.notes:
         click.echo(f"hiprom: warning: {note}", err=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich import box
 from rich.text import Text
 
 from hiprom.atomic import write_files
@@ -110,14 +111,20 @@ def _print(study: dict[str, Any]) -> None:
     what = "Re-test of hiprom" if study["kind"] == "retest" else f"hiprom against the {labels(study)[1]}"
     columns = {**study["measures"], "pooled": study["pooled"]}
     # One column a measure, one row a figure with its interval beneath: seven intervals side by side
-    # needed some 150 columns, and a narrower terminal broke them across lines.
+    # needed some 150 columns, and a narrower terminal broke them across lines. Five columns of an
+    # interval such as "−27.3, −14.6" (12 characters) fit 80 columns with two spaces between them
+    # (the blank rule and one of padding) and no rules, headings a word a line: ruled and bracketed ("[−27.3, −14.6] │") they needed 94, and
+    # Rich, narrowing the one-line headings, broke intervals after the comma.
     table = make_table(f"{what}: {people_and_pairs(study)} (degrees)",
-                       ["", *((MEASURE_WORDS[key], "right") for key in columns)])
+                       ["", *(("\n".join(MEASURE_WORDS[key].split()), "right") for key in columns)])
+    table.box, table.padding = box.SIMPLE_HEAD, (0, 0, 0, 1)  # a space between columns, one before each
     table.add_row("pairs", *(str(f["n"]) for f in columns.values()))
     table.add_row("people", *(Text("—", style="dim") if f.get("n_subjects") is None else str(f["n_subjects"])
                               for f in columns.values()))
     for name, words in FIGURE_ROWS:
-        table.add_row(words, *(_with_ci(f, name) for f in columns.values()))
+        cells = [_with_ci(f, name) for f in columns.values()]
+        below = "\n95% CI" if any("\n" in cell.plain for cell in cells) else ""
+        table.add_row(Text(words) + Text(below, style="dim"), *cells)
     out = console()
     out.print(table)
     order = " minus ".join(labels(study))
@@ -128,13 +135,18 @@ def _print(study: dict[str, Any]) -> None:
     left_out = unpaired_text(study)
     if left_out:
         out.print(Text(left_out))
+    mdc = ("" if study["kind"] == "retest" else
+           " MDC95: of a change from one instrument's reading to the other's; hiprom's own is its re-test's "
+           "(hiprom validate --retest).")
     out.print(Text(f"Under each figure its 95% confidence interval. Bias and limits of agreement: {order}. "
-                   f"A measure needs pairs from at least {MIN_PAIRS} people; a study at least {RECOMMENDED_SUBJECTS} "
-                   "(docs/validation.md).", style="dim"))
+                   "ICC(2,1): two-way random effects, absolute agreement; ICC(3,1): two-way mixed effects, "
+                   f"consistency; both of single readings (Shrout & Fleiss 1979).{mdc} A measure needs pairs from at "
+                   f"least {MIN_PAIRS} people; a study at least {RECOMMENDED_SUBJECTS} (docs/validation.md).",
+                   style="dim"))
 
 
 def _with_ci(figs: dict[str, Any], name: str) -> Text:
-    """A figure with its 95 % confidence interval beneath (``2.2`` over ``[0.6, 3.8]``), or a dim dash.
+    """A figure with its 95 % confidence interval beneath (``2.2`` over ``0.6, 3.8``, dim), or a dim dash.
 
     ``name`` is the figure's key without ``_deg`` (``"mdc95"``); an ICC has two decimals.
     """
@@ -143,5 +155,5 @@ def _with_ci(figs: dict[str, Any], name: str) -> Text:
     if figs[key] is None:
         return Text("—", style="dim")
     low, high = figs.get(ci_key) or (None, None)
-    interval = "[—]" if low is None or high is None else f"[{fmt(low, digits)}, {fmt(high, digits)}]"
+    interval = "—" if low is None or high is None else f"{fmt(low, digits)}, {fmt(high, digits)}"
     return Text(fmt(figs[key], digits)) + Text("\n" + interval, style="dim")

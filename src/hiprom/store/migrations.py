@@ -26,6 +26,9 @@ History:
   numbering carried on :data:`RESERVED_AT_V6` past the highest stored, over any number the
   store gave before and no longer holds (PostgreSQL's serial sequences already never go back:
   nothing to do there).
+- v7: ``sessions.recording_sha256``, the fingerprint of the recording a session was analysed from, so
+  the same recording analysed twice counts once, never as a re-test of itself; read from the stored
+  analysis where it holds one (an older hiprom's never does: those sessions keep ``NULL``).
 
 SQLite migrations run with foreign keys off (``PRAGMA foreign_keys`` cannot
 change inside a transaction, so it is set just before it): dropping a table
@@ -36,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 
@@ -208,12 +212,30 @@ def _sqlite_counter(conn: Connection, name: str) -> int | None:
     return conn.execute(text("SELECT seq FROM sqlite_sequence WHERE name = :t"), {"t": name}).scalar() or 0
 
 
+def _v7_recording_sha256(conn: Connection) -> None:
+    """v7: each session's recording fingerprint, read from its stored analysis where it holds one."""
+    conn.execute(text("ALTER TABLE sessions ADD COLUMN recording_sha256 VARCHAR(64)"))
+    ids = [session_id for (session_id,) in conn.execute(
+        text("SELECT id FROM sessions WHERE analysis_json LIKE '%\"recording_sha256\"%'"))]
+    for session_id in ids:  # one analysis in memory at a time, as v5
+        analysis_json = conn.execute(text("SELECT analysis_json FROM sessions WHERE id = :id"),
+                                     {"id": session_id}).scalar()
+        try:
+            fingerprint = json.loads(analysis_json).get("recording_sha256")
+        except (TypeError, ValueError, AttributeError):
+            continue
+        if isinstance(fingerprint, str) and re.fullmatch("[0-9a-f]{64}", fingerprint):
+            conn.execute(text("UPDATE sessions SET recording_sha256 = :f WHERE id = :id"),
+                         {"f": fingerprint, "id": session_id})
+
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     2: _v2_landmarks,
     3: _v3_reference_readings,
     4: _v4_exercises,
     5: _v5_asymmetry_verdict,
     6: _v6_ids_never_reused,
+    7: _v7_recording_sha256,
 }
 """Step that takes a store from version ``n - 1`` to ``n``."""
 

@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 
+from hiprom.assessment.retest import same_recording
 from hiprom.errors import InputError
 from hiprom.landmarks import SIDES
 from hiprom.parsing import check_json_tree, record_id
-from hiprom.store.records import dumps, iso_utc, local_day, utc_now
+from hiprom.store.records import dumps, iso_utc, local_day, local_midnight_utc, utc_now
 from hiprom.store.schema import ExerciseResultRow, HomeProgramRow, SessionRow, SubjectRow
 
 if TYPE_CHECKING:
@@ -130,8 +131,11 @@ class ProgramStore:
         "Test again" after the exercises happens in the same visit, so the
         baseline of a re-test is found without a stored link. ``InputError``
         when ``before`` names the session itself (a comparison with nothing),
-        a later session (every verdict would read backwards) or another
-        subject's (one person's change cannot be measured against another).
+        a later session (every verdict would read backwards), another
+        subject's (one person's change cannot be measured against another) or
+        an analysis of the same recording (one measurement, no re-test:
+        :func:`~hiprom.assessment.retest.same_recording`), which the default
+        passes over too.
         """
         if before is not None and record_id(before) is not None and record_id(before) == record_id(session_id):
             raise InputError(f"before: session {record_id(session_id)} cannot be compared with itself; "
@@ -142,14 +146,16 @@ class ProgramStore:
                 return _checked_baseline(s, row, self._find_session(s, before))
             if row.subject_id is None:
                 return None
-            earlier = s.scalars(
-                select(SessionRow).where(SessionRow.subject_id == row.subject_id)
+            earlier = s.execute(
+                select(SessionRow.id, SessionRow.recorded_utc, SessionRow.recording_sha256)
+                .where(SessionRow.subject_id == row.subject_id)
                 .where((SessionRow.recorded_utc < row.recorded_utc)
                        | ((SessionRow.recorded_utc == row.recorded_utc) & (SessionRow.id < row.id)))
-                .order_by(SessionRow.recorded_utc.desc(), SessionRow.id.desc()).limit(1)
-            ).first()
-            same_day = earlier is not None and local_day(earlier.recorded_utc) == local_day(row.recorded_utc)
-            return earlier.id if same_day else None
+                .where(SessionRow.recorded_utc >= local_midnight_utc(local_day(row.recorded_utc)))
+                .order_by(SessionRow.recorded_utc.desc(), SessionRow.id.desc())
+            )
+            return next((sid for sid, _, fingerprint in earlier
+                         if not same_recording(fingerprint, row.recording_sha256)), None)
 
     def visits(self, subject: str | int) -> list[dict[str, Any]]:
         """A subject's sessions, oldest first, with analysis (no series), program and exercises.
@@ -179,6 +185,9 @@ def _checked_baseline(s: Session, row: SessionRow, earlier: SessionRow) -> int:
     if (earlier.recorded_utc, earlier.id) > (row.recorded_utc, row.id):
         raise InputError(f"before: session {earlier.id} was recorded after session {row.id}; "
                          f"compare them the other way round (session {earlier.id}, before {row.id})")
+    if same_recording(earlier.recording_sha256, row.recording_sha256):
+        raise InputError(f"before: sessions {earlier.id} and {row.id} are analyses of one recording, one "
+                         f"measurement; give the session of a test of its own, before {row.id}")
     return earlier.id
 
 

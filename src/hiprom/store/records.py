@@ -310,7 +310,10 @@ class SessionBase:
     ``None`` means not measurable. ``asymmetry_arc_deg`` is left minus right
     total arc; ``asymmetry_verdict`` the whole test's left/right verdict
     (``hiprom.assessment.summary.overall_verdict``: ``exceeds``,
-    ``inconclusive``, ``within`` or ``None``).
+    ``inconclusive``, ``within`` or ``None``). ``recording_sha256`` is the
+    fingerprint of the recording analysed (the video file's SHA-256, else the
+    landmarks'; ``None`` for a session an older hiprom analysed): two sessions
+    sharing it are one measurement, never a re-test of each other.
     """
 
     subject_id: int | None
@@ -320,6 +323,7 @@ class SessionBase:
     operator: str | None
     notes: str | None
     source: str | None
+    recording_sha256: str | None
     camera: str | None
     model: str | None
     fps: float | None
@@ -362,6 +366,8 @@ class SessionFigures:
     right_er_deg: float | None
     exercised: bool = False
     """Exercises were counted with the session, so a test after it is no repeat of it."""
+    recording_sha256: str | None = None
+    """The fingerprint of the recording analysed (``SessionBase.recording_sha256``)."""
 
 
 SESSION_DERIVED: tuple[str, ...] = ("subject", "n_trials", "has_landmarks", "settings")

@@ -114,6 +114,7 @@ class SessionStore:
                 operator=optional_text(operator, "operator"),
                 notes=optional_text(notes, "notes"),
                 source=optional_text(analysis.get("source")),
+                recording_sha256=analysis.get("recording_sha256"),
                 camera=optional_text(camera, "camera"),  # the camera's name; the analysis's `camera` is its estimated position
                 model=optional_text(analysis.get("model")),
                 fps=number(analysis.get("fps")),
@@ -186,16 +187,18 @@ class SessionStore:
         """Sessions' rotation figures, oldest first, of one subject or of all: the light form of
         :meth:`sessions` for what reads every session (re-test pairs, the MDC in force, validation)."""
         columns = [getattr(SessionRow, f.name) for f in dataclasses.fields(SessionFigures)
-                   if f.name not in ("subject", "recorded_utc", "exercised")]
+                   if f.name not in ("subject", "recorded_utc", "exercised", "recording_sha256")]
         exercised = exists().where(ExerciseResultRow.session_id == SessionRow.id)
         with self._tx() as s:
-            query = (select(*columns, SubjectRow.pseudonym, SessionRow.recorded_utc, exercised)
+            query = (select(*columns, SubjectRow.pseudonym, SessionRow.recorded_utc, exercised,
+                            SessionRow.recording_sha256)
                      .outerjoin(SubjectRow, SubjectRow.id == SessionRow.subject_id))
             if subject is not None:
                 query = query.where(SessionRow.subject_id == self._find_subject(s, subject).id)
             query = query.order_by(SessionRow.recorded_utc, SessionRow.id)
-            return [SessionFigures(sid, pseudonym, iso_utc(when) or "", *angles, exercised=bool(done))
-                    for sid, *angles, pseudonym, when, done in s.execute(query)]
+            return [SessionFigures(sid, pseudonym, iso_utc(when) or "", *angles, exercised=bool(done),
+                                   recording_sha256=fingerprint)
+                    for sid, *angles, pseudonym, when, done, fingerprint in s.execute(query)]
 
     def session(self, session_id: int | str, with_analysis: bool = True) -> SessionRecord:
         """One session; with ``with_analysis`` its full analysis, series included."""

@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from hiprom.assessment.retest import first_analysed_as
 from hiprom.errors import HipromError, InputError
 from hiprom.parsing import DEGREE_SIGNS
 from hiprom.store import INSTRUMENTS, MEASURES, ReferenceRecord, SessionFigures, SessionRecord, Store
@@ -122,10 +123,15 @@ def retest_pairs(sessions: Sequence[SessionFigures | SessionRecord]) -> list[Pai
     counted (``SessionFigures.exercised``: test, exercises, test again) is
     no first of a pair: the test after it measures the exercises' effect as
     well as hiprom's noise, and would make the MDC hide that very effect.
+    A session analysing again an earlier one's recording
+    (:func:`~hiprom.assessment.retest.same_recording`) is that one measurement,
+    not a second: left out.
     """
     by_day: dict[tuple[str, date], list[SessionFigures | SessionRecord]] = defaultdict(list)
-    for s in sessions:
-        if s.subject:
+    ordered = sorted(sessions, key=lambda s: (s.recorded_utc, s.id))
+    repeats = first_analysed_as([getattr(s, "recording_sha256", None) for s in ordered])
+    for s, repeat in zip(ordered, repeats):
+        if s.subject and repeat is None:
             by_day[(s.subject, local_day(s.recorded_utc))].append(s)
     out = []
     for (subject, _day), group in sorted(by_day.items()):

@@ -54,9 +54,14 @@ def meaning(study: Mapping[str, Any]) -> list[str]:
         + ("" if None in f["loa_low_ci_deg"] + f["loa_high_ci_deg"] else
            f" With 95% confidence the lower limit is {_range(f['loa_low_ci_deg'])}° and the upper "
            f"{_range(f['loa_high_ci_deg'])}°."),
-        f"A change between two readings must exceed the MDC95 of {fmt(f['mdc95_deg'])}°"
+        (f"A change between two readings must exceed the MDC95 of {fmt(f['mdc95_deg'])}°" if study["kind"] == "retest"
+         else f"A change between a reading of one instrument and a later one of the other must exceed the MDC95 of "
+              f"{fmt(f['mdc95_deg'])}°")
         + _confidence(f["mdc95_ci_deg"], "°") + " before it can be called real rather than measurement error"
-        + ("" if None in f["mdc95_ci_deg"] else "; with more people the interval narrows") + ".",
+        + ("" if None in f["mdc95_ci_deg"] else "; with more people the interval narrows") + "."
+        + ("" if study["kind"] == "retest" else
+           " A change read by hiprom both times is judged by hiprom's own MDC95, from its same-day re-tests "
+           "('hiprom validate --retest')."),
     ]
     if f["icc_2_1"] is not None:
         lines.append(f"ICC(2,1) of {fmt(f['icc_2_1'], 2)}{_confidence(f['icc_2_1_ci'], '', 2)}: 1 is perfect "

@@ -223,7 +223,8 @@ def repeats(study: Mapping[str, Any]) -> dict[str, int]:
 def counting_text(study: Mapping[str, Any]) -> str:
     """Plain sentences on what a pair is and who counts as one person (the "people" of the figures)."""
     instrument = _instrument(study)
-    text = ("A re-test pair is one measure of one person in the first two hiprom sessions of a day."
+    text = ("A re-test pair is one measure of one person in the first two hiprom tests of a day (a recording "
+            "analysed twice is one test)."
             if study["kind"] == "retest" else
             f"A pair is hiprom's reading and the {instrument}'s of one measure of one person at one visit.")
     if not study["n_subjects"]:
