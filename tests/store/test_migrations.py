@@ -218,6 +218,7 @@ def test_a_number_deleted_before_the_v6_upgrade_is_not_given_again(db_url: str, 
                 conn.execute(text("INSERT INTO schema_version VALUES (:v, '2026-01-03 00:00:00', '0.1.0')"),
                              {"v": version})
         else:
+            conn.execute(text("ALTER TABLE sessions DROP COLUMN recording_sha256"))  # v7's
             conn.execute(text("UPDATE schema_version SET version = 5 WHERE version = :v"), {"v": SCHEMA_VERSION})
     with engine.connect() as conn:
         if conn.dialect.name == "sqlite":
