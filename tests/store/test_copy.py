@@ -153,5 +153,5 @@ def test_an_export_given_to_sessions_add_says_what_it_is_and_the_way_to_move_rec
         code, out, err = hiprom("sessions", "add", str(tmp_path / "visits.json"), "--db", source)
         assert (code, out, err.count("\n")) == (2, "", 1)
         assert "is an export of stored sessions (hiprom.export/1), not an analysis" in err
-        assert "'hiprom store copy --to URL'" in err
+        assert f"'hiprom store import {tmp_path / 'visits.json'}'" in err
         (tmp_path / "visits.json").unlink()

@@ -58,7 +58,8 @@ def restore(file: Path, yes: bool, db: str | None) -> None:
 
 @click.group()
 def store() -> None:
-    """Create a records store at a place you name, or copy every record into another (to PostgreSQL)."""
+    """Create a records store at a place you name, copy every record into another (to PostgreSQL), or
+    import a JSON export of sessions."""
 
 
 @store.command("init")
@@ -101,3 +102,33 @@ def store_copy(to: str, db: str | None) -> None:
     done = copy_store(db, to)
     click.echo(f"Copied {rows_words(done.rows)} from {done.source} to {done.target}; every session keeps its "
                f"number. Use it with --db or HIPROM_DB_URL; {done.source} is unchanged.")
+
+
+@store.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--subject", default=None, metavar="PSEUDONYM",
+              help="Whose records these are here: a subject of this store (the sessions join theirs), or a new "
+                   "pseudonym. Needed when the file's pseudonym is taken here: at another clinic it may be "
+                   "someone else.")
+@db_option(lead="The store to import into")
+def store_import(file: Path, subject: str | None, db: str | None) -> None:
+    """Load a JSON export ('hiprom sessions export N --format json') into the store.
+
+    Every session of FILE is stored with its subject's details, analysis and
+    series, reference readings, home program and counted exercises, in one
+    transaction: all of them or none. The sessions get this store's next
+    numbers (printed as 'session 12 -> 57'). A file imported before is
+    refused. Landmark recordings are not in an export and are not imported.
+    """
+    from hiprom.cli.store_cmd import open_store
+    from hiprom.report.imports import import_export
+    from hiprom.store.copy import rows_words
+
+    with open_store(db) as target:
+        done = import_export(target, file, subject)
+    rows = {"subjects": len(done.new_subjects), "sessions": len(done.numbers), **done.rows}
+    whose = f" of {', '.join(done.subjects)}" if done.subjects else ""
+    click.echo(f"Imported {rows_words(rows)}{whose} from {file} into {done.store}; the sessions have new numbers "
+               "here:")
+    for old, new in done.numbers.items():
+        click.echo(f"  session {old} -> {new}")

@@ -148,24 +148,32 @@ def _not_json(name: str) -> None:
     raise ValueError(f"it holds {name}, which JSON has no place for (write null for a missing figure)")
 
 
-def load_analysis_file(path: str | Path) -> dict[str, Any]:
-    """Read and check an analysis JSON file; one-line ``InputError`` for any defect."""
+def read_json_file(path: str | Path, what: str = "a session number or an analysis JSON file") -> Any:
+    """The JSON of the file at ``path``, strictly (no NaN); one-line ``InputError`` naming ``what`` to give
+    for a missing or unreadable file."""
     p = Path(path)
     if not p.is_file():
-        raise InputError(f"{p}: no such file; give a session number or an analysis JSON file")
+        raise InputError(f"{p}: no such file; give {what}")
     try:
         data = json.loads(p.read_text(encoding="utf-8"), parse_constant=_not_json)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{p}: not a readable JSON file ({exc})") from None
     except ValueError as exc:
         raise InputError(f"{p}: not a JSON file: {exc}") from None
+    return data
+
+
+def load_analysis_file(path: str | Path) -> dict[str, Any]:
+    """Read and check an analysis JSON file; one-line ``InputError`` for any defect."""
+    p = Path(path)
+    data = read_json_file(p)
     from hiprom.report.exports import EXPORT_SCHEMA
 
     first = data[0] if isinstance(data, list) and data else data
     if isinstance(first, dict) and first.get("schema") == EXPORT_SCHEMA:
         raise InputError(f"{p}: is an export of stored sessions ({EXPORT_SCHEMA}), not an analysis; give the JSON "
-                         "written by 'hiprom analyze --json' (to move every record into another store, "
-                         "'hiprom store copy --to URL')")
+                         "written by 'hiprom analyze --json', or load the export's sessions with their readings, "
+                         f"program and exercises with 'hiprom store import {p}'")
     return check_analysis(data, where=str(p))
 
 

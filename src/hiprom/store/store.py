@@ -3,7 +3,8 @@
 ``Store(db)`` opens (and if needed creates or migrates) the database named as
 in :mod:`hiprom.store.location`. Every method is one transaction: a session
 is saved with its trials, series and landmarks in a single commit, so a
-crash, a kill or a full disk leaves it whole or absent. A ``Store`` may be
+crash, a kill or a full disk leaves it whole or absent; :meth:`Store.transaction`
+makes several calls one transaction. A ``Store`` may be
 shared by threads (each call takes its own connection from the pool).
 
 This module opens the database and runs the transactions; the methods on the
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -60,6 +62,7 @@ class Store(SubjectStore, SessionStore, ReferenceStore, ProgramStore, EditStore)
         self.engine = make_engine(self.url)
         self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._write = sessionmaker(bind=self.engine.execution_options(hiprom_write=True), expire_on_commit=False)
+        self._shared = threading.local()  # the open transaction() of each thread
         try:
             self.migrated_from = migrate(self.engine, self.where)
         except SQLAlchemyError as exc:
@@ -93,8 +96,30 @@ class Store(SubjectStore, SessionStore, ReferenceStore, ProgramStore, EditStore)
     # -- transactions ---------------------------------------------------------
 
     @contextlib.contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One write transaction that the store's methods called inside it (in this thread) share.
+
+        ``with store.transaction(): store.save_analysis(...); store.add_references(...)`` keeps all
+        their changes or, on any error (the exception goes on), none of them.
+        """
+        shared = getattr(self._shared, "session", None)
+        if shared is not None:  # already inside one: the outer one decides
+            yield shared
+            return
+        with self._tx(write=True) as s:
+            self._shared.session = s
+            try:
+                yield s
+            finally:
+                self._shared.session = None
+
+    @contextlib.contextmanager
     def _tx(self, write: bool = False) -> Iterator[Session]:
-        """One transaction; database errors become one-line ``StoreError``s."""
+        """One transaction (or the open :meth:`transaction`); database errors become one-line ``StoreError``s."""
+        shared = getattr(self._shared, "session", None)
+        if shared is not None:
+            yield shared
+            return
         try:
             with (self._write if write else self._read)() as session, session.begin():
                 yield session

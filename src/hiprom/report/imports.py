@@ -1,0 +1,247 @@
+"""``hiprom store import``: the sessions of a JSON export (``hiprom.export/1``) loaded into a store.
+
+A patient moving to another clinic, or a colleague's export: each session
+comes with its subject's details, its analysis and series, the reference
+readings, the kept home program and the counted exercises. Each part is
+checked by the one check of its record (the analysis schema, the pseudonym
+rule, :class:`~hiprom.store.ReferenceInput`, the program and exercise
+checks) before anything is written, and everything is written in one
+transaction (:meth:`~hiprom.store.Store.transaction`): all of it, or nothing.
+
+The target gives its own numbers (the file's session 12 may become 57). A
+pseudonym the target has already is refused unless ``subject`` names whose
+records these are (P-0042 at one clinic may be someone else at another); a
+session the target holds already (the same analysis, assessed at the same
+time) is refused, so a file imported twice is not stored twice.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from hiprom.assessment import check_program, load_catalogue
+from hiprom.errors import InputError, StoreError
+from hiprom.parsing import record_id
+from hiprom.report.data import read_json_file
+from hiprom.report.exports import EXPORT_SCHEMA
+from hiprom.store import RecordExists, RecordNotFound, ReferenceInput, Store, check_analysis
+from hiprom.store.programs import check_exercise_result
+from hiprom.store.records import check_pseudonym, clean_json, parse_date_of_birth, parse_utc
+from hiprom.store.references import COLUMNS
+from hiprom.store.schema import SessionRow
+
+_SCHEMA = re.compile(r"hiprom\.export/(\d+)")
+_STORED_KEYS = ("id", "session_id", "recorded_utc")
+"""What the store adds to a counted exercise's record when it gives it back (not part of the record)."""
+
+
+@dataclass(frozen=True)
+class ImportedSession:
+    """One session of an export, checked: what the store is given for it."""
+
+    number: str
+    """The session's number in the file (``12``), or its place there (``#2``) when it was not stored."""
+    subject: Mapping[str, Any] | None
+    analysis: dict[str, Any]
+    recorded_utc: str | None
+    details: Mapping[str, Any]
+    readings: tuple[ReferenceInput, ...] = ()
+    program: Mapping[str, Any] | None = None
+    exercises: tuple[tuple[dict[str, Any], str | None], ...] = ()
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import stored: the file's session numbers -> the store's, the subjects, the rows per kind."""
+
+    store: str
+    numbers: dict[str, int]
+    subjects: tuple[str, ...]
+    new_subjects: tuple[str, ...]
+    rows: dict[str, int] = field(default_factory=dict)
+
+
+def read_export(path: str | Path) -> list[ImportedSession]:
+    """The sessions of the export file at ``path``, each part checked; one-line ``InputError`` for any defect."""
+    p = Path(path)
+    data = read_json_file(p, "the JSON file written by 'hiprom sessions export N --format json'")
+    items = data if isinstance(data, list) else [data]
+    if not items:
+        raise InputError(f"{p}: holds no session; give the JSON written by 'hiprom sessions export N --format json'")
+    sessions = [_session(p, i, item) for i, item in enumerate(items, 1)]
+    numbers = [item.number for item in sessions]
+    twice = next((n for n in numbers if numbers.count(n) > 1), None)
+    if twice is not None:
+        raise InputError(f"{p}: holds session {twice} twice; export each session once")
+    return sessions
+
+
+def _check_schema(p: Path, item: Any) -> None:
+    schema = item.get("schema") if isinstance(item, Mapping) else None
+    match = _SCHEMA.fullmatch(schema) if isinstance(schema, str) else None
+    if match and int(match.group(1)) > 1:
+        raise InputError(f"{p}: is a {schema} export, from a newer hiprom than this one (it reads "
+                         f"{EXPORT_SCHEMA}); upgrade hiprom to import it")
+    if match:
+        return
+    if isinstance(schema, str) and schema.startswith("hiprom.analysis/"):
+        raise InputError(f"{p}: is an analysis, not an export of stored sessions; store it with "
+                         f"'hiprom sessions add {p}'")
+    found = f"schema {schema!r}" if isinstance(schema, str) else "no hiprom schema"
+    raise InputError(f"{p}: is not a hiprom export ({found}); give the JSON written by "
+                     "'hiprom sessions export N --format json'")
+
+
+def _session(p: Path, place: int, item: Any) -> ImportedSession:
+    """One item of the export, checked part by part; errors name the file and the session."""
+    _check_schema(p, item)
+    session = item.get("session")
+    if session is not None and not isinstance(session, Mapping):
+        raise InputError(f"{p}: item {place}: 'session' must be an object or null")
+    session = session or {}
+    number = str(session["id"]) if isinstance(session.get("id"), int) else f"#{place}"
+    where = f"{p}: session {number}"
+    try:
+        subject = item.get("subject")
+        if subject is not None:
+            if not isinstance(subject, Mapping):
+                raise InputError("'subject' must be an object or null")
+            subject = {**subject, "pseudonym": check_pseudonym(subject.get("pseudonym", ""))}
+            parse_date_of_birth(subject.get("date_of_birth"))
+        analysis = check_analysis(item.get("analysis"), where="analysis")
+        readings = tuple(_reading(r) for r in _list(item, "references"))
+        program = None if item.get("program") is None else check_program(item["program"], load_catalogue())
+        exercises = tuple(_exercise(e) for e in _list(item, "exercise_results"))
+        settings = session.get("settings")
+        if settings is not None and not isinstance(settings, Mapping):
+            raise InputError("session: 'settings' must be an object")
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from None
+    details = {key: session.get(key) for key in ("operator", "notes", "camera")}
+    return ImportedSession(number, subject, analysis, session.get("recorded_utc"),
+                           {**details, "settings": settings}, readings, program, exercises)
+
+
+def _list(item: Mapping[str, Any], key: str) -> list[Any]:
+    value = item.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InputError(f"{key!r} must be a list")
+    return value
+
+
+def _reading(record: Any) -> ReferenceInput:
+    if not isinstance(record, Mapping):
+        raise InputError("a reference reading must be an object")
+    return ReferenceInput(instrument=record.get("instrument"), rater=record.get("rater"), notes=record.get("notes"),
+                          **{column: record.get(column) for column in COLUMNS.values()})
+
+
+def _exercise(record: Any) -> tuple[dict[str, Any], str | None]:
+    if not isinstance(record, Mapping):
+        raise InputError("a counted exercise must be an object")
+    when = record.get("recorded_utc")
+    return check_exercise_result({k: v for k, v in record.items() if k not in _STORED_KEYS}), when
+
+
+def import_export(store: Store, path: str | Path, subject: str | None = None) -> ImportResult:
+    """Store every session of the export at ``path`` with its readings, program and exercises, in one transaction.
+
+    ``subject``: the pseudonym (or number) in ``store`` whose records these are; a pseudonym not stored yet
+    is added with the file's name, birth date and notes. Without it, each subject of the file is added
+    under its own pseudonym, which must be new to ``store``.
+
+    Raises:
+        InputError: the file is not an export this hiprom reads, or a part of it is malformed; ``subject``
+            is given for a file of several subjects.
+        StoreError: a pseudonym of the file is taken in ``store`` (without ``subject``); a session of the
+            file is in ``store`` already. Nothing is stored then.
+    """
+    p = Path(path)
+    items = read_export(p)
+    pseudonyms = sorted({item.subject["pseudonym"] for item in items if item.subject})
+    if subject is not None and len(pseudonyms) > 1:
+        raise InputError(f"{p}: holds sessions of {len(pseudonyms)} subjects ({', '.join(pseudonyms)}); --subject "
+                         "names one person: export and import each subject's sessions alone")
+    numbers: dict[str, int] = {}
+    rows = {"reference_readings": 0, "home_programs": 0, "exercise_results": 0}
+    made: list[str] = []
+    with store.transaction() as s:
+        if s.get_bind().dialect.name == "postgresql":  # another import of the same file waits, then finds it held
+            s.execute(text(f"LOCK TABLE {SessionRow.__tablename__} IN SHARE ROW EXCLUSIVE MODE"))
+        for item in items:
+            held = _held(s, item)
+            if held is not None:
+                raise StoreError(f"{p}: was imported already: its session {item.number} is in {store.where} as "
+                                 f"session {held}; nothing was imported")
+        given = {item.subject["pseudonym"]: item.subject for item in items if item.subject}
+        targets = {name: _target(store, p, name, given[name], subject, made) for name in pseudonyms}
+        if subject is not None and not pseudonyms:
+            targets[""] = _target(store, p, None, {}, subject, made)
+        for item in items:
+            who = targets.get(item.subject["pseudonym"] if item.subject else "")
+            try:
+                saved = store.save_analysis(item.analysis, subject=who, recorded_utc=item.recorded_utc,
+                                            create_subject=False, **item.details)
+            except InputError as exc:
+                raise InputError(f"{p}: session {item.number}: {exc}") from None
+            numbers[item.number] = saved.id
+            if item.readings:
+                store.add_references([(saved.id, reading) for reading in item.readings])
+            if item.program is not None:
+                store.set_program(saved.id, item.program)
+            for record, when in item.exercises:
+                store.add_exercise_result(saved.id, record, recorded_utc=when)
+            rows["reference_readings"] += len(item.readings)
+            rows["home_programs"] += int(item.program is not None)
+            rows["exercise_results"] += len(item.exercises)
+    shown = tuple(dict.fromkeys(t for t in targets.values() if t is not None))
+    return ImportResult(store.where, numbers, shown, tuple(made), rows)
+
+
+def _held(s: Session, item: ImportedSession) -> int | None:
+    """The number of the stored session that is ``item`` (its analysis, assessed within a second), if any."""
+    when = parse_utc(item.recorded_utc) or parse_utc(item.analysis.get("created_utc"))
+    if when is None:
+        return None
+    analysis = clean_json({k: v for k, v in item.analysis.items() if k != "series"})
+    near = select(SessionRow.id, SessionRow.analysis_json).where(
+        SessionRow.recorded_utc.between(when - timedelta(seconds=1), when + timedelta(seconds=1)))
+    for number, stored in s.execute(near):
+        if json.loads(stored) == analysis:
+            return int(number)
+    return None
+
+
+def _target(store: Store, p: Path, pseudonym: str | None, details: Mapping[str, Any], subject: str | None,
+            made: list[str]) -> str | None:
+    """The pseudonym in ``store`` the file's subject ``pseudonym`` is imported as: ``subject`` when given
+    and stored, else a new subject (``subject``, or the file's pseudonym) with the file's ``details``."""
+    if subject is not None:
+        try:
+            return store.subject(subject).pseudonym
+        except RecordNotFound:
+            if record_id(subject) is not None:  # an unknown number is never made a pseudonym
+                raise
+        pseudonym = subject
+    if pseudonym is None:
+        return None
+    try:
+        added = store.add_subject(pseudonym, name=details.get("name"), date_of_birth=details.get("date_of_birth"),
+                                  notes=details.get("notes"))
+    except RecordExists:
+        raise StoreError(f"{p}: subject {pseudonym!r} already exists in {store.where}, and a pseudonym at another "
+                         "clinic may be someone else; name whose records these are with --subject (this "
+                         "person's pseudonym here, or a new one); nothing was imported") from None
+    made.append(added.pseudonym)
+    return added.pseudonym

@@ -1,0 +1,235 @@
+"""``hiprom store import``: one patient's records moved to another clinic's store through a JSON export.
+
+Before, nothing loaded the ``hiprom.export/1`` file ``sessions export`` writes:
+``sessions add`` refused it, and ``store copy`` moves a whole store into an empty one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hiprom.store import ReferenceInput, Store
+from tests.store.test_copy import COUNTED, PROGRAM
+
+NUMBERS_AND_STAMPS = {"id", "session_id", "subject_id", "saved_utc", "created_utc", "updated_utc", "exported_utc"}
+"""What an import gives anew: the target's numbers, and when each record was stored there."""
+
+
+def _source(tmp_path: Path, analysis: dict) -> str:
+    """A clinic's SQLite store: P-0042 with 2 sessions (the first with 2 readings, a program and 2 counted
+    exercises), another person's session, and numbers that the target will not have."""
+    db = str(tmp_path / "clinic-a.db")
+    with Store(db) as store:
+        store.add_subject("P-7")
+        for day in (5, 6, 7):  # no same-day re-test: the clinic's MDC (in a re-test's table) is as the target's
+            store.save_analysis(analysis, subject="P-7", recorded_utc=f"2026-01-0{day}T08:00:00Z")
+        store.add_subject("P-0042", name="Élise O'Neil", date_of_birth="1984-05-17", notes="left hip")
+        first = store.save_analysis(analysis, subject="P-0042", operator="J. Smith", camera="webcam",
+                                    recorded_utc="2026-03-02T09:30:00Z", settings={"hold_s": 2})
+        store.save_analysis({**analysis, "source": "retest.mp4"}, subject="P-0042", notes="re-test",
+                            recorded_utc="2026-03-02T10:15:00Z")
+        store.add_reference(first.id, ReferenceInput(instrument="goniometer", rater="A", left_ir_deg=31.5,
+                                                     notes="supine"))
+        store.add_reference(first.id, ReferenceInput(instrument="inclinometer", right_er_deg=40.0))
+        store.set_program(first.id, PROGRAM)
+        store.add_exercise_result(first.id, COUNTED, recorded_utc="2026-03-02T09:45:00Z")
+        store.add_exercise_result(first.id, {**COUNTED, "reps_done": 10}, recorded_utc="2026-03-02T09:50:00Z")
+    return db
+
+
+def _content(value: Any) -> Any:
+    """An export without the numbers and store times an import gives anew."""
+    if isinstance(value, dict):
+        return {k: _content(v) for k, v in value.items() if k not in NUMBERS_AND_STAMPS}
+    if isinstance(value, list):
+        return [_content(v) for v in value]
+    return value
+
+
+def _export(hiprom: Callable, db: str, ids: list[int], out: Path) -> Any:
+    code, _, err = hiprom("sessions", "export", *map(str, ids), "-o", str(out), "--db", db)
+    assert code == 0, err
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def _counts(db: str) -> dict[str, int]:
+    with Store(db) as store:
+        return {**store.counts(), "programs": sum(store.program(r.id) is not None for r in store.sessions()),
+                "exercises": sum(len(store.exercise_results(r.id)) for r in store.sessions())}
+
+
+def test_export_imported_into_another_store_exports_the_same_apart_from_numbers(
+        tmp_path: Path, db_url: str, fixture_analysis: dict, hiprom: Callable) -> None:
+    source = _source(tmp_path, fixture_analysis)
+    before = _export(hiprom, source, [4, 5], tmp_path / "p-0042.json")
+    with Store(db_url) as target:  # the other clinic has its own patients and numbers
+        target.add_subject("Q-1")
+        target.save_analysis(fixture_analysis, subject="Q-1", recorded_utc="2025-12-01T10:00:00Z")
+        where = target.where
+    os.chmod(tmp_path / "p-0042.json", 0o600)
+
+    code, out, err = hiprom("store", "import", str(tmp_path / "p-0042.json"), "--db", db_url)
+
+    assert code == 0, err
+    assert out.splitlines() == [
+        f"Imported 1 subject, 2 sessions, 2 reference readings, 1 home program and 2 counted exercises of P-0042 "
+        f"from {tmp_path / 'p-0042.json'} into {where}; the sessions have new numbers here:",
+        "  session 4 -> 2", "  session 5 -> 3"]
+    after = _export(hiprom, db_url, [2, 3], tmp_path / "again.json")
+    assert _content(after) == _content(before)
+    assert after[0]["subject"]["name"] == "Élise O'Neil" and after[0]["session"]["settings"] == {"hold_s": 2}
+    assert after[1]["history"][0]["id"] == 2 and after[1]["retest"] is not None  # the same-day re-test, renumbered
+    assert (tmp_path / "p-0042.json").stat().st_mode & 0o777 == 0o600
+    with Store(db_url) as target:
+        assert [s.pseudonym for s in target.subjects()] == ["P-0042", "Q-1"]
+
+
+def test_a_file_imported_again_is_refused_in_one_line_and_nothing_is_added(
+        tmp_path: Path, db_url: str, fixture_analysis: dict, hiprom: Callable) -> None:
+    source = _source(tmp_path, fixture_analysis)
+    _export(hiprom, source, [4, 5], tmp_path / "p.json")
+    Store(db_url).close()
+    assert hiprom("store", "import", str(tmp_path / "p.json"), "--db", db_url)[0] == 0
+    counts = _counts(db_url)
+
+    for args in ([], ["--subject", "P-0042"], ["--subject", "P-0099"]):
+        code, out, err = hiprom("store", "import", str(tmp_path / "p.json"), *args, "--db", db_url)
+        assert (code, out) == (5, "")
+        assert err.count("\n") == 1 and "was imported already: its session 4 is in" in err, err
+        assert "as session 1; nothing was imported" in err
+    assert _counts(db_url) == counts
+
+
+def test_a_pseudonym_the_store_has_is_refused_unless_subject_says_who(
+        tmp_path: Path, store: Store, fixture_analysis: dict, hiprom: Callable) -> None:
+    source = _source(tmp_path, fixture_analysis)
+    _export(hiprom, source, [4, 5], tmp_path / "p.json")
+    store.add_subject("P-0042", name="Someone Else")
+    db = store.url.render_as_string(hide_password=False)
+
+    code, out, err = hiprom("store", "import", str(tmp_path / "p.json"), "--db", db)
+    assert (code, out) == (5, "") and err.count("\n") == 1
+    assert "subject 'P-0042' already exists in" in err and "with --subject" in err
+    assert store.counts()["sessions"] == 0
+
+    code, out, err = hiprom("store", "import", str(tmp_path / "p.json"), "--subject", "P-0099", "--db", db)
+    assert code == 0, err
+    new = store.subject("P-0099")
+    assert (new.name, new.date_of_birth, new.n_sessions) == ("Élise O'Neil", "1984-05-17", 2)
+    assert store.subject("P-0042").n_sessions == 0
+
+    _export(hiprom, source, [1], tmp_path / "p7.json")
+    code, out, err = hiprom("store", "import", str(tmp_path / "p7.json"), "--subject", "p-0042", "--db", db)
+    assert code == 0, err
+    joined = store.subject("P-0042")
+    assert (joined.name, joined.n_sessions) == ("Someone Else", 1)  # joins the stored person, details kept
+
+
+def _break_second_session(path: Path, how: Callable[[dict], None]) -> None:
+    items = json.loads(path.read_text(encoding="utf-8"))
+    how(items[1])
+    path.write_text(json.dumps(items), encoding="utf-8")
+
+
+@pytest.mark.parametrize(("how", "said"), [
+    (lambda item: item["references"].append({"instrument": "protractor", "left_ir_deg": 30}),
+     "session 5: instrument: 'protractor' is unknown"),
+    (lambda item: item["analysis"].pop("sides"), "session 5: analysis"),
+    (lambda item: item["exercise_results"].append({"schema": "hiprom.exercise/1"}),
+     "session 5: exercise result: 'exercise' must be an exercise id"),
+    (lambda item: item.update(program={"items": [{"exercise": "no_such_move"}]}), "session 5: program item 1"),
+    (lambda item: item["subject"].update(pseudonym="42"), "session 5: pseudonym: '42' is only digits"),
+])
+def test_a_bad_part_is_named_and_nothing_is_stored(tmp_path: Path, store: Store, fixture_analysis: dict,
+                                                   hiprom: Callable, how: Callable, said: str) -> None:
+    source = _source(tmp_path, fixture_analysis)
+    _export(hiprom, source, [4, 5], tmp_path / "p.json")
+    _break_second_session(tmp_path / "p.json", lambda item: item.update(references=[]))
+    _break_second_session(tmp_path / "p.json", how)
+
+    code, out, err = hiprom("store", "import", str(tmp_path / "p.json"), "--db", store.url.render_as_string(hide_password=False))
+
+    assert (code, out) == (2, "") and err.count("\n") == 1, err
+    assert said in err
+    assert store.counts()["subjects"] == 0 and store.counts()["sessions"] == 0
+
+
+def test_two_imports_of_one_file_at_once_store_it_once(tmp_path: Path, db_url: str, fixture_analysis: dict,
+                                                       hiprom: Callable) -> None:
+    """Two workstations loading the same file together: one imports it, the other is told it is there."""
+    import threading
+
+    from hiprom.errors import StoreError
+    from hiprom.report.imports import import_export
+
+    source = _source(tmp_path, fixture_analysis)
+    _export(hiprom, source, [4, 5], tmp_path / "p.json")
+    Store(db_url).close()
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def run() -> None:
+        with Store(db_url) as target:
+            start.wait(timeout=60)
+            try:
+                import_export(target, tmp_path / "p.json")
+                outcomes.append("imported")
+            except StoreError as exc:
+                outcomes.append("refused" if "was imported already" in str(exc) else str(exc))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(outcomes) == ["imported", "refused"]
+    assert _counts(db_url)["sessions"] == 2
+
+
+def test_stopped_midway_the_store_keeps_nothing_of_the_file(tmp_path: Path, db_url: str, fixture_analysis: dict,
+                                                            hiprom: Callable,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sessions, readings and the program are written before the counted exercises fail: one transaction."""
+    source = _source(tmp_path, fixture_analysis)
+    _export(hiprom, source, [4, 5], tmp_path / "p.json")
+    counts = _counts(db_url)  # an empty store
+
+    def full_disk(*_: Any, **__: Any) -> None:
+        from hiprom.errors import StoreError
+
+        raise StoreError("cannot read or write the store (database or disk is full)")
+
+    monkeypatch.setattr(Store, "add_exercise_result", full_disk)
+    code, _, err = hiprom("store", "import", str(tmp_path / "p.json"), "--db", db_url)
+    assert code == 5 and "disk is full" in err
+    monkeypatch.undo()
+    assert _counts(db_url) == counts
+    with Store(db_url) as target:
+        assert target.subjects() == []
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("{", "not a readable JSON file"),
+    ('{"schema": "hiprom.export/2", "analysis": {}}',
+     "is a hiprom.export/2 export, from a newer hiprom than this one (it reads hiprom.export/1); upgrade hiprom"),
+    ('{"schema": "hiprom.analysis/1"}', "is an analysis, not an export of stored sessions; store it with "
+                                        "'hiprom sessions add"),
+    ('{"schema": "hiprom.validation/1"}', "is not a hiprom export (schema 'hiprom.validation/1')"),
+    ("[]", "holds no session"),
+    ('{"schema": "hiprom.export/1", "session": null, "analysis": {"schema": "hiprom.analysis/1"}}',
+     "session #1: analysis"),
+])
+def test_a_file_that_is_no_export_this_hiprom_reads_is_one_line(tmp_path: Path, store: Store, hiprom: Callable,
+                                                                text: str, said: str) -> None:
+    path = tmp_path / "visit.json"
+    path.write_text(text, encoding="utf-8")
+    code, out, err = hiprom("store", "import", str(path), "--db", store.url.render_as_string(hide_password=False))
+    assert (code, out) == (2, "") and err.count("\n") == 1, err
+    assert said in err
+    assert store.counts()["sessions"] == 0
