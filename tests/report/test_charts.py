@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
-
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 from hiprom.report import charts
 from hiprom.report.figures import summary
+from hiprom.report.pdf import SMALL_PT
 
 
 def test_bars_and_time_chart_are_svg(fixture_analysis: dict) -> None:
@@ -95,6 +97,16 @@ def test_trend_places_visits_by_date_not_evenly() -> None:
     assert b - a == pytest.approx(7.0) and c - b == pytest.approx(365.0)
 
 
+def _uneven(n: int) -> list[SimpleNamespace]:
+    """``n`` visits unevenly apart, as a clinic's are: twice the same morning, a week, a year, three days, ..."""
+    gaps = (0.0, 0.02, 7.0, 365.0, 3.0, 30.0, 1.0, 90.0, 14.0, 0.5)
+    visits, when = _visits(n), datetime(2025, 1, 6, 9, 0)
+    for i, visit in enumerate(visits):
+        when += timedelta(days=gaps[i % len(gaps)]) if i else timedelta(0)
+        visit.recorded_utc = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return visits
+
+
 @pytest.mark.parametrize(("n", "same_day"), [(40, True), (2, True), (20, False)])
 def test_trend_dates_are_readable_with_many_visits_or_two_on_one_day(n: int, same_day: bool) -> None:
     # "24-11-15" reads as 24 November 2015 in much of the world; the table beside says 2024-11-15.
@@ -106,15 +118,60 @@ def test_trend_dates_are_readable_with_many_visits_or_two_on_one_day(n: int, sam
     ticks = _ticks(fig)
     assert 1 <= len(ticks) <= 5, ticks
     assert all(re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", label) for _, label in ticks), ticks
-    FigureCanvasAgg(fig)
-    fig.draw_without_rendering()
-    renderer = fig.canvas.get_renderer()
-    boxes = [label.get_window_extent(renderer) for label in fig.axes[0].get_xticklabels() if label.get_text()]
-    assert not any(p.overlaps(q) for i, p in enumerate(boxes) for q in boxes[i + 1:])  # no label on another
     xs = _spread(fig)
     assert len(xs) == n and all(b >= a for a, b in zip(xs, xs[1:]))  # every visit drawn, in time order
     if n == 2:  # two visits of one day: the day itself under them, not an axis of minutes
         assert [label for _, label in ticks] == [visits[0].recorded_utc[:10]]
+
+
+@pytest.mark.parametrize("n", [2, 5, 12, 40])
+def test_trend_dates_are_printed_at_9_pt_and_never_overlap(n: int) -> None:
+    # The dates were 5.5 pt (the PDF's text is 9 pt and more), slanted, so that three fitted a panel;
+    # at 9 pt the same ticks ran into each other for some spacings of visits.
+    fig = charts.trend_figure(_uneven(n), n)
+    FigureCanvasAgg(fig)
+    fig.draw_without_rendering()
+    labels = [label for ax in fig.axes for label in ax.get_xticklabels() if label.get_text()]
+    assert len(labels) >= 3  # one date at least under each panel
+    assert min(label.get_fontsize() for label in labels) >= SMALL_PT
+    assert all(label.get_rotation() == 0 for label in labels)  # level, as a table's dates
+    boxes = sorted((label.get_window_extent() for label in labels), key=lambda b: b.x0)
+    gap_px = 4 * fig.dpi / 72  # 4 pt apart at least, within a panel and from the next panel's
+    assert all(b.x0 - a.x1 >= gap_px for a, b in zip(boxes, boxes[1:])), [label.get_text() for label in labels]
+
+
+def _clear_of_the_curves(fig: Figure, words: str) -> bool:
+    """Whether the reference label ``words`` stands clear (1 pt) of every curve, band and peak drawn."""
+    FigureCanvasAgg(fig)
+    fig.draw_without_rendering()
+    ax = fig.axes[0]
+    label = next(t for t in ax.texts if t.get_text() == words)
+    box = label.get_window_extent().padded(fig.dpi / 72)
+    points = [line.get_transform().transform(line.get_xydata()) for line in ax.get_lines()
+              if len(line.get_xdata()) > 2 or line.get_linestyle() == "None"]
+    points += [band.get_transform().transform(path.vertices) for band in ax.collections[1:]
+               for path in band.get_paths()]
+    return not any(box.contains(x, y) for xy in points for x, y in xy if np.isfinite([x, y]).all())
+
+
+def test_the_reference_labels_stand_where_no_curve_is(fixture_analysis: dict) -> None:
+    # "+45° internal reference" was written at the right end of its line, over whatever the curves did
+    # there: a test ending in a strong rotation had its last seconds printed over by the label.
+    series = fixture_analysis["series"]
+    tail = len(series["t_s"]) // 5
+    series["left_deg"][-tail:] = [50.0] * tail  # the last trials reach past the reference, on both lines
+    series["right_deg"][-tail:] = [-52.0] * tail
+    fig = charts.angle_over_time_figure(fixture_analysis)
+    for words in ("+45° internal reference", "−45° external reference"):
+        assert _clear_of_the_curves(fig, words), words
+
+
+def test_a_bar_figure_the_reference_crosses_is_set_on_white(fixture_analysis: dict) -> None:
+    # "37.9°" was struck through by the dashed 45° line drawn across it.
+    fixture_analysis["sides"]["right"]["internal_rotation_deg"] = 38.2
+    texts = {t.get_text(): t for ax in charts.side_bars_figure(summary(fixture_analysis)).axes for t in ax.texts}
+    assert texts["38.2°"].get_bbox_patch() is not None and texts["38.2°"].get_zorder() > 2
+    assert texts["32.1°"].get_bbox_patch() is None  # one the line does not cross keeps the bands behind it
 
 
 def test_the_legend_keeps_each_sides_colour_when_a_side_was_not_measured(fixture_analysis: dict) -> None:

@@ -22,11 +22,14 @@ from hiprom.assessment.program import edit_program
 from hiprom.report import ReportData, charts, write_pdf, write_program_pdf
 from hiprom.report.exercises import program_context
 from hiprom.report.paper import PAPERS, default_paper, paper
-from hiprom.report.pdf import BODY_PT, LIMITS, MAX_PAGES, build_context, draw_charts
+from hiprom.report.pdf import BODY_PT, LIMITS, MAX_PAGES, MOSTLY_EMPTY, build_context, draw_charts
 from hiprom.store import Store
 from hiprom.validation import pdf as validation_pdf
 
-from .pdftools import need_fonts, need_poppler, on_the_sheet, page_numbers, pdf_pages, size_of, squeeze
+from .pdftools import (Page, need_fonts, need_poppler, on_the_sheet, page_numbers, pdf_pages, size_of,
+                       squeeze)
+
+FOOTER_PT = 15 / 25.4 * 72  # report.css's bottom page margin, which holds the footer
 
 
 
@@ -87,7 +90,8 @@ def test_a_long_report_is_laid_out_on_either_sheet_down_to_its_last_line(
         assert last_words in text  # the report's last paragraph, whole
         # The last visits' figures stay on both sheets (when need be they cost the angle-over-time chart).
         history = " ".join(" ".join(p.lines()) for p in pages).split("History of this subject")[1]
-        assert [line.split()[0] for line in history.split(" #")[1:4]] == ["1", "39", "40"]
+        visits = [line.split()[0] for line in history.split(" #")[1:5]]
+        assert visits[0] == "1" and "39" in visits and "40" in visits  # the first, and the last
         left_out = squeeze(f"The angle-over-time chart is left out to keep this report to {MAX_PAGES} pages")
         assert (left_out in text) is ("Angleovertime" not in text)
         assert drawn == {"side_bars": 1, "angle_over_time": 1, "trend": 1}  # once, whatever layouts were tried
@@ -124,6 +128,38 @@ def test_a_retest_with_readings_and_long_notes_keeps_to_three_letter_pages(
     lowest = build_context(data, compact=len(LIMITS) - 1, drawn=drawn)
     assert len(lowest["trials"]) == 3 and len(lowest["references"]) == 2
     assert lowest["charts"]["bars"] != drawn["bars"]  # drawn lower for the last layout
+
+
+def _ends_at(page: Page) -> float:
+    """How far down ``page`` its text runs, the footer left out, as a fraction of its height."""
+    return max(y1 for _, _, _, _, y1 in page.words if y1 < page.height_pt - FOOTER_PT) / page.height_pt
+
+
+@pytest.mark.parametrize(("sheet", "pseudonym"), [
+    ("a4", "山田太郎-東京都立病院リハビリテーション科-外来患者-二〇二六年三月-00042"),  # 40 characters
+    ("letter", "P-0042"),
+])
+def test_a_typical_report_takes_two_pages_none_mostly_empty(
+        store: Store, analysis: dict, tmp_path: Path, sheet: str, pseudonym: str) -> None:
+    """One test: on A4 the third page held only "Method and references" and the signature lines (59 mm of
+    272 mm), and beside a long pseudonym the title wrapped ("Seated hip rotation: range of" / "motion").
+    Now two pages, on either sheet, its text at its sizes, the title on one line."""
+    need_poppler()
+    need_fonts("Noto Sans CJK")
+    assert len(pseudonym) >= 40 or sheet == "letter"
+    store.add_subject(pseudonym, name="Ann Example", date_of_birth="1950-05-17")
+    record = store.save_analysis(analysis, subject=pseudonym, operator="J. Smith, PT")
+    pages = pdf_pages(write_pdf(ReportData.from_store(store, record.id), tmp_path / "report.pdf", paper=sheet))
+    on_the_sheet(pages, PAPERS[sheet])  # nothing under 9 pt, nothing in the margins
+    report = [page for page, number in zip(pages, page_numbers(pages)) if number.startswith("Page ")]
+    assert len(report) == 2 and _ends_at(report[-1]) > MOSTLY_EMPTY
+    assert "Seated hip rotation: range of motion" in report[0].lines()[:2]
+    title_y, subject_y = (next(y for text, _, _, _, y in report[0].words if text == word) for word in ("Seated", "Subject"))
+    subtitle = "Internal and external rotation of both hips, from video".split()
+    beside = "".join(text for text, _, _, _, y1 in report[0].words  # in reading order, the subtitle's words left out
+                     if title_y < y1 < subject_y - 9 and text not in subtitle)
+    assert squeeze(pseudonym) in re.sub(r"·session#\d+·[\d-]+", "", beside)  # beside the subtitle, under the title
+    assert size_of(report, "What this report means.") >= BODY_PT
 
 
 def counted(draw: Callable[..., Any], drawn: Counter[str]) -> Callable[..., Any]:

@@ -342,7 +342,8 @@ def test_a_re_test_of_a_test_that_measured_nothing_says_so_in_one_sentence(store
 
 def test_a_long_report_keeps_the_last_visits_and_their_marks(store: Store, analysis: dict, tmp_path: Path,
                                                               filmed_again) -> None:
-    """A report too long for the full layout (12 trials listed, long notes) keeps the history table, not the chart."""
+    """A report too long for the full layout (12 trials listed, long notes, the peak pictures) keeps the history
+    table, not the chart."""
     need_poppler()
     store.add_subject("P-8", notes="Knee replacement 2019 (left); walks with a stick outdoors, on stairs too. " * 10)
     store.save_analysis(analysis, subject="P-8", recorded_utc="2026-03-02T09:00:00Z")
@@ -352,7 +353,8 @@ def test_a_long_report_keeps_the_last_visits_and_their_marks(store: Store, analy
         later["trials"] = [dict(t) for t in later["trials"] * 2]
         notes = "Felt stiff on the left after gardening; sat on a firm kitchen chair, laptop on the table. " * 7
         last = store.save_analysis(later, subject="P-8", recorded_utc=f"2026-0{month}-02T09:00:00Z", notes=notes)
-    pdf = write_pdf(ReportData.from_store(store, last.id), tmp_path / "visits.pdf")
+    pictures = {"left": _png((0, 0, 0), (480, 640)), "right": _png((0, 0, 0), (480, 640))}
+    pdf = write_pdf(ReportData.from_store(store, last.id, snapshots=pictures), tmp_path / "visits.pdf")
     text = pdf_text(pdf)
     assert "the ringed point" not in text and "this one ringed" not in text  # no chart: the compact layout
     assert "History of this subject" in text and "2026-03-02" in text and "2026-04-02" in text

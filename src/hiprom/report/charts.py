@@ -19,11 +19,11 @@ from matplotlib import dates as mdates
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.ticker import FixedLocator
 
 from hiprom.assessment import Norms
 from hiprom.assessment.wording import MEASURE_LABELS
 from hiprom.landmarks import SIDES
+from hiprom.report.chart_labels import clear_place, date_ticks
 from hiprom.report.figures import number
 from hiprom.rounding import MINUS, shown
 from hiprom.store.records import local_time
@@ -53,11 +53,6 @@ _RC = {
     "svg.fonttype": "path",
     "svg.hashsalt": "hiprom",
 }
-
-_TREND_RC = {"font.size": 7.5, "axes.titlesize": 8, "axes.labelsize": 7.5, "legend.fontsize": 7}
-"""The trend's three panels side by side keep the smaller type, which lets their dates stand apart
-(the table under the chart gives each visit's figures and day at 9 pt)."""
-
 
 def _svg(fig: Figure) -> str:
     """The figure as SVG text, saved with the charts' settings (fonts as paths, the fixed id salt)."""
@@ -94,7 +89,7 @@ def side_bars_figure(summary: dict[str, Any], width_mm: float = 180, height_mm: 
             ax_rot.fill_between([gi - 0.42, gi + 0.42], lo, hi, color=BAND_COLOR, alpha=0.14, lw=0,
                                 label="AMA normal band" if gi == 0 else None)
             for si, side in enumerate(SIDES):
-                _bar(ax_rot, gi + (si - 0.5) * 0.36, summary, side, measure, top)
+                _bar(ax_rot, gi + (si - 0.5) * 0.36, summary, side, measure, top, norm)
         ax_rot.axhline(norm, color=NORM_COLOR, ls="--", lw=0.9, label=f"Reference {norm:g}°")
         ax_rot.set_xticks([0, 1], [MEASURE_LABELS[m] for _, m in groups])
         ax_rot.set_ylim(0, top)
@@ -103,7 +98,7 @@ def side_bars_figure(summary: dict[str, Any], width_mm: float = 180, height_mm: 
         arc_top = max(arc_norm * 1.3, *(_v(summary, s, "total_arc_deg") + _v(summary, s, "total_arc_unc_deg")
                                          for s in SIDES)) * 1.08
         for si, side in enumerate(SIDES):
-            _bar(ax_arc, (si - 0.5) * 0.36, summary, side, "total_arc", arc_top)
+            _bar(ax_arc, (si - 0.5) * 0.36, summary, side, "total_arc", arc_top, arc_norm)
         ax_arc.axhline(arc_norm, color=NORM_COLOR, ls="--", lw=0.9)
         ax_arc.text(0.75, arc_norm, f"{arc_norm:g}°", va="bottom", ha="right", fontsize=LABEL_PT, color=NORM_COLOR)
         ax_arc.set_xticks([0], ["Total arc"])
@@ -120,7 +115,13 @@ def _v(summary: dict[str, Any], side: str, key: str) -> float:
     return number(summary["sides"][side].get(key)) or 0.0
 
 
-def _bar(ax: Any, x: float, summary: dict[str, Any], side: str, measure: str, top: float) -> None:
+LABEL_HEIGHT = 0.15
+"""A bar's figure is at most this fraction of its plot's height tall (8.5 pt on a plot 28 mm or more)."""
+
+
+def _bar(ax: Any, x: float, summary: dict[str, Any], side: str, measure: str, top: float, reference: float) -> None:
+    """One bar of ``side``'s ``measure`` at ``x``, its ± and its figure, on a plot ``top`` degrees high
+    that draws the ``reference`` line."""
     value = number(summary["sides"][side].get(f"{measure}_deg"))
     color = SIDE_COLORS[side]
     if value is None:
@@ -131,7 +132,11 @@ def _bar(ax: Any, x: float, summary: dict[str, Any], side: str, measure: str, to
     ax.bar(x, value, width=0.34, color=color, zorder=2)
     if unc:
         ax.errorbar(x, value, yerr=unc, color="#222222", lw=0.8, capsize=2.5, zorder=3)
-    ax.text(x, value + (unc or 0) + top * 0.015, f"{shown(value)}°", ha="center", va="bottom", fontsize=LABEL_PT)
+    y = value + (unc or 0) + top * 0.015
+    # A figure the reference line would strike through ("37.9°" under the 45° dashes) is set on white, over it.
+    struck = y <= reference <= y + top * LABEL_HEIGHT
+    ax.text(x, y, f"{shown(value)}°", ha="center", va="bottom", fontsize=LABEL_PT, zorder=5,
+            bbox={"boxstyle": "square,pad=0.12", "facecolor": "white", "edgecolor": "none"} if struck else None)
 
 
 def angle_over_time(analysis: dict[str, Any], width_mm: float = 180, height_mm: float = 44) -> str | None:
@@ -141,11 +146,24 @@ def angle_over_time(analysis: dict[str, Any], width_mm: float = 180, height_mm: 
     frames; a hollow marker is a trial that did not count (compensation,
     too short a hold). Returns ``None`` when the analysis has no series.
     """
+    fig = angle_over_time_figure(analysis, width_mm, height_mm)
+    return None if fig is None else _svg(fig)
+
+
+PEAK_MARK_DEG = 4.0
+"""How far above and below its peak a peak's triangle reaches on the angle-over-time chart, in degrees
+(5.5 pt on a chart some 30 mm high for about 125°): what a reference line's name keeps clear of."""
+
+
+def angle_over_time_figure(analysis: dict[str, Any], width_mm: float = 180, height_mm: float = 44) -> Figure | None:
+    """The figure of :func:`angle_over_time`; each reference line's name is placed beside its line where no
+    curve, band or peak is drawn (:func:`hiprom.report.chart_labels.clear_place`)."""
     series = analysis.get("series") or {}
     t = _array(series.get("t_s"))
     if t.size < 2:
         return None
     norm = number(analysis.get("norm_deg")) or Norms().norm_deg
+    drawn: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     with rc_context(_RC):
         fig = Figure(figsize=(width_mm * MM, height_mm * MM), layout="constrained")
         ax = fig.add_subplot()
@@ -163,6 +181,8 @@ def angle_over_time(analysis: dict[str, Any], width_mm: float = 180, height_mm: 
             if np.isfinite(unc).any():
                 ax.fill_between(ts, y - unc, y + unc, color=color, alpha=0.15, lw=0, zorder=1)
             ax.plot(ts, y, color=color, lw=1.1, label=SIDE_LABELS[side], zorder=2)
+            band = np.where(np.isfinite(unc), unc, 0.0)
+            drawn.append((ts, y - band, y + band))
         peaks: dict[tuple[str, bool, bool], list[tuple[float, float]]] = {}
         for trial in trials:
             peak, when = number(trial.get("peak_deg")), number(trial.get("peak_t_s"))
@@ -175,24 +195,28 @@ def angle_over_time(analysis: dict[str, Any], width_mm: float = 180, height_mm: 
             xs, ys = zip(*points)
             ax.plot(xs, ys, ls="none", marker="v" if up else "^", ms=5.5, zorder=4,
                     color=SIDE_COLORS[side], mfc=SIDE_COLORS[side] if valid else "white", mew=1.0)
+            drawn.append((np.array(xs), np.array(ys) - PEAK_MARK_DEG, np.array(ys) + PEAK_MARK_DEG))
         for level in (norm, -norm):
             ax.axhline(level, color=NORM_COLOR, ls="--", lw=0.7, zorder=1)
         ax.axhline(0, color="#888888", lw=0.5, zorder=1)
-        ax.text(t[-1], norm, f"+{norm:g}° internal reference", ha="right", va="bottom", fontsize=LABEL_PT, color=NORM_COLOR)
-        ax.text(t[-1], -norm, f"{MINUS}{norm:g}° external reference", ha="right", va="top", fontsize=LABEL_PT, color=NORM_COLOR)
         ax.set_xlim(t[0], t[-1])
         finite = [abs(v) for s in SIDES for v in _array(series.get(f"{s}_deg"), t.size) if math.isfinite(v)]
         lim = max([norm * 1.25, *finite]) * 1.1
         ax.set_ylim(-lim, lim)
         ax.set_xlabel("time (s)")
-        ax.set_ylabel("degrees (+ IR, - ER)")
+        ax.set_ylabel("degrees")  # + internal, − external: the reference lines' names and the caption say so
         handles, labels = ax.get_legend_handles_labels()
         ax.legend(handles, labels, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, borderaxespad=0.1)
-        return _svg(fig)
+        labels = [(ax.text(t[-1], level, words, ha="right", va="bottom" if level > 0 else "top", fontsize=LABEL_PT,
+                           color=NORM_COLOR, zorder=5), level)
+                  for level, words in ((norm, f"+{norm:g}° internal reference"),
+                                       (-norm, f"{MINUS}{norm:g}° external reference"))]
+        clear_place(fig, ax, labels, drawn)
+        return fig
 
 
 def trend(history: Sequence[Any], current_id: int | None, width_mm: float = 180,
-          height_mm: float = 36) -> str | None:
+          height_mm: float = 40) -> str | None:
     """IR, ER and total arc of each side over all the subject's sessions, placed by date (oldest first).
 
     Args:
@@ -220,40 +244,12 @@ def visit_times(history: Sequence[Any]) -> np.ndarray:
     return np.array([mdates.date2num(local_time(h.recorded_utc).replace(tzinfo=None)) for h in history])
 
 
-def _date_ticks(axes: Sequence[Any], x: np.ndarray) -> None:
-    """Ticks of the panels sharing the date axis ``x`` (n,) at round dates (days, months or years, as the
-    span needs), written as the tables write a day: ``2026-03-02``, ``2026-03`` or ``2026`` (never the
-    ambiguous ``26-03-02``)."""
-    ax = axes[0]
-    lo, hi = float(x.min()), float(x.max())
-    pad = max(hi - lo, MIN_TREND_SPAN_DAYS) * 0.08 + max(0.0, MIN_TREND_SPAN_DAYS - (hi - lo)) / 2
-    ax.set_xlim(lo - pad, hi + pad)
-    if hi - lo < VISIT_DAY_TICKS_DAYS:  # a few days: the visits' own days (mid-day), as the table prints them,
-        ticks: list[float] = []  # a third of the axis apart at least, so no label runs into the next
-        for day in sorted({float(np.floor(t)) + 0.5 for t in x}):
-            if not ticks or day - ticks[-1] >= (hi - lo + 2 * pad) / 3:
-                ticks.append(day)
-        ax.xaxis.set_major_locator(FixedLocator(ticks))
-        style = "%Y-%m-%d"
-    else:
-        locator = mdates.AutoDateLocator(minticks=2, maxticks=5)
-        ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_minor_locator(mdates.AutoDateLocator(minticks=6, maxticks=16))
-        days = [mdates.num2date(t) for t in locator.tick_values(mdates.num2date(lo - pad), mdates.num2date(hi + pad))]
-        style = "%Y" if all((d.month, d.day) == (1, 1) for d in days) else \
-            "%Y-%m" if all(d.day == 1 for d in days) else "%Y-%m-%d"
-    ax.xaxis.set_major_formatter(mdates.DateFormatter(style))
-    slanted = style == "%Y-%m-%d"  # a full day is wide: slanted, three fit a panel
-    for each in axes:
-        each.tick_params(axis="x", labelsize=5.5, rotation=30 if slanted else 0)
-        for label in each.get_xticklabels():
-            label.set_horizontalalignment("right" if slanted else "center")
-
-
 def trend_figure(history: Sequence[Any], current_id: int | None, width_mm: float = 180,
-                 height_mm: float = 36) -> Figure | None:
+                 height_mm: float = 40) -> Figure | None:
     """The figure of :func:`trend`: each visit where its date falls (a week apart looks a week apart, a
-    year a year), round dates as the tables print days, the legend beside the panels."""
+    year a year), ticked at as many round dates as stand apart at the charts' 9 pt (days, months or
+    years, as the tables print them: :func:`hiprom.report.chart_labels.date_ticks`), the legend above
+    the panels."""
     if len(history) < 2:
         return None
     history = list(history)
@@ -262,7 +258,7 @@ def trend_figure(history: Sequence[Any], current_id: int | None, width_mm: float
     panels = (("ir", MEASURE_LABELS["internal_rotation"]), ("er", MEASURE_LABELS["external_rotation"]),
               ("arc", MEASURE_LABELS["total_arc"]))
     now = [i for i, h in enumerate(history) if h.id == current_id]
-    with rc_context({**_RC, **_TREND_RC}):
+    with rc_context(_RC):
         fig = Figure(figsize=(width_mm * MM, height_mm * MM), layout="constrained")
         axes = fig.subplots(1, 3, sharex=True)
         for ax, (key, title) in zip(axes, panels):
@@ -277,8 +273,11 @@ def trend_figure(history: Sequence[Any], current_id: int | None, width_mm: float
             ax.set_title(title)
             ax.margins(y=0.25)
             ax.set_ylabel("degrees" if key == "ir" else None)
-        _date_ticks(axes, x)
-        fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper")
+        lo, hi = float(x.min()), float(x.max())
+        pad = max(hi - lo, MIN_TREND_SPAN_DAYS) * 0.08 + max(0.0, MIN_TREND_SPAN_DAYS - (hi - lo)) / 2
+        axes[0].set_xlim(lo - pad, hi + pad)
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper center", ncols=2)
+        date_ticks(fig, axes, x, few_days=hi - lo < VISIT_DAY_TICKS_DAYS)
         return fig
 
 

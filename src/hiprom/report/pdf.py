@@ -75,7 +75,20 @@ LIMITS = (
      "time_chart": False, "bars_mm": 36.0},
 )
 BARS_MM = 45.0
-"""Height of the side-bars chart in every layout but the last (``bars_mm`` in :data:`LIMITS`)."""
+"""Height of the side-bars chart in the layouts of :data:`LIMITS` that set no ``bars_mm``."""
+TIME_MM = 44.0
+"""Height of the angle-over-time chart in the layouts that set no ``time_mm``."""
+# A layout whose last page would be mostly empty (the report ending in its upper half) is tried again with
+# these, one after the other, and the first that saves that page is taken: the same lists, the charts drawn
+# lower (their words keep their size), then without the angle-over-time chart (a line says so; its series
+# is in the JSON export, its peaks and holds in the Trials table). A typical A4 report's third page held
+# only "Method and references" and the signature lines, 59 mm of 272.
+SHORTER = (
+    {"bars_mm": 38.0, "time_mm": 36.0},
+    {"bars_mm": 36.0, "time_chart": False},
+)
+MOSTLY_EMPTY = 0.5
+"""A last page is mostly empty when the report ends above this fraction of its height."""
 
 
 def _environment() -> jinja2.Environment:
@@ -119,20 +132,23 @@ def draw_charts(data: ReportData) -> dict[str, str | None]:
     history = data.history if data.earlier else ()
     return {
         "bars": _bars(data, BARS_MM),
-        "time": _maybe_svg(charts.angle_over_time(data.analysis)),
+        "time": _time(data, TIME_MM),
         "trend": _maybe_svg(charts.trend(history, data.session.id if data.session else None)),
     }
 
 
 def build_context(data: ReportData, generated_utc: str | None = None, compact: int = 0,
-                  drawn: dict[str, str | None] | None = None) -> dict[str, Any]:
+                  drawn: dict[str, str | None] | None = None, shorter: int = 0) -> dict[str, Any]:
     """Everything the template shows, as plain values (figures rounded by ``figures.summary``).
 
     ``compact`` (0 = the full layout) lists fewer trials, notes and earlier sessions, and may leave
-    out the angle-over-time chart (see :data:`LIMITS`). ``drawn``: the charts of :func:`draw_charts`,
-    drawn once for every layout tried (drawn here when ``None``).
+    out the angle-over-time chart (see :data:`LIMITS`); ``shorter`` (0: not) the same layout with its
+    charts lower, 1, or without the angle-over-time chart, 2 (:data:`SHORTER`). ``drawn``: the charts of
+    :func:`draw_charts`, drawn once for every layout tried (drawn here when ``None``); a chart this
+    layout draws at another height is added to it, drawn once too.
     """
-    limit = LIMITS[int(compact)]
+    base, lower = LIMITS[int(compact)], SHORTER[shorter - 1] if shorter else {}
+    limit = {**base, **lower, **{k: min(base[k], lower[k]) for k in ("bars_mm", "time_mm") if k in base and k in lower}}
     a = data.analysis
     fig = summary(a)
     asym = fig["asymmetry"]
@@ -152,9 +168,15 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
     shown = list(history)[-limit["history"]:] if limit["history"] else []
     if shown and first not in shown:
         shown = [first, *shown[1:]]
-    chart_uris = dict(drawn if drawn is not None else draw_charts(data))
-    if limit.get("bars_mm", BARS_MM) != BARS_MM:  # the last layout draws the side bars lower
-        chart_uris["bars"] = _bars(data, limit["bars_mm"])
+    drawn = drawn if drawn is not None else draw_charts(data)
+    chart_uris = dict(drawn)
+    for name, height, default, draw in (("bars", limit.get("bars_mm"), BARS_MM, _bars),
+                                        ("time", limit.get("time_mm"), TIME_MM, _time)):
+        if height not in (None, default) and drawn[name]:  # a layout that draws this chart lower
+            lower = f"{name}@{height:g}"
+            if lower not in drawn:
+                drawn[lower] = draw(data, height)
+            chart_uris[name] = drawn[lower]
     time_left_out = bool(chart_uris["time"]) and not limit["time_chart"]
     if time_left_out:
         chart_uris["time"] = None
@@ -182,6 +204,7 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "quality_notes": notes[: limit["quality_notes"]],
         "notes_chars": limit["notes_chars"],
         "compact": compact,
+        "shorter": shorter,
         "measurable_pct": {s: None if (f := number((quality.get("measurable_fraction") or {}).get(s))) is None
                            else 100 * f for s in SIDES},
         "not_measurable": {s: fig["sides"][s].get("not_measurable") for s in SIDES},
@@ -260,15 +283,19 @@ def _bars(data: ReportData, height_mm: float) -> str:
     return _data_uri("image/svg+xml", charts.side_bars(summary(data.analysis), height_mm=height_mm))
 
 
+def _time(data: ReportData, height_mm: float) -> str | None:
+    return _maybe_svg(charts.angle_over_time(data.analysis, height_mm=height_mm))
+
+
 def _maybe_svg(svg: str | None) -> str | None:
     return None if svg is None else _data_uri("image/svg+xml", svg)
 
 
 def render_html(data: ReportData, generated_utc: str | None = None, compact: int = 0,
-                drawn: dict[str, str | None] | None = None) -> str:
-    """The report as one self-contained HTML page (every user text escaped); ``compact`` and
-    ``drawn`` as in :func:`build_context`."""
-    context = build_context(data, generated_utc, compact=compact, drawn=drawn)
+                drawn: dict[str, str | None] | None = None, shorter: int = 0) -> str:
+    """The report as one self-contained HTML page (every user text escaped); ``compact``, ``drawn`` and
+    ``shorter`` as in :func:`build_context`."""
+    context = build_context(data, generated_utc, compact=compact, drawn=drawn, shorter=shorter)
     return _environment().get_template("report.html").render(**context)
 
 
@@ -338,6 +365,13 @@ def pdf_layout(paper: Paper) -> Iterator[Callable[[str], Any]]:
         fonts.__del__()  # WeasyPrint's own clean-up (removes the fonts' folder); it has no public one
 
 
+def mostly_empty(page: Any) -> bool:
+    """Whether the report ends above :data:`MOSTLY_EMPTY` of the height of ``page`` (a WeasyPrint page,
+    its last), told by where the template's ``end-of-report`` mark lies."""
+    end = page.anchors.get("end-of-report")
+    return end is not None and end[1] < MOSTLY_EMPTY * page.height
+
+
 class RenderCancelled(Exception):
     """``render_pdf`` stopped because its ``cancelled`` check said so (the client has gone)."""
 
@@ -346,6 +380,9 @@ def render_pdf(data: ReportData, generated_utc: str | None = None,
                cancelled: Callable[[], bool] | None = None, paper: str | None = None) -> bytes:
     """The report as PDF bytes: up to :data:`MAX_PAGES` pages, then the home program's sheets, on ``paper`` (``"a4"`` or
     ``"letter"``; ``None``: the machine's setting, :func:`hiprom.report.paper.default_paper`).
+
+    The first layout of :data:`LIMITS` that fits is taken, unless its last page would be mostly empty
+    (:func:`mostly_empty`) and the same layout made :data:`SHORTER` takes a page fewer.
 
     The sheets are laid out as the program alone (:func:`render_program_pdf`), numbered as their own
     ("Exercise sheet 1 of 2"), and the report's pages as its own ("Page 3 of 3"): a patient who keeps
@@ -369,13 +406,23 @@ def render_pdf(data: ReportData, generated_utc: str | None = None,
     stamp = generated_utc or utc_stamp()
     drawn = draw_charts(data)
     with pdf_layout(sheet) as layout:
+
+        def laid_out(compact: int, shorter: int = 0) -> Any:
+            checkpoint()
+            html = render_html(data, stamp, compact=compact, drawn=drawn, shorter=shorter)
+            checkpoint()
+            return layout(html)
+
         for compact in range(len(LIMITS)):
-            checkpoint()
-            html = render_html(data, stamp, compact=compact, drawn=drawn)
-            checkpoint()
-            document = layout(html)
+            document = laid_out(compact)
             if len(document.pages) <= MAX_PAGES:
                 break
+        for shorter in range(1, len(SHORTER) + 1):
+            if len(document.pages) == 1 or not mostly_empty(document.pages[-1]):
+                break
+            fewer = laid_out(compact, shorter)
+            if len(fewer.pages) < len(document.pages):
+                document = fewer
         pages = list(document.pages)
         if program_context(data) is not None:
             checkpoint()
