@@ -29,6 +29,7 @@ import time
 
 from hiprom.batch.discover import Job
 from hiprom.batch.summary import SummaryRow
+from hiprom.parsing import printable_name
 
 SPEED_PERIOD_S = 600.0
 """Seconds of the recent past whose frames per second the time left is estimated from (rich's default, 30 s,
@@ -37,6 +38,17 @@ FRAMES_PER_INPUT = 20
 """What an input costs beyond its frames, in frames: 12 clips of 12-90 frames, 2 workers on the
 busy 2-core test machine, fitted to seconds = a + b x frames per input: a = 3.4 s, b = 0.16 s,
 a / b = 21 frames (idle: about 0.2-0.3 s to open a video and load the model, 15-20 ms a frame)."""
+
+
+def reason(job: Job, error: str) -> str:
+    """``error`` without the input's absolute path in front, for a line that names the input already.
+
+    ``failed p01.mp4: /data/in/p01.mp4: is empty …`` named it twice; now ``failed p01.mp4: is empty …``.
+    """
+    for name in dict.fromkeys((str(job.path), printable_name(str(job.path)))):
+        if error.startswith(f"{name}: "):
+            return error[len(name) + 2:]
+    return error
 
 
 class Reporter:
@@ -174,7 +186,7 @@ class RichReporter(Reporter):
             from rich.markup import escape
 
             # soft_wrap: one line per failure in a log file too (not cut at 80 columns)
-            self._progress.console.print(f"[red]failed[/red] {escape(job.rel)}: {escape(row.error)}",
+            self._progress.console.print(f"[red]failed[/red] {escape(job.rel)}: {escape(reason(job, row.error))}",
                                          highlight=False, soft_wrap=True)
         self._refresh()
 

@@ -19,8 +19,8 @@ from typing import Any, Literal
 from hiprom.report.figures import SUMMARY_COLUMNS, TRIAL_FIELDS, summary, summary_row
 from hiprom.tables import write_csv
 
-Status = Literal["ok", "failed", "skipped", "interrupted"]
-STATUSES: tuple[str, ...] = ("ok", "failed", "skipped", "interrupted")
+Status = Literal["ok", "failed", "skipped", "interrupted", "duplicate"]
+STATUSES: tuple[str, ...] = ("ok", "failed", "skipped", "interrupted", "duplicate")
 
 
 @dataclass(frozen=True)
@@ -30,9 +30,11 @@ class SummaryRow:
     Attributes:
         file: the input's path relative to the batch root (POSIX style).
         status: ``ok`` (analysed now), ``skipped`` (complete outputs from an
-            earlier run, input unchanged), ``failed`` (see ``error``) or
-            ``interrupted`` (the batch stopped before this input finished).
-        error: one plain sentence saying why the input failed, else empty.
+            earlier run, input unchanged), ``failed`` (see ``error``),
+            ``interrupted`` (the batch stopped before this input finished) or
+            ``duplicate`` (the same bytes as another input, analysed in its place).
+        error: one plain sentence saying why the input has no figures (why it failed, which
+            input it copies), else empty.
         figures: the analysis as :data:`~hiprom.report.figures.SUMMARY_COLUMNS`
             (frames, each side's figures in degrees with their ±, the
             asymmetry left minus right with its verdicts, quality notes);
@@ -73,6 +75,11 @@ class SummaryRow:
     def failed(cls, file: str, error: str) -> "SummaryRow":
         """The row of an input that could not be analysed."""
         return cls(file=file, status="failed", error=" ".join(error.split()))
+
+    @classmethod
+    def duplicate(cls, file: str, of: str) -> "SummaryRow":
+        """The row of a byte-identical copy of input ``of``, which is analysed in its place."""
+        return cls(file=file, status="duplicate", error=f"a copy of {of} (the same bytes); analysed once, under that name")
 
     @classmethod
     def interrupted(cls, file: str) -> "SummaryRow":

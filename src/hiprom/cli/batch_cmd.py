@@ -77,10 +77,12 @@ def batch(inputs: tuple[str, ...], out_dir: Path, workers: int | None, redo: boo
 
 
 def _say_counts(result: Any) -> None:
-    """The counts of a batch on stderr (``120 inputs: 45 ok, 0 already done, 0 failed, 75 not finished -> …``)
-    and of its verdicts."""
+    """The counts of a batch on stderr (``120 inputs: 45 ok, 0 already done, 0 failed, 2 copies of another
+    input, 73 not finished -> …``) and of its verdicts."""
     c = result.counts
     parts = [f"{c['ok']} ok", f"{c['skipped']} already done", f"{c['failed']} failed"]
+    if c["duplicate"]:  # not failures: each copy's figures are those of the input it copies
+        parts.append(f"{counted(c['duplicate'], 'copy', 'copies')} of another input")
     if c["interrupted"]:
         parts.append(f"{c['interrupted']} not finished")
     rate = f", {result.frames / result.seconds:.1f} frames/s" if result.seconds > 0 and result.frames else ""
