@@ -284,3 +284,24 @@ def test_a_model_mediapipe_cannot_load_stops_the_batch_at_once_with_exit_code_3(
                         err[-1]], err
     assert err[-1].startswith("hiprom: error: ") and "MediaPipe could not load this model" in err[-1], err
     assert {r["status"] for r in read_summary(out / "summary.csv")} == {"interrupted"}
+
+
+def test_the_file_column_gives_back_each_input_name_for_a_join(tmp_path: Path) -> None:
+    """A researcher joins summary.csv with their own table of file names (pandas ``merge`` on ``file``). A name a
+    spreadsheet would run as a formula is written with a ``'`` in front; before, a file that starts with ``'`` kept
+    its name, so ``'=1+1.landmarks.npz`` and ``=1+1.landmarks.npz`` had the same ``file``: removing the ``'``
+    joined the one person's figures to the other's name. Now one ``'`` less is always the name."""
+    import csv
+
+    from hiprom.tables import plain
+
+    names = ["=1+1.landmarks.npz", "'=1+1.landmarks.npz", "-take2.landmarks.npz", "p01.landmarks.npz"]
+    make_recordings(tmp_path / "in", names)
+    result = _run(tmp_path / "in", tmp_path / "out")
+    for table in (result.summary_path, tmp_path / "out" / "trials.csv"):
+        with open(table, newline="", encoding="utf-8-sig") as fh:
+            written = {row["file"] for row in csv.DictReader(fh)}
+        assert written == {"'=1+1.landmarks.npz", "''=1+1.landmarks.npz", "'-take2.landmarks.npz",
+                           "p01.landmarks.npz"}  # none runs as a formula in a spreadsheet
+        assert {plain(f) for f in written} == set(names)
+    assert [r["file"] for r in read_summary(result.summary_path)] == [r.file for r in result.rows]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from hiprom.report.figures import SUMMARY_COLUMNS, TRIAL_FIELDS, summary, summary_row
-from hiprom.tables import write_csv
+from hiprom.tables import plain, write_csv
 
 Status = Literal["ok", "failed", "skipped", "interrupted", "duplicate"]
 STATUSES: tuple[str, ...] = ("ok", "failed", "skipped", "interrupted", "duplicate")
@@ -110,6 +110,7 @@ def write_trials(path: str | os.PathLike[str], rows: Iterable[SummaryRow]) -> Pa
 
 
 def read_summary(path: str | os.PathLike[str]) -> list[dict[str, str]]:
-    """The rows of a ``summary.csv`` as dicts of strings (for tests and tools)."""
+    """The rows of a ``summary.csv`` as dicts of strings, each the text written (:func:`hiprom.tables.plain`:
+    ``file`` is the input's relative path also when a spreadsheet would run it as a formula)."""
     with open(path, newline="", encoding="utf-8-sig") as fh:
-        return list(csv.DictReader(fh))
+        return [{k: plain(v) for k, v in row.items()} for row in csv.DictReader(fh)]
