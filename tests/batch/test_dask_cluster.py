@@ -227,18 +227,19 @@ CLIP_FRAMES = 10
 
 @pytest.fixture(scope="module")
 def short_clips(footage_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Six clips of the first 10 frames of the rendered gt01 (a seated man, 640x480), cut with OpenCV once."""
+    """Six clips of 10 frames of the rendered gt01 (a seated man, 640x480), cut with OpenCV once; clip i starts
+    at frame i, so that none is a copy of another (a batch analyses copies once)."""
     import cv2
 
     cap = cv2.VideoCapture(str(footage_dir / "rendered" / "gt01.mp4"))
-    fps, frames = cap.get(cv2.CAP_PROP_FPS), [cap.read()[1] for _ in range(CLIP_FRAMES)]
+    fps, frames = cap.get(cv2.CAP_PROP_FPS), [cap.read()[1] for _ in range(CLIP_FRAMES + N_CLIPS)]
     cap.release()
     folder = tmp_path_factory.mktemp("short-clips") / "in"
     folder.mkdir()
     for i in range(N_CLIPS):
         writer = cv2.VideoWriter(str(folder / f"clip{i}.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), fps,
                                  (frames[0].shape[1], frames[0].shape[0]))
-        for frame in frames:
+        for frame in frames[i:i + CLIP_FRAMES]:
             writer.write(frame)
         writer.release()
     return folder
