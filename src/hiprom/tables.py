@@ -3,7 +3,8 @@
 Cells follow one rule (:func:`cell`): empty for None, ``true``/``false``
 for booleans, lists joined by ``;``, and text a spreadsheet would run as a
 formula (starting with ``= + - @``, a tab or a carriage return) prefixed with
-``'``; a file name that is not UTF-8 with its odd bytes as ``\\xNN``
+``'``, as is text that starts with ``'`` itself, so that one ``'`` less is always the text
+(:func:`plain`: ``'=1+1.mp4`` is the file ``=1+1.mp4``, ``''x.mp4`` the file ``'x.mp4``); a file name that is not UTF-8 with its odd bytes as ``\\xNN``
 (:func:`hiprom.parsing.printable_name`), so one such name never stops a table.
 UTF-8, comma-separated, ``\\n`` line ends, header first. A file (:func:`write_csv`, and
 a CSV the server sends as a download) starts with a byte-order mark (:data:`EXCEL_BOM`),
@@ -38,6 +39,8 @@ LIST_SEPARATOR = ";"
 """How a list in one cell is joined (flag names, flagged measures)."""
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_ESCAPE = "'"
+"""What :func:`cell` puts before a text a spreadsheet would run as a formula, and before one that starts with it."""
 
 EXCEL_BOM = "\ufeff"
 """The UTF-8 byte-order mark a CSV file starts with: without it Excel decodes the file in the
@@ -46,7 +49,8 @@ pandas and the other spreadsheets skip it."""
 
 
 def cell(value: Any) -> Any:
-    """A CSV cell: '' for None, bools as true/false, lists joined by ';', formulas defused, valid UTF-8."""
+    """A CSV cell: '' for None, bools as true/false, lists joined by ';', formulas defused (reversibly:
+    :func:`plain`), valid UTF-8."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -55,9 +59,17 @@ def cell(value: Any) -> Any:
         value = LIST_SEPARATOR.join(str(v) for v in value)
     if isinstance(value, str):
         value = value if value.isascii() else printable_name(value)
-        if value[:1] in _FORMULA_STARTS:
-            return "'" + value
+        if value[:1] in (*_FORMULA_STARTS, _ESCAPE):
+            return _ESCAPE + value
     return value
+
+
+def plain(text: str) -> str:
+    """The text of a CSV cell :func:`cell` wrote: its one leading ``'`` removed, if any (``'=1+1.mp4`` -> ``=1+1.mp4``).
+
+    Before, a file ``'=1+1.mp4`` and a file ``=1+1.mp4`` were both written ``'=1+1.mp4``.
+    """
+    return text[len(_ESCAPE):] if text.startswith(_ESCAPE) else text
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:

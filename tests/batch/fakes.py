@@ -85,6 +85,13 @@ def _fill_the_disk() -> None:
     hiprom.recording.atomic_write = full
 
 
+def stand_in(path: Path, content: bytes = b"x") -> Path:
+    """A stand-in input for :func:`analyze_by_name`, which goes by its name: ``content`` then the name,
+    so that no two are copies of each other (a batch analyses one of byte-identical inputs)."""
+    path.write_bytes(content + os.fsencode(path.name))
+    return path
+
+
 def make_recordings(folder: Path, names: list[str], seed: int = 0) -> list[Path]:
     """Write synthetic seated-test ``.landmarks.npz`` recordings, one per name.
 

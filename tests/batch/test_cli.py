@@ -11,6 +11,8 @@ import pytest
 from hiprom.batch import read_summary
 from hiprom.cli.main import main
 
+from .fakes import make_recordings, stand_in
+
 
 def _batch(capsys, *args: str) -> tuple[int, str]:
     code = main(["batch", *args])
@@ -40,6 +42,33 @@ def test_any_failed_input_exits_1_with_the_summary_path(recordings: Path, tmp_pa
     assert "failed empty.landmarks.npz" in err  # printed as it happens
     row = next(r for r in read_summary(tmp_path / "out" / "summary.csv") if r["file"] == "empty.landmarks.npz")
     assert row["status"] == "failed" and "not a readable landmarks recording" in row["error"]
+
+
+def test_a_copy_of_an_input_is_analysed_once_and_named_as_a_copy(recordings: Path, tmp_path: Path, capsys) -> None:
+    """A phone's ``a (1).landmarks.npz``, a clinic's folder copied twice: before, each copy was analysed and
+    had its own ``ok`` row (7 rows, 7 ok for 4 people), so a study counted one person two or three times."""
+    (recordings / "x copy").mkdir()
+    for copy in ("a (1).landmarks.npz", "x copy/c.landmarks.npz"):
+        (recordings / copy).write_bytes((recordings / copy.replace(" (1)", "").replace(" copy", "")).read_bytes())
+    (recordings / "copy/of").mkdir(parents=True)
+    (recordings / "copy/of/a.landmarks.npz").write_bytes((recordings / "a.landmarks.npz").read_bytes())
+    make_recordings(recordings, ["p02.landmarks.npz"], seed=1)  # another person: analysed
+    code, err = _batch(capsys, str(recordings), "-o", str(tmp_path / "out"), "--workers", "1", "--no-progress")
+    assert code == 0, err  # a copy is not a failure
+    assert "8 inputs: 5 ok, 0 already done, 0 failed, 3 copies of another input" in err
+    rows = {r["file"]: r for r in read_summary(tmp_path / "out" / "summary.csv")}
+    assert {f: (r["status"], r["error"]) for f, r in rows.items() if r["status"] != "ok"} == {
+        "a (1).landmarks.npz": ("duplicate", "a copy of a.landmarks.npz (the same bytes); analysed once, under that name"),
+        "copy/of/a.landmarks.npz": ("duplicate",
+                                    "a copy of a.landmarks.npz (the same bytes); analysed once, under that name"),
+        "x copy/c.landmarks.npz": ("duplicate",
+                                   "a copy of x/c.landmarks.npz (the same bytes); analysed once, under that name"),
+    }
+    assert rows["a (1).landmarks.npz"]["analysis"] == "" and rows["a (1).landmarks.npz"]["frames"] == ""
+    assert sorted(p.name for p in (tmp_path / "out").rglob("*.analysis.json")) == [
+        "a.analysis.json", "b.analysis.json", "c.analysis.json", "c.analysis.json", "p02.analysis.json"]
+    code, err = _batch(capsys, str(recordings), "-o", str(tmp_path / "out"), "--no-progress")
+    assert code == 0 and "0 ok, 5 already done, 0 failed, 3 copies of another input" in err
 
 
 @pytest.mark.parametrize(
@@ -78,6 +107,8 @@ def test_each_failure_is_one_line_in_a_log_file(recordings: Path, tmp_path: Path
     assert done.returncode == 1, done.stderr
     failed = [line for line in done.stderr.splitlines() if line.startswith("failed ")]
     assert len(failed) == 1 and failed[0].endswith("or re-export it as .mp4"), done.stderr
+    # The input named once, by its relative path: before, "failed NAME: /tmp/…/in/NAME: …" said it twice.
+    assert failed[0].startswith(f"failed {long_name}: ") and failed[0].count(long_name) == 1, failed[0]
 
 
 def test_files_left_out_of_the_folders_are_said_in_one_line(recordings: Path, tmp_path: Path, capsys) -> None:
@@ -85,7 +116,7 @@ def test_files_left_out_of_the_folders_are_said_in_one_line(recordings: Path, tm
     photos) were missing from summary.csv without a word. Hidden files (.DS_Store) are left out silently."""
     for name in ("notes.txt", "photo.JPG", "site2/clip.MXF", "site2/clip2.mxf", ".DS_Store"):
         (recordings / name).parent.mkdir(exist_ok=True)
-        (recordings / name).write_bytes(b"x")
+        stand_in(recordings / name, b"x")
     code, err = _batch(capsys, str(recordings), "-o", str(tmp_path / "out"), "--workers", "1", "--no-progress")
     assert code == 0, err
     assert err.splitlines()[0] == (

@@ -12,6 +12,7 @@ from hiprom.batch import dask_backend, read_summary, run_batch
 from hiprom.errors import ConfigError
 
 from . import fakes
+from .fakes import stand_in
 
 distributed = pytest.importorskip("distributed", reason="the Dask backend needs hiprom[cluster]")
 
@@ -26,12 +27,15 @@ def cluster():
 
 def test_dask_summary_equals_local_summary(recordings: Path, tmp_path: Path, cluster) -> None:
     (recordings / "broken.landmarks.npz").write_bytes(b"not a zip")
+    (recordings / "a (1).landmarks.npz").write_bytes((recordings / "a.landmarks.npz").read_bytes())  # a copy
     local = run_batch([recordings], tmp_path / "local", workers=2, progress=False)
     remote = run_batch([recordings], tmp_path / "dask", scheduler=cluster.scheduler_address, progress=False)
     assert [r.status for r in local.rows].count("failed") == 1
     local_rows = read_summary(local.summary_path)
     remote_rows = read_summary(remote.summary_path)
-    assert len(local_rows) == 5
+    assert len(local_rows) == 6
+    assert [(r["file"], r["status"]) for r in remote_rows if r["status"] == "duplicate"] == [
+        ("a (1).landmarks.npz", "duplicate")]  # found at discovery: never sent to a worker
     assert remote_rows == local_rows
     # Outputs written by the client, and resumable like the local ones.
     again = run_batch([recordings], tmp_path / "dask", scheduler=cluster.scheduler_address, progress=False)
@@ -71,9 +75,10 @@ def test_a_closed_port_is_said_within_seconds_before_the_inputs_are_searched(rec
 def test_a_finished_batch_is_run_again_with_its_scheduler_down(recordings: Path, tmp_path: Path) -> None:
     """Nothing to do needs no scheduler (the batch's summary is written again); anything to do says it is down."""
     out = tmp_path / "out"
+    (recordings / "b (1).landmarks.npz").write_bytes((recordings / "b.landmarks.npz").read_bytes())  # never analysed
     run_batch([recordings], out, workers=1, progress=False)
     again = run_batch([recordings], out, scheduler=_closed_port(), progress=False)
-    assert [r.status for r in again.rows] == ["skipped"] * 4
+    assert [r.status for r in again.rows] == ["skipped", "duplicate", "skipped", "skipped", "skipped"]
     fakes.make_recordings(recordings, ["new.landmarks.npz"], seed=1)
     with pytest.raises(ConfigError, match="cannot connect to the Dask scheduler"):
         run_batch([recordings], out, scheduler=_closed_port(), progress=False)
@@ -224,7 +229,7 @@ def test_an_interrupted_batch_frees_the_cluster_at_once(tmp_path: Path, cluster)
     inputs = tmp_path / "in"
     inputs.mkdir()
     for name in ("endless1.mp4", "endless2.mp4"):
-        (inputs / name).write_bytes(b"x")
+        stand_in(inputs / name, b"x")
     with distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
         def stop_once_both_analyse() -> None:
             deadline = time.monotonic() + 60
@@ -316,7 +321,7 @@ def test_an_input_gone_since_the_batch_found_it_is_its_own_failure(tmp_path: Pat
     inputs = tmp_path / "in"
     inputs.mkdir()
     for i in range(2):
-        (inputs / f"slow{i}.mp4").write_bytes(b"x")  # videos go first, keeping both workers busy about 1 s
+        stand_in(inputs / f"slow{i}.mp4", b"x")  # videos go first, keeping both workers busy about 1 s
     gone = inputs / "gone.landmarks.npz"
     gone.write_bytes(b"x")
     result: dict = {}
@@ -349,7 +354,7 @@ def test_workers_all_gone_mid_batch_are_said_while_it_waits(tmp_path: Path, capf
     inputs = tmp_path / "in"
     inputs.mkdir()
     for i in range(6):
-        (inputs / f"slow{i}.mp4").write_bytes(b"x")
+        stand_in(inputs / f"slow{i}.mp4", b"x")
     errors: list[BaseException] = []
 
     def batch(address: str) -> None:

@@ -24,6 +24,7 @@ import pytest
 from hiprom.batch import read_summary, run_batch, runner
 
 from .conftest import FAKE_ANALYZER, REPO
+from .fakes import stand_in
 
 distributed = pytest.importorskip("distributed", reason="the Dask backend needs hiprom[cluster]")
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")]
@@ -137,7 +138,7 @@ def inputs(recordings: Path) -> Path:
     """The four recordings, one broken file and six slow ones (about 1 s each)."""
     (recordings / "broken.landmarks.npz").write_bytes(b"not a zip")
     for name in SLOW:
-        (recordings / name).write_bytes(b"slow")
+        stand_in(recordings / name, b"slow")
     return recordings
 
 
@@ -226,18 +227,19 @@ CLIP_FRAMES = 10
 
 @pytest.fixture(scope="module")
 def short_clips(footage_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Six clips of the first 10 frames of the rendered gt01 (a seated man, 640x480), cut with OpenCV once."""
+    """Six clips of 10 frames of the rendered gt01 (a seated man, 640x480), cut with OpenCV once; clip i starts
+    at frame i, so that none is a copy of another (a batch analyses copies once)."""
     import cv2
 
     cap = cv2.VideoCapture(str(footage_dir / "rendered" / "gt01.mp4"))
-    fps, frames = cap.get(cv2.CAP_PROP_FPS), [cap.read()[1] for _ in range(CLIP_FRAMES)]
+    fps, frames = cap.get(cv2.CAP_PROP_FPS), [cap.read()[1] for _ in range(CLIP_FRAMES + N_CLIPS)]
     cap.release()
     folder = tmp_path_factory.mktemp("short-clips") / "in"
     folder.mkdir()
     for i in range(N_CLIPS):
         writer = cv2.VideoWriter(str(folder / f"clip{i}.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), fps,
                                  (frames[0].shape[1], frames[0].shape[0]))
-        for frame in frames:
+        for frame in frames[i:i + CLIP_FRAMES]:
             writer.write(frame)
         writer.release()
     return folder
@@ -411,7 +413,7 @@ def test_once_a_worker_is_set_aside_the_tasks_follow_workers_that_come_and_go(
         inputs = tmp_path / "in"
         inputs.mkdir()
         for i in range(4):
-            (inputs / f"slow-model{i}.mp4").write_bytes(b"x")  # the fake finds the pose model, then is slow
+            stand_in(inputs / f"slow-model{i}.mp4", b"x")  # the fake finds the pose model, then is slow
         result: dict = {}
         batch = threading.Thread(target=lambda: result.update(r=run_batch(
             [inputs], tmp_path / "out", scheduler=cluster.address, progress=False, analyzer=FAKE_ANALYZER)))
@@ -456,10 +458,10 @@ def test_a_worker_without_one_folder_is_kept_for_the_others(recordings: Path, tm
                                                                                           "slow9.landmarks.npz"])):
         (recordings / site).mkdir()
         for name in names:
-            (recordings / site / name).write_bytes(b"slow")  # about 1 s each
+            stand_in(recordings / site / name, b"slow")  # about 1 s each
     site2, site3 = recordings / "site2", recordings / "site3"
     site3.mkdir()
-    (site3 / "p.landmarks.npz").write_bytes(b"slow")
+    stand_in(site3 / "p.landmarks.npz", b"slow")
     inputs_of = _inputs_by_key(monkeypatch)
     cluster = Cluster(tmp_path, hidden=[(site3,), (site2, site3)])
     try:
@@ -502,7 +504,7 @@ def test_a_file_that_kills_its_worker_on_a_cluster_that_restarts_it(recordings: 
     from hiprom.batch import dask_backend
 
     monkeypatch.setattr(dask_backend, "WORKER_CHECK_S", 0.5)
-    (recordings / "crash.mp4").write_bytes(b"x")  # the fake analyser's worker process dies at once
+    stand_in(recordings / "crash.mp4", b"x")  # the fake analyser's worker process dies at once
     monkeypatch.setenv("DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES", "1")  # the scheduler's
     cluster = Cluster(tmp_path, n_workers=0)
     try:

@@ -14,7 +14,7 @@ def _touch(root: Path, names: list[str]) -> None:
     for name in names:
         p = root / name
         p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(b"x")
+        p.write_bytes(name.encode())  # each its own bytes: not copies of each other
 
 
 @pytest.mark.parametrize(
@@ -102,3 +102,25 @@ def test_bad_inputs_say_what_is_wrong(tmp_path: Path, inputs: list[str], out: st
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match=message):
         discover([tmp_path / i for i in inputs], out_dir=None if out is None else tmp_path / out)
+
+
+@pytest.mark.parametrize(
+    ("files", "copies"),
+    [
+        ({"IMG_0001 (1).MOV": b"clip", "IMG_0001.MOV": b"clip"}, {"IMG_0001 (1).MOV": "IMG_0001.MOV"}),
+        ({"site1/p.mp4": b"p", "site1 copy/p.mp4": b"p", "site1/q.mp4": b"q"}, {"site1 copy/p.mp4": "site1/p.mp4"}),
+        ({"a.mp4": b"aaaa", "b.mp4": b"bbbb"}, {}),  # the same size, other bytes: two people
+        ({"a.mp4": b"", "b.mp4": b""}, {}),  # empty: each fails as such
+        ({"a.mp4": b"v", "b.mp4": b"v", "c.mp4": b"v"}, {"b.mp4": "a.mp4", "c.mp4": "a.mp4"}),
+    ],
+    ids=["phone-copy", "folder-copied", "same-size-other-bytes", "empty", "three-alike"],
+)
+def test_a_copy_under_another_name_names_the_input_analysed(tmp_path: Path, files: dict[str, bytes],
+                                                             copies: dict[str, str]) -> None:
+    """Byte-identical copies were analysed under each name, and a study counted one person twice."""
+    for name, content in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(content)
+    jobs = discover([tmp_path])
+    assert {j.rel: j.copy_of for j in jobs if j.copy_of} == copies
+    assert all(j.stem == "" for j in jobs if j.copy_of) and all(j.stem for j in jobs if not j.copy_of)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import textwrap
 import time
@@ -24,7 +23,7 @@ from hiprom.report.figures import rnd
 from hiprom.tables import EXCEL_BOM
 
 from .conftest import FAKE_ANALYZER, python_subprocess
-from .fakes import make_recordings
+from .fakes import make_recordings, stand_in
 
 
 ALL = ["a.landmarks.npz", "b.landmarks.npz", "x/c.landmarks.npz", "y/c.landmarks.npz"]  # the `recordings` fixture
@@ -70,8 +69,8 @@ def test_outputs_match_the_single_file_pipeline(recordings: Path, tmp_path: Path
 def test_bad_inputs_fail_alone_with_a_reason(recordings: Path, tmp_path: Path) -> None:
     (recordings / "text.mp4").write_text("not a video\n")
     (recordings / "broken.landmarks.npz").write_bytes(b"PK\x03\x04 truncated")
-    (recordings / "bug_boom.mp4").write_bytes(b"x")
-    (recordings / "seg_crash.mp4").write_bytes(b"x")
+    stand_in(recordings / "bug_boom.mp4", b"x")
+    stand_in(recordings / "seg_crash.mp4", b"x")
     result = _run(recordings, tmp_path / "out")
     rows = {r.file: r for r in result.rows}
     assert {f for f, r in rows.items() if r.status == "ok"} == set(ALL)
@@ -87,7 +86,7 @@ def test_each_worker_uses_its_share_of_the_cores(tmp_path: Path) -> None:
     inputs = tmp_path / "in"
     inputs.mkdir()
     for name in ("a_threads.mp4", "b_threads.mp4"):
-        (inputs / name).write_bytes(b"x")
+        stand_in(inputs / name, b"x")
     result = run_batch([inputs], tmp_path / "out", workers=2, progress=False, analyzer=FAKE_ANALYZER)
     assert [row.error for row in result.rows] == [f"BLAS threads: {threads_per_worker(2)}"] * 2
 
@@ -96,9 +95,8 @@ def test_second_run_skips_what_is_done_and_redoes_what_changed(recordings: Path,
     out = tmp_path / "out"
     _run(recordings, out)
     # One input changed, one output lost, one input new.
-    shutil.copy(recordings / "b.landmarks.npz", recordings / "a.landmarks.npz")
+    make_recordings(recordings, ["a.landmarks.npz", "new.landmarks.npz"], seed=1)
     OutputPaths.of(out, "x/c").series.unlink()
-    shutil.copy(recordings / "b.landmarks.npz", recordings / "new.landmarks.npz")
     again = _run(recordings, out)
     assert _status(again) == {"a.landmarks.npz": "ok", "b.landmarks.npz": "skipped", "new.landmarks.npz": "ok",
                               "x/c.landmarks.npz": "ok", "y/c.landmarks.npz": "skipped"}
@@ -112,7 +110,7 @@ def test_adding_a_folder_to_a_batch_keeps_what_was_done(tmp_path: Path) -> None:
     """Output names follow the inputs' common folder: adding ``site2`` to a batch of ``site1`` renamed
     every output and analysed all of ``site1`` again (hours, for thousands of videos)."""
     make_recordings(tmp_path / "data" / "site1", ["a.landmarks.npz", "x/c.landmarks.npz"])
-    make_recordings(tmp_path / "data" / "site2", ["a.landmarks.npz"])
+    make_recordings(tmp_path / "data" / "site2", ["a.landmarks.npz"], seed=1)  # another person
     out = tmp_path / "out"
     first = _run(tmp_path / "data" / "site1", out)
     figures = {r.file: r.figures for r in first.rows}
@@ -140,8 +138,8 @@ def test_changed_settings_redo_everything(recordings: Path, tmp_path: Path) -> N
 
 
 def test_a_crash_among_several_workers_names_only_the_culprit(recordings: Path, tmp_path: Path) -> None:
-    (recordings / "s1_slow.mp4").write_bytes(b"x")
-    (recordings / "z_crash.mp4").write_bytes(b"x")
+    stand_in(recordings / "s1_slow.mp4", b"x")
+    stand_in(recordings / "z_crash.mp4", b"x")
     result = _run(recordings, tmp_path / "out", workers=2)
     status = _status(result)
     assert status.pop("z_crash.mp4") == "failed"
@@ -164,7 +162,7 @@ def test_interrupted_batch_continues_where_it_stopped(tmp_path: Path, sig: signa
     inputs.mkdir()
     names = [f"{i}_slow.mp4" for i in range(4)]
     for name in names:
-        (inputs / name).write_bytes(b"x")
+        stand_in(inputs / name, b"x")
     out = tmp_path / "out"
     script = tmp_path / "run.py"
     script.write_text(_SCRIPT)
@@ -210,8 +208,8 @@ def test_a_file_name_that_is_not_utf8_fails_alone_and_the_summary_is_still_writt
         recordings: Path, tmp_path: Path, model_path: Path) -> None:
     """A Latin-1 name from another system: OpenCV crashed on it, and the summary could not be written."""
     odd = os.fsdecode(b"caf\xe9")  # 'caf\udce9' in Python
-    (recordings / f"{odd}.mp4").write_bytes(b"x")
-    shutil.copy(recordings / "a.landmarks.npz", recordings / f"{odd}.landmarks.npz")
+    stand_in(recordings / f"{odd}.mp4", b"x")
+    os.replace(recordings / "a.landmarks.npz", recordings / f"{odd}.landmarks.npz")  # renamed, not copied
     out = tmp_path / "out"
     result = _run(recordings, out, analyzer="hiprom.pipeline:analyze_path", model=str(model_path))
     summary = {r["file"]: r for r in read_summary(result.summary_path)}  # valid UTF-8
@@ -226,7 +224,7 @@ def test_a_file_name_that_is_not_utf8_fails_alone_and_the_summary_is_still_writt
 
 def test_a_full_disk_stops_the_batch_at_once_with_exit_code_6(recordings: Path, tmp_path: Path) -> None:
     """Not every remaining input analysed for nothing and reported 'failed' (exit 1): one line, and resumable."""
-    (recordings / "0_full.mp4").write_bytes(b"x")  # the only video: analysed first, then the disk is full
+    stand_in(recordings / "0_full.mp4", b"x")  # the only video: analysed first, then the disk is full
     out = tmp_path / "out"
     with pytest.raises(OutputPlaceError, match=r"0_full.landmarks.npz: cannot write \(No space left on device\)") as err:
         _run(recordings, out)
@@ -245,7 +243,7 @@ def test_names_near_the_file_system_limit(tmp_path: Path) -> None:
     inputs.mkdir()
     fits, too_long = "slow" + "x" * 232 + ".mp4", "slow" + "y" * 247 + ".mp4"  # 240 and 255 bytes
     for name in (fits, too_long):
-        (inputs / name).write_bytes(b"x")
+        stand_in(inputs / name, b"x")
     result = _run(inputs, tmp_path / "out")
     rows = {r.file: r for r in result.rows}
     assert rows[fits].status == "ok"
@@ -276,7 +274,7 @@ def test_a_model_mediapipe_cannot_load_stops_the_batch_at_once_with_exit_code_3(
     for i in range(3):
         writer = cv2.VideoWriter(str(inputs / f"v{i}.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (160, 120))
         for _ in range(3):
-            writer.write(np.zeros((120, 160, 3), np.uint8))
+            writer.write(np.full((120, 160, 3), 40 * i, np.uint8))  # three videos, not copies of one
         writer.release()
     out = tmp_path / "out"
     code = main(["batch", str(inputs), "-o", str(out), "--model", str(model), "--workers", "1", "--no-progress"])
@@ -286,3 +284,24 @@ def test_a_model_mediapipe_cannot_load_stops_the_batch_at_once_with_exit_code_3(
                         err[-1]], err
     assert err[-1].startswith("hiprom: error: ") and "MediaPipe could not load this model" in err[-1], err
     assert {r["status"] for r in read_summary(out / "summary.csv")} == {"interrupted"}
+
+
+def test_the_file_column_gives_back_each_input_name_for_a_join(tmp_path: Path) -> None:
+    """A researcher joins summary.csv with their own table of file names (pandas ``merge`` on ``file``). A name a
+    spreadsheet would run as a formula is written with a ``'`` in front; before, a file that starts with ``'`` kept
+    its name, so ``'=1+1.landmarks.npz`` and ``=1+1.landmarks.npz`` had the same ``file``: removing the ``'``
+    joined the one person's figures to the other's name. Now one ``'`` less is always the name."""
+    import csv
+
+    from hiprom.tables import plain
+
+    names = ["=1+1.landmarks.npz", "'=1+1.landmarks.npz", "-take2.landmarks.npz", "p01.landmarks.npz"]
+    make_recordings(tmp_path / "in", names)
+    result = _run(tmp_path / "in", tmp_path / "out")
+    for table in (result.summary_path, tmp_path / "out" / "trials.csv"):
+        with open(table, newline="", encoding="utf-8-sig") as fh:
+            written = {row["file"] for row in csv.DictReader(fh)}
+        assert written == {"'=1+1.landmarks.npz", "''=1+1.landmarks.npz", "'-take2.landmarks.npz",
+                           "p01.landmarks.npz"}  # none runs as a formula in a spreadsheet
+        assert {plain(f) for f in written} == set(names)
+    assert [r["file"] for r in read_summary(result.summary_path)] == [r.file for r in result.rows]

@@ -116,12 +116,21 @@ def _video(path: Path) -> Path:
     return path
 
 
+def _demo_as(path: Path) -> Path:
+    """The demo recording under another source name: its own bytes, not a copy (a batch analyses copies once)."""
+    with np.load(DEMO, allow_pickle=False) as data:
+        fields = {k: data[k] for k in data.files}
+    fields["source"] = np.array(path.name)
+    np.savez(path, **fields)
+    return path
+
+
 def _batch_stopped_by(home: Path, tmp_path: Path, sig: signal.Signals) -> subprocess.CompletedProcess[str]:
     """``hiprom batch`` on many recordings, sent ``sig`` once its first input is done (as a job scheduler does)."""
     inputs, out = tmp_path / f"many-{sig.name}", tmp_path / f"out-{sig.name}"
     inputs.mkdir()
     for i in range(40):
-        shutil.copy(DEMO, inputs / f"{i:02d}.landmarks.npz")
+        _demo_as(inputs / f"{i:02d}.landmarks.npz")
     argv = [sys.executable, "-m", "hiprom.cli.main", "batch", str(inputs), "-o", str(out), "--no-progress",
             "--workers", "1"]
     env = {**os.environ, "HIPROM_DATA_DIR": str(home / "data")}

@@ -97,7 +97,7 @@ def test_csv_files_open_in_excel_with_their_accents_and_degree_signs(store: Stor
     assert row["operator"] == "Dr. Ana-María Núñez" and row["subject"] == "P-Ü"
 
 
-@pytest.mark.parametrize("pseudonym", ["=HYPERLINK(\"http://x\")", "+1", "@SUM(A1)", "-2"])
+@pytest.mark.parametrize("pseudonym", ["=HYPERLINK(\"http://x\")", "+1", "@SUM(A1)", "-2", "'=1"])  # one ' less: the text
 def test_spreadsheet_formulas_in_user_text_are_defused(store: Store, fixture_analysis: dict,
                                                         pseudonym: str) -> None:
     record = store.save_analysis(fixture_analysis, subject=pseudonym)

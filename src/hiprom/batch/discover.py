@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import collections
 import fnmatch
+import hashlib
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from hiprom.errors import InputError
 from hiprom.parsing import printable_name
@@ -22,6 +24,7 @@ from hiprom.recording import SUFFIX as RECORDING_SUFFIX
 from hiprom.rounding import counted
 from hiprom.source import VIDEO_SUFFIXES, file_kind  # noqa: F401 - re-exported for callers and tests
 
+_HASH_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -34,12 +37,15 @@ class Job:
             ``file`` column of the summary.
         stem (str): output path without extension, relative to OUT_DIR, POSIX
             style (``rendered/gt01`` -> ``OUT/rendered/gt01.analysis.json``), valid
-            UTF-8 (:func:`hiprom.parsing.printable_name`).
+            UTF-8 (:func:`hiprom.parsing.printable_name`); empty for a copy.
+        copy_of (str): for a byte-identical copy of another input, that input's ``rel``
+            (the copy is not analysed: its summary row names the other); else empty.
     """
 
     path: Path
     rel: str
     stem: str
+    copy_of: str = ""
 
     @property
     def is_recording(self) -> bool:
@@ -100,6 +106,49 @@ def _walk(folder: Path, exclude: Path | None, patterns: Sequence[str], seen: set
                 left_out[PurePosixPath(name).suffix.lower() or "(no ending)"] += 1
 
 
+def file_digest(path: Path) -> dict[str, Any]:
+    """Size and SHA-256 (hex) of a file, as recorded in a marker. Raises ``OSError``."""
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_HASH_CHUNK):
+            h.update(chunk)
+            size += len(chunk)
+    return {"size": size, "sha256": h.hexdigest()}
+
+
+def _copies(paths: Sequence[Path], rels: Sequence[str]) -> dict[int, int]:
+    """Inputs whose bytes are another input's: the index of each copy -> that of the one to analyse.
+
+    A clinic's folder copied twice, a phone's ``IMG_0001 (1).MOV``: analysed under both names,
+    one person counts twice in a study. Only files that share their size with another input are
+    read (a batch of distinct videos reads none; hashing every input would cost about as much as
+    decoding it), and empty files are left to fail as such. Of identical files the one with the
+    shortest relative path is analysed (``IMG_0001.MOV``, not ``IMG_0001 (1).MOV``; ``site1/``, not
+    ``site1 copy/``), ties in discovery order.
+    """
+    by_size: dict[int, list[int]] = collections.defaultdict(list)
+    for i, path in enumerate(paths):
+        try:
+            size = path.stat().st_size
+        except OSError:  # gone since: its worker says so
+            continue
+        if size:
+            by_size[size].append(i)
+    same: dict[str, list[int]] = collections.defaultdict(list)
+    for group in by_size.values():
+        for i in group if len(group) > 1 else ():
+            try:
+                same[file_digest(paths[i])["sha256"]].append(i)
+            except OSError:  # unreadable: its worker says so
+                continue
+    copies: dict[int, int] = {}
+    for group in same.values():
+        kept = min(group, key=lambda i: (len(rels[i]), i))
+        copies.update({i: kept for i in group if i != kept})
+    return copies
+
+
 def left_out_note(left_out: collections.Counter[str]) -> str | None:
     """The line saying which files of the input folders a batch leaves out (``None`` when none).
 
@@ -132,7 +181,9 @@ def discover(
             files and folders are left out. Links to folders are followed, and
             a folder reached twice (a loop, or two routes) is searched once, and a
             file reached twice (a link to another input, a hard link) is taken
-            once, under its own name rather than a link's. A file named directly is always
+            once, under its own name rather than a link's. A byte-identical copy of
+            another input under another name is listed with ``copy_of`` naming the
+            input analysed in its place (:func:`_copies`). A file named directly is always
             taken, whatever its ending (it fails in the summary if unreadable).
         out_dir: the batch's output folder, never searched (so that re-running
             with the output inside an input folder does not analyse outputs).
@@ -177,15 +228,17 @@ def discover(
     paths = list(found.values())
     root = Path(os.path.commonpath([str(p.parent) for p in paths]))
     rels = [p.relative_to(root).as_posix() for p in paths]
+    copies = _copies(paths, rels)
     # Outputs get UTF-8 names, those the summary shows (a Latin-1 "caf\xe9" stays readable there).
     stems = [printable_name(_strip_suffix(r)) for r in rels]
-    # Case-folded, so that Clip.mp4 and clip.mov do not clash on macOS either.
-    counts: dict[str, int] = {}
-    for s in stems:
-        counts[s.casefold()] = counts.get(s.casefold(), 0) + 1
+    # Case-folded, so that Clip.mp4 and clip.mov do not clash on macOS either. Copies write nothing.
+    counts = collections.Counter(s.casefold() for i, s in enumerate(stems) if i not in copies)
     jobs: list[Job] = []
     taken: set[str] = set()
-    for p, r, s in zip(paths, rels, stems):
+    for i, (p, r, s) in enumerate(zip(paths, rels, stems)):
+        if i in copies:
+            jobs.append(Job(path=p, rel=r, stem="", copy_of=rels[copies[i]]))
+            continue
         stem = printable_name(r) if counts[s.casefold()] > 1 else s
         base, k = stem, 2
         while stem.casefold() in taken:  # e.g. "clip.mp4" beside "clip.mp4.mov"

@@ -33,7 +33,7 @@ from typing import Any
 from hiprom import __version__
 from hiprom.assessment import Norms, result_json, series_csv_file
 from hiprom.atomic import PART_SUFFIX, atomic_write, output_error, part_prefix, private_dir
-from hiprom.batch.discover import Job
+from hiprom.batch.discover import Job, file_digest
 from hiprom.batch.summary import SummaryRow
 from hiprom.overwrite import check_replaceable
 from hiprom.recording import LandmarkRecording
@@ -42,7 +42,6 @@ OUT_HINT = " (another -o folder)"
 """Ends a refusal of a batch's output: the output names are fixed, the folder is the user's to choose."""
 MARKER_FORMAT = "hiprom.batch-done/2"
 _MARKER_SUFFIX = ".done.json"
-_HASH_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -165,17 +164,6 @@ def input_fingerprint(path: Path) -> dict[str, int]:
     """
     st = path.stat()
     return {"size": int(st.st_size), "mtime_ns": int(st.st_mtime_ns)}
-
-
-def file_digest(path: Path) -> dict[str, Any]:
-    """Size and SHA-256 (hex) of a file, as recorded in a marker. Raises ``OSError``."""
-    h = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_HASH_CHUNK):
-            h.update(chunk)
-            size += len(chunk)
-    return {"size": size, "sha256": h.hexdigest()}
 
 
 def data_digest(data: bytes) -> dict[str, Any]:

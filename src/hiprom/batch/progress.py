@@ -9,10 +9,11 @@ and the bytes per frame of one file and the next differ tenfold (resolution,
 codec, frame rate). A video's frame count is the one its worker reads from the
 container at its start (exact for indexed containers such as .mp4), and the
 count analysed once it is done; the videos not started yet are counted at the
-frames per byte of those whose count is known, and each input costs
-:data:`FRAMES_PER_INPUT` more (opening it, loading the model, writing its
-outputs); rich estimates the time left from the frames per second of the
-last :data:`SPEED_PERIOD_S`. Measured on 12 clips of 12-90 frames (2-17 KB a
+frames per byte of those whose count is known, and each input costs some frames
+more (opening it, loading the model, writing its outputs): :data:`FRAMES_PER_INPUT`
+until the batch fits its own from the inputs done (:func:`frames_per_input`). The time
+left is this work at the pace of the last :data:`SPEED_PERIOD_S` (:class:`Pace`; rich's
+own estimate started again at each change of the total, so at every input started). Measured on 12 clips of 12-90 frames (2-17 KB a
 frame) with 2 workers on the busy 2-core test machine, the time left said at
 a half and three quarters of the batch, against the real one: before (the bar
 moved only when a file finished, by its bytes) 10 s / 31.8 s and 3 s / 15.9 s,
@@ -24,19 +25,92 @@ much as their frames, and varies with the machine's load.
 
 from __future__ import annotations
 
+import collections
 import sys
 import time
+from collections.abc import Callable
+
+import numpy as np
 
 from hiprom.batch.discover import Job
 from hiprom.batch.summary import SummaryRow
+from hiprom.parsing import printable_name
 
 SPEED_PERIOD_S = 600.0
 """Seconds of the recent past whose frames per second the time left is estimated from (rich's default, 30 s,
 swung with each file finishing: 10 s said with 22.4 s left, half way through 12 clips on 2 workers)."""
 FRAMES_PER_INPUT = 20
-"""What an input costs beyond its frames, in frames: 12 clips of 12-90 frames, 2 workers on the
-busy 2-core test machine, fitted to seconds = a + b x frames per input: a = 3.4 s, b = 0.16 s,
-a / b = 21 frames (idle: about 0.2-0.3 s to open a video and load the model, 15-20 ms a frame)."""
+"""What an input costs beyond its frames, in frames, until the batch has learnt it (:func:`frames_per_input`):
+12 clips of 12-90 frames, 2 workers on the busy 2-core test machine, fitted to seconds = a + b x frames
+per input: a = 3.4 s, b = 0.16 s, a / b = 21 frames (idle: about 0.2-0.3 s to open a video and load the
+model, 15-20 ms a frame). Another day it was 57 (one worker, five 2 s clips and one 60 s clip at 30 fps,
+load 11 on 2 cores: a = 3.3 s, b = 58 ms), so the batch fits its own."""
+FIT_INPUTS = 3
+"""Inputs analysed before the batch fits its own cost per input (:func:`frames_per_input`)."""
+
+
+def frames_per_input(costs: list[tuple[int, float]]) -> float:
+    """What an input costs beyond its frames, in frames, from the inputs analysed so far.
+
+    A least-squares line seconds = a + b x frames through ``costs`` (frames, wall seconds from handing the
+    input to a worker to its result) gives a / b, never below 0; :data:`FRAMES_PER_INPUT` until there are
+    :data:`FIT_INPUTS` of them and their lengths differ by a factor of 2 (inputs of one length need no
+    such figure: each costs the same), or when the line does not rise with the frames.
+    """
+    if len(costs) < FIT_INPUTS:
+        return float(FRAMES_PER_INPUT)
+    frames = np.array([c[0] for c in costs], float)
+    seconds = np.array([c[1] for c in costs], float)
+    if frames.min() <= 0 or frames.max() < 2 * frames.min():
+        return float(FRAMES_PER_INPUT)
+    b, a = np.polyfit(frames, seconds, 1)
+    return max(0.0, a / b) if b > 0 else float(FRAMES_PER_INPUT)
+
+
+class Pace:
+    """Work done per second over the last ``period_s`` seconds, and so the time left.
+
+    rich's own estimate started again each time the bar's total changed (its ``Task._reset``), that is
+    each time an input started or ended: right after, no time left was shown, then one from a few seconds.
+    """
+
+    def __init__(self, period_s: float = SPEED_PERIOD_S) -> None:
+        self.period_s = period_s
+        self._samples: collections.deque[tuple[float, float]] = collections.deque()  # (t_s, work done)
+
+    def add(self, t_s: float, done: float) -> None:
+        """Work ``done`` so far (any unit) at time ``t_s`` (seconds, monotonic)."""
+        self._samples.append((t_s, done))
+        while len(self._samples) > 2 and self._samples[1][0] <= t_s - self.period_s:
+            self._samples.popleft()
+
+    def seconds_left(self, remaining: float) -> float | None:
+        """Seconds to do ``remaining`` work at the pace of the period (``None`` before any pace)."""
+        if len(self._samples) < 2:
+            return None
+        (t0, d0), (t1, d1) = self._samples[0], self._samples[-1]
+        if t1 <= t0 or d1 <= d0:
+            return None
+        return max(0.0, remaining) * (t1 - t0) / (d1 - d0)
+
+
+def clock_text(seconds: float | None) -> str:
+    """``H:MM:SS`` as rich shows a time left, ``-:--:--`` when unknown."""
+    if seconds is None:
+        return "-:--:--"
+    minutes, s = divmod(int(round(seconds)), 60)
+    return f"{minutes // 60}:{minutes % 60:02d}:{s:02d}"
+
+
+def reason(job: Job, error: str) -> str:
+    """``error`` without the input's absolute path in front, for a line that names the input already.
+
+    ``failed p01.mp4: /data/in/p01.mp4: is empty …`` named it twice; now ``failed p01.mp4: is empty …``.
+    """
+    for name in dict.fromkeys((str(job.path), printable_name(str(job.path)))):
+        if error.startswith(f"{name}: "):
+            return error[len(name) + 2:]
+    return error
 
 
 class Reporter:
@@ -92,7 +166,7 @@ class RichReporter(Reporter):
     def __init__(self, jobs: list[Job], skipped: int = 0) -> None:
         super().__init__()
         from rich.console import Console
-        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeRemainingColumn
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 
         self.console = Console(stderr=True)
         self._sizes: dict[str, int] = {}
@@ -107,19 +181,24 @@ class RichReporter(Reporter):
         self._n_jobs = len(jobs)
         self._skipped = skipped
         self._done = 0
+        self.clock: Callable[[], float] = time.monotonic
+        self.pace = Pace()
+        self._handed: dict[str, float] = {}  # Job.rel -> when it was handed to a worker
+        self._costs: list[tuple[int, float]] = []  # (frames, seconds) of each input analysed
+        self._input_work = 0.0  # the cost beyond their frames of the inputs ended, each as learnt when it ended
         self._progress = Progress(
             SpinnerColumn(),
             TextColumn("[bold]batch"),
             BarColumn(),
             TextColumn("{task.fields[files]}"),
             TextColumn("{task.fields[fps]}"),
-            TimeRemainingColumn(),
+            TextColumn("[cyan]{task.fields[left]}"),
             TextColumn("{task.fields[failed]}"),
             console=self.console,
             transient=False,
-            speed_estimate_period=SPEED_PERIOD_S,
         )
-        self._task = self._progress.add_task("batch", total=None, files=self._files_text(), fps="", failed="")
+        self._task = self._progress.add_task("batch", total=None, files=self._files_text(), fps="", failed="",
+                                             left=clock_text(None))
 
     def _files_text(self) -> str:
         extra = f" ({self._skipped} already done)" if self._skipped else ""
@@ -138,12 +217,17 @@ class RichReporter(Reporter):
         failed = self.counts.get("failed", 0)
         frames = self.expected_frames()
         inputs = len(self._sizes) - self.counts.get("skipped", 0)  # done by an earlier run: no work (Dask)
-        total = None if frames is None else frames + FRAMES_PER_INPUT * inputs
-        completed = sum(self._done_frames.values()) + FRAMES_PER_INPUT * (self._done - self.counts.get("skipped", 0))
+        open_inputs = inputs - (self._done - self.counts.get("skipped", 0))
+        # An input ended keeps the cost it was counted at, so that learning it anew never jumps the work done.
+        completed = sum(self._done_frames.values()) + self._input_work
+        total = None if frames is None else max(frames + self._input_work + frames_per_input(self._costs) * open_inputs,
+                                                completed, 1)
+        self.pace.add(self.clock(), completed)
         self._progress.update(
             self._task,
-            total=None if total is None else max(total, completed, 1),
+            total=total,
             completed=completed,
+            left=clock_text(None if total is None else self.pace.seconds_left(total - completed)),
             files=self._files_text(),
             fps=f"{self.frames_per_s:.1f} frames/s",
             failed=f"[red]{failed} failed" if failed else "",
@@ -156,6 +240,9 @@ class RichReporter(Reporter):
             self._counts[rel] = max(total, 1)
         self._refresh()
 
+    def started(self, job: Job) -> None:
+        self._handed[job.rel] = self.clock()
+
     def note(self, text: str) -> None:
         from rich.markup import escape
 
@@ -164,6 +251,11 @@ class RichReporter(Reporter):
     def finished(self, job: Job, row: SummaryRow) -> None:
         super().finished(job, row)
         self._done += 1
+        handed = self._handed.pop(job.rel, None)
+        if row.status == "ok" and row.frames and handed is not None:
+            self._costs.append((row.frames, self.clock() - handed))
+        if row.status != "skipped":
+            self._input_work += frames_per_input(self._costs)
         if row.status == "ok" and row.frames:
             self._counts[job.rel] = self._done_frames[job.rel] = row.frames
         else:  # failed, or done by an earlier run: no work left, and nothing to learn frames per byte from
@@ -174,7 +266,7 @@ class RichReporter(Reporter):
             from rich.markup import escape
 
             # soft_wrap: one line per failure in a log file too (not cut at 80 columns)
-            self._progress.console.print(f"[red]failed[/red] {escape(job.rel)}: {escape(row.error)}",
+            self._progress.console.print(f"[red]failed[/red] {escape(job.rel)}: {escape(reason(job, row.error))}",
                                          highlight=False, soft_wrap=True)
         self._refresh()
 

@@ -21,7 +21,7 @@ from hiprom.batch.local import LocalPool, available_cores
 from hiprom.batch.outputs import (OUT_HINT, BatchOptions, EarlierOutput, OutputPaths, adopt_earlier, earlier_outputs,
                                   finished_row, recorded_model, remove_stale_parts)
 from hiprom.batch.progress import Reporter, RichReporter
-from hiprom.batch.summary import SummaryRow, read_summary, write_summary, write_trials
+from hiprom.batch.summary import STATUSES, SummaryRow, read_summary, write_summary, write_trials
 from hiprom.errors import HipromError, InputError, ModelError, OutputPlaceError
 from hiprom.overwrite import check_replaceable
 from hiprom.pose.models import same_model
@@ -62,7 +62,7 @@ class BatchResult:
     counts: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.counts = {s: 0 for s in ("ok", "skipped", "failed", "interrupted")}
+        self.counts = {s: 0 for s in STATUSES}
         for row in self.rows:
             self.counts[row.status] += 1
 
@@ -137,13 +137,14 @@ def _finished_before(summary: Path) -> bool:
     """Whether the last batch into this folder left every input done (``ok`` or ``skipped`` in ``summary``).
 
     Only such a batch may find nothing to do and so need no Dask scheduler: a failed input is
-    tried again, an interrupted one finished, and a first run has no summary.
+    tried again, an interrupted one finished, and a first run has no summary. A copy of another
+    input (``duplicate``) is never analysed.
     """
     try:
         statuses = {row.get("status") for row in read_summary(summary)}
     except (OSError, UnicodeError, csv.Error):  # none yet, or not one hiprom wrote
         return False
-    return bool(statuses) and statuses <= {"ok", "skipped"}
+    return bool(statuses) and statuses <= {"ok", "skipped", "duplicate"}
 
 
 def make_options(jobs: Sequence[Job], model: str | os.PathLike[str] | None, mirrored: bool | None,
@@ -221,12 +222,13 @@ def run_batch(
         # finished before is searched first: it may have nothing to do, and then needs no scheduler.
         check_scheduler(scheduler)
     left_out: collections.Counter[str] = collections.Counter()
-    jobs = discover(inputs, out, patterns, left_out)
+    found = discover(inputs, out, patterns, left_out)
+    jobs = [job for job in found if not job.copy_of]  # a copy of another input is listed, never analysed
     note = left_out_note(left_out)
     if note is not None:  # said before the work, so that a user can stop and choose them
         Reporter().note(note)
     # An input inside OUT_DIR under an output's name would be overwritten by its own analysis.
-    check_not_source([p for job in jobs for p in OutputPaths.of(out, job.stem).files], [job.path for job in jobs],
+    check_not_source([p for job in jobs for p in OutputPaths.of(out, job.stem).files], [job.path for job in found],
                      hint=OUT_HINT)
     check_replaceable([out / SUMMARY_NAME, out / TRIALS_NAME], "a CSV table", OUT_HINT)
     options = make_options(jobs, model, mirrored, norms, analyzer, on_cluster=bool(scheduler))
@@ -272,7 +274,8 @@ def run_batch(
             except (SchedulerLostError, NoWorkerFitError, OutputPlaceError, ModelError) as exc:
                 lost = exc  # keep what finished, list every input, then say so
         seconds = time.monotonic() - t0
-        ordered = [rows.get(job.rel) or SummaryRow.interrupted(job.rel) for job in jobs]
+        ordered = [SummaryRow.duplicate(job.rel, job.copy_of) if job.copy_of
+                   else rows.get(job.rel) or SummaryRow.interrupted(job.rel) for job in found]
         summary = write_summary(out / SUMMARY_NAME, ordered)
         write_trials(out / TRIALS_NAME, ordered)
     result = BatchResult(rows=ordered, summary_path=summary, interrupted=interrupted, stop_signal=stop_signal,

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from hiprom.report.figures import SUMMARY_COLUMNS, TRIAL_FIELDS, summary, summary_row
-from hiprom.tables import write_csv
+from hiprom.tables import plain, write_csv
 
-Status = Literal["ok", "failed", "skipped", "interrupted"]
-STATUSES: tuple[str, ...] = ("ok", "failed", "skipped", "interrupted")
+Status = Literal["ok", "failed", "skipped", "interrupted", "duplicate"]
+STATUSES: tuple[str, ...] = ("ok", "failed", "skipped", "interrupted", "duplicate")
 
 
 @dataclass(frozen=True)
@@ -30,9 +30,11 @@ class SummaryRow:
     Attributes:
         file: the input's path relative to the batch root (POSIX style).
         status: ``ok`` (analysed now), ``skipped`` (complete outputs from an
-            earlier run, input unchanged), ``failed`` (see ``error``) or
-            ``interrupted`` (the batch stopped before this input finished).
-        error: one plain sentence saying why the input failed, else empty.
+            earlier run, input unchanged), ``failed`` (see ``error``),
+            ``interrupted`` (the batch stopped before this input finished) or
+            ``duplicate`` (the same bytes as another input, analysed in its place).
+        error: one plain sentence saying why the input has no figures (why it failed, which
+            input it copies), else empty.
         figures: the analysis as :data:`~hiprom.report.figures.SUMMARY_COLUMNS`
             (frames, each side's figures in degrees with their ±, the
             asymmetry left minus right with its verdicts, quality notes);
@@ -75,6 +77,11 @@ class SummaryRow:
         return cls(file=file, status="failed", error=" ".join(error.split()))
 
     @classmethod
+    def duplicate(cls, file: str, of: str) -> "SummaryRow":
+        """The row of a byte-identical copy of input ``of``, which is analysed in its place."""
+        return cls(file=file, status="duplicate", error=f"a copy of {of} (the same bytes); analysed once, under that name")
+
+    @classmethod
     def interrupted(cls, file: str) -> "SummaryRow":
         """The row of an input the batch was stopped before finishing."""
         return cls(file=file, status="interrupted", error="the batch was interrupted before this input finished")
@@ -103,6 +110,7 @@ def write_trials(path: str | os.PathLike[str], rows: Iterable[SummaryRow]) -> Pa
 
 
 def read_summary(path: str | os.PathLike[str]) -> list[dict[str, str]]:
-    """The rows of a ``summary.csv`` as dicts of strings (for tests and tools)."""
+    """The rows of a ``summary.csv`` as dicts of strings, each the text written (:func:`hiprom.tables.plain`:
+    ``file`` is the input's relative path also when a spreadsheet would run it as a formula)."""
     with open(path, newline="", encoding="utf-8-sig") as fh:
-        return list(csv.DictReader(fh))
+        return [{k: plain(v) for k, v in row.items()} for row in csv.DictReader(fh)]

@@ -44,11 +44,15 @@ def batch(inputs: tuple[str, ...], out_dir: Path, workers: int | None, redo: boo
     Run the same command again to continue: inputs already done into the
     same folder are skipped unless --redo; failed ones are tried again.
 
-    Exit code 0 when every input is ok, 1 when any failed (the reasons are in
-    summary.csv), 2 bad arguments (or another batch writing to OUT_DIR), 3 the
-    pose model cannot be found or loaded, 6 OUT_DIR cannot be written (read-only,
-    full disk), 130 when interrupted (Ctrl-C), 143 by SIGTERM, 129 by SIGHUP;
-    finished outputs are kept and summary.csv lists every input.
+    Byte-identical copies of an input under other names are analysed once
+    (listed as duplicate in summary.csv).
+
+    Exit code 0 when every input is ok (or a copy), 1 when any failed (the
+    reasons are in summary.csv), 2 bad arguments (or another batch writing to
+    OUT_DIR), 3 the pose model cannot be found or loaded, 6 OUT_DIR cannot be
+    written (read-only, full disk), 130 when interrupted (Ctrl-C), 143 by
+    SIGTERM, 129 by SIGHUP; finished outputs are kept and summary.csv lists
+    every input.
     """
     from hiprom.batch.runner import BatchFailedError, run_batch
     from hiprom.errors import HipromError
@@ -77,10 +81,12 @@ def batch(inputs: tuple[str, ...], out_dir: Path, workers: int | None, redo: boo
 
 
 def _say_counts(result: Any) -> None:
-    """The counts of a batch on stderr (``120 inputs: 45 ok, 0 already done, 0 failed, 75 not finished -> …``)
-    and of its verdicts."""
+    """The counts of a batch on stderr (``120 inputs: 45 ok, 0 already done, 0 failed, 2 copies of another
+    input, 73 not finished -> …``) and of its verdicts."""
     c = result.counts
     parts = [f"{c['ok']} ok", f"{c['skipped']} already done", f"{c['failed']} failed"]
+    if c["duplicate"]:  # not failures: each copy's figures are those of the input it copies
+        parts.append(f"{counted(c['duplicate'], 'copy', 'copies')} of another input")
     if c["interrupted"]:
         parts.append(f"{c['interrupted']} not finished")
     rate = f", {result.frames / result.seconds:.1f} frames/s" if result.seconds > 0 and result.frames else ""
