@@ -1,0 +1,201 @@
+"""README.md and docs/ against the product: commands and options named, links, the analysis fields, figures.
+
+Each check reads the Markdown as a user does, so a renamed option, a moved heading, a field dropped or
+added without its line in docs/formats.md, or a figure quoted in the README that docs/accuracy.md no
+longer holds fails here rather than misleading a reader. No model runs (the demo recording is analysed).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+
+from hiprom.assessment.export import SERIES_COLUMNS
+from hiprom.cli.main import cli
+
+REPO = Path(__file__).resolve().parents[1]
+PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+
+
+def _text(page: Path) -> str:
+    return page.read_text(encoding="utf-8")
+
+
+def _code_blocks(text: str) -> list[str]:
+    return re.findall(r"^```[a-z]*\n(.*?)^```", text, flags=re.S | re.M)
+
+
+# --- commands and options ------------------------------------------------------------------------------
+
+
+def _command_tree(command: click.Command, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], click.Command]:
+    """Every command of ``hiprom`` by its words (``("sessions", "export")``), the group itself at ``()``."""
+    tree = {path: command}
+    if isinstance(command, click.Group):
+        ctx = click.Context(command)
+        for name in command.list_commands(ctx):
+            tree.update(_command_tree(command.get_command(ctx, name), (*path, name)))
+    return tree
+
+
+def _command_lines(text: str) -> Iterator[str]:
+    """Each ``hiprom ...`` a reader would type: a `code span` that starts with it, a code block's line."""
+    for span in re.findall(r"`(hiprom [^`\n]+)`", text):
+        yield span.replace("\\|", "|")
+    for block in _code_blocks(text):
+        for line in block.splitlines():
+            for part in re.split(r" \| | && | ; ", line.split("  #")[0]):
+                part = part.strip().removeprefix("$ ")
+                if part.startswith("hiprom "):
+                    yield part
+
+
+def _word(token: str) -> str:
+    return token.strip("[](),.:")
+
+
+def _mistakes(line: str, tree: dict[tuple[str, ...], click.Command]) -> Iterator[str]:
+    """What in one command line names no command or option of ``hiprom``."""
+    words = line.split()[1:]
+    path: tuple[str, ...] = ()
+    while words:
+        names = _word(words[0]).split("|")
+        if not all(re.fullmatch(r"[a-z][a-z-]*", name) for name in names):
+            break  # a placeholder (COMMAND, SOURCE, …), a number, an option
+        if not isinstance(tree[path], click.Group):
+            break  # a positional argument
+        missing = [name for name in names if (*path, name) not in tree]
+        if missing:
+            yield f"'{line}': no command 'hiprom {' '.join((*path, missing[0]))}'"
+            return
+        if len(names) > 1:  # `program show|edit|reset|pdf SESSION`: alternatives, all checked
+            return
+        path = (*path, names[0])
+        words = words[1:]
+    command = tree[path]
+    options = {"-h", "--help"}
+    for param in command.params:
+        options.update(getattr(param, "opts", ()), getattr(param, "secondary_opts", ()))
+    for token in words:
+        for option in _word(token).split("/"):
+            option = option.split("=")[0]
+            if re.fullmatch(r"--?[a-zA-Z][a-zA-Z-]*", option) and option not in options:
+                yield f"'{line}': 'hiprom {' '.join(path)}' has no option {option}"
+
+
+def test_every_command_and_option_named_in_the_docs_exists() -> None:
+    tree = _command_tree(cli)
+    lines = [(page.name, line) for page in PAGES for line in _command_lines(_text(page))]
+    assert len(lines) > 100  # the reading above finds the commands the pages give
+    mistakes = [f"{name}: {m}" for name, line in lines for m in _mistakes(line, tree)]
+    assert not mistakes, "\n".join(mistakes)
+
+
+def test_the_reading_of_commands_catches_a_wrong_one() -> None:
+    tree = _command_tree(cli)
+    assert list(_mistakes("hiprom sessions exprot 12", tree))
+    assert list(_mistakes("hiprom report 12 --pdf out.pdf", tree))
+    assert list(_mistakes("hiprom program show|edti SESSION", tree))
+    assert not list(_mistakes("hiprom models [fetch VARIANT]", tree))
+    assert not list(_mistakes("hiprom serve [--source 0|VIDEO|REC]", tree))
+
+
+# --- links ---------------------------------------------------------------------------------------------
+
+
+def _anchors(text: str) -> set[str]:
+    """The anchors GitHub makes of a page's headings (lower case, punctuation dropped, spaces to '-')."""
+    prose = re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)
+    headings = re.findall(r"^#{1,6} +(.+?) *$", prose, flags=re.M)
+    return {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in headings}
+
+
+def test_every_relative_link_resolves() -> None:
+    broken = []
+    for page in PAGES:
+        prose = re.sub(r"^```.*?^```", "", _text(page), flags=re.S | re.M)
+        for link in re.findall(r"\]\(([^)\s]+)\)", prose):
+            if re.match(r"[a-z][a-z+.-]*:", link):
+                continue  # https:, mailto:
+            path, _, anchor = link.partition("#")
+            target = (page.parent / path).resolve() if path else page
+            if not target.exists():
+                broken.append(f"{page.name}: {link} (no such file)")
+            elif anchor and target.suffix == ".md" and anchor not in _anchors(_text(target)):
+                broken.append(f"{page.name}: {link} (no such heading in {target.name})")
+    assert not broken, "\n".join(broken)
+
+
+# --- docs/formats.md against a real analysis -------------------------------------------------------------
+
+
+def _jsonc(block: str) -> object:
+    """A docs ``jsonc`` block as data: ``//`` comments dropped (outside strings)."""
+    lines = []
+    for line in block.splitlines():
+        in_string, cut = False, len(line)
+        for i, ch in enumerate(line):
+            if ch == '"' and line[i - 1 : i] != "\\":
+                in_string = not in_string
+            elif not in_string and line.startswith("//", i):
+                cut = i
+                break
+        lines.append(line[:cut])
+    return json.loads("\n".join(lines))
+
+
+def _field_paths(data: object, prefix: str = "") -> set[str]:
+    """Every key as a dotted path; a list's items as ``[]``; the right side taken as the left's twin."""
+    paths: set[str] = set()
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key == "..." or f"{prefix}{key}" == "sides.right":
+                continue
+            paths.add(f"{prefix}{key}")
+            paths |= _field_paths(value, f"{prefix}{key}.")
+    elif isinstance(data, list) and data and isinstance(data[0], dict):
+        paths |= _field_paths(data[0], f"{prefix}[].")
+    return paths
+
+
+def _formats_section(heading: str) -> str:
+    return _text(REPO / "docs" / "formats.md").split(heading, 1)[1].split("\n## ", 1)[0]
+
+
+def test_formats_md_gives_every_field_of_an_analysis_and_no_other(analysis: dict) -> None:
+    block = _code_blocks(_formats_section("## Analysis result (`hiprom.analysis/1`, JSON)"))[0]
+    documented = _field_paths(_jsonc(block))
+    analysis["recommendations"] = analysis["recommendations"] or [
+        {"exercise": "x", "side": "left", "direction": "internal", "reason": "r"}
+    ]
+    written = _field_paths(analysis)
+    assert sorted(written - documented) == [], "written but not in docs/formats.md"
+    assert sorted(documented - written) == [], "in docs/formats.md but not written"
+
+
+def test_formats_md_gives_the_series_csv_columns_in_order() -> None:
+    section = _formats_section("### Series CSV (`hiprom analyze --csv`)")
+    said = re.search(r"columns `([^`]+)`", section.replace("\n", " "))
+    assert said is not None
+    assert [c.strip() for c in said.group(1).split(",")] == list(SERIES_COLUMNS)
+
+
+# --- figures the README quotes -----------------------------------------------------------------------------
+
+
+def test_readme_accuracy_figures_are_in_docs_accuracy_md() -> None:
+    readme = _text(REPO / "README.md")
+    paragraph = readme.split("Accuracy on rendered clips with known angles:", 1)[1].split("\n\n", 1)[0]
+    figures = set(re.findall(r"\d+\.\d+°", paragraph))
+    assert len(figures) >= 5
+    accuracy = _text(REPO / "docs" / "accuracy.md")
+    # as a figure there: "1.12°", "MAE 1.12 deg", "**1.20**" (a table's latest row), not a table cell alone
+    missing = [
+        f for f in sorted(figures) if not re.search(rf"(?<![\d.]){re.escape(f[:-1])}(°| deg|\*\*)", accuracy)
+    ]
+    assert not missing, f"README quotes {missing}, which docs/accuracy.md does not hold"
+
