@@ -7,18 +7,22 @@ longer holds fails here rather than misleading a reader. No model runs (the demo
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import click
+import numpy as np
 
 from hiprom.assessment.export import SERIES_COLUMNS
 from hiprom.cli.main import cli
+from hiprom.recording import LandmarkRecording
 
 REPO = Path(__file__).resolve().parents[1]
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+SAMPLE = REPO / "samples" / "demo_seated_test.landmarks.npz"
 
 
 def _text(page: Path) -> str:
@@ -199,3 +203,14 @@ def test_readme_accuracy_figures_are_in_docs_accuracy_md() -> None:
     ]
     assert not missing, f"README quotes {missing}, which docs/accuracy.md does not hold"
 
+
+
+def test_formats_md_gives_every_array_of_a_landmark_recording(tmp_path: Path) -> None:
+    section = _formats_section("## Landmark recording (`.landmarks.npz`, `hiprom.landmarks/1`)")
+    documented = set()
+    for row in re.findall(r"^\| (`[^|]+`) \|", section, flags=re.M):
+        documented |= set(re.findall(r"`(\w+)`", row))
+    # neutral is optional: written only when the guided test calibrated one
+    recording = dataclasses.replace(LandmarkRecording.load(SAMPLE), neutral={"documented": True})
+    with np.load(recording.save(tmp_path / "r.landmarks.npz")) as saved:
+        assert set(saved.files) == documented
