@@ -8,6 +8,7 @@ longer holds fails here rather than misleading a reader. No model runs (the demo
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import re
 from collections.abc import Iterator
@@ -214,3 +215,53 @@ def test_formats_md_gives_every_array_of_a_landmark_recording(tmp_path: Path) ->
     recording = dataclasses.replace(LandmarkRecording.load(SAMPLE), neutral={"documented": True})
     with np.load(recording.save(tmp_path / "r.landmarks.npz")) as saved:
         assert set(saved.files) == documented
+
+
+# --- the code the docs point at ---------------------------------------------------------------------------
+
+
+def _resolves(dotted: str) -> bool:
+    """Whether ``hiprom.a.b`` is a module, or an attribute of the longest module it starts with."""
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for name in parts[i:]:
+            if not hasattr(obj, name):
+                return False
+            obj = getattr(obj, name)
+        return True
+    return False
+
+
+def test_every_python_name_in_the_docs_exists() -> None:
+    named = {
+        (page.name, m.group(1))
+        for page in PAGES
+        for m in re.finditer(r"`(hiprom(?:\.[A-Za-z_]\w*)+)(?![\w/.-])", _text(page))
+        if not m.group(1).endswith(".db")  # hiprom.db, the store's file
+    }
+    assert len(named) > 50
+    missing = sorted(f"{page}: {name}" for page, name in named if not _resolves(name))
+    assert not missing, "\n".join(missing)
+
+
+def test_every_file_in_the_docs_exists() -> None:
+    files = {path.relative_to(REPO).as_posix() for path in REPO.rglob("*") if ".git" not in path.parts}
+    named = {
+        (page.name, re.sub(r"^static/", "web/", name))  # the page's files, as the server's URLs name them
+        for page in PAGES
+        for name in re.findall(r"`([\w./-]+\.(?:py|json|toml|js|html|css|md))`", _text(page))
+        if ("/" in name or name.endswith(".py"))  # not an example's file name (p01.mp4.analysis.json)
+        and not name.startswith(("/", "../"))  # a URL, the shared footage beside the repository
+        and not re.search(r"[A-Z]{3}", name)  # OUT_DIR/STEM.… placeholders
+    }
+    assert len(named) > 50
+    missing = sorted(
+        f"{page}: {name}"
+        for page, name in named
+        if not any(f == name or f.endswith("/" + name) for f in files)
+    )
+    assert not missing, "\n".join(missing)
