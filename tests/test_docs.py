@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 import numpy as np
+import pytest
 
 from hiprom.assessment.export import SERIES_COLUMNS
 from hiprom.cli.main import cli
@@ -265,3 +266,41 @@ def test_every_file_in_the_docs_exists() -> None:
         if not any(f == name or f.endswith("/" + name) for f in files)
     )
     assert not missing, "\n".join(missing)
+
+
+# --- the server's routes -------------------------------------------------------------------------------------
+
+
+def _route(path: str) -> str:
+    """A route with its parameters as ``{}``: ``/api/sessions/12/program?x=1`` -> ``/api/sessions/{}/program``."""
+    path = re.split(r"[?\[]", re.sub(r"\{[^}]*\}", "{}", path))[0].rstrip(".")
+    return re.sub(r"/(\d+|%23\d+|P-\d+)(?=/|$)", "/{}", path)
+
+
+@pytest.fixture(scope="module")
+def routes() -> dict[str, set[str]]:
+    """Each route of the server's OpenAPI description (as :func:`_route`) with its methods."""
+    from hiprom.server.app import create_app
+    from hiprom.server.settings import ServerSettings
+
+    paths = create_app(ServerSettings(start_source=False)).openapi()["paths"]
+    return {_route(path): {method.upper() for method in ops} for path, ops in paths.items()}
+
+
+def test_every_route_of_the_server_is_documented(routes: dict[str, set[str]]) -> None:
+    said = " ".join(_text(REPO / "docs" / name) for name in ("server.md", "store.md", "exercises.md"))
+    said = re.sub(r"\{[^}]*\}", "{}", said).replace("`.../", "`/api/sessions/{}/")  # server.md's table
+    assert len(routes) > 20
+    assert sorted(route for route in routes if route not in said) == []
+
+
+def test_every_route_the_docs_name_is_served(routes: dict[str, set[str]]) -> None:
+    served = {**routes, "/": {"GET"}, "/openapi.json": {"GET"}}
+    named = {
+        (page.name, method, _route(path))
+        for page in PAGES
+        for method, path in re.findall(r"\b(GET|POST|PUT|PATCH|DELETE) (/(?:\{[^}]*\}|[^\s`),;{])*)", _text(page))
+    }
+    assert len(named) > 30
+    unserved = sorted(f"{page}: {method} {path}" for page, method, path in named if method not in served.get(path, ()))
+    assert not unserved, "\n".join(unserved)
