@@ -304,3 +304,12 @@ def test_every_route_the_docs_name_is_served(routes: dict[str, set[str]]) -> Non
     assert len(named) > 30
     unserved = sorted(f"{page}: {method} {path}" for page, method, path in named if method not in served.get(path, ()))
     assert not unserved, "\n".join(unserved)
+
+
+def test_models_md_gives_the_manifest() -> None:
+    from hiprom.pose import load_manifest
+
+    row = r"^\| `(\w+)` \| `([\w.]+)` \| ([\d,]+) \| `([0-9a-f]{64})` \|"
+    rows = re.findall(row, _text(REPO / "docs" / "models.md"), flags=re.M)
+    listed = {name: (v.file, v.size, v.sha256) for name, v in load_manifest().variants.items()}
+    assert {name: (file, int(size.replace(",", "")), sha) for name, file, size, sha in rows} == listed
