@@ -313,3 +313,20 @@ def test_models_md_gives_the_manifest() -> None:
     rows = re.findall(row, _text(REPO / "docs" / "models.md"), flags=re.M)
     listed = {name: (v.file, v.size, v.sha256) for name, v in load_manifest().variants.items()}
     assert {name: (file, int(size.replace(",", "")), sha) for name, file, size, sha in rows} == listed
+
+
+def _toml_example(page: str) -> str:
+    blocks = re.findall(r"^```toml\n(.*?)^```", _text(REPO / "docs" / page), flags=re.S | re.M)
+    assert len(blocks) == 1
+    return blocks[0]
+
+
+def test_the_clinic_files_of_the_docs_load(tmp_path: Path) -> None:
+    from hiprom.assessment.exercises import load_catalogue
+    from hiprom.assessment.norms import load_norms
+
+    (tmp_path / "norms.toml").write_text(_toml_example("norms.md"), encoding="utf-8")
+    assert load_norms(tmp_path / "norms.toml").asymmetry_threshold_deg == 8.0
+    (tmp_path / "exercises.toml").write_text(_toml_example("exercises.md"), encoding="utf-8")
+    ids = {exercise.id for exercise in load_catalogue(tmp_path / "exercises.toml").exercises}
+    assert "clinic_wall_turn" in ids and "band_leg_turn" not in ids
