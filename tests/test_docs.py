@@ -101,6 +101,12 @@ def test_every_command_and_option_named_in_the_docs_exists() -> None:
     assert not mistakes, "\n".join(mistakes)
 
 
+def test_the_readme_commands_table_names_every_command() -> None:
+    table = _text(REPO / "README.md").split("## Commands", 1)[1].split("\n#", 1)[0]
+    named = set(re.findall(r"`hiprom ([a-z-]+)", table))
+    assert sorted(set(cli.list_commands(click.Context(cli))) - named) == []
+
+
 def test_the_reading_of_commands_catches_a_wrong_one() -> None:
     tree = _command_tree(cli)
     assert list(_mistakes("hiprom sessions exprot 12", tree))
