@@ -336,3 +336,22 @@ def test_the_clinic_files_of_the_docs_load(tmp_path: Path) -> None:
     (tmp_path / "exercises.toml").write_text(_toml_example("exercises.md"), encoding="utf-8")
     ids = {exercise.id for exercise in load_catalogue(tmp_path / "exercises.toml").exercises}
     assert "clinic_wall_turn" in ids and "band_leg_turn" not in ids
+
+
+def _documented(schema: str) -> set[str]:
+    """The fields of the docs/formats.md block of ``schema`` (``hiprom.retest/1``)."""
+    (block,) = [b for b in _code_blocks(_text(REPO / "docs" / "formats.md")) if f'"schema": "{schema}"' in b]
+    return _field_paths(_jsonc(block))
+
+
+def test_formats_md_gives_every_field_of_a_counted_exercise_and_a_retest(analysis: dict) -> None:
+    from hiprom.assessment.exercises import load_catalogue
+    from hiprom.assessment.retest import compare
+    from hiprom.pipeline import count_recording
+
+    exercise = load_catalogue().get("chair_rotation_internal")
+    counted = count_recording(LandmarkRecording.load(SAMPLE), exercise, "right")
+    assert counted["reps"]
+    assert _field_paths(counted) == _documented("hiprom.exercise/1")
+    # "before" and "after" (the sessions' numbers) are the API's and the CLI's, not compare()'s
+    assert _field_paths(compare(analysis, analysis)) == _documented("hiprom.retest/1") - {"before", "after"}
