@@ -215,13 +215,13 @@ def test_readme_accuracy_figures_are_in_docs_accuracy_md() -> None:
 
 def test_formats_md_gives_every_array_of_a_landmark_recording(tmp_path: Path) -> None:
     section = _formats_section("## Landmark recording (`.landmarks.npz`, `hiprom.landmarks/1`)")
-    documented = set()
-    for row in re.findall(r"^\| (`[^|]+`) \|", section, flags=re.M):
-        documented |= set(re.findall(r"`(\w+)`", row))
-    # neutral is optional: written only when the guided test calibrated one
-    recording = dataclasses.replace(LandmarkRecording.load(SAMPLE), neutral={"documented": True})
-    with np.load(recording.save(tmp_path / "r.landmarks.npz")) as saved:
-        assert set(saved.files) == documented
+    documented, optional = set(), set()
+    for key, kind in re.findall(r"^\| `(\w+)`(?:, `\w+`)* \| ([^|]*) \|", section, flags=re.M):
+        (optional if "optional" in kind else documented).add(key)
+    documented |= set(re.findall(r"^\| `\w+`, `(\w+)` \|", section, flags=re.M))  # `width`, `height`
+    saved = dataclasses.replace(LandmarkRecording.load(SAMPLE), neutral={"documented": True})
+    with np.load(saved.save(tmp_path / "r.landmarks.npz")) as arrays:
+        assert documented <= set(arrays.files) <= documented | optional
 
 
 # --- the code the docs point at ---------------------------------------------------------------------------
