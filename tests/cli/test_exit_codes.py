@@ -93,7 +93,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize(("args", "answer", "what"), [
     (["sessions", "delete", "1"], b"n\n", "Delete session #1?"),
-    (["subjects", "delete", "P-1"], b"no\n", "Delete subject 'P-1' and its 1 session(s)?"),
+    (["subjects", "delete", "P-1"], b"no\n", "Delete subject 'P-1' and its 1 session?"),
     (["sessions", "delete", "1"], b"\x04", "Delete session #1?"),  # Ctrl-D: no answer is a no
 ], ids=["session-n", "subject-no", "session-eof"])
 def test_delete_asks_at_a_terminal_and_no_deletes_nothing(home: Path, args: list[str], answer: bytes,

@@ -175,7 +175,9 @@ def test_the_same_command_writes_over_its_own_outputs_again(folder: Path, capsys
 
 def test_store_options_without_save_are_refused(folder: Path) -> None:
     done = hiprom("analyze", "x.landmarks.npz", "--subject", "P-7", "--notes", "left hip", cwd=folder)
-    one_line(done, InputError.exit_code, "--subject, --notes", "add --save")
+    one_line(done, InputError.exit_code, "--subject and --notes only apply when", "add --save (or leave them out)")
+    done = hiprom("analyze", "x.landmarks.npz", "--subject", "P-7", cwd=folder)  # was "--subject only apply"
+    one_line(done, InputError.exit_code, "--subject only applies when", "add --save (or leave it out)")
     assert not (folder / "data").exists()
 
 

@@ -176,3 +176,28 @@ def test_ctrl_c_with_an_open_mjpeg_preview_stops_at_once_without_a_traceback(tmp
     assert "timeout graceful shutdown exceeded" not in err
     assert ended == ["cleanly"]  # the viewer saw the stream end, not a broken connection
     assert stop_s < 10, stop_s
+
+
+def test_a_made_token_file_is_removed_when_the_server_is_stopped_by_sigterm(tmp_path):
+    """docs/server.md: the token file is "removed when the server stops". Stopped by SIGTERM (systemd,
+    ``kill``, ``timeout``), uvicorn shut down cleanly but then re-raised the signal, whose default action
+    ended the process before the file was removed: ``serve-PORT.token`` stayed behind."""
+    env = {**os.environ, "HIPROM_DATA_DIR": str(tmp_path / "data")}
+    env.pop("HIPROM_SERVE_TOKEN", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hiprom.cli.main", "serve", "--host", "0.0.0.0", "--port", "0", "--source", "demo"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        line = proc.stdout.readline()  # printed once the token file is written
+        match = re.search(r":(\d+)/\?token=TOKEN, where TOKEN is in (\S+) ", line)
+        assert match, line
+        port, kept = match.group(1), tmp_path / "data" / f"serve-{match.group(1)}.token"
+        assert match.group(2) == str(kept) and kept.is_file()
+        assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=30).json()["status"] == "ok"  # serving
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGTERM, err  # still ends by the signal: a clean stop to a service manager
+    assert "hiprom: server stopped" in out and "Traceback" not in err
+    assert not kept.exists()

@@ -85,8 +85,9 @@ def _check_options(source: Path, json_path: Path | None, csv_path: Path | None, 
     check_replaceable([save_landmarks], "a landmarks recording")
     ignored = [name for name, value in store_options.items() if value is not None]
     if ignored and not save:
-        raise InputError(f"{', '.join(ignored)} only apply when the analysis is stored; add --save "
-                         "(or leave them out)")
+        names = ignored[0] if len(ignored) == 1 else f"{', '.join(ignored[:-1])} and {ignored[-1]}"
+        raise InputError(f"{names} only {'applies' if len(ignored) == 1 else 'apply'} when the analysis is "
+                         f"stored; add --save (or leave {'it' if len(ignored) == 1 else 'them'} out)")
     if save:  # a mistyped --db fails now, not after tracking a long video
         from hiprom.store.location import require_named_store
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -42,6 +43,14 @@ def keep_token(path: Path, token: str) -> Path:
     with atomic_write(path, "w") as fh:
         fh.write(token + "\n")
     return path
+
+
+class _Terminated(Exception):
+    """SIGTERM reached ``hiprom serve`` (a service manager's stop, ``kill``, ``timeout``)."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise _Terminated
 
 
 def address_lines(url: str, token: str | None, given: bool, kept: Path | None, terminal: bool) -> list[str]:
@@ -149,6 +158,10 @@ def serve(
     if ":" in shown and not shown.startswith("["):
         shown = f"[{shown}]"
     url = f"http://{shown}:{bound_port}/"
+    # uvicorn shuts down cleanly on SIGTERM as on Ctrl+C, then raises the signal again: with the default
+    # action the process died there, before the token file below was removed. It raises _Terminated now.
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    terminated = False
     kept = keep_token(token_file(bound_port), token) if token and not given else None
     try:
         for line in address_lines(url, token, given, kept, sys.stdout.isatty()):
@@ -158,8 +171,13 @@ def serve(
             make_server(app, log_level).run(sockets=[sock])
         except KeyboardInterrupt:  # uvicorn re-raises Ctrl+C after a clean shutdown: that is the normal stop
             pass
+    except _Terminated:
+        terminated = True
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if kept is not None:  # the token ends with the server
             with contextlib.suppress(OSError):
                 kept.unlink()
     click.echo("hiprom: server stopped")
+    if terminated:  # end by the signal, as before: exit status 143, a clean stop to a service manager
+        signal.raise_signal(signal.SIGTERM)

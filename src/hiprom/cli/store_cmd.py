@@ -339,9 +339,9 @@ def subjects_delete(subject: str, yes: bool, db: str | None) -> None:
     """Delete a subject and ALL its sessions."""
     with open_store(db) as store:
         record = store.subject(subject)
-        require_yes(yes, f"subject {record.pseudonym!r} and its {record.n_sessions} session(s)")
+        require_yes(yes, f"subject {record.pseudonym!r} and its {counted(record.n_sessions, 'session')}")
         n = store.delete_subject(record.id)
-    console().print(Text(f"Deleted subject {record.pseudonym} and {n} session(s)."))
+    console().print(Text(f"Deleted subject {record.pseudonym} and {counted(n, 'session')}."))
 
 
 # -- sessions ------------------------------------------------------------------
