@@ -137,6 +137,22 @@ def filmed_again() -> Callable[[dict], dict]:
 
 
 @pytest.fixture
+def demo_recording_as() -> Callable[[Path], Path]:
+    """``demo_recording_as(path)``: the demo recording saved at ``path`` under that source name, with bytes of
+    its own, not a copy (a batch analyses byte-identical inputs once)."""
+    import numpy as np
+
+    def save(path: Path) -> Path:
+        with np.load(SAMPLE, allow_pickle=False) as data:
+            fields = {k: data[k] for k in data.files}
+        fields["source"] = np.array(path.name)
+        np.savez(path, **fields)
+        return path
+
+    return save
+
+
+@pytest.fixture
 def fixture_analysis() -> dict:
     """A hand-made analysis that follows docs/formats.md field by field (fixed dates, odd cases)."""
     return json.loads(ANALYSIS_FIXTURE.read_text(encoding="utf-8"))

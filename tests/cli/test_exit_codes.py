@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -116,21 +117,13 @@ def _video(path: Path) -> Path:
     return path
 
 
-def _demo_as(path: Path) -> Path:
-    """The demo recording under another source name: its own bytes, not a copy (a batch analyses copies once)."""
-    with np.load(DEMO, allow_pickle=False) as data:
-        fields = {k: data[k] for k in data.files}
-    fields["source"] = np.array(path.name)
-    np.savez(path, **fields)
-    return path
-
-
-def _batch_stopped_by(home: Path, tmp_path: Path, sig: signal.Signals) -> subprocess.CompletedProcess[str]:
+def _batch_stopped_by(home: Path, tmp_path: Path, sig: signal.Signals,
+                      demo_recording_as: Callable[[Path], Path]) -> subprocess.CompletedProcess[str]:
     """``hiprom batch`` on many recordings, sent ``sig`` once its first input is done (as a job scheduler does)."""
     inputs, out = tmp_path / f"many-{sig.name}", tmp_path / f"out-{sig.name}"
     inputs.mkdir()
     for i in range(40):
-        _demo_as(inputs / f"{i:02d}.landmarks.npz")
+        demo_recording_as(inputs / f"{i:02d}.landmarks.npz")
     argv = [sys.executable, "-m", "hiprom.cli.main", "batch", str(inputs), "-o", str(out), "--no-progress",
             "--workers", "1"]
     env = {**os.environ, "HIPROM_DATA_DIR": str(home / "data")}
@@ -154,7 +147,8 @@ def _nobody(path: Path) -> Path:
     return path
 
 
-def test_every_documented_exit_code_comes_from_its_situation(home: Path, tmp_path: Path) -> None:
+def test_every_documented_exit_code_comes_from_its_situation(home: Path, tmp_path: Path,
+                                                             demo_recording_as: Callable[[Path], Path]) -> None:
     (tmp_path / "in").mkdir()
     shutil.copy(DEMO, tmp_path / "in" / "good.landmarks.npz")
     (tmp_path / "in" / "empty.landmarks.npz").write_bytes(b"")
@@ -169,9 +163,9 @@ def test_every_documented_exit_code_comes_from_its_situation(home: Path, tmp_pat
         4: run(home, "analyze", _nobody(tmp_path / "nobody.landmarks.npz")),
         5: run(home, "sessions", "list", "--db", tmp_path / "hiprom.dbb"),
         6: run(home, "analyze", DEMO, "--json", tmp_path / "a-file" / "a.json"),
-        129: _batch_stopped_by(home, tmp_path, signal.SIGHUP),
+        129: _batch_stopped_by(home, tmp_path, signal.SIGHUP, demo_recording_as),
         141: run(home, "analyze", DEMO, shell="| head -1"),
-        143: _batch_stopped_by(home, tmp_path, signal.SIGTERM),
+        143: _batch_stopped_by(home, tmp_path, signal.SIGTERM, demo_recording_as),
     }
     code, shown = at_a_terminal(home, ["sessions", "delete", "1"], None)
     assert code == 130 and "hiprom: interrupted" in shown

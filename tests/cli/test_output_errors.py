@@ -11,7 +11,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from hiprom.errors import OutputError
@@ -86,21 +85,13 @@ def test_batch_into_an_existing_read_only_folder(read_only_dir: Path, tmp_path: 
     assert str(read_only_dir) in done.stderr
 
 
-def _demo_as(path: Path) -> Path:
-    """The demo recording under another source name: its own bytes, not a copy (a batch analyses copies once)."""
-    with np.load(DEMO, allow_pickle=False) as data:
-        fields = {k: data[k] for k in data.files}
-    fields["source"] = np.array(path.name)
-    np.savez(path, **fields)
-    return path
-
-
-def test_a_full_output_disk_in_batch_is_not_called_unreadable_input(full_disk: Path, tmp_path: Path) -> None:
+def test_a_full_output_disk_in_batch_is_not_called_unreadable_input(full_disk: Path, tmp_path: Path,
+                                                                   demo_recording_as: Callable[[Path], Path]) -> None:
     """The batch stops at the first output the full disk refuses, naming it; never 'cannot read the file'."""
     recordings = tmp_path / "in"
     recordings.mkdir()
     for name in ("demo.landmarks.npz", "demo2.landmarks.npz"):
-        _demo_as(recordings / name)
+        demo_recording_as(recordings / name)
     out = full_disk / "out"
     out.mkdir()
     done = hiprom("batch", recordings, "-o", out, "--no-progress", "--workers", "1")
