@@ -12,6 +12,7 @@ import pytest
 from hiprom.assessment import load_norms
 from hiprom.assessment.result import FLAG_RULES
 from hiprom.assessment.trials import TrialTracker
+from hiprom.assessment.wording import NOBODY_IN_VIEW
 from hiprom.demo import DEMO_TRIALS, HIKED_TRIAL, demo_recording
 from hiprom.kinematics import QualityFlag
 from hiprom.landmarks import LEGS, N_LANDMARKS, SIDES, Landmark
@@ -491,7 +492,7 @@ def one_frame(camera: Camera = Camera(), visibility: float = 0.99) -> np.ndarray
         (one_frame(Camera(roll_deg=8.0, yaw_deg=20.0, height_m=1.2)), set(), ""),
         (seated_recording(np.zeros((1, 2)), trunk_lean_deg=15.0).image[0], {"square"}, "Sit up straight"),
         (one_frame(visibility=0.2), {"legs"}, "Move the camera or chair"),
-        (np.full((33, 4), np.nan), {"person", "legs", "square", "distance"}, "Nobody in view"),
+        (np.full((33, 4), np.nan), {"person", "legs", "square", "distance"}, NOBODY_IN_VIEW),
     ],
     ids=["good", "too-far", "too-close", "tilted", "askew-laptop-to-the-side", "leaning", "legs-hidden", "nobody"],
 )

@@ -15,6 +15,7 @@ exports and (through the server) the page say the same thing:
 - :func:`picture_note`: the quality note of a picture smaller than that range's,
   and :func:`picture_advice`, what the live guide's set-up step says about it;
 - :func:`frame_rate_advice`: what the set-up step says when too few pictures a second are measured;
+- :data:`NOBODY_IN_VIEW`: what the live status and the set-up checklist say when no one is seen;
 - :func:`side_notes` / :func:`quality_notes`: a result's quality notes as sentences
   ("Right leg: hip lifted off the seat in 1 trial, which did not count."), those
   saved by earlier versions ("right: hip lifted off the seat during 1 trial") too;
@@ -192,6 +193,12 @@ def camera_advice(yaw_deg: float | None, height_m: float | None, distance_m: flo
         elif distance_m > VALIDATED_DISTANCE_M[1] * (1 + DISTANCE_MARGIN):  # type: ignore[operator]
             advice.append("You are too far away: move the chair closer to the camera.")
     return advice
+
+
+NOBODY_IN_VIEW = (f"{REASON_WORDS['no_person'][:1].upper()}{REASON_WORDS['no_person'][1:]}: "
+                  "sit facing the camera with both knees and feet in the picture.")
+"""What the live status line and the set-up checklist both say when no one is seen, in the reason's own
+words ("nobody in view"): the status said "No one in view" beside the checklist's "Nobody in view"."""
 
 
 def picture_note(size_wh: tuple[int, int]) -> str | None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hiprom.assessment.wording import (
+    NOBODY_IN_VIEW,
     VALIDATED_MIN_FPS,
     camera_advice,
     frame_rate_advice,
@@ -55,7 +56,7 @@ def _placement_checks(inp: GuideInput, cfg: GuideConfig) -> list[dict]:
         checks.append({"id": cid, "label": label, "ok": bool(ok), "hint": "" if ok else hint, "required": True})
 
     if img is None or not np.isfinite(img[Landmark.LEFT_HIP, 0]):
-        add("person", "One person in view", False, "Nobody in view: sit facing the camera.")
+        add("person", "One person in view", False, NOBODY_IN_VIEW)
         add("legs", "Knees and ankles in view", False, "Knees and feet must be visible.")
         add("square", "Sitting square to the camera", False, "Sit facing the camera.")
         add("distance", "Distance to the camera", False, "Sit where the camera sees you from shoulders to feet.")
