@@ -18,7 +18,7 @@ from hiprom.kinematics import QualityFlag
 from hiprom.landmarks import LEGS, N_LANDMARKS, SIDES, Landmark
 from hiprom.live import recorder as recorder_module
 from hiprom.live.exercise import LiveExercise, camera_exercise
-from hiprom.live.guide import STEPS, Guide, GuideConfig, GuideInput
+from hiprom.live.guide import COUNT_AGAIN, STEPS, Guide, GuideConfig, GuideInput
 from hiprom.live.placement import setup_checks
 from hiprom.live.steps import TrialRecord
 from hiprom.live.processor import LiveProcessor
@@ -474,6 +474,28 @@ def test_shins_at_the_edge_of_rest_do_not_make_the_words_take_turns():
     t3 = np.arange(11, 14, 1 / 30)  # at rest: "Hold still" within half a second, and the calibration
     states = feed(guide, t3, np.zeros((t3.size, 2)))
     assert states[20]["detail"].startswith("Hold still") and guide.phase == "trial"
+
+
+def test_a_calibration_countdown_that_goes_back_up_is_a_new_run_said_why():
+    """Still for 1.2 s (the page had said "1"), then one shin moved 6° (still at rest), then still: the
+    countdown went back to 2 s and the page said "1" again, without a word between. The guide now starts a
+    new run (``countdown_run``, with which the page reads out the seconds afresh) and says why; the pose
+    model's jitter within the still band is the same run."""
+    guide = Guide(GuideConfig(calibrate_s=2.0), calibrate=lambda: None)
+    guide.command("start")
+    guide.command("next")
+    t = np.arange(0, 1.2, 1 / 30)
+    jitter = np.zeros((t.size, 2))
+    jitter[::7, 0] = 3.0  # jitter within the still band
+    states = feed(guide, t, jitter)
+    assert {s["countdown_run"] for s in states} == {0}
+    t2 = np.arange(1.2, 5.0, 1 / 30)
+    moved = np.tile([6.0, 0.0], (t2.size, 1))
+    states = feed(guide, t2, moved)
+    runs = [s["countdown_run"] for s in states]
+    assert runs[0] == 1 and set(runs) == {1}, runs  # one new run, at the move
+    assert states[0]["detail"] == COUNT_AGAIN and states[0]["countdown_s"] > 1.5
+    assert states[-1]["phase"] == "trial"
 
 
 def one_frame(camera: Camera = Camera(), visibility: float = 0.99) -> np.ndarray:

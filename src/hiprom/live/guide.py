@@ -79,6 +79,9 @@ _FOOT_WAY = {"internal": "outward, away from the other leg", "external": "inward
 _CAMERA_PENDING = "Good. Keep still: checking where the camera stands."
 HOLD_STILL = "Hold still: shins vertical, feet flat."
 """Said while both shins rest but have not stayed still long enough to take the neutral."""
+COUNT_AGAIN = "You moved: keep still, the count starts again."
+"""Said when the calibration's countdown goes back up (``countdown_run``): it had counted down to "1",
+the shins moved and it said "1" again, without a word on why."""
 BOTH_LEGS = (0, 1)
 """The legs (indices into ``SIDES``) whose rest the guided test's neutral is taken from."""
 
@@ -114,6 +117,7 @@ class GuideConfig:
     max_tilt_deg: float = 10.0  # the trunk's lean from square to the hips' line, in the picture
     max_roll_deg: float = 12.0  # camera roll read from the resting shanks: 8 deg validated, + their perspective tilt
     word_change_s: float = 0.5  # calibration: what to do is changed once the new state has lasted this long
+    restart_s: float = 0.5  # calibration: the still time losing this much is a new countdown (COUNT_AGAIN)
 
 
 def rest_hint(angle_deg: np.ndarray, cfg: GuideConfig, legs: tuple[int, ...] = BOTH_LEGS) -> str | None:
@@ -181,6 +185,7 @@ class Guide:
         self.tick_seq = 0  # +1 each time a trial counts; the page plays a tick
         self.trial_seq = 0  # +1 each time a trial closes; the page says its verdict (``last_trial``) then
         self.version = 0  # +1 on every phase change (start, cancel...)
+        self.countdown_run = 0  # +1 at each new countdown of the calibration (it went back up: _count_from)
         self._advised: set[str] = set()  # advice already given its long hold: a re-test is not held again
         self._recent_t: deque[float] = deque(maxlen=RECENT_FRAMES)  # the latest frames' times, s
         self._reset("idle")
@@ -293,6 +298,7 @@ class Guide:
         if hint is not None:
             self._window.clear()
             self.countdown_s = None
+            self._count_from(0.0, t_s)
             return
         self._window.append((t_s, a.copy()))
         # Keep the run of frames over which both shins stayed within the band.
@@ -301,9 +307,21 @@ class Guide:
             self._window.pop(0)
             vals = vals[1:]
         held = frames_seen_s([t for t, _ in self._window], self.frame_interval_s)
+        self._count_from(held, t_s)
         self.countdown_s = max(0.0, self.cfg.calibrate_s - held)
         if held >= self.cfg.calibrate_s:
             self._do_calibrate()
+
+    def _count_from(self, held_s: float, t_s: float) -> None:
+        """Note the calibration's still time ``held_s``: once it drops ``restart_s`` below the most this
+        countdown reached, a new countdown starts (``countdown_run`` + 1), said in words (COUNT_AGAIN). The
+        page reads out its whole seconds once per run; the run tells it that a "1" said may come again."""
+        if held_s <= self._held_most - self.cfg.restart_s:
+            self.countdown_run += 1
+            self._held_most = 0.0
+            self.detail = COUNT_AGAIN
+            self._wanted = (self._wanted[0], t_s)  # the words asked for show again after word_change_s
+        self._held_most = max(self._held_most, held_s)
 
     def _say_calibrate(self, words: str, t_s: float) -> None:
         """Show what to do during the calibration: the first words at once, a change only once it has
@@ -321,6 +339,7 @@ class Guide:
                 self._calibrate()
             except HipromError as exc:  # e.g. no recent frame shows both legs
                 self._window.clear()
+                self._held_most = 0.0  # its countdown starts again, though nobody moved
                 self.countdown_s = None
                 self.detail = f"Calibration failed: {exc}"
                 return
@@ -464,6 +483,7 @@ class Guide:
         self._since: list[float] = []  # set-up: the times of the frames since the checks all held
         self._window: list[tuple[float, np.ndarray]] = []
         self._wanted: tuple[str, float] = ("", 0.0)  # calibration: the words the frames ask for, and since when
+        self._held_most = 0.0  # calibration: the most still time this countdown reached, s
         self._hold: list[tuple[float, float]] = []
         self._low_frames = 0
         self._back: list[float] = []  # return: the times of the frames back at neutral since
@@ -508,6 +528,7 @@ class Guide:
             "prompt": self.prompt,
             "detail": self.detail,
             "countdown_s": None if self.countdown_s is None else round(self.countdown_s, 1),
+            "countdown_run": self.countdown_run,
             "hold_s": self.cfg.hold_s if self.sub == "hold" else (
                 self.cfg.calibrate_s if self.phase == "calibrate" else self._setup_hold_s if self.phase == "setup" else None
             ),
