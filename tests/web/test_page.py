@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hiprom.assessment.wording import MEASURE_LABELS
+from hiprom.assessment.wording import MEASURE_LABELS, PLUS_MINUS
 from hiprom.landmarks import SIDES
 from hiprom.report.paper import PAPERS
 from hiprom.server.runner import serve_in_thread
@@ -129,6 +129,8 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
     for i, key in enumerate(("internal_rotation", "external_rotation", "total_arc")):  # the difference's cell:
         diff = rows.nth(i).locator("td").nth(len(SIDES)).inner_text()  # a side's cell may say it of its band
         assert ("cannot tell" in diff) == (verdicts[key] == "inconclusive"), (key, diff, verdicts)
+        # ... and why, beside a ± of one standard uncertainty ("could be as much as 12.9°": the verdicts allow for twice it).
+        assert (re.search(r"\ncould be as much as \d+\.\d°$", diff) is not None) == (verdicts[key] == "inconclusive"), diff
     asym = page.evaluate("import('/static/state.js').then((m) => m.app.last.results.asymmetry)")
     for i, key in enumerate(("internal_rotation", "external_rotation", "total_arc")):
         assert f"{asym[f'{key}_pct']:.1f}%" in rows.nth(i).inner_text()  # the PDF's and the CSV's figure
@@ -143,6 +145,7 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
     heard = page.locator("#steps").aria_snapshot()  # a screen reader hears the steps in words, not "R IR ✓✓"
     assert re.search(r"Right internal rotation, \d counted", heard) and "R IR" not in heard, heard
     notes = page.locator("#results-notes").inner_text()  # why, in the words of the PDF and the CLI
+    assert PLUS_MINUS in notes  # what the ± is, as the PDF and the CLI say it
     assert "pelvis" not in notes, notes
     if "✗" in steps:  # the hiked trial refused (a loaded runner may miss that hold, or see the hike once more)
         assert re.search(r"Right leg: hip lifted off the seat in (1 trial|\d+ trials), which did not count\.", notes), notes
@@ -392,3 +395,4 @@ def test_with_a_second_tab_open_only_the_tab_used_last_speaks(page):
     page.wait_for_function(f"() => window.hiprom.spoken.length > {before + 1}", timeout=20_000)
     assert second.evaluate("window.hiprom.spoken.length") == quiet
     second.close()
+
