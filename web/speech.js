@@ -131,6 +131,8 @@ export function speakGuide(prev, state, exercise = null) {
     const n = Math.ceil(state.countdown_s);
     if (n > 0 && lastCount !== null && n < lastCount) say(String(n), false);
     if (lastCount === null || n < lastCount) lastCount = n;
+  } else {
+    lastCount = null; // no countdown on screen: the next one is read out whole
   }
 }
 

@@ -396,3 +396,28 @@ def test_with_a_second_tab_open_only_the_tab_used_last_speaks(page):
     assert second.evaluate("window.hiprom.spoken.length") == quiet
     second.close()
 
+
+COUNTDOWN = """async (seq) => {
+  const { speakGuide } = await import('/static/speech.js');
+  const base = {phase: 'calibrate', step_index: null, sub: '', steps: [], trial_seq: 0, checks: [], hold_s: 2};
+  const before = window.hiprom.spoken.length;
+  let prev = {...base, phase: 'setup', countdown_s: null, countdown_run: 0, detail: ''};
+  for (const [countdown_s, countdown_run, detail] of seq) {  // in one task: no message of the server between
+    const state = {...base, countdown_s, countdown_run, detail};
+    speakGuide(prev, state);
+    prev = state;
+  }
+  return window.hiprom.spoken.slice(before).map((s) => s.text);
+}"""
+
+
+def test_the_calibration_countdown_says_each_second_once_and_why_it_starts_again(page):
+    """The calibration said "1", "1" and "1": once as it counted, again when a frame trimmed its still
+    time (1.0 s left, then 1.1 s), and once more when the shins moved and it started again, with no word
+    between. The guide's states, as it sends them, now read "1", why it starts again, "1"."""
+    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 0", timeout=30_000)
+    again = "You moved: keep still, the count starts again."
+    seq = [[1.97, 0, "Hold still"], [1.5, 0, "Hold still"], [0.95, 0, "Hold still"], [1.1, 0, "Hold still"],
+           [0.9, 0, "Hold still"], [None, 0, "Hold still"], [1.9, 1, again], [1.4, 1, "Hold still"],
+           [0.9, 1, "Hold still"]]
+    assert page.evaluate(COUNTDOWN, seq) == ["Sit still, shins straight down, for the calibration.", "1", again, "1"]
