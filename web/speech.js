@@ -108,9 +108,10 @@ export function speakGuide(prev, state, exercise = null) {
     return;
   }
   const now = performance.now();
-  // A check that only advises (a small camera picture) is said once on this page, after the set-up's first words.
+  // A check that only advises (a small camera picture) is said once on this page, after the set-up's first words;
+  // too few pictures a second after the set-up comes as such a check too, during the test.
   const advice = (state.checks || []).filter((c) => !c.ok && c.required === false).map((c) => c.hint).join(" ");
-  if (state.phase === "setup" && advice && advice !== lastAdvice) {
+  if (advice && advice !== lastAdvice) {
     lastAdvice = advice;
     say(advice, false);
   }

@@ -12,7 +12,7 @@ import pytest
 from hiprom.assessment import load_norms
 from hiprom.assessment.result import FLAG_RULES
 from hiprom.assessment.trials import TrialTracker
-from hiprom.assessment.wording import NOBODY_IN_VIEW
+from hiprom.assessment.wording import NOBODY_IN_VIEW, frame_rate_advice
 from hiprom.demo import DEMO_TRIALS, HIKED_TRIAL, demo_recording
 from hiprom.kinematics import QualityFlag
 from hiprom.landmarks import LEGS, N_LANDMARKS, SIDES, Landmark
@@ -727,6 +727,25 @@ def test_a_small_picture_is_advised_on_and_the_test_still_moves_on():
     again = set_up((320, 240), 20_000.0)
     assert any(c["id"] == "picture" for st in again for c in st["checks"])
     assert setup_seconds(again) <= setup_seconds(large) + 0.2
+
+
+def test_pictures_that_slow_down_during_the_test_are_advised_on_once():
+    """The set-up said "Only about 2 pictures a second can be measured …" only at set-up: a computer that
+    slowed down in the trials (another program started) was told nothing, and its holds read "came back
+    too soon". The advice now comes once it happens, as the same check, and stays to the end of the test;
+    at 30 a second nothing is said."""
+    guide = Guide(GuideConfig(calibrate_s=2.0), calibrate=lambda: None)
+    guide.command("start")
+    guide.command("next")  # set-up skipped: nothing said of the frame rate yet
+    t = np.arange(0, 3, 1 / 30)
+    states = feed(guide, t, np.zeros((t.size, 2)))
+    assert guide.phase == "trial" and not any(s["checks"] for s in states)
+    slow = np.arange(3, 30, 0.5)  # 2 pictures a second from now on
+    states = feed(guide, slow, np.zeros((slow.size, 2)))
+    said = [s["checks"] for s in states if s["checks"]]
+    assert said and all(c == said[0] for c in said) and states[-1]["phase"] == "trial"
+    assert [(c["id"], c["hint"], c["required"]) for c in said[0]] == [("rate", frame_rate_advice(2.0), False)]
+    assert len(said) < len(states) - 10  # once the latest frames' median says so, not at the first slow frame
 
 
 def test_too_few_pictures_a_second_are_advised_on_and_the_test_still_moves_on():

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hiprom.assessment.wording import MEASURE_LABELS, PLUS_MINUS
+from hiprom.assessment.wording import MEASURE_LABELS, PLUS_MINUS, frame_rate_advice
 from hiprom.landmarks import SIDES
 from hiprom.report.paper import PAPERS
 from hiprom.server.runner import serve_in_thread
@@ -421,3 +421,25 @@ def test_the_calibration_countdown_says_each_second_once_and_why_it_starts_again
            [0.9, 0, "Hold still"], [None, 0, "Hold still"], [1.9, 1, again], [1.4, 1, "Hold still"],
            [0.9, 1, "Hold still"]]
     assert page.evaluate(COUNTDOWN, seq) == ["Sit still, shins straight down, for the calibration.", "1", again, "1"]
+
+
+def test_pictures_slowing_down_in_the_trials_are_said_once(page):
+    """Too few pictures a second were said only at set-up: a slowdown during the trials was not. The guide
+    now sends it as the set-up's advice check, in the trials too, and the page says it once."""
+    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 0", timeout=30_000)
+    advice = frame_rate_advice(2.0)
+    rate = {"id": "rate", "label": "5 pictures a second or more", "ok": False, "hint": advice, "required": False}
+    said = page.evaluate("""async ([rate]) => {
+      const { speakGuide } = await import('/static/speech.js');
+      const trial = {phase: 'trial', step_index: 0, sub: 'move', steps: [], trial_seq: 0, hold_s: null,
+                     countdown_s: null, countdown_run: 0, detail: '', prompt: 'Right leg: turn your foot'};
+      const before = window.hiprom.spoken.length;
+      let prev = {...trial, checks: []};
+      for (const checks of [[], [rate], [rate], [rate]]) {  // in one task: no message of the server between
+        const state = {...trial, checks};
+        speakGuide(prev, state);
+        prev = state;
+      }
+      return window.hiprom.spoken.slice(before).map((s) => s.text);
+    }""", [rate])
+    assert said == ["Right leg: turn your foot", advice], said  # the step's prompt, then the advice once

@@ -18,7 +18,8 @@ Phases, in order::
   validated size, or fewer pictures measured a second than trials are timed
   from (``assessment.wording.picture_advice``, ``frame_rate_advice``), is advised
   on but does not stop the test: the first time, the set-up then holds
-  ``advice_s`` seconds, time to read it.
+  ``advice_s`` seconds, time to read it. Pictures that slow down later, during
+  the calibration or the trials, are advised on once, as the same check.
 - **calibrate**: both shins still (and vertical) for ``calibrate_s`` seconds,
   then ``calibrate()`` is called (``LiveMeter.calibrate``).
 - **trial**: each side and direction in ``STEPS`` order. Within a step:
@@ -58,7 +59,7 @@ from hiprom.assessment.trials import Trial, frame_interval_s, frames_seen_s
 from hiprom.errors import HipromError
 from hiprom.kinematics.neutral import REST_MAX_DEG, REST_STILL_DEG
 from hiprom.landmarks import SIDES
-from hiprom.live.placement import setup_checks
+from hiprom.live.placement import rate_check, setup_checks
 from hiprom.live.steps import StepRecord, TrialRecord
 
 STEPS: tuple[tuple[str, str], ...] = (
@@ -259,6 +260,9 @@ class Guide:
         t_s = inp.t_ms / 1000.0
         self.t_s = t_s
         self._recent_t.append(t_s)
+        if self.active and not self._rate_advised and len(self._recent_t) == self._recent_t.maxlen:
+            self._rate = rate_check(1.0 / self.frame_interval_s)  # slowed down since the set-up: said once
+            self._rate_advised = self._rate is not None
         if self.phase == "setup":
             self._update_setup(inp, t_s)
         elif self.phase == "calibrate":
@@ -268,6 +272,7 @@ class Guide:
 
     def _update_setup(self, inp: GuideInput, t_s: float) -> None:
         self.checks = setup_checks(inp, self.cfg, 1.0 / self.frame_interval_s)
+        self._rate_advised = any(c["id"] == "rate" for c in self.checks)  # said at set-up: not again
         advice = [c["hint"] for c in self.checks if not c["ok"] and not c["required"]]
         if all(c["ok"] for c in self.checks if c["required"]):
             self._since.append(t_s)
@@ -472,6 +477,8 @@ class Guide:
         self.error = ""
         self.calibrated = False
         self.checks: list[dict] = []
+        self._rate: dict | None = None  # the frame-rate advice given after the set-up (a check), shown to the end
+        self._rate_advised = False  # this test has advised on the frame rate (set-up or later)
         self.last_trial = ""
         self.t_s = 0.0
         self._enter(phase)
@@ -535,7 +542,7 @@ class Guide:
             "step_index": self.step_index if step else None,
             "step": None if step is None else {"side": step.side, "direction": step.direction, "label": step.label},
             "current_deg": self.current_deg,
-            "checks": self.checks if self.phase == "setup" else [],
+            "checks": self.checks if self.phase == "setup" else [self._rate] if self.active and self._rate else [],
             "calibrated": self.calibrated,
             "steps": [s.as_dict() for s in self.steps],
             "tick_seq": self.tick_seq,
