@@ -15,7 +15,7 @@ const LEG = { left: "left leg", right: "right leg", both: "both legs" };
 
 const el = {
   advice: $("advice"), list: $("advice-list"), panel: $("exercise"), title: $("exercise-title"),
-  count: $("exercise-count"), hold: $("exercise-hold"), say: $("exercise-say"),
+  set: $("exercise-set"), count: $("exercise-count"), hold: $("exercise-hold"), say: $("exercise-say"),
   done: $("btn-exercise-done"), again: $("btn-test-again"), back: $("btn-exercise-back"), retest: $("retest"),
 };
 
@@ -31,6 +31,33 @@ function doseWords(d) {
   parts.push(d.reps === 1 ? "once" : `${d.reps} times`);
   parts.push(d.sets === 1 ? "1 set" : `${d.sets} sets`);
   return parts.join(", ");
+}
+
+/** Where ``done`` reps stand in the dose's sets, as the suggestion prescribes them ("10 times, 2 sets"):
+ * ``{set: "Set 1 of 2:", count: "0 of 10", said}`` (``set`` "" for one set; reps beyond the dose count in its
+ * last set: "12 of 10"); ``said``: what the voice says of the rep that made ``done`` (its number in its set,
+ * and at the end of a set with another to come, that set finished). The panel said "Done 0 of 20" beside
+ * its Done button. */
+export function setProgress(done, dose) {
+  const reps = Math.max(1, dose.reps), sets = Math.max(1, dose.sets);
+  const number = Math.min(sets, Math.floor(done / reps) + 1);
+  const inSet = done - (number - 1) * reps;
+  const setEnded = done > 0 && inSet === 0;
+  return {
+    set: sets > 1 ? `Set ${number} of ${sets}:` : "",
+    count: `${inSet} of ${reps}`,
+    said: setEnded ? `${reps}. Set ${number - 1} of ${sets} finished: rest a moment, then set ${number}.` : String(inSet),
+    setEnded,
+  };
+}
+
+/** Show where ``done`` reps stand in ``dose`` (:func:`setProgress`); returns it. */
+function showProgress(done, dose) {
+  const p = setProgress(done, dose);
+  setText(el.set, p.set);
+  setText(el.count, p.count);
+  el.count.dataset.reps = String(done);
+  return p;
 }
 
 async function loadCatalogue() {
@@ -156,7 +183,7 @@ export async function startCounted(exerciseId, side) {
   const e = cat[exerciseId] || { name: exerciseId };
   const why = await askToCount(exerciseId, side);
   showPanel(`${e.name} — ${LEG[side]}`);
-  el.count.textContent = "0";
+  if (e.dose) showProgress(0, e.dose); else { setText(el.set, ""); setText(el.count, "0"); }
   el.hold.textContent = "";
   if (why) { // why, where the person looks, with the way back to the results
     el.say.textContent = `The camera cannot count it: ${why}.`;
@@ -188,7 +215,7 @@ function startTimer(e, side) {
   const total = e.dose.reps * e.dose.sets;
   let rep = 0;
   let left = hold;
-  el.count.textContent = `0 of ${total}`; // its own count, not the one a counted exercise left ("0 of 20")
+  showProgress(0, e.dose); // its own count, not the one a counted exercise left
   el.say.textContent = e.steps ? e.steps.join(" ") : "";
   say(`${e.name}. Hold ${hold} seconds.`);
   ex.timer = setInterval(() => {
@@ -196,8 +223,8 @@ function startTimer(e, side) {
     el.hold.textContent = hold ? `${Math.max(0, left)} s left` : "";
     if (left <= 0) {
       rep += 1;
-      el.count.textContent = `${rep} of ${total}`;
-      say(rep >= total ? "Done." : `${rep}. Relax, then again.`);
+      const p = showProgress(rep, e.dose);
+      say(rep >= total ? "Finished." : p.setEnded ? p.said : `${p.said}. Relax, then again.`);
       if (rep >= total) { clearInterval(ex.timer); finishTimer(); return; }
       left = hold + 3; // 3 s to come back and start again
     }
@@ -218,9 +245,7 @@ const repWords = (state) => `Turn the foot ${state.direction === "internal" ? "o
 export function updateExercise(state) {
   if (app.mode === "server" && countedUnderWay() && app.exercise.relink) relinked(state);
   if (!state || !app.exercise || app.exercise.timer || state.exercise !== app.exercise.id) return;
-  const target = state.reps_target;
-  setText(el.count, `${state.reps_done} of ${target}`);
-  el.count.dataset.reps = String(state.reps_done);
+  const progress = showProgress(state.reps_done, state.dose || { reps: state.reps_target, sets: 1 });
   if (state.active && state.detail) { // what the count waits for (rest for the lead-in, a rep's return)
     setText(el.say, state.detail);
     // Said once per wait and per rep: two hints taking turns near a threshold are not said over and over.
@@ -244,7 +269,7 @@ export function updateExercise(state) {
     const peak = `${Math.round(last.peak_deg)}°`;
     if (last.counted) {
       el.say.textContent = `Rep ${last.number} counted: ${peak}, held ${last.hold_s.toFixed(1)} s.`;
-      say(String(state.reps_done));
+      say(progress.said);
     } else {
       const why = reasonWords(last.reasons);
       // With what each rep asks: "let go too soon" alone did not say how long to hold.

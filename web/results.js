@@ -31,6 +31,12 @@ function bandOf(which) {
 const BAND_WORDS = { below: ["low", "below normal"], within: ["in", "normal"], above: ["high", "above normal"],
   inconclusive: ["undecided", "cannot tell"] };
 
+/** Why a verdict cannot tell ("could be as low as 28.9°", assessment.wording.explain's ``cannot_tell``), under
+ * its "cannot tell": "32.6° ± 1.9°, cannot tell" inside 30–40° read as a contradiction. */
+function cannotTellWhy(td, why) {
+  if (why) td.appendChild(span("sub", why));
+}
+
 function cell(label, value, unc, band, verdict, reason) {
   const td = document.createElement("td");
   td.dataset.label = label;
@@ -61,6 +67,7 @@ export function renderResults(res) {
   const flagged = new Set(asym.flagged_measures || []);
   const verdicts = asym.verdicts || {};
   const threshold = (res.norms && res.norms.asymmetry_threshold_deg) ?? facts.norms.asymmetry_threshold_deg;
+  const words = res.words || {};
   ui.resultsBody.replaceChildren(...ROWS.map(([key, which]) => {
     const tr = document.createElement("tr");
     const th = document.createElement("th");
@@ -72,6 +79,7 @@ export function renderResults(res) {
       const s = res.sides[side] || {};
       const value = s[`${key}_deg`];
       const td = cell(SIDE_LABEL[side], value, s[`${key}_unc_deg`], bandOf(which), s[`${key}_band`], s.not_measurable);
+      if (s[`${key}_band`] === "inconclusive") cannotTellWhy(td, words.cannot_tell?.sides[side]?.[key]);
       const unconfirmed = key === "total_arc"
         ? s.internal_rotation_confirmed === false || s.external_rotation_confirmed === false
         : s[`${key}_confirmed`] === false;
@@ -102,7 +110,10 @@ export function renderResults(res) {
       // In words, as the PDF's "⚑ exceeds": the red alone is lost on a red-green colour-blind reader,
       // in Windows high contrast and to a screen reader.
       if (verdicts[key] === "exceeds") tdDiff.appendChild(span("sub flagged", `⚑ exceeds ${threshold}°`));
-      if (verdicts[key] === "inconclusive") tdDiff.appendChild(span("sub undecided", "cannot tell"));
+      if (verdicts[key] === "inconclusive") {
+        tdDiff.appendChild(span("sub undecided", "cannot tell"));
+        cannotTellWhy(tdDiff, words.cannot_tell?.asymmetry[key]);
+      }
       tdDiff.title = (res.words && res.words.asymmetry[key]) || "";
     }
     tr.append(tdDiff, tdPct);
@@ -119,6 +130,7 @@ export function renderResults(res) {
   if (res.words && res.words.not_measurable) notes.push(`Next time: ${res.words.not_measurable}`);
   const n = facts.norms;
   notes.push(`Reference ${res.norm_deg ?? n.norm_deg}° each way. Normal band: internal ${n.bands.internal[0]}–${n.bands.internal[1]}°, external ${n.bands.external[0]}–${n.bands.external[1]}°.`);
+  if (words.plus_minus) notes.push(words.plus_minus); // what the ± is, as the PDF and the CLI say it
   ui.resultsNotes.textContent = notes.join(" · ");
   resetSave();
   renderAdvice(res);

@@ -32,6 +32,7 @@ let lastKey = "";
 let lastHintAt = 0;
 let lastAdvice = "";
 let lastCount = null;
+let lastRun = null;
 
 /** The toggle keeps one name, "Voice", and says its state as pressed or not (a name that changed with
  * it, "Voice on" then "Voice off", had a screen reader say "Voice off, not pressed"); the "on"/"off"
@@ -92,6 +93,7 @@ export function speakGuide(prev, state, exercise = null) {
   const closed = verdicts.length > 0;
   if (changed) {
     lastCount = null;
+    lastRun = state.countdown_run;
     if (state.phase === "results") {
       say(state.results ? "Test finished. Your results are on the screen." : state.prompt, !closed);
     } else if (state.phase === "setup") {
@@ -106,9 +108,10 @@ export function speakGuide(prev, state, exercise = null) {
     return;
   }
   const now = performance.now();
-  // A check that only advises (a small camera picture) is said once on this page, after the set-up's first words.
+  // A check that only advises (a small camera picture) is said once on this page, after the set-up's first words;
+  // too few pictures a second after the set-up comes as such a check too, during the test.
   const advice = (state.checks || []).filter((c) => !c.ok && c.required === false).map((c) => c.hint).join(" ");
-  if (state.phase === "setup" && advice && advice !== lastAdvice) {
+  if (advice && advice !== lastAdvice) {
     lastAdvice = advice;
     say(advice, false);
   }
@@ -116,11 +119,21 @@ export function speakGuide(prev, state, exercise = null) {
     lastHintAt = now;
     say(state.detail, false);
   }
-  // Whole seconds of a countdown of two seconds or more (the calibration), read out.
+  // A new countdown of the calibration (the shins moved after it had counted): said why, in the guide's words,
+  // and its seconds read out afresh. Before, it said "1", and later "1" again, without a word between.
+  if (lastRun !== null && state.countdown_run > lastRun) {
+    say(state.detail, false);
+    lastCount = null;
+  }
+  lastRun = state.countdown_run;
+  // Whole seconds of a countdown of two seconds or more (the calibration), read out, each once per countdown:
+  // a still time trimmed by a few frames (1.0 s left, then 1.1 s, then 0.9 s) does not say "1" twice.
   if (state.countdown_s !== null && state.countdown_s !== undefined && state.hold_s >= 2) {
     const n = Math.ceil(state.countdown_s);
     if (n > 0 && lastCount !== null && n < lastCount) say(String(n), false);
-    lastCount = n;
+    if (lastCount === null || n < lastCount) lastCount = n;
+  } else {
+    lastCount = null; // no countdown on screen: the next one is read out whole
   }
 }
 

@@ -46,6 +46,7 @@ def test_live_exercise_counts_reps_refuses_compensation_and_times_holds(exercise
             assert abs(peak - plan.peak_deg) <= 1.0
     dose = load_catalogue().get(exercise_id).dose
     assert result["reps_target"] == dose.reps * dose.sets and result["direction"] == direction
+    assert state["dose"] == dose.to_dict()  # the page counts set by set, as the dose prescribes
 
 
 def test_a_new_guided_test_ends_the_exercise():

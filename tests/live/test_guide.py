@@ -12,12 +12,13 @@ import pytest
 from hiprom.assessment import load_norms
 from hiprom.assessment.result import FLAG_RULES
 from hiprom.assessment.trials import TrialTracker
+from hiprom.assessment.wording import NOBODY_IN_VIEW, frame_rate_advice
 from hiprom.demo import DEMO_TRIALS, HIKED_TRIAL, demo_recording
 from hiprom.kinematics import QualityFlag
 from hiprom.landmarks import LEGS, N_LANDMARKS, SIDES, Landmark
 from hiprom.live import recorder as recorder_module
 from hiprom.live.exercise import LiveExercise, camera_exercise
-from hiprom.live.guide import STEPS, Guide, GuideConfig, GuideInput
+from hiprom.live.guide import COUNT_AGAIN, STEPS, Guide, GuideConfig, GuideInput
 from hiprom.live.placement import setup_checks
 from hiprom.live.steps import TrialRecord
 from hiprom.live.processor import LiveProcessor
@@ -475,6 +476,28 @@ def test_shins_at_the_edge_of_rest_do_not_make_the_words_take_turns():
     assert states[20]["detail"].startswith("Hold still") and guide.phase == "trial"
 
 
+def test_a_calibration_countdown_that_goes_back_up_is_a_new_run_said_why():
+    """Still for 1.2 s (the page had said "1"), then one shin moved 6° (still at rest), then still: the
+    countdown went back to 2 s and the page said "1" again, without a word between. The guide now starts a
+    new run (``countdown_run``, with which the page reads out the seconds afresh) and says why; the pose
+    model's jitter within the still band is the same run."""
+    guide = Guide(GuideConfig(calibrate_s=2.0), calibrate=lambda: None)
+    guide.command("start")
+    guide.command("next")
+    t = np.arange(0, 1.2, 1 / 30)
+    jitter = np.zeros((t.size, 2))
+    jitter[::7, 0] = 3.0  # jitter within the still band
+    states = feed(guide, t, jitter)
+    assert {s["countdown_run"] for s in states} == {0}
+    t2 = np.arange(1.2, 5.0, 1 / 30)
+    moved = np.tile([6.0, 0.0], (t2.size, 1))
+    states = feed(guide, t2, moved)
+    runs = [s["countdown_run"] for s in states]
+    assert runs[0] == 1 and set(runs) == {1}, runs  # one new run, at the move
+    assert states[0]["detail"] == COUNT_AGAIN and states[0]["countdown_s"] > 1.5
+    assert states[-1]["phase"] == "trial"
+
+
 def one_frame(camera: Camera = Camera(), visibility: float = 0.99) -> np.ndarray:
     return seated_recording(np.zeros((1, 2)), camera=camera, visibility=visibility).image[0]
 
@@ -491,7 +514,7 @@ def one_frame(camera: Camera = Camera(), visibility: float = 0.99) -> np.ndarray
         (one_frame(Camera(roll_deg=8.0, yaw_deg=20.0, height_m=1.2)), set(), ""),
         (seated_recording(np.zeros((1, 2)), trunk_lean_deg=15.0).image[0], {"square"}, "Sit up straight"),
         (one_frame(visibility=0.2), {"legs"}, "Move the camera or chair"),
-        (np.full((33, 4), np.nan), {"person", "legs", "square", "distance"}, "Nobody in view"),
+        (np.full((33, 4), np.nan), {"person", "legs", "square", "distance"}, NOBODY_IN_VIEW),
     ],
     ids=["good", "too-far", "too-close", "tilted", "askew-laptop-to-the-side", "leaning", "legs-hidden", "nobody"],
 )
@@ -704,6 +727,25 @@ def test_a_small_picture_is_advised_on_and_the_test_still_moves_on():
     again = set_up((320, 240), 20_000.0)
     assert any(c["id"] == "picture" for st in again for c in st["checks"])
     assert setup_seconds(again) <= setup_seconds(large) + 0.2
+
+
+def test_pictures_that_slow_down_during_the_test_are_advised_on_once():
+    """The set-up said "Only about 2 pictures a second can be measured …" only at set-up: a computer that
+    slowed down in the trials (another program started) was told nothing, and its holds read "came back
+    too soon". The advice now comes once it happens, as the same check, and stays to the end of the test;
+    at 30 a second nothing is said."""
+    guide = Guide(GuideConfig(calibrate_s=2.0), calibrate=lambda: None)
+    guide.command("start")
+    guide.command("next")  # set-up skipped: nothing said of the frame rate yet
+    t = np.arange(0, 3, 1 / 30)
+    states = feed(guide, t, np.zeros((t.size, 2)))
+    assert guide.phase == "trial" and not any(s["checks"] for s in states)
+    slow = np.arange(3, 30, 0.5)  # 2 pictures a second from now on
+    states = feed(guide, slow, np.zeros((slow.size, 2)))
+    said = [s["checks"] for s in states if s["checks"]]
+    assert said and all(c == said[0] for c in said) and states[-1]["phase"] == "trial"
+    assert [(c["id"], c["hint"], c["required"]) for c in said[0]] == [("rate", frame_rate_advice(2.0), False)]
+    assert len(said) < len(states) - 10  # once the latest frames' median says so, not at the first slow frame
 
 
 def test_too_few_pictures_a_second_are_advised_on_and_the_test_still_moves_on():

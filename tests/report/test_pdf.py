@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hiprom.assessment.wording import MEASURE_LABELS
+from hiprom.assessment.wording import MEASURE_LABELS, PLUS_MINUS
 from hiprom.errors import HipromError
 from hiprom.landmarks import SIDES
 from hiprom.report import ReportData, export_json, render_html, render_pdf, write_pdf
@@ -259,6 +259,21 @@ def test_a_flagged_asymmetry_is_shown_with_its_measure(fixture_analysis: dict) -
     assert ("Asymmetry flagged</strong>: Total arc: the sides differ by more than 10° "
             "(the right side turns 12.3° further).") in html
     assert html.count("⚑ exceeds") == 1
+
+
+def test_a_figure_that_cannot_tell_says_why_and_what_the_plus_minus_is(fixture_analysis: dict, tmp_path: Path) -> None:
+    """32.6° ± 1.9° inside 30–40° read "cannot tell" beside a ± said to hold the true value two times in
+    three, and nothing said that the verdicts allow for twice it. The sentence now says what the figure could
+    be, in the page's words, and the note under the table what the ± is and what the verdicts allow for."""
+    need_poppler()
+    left = fixture_analysis["sides"]["left"]
+    left.update(internal_rotation_deg=32.6, internal_rotation_unc_deg=1.9, internal_rotation_band="inconclusive")
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(render_pdf(ReportData(analysis=fixture_analysis)))
+    text = squeeze(pdf_text(pdf, layout=False))
+    assert squeeze("Left internal rotation: cannot tell whether it is below the normal band (30–40°): measured 32.6°,"
+                   " it could be as low as 28.9° with measurement error; repeat the test.") in text
+    assert squeeze(PLUS_MINUS) in text
 
 
 def test_the_unconfirmed_legend_comes_only_with_a_marked_figure(fixture_analysis: dict) -> None:

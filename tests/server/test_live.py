@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from websockets.sync.client import connect
 
+from hiprom.assessment.wording import NOBODY_IN_VIEW
 from hiprom.recording import LandmarkRecording
 
 from .helpers import assert_frame_message, recv_json, recv_until, ws_url
@@ -214,6 +215,8 @@ def test_nobody_in_view_is_a_clear_state(live_server, tmp_path):
         with connect(ws_url(url, "/ws/live"), open_timeout=5) as ws:
             msg, _ = recv_until(ws, lambda m: m["status"]["code"] == "no_person", timeout=10)
     assert_frame_message(msg)
-    assert msg["status"]["level"] == "warn" and "No one in view" in msg["status"]["text"]
+    # One wording for one thing: the status and the set-up checklist said "No one" and "Nobody" in view.
+    assert msg["status"]["level"] == "warn" and msg["status"]["text"] == NOBODY_IN_VIEW
+    assert NOBODY_IN_VIEW.startswith("Nobody in view: ")
     assert msg["quality"]["person"] is False and msg["landmarks"] is None
     assert msg["sides"]["left"]["angle_deg"] is None and "no_person" in msg["sides"]["left"]["flags"]

@@ -61,7 +61,7 @@ def test_the_page_sends_its_camera_and_shows_the_servers_angles(launch, footage_
         page.wait_for_selector("#exercise:not([hidden])", timeout=15_000)
         page.wait_for_function("() => /^Rep 1 /.test(document.getElementById('exercise-say').textContent)",
                                timeout=60_000)
-        assert re.fullmatch(r"\d+ of 20", page.locator("#exercise-count").inner_text())
+        assert re.fullmatch(r"\d+ of 10", page.locator("#exercise-count").inner_text())  # 10 times, 2 sets
         page.locator("#btn-exercise-done").click()  # its record comes back over the same socket
         page.wait_for_function("() => /save the session first/.test(document.getElementById('exercise-say').textContent)",
                                timeout=30_000)
@@ -271,6 +271,7 @@ def test_a_lost_connection_says_the_test_stopped_and_the_exercise_goes_on_with_i
         # ... mid-rep 4 (the last message said a rep was under way): it was cut off, said, not silently lost.
         under_way = {"exercise": "chair_rotation_internal", "side": "right", "active": True, "counting": True,
                      "in_rep": True, "hold_s": 2.0, "hold_target_s": 3, "reps_done": 2, "reps_target": 20,
+                     "dose": {"hold_s": 3, "reps": 10, "sets": 2},
                      "direction": "internal", "detail": None, "last_rep": reps[-1], "result": None}
         # What the panel says once the close event has come (after close() returns), before the page reconnects
         # and says "Connection back" (0.5 s later): watched from before the close.
@@ -284,7 +285,7 @@ def test_a_lost_connection_says_the_test_stopped_and_the_exercise_goes_on_with_i
                         " is not counted. It goes on when the connection is back: do rep 4 again."), said
         page.wait_for_function("() => window.hiprom.spoken.some((s) => s.text.startsWith('Connection back.'))",
                                timeout=15_000)
-        page.wait_for_function("() => document.getElementById('exercise-count').textContent === '2 of 20'",
+        page.wait_for_function("() => document.getElementById('exercise-count').textContent === '2 of 10'",
                                timeout=15_000)  # started again on the new connection, with its reps
         spoken = page.evaluate("window.hiprom.spoken.map((s) => s.text)")
         assert "Connection lost. Rep 4 is not counted: do it again." in spoken, spoken

@@ -82,7 +82,22 @@ def test_test_suggestions_counted_exercise_retest_by_keyboard(launch, tmp_path):
         rec = stored[0]
         assert rec["exercise"].startswith("chair_rotation_") and rec["side"] in ("left", "right")
         assert len(rec["reps"]) >= 1 and len(rec["holds_s"]) == len(rec["peaks_deg"]) == len(rec["reps"])
-        assert f"{rec['reps_done']} of {rec['reps_target']}" == page.locator("#exercise-count").inner_text()
+        # Counted set by set, as the suggestion prescribes ("10 times, 2 sets"), with no "Done" beside the Done
+        # button: it read "Done 0 of 20".
+        done, dose = rec["reps_done"], rec["dose"]
+        line = page.locator(".exercise-count").inner_text()
+        number = min(dose["sets"], done // dose["reps"] + 1)
+        assert line.startswith(f"Set {number} of {dose['sets']}: ") and "Done" not in line, line
+        assert page.locator("#exercise-count").inner_text() == f"{done - (number - 1) * dose['reps']} of {dose['reps']}"
+        assert page.evaluate("import('/static/exercises.js').then((m) => [0, 9, 10, 20, 21].map("
+                             "(n) => m.setProgress(n, {reps: 10, sets: 2})))") == [
+            {"set": "Set 1 of 2:", "count": "0 of 10", "said": "0", "setEnded": False},
+            {"set": "Set 1 of 2:", "count": "9 of 10", "said": "9", "setEnded": False},
+            {"set": "Set 2 of 2:", "count": "0 of 10", "setEnded": True,
+             "said": "10. Set 1 of 2 finished: rest a moment, then set 2."},
+            {"set": "Set 2 of 2:", "count": "10 of 10", "said": "10", "setEnded": False},
+            {"set": "Set 2 of 2:", "count": "11 of 10", "said": "11", "setEnded": False},
+        ]
 
         body.press("t")  # test again
         page.wait_for_selector("#exercise", state="hidden", timeout=15_000)
@@ -144,7 +159,7 @@ def test_a_counted_exercise_outlives_a_server_restart_and_done_ends_it(launch, t
         page.goto(url + "/")
         page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
         page.evaluate("import('/static/exercises.js').then((m) => m.startCounted('chair_rotation_external', 'left'))")
-        page.wait_for_function("() => document.getElementById('exercise-count').textContent === '0 of 20'",
+        page.wait_for_function("() => document.getElementById('exercise-count').textContent === '0 of 10'",
                                timeout=30_000)
         page.evaluate("(rep) => import('/static/state.js').then((m) => m.app.exercise.reps.push(rep))", KEPT_REP)
     port = int(url.rsplit(":", 1)[1])
@@ -210,7 +225,7 @@ def test_a_new_test_lends_no_earlier_session_its_exercises_or_its_re_test(launch
         ann = page.evaluate(SAVE, "P-ANN")
         page.evaluate(SHOW, [results[1], fixture_analysis])  # Bob's test, not saved
         page.evaluate("import('/static/exercises.js').then((m) => m.startCounted('chair_rotation_external', 'left'))")
-        page.wait_for_function("() => document.getElementById('exercise-count').textContent === '0 of 20'",
+        page.wait_for_function("() => document.getElementById('exercise-count').textContent === '0 of 10'",
                                timeout=30_000)
         page.locator("body").press("Enter")  # done
         page.wait_for_function("() => / done, /.test(document.getElementById('exercise-say').textContent)",

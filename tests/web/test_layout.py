@@ -145,7 +145,7 @@ def test_the_voice_toggle_is_remembered_and_silences_the_guide(launch, demo_url)
 HOLDING = """() => /^hold /.test(document.getElementById('exercise-hold').textContent)"""
 # What a person sitting back from the screen watches during an exercise, without scrolling: the count and
 # the hold, what to do, Done, both dials and the exercised leg's angle.
-EXERCISE_IN_VIEW = ["#exercise-count", "#exercise-hold", "#exercise-say", "#btn-exercise-done", ".side .dial",
+EXERCISE_IN_VIEW = ["#exercise-set", "#exercise-count", "#exercise-hold", "#exercise-say", "#btn-exercise-done", ".side .dial",
                     "#angle-right"]
 
 

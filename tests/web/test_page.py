@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hiprom.assessment.wording import MEASURE_LABELS
+from hiprom.assessment.wording import MEASURE_LABELS, PLUS_MINUS, frame_rate_advice
 from hiprom.landmarks import SIDES
 from hiprom.report.paper import PAPERS
 from hiprom.server.runner import serve_in_thread
@@ -129,6 +129,8 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
     for i, key in enumerate(("internal_rotation", "external_rotation", "total_arc")):  # the difference's cell:
         diff = rows.nth(i).locator("td").nth(len(SIDES)).inner_text()  # a side's cell may say it of its band
         assert ("cannot tell" in diff) == (verdicts[key] == "inconclusive"), (key, diff, verdicts)
+        # ... and why, beside a ± of one standard uncertainty ("could be as much as 12.9°": the verdicts allow for twice it).
+        assert (re.search(r"\ncould be as much as \d+\.\d°$", diff) is not None) == (verdicts[key] == "inconclusive"), diff
     asym = page.evaluate("import('/static/state.js').then((m) => m.app.last.results.asymmetry)")
     for i, key in enumerate(("internal_rotation", "external_rotation", "total_arc")):
         assert f"{asym[f'{key}_pct']:.1f}%" in rows.nth(i).inner_text()  # the PDF's and the CSV's figure
@@ -143,6 +145,7 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
     heard = page.locator("#steps").aria_snapshot()  # a screen reader hears the steps in words, not "R IR ✓✓"
     assert re.search(r"Right internal rotation, \d counted", heard) and "R IR" not in heard, heard
     notes = page.locator("#results-notes").inner_text()  # why, in the words of the PDF and the CLI
+    assert PLUS_MINUS in notes  # what the ± is, as the PDF and the CLI say it
     assert "pelvis" not in notes, notes
     if "✗" in steps:  # the hiked trial refused (a loaded runner may miss that hold, or see the hike once more)
         assert re.search(r"Right leg: hip lifted off the seat in (1 trial|\d+ trials), which did not count\.", notes), notes
@@ -392,3 +395,51 @@ def test_with_a_second_tab_open_only_the_tab_used_last_speaks(page):
     page.wait_for_function(f"() => window.hiprom.spoken.length > {before + 1}", timeout=20_000)
     assert second.evaluate("window.hiprom.spoken.length") == quiet
     second.close()
+
+
+COUNTDOWN = """async (seq) => {
+  const { speakGuide } = await import('/static/speech.js');
+  const base = {phase: 'calibrate', step_index: null, sub: '', steps: [], trial_seq: 0, checks: [], hold_s: 2};
+  const before = window.hiprom.spoken.length;
+  let prev = {...base, phase: 'setup', countdown_s: null, countdown_run: 0, detail: ''};
+  for (const [countdown_s, countdown_run, detail] of seq) {  // in one task: no message of the server between
+    const state = {...base, countdown_s, countdown_run, detail};
+    speakGuide(prev, state);
+    prev = state;
+  }
+  return window.hiprom.spoken.slice(before).map((s) => s.text);
+}"""
+
+
+def test_the_calibration_countdown_says_each_second_once_and_why_it_starts_again(page):
+    """The calibration said "1", "1" and "1": once as it counted, again when a frame trimmed its still
+    time (1.0 s left, then 1.1 s), and once more when the shins moved and it started again, with no word
+    between. The guide's states, as it sends them, now read "1", why it starts again, "1"."""
+    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 0", timeout=30_000)
+    again = "You moved: keep still, the count starts again."
+    seq = [[1.97, 0, "Hold still"], [1.5, 0, "Hold still"], [0.95, 0, "Hold still"], [1.1, 0, "Hold still"],
+           [0.9, 0, "Hold still"], [None, 0, "Hold still"], [1.9, 1, again], [1.4, 1, "Hold still"],
+           [0.9, 1, "Hold still"]]
+    assert page.evaluate(COUNTDOWN, seq) == ["Sit still, shins straight down, for the calibration.", "1", again, "1"]
+
+
+def test_pictures_slowing_down_in_the_trials_are_said_once(page):
+    """Too few pictures a second were said only at set-up: a slowdown during the trials was not. The guide
+    now sends it as the set-up's advice check, in the trials too, and the page says it once."""
+    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 0", timeout=30_000)
+    advice = frame_rate_advice(2.0)
+    rate = {"id": "rate", "label": "5 pictures a second or more", "ok": False, "hint": advice, "required": False}
+    said = page.evaluate("""async ([rate]) => {
+      const { speakGuide } = await import('/static/speech.js');
+      const trial = {phase: 'trial', step_index: 0, sub: 'move', steps: [], trial_seq: 0, hold_s: null,
+                     countdown_s: null, countdown_run: 0, detail: '', prompt: 'Right leg: turn your foot'};
+      const before = window.hiprom.spoken.length;
+      let prev = {...trial, checks: []};
+      for (const checks of [[], [rate], [rate], [rate]]) {  // in one task: no message of the server between
+        const state = {...trial, checks};
+        speakGuide(prev, state);
+        prev = state;
+      }
+      return window.hiprom.spoken.slice(before).map((s) => s.text);
+    }""", [rate])
+    assert said == ["Right leg: turn your foot", advice], said  # the step's prompt, then the advice once

@@ -171,12 +171,13 @@ def test_after_an_exercise_esc_goes_back_to_the_results(results_page):
     assert page.locator("#advice-list button").count() >= 2
     timed = page.locator("#advice-list li", has=page.locator("button", has_text="Timer")).first
     dose = re.search(r"(\d+) times, (\d+) sets?", timed.locator(".dose").inner_text())
-    # Its own count ("0 of 3"), not the one the counted exercise left ("0 of 20"), as its dose says: read when its
+    # Its own count ("0 of 3"), not the one the counted exercise left ("0 of 10"), as its dose says: read when its
     # first hold's countdown shows (a 3 s hold counts its first rep 2 s later).
     watch(page, "counting down", "/s left/.test(document.getElementById('exercise-hold').textContent)",
           "document.getElementById('exercise-count').textContent")
     timed.locator("button").click()  # a timed one, ended half-way
-    assert seen(page, "counting down") == f"0 of {int(dose[1]) * int(dose[2])}"
+    assert seen(page, "counting down") == f"0 of {int(dose[1])}"  # set by set, as prescribed
+    assert page.locator("#exercise-set").inner_text() == ("" if dose[2] == "1" else f"Set 1 of {dose[2]}:")
     page.keyboard.press("Enter")
     page.wait_for_selector("#btn-exercise-back:not([hidden])", timeout=15_000)
     assert page.locator("#exercise-hold").inner_text() == ""  # no countdown left standing

@@ -7,6 +7,8 @@ exports and (through the server) the page say the same thing:
   ``exceeds`` / ``inconclusive``, see ``summary.difference_verdict``);
 - :func:`overall_asymmetry`: the three comparisons as one answer (the page's
   badge, the PDF's plain paragraph and its flag box);
+- :data:`PLUS_MINUS`: what the ± after a figure is, and :func:`could_be_as_low` / :func:`could_be_as_much`,
+  why a verdict "cannot tell" (the verdicts allow for about twice the ±: ``summary.Z95``);
 - :func:`band_sentence`: one figure against its reference band, and :func:`below_words`,
   how a figure under the band is said to lie in a reason ("possibly below" when it cannot tell);
 - :func:`camera_sentence`: where the camera stood;
@@ -15,6 +17,7 @@ exports and (through the server) the page say the same thing:
 - :func:`picture_note`: the quality note of a picture smaller than that range's,
   and :func:`picture_advice`, what the live guide's set-up step says about it;
 - :func:`frame_rate_advice`: what the set-up step says when too few pictures a second are measured;
+- :data:`NOBODY_IN_VIEW`: what the live status and the set-up checklist say when no one is seen;
 - :func:`side_notes` / :func:`quality_notes`: a result's quality notes as sentences
   ("Right leg: hip lifted off the seat in 1 trial, which did not count."), those
   saved by earlier versions ("right: hip lifted off the seat during 1 trial") too;
@@ -29,7 +32,7 @@ import re
 from typing import Any
 
 from hiprom.assessment.reasons import REASON_WORDS, not_measurable_advice, reason_words
-from hiprom.assessment.summary import asymmetry_verdicts, band_verdict
+from hiprom.assessment.summary import Z95, asymmetry_verdicts, band_verdict
 from hiprom.landmarks import SIDES
 from hiprom.rounding import counted, percent, shown
 
@@ -88,10 +91,30 @@ def cannot_tell(threshold: str) -> str:
     return f"cannot tell whether the sides differ by more than {threshold}"
 
 
+PLUS_MINUS = ("± is the standard uncertainty, the likely measurement error: the true value lies within it about "
+              "two times in three, and within twice it 19 times in 20. The band and left/right verdicts allow for "
+              "twice it: \"cannot tell\" means that, allowing for it, the figure could lie on either side of the line.")
+"""What the ± is, in the PDF's and the CLI's notes under their tables and the page's under its own: a figure
+"32.6° ± 1.9°" inside the 30–40° band read "cannot tell" with nothing to say that the verdicts allow for
+1.96 × the ± (28.9° is below 30°)."""
+
+
+def could_be_as_low(value_deg: float, unc_deg: float) -> str:
+    """Why a figure ``value_deg`` +- ``unc_deg`` (1 SD) near its band's low end "cannot tell": the low end
+    of its 95 % interval (``summary.band_verdict``), "could be as low as 28.9°"."""
+    return f"could be as low as {degrees(value_deg - Z95 * unc_deg)}"
+
+
+def could_be_as_much(diff_deg: float, unc_deg: float) -> str:
+    """Why a left/right difference ``diff_deg`` +- ``unc_deg`` (1 SD) "cannot tell": the far end of its 95 %
+    interval (``summary.difference_verdict``), "could be as much as 12.9°"."""
+    return f"could be as much as {degrees(abs(diff_deg) + Z95 * unc_deg)}"
+
+
 def asymmetry_sentence(measure: str, verdict: str | None, diff_deg: float | None, threshold_deg: float,
-                       neither: bool = False) -> str:
-    """One sentence for a left/right comparison of ``measure`` (``left - right`` = ``diff_deg``);
-    ``neither``: no side's figure was measured (else one side's, when there is no difference)."""
+                       neither: bool = False, unc_deg: float | None = None) -> str:
+    """One sentence for a left/right comparison of ``measure`` (``left - right`` = ``diff_deg``, +- ``unc_deg``,
+    1 SD, when known); ``neither``: no side's figure was measured (else one side's, when there is no difference)."""
     name = NAMES[measure][:1].upper() + NAMES[measure][1:]
     t = f"{threshold_deg:g}{DEG}"
     if verdict is None or diff_deg is None:
@@ -103,7 +126,8 @@ def asymmetry_sentence(measure: str, verdict: str | None, diff_deg: float | None
                 f"(the {larger} side turns {degrees(abs(diff_deg))} further).")
     if verdict == "within":
         return f"{name}: the sides differ by less than {t}."
-    return f"{name}: {cannot_tell(t)} (measured {degrees(abs(diff_deg))}); repeat the test."
+    why = f", and {could_be_as_much(diff_deg, unc_deg)} with measurement error" if unc_deg else ""
+    return f"{name}: {cannot_tell(t)} (measured {degrees(abs(diff_deg))}{why}); repeat the test."
 
 
 def overall_asymmetry(result: dict[str, Any]) -> dict[str, Any]:
@@ -143,8 +167,10 @@ def overall_asymmetry(result: dict[str, Any]) -> dict[str, Any]:
     return {"kind": kind, "partial": partial, "badge": badge, "sentence": sentence}
 
 
-def band_sentence(side: str, direction: str, verdict: str | None, band: tuple[float, float]) -> str:
-    """One sentence for a side's ``direction`` ("internal"/"external") figure against its normal ``band``."""
+def band_sentence(side: str, direction: str, verdict: str | None, band: tuple[float, float],
+                  value_deg: float | None = None, unc_deg: float | None = None) -> str:
+    """One sentence for a side's ``direction`` ("internal"/"external") figure (``value_deg`` +- ``unc_deg``,
+    1 SD, when known: what it could be is said when the verdict cannot tell) against its normal ``band``."""
     name = NAMES[f"{direction}_rotation"]
     normal = f"the normal band ({band[0]:g}–{band[1]:g}{DEG})"
     if verdict is None:
@@ -153,7 +179,9 @@ def band_sentence(side: str, direction: str, verdict: str | None, band: tuple[fl
         "below": f"below {normal}",
         "within": f"within {normal}",
         "above": f"above {normal}",
-        "inconclusive": f"cannot tell whether it is below {normal}; repeat the test",
+        "inconclusive": f"cannot tell whether it is below {normal}"
+                        + (f": measured {degrees(value_deg)}, it {could_be_as_low(value_deg, unc_deg)} with "
+                           "measurement error" if value_deg is not None and unc_deg else "") + "; repeat the test",
     }[verdict]
     return f"{side.capitalize()} {name}: {text}."
 
@@ -192,6 +220,12 @@ def camera_advice(yaw_deg: float | None, height_m: float | None, distance_m: flo
         elif distance_m > VALIDATED_DISTANCE_M[1] * (1 + DISTANCE_MARGIN):  # type: ignore[operator]
             advice.append("You are too far away: move the chair closer to the camera.")
     return advice
+
+
+NOBODY_IN_VIEW = (f"{REASON_WORDS['no_person'][:1].upper()}{REASON_WORDS['no_person'][1:]}: "
+                  "sit facing the camera with both knees and feet in the picture.")
+"""What the live status line and the set-up checklist both say when no one is seen, in the reason's own
+words ("nobody in view"): the status said "No one in view" beside the checklist's "Nobody in view"."""
 
 
 def picture_note(size_wh: tuple[int, int]) -> str | None:
@@ -368,11 +402,32 @@ def quality_notes(result: dict[str, Any], in_report: bool = False, reasons_said:
     return [n for n in notes if n not in said and not (in_report and _SAID_IN_A_REPORT.fullmatch(n))]
 
 
+def _cannot_tell(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Why each verdict of ``result`` that cannot tell does not: a side's figure against its band ("could be
+    as low as 28.9°", :func:`could_be_as_low`), a left/right difference against the threshold ("could be as
+    much as 12.9°"); the page shows it under its "cannot tell". Only verdicts that cannot tell are given."""
+    sides = result.get("sides") or {}
+    out: dict[str, dict[str, Any]] = {"sides": {}, "asymmetry": {}}
+    for side in SIDES:
+        figures = sides.get(side) or {}
+        for m in NAMES:
+            value, unc = figures.get(f"{m}_deg"), figures.get(f"{m}_unc_deg")
+            if figures.get(f"{m}_band") == "inconclusive" and value is not None and unc:
+                out["sides"].setdefault(side, {})[m] = could_be_as_low(float(value), float(unc))
+    asym = result.get("asymmetry") or {}
+    for m, verdict in asymmetry_verdicts(asym).items():
+        diff, unc = asym.get(f"{m}_deg"), asym.get(f"{m}_unc_deg")
+        if verdict == "inconclusive" and diff is not None and unc:
+            out["asymmetry"][m] = could_be_as_much(float(diff), float(unc))
+    return out
+
+
 def explain(result: dict[str, Any]) -> dict[str, Any]:
     """Every sentence of one ``hiprom.analysis/1`` result, for the page, PDF and exports.
 
     Returns ``{"asymmetry": {measure: sentence}, "overall": overall_asymmetry(result),
-    "bands": {side: {direction: sentence}},
+    "cannot_tell": {"sides": {side: {measure: why}}, "asymmetry": {measure: why}}`` (:func:`_cannot_tell`),
+    "plus_minus": PLUS_MINUS, "bands": {side: {direction: sentence}},
     "camera": [advice...], "camera_position": sentence or None, "not_measurable": advice,
     "notes": quality_notes(result)}``, ``not_measurable`` what to film differently when the result, or a
     side, could not be measured ("" when all was).
@@ -388,12 +443,17 @@ def explain(result: dict[str, Any]) -> dict[str, Any]:
     return {
         "asymmetry": {
             m: asymmetry_sentence(m, verdicts.get(m), asym.get(f"{m}_deg"), threshold,
-                                  neither=all((sides.get(s) or {}).get(f"{m}_deg") is None for s in SIDES))
+                                  neither=all((sides.get(s) or {}).get(f"{m}_deg") is None for s in SIDES),
+                                  unc_deg=asym.get(f"{m}_unc_deg"))
             for m in NAMES
         },
         "overall": overall_asymmetry(result),
+        "cannot_tell": _cannot_tell(result),
+        "plus_minus": PLUS_MINUS,
         "bands": {
-            side: {d: band_sentence(side, d, _band(sides.get(side) or {}, d, bands[d]), bands[d])
+            side: {d: band_sentence(side, d, _band(sides.get(side) or {}, d, bands[d]), bands[d],
+                                    (sides.get(side) or {}).get(f"{d}_rotation_deg"),
+                                    (sides.get(side) or {}).get(f"{d}_rotation_unc_deg"))
                    for d in ("internal", "external")}
             for side in SIDES
         },

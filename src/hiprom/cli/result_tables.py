@@ -88,11 +88,11 @@ def figure_tables(fig: dict[str, Any]) -> list[RenderableType]:
     band_i, band_e = fig["bands"]["internal"], fig["bands"]["external"]
     mdc = fig["mdc_deg"]
     out.append(Text(
-        f"± is the standard uncertainty (the true value lies within it about two times in three). % of ref. "
+        f"{wording.PLUS_MINUS} % of ref. "
         f"compares with the reference {fmt(fig['norm_deg'], 0)}° per direction ({fmt(fig['arc_norm_deg'], 0)}° "
         f"total arc); the normal band of healthy hips is IR {fmt(band_i[0], 0)}–{fmt(band_i[1], 0)}°, "
         f"ER {fmt(band_e[0], 0)}–{fmt(band_e[1], 0)}°. Left − right is flagged when it exceeds "
-        f"{fmt(threshold, 0)}° beyond its ±; a difference under the minimal detectable change "
+        f"{fmt(threshold, 0)}° by more than twice its ±; a difference under the minimal detectable change "
         f"({fmt(mdc[0], 0)}–{fmt(mdc[1], 0)}°) may be measurement error.", style="dim"))
     out += [verdict_cell(Text(row["sentence"]), row["verdict"], mark=False) for row in rows]  # the PDF's words
     return out

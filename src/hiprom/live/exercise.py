@@ -167,7 +167,8 @@ class LiveExercise:
         return self.result
 
     def state(self) -> dict[str, Any]:
-        """What the page shows and says: name, side, dose, count, running hold, last rep, record when done."""
+        """What the page shows and says: name, side, dose (``{"hold_s", "reps", "sets"}``: the page counts
+        the reps of each set as it prescribes them), count, running hold, last rep, record when done."""
         dose = self.exercise.dose
         return {
             "exercise": self.exercise.id,
@@ -176,6 +177,7 @@ class LiveExercise:
             "active": self.active,
             "counting": self.counting,
             "detail": self._detail(),
+            "dose": dose.to_dict(),
             "reps_target": dose.reps * dose.sets,
             **self.counter.status(self._t_s),
             "result": self.result,

@@ -18,7 +18,8 @@ Phases, in order::
   validated size, or fewer pictures measured a second than trials are timed
   from (``assessment.wording.picture_advice``, ``frame_rate_advice``), is advised
   on but does not stop the test: the first time, the set-up then holds
-  ``advice_s`` seconds, time to read it.
+  ``advice_s`` seconds, time to read it. Pictures that slow down later, during
+  the calibration or the trials, are advised on once, as the same check.
 - **calibrate**: both shins still (and vertical) for ``calibrate_s`` seconds,
   then ``calibrate()`` is called (``LiveMeter.calibrate``).
 - **trial**: each side and direction in ``STEPS`` order. Within a step:
@@ -58,7 +59,7 @@ from hiprom.assessment.trials import Trial, frame_interval_s, frames_seen_s
 from hiprom.errors import HipromError
 from hiprom.kinematics.neutral import REST_MAX_DEG, REST_STILL_DEG
 from hiprom.landmarks import SIDES
-from hiprom.live.placement import setup_checks
+from hiprom.live.placement import rate_check, setup_checks
 from hiprom.live.steps import StepRecord, TrialRecord
 
 STEPS: tuple[tuple[str, str], ...] = (
@@ -79,6 +80,9 @@ _FOOT_WAY = {"internal": "outward, away from the other leg", "external": "inward
 _CAMERA_PENDING = "Good. Keep still: checking where the camera stands."
 HOLD_STILL = "Hold still: shins vertical, feet flat."
 """Said while both shins rest but have not stayed still long enough to take the neutral."""
+COUNT_AGAIN = "You moved: keep still, the count starts again."
+"""Said when the calibration's countdown goes back up (``countdown_run``): it had counted down to "1",
+the shins moved and it said "1" again, without a word on why."""
 BOTH_LEGS = (0, 1)
 """The legs (indices into ``SIDES``) whose rest the guided test's neutral is taken from."""
 
@@ -114,6 +118,7 @@ class GuideConfig:
     max_tilt_deg: float = 10.0  # the trunk's lean from square to the hips' line, in the picture
     max_roll_deg: float = 12.0  # camera roll read from the resting shanks: 8 deg validated, + their perspective tilt
     word_change_s: float = 0.5  # calibration: what to do is changed once the new state has lasted this long
+    restart_s: float = 0.5  # calibration: the still time losing this much is a new countdown (COUNT_AGAIN)
 
 
 def rest_hint(angle_deg: np.ndarray, cfg: GuideConfig, legs: tuple[int, ...] = BOTH_LEGS) -> str | None:
@@ -181,6 +186,7 @@ class Guide:
         self.tick_seq = 0  # +1 each time a trial counts; the page plays a tick
         self.trial_seq = 0  # +1 each time a trial closes; the page says its verdict (``last_trial``) then
         self.version = 0  # +1 on every phase change (start, cancel...)
+        self.countdown_run = 0  # +1 at each new countdown of the calibration (it went back up: _count_from)
         self._advised: set[str] = set()  # advice already given its long hold: a re-test is not held again
         self._recent_t: deque[float] = deque(maxlen=RECENT_FRAMES)  # the latest frames' times, s
         self._reset("idle")
@@ -254,6 +260,9 @@ class Guide:
         t_s = inp.t_ms / 1000.0
         self.t_s = t_s
         self._recent_t.append(t_s)
+        if self.active and not self._rate_advised and len(self._recent_t) == self._recent_t.maxlen:
+            self._rate = rate_check(1.0 / self.frame_interval_s)  # slowed down since the set-up: said once
+            self._rate_advised = self._rate is not None
         if self.phase == "setup":
             self._update_setup(inp, t_s)
         elif self.phase == "calibrate":
@@ -263,6 +272,7 @@ class Guide:
 
     def _update_setup(self, inp: GuideInput, t_s: float) -> None:
         self.checks = setup_checks(inp, self.cfg, 1.0 / self.frame_interval_s)
+        self._rate_advised = any(c["id"] == "rate" for c in self.checks)  # said at set-up: not again
         advice = [c["hint"] for c in self.checks if not c["ok"] and not c["required"]]
         if all(c["ok"] for c in self.checks if c["required"]):
             self._since.append(t_s)
@@ -293,6 +303,7 @@ class Guide:
         if hint is not None:
             self._window.clear()
             self.countdown_s = None
+            self._count_from(0.0, t_s)
             return
         self._window.append((t_s, a.copy()))
         # Keep the run of frames over which both shins stayed within the band.
@@ -301,9 +312,21 @@ class Guide:
             self._window.pop(0)
             vals = vals[1:]
         held = frames_seen_s([t for t, _ in self._window], self.frame_interval_s)
+        self._count_from(held, t_s)
         self.countdown_s = max(0.0, self.cfg.calibrate_s - held)
         if held >= self.cfg.calibrate_s:
             self._do_calibrate()
+
+    def _count_from(self, held_s: float, t_s: float) -> None:
+        """Note the calibration's still time ``held_s``: once it drops ``restart_s`` below the most this
+        countdown reached, a new countdown starts (``countdown_run`` + 1), said in words (COUNT_AGAIN). The
+        page reads out its whole seconds once per run; the run tells it that a "1" said may come again."""
+        if held_s <= self._held_most - self.cfg.restart_s:
+            self.countdown_run += 1
+            self._held_most = 0.0
+            self.detail = COUNT_AGAIN
+            self._wanted = (self._wanted[0], t_s)  # the words asked for show again after word_change_s
+        self._held_most = max(self._held_most, held_s)
 
     def _say_calibrate(self, words: str, t_s: float) -> None:
         """Show what to do during the calibration: the first words at once, a change only once it has
@@ -321,6 +344,7 @@ class Guide:
                 self._calibrate()
             except HipromError as exc:  # e.g. no recent frame shows both legs
                 self._window.clear()
+                self._held_most = 0.0  # its countdown starts again, though nobody moved
                 self.countdown_s = None
                 self.detail = f"Calibration failed: {exc}"
                 return
@@ -453,6 +477,8 @@ class Guide:
         self.error = ""
         self.calibrated = False
         self.checks: list[dict] = []
+        self._rate: dict | None = None  # the frame-rate advice given after the set-up (a check), shown to the end
+        self._rate_advised = False  # this test has advised on the frame rate (set-up or later)
         self.last_trial = ""
         self.t_s = 0.0
         self._enter(phase)
@@ -464,6 +490,7 @@ class Guide:
         self._since: list[float] = []  # set-up: the times of the frames since the checks all held
         self._window: list[tuple[float, np.ndarray]] = []
         self._wanted: tuple[str, float] = ("", 0.0)  # calibration: the words the frames ask for, and since when
+        self._held_most = 0.0  # calibration: the most still time this countdown reached, s
         self._hold: list[tuple[float, float]] = []
         self._low_frames = 0
         self._back: list[float] = []  # return: the times of the frames back at neutral since
@@ -508,13 +535,14 @@ class Guide:
             "prompt": self.prompt,
             "detail": self.detail,
             "countdown_s": None if self.countdown_s is None else round(self.countdown_s, 1),
+            "countdown_run": self.countdown_run,
             "hold_s": self.cfg.hold_s if self.sub == "hold" else (
                 self.cfg.calibrate_s if self.phase == "calibrate" else self._setup_hold_s if self.phase == "setup" else None
             ),
             "step_index": self.step_index if step else None,
             "step": None if step is None else {"side": step.side, "direction": step.direction, "label": step.label},
             "current_deg": self.current_deg,
-            "checks": self.checks if self.phase == "setup" else [],
+            "checks": self.checks if self.phase == "setup" else [self._rate] if self.active and self._rate else [],
             "calibrated": self.calibrated,
             "steps": [s.as_dict() for s in self.steps],
             "tick_seq": self.tick_seq,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hiprom.assessment.wording import (
+    NOBODY_IN_VIEW,
     VALIDATED_MIN_FPS,
     camera_advice,
     frame_rate_advice,
@@ -39,11 +40,21 @@ def setup_checks(inp: GuideInput, cfg: GuideConfig, fps: float = math.inf) -> li
     if advice:
         checks.append({"id": "picture", "label": "Camera picture 640×480 or more", "ok": False, "hint": advice,
                        "required": False})
-    advice = frame_rate_advice(fps)
-    if advice:
-        checks.append({"id": "rate", "label": f"{VALIDATED_MIN_FPS:g} pictures a second or more", "ok": False,
-                       "hint": advice, "required": False})
+    rate = rate_check(fps)
+    if rate:
+        checks.append(rate)
     return checks
+
+
+def rate_check(fps: float) -> dict | None:
+    """The advice of too few pictures measured a second (``fps``) as a check that does not stop the test
+    (:func:`~hiprom.assessment.wording.frame_rate_advice`), else None: at set-up, and once in a test that
+    slowed down after it (the guide)."""
+    advice = frame_rate_advice(fps)
+    if not advice:
+        return None
+    return {"id": "rate", "label": f"{VALIDATED_MIN_FPS:g} pictures a second or more", "ok": False,
+            "hint": advice, "required": False}
 
 
 def _placement_checks(inp: GuideInput, cfg: GuideConfig) -> list[dict]:
@@ -55,7 +66,7 @@ def _placement_checks(inp: GuideInput, cfg: GuideConfig) -> list[dict]:
         checks.append({"id": cid, "label": label, "ok": bool(ok), "hint": "" if ok else hint, "required": True})
 
     if img is None or not np.isfinite(img[Landmark.LEFT_HIP, 0]):
-        add("person", "One person in view", False, "Nobody in view: sit facing the camera.")
+        add("person", "One person in view", False, NOBODY_IN_VIEW)
         add("legs", "Knees and ankles in view", False, "Knees and feet must be visible.")
         add("square", "Sitting square to the camera", False, "Sit facing the camera.")
         add("distance", "Distance to the camera", False, "Sit where the camera sees you from shoulders to feet.")

@@ -29,6 +29,7 @@ import numpy as np
 
 from hiprom.assessment import Norms, load_norms
 from hiprom.assessment.reasons import reason_words
+from hiprom.assessment.wording import NOBODY_IN_VIEW
 from hiprom.assessment.trials import frames_seen_s
 from hiprom.errors import HipromError
 from hiprom.kinematics import METHODS, LiveMeter, flag_names
@@ -429,7 +430,7 @@ def frame_status(person: bool, n_people: int, flags: tuple[list[str], ...], angl
     """One clear sentence about the current frame; ``turned``: what to do about a picture upside down
     or on its side (:func:`hiprom.live.placement.picture_turned`)."""
     if not person:
-        return Status("no_person", "warn", "No one in view: sit facing the camera with both knees and feet in the picture.")
+        return Status("no_person", "warn", NOBODY_IN_VIEW)
     if turned is not None:
         return Status("picture_turned", "warn", turned)
     if n_people > 1:

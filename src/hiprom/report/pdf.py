@@ -20,7 +20,7 @@ import jinja2
 
 from hiprom import __version__
 from hiprom.assessment.reasons import reason_words
-from hiprom.assessment.wording import quality_notes
+from hiprom.assessment.wording import PLUS_MINUS, quality_notes
 from hiprom.atomic import atomic_write
 from hiprom.errors import ConfigError, InputError, missing_extra
 from hiprom.kinematics import COMPENSATION, flag_names
@@ -216,6 +216,7 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "flags_on_counted": any(t.get("valid") and t.get("flags") for t in fig["trials"]),
         "unconfirmed_note": UNCONFIRMED_NOTE,
         "within_mdc_words": WITHIN_MDC,
+        "plus_minus": PLUS_MINUS,
         "more_trials": max(0, len(fig["trials"]) - limit["trials"]),
         "invalid_trials": invalid[: limit["invalid_trials"]],
         "more_invalid": max(0, len(invalid) - limit["invalid_trials"]),
