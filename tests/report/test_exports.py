@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ from hiprom.report import EXPORT_SCHEMA, ReportData, csv_text, export_json, writ
 from hiprom.report.exports import csv_paths
 from hiprom.report.figures import rnd
 from hiprom.store import Store
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _rows(text: str) -> list[dict[str, str]]:
@@ -129,6 +132,15 @@ def test_bad_analysis_files_are_input_errors(tmp_path: Path, content: str, match
         ReportData.from_file(path)
     with pytest.raises(InputError, match="no such file"):
         ReportData.from_file(tmp_path / "missing.json")
+
+
+def test_a_recording_given_for_a_report_says_what_to_give(tmp_path: Path) -> None:
+    """`hiprom report demo.landmarks.npz` said only "not a readable JSON file ('utf-8' codec can't decode …)":
+    it says what a report is made from."""
+    recording = tmp_path / "demo.landmarks.npz"
+    shutil.copy(REPO / "samples" / "demo_seated_test.landmarks.npz", recording)
+    with pytest.raises(InputError, match=r"not a readable JSON file .*; give a session number or an analysis JSON"):
+        ReportData.from_file(recording)
 
 
 def test_an_export_of_a_subjects_visits_reads_the_clinics_mdc_once(store: Store, fixture_analysis: dict) -> None:

@@ -157,7 +157,7 @@ def read_json_file(path: str | Path, what: str = "a session number or an analysi
     try:
         data = json.loads(p.read_text(encoding="utf-8"), parse_constant=_not_json)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{p}: not a readable JSON file ({exc})") from None
+        raise InputError(f"{p}: not a readable JSON file ({exc}); give {what}") from None
     except ValueError as exc:
         raise InputError(f"{p}: not a JSON file: {exc}") from None
     return data
