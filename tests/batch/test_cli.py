@@ -44,6 +44,18 @@ def test_any_failed_input_exits_1_with_the_summary_path(recordings: Path, tmp_pa
     assert row["status"] == "failed" and "not a readable landmarks recording" in row["error"]
 
 
+def test_without_the_bar_each_failure_is_still_one_line(recordings: Path, tmp_path: Path, capsys) -> None:
+    """``--no-progress`` (a script, a job scheduler): before, the log said "5 inputs: 4 ok, 0 already done,
+    1 failed" with no word of which input failed or why; now the line the bar prints above itself."""
+    (recordings / "empty.landmarks.npz").write_bytes(b"")
+    code, err = _batch(capsys, str(recordings), "-o", str(tmp_path / "out"), "--workers", "1", "--no-progress")
+    assert code == 1
+    failed = [line for line in err.splitlines() if line.startswith("failed ")]
+    assert len(failed) == 1 and failed[0].startswith("failed empty.landmarks.npz: ") and \
+        "not a readable landmarks recording" in failed[0], err
+    assert err.index(failed[0]) < err.index("5 inputs: 4 ok")  # said as it happens, before the counts
+
+
 def test_a_copy_of_an_input_is_analysed_once_and_named_as_a_copy(recordings: Path, tmp_path: Path, capsys) -> None:
     """A phone's ``a (1).landmarks.npz``, a clinic's folder copied twice: before, each copy was analysed and
     had its own ``ok`` row (7 rows, 7 ok for 4 people), so a study counted one person two or three times."""
