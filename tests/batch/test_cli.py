@@ -44,6 +44,18 @@ def test_any_failed_input_exits_1_with_the_summary_path(recordings: Path, tmp_pa
     assert row["status"] == "failed" and "not a readable landmarks recording" in row["error"]
 
 
+def test_without_the_bar_each_failure_is_still_one_line(recordings: Path, tmp_path: Path, capsys) -> None:
+    """``--no-progress`` (a script, a job scheduler): before, the log said "5 inputs: 4 ok, 0 already done,
+    1 failed" with no word of which input failed or why; now the line the bar prints above itself."""
+    (recordings / "empty.landmarks.npz").write_bytes(b"")
+    code, err = _batch(capsys, str(recordings), "-o", str(tmp_path / "out"), "--workers", "1", "--no-progress")
+    assert code == 1
+    failed = [line for line in err.splitlines() if line.startswith("failed ")]
+    assert len(failed) == 1 and failed[0].startswith("failed empty.landmarks.npz: ") and \
+        "not a readable landmarks recording" in failed[0], err
+    assert err.index(failed[0]) < err.index("5 inputs: 4 ok")  # said as it happens, before the counts
+
+
 def test_a_copy_of_an_input_is_analysed_once_and_named_as_a_copy(recordings: Path, tmp_path: Path, capsys) -> None:
     """A phone's ``a (1).landmarks.npz``, a clinic's folder copied twice: before, each copy was analysed and
     had its own ``ok`` row (7 rows, 7 ok for 4 people), so a study counted one person two or three times."""
@@ -52,13 +64,17 @@ def test_a_copy_of_an_input_is_analysed_once_and_named_as_a_copy(recordings: Pat
         (recordings / copy).write_bytes((recordings / copy.replace(" (1)", "").replace(" copy", "")).read_bytes())
     (recordings / "copy/of").mkdir(parents=True)
     (recordings / "copy/of/a.landmarks.npz").write_bytes((recordings / "a.landmarks.npz").read_bytes())
+    # A hard link is one more name for the same bytes: before, it had no row at all (8 rows for 9 names).
+    (recordings / "b link.landmarks.npz").hardlink_to(recordings / "b.landmarks.npz")
     make_recordings(recordings, ["p02.landmarks.npz"], seed=1)  # another person: analysed
     code, err = _batch(capsys, str(recordings), "-o", str(tmp_path / "out"), "--workers", "1", "--no-progress")
     assert code == 0, err  # a copy is not a failure
-    assert "8 inputs: 5 ok, 0 already done, 0 failed, 3 copies of another input" in err
+    assert "9 inputs: 5 ok, 0 already done, 0 failed, 4 copies of another input" in err
     rows = {r["file"]: r for r in read_summary(tmp_path / "out" / "summary.csv")}
     assert {f: (r["status"], r["error"]) for f, r in rows.items() if r["status"] != "ok"} == {
         "a (1).landmarks.npz": ("duplicate", "a copy of a.landmarks.npz (the same bytes); analysed once, under that name"),
+        "b link.landmarks.npz": ("duplicate",
+                                 "a copy of b.landmarks.npz (the same bytes); analysed once, under that name"),
         "copy/of/a.landmarks.npz": ("duplicate",
                                     "a copy of a.landmarks.npz (the same bytes); analysed once, under that name"),
         "x copy/c.landmarks.npz": ("duplicate",
@@ -68,7 +84,7 @@ def test_a_copy_of_an_input_is_analysed_once_and_named_as_a_copy(recordings: Pat
     assert sorted(p.name for p in (tmp_path / "out").rglob("*.analysis.json")) == [
         "a.analysis.json", "b.analysis.json", "c.analysis.json", "c.analysis.json", "p02.analysis.json"]
     code, err = _batch(capsys, str(recordings), "-o", str(tmp_path / "out"), "--no-progress")
-    assert code == 0 and "0 ok, 5 already done, 0 failed, 3 copies of another input" in err
+    assert code == 0 and "0 ok, 5 already done, 0 failed, 4 copies of another input" in err
 
 
 @pytest.mark.parametrize(

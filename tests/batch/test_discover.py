@@ -73,7 +73,9 @@ def test_a_file_linked_under_a_second_name_is_analysed_once(tmp_path: Path) -> N
     (tmp_path / "latest.mp4").symlink_to(tmp_path / "day2" / "p1.mp4")
     (tmp_path / "day1" / "copy.mp4").hardlink_to(tmp_path / "day1" / "p0.mp4")
     jobs = discover([tmp_path])
-    assert sorted(j.rel for j in jobs) == ["day1/copy.mp4", "day2/p1.mp4"]  # hard links: the first name
+    assert sorted(j.rel for j in jobs) == ["day1/copy.mp4", "day1/p0.mp4", "day2/p1.mp4"]
+    # A hard link is a name of its own, a copy of the other: before, it was merged with no row at all.
+    assert {j.rel: j.copy_of for j in jobs} == {"day1/copy.mp4": "day1/p0.mp4", "day1/p0.mp4": "", "day2/p1.mp4": ""}
     named = discover([tmp_path / "latest.mp4", tmp_path / "day2"])
     assert [j.rel for j in named] == ["p1.mp4"]
 

@@ -59,6 +59,11 @@ def test_batch_summary_has_the_columns_of_the_clinic_export(done, store, tmp_pat
     assert {k: batch[k] for k in SUMMARY_COLUMNS} == {k: exported[k] for k in SUMMARY_COLUMNS}
     assert batch["asymmetry_total_arc_verdict"] in {"within", "exceeds", "inconclusive"}
     assert batch["left_internal_rotation_unc_deg"] != ""
+    # The recording's fingerprint, to join a batch's rows with stored sessions and tell a re-analysis from a
+    # re-test: before, summary.csv had no such column.
+    assert len(analysis["recording_sha256"]) == 64
+    assert batch["recording_sha256"] == exported["recording_sha256"] == analysis["recording_sha256"] == \
+        store.session(record.id).recording_sha256
 
 
 def test_the_series_file_starts_with_the_byte_order_mark_as_analyze_writes_it(done, tmp_path: Path) -> None:

@@ -120,7 +120,7 @@ def file_digest(path: Path) -> dict[str, Any]:
 def _copies(paths: Sequence[Path], rels: Sequence[str]) -> dict[int, int]:
     """Inputs whose bytes are another input's: the index of each copy -> that of the one to analyse.
 
-    A clinic's folder copied twice, a phone's ``IMG_0001 (1).MOV``: analysed under both names,
+    A clinic's folder copied twice, a phone's ``IMG_0001 (1).MOV``, a hard link: analysed under both names,
     one person counts twice in a study. Only files that share their size with another input are
     read (a batch of distinct videos reads none; hashing every input would cost about as much as
     decoding it), and empty files are left to fail as such. Of identical files the one with the
@@ -136,12 +136,17 @@ def _copies(paths: Sequence[Path], rels: Sequence[str]) -> dict[int, int]:
         if size:
             by_size[size].append(i)
     same: dict[str, list[int]] = collections.defaultdict(list)
+    digests: dict[tuple[int, int] | None, str] = {}  # by device and inode: hard links are read once
     for group in by_size.values():
         for i in group if len(group) > 1 else ():
+            key = _file_id(paths[i])
             try:
-                same[file_digest(paths[i])["sha256"]].append(i)
+                digest = digests[key] if key in digests else file_digest(paths[i])["sha256"]
             except OSError:  # unreadable: its worker says so
                 continue
+            if key is not None:
+                digests[key] = digest
+            same[digest].append(i)
     copies: dict[int, int] = {}
     for group in same.values():
         kept = min(group, key=lambda i: (len(rels[i]), i))
@@ -180,10 +185,10 @@ def discover(
             whose name or relative path matches one of ``patterns``; hidden
             files and folders are left out. Links to folders are followed, and
             a folder reached twice (a loop, or two routes) is searched once, and a
-            file reached twice (a link to another input, a hard link) is taken
+            file reached twice (a link to another input, a folder by two routes) is taken
             once, under its own name rather than a link's. A byte-identical copy of
-            another input under another name is listed with ``copy_of`` naming the
-            input analysed in its place (:func:`_copies`). A file named directly is always
+            another input under another name, a hard link to it included, is listed with
+            ``copy_of`` naming the input analysed in its place (:func:`_copies`). A file named directly is always
             taken, whatever its ending (it fails in the summary if unreadable).
         out_dir: the batch's output folder, never searched (so that re-running
             with the output inside an input folder does not analyse outputs).
@@ -196,12 +201,13 @@ def discover(
         InputError: an input does not exist, or no input was found.
     """
     exclude = Path(out_dir).resolve() if out_dir is not None else None
-    found: dict[tuple[int, int] | Path, Path] = {}  # ordered set of files, by device and inode
+    found: dict[Path, Path] = {}  # ordered set of files, by real path (a link's target)
     seen: set[tuple[int, int]] = set()  # folders searched, by device and inode
 
     def take(f: Path) -> None:
-        """Keep ``f`` unless its file is already taken; a file's own name wins over a link's."""
-        key = _file_id(f) or f
+        """Keep ``f`` unless its file is already taken under the same real path; a file's own name wins over a
+        link's. A hard link is a name of its own (another real path): kept, and so found a copy (:func:`_copies`)."""
+        key = f.resolve()
         if key not in found or (found[key].is_symlink() and not f.is_symlink()):
             found[key] = f
 

@@ -1,8 +1,8 @@
 """Progress of a batch: files done, frames per second, time left.
 
 Backends report three events (:class:`Reporter`) and notes; :class:`RichReporter`
-draws them as a rich progress bar on stderr, :class:`Reporter` itself only
-counts and writes the notes on stderr.
+draws them as a rich progress bar on stderr, :class:`Reporter` itself (``--no-progress``)
+counts and writes the notes and one line per failed input (:func:`failure_line`) on stderr.
 The bar, and so rich's estimate of the time left, counts *frames*, as the
 workers analyse them, not files or bytes: the pose model's work is per frame,
 and the bytes per frame of one file and the next differ tenfold (resolution,
@@ -113,8 +113,18 @@ def reason(job: Job, error: str) -> str:
     return error
 
 
+FAILED = "failed"
+"""The first word of the line of an input that failed (:func:`failure_line`)."""
+
+
+def failure_line(job: Job, row: SummaryRow) -> str:
+    """The one line said on stderr as an input fails, with and without the progress bar:
+    ``failed p01.mp4: is empty (0 bytes); it is not a video`` (the input's relative path, then why)."""
+    return f"{FAILED} {job.rel}: {reason(job, row.error)}"
+
+
 class Reporter:
-    """Receives batch events; the base class counts frames and outcomes."""
+    """Receives batch events; the base class counts frames and outcomes, and says each failure on stderr."""
 
     def __init__(self) -> None:
         self.frames_total = 0
@@ -140,6 +150,12 @@ class Reporter:
         if row.status != "skipped" and row.frames is not None and row.frames > reported:
             self.frames_total += row.frames - reported
         self.counts[row.status] = self.counts.get(row.status, 0) + 1
+        if row.status == "failed":
+            self.say_failed(failure_line(job, row))
+
+    def say_failed(self, line: str) -> None:
+        """Write the :func:`failure_line` of an input on stderr as it fails (a script's log then says which and why)."""
+        print(line, file=sys.stderr, flush=True)
 
     @property
     def frames_per_s(self) -> float:
@@ -262,13 +278,16 @@ class RichReporter(Reporter):
             self._counts.pop(job.rel, None)
             self._ended[job.rel] = self._done_frames.get(job.rel, 0) if row.status != "skipped" else 0
             self._done_frames[job.rel] = self._ended[job.rel]
-        if row.status == "failed":
-            from rich.markup import escape
-
-            # soft_wrap: one line per failure in a log file too (not cut at 80 columns)
-            self._progress.console.print(f"[red]failed[/red] {escape(job.rel)}: {escape(reason(job, row.error))}",
-                                         highlight=False, soft_wrap=True)
         self._refresh()
+
+    def say_failed(self, line: str) -> None:
+        """The line above the bar, its first word in red."""
+        from rich.text import Text
+
+        text = Text(line)
+        text.stylize("red", 0, len(FAILED))
+        # soft_wrap: one line per failure in a log file too (not cut at 80 columns)
+        self._progress.console.print(text, highlight=False, soft_wrap=True)
 
     def __enter__(self) -> "RichReporter":
         super().__enter__()

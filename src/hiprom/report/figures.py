@@ -36,9 +36,11 @@ SIDE_FIELDS: tuple[str, ...] = tuple(
 ASYMMETRY_FIELDS: tuple[str, ...] = tuple(
     f"{m}_{k}" for m in MEASURES for k in ("deg", "unc_deg", "pct", "verdict", "words")
 ) + ("threshold_deg", "flagged", "flagged_measures")
-ANALYSIS_FIELDS: tuple[str, ...] = ("model", "fps", "frames", "duration_s", "mirrored",
+ANALYSIS_FIELDS: tuple[str, ...] = ("recording_sha256", "model", "fps", "frames", "duration_s", "mirrored",
                                     "measurable", "not_measurable_reason", "norm_deg")
-"""What the summary row of a table says of the analysis itself, before the figures."""
+"""What the summary row of a table says of the analysis itself, before the figures: first the recording's
+fingerprint (empty for an older hiprom's analysis), on which a batch's rows and stored sessions join and by
+which two analyses of one recording are told from a re-test."""
 SUMMARY_COLUMNS: tuple[str, ...] = (
     *ANALYSIS_FIELDS, *(f"{side}_{k}" for side in SIDES for k in SIDE_FIELDS),
     *(f"asymmetry_{k}" for k in ASYMMETRY_FIELDS), "verdict", "quality_notes",
