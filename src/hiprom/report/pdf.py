@@ -81,11 +81,14 @@ TIME_MM = 44.0
 # A layout whose last page would be mostly empty (the report ending in its upper half) is tried again with
 # these, one after the other, and the first that saves that page is taken: the same lists, the charts drawn
 # lower (their words keep their size), then without the angle-over-time chart (a line says so; its series
-# is in the JSON export, its peaks and holds in the Trials table). A typical A4 report's third page held
-# only "Method and references" and the signature lines, 59 mm of 272.
+# is in the JSON export, its peaks and holds in the Trials table), then with the asymmetry box free to run
+# on to the next page (kept whole, a box of 6 lines on US Letter was pushed whole to page 2 and the report
+# spilled a few lines onto a third). A typical A4 report's third page held only "Method and references"
+# and the signature lines, 59 mm of 272.
 SHORTER = (
     {"bars_mm": 38.0, "time_mm": 36.0},
     {"bars_mm": 36.0, "time_chart": False},
+    {"bars_mm": 36.0, "time_chart": False, "box_may_split": True},
 )
 MOSTLY_EMPTY = 0.5
 """A last page is mostly empty when the report ends above this fraction of its height."""
@@ -143,7 +146,8 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
 
     ``compact`` (0 = the full layout) lists fewer trials, notes and earlier sessions, and may leave
     out the angle-over-time chart (see :data:`LIMITS`); ``shorter`` (0: not) the same layout with its
-    charts lower, 1, or without the angle-over-time chart, 2 (:data:`SHORTER`). ``drawn``: the charts of
+    charts lower, 1, without the angle-over-time chart, 2, and its asymmetry box free to split, 3
+    (:data:`SHORTER`). ``drawn``: the charts of
     :func:`draw_charts`, drawn once for every layout tried (drawn here when ``None``); a chart this
     layout draws at another height is added to it, drawn once too.
     """
@@ -225,6 +229,7 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "more_references": max(0, len(data.references) - limit["references"]),
         "charts": chart_uris,
         "time_left_out": time_left_out,
+        "box_may_split": limit.get("box_may_split", False),
         "history": shown,
         "since_first": data.since_first,
         "first_visit": first,
