@@ -6,7 +6,6 @@ Every PDF was A4 (595 x 842 pt) whatever the clinic's paper: printed at actual s
 
 from __future__ import annotations
 
-import copy
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -62,7 +61,7 @@ def test_a_wrong_paper_is_said_in_one_line() -> None:
 
 
 def test_a_long_report_is_laid_out_on_either_sheet_down_to_its_last_line(
-        store: Store, analysis: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        store: Store, analysis: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, filmed_again) -> None:
     """40 visits, a 64-character pseudonym, a long name in Spanish and CJK, long notes and e-mail as operator."""
     need_poppler()
     need_fonts("Noto Sans CJK")
@@ -70,7 +69,7 @@ def test_a_long_report_is_laid_out_on_either_sheet_down_to_its_last_line(
     store.add_subject(pseudonym, name="María-Fernanda de los Ángeles Rodríguez-Villaseñor 山田 太郎 김민준",
                       notes="Knee replacement 2019 (left). " * 20)
     for i in range(40):
-        visit = copy.deepcopy(analysis)
+        visit = filmed_again(analysis)
         visit["sides"]["left"]["internal_rotation_deg"] = 20.0 + i * 0.4
         last = store.save_analysis(visit, subject=pseudonym, recorded_utc=f"{2023 + i // 12}-{i % 12 + 1:02d}-03T09:00:00Z",
                                    operator="ana.maria.nunez.fernandez@hospital-universitario-de-la-princesa.example.org",

@@ -19,9 +19,10 @@ from hiprom.assessment.wording import MEASURE_LABELS, PLUS_MINUS
 from hiprom.errors import HipromError
 from hiprom.landmarks import SIDES
 from hiprom.report import ReportData, export_json, render_html, render_pdf, write_pdf
+from hiprom.report import charts
 from hiprom.report.charts import SIDE_COLORS
 from hiprom.report.figures import MEASURES, fmt
-from hiprom.report.pdf import MAX_PAGES, build_context
+from hiprom.report.pdf import MAX_PAGES, build_context, draw_charts
 from hiprom.store import Store
 
 from .pdftools import colour_fraction, need_fonts, need_poppler, page_images, pdf_pages, pdf_text, squeeze, table_row
@@ -40,10 +41,11 @@ def _png(rgb: tuple[int, int, int], size: tuple[int, int] = (320, 240)) -> bytes
 
 
 def _save_history(store: Store, analysis: dict, subject: str, n: int) -> int:
-    """``n`` sessions of ``subject`` a month apart; returns the id of the last."""
+    """``n`` visits of ``subject`` a month apart, each filmed anew; returns the id of the last."""
     for i in range(n):
         a = copy.deepcopy(analysis)
         a["sides"]["left"]["internal_rotation_deg"] = 25.0 + i
+        a["recording_sha256"] = f"{i + 1:064x}"
         last = store.save_analysis(a, subject=subject, operator="J. Smith",
                                    recorded_utc=f"2026-{i % 12 + 1:02d}-0{i // 12 + 1}T09:00:00Z")
     return last.id
@@ -104,6 +106,50 @@ def test_history_of_earlier_sessions_adds_the_trend_chart(store: Store, analysis
     pages = page_images(pdf)
     assert len(pages) <= MAX_PAGES + 1  # three at most, then the home program
     assert any(colour_fraction(p, BLUE, 30) > 0.0005 for p in pages[1:-1])  # trend lines after page 1
+
+
+def _trend_points(data: ReportData, monkeypatch: pytest.MonkeyPatch) -> tuple[list[int], int | None] | None:
+    """The sessions the report's trend chart draws a point for, and the one it rings (``None``: no chart)."""
+    drawn: list[tuple[list[int], int | None]] = []
+
+    def spy(history, current_id, *args, **kwargs):
+        drawn.append(([h.id for h in history], current_id))
+        return real(history, current_id, *args, **kwargs)
+
+    real = charts.trend
+    monkeypatch.setattr(charts, "trend", spy)
+    uri = draw_charts(data)["trend"]
+    monkeypatch.setattr(charts, "trend", real)
+    return drawn[-1] if uri else None
+
+
+def test_a_recording_analysed_again_is_one_visit_in_the_history(store: Store, analysis: dict, tmp_path: Path,
+                                                                filmed_again, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same analysis saved twice is one measurement: its row says so, with no marks, and the trend
+    chart draws it once (as ``hiprom trend`` says), not as a visit of its own."""
+    need_poppler()
+    first = store.save_analysis(analysis, subject="R-1", recorded_utc="2026-03-02T09:00:00Z")
+    again = store.save_analysis(analysis, subject="R-1", recorded_utc="2026-03-09T09:00:00Z")
+    better = filmed_again(analysis)
+    better["sides"]["left"]["external_rotation_deg"] += 15.0
+    later = store.save_analysis(better, subject="R-1", recorded_utc="2026-04-02T09:00:00Z")
+
+    data = ReportData.from_store(store, later.id)
+    assert _trend_points(data, monkeypatch) == ([first.id, later.id], later.id)  # two visits, this one ringed
+    text = pdf_text(write_pdf(data, tmp_path / "later.pdf"))
+    flat = " ".join(text.split())
+    assert f"#{again.id} — the recording of #{first.id} analysed again" in flat
+    assert "A recording analysed again is one visit, drawn once." in flat
+    assert "↑" in "".join(table_row(text, f"#{later.id}"))  # the real re-test is still marked against #1
+    row = "".join(table_row(text, f"#{again.id}"))
+    assert "↑" not in row and "↓" not in row
+
+    # The re-analysis's own report: one visit so far, no trend to draw, the row still says what it is.
+    data = ReportData.from_store(store, again.id)
+    assert _trend_points(data, monkeypatch) is None
+    flat = " ".join(pdf_text(write_pdf(data, tmp_path / "again.pdf")).split())
+    assert "History of this subject" in flat
+    assert f"#{again.id} — the recording of #{first.id} analysed again" in flat
 
 
 def test_user_text_with_quotes_html_emoji_and_rtl_appears_as_typed(
@@ -387,11 +433,11 @@ def test_a_cut_history_keeps_the_first_visit_its_marks_compare_with(store: Store
         assert shown[0] == first.id and shown[-1] == last.id and len(shown) == (4, 3)[compact]
 
 
-def test_the_trend_chart_draws_every_visit_by_date(store: Store, analysis: dict) -> None:
+def test_the_trend_chart_draws_every_visit_by_date(store: Store, analysis: dict, filmed_again) -> None:
     # 20 visits: the chart drew the last 10, evenly spaced, while its caption pointed to the first visit.
     # Placed by date, every visit is drawn, the first one its marks compare with too.
     for i in range(20):
-        last = store.save_analysis(analysis, subject="P-20",
+        last = store.save_analysis(filmed_again(analysis), subject="P-20",
                                    recorded_utc=f"{2024 + i // 12}-{i % 12 + 1:02d}-02T09:00:00Z")
     html = render_html(ReportData.from_store(store, last.id))
     assert "placed by date" in html and "The chart shows the latest" not in html

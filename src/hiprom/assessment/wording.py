@@ -52,6 +52,17 @@ def side_measure(side: str, measure: str) -> str:
     return f"{side.capitalize()} {label[:1].lower()}{label[1:]}"
 
 
+def analysed_again(first_id: int) -> str:
+    """What a session that analyses again the recording of session ``first_id`` is, as a table marks its
+    row: ``the recording of #1 analysed again`` (one measurement, not a visit of its own)."""
+    return f"the recording of #{first_id} analysed again"
+
+
+def analysed_again_sentence(session_id: int, first_id: int) -> str:
+    """The sentence under a table of visits for such a session (``hiprom trend``)."""
+    return f"#{session_id} analyses again the recording of #{first_id}: one measurement, not a visit of its own."
+
+
 SIDE_WORDS = {"left": "left leg", "right": "right leg", "both": "both legs"}
 """Plain names of the sides an exercise is done with."""
 

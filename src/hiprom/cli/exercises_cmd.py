@@ -17,6 +17,7 @@ import click
 from rich.text import Text
 
 from hiprom.assessment.reasons import reason_words
+from hiprom.assessment.wording import analysed_again_sentence
 from hiprom.cli.options import db_option, model_option, paper_option
 from hiprom.cli.store_cmd import (
     console,
@@ -302,8 +303,7 @@ def trend(subject: str, db: str | None, as_json: bool) -> None:
     console().print(table)
     for v in result["visits"]:
         if v["same_recording_as"] is not None:
-            console().print(Text(f"#{v['session_id']} analyses again the recording of #{v['same_recording_as']}: one "
-                                 "measurement, not a visit of its own.", style="dim"))
+            console().print(Text(analysed_again_sentence(v["session_id"], v["same_recording_as"]), style="dim"))
     if len(result["visits"]) > 1 and result["first_visit"] is not None:
         console().print(Text(f"↑ improved, ↓ decreased since the first visit that measured them "
                              f"(#{result['first_visit']}), by more than the minimal detectable change and the two tests' error; MDC: {mdc_text}",

@@ -46,6 +46,10 @@ class ReportData:
             ``hiprom.assessment.trend``), as ``hiprom trend`` marks them.
         first_visit: the session those verdicts compare with: the subject's
             first that measured a figure (``None`` without such a session).
+        same_recording_as: per session of ``history`` that analyses again the
+            recording of an earlier one, that earlier session
+            (``hiprom.assessment.trend``'s ``same_recording_as``): one
+            measurement, not a visit of its own, as ``hiprom trend`` says.
     """
 
     analysis: dict[str, Any]
@@ -61,6 +65,7 @@ class ReportData:
     exercised_between: bool = False
     since_first: Mapping[int, Mapping[str, Mapping[str, str | None]]] = field(default_factory=dict)
     first_visit: int | None = None
+    same_recording_as: Mapping[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Checked again here: a session stored by an older hiprom may not follow the schema.
@@ -92,19 +97,22 @@ class ReportData:
         history = tuple(store.history(session.id))
         since_first: dict[int, Any] = {}
         first_visit = None
+        same_recording_as: dict[int, int] = {}
         if session.subject_id is not None and len(history) > 1:
             shown = {h.id for h in history}
             visits = [v for v in store.visits(session.subject_id) if v["session_id"] in shown]
             marked = trend(visits, *mdc())
             first_visit = marked["first_visit"]
             since_first = {v["session_id"]: v["since_first"] for v in marked["visits"] if v["since_first"]}
+            same_recording_as = {v["session_id"]: v["same_recording_as"] for v in marked["visits"]
+                                 if v["same_recording_as"] is not None}
         return cls(analysis=session.analysis, subject=subject, session=session,
                    history=history, snapshots=dict(snapshots or {}),
                    references=tuple(store.references(session.id)),
                    program=store.program(session.id), exercise_results=tuple(store.exercise_results(session.id)),
                    retest=retest, before=baseline,
                    exercised_between=baseline is not None and bool(store.exercise_results(baseline.id)),
-                   since_first=since_first, first_visit=first_visit)
+                   since_first=since_first, first_visit=first_visit, same_recording_as=same_recording_as)
 
     @classmethod
     def from_store_many(cls, store: Store, session_ids: Iterable[int | str]) -> list[ReportData]:
@@ -121,6 +129,12 @@ class ReportData:
     def earlier(self) -> tuple[SessionRecord, ...]:
         """Sessions of the subject before this one (the trend chart's history)."""
         return tuple(h for h in self.history if self.session is None or h.id != self.session.id)
+
+    @property
+    def visits(self) -> tuple[SessionRecord, ...]:
+        """``history`` without the sessions that analyse again an earlier one's recording (the trend chart's
+        points: one per visit)."""
+        return tuple(h for h in self.history if h.id not in self.same_recording_as)
 
     @property
     def session_date(self) -> date | None:

@@ -20,7 +20,7 @@ import jinja2
 
 from hiprom import __version__
 from hiprom.assessment.reasons import reason_words
-from hiprom.assessment.wording import PLUS_MINUS, quality_notes
+from hiprom.assessment.wording import PLUS_MINUS, analysed_again, quality_notes
 from hiprom.atomic import atomic_write
 from hiprom.errors import ConfigError, InputError, missing_extra
 from hiprom.kinematics import COMPENSATION, flag_names
@@ -132,11 +132,13 @@ def _data_uri(mime: str, payload: bytes | str) -> str:
 def draw_charts(data: ReportData) -> dict[str, str | None]:
     """The report's charts as SVG data URIs: ``bars`` (each side against the norm, :data:`BARS_MM` high),
     ``time`` (angle over time) and ``trend`` (earlier sessions); ``None`` for a chart with nothing to draw."""
-    history = data.history if data.earlier else ()
+    # One point per visit: a recording analysed again is its first analysis's point, ringed when it is this one.
+    visits = data.visits if data.earlier else ()
+    current = data.session.id if data.session else None
     return {
         "bars": _bars(data, BARS_MM),
         "time": _time(data, TIME_MM),
-        "trend": _maybe_svg(charts.trend(history, data.session.id if data.session else None)),
+        "trend": _maybe_svg(charts.trend(visits, data.same_recording_as.get(current, current))),
     }
 
 
@@ -232,6 +234,9 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "box_may_split": limit.get("box_may_split", False),
         "history": shown,
         "since_first": data.since_first,
+        "analysed_again": {h.id: analysed_again(data.same_recording_as[h.id]) for h in shown
+                           if h.id in data.same_recording_as},
+        "same_recording_shown": any(h.id in data.same_recording_as for h in history),
         "first_visit": first,
         # The legend explains the marks of the rows shown, so it comes only with one of them.
         "changed_since_first": any(v in ("improved", "decreased") for h in shown
