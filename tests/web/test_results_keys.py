@@ -157,8 +157,20 @@ def test_after_an_exercise_esc_goes_back_to_the_results(results_page):
     """A finished exercise offers more than "Test again": the results, their other suggestions, the guide's buttons."""
     page = results_page
     table = page.evaluate(TABLE)
+    # Frames drawn while the results hide the picture made its canvas 1x1: back on screen, that pixel (the
+    # right foot's orange) covered the picture as a square until the next frame came. Read in the moment the
+    # picture is back, before any frame after it.
+    frames = int(page.evaluate("document.body.dataset.frames"))
+    page.wait_for_function(f"() => Number(document.body.dataset.frames) > {frames + 2}", timeout=30_000)
+    watch(page, "picture back", "document.body.dataset.view === 'live' && !document.getElementById('exercise').hidden",
+          "(() => { const c = document.getElementById('skeleton'), r = document.getElementById('preview')"
+          ".getBoundingClientRect(), px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+          " let painted = 0; for (let i = 3; i < px.length; i += 4) painted += px[i] > 0;"
+          " return [c.width, c.height, Math.round(r.width), Math.round(r.height), painted]; })()")
     page.locator("#advice-list button[data-key='e']").click()  # the first suggestion the camera counts
     page.wait_for_selector("#exercise:not([hidden])", timeout=15_000)
+    width, height, box_width, box_height, painted = seen(page, "picture back")
+    assert abs(width - box_width) <= 1 and abs(height - box_height) <= 1 and painted == 0
     page.keyboard.press("Enter")  # "Done Enter": ends it (focus left on the suggestion's button started it again)
     page.wait_for_selector("#btn-exercise-back:not([hidden])", timeout=30_000)
     assert page.locator("#btn-test-again").is_visible() and page.locator("#guide").is_hidden()
