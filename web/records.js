@@ -37,8 +37,11 @@ function saveStatus(kind, text) {
 }
 
 /** New results: nothing saved yet (an exercise done now is stored with no earlier test's session, which
- * may be another person's); saving offered when the server keeps records. */
+ * may be another person's); saving offered when the server keeps records. The Subject field is emptied
+ * unless "Test again" started this test (the same person): on a clinic day the next patient's results were
+ * saved under the one before's name when S was pressed without retyping it. */
 export function resetSave() {
+  if (!app.retestOf) ui.subject.value = "";
   app.savedFor = null;
   app.sessionId = null;
   app.reportUrl = null;

@@ -1,0 +1,63 @@
+"""A clinic day on one page: patient after patient, never reloaded; nothing of one is carried to the next."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from hiprom.server.runner import serve_in_thread
+from hiprom.server.settings import ServerSettings
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SHOWN = """() => ({
+  subject: document.getElementById('subject').value,
+  saved: document.getElementById('save-status').textContent,
+  pdf: document.getElementById('btn-report').getAttribute('aria-disabled'),
+  readings: !document.getElementById('reference').hidden,
+  retest: !document.getElementById('retest-results').hidden,
+  exercise: !document.getElementById('exercise').hidden,
+})"""
+
+
+def results_of_a_new_test(page, before: str | None) -> str:
+    """Wait for the results of a test other than ``before`` (its result id); returns the new one's."""
+    page.wait_for_function(
+        "(before) => document.body.dataset.view === 'results' && document.getElementById('guide').dataset.phase"
+        " === 'results' && document.getElementById('results').dataset.rid !== before", arg=before or "",
+        timeout=120_000)
+    return page.locator("#results").get_attribute("data-rid")
+
+
+def test_the_next_patient_starts_with_space_and_nothing_of_the_one_before(launch, tmp_path):
+    """Saving leaves the focus on the PDF link, where Space ("Saved. Space runs the test again.") did nothing;
+    and the next patient's results came with the one before's pseudonym in Subject: S saved them under it."""
+    settings = ServerSettings(source="demo", loop=True, replay_speed=4.0, db=str(tmp_path / "r.db"))
+    with serve_in_thread(settings) as url:
+        page = launch().new_context(viewport={"width": 1366, "height": 800}).new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(url + "/")
+        page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
+        page.keyboard.press("Space")
+        first = results_of_a_new_test(page, None)
+        page.locator("#subject").fill("P-ONE")
+        page.keyboard.press("Enter")  # Enter in Subject saves
+        page.wait_for_function("() => /^Saved as session #1 for P-ONE\\./.test("
+                               "document.getElementById('save-status').textContent)", timeout=30_000)
+        page.wait_for_function("() => document.getElementById('detail').textContent"
+                               " === 'Saved. Space runs the test again.'", timeout=10_000)
+        assert page.evaluate("document.activeElement.id") == "btn-report"
+        page.wait_for_selector("#reference:not([hidden])", timeout=10_000)  # the readings form of session #1
+
+        page.keyboard.press("Space")  # as the line says, wherever Save left the focus
+        page.wait_for_selector("#guide:not([data-phase='results'])", timeout=10_000)
+        results_of_a_new_test(page, first)
+        assert page.evaluate(SHOWN) == {"subject": "", "saved": "", "pdf": "true", "readings": False,
+                                        "retest": False, "exercise": False}
+        page.keyboard.press("s")  # saved at once, no name typed: not under P-ONE's
+        page.wait_for_function("() => /^Saved as session #2\\./.test("
+                               "document.getElementById('save-status').textContent)", timeout=30_000)
+        sessions = {s["id"]: s["subject"] for s in httpx.get(url + "/api/sessions", timeout=30).json()}
+        assert sessions == {1: "P-ONE", 2: None}, sessions
+    assert not errors, errors
