@@ -61,3 +61,34 @@ def test_the_next_patient_starts_with_space_and_nothing_of_the_one_before(launch
         sessions = {s["id"]: s["subject"] for s in httpx.get(url + "/api/sessions", timeout=30).json()}
         assert sessions == {1: "P-ONE", 2: None}, sessions
     assert not errors, errors
+
+
+def test_a_test_saved_in_one_tab_shows_saved_in_the_other(launch, tmp_path):
+    """The address opened twice: both tabs show the server camera's one test. Save in one told the other nothing:
+    it said "These results are not saved. Press Space again..." and its Save, "Already saved as session #1"."""
+    settings = ServerSettings(source="demo", loop=True, replay_speed=4.0, db=str(tmp_path / "r.db"))
+    with serve_in_thread(settings) as url:
+        context = launch().new_context(viewport={"width": 1366, "height": 800})
+        first, second = context.new_page(), context.new_page()
+        for page in (first, second):
+            page.goto(url + "/")
+            page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
+        first.bring_to_front()
+        first.keyboard.press("Space")
+        rid = results_of_a_new_test(first, None)
+        assert results_of_a_new_test(second, None) == rid  # the same test in both
+        second.locator("#subject").fill("P-TYPED-IN-THE-OTHER-TAB")
+        first.locator("#subject").fill("P-ONE")
+        first.keyboard.press("Enter")
+        second.wait_for_function("() => document.getElementById('save-status').textContent"
+                                 " === 'Saved in another tab as session #1 for P-ONE. D downloads the PDF.'",
+                                 timeout=30_000)
+        assert second.locator("#subject").input_value() == "P-ONE"
+        assert second.locator("#detail").inner_text() == "Saved. Space runs the test again."
+        assert second.locator("#btn-report").get_attribute("aria-disabled") == "false"
+        second.bring_to_front()
+        second.evaluate("document.activeElement.blur()")  # out of the Subject field, where Space is typed
+        second.keyboard.press("Space")  # not "These results are not saved": a new test at once
+        second.wait_for_selector("#guide:not([data-phase='results'])", timeout=10_000)
+        assert [s["subject"] for s in httpx.get(url + "/api/sessions", timeout=30).json()] == ["P-ONE"]
+        context.close()
