@@ -49,6 +49,10 @@ def test_the_next_patient_starts_with_space_and_nothing_of_the_one_before(launch
                                " === 'Saved. Space runs the test again.'", timeout=10_000)
         assert page.evaluate("document.activeElement.id") == "btn-report"
         page.wait_for_selector("#reference:not([hidden])", timeout=10_000)  # the readings form of session #1
+        page.locator("#ref-toggle").click()  # readings typed for patient 1 and not stored (called away)
+        page.locator("#ref-rater").fill("AB")
+        page.locator("#ref-left_ir_deg").fill("30")
+        page.locator("#btn-report").focus()  # where Save left it
 
         page.keyboard.press("Space")  # as the line says, wherever Save left the focus
         page.wait_for_selector("#guide:not([data-phase='results'])", timeout=10_000)
@@ -60,6 +64,9 @@ def test_the_next_patient_starts_with_space_and_nothing_of_the_one_before(launch
                                "document.getElementById('save-status').textContent)", timeout=30_000)
         sessions = {s["id"]: s["subject"] for s in httpx.get(url + "/api/sessions", timeout=30).json()}
         assert sessions == {1: "P-ONE", 2: None}, sessions
+        page.wait_for_selector("#reference:not([hidden])", timeout=10_000)  # session #2's form: not patient 1's angle
+        assert page.locator("#ref-left_ir_deg").input_value() == ""
+        assert page.locator("#ref-rater").input_value() == "AB"  # who measured: the same all day
     assert not errors, errors
 
 
