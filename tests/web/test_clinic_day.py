@@ -8,6 +8,8 @@ import pytest
 from hiprom.server.runner import serve_in_thread
 from hiprom.server.settings import ServerSettings
 
+from .test_browser_camera import write_sized_y4m
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SHOWN = """() => ({
@@ -98,4 +100,38 @@ def test_a_test_saved_in_one_tab_shows_saved_in_the_other(launch, tmp_path):
         second.keyboard.press("Space")  # not "These results are not saved": a new test at once
         second.wait_for_selector("#guide:not([data-phase='results'])", timeout=10_000)
         assert [s["subject"] for s in httpx.get(url + "/api/sessions", timeout=30).json()] == ["P-ONE"]
+        context.close()
+
+
+@pytest.mark.footage
+@pytest.mark.model
+def test_on_this_devices_camera_a_second_tab_says_a_test_is_under_way_in_the_other(
+        launch, footage_dir, model_path, monkeypatch, tmp_path):
+    """The address opened twice on this device's camera: each tab ran its own test on the one camera (the hidden
+    one paused mid-test, the other tested the person again), two halves of one patient's test."""
+    monkeypatch.setenv("HIPROM_MODEL_DIR", str(model_path.parent))
+    y4m = write_sized_y4m(footage_dir / "rendered" / "gt01.mp4", tmp_path / "still.y4m", (640, 480))
+    browser = launch("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                     f"--use-file-for-fake-video-capture={y4m}")
+    with serve_in_thread(ServerSettings(start_source=False, db=str(tmp_path / "r.db"), guide_setup_s=30.0)) as url:
+        context = browser.new_context(viewport={"width": 1366, "height": 800})
+        first = context.new_page()
+        first.goto(url + "/?mode=browser")
+        first.wait_for_function("() => Number(document.body.dataset.frames || 0) >= 3", timeout=60_000)
+        first.keyboard.press("Space")
+        first.wait_for_selector("#guide[data-phase='setup']", timeout=30_000)
+        second = context.new_page()  # opened while the first tab's test is under way
+        second.goto(url + "/?mode=browser")
+        second.wait_for_function("() => Number(document.body.dataset.frames || 0) >= 3", timeout=60_000)
+        second.keyboard.press("Space")
+        second.wait_for_function("() => document.getElementById('detail').textContent === 'A test is under way in"
+                                 " another tab of this page: finish or cancel it there first (one test at a time).'",
+                                 timeout=10_000)
+        assert second.locator("#guide").get_attribute("data-phase") == "idle"
+        assert "A test is under way in another tab" in second.evaluate("window.hiprom.spoken.at(-1).text")
+        first.keyboard.press("Escape")  # cancelled there: the second tab may test now
+        first.wait_for_selector("#guide[data-phase='idle']", timeout=30_000)
+        second.wait_for_function("() => { document.dispatchEvent(new KeyboardEvent('keydown', {key: ' '}));"
+                                 " return document.getElementById('guide').dataset.phase === 'setup'; }",
+                                 polling=500, timeout=30_000)
         context.close()
