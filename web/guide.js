@@ -59,6 +59,7 @@ export function showSaved() {
 }
 
 const OTHER_TAB = "A test is under way in another tab of this page: finish or cancel it there first (one test at a time).";
+const OTHER_TAB_MS = 8000;
 
 /** Send a guide command (start, next, redo, cancel) to the server; refused while nothing can be measured, and on
  * this device's camera while another tab of this browser has a test under way. */
@@ -71,9 +72,13 @@ export function command(action) {
     return;
   }
   if (starting && app.mode === "browser" && testUnderWayElsewhere()) {
+    // Held over the next messages' lines for a while, as a question asked (app.confirm), then the guide's own.
+    const held = { key: "other tab", until: performance.now() + OTHER_TAB_MS };
+    app.confirm = held;
     ui.detail.textContent = OTHER_TAB;
     ui.detail.className = "detail confirm";
     say(OTHER_TAB);
+    setTimeout(() => { if (app.confirm === held) showSaved(); }, OTHER_TAB_MS);
     return;
   }
   if (starting) {
