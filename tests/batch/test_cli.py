@@ -56,6 +56,21 @@ def test_without_the_bar_each_failure_is_still_one_line(recordings: Path, tmp_pa
     assert err.index(failed[0]) < err.index("5 inputs: 4 ok")  # said as it happens, before the counts
 
 
+def test_a_failed_inputs_error_cell_is_the_terminals_words(recordings: Path, tmp_path: Path, capsys) -> None:
+    """Before, the cell began with the input's absolute path (``/tmp/…/in/empty.landmarks.npz: not a readable
+    …``), which its ``file`` column already names, while the terminal's line did not: now both say the same."""
+    (recordings / "empty.landmarks.npz").write_bytes(b"")
+    (recordings / "sub").mkdir()
+    (recordings / "sub" / "text.landmarks.npz").write_text("not a recording")
+    code, err = _batch(capsys, str(recordings), "-o", str(tmp_path / "out"), "--workers", "1", "--no-progress")
+    assert code == 1, err
+    said = dict(line.removeprefix("failed ").split(": ", 1) for line in err.splitlines() if line.startswith("failed "))
+    rows = {r["file"]: r["error"] for r in read_summary(tmp_path / "out" / "summary.csv") if r["status"] == "failed"}
+    assert rows == said and set(rows) == {"empty.landmarks.npz", "sub/text.landmarks.npz"}, (rows, said)
+    for error in rows.values():
+        assert error.startswith("not a readable landmarks recording") and str(tmp_path) not in error, error
+
+
 def test_a_copy_of_an_input_is_analysed_once_and_named_as_a_copy(recordings: Path, tmp_path: Path, capsys) -> None:
     """A phone's ``a (1).landmarks.npz``, a clinic's folder copied twice: before, each copy was analysed and
     had its own ``ok`` row (7 rows, 7 ok for 4 people), so a study counted one person two or three times."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from hiprom.parsing import printable_name
 from hiprom.report.figures import SUMMARY_COLUMNS, TRIAL_FIELDS, summary, summary_row
 from hiprom.tables import plain, write_csv
 
@@ -72,9 +73,19 @@ class SummaryRow:
         return cls(file=file, status=status, figures=summary_row(analysis, fig), analysis=analysis_path, trials=trials)
 
     @classmethod
-    def failed(cls, file: str, error: str) -> "SummaryRow":
-        """The row of an input that could not be analysed."""
-        return cls(file=file, status="failed", error=" ".join(error.split()))
+    def failed(cls, file: str, error: str, path: Path | None = None) -> "SummaryRow":
+        """The row of an input that could not be analysed.
+
+        ``error`` loses the input's absolute ``path`` in front (``/data/in/p01.mp4: is empty …``), which the
+        row names in its ``file`` column already: the cell then says what went wrong and what to do, in the
+        words of the terminal's line (``failed p01.mp4: is empty …``).
+        """
+        error = " ".join(error.split())
+        for name in dict.fromkeys((str(path), printable_name(str(path))) if path is not None else ()):
+            if error.startswith(f"{name}: "):
+                error = error[len(name) + 2:]
+                break
+        return cls(file=file, status="failed", error=error)
 
     @classmethod
     def duplicate(cls, file: str, of: str) -> "SummaryRow":
