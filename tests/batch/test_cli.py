@@ -102,6 +102,43 @@ def test_a_copy_of_an_input_is_analysed_once_and_named_as_a_copy(recordings: Pat
     assert code == 0 and "0 ok, 5 already done, 0 failed, 4 copies of another input" in err
 
 
+def test_an_input_that_became_a_copy_loses_its_earlier_outputs(recordings: Path, tmp_path: Path, capsys) -> None:
+    """``b`` was analysed, then replaced by a hard link to ``a``, and ``y/c`` by a copy of ``x/c``: their
+    rows say ``duplicate``, "no outputs", but before, the earlier run's ``b.*`` and ``y/c.*`` stayed
+    beside the summary, two sets of figures of which the researcher could not tell the current one. Now the
+    outputs hiprom wrote for them go (said in one line); an output the user changed since is kept and named."""
+    out = tmp_path / "out"
+    code, err = _batch(capsys, str(recordings), "-o", str(out), "--workers", "1", "--no-progress")
+    assert code == 0, err
+    (recordings / "b.landmarks.npz").unlink()
+    (recordings / "b.landmarks.npz").hardlink_to(recordings / "a.landmarks.npz")
+    (recordings / "y/c.landmarks.npz").write_bytes((recordings / "x/c.landmarks.npz").read_bytes())
+    code, err = _batch(capsys, str(recordings), "-o", str(out), "--workers", "1", "--no-progress")
+    assert code == 0, err
+    rows = {r["file"]: r["status"] for r in read_summary(out / "summary.csv")}
+    assert rows == {"a.landmarks.npz": "skipped", "b.landmarks.npz": "duplicate",
+                    "x/c.landmarks.npz": "skipped", "y/c.landmarks.npz": "duplicate"}
+    left = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() and p.name[0] != ".")
+    assert left == sorted(["summary.csv", "trials.csv", *(f"{stem}.{kind}" for stem in ("a", "x/c") for kind in
+                                                          ("landmarks.npz", "series.csv", "analysis.json", "done.json"))])
+    assert not (out / "y").exists()  # its folder, left empty, goes too
+    assert ("hiprom: removed the outputs an earlier run wrote for 2 inputs that are now copies of another input "
+            "(b.landmarks.npz, y/c.landmarks.npz): their rows name the input analysed in their place") in err
+    # an output the user changed is theirs: kept, and said
+    (recordings / "y/c.landmarks.npz").unlink()
+    make_recordings(recordings, ["y/c.landmarks.npz"], seed=3)
+    code, err = _batch(capsys, str(recordings), "-o", str(out), "--workers", "1", "--no-progress")
+    assert code == 0, err
+    (out / "y/c.series.csv").write_text((out / "y/c.series.csv").read_text() + "\n")
+    (recordings / "y/c.landmarks.npz").unlink()
+    (recordings / "y/c.landmarks.npz").hardlink_to(recordings / "x/c.landmarks.npz")
+    code, err = _batch(capsys, str(recordings), "-o", str(out), "--workers", "1", "--no-progress")
+    assert code == 0, err
+    assert (out / "y/c.analysis.json").exists() and (out / "y/c.series.csv").exists()
+    assert ("hiprom: kept the outputs of y/c.landmarks.npz, now a copy of another input (x/c.landmarks.npz): "
+            "some were changed since hiprom wrote them (y/c.series.csv); remove them if they are not wanted") in err
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hiprom.atomic import check_not_source, output_error, private_dir
+from hiprom.batch.copies import remove_copies_outputs
 from hiprom.batch.dask_backend import (NoWorkerFitError, SchedulerLostError, check_scheduler, import_distributed,
                                        run_dask)
 from hiprom.batch.discover import Job, discover, largest_first, left_out_note
@@ -257,6 +258,12 @@ def run_batch(
                 todo.append(job)
             else:
                 rows[job.rel] = row
+        copies = [job for job in found if job.copy_of]
+        if copies:  # an input analysed by an earlier run, now a copy: its outputs would be a second set of figures
+            if earlier is None:
+                earlier = earlier_outputs(out, {j.stem for j in jobs})
+            for line in remove_copies_outputs(out, copies, earlier, [j.rel for j in jobs]).notes():
+                Reporter().note(line)
         for job in todo:  # those done are hiprom's own; only the files about to be written are read
             OutputPaths.of(out, job.stem).check_replaceable()
         todo = largest_first(todo)
