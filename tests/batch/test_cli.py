@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -137,6 +140,38 @@ def test_an_input_that_became_a_copy_loses_its_earlier_outputs(recordings: Path,
     assert (out / "y/c.analysis.json").exists() and (out / "y/c.series.csv").exists()
     assert ("hiprom: kept the outputs of y/c.landmarks.npz, now a copy of another input (x/c.landmarks.npz): "
             "some were changed since hiprom wrote them (y/c.series.csv); remove them if they are not wanted") in err
+
+
+def test_semicolon_csvs_open_in_european_excel(recordings: Path, tmp_path: Path, capsys) -> None:
+    """Excel in German or French splits a double-clicked CSV at ';' and reads '31,5' as a number: before, the
+    summary was one column there. ``--csv-style semicolons`` writes both tables so; the default stays commas."""
+    code, err = _batch(capsys, str(recordings), "-o", str(tmp_path / "plain"), "--workers", "1", "--no-progress")
+    assert code == 0, err
+    code, err = _batch(capsys, str(recordings), "-o", str(tmp_path / "eu"), "--workers", "1", "--no-progress",
+                       "--csv-style", "semicolons")
+    assert code == 0, err
+    for name in ("summary.csv", "trials.csv"):
+        plain_text = (tmp_path / "plain" / name).read_text(encoding="utf-8-sig")
+        eu_text = (tmp_path / "eu" / name).read_text(encoding="utf-8-sig")
+        assert plain_text.splitlines()[0] == eu_text.splitlines()[0].replace(";", ",")  # the same columns
+        plain_rows, eu_rows = list(csv.reader(io.StringIO(plain_text))), list(csv.reader(io.StringIO(eu_text),
+                                                                                          delimiter=";"))
+        assert len(plain_rows) == len(eu_rows) > 1
+        numbers = 0
+        for a, b in zip(plain_rows, eu_rows):
+            for x, y in zip(a, b, strict=True):
+                if re.fullmatch(r"-?\d+\.\d+", x):  # a number: its decimal comma
+                    assert y == x.replace(".", ","), (x, y)
+                    numbers += 1
+                else:  # words, names, lists: as they were
+                    assert y == x, (x, y)
+        assert numbers > 10
+    # read back (a resumed batch, hiprom.batch.read_summary) as the default one is
+    eu = read_summary(tmp_path / "eu" / "summary.csv")
+    assert [r["file"] for r in eu] == [r["file"] for r in read_summary(tmp_path / "plain" / "summary.csv")]
+    code, err = _batch(capsys, str(recordings), "-o", str(tmp_path / "eu"), "--no-progress", "--csv-style",
+                       "semicolons")
+    assert code == 0 and "0 ok, 4 already done" in err, err
 
 
 @pytest.mark.parametrize(

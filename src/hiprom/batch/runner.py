@@ -26,6 +26,7 @@ from hiprom.batch.summary import STATUSES, SummaryRow, read_summary, write_summa
 from hiprom.errors import HipromError, InputError, ModelError, OutputPlaceError
 from hiprom.overwrite import check_replaceable
 from hiprom.pose.models import same_model
+from hiprom.tables import COMMAS, CsvStyle
 
 SUMMARY_NAME = "summary.csv"
 TRIALS_NAME = "trials.csv"
@@ -185,6 +186,7 @@ def run_batch(
     patterns: Sequence[str] = (),
     progress: bool = True,
     analyzer: str = DEFAULT_ANALYZER,
+    csv_style: CsvStyle = COMMAS,
 ) -> BatchResult:
     """Analyse every input under ``inputs`` into ``out_dir``; see ``docs/batch.md``.
 
@@ -199,6 +201,8 @@ def run_batch(
             and ``.landmarks.npz``).
         progress: draw a progress bar on stderr.
         analyzer: ``"module:function"`` analysing one path (tests use fakes).
+        csv_style: how ``summary.csv`` and ``trials.csv`` separate cells and mark decimals
+            (:data:`hiprom.tables.SEMICOLONS` for Excel where the decimal mark is a comma).
 
     Returns:
         The rows and where the summary went. Failed inputs do not raise; the
@@ -283,8 +287,8 @@ def run_batch(
         seconds = time.monotonic() - t0
         ordered = [SummaryRow.duplicate(job.rel, job.copy_of) if job.copy_of
                    else rows.get(job.rel) or SummaryRow.interrupted(job.rel) for job in found]
-        summary = write_summary(out / SUMMARY_NAME, ordered)
-        write_trials(out / TRIALS_NAME, ordered)
+        summary = write_summary(out / SUMMARY_NAME, ordered, csv_style)
+        write_trials(out / TRIALS_NAME, ordered, csv_style)
     result = BatchResult(rows=ordered, summary_path=summary, interrupted=interrupted, stop_signal=stop_signal,
                          frames=reporter.frames_total, seconds=seconds)
     if lost is not None:
