@@ -113,3 +113,50 @@ def test_a_cut_off_long_video_is_tracked_to_its_last_frame_and_says_so(long_seat
     assert 170 < decodable < 340 and rec.n_frames == decodable
     assert np.all(np.diff(rec.t_ms) > 0)
     assert any("truncated" in note for note in rec.notes)
+
+
+class _NoModel:
+    """Stands in for a ``PoseTracker`` where the frames' landmarks do not matter."""
+
+    def __init__(self, model_path: object = None, num_poses: int = 2, min_confidence: float = 0.5) -> None:
+        self.model_path, self.num_poses, self.min_confidence = model_path, num_poses, min_confidence
+
+    def __enter__(self) -> "_NoModel":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _count_frames(source, tracker, progress, *, mirrored=False) -> LandmarkRecording:
+    """One pass that finds the same person in every frame, calling ``progress`` after each."""
+    t_ms = []
+    for k, frame in enumerate(source, 1):
+        t_ms.append(frame.t_ms)
+        progress(k, source.n_frames)
+    return _rec(np.full(len(t_ms), 0.5), np.array(t_ms))
+
+
+def test_the_bar_advances_with_every_frame_either_half_tracks(tmp_path, monkeypatch):
+    """The time left is right from the start: the second half's warm-up advances the bar too.
+
+    The bar used to stand still while the second half warmed up (120 frames at 60 fps), so its
+    speed and time left were half and twice the real ones early on (81 s shown, 39.5 s real)."""
+    path = tmp_path / "long.mp4"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 60.0, (32, 32))
+    for k in range(600):
+        writer.write(np.full((32, 32, 3), k % 256, np.uint8))
+    writer.release()
+    monkeypatch.setattr(split, "PoseTracker", _NoModel)
+    seen: list[tuple[int, int | None]] = []
+    with VideoFileSource(path) as source:
+        assert source.n_frames == 600 and source.n_frames_exact
+        rec = split.track_halves(source, _NoModel(), _count_frames, lambda done, total: seen.append((done, total)))
+    overlap = 120  # the second half starts 2 s (120 frames at 60 fps) before the middle
+    assert rec.n_frames == 600
+    assert len(seen) == 600 + overlap  # both halves' frames, the warm-up's too
+    assert {total for _, total in seen} == {600}
+    completed = np.array([done for done, _ in seen])
+    assert completed[-1] == 600 and np.all(np.diff(completed) >= 0)
+    tracked = np.arange(1, len(seen) + 1)
+    np.testing.assert_allclose(completed, tracked * 600 / (600 + overlap), atol=1)  # the same pace all along
