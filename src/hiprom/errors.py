@@ -53,6 +53,14 @@ class ConfigError(HipromError):
     exit_code = 2
 
 
+def empty_file(path: object, what: str) -> str:
+    """The one message for a file of 0 bytes given where ``what`` was expected.
+
+    ``empty_file("p01.mp4", "a video")`` -> ``p01.mp4: is empty (0 bytes); it is not a video``.
+    """
+    return f"{path}: is empty (0 bytes); it is not {what}"
+
+
 def missing_extra(what: str, package: str, extra: str) -> str:
     """The one message for an optional part that is not installed: what needs it, and the pip command.
 

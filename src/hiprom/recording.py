@@ -7,6 +7,7 @@ an analysis be re-run with no model. The format is documented in
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import zipfile
@@ -18,7 +19,7 @@ import numpy as np
 
 from hiprom import __version__
 from hiprom.atomic import atomic_write
-from hiprom.errors import InputError, RecordingError
+from hiprom.errors import InputError, RecordingError, empty_file
 from hiprom.landmarks import check_landmarks
 
 FORMAT = "hiprom.landmarks/1"
@@ -158,6 +159,9 @@ class LandmarkRecording:
         p = Path(path)
         if not p.is_file():
             raise RecordingError(f"{p}: no such file; check the path")
+        with contextlib.suppress(OSError):  # an unreadable file is said below
+            if p.stat().st_size == 0:
+                raise RecordingError(f"{empty_file(p, 'a landmarks recording')}; make it again with 'hiprom track'")
         try:
             with np.load(p, allow_pickle=False) as data:
                 fields = {k: data[k] for k in data.files}

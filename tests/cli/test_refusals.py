@@ -263,3 +263,21 @@ def test_an_analysis_file_given_to_analyze_says_which_commands_read_it(folder: P
     check that it plays in a video player": the file was fine, the command was not."""
     one_line(hiprom("analyze", "a.json", cwd=folder), InputError.exit_code, "a.json: a JSON file, not a video",
              "'hiprom report a.json'", "'hiprom sessions add a.json'")
+
+
+def test_an_empty_file_is_said_empty_in_the_same_words_by_every_command(tmp_path: Path) -> None:
+    """A 0-byte recording said "not a readable landmarks recording (not an .npz archive, or damaged)"
+    where a 0-byte video says "is empty (0 bytes); it is not a video"."""
+    (tmp_path / "in").mkdir()
+    for name in ("empty.landmarks.npz", "empty.mp4"):
+        (tmp_path / "in" / name).write_bytes(b"")
+    recording, video = "is empty (0 bytes); it is not a landmarks recording", "is empty (0 bytes); it is not a video"
+    one_line(hiprom("analyze", "in/empty.landmarks.npz", cwd=tmp_path), InputError.exit_code, recording)
+    one_line(hiprom("analyze", "in/empty.mp4", cwd=tmp_path), InputError.exit_code, video)
+    for name in ("empty.landmarks.npz", "empty.mp4"):
+        one_line(hiprom("report", f"in/{name}", "-o", "r.pdf", cwd=tmp_path), InputError.exit_code,
+                 "is empty (0 bytes); it is not a JSON file")
+    done = hiprom("batch", "in", "-o", "out", "--no-progress", "--workers", "1", cwd=tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    summary = (tmp_path / "out" / "summary.csv").read_text(encoding="utf-8-sig")
+    assert recording in summary and video in summary

@@ -11,7 +11,7 @@ import cv2
 from hiprom.capture._opencv import OpenCVSource, opencv_silent
 from hiprom.capture.base import Frame, next_timestamp_ms
 from hiprom.capture.container import file_container, mp4_track_kinds, shortfall_means_cut_off
-from hiprom.errors import SourceError
+from hiprom.errors import SourceError, empty_file
 from hiprom.parsing import check_text_ok, printable_name
 
 DEFAULT_FPS = 30.0
@@ -94,7 +94,7 @@ class VideoFileSource(OpenCVSource):
         except OSError as exc:
             raise SourceError(f"{p}: cannot be read ({exc.strerror or exc})") from None
         if size == 0:
-            raise SourceError(f"{p}: is empty (0 bytes); it is not a video")
+            raise SourceError(empty_file(p, "a video"))
         if not os.access(p, os.R_OK):
             raise SourceError(f"{p}: cannot be read (permission denied); check the file's permissions")
         if not check_text_ok(str(p)):  # OpenCV crashes (SIGSEGV) on such a name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 from collections.abc import Callable, Iterable, Mapping
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from hiprom.assessment import compare, trend
-from hiprom.errors import InputError
+from hiprom.errors import InputError, empty_file
 from hiprom.landmarks import SIDES
 from hiprom.store import ReferenceRecord, SessionRecord, Store, SubjectRecord, check_analysis
 from hiprom.store.records import local_day, parse_utc
@@ -168,6 +169,9 @@ def read_json_file(path: str | Path, what: str = "a session number or an analysi
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{p}: no such file; give {what}")
+    with contextlib.suppress(OSError):  # an unreadable file is said below
+        if p.stat().st_size == 0:
+            raise InputError(f"{empty_file(p, 'a JSON file')}; give {what}")
     try:
         data = json.loads(p.read_text(encoding="utf-8"), parse_constant=_not_json)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
