@@ -44,7 +44,7 @@ def test_any_failed_input_exits_1_with_the_summary_path(recordings: Path, tmp_pa
     assert "1 of 5 inputs failed; the reasons are in" in err
     assert "failed empty.landmarks.npz" in err  # printed as it happens
     row = next(r for r in read_summary(tmp_path / "out" / "summary.csv") if r["file"] == "empty.landmarks.npz")
-    assert row["status"] == "failed" and "not a readable landmarks recording" in row["error"]
+    assert row["status"] == "failed" and "is empty (0 bytes); it is not a landmarks recording" in row["error"]
 
 
 def test_without_the_bar_each_failure_is_still_one_line(recordings: Path, tmp_path: Path, capsys) -> None:
@@ -55,7 +55,7 @@ def test_without_the_bar_each_failure_is_still_one_line(recordings: Path, tmp_pa
     assert code == 1
     failed = [line for line in err.splitlines() if line.startswith("failed ")]
     assert len(failed) == 1 and failed[0].startswith("failed empty.landmarks.npz: ") and \
-        "not a readable landmarks recording" in failed[0], err
+        "is empty (0 bytes); it is not a landmarks recording" in failed[0], err
     assert err.index(failed[0]) < err.index("5 inputs: 4 ok")  # said as it happens, before the counts
 
 
@@ -70,8 +70,9 @@ def test_a_failed_inputs_error_cell_is_the_terminals_words(recordings: Path, tmp
     said = dict(line.removeprefix("failed ").split(": ", 1) for line in err.splitlines() if line.startswith("failed "))
     rows = {r["file"]: r["error"] for r in read_summary(tmp_path / "out" / "summary.csv") if r["status"] == "failed"}
     assert rows == said and set(rows) == {"empty.landmarks.npz", "sub/text.landmarks.npz"}, (rows, said)
-    for error in rows.values():
-        assert error.startswith("not a readable landmarks recording") and str(tmp_path) not in error, error
+    assert rows["empty.landmarks.npz"].startswith("is empty (0 bytes); it is not a landmarks recording")
+    assert rows["sub/text.landmarks.npz"].startswith("not a readable landmarks recording")
+    assert not any(str(tmp_path) in error for error in rows.values()), rows
 
 
 def test_a_copy_of_an_input_is_analysed_once_and_named_as_a_copy(recordings: Path, tmp_path: Path, capsys) -> None:
