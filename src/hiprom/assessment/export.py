@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from hiprom.landmarks import SIDES
-from hiprom.tables import csv_file_text, csv_text
+from hiprom.tables import COMMAS, CsvStyle, csv_file_text, csv_text
 
 SERIES_COLUMNS: tuple[str, ...] = ("t_s",) + tuple(
     f"{side}_{kind}" for side in SIDES for kind in ("deg", "raw_deg", "unc_deg", "flags")
@@ -46,18 +46,19 @@ def _pretty(value: Any, level: int, indent: int) -> str:
     return json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(", ", ": "))
 
 
-def series_csv(result: dict[str, Any]) -> str:
+def series_csv(result: dict[str, Any], style: CsvStyle = COMMAS) -> str:
     """The per-frame series as CSV: one row per frame, empty cells where unmeasurable.
 
-    Flag cells hold the frame's flag names joined by ``;`` (the one CSV writer, ``hiprom.tables``).
+    Flag cells hold the frame's flag names joined by ``;`` (the one CSV writer, ``hiprom.tables``);
+    ``style``: commas and decimal points, or ``;`` and decimal commas (``hiprom.tables.SEMICOLONS``).
     """
-    return csv_text(SERIES_COLUMNS, _series_rows(result))
+    return csv_text(SERIES_COLUMNS, _series_rows(result), style)
 
 
-def series_csv_file(result: dict[str, Any]) -> str:
+def series_csv_file(result: dict[str, Any], style: CsvStyle = COMMAS) -> str:
     """:func:`series_csv` as the text of a CSV file: byte-order mark first, as every CSV file hiprom writes
     (``hiprom.tables.csv_file_text``), so Excel reads it as UTF-8."""
-    return csv_file_text(SERIES_COLUMNS, _series_rows(result))
+    return csv_file_text(SERIES_COLUMNS, _series_rows(result), style)
 
 
 def _series_rows(result: dict[str, Any]) -> zip:

@@ -22,7 +22,7 @@ from hiprom.assessment.reasons import not_measurable_advice
 from hiprom.assessment.wording import NAMES, SIDE_WORDS
 from hiprom.atomic import check_not_source, write_files
 from hiprom.cli.progress import frame_progress
-from hiprom.cli.options import db_option, model_option, recorded_option
+from hiprom.cli.options import csv_style_option, db_option, model_option, recorded_option
 from hiprom.cli.result_tables import figure_tables, quality_notes, trials_table
 from hiprom.cli.store_cmd import STDOUT, open_store, saved_words, write_text
 from hiprom.cli.store_cmd import console as stdout_console
@@ -30,6 +30,7 @@ from hiprom.errors import InputError, NotMeasurableError
 from hiprom.overwrite import check_replaceable
 from hiprom.report.figures import summary
 from hiprom.report.rows import recording_words
+from hiprom.tables import CsvStyle
 
 FILE = click.Path(dir_okay=False, path_type=Path)
 
@@ -100,6 +101,7 @@ def _check_options(source: Path, json_path: Path | None, csv_path: Path | None, 
                    "'hiprom report' read; '-' for stdout.")
 @click.option("--csv", "csv_path", type=FILE,
               help="Write the per-frame series here; '-' for stdout (then no summary is printed).")
+@csv_style_option("--csv")
 @click.option(
     "--mirrored/--not-mirrored",
     default=None,
@@ -123,6 +125,7 @@ def analyze(
     source: str,
     json_path: Path | None,
     csv_path: Path | None,
+    csv_style: CsvStyle,
     mirrored: bool | None,
     model: str | None,
     norms_path: Path | None,
@@ -164,7 +167,8 @@ def analyze(
     result = analyze_recording(rec, norms, source=path.name, catalogue=catalogue)
 
     series = series_csv if csv_path == STDOUT else series_csv_file  # a file starts with the byte-order mark
-    texts = {p: make(result) for p, make in ((json_path, result_json), (csv_path, series)) if p is not None}
+    texts = {p: make(result) for p, make in ((json_path, result_json), (csv_path, lambda r: series(r, csv_style)))
+             if p is not None}
     write_files({p: text for p, text in texts.items() if p != STDOUT})  # both or neither (a full disk)
     if STDOUT in texts:
         write_text(STDOUT, texts[STDOUT])

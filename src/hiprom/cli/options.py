@@ -12,6 +12,8 @@ Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 MODEL_HELP = "Pose model for videos and cameras: lite, full (default) or heavy, or a .task file (see 'hiprom models')."
 PAPER_HELP = ("Paper of the PDF: a4 or letter (US Letter) (default: $HIPROM_PAPER, else the locale's: "
               "letter in the US, Canada, Mexico, the Philippines and parts of Latin America, a4 elsewhere).")
+CSV_STYLE_HELP = ("commas and a decimal point (for scripts), or semicolons and a decimal comma (31,5), "
+                  "which Excel opens by a double-click where the decimal mark is a comma.")
 DB_HELP = ("an SQLite file, or a URL such as postgresql://user@host/hiprom "
            "(default: $HIPROM_DB_URL, else hiprom.db in $HIPROM_DATA_DIR or ~/.local/share/hiprom).")
 
@@ -19,6 +21,15 @@ DB_HELP = ("an SQLite file, or a URL such as postgresql://user@host/hiprom "
 def model_option(**extra: Any) -> Decorator:
     """``--model VARIANT|FILE`` (``extra``: more ``click.option`` settings, e.g. an ``envvar``)."""
     return click.option("--model", "model", default=None, metavar="VARIANT|FILE", help=MODEL_HELP, **extra)
+
+
+def csv_style_option(lead: str) -> Decorator:
+    """``--csv-style commas|semicolons``, given to the command as a :class:`~hiprom.tables.CsvStyle`;
+    ``lead`` names the tables it shapes (``"summary.csv and trials.csv"``)."""
+    from hiprom.tables import CSV_STYLES
+
+    return click.option("--csv-style", "csv_style", type=click.Choice(sorted(CSV_STYLES)), default="commas",
+                        callback=lambda _ctx, _param, name: CSV_STYLES[name], help=f"{lead}: {CSV_STYLE_HELP}")
 
 
 def db_option(func: Callable[..., Any] | None = None, *, lead: str = "Records store", **extra: Any) -> Any:

@@ -16,12 +16,13 @@ from pathlib import Path
 import click
 
 from hiprom.atomic import check_not_source, write_files
-from hiprom.cli.options import db_option, paper_option
+from hiprom.cli.options import csv_style_option, db_option, paper_option
 from hiprom.cli.store_cmd import STDOUT, open_store, write_text
 from hiprom.errors import InputError
 from hiprom.landmarks import SIDES
 from hiprom.overwrite import check_replaceable
 from hiprom.parsing import record_id
+from hiprom.tables import CsvStyle
 
 
 def _snapshots(specs: tuple[str, ...]) -> dict[str, bytes]:
@@ -72,6 +73,7 @@ def _peak_pictures(analysis: dict, video: Path | None, landmarks_path: Path | No
               help="PDF to write (default: session-N.pdf, or the analysis file's name with .pdf).")
 @click.option("--csv", "csv_prefix", type=click.Path(path_type=Path), default=None,
               help="Also write PREFIX.summary.csv, PREFIX.trials.csv and PREFIX.series.csv.")
+@csv_style_option("--csv")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the JSON export (hiprom.export/1) to this file; '-' for stdout "
                    "(the files written are then named on stderr).")
@@ -88,7 +90,8 @@ def _peak_pictures(analysis: dict, video: Path | None, landmarks_path: Path | No
                    "(default: the subject's earlier session the same day, if any).")
 @paper_option()
 @db_option
-def report(target: str, output: Path | None, csv_prefix: Path | None, json_path: Path | None, no_pdf: bool,
+def report(target: str, output: Path | None, csv_prefix: Path | None, csv_style: CsvStyle, json_path: Path | None,
+           no_pdf: bool,
            video: Path | None, landmarks_path: Path | None, snapshot_specs: tuple[str, ...], before: str | None,
            paper: str | None, db: str | None) -> None:
     """Write the PDF report of a stored session (TARGET = its number) or an analysis JSON file."""
@@ -135,7 +138,7 @@ def report(target: str, output: Path | None, csv_prefix: Path | None, json_path:
     if json_path is not None and json_path != STDOUT:
         files[json_path] = export
     if csv_prefix is not None:
-        files.update(csv_files([data], csv_prefix))
+        files.update(csv_files([data], csv_prefix, csv_style))
     if pdf is not None:
         from hiprom.report import render_pdf
 

@@ -24,11 +24,12 @@ from rich.table import Table
 from rich.text import Text
 
 from hiprom.atomic import atomic_write
-from hiprom.cli.options import db_option, recorded_option
+from hiprom.cli.options import csv_style_option, db_option, recorded_option
 from hiprom.errors import InputError
 from hiprom.overwrite import check_replaceable
 from hiprom.report.figures import fmt
 from hiprom.rounding import counted
+from hiprom.tables import CsvStyle
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -472,9 +473,10 @@ def sessions_add(analysis_json: Path, subject: str | None, operator: str | None,
                    "PREFIX.series.csv. Default: print to stdout.")
 @click.option("--table", type=click.Choice(["summary", "trials", "series"]), default="summary",
               show_default=True, help="CSV to stdout: which table.")
+@csv_style_option("CSV")
 @db_option
 def sessions_export(session_ids: tuple[str, ...], fmt_: str, output: Path | None, table: str,
-                    db: str | None) -> None:
+                    csv_style: CsvStyle, db: str | None) -> None:
     """Export sessions as JSON or CSV (one row per session in the CSV summary)."""
     from hiprom.report import ReportData, csv_text, export_json, write_csv
     from hiprom.report.exports import csv_paths
@@ -495,9 +497,9 @@ def sessions_export(session_ids: tuple[str, ...], fmt_: str, output: Path | None
             click.echo(f"Wrote {output}", err=True)
         return
     if output is None:
-        click.echo(csv_text(items, table), nl=False)
+        click.echo(csv_text(items, table, csv_style), nl=False)
         return
-    for path in write_csv(items, output).values():
+    for path in write_csv(items, output, csv_style).values():
         click.echo(f"Wrote {path}", err=True)
 
 

@@ -78,9 +78,9 @@ def table_rows(items: Iterable[ReportData], table: str) -> tuple[list[str], list
     raise InputError(f"CSV table {table!r} is unknown, expecting one of {{{', '.join(TABLES)}}}")
 
 
-def csv_text(items: Iterable[ReportData], table: str) -> str:
-    """One CSV table as text (UTF-8, comma-separated, header first; ``hiprom.tables``)."""
-    return tables.csv_text(*table_rows(items, table))
+def csv_text(items: Iterable[ReportData], table: str, style: tables.CsvStyle = tables.COMMAS) -> str:
+    """One CSV table as text (UTF-8, header first; comma-separated, or as ``style`` says: ``hiprom.tables``)."""
+    return tables.csv_text(*table_rows(items, table), style)
 
 
 def csv_paths(prefix: str | Path) -> dict[str, Path]:
@@ -91,15 +91,18 @@ def csv_paths(prefix: str | Path) -> dict[str, Path]:
     return {table: p.with_name(f"{p.name}.{table}.csv") for table in TABLES}
 
 
-def csv_files(items: Iterable[ReportData], prefix: str | Path) -> dict[Path, str]:
-    """The three CSV tables as ``{path: text of the file}``, at :func:`csv_paths`."""
+def csv_files(items: Iterable[ReportData], prefix: str | Path,
+              style: tables.CsvStyle = tables.COMMAS) -> dict[Path, str]:
+    """The three CSV tables as ``{path: text of the file}``, at :func:`csv_paths`, in ``style``."""
     items = list(items)
-    return {path: tables.csv_file_text(*table_rows(items, table)) for table, path in csv_paths(prefix).items()}
+    return {path: tables.csv_file_text(*table_rows(items, table), style) for table, path in csv_paths(prefix).items()}
 
 
-def write_csv(items: Iterable[ReportData], prefix: str | Path) -> dict[str, Path]:
-    """Write the three CSV tables beside ``prefix``, all three or none (``atomic.write_files``); returns their paths."""
-    write_files(csv_files(items, prefix))
+def write_csv(items: Iterable[ReportData], prefix: str | Path,
+              style: tables.CsvStyle = tables.COMMAS) -> dict[str, Path]:
+    """Write the three CSV tables beside ``prefix`` in ``style``, all three or none (``atomic.write_files``);
+    returns their paths."""
+    write_files(csv_files(items, prefix, style))
     return csv_paths(prefix)
 
 
