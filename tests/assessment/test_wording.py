@@ -17,6 +17,7 @@ from hiprom.assessment.wording import (
     camera_advice,
     degrees_in_words,
     explain,
+    no_trial_sentence,
     picture_advice,
     picture_note,
 )
@@ -261,3 +262,15 @@ def test_a_note_that_says_why_a_part_was_not_measured_is_left_to_the_lines_that_
                "sides": {side: {"not_measurable": f"{side} leg out of the picture"} for side in ("left", "right")},
                "quality": {"notes": ["Neither leg could be measured: left leg out of the picture; right leg out of the picture."]}}
     assert quality_notes(nothing, reasons_said=True) == [] and quality_notes(nothing) == nothing["quality"]["notes"]
+
+
+@pytest.mark.parametrize(("duration_s", "words"), [
+    (1.0, "the recording is 1.0 s long, too short to hold a test, which needs about 12 s (about 3 s a turn)"),
+    (11.94, "the recording is 11.9 s long, too short"),
+    (12.0, "no turn of a foot was held"),
+    (None, "no turn of a foot was held"),
+])
+def test_no_trial_says_when_the_recording_is_too_short_for_a_test(duration_s, words) -> None:
+    sentence = no_trial_sentence(duration_s)
+    assert sentence.startswith("No trial found on either side: ") and words in sentence
+    assert sentence.endswith("hold it still for a moment.")

@@ -242,3 +242,24 @@ def test_ctrl_c_says_how_to_continue(recordings: Path, tmp_path: Path, capsys, m
     code, err = _batch(capsys, str(recordings), "-o", str(tmp_path / "out"))
     assert code == 130
     assert err.splitlines()[-1] == "hiprom: interrupted; run the same command again to continue"
+
+
+def test_a_recording_too_short_for_a_test_says_how_long_it_is_and_a_test_needs(tmp_path: Path, capsys) -> None:
+    """A 1 s clip said "No trial found on either side: no turn of a foot was held", no word of its length."""
+    import dataclasses
+
+    from hiprom.recording import LandmarkRecording
+
+    demo = LandmarkRecording.load(Path(__file__).resolve().parents[2] / "samples" / "demo_seated_test.landmarks.npz")
+    n = round(demo.fps)  # 1 s of rest, before the first turn
+    one_s = dataclasses.replace(demo, t_ms=demo.t_ms[:n], image=demo.image[:n], world=demo.world[:n],
+                                n_people=None if demo.n_people is None else demo.n_people[:n])
+    (tmp_path / "in").mkdir()
+    one_s.save(tmp_path / "in" / "short.landmarks.npz")
+    words = ("No trial found on either side: the recording is 1.0 s long, too short to hold a test, which needs "
+             "about 12 s")
+    assert main(["analyze", str(tmp_path / "in" / "short.landmarks.npz")]) == 0
+    assert words in " ".join(capsys.readouterr().out.split())
+    code, err = _batch(capsys, str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--no-progress", "--workers", "1")
+    assert code == 0, err
+    assert read_summary(tmp_path / "out" / "summary.csv")[0]["verdict"].startswith(words)

@@ -7,7 +7,7 @@ from typing import Any
 
 from hiprom.assessment.norms import Norms
 from hiprom.assessment.reasons import reason_advice, reason_words
-from hiprom.assessment.wording import NAMES, below_words, cannot_tell, degrees
+from hiprom.assessment.wording import NAMES, below_words, cannot_tell, degrees, no_trial_sentence
 from hiprom.landmarks import SIDES
 from hiprom.rounding import counted
 
@@ -35,8 +35,7 @@ def verdict(result: dict[str, Any]) -> str:
     )
     if not has_figure:
         if not invalid:
-            return ("No trial found on either side: no turn of a foot was held. "
-                    "Turn each foot inward and outward as far as is comfortable, and hold it still for a moment.")
+            return no_trial_sentence(result.get("duration_s"))
         common = [name for name, _ in Counter(r for tr in invalid for r in tr["reasons"]).most_common(2)]
         advice = reason_advice(common)
         return (f"No valid trial on either side: {len(invalid)} did not count (most often: {reason_words(common)})."

@@ -17,6 +17,8 @@ exports and (through the server) the page say the same thing:
 - :func:`picture_note`: the quality note of a picture smaller than that range's,
   and :func:`picture_advice`, what the live guide's set-up step says about it;
 - :func:`frame_rate_advice`: what the set-up step says when too few pictures a second are measured;
+- :func:`no_trial_sentence`: the verdict of a recording where no turn of a foot was held, and how
+  long a test needs when the recording is shorter;
 - :data:`NOBODY_IN_VIEW`: what the live status and the set-up checklist say when no one is seen;
 - :func:`side_notes` / :func:`quality_notes`: a result's quality notes as sentences
   ("Right leg: hip lifted off the seat in 1 trial, which did not count."), those
@@ -44,6 +46,24 @@ words of the tables (:data:`MEASURE_LABELS`). The PDF's "What this report means"
 MEASURE_LABELS = {m: name[:1].upper() + name[1:] + (" (IR + ER)" if m == "total_arc" else "")
                   for m, name in NAMES.items()}
 """The measures as every table heads their rows (PDF, CLI, page): :data:`NAMES`, the arc with what it adds up."""
+
+
+TRIAL_S = 3.0
+"""About how long one trial takes (s): from rest, a foot turned as far as is comfortable, held still,
+and back (2.6 s each of the demo recording's nine, whose holds last 2 s)."""
+TEST_S = 4 * TRIAL_S
+"""About how long a recording must be to hold a test (s): a trial of each foot inward and outward."""
+
+
+def no_trial_sentence(duration_s: float | None) -> str:
+    """The verdict of a measurable recording of ``duration_s`` seconds where no trial was found on
+    either side: with how long a test needs when the recording is shorter than :data:`TEST_S`."""
+    turn = "Turn each foot inward and outward as far as is comfortable, and hold it still for a moment."
+    if duration_s is not None and duration_s < TEST_S:
+        return (f"No trial found on either side: the recording is {duration_s:.1f} s long, too short to hold a test, "
+                f"which needs about {TEST_S:g} s (about {TRIAL_S:g} s a turn). Film the whole test: {turn[:1].lower()}"
+                f"{turn[1:]}")
+    return f"No trial found on either side: no turn of a foot was held. {turn}"
 
 
 def side_measure(side: str, measure: str) -> str:
