@@ -5,7 +5,7 @@
  * picture with what to do, and stays there until the user acts. */
 
 import { app, ui } from "./state.js";
-import { closeSocket, openSocket, wsUrl } from "./connection.js";
+import { closeSocket, openSocket, send, wsUrl } from "./connection.js";
 import { setStatus } from "./status.js";
 import { say } from "./speech.js";
 import { exerciseReconnected } from "./exercises.js";
@@ -95,7 +95,11 @@ function pause() {
   const why = document.hidden ? "hidden" : app.cameraMuted ? "muted" : null;
   if (why !== app.paused) {
     app.paused = why;
-    if (why) { setStatus(PAUSES[why]); say(PAUSES[why].text); }
+    if (why) {
+      setStatus(PAUSES[why]);
+      say(PAUSES[why].text);
+      send({ type: "paused", why }); // a turn the pause cost then says this cause, not the other
+    }
   }
   return why;
 }

@@ -245,6 +245,33 @@ def test_the_hold_countdown_does_not_run_while_no_frames_come():
         "\u2717 not counted: keep this page on screen while you turn (the pictures stopped)")
 
 
+def _hold_with_3_s_without_pictures(why: str | None) -> str:
+    """The line under the prompt after a 35 deg turn whose hold lost 3 s of pictures, the page having said
+    ``why`` (None: nothing said)."""
+    guide, _ = started_guide()
+    if why is not None:
+        guide.pictures_stopped_by(why)
+    t, a = trial_curve(0.0, 35.0, "right", hold_s=4.0)
+    first = t < 1.0
+    told = t[first][[s["sub"] for s in feed(guide, t[first], a[first])].index("hold")]
+    seen = ~first & ~((t > told + 0.1) & (t < told + 3.1))
+    feed(guide, t[seen], a[seen])
+    assert [tr.valid for tr in guide.steps[0].trials] == [False]
+    return guide.state()["last_trial"]
+
+
+@pytest.mark.parametrize(("why", "line"), [
+    (None, "keep this page on screen while you turn (the pictures stopped)"),
+    ("hidden", "keep this page on screen while you turn (the pictures stopped)"),
+    ("muted", "keep the camera free while you turn (the camera stopped sending pictures: another program took it, "
+              "or it was covered)"),
+])
+def test_a_turn_the_pictures_stopped_in_says_why_they_stopped(why, line):
+    """The camera stopped sending pictures (the tab on screen) was told "keep this page on screen while you
+    turn", the advice for a hidden tab: now the page says which (web/camera.js), and the line says that."""
+    assert _hold_with_3_s_without_pictures(why) == f"\u2717 not counted: {line}"
+
+
 def test_a_hold_with_the_leg_out_of_the_picture_for_3_s_is_one_movement():
     """Turned to 35 deg and held 6 s, the right leg out of the picture for the middle 3 s: one movement,
     not counted (its peak was not seen), and the step asks for the movement again. Before, the detector

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hiprom.assessment.wording import explain
-from hiprom.live.messages import results_summary
+from hiprom.live.messages import Paused, parse_paused, results_summary
 
 
 def test_the_results_table_gets_the_band_verdict_the_pdf_words():
@@ -40,3 +40,11 @@ def test_a_verdict_that_cannot_tell_says_why_in_the_same_words_on_the_page_and_i
         "Internal rotation: cannot tell whether the sides differ by more than 10° (measured 8.0°, and could be as"
         " much as 11.9° with measurement error); repeat the test.")
     assert words["plus_minus"].startswith("± is the standard uncertainty") and "twice it" in words["plus_minus"]
+
+
+def test_a_pages_word_that_it_paused_is_read_with_its_cause_and_nothing_else():
+    assert parse_paused('{"type": "paused", "why": "muted"}') == Paused("muted")
+    assert parse_paused('{"type": "paused", "why": "hidden"}') == Paused("hidden")
+    for text in ('{"type": "paused", "why": "bored"}', '{"type": "paused"}', '{"type": "command", "why": "muted"}',
+                 "paused", "[]"):
+        assert parse_paused(text) is None, text

@@ -111,6 +111,7 @@ class Pictures:
     def __init__(self) -> None:
         self.sizes: list[list[int]] = []
         self.measured = self.dropped = 0
+        self.said: list[dict] = []  # the page's text messages (commands), on every socket
 
     @staticmethod
     def sent(page) -> int:
@@ -133,6 +134,14 @@ class Pictures:
                 self.dropped = msg["quality"]["dropped"]
 
         ws.on("framereceived", on_received)
+        ws.on("framesent", lambda payload: self.said.append(json.loads(payload)) if isinstance(payload, str) else None)
+
+    def wait_said(self, page, message: dict, timeout_s: float = 15.0) -> None:
+        """Wait until the page has sent ``message`` on its socket."""
+        deadline = time.monotonic() + timeout_s
+        while message not in self.said:
+            assert time.monotonic() < deadline, f"{message} not sent; sent: {self.said}"
+            page.wait_for_timeout(50)  # the socket's events are taken in meanwhile
 
     def all_answered(self, page, timeout_s: float = 30.0) -> None:
         """Wait until every picture sent has been measured or dropped by the server."""
@@ -181,21 +190,24 @@ def test_a_hidden_tab_or_a_camera_taken_away_pauses_the_pictures_and_says_so(
         launch, footage_dir, model_path, monkeypatch, tmp_path):
     """A hidden tab's timers run once a second and its picture may freeze: the server measured those
     pictures (a still, frozen person). A muted camera (another program took it, its cover closed) sent
-    its last picture on and on. Now no picture is sent and the status line says why."""
+    its last picture on and on. Now no picture is sent and the status line says why; the server is told
+    which, so that a turn the pause cost says that cause (the camera's, not "keep this page on screen")."""
     monkeypatch.setenv("HIPROM_MODEL_DIR", str(model_path.parent))
     y4m = write_sized_y4m(footage_dir / "rendered" / "gt01.mp4", tmp_path / "still.y4m", (640, 480))
     with serve_in_thread(ServerSettings(start_source=False, db=str(tmp_path / "r.db"))) as url:
         context, page, pictures = open_browser_camera(launch, y4m, url)
         frames = "Number(document.body.dataset.frames)"
-        for pause, code, words in (
+        for pause, code, words, why in (
             ("Object.defineProperty(document, 'hidden', {value: true, configurable: true})",
-             "paused_hidden", "Measuring paused while this tab is hidden: come back to it to go on."),
+             "paused_hidden", "Measuring paused while this tab is hidden: come back to it to go on.", "hidden"),
             ("document.getElementById('local-video').srcObject.getVideoTracks()[0].dispatchEvent(new Event('mute'))",
-             "camera_muted", "The camera sends no pictures: close any other program that uses it, or open its cover."),
+             "camera_muted", "The camera sends no pictures: close any other program that uses it, or open its cover.",
+             "muted"),
         ):
             page.evaluate(pause)
             page.wait_for_function(f"() => document.getElementById('status').dataset.code === '{code}'", timeout=15_000)
             assert page.locator("#status-text").inner_text() == words
+            pictures.wait_said(page, {"type": "paused", "why": why})
             pictures.all_answered(page)  # the answers to pictures sent before the pause (a loaded server: seconds)
             held, sent = page.evaluate(frames), pictures.sent(page)
             page.wait_for_timeout(1000)

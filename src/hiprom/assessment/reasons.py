@@ -72,6 +72,14 @@ REASON_ADVICE: dict[str, str] = {
 Short enough for the guide's one line under its prompt ("✗ not counted: keep both hips on the seat."),
 which says it instead of the reason: the advice says why."""
 
+PICTURES_STOPPED_ADVICE: dict[str, str] = {
+    "hidden": REASON_ADVICE["no_pictures_at_peak"],
+    "muted": "keep the camera free while you turn (the camera stopped sending pictures: another program took it, "
+             "or it was covered)",
+}
+"""What to do about ``no_pictures_at_peak`` when the page said why its pictures stopped: this tab was
+hidden, or the camera sent none (``muted``). Unsaid, :data:`REASON_ADVICE`'s (the tab hidden)."""
+
 
 def reason_words(codes: Iterable[str]) -> str:
     """The codes as one phrase, in their order: ``"hip lifted off the seat, body leaned sideways"``.
@@ -81,9 +89,17 @@ def reason_words(codes: Iterable[str]) -> str:
     return ", ".join(REASON_WORDS.get(c, c.replace("_", " ")) for c in codes)
 
 
-def reason_advice(codes: Iterable[str]) -> str:
-    """What to do about the codes, each piece of advice once: ``"keep both hips on the seat"``; ``""`` if none."""
-    return ", and ".join(dict.fromkeys(REASON_ADVICE[c] for c in codes if c in REASON_ADVICE))
+def reason_advice(codes: Iterable[str], pictures_stopped: str | None = None) -> str:
+    """What to do about the codes, each piece of advice once: ``"keep both hips on the seat"``; ``""`` if none.
+
+    ``pictures_stopped``: why the pictures last stopped, when the page said (``"hidden"``, ``"muted"``:
+    :data:`PICTURES_STOPPED_ADVICE`), for ``no_pictures_at_peak``."""
+    def advice(code: str) -> str | None:
+        if code == "no_pictures_at_peak" and pictures_stopped in PICTURES_STOPPED_ADVICE:
+            return PICTURES_STOPPED_ADVICE[pictures_stopped]
+        return REASON_ADVICE.get(code)
+
+    return ", and ".join(dict.fromkeys(a for a in map(advice, codes) if a))
 
 
 _FALLBACK = "Film in good light with both knees and feet in the picture and nobody else in view."

@@ -189,9 +189,16 @@ class Guide:
         self.countdown_run = 0  # +1 at each new countdown of the calibration (it went back up: _count_from)
         self._advised: set[str] = set()  # advice already given its long hold: a re-test is not held again
         self._recent_t: deque[float] = deque(maxlen=RECENT_FRAMES)  # the latest frames' times, s
+        self.pictures_stopped: str | None = None  # why the pictures last stopped, as the page said (pictures_stopped_by)
         self._reset("idle")
 
     # -- commands ----------------------------------------------------------
+    def pictures_stopped_by(self, why: str) -> None:
+        """The page stopped sending pictures, and says why: ``"hidden"`` (its tab) or ``"muted"`` (the camera
+        sent none). A trial not counted for the pictures stopping at its peak then says that cause
+        (``reasons.PICTURES_STOPPED_ADVICE``)."""
+        self.pictures_stopped = why
+
     def command(self, action: str) -> None:
         """Apply a user command: ``start``, ``next``, ``redo`` or ``cancel``."""
         if action not in COMMANDS:
@@ -429,7 +436,7 @@ class Guide:
                 continue
             reason = reason_words(tr.reasons)
             # What to do about it says why ("keep both hips on the seat"), in a line that fits.
-            advice = "" if tr.valid else reason_advice(tr.reasons) or reason
+            advice = "" if tr.valid else reason_advice(tr.reasons, self.pictures_stopped) or reason
             self.trial_seq += 1
             step.trials.append(TrialRecord(peak_deg=tr.peak_deg, valid=tr.valid, reason=reason, t_s=tr.peak_t_s,
                                            advice=advice, seq=self.trial_seq))

@@ -264,3 +264,20 @@ def parse_exercise(text: str) -> ExerciseCommand | None:
         reps = tuple(reps[:MAX_EARLIER_REPS]) if isinstance(reps, list) else ()
         return ExerciseCommand("start", str(data.get("exercise", ""))[:64], str(data.get("side", ""))[:16], reps)
     return None
+
+
+PAUSE_CAUSES = ("hidden", "muted")
+"""Why a page stops sending pictures: its tab hidden, or its camera sending none (web/camera.js)."""
+
+
+@dataclass(frozen=True)
+class Paused:
+    """A page's word that it stopped sending pictures, and why (one of :data:`PAUSE_CAUSES`)."""
+
+    why: str
+
+
+def parse_paused(text: str) -> Paused | None:
+    """``{"type": "paused", "why": "hidden" | "muted"}`` in a page's text message, or None when it is none."""
+    data = _command(text, "paused")
+    return Paused(data["why"]) if data is not None and data.get("why") in PAUSE_CAUSES else None

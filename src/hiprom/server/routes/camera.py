@@ -10,7 +10,9 @@ Protocol of ``/ws/camera`` (``?mirrored=1`` when the pictures are flipped):
   "side": side}`` (``"reps": [...]``: those counted before the connection
   dropped, to go on from) and ``{"type": "exercise", "action": "stop"}`` (a counted
   exercise, as ``/api/exercise`` is on the server's source; one it cannot
-  count gets an ``exercise_refused`` status);
+  count gets an ``exercise_refused`` status) and ``{"type": "paused", "why": "hidden" | "muted"}``
+  (the page stopped sending pictures: its tab hidden, or its camera sending none; a trial the
+  pause cost then says which);
 - server -> client, text: the same JSON messages as ``/ws/live``, one per
   processed picture, ``source.kind == "browser"``.
 
@@ -35,8 +37,8 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from hiprom.errors import HipromError
 from hiprom.live.exercise import ExerciseError, LiveExercise, camera_exercise
 from hiprom.live.messages import (
-    MODEL_LOADING_TEXT, MODEL_MISSING_TEXT, ExerciseCommand, SourceInfo, Status, encode, frame_message, parse_command, parse_exercise,
-    status_message, timing,
+    MODEL_LOADING_TEXT, MODEL_MISSING_TEXT, ExerciseCommand, Paused, SourceInfo, Status, encode, frame_message, parse_command,
+    parse_exercise, parse_paused, status_message, timing,
 )
 from hiprom.live.processor import LiveProcessor
 from hiprom.server.deps import ResultsDep, SettingsDep
@@ -115,7 +117,7 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hiprom-camera")
     proc: LiveProcessor | None = None
     latest: dict = {}
-    commands: list[str | ExerciseCommand] = []
+    commands: list[str | ExerciseCommand | Paused] = []
     wake = asyncio.Event()
     counts = {"received": 0, "dropped": 0}
 
@@ -161,14 +163,20 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
         source: SourceInfo = {**SOURCE, "size_wh": [w, h], "mirrored": mirrored}
         return encode(frame_message(reading, proc.guide.state(), source, counts["dropped"], when, proc.exercise_state()))
 
-    def run_commands(actions: list[str | ExerciseCommand]) -> str:
+    def run_commands(actions: list[str | ExerciseCommand | Paused]) -> str | None:
+        """The actions applied, and the state they leave to send (None after only a pause's word: the
+        page's own status, that it paused, must stay)."""
         assert proc is not None
         refused = None
         for action in actions:
-            if isinstance(action, ExerciseCommand):
+            if isinstance(action, Paused):
+                proc.guide.pictures_stopped_by(action.why)
+            elif isinstance(action, ExerciseCommand):
                 refused = apply_exercise(proc, action) or refused
             else:
                 proc.command(action)
+        if all(isinstance(action, Paused) for action in actions):
+            return None
         if refused:  # news for this command only: the next one must not refuse it again
             return _status("exercise_refused", "warn", refused, proc.guide.state(), exercise=proc.exercise_state())
         return encode(status_message(shown[0], proc.guide.state(), SOURCE, proc.exercise_state()))
@@ -193,7 +201,7 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
                 latest.update(data=data, t_ms=time.monotonic() * 1000.0, unix_ms=time.time() * 1000.0)
                 wake.set()
             elif message.get("text"):
-                action = parse_command(message["text"]) or parse_exercise(message["text"])
+                action = parse_command(message["text"]) or parse_exercise(message["text"]) or parse_paused(message["text"])
                 if action:
                     commands.append(action)
                     wake.set()
@@ -205,7 +213,9 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
             if commands:
                 actions = commands[:]
                 commands.clear()
-                await websocket.send_text(await loop.run_in_executor(executor, run_commands, actions))
+                answer = await loop.run_in_executor(executor, run_commands, actions)
+                if answer is not None:
+                    await websocket.send_text(answer)
             if latest:
                 frame = dict(latest)
                 latest.clear()
