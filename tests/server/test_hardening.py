@@ -416,6 +416,18 @@ def test_the_page_sends_security_headers(server):
     assert httpx.get(server + "/api/info").headers["x-content-type-options"] == "nosniff"
 
 
+def test_health_data_is_never_kept_in_the_browsers_cache(server, analysis):
+    """Before, sessions, exports and reports were sent without Cache-Control: a browser kept them in its disk cache."""
+    sid = httpx.post(server + "/api/sessions", json={"analysis": analysis, "subject": "CACHE"}).json()["id"]
+    for path in ("/api/sessions", f"/api/sessions/{sid}", f"/api/sessions/{sid}/export.csv", "/api/subjects/CACHE",
+                 "/api/sessions/99999", "/api/live"):
+        r = httpx.get(server + path)
+        assert r.headers.get("cache-control") == "no-store", (path, r.status_code, r.headers.get("cache-control"))
+    assert httpx.get(server + "/").headers["cache-control"] == "no-cache"  # the page sets its own: no health data
+    assert "no-store" not in httpx.get(server + "/static/main.js").headers.get("cache-control", "")
+    httpx.delete(server + "/api/subjects/CACHE")
+
+
 def test_the_origin_check_includes_the_scheme(server):
     host = urlsplit(server).netloc
     body = {"pseudonym": "ORIGIN-1"}
