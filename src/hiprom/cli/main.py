@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import importlib
+import logging
 import os
 import sys
 from typing import NoReturn
@@ -79,6 +80,19 @@ Examples:
 def cli(ctx: click.Context, debug: bool) -> None:
     """Measure seated hip internal and external rotation from a camera or video."""
     ctx.obj = {"debug": debug}
+    notices = logging.getLogger("hiprom")
+    if not any(isinstance(h, NoticeLines) for h in notices.handlers):
+        notices.addHandler(NoticeLines(logging.WARNING))
+
+
+class NoticeLines(logging.Handler):
+    """hiprom's warnings (a records store made owner-only, ...) as ``hiprom: ...`` lines on stderr.
+
+    ``hiprom serve`` puts its own timestamped handler in place of this one.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"hiprom: {record.getMessage()}", err=True)
 
 
 def main(argv: list[str] | None = None) -> int:
