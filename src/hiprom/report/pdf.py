@@ -20,7 +20,14 @@ import jinja2
 
 from hiprom import __version__
 from hiprom.assessment.reasons import reason_words
-from hiprom.assessment.wording import PLUS_MINUS, analysed_again, quality_notes
+from hiprom.assessment.wording import (
+    PLUS_MINUS,
+    analysed_again,
+    asymmetry_pointer,
+    cannot_tell,
+    quality_notes,
+    undecided_asymmetry,
+)
 from hiprom.atomic import atomic_write
 from hiprom.errors import ConfigError, InputError, missing_extra
 from hiprom.kinematics import COMPENSATION, flag_names
@@ -90,6 +97,8 @@ SHORTER = (
     {"bars_mm": 36.0, "time_chart": False},
     {"bars_mm": 36.0, "time_chart": False, "box_may_split": True},
 )
+ASYMMETRY_HEADING = "Left–right asymmetry"
+"""The heading of the section whose box says, once, what the test could not decide (the plain paragraph refers to it)."""
 MOSTLY_EMPTY = 0.5
 """A last page is mostly empty when the report ends above this fraction of its height."""
 
@@ -194,7 +203,12 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "threshold": threshold,
         "mdc": (mdc_lo, mdc_hi),
         "flagged": bool(asym.get("flagged")),
-        "unsure": [row for row in rows if row["verdict"] == "inconclusive"],
+        # What the test could not decide, said once, in the box ("Cannot tell whether … in internal rotation
+        # (measured 5.1°, …) and total arc (…); repeat the test."), its question in bold; the plain
+        # paragraph points there rather than say it again.
+        "undecided": _lead(undecided_asymmetry(a), cannot_tell(f"{threshold:g}°")),
+        "asymmetry_heading": ASYMMETRY_HEADING,
+        "asymmetry_pointer": asymmetry_pointer(a, ASYMMETRY_HEADING),
         # The † legend comes only with a † (a side not measured has no figure to mark).
         "unconfirmed_shown": any(c["deg"] is not None and not c["confirmed"] for row in rows
                                  for c in row["sides"].values()),
@@ -255,6 +269,14 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "exercises_done": exercises_done(data),
         "program": program_context(data),
     }
+
+
+def _lead(sentence: str | None, lead: str) -> tuple[str, str] | None:
+    """``sentence`` split after its opening words ``lead`` (in any case), to print them in bold."""
+    if sentence is None:
+        return None
+    n = len(lead) if sentence.lower().startswith(lead.lower()) else 0
+    return sentence[:n], sentence[n:]
 
 
 def document_id(data: ReportData) -> str:
