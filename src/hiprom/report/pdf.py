@@ -32,7 +32,7 @@ from hiprom.atomic import atomic_write
 from hiprom.errors import ConfigError, InputError, missing_extra
 from hiprom.kinematics import COMPENSATION, flag_names
 from hiprom.landmarks import SIDES
-from hiprom.report import charts
+from hiprom.report import alt_text, charts
 from hiprom.report.data import ReportData, utc_stamp
 from hiprom.report.exercises import exercises_done, program_context, retest_context
 from hiprom.report.figures import fmt, number, summary
@@ -247,6 +247,11 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "time_left_out": time_left_out,
         "box_may_split": limit.get("box_may_split", False),
         "history": shown,
+        # What a screen reader says for each picture (the tagged PDF's /Alt): what it shows, with its figures.
+        "alt": {"bars": alt_text.bars_alt(fig), "time": alt_text.time_alt(fig, number(a.get("duration_s"))),
+                "trend": alt_text.trend_alt([shown_time(v.recorded_utc, with_time=False) for v in data.visits],
+                                            len(shown)),
+                "snapshots": {side: alt_text.snapshot_alt(side) for side in SIDES}},
         "since_first": data.since_first,
         "analysed_again": {h.id: analysed_again(data.same_recording_as[h.id]) for h in shown
                            if h.id in data.same_recording_as},
@@ -375,7 +380,7 @@ def _weasyprint() -> Any:
 def pdf_layout(paper: Paper) -> Iterator[Callable[[str], Any]]:
     """``layout(html)``: a WeasyPrint document of ``html`` on ``paper`` (every PDF's page size is
     set here, none in a template) that loads only inline data and installed fonts; write it
-    (``.write_pdf()``) inside the ``with``.
+    (:func:`pdf_bytes`) inside the ``with``.
 
     WeasyPrint copies each ``@font-face`` font (the report's emoji font: 11 MB) into a new folder
     under the temporary directory and removes it only when its font configuration is garbage
@@ -396,6 +401,18 @@ def pdf_layout(paper: Paper) -> Iterator[Callable[[str], Any]]:
             stylesheets=[page], font_config=fonts)
     finally:
         fonts.__del__()  # WeasyPrint's own clean-up (removes the fonts' folder); it has no public one
+
+
+def pdf_bytes(document: Any) -> bytes:
+    """A laid-out WeasyPrint ``document`` as PDF bytes, tagged for a screen reader: every PDF hiprom makes.
+
+    The tags (``pdf_tags``) give the reading order of the page, its headings, lists, tables with their
+    column and row headings (``th``, ``scope="row"``) and each picture's alt text; the catalogue has the
+    language (``<html lang>``) and the title (``<title>``), shown as the window's title. Not declared
+    PDF/UA (``pdf_variant="pdf/ua-1"``): that claims conformance to a rule set hiprom is not checked
+    against. Tagging costs about 0.01 s of processor time on a report of 2.5 s (docs/reports.md).
+    """
+    return document.write_pdf(pdf_tags=True)
 
 
 def mostly_empty(page: Any) -> bool:
@@ -461,7 +478,7 @@ def render_pdf(data: ReportData, generated_utc: str | None = None,
             checkpoint()
             pages += layout(render_program_html(data, stamp, drawn)).pages
         checkpoint()
-        return document.copy(pages).write_pdf()  # the report's title, author and dates
+        return pdf_bytes(document.copy(pages))  # the report's title, author and dates
 
 
 def render_program_html(data: ReportData, generated_utc: str | None = None,
@@ -481,7 +498,7 @@ def render_program_pdf(data: ReportData, paper: str | None = None) -> bytes:
     :func:`render_pdf`)."""
     html = render_program_html(data)
     with pdf_layout(chosen_paper(paper)) as layout:
-        return layout(html).write_pdf()
+        return pdf_bytes(layout(html))
 
 
 def write_program_pdf(data: ReportData, path: str | Path, paper: str | None = None) -> Path:
