@@ -87,15 +87,22 @@ TIME_MM = 44.0
 """Height of the angle-over-time chart in the layouts that set no ``time_mm``."""
 # A layout whose last page would be mostly empty (the report ending in its upper half) is tried again with
 # these, one after the other, and the first that saves that page is taken: the same lists, the charts drawn
-# lower (their words keep their size), then without the angle-over-time chart (a line says so; its series
-# is in the JSON export, its peaks and holds in the Trials table), then with the asymmetry box free to run
-# on to the next page (kept whole, a box of 6 lines on US Letter was pushed whole to page 2 and the report
-# spilled a few lines onto a third). A typical A4 report's third page held only "Method and references"
-# and the signature lines, 59 mm of 272.
+# lower (their words keep their size); then with the asymmetry box free to run on to the next page (kept
+# whole, a box of 6 lines on US Letter was pushed whole to page 2 and the report spilled a few lines onto a
+# third); then the norms' sources moved to the JSON export (a line says so); only then without the
+# angle-over-time chart (a line says so; its series is in the JSON export, its peaks and holds in the Trials
+# table), and last with the side bars 32 mm high. A typical A4 report's third page held only "Method and
+# references" and the signature lines, 59 mm of 272. Everything a clinician reads from the page is kept
+# before the trace goes: the demo subject's report, with its nine trials and two undecided differences,
+# lost its trace on A4 and on Letter alike, with a name or without, for want of 18 mm; on A4 it keeps it
+# now. On Letter with a clinician's note the trace's leaving still left the signature lines alone on a
+# third page: the lower side bars save it.
 SHORTER = (
     {"bars_mm": 38.0, "time_mm": 36.0},
-    {"bars_mm": 36.0, "time_chart": False},
-    {"bars_mm": 36.0, "time_chart": False, "box_may_split": True},
+    {"bars_mm": 36.0, "time_mm": 36.0, "box_may_split": True},
+    {"bars_mm": 36.0, "time_mm": 36.0, "box_may_split": True, "sources": False},
+    {"bars_mm": 36.0, "time_chart": False, "box_may_split": True, "sources": False},
+    {"bars_mm": 32.0, "time_chart": False, "box_may_split": True, "sources": False},
 )
 ASYMMETRY_HEADING = "Left–right asymmetry"
 """The heading of the section whose box says, once, what the test could not decide (the plain paragraph refers to it)."""
@@ -156,9 +163,8 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
     """Everything the template shows, as plain values (figures rounded by ``figures.summary``).
 
     ``compact`` (0 = the full layout) lists fewer trials, notes and earlier sessions, and may leave
-    out the angle-over-time chart (see :data:`LIMITS`); ``shorter`` (0: not) the same layout with its
-    charts lower, 1, without the angle-over-time chart, 2, and its asymmetry box free to split, 3
-    (:data:`SHORTER`). ``drawn``: the charts of
+    out the angle-over-time chart (see :data:`LIMITS`); ``shorter`` (0: not) the same layout made shorter by
+    the ``shorter``-th step of :data:`SHORTER`. ``drawn``: the charts of
     :func:`draw_charts`, drawn once for every layout tried (drawn here when ``None``); a chart this
     layout draws at another height is added to it, drawn once too.
     """
@@ -247,6 +253,7 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "time_left_out": time_left_out,
         "box_may_split": limit.get("box_may_split", False),
         "history": shown,
+        "history_left_out": len(history) - len(shown),  # sessions of the subject not in the table (said)
         # What a screen reader says for each picture (the tagged PDF's /Alt): what it shows, with its figures.
         "alt": {"bars": alt_text.bars_alt(fig), "time": alt_text.time_alt(fig, number(a.get("duration_s"))),
                 "trend": alt_text.trend_alt([shown_time(v.recorded_utc, with_time=False) for v in data.visits],
@@ -261,6 +268,8 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "changed_since_first": any(v in ("improved", "decreased") for h in shown
                                    for measures in (data.since_first.get(h.id) or {}).values() for v in measures.values()),
         "sources": list((a.get("norms") or {}).get("sources") or []),
+        "sources_listed": limit.get("sources", not compact),  # else a line says they are in the JSON export
+        "more_quality_notes": max(0, len(notes) - limit["quality_notes"]),
         "version": __version__,
         "max_pages": MAX_PAGES,
         "body_pt": BODY_PT,
