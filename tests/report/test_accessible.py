@@ -9,7 +9,7 @@ import pytest
 
 from hiprom.report import ReportData, render_html, write_pdf, write_program_pdf
 from hiprom.report.paper import chosen_paper
-from hiprom.report.pdf import pdf_layout
+from hiprom.report.weasy import pdf_layout
 
 from .pdftools import need_poppler, pdf_text, squeeze, structure
 from .test_pdf import _png

@@ -21,7 +21,8 @@ from hiprom.assessment.program import edit_program
 from hiprom.report import ReportData, charts, write_pdf, write_program_pdf
 from hiprom.report.exercises import program_context
 from hiprom.report.paper import PAPERS, default_paper, paper
-from hiprom.report.pdf import BODY_PT, LIMITS, MAX_PAGES, MOSTLY_EMPTY, build_context, draw_charts
+from hiprom.report.layouts import LIMITS, MAX_PAGES, MOSTLY_EMPTY
+from hiprom.report.pdf import BODY_PT, build_context, draw_charts
 from hiprom.store import Store
 from hiprom.validation import pdf as validation_pdf
 

@@ -19,7 +19,8 @@ from hiprom.report.alt_text import agreement_alt
 from hiprom.report.data import utc_stamp
 from hiprom.report.figures import fmt
 from hiprom.report.paper import chosen_paper
-from hiprom.report.pdf import BODY_PT, SMALL_PT, _data_uri, pdf_bytes, pdf_layout
+from hiprom.report.pdf import BODY_PT, SMALL_PT, _data_uri
+from hiprom.report.weasy import pdf_bytes, pdf_layout
 from hiprom.store import MEASURES
 from hiprom.store.records import shown_time
 from hiprom.validation.charts import agreement_chart
