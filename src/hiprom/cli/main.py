@@ -19,6 +19,7 @@ import click
 
 from hiprom import __version__
 from hiprom.errors import HipromError
+from hiprom.installed import docs_dir
 from hiprom.native_stderr import silence_native_stderr_for_good
 
 # command name -> "module:attribute" of its click command.
@@ -56,6 +57,14 @@ class LazyGroup(click.Group):
         module_name, attr = target.split(":")
         return getattr(importlib.import_module(module_name), attr)
 
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        formatter.write_paragraph()
+        first, folder = manual_lines()
+        with formatter.indentation():
+            formatter.write_text(first)
+            formatter.write(f"{'':>{formatter.current_indent}}{folder}\n")
+
 
 EXAMPLES = """\b
 Examples:
@@ -67,9 +76,17 @@ Examples:
   hiprom report 1 -o report.pdf   the PDF report of stored session 1
   hiprom batch videos/ -o out/    many files at once, resumable
   hiprom models                   where the pose model is found
-
-'hiprom COMMAND --help' shows a command's options; README.md has the exit codes.
 """
+
+
+def manual_lines() -> list[str]:
+    """Where the manual is: README.md (the exit codes) and docs/ (what the help and errors point to).
+
+    The folder is a line of its own, so the help's wrapping never splits the path.
+    """
+    folder = docs_dir()
+    lines = ["'hiprom COMMAND --help' shows a command's options; README.md (the exit codes) and docs/ are in"]
+    return [*lines, f"{folder}" if folder is not None else "hiprom's source (they were not installed here)"]
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXAMPLES)
