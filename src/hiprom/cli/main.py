@@ -18,6 +18,7 @@ from typing import NoReturn
 import click
 
 from hiprom import __version__
+from hiprom.cli.encoding import fit_streams
 from hiprom.errors import HipromError
 from hiprom.installed import docs_dir
 from hiprom.native_stderr import silence_native_stderr_for_good
@@ -102,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; turn user errors into one line and a trustworthy exit code (README, "Exit codes")."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    fit_streams()  # a terminal without '°' or 'é' gets 'deg' and 'e', not a UnicodeEncodeError
     if not debug:
         # MediaPipe's native log lines go straight to fd 2: off the terminal.
         silence_native_stderr_for_good()
