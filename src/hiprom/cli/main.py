@@ -151,10 +151,20 @@ def _click_message(exc: click.ClickException, args: list[str]) -> str:
     context, so the command is then read from ``args``.
     """
     message = exc.format_message()
+    dashed = _dashed_file(args) if isinstance(exc, click.NoSuchOption) else None
+    if dashed is not None:
+        # "-clip.mp4" reads as the options -c, -l...: "No such option '-c'" alone does not say why.
+        return (f"'{dashed}' is read as options ({message.rstrip('.')}); to name the file, write "
+                f"'./{dashed}' or put '--' before it")
     if isinstance(exc, click.UsageError):
         ctx = getattr(exc, "ctx", None)
         message += f" (see '{ctx.command_path if ctx is not None else _command_path(args)} --help')"
     return message
+
+
+def _dashed_file(args: list[str]) -> str | None:
+    """The first argument that starts with '-' and names an existing file or folder, if any."""
+    return next((a for a in args if a.startswith("-") and a != "-" and os.path.lexists(a)), None)
 
 
 def _command_path(args: list[str]) -> str:
