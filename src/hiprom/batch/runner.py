@@ -20,7 +20,7 @@ from hiprom.batch.dask_backend import (NoWorkerFitError, SchedulerLostError, che
 from hiprom.batch.discover import Job, discover, largest_first, left_out_note
 from hiprom.batch.local import LocalPool, available_cores
 from hiprom.batch.outputs import (OUT_HINT, BatchOptions, EarlierOutput, OutputPaths, adopt_earlier, earlier_outputs,
-                                  finished_row, recorded_model, remove_stale_parts)
+                                  finished_row, recorded_model, redone_note, remove_stale_parts)
 from hiprom.batch.progress import Reporter, RichReporter
 from hiprom.batch.summary import STATUSES, SummaryRow, read_summary, write_summary, write_trials
 from hiprom.errors import HipromError, InputError, ModelError, OutputPlaceError
@@ -271,6 +271,9 @@ def run_batch(
         for job in todo:  # those done are hiprom's own; only the files about to be written are read
             OutputPaths.of(out, job.stem).check_replaceable()
         todo = largest_first(todo)
+        redone = None if redo else redone_note(out, todo)
+        if redone is not None:  # said before the work, so that a user can keep the earlier outputs
+            Reporter().note(redone)
         remove_stale_parts(out, [job.stem for job in todo])  # a killed run's temporary files
         reporter = RichReporter(todo, skipped=len(rows)) if progress else Reporter()
         t0 = time.monotonic()
