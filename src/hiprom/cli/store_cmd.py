@@ -336,12 +336,18 @@ def subjects_show(subject: str, db: str | None, as_json: bool) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @db_option
 def subjects_delete(subject: str, yes: bool, db: str | None) -> None:
-    """Delete a subject and ALL its sessions."""
+    """Delete a subject and ALL its sessions, with their readings, programs, counted exercises and landmark
+    recordings (a patient's erasure: 'hiprom subjects export' first gives them a copy)."""
     with open_store(db) as store:
         record = store.subject(subject)
         require_yes(yes, f"subject {record.pseudonym!r} and its {counted(record.n_sessions, 'session')}")
         n = store.delete_subject(record.id)
-    console().print(Text(f"Deleted subject {record.pseudonym} and {counted(n, 'session')}."))
+    console().print(Text(f"Deleted subject {record.pseudonym} and {counted(n, 'session')}, with their "
+                         "readings, home programs, counted exercises and landmark recordings; nothing of them is "
+                         "left in the store, nor in backups made from now on."))
+    console().print(Text(f"Not erased by this: backups made before now (hiprom backup, the "
+                         f"'.before-restore-' copies, pg_dump files) and files exported or reports written of "
+                         f"{record.pseudonym}; delete those where they are kept."))
 
 
 # -- sessions ------------------------------------------------------------------
@@ -516,13 +522,14 @@ def sessions_delete(session_id: str, yes: bool, db: str | None) -> None:
 
 def _register_commands() -> None:
     """Add the commands kept in their own modules: ``reference``, ``references``, ``delete-reference``
-    and ``move`` to ``sessions``, ``rename`` to ``subjects``."""
-    from hiprom.cli import edit_cmd, reference_cmd
+    and ``move`` to ``sessions``, ``rename`` and ``export`` to ``subjects``."""
+    from hiprom.cli import edit_cmd, reference_cmd, subject_data_cmd
 
     for command in (reference_cmd.reference, reference_cmd.references, reference_cmd.delete_reference,
                     edit_cmd.move):
         sessions.add_command(command)
     subjects.add_command(edit_cmd.rename)
+    subjects.add_command(subject_data_cmd.export)
 
 
 _register_commands()
