@@ -1,9 +1,12 @@
 /* Saving a finished test as a session in the records store, and downloading its PDF report on the paper
- * chosen beside it (the server's, until this browser chose another: remembered in localStorage). */
+ * chosen beside it (the server's, until this browser chose another: remembered in localStorage). A saved
+ * session then offers its reference readings (reference.js) and the correction of its subject
+ * (corrections.js). */
 
 import { app, hasKeys, ui } from "./state.js";
 import { httpUrl } from "./connection.js";
 import { offerReference, withdrawReference } from "./reference.js";
+import { offerCorrection, withdrawCorrection } from "./corrections.js";
 import { afterSave } from "./exercises.js";
 import { showSaved } from "./guide.js";
 
@@ -49,6 +52,7 @@ export function resetSave() {
   ui.report.title = "Save the session first";
   ui.report.href = "#";
   withdrawReference();
+  withdrawCorrection();
 }
 
 /** Keep the full analysis of a test that just finished on the page, so that it can still be saved
@@ -100,6 +104,7 @@ export async function saveSession() {
     const lost = body.has_landmarks ? "" : " The server was restarted after the test: its results were saved, the movement recording was not.";
     saveStatus("ok", `${again ? "Already saved" : "Saved"} as session #${body.id}${body.subject ? ` for ${body.subject}` : ""}.${hasKeys() ? " D downloads the PDF." : ""}${lost}`);
     offerReference(body.id);
+    offerCorrection(body.id, body.subject);
     afterSave(body.id);
     if (body.report_url) {
       app.reportUrl = httpUrl(body.report_url.replace(/^\//, "") + "?download=1");
