@@ -6,7 +6,7 @@ session's analysis and per-frame series, reference readings, home program and
 counted exercises: an open, documented format that ``hiprom store import``
 reads at another clinic) and, beside it, each landmark recording the store
 kept (``.landmarks.npz``, NumPy's open format). Registered on the
-``subjects`` group by :mod:`hiprom.cli.store_cmd`.
+``subjects`` group by :mod:`hiprom.cli.subjects_cmd`.
 """
 
 from __future__ import annotations
