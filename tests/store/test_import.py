@@ -100,6 +100,18 @@ def test_export_imported_into_another_store_exports_the_same_apart_from_numbers(
         assert [s.pseudonym for s in target.subjects()] == ["P-0042", "Q-1"]
 
 
+def test_sessions_exported_in_any_order_are_numbered_in_the_first_stores_order(
+        tmp_path: Path, store: Store, fixture_analysis: dict, hiprom: Callable) -> None:
+    """Before, 'sessions export 5 4' imported as 5 -> 1 and 4 -> 2: the later visit got the lower number."""
+    source = _source(tmp_path, fixture_analysis)
+    _export(hiprom, source, [5, 4], tmp_path / "p.json")
+
+    code, out, err = hiprom("store", "import", str(tmp_path / "p.json"), "--db", store.url.render_as_string(hide_password=False))
+
+    assert code == 0, err
+    assert out.splitlines()[1:] == ["  session 4 -> 1", "  session 5 -> 2"]
+
+
 def test_the_summary_names_the_sessions_whose_landmark_recording_stayed_behind(
         tmp_path: Path, store: Store, fixture_analysis: dict, hiprom: Callable) -> None:
     """An export holds no landmark recording: the clinician is told which sessions had one, not left to find out."""

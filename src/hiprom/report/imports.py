@@ -229,7 +229,7 @@ def import_export(store: Store, path: str | Path, subject: str | None = None) ->
                          given[name]["created_utc"])
         if subject is not None and not pseudonyms:
             targets[""] = _target(store, p, None, {}, subject, made)
-        for item in items:
+        for item in sorted(items, key=_first_store_order):
             who = targets.get(item.subject["pseudonym"] if item.subject else "")
             try:
                 saved = store.save_analysis(item.analysis, subject=who, recorded_utc=item.recorded_utc,
@@ -254,6 +254,15 @@ def import_export(store: Store, path: str | Path, subject: str | None = None) ->
     shown = tuple(dict.fromkeys(t for t in targets.values() if t is not None))
     return ImportResult(store.where, numbers, shown, tuple(made), rows,
                         tuple(item.number for item in items if item.had_landmarks))
+
+
+def _first_store_order(item: ImportedSession) -> tuple[datetime, datetime, int]:
+    """The order the first store kept: by assessment time, then when saved, then its number there, so the new
+    numbers follow it whatever the order of the file (``sessions export 13 12``)."""
+    last = datetime.max
+    number = int(item.number) if item.number.isdigit() else 0
+    return (parse_utc(item.recorded_utc) or parse_utc(item.analysis.get("created_utc")) or last,
+            item.saved_utc or last, number)
 
 
 def _restamp(s: Session, table: type, key: Any, value: Any, column: Any, when: datetime | None) -> None:
