@@ -8,7 +8,7 @@
  * next to the field, which gets focus and is described by it.
  */
 
-import { $ } from "./state.js";
+import { $, ui } from "./state.js";
 import { httpUrl } from "./connection.js";
 
 const box = $("correct");
@@ -81,6 +81,7 @@ async function patch(path, body) {
 function done(name, answer) {
   const before = subject;
   subject = name === "move" ? answer.subject : answer.pseudonym;
+  ui.subject.value = subject; // a re-test (Test again) of this person is saved under the right pseudonym
   labels();
   return name === "move"
     ? `Session #${sessionId} is now ${subject}'s.${before ? ` ${before} stays, with any other sessions.` : ""}`

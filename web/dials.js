@@ -109,8 +109,7 @@ export function updateSide(side, reading, mark, peaks) {
     } else line.setAttribute("visibility", "hidden");
   }
   const list = $(`flags-${side}`);
-  // Those that stop a trial counting (red) first: a short panel shows only its first rows, and at 1366x768
-  // four flags cut off the fourth ("knee moved sideways" would be the one lost, and the one to act on).
+  // Those that stop a trial counting (red) first: the one to act on is read first.
   const bad = (f) => Number(facts.flags[f] === "invalidating");
   const flags = [...(reading ? reading.flags || [] : [])].sort((a, b) => bad(b) - bad(a));
   const key = flags.join(",");

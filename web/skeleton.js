@@ -16,21 +16,26 @@ function body() {
   return { at, sideOf, legs, bones: facts.bones.map(([a, b]) => [at[a], at[b]]) };
 }
 
-/** Match the canvas's pixels to its box on screen. */
+/** Match the canvas's pixels to its box on screen; null while it has none (the results shown instead): its
+ * size is kept. Made 1x1 then, it came back as one pixel of the last point drawn (the right foot's orange)
+ * stretched over the whole picture, until the next frame redrew it. */
 export function fitCanvas() {
   const c = ui.canvas, r = ui.preview.getBoundingClientRect();
+  if (r.width < 1 || r.height < 1) return null;
   const dpr = window.devicePixelRatio || 1;
-  const w = Math.max(1, Math.round(r.width * dpr)), h = Math.max(1, Math.round(r.height * dpr));
+  const w = Math.round(r.width * dpr), h = Math.round(r.height * dpr);
   if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
   return { w, h, dpr };
 }
 
-/** Draw ``landmarks`` (33 x [x, y, visibility], normalised to a ``sizeWh`` picture); none clears. */
+/** Draw ``landmarks`` (33 x [x, y, visibility], normalised to a ``sizeWh`` picture); none, or no box on screen,
+ * clears it. */
 export function drawSkeleton(landmarks, sizeWh, activeSide) {
-  const { w, h, dpr } = fitCanvas();
+  const fit = fitCanvas();
   const ctx = ui.canvas.getContext("2d");
-  ctx.clearRect(0, 0, w, h);
-  if (!landmarks) return;
+  ctx.clearRect(0, 0, ui.canvas.width, ui.canvas.height);
+  if (!landmarks || !fit) return;
+  const { w, h, dpr } = fit;
   const [W, H] = sizeWh || [640, 480];
   const scale = Math.min(w / W, h / H);
   const ox = (w - W * scale) / 2, oy = (h - H * scale) / 2;

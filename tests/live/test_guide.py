@@ -260,23 +260,31 @@ def test_a_hold_with_the_leg_out_of_the_picture_for_3_s_is_one_movement():
     assert guide.state()["last_trial"] == "\u2717 not counted: keep both knees and feet in the picture"
 
 
+def right_foot_held_with_the_leg_lost(fps: float, duration_s: float, back_at_s: float,
+                                      lost_s: tuple[float, float]) -> LiveProcessor:
+    """The live stage (landmarks in, the recorder's looks, the kinematics) with the test started, fed a seated
+    person at ``fps``: at rest, the right foot turned in to 35 deg from 8 s (in 0.4 s) and held until
+    ``back_at_s``, its knee and foot not found strictly inside ``lost_s`` (start, end in s), for ``duration_s``."""
+    t = np.arange(0.0, duration_s, 1 / fps)
+    angles = np.zeros((t.size, 2))
+    angles[:, SIDES.index("right")] = np.where(t < back_at_s, 35.0 * np.clip((t - 8.0) / 0.4, 0, 1), 0.0)
+    lost = np.flatnonzero((t > lost_s[0]) & (t < lost_s[1]))
+    visibility = np.full((t.size, N_LANDMARKS), 0.99)
+    visibility[np.ix_(lost, [int(lm) for lm in LEGS["right"][1:]])] = 0.0
+    rec = seated_recording(angles, fps=fps, visibility=visibility, image_noise_px=0.6, world_noise_m=0.002, seed=5)
+    proc = LiveProcessor("synthetic")
+    proc.command("start")
+    for i in range(rec.n_frames):
+        proc.process(rec.t_ms[i], rec.image[i], rec.world[i], rec.size_wh, 1)
+    return proc
+
+
 def test_a_guided_hold_with_the_leg_unseen_for_3_s_is_one_movement_through_the_live_stage():
     """The same through the live stage (landmarks in, the recorder's looks, the kinematics): sat at rest,
     turned the right foot in to 35 deg and held it 2 s seen, 3 s with knee and foot not found, 2 s seen,
     then back: one trial, not counted, and the step asks for it again. Before: two counted 35 deg trials,
     and the guide moved on to the next step."""
-    fps = 30.0
-    t = np.arange(0.0, 20.0, 1 / fps)
-    angles = np.zeros((t.size, 2))
-    angles[:, 1] = np.where(t < 15.4, 35.0 * np.clip((t - 8.0) / 0.4, 0, 1), 0.0)  # held 8.4 to 15.4 s
-    lost = np.flatnonzero((t > 10.4) & (t < 13.4))
-    visibility = np.full((t.size, N_LANDMARKS), 0.99)
-    visibility[np.ix_(lost, [int(lm) for lm in LEGS["right"][1:]])] = 0.0
-    rec = seated_recording(angles, visibility=visibility, image_noise_px=0.6, world_noise_m=0.002, seed=5)
-    proc = LiveProcessor("synthetic")
-    proc.command("start")
-    for i in range(rec.n_frames):
-        proc.process(rec.t_ms[i], rec.image[i], rec.world[i], rec.size_wh, 1)
+    proc = right_foot_held_with_the_leg_lost(30.0, duration_s=20.0, back_at_s=15.4, lost_s=(10.4, 13.4))
     proc.stream_ended()  # whatever a loaded machine's looks left open is judged now
     guide = proc.guide
     assert guide.phase == "trial" and guide.step_index == 0, (guide.phase, guide.step_index)
@@ -293,18 +301,7 @@ def test_a_leg_lost_at_the_top_for_longer_than_the_recorders_window_is_judged_as
     from hiprom.assessment.trials import find_trials
     from hiprom.pipeline import kinematics_of
 
-    fps = 10.0
-    t = np.arange(0.0, 40.0, 1 / fps)
-    angles = np.zeros((t.size, 2))
-    angles[:, 1] = np.where(t < 34.4, 35.0 * np.clip((t - 8.0) / 0.4, 0, 1), 0.0)  # held 8.4 to 34.4 s
-    lost = np.flatnonzero((t > 10.4) & (t < 32.4))
-    visibility = np.full((t.size, N_LANDMARKS), 0.99)
-    visibility[np.ix_(lost, [int(lm) for lm in LEGS["right"][1:]])] = 0.0
-    rec = seated_recording(angles, fps=fps, visibility=visibility, image_noise_px=0.6, world_noise_m=0.002, seed=5)
-    proc = LiveProcessor("synthetic")
-    proc.command("start")
-    for i in range(rec.n_frames):
-        proc.process(rec.t_ms[i], rec.image[i], rec.world[i], rec.size_wh, 1)
+    proc = right_foot_held_with_the_leg_lost(10.0, duration_s=40.0, back_at_s=34.4, lost_s=(10.4, 32.4))
     kin = kinematics_of(proc._recording())  # the test's frames, as the analysis will measure them
     proc.stream_ended()
     c = SIDES.index("right")

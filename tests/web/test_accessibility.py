@@ -9,7 +9,9 @@ there up to its first trial.
 from __future__ import annotations
 
 import re
+import subprocess
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -117,9 +119,10 @@ def test_making_the_pdf_is_announced_once_not_every_second(finished):
     assert len(said) == 2 and said[0].startswith("Making the PDF…") and said[1].startswith("PDF ready"), said
 
 
-CONTRAST_JS = r"""() => {
+CONTRAST_JS = r"""(paper = false) => {
   // Each visible text's colour (faded by its and its ancestors' opacity) over the first solid background
   // behind it, as WCAG's contrast ratio (4.5:1, large text 3:1); disabled controls are exempt (WCAG 1.4.3).
+  // On ``paper`` (printed as a browser prints by default, without backgrounds) over white.
   const rgba = (c) => { const v = c.match(/[\d.]+/g).map(Number); return v.length === 3 ? [...v, 1] : v; };
   const lum = ([r, g, b]) => {
     const f = (x) => { x /= 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; };
@@ -135,7 +138,7 @@ CONTRAST_JS = r"""() => {
     for (let e = el; e; e = e.parentElement) alpha *= Number(getComputedStyle(e).opacity);
     let back = el;
     while (back && rgba(getComputedStyle(back).backgroundColor)[3] < 1) back = back.parentElement;
-    const bg = rgba(getComputedStyle(back || document.body).backgroundColor);
+    const bg = paper ? [255, 255, 255, 1] : rgba(getComputedStyle(back || document.body).backgroundColor);
     const fg = rgba(getComputedStyle(el).color).slice(0, 3).map((c, i) => c * alpha + bg[i] * (1 - alpha));
     const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
     const ratio = (a + 0.05) / (b + 0.05);
@@ -213,11 +216,21 @@ def test_a_screen_reader_user_is_told_the_voice_repeats_it_and_keeps_the_live_re
     assert live == [["assertive", "polite"]] * 2, live
 
 
+@contextmanager
+def emulated(page, **media):
+    """The page under emulated media (``media``: ``"print"``, ``features``: [{name, value}]) until the block ends."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Emulation.setEmulatedMedia", media)
+    try:
+        yield
+    finally:
+        cdp.send("Emulation.setEmulatedMedia", {"media": "", "features": []})
+        cdp.detach()
+
+
 def test_high_contrast_still_shows_the_camera_in_use_the_step_under_way_and_the_side_tested(finished):
     page, _ = finished
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("Emulation.setEmulatedMedia", {"features": [{"name": "forced-colors", "value": "active"}]})
-    try:
+    with emulated(page, features=[{"name": "forced-colors", "value": "active"}]):
         # The side under test as a trial marks it (in one go: each live frame sets it again).
         look = page.evaluate(
             """() => { document.getElementById('side-left').classList.add('active');
@@ -228,13 +241,75 @@ def test_high_contrast_still_shows_the_camera_in_use_the_step_under_way_and_the_
                  document.getElementById('side-left').classList.remove('active');
                  return look; }"""
         )
-    finally:
-        cdp.send("Emulation.setEmulatedMedia", {"features": []})
-        cdp.detach()
     assert page.locator("#mode-server").get_attribute("aria-pressed") == "true"
     assert look["#mode-server"] != look["#mode-browser"], look  # backgrounds and shadows are gone in this mode
     assert look["#steps li.current"] != look["#steps li:not(.current)"], look
     assert look["#side-left"] != look["#side-right"], look
+
+
+@pytest.mark.parametrize("scheme", ["dark", "light"])
+def test_a_system_in_dark_or_light_mode_keeps_the_page_s_own_colours_every_text_4_5_to_1(finished, scheme):
+    page, _ = finished
+    look = "[getComputedStyle(document.body).backgroundColor, getComputedStyle(document.body).color]"
+    own = page.evaluate(look)
+    with emulated(page, features=[{"name": "prefers-color-scheme", "value": scheme}]):
+        assert page.evaluate("matchMedia('(prefers-color-scheme: %s)').matches" % scheme)
+        assert page.evaluate(look) == own and page.evaluate(CONTRAST_JS) == []
+
+
+# In Windows high contrast, the contrast of each of the dial's marks and labels (drawn in SVG, whose fill and stroke
+# the system does not replace) against the system's background; the picture's background; a flag that stops a
+# trial counting, its mark (set in the same moment: each live frame sets the flags again).
+HIGH_CONTRAST_DIAL_JS = r"""() => import('/static/dials.js').then((d) => {
+  const rgb = (c) => c.match(/[\d.]+/g).slice(0, 3).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (x) => { x /= 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const ratio = (a, b) => { const [x, y] = [lum(rgb(a)), lum(rgb(b))].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+  const canvas = getComputedStyle(document.body).backgroundColor;
+  const dial = {};
+  for (const [sel, prop] of [['.norm-label', 'fill'], ['.dir-label', 'fill'], ['.pivot', 'fill'], ['.norm-mark', 'stroke'],
+                             ['.tick-mark', 'stroke'], ['.needle', 'stroke']]) {
+    dial[sel] = Math.min(...[...document.querySelectorAll('.dial ' + sel)].map((el) => ratio(getComputedStyle(el)[prop], canvas)));
+  }
+  d.updateSide('left', {angle_deg: 30, uncertainty_deg: 1.7, flags: ['knee_drift', 'knee_not_flexed']}, '', null);
+  const marks = [...document.querySelectorAll('#flags-left li')].map((li) => getComputedStyle(li, '::before').content);
+  return { dial, marks, picture: getComputedStyle(document.getElementById('preview')).backgroundImage };
+})"""
+
+
+def test_high_contrast_shows_the_dial_s_marks_the_skeleton_s_background_and_which_flag_stops_a_trial(finished):
+    """Windows high contrast (white): the dial's 45° marks and labels and the pivot were white on white (1:1), IR/ER
+    1.9:1, the needles 2:1; the skeleton's white trunk lost on the white that replaced the picture's background;
+    a flag that stops a trial counting told from the others only by its red, which this mode takes away."""
+    page, _ = finished
+    with emulated(page, features=[{"name": "forced-colors", "value": "active"}]):
+        look = page.evaluate(HIGH_CONTRAST_DIAL_JS)
+    labels = {sel: r for sel, r in look["dial"].items() if sel.endswith("-label")}
+    marks = {sel: r for sel, r in look["dial"].items() if sel not in labels}
+    assert all(r >= 4.5 for r in labels.values()) and all(r >= 3 for r in marks.values()), look["dial"]  # text; graphics
+    assert look["picture"] != "none"  # its own dark background, under the skeleton drawn in the page's colours
+    assert look["marks"][0] != "none" and look["marks"][1] == "none", look["marks"]  # knee_drift stops it; the other not
+
+
+def test_printed_results_keep_the_table_and_the_words_under_it_in_dark_text(finished, tmp_path):
+    """Ctrl-P on the results: printed without backgrounds (a browser's default), the page's light text was light grey
+    on white (the big figures 2.8:1 after Chromium darkened them), and the camera's buttons, the guide's and Save
+    came on paper too. Now the table and every word under it, in dark text; no buttons."""
+    page, _ = finished
+    with emulated(page, media="print"):
+        assert page.evaluate(CONTRAST_JS, True) == []
+    page.pdf(path=str(tmp_path / "printed.pdf"), format="A4")
+    # Compared without white space: a PDF's text comes in blocks, its lines broken where the paper's width breaks them.
+    printed = "".join(subprocess.run(["pdftotext", str(tmp_path / "printed.pdf"), "-"], capture_output=True, text=True,
+                                     check=True).stdout.split())
+    shown = page.evaluate("[...document.querySelectorAll('#results-table tbody th, #results-table tbody td,"
+                          " #asym-badge, #results-notes')].flatMap((el) => el.innerText.split('\\n'))")
+    missing = [line for line in shown if "".join(line.split()) not in printed]
+    assert len(shown) > 20 and missing == [], missing
+    for button in ("Savesession", "Runagain", "Servercamera", "Voice"):
+        assert button not in printed, button
 
 
 def test_a_timer_for_both_legs_says_both_legs(finished):

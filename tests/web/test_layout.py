@@ -174,3 +174,53 @@ def test_a_counted_exercise_is_readable_with_its_dials_in_view_at_this_size(laun
     assert problems == []
     context.close()
     assert not errors, errors
+
+
+FOUR_FLAGS = ["knee_not_flexed", "thigh_not_toward_camera", "methods_disagree", "knee_drift"]
+# Both dials given four flags, and in that same moment (no live frame between) the page's measurements, and
+# for each flag, the angle and its ± line: the line boxes outside their panel or the page (the window sideways,
+# the page's height down: a phone's one column scrolls), and those under another element at their middle
+# (scrolled to first); the picture's box.
+FLAGS_UP_JS = """(flags) => import('/static/dials.js').then((d) => {
+  for (const side of ['left', 'right']) d.updateSide(side, {angle_deg: 30, uncertainty_deg: 1.7, flags}, '', null);
+  const m = (%s)();
+  const vw = document.documentElement.clientWidth, H = document.documentElement.scrollHeight;
+  const hidden = [];
+  for (const el of document.querySelectorAll('.flags li, .angle, .unc')) {
+    const panel = el.closest('.side').getBoundingClientRect(), top = window.scrollY;
+    for (const r of el.getClientRects()) {
+      if (r.top < panel.top - 0.5 || r.bottom > panel.bottom + 0.5 || r.left < panel.left - 0.5 || r.right > panel.right + 0.5)
+        hidden.push(`${el.textContent} outside its panel`);
+      if (r.left < 0 || r.right > vw || r.top + top < 0 || r.bottom + top > H) hidden.push(`${el.textContent} off the page`);
+    }
+    el.scrollIntoView({ block: 'center' });
+    for (const r of el.getClientRects()) {
+      const at = document.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2);
+      if (!at || !el.contains(at)) hidden.push(`${el.textContent} under ${at && (at.id || at.className)}`);
+    }
+  }
+  window.scrollTo(0, 0);
+  const p = document.getElementById('preview').getBoundingClientRect();
+  return { m, hidden, n: document.querySelectorAll('.flags li').length, preview: [p.width, p.height] };
+})""" % MEASURE_JS
+
+FLAG_SIZES = [(1366, 768), (1024, 768), (1920, 1080), (390, 844)]
+
+
+@pytest.mark.parametrize("width,height", FLAG_SIZES, ids=[f"{w}x{h}" for w, h in FLAG_SIZES])
+def test_four_flags_on_each_dial_are_all_readable_at_this_size(launch, demo_url, width, height):
+    """At 1366x768 the fourth flag (what to fix) was cut off at the panel's foot, at 1024x768 the third
+    was cut in half and the fourth hidden: each is now wholly in its panel and on the page, under nothing,
+    with the angle and its ± line, and the picture keeps its size."""
+    context = launch().new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
+                                   has_touch=min(width, height) < 600)
+    page = context.new_page()
+    page.goto(demo_url + "/")
+    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 0", timeout=30_000)  # dials built
+    before = page.evaluate("() => { const p = document.getElementById('preview').getBoundingClientRect();"
+                           " return [p.width, p.height]; }")
+    seen = page.evaluate(FLAGS_UP_JS, FOUR_FLAGS)
+    context.close()
+    assert seen["n"] == 2 * len(FOUR_FLAGS)
+    assert problems_of(seen["m"]) == [] and seen["hidden"] == []
+    assert seen["preview"] == before and min(before) > 150

@@ -240,7 +240,7 @@ def test_a_percentage_and_a_plus_minus_read_as_the_pdf_and_the_cli_write_them(pa
 
 
 def test_a_flag_that_stops_a_trial_counting_comes_first_on_its_dial(page):
-    # Four flags at 1366x768 cut off the fourth: the one that stops a trial counting was last when it came last.
+    # The one that stops a trial counting is the one to act on: it was last when it came last.
     page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 0", timeout=30_000)  # dials built
     shown = page.evaluate("""() => import('/static/dials.js').then((d) => {
       d.updateSide('left', {angle_deg: 30, uncertainty_deg: 1.7,

@@ -216,6 +216,7 @@ def test_a_saved_sessions_subject_is_corrected_on_the_page_by_keyboard_in_the_ap
     page.locator("#fix-rename").press("Enter")
     assert _said(page, "rename", "S-RIGHT") == "S-RIGHT is now S-RIGHT2; its sessions, readings and exercises stay with it."
     assert page.locator("#fix-rename-label").inner_text() == "Rename subject S-RIGHT2 to"
+    assert page.locator("#subject").input_value() == "S-RIGHT2"  # Test again saves this person's re-test there
 
     page.set_viewport_size({"width": 390, "height": 844})  # on a phone: nothing overlaps, cut or runs sideways
     page.locator("#fix-rename-said").scroll_into_view_if_needed()

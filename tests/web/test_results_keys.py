@@ -112,11 +112,13 @@ def test_save_by_enter_and_download_by_d_with_progress(results_page):
 
 def test_a_finished_test_survives_a_server_restart_and_is_saved(launch, tmp_path):
     """The server keeps finished tests in memory: one restarted before Save must not cost the results,
-    and a second tab that shows the same test and saves it too gets the one session, not a copy."""
+    and another page (another browser or device: this browser's own tabs are told at once) that shows the same
+    test and saves it too gets the one session, not a copy."""
     db = str(tmp_path / "r.db")
     settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=db)
-    context = launch().new_context(viewport={"width": 1280, "height": 800})
-    page, other = context.new_page(), context.new_page()
+    browser = launch()
+    context, elsewhere = (browser.new_context(viewport={"width": 1280, "height": 800}) for _ in range(2))
+    page, other = context.new_page(), elsewhere.new_page()
     with serve_in_thread(settings) as url:
         for tab in (page, other):
             tab.goto(url + "/")
@@ -151,14 +153,27 @@ def test_a_finished_test_survives_a_server_restart_and_is_saved(launch, tmp_path
         sessions = httpx.get(f"{url}/api/sessions").json()
         assert [(s["subject"], s["measurable"]) for s in sessions] == [("S-RESTART", True)]
     context.close()
+    elsewhere.close()
 
 
 def test_after_an_exercise_esc_goes_back_to_the_results(results_page):
     """A finished exercise offers more than "Test again": the results, their other suggestions, the guide's buttons."""
     page = results_page
     table = page.evaluate(TABLE)
+    # Frames drawn while the results hide the picture made its canvas 1x1: back on screen, that pixel (the
+    # right foot's orange) covered the picture as a square until the next frame came. Read in the moment the
+    # picture is back, before any frame after it.
+    frames = int(page.evaluate("document.body.dataset.frames"))
+    page.wait_for_function(f"() => Number(document.body.dataset.frames) > {frames + 2}", timeout=30_000)
+    watch(page, "picture back", "document.body.dataset.view === 'live' && !document.getElementById('exercise').hidden",
+          "(() => { const c = document.getElementById('skeleton'), r = document.getElementById('preview')"
+          ".getBoundingClientRect(), px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+          " let painted = 0; for (let i = 3; i < px.length; i += 4) painted += px[i] > 0;"
+          " return [c.width, c.height, Math.round(r.width), Math.round(r.height), painted]; })()")
     page.locator("#advice-list button[data-key='e']").click()  # the first suggestion the camera counts
     page.wait_for_selector("#exercise:not([hidden])", timeout=15_000)
+    width, height, box_width, box_height, painted = seen(page, "picture back")
+    assert abs(width - box_width) <= 1 and abs(height - box_height) <= 1 and painted == 0
     page.keyboard.press("Enter")  # "Done Enter": ends it (focus left on the suggestion's button started it again)
     page.wait_for_selector("#btn-exercise-back:not([hidden])", timeout=30_000)
     assert page.locator("#btn-test-again").is_visible() and page.locator("#guide").is_hidden()

@@ -291,7 +291,7 @@ def earlier_outputs(out_dir: Path, stems_now: set[str]) -> list[EarlierOutput]:
     return found
 
 
-def _same_tail(a: str, b: str) -> bool:
+def same_tail(a: str, b: str) -> bool:
     """True when one relative path ends with the other, folder by folder (``site1/a/x.mp4`` and ``a/x.mp4``)."""
     pa, pb = PurePosixPath(a).parts, PurePosixPath(b).parts
     n = min(len(pa), len(pb))
@@ -314,7 +314,7 @@ def adopt_earlier(job: Job, out_dir: Path, options: BatchOptions, earlier: list[
         fingerprint = tuple(sorted(input_fingerprint(job.path).items()))
     except OSError:
         return None
-    matches = [e for e in earlier if e.fingerprint == fingerprint and _same_tail(e.rel, job.rel)
+    matches = [e for e in earlier if e.fingerprint == fingerprint and same_tail(e.rel, job.rel)
                and finished_row(Job(path=job.path, rel=e.rel, stem=e.stem), out_dir, options, any_model) is not None]
     if len(matches) != 1:
         return None
@@ -334,12 +334,16 @@ def adopt_earlier(job: Job, out_dir: Path, options: BatchOptions, earlier: list[
     except (OSError, ValueError, KeyError):
         return None
     earlier.remove(matches[0])
-    folder = old.marker.parent
+    remove_empty_folders(old.marker.parent, out_dir)  # the earlier names' folders
+    return finished_row(job, out_dir, options, any_model)
+
+
+def remove_empty_folders(folder: Path, out_dir: Path) -> None:
+    """Remove ``folder`` and the folders above it, up to ``out_dir`` (kept), while they are empty."""
     with contextlib.suppress(OSError):
-        while folder != out_dir and not any(folder.iterdir()):  # the earlier names' folders, left empty
+        while folder != out_dir and not any(folder.iterdir()):
             folder.rmdir()
             folder = folder.parent
-    return finished_row(job, out_dir, options, any_model)
 
 
 def remove_stale_parts(out_dir: Path, stems: Iterable[str]) -> None:
