@@ -8,6 +8,10 @@ SQLite (the default):
 - ``busy_timeout``: a process that finds the store locked waits (up to
   :data:`BUSY_TIMEOUT_MS`) instead of failing;
 - ``foreign_keys=ON`` so deleting a session deletes its trials and series;
+- ``secure_delete=ON``: a deleted record's bytes are overwritten with zeros
+  in the file, so a backup taken after a patient's records were erased
+  (:func:`forget_deleted`) holds nothing of them (SQLite builds differ in
+  their default: Debian's has it on, the one in python.org's installers off);
 - write transactions start with ``BEGIN IMMEDIATE`` (the connection option
   ``hiprom_write=True``), so two writers queue on the lock up front instead of
   one failing when it upgrades a read lock (``SQLITE_BUSY`` that no timeout
@@ -131,6 +135,7 @@ def _sqlite_engine(url: URL) -> Engine:
         cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = FULL")
         cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA secure_delete = ON")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -139,3 +144,22 @@ def _sqlite_engine(url: URL) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def forget_deleted(engine: Engine) -> None:
+    """After records were deleted, leave no copy of them in an SQLite store's ``-wal`` file.
+
+    A committed delete sits in the write-ahead log behind frames that still hold
+    the rows as they were before; a checkpoint writes the zeroed pages
+    (``secure_delete``) into the database and ``TRUNCATE`` empties the log.
+    It waits (the busy timeout) for other connections' reads to end; a reader
+    still busy then leaves the log to the next checkpoint. Nothing to do on
+    PostgreSQL (the server reclaims deleted rows' space at its VACUUM).
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()
+    try:
+        raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        raw.close()
