@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from hiprom.batch.discover import input_kind
 from hiprom.capture import parse_camera_index
 from hiprom.errors import InputError
 from hiprom.pipeline import is_recording
-from hiprom.source import SourceSpec
+from hiprom.source import SourceSpec, file_kind
 
 
 @pytest.mark.parametrize(
@@ -36,8 +35,8 @@ def test_every_command_classifies_a_name_alike(name):
     assert is_recording(name) == (spec.kind == "recording")
     assert (parse_camera_index(name) is not None) == (spec.kind == "camera")
     if spec.kind in ("recording", "video"):
-        assert input_kind(name) in (spec.kind, None)
-        assert (input_kind(name) == "recording") == (spec.kind == "recording")
+        assert file_kind(name) in (spec.kind, None)
+        assert (file_kind(name) == "recording") == (spec.kind == "recording")
 
 
 def test_a_folder_is_a_folder_of_images_and_a_digit_named_file_is_a_file(tmp_path, monkeypatch):

@@ -6,6 +6,7 @@ import { send } from "./connection.js";
 import { renderResults } from "./results.js";
 import { keepAnalysis } from "./records.js";
 import { speakGuide, say } from "./speech.js";
+import { testUnderWayElsewhere, testUnderWayHere } from "./tabs.js";
 
 /** Phases after which the main button starts a new test. */
 /** The reminder under unsaved results, in keys on a keyboard and in buttons on a touch screen. */
@@ -21,6 +22,7 @@ const UNDER_WAY = ["setup", "calibrate", "trial", "analyzing"];
  * lived on the connection; the server's own guide outlives a lost page). */
 export function guideConnectionLost() {
   if (app.mode === "browser" && app.state && UNDER_WAY.includes(app.state.phase)) app.testLost = "lost";
+  testUnderWayHere(false);
 }
 
 const testLostWords = () => (hasKeys()
@@ -56,13 +58,27 @@ export function showSaved() {
     ? resultsDetail(state.results) : (state && state.detail) || "");
 }
 
-/** Send a guide command (start, next, redo, cancel) to the server; refused while nothing can be measured. */
+const OTHER_TAB = "A test is under way in another tab of this page: finish or cancel it there first (one test at a time).";
+const OTHER_TAB_MS = 8000;
+
+/** Send a guide command (start, next, redo, cancel) to the server; refused while nothing can be measured, and on
+ * this device's camera while another tab of this browser has a test under way. */
 export function command(action) {
   const starting = action === "start" || (action === "next" && app.state && RESTART_PHASES.includes(app.state.phase));
   if (starting && app.blocked) {
     ui.detail.textContent = `The test cannot start: ${app.blocked.text}`;
     ui.detail.className = "detail confirm";
     say("The test cannot start. " + app.blocked.text);
+    return;
+  }
+  if (starting && app.mode === "browser" && testUnderWayElsewhere()) {
+    // Held over the next messages' lines for a while, as a question asked (app.confirm), then the guide's own.
+    const held = { key: "other tab", until: performance.now() + OTHER_TAB_MS };
+    app.confirm = held;
+    ui.detail.textContent = OTHER_TAB;
+    ui.detail.className = "detail confirm";
+    say(OTHER_TAB);
+    setTimeout(() => { if (app.confirm === held) showSaved(); }, OTHER_TAB_MS);
     return;
   }
   if (starting) {
@@ -162,6 +178,7 @@ export function updateGuide(state, exercise = null) {
     setText(ui.detail, detail);
   }
   if (state.phase !== "idle") app.testLost = null;
+  testUnderWayHere(app.mode === "browser" && UNDER_WAY.includes(state.phase));
   if (app.testLost === "lost" && state.phase === "idle") { app.testLost = "said"; say(testLostWords()); }
   renderChecks(state.checks || []);
   renderSteps(state);

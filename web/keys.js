@@ -75,8 +75,10 @@ export function bindInput({ setMode }) {
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
     const tag = (ev.target && ev.target.tagName) || "";
     if (["INPUT", "SELECT", "TEXTAREA"].includes(tag)) return; // typing, not commands
-    const onControl = ["BUTTON", "A"].includes(tag);
     const k = ev.key.length === 1 ? ev.key.toLowerCase() : ev.key;
+    // A focused button takes Space and Enter, a link Enter only: Space on the PDF link (where Save leaves the
+    // focus) did nothing, under "Saved. Space runs the test again."
+    const onControl = tag === "BUTTON" || (tag === "A" && k === "Enter");
     const actions = {
       " ": next, Enter: next, r: () => command("redo"), Escape: cancel,
       s: saveSession, d: downloadReport, l: showLast, m: toggleSpeech,

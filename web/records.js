@@ -37,8 +37,11 @@ function saveStatus(kind, text) {
 }
 
 /** New results: nothing saved yet (an exercise done now is stored with no earlier test's session, which
- * may be another person's); saving offered when the server keeps records. */
+ * may be another person's); saving offered when the server keeps records. The Subject field is emptied
+ * unless "Test again" started this test (the same person): on a clinic day the next patient's results were
+ * saved under the one before's name when S was pressed without retyping it. */
 export function resetSave() {
+  if (!app.retestOf) ui.subject.value = "";
   app.savedFor = null;
   app.sessionId = null;
   app.reportUrl = null;
@@ -69,6 +72,36 @@ async function analysisToSave(shown) {
   return a.json();
 }
 
+/** The shown test ``resultId`` is stored as ``session`` (the server's answer to POST /api/sessions): said
+ * (``words`` "Saved as session", then "#N for P1."; ``more`` after it), its readings form and PDF offered. */
+function showSession(resultId, session, words, more = "") {
+  app.savedFor = resultId;
+  ui.save.disabled = true;
+  ui.subject.value = session.subject || ""; // whom it was stored for, whatever this tab had typed
+  showSaved();
+  saveStatus("ok", `${words} #${session.id}${session.subject ? ` for ${session.subject}` : ""}.${hasKeys() ? " D downloads the PDF." : ""}${more}`);
+  offerReference(session.id);
+  afterSave(session.id);
+  if (session.report_url) {
+    app.reportUrl = httpUrl(session.report_url.replace(/^\//, "") + "?download=1");
+    app.reportName = `hiprom-session-${session.id}.pdf`;
+    ui.report.href = reportHref();
+    ui.report.setAttribute("aria-disabled", "false");
+    ui.report.title = "Download the PDF report (D)";
+  }
+}
+
+// Two tabs on the same server show the same test (the server camera's): Save in one told the other nothing, which
+// went on saying "These results are not saved" and asked a second Space. A save is told to this browser's other
+// tabs (a BroadcastChannel); one showing the same test shows it saved.
+const saves = "BroadcastChannel" in window ? new BroadcastChannel("hiprom.saved") : null;
+if (saves) {
+  saves.onmessage = ({ data }) => {
+    const shown = app.last && app.last.results.result_id === data.resultId;
+    if (shown && app.savedFor !== data.resultId) showSession(data.resultId, data.session, "Saved in another tab as session");
+  };
+}
+
 /** Save the shown test: its full analysis, then a new session in the records store. */
 export async function saveSession() {
   const shown = app.last;
@@ -94,21 +127,11 @@ export async function saveSession() {
     });
     const body = await r.json().catch(() => ({}));
     if (!r.ok) throw new Error(typeof body.detail === "string" ? body.detail : `HTTP ${r.status}`);
-    app.savedFor = res.result_id;
-    showSaved();
     const again = r.status === 200;  // this test was saved before (another tab, a retry): the same session
     const lost = body.has_landmarks ? "" : " The server was restarted after the test: its results were saved, the movement recording was not.";
-    saveStatus("ok", `${again ? "Already saved" : "Saved"} as session #${body.id}${body.subject ? ` for ${body.subject}` : ""}.${hasKeys() ? " D downloads the PDF." : ""}${lost}`);
-    offerReference(body.id);
-    afterSave(body.id);
-    if (body.report_url) {
-      app.reportUrl = httpUrl(body.report_url.replace(/^\//, "") + "?download=1");
-      app.reportName = `hiprom-session-${body.id}.pdf`;
-      ui.report.href = reportHref();
-      ui.report.setAttribute("aria-disabled", "false");
-      ui.report.title = "Download the PDF report (D)";
-      ui.report.focus();
-    }
+    showSession(res.result_id, body, `${again ? "Already saved" : "Saved"} as session`, lost);
+    if (saves) saves.postMessage({ resultId: res.result_id, session: body });
+    if (body.report_url) ui.report.focus();
   } catch (e) {
     ui.save.disabled = false;
     saveStatus("error", `Not saved: ${e.message}`);

@@ -165,10 +165,13 @@ async function store() {
   }
 }
 
-/** A session was saved: offer its reference readings form (closed until asked for). */
+/** A session was saved: offer its reference readings form (closed until asked for). Angles and notes typed
+ * for another session and not stored are emptied (they were offered, and stored, with the next patient's);
+ * the instrument and who measured stay, the same all day. */
 export function offerReference(id) {
   if (!box) return;
   if (!form) build();
+  if (id !== sessionId) for (const name of [...angleFields(), "notes"]) $(`ref-${name}`).value = "";
   sessionId = id;
   clearErrors();
   $("ref-stored").replaceChildren();

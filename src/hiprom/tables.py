@@ -6,7 +6,9 @@ formula (starting with ``= + - @``, a tab or a carriage return) prefixed with
 ``'``, as is text that starts with ``'`` itself, so that one ``'`` less is always the text
 (:func:`plain`: ``'=1+1.mp4`` is the file ``=1+1.mp4``, ``''x.mp4`` the file ``'x.mp4``); a file name that is not UTF-8 with its odd bytes as ``\\xNN``
 (:func:`hiprom.parsing.printable_name`), so one such name never stops a table.
-UTF-8, comma-separated, ``\\n`` line ends, header first. A file (:func:`write_csv`, and
+UTF-8, comma-separated with a decimal point (:data:`COMMAS`, the default: what scripts, pandas and R read),
+or, on request, separated by ``;`` with a decimal comma (:data:`SEMICOLONS`: how Excel opens a CSV by a
+double-click where the decimal mark is a comma, as in Germany or France), ``\\n`` line ends, header first. A file (:func:`write_csv`, and
 a CSV the server sends as a download) starts with a byte-order mark (:data:`EXCEL_BOM`),
 so Excel reads it as UTF-8 rather than in the PC's own code page; text printed to
 standard output has none.
@@ -23,6 +25,7 @@ import io
 import os
 import re
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,13 +51,38 @@ PC's code page ("Núñez" as "NÃºÃ±ez", "10°" as "10Â°"). Python reads it
 pandas and the other spreadsheets skip it."""
 
 
-def cell(value: Any) -> Any:
+@dataclass(frozen=True)
+class CsvStyle:
+    """How cells are separated and a number's decimals marked.
+
+    Attributes:
+        delimiter: between cells.
+        decimal: the decimal mark of numbers (never of words: a sentence keeps its "27.0°").
+    """
+
+    delimiter: str
+    decimal: str
+
+
+COMMAS = CsvStyle(",", ".")
+"""The default: ``,`` between cells, ``31.5``; machine-readable (scripts, pandas, R, Excel in English)."""
+SEMICOLONS = CsvStyle(";", ",")
+"""``;`` between cells, ``31,5``: what Excel opens by a double-click, and saves, where the decimal mark is a
+comma (German, French, Spanish, Italian, Dutch, ... Windows settings); the clinic's import reads it back
+(:func:`spreadsheet_rows`, decimal commas). R's ``write.csv2``, pandas ``sep=";", decimal=","``."""
+CSV_STYLES: dict[str, CsvStyle] = {"commas": COMMAS, "semicolons": SEMICOLONS}
+"""The styles by the name a command's ``--csv`` option takes."""
+
+
+def cell(value: Any, style: CsvStyle = COMMAS) -> Any:
     """A CSV cell: '' for None, bools as true/false, lists joined by ';', formulas defused (reversibly:
-    :func:`plain`), valid UTF-8."""
+    :func:`plain`), valid UTF-8, a number's decimals marked as ``style`` says."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and style.decimal != ".":
+        return repr(float(value)).replace(".", style.decimal)
     if isinstance(value, (list, tuple)):
         value = LIST_SEPARATOR.join(str(v) for v in value)
     if isinstance(value, str):
@@ -72,24 +100,25 @@ def plain(text: str) -> str:
     return text[len(_ESCAPE):] if text.startswith(_ESCAPE) else text
 
 
-def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]], style: CsvStyle = COMMAS) -> str:
     """A table as CSV text."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = csv.writer(buf, delimiter=style.delimiter, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows([cell(v) for v in row] for row in rows)
+    writer.writerows([cell(v, style) for v in row] for row in rows)
     return buf.getvalue()
 
 
-def csv_file_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+def csv_file_text(header: Sequence[str], rows: Iterable[Sequence[Any]], style: CsvStyle = COMMAS) -> str:
     """A table as the text of a CSV file: byte-order mark first (:data:`EXCEL_BOM`)."""
-    return EXCEL_BOM + csv_text(header, rows)
+    return EXCEL_BOM + csv_text(header, rows, style)
 
 
-def write_csv(path: str | os.PathLike[str], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
+def write_csv(path: str | os.PathLike[str], header: Sequence[str], rows: Iterable[Sequence[Any]],
+              style: CsvStyle = COMMAS) -> Path:
     """Write a table as CSV atomically (never half-written), byte-order mark first; returns the path."""
     target = Path(path)
-    text = csv_file_text(header, rows)
+    text = csv_file_text(header, rows, style)
     with atomic_write(target, "w") as fh:
         fh.write(text)
     return target

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from hiprom.assessment import assess
+from hiprom.assessment import assess, wording
 from hiprom.assessment.summary import band_verdict, difference_verdict, overall_verdict
 from hiprom.assessment.verdict import verdict
 from hiprom.assessment.wording import (
@@ -261,3 +261,16 @@ def test_a_note_that_says_why_a_part_was_not_measured_is_left_to_the_lines_that_
                "sides": {side: {"not_measurable": f"{side} leg out of the picture"} for side in ("left", "right")},
                "quality": {"notes": ["Neither leg could be measured: left leg out of the picture; right leg out of the picture."]}}
     assert quality_notes(nothing, reasons_said=True) == [] and quality_notes(nothing) == nothing["quality"]["notes"]
+
+
+def test_the_undecided_comparisons_are_one_sentence_and_none_when_all_were_decided() -> None:
+    result = {"asymmetry": {"threshold_deg": 10.0, "internal_rotation_deg": -12.5, "internal_rotation_unc_deg": 1.0,
+                            "total_arc_deg": 8.0, "total_arc_unc_deg": 2.0,
+                            "verdicts": {"internal_rotation": "exceeds", "external_rotation": None,
+                                         "total_arc": "inconclusive"}}}
+    assert wording.undecided_asymmetry(result) == (
+        "Cannot tell whether the sides differ by more than 10° in total arc (measured 8.0°, and could be as much "
+        "as 11.9° with measurement error); repeat the test.")
+    assert wording.asymmetry_pointer(result, "Left–right asymmetry") is None  # flagged: the sentence says it
+    result["asymmetry"]["verdicts"]["total_arc"] = "within"
+    assert wording.undecided_asymmetry(result) is None

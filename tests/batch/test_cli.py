@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -56,6 +59,21 @@ def test_without_the_bar_each_failure_is_still_one_line(recordings: Path, tmp_pa
     assert err.index(failed[0]) < err.index("5 inputs: 4 ok")  # said as it happens, before the counts
 
 
+def test_a_failed_inputs_error_cell_is_the_terminals_words(recordings: Path, tmp_path: Path, capsys) -> None:
+    """Before, the cell began with the input's absolute path (``/tmp/…/in/empty.landmarks.npz: not a readable
+    …``), which its ``file`` column already names, while the terminal's line did not: now both say the same."""
+    (recordings / "empty.landmarks.npz").write_bytes(b"")
+    (recordings / "sub").mkdir()
+    (recordings / "sub" / "text.landmarks.npz").write_text("not a recording")
+    code, err = _batch(capsys, str(recordings), "-o", str(tmp_path / "out"), "--workers", "1", "--no-progress")
+    assert code == 1, err
+    said = dict(line.removeprefix("failed ").split(": ", 1) for line in err.splitlines() if line.startswith("failed "))
+    rows = {r["file"]: r["error"] for r in read_summary(tmp_path / "out" / "summary.csv") if r["status"] == "failed"}
+    assert rows == said and set(rows) == {"empty.landmarks.npz", "sub/text.landmarks.npz"}, (rows, said)
+    for error in rows.values():
+        assert error.startswith("not a readable landmarks recording") and str(tmp_path) not in error, error
+
+
 def test_a_copy_of_an_input_is_analysed_once_and_named_as_a_copy(recordings: Path, tmp_path: Path, capsys) -> None:
     """A phone's ``a (1).landmarks.npz``, a clinic's folder copied twice: before, each copy was analysed and
     had its own ``ok`` row (7 rows, 7 ok for 4 people), so a study counted one person two or three times."""
@@ -85,6 +103,75 @@ def test_a_copy_of_an_input_is_analysed_once_and_named_as_a_copy(recordings: Pat
         "a.analysis.json", "b.analysis.json", "c.analysis.json", "c.analysis.json", "p02.analysis.json"]
     code, err = _batch(capsys, str(recordings), "-o", str(tmp_path / "out"), "--no-progress")
     assert code == 0 and "0 ok, 5 already done, 0 failed, 4 copies of another input" in err
+
+
+def test_an_input_that_became_a_copy_loses_its_earlier_outputs(recordings: Path, tmp_path: Path, capsys) -> None:
+    """``b`` was analysed, then replaced by a hard link to ``a``, and ``y/c`` by a copy of ``x/c``: their
+    rows say ``duplicate``, "no outputs", but before, the earlier run's ``b.*`` and ``y/c.*`` stayed
+    beside the summary, two sets of figures of which the researcher could not tell the current one. Now the
+    outputs hiprom wrote for them go (said in one line); an output the user changed since is kept and named."""
+    out = tmp_path / "out"
+    code, err = _batch(capsys, str(recordings), "-o", str(out), "--workers", "1", "--no-progress")
+    assert code == 0, err
+    (recordings / "b.landmarks.npz").unlink()
+    (recordings / "b.landmarks.npz").hardlink_to(recordings / "a.landmarks.npz")
+    (recordings / "y/c.landmarks.npz").write_bytes((recordings / "x/c.landmarks.npz").read_bytes())
+    code, err = _batch(capsys, str(recordings), "-o", str(out), "--workers", "1", "--no-progress")
+    assert code == 0, err
+    rows = {r["file"]: r["status"] for r in read_summary(out / "summary.csv")}
+    assert rows == {"a.landmarks.npz": "skipped", "b.landmarks.npz": "duplicate",
+                    "x/c.landmarks.npz": "skipped", "y/c.landmarks.npz": "duplicate"}
+    left = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() and p.name[0] != ".")
+    assert left == sorted(["summary.csv", "trials.csv", *(f"{stem}.{kind}" for stem in ("a", "x/c") for kind in
+                                                          ("landmarks.npz", "series.csv", "analysis.json", "done.json"))])
+    assert not (out / "y").exists()  # its folder, left empty, goes too
+    assert ("hiprom: removed the outputs an earlier run wrote for 2 inputs that are now copies of another input "
+            "(b.landmarks.npz, y/c.landmarks.npz): their rows name the input analysed in their place") in err
+    # an output the user changed is theirs: kept, and said
+    (recordings / "y/c.landmarks.npz").unlink()
+    make_recordings(recordings, ["y/c.landmarks.npz"], seed=3)
+    code, err = _batch(capsys, str(recordings), "-o", str(out), "--workers", "1", "--no-progress")
+    assert code == 0, err
+    (out / "y/c.series.csv").write_text((out / "y/c.series.csv").read_text() + "\n")
+    (recordings / "y/c.landmarks.npz").unlink()
+    (recordings / "y/c.landmarks.npz").hardlink_to(recordings / "x/c.landmarks.npz")
+    code, err = _batch(capsys, str(recordings), "-o", str(out), "--workers", "1", "--no-progress")
+    assert code == 0, err
+    assert (out / "y/c.analysis.json").exists() and (out / "y/c.series.csv").exists()
+    assert ("hiprom: kept the outputs of y/c.landmarks.npz, now a copy of another input (x/c.landmarks.npz): "
+            "some were changed since hiprom wrote them (y/c.series.csv); remove them if they are not wanted") in err
+
+
+def test_semicolon_csvs_open_in_european_excel(recordings: Path, tmp_path: Path, capsys) -> None:
+    """Excel in German or French splits a double-clicked CSV at ';' and reads '31,5' as a number: before, the
+    summary was one column there. ``--csv-style semicolons`` writes both tables so; the default stays commas."""
+    code, err = _batch(capsys, str(recordings), "-o", str(tmp_path / "plain"), "--workers", "1", "--no-progress")
+    assert code == 0, err
+    code, err = _batch(capsys, str(recordings), "-o", str(tmp_path / "eu"), "--workers", "1", "--no-progress",
+                       "--csv-style", "semicolons")
+    assert code == 0, err
+    for name in ("summary.csv", "trials.csv"):
+        plain_text = (tmp_path / "plain" / name).read_text(encoding="utf-8-sig")
+        eu_text = (tmp_path / "eu" / name).read_text(encoding="utf-8-sig")
+        assert plain_text.splitlines()[0] == eu_text.splitlines()[0].replace(";", ",")  # the same columns
+        plain_rows, eu_rows = list(csv.reader(io.StringIO(plain_text))), list(csv.reader(io.StringIO(eu_text),
+                                                                                          delimiter=";"))
+        assert len(plain_rows) == len(eu_rows) > 1
+        numbers = 0
+        for a, b in zip(plain_rows, eu_rows):
+            for x, y in zip(a, b, strict=True):
+                if re.fullmatch(r"-?\d+\.\d+", x):  # a number: its decimal comma
+                    assert y == x.replace(".", ","), (x, y)
+                    numbers += 1
+                else:  # words, names, lists: as they were
+                    assert y == x, (x, y)
+        assert numbers > 10
+    # read back (a resumed batch, hiprom.batch.read_summary) as the default one is
+    eu = read_summary(tmp_path / "eu" / "summary.csv")
+    assert [r["file"] for r in eu] == [r["file"] for r in read_summary(tmp_path / "plain" / "summary.csv")]
+    code, err = _batch(capsys, str(recordings), "-o", str(tmp_path / "eu"), "--no-progress", "--csv-style",
+                       "semicolons")
+    assert code == 0 and "0 ok, 4 already done" in err, err
 
 
 @pytest.mark.parametrize(

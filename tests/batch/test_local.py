@@ -251,8 +251,9 @@ def test_a_file_name_that_is_not_utf8_fails_alone_and_the_summary_is_still_writt
     result = _run(recordings, out, analyzer="hiprom.pipeline:analyze_path", model=str(model_path))
     summary = {r["file"]: r for r in read_summary(result.summary_path)}  # valid UTF-8
     video, rec = summary["caf\\xe9.mp4"], summary["caf\\xe9.landmarks.npz"]
-    assert video["status"] == "failed" and "the file name is not UTF-8 text" in video["error"]
-    assert "caf\\xe9.mp4" in video["error"] and "rename the file" in video["error"]
+    # the name is in its own column (the terminal's line: "failed caf\xe9.mp4: the file name is not UTF-8 text …")
+    assert video["status"] == "failed" and video["error"].startswith("the file name is not UTF-8 text")
+    assert "rename the file" in video["error"]
     assert rec["status"] == "ok"
     assert json.loads((out / rec["analysis"]).read_text(encoding="utf-8"))["source"] == "caf\\xe9.landmarks.npz"
     again = _run(recordings, out, analyzer="hiprom.pipeline:analyze_path", model=str(model_path))
@@ -342,3 +343,25 @@ def test_the_file_column_gives_back_each_input_name_for_a_join(tmp_path: Path) -
                            "p01.landmarks.npz"}  # none runs as a formula in a spreadsheet
         assert {plain(f) for f in written} == set(names)
     assert [r["file"] for r in read_summary(result.summary_path)] == [r.file for r in result.rows]
+
+
+def test_inputs_an_earlier_run_finished_and_analysed_again_are_said_before_the_work(
+        recordings: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A folder hiprom 0.1 finished (markers of format 1: output sizes, no hashes) was analysed again
+    from the start without a word ("4 ok, 0 already done", its outputs replaced). Now one line says
+    how many and why, before the work, and how to keep them; those this version finished (x/c, y/c) are not counted."""
+    out = tmp_path / "out"
+    _run(recordings, out)
+    old = OutputPaths.of(out, "a").marker  # as hiprom 0.1 wrote it
+    marker = json.loads(old.read_text())
+    marker["format"] = "hiprom.batch-done/1"
+    marker["outputs"] = {name: o["size"] for name, o in marker["outputs"].items()}
+    old.write_text(json.dumps(marker))
+    st = (recordings / "b.landmarks.npz").stat()  # an input edited since
+    os.utime(recordings / "b.landmarks.npz", ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    result = _run(recordings, out)
+    assert _status(result) == {**dict.fromkeys(ALL, "skipped"), "a.landmarks.npz": "ok", "b.landmarks.npz": "ok"}
+    notes = [line for line in capsys.readouterr().err.splitlines() if "analysing again" in line]
+    assert notes == [f"hiprom: analysing again 2 inputs an earlier run finished (1 finished by an older hiprom, "
+                     f"whose results are not reused; 1 whose input, settings or outputs changed since): their "
+                     f"outputs in {out} are replaced; to keep them, stop now (Ctrl-C) and choose another -o"]

@@ -125,6 +125,16 @@ def truncate(path: Path, keep_fraction: float) -> Path:
     return path
 
 
+def as_sound_only(path: Path) -> Path:
+    """Make the clip's one track a sound track (its handler ``vide`` -> ``soun``): a file of sound and no
+    picture, as a voice memo saved as ``.mp4`` is, without FFmpeg's tools."""
+    def edit(kind: bytes, body: bytes) -> bytes:
+        return body[:8] + b"soun" + body[12:] if kind == b"hdlr" and body[8:12] == b"vide" else body
+
+    path.write_bytes(_pack(_edit(_boxes(path.read_bytes()), edit)))
+    return path
+
+
 def write_images_mp4(path: Path, images: list[np.ndarray], fps: float = 10.0) -> Path:
     """A constant-rate ``mp4v`` clip of ``images`` (BGR, all one size)."""
     h, w = images[0].shape[:2]

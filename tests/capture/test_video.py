@@ -12,6 +12,7 @@ from hiprom.capture import Frame, VideoFileSource, open_source
 from hiprom.capture.base import next_timestamp_ms
 from hiprom.errors import SourceError
 
+from .clips import as_sound_only, write_mp4
 from .conftest import decode_bgr
 
 pytestmark = pytest.mark.footage
@@ -115,8 +116,10 @@ def _write_random(path: Path, n_bytes: int, seed: int) -> Path:
         (lambda d, f: _write_random(d / "noise.avi", 50_000, seed=1), "not a readable video"),
         (lambda d, f: (d / "empty.mp4").touch() or d / "empty.mp4", "is empty"),
         (lambda d, f: d, "is a folder"),
+        # before: "not a readable video (corrupt, ...); check that it plays in a video player", and it does play
+        (lambda d, f: as_sound_only(write_mp4(d / "memo.mp4", 5)), "has sound but no picture (no video track)"),
     ],
-    ids=["text-named-mp4", "truncated-mp4", "still-jpeg", "missing", "random-bytes", "empty", "folder"],
+    ids=["text-named-mp4", "truncated-mp4", "still-jpeg", "missing", "random-bytes", "empty", "folder", "sound-only"],
 )
 def test_bad_files_raise_one_clear_error_naming_the_file(tmp_path, footage_dir, make, says):
     path = make(tmp_path, footage_dir)

@@ -263,3 +263,16 @@ def test_an_analysis_file_given_to_analyze_says_which_commands_read_it(folder: P
     check that it plays in a video player": the file was fine, the command was not."""
     one_line(hiprom("analyze", "a.json", cwd=folder), InputError.exit_code, "a.json: a JSON file, not a video",
              "'hiprom report a.json'", "'hiprom sessions add a.json'")
+
+
+@pytest.mark.parametrize("command", ["analyze", "batch"])
+def test_a_file_whose_name_starts_with_a_dash_is_explained(tmp_path: Path, command: str) -> None:
+    """``hiprom analyze -clip.mp4`` said only "No such option '-c'"; now the line says the name is read as
+    options and how to name the file, and the way it gives works."""
+    shutil.copy(DEMO, tmp_path / "-clip.landmarks.npz")
+    line = one_line(hiprom(command, "-clip.landmarks.npz", cwd=tmp_path), 2,
+                    "'-clip.landmarks.npz' is read as options", "'./-clip.landmarks.npz'", "'--'")
+    assert "No such option '-c'" in line
+    if command == "analyze":
+        done = hiprom("analyze", "./-clip.landmarks.npz", "--json", "out.json", cwd=tmp_path)
+        assert done.returncode == 0 and (tmp_path / "out.json").is_file(), done.stderr

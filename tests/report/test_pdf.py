@@ -22,7 +22,8 @@ from hiprom.report import ReportData, export_json, render_html, render_pdf, writ
 from hiprom.report import charts
 from hiprom.report.charts import SIDE_COLORS
 from hiprom.report.figures import MEASURES, fmt
-from hiprom.report.pdf import MAX_PAGES, build_context, draw_charts
+from hiprom.report.layouts import MAX_PAGES
+from hiprom.report.pdf import build_context, draw_charts
 from hiprom.store import Store
 
 from .pdftools import colour_fraction, need_fonts, need_poppler, page_images, pdf_pages, pdf_text, squeeze, table_row

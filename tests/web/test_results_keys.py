@@ -112,11 +112,13 @@ def test_save_by_enter_and_download_by_d_with_progress(results_page):
 
 def test_a_finished_test_survives_a_server_restart_and_is_saved(launch, tmp_path):
     """The server keeps finished tests in memory: one restarted before Save must not cost the results,
-    and a second tab that shows the same test and saves it too gets the one session, not a copy."""
+    and another page (another browser or device: this browser's own tabs are told at once) that shows the same
+    test and saves it too gets the one session, not a copy."""
     db = str(tmp_path / "r.db")
     settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=db)
-    context = launch().new_context(viewport={"width": 1280, "height": 800})
-    page, other = context.new_page(), context.new_page()
+    browser = launch()
+    context, elsewhere = (browser.new_context(viewport={"width": 1280, "height": 800}) for _ in range(2))
+    page, other = context.new_page(), elsewhere.new_page()
     with serve_in_thread(settings) as url:
         for tab in (page, other):
             tab.goto(url + "/")
@@ -151,6 +153,7 @@ def test_a_finished_test_survives_a_server_restart_and_is_saved(launch, tmp_path
         sessions = httpx.get(f"{url}/api/sessions").json()
         assert [(s["subject"], s["measurable"]) for s in sessions] == [("S-RESTART", True)]
     context.close()
+    elsewhere.close()
 
 
 def test_after_an_exercise_esc_goes_back_to_the_results(results_page):

@@ -4,11 +4,12 @@
 ``docs/batch.md`` for the outputs, resume rules and the Dask backend.
 """
 
-from hiprom.batch.discover import VIDEO_SUFFIXES, Job, discover
+from hiprom.batch.discover import Job, discover
 from hiprom.batch.outputs import BatchOptions, OutputPaths
 from hiprom.batch.runner import BatchFailedError, BatchResult, run_batch
 from hiprom.batch.summary import COLUMNS, SummaryRow, read_summary, write_summary
 from hiprom.batch.worker import analyze_one
+from hiprom.source import VIDEO_SUFFIXES
 
 __all__ = [
     "COLUMNS",

@@ -329,7 +329,7 @@ def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address:
         reporter.finished(job, row)
 
     tasks = Tasks(distributed, client, options, address, reporter, jobs, remote_analyze,
-                  refuse=lambda job, message: finish(job, SummaryRow.failed(job.rel, message)),
+                  refuse=lambda job, message: finish(job, SummaryRow.failed(job.rel, message, job.path)),
                   done_with=done_with, skip=finish)
     fingerprints: dict[str, dict[str, int]] = {}
     try:
@@ -337,7 +337,7 @@ def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address:
             try:
                 fingerprints[job.rel] = input_fingerprint(job.path)
             except OSError as exc:
-                finish(job, SummaryRow.failed(job.rel, failure_message(exc)))
+                finish(job, SummaryRow.failed(job.rel, failure_message(exc), job.path))
                 continue
             reporter.started(job)
             tasks.queue.append(job)  # sent once a look has checked the workers
@@ -362,15 +362,15 @@ def run_dask(jobs: Sequence[Job], out_dir: Path, options: BatchOptions, address:
                     recording, model = payload
                     row = write_outputs(job, out_dir, options, fingerprints[job.rel], recording, detail, model)
                 else:
-                    row = SummaryRow.failed(job.rel, payload)
+                    row = SummaryRow.failed(job.rel, payload, job.path)
             except distributed.KilledWorker:
-                row = SummaryRow.failed(job.rel, CRASH_MESSAGE)
+                row = SummaryRow.failed(job.rel, CRASH_MESSAGE, job.path)
             except (CancelledError, OutputPlaceError, NoWorkerFitError):
                 # The batch stops: the scheduler gone (the futures we cancel are no longer ours),
                 # the disk full, no worker left to run it.
                 raise
             except Exception as exc:
-                row = SummaryRow.failed(job.rel, failure_message(exc))
+                row = SummaryRow.failed(job.rel, failure_message(exc), job.path)
             finish(job, row)
             fut.release()
     except (KeyboardInterrupt, OutputPlaceError, NoWorkerFitError):

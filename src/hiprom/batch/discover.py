@@ -22,7 +22,7 @@ from hiprom.errors import InputError
 from hiprom.parsing import printable_name
 from hiprom.recording import SUFFIX as RECORDING_SUFFIX
 from hiprom.rounding import counted
-from hiprom.source import VIDEO_SUFFIXES, file_kind  # noqa: F401 - re-exported for callers and tests
+from hiprom.source import file_kind
 
 _HASH_CHUNK = 1 << 20
 
@@ -53,16 +53,11 @@ class Job:
         return file_kind(self.path.name) == "recording"
 
 
-def input_kind(name: str) -> str | None:
-    """``"video"``, ``"recording"`` or ``None`` for a file name, by its ending (``hiprom.source``)."""
-    return file_kind(name)
-
-
 def _strip_suffix(rel: str) -> str:
     low = rel.lower()
     if low.endswith(RECORDING_SUFFIX):
         return rel[: -len(RECORDING_SUFFIX)]
-    return str(PurePosixPath(rel).with_suffix("")) if input_kind(rel) == "video" else rel
+    return str(PurePosixPath(rel).with_suffix("")) if file_kind(rel) == "video" else rel
 
 
 def _wanted(rel: str, name: str, patterns: Sequence[str]) -> bool:
@@ -70,7 +65,7 @@ def _wanted(rel: str, name: str, patterns: Sequence[str]) -> bool:
         return False
     if patterns:
         return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(rel, p) for p in patterns)
-    return input_kind(name) is not None
+    return file_kind(name) is not None
 
 
 def _file_id(path: Path) -> tuple[int, int] | None:
@@ -181,7 +176,7 @@ def discover(
 
     Args:
         inputs: files and folders. Folders are searched recursively for videos
-            (``VIDEO_SUFFIXES``) and ``.landmarks.npz`` recordings, or for files
+            (``hiprom.source.VIDEO_SUFFIXES``) and ``.landmarks.npz`` recordings, or for files
             whose name or relative path matches one of ``patterns``; hidden
             files and folders are left out. Links to folders are followed, and
             a folder reached twice (a loop, or two routes) is searched once, and a

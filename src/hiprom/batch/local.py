@@ -121,14 +121,14 @@ class LocalPool:
                         self._interrupt(in_flight, [*pending, *suspects])
                         raise
                     except Exception as exc:  # e.g. a result that cannot be sent back
-                        self._finish(job, SummaryRow.failed(job.rel, failure_message(exc)))
+                        self._finish(job, SummaryRow.failed(job.rel, failure_message(exc), job.path))
                 if crashed:
                     # Every job in flight died with the pool. Alone, the job is
                     # the culprit; otherwise each is re-run alone to find it.
                     crashed.extend(in_flight.values())
                     in_flight.clear()
                     if alone:
-                        self._finish(crashed[0], SummaryRow.failed(crashed[0].rel, CRASH_MESSAGE))
+                        self._finish(crashed[0], SummaryRow.failed(crashed[0].rel, CRASH_MESSAGE, crashed[0].path))
                     else:
                         suspects.extend(crashed)
                     self._executor.shutdown(wait=True, cancel_futures=True)

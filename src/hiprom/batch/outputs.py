@@ -37,6 +37,7 @@ from hiprom.batch.discover import Job, file_digest
 from hiprom.batch.summary import SummaryRow
 from hiprom.overwrite import check_replaceable
 from hiprom.recording import LandmarkRecording
+from hiprom.rounding import counted
 
 OUT_HINT = " (another -o folder)"
 """Ends a refusal of a batch's output: the output names are fixed, the folder is the user's to choose."""
@@ -265,6 +266,31 @@ def finished_row(job: Job, out_dir: Path, options: BatchOptions, any_model: bool
         return None
 
 
+def redone_note(out_dir: Path, todo: Iterable[Job]) -> str | None:
+    """The line saying that inputs an earlier run finished are analysed again, and why (``None`` when none).
+
+    A folder a batch of an older hiprom finished (its markers of an older format) was analysed
+    again from the start without a word: "3 ok, 0 already done" and its outputs replaced.
+    """
+    older = changed = 0
+    for job in todo:
+        try:
+            marker = json.loads(OutputPaths.of(out_dir, job.stem).marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # no marker: never finished here
+        if isinstance(marker, dict) and marker.get("format") == MARKER_FORMAT:
+            changed += 1
+        else:
+            older += 1
+    if not older + changed:
+        return None
+    why = [f"{older} finished by an older hiprom, whose results are not reused" if older else "",
+           f"{changed} whose input, settings or outputs changed since" if changed else ""]
+    return (f"analysing again {counted(older + changed, 'input')} an earlier run finished "
+            f"({'; '.join(w for w in why if w)}): their outputs in {out_dir} are replaced; to keep "
+            "them, stop now (Ctrl-C) and choose another -o")
+
+
 @dataclass(frozen=True)
 class EarlierOutput:
     """An input done by an earlier run into the same folder, as its marker names it."""
@@ -291,7 +317,7 @@ def earlier_outputs(out_dir: Path, stems_now: set[str]) -> list[EarlierOutput]:
     return found
 
 
-def _same_tail(a: str, b: str) -> bool:
+def same_tail(a: str, b: str) -> bool:
     """True when one relative path ends with the other, folder by folder (``site1/a/x.mp4`` and ``a/x.mp4``)."""
     pa, pb = PurePosixPath(a).parts, PurePosixPath(b).parts
     n = min(len(pa), len(pb))
@@ -314,7 +340,7 @@ def adopt_earlier(job: Job, out_dir: Path, options: BatchOptions, earlier: list[
         fingerprint = tuple(sorted(input_fingerprint(job.path).items()))
     except OSError:
         return None
-    matches = [e for e in earlier if e.fingerprint == fingerprint and _same_tail(e.rel, job.rel)
+    matches = [e for e in earlier if e.fingerprint == fingerprint and same_tail(e.rel, job.rel)
                and finished_row(Job(path=job.path, rel=e.rel, stem=e.stem), out_dir, options, any_model) is not None]
     if len(matches) != 1:
         return None
@@ -334,12 +360,16 @@ def adopt_earlier(job: Job, out_dir: Path, options: BatchOptions, earlier: list[
     except (OSError, ValueError, KeyError):
         return None
     earlier.remove(matches[0])
-    folder = old.marker.parent
+    remove_empty_folders(old.marker.parent, out_dir)  # the earlier names' folders
+    return finished_row(job, out_dir, options, any_model)
+
+
+def remove_empty_folders(folder: Path, out_dir: Path) -> None:
+    """Remove ``folder`` and the folders above it, up to ``out_dir`` (kept), while they are empty."""
     with contextlib.suppress(OSError):
-        while folder != out_dir and not any(folder.iterdir()):  # the earlier names' folders, left empty
+        while folder != out_dir and not any(folder.iterdir()):
             folder.rmdir()
             folder = folder.parent
-    return finished_row(job, out_dir, options, any_model)
 
 
 def remove_stale_parts(out_dir: Path, stems: Iterable[str]) -> None:

@@ -34,7 +34,6 @@ import numpy as np
 
 from hiprom.batch.discover import Job
 from hiprom.batch.summary import SummaryRow
-from hiprom.parsing import printable_name
 
 SPEED_PERIOD_S = 600.0
 """Seconds of the recent past whose frames per second the time left is estimated from (rich's default, 30 s,
@@ -102,17 +101,6 @@ def clock_text(seconds: float | None) -> str:
     return f"{minutes // 60}:{minutes % 60:02d}:{s:02d}"
 
 
-def reason(job: Job, error: str) -> str:
-    """``error`` without the input's absolute path in front, for a line that names the input already.
-
-    ``failed p01.mp4: /data/in/p01.mp4: is empty …`` named it twice; now ``failed p01.mp4: is empty …``.
-    """
-    for name in dict.fromkeys((str(job.path), printable_name(str(job.path)))):
-        if error.startswith(f"{name}: "):
-            return error[len(name) + 2:]
-    return error
-
-
 FAILED = "failed"
 """The first word of the line of an input that failed (:func:`failure_line`)."""
 
@@ -120,7 +108,7 @@ FAILED = "failed"
 def failure_line(job: Job, row: SummaryRow) -> str:
     """The one line said on stderr as an input fails, with and without the progress bar:
     ``failed p01.mp4: is empty (0 bytes); it is not a video`` (the input's relative path, then why)."""
-    return f"{FAILED} {job.rel}: {reason(job, row.error)}"
+    return f"{FAILED} {job.rel}: {row.error}"
 
 
 class Reporter:

@@ -15,17 +15,19 @@ from pathlib import Path
 
 from hiprom import __version__
 from hiprom.atomic import check_not_source, output_error, private_dir
+from hiprom.batch.copies import remove_copies_outputs
 from hiprom.batch.dask_backend import (NoWorkerFitError, SchedulerLostError, check_scheduler, import_distributed,
                                        run_dask)
 from hiprom.batch.discover import Job, discover, largest_first, left_out_note
 from hiprom.batch.local import LocalPool, available_cores
 from hiprom.batch.outputs import (OUT_HINT, BatchOptions, EarlierOutput, OutputPaths, adopt_earlier, earlier_outputs,
-                                  finished_row, recorded_model, remove_stale_parts)
+                                  finished_row, recorded_model, redone_note, remove_stale_parts)
 from hiprom.batch.progress import Reporter, RichReporter
 from hiprom.batch.summary import STATUSES, SummaryRow, read_summary, write_summary, write_trials
 from hiprom.errors import HipromError, InputError, ModelError, OutputPlaceError
 from hiprom.overwrite import check_replaceable
 from hiprom.pose.models import same_model
+from hiprom.tables import COMMAS, CsvStyle
 
 SUMMARY_NAME = "summary.csv"
 TRIALS_NAME = "trials.csv"
@@ -203,6 +205,7 @@ def run_batch(
     patterns: Sequence[str] = (),
     progress: bool = True,
     analyzer: str = DEFAULT_ANALYZER,
+    csv_style: CsvStyle = COMMAS,
 ) -> BatchResult:
     """Analyse every input under ``inputs`` into ``out_dir``; see ``docs/batch.md``.
 
@@ -217,6 +220,8 @@ def run_batch(
             and ``.landmarks.npz``).
         progress: draw a progress bar on stderr.
         analyzer: ``"module:function"`` analysing one path (tests use fakes).
+        csv_style: how ``summary.csv`` and ``trials.csv`` separate cells and mark decimals
+            (:data:`hiprom.tables.SEMICOLONS` for Excel where the decimal mark is a comma).
 
     Returns:
         The rows and where the summary went. Failed inputs do not raise; the
@@ -279,9 +284,18 @@ def run_batch(
         note = kept_note(rows.values())
         if note is not None:
             Reporter().note(note)
+        copies = [job for job in found if job.copy_of]
+        if copies:  # an input analysed by an earlier run, now a copy: its outputs would be a second set of figures
+            if earlier is None:
+                earlier = earlier_outputs(out, {j.stem for j in jobs})
+            for line in remove_copies_outputs(out, copies, earlier, [j.rel for j in jobs]).notes():
+                Reporter().note(line)
         for job in todo:  # those done are hiprom's own; only the files about to be written are read
             OutputPaths.of(out, job.stem).check_replaceable()
         todo = largest_first(todo)
+        redone = None if redo else redone_note(out, todo)
+        if redone is not None:  # said before the work, so that a user can keep the earlier outputs
+            Reporter().note(redone)
         remove_stale_parts(out, [job.stem for job in todo])  # a killed run's temporary files
         reporter = RichReporter(todo, skipped=len(rows)) if progress else Reporter()
         t0 = time.monotonic()
@@ -298,8 +312,8 @@ def run_batch(
         seconds = time.monotonic() - t0
         ordered = [SummaryRow.duplicate(job.rel, job.copy_of) if job.copy_of
                    else rows.get(job.rel) or SummaryRow.interrupted(job.rel) for job in found]
-        summary = write_summary(out / SUMMARY_NAME, ordered)
-        write_trials(out / TRIALS_NAME, ordered)
+        summary = write_summary(out / SUMMARY_NAME, ordered, csv_style)
+        write_trials(out / TRIALS_NAME, ordered, csv_style)
     result = BatchResult(rows=ordered, summary_path=summary, interrupted=interrupted, stop_signal=stop_signal,
                          frames=reporter.frames_total, seconds=seconds)
     if lost is not None:

@@ -9,15 +9,15 @@ sentences, so a batch and a clinic's records read alike and concatenate.
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from hiprom.parsing import printable_name
 from hiprom.report.figures import SUMMARY_COLUMNS, TRIAL_FIELDS, summary, summary_row
-from hiprom.tables import plain, write_csv
+from hiprom.tables import COMMAS, CsvStyle, plain, spreadsheet_rows, write_csv
 
 Status = Literal["ok", "failed", "skipped", "interrupted", "duplicate"]
 STATUSES: tuple[str, ...] = ("ok", "failed", "skipped", "interrupted", "duplicate")
@@ -72,9 +72,19 @@ class SummaryRow:
         return cls(file=file, status=status, figures=summary_row(analysis, fig), analysis=analysis_path, trials=trials)
 
     @classmethod
-    def failed(cls, file: str, error: str) -> "SummaryRow":
-        """The row of an input that could not be analysed."""
-        return cls(file=file, status="failed", error=" ".join(error.split()))
+    def failed(cls, file: str, error: str, path: Path | None = None) -> "SummaryRow":
+        """The row of an input that could not be analysed.
+
+        ``error`` loses the input's absolute ``path`` in front (``/data/in/p01.mp4: is empty …``), which the
+        row names in its ``file`` column already: the cell then says what went wrong and what to do, in the
+        words of the terminal's line (``failed p01.mp4: is empty …``).
+        """
+        error = " ".join(error.split())
+        for name in dict.fromkeys((str(path), printable_name(str(path))) if path is not None else ()):
+            if error.startswith(f"{name}: "):
+                error = error[len(name) + 2:]
+                break
+        return cls(file=file, status="failed", error=error)
 
     @classmethod
     def duplicate(cls, file: str, of: str) -> "SummaryRow":
@@ -98,19 +108,24 @@ TRIAL_COLUMNS: tuple[str, ...] = ("file", "trial", *TRIAL_FIELDS)
 """Column order of ``trials.csv``: the clinic export's trials table with the input in place of the session."""
 
 
-def write_summary(path: str | os.PathLike[str], rows: Iterable[SummaryRow]) -> Path:
+def write_summary(path: str | os.PathLike[str], rows: Iterable[SummaryRow], style: CsvStyle = COMMAS) -> Path:
     """Write ``summary.csv`` atomically, one row per input in the given order."""
-    return write_csv(path, COLUMNS, (list(row.as_dict().values()) for row in rows))
+    return write_csv(path, COLUMNS, (list(row.as_dict().values()) for row in rows), style)
 
 
-def write_trials(path: str | os.PathLike[str], rows: Iterable[SummaryRow]) -> Path:
+def write_trials(path: str | os.PathLike[str], rows: Iterable[SummaryRow], style: CsvStyle = COMMAS) -> Path:
     """Write ``trials.csv`` atomically: every trial of every analysed input, inputs in the given order."""
     return write_csv(path, TRIAL_COLUMNS, ([row.file, i, *(t[k] for k in TRIAL_FIELDS)]
-                                           for row in rows for i, t in enumerate(row.trials, start=1)))
+                                           for row in rows for i, t in enumerate(row.trials, start=1)), style)
 
 
 def read_summary(path: str | os.PathLike[str]) -> list[dict[str, str]]:
     """The rows of a ``summary.csv`` as dicts of strings, each the text written (:func:`hiprom.tables.plain`:
-    ``file`` is the input's relative path also when a spreadsheet would run it as a formula)."""
+    ``file`` is the input's relative path also when a spreadsheet would run it as a formula), in either
+    :class:`~hiprom.tables.CsvStyle` (``;``-separated: numbers with their decimal comma, ``31,5``).
+
+    Raises ``OSError``, ``UnicodeError`` or ``csv.Error`` for a file that cannot be read as such."""
     with open(path, newline="", encoding="utf-8-sig") as fh:
-        return [{k: plain(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+        rows = spreadsheet_rows(fh.read())
+    header = next(rows, [])
+    return [{k: plain(v) for k, v in zip(header, row)} for row in rows]

@@ -233,6 +233,6 @@ def analyze_one(job: Job, out_dir: str | os.PathLike[str], options: BatchOptions
     except Exception as exc:  # one bad input must never stop the batch
         if worker_fault(options, exc) is not None:  # this machine's setup: the same for every input
             raise
-        return SummaryRow.failed(job.rel, failure_message(exc))
+        return SummaryRow.failed(job.rel, failure_message(exc), job.path)
     finally:
         _busy = False

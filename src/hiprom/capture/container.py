@@ -12,8 +12,9 @@ longer than what is left of the file).
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 Container = Literal["indexed", "matroska", "other"]
 
@@ -21,6 +22,8 @@ MP4_BOXES = {b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot"}
 MATROSKA_MAGIC = b"\x1a\x45\xdf\xa3"  # the EBML header's element ID
 MATROSKA_SEGMENT = 0x18538067
 HEAD_BYTES = 4096  # the EBML header and the Segment's start are within the first few dozen bytes
+MOOV_MAX_BYTES = 64 << 20  # a movie header this long is not read (hours of a phone's video hold a few MB)
+_TRACK_PATH = (b"trak", b"mdia", b"hdlr")
 
 
 def container_of(head: bytes) -> Container:
@@ -81,3 +84,59 @@ def shortfall_means_cut_off(path: Path) -> bool:
     if kind == "indexed":
         return True
     return kind == "matroska" and matroska_cut_off(path)
+
+
+def _mp4_boxes(f: BinaryIO, end: int) -> list[tuple[bytes, int, int]]:
+    """The boxes of an MP4/MOV from the file position up to ``end``: (kind, body offset, body size)."""
+    boxes = []
+    at = f.tell()
+    while at + 8 <= end:
+        f.seek(at)
+        size, kind = struct.unpack(">I4s", f.read(8))
+        header = 8
+        if size == 1:  # a 64-bit size follows
+            size, header = struct.unpack(">Q", f.read(8))[0], 16
+        elif size == 0:  # to the end of the file
+            size = end - at
+        if size < header or at + size > end:
+            break
+        boxes.append((kind, at + header, size - header))
+        at += size
+    return boxes
+
+
+def mp4_track_kinds(path: Path) -> list[str] | None:
+    """The handler kinds of an MP4/MOV file's tracks (``vide``, ``soun``, ...), in order; ``None`` when the file
+    is not such a file, has no whole movie header (``moov``), or cannot be read.
+
+    A phone's voice memo or a sound recording saved as ``.mp4`` holds a ``soun`` track and no ``vide`` one:
+    it plays in a player, so "not a readable video" would send the user looking for a fault it does not have.
+    """
+    try:
+        with path.open("rb") as f:
+            f.seek(0, 2)
+            end = f.tell()
+            f.seek(0)
+            top = _mp4_boxes(f, end)
+            if not top or top[0][0] not in MP4_BOXES:
+                return None
+            moov = next(((at, size) for kind, at, size in top if kind == b"moov"), None)
+            if moov is None or moov[1] > MOOV_MAX_BYTES:
+                return None
+            kinds = []
+            f.seek(moov[0])
+            for kind, at, size in _mp4_boxes(f, moov[0] + moov[1]):
+                if kind != _TRACK_PATH[0]:
+                    continue
+                for inner in _TRACK_PATH[1:]:
+                    f.seek(at)
+                    found = next(((a, n) for k, a, n in _mp4_boxes(f, at + size) if k == inner), None)
+                    if found is None:
+                        break
+                    at, size = found
+                else:  # hdlr: version and flags (4 bytes), pre-defined (4), the handler kind (4)
+                    f.seek(at + 8)
+                    kinds.append(f.read(4).decode("latin-1"))
+            return kinds
+    except (OSError, struct.error):
+        return None

@@ -10,7 +10,7 @@ import cv2
 
 from hiprom.capture._opencv import OpenCVSource, opencv_silent
 from hiprom.capture.base import Frame, next_timestamp_ms
-from hiprom.capture.container import file_container, shortfall_means_cut_off
+from hiprom.capture.container import file_container, mp4_track_kinds, shortfall_means_cut_off
 from hiprom.errors import SourceError
 from hiprom.parsing import check_text_ok, printable_name
 
@@ -34,6 +34,15 @@ def _is_still_image(path: Path) -> bool:
         return bool(cv2.haveImageReader(str(path)))
     except cv2.error:
         return False
+
+
+def _refuse_sound_only(path: Path) -> None:
+    """Raise the one line for an MP4/MOV file of sound and no picture (a voice memo named .mp4)."""
+    kinds = mp4_track_kinds(path)
+    if kinds is not None and "vide" not in kinds:
+        what = "sound but no picture" if "soun" in kinds else "no picture"
+        raise SourceError(f"{path}: has {what} (no video track); record the test as a video, "
+                          "or choose the video file it belongs to")
 
 
 class VideoFileSource(OpenCVSource):
@@ -105,6 +114,7 @@ class VideoFileSource(OpenCVSource):
                 cap = cv2.VideoCapture(str(p))
         if not cap.isOpened():
             cap.release()
+            _refuse_sound_only(p)
             raise SourceError(
                 f"{p}: not a readable video (corrupt, incomplete, or not a video at all); "
                 "check that it plays in a video player, or re-export it as .mp4"
@@ -121,6 +131,7 @@ class VideoFileSource(OpenCVSource):
         if first is None:
             codec = self._codec_text()
             self.close()
+            _refuse_sound_only(p)
             raise SourceError(
                 f"{p}: no frame of its video{codec} could be decoded: the file is damaged, or its "
                 "codec is one this build of OpenCV cannot read; if it plays in a video player, convert it "

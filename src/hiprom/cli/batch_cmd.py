@@ -12,6 +12,7 @@ import click
 
 from hiprom.cli.options import model_option
 from hiprom.rounding import counted
+from hiprom.tables import CSV_STYLES
 
 
 @click.command(context_settings={"show_default": True})
@@ -31,10 +32,13 @@ from hiprom.rounding import counted
               show_default="$HIPROM_NORMS, else built-in", help="TOML file overriding norms and thresholds.")
 @click.option("--glob", "patterns", multiple=True, metavar="PATTERN",
               help="Take files in folders matching this pattern (repeatable) instead of the video endings.")
+@click.option("--csv-style", type=click.Choice(sorted(CSV_STYLES)), default="commas",
+              help="summary.csv and trials.csv: commas and a decimal point (for scripts), or semicolons and a "
+                   "decimal comma (31,5), which Excel opens by a double-click where the decimal mark is a comma.")
 @click.option("--progress/--no-progress", default=True, help="Show the progress bar.")
 def batch(inputs: tuple[str, ...], out_dir: Path, workers: int | None, redo: bool, scheduler: str | None,
           model: str | None, mirrored: bool | None, norms: Path | None, patterns: tuple[str, ...],
-          progress: bool) -> None:
+          csv_style: str, progress: bool) -> None:
     """Analyse every video and .landmarks.npz in INPUT files and folders (recursively).
 
     Folders are searched for the video endings of 'hiprom analyze' (.mp4 .mov
@@ -59,7 +63,8 @@ def batch(inputs: tuple[str, ...], out_dir: Path, workers: int | None, redo: boo
 
     try:
         result = run_batch(inputs, out_dir, model=model, mirrored=mirrored, norms=norms,
-                           workers=workers, redo=redo, scheduler=scheduler, patterns=patterns, progress=progress)
+                           workers=workers, redo=redo, scheduler=scheduler, patterns=patterns, progress=progress,
+                           csv_style=CSV_STYLES[csv_style])
     except HipromError as exc:  # stopped part way (the scheduler lost, a full disk): what was done, then why
         done = getattr(exc, "batch_result", None)
         if done is not None:

@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 import click
-from rich.console import Console, ConsoleOptions, RenderResult
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.table import Table
 from rich.text import Text
 
 from hiprom.atomic import atomic_write
+from hiprom.cli.encoding import fitted
 from hiprom.cli.options import db_option, recorded_option
 from hiprom.errors import InputError
 from hiprom.overwrite import check_replaceable
@@ -168,13 +169,26 @@ class _TitledTable(Table):
         finally:
             self.title = title
 
+    def add_row(self, *renderables: RenderableType | None, **kwargs: Any) -> None:
+        """A row whose text is fitted to stdout's encoding first (:func:`hiprom.cli.encoding.fitted`)."""
+        super().add_row(*(_fitted_cell(cell) for cell in renderables), **kwargs)
+
+
+def _fitted_cell(cell: RenderableType | None) -> RenderableType | None:
+    """A cell as stdout can show it, measured by Rich as it will be printed."""
+    if isinstance(cell, str):
+        return fitted(cell)
+    if isinstance(cell, Text) and fitted(cell.plain) != cell.plain:
+        return Text(fitted(cell.plain), style=cell.style)
+    return cell
+
 
 def make_table(title: str | None, columns: Iterable[str | tuple[str, str]]) -> Table:
     """A Rich table with a bold title line; a column given as ``(name, "right")`` is right-aligned."""
     table = _TitledTable(title=title, header_style="bold", show_edge=False, pad_edge=False)
     for col in columns:
         name, justify = col if isinstance(col, tuple) else (col, "left")
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        table.add_column(fitted(name), justify=justify)  # type: ignore[arg-type]
     return table
 
 

@@ -19,7 +19,11 @@ PostgreSQL needs nothing of this; its driver is psycopg 3 (``hiprom[postgres]``)
 
 from __future__ import annotations
 
+import glob
+import logging
 import os
+import shlex
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +32,9 @@ from sqlalchemy.engine import URL, Engine
 
 from hiprom.atomic import FILE_MODE, private_dir
 from hiprom.errors import OutputError, StoreError, missing_extra
-from hiprom.store.location import display_url
+from hiprom.store.location import DATA_DIR_ENV, data_dir, display_url
+
+log = logging.getLogger("hiprom.store")
 
 BUSY_TIMEOUT_MS = 30_000
 """How long a writer waits for another process's transaction on SQLite."""
@@ -55,7 +61,8 @@ def _private_file(path: Path) -> None:
     """Create the SQLite file's folder (0700) and the empty file (0600) if missing.
 
     SQLite gives its ``-wal`` and ``-shm`` files the database file's mode, so
-    health data is never readable by other users. Existing files keep their mode.
+    health data is never readable by other users. An existing store is made
+    owner-only if it is not (:func:`_owner_only`).
     """
     try:
         private_dir(path.parent)
@@ -64,9 +71,51 @@ def _private_file(path: Path) -> None:
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))  # empty = a new database
     except FileExistsError:
-        pass
+        _owner_only(path)
     except OSError as exc:
         raise StoreError(f"{path}: cannot create the store ({exc.strerror}); set HIPROM_DATA_DIR or --db") from None
+
+
+def _owner_only(path: Path) -> None:
+    """Take group and other permissions off an existing SQLite store the user owns, and say so in one line.
+
+    A store made before stores were created 0600 kept the umask's mode (0644 under the usual umask 022):
+    every user of the machine could read every patient's numbers. Its ``-wal``, ``-shm`` and
+    ``.before-restore-*`` backups beside it are checked too, and hiprom's own data folder (the default,
+    ``~/.local/share/hiprom``). A file of another user cannot be changed: the line says what its owner runs.
+    """
+    candidates = [path, Path(f"{path}-wal"), Path(f"{path}-shm"),
+                  *sorted(path.parent.glob(f"{glob.escape(path.stem)}.before-restore-*"))]
+    if not os.environ.get(DATA_DIR_ENV, "").strip() and path.parent == data_dir():
+        candidates.append(path.parent)
+    loose: list[tuple[Path, os.stat_result]] = []
+    for candidate in candidates:
+        try:
+            st = candidate.stat()
+        except OSError:
+            continue
+        if st.st_mode & 0o077:
+            loose.append((candidate, st))
+    if not loose:
+        return
+    mode = f"{stat.S_IMODE(loose[0][1].st_mode):04o}"
+    stuck = []
+    for candidate, st in loose:
+        try:
+            if st.st_uid != os.getuid():
+                raise PermissionError
+            os.chmod(candidate, stat.S_IMODE(st.st_mode) & 0o700)
+        except OSError:
+            stuck.append(candidate)
+    if stuck:
+        log.warning("%s: other users of this machine can read the records store (mode %s) and hiprom cannot change "
+                    "that (not your file); its owner should run: chmod go-rwx %s", path, mode,
+                    " ".join(shlex.quote(str(p)) for p in stuck))
+    else:
+        others = [str(p) if p.is_dir() else p.name for p, _ in loose if p != path]
+        which = f"it and {', '.join(others)} are" if others else "it is"
+        log.warning("%s: other users of this machine could read the records store (mode %s); %s now readable by "
+                    "you only", path, mode, which)
 
 
 def _sqlite_engine(url: URL) -> Engine:
