@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from hiprom import __version__
 from hiprom.batch import OutputPaths, read_summary, run_batch
 from hiprom.batch.local import CRASH_MESSAGE, threads_per_worker
 from hiprom.errors import OutputPlaceError
@@ -104,6 +105,42 @@ def test_second_run_skips_what_is_done_and_redoes_what_changed(recordings: Path,
     assert skipped.figures["left_internal_rotation_deg"] is not None  # figures carried over
     assert {r.status for r in _run(recordings, out).rows} == {"skipped"}
     assert {r.status for r in _run(recordings, out, redo=True).rows} == {"ok"}
+
+
+def test_a_run_by_a_newer_hiprom_keeps_and_says_the_figures_of_the_older(recordings: Path, tmp_path: Path,
+                                                                        capsys) -> None:
+    """Outputs an earlier hiprom wrote (today's main: no model_sha256 or software in the analysis) are
+    still done; their rows say which version made them, and one line says they were kept and how to
+    redo them. Before, summary.csv had no version column and nothing was said: a study mixed two
+    versions' figures without a word."""
+    from hiprom.assessment import result_json
+    from hiprom.batch.outputs import data_digest
+
+    out = tmp_path / "out"
+    _run(recordings, out)
+    paths = OutputPaths.of(out, "b")
+    older = json.loads(paths.analysis.read_text(encoding="utf-8"))
+    for key in ("model_sha256", "software"):
+        older.pop(key)
+    older["hiprom_version"] = "0.0.9"
+    text = result_json(older).encode("utf-8")
+    paths.analysis.write_bytes(text)
+    marker = json.loads(paths.marker.read_text(encoding="utf-8"))
+    marker["outputs"][paths.analysis.name] = data_digest(text)
+    paths.marker.write_text(json.dumps(marker), encoding="utf-8")
+    capsys.readouterr()
+
+    again = _run(recordings, out)
+    assert {r.status for r in again.rows} == {"skipped"}
+    rows = {r["file"]: r for r in read_summary(out / "summary.csv")}
+    assert rows["b.landmarks.npz"]["hiprom_version"] == "0.0.9"
+    assert rows["a.landmarks.npz"]["hiprom_version"] == __version__
+    assert (f"hiprom: 1 input kept as an earlier hiprom analysed it (1 by 0.0.9; this is {__version__}): the "
+            "figures are that version's (summary.csv column hiprom_version); to analyse every input with this "
+            "one, run again with --redo") in capsys.readouterr().err
+    redone = _run(recordings, out, redo=True)
+    assert {r.figures["hiprom_version"] for r in redone.rows} == {__version__}
+    assert "kept as an earlier hiprom" not in capsys.readouterr().err
 
 
 def test_adding_a_folder_to_a_batch_keeps_what_was_done(tmp_path: Path) -> None:

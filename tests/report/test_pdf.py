@@ -52,6 +52,20 @@ def _save_history(store: Store, analysis: dict, subject: str, n: int) -> int:
     return last.id
 
 
+def test_the_method_names_the_version_and_model_file_that_measured(store: Store, analysis: dict) -> None:
+    """A report printed by a newer hiprom said "measured by hiprom <the printing version>" of a session an
+    older one measured, and named the model only by its variant; now the measuring version, the model
+    file's SHA-256 (its first 12 digits) and the MediaPipe version, where the analysis has them."""
+    software = {"hiprom": "0.0.9", "numpy": "2.4.6", "python": "3.11.7", "mediapipe": "0.10.14", "opencv": "4.11.0"}
+    measured = {**analysis, "model": "pose_landmarker_full", "hiprom_version": "0.0.9",
+                "model_sha256": "0cec0df2b593" + "0" * 52, "software": software}
+    store.add_subject("P-7")
+    record = store.save_analysis(measured, subject="P-7")
+    text = " ".join(re.sub(r"<[^>]+>", " ", render_html(ReportData.from_store(store, record.id))).split())
+    assert ("measured by hiprom 0.0.9 from pose landmarks (pose_landmarker_full, model file SHA-256 0cec0df2b593…, "
+            "MediaPipe 0.10.14):") in text
+
+
 def test_pdf_figures_equal_the_json_export_and_it_renders(store: Store, analysis: dict, tmp_path: Path) -> None:
     need_poppler()
     store.add_subject("P-0042", name="Ann Example", date_of_birth="1984-05-17")
