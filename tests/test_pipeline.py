@@ -166,6 +166,28 @@ def test_video_and_its_landmarks_give_the_same_result(rendered, rendered_truth, 
     assert len({r["recording_sha256"] for _, r in rendered.values()}) == len(rendered)
 
 
+@pytest.mark.footage
+@pytest.mark.model
+@pytest.mark.slow
+def test_an_analysis_says_which_model_file_and_software_made_it(rendered, model_path, tmp_path):
+    """What a methods section needs, in the analysis itself and kept by its recording: the model file's
+    SHA-256 and the versions that tracked and measured. Before, only the variant's name
+    ("pose_landmarker_full") and hiprom's version: another download of that name could not be told."""
+    import cv2
+    from importlib.metadata import version
+
+    rec, from_video = rendered["gt01"]
+    _, from_landmarks = analyze_path(rec.save(tmp_path / "gt01.landmarks.npz"), norms=Norms())
+    for result in (from_video, from_landmarks):
+        assert result["model_sha256"] == file_sha256(model_path)
+        assert result["software"] == {"hiprom": result["hiprom_version"], "numpy": np.__version__,
+                                      "python": result["software"]["python"], "mediapipe": version("mediapipe"),
+                                      "opencv": cv2.__version__}
+    older = analyze_recording(LandmarkRecording.load(DEMO), Norms())  # saved before hiprom kept them: unknown
+    assert older["model_sha256"] is None
+    assert older["software"]["mediapipe"] is None and older["software"]["numpy"] == np.__version__
+
+
 def test_a_recording_without_its_video_is_told_by_its_landmarks(tmp_path):
     """A live test's or an older recording's fingerprint: its landmarks as saved, the same after a save and
     a load, another when one landmark of one frame moves."""

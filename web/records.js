@@ -1,9 +1,12 @@
 /* Saving a finished test as a session in the records store, and downloading its PDF report on the paper
- * chosen beside it (the server's, until this browser chose another: remembered in localStorage). */
+ * chosen beside it (the server's, until this browser chose another: remembered in localStorage). A saved
+ * session then offers its reference readings (reference.js) and the correction of its subject
+ * (corrections.js). */
 
 import { app, hasKeys, ui } from "./state.js";
 import { httpUrl } from "./connection.js";
 import { offerReference, withdrawReference } from "./reference.js";
+import { offerCorrection, withdrawCorrection } from "./corrections.js";
 import { afterSave } from "./exercises.js";
 import { showSaved } from "./guide.js";
 
@@ -52,6 +55,7 @@ export function resetSave() {
   ui.report.title = "Save the session first";
   ui.report.href = "#";
   withdrawReference();
+  withdrawCorrection();
 }
 
 /** Keep the full analysis of a test that just finished on the page, so that it can still be saved
@@ -81,6 +85,7 @@ function showSession(resultId, session, words, more = "") {
   showSaved();
   saveStatus("ok", `${words} #${session.id}${session.subject ? ` for ${session.subject}` : ""}.${hasKeys() ? " D downloads the PDF." : ""}${more}`);
   offerReference(session.id);
+  offerCorrection(session.id, session.subject);
   afterSave(session.id);
   if (session.report_url) {
     app.reportUrl = httpUrl(session.report_url.replace(/^\//, "") + "?download=1");

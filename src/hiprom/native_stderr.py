@@ -13,6 +13,7 @@ import io
 import os
 import sys
 from collections.abc import Iterator
+from typing import TextIO
 
 
 def _fd2_is_python_stderr() -> bool:
@@ -47,8 +48,7 @@ def native_stderr_silenced(keep_python: bool = False) -> Iterator[None]:
         os.dup2(devnull, 2)
         os.close(devnull)
         if keep_python and _fd2_is_python_stderr():
-            encoding = getattr(python_stderr, "encoding", None) or "utf-8"
-            sys.stderr = open(os.dup(saved), "w", buffering=1, encoding=encoding, errors="backslashreplace")  # noqa: SIM115
+            sys.stderr = _copy_of(python_stderr, os.dup(saved))
             replaced = True
         yield
     finally:
@@ -78,7 +78,14 @@ def silence_native_stderr_for_good() -> None:
     except OSError:
         return
     sys.stderr.flush()
-    encoding = getattr(sys.stderr, "encoding", None) or "utf-8"
-    sys.stderr = open(real, "w", buffering=1, encoding=encoding, errors="backslashreplace")  # noqa: SIM115
+    sys.stderr = _copy_of(sys.stderr, real)
     os.dup2(devnull, 2)
     os.close(devnull)
+
+
+def _copy_of(stream: TextIO, fd: int) -> TextIO:
+    """A line-buffered text file on ``fd`` that encodes as ``stream`` does (its encoding and its
+    handling of characters the encoding lacks: ``hiprom.cli.encoding`` for the CLI)."""
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    errors = getattr(stream, "errors", None) or "backslashreplace"
+    return open(fd, "w", buffering=1, encoding=encoding, errors=errors)  # noqa: SIM115

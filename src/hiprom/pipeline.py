@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hiprom import __version__
 from hiprom.assessment import Catalogue, Exercise, Norms, load_norms
 from hiprom.assessment.wording import note_sentence, picture_note
 from hiprom.errors import InputError, NotMeasurableError
@@ -230,7 +231,20 @@ def _of_recording(result: dict[str, Any], rec: LandmarkRecording) -> dict[str, A
         out[key] = value
         if key == "source":
             out["recording_sha256"] = rec.fingerprint
+        elif key == "model":
+            out["model_sha256"] = rec.model_sha256
+            out["software"] = analysis_software(rec)
     return out
+
+
+def analysis_software(rec: LandmarkRecording) -> dict[str, str | None]:
+    """What made an analysis of ``rec``: this hiprom, numpy and Python, which computed the figures, and
+    the MediaPipe and OpenCV that tracked the landmarks (``None``: a recording that does not say)."""
+    import platform
+
+    tracked = rec.software or {}
+    return {"hiprom": __version__, "numpy": np.__version__, "python": platform.python_version(),
+            "mediapipe": tracked.get("mediapipe"), "opencv": tracked.get("opencv")}
 
 
 def count_recording(

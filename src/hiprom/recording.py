@@ -53,6 +53,10 @@ class LandmarkRecording:
         video_sha256 (str | None): SHA-256 (hex) of the bytes of the video file
             the landmarks were tracked from; ``None`` for a camera, an image
             folder, or a recording saved before hiprom kept it.
+        model_sha256 (str | None): SHA-256 (hex) of the pose model file that made the
+            landmarks; ``None`` for the live page's, or a recording saved before hiprom kept it.
+        software (dict[str, str] | None): versions of what tracked the landmarks
+            (``{"mediapipe": "0.10.14", "opencv": "4.11.0"}``); ``None`` likewise.
     """
 
     t_ms: np.ndarray
@@ -69,6 +73,8 @@ class LandmarkRecording:
     neutral: dict[str, Any] | None = None
     notes: tuple[str, ...] = ()
     video_sha256: str | None = None
+    model_sha256: str | None = None
+    software: dict[str, str] | None = None
 
     def __post_init__(self) -> None:
         t = np.asarray(self.t_ms, dtype=np.float64)
@@ -150,6 +156,8 @@ class LandmarkRecording:
                 **({} if self.neutral is None else {"neutral": np.array(json.dumps(self.neutral))}),
                 notes=np.array(self.notes, dtype=str),
                 **({} if self.video_sha256 is None else {"video_sha256": np.array(self.video_sha256)}),
+                **({} if self.model_sha256 is None else {"model_sha256": np.array(self.model_sha256)}),
+                **({} if self.software is None else {"software": np.array(json.dumps(self.software))}),
             )
         return target
 
@@ -193,9 +201,19 @@ class LandmarkRecording:
                 neutral=json.loads(str(fields["neutral"])) if "neutral" in fields else None,
                 notes=tuple(str(n) for n in fields.get("notes", ())),
                 video_sha256=str(fields["video_sha256"]) if "video_sha256" in fields else None,
+                model_sha256=str(fields["model_sha256"]) if "model_sha256" in fields else None,
+                software=_software(fields["software"]) if "software" in fields else None,
             )
         except (ValueError, TypeError) as exc:
             raise RecordingError(f"{p}: {exc}; it cannot be analysed (make it again with 'hiprom track')") from None
+
+
+def _software(stored: np.ndarray) -> dict[str, str]:
+    """The ``software`` entry of a recording: a JSON object of names and version strings."""
+    versions = json.loads(str(stored))
+    if not isinstance(versions, dict) or not all(isinstance(v, str) for v in versions.values()):
+        raise ValueError("its software versions are not valid (a JSON object of version texts)")
+    return {str(k): v for k, v in versions.items()}
 
 
 def file_sha256(path: str | Path) -> str:

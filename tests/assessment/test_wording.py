@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from hiprom.assessment import assess
+from hiprom.assessment import assess, wording
 from hiprom.assessment.summary import band_verdict, difference_verdict, overall_verdict
 from hiprom.assessment.verdict import verdict
 from hiprom.assessment.wording import (
@@ -274,3 +274,16 @@ def test_no_trial_says_when_the_recording_is_too_short_for_a_test(duration_s, wo
     sentence = no_trial_sentence(duration_s)
     assert sentence.startswith("No trial found on either side: ") and words in sentence
     assert sentence.endswith("hold it still for a moment.")
+
+
+def test_the_undecided_comparisons_are_one_sentence_and_none_when_all_were_decided() -> None:
+    result = {"asymmetry": {"threshold_deg": 10.0, "internal_rotation_deg": -12.5, "internal_rotation_unc_deg": 1.0,
+                            "total_arc_deg": 8.0, "total_arc_unc_deg": 2.0,
+                            "verdicts": {"internal_rotation": "exceeds", "external_rotation": None,
+                                         "total_arc": "inconclusive"}}}
+    assert wording.undecided_asymmetry(result) == (
+        "Cannot tell whether the sides differ by more than 10° in total arc (measured 8.0°, and could be as much "
+        "as 11.9° with measurement error); repeat the test.")
+    assert wording.asymmetry_pointer(result, "Left–right asymmetry") is None  # flagged: the sentence says it
+    result["asymmetry"]["verdicts"]["total_arc"] = "within"
+    assert wording.undecided_asymmetry(result) is None

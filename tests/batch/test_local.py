@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from hiprom import __version__
 from hiprom.batch import OutputPaths, read_summary, run_batch
 from hiprom.batch.local import CRASH_MESSAGE, threads_per_worker
 from hiprom.errors import OutputPlaceError
@@ -104,6 +105,42 @@ def test_second_run_skips_what_is_done_and_redoes_what_changed(recordings: Path,
     assert skipped.figures["left_internal_rotation_deg"] is not None  # figures carried over
     assert {r.status for r in _run(recordings, out).rows} == {"skipped"}
     assert {r.status for r in _run(recordings, out, redo=True).rows} == {"ok"}
+
+
+def test_a_run_by_a_newer_hiprom_keeps_and_says_the_figures_of_the_older(recordings: Path, tmp_path: Path,
+                                                                        capsys) -> None:
+    """Outputs an earlier hiprom wrote (today's main: no model_sha256 or software in the analysis) are
+    still done; their rows say which version made them, and one line says they were kept and how to
+    redo them. Before, summary.csv had no version column and nothing was said: a study mixed two
+    versions' figures without a word."""
+    from hiprom.assessment import result_json
+    from hiprom.batch.outputs import data_digest
+
+    out = tmp_path / "out"
+    _run(recordings, out)
+    paths = OutputPaths.of(out, "b")
+    older = json.loads(paths.analysis.read_text(encoding="utf-8"))
+    for key in ("model_sha256", "software"):
+        older.pop(key)
+    older["hiprom_version"] = "0.0.9"
+    text = result_json(older).encode("utf-8")
+    paths.analysis.write_bytes(text)
+    marker = json.loads(paths.marker.read_text(encoding="utf-8"))
+    marker["outputs"][paths.analysis.name] = data_digest(text)
+    paths.marker.write_text(json.dumps(marker), encoding="utf-8")
+    capsys.readouterr()
+
+    again = _run(recordings, out)
+    assert {r.status for r in again.rows} == {"skipped"}
+    rows = {r["file"]: r for r in read_summary(out / "summary.csv")}
+    assert rows["b.landmarks.npz"]["hiprom_version"] == "0.0.9"
+    assert rows["a.landmarks.npz"]["hiprom_version"] == __version__
+    assert (f"hiprom: 1 input kept as an earlier hiprom analysed it (1 by 0.0.9; this is {__version__}): the "
+            "figures are that version's (summary.csv column hiprom_version); to analyse every input with this "
+            "one, run again with --redo") in capsys.readouterr().err
+    redone = _run(recordings, out, redo=True)
+    assert {r.figures["hiprom_version"] for r in redone.rows} == {__version__}
+    assert "kept as an earlier hiprom" not in capsys.readouterr().err
 
 
 def test_adding_a_folder_to_a_batch_keeps_what_was_done(tmp_path: Path) -> None:
@@ -306,3 +343,25 @@ def test_the_file_column_gives_back_each_input_name_for_a_join(tmp_path: Path) -
                            "p01.landmarks.npz"}  # none runs as a formula in a spreadsheet
         assert {plain(f) for f in written} == set(names)
     assert [r["file"] for r in read_summary(result.summary_path)] == [r.file for r in result.rows]
+
+
+def test_inputs_an_earlier_run_finished_and_analysed_again_are_said_before_the_work(
+        recordings: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A folder hiprom 0.1 finished (markers of format 1: output sizes, no hashes) was analysed again
+    from the start without a word ("4 ok, 0 already done", its outputs replaced). Now one line says
+    how many and why, before the work, and how to keep them; those this version finished (x/c, y/c) are not counted."""
+    out = tmp_path / "out"
+    _run(recordings, out)
+    old = OutputPaths.of(out, "a").marker  # as hiprom 0.1 wrote it
+    marker = json.loads(old.read_text())
+    marker["format"] = "hiprom.batch-done/1"
+    marker["outputs"] = {name: o["size"] for name, o in marker["outputs"].items()}
+    old.write_text(json.dumps(marker))
+    st = (recordings / "b.landmarks.npz").stat()  # an input edited since
+    os.utime(recordings / "b.landmarks.npz", ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    result = _run(recordings, out)
+    assert _status(result) == {**dict.fromkeys(ALL, "skipped"), "a.landmarks.npz": "ok", "b.landmarks.npz": "ok"}
+    notes = [line for line in capsys.readouterr().err.splitlines() if "analysing again" in line]
+    assert notes == [f"hiprom: analysing again 2 inputs an earlier run finished (1 finished by an older hiprom, "
+                     f"whose results are not reused; 1 whose input, settings or outputs changed since): their "
+                     f"outputs in {out} are replaced; to keep them, stop now (Ctrl-C) and choose another -o"]

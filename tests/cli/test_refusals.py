@@ -281,3 +281,16 @@ def test_an_empty_file_is_said_empty_in_the_same_words_by_every_command(tmp_path
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     summary = (tmp_path / "out" / "summary.csv").read_text(encoding="utf-8-sig")
     assert recording in summary and video in summary
+
+
+@pytest.mark.parametrize("command", ["analyze", "batch"])
+def test_a_file_whose_name_starts_with_a_dash_is_explained(tmp_path: Path, command: str) -> None:
+    """``hiprom analyze -clip.mp4`` said only "No such option '-c'"; now the line says the name is read as
+    options and how to name the file, and the way it gives works."""
+    shutil.copy(DEMO, tmp_path / "-clip.landmarks.npz")
+    line = one_line(hiprom(command, "-clip.landmarks.npz", cwd=tmp_path), 2,
+                    "'-clip.landmarks.npz' is read as options", "'./-clip.landmarks.npz'", "'--'")
+    assert "No such option '-c'" in line
+    if command == "analyze":
+        done = hiprom("analyze", "./-clip.landmarks.npz", "--json", "out.json", cwd=tmp_path)
+        assert done.returncode == 0 and (tmp_path / "out.json").is_file(), done.stderr

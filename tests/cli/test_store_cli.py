@@ -320,7 +320,7 @@ def test_delete_with_yes(home: Path) -> None:
     assert len(sessions) == 1
     hiprom(home, "sessions", "delete", str(sessions[0]["id"]), "--yes")
     assert json.loads(hiprom(home, "sessions", "list", "--subject", "P-del", "--json").stdout) == []
-    assert "and 0 sessions." in hiprom(home, "subjects", "delete", "P-del", "--yes").stdout  # not "0 session(s)"
+    assert "Deleted subject P-del and 0 sessions, with their readings" in hiprom(home, "subjects", "delete", "P-del", "--yes").stdout  # not "0 session(s)"
     assert hiprom(home, "subjects", "show", "P-del", check=False).returncode == 5
 
 

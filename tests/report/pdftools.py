@@ -176,3 +176,64 @@ def _nothing_overlaps(page: Page, number: int) -> None:
     clash = np.triu(same_line & (shared_pt > 0.5), k=1)
     assert not clash.any(), [(number, page.words[a][0], page.words[b][0]) for a, b in zip(*np.nonzero(clash))][:5]
     assert not [w[0] for w in page.words if re.search(r"\][^\s,.;:)]", w[0])], number
+
+
+@dataclass(frozen=True)
+class Structure:
+    """What a screen reader is given of a PDF: the catalogue's language, the title it shows, whether the
+    PDF is tagged, and its structure tree: the tags in reading order, each picture's alt text, and how
+    many table cells under column headings also have a heading in their own row (``th scope="row"``)."""
+
+    lang: str | None
+    title: str | None
+    shows_title: bool
+    marked: bool
+    tags: list[str]
+    alts: list[str | None]
+    cells_with_row_heading: int
+
+
+def _row(heading: object) -> int:
+    """The row of a table heading by its id, which WeasyPrint writes ``<table>-<row>-<column>``."""
+    return int(str(heading).split("-")[1])
+
+
+def structure(pdf: Path) -> Structure:
+    """Read ``pdf``'s accessibility structure back (pypdf)."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(pdf)
+    root = reader.trailer["/Root"]
+    tags: list[str] = []
+    alts: list[str | None] = []
+    row_headed = 0
+
+    def walk(node: object) -> None:
+        nonlocal row_headed
+        node = node.get_object() if hasattr(node, "get_object") else node
+        if isinstance(node, list):
+            for kid in node:
+                walk(kid)
+        if not isinstance(node, dict):
+            return  # an array done above, or a marked-content id (the text itself)
+        kind = node.get("/S")
+        if kind:
+            tags.append(str(kind))
+        if kind == "/Figure":
+            alts.append(node.get("/Alt"))
+        if kind == "/TD":
+            # WeasyPrint lists a cell's row headings first, then its column headings from the top down:
+            # a first heading further down than the last is in the cell's own row.
+            headings = (node.get("/A") or {}).get("/Headers") or []
+            row_headed += len(headings) > 1 and _row(headings[0]) > _row(headings[-1])
+        if "/K" in node:
+            walk(node["/K"])
+
+    if "/StructTreeRoot" in root:
+        walk(root["/StructTreeRoot"])
+    info = reader.metadata or {}
+    prefs = root.get("/ViewerPreferences") or {}
+    return Structure(lang=str(root["/Lang"]) if "/Lang" in root else None, title=info.get("/Title"),
+                     shows_title=bool(prefs.get("/DisplayDocTitle")),
+                     marked=bool((root.get("/MarkInfo") or {}).get("/Marked")), tags=tags, alts=alts,
+                     cells_with_row_heading=row_headed)

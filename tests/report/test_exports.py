@@ -159,3 +159,22 @@ def test_an_export_of_a_subjects_visits_reads_the_clinics_mdc_once(store: Store,
     every_session = [s for s in unfiltered if "from sessions" in s and "where" not in s]
     assert len(every_session) == 1
     assert ReportData.from_store(store, ids[-1]).since_first == items[-1].since_first
+
+
+def test_the_json_history_marks_a_recording_analysed_again(store: Store, analysis: dict, filmed_again) -> None:
+    """The export's ``history`` listed the same recording analysed again as an earlier session of its own,
+    with nothing to tell it from a visit, where the PDF's history row says "the recording of #1 analysed
+    again" and its chart draws it once. Each session of the export now says which it analyses again."""
+    first = store.save_analysis(analysis, subject="R-1", recorded_utc="2026-03-02T09:00:00Z")
+    again = store.save_analysis(analysis, subject="R-1", recorded_utc="2026-03-09T09:00:00Z")
+    later = store.save_analysis(filmed_again(analysis), subject="R-1", recorded_utc="2026-04-02T09:00:00Z")
+
+    out = export_json([ReportData.from_store(store, later.id)])
+    marks = {h["id"]: (h["same_recording_as"], h["analysed_again"]) for h in out["history"]}
+    assert marks == {first.id: (None, None),
+                     again.id: (first.id, f"the recording of #{first.id} analysed again")}
+    assert out["session"]["same_recording_as"] is None
+
+    out = export_json([ReportData.from_store(store, again.id)])  # the re-analysis's own export
+    assert out["session"]["same_recording_as"] == first.id
+    assert [(h["id"], h["same_recording_as"]) for h in out["history"]] == [(first.id, None)]

@@ -21,7 +21,8 @@ from hiprom.assessment.program import edit_program
 from hiprom.report import ReportData, charts, write_pdf, write_program_pdf
 from hiprom.report.exercises import program_context
 from hiprom.report.paper import PAPERS, default_paper, paper
-from hiprom.report.pdf import BODY_PT, LIMITS, MAX_PAGES, MOSTLY_EMPTY, build_context, draw_charts
+from hiprom.report.layouts import LIMITS, MAX_PAGES, MOSTLY_EMPTY
+from hiprom.report.pdf import BODY_PT, build_context, draw_charts
 from hiprom.store import Store
 from hiprom.validation import pdf as validation_pdf
 
@@ -159,6 +160,43 @@ def test_a_typical_report_takes_two_pages_none_mostly_empty(
                      if title_y < y1 < subject_y - 9 and text not in subtitle)
     assert squeeze(pseudonym) in re.sub(r"·session#\d+·[\d-]+", "", beside)  # beside the subtitle, under the title
     assert size_of(report, "What this report means.") >= BODY_PT
+
+
+LONG_NOTE = ("Left hip stiff after gardening for two weeks; pain 3/10 on internal rotation. Uses a stick outdoors. "
+             "Previous right hip arthroscopy 2019. Sleeps better since starting the program; asked about returning "
+             "to tennis. Re-test in four weeks with the same chair and camera place.")
+
+
+@pytest.mark.parametrize(("sheet", "name", "operator", "notes", "trace_kept"), [
+    ("a4", "Ann Example", "J. Smith, PT", None, True),  # the demo subject as a clinic saves it: it lost its trace
+    ("a4", "山田 太郎 / やまだ たろう", "佐藤 花子", None, True),
+    ("a4", "Maria Fernanda de los Santos Gutiérrez-Oyarzábal y Fernández de Córdoba",
+     "Dr. A. Konstantinopoulou-Weatherby, PT", LONG_NOTE, False),
+    ("letter", "Ann Example", "J. Smith, PT", LONG_NOTE, False),
+], ids=["a4-named", "a4-cjk", "a4-long-name-and-note", "letter-long-note"])
+def test_a_report_with_real_long_inputs_keeps_two_pages_and_says_what_it_leaves_out(
+        store: Store, analysis: dict, tmp_path: Path, sheet: str, name: str, operator: str, notes: str | None,
+        trace_kept: bool) -> None:
+    """The demo subject's report (nine trials, two undecided differences) lost its angle-over-time chart on A4
+    and on Letter alike, with a name or without, for want of 18 mm, while its last page would have held the
+    norms' sources and the signature lines. The sources now go to the JSON export first (a line says so), so
+    a typical A4 report keeps its trace; where the trace must still go (Letter, a long note), a line says so,
+    and what a layout leaves out is never left out silently."""
+    need_poppler()
+    need_fonts("Noto Sans CJK")
+    store.add_subject("P-0042", name=name, date_of_birth="1950-05-17")
+    record = store.save_analysis(analysis, subject="P-0042", operator=operator, notes=notes)
+    pdf = write_pdf(ReportData.from_store(store, record.id), tmp_path / "report.pdf", paper=sheet)
+    pages = pdf_pages(pdf)
+    on_the_sheet(pages, PAPERS[sheet])
+    report = [page for page, number in zip(pages, page_numbers(pages)) if number.startswith("Page ")]
+    assert len(report) == 2 and _ends_at(report[-1]) > MOSTLY_EMPTY
+    text = " ".join(" ".join(page.lines()) for page in report)
+    assert ("Angle over time" in text) == trace_kept
+    if not trace_kept:
+        assert "The angle-over-time chart is left out to save a page; its series is in the JSON export." in text
+    assert "Sources: " in text or "sources of the normal bands, the reference and the MDC are listed in the JSON" in text
+    assert all(squeeze(words) in squeeze(text) for words in (notes or "").split(". "))  # the note whole
 
 
 def counted(draw: Callable[..., Any], drawn: Counter[str]) -> Callable[..., Any]:

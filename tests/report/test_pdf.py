@@ -22,7 +22,8 @@ from hiprom.report import ReportData, export_json, render_html, render_pdf, writ
 from hiprom.report import charts
 from hiprom.report.charts import SIDE_COLORS
 from hiprom.report.figures import MEASURES, fmt
-from hiprom.report.pdf import MAX_PAGES, build_context, draw_charts
+from hiprom.report.layouts import MAX_PAGES
+from hiprom.report.pdf import build_context, draw_charts
 from hiprom.store import Store
 
 from .pdftools import colour_fraction, need_fonts, need_poppler, page_images, pdf_pages, pdf_text, squeeze, table_row
@@ -49,6 +50,20 @@ def _save_history(store: Store, analysis: dict, subject: str, n: int) -> int:
         last = store.save_analysis(a, subject=subject, operator="J. Smith",
                                    recorded_utc=f"2026-{i % 12 + 1:02d}-0{i // 12 + 1}T09:00:00Z")
     return last.id
+
+
+def test_the_method_names_the_version_and_model_file_that_measured(store: Store, analysis: dict) -> None:
+    """A report printed by a newer hiprom said "measured by hiprom <the printing version>" of a session an
+    older one measured, and named the model only by its variant; now the measuring version, the model
+    file's SHA-256 (its first 12 digits) and the MediaPipe version, where the analysis has them."""
+    software = {"hiprom": "0.0.9", "numpy": "2.4.6", "python": "3.11.7", "mediapipe": "0.10.14", "opencv": "4.11.0"}
+    measured = {**analysis, "model": "pose_landmarker_full", "hiprom_version": "0.0.9",
+                "model_sha256": "0cec0df2b593" + "0" * 52, "software": software}
+    store.add_subject("P-7")
+    record = store.save_analysis(measured, subject="P-7")
+    text = " ".join(re.sub(r"<[^>]+>", " ", render_html(ReportData.from_store(store, record.id))).split())
+    assert ("measured by hiprom 0.0.9 from pose landmarks (pose_landmarker_full, model file SHA-256 0cec0df2b593…, "
+            "MediaPipe 0.10.14):") in text
 
 
 def test_pdf_figures_equal_the_json_export_and_it_renders(store: Store, analysis: dict, tmp_path: Path) -> None:

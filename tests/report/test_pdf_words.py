@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from hiprom.assessment.reasons import REASON_WORDS
+from hiprom.assessment.wording import explain
 from hiprom.report import ReportData, render_html, write_pdf
 from hiprom.store import Store
 
@@ -74,11 +75,11 @@ def test_the_plain_paragraph_says_no_flag_only_when_the_sides_were_compared_and_
         a = analysis if verdict == "keep" else _with_verdicts(dict(analysis, asymmetry=dict(analysis["asymmetry"])), verdict)
         # (the paragraph on page 1, the box under the asymmetry table on page 1 or 2: at 10 pt, page 2)
         texts[name] = " ".join(pdf_text(write_pdf(ReportData(analysis=a), tmp_path / f"{name}.pdf")).split())
-    assert "No flag" not in texts["demo"] and "We cannot tell yet whether your two hips differ by more than 10°" in texts["demo"]
+    assert "No flag" not in texts["demo"] and "Whether your two hips differ is not clear yet" in texts["demo"]
     # The box under the asymmetry table said "No asymmetry flagged, but not every difference could be decided"
     # on a green ground when no difference was decided; it now gives the page's words, on an amber ground.
     assert "No asymmetry flagged" not in texts["demo"]
-    assert "Cannot tell whether the sides differ by more than 10°; repeat the test." in texts["demo"]
+    assert "Cannot tell whether the sides differ by more than 10° in internal rotation" in texts["demo"]
     assert '<div class="flagbox unsure">' in render_html(ReportData(analysis=analysis))
     assert "No flag: your two hips turn about the same (within 10°)." in texts["within"]
     assert "No flag" not in texts["none"] and "No asymmetry flagged" not in texts["none"]
@@ -110,3 +111,22 @@ def test_a_flag_on_a_counted_trial_is_not_contradicted_by_the_quality_list(analy
     assert "Every trial counted; a flag beside a trial" in html
     analysis["trials"][-1]["flags"] = []
     assert "quality problem was detected" in " ".join(render_html(ReportData(analysis=analysis)).split())
+
+
+def test_what_the_test_could_not_decide_is_said_once_and_pointed_to(analysis: dict, tmp_path: Path) -> None:
+    """The demo subject's report said "cannot tell whether the sides differ by more than 10°" five times: in
+    the summary, the plain paragraph ("We cannot tell yet whether …"), the box's heading and again in each of
+    its two measures' sentences. It is now said in the summary line and once in the box, with each measure's
+    figures in the CSV's and the page's words; the paragraph points to the box."""
+    need_poppler()
+    text = " ".join(pdf_text(write_pdf(ReportData(analysis=analysis), tmp_path / "r.pdf"), layout=False).split())
+    assert text.lower().count("cannot tell whether the sides differ") == 2  # the summary, the box
+    assert "We cannot tell yet" not in text
+    assert ('Whether your two hips differ is not clear yet: "Left–right asymmetry" below says why and by how much.'
+            in page_one(text))
+    said = ("Cannot tell whether the sides differ by more than 10° in internal rotation (measured 5.1°, and could be "
+            "as much as 10.0° with measurement error) and total arc (measured 9.2°, and could be as much as 16.3° "
+            "with measurement error); repeat the test.")
+    assert said in text
+    csv_words = explain(analysis)["asymmetry"]["internal_rotation"]  # the same figures as the CSV's sentence
+    assert "(measured 5.1°, and could be as much as 10.0° with measurement error)" in csv_words

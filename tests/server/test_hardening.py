@@ -150,6 +150,94 @@ def test_a_pipelined_request_waiting_behind_a_slow_answer_does_not_cut_it(server
     assert answer.count(b"HTTP/1.1 ") == 2 and b"HTTP/1.1 408" in answer.split(b"\r\n\r\n[", 1)[1], answer[:400]
 
 
+def _trickle(url: str, head: str, byte: bytes, deadline_s: float = 15.0) -> bytes:
+    """Send ``head`` then ``byte`` every 0.3 s until the server answers and closes; everything it sent."""
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port)) as sock:
+        sock.sendall(head.replace("HOST", parts.netloc).encode())
+        sock.settimeout(0.3)
+        start = time.monotonic()
+        while time.monotonic() - start < deadline_s:
+            try:
+                answer = sock.recv(65536)
+                break
+            except socket.timeout:
+                sock.sendall(byte)
+        else:
+            raise AssertionError(f"a body trickling in for {deadline_s} s was never answered")
+        return answer + _answer_of(sock, deadline_s)[0]
+
+
+@pytest.mark.parametrize("head, byte", [
+    ("POST /api/references/import HTTP/1.1\r\nHost: HOST\r\nContent-Type: text/csv\r\nContent-Length: 5000\r\n\r\n",
+     b"s"),
+    ("POST /api/sessions HTTP/1.1\r\nHost: HOST\r\nContent-Type: application/json\r\n"
+     "Transfer-Encoding: chunked\r\n\r\n", b"1\r\n \r\n"),
+], ids=["content-length", "chunked"])
+def test_a_body_that_trickles_in_is_closed_with_408(server, monkeypatch, head, byte):
+    """Before, a declared body sent a byte a second held the connection as long as the client liked (40 s: open)."""
+    from hiprom.server import protocol
+
+    monkeypatch.setattr(protocol, "BODY_GRACE_S", 1.0)
+    before = n_sessions(server)
+    answer = _trickle(server, head, byte)
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    detail = json.loads(answer.split(b"\r\n\r\n", 1)[1])["detail"]
+    assert "body came too slowly" in detail and "send it at once" in detail
+    assert n_sessions(server) == before and httpx.get(server + "/health").status_code == 200
+
+
+def _readings_csv(server: str, analysis: dict, rows: int) -> tuple[str, str]:
+    """A session of a subject of its own and a CSV of ``rows`` readings of it (the reference readings import)."""
+    subject = f"CSV-{rows}"
+    sid = httpx.post(server + "/api/sessions", json={"analysis": analysis, "subject": subject}).json()["id"]
+    return subject, "session,instrument,left_ir,right_er,notes\n" + "".join(
+        f"{sid},goniometer,31.5,40.5,measurement {i} of the seated test with the long arm goniometer by rater A\n"
+        for i in range(rows))
+
+
+def test_a_large_upload_held_back_by_the_server_is_not_cut(server, monkeypatch, analysis):
+    """Only the time the server waits for the client counts: a body the app does not take yet (uvicorn pauses
+    reading), or one pipelined behind a slow answer, is not cut however long that takes."""
+    import asyncio
+
+    from hiprom.server import protocol
+    from hiprom.server.limits import BodyLimit
+    from hiprom.store import Store
+
+    monkeypatch.setattr(protocol, "BODY_GRACE_S", 1.0)
+    monkeypatch.setattr(protocol, "MIN_BODY_RATE_BPS", 10**12)  # the grace alone: 1 s of waiting for the client
+    subject, csv_text = _readings_csv(server, analysis, 2000)  # 200 KB: more than uvicorn buffers (64 KB) before it pauses reading
+    assert len(csv_text) > 3 * 65536
+    bounded = BodyLimit.__call__
+
+    async def busy_app(self, scope, receive, send):  # the app takes the body 2.5 s late (a busy server)
+        await asyncio.sleep(2.5)
+        await bounded(self, scope, receive, send)
+
+    monkeypatch.setattr(BodyLimit, "__call__", busy_app)
+    r = httpx.post(server + "/api/references/import", content=csv_text.encode(),
+                   headers={"Content-Type": "text/csv"}, timeout=120)
+    assert r.status_code == 201 and len(r.json()) == 2000, r.text[:200]
+    monkeypatch.setattr(BodyLimit, "__call__", bounded)
+    subjects = Store.subjects
+
+    def slow(self, *args, **kwargs):
+        time.sleep(2.5)
+        return subjects(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "subjects", slow)
+    parts = urlsplit(server)
+    body = b'{"analysis": {}' + b" " * 300_000 + b"}"  # read whole, then refused at once (422)
+    with socket.create_connection((parts.hostname, parts.port)) as sock:
+        sock.sendall(get("/api/subjects", parts.netloc) + (
+            f"POST /api/sessions HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode() + body)
+        answer, _ = _answer_of(sock, 60.0)
+    assert answer.startswith(b"HTTP/1.1 200") and b"HTTP/1.1 422" in answer, answer[:300]
+    assert httpx.delete(f"{server}/api/subjects/{subject}").status_code == 200
+
+
 def test_headers_over_64_kb_are_a_431_and_an_address_that_long_a_400_in_the_apis_shape(server):
     """Before, a 200 KB header was read whole and answered 200; a 100 KB address was a plain-text 400."""
     parts = urlsplit(server)
@@ -326,6 +414,18 @@ def test_the_page_sends_security_headers(server):
     assert r.headers["x-content-type-options"] == "nosniff"
     assert r.headers["referrer-policy"] == "no-referrer"
     assert httpx.get(server + "/api/info").headers["x-content-type-options"] == "nosniff"
+
+
+def test_health_data_is_never_kept_in_the_browsers_cache(server, analysis):
+    """Before, sessions, exports and reports were sent without Cache-Control: a browser kept them in its disk cache."""
+    sid = httpx.post(server + "/api/sessions", json={"analysis": analysis, "subject": "CACHE"}).json()["id"]
+    for path in ("/api/sessions", f"/api/sessions/{sid}", f"/api/sessions/{sid}/export.csv", "/api/subjects/CACHE",
+                 "/api/sessions/99999", "/api/live"):
+        r = httpx.get(server + path)
+        assert r.headers.get("cache-control") == "no-store", (path, r.status_code, r.headers.get("cache-control"))
+    assert httpx.get(server + "/").headers["cache-control"] == "no-cache"  # the page sets its own: no health data
+    assert "no-store" not in httpx.get(server + "/static/main.js").headers.get("cache-control", "")
+    httpx.delete(server + "/api/subjects/CACHE")
 
 
 def test_the_origin_check_includes_the_scheme(server):

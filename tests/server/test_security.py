@@ -75,12 +75,25 @@ def test_the_token_is_required_on_http_when_bound_beyond_loopback(token_server, 
 def test_a_page_opened_with_the_token_gets_it_as_a_strict_cookie(token_server):
     with httpx.Client(base_url=token_server) as c:
         r = c.get("/", params={"token": TOKEN, "mode": "browser"})
-        # Sent on to the address without the token, so it leaves the address bar and history.
+        # Sent on to the address without the token, so it leaves the address bar and the page's history entries.
         assert r.status_code == 303 and r.headers["location"] == "/?mode=browser"
         cookie = r.headers["set-cookie"]
-        assert f"hiprom_token={TOKEN}" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        port = httpx.URL(token_server).port
+        assert f"hiprom_token_{port}={TOKEN}" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
         assert c.get("/").status_code == 200
         assert c.get("/static/main.js").status_code == 200  # the cookie carries the token now
+
+
+def test_two_servers_of_one_machine_keep_their_own_tokens_in_one_browser(token_server):
+    """Before, both set the cookie hiprom_token on host 127.0.0.1 (a host's cookies go to all its ports): opening the
+    second server's link replaced the first one's token, and the first page's requests got 401."""
+    other = "an0ther-token-for-tests"
+    with serve_in_thread(ServerSettings(host="0.0.0.0", token=other, start_source=False)) as second, \
+            httpx.Client() as browser:  # one cookie jar, as one browser has
+        assert browser.get(token_server + "/", params={"token": TOKEN}).status_code == 303
+        assert browser.get(second + "/", params={"token": other}).status_code == 303
+        assert browser.get(token_server + "/api/info").status_code == 200
+        assert browser.get(second + "/api/info").status_code == 200
 
 
 def test_loopback_rejects_foreign_host_names_and_cross_site_writes(local_server):

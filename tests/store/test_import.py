@@ -13,12 +13,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from hiprom.store import ReferenceInput, Store
 from tests.store.test_copy import COUNTED, PROGRAM
 
-NUMBERS_AND_STAMPS = {"id", "session_id", "subject_id", "saved_utc", "created_utc", "updated_utc", "exported_utc"}
-"""What an import gives anew: the target's numbers, and when each record was stored there."""
+NUMBERS = {"id", "session_id", "subject_id", "exported_utc"}
+"""What an import gives anew: the target's numbers (and the export's own time). The times each record was
+saved, added or changed at the first store are carried."""
+
+STORED_AT_A = {"subjects": "2026-03-01 08:00:00", "sessions": "2026-03-02 11:00:00",
+               "reference_readings": "2026-03-02 11:05:00", "home_programs": "2026-03-02 11:10:00"}
+"""When the first clinic stored each kind of record (UTC), months before any import."""
 
 
 def _source(tmp_path: Path, analysis: dict) -> str:
@@ -40,13 +46,17 @@ def _source(tmp_path: Path, analysis: dict) -> str:
         store.set_program(first.id, PROGRAM)
         store.add_exercise_result(first.id, COUNTED, recorded_utc="2026-03-02T09:45:00Z")
         store.add_exercise_result(first.id, {**COUNTED, "reps_done": 10}, recorded_utc="2026-03-02T09:50:00Z")
+        with store.engine.begin() as conn:  # stored long ago, as at a real clinic
+            for table, column in (("subjects", "created_utc"), ("sessions", "saved_utc"),
+                                  ("reference_readings", "created_utc"), ("home_programs", "updated_utc")):
+                conn.execute(text(f"UPDATE {table} SET {column} = :t"), {"t": STORED_AT_A[table]})
     return db
 
 
 def _content(value: Any) -> Any:
     """An export without the numbers and store times an import gives anew."""
     if isinstance(value, dict):
-        return {k: _content(v) for k, v in value.items() if k not in NUMBERS_AND_STAMPS}
+        return {k: _content(v) for k, v in value.items() if k not in NUMBERS}
     if isinstance(value, list):
         return [_content(v) for v in value]
     return value
@@ -88,6 +98,38 @@ def test_export_imported_into_another_store_exports_the_same_apart_from_numbers(
     assert (tmp_path / "p-0042.json").stat().st_mode & 0o777 == 0o600
     with Store(db_url) as target:
         assert [s.pseudonym for s in target.subjects()] == ["P-0042", "Q-1"]
+
+
+def test_sessions_exported_in_any_order_are_numbered_in_the_first_stores_order(
+        tmp_path: Path, store: Store, fixture_analysis: dict, hiprom: Callable) -> None:
+    """Before, 'sessions export 5 4' imported as 5 -> 1 and 4 -> 2: the later visit got the lower number."""
+    source = _source(tmp_path, fixture_analysis)
+    _export(hiprom, source, [5, 4], tmp_path / "p.json")
+
+    code, out, err = hiprom("store", "import", str(tmp_path / "p.json"), "--db", store.url.render_as_string(hide_password=False))
+
+    assert code == 0, err
+    assert out.splitlines()[1:] == ["  session 4 -> 1", "  session 5 -> 2"]
+
+
+def test_the_summary_names_the_sessions_whose_landmark_recording_stayed_behind(
+        tmp_path: Path, store: Store, fixture_analysis: dict, hiprom: Callable) -> None:
+    """An export holds no landmark recording: the clinician is told which sessions had one, not left to find out."""
+    db = str(tmp_path / "clinic-a.db")
+    with Store(db) as source:
+        source.save_analysis(fixture_analysis, subject="P-0042", landmarks=b"npz bytes",
+                             recorded_utc="2026-03-02T09:30:00Z")
+        source.save_analysis(fixture_analysis, subject="P-0042", recorded_utc="2026-03-09T09:30:00Z")
+    _export(hiprom, db, [1, 2], tmp_path / "p.json")
+
+    code, out, err = hiprom("store", "import", str(tmp_path / "p.json"), "--db", store.url.render_as_string(hide_password=False))
+
+    assert code == 0, err
+    assert out.splitlines()[-1] == (
+        "Not imported: the landmark recording the first store kept of session 1 (an export holds none); the figures "
+        "are all here, and 'hiprom report N --video' draws the peak pictures with the recording's .landmarks.npz "
+        "given as --landmarks.")
+    assert store.landmarks(1) is None and store.landmarks(2) is None
 
 
 def test_a_file_imported_again_is_refused_in_one_line_and_nothing_is_added(
@@ -145,6 +187,10 @@ def _break_second_session(path: Path, how: Callable[[dict], None]) -> None:
      "session 5: exercise result: 'exercise' must be an exercise id"),
     (lambda item: item.update(program={"items": [{"exercise": "no_such_move"}]}), "session 5: program item 1"),
     (lambda item: item["subject"].update(pseudonym="42"), "session 5: pseudonym: '42' is only digits"),
+    (lambda item: item["session"].update(saved_utc="last Tuesday"),
+     "session 5: session: saved_utc 'last Tuesday' is not an ISO 8601 time"),
+    (lambda item: item["subject"].update(created_utc="2999-01-01T00:00:00Z"),
+     "session 5: subject: created_utc '2999-01-01T00:00:00Z' is later than now"),
 ])
 def test_a_bad_part_is_named_and_nothing_is_stored(tmp_path: Path, store: Store, fixture_analysis: dict,
                                                    hiprom: Callable, how: Callable, said: str) -> None:

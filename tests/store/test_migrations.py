@@ -237,6 +237,21 @@ def test_a_number_deleted_before_the_v6_upgrade_is_not_given_again(db_url: str, 
         assert store.save_analysis(fixture_analysis, subject="OLD-1").id == new.id + 1
 
 
+def test_a_number_deleted_before_v6_and_still_named_elsewhere_is_never_given_again(
+        tmp_path: Path, fixture_analysis: dict) -> None:
+    """Sessions 3 to 1600 of a pre-v6 store, deleted in SQLite's own shell (foreign keys off there), left
+    session 1600's trial and series behind. Before, the upgrade counted its reserve from the highest
+    session stored (2) and gave 1003 to 1600 again in turn; now from the highest any table names."""
+    path = tmp_path / "v1.db"
+    _v1_store_with_two_sessions(path, fixture_analysis)
+    with sqlite3.connect(path) as conn:  # foreign keys off, as in the sqlite3 shell
+        conn.execute("INSERT INTO trials (session_id, position, side, direction, valid, flags_json)"
+                     " VALUES (1600, 0, 'left', 'internal', 1, '[]')")
+    with Store(path) as store:
+        assert store.migrated_from == 1
+        assert store.save_analysis(fixture_analysis, subject="OLD-1").id == 1601 + RESERVED_AT_V6
+
+
 def test_an_upgrade_that_fails_midway_leaves_the_store_as_it_was(tmp_path: Path, fixture_analysis: dict,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     from hiprom.store import migrations

@@ -13,10 +13,11 @@ from hiprom.overwrite import check_replaceable
 from hiprom.report.figures import fmt
 from hiprom.report.paper import PAPERS
 from hiprom.report.pdf import BODY_PT
+from hiprom.rounding import shown
 from hiprom.store import MEASURES
 from hiprom.validation import Pair, pdf, summarize
 
-from report.pdftools import need_poppler, on_the_sheet, pdf_pages, size_of
+from report.pdftools import need_poppler, on_the_sheet, pdf_pages, size_of, structure
 from .conftest import synthetic_pairs
 
 
@@ -174,3 +175,19 @@ def test_the_report_says_how_many_people_and_pairs_of_readings_in_words() -> Non
             "gave more than one pair of a measure (up to 2): each person counts once in every figure, however many "
             "pairs. 1 session without a subject counts as one person.") in text
     assert "This study has 4 people, 5 pairs of readings." in text
+
+
+def test_the_validation_report_is_tagged_with_its_plots_described(tmp_path: Path) -> None:
+    """Tagged for a screen reader, with a title, a language and each plot's figures in its alt text
+    (it said "Left IR: scatter and Bland–Altman plot" and no more); the measures head their rows."""
+    need_poppler()
+    rng = np.random.default_rng(2)
+    study = summarize([Pair(m, float(t + 1 + rng.normal(0, 2)), float(t), f"S-{i:02d}")
+                       for m in MEASURES for i, t in enumerate(35 + rng.normal(0, 4, 12))])
+    found = structure(pdf.write_pdf(study, tmp_path / "v.pdf"))
+    assert found.marked and found.lang == "en" and found.shows_title and found.title.startswith("Agreement of hiprom")
+    pooled = study["pooled"]
+    assert len(found.alts) == len(MEASURES) + 1 and all(found.alts)
+    assert (f"bias {shown(pooled['bias_deg'], signed=True)}°, 95% limits of agreement "
+            f"{shown(pooled['loa_low_deg'], signed=True)}° to {shown(pooled['loa_high_deg'], signed=True)}°") in found.alts[-1]
+    assert found.cells_with_row_heading >= len(MEASURES) * 7

@@ -1,4 +1,5 @@
-"""The page's reference readings form: typed after a saved demo test, seen as pairs by ``hiprom validate``."""
+"""What the page offers once a demo test is saved: the reference readings form (typed on the page, seen as pairs
+by ``hiprom validate``) and the correction of the session's subject (the records API's PATCH routes)."""
 
 from __future__ import annotations
 
@@ -157,3 +158,72 @@ def test_no_angle_at_all_is_one_line_under_the_form_and_nothing_is_stored(saved)
     assert "at least one angle" in status.inner_text(), status.inner_text()
     assert page.locator(".ref-error:not(:empty)").count() == 0
     assert stored(page, session_id) == before
+
+
+def _said(page, name: str, start: str) -> str:
+    """The answer line of the correction ``name`` once it begins with ``start`` (the server answers when it does)."""
+    page.wait_for_function("([n, s]) => document.getElementById(`fix-${n}-said`).textContent.startsWith(s)",
+                           arg=[name, start], timeout=15_000)
+    return page.locator(f"#fix-{name}-said").inner_text()
+
+
+def _api(page, method: str, path: str, body: dict) -> tuple[int, str]:
+    answer = page.request.fetch(page.url.split("?")[0] + path, method=method, data=body)
+    return answer.status, answer.json().get("detail", "")
+
+
+def test_a_saved_sessions_subject_is_corrected_on_the_page_by_keyboard_in_the_apis_words(saved, db):
+    """Before, the page had no control for these: a visit saved under the wrong pseudonym needed a terminal."""
+    from hiprom.store import Store
+
+    from tests.web.layout import MEASURE_JS
+
+    page, session_id = saved
+    with Store(db) as store:
+        store.add_subject("S-RIGHT")
+        store.add_subject("S-TAKEN")
+    assert page.locator("#correct").is_visible() and page.locator("#fix-forms").is_hidden()
+    page.locator("#fix-toggle").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.activeElement.id === 'fix-move'")
+    assert page.locator("#fix-toggle").get_attribute("aria-expanded") == "true"
+    assert page.locator("#fix-move-label").inner_text() == f"Move session #{session_id} to subject"
+    assert page.locator("#fix-rename-label").inner_text() == "Rename subject S-REF1 to"
+
+    # A pseudonym that is no subject: the API's 404, in its words, at the field, which keeps the focus.
+    page.keyboard.type("S-NOBODY")
+    page.keyboard.press("Enter")
+    status, detail = _api(page, "PATCH", f"api/sessions/{session_id}", {"subject": "S-NOBODY"})
+    assert (status, _said(page, "move", "Not changed")) == (404, f"Not changed: {detail}")
+    assert page.locator("#fix-move").get_attribute("aria-invalid") == "true"
+    assert page.evaluate("document.activeElement.id") == "fix-move"
+    assert page.locator("#fix-move").get_attribute("aria-describedby") == "fix-move-said"
+
+    page.locator("#fix-move").fill("S-RIGHT")
+    page.keyboard.press("Enter")
+    assert _said(page, "move", "Session") == f"Session #{session_id} is now S-RIGHT's. S-REF1 stays, with any other sessions."
+    assert page.request.get(page.url.split("?")[0] + f"api/sessions/{session_id}").json()["subject"] == "S-RIGHT"
+    assert page.locator("#fix-rename-label").inner_text() == "Rename subject S-RIGHT to"
+
+    # Another subject's pseudonym, in other capitals: the API's 409, in its words.
+    page.locator("#fix-rename").fill("s-taken")
+    page.locator("#fix-rename").press("Enter")
+    status, detail = _api(page, "PATCH", "api/subjects/S-RIGHT", {"pseudonym": "s-taken"})
+    assert (status, _said(page, "rename", "Not changed")) == (409, f"Not changed: {detail}")
+    assert "already exists" in detail
+
+    page.locator("#fix-rename").fill("S-RIGHT2")
+    page.locator("#fix-rename").press("Enter")
+    assert _said(page, "rename", "S-RIGHT") == "S-RIGHT is now S-RIGHT2; its sessions, readings and exercises stay with it."
+    assert page.locator("#fix-rename-label").inner_text() == "Rename subject S-RIGHT2 to"
+    assert page.locator("#subject").input_value() == "S-RIGHT2"  # Test again saves this person's re-test there
+
+    page.set_viewport_size({"width": 390, "height": 844})  # on a phone: nothing overlaps, cut or runs sideways
+    page.locator("#fix-rename-said").scroll_into_view_if_needed()
+    m = page.evaluate(MEASURE_JS)
+    ours = ("fix-", "correct", "Saved under the wrong person")
+    assert not m["hscroll"], m
+    for kind in ("overlaps", "outside", "clipped", "small"):
+        assert not [p for p in m[kind] if any(o in p for o in ours)], (kind, m[kind])
+    page.set_viewport_size({"width": 1366, "height": 800})
+    assert _api(page, "PATCH", f"api/sessions/{session_id}", {"subject": "S-REF1"})[0] == 200  # as it was

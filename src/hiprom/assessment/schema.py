@@ -215,6 +215,8 @@ class Analysis(_Block):
     duration_s: float | None = Field(None, ge=0)
     mirrored: bool | None = None
     model: str | None = None
+    model_sha256: str | None = Field(None, pattern=SHA256_PATTERN)
+    software: dict[str, str | None] | None = None
     norm_deg: float | None = Field(None, gt=0)
     norms: NormsBlock | None = None
     measurable: bool | None = None

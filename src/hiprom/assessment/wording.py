@@ -6,7 +6,8 @@ exports and (through the server) the page say the same thing:
 - :func:`asymmetry_sentence`: one left/right comparison (``within`` /
   ``exceeds`` / ``inconclusive``, see ``summary.difference_verdict``);
 - :func:`overall_asymmetry`: the three comparisons as one answer (the page's
-  badge, the PDF's plain paragraph and its flag box);
+  badge, the PDF's plain paragraph and its flag box); :func:`undecided_asymmetry`, those it could not
+  decide in one sentence, and :func:`asymmetry_pointer`, what a text says where it does not repeat it;
 - :data:`PLUS_MINUS`: what the ± after a figure is, and :func:`could_be_as_low` / :func:`could_be_as_much`,
   why a verdict "cannot tell" (the verdicts allow for about twice the ±: ``summary.Z95``);
 - :func:`band_sentence`: one figure against its reference band, and :func:`below_words`,
@@ -157,8 +158,42 @@ def asymmetry_sentence(measure: str, verdict: str | None, diff_deg: float | None
                 f"(the {larger} side turns {degrees(abs(diff_deg))} further).")
     if verdict == "within":
         return f"{name}: the sides differ by less than {t}."
+    return f"{name}: {cannot_tell(t)} ({_measured(diff_deg, unc_deg)}); repeat the test."
+
+
+def _measured(diff_deg: float, unc_deg: float | None) -> str:
+    """What an undecided left/right difference was: "measured 5.1°, and could be as much as 10.0° with
+    measurement error" (``unc_deg`` 1 SD; without it, what was measured only)."""
     why = f", and {could_be_as_much(diff_deg, unc_deg)} with measurement error" if unc_deg else ""
-    return f"{name}: {cannot_tell(t)} (measured {degrees(abs(diff_deg))}{why}); repeat the test."
+    return f"measured {degrees(abs(diff_deg))}{why}"
+
+
+def undecided_asymmetry(result: dict[str, Any]) -> str | None:
+    """The left/right comparisons of ``result`` the test could not decide, said once in one sentence, for the
+    place a report explains them (the PDF's asymmetry box): "Cannot tell whether the sides differ by more
+    than 10° in internal rotation (measured 5.1°, and could be as much as 10.0° with measurement error) and
+    total arc (measured 9.2°, …); repeat the test."; ``None`` when every comparison was decided. Each
+    measure in the words of :func:`asymmetry_sentence` (the CSV's, the CLI's and the page's), the question
+    asked once rather than once a measure."""
+    asym = result.get("asymmetry") or {}
+    parts = [f"{NAMES[m]} ({_measured(float(asym[f'{m}_deg']), asym.get(f'{m}_unc_deg'))})"
+             for m, verdict in asymmetry_verdicts(asym).items()
+             if verdict == "inconclusive" and asym.get(f"{m}_deg") is not None]
+    if not parts:
+        return None
+    listed = parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+    undecided = cannot_tell(f"{float(asym.get('threshold_deg') or 10.0):g}{DEG}")
+    return f"{undecided[:1].upper()}{undecided[1:]} in {listed}; repeat the test."
+
+
+def asymmetry_pointer(result: dict[str, Any], where: str) -> str | None:
+    """What a text that explains the left/right answer in one place (``where``, a heading) says of it
+    elsewhere when the test could not decide: "Whether your two hips differ is not clear yet: "Left–right
+    asymmetry" below says why and by how much." (the PDF's "What this report means"); ``None`` when it
+    decided, when :func:`overall_asymmetry`'s sentence says it in full."""
+    if overall_asymmetry(result)["kind"] != "inconclusive":
+        return None
+    return f"Whether your two hips differ is not clear yet: \"{where}\" below says why and by how much."
 
 
 def overall_asymmetry(result: dict[str, Any]) -> dict[str, Any]:

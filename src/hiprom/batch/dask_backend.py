@@ -93,21 +93,18 @@ def remote_analyze(job: Job, options: BatchOptions) -> tuple[str, Any, Any]:
     input, or ``("unseen", worker address, fault)`` when this worker does not see the input
     (:func:`~hiprom.batch.worker.not_seen`), so the batch gives it to another.
 
-    The video is tracked in one pass: a cluster's workers already run as many tasks as they
-    have threads, so two halves at once would only crowd their cores. The analysis stops at
+    A long video is tracked as ``hiprom analyze`` tracks it (:func:`~hiprom.pose.split.splittable`), so
+    that a cluster gives the figures of every other route to the bit. The analysis stops at
     its next frame once the batch no longer wants it (Ctrl-C, SIGTERM, the client gone): else
     the worker went on to the end of the video, and a new run queued behind it.
     """
-    from hiprom.pose.split import one_pass
-
     fault = worker_fault(options)
     if fault is None:
         missing = not_seen(job.path)
         if missing is not None:
             return ("unseen", _worker_address(), missing)
         try:
-            with one_pass():
-                recording, analysis = compute(job, options, _stop_when_released())
+            recording, analysis = compute(job, options, _stop_when_released())
             return ("ok", (recording, model_used(job, options)), analysis)
         except BatchStopped:  # nobody waits for this result
             return ("failed", "the batch was interrupted before this input finished", None)

@@ -37,6 +37,7 @@ from hiprom.batch.discover import Job, file_digest
 from hiprom.batch.summary import SummaryRow
 from hiprom.overwrite import check_replaceable
 from hiprom.recording import LandmarkRecording
+from hiprom.rounding import counted
 
 OUT_HINT = " (another -o folder)"
 """Ends a refusal of a batch's output: the output names are fixed, the folder is the user's to choose."""
@@ -263,6 +264,31 @@ def finished_row(job: Job, out_dir: Path, options: BatchOptions, any_model: bool
                                         status="skipped")
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+def redone_note(out_dir: Path, todo: Iterable[Job]) -> str | None:
+    """The line saying that inputs an earlier run finished are analysed again, and why (``None`` when none).
+
+    A folder a batch of an older hiprom finished (its markers of an older format) was analysed
+    again from the start without a word: "3 ok, 0 already done" and its outputs replaced.
+    """
+    older = changed = 0
+    for job in todo:
+        try:
+            marker = json.loads(OutputPaths.of(out_dir, job.stem).marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # no marker: never finished here
+        if isinstance(marker, dict) and marker.get("format") == MARKER_FORMAT:
+            changed += 1
+        else:
+            older += 1
+    if not older + changed:
+        return None
+    why = [f"{older} finished by an older hiprom, whose results are not reused" if older else "",
+           f"{changed} whose input, settings or outputs changed since" if changed else ""]
+    return (f"analysing again {counted(older + changed, 'input')} an earlier run finished "
+            f"({'; '.join(w for w in why if w)}): their outputs in {out_dir} are replaced; to keep "
+            "them, stop now (Ctrl-C) and choose another -o")
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,11 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hiprom import __version__
 from hiprom.atomic import check_not_source, output_error, private_dir
 from hiprom.batch.copies import remove_copies_outputs
 from hiprom.batch.dask_backend import (NoWorkerFitError, SchedulerLostError, check_scheduler, import_distributed,
@@ -20,7 +21,7 @@ from hiprom.batch.dask_backend import (NoWorkerFitError, SchedulerLostError, che
 from hiprom.batch.discover import Job, discover, largest_first, left_out_note
 from hiprom.batch.local import LocalPool, available_cores
 from hiprom.batch.outputs import (OUT_HINT, BatchOptions, EarlierOutput, OutputPaths, adopt_earlier, earlier_outputs,
-                                  finished_row, recorded_model, remove_stale_parts)
+                                  finished_row, recorded_model, redone_note, remove_stale_parts)
 from hiprom.batch.progress import Reporter, RichReporter
 from hiprom.batch.summary import STATUSES, SummaryRow, read_summary, write_summary, write_trials
 from hiprom.errors import HipromError, InputError, ModelError, OutputPlaceError
@@ -38,6 +39,24 @@ class BatchFailedError(HipromError):
     """Some inputs of a batch failed (the others were analysed); exit code 1."""
 
     exit_code = 1
+
+
+def kept_note(kept: Iterable[SummaryRow]) -> str | None:
+    """The line that says an earlier run's figures are kept from another hiprom version, else ``None``.
+
+    A resumed batch keeps what an earlier run analysed (its input, model file, norms and
+    ``--mirrored`` unchanged: :func:`~hiprom.batch.outputs.finished_row`), also when another hiprom
+    made it, whose figures may differ from this version's; this says so, and how to make them anew.
+    """
+    versions = collections.Counter(str(row.figures.get("hiprom_version") or "unknown") for row in kept
+                                   if row.figures.get("hiprom_version") != __version__)
+    if not versions:
+        return None
+    n = sum(versions.values())
+    by = ", ".join(f"{count} by {version}" for version, count in sorted(versions.items()))
+    return (f"{n} input{'s' if n != 1 else ''} kept as an earlier hiprom analysed {'them' if n != 1 else 'it'} "
+            f"({by}; this is {__version__}): the figures are that version's (summary.csv column "
+            "hiprom_version); to analyse every input with this one, run again with --redo")
 
 
 @dataclass
@@ -262,6 +281,9 @@ def run_batch(
                 todo.append(job)
             else:
                 rows[job.rel] = row
+        note = kept_note(rows.values())
+        if note is not None:
+            Reporter().note(note)
         copies = [job for job in found if job.copy_of]
         if copies:  # an input analysed by an earlier run, now a copy: its outputs would be a second set of figures
             if earlier is None:
@@ -271,6 +293,9 @@ def run_batch(
         for job in todo:  # those done are hiprom's own; only the files about to be written are read
             OutputPaths.of(out, job.stem).check_replaceable()
         todo = largest_first(todo)
+        redone = None if redo else redone_note(out, todo)
+        if redone is not None:  # said before the work, so that a user can keep the earlier outputs
+            Reporter().note(redone)
         remove_stale_parts(out, [job.stem for job in todo])  # a killed run's temporary files
         reporter = RichReporter(todo, skipped=len(rows)) if progress else Reporter()
         t0 = time.monotonic()

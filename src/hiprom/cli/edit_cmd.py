@@ -1,7 +1,7 @@
 """``hiprom subjects rename`` and ``hiprom sessions move``: putting a mistyped pseudonym or a visit
 saved under the wrong person right, without losing its readings, program or counted exercises.
 
-Registered on the ``subjects`` and ``sessions`` groups by :mod:`hiprom.cli.store_cmd`.
+Registered on the ``subjects`` and ``sessions`` groups by :mod:`hiprom.cli.subjects_cmd` and :mod:`hiprom.cli.sessions_cmd`.
 """
 
 from __future__ import annotations

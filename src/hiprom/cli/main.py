@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import importlib
+import logging
 import os
 import sys
 from typing import NoReturn
@@ -18,7 +19,9 @@ from typing import NoReturn
 import click
 
 from hiprom import __version__
+from hiprom.cli.encoding import fit_streams
 from hiprom.errors import HipromError
+from hiprom.installed import docs_dir
 from hiprom.native_stderr import silence_native_stderr_for_good
 
 # command name -> "module:attribute" of its click command.
@@ -29,8 +32,8 @@ COMMANDS: dict[str, str] = {
     "serve": "hiprom.cli.serve_cmd:serve",
     "batch": "hiprom.cli.batch_cmd:batch",
     "report": "hiprom.cli.report_cmd:report",
-    "subjects": "hiprom.cli.store_cmd:subjects",
-    "sessions": "hiprom.cli.store_cmd:sessions",
+    "subjects": "hiprom.cli.subjects_cmd:subjects",
+    "sessions": "hiprom.cli.sessions_cmd:sessions",
     "validate": "hiprom.cli.validate_cmd:validate",
     "backup": "hiprom.cli.store_admin_cmd:backup",
     "restore": "hiprom.cli.store_admin_cmd:restore",
@@ -56,6 +59,14 @@ class LazyGroup(click.Group):
         module_name, attr = target.split(":")
         return getattr(importlib.import_module(module_name), attr)
 
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        formatter.write_paragraph()
+        first, folder = manual_lines()
+        with formatter.indentation():
+            formatter.write_text(first)
+            formatter.write(f"{'':>{formatter.current_indent}}{folder}\n")
+
 
 EXAMPLES = """\b
 Examples:
@@ -67,9 +78,17 @@ Examples:
   hiprom report 1 -o report.pdf   the PDF report of stored session 1
   hiprom batch videos/ -o out/    many files at once, resumable
   hiprom models                   where the pose model is found
-
-'hiprom COMMAND --help' shows a command's options; README.md has the exit codes.
 """
+
+
+def manual_lines() -> list[str]:
+    """Where the manual is: README.md (the exit codes) and docs/ (what the help and errors point to).
+
+    The folder is a line of its own, so the help's wrapping never splits the path.
+    """
+    folder = docs_dir()
+    lines = ["'hiprom COMMAND --help' shows a command's options; README.md (the exit codes) and docs/ are in"]
+    return [*lines, f"{folder}" if folder is not None else "hiprom's source (they were not installed here)"]
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXAMPLES)
@@ -79,12 +98,26 @@ Examples:
 def cli(ctx: click.Context, debug: bool) -> None:
     """Measure seated hip internal and external rotation from a camera or video."""
     ctx.obj = {"debug": debug}
+    notices = logging.getLogger("hiprom")
+    if not any(isinstance(h, NoticeLines) for h in notices.handlers):
+        notices.addHandler(NoticeLines(logging.WARNING))
+
+
+class NoticeLines(logging.Handler):
+    """hiprom's warnings (a records store made owner-only, ...) as ``hiprom: ...`` lines on stderr.
+
+    ``hiprom serve`` puts its own timestamped handler in place of this one.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"hiprom: {record.getMessage()}", err=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; turn user errors into one line and a trustworthy exit code (README, "Exit codes")."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    fit_streams()  # a terminal without '°' or 'é' gets 'deg' and 'e', not a UnicodeEncodeError
     if not debug:
         # MediaPipe's native log lines go straight to fd 2: off the terminal.
         silence_native_stderr_for_good()
@@ -132,10 +165,20 @@ def _click_message(exc: click.ClickException, args: list[str]) -> str:
     context, so the command is then read from ``args``.
     """
     message = exc.format_message()
+    dashed = _dashed_file(args) if isinstance(exc, click.NoSuchOption) else None
+    if dashed is not None:
+        # "-clip.mp4" reads as the options -c, -l...: "No such option '-c'" alone does not say why.
+        return (f"'{dashed}' is read as options ({message.rstrip('.')}); to name the file, write "
+                f"'./{dashed}' or put '--' before it")
     if isinstance(exc, click.UsageError):
         ctx = getattr(exc, "ctx", None)
         message += f" (see '{ctx.command_path if ctx is not None else _command_path(args)} --help')"
     return message
+
+
+def _dashed_file(args: list[str]) -> str | None:
+    """The first argument that starts with '-' and names an existing file or folder, if any."""
+    return next((a for a in args if a.startswith("-") and a != "-" and os.path.lexists(a)), None)
 
 
 def _command_path(args: list[str]) -> str:

@@ -1,6 +1,6 @@
 """``hiprom sessions reference|references|delete-reference``: a clinician's own instrument readings.
 
-Registered on the ``sessions`` group by :mod:`hiprom.cli.store_cmd`. A
+Registered on the ``sessions`` group by :mod:`hiprom.cli.sessions_cmd`. A
 reading is what the clinic's goniometer or inclinometer showed for the same
 assessment; ``hiprom validate`` compares them with hiprom's figures.
 """

@@ -116,9 +116,11 @@ def store_import(file: Path, subject: str | None, db: str | None) -> None:
 
     Every session of FILE is stored with its subject's details, analysis and
     series, reference readings, home program and counted exercises, in one
-    transaction: all of them or none. The sessions get this store's next
-    numbers (printed as 'session 12 -> 57'). A file imported before is
-    refused. Landmark recordings are not in an export and are not imported.
+    transaction: all of them or none, each with the time it was saved or
+    stored at the first store. The sessions get this store's next numbers
+    (printed as 'session 12 -> 57'). A file imported before is refused.
+    Landmark recordings are not in an export and are not imported: the
+    summary names the sessions that had one.
     """
     from hiprom.cli.store_cmd import open_store
     from hiprom.report.imports import import_export
@@ -132,3 +134,8 @@ def store_import(file: Path, subject: str | None, db: str | None) -> None:
                "here:")
     for old, new in done.numbers.items():
         click.echo(f"  session {old} -> {new}")
+    if done.without_landmarks:
+        which = ", ".join(done.without_landmarks)
+        click.echo(f"Not imported: the landmark recording the first store kept of session {which} (an export "
+                   "holds none); the figures are all here, and 'hiprom report N --video' draws the peak pictures "
+                   "with the recording's .landmarks.npz given as --landmarks.")

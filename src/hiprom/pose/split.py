@@ -31,7 +31,6 @@ import numpy as np
 
 from hiprom.capture.base import Frame, FrameSource
 from hiprom.capture.video import VideoFileSource
-from hiprom.cores import available_cores
 from hiprom.landmarks import Landmark
 from hiprom.pose.tracker import PoseTracker
 from hiprom.recording import LandmarkRecording
@@ -53,8 +52,8 @@ _ONE_PASS: ContextVar[bool] = ContextVar("hiprom_one_pass", default=False)
 
 @contextmanager
 def one_pass() -> Iterator[None]:
-    """Within this block (in this thread), every video is tracked in one pass: for callers that
-    already keep the cores busy with work of their own, such as a Dask worker's tasks."""
+    """Within this block (in this thread), every video is tracked in one pass: for the throughput
+    benchmark's one-pass figure. hiprom's own routes never use it, so that they agree (:func:`splittable`)."""
     token = _ONE_PASS.set(True)
     try:
         yield
@@ -64,13 +63,15 @@ def one_pass() -> Iterator[None]:
 
 def splittable(source: FrameSource) -> bool:
     """Whether ``source`` is tracked as two halves: a video file of at least ``SPLIT_MIN_FRAMES``
-    announced frames, on two or more cores, in a process allowed more than one thread (a batch
-    worker sharing the cores with others is limited to one), outside :func:`one_pass`."""
-    import cv2
+    announced frames, outside :func:`one_pass`.
 
+    It depends on the video alone, never on this machine's cores or threads, so that every route
+    (``analyze``, ``track``, a local batch worker limited to one thread, a Dask task) tracks a video
+    the same way and gives the same figures to the bit: the halves differ from one pass by
+    MediaPipe's tracking noise (a peak's ± by up to 1.1° on a 685-frame test), so a route that chose
+    otherwise changed a researcher's figures (docs/throughput.md)."""
     n = source.n_frames
-    return (not _ONE_PASS.get() and isinstance(source, VideoFileSource) and n is not None and n >= SPLIT_MIN_FRAMES
-            and available_cores() >= 2 and cv2.getNumThreads() > 1)
+    return not _ONE_PASS.get() and isinstance(source, VideoFileSource) and n is not None and n >= SPLIT_MIN_FRAMES
 
 
 class _Head(FrameSource):

@@ -202,5 +202,19 @@ def _track_one(
         n_people=np.asarray(people, dtype=np.int64),
         model=tracker.model_name,
         source=source.name,
+        model_sha256=tracker.model_sha256,
+        software=tracking_software(),
     )
+
+
+def tracking_software() -> dict[str, str]:
+    """The versions of the libraries that decode frames and find the pose: a recording's ``software``."""
+    import cv2
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        mediapipe = version("mediapipe")
+    except PackageNotFoundError:
+        mediapipe = "unknown"
+    return {"mediapipe": mediapipe, "opencv": cv2.__version__}
 

@@ -28,10 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from hiprom import __version__, tables
+from hiprom.assessment.wording import analysed_again
 from hiprom.atomic import write_files
 from hiprom.errors import InputError
 from hiprom.report.data import ReportData, utc_stamp
 from hiprom.report.figures import SUMMARY_COLUMNS, TRIAL_FIELDS, summary, summary_row
+from hiprom.store.records import SessionRecord
 
 EXPORT_SCHEMA = "hiprom.export/1"
 TABLES: tuple[str, ...] = ("summary", "trials", "series")
@@ -48,15 +50,25 @@ def export_dict(data: ReportData, exported_utc: str | None = None) -> dict[str, 
         "hiprom_version": __version__,
         "exported_utc": exported_utc or utc_stamp(),
         "subject": data.subject.to_dict() if data.subject else None,
-        "session": data.session.to_dict(with_analysis=False) if data.session else None,
+        "session": _visit(data, data.session) if data.session else None,
         "summary": summary(data.analysis),
-        "history": [h.to_dict(with_analysis=False) for h in data.earlier],
+        "history": [_visit(data, h) for h in data.earlier],
         "references": [r.to_dict() for r in data.references],
         "program": dict(data.program) if data.program else None,
         "exercise_results": list(data.exercise_results),
         "retest": dict(data.retest) if data.retest else None,
         "analysis": data.analysis,
     }
+
+
+def _visit(data: ReportData, record: SessionRecord) -> dict[str, Any]:
+    """A session of the export (its fields, no analysis) with what the PDF's history table marks on its row:
+    ``same_recording_as``, the first session of the same recording when this one analyses it again (one
+    measurement, not a visit of its own; :func:`hiprom.assessment.retest.same_recording`), else ``None``,
+    and ``analysed_again``, the row's words ("the recording of #1 analysed again") or ``None``."""
+    first = data.same_recording_as.get(record.id)
+    return {**record.to_dict(with_analysis=False), "same_recording_as": first,
+            "analysed_again": analysed_again(first) if first is not None else None}
 
 
 def export_json(items: Sequence[ReportData], exported_utc: str | None = None) -> Any:

@@ -36,11 +36,13 @@ SIDE_FIELDS: tuple[str, ...] = tuple(
 ASYMMETRY_FIELDS: tuple[str, ...] = tuple(
     f"{m}_{k}" for m in MEASURES for k in ("deg", "unc_deg", "pct", "verdict", "words")
 ) + ("threshold_deg", "flagged", "flagged_measures")
-ANALYSIS_FIELDS: tuple[str, ...] = ("recording_sha256", "model", "fps", "frames", "duration_s", "mirrored",
-                                    "measurable", "not_measurable_reason", "norm_deg")
+ANALYSIS_FIELDS: tuple[str, ...] = ("recording_sha256", "hiprom_version", "model", "model_sha256", "fps", "frames",
+                                    "duration_s", "mirrored", "measurable", "not_measurable_reason", "norm_deg")
 """What the summary row of a table says of the analysis itself, before the figures: first the recording's
 fingerprint (empty for an older hiprom's analysis), on which a batch's rows and stored sessions join and by
-which two analyses of one recording are told from a re-test."""
+which two analyses of one recording are told from a re-test; then what made the figures, the hiprom version
+and the pose model file's SHA-256 (empty where the analysis does not say), so that a row kept from an
+earlier run says which version's figures it holds."""
 SUMMARY_COLUMNS: tuple[str, ...] = (
     *ANALYSIS_FIELDS, *(f"{side}_{k}" for side in SIDES for k in SIDE_FIELDS),
     *(f"asymmetry_{k}" for k in ASYMMETRY_FIELDS), "verdict", "quality_notes",

@@ -8,7 +8,11 @@ rule, :class:`~hiprom.store.ReferenceInput`, the program and exercise
 checks) before anything is written, and everything is written in one
 transaction (:meth:`~hiprom.store.Store.transaction`): all of it, or nothing.
 
-The target gives its own numbers (the file's session 12 may become 57). A
+The records keep the times the file gives them: when each session was saved,
+its subject added (a subject new to the target), each reading stored and the
+program last changed, so history and lists read as at the first store; a
+record the file gives no time for gets the import's. The target gives its own
+numbers (the file's session 12 may become 57). A
 pseudonym the target has already is refused unless ``subject`` names whose
 records these are (P-0042 at one clinic may be someone else at another); a
 session the target holds already (the same analysis, assessed at the same
@@ -21,11 +25,11 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from hiprom.assessment import check_program, load_catalogue
@@ -35,9 +39,9 @@ from hiprom.report.data import read_json_file
 from hiprom.report.exports import EXPORT_SCHEMA
 from hiprom.store import RecordExists, RecordNotFound, ReferenceInput, Store, check_analysis
 from hiprom.store.programs import check_exercise_result
-from hiprom.store.records import check_pseudonym, clean_json, parse_date_of_birth, parse_utc
+from hiprom.store.records import check_pseudonym, clean_json, parse_date_of_birth, parse_utc, utc_now
 from hiprom.store.references import COLUMNS
-from hiprom.store.schema import SessionRow
+from hiprom.store.schema import HomeProgramRow, ReferenceRow, SessionRow, SubjectRow
 
 _SCHEMA = re.compile(r"hiprom\.export/(\d+)")
 _STORED_KEYS = ("id", "session_id", "recorded_utc")
@@ -57,6 +61,14 @@ class ImportedSession:
     readings: tuple[ReferenceInput, ...] = ()
     program: Mapping[str, Any] | None = None
     exercises: tuple[tuple[dict[str, Any], str | None], ...] = ()
+    saved_utc: datetime | None = None
+    """When the first store saved the session (``None``: the file does not say; the import's time)."""
+    readings_utc: tuple[datetime | None, ...] = ()
+    """When the first store stored each of ``readings``."""
+    program_utc: datetime | None = None
+    """When the home program was last changed at the first store."""
+    had_landmarks: bool = False
+    """The first store kept the session's landmark recording, which an export does not hold."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,8 @@ class ImportResult:
     subjects: tuple[str, ...]
     new_subjects: tuple[str, ...]
     rows: dict[str, int] = field(default_factory=dict)
+    without_landmarks: tuple[str, ...] = ()
+    """The file's sessions whose landmark recording the first store kept and the file does not hold."""
 
 
 def read_export(path: str | Path) -> list[ImportedSession]:
@@ -115,11 +129,16 @@ def _session(p: Path, place: int, item: Any) -> ImportedSession:
         if subject is not None:
             if not isinstance(subject, Mapping):
                 raise InputError("'subject' must be an object or null")
-            subject = {**subject, "pseudonym": check_pseudonym(subject.get("pseudonym", ""))}
+            subject = {**subject, "pseudonym": check_pseudonym(subject.get("pseudonym", "")),
+                       "created_utc": _stamp(subject, "created_utc", "subject")}
             parse_date_of_birth(subject.get("date_of_birth"))
         analysis = check_analysis(item.get("analysis"), where="analysis")
-        readings = tuple(_reading(r) for r in _list(item, "references"))
+        references = _list(item, "references")
+        readings = tuple(_reading(r) for r in references)
+        readings_utc = tuple(_stamp(r, "created_utc", "reference reading") for r in references)
         program = None if item.get("program") is None else check_program(item["program"], load_catalogue())
+        program_utc = None if program is None else _stamp(item["program"], "updated_utc", "program")
+        saved_utc = _stamp(session, "saved_utc", "session")
         exercises = tuple(_exercise(e) for e in _list(item, "exercise_results"))
         settings = session.get("settings")
         if settings is not None and not isinstance(settings, Mapping):
@@ -128,7 +147,25 @@ def _session(p: Path, place: int, item: Any) -> ImportedSession:
         raise InputError(f"{where}: {exc}") from None
     details = {key: session.get(key) for key in ("operator", "notes", "camera")}
     return ImportedSession(number, subject, analysis, session.get("recorded_utc"),
-                           {**details, "settings": settings}, readings, program, exercises)
+                           {**details, "settings": settings}, readings, program, exercises,
+                           saved_utc, readings_utc, program_utc, session.get("has_landmarks") is True)
+
+
+def _stamp(record: Mapping[str, Any], key: str, what: str) -> datetime | None:
+    """The time ``record[key]`` (naive UTC) a record was stored at the first store; ``None`` if not given.
+
+    Raises:
+        InputError: it is given but is no ISO 8601 time, or is later than now.
+    """
+    value = record.get(key)
+    if value is None:
+        return None
+    when = parse_utc(value)
+    if when is None:
+        raise InputError(f"{what}: {key} {value!r} is not an ISO 8601 time such as 2026-03-02T09:30:00Z")
+    if when > utc_now() + timedelta(minutes=5):  # clocks of two clinics a little apart
+        raise InputError(f"{what}: {key} {value!r} is later than now; check the file's times")
+    return when
 
 
 def _list(item: Mapping[str, Any], key: str) -> list[Any]:
@@ -186,9 +223,13 @@ def import_export(store: Store, path: str | Path, subject: str | None = None) ->
                                  f"session {held}; nothing was imported")
         given = {item.subject["pseudonym"]: item.subject for item in items if item.subject}
         targets = {name: _target(store, p, name, given[name], subject, made) for name in pseudonyms}
+        for name in pseudonyms:
+            if targets[name] in made:
+                _restamp(s, SubjectRow, SubjectRow.pseudonym, targets[name], SubjectRow.created_utc,
+                         given[name]["created_utc"])
         if subject is not None and not pseudonyms:
             targets[""] = _target(store, p, None, {}, subject, made)
-        for item in items:
+        for item in sorted(items, key=_first_store_order):
             who = targets.get(item.subject["pseudonym"] if item.subject else "")
             try:
                 saved = store.save_analysis(item.analysis, subject=who, recorded_utc=item.recorded_utc,
@@ -196,17 +237,38 @@ def import_export(store: Store, path: str | Path, subject: str | None = None) ->
             except InputError as exc:
                 raise InputError(f"{p}: session {item.number}: {exc}") from None
             numbers[item.number] = saved.id
+            _restamp(s, SessionRow, SessionRow.id, saved.id, SessionRow.saved_utc, item.saved_utc)
             if item.readings:
-                store.add_references([(saved.id, reading) for reading in item.readings])
+                added = store.add_references([(saved.id, reading) for reading in item.readings])
+                for record, when in zip(added, item.readings_utc):
+                    _restamp(s, ReferenceRow, ReferenceRow.id, record.id, ReferenceRow.created_utc, when)
             if item.program is not None:
                 store.set_program(saved.id, item.program)
+                _restamp(s, HomeProgramRow, HomeProgramRow.session_id, saved.id, HomeProgramRow.updated_utc,
+                         item.program_utc)
             for record, when in item.exercises:
                 store.add_exercise_result(saved.id, record, recorded_utc=when)
             rows["reference_readings"] += len(item.readings)
             rows["home_programs"] += int(item.program is not None)
             rows["exercise_results"] += len(item.exercises)
     shown = tuple(dict.fromkeys(t for t in targets.values() if t is not None))
-    return ImportResult(store.where, numbers, shown, tuple(made), rows)
+    return ImportResult(store.where, numbers, shown, tuple(made), rows,
+                        tuple(item.number for item in items if item.had_landmarks))
+
+
+def _first_store_order(item: ImportedSession) -> tuple[datetime, datetime, int]:
+    """The order the first store kept: by assessment time, then when saved, then its number there, so the new
+    numbers follow it whatever the order of the file (``sessions export 13 12``)."""
+    last = datetime.max
+    number = int(item.number) if item.number.isdigit() else 0
+    return (parse_utc(item.recorded_utc) or parse_utc(item.analysis.get("created_utc")) or last,
+            item.saved_utc or last, number)
+
+
+def _restamp(s: Session, table: type, key: Any, value: Any, column: Any, when: datetime | None) -> None:
+    """Give the row of ``table`` whose ``key`` is ``value`` the first store's time ``when`` (if the file has one)."""
+    if when is not None:
+        s.execute(update(table).where(key == value).values({column: when}))
 
 
 def _held(s: Session, item: ImportedSession) -> int | None:

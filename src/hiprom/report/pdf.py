@@ -4,15 +4,15 @@
 WeasyPrint (the ``report`` extra) when called. The page loads nothing from
 the network or the disk: charts are inline SVG, snapshots inline PNG, and a
 URL fetcher refuses anything but these and installed font files, so text a
-user typed can never pull in a resource.
+user typed can never pull in a resource (:mod:`hiprom.report.weasy`). The
+layouts tried, and the rules that shorten a report, are :mod:`hiprom.report.layouts`.
 """
 
 from __future__ import annotations
 
 import base64
 import unicodedata
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,16 +20,24 @@ import jinja2
 
 from hiprom import __version__
 from hiprom.assessment.reasons import reason_words
-from hiprom.assessment.wording import PLUS_MINUS, analysed_again, quality_notes
+from hiprom.assessment.wording import (
+    PLUS_MINUS,
+    analysed_again,
+    asymmetry_pointer,
+    cannot_tell,
+    quality_notes,
+    undecided_asymmetry,
+)
 from hiprom.atomic import atomic_write
-from hiprom.errors import ConfigError, InputError, missing_extra
+from hiprom.errors import InputError
 from hiprom.kinematics import COMPENSATION, flag_names
 from hiprom.landmarks import SIDES
-from hiprom.report import charts
+from hiprom.report import alt_text, charts
 from hiprom.report.data import ReportData, utc_stamp
 from hiprom.report.exercises import exercises_done, program_context, retest_context
 from hiprom.report.figures import fmt, number, summary
-from hiprom.report.paper import Paper, chosen_paper
+from hiprom.report.layouts import BARS_MM, LIMITS, MAX_PAGES, SHORTER, TIME_MM, layout_limits, mostly_empty
+from hiprom.report.paper import chosen_paper
 from hiprom.report.rows import (
     TRIAL_COLUMNS,
     UNCONFIRMED_NOTE,
@@ -39,59 +47,18 @@ from hiprom.report.rows import (
     recording_words,
     trial_cells,
 )
+from hiprom.report.weasy import pdf_bytes, pdf_layout
 from hiprom.rounding import shown
 from hiprom.store.records import shown_time
 
-MAX_PAGES = 3
-"""A report longer than this (the home program's sheets follow, laid out on their own) is laid out again, more compactly."""
 BODY_PT = 10.0
 """Size of the running text of every PDF made from ``report.css`` (the report, the home program, the
 validation report), in points: read by older patients. Headings are larger; nothing is made smaller to fit."""
 SMALL_PT = 9.0
 """Size of the smallest text there, in points: tables and the page's header and footer."""
 
-# What each layout lists at most (everything is in the CSV and JSON exports): trials, earlier
-# sessions in the history table, quality notes, characters of notes, and whether the angle-over-time
-# chart is drawn. Tried in order until the report fits: the full layout (with the history chart), the
-# compact one (the last visits' table only), the compact one without the angle-over-time chart, and,
-# last, without the history table too. The trace goes before the table: its peaks, holds and which
-# trials counted are in the Trials table above it, while the last visits' figures are nowhere else
-# in a compact report, and a clinician following a patient needs them. (Drawn smaller the trace does
-# not save enough: at 28 mm instead of 44 a 40-visit report still passes two US Letter pages.) Last,
-# 3 trials and 2 readings listed and the side bars drawn 36 mm high instead of 45 (their labels keep their
-# size): on US Letter a report with a re-test, the clinic's readings and long notes took a third page
-# for its last 4 lines, "Method and references", then the home program a fourth. (Both measured with
-# 8.6 pt text and two pages at most; the text has been 10 pt since, and the report up to three pages.)
-LIMITS = (
-    {"trials": 12, "history": 4, "quality_notes": 8, "invalid_trials": 6, "notes_chars": 700, "references": 6,
-     "time_chart": True},
-    {"trials": 6, "history": 3, "quality_notes": 3, "invalid_trials": 3, "notes_chars": 240, "references": 3,
-     "time_chart": True},
-    {"trials": 6, "history": 3, "quality_notes": 3, "invalid_trials": 3, "notes_chars": 240, "references": 3,
-     "time_chart": False},
-    {"trials": 6, "history": 0, "quality_notes": 3, "invalid_trials": 3, "notes_chars": 240, "references": 3,
-     "time_chart": False},
-    {"trials": 3, "history": 0, "quality_notes": 3, "invalid_trials": 3, "notes_chars": 240, "references": 2,
-     "time_chart": False, "bars_mm": 36.0},
-)
-BARS_MM = 45.0
-"""Height of the side-bars chart in the layouts of :data:`LIMITS` that set no ``bars_mm``."""
-TIME_MM = 44.0
-"""Height of the angle-over-time chart in the layouts that set no ``time_mm``."""
-# A layout whose last page would be mostly empty (the report ending in its upper half) is tried again with
-# these, one after the other, and the first that saves that page is taken: the same lists, the charts drawn
-# lower (their words keep their size), then without the angle-over-time chart (a line says so; its series
-# is in the JSON export, its peaks and holds in the Trials table), then with the asymmetry box free to run
-# on to the next page (kept whole, a box of 6 lines on US Letter was pushed whole to page 2 and the report
-# spilled a few lines onto a third). A typical A4 report's third page held only "Method and references"
-# and the signature lines, 59 mm of 272.
-SHORTER = (
-    {"bars_mm": 38.0, "time_mm": 36.0},
-    {"bars_mm": 36.0, "time_chart": False},
-    {"bars_mm": 36.0, "time_chart": False, "box_may_split": True},
-)
-MOSTLY_EMPTY = 0.5
-"""A last page is mostly empty when the report ends above this fraction of its height."""
+ASYMMETRY_HEADING = "Left–right asymmetry"
+"""The heading of the section whose box says, once, what the test could not decide (the plain paragraph refers to it)."""
 
 
 def _environment() -> jinja2.Environment:
@@ -147,14 +114,12 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
     """Everything the template shows, as plain values (figures rounded by ``figures.summary``).
 
     ``compact`` (0 = the full layout) lists fewer trials, notes and earlier sessions, and may leave
-    out the angle-over-time chart (see :data:`LIMITS`); ``shorter`` (0: not) the same layout with its
-    charts lower, 1, without the angle-over-time chart, 2, and its asymmetry box free to split, 3
-    (:data:`SHORTER`). ``drawn``: the charts of
+    out the angle-over-time chart (see :data:`LIMITS`); ``shorter`` (0: not) the same layout made shorter by
+    the ``shorter``-th step of :data:`SHORTER`. ``drawn``: the charts of
     :func:`draw_charts`, drawn once for every layout tried (drawn here when ``None``); a chart this
     layout draws at another height is added to it, drawn once too.
     """
-    base, lower = LIMITS[int(compact)], SHORTER[shorter - 1] if shorter else {}
-    limit = {**base, **lower, **{k: min(base[k], lower[k]) for k in ("bars_mm", "time_mm") if k in base and k in lower}}
+    limit = layout_limits(compact, shorter)
     a = data.analysis
     fig = summary(a)
     asym = fig["asymmetry"]
@@ -194,7 +159,12 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "threshold": threshold,
         "mdc": (mdc_lo, mdc_hi),
         "flagged": bool(asym.get("flagged")),
-        "unsure": [row for row in rows if row["verdict"] == "inconclusive"],
+        # What the test could not decide, said once, in the box ("Cannot tell whether … in internal rotation
+        # (measured 5.1°, …) and total arc (…); repeat the test."), its question in bold; the plain
+        # paragraph points there rather than say it again.
+        "undecided": _lead(undecided_asymmetry(a), cannot_tell(f"{threshold:g}°")),
+        "asymmetry_heading": ASYMMETRY_HEADING,
+        "asymmetry_pointer": asymmetry_pointer(a, ASYMMETRY_HEADING),
         # The † legend comes only with a † (a side not measured has no figure to mark).
         "unconfirmed_shown": any(c["deg"] is not None and not c["confirmed"] for row in rows
                                  for c in row["sides"].values()),
@@ -233,6 +203,12 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "time_left_out": time_left_out,
         "box_may_split": limit.get("box_may_split", False),
         "history": shown,
+        "history_left_out": len(history) - len(shown),  # sessions of the subject not in the table (said)
+        # What a screen reader says for each picture (the tagged PDF's /Alt): what it shows, with its figures.
+        "alt": {"bars": alt_text.bars_alt(fig), "time": alt_text.time_alt(fig, number(a.get("duration_s"))),
+                "trend": alt_text.trend_alt([shown_time(v.recorded_utc, with_time=False) for v in data.visits],
+                                            len(shown)),
+                "snapshots": {side: alt_text.snapshot_alt(side) for side in SIDES}},
         "since_first": data.since_first,
         "analysed_again": {h.id: analysed_again(data.same_recording_as[h.id]) for h in shown
                            if h.id in data.same_recording_as},
@@ -242,6 +218,8 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "changed_since_first": any(v in ("improved", "decreased") for h in shown
                                    for measures in (data.since_first.get(h.id) or {}).values() for v in measures.values()),
         "sources": list((a.get("norms") or {}).get("sources") or []),
+        "sources_listed": limit.get("sources", not compact),  # else a line says they are in the JSON export
+        "more_quality_notes": max(0, len(notes) - limit["quality_notes"]),
         "version": __version__,
         "max_pages": MAX_PAGES,
         "body_pt": BODY_PT,
@@ -255,6 +233,14 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "exercises_done": exercises_done(data),
         "program": program_context(data),
     }
+
+
+def _lead(sentence: str | None, lead: str) -> tuple[str, str] | None:
+    """``sentence`` split after its opening words ``lead`` (in any case), to print them in bold."""
+    if sentence is None:
+        return None
+    n = len(lead) if sentence.lower().startswith(lead.lower()) else 0
+    return sentence[:n], sentence[n:]
 
 
 def document_id(data: ReportData) -> str:
@@ -308,79 +294,6 @@ def render_html(data: ReportData, generated_utc: str | None = None, compact: int
     ``shorter`` as in :func:`build_context`."""
     context = build_context(data, generated_utc, compact=compact, drawn=drawn, shorter=shorter)
     return _environment().get_template("report.html").render(**context)
-
-
-FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".woff", ".woff2")
-
-
-def _allowed(url: str) -> bool:
-    """Inline data, or a font file (the stylesheet's ``local()`` fonts resolve to ``file:`` URLs)."""
-    return url.startswith("data:") or (url.startswith("file:") and url.lower().endswith(FONT_SUFFIXES))
-
-
-def _data_only_fetcher(weasyprint: Any) -> Any:
-    """A URL fetcher that serves only inline data and installed font files: no network, no documents."""
-    urls = weasyprint.urls
-    if hasattr(urls, "URLFetcher"):  # WeasyPrint >= 68
-
-        class Fetcher(urls.URLFetcher):
-            def fetch(self, url: str, headers: Any = None) -> Any:
-                if not _allowed(url):
-                    raise ValueError(f"hiprom reports load no external resources (refused {url[:60]!r})")
-                return super().fetch(url, headers)
-
-        return Fetcher()
-
-    def fetch(url: str, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - older WeasyPrint
-        if not _allowed(url):
-            raise ValueError(f"hiprom reports load no external resources (refused {url[:60]!r})")
-        return weasyprint.default_url_fetcher(url, *args, **kwargs)
-
-    return fetch
-
-
-def _weasyprint() -> Any:
-    try:
-        import weasyprint
-    except ImportError:
-        raise ConfigError(missing_extra("a PDF report", "WeasyPrint", "report")) from None
-    except OSError as exc:  # WeasyPrint installed but Pango missing
-        raise ConfigError(f"PDF reports need the Pango library ({exc}); see docs/reports.md") from None
-    return weasyprint
-
-
-@contextmanager
-def pdf_layout(paper: Paper) -> Iterator[Callable[[str], Any]]:
-    """``layout(html)``: a WeasyPrint document of ``html`` on ``paper`` (every PDF's page size is
-    set here, none in a template) that loads only inline data and installed fonts; write it
-    (``.write_pdf()``) inside the ``with``.
-
-    WeasyPrint copies each ``@font-face`` font (the report's emoji font: 11 MB) into a new folder
-    under the temporary directory and removes it only when its font configuration is garbage
-    collected, which never happens to what is alive at exit (WeasyPrint issue #2090): every
-    ``hiprom report`` left 11 MB behind. The folder is removed here when the ``with`` ends.
-
-    Raises:
-        ConfigError: WeasyPrint or Pango is not installed.
-    """
-    weasyprint = _weasyprint()
-    from weasyprint.text.fonts import FontConfiguration
-
-    fonts = FontConfiguration()
-    fetcher = _data_only_fetcher(weasyprint)
-    page = weasyprint.CSS(string=paper.css)
-    try:
-        yield lambda html: weasyprint.HTML(string=html, url_fetcher=fetcher).render(
-            stylesheets=[page], font_config=fonts)
-    finally:
-        fonts.__del__()  # WeasyPrint's own clean-up (removes the fonts' folder); it has no public one
-
-
-def mostly_empty(page: Any) -> bool:
-    """Whether the report ends above :data:`MOSTLY_EMPTY` of the height of ``page`` (a WeasyPrint page,
-    its last), told by where the template's ``end-of-report`` mark lies."""
-    end = page.anchors.get("end-of-report")
-    return end is not None and end[1] < MOSTLY_EMPTY * page.height
 
 
 class RenderCancelled(Exception):
@@ -439,7 +352,7 @@ def render_pdf(data: ReportData, generated_utc: str | None = None,
             checkpoint()
             pages += layout(render_program_html(data, stamp, drawn)).pages
         checkpoint()
-        return document.copy(pages).write_pdf()  # the report's title, author and dates
+        return pdf_bytes(document.copy(pages))  # the report's title, author and dates
 
 
 def render_program_html(data: ReportData, generated_utc: str | None = None,
@@ -459,7 +372,7 @@ def render_program_pdf(data: ReportData, paper: str | None = None) -> bytes:
     :func:`render_pdf`)."""
     html = render_program_html(data)
     with pdf_layout(chosen_paper(paper)) as layout:
-        return layout(html).write_pdf()
+        return pdf_bytes(layout(html))
 
 
 def write_program_pdf(data: ReportData, path: str | Path, paper: str | None = None) -> Path:

@@ -1,4 +1,4 @@
-"""uvicorn's HTTP protocol with the two limits it lacks: a deadline for a request's head, and a size.
+"""uvicorn's HTTP protocol with the limits it lacks: deadlines for a request's head and body, and a size.
 
 uvicorn waits for a request's headers for ever and keeps every byte of them:
 a client that sends a header line every few seconds (slowloris), or connects
@@ -10,8 +10,19 @@ from connecting) to the end of a request's headers, else it gets a 408 and is
 closed; a head (request line and headers) over :data:`MAX_HEAD_BYTES` gets a
 431. Both answer in the API's shape, ``{"detail": "..."}``, as does a request
 the parser refuses (400; uvicorn answered "Invalid HTTP request received." in
-plain text), which includes an address over about 64 KB. The body is
-bounded by :class:`hiprom.server.limits.BodyLimit`.
+plain text), which includes an address over about 64 KB.
+
+A body is sized by :class:`hiprom.server.limits.BodyLimit`; here it must also
+keep coming: a client that declares a ``Content-Length`` and then sends a byte
+a second held the connection for as long as it liked. A body has
+:data:`BODY_GRACE_S` plus one second per :data:`MIN_BODY_RATE_BPS` bytes
+received so far (on average at least 8 KB a second once the grace is over;
+an 8 MB upload on the slowest network is far above that), else a 408 in the
+API's shape when nothing has been answered yet, or the connection is closed.
+Only the time the server waits *for the client* counts: while uvicorn has
+paused reading (the app has not taken the bytes already read, an earlier
+pipelined request is still being answered) or a ``100-continue`` has not been
+sent, the body is held back by the server and its clock stops.
 """
 
 from __future__ import annotations
@@ -27,12 +38,18 @@ HEAD_TIMEOUT_S = 20.0
 """Seconds from a request's first byte (or the connection) to the end of its headers."""
 MAX_HEAD_BYTES = 64 * 1024
 """Bytes of a request's line and headers; the page's requests send under 2 KB."""
+BODY_GRACE_S = 20.0
+"""Seconds a request's body may take whatever its size, before :data:`MIN_BODY_RATE_BPS` applies."""
+MIN_BODY_RATE_BPS = 8 * 1024
+"""Bytes a second a body must average past its grace (a 64 kbit/s link; a home network gives 100-10,000 times more)."""
+BODY_TICK_S = 1.0
+"""Seconds between two looks at a body under way."""
 
 _REASONS = {400: b"Bad Request", 408: b"Request Timeout", 431: b"Request Header Fields Too Large"}
 
 
 class BoundedHttpProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol with a deadline and a size limit on each request's head."""
+    """uvicorn's httptools protocol with a deadline and a size limit on each request's head, a pace for its body."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -40,6 +57,10 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._in_head = True
         self._head_bytes = 0
         self._refused = False
+        self._body_timer: asyncio.TimerHandle | None = None
+        self._body_waited_s = 0.0
+        self._body_bytes = 0
+        self._body_seen_at = 0.0
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -47,6 +68,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_timer()
+        self._stop_body()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -76,7 +98,68 @@ class BoundedHttpProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._stop_timer()
+        upgrade = self.parser.should_upgrade()  # a WebSocket handshake: this protocol hands the connection on
         super().on_headers_complete()
+        if not upgrade and self._has_body():
+            self._start_body()
+
+    def on_body(self, body: bytes) -> None:
+        self._body_bytes += len(body)
+        super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        self._stop_body()
+        super().on_message_complete()
+
+    def _has_body(self) -> bool:
+        for name, value in self.headers:
+            name = name.lower()
+            if name == b"transfer-encoding" or (name == b"content-length" and value.strip(b" \t0")):
+                return True
+        return False
+
+    def _start_body(self) -> None:
+        self._stop_body()
+        self._body_waited_s, self._body_bytes, self._body_seen_at = 0.0, 0, self.loop.time()
+        self._body_timer = self.loop.call_later(BODY_TICK_S, self._body_tick)
+
+    def _stop_body(self) -> None:
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
+
+    def _held_by_server(self) -> bool:
+        """The body is not coming because of the server: reading paused, or the client waits for 100-continue."""
+        cycle = self.cycle
+        return self.flow.read_paused or bool(self.pipeline) or (
+            cycle is not None and cycle.waiting_for_100_continue and not cycle.response_started)
+
+    def _body_tick(self) -> None:
+        now = self.loop.time()
+        if not self._held_by_server():
+            self._body_waited_s += now - self._body_seen_at
+        self._body_seen_at = now
+        if self.transport.is_closing():
+            self._body_timer = None
+            return
+        if self._body_waited_s <= BODY_GRACE_S + self._body_bytes / MIN_BODY_RATE_BPS:
+            self._body_timer = self.loop.call_later(BODY_TICK_S, self._body_tick)
+            return
+        self._body_timer = None
+        self._body_too_slow()
+
+    def _body_too_slow(self) -> None:
+        """A 408 while the app has answered nothing (it is told the client has gone), else the connection closed."""
+        detail = (f"the request's body came too slowly ({self._body_bytes} bytes in {self._body_waited_s:.0f} s); "
+                  "send it at once")
+        cycle = self.cycle
+        if cycle is None or cycle.response_started:
+            self.logger.warning("408 %s", detail)
+            self.transport.close()
+            return
+        cycle.disconnected = True  # the app's receive() answers http.disconnect, its answer is dropped
+        cycle.message_event.set()
+        self._refuse(408, detail)
 
     def _start_head(self) -> None:
         self._in_head, self._head_bytes = True, 0
@@ -108,6 +191,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         with the request's rest unread would reset it, and the client would lose the answer.
         """
         self._stop_timer()
+        self._stop_body()
         self._in_head, self._refused = False, True
         body = json.dumps({"detail": detail}).encode()
         head = (b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\nconnection: close\r\n\r\n"

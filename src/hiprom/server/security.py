@@ -16,13 +16,19 @@
   of reference readings or start the guide), no ``<img>`` or ``<script>``
   load of a report.
 - **Token** (required when bound to a non-loopback address): given as
-  ``Authorization: Bearer T``, ``X-Hiprom-Token: T``, ``?token=T`` or the
-  ``hiprom_token`` cookie, which a page opened with ``?token=T`` receives so
-  that its scripts, preview and WebSockets carry it without putting it in a
-  URL. ``/health`` stays open.
+  ``Authorization: Bearer T``, ``X-Hiprom-Token: T``, ``?token=T`` or a
+  cookie: ``hiprom_token_PORT`` (PORT the server's, :func:`cookie_name`),
+  which a page opened with ``?token=T`` receives so that its scripts, preview
+  and WebSockets carry it without putting it in a URL, or ``hiprom_token``.
+  Browsers send a host's cookies to every port of it: under one name, opening
+  a second server of the same machine replaced the first one's token, whose
+  page then got 401s. ``/health`` stays open.
 
 Every HTTP answer carries ``nosniff``, ``X-Frame-Options: DENY``,
-``Referrer-Policy: no-referrer`` and the page's Content-Security-Policy, and
+``Referrer-Policy: no-referrer`` and the page's Content-Security-Policy;
+every one but the page's own files (``/static``) ``Cache-Control: no-store``
+unless it sets its own, so that no session, report or export is kept in
+the browser's cache on disk after it is shown; and
 :class:`RedactTokens` keeps the token out of uvicorn's log lines, however the
 query string spells its key (``tok%65n=``) and in the headers logged at debug
 level.
@@ -74,6 +80,12 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 )
 
 
+STATIC_PREFIX = "/static/"
+"""The page's own files: no health data, so the browser may keep them."""
+NO_STORE = (b"cache-control", b"no-store")
+"""Health data (sessions, reports, exports, live figures) is never kept in the browser's disk cache."""
+
+
 def same_origin(origin: str, scope, host: str) -> bool:
     """Whether a browser's ``Origin`` is this server: same scheme, host and port."""
     scheme = "https" if scope.get("scheme") in ("https", "wss") else "http"
@@ -98,6 +110,12 @@ def from_another_site(headers: dict[str, str], method: str) -> bool:
     return not (followed and headers.get("sec-fetch-dest", "").strip().lower() not in ("object", "embed"))
 
 
+def cookie_name(scope) -> str:
+    """The name of the token's cookie on this server: ``hiprom_token_PORT``, one per port of a host."""
+    server = scope.get("server") or (None, None)
+    return f"{COOKIE}_{server[1]}" if server[1] else COOKIE
+
+
 def supplied_token(scope, headers: dict[str, str]) -> tuple[str | None, bool]:
     """The token a request carries, and whether it came in the query string."""
     auth = headers.get("authorization", "")
@@ -114,8 +132,9 @@ def supplied_token(scope, headers: dict[str, str]) -> tuple[str | None, bool]:
             jar.load(headers["cookie"])
         except Exception:  # noqa: BLE001 - a malformed cookie is just no token
             return None, False
-        if COOKIE in jar:
-            return jar[COOKIE].value, False
+        for name in (cookie_name(scope), COOKIE):
+            if name in jar:
+                return jar[name].value, False
     return None, False
 
 
@@ -163,8 +182,10 @@ class AccessGuard:
                 return
             set_cookie = from_query and kind == "http"
         added = list(SECURITY_HEADERS) if kind == "http" else []
+        if kind == "http" and not scope["path"].startswith(STATIC_PREFIX):
+            added.append(NO_STORE)
         if set_cookie:
-            cookie = f"{COOKIE}={self.token}; HttpOnly; SameSite=Strict; Path=/"
+            cookie = f"{cookie_name(scope)}={self.token}; HttpOnly; SameSite=Strict; Path=/"
             added.append((b"set-cookie", cookie.encode("latin-1")))
         if not added:
             await self.app(scope, receive, send)
@@ -219,11 +240,16 @@ class RedactTokens(logging.Filter):
         return True
 
 
+def _secret_key(key: str) -> bool:
+    """Whether a ``key=value`` pair holds the token: ``token``, or a token cookie's name (any port)."""
+    key = unquote_plus(key).strip().lower()
+    return key in ("token", COOKIE) or key.startswith(COOKIE + "_")
+
+
 def _redact(text: str) -> str:
     """``text`` with the value of every query ``token=`` (its key decoded first) and secret header replaced."""
     if "=" in text:
-        text = _QUERY_PAIR.sub(
-            lambda m: f"{m['key']}={REDACTED}" if unquote_plus(m["key"]).strip().lower() in ("token", COOKIE) else m[0], text)
+        text = _QUERY_PAIR.sub(lambda m: f"{m['key']}={REDACTED}" if _secret_key(m["key"]) else m[0], text)
     if _SECRET_HEADER.search(text):
         text = _SECRET_HEADER.sub(lambda m: f"{m[1]}{m[2]}{REDACTED}", text)
     return text

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-import hiprom
 from hiprom.errors import ConfigError
+from hiprom.installed import web_candidates
 
 
 def candidates(explicit: Path | None = None) -> list[Path]:
     """Folders that may hold ``index.html``, in the order they are tried."""
     if explicit is not None:
         return [Path(explicit)]
-    package = Path(hiprom.__file__).resolve().parent
-    return [
-        package.parents[1] / "web",  # a source checkout: <repo>/src/hiprom -> <repo>/web
-        Path(sys.prefix) / "share" / "hiprom" / "web",  # installed from a wheel (pyproject data-files)
-    ]
+    return web_candidates()
 
 
 def find_web_dir(explicit: Path | None = None) -> Path:

@@ -23,8 +23,8 @@ History:
   "cannot tell" where ``asymmetry_flagged`` only says "not flagged".
 - v6: on SQLite, ``subjects``, ``sessions``, ``reference_readings`` and ``exercise_results``
   rebuilt with ``AUTOINCREMENT``, so a deleted row's number is never given again, and their
-  numbering carried on :data:`RESERVED_AT_V6` past the highest stored, over any number the
-  store gave before and no longer holds (PostgreSQL's serial sequences already never go back:
+  numbering carried on :data:`RESERVED_AT_V6` past the highest stored or still named by another
+  table, over any number the store gave before and no longer holds (PostgreSQL's serial sequences already never go back:
   nothing to do there).
 - v7: ``sessions.recording_sha256``, the fingerprint of the recording a session was analysed from, so
   the same recording analysed twice counts once, never as a re-test of itself; read from the stored
@@ -179,7 +179,8 @@ def _rebuild_autoincrement(conn: Connection, name: str) -> None:
     ids, the old one dropped, the new one renamed, its indexes made again.
     Its counter (``sqlite_sequence``) then goes on after the highest number
     the table ever gave: the old counter where the table kept one already,
-    else :data:`RESERVED_AT_V6` past the highest stored.
+    else :data:`RESERVED_AT_V6` past the highest stored or still named by
+    another table (:func:`_highest_named`).
     """
     indexes = [sql for (sql,) in conn.execute(
         text("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t AND sql IS NOT NULL"),
@@ -198,10 +199,30 @@ def _rebuild_autoincrement(conn: Connection, name: str) -> None:
     conn.execute(text(f'ALTER TABLE "{draft}" RENAME TO "{name}"'))
     for sql in indexes:
         conn.execute(text(sql))
-    highest = conn.execute(text(f'SELECT MAX(id) FROM "{name}"')).scalar() or 0
+    highest = max(conn.execute(text(f'SELECT MAX(id) FROM "{name}"')).scalar() or 0, _highest_named(conn, name))
     issued = kept if kept is not None else highest + RESERVED_AT_V6
     conn.execute(text("DELETE FROM sqlite_sequence WHERE name = :t"), {"t": name})
     conn.execute(text("INSERT INTO sqlite_sequence (name, seq) VALUES (:t, :n)"), {"t": name, "n": issued})
+
+
+_NAMED_BY = {"subjects": (("sessions", "subject_id"),),
+             "sessions": tuple((t, "session_id") for t in ("trials", "series", "landmarks", "reference_readings",
+                                                          "home_programs", "exercise_results"))}
+"""Where else a pre-v6 store writes the numbers of :data:`_V6_TABLES` (table, column)."""
+
+
+def _highest_named(conn: Connection, name: str) -> int:
+    """The highest number of table ``name`` that another table still names (0 if none).
+
+    A row deleted with foreign keys off (SQLite's own shell has them off) leaves its trials, series or
+    readings behind, naming it: the one trace a pre-v6 store keeps of a number given and deleted, so
+    the reserve is counted from there.
+    """
+    found = 0
+    for table, column in _NAMED_BY.get(name, ()):
+        if inspect(conn).has_table(table):
+            found = max(found, conn.execute(text(f'SELECT MAX("{column}") FROM "{table}"')).scalar() or 0)
+    return int(found)
 
 
 def _sqlite_counter(conn: Connection, name: str) -> int | None:

@@ -60,6 +60,7 @@ class SessionStore:
         where: str
 
         def _tx(self, write: bool = False) -> AbstractContextManager[Session]: ...
+        def _forget_deleted(self) -> None: ...
         def _find_subject(self, s: Session, ref: str | int) -> SubjectRow: ...
 
     def save_analysis(
@@ -240,6 +241,7 @@ class SessionStore:
         with self._tx(write=True) as s:
             row = self._find_session(s, session_id)
             s.execute(delete(SessionRow).where(SessionRow.id == row.id))
+        self._forget_deleted()
 
     def _find_session(self, s: Session, session_id: int | str) -> SessionRow:
         number = record_id(session_id)

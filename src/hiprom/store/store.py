@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hiprom.errors import HipromError, StoreError
 from hiprom.store.edits import EditStore
-from hiprom.store.engine import make_engine
+from hiprom.store.engine import forget_deleted, make_engine
 from hiprom.store.location import display_url, require_named_store, resolve_url
 from hiprom.store.migrations import migrate
 from hiprom.store.programs import ProgramStore
@@ -129,6 +129,12 @@ class Store(SubjectStore, SessionStore, ReferenceStore, ProgramStore, EditStore)
             raise self._error("the change conflicts with what is stored", exc) from None
         except SQLAlchemyError as exc:
             raise self._error("cannot read or write the store", exc) from None
+
+    def _forget_deleted(self) -> None:
+        """After a delete has committed, no copy of the deleted rows in the store's files (``forget_deleted``);
+        inside :meth:`transaction` the delete is not committed yet, and its end is left to the caller."""
+        if getattr(self._shared, "session", None) is None:
+            forget_deleted(self.engine)
 
     def _error(self, what: str, exc: SQLAlchemyError) -> StoreError:
         detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]

@@ -45,6 +45,7 @@ class SubjectStore:
         where: str
 
         def _tx(self, write: bool = False) -> AbstractContextManager[Session]: ...
+        def _forget_deleted(self) -> None: ...
 
     def add_subject(
         self,
@@ -109,12 +110,15 @@ class SubjectStore:
             return _subject_record(row, n)
 
     def delete_subject(self, ref: str | int) -> int:
-        """Delete a subject and all its sessions; returns how many sessions went."""
+        """Delete a subject and all its sessions (with their trials, series, landmark recordings, readings,
+        programs and counted exercises), leaving no copy in the store's files; returns how many sessions went.
+        """
         with self._tx(write=True) as s:
             row = self._find_subject(s, ref)
             n = s.scalar(select(func.count(SessionRow.id)).where(SessionRow.subject_id == row.id)) or 0
             s.execute(delete(SubjectRow).where(SubjectRow.id == row.id))
-            return n
+        self._forget_deleted()
+        return n
 
     def _check_free(self, s: Session, code: str, but: int | None = None, join: bool = False) -> None:
         """Refuse ``code`` as a new pseudonym while a subject (other than number ``but``) has it, also

@@ -15,10 +15,12 @@ import jinja2
 
 from hiprom import __version__
 from hiprom.atomic import atomic_write
+from hiprom.report.alt_text import agreement_alt
 from hiprom.report.data import utc_stamp
 from hiprom.report.figures import fmt
 from hiprom.report.paper import chosen_paper
-from hiprom.report.pdf import BODY_PT, SMALL_PT, _data_uri, pdf_layout
+from hiprom.report.pdf import BODY_PT, SMALL_PT, _data_uri
+from hiprom.report.weasy import pdf_bytes, pdf_layout
 from hiprom.store import MEASURES
 from hiprom.store.records import shown_time
 from hiprom.validation.charts import agreement_chart
@@ -137,7 +139,8 @@ def build_context(study: Mapping[str, Any], generated_utc: str | None = None) ->
         chart = None
         if f["bias_deg"] is not None:
             chart = _data_uri("image/svg+xml", agreement_chart(pairs, f, names))
-        rows.append({"key": key, "label": MEASURE_WORDS[key], "f": f, "chart": chart})
+        rows.append({"key": key, "label": MEASURE_WORDS[key], "f": f, "chart": chart,
+                     "alt": agreement_alt(MEASURE_WORDS[key], f, names)})
     retest = study["kind"] == "retest"
     return {
         "study": study,
@@ -181,7 +184,7 @@ def render_pdf(study: Mapping[str, Any], generated_utc: str | None = None, paper
     sheet = chosen_paper(paper)
     html = render_html(study, generated_utc)
     with pdf_layout(sheet) as layout:
-        return layout(html).write_pdf()
+        return pdf_bytes(layout(html))
 
 
 def write_pdf(study: Mapping[str, Any], path: str | Path, generated_utc: str | None = None,
