@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -38,8 +39,9 @@ def _semicolons(text: str) -> list[list[str]]:
     """The rows of a ``;``-separated table with decimal commas, checked to be one."""
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";"))
     assert len(rows) > 1 and len(rows[0]) > 3 and all(len(r) == len(rows[0]) for r in rows), rows[:2]
-    numbers = [c for r in rows[1:] for c in r if c[:1].isdigit() or c[:1] == "-"]
-    assert any("," in c for c in numbers) and not any("." in c for c in numbers), numbers[:10]
+    cells = [c for r in rows[1:] for c in r]
+    assert any(re.fullmatch(r"-?\d+,\d+", c) for c in cells)  # 31,5
+    assert not [c for c in cells if re.fullmatch(r"-?\d+\.\d+", c)]  # no 31.5 left
     return rows
 
 
