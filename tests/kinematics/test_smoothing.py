@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hiprom.kinematics import smoothing
 from hiprom.kinematics.smoothing import (
     SCALE_HALF_WIDTH_SIGMAS,
     OneEuroFilter,
@@ -87,7 +88,10 @@ def test_a_window_of_a_series_is_smoothed_as_the_whole_series():
     np.testing.assert_allclose(part[inner], whole[start:stop][inner], atol=1e-9)
 
 
-def test_local_median_skips_nan_and_matches_numpy():
+@pytest.mark.parametrize("block_values", [None, 2 * 15 * 3])
+def test_local_median_skips_nan_and_matches_numpy(block_values, monkeypatch):
+    if block_values is not None:  # sorted a few frames at a time, as an hour-long recording is
+        monkeypatch.setattr(smoothing, "MEDIAN_BLOCK_VALUES", block_values)
     rng = np.random.default_rng(2)
     x = rng.normal(0.0, 1.0, (200, 2))
     x[rng.random((200, 2)) < 0.3] = np.nan
