@@ -268,8 +268,7 @@ def estimate_neutral(
         return Neutral.from_reference(ref)
 
     # World "down": the mean direction of both resting shanks.
-    xyz = world[quiet][..., :3]
-    shanks = xyz[:, geo.ANKLE[list(legs)]] - xyz[:, geo.KNEE[list(legs)]]
+    shanks = world[:, geo.ANKLE[list(legs)], :3][quiet] - world[:, geo.KNEE[list(legs)], :3][quiet]
     with np.errstate(invalid="ignore", divide="ignore"):
         shanks = shanks / np.linalg.norm(shanks, axis=-1, keepdims=True)
     down = _median(shanks.mean(axis=1), axis=0)
@@ -277,10 +276,11 @@ def estimate_neutral(
         down = Neutral.from_reference(ref).down_world
 
     steady = quiet_fraction >= settings.min_quiet_fraction and len(legs) == 2
-    camera = (estimate_camera(image[quiet], world[quiet], size_wh, down, ref, settings.min_visibility)
+    quiet_image = image[quiet]  # one copy of the quiet frames, not one per use (20,000 frames: 21 MB each)
+    camera = (estimate_camera(quiet_image, world[quiet], size_wh, down, ref, settings.min_visibility)
               if steady else CameraEstimate())
     yaw = camera.yaw_deg
-    posture = geo.posture_px(image[quiet], size_wh, ref)
+    posture = geo.posture_px(quiet_image, size_wh, ref)
     return Neutral(
         reference_deg=ref,
         down_world=down,
@@ -290,7 +290,7 @@ def estimate_neutral(
         knee_px=_median(posture["knee_px"], axis=0),
         shank_px=float(_median(posture["shank_px"][:, list(legs)])),
         knee_offset_px=_median(posture["knee_offset_px"], axis=0),
-        ankle_visibility=_median(image[quiet][:, geo.ANKLE, 3], axis=0),
+        ankle_visibility=_median(quiet_image[:, geo.ANKLE, 3], axis=0),
         n_frames=n_quiet,
         quiet_fraction=quiet_fraction,
         camera=camera,
