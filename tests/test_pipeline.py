@@ -200,6 +200,21 @@ def test_a_recording_without_its_video_is_told_by_its_landmarks(tmp_path):
     assert dataclasses.replace(rec, image=image).fingerprint != rec.fingerprint
 
 
+def test_a_long_recording_keeps_the_fingerprint_its_sessions_were_stored_under():
+    """The fingerprint of an hour's recording, taken a few thousand frames at a time so as not to copy all
+    its landmarks, is still the SHA-256 of its frame times and float32 landmarks end to end: re-analysing
+    it finds the sessions already stored from it."""
+    import hashlib
+
+    rec = as_saved(load_or_track(DEMO))
+    n = 10_000  # more than two blocks
+    long = dataclasses.replace(rec, t_ms=np.arange(n) * (1000.0 / 30.0), image=np.resize(rec.image, (n, 33, 4)),
+                               world=np.resize(rec.world, (n, 33, 4)), n_people=np.resize(rec.n_people, n))
+    whole = (long.t_ms.astype(np.float64).tobytes() + long.image.astype(np.float32).tobytes()
+             + long.world.astype(np.float32).tobytes())
+    assert long.fingerprint == hashlib.sha256(whole).hexdigest()
+
+
 @pytest.mark.footage
 @pytest.mark.model
 @pytest.mark.slow
