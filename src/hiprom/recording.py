@@ -175,7 +175,7 @@ class LandmarkRecording:
                 raise RecordingError(f"{empty_file(p, 'a landmarks recording')}; make it again with 'hiprom track'")
         try:
             with np.load(p, allow_pickle=False) as data:
-                fields = {k: data[k] for k in data.files}
+                fields = {k: _field(data, k) for k in data.files}
         except OSError as exc:
             raise RecordingError(f"{p}: cannot read the file ({exc.strerror or exc})") from None
         except (ValueError, zipfile.BadZipFile, EOFError):  # numpy's text would suggest loading it unsafely
@@ -209,6 +209,13 @@ class LandmarkRecording:
             )
         except (ValueError, TypeError) as exc:
             raise RecordingError(f"{p}: {exc}; it cannot be analysed (make it again with 'hiprom track')") from None
+
+
+def _field(data: Any, key: str) -> np.ndarray:
+    """One array of an opened ``.npz``; the float32 landmarks as the float64 a recording holds, converted as
+    each is read so that both float32 arrays are never held beside both float64 ones (an hour: 0.11 GB)."""
+    value = data[key]
+    return value.astype(np.float64) if key in ("image", "world") and value.dtype == np.float32 else value
 
 
 def _software(stored: np.ndarray) -> dict[str, str]:
