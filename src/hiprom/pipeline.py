@@ -234,6 +234,7 @@ def _of_recording(result: dict[str, Any], rec: LandmarkRecording) -> dict[str, A
         elif key == "model":
             out["model_sha256"] = rec.model_sha256
             out["software"] = analysis_software(rec)
+            out["tracking"] = rec.tracking
     return out
 
 
