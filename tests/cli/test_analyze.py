@@ -66,6 +66,20 @@ def test_demo_sample_shows_the_whole_analysis(tmp_path):
     assert not list(tmp_path.rglob("*.part"))  # atomic writes leave no temporary files
 
 
+def test_undecided_differences_are_said_once_as_in_the_pdf():
+    """The demo's internal rotation and total arc cannot be told apart from 10°: under its asymmetry table the
+    terminal asked "cannot tell whether the sides differ by more than 10°" twice, once a measure, where the
+    PDF asks it once (``wording.undecided_asymmetry``). It now prints the PDF's one sentence."""
+    run = hiprom("analyze", DEMO)
+    assert run.returncode == 0, run.stderr
+    text = " ".join(run.stdout.split())  # rich wraps long lines
+    table_words = text[text.index("Left − right is flagged"):text.index("Trials")]
+    assert table_words.lower().count("cannot tell whether the sides differ") == 1
+    assert ("Cannot tell whether the sides differ by more than 10° in internal rotation (measured 5.1°, and could "
+            "be as much as 10.0° with measurement error) and total arc (measured 9.2°") in table_words
+    assert "External rotation: the sides differ by less than 10°." in table_words  # decided: its own sentence
+
+
 def test_suggested_exercises_are_named_as_on_the_page(tmp_path):
     run = hiprom("analyze", DEMO)
     assert run.returncode == 0, run.stderr
