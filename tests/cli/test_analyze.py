@@ -131,7 +131,11 @@ def _bad_norms(tmp: Path) -> list[str | Path]:
     "args, code, message",
     [
         (lambda p: [_recording(p / "one.landmarks.npz", n=1)], NotMeasurableError.exit_code,
-         "not measurable: only 1 frame;"),
+         "not measurable: only 1 frame: the recording is 0.0 s long"),
+        # How long it is, as a 1 s clip is told (before: "only 5 frames; at least 10 are needed", no seconds).
+        (lambda p: [_recording(p / "five.landmarks.npz", n=5)], NotMeasurableError.exit_code,
+         "not measurable: only 5 frames: the recording is 0.2 s long, too short to hold a test, which needs about "
+         "12 s (about 3 s a turn). Film the whole test"),
         (lambda p: [_recording(p / "empty.landmarks.npz", no_person=True)], NotMeasurableError.exit_code,
          "not measurable: no person found in any frame"),
         (lambda p: [_bad_shapes(p / "shapes.landmarks.npz")], InputError.exit_code,
@@ -140,7 +144,7 @@ def _bad_norms(tmp: Path) -> list[str | Path]:
         (lambda p: [p / "missing.mp4"], InputError.exit_code, "no such file"),
         (_bad_norms, InputError.exit_code, "norm_deg must be a number"),
     ],
-    ids=["1-frame", "no-person", "wrong-shapes", "non-video", "missing", "bad-norms"],
+    ids=["1-frame", "5-frames", "no-person", "wrong-shapes", "non-video", "missing", "bad-norms"],
 )
 def test_bad_input_ends_with_one_clear_line(tmp_path, args, code, message):
     run = hiprom("analyze", *args(tmp_path), "--json", tmp_path / "r.json")

@@ -128,7 +128,7 @@ def not_measurable_advice(reason: str | None) -> str:
     """What to do about a recording with nothing measurable (or a side without), from its reason.
 
     ``reason`` is a result's ``not_measurable_reason`` or a side's
-    ``not_measurable`` ("left leg never visible", "only 3 frames; …",
+    ``not_measurable`` ("left leg never visible", "only 3 frames: the recording is 0.1 s long, …",
     "neither leg could be measured: …"); ``""`` when there is none. Each piece
     of advice is given once, in the order its reason comes in ``reason``; a
     reason none of them fits gets the general advice.
