@@ -183,8 +183,9 @@ def test_an_analysis_says_which_model_file_and_software_made_it(rendered, model_
         assert result["software"] == {"hiprom": result["hiprom_version"], "numpy": np.__version__,
                                       "python": result["software"]["python"], "mediapipe": version("mediapipe"),
                                       "opencv": cv2.__version__}
+        assert result["tracking"] == "one pass"  # gt01's 137 frames: too short to split
     older = analyze_recording(LandmarkRecording.load(DEMO), Norms())  # saved before hiprom kept them: unknown
-    assert older["model_sha256"] is None
+    assert older["model_sha256"] is None and older["tracking"] is None
     assert older["software"]["mediapipe"] is None and older["software"]["numpy"] == np.__version__
 
 

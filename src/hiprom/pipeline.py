@@ -205,14 +205,15 @@ def analyze_recording(
     ``recording_sha256`` is the recording's :attr:`~LandmarkRecording.fingerprint`.
     """
     from hiprom.assessment import assess, not_measurable
-    from hiprom.assessment.result import too_few_frames
+    from hiprom.assessment.result import duration_s, too_few_frames
 
     norms = norms if norms is not None else load_norms()
     name = source if source is not None else rec.source
     common: dict[str, Any] = {"source": name, "fps": rec.fps, "mirrored": rec.mirrored, "model": rec.model}
-    reason = too_few_frames(rec.n_frames, norms.trials.min_frames)
+    t_s = _seconds(rec)
+    reason = too_few_frames(rec.n_frames, norms.trials.min_frames, duration_s(t_s, rec.fps))
     if reason is not None:  # too short for the kernel's neutral estimate, let alone a trial
-        return _of_recording(not_measurable(reason, _seconds(rec), norms, **common), rec)
+        return _of_recording(not_measurable(reason, t_s, norms, **common), rec)
     try:
         kin = kinematics_of(rec)
     except NotMeasurableError as exc:
@@ -234,6 +235,7 @@ def _of_recording(result: dict[str, Any], rec: LandmarkRecording) -> dict[str, A
         elif key == "model":
             out["model_sha256"] = rec.model_sha256
             out["software"] = analysis_software(rec)
+            out["tracking"] = rec.tracking
     return out
 
 

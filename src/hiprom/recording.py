@@ -26,6 +26,11 @@ FORMAT = "hiprom.landmarks/1"
 FIELDS = ("t_ms", "image", "world", "width", "height", "fps")
 """The arrays every recording holds (the others are optional)."""
 SUFFIX = ".landmarks.npz"
+ONE_PASS = "one pass"
+"""A video tracked frame after frame by one tracker (a batch's, a short video's, a camera's)."""
+TWO_HALVES = "two halves"
+"""A long video tracked as two halves at once (``hiprom analyze`` and ``track``: ``hiprom.pose.split``)."""
+TRACKINGS = (ONE_PASS, TWO_HALVES)
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,8 @@ class LandmarkRecording:
             landmarks; ``None`` for the live page's, or a recording saved before hiprom kept it.
         software (dict[str, str] | None): versions of what tracked the landmarks
             (``{"mediapipe": "0.10.14", "opencv": "4.11.0"}``); ``None`` likewise.
+        tracking (str | None): how a video was tracked, :data:`ONE_PASS` or :data:`TWO_HALVES`
+            (``hiprom.pose.split``: the two differ by MediaPipe's tracking noise); ``None`` likewise.
     """
 
     t_ms: np.ndarray
@@ -75,6 +82,7 @@ class LandmarkRecording:
     video_sha256: str | None = None
     model_sha256: str | None = None
     software: dict[str, str] | None = None
+    tracking: str | None = None
 
     def __post_init__(self) -> None:
         t = np.asarray(self.t_ms, dtype=np.float64)
@@ -161,6 +169,7 @@ class LandmarkRecording:
                 **({} if self.video_sha256 is None else {"video_sha256": np.array(self.video_sha256)}),
                 **({} if self.model_sha256 is None else {"model_sha256": np.array(self.model_sha256)}),
                 **({} if self.software is None else {"software": np.array(json.dumps(self.software))}),
+                **({} if self.tracking is None else {"tracking": np.array(self.tracking)}),
             )
         return target
 
@@ -206,6 +215,7 @@ class LandmarkRecording:
                 video_sha256=str(fields["video_sha256"]) if "video_sha256" in fields else None,
                 model_sha256=str(fields["model_sha256"]) if "model_sha256" in fields else None,
                 software=_software(fields["software"]) if "software" in fields else None,
+                tracking=_tracking(fields["tracking"]) if "tracking" in fields else None,
             )
         except (ValueError, TypeError) as exc:
             raise RecordingError(f"{p}: {exc}; it cannot be analysed (make it again with 'hiprom track')") from None
@@ -216,6 +226,14 @@ def _field(data: Any, key: str) -> np.ndarray:
     each is read so that both float32 arrays are never held beside both float64 ones (an hour: 0.11 GB)."""
     value = data[key]
     return value.astype(np.float64) if key in ("image", "world") and value.dtype == np.float32 else value
+
+
+def _tracking(stored: np.ndarray) -> str:
+    """The ``tracking`` entry of a recording: :data:`ONE_PASS` or :data:`TWO_HALVES`."""
+    value = str(stored)
+    if value not in TRACKINGS:
+        raise ValueError(f"its tracking ({value[:40]!r}) is not {' or '.join(map(repr, TRACKINGS))}")
+    return value
 
 
 def _software(stored: np.ndarray) -> dict[str, str]:

@@ -37,7 +37,7 @@ def test_compensation_and_short_holds_say_what_to_do() -> None:
     "reason, advice",
     [
         ("no person found in any frame", "sitting on a chair facing the camera, in view from shoulders to feet"),
-        (too_few_frames(3, 10), "Film the whole test"),
+        (too_few_frames(3, 10, 0.1), "Film the whole test"),
         ("neither leg could be measured: left leg never visible; right leg never visible",
          "Keep both knees and feet in the picture"),
         ("left leg not in the seated test position in 80% of frames (knee not bent about 90° or thigh not toward "

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from hiprom.assessment import assess, wording
+from hiprom.assessment.reasons import not_measurable_advice
 from hiprom.assessment.summary import band_verdict, difference_verdict, overall_verdict
 from hiprom.assessment.verdict import verdict
 from hiprom.assessment.wording import (
@@ -274,6 +275,20 @@ def test_no_trial_says_when_the_recording_is_too_short_for_a_test(duration_s, wo
     sentence = no_trial_sentence(duration_s)
     assert sentence.startswith("No trial found on either side: ") and words in sentence
     assert sentence.endswith("hold it still for a moment.")
+
+
+@pytest.mark.parametrize(("n", "duration_s", "words"), [
+    (5, 0.2, "only 5 frames: the recording is 0.2 s long, too short to hold a test, which needs about 12 s "
+             "(about 3 s a turn)"),
+    (1, 0.0, "only 1 frame: the recording is 0.0 s long, too short to hold a test"),
+    (5, 25.0, "only 5 frames in 25.0 s; at least 10 are needed to measure a trial"),  # 1 picture every 5 s
+])
+def test_too_few_frames_says_how_long_the_recording_is(n, duration_s, words) -> None:
+    """Under 10 frames said "only 5 frames; at least 10 are needed" with no length, where a 1 s clip is told it is
+    too short for a test and how long one needs (:func:`no_trial_sentence`): it now says the seconds too."""
+    reason = wording.too_few_frames_reason(n, duration_s, 10)
+    assert reason.startswith(words)
+    assert not_measurable_advice(reason).startswith("Film the whole test")
 
 
 def test_the_undecided_comparisons_are_one_sentence_and_none_when_all_were_decided() -> None:

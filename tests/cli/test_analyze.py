@@ -66,6 +66,20 @@ def test_demo_sample_shows_the_whole_analysis(tmp_path):
     assert not list(tmp_path.rglob("*.part"))  # atomic writes leave no temporary files
 
 
+def test_undecided_differences_are_said_once_as_in_the_pdf():
+    """The demo's internal rotation and total arc cannot be told apart from 10°: under its asymmetry table the
+    terminal asked "cannot tell whether the sides differ by more than 10°" twice, once a measure, where the
+    PDF asks it once (``wording.undecided_asymmetry``). It now prints the PDF's one sentence."""
+    run = hiprom("analyze", DEMO)
+    assert run.returncode == 0, run.stderr
+    text = " ".join(run.stdout.split())  # rich wraps long lines
+    table_words = text[text.index("Left − right is flagged"):text.index("Trials")]
+    assert table_words.lower().count("cannot tell whether the sides differ") == 1
+    assert ("Cannot tell whether the sides differ by more than 10° in internal rotation (measured 5.1°, and could "
+            "be as much as 10.0° with measurement error) and total arc (measured 9.2°") in table_words
+    assert "External rotation: the sides differ by less than 10°." in table_words  # decided: its own sentence
+
+
 def test_suggested_exercises_are_named_as_on_the_page(tmp_path):
     run = hiprom("analyze", DEMO)
     assert run.returncode == 0, run.stderr
@@ -117,7 +131,11 @@ def _bad_norms(tmp: Path) -> list[str | Path]:
     "args, code, message",
     [
         (lambda p: [_recording(p / "one.landmarks.npz", n=1)], NotMeasurableError.exit_code,
-         "not measurable: only 1 frame;"),
+         "not measurable: only 1 frame: the recording is 0.0 s long"),
+        # How long it is, as a 1 s clip is told (before: "only 5 frames; at least 10 are needed", no seconds).
+        (lambda p: [_recording(p / "five.landmarks.npz", n=5)], NotMeasurableError.exit_code,
+         "not measurable: only 5 frames: the recording is 0.2 s long, too short to hold a test, which needs about "
+         "12 s (about 3 s a turn). Film the whole test"),
         (lambda p: [_recording(p / "empty.landmarks.npz", no_person=True)], NotMeasurableError.exit_code,
          "not measurable: no person found in any frame"),
         (lambda p: [_bad_shapes(p / "shapes.landmarks.npz")], InputError.exit_code,
@@ -126,7 +144,7 @@ def _bad_norms(tmp: Path) -> list[str | Path]:
         (lambda p: [p / "missing.mp4"], InputError.exit_code, "no such file"),
         (_bad_norms, InputError.exit_code, "norm_deg must be a number"),
     ],
-    ids=["1-frame", "no-person", "wrong-shapes", "non-video", "missing", "bad-norms"],
+    ids=["1-frame", "5-frames", "no-person", "wrong-shapes", "non-video", "missing", "bad-norms"],
 )
 def test_bad_input_ends_with_one_clear_line(tmp_path, args, code, message):
     run = hiprom("analyze", *args(tmp_path), "--json", tmp_path / "r.json")

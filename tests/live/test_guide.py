@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import weakref
 from dataclasses import replace
@@ -21,7 +22,8 @@ from hiprom.live.exercise import LiveExercise, camera_exercise
 from hiprom.live.guide import COUNT_AGAIN, STEPS, Guide, GuideConfig, GuideInput
 from hiprom.live.placement import setup_checks
 from hiprom.live.steps import TrialRecord
-from hiprom.live.processor import LiveProcessor
+from hiprom.live.engine import LiveConfig, LiveEngine
+from hiprom.live.processor import LiveProcessor, ResultRegistry
 from hiprom.synthetic import Camera, seated_recording
 
 
@@ -245,31 +247,71 @@ def test_the_hold_countdown_does_not_run_while_no_frames_come():
         "\u2717 not counted: keep this page on screen while you turn (the pictures stopped)")
 
 
-def _hold_with_3_s_without_pictures(why: str | None) -> str:
-    """The line under the prompt after a 35 deg turn whose hold lost 3 s of pictures, the page having said
-    ``why`` (None: nothing said)."""
-    guide, _ = started_guide()
+def _turn_losing_3_s(guide: Guide, t0: float, why: str | None) -> str:
+    """The line under the prompt after a 35 deg turn from ``t0`` whose hold lost 3 s of pictures, the page
+    having said ``why`` as they stopped (None: nothing said)."""
+    n_trials = len(guide.steps[0].trials)
+    t, a = trial_curve(t0, 35.0, "right", hold_s=4.0)
+    first = t < t0 + 1.0
+    told = t[first][[s["sub"] for s in feed(guide, t[first], a[first])].index("hold")]
+    before = ~first & (t <= told + 0.1)
+    feed(guide, t[before], a[before])
     if why is not None:
         guide.pictures_stopped_by(why)
-    t, a = trial_curve(0.0, 35.0, "right", hold_s=4.0)
-    first = t < 1.0
-    told = t[first][[s["sub"] for s in feed(guide, t[first], a[first])].index("hold")]
-    seen = ~first & ~((t > told + 0.1) & (t < told + 3.1))
-    feed(guide, t[seen], a[seen])
-    assert [tr.valid for tr in guide.steps[0].trials] == [False]
+    after = t >= told + 3.1
+    feed(guide, t[after], a[after])
+    assert [tr.valid for tr in guide.steps[0].trials[n_trials:]] == [False]
     return guide.state()["last_trial"]
 
 
-@pytest.mark.parametrize(("why", "line"), [
-    (None, "keep this page on screen while you turn (the pictures stopped)"),
-    ("hidden", "keep this page on screen while you turn (the pictures stopped)"),
-    ("muted", "keep the camera free while you turn (the camera stopped sending pictures: another program took it, "
-              "or it was covered)"),
-])
+def _hold_with_3_s_without_pictures(why: str | None) -> str:
+    """:func:`_turn_losing_3_s` by a guide just started."""
+    guide, _ = started_guide()
+    return _turn_losing_3_s(guide, 0.0, why)
+
+
+HIDDEN_LINE = "keep this page on screen while you turn (the pictures stopped)"
+MUTED_LINE = ("keep the camera free while you turn (the camera stopped sending pictures: another program took it, "
+              "or it was covered)")
+
+
+@pytest.mark.parametrize(("why", "line"), [(None, HIDDEN_LINE), ("hidden", HIDDEN_LINE), ("muted", MUTED_LINE)])
 def test_a_turn_the_pictures_stopped_in_says_why_they_stopped(why, line):
     """The camera stopped sending pictures (the tab on screen) was told "keep this page on screen while you
     turn", the advice for a hidden tab: now the page says which (web/camera.js), and the line says that."""
     assert _hold_with_3_s_without_pictures(why) == f"\u2717 not counted: {line}"
+
+
+@pytest.mark.parametrize("stall_between", [True, False])
+def test_a_later_stall_the_page_did_not_explain_is_not_put_down_to_its_old_reason(stall_between):
+    """The page said its camera was muted, then the pictures came again (after a stall, or without one); a
+    later stall it said nothing of was told the muted camera's advice, kept since. It now gets the advice
+    for pictures that stopped with no reason given."""
+    guide, _ = started_guide()
+    if stall_between:
+        assert _turn_losing_3_s(guide, 0.0, "muted") == f"\u2717 not counted: {MUTED_LINE}"
+    else:
+        t, a = trial_curve(0.0, 0.0, "right")  # sitting still, pictures coming
+        feed(guide, t[:1], a[:1])
+        guide.pictures_stopped_by("muted")
+        feed(guide, t[1:], a[1:])
+    assert _turn_losing_3_s(guide, 10.0, None) == f"\u2717 not counted: {HIDDEN_LINE}"
+
+
+@pytest.mark.parametrize(("source", "line"), [
+    ("0", "check the camera's cable, and that no other program uses the camera (it stopped sending pictures)"),
+    ("demo", "turn again once the pictures come back (the server's video stopped sending them)"),
+])
+def test_the_server_s_own_source_stalling_is_not_told_to_keep_a_page_on_screen(source, line, monkeypatch):
+    """With the server's own camera (``hiprom serve --source 0``) a stall at the top of a turn was told "keep
+    this page on screen while you turn", though no page sends its pictures. It is told its own cause."""
+    monkeypatch.setattr(LiveProcessor, "_calibrate", lambda self: None)  # no pictures to calibrate from here
+    engine = LiveEngine(LiveConfig(source=source), asyncio.new_event_loop(), ResultRegistry())
+    guide = engine._make_processor().guide  # the live loop's own, as its worker thread makes it
+    for action in ("start", "next", "next"):
+        guide.command(action)
+    assert guide.phase == "trial"
+    assert _turn_losing_3_s(guide, 0.0, None) == f"\u2717 not counted: {line}"
 
 
 def test_a_hold_with_the_leg_out_of_the_picture_for_3_s_is_one_movement():

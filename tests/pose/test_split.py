@@ -9,6 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
+from hiprom.batch.discover import Job
+from hiprom.batch.outputs import BatchOptions
+from hiprom.batch.worker import compute
 from hiprom.capture import VideoFileSource
 from hiprom.pipeline import analyze_recording
 from hiprom.pose import PoseTracker, track
@@ -54,6 +57,7 @@ def test_two_halves_give_the_recording_and_the_peaks_of_one_pass(long_seated_tes
     with VideoFileSource(long_seated_test) as source, PoseTracker(model_path) as tracker:
         assert not split.splittable(source)
         one = track(source, tracker)
+    assert (halves.tracking, one.tracking) == ("two halves", "one pass")  # what each analysis says
     assert halves.n_frames == one.n_frames == 340
     np.testing.assert_array_equal(halves.t_ms, one.t_ms)
     middle = 340 // 2
@@ -74,10 +78,10 @@ def test_one_pass_blocks_keep_a_long_video_in_one_pass(long_seated_test):
         assert split.splittable(source)
 
 
-def test_a_long_video_is_split_whatever_the_cores_and_threads(long_seated_test, monkeypatch):
-    """Every route tracks a video alike, so they give the same figures: a local batch worker (one
-    OpenCV thread) and a one-core machine too. Before, they tracked in one pass where `analyze` split,
-    and a 685-frame test's right external rotation read 28.5 ± 2.5° by one route, 28.6 ± 3.6° by the other."""
+def test_analyze_splits_a_long_video_whatever_the_cores_and_threads(long_seated_test, monkeypatch):
+    """`analyze` tracks a video alike on any machine, so it gives the same figures: on one core and
+    one OpenCV thread too. Before, the machine decided, and a 685-frame test's right external rotation
+    read 28.5 ± 2.5° tracked as two halves, 28.6 ± 3.6° in one pass."""
     monkeypatch.setattr("hiprom.cores.available_cores", lambda: 1)
     threads = cv2.getNumThreads()
     cv2.setNumThreads(1)
@@ -86,6 +90,26 @@ def test_a_long_video_is_split_whatever_the_cores_and_threads(long_seated_test, 
             assert split.splittable(source)
     finally:
         cv2.setNumThreads(threads)
+
+
+SPLIT_SEEN: list[bool] = []
+
+
+def splittable_here(path, model=None, mirrored=None, norms=None, progress=None):
+    """A batch analyser that notes whether ``path`` would be split where the batch analyses it."""
+    with VideoFileSource(path) as source:
+        SPLIT_SEEN.append(split.splittable(source))
+    return None, None
+
+
+def test_a_batch_tracks_every_input_in_one_pass(long_seated_test):
+    """A batch's input, on a local worker or on Dask (both through `compute`), is tracked in one pass
+    whatever the batch's size: its other inputs keep the cores busy. Before, a batch of one input was
+    split and a batch of two was not, so one video's figures depended on what else was in the batch."""
+    SPLIT_SEEN.clear()
+    options = BatchOptions.create(analyzer=f"{__name__}:splittable_here")
+    compute(Job(path=long_seated_test, rel="gt11.mp4", stem="gt11"), options)
+    assert SPLIT_SEEN == [False]
 
 
 def _rec(hips_x: np.ndarray, t_ms: np.ndarray) -> LandmarkRecording:

@@ -76,9 +76,14 @@ PICTURES_STOPPED_ADVICE: dict[str, str] = {
     "hidden": REASON_ADVICE["no_pictures_at_peak"],
     "muted": "keep the camera free while you turn (the camera stopped sending pictures: another program took it, "
              "or it was covered)",
+    "camera_stalled": "check the camera's cable, and that no other program uses the camera (it stopped sending "
+                      "pictures)",
+    "source_stalled": "turn again once the pictures come back (the server's video stopped sending them)",
 }
-"""What to do about ``no_pictures_at_peak`` when the page said why its pictures stopped: this tab was
-hidden, or the camera sent none (``muted``). Unsaid, :data:`REASON_ADVICE`'s (the tab hidden)."""
+"""What to do about ``no_pictures_at_peak`` when it is known why the pictures stopped: the page said its tab
+was hidden, or that its camera sent none (``muted``); or the server's own source stalled, which no page
+involves: its camera (``camera_stalled``), or its video, picture folder or recording (``source_stalled``).
+Unsaid by a page, :data:`REASON_ADVICE`'s (the tab hidden)."""
 
 
 def reason_words(codes: Iterable[str]) -> str:
@@ -92,8 +97,8 @@ def reason_words(codes: Iterable[str]) -> str:
 def reason_advice(codes: Iterable[str], pictures_stopped: str | None = None) -> str:
     """What to do about the codes, each piece of advice once: ``"keep both hips on the seat"``; ``""`` if none.
 
-    ``pictures_stopped``: why the pictures last stopped, when the page said (``"hidden"``, ``"muted"``:
-    :data:`PICTURES_STOPPED_ADVICE`), for ``no_pictures_at_peak``."""
+    ``pictures_stopped``: why the pictures last stopped, when known (``"hidden"``, ``"muted"``,
+    ``"camera_stalled"``, ``"source_stalled"``: :data:`PICTURES_STOPPED_ADVICE`), for ``no_pictures_at_peak``."""
     def advice(code: str) -> str | None:
         if code == "no_pictures_at_peak" and pictures_stopped in PICTURES_STOPPED_ADVICE:
             return PICTURES_STOPPED_ADVICE[pictures_stopped]
@@ -123,7 +128,7 @@ def not_measurable_advice(reason: str | None) -> str:
     """What to do about a recording with nothing measurable (or a side without), from its reason.
 
     ``reason`` is a result's ``not_measurable_reason`` or a side's
-    ``not_measurable`` ("left leg never visible", "only 3 frames; …",
+    ``not_measurable`` ("left leg never visible", "only 3 frames: the recording is 0.1 s long, …",
     "neither leg could be measured: …"); ``""`` when there is none. Each piece
     of advice is given once, in the order its reason comes in ``reason``; a
     reason none of them fits gets the general advice.

@@ -22,12 +22,12 @@ from hiprom.assessment.recommend import recommend
 from hiprom.assessment.summary import asymmetry, empty_side, side_summary
 from hiprom.assessment.trials import FlagRules, Trial, find_trials, frame_interval_s, rest_offset_deg
 from hiprom.assessment.verdict import verdict
-from hiprom.assessment.wording import note_sentence, side_notes
+from hiprom.assessment.wording import note_sentence, side_notes, too_few_frames_reason
 from hiprom.kinematics import COMPENSATION, METHODS, QualityFlag, flag_names
 from hiprom.kinematics.camera import CameraEstimate
 from hiprom.landmarks import SIDES
 from hiprom.parsing import printable_name
-from hiprom.rounding import counted, percent, rounded_list
+from hiprom.rounding import percent, rounded_list
 
 if TYPE_CHECKING:
     from hiprom.kinematics import Kinematics
@@ -168,11 +168,12 @@ def _notes(trials: list[Trial], fraction: dict[str, float], rest: dict[str, floa
     return notes
 
 
-def too_few_frames(n: int, min_frames: int) -> str | None:
-    """The not-measurable reason for a recording of ``n`` frames, or None if enough."""
+def too_few_frames(n: int, min_frames: int, duration_s: float) -> str | None:
+    """The not-measurable reason for a recording of ``n`` frames lasting ``duration_s`` seconds
+    (:func:`~hiprom.assessment.wording.too_few_frames_reason`), or None if enough."""
     if n >= min_frames:
         return None
-    return f"only {counted(n, 'frame')}; at least {min_frames} are needed to measure a trial"
+    return too_few_frames_reason(n, duration_s, min_frames)
 
 
 def assess(
@@ -218,7 +219,7 @@ def assess(
     rest = {side: rest_offset_deg(angle[:, c], settings) for c, side in enumerate(SIDES)}
     trials: list[Trial] = []
     sides: dict[str, dict[str, Any]] = {}
-    overall_reason = too_few_frames(n, settings.min_frames)
+    overall_reason = too_few_frames(n, settings.min_frames, duration_s(t_s, fps))
     if overall_reason is not None:
         sides = {side: empty_side(overall_reason) for side in SIDES}
     else:

@@ -217,6 +217,7 @@ class Analysis(_Block):
     model: str | None = None
     model_sha256: str | None = Field(None, pattern=SHA256_PATTERN)
     software: dict[str, str | None] | None = None
+    tracking: Literal["one pass", "two halves"] | None = None
     norm_deg: float | None = Field(None, gt=0)
     norms: NormsBlock | None = None
     measurable: bool | None = None

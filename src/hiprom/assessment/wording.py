@@ -19,7 +19,8 @@ exports and (through the server) the page say the same thing:
   and :func:`picture_advice`, what the live guide's set-up step says about it;
 - :func:`frame_rate_advice`: what the set-up step says when too few pictures a second are measured;
 - :func:`no_trial_sentence`: the verdict of a recording where no turn of a foot was held, and how
-  long a test needs when the recording is shorter;
+  long a test needs when the recording is shorter; :func:`too_few_frames_reason`, why one of too few
+  frames to measure cannot be, in the same words;
 - :data:`NOBODY_IN_VIEW`: what the live status and the set-up checklist say when no one is seen;
 - :func:`side_notes` / :func:`quality_notes`: a result's quality notes as sentences
   ("Right leg: hip lifted off the seat in 1 trial, which did not count."), those
@@ -56,15 +57,30 @@ TEST_S = 4 * TRIAL_S
 """About how long a recording must be to hold a test (s): a trial of each foot inward and outward."""
 
 
+def _too_short(duration_s: float) -> str:
+    """How long a recording shorter than :data:`TEST_S` is, and how long a test needs."""
+    return (f"the recording is {duration_s:.1f} s long, too short to hold a test, which needs about {TEST_S:g} s "
+            f"(about {TRIAL_S:g} s a turn)")
+
+
 def no_trial_sentence(duration_s: float | None) -> str:
     """The verdict of a measurable recording of ``duration_s`` seconds where no trial was found on
     either side: with how long a test needs when the recording is shorter than :data:`TEST_S`."""
     turn = "Turn each foot inward and outward as far as is comfortable, and hold it still for a moment."
     if duration_s is not None and duration_s < TEST_S:
-        return (f"No trial found on either side: the recording is {duration_s:.1f} s long, too short to hold a test, "
-                f"which needs about {TEST_S:g} s (about {TRIAL_S:g} s a turn). Film the whole test: {turn[:1].lower()}"
-                f"{turn[1:]}")
+        return f"No trial found on either side: {_too_short(duration_s)}. Film the whole test: {turn[:1].lower()}{turn[1:]}"
     return f"No trial found on either side: no turn of a foot was held. {turn}"
+
+
+def too_few_frames_reason(n_frames: int, duration_s: float, min_frames: int) -> str:
+    """Why a recording of ``n_frames`` (fewer than ``min_frames``) lasting ``duration_s`` seconds cannot be
+    measured: "only 5 frames: the recording is 0.2 s long, too short to hold a test, which needs about 12 s
+    (about 3 s a turn)", as :func:`no_trial_sentence` says it of a longer one; a recording as long as a test
+    but with too few pictures in it, how many are needed."""
+    frames = f"only {counted(n_frames, 'frame')}"
+    if duration_s < TEST_S:
+        return f"{frames}: {_too_short(duration_s)}"
+    return f"{frames} in {duration_s:.1f} s; at least {min_frames} are needed to measure a trial"
 
 
 def side_measure(side: str, measure: str) -> str:

@@ -93,8 +93,8 @@ def remote_analyze(job: Job, options: BatchOptions) -> tuple[str, Any, Any]:
     input, or ``("unseen", worker address, fault)`` when this worker does not see the input
     (:func:`~hiprom.batch.worker.not_seen`), so the batch gives it to another.
 
-    A long video is tracked as ``hiprom analyze`` tracks it (:func:`~hiprom.pose.split.splittable`), so
-    that a cluster gives the figures of every other route to the bit. The analysis stops at
+    A video is tracked in one pass, as on a local batch's workers (:func:`~hiprom.batch.worker.compute`),
+    so that a cluster gives a local batch's figures to the bit. The analysis stops at
     its next frame once the batch no longer wants it (Ctrl-C, SIGTERM, the client gone): else
     the worker went on to the end of the video, and a new run queued behind it.
     """

@@ -112,11 +112,15 @@ def _progress_for(job: Job) -> Callable[[int, int | None], None] | None:
 
 def compute(job: Job, options: BatchOptions,
             progress: Callable[[int, int | None], None] | None = None) -> tuple[LandmarkRecording, dict[str, Any]]:
-    """Recording and analysis result of one input, exactly as ``hiprom analyze`` makes them."""
+    """Recording and analysis result of one input, as ``hiprom analyze`` makes them but tracked in one
+    pass (:func:`hiprom.pose.split.one_pass`: the other inputs keep the cores busy), locally and on Dask alike."""
+    from hiprom.pose.split import one_pass
+
     module, _, name = options.analyzer.partition(":")
     analyze_path = getattr(importlib.import_module(module), name)
-    return analyze_path(job.path, model=options.model_here(), mirrored=options.mirrored,
-                        norms=options.norms, progress=progress)
+    with one_pass():
+        return analyze_path(job.path, model=options.model_here(), mirrored=options.mirrored,
+                            norms=options.norms, progress=progress)
 
 
 def model_used(job: Job, options: BatchOptions) -> str | None:

@@ -54,7 +54,8 @@ def _whole(table: Table, *wrapping: str) -> Table:
 def figure_tables(fig: dict[str, Any]) -> list[RenderableType]:
     """The range-of-motion table (each measure: left then right, angle, ±, % of ref.), a line for a
     side not measured and what to do next time, the † note when a figure is unconfirmed, the
-    asymmetry table, the legend and each measure's left/right sentence (the PDF's and the CSV's)."""
+    asymmetry table, the legend, each decided measure's left/right sentence (the PDF's and the CSV's) and
+    those it could not decide in one sentence (``fig["undecided"]``, the PDF's)."""
     rows = measure_rows(fig)
     out: list[RenderableType] = []
     rom = make_table("Range of motion (degrees)", ["Measure"] + [
@@ -94,7 +95,13 @@ def figure_tables(fig: dict[str, Any]) -> list[RenderableType]:
         f"ER {fmt(band_e[0], 0)}–{fmt(band_e[1], 0)}°. Left − right is flagged when it exceeds "
         f"{fmt(threshold, 0)}° by more than twice its ±; a difference under the minimal detectable change "
         f"({fmt(mdc[0], 0)}–{fmt(mdc[1], 0)}°) may be measurement error.", style="dim"))
-    out += [verdict_cell(Text(row["sentence"]), row["verdict"], mark=False) for row in rows]  # the PDF's words
+    # Each decided measure's sentence, then what the test could not decide said once, as the PDF's box says
+    # it: "Cannot tell whether the sides differ by more than 10° in internal rotation (…) and total arc (…)".
+    undecided = fig["undecided"]
+    out += [verdict_cell(Text(row["sentence"]), row["verdict"], mark=False) for row in rows
+            if not (undecided and row["verdict"] == "inconclusive" and row["diff"] is not None)]
+    if undecided:
+        out.append(Text(undecided, style=_VERDICT_STYLE["inconclusive"]))
     return out
 
 

@@ -242,6 +242,8 @@ class LiveEngine:
             results=self.results,
             model_name=self.settings.model_name,
             norms=self.settings.norms,
+            # A stall of this source involves no page: "keep this page on screen" would be wrong advice.
+            stall_cause="camera_stalled" if self.spec.kind == "camera" else "source_stalled",
         )
 
     def _run(self) -> None:

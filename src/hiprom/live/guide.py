@@ -58,6 +58,7 @@ from hiprom.assessment.reasons import reason_advice, reason_words
 from hiprom.assessment.trials import Trial, frame_interval_s, frames_seen_s
 from hiprom.errors import HipromError
 from hiprom.kinematics.neutral import REST_MAX_DEG, REST_STILL_DEG
+from hiprom.kinematics.smoothing import MAX_UNSEEN_S
 from hiprom.landmarks import SIDES
 from hiprom.live.placement import rate_check, setup_checks
 from hiprom.live.steps import StepRecord, TrialRecord
@@ -180,8 +181,14 @@ class Guide:
         self,
         config: GuideConfig = GuideConfig(),
         calibrate: Callable[[], None] | None = None,
+        stall_cause: str | None = None,
     ) -> None:
         self.cfg = config
+        # Why the pictures stop when nobody says: the server's own source (``"camera_stalled"``,
+        # ``"source_stalled"``: reasons.PICTURES_STOPPED_ADVICE); None for a page, which may say (pictures_stopped_by).
+        self._stall_cause = stall_cause
+        self._told: str | None = None  # the page's word on why its pictures stop, not yet matched to a stall
+        self._told_at_s = 0.0  # the time of the last frame before it said so (s)
         self._calibrate = calibrate
         self.tick_seq = 0  # +1 each time a trial counts; the page plays a tick
         self.trial_seq = 0  # +1 each time a trial closes; the page says its verdict (``last_trial``) then
@@ -189,15 +196,17 @@ class Guide:
         self.countdown_run = 0  # +1 at each new countdown of the calibration (it went back up: _count_from)
         self._advised: set[str] = set()  # advice already given its long hold: a re-test is not held again
         self._recent_t: deque[float] = deque(maxlen=RECENT_FRAMES)  # the latest frames' times, s
-        self.pictures_stopped: str | None = None  # why the pictures last stopped, as the page said (pictures_stopped_by)
+        self.pictures_stopped: str | None = None  # why the pictures last stopped for longer than MAX_UNSEEN_S
         self._reset("idle")
 
     # -- commands ----------------------------------------------------------
     def pictures_stopped_by(self, why: str) -> None:
         """The page stopped sending pictures, and says why: ``"hidden"`` (its tab) or ``"muted"`` (the camera
-        sent none). A trial not counted for the pictures stopping at its peak then says that cause
-        (``reasons.PICTURES_STOPPED_ADVICE``)."""
-        self.pictures_stopped = why
+        sent none). The stall that follows is put down to that cause, and a trial not counted for the pictures
+        stopping at its peak says it (``reasons.PICTURES_STOPPED_ADVICE``); pictures that go on coming for
+        ``MAX_UNSEEN_S`` without a stall make the guide forget it, so a later stall is not put down to it."""
+        self._told = why
+        self._told_at_s = self._recent_t[-1] if self._recent_t else -math.inf
 
     def command(self, action: str) -> None:
         """Apply a user command: ``start``, ``next``, ``redo`` or ``cancel``."""
@@ -266,6 +275,7 @@ class Guide:
         """Advance the state machine by one frame."""
         t_s = inp.t_ms / 1000.0
         self.t_s = t_s
+        self._pictures_came(t_s)
         self._recent_t.append(t_s)
         if self.active and not self._rate_advised and len(self._recent_t) == self._recent_t.maxlen:
             self._rate = rate_check(1.0 / self.frame_interval_s)  # slowed down since the set-up: said once
@@ -477,6 +487,17 @@ class Guide:
             self.detail = ""
 
     # -- state -------------------------------------------------------------
+    def _pictures_came(self, t_s: float) -> None:
+        """A frame at ``t_s``: one after more than ``MAX_UNSEEN_S`` without any ends a stall, put down to what
+        the page said since the last (else to the source's own cause, or none); the page's word is then
+        forgotten, as it is once pictures have come for that long since it was said without a stall."""
+        last_s = self._recent_t[-1] if self._recent_t else None
+        if last_s is not None and t_s - last_s > MAX_UNSEEN_S:
+            self.pictures_stopped = self._told or self._stall_cause
+            self._told = None
+        elif self._told is not None and t_s - self._told_at_s > MAX_UNSEEN_S:
+            self._told = None
+
     def _reset(self, phase: str) -> None:
         self.steps = [StepRecord(side, direction) for side, direction in STEPS]
         self.step_index = 0

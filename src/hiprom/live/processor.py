@@ -142,6 +142,8 @@ class LiveProcessor:
         results: where finished tests are kept for saving.
         model_name: the pose model that made the landmarks, recorded with the analysis.
         norms: norms and trial settings (``load_norms()`` once, when None).
+        stall_cause: why the pictures stop when nobody says (``Guide``): the server's own source's
+            (``"camera_stalled"``, ``"source_stalled"``); None for a page's camera.
     """
 
     def __init__(
@@ -153,6 +155,7 @@ class LiveProcessor:
         results: ResultRegistry | None = None,
         model_name: str = "",
         norms: Norms | None = None,
+        stall_cause: str | None = None,
     ) -> None:
         self.meter = LiveMeter()
         self.source_label = source_label
@@ -163,7 +166,7 @@ class LiveProcessor:
         self.model_name = model_name
         self.norms = norms if norms is not None else load_norms()
         hold_s = max(guide_config.hold_s, self.norms.trials.min_hold_s)
-        self.guide = Guide(replace(guide_config, hold_s=hold_s), calibrate=self._calibrate)
+        self.guide = Guide(replace(guide_config, hold_s=hold_s), calibrate=self._calibrate, stall_cause=stall_cause)
         self.exercise: LiveExercise | None = None  # a counted exercise under way or just stopped
         self.recorder = GuidedRecorder(self.norms.trials)
         self._size_wh: tuple[int, int] = (640, 480)

@@ -33,7 +33,7 @@ from hiprom.capture.base import Frame, FrameSource
 from hiprom.capture.video import VideoFileSource
 from hiprom.landmarks import Landmark
 from hiprom.pose.tracker import PoseTracker
-from hiprom.recording import LandmarkRecording
+from hiprom.recording import TWO_HALVES, LandmarkRecording
 
 SPLIT_MIN_FRAMES = 600
 """Videos with fewer frames (20 s at 30 fps) are tracked in one pass: the second half's warm-up
@@ -52,8 +52,10 @@ _ONE_PASS: ContextVar[bool] = ContextVar("hiprom_one_pass", default=False)
 
 @contextmanager
 def one_pass() -> Iterator[None]:
-    """Within this block (in this thread), every video is tracked in one pass: for the throughput
-    benchmark's one-pass figure. hiprom's own routes never use it, so that they agree (:func:`splittable`)."""
+    """Within this block (in this thread), every video is tracked in one pass: a batch's inputs, local
+    or on Dask, whose workers keep every core busy with other inputs, where the second half's warm-up and
+    landmarkers would be work added, not cores used (+8 to +15% CPU on four 30 s clips, measured); and the
+    throughput benchmark's one-pass figure. The recording says which way it was tracked (``tracking``)."""
     token = _ONE_PASS.set(True)
     try:
         yield
@@ -65,11 +67,11 @@ def splittable(source: FrameSource) -> bool:
     """Whether ``source`` is tracked as two halves: a video file of at least ``SPLIT_MIN_FRAMES``
     announced frames, outside :func:`one_pass`.
 
-    It depends on the video alone, never on this machine's cores or threads, so that every route
-    (``analyze``, ``track``, a local batch worker limited to one thread, a Dask task) tracks a video
-    the same way and gives the same figures to the bit: the halves differ from one pass by
-    MediaPipe's tracking noise (a peak's ± by up to 1.1° on a 685-frame test), so a route that chose
-    otherwise changed a researcher's figures (docs/throughput.md)."""
+    It depends on the video and the route alone, never on this machine's cores or threads, so that
+    ``analyze`` and ``track`` give the same figures on any machine, and a batch (always one pass) the
+    same on local workers and on Dask: the halves differ from one pass by MediaPipe's tracking noise
+    (a peak's ± by up to 1.1° on a 685-frame test), so a choice made by the machine changed a
+    researcher's figures (docs/batch.md#repeatability)."""
     n = source.n_frames
     return not _ONE_PASS.get() and isinstance(source, VideoFileSource) and n is not None and n >= SPLIT_MIN_FRAMES
 
@@ -117,7 +119,7 @@ def _join(first: LandmarkRecording, second: LandmarkRecording, overlap: int, not
     def both(name: str) -> np.ndarray:
         return np.concatenate([getattr(first, name), getattr(second, name)[overlap:]])
 
-    return dataclasses.replace(first, t_ms=both("t_ms"), image=both("image"), world=both("world"),
+    return dataclasses.replace(first, tracking=TWO_HALVES, t_ms=both("t_ms"), image=both("image"), world=both("world"),
                                n_people=both("n_people"), notes=tuple(notes))
 
 

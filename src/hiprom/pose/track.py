@@ -21,7 +21,7 @@ import numpy as np
 from hiprom.capture.base import Frame, FrameSource
 from hiprom.errors import SourceError
 from hiprom.pose.tracker import PoseTracker
-from hiprom.recording import LandmarkRecording
+from hiprom.recording import ONE_PASS, LandmarkRecording
 
 QUEUE_FRAMES = 4
 """Decoded frames kept ready ahead of the model (memory: a few frames)."""
@@ -204,6 +204,7 @@ def _track_one(
         source=source.name,
         model_sha256=tracker.model_sha256,
         software=tracking_software(),
+        tracking=ONE_PASS,
     )
 
 

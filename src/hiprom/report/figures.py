@@ -12,7 +12,7 @@ from typing import Any
 
 from hiprom.assessment import Norms
 from hiprom.assessment.summary import asymmetry_verdicts
-from hiprom.assessment.wording import explain
+from hiprom.assessment.wording import explain, undecided_asymmetry
 from hiprom.landmarks import SIDES
 from hiprom.rounding import number
 from hiprom.rounding import rounded as rounded_number
@@ -106,6 +106,8 @@ def summary(analysis: dict[str, Any]) -> dict[str, Any]:
         "asymmetry": rounded(_flat_asymmetry(analysis, words["asymmetry"]), ASYMMETRY_FIELDS),
         "bands_words": words["bands"],
         "overall": words["overall"],
+        # The comparisons the test could not decide, in one sentence (None when it decided them all).
+        "undecided": undecided_asymmetry(analysis),
         "camera": {k: rnd(v, 2) for k, v in (analysis.get("camera") or {}).items()},
         "camera_position": words["camera_position"],
         "camera_advice": words["camera"],
