@@ -24,7 +24,7 @@ from hiprom.synthetic import Trial, protocol, seated_recording
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "samples" / "demo_seated_test.landmarks.npz"
 CLIPS = ("gt01", "gt06")
-VOLATILE = ("created_utc", "source")  # fields that may differ between two runs on the same data
+VOLATILE = ("created_utc", "source", "tracked_from")  # fields that may differ between two runs on the same data
 
 
 def _bench():
@@ -158,6 +158,9 @@ def test_video_and_its_landmarks_give_the_same_result(rendered, rendered_truth, 
     _, from_landmarks = analyze_path(saved, norms=Norms())
     assert comparable(from_landmarks) == comparable(from_video)
     assert from_video["source"] == "gt01.mp4" and from_video["frames"] == 137
+    # The file analysed by name, and what its landmarks were tracked from.
+    assert "tracked_from" not in from_video
+    assert (from_landmarks["source"], from_landmarks["tracked_from"]) == ("gt01.landmarks.npz", "gt01.mp4")
     # One recording, however analysed: the video file's own SHA-256, which its saved landmarks keep.
     video = footage_dir / "rendered" / rendered_truth["gt01"]["file"]
     assert from_video["recording_sha256"] == from_landmarks["recording_sha256"] == file_sha256(video)
@@ -187,6 +190,28 @@ def test_an_analysis_says_which_model_file_and_software_made_it(rendered, model_
     older = analyze_recording(LandmarkRecording.load(DEMO), Norms())  # saved before hiprom kept them: unknown
     assert older["model_sha256"] is None and older["tracking"] is None
     assert older["software"]["mediapipe"] is None and older["software"]["numpy"] == np.__version__
+
+
+def test_an_analysed_recording_names_itself_and_what_it_was_tracked_from(tmp_path):
+    """An analysis of p01.landmarks.npz said only "source": "p01.landmarks.npz": which video it was tracked
+    from was lost, though the recording keeps it. Now "tracked_from": "p01.mp4" beside it, in the library's
+    result and in 'hiprom analyze --json'; a recording analysed under the name it was tracked from has none."""
+    import json
+
+    from click.testing import CliRunner
+
+    from hiprom.cli.main import cli
+
+    rot = np.zeros((40, 2))
+    saved = seated_recording(rot, fps=10.0, source="p01.mp4").save(tmp_path / "p01.landmarks.npz")
+    _, result = analyze_path(saved, norms=Norms())
+    out = tmp_path / "p01.json"
+    run = CliRunner().invoke(cli, ["analyze", str(saved), "--json", str(out), "--quiet"])
+    assert run.exit_code == 0, run.output
+    for analysis in (result, json.loads(out.read_text(encoding="utf-8"))):
+        assert (analysis["source"], analysis["tracked_from"]) == ("p01.landmarks.npz", "p01.mp4")
+        assert list(analysis).index("tracked_from") == list(analysis).index("source") + 1
+    assert "tracked_from" not in analyze_recording(LandmarkRecording.load(saved), Norms())  # named as tracked
 
 
 def test_a_recording_without_its_video_is_told_by_its_landmarks(tmp_path):

@@ -196,7 +196,9 @@ def analyze_recording(
     Args:
         rec: the landmarks.
         norms: norm values; ``load_norms()`` (defaults or ``HIPROM_NORMS``) when ``None``.
-        source: name to record as the source; the recording's own when ``None``.
+        source: name to record as the source (the file analysed); the recording's own when ``None``.
+            A saved recording (``.npz``) analysed under its own name keeps the name of what it was
+            tracked from (the recording's ``source``: ``gt01.mp4``, ``browser camera``) as ``tracked_from``.
         catalogue: exercises to suggest from; ``load_catalogue()`` when ``None``.
 
     A recording with nothing to measure gives a result with ``measurable`` false
@@ -222,7 +224,8 @@ def analyze_recording(
 
 
 def _of_recording(result: dict[str, Any], rec: LandmarkRecording) -> dict[str, Any]:
-    """The result with what it owes its recording: its fingerprint after ``source``, and the recording's
+    """The result with what it owes its recording: after ``source`` what it was tracked from when that is
+    another name (:func:`origin_of`) and its fingerprint; the recording's
     notes (a truncated video...), then a small picture's, first among its quality notes, as sentences."""
     first = [note_sentence(n, result["source"]) for n in [*rec.notes, *filter(None, [picture_note(rec.size_wh)])]]
     if first:
@@ -231,12 +234,22 @@ def _of_recording(result: dict[str, Any], rec: LandmarkRecording) -> dict[str, A
     for key, value in result.items():
         out[key] = value
         if key == "source":
+            if (origin := origin_of(value, rec)) is not None:
+                out["tracked_from"] = origin
             out["recording_sha256"] = rec.fingerprint
         elif key == "model":
             out["model_sha256"] = rec.model_sha256
             out["software"] = analysis_software(rec)
             out["tracking"] = rec.tracking
     return out
+
+
+def origin_of(source: str, rec: LandmarkRecording) -> str | None:
+    """What a saved recording (``source``, a ``.npz`` file name) was tracked from, when it names another
+    (``gt01.landmarks.npz`` of ``gt01.mp4``); ``None`` for a video, a camera, or a recording that does not say."""
+    if not source.lower().endswith(".npz") or not rec.source or rec.source == source:
+        return None
+    return rec.source
 
 
 def analysis_software(rec: LandmarkRecording) -> dict[str, str | None]:

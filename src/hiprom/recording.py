@@ -34,6 +34,25 @@ TRACKINGS = (ONE_PASS, TWO_HALVES)
 
 
 @dataclass(frozen=True)
+class TrackedBy:
+    """What made a recording's landmarks: the fields a :class:`LandmarkRecording` names them with.
+
+    The live page keeps one for the frames it measures (its tracker's, or a replayed recording's own),
+    so a session measured live names its model file and libraries as an analysed video does.
+    """
+
+    model: str = ""
+    model_sha256: str | None = None
+    software: dict[str, str] | None = None
+    tracking: str | None = None
+
+    @classmethod
+    def of(cls, rec: "LandmarkRecording") -> "TrackedBy":
+        """What made ``rec``'s landmarks, as it says (a replayed recording keeps its own)."""
+        return cls(rec.model, rec.model_sha256, rec.software, rec.tracking)
+
+
+@dataclass(frozen=True)
 class LandmarkRecording:
     """Pose landmarks of every frame of one source.
 
@@ -59,7 +78,7 @@ class LandmarkRecording:
             the landmarks were tracked from; ``None`` for a camera, an image
             folder, or a recording saved before hiprom kept it.
         model_sha256 (str | None): SHA-256 (hex) of the pose model file that made the
-            landmarks; ``None`` for the live page's, or a recording saved before hiprom kept it.
+            landmarks; ``None`` for the synthetic demo, or a recording saved before hiprom kept it.
         software (dict[str, str] | None): versions of what tracked the landmarks
             (``{"mediapipe": "0.10.14", "opencv": "4.11.0"}``); ``None`` likewise.
         tracking (str | None): how a video was tracked, :data:`ONE_PASS` or :data:`TWO_HALVES`

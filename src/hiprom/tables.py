@@ -28,6 +28,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, time
 from pathlib import Path
+from typing import Literal
 from typing import TYPE_CHECKING, Any
 
 from hiprom.atomic import atomic_write
@@ -70,8 +71,10 @@ SEMICOLONS = CsvStyle(";", ",")
 """``;`` between cells, ``31,5``: what Excel opens by a double-click, and saves, where the decimal mark is a
 comma (German, French, Spanish, Italian, Dutch, ... Windows settings); the clinic's import reads it back
 (:func:`spreadsheet_rows`, decimal commas). R's ``write.csv2``, pandas ``sep=";", decimal=","``."""
-CSV_STYLES: dict[str, CsvStyle] = {"commas": COMMAS, "semicolons": SEMICOLONS}
-"""The styles by the name a command's ``--csv`` option takes."""
+CsvStyleName = Literal["commas", "semicolons"]
+"""A style's name, as ``--csv-style`` and the server's ``?csv-style=`` take it."""
+CSV_STYLES: dict[CsvStyleName, CsvStyle] = {"commas": COMMAS, "semicolons": SEMICOLONS}
+"""The styles by the name a command's ``--csv-style`` option takes."""
 
 
 def cell(value: Any, style: CsvStyle = COMMAS) -> Any:

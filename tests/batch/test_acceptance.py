@@ -83,6 +83,7 @@ def test_numbers_equal_hiprom_analyze(local_run, track_footage) -> None:
         # `hiprom analyze` of a video is the analysis of the landmarks `hiprom track` writes of it
         # (tests/test_pipeline.py); the suite tracks each shared clip once.
         _, expected = analyze_path(track_footage(src).path)
+        assert "tracked_from" not in written and expected.pop("tracked_from") == written["source"], name
         assert _comparable(written) == _comparable(expected) | {"source": written["source"]}, name
         row = rows[name]
         for side in ("left", "right"):
@@ -91,6 +92,7 @@ def test_numbers_equal_hiprom_analyze(local_run, track_footage) -> None:
             assert got == ("" if want is None else fmt(want))
         # The saved recording re-analyses to the very same result, with no model.
         _, again = analyze_path(paths.landmarks)
+        assert again.pop("tracked_from") == written["source"]  # the video's name, which its landmarks keep
         assert _comparable(again) == _comparable(expected) | {"source": again["source"]}
 
 

@@ -365,3 +365,25 @@ def test_inputs_an_earlier_run_finished_and_analysed_again_are_said_before_the_w
     assert notes == [f"hiprom: analysing again 2 inputs an earlier run finished (1 finished by an older hiprom, "
                      f"whose results are not reused; 1 whose input, settings or outputs changed since): their "
                      f"outputs in {out} are replaced; to keep them, stop now (Ctrl-C) and choose another -o"]
+
+
+def test_a_skipped_video_names_its_model_file_as_its_marker_does(tmp_path: Path, model_path: Path) -> None:
+    """A video an earlier run (an older hiprom: no model_sha256 in its analysis) analysed is skipped with
+    its summary.csv model_sha256 cell empty, though its done-marker records the model file's hash."""
+    from hiprom.pose.models import model_id
+    from hiprom.recording import file_sha256
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    stand_in(folder / "a_slow.mp4", b"x")
+    out = tmp_path / "out"
+    assert _status(_run(folder, out)) == {"a_slow.mp4": "ok"}
+    paths = OutputPaths.of(out, "a_slow")
+    assert json.loads(paths.analysis.read_text())["model_sha256"] is None  # as an older hiprom's
+    marker = json.loads(paths.marker.read_text(encoding="utf-8"))
+    marker["settings"]["model"] = model_id(model_path)  # as the real analyser's run records a video's
+    paths.marker.write_text(json.dumps(marker), encoding="utf-8")
+
+    assert _status(_run(folder, out)) == {"a_slow.mp4": "skipped"}
+    row = read_summary(out / "summary.csv")[0]
+    assert row["model_sha256"] == file_sha256(model_path)  # was ""

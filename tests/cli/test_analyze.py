@@ -190,6 +190,7 @@ def test_video_then_its_saved_landmarks_give_the_same_result(footage_dir, model_
     second = hiprom("analyze", marks, "--json", tmp_path / "marks.json")
     assert second.returncode == 0, second.stderr
     a, b = strict_json(tmp_path / "video.json"), strict_json(tmp_path / "marks.json")
+    assert (a["source"], b["source"], b.pop("tracked_from")) == ("gt01.mp4", "gt01.landmarks.npz", "gt01.mp4")
     for key in ("created_utc", "source"):
         a.pop(key), b.pop(key)
     assert a == b

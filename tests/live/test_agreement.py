@@ -22,7 +22,7 @@ from hiprom.demo import demo_recording
 from hiprom.landmarks import SIDES
 from hiprom.live.guide import STEPS
 from hiprom.live.processor import LiveProcessor
-from hiprom.recording import LandmarkRecording
+from hiprom.recording import LandmarkRecording, TrackedBy
 
 from report.pdftools import need_poppler, pdf_text
 
@@ -36,7 +36,7 @@ def run_guided_test(rec: LandmarkRecording, max_passes: int = 1, calibrate_at_s:
     ``calibrate_at_s``: skip the set-up check and calibrate at this time of the first pass
     (Space twice), as a user would when the clip's lead-in is too short for the checks.
     """
-    proc = LiveProcessor(rec.source, mirrored=rec.mirrored, model_name=rec.model)
+    proc = LiveProcessor(rec.source, mirrored=rec.mirrored, made_by=TrackedBy.of(rec))
     assert proc.command("start")
     period_ms = float(rec.t_ms[-1] - rec.t_ms[0]) + 1000.0 / rec.fps
     for k in range(max_passes):

@@ -33,7 +33,7 @@ class FakeTracker:
     def __init__(self, slow_s: float = 0.03, fast_s: float = 0.001, fail_at: float | None = None) -> None:
         self.slow_s, self.fast_s, self.fail_at = slow_s, fast_s, fail_at
         self.passes = 0
-        self.model_name = "fake"
+        self.model_name, self.model_sha256 = "fake", None
         self.closed_in: str | None = None
 
     def restart(self, scene=None) -> None:
@@ -270,3 +270,30 @@ def test_two_pose_threads_follow_one_subject_on_the_two_people_clip(footage_dir,
     # tracker 95 %), the same count whichever tracker had the frame; never three.
     assert int(np.argmax(n_people >= 2)) < 100
     assert (n_people[100:165] >= 2).mean() > 0.85 and n_people.max() == 2
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_live_page_knows_what_tracks_its_pictures(model_path, threads):
+    # A session measured live was stored with model_sha256, software.mediapipe/opencv and tracking
+    # null, where an analysed video names its model file: the server's camera (the pool) and this
+    # device's camera (a processor with its own tracker) say what their tracker is.
+    from hiprom.live.engine import LiveConfig
+    from hiprom.live.processor import LiveProcessor
+    from hiprom.pose.track import tracking_software
+    from hiprom.recording import ONE_PASS, file_sha256
+
+    factory = LiveConfig(model=str(model_path)).tracker_factory()
+    pool = PosePool(FrameSlot(), factory, threads=threads)
+    proc = LiveProcessor("browser camera", tracker_factory=factory)
+    try:
+        pool.start()
+        proc.warm_up()
+        for made_by in (pool.made_by, proc.made_by):
+            assert made_by is not None and made_by.model == "pose_landmarker_full"
+            assert made_by.model_sha256 == file_sha256(model_path)
+            assert made_by.software == tracking_software() and made_by.software["mediapipe"] != "unknown"
+            assert made_by.tracking == ONE_PASS
+    finally:
+        pool.close()
+        proc.close()

@@ -7,6 +7,7 @@ import pytest
 
 from hiprom.assessment import load_norms
 from hiprom.live.recorder import GuidedRecorder
+from hiprom.recording import TrackedBy
 
 
 def test_a_gap_without_frames_does_not_lower_the_saved_frame_rate():
@@ -15,4 +16,4 @@ def test_a_gap_without_frames_does_not_lower_the_saved_frame_rate():
     rec = GuidedRecorder(load_norms().trials)
     for t_ms in np.concatenate([np.arange(0, 10, 1 / 30), np.arange(30, 40, 1 / 30)]) * 1000:
         rec.add(t_ms, np.zeros((33, 4)), np.zeros((33, 4)), 1)
-    assert rec.recording((640, 480), mirrored=False, model="m", source="s").fps == pytest.approx(30.0, abs=0.01)
+    assert rec.recording((640, 480), mirrored=False, made_by=TrackedBy("m"), source="s").fps == pytest.approx(30.0, abs=0.01)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import os
 import socket
@@ -16,11 +17,16 @@ import pytest
 from websockets.sync.client import connect
 
 from hiprom.assessment.wording import NOBODY_IN_VIEW
-from hiprom.recording import LandmarkRecording
+from hiprom.demo import demo_recording
+from hiprom.recording import ONE_PASS, LandmarkRecording
+
+from report.pdftools import need_poppler, pdf_text
 
 from .helpers import assert_frame_message, recv_json, recv_until, ws_url
 
 pytestmark = pytest.mark.slow
+
+MODEL_SHA256 = "4f1c" * 16
 
 
 def is_frame(msg: dict) -> bool:
@@ -148,12 +154,20 @@ def test_a_missing_camera_is_reported_and_retried_while_the_server_keeps_serving
     assert sum("camera 7" in r.getMessage() for r in caplog.records) == 1
 
 
-def test_guide_commands_over_the_websocket_reach_the_results(live_server):
+@pytest.fixture(scope="module")
+def tracked_demo(tmp_path_factory):
+    """The demo subject as a pose model's recording: it names the model file, libraries and tracking."""
+    rec = dataclasses.replace(demo_recording(), model="pose_landmarker_full", model_sha256=MODEL_SHA256,
+                              software={"mediapipe": "0.10.14", "opencv": "4.11.0"}, tracking=ONE_PASS)
+    return rec.save(tmp_path_factory.mktemp("rec") / "tracked_demo.landmarks.npz")
+
+
+def test_guide_commands_over_the_websocket_reach_the_results(live_server, tracked_demo, tmp_path):
     # 3x real time: the guide's trials come from the held-trial detector over the frames the
     # loop actually measured, and at 5x a loaded 2-core runner drops most frames of a 1.2 s hold.
     # Looped, as a person repeats a movement the guide did not count: a loaded runner that drops
     # the frames of one hold gets that movement again on the next pass (14 s each).
-    with live_server(source="demo", replay_speed=3.0, loop=True) as url:
+    with live_server(source=str(tracked_demo), replay_speed=3.0, loop=True) as url:
         with connect(ws_url(url, "/ws/live"), open_timeout=5) as ws:
             recv_until(ws, is_frame, timeout=30)
             ws.send(json.dumps({"type": "command", "action": "start"}))
@@ -175,6 +189,16 @@ def test_guide_commands_over_the_websocket_reach_the_results(live_server):
         assert session["has_landmarks"] is True  # the guided test's landmarks are kept with it
         assert session["right_ir_deg"] == pytest.approx(results["sides"]["right"]["internal_rotation_deg"])
         assert session["report_url"] == f"/api/sessions/{session['id']}/report.pdf"
+        # The stored session names what tracked its landmarks, as an analysed video's does (they were null).
+        exported = httpx.get(f"{url}/api/sessions/{session['id']}/export.json").text
+        for made_by in (full, json.loads(exported)["analysis"]):
+            assert made_by["model_sha256"] == MODEL_SHA256 and made_by["tracking"] == "one pass"
+            assert (made_by["software"]["mediapipe"], made_by["software"]["opencv"]) == ("0.10.14", "4.11.0")
+        need_poppler()
+        pdf = tmp_path / "report.pdf"
+        pdf.write_bytes(httpx.get(url + session["report_url"], timeout=120).content)
+        method = " ".join(pdf_text(pdf, layout=False).split())
+        assert f"model file SHA-256 {MODEL_SHA256[:12]}" in method and "MediaPipe 0.10.14" in method
 
 
 def test_a_guide_command_keeps_the_status_line_as_it_is(live_server):

@@ -210,7 +210,7 @@ class SlowTracker:
     posed: dict[float, tuple[int, str]] = {}  # t_ms -> (pass, thread name)
 
     def __init__(self) -> None:
-        self.passes, self.model_name = 0, "slow"
+        self.passes, self.model_name, self.model_sha256 = 0, "slow", None
 
     def restart(self, scene=None) -> None:
         self.passes += 1

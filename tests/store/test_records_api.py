@@ -215,3 +215,26 @@ def test_an_unknown_subject_number_is_explained_without_the_file_or_a_command(
     assert r.status_code == 404 and detail.startswith(f"subject: there is no subject '{typed}'") and words in detail
     assert store.where not in detail and "hiprom " not in detail, detail
     assert client.get("/api/sessions").json() == []
+
+
+def test_a_session_csv_comes_with_semicolons_and_decimal_commas_when_asked(client: TestClient, analysis: dict) -> None:
+    """Every CLI CSV has --csv-style semicolons (what a German or French Excel opens by a double-click); the
+    server's download had no such choice, so a clinic there saw it as one column. ``?csv-style=`` as the option."""
+    from typing import get_args
+
+    from hiprom.tables import CSV_STYLES, CsvStyleName
+
+    assert get_args(CsvStyleName) == tuple(CSV_STYLES)
+    sid = client.post("/api/sessions", json={"analysis": analysis, "subject": "P-1"}).json()["id"]
+    commas = client.get(f"/api/sessions/{sid}/export.csv").content.decode("utf-8-sig")
+    semis = client.get(f"/api/sessions/{sid}/export.csv", params={"csv-style": "semicolons"}).content
+    assert semis.startswith(b"\xef\xbb\xbfsession_id;")
+    plain = list(csv.DictReader(io.StringIO(commas)))[0]
+    european = list(csv.DictReader(io.StringIO(semis.decode("utf-8-sig")), delimiter=";"))[0]
+    value = fmt(analysis["sides"]["left"]["internal_rotation_deg"])
+    assert "." in value and european["left_internal_rotation_deg"] == value.replace(".", ",")
+    assert european.keys() == plain.keys()
+    trials = client.get(f"/api/sessions/{sid}/export.csv", params={"table": "trials", "csv-style": "semicolons"}).text
+    assert trials.lstrip("\ufeff").startswith("session_id;")
+    odd = client.get(f"/api/sessions/{sid}/export.csv", params={"csv-style": "tabs"})
+    assert odd.status_code == 422 and odd.json()["detail"] == "csv-style: must be 'commas' or 'semicolons' (got 'tabs')"

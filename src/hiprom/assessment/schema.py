@@ -209,6 +209,7 @@ class Analysis(_Block):
     hiprom_version: str | None = None
     created_utc: str | None = None
     source: str | None = None
+    tracked_from: str | None = None
     recording_sha256: str | None = Field(None, pattern=SHA256_PATTERN)
     frames: int | None = Field(None, ge=0, le=MAX_FRAMES)
     fps: float | None = Field(None, gt=0)

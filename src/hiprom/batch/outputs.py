@@ -232,7 +232,7 @@ def finished_row(job: Job, out_dir: Path, options: BatchOptions, any_model: bool
     ``any_model``: accept whatever model the marker records (a Dask batch asks its workers
     which model they have: :func:`recorded_model`); else it must be the batch's own.
     """
-    from hiprom.pose.models import same_model
+    from hiprom.pose.models import model_sha256_of, same_model
 
     paths = OutputPaths.of(out_dir, job.stem)
     try:
@@ -260,6 +260,8 @@ def finished_row(job: Job, out_dir: Path, options: BatchOptions, any_model: bool
         # The row is made again from the analysis just verified, so a summary
         # written by a newer hiprom has its columns for inputs an older one did.
         analysis = json.loads(analysis_bytes.decode("utf-8"))
+        if not analysis.get("model_sha256"):  # an older hiprom's analysis: the marker names the model file
+            analysis["model_sha256"] = model_sha256_of(marker["settings"].get("model"))
         return SummaryRow.from_analysis(job.rel, analysis, paths.analysis.relative_to(out_dir).as_posix(),
                                         status="skipped")
     except (OSError, ValueError, KeyError, TypeError, AttributeError):

@@ -34,7 +34,7 @@ from hiprom.live.hub import Hub
 from hiprom.live.messages import MODEL_LOADING_TEXT, MODEL_MISSING_TEXT, SourceInfo, Status, encode, frame_message, status_message, timing
 from hiprom.live.posepool import PosePool, Posed, pose_threads
 from hiprom.live.processor import LiveProcessor, ResultRegistry
-from hiprom.recording import LandmarkRecording
+from hiprom.recording import LandmarkRecording, TrackedBy
 from hiprom.source import SourceSpec
 
 log = logging.getLogger("hiprom.live")
@@ -240,7 +240,7 @@ class LiveEngine:
             mirrored=self.settings.mirrored,
             guide_config=self.settings.guide,
             results=self.results,
-            model_name=self.settings.model_name,
+            made_by=TrackedBy(self.settings.model_name),
             norms=self.settings.norms,
             # A stall of this source involves no page: "keep this page on screen" would be wrong advice.
             stall_cause="camera_stalled" if self.spec.kind == "camera" else "source_stalled",
@@ -259,7 +259,7 @@ class LiveEngine:
         try:
             try:
                 self.poses.start()
-                proc.model_name = self.poses.model_name or proc.model_name
+                proc.made_by = self.poses.made_by or proc.made_by
             except HipromError as exc:
                 self._model_failed(exc)
             while not self._stop.is_set():
@@ -335,8 +335,8 @@ class LiveEngine:
             self._pass_seen = item.pass_index
         if self.feed.mirrored is not None:
             proc.mirrored = self.feed.mirrored
-        if self.feed.model_name:  # a recording: the model that made its landmarks
-            proc.model_name = self.feed.model_name
+        if self.feed.made_by is not None:  # a recording: what made its landmarks
+            proc.made_by = self.feed.made_by
         t0 = time.monotonic()
         if item.landmarks is not None:
             image, world = item.landmarks

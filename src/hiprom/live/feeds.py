@@ -27,7 +27,7 @@ import numpy as np
 
 from hiprom.errors import HipromError, SourceError
 from hiprom.live.slot import FrameSlot
-from hiprom.recording import LandmarkRecording
+from hiprom.recording import LandmarkRecording, TrackedBy
 from hiprom.source import SourceSpec
 
 log = logging.getLogger("hiprom.live")
@@ -105,7 +105,7 @@ class Feed:
         self.size_wh: tuple[int, int] | None = None
         self.has_video = not spec.is_recording
         self.mirrored: bool | None = None  # a recording's own flag, once opened
-        self.model_name: str = ""  # a recording's own pose model, once opened
+        self.made_by: TrackedBy | None = None  # what made a recording's landmarks, once opened
         self.passes = 0  # how many times the source was (re)started
 
     # -- control -----------------------------------------------------------
@@ -200,7 +200,7 @@ class Feed:
             self.fps = float(rec.fps)
             self.size_wh = rec.size_wh
             self.mirrored = bool(rec.mirrored)
-            self.model_name = rec.model
+            self.made_by = TrackedBy.of(rec)
             if say:
                 self._say("source_open", "ok", f"Replaying {self.spec.label} ({rec.n_frames} frames, {rec.fps:g} fps).")
             return self._recording_items(rec)

@@ -56,6 +56,7 @@ from hiprom.cores import available_cores
 from hiprom.live.feeds import FeedItem
 from hiprom.live.processor import close_quietly
 from hiprom.live.slot import FrameSlot
+from hiprom.recording import TrackedBy
 
 log = logging.getLogger("hiprom.live")
 
@@ -178,7 +179,7 @@ class PosePool:
         self._scene_lock = threading.Lock()
         self._scene: Any = None
         self._scene_pass = 0
-        self.model_name = ""
+        self.made_by: TrackedBy | None = None  # what makes the landmarks, once the model is loaded
 
     @property
     def threads(self) -> int:
@@ -191,11 +192,13 @@ class PosePool:
         frames on without landmarks)."""
         if self._factory is None:
             return
+        from hiprom.pose.track import tracked_by  # imported here: MediaPipe only when pictures come
+
         if self._threads_wanted == 1:
             poser = _Poser(self._factory, None)
             poser.load()
             self._posers = [poser]
-            self.model_name = getattr(poser.tracker, "model_name", "")
+            self.made_by = tracked_by(poser.tracker)
             return
         posers = [_Poser(self._factory, self._scene_for) for _ in range(self._threads_wanted)]
         loaded = [threading.Event() for _ in posers]
@@ -212,7 +215,7 @@ class PosePool:
             self.close()
             raise errors[0]
         self._posers = posers
-        self.model_name = getattr(posers[0].tracker, "model_name", "")
+        self.made_by = tracked_by(posers[0].tracker)
         self._go.set()
 
     def _scene_for(self, pass_index: int) -> Any:

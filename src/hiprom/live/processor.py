@@ -40,7 +40,7 @@ from hiprom.live.messages import FrameReading, Peaks, SideReading, Status, resul
 from hiprom.live.placement import picture_turned
 from hiprom.live.recorder import GuidedRecorder
 from hiprom.pipeline import analyze_recording
-from hiprom.recording import LandmarkRecording
+from hiprom.recording import LandmarkRecording, TrackedBy
 from hiprom.rounding import rounded
 
 log = logging.getLogger("hiprom.live")
@@ -140,7 +140,8 @@ class LiveProcessor:
             ``min_hold_s`` (the clinic's norms), or a person who comes back when told would be
             measured at a lower level that was held long enough.
         results: where finished tests are kept for saving.
-        model_name: the pose model that made the landmarks, recorded with the analysis.
+        made_by: what made the landmarks (the pose model, its file's hash, libraries), recorded with
+            the analysis; the tracker's own once ``tracker_factory`` has built it.
         norms: norms and trial settings (``load_norms()`` once, when None).
         stall_cause: why the pictures stop when nobody says (``Guide``): the server's own source's
             (``"camera_stalled"``, ``"source_stalled"``); None for a page's camera.
@@ -153,7 +154,7 @@ class LiveProcessor:
         tracker_factory: Callable[[], object] | None = None,
         guide_config: GuideConfig = GuideConfig(),
         results: ResultRegistry | None = None,
-        model_name: str = "",
+        made_by: TrackedBy = TrackedBy(),
         norms: Norms | None = None,
         stall_cause: str | None = None,
     ) -> None:
@@ -163,7 +164,7 @@ class LiveProcessor:
         self._tracker_factory = tracker_factory
         self._tracker = None
         self.results = results if results is not None else ResultRegistry()
-        self.model_name = model_name
+        self.made_by = made_by
         self.norms = norms if norms is not None else load_norms()
         hold_s = max(guide_config.hold_s, self.norms.trials.min_hold_s)
         self.guide = Guide(replace(guide_config, hold_s=hold_s), calibrate=self._calibrate, stall_cause=stall_cause)
@@ -210,8 +211,10 @@ class LiveProcessor:
         if self._tracker is None:
             if self._tracker_factory is None:
                 raise HipromError("this source has no pose model: it can only replay landmarks")
+            from hiprom.pose.track import tracked_by  # imported here: MediaPipe only when pictures come
+
             self._tracker = self._tracker_factory()
-            self.model_name = getattr(self._tracker, "model_name", self.model_name)
+            self.made_by = tracked_by(self._tracker)
         return self._tracker
 
     def warm_up(self) -> None:
@@ -377,7 +380,7 @@ class LiveProcessor:
 
     def _recording(self, first: int = 0) -> LandmarkRecording:
         return self.recorder.recording(
-            self._size_wh, mirrored=self.mirrored, model=self.model_name, source=self.source_label, first=first
+            self._size_wh, mirrored=self.mirrored, made_by=self.made_by, source=self.source_label, first=first
         )
 
     def _finish_test(self) -> None:

@@ -21,7 +21,7 @@ from hiprom.kinematics.neutral import Neutral
 from hiprom.kinematics.smoothing import frames_per_second
 from hiprom.landmarks import SIDES
 from hiprom.pipeline import kinematics_of
-from hiprom.recording import LandmarkRecording
+from hiprom.recording import LandmarkRecording, TrackedBy
 
 
 class GuidedRecorder:
@@ -72,9 +72,10 @@ class GuidedRecorder:
         self.neutral = neutral
 
     def recording(
-        self, size_wh: tuple[int, int], *, mirrored: bool, model: str, source: str, first: int = 0
+        self, size_wh: tuple[int, int], *, mirrored: bool, made_by: TrackedBy, source: str, first: int = 0
     ) -> LandmarkRecording:
-        """The frames from ``first`` on as a recording (times from the test's first frame) carrying the neutral.
+        """The frames from ``first`` on as a recording (times from the test's first frame) carrying the neutral
+        and what made its landmarks (``made_by``: model, its file's hash, libraries, how tracked).
 
         The frame rate is always the whole test's, so a part is smoothed as the whole is: its typical
         one (the median frame interval), which a gap without frames (this device's tab hidden) does not
@@ -94,9 +95,12 @@ class GuidedRecorder:
             fps=fps,
             mirrored=mirrored,
             n_people=np.array([max(f[3], 0) for f in frames]),
-            model=model,
+            model=made_by.model,
             source=source,
             neutral=None if self.neutral is None else self.neutral.to_dict(),
+            model_sha256=made_by.model_sha256,
+            software=made_by.software,
+            tracking=made_by.tracking,
         )
 
     def closed_trials(

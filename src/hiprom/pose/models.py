@@ -261,6 +261,13 @@ def model_id(path: str | os.PathLike[str]) -> str:
 _MODEL_IDS: dict[tuple[str, int, int], str] = {}
 
 
+def model_sha256_of(recorded: str | None) -> str | None:
+    """The SHA-256 (hex) a :func:`model_id` names (``None``: none given, or a marker written before hashes were)."""
+    if recorded is None or ":sha256=" not in recorded:
+        return None
+    return recorded.rpartition(":sha256=")[2]
+
+
 def same_model(recorded: str | None, used: str | None) -> bool:
     """Whether a marker's ``recorded`` model is the file of :func:`model_id` ``used``.
 

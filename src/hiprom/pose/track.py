@@ -21,7 +21,7 @@ import numpy as np
 from hiprom.capture.base import Frame, FrameSource
 from hiprom.errors import SourceError
 from hiprom.pose.tracker import PoseTracker
-from hiprom.recording import ONE_PASS, LandmarkRecording
+from hiprom.recording import ONE_PASS, LandmarkRecording, TrackedBy
 
 QUEUE_FRAMES = 4
 """Decoded frames kept ready ahead of the model (memory: a few frames)."""
@@ -218,4 +218,9 @@ def tracking_software() -> dict[str, str]:
     except PackageNotFoundError:
         mediapipe = "unknown"
     return {"mediapipe": mediapipe, "opencv": cv2.__version__}
+
+
+def tracked_by(tracker: PoseTracker) -> TrackedBy:
+    """What a tracker's landmarks are made by, frame after frame (:data:`ONE_PASS`): a camera's, the live page's."""
+    return TrackedBy(tracker.model_name, tracker.model_sha256, tracking_software(), ONE_PASS)
 

@@ -66,7 +66,7 @@ from hiprom.errors import ModelError
 from hiprom.landmarks import N_LANDMARKS, Landmark
 from hiprom.native_stderr import native_stderr_silenced
 from hiprom.pose.mediapipe_import import import_mediapipe
-from hiprom.pose.models import model_id, model_name, resolve_model
+from hiprom.pose.models import model_id, model_name, model_sha256_of, resolve_model
 from hiprom.pose.prepare import equalized, pose_input
 from hiprom.pose.subject import Geometry, Scene, count_people, geometry, same_person
 
@@ -247,7 +247,7 @@ class PoseTracker:
             raise ValueError(f"min_confidence must be between 0 and 1, but got {min_confidence}")
         self.model_path: Path = resolve_model(model)
         self.model_name: str = model_name(self.model_path)
-        self.model_sha256: str = model_id(self.model_path).rpartition("sha256=")[2]
+        self.model_sha256: str = model_sha256_of(model_id(self.model_path)) or ""
         self.num_poses = num_poses
         self.min_confidence = min_confidence
         self._main: Any = None

@@ -41,6 +41,7 @@ from hiprom.live.messages import (
     parse_exercise, parse_paused, status_message, timing,
 )
 from hiprom.live.processor import LiveProcessor
+from hiprom.recording import TrackedBy
 from hiprom.server.deps import ResultsDep, SettingsDep
 
 router = APIRouter(tags=["live"])
@@ -130,7 +131,7 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
             tracker_factory=live.tracker_factory(),
             guide_config=live.guide,
             results=results,
-            model_name=live.model_name,
+            made_by=TrackedBy(live.model_name),
             norms=live.norms,
         )
         try:

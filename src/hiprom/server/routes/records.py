@@ -39,6 +39,7 @@ from hiprom.server.deps import PaperDep
 from hiprom.server.errors import responses
 from hiprom.store import RecordExists, RecordNotFound, Store
 from hiprom.store.records import PSEUDONYM_MAX, SessionBase, pseudonym_problem
+from hiprom.tables import CsvStyleName
 
 router = APIRouter(prefix="/api", tags=["records"], responses=responses(503))
 log = logging.getLogger("hiprom.server")
@@ -331,14 +332,18 @@ def export_session_json(session_id: int, store: StoreDep) -> Response:
     200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "One CSV table, as a download."},
     **responses(404, 422)})
 def export_session_csv(session_id: int, store: StoreDep,
-                       table: Literal["summary", "trials", "series"] = "summary") -> Response:
-    """One CSV table of a session (``summary``, ``trials`` or ``series``), as a download (byte-order mark first)."""
+                       table: Literal["summary", "trials", "series"] = "summary",
+                       csv_style: Annotated[CsvStyleName, Query(alias="csv-style", description=(
+                           "commas (31.5) or semicolons (31,5: what Excel opens by a double-click where the "
+                           "decimal mark is a comma), as hiprom's --csv-style"))] = "commas") -> Response:
+    """One CSV table of a session (``summary``, ``trials`` or ``series``), as a download (byte-order mark first);
+    ``?csv-style=semicolons`` separates its cells by ``;`` and marks decimals by ``,``."""
     from hiprom.report import ReportData, csv_text
-    from hiprom.tables import EXCEL_BOM
+    from hiprom.tables import CSV_STYLES, EXCEL_BOM
 
     with _http_errors():
         data = ReportData.from_store(store, session_id)
-    return Response(EXCEL_BOM + csv_text([data], table), media_type="text/csv; charset=utf-8",
+    return Response(EXCEL_BOM + csv_text([data], table, CSV_STYLES[csv_style]), media_type="text/csv; charset=utf-8",
                     headers=_attachment(f"hiprom-session-{session_id}.{table}.csv"))
 
 
