@@ -48,6 +48,10 @@ def recorded_option(func: Callable[..., Any] | None = None, *, lead: str = "When
     return decorator if func is None else decorator(func)
 
 
+yes_option: Decorator = click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+"""``--yes``: a delete goes ahead without its question (:func:`hiprom.cli.store_cmd.require_yes`)."""
+
+
 def paper_option(**extra: Any) -> Decorator:
     """``--paper a4|letter`` (``None`` when not given: the machine's setting, ``hiprom.report.paper``)."""
     return click.option("--paper", "paper", type=click.Choice(["a4", "letter"], case_sensitive=False), default=None,

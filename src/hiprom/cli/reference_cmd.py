@@ -15,7 +15,7 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from hiprom.cli.options import db_option
+from hiprom.cli.options import db_option, yes_option
 from hiprom.cli.store_cmd import (
     DAY,
     console,
@@ -140,7 +140,7 @@ def references(subject: str | None, since: date | None, until: date | None, inst
 
 @click.command("delete-reference")
 @click.argument("reference_id")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@yes_option
 @db_option
 def delete_reference(reference_id: str, yes: bool, db: str | None) -> None:
     """Delete one reference reading (by its number, shown by 'hiprom sessions references')."""

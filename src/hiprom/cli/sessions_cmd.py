@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 from rich.text import Text
 
-from hiprom.cli.options import csv_style_option, db_option, recorded_option
+from hiprom.cli.options import csv_style_option, db_option, recorded_option, yes_option
 from hiprom.cli.store_cmd import (
     LIST_LIMIT,
     console,
@@ -189,7 +189,7 @@ def sessions_export(session_ids: tuple[str, ...], fmt_: str, output: Path | None
 
 @sessions.command("delete")
 @click.argument("session_id")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@yes_option
 @db_option
 def sessions_delete(session_id: str, yes: bool, db: str | None) -> None:
     """Delete a session with its trials, series and reference readings."""

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from hiprom.cli.options import db_option
+from hiprom.cli.options import db_option, yes_option
 from hiprom.cli.store_cmd import ask_yes
 from hiprom.rounding import counted
 
@@ -34,7 +34,7 @@ def backup(file: Path, db: str | None) -> None:
 
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@yes_option
 @db_option
 def restore(file: Path, yes: bool, db: str | None) -> None:
     """Put the records of FILE (made by 'hiprom backup') back into the SQLite store.

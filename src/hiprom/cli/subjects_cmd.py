@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 from rich.text import Text
 
-from hiprom.cli.options import db_option
+from hiprom.cli.options import db_option, yes_option
 from hiprom.cli.store_cmd import (
     LIST_LIMIT,
     console,
@@ -110,7 +110,7 @@ def subjects_show(subject: str, db: str | None, as_json: bool) -> None:
 
 @subjects.command("delete")
 @click.argument("subject")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@yes_option
 @db_option
 def subjects_delete(subject: str, yes: bool, db: str | None) -> None:
     """Delete a subject and ALL its sessions, with their readings, programs, counted exercises and landmark
