@@ -10,17 +10,11 @@
 
 import { $, ui } from "./state.js";
 import { httpUrl } from "./connection.js";
+import { disclosure, el } from "./dom.js";
 
 const box = $("correct");
 let sessionId = null;
 let subject = null;
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  node.append(...children);
-  return node;
-}
 
 /** One small form: a labelled field, its button, and the line that reads out the server's answer. */
 function part(name, label, button, placeholder, send) {
@@ -101,16 +95,7 @@ function build() {
       (value) => patch(`api/sessions/${sessionId}`, { subject: value })),
     part("rename", "Rename subject to", "Rename", "the right pseudonym",
       (value) => patch(`api/subjects/${encodeURIComponent(subject)}`, { pseudonym: value })));
-  const toggle = el("button", { type: "button", id: "fix-toggle", "aria-expanded": "false",
-    "aria-controls": "fix-forms" }, "Correct the subject");
-  toggle.addEventListener("click", () => {
-    const open = forms.hidden;
-    forms.hidden = !open;
-    toggle.setAttribute("aria-expanded", String(open));
-    if (open) $("fix-move").focus();
-  });
-  forms.hidden = true;
-  box.replaceChildren(toggle, forms);
+  box.replaceChildren(disclosure("fix-toggle", "Correct the subject", forms, () => $("fix-move")), forms);
 }
 
 /** A session was saved (for ``who``, a pseudonym or null): offer to correct its subject. */

@@ -10,6 +10,7 @@
 
 import { $, app, facts } from "./state.js";
 import { httpUrl } from "./connection.js";
+import { disclosure, el } from "./dom.js";
 
 const ANGLES = [["ir", "Internal rotation"], ["er", "External rotation"]];
 const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
@@ -20,13 +21,6 @@ let sessionId = null;
 const cap = (word) => word.charAt(0).toUpperCase() + word.slice(1);
 const angleFields = () => facts.sides.flatMap((side) => ANGLES.map(([d]) => `${side}_${d}_deg`));
 const deg = (v) => `${Number(v)}°`;
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  node.append(...children);
-  return node;
-}
 
 /** One labelled input with its error line below (read out with the field: aria-describedby). */
 function field(name, label, attrs = {}, suffix = "") {
@@ -59,16 +53,7 @@ function build() {
     el("div", { id: "ref-done", hidden: "" }, el("p", { class: "ref-done-text" }, "Readings stored with this session:"),
       el("ul", { id: "ref-stored", class: "ref-stored", "aria-label": "Readings stored with this session" })));
   form.addEventListener("submit", (ev) => { ev.preventDefault(); store(); });
-  const toggle = el("button", { type: "button", id: "ref-toggle", "aria-expanded": "false",
-    "aria-controls": "ref-form" }, "Add your instrument's readings");
-  toggle.addEventListener("click", () => {
-    const open = form.hidden;
-    form.hidden = !open;
-    toggle.setAttribute("aria-expanded", String(open));
-    if (open) $("ref-instrument").focus();
-  });
-  form.hidden = true;
-  box.replaceChildren(toggle, form);
+  box.replaceChildren(disclosure("ref-toggle", "Add your instrument's readings", form, () => $("ref-instrument")), form);
 }
 
 function clearErrors() {
