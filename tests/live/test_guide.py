@@ -863,3 +863,41 @@ def test_a_slow_machine_replaying_fast_finds_the_same_trials(demo_walk, monkeypa
         return [[t["peak_deg"] for t in s["trials"]] for s in messages[-1]["state"]["steps"]]
 
     assert step_peaks(slow_messages) == step_peaks(demo_walk[1])
+
+
+@pytest.mark.parametrize("sees_sleep", [True, False], ids=["awake-clock", "monotonic-only"])
+def test_a_hold_that_straddles_a_sleep_of_the_computer_is_not_counted(sees_sleep):
+    """Sat at rest, turned the right foot in to 35 deg and held it 0.6 s; the laptop slept 10 min; it woke with
+    the person sitting exactly as before, who held 0.6 s more and came back. ``time.monotonic()`` stops during a
+    suspend: the frames either side of the sleep were a frame apart, and the 1.2 s counted as one held turn.
+    Timed by the clock that sees the sleep (as the browser camera's pictures are, ``routes/camera.py``), the
+    two frames are 10 min apart: the turn is not counted, and the line says to keep the computer awake."""
+    from hiprom.clock import AwakeClock
+
+    fps, asleep_at_s, slept_s = 30.0, 9.0, 600.0
+    t = np.arange(0.0, 16.0, 1 / fps)
+    angles = np.zeros((t.size, 2))
+    angles[:, SIDES.index("right")] = 35.0 * (np.clip((t - 8.0) / 0.4, 0, 1) - np.clip((t - 9.6) / 0.4, 0, 1))
+    rec = seated_recording(angles, fps=fps, image_noise_px=0.6, world_noise_m=0.002, seed=5)
+    now = {"mono": 0.0, "ref": 0.0}
+    clock = AwakeClock(lambda: now["mono"], (lambda: now["ref"]) if sees_sleep else (lambda: now["mono"]))
+    proc = LiveProcessor("synthetic")
+    proc.command("start")
+    for i in range(rec.n_frames):
+        now["mono"] = float(t[i])
+        now["ref"] = float(t[i]) + (slept_s if t[i] > asleep_at_s else 0.0)
+        sleeps = clock.sleeps
+        t_ms = clock.now_ms()
+        if clock.sleeps > sleeps:
+            proc.guide.pictures_stopped_by("asleep")
+        proc.process(t_ms, rec.image[i], rec.world[i], rec.size_wh, 1)
+    proc.stream_ended()
+    guide = proc.guide
+    assert guide.phase == "trial", guide.phase
+    trials = [(tr.valid, round(tr.peak_deg)) for tr in guide.steps[0].trials]
+    if not sees_sleep:  # what the old clock did: a turn held 0.6 s + 0.6 s across the sleep counted
+        assert trials == [(True, 35)], trials
+        return
+    assert trials == [(False, 35)], trials
+    assert guide.state()["last_trial"] == (
+        "\u2717 not counted: keep the computer awake while you turn (it went to sleep, so the pictures stopped)")

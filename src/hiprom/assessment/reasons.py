@@ -79,10 +79,12 @@ PICTURES_STOPPED_ADVICE: dict[str, str] = {
     "camera_stalled": "check the camera's cable, and that no other program uses the camera (it stopped sending "
                       "pictures)",
     "source_stalled": "turn again once the pictures come back (the server's video stopped sending them)",
+    "asleep": "keep the computer awake while you turn (it went to sleep, so the pictures stopped)",
 }
 """What to do about ``no_pictures_at_peak`` when it is known why the pictures stopped: the page said its tab
 was hidden, or that its camera sent none (``muted``); or the server's own source stalled, which no page
-involves: its camera (``camera_stalled``), or its video, picture folder or recording (``source_stalled``).
+involves: its camera (``camera_stalled``), or its video, picture folder or recording (``source_stalled``); or
+the computer the server runs on slept between two pictures (``asleep``: :class:`hiprom.clock.AwakeClock`).
 Unsaid by a page, :data:`REASON_ADVICE`'s (the tab hidden)."""
 
 
@@ -98,7 +100,7 @@ def reason_advice(codes: Iterable[str], pictures_stopped: str | None = None) -> 
     """What to do about the codes, each piece of advice once: ``"keep both hips on the seat"``; ``""`` if none.
 
     ``pictures_stopped``: why the pictures last stopped, when known (``"hidden"``, ``"muted"``,
-    ``"camera_stalled"``, ``"source_stalled"``: :data:`PICTURES_STOPPED_ADVICE`), for ``no_pictures_at_peak``."""
+    ``"camera_stalled"``, ``"source_stalled"``, ``"asleep"``: :data:`PICTURES_STOPPED_ADVICE`), for ``no_pictures_at_peak``."""
     def advice(code: str) -> str | None:
         if code == "no_pictures_at_peak" and pictures_stopped in PICTURES_STOPPED_ADVICE:
             return PICTURES_STOPPED_ADVICE[pictures_stopped]

@@ -1,4 +1,4 @@
-"""Frames of a live camera, timed by a monotonic clock."""
+"""Frames of a live camera, timed by a monotonic clock that goes on while the computer sleeps."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import cv2
 
 from hiprom.capture._opencv import OpenCVSource, opencv_silent
 from hiprom.capture.base import Frame
+from hiprom.clock import AwakeClock
 from hiprom.errors import SourceError
 
 DEFAULT_FPS = 30.0
@@ -30,11 +31,13 @@ class CameraSource(OpenCVSource):
 
     ``t_ms`` is a monotonic clock in milliseconds since the first frame
     (time of grabbing), so it is strictly increasing even if the driver's
-    timestamps are missing or jump.
+    timestamps are missing or jump; a sleep of the computer between two frames
+    puts them that far apart (:class:`~hiprom.clock.AwakeClock`).
 
     Args:
         index: OpenCV camera index (0 is usually the built-in camera).
         duration_s: stop after this many seconds; ``None`` runs until closed.
+        clock: what times the frames (a new ``AwakeClock`` when None).
 
     Raises:
         SourceError: the camera cannot be opened or gives no picture.
@@ -42,7 +45,7 @@ class CameraSource(OpenCVSource):
 
     is_live = True
 
-    def __init__(self, index: int, duration_s: float | None = None) -> None:
+    def __init__(self, index: int, duration_s: float | None = None, clock: AwakeClock | None = None) -> None:
         if index < 0:
             raise SourceError(f"camera index must be 0 or more, but got {index}")
         if duration_s is not None and not (math.isfinite(duration_s) and duration_s > 0):
@@ -52,7 +55,8 @@ class CameraSource(OpenCVSource):
         self.name = f"camera {self.index}"
         self.duration_s = duration_s
         self.n_frames = None
-        self._t0_ns: int | None = None
+        self._clock = clock if clock is not None else AwakeClock()
+        self._t0_ms: float | None = None
         with opencv_silent():
             cap = cv2.VideoCapture(self.index)
             opened = cap.isOpened()
@@ -77,12 +81,12 @@ class CameraSource(OpenCVSource):
 
     def _grab(self) -> Frame | None:
         bgr = self._read_bgr()
-        now_ns = time.monotonic_ns()
+        now_ms = self._clock.now_ms()
         if bgr is None:
             return None
-        if self._t0_ns is None:
-            self._t0_ns = now_ns
-        t_ms = (now_ns - self._t0_ns) / 1e6
+        if self._t0_ms is None:
+            self._t0_ms = now_ms
+        t_ms = now_ms - self._t0_ms
         if self._last_t_ms is not None and t_ms <= self._last_t_ms:
             t_ms = self._last_t_ms + 1e-3
         return self._frame(bgr, t_ms)

@@ -34,6 +34,7 @@ import numpy as np
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
+from hiprom.clock import AwakeClock
 from hiprom.errors import HipromError
 from hiprom.live.exercise import ExerciseError, LiveExercise, camera_exercise
 from hiprom.live.messages import (
@@ -121,6 +122,7 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
     commands: list[str | ExerciseCommand | Paused] = []
     wake = asyncio.Event()
     counts = {"received": 0, "dropped": 0}
+    clock = AwakeClock()  # a sleep of this computer between two pictures puts them that far apart
 
     live = app_state.live
 
@@ -156,6 +158,8 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
             return encode(status_message(shown[0], proc.guide.state(), SOURCE, proc.exercise_state()))
         t_ms = max(frame["t_ms"], last_t[0] + 1.0)
         last_t[0] = t_ms
+        if frame["slept"]:  # a turn under way is not counted, with what to do: keep the computer awake
+            proc.guide.pictures_stopped_by("asleep")
         image, world, n_people = proc.pose(rgb, t_ms)
         h, w = rgb.shape[:2]
         reading = proc.process(t_ms, image, world, (w, h), n_people)
@@ -198,8 +202,11 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
                 counts["received"] += 1
                 if latest:
                     counts["dropped"] += 1
+                sleeps = clock.sleeps
+                t_ms = clock.now_ms()
+                slept = clock.sleeps > sleeps or bool(latest.get("slept"))  # a dropped picture's news is kept
                 latest.clear()
-                latest.update(data=data, t_ms=time.monotonic() * 1000.0, unix_ms=time.time() * 1000.0)
+                latest.update(data=data, t_ms=t_ms, unix_ms=time.time() * 1000.0, slept=slept)
                 wake.set()
             elif message.get("text"):
                 action = parse_command(message["text"]) or parse_exercise(message["text"]) or parse_paused(message["text"])
