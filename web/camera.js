@@ -1,19 +1,24 @@
 /* This device's camera: getUserMedia, JPEG pictures sent to /ws/camera at most SEND_FPS a second.
  *
  * While this mode is chosen the server's own feed is closed. A camera that
- * cannot be used (none, permission refused, unplugged) is shown over the
- * picture with what to do, and stays there until the user acts. */
+ * cannot be used (none, permission refused) is shown over the picture with
+ * what to do, and stays there until the user acts. A camera that stops while
+ * connected (unplugged, taken by another program) is shown the same way, but
+ * the connection, and with it a test under way, stays: the camera is asked for
+ * again every REGAIN_MS, and measuring goes on where the test was once it is back. */
 
 import { app, ui } from "./state.js";
 import { closeSocket, openSocket, send, wsUrl } from "./connection.js";
 import { setStatus } from "./status.js";
-import { say } from "./speech.js";
+import { say, sayWhereItIs } from "./speech.js";
 import { exerciseReconnected } from "./exercises.js";
 
 const SEND_FPS = 15;            // pictures per second sent at most
 // Pictures are sent with their shorter side at most 480 px: the size hiprom's accuracy is validated at
 // (docs/accuracy.md). A 1280x720 camera is sent at 853x480, not squeezed to 640x360.
 const SEND_SHORT_SIDE = 480;
+const REGAIN_MS = 2000;         // a camera that stopped is asked for again this often (the server camera's retry)
+const CONSTRAINTS = { video: { width: { ideal: 640 }, height: { ideal: 480 } }, audio: false };
 
 /** What went wrong, what to do: by the browser's error name. */
 const PROBLEMS = {
@@ -35,7 +40,7 @@ const PROBLEMS = {
   lost: {
     code: "camera_lost",
     title: "The camera stopped",
-    text: "It was unplugged, switched off or taken by another program. Plug it back in or close that program, then press Try again. Or use the server camera.",
+    text: "It was unplugged, switched off or taken by another program. Plug it back in or close that program: measuring goes on by itself once it is back, the test where it was (or press Try again). Or use the server camera.",
   },
   api: {
     code: "no_camera_api",
@@ -51,16 +56,21 @@ function kindOf(err) {
   return "none";
 }
 
-/** Show a camera problem over the picture and in the status line; it stays until the user acts. */
-function showProblem(kind, err) {
-  const p = PROBLEMS[kind];
-  stopBrowserCamera();
-  closeSocket();
+/** Show a camera problem over the picture (what it is, what to do). */
+function showOverlay(p) {
   app.cameraError = p.code;
   ui.cameraErrorTitle.textContent = p.title;
   ui.cameraErrorText.textContent = p.text;
   ui.cameraError.hidden = false;
   ui.caption.textContent = "this device's camera: not available";
+}
+
+/** Show a camera problem over the picture and in the status line; it stays until the user acts. */
+function showProblem(kind, err) {
+  const p = PROBLEMS[kind];
+  stopBrowserCamera();
+  closeSocket();
+  showOverlay(p);
   setStatus({ level: "error", code: p.code, text: `${p.title}.`, detail: err ? `${err.name || ""} ${err.message || ""}`.trim() : "", blocking: true });
   say(`${p.title}.`);
   ui.cameraRetry.focus();
@@ -69,18 +79,71 @@ function showProblem(kind, err) {
 export function clearProblem() {
   app.cameraError = null;
   ui.cameraError.hidden = true;
+  app.cameraLost = false;
+  if (app.regainTimer) { clearTimeout(app.regainTimer); app.regainTimer = null; }
+}
+
+function stopTracks() {
+  if (app.stream) {
+    for (const t of app.stream.getTracks()) { t.onended = t.onmute = t.onunmute = null; t.stop(); }
+    app.cameraMuted = false;
+    app.stream = null;
+  }
+  ui.video.srcObject = null;
 }
 
 export function stopBrowserCamera() {
   if (app.sendTimer) { clearInterval(app.sendTimer); app.sendTimer = null; }
-  if (app.stream) {
-    for (const t of app.stream.getTracks()) { t.onended = t.onmute = t.onunmute = null; t.stop(); }
-    app.cameraMuted = false;
-    app.paused = null;
-    app.stream = null;
-  }
-  ui.video.srcObject = null;
+  app.paused = null;
+  stopTracks();
   ui.video.hidden = true;
+}
+
+/** The camera stopped while connected (its track ended: unplugged, taken by another program): shown over the
+ * picture and said; no picture is sent, the server is told why, and the connection, with the test under way,
+ * stays. Before, the connection was closed with it: the test went back to its start unsaid, after Try again. */
+function cameraLost() {
+  if (app.mode !== "browser" || app.cameraLost) return;
+  if (!app.ws) { showProblem("lost"); return; }
+  app.cameraLost = true;
+  stopTracks();
+  showOverlay(PROBLEMS.lost);
+  pause();
+  app.regainTimer = setTimeout(regainCamera, REGAIN_MS);
+}
+
+/** Ask for the camera again (every REGAIN_MS while it is lost, or at Try again); once it is back, pictures
+ * are sent on the same connection and the guide says where the test is. */
+export async function regainCamera() {
+  if (app.regainTimer) { clearTimeout(app.regainTimer); app.regainTimer = null; }
+  if (!app.cameraLost || app.regaining) return;
+  app.regaining = true;
+  let stream = null;
+  try { stream = await navigator.mediaDevices.getUserMedia(CONSTRAINTS); } catch (e) { stream = null; }
+  app.regaining = false;
+  if (!app.cameraLost || app.mode !== "browser") { if (stream) for (const t of stream.getTracks()) t.stop(); return; }
+  if (!stream) { app.regainTimer = setTimeout(regainCamera, REGAIN_MS); return; }
+  app.stream = stream;
+  watchTrack(stream.getVideoTracks()[0]);
+  ui.video.srcObject = stream;
+  await ui.video.play().catch(() => {});
+  clearProblem();
+  ui.caption.textContent = "this device's camera";
+  pause(); // "The camera is back." and where the test is
+}
+
+function watchTrack(track) {
+  if (!track) return;
+  track.onended = () => { if (app.mode === "browser") cameraLost(); };
+  track.onmute = () => { app.cameraMuted = true; pause(); };
+  track.onunmute = () => { app.cameraMuted = false; };
+}
+
+/** Whether the camera's track has ended: a track stopped by the browser or the system may end without its
+ * "ended" event (the pictures then sent were black, measured as "Nobody in view"). */
+function trackEnded() {
+  const track = app.stream && app.stream.getVideoTracks()[0];
+  return Boolean(track && track.readyState === "ended");
 }
 
 /** Why no picture can be sent now (this tab hidden: the browser slows its timers to one a second and
@@ -88,17 +151,24 @@ export function stopBrowserCamera() {
  * covered), as the status the page shows; null when pictures can be sent. */
 const PAUSES = {
   hidden: { level: "warn", code: "paused_hidden", text: "Measuring paused while this tab is hidden: come back to it to go on." },
+  lost: { level: "error", code: "camera_lost", text: "The camera stopped: plug it back in, or close the program that took it. The test goes on once it is back.", blocking: true },
   muted: { level: "warn", code: "camera_muted", text: "The camera sends no pictures: close any other program that uses it, or open its cover." },
 };
+/** Said as pictures go again after each pause, before where the guided test is. */
+const RESUMED = { hidden: "Measuring again.", lost: "The camera is back.", muted: "The camera sends pictures again." };
 
 function pause() {
-  const why = document.hidden ? "hidden" : app.cameraMuted ? "muted" : null;
+  const why = app.cameraLost ? "lost" : document.hidden ? "hidden" : app.cameraMuted ? "muted" : null;
   if (why !== app.paused) {
+    const was = app.paused;
     app.paused = why;
     if (why) {
       setStatus(PAUSES[why]);
       say(PAUSES[why].text);
       send({ type: "paused", why }); // a turn the pause cost then says this cause, not the other
+    } else if (was) {
+      setStatus({ level: "info", code: "resumed", text: RESUMED[was] });
+      sayWhereItIs(RESUMED[was], app.state); // the person heard nothing meanwhile
     }
   }
   return why;
@@ -126,18 +196,13 @@ export async function startBrowserMode() {
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { showProblem("api"); return; }
     setStatus({ level: "info", code: "asking", text: "Asking for the camera…" });
     try {
-      app.stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 480 } }, audio: false });
+      app.stream = await navigator.mediaDevices.getUserMedia(CONSTRAINTS);
     } catch (e) {
       if (app.mode === "browser") showProblem(kindOf(e), e);
       return;
     }
     if (app.mode !== "browser") { stopBrowserCamera(); return; } // switched back while asking
-    const track = app.stream.getVideoTracks()[0];
-    if (track) {
-      track.onended = () => { if (app.mode === "browser") showProblem("lost"); };
-      track.onmute = () => { app.cameraMuted = true; pause(); };
-      track.onunmute = () => { app.cameraMuted = false; };
-    }
+    watchTrack(app.stream.getVideoTracks()[0]);
   }
   ui.video.srcObject = app.stream;
   ui.video.hidden = false;
@@ -148,7 +213,8 @@ export async function startBrowserMode() {
     exerciseReconnected(); // a counted exercise the lost connection stopped goes on
     if (app.sendTimer) clearInterval(app.sendTimer);
     app.sendTimer = setInterval(() => {
-      if (ws.readyState !== WebSocket.OPEN || !ui.video.videoWidth || pause()) return;
+      if (trackEnded()) cameraLost();
+      if (ws.readyState !== WebSocket.OPEN || pause() || !ui.video.videoWidth) return;
       const now = performance.now();
       if (app.inFlight >= 2 && now - app.lastReplyAt < 1500) return; // the server is busy: skip this picture
       if (now - app.lastReplyAt >= 1500) app.inFlight = 0;

@@ -17,7 +17,7 @@ import { drawSkeleton, fitCanvas } from "./skeleton.js";
 import { fitPreview, setMirror, setSource } from "./preview.js";
 import { guideConnectionLost, unsavedShown, updateGuide, wouldLoseTest } from "./guide.js";
 import { exerciseConnectionLost, exerciseRefused, exercisedSides, updateExercise } from "./exercises.js";
-import { clearProblem, frameAnswered, pauseStatus, startBrowserMode, stopBrowserCamera } from "./camera.js";
+import { clearProblem, frameAnswered, pauseStatus, regainCamera, startBrowserMode, stopBrowserCamera } from "./camera.js";
 import { bindInput } from "./keys.js";
 import { offerPaper } from "./records.js";
 
@@ -49,7 +49,7 @@ function onMessage(msg) {
     ].filter(Boolean).join(" · "));
     document.body.dataset.frames = String((Number(document.body.dataset.frames) || 0) + 1);
   } else {
-    setStatus(msg.status);
+    setStatus(app.cameraLost ? pauseStatus() : msg.status); // a command's answer keeps "The camera stopped"
     if (msg.sides === null && performance.now() - app.lastFrameAt > 1500) clearLive();
   }
   if (msg.state) updateGuide(msg.state, msg.exercise);
@@ -94,7 +94,8 @@ setHandlers({
   reconnect: () => { if (unsavedShown()) app.showingLast = true; start(); },
 });
 bindInput({ setMode });
-ui.cameraRetry.addEventListener("click", () => setMode("browser"));
+// A camera that stopped while connected is asked for again on the same connection: the test under way goes on.
+ui.cameraRetry.addEventListener("click", () => (app.cameraLost ? regainCamera() : setMode("browser")));
 ui.cameraServer.addEventListener("click", () => setMode("server"));
 // A reload (F5, a pull-down on a tablet) mid-test took the person back to "Press Start test" unasked: the
 // browser asks first ("Leave site?"), as for any form not sent.

@@ -72,6 +72,21 @@ export function say(text, interrupt = true) {
   } catch (e) { /* speech is a help, never a reason to stop */ }
 }
 
+/** What the guide asks for now, as said when its phase or step began ("" when no test is under way). */
+function guideWords(state) {
+  if (!state) return "";
+  if (state.phase === "setup") return "Camera set-up. Sit facing the camera, knees and feet in the picture.";
+  if (state.phase === "calibrate") return "Sit still, shins straight down, for the calibration.";
+  if (state.phase === "results") return state.results ? "Test finished. Your results are on the screen." : state.prompt;
+  return state.phase === "idle" ? "" : state.prompt;
+}
+
+/** Say ``lead`` and where the guided test is: the person was away (the tab hidden, the camera gone, the server
+ * silent) and heard nothing meanwhile; coming back, nothing told them what the guide now asked for. */
+export function sayWhereItIs(lead, state) {
+  say([lead, guideWords(state)].filter(Boolean).join(" "));
+}
+
 /** The trials closed since ``prev``, oldest first: every one, even when a slow page missed the
  * messages in between (the server drops a slow client's oldest). */
 function closedSince(prev, state) {
@@ -94,16 +109,12 @@ export function speakGuide(prev, state, exercise = null) {
   if (changed) {
     lastCount = null;
     lastRun = state.countdown_run;
-    if (state.phase === "results") {
-      say(state.results ? "Test finished. Your results are on the screen." : state.prompt, !closed);
-    } else if (state.phase === "setup") {
-      say("Camera set-up. Sit facing the camera, knees and feet in the picture.");
-      lastHintAt = performance.now();
-    } else if (state.phase === "calibrate") {
-      say("Sit still, shins straight down, for the calibration.");
+    if (state.phase === "setup") lastHintAt = performance.now();
+    if (["setup", "calibrate"].includes(state.phase)) {
+      say(guideWords(state));
     } else if (state.phase !== "idle" || (prev && prev.phase !== "idle" && !(exercise && exercise.active))) {
       // Not the idle guide's "Press Start test" when an exercise takes over: it cut the exercise's first words.
-      say(state.prompt, !closed);
+      say(guideWords(state) || state.prompt, !closed);
     }
     return;
   }

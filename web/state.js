@@ -72,8 +72,12 @@ export const app = {
   stream: null,
   sendTimer: null,
   inFlight: 0,
-  paused: null, // why no picture is sent now (camera.js: "hidden", "muted"), or null
+  paused: null, // why no picture is sent now (camera.js: "hidden", "lost", "muted"), or null
   cameraMuted: false,
+  /** This device's camera stopped while connected (camera.js): asked for again until it is back. */
+  cameraLost: false,
+  regainTimer: null,
+  regaining: false,
   lastReplyAt: 0,
   info: { records: false },
   /** The newest finished test ({results, steps}), kept until a newer one finishes. */

@@ -275,7 +275,11 @@ MUTED_LINE = ("keep the camera free while you turn (the camera stopped sending p
               "or it was covered)")
 
 
-@pytest.mark.parametrize(("why", "line"), [(None, HIDDEN_LINE), ("hidden", HIDDEN_LINE), ("muted", MUTED_LINE)])
+LOST_LINE = "keep the camera plugged in and free while you turn (it stopped: unplugged, or taken by another program)"
+
+
+@pytest.mark.parametrize(("why", "line"), [(None, HIDDEN_LINE), ("hidden", HIDDEN_LINE), ("muted", MUTED_LINE),
+                                           ("lost", LOST_LINE)])
 def test_a_turn_the_pictures_stopped_in_says_why_they_stopped(why, line):
     """The camera stopped sending pictures (the tab on screen) was told "keep this page on screen while you
     turn", the advice for a hidden tab: now the page says which (web/camera.js), and the line says that."""

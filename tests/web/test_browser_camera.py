@@ -196,13 +196,16 @@ def test_a_hidden_tab_or_a_camera_taken_away_pauses_the_pictures_and_says_so(
     y4m = write_sized_y4m(footage_dir / "rendered" / "gt01.mp4", tmp_path / "still.y4m", (640, 480))
     with serve_in_thread(ServerSettings(start_source=False, db=str(tmp_path / "r.db"))) as url:
         context, page, pictures = open_browser_camera(launch, y4m, url)
+        page.locator("body").press("Space")  # a guided test under way: coming back, the guide says where it is
+        page.wait_for_selector("#guide[data-phase='setup']", timeout=30_000)
         frames = "Number(document.body.dataset.frames)"
-        for pause, code, words, why in (
+        for pause, code, words, why, back in (
             ("Object.defineProperty(document, 'hidden', {value: true, configurable: true})",
-             "paused_hidden", "Measuring paused while this tab is hidden: come back to it to go on.", "hidden"),
+             "paused_hidden", "Measuring paused while this tab is hidden: come back to it to go on.", "hidden",
+             "Measuring again."),
             ("document.getElementById('local-video').srcObject.getVideoTracks()[0].dispatchEvent(new Event('mute'))",
              "camera_muted", "The camera sends no pictures: close any other program that uses it, or open its cover.",
-             "muted"),
+             "muted", "The camera sends pictures again."),
         ):
             page.evaluate(pause)
             page.wait_for_function(f"() => document.getElementById('status').dataset.code === '{code}'", timeout=15_000)
@@ -216,6 +219,75 @@ def test_a_hidden_tab_or_a_camera_taken_away_pauses_the_pictures_and_says_so(
             page.evaluate("delete document.hidden; document.getElementById('local-video').srcObject"
                           ".getVideoTracks()[0].dispatchEvent(new Event('unmute'))")
             page.wait_for_function(f"() => {frames} > {held} + 5", timeout=30_000)  # going on
+            # Said as it goes on, with where the test is. Before, nothing: the person who came back heard nothing
+            # of what the guide now asked for.
+            resumed = page.evaluate("(back) => window.hiprom.spoken.map((s) => s.text).filter((t) => t.startsWith(back))",
+                                    back)
+            assert len(resumed) == 1 and re.fullmatch(re.escape(back) + WHERE, resumed[0]), resumed
+        context.close()
+
+
+WHERE = r" (Camera set-up\. Sit facing the camera|Sit still, shins straight down|Right leg: turn your foot).*"
+"""The words of where the guided test is, as the page says them when the person comes back to it (spoken form)."""
+
+# This device's camera refuses to start again while ``window.__cameraTaken`` (another program has it), as Chrome
+# says then; ``window.__refused`` counts the refusals.
+CAMERA_TAKEN = """
+const gum = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+window.__cameraTaken = false;
+window.__refused = 0;
+navigator.mediaDevices.getUserMedia = (c) => {
+  if (!window.__cameraTaken) return gum(c);
+  window.__refused += 1;
+  return Promise.reject(new DOMException("Could not start video source", "NotReadableError"));
+};
+"""
+
+
+def test_a_camera_that_stops_mid_test_is_said_and_the_test_goes_on_once_it_is_back(
+        launch, footage_dir, model_path, monkeypatch, tmp_path):
+    """The camera taken by another program mid-test (its track ended, as ``track.stop()`` ends it: no "ended"
+    event). Before, the page went on sending the ended track's black pictures, measured as "Nobody in view"
+    ("Right leg not visible: keep knee and foot in the picture"); on an "ended" event it closed its
+    connection, and the test under way was gone, unsaid, once Try again was pressed. Now the status line and
+    the picture say the camera stopped, nothing is sent, the connection stays; once the camera can be had
+    again it is taken by itself and the guide says where the test is."""
+    monkeypatch.setenv("HIPROM_MODEL_DIR", str(model_path.parent))
+    y4m = write_sized_y4m(footage_dir / "rendered" / "gt01.mp4", tmp_path / "still.y4m", (640, 480))
+    with serve_in_thread(ServerSettings(start_source=False, db=str(tmp_path / "r.db"))) as url:
+        context, page, pictures = open_browser_camera(launch, y4m, url, CAMERA_TAKEN)
+        page.locator("body").press("Space")
+        page.wait_for_selector("#guide[data-phase='setup']", timeout=30_000)
+        app = "import('/static/state.js').then((m) => m.app)"
+        page.evaluate(f"{app}.then((app) => {{ app.ws.__first = true; }})")
+        watch(page, "stopped", "document.getElementById('status').dataset.code === 'camera_lost'",
+              "[document.getElementById('camera-error').hidden, document.getElementById('status-text').textContent]")
+        page.evaluate("window.__cameraTaken = true;"
+                      " document.getElementById('local-video').srcObject.getVideoTracks()[0].stop()")
+        assert seen(page, "stopped") == [False, "The camera stopped: plug it back in, or close the program that took"
+                                         " it. The test goes on once it is back."]
+        assert page.locator("#camera-error-title").inner_text() == "The camera stopped"
+        pictures.wait_said(page, {"type": "paused", "why": "lost"})  # a turn it cut says this cause
+        pictures.all_answered(page)
+        page.wait_for_function("() => window.__refused >= 2", timeout=30_000)  # asked for again, and again
+        sent = pictures.sent(page)
+        assert page.locator("#camera-error").is_visible() and pictures.sent(page) == sent  # nothing sent meanwhile
+        assert page.locator("#guide").get_attribute("data-phase") != "idle"
+        spoken = page.evaluate("window.hiprom.spoken.map((s) => s.text)")
+        assert spoken[-1].startswith("The camera stopped: plug it back in"), spoken
+
+        page.evaluate("window.__cameraTaken = false")  # the other program let it go
+        page.wait_for_function("() => window.hiprom.spoken.some((s) => s.text.startsWith('The camera is back.'))",
+                               timeout=30_000)
+        deadline = time.monotonic() + 30.0
+        while pictures.sent(page) <= sent + 5:  # sending again
+            assert time.monotonic() < deadline, f"{pictures.sent(page)} pictures sent, {sent} before the camera stopped"
+            page.wait_for_timeout(100)
+        assert page.locator("#camera-error").is_hidden()
+        assert page.evaluate(f"{app}.then((app) => app.ws.__first === true)")  # the same connection: the same test
+        assert page.locator("#guide").get_attribute("data-phase") != "idle"
+        (back,) = page.evaluate("window.hiprom.spoken.map((s) => s.text).filter((t) => t.startsWith('The camera is'))")
+        assert re.fullmatch(re.escape("The camera is back.") + WHERE, back), back
         context.close()
 
 

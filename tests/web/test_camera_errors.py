@@ -21,8 +21,10 @@ def demo_url(tmp_path_factory):
         yield url
 
 
-def open_device_mode(browser, url):
+def open_device_mode(browser, url, init_script: str = ""):
     context = browser.new_context(viewport={"width": 1366, "height": 768})
+    if init_script:
+        context.add_init_script(init_script)
     page = context.new_page()
     page.goto(url + "/")
     page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
@@ -64,16 +66,30 @@ def test_a_camera_error_stays_on_screen_with_what_to_do(launch, demo_url, args, 
     context.close()
 
 
+# The camera cannot be had once ``window.__unplugged``, as Chrome says then; ``window.__refused`` counts the refusals.
+UNPLUGGED = """
+const gum = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+window.__unplugged = false;
+window.__refused = 0;
+navigator.mediaDevices.getUserMedia = (c) => {
+  if (!window.__unplugged) return gum(c);
+  window.__refused += 1;
+  return Promise.reject(new DOMException("Requested device not found", "NotFoundError"));
+};
+"""
+
+
 @pytest.mark.footage
 def test_an_unplugged_camera_stays_explained(launch, demo_url, footage_dir, tmp_path):
     y4m = write_y4m(footage_dir / "rendered" / "gt01.mp4", tmp_path / "gt01.y4m", max_frames=30)
     browser = launch("--use-fake-device-for-media-stream", FAKE_UI, f"--use-file-for-fake-video-capture={y4m}")
-    context, page = open_device_mode(browser, demo_url)
+    context, page = open_device_mode(browser, demo_url, UNPLUGGED)
     page.wait_for_function("() => document.getElementById('local-video').videoWidth > 0", timeout=30_000)
     assert page.locator("#mjpeg").is_hidden()
-    # What the browser does when the camera is unplugged: its track ends.
-    page.evaluate("document.getElementById('local-video').srcObject.getVideoTracks()[0].dispatchEvent(new Event('ended'))")
-    page.wait_for_timeout(5000)
+    # What the browser does when the camera is unplugged: its track ends, and the camera cannot be had again.
+    page.evaluate("window.__unplugged = true;"
+                  " document.getElementById('local-video').srcObject.getVideoTracks()[0].dispatchEvent(new Event('ended'))")
+    page.wait_for_function("() => window.__refused >= 2", timeout=30_000)  # asked for again (every 2 s), in vain
     assert page.locator("#camera-error").is_visible()
     assert page.locator("#camera-error-title").inner_text() == "The camera stopped"
     assert "Plug it back in" in page.locator("#camera-error-text").inner_text()

@@ -76,13 +76,15 @@ PICTURES_STOPPED_ADVICE: dict[str, str] = {
     "hidden": REASON_ADVICE["no_pictures_at_peak"],
     "muted": "keep the camera free while you turn (the camera stopped sending pictures: another program took it, "
              "or it was covered)",
+    "lost": "keep the camera plugged in and free while you turn (it stopped: unplugged, or taken by another "
+            "program)",
     "camera_stalled": "check the camera's cable, and that no other program uses the camera (it stopped sending "
                       "pictures)",
     "source_stalled": "turn again once the pictures come back (the server's video stopped sending them)",
     "asleep": "keep the computer awake while you turn (it went to sleep, so the pictures stopped)",
 }
 """What to do about ``no_pictures_at_peak`` when it is known why the pictures stopped: the page said its tab
-was hidden, or that its camera sent none (``muted``); or the server's own source stalled, which no page
+was hidden, that its camera sent none (``muted``), or that its camera stopped (``lost``); or the server's own source stalled, which no page
 involves: its camera (``camera_stalled``), or its video, picture folder or recording (``source_stalled``); or
 the computer the server runs on slept between two pictures (``asleep``: :class:`hiprom.clock.AwakeClock`).
 Unsaid by a page, :data:`REASON_ADVICE`'s (the tab hidden)."""

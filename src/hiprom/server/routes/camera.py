@@ -10,7 +10,7 @@ Protocol of ``/ws/camera`` (``?mirrored=1`` when the pictures are flipped):
   "side": side}`` (``"reps": [...]``: those counted before the connection
   dropped, to go on from) and ``{"type": "exercise", "action": "stop"}`` (a counted
   exercise, as ``/api/exercise`` is on the server's source; one it cannot
-  count gets an ``exercise_refused`` status) and ``{"type": "paused", "why": "hidden" | "muted"}``
+  count gets an ``exercise_refused`` status) and ``{"type": "paused", "why": "hidden" | "muted" | "lost"}``
   (the page stopped sending pictures: its tab hidden, or its camera sending none; a trial the
   pause cost then says which);
 - server -> client, text: the same JSON messages as ``/ws/live``, one per
