@@ -17,6 +17,8 @@ const SEND_FPS = 15;            // pictures per second sent at most
 // Pictures are sent with their shorter side at most 480 px: the size hiprom's accuracy is validated at
 // (docs/accuracy.md). A 1280x720 camera is sent at 853x480, not squeezed to 640x360.
 const SEND_SHORT_SIDE = 480;
+const SILENT_MS = 8000;         // pictures unanswered this long: the server is said not to answer (its slowest step,
+                                // the analysis at the end of a test, takes a second or two)
 const REGAIN_MS = 2000;         // a camera that stopped is asked for again this often (the server camera's retry)
 const CONSTRAINTS = { video: { width: { ideal: 640 }, height: { ideal: 480 } }, audio: false };
 
@@ -179,10 +181,28 @@ export function pauseStatus() {
   return app.mode === "browser" && app.paused ? PAUSES[app.paused] : null;
 }
 
-/** The server answered a picture: one fewer in flight. */
-export function frameAnswered() {
+/** The server answered a picture (``msg``): one fewer in flight; after a silence, said with where the test is. */
+export function frameAnswered(msg) {
   app.inFlight = Math.max(0, app.inFlight - 1);
   app.lastReplyAt = performance.now();
+  app.waitingSince = 0;
+  app.answeredHere = true;
+  if (app.serverSilent) {
+    app.serverSilent = false;
+    sayWhereItIs("Connection back.", msg.state);
+  }
+}
+
+const SILENT = { level: "warn", code: "no_answer", text: "The hiprom server does not answer (the network may be down): waiting for it…" };
+
+/** Pictures sent for SILENT_MS and none answered (the network down, the server's computer busy or asleep): said,
+ * once. The connection stays open meanwhile, and with it a test under way. Before, the page said nothing: the
+ * status line kept "Measuring both legs." over dials that no longer moved. */
+function checkSilence(now) {
+  if (!app.answeredHere || !app.waitingSince || now - app.waitingSince < SILENT_MS || app.serverSilent) return;
+  app.serverSilent = true;
+  setStatus(SILENT);
+  say(SILENT.text);
 }
 
 export async function startBrowserMode() {
@@ -210,12 +230,16 @@ export async function startBrowserMode() {
   const grab = document.createElement("canvas");
   openSocket(wsUrl("ws/camera"), (ws) => {
     app.inFlight = 0;
+    app.waitingSince = 0;
+    app.serverSilent = false;
+    app.answeredHere = false; // silence is told only once the server has answered here (not while its model loads)
     exerciseReconnected(); // a counted exercise the lost connection stopped goes on
     if (app.sendTimer) clearInterval(app.sendTimer);
     app.sendTimer = setInterval(() => {
       if (trackEnded()) cameraLost();
-      if (ws.readyState !== WebSocket.OPEN || pause() || !ui.video.videoWidth) return;
+      if (ws.readyState !== WebSocket.OPEN || pause() || !ui.video.videoWidth) { app.waitingSince = 0; return; }
       const now = performance.now();
+      checkSilence(now);
       if (app.inFlight >= 2 && now - app.lastReplyAt < 1500) return; // the server is busy: skip this picture
       if (now - app.lastReplyAt >= 1500) app.inFlight = 0;
       const vw = ui.video.videoWidth, vh = ui.video.videoHeight;
@@ -223,6 +247,7 @@ export async function startBrowserMode() {
       grab.width = Math.round(vw * s); grab.height = Math.round(vh * s);
       grab.getContext("2d").drawImage(ui.video, 0, 0, grab.width, grab.height);
       app.inFlight += 1;
+      if (!app.waitingSince) app.waitingSince = now;
       if (!app.lastReplyAt) app.lastReplyAt = now;
       grab.toBlob((blob) => { if (blob && ws.readyState === WebSocket.OPEN) ws.send(blob); }, "image/jpeg", 0.8);
     }, 1000 / SEND_FPS);

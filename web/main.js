@@ -27,7 +27,7 @@ function clearLive() {
 }
 
 function onMessage(msg) {
-  if (app.mode === "browser" && msg.type === "frame") frameAnswered();
+  if (app.mode === "browser" && msg.type === "frame") frameAnswered(msg);
   if (msg.source) setSource(msg.source);
   if (msg.type === "frame") {
     app.lastFrameAt = performance.now();

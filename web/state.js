@@ -79,6 +79,11 @@ export const app = {
   regainTimer: null,
   regaining: false,
   lastReplyAt: 0,
+  /** When the oldest picture not yet answered was sent (0: none waits), and whether the server is said to be
+   * silent (camera.js). */
+  waitingSince: 0,
+  serverSilent: false,
+  answeredHere: false,
   info: { records: false },
   /** The newest finished test ({results, steps}), kept until a newer one finishes. */
   last: null,

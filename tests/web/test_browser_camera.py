@@ -379,3 +379,38 @@ def test_a_lost_connection_says_the_test_stopped_and_the_exercise_goes_on_with_i
                                timeout=30_000)
         assert page.locator("#exercise-say").inner_text().startswith("2 of 20 done, 1 not counted.")
         context.close()
+
+
+def test_a_network_that_drops_mid_test_is_said_and_the_test_goes_on_when_it_is_back(
+        launch, footage_dir, model_path, monkeypatch, tmp_path):
+    """The network down mid-test (Chromium's own offline mode: the socket stays open, nothing goes through).
+    Before, the page said nothing: "Measuring both legs." stood over dials that no longer moved. Now, 8 s
+    without an answer are said, and once answers come again: "Connection back." with where the test is, on
+    the same connection (the test neither lost nor started again)."""
+    monkeypatch.setenv("HIPROM_MODEL_DIR", str(model_path.parent))
+    y4m = write_sized_y4m(footage_dir / "rendered" / "gt01.mp4", tmp_path / "still.y4m", (640, 480))
+    with serve_in_thread(ServerSettings(start_source=False, db=str(tmp_path / "r.db"))) as url:
+        context, page, pictures = open_browser_camera(launch, y4m, url)
+        page.locator("body").press("Space")
+        page.wait_for_selector("#guide[data-phase='setup']", timeout=30_000)
+        app = "import('/static/state.js').then((m) => m.app)"
+        page.evaluate(f"{app}.then((app) => {{ app.ws.__first = true; }})")
+        watch(page, "silent", "document.getElementById('status').dataset.code === 'no_answer'",
+              "document.getElementById('status-text').textContent")
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        conditions = {"latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+        cdp.send("Network.emulateNetworkConditions", {"offline": True, **conditions})
+        try:
+            said = seen(page, "silent")
+        finally:
+            cdp.send("Network.emulateNetworkConditions", {"offline": False, **conditions})
+        assert said == "The hiprom server does not answer (the network may be down): waiting for it…"
+        assert said.rstrip("…") in page.evaluate("window.hiprom.spoken.map((s) => s.text)")  # spoken without the "…"
+        page.wait_for_function("() => window.hiprom.spoken.some((s) => s.text.startsWith('Connection back.'))",
+                               timeout=30_000)
+        (back,) = page.evaluate("window.hiprom.spoken.map((s) => s.text).filter((t) => t.startsWith('Connection back'))")
+        assert re.fullmatch(re.escape("Connection back.") + WHERE, back), back
+        assert page.evaluate(f"{app}.then((app) => app.ws.__first === true)")  # the same connection: the same test
+        assert page.locator("#guide").get_attribute("data-phase") != "idle"
+        context.close()
