@@ -228,7 +228,7 @@ export async function startBrowserMode() {
   ui.video.hidden = false;
   await ui.video.play().catch(() => {});
   const grab = document.createElement("canvas");
-  openSocket(wsUrl("ws/camera"), (ws) => {
+  openSocket(wsUrl("ws/camera", { page: app.pageId }), (ws) => {
     app.inFlight = 0;
     app.waitingSince = 0;
     app.serverSilent = false;

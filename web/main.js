@@ -20,6 +20,7 @@ import { exerciseConnectionLost, exerciseRefused, exercisedSides, updateExercise
 import { clearProblem, frameAnswered, pauseStatus, regainCamera, startBrowserMode, stopBrowserCamera } from "./camera.js";
 import { bindInput } from "./keys.js";
 import { offerPaper } from "./records.js";
+import { sayWhereItIs } from "./speech.js";
 
 function clearLive() {
   for (const side of facts.sides) updateSide(side, null, "", null);
@@ -53,6 +54,8 @@ function onMessage(msg) {
     if (msg.sides === null && performance.now() - app.lastFrameAt > 1500) clearLive();
   }
   if (msg.state) updateGuide(msg.state, msg.exercise);
+  // The server kept this page's test across a dropped connection: said, with where it is (it was silent).
+  if (msg.status && msg.status.code === "test_resumed") sayWhereItIs("Connection back: the test goes on.", msg.state);
   updateExercise(msg.exercise || null);
   if (msg.status && msg.status.code === "exercise_refused") exerciseRefused(msg.status);
 }

@@ -94,6 +94,9 @@ export const app = {
   sessionId: null,
   /** The session "Test again" re-tests, until the test it started finishes (then ``last.retestOf``). */
   retestOf: null,
+  /** This page load's own id: a connection of this device's camera that drops mid-test is kept by the server
+   * for a while, and the page's next connection, naming it, takes the test up where it was. */
+  pageId: Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join(""),
   /** A guided test on this device's camera that a lost connection ended: "lost", then "said". */
   testLost: null,
   reportUrl: null,

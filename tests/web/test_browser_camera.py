@@ -313,8 +313,9 @@ def test_a_small_camera_is_advised_on_and_the_test_goes_on(launch, footage_dir, 
 
 def test_a_lost_connection_says_the_test_stopped_and_the_exercise_goes_on_with_its_reps(
         launch, footage_dir, model_path, monkeypatch, tmp_path):
-    # The connection dropped mid-test: the page went back to its start unsaid; mid-exercise: the page
-    # waited for ever and Done sent nothing.
+    # The connection dropped mid-test: the page went back to its start unsaid (now the server keeps the test for
+    # the page a while, and the page says when it did not); mid-exercise: the page waited for ever and Done sent
+    # nothing.
     monkeypatch.setenv("HIPROM_MODEL_DIR", str(model_path.parent))
     y4m = write_sized_y4m(footage_dir / "rendered" / "gt01.mp4", tmp_path / "still.y4m", (640, 480))
     with serve_in_thread(ServerSettings(start_source=False, db=str(tmp_path / "r.db"))) as url:
@@ -339,6 +340,18 @@ def test_a_lost_connection_says_the_test_stopped_and_the_exercise_goes_on_with_i
         page.evaluate("() => import('/static/state.js').then((m) => m.app.ws.close())")
         # While it reconnects the dials show no angle (they kept the last one, as if still measured).
         assert seen(page, "lost") == "–"
+        # The server kept the test for this page (its id): it goes on, said, where it was. Before, the drop ended
+        # it ("The connection was lost, which stopped the test").
+        page.wait_for_function("() => window.hiprom.spoken.some((s) => s.text.startsWith('Connection back: the test"
+                               " goes on.'))", timeout=30_000)
+        (back,) = page.evaluate("window.hiprom.spoken.map((s) => s.text).filter((t) => t.startsWith('Connection back:'))")
+        assert re.fullmatch(re.escape("Connection back: the test goes on.") + WHERE, back), back
+        assert page.locator("#guide").get_attribute("data-phase") != "idle"
+        assert "stopped the test" not in page.locator("#detail").inner_text()
+        # A server that no longer keeps it (restarted since, or the page away for longer than it waits): the
+        # page says the test stopped, not a silent return to the start.
+        page.evaluate("() => import('/static/state.js').then((m) => { m.app.pageId = 'a-page-it-never-saw';"
+                      " m.app.ws.close(); })")
         page.wait_for_function("() => /connection was lost, which stopped the test/.test("
                                "document.getElementById('detail').textContent)", timeout=15_000)
         assert page.locator("#guide").get_attribute("data-phase") == "idle"

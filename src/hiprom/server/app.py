@@ -31,6 +31,7 @@ from hiprom.server.errors import (
 from hiprom.server.files import PageFiles
 from hiprom.server.head import HeadAsGet
 from hiprom.server.limits import BodyLimit, ContainErrors
+from hiprom.server.parked import ParkedCameras
 from hiprom.server.routes import camera, guide, health, live, pages, results
 from hiprom.server.security import AccessGuard
 from hiprom.server.settings import ServerSettings
@@ -61,6 +62,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            app.state.parked_cameras.close_all()
             if app.state.engine is not None:
                 await asyncio.to_thread(app.state.engine.stop)
             if app.state.store is not None:
@@ -78,6 +80,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.state.live = settings.live_config()  # a clinic's bad norms file fails here, before serving
     app.state.results = ResultRegistry()
     app.state.camera_clients = 0
+    app.state.parked_cameras = ParkedCameras(capacity=settings.max_camera_clients)
     app.state.engine = None
     app.state.store = None
     # Outermost last: the guard answers first, then bodies are bounded, then failures contained, then HEAD is a GET.

@@ -1,6 +1,8 @@
 """Browser-camera mode: the page sends JPEG frames, the server answers with messages.
 
-Protocol of ``/ws/camera`` (``?mirrored=1`` when the pictures are flipped):
+Protocol of ``/ws/camera`` (``?mirrored=1`` when the pictures are flipped; ``?page=<id>``, the page's own
+random id: a connection that drops while a guided test is under way is kept for a while, and the same page's
+next connection takes the test up where it was, its status ``test_resumed``: ``hiprom.server.parked``):
 
 - client -> server, binary: one JPEG picture per message, at most 4 MB and
   4096 pixels a side (a larger one gets a ``frame_too_large`` status and the
@@ -34,7 +36,6 @@ import numpy as np
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from hiprom.clock import AwakeClock
 from hiprom.errors import HipromError
 from hiprom.live.exercise import ExerciseError, LiveExercise, camera_exercise
 from hiprom.live.messages import (
@@ -44,6 +45,7 @@ from hiprom.live.messages import (
 from hiprom.live.processor import LiveProcessor
 from hiprom.recording import TrackedBy
 from hiprom.server.deps import ResultsDep, SettingsDep
+from hiprom.server.parked import PAGE_ID, CameraSession
 
 router = APIRouter(tags=["live"])
 log = logging.getLogger("hiprom.server")
@@ -53,6 +55,9 @@ MAX_SIDE_PX = 4096
 """A 4K camera's longest side: a larger picture would take hundreds of MB to decode, four clients at once."""
 SOURCE: SourceInfo = {"kind": "browser", "label": "browser camera", "preview": False}
 CONNECTED = Status("ok", "ok", "Browser camera connected.")
+RESUMED = Status("test_resumed", "ok", "Connection back: the test goes on where it was.")
+UNDER_WAY = ("setup", "calibrate", "trial", "analyzing")
+"""Phases of a guided test under way: a connection dropped in one of them is parked for its page (``parked.py``)."""
 
 
 def _status(code: str, level: str, text: str, state: dict | None = None, detail: str = "",
@@ -107,22 +112,28 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
     """Measure pictures streamed from the page's own camera."""
     app_state = websocket.app.state
     await websocket.accept()
+    page_id = websocket.query_params.get("page") or None  # the page's id: its test is kept if the link drops
+    parked = app_state.parked_cameras
+    session = await parked.claim(page_id)  # this page's test, from before its link dropped
     if app_state.camera_clients >= settings.max_camera_clients:
         await websocket.send_text(
             _status("busy", "error", f"The server already measures {settings.max_camera_clients} browser cameras; try later.")
         )
         await websocket.close(code=1013)
+        if session is not None:
+            session.close()
         return
     app_state.camera_clients += 1
+    ended = parked.opened(page_id)
     mirrored = websocket.query_params.get("mirrored", "0") in ("1", "true", "yes")
     loop = asyncio.get_running_loop()
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hiprom-camera")
-    proc: LiveProcessor | None = None
+    resumed = session is not None
+    executor = session.executor if session else ThreadPoolExecutor(max_workers=1, thread_name_prefix="hiprom-camera")
+    proc: LiveProcessor | None = session.proc if session else None
     latest: dict = {}
     commands: list[str | ExerciseCommand | Paused] = []
     wake = asyncio.Event()
     counts = {"received": 0, "dropped": 0}
-    clock = AwakeClock()  # a sleep of this computer between two pictures puts them that far apart
 
     live = app_state.live
 
@@ -143,7 +154,6 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
             raise
         return p
 
-    last_t = [0.0]
     # The status the page shows: the last one sent, a frame's or this socket's news. A command's answer keeps
     # it: "Browser camera connected." at each key, then the frame's "Measuring both legs.", had a screen
     # reader read the page's status line twice per key.
@@ -156,8 +166,9 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
         if rgb is None:
             shown[0] = Status("bad_frame", "warn", "A picture from the camera could not be decoded.")
             return encode(status_message(shown[0], proc.guide.state(), SOURCE, proc.exercise_state()))
-        t_ms = max(frame["t_ms"], last_t[0] + 1.0)
-        last_t[0] = t_ms
+        assert session is not None
+        t_ms = max(frame["t_ms"], session.last_t_ms + 1.0)
+        session.last_t_ms = t_ms
         if frame["slept"]:  # a turn under way is not counted, with what to do: keep the computer awake
             proc.guide.pictures_stopped_by("asleep")
         image, world, n_people = proc.pose(rgb, t_ms)
@@ -202,6 +213,8 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
                 counts["received"] += 1
                 if latest:
                     counts["dropped"] += 1
+                assert session is not None  # the receiver starts once the session is made
+                clock = session.clock  # a sleep of this computer between two pictures puts them that far apart
                 sleeps = clock.sleeps
                 t_ms = clock.now_ms()
                 slept = clock.sleeps > sleeps or bool(latest.get("slept"))  # a dropped picture's news is kept
@@ -230,14 +243,19 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
                 await websocket.send_text(await loop.run_in_executor(executor, handle, frame))
 
     try:
-        await websocket.send_text(_status("loading", "info", MODEL_LOADING_TEXT))
-        try:
-            proc = await loop.run_in_executor(executor, build)
-        except HipromError as exc:
-            await websocket.send_text(_status("model_missing", "error", MODEL_MISSING_TEXT, detail=str(exc)))
-            return
-        await websocket.send_text(encode(status_message(CONNECTED, proc.guide.state(), SOURCE)))
-        tasks = [asyncio.create_task(receiver()), asyncio.create_task(worker())]
+        if session is None:
+            await websocket.send_text(_status("loading", "info", MODEL_LOADING_TEXT))
+            try:
+                proc = await loop.run_in_executor(executor, build)
+            except HipromError as exc:
+                await websocket.send_text(_status("model_missing", "error", MODEL_MISSING_TEXT, detail=str(exc)))
+                return
+            session = CameraSession(proc, executor)
+        assert proc is not None
+        shown[0] = RESUMED if resumed else CONNECTED
+        await websocket.send_text(encode(status_message(shown[0], proc.guide.state(), SOURCE, proc.exercise_state())))
+        # The page's newer connection (its link dropped before this one noticed) ends this one.
+        tasks = [asyncio.create_task(receiver()), asyncio.create_task(worker()), asyncio.create_task(ended.wait())]
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
@@ -252,9 +270,13 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
         pass
     finally:
         app_state.camera_clients -= 1
-        if proc is not None:
-            executor.submit(proc.close)
-        executor.shutdown(wait=False)
+        if session is not None and page_id and PAGE_ID.fullmatch(page_id) and session.proc.guide.phase in UNDER_WAY:
+            parked.park(page_id, session)  # the page may come back within a while: its test waits
+        elif session is not None:
+            session.close()
+        else:  # the model never loaded
+            executor.shutdown(wait=False)
+        parked.closed(page_id, ended)
         if websocket.client_state == WebSocketState.CONNECTED:
             try:
                 await websocket.close()
