@@ -84,9 +84,10 @@ PICTURES_STOPPED_ADVICE: dict[str, str] = {
     "asleep": "keep the computer awake while you turn (it went to sleep, so the pictures stopped)",
 }
 """What to do about ``no_pictures_at_peak`` when it is known why the pictures stopped: the page said its tab
-was hidden, that its camera sent none (``muted``), or that its camera stopped (``lost``); or the server's own source stalled, which no page
-involves: its camera (``camera_stalled``), or its video, picture folder or recording (``source_stalled``); or
-the computer the server runs on slept between two pictures (``asleep``: :class:`hiprom.clock.AwakeClock`).
+was hidden, that its camera sent none (``muted``), or that its camera stopped (``lost``); or the server's own
+source stalled, which no page involves: its camera (``camera_stalled``), or its video, picture folder or
+recording (``source_stalled``); or the computer the server runs on slept between two pictures (``asleep``:
+:class:`hiprom.clock.AwakeClock`).
 Unsaid by a page, :data:`REASON_ADVICE`'s (the tab hidden)."""
 
 

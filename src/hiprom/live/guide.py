@@ -202,9 +202,11 @@ class Guide:
     # -- commands ----------------------------------------------------------
     def pictures_stopped_by(self, why: str) -> None:
         """The page stopped sending pictures, and says why: ``"hidden"`` (its tab), ``"muted"`` (the camera
-        sent none) or ``"lost"`` (the camera stopped); or the owner saw this computer sleep before the picture it is about to feed (``"asleep"``). The stall that follows is put down to that cause, and a trial not counted for the pictures
-        stopping at its peak says it (``reasons.PICTURES_STOPPED_ADVICE``); pictures that go on coming for
-        ``MAX_UNSEEN_S`` without a stall make the guide forget it, so a later stall is not put down to it."""
+        sent none) or ``"lost"`` (the camera stopped); or the owner saw this computer sleep before the picture
+        it is about to feed (``"asleep"``). The stall that follows is put down to that cause, and a trial not
+        counted for the pictures stopping at its peak says it (``reasons.PICTURES_STOPPED_ADVICE``); pictures
+        that go on coming for ``MAX_UNSEEN_S`` without a stall make the guide forget it, so a later stall is not
+        put down to it."""
         self._told = why
         self._told_at_s = self._recent_t[-1] if self._recent_t else -math.inf
 

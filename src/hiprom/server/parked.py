@@ -7,8 +7,8 @@ test is under way, the session (its processor, the one thread that feeds it, its
 here for ``grace_s``, and a connection of the same page within that time takes it back: the test
 goes on where it was. A page whose link dropped may connect again before the server has noticed the
 drop (it notices a dead network only when its pings go unanswered, some 20-40 s): its old
-connection is then asked to end, and parks the test for the new one. The pictures the drop cost are a gap the guide and the trial detector never
-count as held.
+connection is then asked to end, and parks the test for the new one. The pictures the drop cost are
+a gap the guide and the trial detector never count as held.
 """
 
 from __future__ import annotations
