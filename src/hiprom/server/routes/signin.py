@@ -1,0 +1,52 @@
+"""Signing a device in: the one-use links (``/signin/CODE``) and a fresh one for another device."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from hiprom.server.errors import GUARDED, responses
+from hiprom.server.security import token_cookie
+from hiprom.server.signin import LINK_REFUSED, SIGNED_IN, SIGNIN_PREFIX, SignInCodes
+
+router = APIRouter(tags=["sign-in"])
+
+
+@router.get(SIGNIN_PREFIX, include_in_schema=False)
+@router.get(SIGNIN_PREFIX + "{code:path}", include_in_schema=False)
+def sign_in(request: Request, code: str = "") -> Response:
+    """Spend a sign-in code: the browser gets the token as a cookie and a page that opens ``/`` at once
+    (:data:`~hiprom.server.signin.SIGNED_IN`, not a redirect), so its history holds only the spent code. A used,
+    expired or wrong code gets a page saying what to do (403)."""
+    state = request.app.state
+    settings = state.settings
+    if settings.token is None:  # this server needs no sign-in (it is only reachable from this machine)
+        return RedirectResponse("/", status_code=303)
+    if not state.sign_in.redeem(code):
+        return Response(LINK_REFUSED, status_code=403, media_type="text/html; charset=utf-8")
+    return Response(SIGNED_IN, media_type="text/html; charset=utf-8",
+                    headers={"Set-Cookie": token_cookie(request.scope, settings.token)})
+
+
+@router.post("/api/signin-links", status_code=201, responses=responses(*GUARDED, 409))
+def new_link(request: Request) -> dict:
+    """A new one-use sign-in link for another device (this device is signed in already), valid for ``expires_s``
+    seconds: its address as this device reached the server, and that address as a QR code to scan."""
+    codes: SignInCodes | None = request.app.state.sign_in
+    if codes is None:
+        raise HTTPException(409, "this server needs no sign-in: it is reachable from this machine only")
+    url = str(request.base_url).rstrip("/") + codes.issue()
+    return {"url": url, "qr": qr_data_uri(url), "expires_s": round(codes.ttl_s)}
+
+
+def qr_data_uri(text: str) -> str:
+    """``text`` as a QR code: an SVG ``data:`` URI (the page's Content-Security-Policy allows ``data:`` images)."""
+    import qrcode
+    from qrcode.image.svg import SvgPathImage
+
+    svg = io.BytesIO()
+    qrcode.make(text, image_factory=SvgPathImage, border=4).save(svg)
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.getvalue()).decode("ascii")
