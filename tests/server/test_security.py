@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -75,12 +76,20 @@ def test_the_token_is_required_on_http_when_bound_beyond_loopback(token_server, 
 
 def sign_in_link(base: str) -> str:
     """A new one-use sign-in link of the server at ``base``, as a signed-in page's Add a device makes one."""
-    made = httpx.post(base + "/api/signin-links", headers={"Authorization": f"Bearer {TOKEN}"})
+    made = httpx.post(base + "/api/signin-links", headers={"Authorization": f"Bearer {TOKEN}", "Host": "10.1.2.3:8000"})
     assert made.status_code == 201, made.text
     body = made.json()
     assert body["expires_s"] == 300 and body["qr"].startswith("data:image/svg+xml;base64,")
-    assert body["url"].startswith(base + "/signin/") and TOKEN not in body["url"]
-    return body["url"]
+    # The address the signed-in device reached the server by: the other device reaches it so too.
+    assert body["url"].startswith("http://10.1.2.3:8000/signin/") and TOKEN not in body["url"]
+    return base + "/signin/" + body["url"].rsplit("/", 1)[1]
+
+
+def test_a_link_made_on_the_server_machine_names_it_as_other_devices_reach_it(token_server):
+    """Before, a laptop's page opened at http://127.0.0.1:PORT made links to 127.0.0.1: the tablet's own loopback."""
+    made = httpx.post(token_server + "/api/signin-links", headers={"Authorization": f"Bearer {TOKEN}"}).json()
+    port = httpx.URL(token_server).port
+    assert made["url"].startswith(f"http://{socket.gethostname()}:{port}/signin/"), made["url"]
 
 
 def test_the_token_is_not_taken_from_the_address(token_server):
@@ -132,8 +141,8 @@ def test_two_servers_of_one_machine_keep_their_own_tokens_in_one_browser(token_s
     with serve_in_thread(ServerSettings(host="0.0.0.0", token=other, start_source=False)) as second, \
             httpx.Client() as browser:  # one cookie jar, as one browser has
         assert "set-cookie" in browser.get(sign_in_link(token_server)).headers
-        second_link = httpx.post(second + "/api/signin-links", headers={"X-Hiprom-Token": other}).json()["url"]
-        assert "set-cookie" in browser.get(second_link).headers
+        second_code = httpx.post(second + "/api/signin-links", headers={"X-Hiprom-Token": other}).json()["url"]
+        assert "set-cookie" in browser.get(second + "/signin/" + second_code.rsplit("/", 1)[1]).headers
         assert browser.get(token_server + "/api/info").status_code == 200
         assert browser.get(second + "/api/info").status_code == 200
 

@@ -6,7 +6,6 @@ import contextlib
 import logging
 import secrets
 import signal
-import socket
 import sys
 from pathlib import Path
 
@@ -132,7 +131,7 @@ def serve(
     from hiprom.server.app import create_app
     from hiprom.source import SourceSpec
     from hiprom.server.runner import bind_socket, make_server
-    from hiprom.server.settings import ServerSettings, is_loopback
+    from hiprom.server.settings import ServerSettings, page_address
     from hiprom.server.signin import SignInCodes
 
     SourceSpec.parse(source).check()
@@ -162,10 +161,7 @@ def serve(
     app = create_app(settings, sign_in)
     sock = bind_socket(host, port)
     bound_port = sock.getsockname()[1]
-    shown = host if is_loopback(host) or host not in ("0.0.0.0", "::") else socket.gethostname()
-    if ":" in shown and not shown.startswith("["):
-        shown = f"[{shown}]"
-    url = f"http://{shown}:{bound_port}/"
+    url = page_address(host, bound_port)
     # uvicorn shuts down cleanly on SIGTERM as on Ctrl+C, then raises the signal again: with the default
     # action the process died there, before the token file below was removed. It raises _Terminated now.
     previous = signal.signal(signal.SIGTERM, _terminated)

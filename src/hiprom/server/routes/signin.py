@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from hiprom.server.errors import GUARDED, responses
 from hiprom.server.security import token_cookie
+from hiprom.server.settings import is_loopback, page_address
 from hiprom.server.signin import LINK_REFUSED, SIGNED_IN, SIGNIN_PREFIX, SignInCodes
 
 router = APIRouter(tags=["sign-in"])
@@ -34,11 +35,15 @@ def sign_in(request: Request, code: str = "") -> Response:
 @router.post("/api/signin-links", status_code=201, responses=responses(*GUARDED, 409))
 def new_link(request: Request) -> dict:
     """A new one-use sign-in link for another device (this device is signed in already), valid for ``expires_s``
-    seconds: its address as this device reached the server, and that address as a QR code to scan."""
+    seconds: its address as this device reached the server (the machine's name if that was loopback, which
+    another device cannot reach), and that address as a QR code to scan."""
     codes: SignInCodes | None = request.app.state.sign_in
     if codes is None:
         raise HTTPException(409, "this server needs no sign-in: it is reachable from this machine only")
-    url = str(request.base_url).rstrip("/") + codes.issue()
+    reached = request.url
+    base = (page_address(request.app.state.settings.host, reached.port or 80)
+            if reached.hostname and is_loopback(reached.hostname) else str(request.base_url))
+    url = base.rstrip("/") + codes.issue()
     return {"url": url, "qr": qr_data_uri(url), "expires_s": round(codes.ttl_s)}
 
 
