@@ -20,6 +20,7 @@ import { exerciseConnectionLost, exerciseRefused, exercisedSides, updateExercise
 import { clearProblem, frameAnswered, pauseStatus, startBrowserMode, stopBrowserCamera } from "./camera.js";
 import { bindInput } from "./keys.js";
 import { offerPaper } from "./records.js";
+import { offerAddDevice } from "./devices.js";
 
 function clearLive() {
   for (const side of facts.sides) updateSide(side, null, "", null);
@@ -115,7 +116,7 @@ fetch(httpUrl("api/info"), { credentials: "same-origin" })
   .then((info) => {
     if (app.needsToken) {
       setConn("down", "no access");
-      setStatus({ level: "error", code: "token", text: "This server needs its access token: open the full address 'hiprom serve' printed (…/?token=…)." });
+      setStatus({ level: "error", code: "token", text: "This device is not signed in to this hiprom server: open a new sign-in link (shown where 'hiprom serve' runs) on it." });
       return;
     }
     if (!info.norms) {
@@ -127,6 +128,7 @@ fetch(httpUrl("api/info"), { credentials: "same-origin" })
     setFacts(info);
     buildDials();
     offerPaper();
+    offerAddDevice(info, ui.footMeta.parentElement);
     ui.footMeta.textContent = info.version ? `hiprom ${info.version}` : "";
     const n = facts.norms;
     ui.footNorm.textContent = `Reference ${n.norm_deg}° each way · normal band ${n.bands.internal[0]}–${n.bands.internal[1]}° internal, `
