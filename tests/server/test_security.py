@@ -24,6 +24,8 @@ from hiprom.server.settings import is_loopback
 from .helpers import recv_json, ws_url
 
 TOKEN = "s3cret-token-for-tests"
+NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Site": "none"}
+"""What a browser sends with the address it opens (typed, a QR code, a bookmark)."""
 
 
 @pytest.mark.parametrize(
@@ -105,7 +107,7 @@ def test_the_token_is_not_taken_from_the_address(token_server):
 
 def test_a_sign_in_link_gives_a_strict_cookie_once_and_then_says_what_to_do(token_server):
     link = sign_in_link(token_server)
-    with httpx.Client() as device:
+    with httpx.Client(headers=NAVIGATE) as device:
         r = device.get(link)
         # A page that opens the page's address at once: the history holds only the spent code, never the token.
         assert r.status_code == 200 and '<meta http-equiv="refresh" content="0; url=/">' in r.text
@@ -117,7 +119,7 @@ def test_a_sign_in_link_gives_a_strict_cookie_once_and_then_says_what_to_do(toke
         assert device.get(token_server + "/static/main.js").status_code == 200  # the cookie carries the token now
     for dead in (link, token_server + "/signin/not-a-code", token_server + "/signin/" + "x" * 500, token_server + "/signin/",
                  token_server + "/signin/a/b"):
-        with httpx.Client() as other_device:
+        with httpx.Client(headers=NAVIGATE) as other_device:
             again = other_device.get(dead)
             assert again.status_code == 403 and "set-cookie" not in again.headers, dead[:80]
             assert again.headers["content-type"].startswith("text/html")
@@ -126,11 +128,26 @@ def test_a_sign_in_link_gives_a_strict_cookie_once_and_then_says_what_to_do(toke
             assert other_device.get(token_server + "/api/info").status_code == 401
 
 
+def test_a_link_fetched_for_a_preview_is_not_spent_and_a_button_signs_in(token_server):
+    """A chat app fetches a pasted link to preview it: that must not spend the code meant for the tablet."""
+    link = sign_in_link(token_server)
+    for preview in (httpx.get(link, headers={"User-Agent": "Slackbot-LinkExpanding 1.0"}), httpx.head(link)):
+        assert preview.status_code == 200 and "set-cookie" not in preview.headers
+    page = httpx.get(link)
+    assert '<form method="post"><button type="submit">Sign in this device</button></form>' in page.text
+    with httpx.Client() as old_browser:  # one that sends no Sec-Fetch-Mode: its person presses the button
+        signed = old_browser.post(link, headers={"Origin": token_server, "Sec-Fetch-Site": "same-origin"})
+        assert signed.status_code == 200 and "This device is signed in" in signed.text
+        assert old_browser.get(token_server + "/api/info").status_code == 200
+        assert "already used" in old_browser.post(link).text
+
+
 def test_a_server_on_loopback_has_no_sign_in(local_server):
     with httpx.Client(base_url=local_server) as c:
         r = c.get("/signin/anything")
         assert r.status_code == 303 and r.headers["location"] == "/" and "set-cookie" not in r.headers
         assert c.post("/api/signin-links").status_code == 409
+        assert c.post("/signin/anything").status_code == 303
         assert c.get("/api/info").json()["token_required"] is False
 
 
@@ -139,7 +156,7 @@ def test_two_servers_of_one_machine_keep_their_own_tokens_in_one_browser(token_s
     second server's link replaced the first one's token, and the first page's requests got 401."""
     other = "an0ther-token-for-tests"
     with serve_in_thread(ServerSettings(host="0.0.0.0", token=other, start_source=False)) as second, \
-            httpx.Client() as browser:  # one cookie jar, as one browser has
+            httpx.Client(headers=NAVIGATE) as browser:  # one cookie jar, as one browser has
         assert "set-cookie" in browser.get(sign_in_link(token_server)).headers
         second_code = httpx.post(second + "/api/signin-links", headers={"X-Hiprom-Token": other}).json()["url"]
         assert "set-cookie" in browser.get(second + "/signin/" + second_code.rsplit("/", 1)[1]).headers
@@ -235,7 +252,7 @@ def test_the_token_and_the_sign_in_codes_never_reach_the_servers_log(tmp_path):
     try:
         first = link(1)
         url = first.split("/signin/")[0]
-        with httpx.Client(base_url=url, timeout=30) as c:
+        with httpx.Client(base_url=url, timeout=30, headers=NAVIGATE) as c:
             assert c.get(first).status_code == 200
             assert c.get("/").status_code == 200  # by cookie
             assert c.get(first).status_code == 403  # spent
@@ -250,7 +267,7 @@ def test_the_token_and_the_sign_in_codes_never_reach_the_servers_log(tmp_path):
                 assert recv_json(ws, timeout=30)["type"] in ("frame", "status")
         # The next link, printed once the first was used, is spent too: its code is in no log line either.
         second = link(2)
-        assert second != first and httpx.get(second, timeout=30).status_code == 200
+        assert second != first and "set-cookie" in httpx.get(second, headers=NAVIGATE, timeout=30).headers
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)

@@ -6,6 +6,8 @@ sets the cookie and answers with a page that opens ``/`` at once (:data:`SIGNED_
 first address of a visit in their history whatever comes next, so that is all any history, autocomplete,
 screenshot or pasted link holds: a code that no longer works.
 
+- A code is spent by a browser opening the link (``Sec-Fetch-Mode: navigate``) or by the button of the page
+  any other fetch gets (:data:`CONFIRM`): a chat app fetching a pasted link for its preview spends nothing.
 - A code is 16 random bytes (``secrets.token_urlsafe``, 128 bits): guessing one among the few open at a
   time within their minutes is hopeless, so attempts are not counted or slowed.
 - It works once, for :data:`CODE_TTL_S` seconds; at most :data:`MAX_OPEN` are open at once (the oldest
@@ -89,16 +91,31 @@ class SignInCodes:
             del self._expiry_s[code]
 
 
-def plain_page(title: str, *paragraphs: str, go_to: str | None = None) -> bytes:
+def plain_page(title: str, *paragraphs: str, go_to: str | None = None, button: str | None = None) -> bytes:
     """A small HTML page of plain sentences (no script, no style: it is shown to a device not signed in);
-    with ``go_to``, one that opens that path at once (and links to it, should the browser not)."""
+    with ``go_to``, one that opens that path at once (and links to it, should the browser not); with
+    ``button``, a button of that label that posts to the page's own address."""
     body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
     head = "" if go_to is None else f'<meta http-equiv="refresh" content="0; url={escape(go_to)}">'
-    link = "" if go_to is None else f'<p><a href="{escape(go_to)}">Open hiprom</a></p>'
+    if go_to is not None:
+        body += f'<p><a href="{escape(go_to)}">Open hiprom</a></p>'
+    if button is not None:
+        body += f'<form method="post"><button type="submit">{escape(button)}</button></form>'
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">{head}'
             f"<title>{escape(title)} - hiprom</title></head>"
-            f"<body><h1>{escape(title)}</h1>{body}{link}</body></html>").encode()
+            f"<body><h1>{escape(title)}</h1>{body}</body></html>").encode()
+
+
+def opened_by_a_person(headers: dict[str, str]) -> bool:
+    """Whether a GET is a browser's navigation (``Sec-Fetch-Mode: navigate``), not a chat app or mail filter
+    fetching the link to preview or check it, which must not spend its code."""
+    return headers.get("sec-fetch-mode", "").strip().lower() == "navigate"
+
+
+CONFIRM = plain_page("Sign in to hiprom", "This link signs this device in to hiprom, once.", button="Sign in this device")
+"""The answer to a sign-in link fetched other than by a browser's navigation (a link preview, an old browser):
+the code is spent only by the button."""
 
 
 SIGNED_IN = plain_page("This device is signed in", "Opening hiprom…", go_to="/")
