@@ -75,6 +75,7 @@ export function bindInput({ setMode }) {
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
     const tag = (ev.target && ev.target.tagName) || "";
     if (["INPUT", "SELECT", "TEXTAREA"].includes(tag)) return; // typing, not commands
+    if (ev.target && ev.target.closest && ev.target.closest("dialog[open]")) return; // its own keys (Esc closes it)
     const k = ev.key.length === 1 ? ev.key.toLowerCase() : ev.key;
     // A focused button takes Space and Enter, a link Enter only: Space on the PDF link (where Save leaves the
     // focus) did nothing, under "Saved. Space runs the test again."

@@ -21,6 +21,7 @@ import { clearProblem, frameAnswered, pauseStatus, regainCamera, startBrowserMod
 import { bindInput } from "./keys.js";
 import { offerPaper } from "./records.js";
 import { sayWhereItIs } from "./speech.js";
+import { offerAddDevice } from "./devices.js";
 
 function clearLive() {
   for (const side of facts.sides) updateSide(side, null, "", null);
@@ -119,7 +120,7 @@ fetch(httpUrl("api/info"), { credentials: "same-origin" })
   .then((info) => {
     if (app.needsToken) {
       setConn("down", "no access");
-      setStatus({ level: "error", code: "token", text: "This server needs its access token: open the full address 'hiprom serve' printed (…/?token=…)." });
+      setStatus({ level: "error", code: "token", text: "This device is not signed in to this hiprom server: open a new sign-in link (shown where 'hiprom serve' runs) on it." });
       return;
     }
     if (!info.norms) {
@@ -131,6 +132,7 @@ fetch(httpUrl("api/info"), { credentials: "same-origin" })
     setFacts(info);
     buildDials();
     offerPaper();
+    offerAddDevice(info, ui.footMeta.parentElement);
     ui.footMeta.textContent = info.version ? `hiprom ${info.version}` : "";
     const n = facts.norms;
     ui.footNorm.textContent = `Reference ${n.norm_deg}° each way · normal band ${n.bands.internal[0]}–${n.bands.internal[1]}° internal, `

@@ -13,7 +13,7 @@ import time
 import httpx
 import pytest
 
-from hiprom.cli.serve_cmd import access_token, address_lines, keep_token, token_file
+from hiprom.cli.serve_cmd import access_token, address_lines, keep_token, sign_in_line, token_file
 
 pytestmark = pytest.mark.slow
 
@@ -100,8 +100,9 @@ def test_a_token_is_generated_for_a_non_loopback_host():
     assert first and second and first != second and len(first) >= 20
 
 
-def test_a_made_token_is_kept_owner_only_and_printed_only_to_a_terminal(tmp_path, monkeypatch):
-    """Before, ``hiprom serve --host 0.0.0.0 > serve.log`` wrote the token twice into serve.log (0664 under umask 002)."""
+def test_a_made_token_is_kept_owner_only_and_never_printed(tmp_path, monkeypatch):
+    """Before, ``hiprom serve --host 0.0.0.0 > serve.log`` wrote the token twice into serve.log (0664 under umask 002);
+    on a terminal it was printed in the link to open, ``/?token=T``, which the browser's history then kept."""
     monkeypatch.setenv("HIPROM_DATA_DIR", str(tmp_path / "data"))
     token, url = "made-here-0123456789", "http://vm:8000/"
     old = os.umask(0o002)
@@ -111,12 +112,14 @@ def test_a_made_token_is_kept_owner_only_and_printed_only_to_a_terminal(tmp_path
         os.umask(old)
     assert kept == tmp_path / "data" / "serve-8000.token" and kept.read_text().strip() == token
     assert stat.S_IMODE(kept.stat().st_mode) == 0o600 and stat.S_IMODE(kept.parent.stat().st_mode) == 0o700
-    (to_log,) = address_lines(url, token, False, kept, terminal=False)
-    assert token not in to_log and str(kept) in to_log and to_log.startswith(f"hiprom: live page at {url}?token=TOKEN")
-    (to_screen,) = address_lines(url, token, False, kept, terminal=True)
-    assert to_screen.count(token) == 1 and f"{url}?token={token} " in to_screen
-    assert token not in "".join(address_lines(url, token, True, None, terminal=True))  # a token given is never printed
-    assert address_lines(url, None, False, None, terminal=False) == [f"hiprom: live page at {url}"]
+    page, scripts = address_lines(url, token, kept)
+    assert page.startswith(f"hiprom: live page at {url} ") and "sign-in link" in page
+    assert str(kept) in scripts and "'Authorization: Bearer TOKEN'" in scripts
+    assert token not in page + scripts
+    assert address_lines(url, token, None) == [page]  # a token given: its owner knows it
+    assert address_lines(url, None, None) == [f"hiprom: live page at {url}"]
+    line = sign_in_line(url, "/signin/CODE")
+    assert "open http://vm:8000/signin/CODE on it (works once, within 5 minutes" in line, line
 
 
 def _grey_video(path) -> str:
@@ -189,11 +192,11 @@ def test_a_made_token_file_is_removed_when_the_server_is_stopped_by_sigterm(tmp_
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
     try:
-        line = proc.stdout.readline()  # printed once the token file is written
-        match = re.search(r":(\d+)/\?token=TOKEN, where TOKEN is in (\S+) ", line)
-        assert match, line
-        port, kept = match.group(1), tmp_path / "data" / f"serve-{match.group(1)}.token"
-        assert match.group(2) == str(kept) and kept.is_file()
+        lines = [proc.stdout.readline() for _ in range(3)]  # printed once the token file is written
+        port = re.search(r"live page at http://\S+:(\d+)/ ", lines[0]).group(1)
+        kept = tmp_path / "data" / f"serve-{port}.token"
+        assert f"scripts send the token kept in {kept} " in lines[1] and kept.is_file()
+        assert f":{port}/signin/" in lines[2] and kept.read_text().strip() not in "".join(lines)
         assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=30).json()["status"] == "ok"  # serving
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -6,7 +6,6 @@ import contextlib
 import logging
 import secrets
 import signal
-import socket
 import sys
 from pathlib import Path
 
@@ -53,23 +52,28 @@ def _terminated(signum: int, frame: object) -> None:
     raise _Terminated
 
 
-def address_lines(url: str, token: str | None, given: bool, kept: Path | None, terminal: bool) -> list[str]:
-    """What ``hiprom serve`` prints about where to open the page and with which token.
+def address_lines(url: str, token: str | None, kept: Path | None) -> list[str]:
+    """What ``hiprom serve`` prints about where to open the page and where a script finds the token.
 
-    A token given (``--token``, ``HIPROM_SERVE_TOKEN``) is never printed: its owner knows it. A token
-    made here is printed once, in the link to open, only when the output is a terminal; any other
-    output (a file, a pipe, a service's journal) may be kept in a log that others read, so it gets the
-    path of the owner-only file ``kept`` instead.
+    The token itself is never printed: a browser signs in with a one-use link (:func:`sign_in_line`), a
+    script reads a token made here from the owner-only file ``kept``; a token given (``--token``,
+    ``HIPROM_SERVE_TOKEN``) is one its owner knows.
     """
     if token is None:
         return [f"hiprom: live page at {url}"]
-    if given:
-        return [f"hiprom: live page at {url}?token=YOUR-TOKEN (the token you gave; every page and API call needs it)"]
-    if terminal:
-        return [f"hiprom: live page at {url}?token={token} (open it once: the page keeps the token; "
-                f"a new one at every start, also in {kept}, readable by you only)"]
-    return [f"hiprom: live page at {url}?token=TOKEN, where TOKEN is in {kept} (readable by you only; "
-            "not printed here, since this output is not a terminal and may be kept in a log)"]
+    lines = [f"hiprom: live page at {url} (reachable from other devices: each one signs in once, with a sign-in link)"]
+    if kept is not None:
+        lines.append(f"hiprom: scripts send the token kept in {kept} (readable by you only; a new one at every "
+                     "start) as 'Authorization: Bearer TOKEN'")
+    return lines
+
+
+def sign_in_line(url: str, path: str) -> str:
+    """The line that shows a fresh one-use sign-in link (``path``, ``/signin/CODE``) of the server at ``url``."""
+    from hiprom.server.signin import CODE_TTL_S
+
+    return (f"hiprom: to sign in a device, open {url.rstrip('/')}{path} on it (works once, within "
+            f"{CODE_TTL_S / 60:.0f} minutes; a new link is shown here once it is used)")
 
 
 def _setup_logging(level: str) -> None:
@@ -117,16 +121,18 @@ def serve(
     """Serve the live page and the guided self-test (opens nothing by itself).
 
     Health data stays on this machine: by default the server listens on
-    127.0.0.1 only. Listening on another address needs a token, which is
-    printed with the address to open when it is made here (one given with
-    --token or HIPROM_SERVE_TOKEN is not printed: you know it). A token
-    made here is also kept in a file only you can read, whose path is
-    printed instead of the token when the output is not a terminal.
+    127.0.0.1 only. Listening on another address needs a token, never
+    printed: each device signs in once with a one-use sign-in link (printed
+    here, a new one each time the last is used; a signed-in page makes more
+    with Add a device). Scripts send the token as 'Authorization: Bearer
+    TOKEN': one made here is kept in a file only you can read, whose path
+    is printed; one given with --token or HIPROM_SERVE_TOKEN you know.
     """
     from hiprom.server.app import create_app
     from hiprom.source import SourceSpec
     from hiprom.server.runner import bind_socket, make_server
-    from hiprom.server.settings import ServerSettings, is_loopback
+    from hiprom.server.settings import ServerSettings, page_address
+    from hiprom.server.signin import SignInCodes
 
     SourceSpec.parse(source).check()
     from hiprom.store.location import require_named_store
@@ -151,21 +157,21 @@ def serve(
         **({"paper": paper} if paper else {}),
     )
     _setup_logging(log_level)
-    app = create_app(settings)
+    sign_in = SignInCodes(announce=lambda path: click.echo(sign_in_line(url, path))) if token else None
+    app = create_app(settings, sign_in)
     sock = bind_socket(host, port)
     bound_port = sock.getsockname()[1]
-    shown = host if is_loopback(host) or host not in ("0.0.0.0", "::") else socket.gethostname()
-    if ":" in shown and not shown.startswith("["):
-        shown = f"[{shown}]"
-    url = f"http://{shown}:{bound_port}/"
+    url = page_address(host, bound_port)
     # uvicorn shuts down cleanly on SIGTERM as on Ctrl+C, then raises the signal again: with the default
     # action the process died there, before the token file below was removed. It raises _Terminated now.
     previous = signal.signal(signal.SIGTERM, _terminated)
     terminated = False
     kept = keep_token(token_file(bound_port), token) if token and not given else None
     try:
-        for line in address_lines(url, token, given, kept, sys.stdout.isatty()):
+        for line in address_lines(url, token, kept):
             click.echo(line)
+        if sign_in is not None:
+            sign_in.announce_new()
         click.echo(f"hiprom: source {SourceSpec.parse(source).label}; press Ctrl+C to stop")
         try:
             make_server(app, log_level).run(sockets=[sock])

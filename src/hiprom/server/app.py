@@ -32,16 +32,20 @@ from hiprom.server.files import PageFiles
 from hiprom.server.head import HeadAsGet
 from hiprom.server.limits import BodyLimit, ContainErrors
 from hiprom.server.parked import ParkedCameras
-from hiprom.server.routes import camera, guide, health, live, pages, results
+from hiprom.server.routes import camera, guide, health, live, pages, results, signin
 from hiprom.server.security import AccessGuard
 from hiprom.server.settings import ServerSettings
+from hiprom.server.signin import SignInCodes
 from hiprom.server.webdir import find_web_dir
 
 log = logging.getLogger("hiprom.server")
 
 
-def create_app(settings: ServerSettings | None = None) -> FastAPI:
+def create_app(settings: ServerSettings | None = None, sign_in: SignInCodes | None = None) -> FastAPI:
     """Build the app for ``settings`` (defaults: camera 0 on 127.0.0.1).
+
+    ``sign_in`` holds the one-use sign-in links of a server with a token (``hiprom serve`` passes one that
+    prints a fresh link when the last one printed is used); a quiet one is made when it is not given.
 
     Raises ``ConfigError`` when the settings would expose health data (a
     non-loopback host without a token) or the page cannot be found.
@@ -77,6 +81,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.sign_in = None if settings.token is None else (sign_in or SignInCodes())
     app.state.live = settings.live_config()  # a clinic's bad norms file fails here, before serving
     app.state.results = ResultRegistry()
     app.state.camera_clients = 0
@@ -92,6 +97,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.add_exception_handler(405, method_not_allowed)
     app.add_exception_handler(StarletteHTTPException, plain_http_error)
     app.include_router(health.router)
+    app.include_router(signin.router)
     for module in (live, camera, guide, results):
         app.include_router(module.router, responses=responses(*GUARDED))
     app.include_router(guide.exercise_router, responses=responses(*GUARDED))

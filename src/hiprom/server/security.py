@@ -16,22 +16,25 @@
   of reference readings or start the guide), no ``<img>`` or ``<script>``
   load of a report.
 - **Token** (required when bound to a non-loopback address): given as
-  ``Authorization: Bearer T``, ``X-Hiprom-Token: T``, ``?token=T`` or a
+  ``Authorization: Bearer T`` or ``X-Hiprom-Token: T`` (scripts), or a
   cookie: ``hiprom_token_PORT`` (PORT the server's, :func:`cookie_name`),
-  which a page opened with ``?token=T`` receives so that its scripts, preview
-  and WebSockets carry it without putting it in a URL, or ``hiprom_token``.
-  Browsers send a host's cookies to every port of it: under one name, opening
-  a second server of the same machine replaced the first one's token, whose
-  page then got 401s. ``/health`` stays open.
+  which a browser receives by opening a one-use sign-in link
+  (:mod:`hiprom.server.signin`) so that its page, preview and WebSockets
+  carry it, or ``hiprom_token``. Never in the query string: an address is
+  kept in the browser's history. Browsers send a host's cookies to every
+  port of it: under one name, opening a second server of the same machine
+  replaced the first one's token, whose page then got 401s. ``/health`` and
+  the sign-in links stay open; a page opened without the token gets a page
+  saying how to sign in.
 
 Every HTTP answer carries ``nosniff``, ``X-Frame-Options: DENY``,
 ``Referrer-Policy: no-referrer`` and the page's Content-Security-Policy;
 every one but the page's own files (``/static``) ``Cache-Control: no-store``
 unless it sets its own, so that no session, report or export is kept in
 the browser's cache on disk after it is shown; and
-:class:`RedactTokens` keeps the token out of uvicorn's log lines, however the
-query string spells its key (``tok%65n=``) and in the headers logged at debug
-level.
+:class:`RedactTokens` keeps the token and the sign-in codes out of uvicorn's
+log lines, however the query string spells its key (``tok%65n=``) and in the
+headers logged at debug level.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from http.cookies import SimpleCookie
 from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 from hiprom.server.settings import is_loopback
+from hiprom.server.signin import NOT_SIGNED_IN, SIGNIN_PREFIX
 
 COOKIE = "hiprom_token"
 PUBLIC_PATHS = frozenset({"/health"})
@@ -116,26 +120,44 @@ def cookie_name(scope) -> str:
     return f"{COOKIE}_{server[1]}" if server[1] else COOKIE
 
 
-def supplied_token(scope, headers: dict[str, str]) -> tuple[str | None, bool]:
-    """The token a request carries, and whether it came in the query string."""
+def token_cookie(scope, token: str) -> str:
+    """The ``Set-Cookie`` value that signs a browser in to this server: HttpOnly, SameSite=Strict, whole site."""
+    return f"{cookie_name(scope)}={token}; HttpOnly; SameSite=Strict; Path=/"
+
+
+def supplied_token(scope, headers: dict[str, str]) -> str | None:
+    """The token a request carries in a header or a cookie (never read from the query string)."""
     auth = headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
-        return auth[7:].strip(), False
+        return auth[7:].strip()
     if "x-hiprom-token" in headers:
-        return headers["x-hiprom-token"].strip(), False
-    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    if query.get("token"):
-        return query["token"][0], True
+        return headers["x-hiprom-token"].strip()
     if "cookie" in headers:
         jar = SimpleCookie()
         try:
             jar.load(headers["cookie"])
         except Exception:  # noqa: BLE001 - a malformed cookie is just no token
-            return None, False
+            return None
         for name in (cookie_name(scope), COOKIE):
             if name in jar:
-                return jar[name].value, False
-    return None, False
+                return jar[name].value
+    return None
+
+
+def in_query(scope) -> bool:
+    """Whether the query string names a ``token`` (which is not read: the address would keep it)."""
+    return "token" in parse_qs(scope.get("query_string", b"").decode("latin-1"))
+
+
+def open_path(path: str) -> bool:
+    """The paths anyone may open: liveness, and the sign-in links (their code is the proof)."""
+    return path in PUBLIC_PATHS or path.startswith(SIGNIN_PREFIX)
+
+
+NO_TOKEN = ("a valid access token is required: a browser signs in with a sign-in link printed by 'hiprom serve', "
+            "a script sends the token as 'Authorization: Bearer TOKEN'")
+NO_TOKEN_IN_QUERY = ("the access token is not taken from the address (?token=): browsers keep addresses in their "
+                     "history; send it as 'Authorization: Bearer TOKEN', or sign in with a link printed by 'hiprom serve'")
 
 
 class AccessGuard:
@@ -174,19 +196,15 @@ class AccessGuard:
         if from_another_site(headers, method):
             await self._deny(scope, send, 403, "requests made by another site are not allowed; open this page itself")
             return
-        set_cookie = False
-        if self.token is not None and scope["path"] not in PUBLIC_PATHS:
-            token, from_query = supplied_token(scope, headers)
+        if self.token is not None and not open_path(scope["path"]):
+            token = supplied_token(scope, headers)
             if token is None or not hmac.compare_digest(token.encode(), self.token.encode()):
-                await self._deny(scope, send, 401, "a valid access token is required (open the address printed by 'hiprom serve')")
+                await self._deny(scope, send, 401, NO_TOKEN_IN_QUERY if in_query(scope) else NO_TOKEN,
+                                 page=kind == "http" and "text/html" in headers.get("accept", ""))
                 return
-            set_cookie = from_query and kind == "http"
         added = list(SECURITY_HEADERS) if kind == "http" else []
         if kind == "http" and not scope["path"].startswith(STATIC_PREFIX):
             added.append(NO_STORE)
-        if set_cookie:
-            cookie = f"{cookie_name(scope)}={self.token}; HttpOnly; SameSite=Strict; Path=/"
-            added.append((b"set-cookie", cookie.encode("latin-1")))
         if not added:
             await self.app(scope, receive, send)
             return
@@ -194,26 +212,29 @@ class AccessGuard:
         async def send_with_headers(message) -> None:
             if message["type"] == "http.response.start":
                 present = {k.lower() for k, _ in message.get("headers", [])}
-                extra = [(k, v) for k, v in added if k not in present or k == b"set-cookie"]
+                extra = [(k, v) for k, v in added if k not in present]
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
     @staticmethod
-    async def _deny(scope, send, status: int, detail: str) -> None:
+    async def _deny(scope, send, status: int, detail: str, page: bool = False) -> None:
+        """Refuse: a WebSocket closed before it opens, a browser's page (``page``) in words, else ``{"detail"}``."""
         if scope["type"] == "websocket":
             # Closing before accepting makes the server answer the handshake with 403.
             await send({"type": "websocket.close", "code": 1008, "reason": detail[:120]})
             return
-        body = json.dumps({"detail": detail}).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        body, kind = (NOT_SIGNED_IN, b"text/html; charset=utf-8") if page else (
+            json.dumps({"detail": detail}).encode(), b"application/json")
+        headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode()), *SECURITY_HEADERS, NO_STORE]
         if status == 401:
             headers.append((b"www-authenticate", b"Bearer"))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
 
+_SIGNIN_CODE = re.compile(re.escape(SIGNIN_PREFIX) + r"[^\s?#\"']+")
 _QUERY_PAIR = re.compile(r"(?P<key>[^?&=\s\"']+)=(?P<value>[^&\s\"']*)")
 _SECRET_HEADER = re.compile(r"\b(authorization|x-hiprom-token|cookie|set-cookie)(\s*:\s*)(.+)", re.IGNORECASE)
 _SECRET_HEADERS = frozenset({"authorization", "x-hiprom-token", "cookie", "set-cookie"})
@@ -221,7 +242,7 @@ REDACTED = "[redacted]"
 
 
 class RedactTokens(logging.Filter):
-    """A log filter that keeps the access token out of every line it passes.
+    """A log filter that keeps the access token and the sign-in codes out of every line it passes.
 
     Installed on uvicorn's loggers: their access and WebSocket lines print the
     request's path with its query string, and at debug level the WebSocket
@@ -247,7 +268,10 @@ def _secret_key(key: str) -> bool:
 
 
 def _redact(text: str) -> str:
-    """``text`` with the value of every query ``token=`` (its key decoded first) and secret header replaced."""
+    """``text`` with every sign-in code, the value of every query ``token=`` (its key decoded first) and of
+    every secret header replaced."""
+    if SIGNIN_PREFIX in text:
+        text = _SIGNIN_CODE.sub(SIGNIN_PREFIX + REDACTED, text)
     if "=" in text:
         text = _QUERY_PAIR.sub(lambda m: f"{m['key']}={REDACTED}" if _secret_key(m["key"]) else m[0], text)
     if _SECRET_HEADER.search(text):

@@ -9,6 +9,7 @@ from the environment with the prefix ``HIPROM_SERVE_`` (e.g.
 from __future__ import annotations
 
 import ipaddress
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -34,6 +35,15 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(name.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def page_address(host: str, port: int) -> str:
+    """The address to open the page of a server listening on ``host``:``port``: for every address of this
+    machine (``0.0.0.0``, ``::``) its name, which other devices of the network can reach."""
+    shown = host if is_loopback(host) or host not in ("0.0.0.0", "::") else socket.gethostname()
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/"
 
 
 class ServerSettings(BaseSettings):

@@ -1,0 +1,106 @@
+"""Signing devices in to a server reachable from other machines, in real Chromium: the long-lived access token is
+never in an address, so no history, address bar or screenshot of any device holds it."""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+from urllib.parse import urlsplit
+
+from hiprom.server.runner import serve_in_thread
+from hiprom.server.settings import ServerSettings
+from hiprom.server.signin import SignInCodes
+
+from .conftest import BASE_ARGS, chromium_path
+
+TOKEN = "browser-sign-in-token-1234"
+SIGNED_IN = """() => {
+  const conn = document.getElementById("conn-text"), picture = document.getElementById("mjpeg");
+  return !!conn && !!picture && conn.textContent === "live" && picture.naturalWidth > 0;
+}"""
+"""The page is live: its WebSocket and its preview (both carry the cookie) work."""
+
+
+def _grey_video(path) -> str:
+    """Two seconds of a plain grey picture: a source with a picture for the preview (nobody in it)."""
+    import cv2
+    import numpy as np
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (160, 120))
+    for _ in range(20):
+        writer.write(np.full((120, 160, 3), 128, np.uint8))
+    writer.release()
+    return str(path)
+
+
+def test_devices_sign_in_with_one_use_links_and_no_history_holds_the_token(playwright, launch, tmp_path):
+    """Before, the printed link was ``/?token=T``: Chromium's history kept it (listed and offered by the address
+    bar) on every device it was opened on. Now a link is ``/signin/CODE``, spent at its first use."""
+    printed: list[str] = []  # what `hiprom serve` would print in its window
+    codes = SignInCodes(announce=printed.append)
+    settings = ServerSettings(host="0.0.0.0", token=TOKEN, source=_grey_video(tmp_path / "grey.mp4"), loop=True,
+                              db=str(tmp_path / "r.db"))
+    with serve_in_thread(settings, sign_in=codes) as url:
+        codes.announce_new()
+        # The clinician's tablet: a browser that keeps its history on disk, as a real one does.
+        profile = tmp_path / "tablet-profile"
+        tablet = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=chromium_path(), headless=True, args=BASE_ARGS)
+        page = tablet.pages[0] if tablet.pages else tablet.new_page()
+        not_yet = page.goto(url + "/")
+        assert not_yet.status == 401 and "This device is not signed in" in page.content()
+        sockets: list[str] = []
+        page.on("websocket", lambda ws: sockets.append(ws.url))
+        first = url + printed[0]
+        page.goto(first)
+        page.wait_for_url(url + "/", timeout=30_000)  # the sign-in page opens the page at once
+        page.wait_for_function(SIGNED_IN, timeout=30_000)
+        cdp = tablet.new_cdp_session(page)
+        entries = cdp.send("Page.getNavigationHistory")["entries"]
+        addresses = [a for e in entries for a in (e["url"], e.get("userTypedURL", ""))]
+        assert not any(TOKEN in a for a in addresses), addresses
+        assert sockets and not any(TOKEN in u for u in sockets + [page.url]), sockets
+
+        # Add a device: a new one-use link, as text and as a QR code.
+        page.click("#btn-add-device")
+        page.wait_for_function("() => document.getElementById('add-device-link').textContent.includes('/signin/')")
+        added = page.locator("#add-device-link").inner_text()
+        # Opened here at 127.0.0.1, the link names this machine, as the other device reaches it (not its loopback).
+        assert added.startswith(f"http://{socket.gethostname()}:{urlsplit(url).port}/signin/"), added
+        added = url + "/signin/" + added.rsplit("/", 1)[1]  # this test's server listens on loopback only
+        assert page.locator("#add-device").evaluate("(d) => d.open")
+        page.wait_for_function("() => document.getElementById('add-device-qr').naturalWidth > 0")
+        assert "works once, within 5 minutes" in page.locator("#add-device-text").inner_text()
+        page.keyboard.press("Escape")
+        page.wait_for_function("() => !document.getElementById('add-device').open")
+        assert page.locator("#guide").get_attribute("data-phase") == "idle"  # Esc closed the dialog, nothing else
+        tablet.close()
+        # Chromium's History file keeps the first address of every visit: only spent codes, never the token.
+        with sqlite3.connect(profile / "Default" / "History") as history:
+            kept = [row[0] for row in history.execute("SELECT url FROM urls")]
+        assert first in kept and not any(TOKEN in u for u in kept), kept
+
+        browser = launch()
+        # The link once more (the history, a screenshot, a pasted chat message): refused, in words.
+        stranger = browser.new_context().new_page()
+        assert stranger.goto(first).status == 403
+        text = stranger.locator("body").inner_text()
+        assert "This sign-in link does not work" in text and "already used" in text
+        assert "Ask for a new sign-in link at the computer running hiprom" in text
+        assert stranger.goto(url + "/api/info").status == 401
+        # The window running hiprom showed a fresh link once the first was used: a second device signs in with
+        # it, followed from a chat (another site: with a redirect, the Strict cookie was not sent to "/" and
+        # the page said "not signed in"), a third with the link the tablet made.
+        assert len(printed) == 2 and printed[1] != printed[0]
+        for link, chat in ((url + printed[1], True), (added, False)):
+            device = browser.new_context().new_page()
+            if chat:
+                device.route("http://chat.example/", lambda route, _request, link=link: route.fulfill(
+                    body=f'<a id="link" href="{link}">hiprom</a>', content_type="text/html"))
+                device.goto("http://chat.example/")
+                device.click("#link")
+            else:
+                device.goto(link)
+            device.wait_for_url(url + "/", timeout=30_000)
+            device.wait_for_function(SIGNED_IN, timeout=30_000)
+            device.context.close()
