@@ -905,3 +905,34 @@ def test_a_hold_that_straddles_a_sleep_of_the_computer_is_not_counted(sees_sleep
     assert trials == [(False, 35)], trials
     assert guide.state()["last_trial"] == (
         "\u2717 not counted: keep the computer awake while you turn (it went to sleep, so the pictures stopped)")
+
+
+def test_a_turn_a_sleep_cut_on_the_server_s_camera_says_the_computer_slept_not_to_check_its_cable():
+    """``hiprom serve`` on its own camera, the laptop asleep 10 min mid-turn: the camera's frames either side are
+    that far apart (``CameraSource`` is timed by an ``AwakeClock``), and the turn is not counted. It was told
+    "check the camera's cable, and that no other program uses the camera", the words of a camera that stalled;
+    the live loop's own clock saw the sleep, and the turn now says to keep the computer awake."""
+    from hiprom.clock import AwakeClock
+    from hiprom.live.feeds import FeedItem
+    from hiprom.live.posepool import Posed
+
+    fps, asleep_at_s, slept_s = 30.0, 9.0, 600.0
+    t = np.arange(0.0, 16.0, 1 / fps)
+    angles = np.zeros((t.size, 2))
+    angles[:, SIDES.index("right")] = 35.0 * (np.clip((t - 8.0) / 0.4, 0, 1) - np.clip((t - 9.6) / 0.4, 0, 1))
+    rec = seated_recording(angles, fps=fps, image_noise_px=0.6, world_noise_m=0.002, seed=5)
+    now = {"mono": 0.0, "ref": 0.0}
+    engine = LiveEngine(LiveConfig(source="0"), asyncio.new_event_loop(), ResultRegistry(),
+                        clock=AwakeClock(lambda: now["mono"], lambda: now["ref"]))
+    proc = engine._make_processor()
+    proc.command("start")
+    for i in range(rec.n_frames):
+        now["mono"] = float(t[i])
+        now["ref"] = float(t[i]) + (slept_s if t[i] > asleep_at_s else 0.0)
+        t_ms = 1000.0 * (now["ref"])  # as the camera's own AwakeClock times it
+        item = FeedItem(t_ms=t_ms, index=i, captured_unix_ms=0.0, size_wh=rec.size_wh, pass_index=0)
+        engine._handle(proc, Posed(item, rec.image[i], rec.world[i], 1))
+    proc.stream_ended()
+    assert [(tr.valid, round(tr.peak_deg)) for tr in proc.guide.steps[0].trials] == [(False, 35)]
+    assert proc.guide.state()["last_trial"] == (
+        "\u2717 not counted: keep the computer awake while you turn (it went to sleep, so the pictures stopped)")

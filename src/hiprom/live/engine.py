@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hiprom.assessment import Norms
+from hiprom.clock import AwakeClock
 from hiprom.errors import HipromError
 from hiprom.live.exercise import LiveExercise, camera_exercise
 from hiprom.live.feeds import Feed
@@ -99,6 +100,8 @@ class LiveEngine:
         loop: the event loop the clients live on.
         results: where finished guided tests are kept.
         demo: builds the demo recording for ``--source demo``.
+        clock: sees this computer sleep between two frames the worker measures (a new ``AwakeClock`` when None):
+            a turn the sleep cut on the server's camera is then told so, not to check the camera's cable.
     """
 
     def __init__(
@@ -107,8 +110,10 @@ class LiveEngine:
         loop: asyncio.AbstractEventLoop,
         results: ResultRegistry,
         demo: Callable[[], LandmarkRecording] | None = None,
+        clock: AwakeClock | None = None,
     ) -> None:
         self.settings = settings
+        self._awake = clock if clock is not None else AwakeClock()
         self.spec = SourceSpec.parse(settings.source)
         self.hub: Hub[str] = Hub(loop, maxsize=settings.client_queue)
         self.preview: Hub[bytes] = Hub(loop, maxsize=2)
@@ -337,6 +342,10 @@ class LiveEngine:
             proc.mirrored = self.feed.mirrored
         if self.feed.made_by is not None:  # a recording: what made its landmarks
             proc.made_by = self.feed.made_by
+        sleeps = self._awake.sleeps
+        self._awake.now_ms()
+        if self._awake.sleeps > sleeps and self.spec.kind == "camera":  # its frames either side are that far apart
+            proc.guide.pictures_stopped_by("asleep")
         t0 = time.monotonic()
         if item.landmarks is not None:
             image, world = item.landmarks
