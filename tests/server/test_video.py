@@ -45,9 +45,10 @@ def test_video_source_streams_measured_frames_and_a_preview(live_server, model_e
             assert_frame_message(msg)
         assert frames[0]["source"]["kind"] == "video" and frames[0]["source"]["preview"] is True
         assert frames[0]["size_wh"] == [640, 480]
-        # Played at its own rate (10 fps), as if live: 4 s of clip take about 4 s; frames the
-        # model could not keep up with are dropped, not queued.
-        assert 3.0 < wall_s < 5.5, wall_s
+        # Played at its own rate (10 fps), as if live: 4 s of clip take about 4 s (less by however
+        # late the first frame came, under load up to a second), where as fast as the model goes
+        # would take under 1 s; frames the model could not keep up with are dropped, not queued.
+        assert 2.0 < wall_s < 5.5, wall_s
         assert len(frames) >= 15
         right = [m["sides"]["right"]["angle_deg"] for m in frames if m["sides"]["right"]["angle_deg"] is not None]
         assert len(right) >= 0.8 * len(frames)
