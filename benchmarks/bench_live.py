@@ -24,6 +24,15 @@ are dropped then; they are reported apart (``warmup_dropped``).
 Scenarios: the rendered clip at its own rate (10 fps, as if live), the same
 clip offered 10x faster than the model can follow (frames dropped, latency
 must stay low), and the landmark demo (no model: the server's own overhead).
+
+``--with-page`` measures instead what a person at home pays for watching the page in a browser on the
+server's own machine: the source at its own rate during a guided test, without the page and with it
+open in Debian's headless Chromium (as the browser tests start it), alternated ``--repeat`` times; for
+the page also the cores its processes use (psutil), Chromium's counters of its task, script, layout and
+style work (CDP ``Performance.getMetrics``) and what it receives a second (CDP ``Network``, over 3 s
+after the rest: the WebSocket's messages as sent, before permessage-deflate, and the MJPEG picture)::
+
+    python benchmarks/bench_live.py --with-page --source /tmp/hiprom-bench/tug_1280x720_30s.mp4 --seconds 10
 """
 
 from __future__ import annotations
