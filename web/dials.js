@@ -83,10 +83,10 @@ export function updateSide(side, reading, mark, peaks) {
   const card = $(`side-${side}`);
   card.classList.toggle("active", !!mark);
   setText($(`mark-${side}`), mark ? ` (${mark})` : "");
-  $(`angle-${side}`).textContent = fmtAngle(angle);
+  setText($(`angle-${side}`), fmtAngle(angle));
   if (angle === null || angle === undefined) {
-    $(`dir-${side}`).textContent = reading ? "not measurable" : "\u00a0";
-    $(`unc-${side}`).textContent = "\u00a0";
+    setText($(`dir-${side}`), reading ? "not measurable" : "\u00a0");
+    setText($(`unc-${side}`), "\u00a0");
     d.needle.setAttribute("visibility", "hidden");
     d.sweep.setAttribute("d", "");
   } else {
@@ -97,9 +97,9 @@ export function updateSide(side, reading, mark, peaks) {
     d.sweep.setAttribute("d", Math.abs(clamped) > 0.5 ? arcPath(0, deg, 128) : "");
     const ref = facts.norms.norm_deg;
     const pct = (Math.abs(angle) / ref) * 100;
-    $(`dir-${side}`).textContent = Math.abs(angle) < 1 ? "neutral" : angle > 0 ? "internal" : "external";
+    setText($(`dir-${side}`), Math.abs(angle) < 1 ? "neutral" : angle > 0 ? "internal" : "external");
     const unc = reading.uncertainty_deg;
-    $(`unc-${side}`).textContent = (unc !== null && unc !== undefined ? `±\u00a0${degrees(unc)}  ·  ` : "") + `${percent(pct, 0)} of ${ref}°`;
+    setText($(`unc-${side}`), (unc !== null && unc !== undefined ? `±\u00a0${degrees(unc)}  ·  ` : "") + `${percent(pct, 0)} of ${ref}°`);
   }
   for (const [key, line, sign] of [["internal_deg", d.peakIr, 1], ["external_deg", d.peakEr, -1]]) {
     const value = peaks ? peaks[key] : null;

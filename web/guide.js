@@ -153,9 +153,9 @@ export function showView() {
   // Closed under the keyboard's focus: it goes to the guide's main button ("Start test"), not to the page's top.
   if (hadFocus && ui.results.hidden) ui.next.focus();
   ui.last.hidden = !app.last || phase === "results" || app.showingLast;
-  ui.resultsTitle.textContent = phase === "results" ? "Results" : "Last result";
+  setText(ui.resultsTitle, phase === "results" ? "Results" : "Last result");
   if (phase !== "results") {
-    ui.cancelLabel.textContent = app.showingLast ? "Back" : "Cancel";
+    setText(ui.cancelLabel, app.showingLast ? "Back" : "Cancel");
   }
 }
 
@@ -184,8 +184,8 @@ export function updateGuide(state, exercise = null) {
   renderSteps(state);
   const label = { idle: "Start test", results: "Run again" }[state.phase]
     || { setup: "Skip check", calibrate: "Calibrate now", trial: "Skip step", analyzing: "Next" }[state.phase] || "Next";
-  ui.nextLabel.textContent = label;
-  ui.cancelLabel.textContent = state.phase === "results" ? "Close" : "Cancel";
+  setText(ui.nextLabel, label);
+  setText(ui.cancelLabel, state.phase === "results" ? "Close" : "Cancel");
   ui.redo.disabled = !["setup", "calibrate", "trial", "results"].includes(state.phase);
   ui.cancel.disabled = state.phase === "idle" && !app.showingLast;
   // Countdown ring: hold, calibration and set-up (hidden at once when the phase moves on).

@@ -16,6 +16,9 @@ function body() {
   return { at, sideOf, legs, bones: facts.bones.map(([a, b]) => [at[a], at[b]]) };
 }
 
+let asked = null; // the newest drawing asked for and not yet drawn: {landmarks, sizeWh, activeSide}
+let shown = "";   // what the canvas shows: the key of the last drawing made ("" = nothing)
+
 /** Match the canvas's pixels to its box on screen; null while it has none (the results shown instead): its
  * size is kept. Made 1x1 then, it came back as one pixel of the last point drawn (the right foot's orange)
  * stretched over the whole picture, until the next frame redrew it. */
@@ -24,17 +27,30 @@ export function fitCanvas() {
   if (r.width < 1 || r.height < 1) return null;
   const dpr = window.devicePixelRatio || 1;
   const w = Math.round(r.width * dpr), h = Math.round(r.height * dpr);
-  if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
+  if (c.width !== w || c.height !== h) { c.width = w; c.height = h; shown = ""; }
   return { w, h, dpr };
 }
 
-/** Draw ``landmarks`` (33 x [x, y, visibility], normalised to a ``sizeWh`` picture); none, or no box on screen,
- * clears it. */
+/** Draw ``landmarks`` (33 x [x, y, visibility], normalised to a ``sizeWh`` picture) at the next animation frame;
+ * none, or no box on screen, clears it. Messages come faster than the screen shows them (and keep coming in a
+ * tab out of sight, where no frame is drawn): only the newest of those asked between two frames is drawn, and
+ * not at all when the canvas shows it already. Drawn in the frame, the canvas's box is read once the page's
+ * other changes are laid out, not in the middle of them (a second layout per message). */
 export function drawSkeleton(landmarks, sizeWh, activeSide) {
+  if (asked === null) requestAnimationFrame(paint);
+  asked = { landmarks, sizeWh, activeSide };
+}
+
+function paint() {
+  const { landmarks, sizeWh, activeSide } = asked;
+  asked = null;
   const fit = fitCanvas();
+  const key = landmarks && fit ? JSON.stringify([landmarks, sizeWh, activeSide, fit.w, fit.h]) : "";
+  if (key === shown) return;
+  shown = key;
   const ctx = ui.canvas.getContext("2d");
   ctx.clearRect(0, 0, ui.canvas.width, ui.canvas.height);
-  if (!landmarks || !fit) return;
+  if (!key) return;
   const { w, h, dpr } = fit;
   const [W, H] = sizeWh || [640, 480];
   const scale = Math.min(w / W, h / H);

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
+from urllib.parse import urlsplit
 
 import cv2
 import httpx
@@ -261,3 +263,37 @@ def test_frames_posed_before_the_guided_test_restarts_the_video_never_reach_it(l
     assert len(guided) >= 6 and set(guided) == {2}, "frames of the first pass reached the restarted guide"
     threads = {name for _, name in SlowTracker.posed.values()}
     assert threads == ({"hiprom-pose-0", "hiprom-pose-1"} if cores == 2 else {"hiprom-live"})
+
+
+def test_a_picture_client_that_stops_reading_loses_old_pictures_and_holds_up_nobody(live_server, model_env, gt01):
+    """A page in a background tab, or a slow phone, stops taking the preview: the server keeps at most its
+    2 newest pictures for it (older ones dropped, never buffered without bound); the live loop and the
+    other clients go on."""
+    # Small kernel buffers on both ends: the stalled connection is full after a few pictures.
+    with live_server(source=str(gt01), loop=True, send_buffer_bytes=8192) as url:
+        stalled = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+        stalled.connect((urlsplit(url).hostname, urlsplit(url).port))
+        stalled.sendall(f"GET /video.mjpg HTTP/1.1\r\nHost: {urlsplit(url).netloc}\r\n\r\n".encode())
+        try:
+            deadline = time.monotonic() + 90  # the model loads first
+            while True:
+                info = httpx.get(url + "/api/live", timeout=10).json()
+                if info["preview_clients"] == 1 and info["preview_drops"][0] > 0:
+                    break
+                assert time.monotonic() < deadline, info
+                time.sleep(0.2)
+            with connect(ws_url(url, "/ws/live"), open_timeout=5) as ws:
+                first, _ = recv_until(ws, lambda m: m["type"] == "frame", timeout=15)
+                recv_until(ws, lambda m: m["type"] == "frame" and m["seq"] >= first["seq"] + 10, timeout=30)
+            with httpx.stream("GET", url + "/video.mjpg", timeout=30) as r:
+                buf = b""
+                for chunk in r.iter_bytes():
+                    buf += chunk
+                    if buf.count(b"\xff\xd9") >= 3:  # three new pictures (asked before leaving the loop ends the stream)
+                        later = httpx.get(url + "/api/live", timeout=10).json()
+                        break
+            assert later["preview_clients"] == 2  # the stalled client is still connected...
+            assert max(later["preview_drops"]) > info["preview_drops"][0]  # ...and still loses its old pictures
+        finally:
+            stalled.close()

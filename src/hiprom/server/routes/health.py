@@ -39,6 +39,7 @@ def live_info(request: Request) -> dict:
         "clients": engine.hub.n_clients,
         "client_drops": engine.hub.dropped_per_client(),
         "preview_clients": engine.preview.n_clients,
+        "preview_drops": engine.preview.dropped_per_client(),
     }
 
 
