@@ -22,7 +22,7 @@ from hiprom.report import ReportData, export_json, render_html, render_pdf, writ
 from hiprom.report import charts
 from hiprom.report.charts import SIDE_COLORS
 from hiprom.report.figures import MEASURES, fmt
-from hiprom.report.layouts import MAX_PAGES
+from hiprom.report.layouts import LIMITS, MAX_PAGES
 from hiprom.report.pdf import build_context, draw_charts
 from hiprom.store import Store
 
@@ -289,6 +289,16 @@ def test_everything_at_once_still_fits_three_pages(store: Store, fixture_analysi
     pdf = write_pdf(data, tmp_path / "full.pdf")
     assert len(page_images(pdf)) <= MAX_PAGES + 2  # three at most, and the home program's (eight exercises: two)
     assert "more trials, listed in the CSV" in pdf_text(pdf)
+
+
+def test_every_layout_keeps_the_signature_lines(analysis: dict) -> None:
+    """The compact layouts, taken for a long report, dropped the Clinician / Signature / Date lines without a
+    word: a report with history and long notes could not be signed on the page."""
+    data = ReportData(analysis=analysis)
+    drawn = draw_charts(data)
+    for compact in range(len(LIMITS)):
+        html = render_html(data, "2026-03-02T09:00:00Z", compact=compact, drawn=drawn)
+        assert '<div class="sign">' in html and "<div>Signature</div>" in html, compact
 
 
 def test_missing_weasyprint_says_what_to_install(monkeypatch: pytest.MonkeyPatch, fixture_analysis: dict) -> None:
