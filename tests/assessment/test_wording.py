@@ -280,7 +280,8 @@ def test_no_trial_says_when_the_recording_is_too_short_for_a_test(duration_s, wo
 @pytest.mark.parametrize(("n", "duration_s", "words"), [
     (5, 0.2, "only 5 frames: the recording is 0.2 s long, too short to hold a test, which needs about 12 s "
              "(about 3 s a turn)"),
-    (1, 0.0, "only 1 frame: the recording is 0.0 s long, too short to hold a test"),
+    (2, 0.033, "only 2 frames: the recording is under 0.1 s long, too short to hold a test"),  # was "0.0 s long"
+    (1, 0.033, "only 1 frame: a single picture, not a video of a test, which needs about 12 s (about 3 s a turn)"),
     (5, 25.0, "only 5 frames in 25.0 s; at least 10 are needed to measure a trial"),  # 1 picture every 5 s
 ])
 def test_too_few_frames_says_how_long_the_recording_is(n, duration_s, words) -> None:
@@ -289,6 +290,16 @@ def test_too_few_frames_says_how_long_the_recording_is(n, duration_s, words) -> 
     reason = wording.too_few_frames_reason(n, duration_s, 10)
     assert reason.startswith(words)
     assert not_measurable_advice(reason).startswith("Film the whole test")
+
+
+def test_a_clip_of_one_frame_is_not_said_to_be_0_0_s_long() -> None:
+    """One frame at 30 fps lasts 0.033 s: the header and the CLI's recording line said "1 frame at 30.0 fps,
+    0.0 s" and its reason "the recording is 0.0 s long"; a length under 0.1 s is said so."""
+    from hiprom.report.rows import recording_words
+
+    assert recording_words({"frames": 1, "fps": 30.0, "duration_s": 0.033}) == "1 frame at 30.0 fps, under 0.1 s"
+    assert recording_words({"frames": 137, "fps": 10.0, "duration_s": 13.7}) == "137 frames at 10.0 fps, 13.7 s"
+    assert [wording.seconds_words(s) for s in (0.033, 0.05, 0.2, 12.0)] == ["under 0.1 s", "0.1 s", "0.2 s", "12.0 s"]
 
 
 def test_the_undecided_comparisons_are_one_sentence_and_none_when_all_were_decided() -> None:

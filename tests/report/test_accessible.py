@@ -3,6 +3,7 @@ row headings in the tables, laid out and worded exactly as the untagged PDF was.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -10,9 +11,10 @@ import pytest
 from hiprom.report import ReportData, render_html, write_pdf, write_program_pdf
 from hiprom.report.paper import chosen_paper
 from hiprom.report.weasy import pdf_layout
+from hiprom.store import Store
 
 from .pdftools import need_poppler, pdf_text, squeeze, structure
-from .test_pdf import _png
+from .test_pdf import _png, _save_history
 
 pytest.importorskip("weasyprint")
 
@@ -44,6 +46,17 @@ def test_the_report_is_tagged_with_alt_text_and_row_headings(analysis: dict, tmp
     assert found.tags.index("/H1") < found.tags.index("/Table")  # the title is read first, as printed
     # Range of motion and Left–right asymmetry: 3 rows of 10 and 5 figures, each read with its measure.
     assert found.cells_with_row_heading >= 3 * (10 + 5)
+
+
+def test_the_history_table_reads_each_figure_with_its_day(store: Store, analysis: dict, tmp_path: Path) -> None:
+    """The history table's rows had no heading: a screen reader read "29.2" under "L IR" without saying of
+    which visit. Each row is now headed by its day (TH, scope Row), the first column."""
+    need_poppler()
+    last = _save_history(store, analysis, "H-1", 3)
+    pdf = write_pdf(ReportData.from_store(store, last), tmp_path / "history.pdf")
+    # Range of motion and asymmetry as above, and 3 visits of 8 cells (session, 6 figures, L − R arc).
+    assert structure(pdf).cells_with_row_heading >= 3 * (10 + 5) + 3 * 8
+    assert re.search(r"^Date +Session +L IR", pdf_text(pdf), re.M)
 
 
 def test_tags_change_nothing_printed(analysis: dict, tmp_path: Path) -> None:

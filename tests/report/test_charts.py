@@ -183,3 +183,45 @@ def test_the_legend_keeps_each_sides_colour_when_a_side_was_not_measured(fixture
                 for text, handle in zip(legend.get_texts(), legend.legend_handles)
                 if text.get_text() in ("Left", "Right")}
     assert swatches["Left"] == charts.SIDE_COLORS["left"] and swatches["Right"] == charts.SIDE_COLORS["right"]
+
+
+def _grey(fig: Figure) -> np.ndarray:
+    """The figure as printed in black and white: luminance (h, w), 0-255, rows from the top."""
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    rgb = np.asarray(canvas.buffer_rgba())[..., :3].astype(float)
+    return rgb @ np.array([0.299, 0.587, 0.114])
+
+
+def test_left_and_right_and_the_trials_that_did_not_count_stay_apart_in_black_and_white(
+        fixture_analysis: dict) -> None:
+    """Printed or photocopied in black and white, left's blue and right's orange were two near greys (84 and
+    109 of 255) with nothing else to tell them apart: the bars, the curves and the history's lines, and the
+    orange stripes of trials that did not count were white. Right's bars are now hatched, its curves dashed,
+    its visits square; the stripes of trials that did not count hatched."""
+    fig = charts.side_bars_figure(summary(fixture_analysis))
+    grey = _grey(fig)
+    height = grey.shape[0]
+    spread = {}
+    for ax in fig.axes:
+        for bar in ax.patches:
+            box = bar.get_window_extent()
+            if box.width < 4 or box.height < 8:
+                continue
+            inside = grey[int(height - box.y1) + 3:int(height - box.y0) - 3, int(box.x0) + 3:int(box.x1) - 3]
+            side = "left" if to_hex(bar.get_facecolor()) == charts.SIDE_COLORS["left"] else "right"
+            spread.setdefault(side, []).append(float(inside.std()))
+    assert len(spread["left"]) == len(spread["right"]) == 3
+    assert max(spread["left"]) < 5 < 30 < min(spread["right"])  # plain, and patterned: told apart without hue
+
+    def styles(fig: Figure) -> dict[str, set]:
+        return {line.get_label(): {(str(line.get_linestyle()), line.get_marker())}
+                for ax in fig.axes for line in ax.get_lines() if line.get_label() in ("Left", "Right")}
+
+    time = charts.angle_over_time_figure({**fixture_analysis, "trials": [
+        {**t, "valid": i != 0} for i, t in enumerate(fixture_analysis["trials"])]})
+    for drawn in (time, charts.trend_figure(_visits(3), 3)):
+        found = styles(drawn)
+        assert found["Left"] != found["Right"] and not found["Left"] & found["Right"]
+    stripes = [c for c in time.axes[0].collections if c.get_hatch()]
+    assert len(stripes) == 1  # the trials that did not count; those that did are plain grey

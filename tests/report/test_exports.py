@@ -46,6 +46,17 @@ def test_json_export_holds_the_record_the_rounded_figures_and_the_analysis(store
     assert out["summary"]["asymmetry"]["flagged"] == analysis["asymmetry"]["flagged"]
 
 
+def test_the_json_summary_is_documented_and_empty_is_null(stored: ReportData) -> None:
+    """A researcher's json.load of the export found summary fields docs/reports.md did not name (measurable,
+    bands_words, overall, undecided, camera, camera_position, camera_advice, notes, not_measurable_advice), and
+    "not_measurable_advice": "" beside "not_measurable_reason": null for the same nothing."""
+    summary = json.loads(json.dumps(export_json([stored])))["summary"]
+    docs = (REPO / "docs" / "reports.md").read_text(encoding="utf-8")
+    assert [key for key in summary if f'"{key}"' not in docs] == []
+    assert summary["measurable"] is True and summary["not_measurable_advice"] is None
+    assert summary["not_measurable_reason"] is None
+
+
 def test_several_sessions_make_a_json_list(stored: ReportData) -> None:
     out = export_json([stored, stored])
     assert isinstance(out, list) and len(out) == 2

@@ -26,7 +26,7 @@ from hiprom.report.pdf import BODY_PT, build_context, draw_charts
 from hiprom.store import Store
 from hiprom.validation import pdf as validation_pdf
 
-from .pdftools import (Page, need_fonts, need_poppler, on_the_sheet, page_numbers, pdf_pages, size_of,
+from .pdftools import (Page, need_fonts, need_poppler, on_the_sheet, page_numbers, pdf_pages, pdf_text, size_of,
                        squeeze)
 
 FOOTER_PT = 15 / 25.4 * 72  # report.css's bottom page margin, which holds the footer
@@ -167,6 +167,9 @@ LONG_NOTE = ("Left hip stiff after gardening for two weeks; pain 3/10 on interna
              "to tennis. Re-test in four weeks with the same chair and camera place.")
 
 
+LONG_OPERATOR = "Dr. Bartholomew Konstantinos Papadopoulos-Richardson, PT, DPT, OCS, Senior Musculoskeletal Physiotherapist"
+
+
 @pytest.mark.parametrize(("sheet", "name", "operator", "notes", "trace_kept"), [
     ("a4", "Ann Example", "J. Smith, PT", None, True),  # the demo subject as a clinic saves it: it lost its trace
     ("a4", "山田 太郎 / やまだ たろう", "佐藤 花子", None, True),
@@ -197,6 +200,41 @@ def test_a_report_with_real_long_inputs_keeps_two_pages_and_says_what_it_leaves_
         assert "The angle-over-time chart is left out to save a page; its series is in the JSON export." in text
     assert "Sources: " in text or "sources of the normal bands, the reference and the MDC are listed in the JSON" in text
     assert all(squeeze(words) in squeeze(text) for words in (notes or "").split(". "))  # the note whole
+
+
+def test_a_letter_report_too_long_for_two_pages_breaks_between_sections_and_reads_in_order(
+        store: Store, analysis: dict, tmp_path: Path) -> None:
+    """US Letter, a long name, a long operator and a clinician's note: three pages (A4 holds two; on Letter the
+    trials, quality, notes, method and signature lines take a third, kept whole). The header set the operator
+    wrapped on four lines beside the source, so the text as pasted into a records system read "Dr. Bartholomew
+    Konstantinos / Source / Papadopoulos-Richardson, PT, DPT," and the name "FitzgeraldWorthington" (its
+    hyphen lost at the line's end). A long value now has the header's row to itself, and each page breaks
+    between sections: one starts with a heading, none ends with one, the quality list whole under its
+    heading, the signature lines with the method."""
+    need_poppler()
+    name = "Maximilian Alexander Fitzgerald-Worthington"
+    store.add_subject("P-0042", name=name, date_of_birth="1950-05-17")
+    record = store.save_analysis(analysis, subject="P-0042", operator=LONG_OPERATOR, notes=LONG_NOTE)
+    pdf = write_pdf(ReportData.from_store(store, record.id), tmp_path / "report.pdf", paper="letter")
+    pages = pdf_pages(pdf)
+    on_the_sheet(pages, PAPERS["letter"])
+    report = [page for page, number in zip(pages, page_numbers(pages)) if number.startswith("Page ")]
+    assert len(report) == MAX_PAGES and _ends_at(report[-1]) > MOSTLY_EMPTY
+    headings = ("Left–right asymmetry", "Angle over time", "Trials", "Quality and compensation", "Notes",
+                "Method and references")
+    for page in report[1:]:
+        body = [line for line in page.lines() if not line.startswith(("P-0042 · session", "hiprom 0.1.0 · "))]
+        assert body[0] in headings and body[-1] not in headings, body
+    quality = next(page for page in report if "Quality and compensation" in page.lines())
+    assert any(line.startswith("• Measurable frames") for line in quality.lines())
+    assert any("did not count: hip lifted off the seat" in line for line in quality.lines())
+    assert "Clinician" in " ".join(next(p for p in report if "Method and references" in p.lines()).lines())
+    first = report[0].lines()
+    assert f"Name {name}" in first  # on one line, not broken at its hyphen (pasted: "FitzgeraldWorthington")
+    operator = next(i for i, line in enumerate(first) if line.startswith("Operator "))
+    assert squeeze(" ".join(first[operator:operator + 2])) == squeeze(f"Operator {LONG_OPERATOR}")  # nothing beside it
+    text = pdf_text(pdf, layout=False).split("Page 1 of")[0]  # as pasted: in reading order
+    assert squeeze(LONG_OPERATOR) in squeeze(text) and name in text
 
 
 def counted(draw: Callable[..., Any], drawn: Counter[str]) -> Callable[..., Any]:

@@ -22,7 +22,7 @@ from hiprom.report import ReportData, export_json, render_html, render_pdf, writ
 from hiprom.report import charts
 from hiprom.report.charts import SIDE_COLORS
 from hiprom.report.figures import MEASURES, fmt
-from hiprom.report.layouts import MAX_PAGES
+from hiprom.report.layouts import LIMITS, MAX_PAGES
 from hiprom.report.pdf import build_context, draw_charts
 from hiprom.store import Store
 
@@ -155,8 +155,9 @@ def test_a_recording_analysed_again_is_one_visit_in_the_history(store: Store, an
     flat = " ".join(text.split())
     assert f"#{again.id} — the recording of #{first.id} analysed again" in flat
     assert "A recording analysed again is one visit, drawn once." in flat
-    assert "↑" in "".join(table_row(text, f"#{later.id}"))  # the real re-test is still marked against #1
-    row = "".join(table_row(text, f"#{again.id}"))
+    # Each visit's row is headed by its day.
+    assert "↑" in "".join(table_row(text, "2026-04-02"))  # the real re-test is still marked against #1
+    row = "".join(table_row(text, "2026-03-09"))
     assert "↑" not in row and "↓" not in row
 
     # The re-analysis's own report: one visit so far, no trend to draw, the row still says what it is.
@@ -291,6 +292,16 @@ def test_everything_at_once_still_fits_three_pages(store: Store, fixture_analysi
     assert "more trials, listed in the CSV" in pdf_text(pdf)
 
 
+def test_every_layout_keeps_the_signature_lines(analysis: dict) -> None:
+    """The compact layouts, taken for a long report, dropped the Clinician / Signature / Date lines without a
+    word: a report with history and long notes could not be signed on the page."""
+    data = ReportData(analysis=analysis)
+    drawn = draw_charts(data)
+    for compact in range(len(LIMITS)):
+        html = render_html(data, "2026-03-02T09:00:00Z", compact=compact, drawn=drawn)
+        assert '<div class="sign">' in html and "<div>Signature</div>" in html, compact
+
+
 def test_missing_weasyprint_says_what_to_install(monkeypatch: pytest.MonkeyPatch, fixture_analysis: dict) -> None:
     monkeypatch.setitem(sys.modules, "weasyprint", None)  # import weasyprint -> ImportError
     with pytest.raises(HipromError, match=r"pip install 'hiprom\[report\]'"):
@@ -373,7 +384,8 @@ def test_history_marks_what_changed_since_the_first_visit(store: Store, analysis
     better["sides"]["left"]["external_rotation_deg"] += 15.0  # far beyond the 6 deg MDC and 1.96 x the tests' +-
     later = store.save_analysis(better, subject="P-6", recorded_utc="2026-04-02T09:00:00Z")
     html = render_html(ReportData.from_store(store, later.id))
-    rows = re.findall(r"<tr[^>]*>\s*<td>#(\d+)</td>(.*?)</tr>", html, flags=re.S)
+    rows = re.findall(r'<tr[^>]*>\s*<th scope="row" class="label day">[^<]*</th><td>#(\d+)</td>(.*?)</tr>', html,
+                      flags=re.S)
     marks = {int(sid): re.findall(r'class="(improved|decreased)"', cells) for sid, cells in rows}
     assert marks == {first.id: [], later.id: ["improved"]}
     assert f"changed since the first visit (#{first.id})" in html

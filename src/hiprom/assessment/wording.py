@@ -57,10 +57,20 @@ TEST_S = 4 * TRIAL_S
 """About how long a recording must be to hold a test (s): a trial of each foot inward and outward."""
 
 
+def seconds_words(duration_s: float) -> str:
+    """A recording's length as people read it, to 0.1 s: ``13.7 s``; ``under 0.1 s`` for a length that
+    rounds to nothing (one frame at 30 fps lasts 0.033 s: "0.0 s" read as no recording at all)."""
+    words = shown(duration_s)
+    return "under 0.1 s" if words == "0.0" and duration_s > 0 else f"{words} s"
+
+
+def _needs() -> str:
+    return f"which needs about {TEST_S:g} s (about {TRIAL_S:g} s a turn)"
+
+
 def _too_short(duration_s: float) -> str:
     """How long a recording shorter than :data:`TEST_S` is, and how long a test needs."""
-    return (f"the recording is {duration_s:.1f} s long, too short to hold a test, which needs about {TEST_S:g} s "
-            f"(about {TRIAL_S:g} s a turn)")
+    return f"the recording is {seconds_words(duration_s)} long, too short to hold a test, {_needs()}"
 
 
 def no_trial_sentence(duration_s: float | None) -> str:
@@ -75,9 +85,12 @@ def no_trial_sentence(duration_s: float | None) -> str:
 def too_few_frames_reason(n_frames: int, duration_s: float, min_frames: int) -> str:
     """Why a recording of ``n_frames`` (fewer than ``min_frames``) lasting ``duration_s`` seconds cannot be
     measured: "only 5 frames: the recording is 0.2 s long, too short to hold a test, which needs about 12 s
-    (about 3 s a turn)", as :func:`no_trial_sentence` says it of a longer one; a recording as long as a test
-    but with too few pictures in it, how many are needed."""
+    (about 3 s a turn)", as :func:`no_trial_sentence` says it of a longer one ("only 1 frame: a single picture,
+    not a video of a test, …" of one picture); a recording as long as a test but with too few pictures in it,
+    how many are needed."""
     frames = f"only {counted(n_frames, 'frame')}"
+    if n_frames == 1:
+        return f"{frames}: a single picture, not a video of a test, {_needs()}"
     if duration_s < TEST_S:
         return f"{frames}: {_too_short(duration_s)}"
     return f"{frames} in {duration_s:.1f} s; at least {min_frames} are needed to measure a trial"

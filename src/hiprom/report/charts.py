@@ -3,7 +3,8 @@
 Each function takes plain analysis data and returns an SVG document, or
 ``None`` when there is nothing to draw. Figures are made with the
 object-oriented API (no pyplot state), so charts can be drawn from several
-threads of the server. Left is blue and right is orange in every chart.
+threads of the server. Left is blue and right is orange in every chart, and told apart without colour too
+(most clinics print in black and white): right's bars are hatched, its curves dashed with square marks.
 """
 
 from __future__ import annotations
@@ -30,6 +31,15 @@ from hiprom.store.records import local_time
 
 SIDE_COLORS = {"left": "#1f5fa8", "right": "#d9480f"}
 SIDE_LABELS = {"left": "Left", "right": "Right"}
+# Left and right print as nearly the same grey (luminance 84 and 109 of 255): each side has a pattern of its own.
+SIDE_HATCH = {"left": None, "right": "////"}
+"""The side bars' pattern: right's hatched in white over its colour."""
+SIDE_LINE = {"left": "-", "right": (0, (4.5, 1.5))}
+"""The curves' line style: left solid, right in long dashes (the reference lines' dashes are shorter and thinner)."""
+SIDE_MARKER = {"left": "o", "right": "s"}
+"""The history chart's marks of each visit: left round, right square."""
+INVALID_HATCH = "///"
+"""The angle-over-time chart's stripes of trials that did not count: hatched, beside the plain grey of those that did."""
 NORM_COLOR = "#333333"
 BAND_COLOR = "#2f9e44"
 MM = 1 / 25.4  # inches per millimetre
@@ -105,7 +115,8 @@ def side_bars_figure(summary: dict[str, Any], width_mm: float = 180, height_mm: 
         ax_arc.set_xlim(-0.6, 0.75)
         ax_arc.set_ylim(0, arc_top)
         # The side colours from the palette, not from a bar: a side not measured draws a grey stub.
-        handles = [Patch(color=SIDE_COLORS[side], label=SIDE_LABELS[side]) for side in SIDES]
+        handles = [Patch(facecolor=SIDE_COLORS[side], edgecolor="white", hatch=SIDE_HATCH[side], lw=0,
+                         label=SIDE_LABELS[side]) for side in SIDES]
         handles += ax_rot.get_legend_handles_labels()[0]
         fig.legend(handles=handles, loc="outside upper center", ncols=len(handles))
         return fig
@@ -129,7 +140,7 @@ def _bar(ax: Any, x: float, summary: dict[str, Any], side: str, measure: str, to
         ax.text(x, top * 0.04, "not\nmeasurable", ha="center", va="bottom", fontsize=LABEL_PT, color="#555555")
         return
     unc = number(summary["sides"][side].get(f"{measure}_unc_deg"))
-    ax.bar(x, value, width=0.34, color=color, zorder=2)
+    ax.bar(x, value, width=0.34, color=color, edgecolor="white", hatch=SIDE_HATCH[side], lw=0, zorder=2)
     if unc:
         ax.errorbar(x, value, yerr=unc, color="#222222", lw=0.8, capsize=2.5, zorder=3)
     y = value + (unc or 0) + top * 0.015
@@ -168,19 +179,20 @@ def angle_over_time_figure(analysis: dict[str, Any], width_mm: float = 180, heig
         fig = Figure(figsize=(width_mm * MM, height_mm * MM), layout="constrained")
         ax = fig.add_subplot()
         trials = analysis.get("trials") or []
-        for valid, color in ((True, "#e9ecef"), (False, "#fff0e6")):
+        for valid, color, hatch in ((True, "#e9ecef", None), (False, "#fff0e6", INVALID_HATCH)):
             spans = [(start, end - start) for tr in trials if bool(tr.get("valid")) is valid
                      for start, end in [(number(tr.get("start_s")), number(tr.get("end_s")))]
                      if start is not None and end is not None]
             if spans:  # one artist for all windows: a session's work stays bounded
-                ax.broken_barh(spans, (-1e4, 2e4), color=color, lw=0, zorder=0)
+                ax.broken_barh(spans, (-1e4, 2e4), facecolor=color, edgecolor="#f5c09f" if hatch else color,
+                               hatch=hatch, lw=0, zorder=0)
         for side in SIDES:
             ts, y, unc = _envelope(t, _array(series.get(f"{side}_deg"), t.size),
                                    _array(series.get(f"{side}_unc_deg"), t.size))
             color = SIDE_COLORS[side]
             if np.isfinite(unc).any():
                 ax.fill_between(ts, y - unc, y + unc, color=color, alpha=0.15, lw=0, zorder=1)
-            ax.plot(ts, y, color=color, lw=1.1, label=SIDE_LABELS[side], zorder=2)
+            ax.plot(ts, y, color=color, lw=1.1, ls=SIDE_LINE[side], label=SIDE_LABELS[side], zorder=2)
             band = np.where(np.isfinite(unc), unc, 0.0)
             drawn.append((ts, y - band, y + band))
         peaks: dict[tuple[str, bool, bool], list[tuple[float, float]]] = {}
@@ -265,10 +277,10 @@ def trend_figure(history: Sequence[Any], current_id: int | None, width_mm: float
             for side in SIDES:
                 y = np.array([number(getattr(h, f"{side}_{key}_deg")) for h in history], dtype=float)
                 seen = np.isfinite(y)  # a visit that measured nothing leaves no gap in the line
-                ax.plot(x[seen], y[seen], color=SIDE_COLORS[side], lw=0.8 if many else 1.0, marker="o",
-                        ms=2 if many else 3, label=SIDE_LABELS[side])
+                ax.plot(x[seen], y[seen], color=SIDE_COLORS[side], lw=0.8 if many else 1.0, ls=SIDE_LINE[side],
+                        marker=SIDE_MARKER[side], ms=2 if many else 3, label=SIDE_LABELS[side])
                 if now:
-                    ax.plot(x[now], y[now], "o", ms=5 if many else 6, color=SIDE_COLORS[side], mfc="white",
+                    ax.plot(x[now], y[now], SIDE_MARKER[side], ms=5 if many else 6, color=SIDE_COLORS[side], mfc="white",
                             mew=1.2 if many else 1.4, zorder=3)
             ax.set_title(title)
             ax.margins(y=0.25)

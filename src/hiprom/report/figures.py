@@ -100,7 +100,7 @@ def summary(analysis: dict[str, Any]) -> dict[str, Any]:
         },
         "measurable": bool(analysis.get("measurable", True)),
         "not_measurable_reason": analysis.get("not_measurable_reason"),
-        "not_measurable_advice": words["not_measurable"],
+        "not_measurable_advice": words["not_measurable"] or None,  # null, as the reason, when there is none
         "verdict": analysis.get("verdict"),
         "sides": {side: rounded(analysis["sides"].get(side) or {}, SIDE_FIELDS) for side in SIDES},
         "asymmetry": rounded(_flat_asymmetry(analysis, words["asymmetry"]), ASYMMETRY_FIELDS),

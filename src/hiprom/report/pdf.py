@@ -226,7 +226,8 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "small_pt": SMALL_PT,
         "generated_utc": generated_utc or utc_stamp(),
         "sides": SIDES,
-        "details": _details(data, a),
+        "details": detail_rows(_details(data, a)),
+        "half_row_chars": HALF_ROW_CHARS,
         "document_id": document_id(data),
         "replayed_demo": a.get("model") == "synthetic",
         "retest": retest_context(data),
@@ -273,6 +274,26 @@ def _details(data: ReportData, a: dict[str, Any]) -> list[tuple[str, str]]:
     elif model:
         rows.append(("Pose model", str(model)))
     rows.append(("Recording", recording_words(a)))
+    return rows
+
+
+HALF_ROW_CHARS = 34
+"""The most characters a header value prints on one line in its half of the row (10 pt, A4 or Letter): a
+longer one (a name with its titles, an e-mail address as operator) takes the whole row."""
+
+
+def detail_rows(pairs: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+    """The header's label/value ``pairs`` laid out as its rows, in their order: two short ones side by side,
+    a long one (more than :data:`HALF_ROW_CHARS`) alone on its row. Side by side, a value wrapped on three
+    lines beside a one-line one was read, and pasted as text, interleaved with it ("Dr. Bartholomew
+    Konstantinos / Source / Papadopoulos-Richardson"), and a long name wrapped at its hyphen lost it
+    ("FitzgeraldWorthington")."""
+    rows: list[list[tuple[str, str]]] = []
+    for pair in pairs:
+        if len(pair[1]) <= HALF_ROW_CHARS and rows and len(rows[-1]) == 1 and len(rows[-1][0][1]) <= HALF_ROW_CHARS:
+            rows[-1].append(pair)
+        else:
+            rows.append([pair])
     return rows
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from hiprom.assessment.reasons import reason_words
-from hiprom.assessment.wording import MEASURE_LABELS
+from hiprom.assessment.wording import MEASURE_LABELS, seconds_words
 from hiprom.landmarks import SIDES
 from hiprom.report.figures import DECIMALS, MEASURES, fmt, number, rnd
 from hiprom.rounding import counted
@@ -57,7 +57,7 @@ def recording_words(analysis: dict[str, Any]) -> str:
     rate = f"{fmt(fps)} fps" if fps else ""
     parts = [f"{counted(int(frames), 'frame')} at {rate}" if frames is not None and rate else
              counted(int(frames), "frame") if frames is not None else rate,
-             f"{fmt(length)} s" if length else "", "mirrored" if analysis.get("mirrored") else ""]
+             seconds_words(length) if length else "", "mirrored" if analysis.get("mirrored") else ""]
     return ", ".join(p for p in parts if p) or "—"
 
 
