@@ -9,9 +9,11 @@ races that need two writers inside at once are PostgreSQL's.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +23,7 @@ from hiprom.errors import HipromError
 from hiprom.store import Store
 from hiprom.store.location import resolve_url
 from hiprom.store.records import RecordNotFound
+from hiprom.store.sessions import SessionStore
 
 
 class _Other(threading.Thread):
@@ -119,3 +122,31 @@ def test_a_move_to_a_subject_being_erased_says_there_is_none(two, pg_url, analys
     assert isinstance(other.error, RecordNotFound), other.error
     assert "no subject 'P-2'" in str(other.error)
     assert a.session(1, with_analysis=False).subject == "P-1"
+
+
+def test_an_export_holds_the_person_as_at_one_moment(db_url, analysis, filmed_again, hiprom, tmp_path: Path,
+                                                     monkeypatch) -> None:
+    """A session moved to another person while 'hiprom subjects export' reads: before, the export of
+    P-0042 held session 2 as P-0043's (another person's visit in their file). Now the whole export is
+    read in one snapshot: both visits, as P-0042's when the export began."""
+    with Store(db_url) as setup:
+        setup.save_analysis(analysis, subject="P-0042")
+        setup.save_analysis(filmed_again(analysis), subject="P-0042")
+        setup.add_subject("P-0043")
+    listed = SessionStore.sessions
+
+    def sessions_then_moved(self: Store, *args: Any, **kwargs: Any) -> Any:
+        found = listed(self, *args, **kwargs)
+        monkeypatch.setattr(SessionStore, "sessions", listed)
+        with Store(db_url) as other:  # the other laptop corrects a visit now
+            other.move_session(2, "P-0043")
+        return found
+
+    monkeypatch.setattr(SessionStore, "sessions", sessions_then_moved)
+    out = tmp_path / "p-0042.json"
+    code, _, err = hiprom("subjects", "export", "P-0042", "-o", str(out), "--db", db_url)
+    assert code == 0, err
+    items = json.loads(out.read_text())
+    assert [(i["session"]["id"], i["subject"]["pseudonym"]) for i in items] == [(1, "P-0042"), (2, "P-0042")]
+    with Store(db_url) as after:
+        assert after.session(2, with_analysis=False).subject == "P-0043"
