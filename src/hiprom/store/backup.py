@@ -9,11 +9,12 @@ on meanwhile. The copy is one self-contained file (rollback journal, not
 WAL), checked with ``PRAGMA integrity_check``, written 0600 and renamed into
 place only when complete.
 
-``hiprom restore`` puts such a copy back through the same API, into the
-live store (the server may keep running: its next read sees the restored
-records), after backing up what the store held until then. Putting the file
-in place of ``hiprom.db`` by hand is unsafe: a ``-wal`` left beside it
-belongs to the old database, and SQLite replays it into the copy.
+``hiprom restore`` puts such a copy back into the live store, in one write
+transaction that also covers the backup of what the store held until then
+(the server may keep running: a save during the restore waits for it, and
+its next read sees the restored records). Putting the file in place of
+``hiprom.db`` by hand is unsafe: a ``-wal`` left beside it belongs to the old
+database, and SQLite replays it into the copy.
 
 PostgreSQL stores are backed up with the server's own tool, ``pg_dump``,
 and restored with ``pg_restore``.
