@@ -203,3 +203,42 @@ def test_a_backup_from_before_schema_6_restored_gives_no_number_twice(tmp_path: 
     with Store(db) as store:
         assert [s.id for s in store.sessions()] == [2, 1]
         assert store.save_analysis(fixture_analysis, subject="OLD-1").id == 5001
+
+
+def test_a_save_during_a_restore_is_never_lost(tmp_path: Path, analysis: dict, monkeypatch) -> None:
+    """The server saving while 'hiprom restore' runs. Before, a session committed between the copy kept
+    aside and the replacement was in neither: gone, and its number given again. Now the replacement holds
+    the store's write lock from before that copy is made: such a save waits and lands in the restored store
+    (here a save that will not wait is told the store is busy, and nothing it did is lost)."""
+    import hiprom.store.backup as backups
+
+    db = tmp_path / "hiprom.db"
+    with Store(db) as store:
+        store.save_analysis(analysis, subject="P-1")
+    monday = tmp_path / "monday.db"
+    backup(monday, db)
+    committed = []
+
+    def kept_then_saved(dest, source=None):  # the server saves just after the copy is kept aside
+        result = made(dest, source)
+        if "before-restore" in str(dest):
+            server = sqlite3.connect(db, timeout=0, isolation_level=None)
+            try:
+                server.execute("BEGIN IMMEDIATE")
+                server.execute("INSERT INTO subjects (pseudonym, created_utc) VALUES ('P-GAP', '2026-12-06 09:00:00')")
+                server.execute("COMMIT")
+                committed.append("P-GAP")
+            except sqlite3.OperationalError as exc:
+                assert "locked" in str(exc)
+            finally:
+                server.close()
+        return result
+
+    made = backups.backup
+    monkeypatch.setattr(backups, "backup", kept_then_saved)
+    restore(monday, db)
+    (kept,) = tmp_path.glob("hiprom.before-restore-*.db")
+    with Store(db) as now, Store(kept) as before:
+        everywhere = {s.pseudonym for s in now.subjects()} | {s.pseudonym for s in before.subjects()}
+        assert set(committed) <= everywhere
+        assert now.save_analysis(analysis, subject="P-GAP").subject == "P-GAP"

@@ -42,7 +42,7 @@ def export(subject: str, output: Path, db: str | None) -> None:
     from hiprom.report.data import utc_stamp
     from hiprom.report.exports import export_dict
 
-    with open_store(db) as store:
+    with open_store(db) as store, store.snapshot():  # all of them as of one moment (an erasure or a move meanwhile)
         record = store.subject(subject)
         sessions = store.sessions(record.id)[::-1]  # oldest first
         if not sessions:

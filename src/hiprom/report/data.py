@@ -86,6 +86,13 @@ class ReportData:
         ``clinic_mdc``: gives the clinic's MDC (:func:`hiprom.report.exercises.clinic_mdc`),
         cached by a caller that reads many sessions, as the MDC pairs every stored session.
         """
+        with store.snapshot():  # one moment of the store: a person erased or a session moved meanwhile is not half in it
+            return cls._from_store(store, session_id, snapshots, before, clinic_mdc)
+
+    @classmethod
+    def _from_store(cls, store: Store, session_id: int | str, snapshots: Mapping[str, bytes] | None,
+                    before: int | str | None,
+                    clinic_mdc: Callable[[], tuple[dict[str, float], str]] | None) -> ReportData:
         session = store.session(session_id)
         subject = store.subject(session.subject_id) if session.subject_id is not None else None
         assert session.analysis is not None
@@ -119,7 +126,8 @@ class ReportData:
     def from_store_many(cls, store: Store, session_ids: Iterable[int | str]) -> list[ReportData]:
         """The report data of several stored sessions (an export), the clinic's MDC read once."""
         mdc = mdc_of(store)
-        return [cls.from_store(store, sid, clinic_mdc=mdc) for sid in session_ids]
+        with store.snapshot():
+            return [cls.from_store(store, sid, clinic_mdc=mdc) for sid in session_ids]
 
     @classmethod
     def from_file(cls, path: str | Path, snapshots: Mapping[str, bytes] | None = None) -> ReportData:

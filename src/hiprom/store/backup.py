@@ -9,11 +9,12 @@ on meanwhile. The copy is one self-contained file (rollback journal, not
 WAL), checked with ``PRAGMA integrity_check``, written 0600 and renamed into
 place only when complete.
 
-``hiprom restore`` puts such a copy back through the same API, into the
-live store (the server may keep running: its next read sees the restored
-records), after backing up what the store held until then. Putting the file
-in place of ``hiprom.db`` by hand is unsafe: a ``-wal`` left beside it
-belongs to the old database, and SQLite replays it into the copy.
+``hiprom restore`` puts such a copy back into the live store, in one write
+transaction that also covers the backup of what the store held until then
+(the server may keep running: a save during the restore waits for it, and
+its next read sees the restored records). Putting the file in place of
+``hiprom.db`` by hand is unsafe: a ``-wal`` left beside it belongs to the old
+database, and SQLite replays it into the copy.
 
 PostgreSQL stores are backed up with the server's own tool, ``pg_dump``,
 and restored with ``pg_restore``.
@@ -177,30 +178,67 @@ def restore(source: str | os.PathLike[str], db: str | os.PathLike[str] | None = 
         backup(target, backup_path)
         return RestoreResult(target, subjects, sessions, None)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    kept = backup(target.with_name(f"{target.stem}.before-restore-{stamp}{target.suffix or '.db'}"), db).path
+    kept = target.with_name(f"{target.stem}.before-restore-{stamp}{target.suffix or '.db'}")
+    staged = target.with_name(f".{target.name}.restoring-{stamp}")
+    backup(staged, backup_path)
     try:
-        src = sqlite3.connect(f"{backup_path.as_uri()}?mode=ro", uri=True)
-        dst = sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000)
-        try:
-            issued = _issued_numbers(dst)
-            src.backup(dst)
-            _upgrade(url)  # a backup of an older hiprom: its counters (schema 6) made before they are set
-            _never_reissue(dst, issued)
-            if dst.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-                raise StoreError(f"{target}: the restored store failed its integrity check; "
-                                 f"the records before the restore are in {kept}")
-        finally:
-            dst.close()
-            src.close()
-    except sqlite3.Error as exc:
-        raise StoreError(f"{target}: the restore failed ({exc}); the records before it are in {kept}") from None
+        _upgrade(resolve_url(str(staged)))  # a backup of an older hiprom: brought to this one's tables
+        _upgrade(url)
+        _replace_records(target, staged, lambda: backup(kept, db).path)
+    finally:
+        for leftover in (staged, Path(f"{staged}-wal"), Path(f"{staged}-shm"), Path(f"{staged}-journal")):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(leftover)
     return RestoreResult(target, subjects, sessions, kept)
+
+
+def _replace_records(target: Path, staged: Path, keep: Callable[[], Path]) -> None:
+    """Put the records of ``staged`` (a store of this hiprom's schema) in place of the store ``target``'s,
+    in one write transaction, after ``keep()`` has backed up the records it replaces.
+
+    The backup of what is replaced is made while this transaction holds the store's write lock: a
+    session another program (the server) saves during the restore waits and is saved after it, in
+    the restored store; none can be committed between the copy kept aside and the replacement,
+    where it would be in neither. Numbers go on after the highest the store had given
+    (:func:`_never_reissue`).
+    """
+    con = sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    kept: Path | None = None
+    try:
+        con.execute("ATTACH DATABASE ? AS restored", (str(staged),))
+        con.execute("PRAGMA secure_delete = ON")
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            kept = keep()  # read by its own connection: every record committed until now
+            issued = _issued_numbers(con)
+            tables = [name for (name,) in con.execute(
+                "SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+            for name in tables:
+                con.execute(f'DELETE FROM main."{name}"')
+            if issued or _issued_numbers(con):
+                con.execute("DELETE FROM main.sqlite_sequence")
+            for name in tables:
+                columns = ", ".join(f'"{c}"' for _, c, *_ in con.execute(f'PRAGMA main.table_info("{name}")'))
+                con.execute(f'INSERT INTO main."{name}" ({columns}) SELECT {columns} FROM restored."{name}"')
+            _never_reissue(con, issued)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        if con.execute("PRAGMA main.integrity_check").fetchone()[0] != "ok":
+            raise StoreError(f"{target}: the restored store failed its integrity check; "
+                             f"the records before the restore are in {kept}")
+    except sqlite3.Error as exc:
+        raise StoreError(f"{target}: the restore failed ({exc}); the store is as it was"
+                         + (f" (and its records are also in {kept})" if kept else "")) from None
+    finally:
+        con.close()
 
 
 def _issued_numbers(con: sqlite3.Connection) -> dict[str, int]:
     """The highest number each table has given out (SQLite's ``sqlite_sequence``), if the store keeps them."""
     try:
-        return dict(con.execute("SELECT name, seq FROM sqlite_sequence").fetchall())
+        return dict(con.execute("SELECT name, seq FROM main.sqlite_sequence").fetchall())
     except sqlite3.OperationalError:  # a store older than schema version 6 keeps none
         return {}
 
@@ -222,7 +260,6 @@ def _never_reissue(con: sqlite3.Connection, issued: dict[str, int]) -> None:
     session must never be given that number again.
     """
     restored = _issued_numbers(con)
-    with con:
-        for name, seq in issued.items():
-            if name in restored and seq > restored[name]:
-                con.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = ?", (seq, name))
+    for name, seq in issued.items():
+        if name in restored and seq > restored[name]:
+            con.execute("UPDATE main.sqlite_sequence SET seq = ? WHERE name = ?", (seq, name))

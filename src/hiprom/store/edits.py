@@ -31,8 +31,8 @@ class EditStore:
         where: str
 
         def _tx(self, write: bool = False) -> AbstractContextManager[Session]: ...
-        def _find_subject(self, s: Session, ref: str | int) -> SubjectRow: ...
-        def _find_session(self, s: Session, session_id: int | str) -> SessionRow: ...
+        def _held_subject(self, s: Session, ref: str | int) -> SubjectRow | None: ...
+        def _find_session(self, s: Session, session_id: int | str, lock: bool = False) -> SessionRow: ...
         def _check_free(self, s: Session, code: str, but: int | None = None, join: bool = False) -> None: ...
         def subject(self, ref: str | int) -> SubjectRecord: ...
         def session(self, session_id: int | str, with_analysis: bool = True) -> SessionRecord: ...
@@ -51,7 +51,9 @@ class EditStore:
         """
         code = check_pseudonym(pseudonym)
         with self._tx(write=True) as s:
-            row = self._find_subject(s, ref)
+            row = self._held_subject(s, ref)
+            if row is None:
+                raise RecordNotFound.of("subject", ref, self.where)
             if row.pseudonym == code:
                 raise InputError(f"subject {code!r} has that pseudonym already; nothing changed")
             self._check_free(s, code, but=row.id, join=True)
@@ -71,13 +73,12 @@ class EditStore:
                 a mistyped pseudonym would start a new person).
         """
         with self._tx(write=True) as s:
-            row = self._find_session(s, session_id)
-            try:
-                target = self._find_subject(s, subject)
-            except RecordNotFound:
+            row = self._find_session(s, session_id, lock=True)
+            target = self._held_subject(s, subject)
+            if target is None:
                 if record_id(subject) is not None:
-                    raise
-                raise RecordNotFound.of("subject", str(subject).strip(), self.where, add_subject=True) from None
+                    raise RecordNotFound.of("subject", subject, self.where)
+                raise RecordNotFound.of("subject", str(subject).strip(), self.where, add_subject=True)
             if row.subject_id == target.id:
                 raise InputError(f"session {row.id} is {target.pseudonym}'s already; nothing changed")
             row.subject_id = target.id

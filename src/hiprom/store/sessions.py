@@ -16,7 +16,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, exists, func, select
-from sqlalchemy.exc import IntegrityError
 
 from hiprom.assessment.summary import overall_verdict
 from hiprom.parsing import check_json_tree, record_id
@@ -46,6 +45,7 @@ from hiprom.store.session_rows import (
     trial_rows,
     whole,
 )
+from hiprom.store.subjects import claim_pseudonyms
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -62,6 +62,7 @@ class SessionStore:
         def _tx(self, write: bool = False) -> AbstractContextManager[Session]: ...
         def _forget_deleted(self) -> None: ...
         def _find_subject(self, s: Session, ref: str | int) -> SubjectRow: ...
+        def _held_subject(self, s: Session, ref: str | int) -> SubjectRow | None: ...
 
     def save_analysis(
         self,
@@ -149,19 +150,19 @@ class SessionStore:
     def _subject_for_save(self, s: Session, ref: str | int | None, create: bool) -> SubjectRow | None:
         if ref is None or (isinstance(ref, str) and not ref.strip()):
             return None
-        try:
-            return self._find_subject(s, ref)
-        except RecordNotFound:
-            if not create or record_id(ref) is not None:  # an unknown number is never made a pseudonym
-                raise
-        code = check_pseudonym(ref)
-        try:
-            with s.begin_nested():  # a concurrent writer may add the same pseudonym (PostgreSQL)
-                row = SubjectRow(pseudonym=code, created_utc=utc_now())
-                s.add(row)
+        row = self._held_subject(s, ref)
+        if row is not None:
             return row
-        except IntegrityError:
-            return self._find_subject(s, code)
+        if not create or record_id(ref) is not None:  # an unknown number is never made a pseudonym
+            raise RecordNotFound.of("subject", ref, self.where)
+        code = check_pseudonym(ref)
+        claim_pseudonyms(s)
+        row = self._held_subject(s, code)  # added by another save while this one waited
+        if row is None:
+            row = SubjectRow(pseudonym=code, created_utc=utc_now())
+            s.add(row)
+            s.flush()  # its number, for the session
+        return row
 
     def sessions(self, subject: str | int | None = None, limit: int | None = None,
                  offset: int = 0) -> list[SessionRecord]:
@@ -243,9 +244,11 @@ class SessionStore:
             s.execute(delete(SessionRow).where(SessionRow.id == row.id))
         self._forget_deleted()
 
-    def _find_session(self, s: Session, session_id: int | str) -> SessionRow:
+    def _find_session(self, s: Session, session_id: int | str, lock: bool = False) -> SessionRow:
+        """The session ``session_id``; with ``lock``, locked for this transaction to change (PostgreSQL
+        ``FOR UPDATE``: a change that meets a deletion in progress waits for it, then finds no session)."""
         number = record_id(session_id)
-        row = s.get(SessionRow, number) if number is not None else None
+        row = s.get(SessionRow, number, with_for_update=lock or None) if number is not None else None
         if row is None:
             raise RecordNotFound.of("session", session_id, self.where)
         return row

@@ -60,7 +60,10 @@ class Store(SubjectStore, SessionStore, ReferenceStore, ProgramStore, EditStore)
         self.url = resolve_url(db)
         self.where = display_url(self.url)
         self.engine = make_engine(self.url)
-        self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
+        reads = self.engine
+        if self.engine.dialect.name == "postgresql":  # a read sees one moment (SQLite's reads always do)
+            reads = self.engine.execution_options(isolation_level="REPEATABLE READ")
+        self._read = sessionmaker(bind=reads, expire_on_commit=False)
         self._write = sessionmaker(bind=self.engine.execution_options(hiprom_write=True), expire_on_commit=False)
         self._shared = threading.local()  # the open transaction() of each thread
         try:
@@ -114,10 +117,32 @@ class Store(SubjectStore, SessionStore, ReferenceStore, ProgramStore, EditStore)
                 self._shared.session = None
 
     @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One read transaction that the store's reading methods called inside it (in this thread) share:
+        they all see the store as it was at the first read, whatever others commit meanwhile.
+
+        An export or a report of a person read this way holds all of them or (erased before it
+        began) none: never some sessions, nor a session moved to someone else meanwhile. Only reads
+        may be made inside it. Inside :meth:`transaction` it is that transaction.
+        """
+        if getattr(self._shared, "session", None) is not None:
+            yield
+            return
+        with self._tx() as s:
+            self._shared.session, self._shared.reading = s, True
+            try:
+                yield
+            finally:
+                self._shared.session, self._shared.reading = None, False
+
+    @contextlib.contextmanager
     def _tx(self, write: bool = False) -> Iterator[Session]:
-        """One transaction (or the open :meth:`transaction`); database errors become one-line ``StoreError``s."""
+        """One transaction (or the open :meth:`transaction` or :meth:`snapshot`); database errors become
+        one-line ``StoreError``s."""
         shared = getattr(self._shared, "session", None)
         if shared is not None:
+            if write and getattr(self._shared, "reading", False):
+                raise RuntimeError("a change to the store inside Store.snapshot(), which is for reads only")
             yield shared
             return
         try:

@@ -128,11 +128,30 @@ class SubjectStore:
             RecordExists: "subject 'P-0042' already exists ...; choose another pseudonym" (and, with
                 ``join``, how to move the sessions of one to the other).
         """
+        claim_pseudonyms(s)
         exact = s.scalar(select(SubjectRow.id).where(SubjectRow.pseudonym == code))
         taken = [code] if exact is not None and exact != but else []
         taken = taken or [row.pseudonym for row in _alike(s, code) if row.id != but]
         if taken:
             raise RecordExists.pseudonym(taken[0], alike=taken != [code], join=join)
+
+    def _held_subject(self, s: Session, ref: str | int) -> SubjectRow | None:
+        """The subject ``ref`` (as :meth:`_find_subject`), kept from deletion until this transaction
+        ends, or ``None`` if there is none.
+
+        On PostgreSQL the row is locked ``FOR KEY SHARE``: a save or a move that meets an erasure in
+        progress waits for it, and then finds no subject rather than failing on the deleted row (the
+        session would otherwise be lost with a foreign-key error). A rename does not wait for it.
+        """
+        try:
+            row = self._find_subject(s, ref)
+        except RecordNotFound:
+            return None
+        held = select(SubjectRow.id).where(SubjectRow.id == row.id).with_for_update(read=True, key_share=True)
+        if s.scalar(held) is None:  # erased while this transaction waited
+            s.expunge(row)
+            return None
+        return row
 
     def _find_subject(self, s: Session, ref: str | int) -> SubjectRow:
         """The one resolver of a subject reference: a number form is always a number.
@@ -158,6 +177,23 @@ class SubjectStore:
         if row is None:
             raise RecordNotFound.of("subject", ref, self.where)
         return row
+
+
+PSEUDONYM_LOCK = 0x68_69_70_72  # "hipr"
+"""The PostgreSQL advisory lock that a transaction giving a pseudonym holds (:func:`claim_pseudonyms`)."""
+
+
+def claim_pseudonyms(s: Session) -> None:
+    """Let this transaction alone give pseudonyms until it ends, so its check that one is free holds.
+
+    Pseudonyms in other capitals or accents name one person, a rule no unique index of the table
+    states (``P-0042`` and ``p-0042`` are different strings): checked by two transactions at once,
+    both would find ``P-0042`` free and a person would get two subjects. PostgreSQL transactions
+    therefore queue on one advisory lock (``pg_advisory_xact_lock``), released at commit or rollback;
+    SQLite's write transactions are one at a time already (``BEGIN IMMEDIATE``).
+    """
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(select(func.pg_advisory_xact_lock(PSEUDONYM_LOCK)))
 
 
 def folded(text: str) -> str:
