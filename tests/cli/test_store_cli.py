@@ -186,7 +186,7 @@ def test_times_are_read_on_the_clinics_clock_in_every_output(tmp_path: Path) -> 
         assert "P-1 · session #2 · 2026-03-02" in text
         assert "Assessed 2026-03-02 11:10 AEDT" in " ".join(text.split())
         assert "Before: 2026-03-02 10:30 AEDT." in " ".join(text.split())  # the re-test's earlier test
-        assert re.search(r"#1 +2026-03-02 ", text) and re.search(r"#2 +2026-03-02 ", text)  # the history table
+        assert re.search(r"2026-03-02 +#1 ", text) and re.search(r"2026-03-02 +#2 ", text)  # the history table, by day
         assert "P-1 · 2026-03-02" in text  # the home program's page
         assert "2026-03-01" not in text and re.search(r"Generated \d{4}-\d\d-\d\d \d\d:\d\d AE[DS]T", text)
 
