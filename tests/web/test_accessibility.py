@@ -340,6 +340,28 @@ def test_printed_results_keep_the_table_and_the_words_under_it_in_dark_text(fini
         assert button not in printed, button
 
 
+def test_printing_during_a_test_prints_no_moment_of_the_dials_as_if_a_result(launch, tmp_path):
+    """Ctrl-P in a trial printed the page's bar, the skeleton and both dials as they stood ("+38° internal",
+    "84% of 45°"): a moment of the movement, read on paper as the result. Now a line says the live view is not
+    printed and how to print the results."""
+    settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(tmp_path / "r.db"))
+    with serve_in_thread(settings) as url:
+        context = launch().new_context(viewport={"width": 1366, "height": 768})
+        page = context.new_page()
+        page.goto(url + "/")
+        page.wait_for_function(FRAMES, timeout=30_000)
+        page.locator("body").press("Space")
+        page.wait_for_selector("#guide[data-phase='trial']", timeout=60_000)
+        page.pdf(path=str(tmp_path / "printed.pdf"), format="A4")
+        context.close()
+    printed = " ".join(subprocess.run(["pdftotext", str(tmp_path / "printed.pdf"), "-"], capture_output=True,
+                                      text=True, check=True).stdout.split())
+    assert "The live view is not printed: its angles change from moment to moment and are not results." in printed
+    for live in ("Left hip", "Right hip", "neutral", "% of 45°", "demo recording"):
+        assert live not in printed, (live, printed)
+    assert not re.search(r"[+−]\d+°", printed), printed  # a live reading ("+38°"; the footer's bands are unsigned)
+
+
 def test_a_timer_for_both_legs_says_both_legs(finished):
     """A both-legs exercise ("Knees together stretch — both legs" in the suggestions) had its timer titled "left leg"."""
     page, _ = finished
