@@ -45,7 +45,7 @@ def test_saving_after_the_video_ended_says_saved_under_the_results(launch, tmp_p
         page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
         page.locator("body").press("Space")  # the demo plays again from the start, to its end
         page.wait_for_selector("#status[data-code='source_ended']", timeout=90_000)
-        page.wait_for_selector("#results:not([hidden])", timeout=30_000)
+        page.wait_for_selector("#results:not([hidden])", timeout=90_000)  # the analysis after the end, on a loaded runner
         assert page.locator("#detail").inner_text() == "Save the session (S) before running the test again (Space)."
         page.locator("body").press("Escape")  # asks for a second Esc, the results unsaved ...
         page.wait_for_function("() => /not saved/.test(document.getElementById('detail').textContent)")
