@@ -9,7 +9,6 @@ import { closeSocket, openSocket, send, wsUrl } from "./connection.js";
 import { setStatus } from "./status.js";
 import { say } from "./speech.js";
 import { exerciseReconnected } from "./exercises.js";
-import { tabId } from "./tabs.js";
 
 const SEND_FPS = 15;            // pictures per second sent at most
 // Pictures are sent with their shorter side at most 480 px: the size hiprom's accuracy is validated at
@@ -144,7 +143,7 @@ export async function startBrowserMode() {
   ui.video.hidden = false;
   await ui.video.play().catch(() => {});
   const grab = document.createElement("canvas");
-  openSocket(wsUrl("ws/camera", { tab: tabId() }), (ws) => {
+  openSocket(wsUrl("ws/camera"), (ws) => {
     app.inFlight = 0;
     exerciseReconnected(); // a counted exercise the lost connection stopped goes on
     if (app.sendTimer) clearInterval(app.sendTimer);

@@ -9,19 +9,6 @@
  */
 
 const LOCK = "hiprom.test";
-const TAB_KEY = "hiprom.tab";
-
-/** This tab's id: random, kept across its reloads (sessionStorage), another tab's its own. The server keeps this
- * tab's test on this device's camera for a short while after its connection ends, for the tab to take back
- * after a reload (hiprom.server.parking). */
-export function tabId() {
-  let id = sessionStorage.getItem(TAB_KEY);
-  if (!id) {
-    id = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
-    sessionStorage.setItem(TAB_KEY, id);
-  }
-  return id;
-}
 const locks = navigator.locks || null;
 let mine = false;
 let release = null; // ends this tab's hold of the lock

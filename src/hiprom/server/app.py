@@ -61,7 +61,6 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            app.state.camera_parking.close_all()
             if app.state.engine is not None:
                 await asyncio.to_thread(app.state.engine.stop)
             if app.state.store is not None:
@@ -79,7 +78,6 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.state.live = settings.live_config()  # a clinic's bad norms file fails here, before serving
     app.state.results = ResultRegistry()
     app.state.camera_clients = 0
-    app.state.camera_parking = camera.parking(app.state)
     app.state.engine = None
     app.state.store = None
     # Outermost last: the guard answers first, then bodies are bounded, then failures contained, then HEAD is a GET.

@@ -17,9 +17,7 @@ Protocol of ``/ws/camera`` (``?mirrored=1`` when the pictures are flipped):
   processed picture, ``source.kind == "browser"``.
 
 Each connection gets its own ``PoseTracker`` + ``LiveMeter`` + guide (and counted exercise), run on a
-private thread so the event loop never waits for inference. A connection that names its tab (``?tab=``, the
-page's id in its ``sessionStorage``) leaves them parked for a short while when it ends, and the tab's next
-connection takes them back: a reload keeps the test under way (``hiprom.server.parking``). Only the newest
+private thread so the event loop never waits for inference. Only the newest
 picture is kept: when the server is slower than the camera, older pictures
 are dropped (and the page is told how many).
 """
@@ -45,7 +43,6 @@ from hiprom.live.messages import (
 from hiprom.live.processor import LiveProcessor
 from hiprom.recording import TrackedBy
 from hiprom.server.deps import ResultsDep, SettingsDep
-from hiprom.server.parking import Parked, Parking
 
 router = APIRouter(tags=["live"])
 log = logging.getLogger("hiprom.server")
@@ -104,36 +101,22 @@ def decode_jpeg(data: bytes) -> np.ndarray | None:
     return None if bgr is None else np.ascontiguousarray(bgr[:, :, ::-1])
 
 
-def parking(app_state) -> Parking:
-    """The app's parked browser-camera measurers; one closed there is no longer one of its browser cameras."""
-
-    def close(parked: Parked) -> None:
-        app_state.camera_clients -= 1
-        parked.executor.submit(parked.proc.close)
-        parked.executor.shutdown(wait=False)
-
-    return Parking(close)
-
-
 @router.websocket("/ws/camera")
 async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: ResultsDep) -> None:
     """Measure pictures streamed from the page's own camera."""
     app_state = websocket.app.state
     await websocket.accept()
-    tab = Parking.tab_of(websocket.query_params.get("tab"))
-    kept = app_state.camera_parking.take(tab)  # this tab's, reloaded: still one of the browser cameras
-    if kept is None and app_state.camera_clients >= settings.max_camera_clients:
+    if app_state.camera_clients >= settings.max_camera_clients:
         await websocket.send_text(
             _status("busy", "error", f"The server already measures {settings.max_camera_clients} browser cameras; try later.")
         )
         await websocket.close(code=1013)
         return
-    if kept is None:
-        app_state.camera_clients += 1
+    app_state.camera_clients += 1
     mirrored = websocket.query_params.get("mirrored", "0") in ("1", "true", "yes")
     loop = asyncio.get_running_loop()
-    executor = kept.executor if kept else ThreadPoolExecutor(max_workers=1, thread_name_prefix="hiprom-camera")
-    proc: LiveProcessor | None = kept.proc if kept else None
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hiprom-camera")
+    proc: LiveProcessor | None = None
     latest: dict = {}
     commands: list[str | ExerciseCommand | Paused] = []
     wake = asyncio.Event()
@@ -158,7 +141,7 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
             raise
         return p
 
-    last_t = [kept.last_t_ms if kept else 0.0]
+    last_t = [0.0]
     # The status the page shows: the last one sent, a frame's or this socket's news. A command's answer keeps
     # it: "Browser camera connected." at each key, then the frame's "Measuring both legs.", had a screen
     # reader read the page's status line twice per key.
@@ -240,14 +223,13 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
                 await websocket.send_text(await loop.run_in_executor(executor, handle, frame))
 
     try:
-        if proc is None:
-            await websocket.send_text(_status("loading", "info", MODEL_LOADING_TEXT))
-            try:
-                proc = await loop.run_in_executor(executor, build)
-            except HipromError as exc:
-                await websocket.send_text(_status("model_missing", "error", MODEL_MISSING_TEXT, detail=str(exc)))
-                return
-        await websocket.send_text(encode(status_message(CONNECTED, proc.guide.state(), SOURCE, proc.exercise_state())))
+        await websocket.send_text(_status("loading", "info", MODEL_LOADING_TEXT))
+        try:
+            proc = await loop.run_in_executor(executor, build)
+        except HipromError as exc:
+            await websocket.send_text(_status("model_missing", "error", MODEL_MISSING_TEXT, detail=str(exc)))
+            return
+        await websocket.send_text(encode(status_message(CONNECTED, proc.guide.state(), SOURCE)))
         tasks = [asyncio.create_task(receiver()), asyncio.create_task(worker())]
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -262,14 +244,10 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
     except WebSocketDisconnect:
         pass
     finally:
-        if proc is not None and tab is not None and websocket.client_state != WebSocketState.CONNECTED:
-            # The page went (a reload, a lost link): its measurer waits for the tab to come back.
-            app_state.camera_parking.park(tab, Parked(proc, executor, last_t[0]))
-        else:
-            app_state.camera_clients -= 1
-            if proc is not None:
-                executor.submit(proc.close)
-            executor.shutdown(wait=False)
+        app_state.camera_clients -= 1
+        if proc is not None:
+            executor.submit(proc.close)
+        executor.shutdown(wait=False)
         if websocket.client_state == WebSocketState.CONNECTED:
             try:
                 await websocket.close()
