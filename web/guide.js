@@ -63,7 +63,7 @@ const OTHER_TAB_MS = 8000;
 
 /** Send a guide command (start, next, redo, cancel) to the server; refused while nothing can be measured, and on
  * this device's camera while another tab of this browser has a test under way. */
-export function command(action) {
+export async function command(action) {
   const starting = action === "start" || (action === "next" && app.state && RESTART_PHASES.includes(app.state.phase));
   if (starting && app.blocked) {
     ui.detail.textContent = `The test cannot start: ${app.blocked.text}`;
@@ -71,7 +71,7 @@ export function command(action) {
     say("The test cannot start. " + app.blocked.text);
     return;
   }
-  if (starting && app.mode === "browser" && testUnderWayElsewhere()) {
+  if (starting && app.mode === "browser" && await testUnderWayElsewhere()) {
     // Held over the next messages' lines for a while, as a question asked (app.confirm), then the guide's own.
     const held = { key: "other tab", until: performance.now() + OTHER_TAB_MS };
     app.confirm = held;

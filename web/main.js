@@ -19,7 +19,7 @@ import { guideConnectionLost, unsavedShown, updateGuide, wouldLoseTest } from ".
 import { exerciseConnectionLost, exerciseRefused, exercisedSides, updateExercise } from "./exercises.js";
 import { clearProblem, frameAnswered, pauseStatus, regainCamera, startBrowserMode, stopBrowserCamera } from "./camera.js";
 import { bindInput } from "./keys.js";
-import { offerPaper } from "./records.js";
+import { offerCsvStyle, offerPaper } from "./records.js";
 import { sayWhereItIs } from "./speech.js";
 import { offerAddDevice } from "./devices.js";
 
@@ -133,6 +133,7 @@ fetch(httpUrl("api/info"), { credentials: "same-origin" })
     buildDials();
     offerPaper();
     offerAddDevice(info, ui.footMeta.parentElement);
+    offerCsvStyle();
     ui.footMeta.textContent = info.version ? `hiprom ${info.version}` : "";
     const n = facts.norms;
     ui.footNorm.textContent = `Reference ${n.norm_deg}° each way · normal band ${n.bands.internal[0]}–${n.bands.internal[1]}° internal, `

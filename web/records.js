@@ -1,5 +1,6 @@
 /* Saving a finished test as a session in the records store, and downloading its PDF report on the paper
- * chosen beside it (the server's, until this browser chose another: remembered in localStorage). A saved
+ * chosen beside it (the server's, until this browser chose another: remembered in localStorage) and its
+ * data as a CSV file (the summary table, written as the spreadsheet here reads it: see offerCsvStyle). A saved
  * session then offers its reference readings (reference.js) and the correction of its subject
  * (corrections.js). */
 
@@ -11,6 +12,7 @@ import { afterSave } from "./exercises.js";
 import { showSaved } from "./guide.js";
 
 const PAPER_KEY = "hiprom.paper";
+const CSV_STYLE_KEY = "hiprom.csv-style";
 
 /** Offer the server's papers (/api/info), the one this browser chose before selected, else the server's own;
  * none on a server that keeps no records (it makes no PDF). */
@@ -28,6 +30,37 @@ function reportHref() {
   if (ui.paper.value) url.searchParams.set("paper", ui.paper.value);
   return url.href;
 }
+
+/** Offer the CSV's two styles (the server's ``?csv-style=``), the one this browser chose before selected, else the
+ * one its language writes numbers in: Excel opens a CSV by a double-click with the computer's own list separator,
+ * and where the decimal mark is a comma (Germany, France, ...) it showed a comma-separated file as one column. The
+ * browser's language is the nearest the page can know of that setting, so the choice stays in the person's hands. */
+export function offerCsvStyle() {
+  const kept = localStorage.getItem(CSV_STYLE_KEY);
+  const comma = new Intl.NumberFormat(navigator.language).format(1.5).includes(",");
+  ui.csvStyle.value = ["commas", "semicolons"].includes(kept) ? kept : comma ? "semicolons" : "commas";
+  ui.csvRow.hidden = !app.info.records;
+  ui.csv.hidden = !app.info.records;
+}
+
+/** The CSV's address in the chosen style. */
+function csvHref() {
+  const url = new URL(app.csvUrl, location.href);
+  url.searchParams.set("csv-style", ui.csvStyle.value);
+  return url.href;
+}
+
+ui.csvStyle.addEventListener("change", () => {
+  localStorage.setItem(CSV_STYLE_KEY, ui.csvStyle.value);
+  if (app.csvUrl) ui.csv.href = csvHref();
+});
+
+// The server sends the CSV as a download: the link's own, once saved; before, it says what to do.
+ui.csv.addEventListener("click", (ev) => {
+  if (app.csvUrl) return;
+  ev.preventDefault();
+  saveStatus("warn", app.info.records ? "Save the session first, then download the CSV." : "No CSV: this server keeps no records.");
+});
 
 ui.paper.addEventListener("change", () => {
   localStorage.setItem(PAPER_KEY, ui.paper.value);
@@ -54,6 +87,11 @@ export function resetSave() {
   ui.report.setAttribute("aria-disabled", "true");
   ui.report.title = "Save the session first";
   ui.report.href = "#";
+  app.csvUrl = null;
+  ui.csv.setAttribute("aria-disabled", "true");
+  ui.csv.title = "Save the session first";
+  ui.csv.href = "#";
+  ui.csv.removeAttribute("download");
   withdrawReference();
   withdrawCorrection();
 }
@@ -93,6 +131,13 @@ function showSession(resultId, session, words, more = "") {
     ui.report.href = reportHref();
     ui.report.setAttribute("aria-disabled", "false");
     ui.report.title = "Download the PDF report (D)";
+  }
+  if (session.csv_url) {
+    app.csvUrl = httpUrl(session.csv_url.replace(/^\//, ""));
+    ui.csv.href = csvHref();
+    ui.csv.download = `hiprom-session-${session.id}.summary.csv`;
+    ui.csv.setAttribute("aria-disabled", "false");
+    ui.csv.title = "Download the results as a CSV file, for a spreadsheet";
   }
 }
 

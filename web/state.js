@@ -56,7 +56,7 @@ export const ui = {
   results: $("results"), resultsTitle: $("results-title"), resultsBody: document.querySelector("#results-table tbody"),
   resultsNotes: $("results-notes"), asymBadge: $("asym-badge"),
   subject: $("subject"), save: $("btn-save"), report: $("btn-report"), saveStatus: $("save-status"),
-  paper: $("paper"), paperRow: $("paper-row"),
+  paper: $("paper"), paperRow: $("paper-row"), csv: $("btn-csv"), csvStyle: $("csv-style"), csvRow: $("csv-row"),
   wrap: document.querySelector(".preview-wrap"), footMeta: $("foot-meta"), footNorm: $("foot-norm"),
 };
 
@@ -100,6 +100,8 @@ export const app = {
   /** A guided test on this device's camera that a lost connection ended: "lost", then "said". */
   testLost: null,
   reportUrl: null,
+  /** The saved session's CSV (the summary table), before its ``?csv-style=``. */
+  csvUrl: null,
   /** A discard waiting for its second key press: {action, until}. */
   confirm: null,
   /** The server's status when it says nothing can be measured (model or camera missing). */

@@ -293,6 +293,34 @@ def test_high_contrast_shows_the_dial_s_marks_the_skeleton_s_background_and_whic
     assert look["marks"][0] != "none" and look["marks"][1] == "none", look["marks"]  # knee_drift stops it; the other not
 
 
+# In Windows high contrast, the dial's arc and the sweep over it (a reading of 30° drawn in the same moment: each
+# live frame draws its own): their stroke colour, width and opacity.
+SWEEP_JS = """() => import('/static/dials.js').then((d) => {
+  d.updateSide('left', {angle_deg: 30, uncertainty_deg: 1.7, flags: []}, '', null);
+  return Object.fromEntries(['.arc', '.sweep'].map((sel) => {
+    const s = getComputedStyle(document.querySelector('#side-left .dial ' + sel));
+    return [sel, {colour: s.stroke, width: parseFloat(s.strokeWidth), opacity: Number(s.opacity)}];
+  }));
+})"""
+
+
+@pytest.mark.parametrize("scheme", ["dark", "light"])
+def test_high_contrast_tells_the_dial_s_sweep_from_its_arc(finished, scheme):
+    """Windows high contrast: the sweep (how far the leg turned) and the arc under it were both 14 px bands in two
+    system colours that can be near in tone (Chromium's dark palette: GrayText green, Highlight cyan; its light
+    one: dark red, dark blue), the sweep at 90 % opacity: the reading was hard to see on its arc. Now the arc is a
+    thin track and the sweep the full band, whole, in the highlight colour."""
+    page, _ = finished
+    with emulated(page, features=[{"name": "forced-colors", "value": "active"},
+                                  {"name": "prefers-color-scheme", "value": scheme}]):
+        look = page.evaluate(SWEEP_JS)
+        highlight = page.evaluate("""() => { const el = document.createElement('span'); el.style.color = 'Highlight';
+          document.body.appendChild(el); const c = getComputedStyle(el).color; el.remove(); return c; }""")
+    arc, sweep = look[".arc"], look[".sweep"]
+    assert sweep["colour"] == highlight and arc["colour"] != sweep["colour"], look
+    assert sweep["width"] >= 3 * arc["width"] and sweep["opacity"] == 1, look
+
+
 def test_printed_results_keep_the_table_and_the_words_under_it_in_dark_text(finished, tmp_path):
     """Ctrl-P on the results: printed without backgrounds (a browser's default), the page's light text was light grey
     on white (the big figures 2.8:1 after Chromium darkened them), and the camera's buttons, the guide's and Save
@@ -310,6 +338,28 @@ def test_printed_results_keep_the_table_and_the_words_under_it_in_dark_text(fini
     assert len(shown) > 20 and missing == [], missing
     for button in ("Savesession", "Runagain", "Servercamera", "Voice"):
         assert button not in printed, button
+
+
+def test_printing_during_a_test_prints_no_moment_of_the_dials_as_if_a_result(launch, tmp_path):
+    """Ctrl-P in a trial printed the page's bar, the skeleton and both dials as they stood ("+38° internal",
+    "84% of 45°"): a moment of the movement, read on paper as the result. Now a line says the live view is not
+    printed and how to print the results."""
+    settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(tmp_path / "r.db"))
+    with serve_in_thread(settings) as url:
+        context = launch().new_context(viewport={"width": 1366, "height": 768})
+        page = context.new_page()
+        page.goto(url + "/")
+        page.wait_for_function(FRAMES, timeout=30_000)
+        page.locator("body").press("Space")
+        page.wait_for_selector("#guide[data-phase='trial']", timeout=60_000)
+        page.pdf(path=str(tmp_path / "printed.pdf"), format="A4")
+        context.close()
+    printed = " ".join(subprocess.run(["pdftotext", str(tmp_path / "printed.pdf"), "-"], capture_output=True,
+                                      text=True, check=True).stdout.split())
+    assert "The live view is not printed: its angles change from moment to moment and are not results." in printed
+    for live in ("Left hip", "Right hip", "neutral", "% of 45°", "demo recording"):
+        assert live not in printed, (live, printed)
+    assert not re.search(r"[+−]\d+°", printed), printed  # a live reading ("+38°"; the footer's bands are unsigned)
 
 
 def test_a_timer_for_both_legs_says_both_legs(finished):

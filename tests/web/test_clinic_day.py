@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
+
 import httpx
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from hiprom.server.runner import serve_in_thread
 from hiprom.server.settings import ServerSettings
@@ -134,4 +138,37 @@ def test_on_this_devices_camera_a_second_tab_says_a_test_is_under_way_in_the_oth
         second.wait_for_function("() => { document.dispatchEvent(new KeyboardEvent('keydown', {key: ' '}));"
                                  " return document.getElementById('guide').dataset.phase === 'setup'; }",
                                  polling=500, timeout=30_000)
+        context.close()
+
+
+ELSEWHERE = "import('/static/tabs.js').then((m) => m.testUnderWayElsewhere())"
+
+
+def test_a_tab_that_crashed_mid_test_does_not_keep_the_others_from_testing(launch, tmp_path):
+    """A tab with a test under way on this device's camera told the others at ``pagehide``: one that crashed or was
+    killed (no ``pagehide``) left every other tab refusing a test ("A test is under way in another tab") until it was
+    reloaded. The tab's renderer crashed here (``chrome://crash``, which ends it with no ``pagehide``): the other tab
+    may test again at once."""
+    with serve_in_thread(ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(tmp_path / "r.db"))) as url:
+        context = launch().new_context(viewport={"width": 1366, "height": 800})
+        first, second = context.new_page(), context.new_page()
+        for page in (first, second):
+            page.goto(url + "/")
+            page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 0", timeout=30_000)
+        # The first tab's test under way on this device's camera, as its guide marks it (the server camera's
+        # messages, which would mark it over, no longer heard).
+        first.evaluate("Promise.all([import('/static/state.js'), import('/static/tabs.js')])"
+                       ".then(([s, m]) => { s.app.ws.onmessage = null; m.testUnderWayHere(true); })")
+        deadline = time.monotonic() + 15
+        while not second.evaluate(ELSEWHERE):  # the mark is taken in the first tab's own time
+            assert time.monotonic() < deadline, "the second tab never learnt of the first tab's test"
+            time.sleep(0.1)
+        with first.expect_event("crash", timeout=15_000):
+            with contextlib.suppress(PlaywrightError):  # the navigation is aborted: the renderer crashed under it
+                first.goto("chrome://crash", timeout=15_000)
+        assert not second.is_closed() and second.evaluate("document.body.dataset.mode") is not None  # alive
+        deadline = time.monotonic() + 15
+        while second.evaluate(ELSEWHERE):
+            assert time.monotonic() < deadline, "a crashed tab still keeps the other from testing"
+            time.sleep(0.1)
         context.close()

@@ -45,7 +45,7 @@ def test_saving_after_the_video_ended_says_saved_under_the_results(launch, tmp_p
         page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
         page.locator("body").press("Space")  # the demo plays again from the start, to its end
         page.wait_for_selector("#status[data-code='source_ended']", timeout=90_000)
-        page.wait_for_selector("#results:not([hidden])", timeout=30_000)
+        page.wait_for_selector("#results:not([hidden])", timeout=90_000)  # the analysis after the end, on a loaded runner
         assert page.locator("#detail").inner_text() == "Save the session (S) before running the test again (Space)."
         page.locator("body").press("Escape")  # asks for a second Esc, the results unsaved ...
         page.wait_for_function("() => /not saved/.test(document.getElementById('detail').textContent)")
@@ -87,9 +87,13 @@ def test_the_last_result_stays_available_after_closing(results_page):
 
 
 def test_save_by_enter_and_download_by_d_with_progress(results_page):
+    """Saved by Enter, the PDF by D, and the data file beside it: the CSV, in either style."""
     page = results_page
     page.locator("body").press("d")  # not saved yet: a hint, no download
     assert "Save the session first" in page.locator("#save-status").inner_text()
+    page.locator("#btn-csv").click(force=True)  # nor a CSV (aria-disabled: a person can still click it)
+    assert page.locator("#save-status").inner_text() == "Save the session first, then download the CSV."
+    assert page.locator("#csv-style").input_value() == "commas"  # an English browser: Excel reads 31.5
     assert "S" in page.locator("#btn-save kbd").inner_text() and "D" in page.locator("#btn-report kbd").inner_text()
     page.locator("#subject").fill("S-KEYS")
     page.locator("#subject").press("Enter")
@@ -105,6 +109,20 @@ def test_save_by_enter_and_download_by_d_with_progress(results_page):
     with open(path, "rb") as fh:
         assert fh.read(5) == b"%PDF-"
     assert download.value.suggested_filename.endswith(".pdf")
+    # The data beside it: the page offered no CSV (the server's route took ?csv-style= unasked for).
+    with page.expect_download(timeout=30_000) as download:
+        page.locator("#btn-csv").click()
+    assert download.value.suggested_filename == "hiprom-session-1.summary.csv"
+    with open(download.value.path(), encoding="utf-8-sig") as fh:
+        commas = fh.read()
+    page.locator("#csv-style").select_option("semicolons")  # Excel where the decimal mark is a comma
+    with page.expect_download(timeout=30_000) as download:
+        page.locator("#btn-csv").click()
+    with open(download.value.path(), encoding="utf-8-sig") as fh:
+        semicolons = fh.read()
+    header = commas.splitlines()[0]
+    assert "," in header and ";" not in header and re.search(r"\b\d+\.\d\b", commas), commas[:300]
+    assert semicolons.splitlines()[0] == header.replace(",", ";") and re.search(r";-?\d+,\d\b", semicolons), semicolons[:300]
     # Saved results close with one key.
     page.locator("body").press("Escape")
     page.wait_for_selector("#guide[data-phase='idle']", timeout=15_000)
@@ -196,3 +214,24 @@ def test_after_an_exercise_esc_goes_back_to_the_results(results_page):
     page.keyboard.press("Enter")
     page.wait_for_selector("#btn-exercise-back:not([hidden])", timeout=15_000)
     assert page.locator("#exercise-hold").inner_text() == ""  # no countdown left standing
+
+
+@pytest.mark.parametrize("locale,style", [("en-GB", "commas"), ("de-DE", "semicolons"), ("fr-FR", "semicolons")])
+def test_the_csv_is_offered_as_this_browser_s_language_writes_numbers(launch, tmp_path, locale, style):
+    """Excel opens a CSV by a double-click with the computer's list separator: where the decimal mark is a comma,
+    a comma-separated file came up as one column. The CSV's style follows the browser's language until chosen."""
+    settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(tmp_path / "r.db"))
+    with serve_in_thread(settings) as url:
+        context = launch().new_context(viewport={"width": 1280, "height": 800}, locale=locale)
+        page = context.new_page()
+        page.goto(url + "/")
+        page.wait_for_selector("#csv-row:not([hidden])", state="attached", timeout=30_000)
+        assert page.locator("#csv-style").input_value() == style
+        other = "commas" if style == "semicolons" else "semicolons"
+        # Chosen as on the results (hidden here: no test has finished), then the page opened again.
+        page.evaluate("(v) => { const s = document.getElementById('csv-style'); s.value = v;"
+                      " s.dispatchEvent(new Event('change')); }", other)
+        page.reload()
+        page.wait_for_selector("#csv-row:not([hidden])", state="attached", timeout=30_000)
+        assert page.locator("#csv-style").input_value() == other  # the person's choice is kept
+        context.close()

@@ -153,6 +153,7 @@ class SessionPublic(SessionBase):
     id: int
     report_url: str
     export_url: str
+    csv_url: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -178,6 +179,7 @@ def _session_public(record: Any) -> dict[str, Any]:
     out = record.to_dict(with_analysis=False)
     out["report_url"] = f"/api/sessions/{record.id}/report.pdf"
     out["export_url"] = f"/api/sessions/{record.id}/export.json"
+    out["csv_url"] = f"/api/sessions/{record.id}/export.csv"
     return out
 
 
