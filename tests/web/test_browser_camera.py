@@ -427,3 +427,33 @@ def test_a_network_that_drops_mid_test_is_said_and_the_test_goes_on_when_it_is_b
         assert page.evaluate(f"{app}.then((app) => app.ws.__first === true)")  # the same connection: the same test
         assert page.locator("#guide").get_attribute("data-phase") != "idle"
         context.close()
+
+
+def test_a_reload_during_a_test_on_this_device_s_camera_keeps_the_test(launch, footage_dir, model_path, monkeypatch,
+                                                                       tmp_path):
+    """The guided test on this device's camera lived on the page's connection: a reload mid-test (confirmed at the
+    browser's "Leave site?") came back to "Press Start test to begin the guided test", the test gone. The tab keeps
+    its id across the reload, the server keeps its test a while, and the reloaded tab takes it back where it was."""
+    monkeypatch.setenv("HIPROM_MODEL_DIR", str(model_path.parent))
+    y4m = write_sized_y4m(footage_dir / "rendered" / "gt01.mp4", tmp_path / "still.y4m", (640, 480))
+    browser = launch("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                     f"--use-file-for-fake-video-capture={y4m}")
+    # A long set-up: the test is still in it after the reload, however slowly a loaded machine measures.
+    with serve_in_thread(ServerSettings(start_source=False, db=str(tmp_path / "r.db"), guide_setup_s=60.0)) as url:
+        context = browser.new_context(viewport={"width": 1366, "height": 800})
+        page = context.new_page()
+        page.on("dialog", lambda dialog: dialog.accept())  # "Leave site?": the person confirms the reload
+        page.goto(url + "/?mode=browser")
+        page.wait_for_function("() => Number(document.body.dataset.frames || 0) >= 3", timeout=60_000)
+        page.keyboard.press("Space")
+        page.wait_for_selector("#guide[data-phase='setup']", timeout=30_000)
+        page.reload()
+        page.wait_for_function("() => Number(document.body.dataset.frames || 0) >= 3", timeout=60_000)
+        page.wait_for_selector("#guide[data-phase='setup']", timeout=30_000)
+        assert page.locator("#prompt").inner_text() != "Press Start test to begin the guided test"
+        # Another tab has a test of its own, not this one's.
+        other = context.new_page()
+        other.goto(url + "/?mode=browser")
+        other.wait_for_function("() => Number(document.body.dataset.frames || 0) >= 3", timeout=60_000)
+        assert other.locator("#guide").get_attribute("data-phase") == "idle"
+        context.close()

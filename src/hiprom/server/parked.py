@@ -1,14 +1,14 @@
 """Browser-camera sessions whose connection dropped mid-test, kept a while for their page to come back.
 
 A guided test on a page's camera lives on its connection (``routes/camera.py``): a network that
-dropped for 30 s ended it, and the page could only say so and start again. The page now names
-itself (``/ws/camera?page=<id>``, a random id per page load); when its connection drops while a
-test is under way, the session (its processor, the one thread that feeds it, its clock) is parked
-here for ``grace_s``, and a connection of the same page within that time takes it back: the test
-goes on where it was. A page whose link dropped may connect again before the server has noticed the
-drop (it notices a dead network only when its pings go unanswered, some 20-40 s): its old
-connection is then asked to end, and parks the test for the new one. The pictures the drop cost are
-a gap the guide and the trial detector never count as held.
+dropped for 30 s ended it, and the page could only say so and start again. The page now names itself
+(``/ws/camera?page=<id>``, a random id per tab, kept across its reloads: a reload mid-test keeps the
+test too); when its connection drops while a test is under way, the session (its processor, the one
+thread that feeds it, its clock) is parked here for ``grace_s``, and a connection of the same page
+within that time takes it back: the test goes on where it was. A page whose link dropped may connect
+again before the server has noticed the drop (it notices a dead network only when its pings go
+unanswered, some 20-40 s): its old connection is then asked to end, and parks the test for the new
+one. The pictures the drop cost are a gap the guide and the trial detector never count as held.
 """
 
 from __future__ import annotations
