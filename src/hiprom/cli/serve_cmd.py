@@ -124,6 +124,7 @@ def serve(
     printed instead of the token when the output is not a terminal.
     """
     from hiprom.server.app import create_app
+    from hiprom.malloc import limit_malloc_arenas
     from hiprom.source import SourceSpec
     from hiprom.server.runner import bind_socket, make_server
     from hiprom.server.settings import ServerSettings, is_loopback
@@ -151,6 +152,7 @@ def serve(
         **({"paper": paper} if paper else {}),
     )
     _setup_logging(log_level)
+    limit_malloc_arenas()  # before any thread: each new one otherwise keeps its own freed memory
     app = create_app(settings)
     sock = bind_socket(host, port)
     bound_port = sock.getsockname()[1]
