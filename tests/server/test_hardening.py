@@ -390,10 +390,10 @@ def test_a_lone_surrogate_pseudonym_and_deep_raw_json_are_4xx(server):
 def test_a_500_answers_in_one_line_and_the_connection_serves_the_next_request(server, monkeypatch):
     from hiprom.store import Store
 
-    def broken(self):
+    def broken(self, *args, **kwargs):
         raise RuntimeError("a bug the tests put here")
 
-    monkeypatch.setattr(Store, "subjects", broken)
+    monkeypatch.setattr(Store, "subjects_counted", broken)  # what GET /api/subjects reads
     host = urlsplit(server).netloc
     failed, after = raw_exchange(server, [get("/api/subjects", host), get("/health", host)])
     assert failed.startswith(b"HTTP/1.1 500")
