@@ -134,14 +134,14 @@ def test_a_pipelined_request_waiting_behind_a_slow_answer_does_not_cut_it(server
     from hiprom.server import protocol
     from hiprom.store import Store
 
-    subjects = Store.subjects
+    subjects = Store.subjects_counted  # what GET /api/subjects reads
 
     def slow(self, *args, **kwargs):
         time.sleep(2.5)  # an answer that takes longer than the deadline (a PDF takes 3-10 s)
         return subjects(self, *args, **kwargs)
 
     monkeypatch.setattr(protocol, "HEAD_TIMEOUT_S", 1.0)
-    monkeypatch.setattr(Store, "subjects", slow)
+    monkeypatch.setattr(Store, "subjects_counted", slow)
     parts = urlsplit(server)
     with socket.create_connection((parts.hostname, parts.port)) as sock:
         sock.sendall(get("/api/subjects", parts.netloc) + b"GET /health HTTP/1.1\r\nHost: x")  # the second, unfinished
@@ -220,13 +220,13 @@ def test_a_large_upload_held_back_by_the_server_is_not_cut(server, monkeypatch, 
                    headers={"Content-Type": "text/csv"}, timeout=120)
     assert r.status_code == 201 and len(r.json()) == 2000, r.text[:200]
     monkeypatch.setattr(BodyLimit, "__call__", bounded)
-    subjects = Store.subjects
+    subjects = Store.subjects_counted  # what GET /api/subjects reads
 
     def slow(self, *args, **kwargs):
         time.sleep(2.5)
         return subjects(self, *args, **kwargs)
 
-    monkeypatch.setattr(Store, "subjects", slow)
+    monkeypatch.setattr(Store, "subjects_counted", slow)
     parts = urlsplit(server)
     body = b'{"analysis": {}' + b" " * 300_000 + b"}"  # read whole, then refused at once (422)
     with socket.create_connection((parts.hostname, parts.port)) as sock:
@@ -390,10 +390,10 @@ def test_a_lone_surrogate_pseudonym_and_deep_raw_json_are_4xx(server):
 def test_a_500_answers_in_one_line_and_the_connection_serves_the_next_request(server, monkeypatch):
     from hiprom.store import Store
 
-    def broken(self):
+    def broken(self, *args, **kwargs):
         raise RuntimeError("a bug the tests put here")
 
-    monkeypatch.setattr(Store, "subjects", broken)
+    monkeypatch.setattr(Store, "subjects_counted", broken)  # what GET /api/subjects reads
     host = urlsplit(server).netloc
     failed, after = raw_exchange(server, [get("/api/subjects", host), get("/health", host)])
     assert failed.startswith(b"HTTP/1.1 500")

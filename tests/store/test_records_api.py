@@ -136,6 +136,26 @@ def test_sessions_come_in_pages_that_say_how_many_there_are(client: TestClient, 
     assert client.get("/api/sessions", params={"limit": 1001}).status_code == 422
 
 
+@pytest.mark.parametrize("find", [None, "p-"], ids=["all", "found"])
+def test_subjects_come_in_pages_that_say_how_many_there_are(client: TestClient, store: Store, find: str | None) -> None:
+    """GET /api/subjects answered every subject at once: a clinic's 2,000 were 278 kB and 1.5 s of a server
+    thread, and grew with the clinic. It now answers 100 unless asked (at most 1000), with the total and the
+    next page's link, as GET /api/sessions does; a search (``find``) too."""
+    codes = [store.add_subject(f"P-{i}").pseudonym for i in range(5)]
+    store.add_subject("Q-1")
+    pages, url = [], "/api/subjects?limit=2" + (f"&find={find}" if find else "")
+    while url:
+        r = client.get(url)
+        assert r.headers["X-Total-Count"] == ("5" if find else "6")
+        pages.append([s["pseudonym"] for s in r.json()])
+        url = r.links.get("next", {}).get("url")
+    assert pages == [codes[:2], codes[2:4], codes[4:] + ([] if find else ["Q-1"])]
+    assert len(client.get("/api/subjects?offset=7").json()) == 0
+    params = {p["name"]: p["schema"] for p in client.get("/openapi.json").json()["paths"]["/api/subjects"]["get"]
+              ["parameters"]}
+    assert params["limit"]["default"] == 100 and params["limit"]["maximum"] == 1000
+
+
 def test_session_without_subject(client: TestClient, analysis: dict) -> None:
     r = client.post("/api/sessions", json={"analysis": analysis})
     assert r.status_code == 201 and r.json()["subject"] is None

@@ -28,9 +28,8 @@ from __future__ import annotations
 import collections
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
-import numpy as np
 
 from hiprom.batch.discover import Job
 from hiprom.batch.summary import SummaryRow
@@ -48,22 +47,51 @@ FIT_INPUTS = 3
 """Inputs analysed before the batch fits its own cost per input (:func:`frames_per_input`)."""
 
 
-def frames_per_input(costs: list[tuple[int, float]]) -> float:
+class CostFit:
+    """The least-squares line seconds = a + b x frames through the inputs analysed so far, kept as running sums.
+
+    Each input adds in constant time (Welford's updates of the means and of the sums of squares and
+    products about them), so a batch of thousands of inputs does not fit its whole list again at every
+    progress event: before, it did, and that (with the totals summed over every input) took the batch
+    process 3.7 ms an event at 300 inputs and 33 ms at 3,000, 30 files a second at most.
+    """
+
+    def __init__(self, costs: Iterable[tuple[int, float]] = ()) -> None:
+        self.n = 0
+        self._mean_frames = self._mean_s = self._sxx = self._sxy = 0.0
+        self._min_frames = self._max_frames = 0.0
+        for frames, seconds in costs:
+            self.add(frames, seconds)
+
+    def add(self, frames: int, seconds: float) -> None:
+        """One input analysed: its ``frames`` took ``seconds`` of wall time from hand-over to result."""
+        self.n += 1
+        dx = frames - self._mean_frames
+        self._mean_frames += dx / self.n
+        self._mean_s += (seconds - self._mean_s) / self.n
+        self._sxx += dx * (frames - self._mean_frames)
+        self._sxy += dx * (seconds - self._mean_s)
+        self._min_frames = frames if self.n == 1 else min(self._min_frames, frames)
+        self._max_frames = frames if self.n == 1 else max(self._max_frames, frames)
+
+    def frames_per_input(self) -> float:
+        """a / b of the line, never below 0; :data:`FRAMES_PER_INPUT` until there are :data:`FIT_INPUTS` inputs
+        and their lengths differ by a factor of 2 (inputs of one length need no such figure: each costs the
+        same), or when the line does not rise with the frames."""
+        if self.n < FIT_INPUTS or self._min_frames <= 0 or self._max_frames < 2 * self._min_frames:
+            return float(FRAMES_PER_INPUT)
+        b = self._sxy / self._sxx
+        a = self._mean_s - b * self._mean_frames
+        return max(0.0, a / b) if b > 0 else float(FRAMES_PER_INPUT)
+
+
+def frames_per_input(costs: Iterable[tuple[int, float]]) -> float:
     """What an input costs beyond its frames, in frames, from the inputs analysed so far.
 
-    A least-squares line seconds = a + b x frames through ``costs`` (frames, wall seconds from handing the
-    input to a worker to its result) gives a / b, never below 0; :data:`FRAMES_PER_INPUT` until there are
-    :data:`FIT_INPUTS` of them and their lengths differ by a factor of 2 (inputs of one length need no
-    such figure: each costs the same), or when the line does not rise with the frames.
+    ``costs``: (frames, wall seconds from handing the input to a worker to its result) of each;
+    :meth:`CostFit.frames_per_input` of them.
     """
-    if len(costs) < FIT_INPUTS:
-        return float(FRAMES_PER_INPUT)
-    frames = np.array([c[0] for c in costs], float)
-    seconds = np.array([c[1] for c in costs], float)
-    if frames.min() <= 0 or frames.max() < 2 * frames.min():
-        return float(FRAMES_PER_INPUT)
-    b, a = np.polyfit(frames, seconds, 1)
-    return max(0.0, a / b) if b > 0 else float(FRAMES_PER_INPUT)
+    return CostFit(costs).frames_per_input()
 
 
 class Pace:
@@ -182,13 +210,21 @@ class RichReporter(Reporter):
         self._counts: dict[str, int] = {}  # Job.rel -> its frame count, once known
         self._done_frames: dict[str, int] = {}  # Job.rel -> frames analysed so far
         self._ended: dict[str, int] = {}  # Job.rel -> frames of an input that failed (or was skipped): all it takes
+        # Running sums of the above, each kept as an input changes (summing every input at each event made a
+        # batch quadratic in its inputs): frames of _done_frames; frames and bytes of _counts; frames of the
+        # jobs whose work is known (_known: ended, else counted) and bytes of those whose work is not.
+        self._done_total = 0
+        self._counted_frames, self._counted_bytes = 0, 0
+        self._known: dict[str, int] = {}
+        self._known_frames = 0
+        self._unknown_bytes = sum(self._sizes.values())
         self._n_jobs = len(jobs)
         self._skipped = skipped
         self._done = 0
         self.clock: Callable[[], float] = time.monotonic
         self.pace = Pace()
         self._handed: dict[str, float] = {}  # Job.rel -> when it was handed to a worker
-        self._costs: list[tuple[int, float]] = []  # (frames, seconds) of each input analysed
+        self._costs = CostFit()  # (frames, seconds) of each input analysed
         self._input_work = 0.0  # the cost beyond their frames of the inputs ended, each as learnt when it ended
         self._progress = Progress(
             SpinnerColumn(),
@@ -213,9 +249,35 @@ class RichReporter(Reporter):
         (``None`` until a count is known: no estimate rather than a wild one)."""
         if not self._counts:
             return None
-        per_byte = sum(self._counts.values()) / sum(self._sizes.get(rel, 1) for rel in self._counts)
-        return sum(self._ended[rel] if rel in self._ended else self._counts.get(rel, size * per_byte)
-                   for rel, size in self._sizes.items())
+        return self._known_frames + self._unknown_bytes * (self._counted_frames / self._counted_bytes)
+
+    def _set_count(self, rel: str, frames: int | None) -> None:
+        """Input ``rel``'s frame count is ``frames`` (``None``: not known, or no work left to count)."""
+        old = self._counts.pop(rel, None)
+        if old is not None:
+            self._counted_frames -= old
+            self._counted_bytes -= self._sizes.get(rel, 1)
+        if frames is not None:
+            self._counts[rel] = frames
+            self._counted_frames += frames
+            self._counted_bytes += self._sizes.get(rel, 1)
+        self._settle(rel)
+
+    def _set_done(self, rel: str, frames: int) -> None:
+        """Input ``rel`` has had ``frames`` analysed."""
+        self._done_total += frames - self._done_frames.get(rel, 0)
+        self._done_frames[rel] = frames
+
+    def _settle(self, rel: str) -> None:
+        """Move input ``rel`` between the known work and the unknown bytes after its count or end changed."""
+        if rel not in self._sizes:
+            return
+        old, new = self._known.pop(rel, None), self._ended.get(rel, self._counts.get(rel))
+        if (old is None) != (new is None):
+            self._unknown_bytes += self._sizes[rel] if new is None else -self._sizes[rel]
+        self._known_frames += (new or 0) - (old or 0)
+        if new is not None:
+            self._known[rel] = new
 
     def _refresh(self) -> None:
         failed = self.counts.get("failed", 0)
@@ -223,8 +285,8 @@ class RichReporter(Reporter):
         inputs = len(self._sizes) - self.counts.get("skipped", 0)  # done by an earlier run: no work (Dask)
         open_inputs = inputs - (self._done - self.counts.get("skipped", 0))
         # An input ended keeps the cost it was counted at, so that learning it anew never jumps the work done.
-        completed = sum(self._done_frames.values()) + self._input_work
-        total = None if frames is None else max(frames + self._input_work + frames_per_input(self._costs) * open_inputs,
+        completed = self._done_total + self._input_work
+        total = None if frames is None else max(frames + self._input_work + self._costs.frames_per_input() * open_inputs,
                                                 completed, 1)
         self.pace.add(self.clock(), completed)
         self._progress.update(
@@ -239,9 +301,9 @@ class RichReporter(Reporter):
 
     def frames(self, rel: str, n: int, total: int | None = None) -> None:
         super().frames(rel, n, total)
-        self._done_frames[rel] = self._done_frames.get(rel, 0) + n
+        self._set_done(rel, self._done_frames.get(rel, 0) + n)
         if total and rel not in self._counts:
-            self._counts[rel] = max(total, 1)
+            self._set_count(rel, max(total, 1))
         self._refresh()
 
     def started(self, job: Job) -> None:
@@ -257,15 +319,16 @@ class RichReporter(Reporter):
         self._done += 1
         handed = self._handed.pop(job.rel, None)
         if row.status == "ok" and row.frames and handed is not None:
-            self._costs.append((row.frames, self.clock() - handed))
+            self._costs.add(row.frames, self.clock() - handed)
         if row.status != "skipped":
-            self._input_work += frames_per_input(self._costs)
+            self._input_work += self._costs.frames_per_input()
         if row.status == "ok" and row.frames:
-            self._counts[job.rel] = self._done_frames[job.rel] = row.frames
+            self._set_done(job.rel, row.frames)
+            self._set_count(job.rel, row.frames)
         else:  # failed, or done by an earlier run: no work left, and nothing to learn frames per byte from
-            self._counts.pop(job.rel, None)
             self._ended[job.rel] = self._done_frames.get(job.rel, 0) if row.status != "skipped" else 0
-            self._done_frames[job.rel] = self._ended[job.rel]
+            self._set_done(job.rel, self._ended[job.rel])
+            self._set_count(job.rel, None)
         self._refresh()
 
     def say_failed(self, line: str) -> None:

@@ -129,6 +129,7 @@ def serve(
     is printed; one given with --token or HIPROM_SERVE_TOKEN you know.
     """
     from hiprom.server.app import create_app
+    from hiprom.malloc import limit_malloc_arenas
     from hiprom.source import SourceSpec
     from hiprom.server.runner import bind_socket, make_server
     from hiprom.server.settings import ServerSettings, page_address
@@ -157,6 +158,7 @@ def serve(
         **({"paper": paper} if paper else {}),
     )
     _setup_logging(log_level)
+    limit_malloc_arenas()  # before any thread: each new one otherwise keeps its own freed memory
     sign_in = SignInCodes(announce=lambda path: click.echo(sign_in_line(url, path))) if token else None
     app = create_app(settings, sign_in)
     sock = bind_socket(host, port)

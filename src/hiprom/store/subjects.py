@@ -71,15 +71,15 @@ class SubjectStore:
             s.flush()
             return _subject_record(row, 0)
 
-    def subjects(self, find: str | None = None, limit: int | None = None) -> list[SubjectRecord]:
+    def subjects(self, find: str | None = None, limit: int | None = None, offset: int = 0) -> list[SubjectRecord]:
         """Subjects by pseudonym, with their number of sessions: every one, or those whose
         pseudonym or name contains ``find`` ignoring case and accents (:func:`folded`), at most
-        ``limit``."""
-        return self.subjects_counted(find, limit)[0]
+        ``limit`` after the first ``offset``."""
+        return self.subjects_counted(find, limit, offset)[0]
 
-    def subjects_counted(self, find: str | None = None,
-                         limit: int | None = None) -> tuple[list[SubjectRecord], int]:
-        """:meth:`subjects`, and how many it would list without ``limit``: a search reads the
+    def subjects_counted(self, find: str | None = None, limit: int | None = None,
+                         offset: int = 0) -> tuple[list[SubjectRecord], int]:
+        """:meth:`subjects`, and how many it would list without ``limit`` and ``offset``: a search reads the
         subjects once, counting those found past the limit as it goes."""
         counts = (
             select(SessionRow.subject_id, func.count(SessionRow.id).label("n"))
@@ -91,14 +91,16 @@ class SubjectStore:
                      .outerjoin(counts, counts.c.subject_id == SubjectRow.id)
                      .order_by(SubjectRow.pseudonym))
             if not find:
-                rows = [_subject_record(row, n) for row, n in s.execute(query.limit(limit))]
-                more = limit is not None and len(rows) == limit
-                return rows, (s.scalar(select(func.count(SubjectRow.id))) or 0) if more else len(rows)
+                rows = [_subject_record(row, n) for row, n in s.execute(query.limit(limit).offset(offset or None))]
+                last = len(rows) < limit if limit is not None else True  # a short page that is not past the end
+                if last and (rows or not offset):
+                    return rows, offset + len(rows)
+                return rows, s.scalar(select(func.count(SubjectRow.id))) or 0
             found: list[SubjectRecord] = []
             total = 0
             for row, n in _found(s.execute(query), find, lambda r: r[0]):
                 total += 1
-                if limit is None or len(found) < limit:
+                if total > offset and (limit is None or len(found) < limit):
                     found.append(_subject_record(row, n))
             return found, total
 

@@ -186,12 +186,35 @@ def _session_public(record: Any) -> dict[str, Any]:
 # -- subjects ----------------------------------------------------------------------
 
 
+PAGE_DEFAULT, PAGE_MAX = 100, 1000
+"""Subjects or sessions a list answers with unless asked, and at most: a clinic's 20 000 sessions were 14 MB
+and 5 s, its 2 000 subjects 278 kB and 1.5 s."""
+
+
+def _page_headers(request: Request, response: Response, limit: int, offset: int, shown: int, total: int) -> None:
+    """``X-Total-Count``, and a ``Link`` to the next page while there are more."""
+    response.headers["X-Total-Count"] = str(total)
+    if offset + shown < total:
+        following = request.url.include_query_params(limit=limit, offset=offset + shown)
+        response.headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'
+
+
+
 @router.get("/subjects", response_model=list[SubjectPublic], responses=responses(422))
-def list_subjects(store: StoreDep,
-                  find: Annotated[str | None, Query(max_length=200)] = None) -> list[dict[str, Any]]:
-    """Every subject, by pseudonym; with ``find``, those whose pseudonym or name contains it (case and accents ignored)."""
+def list_subjects(store: StoreDep, request: Request, response: Response,
+                  find: Annotated[str | None, Query(max_length=200)] = None,
+                  limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
+                  offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0) -> list[dict[str, Any]]:
+    """One page of subjects, by pseudonym; with ``find``, of those whose pseudonym or name contains it (case
+    and accents ignored).
+
+    ``X-Total-Count`` says how many there are; a ``Link`` header with ``rel="next"`` gives the next page's
+    URL while there are more (as ``GET /api/sessions``).
+    """
     with _http_errors():
-        return [s.to_dict() for s in store.subjects(find)]
+        rows, total = store.subjects_counted(find, limit=limit, offset=offset)
+    _page_headers(request, response, limit, offset, len(rows), total)
+    return [s.to_dict() for s in rows]
 
 
 @router.post("/subjects", response_model=SubjectPublic, status_code=201, responses=responses(400, 409, 413, 422))
@@ -223,10 +246,6 @@ def delete_subject(subject: str, store: StoreDep) -> dict[str, Any]:
 # -- sessions ----------------------------------------------------------------------
 
 
-PAGE_DEFAULT, PAGE_MAX = 100, 1000
-"""Sessions ``GET /api/sessions`` answers with unless asked, and at most: a clinic's 20 000 were 14 MB and 5 s."""
-
-
 @router.get("/sessions", response_model=list[SessionPublic], responses=responses(404, 422))
 def list_sessions(store: StoreDep, request: Request, response: Response, subject: str | None = None,
                   limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
@@ -240,10 +259,7 @@ def list_sessions(store: StoreDep, request: Request, response: Response, subject
         page = [_session_public(s) for s in store.sessions(subject, limit=limit, offset=offset)]
         # A short page that is not past the end is the last one: it tells the total without counting again.
         total = offset + len(page) if len(page) < limit and (page or offset == 0) else store.n_sessions(subject)
-    response.headers["X-Total-Count"] = str(total)
-    if offset + len(page) < total:
-        following = request.url.include_query_params(limit=limit, offset=offset + len(page))
-        response.headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'
+    _page_headers(request, response, limit, offset, len(page), total)
     return page
 
 
