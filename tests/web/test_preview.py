@@ -1,0 +1,162 @@
+"""The server's picture on the page: sent at the size its box shows it, and only while it can be seen.
+
+Before, every page got the source's full 1280x720 frames (about 80 kB each, 15 a second) whatever the box
+(about 560x420 in a 1280x800 window), also under the results, which hide it, and in a hidden tab.
+"""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+import httpx
+import numpy as np
+import pytest
+
+from hiprom.server.runner import serve_in_thread
+from hiprom.server.settings import ServerSettings
+
+pytestmark = [pytest.mark.browser, pytest.mark.model, pytest.mark.slow]
+
+SOURCE_WH = (1280, 720)
+
+PICTURE = """() => {
+  const img = document.getElementById("mjpeg"), r = img.getBoundingClientRect();
+  return { src: img.getAttribute("src"), natural: [img.naturalWidth, img.naturalHeight],
+           box: [r.width * devicePixelRatio, r.height * devicePixelRatio] };
+}"""
+
+
+def _sharp_video(path, frames: int = 20) -> str:
+    """A 1280x720 source of fine stripes and squares (a scaled picture shows whether it is blurred or stretched)."""
+    import cv2
+
+    w, h = SOURCE_WH
+    image = np.full((h, w, 3), 235, np.uint8)
+    image[:, ::8] = 30  # vertical lines 8 px apart
+    for y in range(40, h - 120, 160):
+        for x in range(40, w - 120, 160):
+            cv2.rectangle(image, (x, y), (x + 100, y + 100), (40, 90, 200), -1)  # squares stay squares
+            cv2.circle(image, (x + 50, y + 50), 30, (250, 250, 250), 3)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (w, h))
+    for _ in range(frames):
+        writer.write(image)
+    writer.release()
+    return str(path)
+
+
+SHRINK = 0.7
+"""web/preview.js asks again when its box is smaller than this share of the picture asked."""
+
+
+def _picture_fits_its_box(page, timeout_ms: int = 60_000) -> dict:
+    """Wait until the picture shown fits its box in device pixels: never smaller (blurred up), nor bigger than
+    the page lets it be before asking again, nor above the source's own size; its aspect ratio the source's."""
+    page.wait_for_function(
+        f"""() => {{
+          const p = ({PICTURE})();
+          if (!p.src || !p.natural[0]) return false;
+          const want = Math.min(1, p.box[0] / {SOURCE_WH[0]}, p.box[1] / {SOURCE_WH[1]}) * {SOURCE_WH[0]};
+          return p.natural[0] >= want - 2 && p.natural[0] <= Math.min({SOURCE_WH[0]}, want / {SHRINK} + 2);
+        }}""", timeout=timeout_ms)
+    picture = page.evaluate(PICTURE)
+    w, h = picture["natural"]
+    assert abs(w / h - SOURCE_WH[0] / SOURCE_WH[1]) < 0.01, picture  # not stretched
+    return picture
+
+
+def _resize(page, width: int, height: int) -> None:
+    """The window resized, and the page laid out at its new size (the browser applies it after answering)."""
+    page.set_viewport_size({"width": width, "height": height})
+    page.wait_for_function(f"() => innerWidth === {width} && innerHeight === {height}")
+
+
+@pytest.fixture(scope="module")
+def picture_server(tmp_path_factory, model_path):
+    folder = tmp_path_factory.mktemp("preview")
+    settings = ServerSettings(source=_sharp_video(folder / "stripes.mp4"), loop=True, db=str(folder / "r.db"))
+    with serve_in_thread(settings) as url:
+        yield url
+
+
+@pytest.mark.parametrize("scale", [1, 2])
+def test_the_picture_is_sent_at_the_size_of_its_box_and_follows_a_resize(launch, picture_server, tmp_path, scale):
+    context = launch().new_context(viewport={"width": 1366, "height": 768}, device_scale_factor=scale)
+    page = context.new_page()
+    page.goto(picture_server + "/")
+    wide = _picture_fits_its_box(page)
+    assert "w=" in wide["src"] and "h=" in wide["src"]
+    if scale == 1:
+        assert wide["natural"][0] < 0.6 * SOURCE_WH[0], wide  # about 630 of 1280 pixels: a quarter of the bytes
+        page.screenshot(path=str(tmp_path / "preview-1366x768.png"))
+    else:
+        assert wide["natural"] == list(SOURCE_WH), wide  # HiDPI: as sharp as the source allows, never above it
+    # A phone held upright: a smaller box, a smaller picture once the resize has settled.
+    _resize(page, 390, 844)
+    narrow = _picture_fits_its_box(page)
+    assert narrow["natural"][0] < wide["natural"][0] or scale == 2, (wide, narrow)
+    if scale == 1:
+        page.screenshot(path=str(tmp_path / "preview-390x844.png"))
+        # A window made larger again: asked again, so the picture is not blurred up from the small one.
+        _resize(page, 1366, 768)
+        again = _picture_fits_its_box(page)
+        assert again["natural"][0] > narrow["natural"][0], (narrow, again)
+    context.close()
+
+
+def _preview_clients(url: str) -> int:
+    return httpx.get(url + "/api/live", timeout=30).json()["preview_clients"]
+
+
+def _wait_preview_clients(url: str, n: int, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while _preview_clients(url) != n:
+        assert time.monotonic() < deadline, f"the server still has {_preview_clients(url)} picture viewers, not {n}"
+        time.sleep(0.1)
+
+
+def test_no_picture_is_sent_to_a_hidden_tab_and_it_is_back_when_shown(launch, picture_server):
+    context = launch().new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(picture_server + "/")
+    _picture_fits_its_box(page)
+    _wait_preview_clients(picture_server, 1)
+    page.evaluate("""() => { Object.defineProperty(document, "hidden", { configurable: true, get: () => true });
+                             document.dispatchEvent(new Event("visibilitychange")); }""")
+    page.wait_for_function("() => !document.getElementById('mjpeg').getAttribute('src')")
+    _wait_preview_clients(picture_server, 0)
+    page.evaluate("""() => { Object.defineProperty(document, "hidden", { configurable: true, get: () => false });
+                             document.dispatchEvent(new Event("visibilitychange")); }""")
+    _picture_fits_its_box(page)
+    _wait_preview_clients(picture_server, 1)
+    context.close()
+
+
+def test_no_picture_is_sent_under_the_results_and_it_is_back_for_the_next_test(launch, tmp_path, model_path):
+    """The results hide the picture: the stream stops (before, 15 pictures a second went on, unseen), and
+    comes back, at the box's size, when a test is run again."""
+    context = launch().new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    # The demo's guided test, to its results (the demo has no picture) ...
+    with serve_in_thread(ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(tmp_path / "a.db"))) as url:
+        port = urlsplit(url).port
+        page.goto(url + "/")
+        page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
+        page.locator("body").press("Space")
+        page.wait_for_selector("#results:not([hidden])", timeout=90_000)
+    # ... then the server started again with a camera-like source: the page keeps the results on screen.
+    settings = ServerSettings(source=_sharp_video(tmp_path / "stripes.mp4"), loop=True, db=str(tmp_path / "b.db"))
+    with serve_in_thread(settings, port=port) as url:
+        page.wait_for_function("() => document.getElementById('caption').textContent.startsWith('stripes.mp4')",
+                               timeout=60_000)
+        frames = page.evaluate("Number(document.body.dataset.frames)")
+        page.wait_for_function(f"() => Number(document.body.dataset.frames) > {frames} + 5", timeout=60_000)
+        assert page.locator("#results").is_visible()
+        assert page.evaluate("document.getElementById('mjpeg').getAttribute('src')") is None
+        assert _preview_clients(url) == 0
+        page.locator("body").press("Space")  # these results are not saved: asks first ...
+        page.locator("body").press("Space")  # ... and runs the test again
+        page.wait_for_selector("#results", state="hidden", timeout=30_000)
+        _picture_fits_its_box(page)
+        _wait_preview_clients(url, 1)
+    context.close()
