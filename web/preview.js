@@ -33,10 +33,27 @@ function askAgainSoon() {
 
 /** The size the stream was opened at ([w, h] device pixels), or null when it is not open. */
 function askedWh() {
-  if (!ui.mjpeg.getAttribute("src")) return null;
+  if (!(ui.mjpeg.getAttribute("src") || "").startsWith(httpUrl("video.mjpg"))) return null;
   const q = new URL(ui.mjpeg.src).searchParams;
   return [Number(q.get("w")), Number(q.get("h"))];
 }
+
+/** Close the stream, keeping its last picture as a still, also under the picture: shown again, the box shows
+ * it until the stream's first picture (the browser empties an image while its new address loads). */
+function holdStill() {
+  const img = ui.mjpeg;
+  if (!askedWh()) return;
+  if (!img.naturalWidth) { img.removeAttribute("src"); return; }
+  const still = document.createElement("canvas");
+  [still.width, still.height] = [img.naturalWidth, img.naturalHeight];
+  still.getContext("2d").drawImage(img, 0, 0);
+  img.src = still.toDataURL("image/jpeg", 0.8);
+  img.style.backgroundImage = `url(${img.src})`;
+}
+// The stream's first picture is in: the still under it is let go.
+ui.mjpeg.addEventListener("load", () => {
+  if (ui.mjpeg.style.backgroundImage && askedWh()) ui.mjpeg.style.backgroundImage = "";
+});
 
 /** Open, re-open or stop the server's picture: open while it can be seen, at the box's size in device pixels. */
 export function streamPreview() {
@@ -44,7 +61,7 @@ export function streamPreview() {
   const seen = app.mode === "server" && app.source && app.source.preview
     && document.body.dataset.view !== "results" && !document.hidden;
   if (!seen) {
-    ui.mjpeg.removeAttribute("src");
+    if (app.mode === "server" && app.source && app.source.preview) holdStill(); else ui.mjpeg.removeAttribute("src");
     return;
   }
   const r = ui.preview.getBoundingClientRect();

@@ -22,7 +22,7 @@ SOURCE_WH = (1280, 720)
 
 PICTURE = """() => {
   const img = document.getElementById("mjpeg"), r = img.getBoundingClientRect();
-  return { src: img.getAttribute("src"), natural: [img.naturalWidth, img.naturalHeight],
+  return { src: img.currentSrc, natural: [img.naturalWidth, img.naturalHeight],
            box: [r.width * devicePixelRatio, r.height * devicePixelRatio] };
 }"""
 
@@ -55,7 +55,7 @@ def _picture_fits_its_box(page, timeout_ms: int = 60_000) -> dict:
     page.wait_for_function(
         f"""() => {{
           const p = ({PICTURE})();
-          if (!p.src || !p.natural[0]) return false;
+          if (!p.src || !p.src.includes("video.mjpg") || !p.natural[0]) return false;
           const want = Math.min(1, p.box[0] / {SOURCE_WH[0]}, p.box[1] / {SOURCE_WH[1]}) * {SOURCE_WH[0]};
           return p.natural[0] >= want - 2 && p.natural[0] <= Math.min({SOURCE_WH[0]}, want / {SHRINK} + 2);
         }}""", timeout=timeout_ms)
@@ -115,19 +115,39 @@ def _wait_preview_clients(url: str, n: int, seconds: float = 30.0) -> None:
         time.sleep(0.1)
 
 
+STREAMING = "(document.getElementById('mjpeg').getAttribute('src') || '').includes('video.mjpg')"
+
+SET_HIDDEN = """(hidden) => { Object.defineProperty(document, "hidden", { configurable: true, get: () => hidden });
+                             document.dispatchEvent(new Event("visibilitychange")); }"""
+
+# Counts the animation frames the picture box is empty in, until the stream's picture is back.
+COUNT_EMPTY = """() => {
+  window.__empty = 0;
+  const img = document.getElementById("mjpeg");
+  const tick = () => {
+    if (!img.naturalWidth && !img.style.backgroundImage) window.__empty++;
+    if (img.naturalWidth) return;
+    requestAnimationFrame(tick);
+  };
+  tick();
+}"""
+
+
 def test_no_picture_is_sent_to_a_hidden_tab_and_it_is_back_when_shown(launch, picture_server):
     context = launch().new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     page.goto(picture_server + "/")
     _picture_fits_its_box(page)
     _wait_preview_clients(picture_server, 1)
-    page.evaluate("""() => { Object.defineProperty(document, "hidden", { configurable: true, get: () => true });
-                             document.dispatchEvent(new Event("visibilitychange")); }""")
-    page.wait_for_function("() => !document.getElementById('mjpeg').getAttribute('src')")
+    page.evaluate(SET_HIDDEN, True)
+    page.wait_for_function(f"() => !{STREAMING}")
     _wait_preview_clients(picture_server, 0)
-    page.evaluate("""() => { Object.defineProperty(document, "hidden", { configurable: true, get: () => false });
-                             document.dispatchEvent(new Event("visibilitychange")); }""")
+    # Shown again: the last picture stays in the box until the stream's first one replaces it, never an empty box.
+    page.evaluate(SET_HIDDEN, False)
+    page.evaluate(COUNT_EMPTY)
     _picture_fits_its_box(page)
+    assert page.evaluate("window.__empty") == 0
+    page.wait_for_function("() => !document.getElementById('mjpeg').style.backgroundImage")  # the still is let go
     _wait_preview_clients(picture_server, 1)
     context.close()
 
@@ -152,7 +172,7 @@ def test_no_picture_is_sent_under_the_results_and_it_is_back_for_the_next_test(l
         frames = page.evaluate("Number(document.body.dataset.frames)")
         page.wait_for_function(f"() => Number(document.body.dataset.frames) > {frames} + 5", timeout=60_000)
         assert page.locator("#results").is_visible()
-        assert page.evaluate("document.getElementById('mjpeg').getAttribute('src')") is None
+        assert not page.evaluate(STREAMING)
         assert _preview_clients(url) == 0
         page.locator("body").press("Space")  # these results are not saved: asks first ...
         page.locator("body").press("Space")  # ... and runs the test again
