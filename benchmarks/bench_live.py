@@ -149,7 +149,8 @@ class PageWatch:
         self.cdp.on("Network.webSocketFrameReceived", frame)
         self.cdp.send("Network.enable")
         # The picture's response was received before: open it again so its bytes are seen (the page shows the same).
-        self.page.evaluate("document.getElementById('mjpeg').src = 'video.mjpg?again'")
+        self.page.evaluate("(() => { const m = document.getElementById('mjpeg'); const u = new URL(m.src);"
+                           " u.searchParams.set('again', '1'); m.src = u; })()")
         t0 = time.monotonic()
         while time.monotonic() - t0 < seconds:
             self.page.wait_for_timeout(100)

@@ -4,6 +4,7 @@
 import { app, degrees, hasKeys, setChildren, setText, ui } from "./state.js";
 import { send } from "./connection.js";
 import { renderResults } from "./results.js";
+import { streamPreview } from "./preview.js";
 import { keepAnalysis } from "./records.js";
 import { speakGuide, say } from "./speech.js";
 import { testUnderWayElsewhere, testUnderWayHere } from "./tabs.js";
@@ -148,7 +149,11 @@ export function showView() {
   const phase = app.state ? app.state.phase : "idle";
   const results = (phase === "results" && app.state.results) || app.showingLast;
   const hadFocus = !ui.results.hidden && ui.results.contains(document.activeElement);
-  document.body.dataset.view = results && app.last ? "results" : "live";
+  const view = results && app.last ? "results" : "live";
+  if (view !== document.body.dataset.view) {
+    document.body.dataset.view = view;
+    streamPreview(); // the results hide the picture: not sent meanwhile
+  }
   ui.results.hidden = document.body.dataset.view !== "results";
   // Closed under the keyboard's focus: it goes to the guide's main button ("Start test"), not to the page's top.
   if (hadFocus && ui.results.hidden) ui.next.focus();

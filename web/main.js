@@ -14,7 +14,7 @@ import { httpUrl, openSocket, setHandlers, wsUrl } from "./connection.js";
 import { setConn, setStatus } from "./status.js";
 import { buildDials, updateSide } from "./dials.js";
 import { drawSkeleton, fitCanvas } from "./skeleton.js";
-import { fitPreview, setMirror, setSource } from "./preview.js";
+import { fitPreview, setMirror, setSource, streamPreview } from "./preview.js";
 import { guideConnectionLost, unsavedShown, updateGuide, wouldLoseTest } from "./guide.js";
 import { exerciseConnectionLost, exerciseRefused, exercisedSides, updateExercise } from "./exercises.js";
 import { clearProblem, frameAnswered, pauseStatus, regainCamera, startBrowserMode, stopBrowserCamera } from "./camera.js";
@@ -106,6 +106,7 @@ ui.cameraServer.addEventListener("click", () => setMode("server"));
 window.addEventListener("beforeunload", (e) => { if (wouldLoseTest()) e.preventDefault(); });
 window.addEventListener("resize", () => { fitPreview(); fitCanvas(); });
 if (window.ResizeObserver) new ResizeObserver(() => fitPreview()).observe(ui.wrap);
+document.addEventListener("visibilitychange", streamPreview); // a hidden tab is sent no picture
 setInterval(() => {
   const stale = app.lastFrameAt && performance.now() - app.lastFrameAt > 3000;
   for (const side of facts.sides) $(`side-${side}`).classList.toggle("stale", !!stale);

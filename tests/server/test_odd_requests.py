@@ -103,7 +103,9 @@ def test_a_request_naming_two_hosts_is_refused(server):
 def test_the_preview_of_a_landmark_recording_is_a_404_not_an_endless_silence(live_server, short_recording):
     with live_server(source=str(short_recording), loop=True) as url:
         r = httpx.get(url + "/video.mjpg", timeout=10)
+        odd_box = httpx.get(url + "/video.mjpg?w=wide&h=0", timeout=10)
     assert r.status_code == 404 and "no picture" in r.json()["detail"]
+    assert odd_box.status_code == 422  # a box that is no size: told, not a 500
 
 
 def test_a_camera_picture_of_too_many_pixels_is_refused_from_its_header():

@@ -76,6 +76,16 @@ def test_video_source_streams_measured_frames_and_a_preview(live_server, model_e
         jpeg = buf[start : buf.index(b"\xff\xd9", start) + 2]
         image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
         assert image.shape == (480, 640, 3)
+        # A page showing it in a 300x300 box gets it at that width (a quarter of the pixels), its ratio kept.
+        with httpx.stream("GET", url + "/video.mjpg?w=300&h=300", timeout=10) as r:
+            buf = b""
+            for chunk in r.iter_bytes():
+                buf += chunk
+                if buf.count(b"\xff\xd9") >= 1:
+                    break
+        start = buf.index(b"\xff\xd8")
+        small = cv2.imdecode(np.frombuffer(buf[start : buf.index(b"\xff\xd9", start) + 2], np.uint8), cv2.IMREAD_COLOR)
+        assert small.shape == (225, 300, 3)
 
 
 def test_browser_camera_socket_answers_jpeg_frames_with_the_same_messages(live_server, model_env, gt01):

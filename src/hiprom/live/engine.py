@@ -4,8 +4,8 @@
 threads with a tracker each from two cores on; on one core the worker poses)
 and a worker thread that takes the posed frames in capture order, runs the
 ``LiveProcessor`` on them and publishes one JSON message per processed frame
-to ``hub`` (and a JPEG of the frame to ``preview`` when a page is watching
-it). No thread ever runs on the event loop, so the web server stays
+to ``hub`` (and a JPEG of the frame, at the size the pages show it, to
+``preview`` when a page is watching it: ``hiprom.live.preview``). No thread ever runs on the event loop, so the web server stays
 responsive however slow inference is.
 
 Guide commands arrive from the event loop and are queued to the worker, the
@@ -34,6 +34,7 @@ from hiprom.live.guide import COMMANDS, GuideConfig
 from hiprom.live.hub import Hub
 from hiprom.live.messages import MODEL_LOADING_TEXT, MODEL_MISSING_TEXT, SourceInfo, Status, encode, frame_message, status_message, timing
 from hiprom.live.posepool import PosePool, Posed, pose_threads
+from hiprom.live.preview import PreviewHub
 from hiprom.live.processor import LiveProcessor, ResultRegistry
 from hiprom.recording import LandmarkRecording, TrackedBy
 from hiprom.source import SourceSpec
@@ -116,7 +117,7 @@ class LiveEngine:
         self._awake = clock if clock is not None else AwakeClock()
         self.spec = SourceSpec.parse(settings.source)
         self.hub: Hub[str] = Hub(loop, maxsize=settings.client_queue)
-        self.preview: Hub[bytes] = Hub(loop, maxsize=2)
+        self.preview = PreviewHub(loop, settings.preview_fps, settings.jpeg_quality)
         self.results = results
         threads = 1 if self.spec.is_recording else pose_threads()
         self.feed = Feed(
@@ -141,7 +142,6 @@ class LiveEngine:
         self.processor: LiveProcessor | None = None
         self.processed = 0
         self.last_latency_ms: float | None = None
-        self._last_preview = 0.0
         self._model_error: Status | None = None  # sticky: no frame can be measured until a restart
         self._pass_seen = 0  # pass of the source of the latest frame processed
         self._first_wanted_pass = 0  # frames of earlier passes were in flight when the source was rewound
@@ -162,10 +162,11 @@ class LiveEngine:
         self.hub.close()
         self.preview.close()
 
-    def snapshot_jpeg(self) -> bytes | None:
-        """The newest picture as JPEG (None before the first one, or for recordings)."""
+    def snapshot_jpeg(self, box_wh: tuple[int, int] | None = None) -> bytes | None:
+        """The newest picture as JPEG, fitted to ``box_wh`` (device pixels; None before the first picture,
+        or for recordings)."""
         rgb = self._last_rgb
-        return None if rgb is None else encode_jpeg(rgb, self.settings.jpeg_quality)
+        return None if rgb is None else self.preview.snapshot(rgb, box_wh)
 
     def command(self, action: str) -> None:
         """Queue a guide command for the worker (any thread); ``ValueError`` for an unknown one."""
@@ -371,16 +372,4 @@ class LiveEngine:
         self._shown = reading.status
         if item.image_rgb is not None:
             self._last_rgb = item.image_rgb
-        if item.image_rgb is not None and self.preview.n_clients > 0:
-            now = time.monotonic()
-            if now - self._last_preview >= 1.0 / self.settings.preview_fps:
-                self._last_preview = now
-                self.preview.publish(encode_jpeg(item.image_rgb, self.settings.jpeg_quality))
-
-
-def encode_jpeg(image_rgb, quality: int) -> bytes:
-    """JPEG bytes of an RGB picture."""
-    import cv2
-
-    ok, buf = cv2.imencode(".jpg", image_rgb[:, :, ::-1], [int(cv2.IMWRITE_JPEG_QUALITY), int(quality)])
-    return buf.tobytes() if ok else b""
+            self.preview.offer(item.image_rgb)

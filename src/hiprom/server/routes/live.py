@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from fastapi import APIRouter, HTTPException, WebSocket
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, WebSocket
 from fastapi.responses import StreamingResponse
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
@@ -73,10 +75,16 @@ BOUNDARY = "hipromframe"
     200: {"content": {f"multipart/x-mixed-replace; boundary={BOUNDARY}": {"schema": {"type": "string"}}},
           "description": "The picture as an endless MJPEG stream."},
     **responses(404, 503)})
-async def video_mjpg(engine: EngineDep) -> StreamingResponse:
+async def video_mjpg(
+    engine: EngineDep,
+    w: Annotated[int | None, Query(ge=1, le=16384, description="width of the box the picture is shown in, device pixels")] = None,
+    h: Annotated[int | None, Query(ge=1, le=16384, description="height of that box, device pixels")] = None,
+) -> StreamingResponse:
     """The camera or video picture as MJPEG (multipart JPEG), at most ``preview_fps``.
 
-    404 when the source is a landmark recording, which has no picture to show.
+    With ``w`` and ``h`` the picture is scaled down to fit that box (never above the source's size); the
+    pictures are encoded once for all viewers, at the largest box asked. 404 when the source is a landmark
+    recording, which has no picture to show.
     """
     if not engine.feed.has_video:
         raise HTTPException(404, "the server's source is a landmark recording, which has no picture to show")
@@ -86,9 +94,10 @@ async def video_mjpg(engine: EngineDep) -> StreamingResponse:
         return head.encode() + jpeg + b"\r\n"
 
     async def frames():
-        with engine.preview.subscribe() as sub:
+        box_wh = (w, h) if w and h else None
+        with engine.preview.subscribe(box_wh) as sub:
             if sub.queue.empty():  # show the newest picture at once, even if the source has paused
-                first = await asyncio.to_thread(engine.snapshot_jpeg)
+                first = await asyncio.to_thread(engine.snapshot_jpeg, box_wh)
                 if first:
                     yield part(first)
             async for jpeg in sub:
