@@ -159,6 +159,21 @@ def fixture_analysis() -> dict:
 
 
 @pytest.fixture
+def grey_video(tmp_path: Path) -> str:
+    """Two seconds of a plain grey 160x120 picture at 10 fps: a video source with a picture to preview and
+    nobody in it."""
+    import cv2
+    import numpy as np
+
+    path = tmp_path / "grey.mp4"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (160, 120))
+    for _ in range(20):
+        writer.write(np.full((120, 160, 3), 128, np.uint8))
+    writer.release()
+    return str(path)
+
+
+@pytest.fixture
 def store(tmp_path: Path) -> Iterator:
     """An empty SQLite store in the test's folder."""
     from hiprom.store import Store

@@ -122,24 +122,13 @@ def test_a_made_token_is_kept_owner_only_and_never_printed(tmp_path, monkeypatch
     assert "open http://vm:8000/signin/CODE on it (works once, within 5 minutes" in line, line
 
 
-def _grey_video(path) -> str:
-    """Two seconds of a plain grey picture: a video source with a picture to preview and nobody in it."""
-    import cv2
-    import numpy as np
 
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (160, 120))
-    for _ in range(20):
-        writer.write(np.full((120, 160, 3), 128, np.uint8))
-    writer.release()
-    return str(path)
-
-
-def test_ctrl_c_with_an_open_mjpeg_preview_stops_at_once_without_a_traceback(tmp_path):
+def test_ctrl_c_with_an_open_mjpeg_preview_stops_at_once_without_a_traceback(tmp_path, grey_video):
     """Issue 12 #9: the never-ending /video.mjpg used to be cancelled after the grace time, with an ASGI traceback."""
     import threading
     import time
 
-    video = _grey_video(tmp_path / "grey.mp4")
+    video = grey_video
     proc = subprocess.Popen(
         [sys.executable, "-m", "hiprom.cli.main", "serve", "--source", video, "--loop", "--port", "0"],
         stdout=subprocess.PIPE,

@@ -21,24 +21,12 @@ SIGNED_IN = """() => {
 """The page is live: its WebSocket and its preview (both carry the cookie) work."""
 
 
-def _grey_video(path) -> str:
-    """Two seconds of a plain grey picture: a source with a picture for the preview (nobody in it)."""
-    import cv2
-    import numpy as np
-
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (160, 120))
-    for _ in range(20):
-        writer.write(np.full((120, 160, 3), 128, np.uint8))
-    writer.release()
-    return str(path)
-
-
-def test_devices_sign_in_with_one_use_links_and_no_history_holds_the_token(playwright, launch, tmp_path):
+def test_devices_sign_in_with_one_use_links_and_no_history_holds_the_token(playwright, launch, tmp_path, grey_video):
     """Before, the printed link was ``/?token=T``: Chromium's history kept it (listed and offered by the address
     bar) on every device it was opened on. Now a link is ``/signin/CODE``, spent at its first use."""
     printed: list[str] = []  # what `hiprom serve` would print in its window
     codes = SignInCodes(announce=printed.append)
-    settings = ServerSettings(host="0.0.0.0", token=TOKEN, source=_grey_video(tmp_path / "grey.mp4"), loop=True,
+    settings = ServerSettings(host="0.0.0.0", token=TOKEN, source=grey_video, loop=True,
                               db=str(tmp_path / "r.db"))
     with serve_in_thread(settings, sign_in=codes) as url:
         codes.announce_new()
