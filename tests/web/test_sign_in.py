@@ -91,4 +91,9 @@ def test_devices_sign_in_with_one_use_links_and_no_history_holds_the_token(playw
                 device.goto(link)
             device.wait_for_url(url + "/", timeout=30_000)
             device.wait_for_function(SIGNED_IN, timeout=30_000)
+            if not chat:  # Sign out: this device's cookie is cleared, and the page then says to sign in again
+                device.click("#btn-sign-out")
+                device.locator("h1", has_text="This device is not signed in to hiprom").wait_for(timeout=30_000)
+                assert not [c for c in device.context.cookies() if c["name"].startswith("hiprom_token")]
+                assert device.goto(url + "/").status == 401
             device.context.close()

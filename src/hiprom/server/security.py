@@ -125,6 +125,12 @@ def token_cookie(scope, token: str) -> str:
     return f"{cookie_name(scope)}={token}; HttpOnly; SameSite=Strict; Path=/"
 
 
+def cleared_cookies(scope) -> list[str]:
+    """The ``Set-Cookie`` values that sign a browser out of this server: its token's cookies (this port's and
+    ``hiprom_token``) expired at once, with the attributes :func:`token_cookie` set them with."""
+    return [f"{name}=; Max-Age=0; HttpOnly; SameSite=Strict; Path=/" for name in dict.fromkeys((cookie_name(scope), COOKIE))]
+
+
 def supplied_token(scope, headers: dict[str, str]) -> str | None:
     """The token a request carries in a header or a cookie (never read from the query string)."""
     auth = headers.get("authorization", "")
