@@ -28,7 +28,8 @@
   saying how to sign in.
 
 Every HTTP answer carries ``nosniff``, ``X-Frame-Options: DENY``,
-``Referrer-Policy: no-referrer`` and the page's Content-Security-Policy;
+``Referrer-Policy: no-referrer`` (unless it sets its own: the sign-in button's page) and the page's
+Content-Security-Policy;
 every one but the page's own files (``/static``) ``Cache-Control: no-store``
 unless it sets its own, so that no session, report or export is kept in
 the browser's cache on disk after it is shown; and
