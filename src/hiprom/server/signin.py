@@ -57,6 +57,7 @@ class SignInCodes:
         self._expiry_s: OrderedDict[str, float] = OrderedDict()
         self._announced: str | None = None
         self._lock = threading.Lock()
+        self._announcing = threading.RLock()  # one announcement at a time: the one shown is the one recorded
 
     def issue(self) -> str:
         """A new code, working once for ``ttl_s`` seconds; returns the link's path, ``/signin/CODE``."""
@@ -70,11 +71,12 @@ class SignInCodes:
 
     def announce_new(self) -> str:
         """Issue a code for the window running the server, show it (``announce``); returns its path."""
-        path = self.issue()
-        with self._lock:
-            self._announced = path.removeprefix(SIGNIN_PREFIX)
-        if self._announce is not None:
-            self._announce(path)
+        with self._announcing:
+            path = self.issue()
+            with self._lock:
+                self._announced = path.removeprefix(SIGNIN_PREFIX)
+            if self._announce is not None:
+                self._announce(path)
         return path
 
     def redeem(self, code: str) -> bool:
@@ -87,11 +89,13 @@ class SignInCodes:
 
     def renew_announced(self) -> bool:
         """Announce a fresh link if the announced one was used or has expired; returns whether it did."""
-        with self._lock:
-            self._drop_expired()
-            renew = self._announce is not None and self._announced is not None and self._announced not in self._expiry_s
-        if renew:
-            self.announce_new()
+        with self._announcing:  # a request spending it and the renewal at its expiry announce one link, not two
+            with self._lock:
+                self._drop_expired()
+                renew = (self._announce is not None and self._announced is not None
+                         and self._announced not in self._expiry_s)
+            if renew:
+                self.announce_new()
         return renew
 
     def _drop_expired(self) -> None:
