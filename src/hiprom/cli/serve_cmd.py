@@ -9,11 +9,15 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from click.core import ParameterSource
 
 from hiprom.cli.options import db_option, model_option, paper_option
+
+if TYPE_CHECKING:
+    from hiprom.server.signin import SignInCodes
 
 
 def access_token(host: str, token: str | None) -> str | None:
@@ -78,7 +82,7 @@ class LinkKeeper:
         except OutputError as exc:
             logging.getLogger("hiprom").warning("the sign-in link could not be kept: %s", exc)
 
-    def start(self, codes) -> None:
+    def start(self, codes: SignInCodes) -> None:
         """Renew ``codes``' announced link whenever it expires, until :meth:`stop`."""
         def renew() -> None:
             while not self._stop.wait(self._check_s):
