@@ -301,7 +301,7 @@ def test_every_route_of_the_server_is_documented(routes: dict[str, set[str]]) ->
 
 
 def test_every_route_the_docs_name_is_served(routes: dict[str, set[str]]) -> None:
-    served = {**routes, "/": {"GET"}, "/openapi.json": {"GET"}, "/signin/{}": {"GET", "POST"}}  # pages
+    served = {**routes, "/": {"GET"}, "/openapi.json": {"GET"}, "/signin/{}": {"GET", "POST"}, "/signout": {"POST"}}  # pages
     named = {
         (page.name, method, _route(path))
         for page in PAGES

@@ -5,7 +5,8 @@
 import { httpUrl } from "./connection.js";
 import { el } from "./dom.js";
 
-/** Offer "Add a device" in the footer (``foot``) when this server needs sign-in (``info.token_required``). */
+/** Offer "Add a device" and "Sign out" (this device's cookie cleared, ``POST /signout``) in the footer (``foot``)
+ * when this server needs sign-in (``info.token_required``). */
 export function offerAddDevice(info, foot) {
   if (!info.token_required) return;
   const text = el("p", { id: "add-device-text" }, "");
@@ -35,5 +36,13 @@ export function offerAddDevice(info, foot) {
       text.textContent = `No sign-in link could be made (${e.message}): reload this page and try again.`;
     }
   });
-  foot.append(open, dialog);
+  const signOut = el("button", { type: "button", id: "btn-sign-out",
+    title: "This device forgets its sign-in (it needs a new sign-in link); other devices stay signed in" }, "Sign out");
+  signOut.addEventListener("click", async () => {
+    // A fetch, not a form: a form's post carries "Origin: null" under the page's no-referrer policy (refused).
+    const r = await fetch(httpUrl("signout"), { method: "POST", credentials: "same-origin" }).catch(() => null);
+    if (r && r.ok) location.assign(httpUrl("/"));  // now the page that says this device is not signed in
+    else signOut.textContent = "Sign out (failed: reload and try again)";
+  });
+  foot.append(open, signOut, dialog);
 }

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pty
 import re
+import select
 import signal
 import stat
 import subprocess
@@ -13,7 +16,7 @@ import time
 import httpx
 import pytest
 
-from hiprom.cli.serve_cmd import access_token, address_lines, keep_token, sign_in_line, token_file
+from hiprom.cli.serve_cmd import access_token, address_lines, keep_secret, sign_in_line, token_file
 
 pytestmark = pytest.mark.slow
 
@@ -107,7 +110,7 @@ def test_a_made_token_is_kept_owner_only_and_never_printed(tmp_path, monkeypatch
     token, url = "made-here-0123456789", "http://vm:8000/"
     old = os.umask(0o002)
     try:
-        kept = keep_token(token_file(8000), token)
+        kept = keep_secret(token_file(8000), token)
     finally:
         os.umask(old)
     assert kept == tmp_path / "data" / "serve-8000.token" and kept.read_text().strip() == token
@@ -170,26 +173,120 @@ def test_ctrl_c_with_an_open_mjpeg_preview_stops_at_once_without_a_traceback(tmp
     assert stop_s < 10, stop_s
 
 
-def test_a_made_token_file_is_removed_when_the_server_is_stopped_by_sigterm(tmp_path):
-    """docs/server.md: the token file is "removed when the server stops". Stopped by SIGTERM (systemd,
-    ``kill``, ``timeout``), uvicorn shut down cleanly but then re-raised the signal, whose default action
-    ended the process before the file was removed: ``serve-PORT.token`` stayed behind."""
-    env = {**os.environ, "HIPROM_DATA_DIR": str(tmp_path / "data")}
+def _wait_for(condition, what: str, timeout_s: float = 60.0):
+    """Poll ``condition`` until it returns something true (returned), or fail after ``timeout_s`` naming ``what``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _open_link(link: str, port: str) -> httpx.Response:
+    """Open a sign-in link as a browser of another device would (the machine's name reached over loopback)."""
+    path = link[link.index("/signin/"):]
+    return httpx.get(f"http://127.0.0.1:{port}{path}", headers={"Sec-Fetch-Mode": "navigate"}, timeout=30)
+
+
+def test_a_service_log_holds_no_working_sign_in_link_the_owner_only_file_does(tmp_path):
+    """``hiprom serve --host 0.0.0.0 > serve.log`` (systemd, nohup, docker logs) wrote each working sign-in link
+    into the log: anyone reading it within 5 minutes signed in first. Now the log says where the current link is
+    kept (0600, renewed when used) and which command prints a new one; both files go when SIGTERM stops it."""
+    data = tmp_path / "data"
+    env = {**os.environ, "HIPROM_DATA_DIR": str(data)}
     env.pop("HIPROM_SERVE_TOKEN", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "hiprom.cli.main", "serve", "--host", "0.0.0.0", "--port", "0", "--source", "demo"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )
+    log_path = tmp_path / "serve.log"
+    with open(log_path, "w") as log:  # a file, as a service's output: not a terminal
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "hiprom.cli.main", "serve", "--host", "0.0.0.0", "--port", "0", "--source", "demo",
+             "--log-level", "debug"],  # debug: uvicorn's access log is on
+            stdout=log, stderr=subprocess.STDOUT, text=True, env=env,
+        )
     try:
-        lines = [proc.stdout.readline() for _ in range(3)]  # printed once the token file is written
-        port = re.search(r"live page at http://\S+:(\d+)/ ", lines[0]).group(1)
-        kept = tmp_path / "data" / f"serve-{port}.token"
-        assert f"scripts send the token kept in {kept} " in lines[1] and kept.is_file()
-        assert f":{port}/signin/" in lines[2] and kept.read_text().strip() not in "".join(lines)
-        assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=30).json()["status"] == "ok"  # serving
+        started = _wait_for(lambda: "press Ctrl+C" in log_path.read_text() and log_path.read_text(), "the server")
+        port = re.search(r"live page at http://\S+:(\d+)/ ", started).group(1)
+        kept, link_file = data / f"serve-{port}.token", data / f"serve-{port}.signin"
+        assert f"the link kept in {link_file} (readable by you only" in started, started
+        assert f"'hiprom signin-link --port {port}'" in started
+        assert stat.S_IMODE(link_file.stat().st_mode) == 0o600
+        first = link_file.read_text().strip()
+        assert re.fullmatch(rf"http://\S+:{port}/signin/[\w-]{{22}}", first), first
+        signed_in = _open_link(first, port)
+        assert signed_in.status_code == 200 and f"hiprom_token_{port}=" in signed_in.headers["set-cookie"]
+        spent = _open_link(first, port)
+        assert spent.status_code == 403 and spent.headers["cache-control"] == "no-store"  # not kept by the browser
+        second = _wait_for(lambda: link_file.read_text().strip() not in ("", first) and link_file.read_text().strip(),
+                           "the next link in the file")
+        assert stat.S_IMODE(link_file.stat().st_mode) == 0o600
+        asked = subprocess.run([sys.executable, "-m", "hiprom.cli.main", "signin-link", "--port", port],
+                               capture_output=True, text=True, env=env, timeout=60)
+        assert asked.returncode == 0, asked.stderr
+        third = asked.stdout.strip()
+        assert re.fullmatch(rf"http://\S+:{port}/signin/[\w-]{{22}}", third) and third != second
+        assert _open_link(third, port).status_code == 200 and _open_link(second, port).status_code == 200
+        _wait_for(lambda: "/signin/[redacted]" in log_path.read_text(), "the access log's sign-in lines")
     finally:
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
-    assert proc.returncode == -signal.SIGTERM, err  # still ends by the signal: a clean stop to a service manager
-    assert "hiprom: server stopped" in out and "Traceback" not in err
-    assert not kept.exists()
+        proc.wait(timeout=30)
+    log = log_path.read_text()
+    assert proc.returncode == -signal.SIGTERM, log  # still ends by the signal: a clean stop to a service manager
+    assert "hiprom: server stopped" in log and "Traceback" not in log
+    assert re.findall(r"/signin/(?!\[redacted\])\S+", log) == [], log  # no code, used or not
+    assert not kept.exists() and not link_file.exists()
+
+
+def test_on_a_terminal_the_sign_in_link_is_shown_as_before(tmp_path):
+    """The person at the machine watching ``hiprom serve`` in a terminal reads the link there; no file is kept."""
+    env = {**os.environ, "HIPROM_DATA_DIR": str(tmp_path / "data")}
+    env.pop("HIPROM_SERVE_TOKEN", None)
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hiprom.cli.main", "serve", "--host", "0.0.0.0", "--port", "0", "--source", "demo"],
+        stdin=subprocess.DEVNULL, stdout=follower, stderr=follower, env=env,
+    )
+    os.close(follower)
+    shown = ""
+
+    def read_some() -> str:  # what the terminal got within a second ("" if nothing; never blocks for good)
+        with contextlib.suppress(OSError):  # EIO once the server has closed its end
+            if select.select([leader], [], [], 1.0)[0]:
+                return os.read(leader, 4096).decode(errors="replace")
+        return ""
+
+    try:
+        deadline = time.monotonic() + 60
+        while "press Ctrl+C" not in shown and time.monotonic() < deadline:
+            shown += read_some()
+        port = re.search(r"live page at http://\S+:(\d+)/ ", shown).group(1)
+        link = re.search(rf"open (http://\S+:{port}/signin/\S+) on it \(works once", shown).group(1)
+        assert not (tmp_path / "data" / f"serve-{port}.signin").exists()
+        assert _open_link(link, port).status_code == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + 30
+        while proc.poll() is None and time.monotonic() < deadline:
+            read_some()  # a full terminal would hold the server's last lines, and its stop
+        proc.wait(timeout=5)
+        os.close(leader)
+    assert proc.returncode == 0
+
+
+def test_signin_link_without_a_server_is_one_clear_line(tmp_path):
+    """``hiprom signin-link`` with no token file, or with nothing listening on the port: one line, exit 2."""
+    import socket
+
+    env = {**os.environ, "HIPROM_DATA_DIR": str(tmp_path / "data")}
+    env.pop("HIPROM_SERVE_TOKEN", None)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # free once closed: nothing listens there
+    cmd = [sys.executable, "-m", "hiprom.cli.main", "signin-link", "--port", str(port)]
+    none = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
+    assert none.returncode == 2 and none.stderr.strip().splitlines() == [
+        f"hiprom: error: no token of a server on port {port} in {tmp_path / 'data' / f'serve-{port}.token'}: start "
+        "'hiprom serve --host ...' there, give --port its port, or set HIPROM_SERVE_TOKEN to the token you gave it"]
+    gone = subprocess.run(cmd, capture_output=True, text=True, env={**env, "HIPROM_SERVE_TOKEN": "t" * 24}, timeout=60)
+    assert gone.returncode == 2 and gone.stderr.strip().splitlines() == [
+        f"hiprom: error: nothing answers on 127.0.0.1:{port}: is 'hiprom serve' running there? Give its --port"]

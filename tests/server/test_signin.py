@@ -63,3 +63,16 @@ def test_wrong_codes_print_nothing_while_the_shown_link_still_works():
     for guess in ("a", "b", "c"):
         assert not codes.redeem(guess)
     assert len(shown) == 1 and codes.redeem(code_of(shown[0]))
+
+
+def test_a_kept_link_is_renewed_once_it_expires_unused():
+    """A service's link file is renewed by ``renew_announced`` (nobody watching a log tries the dead link)."""
+    clock = Clock()
+    shown: list[str] = []
+    codes = SignInCodes(ttl_s=300.0, announce=shown.append, clock=clock)
+    codes.announce_new()
+    clock.t_s += 299.0
+    assert not codes.renew_announced() and len(shown) == 1
+    clock.t_s += 1.0
+    assert codes.renew_announced() and len(shown) == 2 and codes.redeem(code_of(shown[1]))
+    assert not SignInCodes(clock=clock).renew_announced()  # nothing announced, nobody to show it to

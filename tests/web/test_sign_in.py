@@ -91,4 +91,40 @@ def test_devices_sign_in_with_one_use_links_and_no_history_holds_the_token(playw
                 device.goto(link)
             device.wait_for_url(url + "/", timeout=30_000)
             device.wait_for_function(SIGNED_IN, timeout=30_000)
+            if not chat:  # Sign out: this device's cookie is cleared, and the page then says to sign in again
+                device.click("#btn-sign-out")
+                device.locator("h1", has_text="This device is not signed in to hiprom").wait_for(timeout=30_000)
+                assert not [c for c in device.context.cookies() if c["name"].startswith("hiprom_token")]
+                assert device.goto(url + "/").status == 401
             device.context.close()
+
+
+def test_a_browser_that_gets_the_confirm_page_signs_in_with_its_button(launch, tmp_path):
+    """A browser that sends no ``Sec-Fetch-Mode`` (Safari before 16.4, an older tablet) gets the page with the
+    **Sign in this device** button. Its form's post carried ``Origin: null`` under the server's
+    ``Referrer-Policy: no-referrer``, and the guard answered 403 ``requests from 'null' are not allowed``: such a
+    device could not sign in at all. Chromium always sends the header, so the page is served to it here as the
+    server answers a request without it."""
+    import httpx
+
+    codes = SignInCodes()
+    settings = ServerSettings(host="0.0.0.0", token=TOKEN, source="demo", db=str(tmp_path / "r.db"))
+    with serve_in_thread(settings, sign_in=codes) as url:
+        page = launch().new_context().new_page()
+
+        def as_an_older_browser(route, request) -> None:
+            if request.method != "GET":
+                route.continue_()
+                return
+            answer = httpx.get(request.url, timeout=30)  # no Sec-Fetch-* headers
+            route.fulfill(status=answer.status_code, headers=dict(answer.headers), body=answer.content)
+
+        page.route("**/signin/**", as_an_older_browser)
+        page.goto(url + codes.issue())
+        assert page.locator("h1").inner_text() == "Sign in to hiprom"
+        with page.expect_response(lambda r: r.request.method == "POST") as posted:
+            page.click("button")
+        assert posted.value.status == 200, posted.value.request.headers.get("origin")
+        page.wait_for_url(url + "/", timeout=30_000)
+        assert [c["name"] for c in page.context.cookies()] == [f"hiprom_token_{urlsplit(url).port}"]
+        page.context.close()

@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "track": "hiprom.cli.track_cmd:track",
     "analyze": "hiprom.cli.analyze_cmd:analyze",
     "serve": "hiprom.cli.serve_cmd:serve",
+    "signin-link": "hiprom.cli.signin_link_cmd:signin_link",
     "batch": "hiprom.cli.batch_cmd:batch",
     "report": "hiprom.cli.report_cmd:report",
     "subjects": "hiprom.cli.subjects_cmd:subjects",

@@ -7,12 +7,17 @@ import logging
 import secrets
 import signal
 import sys
+import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from click.core import ParameterSource
 
 from hiprom.cli.options import db_option, model_option, paper_option
+
+if TYPE_CHECKING:
+    from hiprom.server.signin import SignInCodes
 
 
 def access_token(host: str, token: str | None) -> str | None:
@@ -31,8 +36,15 @@ def token_file(port: int) -> Path:
     return data_dir() / f"serve-{port}.token"
 
 
-def keep_token(path: Path, token: str) -> Path:
-    """Write ``token`` to ``path``, readable by its owner only (0600, in a 0700 folder if new); returns it.
+def link_file(port: int) -> Path:
+    """Where ``hiprom serve`` keeps the current sign-in link of the server on ``port`` when its output is not a
+    terminal (a service's log): beside the token file."""
+    return token_file(port).with_suffix(".signin")
+
+
+def keep_secret(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` in one step (a reader sees the old or the new whole), readable by its owner
+    only (0600, in a 0700 folder if new); returns it.
 
     Raises:
         OutputError: the file cannot be written.
@@ -40,8 +52,52 @@ def keep_token(path: Path, token: str) -> Path:
     from hiprom.atomic import atomic_write
 
     with atomic_write(path, "w") as fh:
-        fh.write(token + "\n")
+        fh.write(text + "\n")
     return path
+
+
+class LinkKeeper:
+    """The announced sign-in link kept in an owner-only file, renewed as soon as it expires (nobody watches a
+    service's log to try it and get a new one), removed when the server stops.
+
+    Args:
+        path: the file (:func:`link_file`).
+        url: the page's address, which the links continue.
+        check_s: seconds between checks that the link kept still works.
+    """
+
+    def __init__(self, path: Path, url: str, check_s: float = 2.0) -> None:
+        self.path = path
+        self.url = url
+        self._check_s = check_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def keep(self, path: str) -> None:
+        """Write the link ``self.url`` + ``path`` (``/signin/CODE``); a failure is a warning (the server goes on)."""
+        from hiprom.errors import OutputError
+
+        try:
+            keep_secret(self.path, self.url.rstrip("/") + path)
+        except OutputError as exc:
+            logging.getLogger("hiprom").warning("the sign-in link could not be kept: %s", exc)
+
+    def start(self, codes: SignInCodes) -> None:
+        """Renew ``codes``' announced link whenever it expires, until :meth:`stop`."""
+        def renew() -> None:
+            while not self._stop.wait(self._check_s):
+                codes.renew_announced()
+
+        self._thread = threading.Thread(target=renew, name="hiprom-signin-link", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop renewing and remove the file: its link ends with the server."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10.0)
+        with contextlib.suppress(OSError):
+            self.path.unlink()
 
 
 class _Terminated(Exception):
@@ -74,6 +130,16 @@ def sign_in_line(url: str, path: str) -> str:
 
     return (f"hiprom: to sign in a device, open {url.rstrip('/')}{path} on it (works once, within "
             f"{CODE_TTL_S / 60:.0f} minutes; a new link is shown here once it is used)")
+
+
+def link_kept_line(kept: Path, port: int) -> str:
+    """The line a log gets instead of the sign-in links (:func:`sign_in_line`): where the current one is kept,
+    and the command that prints a new one."""
+    from hiprom.server.signin import CODE_TTL_S
+
+    return (f"hiprom: to sign in a device, open on it the link kept in {kept} (readable by you only; works once, "
+            f"within {CODE_TTL_S / 60:.0f} minutes, and is replaced when used or expired), or the one that "
+            f"'hiprom signin-link --port {port}' prints on this machine")
 
 
 def _setup_logging(level: str) -> None:
@@ -122,11 +188,14 @@ def serve(
 
     Health data stays on this machine: by default the server listens on
     127.0.0.1 only. Listening on another address needs a token, never
-    printed: each device signs in once with a one-use sign-in link (printed
-    here, a new one each time the last is used; a signed-in page makes more
-    with Add a device). Scripts send the token as 'Authorization: Bearer
-    TOKEN': one made here is kept in a file only you can read, whose path
-    is printed; one given with --token or HIPROM_SERVE_TOKEN you know.
+    printed: each device signs in once with a one-use sign-in link, shown
+    on a terminal (a new one each time the last is used; a signed-in page
+    makes more with Add a device). Output to a log (a service, a file)
+    gets no link: it gets the path of a file only you can read that holds
+    the current one, and the command that prints a new one on this
+    machine ('hiprom signin-link --port PORT'). Scripts send the token as 'Authorization: Bearer TOKEN': one made
+    here is kept in a file only you can read, whose path is printed; one
+    given with --token or HIPROM_SERVE_TOKEN you know.
     """
     from hiprom.server.app import create_app
     from hiprom.malloc import limit_malloc_arenas
@@ -159,7 +228,11 @@ def serve(
     )
     _setup_logging(log_level)
     limit_malloc_arenas()  # before any thread: each new one otherwise keeps its own freed memory
-    sign_in = SignInCodes(announce=lambda path: click.echo(sign_in_line(url, path))) if token else None
+    # On a terminal the person at the machine reads each link; a log (a service's, a file) may be read by others
+    # within a link's minutes, so it gets where the link is kept, readable by the server's user only.
+    links: LinkKeeper | None = None
+    sign_in = SignInCodes(announce=lambda path: click.echo(sign_in_line(url, path)) if links is None
+                          else links.keep(path)) if token else None
     app = create_app(settings, sign_in)
     sock = bind_socket(host, port)
     bound_port = sock.getsockname()[1]
@@ -168,12 +241,17 @@ def serve(
     # action the process died there, before the token file below was removed. It raises _Terminated now.
     previous = signal.signal(signal.SIGTERM, _terminated)
     terminated = False
-    kept = keep_token(token_file(bound_port), token) if token and not given else None
+    kept = keep_secret(token_file(bound_port), token) if token and not given else None
+    if sign_in is not None and not sys.stdout.isatty():
+        links = LinkKeeper(link_file(bound_port), url)
     try:
         for line in address_lines(url, token, kept):
             click.echo(line)
         if sign_in is not None:
             sign_in.announce_new()
+            if links is not None:
+                click.echo(link_kept_line(links.path, bound_port))
+                links.start(sign_in)
         click.echo(f"hiprom: source {SourceSpec.parse(source).label}; press Ctrl+C to stop")
         try:
             make_server(app, log_level).run(sockets=[sock])
@@ -183,6 +261,8 @@ def serve(
         terminated = True
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if links is not None:
+            links.stop()
         if kept is not None:  # the token ends with the server
             with contextlib.suppress(OSError):
                 kept.unlink()

@@ -28,7 +28,8 @@
   saying how to sign in.
 
 Every HTTP answer carries ``nosniff``, ``X-Frame-Options: DENY``,
-``Referrer-Policy: no-referrer`` and the page's Content-Security-Policy;
+``Referrer-Policy: no-referrer`` (unless it sets its own: the sign-in button's page) and the page's
+Content-Security-Policy;
 every one but the page's own files (``/static``) ``Cache-Control: no-store``
 unless it sets its own, so that no session, report or export is kept in
 the browser's cache on disk after it is shown; and
@@ -123,6 +124,12 @@ def cookie_name(scope) -> str:
 def token_cookie(scope, token: str) -> str:
     """The ``Set-Cookie`` value that signs a browser in to this server: HttpOnly, SameSite=Strict, whole site."""
     return f"{cookie_name(scope)}={token}; HttpOnly; SameSite=Strict; Path=/"
+
+
+def cleared_cookies(scope) -> list[str]:
+    """The ``Set-Cookie`` values that sign a browser out of this server: its token's cookies (this port's and
+    ``hiprom_token``) expired at once, with the attributes :func:`token_cookie` set them with."""
+    return [f"{name}=; Max-Age=0; HttpOnly; SameSite=Strict; Path=/" for name in dict.fromkeys((cookie_name(scope), COOKIE))]
 
 
 def supplied_token(scope, headers: dict[str, str]) -> str | None:

@@ -14,7 +14,9 @@ screenshot or pasted link holds: a code that no longer works.
   goes first), so asking for links again and again keeps no more than that.
 - The link ``hiprom serve`` printed (the *announced* one) is replaced by a fresh one, printed again, as
   soon as it is used, or when a used, expired or wrong link is opened while it no longer works: the
-  window running hiprom always shows a link that works for the next device.
+  window running hiprom always shows a link that works for the next device. Where nobody watches a window
+  (a service's log), ``hiprom serve`` keeps the announced link in an owner-only file instead and renews
+  it as soon as it expires (:meth:`SignInCodes.renew_announced`).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class SignInCodes:
         self._expiry_s: OrderedDict[str, float] = OrderedDict()
         self._announced: str | None = None
         self._lock = threading.Lock()
+        self._announcing = threading.RLock()  # one announcement at a time: the one shown is the one recorded
 
     def issue(self) -> str:
         """A new code, working once for ``ttl_s`` seconds; returns the link's path, ``/signin/CODE``."""
@@ -68,11 +71,12 @@ class SignInCodes:
 
     def announce_new(self) -> str:
         """Issue a code for the window running the server, show it (``announce``); returns its path."""
-        path = self.issue()
-        with self._lock:
-            self._announced = path.removeprefix(SIGNIN_PREFIX)
-        if self._announce is not None:
-            self._announce(path)
+        with self._announcing:
+            path = self.issue()
+            with self._lock:
+                self._announced = path.removeprefix(SIGNIN_PREFIX)
+            if self._announce is not None:
+                self._announce(path)
         return path
 
     def redeem(self, code: str) -> bool:
@@ -80,10 +84,19 @@ class SignInCodes:
         with self._lock:
             self._drop_expired()
             valid = self._expiry_s.pop(code, None) is not None
-            announced_dead = self._announced is not None and self._announced not in self._expiry_s
-        if announced_dead and self._announce is not None:
-            self.announce_new()
+        self.renew_announced()
         return valid
+
+    def renew_announced(self) -> bool:
+        """Announce a fresh link if the announced one was used or has expired; returns whether it did."""
+        with self._announcing:  # a request spending it and the renewal at its expiry announce one link, not two
+            with self._lock:
+                self._drop_expired()
+                renew = (self._announce is not None and self._announced is not None
+                         and self._announced not in self._expiry_s)
+            if renew:
+                self.announce_new()
+        return renew
 
     def _drop_expired(self) -> None:
         now = self._clock()
@@ -125,8 +138,8 @@ page said "not signed in"; a page of this server that opens ``/`` itself is same
 
 
 ASK_AT_THE_COMPUTER = ("Ask for a new sign-in link at the computer running hiprom: the window where "
-                       "'hiprom serve' runs shows one, and a device already signed in can make one "
-                       "(Add a device).")
+                       "'hiprom serve' runs shows one ('hiprom signin-link' prints one there for a server run as "
+                       "a service), and a device already signed in can make one (Add a device).")
 
 LINK_REFUSED = plain_page(
     "This sign-in link does not work",

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from hiprom.server.errors import GUARDED, responses
-from hiprom.server.security import token_cookie
+from hiprom.server.security import cleared_cookies, token_cookie
 from hiprom.server.settings import is_loopback, page_address
 from hiprom.server.signin import (
     CONFIRM,
@@ -33,7 +33,9 @@ def sign_in(request: Request, code: str = "") -> Response:
     if request.app.state.settings.token is None:  # this server needs no sign-in (reachable from this machine only)
         return RedirectResponse("/", status_code=303)
     if not opened_by_a_person({k.lower(): v for k, v in request.headers.items()}):
-        return Response(CONFIRM, media_type="text/html; charset=utf-8")
+        # Under the server's "no-referrer" a form's post says "Origin: null", which the guard refuses (403); under
+        # "same-origin" it names this server (the post goes nowhere else, and no link leaves this page).
+        return Response(CONFIRM, media_type="text/html; charset=utf-8", headers={"Referrer-Policy": "same-origin"})
     return _spend(request, code)
 
 
@@ -52,6 +54,19 @@ def _spend(request: Request, code: str) -> Response:
         return Response(LINK_REFUSED, status_code=403, media_type="text/html; charset=utf-8")
     return Response(SIGNED_IN, media_type="text/html; charset=utf-8",
                     headers={"Set-Cookie": token_cookie(request.scope, request.app.state.settings.token)})
+
+
+@router.post("/signout", status_code=204, include_in_schema=False)
+def sign_out(request: Request) -> Response:
+    """Sign this device out (the page's Sign out, which then opens ``/``: "This device is not signed in"): its
+    token cookie is cleared. The token itself still works for the other devices and scripts until the server
+    stops; a server that needs no sign-in has nothing to clear (409)."""
+    if request.app.state.settings.token is None:
+        raise HTTPException(409, "this server needs no sign-in: it is reachable from this machine only")
+    response = Response(status_code=204)
+    for cookie in cleared_cookies(request.scope):
+        response.headers.append("set-cookie", cookie)
+    return response
 
 
 @router.post("/api/signin-links", status_code=201, responses=responses(*GUARDED, 409))
