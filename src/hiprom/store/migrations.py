@@ -293,8 +293,8 @@ def _refuse_alike(keys: list[tuple[int, str, str]]) -> None:
     raise UpgradeRefused(
         f"subjects {a!r} (number {n1}) and {b!r} (number {n2}) differ only in capitals or accents{more}, "
         "which this hiprom takes for one person; with the hiprom that stored them, give one another "
-        f"pseudonym ('hiprom subjects rename {n2} NEW-PSEUDONYM') or move its sessions to the other "
-        "('hiprom sessions move N --subject ...'), then open the store again (nothing was changed)")
+        f"pseudonym ('hiprom subjects rename {n2} NEW-PSEUDONYM'), then open the store again with this one "
+        "(nothing was changed)")
 
 
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
