@@ -337,8 +337,12 @@ def test_version_7_store_gets_each_pseudonyms_key_and_keeps_every_row(db_url: st
     after = _rows(engine)
     assert after == before
     from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
     with engine.connect() as conn:
         keys = dict(conn.execute(text("SELECT pseudonym, pseudonym_key FROM subjects")).all())
+        with pytest.raises(IntegrityError):  # one person twice, even written past hiprom's own check
+            conn.execute(text("INSERT INTO subjects (pseudonym, pseudonym_key, created_utc) "
+                              "VALUES ('p-0042', 'p-0042', '2026-01-01 00:00:00')"))
     engine.dispose()
     assert keys == {"Élise-1": "elise-1", "P-0042": "p-0042", "Straße-9": "strasse-9"}
 
