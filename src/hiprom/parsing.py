@@ -13,6 +13,7 @@ instead of failing deep inside the store.
 from __future__ import annotations
 
 import json
+import unicodedata
 from typing import Any
 
 from hiprom.errors import InputError
@@ -140,3 +141,14 @@ def _check_text(text: str, where: str, path: str) -> None:
         at = f"{path}: " if path else ""
         raise InputError(f"{where}: {at}text holds {text[exc.start]!r}, a lone surrogate (not valid Unicode); "
                          "send UTF-8 text") from None
+
+
+def folded(text: str) -> str:
+    """``text`` as subject search compares it, and the one key of a person's pseudonym
+    (``subjects.pseudonym_key``): accents dropped and case folded.
+
+    ``"Élise"``, ``"ELISE"`` and ``"e\u0301lise"`` all give ``"elise"``; ``"Straße"`` gives
+    ``"strasse"``. Letters that are not a letter plus an accent (ø, ł, æ) stay themselves.
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()

@@ -109,6 +109,7 @@ def test_version_4_store_gets_each_sessions_verdict_on_both_backends(db_url: str
     url = db_url if "://" in db_url else f"sqlite:///{db_url}"
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:  # what a store of version 4 looked like
+        _drop_pseudonym_key(conn)
         conn.execute(text("ALTER TABLE sessions DROP COLUMN asymmetry_verdict"))
         conn.execute(text("ALTER TABLE sessions DROP COLUMN recording_sha256"))
         conn.execute(text("UPDATE schema_version SET version = 4 WHERE version = :v"), {"v": SCHEMA_VERSION})
@@ -136,6 +137,7 @@ def test_version_6_store_gets_each_sessions_recording_fingerprint_on_both_backen
     url = db_url if "://" in db_url else f"sqlite:///{db_url}"
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:  # what a store of version 6 looked like
+        _drop_pseudonym_key(conn)
         conn.execute(text("ALTER TABLE sessions DROP COLUMN recording_sha256"))
         conn.execute(text("UPDATE schema_version SET version = 6 WHERE version = :v"), {"v": SCHEMA_VERSION})
     engine.dispose()
@@ -145,6 +147,14 @@ def test_version_6_store_gets_each_sessions_recording_fingerprint_on_both_backen
         assert store.session(fingerprinted).recording_sha256 == fingerprint
         assert store.session(older).recording_sha256 is None
         assert [f.recording_sha256 for f in store.figures("P-1")] == [fingerprint, None]
+
+
+def _drop_pseudonym_key(conn) -> None:
+    """Take a store's tables back from version 8 to 7 (on SQLite or PostgreSQL)."""
+    from sqlalchemy import text
+
+    conn.execute(text("DROP INDEX ux_subjects_pseudonym_key"))
+    conn.execute(text("ALTER TABLE subjects DROP COLUMN pseudonym_key"))
 
 
 def _v1_store_with_two_sessions(path: Path, analysis: dict) -> None:
@@ -218,6 +228,7 @@ def test_a_number_deleted_before_the_v6_upgrade_is_not_given_again(db_url: str, 
                 conn.execute(text("INSERT INTO schema_version VALUES (:v, '2026-01-03 00:00:00', '0.1.0')"),
                              {"v": version})
         else:
+            _drop_pseudonym_key(conn)
             conn.execute(text("ALTER TABLE sessions DROP COLUMN recording_sha256"))  # v7's
             conn.execute(text("UPDATE schema_version SET version = 5 WHERE version = :v"), {"v": SCHEMA_VERSION})
     with engine.connect() as conn:
@@ -276,3 +287,84 @@ def test_an_upgrade_that_fails_midway_leaves_the_store_as_it_was(tmp_path: Path,
     monkeypatch.undo()
     with Store(path) as store:
         assert store.migrated_from == 1 and store.counts()["trials"] == 2
+
+
+def _v7_store(db_url: str, analysis: dict, pseudonyms: tuple[str, ...]):
+    """A store of version 7 holding ``pseudonyms`` (stored as an older hiprom could, alike ones too), a session
+    each; returns an engine on it."""
+    from sqlalchemy import create_engine, text
+
+    with Store(db_url) as store:
+        for code in pseudonyms:
+            store.save_analysis(analysis, subject=f"TMP-{len(code)}-{sum(map(ord, code))}")
+    url = db_url if "://" in db_url else f"sqlite:///{db_url}"
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        _drop_pseudonym_key(conn)
+        for code in pseudonyms:
+            conn.execute(text("UPDATE subjects SET pseudonym = :p WHERE pseudonym = :t"),
+                         {"p": code, "t": f"TMP-{len(code)}-{sum(map(ord, code))}"})
+        conn.execute(text("DELETE FROM schema_version WHERE version = :v"), {"v": SCHEMA_VERSION})
+        conn.execute(text("INSERT INTO schema_version VALUES (7, '2026-01-03 00:00:00', '0.1.0')"))
+    return engine
+
+
+def _rows(engine) -> dict[str, list[tuple]]:
+    """Every row of every table of records, as stored (the v8 key column left out)."""
+    from sqlalchemy import MetaData, select
+
+    tables = MetaData()
+    tables.reflect(engine)
+    with engine.connect() as conn:
+        return {name: [tuple(v for k, v in row._mapping.items() if k != "pseudonym_key")
+                       for row in conn.execute(select(t).order_by(*t.primary_key.columns))]
+                for name, t in tables.tables.items() if name != "schema_version"}
+
+
+def test_version_7_store_gets_each_pseudonyms_key_and_keeps_every_row(db_url: str, fixture_analysis: dict) -> None:
+    """v8 on SQLite and PostgreSQL: adding a subject compared its pseudonym with every stored one in Python
+    (87 ms at 2,000 subjects); now with one key in a unique index, filled for the subjects stored before.
+    Every row stored before is as it was, byte for byte; the one-person rule holds as before."""
+    engine = _v7_store(db_url, fixture_analysis, ("Élise-1", "P-0042", "Straße-9"))
+    before = _rows(engine)
+    with Store(db_url) as store:
+        assert store.migrated_from == 7
+        assert store.subject("elise-1").pseudonym == "Élise-1" and store.subject("STRASSE-9").pseudonym == "Straße-9"
+        with pytest.raises(StoreError, match="'P-0042' already exists .*differ only in capitals or accents"):
+            store.add_subject("p-0042")
+        assert store.rename_subject("P-0042", "p-0042").pseudonym == "p-0042"  # its own, in other capitals
+        store.rename_subject("p-0042", "P-0042")
+    after = _rows(engine)
+    assert after == before
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+    with engine.connect() as conn:
+        keys = dict(conn.execute(text("SELECT pseudonym, pseudonym_key FROM subjects")).all())
+        with pytest.raises(IntegrityError):  # one person twice, even written past hiprom's own check
+            conn.execute(text("INSERT INTO subjects (pseudonym, pseudonym_key, created_utc) "
+                              "VALUES ('p-0042', 'p-0042', '2026-01-01 00:00:00')"))
+    engine.dispose()
+    assert keys == {"Élise-1": "elise-1", "P-0042": "p-0042", "Straße-9": "strasse-9"}
+
+
+def test_a_store_holding_one_person_twice_is_not_upgraded_and_says_what_to_do(db_url: str,
+                                                                               fixture_analysis: dict) -> None:
+    """A store where an older hiprom kept 'P-0042' and 'p-0042' as two subjects cannot take the unique key:
+    refused in one line that says how to tell them apart, and left as it was (still version 7, every row)."""
+    from sqlalchemy import text
+
+    engine = _v7_store(db_url, fixture_analysis, ("P-0042", "p-0042", "B-1"))
+    before = _rows(engine)
+    with pytest.raises(StoreError) as refused:
+        Store(db_url)
+    message = str(refused.value)
+    assert "\n" not in message
+    assert ("subjects 'P-0042' (number 1) and 'p-0042' (number 2) differ only in capitals or accents" in message
+            and "'hiprom subjects rename 2 NEW-PSEUDONYM'" in message and "nothing was changed" in message)
+    assert _rows(engine) == before
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT MAX(version) FROM schema_version")).scalar() == 7
+        conn.execute(text("UPDATE subjects SET pseudonym = 'P-0042-B' WHERE id = 2"))  # the old hiprom's rename
+    engine.dispose()
+    with Store(db_url) as store:
+        assert store.migrated_from == 7 and store.subject("p-0042-b").id == 2

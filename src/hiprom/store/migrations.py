@@ -29,6 +29,11 @@ History:
 - v7: ``sessions.recording_sha256``, the fingerprint of the recording a session was analysed from, so
   the same recording analysed twice counts once, never as a re-test of itself; read from the stored
   analysis where it holds one (an older hiprom's never does: those sessions keep ``NULL``).
+- v8: ``subjects.pseudonym_key``, each pseudonym :func:`~hiprom.parsing.folded` (capitals and accents
+  aside), unique: finding a subject, or that a pseudonym is taken, is one look-up in its index
+  rather than a comparison with every stored pseudonym, and two subjects for one person can no
+  longer be stored even by two programs at once. A store already holding two pseudonyms that fold
+  alike is refused, unchanged, saying how to tell them apart (:func:`_refuse_alike`).
 
 SQLite migrations run with foreign keys off (``PRAGMA foreign_keys`` cannot
 change inside a transaction, so it is set just before it): dropping a table
@@ -62,6 +67,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from hiprom import __version__
 from hiprom.errors import StoreError
+from hiprom.parsing import folded
 from hiprom.store.schema import SCHEMA_VERSION, Base, SchemaVersionRow
 
 
@@ -250,6 +256,47 @@ def _v7_recording_sha256(conn: Connection) -> None:
                          {"f": fingerprint, "id": session_id})
 
 
+def _v8_pseudonym_key(conn: Connection) -> None:
+    """v8: each subject's pseudonym folded, in a unique column; refused (nothing changed) if two fold alike."""
+    keys = [(number, code, folded(code)) for number, code in
+            conn.execute(text("SELECT id, pseudonym FROM subjects ORDER BY id"))]
+    _refuse_alike(keys)
+    conn.execute(text("ALTER TABLE subjects ADD COLUMN pseudonym_key TEXT"))
+    if keys:
+        conn.execute(text("UPDATE subjects SET pseudonym_key = :key WHERE id = :id"),
+                     [{"key": key, "id": number} for number, _code, key in keys])
+    conn.execute(text("CREATE UNIQUE INDEX ux_subjects_pseudonym_key ON subjects (pseudonym_key)"))
+
+
+class UpgradeRefused(StoreError):
+    """An upgrade that the store's records do not allow; the store is left as it was (the message says why)."""
+
+
+def _refuse_alike(keys: list[tuple[int, str, str]]) -> None:
+    """Refuse the v8 upgrade when two subjects' pseudonyms (``(number, pseudonym, folded)``) fold alike.
+
+    Raises:
+        UpgradeRefused: "subjects 'P-0042' (number 3) and 'p-0042' (number 7) differ only in capitals or
+            accents ...; rename one with the hiprom that stored them ('hiprom subjects rename 7 ...')".
+    """
+    first: dict[str, tuple[int, str]] = {}
+    clashes = []
+    for number, code, key in keys:
+        if key in first:
+            clashes.append((first[key], (number, code)))
+        else:
+            first[key] = (number, code)
+    if not clashes:
+        return
+    (n1, a), (n2, b) = clashes[0]
+    more = f" (and {len(clashes) - 1} more such pairs)" if len(clashes) > 1 else ""
+    raise UpgradeRefused(
+        f"subjects {a!r} (number {n1}) and {b!r} (number {n2}) differ only in capitals or accents{more}, "
+        "which this hiprom takes for one person; with the hiprom that stored them, give one another "
+        f"pseudonym ('hiprom subjects rename {n2} NEW-PSEUDONYM'), then open the store again with this one "
+        "(nothing was changed)")
+
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     2: _v2_landmarks,
     3: _v3_reference_readings,
@@ -257,6 +304,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     5: _v5_asymmetry_verdict,
     6: _v6_ids_never_reused,
     7: _v7_recording_sha256,
+    8: _v8_pseudonym_key,
 }
 """Step that takes a store from version ``n - 1`` to ``n``."""
 
@@ -281,14 +329,23 @@ def migrate(engine: Engine, where: str) -> int:
         where: the store's location, for messages.
 
     Raises:
-        StoreError: the store is newer than this hiprom, or holds tables that
-            are not a hiprom store's.
+        StoreError: the store is newer than this hiprom, holds tables that
+            are not a hiprom store's, or holds two subjects the upgrade would
+            take for one person (:func:`_refuse_alike`; left as it was).
     """
     with engine.connect() as conn:
         found = stored_version(conn)
     if found == SCHEMA_VERSION:
         return found
     _check_not_newer(found, where)
+    try:
+        return _upgrade(engine, where)
+    except UpgradeRefused as exc:  # rolled back: the store is as it was
+        raise StoreError(f"{where}: {exc}") from None
+
+
+def _upgrade(engine: Engine, where: str) -> int:
+    """:func:`migrate`'s transaction: create or upgrade the tables; returns the version found before."""
     with engine.connect().execution_options(hiprom_write=True) as conn, _foreign_keys_off(conn), conn.begin():
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})

@@ -353,7 +353,8 @@ class SessionFigures:
     """A session's four rotation figures with whose and when they are (degrees; ``None`` = not measured).
 
     What re-test pairing, the clinic's MDC and ``hiprom validate`` read of
-    every session: :meth:`hiprom.store.Store.figures` reads these columns
+    sessions: :meth:`hiprom.store.Store.figures` (and, of the sessions a
+    re-test can be made of, ``Store.retest_figures``) reads these columns
     alone, so a clinic's years of sessions are read in a moment.
     """
 

@@ -36,9 +36,11 @@ from sqlalchemy import (
     String,
     Text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
-SCHEMA_VERSION = 7
+from hiprom.parsing import folded
+
+SCHEMA_VERSION = 8
 """Version of the tables below; :mod:`hiprom.store.migrations` upgrades older stores."""
 
 
@@ -61,19 +63,30 @@ class SchemaVersionRow(Base):
 
 
 class SubjectRow(Base):
-    """A person assessed, known by a pseudonym; name and birth date are optional."""
+    """A person assessed, known by a pseudonym; name and birth date are optional.
+
+    ``pseudonym_key`` is the pseudonym :func:`~hiprom.parsing.folded` (capitals and accents aside: one
+    person), set with it, unique: ``P-0042`` and ``p-0042`` cannot both be stored (schema version 8).
+    """
 
     __tablename__ = "subjects"
-    __table_args__ = NEVER_REUSED
+    __table_args__ = (Index("ux_subjects_pseudonym_key", "pseudonym_key", unique=True), NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pseudonym: Mapped[str] = mapped_column(String(64), unique=True)
+    pseudonym_key: Mapped[str | None] = mapped_column(Text)  # NULL only while the v8 upgrade fills it
     name: Mapped[str | None] = mapped_column(String(200))
     date_of_birth: Mapped[date | None] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
     created_utc: Mapped[datetime] = mapped_column(DateTime)
 
     sessions: Mapped[list[SessionRow]] = relationship(back_populates="subject", passive_deletes=True)
+
+    @validates("pseudonym")
+    def _key_with_pseudonym(self, _name: str, pseudonym: str) -> str:
+        """Every pseudonym set (a new subject, a rename) sets its key in the same change."""
+        self.pseudonym_key = folded(pseudonym)
+        return pseudonym
 
 
 class SessionRow(Base):

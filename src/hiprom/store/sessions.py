@@ -12,10 +12,11 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from hiprom.assessment.summary import overall_verdict
 from hiprom.parsing import check_json_tree, record_id
@@ -187,20 +188,31 @@ class SessionStore:
 
     def figures(self, subject: str | int | None = None) -> list[SessionFigures]:
         """Sessions' rotation figures, oldest first, of one subject or of all: the light form of
-        :meth:`sessions` for what reads every session (re-test pairs, the MDC in force, validation)."""
-        columns = [getattr(SessionRow, f.name) for f in dataclasses.fields(SessionFigures)
-                   if f.name not in ("subject", "recorded_utc", "exercised", "recording_sha256")]
-        exercised = exists().where(ExerciseResultRow.session_id == SessionRow.id)
+        :meth:`sessions` for what reads every session (re-test pairs, validation)."""
         with self._tx() as s:
-            query = (select(*columns, SubjectRow.pseudonym, SessionRow.recorded_utc, exercised,
-                            SessionRow.recording_sha256)
-                     .outerjoin(SubjectRow, SubjectRow.id == SessionRow.subject_id))
-            if subject is not None:
-                query = query.where(SessionRow.subject_id == self._find_subject(s, subject).id)
-            query = query.order_by(SessionRow.recorded_utc, SessionRow.id)
-            return [SessionFigures(sid, pseudonym, iso_utc(when) or "", *angles, exercised=bool(done),
-                                   recording_sha256=fingerprint)
-                    for sid, *angles, pseudonym, when, done, fingerprint in s.execute(query)]
+            where = [] if subject is None else [SessionRow.subject_id == self._find_subject(s, subject).id]
+            return _figures(s, *where)
+
+    def retest_figures(self) -> list[SessionFigures]:
+        """The figures (as :meth:`figures`) of the sessions a same-day re-test can be made of, oldest first:
+        those with another session of their subject less than two days before or after, and those of
+        the same recording as one of them (which decide whether it counts:
+        :func:`~hiprom.assessment.retest.first_analysed_as`).
+
+        The re-test pairs found in these are those found in every session (a day on any clock is
+        at most 25 hours long), read through the index of each subject's sessions by time: the
+        clinic's MDC reads the re-tests, not the whole clinic's figures.
+        """
+        other = aliased(SessionRow)
+        with self._tx() as s:
+            near = _within_two_days(s.get_bind().dialect.name, other.recorded_utc, SessionRow.recorded_utc)
+            paired = (select(SessionRow.id, SessionRow.recording_sha256)
+                      .where(exists().where(other.subject_id == SessionRow.subject_id, other.id != SessionRow.id,
+                                            near))
+                      .cte("paired"))
+            recordings = select(paired.c.recording_sha256).where(paired.c.recording_sha256.is_not(None))
+            return _figures(s, or_(SessionRow.id.in_(select(paired.c.id)),
+                                   SessionRow.recording_sha256.in_(recordings)))
 
     def session(self, session_id: int | str, with_analysis: bool = True) -> SessionRecord:
         """One session; with ``with_analysis`` its full analysis, series included."""
@@ -264,3 +276,27 @@ class SessionStore:
             if series is not None:
                 analysis["series"] = decode_series(series)
         return session_record(row, n_trials, has_landmarks, pseudonym, analysis)
+
+
+def _figures(s: Session, *where: ColumnElement[bool]) -> list[SessionFigures]:
+    """The :class:`SessionFigures` of the sessions meeting every condition of ``where``, oldest first."""
+    columns = [getattr(SessionRow, f.name) for f in dataclasses.fields(SessionFigures)
+               if f.name not in ("subject", "recorded_utc", "exercised", "recording_sha256")]
+    exercised = exists().where(ExerciseResultRow.session_id == SessionRow.id)
+    query = (select(*columns, SubjectRow.pseudonym, SessionRow.recorded_utc, exercised, SessionRow.recording_sha256)
+             .outerjoin(SubjectRow, SubjectRow.id == SessionRow.subject_id)
+             .where(*where)
+             .order_by(SessionRow.recorded_utc, SessionRow.id))
+    return [SessionFigures(sid, pseudonym, iso_utc(when) or "", *angles, exercised=bool(done),
+                           recording_sha256=fingerprint)
+            for sid, *angles, pseudonym, when, done, fingerprint in s.execute(query)]
+
+
+
+def _within_two_days(dialect: str, a: Any, b: Any) -> ColumnElement[bool]:
+    """Times ``a`` and ``b`` (naive UTC columns) less than two days apart, in the SQL of ``dialect``, as a range
+    of ``a`` that its index can be searched by: SQLite keeps times as ISO text (``2026-03-02 10:30:00.000000``,
+    ordered as text, and ``datetime(b, '-2 days')`` is such text), PostgreSQL as timestamps."""
+    if dialect == "sqlite":
+        return and_(a > func.datetime(b, "-2 days"), a < func.datetime(b, "+2 days"))
+    return and_(a > b - timedelta(days=2), a < b + timedelta(days=2))

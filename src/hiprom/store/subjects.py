@@ -11,15 +11,13 @@ the store's own.
 from __future__ import annotations
 
 import secrets
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select
 
-from hiprom.errors import InputError
-from hiprom.parsing import check_text, record_id
+from hiprom.parsing import check_text, folded, record_id
 from hiprom.store.records import (
     RecordExists,
     RecordNotFound,
@@ -131,11 +129,9 @@ class SubjectStore:
                 ``join``, how to move the sessions of one to the other).
         """
         claim_pseudonyms(s)
-        exact = s.scalar(select(SubjectRow.id).where(SubjectRow.pseudonym == code))
-        taken = [code] if exact is not None and exact != but else []
-        taken = taken or [row.pseudonym for row in _alike(s, code) if row.id != but]
-        if taken:
-            raise RecordExists.pseudonym(taken[0], alike=taken != [code], join=join)
+        holder = _alike(s, code)
+        if holder is not None and holder.id != but:
+            raise RecordExists.pseudonym(holder.pseudonym, alike=holder.pseudonym != code, join=join)
 
     def _held_subject(self, s: Session, ref: str | int) -> SubjectRow | None:
         """The subject ``ref`` (as :meth:`_find_subject`), kept from deletion until this transaction
@@ -169,13 +165,7 @@ class SubjectStore:
             row = s.get(SubjectRow, number)
         else:
             text = check_text(str(ref).strip(), "subject")
-            row = s.scalar(select(SubjectRow).where(SubjectRow.pseudonym == text))
-            if row is None:
-                alike = _alike(s, text)
-                if len(alike) > 1:
-                    raise InputError(f"subject {text!r}: {', '.join(repr(r.pseudonym) for r in alike)} differ from it "
-                                     "only in capitals or accents; give one exactly as stored, or its number")
-                row = alike[0] if alike else None
+            row = _alike(s, text)
         if row is None:
             raise RecordNotFound.of("subject", ref, self.where)
         return row
@@ -188,34 +178,21 @@ PSEUDONYM_LOCK = 0x68_69_70_72  # "hipr"
 def claim_pseudonyms(s: Session) -> None:
     """Let this transaction alone give pseudonyms until it ends, so its check that one is free holds.
 
-    Pseudonyms in other capitals or accents name one person, a rule no unique index of the table
-    states (``P-0042`` and ``p-0042`` are different strings): checked by two transactions at once,
-    both would find ``P-0042`` free and a person would get two subjects. PostgreSQL transactions
-    therefore queue on one advisory lock (``pg_advisory_xact_lock``), released at commit or rollback;
-    SQLite's write transactions are one at a time already (``BEGIN IMMEDIATE``).
+    Pseudonyms in other capitals or accents name one person (the unique ``subjects.pseudonym_key``):
+    checked by two transactions at once, both would find ``P-0042`` free, and the second to commit
+    would fail on the index with a database error rather than the refusal that says what to do.
+    PostgreSQL transactions therefore queue on one advisory lock (``pg_advisory_xact_lock``),
+    released at commit or rollback; SQLite's write transactions are one at a time already
+    (``BEGIN IMMEDIATE``).
     """
     if s.get_bind().dialect.name == "postgresql":
         s.execute(select(func.pg_advisory_xact_lock(PSEUDONYM_LOCK)))
 
 
-def folded(text: str) -> str:
-    """``text`` as subject search compares it: accents dropped and case folded.
-
-    ``"Élise"``, ``"ELISE"`` and ``"e\u0301lise"`` all give ``"elise"``; ``"Straße"`` gives
-    ``"strasse"``. Letters that are not a letter plus an accent (ø, ł, æ) stay themselves.
-    """
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
-def _alike(s: Session, pseudonym: str) -> list[SubjectRow]:
-    """The subjects whose pseudonym equals ``pseudonym`` :func:`folded` (capitals and accents aside), by number.
-
-    Compared here, not in SQL, for the reason :func:`_found` gives.
-    """
-    key = folded(pseudonym)
-    ids = [sid for sid, code in s.execute(select(SubjectRow.id, SubjectRow.pseudonym)) if folded(code) == key]
-    return [s.get(SubjectRow, sid) for sid in sorted(ids)]
+def _alike(s: Session, pseudonym: str) -> SubjectRow | None:
+    """The subject whose pseudonym equals ``pseudonym`` :func:`folded` (capitals and accents aside), if any:
+    one look-up in the unique index of ``subjects.pseudonym_key``."""
+    return s.scalar(select(SubjectRow).where(SubjectRow.pseudonym_key == folded(pseudonym)))
 
 
 def _found(rows: Iterable[Any], find: str, subject: Callable[[Any], Any]) -> Iterator[Any]:

@@ -86,5 +86,6 @@ def mdc_from_sessions(sessions: Sequence[SessionFigures | SessionRecord], norms:
 
 
 def mdc_in_force(store: Store, norms: Norms | None = None, min_subjects: int = MIN_RETEST_SUBJECTS) -> MdcInForce:
-    """The MDC in force for the clinic whose records are in ``store`` (see :func:`mdc_from_sessions`)."""
-    return mdc_from_sessions(store.figures(), norms, min_subjects)
+    """The MDC in force for the clinic whose records are in ``store`` (see :func:`mdc_from_sessions`), from the
+    sessions its re-tests can be made of (``Store.retest_figures``), read as they stand at each call."""
+    return mdc_from_sessions(store.retest_figures(), norms, min_subjects)

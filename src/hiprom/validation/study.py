@@ -19,7 +19,7 @@ from hiprom.errors import NotMeasurableError
 from hiprom.report.figures import fmt
 from hiprom.rounding import counted
 from hiprom.store import MEASURES
-from hiprom.store.subjects import folded
+from hiprom.parsing import folded
 from hiprom.validation.pairs import Pair
 from hiprom.validation.stats import MIN_PAIRS, agreement
 
