@@ -21,10 +21,10 @@ from __future__ import annotations
 from typing import Any
 
 from hiprom.assessment.reasons import reason_words
-from hiprom.assessment.wording import DEG, MEASURE_LABELS, seconds_words
+from hiprom.assessment.wording import DEG, MEASURE_LABELS, degrees, seconds_words
 from hiprom.landmarks import SIDES
 from hiprom.report.figures import DECIMALS, MEASURES, fmt, number, rnd
-from hiprom.rounding import counted, shown
+from hiprom.rounding import counted
 from hiprom.rounding import percent as shown_percent
 
 TRIAL_COLUMNS: dict[str, str] = {
@@ -141,10 +141,10 @@ table's headings name the sides ("L IR"): a row copied out of the PDF says which
 
 
 def degrees_cell(value: Any, signed: bool = False) -> str:
-    """A figure in a PDF table, with its unit, so it reads alone when the table is copied as text:
-    ``32.8°``, ``−5.1°`` (``signed``: ``+6.3°``), or ``—``."""
-    text = shown(rnd(value), DECIMALS, signed=signed)
-    return f"{text}{DEG}" if text else "—"
+    """A figure in a PDF table, with its unit, so it reads alone when the table is copied as text: ``32.8°``,
+    ``−5.1°`` (``signed``: ``+6.3°``; :func:`hiprom.assessment.wording.degrees`, as the sentences write it), or ``—``."""
+    value = rnd(value)
+    return "—" if value is None else degrees(value, signed=signed)
 
 
 def plus_minus_cell(value: Any) -> str:
