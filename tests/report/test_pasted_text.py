@@ -10,6 +10,7 @@ import pytest
 from hiprom.report import ReportData, write_pdf
 from hiprom.report.figures import fmt, summary
 from hiprom.report.rows import measure_rows, percent
+from hiprom.store import Store
 
 from .pdftools import need_poppler, pdf_text
 
@@ -39,3 +40,27 @@ def test_each_figure_of_the_tables_is_copied_with_its_side_and_unit(analysis: di
         for trial in fig["trials"]:
             cells = f"{fmt(trial['peak_deg'])}° ± {fmt(trial['peak_unc_deg'])}° {fmt(trial['peak_t_s'])} s"
             assert cells in text, (layout, cells)
+
+
+def test_the_history_and_the_instruments_readings_are_copied_with_sides_and_units(
+        store: Store, analysis: dict, tmp_path: Path, filmed_again) -> None:
+    """The history and the instrument's readings pasted "2026-03-02 #1 32.8 27.0 59.8 37.9 ..." and
+    "Goniometer JS 30.0 40.0 33.0 41.0": now each figure says its side, measure and unit
+    ("L IR 32.8° ER 27.0° arc 59.8° R IR ...", "L IR 30.0° L ER 40.0° ...")."""
+    need_poppler()
+    from hiprom.store.references import ReferenceInput
+
+    store.save_analysis(analysis, subject="P-1", recorded_utc="2026-03-02T09:00:00Z")
+    last = store.save_analysis(filmed_again(analysis), subject="P-1", recorded_utc="2026-04-02T09:00:00Z")
+    store.add_reference(last.id, ReferenceInput(instrument="goniometer", rater="JS", left_ir_deg=30, left_er_deg=40,
+                                                right_ir_deg=33, right_er_deg=41))
+    pdf = write_pdf(ReportData.from_store(store, last.id), tmp_path / "report.pdf", paper="a4")
+    s = {side: analysis["sides"][side] for side in ("left", "right")}
+    # the first visit's row of the history
+    history = " ".join(f"{side[0].upper()} IR {fmt(s[side]['internal_rotation_deg'])}° "
+                       f"ER {fmt(s[side]['external_rotation_deg'])}° arc {fmt(s[side]['total_arc_deg'])}°"
+                       for side in ("left", "right"))
+    for layout in (False, True):
+        text = " ".join(pdf_text(pdf, layout=layout).split())
+        assert history in text, layout
+        assert "Goniometer JS L IR 30.0° L ER 40.0° R IR 33.0° R ER 41.0°" in text, layout
