@@ -24,6 +24,7 @@ from hiprom.report.charts import SIDE_COLORS
 from hiprom.report.figures import MEASURES, fmt
 from hiprom.report.layouts import LIMITS, MAX_PAGES
 from hiprom.report.pdf import build_context, draw_charts
+from hiprom.rounding import shown
 from hiprom.store import Store
 
 from .pdftools import colour_fraction, need_fonts, need_poppler, page_images, pdf_pages, pdf_text, squeeze, table_row
@@ -76,17 +77,21 @@ def test_pdf_figures_equal_the_json_export_and_it_renders(store: Store, analysis
     text = pdf_text(pdf)
 
     for m in MEASURES:
-        row = table_row(text, MEASURE_LABELS[m], 0)  # the range-of-motion table
+        row = table_row(text, MEASURE_LABELS[m], 0)  # the range-of-motion table: "L 32.8° ± 1.8° 73.0% of 45° 2 trials"
         expected = []
         for side in ("left", "right"):
             s = exported["sides"][side]
-            expected += [fmt(s[f"{m}_deg"]), fmt(s[f"{m}_unc_deg"]), fmt(s[f"{m}_pct_norm"]) + "%"]
+            expected += [side[0].upper(), fmt(s[f"{m}_deg"]) + "°", "±", fmt(s[f"{m}_unc_deg"]) + "°",
+                         fmt(s[f"{m}_pct_norm"]) + "%", "of", "90°" if m == "total_arc" else "45°"]
             if m != "total_arc":
-                expected.append(str(s[f"{m.split('_')[0]}_trials"]))
-        assert [t for t in row if t not in ("45°", "90°") and "–" not in t] == expected
-        asym = table_row(text, MEASURE_LABELS[m], 1)  # the asymmetry table
+                trials = s[f"{m.split('_')[0]}_trials"]
+                expected += [str(trials), "trial" if trials == 1 else "trials"]
+        assert [t for t in row if "–" not in t] == expected
+        asym = table_row(text, MEASURE_LABELS[m], 1)  # the asymmetry table: "L − R −5.1° ± 2.5° 13.5%"
         a_ = exported["asymmetry"]
-        assert asym[:3] == [fmt(a_[f"{m}_deg"]), fmt(a_.get(f"{m}_unc_deg")), fmt(a_[f"{m}_pct"]) + "%"]
+        assert asym[:6] == ["L", "−", "R", shown(a_[f"{m}_deg"], signed=True) + "°", "±",
+                            fmt(a_.get(f"{m}_unc_deg")) + "°"]
+        assert asym[6] == fmt(a_[f"{m}_pct"]) + "%"
     assert ("Asymmetry flagged" in text) == exported["asymmetry"]["flagged"]
     assert "P-0042" in text and "Ann Example" in text and "1984-05-17" in text and "J. Smith, PT" in text
     # A records system lists PDFs by title and author: every report of a subject was titled alike
@@ -152,7 +157,8 @@ def test_a_recording_analysed_again_is_one_visit_in_the_history(store: Store, an
     data = ReportData.from_store(store, later.id)
     assert _trend_points(data, monkeypatch) == ([first.id, later.id], later.id)  # two visits, this one ringed
     text = pdf_text(write_pdf(data, tmp_path / "later.pdf"))
-    flat = " ".join(text.split())
+    # (in reading order: the words wrap in their cell, and the layout interleaves the row's figures between their lines)
+    flat = " ".join(pdf_text(tmp_path / "later.pdf", layout=False).split())
     assert f"#{again.id} — the recording of #{first.id} analysed again" in flat
     assert "A recording analysed again is one visit, drawn once." in flat
     # Each visit's row is headed by its day.
@@ -163,7 +169,7 @@ def test_a_recording_analysed_again_is_one_visit_in_the_history(store: Store, an
     # The re-analysis's own report: one visit so far, no trend to draw, the row still says what it is.
     data = ReportData.from_store(store, again.id)
     assert _trend_points(data, monkeypatch) is None
-    flat = " ".join(pdf_text(write_pdf(data, tmp_path / "again.pdf")).split())
+    flat = " ".join(pdf_text(write_pdf(data, tmp_path / "again.pdf"), layout=False).split())
     assert "History of this subject" in flat
     assert f"#{again.id} — the recording of #{first.id} analysed again" in flat
 
@@ -260,7 +266,7 @@ def test_not_measurable_side_is_said_not_hidden(tmp_path: Path, fixture_analysis
     text = pdf_text(write_pdf(ReportData(analysis=fixture_analysis), tmp_path / "nm.pdf"))
     assert "Right side not measurable: right leg never visible" in text
     assert "Next time: Keep both knees and feet in the picture" in " ".join(text.split())  # and what to do about it
-    assert table_row(text, "Internal rotation", 0)[:4] == ["32.1", "1.8", "71.3%", "1"]
+    assert table_row(text, "Internal rotation", 0)[:9] == ["L", "32.1°", "±", "1.8°", "71.3%", "of", "45°", "1", "trial"]
 
 
 def test_peak_snapshots_are_shown_when_given(tmp_path: Path, fixture_analysis: dict) -> None:

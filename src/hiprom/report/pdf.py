@@ -39,13 +39,18 @@ from hiprom.report.figures import fmt, number, summary
 from hiprom.report.layouts import BARS_MM, LIMITS, MAX_PAGES, SHORTER, TIME_MM, layout_limits, mostly_empty
 from hiprom.report.paper import chosen_paper
 from hiprom.report.rows import (
+    SIDE_MARKS,
     TRIAL_COLUMNS,
     UNCONFIRMED_NOTE,
     WITHIN_MDC,
+    degrees_cell,
     measure_rows,
     percent,
+    plus_minus_cell,
     recording_words,
+    share_cell,
     trial_cells,
+    trials_cell,
 )
 from hiprom.report.weasy import pdf_bytes, pdf_layout
 from hiprom.rounding import shown
@@ -71,6 +76,13 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["fmt"] = fmt
     env.filters["percent"] = percent  # "73.0%", "—": as the CLI and the page write it
+    # A table's figures with their units ("32.8°", "± 1.8°", "73.0% of 45°", "2 trials"): copied as text, each reads alone.
+    env.filters["deg"] = degrees_cell
+    env.filters["plus_minus"] = plus_minus_cell
+    env.filters["share_of"] = share_cell
+    env.filters["trials"] = trials_cell
+    env.filters["unit"] = lambda text, unit: text if text in ("", "—") else f"{text}{unit}"  # a cell's text, "37.9" -> "37.9°"
+    env.globals["side_marks"] = SIDE_MARKS
     env.filters["signed"] = lambda v: shown(number(v), signed=True) or "—"  # a difference or change: "+6.3", "−4.1"
     env.filters["textdir"] = text_direction
     env.filters["plain"] = lambda v: "—" if v is None or v == "" else v

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from hiprom.assessment.reasons import reason_words
-from hiprom.assessment.wording import MEASURE_LABELS, seconds_words
+from hiprom.assessment.wording import DEG, MEASURE_LABELS, degrees, seconds_words
 from hiprom.landmarks import SIDES
 from hiprom.report.figures import DECIMALS, MEASURES, fmt, number, rnd
 from hiprom.rounding import counted
@@ -133,6 +133,35 @@ def angle(cell: dict[str, Any]) -> str:
     """A side's figure in the range-of-motion table: ``34.1``, ``34.1†`` when unconfirmed, ``—``."""
     text = fmt(cell["deg"])
     return text + UNCONFIRMED if cell["deg"] is not None and not cell["confirmed"] else text
+
+
+SIDE_MARKS = {"left": "L", "right": "R"}
+"""The letter before each side's figure in the PDF's range-of-motion table ("L 32.8°"), as its history
+table's headings name the sides ("L IR"): a row copied out of the PDF says which side each figure is of."""
+
+
+def degrees_cell(value: Any, signed: bool = False) -> str:
+    """A figure in a PDF table, with its unit, so it reads alone when the table is copied as text: ``32.8°``,
+    ``−5.1°`` (``signed``: ``+6.3°``; :func:`hiprom.assessment.wording.degrees`, as the sentences write it), or ``—``."""
+    value = rnd(value)
+    return "—" if value is None else degrees(value, signed=signed)
+
+
+def plus_minus_cell(value: Any) -> str:
+    """A ``±`` column's cell, the sign with the figure (copied as text, ``1.8`` alone said nothing): ``± 1.8°``, or ``—``."""
+    text = degrees_cell(value)
+    return "—" if text == "—" else f"± {text}"
+
+
+def share_cell(pct: Any, of_deg: Any) -> str:
+    """A ``% of ref.`` cell, with what it is a share of: ``73.0% of 45°``, or ``—``."""
+    text = percent(pct)
+    return "—" if text == "—" else f"{text} of {fmt(of_deg, 0)}{DEG}"
+
+
+def trials_cell(n: Any) -> str:
+    """A ``Trials`` cell: ``2 trials``, ``1 trial``, or ``—`` (none counted, or the arc, which has no trials)."""
+    return counted(int(n), "trial") if n is not None else "—"
 
 
 def trial_cells(trial: dict[str, Any], number: int) -> dict[str, str]:
