@@ -24,6 +24,7 @@ import pytest
 from PIL import Image
 
 from hiprom.rounding import shown
+from hiprom.report.rows import SIDE_MARKS
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "samples" / "demo_seated_test.landmarks.npz"
@@ -241,12 +242,13 @@ def test_report_pdf_has_the_exported_figures_and_renders(home: Path) -> None:
     rows = {label: [line.split(label, 1)[1].split() for line in text.splitlines()
                     if line.strip().startswith(label)] for label in MEASURES.values()}
     for measure, label in MEASURES.items():
-        figures, asym = rows[label][0], rows[label][1]
-        for side, offset in (("left", 0), ("right", 4 if measure != "total_arc" else 3)):
+        figures, asym = " ".join(rows[label][0]), " ".join(rows[label][1])
+        for side, mark in SIDE_MARKS.items():  # "L 32.8° ± 1.8° 73.0% of 45°": each figure with its side and unit
             s = summary["sides"][side]
-            assert figures[offset:offset + 3] == [fmt(s[f"{measure}_deg"]), fmt(s[f"{measure}_unc_deg"]),
-                                                  f"{fmt(s[f'{measure}_pct_norm'])}%"]
-        assert asym[0] == fmt(summary["asymmetry"][f"{measure}_deg"], signed=True)  # "−9.2", "+0.4": the page's
+            assert (f"{mark} {fmt(s[f'{measure}_deg'])}° ± {fmt(s[f'{measure}_unc_deg'])}° "
+                    f"{fmt(s[f'{measure}_pct_norm'])}% of ") in figures, figures
+        # the signed difference as the page writes it ("−9.2°", "+0.4°"), after the sides it is of
+        assert asym.startswith(f"L − R {fmt(summary['asymmetry'][f'{measure}_deg'], signed=True)}°"), asym
     analysis = json.loads((home / "analysis.json").read_text(encoding="utf-8"))  # 'sessions show' says the same
     recording = f"{analysis['frames']} frames at {fmt(analysis['fps'])} fps, {fmt(analysis['duration_s'])} s"
     assert re.search(r"Recording\s+" + re.escape(recording) + r"(\s|$)", text)

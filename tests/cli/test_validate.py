@@ -77,7 +77,8 @@ def test_reference_readings_survive_store_export_and_pdf(clinic: Path) -> None:
     text = subprocess.run(["pdftotext", "-layout", "s1.pdf", "-"], cwd=clinic, capture_output=True, text=True,
                           check=True).stdout
     row = next(line for line in text.splitlines() if line.strip().startswith("Goniometer"))
-    assert row.split()[1:] == ["A", "32.0", "—", "—", "41.0"]
+    # each reading with its side, measure and unit (pasted into a record, "32.0" alone said nothing)
+    assert " ".join(row.split()[1:]) == "A L IR 32.0° L ER — R IR — R ER 41.0°"
 
 
 def test_a_bad_csv_stores_nothing_and_a_good_one_everything(clinic: Path) -> None:

@@ -82,7 +82,7 @@ def test_subject_and_session_lifecycle(client: TestClient, analysis: dict, tmp_p
         path.write_bytes(pdf.content)
         text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True).stdout
         row = next(line for line in text.splitlines() if line.strip().startswith("Total arc"))
-        assert fmt(summary["sides"]["left"]["total_arc_deg"]) in row.split()
+        assert f'L {fmt(summary["sides"]["left"]["total_arc_deg"])}°' in " ".join(row.split())
 
     assert client.delete(f"/api/sessions/{sid}").json() == {"deleted": sid}
     assert client.get(f"/api/sessions/{sid}").status_code == 404
