@@ -42,15 +42,17 @@ class AwakeClock:
         self.slept_s = 0.0
         """Seconds slept in total since the first reading."""
         self.sleeps = 0
-        """How many sleeps were seen (a caller compares it across readings to tell one just happened)."""
+        """How many sleeps were seen."""
+        self.just_slept = False
+        """Whether the last reading saw a sleep since the one before (the pictures either side are that far apart)."""
 
     def now_ms(self) -> float:
         """Milliseconds: the monotonic clock's, plus every sleep seen since the first reading."""
         mono, ref = self._monotonic(), self._reference()
-        if self._last is not None:
-            slept = (ref - self._last[1]) - (mono - self._last[0])
-            if slept > SLEEP_MIN_S:
-                self.slept_s += slept
-                self.sleeps += 1
+        slept = 0.0 if self._last is None else (ref - self._last[1]) - (mono - self._last[0])
+        self.just_slept = slept > SLEEP_MIN_S
+        if self.just_slept:
+            self.slept_s += slept
+            self.sleeps += 1
         self._last = (mono, ref)
         return (mono + self.slept_s) * 1000.0

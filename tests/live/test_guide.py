@@ -869,6 +869,24 @@ def test_a_slow_machine_replaying_fast_finds_the_same_trials(demo_walk, monkeypa
     assert step_peaks(slow_messages) == step_peaks(demo_walk[1])
 
 
+def _a_turn_across_a_sleep():
+    """A right hip turned 35° for 1.6 s at 30 fps, the computer asleep 10 min in the middle of the hold (9 s in):
+    the recording, the two clocks' readings (``now["mono"]`` stops in the sleep, ``now["ref"]``
+    counts it) and ``ticks(i)``, which sets them for frame ``i``."""
+    fps, asleep_at_s, slept_s = 30.0, 9.0, 600.0
+    t = np.arange(0.0, 16.0, 1 / fps)
+    angles = np.zeros((t.size, 2))
+    angles[:, SIDES.index("right")] = 35.0 * (np.clip((t - 8.0) / 0.4, 0, 1) - np.clip((t - 9.6) / 0.4, 0, 1))
+    rec = seated_recording(angles, fps=fps, image_noise_px=0.6, world_noise_m=0.002, seed=5)
+    now = {"mono": 0.0, "ref": 0.0}
+
+    def ticks(i: int) -> None:
+        now["mono"] = float(t[i])
+        now["ref"] = float(t[i]) + (slept_s if t[i] > asleep_at_s else 0.0)
+
+    return rec, now, ticks
+
+
 @pytest.mark.parametrize("sees_sleep", [True, False], ids=["awake-clock", "monotonic-only"])
 def test_a_hold_that_straddles_a_sleep_of_the_computer_is_not_counted(sees_sleep):
     """Sat at rest, turned the right foot in to 35 deg and held it 0.6 s; the laptop slept 10 min; it woke with
@@ -878,21 +896,14 @@ def test_a_hold_that_straddles_a_sleep_of_the_computer_is_not_counted(sees_sleep
     two frames are 10 min apart: the turn is not counted, and the line says to keep the computer awake."""
     from hiprom.clock import AwakeClock
 
-    fps, asleep_at_s, slept_s = 30.0, 9.0, 600.0
-    t = np.arange(0.0, 16.0, 1 / fps)
-    angles = np.zeros((t.size, 2))
-    angles[:, SIDES.index("right")] = 35.0 * (np.clip((t - 8.0) / 0.4, 0, 1) - np.clip((t - 9.6) / 0.4, 0, 1))
-    rec = seated_recording(angles, fps=fps, image_noise_px=0.6, world_noise_m=0.002, seed=5)
-    now = {"mono": 0.0, "ref": 0.0}
+    rec, now, ticks = _a_turn_across_a_sleep()
     clock = AwakeClock(lambda: now["mono"], (lambda: now["ref"]) if sees_sleep else (lambda: now["mono"]))
     proc = LiveProcessor("synthetic")
     proc.command("start")
     for i in range(rec.n_frames):
-        now["mono"] = float(t[i])
-        now["ref"] = float(t[i]) + (slept_s if t[i] > asleep_at_s else 0.0)
-        sleeps = clock.sleeps
+        ticks(i)
         t_ms = clock.now_ms()
-        if clock.sleeps > sleeps:
+        if clock.just_slept:
             proc.guide.pictures_stopped_by("asleep")
         proc.process(t_ms, rec.image[i], rec.world[i], rec.size_wh, 1)
     proc.stream_ended()
@@ -916,19 +927,13 @@ def test_a_turn_a_sleep_cut_on_the_server_s_camera_says_the_computer_slept_not_t
     from hiprom.live.feeds import FeedItem
     from hiprom.live.posepool import Posed
 
-    fps, asleep_at_s, slept_s = 30.0, 9.0, 600.0
-    t = np.arange(0.0, 16.0, 1 / fps)
-    angles = np.zeros((t.size, 2))
-    angles[:, SIDES.index("right")] = 35.0 * (np.clip((t - 8.0) / 0.4, 0, 1) - np.clip((t - 9.6) / 0.4, 0, 1))
-    rec = seated_recording(angles, fps=fps, image_noise_px=0.6, world_noise_m=0.002, seed=5)
-    now = {"mono": 0.0, "ref": 0.0}
+    rec, now, ticks = _a_turn_across_a_sleep()
     engine = LiveEngine(LiveConfig(source="0"), asyncio.new_event_loop(), ResultRegistry(),
                         clock=AwakeClock(lambda: now["mono"], lambda: now["ref"]))
     proc = engine._make_processor()
     proc.command("start")
     for i in range(rec.n_frames):
-        now["mono"] = float(t[i])
-        now["ref"] = float(t[i]) + (slept_s if t[i] > asleep_at_s else 0.0)
+        ticks(i)
         t_ms = 1000.0 * (now["ref"])  # as the camera's own AwakeClock times it
         item = FeedItem(t_ms=t_ms, index=i, captured_unix_ms=0.0, size_wh=rec.size_wh, pass_index=0)
         engine._handle(proc, Posed(item, rec.image[i], rec.world[i], 1))

@@ -343,9 +343,8 @@ class LiveEngine:
             proc.mirrored = self.feed.mirrored
         if self.feed.made_by is not None:  # a recording: what made its landmarks
             proc.made_by = self.feed.made_by
-        sleeps = self._awake.sleeps
         self._awake.now_ms()
-        if self._awake.sleeps > sleeps and self.spec.kind == "camera":  # its frames either side are that far apart
+        if self._awake.just_slept and self.spec.kind == "camera":  # its frames either side are that far apart
             proc.guide.pictures_stopped_by("asleep")
         t0 = time.monotonic()
         if item.landmarks is not None:

@@ -215,9 +215,8 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
                     counts["dropped"] += 1
                 assert session is not None  # the receiver starts once the session is made
                 clock = session.clock  # a sleep of this computer between two pictures puts them that far apart
-                sleeps = clock.sleeps
                 t_ms = clock.now_ms()
-                slept = clock.sleeps > sleeps or bool(latest.get("slept"))  # a dropped picture's news is kept
+                slept = clock.just_slept or bool(latest.get("slept"))  # a dropped picture's news is kept
                 latest.clear()
                 latest.update(data=data, t_ms=t_ms, unix_ms=time.time() * 1000.0, slept=slept)
                 wake.set()
