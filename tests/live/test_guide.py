@@ -941,3 +941,46 @@ def test_a_turn_a_sleep_cut_on_the_server_s_camera_says_the_computer_slept_not_t
     assert [(tr.valid, round(tr.peak_deg)) for tr in proc.guide.steps[0].trials] == [(False, 35)]
     assert proc.guide.state()["last_trial"] == (
         "\u2717 not counted: keep the computer awake while you turn (it went to sleep, so the pictures stopped)")
+
+
+BUSY_LINE = "close other programs while you turn (this computer was too busy to measure the pictures)"
+
+
+@pytest.mark.parametrize(("source", "stalled_line"), [
+    ("0", "check the camera's cable, and that no other program uses the camera (it stopped sending pictures)"),
+    ("demo", "turn again once the pictures come back (the server's video stopped sending them)"),
+], ids=["camera", "video"])
+@pytest.mark.parametrize("source_went_on", [True, False], ids=["computer-busy", "source-stalled"])
+def test_a_turn_a_busy_computer_could_not_measure_says_so_not_that_the_camera_stopped(source, stalled_line,
+                                                                                       source_went_on):
+    """``hiprom serve`` on an old laptop with another program taking the CPU (measured: the server pinned to one
+    core beside two busy loops, the video playing on at 30 fps): the live loop measured one picture in 0.4 s and
+    went up to 4.7 s without one (4 gaps over 1 s in 40 s), so turns were not counted, and each was told "turn
+    again once the pictures come back (the server's video stopped sending them)" (on a camera: "check the
+    camera's cable"), though the source sent every frame and the computer dropped them. A gap whose next frame
+    the source sent a frame interval after its last one is the computer's: the line says to close other
+    programs. A source that itself stopped keeps its own words."""
+    from hiprom.live.feeds import FeedItem
+    from hiprom.live.posepool import Posed
+
+    fps = 30.0
+    t = np.arange(0.0, 14.0, 1 / fps)
+    angles = np.zeros((t.size, 2))
+    angles[:, SIDES.index("right")] = 35.0 * (np.clip((t - 8.0) / 0.4, 0, 1) - np.clip((t - 12.4) / 0.4, 0, 1))
+    rec = seated_recording(angles, fps=fps, image_noise_px=0.6, world_noise_m=0.002, seed=5)
+    unmeasured = (t > 9.0) & (t < 12.0)  # 3 s of the 4 s hold: dropped by a busy worker, or never sent
+    engine = LiveEngine(LiveConfig(source=source), asyncio.new_event_loop(), ResultRegistry())
+    proc = engine._make_processor()
+    proc.command("start")
+    last_ms = None
+    for i in np.flatnonzero(~unmeasured):
+        t_ms = float(rec.t_ms[i])
+        gap_ms = 1000.0 / fps if source_went_on or last_ms is None else t_ms - last_ms
+        item = FeedItem(t_ms=t_ms, index=int(i), captured_unix_ms=0.0, size_wh=rec.size_wh, source_gap_ms=gap_ms,
+                        landmarks=(rec.image[i], rec.world[i]), n_people=1, pass_index=1)
+        engine._handle(proc, Posed(item))
+        last_ms = t_ms
+    proc.stream_ended()
+    assert [(tr.valid, round(tr.peak_deg)) for tr in proc.guide.steps[0].trials] == [(False, 35)]
+    line = BUSY_LINE if source_went_on else stalled_line
+    assert proc.guide.state()["last_trial"] == f"\u2717 not counted: {line}"

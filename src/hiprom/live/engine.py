@@ -29,7 +29,8 @@ from hiprom.assessment import Norms
 from hiprom.clock import AwakeClock
 from hiprom.errors import HipromError
 from hiprom.live.exercise import LiveExercise, camera_exercise
-from hiprom.live.feeds import Feed
+from hiprom.kinematics.smoothing import MAX_UNSEEN_S
+from hiprom.live.feeds import Feed, FeedItem
 from hiprom.live.guide import COMMANDS, GuideConfig
 from hiprom.live.hub import Hub
 from hiprom.live.messages import MODEL_LOADING_TEXT, MODEL_MISSING_TEXT, SourceInfo, Status, encode, frame_message, status_message, timing
@@ -144,6 +145,7 @@ class LiveEngine:
         self.last_latency_ms: float | None = None
         self._model_error: Status | None = None  # sticky: no frame can be measured until a restart
         self._pass_seen = 0  # pass of the source of the latest frame processed
+        self._last_t_ms: float | None = None  # time of the latest frame processed in that pass
         self._first_wanted_pass = 0  # frames of earlier passes were in flight when the source was rewound
         self._last_rgb = None  # the newest picture, for a preview opened between frames
         self._failures = 0
@@ -331,6 +333,14 @@ class LiveEngine:
         self.feed.slot.clear()
         self.feed.rewind()
 
+    def _fell_behind(self, item: FeedItem) -> bool:
+        """Whether more than ``MAX_UNSEEN_S`` passed since the last frame processed while the source sent
+        ``item`` within that of its previous frame: the source went on, and the frames between were dropped
+        because this computer did not keep up (another program taking the CPU), not because it stopped."""
+        if self._last_t_ms is None or item.source_gap_ms is None:
+            return False
+        return (item.t_ms - self._last_t_ms) / 1000.0 > MAX_UNSEEN_S >= item.source_gap_ms / 1000.0
+
     def _handle(self, proc: LiveProcessor, posed: Posed) -> None:
         item = posed.item
         if item.pass_index < self._first_wanted_pass:
@@ -339,6 +349,7 @@ class LiveEngine:
             if self._pass_seen:
                 proc.new_stream()
             self._pass_seen = item.pass_index
+            self._last_t_ms = None
         if self.feed.mirrored is not None:
             proc.mirrored = self.feed.mirrored
         if self.feed.made_by is not None:  # a recording: what made its landmarks
@@ -346,6 +357,9 @@ class LiveEngine:
         self._awake.now_ms()
         if self._awake.just_slept and self.spec.kind == "camera":  # its frames either side are that far apart
             proc.guide.pictures_stopped_by("asleep")
+        elif self._fell_behind(item):
+            proc.guide.pictures_stopped_by("busy")
+        self._last_t_ms = item.t_ms
         t0 = time.monotonic()
         if item.landmarks is not None:
             image, world = item.landmarks
