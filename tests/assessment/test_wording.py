@@ -313,3 +313,13 @@ def test_the_undecided_comparisons_are_one_sentence_and_none_when_all_were_decid
     assert wording.asymmetry_pointer(result, "Left–right asymmetry") is None  # flagged: the sentence says it
     result["asymmetry"]["verdicts"]["total_arc"] = "within"
     assert wording.undecided_asymmetry(result) is None
+
+
+@pytest.mark.parametrize(("fps", "said"), [(4.6, 4), (4.99, 4), (2.0, 2), (0.3, 1)])
+def test_too_few_pictures_a_second_are_never_said_to_be_as_many_as_enough(fps: float, said: int) -> None:
+    """The server on an old laptop measured 4.5-4.9 pictures a second and its set-up said "Only about 5
+    pictures a second can be measured (holds are timed well from 5)": the number it rounded to was the one it
+    asked for. It now says a number under it."""
+    advice = wording.frame_rate_advice(fps)
+    assert advice is not None and advice.startswith(f"Only about {said} picture"), advice
+    assert wording.frame_rate_advice(wording.VALIDATED_MIN_FPS) is None

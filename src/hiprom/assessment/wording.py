@@ -352,7 +352,7 @@ def frame_rate_advice(fps: float) -> str | None:
     times a second (``fps``, the median over the latest frames), else None."""
     if not math.isfinite(fps) or fps >= VALIDATED_MIN_FPS:
         return None
-    n = max(1, round(fps))
+    n = min(max(1, round(fps)), math.ceil(VALIDATED_MIN_FPS) - 1)  # 4.6 is "about 4": "5" is what it asks for
     return (f"Only about {counted(n, 'picture')} a second can be measured (holds are timed well from "
             f"{VALIDATED_MIN_FPS:g}): close other programs and browser tabs. The test goes on anyway.")
 
