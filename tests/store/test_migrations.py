@@ -347,24 +347,37 @@ def test_version_7_store_gets_each_pseudonyms_key_and_keeps_every_row(db_url: st
     assert keys == {"Élise-1": "elise-1", "P-0042": "p-0042", "Straße-9": "strasse-9"}
 
 
-def test_a_store_holding_one_person_twice_is_not_upgraded_and_says_what_to_do(db_url: str,
-                                                                               fixture_analysis: dict) -> None:
-    """A store where an older hiprom kept 'P-0042' and 'p-0042' as two subjects cannot take the unique key:
-    refused in one line that says how to tell them apart, and left as it was (still version 7, every row)."""
-    from sqlalchemy import text
-
-    engine = _v7_store(db_url, fixture_analysis, ("P-0042", "p-0042", "B-1"))
+def test_a_store_holding_one_person_twice_is_upgraded_telling_them_apart(db_url: str, fixture_analysis: dict,
+                                                                       hiprom) -> None:
+    """A store where an older hiprom kept 'P-0042' and 'p-0042' as two subjects cannot take the unique key.
+    Before, it was refused until one was renamed "with the hiprom that stored them": a clinic that had
+    upgraded could not open its records at all, not even to rename (exit code 5). Now the first command
+    upgrades it: the later subject is renamed (its number added: 'p-0042-2', or the first such name
+    free), its notes keep the old
+    pseudonym, one line says what happened and how to join them, and every other value stays."""
+    engine = _v7_store(db_url, fixture_analysis, ("P-0042", "p-0042", "P-0042-2", "ÉLISE", "Elise", "B-1"))
     before = _rows(engine)
-    with pytest.raises(StoreError) as refused:
-        Store(db_url)
-    message = str(refused.value)
-    assert "\n" not in message
-    assert ("subjects 'P-0042' (number 1) and 'p-0042' (number 2) differ only in capitals or accents" in message
-            and "'hiprom subjects rename 2 NEW-PSEUDONYM'" in message and "nothing was changed" in message)
-    assert _rows(engine) == before
-    with engine.begin() as conn:
-        assert conn.execute(text("SELECT MAX(version) FROM schema_version")).scalar() == 7
-        conn.execute(text("UPDATE subjects SET pseudonym = 'P-0042-B' WHERE id = 2"))  # the old hiprom's rename
     engine.dispose()
+
+    code, out, err = hiprom("subjects", "list", "--db", db_url)
+    assert code == 0, err
+    notice = [line for line in err.splitlines() if "told apart" in line]
+    assert len(notice) == 1 and notice[0].startswith("hiprom: "), err
+    assert ("'p-0042' (number 2) is now 'p-0042-2-2', beside 'P-0042' (number 1); 'Elise' (number 5) is now "
+            "'Elise-5', beside 'ÉLISE' (number 4)" in notice[0]), notice
+    assert "'hiprom sessions move N --subject P-0042'" in notice[0]
+    assert all(p in out for p in ("P-0042", "p-0042-2-2", "P-0042-2", "ÉLISE", "Elise-5", "B-1")), out
     with Store(db_url) as store:
-        assert store.migrated_from == 7 and store.subject("p-0042-b").id == 2
+        assert store.migrated_from == 8  # upgraded by the first command, once
+        renamed = store.subject(2)
+        assert renamed.pseudonym == "p-0042-2-2" and renamed.n_sessions == 1
+        assert renamed.notes.startswith("Pseudonym 'p-0042' until ") and "subject 1 is 'P-0042'" in renamed.notes
+        assert store.subject("p-0042").id == 1 and store.subject("elise").id == 4
+        session = store.sessions(2)[0].id
+        store.move_session(session, "P-0042")  # one person after all: joined with this hiprom
+        assert [s.subject for s in store.sessions("P-0042")] == ["P-0042", "P-0042"]
+    with Store(db_url) as store:
+        after = _rows(store.engine)
+    changed = {row[0] for row in after["subjects"]} - {row[0] for row in before["subjects"] if row in after["subjects"]}
+    assert changed == {2, 5}  # only the renamed subjects' rows differ (pseudonym and notes)
+    assert len(after["sessions"]) == len(before["sessions"]) and after["trials"] == before["trials"]
