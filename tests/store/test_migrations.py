@@ -109,7 +109,7 @@ def test_version_4_store_gets_each_sessions_verdict_on_both_backends(db_url: str
     url = db_url if "://" in db_url else f"sqlite:///{db_url}"
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:  # what a store of version 4 looked like
-        _drop_pseudonym_key(conn)
+        _back_to_v7(conn)
         conn.execute(text("ALTER TABLE sessions DROP COLUMN asymmetry_verdict"))
         conn.execute(text("ALTER TABLE sessions DROP COLUMN recording_sha256"))
         conn.execute(text("UPDATE schema_version SET version = 4 WHERE version = :v"), {"v": SCHEMA_VERSION})
@@ -137,7 +137,7 @@ def test_version_6_store_gets_each_sessions_recording_fingerprint_on_both_backen
     url = db_url if "://" in db_url else f"sqlite:///{db_url}"
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:  # what a store of version 6 looked like
-        _drop_pseudonym_key(conn)
+        _back_to_v7(conn)
         conn.execute(text("ALTER TABLE sessions DROP COLUMN recording_sha256"))
         conn.execute(text("UPDATE schema_version SET version = 6 WHERE version = :v"), {"v": SCHEMA_VERSION})
     engine.dispose()
@@ -149,10 +149,35 @@ def test_version_6_store_gets_each_sessions_recording_fingerprint_on_both_backen
         assert [f.recording_sha256 for f in store.figures("P-1")] == [fingerprint, None]
 
 
-def _drop_pseudonym_key(conn) -> None:
-    """Take a store's tables back from version 8 to 7 (on SQLite or PostgreSQL)."""
+def test_version_8_store_gets_the_recording_index_and_the_same_mdc_on_both_backends(db_url: str,
+                                                                                     analysis: dict) -> None:
+    """v9 on SQLite and PostgreSQL: the index of the sessions by recording fingerprint, which the clinic's MDC
+    searches (SQLite read every session's row for it); the re-tests found are those found before."""
+    from sqlalchemy import create_engine, inspect, text
+
+    with Store(db_url) as store:
+        for minute, fingerprint in ((0, "a"), (30, "b"), (50, "a")):  # the third: the first's recording again
+            store.save_analysis({**analysis, "recording_sha256": fingerprint * 64}, subject="P-1",
+                                recorded_utc=f"2026-05-01T09:{minute:02d}:00Z")
+        before = store.retest_figures()
+    url = db_url if "://" in db_url else f"sqlite:///{db_url}"
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:  # what a store of version 8 looked like
+        conn.execute(text("DROP INDEX ix_sessions_recording_sha256"))
+        conn.execute(text("UPDATE schema_version SET version = 8 WHERE version = :v"), {"v": SCHEMA_VERSION})
+    with Store(db_url) as store:
+        assert store.migrated_from == 8
+        assert store.retest_figures() == before and len(before) == 3
+    indexes = {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("sessions")}
+    engine.dispose()
+    assert indexes["ix_sessions_recording_sha256"] == ["recording_sha256"]
+
+
+def _back_to_v7(conn) -> None:
+    """Take a store's tables back from version 9 to 7 (on SQLite or PostgreSQL)."""
     from sqlalchemy import text
 
+    conn.execute(text("DROP INDEX ix_sessions_recording_sha256"))
     conn.execute(text("DROP INDEX ux_subjects_pseudonym_key"))
     conn.execute(text("ALTER TABLE subjects DROP COLUMN pseudonym_key"))
 
@@ -228,7 +253,7 @@ def test_a_number_deleted_before_the_v6_upgrade_is_not_given_again(db_url: str, 
                 conn.execute(text("INSERT INTO schema_version VALUES (:v, '2026-01-03 00:00:00', '0.1.0')"),
                              {"v": version})
         else:
-            _drop_pseudonym_key(conn)
+            _back_to_v7(conn)
             conn.execute(text("ALTER TABLE sessions DROP COLUMN recording_sha256"))  # v7's
             conn.execute(text("UPDATE schema_version SET version = 5 WHERE version = :v"), {"v": SCHEMA_VERSION})
     with engine.connect() as conn:
@@ -300,7 +325,7 @@ def _v7_store(db_url: str, analysis: dict, pseudonyms: tuple[str, ...]):
     url = db_url if "://" in db_url else f"sqlite:///{db_url}"
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:
-        _drop_pseudonym_key(conn)
+        _back_to_v7(conn)
         for code in pseudonyms:
             conn.execute(text("UPDATE subjects SET pseudonym = :p WHERE pseudonym = :t"),
                          {"p": code, "t": f"TMP-{len(code)}-{sum(map(ord, code))}"})
@@ -368,7 +393,7 @@ def test_a_store_holding_one_person_twice_is_upgraded_telling_them_apart(db_url:
     assert "'hiprom sessions move N --subject P-0042'" in notice[0]
     assert all(p in out for p in ("P-0042", "p-0042-2-2", "P-0042-2", "ÉLISE", "Elise-5", "B-1")), out
     with Store(db_url) as store:
-        assert store.migrated_from == 8  # upgraded by the first command, once
+        assert store.migrated_from == SCHEMA_VERSION  # upgraded by the first command, once
         renamed = store.subject(2)
         assert renamed.pseudonym == "p-0042-2-2" and renamed.n_sessions == 1
         assert renamed.notes.startswith("Pseudonym 'p-0042' until ") and "subject 1 is 'P-0042'" in renamed.notes

@@ -34,6 +34,9 @@ History:
   rather than a comparison with every stored pseudonym, and two subjects for one person can no
   longer be stored even by two programs at once. Where an older hiprom stored two pseudonyms that fold
   alike, the later subject is renamed first, and the upgrade says so (:func:`_tell_apart`).
+- v9: ``ix_sessions_recording_sha256``, the sessions by recording fingerprint: the clinic's MDC
+  (``Store.retest_figures``) searches it for the sessions of a re-tested recording; SQLite read
+  every session's row for them.
 
 SQLite migrations run with foreign keys off (``PRAGMA foreign_keys`` cannot
 change inside a transaction, so it is set just before it): dropping a table
@@ -324,6 +327,12 @@ def _free_pseudonym(code: str, number: int, taken: set[str]) -> str:
     return candidate
 
 
+def _v9_recording_index(conn: Connection) -> None:
+    """v9: an index of the sessions by recording fingerprint, so the clinic's MDC finds the sessions of a
+    re-tested recording without reading every session."""
+    conn.execute(text("CREATE INDEX ix_sessions_recording_sha256 ON sessions (recording_sha256)"))
+
+
 MIGRATIONS: dict[int, Callable[[Connection], str | None]] = {
     2: _v2_landmarks,
     3: _v3_reference_readings,
@@ -332,6 +341,7 @@ MIGRATIONS: dict[int, Callable[[Connection], str | None]] = {
     6: _v6_ids_never_reused,
     7: _v7_recording_sha256,
     8: _v8_pseudonym_key,
+    9: _v9_recording_index,
 }
 """Step that takes a store from version ``n - 1`` to ``n``; it returns a line for the user when it changed
 something they should know of (said once the upgrade has committed), else ``None``."""

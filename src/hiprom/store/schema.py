@@ -40,7 +40,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship,
 
 from hiprom.parsing import folded
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 """Version of the tables below; :mod:`hiprom.store.migrations` upgrades older stores."""
 
 
@@ -132,7 +132,9 @@ class SessionRow(Base):
         back_populates="session", order_by="TrialRow.position", passive_deletes=True
     )
 
-    __table_args__ = (Index("ix_sessions_subject_recorded", "subject_id", "recorded_utc"), NEVER_REUSED)
+    __table_args__ = (Index("ix_sessions_subject_recorded", "subject_id", "recorded_utc"),
+                      Index("ix_sessions_recording_sha256", "recording_sha256"),  # schema version 9
+                      NEVER_REUSED)
 
 
 class TrialRow(Base):
