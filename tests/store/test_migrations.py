@@ -163,7 +163,7 @@ def test_version_8_store_gets_the_recording_index_and_the_same_mdc_on_both_backe
     url = db_url if "://" in db_url else f"sqlite:///{db_url}"
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:  # what a store of version 8 looked like
-        conn.execute(text("DROP INDEX ix_sessions_recording_sha256"))
+        _back_to_v8(conn)
         conn.execute(text("UPDATE schema_version SET version = 8 WHERE version = :v"), {"v": SCHEMA_VERSION})
     with Store(db_url) as store:
         assert store.migrated_from == 8
@@ -173,11 +173,19 @@ def test_version_8_store_gets_the_recording_index_and_the_same_mdc_on_both_backe
     assert indexes["ix_sessions_recording_sha256"] == ["recording_sha256"]
 
 
+def _back_to_v8(conn) -> None:
+    """Take a store's tables back from version 9 to 8 (on SQLite or PostgreSQL)."""
+    from sqlalchemy import text
+
+    conn.exec_driver_sql("DROP TRIGGER subjects_keyed" + (" ON subjects" if conn.dialect.name == "postgresql" else ""))
+    conn.execute(text("DROP INDEX ix_sessions_recording_sha256"))
+
+
 def _back_to_v7(conn) -> None:
     """Take a store's tables back from version 9 to 7 (on SQLite or PostgreSQL)."""
     from sqlalchemy import text
 
-    conn.execute(text("DROP INDEX ix_sessions_recording_sha256"))
+    _back_to_v8(conn)
     conn.execute(text("DROP INDEX ux_subjects_pseudonym_key"))
     conn.execute(text("ALTER TABLE subjects DROP COLUMN pseudonym_key"))
 
@@ -406,3 +414,40 @@ def test_a_store_holding_one_person_twice_is_upgraded_telling_them_apart(db_url:
     changed = {row[0] for row in after["subjects"]} - {row[0] for row in before["subjects"] if row in after["subjects"]}
     assert changed == {2, 5}  # only the renamed subjects' rows differ (pseudonym and notes)
     assert len(after["sessions"]) == len(before["sessions"]) and after["trials"] == before["trials"]
+
+
+_OLDER_HIPROMS_INSERT = ("INSERT INTO subjects (pseudonym, name, date_of_birth, notes, created_utc) "
+                         "VALUES (:p, NULL, NULL, NULL, '2026-01-02 03:04:05')")
+"""How a hiprom older than schema version 8 (no ``pseudonym_key``) adds a subject."""
+
+
+def test_a_subject_an_older_running_hiprom_added_is_found_after_the_upgrade_and_then_refused(
+        db_url: str, fixture_analysis: dict, hiprom) -> None:
+    """Two laptops on one store: the first upgraded hiprom (the store went to version 8) while the second's
+    older server kept running and added P-0050 without a key. Before, no look-up found P-0050 ('no subject
+    'P-0050'', exit code 5) and a visit saved as p-0050 started a second subject for that person. Now the
+    upgrade keys it (told apart from the second, as at v8), and the older server's next new subject is
+    refused with a line saying to upgrade it, nothing written."""
+    from sqlalchemy import create_engine, text
+
+    with Store(db_url) as store:
+        store.save_analysis(fixture_analysis, subject="P-0001")
+    url = db_url if "://" in db_url else f"sqlite:///{db_url}"
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:  # version 8 as it stood: the older server's P-0050, then p-0050 by this one
+        _back_to_v8(conn)
+        conn.execute(text("UPDATE schema_version SET version = 8 WHERE version = :v"), {"v": SCHEMA_VERSION})
+        conn.execute(text(_OLDER_HIPROMS_INSERT), {"p": "P-0050"})
+        conn.execute(text("INSERT INTO subjects (pseudonym, pseudonym_key, created_utc) "
+                          "VALUES ('p-0050', 'p-0050', '2026-01-03 03:04:05')"))
+
+    code, out, err = hiprom("subjects", "show", "p-0050", "--db", db_url)
+    assert code == 0 and "P-0050" in out, err
+    assert "'p-0050' (number 3) is now 'p-0050-3', beside 'P-0050' (number 2)" in err
+    with engine.connect() as conn, pytest.raises(Exception) as refused:
+        conn.execute(text(_OLDER_HIPROMS_INSERT), {"p": "P-0051"})
+    assert "this store is kept by a newer hiprom" in str(refused.value) and "upgrade hiprom here too" in str(
+        refused.value)
+    with Store(db_url) as store:
+        assert [s.pseudonym for s in store.subjects()] == ["P-0001", "P-0050", "p-0050-3"]
+    engine.dispose()

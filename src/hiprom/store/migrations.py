@@ -36,7 +36,9 @@ History:
   alike, the later subject is renamed first, and the upgrade says so (:func:`_tell_apart`).
 - v9: ``ix_sessions_recording_sha256``, the sessions by recording fingerprint: the clinic's MDC
   (``Store.retest_figures``) searches it for the sessions of a re-tested recording; SQLite read
-  every session's row for them.
+  every session's row for them. And every subject keyed again, a subject without a key refused
+  from then on (:data:`~hiprom.store.schema.SUBJECT_KEY_GUARD`): a hiprom older than v8 that
+  was running when the store was upgraded added subjects no look-up by pseudonym found.
 
 SQLite migrations run with foreign keys off (``PRAGMA foreign_keys`` cannot
 change inside a transaction, so it is set just before it): dropping a table
@@ -73,7 +75,7 @@ from hiprom import __version__
 from hiprom.errors import StoreError
 from hiprom.parsing import folded
 from hiprom.store.records import PSEUDONYM_MAX
-from hiprom.store.schema import SCHEMA_VERSION, Base, SchemaVersionRow
+from hiprom.store.schema import SCHEMA_VERSION, SUBJECT_KEY_GUARD, Base, SchemaVersionRow
 
 
 def _v2_landmarks(conn: Connection) -> None:
@@ -262,10 +264,15 @@ def _v7_recording_sha256(conn: Connection) -> None:
 
 
 def _v8_pseudonym_key(conn: Connection) -> str | None:
-    """v8: each subject's pseudonym folded, in a unique column; two that fold alike are told apart first
-    (:func:`_tell_apart`), and the line returned says which."""
-    subjects, renamed = _tell_apart(conn)
+    """v8: each subject's pseudonym folded, in a unique column (:func:`_key_pseudonyms`)."""
     conn.execute(text("ALTER TABLE subjects ADD COLUMN pseudonym_key TEXT"))
+    return _key_pseudonyms(conn)
+
+
+def _key_pseudonyms(conn: Connection) -> str | None:
+    """Every subject's ``pseudonym_key`` set from its pseudonym, under a new unique index; two that fold alike
+    are told apart first (:func:`_tell_apart`), and the line returned says which."""
+    subjects, renamed = _tell_apart(conn)
     if subjects:
         conn.execute(text("UPDATE subjects SET pseudonym_key = :key WHERE id = :id"),
                      [{"key": folded(code), "id": number} for number, code in subjects])
@@ -327,10 +334,20 @@ def _free_pseudonym(code: str, number: int, taken: set[str]) -> str:
     return candidate
 
 
-def _v9_recording_index(conn: Connection) -> None:
+def _v9_recording_index(conn: Connection) -> str | None:
     """v9: an index of the sessions by recording fingerprint, so the clinic's MDC finds the sessions of a
-    re-tested recording without reading every session."""
+    re-tested recording without reading every session; and every subject keyed again, then guarded.
+
+    A hiprom older than v8 still running when the store was upgraded (another laptop's server) added
+    subjects without a key, which no look-up by pseudonym finds: they are keyed (told apart from
+    another of the same person, as at v8), and such rows are refused from now on (``SUBJECT_KEY_GUARD``).
+    """
     conn.execute(text("CREATE INDEX ix_sessions_recording_sha256 ON sessions (recording_sha256)"))
+    conn.execute(text("DROP INDEX ux_subjects_pseudonym_key"))
+    said = _key_pseudonyms(conn)
+    for statement in SUBJECT_KEY_GUARD[conn.dialect.name]:
+        conn.exec_driver_sql(statement)
+    return said
 
 
 MIGRATIONS: dict[int, Callable[[Connection], str | None]] = {
