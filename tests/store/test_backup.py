@@ -225,7 +225,8 @@ def test_a_save_during_a_restore_is_never_lost(tmp_path: Path, analysis: dict, m
             server = sqlite3.connect(db, timeout=0, isolation_level=None)
             try:
                 server.execute("BEGIN IMMEDIATE")
-                server.execute("INSERT INTO subjects (pseudonym, created_utc) VALUES ('P-GAP', '2026-12-06 09:00:00')")
+                server.execute("INSERT INTO subjects (pseudonym, pseudonym_key, created_utc) "
+                               "VALUES ('P-GAP', 'p-gap', '2026-12-06 09:00:00')")
                 server.execute("COMMIT")
                 committed.append("P-GAP")
             except sqlite3.OperationalError as exc:

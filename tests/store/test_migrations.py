@@ -109,7 +109,7 @@ def test_version_4_store_gets_each_sessions_verdict_on_both_backends(db_url: str
     url = db_url if "://" in db_url else f"sqlite:///{db_url}"
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:  # what a store of version 4 looked like
-        _drop_pseudonym_key(conn)
+        _back_to_v7(conn)
         conn.execute(text("ALTER TABLE sessions DROP COLUMN asymmetry_verdict"))
         conn.execute(text("ALTER TABLE sessions DROP COLUMN recording_sha256"))
         conn.execute(text("UPDATE schema_version SET version = 4 WHERE version = :v"), {"v": SCHEMA_VERSION})
@@ -137,7 +137,7 @@ def test_version_6_store_gets_each_sessions_recording_fingerprint_on_both_backen
     url = db_url if "://" in db_url else f"sqlite:///{db_url}"
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:  # what a store of version 6 looked like
-        _drop_pseudonym_key(conn)
+        _back_to_v7(conn)
         conn.execute(text("ALTER TABLE sessions DROP COLUMN recording_sha256"))
         conn.execute(text("UPDATE schema_version SET version = 6 WHERE version = :v"), {"v": SCHEMA_VERSION})
     engine.dispose()
@@ -149,10 +149,43 @@ def test_version_6_store_gets_each_sessions_recording_fingerprint_on_both_backen
         assert [f.recording_sha256 for f in store.figures("P-1")] == [fingerprint, None]
 
 
-def _drop_pseudonym_key(conn) -> None:
-    """Take a store's tables back from version 8 to 7 (on SQLite or PostgreSQL)."""
+def test_version_8_store_gets_the_recording_index_and_the_same_mdc_on_both_backends(db_url: str,
+                                                                                     analysis: dict) -> None:
+    """v9 on SQLite and PostgreSQL: the index of the sessions by recording fingerprint, which the clinic's MDC
+    searches (SQLite read every session's row for it); the re-tests found are those found before."""
+    from sqlalchemy import create_engine, inspect, text
+
+    with Store(db_url) as store:
+        for minute, fingerprint in ((0, "a"), (30, "b"), (50, "a")):  # the third: the first's recording again
+            store.save_analysis({**analysis, "recording_sha256": fingerprint * 64}, subject="P-1",
+                                recorded_utc=f"2026-05-01T09:{minute:02d}:00Z")
+        before = store.retest_figures()
+    url = db_url if "://" in db_url else f"sqlite:///{db_url}"
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:  # what a store of version 8 looked like
+        _back_to_v8(conn)
+        conn.execute(text("UPDATE schema_version SET version = 8 WHERE version = :v"), {"v": SCHEMA_VERSION})
+    with Store(db_url) as store:
+        assert store.migrated_from == 8
+        assert store.retest_figures() == before and len(before) == 3
+    indexes = {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("sessions")}
+    engine.dispose()
+    assert indexes["ix_sessions_recording_sha256"] == ["recording_sha256"]
+
+
+def _back_to_v8(conn) -> None:
+    """Take a store's tables back from version 9 to 8 (on SQLite or PostgreSQL)."""
     from sqlalchemy import text
 
+    conn.exec_driver_sql("DROP TRIGGER subjects_keyed" + (" ON subjects" if conn.dialect.name == "postgresql" else ""))
+    conn.execute(text("DROP INDEX ix_sessions_recording_sha256"))
+
+
+def _back_to_v7(conn) -> None:
+    """Take a store's tables back from version 9 to 7 (on SQLite or PostgreSQL)."""
+    from sqlalchemy import text
+
+    _back_to_v8(conn)
     conn.execute(text("DROP INDEX ux_subjects_pseudonym_key"))
     conn.execute(text("ALTER TABLE subjects DROP COLUMN pseudonym_key"))
 
@@ -228,7 +261,7 @@ def test_a_number_deleted_before_the_v6_upgrade_is_not_given_again(db_url: str, 
                 conn.execute(text("INSERT INTO schema_version VALUES (:v, '2026-01-03 00:00:00', '0.1.0')"),
                              {"v": version})
         else:
-            _drop_pseudonym_key(conn)
+            _back_to_v7(conn)
             conn.execute(text("ALTER TABLE sessions DROP COLUMN recording_sha256"))  # v7's
             conn.execute(text("UPDATE schema_version SET version = 5 WHERE version = :v"), {"v": SCHEMA_VERSION})
     with engine.connect() as conn:
@@ -300,7 +333,7 @@ def _v7_store(db_url: str, analysis: dict, pseudonyms: tuple[str, ...]):
     url = db_url if "://" in db_url else f"sqlite:///{db_url}"
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:
-        _drop_pseudonym_key(conn)
+        _back_to_v7(conn)
         for code in pseudonyms:
             conn.execute(text("UPDATE subjects SET pseudonym = :p WHERE pseudonym = :t"),
                          {"p": code, "t": f"TMP-{len(code)}-{sum(map(ord, code))}"})
@@ -347,24 +380,74 @@ def test_version_7_store_gets_each_pseudonyms_key_and_keeps_every_row(db_url: st
     assert keys == {"Élise-1": "elise-1", "P-0042": "p-0042", "Straße-9": "strasse-9"}
 
 
-def test_a_store_holding_one_person_twice_is_not_upgraded_and_says_what_to_do(db_url: str,
-                                                                               fixture_analysis: dict) -> None:
-    """A store where an older hiprom kept 'P-0042' and 'p-0042' as two subjects cannot take the unique key:
-    refused in one line that says how to tell them apart, and left as it was (still version 7, every row)."""
-    from sqlalchemy import text
-
-    engine = _v7_store(db_url, fixture_analysis, ("P-0042", "p-0042", "B-1"))
+def test_a_store_holding_one_person_twice_is_upgraded_telling_them_apart(db_url: str, fixture_analysis: dict,
+                                                                       hiprom) -> None:
+    """A store where an older hiprom kept 'P-0042' and 'p-0042' as two subjects cannot take the unique key.
+    Before, it was refused until one was renamed "with the hiprom that stored them": a clinic that had
+    upgraded could not open its records at all, not even to rename (exit code 5). Now the first command
+    upgrades it: the later subject is renamed (its number added: 'p-0042-2', or the first such name
+    free), its notes keep the old
+    pseudonym, one line says what happened and how to join them, and every other value stays."""
+    engine = _v7_store(db_url, fixture_analysis, ("P-0042", "p-0042", "P-0042-2", "ÉLISE", "Elise", "B-1"))
     before = _rows(engine)
-    with pytest.raises(StoreError) as refused:
-        Store(db_url)
-    message = str(refused.value)
-    assert "\n" not in message
-    assert ("subjects 'P-0042' (number 1) and 'p-0042' (number 2) differ only in capitals or accents" in message
-            and "'hiprom subjects rename 2 NEW-PSEUDONYM'" in message and "nothing was changed" in message)
-    assert _rows(engine) == before
-    with engine.begin() as conn:
-        assert conn.execute(text("SELECT MAX(version) FROM schema_version")).scalar() == 7
-        conn.execute(text("UPDATE subjects SET pseudonym = 'P-0042-B' WHERE id = 2"))  # the old hiprom's rename
     engine.dispose()
+
+    code, out, err = hiprom("subjects", "list", "--db", db_url)
+    assert code == 0, err
+    notice = [line for line in err.splitlines() if "told apart" in line]
+    assert len(notice) == 1 and notice[0].startswith("hiprom: "), err
+    assert ("'p-0042' (number 2) is now 'p-0042-2-2', beside 'P-0042' (number 1); 'Elise' (number 5) is now "
+            "'Elise-5', beside 'ÉLISE' (number 4)" in notice[0]), notice
+    assert "'hiprom sessions move N --subject P-0042'" in notice[0]
+    assert all(p in out for p in ("P-0042", "p-0042-2-2", "P-0042-2", "ÉLISE", "Elise-5", "B-1")), out
     with Store(db_url) as store:
-        assert store.migrated_from == 7 and store.subject("p-0042-b").id == 2
+        assert store.migrated_from == SCHEMA_VERSION  # upgraded by the first command, once
+        renamed = store.subject(2)
+        assert renamed.pseudonym == "p-0042-2-2" and renamed.n_sessions == 1
+        assert renamed.notes.startswith("Pseudonym 'p-0042' until ") and "subject 1 is 'P-0042'" in renamed.notes
+        assert store.subject("p-0042").id == 1 and store.subject("elise").id == 4
+        session = store.sessions(2)[0].id
+        store.move_session(session, "P-0042")  # one person after all: joined with this hiprom
+        assert [s.subject for s in store.sessions("P-0042")] == ["P-0042", "P-0042"]
+    with Store(db_url) as store:
+        after = _rows(store.engine)
+    changed = {row[0] for row in after["subjects"]} - {row[0] for row in before["subjects"] if row in after["subjects"]}
+    assert changed == {2, 5}  # only the renamed subjects' rows differ (pseudonym and notes)
+    assert len(after["sessions"]) == len(before["sessions"]) and after["trials"] == before["trials"]
+
+
+_OLDER_HIPROMS_INSERT = ("INSERT INTO subjects (pseudonym, name, date_of_birth, notes, created_utc) "
+                         "VALUES (:p, NULL, NULL, NULL, '2026-01-02 03:04:05')")
+"""How a hiprom older than schema version 8 (no ``pseudonym_key``) adds a subject."""
+
+
+def test_a_subject_an_older_running_hiprom_added_is_found_after_the_upgrade_and_then_refused(
+        db_url: str, fixture_analysis: dict, hiprom) -> None:
+    """Two laptops on one store: the first upgraded hiprom (the store went to version 8) while the second's
+    older server kept running and added P-0050 without a key. Before, no look-up found P-0050 ('no subject
+    'P-0050'', exit code 5) and a visit saved as p-0050 started a second subject for that person. Now the
+    upgrade keys it (told apart from the second, as at v8), and the older server's next new subject is
+    refused with a line saying to upgrade it, nothing written."""
+    from sqlalchemy import create_engine, text
+
+    with Store(db_url) as store:
+        store.save_analysis(fixture_analysis, subject="P-0001")
+    url = db_url if "://" in db_url else f"sqlite:///{db_url}"
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:  # version 8 as it stood: the older server's P-0050, then p-0050 by this one
+        _back_to_v8(conn)
+        conn.execute(text("UPDATE schema_version SET version = 8 WHERE version = :v"), {"v": SCHEMA_VERSION})
+        conn.execute(text(_OLDER_HIPROMS_INSERT), {"p": "P-0050"})
+        conn.execute(text("INSERT INTO subjects (pseudonym, pseudonym_key, created_utc) "
+                          "VALUES ('p-0050', 'p-0050', '2026-01-03 03:04:05')"))
+
+    code, out, err = hiprom("subjects", "show", "p-0050", "--db", db_url)
+    assert code == 0 and "P-0050" in out, err
+    assert "'p-0050' (number 3) is now 'p-0050-3', beside 'P-0050' (number 2)" in err
+    with engine.connect() as conn, pytest.raises(Exception) as refused:
+        conn.execute(text(_OLDER_HIPROMS_INSERT), {"p": "P-0051"})
+    assert "this store is kept by a newer hiprom" in str(refused.value) and "upgrade hiprom here too" in str(
+        refused.value)
+    with Store(db_url) as store:
+        assert [s.pseudonym for s in store.subjects()] == ["P-0001", "P-0050", "p-0050-3"]
+    engine.dispose()

@@ -143,10 +143,10 @@ def test_a_number_form_always_names_the_subject_number(store: Store, analysis: d
     """``2`` and ``#2`` are subject 2, even beside an older store's subject whose pseudonym is "2"."""
     from sqlalchemy import text
 
-    with store.engine.begin() as conn:  # what an older hiprom let a user store
+    with store.engine.begin() as conn:  # what an older hiprom let a user store (keyed by the upgrade)
         for pseudonym in ("2", "#2"):
-            conn.execute(text("INSERT INTO subjects (pseudonym, created_utc) VALUES (:p, '2026-01-01 00:00:00')"),
-                         {"p": pseudonym})
+            conn.execute(text("INSERT INTO subjects (pseudonym, pseudonym_key, created_utc) "
+                              "VALUES (:p, :k, '2026-01-01 00:00:00')"), {"p": pseudonym, "k": pseudonym})
     legacy = {s.pseudonym: s.id for s in store.subjects()}
     second = store.add_subject("P-2")
     assert sorted(legacy.values()) == [1, 2] and second.id == 3

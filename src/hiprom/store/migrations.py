@@ -32,8 +32,13 @@ History:
 - v8: ``subjects.pseudonym_key``, each pseudonym :func:`~hiprom.parsing.folded` (capitals and accents
   aside), unique: finding a subject, or that a pseudonym is taken, is one look-up in its index
   rather than a comparison with every stored pseudonym, and two subjects for one person can no
-  longer be stored even by two programs at once. A store already holding two pseudonyms that fold
-  alike is refused, unchanged, saying how to tell them apart (:func:`_refuse_alike`).
+  longer be stored even by two programs at once. Where an older hiprom stored two pseudonyms that fold
+  alike, the later subject is renamed first, and the upgrade says so (:func:`_tell_apart`).
+- v9: ``ix_sessions_recording_sha256``, the sessions by recording fingerprint: the clinic's MDC
+  (``Store.retest_figures``) searches it for the sessions of a re-tested recording; SQLite read
+  every session's row for them. And every subject keyed again, a subject without a key refused
+  from then on (:data:`~hiprom.store.schema.SUBJECT_KEY_GUARD`): a hiprom older than v8 that
+  was running when the store was upgraded added subjects no look-up by pseudonym found.
 
 SQLite migrations run with foreign keys off (``PRAGMA foreign_keys`` cannot
 change inside a transaction, so it is set just before it): dropping a table
@@ -44,6 +49,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
@@ -68,7 +74,8 @@ from sqlalchemy.engine import Connection, Engine
 from hiprom import __version__
 from hiprom.errors import StoreError
 from hiprom.parsing import folded
-from hiprom.store.schema import SCHEMA_VERSION, Base, SchemaVersionRow
+from hiprom.store.records import PSEUDONYM_MAX
+from hiprom.store.schema import SCHEMA_VERSION, SUBJECT_KEY_GUARD, Base, SchemaVersionRow
 
 
 def _v2_landmarks(conn: Connection) -> None:
@@ -256,48 +263,94 @@ def _v7_recording_sha256(conn: Connection) -> None:
                          {"f": fingerprint, "id": session_id})
 
 
-def _v8_pseudonym_key(conn: Connection) -> None:
-    """v8: each subject's pseudonym folded, in a unique column; refused (nothing changed) if two fold alike."""
-    keys = [(number, code, folded(code)) for number, code in
-            conn.execute(text("SELECT id, pseudonym FROM subjects ORDER BY id"))]
-    _refuse_alike(keys)
+def _v8_pseudonym_key(conn: Connection) -> str | None:
+    """v8: each subject's pseudonym folded, in a unique column (:func:`_key_pseudonyms`)."""
     conn.execute(text("ALTER TABLE subjects ADD COLUMN pseudonym_key TEXT"))
-    if keys:
+    return _key_pseudonyms(conn)
+
+
+def _key_pseudonyms(conn: Connection) -> str | None:
+    """Every subject's ``pseudonym_key`` set from its pseudonym, under a new unique index; two that fold alike
+    are told apart first (:func:`_tell_apart`), and the line returned says which."""
+    subjects, renamed = _tell_apart(conn)
+    if subjects:
         conn.execute(text("UPDATE subjects SET pseudonym_key = :key WHERE id = :id"),
-                     [{"key": key, "id": number} for number, _code, key in keys])
+                     [{"key": folded(code), "id": number} for number, code in subjects])
     conn.execute(text("CREATE UNIQUE INDEX ux_subjects_pseudonym_key ON subjects (pseudonym_key)"))
+    if not renamed:
+        return None
+    shown = "; ".join(f"{old!r} (number {number}) is now {new!r}, beside {kept!r} (number {first})"
+                      for number, old, new, first, kept in renamed[:3])
+    more = f"; and {len(renamed) - 3} more" if len(renamed) > 3 else ""
+    number, _old, _new, _first, kept = renamed[0]
+    return (f"subjects whose pseudonyms differed only in capitals or accents, which this hiprom takes for one "
+            f"person, were told apart: {shown}{more}; their notes keep the old pseudonym; if two are one person, "
+            f"move the sessions of one to the other ('hiprom sessions list --subject {number}', then "
+            f"'hiprom sessions move N --subject {kept}')")
 
 
-class UpgradeRefused(StoreError):
-    """An upgrade that the store's records do not allow; the store is left as it was (the message says why)."""
+RENAMED_AT_V8 = "Pseudonym {old!r} until {day}, when the store's upgrade renamed it: subject {first} is {kept!r}"
+"""The line the v8 upgrade adds to the notes of a subject it renames (what it was, when, and why)."""
 
 
-def _refuse_alike(keys: list[tuple[int, str, str]]) -> None:
-    """Refuse the v8 upgrade when two subjects' pseudonyms (``(number, pseudonym, folded)``) fold alike.
+def _tell_apart(conn: Connection) -> tuple[list[tuple[int, str]], list[tuple[int, str, str, int, str]]]:
+    """Rename each subject whose pseudonym folds like an earlier one's; returns every subject
+    ``(number, pseudonym)`` as it now is, and the renames ``(number, old, new, first's number, first's)``.
 
-    Raises:
-        UpgradeRefused: "subjects 'P-0042' (number 3) and 'p-0042' (number 7) differ only in capitals or
-            accents ...; rename one with the hiprom that stored them ('hiprom subjects rename 7 ...')".
+    An older hiprom could store ``P-0042`` and ``p-0042`` as two subjects; v8 takes them for one
+    person. The lower number keeps its pseudonym; each later one becomes ``p-0042-2`` (its
+    pseudonym, a hyphen and its number, or the first such name still free), and its notes keep
+    the old pseudonym (:data:`RENAMED_AT_V8`). Nothing else changes: whether they are one person
+    is the clinic's to say (``hiprom sessions move``).
     """
+    rows = conn.execute(text("SELECT id, pseudonym, notes FROM subjects ORDER BY id")).all()
+    taken = {folded(code) for _number, code, _notes in rows}
     first: dict[str, tuple[int, str]] = {}
-    clashes = []
-    for number, code, key in keys:
-        if key in first:
-            clashes.append((first[key], (number, code)))
-        else:
+    subjects, renamed = [], []
+    day = datetime.now(timezone.utc).date().isoformat()
+    for number, code, notes in rows:
+        key = folded(code)
+        if key not in first:
             first[key] = (number, code)
-    if not clashes:
-        return
-    (n1, a), (n2, b) = clashes[0]
-    more = f" (and {len(clashes) - 1} more such pairs)" if len(clashes) > 1 else ""
-    raise UpgradeRefused(
-        f"subjects {a!r} (number {n1}) and {b!r} (number {n2}) differ only in capitals or accents{more}, "
-        "which this hiprom takes for one person; with the hiprom that stored them, give one another "
-        f"pseudonym ('hiprom subjects rename {n2} NEW-PSEUDONYM'), then open the store again with this one "
-        "(nothing was changed)")
+            subjects.append((number, code))
+            continue
+        new = _free_pseudonym(code, number, taken)
+        taken.add(folded(new))
+        line = RENAMED_AT_V8.format(old=code, day=day, first=first[key][0], kept=first[key][1])
+        conn.execute(text("UPDATE subjects SET pseudonym = :p, notes = :n WHERE id = :id"),
+                     {"p": new, "n": f"{notes}\n{line}" if notes else line, "id": number})
+        subjects.append((number, new))
+        renamed.append((number, code, new, *first[key]))
+    return subjects, renamed
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+def _free_pseudonym(code: str, number: int, taken: set[str]) -> str:
+    """``code`` with ``-number`` (then ``-number-2``, ...) added, cut to fit 64 characters, whose folded form
+    is not in ``taken``."""
+    tail, attempt = f"-{number}", 1
+    while folded(candidate := code[:PSEUDONYM_MAX - len(tail)] + tail) in taken:
+        attempt += 1
+        tail = f"-{number}-{attempt}"
+    return candidate
+
+
+def _v9_recording_index(conn: Connection) -> str | None:
+    """v9: an index of the sessions by recording fingerprint, so the clinic's MDC finds the sessions of a
+    re-tested recording without reading every session; and every subject keyed again, then guarded.
+
+    A hiprom older than v8 still running when the store was upgraded (another laptop's server) added
+    subjects without a key, which no look-up by pseudonym finds: they are keyed (told apart from
+    another of the same person, as at v8), and such rows are refused from now on (``SUBJECT_KEY_GUARD``).
+    """
+    conn.execute(text("CREATE INDEX ix_sessions_recording_sha256 ON sessions (recording_sha256)"))
+    conn.execute(text("DROP INDEX ux_subjects_pseudonym_key"))
+    said = _key_pseudonyms(conn)
+    for statement in SUBJECT_KEY_GUARD[conn.dialect.name]:
+        conn.exec_driver_sql(statement)
+    return said
+
+
+MIGRATIONS: dict[int, Callable[[Connection], str | None]] = {
     2: _v2_landmarks,
     3: _v3_reference_readings,
     4: _v4_exercises,
@@ -305,11 +358,15 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     6: _v6_ids_never_reused,
     7: _v7_recording_sha256,
     8: _v8_pseudonym_key,
+    9: _v9_recording_index,
 }
-"""Step that takes a store from version ``n - 1`` to ``n``."""
+"""Step that takes a store from version ``n - 1`` to ``n``; it returns a line for the user when it changed
+something they should know of (said once the upgrade has committed), else ``None``."""
 
 if sorted(MIGRATIONS) != list(range(2, SCHEMA_VERSION + 1)):  # pragma: no cover - a developer slip
     raise RuntimeError("hiprom.store.migrations: MIGRATIONS must hold one step per version from 2")
+
+log = logging.getLogger("hiprom.store")
 
 _PG_LOCK_KEY = 0x6869_7072  # "hipr": serialises migrations of one PostgreSQL database
 
@@ -324,28 +381,31 @@ def stored_version(conn: Connection) -> int | None:
 def migrate(engine: Engine, where: str) -> int:
     """Bring the database to :data:`SCHEMA_VERSION`; returns the version found before.
 
+    What a step says it changed (:data:`MIGRATIONS`) is logged as a warning once the upgrade has
+    committed: the command line prints it as a ``hiprom: ...`` line, the server in its log.
+
     Args:
         engine: an engine made by :func:`hiprom.store.engine.make_engine`.
         where: the store's location, for messages.
 
     Raises:
-        StoreError: the store is newer than this hiprom, holds tables that
-            are not a hiprom store's, or holds two subjects the upgrade would
-            take for one person (:func:`_refuse_alike`; left as it was).
+        StoreError: the store is newer than this hiprom, or holds tables that are not a hiprom store's.
     """
     with engine.connect() as conn:
         found = stored_version(conn)
     if found == SCHEMA_VERSION:
         return found
     _check_not_newer(found, where)
-    try:
-        return _upgrade(engine, where)
-    except UpgradeRefused as exc:  # rolled back: the store is as it was
-        raise StoreError(f"{where}: {exc}") from None
+    found, said = _upgrade(engine, where)
+    for line in said:
+        log.warning("%s: %s", where, line)
+    return found
 
 
-def _upgrade(engine: Engine, where: str) -> int:
-    """:func:`migrate`'s transaction: create or upgrade the tables; returns the version found before."""
+def _upgrade(engine: Engine, where: str) -> tuple[int, list[str]]:
+    """:func:`migrate`'s transaction: create or upgrade the tables; returns the version found before and
+    the lines the steps said."""
+    said: list[str] = []
     with engine.connect().execution_options(hiprom_write=True) as conn, _foreign_keys_off(conn), conn.begin():
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
@@ -359,9 +419,11 @@ def _upgrade(engine: Engine, where: str) -> int:
             _stamp(conn, SCHEMA_VERSION)
         else:
             for version in range(found + 1, SCHEMA_VERSION + 1):
-                MIGRATIONS[version](conn)
+                line = MIGRATIONS[version](conn)
+                if line is not None:
+                    said.append(line)
                 _stamp(conn, version)
-    return 0 if found is None else found
+    return (0 if found is None else found), said
 
 
 @contextlib.contextmanager

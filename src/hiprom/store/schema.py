@@ -25,6 +25,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    DDL,
     Boolean,
     Date,
     DateTime,
@@ -35,12 +36,13 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
 from hiprom.parsing import folded
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 """Version of the tables below; :mod:`hiprom.store.migrations` upgrades older stores."""
 
 
@@ -74,7 +76,7 @@ class SubjectRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pseudonym: Mapped[str] = mapped_column(String(64), unique=True)
-    pseudonym_key: Mapped[str | None] = mapped_column(Text)  # NULL only while the v8 upgrade fills it
+    pseudonym_key: Mapped[str | None] = mapped_column(Text)  # NULL: refused (SUBJECT_KEY_GUARD)
     name: Mapped[str | None] = mapped_column(String(200))
     date_of_birth: Mapped[date | None] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
@@ -87,6 +89,32 @@ class SubjectRow(Base):
         """Every pseudonym set (a new subject, a rename) sets its key in the same change."""
         self.pseudonym_key = folded(pseudonym)
         return pseudonym
+
+
+OLDER_HIPROM_REFUSED = ("this store is kept by a newer hiprom (schema version 9 or later), which could not find "
+                        "a subject added by this one; upgrade hiprom here too and start it again (nothing was saved)")
+"""What a hiprom older than schema version 8, still running when the store was upgraded, is told when it
+adds a subject (:data:`SUBJECT_KEY_GUARD`)."""
+
+SUBJECT_KEY_GUARD = {
+    "sqlite": (f"CREATE TRIGGER subjects_keyed BEFORE INSERT ON subjects WHEN NEW.pseudonym_key IS NULL "
+               f"BEGIN SELECT RAISE(ABORT, '{OLDER_HIPROM_REFUSED}'); END",),
+    "postgresql": (f"CREATE OR REPLACE FUNCTION hiprom_subjects_keyed() RETURNS trigger LANGUAGE plpgsql AS "
+                   f"$$ BEGIN IF NEW.pseudonym_key IS NULL THEN RAISE EXCEPTION '{OLDER_HIPROM_REFUSED}'; END IF; "
+                   f"RETURN NEW; END $$",
+                   "CREATE TRIGGER subjects_keyed BEFORE INSERT ON subjects FOR EACH ROW "
+                   "EXECUTE FUNCTION hiprom_subjects_keyed()"),
+}
+"""A subject without its ``pseudonym_key`` is refused (schema version 9), per database.
+
+A hiprom of schema version 7 or older that was already running (a clinic's second laptop's server)
+when another upgraded the store sets no key: the subject it added could not be found by pseudonym
+(``no subject 'P-0050'``), and a visit saved as ``p-0050`` started a second subject for that person.
+The column stays nullable for the upgrade to fill; this trigger refuses such a row instead."""
+
+for _dialect, _statements in SUBJECT_KEY_GUARD.items():
+    for _statement in _statements:
+        event.listen(SubjectRow.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect))
 
 
 class SessionRow(Base):
@@ -132,7 +160,9 @@ class SessionRow(Base):
         back_populates="session", order_by="TrialRow.position", passive_deletes=True
     )
 
-    __table_args__ = (Index("ix_sessions_subject_recorded", "subject_id", "recorded_utc"), NEVER_REUSED)
+    __table_args__ = (Index("ix_sessions_subject_recorded", "subject_id", "recorded_utc"),
+                      Index("ix_sessions_recording_sha256", "recording_sha256"),  # schema version 9
+                      NEVER_REUSED)
 
 
 class TrialRow(Base):

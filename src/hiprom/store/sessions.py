@@ -203,14 +203,17 @@ class SessionStore:
         at most 25 hours long), read through the index of each subject's sessions by time: the
         clinic's MDC reads the re-tests, not the whole clinic's figures.
         """
-        other = aliased(SessionRow)
+        other, same = aliased(SessionRow), aliased(SessionRow)
         with self._tx() as s:
             near = _within_two_days(s.get_bind().dialect.name, other.recorded_utc, SessionRow.recorded_utc)
-            paired = (select(SessionRow.id, SessionRow.recording_sha256)
+            # Only columns of ix_sessions_subject_recorded: SQLite reads that index, not the sessions' rows.
+            paired = (select(SessionRow.id)
                       .where(exists().where(other.subject_id == SessionRow.subject_id, other.id != SessionRow.id,
                                             near))
                       .cte("paired"))
-            recordings = select(paired.c.recording_sha256).where(paired.c.recording_sha256.is_not(None))
+            recordings = select(same.recording_sha256).where(same.id.in_(select(paired.c.id)),
+                                                             same.recording_sha256.is_not(None))
+            # Each side of the OR a search of its own index (ix_sessions_recording_sha256, schema version 9).
             return _figures(s, or_(SessionRow.id.in_(select(paired.c.id)),
                                    SessionRow.recording_sha256.in_(recordings)))
 
