@@ -12,6 +12,7 @@ import { closeSocket, openSocket, send, wsUrl } from "./connection.js";
 import { setStatus } from "./status.js";
 import { say, sayWhereItIs } from "./speech.js";
 import { exerciseReconnected } from "./exercises.js";
+import { tabPageId } from "./tabs.js";
 
 const SEND_FPS = 15;            // pictures per second sent at most
 // Pictures are sent with their shorter side at most 480 px: the size hiprom's accuracy is validated at
@@ -227,6 +228,8 @@ export async function startBrowserMode() {
   ui.video.srcObject = app.stream;
   ui.video.hidden = false;
   await ui.video.play().catch(() => {});
+  if (!app.pageId) app.pageId = await tabPageId();
+  if (app.mode !== "browser") return; // switched back while it was asked
   const grab = document.createElement("canvas");
   openSocket(wsUrl("ws/camera", { page: app.pageId }), (ws) => {
     app.inFlight = 0;

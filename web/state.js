@@ -94,10 +94,10 @@ export const app = {
   sessionId: null,
   /** The session "Test again" re-tests, until the test it started finishes (then ``last.retestOf``). */
   retestOf: null,
-  /** This tab's own id, kept across its reloads: a connection of this device's camera that drops mid-test (or a
-   * reload) is kept by the server for a while, and the tab's next connection, naming it, takes the test up where
-   * it was. */
-  pageId: tabId(),
+  /** This tab's own id, kept across its reloads (tabs.js, ``tabPageId``; null until the camera's first connection
+   * asks): a connection of this device's camera that drops mid-test (or a reload) is kept by the server for a while,
+   * and the tab's next connection, naming it, takes the test up where it was. */
+  pageId: null,
   /** A guided test on this device's camera that a lost connection ended: "lost", then "said". */
   testLost: null,
   reportUrl: null,
@@ -110,16 +110,3 @@ export const app = {
   cameraError: null,
   audio: null,
 };
-
-/** A random id for this tab, in sessionStorage: a reload keeps it, another tab has its own (a browser that refuses
- * storage gets one per page load). */
-function tabId() {
-  const fresh = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
-  try {
-    const id = sessionStorage.getItem("hiprom.page") || fresh();
-    sessionStorage.setItem("hiprom.page", id);
-    return id;
-  } catch {
-    return fresh();
-  }
-}

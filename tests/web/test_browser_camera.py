@@ -457,3 +457,53 @@ def test_a_reload_during_a_test_on_this_device_s_camera_keeps_the_test(launch, f
         other.wait_for_function("() => Number(document.body.dataset.frames || 0) >= 3", timeout=60_000)
         assert other.locator("#guide").get_attribute("data-phase") == "idle"
         context.close()
+
+
+# The id the tab's page began with, before its scripts ran (a duplicated tab's is a copy of its original's).
+ID_AT_START = "window.__idAtStart = sessionStorage.getItem('hiprom.page');"
+FRAMES = "Number(document.body.dataset.frames || 0)"
+
+
+def test_a_duplicated_tab_gets_its_own_test_and_leaves_the_original_s_alone(launch, footage_dir, model_path,
+                                                                             monkeypatch, tmp_path):
+    """A tab duplicated (or opened by ``window.open``, as here) begins with a copy of its original's sessionStorage,
+    the id the server keeps a dropped test under: its connection took the original's test under way (the server
+    hands a test to the newest connection of its page), the original's connection was ended, and the two tabs took
+    the test from each other at every reconnection. The copy now gets an id of its own; a reload keeps its own."""
+    monkeypatch.setenv("HIPROM_MODEL_DIR", str(model_path.parent))
+    y4m = write_sized_y4m(footage_dir / "rendered" / "gt01.mp4", tmp_path / "still.y4m", (640, 480))
+    browser = launch("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                     f"--use-file-for-fake-video-capture={y4m}")
+    with serve_in_thread(ServerSettings(start_source=False, db=str(tmp_path / "r.db"), guide_setup_s=60.0)) as url:
+        context = browser.new_context(viewport={"width": 1366, "height": 800})
+        context.add_init_script(ID_AT_START)
+        first = context.new_page()
+        first.goto(url + "/?mode=browser")
+        first.wait_for_function(f"() => {FRAMES} >= 3", timeout=60_000)
+        first.keyboard.press("Space")
+        first.wait_for_selector("#guide[data-phase='setup']", timeout=30_000)
+        app = "import('/static/state.js').then((m) => m.app)"
+        first.evaluate(f"{app}.then((app) => {{ app.ws.__first = true; }})")
+        watch(first, "dropped", "document.getElementById('status').dataset.code === 'disconnected'")
+        first_id = first.evaluate(f"{app}.then((app) => app.pageId)")
+        with context.expect_page() as opened:
+            first.evaluate("window.open(location.href)")
+        copy = opened.value
+        copy.wait_for_load_state()
+        copy.wait_for_function(f"() => {FRAMES} >= 3", timeout=60_000)
+        assert copy.evaluate("window.__idAtStart") == first_id  # the copy began with the original's id
+        frames = first.evaluate(FRAMES)
+        first.wait_for_function(f"() => {FRAMES} >= {frames + 3}", timeout=60_000)  # both measured side by side
+        assert (first.locator("#guide").get_attribute("data-phase"),
+                copy.locator("#guide").get_attribute("data-phase")) == ("setup", "idle")  # each its own test
+        assert copy.locator("#prompt").inner_text() == "Press Start test to begin the guided test"
+        assert first.evaluate(f"{app}.then((app) => app.ws.__first === true)")  # never cut off
+        assert first.evaluate("document.getElementById('status').dataset.code") != "disconnected"
+        copy_id = copy.evaluate(f"{app}.then((app) => app.pageId)")
+        assert copy_id != first_id
+        # A reload of the copy keeps the copy's own id (and so would take its own test back).
+        copy.reload()
+        copy.wait_for_function(f"() => {FRAMES} >= 3", timeout=60_000)
+        assert copy.evaluate(f"{app}.then((app) => app.pageId)") == copy_id
+        assert first.locator("#guide").get_attribute("data-phase") == "setup"
+        context.close()

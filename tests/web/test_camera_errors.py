@@ -8,6 +8,7 @@ from hiprom.server.runner import serve_in_thread
 from hiprom.server.settings import ServerSettings
 
 from .conftest import write_y4m
+from .layout import layout_problems
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -93,4 +94,46 @@ def test_an_unplugged_camera_stays_explained(launch, demo_url, footage_dir, tmp_
     assert page.locator("#camera-error").is_visible()
     assert page.locator("#camera-error-title").inner_text() == "The camera stopped"
     assert "Plug it back in" in page.locator("#camera-error-text").inner_text()
+    context.close()
+
+
+# What of the camera's problem is not in its box, seen whole (what it is, what to do, both buttons): parts outside
+# the box, a box that must be scrolled to see them, and text over or under anything else on the page.
+PROBLEM_UNSEEN_JS = """() => {
+  const box = document.getElementById('camera-error'), b = box.getBoundingClientRect();
+  const out = box.scrollHeight > box.clientHeight + 1 ? [`its box scrolls: ${box.scrollHeight} > ${box.clientHeight} px`] : [];
+  for (const id of ['camera-error-title', 'camera-error-text', 'btn-camera-retry', 'btn-camera-server']) {
+    const r = document.getElementById(id).getBoundingClientRect();
+    if (r.top < b.top - .5 || r.bottom > b.bottom + .5 || r.left < b.left - .5 || r.right > b.right + .5)
+      out.push(`${id} outside its box`);
+  }
+  return out;
+}"""
+PROBLEM_SIZES = [(1024, 768, 1), (1366, 768, 1), (390, 844, 1), (1024, 768, 2)]
+
+
+@pytest.mark.footage
+@pytest.mark.parametrize("width,height,zoom", PROBLEM_SIZES, ids=[f"{w}x{h}@{z}x" for w, h, z in PROBLEM_SIZES])
+def test_a_camera_problem_is_seen_whole_with_both_buttons_at_this_size(launch, demo_url, footage_dir, tmp_path,
+                                                                      width, height, zoom):
+    """The camera's problem was shown in the picture's box: at 1024x768 the longest ("The camera stopped", what to
+    do) had its title cut off at the top, "Try again" cut in half and "Use the server camera" out of sight; on a
+    phone and at 200 % zoom its box had to be scrolled, and its text ran over the caption under it. It now has the
+    room of the picture and the dials (neither shows anything without a camera)."""
+    y4m = write_y4m(footage_dir / "rendered" / "gt01.mp4", tmp_path / "gt01.y4m", max_frames=30)
+    browser = launch("--use-fake-device-for-media-stream", FAKE_UI, f"--use-file-for-fake-video-capture={y4m}")
+    context = browser.new_context(viewport={"width": width // zoom, "height": height // zoom},
+                                  device_scale_factor=zoom, has_touch=min(width, height) < 600)
+    context.add_init_script(UNPLUGGED)
+    page = context.new_page()
+    page.goto(demo_url + "/?mode=browser")
+    page.wait_for_function("() => document.getElementById('local-video').videoWidth > 0", timeout=30_000)
+    page.wait_for_function("() => import('/static/state.js').then((m) => m.app.ws !== null)", timeout=30_000)
+    page.evaluate("window.__unplugged = true;"
+                  " document.getElementById('local-video').srcObject.getVideoTracks()[0].dispatchEvent(new Event('ended'))")
+    page.wait_for_selector("#camera-error:not([hidden])", timeout=30_000)
+    assert page.locator("#camera-error-title").inner_text() == "The camera stopped"  # the longest of its words
+    page.locator("#camera-error").scroll_into_view_if_needed()
+    assert page.evaluate(PROBLEM_UNSEEN_JS) == []
+    assert layout_problems(page) == []
     context.close()

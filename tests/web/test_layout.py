@@ -11,6 +11,7 @@ trial, and the page asked to speak at each step (``window.hiprom.spoken``).
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from hiprom.server.runner import serve_in_thread
@@ -237,3 +238,44 @@ def test_five_flags_on_each_dial_are_all_readable_at_this_size(launch, demo_url,
     assert problems_of(seen["m"]) == [] and seen["hidden"] == []
     assert min(seen["dials"]) >= DIAL_MIN_PX, seen["dials"]
     assert seen["preview"] == before and min(before) > 150
+
+
+def longest_frame_status() -> str:
+    """The longest sentence the frame's status builder gives: a leg not measurable with every flag the kernel can
+    set on it (another person, the other leg seen)."""
+    from hiprom.kinematics import QualityFlag, flag_names
+    from hiprom.live.processor import frame_status
+
+    every = flag_names(sum(flag.value for flag in QualityFlag))
+    texts = [frame_status(True, n, (every, every), np.array([np.nan, 10.0]), None).text for n in (1, 2)]
+    return max(texts, key=len)
+
+
+STATUS_SIZES = [(1024, 768, 1), (1366, 768, 1), (390, 844, 1), (1024, 768, 2)]
+"""Windows of a laptop and a clinic's screen, a phone, and the 1024x768 screen at 200 % zoom (512x384 of the page's
+pixels, each two of the screen's)."""
+
+
+@pytest.mark.parametrize("width,height,zoom", STATUS_SIZES, ids=[f"{w}x{h}@{z}x" for w, h, z in STATUS_SIZES])
+def test_the_longest_status_leaves_five_flags_on_each_dial_readable_at_this_size(launch, demo_url, width, height,
+                                                                                zoom):
+    """A leg not measurable named every flag of that leg in the status line ("Left leg not measurable (hip lifted
+    off the seat, body leaned sideways, knee moved sideways, …)", four lines at 1024x768): the line took the dials'
+    room, and the flags under them were cut off, the last ones over the steps. It now names why there is no
+    number (the flags that make a leg unmeasurable); the dial's own flags say the rest."""
+    context = launch().new_context(viewport={"width": width // zoom, "height": height // zoom},
+                                   device_scale_factor=zoom, has_touch=min(width, height) < 600)
+    page = context.new_page()
+    page.goto(demo_url + "/")
+    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 0", timeout=30_000)  # dials built
+    if page.evaluate(PHASE) == "results":
+        page.locator("body").press("Escape")
+        page.locator("body").press("Escape")
+        page.wait_for_selector("#guide[data-phase='idle']", timeout=15_000)
+    status = longest_frame_status()
+    seen = page.evaluate(
+        "([text, flags]) => import('/static/status.js').then((s) => {"
+        " s.setStatus({ level: 'warn', code: 'leg_not_measurable', text });"
+        f" return ({FLAGS_UP_JS})(flags); }})", [status, FIVE_FLAGS])
+    context.close()
+    assert problems_of(seen["m"]) == [] and seen["hidden"] == [], status

@@ -32,7 +32,7 @@ from hiprom.assessment.reasons import reason_words
 from hiprom.assessment.wording import NOBODY_IN_VIEW
 from hiprom.assessment.trials import frames_seen_s
 from hiprom.errors import HipromError
-from hiprom.kinematics import METHODS, LiveMeter, flag_names
+from hiprom.kinematics import METHODS, UNMEASURABLE, LiveMeter, flag_names
 from hiprom.landmarks import LEFT_RIGHT_SWAP, SIDES
 from hiprom.live.exercise import LiveExercise
 from hiprom.live.guide import BOTH_LEGS, Guide, GuideConfig, GuideInput, hold_still, rest_hint
@@ -431,10 +431,16 @@ class LiveProcessor:
         return restarted
 
 
+NO_NUMBER_FLAGS = frozenset(flag_names(UNMEASURABLE))
+"""The flags that leave a leg without an angle: the status line names these as why (the dial's own flags say the
+rest; every flag of the leg made four lines at 1024x768, which took the dials' room)."""
+
+
 def frame_status(person: bool, n_people: int, flags: tuple[list[str], ...], angle: np.ndarray,
                  turned: str | None = None) -> Status:
     """One clear sentence about the current frame; ``turned``: what to do about a picture upside down
-    or on its side (:func:`hiprom.live.placement.picture_turned`)."""
+    or on its side (:func:`hiprom.live.placement.picture_turned`). A leg not measurable is said with why
+    (:data:`NO_NUMBER_FLAGS`), not with every flag it carries."""
     if not person:
         return Status("no_person", "warn", NOBODY_IN_VIEW)
     if turned is not None:
@@ -445,6 +451,6 @@ def frame_status(person: bool, n_people: int, flags: tuple[list[str], ...], angl
     if len(missing) == 2:
         return Status("legs_not_measurable", "warn", "Legs not measurable: keep both knees and feet in the picture.")
     if missing:
-        why = reason_words(flags[SIDES.index(missing[0])]) or "not visible"
+        why = reason_words([f for f in flags[SIDES.index(missing[0])] if f in NO_NUMBER_FLAGS]) or "not visible"
         return Status("leg_not_measurable", "warn", f"{missing[0].capitalize()} leg not measurable ({why}).")
     return Status("ok", "ok", "Measuring both legs.")
