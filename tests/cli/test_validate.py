@@ -173,7 +173,7 @@ def test_validate_prints_how_many_people_each_measure_comes_from(tmp_path: Path,
     assert re.search(r"hiprom against the reference: 3 people, 5 pairs of readings \(degrees\)", out)
     assert re.search(r"^ +Left +Left +Right +Right +All\n +internal +external +internal +external +measures\n", out,
                      re.M)
-    assert re.search(r"^pairs +5 +0 +", out, re.M) and re.search(r"^people +3 +— +", out, re.M)
+    assert re.search(r"^Pairs +5 +0 +", out, re.M) and re.search(r"^People +3 +— +", out, re.M)
     assert ("A pair is hiprom's reading and the reference instrument's of one measure of one person at one visit. "
             "1 person gave more than one pair of a measure (up to 3): each person counts once in every figure, "
             "however many pairs.") in " ".join(out.split())
@@ -202,7 +202,7 @@ def test_validate_prints_every_figure_with_its_interval_the_mdc95_too(tmp_path: 
     study = json.loads((tmp_path / "figures.json").read_text())
     rows = out.splitlines()
     for name, key, digits in (("SEM", "sem", 1), ("MDC95", "mdc95", 1), ("ICC(2,1)", "icc_2_1", 2),
-                              ("bias", "bias", 1)):
+                              ("Bias", "bias", 1)):
         figs = [*study["measures"].values(), study["pooled"]]
         at = next(i for i, row in enumerate(rows) if row.startswith(name + " "))
         suffix = "" if digits == 2 else "_deg"

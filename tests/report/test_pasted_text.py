@@ -64,3 +64,26 @@ def test_the_history_and_the_instruments_readings_are_copied_with_sides_and_unit
         text = " ".join(pdf_text(pdf, layout=layout).split())
         assert history in text, layout
         assert "Goniometer JS L IR 30.0° L ER 40.0° R IR 33.0° R ER 41.0°" in text, layout
+
+
+@pytest.mark.parametrize(("name", "operator", "source"), [
+    (None, None, "clinic-room-2/P-0042/2026-03-02_session_1.mp4"),
+    ("Dr. Bartholomew Konstantinos Papadopoulos-Richardson", "JS", "gt06.mp4"),
+], ids=["no-name-long-source", "long-name-short-source"])
+def test_each_header_label_is_copied_with_its_value(store: Store, analysis: dict, tmp_path: Path,
+                                                    name: str | None, operator: str | None, source: str) -> None:
+    """Without a name and with a long source file, the header pasted (pdftotext, as a viewer's select-all and
+    copy) "Subject P-0042 Assessed Source clinic-room-2/… Pose model … 2026-03-02 09:00 UTC": the time of the
+    test read after the pose model; beside a long name, "Source Pose model … gt06.mp4". Each label now pastes
+    with its value, in the reading order and in the layout's."""
+    need_poppler()
+    store.add_subject("P-0042", name=name)
+    analysis.update(source=source, model="pose_landmarker_full")  # a video's, as a clinic's are
+    record = store.save_analysis(analysis, subject="P-0042", operator=operator, recorded_utc="2026-03-02T09:00:00Z")
+    pdf = write_pdf(ReportData.from_store(store, record.id), tmp_path / "report.pdf", paper="a4")
+    pairs = [("Subject", "P-0042"), ("Assessed", "2026-03-02 09:00 UTC"), ("Name", name), ("Operator", operator),
+             ("Source", source)]
+    for layout in (False, True):
+        text = " ".join(pdf_text(pdf, layout=layout).split())
+        for label, value in pairs:
+            assert value is None or f"{label} {value}" in text, (layout, label, text[:400])

@@ -17,7 +17,7 @@ from hiprom.rounding import shown
 from hiprom.store import MEASURES
 from hiprom.validation import Pair, pdf, summarize
 
-from report.pdftools import need_poppler, on_the_sheet, pdf_pages, size_of, structure
+from report.pdftools import need_poppler, on_the_sheet, pdf_pages, pdf_text, size_of, structure
 from .conftest import synthetic_pairs
 
 
@@ -35,12 +35,41 @@ def test_the_table_gives_each_limit_of_agreement_with_its_confidence_interval() 
     the interval only as a shading on the plot."""
     study = summarize(synthetic_pairs(n_subjects=10, seed=3))
     text = _text(pdf.render_html(study, "2026-06-01T10:00:00Z"))
-    assert "95% limits of agreement [95% CI of each]" in text
+    assert "LoA low [95% CI] LoA high [95% CI]" in html.unescape(text).replace("\xa0", " ")
+    assert "LoA low and high: the 95% limits of agreement" in text
     assert " %" not in text  # "95%" as the patient's report and the terminal write a percentage
     for figs in (*study["measures"].values(), study["pooled"]):
         low, high = figs["loa_low_ci_deg"], figs["loa_high_ci_deg"]
-        assert (f"{fmt(figs['loa_low_deg'])} [{fmt(low[0])}, {fmt(low[1])}] "
-                f"to {fmt(figs['loa_high_deg'])} [{fmt(high[0])}, {fmt(high[1])}]") in text
+        assert (f"{fmt(figs['loa_low_deg'])}° [{fmt(low[0])}, {fmt(low[1])}] "
+                f"{fmt(figs['loa_high_deg'])}° [{fmt(high[0])}, {fmt(high[1])}]") in text
+
+
+def test_each_figure_is_copied_with_its_measure_unit_and_interval(tmp_path: Path) -> None:
+    """Nine columns, each figure wrapped over its interval, pasted (pdftotext, as a viewer's select-all and
+    copy) as "−2.9 0.96 0.97 1.8 [−5.4, −0.3] [0.81, 0.99] [0.88, 0.99] [1.3, 3.1] to 5.8 [3.2, 8.3]": no figure
+    beside its interval, none after its measure's name. Each measure's row now reads whole, in the reading order
+    and in the layout's: "Left internal rotation 11 (11) 1.4° [0.0, 2.9] −2.9° [−5.4, −0.3] 5.8° [3.2, 8.3] ..."."""
+    from hiprom.validation.study import MEASURE_WORDS
+
+    need_poppler()
+    study = summarize(synthetic_pairs(n_subjects=11, seed=15))
+    target = pdf.write_pdf(study, tmp_path / "v.pdf", "2026-06-01T10:00:00Z", paper="a4")
+
+    def cells(figs: dict, *names: str) -> str:
+        def cell(name: str) -> str:
+            digits, unit, key = (2, "", name) if name.startswith("icc") else (1, "°", f"{name}_deg")
+            low, high = figs[key.replace("_deg", "") + "_ci" + ("_deg" if unit else "")]
+            return f"{fmt(figs[key], digits)}{unit} [{fmt(low, digits)}, {fmt(high, digits)}]"
+        return " ".join(cell(name) for name in names)
+
+    for layout in (False, True):
+        text = " ".join(pdf_text(target, layout=layout).split())
+        for key, figs in (*study["measures"].items(), ("pooled", study["pooled"])):
+            agreement = (f"{MEASURE_WORDS[key]} {figs['n']} ({figs['n_subjects']}) "
+                         f"{cells(figs, 'bias', 'loa_low', 'loa_high')} {fmt(figs['proportional_bias_slope'], 2)} (p ")
+            assert agreement in text, (layout, agreement)
+            reliability = f"{MEASURE_WORDS[key]} {cells(figs, 'icc_2_1', 'icc_3_1', 'sem', 'mdc95')}"
+            assert reliability in text, (layout, reliability)
 
 
 def test_the_sem_and_mdc95_are_given_with_their_confidence_intervals() -> None:
@@ -50,8 +79,8 @@ def test_the_sem_and_mdc95_are_given_with_their_confidence_intervals() -> None:
     assert "SEM [95% CI] MDC95 [95% CI]" in text
     for figs in (*study["measures"].values(), study["pooled"]):
         sem, mdc = figs["sem_ci_deg"], figs["mdc95_ci_deg"]
-        assert (f"{fmt(figs['sem_deg'])} [{fmt(sem[0])}, {fmt(sem[1])}] "
-                f"{fmt(figs['mdc95_deg'])} [{fmt(mdc[0])}, {fmt(mdc[1])}]") in text
+        assert (f"{fmt(figs['sem_deg'])}° [{fmt(sem[0])}, {fmt(sem[1])}] "
+                f"{fmt(figs['mdc95_deg'])}° [{fmt(mdc[0])}, {fmt(mdc[1])}]") in text
     f, meaning = study["pooled"], " ".join(pdf.meaning(study))
     assert (f"must exceed the MDC95 of {fmt(f['mdc95_deg'])}° (95% confidence: {fmt(f['mdc95_ci_deg'][0])} to "
             f"{fmt(f['mdc95_ci_deg'][1])}°)") in meaning

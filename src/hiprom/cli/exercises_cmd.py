@@ -242,6 +242,7 @@ def retest(session_id: str, before: str | None, db: str | None, as_json: bool) -
     from hiprom.assessment.retest import compared
     from hiprom.assessment.wording import side_measure
     from hiprom.report.exercises import clinic_mdc
+    from hiprom.report.rows import RETEST_COLUMNS, RETEST_NOTE
 
     with open_store(db) as store:
         baseline = store.retest_baseline(session_id, before)
@@ -257,8 +258,7 @@ def retest(session_id: str, before: str | None, db: str | None, as_json: bool) -
         out.print(f"Re-test: session #{table['after']} against #{table['before']}. {table['summary']}")
         return
     grid = make_table(f"Re-test: session #{table['after']} against #{table['before']} (degrees)",
-                      ["measure", ("before", "right"), ("after", "right"), ("change", "right"), ("±", "right"),
-                       ("needed", "right"), "verdict"])
+                      [(heading, align) for heading, align in RETEST_COLUMNS.items()])
     for row in table["rows"]:
         change = "—" if row["change_deg"] is None else shown(row["change_deg"], signed=True)
         style = {"improved": "green", "decreased": "red"}.get(row["verdict"] or "", "")
@@ -267,7 +267,7 @@ def retest(session_id: str, before: str | None, db: str | None, as_json: bool) -
                      Text(row["verdict"] or row["reason"] or "", style=style))
     out.print(grid)
     out.print(table["summary"])
-    out.print(Text(f"MDC: {table['mdc_source']}", style="dim"))
+    out.print(Text(f"{RETEST_NOTE} MDC: {table['mdc_source']}", style="dim"))
 
 
 @click.command()
@@ -290,8 +290,8 @@ def trend(subject: str, db: str | None, as_json: bool) -> None:
     from hiprom.assessment.wording import SIDE_WORDS
 
     names = {ex.id: ex.name for ex in load_catalogue().exercises}
-    table = make_table(f"Visits of {subject} (degrees)", [("#", "right"), "date", ("L IR", "right"), ("L ER", "right"),
-                                                ("R IR", "right"), ("R ER", "right"), "program", "reps done"])
+    table = make_table(f"Visits of {subject} (degrees)", [("#", "right"), "Date", ("L IR", "right"), ("L ER", "right"),
+                                                ("R IR", "right"), ("R ER", "right"), "Program", "Reps done"])
     for v in result["visits"]:
         f, since = v["figures"], v["since_first"] or {}
         cells = [_since_first(f[side][m], (since.get(side) or {}).get(m))

@@ -23,12 +23,8 @@ from hiprom.cli.options import db_option, paper_option
 from hiprom.cli.store_cmd import DAY, STDOUT, console, make_table, open_store, write_text
 from hiprom.errors import InputError
 from hiprom.overwrite import check_replaceable
-from hiprom.report.figures import fmt
 
 INSTRUMENT_CHOICES = ("goniometer", "inclinometer", "other")
-FIGURE_ROWS = (("bias", "bias"), ("loa_low", "LoA low"), ("loa_high", "LoA high"), ("icc_2_1", "ICC(2,1)"),
-               ("icc_3_1", "ICC(3,1)"), ("sem", "SEM"), ("mdc95", "MDC95"))
-"""The table's rows of figures: the key in the study (without ``_deg``) and the row's name."""
 
 
 @click.command()
@@ -100,6 +96,7 @@ def validate(pairs_csv: Path | None, retest: bool, subject: str | None, since: d
 def _print(study: dict[str, Any]) -> None:
     from hiprom.validation.stats import MIN_PAIRS
     from hiprom.validation.study import (
+        FIGURE_NAMES,
         MEASURE_WORDS,
         RECOMMENDED_SUBJECTS,
         counting_text,
@@ -118,10 +115,10 @@ def _print(study: dict[str, Any]) -> None:
     table = make_table(f"{what}: {people_and_pairs(study)} (degrees)",
                        ["", *(("\n".join(MEASURE_WORDS[key].split()), "right") for key in columns)])
     table.box, table.padding = box.SIMPLE_HEAD, (0, 0, 0, 1)  # a space between columns, one before each
-    table.add_row("pairs", *(str(f["n"]) for f in columns.values()))
-    table.add_row("people", *(Text("—", style="dim") if f.get("n_subjects") is None else str(f["n_subjects"])
+    table.add_row("Pairs", *(str(f["n"]) for f in columns.values()))
+    table.add_row("People", *(Text("—", style="dim") if f.get("n_subjects") is None else str(f["n_subjects"])
                               for f in columns.values()))
-    for name, words in FIGURE_ROWS:
+    for name, words in FIGURE_NAMES.items():
         cells = [_with_ci(f, name) for f in columns.values()]
         below = "\n95% CI" if any("\n" in cell.plain for cell in cells) else ""
         table.add_row(Text(words) + Text(below, style="dim"), *cells)
@@ -146,14 +143,11 @@ def _print(study: dict[str, Any]) -> None:
 
 
 def _with_ci(figs: dict[str, Any], name: str) -> Text:
-    """A figure with its 95 % confidence interval beneath (``2.2`` over ``0.6, 3.8``, dim), or a dim dash.
+    """A figure with its 95 % confidence interval beneath (``2.2`` over ``0.6, 3.8``, dim), or a dim dash
+    (:func:`~hiprom.validation.study.figure_texts`; ``name`` a key of its ``FIGURE_NAMES``)."""
+    from hiprom.validation.study import figure_texts
 
-    ``name`` is the figure's key without ``_deg`` (``"mdc95"``); an ICC has two decimals.
-    """
-    digits = 2 if name.startswith("icc") else 1
-    key, ci_key = (name, f"{name}_ci") if digits == 2 else (f"{name}_deg", f"{name}_ci_deg")
-    if figs[key] is None:
+    texts = figure_texts(figs, name)
+    if texts is None:
         return Text("—", style="dim")
-    low, high = figs.get(ci_key) or (None, None)
-    interval = "—" if low is None or high is None else f"{fmt(low, digits)}, {fmt(high, digits)}"
-    return Text(fmt(figs[key], digits)) + Text("\n" + interval, style="dim")
+    return Text(texts[0]) + Text("\n" + texts[1], style="dim")

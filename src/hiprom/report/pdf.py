@@ -39,6 +39,8 @@ from hiprom.report.figures import fmt, number, summary
 from hiprom.report.layouts import BARS_MM, LIMITS, MAX_PAGES, SHORTER, TIME_MM, layout_limits, mostly_empty
 from hiprom.report.paper import chosen_paper
 from hiprom.report.rows import (
+    RETEST_COLUMNS,
+    RETEST_NOTE,
     SIDE_MARKS,
     TRIAL_COLUMNS,
     UNCONFIRMED_NOTE,
@@ -188,7 +190,6 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "session": data.session,
         "age": data.age_years,
         "session_date": data.session_date.isoformat() if data.session_date else None,
-        "assessed": shown_time(data.assessed_utc),
         "quality_notes": notes[: limit["quality_notes"]],
         "notes_chars": limit["notes_chars"],
         "compact": compact,
@@ -239,10 +240,11 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "generated_utc": generated_utc or utc_stamp(),
         "sides": SIDES,
         "details": detail_rows(_details(data, a)),
-        "half_row_chars": HALF_ROW_CHARS,
         "document_id": document_id(data),
         "replayed_demo": a.get("model") == "synthetic",
         "retest": retest_context(data),
+        "retest_columns": RETEST_COLUMNS,
+        "retest_note": RETEST_NOTE,
         "exercises_done": exercises_done(data),
         "program": program_context(data),
     }
@@ -266,9 +268,11 @@ def document_id(data: ReportData) -> str:
 
 
 def _details(data: ReportData, a: dict[str, Any]) -> list[tuple[str, str]]:
-    """The header's label/value pairs that have a value (no empty Name or Operator rows), the recording last."""
+    """The header's label/value pairs that have a value (no empty Name or Operator rows): the subject and
+    when it was assessed first, the recording last."""
     subject, session = data.subject, data.session
-    rows: list[tuple[str, str]] = []
+    rows: list[tuple[str, str]] = [("Subject", subject.pseudonym if subject else "—"),
+                                   ("Assessed", shown_time(data.assessed_utc))]
     if subject and getattr(subject, "name", None):
         rows.append(("Name", subject.name))
     if subject and getattr(subject, "date_of_birth", None):
@@ -289,20 +293,23 @@ def _details(data: ReportData, a: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-HALF_ROW_CHARS = 34
-"""The most characters a header value prints on one line in its half of the row (10 pt, A4 or Letter): a
-longer one (a name with its titles, an e-mail address as operator) takes the whole row."""
+HALF_ROW_CHARS = 46
+"""The most characters a header label and its value print on one line in half the row (10 pt, A4 or Letter):
+a longer pair (a name with its titles, an e-mail address as operator) takes the whole row."""
 
 
 def detail_rows(pairs: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
     """The header's label/value ``pairs`` laid out as its rows, in their order: two short ones side by side,
-    a long one (more than :data:`HALF_ROW_CHARS`) alone on its row. Side by side, a value wrapped on three
+    a long one (label and value more than :data:`HALF_ROW_CHARS`) alone on its row. Side by side, a value wrapped on three
     lines beside a one-line one was read, and pasted as text, interleaved with it ("Dr. Bartholomew
     Konstantinos / Source / Papadopoulos-Richardson"), and a long name wrapped at its hyphen lost it
     ("FitzgeraldWorthington")."""
+    def short(pair: tuple[str, str]) -> bool:
+        return len(pair[0]) + 1 + len(pair[1]) <= HALF_ROW_CHARS
+
     rows: list[list[tuple[str, str]]] = []
     for pair in pairs:
-        if len(pair[1]) <= HALF_ROW_CHARS and rows and len(rows[-1]) == 1 and len(rows[-1][0][1]) <= HALF_ROW_CHARS:
+        if short(pair) and rows and len(rows[-1]) == 1 and short(rows[-1][0]):
             rows[-1].append(pair)
         else:
             rows.append([pair])

@@ -33,6 +33,17 @@ TRIAL_COLUMNS: dict[str, str] = {
 }
 """The trials table's headings, in order, each with its alignment (figures to the right)."""
 
+RETEST_COLUMNS: dict[str, str] = {
+    "Measure": "left", "Before": "right", "After": "right", "Change": "right", "±": "right", "Needed": "right",
+    "Verdict": "left",
+}
+"""The re-test table's headings, in order, each with its alignment (the PDF's and ``hiprom retest``'s)."""
+
+RETEST_NOTE = ("A change counts only when it is larger than the minimal detectable change and than 1.96 × the ± "
+               "of the two tests (\"Needed\").")
+"""What "Needed" is, under the re-test table (PDF and ``hiprom retest``)."""
+
+
 METHOD_WORDS = {"frontal": "frontal", "world": "3-D", "none": "—"}
 """How a trial was measured (``Trial.method``), as the report's method note names it: in the
 picture seen from the front, or with the pose model's depth estimate (3-D)."""

@@ -26,9 +26,11 @@ from hiprom.store.records import shown_time
 from hiprom.validation.charts import agreement_chart
 from hiprom.validation.stats import MIN_PAIRS
 from hiprom.validation.study import (
+    FIGURE_NAMES,
     MEASURE_WORDS,
     RECOMMENDED_SUBJECTS,
     counting_text,
+    figure_texts,
     labels,
     loa_ci_half_width,
     people_and_pairs,
@@ -129,6 +131,18 @@ def sample_size(study: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def figure_cell(figs: Mapping[str, Any], name: str) -> str:
+    """A figure of the PDF's tables with its unit and its 95 % confidence interval, on one line: "1.4° [0.0, 2.9]",
+    "0.96 [0.81, 0.99]" (an ICC), "—". One line, so that the table copied out as text (pdftotext, a viewer's
+    select-all) reads each figure with its interval after its measure's name, where a figure wrapped over its
+    interval pasted as "−2.9 0.96 0.97 1.8 [−5.4, −0.3] [0.81, 0.99] …"."""
+    texts = figure_texts(dict(figs), name)
+    if texts is None:
+        return "—"
+    unit = "" if name.startswith("icc") else "°"
+    return f"{texts[0]}{unit} [{texts[1]}]"
+
+
 def build_context(study: Mapping[str, Any], generated_utc: str | None = None) -> dict[str, Any]:
     """Everything the template shows."""
     names = labels(study)
@@ -140,7 +154,8 @@ def build_context(study: Mapping[str, Any], generated_utc: str | None = None) ->
         if f["bias_deg"] is not None:
             chart = _data_uri("image/svg+xml", agreement_chart(pairs, f, names))
         rows.append({"key": key, "label": MEASURE_WORDS[key], "f": f, "chart": chart,
-                     "alt": agreement_alt(MEASURE_WORDS[key], f, names)})
+                     "alt": agreement_alt(MEASURE_WORDS[key], f, names),
+                     "cells": {name: figure_cell(f, name) for name in FIGURE_NAMES}})
     retest = study["kind"] == "retest"
     return {
         "study": study,
@@ -150,6 +165,7 @@ def build_context(study: Mapping[str, Any], generated_utc: str | None = None) ->
         "subtitle": ("Two hiprom sessions of the same person on the same day" if retest else
                      "hiprom's reading of each hip against the clinic's own instrument, for the same visit"),
         "labels": names,
+        "figure_names": FIGURE_NAMES,
         "rows": rows,
         "meaning": meaning(study),
         "sample_size": sample_size(study),

@@ -36,6 +36,25 @@ MEASURE_WORDS = {
     "pooled": "All measures together",
 }
 
+FIGURE_NAMES = {"bias": "Bias", "loa_low": "LoA low", "loa_high": "LoA high", "icc_2_1": "ICC(2,1)",
+                "icc_3_1": "ICC(3,1)", "sem": "SEM", "mdc95": "MDC95"}
+"""The figures with a 95 % confidence interval, by their key without ``_deg``, as every table names them (the
+terminal's rows, the PDF's headings). LoA: the 95 % limits of agreement."""
+
+
+def figure_texts(figs: dict[str, Any], name: str) -> tuple[str, str] | None:
+    """Figure ``name`` (a key of :data:`FIGURE_NAMES`) of a measure's ``figs`` and its 95 % confidence interval,
+    as the tables print them: ``("1.4", "0.0, 2.9")``, an ICC to two decimals (``("0.96", "0.81, 0.99")``), the
+    interval ``"—"`` when it could not be computed; ``None`` when the figure could not (too few pairs)."""
+    digits = 2 if name.startswith("icc") else 1
+    key, ci_key = (name, f"{name}_ci") if digits == 2 else (f"{name}_deg", f"{name}_ci_deg")
+    if figs.get(key) is None:
+        return None
+    low, high = figs.get(ci_key) or (None, None)
+    interval = "—" if low is None or high is None else f"{fmt(low, digits)}, {fmt(high, digits)}"
+    return fmt(figs[key], digits), interval
+
+
 RECOMMENDED_SUBJECTS = 30
 """Subjects an agreement study should have at least (Koo & Li, J Chiropr Med 2016;15:155-163: >= 30 for an ICC)."""
 
