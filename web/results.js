@@ -28,7 +28,8 @@ function bandOf(which) {
 }
 
 /** A band verdict of the analysis (sides.*_band: below / within / above / inconclusive) in the page's words. */
-const BAND_WORDS = { below: ["low", "below normal"], within: ["in", "normal"], above: ["high", "above normal"],
+const BAND_WORDS = { below: ["low", "below the normal band"], within: ["in", "within the normal band"],
+  above: ["high", "above the normal band"],
   inconclusive: ["undecided", "cannot tell"] };
 
 /** Why a verdict cannot tell ("could be as low as 28.9°", assessment.wording.explain's ``cannot_tell``), under

@@ -117,7 +117,8 @@ def test_the_guided_test_runs_to_the_results_table_by_keyboard_and_saves(page, t
     for i, key in enumerate(("internal_rotation", "external_rotation", "total_arc")):  # the CSV's figure and verdict
         cell = rows.nth(i).locator("td").nth(SIDES.index("left")).inner_text()
         assert cell.startswith(f"{sides['left'][f'{key}_deg']:.1f}°"), cell
-        words = {"below": "below normal", "within": "normal", "above": "above normal", "inconclusive": "cannot tell"}
+        words = {"below": "below the normal band", "within": "within the normal band",  # the PDF's and CLI's words
+                 "above": "above the normal band", "inconclusive": "cannot tell"}
         assert words[sides["left"][f"{key}_band"]] in cell, (cell, sides["left"])
     # The demo's total arcs differ by about 9 deg, ± about 3.5: the test cannot tell which side of 10 deg.
     # "cannot tell" stands on exactly the rows the analysis calls inconclusive (on a busy runner frames are
@@ -206,7 +207,7 @@ def test_the_total_arc_band_word_is_the_analysiss_verdict_not_the_bare_figures(p
     row = page.locator("#results-table tbody tr").nth(2)
     cells = {side: row.locator("td").nth(SIDES.index(side)).inner_text() for side in SIDES}
     assert "cannot tell" in cells["left"] and "normal" not in cells["left"], cells
-    assert "below normal" in cells["right"], cells
+    assert "below the normal band" in cells["right"], cells
     # A figure below zero (a foot that could not turn past neutral) with the minus sign, as the PDF and the
     # CLI write it: the page's own degrees() wrote "-2.0°" beside its signed differences' "−4.1°".
     sides["right"].update({"internal_rotation_deg": -2.0, "internal_rotation_band": "below"})
