@@ -5,9 +5,14 @@ The real pipeline on synthetic ``.landmarks.npz`` recordings (no pose model: the
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from hiprom.batch import read_summary, run_batch
+import numpy as np
+
+from hiprom.assessment import result_json
+from hiprom.batch import OutputPaths, read_summary, run_batch
+from hiprom.batch.outputs import data_digest
 
 from .fakes import make_recordings
 
@@ -33,14 +38,6 @@ def test_every_row_says_when_and_with_which_libraries_its_figures_were_made(tmp_
     """A reviewer given summary.csv could not tell when a row's figures were made nor which numpy measured them,
     and a batch resumed after a library upgrade kept the rows done before it without a word: one summary held
     figures of two numpy (or MediaPipe) versions. Each row says both now, and the kept ones are said."""
-    import json
-
-    import numpy as np
-
-    from hiprom.assessment import result_json
-    from hiprom.batch import OutputPaths
-    from hiprom.batch.outputs import data_digest
-
     study, out = tmp_path / "study", tmp_path / "out"
     make_recordings(study, ["p01/test.landmarks.npz", "p02/test.landmarks.npz"])
     run_batch([study], out, workers=1, progress=False)
