@@ -18,6 +18,11 @@ FAKE_ANALYZER = f"{fakes.__name__}:analyze_by_name"
 REPO = Path(__file__).resolve().parents[2]
 
 
+def undated(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """``summary.csv`` rows without their ``created_utc``: what two runs on the same inputs have alike."""
+    return [{k: v for k, v in row.items() if k != "created_utc"} for row in rows]
+
+
 @pytest.fixture
 def recordings(tmp_path: Path) -> Path:
     """A folder of four synthetic recordings, two of them same-named in sub-folders."""

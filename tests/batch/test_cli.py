@@ -159,8 +159,11 @@ def test_semicolon_csvs_open_in_european_excel(recordings: Path, tmp_path: Path,
                                                                                           delimiter=";"))
         assert len(plain_rows) == len(eu_rows) > 1
         numbers = 0
+        dated = plain_rows[0].index("created_utc") if "created_utc" in plain_rows[0] else None
         for a, b in zip(plain_rows, eu_rows):
-            for x, y in zip(a, b, strict=True):
+            for column, (x, y) in enumerate(zip(a, b, strict=True)):
+                if column == dated:  # when each run analysed the input
+                    continue
                 if re.fullmatch(r"-?\d+\.\d+", x):  # a number: its decimal comma
                     assert y == x.replace(".", ","), (x, y)
                     numbers += 1

@@ -23,7 +23,7 @@ import pytest
 
 from hiprom.batch import read_summary, run_batch, runner
 
-from .conftest import FAKE_ANALYZER, REPO
+from .conftest import FAKE_ANALYZER, REPO, undated
 from .fakes import stand_in
 
 distributed = pytest.importorskip("distributed", reason="the Dask backend needs hiprom[cluster]")
@@ -147,7 +147,7 @@ def test_separate_processes_give_the_local_summary(inputs: Path, tmp_path: Path,
     remote = run_batch([inputs], tmp_path / "dask", scheduler=cluster.address, progress=False, analyzer=FAKE_ANALYZER)
     local_rows = read_summary(local.summary_path)
     assert len(local_rows) == 11 and [r["status"] for r in local_rows].count("failed") == 1
-    assert read_summary(remote.summary_path) == local_rows
+    assert undated(read_summary(remote.summary_path)) == undated(local_rows)
     for name in ("a.analysis.json", "slow0.analysis.json"):
         remote_analysis, local_analysis = (json.loads((tmp_path / where / name).read_text()) for where in ("dask", "local"))
         assert {**remote_analysis, "created_utc": None} == {**local_analysis, "created_utc": None}
@@ -170,7 +170,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(inputs: Path, tmp_path: Path, c
     assert busy.wait(timeout=10) == -signal.SIGKILL
     batch.join(timeout=240)
     assert not batch.is_alive()
-    assert read_summary(result["r"].summary_path) == read_summary(local.summary_path)
+    assert undated(read_summary(result["r"].summary_path)) == undated(read_summary(local.summary_path))
 
 
 def test_a_scheduler_gone_mid_batch_keeps_what_finished_and_says_so(inputs: Path, tmp_path: Path, cluster: Cluster,
@@ -545,3 +545,52 @@ def _longest_without_workers(log: str) -> float:
         elif registered > 0 and since is not None:
             longest, since = max(longest, at - since), None
     return longest
+
+
+def _other_library_version(folder: Path, name: str, version: str) -> dict[str, str]:
+    """The environment of a machine where ``name`` is installed at another ``version``, as far as its version
+    shows: a distribution's metadata of that version ahead of the real one on the path (the code is the same)."""
+    meta = folder / "other-versions" / f"{name}-{version}.dist-info"
+    meta.mkdir(parents=True)
+    (meta / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    return {"PYTHONPATH": str(meta.parent)}
+
+
+@pytest.mark.footage
+@pytest.mark.model
+def test_a_worker_with_another_mediapipe_is_set_aside_and_every_route_gives_the_same_files(
+        short_clips: Path, model_path: Path, tmp_path: Path, capfd) -> None:
+    """A cluster whose worker runs another MediaPipe (an older image, a machine upgraded by hand) took its share of
+    a study's videos, whose figures could differ from the others', and nothing said so: the summary's rows held
+    one MediaPipe's figures and another's. Set aside now, with one line; and whichever route analyses a video
+    (one or two local workers, one Dask worker), every output but the analysis's date is the same, to the bit."""
+    from importlib.metadata import version
+
+    model_dir = {"HIPROM_MODEL_DIR": str(model_path.parent)}
+    cluster = Cluster(tmp_path, envs=[model_dir, {**model_dir, **_other_library_version(tmp_path, "mediapipe",
+                                                                                           "0.10.0")}])
+    try:
+        with distributed.Client(cluster.address, timeout=30) as client:
+            other = cluster.address_of(client, 1)
+            with distributed.get_task_stream(client) as stream:
+                dask = run_batch([short_clips], tmp_path / "dask", scheduler=cluster.address, progress=False)
+    finally:
+        cluster.stop()
+    assert [r.status for r in dask.rows] == ["ok"] * N_CLIPS, [r.error for r in dask.rows]
+    assert not [t["key"] for t in stream.data if t["worker"] == other], stream.data
+    said = [line for line in capfd.readouterr().err.splitlines() if "set aside" in line]
+    assert said == [f"hiprom: Dask worker {other}: it runs mediapipe 0.10.0, the batch mediapipe "
+                    f"{version('mediapipe')}, which can change the figures; install the batch's versions of "
+                    "mediapipe, opencv, numpy on every worker; set aside for this batch, its inputs go to the other "
+                    "workers"], said
+    for workers in (1, 2):
+        local = run_batch([short_clips], tmp_path / f"local{workers}", workers=workers, progress=False)
+        assert undated(read_summary(local.summary_path)) == undated(read_summary(dask.summary_path))
+        for row in local.rows:
+            stem = row.file.removesuffix(".mp4")
+            for ending in (".landmarks.npz", ".series.csv"):
+                assert ((tmp_path / f"local{workers}" / (stem + ending)).read_bytes()
+                        == (tmp_path / "dask" / (stem + ending)).read_bytes()), (stem, ending)
+            local_json, dask_json = (json.loads((tmp_path / where / f"{stem}.analysis.json").read_text())
+                                     for where in (f"local{workers}", "dask"))
+            assert {**local_json, "created_utc": None} == {**dask_json, "created_utc": None}

@@ -1,8 +1,8 @@
 """Find the inputs of a batch and give each one collision-free output names.
 
 Output names mirror each input's path relative to the deepest folder that
-holds every input, so ``a/clip.mp4`` and ``b/clip.mp4`` never overwrite each
-other (``OUT/a/clip.*`` and ``OUT/b/clip.*``). Two inputs of one folder that
+holds every input and every folder named, so ``a/clip.mp4`` and ``b/clip.mp4``
+never overwrite each other (``OUT/a/clip.*`` and ``OUT/b/clip.*``). Two inputs of one folder that
 share a stem (``clip.mp4`` beside ``clip.mov`` or ``clip.landmarks.npz``) keep
 their whole file name as the stem instead (``OUT/clip.mp4.analysis.json``).
 """
@@ -198,6 +198,7 @@ def discover(
     exclude = Path(out_dir).resolve() if out_dir is not None else None
     found: dict[Path, Path] = {}  # ordered set of files, by real path (a link's target)
     seen: set[tuple[int, int]] = set()  # folders searched, by device and inode
+    named: list[Path] = []  # the folders named as inputs
 
     def take(f: Path) -> None:
         """Keep ``f`` unless its file is already taken under the same real path; a file's own name wins over a
@@ -216,6 +217,7 @@ def discover(
         if p.is_dir() and p == exclude:
             raise InputError(f"{item}: the output folder cannot also be an input folder; choose another -o")
         if p.is_dir():
+            named.append(p)
             key = _file_id(p)
             if key is not None and key not in seen:
                 seen.add(key)
@@ -227,7 +229,12 @@ def discover(
         what = f"matching {', '.join(patterns)}" if patterns else "videos or .landmarks.npz recordings"
         raise InputError(f"no {what} found in {', '.join(map(str, inputs))}; check the paths")
     paths = list(found.values())
-    root = Path(os.path.commonpath([str(p.parent) for p in paths]))
+    # Relative to the folders named, not to the files found in them: `hiprom batch study` names
+    # study/p01/v1/clip.mp4 "p01/v1/clip.mp4" while p01 is its only participant too (before: "clip.mp4",
+    # whose participant and visit the summary no longer said), and its names stay as the study grows.
+    # A folder named whose files were all reached by another route (a link to it in another input) is not one.
+    folders = [d for d in dict.fromkeys(named) if any(p.is_relative_to(d) for p in paths)]
+    root = Path(os.path.commonpath([str(p.parent) for p in paths] + [str(d) for d in folders]))
     rels = [p.relative_to(root).as_posix() for p in paths]
     copies = _copies(paths, rels)
     # Outputs get UTF-8 names, those the summary shows (a Latin-1 "caf\xe9" stays readable there).

@@ -21,6 +21,7 @@ not done.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -43,6 +44,21 @@ OUT_HINT = " (another -o folder)"
 """Ends a refusal of a batch's output: the output names are fixed, the folder is the user's to choose."""
 MARKER_FORMAT = "hiprom.batch-done/2"
 _MARKER_SUFFIX = ".done.json"
+
+
+@functools.cache
+def figures_software(tracks: bool = True) -> dict[str, str]:
+    """The versions of the libraries besides hiprom that can change a batch's figures, in this process.
+
+    numpy measures the angles; when the batch ``tracks`` videos, MediaPipe finds the pose and OpenCV
+    decodes the frames (the analysis's ``software``, ``docs/formats.md``). Two workers with other
+    versions of one of them can give one video other figures, so a batch uses one set.
+    """
+    import numpy as np
+
+    from hiprom.pose.track import tracking_software
+
+    return {**(tracking_software() if tracks else {}), "numpy": np.__version__}
 
 
 @dataclass(frozen=True)
@@ -71,6 +87,9 @@ class BatchOptions:
             crash or hang on purpose.
         hiprom_version: the version of the batch process; a Dask worker that
             runs another refuses the task (its numbers could differ).
+        software: the versions of the other libraries that make the figures in the
+            batch process (:func:`figures_software`); a Dask worker that runs others
+            refuses the task, as for ``hiprom_version``. Empty: not checked.
     """
 
     model: str | None = None
@@ -81,6 +100,7 @@ class BatchOptions:
     settings: tuple[tuple[str, Any], ...] = ()
     analyzer: str = "hiprom.pipeline:analyze_path"
     hiprom_version: str = __version__
+    software: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def create(cls, model: str | os.PathLike[str] | None = None, mirrored: bool | None = None,
@@ -96,6 +116,7 @@ class BatchOptions:
         if needs_model:
             settings["model"] = model_id(model) if model is not None and Path(model).is_file() else None
         settings["norms_sha256"] = hashlib.sha256(repr(norms or Norms()).encode()).hexdigest()[:16]
+        extra.setdefault("software", tuple(figures_software(needs_model).items()))
         return cls(
             model=None if model is None else str(model),
             model_spec=None if model_spec is None else str(model_spec),

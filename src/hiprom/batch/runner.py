@@ -9,7 +9,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from hiprom.batch.summary import STATUSES, SummaryRow, read_summary, write_summa
 from hiprom.errors import HipromError, InputError, ModelError, OutputPlaceError
 from hiprom.overwrite import check_replaceable
 from hiprom.pose.models import same_model
+from hiprom.source import file_kind
 from hiprom.tables import COMMAS, CsvStyle
 
 SUMMARY_NAME = "summary.csv"
@@ -57,6 +58,34 @@ def kept_note(kept: Iterable[SummaryRow]) -> str | None:
     return (f"{n} input{'s' if n != 1 else ''} kept as an earlier hiprom analysed {'them' if n != 1 else 'it'} "
             f"({by}; this is {__version__}): the figures are that version's (summary.csv column "
             "hiprom_version); to analyse every input with this one, run again with --redo")
+
+
+def kept_software_note(kept: Iterable[SummaryRow], software: Mapping[str, str]) -> str | None:
+    """The line that says an earlier run's figures are kept from other libraries than the batch's, else ``None``.
+
+    ``software`` is what this batch analyses with (:func:`~hiprom.batch.outputs.figures_software`): a resumed
+    batch keeps what this hiprom analysed with another MediaPipe, OpenCV or numpy too (an upgrade in between),
+    whose figures may differ. A recording's own tracking is not the batch's to redo: only its numpy counts.
+    Rows of another hiprom are :func:`kept_note`'s.
+    """
+    by: collections.Counter[str] = collections.Counter()
+    differing: dict[str, str] = {}
+    for row in kept:
+        if row.figures.get("hiprom_version") != __version__:
+            continue
+        had = dict(row.software)
+        other = {k: v for k, v in software.items() if had.get(k) != v
+                 and not (k != "numpy" and file_kind(row.file) == "recording")}
+        if other:
+            by["; ".join(f"{k} {had.get(k) or 'unknown'}" for k in other)] += 1
+            differing.update(other)
+    if not by:
+        return None
+    n = sum(by.values())
+    return (f"{n} input{'s' if n != 1 else ''} kept as an earlier run analysed {'them' if n != 1 else 'it'} with "
+            f"other libraries ({', '.join(f'{count} by {what}' for what, count in sorted(by.items()))}; this batch "
+            f"runs {'; '.join(f'{k} {v}' for k, v in differing.items())}): the figures are those versions' "
+            "(summary.csv column software); to analyse every input with this batch's, run again with --redo")
 
 
 @dataclass
@@ -281,9 +310,9 @@ def run_batch(
                 todo.append(job)
             else:
                 rows[job.rel] = row
-        note = kept_note(rows.values())
-        if note is not None:
-            Reporter().note(note)
+        for note in (kept_note(rows.values()), kept_software_note(rows.values(), dict(options.software))):
+            if note is not None:
+                Reporter().note(note)
         copies = [job for job in found if job.copy_of]
         if copies:  # an input analysed by an earlier run, now a copy: its outputs would be a second set of figures
             if earlier is None:

@@ -42,6 +42,9 @@ class SummaryRow:
         analysis: the analysis JSON, relative to OUT_DIR (empty when failed).
         trials: each trial of the analysis as :data:`~hiprom.report.figures.TRIAL_FIELDS`
             (rounded as in the report), for ``trials.csv``.
+        created_utc: when the analysis was made (its ``created_utc``, ISO 8601 UTC); empty when not analysed.
+        software: the analysis's ``software`` but hiprom (``hiprom_version`` says it), as ``(name, version)``
+            pairs: numpy, Python, and the MediaPipe and OpenCV that tracked the video.
     """
 
     file: str
@@ -50,6 +53,8 @@ class SummaryRow:
     figures: dict[str, Any] = field(default_factory=dict)
     analysis: str = ""
     trials: tuple[dict[str, Any], ...] = ()
+    created_utc: str = ""
+    software: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -69,7 +74,10 @@ class SummaryRow:
         """The row of a finished analysis result (``hiprom.analysis/1``)."""
         fig = summary(analysis)
         trials = tuple({k: t.get(k) for k in TRIAL_FIELDS} for t in fig["trials"])
-        return cls(file=file, status=status, figures=summary_row(analysis, fig), analysis=analysis_path, trials=trials)
+        software = tuple((str(k), str(v)) for k, v in (analysis.get("software") or {}).items()
+                         if k != "hiprom" and v is not None)
+        return cls(file=file, status=status, figures=summary_row(analysis, fig), analysis=analysis_path, trials=trials,
+                   created_utc=str(analysis.get("created_utc") or ""), software=software)
 
     @classmethod
     def failed(cls, file: str, error: str, path: Path | None = None) -> "SummaryRow":
@@ -99,10 +107,11 @@ class SummaryRow:
     def as_dict(self) -> dict[str, Any]:
         """The row as ``{column: value}`` in :data:`COLUMNS` order, JSON-ready."""
         return {"file": self.file, "status": self.status, "error": self.error,
-                **{k: self.figures.get(k) for k in SUMMARY_COLUMNS}, "analysis": self.analysis}
+                **{k: self.figures.get(k) for k in SUMMARY_COLUMNS}, "analysis": self.analysis,
+                "created_utc": self.created_utc, "software": "; ".join(f"{k} {v}" for k, v in self.software)}
 
 
-COLUMNS: tuple[str, ...] = ("file", "status", "error", *SUMMARY_COLUMNS, "analysis")
+COLUMNS: tuple[str, ...] = ("file", "status", "error", *SUMMARY_COLUMNS, "analysis", "created_utc", "software")
 """Column order of ``summary.csv``."""
 TRIAL_COLUMNS: tuple[str, ...] = ("file", "trial", *TRIAL_FIELDS)
 """Column order of ``trials.csv``: the clinic export's trials table with the input in place of the session."""

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from hiprom.batch.discover import Job
-from hiprom.batch.outputs import BatchOptions, input_fingerprint, write_outputs
+from hiprom.batch.outputs import BatchOptions, figures_software, input_fingerprint, write_outputs
 from hiprom.batch.summary import SummaryRow
 from hiprom.errors import ConfigError, HipromError, ModelError, OutputPlaceError
 from hiprom.recording import LandmarkRecording
@@ -139,7 +139,8 @@ def worker_fault(options: BatchOptions, exc: BaseException | None = None) -> Hip
 
     The one rule telling a worker's setup from an input's fault, for every input alike.
     Called before an analysis (``exc`` is ``None``): this process runs another hiprom
-    version than the batch (its numbers could differ). Called with what an analysis
+    version than the batch, or another MediaPipe, OpenCV or numpy (:func:`figures_software`;
+    its numbers could differ). Called with what an analysis
     raised: the pose model missing or unloadable here (a ``ModelError``). Such a fault
     fails every input alike, in milliseconds, so its inputs must not be charged with it;
     a corrupt video or nobody in view is the input's own failure (``None``).
@@ -155,6 +156,12 @@ def worker_fault(options: BatchOptions, exc: BaseException | None = None) -> Hip
     if options.hiprom_version != __version__:
         return ConfigError(f"it runs hiprom {__version__}, the batch hiprom {options.hiprom_version}; "
                            "install the same hiprom version on every worker")
+    here = figures_software("mediapipe" in dict(options.software))
+    other = [f"{name} {here.get(name)}, the batch {name} {version}" for name, version in options.software
+             if here.get(name) != version]
+    if other:
+        return ConfigError(f"it runs {'; '.join(other)}, which can change the figures; install the batch's "
+                           f"versions of {', '.join(name for name, _ in options.software)} on every worker")
     return None
 
 
