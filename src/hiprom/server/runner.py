@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 from hiprom.errors import InputError
 from hiprom.server.settings import ServerSettings
+from hiprom.server.devices import DeviceSessions
 from hiprom.server.signin import SignInCodes
 
 
@@ -78,6 +79,7 @@ def serve_in_thread(
     send_buffer_bytes: int | None = None,
     port: int = 0,
     sign_in: SignInCodes | None = None,
+    devices: DeviceSessions | None = None,
 ) -> Iterator[str]:
     """Run ``create_app(settings)`` under uvicorn on a free port (or ``port``) in a thread; yields its base URL.
 
@@ -86,11 +88,12 @@ def serve_in_thread(
     ``send_buffer_bytes`` shrinks the kernel's send buffer of every connection
     (a slow network in miniature, for the slow-client tests). ``port`` lets a
     test start a server again where a page is still connected (a restart). ``sign_in``: the server's
-    sign-in links (a test's own, to read what ``hiprom serve`` would print).
+    sign-in links (a test's own, to read what ``hiprom serve`` would print); ``devices``: its signed-in devices (kept in
+    a test's file, to start the server again with them).
     """
     from hiprom.server.app import create_app
 
-    app = create_app(settings, sign_in)
+    app = create_app(settings, sign_in, devices)
     sock = bind_socket(bind_host, port)
     if send_buffer_bytes:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer_bytes)  # accepted sockets inherit it
