@@ -54,12 +54,14 @@ def uvicorn_config(app, log_level: str = "info"):
     """The uvicorn settings hiprom uses (short graceful shutdown: the MJPEG stream never ends)."""
     import uvicorn
 
-    from hiprom.server.protocol import BoundedHttpProtocol
+    from hiprom.server.protocol import MAX_MESSAGE_BYTES, BoundedHttpProtocol, BoundedWebSocketProtocol
     from hiprom.server.security import redact_tokens_in
 
     config = uvicorn.Config(
         app,
         http=BoundedHttpProtocol,  # a deadline and a size for each request's headers
+        ws=BoundedWebSocketProtocol,  # a size for each WebSocket message, and a close that says so
+        ws_max_size=MAX_MESSAGE_BYTES,
         log_level=log_level,
         access_log=log_level == "debug",
         timeout_graceful_shutdown=2,
