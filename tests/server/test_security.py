@@ -71,7 +71,8 @@ def local_server():
 )
 def test_the_token_is_required_on_http_when_bound_beyond_loopback(token_server, how, status):
     headers = {"Host": "10.1.2.3:8000", **how.get("headers", {})}
-    with httpx.Client(base_url=token_server, headers=headers, cookies=how.get("cookies")) as c:
+    # A generous timeout: the first /openapi.json builds the schema, 1-3 s alone, beyond httpx's 5 s on a busy machine.
+    with httpx.Client(base_url=token_server, headers=headers, cookies=how.get("cookies"), timeout=60) as c:
         for path in ("/api/info", "/", "/static/main.js", "/openapi.json"):
             assert c.get(path, params=how.get("params")).status_code == status, path
         assert c.get("/health").status_code == 200  # liveness only, no health data

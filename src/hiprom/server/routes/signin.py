@@ -55,7 +55,9 @@ def _spend(request: Request, code: str) -> Response:
         return Response(LINK_REFUSED, status_code=403, media_type="text/html; charset=utf-8")
     secret = request.app.state.devices.sign_in(request.headers.get("user-agent", ""))
     response = Response(SIGNED_IN, media_type="text/html; charset=utf-8")
-    for cookie in [*cleared_cookies(request.scope), device_cookie(request.scope, secret)]:
+    new = device_cookie(request.scope, secret)
+    old = [c for c in cleared_cookies(request.scope) if c.split("=", 1)[0] != new.split("=", 1)[0]]
+    for cookie in [*old, new]:
         response.headers.append("set-cookie", cookie)
     return response
 
