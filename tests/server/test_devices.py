@@ -157,6 +157,16 @@ def test_a_device_unused_for_the_idle_time_is_signed_out_one_with_its_live_page_
     assert DeviceSessions(tmp_path / "devices", clock=clock).devices() == []  # nor after a restart
 
 
+def test_a_request_let_in_just_before_its_device_was_signed_out_is_ended_too():
+    """Between the guard's check and the request's start the device may be signed out: it is told at once."""
+    sessions = DeviceSessions()
+    device = sessions.seen(sessions.sign_in(IPAD))
+    assert sessions.sign_out(device.id)
+    told: list[bool] = []
+    sessions.opened(device.id, lambda: told.append(True))()
+    assert told == [True]
+
+
 @pytest.mark.parametrize(("agent", "words"), [
     (IPAD, "Safari on iPad"),
     (ANDROID, "Chrome on Android"),

@@ -104,7 +104,7 @@ class DeviceSessions:
         self._clock = clock
         self._lock = threading.Lock()
         self._by_key: dict[str, Device] = {}
-        self._open_sockets: dict[str, int] = {}
+        self._in_use: dict[str, int] = {}
         self._watchers: dict[str, set[Watcher]] = {}
         self._saved_s = 0.0
         self._load()
@@ -153,20 +153,24 @@ class DeviceSessions:
         return True
 
     def opened(self, device_id: str, watcher: Watcher) -> Callable[[], None]:
-        """A WebSocket of the device opened: it counts as in use while open, and ``watcher`` is called if the
-        device is signed out meanwhile. Returns the function to call when it closes."""
+        """A request of the device began (a WebSocket, the preview's stream, any answer): the device counts as in
+        use until it ends, and ``watcher`` is called if the device is signed out meanwhile, or was already (signed
+        out since the request was let in). Returns the function to call when the request ends."""
         with self._lock:
-            self._open_sockets[device_id] = self._open_sockets.get(device_id, 0) + 1
+            self._in_use[device_id] = self._in_use.get(device_id, 0) + 1
             self._watchers.setdefault(device_id, set()).add(watcher)
+            gone = not any(d.id == device_id for d in self._by_key.values())
+        if gone:
+            watcher()
 
         def closed() -> None:
             now = self._clock()
             with self._lock:
-                left = self._open_sockets.get(device_id, 1) - 1
+                left = self._in_use.get(device_id, 1) - 1
                 if left > 0:
-                    self._open_sockets[device_id] = left
+                    self._in_use[device_id] = left
                 else:
-                    self._open_sockets.pop(device_id, None)
+                    self._in_use.pop(device_id, None)
                 watchers = self._watchers.get(device_id)
                 if watchers is not None:
                     watchers.discard(watcher)
@@ -178,7 +182,7 @@ class DeviceSessions:
         return closed
 
     def _alive(self, device: Device, now: float) -> bool:
-        return self._open_sockets.get(device.id, 0) > 0 or now - device.last_seen_s < self.idle_s
+        return self._in_use.get(device.id, 0) > 0 or now - device.last_seen_s < self.idle_s
 
     def _load(self) -> None:
         """Read the kept list (a missing file is none; an unreadable one is logged: its devices sign in again)."""
