@@ -5,6 +5,8 @@ import { app } from "./state.js";
 import { setConn, setStatus } from "./status.js";
 
 const handlers = { message: () => {}, lost: () => {}, reconnect: () => {} };
+/** The close code of a WebSocket whose device was signed out while it was open (policy violation). */
+const SIGNED_OUT = 1008;
 
 /** What to do with each message, when the link drops, and how to start again after. */
 export function setHandlers({ message, lost, reconnect }) {
@@ -40,7 +42,9 @@ export function openSocket(url, onOpen) {
   const ws = new WebSocket(url);
   ws.binaryType = "arraybuffer";
   app.ws = ws;
+  let opened = false;
   ws.onopen = () => {
+    opened = true;
     app.retry = 0;
     setConn("up", app.mode === "server" ? "live" : "device camera");
     if (onOpen) onOpen(ws);
@@ -51,8 +55,14 @@ export function openSocket(url, onOpen) {
     try { msg = JSON.parse(ev.data); } catch (e) { return; }
     handlers.message(msg);
   };
-  ws.onclose = () => {
+  ws.onclose = (ev) => {
     if (app.ws !== ws) return;
+    if (ev.code === SIGNED_OUT) {
+      // This device was signed out (at the computer, or from another device): the server's page says what to do.
+      location.assign(httpUrl("/"));
+      return;
+    }
+    if (!opened) leaveIfSignedOut();
     app.ws = null;
     setConn("down", "disconnected");
     setStatus({ level: "error", code: "disconnected", text: "Connection to the hiprom server lost: reconnecting…" });
@@ -60,6 +70,14 @@ export function openSocket(url, onOpen) {
     const delay = Math.min(5000, 500 * 2 ** app.retry++);
     app.retryTimer = setTimeout(() => handlers.reconnect(), delay);
   };
+}
+
+/** Open the server's page (which says what to do) when this device is no longer signed in: a connection refused
+ * at its start says nothing the page can read. */
+function leaveIfSignedOut() {
+  fetch(httpUrl("api/info"), { credentials: "same-origin" })
+    .then((r) => { if (r.status === 401) location.assign(httpUrl("/")); })
+    .catch(() => {});
 }
 
 /** Send a JSON message when the link is open; dropped otherwise. */

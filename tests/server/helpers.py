@@ -36,6 +36,23 @@ def recv_until(ws, predicate: Callable[[dict], bool], timeout: float = 15.0) -> 
             return msg, seen
 
 
+def read_until_closed(ws, timeout: float = 60.0):
+    """Read until the server closes ``ws``; returns the close it sent (``websockets.frames.Close``). Fails when it
+    is still open after ``timeout`` seconds, however many messages it sends meanwhile."""
+    from websockets.exceptions import ConnectionClosed
+
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ws.recv(timeout=max(0.1, deadline - time.monotonic()))
+    except ConnectionClosed as closed:
+        assert closed.rcvd is not None, "the connection ended without a close from the server"
+        return closed.rcvd
+    except TimeoutError:
+        pass
+    raise AssertionError(f"the server did not close the WebSocket within {timeout} s")
+
+
 def _guide(seen: list[dict]) -> str:
     """The last guide state read, in short: phase, sub, and each step's trials."""
     states = [m["state"] for m in seen if m.get("state")]

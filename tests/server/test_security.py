@@ -65,13 +65,14 @@ def local_server():
         ({"headers": {"Authorization": f"Bearer {TOKEN}"}}, 200),
         ({"headers": {"X-Hiprom-Token": TOKEN}}, 200),
         ({"params": {"token": TOKEN}}, 401),
-        ({"cookies": {"hiprom_token": TOKEN}}, 200),
+        ({"cookies": {"hiprom_token": TOKEN}}, 401),  # a cookie holds a device's sign-in, never the token
     ],
-    ids=["none", "wrong", "bearer", "header", "query", "cookie"],
+    ids=["none", "wrong", "bearer", "header", "query", "token-cookie"],
 )
 def test_the_token_is_required_on_http_when_bound_beyond_loopback(token_server, how, status):
     headers = {"Host": "10.1.2.3:8000", **how.get("headers", {})}
-    with httpx.Client(base_url=token_server, headers=headers, cookies=how.get("cookies")) as c:
+    # A generous timeout: the first /openapi.json builds the schema, 1-3 s alone, beyond httpx's 5 s on a busy machine.
+    with httpx.Client(base_url=token_server, headers=headers, cookies=how.get("cookies"), timeout=60) as c:
         for path in ("/api/info", "/", "/static/main.js", "/openapi.json"):
             assert c.get(path, params=how.get("params")).status_code == status, path
         assert c.get("/health").status_code == 200  # liveness only, no health data
@@ -115,9 +116,10 @@ def test_a_sign_in_link_gives_a_strict_cookie_once_and_then_says_what_to_do(toke
         assert "This device is signed in" in r.text and TOKEN not in r.text
         cookie = r.headers["set-cookie"]
         port = httpx.URL(token_server).port
-        assert f"hiprom_token_{port}={TOKEN}" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        assert f"hiprom_device_{port}=" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        assert TOKEN not in cookie  # the device's own sign-in: signing it out leaves every other one alone
         assert device.get(token_server + "/").status_code == 200
-        assert device.get(token_server + "/static/main.js").status_code == 200  # the cookie carries the token now
+        assert device.get(token_server + "/static/main.js").status_code == 200  # the cookie carries its sign-in now
     for dead in (link, token_server + "/signin/not-a-code", token_server + "/signin/" + "x" * 500, token_server + "/signin/",
                  token_server + "/signin/a/b"):
         with httpx.Client(headers=NAVIGATE) as other_device:
@@ -205,7 +207,12 @@ def test_the_token_is_required_on_websockets(live_server, short_recording):
         assert info.value.response.status_code == 403
         with pytest.raises(InvalidStatus):  # not taken from the address
             connect(ws_url(url, f"/ws/live?token={TOKEN}"), open_timeout=5)
-        with connect(ws_url(url, "/ws/live"), additional_headers={"Cookie": f"hiprom_token={TOKEN}"}, open_timeout=5) as ws:
+        with pytest.raises(InvalidStatus):  # a cookie holding the token is not read
+            connect(ws_url(url, "/ws/live"), additional_headers={"Cookie": f"hiprom_token={TOKEN}"}, open_timeout=5)
+        with httpx.Client(headers=NAVIGATE) as device:
+            assert device.get(sign_in_link(url)).status_code == 200
+            cookie = "; ".join(f"{k}={v}" for k, v in device.cookies.items())
+        with connect(ws_url(url, "/ws/live"), additional_headers={"Cookie": cookie}, open_timeout=5) as ws:
             assert recv_json(ws)["type"] in ("frame", "status")
         with connect(ws_url(url, "/ws/live"), additional_headers={"Authorization": f"Bearer {TOKEN}"}, open_timeout=5) as ws:
             assert recv_json(ws)["type"] in ("frame", "status")
@@ -262,7 +269,8 @@ def test_the_token_and_the_sign_in_codes_never_reach_the_servers_log(tmp_path):
             assert c.get(f"/api/info?tok%65n={token}").status_code == 200  # by cookie; the key spelled in escapes
         refused = httpx.get(url + "/api/info", params={"token": token}, timeout=30)
         assert refused.status_code == 401  # not taken from the address, but logged with it
-        with connect(ws_url(url, "/ws/live"), additional_headers={"Cookie": f"hiprom_token={token}"},
+        cookie = "; ".join(f"{k}={v}" for k, v in c.cookies.items())
+        with connect(ws_url(url, "/ws/live"), additional_headers={"Cookie": cookie},
                      open_timeout=30) as ws:  # what the page does
             assert recv_json(ws, timeout=30)["type"] in ("frame", "status")
         for headers in ({"Authorization": f"Bearer {token}"}, {"X-Hiprom-Token": token}):  # logged at debug level
@@ -285,4 +293,5 @@ def test_the_token_and_the_sign_in_codes_never_reach_the_servers_log(tmp_path):
     assert "/api/info?token=[redacted]" in log
     assert "tok%65n=[redacted]" in log and "authorization: [redacted]" in log.lower()
     assert token not in out + err  # nor on the lines hiprom prints: a token given is one the user knows
+    assert cookie.split("=", 1)[1] not in out + err  # nor a device's sign-in (its cookie, logged at debug level)
     assert "seen by every user of this machine (in the process list); set HIPROM_SERVE_TOKEN instead" in err

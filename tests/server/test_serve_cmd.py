@@ -8,6 +8,7 @@ import pty
 import re
 import select
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -214,7 +215,7 @@ def test_a_service_log_holds_no_working_sign_in_link_the_owner_only_file_does(tm
         first = link_file.read_text().strip()
         assert re.fullmatch(rf"http://\S+:{port}/signin/[\w-]{{22}}", first), first
         signed_in = _open_link(first, port)
-        assert signed_in.status_code == 200 and f"hiprom_token_{port}=" in signed_in.headers["set-cookie"]
+        assert signed_in.status_code == 200 and f"hiprom_device_{port}=" in signed_in.headers["set-cookie"]
         spent = _open_link(first, port)
         assert spent.status_code == 403 and spent.headers["cache-control"] == "no-store"  # not kept by the browser
         second = _wait_for(lambda: link_file.read_text().strip() not in ("", first) and link_file.read_text().strip(),
@@ -235,6 +236,36 @@ def test_a_service_log_holds_no_working_sign_in_link_the_owner_only_file_does(tm
     assert "hiprom: server stopped" in log and "Traceback" not in log
     assert re.findall(r"/signin/(?!\[redacted\])\S+", log) == [], log  # no code, used or not
     assert not kept.exists() and not link_file.exists()
+
+
+def test_a_tablet_signed_in_to_hiprom_serve_stays_signed_in_when_it_restarts(tmp_path):
+    """The clinic's laptop restarts 'hiprom serve' (a new token each start): its tablets stay signed in, from the
+    owner-only file of signed-in devices it keeps beside the token file, which survives the stop."""
+    data = tmp_path / "data"
+    env = {**os.environ, "HIPROM_DATA_DIR": str(data)}
+    env.pop("HIPROM_SERVE_TOKEN", None)
+    with socket.socket() as probe:  # a fixed port: a device's cookie is the server's port's
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    log_path = tmp_path / "serve.log"
+    cookie = ""
+    for start in (1, 2):
+        with open(log_path, "w") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "hiprom.cli.main", "serve", "--host", "0.0.0.0", "--port", port,
+                 "--source", "demo"], stdout=log, stderr=subprocess.STDOUT, text=True, env=env)
+        try:
+            _wait_for(lambda: "press Ctrl+C" in log_path.read_text(), f"the server, start {start}")
+            if start == 1:
+                signed_in = _open_link((data / f"serve-{port}.signin").read_text().strip(), port)
+                cookie = f"hiprom_device_{port}=" + signed_in.cookies[f"hiprom_device_{port}"]
+            answer = httpx.get(f"http://127.0.0.1:{port}/api/info", headers={"Cookie": cookie}, timeout=30)
+            assert answer.status_code == 200, (start, answer.text)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+        kept = data / f"serve-{port}.devices"
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o600 and cookie.split("=", 1)[1] not in kept.read_text()
 
 
 def test_on_a_terminal_the_sign_in_link_is_shown_as_before(tmp_path):

@@ -94,7 +94,7 @@ def test_devices_sign_in_with_one_use_links_and_no_history_holds_the_token(playw
             if not chat:  # Sign out: this device's cookie is cleared, and the page then says to sign in again
                 device.click("#btn-sign-out")
                 device.locator("h1", has_text="This device is not signed in to hiprom").wait_for(timeout=30_000)
-                assert not [c for c in device.context.cookies() if c["name"].startswith("hiprom_token")]
+                assert not [c for c in device.context.cookies() if c["name"].startswith("hiprom_")]
                 assert device.goto(url + "/").status == 401
             device.context.close()
 
@@ -126,5 +126,5 @@ def test_a_browser_that_gets_the_confirm_page_signs_in_with_its_button(launch, t
             page.click("button")
         assert posted.value.status == 200, posted.value.request.headers.get("origin")
         page.wait_for_url(url + "/", timeout=30_000)
-        assert [c["name"] for c in page.context.cookies()] == [f"hiprom_token_{urlsplit(url).port}"]
+        assert [c["name"] for c in page.context.cookies()] == [f"hiprom_device_{urlsplit(url).port}"]
         page.context.close()

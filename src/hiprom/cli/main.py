@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "analyze": "hiprom.cli.analyze_cmd:analyze",
     "serve": "hiprom.cli.serve_cmd:serve",
     "signin-link": "hiprom.cli.signin_link_cmd:signin_link",
+    "devices": "hiprom.cli.devices_cmd:devices",
     "batch": "hiprom.cli.batch_cmd:batch",
     "report": "hiprom.cli.report_cmd:report",
     "subjects": "hiprom.cli.subjects_cmd:subjects",

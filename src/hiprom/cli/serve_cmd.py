@@ -42,6 +42,12 @@ def link_file(port: int) -> Path:
     return token_file(port).with_suffix(".signin")
 
 
+def devices_file(port: int) -> Path:
+    """Where the server on ``port`` keeps its signed-in devices, so that they stay signed in when it restarts:
+    beside the token file (owner-only; it holds no secret that signs a device in, only their digests)."""
+    return token_file(port).with_suffix(".devices")
+
+
 def keep_secret(path: Path, text: str) -> Path:
     """Write ``text`` to ``path`` in one step (a reader sees the old or the new whole), readable by its owner
     only (0600, in a 0700 folder if new); returns it.
@@ -201,6 +207,7 @@ def serve(
     from hiprom.malloc import limit_malloc_arenas
     from hiprom.source import SourceSpec
     from hiprom.server.runner import bind_socket, make_server
+    from hiprom.server.devices import DeviceSessions
     from hiprom.server.settings import ServerSettings, page_address
     from hiprom.server.signin import SignInCodes
 
@@ -233,7 +240,9 @@ def serve(
     links: LinkKeeper | None = None
     sign_in = SignInCodes(announce=lambda path: click.echo(sign_in_line(url, path)) if links is None
                           else links.keep(path)) if token else None
-    app = create_app(settings, sign_in)
+    # Port 0 is another port at every start, whose cookies no device holds: its devices are kept in memory only.
+    devices = DeviceSessions(devices_file(port) if port else None) if token else None
+    app = create_app(settings, sign_in, devices)
     sock = bind_socket(host, port)
     bound_port = sock.getsockname()[1]
     url = page_address(host, bound_port)

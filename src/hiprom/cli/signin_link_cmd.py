@@ -1,4 +1,5 @@
-"""``hiprom signin-link``: a new one-use sign-in link of the ``hiprom serve`` running on this machine."""
+"""``hiprom signin-link``: a new one-use sign-in link of the ``hiprom serve`` running on this machine; the way the
+CLI asks that server (``hiprom devices`` too)."""
 
 from __future__ import annotations
 
@@ -34,34 +35,47 @@ def server_token(port: int) -> str:
                          "running 'hiprom serve'") from None
 
 
-def new_link(host: str, port: int, token: str) -> str:
-    """Ask the server at ``host``:``port`` for a new sign-in link (``POST /api/signin-links``); returns its address.
+def ask_server(host: str, port: int, method: str, path: str, *expected: int):
+    """Send ``method path`` to the ``hiprom serve`` at ``host``:``port`` with its token (:func:`server_token`);
+    returns the ``httpx.Response`` when its status is one of ``expected``.
 
     Raises:
         InputError: nothing answers there, or it refuses (another token, a server that needs no sign-in).
+        OutputError: it answers something else.
     """
     import httpx
 
+    token = server_token(port)
     where = f"{host}:{port}" if ":" not in host else f"[{host}]:{port}"
     try:
-        r = httpx.post(f"http://{where}/api/signin-links", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        r = httpx.request(method, f"http://{where}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=30)
     except httpx.HTTPError:
         raise InputError(f"nothing answers on {where}: is 'hiprom serve' running there? Give its --port") from None
-    if r.status_code == 201:
-        return r.json()["url"]
+    if r.status_code in expected:
+        return r
     if r.status_code == 409:
         raise InputError(f"the server on {where} needs no sign-in: open it on this machine as it is")
     if r.status_code == 401:
         raise InputError(f"the server on {where} refused the token: set {TOKEN_ENV} to the token you gave it, "
                          "or check --port")
-    raise OutputError(f"the server on {where} answered {r.status_code} instead of a sign-in link")
+    raise OutputError(f"the server on {where} answered {r.status_code} to {method} {path}")
+
+
+def local_host(host: str) -> str:
+    """The address to reach a server listening on ``host`` from this machine (every address: loopback)."""
+    return "127.0.0.1" if host in ("0.0.0.0", "") else "::1" if host == "::" else host
+
+
+def server_options(command):
+    """The options naming the running server: ``--port`` and ``--host``."""
+    command = click.option("--host", default="127.0.0.1", show_default=True,
+                           help="Address to reach it by, when it listens on one address only (not 0.0.0.0).")(command)
+    return click.option("--port", envvar="HIPROM_SERVE_PORT", default=8000, show_default=True,
+                        type=click.IntRange(1, 65535), help="Port of the running 'hiprom serve'.")(command)
 
 
 @click.command("signin-link")
-@click.option("--port", envvar="HIPROM_SERVE_PORT", default=8000, show_default=True, type=click.IntRange(1, 65535),
-              help="Port of the running 'hiprom serve'.")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to reach it by, when it listens on one address only (not 0.0.0.0).")
+@server_options
 def signin_link(port: int, host: str) -> None:
     """Print a new one-use sign-in link of the 'hiprom serve' running on this machine.
 
@@ -70,5 +84,4 @@ def signin_link(port: int, host: str) -> None:
     5 minutes. Run it as the user running the server: it reads the token
     from the file only that user can read (or HIPROM_SERVE_TOKEN).
     """
-    host = "127.0.0.1" if host in ("0.0.0.0", "") else "::1" if host == "::" else host
-    click.echo(new_link(host, port, server_token(port)))
+    click.echo(ask_server(local_host(host), port, "POST", "/api/signin-links", 201).json()["url"])

@@ -31,8 +31,10 @@ from hiprom.server.errors import (
 from hiprom.server.files import PageFiles
 from hiprom.server.head import HeadAsGet
 from hiprom.server.limits import BodyLimit, ContainErrors
+from hiprom.server.devices import DeviceSessions
 from hiprom.server.parked import ParkedCameras
 from hiprom.server.routes import camera, guide, health, live, pages, results, signin
+from hiprom.server.routes import devices as device_routes
 from hiprom.server.security import AccessGuard
 from hiprom.server.settings import ServerSettings
 from hiprom.server.signin import SignInCodes
@@ -41,11 +43,14 @@ from hiprom.server.webdir import find_web_dir
 log = logging.getLogger("hiprom.server")
 
 
-def create_app(settings: ServerSettings | None = None, sign_in: SignInCodes | None = None) -> FastAPI:
+def create_app(settings: ServerSettings | None = None, sign_in: SignInCodes | None = None,
+               devices: DeviceSessions | None = None) -> FastAPI:
     """Build the app for ``settings`` (defaults: camera 0 on 127.0.0.1).
 
     ``sign_in`` holds the one-use sign-in links of a server with a token (``hiprom serve`` passes one that
     prints a fresh link when the last one printed is used); a quiet one is made when it is not given.
+    ``devices`` holds its signed-in devices (``hiprom serve`` passes one kept in a file, so that they stay
+    signed in across a restart); one kept in memory is made when it is not given.
 
     Raises ``ConfigError`` when the settings would expose health data (a
     non-loopback host without a token) or the page cannot be found.
@@ -82,6 +87,7 @@ def create_app(settings: ServerSettings | None = None, sign_in: SignInCodes | No
     )
     app.state.settings = settings
     app.state.sign_in = None if settings.token is None else (sign_in or SignInCodes())
+    app.state.devices = devices if devices is not None else DeviceSessions()
     app.state.live = settings.live_config()  # a clinic's bad norms file fails here, before serving
     app.state.results = ResultRegistry()
     app.state.camera_clients = 0
@@ -92,12 +98,14 @@ def create_app(settings: ServerSettings | None = None, sign_in: SignInCodes | No
     app.add_middleware(HeadAsGet)
     app.add_middleware(ContainErrors)
     app.add_middleware(BodyLimit, limit_bytes=int(settings.max_body_mb * 1024 * 1024))
-    app.add_middleware(AccessGuard, token=settings.token, loopback_only=not settings.needs_token)
+    app.add_middleware(AccessGuard, token=settings.token, loopback_only=not settings.needs_token,
+                       devices=app.state.devices)
     app.add_exception_handler(RequestValidationError, one_line_validation_error)
     app.add_exception_handler(405, method_not_allowed)
     app.add_exception_handler(StarletteHTTPException, plain_http_error)
     app.include_router(health.router)
     app.include_router(signin.router)
+    app.include_router(device_routes.router)
     for module in (live, camera, guide, results):
         app.include_router(module.router, responses=responses(*GUARDED))
     app.include_router(guide.exercise_router, responses=responses(*GUARDED))

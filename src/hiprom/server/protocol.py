@@ -1,4 +1,4 @@
-"""uvicorn's HTTP protocol with the limits it lacks: deadlines for a request's head and body, and a size.
+"""uvicorn's protocols with the limits they lack: deadlines for a request's head and body, sizes.
 
 uvicorn waits for a request's headers for ever and keeps every byte of them:
 a client that sends a header line every few seconds (slowloris), or connects
@@ -23,6 +23,10 @@ Only the time the server waits *for the client* counts: while uvicorn has
 paused reading (the app has not taken the bytes already read, an earlier
 pipelined request is still being answered) or a ``100-continue`` has not been
 sent, the body is held back by the server and its clock stops.
+
+A WebSocket message is at most :data:`MAX_MESSAGE_BYTES` (uvicorn's default, 16 MB, is far above a camera
+picture); a larger one closes the connection with 1009 and :data:`MESSAGE_TOO_BIG`
+(:class:`BoundedWebSocketProtocol`).
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ import asyncio
 import json
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.frames import CloseCode
+from websockets.server import ServerProtocol
 
 LINGER_S = 2.0
 """Seconds the rest of a refused request is read and dropped, so that the client reads the answer."""
@@ -203,3 +210,29 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             self.loop.call_later(LINGER_S, self.transport.close)
         else:
             self.transport.close()
+
+
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+"""Bytes of one WebSocket message: a camera picture (the page sends 480 px ones, about 50 KB; a 4K JPEG is under
+4 MB) or a command (under 1 KB). uvicorn's default of 16 MB let four camera pages hold 64 MB of one message each."""
+MESSAGE_TOO_BIG = (f"A message over {MAX_MESSAGE_BYTES // 1048576} MB was refused: send one camera picture at a time, "
+                   "at a lower resolution or JPEG quality.")
+"""The close reason (code 1009) of a message over :data:`MAX_MESSAGE_BYTES` (a close reason is 123 bytes at most)."""
+
+
+class _BoundedConnection(ServerProtocol):
+    """websockets' server connection, whose close for a message too big says what to do (its own reason was
+    ``frame with N bytes exceeds limit of M bytes``)."""
+
+    def fail(self, code: CloseCode | int, reason: str = "") -> None:
+        super().fail(code, MESSAGE_TOO_BIG if code == CloseCode.MESSAGE_TOO_BIG else reason)
+
+
+class BoundedWebSocketProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's WebSocket protocol with messages of at most :data:`MAX_MESSAGE_BYTES` (a larger one is refused
+    as its first frame's header arrives, before its bytes are kept) and a close that says why."""
+
+    def __init__(self, config, *args, **kwargs) -> None:
+        super().__init__(config, *args, **kwargs)
+        self.conn = _BoundedConnection(extensions=self.conn.available_extensions, max_size=MAX_MESSAGE_BYTES,
+                                       logger=self.conn.logger)

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 from hiprom.errors import InputError
 from hiprom.server.settings import ServerSettings
+from hiprom.server.devices import DeviceSessions
 from hiprom.server.signin import SignInCodes
 
 
@@ -53,12 +54,14 @@ def uvicorn_config(app, log_level: str = "info"):
     """The uvicorn settings hiprom uses (short graceful shutdown: the MJPEG stream never ends)."""
     import uvicorn
 
-    from hiprom.server.protocol import BoundedHttpProtocol
+    from hiprom.server.protocol import MAX_MESSAGE_BYTES, BoundedHttpProtocol, BoundedWebSocketProtocol
     from hiprom.server.security import redact_tokens_in
 
     config = uvicorn.Config(
         app,
         http=BoundedHttpProtocol,  # a deadline and a size for each request's headers
+        ws=BoundedWebSocketProtocol,  # a size for each WebSocket message, and a close that says so
+        ws_max_size=MAX_MESSAGE_BYTES,
         log_level=log_level,
         access_log=log_level == "debug",
         timeout_graceful_shutdown=2,
@@ -78,6 +81,7 @@ def serve_in_thread(
     send_buffer_bytes: int | None = None,
     port: int = 0,
     sign_in: SignInCodes | None = None,
+    devices: DeviceSessions | None = None,
 ) -> Iterator[str]:
     """Run ``create_app(settings)`` under uvicorn on a free port (or ``port``) in a thread; yields its base URL.
 
@@ -86,11 +90,12 @@ def serve_in_thread(
     ``send_buffer_bytes`` shrinks the kernel's send buffer of every connection
     (a slow network in miniature, for the slow-client tests). ``port`` lets a
     test start a server again where a page is still connected (a restart). ``sign_in``: the server's
-    sign-in links (a test's own, to read what ``hiprom serve`` would print).
+    sign-in links (a test's own, to read what ``hiprom serve`` would print); ``devices``: its signed-in devices (kept in
+    a test's file, to start the server again with them).
     """
     from hiprom.server.app import create_app
 
-    app = create_app(settings, sign_in)
+    app = create_app(settings, sign_in, devices)
     sock = bind_socket(bind_host, port)
     if send_buffer_bytes:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer_bytes)  # accepted sockets inherit it

@@ -15,17 +15,20 @@
   navigates to: no API call, no form post (a ``text/plain`` form can post a CSV
   of reference readings or start the guide), no ``<img>`` or ``<script>``
   load of a report.
-- **Token** (required when bound to a non-loopback address): given as
-  ``Authorization: Bearer T`` or ``X-Hiprom-Token: T`` (scripts), or a
-  cookie: ``hiprom_token_PORT`` (PORT the server's, :func:`cookie_name`),
-  which a browser receives by opening a one-use sign-in link
-  (:mod:`hiprom.server.signin`) so that its page, preview and WebSockets
-  carry it, or ``hiprom_token``. Never in the query string: an address is
-  kept in the browser's history. Browsers send a host's cookies to every
-  port of it: under one name, opening a second server of the same machine
-  replaced the first one's token, whose page then got 401s. ``/health`` and
-  the sign-in links stay open; a page opened without the token gets a page
-  saying how to sign in.
+- **Token or device** (required when bound to a non-loopback address): a
+  script sends the token as ``Authorization: Bearer T`` or
+  ``X-Hiprom-Token: T``; a browser carries the cookie ``hiprom_device_PORT``
+  (PORT the server's, :func:`cookie_name`), the secret of its own device
+  session (:mod:`hiprom.server.devices`, never the token), which it receives
+  by opening a one-use sign-in link (:mod:`hiprom.server.signin`) so that its
+  page, preview and WebSockets carry it. Never in the query string: an
+  address is kept in the browser's history. Browsers send a host's cookies to
+  every port of it: under one name, opening a second server of the same
+  machine replaced the first one's cookie, whose page then got 401s.
+  ``/health`` and the sign-in links stay open; a page opened without a
+  sign-in gets a page saying how to sign in, one whose device was signed out
+  a page saying so. A device signed out while its WebSocket or preview is
+  open has them ended at once (close code 1008 and :data:`SIGNED_OUT`).
 
 Every HTTP answer carries ``nosniff``, ``X-Frame-Options: DENY``,
 ``Referrer-Policy: no-referrer`` (unless it sets its own: the sign-in button's page) and the page's
@@ -40,6 +43,7 @@ headers logged at debug level.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -47,10 +51,16 @@ import re
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs, unquote_plus, urlsplit
 
+from hiprom.server.devices import IDLE_S, Device, DeviceSessions
 from hiprom.server.settings import is_loopback
-from hiprom.server.signin import NOT_SIGNED_IN, SIGNIN_PREFIX
+from hiprom.server.signin import NOT_SIGNED_IN, SIGNED_OUT_PAGE, SIGNIN_PREFIX
 
-COOKIE = "hiprom_token"
+COOKIE = "hiprom_device"
+OLD_COOKIES = ("hiprom_token",)
+"""Names of the cookies that held the access token itself (before device sessions): cleared at sign-in and
+sign-out, never read."""
+DEVICE_SCOPE_KEY = "hiprom.device"
+"""Where the guard leaves the :class:`~hiprom.server.devices.Device` of a request from a signed-in browser."""
 PUBLIC_PATHS = frozenset({"/health"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -115,40 +125,50 @@ def from_another_site(headers: dict[str, str], method: str) -> bool:
     return not (followed and headers.get("sec-fetch-dest", "").strip().lower() not in ("object", "embed"))
 
 
-def cookie_name(scope) -> str:
-    """The name of the token's cookie on this server: ``hiprom_token_PORT``, one per port of a host."""
+def _port_name(scope, name: str) -> str:
     server = scope.get("server") or (None, None)
-    return f"{COOKIE}_{server[1]}" if server[1] else COOKIE
+    return f"{name}_{server[1]}" if server[1] else name
 
 
-def token_cookie(scope, token: str) -> str:
-    """The ``Set-Cookie`` value that signs a browser in to this server: HttpOnly, SameSite=Strict, whole site."""
-    return f"{cookie_name(scope)}={token}; HttpOnly; SameSite=Strict; Path=/"
+def cookie_name(scope) -> str:
+    """The name of the device cookie on this server: ``hiprom_device_PORT``, one per port of a host."""
+    return _port_name(scope, COOKIE)
+
+
+def device_cookie(scope, secret: str) -> str:
+    """The ``Set-Cookie`` value that signs a browser in to this server (``secret``: its device session's, never
+    the token): HttpOnly, SameSite=Strict, whole site."""
+    return f"{cookie_name(scope)}={secret}; HttpOnly; SameSite=Strict; Path=/"
 
 
 def cleared_cookies(scope) -> list[str]:
-    """The ``Set-Cookie`` values that sign a browser out of this server: its token's cookies (this port's and
-    ``hiprom_token``) expired at once, with the attributes :func:`token_cookie` set them with."""
-    return [f"{name}=; Max-Age=0; HttpOnly; SameSite=Strict; Path=/" for name in dict.fromkeys((cookie_name(scope), COOKIE))]
+    """The ``Set-Cookie`` values that sign a browser out of this server: its device cookie, and the cookies that
+    held the token itself before (:data:`OLD_COOKIES`), expired at once with the attributes they were set with."""
+    names = (cookie_name(scope), *(n for old in OLD_COOKIES for n in (_port_name(scope, old), old)))
+    return [f"{name}=; Max-Age=0; HttpOnly; SameSite=Strict; Path=/" for name in dict.fromkeys(names)]
 
 
-def supplied_token(scope, headers: dict[str, str]) -> str | None:
-    """The token a request carries in a header or a cookie (never read from the query string)."""
+def supplied_token(headers: dict[str, str]) -> str | None:
+    """The token a script sends in a header (never read from the query string or a cookie)."""
     auth = headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         return auth[7:].strip()
     if "x-hiprom-token" in headers:
         return headers["x-hiprom-token"].strip()
-    if "cookie" in headers:
-        jar = SimpleCookie()
-        try:
-            jar.load(headers["cookie"])
-        except Exception:  # noqa: BLE001 - a malformed cookie is just no token
-            return None
-        for name in (cookie_name(scope), COOKIE):
-            if name in jar:
-                return jar[name].value
     return None
+
+
+def device_secret(scope, headers: dict[str, str]) -> str | None:
+    """The secret of a device session a browser's cookie carries, or None."""
+    if "cookie" not in headers:
+        return None
+    jar = SimpleCookie()
+    try:
+        jar.load(headers["cookie"])
+    except Exception:  # noqa: BLE001 - a malformed cookie is just no sign-in
+        return None
+    name = cookie_name(scope)
+    return jar[name].value if name in jar and jar[name].value else None
 
 
 def in_query(scope) -> bool:
@@ -163,6 +183,10 @@ def open_path(path: str) -> bool:
 
 NO_TOKEN = ("a valid access token is required: a browser signs in with a sign-in link printed by 'hiprom serve', "
             "a script sends the token as 'Authorization: Bearer TOKEN'")
+SIGNED_OUT = (f"this device was signed out (from a signed-in device or the computer, or after {IDLE_S / 3600:.0f} "
+              "hours unused): ask at the computer running hiprom for a new sign-in link")
+SIGNED_OUT_REASON = "This device was signed out: ask at the computer running hiprom for a new sign-in link."
+"""The close reason of a WebSocket whose device is signed out while it is open (a close reason is 123 bytes at most)."""
 NO_TOKEN_IN_QUERY = ("the access token is not taken from the address (?token=): browsers keep addresses in their "
                      "history; send it as 'Authorization: Bearer TOKEN', or sign in with a link printed by 'hiprom serve'")
 
@@ -176,10 +200,12 @@ class AccessGuard:
         loopback_only: the server is bound to loopback; check the Host header.
     """
 
-    def __init__(self, app, token: str | None = None, loopback_only: bool = True) -> None:
+    def __init__(self, app, token: str | None = None, loopback_only: bool = True,
+                 devices: DeviceSessions | None = None) -> None:
         self.app = app
         self.token = token
         self.loopback_only = loopback_only
+        self.devices = devices if devices is not None else DeviceSessions()
 
     async def __call__(self, scope, receive, send) -> None:
         kind = scope["type"]
@@ -203,18 +229,22 @@ class AccessGuard:
         if from_another_site(headers, method):
             await self._deny(scope, send, 403, "requests made by another site are not allowed; open this page itself")
             return
+        device: Device | None = None
         if self.token is not None and not open_path(scope["path"]):
-            token = supplied_token(scope, headers)
-            if token is None or not hmac.compare_digest(token.encode(), self.token.encode()):
-                await self._deny(scope, send, 401, NO_TOKEN_IN_QUERY if in_query(scope) else NO_TOKEN,
-                                 page=kind == "http" and "text/html" in headers.get("accept", ""))
+            token = supplied_token(headers)
+            secret = None if token is not None else device_secret(scope, headers)
+            device = self.devices.seen(secret) if secret is not None else None
+            if device is None and (token is None or not hmac.compare_digest(token.encode(), self.token.encode())):
+                detail = NO_TOKEN_IN_QUERY if in_query(scope) else SIGNED_OUT if secret is not None else NO_TOKEN
+                await self._deny(scope, send, 401, detail,
+                                 page=kind == "http" and "text/html" in headers.get("accept", ""),
+                                 signed_out=secret is not None)
                 return
+            if device is not None:
+                scope[DEVICE_SCOPE_KEY] = device
         added = list(SECURITY_HEADERS) if kind == "http" else []
         if kind == "http" and not scope["path"].startswith(STATIC_PREFIX):
             added.append(NO_STORE)
-        if not added:
-            await self.app(scope, receive, send)
-            return
 
         async def send_with_headers(message) -> None:
             if message["type"] == "http.response.start":
@@ -223,16 +253,69 @@ class AccessGuard:
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        inner = send_with_headers if added else send
+        if device is None:
+            await self.app(scope, receive, inner)
+        else:
+            await self._while_signed_in(device, scope, receive, inner)
+
+    async def _while_signed_in(self, device: Device, scope, receive, send) -> None:
+        """Run a signed-in device's request, ending it if the device is signed out before it ends (a WebSocket
+        closed with 1008 and :data:`SIGNED_OUT_REASON`, the preview's endless answer ended); the request counts
+        as the device being in use while it lasts."""
+        loop = asyncio.get_running_loop()
+        signed_out = asyncio.Event()
+        closed = self.devices.opened(device.id, lambda: loop.call_soon_threadsafe(signed_out.set))
+        ended = False  # the last message of the answer (or the close) is sent: nothing more goes out
+        started = False  # an HTTP answer has begun (one not begun yet, e.g. its own Sign out's, is left to finish)
+        lock = asyncio.Lock()
+        websocket = scope["type"] == "websocket"
+
+        async def guarded_send(message) -> None:
+            nonlocal ended, started
+            async with lock:
+                if ended:
+                    if websocket:
+                        return  # the app's own close, or a message racing the sign-out's close
+                    raise OSError("the device was signed out")  # a stream's next part: it ends there
+                started = started or message["type"] == "http.response.start"
+                ended = message["type"] == "websocket.close" or (
+                    message["type"] == "http.response.body" and not message.get("more_body", False))
+                await send(message)
+
+        async def end_when_signed_out() -> None:
+            nonlocal ended
+            await signed_out.wait()
+            async with lock:
+                if ended or not (websocket or started):
+                    return
+                ended = True
+                last = ({"type": "websocket.close", "code": 1008, "reason": SIGNED_OUT_REASON} if websocket
+                        else {"type": "http.response.body", "body": b"", "more_body": False})
+                try:
+                    await send(last)
+                except Exception:  # noqa: BLE001 - the connection went meanwhile: nothing left to end
+                    pass
+
+        watcher = asyncio.create_task(end_when_signed_out())
+        try:
+            await self.app(scope, receive, guarded_send)
+        except OSError:
+            if not signed_out.is_set():
+                raise
+        finally:
+            watcher.cancel()
+            closed()
 
     @staticmethod
-    async def _deny(scope, send, status: int, detail: str, page: bool = False) -> None:
-        """Refuse: a WebSocket closed before it opens, a browser's page (``page``) in words, else ``{"detail"}``."""
+    async def _deny(scope, send, status: int, detail: str, page: bool = False, signed_out: bool = False) -> None:
+        """Refuse: a WebSocket closed before it opens, a browser's page (``page``) in words, else ``{"detail"}``.
+        A device ``signed_out`` gets the page saying so (its cookie is left: a reload says so again)."""
         if scope["type"] == "websocket":
             # Closing before accepting makes the server answer the handshake with 403.
             await send({"type": "websocket.close", "code": 1008, "reason": detail[:120]})
             return
-        body, kind = (NOT_SIGNED_IN, b"text/html; charset=utf-8") if page else (
+        body, kind = ((SIGNED_OUT_PAGE if signed_out else NOT_SIGNED_IN), b"text/html; charset=utf-8") if page else (
             json.dumps({"detail": detail}).encode(), b"application/json")
         headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode()), *SECURITY_HEADERS, NO_STORE]
         if status == 401:
@@ -269,9 +352,9 @@ class RedactTokens(logging.Filter):
 
 
 def _secret_key(key: str) -> bool:
-    """Whether a ``key=value`` pair holds the token: ``token``, or a token cookie's name (any port)."""
+    """Whether a ``key=value`` pair holds a secret: ``token``, or a device (or old token) cookie's name (any port)."""
     key = unquote_plus(key).strip().lower()
-    return key in ("token", COOKIE) or key.startswith(COOKIE + "_")
+    return key == "token" or any(key == name or key.startswith(name + "_") for name in (COOKIE, *OLD_COOKIES))
 
 
 def _redact(text: str) -> str:

@@ -1,8 +1,9 @@
 """Signing a device in without the access token in any address: one-use, short-lived sign-in codes.
 
-A server reachable from other machines needs its access token (``hiprom.server.security``). A browser
-gets it as an HttpOnly cookie by opening a sign-in link, ``/signin/CODE``: the server spends the code,
-sets the cookie and answers with a page that opens ``/`` at once (:data:`SIGNED_IN`). Browsers keep the
+A server reachable from other machines needs its access token or a signed-in device
+(``hiprom.server.security``). A browser signs in by opening a sign-in link, ``/signin/CODE``: the server spends
+the code, starts a device session (:mod:`hiprom.server.devices`), sets its HttpOnly cookie and answers with a page
+that opens ``/`` at once (:data:`SIGNED_IN`). Browsers keep the
 first address of a visit in their history whatever comes next, so that is all any history, autocomplete,
 screenshot or pasted link holds: a code that no longer works.
 
@@ -27,6 +28,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from html import escape
+
+from hiprom.server.devices import IDLE_S
 
 CODE_TTL_S = 300.0
 """How long a sign-in link works: time to walk to the tablet and open it."""
@@ -154,4 +157,12 @@ NOT_SIGNED_IN = plain_page(
     "This hiprom server can be reached from other devices, so each device signs in once with a sign-in link.",
     ASK_AT_THE_COMPUTER,
 )
-"""The answer to a page opened on a device without the access token."""
+"""The answer to a page opened on a device not signed in."""
+
+SIGNED_OUT_PAGE = plain_page(
+    "This device was signed out of hiprom",
+    "It was signed out from a signed-in device or at the computer running hiprom, or it was not used for "
+    f"{IDLE_S / 3600:.0f} hours.",
+    ASK_AT_THE_COMPUTER,
+)
+"""The answer to a page opened on a device whose sign-in has ended."""

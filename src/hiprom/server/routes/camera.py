@@ -4,9 +4,11 @@ Protocol of ``/ws/camera`` (``?mirrored=1`` when the pictures are flipped; ``?pa
 random id: a connection that drops while a guided test is under way is kept for a while, and the same page's
 next connection takes the test up where it was, its status ``test_resumed``: ``hiprom.server.parked``):
 
-- client -> server, binary: one JPEG picture per message, at most 4 MB and
-  4096 pixels a side (a larger one gets a ``frame_too_large`` status and the
-  close code 1009; its size is read from the header, before decoding);
+- client -> server, binary: one JPEG picture per message, at most 4 MB (a
+  larger message closes the connection with 1009 and a reason saying so:
+  ``hiprom.server.protocol``) and 4096 pixels a side (a larger one gets a
+  ``frame_too_large`` status and the close code 1009; its size is read from
+  the header, before decoding);
 - client -> server, text: ``{"type": "command", "action": "start" | ...}`` (the
   guided test), ``{"type": "exercise", "action": "start", "exercise": id,
   "side": side}`` (``"reps": [...]``: those counted before the connection
@@ -50,7 +52,6 @@ from hiprom.server.parked import PAGE_ID, CameraSession
 router = APIRouter(tags=["live"])
 log = logging.getLogger("hiprom.server")
 
-MAX_JPEG_BYTES = 4 * 1024 * 1024
 MAX_SIDE_PX = 4096
 """A 4K camera's longest side: a larger picture would take hundreds of MB to decode, four clients at once."""
 SOURCE: SourceInfo = {"kind": "browser", "label": "browser camera", "preview": False}
@@ -90,9 +91,8 @@ def picture_size(data: bytes) -> tuple[int, int] | None:
 
 
 def too_large(data: bytes) -> str | None:
-    """Why a picture is refused unread (bytes or pixels beyond the limits), or None when it may be decoded."""
-    if len(data) > MAX_JPEG_BYTES:
-        return f"A picture of {len(data) / 1048576:.1f} MB was refused (at most {MAX_JPEG_BYTES // 1048576} MB)"
+    """Why a picture is refused unread (pixels beyond the limit), or None when it may be decoded. Its bytes are
+    bounded before it arrives (``hiprom.server.protocol.MAX_MESSAGE_BYTES``)."""
     size = picture_size(data)
     if size is not None and max(size) > MAX_SIDE_PX:
         return f"A picture of {size[0]}×{size[1]} pixels was refused (at most {MAX_SIDE_PX} a side)"

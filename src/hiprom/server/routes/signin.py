@@ -1,4 +1,4 @@
-"""Signing a device in: the one-use links (``/signin/CODE``) and a fresh one for another device."""
+"""Signing a device in: the one-use links (``/signin/CODE``), a fresh one for another device, signing out."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from hiprom.server.errors import GUARDED, responses
-from hiprom.server.security import cleared_cookies, token_cookie
+from hiprom.server.security import DEVICE_SCOPE_KEY, cleared_cookies, device_cookie
 from hiprom.server.settings import is_loopback, page_address
 from hiprom.server.signin import (
     CONFIRM,
@@ -26,7 +26,7 @@ router = APIRouter(tags=["sign-in"])
 @router.get(SIGNIN_PREFIX, include_in_schema=False)
 @router.get(SIGNIN_PREFIX + "{code:path}", include_in_schema=False)
 def sign_in(request: Request, code: str = "") -> Response:
-    """Spend a sign-in code opened by a browser: it gets the token as a cookie and a page that opens ``/`` at once
+    """Spend a sign-in code opened by a browser: it gets its own device session's cookie and a page that opens ``/`` at once
     (:data:`~hiprom.server.signin.SIGNED_IN`, not a redirect), so its history holds only the spent code. A used,
     expired or wrong code gets a page saying what to do (403). Any other fetch (a chat app's link preview) gets
     a page whose button spends it (:data:`~hiprom.server.signin.CONFIRM`)."""
@@ -49,20 +49,29 @@ def sign_in_by_button(request: Request, code: str = "") -> Response:
 
 
 def _spend(request: Request, code: str) -> Response:
-    """The cookie and the page that opens ``/`` for a code that works (once), else the page that says what to do."""
+    """A new device session, its cookie and the page that opens ``/`` for a code that works (once), else the page
+    that says what to do. The cookies that held the token itself (an older hiprom's) are cleared."""
     if not request.app.state.sign_in.redeem(code):
         return Response(LINK_REFUSED, status_code=403, media_type="text/html; charset=utf-8")
-    return Response(SIGNED_IN, media_type="text/html; charset=utf-8",
-                    headers={"Set-Cookie": token_cookie(request.scope, request.app.state.settings.token)})
+    secret = request.app.state.devices.sign_in(request.headers.get("user-agent", ""))
+    response = Response(SIGNED_IN, media_type="text/html; charset=utf-8")
+    new = device_cookie(request.scope, secret)
+    old = [c for c in cleared_cookies(request.scope) if c.split("=", 1)[0] != new.split("=", 1)[0]]
+    for cookie in [*old, new]:
+        response.headers.append("set-cookie", cookie)
+    return response
 
 
 @router.post("/signout", status_code=204, include_in_schema=False)
 def sign_out(request: Request) -> Response:
     """Sign this device out (the page's Sign out, which then opens ``/``: "This device is not signed in"): its
-    token cookie is cleared. The token itself still works for the other devices and scripts until the server
-    stops; a server that needs no sign-in has nothing to clear (409)."""
+    device session ends and its cookie is cleared; the other devices stay signed in. A server that needs no
+    sign-in has nothing to clear (409)."""
     if request.app.state.settings.token is None:
         raise HTTPException(409, "this server needs no sign-in: it is reachable from this machine only")
+    device = request.scope.get(DEVICE_SCOPE_KEY)
+    if device is not None:
+        request.app.state.devices.sign_out(device.id)
     response = Response(status_code=204)
     for cookie in cleared_cookies(request.scope):
         response.headers.append("set-cookie", cookie)
