@@ -279,3 +279,73 @@ def test_a_file_that_is_no_export_this_hiprom_reads_is_one_line(tmp_path: Path, 
     assert (code, out) == (2, "") and err.count("\n") == 1, err
     assert said in err
     assert store.counts()["sessions"] == 0
+
+
+def _home(tmp_path: Path, analysis: dict, weeks: int, pseudonym: str | None = "ME") -> str:
+    """The patient's own store at home: one self-test a week from 9 November, under their own pseudonym."""
+    db = str(tmp_path / "home.db")
+    with Store(db) as home:
+        for week in range(len(home.sessions()), weeks):
+            home.save_analysis(analysis, subject=pseudonym, recorded_utc=f"2026-11-{9 + 7 * week:02d}T19:00:00Z")
+    return db
+
+
+def test_a_home_file_sent_again_with_a_new_week_adds_that_week_to_the_patient_here(
+        tmp_path: Path, db_url: str, fixture_analysis: dict, hiprom: Callable) -> None:
+    """The patient exports all their self-tests each week. Before, the second file was refused whole ('was
+    imported already ... nothing was imported', exit 5), and the new week never reached the clinic."""
+    with Store(db_url) as clinic:
+        clinic.save_analysis(fixture_analysis, subject="P-0042", operator="Dr A", recorded_utc="2026-11-02T09:00:00Z")
+    home = _home(tmp_path, fixture_analysis, 2)
+    _export(hiprom, home, [1, 2], tmp_path / "week2.json")
+    assert hiprom("store", "import", str(tmp_path / "week2.json"), "--subject", "P-0042", "--db", db_url)[0] == 0
+    home = _home(tmp_path, fixture_analysis, 3)
+    _export(hiprom, home, [1, 2, 3], tmp_path / "week3.json")
+
+    code, out, err = hiprom("store", "import", str(tmp_path / "week3.json"), "--db", db_url)
+
+    assert code == 0, err
+    assert out.splitlines()[1:] == ["  session 3 -> 4", "Here already from an earlier import, not stored again:",
+                                    "  session 1 is session 2", "  session 2 is session 3"]
+    assert "1 session of P-0042" in out.splitlines()[0]
+    with Store(db_url) as clinic:
+        assert [s.pseudonym for s in clinic.subjects()] == ["P-0042"]  # not the home pseudonym 'ME'
+        assert [v["recorded_utc"][:10] for v in clinic.visits("P-0042")] == [
+            "2026-11-02", "2026-11-09", "2026-11-16", "2026-11-23"]
+    code, out, err = hiprom("store", "import", str(tmp_path / "week3.json"), "--db", db_url)
+    assert (code, out) == (5, "") and "was imported already" in err and err.count("\n") == 1
+
+
+def test_a_home_file_sent_again_for_someone_else_is_refused(
+        tmp_path: Path, store: Store, fixture_analysis: dict, hiprom: Callable) -> None:
+    db = store.url.render_as_string(hide_password=False)
+    store.add_subject("P-0042")
+    store.add_subject("P-0043")
+    _export(hiprom, _home(tmp_path, fixture_analysis, 1), [1], tmp_path / "week1.json")
+    assert hiprom("store", "import", str(tmp_path / "week1.json"), "--subject", "P-0042", "--db", db)[0] == 0
+    _export(hiprom, _home(tmp_path, fixture_analysis, 2), [1, 2], tmp_path / "week2.json")
+
+    code, out, err = hiprom("store", "import", str(tmp_path / "week2.json"), "--subject", "P-0043", "--db", db)
+
+    assert (code, out) == (5, "") and err.count("\n") == 1, err
+    assert ("its sessions imported before are P-0042's here (session 1 as 1), not P-0043's; import it with "
+            "--subject P-0042, or without --subject; nothing was imported") in err
+    assert (store.subject("P-0042").n_sessions, store.subject("P-0043").n_sessions) == (1, 0)
+
+
+def test_sessions_saved_without_a_pseudonym_need_subject_to_be_imported(
+        tmp_path: Path, store: Store, fixture_analysis: dict, hiprom: Callable) -> None:
+    """The self-test page saves without a pseudonym when none is typed. Before, such a file was imported as
+    nobody's sessions ('Imported 0 subjects and 2 sessions'), in no history, and could not be imported again
+    under the right person."""
+    db = store.url.render_as_string(hide_password=False)
+    _export(hiprom, _home(tmp_path, fixture_analysis, 2, pseudonym=None), [1, 2], tmp_path / "home.json")
+
+    code, out, err = hiprom("store", "import", str(tmp_path / "home.json"), "--db", db)
+
+    assert (code, out) == (2, "") and err.count("\n") == 1, err
+    assert "were saved without a pseudonym" in err and "with --subject" in err
+    assert store.counts()["sessions"] == 0
+    code, out, err = hiprom("store", "import", str(tmp_path / "home.json"), "--subject", "P-0042", "--db", db)
+    assert code == 0, err
+    assert store.subject("P-0042").n_sessions == 2

@@ -14,9 +14,13 @@ program last changed, so history and lists read as at the first store; a
 record the file gives no time for gets the import's. The target gives its own
 numbers (the file's session 12 may become 57). A
 pseudonym the target has already is refused unless ``subject`` names whose
-records these are (P-0042 at one clinic may be someone else at another); a
+records these are (P-0042 at one clinic may be someone else at another). A
 session the target holds already (the same analysis, assessed at the same
-time) is refused, so a file imported twice is not stored twice.
+time) is not stored again: a patient who self-tests at home sends all their
+sessions each week, and only the new ones are added, to the subject the
+earlier ones were imported to (whose pseudonym here is not the file's). A
+file with nothing new is refused, as is one whose sessions are of no subject
+without ``subject`` (they would be nobody's).
 """
 
 from __future__ import annotations
@@ -82,6 +86,8 @@ class ImportResult:
     rows: dict[str, int] = field(default_factory=dict)
     without_landmarks: tuple[str, ...] = ()
     """The file's sessions whose landmark recording the first store kept and the file does not hold."""
+    already: dict[str, int] = field(default_factory=dict)
+    """The file's sessions the store held already (from an earlier import) -> their numbers here; not stored again."""
 
 
 def read_export(path: str | Path) -> list[ImportedSession]:
@@ -216,11 +222,18 @@ def import_export(store: Store, path: str | Path, subject: str | None = None) ->
     with store.transaction() as s:
         if s.get_bind().dialect.name == "postgresql":  # another import of the same file waits, then finds it held
             s.execute(text(f"LOCK TABLE {SessionRow.__tablename__} IN SHARE ROW EXCLUSIVE MODE"))
-        for item in items:
-            held = _held(s, item)
-            if held is not None:
-                raise StoreError(f"{p}: was imported already: its session {item.number} is in {store.where} as "
-                                 f"session {held}; nothing was imported")
+        already = {item.number: held for item in items if (held := _held(s, item)) is not None}
+        if len(already) == len(items):
+            first = items[0].number
+            raise StoreError(f"{p}: was imported already: its session {first} is in {store.where} as "
+                             f"session {already[first]}; nothing was imported")
+        subject = _joined_subject(s, store, p, already, subject)
+        items = [item for item in items if item.number not in already]
+        if subject is None and any(item.subject is None for item in items):
+            raise InputError(f"{p}: its sessions were saved without a pseudonym, so they would be nobody's here; "
+                             "name whose records these are with --subject (this person's pseudonym here, or a "
+                             "new one); nothing was imported")
+        pseudonyms = sorted({item.subject["pseudonym"] for item in items if item.subject})
         given = {item.subject["pseudonym"]: item.subject for item in items if item.subject}
         targets = {name: _target(store, p, name, given[name], subject, made) for name in pseudonyms}
         for name in pseudonyms:
@@ -253,7 +266,39 @@ def import_export(store: Store, path: str | Path, subject: str | None = None) ->
             rows["exercise_results"] += len(item.exercises)
     shown = tuple(dict.fromkeys(t for t in targets.values() if t is not None))
     return ImportResult(store.where, numbers, shown, tuple(made), rows,
-                        tuple(item.number for item in items if item.had_landmarks))
+                        tuple(item.number for item in items if item.had_landmarks), already)
+
+
+def _joined_subject(s: Session, store: Store, p: Path, already: Mapping[str, int], subject: str | None) -> str | None:
+    """Whose records the file's new sessions are: those it held already are someone's here, and the new ones join
+    them (the file's pseudonym is the patient's own at home, not the clinic's); ``subject`` when none is held.
+
+    Raises:
+        StoreError: ``subject`` names another person than the one the held sessions are of, or they are of
+            several subjects here.
+    """
+    if not already:
+        return subject
+    ids = set(s.scalars(select(SessionRow.subject_id).where(SessionRow.id.in_(already.values()))))
+    names = dict(s.execute(select(SubjectRow.id, SubjectRow.pseudonym).where(SubjectRow.id.in_(ids))).all())
+    held_as = sorted(names.values())
+    if not held_as or None in ids:
+        return subject
+    stored = [f"session {number} as {already[number]}" for number in already]
+    if len(held_as) > 1:
+        raise StoreError(f"{p}: its sessions imported before are of {len(held_as)} subjects here "
+                         f"({', '.join(held_as)}: {', '.join(stored)}); move them to one person with "
+                         "'hiprom sessions move', then import the file again; nothing was imported")
+    if subject is not None:
+        try:
+            named = store.subject(subject).pseudonym
+        except RecordNotFound:
+            named = subject
+        if named != held_as[0]:
+            raise StoreError(f"{p}: its sessions imported before are {held_as[0]}'s here ({', '.join(stored)}), "
+                             f"not {subject}'s; import it with --subject {held_as[0]}, or without --subject; "
+                             "nothing was imported")
+    return held_as[0]
 
 
 def _first_store_order(item: ImportedSession) -> tuple[datetime, datetime, int]:
