@@ -349,3 +349,51 @@ def test_sessions_saved_without_a_pseudonym_need_subject_to_be_imported(
     code, out, err = hiprom("store", "import", str(tmp_path / "home.json"), "--subject", "P-0042", "--db", db)
     assert code == 0, err
     assert store.subject("P-0042").n_sessions == 2
+
+
+def _clinic_with_home_tests(tmp_path: Path, db: str, analysis: dict, hiprom: Callable) -> None:
+    """A clinic test of P-0042 (2 November), then the two self-tests of their home store sent in as week2.json."""
+    with Store(db) as clinic:
+        clinic.save_analysis(analysis, subject="P-0042", operator="Dr A", recorded_utc="2026-11-02T09:00:00Z")
+    _export(hiprom, _home(tmp_path, analysis, 2), [1, 2], tmp_path / "week2.json")
+    assert hiprom("store", "import", str(tmp_path / "week2.json"), "--subject", "P-0042", "--db", db)[0] == 0
+
+
+def test_the_trend_tells_the_self_tests_sent_in_from_the_tests_done_here(
+        tmp_path: Path, db_url: str, fixture_analysis: dict, hiprom: Callable) -> None:
+    """Before, 'hiprom trend' listed a patient's home self-tests as if tested at the clinic."""
+    _clinic_with_home_tests(tmp_path, db_url, fixture_analysis, hiprom)
+
+    code, out, err = hiprom("trend", "P-0042", "--db", db_url)
+
+    assert code == 0, err
+    rows = [line.split("│") for line in out.splitlines() if line[:1].isdigit()]
+    assert [(r[0].strip(), r[2].strip()) for r in rows] == [("1", "here"), ("2", "sent in"), ("3", "sent in")]
+    assert ("Sent in: #2, #3 (week2.json): tested elsewhere, at home or at another clinic, and imported from that "
+            "file; the others were tested here.") in " ".join(out.split())
+    visits = json.loads(hiprom("trend", "P-0042", "--json", "--db", db_url)[1])["visits"]
+    assert [v["origin"] for v in visits] == [None, "week2.json", "week2.json"]
+
+    moved = _export(hiprom, db_url, [2], tmp_path / "to-clinic-b.json")  # the patient moves on: still a home test
+    assert moved["session"]["origin"] == "week2.json"
+    Store(tmp_path / "clinic-b.db").close()
+    assert hiprom("store", "import", str(tmp_path / "to-clinic-b.json"), "--db", str(tmp_path / "clinic-b.db"))[0] == 0
+    with Store(tmp_path / "clinic-b.db") as other:
+        assert [s.origin for s in other.sessions()] == ["week2.json"]
+
+
+def test_the_reports_history_marks_the_self_tests_sent_in(tmp_path: Path, fixture_analysis: dict,
+                                                          hiprom: Callable) -> None:
+    """Before, the PDF's history table and header showed a home self-test as a test of the clinic."""
+    from tests.report.pdftools import need_poppler, pdf_text, squeeze
+
+    need_poppler()
+    db = str(tmp_path / "clinic.db")
+    _clinic_with_home_tests(tmp_path, db, fixture_analysis, hiprom)
+
+    assert hiprom("report", "3", "-o", str(tmp_path / "r.pdf"), "--db", db)[0] == 0
+
+    text = pdf_text(tmp_path / "r.pdf")
+    assert squeeze("Tested sent in: week2.json (at home, or at another clinic)") in squeeze(text)
+    assert text.count("— sent in") == 2  # the rows of #2 and #3, not #1
+    assert squeeze("Sent in: #2, #3 (week2.json): tested elsewhere, at home or at another clinic") in squeeze(text)

@@ -150,9 +150,10 @@ def test_version_6_store_gets_each_sessions_recording_fingerprint_on_both_backen
 
 
 def _drop_pseudonym_key(conn) -> None:
-    """Take a store's tables back from version 8 to 7 (on SQLite or PostgreSQL)."""
+    """Take a store's tables back from version 9 to 7 (on SQLite or PostgreSQL)."""
     from sqlalchemy import text
 
+    conn.execute(text("ALTER TABLE sessions DROP COLUMN origin"))
     conn.execute(text("DROP INDEX ux_subjects_pseudonym_key"))
     conn.execute(text("ALTER TABLE subjects DROP COLUMN pseudonym_key"))
 
@@ -310,13 +311,13 @@ def _v7_store(db_url: str, analysis: dict, pseudonyms: tuple[str, ...]):
 
 
 def _rows(engine) -> dict[str, list[tuple]]:
-    """Every row of every table of records, as stored (the v8 key column left out)."""
+    """Every row of every table of records, as stored (the columns v8 and v9 add left out)."""
     from sqlalchemy import MetaData, select
 
     tables = MetaData()
     tables.reflect(engine)
     with engine.connect() as conn:
-        return {name: [tuple(v for k, v in row._mapping.items() if k != "pseudonym_key")
+        return {name: [tuple(v for k, v in row._mapping.items() if k not in ("pseudonym_key", "origin"))
                        for row in conn.execute(select(t).order_by(*t.primary_key.columns))]
                 for name, t in tables.tables.items() if name != "schema_version"}
 
@@ -368,3 +369,23 @@ def test_a_store_holding_one_person_twice_is_not_upgraded_and_says_what_to_do(db
     engine.dispose()
     with Store(db_url) as store:
         assert store.migrated_from == 7 and store.subject("p-0042-b").id == 2
+
+
+def test_version_8_store_opens_with_every_session_tested_here(db_url: str, analysis: dict) -> None:
+    """v9 on SQLite and PostgreSQL: the sessions stored before it have no origin (none was imported as such),
+    and an import after it marks its own."""
+    from sqlalchemy import create_engine, text
+
+    with Store(db_url) as store:
+        number = store.save_analysis(analysis, subject="P-1").id
+    url = db_url if "://" in db_url else f"sqlite:///{db_url}"
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:  # what a store of version 8 looked like
+        conn.execute(text("ALTER TABLE sessions DROP COLUMN origin"))
+        conn.execute(text("UPDATE schema_version SET version = 8 WHERE version = :v"), {"v": SCHEMA_VERSION})
+    engine.dispose()
+
+    with Store(db_url) as store:
+        assert store.migrated_from == 8
+        assert store.session(number).origin is None
+        assert [v["origin"] for v in store.visits("P-1")] == [None]

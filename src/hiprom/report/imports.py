@@ -8,7 +8,9 @@ rule, :class:`~hiprom.store.ReferenceInput`, the program and exercise
 checks) before anything is written, and everything is written in one
 transaction (:meth:`~hiprom.store.Store.transaction`): all of it, or nothing.
 
-The records keep the times the file gives them: when each session was saved,
+Each session keeps where it came from (``origin``: the file's name, or the
+file the first store had imported it from), so a history tells the tests done
+here from those sent in. The records keep the times the file gives them: when each session was saved,
 its subject added (a subject new to the target), each reading stored and the
 program last changed, so history and lists read as at the first store; a
 record the file gives no time for gets the import's. The target gives its own
@@ -48,6 +50,8 @@ from hiprom.store.references import COLUMNS
 from hiprom.store.schema import HomeProgramRow, ReferenceRow, SessionRow, SubjectRow
 
 _SCHEMA = re.compile(r"hiprom\.export/(\d+)")
+ORIGIN_MAX = SessionRow.origin.type.length
+"""The longest ``origin`` a session keeps (its column's length)."""
 _STORED_KEYS = ("id", "session_id", "recorded_utc")
 """What the store adds to a counted exercise's record when it gives it back (not part of the record)."""
 
@@ -73,6 +77,8 @@ class ImportedSession:
     """When the home program was last changed at the first store."""
     had_landmarks: bool = False
     """The first store kept the session's landmark recording, which an export does not hold."""
+    origin: str | None = None
+    """The export file the first store had imported the session from, if it had (kept: where it was tested)."""
 
 
 @dataclass(frozen=True)
@@ -149,12 +155,15 @@ def _session(p: Path, place: int, item: Any) -> ImportedSession:
         settings = session.get("settings")
         if settings is not None and not isinstance(settings, Mapping):
             raise InputError("session: 'settings' must be an object")
+        origin = session.get("origin")
+        if origin is not None and not (isinstance(origin, str) and 0 < len(origin) <= ORIGIN_MAX):
+            raise InputError(f"session: 'origin' must be a file name of 1 to {ORIGIN_MAX} characters, or null")
     except InputError as exc:
         raise InputError(f"{where}: {exc}") from None
     details = {key: session.get(key) for key in ("operator", "notes", "camera")}
     return ImportedSession(number, subject, analysis, session.get("recorded_utc"),
                            {**details, "settings": settings}, readings, program, exercises,
-                           saved_utc, readings_utc, program_utc, session.get("has_landmarks") is True)
+                           saved_utc, readings_utc, program_utc, session.get("has_landmarks") is True, origin)
 
 
 def _stamp(record: Mapping[str, Any], key: str, what: str) -> datetime | None:
@@ -251,6 +260,8 @@ def import_export(store: Store, path: str | Path, subject: str | None = None) ->
                 raise InputError(f"{p}: session {item.number}: {exc}") from None
             numbers[item.number] = saved.id
             _restamp(s, SessionRow, SessionRow.id, saved.id, SessionRow.saved_utc, item.saved_utc)
+            s.execute(update(SessionRow).where(SessionRow.id == saved.id)
+                      .values(origin=item.origin or p.name[:ORIGIN_MAX]))
             if item.readings:
                 added = store.add_references([(saved.id, reading) for reading in item.readings])
                 for record, when in zip(added, item.readings_utc):

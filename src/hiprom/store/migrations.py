@@ -34,6 +34,9 @@ History:
   rather than a comparison with every stored pseudonym, and two subjects for one person can no
   longer be stored even by two programs at once. A store already holding two pseudonyms that fold
   alike is refused, unchanged, saying how to tell them apart (:func:`_refuse_alike`).
+- v9: ``sessions.origin``, the export file a session was imported from (``hiprom store import``), so a
+  history tells the tests done with this store from those sent in (a patient's self-tests at home);
+  ``NULL`` for every session stored before, none of which can be told apart.
 
 SQLite migrations run with foreign keys off (``PRAGMA foreign_keys`` cannot
 change inside a transaction, so it is set just before it): dropping a table
@@ -268,6 +271,11 @@ def _v8_pseudonym_key(conn: Connection) -> None:
     conn.execute(text("CREATE UNIQUE INDEX ux_subjects_pseudonym_key ON subjects (pseudonym_key)"))
 
 
+def _v9_origin(conn: Connection) -> None:
+    """v9: where a session was imported from (``NULL``: tested with this store)."""
+    conn.execute(text("ALTER TABLE sessions ADD COLUMN origin VARCHAR(500)"))
+
+
 class UpgradeRefused(StoreError):
     """An upgrade that the store's records do not allow; the store is left as it was (the message says why)."""
 
@@ -305,6 +313,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     6: _v6_ids_never_reused,
     7: _v7_recording_sha256,
     8: _v8_pseudonym_key,
+    9: _v9_origin,
 }
 """Step that takes a store from version ``n - 1`` to ``n``."""
 

@@ -40,7 +40,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship,
 
 from hiprom.parsing import folded
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 """Version of the tables below; :mod:`hiprom.store.migrations` upgrades older stores."""
 
 
@@ -102,6 +102,7 @@ class SessionRow(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(String(500))
     recording_sha256: Mapped[str | None] = mapped_column(String(64))  # schema version 7
+    origin: Mapped[str | None] = mapped_column(String(500))  # schema version 9
     camera: Mapped[str | None] = mapped_column(String(200))
     model: Mapped[str | None] = mapped_column(String(200))
     fps: Mapped[float | None] = mapped_column(Float)
