@@ -18,9 +18,9 @@ from sqlalchemy import text
 from hiprom.store import ReferenceInput, Store
 from tests.store.test_copy import COUNTED, PROGRAM
 
-NUMBERS = {"id", "session_id", "subject_id", "exported_utc"}
-"""What an import gives anew: the target's numbers (and the export's own time). The times each record was
-saved, added or changed at the first store are carried."""
+NUMBERS = {"id", "session_id", "subject_id", "exported_utc", "origin"}
+"""What an import gives anew: the target's numbers (and the export's own time), and where each session came
+from (the file). The times each record was saved, added or changed at the first store are carried."""
 
 STORED_AT_A = {"subjects": "2026-03-01 08:00:00", "sessions": "2026-03-02 11:00:00",
                "reference_readings": "2026-03-02 11:05:00", "home_programs": "2026-03-02 11:10:00"}
@@ -94,6 +94,7 @@ def test_export_imported_into_another_store_exports_the_same_apart_from_numbers(
     after = _export(hiprom, db_url, [2, 3], tmp_path / "again.json")
     assert _content(after) == _content(before)
     assert after[0]["subject"]["name"] == "Élise O'Neil" and after[0]["session"]["settings"] == {"hold_s": 2}
+    assert [item["session"]["origin"] for item in (before + after)] == [None, None, "p-0042.json", "p-0042.json"]
     assert after[1]["history"][0]["id"] == 2 and after[1]["retest"] is not None  # the same-day re-test, renumbered
     assert (tmp_path / "p-0042.json").stat().st_mode & 0o777 == 0o600
     with Store(db_url) as target:
