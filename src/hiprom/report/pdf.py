@@ -19,6 +19,7 @@ from typing import Any
 import jinja2
 
 from hiprom import __version__
+from hiprom.assessment.exercises import RETEST_ADVICE
 from hiprom.assessment.reasons import reason_words
 from hiprom.assessment.wording import (
     PLUS_MINUS,
@@ -231,6 +232,7 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "sent_in": {h.id: tested_where(h.origin) for h in shown if h.origin is not None},
         "sent_in_sentence": sent_in_sentence({h.id: h.origin for h in shown}),
         "first_visit": first,
+        "retest_advice": RETEST_ADVICE,
         # The legend explains the marks of the rows shown, so it comes only with one of them.
         "changed_since_first": any(v in ("improved", "decreased") for h in shown
                                    for measures in (data.since_first.get(h.id) or {}).values() for v in measures.values()),
