@@ -269,6 +269,7 @@ def test_stopped_midway_the_store_keeps_nothing_of_the_file(tmp_path: Path, db_u
                                         "'hiprom sessions add"),
     ('{"schema": "hiprom.validation/1"}', "is not a hiprom export (schema 'hiprom.validation/1')"),
     ("[]", "holds no session"),
+    ("[" * 100_000 + "]" * 100_000, "not a readable JSON file (nested too deeply)"),  # was a traceback, exit 1
     ('{"schema": "hiprom.export/1", "session": null, "analysis": {"schema": "hiprom.analysis/1"}}',
      "session #1: analysis"),
 ])
