@@ -184,6 +184,9 @@ def _break_second_session(path: Path, how: Callable[[dict], None]) -> None:
     (lambda item: item["references"].append({"instrument": "protractor", "left_ir_deg": 30}),
      "session 5: instrument: 'protractor' is unknown"),
     (lambda item: item["analysis"].pop("sides"), "session 5: analysis"),
+    (lambda item: item["analysis"].update(schema="hiprom.analysis/2"),  # was: "give the JSON of 'hiprom analyze'"
+     "session 5: analysis: schema is 'hiprom.analysis/2', from a newer hiprom than this one (expecting "
+     "'hiprom.analysis/1'); upgrade hiprom to read it"),
     (lambda item: item["exercise_results"].append({"schema": "hiprom.exercise/1"}),
      "session 5: exercise result: 'exercise' must be an exercise id"),
     (lambda item: item.update(program={"items": [{"exercise": "no_such_move"}]}), "session 5: program item 1"),
