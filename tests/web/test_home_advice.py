@@ -50,7 +50,7 @@ def test_the_page_says_when_to_test_again_as_the_program_sheet_does(launch, tmp_
 
     assert "If your clinician gave you a home program, follow theirs: these suggestions come from this test alone." \
         in advice
-    retest = re.search(r"Test again the same way [^.]*\.", advice)
+    retest = re.search(r"Repeat the test the same way [^.]*\.", advice)
     assert retest and "4–6 weeks" in retest.group(0), advice
     assert retest.group(0)[:-1] in on_sheet, on_sheet  # the same words as the sheet handed over
     assert "Measure again after a few weeks" not in on_sheet

@@ -128,8 +128,7 @@ class Catalogue:
         }
 
 
-RETEST_ADVICE = ("Test again the same way (same chair, same camera place) in about 4–6 weeks of the exercises, "
-                 "or sooner if pain or stiffness changes")
+RETEST_ADVICE = "Repeat the test the same way in about 4–6 weeks, or sooner if pain or stiffness changes"
 """When to measure again, in the words the report, the home program's sheet and the page after a test all say
 (before: "in about 4–6 weeks" on the report, "after a few weeks ... (hiprom: 'Test again')" on the sheet, where
 the page's Test again is the same day's re-test, and nothing on the page). Weeks, not days: a change must pass
