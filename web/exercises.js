@@ -20,6 +20,7 @@ const el = {
 };
 
 let catalogue = null;
+let retestAdvice = "";
 const ex = { shown: null, spokenCount: 0, spokenRep: 0, heldSaid: false, said: new Set(), timer: null };
 
 /** Reasons of programs kept by hiprom 0.1 said "24 deg, below the 30-40 deg band". */
@@ -64,7 +65,11 @@ async function loadCatalogue() {
   if (catalogue) return catalogue;
   try {
     const r = await fetch(httpUrl("api/exercises"), { credentials: "same-origin" });
-    if (r.ok) catalogue = Object.fromEntries((await r.json()).exercises.map((e) => [e.id, e]));
+    if (r.ok) {
+      const body = await r.json();
+      catalogue = Object.fromEntries(body.exercises.map((e) => [e.id, e]));
+      retestAdvice = body.retest || ""; // when to test again, in the words of the report and the program sheet
+    }
   } catch (e) { /* without the catalogue the ids are shown */ }
   return catalogue || {};
 }
@@ -92,6 +97,7 @@ export async function renderAdvice(res) {
   el.list.replaceChildren();
   if (!recs.length) return;
   const cat = await loadCatalogue();
+  $("advice-retest").textContent = retestAdvice;
   let keyed = false;
   el.list.replaceChildren(...[...recs].sort((a, b) => ["left", "right", "both"].indexOf(a.side) - ["left", "right", "both"].indexOf(b.side)).map((rec) => {
     const e = cat[rec.exercise] || { name: rec.exercise, dose: null, camera_followed: false };

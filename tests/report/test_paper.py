@@ -305,7 +305,7 @@ def test_every_kind_of_pdf_is_printed_large_enough_for_an_older_patient(
     alone = pdf_pages(write_program_pdf(data, tmp_path / "program.pdf", paper="a4"))
     on_the_sheet(alone, PAPERS["a4"])
     assert page_numbers(alone) == sheets
-    for words in ("Safety first.", "Sit upright with both feet flat", "Measure again after a few weeks"):
+    for words in ("Safety first.", "Sit upright with both feet flat", "Repeat the test the same way"):
         assert size_of(alone, words) >= BODY_PT, words
     for page in alone:
         assert any(line.endswith("Ann Example · 2026-03-02") for line in page.lines()[:3])  # the title's, the top

@@ -18,9 +18,9 @@ from sqlalchemy import text
 from hiprom.store import ReferenceInput, Store
 from tests.store.test_copy import COUNTED, PROGRAM
 
-NUMBERS = {"id", "session_id", "subject_id", "exported_utc"}
-"""What an import gives anew: the target's numbers (and the export's own time). The times each record was
-saved, added or changed at the first store are carried."""
+NUMBERS = {"id", "session_id", "subject_id", "exported_utc", "origin"}
+"""What an import gives anew: the target's numbers (and the export's own time), and where each session came
+from (the file). The times each record was saved, added or changed at the first store are carried."""
 
 STORED_AT_A = {"subjects": "2026-03-01 08:00:00", "sessions": "2026-03-02 11:00:00",
                "reference_readings": "2026-03-02 11:05:00", "home_programs": "2026-03-02 11:10:00"}
@@ -94,6 +94,7 @@ def test_export_imported_into_another_store_exports_the_same_apart_from_numbers(
     after = _export(hiprom, db_url, [2, 3], tmp_path / "again.json")
     assert _content(after) == _content(before)
     assert after[0]["subject"]["name"] == "Élise O'Neil" and after[0]["session"]["settings"] == {"hold_s": 2}
+    assert [item["session"]["origin"] for item in (before + after)] == [None, None, "p-0042.json", "p-0042.json"]
     assert after[1]["history"][0]["id"] == 2 and after[1]["retest"] is not None  # the same-day re-test, renumbered
     assert (tmp_path / "p-0042.json").stat().st_mode & 0o777 == 0o600
     with Store(db_url) as target:
@@ -183,6 +184,9 @@ def _break_second_session(path: Path, how: Callable[[dict], None]) -> None:
     (lambda item: item["references"].append({"instrument": "protractor", "left_ir_deg": 30}),
      "session 5: instrument: 'protractor' is unknown"),
     (lambda item: item["analysis"].pop("sides"), "session 5: analysis"),
+    (lambda item: item["analysis"].update(schema="hiprom.analysis/2"),  # was: "give the JSON of 'hiprom analyze'"
+     "session 5: analysis: schema is 'hiprom.analysis/2', from a newer hiprom than this one (expecting "
+     "'hiprom.analysis/1'); upgrade hiprom to read it"),
     (lambda item: item["exercise_results"].append({"schema": "hiprom.exercise/1"}),
      "session 5: exercise result: 'exercise' must be an exercise id"),
     (lambda item: item.update(program={"items": [{"exercise": "no_such_move"}]}), "session 5: program item 1"),
@@ -268,6 +272,7 @@ def test_stopped_midway_the_store_keeps_nothing_of_the_file(tmp_path: Path, db_u
                                         "'hiprom sessions add"),
     ('{"schema": "hiprom.validation/1"}', "is not a hiprom export (schema 'hiprom.validation/1')"),
     ("[]", "holds no session"),
+    ("[" * 100_000 + "]" * 100_000, "not a readable JSON file (nested too deeply)"),  # was a traceback, exit 1
     ('{"schema": "hiprom.export/1", "session": null, "analysis": {"schema": "hiprom.analysis/1"}}',
      "session #1: analysis"),
 ])
@@ -279,3 +284,121 @@ def test_a_file_that_is_no_export_this_hiprom_reads_is_one_line(tmp_path: Path, 
     assert (code, out) == (2, "") and err.count("\n") == 1, err
     assert said in err
     assert store.counts()["sessions"] == 0
+
+
+def _home(tmp_path: Path, analysis: dict, weeks: int, pseudonym: str | None = "ME") -> str:
+    """The patient's own store at home: one self-test a week from 9 November, under their own pseudonym."""
+    db = str(tmp_path / "home.db")
+    with Store(db) as home:
+        for week in range(len(home.sessions()), weeks):
+            home.save_analysis(analysis, subject=pseudonym, recorded_utc=f"2026-11-{9 + 7 * week:02d}T19:00:00Z")
+    return db
+
+
+def test_a_home_file_sent_again_with_a_new_week_adds_that_week_to_the_patient_here(
+        tmp_path: Path, db_url: str, fixture_analysis: dict, hiprom: Callable) -> None:
+    """The patient exports all their self-tests each week. Before, the second file was refused whole ('was
+    imported already ... nothing was imported', exit 5), and the new week never reached the clinic."""
+    with Store(db_url) as clinic:
+        clinic.save_analysis(fixture_analysis, subject="P-0042", operator="Dr A", recorded_utc="2026-11-02T09:00:00Z")
+    home = _home(tmp_path, fixture_analysis, 2)
+    _export(hiprom, home, [1, 2], tmp_path / "week2.json")
+    assert hiprom("store", "import", str(tmp_path / "week2.json"), "--subject", "P-0042", "--db", db_url)[0] == 0
+    home = _home(tmp_path, fixture_analysis, 3)
+    _export(hiprom, home, [1, 2, 3], tmp_path / "week3.json")
+
+    code, out, err = hiprom("store", "import", str(tmp_path / "week3.json"), "--db", db_url)
+
+    assert code == 0, err
+    assert out.splitlines()[1:] == ["  session 3 -> 4", "Here already from an earlier import, not stored again:",
+                                    "  session 1 is session 2", "  session 2 is session 3"]
+    assert "1 session of P-0042" in out.splitlines()[0]
+    with Store(db_url) as clinic:
+        assert [s.pseudonym for s in clinic.subjects()] == ["P-0042"]  # not the home pseudonym 'ME'
+        assert [v["recorded_utc"][:10] for v in clinic.visits("P-0042")] == [
+            "2026-11-02", "2026-11-09", "2026-11-16", "2026-11-23"]
+    code, out, err = hiprom("store", "import", str(tmp_path / "week3.json"), "--db", db_url)
+    assert (code, out) == (5, "") and "was imported already" in err and err.count("\n") == 1
+
+
+def test_a_home_file_sent_again_for_someone_else_is_refused(
+        tmp_path: Path, store: Store, fixture_analysis: dict, hiprom: Callable) -> None:
+    db = store.url.render_as_string(hide_password=False)
+    store.add_subject("P-0042")
+    store.add_subject("P-0043")
+    _export(hiprom, _home(tmp_path, fixture_analysis, 1), [1], tmp_path / "week1.json")
+    assert hiprom("store", "import", str(tmp_path / "week1.json"), "--subject", "P-0042", "--db", db)[0] == 0
+    _export(hiprom, _home(tmp_path, fixture_analysis, 2), [1, 2], tmp_path / "week2.json")
+
+    code, out, err = hiprom("store", "import", str(tmp_path / "week2.json"), "--subject", "P-0043", "--db", db)
+
+    assert (code, out) == (5, "") and err.count("\n") == 1, err
+    assert ("its sessions imported before are P-0042's here (session 1 as 1), not P-0043's; import it with "
+            "--subject P-0042, or without --subject; nothing was imported") in err
+    assert (store.subject("P-0042").n_sessions, store.subject("P-0043").n_sessions) == (1, 0)
+
+
+def test_sessions_saved_without_a_pseudonym_need_subject_to_be_imported(
+        tmp_path: Path, store: Store, fixture_analysis: dict, hiprom: Callable) -> None:
+    """The self-test page saves without a pseudonym when none is typed. Before, such a file was imported as
+    nobody's sessions ('Imported 0 subjects and 2 sessions'), in no history, and could not be imported again
+    under the right person."""
+    db = store.url.render_as_string(hide_password=False)
+    _export(hiprom, _home(tmp_path, fixture_analysis, 2, pseudonym=None), [1, 2], tmp_path / "home.json")
+
+    code, out, err = hiprom("store", "import", str(tmp_path / "home.json"), "--db", db)
+
+    assert (code, out) == (2, "") and err.count("\n") == 1, err
+    assert "were saved without a pseudonym" in err and "with --subject" in err
+    assert store.counts()["sessions"] == 0
+    code, out, err = hiprom("store", "import", str(tmp_path / "home.json"), "--subject", "P-0042", "--db", db)
+    assert code == 0, err
+    assert store.subject("P-0042").n_sessions == 2
+
+
+def _clinic_with_home_tests(tmp_path: Path, db: str, analysis: dict, hiprom: Callable) -> None:
+    """A clinic test of P-0042 (2 November), then the two self-tests of their home store sent in as week2.json."""
+    with Store(db) as clinic:
+        clinic.save_analysis(analysis, subject="P-0042", operator="Dr A", recorded_utc="2026-11-02T09:00:00Z")
+    _export(hiprom, _home(tmp_path, analysis, 2), [1, 2], tmp_path / "week2.json")
+    assert hiprom("store", "import", str(tmp_path / "week2.json"), "--subject", "P-0042", "--db", db)[0] == 0
+
+
+def test_the_trend_tells_the_self_tests_sent_in_from_the_tests_done_here(
+        tmp_path: Path, db_url: str, fixture_analysis: dict, hiprom: Callable) -> None:
+    """Before, 'hiprom trend' listed a patient's home self-tests as if tested at the clinic."""
+    _clinic_with_home_tests(tmp_path, db_url, fixture_analysis, hiprom)
+
+    code, out, err = hiprom("trend", "P-0042", "--db", db_url)
+
+    assert code == 0, err
+    rows = [line.split("│") for line in out.splitlines() if line[:1].isdigit()]
+    assert [(r[0].strip(), r[2].strip()) for r in rows] == [("1", "here"), ("2", "sent in"), ("3", "sent in")]
+    assert ("Sent in: #2, #3 (week2.json): tested elsewhere, at home or at another clinic, and imported from that "
+            "file; the others were tested here.") in " ".join(out.split())
+    visits = json.loads(hiprom("trend", "P-0042", "--json", "--db", db_url)[1])["visits"]
+    assert [v["origin"] for v in visits] == [None, "week2.json", "week2.json"]
+
+    moved = _export(hiprom, db_url, [2], tmp_path / "to-clinic-b.json")  # the patient moves on: still a home test
+    assert moved["session"]["origin"] == "week2.json"
+    Store(tmp_path / "clinic-b.db").close()
+    assert hiprom("store", "import", str(tmp_path / "to-clinic-b.json"), "--db", str(tmp_path / "clinic-b.db"))[0] == 0
+    with Store(tmp_path / "clinic-b.db") as other:
+        assert [s.origin for s in other.sessions()] == ["week2.json"]
+
+
+def test_the_reports_history_marks_the_self_tests_sent_in(tmp_path: Path, fixture_analysis: dict,
+                                                          hiprom: Callable) -> None:
+    """Before, the PDF's history table and header showed a home self-test as a test of the clinic."""
+    from tests.report.pdftools import need_poppler, pdf_text, squeeze
+
+    need_poppler()
+    db = str(tmp_path / "clinic.db")
+    _clinic_with_home_tests(tmp_path, db, fixture_analysis, hiprom)
+
+    assert hiprom("report", "3", "-o", str(tmp_path / "r.pdf"), "--db", db)[0] == 0
+
+    text = pdf_text(tmp_path / "r.pdf")
+    assert squeeze("Tested sent in: week2.json (at home, or at another clinic)") in squeeze(text)
+    assert text.count("— sent in") == 2  # the rows of #2 and #3, not #1
+    assert squeeze("Sent in: #2, #3 (week2.json): tested elsewhere, at home or at another clinic") in squeeze(text)

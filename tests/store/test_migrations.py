@@ -173,16 +173,24 @@ def test_version_8_store_gets_the_recording_index_and_the_same_mdc_on_both_backe
     assert indexes["ix_sessions_recording_sha256"] == ["recording_sha256"]
 
 
-def _back_to_v8(conn) -> None:
-    """Take a store's tables back from version 9 to 8 (on SQLite or PostgreSQL)."""
+def _back_to_v9(conn) -> None:
+    """Take a store's tables back from version 10 to 9 (on SQLite or PostgreSQL)."""
     from sqlalchemy import text
 
+    conn.execute(text("ALTER TABLE sessions DROP COLUMN origin"))
+
+
+def _back_to_v8(conn) -> None:
+    """Take a store's tables back from version 10 to 8 (on SQLite or PostgreSQL)."""
+    from sqlalchemy import text
+
+    _back_to_v9(conn)
     conn.exec_driver_sql("DROP TRIGGER subjects_keyed" + (" ON subjects" if conn.dialect.name == "postgresql" else ""))
     conn.execute(text("DROP INDEX ix_sessions_recording_sha256"))
 
 
 def _back_to_v7(conn) -> None:
-    """Take a store's tables back from version 9 to 7 (on SQLite or PostgreSQL)."""
+    """Take a store's tables back from version 10 to 7 (on SQLite or PostgreSQL)."""
     from sqlalchemy import text
 
     _back_to_v8(conn)
@@ -343,13 +351,13 @@ def _v7_store(db_url: str, analysis: dict, pseudonyms: tuple[str, ...]):
 
 
 def _rows(engine) -> dict[str, list[tuple]]:
-    """Every row of every table of records, as stored (the v8 key column left out)."""
+    """Every row of every table of records, as stored (the columns v8 and v9 add left out)."""
     from sqlalchemy import MetaData, select
 
     tables = MetaData()
     tables.reflect(engine)
     with engine.connect() as conn:
-        return {name: [tuple(v for k, v in row._mapping.items() if k != "pseudonym_key")
+        return {name: [tuple(v for k, v in row._mapping.items() if k not in ("pseudonym_key", "origin"))
                        for row in conn.execute(select(t).order_by(*t.primary_key.columns))]
                 for name, t in tables.tables.items() if name != "schema_version"}
 
@@ -451,3 +459,23 @@ def test_a_subject_an_older_running_hiprom_added_is_found_after_the_upgrade_and_
     with Store(db_url) as store:
         assert [s.pseudonym for s in store.subjects()] == ["P-0001", "P-0050", "p-0050-3"]
     engine.dispose()
+
+
+def test_version_9_store_opens_with_every_session_tested_here(db_url: str, analysis: dict) -> None:
+    """v10 on SQLite and PostgreSQL: the sessions stored before it have no origin (none was imported as such),
+    and an import after it marks its own."""
+    from sqlalchemy import create_engine, text
+
+    with Store(db_url) as store:
+        number = store.save_analysis(analysis, subject="P-1").id
+    url = db_url if "://" in db_url else f"sqlite:///{db_url}"
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:  # what a store of version 9 looked like
+        _back_to_v9(conn)
+        conn.execute(text("UPDATE schema_version SET version = 9 WHERE version = :v"), {"v": SCHEMA_VERSION})
+    engine.dispose()
+
+    with Store(db_url) as store:
+        assert store.migrated_from == 9
+        assert store.session(number).origin is None
+        assert [v["origin"] for v in store.visits("P-1")] == [None]

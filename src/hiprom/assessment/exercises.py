@@ -118,12 +118,21 @@ class Catalogue:
         return tuple(ex for ex in self.exercises if direction in ex.targets)
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"source", "safety", "exercises"}``: what ``hiprom exercises --json`` and ``/api/exercises`` give."""
+        """``{"source", "safety", "retest", "exercises"}``: what ``hiprom exercises --json`` and ``/api/exercises``
+        give (``retest``: :data:`RETEST_ADVICE`, a sentence)."""
         return {
             "source": self.source,
             "safety": list(self.safety),
+            "retest": f"{RETEST_ADVICE}.",
             "exercises": [ex.to_dict() for ex in self.exercises],
         }
+
+
+RETEST_ADVICE = "Repeat the test the same way in about 4–6 weeks, or sooner if pain or stiffness changes"
+"""When to measure again, in the words the report, the home program's sheet and the page after a test all say
+(before: "in about 4–6 weeks" on the report, "after a few weeks ... (hiprom: 'Test again')" on the sheet, where
+the page's Test again is the same day's re-test, and nothing on the page). Weeks, not days: a change must pass
+the minimal detectable change of 6–9° (docs/exercises.md) to be told from the measurement's error."""
 
 
 _FIELDS = {f.name for f in fields(Exercise)}

@@ -199,11 +199,13 @@ def trend(visits: Sequence[Mapping[str, Any]], mdc_deg: Mapping[str, float] | No
 
     Args:
         visits: oldest first, each ``{"session_id", "recorded_utc", "analysis",
-            "program" (dict or None), "exercise_results" (list)}``.
+            "program" (dict or None), "exercise_results" (list)}``, and ``"origin"``: the
+            export file the session was imported from (a self-test at home), ``None`` or
+            absent for a test done here.
         mdc_deg, mdc_source: as in :func:`compare`.
 
     Returns:
-        ``{"first_visit": session_id or None, "visits": [{"session_id", "recorded_utc",
+        ``{"first_visit": session_id or None, "visits": [{"session_id", "recorded_utc", "origin",
         "figures": {side: {measure: deg}}, "program": [{"exercise", "side", "dose"}],
         "exercises_done": [{"exercise", "side", "direction", "reps_done", "reps_target"}],
         "since_first": {side: {measure: verdict}} (``None`` up to the first visit),
@@ -224,6 +226,7 @@ def trend(visits: Sequence[Mapping[str, Any]], mdc_deg: Mapping[str, float] | No
         out.append({
             "session_id": visit.get("session_id"),
             "recorded_utc": visit.get("recorded_utc"),
+            "origin": visit.get("origin"),
             "figures": figures,
             "program": [{"exercise": it["exercise"], "side": it["side"], "dose": it["dose"]}
                         for it in program.get("items", [])],

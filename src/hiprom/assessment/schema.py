@@ -24,6 +24,7 @@ Rules:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
@@ -362,6 +363,10 @@ def validate_analysis(analysis: Any, where: str = "analysis",
     if not isinstance(analysis, Mapping):
         raise InputError(f"{where}: expecting a JSON object (an analysis result), but got {type(analysis).__name__}")
     schema = analysis.get("schema")
+    newer = re.fullmatch(r"hiprom\.analysis/(\d+)", schema) if isinstance(schema, str) else None
+    if newer and int(newer.group(1)) > int(SCHEMA.rsplit("/", 1)[1]):  # a patient's newer hiprom at home, say
+        raise InputError(f"{where}: schema is {_short(schema)}, from a newer hiprom than this one (expecting "
+                         f"{SCHEMA!r}); upgrade hiprom to read it")
     if schema != SCHEMA:
         raise InputError(f"{where}: schema is {_short(schema)}, expecting {SCHEMA!r}; "
                          "give the JSON written by 'hiprom analyze --json'")

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from hiprom.assessment.reasons import REASON_WORDS, not_measurable_advice, reason_words
@@ -111,6 +112,28 @@ def analysed_again(first_id: int) -> str:
 def analysed_again_sentence(session_id: int, first_id: int) -> str:
     """The sentence under a table of visits for such a session (``hiprom trend``)."""
     return f"#{session_id} analyses again the recording of #{first_id}: one measurement, not a visit of its own."
+
+
+def tested_where(origin: str | None) -> str:
+    """Where a session's test was done, as a table marks its row: ``here`` (stored with this store), or
+    ``sent in`` (imported from the export file ``origin``: a patient's self-test at home, another clinic's test;
+    :func:`sent_in_sentence` names the files)."""
+    return "here" if origin is None else "sent in"
+
+
+def sent_in_sentence(origins: Mapping[int, str | None]) -> str | None:
+    """The sentence under a history for its sessions sent in (``{session_id: origin}``), ``None`` if none was:
+    ``Sent in: #2, #3 (week2.json), #4 (week3.json): tested elsewhere, at home or at another clinic, and
+    imported from that file; the others were tested here.``"""
+    files: dict[str, list[int]] = {}
+    for session_id, origin in origins.items():
+        if origin is not None:
+            files.setdefault(origin, []).append(session_id)
+    if not files:
+        return None
+    parts = [f"{', '.join(f'#{n}' for n in ids)} ({name})" for name, ids in files.items()]
+    rest = "; the others were tested here" if len(origins) > sum(map(len, files.values())) else ""
+    return f"Sent in: {', '.join(parts)}: tested elsewhere, at home or at another clinic, and imported from that file{rest}."
 
 
 SIDE_WORDS = {"left": "left leg", "right": "right leg", "both": "both legs"}

@@ -17,7 +17,7 @@ import click
 from rich.text import Text
 
 from hiprom.assessment.reasons import reason_words
-from hiprom.assessment.wording import analysed_again_sentence
+from hiprom.assessment.wording import analysed_again_sentence, sent_in_sentence, tested_where
 from hiprom.cli.options import db_option, model_option, paper_option
 from hiprom.cli.store_cmd import (
     console,
@@ -290,7 +290,9 @@ def trend(subject: str, db: str | None, as_json: bool) -> None:
     from hiprom.assessment.wording import SIDE_WORDS
 
     names = {ex.id: ex.name for ex in load_catalogue().exercises}
-    table = make_table(f"Visits of {subject} (degrees)", [("#", "right"), "Date", ("L IR", "right"), ("L ER", "right"),
+    sent_in = any(v["origin"] is not None for v in result["visits"])
+    table = make_table(f"Visits of {subject} (degrees)", [("#", "right"), "Date", *(["Tested"] if sent_in else []),
+                                                ("L IR", "right"), ("L ER", "right"),
                                                 ("R IR", "right"), ("R ER", "right"), "Program", "Reps done"])
     for v in result["visits"]:
         f, since = v["figures"], v["since_first"] or {}
@@ -298,9 +300,13 @@ def trend(subject: str, db: str | None, as_json: bool) -> None:
                  for side in ("left", "right") for m in ("internal_rotation", "external_rotation")]
         done = "; ".join(f"{names.get(d['exercise'], d['exercise'])}, {SIDE_WORDS.get(d['side'], d['side'])}: "
                          f"{d['reps_done']} of {d['reps_target']}" for d in v["exercises_done"])
-        table.add_row(str(v["session_id"]), time_cell(v["recorded_utc"], with_time=False), *cells,
+        where = [tested_where(v["origin"])] if sent_in else []
+        table.add_row(str(v["session_id"]), time_cell(v["recorded_utc"], with_time=False), *where, *cells,
                       counted(len(v["program"]), "exercise") if v["program"] else "", done)
     console().print(table)
+    sentence = sent_in_sentence({v["session_id"]: v["origin"] for v in result["visits"]})
+    if sentence:
+        console().print(Text(sentence, style="dim"))
     for v in result["visits"]:
         if v["same_recording_as"] is not None:
             console().print(Text(analysed_again_sentence(v["session_id"], v["same_recording_as"]), style="dim"))

@@ -118,7 +118,9 @@ def store_import(file: Path, subject: str | None, db: str | None) -> None:
     series, reference readings, home program and counted exercises, in one
     transaction: all of them or none, each with the time it was saved or
     stored at the first store. The sessions get this store's next numbers
-    (printed as 'session 12 -> 57'). A file imported before is refused.
+    (printed as 'session 12 -> 57'). Sessions imported before are not stored
+    again: a file sent again with new sessions adds those, to the subject the
+    earlier ones were imported to; a file with nothing new is refused.
     Landmark recordings are not in an export and are not imported: the
     summary names the sessions that had one.
     """
@@ -134,6 +136,10 @@ def store_import(file: Path, subject: str | None, db: str | None) -> None:
                "here:")
     for old, new in done.numbers.items():
         click.echo(f"  session {old} -> {new}")
+    if done.already:
+        click.echo("Here already from an earlier import, not stored again:")
+        for old, held in done.already.items():
+            click.echo(f"  session {old} is session {held}")
     if done.without_landmarks:
         which = ", ".join(done.without_landmarks)
         click.echo(f"Not imported: the landmark recording the first store kept of session {which} (an export "

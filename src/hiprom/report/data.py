@@ -184,6 +184,8 @@ def read_json_file(path: str | Path, what: str = "a session number or an analysi
         data = json.loads(p.read_text(encoding="utf-8"), parse_constant=_not_json)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{p}: not a readable JSON file ({exc}); give {what}") from None
+    except RecursionError:  # lists or objects nested thousands deep: no file hiprom writes, a damaged one
+        raise InputError(f"{p}: not a readable JSON file (nested too deeply); give {what}") from None
     except ValueError as exc:
         raise InputError(f"{p}: not a JSON file: {exc}") from None
     return data

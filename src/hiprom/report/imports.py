@@ -8,15 +8,21 @@ rule, :class:`~hiprom.store.ReferenceInput`, the program and exercise
 checks) before anything is written, and everything is written in one
 transaction (:meth:`~hiprom.store.Store.transaction`): all of it, or nothing.
 
-The records keep the times the file gives them: when each session was saved,
+Each session keeps where it came from (``origin``: the file's name, or the
+file the first store had imported it from), so a history tells the tests done
+here from those sent in. The records keep the times the file gives them: when each session was saved,
 its subject added (a subject new to the target), each reading stored and the
 program last changed, so history and lists read as at the first store; a
 record the file gives no time for gets the import's. The target gives its own
 numbers (the file's session 12 may become 57). A
 pseudonym the target has already is refused unless ``subject`` names whose
-records these are (P-0042 at one clinic may be someone else at another); a
+records these are (P-0042 at one clinic may be someone else at another). A
 session the target holds already (the same analysis, assessed at the same
-time) is refused, so a file imported twice is not stored twice.
+time) is not stored again: a patient who self-tests at home sends all their
+sessions each week, and only the new ones are added, to the subject the
+earlier ones were imported to (whose pseudonym here is not the file's). A
+file with nothing new is refused, as is one whose sessions are of no subject
+without ``subject`` (they would be nobody's).
 """
 
 from __future__ import annotations
@@ -44,6 +50,8 @@ from hiprom.store.references import COLUMNS
 from hiprom.store.schema import HomeProgramRow, ReferenceRow, SessionRow, SubjectRow
 
 _SCHEMA = re.compile(r"hiprom\.export/(\d+)")
+ORIGIN_MAX = SessionRow.origin.type.length
+"""The longest ``origin`` a session keeps (its column's length)."""
 _STORED_KEYS = ("id", "session_id", "recorded_utc")
 """What the store adds to a counted exercise's record when it gives it back (not part of the record)."""
 
@@ -69,6 +77,8 @@ class ImportedSession:
     """When the home program was last changed at the first store."""
     had_landmarks: bool = False
     """The first store kept the session's landmark recording, which an export does not hold."""
+    origin: str | None = None
+    """The export file the first store had imported the session from, if it had (kept: where it was tested)."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +92,8 @@ class ImportResult:
     rows: dict[str, int] = field(default_factory=dict)
     without_landmarks: tuple[str, ...] = ()
     """The file's sessions whose landmark recording the first store kept and the file does not hold."""
+    already: dict[str, int] = field(default_factory=dict)
+    """The file's sessions the store held already (from an earlier import) -> their numbers here; not stored again."""
 
 
 def read_export(path: str | Path) -> list[ImportedSession]:
@@ -143,12 +155,15 @@ def _session(p: Path, place: int, item: Any) -> ImportedSession:
         settings = session.get("settings")
         if settings is not None and not isinstance(settings, Mapping):
             raise InputError("session: 'settings' must be an object")
+        origin = session.get("origin")
+        if origin is not None and not (isinstance(origin, str) and 0 < len(origin) <= ORIGIN_MAX):
+            raise InputError(f"session: 'origin' must be a file name of 1 to {ORIGIN_MAX} characters, or null")
     except InputError as exc:
         raise InputError(f"{where}: {exc}") from None
     details = {key: session.get(key) for key in ("operator", "notes", "camera")}
     return ImportedSession(number, subject, analysis, session.get("recorded_utc"),
                            {**details, "settings": settings}, readings, program, exercises,
-                           saved_utc, readings_utc, program_utc, session.get("has_landmarks") is True)
+                           saved_utc, readings_utc, program_utc, session.get("has_landmarks") is True, origin)
 
 
 def _stamp(record: Mapping[str, Any], key: str, what: str) -> datetime | None:
@@ -216,11 +231,18 @@ def import_export(store: Store, path: str | Path, subject: str | None = None) ->
     with store.transaction() as s:
         if s.get_bind().dialect.name == "postgresql":  # another import of the same file waits, then finds it held
             s.execute(text(f"LOCK TABLE {SessionRow.__tablename__} IN SHARE ROW EXCLUSIVE MODE"))
-        for item in items:
-            held = _held(s, item)
-            if held is not None:
-                raise StoreError(f"{p}: was imported already: its session {item.number} is in {store.where} as "
-                                 f"session {held}; nothing was imported")
+        already = {item.number: held for item in items if (held := _held(s, item)) is not None}
+        if len(already) == len(items):
+            first = items[0].number
+            raise StoreError(f"{p}: was imported already: its session {first} is in {store.where} as "
+                             f"session {already[first]}; nothing was imported")
+        subject = _joined_subject(s, store, p, already, subject)
+        items = [item for item in items if item.number not in already]
+        if subject is None and any(item.subject is None for item in items):
+            raise InputError(f"{p}: its sessions were saved without a pseudonym, so they would be nobody's here; "
+                             "name whose records these are with --subject (this person's pseudonym here, or a "
+                             "new one); nothing was imported")
+        pseudonyms = sorted({item.subject["pseudonym"] for item in items if item.subject})
         given = {item.subject["pseudonym"]: item.subject for item in items if item.subject}
         targets = {name: _target(store, p, name, given[name], subject, made) for name in pseudonyms}
         for name in pseudonyms:
@@ -238,6 +260,8 @@ def import_export(store: Store, path: str | Path, subject: str | None = None) ->
                 raise InputError(f"{p}: session {item.number}: {exc}") from None
             numbers[item.number] = saved.id
             _restamp(s, SessionRow, SessionRow.id, saved.id, SessionRow.saved_utc, item.saved_utc)
+            s.execute(update(SessionRow).where(SessionRow.id == saved.id)
+                      .values(origin=item.origin or p.name[:ORIGIN_MAX]))
             if item.readings:
                 added = store.add_references([(saved.id, reading) for reading in item.readings])
                 for record, when in zip(added, item.readings_utc):
@@ -253,7 +277,39 @@ def import_export(store: Store, path: str | Path, subject: str | None = None) ->
             rows["exercise_results"] += len(item.exercises)
     shown = tuple(dict.fromkeys(t for t in targets.values() if t is not None))
     return ImportResult(store.where, numbers, shown, tuple(made), rows,
-                        tuple(item.number for item in items if item.had_landmarks))
+                        tuple(item.number for item in items if item.had_landmarks), already)
+
+
+def _joined_subject(s: Session, store: Store, p: Path, already: Mapping[str, int], subject: str | None) -> str | None:
+    """Whose records the file's new sessions are: those it held already are someone's here, and the new ones join
+    them (the file's pseudonym is the patient's own at home, not the clinic's); ``subject`` when none is held.
+
+    Raises:
+        StoreError: ``subject`` names another person than the one the held sessions are of, or they are of
+            several subjects here.
+    """
+    if not already:
+        return subject
+    ids = set(s.scalars(select(SessionRow.subject_id).where(SessionRow.id.in_(already.values()))))
+    names = dict(s.execute(select(SubjectRow.id, SubjectRow.pseudonym).where(SubjectRow.id.in_(ids))).all())
+    held_as = sorted(names.values())
+    if not held_as or None in ids:
+        return subject
+    stored = [f"session {number} as {already[number]}" for number in already]
+    if len(held_as) > 1:
+        raise StoreError(f"{p}: its sessions imported before are of {len(held_as)} subjects here "
+                         f"({', '.join(held_as)}: {', '.join(stored)}); move them to one person with "
+                         "'hiprom sessions move', then import the file again; nothing was imported")
+    if subject is not None:
+        try:
+            named = store.subject(subject).pseudonym
+        except RecordNotFound:
+            named = subject
+        if named != held_as[0]:
+            raise StoreError(f"{p}: its sessions imported before are {held_as[0]}'s here ({', '.join(stored)}), "
+                             f"not {subject}'s; import it with --subject {held_as[0]}, or without --subject; "
+                             "nothing was imported")
+    return held_as[0]
 
 
 def _first_store_order(item: ImportedSession) -> tuple[datetime, datetime, int]:

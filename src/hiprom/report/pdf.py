@@ -19,6 +19,7 @@ from typing import Any
 import jinja2
 
 from hiprom import __version__
+from hiprom.assessment.exercises import RETEST_ADVICE
 from hiprom.assessment.reasons import reason_words
 from hiprom.assessment.wording import (
     PLUS_MINUS,
@@ -26,6 +27,8 @@ from hiprom.assessment.wording import (
     asymmetry_pointer,
     cannot_tell,
     quality_notes,
+    sent_in_sentence,
+    tested_where,
     undecided_asymmetry,
 )
 from hiprom.atomic import atomic_write
@@ -226,7 +229,11 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "analysed_again": {h.id: analysed_again(data.same_recording_as[h.id]) for h in shown
                            if h.id in data.same_recording_as},
         "same_recording_shown": any(h.id in data.same_recording_as for h in history),
+        # Tests sent in (a patient's self-tests at home) marked on their rows, their files named under the table.
+        "sent_in": {h.id: tested_where(h.origin) for h in shown if h.origin is not None},
+        "sent_in_sentence": sent_in_sentence({h.id: h.origin for h in shown}),
         "first_visit": first,
+        "retest_advice": RETEST_ADVICE,
         # The legend explains the marks of the rows shown, so it comes only with one of them.
         "changed_since_first": any(v in ("improved", "decreased") for h in shown
                                    for measures in (data.since_first.get(h.id) or {}).values() for v in measures.values()),
@@ -280,6 +287,8 @@ def _details(data: ReportData, a: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append(("Date of birth", f"{subject.date_of_birth}{age}"))
     if session and getattr(session, "operator", None):
         rows.append(("Operator", session.operator))
+    if session and getattr(session, "origin", None):
+        rows.append(("Tested", f"{tested_where(session.origin)}: {session.origin} (at home, or at another clinic)"))
     if a.get("source"):
         rows.append(("Source", str(a["source"])))
     if session and getattr(session, "camera", None):

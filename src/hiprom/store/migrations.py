@@ -39,6 +39,9 @@ History:
   every session's row for them. And every subject keyed again, a subject without a key refused
   from then on (:data:`~hiprom.store.schema.SUBJECT_KEY_GUARD`): a hiprom older than v8 that
   was running when the store was upgraded added subjects no look-up by pseudonym found.
+- v10: ``sessions.origin``, the export file a session was imported from (``hiprom store import``), so a
+  history tells the tests done with this store from those sent in (a patient's self-tests at home);
+  ``NULL`` for every session stored before, none of which can be told apart.
 
 SQLite migrations run with foreign keys off (``PRAGMA foreign_keys`` cannot
 change inside a transaction, so it is set just before it): dropping a table
@@ -350,6 +353,11 @@ def _v9_recording_index(conn: Connection) -> str | None:
     return said
 
 
+def _v10_origin(conn: Connection) -> None:
+    """v10: where a session was imported from (``NULL``: tested with this store)."""
+    conn.execute(text("ALTER TABLE sessions ADD COLUMN origin VARCHAR(500)"))
+
+
 MIGRATIONS: dict[int, Callable[[Connection], str | None]] = {
     2: _v2_landmarks,
     3: _v3_reference_readings,
@@ -359,6 +367,7 @@ MIGRATIONS: dict[int, Callable[[Connection], str | None]] = {
     7: _v7_recording_sha256,
     8: _v8_pseudonym_key,
     9: _v9_recording_index,
+    10: _v10_origin,
 }
 """Step that takes a store from version ``n - 1`` to ``n``; it returns a line for the user when it changed
 something they should know of (said once the upgrade has committed), else ``None``."""

@@ -160,8 +160,8 @@ class ProgramStore:
     def visits(self, subject: str | int) -> list[dict[str, Any]]:
         """A subject's sessions, oldest first, with analysis (no series), program and exercises.
 
-        The input of :func:`hiprom.assessment.trend`: ``[{"session_id", "recorded_utc",
-        "analysis", "program", "exercise_results"}]``.
+        The input of :func:`hiprom.assessment.trend`: ``[{"session_id", "recorded_utc", "origin",
+        "analysis", "program", "exercise_results"}]`` (``origin``: the file it was imported from, or ``None``).
         """
         with self._tx() as s:
             subject_row = self._find_subject(s, subject)
@@ -169,7 +169,8 @@ class ProgramStore:
                                   .order_by(SessionRow.recorded_utc, SessionRow.id)))
             programs, results = self._programs_and_results(s, [r.id for r in rows])
             return [
-                {"session_id": r.id, "recorded_utc": iso_utc(r.recorded_utc), "analysis": json.loads(r.analysis_json),
+                {"session_id": r.id, "recorded_utc": iso_utc(r.recorded_utc), "origin": r.origin,
+                 "analysis": json.loads(r.analysis_json),
                  "program": programs.get(r.id), "exercise_results": results[r.id]}
                 for r in rows
             ]

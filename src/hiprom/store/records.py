@@ -314,6 +314,9 @@ class SessionBase:
     fingerprint of the recording analysed (the video file's SHA-256, else the
     landmarks'; ``None`` for a session an older hiprom analysed): two sessions
     sharing it are one measurement, never a re-test of each other.
+    ``origin`` is the export file the session was imported from (``hiprom
+    store import``: a patient's self-test at home, another clinic's test), or
+    ``None`` for a test stored here.
     """
 
     subject_id: int | None
@@ -343,6 +346,7 @@ class SessionBase:
     asymmetry_arc_deg: float | None
     asymmetry_flagged: bool
     asymmetry_verdict: str | None = None
+    origin: str | None = None
     n_trials: int = 0
     has_landmarks: bool = False
     settings: dict[str, Any] = field(default_factory=dict)

@@ -42,7 +42,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship,
 
 from hiprom.parsing import folded
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 """Version of the tables below; :mod:`hiprom.store.migrations` upgrades older stores."""
 
 
@@ -130,6 +130,7 @@ class SessionRow(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(String(500))
     recording_sha256: Mapped[str | None] = mapped_column(String(64))  # schema version 7
+    origin: Mapped[str | None] = mapped_column(String(500))  # schema version 10
     camera: Mapped[str | None] = mapped_column(String(200))
     model: Mapped[str | None] = mapped_column(String(200))
     fps: Mapped[float | None] = mapped_column(Float)

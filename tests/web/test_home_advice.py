@@ -1,0 +1,56 @@
+"""The self-tester at home: what the page says to do about a low number agrees with the clinician's sheet.
+
+Before, the page listed its suggestions and said nothing of when to test again, while the home program's
+sheet said "Measure again after a few weeks of exercise (hiprom: "Test again")" (the page's Test again is
+the same day's re-test) and the report "in about 4–6 weeks"; nothing told the person that the program
+their clinician gave them comes before the page's suggestions.
+"""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from hiprom.server.runner import serve_in_thread
+from hiprom.server.settings import ServerSettings
+from tests.report.pdftools import need_poppler, pdf_text
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def test_the_page_says_when_to_test_again_as_the_program_sheet_does(launch, tmp_path):
+    need_poppler()
+    settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(tmp_path / "home.db"))
+    with serve_in_thread(settings) as url:
+        context = launch().new_context(viewport={"width": 1280, "height": 800})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(url + "/")
+        page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
+        body = page.locator("body")
+        body.press("Space")  # the guided test: the demo's external rotation is below its band
+        page.wait_for_selector("#results:not([hidden])", timeout=90_000)
+        page.wait_for_selector("#advice:not([hidden]) #advice-list li", timeout=15_000)
+        page.wait_for_function("() => document.getElementById('advice-retest').textContent.length > 0",
+                               timeout=15_000)
+        advice = " ".join(page.locator("#advice").inner_text().split())
+        body.press("s")
+        page.wait_for_function("() => /Saved as session/.test(document.getElementById('save-status').textContent)",
+                               timeout=30_000)
+        session = int(re.search(r"session #(\d+)", page.locator("#save-status").inner_text()).group(1))
+        context.close()
+        sheet = httpx.get(f"{url}/api/sessions/{session}/program.pdf", timeout=120)
+        assert sheet.status_code == 200
+    assert not errors, errors
+    (tmp_path / "program.pdf").write_bytes(sheet.content)
+    on_sheet = " ".join(pdf_text(tmp_path / "program.pdf", layout=False).split())
+
+    assert "If your clinician gave you a home program, follow theirs: these suggestions come from this test alone." \
+        in advice
+    retest = re.search(r"Repeat the test the same way [^.]*\.", advice)
+    assert retest and "4–6 weeks" in retest.group(0), advice
+    assert retest.group(0)[:-1] in on_sheet, on_sheet  # the same words as the sheet handed over
+    assert "Measure again after a few weeks" not in on_sheet
