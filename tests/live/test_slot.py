@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import statistics
-import threading
-import time
 
 from hiprom.live.slot import MAX_LAG_S, FrameSlot
+
+
+class Clock:
+    """The slot's clock, set by the replay (s): a run replays the same on a busy machine as on an idle one."""
+
+    def __init__(self) -> None:
+        self.now_s = 0.0
+
+    def __call__(self) -> float:
+        return self.now_s
 
 
 def run(interval_s: float, n: int, work_s, stall_at: int | None = None, stall_s: float = 0.0,
@@ -14,35 +22,38 @@ def run(interval_s: float, n: int, work_s, stall_at: int | None = None, stall_s:
     """A grabber putting ``n`` numbered frames ``interval_s`` apart and a worker taking them,
     spending ``work_s`` on each and, after frame ``stall_at``, ``stall_s`` once. With
     ``late_at``, the grabber itself is held up ``stall_s`` there, then puts the overdue frames at once.
+    Replayed in time order on the slot's clock: the worker asks for a frame as soon as it is free
+    (its time per frame, as the slot measures it), and waits for the next put if none is there.
     Returns the slot and [(frame number, its age in s when taken, the newest frame put by then)]."""
-    slot: FrameSlot[tuple[int, float]] = FrameSlot()
+    clock = Clock()
+    slot: FrameSlot[tuple[int, float]] = FrameSlot(clock=clock)
+    put_s, t_s = [], 0.0
+    for i in range(n):
+        t_s = max((i + 1) * interval_s, t_s + (stall_s if i == late_at else 0.0))
+        put_s.append(t_s)
     taken: list[tuple[int, float, int]] = []
-    done = threading.Event()
-    newest = [-1]
+    put = 0  # frames put so far
 
-    def grabber() -> None:
-        t_next = time.monotonic()
-        for i in range(n):
-            if i == late_at:
-                time.sleep(stall_s)
-            t_next += interval_s
-            time.sleep(max(0.0, t_next - time.monotonic()))
-            slot.put((i, time.monotonic()))
-            newest[0] = i
-        done.set()
+    def take_at(when_s: float):
+        """The grabber's puts up to ``when_s``, each at its own time, then the worker's take then."""
+        nonlocal put
+        while put < n and put_s[put] <= when_s:
+            clock.now_s = put_s[put]
+            slot.put((put, put_s[put]))
+            put += 1
+        clock.now_s = when_s
+        return slot.take(timeout=0.0)
 
-    thread = threading.Thread(target=grabber)
-    thread.start()
+    free_s = 0.0  # when the worker next asks for a frame
     while True:
-        item = slot.get(timeout=0.1)
+        item = take_at(free_s)
+        while item is None and put < n:  # the worker waits for the grabber's next frame
+            item = take_at(put_s[put])
         if item is None:
-            if done.is_set():
-                break
-            continue
-        i, put_at = item
-        taken.append((i, time.monotonic() - put_at, newest[0]))
-        time.sleep(stall_s if i == stall_at else work_s)
-    thread.join()
+            break
+        number, (i, put_at) = item
+        taken.append((i, clock.now_s - put_at, put - 1))
+        free_s = clock.now_s + (stall_s if i == stall_at else work_s)
     return slot, taken
 
 

@@ -24,6 +24,7 @@ import statistics
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -49,12 +50,16 @@ class FrameSlot(Generic[T]):
 
     Args:
         takers: threads taking frames in turn (1: one worker thread).
+        clock: monotonic seconds that time the frames (their age, the source's interval, the
+            worker's time per frame); a test drives it to replay a run exactly. A wait for a frame
+            (``timeout``) is always in real seconds.
     """
 
-    def __init__(self, takers: int = 1) -> None:
+    def __init__(self, takers: int = 1, clock: Callable[[], float] = time.monotonic) -> None:
         if takers < 1:
             raise ValueError(f"takers must be at least 1, but got {takers}")
         self.takers = takers
+        self._clock = clock
         self._cond = threading.Condition()
         self._items: deque[tuple[float, T]] = deque()  # (arrival, monotonic s; item), oldest first
         self._arrivals: deque[float] = deque(maxlen=WINDOW)  # s between puts
@@ -69,7 +74,7 @@ class FrameSlot(Generic[T]):
     def put(self, item: T) -> None:
         """Leave ``item`` for the worker (the grabber's side; never blocks)."""
         with self._cond:
-            now = time.monotonic()
+            now = self._clock()
             if self._last_put is not None:
                 self._arrivals.append(now - self._last_put)
             self._last_put = now
@@ -96,21 +101,22 @@ class FrameSlot(Generic[T]):
         """
         with self._cond:
             me = threading.get_ident()
-            now = time.monotonic()
+            now = self._clock()
             started = self._handed_out.pop(me, None)
             if started is not None:
                 self._busy.append(now - started)
-            deadline = now + timeout
+            deadline = time.monotonic() + timeout
             self._waiting[rank] = self._waiting.get(rank, 0) + 1
             try:
                 while True:
-                    now = time.monotonic()
+                    now = self._clock()
                     self._trim(now)
                     if self._items and not any(self._waiting.get(r) for r in range(rank)):
                         break
-                    if now >= deadline:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
                         return None
-                    self._cond.wait(deadline - now)
+                    self._cond.wait(left)
             finally:
                 self._waiting[rank] -= 1
             self._handed_out[me] = now
