@@ -77,8 +77,10 @@ def _result(left_ir: float, right_ir: float, verdicts: dict | None = None, flagg
     [
         # Both in band, the difference exceeds: the smaller side (left) gets internal exercises.
         (31.0, 39.0, {"internal_rotation": "exceeds"}, None, {("left", "internal")}),
-        # The same without three-way verdicts: read from flagged_measures.
-        (31.0, 39.0, None, ["internal_rotation"], {("left", "internal")}),
+        # Without three-way verdicts (saved by hiprom 0.1): worked out again from the figures by today's rule,
+        # as the report does, so 8° flagged on the 10° line suggests nothing, 18° does.
+        (31.0, 39.0, None, ["internal_rotation"], set()),
+        (31.0, 49.0, None, ["internal_rotation"], {("left", "internal")}),
         # Inconclusive or within: nothing, even when flagged_measures (an older field) says otherwise.
         (31.0, 39.0, {"internal_rotation": "inconclusive"}, ["internal_rotation"], set()),
         (38.0, 32.0, {"internal_rotation": "within"}, None, set()),

@@ -502,12 +502,13 @@ def test_the_sessions_list_says_the_verdict_in_the_asymmetry_tables_words(tmp_pa
     listed = hiprom(tmp_path, "sessions", "list").stdout
     cells = {int(line.split()[0]): line.split("│")[-2].strip() for line in listed.splitlines()
              if re.match(r"\s*\d+ │", line)}
+    # The last two (IR -6.1° ± 2.5°, arc -8.5° ± 3.5°) worked out again with today's rule, as their reports are.
     assert cells == {1: verdict_words("exceeds"), 2: verdict_words("inconclusive"), 3: verdict_words("within"),
-                     4: verdict_words("within"), 5: verdict_words("exceeds")}
+                     4: verdict_words("inconclusive"), 5: verdict_words("inconclusive")}
     assert cells[1] == "⚑ exceeds" and cells[2] == "? cannot tell" and "flagged" not in listed
     legacy_row = [line for line in hiprom(tmp_path, "sessions", "show", "4").stdout.splitlines()
                   if line.startswith("Total arc") and "│" in line][-1]
-    assert legacy_row.rstrip().endswith("within")  # the list says what the session's table says ("—" before)
+    assert legacy_row.rstrip().endswith("? cannot tell")  # the list says what the session's table says
     shown = hiprom(tmp_path, "sessions", "show", "1").stdout
     asymmetry_row = [line for line in shown.splitlines() if line.startswith("Total arc") and "│" in line][-1]
     assert asymmetry_row.rstrip().endswith("⚑ exceeds")
@@ -519,7 +520,35 @@ def test_a_session_saved_with_the_old_notes_shows_them_as_sentences(tmp_path: Pa
     hiprom(tmp_path, "sessions", "add", str(old))
     notes = [line for line in hiprom(tmp_path, "sessions", "show", "1").stdout.splitlines() if "note:" in line]
     assert notes == ["note: Left leg: hip lifted off the seat in 1 trial, which did not count.",
-                     "note: Right leg: leg out of frame in 2 frames."], notes
+                     "note: Right leg: leg out of frame in 2 frames.",
+                     "note: Left/right comparison of internal rotation and total arc worked out again with today's "
+                     "rule, which allows for the ± of each side; hiprom 0.1.0 said: within."], notes
+
+
+def test_a_session_hiprom_0_1_saved_is_judged_by_todays_rule_in_its_pdf_csv_and_list(tmp_path: Path) -> None:
+    """hiprom 0.1 judged left/right by its flag on the 10° line alone: its sample session (IR -6.1° ± 2.5°,
+    arc -8.5° ± 3.5°) read "within" in the PDF, the CSV and 'sessions list', where a session saved today
+    with those figures reads "? cannot tell". Now each says today's verdict and, once, that it was worked
+    out again and what 0.1 said; 'sessions show --json' keeps the session as saved."""
+    saved = json.loads((REPO / "tests" / "store" / "data" / "analysis.json").read_text(encoding="utf-8"))
+    _saved(tmp_path, saved)
+    said = "worked out again with today's rule"
+    listed = hiprom(tmp_path, "sessions", "list").stdout
+    row = next(line for line in listed.splitlines() if re.match(r"\s*1 │", line))
+    assert row.split("│")[-2].strip() == "? cannot tell", listed
+    assert listed.count(said) == 1 and "hiprom 0.1.0 said: within" in listed, listed
+    hiprom(tmp_path, "report", "1", "-o", "r.pdf", "--csv", "r")
+    pdf = " ".join(subprocess.run(["pdftotext", "-layout", str(tmp_path / "r.pdf"), "-"], capture_output=True,
+                                  text=True, check=True, timeout=120).stdout.split())
+    assert "Internal rotation L − R −6.1° ± 2.5° 16.0% right ? cannot tell" in pdf, pdf
+    assert "Total arc (IR + ER) L − R −8.5° ± 3.5° 12.5% right ? cannot tell" in pdf, pdf
+    assert pdf.count(said) == 1 and "hiprom 0.1.0 said: within." in pdf
+    with open(tmp_path / "r.summary.csv", encoding="utf-8-sig", newline="") as f:
+        csv_row = next(csv.DictReader(f))
+    assert [csv_row[f"asymmetry_{m}_verdict"] for m in MEASURES] == ["inconclusive", "within", "inconclusive"]
+    assert csv_row["quality_notes"].count(said) == 1
+    shown = json.loads(hiprom(tmp_path, "sessions", "show", "1", "--json").stdout)
+    assert shown["analysis"]["asymmetry"] == saved["asymmetry"] and shown["asymmetry_verdict"] is None
 
 
 def test_sessions_show_has_the_pdfs_recording_line(home: Path) -> None:

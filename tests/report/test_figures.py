@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
 
 from hiprom.report.figures import fmt, rnd, rounded, summary, summary_row
 from hiprom.rounding import shown
+from tests.conftest import ANALYSIS_FIXTURE
 
 
 @pytest.mark.parametrize(
@@ -67,20 +69,26 @@ def test_an_analysis_saved_before_verdicts_reads_alike_in_its_table_sentences_an
     """A session saved before three-way and band verdicts existed (as tests/store/data/analysis.json is):
     its asymmetry table said "within" for each measure while the PDF's box said "Your two hips could not be
     compared", its CSV had no verdicts, and "Left internal rotation: not measured." stood beside 32.1°. All
-    now read its verdicts by the one rule (assessment.summary.asymmetry_verdicts), its bands placed now."""
+    now read its verdicts by the one rule (assessment.summary.judged_asymmetry), its bands placed now.
+    Judged by its flag on the 10° line alone it read "within" for IR -6.1° ± 2.5° and the arc -8.5° ± 3.5°,
+    whose 95% ranges reach 11.0° and 15.4°: by today's rule (difference_verdict) neither can be told."""
     from hiprom.assessment.wording import explain
     from hiprom.report.rows import measure_rows
 
     assert "verdicts" not in fixture_analysis["asymmetry"] and not fixture_analysis["asymmetry"]["flagged"]
     fig = summary(fixture_analysis)
     rows = measure_rows(fig)
-    assert [r["verdict_words"] for r in rows] == ["within"] * 3
-    assert [r["sentence"].split(": ", 1)[1] for r in rows] == ["the sides differ by less than 10°."] * 3
-    assert fig["overall"]["kind"] == "within" and fig["overall"]["sentence"].startswith("No flag")
-    assert summary_row(fixture_analysis)["asymmetry_total_arc_verdict"] == "within"
+    assert [r["verdict_words"] for r in rows] == ["? cannot tell", "within", "? cannot tell"]
+    assert rows[1]["sentence"].split(": ", 1)[1] == "the sides differ by less than 10°."
+    assert fig["overall"]["kind"] == "inconclusive" and fig["overall"]["sentence"].startswith("We cannot tell")
+    assert summary_row(fixture_analysis)["asymmetry_total_arc_verdict"] == "inconclusive"
+    assert "could be as much as 15.4°" in fig["undecided"]
     bands = explain(fixture_analysis)["bands"]
     said = [bands[side][d] for side in ("left", "right") for d in ("internal", "external")]
     assert not any("not measured" in s for s in said), said
     # Its quality notes ("left: pelvis hike during 1 trial") read as the sentences a new one saves.
     assert summary_row(fixture_analysis)["quality_notes"] == (
-        "Left leg: hip lifted off the seat in 1 trial, which did not count. Right leg: leg out of frame in 2 frames.")
+        "Left leg: hip lifted off the seat in 1 trial, which did not count. Right leg: leg out of frame in 2 frames. "
+        "Left/right comparison of internal rotation and total arc worked out again with today's rule, which "
+        "allows for the ± of each side; hiprom 0.1.0 said: within.")
+    assert fixture_analysis["asymmetry"] == json.loads(ANALYSIS_FIXTURE.read_text(encoding="utf-8"))["asymmetry"]

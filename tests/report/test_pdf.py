@@ -331,7 +331,8 @@ def test_pdf_is_deterministic_apart_from_the_stamp(fixture_analysis: dict) -> No
 
 def test_a_flagged_asymmetry_is_shown_with_its_measure(fixture_analysis: dict) -> None:
     asym = fixture_analysis["asymmetry"]
-    asym.update(total_arc_deg=-12.3, flagged=True, flagged_measures=["total_arc"])
+    asym.update(total_arc_deg=-12.3, flagged=True, flagged_measures=["total_arc"],
+                verdicts={"internal_rotation": "within", "external_rotation": "within", "total_arc": "exceeds"})
     html = render_html(ReportData(analysis=fixture_analysis))
     # The CSV's and the page's words, not a signed number in a sentence of its own.
     assert ("Asymmetry flagged</strong>: Total arc: the sides differ by more than 10° "

@@ -30,7 +30,7 @@ from typing import Any
 
 from hiprom.assessment.exercises import Catalogue, load_catalogue
 from hiprom.assessment.norms import Norms
-from hiprom.assessment.summary import asymmetry_verdicts
+from hiprom.assessment.summary import asymmetry_verdicts, judged_asymmetry
 from hiprom.assessment.trials import DIRECTIONS
 from hiprom.assessment.wording import below_words, degrees
 from hiprom.landmarks import SIDES
@@ -72,7 +72,7 @@ def findings(result: Mapping[str, Any]) -> list[dict[str, str]]:
                 reasons.setdefault((side, direction), []).append(
                     f"{side} {direction} rotation {degrees(value)}{unconfirmed}, {where} the {low:g}–{high:g}° band"
                 )
-    asym = result.get("asymmetry") or {}
+    asym = judged_asymmetry(result)
     for measure, verdict in asymmetry_verdicts(asym).items():
         diff = asym.get(f"{measure}_deg")
         if verdict != EXCEEDS or not diff:

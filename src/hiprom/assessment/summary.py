@@ -80,9 +80,9 @@ def overall_verdict(verdicts: dict[str, str | None]) -> str | None:
 def asymmetry_verdicts(asymmetry: Mapping[str, Any]) -> dict[str, str | None]:
     """``within`` / ``exceeds`` / ``inconclusive`` (or None: not assessable) per measure.
 
-    Reads ``asymmetry.verdicts`` when present; a result without them (before
-    three-way verdicts existed) is read from ``flagged_measures``. The one rule for such a result:
-    its tables, sentences, overall answer and exports all read its verdicts through this.
+    Reads ``asymmetry.verdicts`` when present; a block without them (before
+    three-way verdicts existed) is read from ``flagged_measures``, as hiprom 0.1 judged it.
+    Readers of a result pass :func:`judged_asymmetry`, whose verdicts are today's.
     """
     verdicts = asymmetry.get("verdicts")
     if isinstance(verdicts, Mapping):
@@ -92,6 +92,47 @@ def asymmetry_verdicts(asymmetry: Mapping[str, Any]) -> dict[str, str | None]:
         m: ("exceeds" if m in flagged else "within") if asymmetry.get(f"{m}_deg") is not None else None
         for m in MEASURES
     }
+
+
+def judged_asymmetry(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The asymmetry block of ``result`` with today's verdicts: the one place every reader of a result
+    (tables, sentences, overall answer, exports, exercise suggestions, store lists) takes it from.
+
+    A result saved before three-way verdicts existed (hiprom 0.1) was judged by its flags on the
+    threshold alone: it reads "within" for -6.1 +- 2.5 deg. Its verdicts are worked out again from
+    its stored differences and the sides' +- (``u = sqrt(u_left^2 + u_right^2)``, deg) by
+    :func:`difference_verdict`, its flags with them; ``saved_verdicts`` keeps what it said, for the
+    note that says so (:func:`rejudged`). The stored result itself is never changed.
+    """
+    asym = dict(result.get("asymmetry") or {})
+    if isinstance(asym.get("verdicts"), Mapping):
+        return asym
+    sides = result.get("sides") or {}
+    threshold = float(asym.get("threshold_deg") or Norms().asymmetry_threshold_deg)
+    verdicts: dict[str, str | None] = {}
+    for measure in MEASURES:
+        diff = asym.get(f"{measure}_deg")
+        uncs = [(sides.get(side) or {}).get(f"{measure}_unc_deg") or 0.0 for side in SIDES]
+        if diff is None:
+            verdicts[measure] = None
+            continue
+        unc = math.hypot(*uncs)
+        asym.setdefault(f"{measure}_unc_deg", rounded(unc))
+        verdicts[measure] = difference_verdict(float(diff), unc, threshold)
+    asym["saved_verdicts"] = asymmetry_verdicts(asym)
+    asym["verdicts"] = verdicts
+    asym["flagged_measures"] = [m for m in MEASURES if verdicts[m] == "exceeds"]
+    asym["flagged"] = bool(asym["flagged_measures"])
+    return asym
+
+
+def rejudged(result: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """Per measure whose verdict :func:`judged_asymmetry` worked out again differently from what the
+    result said when saved: ``(saved, today's)``; empty for a result judged by today's rule."""
+    asym = judged_asymmetry(result)
+    saved = asym.get("saved_verdicts") or {}
+    return {m: (saved[m], asym["verdicts"][m]) for m in MEASURES
+            if saved.get(m) is not None and saved[m] != asym["verdicts"][m]}
 
 
 def band_verdict(value: float, unc: float, band: tuple[float, float]) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 from hiprom.assessment.norms import Norms
 from hiprom.assessment.reasons import reason_advice, reason_words
+from hiprom.assessment.summary import judged_asymmetry
 from hiprom.assessment.wording import NAMES, below_words, cannot_tell, degrees, no_trial_sentence
 from hiprom.landmarks import SIDES
 from hiprom.rounding import counted
@@ -27,7 +28,7 @@ def verdict(result: dict[str, Any]) -> str:
     if not result.get("measurable"):
         return f"Not measurable: {result.get('not_measurable_reason')}."
     sides = result["sides"]
-    asym = result["asymmetry"]
+    asym = judged_asymmetry(result)
     trials = result.get("trials", [])
     invalid = [tr for tr in trials if not tr["valid"]]
     has_figure = any(

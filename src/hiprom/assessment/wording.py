@@ -37,7 +37,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hiprom.assessment.reasons import REASON_WORDS, not_measurable_advice, reason_words
-from hiprom.assessment.summary import Z95, asymmetry_verdicts, band_verdict
+from hiprom.assessment.summary import Z95, asymmetry_verdicts, band_verdict, judged_asymmetry, rejudged
 from hiprom.landmarks import SIDES
 from hiprom.rounding import counted, percent, shown
 
@@ -227,7 +227,7 @@ def undecided_asymmetry(result: dict[str, Any]) -> str | None:
     total arc (measured 9.2°, …); repeat the test."; ``None`` when every comparison was decided. Each
     measure in the words of :func:`asymmetry_sentence` (the CSV's, the CLI's and the page's), the question
     asked once rather than once a measure."""
-    asym = result.get("asymmetry") or {}
+    asym = judged_asymmetry(result)
     parts = [f"{NAMES[m]} ({_measured(float(asym[f'{m}_deg']), asym.get(f'{m}_unc_deg'))})"
              for m, verdict in asymmetry_verdicts(asym).items()
              if verdict == "inconclusive" and asym.get(f"{m}_deg") is not None]
@@ -258,7 +258,7 @@ def overall_asymmetry(result: dict[str, Any]) -> dict[str, Any]:
     short label and ``sentence`` what the patient reads. "No flag" is said only
     when the differences were measured and decided.
     """
-    asym = result.get("asymmetry") or {}
+    asym = judged_asymmetry(result)
     verdicts = list(asymmetry_verdicts(asym).values())
     t = f"{float(asym.get('threshold_deg') or 10.0):g}{DEG}"
     partial = False
@@ -517,7 +517,31 @@ def quality_notes(result: dict[str, Any], in_report: bool = False, reasons_said:
     source = str(result.get("source") or "")
     notes = [note_sentence(str(n), source) for n in (result.get("quality") or {}).get("notes") or []]
     said = reason_notes(result) if in_report or reasons_said else set()
-    return [n for n in notes if n not in said and not (in_report and _SAID_IN_A_REPORT.fullmatch(n))]
+    again = rejudged_note(result)
+    return [n for n in notes if n not in said and not (in_report and _SAID_IN_A_REPORT.fullmatch(n))] + (
+        [again] if again else [])
+
+
+SAVED_VERDICT_WORDS = {"exceeds": "differ by more than", "within": "within", "inconclusive": "cannot tell"}
+"""How the note of a result judged again (:func:`rejudged_note`) says what it said when saved."""
+
+
+def rejudged_note(result: dict[str, Any]) -> str | None:
+    """The one sentence saying a left/right verdict was worked out again with today's rule
+    (:func:`~hiprom.assessment.summary.rejudged`), and what the result said when saved; ``None`` when
+    none was. "Left/right comparison of internal rotation and total arc worked out again with today's
+    rule, which allows for the ± of each side; hiprom 0.1 said: within."."""
+    changed = rejudged(result)
+    if not changed:
+        return None
+    who = f"hiprom {result['hiprom_version']}" if result.get("hiprom_version") else "the hiprom that saved it"
+    measures = [NAMES[m] for m in changed]
+    which = " and ".join([", ".join(measures[:-1]), measures[-1]] if len(measures) > 1 else measures)
+    saved = {before for before, _ in changed.values()}
+    said = (SAVED_VERDICT_WORDS[saved.pop()] if len(saved) == 1
+            else ", ".join(f"{NAMES[m]} {SAVED_VERDICT_WORDS[before]}" for m, (before, _) in changed.items()))
+    return (f"Left/right comparison of {which} worked out again with today's rule, which allows for the ± of "
+            f"each side; {who} said: {said}.")
 
 
 def _cannot_tell(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -532,7 +556,7 @@ def _cannot_tell(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
             value, unc = figures.get(f"{m}_deg"), figures.get(f"{m}_unc_deg")
             if figures.get(f"{m}_band") == "inconclusive" and value is not None and unc:
                 out["sides"].setdefault(side, {})[m] = could_be_as_low(float(value), float(unc))
-    asym = result.get("asymmetry") or {}
+    asym = judged_asymmetry(result)
     for m, verdict in asymmetry_verdicts(asym).items():
         diff, unc = asym.get(f"{m}_deg"), asym.get(f"{m}_unc_deg")
         if verdict == "inconclusive" and diff is not None and unc:
@@ -550,7 +574,7 @@ def explain(result: dict[str, Any]) -> dict[str, Any]:
     "notes": quality_notes(result)}``, ``not_measurable`` what to film differently when the result, or a
     side, could not be measured ("" when all was).
     """
-    asym = result.get("asymmetry") or {}
+    asym = judged_asymmetry(result)
     verdicts = asymmetry_verdicts(asym)
     threshold = float(asym.get("threshold_deg") or 10.0)
     norms = result.get("norms") or {}

@@ -8,34 +8,73 @@ cutting a day, a pseudonym or a figure (:func:`sessions_tables`).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
 from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from hiprom.assessment.summary import judged_asymmetry, overall_verdict
 from hiprom.cli.store_cmd import make_table, num, safe, time_cell, verdict_cell
 from hiprom.report.rows import verdict_words
+
+if TYPE_CHECKING:
+    from hiprom.store import Store
 
 NOT_COMPARED = "not compared"
 """The list's left/right cell of a test whose sides could not be compared (one not measured)."""
 
 
-def _verdict_words(record: Any) -> str:
+def verdicts_again(store: Store, rows: Sequence[Any]) -> dict[int, tuple[str | None, str | None]]:
+    """Per listed session saved before three-way verdicts existed (hiprom 0.1: no stored verdict, yet
+    a compared arc), what it said by its flags and its verdict worked out again with today's rule
+    (:func:`hiprom.assessment.summary.judged_asymmetry`), from its stored figures and ±. Its analysis
+    is read for this, so the list judges it as its report does; the store keeps it as saved."""
+    again = {}
+    for r in rows:
+        if r.asymmetry_verdict is None and r.asymmetry_arc_deg is not None:
+            asym = judged_asymmetry(store.analysis(r.id))
+            again[r.id] = (overall_verdict(asym["saved_verdicts"]), overall_verdict(asym["verdicts"]))
+    return again
+
+
+def _verdict(record: Any, again: Mapping[int, tuple[str | None, str | None]]) -> str | None:
+    """The whole test's left/right verdict the list shows: stored, else worked out again (:func:`verdicts_again`)."""
+    return again[record.id][1] if record.id in again else record.asymmetry_verdict
+
+
+def _verdict_words(record: Any, again: Mapping[int, tuple[str | None, str | None]]) -> str:
     """The list's left/right column of a session, in the asymmetry table's words
     (:func:`hiprom.report.rows.verdict_words`: ``⚑ exceeds``, ``? cannot tell``, ``within``), never a blank.
 
     A test whose sides could not be compared (one not measured) says "not compared", as its report
     does, so a blank never stands for "no answer". A session saved before three-way verdicts existed
-    (no verdict, yet a compared arc) is read by its flag, as its tables are
-    (:func:`hiprom.assessment.summary.asymmetry_verdicts`); it read "—" beside their "within".
+    is read as its report reads it (:func:`verdicts_again`); it read "within" by its flag alone
+    beside its report's "cannot tell".
     """
-    if record.asymmetry_verdict is None and record.asymmetry_arc_deg is None:
+    verdict = _verdict(record, again)
+    if verdict is None and record.asymmetry_arc_deg is None:
         return NOT_COMPARED
-    if record.asymmetry_verdict is None:
+    if verdict is None:
         return verdict_words("exceeds" if record.asymmetry_flagged else "within")
-    return verdict_words(record.asymmetry_verdict)
+    return verdict_words(verdict)
+
+
+def _again_line(rows: Sequence[Any], again: Mapping[int, tuple[str | None, str | None]]) -> Text | None:
+    """The one line under a list saying which sessions' verdicts were worked out again, and what they said."""
+    changed = [r for r in rows if r.id in again and again[r.id][0] != again[r.id][1]]
+    if not changed:
+        return None
+    numbers = ", ".join(str(r.id) for r in changed)
+    said = {(r.hiprom_version or "0.1", verdict_words(again[r.id][0])) for r in changed}
+    said_words = ("; ".join(f"hiprom {version} said: {words}" for version, words in sorted(said)) if len(said) == 1
+                  else "; ".join(f"session {r.id} (hiprom {r.hiprom_version or '0.1'}) said: "
+                                 f"{verdict_words(again[r.id][0])}" for r in changed))
+    whose = f"Session {numbers}'s" if len(changed) == 1 else f"Sessions {numbers}'"
+    return Text(f"{whose} left/right verdict worked out again with today's rule, which allows for the ± of "
+                f"each side; {said_words}.", style="dim")
 
 
 SESSION_COLUMNS: dict[str, str] = {
@@ -59,12 +98,15 @@ A_DAY = "2026-03-02"
 """A day as the lists print it: the narrowest the date column is made."""
 
 
-def sessions_tables(title: str, rows: list[Any], width: int, *, subject: bool = True) -> list[RenderableType]:
+def sessions_tables(title: str, rows: list[Any], width: int, *, subject: bool = True,
+                    again: Mapping[int, tuple[str | None, str | None]] | None = None) -> list[RenderableType]:
     """A list of sessions as a table that fits ``width`` columns without cutting a day, a pseudonym or a
     figure (a narrow terminal cut them to "2026…", "P-山…"): every column when they fit, the operator
     and the source folded onto more lines when long; else without those two, and narrower still without
     each side's figures (:data:`LEFT_OUT`), with a line saying so; readable down to 60 columns.
-    ``subject=False`` leaves out the subject column (a list of one subject's sessions)."""
+    ``subject=False`` leaves out the subject column (a list of one subject's sessions); ``again``: the
+    verdicts of sessions saved before three-way verdicts existed (:func:`verdicts_again`), said under it."""
+    again = again or {}
     columns = [c for c in SESSION_COLUMNS if subject or c != "subject"]
     for left_out in LEFT_OUT:
         shown_columns = [c for c in columns if c not in left_out]
@@ -74,7 +116,7 @@ def sessions_tables(title: str, rows: list[Any], width: int, *, subject: bool = 
                 "#": Text(str(r.id)), "date": time_cell(r.recorded_utc), "subject": safe(r.subject),
                 "operator": safe(r.operator), "L IR": num(r.left_ir_deg), "L ER": num(r.left_er_deg),
                 "R IR": num(r.right_ir_deg), "R ER": num(r.right_er_deg), "L−R arc": num(r.asymmetry_arc_deg),
-                "asymmetry": verdict_cell(Text(_verdict_words(r)), r.asymmetry_verdict, mark=False),
+                "asymmetry": verdict_cell(Text(_verdict_words(r, again)), _verdict(r, again), mark=False),
                 "source": safe(r.source),
             }
             table.add_row(*(cells[c] for c in shown_columns))
@@ -86,12 +128,13 @@ def sessions_tables(title: str, rows: list[Any], width: int, *, subject: bool = 
                 column.min_width = max(cell_len(str(c)) for c in [str(column.header).split()[0], *cells])
         if _fit(table, width):
             break
+    said_again = [line] if (line := _again_line(rows, again)) else []
     if not left_out:
-        return [table]
+        return [table, *said_again]
     named = [LEFT_OUT_WORDS[c] for c in left_out if c in LEFT_OUT_WORDS]
     said = " and ".join(named) if len(named) < 3 else f"{', '.join(named[:-1])} and {named[-1]}"
     return [table, Text(f"{said[:1].upper()}{said[1:]} left out to fit {width} columns: "
-                        "'hiprom sessions show N' gives them, as does a wider terminal.", style="dim")]
+                        "'hiprom sessions show N' gives them, as does a wider terminal.", style="dim"), *said_again]
 
 
 def _fit(table: Table, width: int) -> bool:

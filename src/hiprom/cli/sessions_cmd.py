@@ -53,16 +53,17 @@ def sessions_list(subject: str | None, limit: int | None, show_all: bool, db: st
         if limit is not None and total == limit:
             total = store.n_sessions(subject)
         where = store.where
-    if as_json:
-        print_json([r.to_dict(with_analysis=False) for r in rows])
-        return
+        if as_json:
+            print_json([r.to_dict(with_analysis=False) for r in rows])
+            return
+        from hiprom.cli.session_list import sessions_tables, verdicts_again
+
+        again = verdicts_again(store, rows)
     if not rows:
         console().print(f"No sessions in {where}; save one with 'hiprom sessions add' or 'hiprom analyze --save'.")
         return
-    from hiprom.cli.session_list import sessions_tables
-
     out = console()
-    for item in sessions_tables(f"Sessions in {where}", rows, out.width):
+    for item in sessions_tables(f"Sessions in {where}", rows, out.width, again=again):
         out.print(item)
     if total > len(rows):
         one_person = "" if subject is not None else ", --subject for one person's"

@@ -91,9 +91,12 @@ def subjects_show(subject: str, db: str | None, as_json: bool) -> None:
     with open_store(db) as store:
         record = store.subject(subject)
         sessions = store.sessions(record.id)
-    if as_json:
-        print_json({**record.to_dict(), "sessions": [s.to_dict(with_analysis=False) for s in sessions]})
-        return
+        if as_json:
+            print_json({**record.to_dict(), "sessions": [s.to_dict(with_analysis=False) for s in sessions]})
+            return
+        from hiprom.cli.session_list import sessions_tables, verdicts_again
+
+        again = verdicts_again(store, sessions)
     out = console()
     details = make_table(None, ["", ""])
     details.show_header = False
@@ -102,9 +105,7 @@ def subjects_show(subject: str, db: str | None, as_json: bool) -> None:
                          ("added", shown_time(record.created_utc))):
         details.add_row(Text(label, style="dim"), safe(value))
     out.print(details)
-    from hiprom.cli.session_list import sessions_tables
-
-    for item in sessions_tables(f"Sessions of {record.pseudonym}", sessions, out.width, subject=False):
+    for item in sessions_tables(f"Sessions of {record.pseudonym}", sessions, out.width, subject=False, again=again):
         out.print(item)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from hiprom.assessment import Norms
-from hiprom.assessment.summary import asymmetry_verdicts
+from hiprom.assessment.summary import asymmetry_verdicts, judged_asymmetry
 from hiprom.assessment.wording import explain, undecided_asymmetry
 from hiprom.landmarks import SIDES
 from hiprom.rounding import number
@@ -136,11 +136,12 @@ def summary_row(analysis: dict[str, Any], fig: dict[str, Any] | None = None) -> 
 
 def _flat_asymmetry(analysis: dict[str, Any], sentences: dict[str, str]) -> dict[str, Any]:
     """The asymmetry block with its verdicts as flat ``<measure>_verdict`` / ``<measure>_words``
-    fields (one CSV column each). An analysis saved before three-way verdicts existed is judged by its
-    flags (:func:`~hiprom.assessment.summary.asymmetry_verdicts`), as its tables and sentences are."""
-    asym = dict(analysis.get("asymmetry") or {})
+    fields (one CSV column each). An analysis saved before three-way verdicts existed (hiprom 0.1) is judged again by today's
+    rule (:func:`~hiprom.assessment.summary.judged_asymmetry`), as its tables and sentences are."""
+    asym = judged_asymmetry(analysis)
     verdicts = asymmetry_verdicts(asym)
     asym.pop("verdicts", None)
+    asym.pop("saved_verdicts", None)
     for measure, sentence in sentences.items():
         asym[f"{measure}_verdict"] = verdicts[measure]
         asym[f"{measure}_words"] = sentence
