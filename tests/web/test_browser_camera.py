@@ -94,23 +94,35 @@ def write_sized_y4m(video, out, size_wh: tuple[int, int], max_frames: int = 15):
     return out
 
 
-# Each socket counts the pictures (binary messages) the page sends on it, as ``picturesSent``.
+# Each socket counts the pictures it sent and, in the page itself, the server's answers to them: those measured
+# (``frame`` messages) and those dropped (the count the newest one reports). Counted where the page takes them
+# in: the test's own copy of the traffic sees an answer before the page has shown it. The socket that sent the
+# latest picture is ``window.__pictureSocket``.
 COUNT_SENT = """
 const send = WebSocket.prototype.send;
 WebSocket.prototype.send = function (data) {
-  if (typeof data !== "string") this.picturesSent = (this.picturesSent || 0) + 1;
+  if (typeof data !== "string" && !this.picturesSent) {
+    this.picturesSent = this.measured = this.dropped = 0;
+    window.__pictureSocket = this;
+    this.addEventListener("message", (e) => {
+      const msg = typeof e.data === "string" ? JSON.parse(e.data) : {};
+      if (msg.type !== "frame") return;
+      this.measured += 1;
+      this.dropped = msg.quality.dropped;
+    });
+  }
+  if (typeof data !== "string") this.picturesSent += 1;
   return send.call(this, data);
 };
 """
 
 
 class Pictures:
-    """The server's answers on the page's newest camera socket: the picture sizes it reported, the pictures it
-    measured, and those it dropped (a newer one came while it was busy)."""
+    """What goes over the page's camera sockets: the picture sizes the server reported and the page's text
+    messages; the answers to its pictures are counted on the page (``COUNT_SENT``)."""
 
     def __init__(self) -> None:
         self.sizes: list[list[int]] = []
-        self.measured = self.dropped = 0
         self.said: list[dict] = []  # the page's text messages (commands), on every socket
 
     @staticmethod
@@ -119,8 +131,7 @@ class Pictures:
         return page.evaluate("import('/static/state.js').then((m) => m.app.ws.picturesSent || 0)")
 
     def watch(self, ws) -> None:
-        """Count ``ws``'s answers from now on (a new socket: its own counts)."""
-        self.measured = self.dropped = 0
+        """Note ``ws``'s picture sizes and the page's messages on it."""
 
         def on_received(payload) -> None:
             if not isinstance(payload, str) or '"size_wh"' not in payload:
@@ -129,9 +140,6 @@ class Pictures:
             size = msg.get("size_wh") or (msg.get("source") or {}).get("size_wh")
             if size:
                 self.sizes.append(size)
-            if msg.get("type") == "frame":
-                self.measured += 1
-                self.dropped = msg["quality"]["dropped"]
 
         ws.on("framereceived", on_received)
         ws.on("framesent", lambda payload: self.said.append(json.loads(payload)) if isinstance(payload, str) else None)
@@ -143,12 +151,13 @@ class Pictures:
             assert time.monotonic() < deadline, f"{message} not sent; sent: {self.said}"
             page.wait_for_timeout(50)  # the socket's events are taken in meanwhile
 
-    def all_answered(self, page, timeout_s: float = 30.0) -> None:
-        """Wait until every picture sent has been measured or dropped by the server."""
-        deadline = time.monotonic() + timeout_s
-        while self.measured + self.dropped < (sent := self.sent(page)):
-            assert time.monotonic() < deadline, f"{sent} pictures sent, {self.measured} measured, {self.dropped} dropped"
-            page.wait_for_timeout(50)  # the socket's messages are taken in meanwhile
+    @staticmethod
+    def all_answered(page, timeout_s: float = 30.0) -> None:
+        """Wait until every picture sent has been measured or dropped by the server, as the page took the
+        answers in (those measured counted on the page by then)."""
+        page.wait_for_function(  # not a promise: its truth is not waited for
+            "() => { const ws = window.__pictureSocket; return ws.measured + ws.dropped >= ws.picturesSent; }",
+            timeout=timeout_s * 1000)
 
 
 def open_browser_camera(launch, y4m, url, init_script: str = ""):
