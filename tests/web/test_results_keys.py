@@ -6,6 +6,7 @@ import re
 
 import httpx
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from hiprom.server.runner import serve_in_thread
 from hiprom.server.settings import ServerSettings
@@ -45,7 +46,13 @@ def test_saving_after_the_video_ended_says_saved_under_the_results(launch, tmp_p
         page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
         page.locator("body").press("Space")  # the demo plays again from the start, to its end
         page.wait_for_selector("#status[data-code='source_ended']", timeout=90_000)
-        page.wait_for_selector("#results:not([hidden])", timeout=90_000)  # the analysis after the end, on a loaded runner
+        try:  # the analysis after the end, on a loaded runner
+            page.wait_for_selector("#results:not([hidden])", timeout=90_000)
+        except PlaywrightTimeout:  # what the person saw instead: where the guide stopped, and why
+            pytest.fail("no results 90 s after the video ended; the page showed: " + page.evaluate(
+                "() => ['steps', 'prompt', 'detail', 'status-text']"
+                ".map((id) => id + ': ' + document.getElementById(id).innerText.replace(/\\s+/g, ' ')).join(' | ')"
+                " + ' | phase: ' + document.getElementById('guide').dataset.phase"))
         assert page.locator("#detail").inner_text() == "Save the session (S) before running the test again (Space)."
         page.locator("body").press("Escape")  # asks for a second Esc, the results unsaved ...
         page.wait_for_function("() => /not saved/.test(document.getElementById('detail').textContent)")
