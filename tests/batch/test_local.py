@@ -23,7 +23,7 @@ from hiprom.pipeline import analyze_path
 from hiprom.report.figures import rnd
 from hiprom.tables import EXCEL_BOM
 
-from .conftest import FAKE_ANALYZER, python_subprocess
+from .conftest import FAKE_ANALYZER, python_subprocess, rewrite_analysis
 from .fakes import make_recordings, stand_in
 
 
@@ -113,21 +113,15 @@ def test_a_run_by_a_newer_hiprom_keeps_and_says_the_figures_of_the_older(recordi
     still done; their rows say which version made them, and one line says they were kept and how to
     redo them. Before, summary.csv had no version column and nothing was said: a study mixed two
     versions' figures without a word."""
-    from hiprom.assessment import result_json
-    from hiprom.batch.outputs import data_digest
-
     out = tmp_path / "out"
     _run(recordings, out)
     paths = OutputPaths.of(out, "b")
-    older = json.loads(paths.analysis.read_text(encoding="utf-8"))
-    for key in ("model_sha256", "software"):
-        older.pop(key)
-    older["hiprom_version"] = "0.0.9"
-    text = result_json(older).encode("utf-8")
-    paths.analysis.write_bytes(text)
-    marker = json.loads(paths.marker.read_text(encoding="utf-8"))
-    marker["outputs"][paths.analysis.name] = data_digest(text)
-    paths.marker.write_text(json.dumps(marker), encoding="utf-8")
+    def older(analysis: dict) -> None:
+        for key in ("model_sha256", "software"):
+            analysis.pop(key)
+        analysis["hiprom_version"] = "0.0.9"
+
+    rewrite_analysis(paths, older)
     capsys.readouterr()
 
     again = _run(recordings, out)

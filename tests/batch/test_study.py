@@ -10,10 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from hiprom.assessment import result_json
 from hiprom.batch import OutputPaths, read_summary, run_batch
-from hiprom.batch.outputs import data_digest
 
+from .conftest import rewrite_analysis
 from .fakes import make_recordings
 
 
@@ -48,13 +47,7 @@ def test_every_row_says_when_and_with_which_libraries_its_figures_were_made(tmp_
         assert f"numpy {np.__version__}" in row["software"].split("; ")
 
     paths = OutputPaths.of(out, "p02/test")  # as if analysed before an upgrade of numpy
-    earlier = json.loads(paths.analysis.read_text(encoding="utf-8"))
-    earlier["software"]["numpy"] = "1.26.4"
-    text = result_json(earlier).encode("utf-8")
-    paths.analysis.write_bytes(text)
-    marker = json.loads(paths.marker.read_text(encoding="utf-8"))
-    marker["outputs"][paths.analysis.name] = data_digest(text)
-    paths.marker.write_text(json.dumps(marker), encoding="utf-8")
+    rewrite_analysis(paths, lambda earlier: earlier["software"].update(numpy="1.26.4"))
     capsys.readouterr()
 
     run_batch([study], out, workers=1, progress=False)

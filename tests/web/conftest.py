@@ -47,6 +47,15 @@ def launch(playwright):
         browser.close()
 
 
+def demo_page(launch, url: str):
+    """A 1280x800 page of the server at ``url`` once its frames come, and the list its script errors go to."""
+    page = launch().new_context(viewport={"width": 1280, "height": 800}).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(url + "/")
+    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
+    return page, errors
+
 def write_y4m(video: Path, out: Path, max_frames: int | None = None) -> Path:
     """Convert a clip to Y4M (I420), the format Chromium's fake camera reads."""
     import cv2

@@ -160,6 +160,14 @@ class Pictures:
             timeout=timeout_s * 1000)
 
 
+def gt01_camera(launch, footage_dir, model_path, monkeypatch, tmp_path):
+    """A Chromium whose camera is this device's, playing gt01's first pictures at 640x480, on a server that finds
+    the model (``HIPROM_MODEL_DIR``)."""
+    monkeypatch.setenv("HIPROM_MODEL_DIR", str(model_path.parent))
+    y4m = write_sized_y4m(footage_dir / "rendered" / "gt01.mp4", tmp_path / "still.y4m", (640, 480))
+    return launch("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                  f"--use-file-for-fake-video-capture={y4m}")
+
 def open_browser_camera(launch, y4m, url, init_script: str = ""):
     """The page in browser-camera mode on ``y4m``, and what goes over its camera socket (:class:`Pictures`)."""
     browser = launch("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
@@ -443,10 +451,7 @@ def test_a_reload_during_a_test_on_this_device_s_camera_keeps_the_test(launch, f
     """The guided test on this device's camera lived on the page's connection: a reload mid-test (confirmed at the
     browser's "Leave site?") came back to "Press Start test to begin the guided test", the test gone. The tab keeps
     its id across the reload, the server keeps its test a while, and the reloaded tab takes it back where it was."""
-    monkeypatch.setenv("HIPROM_MODEL_DIR", str(model_path.parent))
-    y4m = write_sized_y4m(footage_dir / "rendered" / "gt01.mp4", tmp_path / "still.y4m", (640, 480))
-    browser = launch("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-                     f"--use-file-for-fake-video-capture={y4m}")
+    browser = gt01_camera(launch, footage_dir, model_path, monkeypatch, tmp_path)
     # A long set-up: the test is still in it after the reload, however slowly a loaded machine measures.
     with serve_in_thread(ServerSettings(start_source=False, db=str(tmp_path / "r.db"), guide_setup_s=60.0)) as url:
         context = browser.new_context(viewport={"width": 1366, "height": 800})
@@ -479,10 +484,7 @@ def test_a_duplicated_tab_gets_its_own_test_and_leaves_the_original_s_alone(laun
     the id the server keeps a dropped test under: its connection took the original's test under way (the server
     hands a test to the newest connection of its page), the original's connection was ended, and the two tabs took
     the test from each other at every reconnection. The copy now gets an id of its own; a reload keeps its own."""
-    monkeypatch.setenv("HIPROM_MODEL_DIR", str(model_path.parent))
-    y4m = write_sized_y4m(footage_dir / "rendered" / "gt01.mp4", tmp_path / "still.y4m", (640, 480))
-    browser = launch("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-                     f"--use-file-for-fake-video-capture={y4m}")
+    browser = gt01_camera(launch, footage_dir, model_path, monkeypatch, tmp_path)
     with serve_in_thread(ServerSettings(start_source=False, db=str(tmp_path / "r.db"), guide_setup_s=60.0)) as url:
         context = browser.new_context(viewport={"width": 1366, "height": 800})
         context.add_init_script(ID_AT_START)

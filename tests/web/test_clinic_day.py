@@ -12,7 +12,7 @@ from playwright.sync_api import Error as PlaywrightError
 from hiprom.server.runner import serve_in_thread
 from hiprom.server.settings import ServerSettings
 
-from .test_browser_camera import write_sized_y4m
+from .test_browser_camera import gt01_camera
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -113,10 +113,7 @@ def test_on_this_devices_camera_a_second_tab_says_a_test_is_under_way_in_the_oth
         launch, footage_dir, model_path, monkeypatch, tmp_path):
     """The address opened twice on this device's camera: each tab ran its own test on the one camera (the hidden
     one paused mid-test, the other tested the person again), two halves of one patient's test."""
-    monkeypatch.setenv("HIPROM_MODEL_DIR", str(model_path.parent))
-    y4m = write_sized_y4m(footage_dir / "rendered" / "gt01.mp4", tmp_path / "still.y4m", (640, 480))
-    browser = launch("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-                     f"--use-file-for-fake-video-capture={y4m}")
+    browser = gt01_camera(launch, footage_dir, model_path, monkeypatch, tmp_path)
     with serve_in_thread(ServerSettings(start_source=False, db=str(tmp_path / "r.db"), guide_setup_s=30.0)) as url:
         context = browser.new_context(viewport={"width": 1366, "height": 800})
         first = context.new_page()

@@ -13,7 +13,7 @@ from hiprom.landmarks import SIDES
 from hiprom.server.runner import serve_in_thread
 from hiprom.server.settings import ServerSettings
 
-from .conftest import seen, watch
+from .conftest import demo_page, seen, watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -21,12 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def test_test_suggestions_counted_exercise_retest_by_keyboard(launch, tmp_path):
     settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(tmp_path / "r.db"))
     with serve_in_thread(settings) as url:
-        context = launch().new_context(viewport={"width": 1280, "height": 800})
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(url + "/")
-        page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
+        page, errors = demo_page(launch, url)
         body = page.locator("body")
 
         body.press("Space")  # the guided test
@@ -115,7 +110,7 @@ def test_test_suggestions_counted_exercise_retest_by_keyboard(launch, tmp_path):
         assert set(verdicts) <= {"improved", "no detectable change", "decreased"} and verdicts
         for row in rows:  # the figures as the PDF's re-test table and 'hiprom retest' give them, one decimal
             assert len(re.findall(r"\d+\.\d°", row)) == 3 and "−0.0°" not in row, row
-        context.close()
+        page.context.close()
     assert not errors, errors
 
 
@@ -199,16 +194,6 @@ SAVE = """async (subject) => {
 }"""
 
 
-def _demo_page(launch, url: str):
-    """A 1280x800 page of the server at ``url`` once its frames come, and the list its script errors go to."""
-    page = launch().new_context(viewport={"width": 1280, "height": 800}).new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(url + "/")
-    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
-    return page, errors
-
-
 def test_a_new_test_lends_no_earlier_session_its_exercises_or_its_re_test(launch, tmp_path, fixture_analysis):
     """Ann's test saved as #1, then Bob's test (not saved yet) and an exercise: it was stored with #1,
     Ann's session ("Stored with session 1."). And every test saved after a "Test again" was shown as
@@ -220,7 +205,7 @@ def test_a_new_test_lends_no_earlier_session_its_exercises_or_its_re_test(launch
     settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(tmp_path / "r.db"))
     results = [results_summary(fixture_analysis, f"test-{i}") for i in range(5)]
     with serve_in_thread(settings) as url:
-        page, errors = _demo_page(launch, url)
+        page, errors = demo_page(launch, url)
         page.evaluate(SHOW, [results[0], fixture_analysis])
         ann = page.evaluate(SAVE, "P-ANN")
         page.evaluate(SHOW, [results[1], fixture_analysis])  # Bob's test, not saved
@@ -262,7 +247,7 @@ def test_a_re_test_of_a_test_that_measured_nothing_says_so_in_one_sentence(launc
                             created_utc="2026-11-21T20:50:00Z")  # ten minutes before the fixture's test
     settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(tmp_path / "r.db"))
     with serve_in_thread(settings) as url:
-        page, errors = _demo_page(launch, url)
+        page, errors = demo_page(launch, url)
         page.evaluate(SHOW, [results_summary(failed, "test-0"), failed])
         page.evaluate(SAVE, "P-NIL")
         page.evaluate("import('/static/exercises.js').then((m) => m.testAgain())")

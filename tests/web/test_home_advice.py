@@ -17,6 +17,8 @@ from hiprom.server.runner import serve_in_thread
 from hiprom.server.settings import ServerSettings
 from tests.report.pdftools import need_poppler, pdf_text
 
+from .conftest import demo_page
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
@@ -24,12 +26,7 @@ def test_the_page_says_when_to_test_again_as_the_program_sheet_does(launch, tmp_
     need_poppler()
     settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(tmp_path / "home.db"))
     with serve_in_thread(settings) as url:
-        context = launch().new_context(viewport={"width": 1280, "height": 800})
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(url + "/")
-        page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
+        page, errors = demo_page(launch, url)
         body = page.locator("body")
         body.press("Space")  # the guided test: the demo's external rotation is below its band
         page.wait_for_selector("#results:not([hidden])", timeout=90_000)
@@ -41,7 +38,7 @@ def test_the_page_says_when_to_test_again_as_the_program_sheet_does(launch, tmp_
         page.wait_for_function("() => /Saved as session/.test(document.getElementById('save-status').textContent)",
                                timeout=30_000)
         session = int(re.search(r"session #(\d+)", page.locator("#save-status").inner_text()).group(1))
-        context.close()
+        page.context.close()
         sheet = httpx.get(f"{url}/api/sessions/{session}/program.pdf", timeout=120)
         assert sheet.status_code == 200
     assert not errors, errors
