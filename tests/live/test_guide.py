@@ -92,6 +92,23 @@ def demo_walk() -> tuple[LiveProcessor, list[dict]]:
     return walk_demo()
 
 
+def test_a_file_that_ends_before_the_test_says_so_and_what_to_do():
+    """The file ended with two of the four movements measured: the guide stayed on "Back to neutral", trial
+    counted, while the status said the file had ended. It now says the test did not finish, and how to go on."""
+    rec = demo_recording()
+    proc = LiveProcessor("demo recording")
+    assert proc.command("start")
+    for i in range(rec.n_frames):
+        proc.process(rec.t_ms[i], rec.image[i], rec.world[i], rec.size_wh, int(rec.n_people[i]))
+        if proc.guide.phase == "trial" and proc.guide.step_index == 2:
+            break
+    proc.stream_ended()
+    state = proc.guide.state()
+    assert state["phase"] == "idle"
+    assert state["detail"] == ("demo recording ended before the test finished (2 of 4 movements measured). "
+                               "Start the test to play it again from the start.")
+
+
 def test_demo_walks_through_every_phase_to_the_results(demo_walk):
     proc, messages = demo_walk
     phases = [m["state"]["phase"] for m in messages]

@@ -210,6 +210,17 @@ class Guide:
         self._told = why
         self._told_at_s = self._recent_t[-1] if self._recent_t else -math.inf
 
+    def source_ended(self, label: str) -> None:
+        """The file or recording ``label`` ended with the test under way: back to idle, saying how much was
+        measured and what to do (a file's next play starts the test over), rather than waiting for frames
+        that will not come."""
+        if self.phase not in ("setup", "calibrate", "trial"):
+            return
+        measured = sum(1 for step in self.steps if step.done)
+        self._reset("idle")
+        self.detail = (f"{label} ended before the test finished ({measured} of {len(self.steps)} movements measured). "
+                       "Start the test to play it again from the start.")
+
     def command(self, action: str) -> None:
         """Apply a user command: ``start``, ``next``, ``redo`` or ``cancel``."""
         if action not in COMMANDS:

@@ -363,12 +363,14 @@ class LiveProcessor:
         return None if rested and still and long_enough else hold_still(legs)
 
     def stream_ended(self) -> None:
-        """The source ended (a file or recording): trials still open are closed and counted."""
+        """The source ended (a file or recording): trials still open are closed and counted, and a test
+        still unfinished then says so (``Guide.source_ended``)."""
         if self.guide.phase == "trial":
             side = self.guide.steps[self.guide.step_index].side
             self.guide.add_trials(self.recorder.closed_trials(self._recording, side, final=True))
             if self.guide.wants_analysis:
                 self._finish_test()
+        self.guide.source_ended(self.source_label)
 
     def peaks(self) -> dict[str, Peaks]:
         """Per side, the best valid held peak of each direction in this test (the guide's step values)."""
