@@ -102,7 +102,7 @@ def test_a_file_that_ends_before_the_test_says_so_and_what_to_do():
         proc.process(rec.t_ms[i], rec.image[i], rec.world[i], rec.size_wh, int(rec.n_people[i]))
         if proc.guide.phase == "trial" and proc.guide.step_index == 2:
             break
-    proc.stream_ended()
+    proc.source_ended()
     state = proc.guide.state()
     assert state["phase"] == "idle"
     assert state["detail"] == ("demo recording ended before the test finished (2 of 4 movements measured). "

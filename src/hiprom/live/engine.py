@@ -314,7 +314,7 @@ class LiveEngine:
                 continue
             if isinstance(action, Status):
                 if action.code == "source_ended":
-                    proc.stream_ended()
+                    proc.source_ended()
                 self._set_status(action)
                 continue
             if action == "start" and self.status.level == "error":

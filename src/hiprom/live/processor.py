@@ -363,13 +363,18 @@ class LiveProcessor:
         return None if rested and still and long_enough else hold_still(legs)
 
     def stream_ended(self) -> None:
-        """The source ended (a file or recording): trials still open are closed and counted, and a test
-        still unfinished then says so (``Guide.source_ended``)."""
+        """The source ended (a file or recording): trials still open are closed and counted."""
         if self.guide.phase == "trial":
             side = self.guide.steps[self.guide.step_index].side
             self.guide.add_trials(self.recorder.closed_trials(self._recording, side, final=True))
             if self.guide.wants_analysis:
                 self._finish_test()
+
+    def source_ended(self) -> None:
+        """The server's file or recording played to its end: its open trials count (:meth:`stream_ended`),
+        then a test still unfinished goes back to the start and says so (``Guide.source_ended``), rather
+        than asking for movements no frame will show."""
+        self.stream_ended()
         self.guide.source_ended(self.source_label)
 
     def peaks(self) -> dict[str, Peaks]:
