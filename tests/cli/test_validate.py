@@ -131,12 +131,11 @@ def test_validate_over_stored_pairs_writes_json_and_pdf(clinic: Path) -> None:
     text = subprocess.run(["pdftotext", "-layout", "v.pdf", "-"], cwd=clinic, capture_output=True, text=True,
                           check=True).stdout
     assert "Agreement of hiprom with the goniometer" in text
-    # the pooled row ("All / measures / together", wrapped at 9 pt): the bias, its interval under it
-    row = re.search(rf"^All +44 \(11\) +{study['pooled']['bias_deg']:.1f} ", text, re.M)
-    assert row, text
-    pooled = text[row.start():]
+    # the pooled row, whole on one line: the bias with its unit and its interval beside it (it pasted apart)
     low, high = study["pooled"]["bias_ci_deg"]
-    assert f"[{low:.1f}, {high:.1f}]" in pooled.splitlines()[1] and "How many people are needed" in text
+    row = re.search(rf"^All measures together +44 \(11\) +{study['pooled']['bias_deg']:.1f}° \[{low:.1f}, {high:.1f}\]",
+                    text, re.M)
+    assert row and "How many people are needed" in text, text
     assert "treat these figures as a pilot" in text
     assert re.search(r"Made +\d{4}-\d\d-\d\d \d\d:\d\d IST ", text)  # on the clinic's clock, as every time shown
 
