@@ -45,7 +45,8 @@ class Device:
     """One signed-in device.
 
     Attributes:
-        id: short public name of the session, for the list and for signing it out (not a secret).
+        id: short public name of the session, for the list and for signing it out (not a secret): 8 hex digits,
+            typed on a command line as they are.
         key: SHA-256 (hex) of the secret in the device's cookie.
         description: the browser and system, from its User-Agent (:func:`describe`).
         signed_in_s: when it signed in, seconds since the epoch (UTC).
@@ -113,7 +114,8 @@ class DeviceSessions:
         """A new device session; returns the secret for the device's cookie (kept nowhere else)."""
         secret = secrets.token_urlsafe(32)
         now = self._clock()
-        device = Device(secrets.token_urlsafe(6), secret_key(secret), describe(user_agent), now, now)
+        # Hex: an id of base64's letters began with '-' one time in 64, which 'hiprom devices sign-out ID' read as an option.
+        device = Device(secrets.token_hex(4), secret_key(secret), describe(user_agent), now, now)
         with self._lock:
             self._by_key[device.key] = device
             self._save_locked()
