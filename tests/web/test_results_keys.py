@@ -187,10 +187,11 @@ def test_after_an_exercise_esc_goes_back_to_the_results(results_page):
     table = page.evaluate(TABLE)
     # Frames drawn while the results hide the picture made its canvas 1x1: back on screen, that pixel (the
     # right foot's orange) covered the picture as a square until the next frame came. Read in the moment the
-    # picture is back, before any frame after it.
+    # picture is back (the view live again: the server's next message, which can come before the answer that
+    # opens the exercise's panel), before any frame after it: one painted in between is a true skeleton.
     frames = int(page.evaluate("document.body.dataset.frames"))
     page.wait_for_function(f"() => Number(document.body.dataset.frames) > {frames + 2}", timeout=30_000)
-    watch(page, "picture back", "document.body.dataset.view === 'live' && !document.getElementById('exercise').hidden",
+    watch(page, "picture back", "document.body.dataset.view === 'live'",
           "(() => { const c = document.getElementById('skeleton'), r = document.getElementById('preview')"
           ".getBoundingClientRect(), px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
           " let painted = 0; for (let i = 3; i < px.length; i += 4) painted += px[i] > 0;"
