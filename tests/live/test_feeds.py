@@ -84,33 +84,67 @@ def test_an_unplugged_camera_is_reported_retried_and_recovers(monkeypatch):
     assert feed.passes >= 2
 
 
+class GatedSource(FakeSource):
+    """A ``FakeSource`` whose second frame waits for ``first_taken``: the reader always gets the first one."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.first_taken = threading.Event()
+
+    def __next__(self) -> Frame:
+        if self.i == 1:
+            assert self.first_taken.wait(60), "the reader never took the first frame"
+        return super().__next__()
+
+
 def test_a_file_plays_at_its_own_rate_and_a_slow_reader_gets_only_fresh_frames(monkeypatch):
-    monkeypatch.setattr(hiprom.capture, "open_source", lambda spec: FakeSource(31, dt_ms=33.3, live=False))
+    """A worker slower than the file (pose inference on a slow machine) gets the newest frame each time, the
+    ones in between dropped, not queued; the file is never read faster than its own rate. The reader is slow
+    by frames, not by seconds (it comes back once the grabber has left ``slow_by`` more), so a busy machine
+    changes nothing: one that slept 150 ms a frame got 3 frames, or frames 100 ms old, when the test's
+    threads waited for the CPU."""
+    source = GatedSource(31, dt_ms=33.3, live=False)
+    monkeypatch.setattr(hiprom.capture, "open_source", lambda spec: source)
     statuses: list[tuple[str, str, str]] = []
-    feed = Feed(SourceSpec("video", Path("clip.mp4")), status=lambda *s: statuses.append(s), speed=1.0)
-    t0 = time.monotonic()
+    ended = threading.Event()
+
+    def status(*said):
+        statuses.append(said)
+        if said[0] == "source_ended":
+            ended.set()
+
+    feed = Feed(SourceSpec("video", Path("clip.mp4")), status=status, speed=1.0)
+    slow_by = 7  # 6 frames taken at most: too few for the slot to judge the reader quick (slot.MIN_SAMPLES)
     got = []
 
-    def slow_reader():  # a worker that needs 150 ms a frame (pose inference on a slow machine)
-        while not any(s[0] == "source_ended" for s in statuses):
+    def slow_reader():
+        while not ended.is_set() or len(feed.slot):
+            newest_before = feed.slot.grabbed - 1  # the newest frame's index when the reader asks
             item = feed.slot.get(timeout=0.1)
-            if item is not None:
-                got.append((time.time() * 1000.0, item))
-                time.sleep(0.15)
+            if item is None:
+                continue
+            got.append((newest_before, item))
+            source.first_taken.set()
+            while feed.slot.grabbed < item.index + 1 + slow_by and not ended.wait(0.005):
+                pass
 
-    feed.start()
     reader = threading.Thread(target=slow_reader)
     reader.start()
-    reader.join(10)
-    feed.stop()
+    t0 = time.monotonic()
+    feed.start()
+    assert ended.wait(120), statuses
     elapsed = time.monotonic() - t0
-    assert 0.9 < elapsed < 2.5  # 1 s of video takes about 1 s
-    assert 4 <= len(got) <= 10 and feed.slot.dropped >= 20  # stale frames dropped, not queued
-    # Each frame taken is the newest: it was grabbed moments before the reader took it.
-    assert all(taken - item.captured_unix_ms < 100.0 for taken, item in got)
-    # ...and says how far the file's own frames are apart, which the reader cannot see.
+    reader.join(60)
+    feed.stop()
+    assert not reader.is_alive() and statuses[-1][0] == "source_ended"
+    assert elapsed >= 30 * 0.0333  # 1 s of video takes at least 1 s: played at its own rate
+    # Each frame taken is the newest one there: never one older than what was there when the reader asked...
+    assert got[0][1].index == 0 and len(got) >= 2
+    assert all(item.index >= newest_before for newest_before, item in got), [(n, i.index) for n, i in got]
+    # ...the ones in between dropped, not queued.
+    assert len(got) <= 6 and feed.slot.dropped == 31 - len(got)
+    # Each says how far the file's own frames are apart, which the reader cannot see.
     assert all(abs(item.source_gap_ms - 33.3) < 0.01 for _, item in got if item.index > 0)
-    assert statuses[-1][0] == "source_ended"
 
 
 def test_a_looping_file_starts_again_and_rewind_restarts_it(monkeypatch):
