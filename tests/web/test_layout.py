@@ -94,7 +94,8 @@ def test_every_step_is_readable_and_still_at_this_size(launch, demo_url, width, 
     spoken = page.evaluate(SPOKEN)
     assert any(s.startswith("Counted") for s in spoken)
     if "✗" in page.locator("#steps").inner_text():  # the demo hikes once (a loaded runner may miss that hold)
-        assert any(s.startswith("Not counted: keep both hips on the seat") for s in spoken)
+        assert any(s.startswith("Not counted: keep both hips on the seat") for s in spoken), (
+            page.locator("#steps").inner_text(), spoken)
         problems, dial_after_refusal = measured(page, "not counted", 1_000)
         assert problems == [] and dial_after_refusal == dial_at_setup, "not counted"  # even after "Last result"
     # One verdict said per trial, once it is judged, in order: never the one before at the next trial's return.
