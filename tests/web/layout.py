@@ -94,14 +94,23 @@ NOT_IN_VIEW_JS = """(selectors) => selectors.filter((sel) => {
 OUT_OF_VIEW_JS = """() => (%s)(["#prompt", ".prompt-box", "#steps .current", "#btn-next"])""" % NOT_IN_VIEW_JS
 
 # Resolves, in the page, at the first change of the guide that makes ``cond(guide)`` true, with the
-# measurements taken in that same moment (a set-up or a hold lasts a fraction of a second at 3x).
+# measurements taken as the screen next shows it (a set-up or a hold lasts a fraction of a second at 3x): in that
+# frame's resize observations, after the page's own observer has fitted the picture to the room the guide's new
+# words leave (observers are called in the order they were made). Measured in the change itself, a longer detail
+# had pushed the picture's caption out of its box, a state never painted.
 ARM_JS = """
 ([name, cond]) => {
   const g = document.getElementById("guide");
   const test = new Function("g", "return " + cond);
   window.__hipromAt = window.__hipromAt || {};
   window.__hipromAt[name] = new Promise((resolve) => {
-    const done = () => resolve({ m: (%s)(), box: (%s)(".side .dial"), unseen: (%s)() });
+    const done = () => {
+      const shown = new ResizeObserver(() => {
+        shown.disconnect();
+        resolve({ m: (%s)(), box: (%s)(".side .dial"), unseen: (%s)() });
+      });
+      shown.observe(document.querySelector(".preview-wrap"));
+    };
     if (test(g)) { done(); return; }
     const obs = new MutationObserver(() => { if (test(g)) { obs.disconnect(); done(); } });
     obs.observe(g, { attributes: true });
