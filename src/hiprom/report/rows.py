@@ -109,9 +109,7 @@ def measure_rows(fig: dict[str, Any]) -> list[dict[str, Any]]:
                 "spread": s.get(f"{direction}_spread_deg") if m != "total_arc" else None,
                 "confirmed": confirmed(s, m),
             }
-        band = bands.get(direction) if m != "total_arc" else [
-            bands["internal"][0] + bands["external"][0], bands["internal"][1] + bands["external"][1],
-        ]
+        band = bands[m.removesuffix("_rotation")]
         diff = asym.get(f"{m}_deg")
         verdict = asym.get(f"{m}_verdict") if diff is not None else None
         within_mdc = diff is not None and abs(diff) < mdc_lo
