@@ -15,7 +15,8 @@ import pytest
 from hiprom.assessment.wording import MEASURE_LABELS, PLUS_MINUS
 from hiprom.landmarks import SIDES
 from hiprom.report.figures import fmt, summary
-from hiprom.report.rows import AGAINST_THRESHOLD, RETEST_COLUMNS, RETEST_NOTE, measure_rows
+from hiprom.report.rows import (AGAINST_THRESHOLD, HISTORY_DIFFERENCE, HISTORY_FIGURES, RETEST_COLUMNS, RETEST_NOTE,
+                                 measure_rows)
 from hiprom.store import Store
 
 pytest.importorskip("weasyprint")
@@ -120,7 +121,16 @@ def test_the_retest_and_the_visits_read_the_same_in_the_terminal_and_the_pdf(out
         cells = [c.strip() for c in line.split("│")]
         if len(cells) == len(RETEST_COLUMNS) and cells[1] != "—":
             assert f"{cells[0]} {cells[1]}° {cells[2]}° {cells[3]}°" in _squeezed(layout), cells
-    # the visits: the terminal's headings as the PDF's history table names its columns
+    # the visits: the terminal's headings as the PDF's history table names its columns, each side's total arc and
+    # the arc's left − right too (the terminal had IR and ER alone), and each visit's figures as the PDF's row
     trend_headings = [h.strip() for h in re.split(r"[┃│]", _row(outputs["trend"], "#"))]
     history = _squeezed(next(line for line in layout.splitlines() if line.lstrip().startswith("Date ")))
-    assert all(h in history for h in trend_headings[1:6]), (trend_headings, history)
+    assert trend_headings[2:] == [*HISTORY_FIGURES, HISTORY_DIFFERENCE], trend_headings
+    assert history == " ".join(["Date", "Session", *HISTORY_FIGURES, HISTORY_DIFFERENCE]), history
+    visits = [[c.strip() for c in line.split("│")] for line in outputs["trend"].splitlines() if line[:1].isdigit()]
+    assert len(visits) == 2
+    marks = [heading if measure == "internal_rotation" else heading.split(" ", 1)[1]  # "L IR 32.8° ER 27.0° arc …"
+             for heading, (_, measure) in HISTORY_FIGURES.items()]
+    for cells in visits:
+        said = " ".join(f"{mark} {cell}°" for mark, cell in zip(marks, cells[2:8])) + f" L − R {cells[8]}°"
+        assert f"#{cells[0]} {said}" in _squeezed(layout), (said, layout)

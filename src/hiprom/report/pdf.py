@@ -42,6 +42,8 @@ from hiprom.report.figures import fmt, number, summary
 from hiprom.report.layouts import BARS_MM, LIMITS, MAX_PAGES, SHORTER, TIME_MM, layout_limits, mostly_empty
 from hiprom.report.paper import chosen_paper
 from hiprom.report.rows import (
+    HISTORY_DIFFERENCE,
+    HISTORY_FIGURES,
     RETEST_COLUMNS,
     RETEST_NOTE,
     SIDE_MARKS,
@@ -251,6 +253,8 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "replayed_demo": a.get("model") == "synthetic",
         "retest": retest_context(data),
         "retest_columns": RETEST_COLUMNS,
+        "history_figures": HISTORY_FIGURES,
+        "history_difference": HISTORY_DIFFERENCE,
         "retest_note": RETEST_NOTE,
         "exercises_done": exercises_done(data),
         "program": program_context(data),

@@ -39,6 +39,15 @@ RETEST_COLUMNS: dict[str, str] = {
 }
 """The re-test table's headings, in order, each with its alignment (the PDF's and ``hiprom retest``'s)."""
 
+HISTORY_FIGURES: dict[str, tuple[str, str]] = {
+    "L IR": ("left", "internal_rotation"), "L ER": ("left", "external_rotation"), "L arc": ("left", "total_arc"),
+    "R IR": ("right", "internal_rotation"), "R ER": ("right", "external_rotation"), "R arc": ("right", "total_arc"),
+}
+"""The history table's figures of each visit, in order, heading -> (side, measure): left then right, each side's
+internal and external rotation and total arc (the PDF's and ``hiprom trend``'s)."""
+HISTORY_DIFFERENCE = "L − R arc"
+"""The history table's last figure: the total arc's left minus right, degrees (the PDF's and ``hiprom trend``'s)."""
+
 RETEST_NOTE = ("A change counts only when it is larger than the minimal detectable change and than 1.96 × the ± "
                "of the two tests (\"Needed\").")
 """What "Needed" is, under the re-test table (PDF and ``hiprom retest``)."""
