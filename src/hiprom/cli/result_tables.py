@@ -22,7 +22,9 @@ from hiprom.report.rows import (
     TRIAL_COLUMNS,
     UNCONFIRMED_NOTE,
     WITHIN_MDC,
+    BAND_HEADING,
     angle,
+    band_cell,
     larger_side,
     measure_rows,
     percent,
@@ -59,13 +61,14 @@ def figure_tables(fig: dict[str, Any]) -> list[RenderableType]:
     rows = measure_rows(fig)
     out: list[RenderableType] = []
     rom = make_table("Range of motion (degrees)", ["Measure"] + [
-        (heading, "right") for side in SIDES for heading in (side.capitalize(), "±", "% of ref.")])
+        (heading, "right") for side in SIDES for heading in (side.capitalize(), "±", "% of ref.")] + [
+        (BAND_HEADING, "right")])
     for row in rows:
         cells = [row["label"]]
         for side in SIDES:
             c = row["sides"][side]
             cells += [angle(c), fmt(c["unc"]), percent(c["pct"])]
-        rom.add_row(*cells)
+        rom.add_row(*cells, band_cell(row["band"]))
     out.append(whole(rom, "Measure"))
     for side in SIDES if fig["measurable"] else ():  # not measurable at all: the summary names each side's reason
         reason = fig["sides"][side].get("not_measurable")

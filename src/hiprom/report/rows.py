@@ -165,6 +165,16 @@ def degrees_cell(value: Any, signed: bool = False) -> str:
     return "—" if value is None else degrees(value, signed=signed)
 
 
+BAND_HEADING = "Normal band"
+"""The range-of-motion table's column of each measure's normal band (the PDF's and the terminal's)."""
+
+
+def band_cell(band: Any) -> str:
+    """A ``Normal band`` cell, low to high end in whole degrees: ``30–40°``, ``70–100°`` (the PDF's range-of-motion
+    table and the terminal's)."""
+    return f"{fmt(band[0], 0)}–{fmt(band[1], 0)}{DEG}"
+
+
 def plus_minus_cell(value: Any) -> str:
     """A ``±`` column's cell, the sign with the figure (copied as text, ``1.8`` alone said nothing): ``± 1.8°``, or ``—``."""
     text = degrees_cell(value)
