@@ -15,7 +15,16 @@ import pytest
 from hiprom.assessment.wording import MEASURE_LABELS, PLUS_MINUS
 from hiprom.landmarks import SIDES
 from hiprom.report.figures import fmt, summary
-from hiprom.report.rows import AGAINST_THRESHOLD, RETEST_COLUMNS, RETEST_NOTE, measure_rows
+from hiprom.report.rows import (
+    AGAINST_THRESHOLD,
+    BAND_HEADING,
+    HISTORY_DIFFERENCE,
+    HISTORY_FIGURES,
+    RETEST_COLUMNS,
+    RETEST_NOTE,
+    band_cell,
+    measure_rows,
+)
 from hiprom.store import Store
 
 pytest.importorskip("weasyprint")
@@ -55,6 +64,7 @@ def outputs(tmp_path: Path, analysis: dict, filmed_again, capsys: pytest.Capture
         "show": _terminal(capsys, "sessions", "show", "2", "--db", str(db)),
         "retest": _terminal(capsys, "retest", "2", "--db", str(db)),
         "trend": _terminal(capsys, "trend", "P-0042", "--db", str(db)),
+        "list": _terminal(capsys, "sessions", "list", "--db", str(db)),
         "pdf": [pdf_text(tmp_path / "r.pdf", layout=layout) for layout in (False, True)],
     }
 
@@ -80,6 +90,9 @@ def test_each_figure_and_verdict_reads_the_same_in_every_output(outputs: dict) -
         # the terminal: the row named as the PDF names it, left's figure before right's
         cells = [c.strip() for c in _row(show, label).split("│")]
         assert [cells[1], cells[4]] == [figures["left"], figures["right"]], cells
+        # and its normal band, as the PDF's table ends the row (the terminal had no band of the total arc at all)
+        assert cells[-1] == band_cell(table_row["band"]), cells
+        assert all(f"{BAND_HEADING}" in text and band_cell(table_row["band"]) in text for text in pdfs)
         # the PDF: each figure with its side, left first, in the reading order and the layout's
         for text in pdfs:
             flat = _squeezed(text)
@@ -120,7 +133,19 @@ def test_the_retest_and_the_visits_read_the_same_in_the_terminal_and_the_pdf(out
         cells = [c.strip() for c in line.split("│")]
         if len(cells) == len(RETEST_COLUMNS) and cells[1] != "—":
             assert f"{cells[0]} {cells[1]}° {cells[2]}° {cells[3]}°" in _squeezed(layout), cells
-    # the visits: the terminal's headings as the PDF's history table names its columns
+    # the visits: the terminal's headings as the PDF's history table names its columns, each side's total arc and
+    # the arc's left − right too (the terminal had IR and ER alone), and each visit's figures as the PDF's row
     trend_headings = [h.strip() for h in re.split(r"[┃│]", _row(outputs["trend"], "#"))]
     history = _squeezed(next(line for line in layout.splitlines() if line.lstrip().startswith("Date ")))
-    assert all(h in history for h in trend_headings[1:6]), (trend_headings, history)
+    assert trend_headings[2:] == [*HISTORY_FIGURES, HISTORY_DIFFERENCE], trend_headings
+    assert history == " ".join(["Date", "Session", *HISTORY_FIGURES, HISTORY_DIFFERENCE]), history
+    # the list of sessions names the arc's left − right as the history does (it said "L−R arc")
+    listed = [h.strip() for h in re.split(r"[┃│]", _row(outputs["list"], "#"))]
+    assert HISTORY_DIFFERENCE in listed and [h for h in listed if h in HISTORY_FIGURES] == ["L IR", "L ER", "R IR", "R ER"]
+    visits = [[c.strip() for c in line.split("│")] for line in outputs["trend"].splitlines() if line[:1].isdigit()]
+    assert len(visits) == 2
+    marks = [heading if measure == "internal_rotation" else heading.split(" ", 1)[1]  # "L IR 32.8° ER 27.0° arc …"
+             for heading, (_, measure) in HISTORY_FIGURES.items()]
+    for cells in visits:
+        said = " ".join(f"{mark} {cell}°" for mark, cell in zip(marks, cells[2:8])) + f" L − R {cells[8]}°"
+        assert f"#{cells[0]} {said}" in _squeezed(layout), (said, layout)

@@ -153,6 +153,37 @@ def test_separate_processes_give_the_local_summary(inputs: Path, tmp_path: Path,
         assert {**remote_analysis, "created_utc": None} == {**local_analysis, "created_utc": None}
 
 
+
+CLINIC_BANDS = {"internal_rotation": ("25.0", "35.0"), "external_rotation": ("35.0", "50.0"),
+                "total_arc": ("60.0", "85.0")}
+"""The normal bands of a clinic's norms file (IR 25-35°, ER 35-50°), and the total arc's, their sum."""
+
+
+def test_a_clinics_bands_are_in_every_row_of_the_summary_locally_and_on_dask(recordings: Path, tmp_path: Path,
+                                                                            cluster: Cluster) -> None:
+    """A study run with a clinic's norms file: ``summary.csv`` named the reference (45°) and the threshold, not
+    the bands its ``below``/``within``/``above`` were judged against (only each ``analysis.json`` had them), so
+    a summary read alone was read against the AMA bands. Now each row says them, the same on Dask as locally."""
+    norms = tmp_path / "clinic-norms.toml"
+    norms.write_text("[bands]\ninternal = [25.0, 35.0]\nexternal = [35.0, 50.0]\n")
+    local = read_summary(run_batch([recordings], tmp_path / "local", workers=2, norms=norms, progress=False)
+                         .summary_path)
+    remote = read_summary(run_batch([recordings], tmp_path / "dask", scheduler=cluster.address, norms=norms,
+                                    progress=False).summary_path)
+    assert undated(remote) == undated(local) and [r["status"] for r in local] == ["ok"] * 4
+    judged = []
+    for row in local:
+        for measure, (low, high) in CLINIC_BANDS.items():
+            assert (row[f"{measure}_band_low_deg"], row[f"{measure}_band_high_deg"]) == (low, high), row["file"]
+            for side in ("left", "right"):  # each verdict reads true against the bands its row names
+                deg, band = float(row[f"{side}_{measure}_deg"]), row[f"{side}_{measure}_band"]
+                reach = 1.96 * float(row[f"{side}_{measure}_unc_deg"]) + 0.1  # the 95 % interval, and rounding
+                judged.append(band)
+                assert {"below": deg < float(low), "above": deg > float(high),
+                        "within": float(low) - reach <= deg <= float(high) + reach}.get(band, True), (
+                    row["file"], side, measure, deg, band)
+    assert {"below", "within", "above"} & set(judged)
+
 def test_a_worker_killed_mid_batch_loses_nothing(inputs: Path, tmp_path: Path, cluster: Cluster) -> None:
     local = run_batch([inputs], tmp_path / "local", workers=2, progress=False, analyzer=FAKE_ANALYZER)
     result: dict = {}

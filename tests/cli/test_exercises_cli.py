@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -170,3 +171,45 @@ def test_a_retest_of_a_test_that_measured_nothing_is_one_sentence(tmp_path: Path
     hiprom(tmp_path, "analyze", str(SAMPLE), "--save", "--subject", "P-3", "-q")
     text = hiprom(tmp_path, "retest", "2").stdout
     assert text.split() == "Re-test: session #2 against #1. Nothing to compare with: the earlier test measured nothing.".split()
+
+
+def test_trend_shows_each_sides_total_arc_and_fits_a_100_column_terminal(tmp_path: Path, analysis: dict,
+                                                                         filmed_again) -> None:
+    """'hiprom trend' had each side's IR and ER but not the total arc nor its left − right, which the PDF's history
+    shows beside them: a clinician following a patient in the terminal missed the figure. Now the same columns,
+    left then right, rounded as the PDF; on 100 columns every row whole, the program and reps under the table."""
+    from hiprom.assessment import load_catalogue, program_from_recommendations
+    from hiprom.report.figures import fmt
+    from hiprom.report.rows import HISTORY_DIFFERENCE, HISTORY_FIGURES
+    from hiprom.store import Store
+    from terminals import on_a_terminal
+
+    program = program_from_recommendations(
+        [{"exercise": "chair_rotation_internal", "side": "left", "direction": "internal", "reason": "left IR"},
+         {"exercise": "chair_rotation_external", "side": "right", "direction": "external", "reason": "right ER"}],
+        load_catalogue())
+    counted = {"schema": "hiprom.exercise/1", "exercise": "chair_rotation_internal", "side": "left",
+               "direction": "internal", "dose": {"hold_s": 3, "reps": 10, "sets": 2}, "reps_done": 8,
+               "reps_target": 20, "reps": [{"number": 1}]}
+    better = filmed_again(analysis)
+    for key in ("external_rotation_deg", "total_arc_deg"):  # far beyond the 6 deg MDC and 1.96 x the tests' +-
+        better["sides"]["left"][key] += 15.0
+        better["asymmetry"][key] += 15.0  # left minus right
+    db = tmp_path / "clinic.db"
+    with Store(db) as store:
+        for visit, when in ((analysis, "2026-03-02T09:00:00Z"), (better, "2026-04-02T09:00:00Z")):
+            session = store.save_analysis(visit, subject="P-0042", recorded_utc=when)
+            store.set_program(session.id, program)
+            store.add_exercise_result(session.id, counted)
+    lines = on_a_terminal(tmp_path, "trend", "P-0042", "--db", str(db), columns=100)
+
+    assert max(len(line) for line in lines) <= 100, lines
+    rows = [[c.strip() for c in re.split(r"[┃│]", line)] for line in lines if "│" in line or "┃" in line]
+    assert rows[0] == ["#", "Date", *HISTORY_FIGURES, HISTORY_DIFFERENCE], rows[0]
+    for row, visit, marked in zip(rows[1:], (analysis, better), ((), ("L ER", "L arc"))):
+        expected = [fmt(visit["sides"][side][f"{measure}_deg"]) + (" ↑" if heading in marked else "")
+                    for heading, (side, measure) in HISTORY_FIGURES.items()]
+        assert row[2:] == [*expected, fmt(visit["asymmetry"]["total_arc_deg"])], row
+    assert len(rows) == 3  # each visit on one line
+    said = " ".join(" ".join(lines).split())
+    assert ("#2 program: 2 exercises; reps done: Chair rotation, foot outward, left leg: 8 of 20" in said), said

@@ -22,6 +22,7 @@ import pytest
 from hiprom.report.figures import fmt
 from hiprom.store import MEASURES, Store
 from hiprom.validation import FIGURE_KEYS
+from terminals import on_a_terminal
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "store" / "data" / "analysis.json"
@@ -216,35 +217,10 @@ def _cells(row: str) -> list[str]:
     return re.split(r" {2,}", row.strip())
 
 
-def _on_a_terminal(home: Path, *args: str, columns: int) -> list[str]:
-    """The lines ``hiprom ARGS`` shows on a terminal ``columns`` wide (a pseudo-terminal, COLUMNS set)."""
-    import pty
-
-    env = {**os.environ, "HIPROM_DATA_DIR": str(home / "data"), "COLUMNS": str(columns), "TERM": "xterm"}
-    env.pop("HIPROM_DB_URL", None)
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "hiprom.cli.main", *args], cwd=home, env=env, stdin=follower,
-                            stdout=follower, stderr=follower)
-    os.close(follower)
-    shown = b""
-    while True:  # until the command has closed the terminal (read fails once nothing holds it open)
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(leader)
-    assert proc.wait(timeout=120) == 0, shown.decode(errors="replace")
-    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown.decode("utf-8"))
-    return plain.replace("\r", "").splitlines()
-
-
 def test_validate_fits_an_80_column_terminal_with_every_interval_whole(clinic: Path) -> None:
     """At 80 columns Rich broke intervals across lines ("[−27.3," over "−14.6]") in the limits of agreement:
     the table needed 94 columns. Every line fits now, and every interval is on one line, beneath its figure."""
-    lines = _on_a_terminal(clinic, "validate", columns=80)
+    lines = on_a_terminal(clinic, "validate", columns=80)
     assert max(len(line) for line in lines) <= 80, "\n".join(lines)
     at = next(i for i, line in enumerate(lines) if line.startswith("LoA low "))
     figures = [float(c.replace("−", "-")) for c in _cells(lines[at])[1:]]

@@ -50,7 +50,8 @@ def test_rounded_keeps_counts_and_text_and_lists_missing_fields() -> None:
 def test_summary_of_the_formats_fixture(fixture_analysis: dict) -> None:
     s = summary(fixture_analysis)
     assert s["norm_deg"] == 45.0 and s["arc_norm_deg"] == 90.0 and s["asymmetry_threshold_deg"] == 10.0
-    assert s["bands"] == {"internal": [30.0, 40.0], "external": [40.0, 60.0]} and s["mdc_deg"] == [6.0, 9.0]
+    assert s["bands"] == {"internal": [30.0, 40.0], "external": [40.0, 60.0], "total_arc": [70.0, 100.0]}
+    assert s["mdc_deg"] == [6.0, 9.0]
     assert s["sides"]["left"]["internal_rotation_deg"] == 32.1
     assert s["asymmetry"]["total_arc_deg"] == -8.5 and s["asymmetry"]["flagged"] is False
     assert len(s["trials"]) == len(fixture_analysis["trials"])

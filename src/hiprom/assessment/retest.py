@@ -206,7 +206,8 @@ def trend(visits: Sequence[Mapping[str, Any]], mdc_deg: Mapping[str, float] | No
 
     Returns:
         ``{"first_visit": session_id or None, "visits": [{"session_id", "recorded_utc", "origin",
-        "figures": {side: {measure: deg}}, "program": [{"exercise", "side", "dose"}],
+        "figures": {side: {measure: deg}}, "asymmetry": {measure: left minus right, deg},
+        "program": [{"exercise", "side", "dose"}],
         "exercises_done": [{"exercise", "side", "direction", "reps_done", "reps_target"}],
         "since_first": {side: {measure: verdict}} (``None`` up to the first visit),
         "same_recording_as": session_id of the visit whose recording this session analysed again, or None}]}``.
@@ -218,6 +219,7 @@ def trend(visits: Sequence[Mapping[str, Any]], mdc_deg: Mapping[str, float] | No
     for visit, repeat in zip(visits, repeats):
         analysis = visit["analysis"]
         figures = {side: {m: analysis["sides"][side].get(f"{m}_deg") for m in MEASURES} for side in SIDES}
+        asymmetry = {m: (analysis.get("asymmetry") or {}).get(f"{m}_deg") for m in MEASURES}
         since: dict[str, dict[str, str | None]] | None = None
         if after_first and repeat is None:
             rows = compare(first["analysis"], analysis, mdc_deg, mdc_source)["rows"]  # type: ignore[index]
@@ -228,6 +230,7 @@ def trend(visits: Sequence[Mapping[str, Any]], mdc_deg: Mapping[str, float] | No
             "recorded_utc": visit.get("recorded_utc"),
             "origin": visit.get("origin"),
             "figures": figures,
+            "asymmetry": asymmetry,
             "program": [{"exercise": it["exercise"], "side": it["side"], "dose": it["dose"]}
                         for it in program.get("items", [])],
             "exercises_done": [

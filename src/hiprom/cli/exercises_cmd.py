@@ -288,22 +288,32 @@ def trend(subject: str, db: str | None, as_json: bool) -> None:
         return
     from hiprom.assessment import load_catalogue
     from hiprom.assessment.wording import SIDE_WORDS
+    from hiprom.cli.result_tables import whole
+    from hiprom.report.rows import HISTORY_DIFFERENCE, HISTORY_FIGURES
 
     names = {ex.id: ex.name for ex in load_catalogue().exercises}
     sent_in = any(v["origin"] is not None for v in result["visits"])
-    table = make_table(f"Visits of {subject} (degrees)", [("#", "right"), "Date", *(["Tested"] if sent_in else []),
-                                                ("L IR", "right"), ("L ER", "right"),
-                                                ("R IR", "right"), ("R ER", "right"), "Program", "Reps done"])
+    table = make_table(f"Visits of {subject} (degrees)", [
+        ("#", "right"), "Date", *(["Tested"] if sent_in else []),
+        *((heading, "right") for heading in (*HISTORY_FIGURES, HISTORY_DIFFERENCE))])
+    programs = []
     for v in result["visits"]:
         f, since = v["figures"], v["since_first"] or {}
-        cells = [_since_first(f[side][m], (since.get(side) or {}).get(m))
-                 for side in ("left", "right") for m in ("internal_rotation", "external_rotation")]
-        done = "; ".join(f"{names.get(d['exercise'], d['exercise'])}, {SIDE_WORDS.get(d['side'], d['side'])}: "
-                         f"{d['reps_done']} of {d['reps_target']}" for d in v["exercises_done"])
+        cells = [_since_first(f[side][m], (since.get(side) or {}).get(m)) for side, m in HISTORY_FIGURES.values()]
+        cells.append(num(v["asymmetry"]["total_arc"]))
         where = [tested_where(v["origin"])] if sent_in else []
-        table.add_row(str(v["session_id"]), time_cell(v["recorded_utc"], with_time=False), *where, *cells,
-                      counted(len(v["program"]), "exercise") if v["program"] else "", done)
-    console().print(table)
+        table.add_row(str(v["session_id"]), time_cell(v["recorded_utc"], with_time=False), *where, *cells)
+        said = ([f"program: {counted(len(v['program']), 'exercise')}"] if v["program"] else []) + (
+            ["reps done: " + "; ".join(f"{names.get(d['exercise'], d['exercise'])}, "
+                                       f"{SIDE_WORDS.get(d['side'], d['side'])}: {d['reps_done']} of {d['reps_target']}"
+                                       for d in v["exercises_done"])] if v["exercises_done"] else [])
+        if said:
+            programs.append(safe(f"#{v['session_id']} " + "; ".join(said)))
+    console().print(whole(table, "Tested"))
+    # Each visit's program and reps under the table: beside its nine figures they wrapped every 11 letters at 100
+    # columns, and cut the figures' table at 80.
+    for line in programs:
+        console().print(line)
     sentence = sent_in_sentence({v["session_id"]: v["origin"] for v in result["visits"]})
     if sentence:
         console().print(Text(sentence, style="dim"))

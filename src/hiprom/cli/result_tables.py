@@ -22,7 +22,9 @@ from hiprom.report.rows import (
     TRIAL_COLUMNS,
     UNCONFIRMED_NOTE,
     WITHIN_MDC,
+    BAND_HEADING,
     angle,
+    band_cell,
     larger_side,
     measure_rows,
     percent,
@@ -40,7 +42,7 @@ and the method is in the exports."""
 _VERDICT_STYLE = {"exceeds": "bold red", "inconclusive": "yellow"}
 
 
-def _whole(table: Table, *wrapping: str) -> Table:
+def whole(table: Table, *wrapping: str) -> Table:
     """``table`` with every column but the ``wrapping`` ones as wide as its widest cell, so a narrow
     terminal wraps the headings and the words rather than cutting a figure ("4.6–…", "inte…")."""
     for column in table.columns:
@@ -59,14 +61,15 @@ def figure_tables(fig: dict[str, Any]) -> list[RenderableType]:
     rows = measure_rows(fig)
     out: list[RenderableType] = []
     rom = make_table("Range of motion (degrees)", ["Measure"] + [
-        (heading, "right") for side in SIDES for heading in (side.capitalize(), "±", "% of ref.")])
+        (heading, "right") for side in SIDES for heading in (side.capitalize(), "±", "% of ref.")] + [
+        (BAND_HEADING, "right")])
     for row in rows:
         cells = [row["label"]]
         for side in SIDES:
             c = row["sides"][side]
             cells += [angle(c), fmt(c["unc"]), percent(c["pct"])]
-        rom.add_row(*cells)
-    out.append(_whole(rom, "Measure"))
+        rom.add_row(*cells, band_cell(row["band"]))
+    out.append(whole(rom, "Measure"))
     for side in SIDES if fig["measurable"] else ():  # not measurable at all: the summary names each side's reason
         reason = fig["sides"][side].get("not_measurable")
         if reason:
@@ -85,7 +88,7 @@ def figure_tables(fig: dict[str, Any]) -> list[RenderableType]:
                      percent(row["diff_pct"]), larger_side(row),
                      Text(row["verdict_words"], style=_VERDICT_STYLE.get(row["verdict"] or "", ""))
                      + (f"; {WITHIN_MDC}" if row["within_mdc"] else ""))
-    out.append(_whole(asym, "Measure", asym.columns[-1].header))
+    out.append(whole(asym, "Measure", asym.columns[-1].header))
     band_i, band_e = fig["bands"]["internal"], fig["bands"]["external"]
     mdc = fig["mdc_deg"]
     out.append(Text(
@@ -116,7 +119,7 @@ def trials_table(fig: dict[str, Any], all_of_them: str) -> list[RenderableType]:
         cells = trial_cells(trial, i)
         counted_cell = Text(cells["Counted"], style="green" if trial.get("valid") else "red")
         table.add_row(*(counted_cell if k == "Counted" else safe(cells[k], missing="") for k in TRIAL_COLUMNS_HERE))
-    out: list[RenderableType] = [_whole(table, "Why not / flags")]
+    out: list[RenderableType] = [whole(table, "Why not / flags")]
     more = len(trials) - MAX_TRIAL_ROWS
     if more > 0:
         out.append(Text(f"… and {counted(more, 'more trial')}; all are in {all_of_them}.", style="dim"))

@@ -18,7 +18,7 @@ from rich.text import Text
 
 from hiprom.assessment.summary import judged_asymmetry, overall_verdict
 from hiprom.cli.store_cmd import make_table, num, safe, time_cell, verdict_cell
-from hiprom.report.rows import verdict_words
+from hiprom.report.rows import HISTORY_DIFFERENCE, verdict_words
 
 if TYPE_CHECKING:
     from hiprom.store import Store
@@ -79,7 +79,7 @@ def _again_line(rows: Sequence[Any], again: Mapping[int, tuple[str | None, str |
 
 SESSION_COLUMNS: dict[str, str] = {
     "#": "right", "date": "left", "subject": "left", "operator": "left", "L IR": "right", "L ER": "right",
-    "R IR": "right", "R ER": "right", "L−R arc": "right", "asymmetry": "left", "source": "left",
+    "R IR": "right", "R ER": "right", HISTORY_DIFFERENCE: "right", "asymmetry": "left", "source": "left",
 }
 """The columns of a list of sessions, each with its alignment (figures to the right)."""
 
@@ -115,7 +115,7 @@ def sessions_tables(title: str, rows: list[Any], width: int, *, subject: bool = 
             cells = {
                 "#": Text(str(r.id)), "date": time_cell(r.recorded_utc), "subject": safe(r.subject),
                 "operator": safe(r.operator), "L IR": num(r.left_ir_deg), "L ER": num(r.left_er_deg),
-                "R IR": num(r.right_ir_deg), "R ER": num(r.right_er_deg), "L−R arc": num(r.asymmetry_arc_deg),
+                "R IR": num(r.right_ir_deg), "R ER": num(r.right_er_deg), HISTORY_DIFFERENCE: num(r.asymmetry_arc_deg),
                 "asymmetry": verdict_cell(Text(_verdict_words(r, again)), _verdict(r, again), mark=False),
                 "source": safe(r.source),
             }

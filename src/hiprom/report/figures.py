@@ -36,13 +36,19 @@ SIDE_FIELDS: tuple[str, ...] = tuple(
 ASYMMETRY_FIELDS: tuple[str, ...] = tuple(
     f"{m}_{k}" for m in MEASURES for k in ("deg", "unc_deg", "pct", "verdict", "words")
 ) + ("threshold_deg", "flagged", "flagged_measures")
+BAND_FIELDS: tuple[str, ...] = tuple(f"{m}_band_{end}_deg" for m in MEASURES for end in ("low", "high"))
+"""The normal bands the ``_band`` columns judged each figure against, degrees, low then high end of each
+measure (the total arc's is the sum of the other two): a clinic's norms file may change them, and a summary
+read alone must say which bands its ``below``/``within``/``above`` mean."""
 ANALYSIS_FIELDS: tuple[str, ...] = ("recording_sha256", "hiprom_version", "model", "model_sha256", "fps", "frames",
-                                    "duration_s", "mirrored", "measurable", "not_measurable_reason", "norm_deg")
+                                    "duration_s", "mirrored", "measurable", "not_measurable_reason", "norm_deg",
+                                    *BAND_FIELDS)
 """What the summary row of a table says of the analysis itself, before the figures: first the recording's
 fingerprint (empty for an older hiprom's analysis), on which a batch's rows and stored sessions join and by
 which two analyses of one recording are told from a re-test; then what made the figures, the hiprom version
 and the pose model file's SHA-256 (empty where the analysis does not say), so that a row kept from an
-earlier run says which version's figures it holds."""
+earlier run says which version's figures it holds; then the reference and the normal bands (:data:`BAND_FIELDS`)
+the figures were compared with."""
 SUMMARY_COLUMNS: tuple[str, ...] = (
     *ANALYSIS_FIELDS, *(f"{side}_{k}" for side in SIDES for k in SIDE_FIELDS),
     *(f"asymmetry_{k}" for k in ASYMMETRY_FIELDS), "verdict", "quality_notes",
@@ -86,6 +92,8 @@ def summary(analysis: dict[str, Any]) -> dict[str, Any]:
     words = explain(analysis)
     norm = number(analysis.get("norm_deg")) or number(norms.get("norm_deg")) or Norms().norm_deg
     bands = norms.get("bands") or {}
+    internal = [rnd(v) for v in (bands.get("internal") or [30.0, 40.0])]
+    external = [rnd(v) for v in (bands.get("external") or [40.0, 60.0])]
     return {
         "norm_deg": rnd(norm),
         "arc_norm_deg": rnd(number(norms.get("arc_norm_deg")) or 2 * norm),
@@ -94,10 +102,9 @@ def summary(analysis: dict[str, Any]) -> dict[str, Any]:
             or number(norms.get("asymmetry_threshold_deg")) or 10.0
         ),
         "mdc_deg": [rnd(v) for v in (norms.get("mdc_deg") or [6.0, 9.0])],
-        "bands": {
-            "internal": [rnd(v) for v in (bands.get("internal") or [30.0, 40.0])],
-            "external": [rnd(v) for v in (bands.get("external") or [40.0, 60.0])],
-        },
+        # The total arc's band is the sum of the other two (``Norms.arc_band_deg``), as it was judged against.
+        "bands": {"internal": internal, "external": external,
+                  "total_arc": [None if i is None or e is None else rnd(i + e) for i, e in zip(internal, external)]},
         "measurable": bool(analysis.get("measurable", True)),
         "not_measurable_reason": analysis.get("not_measurable_reason"),
         "not_measurable_advice": words["not_measurable"] or None,  # null, as the reason, when there is none
@@ -126,6 +133,9 @@ def summary_row(analysis: dict[str, Any], fig: dict[str, Any] | None = None) -> 
     row: dict[str, Any] = {k: analysis.get(k) for k in ANALYSIS_FIELDS}
     row.update(measurable=fig["measurable"], not_measurable_reason=fig["not_measurable_reason"],
                norm_deg=fig["norm_deg"], duration_s=rnd(analysis.get("duration_s"), 3))
+    for m in MEASURES:
+        band = fig["bands"][m.removesuffix("_rotation")]
+        row.update({f"{m}_band_low_deg": band[0], f"{m}_band_high_deg": band[1]})
     for side in SIDES:
         row.update({f"{side}_{k}": fig["sides"][side].get(k) for k in SIDE_FIELDS})
     row.update({f"asymmetry_{k}": fig["asymmetry"].get(k) for k in ASYMMETRY_FIELDS})

@@ -42,12 +42,16 @@ from hiprom.report.figures import fmt, number, summary
 from hiprom.report.layouts import BARS_MM, LIMITS, MAX_PAGES, SHORTER, TIME_MM, layout_limits, mostly_empty
 from hiprom.report.paper import chosen_paper
 from hiprom.report.rows import (
+    BAND_HEADING,
+    HISTORY_DIFFERENCE,
+    HISTORY_FIGURES,
     RETEST_COLUMNS,
     RETEST_NOTE,
     SIDE_MARKS,
     TRIAL_COLUMNS,
     UNCONFIRMED_NOTE,
     WITHIN_MDC,
+    band_cell,
     degrees_cell,
     measure_rows,
     percent,
@@ -84,6 +88,7 @@ def _environment() -> jinja2.Environment:
     # A table's figures with their units ("32.8°", "± 1.8°", "73.0% of 45°", "2 trials"): copied as text, each reads alone.
     env.filters["deg"] = degrees_cell
     env.filters["plus_minus"] = plus_minus_cell
+    env.filters["band"] = band_cell
     env.filters["share_of"] = share_cell
     env.filters["trials"] = trials_cell
     env.filters["unit"] = lambda text, unit: text if text in ("", "—") else f"{text}{unit}"  # a cell's text, "37.9" -> "37.9°"
@@ -251,6 +256,9 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         "replayed_demo": a.get("model") == "synthetic",
         "retest": retest_context(data),
         "retest_columns": RETEST_COLUMNS,
+        "band_heading": BAND_HEADING,
+        "history_figures": HISTORY_FIGURES,
+        "history_difference": HISTORY_DIFFERENCE,
         "retest_note": RETEST_NOTE,
         "exercises_done": exercises_done(data),
         "program": program_context(data),

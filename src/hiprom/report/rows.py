@@ -39,6 +39,15 @@ RETEST_COLUMNS: dict[str, str] = {
 }
 """The re-test table's headings, in order, each with its alignment (the PDF's and ``hiprom retest``'s)."""
 
+HISTORY_FIGURES: dict[str, tuple[str, str]] = {
+    "L IR": ("left", "internal_rotation"), "L ER": ("left", "external_rotation"), "L arc": ("left", "total_arc"),
+    "R IR": ("right", "internal_rotation"), "R ER": ("right", "external_rotation"), "R arc": ("right", "total_arc"),
+}
+"""The history table's figures of each visit, in order, heading -> (side, measure): left then right, each side's
+internal and external rotation and total arc (the PDF's and ``hiprom trend``'s)."""
+HISTORY_DIFFERENCE = "L − R arc"
+"""The history table's last figure: the total arc's left minus right, degrees (the PDF's and ``hiprom trend``'s)."""
+
 RETEST_NOTE = ("A change counts only when it is larger than the minimal detectable change and than 1.96 × the ± "
                "of the two tests (\"Needed\").")
 """What "Needed" is, under the re-test table (PDF and ``hiprom retest``)."""
@@ -109,9 +118,7 @@ def measure_rows(fig: dict[str, Any]) -> list[dict[str, Any]]:
                 "spread": s.get(f"{direction}_spread_deg") if m != "total_arc" else None,
                 "confirmed": confirmed(s, m),
             }
-        band = bands.get(direction) if m != "total_arc" else [
-            bands["internal"][0] + bands["external"][0], bands["internal"][1] + bands["external"][1],
-        ]
+        band = bands[m.removesuffix("_rotation")]
         diff = asym.get(f"{m}_deg")
         verdict = asym.get(f"{m}_verdict") if diff is not None else None
         within_mdc = diff is not None and abs(diff) < mdc_lo
@@ -156,6 +163,16 @@ def degrees_cell(value: Any, signed: bool = False) -> str:
     ``−5.1°`` (``signed``: ``+6.3°``; :func:`hiprom.assessment.wording.degrees`, as the sentences write it), or ``—``."""
     value = rnd(value)
     return "—" if value is None else degrees(value, signed=signed)
+
+
+BAND_HEADING = "Normal band"
+"""The range-of-motion table's column of each measure's normal band (the PDF's and the terminal's)."""
+
+
+def band_cell(band: Any) -> str:
+    """A ``Normal band`` cell, low to high end in whole degrees: ``30–40°``, ``70–100°`` (the PDF's range-of-motion
+    table and the terminal's)."""
+    return f"{fmt(band[0], 0)}–{fmt(band[1], 0)}{DEG}"
 
 
 def plus_minus_cell(value: Any) -> str:
