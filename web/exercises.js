@@ -8,6 +8,7 @@ import { $, app, degrees, facts, hasKeys, reasonWords, setText, signedDegrees, u
 import { httpUrl, send } from "./connection.js";
 import { command, showView } from "./guide.js";
 import { say } from "./speech.js";
+import { handedProgram, programByline, programEntries } from "./program.js";
 
 /** The side of a figure ("Left internal rotation") and of an exercise ("left leg", as the PDF and the CLI say it). */
 const SIDE = { left: "Left", right: "Right" };
@@ -86,21 +87,31 @@ function button(text, key, onClick, about = "") {
   return b;
 }
 
-/** The suggestions of a finished test, under its table (none: the section is hidden). */
+/** The suggestions of a finished test, under its table (none: the section is hidden); on a store a clinician's
+ * program was handed over to (program.js), that program's exercises and doses instead, as its printed page lists
+ * them. */
 export async function renderAdvice(res) {
-  const recs = (res && res.recommendations) || [];
   $("retest-results").hidden = true; // a new test: its own before/after table comes when it is saved
   // Only the test that "Test again" started re-tests the session before it; a later test re-tests nothing.
   if (app.last) app.last.retestOf = app.retestOf;
   app.retestOf = null;
-  el.advice.hidden = recs.length === 0;
   el.list.replaceChildren();
+  const program = await handedProgram();
+  const recs = program ? programEntries(program) : (res && res.recommendations) || [];
+  el.advice.hidden = recs.length === 0;
+  $("advice-title").textContent = program ? "Your home exercise program" : "What you can do about it";
+  $("advice-by").hidden = !program;
+  $("advice-by").textContent = program ? programByline(program) : "";
+  $("advice-theirs").hidden = !!program;
+  $("advice-notes").hidden = !(program && program.notes);
+  $("advice-notes").textContent = (program && program.notes) || "";
   if (!recs.length) return;
   const cat = await loadCatalogue();
-  $("advice-retest").textContent = retestAdvice;
+  $("advice-retest").textContent = program ? `${program.retest}.` : retestAdvice;
   let keyed = false;
-  el.list.replaceChildren(...[...recs].sort((a, b) => ["left", "right", "both"].indexOf(a.side) - ["left", "right", "both"].indexOf(b.side)).map((rec) => {
-    const e = cat[rec.exercise] || { name: rec.exercise, dose: null, camera_followed: false };
+  el.list.replaceChildren(...(program ? recs : [...recs].sort((a, b) => ["left", "right", "both"].indexOf(a.side) - ["left", "right", "both"].indexOf(b.side))).map((rec) => {
+    const known = cat[rec.exercise] || { name: rec.exercise, dose: null, camera_followed: false };
+    const e = rec.dose ? { ...known, dose: rec.dose } : known; // the clinician's dose, else the catalogue's
     const li = document.createElement("li");
     li.dataset.exercise = rec.exercise;
     li.dataset.side = rec.side;
@@ -108,13 +119,19 @@ export async function renderAdvice(res) {
     name.textContent = `${e.name} — ${LEG[rec.side] || rec.side}`;
     const why = document.createElement("span");
     why.className = "sub";
-    why.textContent = `Why: ${deg(rec.reason)}.`; // the PDF's words; the bare reason began in lower case
+    why.textContent = rec.reason ? `Why: ${deg(rec.reason)}.` : ""; // the PDF's words; the bare reason began in lower case
     li.append(name, " ", why);
     if (e.dose) {
       const dose = document.createElement("span");
       dose.className = "dose";
-      dose.textContent = doseWords(e.dose);
+      dose.textContent = rec.words || doseWords(e.dose);
       li.append(" ", dose);
+    }
+    if (rec.notes) {
+      const notes = document.createElement("span");
+      notes.className = "sub ex-notes";
+      notes.textContent = rec.notes;
+      li.append(" ", notes);
     }
     const side = rec.side === "both" ? "left" : rec.side;
     const about = `${e.name}, ${LEG[rec.side] || rec.side}`;
