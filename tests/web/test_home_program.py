@@ -15,8 +15,10 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from hiprom.server.runner import serve_in_thread
@@ -79,6 +81,11 @@ def test_the_clinicians_program_is_followed_at_home_and_the_test_sent_back(launc
             page.locator("#btn-export").click()
         sent = tmp_path / "clinic" / download.value.suggested_filename
         download.value.save_as(sent)
+        # The camera counts the chair rotation against the clinician's dose, not the catalogue's.
+        page.locator("#advice-list li[data-exercise='chair_rotation_external'][data-side='left'] button").click()
+        page.wait_for_function("() => /of 8/.test(document.getElementById('exercise-count').textContent"
+                               " + document.getElementById('exercise-set').textContent)", timeout=30_000)
+        counted = _exercise_state(url)
         page.context.close()
     assert not errors, errors
 
@@ -96,12 +103,25 @@ def test_the_clinicians_program_is_followed_at_home_and_the_test_sent_back(launc
                for item in items), items
     assert page_retest_in(advice, sheet)
 
+    assert counted["dose"] == {"hold_s": 5, "reps": 8, "sets": 2} and counted["hold_target_s"] == 5, counted
+
     # The file from the page is the clinic's export format; the clinic adds it to P-0042's records.
     assert json.loads(sent.read_text(encoding="utf-8"))["schema"] == "hiprom.export/1"
     out = hiprom(clinic, "store", "import", str(sent), "--subject", "P-0042")
     assert "Imported 0 subjects and 1 session of P-0042" in out, out
     trend = hiprom(clinic, "trend", "P-0042")
     assert "sent in" in trend and sent.name in trend, trend
+
+
+def _exercise_state(url: str) -> dict:
+    """The server's counted exercise once it has started (``GET /api/exercise``), waited for up to 60 s."""
+    deadline = time.monotonic() + 60
+    while True:
+        state = httpx.get(f"{url}/api/exercise", timeout=30).json()
+        if state is not None or time.monotonic() > deadline:
+            assert state is not None, "the counted exercise never started"
+            return state
+        time.sleep(0.2)
 
 
 def page_retest_in(advice: str, sheet: str) -> bool:
