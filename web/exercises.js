@@ -8,6 +8,7 @@ import { $, app, degrees, facts, hasKeys, reasonWords, setText, signedDegrees, u
 import { httpUrl, send } from "./connection.js";
 import { command, showView } from "./guide.js";
 import { say } from "./speech.js";
+import { handedProgram, programByline, programEntries } from "./program.js";
 
 /** The side of a figure ("Left internal rotation") and of an exercise ("left leg", as the PDF and the CLI say it). */
 const SIDE = { left: "Left", right: "Right" };
@@ -86,21 +87,31 @@ function button(text, key, onClick, about = "") {
   return b;
 }
 
-/** The suggestions of a finished test, under its table (none: the section is hidden). */
+/** The suggestions of a finished test, under its table (none: the section is hidden); on a store a clinician's
+ * program was handed over to (program.js), that program's exercises and doses instead, as its printed page lists
+ * them. */
 export async function renderAdvice(res) {
-  const recs = (res && res.recommendations) || [];
   $("retest-results").hidden = true; // a new test: its own before/after table comes when it is saved
   // Only the test that "Test again" started re-tests the session before it; a later test re-tests nothing.
   if (app.last) app.last.retestOf = app.retestOf;
   app.retestOf = null;
-  el.advice.hidden = recs.length === 0;
   el.list.replaceChildren();
+  const program = await handedProgram();
+  const recs = program ? programEntries(program) : (res && res.recommendations) || [];
+  el.advice.hidden = recs.length === 0;
+  $("advice-title").textContent = program ? "Your home exercise program" : "What you can do about it";
+  $("advice-by").hidden = !program;
+  $("advice-by").textContent = program ? programByline(program) : "";
+  $("advice-theirs").hidden = !!program;
+  $("advice-notes").hidden = !(program && program.notes);
+  $("advice-notes").textContent = (program && program.notes) || "";
   if (!recs.length) return;
   const cat = await loadCatalogue();
-  $("advice-retest").textContent = retestAdvice;
+  $("advice-retest").textContent = program ? `${program.retest}.` : retestAdvice;
   let keyed = false;
-  el.list.replaceChildren(...[...recs].sort((a, b) => ["left", "right", "both"].indexOf(a.side) - ["left", "right", "both"].indexOf(b.side)).map((rec) => {
-    const e = cat[rec.exercise] || { name: rec.exercise, dose: null, camera_followed: false };
+  el.list.replaceChildren(...(program ? recs : [...recs].sort((a, b) => ["left", "right", "both"].indexOf(a.side) - ["left", "right", "both"].indexOf(b.side))).map((rec) => {
+    const known = cat[rec.exercise] || { name: rec.exercise, dose: null, camera_followed: false };
+    const e = rec.dose ? { ...known, dose: rec.dose } : known; // the clinician's dose, else the catalogue's
     const li = document.createElement("li");
     li.dataset.exercise = rec.exercise;
     li.dataset.side = rec.side;
@@ -108,13 +119,19 @@ export async function renderAdvice(res) {
     name.textContent = `${e.name} — ${LEG[rec.side] || rec.side}`;
     const why = document.createElement("span");
     why.className = "sub";
-    why.textContent = `Why: ${deg(rec.reason)}.`; // the PDF's words; the bare reason began in lower case
+    why.textContent = rec.reason ? `Why: ${deg(rec.reason)}.` : ""; // the PDF's words; the bare reason began in lower case
     li.append(name, " ", why);
     if (e.dose) {
       const dose = document.createElement("span");
       dose.className = "dose";
-      dose.textContent = doseWords(e.dose);
+      dose.textContent = rec.words || doseWords(e.dose);
       li.append(" ", dose);
+    }
+    if (rec.notes) {
+      const notes = document.createElement("span");
+      notes.className = "sub ex-notes";
+      notes.textContent = rec.notes;
+      li.append(" ", notes);
     }
     const side = rec.side === "both" ? "left" : rec.side;
     const about = `${e.name}, ${LEG[rec.side] || rec.side}`;
@@ -122,7 +139,7 @@ export async function renderAdvice(res) {
     if (e.camera_followed) {
       const first = !keyed;
       keyed = true;
-      const b = button("Do it with the camera", first ? "E" : null, () => startCounted(rec.exercise, side), about);
+      const b = button("Do it with the camera", first ? "E" : null, () => startCounted(rec.exercise, side, rec.dose), about);
       if (first) b.dataset.key = "e";
       li.appendChild(b);
     } else if (e.dose) { // a timer follows both legs as the suggestion says (it titled them "left leg")
@@ -166,16 +183,16 @@ function backToResults() {
 
 /** Ask the server to count it on the camera of this mode, going on from ``reps`` (those counted
  * before): why it cannot, or null. */
-async function askToCount(exerciseId, side, reps = []) {
+async function askToCount(exerciseId, side, reps = [], dose = null) {
   if (app.mode === "browser") { // this device's camera: over its own socket, refused there by an exercise_refused status
     if (!app.ws || app.ws.readyState !== WebSocket.OPEN) return "this device's camera is not connected";
-    send({ type: "exercise", action: "start", exercise: exerciseId, side, reps });
+    send({ type: "exercise", action: "start", exercise: exerciseId, side, reps, dose });
     return null;
   }
   try {
     const r = await fetch(httpUrl("api/exercise/start"), {
       method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ exercise: exerciseId, side, reps }),
+      body: JSON.stringify({ exercise: exerciseId, side, reps, dose }),
     });
     return r.ok ? null : (await r.json().catch(() => ({}))).detail || `HTTP ${r.status}`;
   } catch (e) {
@@ -183,13 +200,14 @@ async function askToCount(exerciseId, side, reps = []) {
   }
 }
 
-/** Count a camera-followed exercise on the live camera (the session is saved first if it can be). */
-export async function startCounted(exerciseId, side) {
+/** Count a camera-followed exercise on the live camera (the session is saved first if it can be), at ``dose``
+ * (a home program's; null: the catalogue's). */
+export async function startCounted(exerciseId, side, dose = null) {
   const cat = await loadCatalogue();
   const e = cat[exerciseId] || { name: exerciseId };
-  const why = await askToCount(exerciseId, side);
+  const why = await askToCount(exerciseId, side, [], dose);
   showPanel(`${e.name} — ${LEG[side]}`);
-  if (e.dose) showProgress(0, e.dose); else { setText(el.set, ""); setText(el.count, "0"); }
+  if (dose || e.dose) showProgress(0, dose || e.dose); else { setText(el.set, ""); setText(el.count, "0"); }
   el.hold.textContent = "";
   if (why) { // why, where the person looks, with the way back to the results
     el.say.textContent = `The camera cannot count it: ${why}.`;
@@ -197,7 +215,7 @@ export async function startCounted(exerciseId, side) {
     return;
   }
   // reps: those finished so far, sent back if this device's camera reconnects mid-exercise
-  app.exercise = { id: exerciseId, side, sessionId: app.sessionId, stored: false, reps: [] };
+  app.exercise = { id: exerciseId, side, dose, sessionId: app.sessionId, stored: false, reps: [] };
   Object.assign(ex, { shown: null, spokenCount: 0, spokenRep: 0, heldSaid: false, said: new Set() });
   app.showingLast = false;
   el.say.textContent = `Sit still with your ${side} foot straight: counting starts in a moment.`;
@@ -371,7 +389,7 @@ async function relinked(state) {
   mine.relink = false;
   const kept = state && state.exercise === mine.id && state.side === mine.side;
   if (!kept) {
-    const why = await askToCount(mine.id, mine.side, mine.reps);
+    const why = await askToCount(mine.id, mine.side, mine.reps, mine.dose);
     if (app.exercise !== mine) return;
     if (why) {
       app.exercise = null;
@@ -394,8 +412,8 @@ async function relinked(state) {
  * stopped with them, when Done was pressed meanwhile). */
 export function exerciseReconnected() {
   if (!countedUnderWay()) return;
-  const { id, side, reps, stopping } = app.exercise;
-  send({ type: "exercise", action: "start", exercise: id, side, reps });
+  const { id, side, reps, dose, stopping } = app.exercise;
+  send({ type: "exercise", action: "start", exercise: id, side, reps, dose });
   if (stopping) { send({ type: "exercise", action: "stop" }); return; }
   ex.said = new Set();
   app.exercise.underWay = false;

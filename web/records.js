@@ -1,8 +1,8 @@
 /* Saving a finished test as a session in the records store, and downloading its PDF report on the paper
  * chosen beside it (the server's, until this browser chose another: remembered in localStorage) and its
- * data as a CSV file (the summary table, written as the spreadsheet here reads it: see offerCsvStyle). A saved
- * session then offers its reference readings (reference.js) and the correction of its subject
- * (corrections.js). */
+ * data as a CSV file (the summary table, written as the spreadsheet here reads it: see offerCsvStyle) and as the
+ * file for the clinic (its JSON export, which the clinic imports). A saved session then offers its reference
+ * readings (reference.js) and the correction of its subject (corrections.js). */
 
 import { app, hasKeys, ui } from "./state.js";
 import { httpUrl } from "./connection.js";
@@ -41,6 +41,7 @@ export function offerCsvStyle() {
   ui.csvStyle.value = ["commas", "semicolons"].includes(kept) ? kept : comma ? "semicolons" : "commas";
   ui.csvRow.hidden = !app.info.records;
   ui.csv.hidden = !app.info.records;
+  ui.export.hidden = !app.info.records; // the file for the clinic, like the CSV, is a stored session's
 }
 
 /** The CSV's address in the chosen style. */
@@ -60,6 +61,13 @@ ui.csv.addEventListener("click", (ev) => {
   if (app.csvUrl) return;
   ev.preventDefault();
   saveStatus("warn", app.info.records ? "Save the session first, then download the CSV." : "No CSV: this server keeps no records.");
+});
+
+// The file for the clinic is the saved session's: before, the link says what to do.
+ui.export.addEventListener("click", (ev) => {
+  if (ui.export.getAttribute("aria-disabled") === "false") return;
+  ev.preventDefault();
+  saveStatus("warn", app.info.records ? "Save the session first, then download the file for your clinic." : "No file for your clinic: this server keeps no records.");
 });
 
 ui.paper.addEventListener("change", () => {
@@ -92,6 +100,10 @@ export function resetSave() {
   ui.csv.title = "Save the session first";
   ui.csv.href = "#";
   ui.csv.removeAttribute("download");
+  ui.export.setAttribute("aria-disabled", "true");
+  ui.export.title = "Save the session first";
+  ui.export.href = "#";
+  ui.export.removeAttribute("download");
   withdrawReference();
   withdrawCorrection();
 }
@@ -131,6 +143,12 @@ function showSession(resultId, session, words, more = "") {
     ui.report.href = reportHref();
     ui.report.setAttribute("aria-disabled", "false");
     ui.report.title = "Download the PDF report (D)";
+  }
+  if (session.export_url) { // the file 'hiprom sessions export N --format json' writes; the clinic runs 'hiprom store import'
+    ui.export.href = httpUrl(session.export_url.replace(/^\//, ""));
+    ui.export.download = `hiprom-session-${session.id}.json`;
+    ui.export.setAttribute("aria-disabled", "false");
+    ui.export.title = "Download this test as the file to send your clinic, which adds it to your records (hiprom store import)";
   }
   if (session.csv_url) {
     app.csvUrl = httpUrl(session.csv_url.replace(/^\//, ""));

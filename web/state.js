@@ -57,6 +57,7 @@ export const ui = {
   resultsNotes: $("results-notes"), asymBadge: $("asym-badge"),
   subject: $("subject"), save: $("btn-save"), report: $("btn-report"), saveStatus: $("save-status"),
   paper: $("paper"), paperRow: $("paper-row"), csv: $("btn-csv"), csvStyle: $("csv-style"), csvRow: $("csv-row"),
+  export: $("btn-export"),
   wrap: document.querySelector(".preview-wrap"), footMeta: $("foot-meta"), footNorm: $("foot-norm"),
 };
 

@@ -265,3 +265,15 @@ def test_the_lead_in_is_not_timed_while_no_pictures_come():
         if started is None and proc.exercise_state()["counting"]:
             started = rec.t_ms[i] / 1000.0
     assert started == pytest.approx(4.0, abs=0.15)
+
+
+def test_a_home_programs_dose_is_the_one_the_camera_counts_against():
+    """A clinician's program asks hold 5 s, 8 times: the count said "of 20" and judged 3 s holds, the catalogue's."""
+    exercise = camera_exercise("chair_rotation_external", "left", dose={"hold_s": 5, "reps": 8})
+    proc = LiveProcessor(source_label="synthetic")
+    proc.start_exercise(LiveExercise(exercise, "left"))
+    state = proc.exercise_state()
+    assert state["dose"] == {"hold_s": 5, "reps": 8, "sets": 2} and state["reps_target"] == 16
+    assert state["hold_target_s"] == 5
+    with pytest.raises(ExerciseError, match="dose reps must be a whole number from 1 to 100, but got 0"):
+        camera_exercise("chair_rotation_external", "left", dose={"reps": 0})

@@ -331,3 +331,14 @@ def _since_first(value: float | None, verdict: str | None) -> Text:
     cell = num(value)
     mark, style = {"improved": (" ↑", "green"), "decreased": (" ↓", "red")}.get(verdict or "", ("", ""))
     return cell + Text(mark, style=style) if mark else cell
+
+
+def _register_program_files() -> None:
+    """Add ``program export`` and ``program import``, kept in their own module."""
+    from hiprom.cli import program_file_cmd
+
+    program.add_command(program_file_cmd.program_export)
+    program.add_command(program_file_cmd.program_import)
+
+
+_register_program_files()

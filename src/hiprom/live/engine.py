@@ -21,7 +21,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -176,11 +176,12 @@ class LiveEngine:
             raise ValueError(f"Invalid guide command {action!r}, expecting one of {COMMANDS}")
         self._commands.put(action)
 
-    def start_exercise(self, exercise_id: str, side: str, earlier: Sequence[Any] = ()) -> None:
+    def start_exercise(self, exercise_id: str, side: str, earlier: Sequence[Any] = (),
+                       dose: Mapping[str, Any] | None = None) -> None:
         """Queue a counted exercise (any thread), going on from the reps ``earlier`` counted (as
-        :class:`LiveExercise` takes them); ``ExerciseError`` when the camera cannot follow it or
-        ``earlier`` is not such reps."""
-        self._commands.put(LiveExercise(camera_exercise(exercise_id, side), side, earlier=earlier))
+        :class:`LiveExercise` takes them), at ``dose`` (a home program's; default: the catalogue's);
+        ``ExerciseError`` when the camera cannot follow it, ``earlier`` is not such reps or ``dose`` no dose."""
+        self._commands.put(LiveExercise(camera_exercise(exercise_id, side, dose=dose), side, earlier=earlier))
 
     def stop_exercise(self) -> None:
         """Queue the end of the counted exercise (its record then appears in ``exercise_state``)."""

@@ -13,14 +13,15 @@ Times in seconds of the source's clock; angles in degrees (+ internal).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hiprom.assessment.exercises import Catalogue, Exercise, load_catalogue
 from hiprom.assessment.reasons import reason_advice
 from hiprom.assessment.reps import UNFINISHED, Rep, RepCounter, exercise_result
 from hiprom.assessment.trials import frames_seen_s
-from hiprom.errors import ConfigError
+from hiprom.errors import ConfigError, InputError
 from hiprom.landmarks import SIDES
 
 
@@ -28,8 +29,15 @@ class ExerciseError(ValueError):
     """The exercise cannot be followed by the camera (unknown, not camera-followed, bad side)."""
 
 
-def camera_exercise(exercise_id: str, side: str, catalogue: Catalogue | None = None) -> Exercise:
-    """The catalogue's exercise ``exercise_id`` if the camera can count it for ``side``, else ``ExerciseError``."""
+def camera_exercise(exercise_id: str, side: str, catalogue: Catalogue | None = None,
+                    dose: Mapping[str, Any] | None = None) -> Exercise:
+    """The catalogue's exercise ``exercise_id`` if the camera can count it for ``side``, else ``ExerciseError``.
+
+    ``dose`` (``{"hold_s", "reps", "sets"}``, the fields given): the clinician's dose of a home program, in
+    place of the catalogue's; checked as a program's is.
+    """
+    from hiprom.assessment.program import check_dose
+
     cat = catalogue if catalogue is not None else load_catalogue()
     try:
         ex = cat.get(exercise_id)
@@ -39,7 +47,12 @@ def camera_exercise(exercise_id: str, side: str, catalogue: Catalogue | None = N
         raise ExerciseError(f"{ex.name} is not followed by the camera: use its timer instead")
     if side not in SIDES:
         raise ExerciseError(f"side must be one of {SIDES}, but got {side!r}")
-    return ex
+    if dose is None:
+        return ex
+    try:
+        return dataclasses.replace(ex, dose=check_dose(ex.name, dose, ex.dose))
+    except InputError as exc:
+        raise ExerciseError(str(exc)) from exc
 
 
 BACK_SAY_S = 1.0

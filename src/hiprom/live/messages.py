@@ -238,12 +238,14 @@ MAX_EARLIER_REPS = 200
 @dataclass(frozen=True)
 class ExerciseCommand:
     """A page's counted-exercise command: ``start`` (the exercise id and side; ``reps``: those
-    counted before its connection dropped, to go on from) or ``stop``."""
+    counted before its connection dropped, to go on from; ``dose``: a home program's, else the catalogue's)
+    or ``stop``."""
 
     action: Literal["start", "stop"]
     exercise: str = ""
     side: str = ""
     reps: tuple[Any, ...] = ()
+    dose: dict[str, Any] | None = None
 
 
 def parse_exercise(text: str) -> ExerciseCommand | None:
@@ -251,7 +253,8 @@ def parse_exercise(text: str) -> ExerciseCommand | None:
 
     ``{"type": "exercise", "action": "start", "exercise": id, "side": side}``
     (checked against the catalogue by whoever starts it; ``"reps": [...]``, at most
-    ``MAX_EARLIER_REPS``, the reps counted before a lost connection) or
+    ``MAX_EARLIER_REPS``, the reps counted before a lost connection; ``"dose": {"hold_s", "reps", "sets"}``,
+    a home program's) or
     ``{"type": "exercise", "action": "stop"}``.
     """
     data = _command(text, "exercise")
@@ -262,7 +265,9 @@ def parse_exercise(text: str) -> ExerciseCommand | None:
     if data.get("action") == "start":
         reps = data.get("reps")
         reps = tuple(reps[:MAX_EARLIER_REPS]) if isinstance(reps, list) else ()
-        return ExerciseCommand("start", str(data.get("exercise", ""))[:64], str(data.get("side", ""))[:16], reps)
+        dose = data.get("dose")
+        return ExerciseCommand("start", str(data.get("exercise", ""))[:64], str(data.get("side", ""))[:16], reps,
+                               dict(dose) if isinstance(dose, dict) else None)
     return None
 
 

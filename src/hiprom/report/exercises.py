@@ -57,6 +57,8 @@ def program_context(data: ReportData, catalogue: Catalogue | None = None) -> dic
             "reason": degrees_in_words(item.get("reason") or "") or None,
             "notes": item.get("notes"),
             "camera": ex.camera_followed,
+            "side_id": item["side"],
+            "dose_spec": dict(item["dose"]),
         })
     if not items:
         return None

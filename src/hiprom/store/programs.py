@@ -83,6 +83,22 @@ class ProgramStore:
                 row.updated_utc, row.n_items, row.program_json = now, len(body["items"]), dumps(body)
         return {**body, "updated_utc": iso_utc(now)}
 
+    def handed_program(self) -> int | None:
+        """The session whose home program a clinician handed over to this store, if it is a patient's own.
+
+        That is the newest session (by assessment time) with a kept program, when every kept program of the
+        store came in from a file (``origin``: ``hiprom program import``, ``hiprom store import``) and all
+        are one subject's: a patient's store at home. A store where a program was kept here (a clinic's)
+        has none, so a clinic's page never shows one patient's program to the next.
+        """
+        with self._tx() as s:
+            rows = s.execute(select(SessionRow.id, SessionRow.subject_id, SessionRow.origin)
+                             .join(HomeProgramRow, HomeProgramRow.session_id == SessionRow.id)
+                             .order_by(SessionRow.recorded_utc.desc(), SessionRow.id.desc())).all()
+        if not rows or any(row.origin is None for row in rows) or len({row.subject_id for row in rows}) > 1:
+            return None
+        return int(rows[0].id)
+
     def delete_program(self, session_id: int | str) -> bool:
         """Forget the session's home program (back to the suggestions); True if there was one."""
         with self._tx(write=True) as s:

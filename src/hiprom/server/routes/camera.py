@@ -72,8 +72,8 @@ def apply_exercise(proc: LiveProcessor, command: ExerciseCommand) -> str | None:
         proc.stop_exercise()
         return None
     try:
-        proc.start_exercise(LiveExercise(camera_exercise(command.exercise, command.side), command.side,
-                                          earlier=command.reps))
+        exercise = camera_exercise(command.exercise, command.side, dose=command.dose)
+        proc.start_exercise(LiveExercise(exercise, command.side, earlier=command.reps))
     except ExerciseError as exc:
         return f"The camera cannot count it: {exc}."
     return None

@@ -48,6 +48,28 @@ def list_exercises() -> dict[str, Any]:
         return load_catalogue().to_dict()
 
 
+@router.get("/home-program", responses=responses(422))
+def home_program(store: StoreDep) -> dict[str, Any] | None:
+    """The home program a clinician handed over to this store (``hiprom program import``), as its printed
+    page words it (``report.exercises.program_context``: each item's ``name``, ``side`` and ``dose`` in words,
+    with ``side_id`` and ``dose_spec`` to start it), with the ``session_id`` it came with, the clinic's
+    ``session_date`` (ISO) and the file it came in (``origin``); ``null`` when there is none
+    (:meth:`~hiprom.store.Store.handed_program`: a clinic's store never has one)."""
+    from hiprom.report import ReportData
+    from hiprom.report.exercises import program_context
+
+    with _http_errors():
+        session_id = store.handed_program()
+        if session_id is None:
+            return None
+        data = ReportData.from_store(store, session_id)
+    context = program_context(data)
+    if context is None:
+        return None
+    return {**context, "session_id": session_id, "origin": data.session.origin if data.session else None,
+            "session_date": data.session_date.isoformat() if data.session_date else None}
+
+
 @router.get("/sessions/{session_id}/recommendations", responses=responses(404, 422))
 def session_recommendations(session_id: int, store: StoreDep) -> list[dict[str, Any]]:
     """The session's suggestions, each with the exercise's name and catalogue dose added."""

@@ -38,6 +38,8 @@ class ExerciseStart(BaseModel):
     exercise: str = Field(max_length=64)
     side: Literal["left", "right"]
     reps: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_EARLIER_REPS)
+    dose: dict[str, Any] | None = Field(None, max_length=3, description=(
+        "{hold_s, reps, sets}: a home program's dose (GET /api/home-program), else the catalogue's"))
 
 
 @exercise_router.get("", responses=responses(503))
@@ -51,7 +53,7 @@ def exercise_start(body: ExerciseStart, engine: EngineDep) -> dict:
     """Count ``exercise`` on ``side`` from the live source (the guided test is closed; a file restarts),
     going on from ``reps`` after a new lead-in when they are given."""
     try:
-        engine.start_exercise(body.exercise, body.side, body.reps)
+        engine.start_exercise(body.exercise, body.side, body.reps, body.dose)
     except ExerciseError as exc:
         raise HTTPException(422, str(exc)) from exc
     return {"queued": "start", "exercise": body.exercise, "side": body.side}

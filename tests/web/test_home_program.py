@@ -1,0 +1,132 @@
+"""The home program travels with the patient, and their results travel back, with two stores and the real page.
+
+A clinic keeps P-0042's program and hands it over as a file ('hiprom program export'); the patient's hiprom
+takes it into their own store ('hiprom program import'); after a self-test the page lists the clinician's
+exercises, doses and notes in the words of the program's printed page; the saved test is downloaded from the page
+as the file for the clinic, and the clinic imports it into P-0042's records ('hiprom store import'), marked sent in.
+
+Before, the home page only said "If your clinician gave you a home program, follow theirs" and listed its own
+suggestions at the catalogue's doses, and the page had no button for the file a patient sends the clinic.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hiprom.server.runner import serve_in_thread
+from hiprom.server.settings import ServerSettings
+from tests.report.pdftools import need_poppler, pdf_text
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "demo_seated_test.landmarks.npz"
+
+
+def hiprom(db: Path, *args: str) -> str:
+    """``hiprom ARGS --db db`` as a user runs it; its output (exit code 0 checked)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("HIPROM_DB_URL", "HIPROM_EXERCISES")}
+    proc = subprocess.run([sys.executable, "-m", "hiprom.cli.main", *args, "--db", str(db)], env={**env, "COLUMNS": "250"},
+                          cwd=db.parent, capture_output=True, text=True, encoding="utf-8", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_the_clinicians_program_is_followed_at_home_and_the_test_sent_back(launch, tmp_path):
+    need_poppler()
+    (tmp_path / "clinic").mkdir()
+    (tmp_path / "home").mkdir()
+    clinic, home = tmp_path / "clinic" / "clinic.db", tmp_path / "home" / "home.db"
+    for db in (clinic, home):
+        subprocess.run([sys.executable, "-m", "hiprom.cli.main", "store", "init", str(db)], check=True,
+                       capture_output=True, timeout=120)
+    hiprom(clinic, "analyze", str(SAMPLE), "--save", "--subject", "P-0042", "-q")
+    hiprom(clinic, "program", "edit", "1", "--dose", "chair_rotation_external:hold=5,reps=8",
+           "--remove", "seated_inner_thigh_stretch", "--notes", "Mornings and evenings.")
+    handed = tmp_path / "clinic" / "p-0042-program.json"
+    hiprom(clinic, "program", "export", "1", "-o", str(handed))
+    hiprom(clinic, "program", "pdf", "1", "-o", str(tmp_path / "clinic" / "program.pdf"))
+    sheet = " ".join(pdf_text(tmp_path / "clinic" / "program.pdf", layout=False).split())
+    hiprom(home, "program", "import", str(handed))
+
+    settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(home))
+    with serve_in_thread(settings) as url:
+        page = launch().new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True).new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(url + "/")
+        page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
+        body = page.locator("body")
+        body.press("Space")  # the guided test
+        page.wait_for_selector("#results:not([hidden])", timeout=90_000)
+        # The program is read from the store (the handed-over session's report data): waited for generously.
+        page.wait_for_selector("#advice:not([hidden]) #advice-list li", timeout=90_000)
+        page.wait_for_function("() => document.getElementById('advice-retest').textContent.length > 0",
+                               timeout=90_000)
+        title = page.locator("#advice-title").inner_text()
+        byline = page.locator("#advice-by").inner_text()
+        advice = " ".join(page.locator("#advice").inner_text().split())
+        items = [" ".join(t.split()) for t in page.locator("#advice-list li").all_inner_texts()]
+        body.press("s")  # saved without a pseudonym, as a patient at home does
+        page.wait_for_function("() => /Saved as session/.test(document.getElementById('save-status').textContent)",
+                               timeout=30_000)
+        assert page.locator("#btn-export").get_attribute("aria-disabled") == "false"
+        with page.expect_download(timeout=120_000) as download:
+            page.locator("#btn-export").click()
+        sent = tmp_path / "clinic" / download.value.suggested_filename
+        download.value.save_as(sent)
+        # The camera counts the chair rotation against the clinician's dose, not the catalogue's.
+        page.locator("#advice-list li[data-exercise='chair_rotation_external'][data-side='left'] button").click()
+        page.wait_for_function("() => /of 8/.test(document.getElementById('exercise-count').textContent"
+                               " + document.getElementById('exercise-set').textContent)", timeout=90_000)
+        counted = _exercise_state(url)
+        page.context.close()
+    assert not errors, errors
+
+    # The clinician's program, in the printed page's words, in place of the test's own suggestions.
+    assert title == "Your home exercise program"
+    assert byline.startswith("Exercises chosen from your hip rotation result, set by your clinician")
+    assert "Mornings and evenings." in advice and "follow theirs: these suggestions" not in advice
+    assert any(item.startswith("Chair rotation, foot inward — left leg") and "hold 5 s, 8 times, 2 sets" in item
+               for item in items), items
+    assert not any("Seated inner thigh stretch" in item for item in items), items
+    # The same words as the sheet handed over (two columns there: its lines break within a dose).
+    assert "Chair rotation, foot inward · left leg · hold 5" in sheet and "s, 8 times, 2 sets" in sheet, sheet
+    assert "Knees to one side · right leg · hold 25 s, 3" in sheet, sheet
+    assert any(item.startswith("Knees to one side — right leg") and "hold 25 s, 3 times, 1 set" in item
+               for item in items), items
+    assert page_retest_in(advice, sheet)
+
+    assert counted["dose"] == {"hold_s": 5, "reps": 8, "sets": 2} and counted["hold_target_s"] == 5, counted
+
+    # The file from the page is the clinic's export format; the clinic adds it to P-0042's records.
+    assert json.loads(sent.read_text(encoding="utf-8"))["schema"] == "hiprom.export/1"
+    out = hiprom(clinic, "store", "import", str(sent), "--subject", "P-0042")
+    assert "Imported 0 subjects and 1 session of P-0042" in out, out
+    trend = hiprom(clinic, "trend", "P-0042")
+    assert "sent in" in trend and sent.name in trend, trend
+
+
+def _exercise_state(url: str) -> dict:
+    """The server's counted exercise once it has started (``GET /api/exercise``), waited for up to 60 s."""
+    deadline = time.monotonic() + 60
+    while True:
+        state = httpx.get(f"{url}/api/exercise", timeout=30).json()
+        if state is not None or time.monotonic() > deadline:
+            assert state is not None, "the counted exercise never started"
+            return state
+        time.sleep(0.2)
+
+
+def page_retest_in(advice: str, sheet: str) -> bool:
+    """The page's "Repeat the test ..." sentence is the sheet's."""
+    start = advice.index("Repeat the test")
+    sentence = advice[start:advice.index(".", start)]
+    return sentence in sheet

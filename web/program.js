@@ -1,0 +1,32 @@
+/* The home program a clinician handed over to this computer's store ('hiprom program import'): fetched from the
+ * server (GET /api/home-program, null at a clinic), it takes the place of a test's own suggestions, in the words
+ * of the program's printed page (docs/exercises.md). */
+
+import { app } from "./state.js";
+import { httpUrl } from "./connection.js";
+
+/** The handed-over program (``items`` with ``name``, ``side`` and ``dose`` in the printed page's words,
+ * ``side_id`` and ``dose_spec`` to start one), or null: none, or a server that keeps no records. */
+export async function handedProgram() {
+  if (!app.info.records) return null;
+  try {
+    const r = await fetch(httpUrl("api/home-program"), { credentials: "same-origin" });
+    return r.ok ? await r.json() : null;
+  } catch (e) {
+    return null; // the test's own suggestions are shown
+  }
+}
+
+/** The program's items as the suggestions' list takes them (``dose``: hold_s, reps, sets; ``words``: the
+ * printed dose), the program's one reason on each when the page printed it once above them. */
+export function programEntries(program) {
+  return program.items.map((item) => ({
+    exercise: item.id, side: item.side_id, reason: item.reason || program.why, dose: item.dose_spec,
+    words: item.dose, notes: item.notes,
+  }));
+}
+
+/** "Exercises chosen from your hip rotation result, set by your clinician · 2026-12-06", as the printed page. */
+export function programByline(program) {
+  return `Exercises chosen from your hip rotation result, set by your clinician${program.session_date ? ` · ${program.session_date}` : ""}`;
+}
