@@ -1003,12 +1003,17 @@ def test_a_turn_a_busy_computer_could_not_measure_says_so_not_that_the_camera_st
     assert proc.guide.state()["last_trial"] == f"\u2717 not counted: {line}"
 
 
-def test_turns_a_busy_computer_keeps_cutting_stop_the_test_once_with_what_to_do():
+@pytest.mark.parametrize("source", [None, "network", "camera_stalled", "source_stalled"],
+                         ids=["guide", "page-camera", "server-camera", "video"])
+def test_turns_a_busy_computer_keeps_cutting_stop_the_test_once_with_what_to_do(source):
     """An old laptop measuring about 1 picture a second with other programs running (measured: ``hiprom serve``
     pinned to one core beside five busy loops, 37 pictures measured in 40 s, 11 gaps over 1 s): every turn lost
-    its hold, each refused with the same line, up to 4 a movement, movement after movement. The first says
-    what to do; the second stops the test, saying once that this computer is too busy and what to do."""
-    guide, _ = started_guide()
+    its hold, each refused with the same line, up to 5 a movement, movement after movement. The first says
+    what to do; the second stops a camera's test, saying once that this computer is too busy and what to do.
+    A video or recording (``source_stalled``) replays its turns by itself: nobody to stop, it goes on."""
+    guide = Guide(GuideConfig(), calibrate=lambda: None, stall_cause=source)
+    for action in ("start", "next", "next"):  # past the set-up and the calibration
+        guide.command(action)
     assert _turn_losing_3_s(guide, 0.0, "busy") == f"\u2717 not counted: {BUSY_LINE}"
     seq = guide.trial_seq
     t, a = trial_curve(10.0, 35.0, "right", hold_s=4.0)
@@ -1019,6 +1024,9 @@ def test_turns_a_busy_computer_keeps_cutting_stop_the_test_once_with_what_to_do(
     guide.pictures_stopped_by("busy")
     after = feed(guide, t[t >= told + 3.1], a[t >= told + 3.1])
     state = guide.state()
+    if source == "source_stalled":
+        assert state["phase"] == "trial" and state["last_trial"] == f"\u2717 not counted: {BUSY_LINE}"
+        return
     assert (state["phase"], state["detail"]) == ("idle", TOO_BUSY)
     assert state["trial_seq"] == seq  # no second "Not counted: close other programs" said
     stopped = [s["phase"] for s in after].index("idle")

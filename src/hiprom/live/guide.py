@@ -31,7 +31,7 @@ Phases, in order::
   whose closed trials the owner hands over with ``add_trials``; a tick when
   one counts. A step ends when two valid trials agree within ``stable_deg``
   (or after ``max_valid`` valid trials / ``max_attempts`` attempts). A second turn of a test cut for this
-  computer being too busy stops the test, saying what to do (:data:`TOO_BUSY`).
+  computer being too busy stops a camera's test, saying what to do (:data:`TOO_BUSY`).
 - **analyzing**: the owner runs the assessment on the frames it collected
   and calls ``set_results``.
 
@@ -83,14 +83,14 @@ _CAMERA_PENDING = "Good. Keep still: checking where the camera stands."
 HOLD_STILL = "Hold still: shins vertical, feet flat."
 """Said while both shins rest but have not stayed still long enough to take the neutral."""
 COUNT_AGAIN = "You moved: keep still, the count starts again."
+"""Said when the calibration's countdown goes back up (``countdown_run``): it had counted down to "1",
+the shins moved and it said "1" again, without a word on why."""
 TOO_BUSY = ("This computer is too busy to measure your turns. Close other programs and browser tabs, "
             "then press Start test to begin again.")
 """Said once, the test stopped, when a second turn of a test was not counted for this computer being too busy:
 each one had said "close other programs while you turn", and the next turn was cut the same way."""
 BUSY_TURNS = 2
 """Turns of one test not counted for this computer being too busy that stop the test (:data:`TOO_BUSY`)."""
-"""Said when the calibration's countdown goes back up (``countdown_run``): it had counted down to "1",
-the shins moved and it said "1" again, without a word on why."""
 BOTH_LEGS = (0, 1)
 """The legs (indices into ``SIDES``) whose rest the guided test's neutral is taken from."""
 
@@ -470,7 +470,8 @@ class Guide:
             advice = "" if tr.valid else reason_advice(tr.reasons, self.pictures_stopped) or reason
             if not tr.valid and NO_PICTURES_AT_PEAK in tr.reasons and self.pictures_stopped == "busy":
                 self._busy_turns += 1
-                if self._busy_turns >= BUSY_TURNS:
+                # A person turning before a camera is stopped; a file or recording replays its turns by itself.
+                if self._busy_turns >= BUSY_TURNS and self._stall_cause != "source_stalled":
                     self._reset("idle")
                     self.detail = TOO_BUSY
                     return
