@@ -20,6 +20,8 @@ const SEND_FPS = 15;            // pictures per second sent at most
 const SEND_SHORT_SIDE = 480;
 const SILENT_MS = 8000;         // pictures unanswered this long: the server is said not to answer (its slowest step,
                                 // the analysis at the end of a test, takes a second or two)
+const LATE_MS = 1000;           // a send tick this late with the page in front: this computer was too busy to send
+                                // pictures (the guide's MAX_UNSEEN_S: a gap it does not count as held)
 const REGAIN_MS = 2000;         // a camera that stopped is asked for again this often (the server camera's retry)
 const CONSTRAINTS = { video: { width: { ideal: 640 }, height: { ideal: 480 } }, audio: false };
 
@@ -206,6 +208,15 @@ function checkSilence(now) {
   say(SILENT.text);
 }
 
+/** This tick of the send timer came more than LATE_MS after the last with the page in front and sending: this
+ * computer was too busy to send pictures (another program taking it). The server is told before the next
+ * picture, so a turn the gap cut says to close other programs. Before, it said to keep this page on screen. */
+function tellIfLate(now) {
+  const late = app.lastTickAt && now - app.lastTickAt > LATE_MS && !app.paused && !document.hidden;
+  app.lastTickAt = now;
+  if (late) send({ type: "paused", why: "busy" });
+}
+
 export async function startBrowserMode() {
   closeSocket(); // the server's own feed stops showing at once
   ui.mjpeg.removeAttribute("src");
@@ -238,7 +249,9 @@ export async function startBrowserMode() {
     app.answeredHere = false; // silence is told only once the server has answered here (not while its model loads)
     exerciseReconnected(); // a counted exercise the lost connection stopped goes on
     if (app.sendTimer) clearInterval(app.sendTimer);
+    app.lastTickAt = 0;
     app.sendTimer = setInterval(() => {
+      tellIfLate(performance.now());
       if (trackEnded()) cameraLost();
       if (ws.readyState !== WebSocket.OPEN || pause() || !ui.video.videoWidth) { app.waitingSince = 0; return; }
       const now = performance.now();

@@ -114,7 +114,8 @@ export function speakGuide(prev, state, exercise = null) {
       say(guideWords(state));
     } else if (state.phase !== "idle" || (prev && prev.phase !== "idle" && !(exercise && exercise.active))) {
       // Not the idle guide's "Press Start test" when an exercise takes over: it cut the exercise's first words.
-      say(guideWords(state) || state.prompt, !closed);
+      // A test stopped by the server says why and what to do (this computer too busy, the file ended).
+      say(guideWords(state) || (state.phase === "idle" && state.detail) || state.prompt, !closed);
     }
     return;
   }

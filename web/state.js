@@ -74,6 +74,7 @@ export const app = {
   sendTimer: null,
   inFlight: 0,
   paused: null, // why no picture is sent now (camera.js: "hidden", "lost", "muted"), or null
+  lastTickAt: 0, // performance.now() of the send timer's last tick (camera.js: a late one is this computer busy)
   cameraMuted: false,
   /** This device's camera stopped while connected (camera.js): asked for again until it is back. */
   cameraLost: false,

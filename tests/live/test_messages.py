@@ -46,6 +46,7 @@ def test_a_pages_word_that_it_paused_is_read_with_its_cause_and_nothing_else():
     assert parse_paused('{"type": "paused", "why": "muted"}') == Paused("muted")
     assert parse_paused('{"type": "paused", "why": "hidden"}') == Paused("hidden")
     assert parse_paused('{"type": "paused", "why": "lost"}') == Paused("lost")  # the camera stopped (web/camera.js)
+    assert parse_paused('{"type": "paused", "why": "busy"}') == Paused("busy")  # its computer fell behind
     for text in ('{"type": "paused", "why": "bored"}', '{"type": "paused"}', '{"type": "command", "why": "muted"}',
                  "paused", "[]"):
         assert parse_paused(text) is None, text

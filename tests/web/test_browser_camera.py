@@ -518,3 +518,22 @@ def test_a_duplicated_tab_gets_its_own_test_and_leaves_the_original_s_alone(laun
         assert copy.evaluate(f"{app}.then((app) => app.pageId)") == copy_id
         assert first.locator("#guide").get_attribute("data-phase") == "setup"
         context.close()
+
+
+def test_a_page_too_busy_to_send_its_pictures_tells_the_server_so(launch, footage_dir, model_path, monkeypatch,
+                                                                   tmp_path):
+    """This device's camera on an old laptop with other programs taking it: the page, in front all along, sent
+    no picture for seconds (its timer came late), and the turn this cut was told "keep this page on screen
+    while you turn". The page now tells the server its computer was too busy before the next picture, so the
+    turn says to close other programs (``test_camera_stalls``). Its main thread blocked 2.5 s stands in for
+    the other programs: the page's timer comes that late."""
+    monkeypatch.setenv("HIPROM_MODEL_DIR", str(model_path.parent))
+    y4m = write_sized_y4m(footage_dir / "rendered" / "gt01.mp4", tmp_path / "still.y4m", (640, 480))
+    with serve_in_thread(ServerSettings(start_source=False, db=str(tmp_path / "r.db"))) as url:
+        context, page, pictures = open_browser_camera(launch, y4m, url)
+        sent = Pictures.sent(page)
+        page.evaluate("() => { const end = performance.now() + 2500; while (performance.now() < end) {} }")
+        pictures.wait_said(page, {"type": "paused", "why": "busy"})
+        page.wait_for_function(f"() => window.__pictureSocket.picturesSent > {sent}", timeout=30_000)  # sending on
+        assert page.locator("#status").get_attribute("data-code") != "paused_hidden"
+        context.close()

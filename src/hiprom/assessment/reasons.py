@@ -83,14 +83,17 @@ PICTURES_STOPPED_ADVICE: dict[str, str] = {
     "source_stalled": "turn again once the pictures come back (the server's video stopped sending them)",
     "asleep": "keep the computer awake while you turn (it went to sleep, so the pictures stopped)",
     "busy": "close other programs while you turn (this computer was too busy to measure the pictures)",
+    "network": "stay close to the Wi-Fi while you turn (the connection to the hiprom server dropped, so the "
+               "pictures stopped)",
 }
 """What to do about ``no_pictures_at_peak`` when it is known why the pictures stopped: the page said its tab
 was hidden, that its camera sent none (``muted``), or that its camera stopped (``lost``); or the server's own
 source stalled, which no page involves: its camera (``camera_stalled``), or its video, picture folder or
 recording (``source_stalled``); or the computer the server runs on slept between two pictures (``asleep``:
 :class:`hiprom.clock.AwakeClock`), or was too busy to measure the pictures its source went on sending
-(``busy``: another program taking the CPU of an old laptop).
-Unsaid by a page, :data:`REASON_ADVICE`'s (the tab hidden)."""
+(``busy``: another program taking the CPU of an old laptop); or nothing came from a page that said
+nothing (``network``: its connection dropped).
+Unknown, :data:`REASON_ADVICE`'s (the tab hidden)."""
 
 
 def reason_words(codes: Iterable[str]) -> str:
@@ -105,7 +108,7 @@ def reason_advice(codes: Iterable[str], pictures_stopped: str | None = None) -> 
     """What to do about the codes, each piece of advice once: ``"keep both hips on the seat"``; ``""`` if none.
 
     ``pictures_stopped``: why the pictures last stopped, when known (``"hidden"``, ``"muted"``,
-    ``"camera_stalled"``, ``"source_stalled"``, ``"asleep"``, ``"busy"``: :data:`PICTURES_STOPPED_ADVICE`), for ``no_pictures_at_peak``."""
+    ``"camera_stalled"``, ``"source_stalled"``, ``"asleep"``, ``"busy"``, ``"network"``: :data:`PICTURES_STOPPED_ADVICE`), for ``no_pictures_at_peak``."""
     def advice(code: str) -> str | None:
         if code == "no_pictures_at_peak" and pictures_stopped in PICTURES_STOPPED_ADVICE:
             return PICTURES_STOPPED_ADVICE[pictures_stopped]

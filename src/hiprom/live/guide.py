@@ -30,7 +30,8 @@ Phases, in order::
   held-trial detector of the assessment (``assessment.trials.TrialTracker``),
   whose closed trials the owner hands over with ``add_trials``; a tick when
   one counts. A step ends when two valid trials agree within ``stable_deg``
-  (or after ``max_valid`` valid trials / ``max_attempts`` attempts).
+  (or after ``max_valid`` valid trials / ``max_attempts`` attempts). A second turn of a test cut for this
+  computer being too busy stops a camera's test, saying what to do (:data:`TOO_BUSY`).
 - **analyzing**: the owner runs the assessment on the frames it collected
   and calls ``set_results``.
 
@@ -55,7 +56,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hiprom.assessment.reasons import reason_advice, reason_words
-from hiprom.assessment.trials import Trial, frame_interval_s, frames_seen_s
+from hiprom.assessment.trials import NO_PICTURES_AT_PEAK, Trial, frame_interval_s, frames_seen_s
 from hiprom.errors import HipromError
 from hiprom.kinematics.neutral import REST_MAX_DEG, REST_STILL_DEG
 from hiprom.kinematics.smoothing import MAX_UNSEEN_S
@@ -84,6 +85,12 @@ HOLD_STILL = "Hold still: shins vertical, feet flat."
 COUNT_AGAIN = "You moved: keep still, the count starts again."
 """Said when the calibration's countdown goes back up (``countdown_run``): it had counted down to "1",
 the shins moved and it said "1" again, without a word on why."""
+TOO_BUSY = ("This computer is too busy to measure your turns. Close other programs and browser tabs, "
+            "then press Start test to begin again.")
+"""Said once, the test stopped, when a second turn of a test was not counted for this computer being too busy:
+each one had said "close other programs while you turn", and the next turn was cut the same way."""
+BUSY_TURNS = 2
+"""Turns of one test not counted for this computer being too busy that stop the test (:data:`TOO_BUSY`)."""
 BOTH_LEGS = (0, 1)
 """The legs (indices into ``SIDES``) whose rest the guided test's neutral is taken from."""
 
@@ -202,8 +209,9 @@ class Guide:
     # -- commands ----------------------------------------------------------
     def pictures_stopped_by(self, why: str) -> None:
         """The page stopped sending pictures, and says why: ``"hidden"`` (its tab), ``"muted"`` (the camera
-        sent none) or ``"lost"`` (the camera stopped); or the owner saw this computer sleep before the picture
-        it is about to feed (``"asleep"``). The stall that follows is put down to that cause, and a trial not
+        sent none), ``"lost"`` (the camera stopped) or ``"busy"`` (its computer too busy to send them); or the
+        owner saw this computer sleep before the picture it is about to feed (``"asleep"``), or fall behind the
+        pictures that came (``"busy"``). The stall that follows is put down to that cause, and a trial not
         counted for the pictures stopping at its peak says it (``reasons.PICTURES_STOPPED_ADVICE``); pictures
         that go on coming for ``MAX_UNSEEN_S`` without a stall make the guide forget it, so a later stall is not
         put down to it."""
@@ -460,6 +468,13 @@ class Guide:
             reason = reason_words(tr.reasons)
             # What to do about it says why ("keep both hips on the seat"), in a line that fits.
             advice = "" if tr.valid else reason_advice(tr.reasons, self.pictures_stopped) or reason
+            if not tr.valid and NO_PICTURES_AT_PEAK in tr.reasons and self.pictures_stopped == "busy":
+                self._busy_turns += 1
+                # A person turning before a camera is stopped; a file or recording replays its turns by itself.
+                if self._busy_turns >= BUSY_TURNS and self._stall_cause != "source_stalled":
+                    self._reset("idle")
+                    self.detail = TOO_BUSY
+                    return
             self.trial_seq += 1
             step.trials.append(TrialRecord(peak_deg=tr.peak_deg, valid=tr.valid, reason=reason, t_s=tr.peak_t_s,
                                            advice=advice, seq=self.trial_seq))
@@ -521,6 +536,7 @@ class Guide:
         self._rate: dict | None = None  # the frame-rate advice given after the set-up (a check), shown to the end
         self._rate_advised = False  # this test has advised on the frame rate (set-up or later)
         self.last_trial = ""
+        self._busy_turns = 0  # turns of this test not counted for this computer being too busy
         self.t_s = 0.0
         self._enter(phase)
 

@@ -271,9 +271,10 @@ def parse_exercise(text: str) -> ExerciseCommand | None:
     return None
 
 
-PAUSE_CAUSES = ("hidden", "muted", "lost")
-"""Why a page stops sending pictures: its tab hidden, its camera sending none, or its camera gone (unplugged,
-taken by another program: web/camera.js)."""
+PAUSE_CAUSES = ("hidden", "muted", "lost", "busy")
+"""Why a page stops sending pictures: its tab hidden, its camera sending none, its camera gone (unplugged,
+taken by another program), or its own computer too busy to send them (its timer came late with the page in
+front: web/camera.js)."""
 
 
 @dataclass(frozen=True)
@@ -284,6 +285,6 @@ class Paused:
 
 
 def parse_paused(text: str) -> Paused | None:
-    """``{"type": "paused", "why": "hidden" | "muted" | "lost"}`` in a page's text message, or None when it is none."""
+    """``{"type": "paused", "why": "hidden" | "muted" | "lost" | "busy"}`` in a page's text message, or None when it is none."""
     data = _command(text, "paused")
     return Paused(data["why"]) if data is not None and data.get("why") in PAUSE_CAUSES else None

@@ -23,12 +23,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from hiprom.clock import AwakeClock
+from hiprom.kinematics.smoothing import MAX_UNSEEN_S
 from hiprom.live.processor import LiveProcessor
 
 GRACE_S = 120.0
 """How long a dropped page's test waits for it (s)."""
 PAGE_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
 """What a page's id looks like (``crypto.randomUUID()``); anything else is not looked up."""
+PAGE_STALL_CAUSE = "network"
+"""Why a page's pictures stopped when it said nothing and this computer was neither asleep nor busy
+(``CameraSession.stamp``): the page says when its tab hid, its camera stopped or its own computer fell behind,
+so nothing came over the network (the processor's ``stall_cause``: ``reasons.PICTURES_STOPPED_ADVICE``)."""
 
 
 @dataclass
@@ -40,6 +45,20 @@ class CameraSession:
     clock: AwakeClock = field(default_factory=AwakeClock)
     last_t_ms: float = 0.0
     """The time of the last picture measured (ms on ``clock``): the next is later."""
+
+    def stamp(self, arrived_ms: float, slept: bool = False, waited: bool = False) -> float:
+        """The time (ms on ``clock``) of the picture about to be measured, which came at ``arrived_ms``; a turn
+        whose pictures stopped before it is put down to this computer asleep (``slept``), or too busy:
+        ``waited``, the picture came while the one before it was being measured, and more than
+        ``MAX_UNSEEN_S`` passed between the two measured. Otherwise to what the page said, else the network
+        (:data:`PAGE_STALL_CAUSE`)."""
+        t_ms = max(arrived_ms, self.last_t_ms + 1.0)
+        unseen_ms, self.last_t_ms = t_ms - self.last_t_ms, t_ms
+        if slept:
+            self.proc.guide.pictures_stopped_by("asleep")
+        elif waited and unseen_ms > 1000.0 * MAX_UNSEEN_S:
+            self.proc.guide.pictures_stopped_by("busy")
+        return t_ms
 
     def close(self) -> None:
         """Release the pose model on its own thread, then the thread."""

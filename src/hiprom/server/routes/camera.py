@@ -14,9 +14,9 @@ next connection takes the test up where it was, its status ``test_resumed``: ``h
   "side": side}`` (``"reps": [...]``: those counted before the connection
   dropped, to go on from) and ``{"type": "exercise", "action": "stop"}`` (a counted
   exercise, as ``/api/exercise`` is on the server's source; one it cannot
-  count gets an ``exercise_refused`` status) and ``{"type": "paused", "why": "hidden" | "muted" | "lost"}``
-  (the page stopped sending pictures: its tab hidden, or its camera sending none; a trial the
-  pause cost then says which);
+  count gets an ``exercise_refused`` status) and ``{"type": "paused", "why": "hidden" | "muted" | "lost" |
+  "busy"}`` (the page stopped sending pictures: its tab hidden, its camera sending none or gone, or its own
+  computer too busy to send them; a trial the pause cost then says which);
 - server -> client, text: the same JSON messages as ``/ws/live``, one per
   processed picture, ``source.kind == "browser"``.
 
@@ -24,6 +24,9 @@ Each connection gets its own ``PoseTracker`` + ``LiveMeter`` + guide (and counte
 private thread so the event loop never waits for inference. Only the newest
 picture is kept: when the server is slower than the camera, older pictures
 are dropped (and the page is told how many).
+
+Why a turn lost its pictures (``Guide.pictures_stopped``): this computer asleep or too busy
+(``CameraSession.stamp``), what the page said, else the network (nothing came, and the page said nothing).
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ from hiprom.live.messages import (
 from hiprom.live.processor import LiveProcessor
 from hiprom.recording import TrackedBy
 from hiprom.server.deps import ResultsDep, SettingsDep
-from hiprom.server.parked import PAGE_ID, CameraSession
+from hiprom.server.parked import PAGE_ID, PAGE_STALL_CAUSE, CameraSession
 
 router = APIRouter(tags=["live"])
 log = logging.getLogger("hiprom.server")
@@ -134,6 +137,7 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
     commands: list[str | ExerciseCommand | Paused] = []
     wake = asyncio.Event()
     counts = {"received": 0, "dropped": 0}
+    measuring = [False]  # a picture is being measured: one that comes meanwhile waits (this computer is busy)
 
     live = app_state.live
 
@@ -146,6 +150,7 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
             results=results,
             made_by=TrackedBy(live.model_name),
             norms=live.norms,
+            stall_cause=PAGE_STALL_CAUSE,
         )
         try:
             p.warm_up()
@@ -167,10 +172,7 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
             shown[0] = Status("bad_frame", "warn", "A picture from the camera could not be decoded.")
             return encode(status_message(shown[0], proc.guide.state(), SOURCE, proc.exercise_state()))
         assert session is not None
-        t_ms = max(frame["t_ms"], session.last_t_ms + 1.0)
-        session.last_t_ms = t_ms
-        if frame["slept"]:  # a turn under way is not counted, with what to do: keep the computer awake
-            proc.guide.pictures_stopped_by("asleep")
+        t_ms = session.stamp(frame["t_ms"], frame["slept"], frame["waited"])
         image, world, n_people = proc.pose(rgb, t_ms)
         h, w = rgb.shape[:2]
         reading = proc.process(t_ms, image, world, (w, h), n_people)
@@ -217,8 +219,9 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
                 clock = session.clock  # a sleep of this computer between two pictures puts them that far apart
                 t_ms = clock.now_ms()
                 slept = clock.just_slept or bool(latest.get("slept"))  # a dropped picture's news is kept
+                waited = bool(latest) or measuring[0]
                 latest.clear()
-                latest.update(data=data, t_ms=t_ms, unix_ms=time.time() * 1000.0, slept=slept)
+                latest.update(data=data, t_ms=t_ms, unix_ms=time.time() * 1000.0, slept=slept, waited=waited)
                 wake.set()
             elif message.get("text"):
                 action = parse_command(message["text"]) or parse_exercise(message["text"]) or parse_paused(message["text"])
@@ -239,7 +242,12 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
             if latest:
                 frame = dict(latest)
                 latest.clear()
-                await websocket.send_text(await loop.run_in_executor(executor, handle, frame))
+                measuring[0] = True
+                try:
+                    answer = await loop.run_in_executor(executor, handle, frame)
+                finally:
+                    measuring[0] = False
+                await websocket.send_text(answer)
 
     try:
         if session is None:
