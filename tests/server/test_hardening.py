@@ -190,7 +190,7 @@ def test_a_body_that_trickles_in_is_closed_with_408(server, monkeypatch, head, b
 def _readings_csv(server: str, analysis: dict, rows: int) -> tuple[str, str]:
     """A session of a subject of its own and a CSV of ``rows`` readings of it (the reference readings import)."""
     subject = f"CSV-{rows}"
-    sid = httpx.post(server + "/api/sessions", json={"analysis": analysis, "subject": subject}).json()["id"]
+    sid = httpx.post(server + "/api/sessions", json={"analysis": analysis, "subject": subject}, timeout=60).json()["id"]
     return subject, "session,instrument,left_ir,right_er,notes\n" + "".join(
         f"{sid},goniometer,31.5,40.5,measurement {i} of the seated test with the long arm goniometer by rater A\n"
         for i in range(rows))
@@ -235,7 +235,7 @@ def test_a_large_upload_held_back_by_the_server_is_not_cut(server, monkeypatch, 
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode() + body)
         answer, _ = _answer_of(sock, 60.0)
     assert answer.startswith(b"HTTP/1.1 200") and b"HTTP/1.1 422" in answer, answer[:300]
-    assert httpx.delete(f"{server}/api/subjects/{subject}").status_code == 200
+    assert httpx.delete(f"{server}/api/subjects/{subject}", timeout=60).status_code == 200
 
 
 def test_headers_over_64_kb_are_a_431_and_an_address_that_long_a_400_in_the_apis_shape(server):
@@ -437,7 +437,7 @@ def test_the_origin_check_includes_the_scheme(server):
 
 
 def test_openapi_lists_the_error_statuses_with_the_shape_sent(server, analysis):
-    spec = httpx.get(server + "/openapi.json").json()
+    spec = httpx.get(server + "/openapi.json", timeout=60).json()
     error = {"$ref": "#/components/schemas/ErrorBody"}
     post = spec["paths"]["/api/sessions"]["post"]["responses"]
     for status in ("400", "401", "403", "404", "409", "413", "422", "503"):
