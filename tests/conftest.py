@@ -7,6 +7,7 @@ message saying exactly what is missing, instead of failing obscurely.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import os
 import time
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 
 if TYPE_CHECKING:
@@ -204,6 +206,15 @@ def _a4_paper(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every PDF on A4 whatever this machine's locale (en_US would lay them out on US Letter);
     the tests of Letter ask for it (tests/report/test_paper.py)."""
     monkeypatch.setenv("HIPROM_PAPER", "a4")
+
+
+@pytest.fixture(autouse=True)
+def _patient_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """httpx's one-call functions wait 60 s for a test server's answer, not httpx's 5 s: a rehearsal on 2 cores at
+    load 35-45 timed out saving a session before its test reached what it checks. A test of a timeout, and
+    hiprom's own calls, name theirs."""
+    for name in ("request", "get", "post", "put", "patch", "delete", "stream"):
+        monkeypatch.setattr(httpx, name, functools.partial(getattr(httpx, name), timeout=60.0))
 
 
 @pytest.fixture
