@@ -105,7 +105,13 @@ ui.cameraServer.addEventListener("click", () => setMode("server"));
 // browser asks first ("Leave site?"), as for any form not sent.
 window.addEventListener("beforeunload", (e) => { if (wouldLoseTest()) e.preventDefault(); });
 window.addEventListener("resize", () => { fitPreview(); fitCanvas(); });
-if (window.ResizeObserver) new ResizeObserver(() => fitPreview()).observe(ui.wrap);
+// The picture fits the room its box leaves under the caption: refitted when either changes (a camera's name
+// that wraps to a second line on a 320 px phone had pushed the caption out of the box).
+if (window.ResizeObserver) {
+  const refit = new ResizeObserver(() => fitPreview());
+  refit.observe(ui.wrap);
+  refit.observe(ui.caption);
+}
 document.addEventListener("visibilitychange", streamPreview); // a hidden tab is sent no picture
 setInterval(() => {
   const stale = app.lastFrameAt && performance.now() - app.lastFrameAt > 3000;
