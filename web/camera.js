@@ -104,12 +104,13 @@ export function stopBrowserCamera() {
   ui.video.hidden = true;
 }
 
-/** The camera stopped while connected (its track ended: unplugged, taken by another program): shown over the
- * picture and said; no picture is sent, the server is told why, and the connection, with the test under way,
- * stays. Before, the connection was closed with it: the test went back to its start unsaid, after Try again. */
+/** The camera stopped (its track ended: unplugged, taken by another program): shown over the picture and said;
+ * no picture is sent, the server is told why, and the connection, with the test under way, stays. Before, the
+ * connection was closed with it: the test went back to its start unsaid, after Try again. The same while the
+ * connection is being opened or opened again: before, the camera was then never asked for again, though the
+ * page said measuring would go on by itself once it was back. */
 function cameraLost() {
   if (app.mode !== "browser" || app.cameraLost) return;
-  if (!app.ws) { showProblem("lost"); return; }
   app.cameraLost = true;
   stopTracks();
   showOverlay(PROBLEMS.lost);
@@ -221,10 +222,12 @@ export async function startBrowserMode() {
   closeSocket(); // the server's own feed stops showing at once
   ui.mjpeg.removeAttribute("src");
   ui.mjpeg.hidden = true;
-  clearProblem();
   app.source = { kind: "browser", preview: true, mirrored: false };
-  ui.caption.textContent = "this device's camera";
-  if (!app.stream) {
+  if (!app.cameraLost) { // a camera that stopped is still asked for again (regainCamera), over the new connection
+    clearProblem();
+    ui.caption.textContent = "this device's camera";
+  }
+  if (!app.stream && !app.cameraLost) {
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { showProblem("api"); return; }
     setStatus({ level: "info", code: "asking", text: "Asking for the camera…" });
     try {
