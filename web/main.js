@@ -82,6 +82,8 @@ function start() {
 }
 
 function setMode(mode) {
+  // A camera that stopped is asked for again on the connection it had (Try again, or its mode's button again).
+  if (mode === app.mode && app.cameraLost) { regainCamera(); return; }
   if (mode === app.mode && app.ws && !app.cameraError) return;
   app.mode = mode;
   localStorage.setItem("hiprom.mode", mode);
@@ -98,8 +100,7 @@ setHandlers({
   reconnect: () => { if (unsavedShown()) app.showingLast = true; start(); },
 });
 bindInput({ setMode });
-// A camera that stopped while connected is asked for again on the same connection: the test under way goes on.
-ui.cameraRetry.addEventListener("click", () => (app.cameraLost ? regainCamera() : setMode("browser")));
+ui.cameraRetry.addEventListener("click", () => setMode("browser"));
 ui.cameraServer.addEventListener("click", () => setMode("server"));
 // A reload (F5, a pull-down on a tablet) mid-test took the person back to "Press Start test" unasked: the
 // browser asks first ("Leave site?"), as for any form not sent.

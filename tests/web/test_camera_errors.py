@@ -106,6 +106,11 @@ def test_an_unplugged_camera_stays_explained_and_is_asked_for_again(launch, demo
     assert page.locator("#camera-error-title").inner_text() == "The camera stopped"
     assert "Plug it back in" in page.locator("#camera-error-text").inner_text()
     page.wait_for_function(CONNECTED_JS, timeout=30_000)  # the connection, with any test under way, is kept
+    page.evaluate("import('/static/state.js').then((m) => { window.__ws = m.app.ws; })")
+    refused = page.evaluate("window.__refused")
+    page.locator("#mode-browser" if when == "connected" else "#btn-camera-retry").click()  # asked for again at once
+    page.wait_for_function(f"() => window.__refused > {refused}", timeout=1_500)
+    assert page.evaluate("import('/static/state.js').then((m) => m.app.ws === window.__ws)")  # on the same connection
     shown = page.evaluate("Number(document.body.dataset.frames || 0)")
     page.evaluate("window.__unplugged = false")  # plugged back in: measuring goes on by itself
     page.wait_for_selector("#camera-error", state="hidden", timeout=30_000)
