@@ -150,7 +150,7 @@ def test_a_camera_problem_is_seen_whole_with_both_buttons_at_this_size(launch, d
     page = context.new_page()
     page.goto(demo_url + "/?mode=browser")
     page.wait_for_function("() => document.getElementById('local-video').videoWidth > 0", timeout=30_000)
-    page.wait_for_function("() => import('/static/state.js').then((m) => m.app.ws !== null)", timeout=30_000)
+    page.wait_for_function(CONNECTED_JS, timeout=30_000)
     page.evaluate("window.__unplug(document.getElementById('local-video').srcObject)")
     page.wait_for_selector("#camera-error:not([hidden])", timeout=30_000)
     assert page.locator("#camera-error-title").inner_text() == "The camera stopped"  # the longest of its words
