@@ -219,27 +219,34 @@ def test_the_second_thread_stands_down_when_the_process_gets_no_second_core(core
 # -- the real model on the two-people clip --------------------------------------------------------
 
 
-@pytest.mark.model
-@pytest.mark.footage
-@pytest.mark.slow
-def test_two_pose_threads_follow_one_subject_on_the_two_people_clip(footage_dir, model_path):
-    # The clip of tests/pose/test_footage.py (a man on a box, a woman walking past in front), every
-    # frame through two pose threads taking turns, as the live loop gives them on two cores.
+def two_people_frames(footage_dir) -> list[np.ndarray]:
+    """The RGB frames (30 fps) of the clip of tests/pose/test_footage.py: a man on a box, who
+    somersaults off it at frames ~167-200 and walks off to the right, and a woman walking past in front."""
     import cv2
 
-    from hiprom.landmarks import Landmark
-    from hiprom.pose import PoseTracker
-
     cap = cv2.VideoCapture(str(footage_dir / "c_d_two_people_outdoor_sports2d.mp4"))
-    items = []
+    frames = []
     while True:
         ok, bgr = cap.read()
         if not ok:
             break
-        i = len(items)
-        items.append(FeedItem(t_ms=i * 1000.0 / 30, index=i, captured_unix_ms=0.0, size_wh=bgr.shape[1::-1],
-                              image_rgb=cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), source_gap_ms=1000.0 / 30, pass_index=1))
+        frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
     cap.release()
+    return frames
+
+
+@pytest.mark.model
+@pytest.mark.footage
+@pytest.mark.slow
+def test_two_pose_threads_follow_one_subject_on_the_two_people_clip(footage_dir, model_path):
+    # The two-people clip, every frame through two pose threads taking turns, as the live loop
+    # gives them on two cores.
+    from hiprom.landmarks import Landmark
+    from hiprom.pose import PoseTracker
+
+    items = [FeedItem(t_ms=i * 1000.0 / 30, index=i, captured_unix_ms=0.0, size_wh=rgb.shape[1::-1],
+                      image_rgb=rgb, source_gap_ms=1000.0 / 30, pass_index=1)
+             for i, rgb in enumerate(two_people_frames(footage_dir))]
     # Both threads all along, however busy the machine (no stand-down: the clock says two cores).
     pool = PosePool(FrameSlot(takers=2), lambda: PoseTracker(model_path), threads=2,
                     cpu_clock=lambda: time.monotonic() * 2)
@@ -258,7 +265,9 @@ def test_two_pose_threads_follow_one_subject_on_the_two_people_clip(footage_dir,
     # (steps up to 0.18 against 0.10, over twelve runs) and he is lost a little more often
     # mid-somersault: 85.7-89.6 % of the frames found, one tracker on every frame 88.3 %. In one
     # run of twelve one tracker found nobody in most of its frames 10-42 (80.4 % found), until its
-    # look a second later; see docs/throughput.md.
+    # look a second later; see docs/throughput.md. In one turn order of forty he landed further
+    # than his gate from where he was last seen and was never found again (72.6 % in CI), until a
+    # lone person who can be nobody else seen was taken for him (next test).
     assert found[10:160].mean() >= 0.8 and found.mean() >= 0.78
     w, h = items[0].size_wh
     hip = image[:, [Landmark.LEFT_HIP, Landmark.RIGHT_HIP], :2].mean(axis=1) * [w / h, 1.0]
@@ -270,6 +279,45 @@ def test_two_pose_threads_follow_one_subject_on_the_two_people_clip(footage_dir,
     # tracker 95 %), the same count whichever tracker had the frame; never three.
     assert int(np.argmax(n_people >= 2)) < 100
     assert (n_people[100:165] >= 2).mean() > 0.85 and n_people.max() == 2
+
+
+@pytest.mark.model
+@pytest.mark.footage
+@pytest.mark.slow
+def test_the_subject_is_found_again_where_he_lands_out_of_his_gate(footage_dir, model_path):
+    # The turn order (made repeatable) in which two trackers sharing one scene lost the man for the
+    # rest of the clip: the last tracker to see him mid-somersault saw him a body size and a third
+    # from where he landed, so the gate (capped at one body size once the woman had been seen)
+    # never took him again, alone in view after she left, and 73 % of the frames were found.
+    import random
+
+    from hiprom.landmarks import Landmark
+    from hiprom.pose import PoseTracker
+    from hiprom.pose.subject import Scene
+
+    frames = two_people_frames(footage_dir)
+    rng, turn, turns = random.Random(28), 0, []
+    for _ in frames:
+        turn = 1 - turn if rng.random() < 0.7 else turn
+        turns.append(turn)
+    scene = Scene()
+    trackers = [PoseTracker(model_path), PoseTracker(model_path)]
+    try:
+        for tracker in trackers:
+            tracker.restart(scene)
+        image = np.stack([trackers[k].process(rgb, i * 1000.0 / 30, source_gap_ms=1000.0 / 30).image
+                          for i, (k, rgb) in enumerate(zip(turns, frames))])
+    finally:
+        for tracker in trackers:
+            tracker.close()
+    found = np.isfinite(image[:, 0, 0])
+    # Alone in view from frame ~202 to 226 (before: none of them found).
+    assert found[205:225].mean() >= 0.8 and found.mean() >= 0.8
+    h, w = frames[0].shape[:2]
+    hip = image[:, [Landmark.LEFT_HIP, Landmark.RIGHT_HIP], :2].mean(axis=1) * [w / h, 1.0]
+    seen = np.flatnonzero(found)
+    assert np.hypot(*np.diff(hip[seen], axis=0).T).max() < 0.45  # never on her (she walks out on the left)
+    assert (hip[found][:, 0] > 0.55).all()
 
 
 @pytest.mark.model

@@ -95,6 +95,39 @@ def test_one_look_with_two_people_caps_the_gate_for_later_lone_poses(pose):
     assert follower.choose([both[1]], 5000.0, SIZE_WH) is None
 
 
+def test_a_subject_who_moved_far_while_unseen_is_found_again_once_nobody_else_can_be_him(pose):
+    # The two-people clip: the subject somersaults out of sight and lands further than his gate
+    # while the other person walks away; alone in view he was never followed again.
+    follower = SubjectFollower()
+    subject, other = geometry(placed(pose, 0.2), SIZE_WH), geometry(placed(pose, 0.9), SIZE_WH)
+    assert follower.choose([subject, other], 0.0, SIZE_WH) == 0
+    t = 0.0
+    for step in range(1, 16):  # half a second: only the other person, walking right
+        t = step * 33.3
+        assert follower.choose([geometry(placed(pose, 0.9 + 0.004 * step), SIZE_WH)], t, SIZE_WH) is None
+    landed = [geometry(placed(pose, 0.6), SIZE_WH)]  # more than one body size from where he was
+    # Unseen for less than the half second his gate takes to stop growing: it may still be anybody.
+    assert follower.peek(landed, t, SIZE_WH) is None
+    assert follower.choose(landed, 600.0, SIZE_WH) == 0
+    assert follower.choose([geometry(placed(pose, 0.61), SIZE_WH)], 633.3, SIZE_WH) == 0
+
+
+def test_a_lone_person_who_may_be_the_other_one_is_still_not_taken(pose):
+    def follower_after_both() -> SubjectFollower:
+        follower = SubjectFollower()
+        both = [geometry(placed(pose, 0.55), SIZE_WH), geometry(placed(pose, 0.1), SIZE_WH)]
+        assert follower.choose(both, 0.0, SIZE_WH) == 0
+        return follower
+
+    # The subject gone for a second; a lone person appears near where the other one was last seen.
+    assert follower_after_both().choose([geometry(placed(pose, 0.12), SIZE_WH)], 1000.0, SIZE_WH) is None
+    # Far from both: after 0.6 s the other one cannot have walked there, so it is the subject; after
+    # five seconds unseen they may have.
+    far = [geometry(placed(pose, 0.98), SIZE_WH)]
+    assert follower_after_both().choose(far, 600.0, SIZE_WH) == 0
+    assert follower_after_both().choose(far, 5000.0, SIZE_WH) is None
+
+
 def test_trackers_sharing_a_scene_report_the_most_people_either_saw_lately():
     # The live loop's two pose threads take turns on the frames: each looks for other people on
     # its own, and a frame's count must not depend on which of them had it.

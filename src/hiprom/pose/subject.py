@@ -15,8 +15,16 @@ After that, each frame takes the candidate whose torso centre and box are
 nearest the subject's last ones, and only within a gate of
 ``size * (GATE_BASE + GATE_GROWTH_PER_S * seconds since last seen)``. Once
 a second person has been seen the gate stops growing at ``GATE_CAP`` body
-sizes: a lone person far from where the subject was is taken for the other
+sizes: a lone person far from where the subject was may be the other
 person, and the frame is left empty rather than jumping to them.
+
+Unless they cannot be: every person seen beside the subject is remembered
+where they were last seen (and followed while the subject is away), with a
+gate of their own that grows the same way and is never capped. A lone person
+outside the subject's capped gate (the subject unseen long enough for it to
+have stopped growing) and outside every other person's gate is the subject,
+moved further than the gate while unseen (a somersault, a chair moved);
+anyone who could be somebody else seen before still leaves the frame empty.
 """
 
 from __future__ import annotations
@@ -36,6 +44,8 @@ GATE_GROWTH_PER_S = 1.0
 """Extra body sizes allowed per second the subject was not seen."""
 GATE_CAP = 1.0
 """Largest gate, in body sizes, once another person has been in view."""
+OTHERS_KEPT = 4
+"""Most other people remembered (each where last seen)."""
 SAME_PERSON_CENTRE = 0.3
 """Two poses whose centres are closer than this many body sizes are one person."""
 SAME_PERSON_OVERLAP = 0.6
@@ -71,6 +81,11 @@ def geometry(image: np.ndarray, size_wh: tuple[int, int]) -> Geometry:
     hi = np.clip(xy.max(axis=0), 0.0, 1.0) * scale
     size = max(float(np.hypot(*(hi - lo))), 0.02)
     return Geometry(centre=centre, box=np.concatenate([lo, hi]), size=size)
+
+
+def _reach(seconds: float) -> float:
+    """Body sizes a person's torso centre may have moved after ``seconds`` unseen (uncapped)."""
+    return GATE_BASE + GATE_GROWTH_PER_S * max(0.0, seconds)
 
 
 def _overlap_of_smaller(a: np.ndarray, b: np.ndarray) -> float:
@@ -117,6 +132,7 @@ class SubjectFollower:
             self._last: Geometry | None = None
             self._last_t_ms = 0.0
             self._others_seen = False
+            self._others: list[tuple[Geometry, float]] = []  # (where, t_ms) each other person was last seen
 
     @property
     def has_subject(self) -> bool:
@@ -125,8 +141,10 @@ class SubjectFollower:
     def choose(self, people: Sequence[Geometry], t_ms: float, size_wh: tuple[int, int]) -> int | None:
         """Index of the subject in ``people`` (geometries of this frame's poses), or ``None``.
 
-        Remembers the pick as the subject's latest place, and whether
-        another person was ever in view alongside.
+        Remembers the pick as the subject's latest place, the other poses
+        as where other people were last seen (with no pick, only those who
+        may be somebody else seen before), and whether another person was
+        ever in view alongside.
 
         Args:
             people: ``geometry()`` of each pose the model returned for this frame.
@@ -140,7 +158,24 @@ class SubjectFollower:
             if pick is not None:
                 self._last = people[pick]
                 self._last_t_ms = t_ms
+            for i, g in enumerate(people):
+                if pick is None or (i != pick and not same_person(g, people[pick])):
+                    self._remember_other(g, t_ms, known_only=pick is None)
             return pick
+
+    def _remember_other(self, g: Geometry, t_ms: float, known_only: bool) -> None:
+        """Note a person other than the subject at ``g``: they replace whom they may be (within their
+        gate). ``known_only``: the subject is not in this frame, so ``g`` may be them, moved; it only
+        moves somebody else already seen."""
+        kept = [(o, t) for o, t in self._others if not self._could_be(g, o, t, t_ms)]
+        if known_only and len(kept) == len(self._others):
+            return
+        self._others = [*kept, (g, t_ms)][-OTHERS_KEPT:]
+
+    @staticmethod
+    def _could_be(g: Geometry, o: Geometry, o_t_ms: float, t_ms: float) -> bool:
+        """Whether ``g`` at ``t_ms`` may be the person seen at ``o`` at ``o_t_ms`` (their uncapped gate)."""
+        return float(np.hypot(*(g.centre - o.centre))) <= o.size * _reach((t_ms - o_t_ms) / 1000.0)
 
     def peek(self, people: Sequence[Geometry], t_ms: float, size_wh: tuple[int, int]) -> int | None:
         """What ``choose`` would return, without remembering anything."""
@@ -157,9 +192,9 @@ class SubjectFollower:
             frame_centre = np.array([0.5 * size_wh[0] / size_wh[1], 0.5])
             scores = [g.size - float(np.hypot(*(g.centre - frame_centre))) for g in people]
             return int(np.argmax(scores))
-        dt_s = max(0.0, (t_ms - self._last_t_ms) / 1000.0)
-        reach = GATE_BASE + GATE_GROWTH_PER_S * dt_s
-        if self._others_seen or count_people(people) > 1:
+        reach = _reach((t_ms - self._last_t_ms) / 1000.0)
+        capped = self._others_seen or count_people(people) > 1
+        if capped:
             reach = min(reach, GATE_CAP)
         gate = last.size * reach
         best, best_cost = None, np.inf
@@ -171,6 +206,9 @@ class SubjectFollower:
             cost = dist + float(np.mean(np.abs(g.box - last.box)))
             if cost < best_cost:
                 best, best_cost = i, cost
+        if best is None and capped and reach >= GATE_CAP and count_people(people) == 1:
+            if not any(self._could_be(people[0], o, t, t_ms) for o, t in self._others):
+                return 0  # nobody else it can be: the subject, moved further than the gate while unseen
         return best
 
 
