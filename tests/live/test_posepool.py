@@ -314,8 +314,8 @@ def test_the_subject_is_found_again_where_he_lands_out_of_his_gate(footage_dir, 
         for tracker in trackers:
             tracker.close()
     found = np.isfinite(image[:, 0, 0])
-    # Alone in view from frame ~202 to 226 (before: none of them found).
-    assert found[205:225].mean() >= 0.8 and found.mean() >= 0.8
+    # Alone in view from frame ~202 to 226 (before: 1 of these 20 found).
+    assert found[205:225].mean() >= 0.8
     h, w = frames[0].shape[:2]
     hip = image[:, [Landmark.LEFT_HIP, Landmark.RIGHT_HIP], :2].mean(axis=1) * [w / h, 1.0]
     seen = np.flatnonzero(found)
