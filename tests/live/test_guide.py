@@ -335,6 +335,29 @@ def test_the_server_s_own_source_stalling_is_not_told_to_keep_a_page_on_screen(s
     assert _turn_losing_3_s(guide, 0.0, None) == f"\u2717 not counted: {line}"
 
 
+def test_the_end_of_the_pass_a_start_rewound_does_not_end_the_new_test(monkeypatch):
+    """Start test pressed as the server's video reached its end: the video had been read to its end before
+    the start rewound it, so its "has ended" came after the start, and ended the new test at once ("ended
+    before the test finished (0 of 4 movements measured)") while the video played again: no results (seen in a
+    CI rehearsal, the page loaded late on a busy runner). The end of the pass the test plays still ends it."""
+    monkeypatch.setattr(LiveProcessor, "_calibrate", lambda self: None)
+    engine = LiveEngine(LiveConfig(source="demo"), asyncio.new_event_loop(), ResultRegistry())
+    proc = engine.processor = engine._make_processor()
+    ended = "demo recording has ended. Start the guided test to play it again, or restart the server with --loop."
+    engine.feed.passes = 1  # the demo's first pass, read to its end a moment ago
+    engine.command("start")
+    engine._drain_commands(proc)  # the test starts, and the demo is rewound
+    engine._on_source_status("source_ended", "warn", ended)  # the first pass's end, said after the start
+    engine._drain_commands(proc)
+    assert proc.guide.phase == "setup" and "ended before" not in proc.guide.state()["detail"]
+    assert engine.status.code != "source_ended"
+    engine.feed.passes = 2  # the demo plays again, with the test, to its end
+    engine._on_source_status("source_ended", "warn", ended)
+    engine._drain_commands(proc)
+    assert proc.guide.phase == "idle" and engine.status.code == "source_ended"
+    assert proc.guide.state()["detail"].startswith("demo recording ended before the test finished (0 of 4 movements")
+
+
 def test_a_hold_with_the_leg_out_of_the_picture_for_3_s_is_one_movement():
     """Turned to 35 deg and held 6 s, the right leg out of the picture for the middle 3 s: one movement,
     not counted (its peak was not seen), and the step asks for the movement again. Before, the detector

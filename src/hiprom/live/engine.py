@@ -94,6 +94,15 @@ class LiveConfig:
         return "pose_landmarker_full"
 
 
+@dataclass(frozen=True)
+class SourceEvent:
+    """A feed event and the pass of the source it came from (``Feed.passes`` when it was said): the end
+    of a pass that a rewind has already replaced is no news for the test the rewind started."""
+
+    status: Status
+    pass_index: int
+
+
 class LiveEngine:
     """Background capture -> pose -> kernel loop feeding any number of clients.
 
@@ -134,8 +143,8 @@ class LiveEngine:
         self.source_status = Status("starting", "info", f"Opening {self.spec.label}...")
         self._shown = self.source_status  # the status the pages show: the last one published (a frame's or the source's)
         self._last_logged: tuple[str, str] | None = None  # (code, text) of the feed event logged last
-        self._commands: queue.SimpleQueue[str | Status | LiveExercise] = queue.SimpleQueue()  # guide/exercise commands, feed events
-        self._held: str | Status | LiveExercise | None = None  # a command to handle first at the next drain
+        self._commands: queue.SimpleQueue[str | SourceEvent | LiveExercise] = queue.SimpleQueue()  # guide/exercise commands, feed events
+        self._held: str | SourceEvent | LiveExercise | None = None  # a command to handle first at the next drain
         self.guide_state: dict = {"phase": "idle"}  # as last published (read by other threads)
         self._exercise_state: dict | None = None  # as last published (read by other threads)
         self._stop = threading.Event()
@@ -211,7 +220,7 @@ class LiveEngine:
         if (code, text) != self._last_logged:
             (log.warning if level in ("warn", "error") else log.info)("%s: %s", code, text)
             self._last_logged = (code, text)
-        self._commands.put(Status(code, level, text))
+        self._commands.put(SourceEvent(Status(code, level, text), self.feed.passes))  # said from the feed's thread
 
     def _set_status(self, status: Status) -> None:
         self.source_status = status
@@ -300,7 +309,7 @@ class LiveEngine:
                     action = self._commands.get_nowait()
                 except queue.Empty:
                     break
-            if isinstance(action, Status) and action.code == "source_ended" and self.poses.pending:
+            if isinstance(action, SourceEvent) and action.status.code == "source_ended" and self.poses.pending:
                 self._held = action  # after the last frames of the file, and before any later command
                 break
             if isinstance(action, LiveExercise) or action == STOP_EXERCISE:
@@ -313,10 +322,12 @@ class LiveEngine:
                 self._exercise_state = proc.exercise_state()
                 changed = True
                 continue
-            if isinstance(action, Status):
-                if action.code == "source_ended":
+            if isinstance(action, SourceEvent):
+                if action.status.code == "source_ended":
+                    if action.pass_index < self._first_wanted_pass:
+                        continue  # read to its end as a start or an exercise rewound it: the new pass plays
                     proc.source_ended()
-                self._set_status(action)
+                self._set_status(action.status)
                 continue
             if action == "start" and self.status.level == "error":
                 log.warning("guided test not started: %s", self.status.text)
