@@ -235,13 +235,20 @@ def two_people_frames(footage_dir) -> list[np.ndarray]:
     return frames
 
 
+def hip_centres(image: np.ndarray, size_wh: tuple[int, int]) -> np.ndarray:
+    """(n, 2) centre of the two hips of each pose ``image`` (n, 33, 4), in frame heights (NaN where nobody)."""
+    from hiprom.landmarks import Landmark
+
+    w, h = size_wh
+    return image[:, [Landmark.LEFT_HIP, Landmark.RIGHT_HIP], :2].mean(axis=1) * [w / h, 1.0]
+
+
 @pytest.mark.model
 @pytest.mark.footage
 @pytest.mark.slow
 def test_two_pose_threads_follow_one_subject_on_the_two_people_clip(footage_dir, model_path):
     # The two-people clip, every frame through two pose threads taking turns, as the live loop
     # gives them on two cores.
-    from hiprom.landmarks import Landmark
     from hiprom.pose import PoseTracker
 
     items = [FeedItem(t_ms=i * 1000.0 / 30, index=i, captured_unix_ms=0.0, size_wh=rgb.shape[1::-1],
@@ -269,8 +276,7 @@ def test_two_pose_threads_follow_one_subject_on_the_two_people_clip(footage_dir,
     # Before the follower took a lone person who can be nobody else seen for him, one order of
     # forty lost him for good after the somersault (73.0 %; 72.6 % in CI; next test).
     assert found[10:160].mean() >= 0.8 and found.mean() >= 0.75
-    w, h = items[0].size_wh
-    hip = image[:, [Landmark.LEFT_HIP, Landmark.RIGHT_HIP], :2].mean(axis=1) * [w / h, 1.0]
+    hip = hip_centres(image, items[0].size_wh)
     both = found[1:] & found[:-1]
     assert np.hypot(*np.diff(hip, axis=0).T)[both].max() < 0.3
     seen = np.flatnonzero(found)
@@ -294,7 +300,6 @@ def test_the_subject_is_found_again_where_he_lands_out_of_his_gate(footage_dir, 
     # never took him again, alone in view after she left, and 73 % of the frames were found.
     import random
 
-    from hiprom.landmarks import Landmark
     from hiprom.pose import PoseTracker
     from hiprom.pose.subject import Scene
 
@@ -316,8 +321,7 @@ def test_the_subject_is_found_again_where_he_lands_out_of_his_gate(footage_dir, 
     found = np.isfinite(image[:, 0, 0])
     # Alone in view from frame ~202 to 226 (before: 1 of these 20 found).
     assert found[205:225].mean() >= 0.8
-    h, w = frames[0].shape[:2]
-    hip = image[:, [Landmark.LEFT_HIP, Landmark.RIGHT_HIP], :2].mean(axis=1) * [w / h, 1.0]
+    hip = hip_centres(image, frames[0].shape[1::-1])
     seen = np.flatnonzero(found)
     assert np.hypot(*np.diff(hip[seen], axis=0).T).max() < 0.45  # never on her (she walks out on the left)
     assert (hip[found][:, 0] > 0.55).all()

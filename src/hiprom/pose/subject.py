@@ -193,7 +193,8 @@ class SubjectFollower:
             scores = [g.size - float(np.hypot(*(g.centre - frame_centre))) for g in people]
             return int(np.argmax(scores))
         reach = _reach((t_ms - self._last_t_ms) / 1000.0)
-        capped = self._others_seen or count_people(people) > 1
+        n_people = count_people(people)
+        capped = self._others_seen or n_people > 1
         if capped:
             reach = min(reach, GATE_CAP)
         gate = last.size * reach
@@ -206,7 +207,7 @@ class SubjectFollower:
             cost = dist + float(np.mean(np.abs(g.box - last.box)))
             if cost < best_cost:
                 best, best_cost = i, cost
-        if best is None and capped and reach >= GATE_CAP and count_people(people) == 1:
+        if best is None and capped and reach >= GATE_CAP and n_people == 1:
             if not any(self._could_be(people[0], o, t, t_ms) for o, t in self._others):
                 return 0  # nobody else it can be: the subject, moved further than the gate while unseen
         return best
