@@ -486,9 +486,11 @@ def main(argv: list[str] | None = None) -> int:
             src = args.truth.parent / truth[clip]["file"]
             cam = truth[clip].get("camera", {})
             focal = cam["lens_mm"] / cam["sensor_width_mm"] * truth[clip]["width"] if "lens_mm" in cam else None
-            jobs: list[tuple[str, str, bool]] = [(clip, "none", bool(truth[clip].get("mirrored", False)))]
+            selfie = bool(truth[clip].get("mirrored", False))
+            jobs: list[tuple[str, str, bool]] = [(clip, "none", selfie)]
             kinds = (AUGMENTS if args.augment else ()) + (STRESS if args.stress else ()) + (HOME if args.home else ())
-            jobs += [(f"{clip}-{kind}", kind, kind == "mirror") for kind in kinds]
+            # flipping a selfie-view clip gives a plain one: every variant keeps the clip's own view but "mirror"
+            jobs += [(f"{clip}-{kind}", kind, selfie != (kind == "mirror")) for kind in kinds]
             levels = None
             for name, kind, mirrored in jobs:
                 start = time.perf_counter()
