@@ -26,6 +26,9 @@ camera gives (``HOME``): webcam frame rates, low light, motion blur, a phone upr
 past the bottom edge (past it, the right answer is no figure), the person at one side. ``--cache DIR``
 keeps each clip's landmarks (``DIR/<name>.landmarks.npz``) so a second run
 skips the pose model: the kernel can then be compared change by change.
+A clip marked ``mirrored`` is a selfie view, and so is every variant of it but
+``mirror``. A clip that cannot be read is named on stderr, and its peaks count
+as missing (its variants are not made).
 ``peak_errors`` and ``accuracy_table`` are also used by ``tests/test_pipeline.py``.
 """
 
@@ -441,6 +444,12 @@ def augment_clip(src: Path, kind: str, out: Path, focal_px: float | None = None,
     return out
 
 
+NOTHING_MEASURED: dict[str, Any] = {
+    "sides": {"left": {}, "right": {}}, "asymmetry": {"threshold_deg": 10.0, "verdicts": {}}, "camera": None, "fps": None
+}
+"""The analysis a clip that cannot be read stands for: no figure, no verdict, no camera."""
+
+
 def _landmarks(path: Path, name: str, mirrored: bool, cache: Path | None, model: str | None):
     """The clip's landmarks: from ``cache`` when there, else tracked (and cached)."""
     from hiprom.pipeline import load_or_track
@@ -471,6 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", action="store_true", help="also print every peak")
     args = parser.parse_args(argv)
 
+    from hiprom.errors import InputError
     from hiprom.pipeline import analyze_recording
 
     truth = json.loads(args.truth.read_text())
@@ -500,7 +510,14 @@ def main(argv: list[str] | None = None) -> int:
                         continue
                 else:
                     path = src
-                rec = _landmarks(path, name, mirrored, args.cache, args.model)
+                try:
+                    rec = _landmarks(path, name, mirrored, args.cache, args.model)
+                except InputError as exc:  # a clip that cannot be read: its peaks count as missing
+                    print(f"{name}: not measured: {exc}", file=sys.stderr)
+                    runs.append(evaluate(name, kind, NOTHING_MEASURED, truth[clip]))
+                    if kind == "none":
+                        break  # its variants are made from it
+                    continue
                 if kind == "none":
                     levels = leg_levels(rec)
                 result = analyze_recording(rec, source=path.name)

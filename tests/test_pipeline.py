@@ -96,6 +96,27 @@ def test_the_benchmark_reads_every_variant_of_a_selfie_view_clip_as_a_selfie_vie
     assert "SUMMARY 8 runs, 32 peaks: MAE 0.00 deg" in capsys.readouterr().out
 
 
+def test_the_benchmark_counts_a_clip_it_cannot_read_as_missing_and_goes_on(tmp_path, capsys):
+    # One unreadable clip of a long truth file must not stop the benchmark with a traceback and no table:
+    # it is named on stderr and its four peaks count as missing beside the clips that were read.
+    bench = _bench()
+    rec = LandmarkRecording.load(DEMO)
+    sides = analyze_recording(rec, Norms())["sides"]
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    rec.save(cache / "demo.landmarks.npz")
+    (tmp_path / "broken.mp4").write_bytes(b"\x00not a video" * 300)
+    peaks = {side: {d: sides[side][f"{d}_rotation_deg"] for d in ("internal", "external")} for side in sides}
+    entry = {"fps": rec.fps, "width": rec.width, "height": rec.height, "peaks": peaks}
+    truth = tmp_path / "truth.json"
+    truth.write_text(json.dumps({"demo": {"file": "demo.mp4", **entry}, "broken": {"file": "broken.mp4", **entry},
+                                 "gone": {"file": "gone.mp4", **entry}}))
+    assert bench.main(["--truth", str(truth), "--cache", str(cache)]) == 0
+    out, err = capsys.readouterr()
+    assert "SUMMARY 3 runs, 12 peaks: MAE 0.00 deg" in out and "missing 8," in out
+    assert "broken: not measured: " in err and "gone: not measured: " in err and "Traceback" not in err
+
+
 def test_norms_from_environment(tmp_path, monkeypatch):
     config = tmp_path / "clinic.toml"
     config.write_text("norm_deg = 40\nasymmetry_threshold_deg = 1\n")
