@@ -8,14 +8,15 @@ import { $, app, degrees, facts, hasKeys, reasonWords, setText, signedDegrees, u
 import { httpUrl, send } from "./connection.js";
 import { command, showView } from "./guide.js";
 import { say } from "./speech.js";
-import { handedProgram, programByline, programEntries } from "./program.js";
+import { handedProgram, programByline, programEntries, takeInProgram } from "./program.js";
 
 /** The side of a figure ("Left internal rotation") and of an exercise ("left leg", as the PDF and the CLI say it). */
 const SIDE = { left: "Left", right: "Right" };
 const LEG = { left: "left leg", right: "right leg", both: "both legs" };
 
 const el = {
-  advice: $("advice"), list: $("advice-list"), panel: $("exercise"), title: $("exercise-title"),
+  advice: $("advice"), list: $("advice-list"), take: $("take-program"), file: $("program-file"), taken: $("program-taken"),
+  panel: $("exercise"), title: $("exercise-title"),
   set: $("exercise-set"), count: $("exercise-count"), hold: $("exercise-hold"), say: $("exercise-say"),
   done: $("btn-exercise-done"), again: $("btn-test-again"), back: $("btn-exercise-back"), retest: $("retest"),
 };
@@ -87,6 +88,9 @@ function button(text, key, onClick, about = "") {
   return b;
 }
 
+/** The test whose suggestions are shown (a program taken in shows in their place). */
+let adviceFor = null;
+
 /** The suggestions of a finished test, under its table (none: the section is hidden); on a store a clinician's
  * program was handed over to (program.js), that program's exercises and doses instead, as its printed page lists
  * them. */
@@ -95,10 +99,19 @@ export async function renderAdvice(res) {
   // Only the test that "Test again" started re-tests the session before it; a later test re-tests nothing.
   if (app.last) app.last.retestOf = app.retestOf;
   app.retestOf = null;
+  adviceFor = res;
+  setText(el.taken, "");
+  await showAdvice(res, await handedProgram());
+}
+
+/** List the suggestions of ``res``, or ``program``'s exercises when a clinician's program is followed. */
+async function showAdvice(res, program) {
   el.list.replaceChildren();
-  const program = await handedProgram();
   const recs = program ? programEntries(program) : (res && res.recommendations) || [];
   el.advice.hidden = recs.length === 0;
+  el.take.hidden = !app.info.records;
+  $("take-program-ask").textContent = program ? "A newer program from your clinician, as a file?"
+    : "Given your program as a file by your clinician?";
   $("advice-title").textContent = program ? "Your home exercise program" : "What you can do about it";
   $("advice-by").hidden = !program;
   $("advice-by").textContent = program ? programByline(program) : "";
@@ -148,6 +161,25 @@ export async function renderAdvice(res) {
     return li;
   }));
 }
+
+/** The program file the person chose is sent to be taken in; its exercises then take the suggestions' place. */
+async function takeInChosen() {
+  const file = el.file.files[0];
+  el.file.value = ""; // the same file chosen again is sent again (and told it was taken in already)
+  if (!file) return;
+  setText(el.taken, "Taking in your program…");
+  const done = await takeInProgram(file);
+  if (done.error) {
+    setText(el.taken, done.error);
+    return;
+  }
+  await showAdvice(adviceFor, done.followed ? done.program : await handedProgram());
+  setText(el.taken, done.followed ? "Your clinician's program is taken in: the exercises above are theirs, at their doses."
+    : "Taken in, but this computer follows a newer program from your clinician: its exercises are the ones above.");
+}
+
+$("btn-take-program").addEventListener("click", () => el.file.click());
+el.file.addEventListener("change", takeInChosen);
 
 function showPanel(title) {
   el.panel.hidden = false;

@@ -1,6 +1,6 @@
-/* The home program a clinician handed over to this computer's store ('hiprom program import'): fetched from the
- * server (GET /api/home-program, null at a clinic), it takes the place of a test's own suggestions, in the words
- * of the program's printed page (docs/exercises.md). */
+/* The home program a clinician handed over to this computer's store ('hiprom program import', or the file chosen
+ * on this page: POST /api/home-program): fetched from the server (GET /api/home-program, null at a clinic), it
+ * takes the place of a test's own suggestions, in the words of the program's printed page (docs/exercises.md). */
 
 import { app } from "./state.js";
 import { httpUrl } from "./connection.js";
@@ -29,4 +29,20 @@ export function programEntries(program) {
 /** "Exercises chosen from your hip rotation result, set by your clinician · 2026-12-06", as the printed page. */
 export function programByline(program) {
   return `Exercises chosen from your hip rotation result, set by your clinician${program.session_date ? ` · ${program.session_date}` : ""}`;
+}
+
+/** Send the program file the person chose (what 'hiprom program export' wrote at the clinic) to be taken in:
+ * ``{program, followed}`` (followed: the page follows it now), or ``{error}`` in one line to show. */
+export async function takeInProgram(file) {
+  try {
+    const r = await fetch(httpUrl(`api/home-program?file=${encodeURIComponent(file.name)}`), {
+      method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" }, body: await file.text(),
+    });
+    const body = await r.json().catch(() => ({}));
+    if (r.ok) return body;
+    if (r.status === 409) return { error: "This program file was taken in already; nothing changed." };
+    return { error: body.detail ? `Not taken in: ${body.detail}` : `Not taken in (HTTP ${r.status}).` };
+  } catch (e) {
+    return { error: "Not taken in: the hiprom server does not answer; check that it is running, then choose the file again." };
+  }
 }

@@ -98,3 +98,52 @@ def test_a_file_without_a_kept_program_is_refused_in_one_line(
     assert code == 2 and "holds no home program kept by a clinician" in err and err.count("\n") == 1, err
     with Store(home) as store:
         assert store.counts()["sessions"] == 0
+
+
+def test_the_page_takes_in_the_program_file_a_patient_was_given(
+        tmp_path: Path, analysis: dict, hiprom: Callable) -> None:
+    # Before, the file could only be taken in with 'hiprom program import' typed in a terminal; the page, where
+    # the person already reads their suggestions, now takes it in when they choose the file.
+    clinic, home = str(tmp_path / "clinic.db"), str(tmp_path / "home.db")
+    session = _visit(hiprom, clinic, analysis, "2026-03-02T09:30:00Z", "--notes", "Mornings and evenings.")
+    handed = tmp_path / "p-0042-program.json"
+    assert hiprom("program", "export", str(session), "-o", str(handed), "--db", clinic)[0] == 0
+    plain = tmp_path / "visit.json"
+    with Store(clinic) as store:
+        other = store.save_analysis(analysis, subject="P-0042").id
+    assert hiprom("sessions", "export", str(other), "-o", str(plain), "--db", clinic)[0] == 0
+    assert hiprom("store", "init", home)[0] == 0
+    app = FastAPI()
+    app.include_router(records.router)
+    app.include_router(exercises.router)
+    json_type = {"Content-Type": "application/json"}
+    with Store(home) as store:
+        app.state.store = store
+        client = TestClient(app)
+
+        def send(path: Path, name: str, headers: dict = json_type, body: bytes | None = None):
+            return client.post("/api/home-program", params={"file": name}, headers=headers,
+                               content=path.read_bytes() if body is None else body)
+
+        refused = send(handed, "p.json", {"Content-Type": "text/plain"})
+        assert refused.status_code == 400 and "Content-Type: application/json" in refused.json()["detail"]
+        refused = send(plain, "visit.json")
+        assert refused.status_code == 422
+        assert refused.json()["detail"].startswith("visit.json: holds no home program kept by a clinician")
+        refused = send(handed, "p.json", body=b"\xff\xfe{")
+        assert refused.status_code == 422 and refused.json()["detail"].startswith("p.json: not a readable JSON file")
+        refused = send(handed, "p.json", body=b"{\"schema\": ")
+        assert refused.status_code == 422 and refused.json()["detail"].startswith("p.json: not a readable JSON file")
+        assert store.counts()["sessions"] == 0  # nothing of a refused file is kept
+
+        taken = send(handed, "C:\\Users\\ann\\Downloads\\" + handed.name)
+        assert taken.status_code == 201, taken.text
+        body = taken.json()
+        assert body["followed"] is True and body["sessions"] == 1
+        assert body["program"]["notes"] == "Mornings and evenings." and body["program"]["session_date"] == "2026-03-02"
+        assert body["program"]["origin"] == handed.name  # the file's name, not the folder it was chosen from
+        assert _home_program(home)["session_id"] == body["program"]["session_id"]
+
+        again = send(handed, handed.name)
+        assert again.status_code == 409 and "was imported already" in again.json()["detail"]
+        assert store.counts()["sessions"] == 1

@@ -130,3 +130,63 @@ def page_retest_in(advice: str, sheet: str) -> bool:
     start = advice.index("Repeat the test")
     sentence = advice[start:advice.index(".", start)]
     return sentence in sheet
+
+
+def test_the_patient_takes_in_the_program_file_on_the_page(launch, tmp_path):
+    # Before, the file the clinic handed over could only be taken in by typing 'hiprom program import' in a
+    # terminal; now the person chooses it under their suggestions, and the clinician's exercises take their place.
+    (tmp_path / "clinic").mkdir()
+    (tmp_path / "home").mkdir()
+    clinic, home = tmp_path / "clinic" / "clinic.db", tmp_path / "home" / "home.db"
+    for db in (clinic, home):
+        subprocess.run([sys.executable, "-m", "hiprom.cli.main", "store", "init", str(db)], check=True,
+                       capture_output=True, timeout=120)
+    hiprom(clinic, "analyze", str(SAMPLE), "--save", "--subject", "P-0042", "-q")
+    hiprom(clinic, "analyze", str(SAMPLE), "--save", "--subject", "P-0042", "-q")
+    hiprom(clinic, "program", "edit", "1", "--dose", "chair_rotation_external:hold=5,reps=8",
+           "--notes", "Mornings and evenings.")
+    handed = tmp_path / "clinic" / "p-0042-program.json"
+    hiprom(clinic, "program", "export", "1", "-o", str(handed))
+    visit = tmp_path / "clinic" / "visit.json"
+    hiprom(clinic, "sessions", "export", "2", "--format", "json", "-o", str(visit))
+
+    settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(home))
+    with serve_in_thread(settings) as url:
+        page = launch().new_context(viewport={"width": 1280, "height": 800}).new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(url + "/")
+        page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
+        page.locator("body").press("Space")  # the guided test
+        page.wait_for_selector("#advice:not([hidden]) #advice-list li", timeout=120_000)
+        assert page.locator("#advice-title").inner_text() == "What you can do about it"
+        assert page.locator("#take-program").is_visible()
+        taken = page.locator("#program-taken")
+
+        page.locator("#program-file").set_input_files(str(visit))  # a test sent back, not a program
+        page.wait_for_function("() => document.getElementById('program-taken').textContent.startsWith('Not taken')",
+                               timeout=30_000)
+        refused = taken.inner_text()
+        page.locator("#program-file").set_input_files(str(handed))
+        page.wait_for_function("() => document.getElementById('advice-title').textContent.startsWith('Your home')",
+                               timeout=60_000)
+        done = taken.inner_text()
+        advice = " ".join(page.locator("#advice").inner_text().split())
+        items = [" ".join(t.split()) for t in page.locator("#advice-list li").all_inner_texts()]
+        asks = page.locator("#take-program").inner_text()
+        page.locator("#program-file").set_input_files(str(handed))
+        page.wait_for_function("() => /already/.test(document.getElementById('program-taken').textContent)",
+                               timeout=30_000)
+        again = taken.inner_text()
+        page.context.close()
+    assert not errors, errors
+
+    assert refused.startswith("Not taken in: visit.json: holds no home program kept by a clinician"), refused
+    assert done == "Your clinician's program is taken in: the exercises above are theirs, at their doses."
+    assert "Mornings and evenings." in advice and "follow theirs: these suggestions" not in advice
+    assert any(item.startswith("Chair rotation, foot inward — left leg") and "hold 5 s, 8 times, 2 sets" in item
+               for item in items), items
+    assert asks.startswith("A newer program from your clinician, as a file?"), asks
+    assert again == "This program file was taken in already; nothing changed."
+    trend = hiprom(home, "trend", "P-0042")  # the clinic's visit, kept as sent in with the file's name
+    assert "sent in" in trend and handed.name in trend, trend

@@ -171,17 +171,19 @@ def _not_json(name: str) -> None:
     raise ValueError(f"it holds {name}, which JSON has no place for (write null for a missing figure)")
 
 
-def read_json_file(path: str | Path, what: str = "a session number or an analysis JSON file") -> Any:
+def read_json_file(path: str | Path, what: str = "a session number or an analysis JSON file",
+                   content: str | None = None) -> Any:
     """The JSON of the file at ``path``, strictly (no NaN); one-line ``InputError`` naming ``what`` to give
-    for a missing or unreadable file."""
+    for a missing or unreadable file. ``content``: the file's content when it came another way (a file sent to
+    the page): ``path`` then only names it in messages."""
     p = Path(path)
-    if not p.is_file():
+    if content is None and not p.is_file():
         raise InputError(f"{p}: no such file; give {what}")
     with contextlib.suppress(OSError):  # an unreadable file is said below
-        if p.stat().st_size == 0:
+        if (len(content) if content is not None else p.stat().st_size) == 0:
             raise InputError(f"{empty_file(p, 'a JSON file')}; give {what}")
     try:
-        data = json.loads(p.read_text(encoding="utf-8"), parse_constant=_not_json)
+        data = json.loads(p.read_text(encoding="utf-8") if content is None else content, parse_constant=_not_json)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{p}: not a readable JSON file ({exc}); give {what}") from None
     except RecursionError:  # lists or objects nested thousands deep: no file hiprom writes, a damaged one

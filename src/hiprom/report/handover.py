@@ -34,15 +34,16 @@ def handed_over(store: Store, session_id: int | str) -> ReportData:
     return data
 
 
-def take_in(store: Store, path: str | Path, subject: str | None = None) -> ImportResult:
+def take_in(store: Store, path: str | Path, subject: str | None = None, content: str | None = None) -> ImportResult:
     """Import the handed-over file at ``path`` into the patient's ``store``; ``InputError`` if it holds no program.
 
     The file's person joins the subject of the same pseudonym here (``subject`` names another): a patient's
     store holds their own records, and a second visit's program is theirs too (``hiprom store import`` refuses a
-    pseudonym it has, which at a clinic may be someone else).
+    pseudonym it has, which at a clinic may be someone else). ``content``: the file's content when it was sent to
+    the page; ``path`` is then its name.
     """
     p = Path(path)
-    items = read_export(p)
+    items = read_export(p, content)
     if not any(item.program and item.program.get("items") for item in items):
         raise InputError(f"{p}: holds no home program kept by a clinician; ask the clinic for the file "
                          "'hiprom program export SESSION' writes")
@@ -53,4 +54,4 @@ def take_in(store: Store, path: str | Path, subject: str | None = None) -> Impor
                 subject = store.subject(next(iter(names))).pseudonym
             except RecordNotFound:
                 subject = None
-    return import_export(store, p, subject)
+    return import_export(store, p, subject, content)

@@ -56,6 +56,11 @@ _STORED_KEYS = ("id", "session_id", "recorded_utc")
 """What the store adds to a counted exercise's record when it gives it back (not part of the record)."""
 
 
+class ImportClash(StoreError):
+    """The file clashes with what the store holds (imported already, or its person is someone else's here):
+    nothing is stored. A ``StoreError`` (exit code 5); the API answers 409."""
+
+
 @dataclass(frozen=True)
 class ImportedSession:
     """One session of an export, checked: what the store is given for it."""
@@ -96,10 +101,11 @@ class ImportResult:
     """The file's sessions the store held already (from an earlier import) -> their numbers here; not stored again."""
 
 
-def read_export(path: str | Path) -> list[ImportedSession]:
-    """The sessions of the export file at ``path``, each part checked; one-line ``InputError`` for any defect."""
+def read_export(path: str | Path, content: str | None = None) -> list[ImportedSession]:
+    """The sessions of the export file at ``path``, each part checked; one-line ``InputError`` for any defect.
+    ``content``: the file's content when it was sent to the page (``path`` is then its name)."""
     p = Path(path)
-    data = read_json_file(p, "the JSON file written by 'hiprom sessions export N --format json'")
+    data = read_json_file(p, "the JSON file written by 'hiprom sessions export N --format json'", content)
     items = data if isinstance(data, list) else [data]
     if not items:
         raise InputError(f"{p}: holds no session; give the JSON written by 'hiprom sessions export N --format json'")
@@ -206,7 +212,8 @@ def _exercise(record: Any) -> tuple[dict[str, Any], str | None]:
     return check_exercise_result({k: v for k, v in record.items() if k not in _STORED_KEYS}), when
 
 
-def import_export(store: Store, path: str | Path, subject: str | None = None) -> ImportResult:
+def import_export(store: Store, path: str | Path, subject: str | None = None,
+                  content: str | None = None) -> ImportResult:
     """Store every session of the export at ``path`` with its readings, program and exercises, in one transaction.
 
     ``subject``: the pseudonym (or number) in ``store`` whose records these are; a pseudonym not stored yet
@@ -216,11 +223,13 @@ def import_export(store: Store, path: str | Path, subject: str | None = None) ->
     Raises:
         InputError: the file is not an export this hiprom reads, or a part of it is malformed; ``subject``
             is given for a file of several subjects.
-        StoreError: a pseudonym of the file is taken in ``store`` (without ``subject``); a session of the
+        ImportClash: a pseudonym of the file is taken in ``store`` (without ``subject``); a session of the
             file is in ``store`` already. Nothing is stored then.
+
+    ``content``: the file's content when it was sent to the page; ``path`` is then its name.
     """
     p = Path(path)
-    items = read_export(p)
+    items = read_export(p, content)
     pseudonyms = sorted({item.subject["pseudonym"] for item in items if item.subject})
     if subject is not None and len(pseudonyms) > 1:
         raise InputError(f"{p}: holds sessions of {len(pseudonyms)} subjects ({', '.join(pseudonyms)}); --subject "
@@ -234,8 +243,8 @@ def import_export(store: Store, path: str | Path, subject: str | None = None) ->
         already = {item.number: held for item in items if (held := _held(s, item)) is not None}
         if len(already) == len(items):
             first = items[0].number
-            raise StoreError(f"{p}: was imported already: its session {first} is in {store.where} as "
-                             f"session {already[first]}; nothing was imported")
+            raise ImportClash(f"{p}: was imported already: its session {first} is in {store.where} as "
+                              f"session {already[first]}; nothing was imported")
         subject = _joined_subject(s, store, p, already, subject)
         items = [item for item in items if item.number not in already]
         if subject is None and any(item.subject is None for item in items):
@@ -285,7 +294,7 @@ def _joined_subject(s: Session, store: Store, p: Path, already: Mapping[str, int
     them (the file's pseudonym is the patient's own at home, not the clinic's); ``subject`` when none is held.
 
     Raises:
-        StoreError: ``subject`` names another person than the one the held sessions are of, or they are of
+        ImportClash: ``subject`` names another person than the one the held sessions are of, or they are of
             several subjects here.
     """
     if not already:
@@ -297,18 +306,18 @@ def _joined_subject(s: Session, store: Store, p: Path, already: Mapping[str, int
         return subject
     stored = [f"session {number} as {already[number]}" for number in already]
     if len(held_as) > 1:
-        raise StoreError(f"{p}: its sessions imported before are of {len(held_as)} subjects here "
-                         f"({', '.join(held_as)}: {', '.join(stored)}); move them to one person with "
-                         "'hiprom sessions move', then import the file again; nothing was imported")
+        raise ImportClash(f"{p}: its sessions imported before are of {len(held_as)} subjects here "
+                          f"({', '.join(held_as)}: {', '.join(stored)}); move them to one person with "
+                          "'hiprom sessions move', then import the file again; nothing was imported")
     if subject is not None:
         try:
             named = store.subject(subject).pseudonym
         except RecordNotFound:
             named = subject
         if named != held_as[0]:
-            raise StoreError(f"{p}: its sessions imported before are {held_as[0]}'s here ({', '.join(stored)}), "
-                             f"not {subject}'s; import it with --subject {held_as[0]}, or without --subject; "
-                             "nothing was imported")
+            raise ImportClash(f"{p}: its sessions imported before are {held_as[0]}'s here ({', '.join(stored)}), "
+                              f"not {subject}'s; import it with --subject {held_as[0]}, or without --subject; "
+                              "nothing was imported")
     return held_as[0]
 
 
@@ -358,8 +367,8 @@ def _target(store: Store, p: Path, pseudonym: str | None, details: Mapping[str, 
         added = store.add_subject(pseudonym, name=details.get("name"), date_of_birth=details.get("date_of_birth"),
                                   notes=details.get("notes"))
     except RecordExists:
-        raise StoreError(f"{p}: subject {pseudonym!r} already exists in {store.where}, and a pseudonym at another "
-                         "clinic may be someone else; name whose records these are with --subject (this "
-                         "person's pseudonym here, or a new one); nothing was imported") from None
+        raise ImportClash(f"{p}: subject {pseudonym!r} already exists in {store.where}, and a pseudonym at another "
+                          "clinic may be someone else; name whose records these are with --subject (this "
+                          "person's pseudonym here, or a new one); nothing was imported") from None
     made.append(added.pseudonym)
     return added.pseudonym

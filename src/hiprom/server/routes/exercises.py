@@ -10,17 +10,21 @@ unknown id -> 404, bad input -> 422.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from hiprom.assessment import check_program, compare, current_program, load_catalogue, trend
 from hiprom.assessment.retest import retest_heading
 from hiprom.report.exercises import clinic_mdc
 from hiprom.server.deps import PaperDep
-from hiprom.server.errors import responses
+from hiprom.report.imports import ORIGIN_MAX
+from hiprom.server.errors import NOT_JSON, responses
 from hiprom.server.routes.records import StoreDep, _http_errors
+from hiprom.store import Store
 
 router = APIRouter(prefix="/api", tags=["exercises"], responses=responses(503))
 
@@ -55,19 +59,65 @@ def home_program(store: StoreDep) -> dict[str, Any] | None:
     with ``side_id`` and ``dose_spec`` to start it), with the ``session_id`` it came with, the clinic's
     ``session_date`` (ISO) and the file it came in (``origin``); ``null`` when there is none
     (:meth:`~hiprom.store.Store.handed_program`: a clinic's store never has one)."""
+    with _http_errors():
+        return _handed(store)
+
+
+def _handed(store: Store) -> dict[str, Any] | None:
+    """``GET /api/home-program``'s answer."""
     from hiprom.report import ReportData
     from hiprom.report.exercises import program_context
 
-    with _http_errors():
-        session_id = store.handed_program()
-        if session_id is None:
-            return None
-        data = ReportData.from_store(store, session_id)
+    session_id = store.handed_program()
+    if session_id is None:
+        return None
+    data = ReportData.from_store(store, session_id)
     context = program_context(data)
     if context is None:
         return None
     return {**context, "session_id": session_id, "origin": data.session.origin if data.session else None,
             "session_date": data.session_date.isoformat() if data.session_date else None}
+
+
+HANDED_BODY = {"required": True, "content": {"application/json": {"schema": {
+    "description": "the file 'hiprom program export' wrote (hiprom.export/1: one session, or a list of them)",
+    "anyOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]}}}}
+"""The body of ``POST /api/home-program`` as the API's description gives it (the route reads it as text)."""
+
+
+@router.post("/home-program", status_code=201, responses=responses(400, 409, 413, 422),
+             openapi_extra={"requestBody": HANDED_BODY})
+async def take_in_program(request: Request, store: StoreDep,
+                          file: Annotated[str, Query(max_length=ORIGIN_MAX)] = "program.json") -> dict[str, Any]:
+    """Take in the home program a clinician handed over, as ``hiprom program import`` does: the body is the file
+    ``hiprom program export`` wrote (``application/json``), ``file`` its name (kept as where the sessions came
+    from). Answers ``{"program": GET /api/home-program's answer, "sessions": how many were added,
+    "followed": whether the page now follows the file's program}`` (``false``: this store follows a newer one,
+    or a clinic's programs are kept here). 422 for a file that is not one, 409 for one taken in already."""
+    from hiprom.report.handover import take_in
+    from hiprom.report.imports import ImportClash
+
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        raise HTTPException(400, NOT_JSON)
+    name = Path(file.replace("\\", "/")).name.strip()
+    name = name if name not in ("", ".", "..") else "program.json"
+    try:
+        content = (await request.body()).decode("utf-8")
+    except UnicodeDecodeError:
+        raise HTTPException(422, f"{name}: not a readable JSON file (not UTF-8 text); give the file "
+                                 "'hiprom program export' wrote at the clinic") from None
+
+    def store_it() -> dict[str, Any]:
+        with _http_errors():
+            try:
+                done = take_in(store, Path(name), content=content)
+            except ImportClash as exc:
+                raise HTTPException(409, str(exc)) from None
+            handed = store.handed_program()
+            return {"program": _handed(store), "sessions": len(done.numbers),
+                    "followed": handed is not None and handed in done.numbers.values()}
+
+    return await run_in_threadpool(store_it)
 
 
 @router.get("/sessions/{session_id}/recommendations", responses=responses(404, 422))
