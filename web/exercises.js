@@ -123,7 +123,8 @@ async function showAdvice(res, program) {
   $("advice-retest").textContent = program ? `${program.retest}.` : retestAdvice;
   let keyed = false;
   el.list.replaceChildren(...(program ? recs : [...recs].sort((a, b) => ["left", "right", "both"].indexOf(a.side) - ["left", "right", "both"].indexOf(b.side))).map((rec) => {
-    const known = cat[rec.exercise] || { name: rec.exercise, dose: null, camera_followed: false };
+    const known = cat[rec.exercise] // a clinic's own exercise of a program taken in: as the program carried it
+      || { id: rec.exercise, name: rec.name || rec.exercise, steps: rec.steps, dose: null, camera_followed: false };
     const e = rec.dose ? { ...known, dose: rec.dose } : known; // the clinician's dose, else the catalogue's
     const li = document.createElement("li");
     li.dataset.exercise = rec.exercise;

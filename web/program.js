@@ -18,11 +18,12 @@ export async function handedProgram() {
 }
 
 /** The program's items as the suggestions' list takes them (``dose``: hold_s, reps, sets; ``words``: the
- * printed dose), the program's one reason on each when the page printed it once above them. */
+ * printed dose; ``name`` and ``steps`` for a clinic's own exercise, which this computer's catalogue lacks), the
+ * program's one reason on each when the page printed it once above them. */
 export function programEntries(program) {
   return program.items.map((item) => ({
     exercise: item.id, side: item.side_id, reason: item.reason || program.why, dose: item.dose_spec,
-    words: item.dose, notes: item.notes,
+    words: item.dose, notes: item.notes, name: item.name, steps: item.steps,
   }));
 }
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from hiprom.assessment import check_program, edit_program, load_catalogue, program_from_recommendations
+from hiprom.assessment.exercises import catalogue_from_mapping, package_catalogue
 from hiprom.errors import InputError
+
+WALL_TURN = {"id": "clinic_wall_turn", "name": "Wall turn", "position": "standing by a wall", "targets": ["internal"],
+             "kind": "active", "sides": "each", "camera_followed": False,
+             "steps": ["Stand side-on to a wall.", "Turn the knee in and back."], "cautions": [],
+             "dose": {"hold_s": 2, "reps": 8, "sets": 1}}
+"""A clinic's own exercise, as its catalogue file defines it (docs/exercises.md)."""
 
 RECS = [
     {"exercise": "chair_rotation_internal", "side": "left", "direction": "internal", "reason": "left IR low"},
@@ -58,3 +65,23 @@ def test_removing_what_is_not_there_says_so() -> None:
     cat = load_catalogue()
     with pytest.raises(InputError, match="not in this program"):
         edit_program({"items": []}, cat, remove=[("knee_to_knee", None)])
+
+
+def test_a_program_with_a_clinics_own_exercise_carries_it_to_a_hiprom_without_it() -> None:
+    # The clinic's program named its own exercise by id alone, so the patient's hiprom, with the package's
+    # catalogue only, refused the whole file ("unknown exercise 'clinic_wall_turn'") and could not show it.
+    clinic = catalogue_from_mapping({"exercise": [WALL_TURN]}, "clinic.toml", package_catalogue())
+    kept = edit_program({"items": [], "notes": None}, clinic, add=[("clinic_wall_turn", "left"),
+                                                                   ("knee_to_knee", None)])
+    assert kept["exercises"] == [WALL_TURN]  # only the exercise the package lacks, as the clinic defined it
+    home = check_program(kept, package_catalogue())
+    assert home == kept
+    assert home["items"][0] == {"exercise": "clinic_wall_turn", "side": "left", "direction": "internal",
+                                "reason": None, "dose": {"hold_s": 2, "reps": 8, "sets": 1}, "notes": None}
+    assert package_catalogue().with_program(home).get("clinic_wall_turn").steps == tuple(WALL_TURN["steps"])
+    assert edit_program(home, package_catalogue(), doses={"clinic_wall_turn": {"reps": 10}})["exercises"] == [
+        {**WALL_TURN, "dose": WALL_TURN["dose"]}]
+    assert "exercises" not in check_program(program_from_recommendations(RECS, clinic), clinic)  # the package's own
+    with pytest.raises(InputError, match="program: exercises: exercise 'clinic_wall_turn': field 'steps' is missing"):
+        check_program({**kept, "exercises": [{k: v for k, v in WALL_TURN.items() if k != "steps"}]},
+                      package_catalogue())

@@ -147,3 +147,43 @@ def test_the_page_takes_in_the_program_file_a_patient_was_given(
         again = send(handed, handed.name)
         assert again.status_code == 409 and "was imported already" in again.json()["detail"]
         assert store.counts()["sessions"] == 1
+
+
+CLINIC_EXERCISES = '''
+[[exercise]]
+id = "clinic_wall_turn"
+name = "Wall turn"
+position = "standing by a wall"
+targets = ["internal"]
+kind = "active"
+sides = "each"
+camera_followed = false
+steps = ["Stand side-on to a wall.", "Turn the knee in and back."]
+cautions = []
+dose = {hold_s = 2, reps = 8, sets = 1}
+'''
+
+
+def test_a_clinics_own_exercise_travels_with_the_program_to_the_patients_hiprom(
+        tmp_path: Path, analysis: dict, hiprom: Callable, monkeypatch) -> None:
+    # A clinic adds its own exercises with a catalogue file (HIPROM_EXERCISES). A program that used one was
+    # refused whole at home, where hiprom has the package's catalogue alone: "program item 7: unknown exercise
+    # 'clinic_wall_turn'". The program now carries that exercise's definition, and the patient's page, sheet
+    # and terminal show it as the clinic wrote it.
+    clinic, home = str(tmp_path / "clinic.db"), str(tmp_path / "home.db")
+    catalogue = tmp_path / "clinic-exercises.toml"
+    catalogue.write_text(CLINIC_EXERCISES, encoding="utf-8")
+    monkeypatch.delenv("HIPROM_EXERCISES", raising=False)
+    session = _visit(hiprom, clinic, analysis, "2026-03-02T09:30:00Z", "--add", "clinic_wall_turn:left",
+                     "--exercises", str(catalogue))
+    handed = tmp_path / "p-0042-program.json"
+    assert hiprom("program", "export", str(session), "-o", str(handed), "--db", clinic)[0] == 0
+    assert hiprom("store", "init", home)[0] == 0
+    code, out, err = hiprom("program", "import", str(handed), "--db", home)
+    assert code == 0 and "follow it from now on" in out, err
+    page = _home_program(home)
+    wall = [item for item in page["items"] if item["id"] == "clinic_wall_turn"]
+    assert [(w["name"], w["side"], w["dose"], w["steps"]) for w in wall] == [
+        ("Wall turn", "left leg", "hold 2 s, 8 times, 1 set", ["Stand side-on to a wall.", "Turn the knee in and back."])]
+    code, out, _ = hiprom("program", "show", "1", "--db", home)
+    assert code == 0 and "Wall turn (clinic_wall_turn)" in out, out

@@ -132,9 +132,25 @@ def page_retest_in(advice: str, sheet: str) -> bool:
     return sentence in sheet
 
 
+CLINIC_EXERCISES = """
+[[exercise]]
+id = "clinic_wall_turn"
+name = "Wall turn"
+position = "standing by a wall"
+targets = ["internal"]
+kind = "active"
+sides = "each"
+camera_followed = false
+steps = ["Stand side-on to a wall.", "Turn the knee in and back."]
+cautions = []
+dose = {hold_s = 2, reps = 8, sets = 1}
+"""
+
+
 def test_the_patient_takes_in_the_program_file_on_the_page(launch, tmp_path):
     # Before, the file the clinic handed over could only be taken in by typing 'hiprom program import' in a
-    # terminal; now the person chooses it under their suggestions, and the clinician's exercises take their place.
+    # terminal; now the person chooses it under their suggestions, and the clinician's exercises take their place,
+    # the clinic's own among them (its name, dose and steps came with the program).
     (tmp_path / "clinic").mkdir()
     (tmp_path / "home").mkdir()
     clinic, home = tmp_path / "clinic" / "clinic.db", tmp_path / "home" / "home.db"
@@ -143,8 +159,10 @@ def test_the_patient_takes_in_the_program_file_on_the_page(launch, tmp_path):
                        capture_output=True, timeout=120)
     hiprom(clinic, "analyze", str(SAMPLE), "--save", "--subject", "P-0042", "-q")
     hiprom(clinic, "analyze", str(SAMPLE), "--save", "--subject", "P-0042", "-q")
+    own = tmp_path / "clinic" / "clinic-exercises.toml"  # the clinic's own exercise, which the home lacks
+    own.write_text(CLINIC_EXERCISES, encoding="utf-8")
     hiprom(clinic, "program", "edit", "1", "--dose", "chair_rotation_external:hold=5,reps=8",
-           "--notes", "Mornings and evenings.")
+           "--notes", "Mornings and evenings.", "--add", "clinic_wall_turn:left", "--exercises", str(own))
     handed = tmp_path / "clinic" / "p-0042-program.json"
     hiprom(clinic, "program", "export", "1", "-o", str(handed))
     visit = tmp_path / "clinic" / "visit.json"
@@ -174,6 +192,12 @@ def test_the_patient_takes_in_the_program_file_on_the_page(launch, tmp_path):
         advice = " ".join(page.locator("#advice").inner_text().split())
         items = [" ".join(t.split()) for t in page.locator("#advice-list li").all_inner_texts()]
         asks = page.locator("#take-program").inner_text()
+        page.locator("#advice-list li[data-exercise='clinic_wall_turn'] button").click()  # its timer
+        page.wait_for_selector("#exercise:not([hidden])", timeout=30_000)
+        timer = (page.locator("#exercise-title").inner_text(), page.locator("#exercise-say").inner_text())
+        page.locator("#btn-exercise-done").click()
+        page.locator("#btn-exercise-back").click()
+        page.wait_for_selector("#exercise", state="hidden", timeout=30_000)
         page.locator("#program-file").set_input_files(str(handed))
         page.wait_for_function("() => /already/.test(document.getElementById('program-taken').textContent)",
                                timeout=30_000)
@@ -186,6 +210,8 @@ def test_the_patient_takes_in_the_program_file_on_the_page(launch, tmp_path):
     assert "Mornings and evenings." in advice and "follow theirs: these suggestions" not in advice
     assert any(item.startswith("Chair rotation, foot inward — left leg") and "hold 5 s, 8 times, 2 sets" in item
                for item in items), items
+    assert any(item.startswith("Wall turn — left leg") and "hold 2 s, 8 times, 1 set" in item for item in items), items
+    assert timer == ("Wall turn — left leg", "Stand side-on to a wall. Turn the knee in and back."), timer
     assert asks.startswith("A newer program from your clinician, as a file?"), asks
     assert again == "This program file was taken in already; nothing changed."
     trend = hiprom(home, "trend", "P-0042")  # the clinic's visit, kept as sent in with the file's name

@@ -44,6 +44,8 @@ SIDE_MODES = ("each", "both")
 _ID = re.compile(r"^[a-z0-9_]{1,40}$")
 DOSE_RANGES: dict[str, tuple[int, int]] = {"hold_s": (0, 600), "reps": (1, 100), "sets": (1, 20)}
 """Allowed dose values (inclusive): hold in seconds (0 = no hold), repetitions, sets."""
+MAX_CARRIED = 30
+"""The most exercise definitions a home program carries (as many as its items)."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,19 @@ class Catalogue:
                 return ex
         known = ", ".join(ex.id for ex in self.exercises)
         raise ConfigError(f"unknown exercise {exercise_id!r}, expecting one of {{{known}}}")
+
+    def with_program(self, program: Any) -> Catalogue:
+        """This catalogue and the exercises a kept home program brought with it (its ``exercises``: a clinic's
+        own, which another hiprom's catalogue does not have); this catalogue's own stand where both have one.
+        ``ConfigError`` for a definition that is not an exercise's."""
+        carried = program.get("exercises") if isinstance(program, dict) else None
+        if not carried:
+            return self
+        if not isinstance(carried, list) or len(carried) > MAX_CARRIED or not all(isinstance(d, dict) for d in carried):
+            raise ConfigError(f"program: exercises must be a list of at most {MAX_CARRIED} exercises")
+        known = {ex.id for ex in self.exercises}
+        more = [exercise_from_mapping(d, "program: exercises") for d in carried]
+        return replace(self, exercises=self.exercises + tuple(ex for ex in more if ex.id not in known))
 
     def targeting(self, direction: str) -> tuple[Exercise, ...]:
         """Exercises that aim to improve ``direction`` ("internal" or "external"), in catalogue order."""

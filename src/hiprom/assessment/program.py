@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from hiprom.assessment.exercises import DOSE_RANGES, Catalogue, Dose
+from hiprom.assessment.exercises import DOSE_RANGES, Catalogue, Dose, package_catalogue
 from hiprom.assessment.trials import DIRECTIONS
-from hiprom.errors import InputError
+from hiprom.errors import ConfigError, InputError
 from hiprom.landmarks import SIDES
 from hiprom.parsing import check_text
 
@@ -104,15 +104,18 @@ def check_item(item: Any, catalogue: Catalogue, where: str = "item") -> dict[str
 def check_program(program: Any, catalogue: Catalogue) -> dict[str, Any]:
     """An edited program, checked against the catalogue; ``InputError`` naming the item and field.
 
-    Accepts ``{"items": [...], "notes": ...}`` (``schema`` optional); returns the
-    normalised ``hiprom.program/1`` dict.
+    Accepts ``{"items": [...], "notes": ...}`` (``schema`` optional; ``exercises``: definitions of exercises
+    ``catalogue`` may not have, :meth:`Catalogue.with_program`); returns the normalised ``hiprom.program/1``
+    dict. It carries the definition of every exercise of its items that is not the package's own (a clinic's,
+    from its catalogue file), so that the patient's hiprom, which has only the package's, can take it in,
+    show it and print it.
     """
     if not isinstance(program, Mapping):
         raise InputError("program: must be an object with 'items'")
     schema = program.get("schema", PROGRAM_SCHEMA)
     if schema != PROGRAM_SCHEMA:
         raise InputError(f"program: schema is {schema!r}, expecting {PROGRAM_SCHEMA!r}")
-    extra = sorted(set(program) - {"schema", "items", "notes", "edited", "updated_utc"})
+    extra = sorted(set(program) - {"schema", "items", "notes", "exercises", "edited", "updated_utc"})
     if extra:
         raise InputError(f"program: unknown field {extra[0]!r}, expecting items and notes")
     items = program.get("items")
@@ -120,8 +123,17 @@ def check_program(program: Any, catalogue: Catalogue) -> dict[str, Any]:
         raise InputError("program: 'items' must be a list")
     if len(items) > MAX_ITEMS:
         raise InputError(f"program: at most {MAX_ITEMS} items, but got {len(items)}")
+    try:
+        catalogue = catalogue.with_program(dict(program))
+    except ConfigError as exc:
+        raise InputError(str(exc)) from None
     checked = [check_item(item, catalogue, f"program item {i + 1}") for i, item in enumerate(items)]
-    return {"schema": PROGRAM_SCHEMA, "items": checked, "notes": _opt_text("program: notes", program.get("notes"))}
+    kept = {"schema": PROGRAM_SCHEMA, "items": checked, "notes": _opt_text("program: notes", program.get("notes"))}
+    own = {ex.id for ex in package_catalogue().exercises}
+    carried = list(dict.fromkeys(item["exercise"] for item in checked if item["exercise"] not in own))
+    if carried:
+        kept["exercises"] = [catalogue.get(ex_id).to_dict() for ex_id in carried]
+    return kept
 
 
 def parse_target(spec: str) -> tuple[str, str | None]:
@@ -167,7 +179,8 @@ def edit_program(
             raise InputError(f"dose {ex_id}: not in this program; add it first")
         for it in matched:
             it["dose"] = {**it["dose"], **dose}
-    return check_program({"items": items, "notes": program.get("notes") if notes is None else notes}, catalogue)
+    return check_program({"items": items, "notes": program.get("notes") if notes is None else notes,
+                          "exercises": program.get("exercises")}, catalogue)
 
 
 def current_program(

@@ -139,7 +139,7 @@ def _show_program(prog: dict[str, Any], session_id: str, catalogue: Any) -> None
     from hiprom.assessment.wording import SIDE_WORDS, degrees_in_words
 
     out = console()
-    names = {ex.id: ex.name for ex in catalogue.exercises}
+    names = {ex.id: ex.name for ex in catalogue.with_program(prog).exercises}
     state = "kept by the clinician" if prog["edited"] else "made from the suggestions (not edited yet)"
     if not prog["items"]:
         out.print(f"Session #{session_id}: the home program is empty ({state}).")

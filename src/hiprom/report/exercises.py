@@ -38,7 +38,7 @@ def program_context(data: ReportData, catalogue: Catalogue | None = None) -> dic
 
     ``None`` when the program is empty (nothing suggested, or the clinician removed everything).
     """
-    catalogue = catalogue or load_catalogue()
+    catalogue = (catalogue or load_catalogue()).with_program(data.program)
     program = current_program(data.analysis, data.program, catalogue)
     known = {ex.id: ex for ex in catalogue.exercises}
     items = []
@@ -90,8 +90,7 @@ def retest_context(data: ReportData) -> dict[str, Any] | None:
 
 def exercises_done(data: ReportData) -> list[dict[str, Any]]:
     """Counted exercises of the session, one line each (name, side, reps done of target, holds)."""
-    catalogue = load_catalogue()
-    names = {ex.id: ex.name for ex in catalogue.exercises}
+    names = {ex.id: ex.name for ex in load_catalogue().with_program(data.program).exercises}
     return [
         {"name": names.get(r["exercise"], r["exercise"]), "side": r["side"], "reps_done": r["reps_done"],
          "reps_target": r["reps_target"], "refused": r.get("reps_refused", 0),

@@ -39,6 +39,8 @@ class ProgramIn(BaseModel):
 
     items: list[dict[str, Any]] = Field(..., max_length=30)
     notes: str | None = Field(None, max_length=1000)
+    exercises: list[dict[str, Any]] | None = Field(None, max_length=30)
+    """What ``GET`` gave: the definitions of a clinic's own exercises the program carries (``hiprom.program/1``)."""
 
 
 def _program_out(session_id: int, program: dict[str, Any]) -> dict[str, Any]:
@@ -144,7 +146,8 @@ def show_program(session_id: int, store: StoreDep) -> dict[str, Any]:
 def save_program(session_id: int, body: ProgramIn, store: StoreDep) -> dict[str, Any]:
     """Keep an edited home program with the session (choose, remove, set doses)."""
     with _http_errors():
-        program = check_program({"items": body.items, "notes": body.notes}, load_catalogue())
+        program = check_program({"items": body.items, "notes": body.notes, "exercises": body.exercises},
+                                load_catalogue())
         kept = store.set_program(session_id, program)
     return _program_out(session_id, {**kept, "edited": True})
 
