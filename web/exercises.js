@@ -104,25 +104,37 @@ export async function renderAdvice(res) {
   await showAdvice(res, await handedProgram());
 }
 
+/** What the list shows: the clinician's ``program`` as its printed page words it, else the suggestions of ``res``
+ * (left leg first). ``retest``: a function, since the suggestions' words come with the catalogue. */
+function adviceOf(res, program) {
+  if (program) {
+    return { recs: programEntries(program), title: "Your home exercise program", by: programByline(program),
+      notes: program.notes || "", ask: "A newer program from your clinician, as a file?", retest: () => `${program.retest}.` };
+  }
+  const order = ["left", "right", "both"];
+  const recs = [...((res && res.recommendations) || [])].sort((a, b) => order.indexOf(a.side) - order.indexOf(b.side));
+  return { recs, title: "What you can do about it", by: "", notes: "", ask: "Given your program as a file by your clinician?",
+    retest: () => retestAdvice };
+}
+
 /** List the suggestions of ``res``, or ``program``'s exercises when a clinician's program is followed. */
 async function showAdvice(res, program) {
   el.list.replaceChildren();
-  const recs = program ? programEntries(program) : (res && res.recommendations) || [];
-  el.advice.hidden = recs.length === 0;
+  const shown = adviceOf(res, program);
+  el.advice.hidden = shown.recs.length === 0;
   el.take.hidden = !app.info.records;
-  $("take-program-ask").textContent = program ? "A newer program from your clinician, as a file?"
-    : "Given your program as a file by your clinician?";
-  $("advice-title").textContent = program ? "Your home exercise program" : "What you can do about it";
-  $("advice-by").hidden = !program;
-  $("advice-by").textContent = program ? programByline(program) : "";
+  $("take-program-ask").textContent = shown.ask;
+  $("advice-title").textContent = shown.title;
+  $("advice-by").hidden = !shown.by;
+  $("advice-by").textContent = shown.by;
   $("advice-theirs").hidden = !!program;
-  $("advice-notes").hidden = !(program && program.notes);
-  $("advice-notes").textContent = (program && program.notes) || "";
-  if (!recs.length) return;
+  $("advice-notes").hidden = !shown.notes;
+  $("advice-notes").textContent = shown.notes;
+  if (!shown.recs.length) return;
   const cat = await loadCatalogue();
-  $("advice-retest").textContent = program ? `${program.retest}.` : retestAdvice;
+  $("advice-retest").textContent = shown.retest();
   let keyed = false;
-  el.list.replaceChildren(...(program ? recs : [...recs].sort((a, b) => ["left", "right", "both"].indexOf(a.side) - ["left", "right", "both"].indexOf(b.side))).map((rec) => {
+  el.list.replaceChildren(...shown.recs.map((rec) => {
     const known = cat[rec.exercise] // a clinic's own exercise of a program taken in: as the program carried it
       || { id: rec.exercise, name: rec.name || rec.exercise, steps: rec.steps, dose: null, camera_followed: false };
     const e = rec.dose ? { ...known, dose: rec.dose } : known; // the clinician's dose, else the catalogue's
