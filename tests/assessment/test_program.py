@@ -7,12 +7,8 @@ import pytest
 from hiprom.assessment import check_program, edit_program, load_catalogue, program_from_recommendations
 from hiprom.assessment.exercises import catalogue_from_mapping, package_catalogue
 from hiprom.errors import InputError
+from tests.clinic_exercises import WALL_TURN
 
-WALL_TURN = {"id": "clinic_wall_turn", "name": "Wall turn", "position": "standing by a wall", "targets": ["internal"],
-             "kind": "active", "sides": "each", "camera_followed": False,
-             "steps": ["Stand side-on to a wall.", "Turn the knee in and back."], "cautions": [],
-             "dose": {"hold_s": 2, "reps": 8, "sets": 1}}
-"""A clinic's own exercise, as its catalogue file defines it (docs/exercises.md)."""
 
 RECS = [
     {"exercise": "chair_rotation_internal", "side": "left", "direction": "internal", "reason": "left IR low"},

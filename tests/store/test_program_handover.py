@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from hiprom.server.routes import exercises, records
 from hiprom.store import Store
+from tests.clinic_exercises import CLINIC_EXERCISES
 
 
 def _home_program(db: str) -> dict | None:
@@ -147,21 +148,6 @@ def test_the_page_takes_in_the_program_file_a_patient_was_given(
         again = send(handed, handed.name)
         assert again.status_code == 409 and "was imported already" in again.json()["detail"]
         assert store.counts()["sessions"] == 1
-
-
-CLINIC_EXERCISES = '''
-[[exercise]]
-id = "clinic_wall_turn"
-name = "Wall turn"
-position = "standing by a wall"
-targets = ["internal"]
-kind = "active"
-sides = "each"
-camera_followed = false
-steps = ["Stand side-on to a wall.", "Turn the knee in and back."]
-cautions = []
-dose = {hold_s = 2, reps = 8, sets = 1}
-'''
 
 
 def test_a_clinics_own_exercise_travels_with_the_program_to_the_patients_hiprom(

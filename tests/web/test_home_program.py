@@ -23,6 +23,7 @@ import pytest
 
 from hiprom.server.runner import serve_in_thread
 from hiprom.server.settings import ServerSettings
+from tests.clinic_exercises import CLINIC_EXERCISES
 from tests.report.pdftools import need_poppler, pdf_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -39,8 +40,8 @@ def hiprom(db: Path, *args: str) -> str:
     return proc.stdout
 
 
-def test_the_clinicians_program_is_followed_at_home_and_the_test_sent_back(launch, tmp_path):
-    need_poppler()
+def clinic_and_home(tmp_path: Path) -> tuple[Path, Path]:
+    """The clinic's store, with P-0042's first visit (the demo test), and the patient's empty one at home."""
     (tmp_path / "clinic").mkdir()
     (tmp_path / "home").mkdir()
     clinic, home = tmp_path / "clinic" / "clinic.db", tmp_path / "home" / "home.db"
@@ -48,6 +49,12 @@ def test_the_clinicians_program_is_followed_at_home_and_the_test_sent_back(launc
         subprocess.run([sys.executable, "-m", "hiprom.cli.main", "store", "init", str(db)], check=True,
                        capture_output=True, timeout=120)
     hiprom(clinic, "analyze", str(SAMPLE), "--save", "--subject", "P-0042", "-q")
+    return clinic, home
+
+
+def test_the_clinicians_program_is_followed_at_home_and_the_test_sent_back(launch, tmp_path):
+    need_poppler()
+    clinic, home = clinic_and_home(tmp_path)
     hiprom(clinic, "program", "edit", "1", "--dose", "chair_rotation_external:hold=5,reps=8",
            "--remove", "seated_inner_thigh_stretch", "--notes", "Mornings and evenings.")
     handed = tmp_path / "clinic" / "p-0042-program.json"
@@ -132,32 +139,11 @@ def page_retest_in(advice: str, sheet: str) -> bool:
     return sentence in sheet
 
 
-CLINIC_EXERCISES = """
-[[exercise]]
-id = "clinic_wall_turn"
-name = "Wall turn"
-position = "standing by a wall"
-targets = ["internal"]
-kind = "active"
-sides = "each"
-camera_followed = false
-steps = ["Stand side-on to a wall.", "Turn the knee in and back."]
-cautions = []
-dose = {hold_s = 2, reps = 8, sets = 1}
-"""
-
-
 def test_the_patient_takes_in_the_program_file_on_the_page(launch, tmp_path):
     # Before, the file the clinic handed over could only be taken in by typing 'hiprom program import' in a
     # terminal; now the person chooses it under their suggestions, and the clinician's exercises take their place,
     # the clinic's own among them (its name, dose and steps came with the program).
-    (tmp_path / "clinic").mkdir()
-    (tmp_path / "home").mkdir()
-    clinic, home = tmp_path / "clinic" / "clinic.db", tmp_path / "home" / "home.db"
-    for db in (clinic, home):
-        subprocess.run([sys.executable, "-m", "hiprom.cli.main", "store", "init", str(db)], check=True,
-                       capture_output=True, timeout=120)
-    hiprom(clinic, "analyze", str(SAMPLE), "--save", "--subject", "P-0042", "-q")
+    clinic, home = clinic_and_home(tmp_path)
     hiprom(clinic, "analyze", str(SAMPLE), "--save", "--subject", "P-0042", "-q")
     own = tmp_path / "clinic" / "clinic-exercises.toml"  # the clinic's own exercise, which the home lacks
     own.write_text(CLINIC_EXERCISES, encoding="utf-8")
