@@ -20,8 +20,8 @@ from starlette.concurrency import run_in_threadpool
 from hiprom.assessment import check_program, compare, current_program, load_catalogue, trend
 from hiprom.assessment.retest import retest_heading
 from hiprom.report.exercises import clinic_mdc
+from hiprom.report.imports import ORIGIN_MAX, ImportClash
 from hiprom.server.deps import PaperDep
-from hiprom.report.imports import ORIGIN_MAX
 from hiprom.server.errors import NOT_JSON, responses
 from hiprom.server.routes.records import StoreDep, _http_errors
 from hiprom.store import Store
@@ -97,7 +97,6 @@ async def take_in_program(request: Request, store: StoreDep,
     "followed": whether the page now follows the file's program}`` (``false``: this store follows a newer one,
     or a clinic's programs are kept here). 422 for a file that is not one, 409 for one taken in already."""
     from hiprom.report.handover import take_in
-    from hiprom.report.imports import ImportClash
 
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
         raise HTTPException(400, NOT_JSON)
