@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from importlib import resources
 from pathlib import Path
@@ -119,7 +120,7 @@ class Catalogue:
         """This catalogue and the exercises a kept home program brought with it (its ``exercises``: a clinic's
         own, which another hiprom's catalogue does not have); this catalogue's own stand where both have one.
         ``ConfigError`` for a definition that is not an exercise's."""
-        carried = program.get("exercises") if isinstance(program, dict) else None
+        carried = program.get("exercises") if isinstance(program, Mapping) else None
         if not carried:
             return self
         if not isinstance(carried, list) or len(carried) > MAX_CARRIED or not all(isinstance(d, dict) for d in carried):

@@ -124,7 +124,7 @@ def check_program(program: Any, catalogue: Catalogue) -> dict[str, Any]:
     if len(items) > MAX_ITEMS:
         raise InputError(f"program: at most {MAX_ITEMS} items, but got {len(items)}")
     try:
-        catalogue = catalogue.with_program(dict(program))
+        catalogue = catalogue.with_program(program)
     except ConfigError as exc:
         raise InputError(str(exc)) from None
     checked = [check_item(item, catalogue, f"program item {i + 1}") for i, item in enumerate(items)]

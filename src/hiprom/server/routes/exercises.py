@@ -114,9 +114,9 @@ async def take_in_program(request: Request, store: StoreDep,
                 done = take_in(store, Path(name), content=content)
             except ImportClash as exc:
                 raise HTTPException(409, str(exc)) from None
-            handed = store.handed_program()
-            return {"program": _handed(store), "sessions": len(done.numbers),
-                    "followed": handed is not None and handed in done.numbers.values()}
+            program = _handed(store)
+            return {"program": program, "sessions": len(done.numbers),
+                    "followed": program is not None and program["session_id"] in done.numbers.values()}
 
     return await run_in_threadpool(store_it)
 
