@@ -1,5 +1,5 @@
-"""A clinic's own exercise, as its catalogue file defines it (docs/exercises.md): for the tests of a program
-that carries it to a hiprom without that file."""
+"""A clinic's own exercises, as its catalogue file defines them (docs/exercises.md), one timed and one the camera
+follows: for the tests of a program that carries them to a hiprom without that file."""
 
 from __future__ import annotations
 
@@ -17,6 +17,18 @@ camera_followed = false
 steps = ["Stand side-on to a wall.", "Turn the knee in and back."]
 cautions = []
 dose = {hold_s = 2, reps = 8, sets = 1}
+
+[[exercise]]
+id = "clinic_band_turn"
+name = "Band turn, foot inward"
+position = "sitting on a firm chair, facing the camera"
+targets = ["external"]
+kind = "active"
+sides = "each"
+camera_followed = true
+steps = ["Loop the band round the ankle.", "Swing the foot inward against it, then back."]
+cautions = []
+dose = {hold_s = 3, reps = 6, sets = 1}
 """
 """The catalogue file's text (``--exercises FILE``, ``HIPROM_EXERCISES``)."""
 

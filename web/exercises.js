@@ -63,6 +63,8 @@ function showProgress(done, dose) {
   return p;
 }
 
+/** The exercises the page may start, by id: the catalogue, and a clinic's own that the program taken in carried
+ * (GET /api/exercises; fetched again once a program file is taken in). */
 async function loadCatalogue() {
   if (catalogue) return catalogue;
   try {
@@ -135,7 +137,7 @@ async function showAdvice(res, program) {
   $("advice-retest").textContent = shown.retest();
   let keyed = false;
   el.list.replaceChildren(...shown.recs.map((rec) => {
-    const known = cat[rec.exercise] // a clinic's own exercise of a program taken in: as the program carried it
+    const known = cat[rec.exercise] // a clinic's own exercise of a program taken in too (GET /api/exercises)
       || { id: rec.exercise, name: rec.name || rec.exercise, steps: rec.steps, dose: null, camera_followed: false };
     const e = rec.dose ? { ...known, dose: rec.dose } : known; // the clinician's dose, else the catalogue's
     const li = document.createElement("li");
@@ -186,6 +188,7 @@ async function takeInChosen() {
     setText(el.taken, done.error);
     return;
   }
+  catalogue = null; // the clinic's own exercises the program carried: the camera may count one
   await showAdvice(adviceFor, done.followed ? done.program : await handedProgram());
   setText(el.taken, done.followed ? "Your clinician's program is taken in: the exercises above are theirs, at their doses."
     : "Taken in, but this computer follows a newer program from your clinician: its exercises are the ones above.");

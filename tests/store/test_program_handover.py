@@ -19,6 +19,8 @@ from hiprom.server.routes import exercises, records
 from hiprom.store import Store
 from tests.clinic_exercises import CLINIC_EXERCISES
 
+SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "demo_seated_test.landmarks.npz"
+
 
 def _home_program(db: str) -> dict | None:
     """What ``GET /api/home-program`` gives the page of a server on the store ``db``."""
@@ -173,3 +175,43 @@ def test_a_clinics_own_exercise_travels_with_the_program_to_the_patients_hiprom(
         ("Wall turn", "left leg", "hold 2 s, 8 times, 1 set", ["Stand side-on to a wall.", "Turn the knee in and back."])]
     code, out, _ = hiprom("program", "show", "1", "--db", home)
     assert code == 0 and "Wall turn (clinic_wall_turn)" in out, out
+
+
+def test_the_camera_counts_a_clinics_own_exercise_at_home_and_its_record_is_kept(
+        tmp_path: Path, analysis: dict, hiprom: Callable, monkeypatch) -> None:
+    # A clinic's own exercise that its file says the camera follows came to the patient's page without that: the
+    # page knew it only from the program's words, offered a timer, and had it been counted, the record of it was
+    # refused ("unknown exercise 'clinic_band_turn'"), as was the camera's count on this device's camera. The
+    # exercises the page may start and store are now the catalogue's and those the program taken in carried.
+    clinic, home = str(tmp_path / "clinic.db"), str(tmp_path / "home.db")
+    catalogue = tmp_path / "clinic-exercises.toml"
+    catalogue.write_text(CLINIC_EXERCISES, encoding="utf-8")
+    monkeypatch.delenv("HIPROM_EXERCISES", raising=False)
+    session = _visit(hiprom, clinic, analysis, "2026-03-02T09:30:00Z", "--add", "clinic_band_turn:left",
+                     "--exercises", str(catalogue))
+    handed = tmp_path / "p-0042-program.json"
+    assert hiprom("program", "export", str(session), "-o", str(handed), "--db", clinic)[0] == 0
+    assert hiprom("store", "init", home)[0] == 0
+    assert hiprom("program", "import", str(handed), "--db", home)[0] == 0
+    assert hiprom("analyze", "--save", str(SAMPLE), "-q", "--db", home)[0] == 0  # a self-test at home
+    app = FastAPI()
+    app.include_router(records.router)
+    app.include_router(exercises.router)
+    with Store(home) as store:
+        app.state.store = store
+        client = TestClient(app)
+        listed = {e["id"]: e for e in client.get("/api/exercises").json()["exercises"]}
+        counted = {"schema": "hiprom.exercise/1", "exercise": "clinic_band_turn", "side": "left", "direction": "external",
+                   "dose": {"hold_s": 3, "reps": 6, "sets": 1}, "reps_done": 6, "reps_target": 6, "reps_refused": 0,
+                   "holds_s": [3.2], "peaks_deg": [31.0], "reps": []}
+        kept = client.post("/api/sessions/2/exercise-results", json=counted)
+        unknown = client.post("/api/sessions/2/exercise-results", json={**counted, "exercise": "clinic_other"})
+        stored = client.get("/api/sessions/2/exercise-results").json()
+    band = listed["clinic_band_turn"]
+    assert (band["name"], band["camera_followed"], band["dose"]) == (
+        "Band turn, foot inward", True, {"hold_s": 3, "reps": 6, "sets": 1})
+    assert "clinic_wall_turn" not in listed  # only what the program carried, not the clinic's whole file
+    assert kept.status_code == 201, kept.text
+    assert unknown.status_code == 422 and "unknown exercise 'clinic_other'" in unknown.json()["detail"]
+    assert [(r["exercise"], r["reps_done"]) for r in stored] == [("clinic_band_turn", 6)]
+

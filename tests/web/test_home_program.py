@@ -148,7 +148,8 @@ def test_the_patient_takes_in_the_program_file_on_the_page(launch, tmp_path):
     own = tmp_path / "clinic" / "clinic-exercises.toml"  # the clinic's own exercise, which the home lacks
     own.write_text(CLINIC_EXERCISES, encoding="utf-8")
     hiprom(clinic, "program", "edit", "1", "--dose", "chair_rotation_external:hold=5,reps=8",
-           "--notes", "Mornings and evenings.", "--add", "clinic_wall_turn:left", "--exercises", str(own))
+           "--notes", "Mornings and evenings.", "--add", "clinic_wall_turn:left", "--add", "clinic_band_turn:right",
+           "--exercises", str(own))
     handed = tmp_path / "clinic" / "p-0042-program.json"
     hiprom(clinic, "program", "export", "1", "-o", str(handed))
     visit = tmp_path / "clinic" / "visit.json"
@@ -172,7 +173,7 @@ def test_the_patient_takes_in_the_program_file_on_the_page(launch, tmp_path):
                                timeout=30_000)
         refused = taken.inner_text()
         page.locator("#program-file").set_input_files(str(handed))
-        page.wait_for_function("() => document.getElementById('advice-title').textContent.startsWith('Your home')",
+        page.wait_for_function("() => document.getElementById('program-taken').textContent.startsWith('Your clin')",
                                timeout=60_000)
         done = taken.inner_text()
         advice = " ".join(page.locator("#advice").inner_text().split())
@@ -181,6 +182,15 @@ def test_the_patient_takes_in_the_program_file_on_the_page(launch, tmp_path):
         page.locator("#advice-list li[data-exercise='clinic_wall_turn'] button").click()  # its timer
         page.wait_for_selector("#exercise:not([hidden])", timeout=30_000)
         timer = (page.locator("#exercise-title").inner_text(), page.locator("#exercise-say").inner_text())
+        page.locator("#btn-exercise-done").click()
+        page.locator("#btn-exercise-back").click()
+        page.wait_for_selector("#exercise", state="hidden", timeout=30_000)
+        band = page.locator("#advice-list li[data-exercise='clinic_band_turn'] button")
+        offered = band.inner_text()
+        band.click()  # the clinic's own exercise the camera follows, counted at the clinic's dose
+        page.wait_for_function("() => /of 6/.test(document.getElementById('exercise-count').textContent)",
+                               timeout=90_000)
+        counted = _exercise_state(url)
         page.locator("#btn-exercise-done").click()
         page.locator("#btn-exercise-back").click()
         page.wait_for_selector("#exercise", state="hidden", timeout=30_000)
@@ -198,6 +208,8 @@ def test_the_patient_takes_in_the_program_file_on_the_page(launch, tmp_path):
                for item in items), items
     assert any(item.startswith("Wall turn — left leg") and "hold 2 s, 8 times, 1 set" in item for item in items), items
     assert timer == ("Wall turn — left leg", "Stand side-on to a wall. Turn the knee in and back."), timer
+    assert offered.startswith("Do it with the camera"), offered  # before: "Timer", and the camera refused it
+    assert (counted["exercise"], counted["side"], counted["dose"]["reps"]) == ("clinic_band_turn", "right", 6), counted
     assert asks.startswith("A newer program from your clinician, as a file?"), asks
     assert again == "This program file was taken in already; nothing changed."
     trend = hiprom(home, "trend", "P-0042")  # the clinic's visit, kept as sent in with the file's name

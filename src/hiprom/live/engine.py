@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hiprom.assessment import Norms
+from hiprom.assessment import Catalogue, Norms
 from hiprom.clock import AwakeClock
 from hiprom.errors import HipromError
 from hiprom.live.exercise import LiveExercise, camera_exercise
@@ -186,11 +186,13 @@ class LiveEngine:
         self._commands.put(action)
 
     def start_exercise(self, exercise_id: str, side: str, earlier: Sequence[Any] = (),
-                       dose: Mapping[str, Any] | None = None) -> None:
-        """Queue a counted exercise (any thread), going on from the reps ``earlier`` counted (as
-        :class:`LiveExercise` takes them), at ``dose`` (a home program's; default: the catalogue's);
-        ``ExerciseError`` when the camera cannot follow it, ``earlier`` is not such reps or ``dose`` no dose."""
-        self._commands.put(LiveExercise(camera_exercise(exercise_id, side, dose=dose), side, earlier=earlier))
+                       dose: Mapping[str, Any] | None = None, catalogue: Catalogue | None = None) -> None:
+        """Queue a counted exercise of ``catalogue`` (default: ``load_catalogue()``; any thread), going on from
+        the reps ``earlier`` counted (as :class:`LiveExercise` takes them), at ``dose`` (a home program's;
+        default: the catalogue's); ``ExerciseError`` when the camera cannot follow it, ``earlier`` is not such
+        reps or ``dose`` no dose."""
+        exercise = camera_exercise(exercise_id, side, catalogue, dose)
+        self._commands.put(LiveExercise(exercise, side, earlier=earlier))
 
     def stop_exercise(self) -> None:
         """Queue the end of the counted exercise (its record then appears in ``exercise_state``)."""

@@ -35,13 +35,15 @@ import asyncio
 import io
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from hiprom.errors import HipromError
+from hiprom.assessment.exercises import Catalogue
+from hiprom.errors import ConfigError, HipromError
 from hiprom.live.exercise import ExerciseError, LiveExercise, camera_exercise
 from hiprom.live.messages import (
     MODEL_LOADING_TEXT, MODEL_MISSING_TEXT, ExerciseCommand, Paused, SourceInfo, Status, encode, frame_message, parse_command,
@@ -49,7 +51,7 @@ from hiprom.live.messages import (
 )
 from hiprom.live.processor import LiveProcessor
 from hiprom.recording import TrackedBy
-from hiprom.server.deps import ResultsDep, SettingsDep
+from hiprom.server.deps import ResultsDep, SettingsDep, home_catalogue
 from hiprom.server.parked import PAGE_ID, PAGE_STALL_CAUSE, CameraSession
 
 router = APIRouter(tags=["live"])
@@ -69,15 +71,16 @@ def _status(code: str, level: str, text: str, state: dict | None = None, detail:
     return encode(status_message(Status(code, level, text, detail), state, SOURCE, exercise))  # type: ignore[arg-type]
 
 
-def apply_exercise(proc: LiveProcessor, command: ExerciseCommand) -> str | None:
-    """Start or stop the counted exercise on this connection's processor; why it was refused, or None."""
+def apply_exercise(proc: LiveProcessor, command: ExerciseCommand, catalogue: Callable[[], Catalogue]) -> str | None:
+    """Start or stop the counted exercise on this connection's processor, one of ``catalogue()`` (read when one
+    starts: the page's, :func:`~hiprom.server.deps.home_catalogue`); why it was refused, or None."""
     if command.action == "stop":
         proc.stop_exercise()
         return None
     try:
-        exercise = camera_exercise(command.exercise, command.side, dose=command.dose)
+        exercise = camera_exercise(command.exercise, command.side, catalogue(), command.dose)
         proc.start_exercise(LiveExercise(exercise, command.side, earlier=command.reps))
-    except ExerciseError as exc:
+    except (ExerciseError, ConfigError) as exc:
         return f"The camera cannot count it: {exc}."
     return None
 
@@ -190,7 +193,7 @@ async def camera_ws(websocket: WebSocket, settings: SettingsDep, results: Result
             if isinstance(action, Paused):
                 proc.guide.pictures_stopped_by(action.why)
             elif isinstance(action, ExerciseCommand):
-                refused = apply_exercise(proc, action) or refused
+                refused = apply_exercise(proc, action, lambda: home_catalogue(websocket)) or refused
             else:
                 proc.command(action)
         if all(isinstance(action, Paused) for action in actions):

@@ -21,7 +21,7 @@ from hiprom.assessment import check_program, compare, current_program, load_cata
 from hiprom.assessment.retest import retest_heading
 from hiprom.report.exercises import clinic_mdc
 from hiprom.report.imports import ORIGIN_MAX, ImportClash
-from hiprom.server.deps import PaperDep
+from hiprom.server.deps import CatalogueDep, PaperDep
 from hiprom.server.errors import NOT_JSON, responses
 from hiprom.server.routes.records import StoreDep, _http_errors
 from hiprom.store import Store
@@ -47,11 +47,11 @@ def _program_out(session_id: int, program: dict[str, Any]) -> dict[str, Any]:
     return {**program, "pdf_url": f"/api/sessions/{session_id}/program.pdf"}
 
 
-@router.get("/exercises")
-def list_exercises() -> dict[str, Any]:
-    """The exercise catalogue: ``{"source", "safety", "exercises": [...]}`` (a clinic's file applied)."""
-    with _http_errors():
-        return load_catalogue().to_dict()
+@router.get("/exercises", responses=responses(501))
+def list_exercises(catalogue: CatalogueDep) -> dict[str, Any]:
+    """The exercise catalogue: ``{"source", "safety", "exercises": [...]}`` (a clinic's file applied), with the
+    clinic's own exercises the home program handed over to this store carried (``GET /api/home-program``)."""
+    return catalogue.to_dict()
 
 
 @router.get("/home-program", responses=responses(422))
@@ -179,9 +179,11 @@ def list_exercise_results(session_id: int, store: StoreDep) -> list[dict[str, An
 
 
 @router.post("/sessions/{session_id}/exercise-results", status_code=201, responses=responses(400, 404, 413, 422))
-def add_exercise_result(session_id: int, body: dict[str, Any], store: StoreDep) -> dict[str, Any]:
-    """Store one counted exercise (as ``exercise_result`` / the live ``RepCounter`` make it)."""
-    known = {ex.id for ex in load_catalogue().exercises}
+def add_exercise_result(session_id: int, body: dict[str, Any], store: StoreDep,
+                        catalogue: CatalogueDep) -> dict[str, Any]:
+    """Store one counted exercise (as ``exercise_result`` / the live ``RepCounter`` make it): one of the
+    catalogue's, or of the home program handed over."""
+    known = {ex.id for ex in catalogue.exercises}
     if not isinstance(body.get("exercise"), str) or body["exercise"] not in known:
         raise HTTPException(422, f"unknown exercise {body.get('exercise')!r}, expecting one of {{{', '.join(known)}}}")
     with _http_errors():

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from hiprom.live.exercise import ExerciseError
 from hiprom.live.messages import MAX_EARLIER_REPS
-from hiprom.server.deps import EngineDep
+from hiprom.server.deps import CatalogueDep, EngineDep
 from hiprom.server.errors import responses
 
 router = APIRouter(prefix="/api/guide", tags=["guide"])
@@ -49,11 +49,12 @@ def exercise_state(engine: EngineDep) -> dict | None:
 
 
 @exercise_router.post("/start", status_code=202, responses=responses(400, 413, 422, 503))
-def exercise_start(body: ExerciseStart, engine: EngineDep) -> dict:
+def exercise_start(body: ExerciseStart, engine: EngineDep, catalogue: CatalogueDep) -> dict:
     """Count ``exercise`` on ``side`` from the live source (the guided test is closed; a file restarts),
-    going on from ``reps`` after a new lead-in when they are given."""
+    going on from ``reps`` after a new lead-in when they are given; the exercise is the catalogue's or the
+    home program's handed over (a clinic's own)."""
     try:
-        engine.start_exercise(body.exercise, body.side, body.reps, body.dose)
+        engine.start_exercise(body.exercise, body.side, body.reps, body.dose, catalogue)
     except ExerciseError as exc:
         raise HTTPException(422, str(exc)) from exc
     return {"queued": "start", "exercise": body.exercise, "side": body.side}
