@@ -92,6 +92,8 @@ function button(text, key, onClick, about = "") {
 
 /** The test whose suggestions are shown (a program taken in shows in their place). */
 let adviceFor = null;
+/** Whether the exercise under way (or just ended) was started from the exercises shown without a test (X). */
+let fromProgram = false;
 
 /** The suggestions of a finished test, under its table (none: the section is hidden); on a store a clinician's
  * program was handed over to (program.js), that program's exercises and doses instead, as its printed page lists
@@ -113,6 +115,10 @@ function adviceOf(res, program) {
     return { recs: programEntries(program), title: "Your home exercise program", by: programByline(program),
       notes: program.notes || "", ask: "A newer program from your clinician, as a file?", retest: () => `${program.retest}.` };
   }
+  if (!res) { // the exercises asked for without a test, and no program to follow: how to get one
+    return { recs: [], none: true, title: "Your home exercise program", by: "", notes: "",
+      ask: "Given your program as a file by your clinician?", retest: () => retestAdvice };
+  }
   const order = ["left", "right", "both"];
   const recs = [...((res && res.recommendations) || [])].sort((a, b) => order.indexOf(a.side) - order.indexOf(b.side));
   return { recs, title: "What you can do about it", by: "", notes: "", ask: "Given your program as a file by your clinician?",
@@ -123,15 +129,18 @@ function adviceOf(res, program) {
 async function showAdvice(res, program) {
   el.list.replaceChildren();
   const shown = adviceOf(res, program);
-  el.advice.hidden = shown.recs.length === 0;
+  el.advice.hidden = shown.recs.length === 0 && !shown.none;
   el.take.hidden = !app.info.records;
+  $("advice-none").hidden = !shown.none;
+  $("advice-safety").hidden = !!shown.none;
   $("take-program-ask").textContent = shown.ask;
   $("advice-title").textContent = shown.title;
   $("advice-by").hidden = !shown.by;
   $("advice-by").textContent = shown.by;
-  $("advice-theirs").hidden = !!program;
+  $("advice-theirs").hidden = !!program || !!shown.none;
   $("advice-notes").hidden = !shown.notes;
   $("advice-notes").textContent = shown.notes;
+  $("advice-retest").textContent = "";
   if (!shown.recs.length) return;
   const cat = await loadCatalogue();
   $("advice-retest").textContent = shown.retest();
@@ -177,6 +186,21 @@ async function showAdvice(res, program) {
   }));
 }
 
+/** Exercises (X), from the start: the home program a clinician handed over (or how to get one), in place of the
+ * live view, to do the exercises without a test first. Only on a server that keeps records, between tests. */
+export async function openProgram() {
+  const idle = () => !app.state || app.state.phase === "idle";
+  if (!app.info.records || !idle() || app.exercise) return;
+  const program = await handedProgram();
+  if (!idle() || app.exercise) return; // a test began meanwhile
+  app.showingLast = false;
+  app.showingProgram = true;
+  setText(el.taken, "");
+  showView();
+  await showAdvice(null, program);
+  $("advice-title").focus();
+}
+
 /** The program file the person chose is sent to be taken in; its exercises then take the suggestions' place. */
 async function takeInChosen() {
   const file = el.file.files[0];
@@ -189,7 +213,7 @@ async function takeInChosen() {
     return;
   }
   catalogue = null; // the clinic's own exercises the program carried: the camera may count one
-  await showAdvice(adviceFor, done.followed ? done.program : await handedProgram());
+  await showAdvice(app.showingProgram ? null : adviceFor, done.followed ? done.program : await handedProgram());
   setText(el.taken, done.followed ? "Your clinician's program is taken in: the exercises above are theirs, at their doses."
     : "Taken in, but this computer follows a newer program from your clinician: its exercises are the ones above.");
 }
@@ -198,6 +222,8 @@ $("btn-take-program").addEventListener("click", () => el.file.click());
 el.file.addEventListener("change", takeInChosen);
 
 function showPanel(title) {
+  fromProgram = app.showingProgram;
+  setText($("exercise-back-label"), fromProgram ? "Back to your exercises" : "Back to the results");
   el.panel.hidden = false;
   document.body.dataset.exercise = "on";
   el.title.textContent = title;
@@ -218,15 +244,17 @@ function showFinished() {
   if (hadFocus) el.again.focus();
 }
 
-/** Close the finished exercise's panel and show the test's results again, with the guide's buttons. */
+/** Close the finished exercise's panel and show the test's results again (or the exercises, when it was begun
+ * from them), with the guide's buttons. */
 function backToResults() {
   clearInterval(ex.timer);
   app.exercise = null;
   el.panel.hidden = true;
   delete document.body.dataset.exercise;
-  app.showingLast = !!app.last && !(app.state && app.state.phase === "results");
+  app.showingProgram = fromProgram;
+  app.showingLast = !fromProgram && !!app.last && !(app.state && app.state.phase === "results");
   showView();
-  ui.resultsTitle.focus();
+  (fromProgram ? $("advice-title") : ui.resultsTitle).focus();
 }
 
 /** Ask the server to count it on the camera of this mode, going on from ``reps`` (those counted
@@ -266,6 +294,7 @@ export async function startCounted(exerciseId, side, dose = null) {
   app.exercise = { id: exerciseId, side, dose, sessionId: app.sessionId, stored: false, reps: [] };
   Object.assign(ex, { shown: null, spokenCount: 0, spokenRep: 0, heldSaid: false, said: new Set() });
   app.showingLast = false;
+  app.showingProgram = false; // the dials while the camera counts
   el.say.textContent = `Sit still with your ${side} foot straight: counting starts in a moment.`;
   say(`${e.name}, ${side} leg. Sit still with your ${side} foot straight.`);
 }
@@ -359,7 +388,11 @@ async function storeResult(result) {
   showFinished();
   const id = app.exercise.sessionId;
   const summary = `${result.reps_done} of ${result.reps_target} done, ${result.reps_refused} not counted.`;
-  if (!id) { el.say.textContent = `${summary} Not stored: save the session first.`; return; }
+  if (!id) {
+    el.say.textContent = fromProgram ? `${summary} Not stored: exercises are kept with a test saved on this page.`
+      : `${summary} Not stored: save the session first.`;
+    return;
+  }
   const r = await fetch(httpUrl(`api/sessions/${id}/exercise-results`), {
     method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
     body: JSON.stringify(result),

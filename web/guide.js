@@ -85,6 +85,7 @@ export async function command(action) {
   if (starting) {
     ensureAudio();
     app.showingLast = false;
+    app.showingProgram = false;
   }
   send({ type: "command", action });
 }
@@ -148,8 +149,11 @@ function renderChecks(checks) {
 export function showView() {
   const phase = app.state ? app.state.phase : "idle";
   const results = (phase === "results" && app.state.results) || app.showingLast;
+  if (phase !== "idle") app.showingProgram = false; // a test began (on the server camera, perhaps from another page)
+  const program = app.showingProgram && !results;
   const hadFocus = !ui.results.hidden && ui.results.contains(document.activeElement);
-  const view = results && app.last ? "results" : "live";
+  const view = (results && app.last) || program ? "results" : "live";
+  if (program) document.body.dataset.program = "on"; else delete document.body.dataset.program;
   if (view !== document.body.dataset.view) {
     document.body.dataset.view = view;
     streamPreview(); // the results hide the picture: not sent meanwhile
@@ -158,9 +162,10 @@ export function showView() {
   // Closed under the keyboard's focus: it goes to the guide's main button ("Start test"), not to the page's top.
   if (hadFocus && ui.results.hidden) ui.next.focus();
   ui.last.hidden = !app.last || phase === "results" || app.showingLast;
+  ui.program.hidden = !app.info.records || phase !== "idle" || app.showingLast || program;
   setText(ui.resultsTitle, phase === "results" ? "Results" : "Last result");
   if (phase !== "results") {
-    setText(ui.cancelLabel, app.showingLast ? "Back" : "Cancel");
+    setText(ui.cancelLabel, app.showingLast || program ? "Back" : "Cancel");
   }
 }
 
@@ -192,7 +197,7 @@ export function updateGuide(state, exercise = null) {
   setText(ui.nextLabel, label);
   setText(ui.cancelLabel, state.phase === "results" ? "Close" : "Cancel");
   ui.redo.disabled = !["setup", "calibrate", "trial", "results"].includes(state.phase);
-  ui.cancel.disabled = state.phase === "idle" && !app.showingLast;
+  ui.cancel.disabled = state.phase === "idle" && !app.showingLast && !app.showingProgram;
   // Countdown ring: hold, calibration and set-up (hidden at once when the phase moves on).
   const total = state.hold_s;
   if (state.countdown_s !== null && state.countdown_s !== undefined && total) {

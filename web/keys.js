@@ -1,11 +1,12 @@
 /* Buttons and keys: Space/Enter = next, R = redo, Esc = cancel, S = save, D = download,
- * L = last result, M = voice on/off. Discarding unsaved results takes a second press. */
+ * L = last result, X = exercises (the home program), M = voice on/off. Discarding unsaved results takes a
+ * second press. */
 
 import { $, app, hasKeys, ui } from "./state.js";
 import { command, focusResults, RESTART_PHASES, saveFirst, showView, unsavedShown } from "./guide.js";
 import { downloadReport, saveSession } from "./records.js";
 import { say, toggleSpeech } from "./speech.js";
-import { exerciseKey } from "./exercises.js";
+import { exerciseKey, openProgram } from "./exercises.js";
 
 const CONFIRM_MS = 8000;
 
@@ -42,6 +43,12 @@ function next() {
 }
 
 function cancel() {
+  if (app.showingProgram) { // the exercises shown from the start: back to it
+    app.showingProgram = false;
+    showView();
+    ui.program.focus();
+    return;
+  }
   if (app.showingLast && (!app.state || app.state.phase !== "results")) {
     guarded("Esc", "leave them", () => { app.showingLast = false; showView(); });
     return;
@@ -52,6 +59,7 @@ function cancel() {
 
 function showLast() {
   if (!app.last || (app.state && app.state.phase === "results")) return;
+  app.showingProgram = false;
   app.showingLast = true;
   showView();
   focusResults();
@@ -63,6 +71,7 @@ export function bindInput({ setMode }) {
   ui.redo.addEventListener("click", () => command("redo"));
   ui.cancel.addEventListener("click", cancel);
   ui.last.addEventListener("click", showLast);
+  ui.program.addEventListener("click", openProgram);
   ui.save.addEventListener("click", saveSession);
   ui.speech.addEventListener("click", toggleSpeech);
   ui.report.addEventListener("click", (ev) => { ev.preventDefault(); downloadReport(); });
@@ -82,13 +91,13 @@ export function bindInput({ setMode }) {
     const onControl = tag === "BUTTON" || (tag === "A" && k === "Enter");
     const actions = {
       " ": next, Enter: next, r: () => command("redo"), Escape: cancel,
-      s: saveSession, d: downloadReport, l: showLast, m: toggleSpeech,
+      s: saveSession, d: downloadReport, l: showLast, x: openProgram, m: toggleSpeech,
     };
     if ((k === " " || k === "Enter") && onControl) return; // the focused control handles its own activation
     if (exerciseKey(k)) { ev.preventDefault(); return; }
     if (!actions[k]) return;
     ev.preventDefault();
-    if (k === "s" || k === "d") { if (document.body.dataset.view === "results") actions[k](); return; }
+    if (k === "s" || k === "d") { if (document.body.dataset.view === "results" && !app.showingProgram) actions[k](); return; }
     actions[k]();
   });
 }

@@ -52,7 +52,7 @@ export const ui = {
   guide: $("guide"), steps: $("steps"), prompt: $("prompt"), detail: $("detail"), checks: $("checks"),
   countdown: $("countdown"), ring: $("ring"), countdownText: $("countdown-text"),
   next: $("btn-next"), nextLabel: $("btn-next-label"), redo: $("btn-redo"), cancel: $("btn-cancel"),
-  cancelLabel: $("btn-cancel-label"), last: $("btn-last"),
+  cancelLabel: $("btn-cancel-label"), last: $("btn-last"), program: $("btn-program"),
   results: $("results"), resultsTitle: $("results-title"), resultsBody: document.querySelector("#results-table tbody"),
   resultsNotes: $("results-notes"), asymBadge: $("asym-badge"),
   subject: $("subject"), save: $("btn-save"), report: $("btn-report"), saveStatus: $("save-status"),
@@ -91,6 +91,8 @@ export const app = {
   last: null,
   /** Whether the results view shows ``last`` while the server's guide is elsewhere. */
   showingLast: false,
+  /** Whether the results view shows the home exercise program alone (Exercises, X: no test needed). */
+  showingProgram: false,
   savedFor: null,
   /** The stored session of the results shown, once saved (what an exercise done now is stored with). */
   sessionId: null,

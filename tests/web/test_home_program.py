@@ -214,3 +214,57 @@ def test_the_patient_takes_in_the_program_file_on_the_page(launch, tmp_path):
     assert again == "This program file was taken in already; nothing changed."
     trend = hiprom(home, "trend", "P-0042")  # the clinic's visit, kept as sent in with the file's name
     assert "sent in" in trend and handed.name in trend, trend
+
+
+def test_the_exercises_are_there_without_a_test_first(launch, tmp_path):
+    # Before, the page listed exercises only under a finished test's results: a patient with a program had to do
+    # the whole guided test to reach their exercises each day, and one without a test could not take the file in.
+    # Exercises (X) now shows the program from the start (or how to get one), and the camera counts from there.
+    clinic, home = clinic_and_home(tmp_path)
+    hiprom(clinic, "program", "edit", "1", "--dose", "chair_rotation_external:hold=5,reps=8")
+    handed = tmp_path / "clinic" / "p-0042-program.json"
+    hiprom(clinic, "program", "export", "1", "-o", str(handed))
+
+    settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(home))
+    with serve_in_thread(settings) as url:
+        page = launch().new_context(viewport={"width": 1024, "height": 768}).new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(url + "/")
+        page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
+        page.wait_for_selector("#btn-program:not([hidden])", timeout=30_000)
+        page.locator("body").press("x")
+        page.wait_for_selector("#advice:not([hidden]) #advice-none:not([hidden])", timeout=30_000)
+        none = " ".join(page.locator("#advice").inner_text().split())
+        nothing_else = [page.locator(sel).is_visible() for sel in ("#live", "#results-table", "#btn-save")]
+        page.locator("#program-file").set_input_files(str(handed))
+        page.wait_for_function("() => document.getElementById('program-taken').textContent.startsWith('Your clin')",
+                               timeout=60_000)
+        items = [" ".join(t.split()) for t in page.locator("#advice-list li").all_inner_texts()]
+        page.locator("#advice-list li[data-exercise='chair_rotation_external'][data-side='left'] button").click()
+        page.wait_for_function("() => /of 8/.test(document.getElementById('exercise-count').textContent)",
+                               timeout=90_000)
+        dials = page.locator("#live").is_visible()  # the camera counts with the dials in view
+        page.locator("#btn-exercise-done").click()
+        page.wait_for_function("() => /Not stored/.test(document.getElementById('exercise-say').textContent)",
+                               timeout=60_000)
+        told = page.locator("#exercise-say").inner_text()
+        back = page.locator("#btn-exercise-back").inner_text()
+        page.locator("body").press("Escape")  # back to the exercises
+        page.wait_for_selector("#exercise", state="hidden", timeout=30_000)
+        again = page.locator("#advice-list li").count(), page.evaluate("document.activeElement.id")
+        page.locator("body").press("Escape")  # and to the start
+        page.wait_for_selector("#live", state="visible", timeout=30_000)
+        start = page.locator("#btn-program").is_visible(), page.locator("#advice").is_visible()
+        page.context.close()
+    assert not errors, errors
+
+    assert none.startswith("Your home exercise program No home program from your clinician on this computer yet"), none
+    assert "Take in the file" in none and nothing_else == [False, False, False], (none, nothing_else)
+    assert any(item.startswith("Chair rotation, foot inward — left leg") and "hold 5 s, 8 times, 2 sets" in item
+               for item in items), items
+    assert dials
+    assert "Not stored: exercises are kept with a test saved on this page." in told, told
+    assert back.startswith("Back to your exercises"), back
+    assert again == (len(items), "advice-title"), again
+    assert start == (True, False), start
