@@ -29,7 +29,12 @@ their visibility over time, so even a fresh crop starts from the wrong
 reading's history: on such a frame the subject is also read from that frame
 alone (IMAGE mode: no tracking, no smoothing; ``still_reads_done``), with its
 brightness equalized (``prepare.equalized``), and that pose is taken when it
-sees the worse knee better. At 30 fps nothing of this runs, also when a live
+sees the worse knee better. A frame of a slow source in which nobody who could be the subject was
+found (the main landmarker lost, the side one's look, if any, on somebody else) is read alone as well,
+its noise smoothed first (``prepare.smoothed_equalized``: a dark, noisy picture of an untextured figure
+was found in 30 % of its frames): that pose is taken when the subject follower takes it for the subject
+chosen before. Such a read never chooses the subject: read so, an empty room (5 fps) showed somebody in
+some of its frames. At 30 fps nothing of this runs, also when a live
 worker falls behind the camera for a while and sees only every second or
 third frame (it passes the source's own gaps, ``process(source_gap_ms=)``).
 
@@ -67,7 +72,7 @@ from hiprom.landmarks import N_LANDMARKS, Landmark
 from hiprom.native_stderr import native_stderr_silenced
 from hiprom.pose.mediapipe_import import import_mediapipe
 from hiprom.pose.models import model_id, model_name, model_sha256_of, resolve_model
-from hiprom.pose.prepare import equalized, pose_input
+from hiprom.pose.prepare import equalized, pose_input, smoothed_equalized
 from hiprom.pose.subject import Geometry, Scene, count_people, geometry, same_person
 
 LOOK_EVERY_MS = 1000.0
@@ -334,17 +339,22 @@ class PoseTracker:
     ) -> tuple[tuple[np.ndarray, np.ndarray], Geometry]:
         """The subject's (image, world) landmarks read from this frame alone, and their geometry, when
         that reading is the subject's and sees the worse knee better; else ``pose`` and ``pose_geometry``."""
-        if self._still is None:
-            self._still = self._create(still=True)
-            self._landmarkers.append(self._still)
-        self.still_reads_done += 1
-        fresh = _pose_of(self._still.detect(self._image_cls(image_format=self._srgb, data=equalized(data))))
+        fresh = self._read_alone(equalized(data))
         if fresh is None:
             return pose, pose_geometry
         fresh_geometry = geometry(fresh[0], size_wh)
         if not same_person(fresh_geometry, pose_geometry) or fresh[0][KNEES, 3].min() <= pose[0][KNEES, 3].min():
             return pose, pose_geometry
         return fresh, fresh_geometry
+
+    def _read_alone(self, picture: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """(image, world) landmarks of the most confident person in ``picture`` read alone (IMAGE mode: no
+        tracking, no smoothing; the landmarker made on first need), or ``None``; counted in ``still_reads_done``."""
+        if self._still is None:
+            self._still = self._create(still=True)
+            self._landmarkers.append(self._still)
+        self.still_reads_done += 1
+        return _pose_of(self._still.detect(self._image_cls(image_format=self._srgb, data=picture)))
 
     def _side_detect(self, image_rgb: np.ndarray, ts: int) -> tuple[np.ndarray, np.ndarray] | None:
         """The side landmarker on ``image_rgb``, after making it drop the subject if it tracks them.
@@ -486,7 +496,16 @@ class PoseTracker:
                 poses[0], people[0] = self._redetect(data, ts, float(t_ms), main, people[0], size_wh)
             if self._second_look_due(poses[0][0]):
                 poses[0], people[0] = self._still_read(data, poses[0], people[0], size_wh)
-        pick = self._scene.follower.choose(people, float(t_ms), size_wh)
+        follower = self._scene.follower
+        lost_subject = follower.has_subject and follower.peek(people, float(t_ms), size_wh) is None
+        if main is None and self._slow_source and lost_subject:
+            lost = self._read_alone(smoothed_equalized(data))
+            if lost is not None:
+                found = geometry(lost[0], size_wh)
+                if follower.peek([found], float(t_ms), size_wh) == 0:  # the subject, never another
+                    poses.insert(0, lost)
+                    people.insert(0, found)
+        pick = follower.choose(people, float(t_ms), size_wh)
         if pick is not None and pick == len(people) - 1 and looked and side is not None:
             # The side landmarker holds the subject: it becomes the main one.
             self._main, self._side = self._side, self._main
