@@ -187,10 +187,11 @@ async function showAdvice(res, program) {
 }
 
 /** Exercises (X), from the start: the home program a clinician handed over (or how to get one), in place of the
- * live view, to do the exercises without a test first. Only on a server that keeps records, between tests. */
+ * live view, to do the exercises without a test first. Only between tests, on a server whose store may be a
+ * patient's own (``info.home``: a clinic's page has no one patient's program to show). */
 export async function openProgram() {
   const idle = () => !app.state || app.state.phase === "idle";
-  if (!app.info.records || !idle() || app.exercise) return;
+  if (!app.info.home || !idle() || app.exercise) return;
   const program = await handedProgram();
   if (!idle() || app.exercise) return; // a test began meanwhile
   app.showingLast = false;

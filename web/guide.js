@@ -162,7 +162,7 @@ export function showView() {
   // Closed under the keyboard's focus: it goes to the guide's main button ("Start test"), not to the page's top.
   if (hadFocus && ui.results.hidden) ui.next.focus();
   ui.last.hidden = !app.last || phase === "results" || app.showingLast;
-  ui.program.hidden = !app.info.records || phase !== "idle" || app.showingLast || program;
+  ui.program.hidden = !app.info.home || phase !== "idle" || app.showingLast || program;
   setText(ui.resultsTitle, phase === "results" ? "Results" : "Last result");
   if (phase !== "results") {
     setText(ui.cancelLabel, app.showingLast || program ? "Back" : "Cancel");

@@ -86,7 +86,7 @@ export const app = {
   waitingSince: 0,
   serverSilent: false,
   answeredHere: false,
-  info: { records: false },
+  info: { records: false, home: false },
   /** The newest finished test ({results, steps}), kept until a newer one finishes. */
   last: null,
   /** Whether the results view shows ``last`` while the server's guide is elsewhere. */

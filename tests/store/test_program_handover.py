@@ -43,6 +43,20 @@ def _visit(hiprom: Callable, clinic: str, analysis: dict, when: str, *edits: str
     return session
 
 
+def _clinic_program_at_home(tmp_path: Path, analysis: dict, hiprom: Callable, exercise: str) -> tuple[str, tuple]:
+    """P-0042's program kept at a clinic with its own ``exercise`` (left leg) added from its catalogue file, handed
+    over and taken in at home with ``hiprom program import``: the home store, and that command's (code, out, err)."""
+    clinic, home = str(tmp_path / "clinic.db"), str(tmp_path / "home.db")
+    catalogue = tmp_path / "clinic-exercises.toml"
+    catalogue.write_text(CLINIC_EXERCISES, encoding="utf-8")
+    session = _visit(hiprom, clinic, analysis, "2026-03-02T09:30:00Z", "--add", f"{exercise}:left",
+                     "--exercises", str(catalogue))
+    handed = tmp_path / "p-0042-program.json"
+    assert hiprom("program", "export", str(session), "-o", str(handed), "--db", clinic)[0] == 0
+    assert hiprom("store", "init", home)[0] == 0
+    return home, hiprom("program", "import", str(handed), "--db", home)
+
+
 def test_the_program_handed_over_is_the_one_the_patients_page_follows(
         tmp_path: Path, db_url: str, analysis: dict, hiprom: Callable) -> None:
     clinic, home = db_url, str(tmp_path / "home.db")
@@ -158,16 +172,8 @@ def test_a_clinics_own_exercise_travels_with_the_program_to_the_patients_hiprom(
     # refused whole at home, where hiprom has the package's catalogue alone: "program item 7: unknown exercise
     # 'clinic_wall_turn'". The program now carries that exercise's definition, and the patient's page, sheet
     # and terminal show it as the clinic wrote it.
-    clinic, home = str(tmp_path / "clinic.db"), str(tmp_path / "home.db")
-    catalogue = tmp_path / "clinic-exercises.toml"
-    catalogue.write_text(CLINIC_EXERCISES, encoding="utf-8")
     monkeypatch.delenv("HIPROM_EXERCISES", raising=False)
-    session = _visit(hiprom, clinic, analysis, "2026-03-02T09:30:00Z", "--add", "clinic_wall_turn:left",
-                     "--exercises", str(catalogue))
-    handed = tmp_path / "p-0042-program.json"
-    assert hiprom("program", "export", str(session), "-o", str(handed), "--db", clinic)[0] == 0
-    assert hiprom("store", "init", home)[0] == 0
-    code, out, err = hiprom("program", "import", str(handed), "--db", home)
+    home, (code, out, err) = _clinic_program_at_home(tmp_path, analysis, hiprom, "clinic_wall_turn")
     assert code == 0 and "follow it from now on" in out, err
     page = _home_program(home)
     wall = [item for item in page["items"] if item["id"] == "clinic_wall_turn"]
@@ -183,16 +189,9 @@ def test_the_camera_counts_a_clinics_own_exercise_at_home_and_its_record_is_kept
     # page knew it only from the program's words, offered a timer, and had it been counted, the record of it was
     # refused ("unknown exercise 'clinic_band_turn'"), as was the camera's count on this device's camera. The
     # exercises the page may start and store are now the catalogue's and those the program taken in carried.
-    clinic, home = str(tmp_path / "clinic.db"), str(tmp_path / "home.db")
-    catalogue = tmp_path / "clinic-exercises.toml"
-    catalogue.write_text(CLINIC_EXERCISES, encoding="utf-8")
     monkeypatch.delenv("HIPROM_EXERCISES", raising=False)
-    session = _visit(hiprom, clinic, analysis, "2026-03-02T09:30:00Z", "--add", "clinic_band_turn:left",
-                     "--exercises", str(catalogue))
-    handed = tmp_path / "p-0042-program.json"
-    assert hiprom("program", "export", str(session), "-o", str(handed), "--db", clinic)[0] == 0
-    assert hiprom("store", "init", home)[0] == 0
-    assert hiprom("program", "import", str(handed), "--db", home)[0] == 0
+    home, imported = _clinic_program_at_home(tmp_path, analysis, hiprom, "clinic_band_turn")
+    assert imported[0] == 0, imported
     assert hiprom("analyze", "--save", str(SAMPLE), "-q", "--db", home)[0] == 0  # a self-test at home
     app = FastAPI()
     app.include_router(records.router)
@@ -215,3 +214,22 @@ def test_the_camera_counts_a_clinics_own_exercise_at_home_and_its_record_is_kept
     assert unknown.status_code == 422 and "unknown exercise 'clinic_other'" in unknown.json()["detail"]
     assert [(r["exercise"], r["reps_done"]) for r in stored] == [("clinic_band_turn", 6)]
 
+
+
+def test_only_a_store_that_may_be_a_patients_own_offers_the_exercises_between_tests(
+        tmp_path: Path, analysis: dict, hiprom: Callable, monkeypatch) -> None:
+    # The page's Exercises (X) shows the program a patient was handed; a clinic's page has no one patient's
+    # program, and showed "No home program from your clinician on this computer yet" to every clinician.
+    monkeypatch.delenv("HIPROM_EXERCISES", raising=False)
+    home, imported = _clinic_program_at_home(tmp_path, analysis, hiprom, "clinic_wall_turn")
+    assert imported[0] == 0, imported
+    fresh = str(tmp_path / "fresh.db")
+    assert hiprom("store", "init", fresh)[0] == 0
+    with Store(str(tmp_path / "clinic.db")) as clinic, Store(home) as patient, Store(fresh) as first_day:
+        assert not clinic.patients_own()  # a program kept here
+        assert patient.patients_own()  # follows the program handed over
+        assert first_day.patients_own()  # a patient before their first program
+        first_day.save_analysis(analysis, subject="P-1")
+        assert first_day.patients_own()
+        first_day.save_analysis(analysis, subject="P-2")
+        assert not first_day.patients_own()  # two patients: a clinic's

@@ -121,6 +121,17 @@ def test_the_clinicians_program_is_followed_at_home_and_the_test_sent_back(launc
     assert "sent in" in trend and sent.name in trend, trend
 
 
+def _home_page(launch, url: str, width: int, height: int) -> tuple:
+    """The page of the server at ``url`` in a window of that size, once its live view moves; and the list its
+    script errors are gathered in."""
+    page = launch().new_context(viewport={"width": width, "height": height}).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(url + "/")
+    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
+    return page, errors
+
+
 def _exercise_state(url: str) -> dict:
     """The server's counted exercise once it has started (``GET /api/exercise``), waited for up to 60 s."""
     deadline = time.monotonic() + 60
@@ -157,11 +168,7 @@ def test_the_patient_takes_in_the_program_file_on_the_page(launch, tmp_path):
 
     settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(home))
     with serve_in_thread(settings) as url:
-        page = launch().new_context(viewport={"width": 1280, "height": 800}).new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(url + "/")
-        page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
+        page, errors = _home_page(launch, url, 1280, 800)
         page.locator("body").press("Space")  # the guided test
         page.wait_for_selector("#advice:not([hidden]) #advice-list li", timeout=120_000)
         assert page.locator("#advice-title").inner_text() == "What you can do about it"
@@ -227,11 +234,7 @@ def test_the_exercises_are_there_without_a_test_first(launch, tmp_path):
 
     settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(home))
     with serve_in_thread(settings) as url:
-        page = launch().new_context(viewport={"width": 1024, "height": 768}).new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(url + "/")
-        page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
+        page, errors = _home_page(launch, url, 1024, 768)
         page.wait_for_selector("#btn-program:not([hidden])", timeout=30_000)
         page.locator("body").press("x")
         page.wait_for_selector("#advice:not([hidden]) #advice-none:not([hidden])", timeout=30_000)

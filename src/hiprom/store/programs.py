@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from hiprom.assessment.retest import same_recording
 from hiprom.errors import InputError
@@ -98,6 +98,19 @@ class ProgramStore:
         if not rows or any(row.origin is None for row in rows) or len({row.subject_id for row in rows}) > 1:
             return None
         return int(rows[0].id)
+
+    def patients_own(self) -> bool:
+        """Whether this store may be a patient's own at home: it follows a program handed over
+        (:meth:`handed_program`), or none was kept here and it holds one subject at most (a patient before
+        their first program). A clinic's store, with programs kept here or several patients, is not."""
+        if self.handed_program() is not None:
+            return True
+        with self._tx() as s:
+            kept_here = s.scalar(select(func.count()).select_from(HomeProgramRow)
+                                 .join(SessionRow, HomeProgramRow.session_id == SessionRow.id)
+                                 .where(SessionRow.origin.is_(None))) or 0
+            subjects = s.scalar(select(func.count()).select_from(SubjectRow)) or 0
+        return kept_here == 0 and subjects <= 1
 
     def delete_program(self, session_id: int | str) -> bool:
         """Forget the session's home program (back to the suggestions); True if there was one."""
