@@ -163,6 +163,7 @@ export function showView() {
   if (hadFocus && ui.results.hidden) ui.next.focus();
   ui.last.hidden = !app.last || phase === "results" || app.showingLast;
   ui.program.hidden = !app.info.home || phase !== "idle" || app.showingLast || program;
+  ui.redo.hidden = !ui.program.hidden; // Exercises stands in its place (index.html)
   setText(ui.resultsTitle, phase === "results" ? "Results" : "Last result");
   if (phase !== "results") {
     setText(ui.cancelLabel, app.showingLast || program ? "Back" : "Cancel");
