@@ -120,7 +120,7 @@ function adviceOf(res, program) {
       ask: "Given your program as a file by your clinician?", retest: () => retestAdvice };
   }
   const order = ["left", "right", "both"];
-  const recs = [...((res && res.recommendations) || [])].sort((a, b) => order.indexOf(a.side) - order.indexOf(b.side));
+  const recs = [...(res.recommendations || [])].sort((a, b) => order.indexOf(a.side) - order.indexOf(b.side));
   return { recs, title: "What you can do about it", by: "", notes: "", ask: "Given your program as a file by your clinician?",
     retest: () => retestAdvice };
 }

@@ -497,8 +497,8 @@ class PoseTracker:
             if self._second_look_due(poses[0][0]):
                 poses[0], people[0] = self._still_read(data, poses[0], people[0], size_wh)
         follower = self._scene.follower
-        lost_subject = follower.has_subject and follower.peek(people, float(t_ms), size_wh) is None
-        if main is None and self._slow_source and lost_subject:
+        if (main is None and self._slow_source and follower.has_subject
+                and follower.peek(people, float(t_ms), size_wh) is None):  # the subject lost: asked only then
             lost = self._read_alone(smoothed_equalized(data))
             if lost is not None:
                 found = geometry(lost[0], size_wh)
