@@ -115,6 +115,10 @@ export function renderResults(res) {
         tdDiff.appendChild(span("sub undecided", "cannot tell"));
         cannotTellWhy(tdDiff, words.cannot_tell?.asymmetry[key]);
       }
+      // Under the minimal detectable change, as the PDF's and the CLI's table and the CSV say it: a patient
+      // reads "left larger" of 3° as a finding unless told a repeat could not tell it from measurement error.
+      const mdc = words.within_mdc?.[key];
+      if (mdc) tdDiff.appendChild(span("sub", mdc));
       tdDiff.title = (res.words && res.words.asymmetry[key]) || "";
     }
     tr.append(tdDiff, tdPct);

@@ -130,3 +130,50 @@ def test_what_the_test_could_not_decide_is_said_once_and_pointed_to(analysis: di
     assert said in text
     csv_words = explain(analysis)["asymmetry"]["internal_rotation"]  # the same figures as the CSV's sentence
     assert "(measured 5.1°, and could be as much as 10.0° with measurement error)" in csv_words
+
+
+def test_a_difference_under_the_mdc_is_said_so_in_every_output(store: Store, analysis: dict, tmp_path: Path) -> None:
+    """The PDF and the terminal said "within measurement error (MDC)" of a left/right difference under the
+    minimal detectable change; the CSV and the page did not, and a patient read "left larger" of 4° there as
+    a finding. Now all four say it of the same measures (a 6.0° difference, shown so, is not under 6°)."""
+    import csv
+    import io
+
+    from rich.console import Console
+
+    from hiprom.cli.result_tables import figure_tables
+    from hiprom.report import csv_text
+    from hiprom.report.figures import summary
+
+    need_poppler()
+    asym = analysis["asymmetry"]
+    asym["internal_rotation_deg"], asym["external_rotation_deg"], asym["total_arc_deg"] = 5.94, -5.96, -9.2
+    under = {"internal_rotation": True, "external_rotation": False, "total_arc": False}
+    words = explain(analysis)["within_mdc"]  # the page's difference cell shows these
+    assert {m: w == "within measurement error (MDC)" for m, w in words.items()} == under
+    assert [m for m, w in words.items() if w is None] == ["external_rotation", "total_arc"]
+
+    store.add_subject("P-7")
+    record = store.save_analysis(analysis, subject="P-7", recorded_utc="2026-02-01T10:00:00Z")
+    data = ReportData.from_store(store, record.id)
+    row = next(csv.DictReader(io.StringIO(csv_text([data], "summary"))))
+    assert {m: row[f"asymmetry_{m}_within_mdc"] for m in under} == {m: str(u).lower() for m, u in under.items()}
+    assert row["asymmetry_mdc_deg"] == "6.0"  # what "within" was judged against, for a row read alone
+
+    text = " ".join(pdf_text(write_pdf(data, tmp_path / "r.pdf"), layout=False).split())
+    assert text.count("within measurement error (MDC)") == 1
+
+    console = Console(width=200, record=True, color_system=None)
+    for part in figure_tables(summary(analysis)):
+        console.print(part)
+    table = [line for line in console.export_text().splitlines() if "within measurement error (MDC)" in line]
+    assert len(table) == 1 and "Internal rotation" in table[0], table
+
+
+def test_the_mdc_of_a_clinics_norms_is_the_one_judged_against(analysis: dict) -> None:
+    """A norms file's MDC (here 4–7°) decides, not the published 6–9°."""
+    from hiprom.assessment.summary import within_mdc
+
+    analysis["asymmetry"].update(internal_rotation_deg=5.0, external_rotation_deg=-3.9, total_arc_deg=None)
+    analysis["norms"]["mdc_deg"] = [4.0, 7.0]
+    assert within_mdc(analysis) == {"internal_rotation": False, "external_rotation": True, "total_arc": None}

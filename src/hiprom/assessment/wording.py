@@ -37,7 +37,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hiprom.assessment.reasons import REASON_WORDS, not_measurable_advice, reason_words
-from hiprom.assessment.summary import Z95, asymmetry_verdicts, band_verdict, judged_asymmetry, rejudged
+from hiprom.assessment.summary import Z95, asymmetry_verdicts, band_verdict, judged_asymmetry, rejudged, within_mdc
 from hiprom.landmarks import SIDES
 from hiprom.rounding import counted, percent, shown
 
@@ -187,6 +187,12 @@ def could_be_as_low(value_deg: float, unc_deg: float) -> str:
     """Why a figure ``value_deg`` +- ``unc_deg`` (1 SD) near its band's low end "cannot tell": the low end
     of its 95 % interval (``summary.band_verdict``), "could be as low as 28.9°"."""
     return f"could be as low as {degrees(value_deg - Z95 * unc_deg)}"
+
+
+WITHIN_MDC = "within measurement error (MDC)"
+"""Said after the verdict of a left/right difference under the minimal detectable change
+(:func:`~hiprom.assessment.summary.within_mdc`): in the PDF's and the terminal's asymmetry tables, the
+page's difference cell and the CSVs' ``_within_mdc`` columns."""
 
 
 def could_be_as_much(diff_deg: float, unc_deg: float) -> str:
@@ -569,7 +575,7 @@ def explain(result: dict[str, Any]) -> dict[str, Any]:
 
     Returns ``{"asymmetry": {measure: sentence}, "overall": overall_asymmetry(result),
     "cannot_tell": {"sides": {side: {measure: why}}, "asymmetry": {measure: why}}`` (:func:`_cannot_tell`),
-    "plus_minus": PLUS_MINUS, "bands": {side: {direction: sentence}},
+    "plus_minus": PLUS_MINUS, "within_mdc": {measure: WITHIN_MDC or None}, "bands": {side: {direction: sentence}},
     "camera": [advice...], "camera_position": sentence or None, "not_measurable": advice,
     "notes": quality_notes(result)}``, ``not_measurable`` what to film differently when the result, or a
     side, could not be measured ("" when all was).
@@ -592,6 +598,7 @@ def explain(result: dict[str, Any]) -> dict[str, Any]:
         "overall": overall_asymmetry(result),
         "cannot_tell": _cannot_tell(result),
         "plus_minus": PLUS_MINUS,
+        "within_mdc": {m: WITHIN_MDC if under else None for m, under in within_mdc(result).items()},
         "bands": {
             side: {d: band_sentence(side, d, _band(sides.get(side) or {}, d, bands[d]), bands[d],
                                     (sides.get(side) or {}).get(f"{d}_rotation_deg"),

@@ -21,7 +21,6 @@ from hiprom.report.figures import fmt
 from hiprom.report.rows import (
     TRIAL_COLUMNS,
     UNCONFIRMED_NOTE,
-    WITHIN_MDC,
     BAND_HEADING,
     angle,
     band_cell,
@@ -87,7 +86,7 @@ def figure_tables(fig: dict[str, Any]) -> list[RenderableType]:
         asym.add_row(row["label"], verdict_cell(Text(diff), row["verdict"], mark=False), fmt(row["diff_unc"]),
                      percent(row["diff_pct"]), larger_side(row),
                      Text(row["verdict_words"], style=_VERDICT_STYLE.get(row["verdict"] or "", ""))
-                     + (f"; {WITHIN_MDC}" if row["within_mdc"] else ""))
+                     + (f"; {wording.WITHIN_MDC}" if row["within_mdc"] else ""))
     out.append(whole(asym, "Measure", asym.columns[-1].header))
     band_i, band_e = fig["bands"]["internal"], fig["bands"]["external"]
     mdc = fig["mdc_deg"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from hiprom.assessment import Norms
-from hiprom.assessment.summary import asymmetry_verdicts, judged_asymmetry
+from hiprom.assessment.summary import asymmetry_verdicts, judged_asymmetry, within_mdc
 from hiprom.assessment.wording import explain, undecided_asymmetry
 from hiprom.landmarks import SIDES
 from hiprom.rounding import number
@@ -32,10 +32,12 @@ SIDE_FIELDS: tuple[str, ...] = tuple(
         "rotation_deg", "rotation_unc_deg", "rotation_pct_norm", "rotation_band", "rotation_confirmed",
         "trials", "invalid_trials", "spread_deg", "peak_t_s", "rotation_reason")
 ) + ("total_arc_deg", "total_arc_unc_deg", "total_arc_pct_norm", "total_arc_band", "total_arc_reason", "not_measurable")
-# Fields of the flat asymmetry (analysis["asymmetry"] with its verdicts as columns), left minus right.
+# Fields of the flat asymmetry (analysis["asymmetry"] with its verdicts as columns), left minus right:
+# each measure's difference, its ±, % of the larger side, verdict, whether it is under the MDC, sentence;
+# then the threshold and the MDC they were judged against.
 ASYMMETRY_FIELDS: tuple[str, ...] = tuple(
-    f"{m}_{k}" for m in MEASURES for k in ("deg", "unc_deg", "pct", "verdict", "words")
-) + ("threshold_deg", "flagged", "flagged_measures")
+    f"{m}_{k}" for m in MEASURES for k in ("deg", "unc_deg", "pct", "verdict", "within_mdc", "words")
+) + ("threshold_deg", "mdc_deg", "flagged", "flagged_measures")
 BAND_FIELDS: tuple[str, ...] = tuple(f"{m}_band_{end}_deg" for m in MEASURES for end in ("low", "high"))
 """The normal bands the ``_band`` columns judged each figure against, degrees, low then high end of each
 measure (the total arc's is the sum of the other two): a clinic's norms file may change them, and a summary
@@ -145,14 +147,17 @@ def summary_row(analysis: dict[str, Any], fig: dict[str, Any] | None = None) -> 
 
 
 def _flat_asymmetry(analysis: dict[str, Any], sentences: dict[str, str]) -> dict[str, Any]:
-    """The asymmetry block with its verdicts as flat ``<measure>_verdict`` / ``<measure>_words``
-    fields (one CSV column each). An analysis saved before three-way verdicts existed (hiprom 0.1) is judged again by today's
+    """The asymmetry block with its verdicts as flat ``<measure>_verdict`` / ``<measure>_within_mdc`` /
+    ``<measure>_words`` fields (one CSV column each) and ``mdc_deg``, the MDC the second was judged against. An analysis saved before three-way verdicts existed (hiprom 0.1) is judged again by today's
     rule (:func:`~hiprom.assessment.summary.judged_asymmetry`), as its tables and sentences are."""
     asym = judged_asymmetry(analysis)
     verdicts = asymmetry_verdicts(asym)
+    under = within_mdc(analysis)
     asym.pop("verdicts", None)
     asym.pop("saved_verdicts", None)
     for measure, sentence in sentences.items():
         asym[f"{measure}_verdict"] = verdicts[measure]
+        asym[f"{measure}_within_mdc"] = under[measure]
         asym[f"{measure}_words"] = sentence
+    asym["mdc_deg"] = number(((analysis.get("norms") or {}).get("mdc_deg") or Norms().mdc_deg)[0])
     return asym

@@ -23,6 +23,7 @@ from hiprom.assessment.exercises import RETEST_ADVICE
 from hiprom.assessment.reasons import reason_words
 from hiprom.assessment.wording import (
     PLUS_MINUS,
+    WITHIN_MDC,
     analysed_again,
     asymmetry_pointer,
     cannot_tell,
@@ -50,7 +51,6 @@ from hiprom.report.rows import (
     SIDE_MARKS,
     TRIAL_COLUMNS,
     UNCONFIRMED_NOTE,
-    WITHIN_MDC,
     band_cell,
     degrees_cell,
     measure_rows,

@@ -60,9 +60,6 @@ picture seen from the front, or with the pose model's depth estimate (3-D)."""
 AGAINST_THRESHOLD = {"exceeds": "⚑ exceeds", "inconclusive": "? cannot tell", "within": "within"}
 """A left/right verdict against the threshold, as the asymmetry table says it."""
 
-WITHIN_MDC = "within measurement error (MDC)"
-"""Added to the verdict of a difference under the minimal detectable change."""
-
 UNCONFIRMED = "†"
 """The mark of a figure no valid trial confirms (every trial of its direction showed compensation)."""
 
@@ -101,10 +98,9 @@ def measure_rows(fig: dict[str, Any]) -> list[dict[str, Any]]:
     ``confirmed``}), ``band`` and ``norm`` (degrees), ``diff`` (left minus right, degrees), ``diff_unc``,
     ``diff_pct`` (% of the larger side), ``larger`` (side or None), ``verdict``, ``verdict_words``
     (:func:`verdict_words`),
-    ``sentence`` (the patient's words), ``flagged`` and ``within_mdc`` (under the lower MDC).
+    ``sentence`` (the patient's words), ``flagged`` and ``within_mdc`` (under the lower MDC: :func:`hiprom.assessment.summary.within_mdc`).
     """
     asym = fig["asymmetry"]
-    mdc_lo = fig["mdc_deg"][0]
     bands = fig["bands"]
     rows = []
     for m in MEASURES:
@@ -121,7 +117,6 @@ def measure_rows(fig: dict[str, Any]) -> list[dict[str, Any]]:
         band = bands[m.removesuffix("_rotation")]
         diff = asym.get(f"{m}_deg")
         verdict = asym.get(f"{m}_verdict") if diff is not None else None
-        within_mdc = diff is not None and abs(diff) < mdc_lo
         rows.append({
             "key": m, "label": MEASURE_LABELS[m], "sides": sides, "band": band,
             "norm": fig["arc_norm_deg"] if m == "total_arc" else fig["norm_deg"],
@@ -131,14 +126,14 @@ def measure_rows(fig: dict[str, Any]) -> list[dict[str, Any]]:
             "verdict_words": verdict_words(verdict),
             "sentence": asym.get(f"{m}_words"),  # the CSV's and the page's words
             "flagged": verdict == "exceeds",
-            "within_mdc": within_mdc,
+            "within_mdc": asym.get(f"{m}_within_mdc") is True,
         })
     return rows
 
 
 def verdict_words(verdict: str | None) -> str:
     """The asymmetry table's verdict cell: ``⚑ exceeds``, ``? cannot tell``, ``within``, or ``—`` when
-    the sides were not compared (:data:`WITHIN_MDC` follows it under the MDC)."""
+    the sides were not compared (:data:`~hiprom.assessment.wording.WITHIN_MDC` follows it under the MDC)."""
     return "—" if verdict is None else AGAINST_THRESHOLD.get(verdict, verdict)
 
 
