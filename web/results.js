@@ -115,10 +115,6 @@ export function renderResults(res) {
         tdDiff.appendChild(span("sub undecided", "cannot tell"));
         cannotTellWhy(tdDiff, words.cannot_tell?.asymmetry[key]);
       }
-      // Under the minimal detectable change, as the PDF's and the CLI's table and the CSV say it: a patient
-      // reads "left larger" of 3° as a finding unless told a repeat could not tell it from measurement error.
-      const mdc = words.within_mdc?.[key];
-      if (mdc) tdDiff.appendChild(span("sub", mdc));
       tdDiff.title = (res.words && res.words.asymmetry[key]) || "";
     }
     tr.append(tdDiff, tdPct);
@@ -135,6 +131,9 @@ export function renderResults(res) {
   if (res.words && res.words.not_measurable) notes.push(`Next time: ${res.words.not_measurable}`);
   const n = facts.norms;
   notes.push(`Reference ${res.norm_deg ?? n.norm_deg}° each way. Normal band: internal ${n.bands.internal[0]}–${n.bands.internal[1]}°, external ${n.bands.external[0]}–${n.bands.external[1]}°.`);
+  // The differences under the minimal detectable change, as the PDF's and the CLI's tables and the CSV mark them:
+  // a patient reads "left larger" of 4° as a finding unless told a repeat could not tell it from none.
+  if (words.within_mdc) notes.unshift(words.within_mdc);
   if (words.plus_minus) notes.push(words.plus_minus); // what the ± is, as the PDF and the CLI say it
   ui.resultsNotes.textContent = notes.join(" · ");
   resetSave();

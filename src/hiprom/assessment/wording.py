@@ -192,7 +192,20 @@ def could_be_as_low(value_deg: float, unc_deg: float) -> str:
 WITHIN_MDC = "within measurement error (MDC)"
 """Said after the verdict of a left/right difference under the minimal detectable change
 (:func:`~hiprom.assessment.summary.within_mdc`): in the PDF's and the terminal's asymmetry tables, the
-page's difference cell and the CSVs' ``_within_mdc`` columns."""
+page's notes (:func:`within_mdc_sentence`) and the CSVs' ``_within_mdc`` columns."""
+
+
+def within_mdc_sentence(result: dict[str, Any]) -> str | None:
+    """The measures whose left/right difference is under the MDC, in one sentence for the page's notes (its
+    table's narrow difference column has no room for the words the PDF's and the terminal's tables give each):
+    "Left–right differences under 6°, within measurement error (MDC): internal rotation and external
+    rotation."; ``None`` when there is none."""
+    under = [NAMES[m] for m, below in within_mdc(result).items() if below]
+    if not under:
+        return None
+    low = ((result.get("norms") or {}).get("mdc_deg") or (6.0,))[0]
+    listed = under[0] if len(under) == 1 else f"{', '.join(under[:-1])} and {under[-1]}"
+    return f"Left–right differences under {float(low):g}{DEG}, {WITHIN_MDC}: {listed}."
 
 
 def could_be_as_much(diff_deg: float, unc_deg: float) -> str:
@@ -575,7 +588,7 @@ def explain(result: dict[str, Any]) -> dict[str, Any]:
 
     Returns ``{"asymmetry": {measure: sentence}, "overall": overall_asymmetry(result),
     "cannot_tell": {"sides": {side: {measure: why}}, "asymmetry": {measure: why}}`` (:func:`_cannot_tell`),
-    "plus_minus": PLUS_MINUS, "within_mdc": {measure: WITHIN_MDC or None}, "bands": {side: {direction: sentence}},
+    "plus_minus": PLUS_MINUS, "within_mdc": within_mdc_sentence(result), "bands": {side: {direction: sentence}},
     "camera": [advice...], "camera_position": sentence or None, "not_measurable": advice,
     "notes": quality_notes(result)}``, ``not_measurable`` what to film differently when the result, or a
     side, could not be measured ("" when all was).
@@ -598,7 +611,7 @@ def explain(result: dict[str, Any]) -> dict[str, Any]:
         "overall": overall_asymmetry(result),
         "cannot_tell": _cannot_tell(result),
         "plus_minus": PLUS_MINUS,
-        "within_mdc": {m: WITHIN_MDC if under else None for m, under in within_mdc(result).items()},
+        "within_mdc": within_mdc_sentence(result),
         "bands": {
             side: {d: band_sentence(side, d, _band(sides.get(side) or {}, d, bands[d]), bands[d],
                                     (sides.get(side) or {}).get(f"{d}_rotation_deg"),
