@@ -94,6 +94,9 @@ function button(text, key, onClick, about = "") {
 let adviceFor = null;
 /** Whether the exercise under way (or just ended) was started from the exercises shown without a test (X). */
 let fromProgram = false;
+/** The clinician's program the list shows (GET /api/home-program's answer), or null: an exercise begun from it
+ * with no test saved on this page is kept with the session it came with. */
+let followed = null;
 
 /** The suggestions of a finished test, under its table (none: the section is hidden); on a store a clinician's
  * program was handed over to (program.js), that program's exercises and doses instead, as its printed page lists
@@ -128,6 +131,7 @@ function adviceOf(res, program) {
 /** List the suggestions of ``res``, or ``program``'s exercises when a clinician's program is followed. */
 async function showAdvice(res, program) {
   el.list.replaceChildren();
+  followed = program;
   const shown = adviceOf(res, program);
   el.advice.hidden = shown.recs.length === 0 && !shown.none;
   el.take.hidden = !app.info.records;
@@ -291,8 +295,12 @@ export async function startCounted(exerciseId, side, dose = null) {
     showFinished();
     return;
   }
-  // reps: those finished so far, sent back if this device's camera reconnects mid-exercise
-  app.exercise = { id: exerciseId, side, dose, sessionId: app.sessionId, stored: false, reps: [] };
+  // reps: those finished so far, sent back if this device's camera reconnects mid-exercise. Begun from the
+  // exercises (X) with no test saved on this page, it is kept with the program it follows (the clinic's session
+  // it came with, its own date on it), so a patient's daily exercises are not lost for want of a test.
+  const withProgram = !app.sessionId && fromProgram && followed?.session_id ? followed.session_id : null;
+  app.exercise = { id: exerciseId, side, dose, sessionId: app.sessionId || withProgram, withProgram: !!withProgram,
+    stored: false, reps: [] };
   Object.assign(ex, { shown: null, spokenCount: 0, spokenRep: 0, heldSaid: false, said: new Set() });
   app.showingLast = false;
   app.showingProgram = false; // the dials while the camera counts
@@ -388,10 +396,10 @@ export function updateExercise(state) {
 async function storeResult(result) {
   showFinished();
   const id = app.exercise.sessionId;
+  const where = app.exercise.withProgram ? "your home program" : `session ${id}`;
   const summary = `${result.reps_done} of ${result.reps_target} done, ${result.reps_refused} not counted.`;
   if (!id) {
-    el.say.textContent = fromProgram ? `${summary} Not stored: exercises are kept with a test saved on this page.`
-      : `${summary} Not stored: save the session first.`;
+    el.say.textContent = `${summary} Not stored: save the session first.`;
     return;
   }
   const r = await fetch(httpUrl(`api/sessions/${id}/exercise-results`), {
@@ -400,7 +408,7 @@ async function storeResult(result) {
   });
   // On a touch screen the words name the button, not its key (as the guide's do).
   el.say.textContent = r.ok
-    ? `${summary} Stored with session ${id}. ${hasKeys() ? "T tests again." : "Tap Test again for a new test."}`
+    ? `${summary} Stored with ${where}. ${hasKeys() ? "T tests again." : "Tap Test again for a new test."}`
     : `${summary} Not stored (HTTP ${r.status}).`;
   el.panel.dataset.stored = r.ok ? "yes" : "no";
   say(`${result.reps_done} done. ${hasKeys() ? "Press T to test again." : "Tap Test again for a new test."}`);

@@ -213,3 +213,22 @@ def test_trend_shows_each_sides_total_arc_and_fits_a_100_column_terminal(tmp_pat
     assert len(rows) == 3  # each visit on one line
     said = " ".join(" ".join(lines).split())
     assert ("#2 program: 2 exercises; reps done: Chair rotation, foot outward, left leg: 8 of 20" in said), said
+
+
+def test_trend_sums_a_programs_exercises_done_day_after_day(tmp_path: Path, analysis: dict) -> None:
+    """Exercises done at home from the page are kept with the program's visit: a month of them made its line of
+    'hiprom trend' one entry a time. Each exercise and leg is said once, with how often and on how many days."""
+    from hiprom.store import Store
+
+    done = {"schema": "hiprom.exercise/1", "exercise": "chair_rotation_internal", "side": "left",
+            "direction": "internal", "dose": {"hold_s": 3, "reps": 10, "sets": 1}, "reps_done": 10,
+            "reps_target": 10, "reps": [{"number": 1}]}
+    db = tmp_path / "home.db"
+    with Store(db) as store:
+        visit = store.save_analysis(analysis, subject="P-0042", recorded_utc="2026-03-02T09:00:00Z")
+        for day, reps in (("03", 10), ("03", 9), ("04", 10), ("06", 8)):
+            store.add_exercise_result(visit.id, {**done, "reps_done": reps}, recorded_utc=f"2026-03-{day}T12:00:00Z")
+        store.add_exercise_result(visit.id, {**done, "side": "right"}, recorded_utc="2026-03-03T12:00:00Z")
+    out = " ".join(hiprom(tmp_path, "trend", "P-0042", "--db", str(db)).stdout.split())
+    assert ("reps done: Chair rotation, foot outward, left leg: 37 of 40 (4 times on 3 days); "
+            "Chair rotation, foot outward, right leg: 10 of 10") in out, out

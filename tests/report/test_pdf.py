@@ -382,6 +382,24 @@ def test_a_repeat_test_is_not_called_after_the_exercises(store: Store, analysis:
     assert "Re-test: before and after the exercises" in html
 
 
+def test_exercises_done_at_home_are_dated_on_the_visits_page(store: Store, analysis: dict, tmp_path: Path) -> None:
+    """A patient's exercises done from the page's Exercises at home are kept with the program's visit: its PDF
+    listed them as if counted that day. Each now says its day; those of the visit say so."""
+    need_poppler()
+    visit = store.save_analysis(analysis, subject="P-8", recorded_utc="2026-03-02T09:00:00Z")
+    done = {"schema": "hiprom.exercise/1", "exercise": "chair_rotation_internal", "side": "left",
+            "direction": "internal", "dose": {"hold_s": 3, "reps": 10, "sets": 2}, "reps_done": 7, "reps_target": 20,
+            "reps": [{"number": 1}]}
+    store.add_exercise_result(visit.id, done, recorded_utc="2026-03-02T09:20:00Z")
+    alone = render_html(ReportData.from_store(store, visit.id))
+    assert "<th>Day</th>" not in alone  # counted at the visit only: no column to say so
+    store.add_exercise_result(visit.id, {**done, "reps_done": 20}, recorded_utc="2026-03-05T18:00:00Z")
+    text = " ".join(pdf_text(write_pdf(ReportData.from_store(store, visit.id), tmp_path / "r.pdf"),
+                             layout=False).split())
+    assert "Day Exercise Side" in text, text
+    assert "this visit Chair rotation" in text and "2026-03-05 Chair rotation" in text, text
+
+
 def test_history_marks_what_changed_since_the_first_visit(store: Store, analysis: dict, tmp_path: Path,
                                                           filmed_again) -> None:
     """The clinician following a patient sees on the PDF which figure moved beyond the error, as 'hiprom trend' does."""

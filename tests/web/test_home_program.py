@@ -226,7 +226,8 @@ def test_the_patient_takes_in_the_program_file_on_the_page(launch, tmp_path):
 def test_the_exercises_are_there_without_a_test_first(launch, tmp_path):
     # Before, the page listed exercises only under a finished test's results: a patient with a program had to do
     # the whole guided test to reach their exercises each day, and one without a test could not take the file in.
-    # Exercises (X) now shows the program from the start (or how to get one), and the camera counts from there.
+    # Exercises (X) now shows the program from the start (or how to get one), and the camera counts from there;
+    # what it counted is kept with the program it follows (before: "Not stored", for want of a test saved).
     clinic, home = clinic_and_home(tmp_path)
     hiprom(clinic, "program", "edit", "1", "--dose", "chair_rotation_external:hold=5,reps=8")
     handed = tmp_path / "clinic" / "p-0042-program.json"
@@ -249,9 +250,11 @@ def test_the_exercises_are_there_without_a_test_first(launch, tmp_path):
                                timeout=90_000)
         dials = page.locator("#live").is_visible()  # the camera counts with the dials in view
         page.locator("#btn-exercise-done").click()
-        page.wait_for_function("() => /Not stored/.test(document.getElementById('exercise-say').textContent)",
+        page.wait_for_function("() => /[Ss]tored/.test(document.getElementById('exercise-say').textContent)",
                                timeout=60_000)
         told = page.locator("#exercise-say").inner_text()
+        program = httpx.get(f"{url}/api/home-program", timeout=30).json()
+        kept = httpx.get(f"{url}/api/sessions/{program['session_id']}/exercise-results", timeout=30).json()
         back = page.locator("#btn-exercise-back").inner_text()
         page.locator("body").press("Escape")  # back to the exercises
         page.wait_for_selector("#exercise", state="hidden", timeout=30_000)
@@ -267,7 +270,8 @@ def test_the_exercises_are_there_without_a_test_first(launch, tmp_path):
     assert any(item.startswith("Chair rotation, foot inward — left leg") and "hold 5 s, 8 times, 2 sets" in item
                for item in items), items
     assert dials
-    assert "Not stored: exercises are kept with a test saved on this page." in told, told
+    assert "Stored with your home program." in told and "Not stored" not in told, told
+    assert [(r["exercise"], r["side"], r["reps_target"]) for r in kept] == [("chair_rotation_external", "left", 16)], kept
     assert back.startswith("Back to your exercises"), back
     assert again == (len(items), "advice-title"), again
     assert start == (True, False), start

@@ -208,7 +208,7 @@ def trend(visits: Sequence[Mapping[str, Any]], mdc_deg: Mapping[str, float] | No
         ``{"first_visit": session_id or None, "visits": [{"session_id", "recorded_utc", "origin",
         "figures": {side: {measure: deg}}, "asymmetry": {measure: left minus right, deg},
         "program": [{"exercise", "side", "dose"}],
-        "exercises_done": [{"exercise", "side", "direction", "reps_done", "reps_target"}],
+        "exercises_done": [{"exercise", "side", "direction", "reps_done", "reps_target", "recorded_utc"}],
         "since_first": {side: {measure: verdict}} (``None`` up to the first visit),
         "same_recording_as": session_id of the visit whose recording this session analysed again, or None}]}``.
     """
@@ -234,7 +234,7 @@ def trend(visits: Sequence[Mapping[str, Any]], mdc_deg: Mapping[str, float] | No
             "program": [{"exercise": it["exercise"], "side": it["side"], "dose": it["dose"]}
                         for it in program.get("items", [])],
             "exercises_done": [
-                {k: r.get(k) for k in ("exercise", "side", "direction", "reps_done", "reps_target")}
+                {k: r.get(k) for k in ("exercise", "side", "direction", "reps_done", "reps_target", "recorded_utc")}
                 for r in visit.get("exercise_results") or []
             ],
             "since_first": since,

@@ -8,6 +8,7 @@ and in :mod:`hiprom.assessment.exercises`.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from hiprom.assessment import Catalogue, current_program, load_catalogue
@@ -16,7 +17,7 @@ from hiprom.assessment.retest import compared, retest_heading
 from hiprom.assessment.wording import SIDE_WORDS, degrees_in_words, side_measure
 from hiprom.report.data import ReportData
 from hiprom.store import Store
-from hiprom.store.records import shown_time
+from hiprom.store.records import local_day, shown_time
 
 
 def clinic_mdc(store: Store) -> tuple[dict[str, float], str]:
@@ -89,11 +90,22 @@ def retest_context(data: ReportData) -> dict[str, Any] | None:
 
 
 def exercises_done(data: ReportData) -> list[dict[str, Any]]:
-    """Counted exercises of the session, one line each (name, side, reps done of target, holds)."""
+    """Counted exercises of the session, one line each (name, side, reps done of target, holds), and ``day``:
+    the day it was done on the clinic's clock when not the session's (a patient's exercises at home, kept with
+    the program handed over at this visit), else ``""``, so a visit's page never passes them off as its own."""
     names = {ex.id: ex.name for ex in load_catalogue().with_program(data.program).exercises}
+    visit = data.session_date
     return [
         {"name": names.get(r["exercise"], r["exercise"]), "side": r["side"], "reps_done": r["reps_done"],
          "reps_target": r["reps_target"], "refused": r.get("reps_refused", 0),
-         "holds": ", ".join(f"{h:.1f}" for h in r.get("holds_s") or [])}
+         "holds": ", ".join(f"{h:.1f}" for h in r.get("holds_s") or []),
+         "day": _other_day(r.get("recorded_utc"), visit)}
         for r in data.exercise_results
     ]
+
+
+def _other_day(recorded_utc: str | None, visit: date | None) -> str:
+    """The day of ``recorded_utc`` as the PDF prints days, when it is not ``visit``'s; else ``""``."""
+    if not recorded_utc or visit is None or local_day(recorded_utc) == visit:
+        return ""
+    return shown_time(recorded_utc, with_time=False) or ""
