@@ -8,7 +8,7 @@ import { $, app, degrees, facts, hasKeys, reasonWords, setText, signedDegrees, u
 import { httpUrl, send } from "./connection.js";
 import { command, showView } from "./guide.js";
 import { say } from "./speech.js";
-import { handedProgram, programByline, programEntries, takeInProgram } from "./program.js";
+import { handedProgram, programByline, programEntries, programWeek, takeInProgram } from "./program.js";
 
 /** The side of a figure ("Left internal rotation") and of an exercise ("left leg", as the PDF and the CLI say it). */
 const SIDE = { left: "Left", right: "Right" };
@@ -94,6 +94,8 @@ function button(text, key, onClick, about = "") {
 let adviceFor = null;
 /** Whether the exercise under way (or just ended) was started from the exercises shown without a test (X). */
 let fromProgram = false;
+/** The latest counted exercise's record on its way to the store (its checklist is shown once it is there). */
+let storing = Promise.resolve(null);
 /** The clinician's program the list shows (GET /api/home-program's answer), or null: an exercise begun from it
  * with no test saved on this page is kept with the session it came with. */
 let followed = null;
@@ -115,7 +117,8 @@ export async function renderAdvice(res) {
  * (left leg first). ``retest``: a function, since the suggestions' words come with the catalogue. */
 function adviceOf(res, program) {
   if (program) {
-    return { recs: programEntries(program), title: "Your home exercise program", by: programByline(program),
+    return { recs: programEntries(program), title: "Your home exercise program",
+      by: [programByline(program), programWeek(program)].filter(Boolean).join(". "),
       notes: program.notes || "", ask: "A newer program from your clinician, as a file?", retest: () => `${program.retest}.` };
   }
   if (!res) { // the exercises asked for without a test, and no program to follow: how to get one
@@ -167,6 +170,12 @@ async function showAdvice(res, program) {
       dose.className = "dose";
       dose.textContent = rec.words || doseWords(e.dose);
       li.append(" ", dose);
+    }
+    if (rec.today) { // the day's checklist: what the camera counted of it today
+      const today = document.createElement("span");
+      today.className = "sub ex-today";
+      today.textContent = rec.today;
+      li.append(" ", today);
     }
     if (rec.notes) {
       const notes = document.createElement("span");
@@ -260,6 +269,12 @@ function backToResults() {
   app.showingLast = !fromProgram && !!app.last && !(app.state && app.state.phase === "results");
   showView();
   (fromProgram ? $("advice-title") : ui.resultsTitle).focus();
+  // The day's checklist again, with what was just stored ("Today: 8 of 16 counted").
+  if (fromProgram) {
+    storing.then(handedProgram).then((program) => {
+      if (app.showingProgram && !app.exercise && program) showAdvice(null, program);
+    });
+  }
 }
 
 /** Ask the server to count it on the camera of this mode, going on from ``reps`` (those counted
@@ -402,10 +417,12 @@ async function storeResult(result) {
     el.say.textContent = `${summary} Not stored: save the session first.`;
     return;
   }
-  const r = await fetch(httpUrl(`api/sessions/${id}/exercise-results`), {
+  const sent = fetch(httpUrl(`api/sessions/${id}/exercise-results`), {
     method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
     body: JSON.stringify(result),
   });
+  storing = sent.catch(() => null);
+  const r = await sent;
   // On a touch screen the words name the button, not its key (as the guide's do).
   el.say.textContent = r.ok
     ? `${summary} Stored with ${where}. ${hasKeys() ? "T tests again." : "Tap Test again for a new test."}`

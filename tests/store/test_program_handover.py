@@ -233,3 +233,27 @@ def test_only_a_store_that_may_be_a_patients_own_offers_the_exercises_between_te
         assert first_day.patients_own()
         first_day.save_analysis(analysis, subject="P-2")
         assert not first_day.patients_own()  # two patients: a clinic's
+
+
+def test_the_home_program_says_what_was_counted_of_it_today_and_this_week(
+        tmp_path: Path, analysis: dict, hiprom: Callable) -> None:
+    """The patient's checklist of the day: each exercise and leg counted today, summed, and the days of the last
+    seven with any; a day eight days back, and an exercise counted yesterday, are not today's."""
+    from datetime import datetime, timedelta, timezone
+
+    home, (code, _, err) = _clinic_program_at_home(tmp_path, analysis, hiprom, "clinic_band_turn")
+    assert code == 0, err
+    page = _home_program(home)
+    assert page["today"] == [] and page["days_this_week"] == 0
+    done = {"schema": "hiprom.exercise/1", "exercise": "chair_rotation_internal", "side": "left",
+            "direction": "internal", "dose": {"hold_s": 3, "reps": 10, "sets": 1}, "reps_done": 10,
+            "reps_target": 10, "reps": [{"number": 1}]}
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    with Store(home) as store:
+        for days_ago, reps in ((0, 9), (0, 10), (1, 10), (8, 10)):
+            when = (now - timedelta(days=days_ago)).isoformat() + "Z"
+            store.add_exercise_result(page["session_id"], {**done, "reps_done": reps}, recorded_utc=when)
+    page = _home_program(home)
+    assert page["today"] == [{"exercise": "chair_rotation_internal", "side": "left", "times": 2, "days": 1,
+                              "reps_done": 19, "reps_target": 20}], page["today"]
+    assert page["days_this_week"] == 2

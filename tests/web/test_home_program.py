@@ -259,6 +259,11 @@ def test_the_exercises_are_there_without_a_test_first(launch, tmp_path):
         page.locator("body").press("Escape")  # back to the exercises
         page.wait_for_selector("#exercise", state="hidden", timeout=30_000)
         again = page.locator("#advice-list li").count(), page.evaluate("document.activeElement.id")
+        # The day's checklist: what was just counted, under its exercise, and the days of the week with some.
+        item = page.locator("#advice-list li[data-exercise='chair_rotation_external'][data-side='left']")
+        item.locator(".ex-today").wait_for(timeout=30_000)
+        today = item.locator(".ex-today").inner_text(), page.locator("#advice-by").inner_text()
+        others = page.locator("#advice-list li .ex-today").count()
         page.locator("body").press("Escape")  # and to the start
         page.wait_for_selector("#live", state="visible", timeout=30_000)
         start = page.locator("#btn-program").is_visible(), page.locator("#advice").is_visible()
@@ -274,4 +279,6 @@ def test_the_exercises_are_there_without_a_test_first(launch, tmp_path):
     assert [(r["exercise"], r["side"], r["reps_target"]) for r in kept] == [("chair_rotation_external", "left", 16)], kept
     assert back.startswith("Back to your exercises"), back
     assert again == (len(items), "advice-title"), again
+    assert today[0] == f"Today: {kept[0]['reps_done']} of 16 counted" and others == 1, (today, others)
+    assert today[1].endswith("Exercises counted on 1 of the last 7 days."), today
     assert start == (True, False), start

@@ -17,6 +17,7 @@ the CLI's choose / remove / dose edits. All pure: the store keeps the dict.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from hiprom.assessment.exercises import DOSE_RANGES, Catalogue, Dose, package_catalogue
@@ -204,3 +205,23 @@ def current_program(
     known = {ex.id for ex in catalogue.exercises}
     program = program_from_recommendations([r for r in recs if r.get("exercise") in known], catalogue)
     return {**program, "edited": False}
+
+
+def done_by_exercise(records: Sequence[Mapping[str, Any]], days: Sequence[date | None]) -> list[dict[str, Any]]:
+    """Counted exercises (``hiprom.exercise/1`` records) summed per exercise and leg, in the order first done:
+    ``{"exercise", "side", "times", "days", "reps_done", "reps_target"}``. ``days[i]`` is the day record ``i``
+    was done on, on the caller's clock (the visit's for ``hiprom trend``, the patient's for the page's
+    "Today"), or None; ``days`` counts the distinct ones. What a visit's line and a day's checklist show."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    seen: dict[tuple[str, str], set[date]] = {}
+    for record, day in zip(records, days, strict=True):
+        key = (str(record["exercise"]), str(record["side"]))
+        row = out.setdefault(key, {"exercise": key[0], "side": key[1], "times": 0, "days": 0,
+                                   "reps_done": 0, "reps_target": 0})
+        row["times"] += 1
+        row["reps_done"] += int(record.get("reps_done") or 0)
+        row["reps_target"] += int(record.get("reps_target") or 0)
+        if day is not None:
+            seen.setdefault(key, set()).add(day)
+            row["days"] = len(seen[key])
+    return list(out.values())

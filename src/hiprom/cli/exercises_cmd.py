@@ -346,17 +346,15 @@ def _reps_done(done: list[dict[str, Any]], names: dict[str, str], side_words: di
     """A visit's counted exercises in one line, each exercise and leg once with its reps summed: "Chair rotation,
     foot outward, left leg: 8 of 20"; done more than once (a patient's daily exercises at home, kept with the
     program of the visit), how often and on how many days: "...: 62 of 64 (8 times on 4 days)"."""
+    from hiprom.assessment.program import done_by_exercise
     from hiprom.store.records import local_day
 
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for d in done:
-        groups.setdefault((d["exercise"], d["side"]), []).append(d)
+    days = [local_day(d["recorded_utc"]) if d.get("recorded_utc") else None for d in done]
     parts = []
-    for (exercise, side), times in groups.items():
-        text = (f"{names.get(exercise, exercise)}, {side_words.get(side, side)}: "
-                f"{sum(t['reps_done'] for t in times)} of {sum(t['reps_target'] for t in times)}")
-        if len(times) > 1:
-            days = {local_day(t["recorded_utc"]) for t in times if t.get("recorded_utc")}
-            text += f" ({len(times)} times" + (f" on {counted(len(days), 'day')})" if len(days) > 1 else ")")
+    for row in done_by_exercise(done, days):
+        text = (f"{names.get(row['exercise'], row['exercise'])}, {side_words.get(row['side'], row['side'])}: "
+                f"{row['reps_done']} of {row['reps_target']}")
+        if row["times"] > 1:
+            text += f" ({row['times']} times" + (f" on {counted(row['days'], 'day')})" if row["days"] > 1 else ")")
         parts.append(text)
     return "; ".join(parts)

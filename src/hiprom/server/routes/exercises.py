@@ -10,6 +10,8 @@ unknown id -> 404, bad input -> 422.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -59,7 +61,8 @@ def home_program(store: StoreDep) -> dict[str, Any] | None:
     """The home program a clinician handed over to this store (``hiprom program import``), as its printed
     page words it (``report.exercises.program_context``: each item's ``name``, ``side`` and ``dose`` in words,
     with ``side_id`` and ``dose_spec`` to start it), with the ``session_id`` it came with, the clinic's
-    ``session_date`` (ISO) and the file it came in (``origin``); ``null`` when there is none
+    ``session_date`` (ISO), the file it came in (``origin``) and what was counted of it lately (``today``,
+    ``days_this_week``: :func:`_done_lately`); ``null`` when there is none
     (:meth:`~hiprom.store.Store.handed_program`: a clinic's store never has one)."""
     with _http_errors():
         return _handed(store)
@@ -78,7 +81,22 @@ def _handed(store: Store) -> dict[str, Any] | None:
     if context is None:
         return None
     return {**context, "session_id": session_id, "origin": data.session.origin if data.session else None,
-            "session_date": data.session_date.isoformat() if data.session_date else None}
+            "session_date": data.session_date.isoformat() if data.session_date else None,
+            **_done_lately(data.exercise_results)}
+
+
+def _done_lately(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """What the patient did of the program, on this computer's clock: ``today``, each exercise and leg counted
+    today (:func:`~hiprom.assessment.program.done_by_exercise`), and ``days_this_week``, the days of the last 7
+    (today's included) with an exercise counted: the page's checklist of the day."""
+    from hiprom.assessment.program import done_by_exercise
+    from hiprom.store.records import local_day
+
+    today = date.today()
+    days = [local_day(r["recorded_utc"]) for r in records]
+    todays = [(r, d) for r, d in zip(records, days) if d == today]
+    return {"today": done_by_exercise([r for r, _ in todays], [d for _, d in todays]),
+            "days_this_week": len({d for d in days if 0 <= (today - d).days < 7})}
 
 
 HANDED_BODY = {"required": True, "content": {"application/json": {"schema": {
