@@ -126,18 +126,24 @@ def judged_asymmetry(result: Mapping[str, Any]) -> dict[str, Any]:
     return asym
 
 
-def within_mdc(result: Mapping[str, Any]) -> dict[str, bool | None]:
-    """Per measure, whether the left/right difference of ``result`` is under the minimal detectable change
-    (the low end of its norms' ``mdc_deg``, 6 deg by default): a difference a repeat measurement could not tell
-    from measurement error. Compared as shown (0.1 deg), so a table's "6.0" is never called under 6;
-    ``None`` when the sides were not compared. The PDF, the CLI, the CSVs and the page all take it from here."""
-    asym = result.get("asymmetry") or {}
+def mdc_low(result: Mapping[str, Any]) -> float:
+    """The minimal detectable change a left/right difference of ``result`` is judged against, degrees: the low end
+    of its norms' ``mdc_deg`` (a clinic's norms file may change it), 6 deg by default, as shown (0.1 deg)."""
     mdc = (result.get("norms") or {}).get("mdc_deg") or Norms().mdc_deg
-    low = rounded(float(mdc[0]))
+    return rounded(float(mdc[0])) or 0.0
+
+
+def within_mdc(result: Mapping[str, Any]) -> dict[str, bool | None]:
+    """Per measure, whether the left/right difference of ``result`` is under :func:`mdc_low`: a difference a
+    repeat measurement could not tell from measurement error. Compared as shown (0.1 deg), so a table's "6.0"
+    is never called under 6; ``None`` when the sides were not compared. The PDF, the CLI, the CSVs and the
+    page all take it from here."""
+    asym = result.get("asymmetry") or {}
+    low = mdc_low(result)
     out: dict[str, bool | None] = {}
     for measure in MEASURES:
         diff = rounded(asym.get(f"{measure}_deg"))
-        out[measure] = None if diff is None or low is None else abs(diff) < low
+        out[measure] = None if diff is None else abs(diff) < low
     return out
 
 

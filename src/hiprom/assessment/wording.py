@@ -37,7 +37,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from hiprom.assessment.reasons import REASON_WORDS, not_measurable_advice, reason_words
-from hiprom.assessment.summary import Z95, asymmetry_verdicts, band_verdict, judged_asymmetry, rejudged, within_mdc
+from hiprom.assessment.summary import (
+    Z95,
+    asymmetry_verdicts,
+    band_verdict,
+    judged_asymmetry,
+    mdc_low,
+    rejudged,
+    within_mdc,
+)
 from hiprom.landmarks import SIDES
 from hiprom.rounding import counted, percent, shown
 
@@ -203,9 +211,8 @@ def within_mdc_sentence(result: dict[str, Any]) -> str | None:
     under = [NAMES[m] for m, below in within_mdc(result).items() if below]
     if not under:
         return None
-    low = ((result.get("norms") or {}).get("mdc_deg") or (6.0,))[0]
     listed = under[0] if len(under) == 1 else f"{', '.join(under[:-1])} and {under[-1]}"
-    return f"Left–right differences under {float(low):g}{DEG}, {WITHIN_MDC}: {listed}."
+    return f"Left–right differences under {mdc_low(result):g}{DEG}, {WITHIN_MDC}: {listed}."
 
 
 def could_be_as_much(diff_deg: float, unc_deg: float) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from hiprom.assessment import Norms
-from hiprom.assessment.summary import asymmetry_verdicts, judged_asymmetry, within_mdc
+from hiprom.assessment.summary import asymmetry_verdicts, judged_asymmetry, mdc_low, within_mdc
 from hiprom.assessment.wording import explain, undecided_asymmetry
 from hiprom.landmarks import SIDES
 from hiprom.rounding import number
@@ -148,7 +148,8 @@ def summary_row(analysis: dict[str, Any], fig: dict[str, Any] | None = None) -> 
 
 def _flat_asymmetry(analysis: dict[str, Any], sentences: dict[str, str]) -> dict[str, Any]:
     """The asymmetry block with its verdicts as flat ``<measure>_verdict`` / ``<measure>_within_mdc`` /
-    ``<measure>_words`` fields (one CSV column each) and ``mdc_deg``, the MDC the second was judged against. An analysis saved before three-way verdicts existed (hiprom 0.1) is judged again by today's
+    ``<measure>_words`` fields (one CSV column each) and ``mdc_deg``, the MDC the second was judged against.
+    An analysis saved before three-way verdicts existed (hiprom 0.1) is judged again by today's
     rule (:func:`~hiprom.assessment.summary.judged_asymmetry`), as its tables and sentences are."""
     asym = judged_asymmetry(analysis)
     verdicts = asymmetry_verdicts(asym)
@@ -159,5 +160,5 @@ def _flat_asymmetry(analysis: dict[str, Any], sentences: dict[str, str]) -> dict
         asym[f"{measure}_verdict"] = verdicts[measure]
         asym[f"{measure}_within_mdc"] = under[measure]
         asym[f"{measure}_words"] = sentence
-    asym["mdc_deg"] = number(((analysis.get("norms") or {}).get("mdc_deg") or Norms().mdc_deg)[0])
+    asym["mdc_deg"] = mdc_low(analysis)
     return asym

@@ -98,7 +98,8 @@ def measure_rows(fig: dict[str, Any]) -> list[dict[str, Any]]:
     ``confirmed``}), ``band`` and ``norm`` (degrees), ``diff`` (left minus right, degrees), ``diff_unc``,
     ``diff_pct`` (% of the larger side), ``larger`` (side or None), ``verdict``, ``verdict_words``
     (:func:`verdict_words`),
-    ``sentence`` (the patient's words), ``flagged`` and ``within_mdc`` (under the lower MDC: :func:`hiprom.assessment.summary.within_mdc`).
+    ``sentence`` (the patient's words), ``flagged`` and ``within_mdc`` (under the lower MDC:
+    :func:`hiprom.assessment.summary.within_mdc`).
     """
     asym = fig["asymmetry"]
     bands = fig["bands"]
