@@ -277,6 +277,14 @@ function backToResults() {
   }
 }
 
+/** Where an exercise begun now is kept: ``{sessionId, withProgram}``. With the test saved on this page; begun from
+ * the exercises (X) with none, with the program it follows (the clinic's session it came with, the record its own
+ * date), so a patient's daily exercises are not lost for want of a test; else nowhere (``sessionId`` null). */
+function keptWith() {
+  const withProgram = !app.sessionId && fromProgram && followed?.session_id ? followed.session_id : null;
+  return { sessionId: app.sessionId || withProgram, withProgram: !!withProgram };
+}
+
 /** Ask the server to count it on the camera of this mode, going on from ``reps`` (those counted
  * before): why it cannot, or null. */
 async function askToCount(exerciseId, side, reps = [], dose = null) {
@@ -310,12 +318,8 @@ export async function startCounted(exerciseId, side, dose = null) {
     showFinished();
     return;
   }
-  // reps: those finished so far, sent back if this device's camera reconnects mid-exercise. Begun from the
-  // exercises (X) with no test saved on this page, it is kept with the program it follows (the clinic's session
-  // it came with, its own date on it), so a patient's daily exercises are not lost for want of a test.
-  const withProgram = !app.sessionId && fromProgram && followed?.session_id ? followed.session_id : null;
-  app.exercise = { id: exerciseId, side, dose, sessionId: app.sessionId || withProgram, withProgram: !!withProgram,
-    stored: false, reps: [] };
+  // reps: those finished so far, sent back if this device's camera reconnects mid-exercise
+  app.exercise = { id: exerciseId, side, dose, ...keptWith(), stored: false, reps: [] };
   Object.assign(ex, { shown: null, spokenCount: 0, spokenRep: 0, heldSaid: false, said: new Set() });
   app.showingLast = false;
   app.showingProgram = false; // the dials while the camera counts
@@ -334,10 +338,13 @@ export function exerciseRefused(status) {
 /** A timer-only guide for an exercise the camera does not follow: each hold counted down, spoken. */
 function startTimer(e, side) {
   clearInterval(ex.timer);
-  app.exercise = { id: e.id, side, timer: true };
   showPanel(`${e.name} — ${LEG[side]}`);
   const hold = e.dose.hold_s || 0;
   const total = e.dose.reps * e.dose.sets;
+  // What it ran is kept as the camera's count is (``timed``: holds the timer ran, not reps the camera saw).
+  app.exercise = { id: e.id, side, timer: true, ...keptWith(), record: {
+    schema: "hiprom.exercise/1", exercise: e.id, side, direction: (e.targets || [])[0] || "internal", dose: e.dose,
+    reps_done: 0, reps_target: total, reps_refused: 0, reps: [], timed: true } };
   let rep = 0;
   let left = hold;
   showProgress(0, e.dose); // its own count, not the one a counted exercise left
@@ -348,6 +355,7 @@ function startTimer(e, side) {
     el.hold.textContent = hold ? `${Math.max(0, left)} s left` : "";
     if (left <= 0) {
       rep += 1;
+      app.exercise.record.reps_done = rep;
       const p = showProgress(rep, e.dose);
       say(rep >= total ? "Finished." : p.setEnded ? p.said : `${p.said}. Relax, then again.`);
       if (rep >= total) { clearInterval(ex.timer); finishTimer(); return; }
@@ -357,8 +365,9 @@ function startTimer(e, side) {
 }
 
 function finishTimer() {
-  showFinished();
+  const done = app.exercise;
   app.exercise = null;
+  if (done.record.reps_done > 0) storeResult(done.record, done); else showFinished();
 }
 
 /** What each rep of a counted exercise asks (its ``state``: the server's ``exercise``), as the panel and
@@ -404,15 +413,17 @@ export function updateExercise(state) {
   }
   if (state.result && !app.exercise.stored) {
     app.exercise.stored = true;
-    storeResult(state.result);
+    storeResult(state.result, app.exercise);
   }
 }
 
-async function storeResult(result) {
+/** Store the ``result`` (``hiprom.exercise/1``) of ``exercise`` (``app.exercise`` as it was begun) where it is kept. */
+async function storeResult(result, exercise) {
   showFinished();
-  const id = app.exercise.sessionId;
-  const where = app.exercise.withProgram ? "your home program" : `session ${id}`;
-  const summary = `${result.reps_done} of ${result.reps_target} done, ${result.reps_refused} not counted.`;
+  const id = exercise.sessionId;
+  const where = exercise.withProgram ? "your home program" : `session ${id}`;
+  const summary = result.timed ? `${result.reps_done} of ${result.reps_target} done with the timer.`
+    : `${result.reps_done} of ${result.reps_target} done, ${result.reps_refused} not counted.`;
   if (!id) {
     el.say.textContent = `${summary} Not stored: save the session first.`;
     return;

@@ -27,13 +27,14 @@ export function programEntries(program) {
   }));
 }
 
-/** What the camera counted of ``item`` today on this computer (GET /api/home-program's ``today``; both legs
- * for a "both" item): "Today: 14 of 16 counted", or "" when nothing was. */
+/** What was done of ``item`` today on this computer (GET /api/home-program's ``today``; both legs for a "both"
+ * item): "Today: 14 of 16 counted" by the camera, "Today: 3 of 3 done with the timer", or "" when nothing was. */
 function doneToday(program, item) {
-  const rows = (program.today || []).filter((r) => r.exercise === item.id && (item.side_id === "both" || r.side === item.side_id));
+  const rows = (program.today || []).filter((r) => r.exercise === item.id
+    && (item.side_id === "both" || r.side === item.side_id || r.side === "both"));
   if (!rows.length) return "";
   const sum = (key) => rows.reduce((n, r) => n + r[key], 0);
-  return `Today: ${sum("reps_done")} of ${sum("reps_target")} counted`;
+  return `Today: ${sum("reps_done")} of ${sum("reps_target")} ${rows.every((r) => r.timed) ? "done with the timer" : "counted"}`;
 }
 
 /** "Exercises chosen from your hip rotation result, set by your clinician · 2026-12-06", as the printed page. */
@@ -41,11 +42,11 @@ export function programByline(program) {
   return `Exercises chosen from your hip rotation result, set by your clinician${program.session_date ? ` · ${program.session_date}` : ""}`;
 }
 
-/** How many of the last 7 days (today's included) the camera counted an exercise of the program on this computer:
- * "Exercises counted on 3 of the last 7 days.", or "" before the first. */
+/** How many of the last 7 days (today's included) an exercise of the program was done on this computer, counted
+ * by the camera or with the timer: "Exercises done on 3 of the last 7 days.", or "" before the first. */
 export function programWeek(program) {
   const n = program.days_this_week || 0;
-  return n ? `Exercises counted on ${n} of the last 7 days.` : "";
+  return n ? `Exercises done on ${n} of the last 7 days.` : "";
 }
 
 /** Send the program file the person chose (what 'hiprom program export' wrote at the clinic) to be taken in:

@@ -229,6 +229,9 @@ def test_trend_sums_a_programs_exercises_done_day_after_day(tmp_path: Path, anal
         for day, reps in (("03", 10), ("03", 9), ("04", 10), ("06", 8)):
             store.add_exercise_result(visit.id, {**done, "reps_done": reps}, recorded_utc=f"2026-03-{day}T12:00:00Z")
         store.add_exercise_result(visit.id, {**done, "side": "right"}, recorded_utc="2026-03-03T12:00:00Z")
+        store.add_exercise_result(visit.id, {**done, "exercise": "knee_to_knee", "side": "both", "reps_done": 3,
+                                             "reps_target": 3, "timed": True}, recorded_utc="2026-03-03T12:00:00Z")
     out = " ".join(hiprom(tmp_path, "trend", "P-0042", "--db", str(db)).stdout.split())
     assert ("reps done: Chair rotation, foot outward, left leg: 37 of 40 (4 times on 3 days); "
-            "Chair rotation, foot outward, right leg: 10 of 10") in out, out
+            "Chair rotation, foot outward, right leg: 10 of 10; Knees together stretch, both legs: 3 of 3 with the timer"
+            ) in out, out

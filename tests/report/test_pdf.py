@@ -400,6 +400,18 @@ def test_exercises_done_at_home_are_dated_on_the_visits_page(store: Store, analy
     assert "this visit Chair rotation" in text and "2026-03-05 Chair rotation" in text, text
 
 
+def test_exercises_done_with_the_timer_are_told_from_the_cameras_count(store: Store, analysis: dict) -> None:
+    """The page's timer keeps what it ran too; the visit's PDF must not call it counted by the camera."""
+    visit = store.save_analysis(analysis, subject="P-9", recorded_utc="2026-03-02T09:00:00Z")
+    store.add_exercise_result(visit.id, {
+        "schema": "hiprom.exercise/1", "exercise": "knee_to_knee", "side": "both", "direction": "internal",
+        "dose": {"hold_s": 25, "reps": 3, "sets": 1}, "reps_done": 3, "reps_target": 3, "reps": [], "timed": True},
+        recorded_utc="2026-03-02T09:30:00Z")
+    html = render_html(ReportData.from_store(store, visit.id))
+    assert "<h2>Exercises done</h2>" in html and "Exercises counted by the camera" not in html
+    assert re.search(r"Knees together stretch</td><td[^>]*>both</td>.*?with the timer", html, flags=re.S), html
+
+
 def test_history_marks_what_changed_since_the_first_visit(store: Store, analysis: dict, tmp_path: Path,
                                                           filmed_again) -> None:
     """The clinician following a patient sees on the PDF which figure moved beyond the error, as 'hiprom trend' does."""

@@ -255,5 +255,5 @@ def test_the_home_program_says_what_was_counted_of_it_today_and_this_week(
             store.add_exercise_result(page["session_id"], {**done, "reps_done": reps}, recorded_utc=when)
     page = _home_program(home)
     assert page["today"] == [{"exercise": "chair_rotation_internal", "side": "left", "times": 2, "days": 1,
-                              "reps_done": 19, "reps_target": 20}], page["today"]
+                              "reps_done": 19, "reps_target": 20, "timed": False}], page["today"]
     assert page["days_this_week"] == 2

@@ -52,6 +52,19 @@ def test_exercise_results_are_kept_in_order(store: Store, fixture_analysis: dict
         store.add_exercise_result(999, RESULT)
 
 
+def test_a_timers_record_is_kept_and_may_be_of_both_legs(store: Store, fixture_analysis: dict) -> None:
+    """The page's timer guides exercises the camera cannot follow, some of both legs at once: what it ran is kept
+    marked ``timed``; a camera's count stays of one leg, and ``timed`` is a yes or no."""
+    session = store.save_analysis(fixture_analysis, subject="P-1")
+    timed = {**RESULT, "exercise": "knee_to_knee", "side": "both", "reps_done": 3, "reps_target": 3, "reps": [],
+             "timed": True}
+    assert store.add_exercise_result(session.id, timed)["timed"] is True
+    with pytest.raises(InputError, match=r"side must be one of \{left, right\}, but got 'both'"):
+        store.add_exercise_result(session.id, {**timed, "timed": False})
+    with pytest.raises(InputError, match="'timed' must be true or false"):
+        store.add_exercise_result(session.id, {**timed, "timed": "yes"})
+
+
 def _nested_list(depth: int) -> list:
     value: list = []
     for _ in range(depth):

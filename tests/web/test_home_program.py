@@ -229,7 +229,8 @@ def test_the_exercises_are_there_without_a_test_first(launch, tmp_path):
     # Exercises (X) now shows the program from the start (or how to get one), and the camera counts from there;
     # what it counted is kept with the program it follows (before: "Not stored", for want of a test saved).
     clinic, home = clinic_and_home(tmp_path)
-    hiprom(clinic, "program", "edit", "1", "--dose", "chair_rotation_external:hold=5,reps=8")
+    hiprom(clinic, "program", "edit", "1", "--dose", "chair_rotation_external:hold=5,reps=8",
+           "--dose", "knee_fall_out:hold=1,reps=2")
     handed = tmp_path / "clinic" / "p-0042-program.json"
     hiprom(clinic, "program", "export", "1", "-o", str(handed))
 
@@ -264,6 +265,16 @@ def test_the_exercises_are_there_without_a_test_first(launch, tmp_path):
         item.locator(".ex-today").wait_for(timeout=30_000)
         today = item.locator(".ex-today").inner_text(), page.locator("#advice-by").inner_text()
         others = page.locator("#advice-list li .ex-today").count()
+        # An exercise the camera does not follow, done with the timer: kept too, and said to be the timer's.
+        page.locator("#advice-list li[data-exercise='knee_fall_out'][data-side='left'] button").click()
+        page.wait_for_function("() => /Stored/.test(document.getElementById('exercise-say').textContent)",
+                               timeout=60_000)
+        timed = page.locator("#exercise-say").inner_text()
+        page.locator("body").press("Escape")
+        page.wait_for_selector("#exercise", state="hidden", timeout=30_000)
+        fall = page.locator("#advice-list li[data-exercise='knee_fall_out'][data-side='left'] .ex-today")
+        fall.wait_for(timeout=30_000)
+        timed_today = fall.inner_text()
         page.locator("body").press("Escape")  # and to the start
         page.wait_for_selector("#live", state="visible", timeout=30_000)
         start = page.locator("#btn-program").is_visible(), page.locator("#advice").is_visible()
@@ -280,5 +291,7 @@ def test_the_exercises_are_there_without_a_test_first(launch, tmp_path):
     assert back.startswith("Back to your exercises"), back
     assert again == (len(items), "advice-title"), again
     assert today[0] == f"Today: {kept[0]['reps_done']} of 16 counted" and others == 1, (today, others)
-    assert today[1].endswith("Exercises counted on 1 of the last 7 days."), today
+    assert today[1].endswith("Exercises done on 1 of the last 7 days."), today
+    assert timed.startswith("2 of 2 done with the timer. Stored with your home program."), timed
+    assert timed_today == "Today: 2 of 2 done with the timer", timed_today
     assert start == (True, False), start

@@ -209,7 +209,8 @@ def current_program(
 
 def done_by_exercise(records: Sequence[Mapping[str, Any]], days: Sequence[date | None]) -> list[dict[str, Any]]:
     """Counted exercises (``hiprom.exercise/1`` records) summed per exercise and leg, in the order first done:
-    ``{"exercise", "side", "times", "days", "reps_done", "reps_target"}``. ``days[i]`` is the day record ``i``
+    ``{"exercise", "side", "times", "days", "reps_done", "reps_target", "timed"}`` (``timed``: every one was done
+    with the page's timer, none counted by the camera). ``days[i]`` is the day record ``i``
     was done on, on the caller's clock (the visit's for ``hiprom trend``, the patient's for the page's
     "Today"), or None; ``days`` counts the distinct ones. What a visit's line and a day's checklist show."""
     out: dict[tuple[str, str], dict[str, Any]] = {}
@@ -217,8 +218,9 @@ def done_by_exercise(records: Sequence[Mapping[str, Any]], days: Sequence[date |
     for record, day in zip(records, days, strict=True):
         key = (str(record["exercise"]), str(record["side"]))
         row = out.setdefault(key, {"exercise": key[0], "side": key[1], "times": 0, "days": 0,
-                                   "reps_done": 0, "reps_target": 0})
+                                   "reps_done": 0, "reps_target": 0, "timed": True})
         row["times"] += 1
+        row["timed"] = row["timed"] and record.get("timed") is True
         row["reps_done"] += int(record.get("reps_done") or 0)
         row["reps_target"] += int(record.get("reps_target") or 0)
         if day is not None:

@@ -208,7 +208,8 @@ def trend(visits: Sequence[Mapping[str, Any]], mdc_deg: Mapping[str, float] | No
         ``{"first_visit": session_id or None, "visits": [{"session_id", "recorded_utc", "origin",
         "figures": {side: {measure: deg}}, "asymmetry": {measure: left minus right, deg},
         "program": [{"exercise", "side", "dose"}],
-        "exercises_done": [{"exercise", "side", "direction", "reps_done", "reps_target", "recorded_utc"}],
+        "exercises_done": [{"exercise", "side", "direction", "reps_done", "reps_target", "recorded_utc",
+        "timed"}],
         "since_first": {side: {measure: verdict}} (``None`` up to the first visit),
         "same_recording_as": session_id of the visit whose recording this session analysed again, or None}]}``.
     """
@@ -235,6 +236,7 @@ def trend(visits: Sequence[Mapping[str, Any]], mdc_deg: Mapping[str, float] | No
                         for it in program.get("items", [])],
             "exercises_done": [
                 {k: r.get(k) for k in ("exercise", "side", "direction", "reps_done", "reps_target", "recorded_utc")}
+                | {"timed": r.get("timed") is True}
                 for r in visit.get("exercise_results") or []
             ],
             "since_first": since,

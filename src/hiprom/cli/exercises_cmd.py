@@ -353,7 +353,7 @@ def _reps_done(done: list[dict[str, Any]], names: dict[str, str], side_words: di
     parts = []
     for row in done_by_exercise(done, days):
         text = (f"{names.get(row['exercise'], row['exercise'])}, {side_words.get(row['side'], row['side'])}: "
-                f"{row['reps_done']} of {row['reps_target']}")
+                f"{row['reps_done']} of {row['reps_target']}" + (" with the timer" if row["timed"] else ""))
         if row["times"] > 1:
             text += f" ({row['times']} times" + (f" on {counted(row['days'], 'day')})" if row["days"] > 1 else ")")
         parts.append(text)

@@ -90,7 +90,8 @@ def retest_context(data: ReportData) -> dict[str, Any] | None:
 
 
 def exercises_done(data: ReportData) -> list[dict[str, Any]]:
-    """Counted exercises of the session, one line each (name, side, reps done of target, holds), and ``day``:
+    """Counted exercises of the session, one line each (name, side, reps done of target, holds, ``timed``: done with
+    the page's timer, not counted by the camera), and ``day``:
     the day it was done on the clinic's clock when not the session's (a patient's exercises at home, kept with
     the program handed over at this visit), else ``""``, so a visit's page never passes them off as its own."""
     names = {ex.id: ex.name for ex in load_catalogue().with_program(data.program).exercises}
@@ -99,7 +100,7 @@ def exercises_done(data: ReportData) -> list[dict[str, Any]]:
         {"name": names.get(r["exercise"], r["exercise"]), "side": r["side"], "reps_done": r["reps_done"],
          "reps_target": r["reps_target"], "refused": r.get("reps_refused", 0),
          "holds": ", ".join(f"{h:.1f}" for h in r.get("holds_s") or []),
-         "day": _other_day(r.get("recorded_utc"), visit)}
+         "day": _other_day(r.get("recorded_utc"), visit), "timed": r.get("timed") is True}
         for r in data.exercise_results
     ]
 

@@ -31,15 +31,20 @@ PROGRAM_SCHEMA = "hiprom.program/1"
 
 
 def check_exercise_result(result: Any) -> dict[str, Any]:
-    """``result`` if it is a ``hiprom.exercise/1`` record (as ``exercise_result`` makes), else ``InputError``."""
+    """``result`` if it is a ``hiprom.exercise/1`` record (as ``exercise_result`` makes, or the page's timer with
+    ``"timed": true``: holds the timer ran, not reps the camera saw), else ``InputError``."""
     if not isinstance(result, Mapping) or result.get("schema") != EXERCISE_SCHEMA:
         raise InputError(f"exercise result: expecting a {EXERCISE_SCHEMA!r} object "
                          "(as 'hiprom reps --json' or the live counter write it)")
     check_json_tree(result, "exercise result")  # before anything walks it: deep nesting, lone surrogates
     if not isinstance(result.get("exercise"), str) or not 0 < len(result["exercise"]) <= 40:
         raise InputError("exercise result: 'exercise' must be an exercise id")
-    if result.get("side") not in SIDES:
-        raise InputError(f"exercise result: side must be one of {{left, right}}, but got {result.get('side')!r}")
+    timed = result.get("timed", False)
+    if not isinstance(timed, bool):
+        raise InputError(f"exercise result: 'timed' must be true or false, but got {timed!r}")
+    sides = (*SIDES, "both") if timed else SIDES  # a timer may guide both legs at once; the camera counts one
+    if result.get("side") not in sides:
+        raise InputError(f"exercise result: side must be one of {{{', '.join(sides)}}}, but got {result.get('side')!r}")
     if result.get("direction") not in ("internal", "external"):
         raise InputError("exercise result: direction must be internal or external")
     for key in ("reps_done", "reps_target"):
