@@ -342,10 +342,9 @@ function startTimer(e, side) {
   const hold = e.dose.hold_s || 0;
   const total = e.dose.reps * e.dose.sets;
   // What it ran is kept as the camera's count is (``timed``: holds the timer ran, not reps the camera saw).
-  app.exercise = { id: e.id, side, timer: true, ...keptWith(), record: {
-    schema: "hiprom.exercise/1", exercise: e.id, side, direction: (e.targets || [])[0] || "internal", dose: e.dose,
-    reps_done: 0, reps_target: total, reps_refused: 0, reps: [], timed: true } };
-  let rep = 0;
+  const record = { schema: "hiprom.exercise/1", exercise: e.id, side, direction: (e.targets || [])[0] || "internal",
+    dose: e.dose, reps_done: 0, reps_target: total, reps_refused: 0, reps: [], timed: true };
+  app.exercise = { id: e.id, side, timer: true, ...keptWith(), record };
   let left = hold;
   showProgress(0, e.dose); // its own count, not the one a counted exercise left
   el.say.textContent = e.steps ? e.steps.join(" ") : "";
@@ -354,11 +353,11 @@ function startTimer(e, side) {
     left -= 1;
     el.hold.textContent = hold ? `${Math.max(0, left)} s left` : "";
     if (left <= 0) {
-      rep += 1;
-      app.exercise.record.reps_done = rep;
-      const p = showProgress(rep, e.dose);
-      say(rep >= total ? "Finished." : p.setEnded ? p.said : `${p.said}. Relax, then again.`);
-      if (rep >= total) { clearInterval(ex.timer); finishTimer(); return; }
+      record.reps_done += 1; // the holds run down so far: what is kept
+      const p = showProgress(record.reps_done, e.dose);
+      const finished = record.reps_done >= total;
+      say(finished ? "Finished." : p.setEnded ? p.said : `${p.said}. Relax, then again.`);
+      if (finished) { clearInterval(ex.timer); finishTimer(); return; }
       left = hold + 3; // 3 s to come back and start again
     }
   }, 1000);
