@@ -148,6 +148,11 @@ async function showAdvice(res, program) {
   $("advice-notes").hidden = !shown.notes;
   $("advice-notes").textContent = shown.notes;
   $("advice-retest").textContent = "";
+  $("program-send").hidden = !program;
+  if (program) { // the program's session with what was done of it here: the clinic's 'hiprom store import' adds it
+    $("btn-program-send").href = httpUrl(`api/sessions/${program.session_id}/export.json`);
+    $("btn-program-send").download = `hiprom-exercises-${new Date().toLocaleDateString("sv-SE")}.json`;
+  }
   if (!shown.recs.length) return;
   const cat = await loadCatalogue();
   $("advice-retest").textContent = shown.retest();

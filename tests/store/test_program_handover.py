@@ -257,3 +257,51 @@ def test_the_home_program_says_what_was_counted_of_it_today_and_this_week(
     assert page["today"] == [{"exercise": "chair_rotation_internal", "side": "left", "times": 2, "days": 1,
                               "reps_done": 19, "reps_target": 20, "timed": False}], page["today"]
     assert page["days_this_week"] == 2
+
+
+def test_the_exercises_done_at_home_reach_the_clinic_with_the_programs_session(
+        tmp_path: Path, db_url: str, analysis: dict, hiprom: Callable) -> None:
+    """The patient sends the program's session back (the page's link: its JSON export) and the clinic's import
+    adds what was done at home to its own session. Before, the clinic held that session already, so the import
+    refused the whole file ("was imported already") and the clinician never saw the home exercises."""
+    clinic, home = db_url, str(tmp_path / "home.db")
+    done = {"schema": "hiprom.exercise/1", "exercise": "chair_rotation_internal", "side": "left",
+            "direction": "internal", "dose": {"hold_s": 3, "reps": 10, "sets": 1}, "reps_done": 10,
+            "reps_target": 10, "reps": [{"number": 1, "peak_deg": 31.5}]}
+    visit = _visit(hiprom, clinic, analysis, "2026-03-02T09:30:00Z")
+    with Store(clinic) as store:  # counted at the visit: it travels to the patient and back, and stays one record
+        store.add_exercise_result(visit, done, recorded_utc="2026-03-02T09:41:07.250000Z")
+    handed = tmp_path / "p-0042-program.json"
+    assert hiprom("program", "export", str(visit), "-o", str(handed), "--db", clinic)[0] == 0
+    assert hiprom("store", "init", home)[0] == 0
+    assert hiprom("program", "import", str(handed), "--db", home)[0] == 0
+    page = _home_program(home)
+    timed = {**done, "exercise": "knee_fall_out", "side": "both", "reps_done": 3, "reps_target": 3, "timed": True,
+             "reps": []}
+    with Store(home) as store:
+        for record, when in ((done, "2026-03-03T08:00:00Z"), ({**done, "reps_done": 8}, "2026-03-04T08:00:00Z"),
+                             (timed, "2026-03-04T08:05:00Z")):
+            store.add_exercise_result(page["session_id"], record, recorded_utc=when)
+
+    app = FastAPI()
+    app.include_router(records.router)
+    with Store(home) as store:
+        app.state.store = store
+        sent = TestClient(app).get(f"/api/sessions/{page['session_id']}/export.json")
+    assert sent.status_code == 200, sent.text
+    mailed = tmp_path / "hiprom-session-1.json"
+    mailed.write_bytes(sent.content)
+
+    code, out, err = hiprom("store", "import", str(mailed), "--db", clinic)
+    assert code == 0, err
+    assert f"session {page['session_id']} is session {visit}, and 3 exercises done with its home program added" in out
+    with Store(clinic) as store:
+        kept = store.exercise_results(visit)
+    assert [(r["recorded_utc"], r["reps_done"], r.get("timed", False)) for r in kept] == [
+        ("2026-03-02T09:41:07Z", 10, False), ("2026-03-03T08:00:00Z", 10, False),
+        ("2026-03-04T08:00:00Z", 8, False), ("2026-03-04T08:05:00Z", 3, True)]
+
+    code, out, err = hiprom("store", "import", str(mailed), "--db", clinic)  # the same file again: nothing new
+    assert code == 5 and "was imported already" in err and err.count("\n") == 1, err
+    with Store(clinic) as store:
+        assert len(store.exercise_results(visit)) == 4

@@ -23,6 +23,7 @@ import pytest
 
 from hiprom.server.runner import serve_in_thread
 from hiprom.server.settings import ServerSettings
+from hiprom.store import Store
 from tests.clinic_exercises import CLINIC_EXERCISES
 from tests.report.pdftools import need_poppler, pdf_text
 
@@ -275,6 +276,13 @@ def test_the_exercises_are_there_without_a_test_first(launch, tmp_path):
         fall = page.locator("#advice-list li[data-exercise='knee_fall_out'][data-side='left'] .ex-today")
         fall.wait_for(timeout=30_000)
         timed_today = fall.inner_text()
+        # What was done here goes to the clinic: the page's link gives the program's session with its exercises.
+        send = " ".join(page.locator("#program-send").inner_text().split())
+        link = page.locator("#btn-program-send")
+        named, visible = link.get_attribute("download"), link.is_visible()
+        mailed = tmp_path / "clinic" / named
+        mailed.write_bytes(httpx.get(page.evaluate("document.getElementById('btn-program-send').href"),
+                                     timeout=60).content)
         page.locator("body").press("Escape")  # and to the start
         page.wait_for_selector("#live", state="visible", timeout=30_000)
         start = page.locator("#btn-program").is_visible(), page.locator("#advice").is_visible()
@@ -295,3 +303,10 @@ def test_the_exercises_are_there_without_a_test_first(launch, tmp_path):
     assert timed.startswith("2 of 2 done with the timer. Stored with your home program."), timed
     assert timed_today == "Today: 2 of 2 done with the timer", timed_today
     assert start == (True, False), start
+    assert visible and send == "Your clinician sees what you did here when you send them the file of your exercises.", send
+    assert named.startswith("hiprom-exercises-") and named.endswith(".json"), named
+    told = hiprom(clinic, "store", "import", str(mailed))
+    assert "session 1 is session 1, and 2 exercises done with its home program added to it" in told, told
+    with Store(str(clinic)) as store:
+        at_clinic = [(r["exercise"], r["side"], r.get("timed", False)) for r in store.exercise_results(1)]
+    assert at_clinic == [("chair_rotation_external", "left", False), ("knee_fall_out", "left", True)], at_clinic

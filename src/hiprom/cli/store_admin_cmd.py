@@ -132,14 +132,16 @@ def store_import(file: Path, subject: str | None, db: str | None) -> None:
         done = import_export(target, file, subject)
     rows = {"subjects": len(done.new_subjects), "sessions": len(done.numbers), **done.rows}
     whose = f" of {', '.join(done.subjects)}" if done.subjects else ""
-    click.echo(f"Imported {rows_words(rows)}{whose} from {file} into {done.store}; the sessions have new numbers "
-               "here:")
+    numbered = "; the sessions have new numbers here:" if done.numbers else "."
+    click.echo(f"Imported {rows_words(rows)}{whose} from {file} into {done.store}{numbered}")
     for old, new in done.numbers.items():
         click.echo(f"  session {old} -> {new}")
     if done.already:
         click.echo("Here already from an earlier import, not stored again:")
         for old, held in done.already.items():
-            click.echo(f"  session {old} is session {held}")
+            added = done.exercises_added.get(old)
+            more = f", and {counted(added, 'exercise')} done with its home program added to it" if added else ""
+            click.echo(f"  session {old} is session {held}{more}")
     if done.without_landmarks:
         which = ", ".join(done.without_landmarks)
         click.echo(f"Not imported: the landmark recording the first store kept of session {which} (an export "

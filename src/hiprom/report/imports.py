@@ -20,7 +20,10 @@ records these are (P-0042 at one clinic may be someone else at another). A
 session the target holds already (the same analysis, assessed at the same
 time) is not stored again: a patient who self-tests at home sends all their
 sessions each week, and only the new ones are added, to the subject the
-earlier ones were imported to (whose pseudonym here is not the file's). A
+earlier ones were imported to (whose pseudonym here is not the file's). The
+exercises of a held session that the target lacks are added to it: the
+patient's file of the home program's session carries what they did at home
+since the visit (the same record at the same second is held already). A
 file with nothing new is refused, as is one whose sessions are of no subject
 without ``subject`` (they would be nobody's).
 """
@@ -29,7 +32,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -47,7 +51,7 @@ from hiprom.store import RecordExists, RecordNotFound, ReferenceInput, Store, ch
 from hiprom.store.programs import check_exercise_result
 from hiprom.store.records import check_pseudonym, clean_json, parse_date_of_birth, parse_utc, utc_now
 from hiprom.store.references import COLUMNS
-from hiprom.store.schema import HomeProgramRow, ReferenceRow, SessionRow, SubjectRow
+from hiprom.store.schema import ExerciseResultRow, HomeProgramRow, ReferenceRow, SessionRow, SubjectRow
 
 _SCHEMA = re.compile(r"hiprom\.export/(\d+)")
 ORIGIN_MAX = SessionRow.origin.type.length
@@ -99,6 +103,8 @@ class ImportResult:
     """The file's sessions whose landmark recording the first store kept and the file does not hold."""
     already: dict[str, int] = field(default_factory=dict)
     """The file's sessions the store held already (from an earlier import) -> their numbers here; not stored again."""
+    exercises_added: dict[str, int] = field(default_factory=dict)
+    """The file's sessions held already -> how many of their exercises were new here and added (none: left out)."""
 
 
 def read_export(path: str | Path, content: str | None = None) -> list[ImportedSession]:
@@ -241,7 +247,9 @@ def import_export(store: Store, path: str | Path, subject: str | None = None,
         if s.get_bind().dialect.name == "postgresql":  # another import of the same file waits, then finds it held
             s.execute(text(f"LOCK TABLE {SessionRow.__tablename__} IN SHARE ROW EXCLUSIVE MODE"))
         already = {item.number: held for item in items if (held := _held(s, item)) is not None}
-        if len(already) == len(items):
+        new_exercises = {item.number: fresh for item in items if item.number in already
+                         and (fresh := _new_exercises(s, already[item.number], item.exercises))}
+        if len(already) == len(items) and not new_exercises:
             first = items[0].number
             raise ImportClash(f"{p}: was imported already: its session {first} is in {store.where} as "
                               f"session {already[first]}; nothing was imported")
@@ -284,9 +292,14 @@ def import_export(store: Store, path: str | Path, subject: str | None = None,
             rows["reference_readings"] += len(item.readings)
             rows["home_programs"] += int(item.program is not None)
             rows["exercise_results"] += len(item.exercises)
+        for number, fresh in new_exercises.items():
+            for record, when in fresh:
+                store.add_exercise_result(already[number], record, recorded_utc=when)
+            rows["exercise_results"] += len(fresh)
     shown = tuple(dict.fromkeys(t for t in targets.values() if t is not None))
     return ImportResult(store.where, numbers, shown, tuple(made), rows,
-                        tuple(item.number for item in items if item.had_landmarks), already)
+                        tuple(item.number for item in items if item.had_landmarks), already,
+                        {number: len(fresh) for number, fresh in new_exercises.items()})
 
 
 def _joined_subject(s: Session, store: Store, p: Path, already: Mapping[str, int], subject: str | None) -> str | None:
@@ -348,6 +361,27 @@ def _held(s: Session, item: ImportedSession) -> int | None:
         if json.loads(stored) == analysis:
             return int(number)
     return None
+
+
+def _new_exercises(s: Session, session_id: int, exercises: Sequence[tuple[dict[str, Any], str | None]]
+                   ) -> list[tuple[dict[str, Any], str | None]]:
+    """Those of a held session's ``exercises`` (record, time) that the stored session lacks: the same record at
+    the same second is held (an export gives whole seconds); a record without a time, the same record at any."""
+    def key(record: Any, when: datetime | None) -> str:
+        return json.dumps(record, sort_keys=True) + ("" if when is None else when.replace(microsecond=0).isoformat())
+
+    rows = s.execute(select(ExerciseResultRow.result_json, ExerciseResultRow.recorded_utc)
+                     .where(ExerciseResultRow.session_id == session_id)).all()
+    held = Counter(key(json.loads(body), when) for body, when in rows)
+    held.update(key(json.loads(body), None) for body, _ in rows)
+    fresh = []
+    for record, when in exercises:
+        k = key(record, parse_utc(when))
+        if held[k] > 0:
+            held[k] -= 1
+        else:
+            fresh.append((record, when))
+    return fresh
 
 
 def _target(store: Store, p: Path, pseudonym: str | None, details: Mapping[str, Any], subject: str | None,

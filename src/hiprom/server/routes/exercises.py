@@ -134,7 +134,8 @@ async def take_in_program(request: Request, store: StoreDep,
                 raise HTTPException(409, str(exc)) from None
             program = _handed(store)
             return {"program": program, "sessions": len(done.numbers),
-                    "followed": program is not None and program["session_id"] in done.numbers.values()}
+                    "followed": program is not None
+                    and program["session_id"] in {*done.numbers.values(), *done.already.values()}}
 
     return await run_in_threadpool(store_it)
 
