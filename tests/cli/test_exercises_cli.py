@@ -235,3 +235,26 @@ def test_trend_sums_a_programs_exercises_done_day_after_day(tmp_path: Path, anal
     assert ("reps done: Chair rotation, foot outward, left leg: 37 of 40 (4 times on 3 days); "
             "Chair rotation, foot outward, right leg: 10 of 10; Knees together stretch, both legs: 3 of 3 with the timer"
             ) in out, out
+
+
+def test_trend_names_a_clinics_own_exercise_by_the_name_its_program_carries(tmp_path: Path, analysis: dict) -> None:
+    """A clinic's own exercise done at home (its definition carried by the program, the clinic's catalogue file not
+    on this computer): the trend said it by its id, "clinic_band_turn, left leg", where the page and the PDF say
+    "Band turn, foot inward"."""
+    from hiprom.assessment import check_program, load_catalogue
+    from hiprom.store import Store
+    from tests.clinic_exercises import CLINIC_EXERCISES
+
+    catalogue_file = tmp_path / "clinic.toml"
+    catalogue_file.write_text(CLINIC_EXERCISES, encoding="utf-8")
+    program = check_program({"items": [{"exercise": "clinic_band_turn", "side": "left"}]},
+                            load_catalogue(catalogue_file))
+    db = tmp_path / "home.db"
+    with Store(db) as store:
+        visit = store.save_analysis(analysis, subject="P-0042", recorded_utc="2026-03-02T09:00:00Z")
+        store.set_program(visit.id, program)
+        store.add_exercise_result(visit.id, {"schema": "hiprom.exercise/1", "exercise": "clinic_band_turn",
+                                             "side": "left", "direction": "external", "reps_done": 6,
+                                             "reps_target": 6, "reps": []}, recorded_utc="2026-03-03T12:00:00Z")
+    out = " ".join(hiprom(tmp_path, "trend", "P-0042", "--db", str(db)).stdout.split())
+    assert "reps done: Band turn, foot inward, left leg: 6 of 6" in out, out

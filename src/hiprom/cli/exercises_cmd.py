@@ -292,6 +292,9 @@ def trend(subject: str, db: str | None, as_json: bool) -> None:
     from hiprom.report.rows import HISTORY_DIFFERENCE, HISTORY_FIGURES
 
     names = {ex.id: ex.name for ex in load_catalogue().exercises}
+    for visit in visits:  # a clinic's own exercise, by the name its program carries (this computer may lack the file)
+        for carried in (visit["program"] or {}).get("exercises") or ():
+            names.setdefault(carried["id"], carried["name"])
     sent_in = any(v["origin"] is not None for v in result["visits"])
     table = make_table(f"Visits of {subject} (degrees)", [
         ("#", "right"), "Date", *(["Tested"] if sent_in else []),
