@@ -149,9 +149,9 @@ async function showAdvice(res, program) {
   $("advice-notes").textContent = shown.notes;
   $("advice-retest").textContent = "";
   $("program-send").hidden = !program;
-  if (program) { // the program's session with what was done of it here: the clinic's 'hiprom store import' adds it
-    $("btn-program-send").href = httpUrl(`api/sessions/${program.session_id}/export.json`);
-    $("btn-program-send").download = `hiprom-exercises-${new Date().toLocaleDateString("sv-SE")}.json`;
+  if (program) { // every test and exercise kept here, in one file: the clinic's 'hiprom store import' adds what it lacks
+    $("btn-program-send").href = httpUrl("api/home-program/export.json");
+    $("btn-program-send").download = `hiprom-for-your-clinic-${new Date().toLocaleDateString("sv-SE")}.json`;
   }
   if (!shown.recs.length) return;
   const cat = await loadCatalogue();

@@ -259,11 +259,13 @@ def test_the_home_program_says_what_was_counted_of_it_today_and_this_week(
     assert page["days_this_week"] == 2
 
 
-def test_the_exercises_done_at_home_reach_the_clinic_with_the_programs_session(
-        tmp_path: Path, db_url: str, analysis: dict, hiprom: Callable) -> None:
-    """The patient sends the program's session back (the page's link: its JSON export) and the clinic's import
-    adds what was done at home to its own session. Before, the clinic held that session already, so the import
-    refused the whole file ("was imported already") and the clinician never saw the home exercises."""
+def test_the_patients_file_for_the_clinic_brings_their_tests_and_exercises_done_at_home(
+        tmp_path: Path, db_url: str, analysis: dict, filmed_again: Callable, hiprom: Callable) -> None:
+    """The page's one file for the clinic (``GET /api/home-program/export.json``): the clinic's import adds the
+    tests saved at home (one saved without a pseudonym, as the self-test page does, is the patient's too) and what
+    was done at home of the program, to the visit it was kept with. Before, the program's session was refused as
+    imported already, so the clinician never saw the home exercises, and a file mixing a pseudonym's test with
+    one saved without a pseudonym stored the latter as nobody's."""
     clinic, home = db_url, str(tmp_path / "home.db")
     done = {"schema": "hiprom.exercise/1", "exercise": "chair_rotation_internal", "side": "left",
             "direction": "internal", "dose": {"hold_s": 3, "reps": 10, "sets": 1}, "reps_done": 10,
@@ -282,14 +284,18 @@ def test_the_exercises_done_at_home_reach_the_clinic_with_the_programs_session(
         for record, when in ((done, "2026-03-03T08:00:00Z"), ({**done, "reps_done": 8}, "2026-03-04T08:00:00Z"),
                              (timed, "2026-03-04T08:05:00Z")):
             store.add_exercise_result(page["session_id"], record, recorded_utc=when)
+        store.save_analysis(filmed_again(analysis), subject="P-0042", recorded_utc="2026-03-09T08:00:00Z")
+        store.save_analysis(filmed_again(analysis), recorded_utc="2026-03-16T08:00:00Z")
 
     app = FastAPI()
     app.include_router(records.router)
+    app.include_router(exercises.router)
     with Store(home) as store:
         app.state.store = store
-        sent = TestClient(app).get(f"/api/sessions/{page['session_id']}/export.json")
+        sent = TestClient(app).get("/api/home-program/export.json")
     assert sent.status_code == 200, sent.text
-    mailed = tmp_path / "hiprom-session-1.json"
+    assert sent.headers["content-disposition"].startswith('attachment; filename="hiprom-for-your-clinic-')
+    mailed = tmp_path / "hiprom-for-your-clinic.json"
     mailed.write_bytes(sent.content)
 
     code, out, err = hiprom("store", "import", str(mailed), "--db", clinic)
@@ -297,11 +303,17 @@ def test_the_exercises_done_at_home_reach_the_clinic_with_the_programs_session(
     assert f"session {page['session_id']} is session {visit}, and 3 exercises done with its home program added" in out
     with Store(clinic) as store:
         kept = store.exercise_results(visit)
+        tests = [(r.subject, r.recorded_utc[:10]) for r in store.sessions()]
     assert [(r["recorded_utc"], r["reps_done"], r.get("timed", False)) for r in kept] == [
         ("2026-03-02T09:41:07Z", 10, False), ("2026-03-03T08:00:00Z", 10, False),
         ("2026-03-04T08:00:00Z", 8, False), ("2026-03-04T08:05:00Z", 3, True)]
+    assert tests == [("P-0042", "2026-03-16"), ("P-0042", "2026-03-09"), ("P-0042", "2026-03-02")], tests
 
     code, out, err = hiprom("store", "import", str(mailed), "--db", clinic)  # the same file again: nothing new
     assert code == 5 and "was imported already" in err and err.count("\n") == 1, err
     with Store(clinic) as store:
-        assert len(store.exercise_results(visit)) == 4
+        assert len(store.exercise_results(visit)) == 4 and store.n_sessions() == 3
+
+    with Store(clinic) as store:  # a clinic's store follows no program: its page offers no such file
+        app.state.store = store
+        assert TestClient(app).get("/api/home-program/export.json").status_code == 404

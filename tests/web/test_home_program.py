@@ -303,8 +303,8 @@ def test_the_exercises_are_there_without_a_test_first(launch, tmp_path):
     assert timed.startswith("2 of 2 done with the timer. Stored with your home program."), timed
     assert timed_today == "Today: 2 of 2 done with the timer", timed_today
     assert start == (True, False), start
-    assert visible and send == "Your clinician sees what you did here when you send them the file of your exercises.", send
-    assert named.startswith("hiprom-exercises-") and named.endswith(".json"), named
+    assert visible and send == "Your clinician sees your tests and exercises when you send them your file for the clinic.", send
+    assert named.startswith("hiprom-for-your-clinic-") and named.endswith(".json"), named
     told = hiprom(clinic, "store", "import", str(mailed))
     assert "session 1 is session 1, and 2 exercises done with its home program added to it" in told, told
     with Store(str(clinic)) as store:

@@ -266,7 +266,7 @@ def import_export(store: Store, path: str | Path, subject: str | None = None,
             if targets[name] in made:
                 _restamp(s, SubjectRow, SubjectRow.pseudonym, targets[name], SubjectRow.created_utc,
                          given[name]["created_utc"])
-        if subject is not None and not pseudonyms:
+        if subject is not None:  # whose the file's sessions saved without a pseudonym are (a patient's self-tests)
             targets[""] = _target(store, p, None, {}, subject, made)
         for item in sorted(items, key=_first_store_order):
             who = targets.get(item.subject["pseudonym"] if item.subject else "")

@@ -10,6 +10,7 @@ unknown id -> 404, bad input -> 422.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -97,6 +98,28 @@ def _done_lately(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     todays = [(r, d) for r, d in zip(records, days) if d == today]
     return {"today": done_by_exercise([r for r, _ in todays], [d for _, d in todays]),
             "days_this_week": len({d for d in days if 0 <= (today - d).days < 7})}
+
+
+@router.get("/home-program/export.json", response_class=Response, responses={
+    200: {"content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}},
+          "description": "Every session of this store with its exercises (hiprom.export/1, a list), as a download."},
+    **responses(404, 422)})
+def export_for_the_clinic(store: StoreDep) -> Response:
+    """Everything a patient's own store holds for their clinic in one file: each test saved here and each session a
+    program came with, with the exercises done of it (``hiprom.export/1``, a list, oldest first). The clinic's
+    ``hiprom store import`` adds what it lacks: the new tests, and the exercises of the sessions it holds. 404 on a
+    store that follows no program handed over (a clinic's holds other patients' records)."""
+    from hiprom.report import ReportData, export_json
+    from hiprom.server.routes.records import _attachment
+
+    with _http_errors():
+        if store.handed_program() is None:
+            raise HTTPException(404, "No home program from a clinic on this computer: the file for your clinic "
+                                     "is of a patient's own records.")
+        data = [ReportData.from_store(store, record.id) for record in reversed(store.sessions())]
+    body = json.dumps(export_json(data) if len(data) > 1 else [export_json(data)], ensure_ascii=False, indent=1)
+    return Response(body, media_type="application/json",
+                    headers=_attachment(f"hiprom-for-your-clinic-{date.today().isoformat()}.json"))
 
 
 HANDED_BODY = {"required": True, "content": {"application/json": {"schema": {
