@@ -11,6 +11,7 @@
 import { $, ui } from "./state.js";
 import { httpUrl } from "./connection.js";
 import { disclosure, el } from "./dom.js";
+import { offerHomeFile } from "./homefile.js";
 
 const box = $("correct");
 let sessionId = null;
@@ -77,6 +78,7 @@ function done(name, answer) {
   subject = name === "move" ? answer.subject : answer.pseudonym;
   ui.subject.value = subject; // a re-test (Test again) of this person is saved under the right pseudonym
   labels();
+  offerHomeFile(subject); // a file from home goes to the person the session is now
   return name === "move"
     ? `Session #${sessionId} is now ${subject}'s.${before ? ` ${before} stays, with any other sessions.` : ""}`
     : `${before} is now ${subject}; its sessions, readings and exercises stay with it.`;

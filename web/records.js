@@ -8,6 +8,7 @@ import { app, hasKeys, ui } from "./state.js";
 import { httpUrl } from "./connection.js";
 import { offerReference, withdrawReference } from "./reference.js";
 import { offerCorrection, withdrawCorrection } from "./corrections.js";
+import { offerHomeFile, withdrawHomeFile } from "./homefile.js";
 import { afterSave } from "./exercises.js";
 import { showSaved } from "./guide.js";
 
@@ -106,6 +107,7 @@ export function resetSave() {
   ui.export.removeAttribute("download");
   withdrawReference();
   withdrawCorrection();
+  withdrawHomeFile();
 }
 
 /** Keep the full analysis of a test that just finished on the page, so that it can still be saved
@@ -136,6 +138,7 @@ function showSession(resultId, session, words, more = "") {
   saveStatus("ok", `${words} #${session.id}${session.subject ? ` for ${session.subject}` : ""}.${hasKeys() ? " D downloads the PDF." : ""}${more}`);
   offerReference(session.id);
   offerCorrection(session.id, session.subject);
+  offerHomeFile(session.subject);
   afterSave(session.id);
   if (session.report_url) {
     app.reportUrl = httpUrl(session.report_url.replace(/^\//, "") + "?download=1");

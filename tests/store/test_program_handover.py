@@ -317,3 +317,50 @@ def test_the_patients_file_for_the_clinic_brings_their_tests_and_exercises_done_
     with Store(clinic) as store:  # a clinic's store follows no program: its page offers no such file
         app.state.store = store
         assert TestClient(app).get("/api/home-program/export.json").status_code == 404
+
+
+def test_the_clinics_page_adds_a_patients_file_to_that_person_only(
+        tmp_path: Path, db_url: str, analysis: dict, hiprom: Callable) -> None:
+    """``POST /api/subjects/{subject}/import``, the page's form of ``hiprom store import FILE --subject``: the same
+    checks and one-line messages, each with its status; nothing is stored from a file it refuses."""
+    from hiprom.server.routes import imports
+
+    clinic, home = db_url, str(tmp_path / "home.db")
+    visit = _visit(hiprom, clinic, analysis, "2026-03-02T09:30:00Z")
+    handed = tmp_path / "p-0042-program.json"
+    assert hiprom("program", "export", str(visit), "-o", str(handed), "--db", clinic)[0] == 0
+    assert hiprom("store", "init", home)[0] == 0
+    assert hiprom("program", "import", str(handed), "--db", home)[0] == 0
+    with Store(home) as store:
+        store.add_exercise_result(1, {"schema": "hiprom.exercise/1", "exercise": "chair_rotation_internal",
+                                      "side": "left", "direction": "internal", "reps_done": 9, "reps_target": 10,
+                                      "reps": []}, recorded_utc="2026-03-03T08:00:00Z")
+    sent = tmp_path / "sent.json"
+    assert hiprom("sessions", "export", "1", "--format", "json", "-o", str(sent), "--db", home)[0] == 0
+    with Store(clinic) as store:
+        store.add_subject("P-7")
+
+    app = FastAPI()
+    app.include_router(imports.router)
+    with Store(clinic) as store:
+        app.state.store = store
+        client = TestClient(app)
+
+        def post(who: str, body: bytes, kind: str = "application/json"):
+            return client.post(f"/api/subjects/{who}/import?file=sent.json", content=body,
+                               headers={"Content-Type": kind})
+
+        answers = [post("P-0099", sent.read_bytes()), post("P-0042", sent.read_bytes(), "text/plain"),
+                   post("P-0042", b"{not json"), post("P-0042", b'{"schema": "hiprom.analysis/1"}'),
+                   post("P-7", sent.read_bytes()), post("P-0042", sent.read_bytes()), post("P-0042", sent.read_bytes())]
+        kept = store.exercise_results(visit)
+    statuses = [a.status_code for a in answers]
+    assert statuses == [404, 400, 422, 422, 409, 201, 409], [(a.status_code, a.text) for a in answers]
+    assert answers[0].json()["detail"] == "no subject 'P-0099'; see GET /api/subjects"
+    assert "is an analysis, not an export of stored sessions" in answers[3].json()["detail"], answers[3].text
+    assert "not P-7's" in answers[4].json()["detail"] and "nothing was imported" in answers[4].json()["detail"]
+    assert answers[5].json() == {"subject": "P-0042", "sessions": {}, "already": {"1": visit},
+                                 "exercises_added": {"1": 1}, "rows": {"reference_readings": 0, "home_programs": 0,
+                                                                       "exercise_results": 1}}, answers[5].json()
+    assert "was imported already" in answers[6].json()["detail"]
+    assert [(r["reps_done"], r["recorded_utc"]) for r in kept] == [(9, "2026-03-03T08:00:00Z")]

@@ -310,3 +310,54 @@ def test_the_exercises_are_there_without_a_test_first(launch, tmp_path):
     with Store(str(clinic)) as store:
         at_clinic = [(r["exercise"], r["side"], r.get("timed", False)) for r in store.exercise_results(1)]
     assert at_clinic == [("chair_rotation_external", "left", False), ("knee_fall_out", "left", True)], at_clinic
+
+
+def test_the_clinic_adds_the_patients_file_from_home_on_its_page(launch, tmp_path):
+    # A clinic working on the page (a tablet signed in, no terminal) had no way to add the file a patient sent from
+    # home: 'hiprom store import' was the only one. After saving the visit for P-0042, "Add the patient's file from
+    # home" takes it in for P-0042 (the same import: the tests and the exercises done at home, nothing twice).
+    clinic, home = clinic_and_home(tmp_path)
+    hiprom(clinic, "program", "edit", "1")
+    handed = tmp_path / "clinic" / "p-0042-program.json"
+    hiprom(clinic, "program", "export", "1", "-o", str(handed))
+    hiprom(home, "program", "import", str(handed))
+    hiprom(home, "analyze", str(SAMPLE), "--save", "-q")  # a self-test at home, saved without a pseudonym
+    done = {"schema": "hiprom.exercise/1", "exercise": "chair_rotation_external", "side": "left",
+            "direction": "external", "reps_done": 14, "reps_target": 16, "reps": []}
+    with Store(str(home)) as store:
+        for when in ("2026-03-03T08:00:00Z", "2026-03-04T08:00:00Z"):
+            store.add_exercise_result(1, done, recorded_utc=when)
+    sent = tmp_path / "hiprom-for-your-clinic.json"
+    hiprom(home, "sessions", "export", "1", "2", "--format", "json", "-o", str(sent))
+
+    settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(clinic))
+    with serve_in_thread(settings) as url:
+        page, errors = _home_page(launch, url, 1280, 800)
+        body = page.locator("body")
+        body.press("Space")  # the visit's test
+        page.wait_for_selector("#results:not([hidden])", timeout=90_000)
+        page.locator("#subject").fill("P-0042")
+        page.locator("#btn-save").click()
+        page.wait_for_function("() => /Saved as session/.test(document.getElementById('save-status').textContent)",
+                               timeout=30_000)
+        page.locator("#homefile-toggle").click()
+        hint = page.locator("#homefile-hint").inner_text()
+        focused = page.evaluate("document.activeElement.id")
+        page.locator("#homefile-file").set_input_files(str(sent))
+        page.wait_for_function("() => /^(Added|Not added)/.test(document.getElementById('homefile-said').textContent)",
+                               timeout=60_000)
+        added = page.locator("#homefile-said").inner_text()
+        page.locator("#homefile-file").set_input_files(str(sent))  # sent twice: nothing new
+        page.wait_for_function("() => /^Not added/.test(document.getElementById('homefile-said').textContent)",
+                               timeout=60_000)
+        again = page.locator("#homefile-said").inner_text()
+        page.context.close()
+    assert not errors, errors
+
+    assert hint.startswith("The file P-0042 sent from home (their tests and exercises)"), hint
+    assert focused == "homefile-choose", focused
+    assert added == "Added 1 test and 2 exercises done at home to P-0042's records.", added
+    assert again.startswith("Not added: ") and "was imported already" in again, again
+    with Store(str(clinic)) as store:
+        assert [s.subject for s in store.sessions()] == ["P-0042"] * 3
+        assert len(store.exercise_results(1)) == 2

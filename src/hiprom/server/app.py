@@ -124,11 +124,11 @@ def end_streams(app: FastAPI) -> None:
 
 
 def _include_records(app: FastAPI) -> bool:
-    """Mount the records routers (sessions, reports, corrections, reference readings, exercises) when that part is
-    installed."""
+    """Mount the records routers (sessions, reports, corrections, reference readings, exercises, a patient's file
+    imported) when that part is installed."""
     try:
         routers = [importlib.import_module(f"hiprom.server.routes.{name}").router
-                   for name in ("records", "edits", "references", "exercises")]
+                   for name in ("records", "edits", "references", "exercises", "imports")]
     except ImportError as exc:
         log.warning("records API not available (%s): the page cannot save sessions", exc)
         return False
