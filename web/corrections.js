@@ -11,6 +11,7 @@
 import { $, ui } from "./state.js";
 import { httpUrl } from "./connection.js";
 import { disclosure, el } from "./dom.js";
+import { handOverFor } from "./handover.js";
 import { offerHomeFile } from "./homefile.js";
 
 const box = $("correct");
@@ -78,7 +79,8 @@ function done(name, answer) {
   subject = name === "move" ? answer.subject : answer.pseudonym;
   ui.subject.value = subject; // a re-test (Test again) of this person is saved under the right pseudonym
   labels();
-  offerHomeFile(subject); // a file from home goes to the person the session is now
+  offerHomeFile(subject); // a file from home goes to the person the session is now, and a program is handed over as theirs
+  handOverFor(subject);
   return name === "move"
     ? `Session #${sessionId} is now ${subject}'s.${before ? ` ${before} stays, with any other sessions.` : ""}`
     : `${before} is now ${subject}; its sessions, readings and exercises stay with it.`;

@@ -137,7 +137,7 @@ async function showAdvice(res, program) {
   followed = program;
   const shown = adviceOf(res, program);
   el.advice.hidden = shown.recs.length === 0 && !shown.none;
-  el.take.hidden = !app.info.records;
+  el.take.hidden = !app.info.records || !app.info.home; // a clinic's page hands programs over; it takes none in
   $("advice-none").hidden = !shown.none;
   $("advice-safety").hidden = !!shown.none;
   $("take-program-ask").textContent = shown.ask;

@@ -8,6 +8,7 @@ import { app, hasKeys, ui } from "./state.js";
 import { httpUrl } from "./connection.js";
 import { offerReference, withdrawReference } from "./reference.js";
 import { offerCorrection, withdrawCorrection } from "./corrections.js";
+import { offerHandOver, withdrawHandOver } from "./handover.js";
 import { offerHomeFile, withdrawHomeFile } from "./homefile.js";
 import { afterSave } from "./exercises.js";
 import { showSaved } from "./guide.js";
@@ -108,6 +109,7 @@ export function resetSave() {
   withdrawReference();
   withdrawCorrection();
   withdrawHomeFile();
+  withdrawHandOver();
 }
 
 /** Keep the full analysis of a test that just finished on the page, so that it can still be saved
@@ -139,6 +141,8 @@ function showSession(resultId, session, words, more = "") {
   offerReference(session.id);
   offerCorrection(session.id, session.subject);
   offerHomeFile(session.subject);
+  const shown = app.last && app.last.results.result_id === resultId ? app.last.results : null;
+  offerHandOver(session.id, session.subject, !!shown && (shown.recommendations || []).length > 0);
   afterSave(session.id);
   if (session.report_url) {
     app.reportUrl = httpUrl(session.report_url.replace(/^\//, "") + "?download=1");

@@ -250,7 +250,9 @@ def test_the_exercises_are_there_without_a_test_first(launch, tmp_path):
         page.locator("#advice-list li[data-exercise='chair_rotation_external'][data-side='left'] button").click()
         page.wait_for_function("() => /of 8/.test(document.getElementById('exercise-count').textContent)",
                                timeout=90_000)
-        dials = page.locator("#live").is_visible()  # the camera counts with the dials in view
+        # The camera counts with the dials in view (waited for: on a loaded machine the count's first words
+        # can come a moment before the view is shown, which once read as no dials).
+        dials = page.locator("#live").wait_for(state="visible", timeout=30_000) is None
         page.locator("#btn-exercise-done").click()
         page.wait_for_function("() => /[Ss]tored/.test(document.getElementById('exercise-say').textContent)",
                                timeout=60_000)
@@ -312,10 +314,12 @@ def test_the_exercises_are_there_without_a_test_first(launch, tmp_path):
     assert at_clinic == [("chair_rotation_external", "left", False), ("knee_fall_out", "left", True)], at_clinic
 
 
-def test_the_clinic_adds_the_patients_file_from_home_on_its_page(launch, tmp_path):
-    # A clinic working on the page (a tablet signed in, no terminal) had no way to add the file a patient sent from
-    # home: 'hiprom store import' was the only one. After saving the visit for P-0042, "Add the patient's file from
-    # home" takes it in for P-0042 (the same import: the tests and the exercises done at home, nothing twice).
+def test_the_clinic_hands_over_the_program_and_adds_the_patients_file_on_its_page(launch, tmp_path):
+    # A clinic working on the page (a tablet signed in, no terminal) could neither hand a program over nor add the
+    # file a patient sent from home: 'hiprom program edit', 'program export' and 'store import' were the only ways.
+    # After saving the visit for P-0042, "Hand over as P-0042's home program" keeps the suggestions and gives the
+    # program file and the printed sheet; "Add the patient's file from home" takes the patient's file in for P-0042
+    # (the same import: the tests and the exercises done at home, nothing twice).
     clinic, home = clinic_and_home(tmp_path)
     hiprom(clinic, "program", "edit", "1")
     handed = tmp_path / "clinic" / "p-0042-program.json"
@@ -340,6 +344,16 @@ def test_the_clinic_adds_the_patients_file_from_home_on_its_page(launch, tmp_pat
         page.locator("#btn-save").click()
         page.wait_for_function("() => /Saved as session/.test(document.getElementById('save-status').textContent)",
                                timeout=30_000)
+        # The visit's suggestions handed over as the patient's program: kept, with the file and the sheet to give.
+        take_in_offered = page.locator("#take-program").is_visible()
+        page.locator("#btn-hand-over").click()
+        page.wait_for_function("() => /^(Kept|Not handed)/.test(document.getElementById('hand-over-said').textContent)",
+                               timeout=60_000)
+        handed_words = " ".join(page.locator("#hand-over-said").inner_text().split())
+        program_file = tmp_path / page.locator("#hand-over-file").get_attribute("download")
+        program_file.write_bytes(httpx.get(page.evaluate("document.getElementById('hand-over-file').href"),
+                                           timeout=60).content)
+        sheet = httpx.get(page.evaluate("document.getElementById('hand-over-sheet').href"), timeout=120)
         page.locator("#homefile-toggle").click()
         hint = page.locator("#homefile-hint").inner_text()
         focused = page.evaluate("document.activeElement.id")
@@ -354,6 +368,15 @@ def test_the_clinic_adds_the_patients_file_from_home_on_its_page(launch, tmp_pat
         page.context.close()
     assert not errors, errors
 
+    assert not take_in_offered  # a clinic's page hands programs over; "Take in the file" is the patient's
+    assert handed_words == ("Kept as P-0042's home program. Give them the program file (on their computer: Exercises, "
+                            "then Take in the file) and the printed sheet."), handed_words
+    assert program_file.name.startswith("hiprom-program-P-0042-"), program_file.name
+    assert sheet.status_code == 200 and sheet.content.startswith(b"%PDF"), sheet.status_code
+    second_home = tmp_path / "home" / "second.db"
+    subprocess.run([sys.executable, "-m", "hiprom.cli.main", "store", "init", str(second_home)], check=True,
+                   capture_output=True, timeout=120)
+    assert "Took in the home program" in hiprom(second_home, "program", "import", str(program_file))
     assert hint.startswith("The file P-0042 sent from home (their tests and exercises)"), hint
     assert focused == "homefile-choose", focused
     assert added == "Added 1 test and 2 exercises done at home to P-0042's records.", added

@@ -125,6 +125,8 @@ def test_every_step_is_readable_and_still_at_this_size(launch, demo_url, width, 
     if phone:  # an exercise's end names the button too: it said "T tests again." / "Press T to test again"
         page.locator("#btn-save").tap()
         page.wait_for_function("() => /Saved as session/.test(document.getElementById('save-status').textContent)")
+        # Saved, the results offer more (readings, corrections): their buttons wrap; the page did scroll sideways.
+        assert layout_problems(page) == [], "saved"
         page.locator("#advice-list button[data-key='e']").tap()  # the first the camera counts
         page.wait_for_selector("#btn-exercise-done:not([hidden])", timeout=15_000)
         page.locator("#btn-exercise-done").tap()

@@ -120,7 +120,9 @@ def store_import(file: Path, subject: str | None, db: str | None) -> None:
     stored at the first store. The sessions get this store's next numbers
     (printed as 'session 12 -> 57'). Sessions imported before are not stored
     again: a file sent again with new sessions adds those, to the subject the
-    earlier ones were imported to; a file with nothing new is refused.
+    earlier ones were imported to, and the exercises done since with a
+    session held here (a patient's home program) are added to it; a file
+    with nothing new is refused.
     Landmark recordings are not in an export and are not imported: the
     summary names the sessions that had one.
     """
