@@ -12,6 +12,7 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -22,14 +23,19 @@ from tests.clinic_exercises import CLINIC_EXERCISES
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "demo_seated_test.landmarks.npz"
 
 
-def _home_program(db: str) -> dict | None:
-    """What ``GET /api/home-program`` gives the page of a server on the store ``db``."""
+def _get(db: str, path: str) -> httpx.Response:
+    """The answer to ``GET path`` of a server's records API on the store ``db``."""
     app = FastAPI()
     app.include_router(records.router)
     app.include_router(exercises.router)
     with Store(db) as store:
         app.state.store = store
-        answer = TestClient(app).get("/api/home-program")
+        return TestClient(app).get(path)
+
+
+def _home_program(db: str) -> dict | None:
+    """What ``GET /api/home-program`` gives the page of a server on the store ``db``."""
+    answer = _get(db, "/api/home-program")
     assert answer.status_code == 200, answer.text
     return answer.json()
 
@@ -287,12 +293,7 @@ def test_the_patients_file_for_the_clinic_brings_their_tests_and_exercises_done_
         store.save_analysis(filmed_again(analysis), subject="P-0042", recorded_utc="2026-03-09T08:00:00Z")
         store.save_analysis(filmed_again(analysis), recorded_utc="2026-03-16T08:00:00Z")
 
-    app = FastAPI()
-    app.include_router(records.router)
-    app.include_router(exercises.router)
-    with Store(home) as store:
-        app.state.store = store
-        sent = TestClient(app).get("/api/home-program/export.json")
+    sent = _get(home, "/api/home-program/export.json")
     assert sent.status_code == 200, sent.text
     assert sent.headers["content-disposition"].startswith('attachment; filename="hiprom-for-your-clinic-')
     mailed = tmp_path / "hiprom-for-your-clinic.json"
@@ -314,9 +315,7 @@ def test_the_patients_file_for_the_clinic_brings_their_tests_and_exercises_done_
     with Store(clinic) as store:
         assert len(store.exercise_results(visit)) == 4 and store.n_sessions() == 3
 
-    with Store(clinic) as store:  # a clinic's store follows no program: its page offers no such file
-        app.state.store = store
-        assert TestClient(app).get("/api/home-program/export.json").status_code == 404
+    assert _get(clinic, "/api/home-program/export.json").status_code == 404  # a clinic's store follows no program
 
 
 def test_the_clinics_page_adds_a_patients_file_to_that_person_only(

@@ -25,7 +25,7 @@ from hiprom.assessment.retest import retest_heading
 from hiprom.report.exercises import clinic_mdc
 from hiprom.report.imports import ORIGIN_MAX, ImportClash
 from hiprom.server.deps import CatalogueDep, PaperDep
-from hiprom.server.errors import NOT_JSON, responses
+from hiprom.server.errors import responses
 from hiprom.server.routes.records import StoreDep, _http_errors
 from hiprom.store import Store
 
@@ -138,16 +138,9 @@ async def take_in_program(request: Request, store: StoreDep,
     "followed": whether the page now follows the file's program}`` (``false``: this store follows a newer one,
     or a clinic's programs are kept here). 422 for a file that is not one, 409 for one taken in already."""
     from hiprom.report.handover import take_in
+    from hiprom.server.routes.imports import sent_file
 
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
-        raise HTTPException(400, NOT_JSON)
-    name = Path(file.replace("\\", "/")).name.strip()
-    name = name if name not in ("", ".", "..") else "program.json"
-    try:
-        content = (await request.body()).decode("utf-8")
-    except UnicodeDecodeError:
-        raise HTTPException(422, f"{name}: not a readable JSON file (not UTF-8 text); give the file "
-                                 "'hiprom program export' wrote at the clinic") from None
+    name, content = await sent_file(request, file, "program.json", "the file 'hiprom program export' wrote at the clinic")
 
     def store_it() -> dict[str, Any]:
         with _http_errors():

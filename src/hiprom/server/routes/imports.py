@@ -30,6 +30,20 @@ IMPORT_BODY = {"required": True, "content": {"application/json": {"schema": {
 """The body of ``POST /api/subjects/{subject}/import`` as the API's description gives it (read as text)."""
 
 
+async def sent_file(request: Request, file: str, default: str, what: str) -> tuple[str, str]:
+    """The name (its last part, ``default`` if none) and text of a file a page sent as the body of a request
+    (``application/json``): 400 for another content type, 422 (naming ``what`` to give) for bytes that are not
+    UTF-8 text. The file itself is read by the import, which checks every part of it."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        raise HTTPException(400, NOT_JSON)
+    name = Path(file.replace("\\", "/")).name.strip()
+    name = name if name not in ("", ".", "..") else default
+    try:
+        return name, (await request.body()).decode("utf-8")
+    except UnicodeDecodeError:
+        raise HTTPException(422, f"{name}: not a readable JSON file (not UTF-8 text); give {what}") from None
+
+
 @router.post("/subjects/{subject}/import", status_code=201, responses=responses(400, 404, 409, 413, 422),
              openapi_extra={"requestBody": IMPORT_BODY})
 async def import_for_subject(request: Request, store: StoreDep,
@@ -41,15 +55,8 @@ async def import_for_subject(request: Request, store: StoreDep,
     {file's number: how many}, "rows": {table: rows added}}``."""
     from hiprom.report.imports import import_export
 
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
-        raise HTTPException(400, NOT_JSON)
-    name = Path(file.replace("\\", "/")).name.strip()
-    name = name if name not in ("", ".", "..") else "export.json"
-    try:
-        content = (await request.body()).decode("utf-8")
-    except UnicodeDecodeError:
-        raise HTTPException(422, f"{name}: not a readable JSON file (not UTF-8 text); give the file the patient's "
-                                 "page or 'hiprom sessions export' wrote") from None
+    name, content = await sent_file(request, file, "export.json",
+                                    "the file the patient's page or 'hiprom sessions export' wrote")
 
     def store_it() -> dict[str, Any]:
         with _http_errors():
