@@ -12,7 +12,7 @@ import { handedProgram, programByline, programEntries, programWeek, takeInProgra
 
 /** The side of a figure ("Left internal rotation") and of an exercise ("left leg", as the PDF and the CLI say it). */
 const SIDE = { left: "Left", right: "Right" };
-const LEG = { left: "left leg", right: "right leg", both: "both legs" };
+export const LEG = { left: "left leg", right: "right leg", both: "both legs" };
 
 const el = {
   advice: $("advice"), list: $("advice-list"), take: $("take-program"), file: $("program-file"), taken: $("program-taken"),
@@ -65,7 +65,7 @@ function showProgress(done, dose) {
 
 /** The exercises the page may start, by id: the catalogue, and a clinic's own that the program taken in carried
  * (GET /api/exercises; fetched again once a program file is taken in). */
-async function loadCatalogue() {
+export async function loadCatalogue() {
   if (catalogue) return catalogue;
   try {
     const r = await fetch(httpUrl("api/exercises"), { credentials: "same-origin" });

@@ -1,15 +1,19 @@
 /* The clinic hands the test's exercises over as the patient's home program, from the page (docs/exercises.md, "The
  * home program handed over"): "Hand over as P-0042's home program" keeps the suggestions as they are (PUT
- * /api/sessions/{id}/program, as 'hiprom program edit N' with no option), then offers the program file for the
- * patient's own hiprom (the session's export, what 'hiprom program export N' writes; at home: Exercises, Take in
- * the file) and the printed sheet (GET .../program.pdf). Offered once a session is saved for a pseudonym, on a
- * clinic's store, when the test suggested exercises; a program edited item by item is 'hiprom program edit'. */
+ * /api/sessions/{id}/program, as 'hiprom program edit N' with no option); "Change it first" opens a form to drop
+ * exercises, set each dose and write notes for the patient, kept the same way. Then the page offers the program
+ * file for the patient's own hiprom (the session's export, what 'hiprom program export N' writes; at home:
+ * Exercises, Take in the file) and the printed sheet (GET .../program.pdf). Offered once a session is saved for a
+ * pseudonym, on a clinic's store, when the test suggested exercises. The server checks every value (doses in
+ * range) and its one line is shown as it is written. */
 
 import { $, app } from "./state.js";
 import { httpUrl } from "./connection.js";
-import { el } from "./dom.js";
+import { disclosure, el } from "./dom.js";
+import { LEG, loadCatalogue } from "./exercises.js";
 
 let session = null;
+const DOSE = [["hold_s", "Hold (s)", 0, 600], ["reps", "Times", 1, 100], ["sets", "Sets", 1, 20]];
 
 function said(kind, ...words) {
   $("hand-over-said").className = `save-status ${kind}`;
@@ -19,15 +23,19 @@ function said(kind, ...words) {
 async function json(path, init = {}) {
   const r = await fetch(httpUrl(path), { credentials: "same-origin", ...init });
   const body = await r.json().catch(() => ({}));
-  if (!r.ok) throw new Error(typeof body.detail === "string" ? body.detail : `the server answered ${r.status}`);
+  if (!r.ok) {
+    const detail = Array.isArray(body.detail) && body.detail.length ? body.detail[0].msg : body.detail;
+    throw new Error(typeof detail === "string" && detail ? detail : `the server answered ${r.status}`);
+  }
   return body;
 }
 
-async function handOver() {
+/** Keep ``program`` (items, notes, the clinic's own exercises it carries) as the session's, then offer its file and
+ * sheet; the server's one line when it refuses a value. */
+async function keep(program) {
   const { id, subject } = session;
   $("btn-hand-over").disabled = true;
   try {
-    const program = await json(`api/sessions/${id}/program`);
     await json(`api/sessions/${id}/program`, {
       method: "PUT", headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ items: program.items, notes: program.notes, exercises: program.exercises }),
@@ -47,13 +55,76 @@ async function handOver() {
   }
 }
 
+/** The program in force for the session: the one kept, else its suggestions (GET .../program). */
+const current = () => json(`api/sessions/${session.id}/program`);
+
+async function handOver() {
+  try {
+    await keep(await current());
+  } catch (e) {
+    said("error", `Not handed over: ${e.message}`);
+  }
+}
+
+/** The form's rows: each exercise of the program with Keep and its dose, and the notes. */
+async function fillForm() {
+  const [program, cat] = await Promise.all([current(), loadCatalogue()]);
+  const rows = program.items.map((item, i) => {
+    const name = `${(cat[item.exercise] || {}).name || item.exercise} — ${LEG[item.side] || item.side}`;
+    const keepBox = el("input", { type: "checkbox", id: `hand-keep-${i}`, checked: "" });
+    const doses = DOSE.map(([key, label, low, high]) => el("label", { class: "hand-dose" }, `${label} `,
+      el("input", { type: "number", id: `hand-${key}-${i}`, min: String(low), max: String(high), step: "1",
+        value: String(item.dose[key]), "aria-label": `${label}: ${name}` })));
+    const row = el("div", { class: "hand-row", "data-index": String(i) },
+      el("label", { class: "hand-name" }, keepBox, ` ${name}`), el("span", { class: "hand-doses" }, ...doses));
+    return row;
+  });
+  $("hand-rows").replaceChildren(...rows);
+  $("hand-notes").value = program.notes || "";
+  $("hand-edit").dataset.program = JSON.stringify(program);
+}
+
+/** The form as a program: the exercises kept, their doses as typed (checked by the server), the notes. */
+function edited() {
+  const program = JSON.parse($("hand-edit").dataset.program);
+  const items = program.items.flatMap((item, i) => ($(`hand-keep-${i}`).checked
+    ? [{ ...item, dose: Object.fromEntries(DOSE.map(([key]) => [key, Number($(`hand-${key}-${i}`).value)])) }] : []));
+  return { ...program, items, notes: $("hand-notes").value };
+}
+
+function buildForm() {
+  const form = el("form", { id: "hand-edit", class: "fix-forms hand-edit", novalidate: "" },
+    el("p", { class: "ref-hint" }, "Untick what they should not do; doses and notes as you want them on their sheet."),
+    el("div", { id: "hand-rows" }),
+    el("label", { for: "hand-notes" }, "Notes for the patient"),
+    el("textarea", { id: "hand-notes", rows: "2", maxlength: "1000" }),
+    el("button", { type: "submit", id: "hand-edit-submit" }, "Keep and hand over"));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const program = edited();
+    if (!program.items.length) said("error", "Not handed over: tick at least one exercise.");
+    else await keep(program);
+  });
+  const toggle = disclosure("hand-edit-toggle", "Change it first", form, () => $("hand-notes"));
+  toggle.addEventListener("click", () => {
+    if (form.hidden) return;
+    fillForm().then(() => $("hand-keep-0") && $("hand-keep-0").focus())
+      .catch((e) => said("error", `Not read: ${e.message}`));
+  });
+  $("hand-over").insertBefore(el("span", { class: "fix-line" }, toggle), $("hand-over-said"));
+  $("hand-over").insertBefore(form, $("hand-over-said"));
+}
+
 $("btn-hand-over").addEventListener("click", handOver);
+buildForm();
 
 /** A session was saved (``id``, for ``subject`` or nobody) with ``suggested`` exercises: offer to hand them over. */
 export function offerHandOver(id, subject, suggested) {
   session = subject ? { id, subject } : null;
   $("hand-over").hidden = !session || app.info.home || !suggested;
   $("btn-hand-over").textContent = `Hand over as ${subject}'s home program`;
+  $("hand-edit").hidden = true;
+  $("hand-edit-toggle").setAttribute("aria-expanded", "false");
   said("", "");
 }
 

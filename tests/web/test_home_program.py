@@ -350,6 +350,21 @@ def test_the_clinic_hands_over_the_program_and_adds_the_patients_file_on_its_pag
         page.wait_for_function("() => /^(Kept|Not handed)/.test(document.getElementById('hand-over-said').textContent)",
                                timeout=60_000)
         handed_words = " ".join(page.locator("#hand-over-said").inner_text().split())
+        # Changed first: one exercise left out, a dose and notes set; a dose out of range is the server's one line.
+        page.locator("#hand-edit-toggle").click()
+        page.wait_for_selector("#hand-keep-0:focus", timeout=30_000)
+        n_suggested = page.locator("#hand-rows .hand-row").count()
+        page.locator("#hand-reps-0").fill("0")
+        page.locator("#hand-edit-submit").click()
+        page.wait_for_function("() => /^Not handed/.test(document.getElementById('hand-over-said').textContent)",
+                               timeout=30_000)
+        refused = page.locator("#hand-over-said").inner_text()
+        page.locator("#hand-reps-0").fill("8")
+        page.locator(f"#hand-keep-{n_suggested - 1}").uncheck()
+        page.locator("#hand-notes").fill("Mornings and evenings.")
+        page.locator("#hand-edit-submit").click()
+        page.wait_for_function("() => /^Kept/.test(document.getElementById('hand-over-said').textContent)",
+                               timeout=30_000)
         program_file = tmp_path / page.locator("#hand-over-file").get_attribute("download")
         program_file.write_bytes(httpx.get(page.evaluate("document.getElementById('hand-over-file').href"),
                                            timeout=60).content)
@@ -372,6 +387,10 @@ def test_the_clinic_hands_over_the_program_and_adds_the_patients_file_on_its_pag
     assert handed_words == ("Kept as P-0042's home program. Give them the program file (on their computer: Exercises, "
                             "then Take in the file) and the printed sheet."), handed_words
     assert program_file.name.startswith("hiprom-program-P-0042-"), program_file.name
+    assert refused == "Not handed over: program item 1: dose reps must be a whole number from 1 to 100, but got 0", refused
+    kept = json.loads(program_file.read_text(encoding="utf-8"))["program"]
+    assert len(kept["items"]) == n_suggested - 1 >= 1 and kept["items"][0]["dose"]["reps"] == 8, kept
+    assert kept["notes"] == "Mornings and evenings.", kept
     assert sheet.status_code == 200 and sheet.content.startswith(b"%PDF"), sheet.status_code
     second_home = tmp_path / "home" / "second.db"
     subprocess.run([sys.executable, "-m", "hiprom.cli.main", "store", "init", str(second_home)], check=True,
