@@ -86,3 +86,10 @@ export function send(message) {
     app.ws.send(JSON.stringify(message));
   }
 }
+
+/** The API's own words for a refusal: its one-line ``detail``, or the first of a validation list; else its status. */
+export function detailWords(detail, status) {
+  if (typeof detail === "string" && detail) return detail;
+  if (Array.isArray(detail) && detail.length) return String(detail[0].msg || `the server answered ${status}`);
+  return `the server answered ${status}`;
+}

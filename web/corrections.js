@@ -9,7 +9,7 @@
  */
 
 import { $, ui } from "./state.js";
-import { httpUrl } from "./connection.js";
+import { detailWords, httpUrl } from "./connection.js";
 import { disclosure, el } from "./dom.js";
 import { handOverFor } from "./handover.js";
 import { offerHomeFile } from "./homefile.js";
@@ -56,13 +56,6 @@ function fail(input, said, words) {
   said.className = "save-status error";
   said.textContent = `Not changed: ${words}`;
   input.focus();
-}
-
-/** The API's own words: its one-line detail, or the first of a validation list. */
-function detailWords(detail, status) {
-  if (typeof detail === "string" && detail) return detail;
-  if (Array.isArray(detail) && detail.length) return String(detail[0].msg || `the server answered ${status}`);
-  return `the server answered ${status}`;
 }
 
 async function patch(path, body) {

@@ -8,11 +8,13 @@
  * range) and its one line is shown as it is written. */
 
 import { $, app } from "./state.js";
-import { httpUrl } from "./connection.js";
+import { detailWords, httpUrl } from "./connection.js";
 import { disclosure, el } from "./dom.js";
 import { LEG, loadCatalogue } from "./exercises.js";
 
 let session = null;
+/** The program the form was filled from (GET .../program): what its rows change. */
+let formProgram = null;
 const DOSE = [["hold_s", "Hold (s)", 0, 600], ["reps", "Times", 1, 100], ["sets", "Sets", 1, 20]];
 
 function said(kind, ...words) {
@@ -23,10 +25,7 @@ function said(kind, ...words) {
 async function json(path, init = {}) {
   const r = await fetch(httpUrl(path), { credentials: "same-origin", ...init });
   const body = await r.json().catch(() => ({}));
-  if (!r.ok) {
-    const detail = Array.isArray(body.detail) && body.detail.length ? body.detail[0].msg : body.detail;
-    throw new Error(typeof detail === "string" && detail ? detail : `the server answered ${r.status}`);
-  }
+  if (!r.ok) throw new Error(detailWords(body.detail, r.status));
   return body;
 }
 
@@ -81,12 +80,12 @@ async function fillForm() {
   });
   $("hand-rows").replaceChildren(...rows);
   $("hand-notes").value = program.notes || "";
-  $("hand-edit").dataset.program = JSON.stringify(program);
+  formProgram = program;
 }
 
 /** The form as a program: the exercises kept, their doses as typed (checked by the server), the notes. */
 function edited() {
-  const program = JSON.parse($("hand-edit").dataset.program);
+  const program = formProgram;
   const items = program.items.flatMap((item, i) => ($(`hand-keep-${i}`).checked
     ? [{ ...item, dose: Object.fromEntries(DOSE.map(([key]) => [key, Number($(`hand-${key}-${i}`).value)])) }] : []));
   return { ...program, items, notes: $("hand-notes").value };

@@ -5,7 +5,7 @@
  * server's one-line answer (not an export, imported already, someone else's here) is shown as it is written. */
 
 import { $, app } from "./state.js";
-import { httpUrl } from "./connection.js";
+import { detailWords, httpUrl } from "./connection.js";
 import { disclosure, el } from "./dom.js";
 
 const box = $("homefile");
@@ -38,7 +38,7 @@ async function send() {
     });
     const answer = await r.json().catch(() => ({}));
     if (r.ok) said("ok", addedWords(answer));
-    else said("error", `Not added: ${typeof answer.detail === "string" ? answer.detail : `the server answered ${r.status}`}`);
+    else said("error", `Not added: ${detailWords(answer.detail, r.status)}`);
   } catch (e) {
     said("error", "Not added: the hiprom server does not answer; check that it is running, then choose the file again.");
   }

@@ -117,7 +117,8 @@ def export_for_the_clinic(store: StoreDep) -> Response:
             raise HTTPException(404, "No home program from a clinic on this computer: the file for your clinic "
                                      "is of a patient's own records.")
         data = [ReportData.from_store(store, record.id) for record in reversed(store.sessions())]
-    body = json.dumps(export_json(data) if len(data) > 1 else [export_json(data)], ensure_ascii=False, indent=1)
+    exported = export_json(data)  # one session alone is an object: the file is a list whatever its length
+    body = json.dumps(exported if isinstance(exported, list) else [exported], ensure_ascii=False, indent=1)
     return Response(body, media_type="application/json",
                     headers=_attachment(f"hiprom-for-your-clinic-{date.today().isoformat()}.json"))
 
