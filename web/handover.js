@@ -1,7 +1,8 @@
 /* The clinic hands the test's exercises over as the patient's home program, from the page (docs/exercises.md, "The
  * home program handed over"): "Hand over as P-0042's home program" keeps the suggestions as they are (PUT
  * /api/sessions/{id}/program, as 'hiprom program edit N' with no option); "Change it first" opens a form to drop
- * exercises, set each dose and write notes for the patient, kept the same way. Then the page offers the program
+ * exercises, add others of the catalogue (the clinic's own too), set each dose and write notes for the patient,
+ * kept the same way. Then the page offers the program
  * file for the patient's own hiprom (the session's export, what 'hiprom program export N' writes; at home:
  * Exercises, Take in the file) and the printed sheet (GET .../program.pdf). Offered once a session is saved for a
  * pseudonym, on a clinic's store, when the test suggested exercises. The server checks every value (doses in
@@ -15,6 +16,10 @@ import { LEG, loadCatalogue } from "./exercises.js";
 let session = null;
 /** The program the form was filled from (GET .../program): what its rows change. */
 let formProgram = null;
+/** Its items, then those added on the form: row ``i`` is ``formItems[i]``. */
+let formItems = [];
+/** The exercises that can be added (GET /api/exercises), by id. */
+let catalogue = {};
 const DOSE = [["hold_s", "Hold (s)", 0, 600], ["reps", "Times", 1, 100], ["sets", "Sets", 1, 20]];
 
 function said(kind, ...words) {
@@ -65,36 +70,73 @@ async function handOver() {
   }
 }
 
-/** The form's rows: each exercise of the program with Keep and its dose, and the notes. */
+/** One row of the form: the exercise and leg with Keep, and its dose. */
+function formRow(item, i, cat) {
+  const name = `${(cat[item.exercise] || {}).name || item.exercise} — ${LEG[item.side] || item.side}`;
+  const keepBox = el("input", { type: "checkbox", id: `hand-keep-${i}`, checked: "" });
+  const doses = DOSE.map(([key, label, low, high]) => el("label", { class: "hand-dose" }, `${label} `,
+    el("input", { type: "number", id: `hand-${key}-${i}`, min: String(low), max: String(high), step: "1",
+      value: String(item.dose[key]), "aria-label": `${label}: ${name}` })));
+  return el("div", { class: "hand-row", "data-index": String(i) },
+    el("label", { class: "hand-name" }, keepBox, ` ${name}`), el("span", { class: "hand-doses" }, ...doses));
+}
+
+/** The legs an exercise can be given for: each leg (a row per leg), one of them, or both together. */
+const legChoices = (exercise) => (exercise.sides === "both" ? [["both", LEG.both]]
+  : [["each", "each leg"], ["left", LEG.left], ["right", LEG.right]]);
+
+function fillLegs() {
+  const exercise = catalogue[$("hand-add-exercise").value];
+  $("hand-add-side").replaceChildren(...(exercise ? legChoices(exercise) : [])
+    .map(([value, words]) => el("option", { value }, words)));
+}
+
+/** The form's rows: each exercise of the program with Keep and its dose, the notes, and every exercise of the
+ * catalogue (the clinic's own too) to add. */
 async function fillForm() {
   const [program, cat] = await Promise.all([current(), loadCatalogue()]);
-  const rows = program.items.map((item, i) => {
-    const name = `${(cat[item.exercise] || {}).name || item.exercise} — ${LEG[item.side] || item.side}`;
-    const keepBox = el("input", { type: "checkbox", id: `hand-keep-${i}`, checked: "" });
-    const doses = DOSE.map(([key, label, low, high]) => el("label", { class: "hand-dose" }, `${label} `,
-      el("input", { type: "number", id: `hand-${key}-${i}`, min: String(low), max: String(high), step: "1",
-        value: String(item.dose[key]), "aria-label": `${label}: ${name}` })));
-    const row = el("div", { class: "hand-row", "data-index": String(i) },
-      el("label", { class: "hand-name" }, keepBox, ` ${name}`), el("span", { class: "hand-doses" }, ...doses));
-    return row;
-  });
-  $("hand-rows").replaceChildren(...rows);
-  $("hand-notes").value = program.notes || "";
+  catalogue = cat;
   formProgram = program;
+  formItems = program.items.slice();
+  $("hand-rows").replaceChildren(...formItems.map((item, i) => formRow(item, i, cat)));
+  $("hand-notes").value = program.notes || "";
+  $("hand-add-exercise").replaceChildren(...Object.values(cat)
+    .map((e) => el("option", { value: e.id }, e.name || e.id)));
+  fillLegs();
+}
+
+/** Add the chosen exercise at its catalogue dose, a row per leg, ticked; the focus on its first dose. */
+function addExercise() {
+  const exercise = catalogue[$("hand-add-exercise").value];
+  if (!exercise) return;
+  const choice = $("hand-add-side").value;
+  const sides = choice === "each" ? ["left", "right"] : [choice];
+  const first = formItems.length;
+  for (const side of sides) {
+    const item = { exercise: exercise.id, side, direction: exercise.targets[0], reason: null,
+      dose: { ...exercise.dose }, notes: null };
+    $("hand-rows").append(formRow(item, formItems.length, catalogue));
+    formItems.push(item);
+  }
+  $(`hand-${DOSE[0][0]}-${first}`).focus();
 }
 
 /** The form as a program: the exercises kept, their doses as typed (checked by the server), the notes. */
 function edited() {
-  const program = formProgram;
-  const items = program.items.flatMap((item, i) => ($(`hand-keep-${i}`).checked
+  const items = formItems.flatMap((item, i) => ($(`hand-keep-${i}`).checked
     ? [{ ...item, dose: Object.fromEntries(DOSE.map(([key]) => [key, Number($(`hand-${key}-${i}`).value)])) }] : []));
-  return { ...program, items, notes: $("hand-notes").value };
+  return { ...formProgram, items, notes: $("hand-notes").value };
 }
 
 function buildForm() {
   const form = el("form", { id: "hand-edit", class: "fix-forms hand-edit", novalidate: "" },
-    el("p", { class: "ref-hint" }, "Untick what they should not do; doses and notes as you want them on their sheet."),
+    el("p", { class: "ref-hint" }, "Untick what they should not do, add what they should; doses and notes as you want them on their sheet."),
     el("div", { id: "hand-rows" }),
+    el("div", { class: "hand-add" },
+      el("label", { for: "hand-add-exercise" }, "Add an exercise"),
+      el("select", { id: "hand-add-exercise" }),
+      el("select", { id: "hand-add-side", "aria-label": "Leg" }),
+      el("button", { type: "button", id: "hand-add" }, "Add")),
     el("label", { for: "hand-notes" }, "Notes for the patient"),
     el("textarea", { id: "hand-notes", rows: "2", maxlength: "1000" }),
     el("button", { type: "submit", id: "hand-edit-submit" }, "Keep and hand over"));
@@ -104,6 +146,8 @@ function buildForm() {
     if (!program.items.length) said("error", "Not handed over: tick at least one exercise.");
     else await keep(program);
   });
+  form.querySelector("#hand-add-exercise").addEventListener("change", fillLegs);
+  form.querySelector("#hand-add").addEventListener("click", addExercise);
   const toggle = disclosure("hand-edit-toggle", "Change it first", form, () => $("hand-notes"));
   toggle.addEventListener("click", () => {
     if (form.hidden) return;

@@ -403,3 +403,58 @@ def test_the_clinic_hands_over_the_program_and_adds_the_patients_file_on_its_pag
     with Store(str(clinic)) as store:
         assert [s.subject for s in store.sessions()] == ["P-0042"] * 3
         assert len(store.exercise_results(1)) == 2
+
+
+def test_the_clinic_adds_an_exercise_the_test_did_not_suggest_on_its_page(launch, tmp_path, monkeypatch):
+    # On the page a program was the test's suggestions, some left out: adding an exercise the test did not suggest
+    # (the catalogue's, or the clinic's own from its catalogue file) needed 'hiprom program edit --add' in a
+    # terminal. "Change it first" now lists every exercise to add, for a leg, each leg or both together, at its
+    # catalogue dose, which can be changed before it is kept; the clinic's own travels with the program file.
+    clinic, home = clinic_and_home(tmp_path)
+    hiprom(clinic, "program", "edit", "1")  # a clinic's store: a program kept here
+    own = tmp_path / "clinic" / "clinic-exercises.toml"
+    own.write_text(CLINIC_EXERCISES, encoding="utf-8")
+    monkeypatch.setenv("HIPROM_EXERCISES", str(own))
+
+    settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(clinic))
+    with serve_in_thread(settings) as url:
+        page, errors = _home_page(launch, url, 1280, 800)
+        page.locator("body").press("Space")
+        page.wait_for_selector("#results:not([hidden])", timeout=90_000)
+        page.locator("#subject").fill("P-0042")
+        page.locator("#btn-save").click()
+        page.wait_for_function("() => /Saved as session/.test(document.getElementById('save-status').textContent)",
+                               timeout=30_000)
+        page.locator("#hand-edit-toggle").click()
+        page.wait_for_selector("#hand-keep-0:focus", timeout=30_000)
+        n_suggested = page.locator("#hand-rows .hand-row").count()
+        offered = page.locator("#hand-add-exercise option").all_inner_texts()
+        page.locator("#hand-add-exercise").select_option(label="Band turn, foot inward")
+        legs_each = page.locator("#hand-add-side option").all_inner_texts()
+        page.locator("#hand-add-side").select_option(label="right leg")
+        page.locator("#hand-add").click()
+        focused = page.evaluate("document.activeElement.id")
+        page.locator(f"#hand-reps-{n_suggested}").fill("12")
+        page.locator("#hand-add-exercise").select_option(label="Knees together stretch")
+        legs_both = page.locator("#hand-add-side option").all_inner_texts()
+        page.locator("#hand-add").click()
+        added_rows = page.locator("#hand-rows .hand-row .hand-name").all_inner_texts()[n_suggested:]
+        page.locator("#hand-edit-submit").click()
+        page.wait_for_function("() => /^(Kept|Not handed)/.test(document.getElementById('hand-over-said').textContent)",
+                               timeout=60_000)
+        said = page.locator("#hand-over-said").inner_text()
+        kept = httpx.get(page.evaluate("document.getElementById('hand-over-file').href"), timeout=60).json()
+        page.context.close()
+    assert not errors, errors
+
+    assert said.startswith("Kept as P-0042's home program."), said
+    assert "Band turn, foot inward" in offered and "Chair rotation, foot outward" in offered, offered
+    assert legs_each == ["each leg", "left leg", "right leg"] and legs_both == ["both legs"], (legs_each, legs_both)
+    assert focused == f"hand-hold_s-{n_suggested}", focused  # straight on to its dose
+    assert [" ".join(r.split()) for r in added_rows] == ["Band turn, foot inward — right leg",
+                                                       "Knees together stretch — both legs"], added_rows
+    program = kept["program"]
+    added = [(i["exercise"], i["side"], i["direction"], i["dose"]) for i in program["items"][n_suggested:]]
+    assert added == [("clinic_band_turn", "right", "external", {"hold_s": 3, "reps": 12, "sets": 1}),
+                     ("knee_to_knee", "both", "internal", {"hold_s": 25, "reps": 3, "sets": 1})], added
+    assert [e["id"] for e in program["exercises"]] == ["clinic_band_turn"], program.get("exercises")
