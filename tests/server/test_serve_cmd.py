@@ -13,6 +13,7 @@ import stat
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -321,3 +322,27 @@ def test_signin_link_without_a_server_is_one_clear_line(tmp_path):
     gone = subprocess.run(cmd, capture_output=True, text=True, env={**env, "HIPROM_SERVE_TOKEN": "t" * 24}, timeout=60)
     assert gone.returncode == 2 and gone.stderr.strip().splitlines() == [
         f"hiprom: error: nothing answers on 127.0.0.1:{port}: is 'hiprom serve' running there? Give its --port"]
+
+
+def _info_home(db: Path, *options: str) -> bool:
+    """``hiprom serve --db db OPTIONS``'s ``GET /api/info`` ``home``: whether its page is a patient's own."""
+    proc = subprocess.Popen([sys.executable, "-m", "hiprom.cli.main", "serve", "--source", "demo", "--port", "0",
+                             "--db", str(db), *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = re.search(r"live page at (http://127\.0\.0\.1:\d+/)$", proc.stdout.readline().strip()).group(1)
+        return httpx.get(url + "api/info", timeout=30).json()["home"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=20)
+
+
+def test_a_clinic_says_so_and_its_page_hands_over_from_its_first_patient(tmp_path, sample_recording):
+    # A clinic's new store holding its first patient's visit cannot be told from a patient's own at home, so its
+    # page offered the patient's Exercises and Take in the file, and neither Hand over nor Add the patient's file
+    # from home, until a program was kept or a second patient came. 'hiprom serve --clinic' says which it is.
+    db = tmp_path / "clinic.db"
+    for args in (["store", "init", str(db)],
+                 ["analyze", str(sample_recording), "--save", "--subject", "P-0042", "-q", "--db", str(db)]):
+        subprocess.run([sys.executable, "-m", "hiprom.cli.main", *args], check=True, capture_output=True, timeout=120)
+    assert _info_home(db) is True  # as before: it may be P-0042's own
+    assert _info_home(db, "--clinic") is False

@@ -410,13 +410,13 @@ def test_the_clinic_adds_an_exercise_the_test_did_not_suggest_on_its_page(launch
     # (the catalogue's, or the clinic's own from its catalogue file) needed 'hiprom program edit --add' in a
     # terminal. "Change it first" now lists every exercise to add, for a leg, each leg or both together, at its
     # catalogue dose, which can be changed before it is kept; the clinic's own travels with the program file.
+    # The clinic's store holds its first patient only (which a patient's own may too): 'hiprom serve --clinic'.
     clinic, home = clinic_and_home(tmp_path)
-    hiprom(clinic, "program", "edit", "1")  # a clinic's store: a program kept here
     own = tmp_path / "clinic" / "clinic-exercises.toml"
     own.write_text(CLINIC_EXERCISES, encoding="utf-8")
     monkeypatch.setenv("HIPROM_EXERCISES", str(own))
 
-    settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(clinic))
+    settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(clinic), clinic=True)
     with serve_in_thread(settings) as url:
         page, errors = _home_page(launch, url, 1280, 800)
         page.locator("body").press("Space")
@@ -425,6 +425,7 @@ def test_the_clinic_adds_an_exercise_the_test_did_not_suggest_on_its_page(launch
         page.locator("#btn-save").click()
         page.wait_for_function("() => /Saved as session/.test(document.getElementById('save-status').textContent)",
                                timeout=30_000)
+        take_in_offered = page.locator("#take-program").is_visible()
         page.locator("#hand-edit-toggle").click()
         page.wait_for_selector("#hand-keep-0:focus", timeout=30_000)
         n_suggested = page.locator("#hand-rows .hand-row").count()
@@ -448,6 +449,7 @@ def test_the_clinic_adds_an_exercise_the_test_did_not_suggest_on_its_page(launch
     assert not errors, errors
 
     assert said.startswith("Kept as P-0042's home program."), said
+    assert not take_in_offered
     assert "Band turn, foot inward" in offered and "Chair rotation, foot outward" in offered, offered
     assert legs_each == ["each leg", "left leg", "right leg"] and legs_both == ["both legs"], (legs_each, legs_both)
     assert focused == f"hand-hold_s-{n_suggested}", focused  # straight on to its dose

@@ -170,6 +170,9 @@ def _setup_logging(level: str) -> None:
 @click.option("--loop", envvar="HIPROM_SERVE_LOOP", is_flag=True, help="Start a video or recording again when it ends.")
 @model_option(envvar="HIPROM_SERVE_MODEL")
 @click.option("--mirrored", envvar="HIPROM_SERVE_MIRRORED", is_flag=True, help="The camera picture is left-right flipped (selfie view).")
+@click.option("--clinic", envvar="HIPROM_SERVE_CLINIC", is_flag=True,
+              help="The page is a clinic's: it hands programs over and takes in a patient's file from home from the "
+                   "first patient on (without it, once the records hold a program kept or a second patient).")
 @click.option("--token", envvar="HIPROM_SERVE_TOKEN", default=None, help="Access token for pages and API; generated when needed and not given.")
 @db_option(envvar="HIPROM_SERVE_DB")
 @click.option("--web-dir", envvar="HIPROM_SERVE_WEB_DIR", default=None, type=click.Path(file_okay=False), help="Folder of the page (default: web/ of the checkout or the installed copy).")
@@ -183,6 +186,7 @@ def serve(
     loop: bool,
     model: str | None,
     mirrored: bool,
+    clinic: bool,
     token: str | None,
     db: str | None,
     web_dir: str | None,
@@ -227,6 +231,7 @@ def serve(
         loop=loop,
         model=model,
         mirrored=mirrored,
+        clinic=clinic,
         token=token,
         db=db,
         web_dir=web_dir,

@@ -57,6 +57,8 @@ class ServerSettings(BaseSettings):
     loop: bool = Field(False, description="start the source again when it ends")
     model: str | None = Field(None, description="pose model variant or file (see docs/models.md)")
     mirrored: bool = Field(False, description="the server camera's picture is left-right flipped")
+    clinic: bool = Field(False, description="the page is a clinic's from its first patient: it hands programs over "
+                                            "and takes in patients' files (else once its store shows it)")
     token: str | None = Field(None, description="access token; required when host is not loopback")
     web_dir: Path | None = Field(None, description="folder of the page (default: the checkout's web/)")
     db: str | None = Field(None, description="records store: SQLAlchemy URL or SQLite file (default: see docs/store.md)")

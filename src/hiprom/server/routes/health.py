@@ -48,9 +48,11 @@ def live_info(request: Request) -> dict:
 
 def _patients_own(state: Any) -> bool:
     """Whether the server keeps records in what may be a patient's own store (``Store.patients_own``): its page
-    then offers the home program between tests (Exercises). False without a store, or when it cannot be read."""
+    then offers the home program between tests (Exercises). False without a store, when it cannot be read, or
+    on a clinic's server (``ServerSettings.clinic``: a new store of a clinic's first patient looks like a
+    patient's own)."""
     store = getattr(state, "store", None)
-    if store is None:
+    if store is None or state.settings.clinic:
         return False
     try:
         return store.patients_own()
