@@ -133,6 +133,16 @@ def _home_page(launch, url: str, width: int, height: int) -> tuple:
     return page, errors
 
 
+def _visit_saved_for(page, subject: str) -> None:
+    """A clinic's visit on ``page``: the guided test run, then saved for ``subject``."""
+    page.locator("body").press("Space")
+    page.wait_for_selector("#results:not([hidden])", timeout=90_000)
+    page.locator("#subject").fill(subject)
+    page.locator("#btn-save").click()
+    page.wait_for_function("() => /Saved as session/.test(document.getElementById('save-status').textContent)",
+                           timeout=30_000)
+
+
 def _exercise_state(url: str) -> dict:
     """The server's counted exercise once it has started (``GET /api/exercise``), waited for up to 60 s."""
     deadline = time.monotonic() + 60
@@ -337,13 +347,7 @@ def test_the_clinic_hands_over_the_program_and_adds_the_patients_file_on_its_pag
     settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(clinic))
     with serve_in_thread(settings) as url:
         page, errors = _home_page(launch, url, 1280, 800)
-        body = page.locator("body")
-        body.press("Space")  # the visit's test
-        page.wait_for_selector("#results:not([hidden])", timeout=90_000)
-        page.locator("#subject").fill("P-0042")
-        page.locator("#btn-save").click()
-        page.wait_for_function("() => /Saved as session/.test(document.getElementById('save-status').textContent)",
-                               timeout=30_000)
+        _visit_saved_for(page, "P-0042")
         # The visit's suggestions handed over as the patient's program: kept, with the file and the sheet to give.
         take_in_offered = page.locator("#take-program").is_visible()
         page.locator("#btn-hand-over").click()
@@ -419,12 +423,7 @@ def test_the_clinic_adds_an_exercise_the_test_did_not_suggest_on_its_page(launch
     settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(clinic), clinic=True)
     with serve_in_thread(settings) as url:
         page, errors = _home_page(launch, url, 1280, 800)
-        page.locator("body").press("Space")
-        page.wait_for_selector("#results:not([hidden])", timeout=90_000)
-        page.locator("#subject").fill("P-0042")
-        page.locator("#btn-save").click()
-        page.wait_for_function("() => /Saved as session/.test(document.getElementById('save-status').textContent)",
-                               timeout=30_000)
+        _visit_saved_for(page, "P-0042")
         take_in_offered = page.locator("#take-program").is_visible()
         page.locator("#hand-edit-toggle").click()
         page.wait_for_selector("#hand-keep-0:focus", timeout=30_000)
