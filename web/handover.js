@@ -2,10 +2,10 @@
  * home program handed over"): "Hand over as P-0042's home program" keeps the suggestions as they are (PUT
  * /api/sessions/{id}/program, as 'hiprom program edit N' with no option); "Change it first" opens a form to drop
  * exercises, add others of the catalogue (the clinic's own too), set each dose and write notes for the patient,
- * kept the same way. Then the page offers the program
- * file for the patient's own hiprom (the session's export, what 'hiprom program export N' writes; at home:
- * Exercises, Take in the file) and the printed sheet (GET .../program.pdf). Offered once a session is saved for a
- * pseudonym, on a clinic's store, when the test suggested exercises. The server checks every value (doses in
+ * kept the same way. Then the page offers the program file for the patient's own hiprom (the session's export,
+ * what 'hiprom program export N' writes; at home: Exercises, Take in the file) and the printed sheet (GET
+ * .../program.pdf). Offered once a session is saved for a pseudonym, on a clinic's store ('hiprom serve --clinic',
+ * or one that keeps a program or holds two patients), when the test suggested exercises. The server checks every value (doses in
  * range) and its one line is shown as it is written. */
 
 import { $, app } from "./state.js";
