@@ -71,8 +71,8 @@ async function handOver() {
 }
 
 /** One row of the form: the exercise and leg with Keep, and its dose. */
-function formRow(item, i, cat) {
-  const name = `${(cat[item.exercise] || {}).name || item.exercise} — ${LEG[item.side] || item.side}`;
+function formRow(item, i) {
+  const name = `${(catalogue[item.exercise] || {}).name || item.exercise} — ${LEG[item.side] || item.side}`;
   const keepBox = el("input", { type: "checkbox", id: `hand-keep-${i}`, checked: "" });
   const doses = DOSE.map(([key, label, low, high]) => el("label", { class: "hand-dose" }, `${label} `,
     el("input", { type: "number", id: `hand-${key}-${i}`, min: String(low), max: String(high), step: "1",
@@ -98,9 +98,9 @@ async function fillForm() {
   catalogue = cat;
   formProgram = program;
   formItems = program.items.slice();
-  $("hand-rows").replaceChildren(...formItems.map((item, i) => formRow(item, i, cat)));
+  $("hand-rows").replaceChildren(...formItems.map((item, i) => formRow(item, i)));
   $("hand-notes").value = program.notes || "";
-  $("hand-add-exercise").replaceChildren(...Object.values(cat)
+  $("hand-add-exercise").replaceChildren(...Object.values(catalogue)
     .map((e) => el("option", { value: e.id }, e.name || e.id)));
   fillLegs();
 }
@@ -115,7 +115,7 @@ function addExercise() {
   for (const side of sides) {
     const item = { exercise: exercise.id, side, direction: exercise.targets[0], reason: null,
       dose: { ...exercise.dose }, notes: null };
-    $("hand-rows").append(formRow(item, formItems.length, catalogue));
+    $("hand-rows").append(formRow(item, formItems.length));
     formItems.push(item);
   }
   $(`hand-${DOSE[0][0]}-${first}`).focus();
