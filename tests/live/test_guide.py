@@ -718,6 +718,21 @@ def test_a_camera_in_the_validated_range_gets_no_advice_and_the_test_moves_on(ca
     assert "camera" not in state["detail"].lower()
 
 
+def test_a_camera_the_set_up_accepts_is_not_called_too_far_to_the_side_while_measuring():
+    # A laptop 20 deg to the side (gt10's place): the set-up step lets it through, and the yaw is corrected,
+    # but once calibrated both dials listed "camera too far to the side" on every frame (flagged from 15 deg).
+    rec = seated_recording(np.zeros((240, 2)), camera=Camera(yaw_deg=20.0))
+    proc = LiveProcessor("synthetic")
+    proc.command("start")
+    listed = set()
+    for i in range(rec.n_frames):
+        reading = proc.process(rec.t_ms[i], rec.image[i], rec.world[i], rec.size_wh, 1)
+        if reading.calibrated:
+            listed |= {f for side in reading.sides.values() for f in side["flags"]}
+    assert proc.guide.phase == "trial", "the test never reached its trials"
+    assert not listed, listed
+
+
 def test_a_foot_moving_during_set_up_is_not_taken_for_a_badly_placed_camera_or_chair():
     # On the rendered clips played in the set-up step (cameras in the validated range), a turned foot made
     # the camera read as "off to your right", "too high" or "too low" in 32-50 % of such frames (never at rest).

@@ -46,6 +46,7 @@ from hiprom.assessment.summary import (
     rejudged,
     within_mdc,
 )
+from hiprom.kinematics.settings import VALIDATED_YAW_DEG
 from hiprom.landmarks import SIDES
 from hiprom.rounding import counted, percent, shown
 
@@ -147,8 +148,6 @@ def sent_in_sentence(origins: Mapping[int, str | None]) -> str | None:
 SIDE_WORDS = {"left": "left leg", "right": "right leg", "both": "both legs"}
 """Plain names of the sides an exercise is done with."""
 
-VALIDATED_YAW_DEG = 25.0
-"""Camera up to 25 deg to either side: the range the accuracy benchmark covers (docs/accuracy.md)."""
 VALIDATED_HEIGHT_M = (0.5, 1.25)
 """Camera 0.5-1.25 m above the floor (below the hips up to a desk looking down)."""
 VALIDATED_DISTANCE_M = (1.6, 3.0)
