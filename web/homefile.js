@@ -1,6 +1,7 @@
 /* A patient's file from home added to their records on a clinic's page (POST /api/subjects/{subject}/import, the
  * page's form of 'hiprom store import FILE --subject'): the tests and exercises the patient's page put in "your file
- * for the clinic", or a saved test's "File for your clinic". Offered once a session is saved for a pseudonym, closed
+ * for the clinic", or a saved test's "File for your clinic"; or the analysis of a video of the person ('hiprom analyze
+ * --json', a batch's .analysis.json), taken as their test. Offered once a session is saved for a pseudonym, closed
  * until asked for, on a clinic's store only (a patient's own page sends the file; it does not take one in). The
  * server's one-line answer (not an export, imported already, someone else's here) is shown as it is written. */
 
@@ -61,7 +62,7 @@ export function offerHomeFile(who) {
   subject = who || null;
   if (!subject || app.info.home) { box.hidden = true; return; }
   if (!$("homefile-panel")) build();
-  $("homefile-hint").textContent = `The file ${subject} sent from home (their tests and exercises) is added to ${subject}'s records; what is here already is not added twice.`;
+  $("homefile-hint").textContent = `The file ${subject} sent from home (their tests and exercises), or an analysis of a video of theirs, is added to ${subject}'s records; what is here already is not added twice.`;
   box.hidden = false;
 }
 

@@ -149,6 +149,27 @@ def test_a_file_imported_again_is_refused_in_one_line_and_nothing_is_added(
     assert _counts(db_url) == counts
 
 
+def test_an_analysis_named_as_one_persons_is_stored_as_their_test_once(
+        tmp_path: Path, db_url: str, fixture_analysis: dict, hiprom: Callable) -> None:
+    # The analysis of a video ('hiprom analyze --json') names nobody: the import took only exports and pointed to
+    # 'hiprom sessions add', which a clinic working on the page has no terminal for. Named as one person's, it is
+    # their test, and refused when sent again.
+    path = tmp_path / "video.analysis.json"
+    path.write_text(json.dumps(fixture_analysis), encoding="utf-8")
+    Store(db_url).close()
+
+    refused = hiprom("store", "import", str(path), "--db", db_url)
+    stored = hiprom("store", "import", str(path), "--subject", "P-0042", "--db", db_url)
+    again = hiprom("store", "import", str(path), "--subject", "P-0042", "--db", db_url)
+    assert refused[0] == 2 and "name whose test it is with --subject" in refused[2], refused
+    assert stored[0] == 0 and "1 subject and 1 session of P-0042" in stored[1], stored
+    assert again[0] == 5 and "was imported already" in again[2], again
+    with Store(db_url) as target:
+        sessions = target.sessions()
+        assert [(s.subject, s.origin) for s in sessions] == [("P-0042", "video.analysis.json")]
+        assert target.session(sessions[0].id).analysis["sides"] == fixture_analysis["sides"]
+
+
 def test_a_pseudonym_the_store_has_is_refused_unless_subject_says_who(
         tmp_path: Path, store: Store, fixture_analysis: dict, hiprom: Callable) -> None:
     source = _source(tmp_path, fixture_analysis)

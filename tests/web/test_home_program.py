@@ -459,3 +459,39 @@ def test_the_clinic_adds_an_exercise_the_test_did_not_suggest_on_its_page(launch
     assert added == [("clinic_band_turn", "right", "external", {"hold_s": 3, "reps": 12, "sets": 1}),
                      ("knee_to_knee", "both", "internal", {"hold_s": 25, "reps": 3, "sets": 1})], added
     assert [e["id"] for e in program["exercises"]] == ["clinic_band_turn"], program.get("exercises")
+
+
+def test_the_clinic_adds_the_analysis_of_a_video_of_the_patient_on_its_page(launch, tmp_path):
+    # A clinic on a tablet given the analysis of a video of its patient ('hiprom analyze --json', a batch's
+    # .analysis.json) was told "is an analysis, not an export ...; store it with 'hiprom sessions add'": a terminal
+    # command the tablet has not. "Add the patient's file from home" now takes it as a test of the person the visit
+    # is saved for, once.
+    clinic, _ = clinic_and_home(tmp_path)
+    analysed = tmp_path / "video.analysis.json"
+    subprocess.run([sys.executable, "-m", "hiprom.cli.main", "analyze", str(SAMPLE), "--json", str(analysed), "-q"],
+                   check=True, capture_output=True, timeout=300)
+
+    settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(clinic), clinic=True)
+    with serve_in_thread(settings) as url:
+        page, errors = _home_page(launch, url, 1280, 800)
+        _visit_saved_for(page, "P-0042")
+        page.locator("#homefile-toggle").click()
+        hint = page.locator("#homefile-hint").inner_text()
+        page.locator("#homefile-file").set_input_files(str(analysed))
+        page.wait_for_function("() => /^(Added|Not added)/.test(document.getElementById('homefile-said').textContent)",
+                               timeout=60_000)
+        added = page.locator("#homefile-said").inner_text()
+        page.locator("#homefile-file").set_input_files(str(analysed))  # sent twice: it is there already
+        page.wait_for_function("() => /^Not added/.test(document.getElementById('homefile-said').textContent)",
+                               timeout=60_000)
+        again = page.locator("#homefile-said").inner_text()
+        page.context.close()
+    assert not errors, errors
+
+    assert added == "Added 1 test to P-0042's records.", added
+    assert again.startswith("Not added: ") and "was imported already" in again, again
+    assert "an analysis of a video" in hint, hint
+    with Store(str(clinic)) as store:
+        sessions = store.sessions()
+        assert [s.subject for s in sessions] == ["P-0042"] * 3
+        assert sorted(s.origin or "" for s in sessions) == ["", "", "video.analysis.json"]

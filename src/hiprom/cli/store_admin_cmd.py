@@ -124,7 +124,9 @@ def store_import(file: Path, subject: str | None, db: str | None) -> None:
     session held here (a patient's home program) are added to it; a file
     with nothing new is refused.
     Landmark recordings are not in an export and are not imported: the
-    summary names the sessions that had one.
+    summary names the sessions that had one. With --subject, FILE may also
+    be an analysis ('hiprom analyze --json'), stored as that person's test
+    (once), as the clinic's page takes it.
     """
     from hiprom.cli.store_cmd import open_store
     from hiprom.report.imports import import_export

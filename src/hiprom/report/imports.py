@@ -25,7 +25,10 @@ exercises of a held session that the target lacks are added to it: the
 patient's file of the home program's session carries what they did at home
 since the visit (the same record at the same second is held already). A
 file with nothing new is refused, as is one whose sessions are of no subject
-without ``subject`` (they would be nobody's).
+without ``subject`` (they would be nobody's). Given ``subject``, an analysis
+file (``hiprom analyze --json``, a batch's ``.analysis.json``) is taken as
+that person's test, once: a clinic working on the page has no terminal for
+``hiprom sessions add``.
 """
 
 from __future__ import annotations
@@ -56,6 +59,10 @@ from hiprom.store.schema import ExerciseResultRow, HomeProgramRow, ReferenceRow,
 _SCHEMA = re.compile(r"hiprom\.export/(\d+)")
 ORIGIN_MAX = SessionRow.origin.type.length
 """The longest ``origin`` a session keeps (its column's length)."""
+ANALYSIS_SCHEMA_PREFIX = "hiprom.analysis/"
+"""How an analysis file's ``schema`` begins (its version is checked by the analysis's own check)."""
+_NO_DETAILS = {"operator": None, "notes": None, "camera": None, "settings": None}
+"""What an analysis file gives of its session besides the analysis: nothing (the import names the file)."""
 _STORED_KEYS = ("id", "session_id", "recorded_utc")
 """What the store adds to a counted exercise's record when it gives it back (not part of the record)."""
 
@@ -107,11 +114,15 @@ class ImportResult:
     """The file's sessions held already -> how many of their exercises were new here and added (none: left out)."""
 
 
-def read_export(path: str | Path, content: str | None = None) -> list[ImportedSession]:
+def read_export(path: str | Path, content: str | None = None, analysis: bool = False) -> list[ImportedSession]:
     """The sessions of the export file at ``path``, each part checked; one-line ``InputError`` for any defect.
-    ``content``: the file's content when it was sent to the page (``path`` is then its name)."""
+    ``content``: the file's content when it was sent to the page (``path`` is then its name). ``analysis``: an
+    analysis file (``hiprom analyze --json``, a batch's ``.analysis.json``) is read too, as one session of nobody
+    (it names no one, so the import needs to be told whose test it is)."""
     p = Path(path)
     data = read_json_file(p, "the JSON file written by 'hiprom sessions export N --format json'", content)
+    if analysis and isinstance(data, Mapping) and str(data.get("schema")).startswith(ANALYSIS_SCHEMA_PREFIX):
+        return [ImportedSession("#1", None, check_analysis(data, where=str(p)), None, _NO_DETAILS)]
     items = data if isinstance(data, list) else [data]
     if not items:
         raise InputError(f"{p}: holds no session; give the JSON written by 'hiprom sessions export N --format json'")
@@ -131,9 +142,9 @@ def _check_schema(p: Path, item: Any) -> None:
                          f"{EXPORT_SCHEMA}); upgrade hiprom to import it")
     if match:
         return
-    if isinstance(schema, str) and schema.startswith("hiprom.analysis/"):
+    if isinstance(schema, str) and schema.startswith(ANALYSIS_SCHEMA_PREFIX):
         raise InputError(f"{p}: is an analysis, not an export of stored sessions; store it with "
-                         f"'hiprom sessions add {p}'")
+                         f"'hiprom sessions add {p}', or name whose test it is with --subject")
     found = f"schema {schema!r}" if isinstance(schema, str) else "no hiprom schema"
     raise InputError(f"{p}: is not a hiprom export ({found}); give the JSON written by "
                      "'hiprom sessions export N --format json'")
@@ -232,10 +243,11 @@ def import_export(store: Store, path: str | Path, subject: str | None = None,
         ImportClash: a pseudonym of the file is taken in ``store`` (without ``subject``); a session of the
             file is in ``store`` already. Nothing is stored then.
 
-    ``content``: the file's content when it was sent to the page; ``path`` is then its name.
+    ``content``: the file's content when it was sent to the page; ``path`` is then its name. With ``subject``,
+    ``path`` may also be an analysis file (``hiprom analyze --json``): stored as that person's test, once.
     """
     p = Path(path)
-    items = read_export(p, content)
+    items = read_export(p, content, analysis=subject is not None)
     pseudonyms = sorted({item.subject["pseudonym"] for item in items if item.subject})
     if subject is not None and len(pseudonyms) > 1:
         raise InputError(f"{p}: holds sessions of {len(pseudonyms)} subjects ({', '.join(pseudonyms)}); --subject "

@@ -4,7 +4,9 @@ A clinic that works on the page (a tablet signed in, no terminal) adds the
 file a patient sends (the page's **your file for the clinic** at home, or a
 saved test's **File for your clinic**) to that person's records: the same
 import (:func:`hiprom.report.imports.import_export`) with ``--subject``, so
-the same checks, the same one transaction and the same one-line messages.
+the same checks, the same one transaction and the same one-line messages; an
+analysis of a video of the person (``hiprom analyze --json``) is taken as
+their test, once (a tablet has no terminal for ``hiprom sessions add``).
 Unknown subject 404, a file that is not one 422, a file imported already or
 someone else's here 409, a body over the server's limit 413.
 """
@@ -25,7 +27,8 @@ router = APIRouter(prefix="/api", tags=["records"], responses=responses(503))
 
 IMPORT_BODY = {"required": True, "content": {"application/json": {"schema": {
     "description": "an export (hiprom.export/1: one session, or a list of them), as the patient's page or "
-                   "'hiprom sessions export N --format json' wrote it",
+                   "'hiprom sessions export N --format json' wrote it; or an analysis (hiprom.analysis/1, "
+                   "'hiprom analyze --json'), stored as the person's test",
     "anyOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]}}}}
 """The body of ``POST /api/subjects/{subject}/import`` as the API's description gives it (read as text)."""
 
