@@ -46,6 +46,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from hiprom.assessment import check_program, load_catalogue
+from hiprom.assessment.schema import SCHEMA as ANALYSIS_SCHEMA
 from hiprom.errors import InputError, StoreError
 from hiprom.parsing import record_id
 from hiprom.report.data import read_json_file
@@ -59,8 +60,8 @@ from hiprom.store.schema import ExerciseResultRow, HomeProgramRow, ReferenceRow,
 _SCHEMA = re.compile(r"hiprom\.export/(\d+)")
 ORIGIN_MAX = SessionRow.origin.type.length
 """The longest ``origin`` a session keeps (its column's length)."""
-ANALYSIS_SCHEMA_PREFIX = "hiprom.analysis/"
-"""How an analysis file's ``schema`` begins (its version is checked by the analysis's own check)."""
+ANALYSIS_SCHEMA_PREFIX = ANALYSIS_SCHEMA.split("/")[0] + "/"
+"""How an analysis file's ``schema`` begins, whatever its version (the analysis's own check reads that)."""
 _NO_DETAILS = {"operator": None, "notes": None, "camera": None, "settings": None}
 """What an analysis file gives of its session besides the analysis: nothing (the import names the file)."""
 _STORED_KEYS = ("id", "session_id", "recorded_utc")
