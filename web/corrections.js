@@ -13,6 +13,7 @@ import { detailWords, httpUrl } from "./connection.js";
 import { disclosure, el } from "./dom.js";
 import { handOverFor } from "./handover.js";
 import { offerHomeFile } from "./homefile.js";
+import { offerVisits } from "./visits.js";
 
 const box = $("correct");
 let sessionId = null;
@@ -73,6 +74,7 @@ function done(name, answer) {
   ui.subject.value = subject; // a re-test (Test again) of this person is saved under the right pseudonym
   labels();
   offerHomeFile(subject); // a file from home goes to the person the session is now, and a program is handed over as theirs
+  offerVisits(subject); // and the visits listed are theirs
   handOverFor(subject);
   return name === "move"
     ? `Session #${sessionId} is now ${subject}'s.${before ? ` ${before} stays, with any other sessions.` : ""}`

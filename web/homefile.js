@@ -8,6 +8,7 @@
 import { $, app } from "./state.js";
 import { detailWords, httpUrl } from "./connection.js";
 import { disclosure, el } from "./dom.js";
+import { offerVisits } from "./visits.js";
 
 const box = $("homefile");
 let subject = null;
@@ -38,7 +39,10 @@ async function send() {
       method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" }, body: await file.text(),
     });
     const answer = await r.json().catch(() => ({}));
-    if (r.ok) said("ok", addedWords(answer));
+    if (r.ok) {
+      said("ok", addedWords(answer));
+      offerVisits(subject); // the tests added are visits of theirs
+    }
     else said("error", `Not added: ${detailWords(answer.detail, r.status)}`);
   } catch (e) {
     said("error", "Not added: the hiprom server does not answer; check that it is running, then choose the file again.");

@@ -26,6 +26,9 @@ function shown(v, decimals, signed = false) {
  * negative with the minus sign U+2212, "−4.1°" (as docs/formats.md says: the CSV and JSON keep numbers). */
 export const degrees = (v) => `${shown(v, 1)}°`;
 
+/** A figure in a table whose caption gives the unit, as the CLI's tables write it ("28.4", "−2.6"); "—" for none. */
+export const figure = (v) => (v === null || v === undefined || !Number.isFinite(v) ? "—" : shown(v, 1));
+
 /** A difference or change, signed as the page writes it ("+10.5°", "−4.1°", "0.0°": never "−0.0°"). */
 export const signedDegrees = (d) => `${shown(d, 1, true)}°`;
 

@@ -10,6 +10,7 @@ import { offerReference, withdrawReference } from "./reference.js";
 import { offerCorrection, withdrawCorrection } from "./corrections.js";
 import { offerHandOver, withdrawHandOver } from "./handover.js";
 import { offerHomeFile, withdrawHomeFile } from "./homefile.js";
+import { offerVisits, withdrawVisits } from "./visits.js";
 import { afterSave } from "./exercises.js";
 import { showSaved } from "./guide.js";
 
@@ -110,6 +111,7 @@ export function resetSave() {
   withdrawCorrection();
   withdrawHomeFile();
   withdrawHandOver();
+  withdrawVisits();
 }
 
 /** Keep the full analysis of a test that just finished on the page, so that it can still be saved
@@ -141,6 +143,7 @@ function showSession(resultId, session, words, more = "") {
   offerReference(session.id);
   offerCorrection(session.id, session.subject);
   offerHomeFile(session.subject);
+  offerVisits(session.subject);
   const shown = app.last && app.last.results.result_id === resultId ? app.last.results : null;
   offerHandOver(session.id, session.subject, !!shown && (shown.recommendations || []).length > 0);
   afterSave(session.id);

@@ -495,3 +495,32 @@ def test_the_clinic_adds_the_analysis_of_a_video_of_the_patient_on_its_page(laun
         sessions = store.sessions()
         assert [s.subject for s in sessions] == ["P-0042"] * 3
         assert sorted(s.origin or "" for s in sessions) == ["", "", "video.analysis.json"]
+
+
+def test_the_page_lists_the_persons_visits_as_hiprom_trend_does(launch, tmp_path):
+    # A clinician following a patient over time on a tablet had each visit's PDF, or 'hiprom trend' in a terminal:
+    # the page never listed a person's visits. Saved for P-0042, who was tested before, the test now offers
+    # "P-0042's visits (2)", closed until asked: the table of 'hiprom trend', row for row, and its lines under it.
+    clinic, _ = clinic_and_home(tmp_path)
+    settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(clinic), clinic=True)
+    with serve_in_thread(settings) as url:
+        page, errors = _home_page(launch, url, 1280, 800)
+        _visit_saved_for(page, "P-0042")
+        page.wait_for_selector("#visits-toggle", timeout=30_000)
+        label = page.locator("#visits-toggle").inner_text()
+        closed = page.locator("#visits-table").is_hidden()
+        page.locator("#visits-toggle").click()
+        rows = page.evaluate("[...document.querySelectorAll('#visits-table tbody tr')]"
+                             ".map((tr) => [...tr.cells].map((td) => td.textContent.trim()))")
+        headings = page.locator("#visits-table thead th").all_inner_texts()
+        notes = page.locator("#visits-panel p").all_inner_texts()
+        page.context.close()
+    assert not errors, errors
+
+    told = hiprom(clinic, "trend", "P-0042")
+    table = [[cell.strip() for cell in line.split("│")] for line in told.splitlines() if "│" in line]
+    assert (label, closed) == ("P-0042's visits (2)", True), (label, closed)
+    assert headings == ["#", "Date", "L IR", "L ER", "L arc", "R IR", "R ER", "R arc", "L − R arc"], headings
+    assert rows == table and len(rows) == 2, (rows, table)
+    said = " ".join(told.split("\n", 3 + len(table))[-1].split())
+    assert notes and all(" ".join(note.split()) in said for note in notes), (notes, said)

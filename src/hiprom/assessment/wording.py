@@ -123,6 +123,13 @@ def analysed_again_sentence(session_id: int, first_id: int) -> str:
     return f"#{session_id} analyses again the recording of #{first_id}: one measurement, not a visit of its own."
 
 
+def since_first_legend(first_id: int, mdc_source: str) -> str:
+    """What ↑ and ↓ mean under a table of visits (``hiprom trend``, the page's visits): a figure changed since the
+    first visit that measured it (``#first_id``) beyond the MDC (``mdc_source`` says which) and the two tests' error."""
+    return (f"↑ improved, ↓ decreased since the first visit that measured them (#{first_id}), by more than the "
+            f"minimal detectable change and the two tests' error; MDC: {mdc_source}")
+
+
 def tested_where(origin: str | None) -> str:
     """Where a session's test was done, as a table marks its row: ``here`` (stored with this store), or
     ``sent in`` (imported from the export file ``origin``: a patient's self-test at home, another clinic's test;

@@ -17,7 +17,6 @@ import click
 from rich.text import Text
 
 from hiprom.assessment.reasons import reason_words
-from hiprom.assessment.wording import analysed_again_sentence, sent_in_sentence, tested_where
 from hiprom.cli.options import db_option, model_option, paper_option
 from hiprom.cli.store_cmd import (
     console,
@@ -27,7 +26,6 @@ from hiprom.cli.store_cmd import (
     open_store,
     print_json,
     safe,
-    time_cell,
 )
 from hiprom.errors import InputError
 from hiprom.overwrite import check_replaceable
@@ -289,23 +287,22 @@ def trend(subject: str, db: str | None, as_json: bool) -> None:
     from hiprom.assessment import load_catalogue
     from hiprom.assessment.wording import SIDE_WORDS
     from hiprom.cli.result_tables import whole
-    from hiprom.report.rows import HISTORY_DIFFERENCE, HISTORY_FIGURES
+    from hiprom.report.rows import HISTORY_FIGURES, history_words
 
     names = {ex.id: ex.name for ex in load_catalogue().exercises}
     for visit in visits:  # a clinic's own exercise, by the name its program carries (this computer may lack the file)
         for carried in (visit["program"] or {}).get("exercises") or ():
             names.setdefault(carried["id"], carried["name"])
-    sent_in = any(v["origin"] is not None for v in result["visits"])
+    words = history_words(result, mdc_text)
+    tested = words["tested"]
     table = make_table(f"Visits of {subject} (degrees)", [
-        ("#", "right"), "Date", *(["Tested"] if sent_in else []),
-        *((heading, "right") for heading in (*HISTORY_FIGURES, HISTORY_DIFFERENCE))])
+        ("#", "right"), "Date", *(["Tested"] if tested else []), *((heading, "right") for heading in words["headings"])])
     programs = []
     for v in result["visits"]:
-        f, since = v["figures"], v["since_first"] or {}
+        f, since, number = v["figures"], v["since_first"] or {}, str(v["session_id"])
         cells = [_since_first(f[side][m], (since.get(side) or {}).get(m)) for side, m in HISTORY_FIGURES.values()]
         cells.append(num(v["asymmetry"]["total_arc"]))
-        where = [tested_where(v["origin"])] if sent_in else []
-        table.add_row(str(v["session_id"]), time_cell(v["recorded_utc"], with_time=False), *where, *cells)
+        table.add_row(number, safe(words["day"][number] or "—"), *([tested[number]] if tested else []), *cells)
         said = ([f"program: {counted(len(v['program']), 'exercise')}"] if v["program"] else []) + (
             ["reps done: " + _reps_done(v["exercises_done"], names, SIDE_WORDS)] if v["exercises_done"] else [])
         if said:
@@ -315,16 +312,8 @@ def trend(subject: str, db: str | None, as_json: bool) -> None:
     # columns, and cut the figures' table at 80.
     for line in programs:
         console().print(line)
-    sentence = sent_in_sentence({v["session_id"]: v["origin"] for v in result["visits"]})
-    if sentence:
-        console().print(Text(sentence, style="dim"))
-    for v in result["visits"]:
-        if v["same_recording_as"] is not None:
-            console().print(Text(analysed_again_sentence(v["session_id"], v["same_recording_as"]), style="dim"))
-    if len(result["visits"]) > 1 and result["first_visit"] is not None:
-        console().print(Text(f"↑ improved, ↓ decreased since the first visit that measured them "
-                             f"(#{result['first_visit']}), by more than the minimal detectable change and the two tests' error; MDC: {mdc_text}",
-                             style="dim"))
+    for note in words["notes"]:
+        console().print(Text(note, style="dim"))
 
 
 def _since_first(value: float | None, verdict: str | None) -> Text:

@@ -21,7 +21,16 @@ from __future__ import annotations
 from typing import Any
 
 from hiprom.assessment.reasons import reason_words
-from hiprom.assessment.wording import DEG, MEASURE_LABELS, degrees, seconds_words
+from hiprom.assessment.wording import (
+    DEG,
+    MEASURE_LABELS,
+    analysed_again_sentence,
+    degrees,
+    seconds_words,
+    sent_in_sentence,
+    since_first_legend,
+    tested_where,
+)
 from hiprom.landmarks import SIDES
 from hiprom.report.figures import DECIMALS, MEASURES, fmt, number, rnd
 from hiprom.rounding import counted
@@ -210,3 +219,24 @@ def trial_cells(trial: dict[str, Any], number: int) -> dict[str, str]:
         "Why not / flags": reason_words(map(str, why)),
         "Method": METHOD_WORDS.get(str(method), str(method)) if method else "—",
     }
+
+
+def history_words(trend: dict[str, Any], mdc_source: str) -> dict[str, Any]:
+    """What a table of a subject's visits (``hiprom.assessment.trend``'s) says besides its figures, for
+    ``hiprom trend`` and the page alike: the figures' ``headings`` and the (side, measure) of each but the last
+    (``figures``; the last is the total arc's left minus right), each visit's ``day`` on the clinic's clock
+    (by session number, as text), where each was ``tested`` (``None`` when all were here) and the ``notes`` under
+    it in order (the files sent in, a recording analysed again, what ↑ and ↓ mean)."""
+    from hiprom.store.records import shown_time
+
+    visits = trend["visits"]
+    sent_in = any(v["origin"] is not None for v in visits)
+    notes = [sent_in_sentence({v["session_id"]: v["origin"] for v in visits})]
+    notes += [analysed_again_sentence(v["session_id"], v["same_recording_as"])
+              for v in visits if v["same_recording_as"] is not None]
+    if len(visits) > 1 and trend["first_visit"] is not None:
+        notes.append(since_first_legend(trend["first_visit"], mdc_source))
+    return {"headings": [*HISTORY_FIGURES, HISTORY_DIFFERENCE], "figures": [list(f) for f in HISTORY_FIGURES.values()],
+            "day": {str(v["session_id"]): shown_time(v["recorded_utc"], with_time=False) for v in visits},
+            "tested": {str(v["session_id"]): tested_where(v["origin"]) for v in visits} if sent_in else None,
+            "notes": [note for note in notes if note]}

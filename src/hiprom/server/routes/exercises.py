@@ -244,6 +244,11 @@ def retest(session_id: int, store: StoreDep,
 
 @router.get("/subjects/{subject}/trend", responses=responses(404, 422))
 def subject_trend(subject: str, store: StoreDep) -> dict[str, Any]:
-    """The subject's figures across visits, with the program kept and the exercises counted at each."""
+    """The subject's figures across visits, with the program kept and the exercises counted at each, and
+    ``words``: what the table says besides them, as ``hiprom trend`` says it (``report.rows.history_words``)."""
+    from hiprom.report.rows import history_words
+
     with _http_errors():
-        return trend(store.visits(subject), *clinic_mdc(store))
+        mdc, mdc_source = clinic_mdc(store)
+        result = trend(store.visits(subject), mdc, mdc_source)
+    return {**result, "words": history_words(result, mdc_source)}

@@ -1,0 +1,64 @@
+/* A person's visits on the page, as 'hiprom trend' lists them (GET /api/subjects/{subject}/trend): offered once a
+ * session is saved for a pseudonym that has an earlier one, closed until asked for. One row per visit, oldest
+ * first, the test just saved in bold: its number, its day, where it was tested (when some were sent in), the six
+ * figures and the total arc's left − right, ↑ ↓ on a figure that changed beyond the measurement error since the
+ * first visit; under it the server's lines (the files sent in, a recording analysed again, what ↑ and ↓ mean). */
+
+import { $, app } from "./state.js";
+import { httpUrl } from "./connection.js";
+import { disclosure, el } from "./dom.js";
+import { figure } from "./numbers.js";
+
+const box = $("visits");
+let asked = 0; // the latest offer: the answer to an earlier one (another person, a file added since) is dropped
+
+const MARKS = { improved: " ↑", decreased: " ↓" };
+
+function table(subject, trend) {
+  const { headings, figures: shown, day, tested } = trend.words;
+  const columns = ["#", "Date", ...(tested ? ["Tested"] : []), ...headings];
+  const rows = trend.visits.map((v) => {
+    const id = String(v.session_id);
+    const since = v.since_first || {};
+    // The six figures in the headings' order (the server's: left then right, IR, ER, arc), then the arc's left − right.
+    const figures = shown.map(([side, m]) => ({ text: figure(v.figures[side][m]), mark: (since[side] || {})[m] }));
+    const cells = [{ text: id }, { text: day[id] || "—" }, ...(tested ? [{ text: tested[id] }] : []), ...figures,
+      { text: figure(v.asymmetry.total_arc) }];
+    const here = v.session_id === app.sessionId ? { class: "current", "aria-current": "true" } : {}; // the test just saved
+    return el("tr", here, ...cells.map((c, i) => el("td", { "data-label": columns[i] }, c.text,
+      ...(MARKS[c.mark] ? [el("span", { class: c.mark }, MARKS[c.mark])] : []))));
+  });
+  return el("table", { id: "visits-table", class: tested ? "" : "here" }, el("caption", {}, `Visits of ${subject} (degrees)`),
+    el("thead", {}, el("tr", {}, ...columns.map((c) => el("th", { scope: "col" }, c)))), el("tbody", {}, ...rows));
+}
+
+/** A session was saved for ``who`` (a pseudonym, or null), its subject corrected, or a file added to their records:
+ * offer their visits when there is more than this one. */
+export async function offerVisits(who) {
+  const mine = ++asked;
+  if (!box) return;
+  if (!who) { withdrawVisits(); return; }
+  let trend = null;
+  try {
+    const r = await fetch(httpUrl(`api/subjects/${encodeURIComponent(who)}/trend`), { credentials: "same-origin" });
+    trend = r.ok ? await r.json() : null;
+  } catch (e) { /* no list rather than an error: the test itself is saved */ }
+  if (mine !== asked) return;
+  if (!trend || trend.visits.length < 2) { withdrawVisits(); return; }
+  const open = $("visits-toggle") && $("visits-toggle").getAttribute("aria-expanded") === "true";
+  const panel = el("div", { id: "visits-panel" }, table(who, trend),
+    ...trend.words.notes.map((line) => el("p", { class: "ref-hint" }, line)));
+  const toggle = disclosure("visits-toggle", `${who}'s visits (${trend.visits.length})`, panel, () => panel);
+  panel.tabIndex = -1;
+  box.replaceChildren(toggle, panel);
+  if (open) toggle.click(); // a list brought up to date stays open
+  box.hidden = false;
+}
+
+/** New results, nothing saved yet: no one's visits. */
+export function withdrawVisits() {
+  asked += 1;
+  if (!box) return;
+  box.hidden = true;
+  box.replaceChildren();
+}
