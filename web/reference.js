@@ -6,9 +6,12 @@
  * session's own figures. Degrees as the instrument showed them, positive in the
  * direction named; any subset of the four angles. The server checks every value (range,
  * at least one angle) and its one-line message is shown next to the field it names.
+ * Under it, the agreement report of the instrument chosen (GET /api/validation.pdf: `hiprom validate -o`'s PDF
+ * over every stored pair of that instrument) once there are pairs enough, else the server's sentence saying how
+ * many there are and how many are needed.
  */
 
-import { $, app, facts } from "./state.js";
+import { $, app, facts, ui } from "./state.js";
 import { httpUrl } from "./connection.js";
 import { disclosure, el } from "./dom.js";
 
@@ -51,8 +54,10 @@ function build() {
       el("button", { type: "submit", id: "ref-submit", class: "primary" }, "Store readings ", el("kbd", {}, "Enter"))),
     el("p", { id: "ref-status", class: "save-status", role: "status" }),
     el("div", { id: "ref-done", hidden: "" }, el("p", { class: "ref-done-text" }, "Readings stored with this session:"),
-      el("ul", { id: "ref-stored", class: "ref-stored", "aria-label": "Readings stored with this session" })));
+      el("ul", { id: "ref-stored", class: "ref-stored", "aria-label": "Readings stored with this session" })),
+    el("p", { id: "ref-agreement", class: "ref-hint", "aria-live": "polite" }));
   form.addEventListener("submit", (ev) => { ev.preventDefault(); store(); });
+  instrument.addEventListener("change", agreement);
   box.replaceChildren(disclosure("ref-toggle", "Add your instrument's readings", form, () => $("ref-instrument")), form);
 }
 
@@ -143,10 +148,34 @@ async function store() {
     $("ref-status").className = "save-status ok";
     $("ref-status").textContent = `Stored with session ${answer.session_id}.`;
     for (const name of [...angleFields(), "notes"]) $(`ref-${name}`).value = "";
+    agreement();
   } catch (e) {
     showError("", `the server did not answer (${e.message}); try again`);
   } finally {
     submit.disabled = false;
+  }
+}
+
+/** The agreement report of the chosen instrument, on the page's paper, or why there is none yet (the server's
+ * sentence: the pairs found and those needed). */
+async function agreement() {
+  const instrument = $("ref-instrument").value;
+  const query = `instrument=${encodeURIComponent(instrument)}`;
+  const line = $("ref-agreement");
+  try {
+    const r = await fetch(httpUrl(`api/validation?${query}`), { credentials: "same-origin" });
+    if ($("ref-instrument").value !== instrument) return; // chosen again meanwhile: its own answer follows
+    if (r.ok) {
+      const paper = ui.paper.value || app.info.paper || "";
+      line.replaceChildren(el("a", { id: "ref-agreement-pdf", class: "button",
+        href: httpUrl(`api/validation.pdf?${query}&paper=${encodeURIComponent(paper)}&download=1`),
+        download: `hiprom-agreement-${instrument}.pdf` }, `Agreement of hiprom with your ${instrument} (PDF)`));
+    } else {
+      const answer = await r.json().catch(() => ({}));
+      line.textContent = r.status === 409 ? `No agreement report yet: ${answer.detail}.` : "";
+    }
+  } catch (e) {
+    line.textContent = ""; // the readings themselves are stored or said apart
   }
 }
 
@@ -162,6 +191,7 @@ export function offerReference(id) {
   $("ref-stored").replaceChildren();
   $("ref-done").hidden = true;
   box.hidden = false;
+  agreement();
 }
 
 /** New results, nothing saved yet: no readings can be stored. */

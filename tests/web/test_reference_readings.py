@@ -227,3 +227,50 @@ def test_a_saved_sessions_subject_is_corrected_on_the_page_by_keyboard_in_the_ap
         assert not [p for p in m[kind] if any(o in p for o in ours)], (kind, m[kind])
     page.set_viewport_size({"width": 1366, "height": 800})
     assert _api(page, "PATCH", f"api/sessions/{session_id}", {"subject": "S-REF1"})[0] == 200  # as it was
+
+
+def test_the_agreement_report_is_on_the_page_once_three_people_have_readings(launch, tmp_path):
+    # A clinic on a tablet stored its goniometer readings on the page, but their agreement with hiprom (bias,
+    # limits of agreement, ICC: the report 'hiprom validate -o' writes) needed a terminal. Under the readings the
+    # page now says how many pairs there are and how many are needed, then links the report of that instrument.
+    db = tmp_path / "records.db"
+    settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(db))
+    with serve_in_thread(settings) as url:
+        page = launch().new_context(viewport={"width": 1366, "height": 800}).new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(url + "/")
+        page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
+        page.locator("body").press("Space")
+        page.wait_for_selector("#results:not([hidden])", timeout=90_000)
+        page.locator("#subject").fill("S-AGR1")
+        page.locator("#btn-save").click()
+        page.wait_for_function("() => document.getElementById('save-status').textContent.startsWith('Saved')",
+                               timeout=30_000)
+        session_id = int(re.search(r"session #(\d+)", page.locator("#save-status").inner_text()).group(1))
+        open_form(page)
+        page.wait_for_function("() => /^No agreement report yet/.test(document.getElementById('ref-agreement')"
+                               ".textContent)", timeout=10_000)
+        none_yet = page.locator("#ref-agreement").inner_text()
+        page.locator("#ref-left_ir_deg").fill("33")
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => /^No agreement report yet: 1 pair/.test("
+                               "document.getElementById('ref-agreement').textContent)", timeout=10_000)
+        two_more_people(db, session_id)  # two more people measured with the goniometer: three in all
+        page.locator("#ref-right_er_deg").fill("40")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#ref-agreement-pdf", timeout=10_000)
+        link = page.locator("#ref-agreement-pdf")
+        words, href = link.inner_text(), link.get_attribute("href")
+        pdf = page.request.get(href)
+        status, body = pdf.status, pdf.body()
+        page.context.close()
+    assert not errors, errors
+
+    assert none_yet == ("No agreement report yet: 0 pairs of hiprom and reference readings found; at least 3 are "
+                        "needed (store your instrument's readings of more saved tests, with Add your instrument's "
+                        "readings)."), none_yet
+    assert words == "Agreement of hiprom with your goniometer (PDF)", words
+    assert "instrument=goniometer" in href and "download=1" in href, href
+    assert status == 200 and body.startswith(b"%PDF"), status
+    assert validate(db)["n_subjects"] == 3  # the same pairs 'hiprom validate' takes

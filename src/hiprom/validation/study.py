@@ -126,8 +126,16 @@ def loa_ci_half_width(n: int) -> float:
     return float(sps.t.ppf(0.975, n - 1) * math.sqrt(3 / n)) if n >= 2 else math.inf
 
 
+TODO_IN_A_TERMINAL = {
+    "agreement": "add reference readings with 'hiprom sessions reference' or give --pairs FILE.csv",
+    "retest": "store two sessions of a subject on the same day",
+}
+"""What to do about too few pairs, per kind, as the terminal says it (the page names its own form)."""
+
+
 def summarize(pairs: Sequence[Pair], kind: str = "agreement", filters: Mapping[str, Any] | None = None,
-              source: str = "", unpaired: Sequence[Mapping[str, str]] = ()) -> dict[str, Any]:
+              source: str = "", unpaired: Sequence[Mapping[str, str]] = (),
+              todo: Mapping[str, str] = TODO_IN_A_TERMINAL) -> dict[str, Any]:
     """The study's figures (``hiprom.validation/1``): per measure, pooled, the pairs and what they were.
 
     Args:
@@ -137,6 +145,7 @@ def summarize(pairs: Sequence[Pair], kind: str = "agreement", filters: Mapping[s
         source: where the pairs came from (``store`` location or CSV path).
         unpaired: the instrument's angles with no hiprom figure to pair with
             (:func:`~hiprom.validation.pairs.stored_unpaired`).
+        todo: what to do about too few pairs, per kind, in the words of where it is read.
 
     Raises:
         NotMeasurableError: fewer than MIN_PAIRS pairs, or subjects, in all.
@@ -153,9 +162,7 @@ def summarize(pairs: Sequence[Pair], kind: str = "agreement", filters: Mapping[s
             found += f" from {counted(people, word)}" + (" (people not named: each row counts as one person)"
                                                           if word == "row" else "")
         need = f"at least {MIN_PAIRS} {'are' if people == len(pairs) else word + 's are'} needed"
-        todo = ("add reference readings with 'hiprom sessions reference' or give --pairs FILE.csv"
-                if kind == "agreement" else "store two sessions of a subject on the same day")
-        raise NotMeasurableError(f"{found} found; {need} ({todo})")
+        raise NotMeasurableError(f"{found} found; {need} ({todo[kind]})")
     by_measure = {m: [p for p in pairs if p.measure == m] for m in MEASURES}
     return {
         "schema": SCHEMA,

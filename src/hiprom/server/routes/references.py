@@ -7,12 +7,15 @@ statuses: unknown id 404, bad input 422, store unreachable 503). The page's
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, HTTPException, Query, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from hiprom.errors import NotMeasurableError
+from hiprom.server.deps import PaperDep
 from hiprom.server.errors import responses
 from hiprom.server.routes.records import IsoDate, StoreDep, _http_errors
 from hiprom.store import INSTRUMENTS, ReferenceInput, ReferenceRecord
@@ -102,23 +105,76 @@ def delete_reference(reference_id: int, store: StoreDep) -> dict[str, Any]:
     return {"deleted": reference_id}
 
 
-@router.get("/validation", responses=responses(404, 409, 422))
-def validation(store: StoreDep, retest: bool = False, subject: str | None = None, since: IsoDate | None = None,
-               until: IsoDate | None = None, instrument: InstrumentFilter = None,
-               rater: str | None = None) -> dict[str, Any]:
-    """The figures of ``hiprom validate`` (``hiprom.validation/1``) over the stored pairs; 409 with too few pairs."""
+TODO_ON_THE_PAGE = {
+    "agreement": "store your instrument's readings of more saved tests, with Add your instrument's readings",
+    "retest": "save two tests of a person on the same day",
+}
+"""What to do about too few pairs, as the page's answer says it (it has no terminal for 'hiprom sessions reference')."""
+
+
+@dataclass(frozen=True)
+class StudyFilters:
+    """Which stored pairs a study takes (``hiprom validate``'s options): all of them by default."""
+
+    retest: bool = False
+    subject: str | None = None
+    since: date | None = None
+    until: date | None = None
+    instrument: str | None = None
+    rater: str | None = None
+
+
+def study_filters(retest: bool = False, subject: str | None = None, since: IsoDate | None = None,
+                  until: IsoDate | None = None, instrument: InstrumentFilter = None,
+                  rater: str | None = None) -> StudyFilters:
+    """The query of ``/api/validation`` and its PDF, as ``hiprom validate``'s options."""
+    return StudyFilters(retest, subject, since, until, instrument, rater)
+
+
+StudyDep = Annotated[StudyFilters, Depends(study_filters)]
+
+
+def _study(store: Any, chosen: StudyFilters) -> dict[str, Any]:
+    """The ``hiprom.validation/1`` figures over the stored pairs ``chosen``; 409 with too few pairs."""
     from hiprom.validation import stored_readings, stored_retest_pairs, summarize
 
-    filters = {"subject": subject, "since": since and since.isoformat(), "until": until and until.isoformat(),
-               "instrument": instrument, "rater": rater}
+    filters = {"subject": chosen.subject, "since": chosen.since and chosen.since.isoformat(),
+               "until": chosen.until and chosen.until.isoformat(), "instrument": chosen.instrument,
+               "rater": chosen.rater}
     with _http_errors():
         unpaired: list[dict[str, str]] = []
-        if retest:
-            pairs, kind = stored_retest_pairs(store, subject=subject, since=since, until=until), "retest"
+        if chosen.retest:
+            pairs = stored_retest_pairs(store, subject=chosen.subject, since=chosen.since, until=chosen.until)
+            kind = "retest"
         else:
-            chosen = {"subject": subject, "since": since, "until": until, "instrument": instrument, "rater": rater}
-            (pairs, unpaired), kind = stored_readings(store, **chosen), "agreement"
+            (pairs, unpaired), kind = stored_readings(store, subject=chosen.subject, since=chosen.since,
+                                                      until=chosen.until, instrument=chosen.instrument,
+                                                      rater=chosen.rater), "agreement"
         try:
-            return summarize(pairs, kind, filters, store.where, unpaired)
+            return summarize(pairs, kind, filters, store.where, unpaired, todo=TODO_ON_THE_PAGE)
         except NotMeasurableError as exc:
             raise HTTPException(409, str(exc)) from None
+
+
+@router.get("/validation", responses=responses(404, 409, 422))
+def validation(store: StoreDep, chosen: StudyDep) -> dict[str, Any]:
+    """The figures of ``hiprom validate`` (``hiprom.validation/1``) over the stored pairs; 409 with too few pairs."""
+    return _study(store, chosen)
+
+
+@router.get("/validation.pdf", response_class=Response, responses={
+    200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+          "description": "The validation report (inline; ?download=1 as an attachment)."},
+    **responses(404, 409, 422, 501)})
+def validation_report(store: StoreDep, chosen: StudyDep, paper: PaperDep,
+                      download: bool = False) -> Response:
+    """The PDF of ``hiprom validate -o`` over the same pairs as ``/api/validation`` (``?paper=``, else the
+    server's), so a clinic on a tablet has its agreement report too; 409 with too few pairs."""
+    from hiprom.validation.pdf import render_pdf
+
+    study = _study(store, chosen)
+    with _http_errors():
+        pdf = render_pdf(study, paper=paper)
+    name = "hiprom-retest.pdf" if chosen.retest else "hiprom-agreement.pdf"
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'{"attachment" if download else "inline"}; filename="{name}"'})
