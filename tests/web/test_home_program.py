@@ -514,6 +514,9 @@ def test_the_page_lists_the_persons_visits_as_hiprom_trend_does(launch, tmp_path
                              ".map((tr) => [...tr.cells].map((td) => td.textContent.trim()))")
         headings = page.locator("#visits-table thead th").all_inner_texts()
         notes = page.locator("#visits-panel p").all_inner_texts()
+        page.set_viewport_size({"width": 320, "height": 640})  # a phone: each visit a card, nothing sideways
+        page.wait_for_timeout(300)
+        wide = page.evaluate("document.documentElement.scrollWidth")
         page.context.close()
     assert not errors, errors
 
@@ -524,3 +527,4 @@ def test_the_page_lists_the_persons_visits_as_hiprom_trend_does(launch, tmp_path
     assert rows == table and len(rows) == 2, (rows, table)
     said = " ".join(told.split("\n", 3 + len(table))[-1].split())
     assert notes and all(" ".join(note.split()) in said for note in notes), (notes, said)
+    assert wide <= 320, f"the page scrolls sideways on a 320 px phone: {wide} px"

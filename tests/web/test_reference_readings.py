@@ -262,6 +262,9 @@ def test_the_agreement_report_is_on_the_page_once_three_people_have_readings(lau
         page.wait_for_selector("#ref-agreement-pdf", timeout=10_000)
         link = page.locator("#ref-agreement-pdf")
         words, href = link.inner_text(), link.get_attribute("href")
+        page.set_viewport_size({"width": 320, "height": 640})  # a phone: the link wraps (it was 510 px wide)
+        page.wait_for_timeout(300)
+        wide = page.evaluate("document.documentElement.scrollWidth")
         pdf = page.request.get(href)
         status, body = pdf.status, pdf.body()
         page.context.close()
@@ -271,6 +274,7 @@ def test_the_agreement_report_is_on_the_page_once_three_people_have_readings(lau
                         "needed (store your instrument's readings of more saved tests, with Add your instrument's "
                         "readings)."), none_yet
     assert words == "Agreement of hiprom with your goniometer (PDF)", words
+    assert wide <= 320, f"the page scrolls sideways on a 320 px phone: {wide} px"
     assert "instrument=goniometer" in href and "download=1" in href, href
     assert status == 200 and body.startswith(b"%PDF"), status
     assert validate(db)["n_subjects"] == 3  # the same pairs 'hiprom validate' takes
