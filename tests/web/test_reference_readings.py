@@ -26,28 +26,33 @@ def db(tmp_path_factory):
     return tmp_path_factory.mktemp("db") / "records.db"
 
 
+def saved_on_the_page(launch, url: str, subject: str) -> tuple:
+    """The page at ``url`` whose guided demo test ran to the results and was saved for ``subject``: (page, session
+    id, the list its script errors are gathered in). The readings form is offered only once it is saved."""
+    page = launch().new_context(viewport={"width": 1366, "height": 800}).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(url + "/")
+    page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
+    assert page.locator("#reference").is_hidden()  # nothing saved: nothing to attach readings to
+    page.locator("body").press("Space")
+    page.wait_for_selector("#results:not([hidden])", timeout=90_000)
+    assert page.locator("#reference").is_hidden()
+    page.locator("#subject").fill(subject)
+    page.locator("#btn-save").click()
+    page.wait_for_function("() => document.getElementById('save-status').textContent.startsWith('Saved')",
+                           timeout=30_000)
+    return page, int(re.search(r"session #(\d+)", page.locator("#save-status").inner_text()).group(1)), errors
+
+
 @pytest.fixture(scope="module")
 def saved(launch, db):
     """A page whose guided demo test ran to the results and was saved; yields (page, session id)."""
     settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(db))
     with serve_in_thread(settings) as url:
-        context = launch().new_context(viewport={"width": 1366, "height": 800})
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(url + "/")
-        page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
-        assert page.locator("#reference").is_hidden()  # nothing saved: nothing to attach readings to
-        page.locator("body").press("Space")
-        page.wait_for_selector("#results:not([hidden])", timeout=90_000)
-        assert page.locator("#reference").is_hidden()
-        page.locator("#subject").fill("S-REF1")
-        page.locator("#btn-save").click()
-        page.wait_for_function("() => document.getElementById('save-status').textContent.startsWith('Saved')",
-                               timeout=30_000)
-        session_id = int(re.search(r"session #(\d+)", page.locator("#save-status").inner_text()).group(1))
+        page, session_id, errors = saved_on_the_page(launch, url, "S-REF1")
         yield page, session_id
-        context.close()
+        page.context.close()
         assert not errors, errors
 
 
@@ -236,18 +241,7 @@ def test_the_agreement_report_is_on_the_page_once_three_people_have_readings(lau
     db = tmp_path / "records.db"
     settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(db))
     with serve_in_thread(settings) as url:
-        page = launch().new_context(viewport={"width": 1366, "height": 800}).new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(url + "/")
-        page.wait_for_function("() => Number(document.body.dataset.frames || 0) > 5", timeout=30_000)
-        page.locator("body").press("Space")
-        page.wait_for_selector("#results:not([hidden])", timeout=90_000)
-        page.locator("#subject").fill("S-AGR1")
-        page.locator("#btn-save").click()
-        page.wait_for_function("() => document.getElementById('save-status').textContent.startsWith('Saved')",
-                               timeout=30_000)
-        session_id = int(re.search(r"session #(\d+)", page.locator("#save-status").inner_text()).group(1))
+        page, session_id, errors = saved_on_the_page(launch, url, "S-AGR1")
         open_form(page)
         page.wait_for_function("() => /^No agreement report yet/.test(document.getElementById('ref-agreement')"
                                ".textContent)", timeout=10_000)
