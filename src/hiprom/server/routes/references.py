@@ -18,7 +18,7 @@ from hiprom.errors import NotMeasurableError
 from hiprom.server.deps import PaperDep
 from hiprom.server.errors import responses
 from hiprom.server.routes.records import IsoDate, StoreDep, _http_errors
-from hiprom.store import INSTRUMENTS, ReferenceInput, ReferenceRecord
+from hiprom.store import INSTRUMENTS, ReferenceInput, ReferenceRecord, Store
 
 router = APIRouter(prefix="/api", tags=["references"], responses=responses(503))
 
@@ -134,7 +134,7 @@ def study_filters(retest: bool = False, subject: str | None = None, since: IsoDa
 StudyDep = Annotated[StudyFilters, Depends(study_filters)]
 
 
-def _study(store: Any, chosen: StudyFilters) -> dict[str, Any]:
+def _study(store: Store, chosen: StudyFilters) -> dict[str, Any]:
     """The ``hiprom.validation/1`` figures over the stored pairs ``chosen``; 409 with too few pairs."""
     from hiprom.validation import stored_readings, stored_retest_pairs, summarize
 
