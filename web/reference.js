@@ -7,8 +7,8 @@
  * direction named; any subset of the four angles. The server checks every value (range,
  * at least one angle) and its one-line message is shown next to the field it names.
  * Under it, the agreement report of the instrument chosen (GET /api/validation.pdf: `hiprom validate -o`'s PDF
- * over every stored pair of that instrument) once there are pairs enough, else the server's sentence saying how
- * many there are and how many are needed.
+ * over every stored pair of that instrument) once there are pairs enough (GET /api/validation/ready), else the
+ * server's sentence saying how many there are and how many are needed.
  */
 
 import { $, app, facts, ui } from "./state.js";
@@ -163,16 +163,16 @@ async function agreement() {
   const query = `instrument=${encodeURIComponent(instrument)}`;
   const line = $("ref-agreement");
   try {
-    const r = await fetch(httpUrl(`api/validation?${query}`), { credentials: "same-origin" });
+    const r = await fetch(httpUrl(`api/validation/ready?${query}`), { credentials: "same-origin" });
+    const answer = r.ok ? await r.json() : null;
     if ($("ref-instrument").value !== instrument) return; // chosen again meanwhile: its own answer follows
-    if (r.ok) {
+    if (answer && answer.ready) {
       const paper = ui.paper.value || app.info.paper || "";
       line.replaceChildren(el("a", { id: "ref-agreement-pdf", class: "button",
         href: httpUrl(`api/validation.pdf?${query}&paper=${encodeURIComponent(paper)}&download=1`),
         download: `hiprom-agreement-${instrument}.pdf` }, `Agreement of hiprom with your ${instrument} (PDF)`));
     } else {
-      const answer = await r.json().catch(() => ({}));
-      line.textContent = r.status === 409 ? `No agreement report yet: ${answer.detail}.` : "";
+      line.textContent = answer ? `No agreement report yet: ${answer.detail}.` : "";
     }
   } catch (e) {
     line.textContent = ""; // the readings themselves are stored or said apart

@@ -162,6 +162,20 @@ def validation(store: StoreDep, chosen: StudyDep) -> dict[str, Any]:
     return _study(store, chosen)
 
 
+@router.get("/validation/ready", responses=responses(404, 422))
+def validation_ready(store: StoreDep, chosen: StudyDep) -> dict[str, Any]:
+    """Whether ``/api/validation`` and its PDF have pairs enough for ``chosen``: ``{"ready": true, "detail": null}``,
+    or ``false`` with the sentence of their 409 (how many pairs there are and are needed). The page asks this
+    before it links the report: a 409 is an error in the browser's console, and too few pairs is no error."""
+    try:
+        _study(store, chosen)
+    except HTTPException as exc:
+        if exc.status_code != 409:
+            raise
+        return {"ready": False, "detail": exc.detail}
+    return {"ready": True, "detail": None}
+
+
 @router.get("/validation.pdf", response_class=Response, responses={
     200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
           "description": "The validation report (inline; ?download=1 as an attachment)."},
