@@ -133,6 +133,25 @@ TODO_IN_A_TERMINAL = {
 """What to do about too few pairs, per kind, as the terminal says it (the page names its own form)."""
 
 
+def shortfall(pairs: Sequence[Pair], kind: str = "agreement", todo: Mapping[str, str] = TODO_IN_A_TERMINAL
+              ) -> str | None:
+    """Why ``pairs`` are too few for a study (fewer than MIN_PAIRS pairs, or people), in one sentence that says how
+    many there are, how many are needed and what to do (``todo[kind]``); ``None`` when they will do. The rule
+    :func:`summarize` refuses by, for asking without the figures."""
+    people = len(set(units(pairs)))
+    if len(pairs) >= MIN_PAIRS and people >= MIN_PAIRS:
+        return None
+    plural = "" if len(pairs) == 1 else "s"
+    found = (f"{len(pairs)} re-test pair{plural} (two sessions of one subject on one day)" if kind == "retest"
+             else f"{len(pairs)} pair{plural} of hiprom and reference readings")
+    word = person_word(pairs)
+    if people < len(pairs):
+        found += f" from {counted(people, word)}" + (" (people not named: each row counts as one person)"
+                                                      if word == "row" else "")
+    need = f"at least {MIN_PAIRS} {'are' if people == len(pairs) else word + 's are'} needed"
+    return f"{found} found; {need} ({todo[kind]})"
+
+
 def summarize(pairs: Sequence[Pair], kind: str = "agreement", filters: Mapping[str, Any] | None = None,
               source: str = "", unpaired: Sequence[Mapping[str, str]] = (),
               todo: Mapping[str, str] = TODO_IN_A_TERMINAL) -> dict[str, Any]:
@@ -152,17 +171,9 @@ def summarize(pairs: Sequence[Pair], kind: str = "agreement", filters: Mapping[s
     """
     if kind not in KINDS:
         raise ValueError(f"kind {kind!r} is unknown, expecting one of {set(KINDS)}")
-    people = len(set(units(pairs)))
-    if len(pairs) < MIN_PAIRS or people < MIN_PAIRS:
-        plural = "" if len(pairs) == 1 else "s"
-        found = (f"{len(pairs)} re-test pair{plural} (two sessions of one subject on one day)" if kind == "retest"
-                 else f"{len(pairs)} pair{plural} of hiprom and reference readings")
-        word = person_word(pairs)
-        if people < len(pairs):
-            found += f" from {counted(people, word)}" + (" (people not named: each row counts as one person)"
-                                                          if word == "row" else "")
-        need = f"at least {MIN_PAIRS} {'are' if people == len(pairs) else word + 's are'} needed"
-        raise NotMeasurableError(f"{found} found; {need} ({todo[kind]})")
+    short = shortfall(pairs, kind, todo)
+    if short is not None:
+        raise NotMeasurableError(short)
     by_measure = {m: [p for p in pairs if p.measure == m] for m in MEASURES}
     return {
         "schema": SCHEMA,

@@ -134,22 +134,28 @@ def study_filters(retest: bool = False, subject: str | None = None, since: IsoDa
 StudyDep = Annotated[StudyFilters, Depends(study_filters)]
 
 
+def _pairs(store: Store, chosen: StudyFilters) -> tuple[list[Any], list[dict[str, str]], str]:
+    """The stored pairs ``chosen`` (and the readings left unpaired), and the study's kind."""
+    from hiprom.validation import stored_readings, stored_retest_pairs
+
+    with _http_errors():
+        if chosen.retest:
+            pairs = stored_retest_pairs(store, subject=chosen.subject, since=chosen.since, until=chosen.until)
+            return pairs, [], "retest"
+        pairs, unpaired = stored_readings(store, subject=chosen.subject, since=chosen.since, until=chosen.until,
+                                          instrument=chosen.instrument, rater=chosen.rater)
+    return pairs, unpaired, "agreement"
+
+
 def _study(store: Store, chosen: StudyFilters) -> dict[str, Any]:
     """The ``hiprom.validation/1`` figures over the stored pairs ``chosen``; 409 with too few pairs."""
-    from hiprom.validation import stored_readings, stored_retest_pairs, summarize
+    from hiprom.validation import summarize
 
+    pairs, unpaired, kind = _pairs(store, chosen)
     filters = {"subject": chosen.subject, "since": chosen.since and chosen.since.isoformat(),
                "until": chosen.until and chosen.until.isoformat(), "instrument": chosen.instrument,
                "rater": chosen.rater}
     with _http_errors():
-        unpaired: list[dict[str, str]] = []
-        if chosen.retest:
-            pairs = stored_retest_pairs(store, subject=chosen.subject, since=chosen.since, until=chosen.until)
-            kind = "retest"
-        else:
-            (pairs, unpaired), kind = stored_readings(store, subject=chosen.subject, since=chosen.since,
-                                                      until=chosen.until, instrument=chosen.instrument,
-                                                      rater=chosen.rater), "agreement"
         try:
             return summarize(pairs, kind, filters, store.where, unpaired, todo=TODO_ON_THE_PAGE)
         except NotMeasurableError as exc:
@@ -167,13 +173,11 @@ def validation_ready(store: StoreDep, chosen: StudyDep) -> dict[str, Any]:
     """Whether ``/api/validation`` and its PDF have pairs enough for ``chosen``: ``{"ready": true, "detail": null}``,
     or ``false`` with the sentence of their 409 (how many pairs there are and are needed). The page asks this
     before it links the report: a 409 is an error in the browser's console, and too few pairs is no error."""
-    try:
-        _study(store, chosen)
-    except HTTPException as exc:
-        if exc.status_code != 409:
-            raise
-        return {"ready": False, "detail": exc.detail}
-    return {"ready": True, "detail": None}
+    from hiprom.validation.study import shortfall
+
+    pairs, _, kind = _pairs(store, chosen)
+    short = shortfall(pairs, kind, TODO_ON_THE_PAGE)  # the rule and words of the 409, without the figures
+    return {"ready": short is None, "detail": short}
 
 
 @router.get("/validation.pdf", response_class=Response, responses={
