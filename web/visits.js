@@ -2,7 +2,8 @@
  * session is saved for a pseudonym that has an earlier one, closed until asked for. One row per visit, oldest
  * first, the test just saved in bold: its number, its day, where it was tested (when some were sent in), the six
  * figures and the total arc's left − right, ↑ ↓ on a figure that changed beyond the measurement error since the
- * first visit; under it the server's lines (the files sent in, a recording analysed again, what ↑ and ↓ mean). */
+ * first visit; under it each visit's program and exercises done, then the server's lines (the files sent in, a
+ * recording analysed again, what ↑ and ↓ mean). */
 
 import { $, app } from "./state.js";
 import { httpUrl } from "./connection.js";
@@ -46,7 +47,10 @@ export async function offerVisits(who) {
   if (mine !== asked) return;
   if (!trend || trend.visits.length < 2) { withdrawVisits(); return; }
   const open = $("visits-toggle") && $("visits-toggle").getAttribute("aria-expanded") === "true";
+  // Each visit's program and exercises done, one line each under the table as 'hiprom trend' prints them.
+  const done = Object.entries(trend.words.done).map(([id, line]) => el("li", {}, `#${id} ${line}`));
   const panel = el("div", { id: "visits-panel" }, table(who, trend),
+    ...(done.length ? [el("ul", { id: "visits-done" }, ...done)] : []),
     ...trend.words.notes.map((line) => el("p", { class: "ref-hint" }, line)));
   const toggle = disclosure("visits-toggle", `${who}'s visits (${trend.visits.length})`, panel, () => panel);
   panel.tabIndex = -1;

@@ -500,8 +500,15 @@ def test_the_clinic_adds_the_analysis_of_a_video_of_the_patient_on_its_page(laun
 def test_the_page_lists_the_persons_visits_as_hiprom_trend_does(launch, tmp_path):
     # A clinician following a patient over time on a tablet had each visit's PDF, or 'hiprom trend' in a terminal:
     # the page never listed a person's visits. Saved for P-0042, who was tested before, the test now offers
-    # "P-0042's visits (2)", closed until asked: the table of 'hiprom trend', row for row, and its lines under it.
+    # "P-0042's visits (2)", closed until asked: the table of 'hiprom trend', row for row, and its lines under it,
+    # among them the first visit's program and the exercises done at home with it (the list had left them out).
     clinic, _ = clinic_and_home(tmp_path)
+    hiprom(clinic, "program", "edit", "1", "--remove", "seated_inner_thigh_stretch")
+    with Store(str(clinic)) as store:
+        for day, reps in (("03", 10), ("04", 9)):
+            store.add_exercise_result(1, {"schema": "hiprom.exercise/1", "exercise": "chair_rotation_internal",
+                                          "side": "left", "direction": "internal", "reps_done": reps,
+                                          "reps_target": 10, "reps": []}, recorded_utc=f"2026-03-{day}T12:00:00Z")
     settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(clinic), clinic=True)
     with serve_in_thread(settings) as url:
         page, errors = _home_page(launch, url, 1280, 800)
@@ -514,6 +521,10 @@ def test_the_page_lists_the_persons_visits_as_hiprom_trend_does(launch, tmp_path
                              ".map((tr) => [...tr.cells].map((td) => td.textContent.trim()))")
         headings = page.locator("#visits-table thead th").all_inner_texts()
         notes = page.locator("#visits-panel p").all_inner_texts()
+        done = page.locator("#visits-done li").all_inner_texts()
+        # Each figure inside its cell: in columns of equal width the day ran into the left IR ("2026-12-0732.8").
+        spill = page.evaluate("[...document.querySelectorAll('#visits-table td')]"
+                              ".filter((td) => td.scrollWidth > td.clientWidth).map((td) => td.textContent)")
         page.set_viewport_size({"width": 320, "height": 640})  # a phone: each visit a card, nothing sideways
         page.wait_for_timeout(300)
         wide = page.evaluate("document.documentElement.scrollWidth")
@@ -527,4 +538,8 @@ def test_the_page_lists_the_persons_visits_as_hiprom_trend_does(launch, tmp_path
     assert rows == table and len(rows) == 2, (rows, table)
     said = " ".join(told.split("\n", 3 + len(table))[-1].split())
     assert notes and all(" ".join(note.split()) in said for note in notes), (notes, said)
+    assert not spill, f"figures run out of their cells: {spill}"
+    assert len(done) == 1 and done[0].startswith("#1 program: ") and (
+        "reps done: Chair rotation, foot outward, left leg: 19 of 20 (2 times on 2 days)") in done[0], done
+    assert " ".join(done[0].split()) in said, (done, said)
     assert wide <= 320, f"the page scrolls sideways on a 320 px phone: {wide} px"

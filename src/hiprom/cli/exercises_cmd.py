@@ -285,33 +285,21 @@ def trend(subject: str, db: str | None, as_json: bool) -> None:
         print_json(result)
         return
     from hiprom.assessment import load_catalogue
-    from hiprom.assessment.wording import SIDE_WORDS
     from hiprom.cli.result_tables import whole
-    from hiprom.report.rows import HISTORY_FIGURES, history_words
+    from hiprom.report.rows import HISTORY_FIGURES, exercise_names, history_words
 
-    names = {ex.id: ex.name for ex in load_catalogue().exercises}
-    for visit in visits:  # a clinic's own exercise, by the name its program carries (this computer may lack the file)
-        for carried in (visit["program"] or {}).get("exercises") or ():
-            names.setdefault(carried["id"], carried["name"])
-    words = history_words(result, mdc_text)
+    words = history_words(result, mdc_text, exercise_names(load_catalogue(), visits))
     tested = words["tested"]
     table = make_table(f"Visits of {subject} (degrees)", [
         ("#", "right"), "Date", *(["Tested"] if tested else []), *((heading, "right") for heading in words["headings"])])
-    programs = []
     for v in result["visits"]:
         f, since, number = v["figures"], v["since_first"] or {}, str(v["session_id"])
         cells = [_since_first(f[side][m], (since.get(side) or {}).get(m)) for side, m in HISTORY_FIGURES.values()]
         cells.append(num(v["asymmetry"]["total_arc"]))
         table.add_row(number, safe(words["day"][number] or "—"), *([tested[number]] if tested else []), *cells)
-        said = ([f"program: {counted(len(v['program']), 'exercise')}"] if v["program"] else []) + (
-            ["reps done: " + _reps_done(v["exercises_done"], names, SIDE_WORDS)] if v["exercises_done"] else [])
-        if said:
-            programs.append(safe(f"#{v['session_id']} " + "; ".join(said)))
     console().print(whole(table, "Tested"))
-    # Each visit's program and reps under the table: beside its nine figures they wrapped every 11 letters at 100
-    # columns, and cut the figures' table at 80.
-    for line in programs:
-        console().print(line)
+    for number, line in words["done"].items():
+        console().print(safe(f"#{number} {line}"))
     for note in words["notes"]:
         console().print(Text(note, style="dim"))
 
@@ -332,21 +320,3 @@ def _register_program_files() -> None:
 
 
 _register_program_files()
-
-
-def _reps_done(done: list[dict[str, Any]], names: dict[str, str], side_words: dict[str, str]) -> str:
-    """A visit's counted exercises in one line, each exercise and leg once with its reps summed: "Chair rotation,
-    foot outward, left leg: 8 of 20"; done more than once (a patient's daily exercises at home, kept with the
-    program of the visit), how often and on how many days: "...: 62 of 64 (8 times on 4 days)"."""
-    from hiprom.assessment.program import done_by_exercise
-    from hiprom.store.records import local_day
-
-    days = [local_day(d["recorded_utc"]) if d.get("recorded_utc") else None for d in done]
-    parts = []
-    for row in done_by_exercise(done, days):
-        text = (f"{names.get(row['exercise'], row['exercise'])}, {side_words.get(row['side'], row['side'])}: "
-                f"{row['reps_done']} of {row['reps_target']}" + (" with the timer" if row["timed"] else ""))
-        if row["times"] > 1:
-            text += f" ({row['times']} times" + (f" on {counted(row['days'], 'day')})" if row["days"] > 1 else ")")
-        parts.append(text)
-    return "; ".join(parts)

@@ -18,12 +18,14 @@ and one-decimal figures (:func:`hiprom.report.figures.fmt`).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from hiprom.assessment.reasons import reason_words
 from hiprom.assessment.wording import (
     DEG,
     MEASURE_LABELS,
+    SIDE_WORDS,
     analysed_again_sentence,
     degrees,
     seconds_words,
@@ -35,6 +37,9 @@ from hiprom.landmarks import SIDES
 from hiprom.report.figures import DECIMALS, MEASURES, fmt, number, rnd
 from hiprom.rounding import counted
 from hiprom.rounding import percent as shown_percent
+
+if TYPE_CHECKING:
+    from hiprom.assessment.exercises import Catalogue
 
 TRIAL_COLUMNS: dict[str, str] = {
     "#": "left", "Side": "left", "Direction": "left", "Peak": "right", "±": "right", "At (s)": "right",
@@ -221,12 +226,49 @@ def trial_cells(trial: dict[str, Any], number: int) -> dict[str, str]:
     }
 
 
-def history_words(trend: dict[str, Any], mdc_source: str) -> dict[str, Any]:
+def exercise_names(catalogue: Catalogue, visits: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Each exercise's name by its id: the catalogue's, then a clinic's own carried by a visit's kept program
+    (stored visits, ``Store.visits``), which this computer's catalogue may lack."""
+    names = {ex.id: ex.name for ex in catalogue.exercises}
+    for visit in visits:
+        for carried in (visit.get("program") or {}).get("exercises") or ():
+            if isinstance(carried, Mapping) and "id" in carried and "name" in carried:
+                names.setdefault(str(carried["id"]), str(carried["name"]))
+    return names
+
+
+def visit_exercises(visit: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    """A visit of a trend (``hiprom.assessment.trend``'s) in one line: the program handed over and the exercises
+    counted with it, each exercise and leg once with its reps summed: "program: 2 exercises; reps done: Chair
+    rotation, foot outward, left leg: 8 of 20"; done more than once (a patient's daily exercises at home, kept with
+    the program of the visit), how often and on how many days: "...: 62 of 64 (8 times on 4 days)". "" for
+    neither."""
+    from hiprom.assessment.program import done_by_exercise
+    from hiprom.store.records import local_day
+
+    done = visit["exercises_done"]
+    days = [local_day(d["recorded_utc"]) if d.get("recorded_utc") else None for d in done]
+    parts = []
+    for row in done_by_exercise(done, days):
+        text = (f"{names.get(row['exercise'], row['exercise'])}, {SIDE_WORDS.get(row['side'], row['side'])}: "
+                f"{row['reps_done']} of {row['reps_target']}" + (" with the timer" if row["timed"] else ""))
+        if row["times"] > 1:
+            text += f" ({row['times']} times" + (f" on {counted(row['days'], 'day')})" if row["days"] > 1 else ")")
+        parts.append(text)
+    said = ([f"program: {counted(len(visit['program']), 'exercise')}"] if visit["program"] else []) + (
+        ["reps done: " + "; ".join(parts)] if parts else [])
+    return "; ".join(said)
+
+
+def history_words(trend: dict[str, Any], mdc_source: str, names: Mapping[str, str]) -> dict[str, Any]:
     """What a table of a subject's visits (``hiprom.assessment.trend``'s) says besides its figures, for
     ``hiprom trend`` and the page alike: the figures' ``headings`` and the (side, measure) of each but the last
     (``figures``; the last is the total arc's left minus right), each visit's ``day`` on the clinic's clock
-    (by session number, as text), where each was ``tested`` (``None`` when all were here) and the ``notes`` under
-    it in order (the files sent in, a recording analysed again, what ↑ and ↓ mean)."""
+    (by session number, as text), where each was ``tested`` (``None`` when all were here), each visit's program
+    and exercises ``done`` (:func:`visit_exercises`, by session number, only visits that have some; ``names``:
+    :func:`exercise_names`) and the ``notes`` under it in order (the files sent in, a recording analysed again,
+    what ↑ and ↓ mean). The program and exercises go under the table, not in it: beside its nine figures they
+    wrapped every 11 letters in a 100-column terminal."""
     from hiprom.store.records import shown_time
 
     visits = trend["visits"]
@@ -239,4 +281,5 @@ def history_words(trend: dict[str, Any], mdc_source: str) -> dict[str, Any]:
     return {"headings": [*HISTORY_FIGURES, HISTORY_DIFFERENCE], "figures": [list(f) for f in HISTORY_FIGURES.values()],
             "day": {str(v["session_id"]): shown_time(v["recorded_utc"], with_time=False) for v in visits},
             "tested": {str(v["session_id"]): tested_where(v["origin"]) for v in visits} if sent_in else None,
+            "done": {str(v["session_id"]): line for v in visits if (line := visit_exercises(v, names))},
             "notes": [note for note in notes if note]}

@@ -242,13 +242,14 @@ def retest(session_id: int, store: StoreDep,
     return {**table, "before": baseline, "after": session_id, "heading": heading}
 
 
-@router.get("/subjects/{subject}/trend", responses=responses(404, 422))
-def subject_trend(subject: str, store: StoreDep) -> dict[str, Any]:
+@router.get("/subjects/{subject}/trend", responses=responses(404, 422, 501))
+def subject_trend(subject: str, store: StoreDep, catalogue: CatalogueDep) -> dict[str, Any]:
     """The subject's figures across visits, with the program kept and the exercises counted at each, and
     ``words``: what the table says besides them, as ``hiprom trend`` says it (``report.rows.history_words``)."""
-    from hiprom.report.rows import history_words
+    from hiprom.report.rows import exercise_names, history_words
 
     with _http_errors():
         mdc, mdc_source = clinic_mdc(store)
-        result = trend(store.visits(subject), mdc, mdc_source)
-    return {**result, "words": history_words(result, mdc_source)}
+        visits = store.visits(subject)
+        result = trend(visits, mdc, mdc_source)
+    return {**result, "words": history_words(result, mdc_source, exercise_names(catalogue, visits))}
