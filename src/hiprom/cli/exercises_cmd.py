@@ -29,7 +29,7 @@ from hiprom.cli.store_cmd import (
 )
 from hiprom.errors import InputError
 from hiprom.overwrite import check_replaceable
-from hiprom.rounding import counted, shown
+from hiprom.rounding import shown
 
 FILE = click.Path(dir_okay=False, path_type=Path)
 
