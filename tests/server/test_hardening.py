@@ -496,3 +496,44 @@ def test_a_report_stops_rendering_when_the_client_goes(server, analysis, caplog)
     assert wanted in caplog.text
     r = httpx.get(f"{server}/api/sessions/{sid}/report.pdf", timeout=300)  # a patient client still gets it
     assert r.status_code == 200 and r.content.startswith(b"%PDF")
+
+
+def test_the_home_program_and_agreement_pdfs_wait_their_turn_and_stop_when_the_client_goes(server, analysis,
+                                                                                         filmed_again, caplog):
+    """Only a session's report waited its turn (two PDFs at once, each a CPU and some 100 MB) and stopped when its
+    client left: the home program's and the agreement report's PDFs were each made at once, in as many threads as
+    were asked for, and finished for a client long gone. With two long reports being made, each now waits, and a
+    client that gives up stops it; a patient one still gets it."""
+    import threading
+
+    pytest.importorskip("weasyprint")
+    big = copy.deepcopy(analysis)
+    big["trials"] = (big["trials"] * 1000)[:1000]  # a report of some seconds
+    slow = httpx.post(server + "/api/sessions", json={"analysis": big}).json()["id"]
+    sessions = [httpx.post(server + "/api/sessions", json={"analysis": filmed_again(analysis),
+                                                           "subject": f"AGREE-{i}"}).json()["id"] for i in range(4)]
+    for sid, ir in zip(sessions, (30, 35, 40, 28)):
+        r = httpx.post(f"{server}/api/sessions/{sid}/references", json={"instrument": "other", "left_ir_deg": ir,
+                                                                        "rater": "turn-test"})
+        assert r.status_code == 201, r.text
+    caplog.set_level(logging.INFO, logger="hiprom.server")
+    busy = [threading.Thread(target=httpx.get, args=(f"{server}/api/sessions/{slow}/report.pdf",),
+                             kwargs={"timeout": 300}) for _ in range(2)]
+    for thread in busy:
+        thread.start()
+    time.sleep(1.0)  # both report slots taken
+    program, agreement = f"{server}/api/sessions/{sessions[0]}/program.pdf", f"{server}/api/validation.pdf"
+    for url, params in ((program, {}), (agreement, {"instrument": "other", "rater": "turn-test"})):
+        with pytest.raises(httpx.TimeoutException):
+            httpx.get(url, params=params, timeout=0.3)
+    deadline = time.monotonic() + 120
+    wanted = [f"stopped making the home program of session {sessions[0]}: the client has gone",
+              "stopped making the agreement report: the client has gone"]
+    while not all(w in caplog.text for w in wanted) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for thread in busy:
+        thread.join(300)
+    assert all(w in caplog.text for w in wanted), caplog.text
+    for url, params in ((program, {}), (agreement, {"instrument": "other", "rater": "turn-test"})):
+        r = httpx.get(url, params=params, timeout=300)
+        assert r.status_code == 200 and r.content.startswith(b"%PDF"), (url, r.status_code, r.text[:200])

@@ -357,6 +357,12 @@ class RenderCancelled(Exception):
     """``render_pdf`` stopped because its ``cancelled`` check said so (the client has gone)."""
 
 
+def stop_if(cancelled: Callable[[], bool] | None) -> None:
+    """Raise :class:`RenderCancelled` when ``cancelled()`` says so: a renderer's check between its stages."""
+    if cancelled is not None and cancelled():
+        raise RenderCancelled
+
+
 def render_pdf(data: ReportData, generated_utc: str | None = None,
                cancelled: Callable[[], bool] | None = None, paper: str | None = None) -> bytes:
     """The report as PDF bytes: up to :data:`MAX_PAGES` pages, then the home program's sheets, on ``paper`` (``"a4"`` or
@@ -379,19 +385,15 @@ def render_pdf(data: ReportData, generated_utc: str | None = None,
         RenderCancelled: ``cancelled()`` became true.
     """
 
-    def checkpoint() -> None:
-        if cancelled is not None and cancelled():
-            raise RenderCancelled
-
     sheet = chosen_paper(paper)
     stamp = generated_utc or utc_stamp()
     drawn = draw_charts(data)
     with pdf_layout(sheet) as layout:
 
         def laid_out(compact: int, shorter: int = 0) -> Any:
-            checkpoint()
+            stop_if(cancelled)
             html = render_html(data, stamp, compact=compact, drawn=drawn, shorter=shorter)
-            checkpoint()
+            stop_if(cancelled)
             return layout(html)
 
         for compact in range(len(LIMITS)):
@@ -406,9 +408,9 @@ def render_pdf(data: ReportData, generated_utc: str | None = None,
                 document = fewer
         pages = list(document.pages)
         if program_context(data) is not None:
-            checkpoint()
+            stop_if(cancelled)
             pages += layout(render_program_html(data, stamp, drawn)).pages
-        checkpoint()
+        stop_if(cancelled)
         return pdf_bytes(document.copy(pages))  # the report's title, author and dates
 
 
@@ -424,12 +426,16 @@ def render_program_html(data: ReportData, generated_utc: str | None = None,
     return _environment().get_template("program_doc.html").render(**context)
 
 
-def render_program_pdf(data: ReportData, paper: str | None = None) -> bytes:
-    """The home program as PDF bytes (one page, or two for a long one), to print and hand to the person (``paper`` as in
-    :func:`render_pdf`)."""
+def render_program_pdf(data: ReportData, paper: str | None = None,
+                       cancelled: Callable[[], bool] | None = None) -> bytes:
+    """The home program as PDF bytes (one page, or two for a long one), to print and hand to the person (``paper`` and
+    ``cancelled`` as in :func:`render_pdf`)."""
     html = render_program_html(data)
+    stop_if(cancelled)
     with pdf_layout(chosen_paper(paper)) as layout:
-        return pdf_bytes(layout(html))
+        document = layout(html)
+        stop_if(cancelled)
+        return pdf_bytes(document)
 
 
 def write_program_pdf(data: ReportData, path: str | Path, paper: str | None = None) -> Path:

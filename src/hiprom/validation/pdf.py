@@ -7,7 +7,7 @@ a URL fetcher that loads nothing from outside.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from hiprom.report.alt_text import agreement_alt
 from hiprom.report.data import utc_stamp
 from hiprom.report.figures import fmt
 from hiprom.report.paper import chosen_paper
-from hiprom.report.pdf import BODY_PT, SMALL_PT, _data_uri
+from hiprom.report.pdf import BODY_PT, SMALL_PT, _data_uri, stop_if
 from hiprom.report.weasy import pdf_bytes, pdf_layout
 from hiprom.store import MEASURES
 from hiprom.store.records import shown_time
@@ -190,17 +190,23 @@ def render_html(study: Mapping[str, Any], generated_utc: str | None = None) -> s
     return env.get_template("validation.html").render(**build_context(study, generated_utc))
 
 
-def render_pdf(study: Mapping[str, Any], generated_utc: str | None = None, paper: str | None = None) -> bytes:
+def render_pdf(study: Mapping[str, Any], generated_utc: str | None = None, paper: str | None = None,
+               cancelled: Callable[[], bool] | None = None) -> bytes:
     """The validation report as PDF bytes on ``paper`` (``"a4"`` or ``"letter"``; ``None``: the
-    machine's setting, :func:`hiprom.report.paper.default_paper`).
+    machine's setting, :func:`hiprom.report.paper.default_paper`). ``cancelled`` is asked between the
+    stages (plots and page, layout, PDF writing), as the session report's :func:`hiprom.report.pdf.render_pdf`.
 
     Raises:
         HipromError: WeasyPrint is not installed, or the paper is unknown.
+        RenderCancelled: ``cancelled()`` became true.
     """
     sheet = chosen_paper(paper)
     html = render_html(study, generated_utc)
+    stop_if(cancelled)
     with pdf_layout(sheet) as layout:
-        return pdf_bytes(layout(html))
+        document = layout(html)
+        stop_if(cancelled)
+        return pdf_bytes(document)
 
 
 def write_pdf(study: Mapping[str, Any], path: str | Path, generated_utc: str | None = None,

@@ -11,7 +11,8 @@ unknown id -> 404, bad input -> 422.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,10 +27,12 @@ from hiprom.report.exercises import clinic_mdc
 from hiprom.report.imports import ORIGIN_MAX, ImportClash
 from hiprom.server.deps import CatalogueDep, PaperDep
 from hiprom.server.errors import responses
+from hiprom.server.rendering import while_connected
 from hiprom.server.routes.records import StoreDep, _http_errors
 from hiprom.store import Store
 
 router = APIRouter(prefix="/api", tags=["exercises"], responses=responses(503))
+log = logging.getLogger("hiprom.server")
 
 
 class ProgramIn(BaseModel):
@@ -196,12 +199,20 @@ def reset_program(session_id: int, store: StoreDep) -> dict[str, Any]:
 
 
 @router.get("/sessions/{session_id}/program.pdf", responses=responses(404, 422))
-def program_pdf(session_id: int, store: StoreDep, paper: PaperDep, download: bool = False) -> Response:
-    """The home program to print, one page or two (422 when it is empty; ``?paper=`` as the report's)."""
+async def program_pdf(session_id: int, request: Request, store: StoreDep, paper: PaperDep,
+                      download: bool = False) -> Response:
+    """The home program to print, one page or two (422 when it is empty; ``?paper=`` as the report's); made as the
+    report is (:func:`hiprom.server.rendering.while_connected`), so a client that leaves stops it."""
     from hiprom.report import ReportData, render_program_pdf
 
-    with _http_errors():
-        pdf = render_program_pdf(ReportData.from_store(store, session_id), paper)
+    def render(cancelled: Callable[[], bool]) -> bytes:
+        with _http_errors():
+            return render_program_pdf(ReportData.from_store(store, session_id), paper, cancelled)
+
+    pdf = await while_connected(request, render)
+    if pdf is None:
+        log.info("stopped making the home program of session %d: the client has gone", session_id)
+        return Response(status_code=204)
     disposition = "attachment" if download else "inline"
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'{disposition}; filename="hiprom-program-{session_id}.pdf"'})

@@ -12,9 +12,9 @@ description): unknown id -> 404; bad input (an analysis that does not follow
 naming the field; a pseudonym already taken -> 409; a body over the server's
 limit -> 413; the store unreachable -> 503; PDF rendering not installed -> 501.
 
-The PDF report is rendered in a worker thread, at most two at a time; when
-the client goes away (closes the tab, times out) rendering stops at the next
-stage instead of finishing a report nobody will read.
+The PDF report is rendered as every PDF a request asks for
+(:func:`hiprom.server.rendering.while_connected`): in a worker thread, at most
+two at a time, and stopped at its next stage when the client goes away.
 """
 
 from __future__ import annotations
@@ -23,13 +23,11 @@ import contextlib
 import json
 import logging
 import re
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
-import anyio
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
 
@@ -37,14 +35,13 @@ from hiprom.assessment.schema import Analysis
 from hiprom.errors import HipromError, InputError, StoreError
 from hiprom.server.deps import PaperDep
 from hiprom.server.errors import responses
+from hiprom.server.rendering import while_connected
 from hiprom.store import RecordExists, RecordNotFound, Store
 from hiprom.store.records import PSEUDONYM_MAX, SessionBase, pseudonym_problem
 from hiprom.tables import CsvStyleName
 
 router = APIRouter(prefix="/api", tags=["records"], responses=responses(503))
 log = logging.getLogger("hiprom.server")
-REPORTS_AT_ONCE = 2
-"""PDF reports rendered at the same time (each takes a CPU and some 100 MB)."""
 
 
 def get_store(request: Request) -> Store:
@@ -379,52 +376,13 @@ async def session_report(session_id: int, request: Request, store: StoreDep, pap
         with _http_errors():
             return render_pdf(ReportData.from_store(store, session_id), cancelled=cancelled, paper=paper)
 
-    pdf = await _while_connected(request, render)
+    pdf = await while_connected(request, render)
     if pdf is None:
         log.info("stopped rendering the report of session %d: the client has gone", session_id)
         return Response(status_code=204)  # nobody reads it; sent only if the socket still takes it
     disposition = "attachment" if download else "inline"
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'{disposition}; filename="hiprom-session-{session_id}.pdf"'})
-
-
-async def _while_connected(request: Request, work: Callable[[Callable[[], bool]], bytes]) -> bytes | None:
-    """Run ``work(cancelled)`` in a worker thread (a few at a time); ``None`` if the client left before it ended.
-
-    A watcher polls for the client's disconnect; when it comes, ``cancelled()``
-    turns true, so the work stops at its next check, and a request still
-    waiting for its turn stops waiting.
-    """
-    from hiprom.report.pdf import RenderCancelled
-
-    state = request.app.state
-    if getattr(state, "report_limiter", None) is None:
-        state.report_limiter = anyio.CapacityLimiter(REPORTS_AT_ONCE)
-    gone = threading.Event()
-    outcome: dict[str, object] = {}
-
-    async with anyio.create_task_group() as tasks:
-
-        async def watch() -> None:
-            while not await request.is_disconnected():
-                await anyio.sleep(0.2)
-            gone.set()
-            tasks.cancel_scope.cancel()
-
-        async def run() -> None:
-            try:
-                outcome["pdf"] = await anyio.to_thread.run_sync(work, gone.is_set, limiter=state.report_limiter)
-            except RenderCancelled:
-                outcome["cancelled"] = True
-            except Exception as exc:  # noqa: BLE001 - re-raised below, outside the task group
-                outcome["error"] = exc
-            tasks.cancel_scope.cancel()
-
-        tasks.start_soon(watch)
-        tasks.start_soon(run)
-    if "error" in outcome:
-        raise outcome["error"]  # type: ignore[misc]
-    return outcome.get("pdf")  # type: ignore[return-value]
 
 
 def _attachment(filename: str) -> dict[str, str]:

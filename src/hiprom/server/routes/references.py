@@ -7,6 +7,8 @@ statuses: unknown id 404, bad input 422, store unreachable 503). The page's
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -17,10 +19,12 @@ from pydantic import BaseModel, Field
 from hiprom.errors import NotMeasurableError
 from hiprom.server.deps import PaperDep
 from hiprom.server.errors import responses
+from hiprom.server.rendering import while_connected
 from hiprom.server.routes.records import IsoDate, StoreDep, _http_errors
 from hiprom.store import INSTRUMENTS, ReferenceInput, ReferenceRecord, Store
 
 router = APIRouter(prefix="/api", tags=["references"], responses=responses(503))
+log = logging.getLogger("hiprom.server")
 
 MAX_CSV_CHARS = 2_000_000
 """Largest CSV import accepted (about 20 000 rows)."""
@@ -184,15 +188,22 @@ def validation_ready(store: StoreDep, chosen: StudyDep) -> dict[str, Any]:
     200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
           "description": "The validation report (inline; ?download=1 as an attachment)."},
     **responses(404, 409, 422, 501)})
-def validation_report(store: StoreDep, chosen: StudyDep, paper: PaperDep,
-                      download: bool = False) -> Response:
+async def validation_report(request: Request, store: StoreDep, chosen: StudyDep, paper: PaperDep,
+                            download: bool = False) -> Response:
     """The PDF of ``hiprom validate -o`` over the same pairs as ``/api/validation`` (``?paper=``, else the
-    server's), so a clinic on a tablet has its agreement report too; 409 with too few pairs."""
+    server's), so a clinic on a tablet has its agreement report too; 409 with too few pairs. Made as a
+    session's report is (:func:`hiprom.server.rendering.while_connected`), so a client that leaves stops it."""
     from hiprom.validation.pdf import render_pdf
 
-    study = _study(store, chosen)
-    with _http_errors():
-        pdf = render_pdf(study, paper=paper)
+    def render(cancelled: Callable[[], bool]) -> bytes:
+        study = _study(store, chosen)
+        with _http_errors():
+            return render_pdf(study, paper=paper, cancelled=cancelled)
+
+    pdf = await while_connected(request, render)
+    if pdf is None:
+        log.info("stopped making the %s report: the client has gone", "re-test" if chosen.retest else "agreement")
+        return Response(status_code=204)
     name = "hiprom-retest.pdf" if chosen.retest else "hiprom-agreement.pdf"
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'{"attachment" if download else "inline"}; filename="{name}"'})
