@@ -144,7 +144,13 @@ def test_an_unknown_instrument_filter_is_a_422_naming_the_instruments(client: Te
 
 
 def test_validation_figures_come_from_stored_pairs(client: TestClient) -> None:
-    assert client.get("/api/validation").status_code == 409
+    r = client.get("/api/validation")
+    # A script asked what to do is told the API's way, not the page's button it does not have.
+    assert r.status_code == 409 and r.json()["detail"] == (
+        "0 pairs of hiprom and reference readings found; at least 3 are needed (store your instrument's readings "
+        "of more saved tests: POST /api/sessions/{id}/references, or a CSV to /api/references/import)"), r.text
+    ready = client.get("/api/validation/ready").json()["detail"]
+    assert ready.endswith("with Add your instrument's readings)"), ready  # the page names its own form
     for i, ir in enumerate((30, 35, 40, 28)):
         sid = _session(client, f"S-{i}")
         client.post(f"/api/sessions/{sid}/references", json={"instrument": "goniometer", "left_ir_deg": ir})

@@ -115,6 +115,14 @@ TODO_ON_THE_PAGE = {
 }
 """What to do about too few pairs, as the page's answer says it (it has no terminal for 'hiprom sessions reference')."""
 
+TODO_BY_THE_API = {
+    "agreement": "store your instrument's readings of more saved tests: POST /api/sessions/{id}/references, or a "
+                 "CSV to /api/references/import",
+    "retest": "save two tests of a person on the same day: POST /api/sessions",
+}
+"""What to do about too few pairs, as ``/api/validation``'s 409 says it: a script reads it, which has neither the
+page's form nor a terminal (the page asks ``/api/validation/ready``, and opens the PDF only once it is)."""
+
 
 @dataclass(frozen=True)
 class StudyFilters:
@@ -151,8 +159,9 @@ def _pairs(store: Store, chosen: StudyFilters) -> tuple[list[Any], list[dict[str
     return pairs, unpaired, "agreement"
 
 
-def _study(store: Store, chosen: StudyFilters) -> dict[str, Any]:
-    """The ``hiprom.validation/1`` figures over the stored pairs ``chosen``; 409 with too few pairs."""
+def _study(store: Store, chosen: StudyFilters, todo: dict[str, str]) -> dict[str, Any]:
+    """The ``hiprom.validation/1`` figures over the stored pairs ``chosen``; 409 with too few pairs, saying what to
+    do as ``todo`` words it (:data:`TODO_BY_THE_API` or :data:`TODO_ON_THE_PAGE`)."""
     from hiprom.validation import summarize
 
     pairs, unpaired, kind = _pairs(store, chosen)
@@ -161,7 +170,7 @@ def _study(store: Store, chosen: StudyFilters) -> dict[str, Any]:
                "rater": chosen.rater}
     with _http_errors():
         try:
-            return summarize(pairs, kind, filters, store.where, unpaired, todo=TODO_ON_THE_PAGE)
+            return summarize(pairs, kind, filters, store.where, unpaired, todo=todo)
         except NotMeasurableError as exc:
             raise HTTPException(409, str(exc)) from None
 
@@ -169,7 +178,7 @@ def _study(store: Store, chosen: StudyFilters) -> dict[str, Any]:
 @router.get("/validation", responses=responses(404, 409, 422))
 def validation(store: StoreDep, chosen: StudyDep) -> dict[str, Any]:
     """The figures of ``hiprom validate`` (``hiprom.validation/1``) over the stored pairs; 409 with too few pairs."""
-    return _study(store, chosen)
+    return _study(store, chosen, TODO_BY_THE_API)
 
 
 @router.get("/validation/ready", responses=responses(404, 422))
@@ -196,7 +205,7 @@ async def validation_report(request: Request, store: StoreDep, chosen: StudyDep,
     from hiprom.validation.pdf import render_pdf
 
     def render(cancelled: Callable[[], bool]) -> bytes:
-        study = _study(store, chosen)
+        study = _study(store, chosen, TODO_ON_THE_PAGE)
         with _http_errors():
             return render_pdf(study, paper=paper, cancelled=cancelled)
 
