@@ -249,6 +249,13 @@ def test_a_file_that_is_not_an_archive_gets_a_plain_line(tmp_path: Path) -> None
     assert "allow_pickle" not in line and "unsafe" not in line
 
 
+def test_a_missing_choice_is_one_line_naming_the_choices(tmp_path: Path) -> None:
+    """`hiprom reps clip.mp4` without --side printed "Missing option '--side'. Choose from:" and the choices a line
+    each, tab-indented, under the error line: three lines where scripts and people expect one."""
+    one_line(hiprom("reps", "clip.mp4", cwd=tmp_path), InputError.exit_code,
+             "Missing option '--side'. Choose from: left, right (see 'hiprom reps --help')")
+
+
 @pytest.mark.parametrize(
     ("args", "command"),
     [(["analyze", "x.landmarks.npz", "--json"], "hiprom analyze"), (["sessions", "export", "1", "-o"], "hiprom sessions export")],

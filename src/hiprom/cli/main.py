@@ -13,6 +13,7 @@ import gc
 import importlib
 import logging
 import os
+import re
 import sys
 from typing import NoReturn
 
@@ -166,7 +167,7 @@ def _click_message(exc: click.ClickException, args: list[str]) -> str:
     Click gives an option missing its value ("Option '--json' requires an argument.") no
     context, so the command is then read from ``args``.
     """
-    message = exc.format_message()
+    message = re.sub(r"\s*\n\s*", " ", exc.format_message())  # a missing choice lists them a line each
     dashed = _dashed_file(args) if isinstance(exc, click.NoSuchOption) else None
     if dashed is not None:
         # "-clip.mp4" reads as the options -c, -l...: "No such option '-c'" alone does not say why.
