@@ -92,18 +92,19 @@ def summary(analysis: dict[str, Any]) -> dict[str, Any]:
     """The figures a report shows: norms, both sides, the asymmetry, trials (rounded)."""
     norms = analysis.get("norms") or {}
     words = explain(analysis)
-    norm = number(analysis.get("norm_deg")) or number(norms.get("norm_deg")) or Norms().norm_deg
+    built_in = Norms()  # for an older analysis that did not keep its norms
+    norm = number(analysis.get("norm_deg")) or number(norms.get("norm_deg")) or built_in.norm_deg
     bands = norms.get("bands") or {}
-    internal = [rnd(v) for v in (bands.get("internal") or [30.0, 40.0])]
-    external = [rnd(v) for v in (bands.get("external") or [40.0, 60.0])]
+    internal = [rnd(v) for v in (bands.get("internal") or built_in.internal_band_deg)]
+    external = [rnd(v) for v in (bands.get("external") or built_in.external_band_deg)]
     return {
         "norm_deg": rnd(norm),
         "arc_norm_deg": rnd(number(norms.get("arc_norm_deg")) or 2 * norm),
         "asymmetry_threshold_deg": rnd(
             number((analysis.get("asymmetry") or {}).get("threshold_deg"))
-            or number(norms.get("asymmetry_threshold_deg")) or 10.0
+            or number(norms.get("asymmetry_threshold_deg")) or built_in.asymmetry_threshold_deg
         ),
-        "mdc_deg": [rnd(v) for v in (norms.get("mdc_deg") or [6.0, 9.0])],
+        "mdc_deg": [rnd(v) for v in (norms.get("mdc_deg") or built_in.mdc_deg)],
         # The total arc's band is the sum of the other two (``Norms.arc_band_deg``), as it was judged against.
         "bands": {"internal": internal, "external": external,
                   "total_arc": [None if i is None or e is None else rnd(i + e) for i, e in zip(internal, external)]},
