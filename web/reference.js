@@ -8,7 +8,8 @@
  * at least one angle) and its one-line message is shown next to the field it names.
  * Under it, the agreement report of the instrument chosen (GET /api/validation.pdf: `hiprom validate -o`'s PDF
  * over every stored pair of that instrument) once there are pairs enough (GET /api/validation/ready), else the
- * server's sentence saying how many there are and how many are needed.
+ * server's sentence saying how many there are and how many are needed; and the report of the readings of whoever
+ * "Measured by" names, when theirs are enough and not all of them.
  */
 
 import { $, app, facts, ui } from "./state.js";
@@ -58,6 +59,7 @@ function build() {
     el("p", { id: "ref-agreement", class: "ref-hint", "aria-live": "polite" }));
   form.addEventListener("submit", (ev) => { ev.preventDefault(); store(); });
   instrument.addEventListener("change", agreement);
+  form.querySelector("#ref-rater").addEventListener("change", agreement);
   box.replaceChildren(disclosure("ref-toggle", "Add your instrument's readings", form, () => $("ref-instrument")), form);
 }
 
@@ -156,24 +158,42 @@ async function store() {
   }
 }
 
-/** The agreement report of the chosen instrument, on the page's paper, or why there is none yet (the server's
- * sentence: the pairs found and those needed). */
+/** Whether the report of ``query``'s pairs can be made: the server's ``{ready, detail, pairs}``, null if unknown. */
+async function ready(query) {
+  const r = await fetch(httpUrl(`api/validation/ready?${query}`), { credentials: "same-origin" });
+  return r.ok ? r.json() : null;
+}
+
+/** A link to download the agreement report of ``query``'s pairs, on the page's paper. */
+function reportLink(id, query, file, words) {
+  const paper = ui.paper.value || app.info.paper || "";
+  return el("a", { id, class: "button", download: file,
+    href: httpUrl(`api/validation.pdf?${query}&paper=${encodeURIComponent(paper)}&download=1`) }, words);
+}
+
+/** The agreement report of the chosen instrument, or why there is none yet (the server's sentence: the pairs found
+ * and those needed); and, when "Measured by" names someone whose readings are some of them, enough for a report
+ * of their own, that one beside it: in a clinic of several, each clinician sees how hiprom agrees with them. */
 async function agreement() {
   const instrument = $("ref-instrument").value;
+  const rater = $("ref-rater").value.trim();
   const query = `instrument=${encodeURIComponent(instrument)}`;
+  const theirs = `${query}&rater=${encodeURIComponent(rater)}`;
   const line = $("ref-agreement");
   try {
-    const r = await fetch(httpUrl(`api/validation/ready?${query}`), { credentials: "same-origin" });
-    const answer = r.ok ? await r.json() : null;
-    if ($("ref-instrument").value !== instrument) return; // chosen again meanwhile: its own answer follows
-    if (answer && answer.ready) {
-      const paper = ui.paper.value || app.info.paper || "";
-      line.replaceChildren(el("a", { id: "ref-agreement-pdf", class: "button",
-        href: httpUrl(`api/validation.pdf?${query}&paper=${encodeURIComponent(paper)}&download=1`),
-        download: `hiprom-agreement-${instrument}.pdf` }, `Agreement of hiprom with your ${instrument} (PDF)`));
-    } else {
-      line.textContent = answer ? `No agreement report yet: ${answer.detail}.` : "";
+    const [all, own] = await Promise.all([ready(query), rater ? ready(theirs) : null]);
+    if ($("ref-instrument").value !== instrument || $("ref-rater").value.trim() !== rater) return; // its own follows
+    if (!all || !all.ready) {
+      line.textContent = all ? `No agreement report yet: ${all.detail}.` : "";
+      return;
     }
+    const links = [reportLink("ref-agreement-pdf", query, `hiprom-agreement-${instrument}.pdf`,
+      `Agreement of hiprom with your ${instrument} (PDF)`)];
+    if (own && own.ready && own.pairs < all.pairs) {
+      links.push(reportLink("ref-agreement-rater-pdf", theirs, `hiprom-agreement-${instrument}-${rater}.pdf`,
+        `Agreement of hiprom with ${rater}'s ${instrument} readings (PDF)`));
+    }
+    line.replaceChildren(...links);
   } catch (e) {
     line.textContent = ""; // the readings themselves are stored or said apart
   }

@@ -12,6 +12,7 @@ import pytest
 
 from hiprom.server.runner import serve_in_thread
 from hiprom.server.settings import ServerSettings
+from tests.report.pdftools import need_poppler, pdf_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -83,9 +84,20 @@ def two_more_people(db, session_id: int) -> None:
                                                          right_ir_deg=36.0 - i, left_er_deg=40.0, right_er_deg=39.0 + i))
 
 
-def validate(db) -> dict:
-    proc = subprocess.run([sys.executable, "-m", "hiprom.cli.main", "validate", "--db", str(db), "--json", "-"],
-                          capture_output=True, text=True, timeout=120)
+def _readings_by(db, rater: str, subjects: tuple[str, ...]) -> None:
+    """A goniometer reading by ``rater`` of each of ``subjects``' sessions (stored as the page does)."""
+    from hiprom.store import ReferenceInput, Store
+
+    with Store(db) as store:
+        for session in store.sessions():
+            if session.subject in subjects:
+                store.add_reference(session.id, ReferenceInput(instrument="goniometer", rater=rater,
+                                                               left_ir_deg=31.0, right_er_deg=38.0))
+
+
+def validate(db, *options: str) -> dict:
+    proc = subprocess.run([sys.executable, "-m", "hiprom.cli.main", "validate", "--db", str(db), *options,
+                           "--json", "-"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
@@ -238,6 +250,7 @@ def test_the_agreement_report_is_on_the_page_once_three_people_have_readings(lau
     # A clinic on a tablet stored its goniometer readings on the page, but their agreement with hiprom (bias,
     # limits of agreement, ICC: the report 'hiprom validate -o' writes) needed a terminal. Under the readings the
     # page now says how many pairs there are and how many are needed, then links the report of that instrument.
+    need_poppler()
     db = tmp_path / "records.db"
     settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(db))
     with serve_in_thread(settings) as url:
@@ -258,6 +271,18 @@ def test_the_agreement_report_is_on_the_page_once_three_people_have_readings(lau
         page.wait_for_selector("#ref-agreement-pdf", timeout=10_000)
         link = page.locator("#ref-agreement-pdf")
         words, href = link.inner_text(), link.get_attribute("href")
+        alone_before = page.locator("#ref-agreement-rater-pdf").count()
+        # In a clinic of several, the physio AB measured the same three people too: named as "Measured by", they
+        # are offered the report of their own readings beside the instrument's.
+        _readings_by(db, "AB", ("S-REF2", "S-REF3"))
+        page.locator("#ref-rater").fill("AB")
+        page.locator("#ref-left_er_deg").fill("41")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#ref-agreement-rater-pdf", timeout=10_000)
+        own = page.locator("#ref-agreement-rater-pdf")
+        own_words, own_href = own.inner_text(), own.get_attribute("href")
+        own_pdf = page.request.get(own_href)
+        own_status, own_body = own_pdf.status, own_pdf.body()
         page.set_viewport_size({"width": 320, "height": 640})  # a phone: the link wraps (it was 510 px wide)
         page.wait_for_timeout(300)
         wide = page.evaluate("document.documentElement.scrollWidth")
@@ -273,4 +298,11 @@ def test_the_agreement_report_is_on_the_page_once_three_people_have_readings(lau
     assert wide <= 320, f"the page scrolls sideways on a 320 px phone: {wide} px"
     assert "instrument=goniometer" in href and "download=1" in href, href
     assert status == 200 and body.startswith(b"%PDF"), status
+    assert alone_before == 0  # no one named: the instrument's report alone
+    assert own_words == "Agreement of hiprom with AB's goniometer readings (PDF)", own_words
+    assert "rater=AB" in own_href and own_status == 200, (own_href, own_status)
+    (tmp_path / "own.pdf").write_bytes(own_body)
+    assert "rater = AB" in " ".join(pdf_text(tmp_path / "own.pdf", layout=False).split())  # whose readings
     assert validate(db)["n_subjects"] == 3  # the same pairs 'hiprom validate' takes
+    mine = validate(db, "--rater", "AB")
+    assert (mine["n_subjects"], mine["pooled"]["n"]) == (3, 5), mine["pooled"]  # two angles each, one typed here

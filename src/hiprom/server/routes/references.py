@@ -183,14 +183,15 @@ def validation(store: StoreDep, chosen: StudyDep) -> dict[str, Any]:
 
 @router.get("/validation/ready", responses=responses(404, 422))
 def validation_ready(store: StoreDep, chosen: StudyDep) -> dict[str, Any]:
-    """Whether ``/api/validation`` and its PDF have pairs enough for ``chosen``: ``{"ready": true, "detail": null}``,
-    or ``false`` with the sentence of their 409 (how many pairs there are and are needed). The page asks this
-    before it links the report: a 409 is an error in the browser's console, and too few pairs is no error."""
+    """Whether ``/api/validation`` and its PDF have pairs enough for ``chosen``: ``{"ready": true, "detail": null,
+    "pairs": n}``, or ``false`` with the sentence of their 409 (how many pairs there are and are needed). The page
+    asks this before it links the report: a 409 is an error in the browser's console, and too few pairs is no
+    error; ``pairs`` tells it whether one rater's report would be other than the instrument's."""
     from hiprom.validation.study import shortfall
 
     pairs, _, kind = _pairs(store, chosen)
     short = shortfall(pairs, kind, TODO_ON_THE_PAGE)  # the rule and words of the 409, without the figures
-    return {"ready": short is None, "detail": short}
+    return {"ready": short is None, "detail": short, "pairs": len(pairs)}
 
 
 @router.get("/validation.pdf", response_class=Response, responses={
