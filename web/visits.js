@@ -1,11 +1,11 @@
 /* A person's visits on the page, as 'hiprom trend' lists them (GET /api/subjects/{subject}/trend): offered once a
  * session is saved for a pseudonym that has an earlier one, closed until asked for. One row per visit, oldest
- * first, the test just saved in bold: its number, its day, where it was tested (when some were sent in), the six
- * figures and the total arc's left − right, ↑ ↓ on a figure that changed beyond the measurement error since the
- * first visit; under it each visit's program and exercises done, then the server's lines (the files sent in, a
+ * first, the test just saved in bold: its number (a link to its report), its day, where it was tested (when some
+ * were sent in), the six figures and the total arc's left − right, ↑ ↓ on a figure that changed beyond the
+ * measurement error since the first visit; under it each visit's program and exercises done, then the server's lines (the files sent in, a
  * recording analysed again, what ↑ and ↓ mean). */
 
-import { $, app } from "./state.js";
+import { $, app, ui } from "./state.js";
 import { httpUrl } from "./connection.js";
 import { disclosure, el } from "./dom.js";
 import { figure } from "./numbers.js";
@@ -15,6 +15,15 @@ let asked = 0; // the latest offer: the answer to an earlier one (another person
 
 const MARKS = { improved: " ↑", decreased: " ↓" };
 
+/** A visit's number, a link that downloads its PDF report on the page's paper, as Download PDF does the test's:
+ * a clinician going back over a patient's visits reads each one's report. */
+function report(id, day) {
+  const paper = ui.paper.value ? `&paper=${encodeURIComponent(ui.paper.value)}` : "";
+  return el("a", { href: httpUrl(`api/sessions/${id}/report.pdf?download=1${paper}`),
+    download: `hiprom-session-${id}.pdf`, title: "Download this visit's report (PDF)",
+    "aria-label": `Report of visit #${id}${day ? ` of ${day}` : ""} (PDF)` }, id);
+}
+
 function table(subject, trend) {
   const { headings, figures: shown, day, tested } = trend.words;
   const columns = ["#", "Date", ...(tested ? ["Tested"] : []), ...headings];
@@ -23,8 +32,8 @@ function table(subject, trend) {
     const since = v.since_first || {};
     // The six figures in the headings' order (the server's: left then right, IR, ER, arc), then the arc's left − right.
     const figures = shown.map(([side, m]) => ({ text: figure(v.figures[side][m]), mark: (since[side] || {})[m] }));
-    const cells = [{ text: id }, { text: day[id] || "—" }, ...(tested ? [{ text: tested[id] }] : []), ...figures,
-      { text: figure(v.asymmetry.total_arc) }];
+    const cells = [{ text: report(id, day[id]) }, { text: day[id] || "—" }, ...(tested ? [{ text: tested[id] }] : []),
+      ...figures, { text: figure(v.asymmetry.total_arc) }];
     const here = v.session_id === app.sessionId ? { class: "current", "aria-current": "true" } : {}; // the test just saved
     return el("tr", here, ...cells.map((c, i) => el("td", { "data-label": columns[i] }, c.text,
       ...(MARKS[c.mark] ? [el("span", { class: c.mark }, MARKS[c.mark])] : []))));

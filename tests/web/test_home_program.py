@@ -502,6 +502,7 @@ def test_the_page_lists_the_persons_visits_as_hiprom_trend_does(launch, tmp_path
     # the page never listed a person's visits. Saved for P-0042, who was tested before, the test now offers
     # "P-0042's visits (2)", closed until asked: the table of 'hiprom trend', row for row, and its lines under it,
     # among them the first visit's program and the exercises done at home with it (the list had left them out).
+    need_poppler()
     clinic, _ = clinic_and_home(tmp_path)
     hiprom(clinic, "program", "edit", "1", "--remove", "seated_inner_thigh_stretch")
     with Store(str(clinic)) as store:
@@ -522,6 +523,10 @@ def test_the_page_lists_the_persons_visits_as_hiprom_trend_does(launch, tmp_path
         headings = page.locator("#visits-table thead th").all_inner_texts()
         notes = page.locator("#visits-panel p").all_inner_texts()
         done = page.locator("#visits-done li").all_inner_texts()
+        first = page.locator("#visits-table tbody tr:first-child a")  # its number: that visit's report
+        first_label, first_pdf = first.get_attribute("aria-label"), page.request.get(first.get_attribute("href"))
+        first_box = first.bounding_box()
+        first_status, first_body = first_pdf.status, first_pdf.body()
         # Each figure inside its cell: in columns of equal width the day ran into the left IR ("2026-12-0732.8").
         spill = page.evaluate("[...document.querySelectorAll('#visits-table td')]"
                               ".filter((td) => td.scrollWidth > td.clientWidth).map((td) => td.textContent)")
@@ -542,4 +547,10 @@ def test_the_page_lists_the_persons_visits_as_hiprom_trend_does(launch, tmp_path
     assert len(done) == 1 and done[0].startswith("#1 program: ") and (
         "reps done: Chair rotation, foot outward, left leg: 19 of 20 (2 times on 2 days)") in done[0], done
     assert " ".join(done[0].split()) in said, (done, said)
+    # A clinician going back over the visits had only the newest one's PDF on the page.
+    assert first_label == f"Report of visit #1 of {rows[0][1]} (PDF)", first_label
+    assert first_box["width"] >= 24 and first_box["height"] >= 24, first_box  # a finger on a tablet hits it
+    assert first_status == 200 and first_body.startswith(b"%PDF"), first_status
+    (tmp_path / "first.pdf").write_bytes(first_body)
+    assert "P-0042 · session #1 ·" in pdf_text(tmp_path / "first.pdf", layout=False), "not visit #1's report"
     assert wide <= 320, f"the page scrolls sideways on a 320 px phone: {wide} px"
