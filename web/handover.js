@@ -12,6 +12,7 @@ import { $, app } from "./state.js";
 import { detailWords, httpUrl } from "./connection.js";
 import { disclosure, el } from "./dom.js";
 import { LEG, loadCatalogue } from "./exercises.js";
+import { pdfLink } from "./paper.js";
 
 let session = null;
 /** The program the form was filled from (GET .../program): what its rows change. */
@@ -48,8 +49,8 @@ async function keep(program) {
     const day = new Date().toLocaleDateString("sv-SE");
     const file = el("a", { id: "hand-over-file", href: httpUrl(`api/sessions/${id}/export.json`),
       download: `hiprom-program-${subject}-${day}.json` }, "the program file");
-    const sheet = el("a", { id: "hand-over-sheet", href: httpUrl(`api/sessions/${id}/program.pdf?download=1`),
-      download: `hiprom-program-${subject}-${day}.pdf` }, "the printed sheet");
+    const sheet = pdfLink({ id: "hand-over-sheet" }, httpUrl(`api/sessions/${id}/program.pdf?download=1`),
+      `hiprom-program-${subject}-${day}.pdf`, "the printed sheet");
     said("ok", `Kept as ${subject}'s home program. Give them `, file,
       " (on their computer: Exercises, then Take in the file) and ", sheet, ".");
   } catch (e) {

@@ -13,6 +13,7 @@ import { offerHomeFile, withdrawHomeFile } from "./homefile.js";
 import { offerVisits, withdrawVisits } from "./visits.js";
 import { afterSave } from "./exercises.js";
 import { showSaved } from "./guide.js";
+import { onPaper } from "./paper.js";
 
 const PAPER_KEY = "hiprom.paper";
 const CSV_STYLE_KEY = "hiprom.csv-style";
@@ -28,11 +29,7 @@ export function offerPaper() {
 }
 
 /** The report's address on the chosen paper (``?paper=``). */
-function reportHref() {
-  const url = new URL(app.reportUrl, location.href);
-  if (ui.paper.value) url.searchParams.set("paper", ui.paper.value);
-  return url.href;
-}
+const reportHref = () => onPaper(app.reportUrl);
 
 /** Offer the CSV's two styles (the server's ``?csv-style=``), the one this browser chose before selected, else the
  * one its language writes numbers in: Excel opens a CSV by a double-click with the computer's own list separator,

@@ -12,9 +12,10 @@
  * "Measured by" names, when theirs are enough and not all of them.
  */
 
-import { $, app, facts, ui } from "./state.js";
+import { $, app, facts } from "./state.js";
 import { httpUrl } from "./connection.js";
 import { disclosure, el } from "./dom.js";
+import { pdfLink } from "./paper.js";
 
 const ANGLES = [["ir", "Internal rotation"], ["er", "External rotation"]];
 const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
@@ -164,11 +165,9 @@ async function ready(query) {
   return r.ok ? r.json() : null;
 }
 
-/** A link to download the agreement report of ``query``'s pairs, on the page's paper. */
+/** A link to download the agreement report of ``query``'s pairs. */
 function reportLink(id, query, file, words) {
-  const paper = ui.paper.value || app.info.paper || "";
-  return el("a", { id, class: "button", download: file,
-    href: httpUrl(`api/validation.pdf?${query}&paper=${encodeURIComponent(paper)}&download=1`) }, words);
+  return pdfLink({ id, class: "button" }, httpUrl(`api/validation.pdf?${query}&download=1`), file, words);
 }
 
 /** The agreement report of the chosen instrument, or why there is none yet (the server's sentence: the pairs found

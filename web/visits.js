@@ -2,26 +2,26 @@
  * session is saved for a pseudonym that has an earlier one, closed until asked for. One row per visit, oldest
  * first, the test just saved in bold: its number (a link to its report), its day, where it was tested (when some
  * were sent in), the six figures and the total arc's left − right, ↑ ↓ on a figure that changed beyond the
- * measurement error since the first visit; under it each visit's program and exercises done, then the server's lines (the files sent in, a
- * recording analysed again, what ↑ and ↓ mean). */
+ * measurement error since the first visit; under it each visit's program and exercises done, then the server's
+ * lines (the files sent in, a recording analysed again, what ↑ and ↓ mean). */
 
-import { $, app, ui } from "./state.js";
+import { $, app } from "./state.js";
 import { httpUrl } from "./connection.js";
 import { disclosure, el } from "./dom.js";
 import { figure } from "./numbers.js";
+import { pdfLink } from "./paper.js";
 
 const box = $("visits");
 let asked = 0; // the latest offer: the answer to an earlier one (another person, a file added since) is dropped
 
 const MARKS = { improved: " ↑", decreased: " ↓" };
 
-/** A visit's number, a link that downloads its PDF report on the page's paper, as Download PDF does the test's:
- * a clinician going back over a patient's visits reads each one's report. */
+/** A visit's number, a link that downloads its PDF report, as Download PDF does the test's: a clinician going back
+ * over a patient's visits reads each one's report. */
 function report(id, day) {
-  const paper = ui.paper.value ? `&paper=${encodeURIComponent(ui.paper.value)}` : "";
-  return el("a", { href: httpUrl(`api/sessions/${id}/report.pdf?download=1${paper}`),
-    download: `hiprom-session-${id}.pdf`, title: "Download this visit's report (PDF)",
-    "aria-label": `Report of visit #${id}${day ? ` of ${day}` : ""} (PDF)` }, id);
+  return pdfLink({ title: "Download this visit's report (PDF)",
+    "aria-label": `Report of visit #${id}${day ? ` of ${day}` : ""} (PDF)` },
+  httpUrl(`api/sessions/${id}/report.pdf?download=1`), `hiprom-session-${id}.pdf`, id);
 }
 
 function table(subject, trend) {

@@ -330,6 +330,7 @@ def test_the_clinic_hands_over_the_program_and_adds_the_patients_file_on_its_pag
     # After saving the visit for P-0042, "Hand over as P-0042's home program" keeps the suggestions and gives the
     # program file and the printed sheet; "Add the patient's file from home" takes the patient's file in for P-0042
     # (the same import: the tests and the exercises done at home, nothing twice).
+    need_poppler()
     clinic, home = clinic_and_home(tmp_path)
     hiprom(clinic, "program", "edit", "1")
     handed = tmp_path / "clinic" / "p-0042-program.json"
@@ -366,6 +367,7 @@ def test_the_clinic_hands_over_the_program_and_adds_the_patients_file_on_its_pag
         page.locator("#hand-reps-0").fill("8")
         page.locator(f"#hand-keep-{n_suggested - 1}").uncheck()
         page.locator("#hand-notes").fill("Mornings and evenings.")
+        page.select_option("#paper", "letter")  # the sheet came on the server's paper whatever was chosen
         page.locator("#hand-edit-submit").click()
         page.wait_for_function("() => /^Kept/.test(document.getElementById('hand-over-said').textContent)",
                                timeout=30_000)
@@ -391,6 +393,10 @@ def test_the_clinic_hands_over_the_program_and_adds_the_patients_file_on_its_pag
     assert handed_words == ("Kept as P-0042's home program. Give them the program file (on their computer: Exercises, "
                             "then Take in the file) and the printed sheet."), handed_words
     assert program_file.name.startswith("hiprom-program-P-0042-"), program_file.name
+    assert "paper=letter" in str(sheet.url) and sheet.status_code == 200, (sheet.url, sheet.status_code)
+    (tmp_path / "sheet.pdf").write_bytes(sheet.content)
+    info = subprocess.run(["pdfinfo", str(tmp_path / "sheet.pdf")], capture_output=True, text=True, timeout=60).stdout
+    assert "612 x 792 pts" in info, f"the printed sheet is not on US Letter, the paper chosen: {info}"
     assert refused == "Not handed over: program item 1: dose reps must be a whole number from 1 to 100, but got 0", refused
     kept = json.loads(program_file.read_text(encoding="utf-8"))["program"]
     assert len(kept["items"]) == n_suggested - 1 >= 1 and kept["items"][0]["dose"]["reps"] == 8, kept
@@ -526,6 +532,10 @@ def test_the_page_lists_the_persons_visits_as_hiprom_trend_does(launch, tmp_path
         first = page.locator("#visits-table tbody tr:first-child a")  # its number: that visit's report
         first_label, first_pdf = first.get_attribute("aria-label"), page.request.get(first.get_attribute("href"))
         first_box = first.bounding_box()
+        page.select_option("#paper", "letter")  # chosen after the list was made: the links follow it
+        with page.expect_download() as got:
+            first.click()
+        on_letter = got.value.url
         first_status, first_body = first_pdf.status, first_pdf.body()
         # Each figure inside its cell: in columns of equal width the day ran into the left IR ("2026-12-0732.8").
         spill = page.evaluate("[...document.querySelectorAll('#visits-table td')]"
@@ -550,6 +560,7 @@ def test_the_page_lists_the_persons_visits_as_hiprom_trend_does(launch, tmp_path
     # A clinician going back over the visits had only the newest one's PDF on the page.
     assert first_label == f"Report of visit #1 of {rows[0][1]} (PDF)", first_label
     assert first_box["width"] >= 24 and first_box["height"] >= 24, first_box  # a finger on a tablet hits it
+    assert "paper=letter" in on_letter and "report.pdf" in on_letter, on_letter
     assert first_status == 200 and first_body.startswith(b"%PDF"), first_status
     (tmp_path / "first.pdf").write_bytes(first_body)
     assert "P-0042 · session #1 ·" in pdf_text(tmp_path / "first.pdf", layout=False), "not visit #1's report"
