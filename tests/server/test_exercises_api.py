@@ -121,3 +121,20 @@ def test_counted_exercise_retest_and_trend(client: TestClient, analysis: dict, f
     assert [v["session_id"] for v in visits] == [test, retest_id]
     assert visits[0]["exercises_done"][0]["reps_done"] == 7
     assert visits[1]["since_first"]["left"]["external_rotation"] == "improved"
+
+
+
+def test_the_trend_keeps_its_figures_when_a_clinics_catalogue_file_cannot_be_read(client: TestClient, analysis: dict,
+                                                                                tmp_path: Path, monkeypatch) -> None:
+    """The visits list asks the trend; with the clinic's catalogue file broken it was a 501, and the page listed no
+    visits at all, though only the exercises' names come from that file. The figures stay; an exercise is named by
+    its id."""
+    sid = client.post("/api/sessions", json={"analysis": analysis, "subject": "P-4"}).json()["id"]
+    assert client.post(f"/api/sessions/{sid}/exercise-results", json=RESULT).status_code == 201
+    broken = tmp_path / "clinic.toml"
+    broken.write_text("[[exercise]\nid = ", encoding="utf-8")
+    monkeypatch.setenv("HIPROM_EXERCISES", str(broken))
+    r = client.get("/api/subjects/P-4/trend")
+    assert r.status_code == 200, r.text
+    assert [v["session_id"] for v in r.json()["visits"]] == [sid]
+    assert r.json()["words"]["done"][str(sid)].startswith("reps done: chair_rotation_external, left leg: 7 of 20")

@@ -226,10 +226,11 @@ def trial_cells(trial: dict[str, Any], number: int) -> dict[str, str]:
     }
 
 
-def exercise_names(catalogue: Catalogue, visits: Sequence[Mapping[str, Any]]) -> dict[str, str]:
-    """Each exercise's name by its id: the catalogue's, then a clinic's own carried by a visit's kept program
-    (stored visits, ``Store.visits``), which this computer's catalogue may lack."""
-    names = {ex.id: ex.name for ex in catalogue.exercises}
+def exercise_names(catalogue: Catalogue | None, visits: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Each exercise's name by its id: the catalogue's (``None``: a clinic's file that cannot be read), then a clinic's
+    own carried by a visit's kept program (stored visits, ``Store.visits``), which this computer's catalogue may
+    lack."""
+    names = {ex.id: ex.name for ex in catalogue.exercises} if catalogue is not None else {}
     for visit in visits:
         for carried in (visit.get("program") or {}).get("exercises") or ():
             if isinstance(carried, Mapping) and "id" in carried and "name" in carried:

@@ -23,9 +23,10 @@ from starlette.concurrency import run_in_threadpool
 
 from hiprom.assessment import check_program, compare, current_program, load_catalogue, trend
 from hiprom.assessment.retest import retest_heading
+from hiprom.errors import ConfigError
 from hiprom.report.exercises import clinic_mdc
 from hiprom.report.imports import ORIGIN_MAX, ImportClash
-from hiprom.server.deps import CatalogueDep, PaperDep
+from hiprom.server.deps import CatalogueDep, PaperDep, home_catalogue
 from hiprom.server.errors import responses
 from hiprom.server.rendering import while_connected
 from hiprom.server.routes.records import StoreDep, _http_errors
@@ -253,12 +254,17 @@ def retest(session_id: int, store: StoreDep,
     return {**table, "before": baseline, "after": session_id, "heading": heading}
 
 
-@router.get("/subjects/{subject}/trend", responses=responses(404, 422, 501))
-def subject_trend(subject: str, store: StoreDep, catalogue: CatalogueDep) -> dict[str, Any]:
+@router.get("/subjects/{subject}/trend", responses=responses(404, 422))
+def subject_trend(subject: str, request: Request, store: StoreDep) -> dict[str, Any]:
     """The subject's figures across visits, with the program kept and the exercises counted at each, and
-    ``words``: what the table says besides them, as ``hiprom trend`` says it (``report.rows.history_words``)."""
+    ``words``: what the table says besides them, as ``hiprom trend`` says it (``report.rows.history_words``).
+    A clinic's catalogue file that cannot be read leaves the figures: its exercises are then named by their ids."""
     from hiprom.report.rows import exercise_names, history_words
 
+    try:
+        catalogue = home_catalogue(request)
+    except ConfigError:
+        catalogue = None
     with _http_errors():
         mdc, mdc_source = clinic_mdc(store)
         visits = store.visits(subject)
