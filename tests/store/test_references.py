@@ -62,6 +62,9 @@ def test_filters_pick_subject_dates_instrument_and_rater(store: Store, analysis:
     assert angles(until=date(2026, 2, 10)) == [30, 31, 32]  # the whole last day counts
     assert angles(until=date(2026, 2, 9)) == [30]
     assert angles(instrument="goniometer", rater="X") == [30, 32]
+    # "Measured by" typed "x" one day and "X" the next is one clinician, as a pseudonym in other capitals is one person
+    store.add_reference(a.id, ReferenceInput("goniometer", rater="x", left_ir_deg=33))
+    assert angles(instrument="goniometer", rater="X") == angles(rater=" x ") == [30, 33, 32]
     # a subject as every other command takes it: its number too, in other capitals, and one not there said so
     number = store.subject("B").id
     assert angles(subject=str(number)) == angles(subject=number) == angles(subject="b") == [31, 32]

@@ -38,7 +38,7 @@ INSTRUMENT_CHOICES = ("goniometer", "inclinometer", "other")
 @click.option("--until", type=DAY, default=None, help="Sessions on or before YYYY-MM-DD.")
 @click.option("--instrument", type=click.Choice(INSTRUMENT_CHOICES, case_sensitive=False), default=None,
               help="Only readings of this instrument.")
-@click.option("--rater", default=None, help="Only readings of this rater.")
+@click.option("--rater", default=None, help="Only readings of this rater (in any capitals or accents).")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the figures as JSON (hiprom.validation/1); '-' for stdout.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,

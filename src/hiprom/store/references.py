@@ -26,7 +26,7 @@ from sqlalchemy import delete, select
 
 from hiprom.errors import InputError
 from hiprom.landmarks import SIDES
-from hiprom.parsing import DEGREE_SIGNS, ascii_int
+from hiprom.parsing import DEGREE_SIGNS, ascii_int, folded
 from hiprom.store.records import RecordNotFound, iso_utc, local_midnight_utc, utc_now
 from hiprom.store.schema import ReferenceRow, SessionRow, SubjectRow
 
@@ -247,7 +247,8 @@ class ReferenceStore:
             subject: only sessions of this subject, by pseudonym or number (``RecordNotFound`` if unknown).
             since, until: only sessions assessed on or after / on or before these days (the clinic's
                 days, :func:`~hiprom.store.records.local_day`).
-            instrument, rater: only readings of this instrument / this rater.
+            instrument, rater: only readings of this instrument / this rater (in any capitals or accents, as
+                a subject is found: "AB" and "ab" typed on two days are one clinician).
 
         Raises:
             InputError: ``instrument`` is not one of :data:`INSTRUMENTS`.
@@ -265,15 +266,15 @@ class ReferenceStore:
             query = query.where(SessionRow.recorded_utc < local_midnight_utc(until + timedelta(days=1)))
         if instrument is not None:
             query = query.where(ReferenceRow.instrument == check_instrument(instrument))
-        if rater is not None:
-            query = query.where(ReferenceRow.rater == rater.strip())
         with self._tx() as s:
             if subject is not None:
                 query = query.where(SessionRow.subject_id == self._find_subject(s, subject).id)
             if session_id is not None:
                 query = query.where(ReferenceRow.session_id == self._find_session(s, session_id).id)
             rows = s.execute(query.order_by(SessionRow.recorded_utc, ReferenceRow.session_id, ReferenceRow.id)).all()
-            return [_reference_record(row, when, pseudonym) for row, when, pseudonym in rows]
+            who = folded(rater.strip()) if rater is not None else None
+            return [_reference_record(row, when, pseudonym) for row, when, pseudonym in rows
+                    if who is None or folded(row.rater or "") == who]
 
     def delete_reference(self, reference_id: int | str) -> None:
         """Delete one reading (``RecordNotFound`` if unknown)."""
