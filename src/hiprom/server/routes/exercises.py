@@ -26,7 +26,7 @@ from hiprom.assessment.retest import retest_heading
 from hiprom.errors import ConfigError
 from hiprom.report.exercises import clinic_mdc
 from hiprom.report.imports import ORIGIN_MAX, ImportClash
-from hiprom.server.deps import CatalogueDep, PaperDep, home_catalogue
+from hiprom.server.deps import CatalogueDep, PaperDep
 from hiprom.server.errors import responses
 from hiprom.server.rendering import while_connected
 from hiprom.server.routes.records import StoreDep, _http_errors
@@ -255,14 +255,14 @@ def retest(session_id: int, store: StoreDep,
 
 
 @router.get("/subjects/{subject}/trend", responses=responses(404, 422))
-def subject_trend(subject: str, request: Request, store: StoreDep) -> dict[str, Any]:
+def subject_trend(subject: str, store: StoreDep) -> dict[str, Any]:
     """The subject's figures across visits, with the program kept and the exercises counted at each, and
     ``words``: what the table says besides them, as ``hiprom trend`` says it (``report.rows.history_words``).
     A clinic's catalogue file that cannot be read leaves the figures: its exercises are then named by their ids."""
     from hiprom.report.rows import exercise_names, history_words
 
-    try:
-        catalogue = home_catalogue(request)
+    try:  # the names of the exercises a visit's program carried come with the visits (exercise_names)
+        catalogue = load_catalogue()
     except ConfigError:
         catalogue = None
     with _http_errors():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -165,9 +165,8 @@ def _study(store: Store, chosen: StudyFilters, todo: dict[str, str]) -> dict[str
     from hiprom.validation import summarize
 
     pairs, unpaired, kind = _pairs(store, chosen)
-    filters = {"subject": chosen.subject, "since": chosen.since and chosen.since.isoformat(),
-               "until": chosen.until and chosen.until.isoformat(), "instrument": chosen.instrument,
-               "rater": chosen.rater}
+    filters = {name: value.isoformat() if isinstance(value, date) else value
+               for name, value in asdict(chosen).items() if name != "retest"}
     with _http_errors():
         try:
             return summarize(pairs, kind, filters, store.where, unpaired, todo=todo)
