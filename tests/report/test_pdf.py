@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -282,11 +283,20 @@ def test_peak_snapshots_are_shown_when_given(tmp_path: Path, fixture_analysis: d
 
 def test_everything_at_once_still_fits_three_pages(store: Store, fixture_analysis: dict, tmp_path: Path) -> None:
     need_poppler()
+    from hiprom.assessment import check_program, load_catalogue
+
     a = fixture_analysis
     a["trials"] = [dict(a["trials"][i % len(a["trials"])]) for i in range(30)]
     a["quality"]["notes"] = [f"note {i}: a rather long description of a quality problem" for i in range(15)]
     store.add_subject("W-1", name="A very long name " * 8, notes="Subject notes. " * 300)
     last = _save_history(store, a, "W-1", 10)
+    for visit in store.history(last):  # each visit's program and exercises, said under the history table
+        store.set_program(visit.id, check_program({"items": [{"exercise": "chair_rotation_internal", "side": side}
+                                                             for side in SIDES]}, load_catalogue()))
+        for side in SIDES:
+            store.add_exercise_result(visit.id, {
+                "schema": "hiprom.exercise/1", "exercise": "chair_rotation_internal", "side": side,
+                "direction": "internal", "reps_done": 7, "reps_target": 20, "reps": []})
     with store._tx(write=True) as s:  # a long session note as well
         from hiprom.store.schema import SessionRow
 
@@ -398,6 +408,39 @@ def test_exercises_done_at_home_are_dated_on_the_visits_page(store: Store, analy
                              layout=False).split())
     assert "Day Exercise Side" in text, text
     assert "this visit Chair rotation" in text and "2026-03-05 Chair rotation" in text, text
+
+
+def test_the_history_says_what_was_done_with_each_earlier_visits_program(store: Store, analysis: dict, tmp_path: Path,
+                                                                         filmed_again) -> None:
+    """A clinician handing out the re-test's PDF showed the figures of every visit but not whether the exercises
+    were done in between: only this visit's were listed, the rest needed 'hiprom trend'. Each earlier visit's
+    program and reps now go under the history table (and in the JSON export's history), as the trend says them."""
+    need_poppler()
+    from hiprom.assessment import load_catalogue, program_from_recommendations
+
+    program = program_from_recommendations(
+        [{"exercise": "chair_rotation_internal", "side": "left", "direction": "internal", "reason": "left IR"}],
+        load_catalogue())
+    done = {"schema": "hiprom.exercise/1", "exercise": "chair_rotation_internal", "side": "left",
+            "direction": "internal", "dose": {"hold_s": 3, "reps": 10, "sets": 1}, "reps_done": 10,
+            "reps_target": 10, "reps": [{"number": 1}]}
+    first = store.save_analysis(analysis, subject="P-10", recorded_utc="2026-03-02T09:00:00Z")
+    store.set_program(first.id, program)
+    for day, reps in (("03", 10), ("05", 9)):
+        store.add_exercise_result(first.id, {**done, "reps_done": reps}, recorded_utc=f"2026-03-{day}T12:00:00Z")
+    second = store.save_analysis(filmed_again(analysis), subject="P-10", recorded_utc="2026-04-02T09:00:00Z")
+    store.add_exercise_result(second.id, done, recorded_utc="2026-04-02T09:30:00Z")  # in its own table
+    line = f"#{first.id} program: 1 exercise; reps done: Chair rotation, foot outward, left leg: 19 of 20 (2 times on 2 days)"
+
+    data = ReportData.from_store(store, second.id)
+    flat = " ".join(pdf_text(write_pdf(data, tmp_path / "r.pdf"), layout=False).split())
+    assert line in flat, flat
+    assert f"#{second.id} program" not in flat and f"#{second.id} reps done" not in flat  # this visit's: its own table
+    history = export_json([data])["history"]
+    assert [h["done"] for h in history] == [line.split(" ", 1)[1]]
+    trend = subprocess.run([sys.executable, "-m", "hiprom.cli.main", "trend", "P-10", "--db", str(tmp_path / "hiprom.db")],
+                           capture_output=True, text=True, env={**os.environ, "COLUMNS": "250"})
+    assert line in " ".join(trend.stdout.split()), trend.stderr  # the same words as hiprom trend
 
 
 def test_exercises_done_with_the_timer_are_told_from_the_cameras_count(store: Store, analysis: dict) -> None:

@@ -302,3 +302,13 @@ def load_catalogue(path: str | os.PathLike[str] | None = None) -> Catalogue:
     if p is None:
         return package_catalogue()
     return _clinic_catalogue(str(p), p.stat().st_mtime_ns)
+
+
+def catalogue_or_none() -> Catalogue | None:
+    """:func:`load_catalogue`, or ``None`` when a clinic's file cannot be read: for what only names exercises
+    (a subject's visits), which then names a clinic's own by the names their kept programs carry, or by id,
+    rather than fail."""
+    try:
+        return load_catalogue()
+    except ConfigError:
+        return None

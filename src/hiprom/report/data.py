@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from hiprom.assessment import compare, trend
+from hiprom.assessment.exercises import catalogue_or_none
 from hiprom.errors import InputError, empty_file
 from hiprom.landmarks import SIDES
+from hiprom.report.rows import exercise_names, visit_exercises
 from hiprom.store import ReferenceRecord, SessionRecord, Store, SubjectRecord, check_analysis
 from hiprom.store.records import local_day, parse_utc
 
@@ -51,6 +53,9 @@ class ReportData:
             recording of an earlier one, that earlier session
             (``hiprom.assessment.trend``'s ``same_recording_as``): one
             measurement, not a visit of its own, as ``hiprom trend`` says.
+        done_at: per earlier session of ``history`` with a program kept or exercises counted, what
+            ``hiprom trend`` says of it under its table ("program: 4 exercises; reps done: ...",
+            ``hiprom.report.rows.visit_exercises``): whether the exercises were done between the visits.
     """
 
     analysis: dict[str, Any]
@@ -67,6 +72,7 @@ class ReportData:
     since_first: Mapping[int, Mapping[str, Mapping[str, str | None]]] = field(default_factory=dict)
     first_visit: int | None = None
     same_recording_as: Mapping[int, int] = field(default_factory=dict)
+    done_at: Mapping[int, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Checked again here: a session stored by an older hiprom may not follow the schema.
@@ -106,6 +112,7 @@ class ReportData:
         since_first: dict[int, Any] = {}
         first_visit = None
         same_recording_as: dict[int, int] = {}
+        done_at: dict[int, str] = {}
         if session.subject_id is not None and len(history) > 1:
             shown = {h.id for h in history}
             visits = [v for v in store.visits(session.subject_id) if v["session_id"] in shown]
@@ -114,13 +121,17 @@ class ReportData:
             since_first = {v["session_id"]: v["since_first"] for v in marked["visits"] if v["since_first"]}
             same_recording_as = {v["session_id"]: v["same_recording_as"] for v in marked["visits"]
                                  if v["same_recording_as"] is not None}
+            names = exercise_names(catalogue_or_none(), visits)
+            done_at = {v["session_id"]: line for v in marked["visits"]
+                       if v["session_id"] != session.id and (line := visit_exercises(v, names))}
         return cls(analysis=session.analysis, subject=subject, session=session,
                    history=history, snapshots=dict(snapshots or {}),
                    references=tuple(store.references(session.id)),
                    program=store.program(session.id), exercise_results=tuple(store.exercise_results(session.id)),
                    retest=retest, before=baseline,
                    exercised_between=baseline is not None and bool(store.exercise_results(baseline.id)),
-                   since_first=since_first, first_visit=first_visit, same_recording_as=same_recording_as)
+                   since_first=since_first, first_visit=first_visit, same_recording_as=same_recording_as,
+                   done_at=done_at)
 
     @classmethod
     def from_store_many(cls, store: Store, session_ids: Iterable[int | str]) -> list[ReportData]:

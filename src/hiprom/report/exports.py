@@ -65,10 +65,13 @@ def _visit(data: ReportData, record: SessionRecord) -> dict[str, Any]:
     """A session of the export (its fields, no analysis) with what the PDF's history table marks on its row:
     ``same_recording_as``, the first session of the same recording when this one analyses it again (one
     measurement, not a visit of its own; :func:`hiprom.assessment.retest.same_recording`), else ``None``,
-    and ``analysed_again``, the row's words ("the recording of #1 analysed again") or ``None``."""
+    ``analysed_again``, the row's words ("the recording of #1 analysed again") or ``None``, and ``done``, the
+    program kept and exercises counted with it as the PDF says them under the table ("program: 4 exercises;
+    reps done: ...") or ``None``."""
     first = data.same_recording_as.get(record.id)
     return {**record.to_dict(with_analysis=False), "same_recording_as": first,
-            "analysed_again": analysed_again(first) if first is not None else None}
+            "analysed_again": analysed_again(first) if first is not None else None,
+            "done": data.done_at.get(record.id)}
 
 
 def export_json(items: Sequence[ReportData], exported_utc: str | None = None) -> Any:

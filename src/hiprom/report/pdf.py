@@ -237,6 +237,8 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         # Tests sent in (a patient's self-tests at home) marked on their rows, their files named under the table.
         "sent_in": {h.id: tested_where(h.origin) for h in shown if h.origin is not None},
         "sent_in_sentence": sent_in_sentence({h.id: h.origin for h in shown}),
+        # Whether the exercises were done between the visits, as hiprom trend says it under its table.
+        "done_at": {h.id: data.done_at[h.id] for h in shown if h.id in data.done_at},
         "first_visit": first,
         "retest_advice": RETEST_ADVICE,
         # The legend explains the marks of the rows shown, so it comes only with one of them.

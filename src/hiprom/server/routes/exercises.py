@@ -22,8 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from hiprom.assessment import check_program, compare, current_program, load_catalogue, trend
+from hiprom.assessment.exercises import catalogue_or_none
 from hiprom.assessment.retest import retest_heading
-from hiprom.errors import ConfigError
 from hiprom.report.exercises import clinic_mdc
 from hiprom.report.imports import ORIGIN_MAX, ImportClash
 from hiprom.server.deps import CatalogueDep, PaperDep
@@ -261,10 +261,7 @@ def subject_trend(subject: str, store: StoreDep) -> dict[str, Any]:
     A clinic's catalogue file that cannot be read leaves the figures: its exercises are then named by their ids."""
     from hiprom.report.rows import exercise_names, history_words
 
-    try:  # the names of the exercises a visit's program carried come with the visits (exercise_names)
-        catalogue = load_catalogue()
-    except ConfigError:
-        catalogue = None
+    catalogue = catalogue_or_none()  # the names a visit's kept program carried come with the visits
     with _http_errors():
         mdc, mdc_source = clinic_mdc(store)
         visits = store.visits(subject)
