@@ -443,6 +443,33 @@ def test_the_history_says_what_was_done_with_each_earlier_visits_program(store: 
     assert line in " ".join(trend.stdout.split()), trend.stderr  # the same words as hiprom trend
 
 
+def test_a_month_of_exercises_at_home_is_summed_and_keeps_the_report_to_its_pages(store: Store, analysis: dict,
+                                                                                  tmp_path: Path) -> None:
+    """A patient doing the program every day at home from the page keeps each day's exercises with the visit that
+    handed it over: its report listed them a line a day, a month of two exercises five pages where it promises
+    three. The days at home are now summed per exercise and leg, when and how often, as 'hiprom trend' sums them."""
+    need_poppler()
+    visit = store.save_analysis(analysis, subject="P-11", recorded_utc="2026-03-02T09:00:00Z")
+    done = {"schema": "hiprom.exercise/1", "exercise": "chair_rotation_internal", "side": "left",
+            "direction": "internal", "dose": {"hold_s": 3, "reps": 10, "sets": 1}, "reps_done": 9, "reps_target": 10,
+            "reps_refused": 1, "reps": [{"number": 1}], "holds_s": [3.0] * 9}
+    store.add_exercise_result(visit.id, done, recorded_utc="2026-03-02T09:30:00Z")  # at the visit: a line of its own
+    for day in range(3, 33):
+        when = f"2026-03-{day:02d}" if day < 32 else "2026-04-01"
+        store.add_exercise_result(visit.id, done, recorded_utc=f"{when}T17:00:00Z")
+        store.add_exercise_result(visit.id, {**done, "side": "right", "reps_done": 10, "reps_refused": 0},
+                                  recorded_utc=f"{when}T17:05:00Z")
+    pdf = write_pdf(ReportData.from_store(store, visit.id), tmp_path / "month.pdf")
+    pages = {int(n) for n in re.findall(r"Page \d+ of (\d+)", pdf_text(pdf))}  # the report's, not the sheets'
+    assert len(pages) == 1 and pages.pop() <= MAX_PAGES, pages
+    rows = [" ".join(r.split()) for r in re.findall(r"<tr>(.*?)</tr>", render_html(ReportData.from_store(
+        store, visit.id)).split("Exercises counted by the camera")[1].split("</table>")[0], flags=re.S)]
+    cells = [re.sub(r"\|+", "|", re.sub(r"<[^>]+>", "|", r)).strip("|") for r in rows[1:]]
+    assert cells == ["this visit|Chair rotation, foot outward|left|9|10|1|3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0",
+                     "2026-03-03 to 2026-04-01, 30 times on 30 days|Chair rotation, foot outward|left|270|300|30",
+                     "2026-03-03 to 2026-04-01, 30 times on 30 days|Chair rotation, foot outward|right|300|300|0"], cells
+
+
 def test_exercises_done_with_the_timer_are_told_from_the_cameras_count(store: Store, analysis: dict) -> None:
     """The page's timer keeps what it ran too; the visit's PDF must not call it counted by the camera."""
     visit = store.save_analysis(analysis, subject="P-9", recorded_utc="2026-03-02T09:00:00Z")

@@ -247,6 +247,8 @@ def test_the_home_program_says_what_was_counted_of_it_today_and_this_week(
     seven with any; a day eight days back, and an exercise counted yesterday, are not today's."""
     from datetime import datetime, timedelta, timezone
 
+    from hiprom.store.records import local_day
+
     home, (code, _, err) = _clinic_program_at_home(tmp_path, analysis, hiprom, "clinic_band_turn")
     assert code == 0, err
     page = _home_program(home)
@@ -261,7 +263,8 @@ def test_the_home_program_says_what_was_counted_of_it_today_and_this_week(
             store.add_exercise_result(page["session_id"], {**done, "reps_done": reps}, recorded_utc=when)
     page = _home_program(home)
     assert page["today"] == [{"exercise": "chair_rotation_internal", "side": "left", "times": 2, "days": 1,
-                              "reps_done": 19, "reps_target": 20, "timed": False}], page["today"]
+                              "first_day": local_day(now).isoformat(), "last_day": local_day(now).isoformat(),
+                              "reps_done": 19, "reps_target": 20, "reps_refused": 0, "timed": False}], page["today"]
     assert page["days_this_week"] == 2
 
 

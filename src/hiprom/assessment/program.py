@@ -209,21 +209,23 @@ def current_program(
 
 def done_by_exercise(records: Sequence[Mapping[str, Any]], days: Sequence[date | None]) -> list[dict[str, Any]]:
     """Counted exercises (``hiprom.exercise/1`` records) summed per exercise and leg, in the order first done:
-    ``{"exercise", "side", "times", "days", "reps_done", "reps_target", "timed"}`` (``timed``: every one was done
-    with the page's timer, none counted by the camera). ``days[i]`` is the day record ``i``
-    was done on, on the caller's clock (the visit's for ``hiprom trend``, the patient's for the page's
-    "Today"), or None; ``days`` counts the distinct ones. What a visit's line and a day's checklist show."""
+    ``{"exercise", "side", "times", "days", "first_day", "last_day", "reps_done", "reps_target", "reps_refused",
+    "timed"}`` (``timed``: every one was done with the page's timer, none counted by the camera). ``days[i]`` is
+    the day record ``i`` was done on, on the caller's clock (the visit's for ``hiprom trend``, the patient's for the
+    page's "Today"), or None; ``days`` counts the distinct ones, ``first_day`` and ``last_day`` are the earliest
+    and latest (``None`` without). What a visit's line, a day's checklist and the PDF's home days show."""
     out: dict[tuple[str, str], dict[str, Any]] = {}
     seen: dict[tuple[str, str], set[date]] = {}
     for record, day in zip(records, days, strict=True):
         key = (str(record["exercise"]), str(record["side"]))
-        row = out.setdefault(key, {"exercise": key[0], "side": key[1], "times": 0, "days": 0,
-                                   "reps_done": 0, "reps_target": 0, "timed": True})
+        row = out.setdefault(key, {"exercise": key[0], "side": key[1], "times": 0, "days": 0, "first_day": None,
+                                   "last_day": None, "reps_done": 0, "reps_target": 0, "reps_refused": 0,
+                                   "timed": True})
         row["times"] += 1
         row["timed"] = row["timed"] and record.get("timed") is True
-        row["reps_done"] += int(record.get("reps_done") or 0)
-        row["reps_target"] += int(record.get("reps_target") or 0)
+        for total in ("reps_done", "reps_target", "reps_refused"):
+            row[total] += int(record.get(total) or 0)
         if day is not None:
             seen.setdefault(key, set()).add(day)
-            row["days"] = len(seen[key])
+            row["days"], row["first_day"], row["last_day"] = len(seen[key]), min(seen[key]), max(seen[key])
     return list(out.values())

@@ -8,7 +8,6 @@ and in :mod:`hiprom.assessment.exercises`.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from hiprom.assessment import Catalogue, current_program, load_catalogue
@@ -16,6 +15,7 @@ from hiprom.assessment.exercises import RETEST_ADVICE, Dose
 from hiprom.assessment.retest import compared, retest_heading
 from hiprom.assessment.wording import SIDE_WORDS, degrees_in_words, side_measure
 from hiprom.report.data import ReportData
+from hiprom.rounding import counted
 from hiprom.store import Store
 from hiprom.store.records import local_day, shown_time
 
@@ -90,23 +90,39 @@ def retest_context(data: ReportData) -> dict[str, Any] | None:
 
 
 def exercises_done(data: ReportData) -> list[dict[str, Any]]:
-    """Counted exercises of the session, one line each (name, side, reps done of target, holds, ``timed``: done with
-    the page's timer, not counted by the camera), and ``day``:
-    the day it was done on the clinic's clock when not the session's (a patient's exercises at home, kept with
-    the program handed over at this visit), else ``""``, so a visit's page never passes them off as its own."""
+    """Counted exercises of the session (name, side, reps done of target, ``refused``, holds, ``timed``: done with
+    the page's timer, not counted by the camera) and ``day``. Those of the visit's day, one line each with its
+    holds (``day`` ""); those of other days on the clinic's clock (a patient's exercises at home, kept with the
+    program handed over at this visit, which a visit's page never passes off as its own) summed per exercise and
+    leg (``assessment.program.done_by_exercise``, as ``hiprom trend`` sums them), ``day`` saying when and how
+    often: "2026-03-03 to 2026-04-01, 30 times on 30 days". Listed a line a day, a month of them made the
+    report five pages; every one is in the JSON export."""
+    from hiprom.assessment.program import done_by_exercise
+
     names = {ex.id: ex.name for ex in load_catalogue().with_program(data.program).exercises}
     visit = data.session_date
-    return [
+    days = [local_day(r["recorded_utc"]) if r.get("recorded_utc") else None for r in data.exercise_results]
+    at_home = [d is not None and visit is not None and d != visit for d in days]
+    home = [(r, d) for r, d, away in zip(data.exercise_results, days, at_home) if away]
+    rows = [
         {"name": names.get(r["exercise"], r["exercise"]), "side": r["side"], "reps_done": r["reps_done"],
          "reps_target": r["reps_target"], "refused": r.get("reps_refused", 0),
-         "holds": ", ".join(f"{h:.1f}" for h in r.get("holds_s") or []),
-         "day": _other_day(r.get("recorded_utc"), visit), "timed": r.get("timed") is True}
-        for r in data.exercise_results
+         "holds": ", ".join(f"{h:.1f}" for h in r.get("holds_s") or []), "day": "", "timed": r.get("timed") is True}
+        for r, away in zip(data.exercise_results, at_home) if not away
+    ]
+    return rows + [
+        {"name": names.get(g["exercise"], g["exercise"]), "side": g["side"], "reps_done": g["reps_done"],
+         "reps_target": g["reps_target"], "refused": g["reps_refused"], "holds": "", "day": _when(g),
+         "timed": g["timed"]}
+        for g in done_by_exercise([r for r, _ in home], [d for _, d in home])
     ]
 
 
-def _other_day(recorded_utc: str | None, visit: date | None) -> str:
-    """The day of ``recorded_utc`` as the PDF prints days, when it is not ``visit``'s; else ``""``."""
-    if not recorded_utc or visit is None or local_day(recorded_utc) == visit:
-        return ""
-    return shown_time(recorded_utc, with_time=False) or ""
+def _when(done: dict[str, Any]) -> str:
+    """The days a summed exercise (``done_by_exercise``'s) was done on: "2026-03-05", "2026-03-05, 2 times",
+    "2026-03-03 to 2026-04-01, 30 times on 30 days"."""
+    first, last = done["first_day"].isoformat(), done["last_day"].isoformat()
+    span = first if first == last else f"{first} to {last}"
+    if done["times"] == 1:
+        return span
+    return f"{span}, {done['times']} times" + (f" on {counted(done['days'], 'day')}" if done["days"] > 1 else "")
