@@ -132,6 +132,7 @@ TABLE_STARTS: frozenset[tuple[str, str, str]] = frozenset({
     ("session_id", "subject", "age_years"),       # the clinic's exports: PREFIX.summary.csv
     ("session_id", "subject", "trial"),           # PREFIX.trials.csv
     ("session_id", "subject", "frame"),           # PREFIX.series.csv
+    ("session_id", "subject", "exercise"),        # PREFIX.exercises.csv
     ("file", "status", "error"),                  # a batch's summary.csv
     ("file", "trial", "side"),                    # a batch's trials.csv
 })

@@ -221,7 +221,7 @@ def test_export_json_and_csv(home: Path) -> None:
     assert exported["subject"]["name"] == NAME and exported["analysis"]["trials"] == analysis["trials"]
     hiprom(home, "sessions", "export", "1", "--format", "csv", "-o", "out/s1")
     files = sorted(p.name for p in (home / "out").glob("s1.*.csv"))
-    assert files == ["s1.series.csv", "s1.summary.csv", "s1.trials.csv"]
+    assert files == ["s1.exercises.csv", "s1.series.csv", "s1.summary.csv", "s1.trials.csv"]
     summary = list(csv.DictReader(io.StringIO((home / "out" / "s1.summary.csv").read_text(encoding="utf-8-sig"))))
     assert summary[0]["left_total_arc_deg"] == csv_number(analysis["sides"]["left"]["total_arc_deg"])
     series = (home / "out" / "s1.series.csv").read_text(encoding="utf-8").splitlines()

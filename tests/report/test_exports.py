@@ -91,11 +91,39 @@ def test_unknown_table_is_an_input_error(stored: ReportData) -> None:
         csv_text([stored], "landmarks")
 
 
-def test_write_csv_writes_three_files_beside_the_prefix(stored: ReportData, tmp_path: Path) -> None:
+def test_write_csv_writes_four_files_beside_the_prefix(stored: ReportData, tmp_path: Path) -> None:
     paths = write_csv([stored], tmp_path / "out" / "visit.csv")
-    assert sorted(p.name for p in paths.values()) == ["visit.series.csv", "visit.summary.csv", "visit.trials.csv"]
+    assert sorted(p.name for p in paths.values()) == ["visit.exercises.csv", "visit.series.csv", "visit.summary.csv",
+                                                      "visit.trials.csv"]
     assert all(p.read_text(encoding="utf-8-sig").startswith("session_id,subject,") for p in paths.values())
     assert csv_paths("a/b")["trials"] == Path("a/b.trials.csv")
+
+
+def test_the_exercises_done_are_a_table_of_their_own(store: Store, analysis: dict, tmp_path: Path) -> None:
+    """A clinic following whether its programs are done had the exercises counted only in the PDF (summed) and
+    the JSON export: the CSV tables had none. Each one counted is now a row of PREFIX.exercises.csv, named as
+    the PDF names it, on the day it was done."""
+    visit = store.save_analysis(analysis, subject="P-12", recorded_utc="2026-03-02T09:00:00Z")
+    done = {"schema": "hiprom.exercise/1", "exercise": "chair_rotation_internal", "side": "left",
+            "direction": "internal", "dose": {"hold_s": 3, "reps": 10, "sets": 2}, "reps_done": 17,
+            "reps_target": 20, "reps_refused": 3, "holds_s": [3.1, 2.9], "reps": []}
+    store.add_exercise_result(visit.id, done, recorded_utc="2026-03-02T09:30:00Z")
+    store.add_exercise_result(visit.id, {**done, "exercise": "knee_to_knee", "side": "both", "reps_done": 3,
+                                         "reps_target": 3, "reps_refused": 0, "holds_s": [], "timed": True,
+                                         "dose": {"hold_s": 25, "reps": 3, "sets": 1}},
+                              recorded_utc="2026-03-04T18:00:00Z")
+    path = write_csv([ReportData.from_store(store, visit.id)], tmp_path / "visit")["exercises"]
+    rows = _rows(path.read_text(encoding="utf-8-sig"))
+    assert [{k: row[k] for k in ("session_id", "subject", "name", "side", "local_date", "reps_done", "reps_target",
+                                 "reps_refused", "timed", "hold_s", "sets", "holds_s")} for row in rows] == [
+        {"session_id": str(visit.id), "subject": "P-12", "name": "Chair rotation, foot outward", "side": "left",
+         "local_date": "2026-03-02", "reps_done": "17", "reps_target": "20", "reps_refused": "3", "timed": "false",
+         "hold_s": "3", "sets": "2", "holds_s": "3.1;2.9"},
+        {"session_id": str(visit.id), "subject": "P-12", "name": "Knees together stretch", "side": "both",
+         "local_date": "2026-03-04", "reps_done": "3", "reps_target": "3", "reps_refused": "0", "timed": "true",
+         "hold_s": "25", "sets": "1", "holds_s": ""}]
+    docs = (REPO / "docs" / "reports.md").read_text(encoding="utf-8")
+    assert [column for column in rows[0] if f"`{column}`" not in docs] == []
 
 
 def test_csv_files_open_in_excel_with_their_accents_and_degree_signs(store: Store, fixture_analysis: dict,

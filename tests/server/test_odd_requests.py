@@ -174,8 +174,8 @@ _WORDS = [  # (method, path, JSON body, the one line answered); pydantic's own s
     ("GET", "/api/sessions?limit=1.5", None, "limit: must be a whole number (got '1.5')"),
     ("GET", "/api/sessions?offset=99999999999999999999999", None,
      "offset: must be at most 2147483647 (got '99999999999999999999999')"),
-    ("GET", "/api/sessions/1/export.csv?table=bogus", None,  # Input should be 'summary', 'trials' or 'series'
-     "table: must be 'summary', 'trials' or 'series' (got 'bogus')"),
+    ("GET", "/api/sessions/1/export.csv?table=bogus", None,  # Input should be 'summary', 'trials', 'series' or 'exercises'
+     "table: must be 'summary', 'trials', 'series' or 'exercises' (got 'bogus')"),
     ("GET", "/api/references?since=2026-02-30", None,  # Input should be a valid date or datetime, day value ...
      "since: must be a real date as YYYY-MM-DD (got '2026-02-30')"),
     ("GET", "/api/validation?retest=maybe", None,  # Input should be a valid boolean, unable to interpret input

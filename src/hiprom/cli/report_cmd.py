@@ -72,7 +72,8 @@ def _peak_pictures(analysis: dict, video: Path | None, landmarks_path: Path | No
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="PDF to write (default: session-N.pdf, or the analysis file's name with .pdf).")
 @click.option("--csv", "csv_prefix", type=click.Path(path_type=Path), default=None,
-              help="Also write PREFIX.summary.csv, PREFIX.trials.csv and PREFIX.series.csv.")
+              help="Also write PREFIX.summary.csv, PREFIX.trials.csv, PREFIX.series.csv and "
+                   "PREFIX.exercises.csv.")
 @csv_style_option("--csv")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the JSON export (hiprom.export/1) to this file; '-' for stdout "

@@ -155,8 +155,8 @@ def sessions_add(analysis_json: Path, subject: str | None, operator: str | None,
               help="JSON (everything) or CSV (tables).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="JSON: the file. CSV: a path prefix; writes PREFIX.summary.csv, PREFIX.trials.csv, "
-                   "PREFIX.series.csv. Default: print to stdout.")
-@click.option("--table", type=click.Choice(["summary", "trials", "series"]), default="summary",
+                   "PREFIX.series.csv, PREFIX.exercises.csv. Default: print to stdout.")
+@click.option("--table", type=click.Choice(["summary", "trials", "series", "exercises"]), default="summary",
               show_default=True, help="CSV to stdout: which table.")
 @csv_style_option("CSV")
 @db_option

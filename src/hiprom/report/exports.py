@@ -6,12 +6,13 @@ JSON (``hiprom.export/1``): one object per session with ``subject``,
 home ``program``, the ``exercise_results`` counted, the ``retest`` table (or null)
 and the full ``analysis``; several sessions make a JSON list.
 
-CSV: three rectangular tables, so they open cleanly in a spreadsheet and
+CSV: four rectangular tables, so they open cleanly in a spreadsheet and
 concatenate across sessions:
 
 - ``summary``: one row per session (both sides and the asymmetry, rounded as in the PDF);
 - ``trials``: one row per trial;
-- ``series``: one row per frame (as stored, not rounded).
+- ``series``: one row per frame (as stored, not rounded);
+- ``exercises``: one row per exercise counted with the session (at the visit, or at home with its program).
 
 Every row starts with ``session_id`` and ``subject`` (the pseudonym only:
 CSV files carry no names or birth dates). A session's time is there twice:
@@ -33,10 +34,16 @@ from hiprom.atomic import write_files
 from hiprom.errors import InputError
 from hiprom.report.data import ReportData, utc_stamp
 from hiprom.report.figures import SUMMARY_COLUMNS, TRIAL_FIELDS, summary, summary_row
-from hiprom.store.records import SessionRecord
+from hiprom.store.records import SessionRecord, shown_time
 
 EXPORT_SCHEMA = "hiprom.export/1"
-TABLES: tuple[str, ...] = ("summary", "trials", "series")
+TABLES: tuple[str, ...] = ("summary", "trials", "series", "exercises")
+EXERCISE_COLUMNS: tuple[str, ...] = (
+    "exercise", "name", "side", "direction", "local_date", "recorded_utc", "reps_done", "reps_target",
+    "reps_refused", "timed", "hold_s", "reps", "sets", "holds_s")
+"""Columns of the exercises table after ``session_id`` and ``subject``: the record's (docs/formats.md,
+``hiprom.exercise/1``), its exercise's name as the PDF prints it, the day it was done on the clinic's clock
+and its instant, and the dose asked (``hold_s``, ``reps``, ``sets``)."""
 
 _SERIES_FIRST = ("t_s", "left_deg", "right_deg", "left_raw_deg", "right_raw_deg",
                  "left_unc_deg", "right_unc_deg", "left_flags", "right_flags")
@@ -90,6 +97,8 @@ def table_rows(items: Iterable[ReportData], table: str) -> tuple[list[str], list
         return _trials_table(items)
     if table == "series":
         return _series_table(items)
+    if table == "exercises":
+        return _exercises_table(items)
     raise InputError(f"CSV table {table!r} is unknown, expecting one of {{{', '.join(TABLES)}}}")
 
 
@@ -108,14 +117,14 @@ def csv_paths(prefix: str | Path) -> dict[str, Path]:
 
 def csv_files(items: Iterable[ReportData], prefix: str | Path,
               style: tables.CsvStyle = tables.COMMAS) -> dict[Path, str]:
-    """The three CSV tables as ``{path: text of the file}``, at :func:`csv_paths`, in ``style``."""
+    """The CSV tables as ``{path: text of the file}``, at :func:`csv_paths`, in ``style``."""
     items = list(items)
     return {path: tables.csv_file_text(*table_rows(items, table), style) for table, path in csv_paths(prefix).items()}
 
 
 def write_csv(items: Iterable[ReportData], prefix: str | Path,
               style: tables.CsvStyle = tables.COMMAS) -> dict[str, Path]:
-    """Write the three CSV tables beside ``prefix`` in ``style``, all three or none (``atomic.write_files``);
+    """Write the CSV tables beside ``prefix`` in ``style``, all or none (``atomic.write_files``);
     returns their paths."""
     write_files(csv_files(items, prefix, style))
     return csv_paths(prefix)
@@ -177,3 +186,21 @@ def _series_table(items: list[ReportData]) -> tuple[list[str], list[list[Any]]]:
         for i in range(n):
             rows.append([*_ids(item), i, *(col[i] if i < len(col) else None for col in columns)])
     return header, rows
+
+
+def _exercises_table(items: list[ReportData]) -> tuple[list[str], list[list[Any]]]:
+    """One row per exercise counted with each session, in the order done: what the PDF's **Exercises done**
+    sums, a row a time, for a clinic following whether a program is done."""
+    from hiprom.assessment.exercises import catalogue_or_none
+
+    catalogue = catalogue_or_none()
+    rows = []
+    for item in items:
+        names = {ex.id: ex.name for ex in catalogue.with_program(item.program).exercises} if catalogue else {}
+        for r in item.exercise_results:
+            dose = r.get("dose") or {}
+            rows.append([*_ids(item), r["exercise"], names.get(r["exercise"], r["exercise"]), r["side"],
+                         r["direction"], shown_time(r.get("recorded_utc"), with_time=False), r.get("recorded_utc"),
+                         r["reps_done"], r["reps_target"], r.get("reps_refused"), r.get("timed") is True,
+                         dose.get("hold_s"), dose.get("reps"), dose.get("sets"), r.get("holds_s")])
+    return ["session_id", "subject", *EXERCISE_COLUMNS], rows

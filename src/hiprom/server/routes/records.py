@@ -347,12 +347,12 @@ def export_session_json(session_id: int, store: StoreDep) -> Response:
     200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "One CSV table, as a download."},
     **responses(404, 422)})
 def export_session_csv(session_id: int, store: StoreDep,
-                       table: Literal["summary", "trials", "series"] = "summary",
+                       table: Literal["summary", "trials", "series", "exercises"] = "summary",
                        csv_style: Annotated[CsvStyleName, Query(alias="csv-style", description=(
                            "commas (31.5) or semicolons (31,5: what Excel opens by a double-click where the "
                            "decimal mark is a comma), as hiprom's --csv-style"))] = "commas") -> Response:
-    """One CSV table of a session (``summary``, ``trials`` or ``series``), as a download (byte-order mark first);
-    ``?csv-style=semicolons`` separates its cells by ``;`` and marks decimals by ``,``."""
+    """One CSV table of a session (``summary``, ``trials``, ``series`` or ``exercises``), as a download (byte-order
+    mark first); ``?csv-style=semicolons`` separates its cells by ``;`` and marks decimals by ``,``."""
     from hiprom.report import ReportData, csv_text
     from hiprom.tables import CSV_STYLES, EXCEL_BOM
 
