@@ -3,7 +3,9 @@
  * first, the test just saved in bold: its number (a link to its report), its day, where it was tested (when some
  * were sent in), the six figures and the total arc's left − right, ↑ ↓ on a figure that changed beyond the
  * measurement error since the first visit; under it each visit's program and exercises done, then the server's
- * lines (the files sent in, a recording analysed again, what ↑ and ↓ mean). */
+ * lines (the files sent in, a recording analysed again, what ↑ and ↓ mean). On a patient's own page (``info.home``)
+ * every test of the store is theirs, saved with a pseudonym or not: "Your tests" (GET /api/trend), so a re-test weeks
+ * after the first says what changed. */
 
 import { $, app } from "./state.js";
 import { httpUrl } from "./connection.js";
@@ -24,7 +26,7 @@ function report(id, day) {
   httpUrl(`api/sessions/${id}/report.pdf?download=1`), `hiprom-session-${id}.pdf`, id);
 }
 
-function table(subject, trend) {
+function table(caption, trend) {
   const { headings, figures: shown, day, tested } = trend.words;
   const columns = ["#", "Date", ...(tested ? ["Tested"] : []), ...headings];
   const rows = trend.visits.map((v) => {
@@ -38,19 +40,21 @@ function table(subject, trend) {
     return el("tr", here, ...cells.map((c, i) => el("td", { "data-label": columns[i] }, c.text,
       ...(MARKS[c.mark] ? [el("span", { class: c.mark }, MARKS[c.mark])] : []))));
   });
-  return el("table", { id: "visits-table", class: tested ? "" : "here" }, el("caption", {}, `Visits of ${subject} (degrees)`),
+  return el("table", { id: "visits-table", class: tested ? "" : "here" }, el("caption", {}, `${caption} (degrees)`),
     el("thead", {}, el("tr", {}, ...columns.map((c) => el("th", { scope: "col" }, c)))), el("tbody", {}, ...rows));
 }
 
 /** A session was saved for ``who`` (a pseudonym, or null), its subject corrected, or a file added to their records:
- * offer their visits when there is more than this one. */
+ * offer their visits when there is more than this one; on a patient's own page, all their tests. */
 export async function offerVisits(who) {
   const mine = ++asked;
   if (!box) return;
-  if (!who) { withdrawVisits(); return; }
+  const own = !!(app.info && app.info.home);
+  if (!who && !own) { withdrawVisits(); return; }
   let trend = null;
   try {
-    const r = await fetch(httpUrl(`api/subjects/${encodeURIComponent(who)}/trend`), { credentials: "same-origin" });
+    const url = own ? "api/trend" : `api/subjects/${encodeURIComponent(who)}/trend`;
+    const r = await fetch(httpUrl(url), { credentials: "same-origin" });
     trend = r.ok ? await r.json() : null;
   } catch (e) { /* no list rather than an error: the test itself is saved */ }
   if (mine !== asked) return;
@@ -58,10 +62,11 @@ export async function offerVisits(who) {
   const open = $("visits-toggle") && $("visits-toggle").getAttribute("aria-expanded") === "true";
   // Each visit's program and exercises done, one line each under the table as 'hiprom trend' prints them.
   const done = Object.entries(trend.words.done).map(([id, line]) => el("li", {}, `#${id} ${line}`));
-  const panel = el("div", { id: "visits-panel" }, table(who, trend),
+  const panel = el("div", { id: "visits-panel" }, table(own ? "Your tests" : `Visits of ${who}`, trend),
     ...(done.length ? [el("ul", { id: "visits-done" }, ...done)] : []),
     ...trend.words.notes.map((line) => el("p", { class: "ref-hint" }, line)));
-  const toggle = disclosure("visits-toggle", `${who}'s visits (${trend.visits.length})`, panel, () => panel);
+  const toggle = disclosure("visits-toggle", `${own ? "Your tests" : `${who}'s visits`} (${trend.visits.length})`, panel,
+    () => panel);
   panel.tabIndex = -1;
   box.replaceChildren(toggle, panel);
   if (open) toggle.click(); // a list brought up to date stays open

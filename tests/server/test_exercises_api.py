@@ -138,3 +138,24 @@ def test_the_trend_keeps_its_figures_when_a_clinics_catalogue_file_cannot_be_rea
     assert r.status_code == 200, r.text
     assert [v["session_id"] for v in r.json()["visits"]] == [sid]
     assert r.json()["words"]["done"][str(sid)].startswith("reps done: chair_rotation_external, left leg: 7 of 20")
+
+
+def test_a_patients_own_store_lists_every_test_as_theirs(client: TestClient, analysis: dict, filmed_again) -> None:
+    """At home a self-test is saved without a pseudonym, so a re-test weeks after the first had no earlier test to be
+    listed beside: the visits were a person's only. On a patient's own store every test is theirs (``/api/trend``),
+    the clinic's test their program came with included, ↑ ↓ marked since the first; a clinic's store says to ask
+    for one person's."""
+    clinics = client.post("/api/sessions", json={"analysis": analysis, "subject": "P-0042"}).json()["id"]
+    first = client.post("/api/sessions", json={"analysis": filmed_again(analysis)}).json()["id"]
+    better = filmed_again(analysis)
+    better["sides"]["left"]["external_rotation_deg"] += 15.0
+    later = client.post("/api/sessions", json={"analysis": better}).json()["id"]
+    own = client.get("/api/trend")
+    assert own.status_code == 200, own.text
+    assert [v["session_id"] for v in own.json()["visits"]] == [clinics, first, later]
+    assert own.json()["visits"][2]["since_first"]["left"]["external_rotation"] == "improved"
+    assert [v["session_id"] for v in client.get("/api/subjects/P-0042/trend").json()["visits"]] == [clinics]
+
+    client.post("/api/sessions", json={"analysis": filmed_again(analysis), "subject": "P-0043"})  # a second person
+    refused = client.get("/api/trend")
+    assert refused.status_code == 409 and "/api/subjects/{subject}/trend" in refused.json()["detail"], refused.text

@@ -565,3 +565,31 @@ def test_the_page_lists_the_persons_visits_as_hiprom_trend_does(launch, tmp_path
     (tmp_path / "first.pdf").write_bytes(first_body)
     assert "P-0042 · session #1 ·" in pdf_text(tmp_path / "first.pdf", layout=False), "not visit #1's report"
     assert wide <= 320, f"the page scrolls sideways on a 320 px phone: {wide} px"
+
+
+def test_a_patients_own_page_lists_every_test_as_theirs(launch, tmp_path):
+    # At home a self-test is saved without a pseudonym, so the re-test weeks after the first was listed beside
+    # nothing: the visits were a named person's only, and the patient could not see whether the exercises had
+    # moved their figures. On a patient's own page every test is theirs: "Your tests (2)", as the API lists them.
+    (tmp_path / "home").mkdir()
+    home = tmp_path / "home" / "home.db"
+    subprocess.run([sys.executable, "-m", "hiprom.cli.main", "store", "init", str(home)], check=True,
+                   capture_output=True, timeout=120)
+    hiprom(home, "analyze", str(SAMPLE), "--save", "-q")  # the first self-test, saved with no pseudonym
+    settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(home))
+    with serve_in_thread(settings) as url:
+        page, errors = _home_page(launch, url, 1280, 800)
+        page.locator("body").press("Space")
+        page.wait_for_selector("#results:not([hidden])", timeout=90_000)
+        page.locator("#btn-save").click()  # no pseudonym typed
+        page.wait_for_selector("#visits-toggle", timeout=30_000)
+        label = page.locator("#visits-toggle").inner_text()
+        page.locator("#visits-toggle").click()
+        caption = page.locator("#visits-table caption").inner_text()
+        numbers = page.evaluate("[...document.querySelectorAll('#visits-table tbody tr')].map((tr) => "
+                                "tr.cells[0].textContent.trim())")
+        listed = [str(v["session_id"]) for v in httpx.get(f"{url}/api/trend", timeout=30).json()["visits"]]
+        page.context.close()
+    assert not errors, errors
+    assert (label, caption) == ("Your tests (2)", "Your tests (degrees)"), (label, caption)
+    assert numbers == listed == ["1", "2"], (numbers, listed)

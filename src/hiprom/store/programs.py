@@ -191,16 +191,18 @@ class ProgramStore:
             return next((sid for sid, _, fingerprint in earlier
                          if not same_recording(fingerprint, row.recording_sha256)), None)
 
-    def visits(self, subject: str | int) -> list[dict[str, Any]]:
-        """A subject's sessions, oldest first, with analysis (no series), program and exercises.
+    def visits(self, subject: str | int | None) -> list[dict[str, Any]]:
+        """A subject's sessions, oldest first, with analysis (no series), program and exercises; ``None``: every
+        session of the store (a patient's own, whose tests saved without a pseudonym are theirs too).
 
         The input of :func:`hiprom.assessment.trend`: ``[{"session_id", "recorded_utc", "origin",
         "analysis", "program", "exercise_results"}]`` (``origin``: the file it was imported from, or ``None``).
         """
         with self._tx() as s:
-            subject_row = self._find_subject(s, subject)
-            rows = list(s.scalars(select(SessionRow).where(SessionRow.subject_id == subject_row.id)
-                                  .order_by(SessionRow.recorded_utc, SessionRow.id)))
+            query = select(SessionRow)
+            if subject is not None:
+                query = query.where(SessionRow.subject_id == self._find_subject(s, subject).id)
+            rows = list(s.scalars(query.order_by(SessionRow.recorded_utc, SessionRow.id)))
             programs, results = self._programs_and_results(s, [r.id for r in rows])
             return [
                 {"session_id": r.id, "recorded_utc": iso_utc(r.recorded_utc), "origin": r.origin,

@@ -26,7 +26,7 @@ from hiprom.assessment.exercises import catalogue_or_none
 from hiprom.assessment.retest import retest_heading
 from hiprom.report.exercises import clinic_mdc
 from hiprom.report.imports import ORIGIN_MAX, ImportClash
-from hiprom.server.deps import CatalogueDep, PaperDep
+from hiprom.server.deps import CatalogueDep, PaperDep, patients_own
 from hiprom.server.errors import responses
 from hiprom.server.rendering import while_connected
 from hiprom.server.routes.records import StoreDep, _http_errors
@@ -259,6 +259,22 @@ def subject_trend(subject: str, store: StoreDep) -> dict[str, Any]:
     """The subject's figures across visits, with the program kept and the exercises counted at each, and
     ``words``: what the table says besides them, as ``hiprom trend`` says it (``report.rows.history_words``).
     A clinic's catalogue file that cannot be read leaves the figures: its exercises are then named by their ids."""
+    return _trend(store, subject)
+
+
+@router.get("/trend", responses=responses(409))
+def own_trend(request: Request, store: StoreDep) -> dict[str, Any]:
+    """Every test of a patient's own store (``deps.patients_own``), as :func:`subject_trend` gives a person's: at
+    home a test saved without a pseudonym is the patient's too, and the page lists them all as "Your tests".
+    409 on a clinic's store, whose tests are many people's."""
+    if not patients_own(request.app.state):
+        raise HTTPException(409, "this store is a clinic's: its tests are many people's; ask for one person's "
+                                 "visits at GET /api/subjects/{subject}/trend")
+    return _trend(store, None)
+
+
+def _trend(store: Store, subject: str | None) -> dict[str, Any]:
+    """The trend of ``subject``'s sessions (``None``: every session of the store) with its ``words``."""
     from hiprom.report.rows import exercise_names, history_words
 
     catalogue = catalogue_or_none()  # the names a visit's kept program carried come with the visits
