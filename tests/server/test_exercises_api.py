@@ -155,7 +155,13 @@ def test_a_patients_own_store_lists_every_test_as_theirs(client: TestClient, ana
     assert [v["session_id"] for v in own.json()["visits"]] == [clinics, first, later]
     assert own.json()["visits"][2]["since_first"]["left"]["external_rotation"] == "improved"
     assert [v["session_id"] for v in client.get("/api/subjects/P-0042/trend").json()["visits"]] == [clinics]
+    # The MDC's words to a patient: the published figure, nothing of a clinic's re-tested subjects.
+    legend = own.json()["words"]["notes"][-1]
+    assert "Published minimal detectable change of seated goniometry, 6–9°." in legend and "clinic" not in legend
 
-    client.post("/api/sessions", json={"analysis": filmed_again(analysis), "subject": "P-0043"})  # a second person
+    for _ in range(2):  # a second person, tested twice
+        client.post("/api/sessions", json={"analysis": filmed_again(analysis), "subject": "P-0043"})
     refused = client.get("/api/trend")
     assert refused.status_code == 409 and "/api/subjects/{subject}/trend" in refused.json()["detail"], refused.text
+    legend = client.get("/api/subjects/P-0043/trend").json()["words"]["notes"][-1]
+    assert "(this clinic has re-tested 1 of the 20 subjects needed to use its own)" in legend, legend  # a clinic's

@@ -117,6 +117,13 @@ class ProgramStore:
             subjects = s.scalar(select(func.count()).select_from(SubjectRow)) or 0
         return kept_here == 0 and subjects <= 1
 
+    def one_patients(self) -> bool:
+        """Whether this store holds one patient's records at home: it may be a patient's own (:meth:`patients_own`)
+        and names one person at most (a clinic that took in another's patient with their program does not)."""
+        with self._tx() as s:
+            subjects = s.scalar(select(func.count()).select_from(SubjectRow)) or 0
+        return subjects <= 1 and self.patients_own()
+
     def delete_program(self, session_id: int | str) -> bool:
         """Forget the session's home program (back to the suggestions); True if there was one."""
         with self._tx(write=True) as s:

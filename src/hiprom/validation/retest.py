@@ -50,17 +50,19 @@ class MdcInForce:
 
 
 def mdc_from_sessions(sessions: Sequence[SessionFigures | SessionRecord], norms: Norms | None = None,
-                      min_subjects: int = MIN_RETEST_SUBJECTS) -> MdcInForce:
-    """The MDC in force given a clinic's stored sessions (pure: no database)."""
+                      min_subjects: int = MIN_RETEST_SUBJECTS, clinic: bool = True) -> MdcInForce:
+    """The MDC in force given a clinic's stored sessions (pure: no database). ``clinic`` False: the records of one
+    person at home (``Store.patients_own``), whose text says nothing of a clinic's re-tested subjects."""
     published = (norms or Norms()).mdc_deg
     pairs = retest_pairs(sessions)
     subjects = len({p.subject for p in pairs})
     if subjects < min_subjects:
+        progress = (f" (this clinic has re-tested {subjects} of the {min_subjects} subjects needed to use its own)"
+                    if clinic else "")
         return MdcInForce(
             low_deg=published[0], high_deg=published[1], source="published", n_subjects=subjects,
             text=(f"Published minimal detectable change of seated goniometry, {fmt(published[0], 0)}–"
-                  f"{fmt(published[1], 0)}° (this clinic has re-tested {subjects} of the {min_subjects} "
-                  "subjects needed to use its own)."),
+                  f"{fmt(published[1], 0)}°{progress}."),
         )
     pooled_figures = figures(pairs)
     if pooled_figures["sd_diff_deg"] == 0:  # an MDC of 0 would call every change real
@@ -87,5 +89,7 @@ def mdc_from_sessions(sessions: Sequence[SessionFigures | SessionRecord], norms:
 
 def mdc_in_force(store: Store, norms: Norms | None = None, min_subjects: int = MIN_RETEST_SUBJECTS) -> MdcInForce:
     """The MDC in force for the clinic whose records are in ``store`` (see :func:`mdc_from_sessions`), from the
-    sessions its re-tests can be made of (``Store.retest_figures``), read as they stand at each call."""
-    return mdc_from_sessions(store.retest_figures(), norms, min_subjects)
+    sessions its re-tests can be made of (``Store.retest_figures``), read as they stand at each call. One patient's
+    store at home (``Store.one_patients``) is told no clinic's progress: a patient read on their page "this clinic
+    has re-tested 0 of the 20 subjects needed to use its own"."""
+    return mdc_from_sessions(store.retest_figures(), norms, min_subjects, clinic=not store.one_patients())
