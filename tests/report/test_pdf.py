@@ -443,6 +443,27 @@ def test_the_history_says_what_was_done_with_each_earlier_visits_program(store: 
     assert line in " ".join(trend.stdout.split()), trend.stderr  # the same words as hiprom trend
 
 
+def test_a_patients_own_tests_are_its_history_saved_with_a_pseudonym_or_not(store: Store, analysis: dict,
+                                                                          tmp_path: Path, filmed_again) -> None:
+    """At home a self-test is saved without a pseudonym: the PDF of a re-test weeks after the first had no history,
+    where the page lists Your tests. In one patient's store every test is theirs (the clinic's, its program came
+    with, included); a clinic's test saved without a pseudonym stays alone."""
+    need_poppler()
+    clinics = store.save_analysis(analysis, subject="P-0042", recorded_utc="2026-03-02T09:00:00Z")
+    store.save_analysis(filmed_again(analysis), recorded_utc="2026-03-09T18:00:00Z")
+    better = filmed_again(analysis)
+    better["sides"]["left"]["external_rotation_deg"] += 15.0
+    later = store.save_analysis(better, recorded_utc="2026-04-06T18:00:00Z")
+    data = ReportData.from_store(store, later.id)
+    assert [h.recorded_utc[:10] for h in data.history] == ["2026-03-02", "2026-03-09", "2026-04-06"]
+    text = pdf_text(write_pdf(data, tmp_path / "home.pdf"))
+    assert "History of this subject" in text and "↑" in "".join(table_row(text, "2026-04-06")), text
+    assert data.first_visit == clinics.id
+
+    store.save_analysis(filmed_again(analysis), subject="P-0043")  # a second person: a clinic's store
+    assert [h.id for h in ReportData.from_store(store, later.id).history] == [later.id]
+
+
 def test_a_month_of_exercises_at_home_is_summed_and_keeps_the_report_to_its_pages(store: Store, analysis: dict,
                                                                                   tmp_path: Path) -> None:
     """A patient doing the program every day at home from the page keeps each day's exercises with the visit that

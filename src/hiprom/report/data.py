@@ -84,21 +84,25 @@ class ReportData:
     @classmethod
     def from_store(cls, store: Store, session_id: int | str,
                    snapshots: Mapping[str, bytes] | None = None, before: int | str | None = None,
-                   clinic_mdc: Callable[[], tuple[dict[str, float], str]] | None = None) -> ReportData:
+                   clinic_mdc: Callable[[], tuple[dict[str, float], str]] | None = None,
+                   own: bool | None = None) -> ReportData:
         """The report data of a stored session (``RecordNotFound`` if unknown).
 
         ``before``: the session this one re-tests; by default the subject's
         earlier session of the same day (:meth:`Store.retest_baseline`), if any.
         ``clinic_mdc``: gives the clinic's MDC (:func:`hiprom.report.exercises.clinic_mdc`),
         cached by a caller that reads many sessions, as the MDC pairs every stored session.
+        ``own``: whether the store is one patient's at home (:meth:`Store.one_patients`), whose every test is in
+        the history whatever its subject; read here when ``None``.
         """
         with store.snapshot():  # one moment of the store: a person erased or a session moved meanwhile is not half in it
-            return cls._from_store(store, session_id, snapshots, before, clinic_mdc)
+            return cls._from_store(store, session_id, snapshots, before, clinic_mdc,
+                                   store.one_patients() if own is None else own)
 
     @classmethod
     def _from_store(cls, store: Store, session_id: int | str, snapshots: Mapping[str, bytes] | None,
                     before: int | str | None,
-                    clinic_mdc: Callable[[], tuple[dict[str, float], str]] | None) -> ReportData:
+                    clinic_mdc: Callable[[], tuple[dict[str, float], str]] | None, own: bool) -> ReportData:
         session = store.session(session_id)
         subject = store.subject(session.subject_id) if session.subject_id is not None else None
         assert session.analysis is not None
@@ -108,14 +112,14 @@ class ReportData:
         retest = None
         if baseline is not None and baseline.analysis is not None:
             retest = compare(baseline.analysis, session.analysis, *mdc())
-        history = tuple(store.history(session.id))
+        history = tuple(store.history(session.id, every=own))  # at home every test is theirs, as in Your tests
         since_first: dict[int, Any] = {}
         first_visit = None
         same_recording_as: dict[int, int] = {}
         done_at: dict[int, str] = {}
-        if session.subject_id is not None and len(history) > 1:
+        if (session.subject_id is not None or own) and len(history) > 1:
             shown = {h.id for h in history}
-            visits = [v for v in store.visits(session.subject_id) if v["session_id"] in shown]
+            visits = [v for v in store.visits(None if own else session.subject_id) if v["session_id"] in shown]
             marked = trend(visits, *mdc())
             first_visit = marked["first_visit"]
             since_first = {v["session_id"]: v["since_first"] for v in marked["visits"] if v["since_first"]}
@@ -135,10 +139,11 @@ class ReportData:
 
     @classmethod
     def from_store_many(cls, store: Store, session_ids: Iterable[int | str]) -> list[ReportData]:
-        """The report data of several stored sessions (an export), the clinic's MDC read once."""
+        """The report data of several stored sessions (an export), the clinic's MDC and whose store it is read once."""
         mdc = mdc_of(store)
         with store.snapshot():
-            return [cls.from_store(store, sid, clinic_mdc=mdc) for sid in session_ids]
+            own = store.one_patients()
+            return [cls.from_store(store, sid, clinic_mdc=mdc, own=own) for sid in session_ids]
 
     @classmethod
     def from_file(cls, path: str | Path, snapshots: Mapping[str, bytes] | None = None) -> ReportData:

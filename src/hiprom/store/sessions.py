@@ -235,15 +235,16 @@ class SessionStore:
             blob = s.get(LandmarksRow, row.id)
             return None if blob is None else bytes(blob.data)
 
-    def history(self, session_id: int | str) -> list[SessionRecord]:
-        """The sessions of the same subject up to and including this one, oldest first."""
+    def history(self, session_id: int | str, every: bool = False) -> list[SessionRecord]:
+        """The sessions of the same subject up to and including this one, oldest first; ``every``: every session of
+        the store up to it (one patient's at home, whose tests saved without a pseudonym are theirs too)."""
         with self._tx() as s:
             row = self._find_session(s, session_id)
-            if row.subject_id is None:
+            if row.subject_id is None and not every:
                 return [self._session_record(s, row, with_analysis=False)]
+            query = listing() if every else listing().where(SessionRow.subject_id == row.subject_id)
             query = (
-                listing()
-                .where(SessionRow.subject_id == row.subject_id)
+                query
                 .where(
                     (SessionRow.recorded_utc < row.recorded_utc)
                     | ((SessionRow.recorded_utc == row.recorded_utc) & (SessionRow.id <= row.id))
