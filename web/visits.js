@@ -52,20 +52,27 @@ export async function offerVisits(who) {
   const own = !!(app.info && app.info.home);
   if (!who && !own) { withdrawVisits(); return; }
   let trend = null;
+  let yours = false; // every test of one patient's store, else the person's visits
   try {
-    const url = own ? "api/trend" : `api/subjects/${encodeURIComponent(who)}/trend`;
-    const r = await fetch(httpUrl(url), { credentials: "same-origin" });
-    trend = r.ok ? await r.json() : null;
+    if (own) { // a home store that names a second person is no one patient's (409): that person's visits then
+      const r = await fetch(httpUrl("api/trend"), { credentials: "same-origin" });
+      yours = r.ok;
+      trend = r.ok ? await r.json() : null;
+    }
+    if (!trend && who) {
+      const r = await fetch(httpUrl(`api/subjects/${encodeURIComponent(who)}/trend`), { credentials: "same-origin" });
+      trend = r.ok ? await r.json() : null;
+    }
   } catch (e) { /* no list rather than an error: the test itself is saved */ }
   if (mine !== asked) return;
   if (!trend || trend.visits.length < 2) { withdrawVisits(); return; }
   const open = $("visits-toggle") && $("visits-toggle").getAttribute("aria-expanded") === "true";
   // Each visit's program and exercises done, one line each under the table as 'hiprom trend' prints them.
   const done = Object.entries(trend.words.done).map(([id, line]) => el("li", {}, `#${id} ${line}`));
-  const panel = el("div", { id: "visits-panel" }, table(own ? "Your tests" : `Visits of ${who}`, trend),
+  const panel = el("div", { id: "visits-panel" }, table(yours ? "Your tests" : `Visits of ${who}`, trend),
     ...(done.length ? [el("ul", { id: "visits-done" }, ...done)] : []),
     ...trend.words.notes.map((line) => el("p", { class: "ref-hint" }, line)));
-  const toggle = disclosure("visits-toggle", `${own ? "Your tests" : `${who}'s visits`} (${trend.visits.length})`, panel,
+  const toggle = disclosure("visits-toggle", `${yours ? "Your tests" : `${who}'s visits`} (${trend.visits.length})`, panel,
     () => panel);
   panel.tabIndex = -1;
   box.replaceChildren(toggle, panel);

@@ -258,3 +258,25 @@ def test_trend_names_a_clinics_own_exercise_by_the_name_its_program_carries(tmp_
                                              "reps_target": 6, "reps": []}, recorded_utc="2026-03-03T12:00:00Z")
     out = " ".join(hiprom(tmp_path, "trend", "P-0042", "--db", str(db)).stdout.split())
     assert "reps done: Band turn, foot inward, left leg: 6 of 6" in out, out
+
+
+def test_trend_at_home_lists_every_test_and_a_clinic_is_asked_whose(tmp_path: Path, analysis: dict,
+                                                                    filmed_again) -> None:
+    """At home the tests are saved without a pseudonym: 'hiprom trend' needed a subject and had none to list. In one
+    patient's store it now lists every test, as the page's Your tests; a clinic's records ask whose, in one line."""
+    from hiprom.errors import InputError
+    from hiprom.store import Store
+
+    db = tmp_path / "home.db"
+    with Store(db) as store:
+        store.save_analysis(analysis, subject="P-0042", recorded_utc="2026-03-02T09:00:00Z")  # the clinic's test
+        store.save_analysis(filmed_again(analysis), recorded_utc="2026-03-30T18:00:00Z")
+    out = hiprom(tmp_path, "trend", "--db", str(db)).stdout
+    assert "Your tests (degrees)" in out and "2026-03-02" in out and "2026-03-30" in out, out
+    with Store(db) as store:
+        store.save_analysis(filmed_again(analysis), subject="P-0043")
+    refused = hiprom(tmp_path, "trend", "--db", str(db), check=False)
+    assert refused.returncode == InputError.exit_code and refused.stdout == "", refused
+    assert refused.stderr.strip().splitlines() == [
+        "hiprom: error: give the person whose visits to list (hiprom trend P-0042): these records hold several "
+        "people's tests ('hiprom subjects list' names them)"], refused.stderr

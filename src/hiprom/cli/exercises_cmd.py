@@ -269,15 +269,21 @@ def retest(session_id: str, before: str | None, db: str | None, as_json: bool) -
 
 
 @click.command()
-@click.argument("subject")
+@click.argument("subject", required=False)
 @db_option
 @json_option
-def trend(subject: str, db: str | None, as_json: bool) -> None:
-    """A subject's figures across visits, with the program kept and the exercises counted."""
+def trend(subject: str | None, db: str | None, as_json: bool) -> None:
+    """A subject's figures across visits, with the program kept and the exercises counted.
+
+    Without SUBJECT, in one patient's store at home: every test of it, saved with a pseudonym or not.
+    """
     from hiprom.assessment import trend as make_trend
     from hiprom.report.exercises import clinic_mdc
 
     with open_store(db) as store:
+        if subject is None and not store.one_patients():
+            raise InputError("give the person whose visits to list (hiprom trend P-0042): these records hold "
+                             "several people's tests ('hiprom subjects list' names them)")
         visits = store.visits(subject)
         mdc, mdc_text = clinic_mdc(store)
         result = make_trend(visits, mdc, mdc_text)
@@ -290,7 +296,7 @@ def trend(subject: str, db: str | None, as_json: bool) -> None:
 
     words = history_words(result, mdc_text, exercise_names(load_catalogue(), visits))
     tested = words["tested"]
-    table = make_table(f"Visits of {subject} (degrees)", [
+    table = make_table(f"Visits of {subject} (degrees)" if subject else "Your tests (degrees)", [
         ("#", "right"), "Date", *(["Tested"] if tested else []), *((heading, "right") for heading in words["headings"])])
     for v in result["visits"]:
         f, since, number = v["figures"], v["since_first"] or {}, str(v["session_id"])
