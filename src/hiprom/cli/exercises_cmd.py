@@ -281,7 +281,7 @@ def trend(subject: str | None, db: str | None, as_json: bool) -> None:
     from hiprom.report.exercises import clinic_mdc
 
     with open_store(db) as store:
-        if subject is None and not store.one_patients():
+        if subject is None and not store.one_patient():
             raise InputError("give the person whose visits to list (hiprom trend P-0042): these records hold "
                              "several people's tests ('hiprom subjects list' names them)")
         visits = store.visits(subject)

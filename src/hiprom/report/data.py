@@ -92,12 +92,12 @@ class ReportData:
         earlier session of the same day (:meth:`Store.retest_baseline`), if any.
         ``clinic_mdc``: gives the clinic's MDC (:func:`hiprom.report.exercises.clinic_mdc`),
         cached by a caller that reads many sessions, as the MDC pairs every stored session.
-        ``own``: whether the store is one patient's at home (:meth:`Store.one_patients`), whose every test is in
+        ``own``: whether the store is one patient's at home (:meth:`Store.one_patient`), whose every test is in
         the history whatever its subject; read here when ``None``.
         """
         with store.snapshot():  # one moment of the store: a person erased or a session moved meanwhile is not half in it
             return cls._from_store(store, session_id, snapshots, before, clinic_mdc,
-                                   store.one_patients() if own is None else own)
+                                   store.one_patient() if own is None else own)
 
     @classmethod
     def _from_store(cls, store: Store, session_id: int | str, snapshots: Mapping[str, bytes] | None,
@@ -142,7 +142,7 @@ class ReportData:
         """The report data of several stored sessions (an export), the clinic's MDC and whose store it is read once."""
         mdc = mdc_of(store)
         with store.snapshot():
-            own = store.one_patients()
+            own = store.one_patient()
             return [cls.from_store(store, sid, clinic_mdc=mdc, own=own) for sid in session_ids]
 
     @classmethod

@@ -117,7 +117,7 @@ class ProgramStore:
             subjects = s.scalar(select(func.count()).select_from(SubjectRow)) or 0
         return kept_here == 0 and subjects <= 1
 
-    def one_patients(self) -> bool:
+    def one_patient(self) -> bool:
         """Whether this store holds one patient's records at home: it may be a patient's own (:meth:`patients_own`)
         and names one person at most (a clinic that took in another's patient with their program does not)."""
         with self._tx() as s:

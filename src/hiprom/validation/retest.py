@@ -90,6 +90,6 @@ def mdc_from_sessions(sessions: Sequence[SessionFigures | SessionRecord], norms:
 def mdc_in_force(store: Store, norms: Norms | None = None, min_subjects: int = MIN_RETEST_SUBJECTS) -> MdcInForce:
     """The MDC in force for the clinic whose records are in ``store`` (see :func:`mdc_from_sessions`), from the
     sessions its re-tests can be made of (``Store.retest_figures``), read as they stand at each call. One patient's
-    store at home (``Store.one_patients``) is told no clinic's progress: a patient read on their page "this clinic
+    store at home (``Store.one_patient``) is told no clinic's progress: a patient read on their page "this clinic
     has re-tested 0 of the 20 subjects needed to use its own"."""
-    return mdc_from_sessions(store.retest_figures(), norms, min_subjects, clinic=not store.one_patients())
+    return mdc_from_sessions(store.retest_figures(), norms, min_subjects, clinic=not store.one_patient())

@@ -264,11 +264,11 @@ def subject_trend(subject: str, store: StoreDep) -> dict[str, Any]:
 
 @router.get("/trend", responses=responses(409))
 def own_trend(request: Request, store: StoreDep) -> dict[str, Any]:
-    """Every test of one patient's store at home (``deps.patients_own`` and ``Store.one_patients``), as
+    """Every test of one patient's store at home (``deps.patients_own`` and ``Store.one_patient``), as
     :func:`subject_trend` gives a person's: at home a test saved without a pseudonym is the patient's too, and
     the page lists them all as "Your tests", as the PDF's history has them. 409 on a clinic's store, whose tests
     are many people's."""
-    if not patients_own(request.app.state) or not store.one_patients():
+    if not patients_own(request.app.state) or not store.one_patient():
         raise HTTPException(409, "this store is a clinic's: its tests are many people's; ask for one person's "
                                  "visits at GET /api/subjects/{subject}/trend")
     return _trend(store, None)
