@@ -192,11 +192,11 @@ def _exercises_table(items: list[ReportData]) -> tuple[list[str], list[list[Any]
     """One row per exercise counted with each session, in the order done: what the PDF's **Exercises done**
     sums, a row a time, for a clinic following whether a program is done."""
     from hiprom.assessment.exercises import catalogue_or_none
+    from hiprom.report.rows import exercise_names
 
-    catalogue = catalogue_or_none()
+    names = exercise_names(catalogue_or_none(), [{"program": item.program} for item in items])  # once for all
     rows = []
     for item in items:
-        names = {ex.id: ex.name for ex in catalogue.with_program(item.program).exercises} if catalogue else {}
         for r in item.exercise_results:
             dose = r.get("dose") or {}
             rows.append([*_ids(item), r["exercise"], names.get(r["exercise"], r["exercise"]), r["side"],

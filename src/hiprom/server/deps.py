@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Query
 from starlette.requests import HTTPConnection
@@ -59,20 +59,6 @@ def home_catalogue(conn: HTTPConnection) -> Catalogue:
         return catalogue if handed is None else catalogue.with_program(store.program(handed))
     except (StoreError, ConfigError):
         return catalogue
-
-
-def patients_own(state: Any) -> bool:
-    """Whether the server keeps records in what may be a patient's own store (``Store.patients_own``): its page
-    then offers the home program between tests (Exercises) and lists every test as the patient's. False without a
-    store, when it cannot be read, or on a clinic's server (``ServerSettings.clinic``: a new store of a clinic's
-    first patient looks like a patient's own)."""
-    store = getattr(state, "store", None)
-    if store is None or state.settings.clinic:
-        return False
-    try:
-        return store.patients_own()
-    except StoreError:
-        return False
 
 
 def get_catalogue(conn: HTTPConnection) -> Catalogue:

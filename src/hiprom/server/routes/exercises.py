@@ -26,7 +26,7 @@ from hiprom.assessment.exercises import catalogue_or_none
 from hiprom.assessment.retest import retest_heading
 from hiprom.report.exercises import clinic_mdc
 from hiprom.report.imports import ORIGIN_MAX, ImportClash
-from hiprom.server.deps import CatalogueDep, PaperDep, patients_own
+from hiprom.server.deps import CatalogueDep, PaperDep
 from hiprom.server.errors import responses
 from hiprom.server.rendering import while_connected
 from hiprom.server.routes.records import StoreDep, _http_errors
@@ -264,11 +264,11 @@ def subject_trend(subject: str, store: StoreDep) -> dict[str, Any]:
 
 @router.get("/trend", responses=responses(409))
 def own_trend(request: Request, store: StoreDep) -> dict[str, Any]:
-    """Every test of one patient's store at home (``deps.patients_own`` and ``Store.one_patient``), as
+    """Every test of one patient's store at home (``Store.one_patient``, on a server not started as a clinic's), as
     :func:`subject_trend` gives a person's: at home a test saved without a pseudonym is the patient's too, and
     the page lists them all as "Your tests", as the PDF's history has them. 409 on a clinic's store, whose tests
     are many people's."""
-    if not patients_own(request.app.state) or not store.one_patient():
+    if request.app.state.settings.clinic or not store.one_patient():
         raise HTTPException(409, "this store is a clinic's: its tests are many people's; ask for one person's "
                                  "visits at GET /api/subjects/{subject}/trend")
     return _trend(store, None)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 
 from hiprom import __version__
 from hiprom.assessment.reasons import REASON_WORDS
 from hiprom.assessment.result import flag_severities
 from hiprom.assessment.wording import MEASURE_LABELS
+from hiprom.errors import StoreError
 from hiprom.landmarks import BONES, LEGS, SIDES, Landmark
 from hiprom.report.paper import PAPERS
-from hiprom.server.deps import patients_own
 from hiprom.server.errors import GUARDED, responses
 from hiprom.store import INSTRUMENTS
 
@@ -44,6 +46,20 @@ def live_info(request: Request) -> dict:
     }
 
 
+def _patients_own(state: Any) -> bool:
+    """Whether the server keeps records in what may be a patient's own store (``Store.patients_own``): its page
+    then offers the home program between tests (Exercises). False without a store, when it cannot be read, or
+    on a clinic's server (``ServerSettings.clinic``: a new store of a clinic's first patient looks like a
+    patient's own)."""
+    store = getattr(state, "store", None)
+    if store is None or state.settings.clinic:
+        return False
+    try:
+        return store.patients_own()
+    except StoreError:
+        return False
+
+
 @router.get("/api/info", responses=responses(*GUARDED))
 def info(request: Request) -> dict:
     """What this server offers the page, and the domain facts it shows: norms, flags, measures (their names),
@@ -54,7 +70,7 @@ def info(request: Request) -> dict:
     return {
         "version": __version__,
         "records": getattr(state, "store", None) is not None,
-        "home": patients_own(state),
+        "home": _patients_own(state),
         "server_source": getattr(state, "engine", None) is not None,
         "browser_camera": settings.max_camera_clients > 0,
         "token_required": settings.token is not None,
