@@ -93,3 +93,19 @@ def test_an_analysis_saved_before_verdicts_reads_alike_in_its_table_sentences_an
         "Left/right comparison of internal rotation and total arc worked out again with today's rule, which "
         "allows for the ± of each side; hiprom 0.1.0 said: within.")
     assert fixture_analysis["asymmetry"] == json.loads(ANALYSIS_FIXTURE.read_text(encoding="utf-8"))["asymmetry"]
+
+
+def test_the_summary_row_says_where_the_camera_stood_and_what_to_move(fixture_analysis) -> None:
+    """A study sets apart the recordings made from outside the range where accuracy was checked: the PDF
+    said where the camera stood and what to move, but the summary CSVs (a batch's, the clinic's) had no
+    camera at all, so a video filmed from 35° to the side read like one filmed straight on."""
+    oblique = {**fixture_analysis, "camera": {"yaw_deg": 35.04, "height_m": 1.104, "distance_m": 2.216}}
+    row = summary_row(oblique)
+    assert (row["camera_yaw_deg"], row["camera_height_m"], row["camera_distance_m"]) == (35.0, 1.1, 2.22)
+    assert row["camera_advice"] == summary(oblique)["camera_advice"][0]
+    assert row["camera_advice"].startswith("The camera is off to your right")
+    square = summary_row({**fixture_analysis, "camera": {"yaw_deg": -4.0, "height_m": 1.0, "distance_m": 2.0}})
+    assert (square["camera_yaw_deg"], square["camera_advice"]) == (-4.0, "")
+    unknown = summary_row(fixture_analysis)  # saved without an estimate (hiprom 0.1): empty cells
+    assert [unknown[k] for k in ("camera_yaw_deg", "camera_height_m", "camera_distance_m", "camera_advice")] == [
+        None, None, None, ""]

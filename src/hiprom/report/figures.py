@@ -42,15 +42,21 @@ BAND_FIELDS: tuple[str, ...] = tuple(f"{m}_band_{end}_deg" for m in MEASURES for
 """The normal bands the ``_band`` columns judged each figure against, degrees, low then high end of each
 measure (the total arc's is the sum of the other two): a clinic's norms file may change them, and a summary
 read alone must say which bands its ``below``/``within``/``above`` mean."""
+CAMERA_FIELDS: tuple[str, ...] = ("camera_yaw_deg", "camera_height_m", "camera_distance_m", "camera_advice")
+"""Where the camera stood (the analysis's ``camera``: yaw in degrees, + = toward the subject's right side;
+height above the floor and distance from the knees in metres, 0.01 m; empty when unknown) and what to move,
+the sentences the PDF prints after it (empty when the camera stood where accuracy was checked): a study
+keeps or sets apart the recordings made from outside that range by these columns."""
 ANALYSIS_FIELDS: tuple[str, ...] = ("recording_sha256", "hiprom_version", "model", "model_sha256", "fps", "frames",
-                                    "duration_s", "mirrored", "measurable", "not_measurable_reason", "norm_deg",
-                                    *BAND_FIELDS)
+                                    "duration_s", "mirrored", *CAMERA_FIELDS, "measurable", "not_measurable_reason",
+                                    "norm_deg", *BAND_FIELDS)
 """What the summary row of a table says of the analysis itself, before the figures: first the recording's
 fingerprint (empty for an older hiprom's analysis), on which a batch's rows and stored sessions join and by
 which two analyses of one recording are told from a re-test; then what made the figures, the hiprom version
 and the pose model file's SHA-256 (empty where the analysis does not say), so that a row kept from an
-earlier run says which version's figures it holds; then the reference and the normal bands (:data:`BAND_FIELDS`)
-the figures were compared with."""
+earlier run says which version's figures it holds; then what was analysed and where the camera stood
+(:data:`CAMERA_FIELDS`); then the reference and the normal bands (:data:`BAND_FIELDS`) the figures were
+compared with."""
 SUMMARY_COLUMNS: tuple[str, ...] = (
     *ANALYSIS_FIELDS, *(f"{side}_{k}" for side in SIDES for k in SIDE_FIELDS),
     *(f"asymmetry_{k}" for k in ASYMMETRY_FIELDS), "verdict", "quality_notes",
@@ -136,6 +142,9 @@ def summary_row(analysis: dict[str, Any], fig: dict[str, Any] | None = None) -> 
     row: dict[str, Any] = {k: analysis.get(k) for k in ANALYSIS_FIELDS}
     row.update(measurable=fig["measurable"], not_measurable_reason=fig["not_measurable_reason"],
                norm_deg=fig["norm_deg"], duration_s=rnd(analysis.get("duration_s"), 3))
+    camera = analysis.get("camera") or {}
+    row.update(camera_yaw_deg=rnd(camera.get("yaw_deg")), camera_height_m=rnd(camera.get("height_m"), 2),
+               camera_distance_m=rnd(camera.get("distance_m"), 2), camera_advice=" ".join(fig["camera_advice"]))
     for m in MEASURES:
         band = fig["bands"][m.removesuffix("_rotation")]
         row.update({f"{m}_band_low_deg": band[0], f"{m}_band_high_deg": band[1]})
