@@ -1,6 +1,6 @@
 /* Saving a finished test as a session in the records store, and downloading its PDF report on the paper
  * chosen beside it (the server's, until this browser chose another: remembered in localStorage) and its
- * data as a CSV file (the summary table, written as the spreadsheet here reads it: see offerCsvStyle) and as the
+ * data as a CSV file (the table chosen beside it, written as the spreadsheet here reads it: see offerCsvStyle) and as the
  * file for the clinic (its JSON export, which the clinic imports). A saved session then offers its reference
  * readings (reference.js) and the correction of its subject (corrections.js). */
 
@@ -40,21 +40,27 @@ export function offerCsvStyle() {
   const comma = new Intl.NumberFormat(navigator.language).format(1.5).includes(",");
   ui.csvStyle.value = ["commas", "semicolons"].includes(kept) ? kept : comma ? "semicolons" : "commas";
   ui.csvRow.hidden = !app.info.records;
+  ui.csvTableRow.hidden = !app.info.records;
   ui.csv.hidden = !app.info.records;
   ui.export.hidden = !app.info.records; // the file for the clinic, like the CSV, is a stored session's
 }
 
-/** The CSV's address in the chosen style. */
-function csvHref() {
+/** The chosen table's CSV (the server's ``?table=``: the PDF's range of motion, trials, angle over time or
+ * exercises done; before, the page offered the first alone) in the chosen style, and the file name it is saved under. */
+function offerCsv() {
+  if (!app.csvUrl) return;
   const url = new URL(app.csvUrl, location.href);
+  url.searchParams.set("table", ui.csvTable.value);
   url.searchParams.set("csv-style", ui.csvStyle.value);
-  return url.href;
+  ui.csv.href = url.href;
+  ui.csv.download = `hiprom-session-${app.csvSession}.${ui.csvTable.value}.csv`;
 }
 
 ui.csvStyle.addEventListener("change", () => {
   localStorage.setItem(CSV_STYLE_KEY, ui.csvStyle.value);
-  if (app.csvUrl) ui.csv.href = csvHref();
+  offerCsv();
 });
+ui.csvTable.addEventListener("change", offerCsv);
 
 // The server sends the CSV as a download: the link's own, once saved; before, it says what to do.
 ui.csv.addEventListener("click", (ev) => {
@@ -96,6 +102,7 @@ export function resetSave() {
   ui.report.title = "Save the session first";
   ui.report.href = "#";
   app.csvUrl = null;
+  app.csvSession = null;
   ui.csv.setAttribute("aria-disabled", "true");
   ui.csv.title = "Save the session first";
   ui.csv.href = "#";
@@ -159,8 +166,8 @@ function showSession(resultId, session, words, more = "") {
   }
   if (session.csv_url) {
     app.csvUrl = httpUrl(session.csv_url.replace(/^\//, ""));
-    ui.csv.href = csvHref();
-    ui.csv.download = `hiprom-session-${session.id}.summary.csv`;
+    app.csvSession = session.id;
+    offerCsv();
     ui.csv.setAttribute("aria-disabled", "false");
     ui.csv.title = "Download the results as a CSV file, for a spreadsheet";
   }

@@ -57,6 +57,7 @@ export const ui = {
   resultsNotes: $("results-notes"), asymBadge: $("asym-badge"),
   subject: $("subject"), save: $("btn-save"), report: $("btn-report"), saveStatus: $("save-status"),
   paper: $("paper"), paperRow: $("paper-row"), csv: $("btn-csv"), csvStyle: $("csv-style"), csvRow: $("csv-row"),
+  csvTable: $("csv-table"), csvTableRow: $("csv-table-row"),
   export: $("btn-export"),
   wrap: document.querySelector(".preview-wrap"), footMeta: $("foot-meta"), footNorm: $("foot-norm"),
 };
@@ -105,8 +106,10 @@ export const app = {
   /** A guided test on this device's camera that a lost connection ended: "lost", then "said". */
   testLost: null,
   reportUrl: null,
-  /** The saved session's CSV (the summary table), before its ``?csv-style=``. */
+  /** The saved session's CSV, before the table and ``?csv-style=`` chosen beside it. */
   csvUrl: null,
+  /** The saved session whose CSV is offered (its number names the file). */
+  csvSession: null,
   /** A discard waiting for its second key press: {action, until}. */
   confirm: null,
   /** The server's status when it says nothing can be measured (model or camera missing). */

@@ -82,12 +82,12 @@ def test_tab_from_the_results_reaches_save_before_the_six_suggestions(finished):
     page.wait_for_selector("#advice-list button", timeout=15_000)  # the suggestions come with the exercise catalogue
     page.locator("#results-title").focus()
     order = []
-    for _ in range(8):
+    for _ in range(9):
         page.keyboard.press("Tab")
         order.append(page.evaluate("document.activeElement.id || document.activeElement.closest('section').id"))
-    # Was: advice x6, then subject. The PDF's paper and the CSV's style each after its download; the file for
-    # the clinic beside them.
-    assert order == ["subject", "btn-save", "btn-report", "btn-csv", "btn-export", "paper", "csv-style", "advice"], order
+    # Was: advice x6, then subject. The PDF's paper, and the CSV's table and style, each after its download; the
+    # file for the clinic beside them.
+    assert order == ["subject", "btn-save", "btn-report", "btn-csv", "btn-export", "paper", "csv-table", "csv-style", "advice"], order
 
 def test_a_difference_beyond_the_threshold_is_said_in_words_not_only_in_red(finished):
     page, _ = finished

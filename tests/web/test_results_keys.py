@@ -130,6 +130,16 @@ def test_save_by_enter_and_download_by_d_with_progress(results_page):
     header = commas.splitlines()[0]
     assert "," in header and ";" not in header and re.search(r"\b\d+\.\d\b", commas), commas[:300]
     assert semicolons.splitlines()[0] == header.replace(",", ";") and re.search(r";-?\d+,\d\b", semicolons), semicolons[:300]
+    # Each table of the PDF, as the terminal's and the API's: the page offered the first alone.
+    for table, first in (("trials", "session_id;subject;trial;side;direction;peak_deg"),
+                         ("series", "session_id;subject;frame;t_s;left_deg;right_deg")):
+        page.locator("#csv-table").select_option(table)
+        with page.expect_download(timeout=30_000) as download:
+            page.locator("#btn-csv").click()
+        assert download.value.suggested_filename == f"hiprom-session-1.{table}.csv"
+        with open(download.value.path(), encoding="utf-8-sig") as fh:
+            lines = fh.read().splitlines()
+        assert lines[0].startswith(first) and len(lines) > 2, lines[:3]
     # Saved results close with one key.
     page.locator("body").press("Escape")
     page.wait_for_selector("#guide[data-phase='idle']", timeout=15_000)
