@@ -25,6 +25,7 @@ from PIL import Image
 
 from hiprom.rounding import shown
 from hiprom.report.rows import SIDE_MARKS
+from hiprom.store.records import local_time
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "samples" / "demo_seated_test.landmarks.npz"
@@ -86,6 +87,9 @@ def test_list_and_show(home: Path) -> None:
     assert sessions[0]["asymmetry_verdict"] == "inconclusive" and "cannot tell" in table
     subjects = json.loads(hiprom(home, "subjects", "list", "--json").stdout)
     assert subjects[0]["name"] == NAME and subjects[0]["n_sessions"] == 1
+    assert subjects[0]["last_session_utc"] == sessions[0]["recorded_utc"]
+    listed = hiprom(home, "subjects", "list").stdout  # the day of the last session, beside how many
+    assert "last session" in listed and local_time(sessions[0]["recorded_utc"]).date().isoformat() in listed, listed
 
     shown = json.loads(hiprom(home, "sessions", "show", "1", "--json").stdout)
     assert shown["subject"]["name"] == NAME and shown["operator"] == "J. Smith"

@@ -119,6 +119,19 @@ def test_subjects_add_list_show_delete(store: Store, analysis: dict) -> None:
                               "reference_readings": 0}
 
 
+def test_the_subjects_list_says_when_each_was_last_tested(store: Store, analysis: dict) -> None:
+    """A clinic following patients over time finds whom it has not seen for a while: the list gave how many
+    sessions each had, not when the last was."""
+    store.save_analysis({**analysis, "created_utc": "2026-03-02T09:00:00Z"}, subject="A-1")
+    store.save_analysis({**analysis, "created_utc": "2026-05-11T14:30:00Z"}, subject="A-1")
+    store.save_analysis({**analysis, "created_utc": "2026-04-20T08:15:00Z"}, subject="A-1")
+    store.add_subject("B-2")
+    listed = {s.pseudonym: s.last_session_utc for s in store.subjects()}
+    assert listed == {"A-1": "2026-05-11T14:30:00Z", "B-2": None}
+    assert store.subject("A-1").last_session_utc == "2026-05-11T14:30:00Z"
+    assert [s.last_session_utc for s in store.subjects(find="a-")] == ["2026-05-11T14:30:00Z"]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [

@@ -39,7 +39,8 @@ def subjects() -> None:
 @db_option
 @json_option
 def subjects_list(find: str | None, limit: int | None, show_all: bool, db: str | None, as_json: bool) -> None:
-    """List subjects by pseudonym with their number of sessions; the table shows the first 50 unless told."""
+    """List subjects by pseudonym with their number of sessions and the day of the last; the table shows the
+    first 50 unless told."""
     limit = listed(limit, show_all, as_json)
     with open_store(db) as store:
         rows, total = store.subjects_counted(find, limit=limit)
@@ -51,9 +52,11 @@ def subjects_list(find: str | None, limit: int | None, show_all: bool, db: str |
         console().print(f"No subject's pseudonym or name contains {find!r} in {where}." if find else
                         f"No subjects yet in {where}; add one with 'hiprom subjects add'.")
         return
-    table = make_table(f"Subjects in {where}", ["pseudonym", "name", "born", ("sessions", "right"), "added"])
+    table = make_table(f"Subjects in {where}",
+                       ["pseudonym", "name", "born", ("sessions", "right"), "last session", "added"])
     for r in rows:
         table.add_row(safe(r.pseudonym), safe(r.name), safe(r.date_of_birth), str(r.n_sessions),
+                      time_cell(r.last_session_utc, with_time=False) if r.last_session_utc else "—",
                       time_cell(r.created_utc, with_time=False))
     console().print(table)
     if total > len(rows):

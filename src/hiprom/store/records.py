@@ -284,6 +284,8 @@ class SubjectRecord:
         name, date_of_birth (ISO date), notes: optional, as the user typed them.
         created_utc: ISO time the subject was added.
         n_sessions: number of sessions stored for the subject.
+        last_session_utc: ISO time the subject's latest session was recorded (None when it has none): whom a
+            clinic has not seen for a while, as its list shows it.
     """
 
     id: int
@@ -293,6 +295,7 @@ class SubjectRecord:
     notes: str | None
     created_utc: str
     n_sessions: int = 0
+    last_session_utc: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict of the fields."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select
@@ -80,34 +80,37 @@ class SubjectStore:
         """:meth:`subjects`, and how many it would list without ``limit`` and ``offset``: a search reads the
         subjects once, counting those found past the limit as it goes."""
         counts = (
-            select(SessionRow.subject_id, func.count(SessionRow.id).label("n"))
+            select(SessionRow.subject_id, func.count(SessionRow.id).label("n"),
+                   func.max(SessionRow.recorded_utc).label("last"))
             .group_by(SessionRow.subject_id)
             .subquery()
         )
         with self._tx() as s:
-            query = (select(SubjectRow, func.coalesce(counts.c.n, 0))
+            query = (select(SubjectRow, func.coalesce(counts.c.n, 0), counts.c.last)
                      .outerjoin(counts, counts.c.subject_id == SubjectRow.id)
                      .order_by(SubjectRow.pseudonym))
             if not find:
-                rows = [_subject_record(row, n) for row, n in s.execute(query.limit(limit).offset(offset or None))]
+                rows = [_subject_record(row, n, last)
+                        for row, n, last in s.execute(query.limit(limit).offset(offset or None))]
                 last = len(rows) < limit if limit is not None else True  # a short page that is not past the end
                 if last and (rows or not offset):
                     return rows, offset + len(rows)
                 return rows, s.scalar(select(func.count(SubjectRow.id))) or 0
             found: list[SubjectRecord] = []
             total = 0
-            for row, n in _found(s.execute(query), find, lambda r: r[0]):
+            for row, n, last in _found(s.execute(query), find, lambda r: r[0]):
                 total += 1
                 if total > offset and (limit is None or len(found) < limit):
-                    found.append(_subject_record(row, n))
+                    found.append(_subject_record(row, n, last))
             return found, total
 
     def subject(self, ref: str | int) -> SubjectRecord:
         """The subject with pseudonym (or number) ``ref``; ``RecordNotFound`` if none."""
         with self._tx() as s:
             row = self._find_subject(s, ref)
-            n = s.scalar(select(func.count(SessionRow.id)).where(SessionRow.subject_id == row.id)) or 0
-            return _subject_record(row, n)
+            n, last = s.execute(select(func.count(SessionRow.id), func.max(SessionRow.recorded_utc))
+                                .where(SessionRow.subject_id == row.id)).one()
+            return _subject_record(row, n or 0, last)
 
     def delete_subject(self, ref: str | int) -> int:
         """Delete a subject and all its sessions (with their trials, series, landmark recordings, readings,
@@ -210,7 +213,7 @@ def _found(rows: Iterable[Any], find: str, subject: Callable[[Any], Any]) -> Ite
             yield row
 
 
-def _subject_record(row: SubjectRow, n_sessions: int) -> SubjectRecord:
+def _subject_record(row: SubjectRow, n_sessions: int, last_session: datetime | None = None) -> SubjectRecord:
     return SubjectRecord(
         id=row.id,
         pseudonym=row.pseudonym,
@@ -219,4 +222,5 @@ def _subject_record(row: SubjectRow, n_sessions: int) -> SubjectRecord:
         notes=row.notes,
         created_utc=iso_utc(row.created_utc) or "",
         n_sessions=int(n_sessions),
+        last_session_utc=iso_utc(last_session),
     )

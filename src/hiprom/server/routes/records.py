@@ -122,6 +122,8 @@ class SubjectPublic(BaseModel):
     notes: str | None
     created_utc: str
     n_sessions: int
+    last_session_utc: str | None = Field(None, description="when the latest session was recorded (ISO 8601 UTC); "
+                                         "null when there is none")
 
 
 class SessionCreate(BaseModel):
