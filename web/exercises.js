@@ -65,6 +65,17 @@ function showProgress(done, dose) {
 
 /** The exercises the page may start, by id: the catalogue, and a clinic's own that the program taken in carried
  * (GET /api/exercises; fetched again once a program file is taken in). */
+/** On a patient's own page, a reminder of the re-test beside its advice, as a calendar file (GET /api/retest.ics:
+ * an all-day event 5 weeks on, with an alert at 9:00): the advice said "in about 4–6 weeks", and weeks later nothing
+ * reminded them. A clinic's page offers none (it would go in the clinician's calendar). */
+function offerReminder() {
+  const own = !!(app.info && app.info.records && app.info.home);
+  $("advice-remind-row").hidden = !own;
+  if (!own) return;
+  $("advice-remind").href = httpUrl("api/retest.ics");
+  $("advice-remind").download = ""; // saved under the server's name, the day counted from in it
+}
+
 export async function loadCatalogue() {
   if (catalogue) return catalogue;
   try {
@@ -148,6 +159,7 @@ async function showAdvice(res, program) {
   $("advice-notes").hidden = !shown.notes;
   $("advice-notes").textContent = shown.notes;
   $("advice-retest").textContent = "";
+  $("advice-remind-row").hidden = true;
   $("program-send").hidden = !program;
   if (program) { // every test and exercise kept here, in one file: the clinic's 'hiprom store import' adds what it lacks
     $("btn-program-send").href = httpUrl("api/home-program/export.json");
@@ -156,6 +168,7 @@ async function showAdvice(res, program) {
   if (!shown.recs.length) return;
   const cat = await loadCatalogue();
   $("advice-retest").textContent = shown.retest();
+  offerReminder();
   let keyed = false;
   el.list.replaceChildren(...shown.recs.map((rec) => {
     const known = cat[rec.exercise] // a clinic's own exercise of a program taken in too (GET /api/exercises)

@@ -9,9 +9,12 @@ their clinician gave them comes before the page's suggestions.
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
+from icalendar import Calendar
 
 from hiprom.server.runner import serve_in_thread
 from hiprom.server.settings import ServerSettings
@@ -34,6 +37,16 @@ def test_the_page_says_when_to_test_again_as_the_program_sheet_does(launch, tmp_
         page.wait_for_function("() => document.getElementById('advice-retest').textContent.length > 0",
                                timeout=15_000)
         advice = " ".join(page.locator("#advice").inner_text().split())
+        # And a reminder for that day, as a calendar file: weeks later nothing reminded the person.
+        remind = page.locator("#advice-remind")
+        assert remind.is_visible() and remind.inner_text() == "Add a reminder to your calendar"
+        with page.expect_download(timeout=30_000) as download:
+            remind.click()
+        today = date.today()
+        assert download.value.suggested_filename == f"hiprom-test-again-{today.isoformat()}.ics"
+        event = next(iter(Calendar.from_ical(Path(download.value.path()).read_bytes()).walk("VEVENT")))
+        assert event.decoded("dtstart") == today + timedelta(weeks=5)  # the middle of "4–6 weeks"
+        assert str(event["description"]).startswith("Repeat the test the same way in about 4–6 weeks")
         body.press("s")
         page.wait_for_function("() => /Saved as session/.test(document.getElementById('save-status').textContent)",
                                timeout=30_000)
@@ -51,3 +64,17 @@ def test_the_page_says_when_to_test_again_as_the_program_sheet_does(launch, tmp_
     assert retest and "4–6 weeks" in retest.group(0), advice
     assert retest.group(0)[:-1] in on_sheet, on_sheet  # the same words as the sheet handed over
     assert "Measure again after a few weeks" not in on_sheet
+
+
+def test_a_clinic_s_page_offers_no_reminder_for_its_own_calendar(launch, tmp_path):
+    """The reminder is the patient's: on a clinic's page it would go in the clinician's calendar."""
+    settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(tmp_path / "clinic.db"), clinic=True)
+    with serve_in_thread(settings) as url:
+        page, errors = demo_page(launch, url)
+        page.locator("body").press("Space")
+        page.wait_for_selector("#results:not([hidden])", timeout=90_000)
+        page.wait_for_function("() => document.getElementById('advice-retest').textContent.length > 0",
+                               timeout=15_000)
+        assert page.locator("#advice-remind-row").is_hidden()
+        page.context.close()
+    assert not errors, errors

@@ -144,7 +144,11 @@ class Catalogue:
         }
 
 
-RETEST_ADVICE = "Repeat the test the same way in about 4–6 weeks, or sooner if pain or stiffness changes"
+RETEST_WEEKS = (4, 6)
+"""When to measure again after a test, in weeks: what :data:`RETEST_ADVICE` says and the calendar reminder
+(``hiprom.report.reminder``) falls in the middle of."""
+RETEST_ADVICE = (f"Repeat the test the same way in about {RETEST_WEEKS[0]}–{RETEST_WEEKS[1]} weeks, "
+                 "or sooner if pain or stiffness changes")
 """When to measure again, in the words the report, the home program's sheet and the page after a test all say
 (before: "in about 4–6 weeks" on the report, "after a few weeks ... (hiprom: 'Test again')" on the sheet, where
 the page's Test again is the same day's re-test, and nothing on the page). Weeks, not days: a change must pass

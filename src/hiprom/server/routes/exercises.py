@@ -29,7 +29,7 @@ from hiprom.report.imports import ORIGIN_MAX, ImportClash
 from hiprom.server.deps import CatalogueDep, PaperDep
 from hiprom.server.errors import responses
 from hiprom.server.rendering import while_connected
-from hiprom.server.routes.records import StoreDep, _http_errors
+from hiprom.server.routes.records import StoreDep, _attachment, _http_errors
 from hiprom.store import Store
 
 router = APIRouter(prefix="/api", tags=["exercises"], responses=responses(503))
@@ -59,6 +59,20 @@ def list_exercises(catalogue: CatalogueDep) -> dict[str, Any]:
     """The exercise catalogue: ``{"source", "safety", "exercises": [...]}`` (a clinic's file applied), with the
     clinic's own exercises the home program handed over to this store carried (``GET /api/home-program``)."""
     return catalogue.to_dict()
+
+
+@router.get("/retest.ics", response_class=Response, responses={
+    200: {"content": {"text/calendar": {"schema": {"type": "string"}}},
+          "description": "A calendar file: one all-day event, 5 weeks from today, to test again."}})
+def retest_reminder_file() -> Response:
+    """A reminder to test again, as a calendar file any calendar program adds (``hiprom.report.reminder``):
+    an all-day event in the middle of the 4–6 weeks the advice says, counted from today on this computer's
+    clock, with an alert at 09:00."""
+    from hiprom.report.reminder import retest_reminder
+
+    today = date.today()
+    return Response(retest_reminder(today), media_type="text/calendar; charset=utf-8",
+                    headers=_attachment(f"hiprom-test-again-{today.isoformat()}.ics"))
 
 
 @router.get("/home-program", responses=responses(422))
@@ -114,7 +128,6 @@ def export_for_the_clinic(store: StoreDep) -> Response:
     ``hiprom store import`` adds what it lacks: the new tests, and the exercises of the sessions it holds. 404 on a
     store that follows no program handed over (a clinic's holds other patients' records)."""
     from hiprom.report import ReportData, export_json
-    from hiprom.server.routes.records import _attachment
 
     with _http_errors():
         if store.handed_program() is None:
