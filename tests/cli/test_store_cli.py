@@ -427,6 +427,9 @@ def test_the_subjects_table_shows_fifty_and_finds_one_by_pseudonym_or_name(tmp_p
     assert len(rows(hiprom(tmp_path, "subjects", "list", "--all").stdout)) == 56
     assert rows(hiprom(tmp_path, "subjects", "list", "--find", "o'neil").stdout) == ["P-042"]
     assert rows(hiprom(tmp_path, "subjects", "list", "--find", "_1%").stdout) == ["Q_1%"]  # not wildcards
+    # Whom to call back: none tested yet, so by the last session they come by pseudonym, and it says the order.
+    by_last = hiprom(tmp_path, "subjects", "list", "--by", "last").stdout
+    assert rows(by_last)[:2] == ["P-001", "P-002"] and "subjects by the last session; --limit N" in by_last
     assert rows(hiprom(tmp_path, "subjects", "list", "--find", "élise ÖZ").stdout) == ["P-007"]  # was none
     assert rows(hiprom(tmp_path, "subjects", "list", "--find", "elise oz").stdout) == ["P-007"]
     found = hiprom(tmp_path, "subjects", "list", "--find", "p-00", "--limit", "3").stdout

@@ -156,6 +156,22 @@ def test_subjects_come_in_pages_that_say_how_many_there_are(client: TestClient, 
     assert params["limit"]["default"] == 100 and params["limit"]["maximum"] == 1000
 
 
+def test_subjects_by_their_last_session_the_longest_unseen_first(client: TestClient, store: Store,
+                                                                  analysis: dict) -> None:
+    """Whom a clinic should call back: ``?by=last``, kept on the next page's link; each says when it was."""
+    for who, when in (("A-1", "2026-05-11T14:30:00Z"), ("B-2", "2026-01-15T10:00:00Z"), ("C-3", "2026-03-02T09:00:00Z")):
+        store.save_analysis({**analysis, "created_utc": when}, subject=who)
+    store.add_subject("D-4")
+    pages, url = [], "/api/subjects?by=last&limit=3"
+    while url:
+        r = client.get(url)
+        pages.append([(s["pseudonym"], s["last_session_utc"]) for s in r.json()])
+        url = r.links.get("next", {}).get("url")
+    assert pages == [[("B-2", "2026-01-15T10:00:00Z"), ("C-3", "2026-03-02T09:00:00Z"), ("A-1", "2026-05-11T14:30:00Z")],
+                     [("D-4", None)]]
+    assert client.get("/api/subjects?by=age").status_code == 422
+
+
 def test_session_without_subject(client: TestClient, analysis: dict) -> None:
     r = client.post("/api/sessions", json={"analysis": analysis})
     assert r.status_code == 201 and r.json()["subject"] is None

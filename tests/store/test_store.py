@@ -130,6 +130,13 @@ def test_the_subjects_list_says_when_each_was_last_tested(store: Store, analysis
     assert listed == {"A-1": "2026-05-11T14:30:00Z", "B-2": None}
     assert store.subject("A-1").last_session_utc == "2026-05-11T14:30:00Z"
     assert [s.last_session_utc for s in store.subjects(find="a-")] == ["2026-05-11T14:30:00Z"]
+    # Whom to call back: the longest unseen first, those never tested at the end.
+    store.save_analysis({**analysis, "created_utc": "2026-01-15T10:00:00Z"}, subject="C-3")
+    store.save_analysis({**analysis, "created_utc": "2026-06-01T10:00:00Z"}, subject="0-4")
+    by_last, total = store.subjects_counted(by="last", limit=3)
+    assert [s.pseudonym for s in by_last] == ["C-3", "A-1", "0-4"] and total == 4
+    assert [s.pseudonym for s in store.subjects_counted(by="last", offset=3)[0]] == ["B-2"]
+    assert [s.pseudonym for s in store.subjects_counted("-", by="last")[0]] == ["C-3", "A-1", "0-4", "B-2"]
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,8 @@ Every command takes ``--db`` (an SQLite file or database URL; default ``HIPROM_D
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 from rich.text import Text
 
@@ -25,6 +27,9 @@ from hiprom.cli.store_cmd import (
 )
 from hiprom.rounding import counted
 
+if TYPE_CHECKING:
+    from hiprom.store.subjects import SubjectOrder
+
 
 @click.group()
 def subjects() -> None:
@@ -36,14 +41,17 @@ def subjects() -> None:
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help=f"At most this many, by pseudonym (default: {LIST_LIMIT} in the table, all with --json).")
 @click.option("--all", "show_all", is_flag=True, help="Every subject, however many.")
+@click.option("--by", type=click.Choice(["pseudonym", "last"]), default="pseudonym", show_default=True,
+              help="Order: by pseudonym, or by the last session, the longest unseen first (whom to call back).")
 @db_option
 @json_option
-def subjects_list(find: str | None, limit: int | None, show_all: bool, db: str | None, as_json: bool) -> None:
+def subjects_list(find: str | None, limit: int | None, show_all: bool, by: SubjectOrder, db: str | None,
+                  as_json: bool) -> None:
     """List subjects by pseudonym with their number of sessions and the day of the last; the table shows the
     first 50 unless told."""
     limit = listed(limit, show_all, as_json)
     with open_store(db) as store:
-        rows, total = store.subjects_counted(find, limit=limit)
+        rows, total = store.subjects_counted(find, limit=limit, by=by)
         where = store.where
     if as_json:
         print_json([r.to_dict() for r in rows])
@@ -61,7 +69,8 @@ def subjects_list(find: str | None, limit: int | None, show_all: bool, db: str |
     console().print(table)
     if total > len(rows):
         narrow = "" if find else ", --find TEXT for a pseudonym or name"
-        console().print(Text(f"The first {len(rows)} of {total} subjects by pseudonym; --limit N for more, "
+        order = "by the last session" if by == "last" else "by pseudonym"
+        console().print(Text(f"The first {len(rows)} of {total} subjects {order}; --limit N for more, "
                              f"--all for every one{narrow}.", style="dim"))
 
 

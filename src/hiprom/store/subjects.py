@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import delete, func, select
 
@@ -29,6 +29,9 @@ from hiprom.store.records import (
     utc_now,
 )
 from hiprom.store.schema import SessionRow, SubjectRow
+
+SubjectOrder = Literal["pseudonym", "last"]
+"""How subjects are listed: by pseudonym, or by their last session (the longest unseen first)."""
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -75,10 +78,11 @@ class SubjectStore:
         ``limit`` after the first ``offset``."""
         return self.subjects_counted(find, limit, offset)[0]
 
-    def subjects_counted(self, find: str | None = None, limit: int | None = None,
-                         offset: int = 0) -> tuple[list[SubjectRecord], int]:
+    def subjects_counted(self, find: str | None = None, limit: int | None = None, offset: int = 0,
+                         by: SubjectOrder = "pseudonym") -> tuple[list[SubjectRecord], int]:
         """:meth:`subjects`, and how many it would list without ``limit`` and ``offset``: a search reads the
-        subjects once, counting those found past the limit as it goes."""
+        subjects once, counting those found past the limit as it goes. ``by="last"`` lists them by their last
+        session instead, the longest unseen first and those with none at the end: whom a clinic should call back."""
         counts = (
             select(SessionRow.subject_id, func.count(SessionRow.id).label("n"),
                    func.max(SessionRow.recorded_utc).label("last"))
@@ -86,22 +90,23 @@ class SubjectStore:
             .subquery()
         )
         with self._tx() as s:
+            order = (counts.c.last.is_(None), counts.c.last) if by == "last" else ()
             query = (select(SubjectRow, func.coalesce(counts.c.n, 0), counts.c.last)
                      .outerjoin(counts, counts.c.subject_id == SubjectRow.id)
-                     .order_by(SubjectRow.pseudonym))
+                     .order_by(*order, SubjectRow.pseudonym))
             if not find:
-                rows = [_subject_record(row, n, last)
-                        for row, n, last in s.execute(query.limit(limit).offset(offset or None))]
+                rows = [_subject_record(row, n, seen)
+                        for row, n, seen in s.execute(query.limit(limit).offset(offset or None))]
                 last = len(rows) < limit if limit is not None else True  # a short page that is not past the end
                 if last and (rows or not offset):
                     return rows, offset + len(rows)
                 return rows, s.scalar(select(func.count(SubjectRow.id))) or 0
             found: list[SubjectRecord] = []
             total = 0
-            for row, n, last in _found(s.execute(query), find, lambda r: r[0]):
+            for row, n, seen in _found(s.execute(query), find, lambda r: r[0]):
                 total += 1
                 if total > offset and (limit is None or len(found) < limit):
-                    found.append(_subject_record(row, n, last))
+                    found.append(_subject_record(row, n, seen))
             return found, total
 
     def subject(self, ref: str | int) -> SubjectRecord:

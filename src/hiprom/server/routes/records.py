@@ -38,6 +38,7 @@ from hiprom.server.errors import responses
 from hiprom.server.rendering import while_connected
 from hiprom.store import RecordExists, RecordNotFound, Store
 from hiprom.store.records import PSEUDONYM_MAX, SessionBase, pseudonym_problem
+from hiprom.store.subjects import SubjectOrder
 from hiprom.tables import CsvStyleName
 
 router = APIRouter(prefix="/api", tags=["records"], responses=responses(503))
@@ -203,15 +204,18 @@ def _page_headers(request: Request, response: Response, limit: int, offset: int,
 def list_subjects(store: StoreDep, request: Request, response: Response,
                   find: Annotated[str | None, Query(max_length=200)] = None,
                   limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
-                  offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0) -> list[dict[str, Any]]:
-    """One page of subjects, by pseudonym; with ``find``, of those whose pseudonym or name contains it (case
-    and accents ignored).
+                  offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+                  by: Annotated[SubjectOrder, Query(description=(
+                      "pseudonym, or last: by the last session, the longest unseen first, "
+                      "those with none at the end"))] = "pseudonym") -> list[dict[str, Any]]:
+    """One page of subjects, by pseudonym (or, ``?by=last``, by their last session, the longest unseen first);
+    with ``find``, of those whose pseudonym or name contains it (case and accents ignored).
 
     ``X-Total-Count`` says how many there are; a ``Link`` header with ``rel="next"`` gives the next page's
     URL while there are more (as ``GET /api/sessions``).
     """
     with _http_errors():
-        rows, total = store.subjects_counted(find, limit=limit, offset=offset)
+        rows, total = store.subjects_counted(find, limit=limit, offset=offset, by=by)
     _page_headers(request, response, limit, offset, len(rows), total)
     return [s.to_dict() for s in rows]
 
