@@ -37,6 +37,26 @@ def test_all_ok_exits_0_and_reports_counts(recordings: Path, tmp_path: Path, cap
     assert code == 0 and "0 ok, 4 already done" in err
 
 
+def test_the_counts_say_how_many_were_filmed_from_outside_where_accuracy_was_checked(recordings: Path, tmp_path: Path,
+                                                                                    capsys) -> None:
+    """A study's thousand videos, some filmed from well to the side: the readings of those are less certain, and
+    nothing at the end of the run said so (summary.csv's camera columns do, one row at a time)."""
+    from hiprom.synthetic import Camera, Trial, protocol, seated_recording
+
+    _, rot = protocol([Trial(side, direction, 35.0) for side in ("left", "right")
+                       for direction in ("internal", "external")], fps=15.0)
+    seated_recording(rot, fps=15.0, camera=Camera(yaw_deg=40.0), image_noise_px=0.5).save(
+        recordings / "aside.landmarks.npz")
+    code, err = _batch(capsys, str(recordings), "-o", str(tmp_path / "out"), "--workers", "1", "--no-progress")
+    assert code == 0, err
+    rows = {r["file"]: r for r in read_summary(tmp_path / "out" / "summary.csv")}
+    assert float(rows["aside.landmarks.npz"]["camera_yaw_deg"]) > 25
+    assert rows["aside.landmarks.npz"]["camera_advice"].startswith("The camera is off to your right")
+    assert [f for f, r in rows.items() if r["camera_advice"]] == ["aside.landmarks.npz"]
+    assert ("camera: 1 filmed from outside where accuracy was checked (up to 25° to the side, 0.5–1.25 m high, "
+            "1.6–3 m away): their readings are less certain; summary.csv's camera_advice says what to move") in err
+
+
 def test_any_failed_input_exits_1_with_the_summary_path(recordings: Path, tmp_path: Path, capsys) -> None:
     (recordings / "empty.landmarks.npz").write_bytes(b"")
     code, err = _batch(capsys, str(recordings), "-o", str(tmp_path / "out"), "--workers", "1")

@@ -343,6 +343,13 @@ def below_words(verdict: str | None) -> str:
     return "possibly below" if verdict == "inconclusive" else "below"
 
 
+def validated_camera_words() -> str:
+    """Where a camera may stand for the accuracy checked (docs/accuracy.md), in words:
+    "up to 25° to the side, 0.5–1.25 m high, 1.6–3 m away"."""
+    return (f"up to {VALIDATED_YAW_DEG:g}{DEG} to the side, {VALIDATED_HEIGHT_M[0]:g}–{VALIDATED_HEIGHT_M[1]:g} m high, "
+            f"{VALIDATED_DISTANCE_M[0]:g}–{VALIDATED_DISTANCE_M[1]:g} m away")
+
+
 def camera_advice(yaw_deg: float | None, height_m: float | None, distance_m: float | None) -> list[str]:
     """What to move, in plain words, when the camera stands outside the validated range; [] when it is fine.
 

@@ -97,6 +97,12 @@ def _say_counts(result: Any) -> None:
     verdicts = _verdict_counts(result.rows)
     if verdicts:
         click.echo(verdicts, err=True)
+    placed = sum(1 for r in result.rows if r.status in ("ok", "skipped") and r.figures.get("camera_advice"))
+    if placed:
+        from hiprom.assessment.wording import validated_camera_words
+
+        click.echo(f"camera: {placed} filmed from outside where accuracy was checked ({validated_camera_words()}): "
+                   "their readings are less certain; summary.csv's camera_advice says what to move", err=True)
 
 
 def _verdict_counts(rows: list[Any]) -> str:
