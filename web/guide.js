@@ -186,6 +186,7 @@ export function updateGuide(state, exercise = null) {
     if (state.phase === "results" && !state.results && state.error) detail = state.error;
     if (state.phase === "results" && state.results && !state.error) detail = resultsDetail(state.results);
     if (app.testLost && state.phase === "idle") detail = testLostWords(); // not a silent return to the start
+    else if (state.phase === "idle" && !detail && app.info.last_test) detail = app.info.last_test.words;
     setText(ui.detail, detail);
   }
   if (state.phase !== "idle") app.testLost = null;

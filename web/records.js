@@ -136,6 +136,16 @@ async function analysisToSave(shown) {
   return a.json();
 }
 
+/** On a patient's own page, the line between tests says when their last test was (``info.last_test``): once one
+ * is saved it is that one, not the one of weeks ago that the page was opened with. */
+function refreshLastTest() {
+  if (!app.info.home) return;
+  fetch(httpUrl("api/info"), { credentials: "same-origin" })
+    .then((r) => (r.ok ? r.json() : null))
+    .then((info) => { if (info) app.info.last_test = info.last_test; })
+    .catch(() => {});
+}
+
 /** The shown test ``resultId`` is stored as ``session`` (the server's answer to POST /api/sessions): said
  * (``words`` "Saved as session", then "#N for P1."; ``more`` after it), its readings form and PDF offered. */
 function showSession(resultId, session, words, more = "") {
@@ -148,6 +158,7 @@ function showSession(resultId, session, words, more = "") {
   offerCorrection(session.id, session.subject);
   offerHomeFile(session.subject);
   offerVisits(session.subject);
+  refreshLastTest();
   const shown = app.last && app.last.results.result_id === resultId ? app.last.results : null;
   offerHandOver(session.id, session.subject, !!shown && (shown.recommendations || []).length > 0);
   afterSave(session.id);

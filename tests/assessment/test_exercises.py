@@ -69,3 +69,22 @@ def test_a_bad_clinic_file_is_one_line_naming_the_field(tmp_path: Path, text: st
 def test_a_missing_clinic_file_says_where_to_look(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=f"not found; check --exercises or {EXERCISES_ENV}"):
         load_catalogue(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize(("days", "said"), [
+    (0, "Your last test was today (2026-10-20). Test again from 2026-11-17, 4–6 weeks after it."),
+    (1, "Your last test was yesterday (2026-10-20). Test again from 2026-11-17, 4–6 weeks after it."),
+    (10, "Your last test was 10 days ago (2026-10-20). Test again from 2026-11-17, 4–6 weeks after it."),
+    (27, "Your last test was 3 weeks ago (2026-10-20). Test again from 2026-11-17, 4–6 weeks after it."),
+    (28, "Your last test was 4 weeks ago (2026-10-20): time to test again, the same way (same chair, same camera "
+         "place)."),
+    (49, "Your last test was 7 weeks ago (2026-10-20): time to test again, the same way (same chair, same camera "
+         "place)."),
+])
+def test_between_tests_the_page_says_when_the_last_was_and_when_to_test_again(days: int, said: str) -> None:
+    """Someone back weeks later for the re-test, or back too soon, read only "Press Start test"."""
+    from datetime import date, timedelta
+
+    from hiprom.assessment.exercises import last_test_words
+
+    assert last_test_words(date(2026, 10, 20), date(2026, 10, 20) + timedelta(days=days)) == said

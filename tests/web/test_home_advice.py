@@ -8,8 +8,9 @@ their clinician gave them comes before the page's suggestions.
 
 from __future__ import annotations
 
+import json
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
@@ -76,5 +77,39 @@ def test_a_clinic_s_page_offers_no_reminder_for_its_own_calendar(launch, tmp_pat
         page.wait_for_function("() => document.getElementById('advice-retest').textContent.length > 0",
                                timeout=15_000)
         assert page.locator("#advice-remind-row").is_hidden()
+        page.context.close()
+    assert not errors, errors
+
+
+def test_between_tests_a_patient_s_page_says_when_the_last_test_was_and_that_it_is_time_again(launch, tmp_path):
+    """Back seven weeks later for the re-test, the page said only "Press Start test"; once a test is saved, the
+    line is of that one."""
+    from hiprom.store import Store
+    from tests.conftest import ANALYSIS_FIXTURE
+
+    db = tmp_path / "home.db"
+    weeks_ago = datetime.now(timezone.utc) - timedelta(weeks=7)
+    with Store(db) as store:
+        store.save_analysis({**json.loads(ANALYSIS_FIXTURE.read_text(encoding="utf-8")),
+                             "created_utc": weeks_ago.strftime("%Y-%m-%dT%H:%M:%SZ")})
+    settings = ServerSettings(source="demo", loop=True, replay_speed=3.0, db=str(db))
+    with serve_in_thread(settings) as url:
+        page, errors = demo_page(launch, url)
+        page.wait_for_function("() => /Your last test/.test(document.getElementById('detail').textContent)",
+                               timeout=15_000)
+        said = page.locator("#detail").inner_text()
+        assert said.startswith("Your last test was 7 weeks ago (") and said.endswith(
+            "): time to test again, the same way (same chair, same camera place)."), said
+        body = page.locator("body")
+        body.press("Space")
+        page.wait_for_selector("#results:not([hidden])", timeout=90_000)
+        body.press("s")
+        page.wait_for_function("() => /Saved as session/.test(document.getElementById('save-status').textContent)",
+                               timeout=30_000)
+        body.press("Escape")
+        page.wait_for_function("() => /Your last test was today/.test(document.getElementById('detail').textContent)",
+                               timeout=15_000)
+        assert f"Test again from {(date.today() + timedelta(weeks=4)).isoformat()}, 4–6 weeks after it." in \
+            page.locator("#detail").inner_text()
         page.context.close()
     assert not errors, errors

@@ -29,6 +29,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -153,6 +154,20 @@ RETEST_ADVICE = (f"Repeat the test the same way in about {RETEST_WEEKS[0]}–{RE
 (before: "in about 4–6 weeks" on the report, "after a few weeks ... (hiprom: 'Test again')" on the sheet, where
 the page's Test again is the same day's re-test, and nothing on the page). Weeks, not days: a change must pass
 the minimal detectable change of 6–9° (docs/exercises.md) to be told from the measurement's error."""
+
+
+def last_test_words(tested: date, today: date) -> str:
+    """What a patient's own page says between tests of their last one (``tested``, its day on their clock):
+    how long ago, and from when to test again (:data:`RETEST_WEEKS` after it), or that it is time now. The
+    page said only "Press Start test" to someone back weeks later for their re-test, or back too soon."""
+    days = (today - tested).days
+    ago = ("today" if days <= 0 else "yesterday" if days == 1 else f"{days} days ago" if days < 14
+           else f"{days // 7} weeks ago")
+    said = f"Your last test was {ago} ({tested.isoformat()})"
+    due = tested + timedelta(weeks=RETEST_WEEKS[0])
+    if today >= due:
+        return f"{said}: time to test again, the same way (same chair, same camera place)."
+    return f"{said}. Test again from {due.isoformat()}, {RETEST_WEEKS[0]}–{RETEST_WEEKS[1]} weeks after it."
 
 
 _FIELDS = {f.name for f in fields(Exercise)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -60,6 +61,22 @@ def _patients_own(state: Any) -> bool:
         return False
 
 
+def _last_test(state: Any) -> dict[str, str] | None:
+    """In one patient's store (``Store.one_patient``), their last test's day (on this computer's clock) and what the page says of it
+    between tests (``assessment.exercises.last_test_words``); None elsewhere, or before the first."""
+    from hiprom.assessment.exercises import last_test_words
+    from hiprom.store.records import local_time
+
+    try:  # a home store that names a second person is no one patient's: whose last test would it be?
+        newest = state.store.sessions(limit=1) if state.store.one_patient() else []
+    except StoreError:
+        return None
+    if not newest:
+        return None
+    tested = local_time(newest[0].recorded_utc).date()
+    return {"local_date": tested.isoformat(), "words": last_test_words(tested, date.today())}
+
+
 @router.get("/api/info", responses=responses(*GUARDED))
 def info(request: Request) -> dict:
     """What this server offers the page, and the domain facts it shows: norms, flags, measures (their names),
@@ -67,10 +84,12 @@ def info(request: Request) -> dict:
     state = request.app.state
     settings = state.settings
     norms = state.live.norms
+    home = _patients_own(state)
     return {
         "version": __version__,
         "records": getattr(state, "store", None) is not None,
-        "home": _patients_own(state),
+        "home": home,
+        "last_test": _last_test(state) if home else None,
         "server_source": getattr(state, "engine", None) is not None,
         "browser_camera": settings.max_camera_clients > 0,
         "token_required": settings.token is not None,
