@@ -88,3 +88,14 @@ def test_between_tests_the_page_says_when_the_last_was_and_when_to_test_again(da
     from hiprom.assessment.exercises import last_test_words
 
     assert last_test_words(date(2026, 10, 20), date(2026, 10, 20) + timedelta(days=days)) == said
+
+
+def test_the_advice_to_test_again_gives_the_days_it_means() -> None:
+    """The report and the program's sheet said "in about 4–6 weeks", leaving the sum to the patient."""
+    from datetime import date
+
+    from hiprom.assessment.exercises import RETEST_ADVICE, retest_advice
+
+    assert retest_advice(date(2026, 12, 7)) == RETEST_ADVICE.replace("in about 4–6 weeks",
+                                                                     "from 2027-01-04 to 2027-01-18")
+    assert retest_advice(None) == RETEST_ADVICE

@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import unicodedata
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -253,6 +254,17 @@ def test_report_from_an_analysis_alone_without_series(tmp_path: Path, fixture_an
     text = pdf_text(pdf)
     assert "32.1" in text and "demo_seated_test.landmarks.npz" in squeeze(pdf_text(pdf, layout=False))  # it wraps
     assert len(page_images(pdf)) <= MAX_PAGES + 2  # and the home program, when exercises are suggested
+
+
+def test_the_report_says_the_days_to_test_again(fixture_analysis: dict) -> None:
+    """"in about 4–6 weeks" left the sum to the patient: the days it means, from the test's own day."""
+    from hiprom.store.records import local_day
+
+    tested = local_day(fixture_analysis["created_utc"])
+    first, last = tested + timedelta(weeks=4), tested + timedelta(weeks=6)
+    said = squeeze(re.sub(r"<[^>]+>", " ", render_html(ReportData(analysis=fixture_analysis))))
+    assert squeeze(f"Repeat the test the same way from {first.isoformat()} to {last.isoformat()}, or sooner if pain "
+                   "or stiffness changes (same chair, same camera place)") in said, said
 
 
 def test_not_measurable_side_is_said_not_hidden(tmp_path: Path, fixture_analysis: dict) -> None:

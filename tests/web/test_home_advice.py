@@ -63,7 +63,11 @@ def test_the_page_says_when_to_test_again_as_the_program_sheet_does(launch, tmp_
         in advice
     retest = re.search(r"Repeat the test the same way [^.]*\.", advice)
     assert retest and "4–6 weeks" in retest.group(0), advice
-    assert retest.group(0)[:-1] in on_sheet, on_sheet  # the same words as the sheet handed over
+    # The same words as the sheet handed over, which gives the days they mean, counted from this test (it left
+    # the sum to the patient).
+    first, last = date.today() + timedelta(weeks=4), date.today() + timedelta(weeks=6)
+    dated = retest.group(0).replace("in about 4–6 weeks", f"from {first.isoformat()} to {last.isoformat()}")
+    assert dated in on_sheet, on_sheet
     assert "Measure again after a few weeks" not in on_sheet
 
 

@@ -148,12 +148,28 @@ class Catalogue:
 RETEST_WEEKS = (4, 6)
 """When to measure again after a test, in weeks: what :data:`RETEST_ADVICE` says and the calendar reminder
 (``hiprom.report.reminder``) falls in the middle of."""
-RETEST_ADVICE = (f"Repeat the test the same way in about {RETEST_WEEKS[0]}–{RETEST_WEEKS[1]} weeks, "
-                 "or sooner if pain or stiffness changes")
+_RETEST_WORDS = "Repeat the test the same way {when}, or sooner if pain or stiffness changes"
+RETEST_ADVICE = _RETEST_WORDS.format(when=f"in about {RETEST_WEEKS[0]}–{RETEST_WEEKS[1]} weeks")
 """When to measure again, in the words the report, the home program's sheet and the page after a test all say
 (before: "in about 4–6 weeks" on the report, "after a few weeks ... (hiprom: 'Test again')" on the sheet, where
 the page's Test again is the same day's re-test, and nothing on the page). Weeks, not days: a change must pass
 the minimal detectable change of 6–9° (docs/exercises.md) to be told from the measurement's error."""
+
+
+def retest_window(tested: date) -> tuple[date, date]:
+    """The days to test again after a test on ``tested`` (its day on the person's clock): :data:`RETEST_WEEKS`
+    after it, the first and the last."""
+    return tested + timedelta(weeks=RETEST_WEEKS[0]), tested + timedelta(weeks=RETEST_WEEKS[1])
+
+
+def retest_advice(tested: date | None) -> str:
+    """:data:`RETEST_ADVICE` with the days it means after a test on ``tested`` ("Repeat the test the same way from
+    2027-01-04 to 2027-01-18, or sooner …"), as the report and the program's sheet print it (in the weeks' place,
+    so the sheet keeps its one line); the advice in weeks when the day is not known."""
+    if tested is None:
+        return RETEST_ADVICE
+    first, last = retest_window(tested)
+    return _RETEST_WORDS.format(when=f"from {first.isoformat()} to {last.isoformat()}")
 
 
 def last_test_words(tested: date, today: date) -> str:
@@ -164,7 +180,7 @@ def last_test_words(tested: date, today: date) -> str:
     ago = ("today" if days <= 0 else "yesterday" if days == 1 else f"{days} days ago" if days < 14
            else f"{days // 7} weeks ago")
     said = f"Your last test was {ago} ({tested.isoformat()})"
-    due = tested + timedelta(weeks=RETEST_WEEKS[0])
+    due = retest_window(tested)[0]
     if today >= due:
         return f"{said}: time to test again, the same way (same chair, same camera place)."
     return f"{said}. Test again from {due.isoformat()}, {RETEST_WEEKS[0]}–{RETEST_WEEKS[1]} weeks after it."

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from hiprom.assessment import Catalogue, current_program, load_catalogue
-from hiprom.assessment.exercises import RETEST_ADVICE, Dose
+from hiprom.assessment.exercises import Dose, retest_advice
 from hiprom.assessment.retest import compared, retest_heading
 from hiprom.assessment.wording import SIDE_WORDS, degrees_in_words, side_measure
 from hiprom.report.data import ReportData
@@ -70,7 +70,7 @@ def program_context(data: ReportData, catalogue: Catalogue | None = None) -> dic
         for item in items:
             item["reason"] = None
     return {"items": items, "notes": program.get("notes"), "edited": program["edited"],
-            "safety": list(catalogue.safety), "why": shared[0] if shared else None, "retest": RETEST_ADVICE}
+            "safety": list(catalogue.safety), "why": shared[0] if shared else None, "retest": retest_advice(data.session_date)}
 
 
 def retest_context(data: ReportData) -> dict[str, Any] | None:

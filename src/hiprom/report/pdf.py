@@ -19,7 +19,7 @@ from typing import Any
 import jinja2
 
 from hiprom import __version__
-from hiprom.assessment.exercises import RETEST_ADVICE
+from hiprom.assessment.exercises import retest_advice
 from hiprom.assessment.reasons import reason_words
 from hiprom.assessment.wording import (
     PLUS_MINUS,
@@ -240,7 +240,7 @@ def build_context(data: ReportData, generated_utc: str | None = None, compact: i
         # Whether the exercises were done between the visits, as hiprom trend says it under its table.
         "done_at": {h.id: data.done_at[h.id] for h in shown if h.id in data.done_at},
         "first_visit": first,
-        "retest_advice": RETEST_ADVICE,
+        "retest_advice": retest_advice(data.session_date),  # with the days it means after this test
         # The legend explains the marks of the rows shown, so it comes only with one of them.
         "changed_since_first": any(v in ("improved", "decreased") for h in shown
                                    for measures in (data.since_first.get(h.id) or {}).values() for v in measures.values()),

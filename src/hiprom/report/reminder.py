@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from icalendar import Alarm, Calendar, Event
 
-from hiprom.assessment.exercises import RETEST_ADVICE, RETEST_WEEKS
+from hiprom.assessment.exercises import RETEST_ADVICE, retest_window
 
 REMINDER_TITLE = "Test your hip rotation again (hiprom)"
 """The event's title, as a calendar lists it."""
@@ -21,8 +21,9 @@ ALERT_AFTER_MIDNIGHT = timedelta(hours=9)
 
 
 def retest_day(tested: date) -> date:
-    """The day the reminder falls on: the middle of :data:`RETEST_WEEKS` after ``tested`` (5 weeks)."""
-    return tested + timedelta(weeks=sum(RETEST_WEEKS) / 2)
+    """The day the reminder falls on: the middle of the days to test again after ``tested`` (5 weeks)."""
+    first, last = retest_window(tested)
+    return first + (last - first) / 2
 
 
 def retest_reminder(tested: date, now: datetime | None = None) -> bytes:
