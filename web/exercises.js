@@ -63,8 +63,6 @@ function showProgress(done, dose) {
   return p;
 }
 
-/** The exercises the page may start, by id: the catalogue, and a clinic's own that the program taken in carried
- * (GET /api/exercises; fetched again once a program file is taken in). */
 /** On a patient's own page, a reminder of the re-test beside its advice, as a calendar file (GET /api/retest.ics:
  * an all-day event 5 weeks on, with an alert at 9:00): the advice said "in about 4–6 weeks", and weeks later nothing
  * reminded them. A clinic's page offers none (it would go in the clinician's calendar). */
@@ -76,6 +74,8 @@ function offerReminder() {
   $("advice-remind").download = ""; // saved under the server's name, the day counted from in it
 }
 
+/** The exercises the page may start, by id: the catalogue, and a clinic's own that the program taken in carried
+ * (GET /api/exercises; fetched again once a program file is taken in). */
 export async function loadCatalogue() {
   if (catalogue) return catalogue;
   try {

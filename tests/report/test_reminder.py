@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from icalendar import Calendar
 
-from hiprom.assessment.exercises import RETEST_ADVICE
+from hiprom.assessment.exercises import retest_advice
 from hiprom.report.reminder import REMINDER_TITLE, retest_reminder
 
 
@@ -23,7 +23,7 @@ def test_the_reminder_falls_in_the_middle_of_the_weeks_the_advice_says_with_an_a
     assert event.decoded("dtstart") == date(2027, 1, 11) and event.decoded("dtend") == date(2027, 1, 12)
     assert str(event["summary"]) == REMINDER_TITLE and str(event["transp"]) == "TRANSPARENT"
     said = str(event["description"])
-    assert said.startswith(RETEST_ADVICE) and "2026-12-07" in said  # the chair and camera place of that day
+    assert said.startswith(retest_advice(date(2026, 12, 7))) and "as on 2026-12-07" in said  # its chair and camera
     alarm = next(iter(event.walk("VALARM")))
     assert str(alarm["action"]) == "DISPLAY" and alarm.decoded("trigger") == timedelta(hours=9)
 

@@ -47,7 +47,9 @@ def test_the_page_says_when_to_test_again_as_the_program_sheet_does(launch, tmp_
         assert download.value.suggested_filename == f"hiprom-test-again-{today.isoformat()}.ics"
         event = next(iter(Calendar.from_ical(Path(download.value.path()).read_bytes()).walk("VEVENT")))
         assert event.decoded("dtstart") == today + timedelta(weeks=5)  # the middle of "4–6 weeks"
-        assert str(event["description"]).startswith("Repeat the test the same way in about 4–6 weeks")
+        assert str(event["description"]).startswith(
+            f"Repeat the test the same way from {(today + timedelta(weeks=4)).isoformat()} to "
+            f"{(today + timedelta(weeks=6)).isoformat()}, or sooner if pain or stiffness changes")
         body.press("s")
         page.wait_for_function("() => /Saved as session/.test(document.getElementById('save-status').textContent)",
                                timeout=30_000)

@@ -70,7 +70,8 @@ def program_context(data: ReportData, catalogue: Catalogue | None = None) -> dic
         for item in items:
             item["reason"] = None
     return {"items": items, "notes": program.get("notes"), "edited": program["edited"],
-            "safety": list(catalogue.safety), "why": shared[0] if shared else None, "retest": retest_advice(data.session_date)}
+            "safety": list(catalogue.safety), "why": shared[0] if shared else None,
+            "retest": retest_advice(data.session_date)}
 
 
 def retest_context(data: ReportData) -> dict[str, Any] | None:

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from icalendar import Alarm, Calendar, Event
 
-from hiprom.assessment.exercises import RETEST_ADVICE, retest_window
+from hiprom.assessment.exercises import retest_advice, retest_window
 
 REMINDER_TITLE = "Test your hip rotation again (hiprom)"
 """The event's title, as a calendar lists it."""
@@ -28,7 +28,7 @@ def retest_day(tested: date) -> date:
 
 def retest_reminder(tested: date, now: datetime | None = None) -> bytes:
     """The calendar file (``text/calendar``) of one all-day event on :func:`retest_day` of ``tested`` (the test's
-    day on the person's clock), saying :data:`RETEST_ADVICE`, with an alert at 09:00 that day.
+    day on the person's clock), saying when to test again (``retest_advice``), with an alert at 09:00 that day.
 
     ``now`` (UTC, default the present) stamps the file; each file has its own UID, so adding a second does
     not replace the first in the calendar.
@@ -40,7 +40,7 @@ def retest_reminder(tested: date, now: datetime | None = None) -> bytes:
     event.add("dtstart", day)
     event.add("dtend", day + timedelta(days=1))
     event.add("summary", REMINDER_TITLE)
-    event.add("description", f"{RETEST_ADVICE}: the same chair and the same place for the camera as on "
+    event.add("description", f"{retest_advice(tested)}: the same chair and the same place for the camera as on "
                              f"{tested.isoformat()}. Open hiprom and start the test.")
     event.add("transp", "TRANSPARENT")  # a reminder, not a meeting: the day stays free
     alarm = Alarm()

@@ -62,10 +62,11 @@ def _patients_own(state: Any) -> bool:
 
 
 def _last_test(state: Any) -> dict[str, str] | None:
-    """In one patient's store (``Store.one_patient``), their last test's day (on this computer's clock) and what the page says of it
-    between tests (``assessment.exercises.last_test_words``); None elsewhere, or before the first."""
+    """In one patient's store (``Store.one_patient``), their last test's day (on this computer's clock) and what
+    the page says of it between tests (``assessment.exercises.last_test_words``); None elsewhere, or before the
+    first."""
     from hiprom.assessment.exercises import last_test_words
-    from hiprom.store.records import local_time
+    from hiprom.store.records import local_day
 
     try:  # a home store that names a second person is no one patient's: whose last test would it be?
         newest = state.store.sessions(limit=1) if state.store.one_patient() else []
@@ -73,7 +74,7 @@ def _last_test(state: Any) -> dict[str, str] | None:
         return None
     if not newest:
         return None
-    tested = local_time(newest[0].recorded_utc).date()
+    tested = local_day(newest[0].recorded_utc)
     return {"local_date": tested.isoformat(), "words": last_test_words(tested, date.today())}
 
 
