@@ -23,6 +23,7 @@ from hiprom.landmarks import SIDES
 from hiprom.report import ReportData, export_json, render_html, render_pdf, write_pdf
 from hiprom.report import charts
 from hiprom.report.charts import SIDE_COLORS
+from hiprom.report.exercises import exercises_done
 from hiprom.report.figures import MEASURES, fmt
 from hiprom.report.layouts import LIMITS, MAX_PAGES
 from hiprom.report.pdf import build_context, draw_charts
@@ -420,6 +421,11 @@ def test_exercises_done_at_home_are_dated_on_the_visits_page(store: Store, analy
                              layout=False).split())
     assert "Day Exercise Side" in text, text
     assert "this visit Chair rotation" in text and "2026-03-05 Chair rotation" in text, text
+    # Days at home summed in one line keep how long the holds were, as each line of the visit lists them.
+    store.add_exercise_result(visit.id, {**done, "holds_s": [3.4, 2.8]}, recorded_utc="2026-03-06T18:00:00Z")
+    store.add_exercise_result(visit.id, {**done, "holds_s": [3.1]}, recorded_utc="2026-03-07T18:00:00Z")
+    summed = next(r for r in exercises_done(ReportData.from_store(store, visit.id)) if r["day"])
+    assert summed["day"] == "2026-03-05 to 2026-03-07, 3 times on 3 days" and summed["holds"] == "2.8–3.4", summed
 
 
 def test_the_history_says_what_was_done_with_each_earlier_visits_program(store: Store, analysis: dict, tmp_path: Path,
@@ -499,8 +505,9 @@ def test_a_month_of_exercises_at_home_is_summed_and_keeps_the_report_to_its_page
         store, visit.id)).split("Exercises counted by the camera")[1].split("</table>")[0], flags=re.S)]
     cells = [re.sub(r"\|+", "|", re.sub(r"<[^>]+>", "|", r)).strip("|") for r in rows[1:]]
     assert cells == ["this visit|Chair rotation, foot outward|left|9|10|1|3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0",
-                     "2026-03-03 to 2026-04-01, 30 times on 30 days|Chair rotation, foot outward|left|270|300|30",
-                     "2026-03-03 to 2026-04-01, 30 times on 30 days|Chair rotation, foot outward|right|300|300|0"], cells
+                     "2026-03-03 to 2026-04-01, 30 times on 30 days|Chair rotation, foot outward|left|270|300|30|3.0",
+                     "2026-03-03 to 2026-04-01, 30 times on 30 days|Chair rotation, foot outward|right|300|300|0|3.0"
+                     ], cells  # the month's holds, all 3.0 s: the shortest to the longest
 
 
 def test_exercises_done_with_the_timer_are_told_from_the_cameras_count(store: Store, analysis: dict) -> None:

@@ -264,7 +264,8 @@ def test_the_home_program_says_what_was_counted_of_it_today_and_this_week(
     page = _home_program(home)
     assert page["today"] == [{"exercise": "chair_rotation_internal", "side": "left", "times": 2, "days": 1,
                               "first_day": local_day(now).isoformat(), "last_day": local_day(now).isoformat(),
-                              "reps_done": 19, "reps_target": 20, "reps_refused": 0, "timed": False}], page["today"]
+                              "reps_done": 19, "reps_target": 20, "reps_refused": 0, "timed": False,
+                              "hold_min_s": None, "hold_max_s": None}], page["today"]
     assert page["days_this_week"] == 2
 
 

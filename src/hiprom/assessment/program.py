@@ -210,7 +210,8 @@ def current_program(
 def done_by_exercise(records: Sequence[Mapping[str, Any]], days: Sequence[date | None]) -> list[dict[str, Any]]:
     """Counted exercises (``hiprom.exercise/1`` records) summed per exercise and leg, in the order first done:
     ``{"exercise", "side", "times", "days", "first_day", "last_day", "reps_done", "reps_target", "reps_refused",
-    "timed"}`` (``timed``: every one was done with the page's timer, none counted by the camera). ``days[i]`` is
+    "timed", "hold_min_s", "hold_max_s"}`` (``timed``: every one was done with the page's timer, none counted by the
+    camera; the shortest and longest hold of any rep, seconds, ``None`` without holds). ``days[i]`` is
     the day record ``i`` was done on, on the caller's clock (the visit's for ``hiprom trend``, the patient's for the
     page's "Today"), or None; ``days`` counts the distinct ones, ``first_day`` and ``last_day`` are the earliest
     and latest (``None`` without). What a visit's line, a day's checklist and the PDF's home days show."""
@@ -220,8 +221,13 @@ def done_by_exercise(records: Sequence[Mapping[str, Any]], days: Sequence[date |
         key = (str(record["exercise"]), str(record["side"]))
         row = out.setdefault(key, {"exercise": key[0], "side": key[1], "times": 0, "days": 0, "first_day": None,
                                    "last_day": None, "reps_done": 0, "reps_target": 0, "reps_refused": 0,
-                                   "timed": True})
+                                   "timed": True, "hold_min_s": None, "hold_max_s": None})
         row["times"] += 1
+        holds = [float(h) for h in record.get("holds_s") or []
+                 if isinstance(h, (int, float)) and not isinstance(h, bool)]
+        if holds:
+            kept = [h for h in (row["hold_min_s"], row["hold_max_s"]) if h is not None]
+            row["hold_min_s"], row["hold_max_s"] = min(holds + kept), max(holds + kept)
         row["timed"] = row["timed"] and record.get("timed") is True
         for total in ("reps_done", "reps_target", "reps_refused"):
             row[total] += int(record.get(total) or 0)

@@ -113,10 +113,19 @@ def exercises_done(data: ReportData) -> list[dict[str, Any]]:
     ]
     return rows + [
         {"name": names.get(g["exercise"], g["exercise"]), "side": g["side"], "reps_done": g["reps_done"],
-         "reps_target": g["reps_target"], "refused": g["reps_refused"], "holds": "", "day": _when(g),
+         "reps_target": g["reps_target"], "refused": g["reps_refused"], "holds": _hold_range(g), "day": _when(g),
          "timed": g["timed"]}
         for g in done_by_exercise([r for r, _ in home], [d for _, d in home])
     ]
+
+
+def _hold_range(done: dict[str, Any]) -> str:
+    """The holds of a summed exercise (``done_by_exercise``'s), seconds: "2.8–3.4", "3.0" when all alike, "" without;
+    a summed line gave none, where each line of the visit's lists its own."""
+    low, high = done["hold_min_s"], done["hold_max_s"]
+    if low is None:
+        return ""
+    return f"{low:.1f}" if f"{low:.1f}" == f"{high:.1f}" else f"{low:.1f}–{high:.1f}"
 
 
 def _when(done: dict[str, Any]) -> str:
