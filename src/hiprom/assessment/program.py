@@ -25,6 +25,7 @@ from hiprom.assessment.trials import DIRECTIONS
 from hiprom.errors import ConfigError, InputError
 from hiprom.landmarks import SIDES
 from hiprom.parsing import check_text
+from hiprom.rounding import number
 
 PROGRAM_SCHEMA = "hiprom.program/1"
 PROGRAM_SIDES: tuple[str, ...] = (*SIDES, "both")
@@ -223,8 +224,7 @@ def done_by_exercise(records: Sequence[Mapping[str, Any]], days: Sequence[date |
                                    "last_day": None, "reps_done": 0, "reps_target": 0, "reps_refused": 0,
                                    "timed": True, "hold_min_s": None, "hold_max_s": None})
         row["times"] += 1
-        holds = [float(h) for h in record.get("holds_s") or []
-                 if isinstance(h, (int, float)) and not isinstance(h, bool)]
+        holds = [h for h in map(number, record.get("holds_s") or []) if h is not None]
         if holds:
             kept = [h for h in (row["hold_min_s"], row["hold_max_s"]) if h is not None]
             row["hold_min_s"], row["hold_max_s"] = min(holds + kept), max(holds + kept)
